@@ -1,0 +1,157 @@
+// Package store declares what Lore needs from an events store, as domain
+// operations rather than SQL: append a batch, search, histogram, facets and
+// the events of a journey. internal/store/duckdb implements it on embedded
+// DuckDB; a ClickHouse backend will implement the same interfaces and pass the
+// same conformance suite (internal/store/storetest). Engine-specific SQL never
+// leaves the backend's package.
+package store
+
+import (
+	"context"
+	"errors"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/query"
+)
+
+// ErrUnsupported is returned by a backend that cannot answer a request
+// exactly. Backends never return approximate answers instead.
+var ErrUnsupported = errors.New("store: unsupported")
+
+// Batch is a group of events committed together. Seq is the position of the
+// batch in the ingest log (internal/pipeline): strictly increasing, and
+// recorded atomically with the rows so a replay after a crash can skip what
+// is already stored.
+type Batch struct {
+	Seq    uint64
+	Events []event.Event
+}
+
+// Writer appends events.
+//
+// Append is called by a single goroutine (the pipeline's loader), never
+// concurrently. When it returns nil the batch and its Seq are committed;
+// when it returns an error nothing of the batch is visible.
+type Writer interface {
+	Append(ctx context.Context, b Batch) error
+	// LastSeq is the Seq of the last committed batch, 0 when none.
+	LastSeq(ctx context.Context) (uint64, error)
+}
+
+// Range is a half-open time range [From, To) in microseconds since the
+// epoch, UTC. Every read takes one and uses it to prune.
+type Range struct {
+	From, To int64
+}
+
+// SearchRequest asks for the events matching Query, newest first.
+type SearchRequest struct {
+	ProjectID int64
+	Range     Range
+	Query     *query.Query // nil or empty matches everything
+	Limit     int          // at most this many events; backends cap it at 1000
+	Cursor    string       // from a previous SearchResult, or ""
+}
+
+// SearchResult is a page of events, newest first. NextCursor is "" on the
+// last page.
+type SearchResult struct {
+	Events     []event.Event
+	NextCursor string
+}
+
+// HistogramRequest counts matching events per Step microseconds, split by
+// the values of SplitBy (a core column such as "level", or an attribute key)
+// when it is set.
+type HistogramRequest struct {
+	ProjectID int64
+	Range     Range
+	Query     *query.Query
+	Step      int64 // bucket width in microseconds, > 0
+	SplitBy   string
+	MaxSplits int // the top N split values by count are kept, the rest summed as "other"; default 10
+}
+
+// Bucket is one step of a histogram. Start is the bucket's first
+// microsecond. By holds the count per split value when SplitBy was set.
+type Bucket struct {
+	Start int64
+	Count int64
+	By    map[string]int64
+}
+
+// HistogramResult has one bucket per step of the range, empty ones included,
+// in time order.
+type HistogramResult struct {
+	Step    int64
+	Buckets []Bucket
+}
+
+// FacetsRequest asks for the top values of Field among matching events.
+type FacetsRequest struct {
+	ProjectID int64
+	Range     Range
+	Query     *query.Query
+	Field     string // core column or attribute key
+	Limit     int    // default 10
+}
+
+// FacetValue is one value of a facet and how many events have it.
+type FacetValue struct {
+	Value string
+	Count int64
+}
+
+// FacetsResult lists values by count, highest first. Total is the number of
+// matching events; Distinct the number of distinct values (exact).
+type FacetsResult struct {
+	Field    string
+	Values   []FacetValue
+	Total    int64
+	Distinct int64
+}
+
+// JourneyBy names the key a journey follows.
+type JourneyBy string
+
+// Journey keys.
+const (
+	ByTrace   JourneyBy = "trace"
+	ByUser    JourneyBy = "user"
+	BySession JourneyBy = "session"
+)
+
+// JourneyRequest asks for every event, of every kind and service, that
+// carries the given trace, user or session id, oldest first. A user journey
+// matches user_id or, for events before identification, an anonymous_id
+// seen with that user_id. Range limits the search; Limit caps the events.
+type JourneyRequest struct {
+	ProjectID int64
+	By        JourneyBy
+	ID        string
+	Range     Range
+	Limit     int // default and cap 5000
+}
+
+// Reader answers queries. All methods are safe for concurrent use.
+type Reader interface {
+	Search(ctx context.Context, r SearchRequest) (SearchResult, error)
+	Histogram(ctx context.Context, r HistogramRequest) (HistogramResult, error)
+	Facets(ctx context.Context, r FacetsRequest) (FacetsResult, error)
+	Journey(ctx context.Context, r JourneyRequest) ([]event.Event, error)
+}
+
+// Stats describes the store's size, for /metrics and the benchmarks.
+type Stats struct {
+	Events    int64 // rows stored
+	DiskBytes int64 // bytes of the store's files on disk
+}
+
+// Store is a whole events backend.
+type Store interface {
+	Writer
+	Reader
+	Stats(ctx context.Context) (Stats, error)
+	// Close flushes and releases everything; the Store is unusable after.
+	Close() error
+}
