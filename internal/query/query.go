@@ -1,14 +1,67 @@
-// Package query implements Lore's search syntax: it parses a query string
-// into an AST and compiles the AST to a SQL boolean expression with bound
-// parameters for a given Dialect. User text never becomes SQL text.
+// Package query implements Lore's search syntax, one syntax for the search
+// bar, the API, the CLI and alert rules:
+//
+//	level:error service:payment-service http_status:>=500 "rate limited" -env:staging trace_id:abc*
+//
+// Parse turns a query string into an AST (And, Or, Not, Text, Field) and
+// Compile turns the AST into a SQL boolean expression with '?' placeholders
+// and bound arguments for a Dialect. User text never becomes SQL text: every
+// value, attribute key and pattern travels as an argument.
+//
+// The package also holds the time helpers the API and the CLI share:
+// ParseTime, ParseRange, ParseStep and AutoStep.
 package query
 
-// Query is a parsed search. (Placeholder until the parser lands: the query
-// helper replaces this file's contents but keeps these names.)
+import "strings"
+
+// Query is a parsed search. Root is nil for the empty query, which matches
+// every event.
 type Query struct {
-	Text string
+	Text string // the query as the user typed it
 	Root Node
 }
 
-// Node is a node of the query AST.
-type Node interface{ node() }
+// String renders q in canonical query syntax; parsing it again gives the
+// same AST.
+func (q *Query) String() string {
+	if q == nil || q.Root == nil {
+		return ""
+	}
+	return q.Root.String()
+}
+
+// Words are the lower-cased needles the message must contain for q to
+// match, taken only from positive bare words and phrases AND-ed at the top
+// of the query (a phrase is one needle; a wildcard word gives its literal
+// pieces). They are substrings, not whole tokens: "pay" matches "payment".
+// A store may use them to prune blocks with a token index only where that
+// is sound for substrings. Words is nil when the query requires no needle.
+func (q *Query) Words() []string {
+	if q == nil || q.Root == nil {
+		return nil
+	}
+	var words []string
+	seen := map[string]bool{}
+	add := func(w string) {
+		w = strings.ToLower(w)
+		if w != "" && !seen[w] {
+			seen[w] = true
+			words = append(words, w)
+		}
+	}
+	var walk func(n Node)
+	walk = func(n Node) {
+		switch n := n.(type) {
+		case *And:
+			for _, c := range n.Children {
+				walk(c)
+			}
+		case *Text:
+			for _, p := range n.Pieces {
+				add(p)
+			}
+		}
+	}
+	walk(q.Root)
+	return words
+}

@@ -1,0 +1,340 @@
+package analysis
+
+import (
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/event"
+)
+
+// This file phrases one event (or one merged span+log step) as the text of a
+// story line, from the event's generic fields only.
+
+// slowMS is the duration from which a step's duration is worth telling
+// ("took 4.2 s"): a second is long for one request in an interactive flow.
+const slowMS = 1000
+
+// Attribute keys read by the story, besides the core columns. They follow
+// the OpenTelemetry semantic conventions where one exists.
+var (
+	dependencyKeys = []string{"peer.service", "server.address", "net.peer.name", "peer", "dependency", "upstream"}
+	delayKeys      = []string{"retry.delay_ms", "retry_in", "retry.in", "backoff", "backoff_ms", "retry.backoff", "retry_after"}
+	clickTextKeys  = []string{"element.text", "element.label", "element.aria_label", "element.selector", "element.id", "element.tag"}
+)
+
+// httpMethods are the words that open a request-named span or log ("GET /x").
+var httpMethods = map[string]bool{
+	"GET": true, "POST": true, "PUT": true, "PATCH": true, "DELETE": true,
+	"HEAD": true, "OPTIONS": true, "CONNECT": true, "TRACE": true,
+}
+
+// dependencySuffixes end names of events about a call to a dependency:
+// "payment_gateway_response" is about the "payment gateway".
+var dependencySuffixes = []string{"response", "call", "request", "reply", "result", "timeout", "error"}
+
+// returnedRe finds the subject of "X returned 429"-style messages.
+var returnedRe = regexp.MustCompile(`(?i)^(?:the\s+)?([a-z][\w.-]*(?:\s[a-z][\w.-]*){0,2})\s+(?:returned|responded|replied|answered)\b`)
+
+// genericMessageRe matches request log messages that only say a request was
+// served; the story then tells the request from its fields alone.
+var genericMessageRe = regexp.MustCompile(`(?i)^(?:http\s+)?(?:request|req|access|handled|served|completed|finished|done|failed|error)(?:\s+(?:request|completed|handled|finished|done|served|ok|failed|error))*\.?$`)
+
+func attrFirst(e *event.Event, keys []string) string {
+	for _, k := range keys {
+		if v, ok := e.Attr(k); ok && v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+func isProduct(e *event.Event) bool {
+	return e.Kind == event.KindEvent || e.Kind == event.KindPageview
+}
+
+func isClientSpan(e *event.Event) bool {
+	k, _ := e.Attr("span.kind")
+	return e.Kind == event.KindSpan && (k == "client" || k == "producer")
+}
+
+// person names who did a product event: the user id, else the anonymous
+// visitor by the start of their anonymous id.
+func person(e *event.Event) string {
+	switch {
+	case e.UserID != "":
+		return e.UserID
+	case e.AnonymousID != "":
+		id := e.AnonymousID
+		if len(id) > 8 {
+			id = id[:8]
+		}
+		return "anonymous visitor " + id
+	}
+	return "a visitor"
+}
+
+// dependency names the other system an event is about: from peer.service,
+// server.address and similar attributes, else from a name like
+// "payment_gateway_response", else from a message like "payment gateway
+// returned 429" when the event carries an HTTP status. "" when none.
+func dependency(e *event.Event) string {
+	if v := attrFirst(e, dependencyKeys); v != "" {
+		return v
+	}
+	if e.Name != "" && !strings.ContainsRune(e.Name, ' ') && !isRequestNamed(e) {
+		ws := splitWords(e.Name)
+		if len(ws) >= 2 {
+			for _, s := range dependencySuffixes {
+				if ws[len(ws)-1] == s {
+					return strings.Join(ws[:len(ws)-1], " ")
+				}
+			}
+		}
+	}
+	if e.HTTPStatus != 0 {
+		if m := returnedRe.FindStringSubmatch(e.Message); m != nil {
+			return m[1]
+		}
+	}
+	return ""
+}
+
+// isFailure reports whether e is a failure signal: error level or kind, a
+// 5xx or 429 status, or a name ending in "failed" (or failure, aborted,
+// rejected, crashed).
+func isFailure(e *event.Event) bool {
+	return e.Level == event.LevelError || e.Level == event.LevelFatal || e.Kind == event.KindError ||
+		e.HTTPStatus >= 500 || e.HTTPStatus == 429 ||
+		nameEndsWith(e.Name, "failed", "failure", "aborted", "rejected", "crashed", "declined")
+}
+
+// isSuccessName reports whether e's name announces a success: it ends in
+// succeeded, success(ful), completed, created, confirmed or placed
+// ("payment_succeeded", "Order Completed", "order_created").
+func isSuccessName(e *event.Event) bool {
+	return !isFailure(e) && nameEndsWith(e.Name, "succeeded", "success", "successful", "completed", "complete", "created", "confirmed", "placed")
+}
+
+// isStartName reports whether e starts a flow ("Checkout Started").
+func isStartName(e *event.Event) bool {
+	return nameEndsWith(e.Name, "started", "begun", "initiated")
+}
+
+// isOK reports whether e tells something went well: a success name or a
+// 2xx status other than 202 Accepted (which promises, not delivers).
+func isOK(e *event.Event) bool {
+	return isSuccessName(e) || (e.HTTPStatus >= 200 && e.HTTPStatus < 300 && e.HTTPStatus != 202 && !isFailure(e))
+}
+
+// isRetryScheduling reports whether e announces a retry to come, rather than
+// reporting on an attempt.
+func isRetryScheduling(e *event.Event) bool {
+	if e.RetryAttempt <= 0 || isSuccessName(e) || nameEndsWith(e.Name, "failed", "failure") || e.HTTPStatus != 0 {
+		return false
+	}
+	text := strings.ToLower(e.Name + " " + e.Message)
+	return strings.Contains(text, "retry") || strings.Contains(text, "retrying") || attrFirst(e, delayKeys) != ""
+}
+
+// isRequestNamed reports whether e's name only restates the request
+// ("GET /api/cart", the endpoint itself, or nothing), so its story is told
+// from the HTTP fields.
+func isRequestNamed(e *event.Event) bool {
+	if e.Name == "" || e.Name == e.Endpoint {
+		return true
+	}
+	first, _, _ := strings.Cut(e.Name, " ")
+	if httpMethods[strings.ToUpper(first)] {
+		return true
+	}
+	if e.HTTPMethod == "" && e.Endpoint == "" {
+		return false
+	}
+	for _, w := range splitWords(e.Name) {
+		if !requestWords[w] {
+			return false
+		}
+	}
+	return true
+}
+
+// requestWords make up names that only say "a request was served"
+// ("http_request", "access_log", "http.server.request").
+var requestWords = map[string]bool{
+	"http": true, "https": true, "request": true, "requests": true, "req": true, "access": true,
+	"log": true, "server": true, "response": true, "handled": true, "completed": true, "served": true,
+}
+
+func lineKindOf(e *event.Event) string {
+	switch {
+	case isFailure(e) && e.HTTPStatus != 429:
+		return "error"
+	case isFailure(e) || e.Level == event.LevelWarn || e.HTTPStatus >= 400:
+		return "warning"
+	case isSuccessName(e):
+		return "outcome"
+	}
+	return "event"
+}
+
+// describe phrases e as the text of a story line.
+func describe(e *event.Event) string {
+	if isProduct(e) {
+		return describeProduct(e)
+	}
+	return describeBackend(e)
+}
+
+func describeProduct(e *event.Event) string {
+	who := person(e)
+	switch {
+	case e.Kind == event.KindPageview:
+		return who + " viewed " + pagePath(e)
+	case e.Name == "$click" || e.Name == "click":
+		what := attrFirst(e, clickTextKeys)
+		if what == "" {
+			what = "something"
+		}
+		return fmt.Sprintf("%s clicked %q", who, what)
+	case e.Name == "$identify" || e.Name == "identify":
+		return who + " was identified"
+	case strings.HasPrefix(e.Name, "$"):
+		return fmt.Sprintf("%s triggered %q", who, e.Name)
+	}
+	phrase := verbPhrase(e.Name)
+	if d := objectDetail(e); d != "" {
+		// Name the object where it stands: "completed order o-1001",
+		// "added product Blue Mug to cart".
+		obj := splitWords(e.Name)[0]
+		if i := strings.Index(phrase+" ", " "+obj+" "); i >= 0 {
+			at := i + 1 + len(obj)
+			phrase = phrase[:at] + " " + d + phrase[at:]
+		} else {
+			phrase += " " + d
+		}
+	}
+	return who + " " + phrase
+}
+
+// pagePath names the page of a page view: the endpoint, else the path of
+// the url attribute, else the name, else the title.
+func pagePath(e *event.Event) string {
+	if e.Endpoint != "" {
+		return e.Endpoint
+	}
+	if v, ok := e.Attr("url"); ok {
+		if u, err := url.Parse(v); err == nil && u.Path != "" {
+			return u.Path
+		}
+		return v
+	}
+	if e.Name != "" && !strings.HasPrefix(e.Name, "$") {
+		return e.Name
+	}
+	if v, ok := e.Attr("title"); ok {
+		return fmt.Sprintf("%q", v)
+	}
+	return "a page"
+}
+
+// objectDetail names the object of an Object-Action event when an attribute
+// identifies it: "Order Completed" with order.id=o-1 → "o-1".
+func objectDetail(e *event.Event) string {
+	ws := splitWords(e.Name)
+	if len(ws) < 2 {
+		return ""
+	}
+	obj := ws[0]
+	return attrFirst(e, []string{obj + ".name", obj + ".id", obj + "_id", obj + "_name", obj + "Id"})
+}
+
+func describeBackend(e *event.Event) string {
+	dep := dependency(e)
+	failed := isFailure(e)
+	var text string
+	statusTold := false
+	switch {
+	case isRetryScheduling(e):
+		text = fmt.Sprintf("retry #%d scheduled", e.RetryAttempt)
+		if d := attrFirst(e, delayKeys); d != "" {
+			if ms, ok := parseDelayMS(d); ok {
+				text += " in " + humanDuration(ms)
+			}
+		}
+		return text
+	case dep != "" && e.HTTPStatus != 0:
+		text = dep + " returned " + statusText(e.HTTPStatus)
+		statusTold = true
+		if msg := strings.TrimSpace(e.Message); msg != "" && !genericMessageRe.MatchString(msg) &&
+			!strings.Contains(msg, fmt.Sprint(e.HTTPStatus)) {
+			text += ": " + msg
+		}
+	case dep != "" && failed && !isSuccessName(e) && !isRequestNamed(e) && e.Message != "":
+		text = e.Message
+	case dep != "" && failed:
+		text = "call to " + dep + " failed"
+		if e.Message != "" {
+			text += ": " + e.Message
+		}
+	case dep != "" && e.Kind == event.KindSpan:
+		text = "called " + dep
+	case !isRequestNamed(e):
+		text = e.Message
+		switch {
+		case text != "":
+		case e.Kind == event.KindSpan:
+			text = "ran " + e.Name
+		default:
+			text = humanise(e.Name)
+		}
+	case e.HTTPMethod != "" || e.Endpoint != "":
+		text = describeRequest(e, failed)
+		statusTold = true
+	case e.Message != "":
+		text = e.Message
+	default:
+		text = e.Kind
+	}
+	if failed && e.ErrorType != "" && !statusTold && !strings.Contains(text, e.ErrorType) {
+		text = e.ErrorType + ": " + text
+	}
+	if e.HTTPStatus >= 400 && !statusTold && !strings.Contains(text, fmt.Sprint(e.HTTPStatus)) {
+		text += " → " + statusText(e.HTTPStatus)
+	}
+	if e.RetryAttempt > 0 {
+		text += fmt.Sprintf(" on retry #%d", e.RetryAttempt)
+	}
+	if e.DurationMS >= slowMS && !strings.Contains(text, " after ") && !strings.Contains(text, "took ") {
+		text += "; took " + humanDuration(e.DurationMS)
+	}
+	return text
+}
+
+// describeRequest tells a request handled by the event's service from its
+// HTTP fields, adding the message when it says more than "request handled".
+func describeRequest(e *event.Event, failed bool) string {
+	req := strings.TrimSpace(e.HTTPMethod + " " + e.Endpoint)
+	var text string
+	switch {
+	case e.HTTPStatus >= 400:
+		text = req + " failed with " + statusText(e.HTTPStatus)
+	case failed:
+		text = req + " failed"
+	case e.HTTPStatus != 0:
+		text = fmt.Sprintf("handled %s (%d)", req, e.HTTPStatus)
+	default:
+		text = "handled " + req
+	}
+	msg := strings.TrimSpace(e.Message)
+	if msg != "" && !genericMessageRe.MatchString(msg) && (e.Endpoint == "" || !strings.Contains(msg, e.Endpoint)) {
+		if failed && e.ErrorType != "" && !strings.Contains(msg, e.ErrorType) {
+			msg = e.ErrorType + ": " + msg
+		}
+		text += ": " + msg
+	} else if failed && e.ErrorType != "" {
+		text += ": " + e.ErrorType
+	}
+	return text
+}

@@ -1,0 +1,66 @@
+package analysis
+
+import (
+	"testing"
+
+	"github.com/lore-dev/lore/internal/event"
+)
+
+func TestDescribe(t *testing.T) {
+	f := func(e event.Event, want string) {
+		t.Helper()
+		if got := describe(&e); got != want {
+			t.Errorf("describe(%s %q) = %q, want %q", e.Kind, e.Name, got, want)
+		}
+	}
+	const at = "10:00:00"
+	// The person.
+	f(ev(at, "web", prod, user("user_789"), name("Checkout Started")), "user_789 started checkout")
+	f(ev(at, "web", prod, anon("0a1b2c3d4e5f"), name("Checkout Started")), "anonymous visitor 0a1b2c3d started checkout")
+	f(ev(at, "web", prod, name("Checkout Started")), "a visitor started checkout")
+	// Product events, page views, clicks.
+	f(ev(at, "web", prod, user("u"), name("Order Completed"), attr("order.id", "o-7")), "u completed order o-7")
+	f(ev(at, "web", prod, user("u"), name("Product Added"), attr("product.name", "Mug")), "u added product Mug to cart")
+	f(ev(at, "web", page, user("u"), name("$pageview"), endpoint("/products/42")), "u viewed /products/42")
+	f(ev(at, "web", page, user("u"), name("$pageview"), attr("url", "https://x.example/a/b?c=d")), "u viewed /a/b")
+	f(ev(at, "web", prod, user("u"), name("$click"), attr("element.text", "Buy now")), `u clicked "Buy now"`)
+	f(ev(at, "web", prod, user("u"), name("$click"), attr("element.selector", "#buy")), `u clicked "#buy"`)
+	f(ev(at, "web", prod, user("u"), name("$autocapture")), `u triggered "$autocapture"`)
+	// Requests and their statuses.
+	f(ev(at, "cart", log_, http("GET", "/api/cart", 200), msg("request completed")), "handled GET /api/cart (200)")
+	f(ev(at, "cart", log_, http("GET", "/api/cart", 404), msg("no such cart")), "GET /api/cart failed with 404 (not found): no such cart")
+	f(ev(at, "cart", log_, http("GET", "/api/cart", 503), level(event.LevelError)), "GET /api/cart failed with 503 (unavailable)")
+	f(ev(at, "cart", span_, name("GET /api/cart"), http("GET", "/api/cart", 200), dur(4200)), "handled GET /api/cart (200); took 4.2 s")
+	// Dependencies, named from attributes, names or messages.
+	f(ev(at, "pay", span_, name("POST"), client, attr("peer.service", "stripe"), status(429)), "stripe returned 429 (rate limited)")
+	f(ev(at, "pay", span_, name("POST"), client, attr("server.address", "api.bank.example"), status(502), level(event.LevelError)),
+		"api.bank.example returned 502 (bad gateway)")
+	f(ev(at, "pay", log_, name("fraud_check_response"), status(504)), "fraud check returned 504 (gateway timeout)")
+	f(ev(at, "pay", log_, msg("ledger returned 500 Internal Server Error"), status(500)), "ledger returned 500 (internal error)")
+	f(ev(at, "pay", span_, name("GET"), client, attr("peer.service", "inventory"), level(event.LevelError), errType("TimeoutError")),
+		"TimeoutError: call to inventory failed")
+	// Retries.
+	f(ev(at, "pay", log_, name("payment_gateway_retry"), retry(3), attr("retry.delay_ms", "900000")), "retry #3 scheduled in 15 min")
+	f(ev(at, "pay", log_, name("job_retry"), retry(1), attr("backoff", "2m30s"), msg("retrying job")), "retry #1 scheduled in 2 min 30 s")
+	f(ev(at, "pay", log_, name("payment_succeeded"), retry(2), msg("payment succeeded")), "payment succeeded on retry #2")
+	// Errors carry their type; logs their message, else their name.
+	f(ev(at, "inventory", log_, name("db_query"), level(event.LevelError), errType("TimeoutError"), msg("query timed out after 5000ms"), dur(5000)),
+		"TimeoutError: query timed out after 5000ms")
+	f(ev(at, "inventory", log_, name("cache_miss"), level(event.LevelDebug)), "cache miss")
+	f(ev(at, "inventory", span_, name("SELECT stock"), dur(12)), "ran SELECT stock")
+	f(ev(at, "worker", log_, name("job_done"), msg("nightly export done"), status(500)), "nightly export done → 500 (internal error)")
+}
+
+func TestDescribeRequestNamedLogs(t *testing.T) {
+	f := func(e event.Event, want string) {
+		t.Helper()
+		if got := describe(&e); got != want {
+			t.Errorf("describe(%q) = %q, want %q", e.Name, got, want)
+		}
+	}
+	f(ev("10:00:00", "api", log_, name("http_request"), http("GET", "/a", 200), msg("request completed")), "handled GET /a (200)")
+	f(ev("10:00:00", "api", log_, name("access_log"), http("GET", "/a", 503)), "GET /a failed with 503 (unavailable)")
+	// A domain name keeps its own words even with request fields.
+	f(ev("10:00:00", "api", log_, name("checkout_started"), http("POST", "/api/checkout", 200), msg("checkout started for u")),
+		"checkout started for u")
+}

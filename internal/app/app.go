@@ -1,0 +1,176 @@
+// Package app wires one Lore server together — metadata, the events store,
+// the durable ingest pipeline and the HTTP server — and owns their start and
+// graceful shutdown. Nothing here is global: tests start several Apps in one
+// process.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lore-dev/lore/internal/meta"
+	"github.com/lore-dev/lore/internal/metrics"
+	"github.com/lore-dev/lore/internal/pipeline"
+	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store/duckdb"
+)
+
+// Config is what `lore serve` takes from flags and the environment.
+type Config struct {
+	DataDir   string
+	Addr      string // ":4780"; ":0" picks a free port
+	IngestKey string // pinned keys for scripts; empty ones are generated on first start
+	ReadKey   string
+	Log       *slog.Logger
+	Limits    server.Limits
+	Pipeline  pipeline.Options // Dir defaults to DataDir/wal
+	Store     duckdb.Options
+	UI        fs.FS
+}
+
+// App is a running Lore server.
+type App struct {
+	cfg       Config
+	log       *slog.Logger
+	meta      *meta.Store
+	store     *duckdb.Store
+	pipe      *pipeline.Pipeline
+	srv       *server.Server
+	http      *http.Server
+	ln        net.Listener
+	Bootstrap meta.Bootstrap // keys created on this start, to print once
+}
+
+// Open opens the data directory (creating it on first start), replays the
+// ingest log into the store and binds the listen address. Serve starts
+// answering.
+func Open(ctx context.Context, cfg Config) (a *App, err error) {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.DataDir == "" {
+		return nil, errors.New("no data directory: pass --data DIR")
+	}
+	if cfg.Limits.MaxInflight == 0 {
+		cfg.Limits = server.DefaultLimits()
+	}
+	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
+		return nil, fmt.Errorf("create data directory %q: %w", cfg.DataDir, err)
+	}
+	a = &App{cfg: cfg, log: cfg.Log}
+	defer func() {
+		if err != nil {
+			a.closeAll(context.Background())
+		}
+	}()
+	if a.meta, err = meta.Open(ctx, filepath.Join(cfg.DataDir, "meta.db")); err != nil {
+		return nil, err
+	}
+	if a.Bootstrap, err = a.meta.EnsureDefaultProject(ctx, cfg.IngestKey, cfg.ReadKey); err != nil {
+		return nil, err
+	}
+	if a.store, err = duckdb.Open(ctx, filepath.Join(cfg.DataDir, "events"), cfg.Store, cfg.Log.With("component", "store")); err != nil {
+		return nil, err
+	}
+	popts := cfg.Pipeline
+	if popts.Dir == "" {
+		popts.Dir = filepath.Join(cfg.DataDir, "wal")
+	}
+	if a.pipe, err = pipeline.Open(ctx, popts, a.store, cfg.Log.With("component", "pipeline")); err != nil {
+		return nil, err
+	}
+	reg := metrics.New()
+	a.registerMetrics(reg)
+	a.srv = server.New(server.Deps{
+		Auth:         a.meta,
+		Ingest:       a.pipe,
+		IsOverloaded: func(err error) bool { return errors.Is(err, pipeline.ErrOverloaded) },
+		Reader:       a.store,
+		Metrics:      reg,
+		Log:          cfg.Log,
+		Limits:       cfg.Limits,
+		UI:           cfg.UI,
+	})
+	addr := cfg.Addr
+	if addr == "" {
+		addr = ":4780"
+	}
+	if a.ln, err = net.Listen("tcp", addr); err != nil {
+		return nil, fmt.Errorf("listen on %q: %w", addr, err)
+	}
+	a.http = a.srv.HTTPServer(addr)
+	return a, nil
+}
+
+// Addr is the address the server listens on (useful with ":0").
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// URL is the base URL of the server on loopback.
+func (a *App) URL() string {
+	_, port, _ := net.SplitHostPort(a.Addr())
+	return "http://127.0.0.1:" + port
+}
+
+// Pipeline exposes the ingest pipeline (for `lore ingest --data` and tests).
+func (a *App) Pipeline() *pipeline.Pipeline { return a.pipe }
+
+// Serve answers requests until ctx is done, then shuts down gracefully: it
+// stops accepting, lets in-flight requests finish, loads everything
+// acknowledged into the store and closes it.
+func (a *App) Serve(ctx context.Context) error {
+	errc := make(chan error, 1)
+	go func() { errc <- a.http.Serve(a.ln) }()
+	a.log.Info("lore is listening", "addr", a.Addr(), "data", a.cfg.DataDir)
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := a.http.Shutdown(sctx); err != nil {
+		a.log.Warn("http shutdown", "err", err)
+	}
+	if err := a.closeAll(sctx); err != nil {
+		return err
+	}
+	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", serveErr)
+	}
+	return nil
+}
+
+func (a *App) closeAll(ctx context.Context) error {
+	var errs []error
+	if a.ln != nil && a.http == nil {
+		a.ln.Close()
+	}
+	if a.pipe != nil {
+		if err := a.pipe.Close(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("close pipeline: %w", err))
+		}
+		a.pipe = nil
+	}
+	if a.store != nil {
+		if err := a.store.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close store: %w", err))
+		}
+		a.store = nil
+	}
+	if a.meta != nil {
+		if err := a.meta.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close metadata: %w", err))
+		}
+		a.meta = nil
+	}
+	a.log.Info("lore stopped", "data", a.cfg.DataDir)
+	return errors.Join(errs...)
+}

@@ -1,0 +1,407 @@
+// Package bench runs `make bench`: it starts a real `lore serve` process on a
+// fresh data directory, sends the simulated shop's fixed workload through
+// the HTTP ingest paths, and measures what users feel — events/s
+// acknowledged, bytes on disk per event, peak RSS of the server, and the
+// p50/p95 latency of the queries that matter (rare-word search, trace and
+// user journeys, a 24 h error histogram per minute, a facet).
+package bench
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lore-dev/lore/internal/client"
+	"github.com/lore-dev/lore/internal/sim"
+)
+
+// Config sets the workload.
+type Config struct {
+	Events  int
+	Seed    int64
+	Clients int
+	Queries int
+	DataDir string // default: a temporary directory, removed after
+	Binary  string // default: os.Executable()
+}
+
+// Result is what one run measured.
+type Result struct {
+	Events        int
+	IngestSeconds float64
+	EventsPerSec  float64
+	LoadedSeconds float64 // until every event was in the store
+	DiskBytes     int64
+	BytesPerEvent float64
+	PeakRSSBytes  int64
+	Latencies     []Latency
+}
+
+// Latency is one query's percentiles over its runs.
+type Latency struct {
+	Name     string
+	P50, P95 time.Duration
+	Runs     int
+}
+
+const (
+	ingestKey = "bench-ingest"
+	readKey   = "bench-read"
+	// needle is a word the workload's messages never contain; the bench
+	// plants it in a few lines for the rare-word search.
+	needle = "xylophonequartz"
+)
+
+// Run performs one benchmark and prints its figures to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
+	if cfg.Events <= 0 {
+		cfg.Events = 1_000_000
+	}
+	if cfg.Clients <= 0 {
+		cfg.Clients = 4
+	}
+	if cfg.Queries <= 0 {
+		cfg.Queries = 40
+	}
+	res := Result{Events: cfg.Events}
+	if cfg.Binary == "" {
+		exe, err := os.Executable()
+		if err != nil {
+			return res, fmt.Errorf("find the lore binary: %w", err)
+		}
+		cfg.Binary = exe
+	}
+	if cfg.DataDir == "" {
+		dir, err := os.MkdirTemp("", "lore-bench-")
+		if err != nil {
+			return res, err
+		}
+		defer os.RemoveAll(dir)
+		cfg.DataDir = dir
+	}
+
+	// The workload spans the 3 days before now, so "the last 24 h" holds a
+	// third of it. It is generated before the clock starts.
+	span := 72 * time.Hour
+	start := time.Now().UTC().Add(-span).Truncate(time.Minute)
+	fmt.Fprintf(out, "generating %d events (seed %d)…\n", cfg.Events, cfg.Seed)
+	reqs := sim.Workload(cfg.Seed, cfg.Events, start, span)
+	reqs = append(reqs, needleRequest(start, span))
+	total := 0
+	for _, r := range reqs {
+		total += r.Events
+	}
+	traces, users := sampleIDs(reqs, 200, cfg.Seed)
+
+	srv, err := startServer(ctx, cfg.Binary, cfg.DataDir)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+	fmt.Fprintf(out, "ingesting %d events with %d clients into %s…\n", total, cfg.Clients, srv.url)
+
+	t0 := time.Now()
+	if err := send(ctx, srv.url, reqs, cfg.Clients); err != nil {
+		return res, err
+	}
+	res.IngestSeconds = time.Since(t0).Seconds()
+	res.EventsPerSec = float64(total) / res.IngestSeconds
+	if err := srv.waitLoaded(ctx); err != nil {
+		return res, err
+	}
+	res.LoadedSeconds = time.Since(t0).Seconds()
+	res.PeakRSSBytes = srv.peakRSS()
+	reqs = nil
+
+	// Disk: stop gracefully (the store checkpoints), measure, restart.
+	if err := srv.stop(); err != nil {
+		return res, fmt.Errorf("stop server: %w", err)
+	}
+	res.DiskBytes = dirSize(filepath.Join(cfg.DataDir, "events"))
+	res.BytesPerEvent = float64(res.DiskBytes) / float64(total)
+	srv, err = startServer(ctx, cfg.Binary, cfg.DataDir)
+	if err != nil {
+		return res, err
+	}
+	defer srv.stop()
+
+	c := client.New(srv.url, readKey)
+	from := start.Add(-time.Minute).Format(time.RFC3339)
+	pick := rand.New(rand.NewPCG(uint64(cfg.Seed), 7))
+	queries := []struct {
+		name string
+		path func() (string, url.Values)
+	}{
+		{"rare-word search, all data", func() (string, url.Values) {
+			return "/api/v1/search", url.Values{"q": {needle}, "from": {from}, "limit": {"100"}}
+		}},
+		{"trace journey", func() (string, url.Values) {
+			return "/api/v1/journeys/trace/" + traces[pick.IntN(len(traces))], url.Values{"from": {from}}
+		}},
+		{"user journey", func() (string, url.Values) {
+			return "/api/v1/journeys/user/" + users[pick.IntN(len(users))], url.Values{"from": {from}}
+		}},
+		{"error histogram, 24 h per minute", func() (string, url.Values) {
+			return "/api/v1/histogram", url.Values{"q": {"level:error"}, "from": {"now-24h"}, "step": {"1m"}}
+		}},
+		{"facet service, all data", func() (string, url.Values) {
+			return "/api/v1/facets", url.Values{"field": {"service"}, "from": {from}}
+		}},
+	}
+	for _, q := range queries {
+		var d []time.Duration
+		for i := 0; i < cfg.Queries+2; i++ {
+			path, v := q.path()
+			t := time.Now()
+			var sink any
+			if err := c.GetJSON(ctx, path, v, &sink); err != nil {
+				return res, fmt.Errorf("%s: %w", q.name, err)
+			}
+			if i >= 2 { // two warm-up runs
+				d = append(d, time.Since(t))
+			}
+		}
+		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+		res.Latencies = append(res.Latencies, Latency{Name: q.name, P50: d[len(d)/2], P95: d[(len(d)*95+99)/100-1], Runs: len(d)})
+	}
+	print(out, cfg, res)
+	return res, nil
+}
+
+func print(out io.Writer, cfg Config, r Result) {
+	fmt.Fprintf(out, "\n## %d events (seed %d, %d clients)\n\n", r.Events, cfg.Seed, cfg.Clients)
+	fmt.Fprintf(out, "| figure | value |\n|---|---|\n")
+	fmt.Fprintf(out, "| ingest, acknowledged (events/s) | %.0f |\n", r.EventsPerSec)
+	fmt.Fprintf(out, "| ingest, until all stored (events/s) | %.0f |\n", float64(r.Events)/r.LoadedSeconds)
+	fmt.Fprintf(out, "| bytes on disk per event | %.1f |\n", r.BytesPerEvent)
+	fmt.Fprintf(out, "| peak RSS of the server while ingesting | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
+	for _, l := range r.Latencies {
+		fmt.Fprintf(out, "| %s p50 / p95 | %s / %s |\n", l.Name, ms(l.P50), ms(l.P95))
+	}
+}
+
+func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
+
+// needleRequest plants the rare word in ten log lines spread over the span.
+func needleRequest(start time.Time, span time.Duration) sim.Request {
+	var b bytes.Buffer
+	for i := range 10 {
+		ts := start.Add(span * time.Duration(i) / 10).Format(time.RFC3339Nano)
+		fmt.Fprintf(&b, `{"ts":%q,"level":"warn","service":"bench","msg":"planted %s marker %d"}`+"\n", ts, needle, i)
+	}
+	return sim.Request{Path: sim.PathLogs, ContentType: sim.ContentTypeJSONL, Body: b.Bytes(), Events: 10}
+}
+
+var (
+	traceRe = regexp.MustCompile(`"trace_id":"([0-9a-f]{32})"`)
+	userRe  = regexp.MustCompile(`"user_id":"(user_[0-9]+)"`)
+)
+
+// sampleIDs picks trace and user ids that the workload contains, spread
+// over its requests.
+func sampleIDs(reqs []sim.Request, n int, seed int64) (traces, users []string) {
+	r := rand.New(rand.NewPCG(uint64(seed), 11))
+	seenU := map[string]bool{}
+	for tries := 0; tries < 50*n && (len(traces) < n || len(users) < n); tries++ {
+		req := reqs[r.IntN(len(reqs))]
+		if req.Path != sim.PathLogs {
+			continue
+		}
+		body := req.Body
+		off := r.IntN(max(len(body)-4096, 1))
+		window := body[off:min(off+4096, len(body))]
+		if m := traceRe.FindSubmatch(window); m != nil && len(traces) < n {
+			traces = append(traces, string(m[1]))
+		}
+		if m := userRe.FindSubmatch(window); m != nil && len(users) < n && !seenU[string(m[1])] {
+			seenU[string(m[1])] = true
+			users = append(users, string(m[1]))
+		}
+	}
+	return traces, users
+}
+
+// send posts every request with n concurrent clients, resending after
+// Retry-After on 429/503.
+func send(ctx context.Context, base string, reqs []sim.Request, n int) error {
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}, Timeout: 5 * time.Minute}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errc := make(chan error, n)
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= len(reqs) || ctx.Err() != nil {
+					return
+				}
+				if err := post(ctx, hc, base, reqs[i]); err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(errc)
+	return <-errc
+}
+
+func post(ctx context.Context, hc *http.Client, base string, r sim.Request) error {
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+r.Path, bytes.NewReader(r.Body))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", r.ContentType)
+		req.Header.Set("Authorization", "Bearer "+ingestKey)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return fmt.Errorf("post %s: %w", r.Path, err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		switch {
+		case resp.StatusCode/100 == 2:
+			return nil
+		case resp.StatusCode == 429 || resp.StatusCode == 503:
+			wait, _ := strconv.Atoi(resp.Header.Get("Retry-After"))
+			select {
+			case <-time.After(time.Duration(max(wait, 1)) * time.Second / 4):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		default:
+			return fmt.Errorf("post %s: %d %s", r.Path, resp.StatusCode, bytes.TrimSpace(body))
+		}
+	}
+}
+
+// server is a `lore serve` child process.
+type server struct {
+	cmd  *exec.Cmd
+	url  string
+	done chan error
+	once sync.Once
+	err  error
+}
+
+var listenRe = regexp.MustCompile(`lore is listening addr=(\S+)`)
+
+func startServer(ctx context.Context, binary, dataDir string) (*server, error) {
+	cmd := exec.CommandContext(ctx, binary, "serve", "--data", dataDir, "--addr", "127.0.0.1:0",
+		"--ingest-key", ingestKey, "--read-key", readKey, "--log-level", "info")
+	cmd.Stdout = io.Discard
+	stderr, err := cmd.StderrPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s serve: %w", binary, err)
+	}
+	s := &server{cmd: cmd, done: make(chan error, 1)}
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
+				select {
+				case addr <- m[1]:
+				default:
+				}
+			} else if strings.Contains(sc.Text(), "level=ERROR") {
+				fmt.Fprintln(os.Stderr, "server:", sc.Text())
+			}
+		}
+		s.done <- cmd.Wait()
+	}()
+	select {
+	case a := <-addr:
+		s.url = "http://" + a
+		return s, nil
+	case err := <-s.done:
+		return nil, fmt.Errorf("lore serve exited before listening: %v", err)
+	case <-time.After(2 * time.Minute):
+		s.stop()
+		return nil, fmt.Errorf("lore serve did not start listening within 2 minutes")
+	}
+}
+
+// waitLoaded waits until the pipeline's queue is empty.
+func (s *server) waitLoaded(ctx context.Context) error {
+	for {
+		resp, err := http.Get(s.url + "/metrics")
+		if err != nil {
+			return err
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		for _, line := range strings.Split(string(b), "\n") {
+			if v, ok := strings.CutPrefix(line, "lore_ingest_queue_events "); ok && strings.TrimSpace(v) == "0" {
+				return nil
+			}
+		}
+		select {
+		case <-time.After(100 * time.Millisecond):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// peakRSS reads the child's high-water mark of resident memory.
+func (s *server) peakRSS() int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// stop sends SIGTERM and waits for a graceful exit.
+func (s *server) stop() error {
+	s.once.Do(func() {
+		s.cmd.Process.Signal(os.Interrupt)
+		select {
+		case s.err = <-s.done:
+		case <-time.After(2 * time.Minute):
+			s.cmd.Process.Kill()
+			s.err = fmt.Errorf("lore serve did not stop within 2 minutes")
+		}
+	})
+	return s.err
+}
+
+func dirSize(dir string) int64 {
+	var n int64
+	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
+		if err == nil && !info.IsDir() {
+			n += info.Size()
+		}
+		return nil
+	})
+	return n
+}

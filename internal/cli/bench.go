@@ -1,0 +1,23 @@
+package cli
+
+import (
+	"context"
+
+	"github.com/lore-dev/lore/internal/bench"
+)
+
+func runBench(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("bench", stdio)
+	var cfg bench.Config
+	fs.IntVar(&cfg.Events, "events", 1_000_000, "events in the simulated workload")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "workload seed")
+	fs.IntVar(&cfg.Clients, "clients", 4, "concurrent ingest clients")
+	fs.IntVar(&cfg.Queries, "queries", 40, "runs of each query for the latency percentiles")
+	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a fresh temporary one, removed after)")
+	fs.StringVar(&cfg.Binary, "binary", "", "lore binary to benchmark (default: this one)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	_, err := bench.Run(ctx, cfg, stdio.Out)
+	return err
+}

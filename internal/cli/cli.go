@@ -1,0 +1,106 @@
+// Package cli implements the lore command's subcommands: serve, demo,
+// ingest, query, story and bench. Each parses its own flags (with LORE_*
+// environment variables as defaults) and calls into internal/app, the API
+// client or the bench harness.
+package cli
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+)
+
+// Stdio is where a command reads and writes.
+type Stdio struct {
+	In  io.Reader
+	Out io.Writer
+	Err io.Writer
+}
+
+type command struct {
+	name, usage string
+	run         func(ctx context.Context, args []string, io Stdio) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "run the server: lore serve --data DIR --addr :4780", runServe},
+		{"demo", "run the server with the simulated shop: lore demo [--seed N] [--days 3]", runDemo},
+		{"ingest", "import log files: lore ingest [--url URL --key KEY | --data DIR] FILE... (- for stdin)", runIngest},
+		{"query", "search: lore query 'level:error service:payment-service' --from now-1h [--json]", runQuery},
+		{"story", "tell a journey: lore story trace|user|session ID", runStory},
+		{"bench", "benchmark the simulated workload: lore bench --events 1000000", runBench},
+	}
+}
+
+// Main runs the lore command with args (without the program name) and
+// returns the process exit code. SIGINT and SIGTERM cancel the context, so
+// the server shuts down gracefully.
+func Main(ctx context.Context, args []string, stdio Stdio) int {
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		usage(stdio.Err)
+		return 2
+	}
+	for _, c := range commands() {
+		if c.name == args[0] {
+			err := c.run(ctx, args[1:], stdio)
+			if errors.Is(err, flag.ErrHelp) {
+				return 2
+			}
+			if err != nil {
+				fmt.Fprintf(stdio.Err, "lore %s: %v\n", c.name, err)
+				return 1
+			}
+			return 0
+		}
+	}
+	fmt.Fprintf(stdio.Err, "lore: unknown command %q\n\n", args[0])
+	usage(stdio.Err)
+	return 2
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Lore turns logs, errors, traces and product events into stories.\n\nUsage: lore COMMAND [flags]\n\nCommands:")
+	for _, c := range commands() {
+		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.usage)
+	}
+	fmt.Fprintln(w, "\nRun 'lore COMMAND -h' for a command's flags.")
+}
+
+// env returns the environment variable's value or def.
+func env(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+func newFlags(name string, stdio Stdio) *flag.FlagSet {
+	fs := flag.NewFlagSet("lore "+name, flag.ContinueOnError)
+	fs.SetOutput(stdio.Err)
+	return fs
+}
+
+func newLogger(w io.Writer, level string) *slog.Logger {
+	var l slog.Level
+	switch strings.ToLower(level) {
+	case "debug":
+		l = slog.LevelDebug
+	case "warn":
+		l = slog.LevelWarn
+	case "error":
+		l = slog.LevelError
+	default:
+		l = slog.LevelInfo
+	}
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: l}))
+}

@@ -1,0 +1,113 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/lore-dev/lore/internal/app"
+	"github.com/lore-dev/lore/internal/sim"
+)
+
+// demoState is written into the data directory once the backfill is done,
+// so a restarted demo goes straight to live traffic.
+type demoState struct {
+	Seed     int64     `json:"seed"`
+	From     time.Time `json:"from"`
+	To       time.Time `json:"to"`
+	Incident []string  `json:"incidents"`
+}
+
+// Demo keys are fixed so the demo's URLs and commands can be copied; a real
+// deployment uses generated keys.
+const (
+	demoIngestKey = "lore_demo_ingest"
+	demoReadKey   = "lore_demo_read"
+)
+
+func runDemo(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("demo", stdio)
+	var f serveFlags
+	f.register(fs, filepath.Join(os.TempDir(), "lore-demo"))
+	seed := fs.Int64("seed", 1, "simulation seed: the same seed gives the same shop")
+	days := fs.Float64("days", 3, "days of history to backfill before going live")
+	sessions := fs.Int("sessions-per-day", 3000, "shop traffic: sessions a day")
+	live := fs.Bool("live", true, "keep streaming live traffic after the backfill")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if f.ingestKey == "" {
+		f.ingestKey = demoIngestKey
+	}
+	if f.readKey == "" {
+		f.readKey = demoReadKey
+	}
+	cfg := f.config(stdio)
+	a, err := app.Open(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	serveErr := make(chan error, 1)
+	sctx, stopServe := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopServe()
+	go func() { serveErr <- a.Serve(sctx) }()
+
+	now := time.Now().UTC()
+	fmt.Fprintf(stdio.Out, "\nLore demo: the simulated shop (seed %d)\n", *seed)
+	fmt.Fprintf(stdio.Out, "  open      %s/#key=%s\n", a.URL(), f.readKey)
+	fmt.Fprintf(stdio.Out, "  ingest key %s   read key %s   data %s\n", f.ingestKey, f.readKey, f.data)
+	fmt.Fprintf(stdio.Out, "  try       LORE_KEY=%s lore query 'level:error' --url %s --from now-24h\n\n", f.readKey, a.URL())
+
+	statePath := filepath.Join(f.data, "demo.json")
+	shopStart := now.Add(-time.Duration(*days * float64(24*time.Hour)))
+	yesterday := now.Add(-24 * time.Hour).Truncate(24 * time.Hour)
+	incidents := []sim.Incident{
+		sim.Throttle{At: yesterday.Add(9 * time.Hour), For: 2 * time.Hour},
+		sim.SlowDB{At: yesterday.Add(14 * time.Hour), For: time.Hour},
+		sim.BadRelease{At: yesterday.Add(16 * time.Hour)},
+	}
+	shop := sim.New(sim.Config{Seed: *seed, Start: shopStart, SessionsPerDay: *sessions, Incidents: incidents})
+	sink := sim.NewHTTPSink(a.URL(), f.ingestKey, nil)
+
+	var st demoState
+	if b, err := os.ReadFile(statePath); err == nil && json.Unmarshal(b, &st) == nil {
+		fmt.Fprintf(stdio.Out, "history already loaded (%s to %s); going live\n", st.From.Format(time.RFC3339), st.To.Format(time.RFC3339))
+		shop = sim.New(sim.Config{Seed: *seed + now.Unix(), Start: now, SessionsPerDay: *sessions})
+	} else if *days > 0 {
+		fmt.Fprintf(stdio.Out, "backfilling %.1f days of history with incidents: gateway throttling %s–%s, slow database %s, bad catalog release %s\n",
+			*days, yesterday.Add(9*time.Hour).Format("Jan 2 15:04"), yesterday.Add(11*time.Hour).Format("15:04"),
+			yesterday.Add(14*time.Hour).Format("Jan 2 15:04"), yesterday.Add(16*time.Hour).Format("Jan 2 15:04"))
+		start := time.Now()
+		last := time.Now()
+		err := shop.Backfill(ctx, shopStart, now, sink, func(at time.Time, n int64) {
+			if time.Since(last) > 2*time.Second {
+				last = time.Now()
+				fmt.Fprintf(stdio.Out, "  … %s simulated, %d events sent (%.0f/s)\n", at.Format("Jan 2 15:04"), n, float64(n)/time.Since(start).Seconds())
+			}
+		})
+		if err != nil && !errors.Is(err, context.Canceled) {
+			stopServe()
+			<-serveErr
+			return fmt.Errorf("backfill: %w", err)
+		}
+		if err == nil {
+			b, _ := json.Marshal(demoState{Seed: *seed, From: shopStart, To: now, Incident: []string{"throttle", "slowdb", "badrelease"}})
+			os.WriteFile(statePath, b, 0o644)
+			fmt.Fprintf(stdio.Out, "history loaded in %s\n", time.Since(start).Round(time.Second))
+		}
+	}
+	if *live && ctx.Err() == nil {
+		fmt.Fprintln(stdio.Out, "streaming live traffic; Ctrl-C stops")
+		if err := shop.Live(ctx, sink); err != nil && !errors.Is(err, context.Canceled) {
+			fmt.Fprintf(stdio.Err, "live traffic stopped: %v\n", err)
+		}
+	} else if ctx.Err() == nil {
+		<-ctx.Done()
+	}
+	stopServe()
+	return <-serveErr
+}

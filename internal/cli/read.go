@@ -1,0 +1,209 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/client"
+	"github.com/lore-dev/lore/internal/event"
+)
+
+type remoteFlags struct{ url, key string }
+
+func (f *remoteFlags) register(fs interface {
+	StringVar(*string, string, string, string)
+}, keyEnv string) {
+	fs.StringVar(&f.url, "url", env("LORE_URL", "http://localhost:4780"), "Lore server URL (env LORE_URL)")
+	fs.StringVar(&f.key, "key", env(keyEnv, env("LORE_KEY", "")), "API key (env "+keyEnv+" or LORE_KEY)")
+}
+
+func (f *remoteFlags) client() (*client.Client, error) {
+	if f.key == "" {
+		return nil, fmt.Errorf("no API key: pass --key or set LORE_KEY")
+	}
+	return client.New(f.url, f.key), nil
+}
+
+func runQuery(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("query", stdio)
+	var rf remoteFlags
+	rf.register(fs, "LORE_READ_KEY")
+	from := fs.String("from", "now-1h", "start of the time range (RFC 3339, or relative like now-1h)")
+	to := fs.String("to", "", "end of the time range (default now)")
+	limit := fs.Int("limit", 100, "events to print (newest first)")
+	asJSON := fs.Bool("json", false, "print JSON lines, one event per line")
+	fs.Usage = func() {
+		fmt.Fprintln(stdio.Err, "Usage: lore query [flags] 'QUERY'\n\nExample: lore query 'level:error service:payment-service' --from now-1h\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return err
+	}
+	c, err := rf.client()
+	if err != nil {
+		return err
+	}
+	q := strings.Join(fs.Args(), " ")
+	var tw *tabwriter.Writer
+	if !*asJSON {
+		tw = tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "TIME (UTC)\tLEVEL\tSERVICE\tMESSAGE")
+	}
+	printed, cursor := 0, ""
+	for printed < *limit {
+		page := min(*limit-printed, 1000)
+		v := url.Values{"q": {q}, "from": {*from}, "to": {*to}, "limit": {strconv.Itoa(page)}, "cursor": {cursor}}
+		var res struct {
+			Events     []json.RawMessage `json:"events"`
+			NextCursor string            `json:"next_cursor"`
+		}
+		if err := c.GetJSON(ctx, "/api/v1/search", v, &res); err != nil {
+			return err
+		}
+		for _, raw := range res.Events {
+			if *asJSON {
+				stdio.Out.Write(raw)
+				stdio.Out.Write([]byte{'\n'})
+				continue
+			}
+			var e event.Event
+			if err := json.Unmarshal(raw, &e); err != nil {
+				return fmt.Errorf("decode event: %w", err)
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", e.Time().Format("2006-01-02 15:04:05.000"), orDash(e.Level), orDash(e.Service), oneLine(e))
+		}
+		printed += len(res.Events)
+		if res.NextCursor == "" || len(res.Events) == 0 {
+			break
+		}
+		cursor = res.NextCursor
+	}
+	if tw != nil {
+		tw.Flush()
+		if printed == 0 {
+			fmt.Fprintln(stdio.Err, "no events match")
+		}
+	}
+	return nil
+}
+
+func oneLine(e event.Event) string {
+	s := e.Message
+	if s == "" {
+		s = e.Name
+	}
+	if e.Kind != event.KindLog && e.Kind != "" {
+		s = "[" + e.Kind + "] " + s
+	}
+	if e.HTTPStatus != 0 {
+		s += fmt.Sprintf(" (%d)", e.HTTPStatus)
+	}
+	if e.TraceID != (event.TraceID{}) {
+		s += "  trace=" + e.TraceID.String()
+	}
+	s = strings.ReplaceAll(s, "\n", " ⏎ ")
+	if len(s) > 240 {
+		s = s[:240] + "…"
+	}
+	return s
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func runStory(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("story", stdio)
+	var rf remoteFlags
+	rf.register(fs, "LORE_READ_KEY")
+	from := fs.String("from", "", "start of the time range (default 31 days ago)")
+	to := fs.String("to", "", "end of the time range (default now)")
+	asJSON := fs.Bool("json", false, "print the API's JSON answer")
+	color := fs.Bool("color", false, "colour the output")
+	fs.Usage = func() {
+		fmt.Fprintln(stdio.Err, "Usage: lore story [flags] trace|user|session ID\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 2 {
+		fs.Usage()
+		return fmt.Errorf("want two arguments, trace|user|session and an id; got %d", fs.NArg())
+	}
+	by, id := fs.Arg(0), fs.Arg(1)
+	switch by {
+	case "trace", "user", "session":
+	default:
+		return fmt.Errorf("unknown journey kind %q: use trace, user or session", by)
+	}
+	c, err := rf.client()
+	if err != nil {
+		return err
+	}
+	v := url.Values{}
+	if *from != "" {
+		v.Set("from", *from)
+	}
+	if *to != "" {
+		v.Set("to", *to)
+	}
+	var raw json.RawMessage
+	if err := c.GetJSON(ctx, "/api/v1/journeys/"+by+"/"+url.PathEscape(id), v, &raw); err != nil {
+		return err
+	}
+	if *asJSON {
+		stdio.Out.Write(raw)
+		stdio.Out.Write([]byte{'\n'})
+		return nil
+	}
+	var res struct {
+		Events  []event.Event        `json:"events"`
+		Story   []analysis.StoryLine `json:"story"`
+		Summary analysis.Summary     `json:"summary"`
+	}
+	if err := json.Unmarshal(raw, &res); err != nil {
+		return fmt.Errorf("decode journey: %w", err)
+	}
+	return analysis.RenderText(stdio.Out, analysis.JourneyResult{Events: res.Events, Story: res.Story, Summary: res.Summary}, *color)
+}
+
+// reorderFlags lets flags follow positional arguments ("lore query 'x'
+// --from now-1h"), as users type them: known flags (and their values) move
+// to the front; everything after "--" stays positional.
+func reorderFlags(fs *flag.FlagSet, args []string) []string {
+	var flags, pos []string
+	for i := 0; i < len(args); i++ {
+		a := args[i]
+		if a == "--" {
+			pos = append(pos, args[i+1:]...)
+			break
+		}
+		name := strings.TrimLeft(a, "-")
+		name, _, hasValue := strings.Cut(name, "=")
+		f := fs.Lookup(name)
+		if !strings.HasPrefix(a, "-") || f == nil {
+			pos = append(pos, a)
+			continue
+		}
+		flags = append(flags, a)
+		if b, ok := f.Value.(interface{ IsBoolFlag() bool }); (ok && b.IsBoolFlag()) || hasValue {
+			continue
+		}
+		if i+1 < len(args) {
+			flags = append(flags, args[i+1])
+			i++
+		}
+	}
+	return append(append(flags, "--"), pos...)
+}

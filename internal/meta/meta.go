@@ -1,0 +1,210 @@
+// Package meta keeps Lore's metadata — projects and API keys for now; users,
+// issue states and rules later — in embedded SQLite (modernc.org/sqlite, no
+// cgo). Keys are stored only as SHA-256 hashes: a key is shown once, when it
+// is created, and cannot be recovered from the database.
+package meta
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+)
+
+// Role is what a key may do.
+type Role string
+
+// Key roles. An ingest key can only write events; a read key can only read.
+const (
+	RoleIngest Role = "ingest"
+	RoleRead   Role = "read"
+)
+
+// ErrUnknownKey is returned by Authenticate for a key that does not exist.
+var ErrUnknownKey = errors.New("unknown API key")
+
+// Principal is who a request acts as.
+type Principal struct {
+	ProjectID int64
+	Role      Role
+	KeyID     int64
+}
+
+// Store is the metadata database. It is safe for concurrent use.
+type Store struct {
+	db *sql.DB
+
+	mu    sync.RWMutex
+	cache map[[32]byte]Principal // key hash → principal; keys are never deleted yet
+}
+
+// Open opens (creating if needed) the SQLite database at path and applies
+// the schema.
+func Open(ctx context.Context, path string) (*Store, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
+	db, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata %q: %w", path, err)
+	}
+	db.SetMaxOpenConns(1)
+	s := &Store{db: db, cache: map[[32]byte]Principal{}}
+	if err := s.migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (s *Store) migrate(ctx context.Context) error {
+	const schema = `
+CREATE TABLE IF NOT EXISTS projects (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS api_keys (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  role TEXT NOT NULL CHECK (role IN ('ingest','read')),
+  hash TEXT NOT NULL UNIQUE,
+  prefix TEXT NOT NULL,
+  created_at INTEGER NOT NULL
+);`
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create metadata schema: %w", err)
+	}
+	return nil
+}
+
+// Close closes the database.
+func (s *Store) Close() error { return s.db.Close() }
+
+// Bootstrap is the result of EnsureDefaultProject.
+type Bootstrap struct {
+	Created   bool   // project 1 was created now
+	IngestKey string // the plain keys, set only when they were generated or given now
+	ReadKey   string
+}
+
+// EnsureDefaultProject creates project 1 on first start. Keys given as
+// arguments are used (and, when the project already exists, added if they
+// are not known yet, so scripts can pin keys); empty ones are generated.
+// Only hashes are stored.
+func (s *Store) EnsureDefaultProject(ctx context.Context, ingestKey, readKey string) (Bootstrap, error) {
+	var b Bootstrap
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM projects WHERE id = 1`).Scan(&n); err != nil {
+		return b, fmt.Errorf("look up project 1: %w", err)
+	}
+	if n == 0 {
+		if _, err := s.db.ExecContext(ctx, `INSERT INTO projects (id, name, created_at) VALUES (1, 'default', ?)`, time.Now().Unix()); err != nil {
+			return b, fmt.Errorf("create project 1: %w", err)
+		}
+		b.Created = true
+		if ingestKey == "" {
+			ingestKey = NewKey(RoleIngest)
+		}
+		if readKey == "" {
+			readKey = NewKey(RoleRead)
+		}
+	}
+	for _, k := range []struct {
+		key  string
+		role Role
+		out  *string
+	}{{ingestKey, RoleIngest, &b.IngestKey}, {readKey, RoleRead, &b.ReadKey}} {
+		if k.key == "" {
+			continue
+		}
+		added, err := s.addKey(ctx, 1, k.role, k.key)
+		if err != nil {
+			return b, err
+		}
+		if added || b.Created {
+			*k.out = k.key
+		}
+	}
+	return b, nil
+}
+
+// CreateKey makes a new key for a project and returns it in plain text; it
+// is the only time the key is visible.
+func (s *Store) CreateKey(ctx context.Context, projectID int64, role Role) (string, error) {
+	k := NewKey(role)
+	if _, err := s.addKey(ctx, projectID, role, k); err != nil {
+		return "", err
+	}
+	return k, nil
+}
+
+func (s *Store) addKey(ctx context.Context, projectID int64, role Role, key string) (bool, error) {
+	h := hashKey(key)
+	res, err := s.db.ExecContext(ctx,
+		`INSERT INTO api_keys (project_id, role, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)
+		 ON CONFLICT(hash) DO NOTHING`,
+		projectID, string(role), hex.EncodeToString(h[:]), keyPrefix(key), time.Now().Unix())
+	if err != nil {
+		return false, fmt.Errorf("store %s key for project %d: %w", role, projectID, err)
+	}
+	n, _ := res.RowsAffected()
+	return n > 0, nil
+}
+
+// Authenticate finds the project and role of a plain key.
+func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error) {
+	key = strings.TrimSpace(key)
+	if key == "" {
+		return Principal{}, ErrUnknownKey
+	}
+	h := hashKey(key)
+	s.mu.RLock()
+	p, ok := s.cache[h]
+	s.mu.RUnlock()
+	if ok {
+		return p, nil
+	}
+	var role string
+	err := s.db.QueryRowContext(ctx, `SELECT id, project_id, role FROM api_keys WHERE hash = ?`,
+		hex.EncodeToString(h[:])).Scan(&p.KeyID, &p.ProjectID, &role)
+	if errors.Is(err, sql.ErrNoRows) {
+		return Principal{}, ErrUnknownKey
+	}
+	if err != nil {
+		return Principal{}, fmt.Errorf("look up API key: %w", err)
+	}
+	p.Role = Role(role)
+	s.mu.Lock()
+	s.cache[h] = p
+	s.mu.Unlock()
+	return p, nil
+}
+
+// NewKey returns a fresh random key whose prefix tells its role.
+func NewKey(role Role) string {
+	var b [20]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		panic(fmt.Errorf("crypto/rand: %w", err)) // never happens on Linux
+	}
+	p := "lore_in_"
+	if role == RoleRead {
+		p = "lore_rd_"
+	}
+	return p + hex.EncodeToString(b[:])
+}
+
+func hashKey(k string) [32]byte { return sha256.Sum256([]byte(k)) }
+
+func keyPrefix(k string) string {
+	if len(k) > 12 {
+		return k[:12]
+	}
+	return k
+}

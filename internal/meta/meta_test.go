@@ -1,0 +1,74 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestBootstrapGeneratesKeysOnceAndStoresOnlyHashes(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.EnsureDefaultProject(ctx, "", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !b.Created || !strings.HasPrefix(b.IngestKey, "lore_in_") || !strings.HasPrefix(b.ReadKey, "lore_rd_") {
+		t.Fatalf("bootstrap = %+v", b)
+	}
+	p, err := s.Authenticate(ctx, b.IngestKey)
+	if err != nil || p.ProjectID != 1 || p.Role != RoleIngest {
+		t.Fatalf("ingest key: %+v %v", p, err)
+	}
+	p, err = s.Authenticate(ctx, b.ReadKey)
+	if err != nil || p.Role != RoleRead {
+		t.Fatalf("read key: %+v %v", p, err)
+	}
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM api_keys WHERE hash = ? OR hash = ?`, b.IngestKey, b.ReadKey).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("plain keys found in the database: %d %v", n, err)
+	}
+	s.Close()
+
+	s, err = Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	b2, err := s.EnsureDefaultProject(ctx, "", "")
+	if err != nil || b2.Created || b2.IngestKey != "" || b2.ReadKey != "" {
+		t.Fatalf("second start must not print keys again: %+v %v", b2, err)
+	}
+	if _, err := s.Authenticate(ctx, b.ReadKey); err != nil {
+		t.Fatalf("key lost across restart: %v", err)
+	}
+	if _, err := s.Authenticate(ctx, "lore_rd_nope"); !errors.Is(err, ErrUnknownKey) {
+		t.Fatalf("unknown key: %v", err)
+	}
+}
+
+func TestGivenKeysAreAddedEvenToAnExistingProject(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureDefaultProject(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.EnsureDefaultProject(ctx, "script-ingest", "script-read")
+	if err != nil || b.IngestKey != "script-ingest" || b.ReadKey != "script-read" {
+		t.Fatalf("%+v %v", b, err)
+	}
+	p, err := s.Authenticate(ctx, "script-read")
+	if err != nil || p.Role != RoleRead || p.ProjectID != 1 {
+		t.Fatalf("%+v %v", p, err)
+	}
+}

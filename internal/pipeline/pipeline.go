@@ -1,0 +1,329 @@
+// Package pipeline makes ingest durable: Submit writes events to a
+// write-ahead log of our own and returns only once they are fsync'd, with
+// group commit so that many concurrent requests share one fsync; a loader
+// goroutine moves logged events into the store (store.Writer) in large
+// batches, in order, exactly once; Open replays what the store had not yet
+// committed after a crash. Memory stays bounded: beyond MaxPendingBytes of
+// logged-but-not-stored events Submit answers ErrOverloaded, which the
+// server turns into 429/503 with Retry-After.
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// ErrOverloaded is returned by Submit when the backlog of events logged but
+// not yet in the store has reached MaxPendingBytes. Nothing was logged; the
+// client should retry after RetryAfter seconds.
+var ErrOverloaded = errors.New("pipeline: overloaded")
+
+// ErrClosed is returned by Submit and Flush once Close has begun.
+var ErrClosed = errors.New("pipeline: closed")
+
+// Options configure a Pipeline. Zero values take the defaults.
+type Options struct {
+	Dir             string        // WAL directory, created if missing
+	SegmentBytes    int64         // rotate segments at this size (default 64 MiB)
+	MaxPendingBytes int64         // encoded bytes logged but not yet in the store; beyond it Submit returns ErrOverloaded (default 256 MiB)
+	MaxMemoryBytes  int64         // encoded bytes of logged events kept in memory for the loader; the rest is read back from the WAL (default MaxPendingBytes/4)
+	MaxBatchEvents  int           // loader batch size (default 100_000)
+	LoadInterval    time.Duration // loader wakes at least this often (default 500ms) so data becomes searchable quickly
+	CommitWindow    time.Duration // how long the committer may wait to gather a group (default 0: take whatever is queued, fsync, repeat)
+}
+
+func (o *Options) setDefaults() {
+	if o.SegmentBytes <= 0 {
+		o.SegmentBytes = 64 << 20
+	}
+	if o.MaxPendingBytes <= 0 {
+		o.MaxPendingBytes = 256 << 20
+	}
+	if o.MaxMemoryBytes <= 0 {
+		o.MaxMemoryBytes = o.MaxPendingBytes / 4
+	}
+	if o.MaxBatchEvents <= 0 {
+		o.MaxBatchEvents = 100_000
+	}
+	if o.LoadInterval <= 0 {
+		o.LoadInterval = 500 * time.Millisecond
+	}
+}
+
+// Pipeline is the durable ingest path. Its methods are safe for concurrent
+// use.
+type Pipeline struct {
+	opts Options
+	w    store.Writer
+	log  *slog.Logger
+
+	// closeMu orders Submit's send on reqs before Close closes it.
+	closeMu sync.RWMutex
+	closed  bool
+	reqs    chan *request
+
+	pendingBytes  atomic.Int64 // reserved by Submit, released once stored
+	pendingEvents atomic.Int64
+	bufs          sync.Pool // *[]byte record buffers
+
+	cm committer // owned by the committer goroutine
+	ld loader    // owned by the loader goroutine (or Open, before it starts)
+
+	mu       sync.Mutex
+	segs     []*segment // oldest first; the last one is being written
+	durable  uint64     // highest seq fsync'd in the WAL
+	loaded   uint64     // highest seq committed in the store
+	mem      []memEntry // logged records kept in memory, in seq order
+	memBytes int64
+	unloaded int64         // events durable but not yet loaded
+	broken   error         // sticky WAL write failure
+	progress chan struct{} // closed and replaced whenever loaded advances
+
+	wake       chan struct{} // nudges the loader
+	stopLoad   chan struct{} // closed by Close: load the rest and stop
+	loadCtx    context.Context
+	loadCancel context.CancelFunc
+	commitDone chan struct{}
+	loadDone   chan struct{}
+	closeOnce  sync.Once
+	closeErr   error
+
+	st stats
+}
+
+// request is one Submit waiting for its record to be synced.
+type request struct {
+	buf    *[]byte // the encoded record
+	events []event.Event
+	done   chan error
+}
+
+// memEntry is a logged record whose events the loader can take without
+// reading the WAL. seg and end locate the end of the record in the WAL.
+type memEntry struct {
+	seq    uint64
+	seg    uint64
+	end    int64
+	size   int64
+	events []event.Event
+}
+
+// Open opens (or creates) the WAL in opts.Dir, truncates a torn tail left
+// by a crash, replays into w every record whose seq is above w.LastSeq(),
+// and starts the committer and loader goroutines. It returns once the
+// replay is committed in the store.
+func Open(ctx context.Context, opts Options, w store.Writer, log *slog.Logger) (*Pipeline, error) {
+	opts.setDefaults()
+	if opts.Dir == "" {
+		return nil, errors.New("pipeline: Options.Dir is empty")
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if err := os.MkdirAll(opts.Dir, 0o755); err != nil {
+		return nil, fmt.Errorf("cannot create WAL directory %q: %w", opts.Dir, err)
+	}
+	p := &Pipeline{
+		opts:       opts,
+		w:          w,
+		log:        log.With("component", "pipeline"),
+		reqs:       make(chan *request, 1024),
+		progress:   make(chan struct{}),
+		wake:       make(chan struct{}, 1),
+		stopLoad:   make(chan struct{}),
+		commitDone: make(chan struct{}),
+		loadDone:   make(chan struct{}),
+	}
+	if err := p.recover(ctx); err != nil {
+		p.ld.closeFile()
+		p.cm.closeFile()
+		return nil, err
+	}
+	// Replay synchronously, before accepting anything new.
+	if err := p.loadAvailable(ctx); err != nil {
+		p.ld.closeFile()
+		p.cm.closeFile()
+		return nil, fmt.Errorf("cannot replay WAL %q into the store: %w", opts.Dir, err)
+	}
+	p.loadCtx, p.loadCancel = context.WithCancel(context.WithoutCancel(ctx))
+	go p.runCommitter()
+	go p.runLoader()
+	return p, nil
+}
+
+// Submit logs events durably. It returns nil only once they are fsync'd in
+// the WAL; the loader then moves them to the store. It returns
+// ErrOverloaded (nothing logged) when the backlog bound is reached, and
+// ctx's error if ctx ends first, in which case the events may or may not
+// have been logged. Submit keeps events: the caller must not modify them
+// afterwards.
+func (p *Pipeline) Submit(ctx context.Context, events []event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	bp, _ := p.bufs.Get().(*[]byte)
+	if bp == nil {
+		bp = new([]byte)
+	}
+	*bp = encodeRecord(*bp, events)
+	size := int64(len(*bp))
+	if size-headerSize > maxRecordBytes {
+		return fmt.Errorf("request of %d events encodes to %d bytes, more than the WAL's %d-byte record limit", len(events), size, maxRecordBytes)
+	}
+	if !p.reserve(size) {
+		p.putBuf(bp)
+		p.st.overloaded.Add(1)
+		return ErrOverloaded
+	}
+	p.pendingEvents.Add(int64(len(events)))
+	r := &request{buf: bp, events: events, done: make(chan error, 1)}
+
+	p.closeMu.RLock()
+	if p.closed {
+		p.closeMu.RUnlock()
+		p.release(size, int64(len(events)))
+		return ErrClosed
+	}
+	select {
+	case p.reqs <- r:
+		p.closeMu.RUnlock()
+	case <-ctx.Done():
+		p.closeMu.RUnlock()
+		p.release(size, int64(len(events)))
+		return ctx.Err()
+	}
+	select {
+	case err := <-r.done:
+		return err
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// reserve adds size bytes to the backlog unless that would pass
+// MaxPendingBytes. A request is always admitted into an empty backlog, so
+// one request larger than the bound is slow rather than impossible.
+func (p *Pipeline) reserve(size int64) bool {
+	for {
+		cur := p.pendingBytes.Load()
+		if cur > 0 && cur+size > p.opts.MaxPendingBytes {
+			return false
+		}
+		if p.pendingBytes.CompareAndSwap(cur, cur+size) {
+			return true
+		}
+	}
+}
+
+// release returns bytes and events to the backlog budget.
+func (p *Pipeline) release(bytes, events int64) {
+	p.pendingBytes.Add(-bytes)
+	p.pendingEvents.Add(-events)
+}
+
+func (p *Pipeline) putBuf(bp *[]byte) {
+	if cap(*bp) <= 1<<20 {
+		p.bufs.Put(bp)
+	}
+}
+
+// Flush waits until every event whose Submit returned before the call is
+// committed in the store.
+func (p *Pipeline) Flush(ctx context.Context) error {
+	p.mu.Lock()
+	target := p.durable
+	p.mu.Unlock()
+	for {
+		p.mu.Lock()
+		loaded, ch, broken := p.loaded, p.progress, p.broken
+		p.mu.Unlock()
+		if loaded >= target {
+			return nil
+		}
+		if broken != nil {
+			return broken
+		}
+		p.nudge()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-p.loadDone:
+			p.mu.Lock()
+			loaded = p.loaded
+			p.mu.Unlock()
+			if loaded >= target {
+				return nil
+			}
+			return ErrClosed
+		}
+	}
+}
+
+// nudge wakes the loader if it is idle.
+func (p *Pipeline) nudge() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// Close stops accepting events, waits for queued Submits to be logged,
+// loads everything logged into the store and stops the goroutines. If ctx
+// ends first (say the store keeps failing), Close stops loading and returns
+// ctx's error; what was not loaded stays in the WAL for the next Open.
+func (p *Pipeline) Close(ctx context.Context) error {
+	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
+	return p.closeErr
+}
+
+func (p *Pipeline) close(ctx context.Context) error {
+	p.closeMu.Lock()
+	p.closed = true
+	close(p.reqs)
+	p.closeMu.Unlock()
+	<-p.commitDone // the committer only waits for the disk
+
+	close(p.stopLoad)
+	var err error
+	select {
+	case <-p.loadDone:
+	case <-ctx.Done():
+		p.loadCancel()
+		<-p.loadDone
+		err = fmt.Errorf("cannot load the WAL into the store before shutdown: %w", ctx.Err())
+	}
+	p.loadCancel()
+	p.cm.closeFile()
+	p.ld.closeFile()
+	p.mu.Lock()
+	if p.loaded < p.durable && err == nil {
+		err = fmt.Errorf("WAL records %d to %d are not in the store; they will be replayed on the next start", p.loaded+1, p.durable)
+	}
+	p.mu.Unlock()
+	return err
+}
+
+// RetryAfter suggests how many seconds an overloaded client should wait,
+// from the backlog and the recent load rate; at least 1, at most 60.
+func (p *Pipeline) RetryAfter() int {
+	pending := float64(p.pendingBytes.Load())
+	rate := p.st.loadRate()
+	if rate <= 0 {
+		return 2
+	}
+	s := int(pending/rate) + 1
+	return min(max(s, 1), 60)
+}

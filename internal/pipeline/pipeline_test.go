@@ -1,0 +1,589 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.uber.org/goleak"
+
+	"github.com/lore-dev/lore/internal/event"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+func testLogger(t *testing.T) *slog.Logger {
+	if testing.Verbose() {
+		return slog.New(slog.NewTextHandler(os.Stderr, nil))
+	}
+	return slog.New(slog.NewTextHandler(io.Discard, nil))
+}
+
+// req builds request number id of n events; every event carries its
+// request id and index so the store's content can be checked exactly.
+func req(id int64, n int) []event.Event {
+	evs := make([]event.Event, n)
+	for i := range evs {
+		evs[i] = event.Event{
+			ProjectID: id, TS: int64(i), Kind: event.KindLog, Level: event.LevelInfo,
+			Service: "svc", Message: fmt.Sprintf("request %d event %d", id, i),
+			Attributes: []event.Attr{{Key: "i", Value: fmt.Sprint(i)}},
+		}
+	}
+	return evs
+}
+
+func open(t *testing.T, opts Options, w *memWriter) *Pipeline {
+	t.Helper()
+	if opts.Dir == "" {
+		opts.Dir = t.TempDir()
+	}
+	p, err := Open(context.Background(), opts, w, testLogger(t))
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	return p
+}
+
+func closeP(t *testing.T, p *Pipeline) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Close(ctx); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+}
+
+// crash stops p as kill -9 would: nothing more is loaded or written and
+// the files are left as they are.
+func crash(p *Pipeline) {
+	p.loadCancel()
+	p.closeMu.Lock()
+	p.closed = true
+	close(p.reqs)
+	p.closeMu.Unlock()
+	<-p.commitDone
+	close(p.stopLoad)
+	<-p.loadDone
+	p.cm.closeFile()
+	p.ld.closeFile()
+}
+
+// checkStored checks that the store holds exactly the requests in want,
+// each whole and once, in that order, with a valid Writer contract.
+func checkStored(t *testing.T, w *memWriter, want []int64, sizes map[int64]int) {
+	t.Helper()
+	if err := w.checkContract(); err != nil {
+		t.Fatalf("store contract violated: %v", err)
+	}
+	got := w.events()
+	i := 0
+	for _, id := range want {
+		n := sizes[id]
+		for j := range n {
+			if i >= len(got) {
+				t.Fatalf("store ends at event %d of request %d; want %d requests", j, id, len(want))
+			}
+			if e := got[i]; e.ProjectID != id || e.TS != int64(j) || e.Message != fmt.Sprintf("request %d event %d", id, j) {
+				t.Fatalf("store event %d is request %d event %d (%q), want request %d event %d", i, e.ProjectID, e.TS, e.Message, id, j)
+			}
+			i++
+		}
+	}
+	if i != len(got) {
+		t.Fatalf("store has %d events, want %d", len(got), i)
+	}
+}
+
+func TestOrderAndExactlyOnce(t *testing.T) {
+	f := func(name string, opts Options) {
+		t.Helper()
+		w := &memWriter{}
+		p := open(t, opts, w)
+		const submitters, perSubmitter = 8, 40
+		var wg sync.WaitGroup
+		sizes := map[int64]int{}
+		for s := range submitters {
+			for r := range perSubmitter {
+				sizes[int64(s*1000+r)] = 1 + (s+r)%9
+			}
+		}
+		errs := make(chan error, submitters)
+		for s := range submitters {
+			wg.Go(func() {
+				for r := range perSubmitter {
+					id := int64(s*1000 + r)
+					if err := p.Submit(context.Background(), req(id, sizes[id])); err != nil {
+						errs <- fmt.Errorf("submit %d: %w", id, err)
+						return
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := p.Flush(context.Background()); err != nil {
+			t.Fatalf("%s: Flush: %v", name, err)
+		}
+		closeP(t, p)
+
+		// Each submitter's requests are stored in its order, whole and
+		// once; requests of different submitters interleave.
+		got := w.events()
+		next := make([]int, submitters)
+		for i := 0; i < len(got); {
+			id := got[i].ProjectID
+			s, r := int(id/1000), int(id%1000)
+			if r != next[s] {
+				t.Fatalf("%s: event %d is from request %d of submitter %d, want request %d", name, i, r, s, next[s])
+			}
+			for j := range sizes[id] {
+				if i >= len(got) || got[i].ProjectID != id || got[i].TS != int64(j) {
+					t.Fatalf("%s: request %d is not stored whole at event %d", name, id, i)
+				}
+				i++
+			}
+			next[s]++
+		}
+		for s, n := range next {
+			if n != perSubmitter {
+				t.Fatalf("%s: submitter %d has %d requests stored, want %d", name, s, n, perSubmitter)
+			}
+		}
+		if err := w.checkContract(); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		st := p.Stats()
+		if st.PendingBytes != 0 || st.PendingEvents != 0 || st.EventsLoaded != st.EventsLogged || st.LoadedSeq != st.LastSeq {
+			t.Fatalf("%s: stats after Close: %+v", name, st)
+		}
+	}
+	f("defaults", Options{})
+	f("small batches merged from memory", Options{MaxBatchEvents: 7, LoadInterval: time.Millisecond})
+	f("everything read back from the WAL", Options{MaxMemoryBytes: 1, MaxBatchEvents: 20, SegmentBytes: 2000, LoadInterval: time.Millisecond})
+	f("memory and WAL mixed", Options{MaxMemoryBytes: 3000, MaxBatchEvents: 50, SegmentBytes: 4000, LoadInterval: time.Millisecond})
+}
+
+func TestGroupCommit(t *testing.T) {
+	w := &memWriter{}
+	p := open(t, Options{CommitWindow: time.Millisecond}, w)
+	const submitters, perSubmitter = 64, 5
+	var wg sync.WaitGroup
+	for s := range submitters {
+		wg.Go(func() {
+			for r := range perSubmitter {
+				if err := p.Submit(context.Background(), req(int64(s*1000+r), 3)); err != nil {
+					t.Errorf("Submit: %v", err)
+				}
+			}
+		})
+	}
+	wg.Wait()
+	closeP(t, p)
+	st := p.Stats()
+	requests := uint64(submitters * perSubmitter)
+	if st.Groups == 0 || st.Groups > requests/4 {
+		t.Fatalf("%d requests took %d fsync groups, want at most %d", requests, st.Groups, requests/4)
+	}
+	if st.FsyncSeconds.Count != st.Groups || st.LastSeq != requests || st.EventsLogged != 3*requests {
+		t.Fatalf("stats: %+v", st)
+	}
+	if got := len(w.events()); got != 3*int(requests) {
+		t.Fatalf("store has %d events, want %d", got, 3*requests)
+	}
+}
+
+func TestFlushMakesSubmittedEventsVisible(t *testing.T) {
+	w := &memWriter{}
+	// The loader would not wake by itself during the test.
+	p := open(t, Options{LoadInterval: time.Hour}, w)
+	defer closeP(t, p)
+	sizes := map[int64]int{}
+	var ids []int64
+	for i := range int64(5) {
+		sizes[i] = 3
+		ids = append(ids, i)
+		if err := p.Submit(context.Background(), req(i, 3)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, w, ids, sizes)
+	// Nothing new: Flush returns at once.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestCloseLoadsEverything(t *testing.T) {
+	w := &memWriter{}
+	dir := t.TempDir()
+	p := open(t, Options{Dir: dir, LoadInterval: time.Hour}, w)
+	sizes := map[int64]int{}
+	var ids []int64
+	for i := range int64(20) {
+		sizes[i] = int(i%4) + 1
+		ids = append(ids, i)
+		if err := p.Submit(context.Background(), req(i, sizes[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closeP(t, p)
+	checkStored(t, w, ids, sizes)
+	if err := p.Submit(context.Background(), req(99, 1)); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Submit after Close: %v, want ErrClosed", err)
+	}
+	// Reopening replays nothing: the store has it all.
+	calls := w.calls
+	p = open(t, Options{Dir: dir}, w)
+	closeP(t, p)
+	if w.calls != calls {
+		t.Fatalf("reopen appended %d batches, want none", w.calls-calls)
+	}
+}
+
+func TestAppendErrorsAreRetried(t *testing.T) {
+	w := &memWriter{failNext: 3}
+	p := open(t, Options{LoadInterval: time.Millisecond}, w)
+	defer closeP(t, p)
+	sizes := map[int64]int{1: 2, 2: 5}
+	for _, id := range []int64{1, 2} {
+		if err := p.Submit(context.Background(), req(id, sizes[id])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, w, []int64{1, 2}, sizes)
+	if st := p.Stats(); st.LoadErrors < 3 {
+		t.Fatalf("LoadErrors = %d, want at least 3", st.LoadErrors)
+	}
+}
+
+func TestAppendErrorAfterCommitIsNotRepeated(t *testing.T) {
+	w := &memWriter{failAfter: 1}
+	p := open(t, Options{LoadInterval: time.Millisecond}, w)
+	defer closeP(t, p)
+	if err := p.Submit(context.Background(), req(1, 4)); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	checkStored(t, w, []int64{1}, map[int64]int{1: 4})
+}
+
+func TestOverload(t *testing.T) {
+	unblock := make(chan struct{})
+	w := &memWriter{block: unblock}
+	const maxPending = 20_000
+	p := open(t, Options{MaxPendingBytes: maxPending, LoadInterval: time.Millisecond}, w)
+	defer closeP(t, p)
+	ctx := context.Background()
+	accepted := 0
+	var err error
+	for range 1000 {
+		if err = p.Submit(ctx, req(int64(accepted), 10)); err != nil {
+			break
+		}
+		accepted++
+		if pb := p.Stats().PendingBytes; pb > maxPending {
+			t.Fatalf("pending bytes %d exceed the bound %d", pb, maxPending)
+		}
+	}
+	if !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("Submit with a blocked store gave %v after %d requests, want ErrOverloaded", err, accepted)
+	}
+	if accepted == 0 {
+		t.Fatal("no request was accepted before overload")
+	}
+	if ra := p.RetryAfter(); ra < 1 || ra > 60 {
+		t.Fatalf("RetryAfter = %d, want 1..60", ra)
+	}
+	if st := p.Stats(); st.Overloaded != 1 {
+		t.Fatalf("Overloaded = %d, want 1", st.Overloaded)
+	}
+	close(unblock)
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.Submit(ctx, req(int64(accepted), 10)); err != nil {
+		t.Fatalf("Submit after the store recovered: %v", err)
+	}
+	if err := p.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(w.events()), 10*(accepted+1); got != want {
+		t.Fatalf("store has %d events, want %d", got, want)
+	}
+}
+
+func TestSubmitHonoursContext(t *testing.T) {
+	p := open(t, Options{}, &memWriter{})
+	defer closeP(t, p)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.Submit(ctx, req(1, 1)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Submit with a cancelled context: %v", err)
+	}
+	if st := p.Stats(); st.PendingBytes != 0 {
+		t.Fatalf("a refused Submit left %d pending bytes", st.PendingBytes)
+	}
+}
+
+func TestCloseGivesUpWhenTheStoreIsStuck(t *testing.T) {
+	dir := t.TempDir()
+	w := &memWriter{block: make(chan struct{})}
+	p := open(t, Options{Dir: dir, LoadInterval: time.Millisecond}, w)
+	if err := p.Submit(context.Background(), req(1, 3)); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := p.Close(ctx); err == nil {
+		t.Fatal("Close with a stuck store returned nil")
+	}
+	// The next start loads what was left.
+	w2 := &memWriter{}
+	p = open(t, Options{Dir: dir}, w2)
+	closeP(t, p)
+	checkStored(t, w2, []int64{1}, map[int64]int{1: 3})
+}
+
+func TestSegmentsAreDeletedOnceLoaded(t *testing.T) {
+	dir := t.TempDir()
+	w := &memWriter{}
+	p := open(t, Options{Dir: dir, SegmentBytes: 1000, LoadInterval: time.Hour}, w)
+	defer closeP(t, p)
+	for i := range int64(50) {
+		if err := p.Submit(context.Background(), req(i, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := walFiles(t, dir); n < 5 {
+		t.Fatalf("%d segments before loading, want several", n)
+	}
+	if err := p.Flush(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if n := walFiles(t, dir); n != 1 {
+		t.Fatalf("%d segments after loading, want 1 (the one being written)", n)
+	}
+}
+
+func walFiles(t *testing.T, dir string) int {
+	t.Helper()
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, e := range ents {
+		if strings.HasSuffix(e.Name(), segmentExt) {
+			n++
+		}
+	}
+	return n
+}
+
+// logCrashed submits n requests to a pipeline whose store never commits,
+// then crashes it. It returns the request sizes.
+func logCrashed(t *testing.T, dir string, n int64, segBytes int64) map[int64]int {
+	t.Helper()
+	w := &memWriter{failNext: 1 << 30}
+	p := open(t, Options{Dir: dir, SegmentBytes: segBytes, LoadInterval: time.Hour}, w)
+	sizes := map[int64]int{}
+	for i := int64(1); i <= n; i++ {
+		sizes[i] = int(i%5) + 1
+		if err := p.Submit(context.Background(), req(i, sizes[i])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	crash(p)
+	return sizes
+}
+
+func TestCrashRecovery(t *testing.T) {
+	src := t.TempDir()
+	const n = 60
+	sizes := logCrashed(t, src, n, 3000)
+	sizes[1000] = 2
+	segs, err := listSegments(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(segs) < 3 {
+		t.Fatalf("want several segments, got %d", len(segs))
+	}
+	last := segs[len(segs)-1]
+	// Record ends in the last segment, to know what a cut keeps.
+	var ends []int64
+	if _, err := scanSegment(last, last.first, true, func(seq uint64, off int64, rec []byte) {
+		ends = append(ends, off+int64(len(rec)))
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if last.first+uint64(len(ends))-1 != n {
+		t.Fatalf("last segment holds seqs %d..%d, want up to %d", last.first, last.first+uint64(len(ends))-1, n)
+	}
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	cuts := []int64{0, 1, last.size - 1, last.size}
+	for range 12 {
+		cuts = append(cuts, rng.Int64N(last.size+1))
+	}
+	for _, cut := range cuts {
+		for _, garbage := range []string{"", "zeros", "random"} {
+			dir := copyDir(t, src)
+			path := filepath.Join(dir, filepath.Base(last.path))
+			if err := os.Truncate(path, cut); err != nil {
+				t.Fatal(err)
+			}
+			switch garbage {
+			case "zeros":
+				appendFile(t, path, make([]byte, 100))
+			case "random":
+				b := make([]byte, 1+rng.IntN(200))
+				for i := range b {
+					b[i] = byte(rng.Uint32())
+				}
+				appendFile(t, path, b)
+			}
+			kept := int64(last.first) - 1
+			for _, e := range ends {
+				if e <= cut {
+					kept++
+				}
+			}
+			var want []int64
+			for i := int64(1); i <= kept; i++ {
+				want = append(want, i)
+			}
+
+			w := &memWriter{}
+			p := open(t, Options{Dir: dir, SegmentBytes: 3000}, w)
+			checkStored(t, w, want, sizes) // replayed before Open returns
+			// New records continue the log after the truncated tail.
+			if err := p.Submit(context.Background(), req(1000, 2)); err != nil {
+				t.Fatal(err)
+			}
+			closeP(t, p)
+			checkStored(t, w, append(want, 1000), sizes)
+			if st := p.Stats(); st.LastSeq != uint64(kept+1) {
+				t.Fatalf("cut %d %s: new record got seq %d, want %d", cut, garbage, st.LastSeq, kept+1)
+			}
+
+			// Restarting with an empty store replays what the WAL
+			// still holds: the new record, after the truncated tail.
+			w3 := &memWriter{}
+			p = open(t, Options{Dir: dir, SegmentBytes: 3000}, w3)
+			closeP(t, p)
+			if err := w3.checkContract(); err != nil {
+				t.Fatal(err)
+			}
+			got := w3.events()
+			if len(got) < 2 || got[len(got)-1].ProjectID != 1000 || got[len(got)-2].ProjectID != 1000 {
+				t.Fatalf("cut %d %s: the WAL lost the record written after recovery", cut, garbage)
+			}
+		}
+	}
+}
+
+func TestReplaySkipsWhatTheStoreHas(t *testing.T) {
+	dir := t.TempDir()
+	sizes := logCrashed(t, dir, 10, 1<<20)
+	// The store committed seqs 1..4 before the crash.
+	w := &memWriter{lastSeq: 4}
+	p := open(t, Options{Dir: dir}, w)
+	checkStored(t, w, []int64{5, 6, 7, 8, 9, 10}, sizes)
+	if st := p.Stats(); st.EventsLoaded == 0 || st.PendingEvents != 0 {
+		t.Fatalf("stats after replay: %+v", st)
+	}
+	closeP(t, p)
+}
+
+func TestStoreAheadOfWAL(t *testing.T) {
+	// The WAL directory was lost but the store has seqs up to 100: new
+	// records must get seqs above it.
+	w := &memWriter{lastSeq: 100}
+	p := open(t, Options{}, w)
+	if err := p.Submit(context.Background(), req(1, 1)); err != nil {
+		t.Fatal(err)
+	}
+	closeP(t, p)
+	if err := w.checkContract(); err != nil {
+		t.Fatal(err)
+	}
+	if w.lastSeq != 101 {
+		t.Fatalf("store last seq %d, want 101", w.lastSeq)
+	}
+}
+
+func TestCorruptMiddleSegmentIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	logCrashed(t, dir, 30, 1000)
+	segs, err := listSegments(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(segs[0].path, 20); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(context.Background(), Options{Dir: dir}, &memWriter{}, testLogger(t)); err == nil || !strings.Contains(err.Error(), segs[0].path) {
+		t.Fatalf("Open of a WAL with a cut middle segment: %v, want an error naming it", err)
+	}
+}
+
+func copyDir(t *testing.T, src string) string {
+	t.Helper()
+	dst := t.TempDir()
+	ents, err := os.ReadDir(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(src, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dst
+}
+
+func appendFile(t *testing.T, path string, b []byte) {
+	t.Helper()
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Write(b); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,43 @@
+package query
+
+// Dialect holds what differs between SQL engines for compiled queries. The
+// compiler owns the logic (which column, which operator, NULL handling,
+// escaping of LIKE patterns, binding every value as an argument); a Dialect
+// only spells expressions. Every '?' a method returns is a placeholder the
+// compiler binds, and it must come after the placeholders of the expr
+// passed in, so that arguments stay in textual order. A Dialect must never
+// put a value into the SQL text.
+//
+// The events table has the same column names in every engine (see
+// Columns). String columns hold ” when absent (never NULL); http_status,
+// duration_ms and retry_attempt are NULL when absent; trace ids are two
+// unsigned 64-bit columns trace_hi and trace_lo, span ids one; attributes
+// are two parallel string arrays attr_keys and attr_values.
+type Dialect interface {
+	// Column returns the expression for a core column, such as "level",
+	// "trace_hi" or "attr_keys" (with a table alias if the store uses one).
+	Column(name string) string
+	// AttrValue returns the expression for the value of the attribute whose
+	// key is bound to its one placeholder; NULL or '' when the event has no
+	// such attribute. DuckDB: attr_values[list_position(attr_keys, ?)].
+	AttrValue() string
+	// ContainsFold returns a boolean expression, true when expr contains the
+	// bound needle case-insensitively. The compiler binds the needle
+	// lower-cased, so contains(lower(expr), ?) is a valid spelling.
+	ContainsFold(expr string) string
+	// Like returns a boolean expression, true when expr matches the bound
+	// LIKE pattern, in which '%' and '_' are wildcards and '\' escapes the
+	// next character (the compiler escapes literal '%', '_' and '\').
+	Like(expr string) string
+	// Lower returns expr lower-cased (Unicode-aware).
+	Lower(expr string) string
+	// ToDouble returns the string expr as a double, NULL when it is not a
+	// number (never an error). DuckDB: TRY_CAST(expr AS DOUBLE).
+	ToDouble(expr string) string
+	// ToString returns the numeric expr rendered as a string.
+	ToString(expr string) string
+	// Uint64Arg returns the argument to bind for an unsigned 64-bit id
+	// (trace_hi, trace_lo, span_id): drivers differ, and database/sql
+	// itself rejects uint64 values with the high bit set.
+	Uint64Arg(v uint64) any
+}

@@ -1,0 +1,142 @@
+package server
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest"
+	"github.com/lore-dev/lore/internal/ingest/native"
+	"github.com/lore-dev/lore/internal/ingest/otlp"
+)
+
+// IngestResponse is the answer of POST /api/v1/ingest.
+type IngestResponse struct {
+	Accepted int                `json:"accepted"`
+	Rejected int                `json:"rejected"`
+	Errors   []native.LineError `json:"errors"`
+	// Reasons counts the rejected lines by the reason that starts each
+	// error (all of them, even when Errors is cut short).
+	Reasons map[string]int `json:"reasons,omitempty"`
+}
+
+// maxReportedErrors caps the per-line errors echoed back in one response.
+const maxReportedErrors = 1000
+
+func (s *Server) readBody(r *http.Request, path string) ([]byte, error) {
+	body, err := ingest.ReadBody(r, s.d.Limits.MaxBodyBytes)
+	switch {
+	case errors.Is(err, ingest.ErrTooLarge):
+		s.rejected.Add(1, path, "body too large")
+		return nil, errorf(http.StatusRequestEntityTooLarge, "request body too large: the limit is %d bytes (compressed and decompressed); split the batch", s.d.Limits.MaxBodyBytes)
+	case errors.Is(err, ingest.ErrBadEncoding):
+		s.rejected.Add(1, path, "bad encoding")
+		return nil, badRequest("cannot decode request body: %v", err)
+	case err != nil:
+		s.rejected.Add(1, path, "read error")
+		return nil, badRequest("cannot read request body: %v", err)
+	}
+	return body, nil
+}
+
+func (s *Server) submit(r *http.Request, path string, events []event.Event) error {
+	if len(events) == 0 {
+		return nil
+	}
+	if err := s.d.Ingest.Submit(r.Context(), events); err != nil {
+		if s.d.IsOverloaded(err) {
+			s.rejected.Add(float64(len(events)), path, "overloaded")
+			return &Error{Status: http.StatusTooManyRequests, Msg: "ingest queue is full; retry after the given delay", RetryAfter: s.d.Ingest.RetryAfter()}
+		}
+		return fmt.Errorf("store %d events: %w", len(events), err)
+	}
+	s.accepted.Add(float64(len(events)), path)
+	return nil
+}
+
+func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) (any, error) {
+	const path = "/api/v1/ingest"
+	body, err := s.readBody(r, path)
+	if err != nil {
+		return nil, err
+	}
+	if n := bytes.Count(body, []byte{'\n'}); s.d.Limits.MaxLines > 0 && n > s.d.Limits.MaxLines {
+		s.rejected.Add(1, path, "too many lines")
+		return nil, errorf(http.StatusRequestEntityTooLarge, "too many lines: %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
+	}
+	p := principal(r)
+	res := native.Decode(body, native.Options{
+		ProjectID: p.ProjectID,
+		Now:       s.now().UnixMicro(),
+		Service:   r.URL.Query().Get("service"),
+		MaxLines:  s.d.Limits.MaxLines,
+	})
+	var reasons map[string]int
+	for _, le := range res.Errors {
+		reason, _, _ := strings.Cut(le.Error, ":")
+		if reasons == nil {
+			reasons = map[string]int{}
+		}
+		reasons[reason]++
+	}
+	for reason, n := range reasons {
+		s.rejected.Add(float64(n), path, reason)
+	}
+	if err := s.submit(r, path, res.Events); err != nil {
+		return nil, err
+	}
+	out := IngestResponse{Accepted: len(res.Events), Rejected: len(res.Errors), Errors: res.Errors, Reasons: reasons}
+	if len(out.Errors) > maxReportedErrors {
+		out.Errors = out.Errors[:maxReportedErrors]
+	}
+	if out.Errors == nil {
+		out.Errors = []native.LineError{}
+	}
+	if out.Accepted == 0 && out.Rejected > 0 {
+		writeJSON(w, http.StatusBadRequest, out)
+		return written{}, nil
+	}
+	return out, nil
+}
+
+func (s *Server) handleOTLPLogs(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.handleOTLP(w, r, "/v1/logs", otlp.DecodeLogs, otlp.LogsResponse)
+}
+
+func (s *Server) handleOTLPTraces(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.handleOTLP(w, r, "/v1/traces", otlp.DecodeTraces, otlp.TracesResponse)
+}
+
+func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, path string,
+	decode func([]byte, string, otlp.Options) ([]event.Event, int, error),
+	respond func(string, int, string) ([]byte, string)) (any, error) {
+	body, err := s.readBody(r, path)
+	if err != nil {
+		return nil, err
+	}
+	ct := r.Header.Get("Content-Type")
+	p := principal(r)
+	events, rejected, err := decode(body, ct, otlp.Options{ProjectID: p.ProjectID, Now: s.now().UnixMicro()})
+	if err != nil {
+		s.rejected.Add(1, path, "undecodable")
+		return nil, badRequest("cannot decode OTLP request: %v", err)
+	}
+	if rejected > 0 {
+		s.rejected.Add(float64(rejected), path, "invalid record")
+	}
+	if err := s.submit(r, path, events); err != nil {
+		return nil, err
+	}
+	msg := ""
+	if rejected > 0 {
+		msg = fmt.Sprintf("%d records rejected (invalid trace or span ids)", rejected)
+	}
+	b, rct := respond(ct, rejected, msg)
+	w.Header().Set("Content-Type", rct)
+	w.WriteHeader(http.StatusOK)
+	w.Write(b)
+	return written{}, nil
+}

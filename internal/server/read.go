@@ -1,0 +1,223 @@
+package server
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// readParams are the parameters every read endpoint shares.
+type readParams struct {
+	project int64
+	rng     store.Range
+	q       *query.Query
+}
+
+func (s *Server) readParams(r *http.Request, defaultFrom time.Duration) (readParams, error) {
+	v := r.URL.Query()
+	from, to, err := query.ParseRange(v.Get("from"), v.Get("to"), s.now(), defaultFrom)
+	if err != nil {
+		return readParams{}, &Error{Status: http.StatusBadRequest, Msg: "bad time range: " + err.Error(), Detail: map[string]string{"from": v.Get("from"), "to": v.Get("to")}}
+	}
+	q, err := query.Parse(v.Get("q"))
+	if err != nil {
+		return readParams{}, &Error{Status: http.StatusBadRequest, Msg: "bad query: " + err.Error(), Detail: map[string]string{"q": v.Get("q")}}
+	}
+	return readParams{project: principal(r).ProjectID, rng: store.Range{From: from, To: to}, q: q}, nil
+}
+
+func intParam(r *http.Request, name string, def, max int) (int, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n <= 0 {
+		return 0, badRequest("%s must be a positive integer, got %q", name, s)
+	}
+	if n > max {
+		n = max
+	}
+	return n, nil
+}
+
+func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := intParam(r, "limit", 100, 1000)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.d.Reader.Search(r.Context(), store.SearchRequest{
+		ProjectID: p.project, Range: p.rng, Query: p.q, Limit: limit, Cursor: r.URL.Query().Get("cursor"),
+	})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	b := make([]byte, 0, 512*len(res.Events)+64)
+	b = append(b, `{"events":`...)
+	b = appendEvents(b, res.Events)
+	b = append(b, `,"next_cursor":`...)
+	b = event.AppendJSONString(b, res.NextCursor)
+	b = append(b, "}\n"...)
+	return rawJSON(b), nil
+}
+
+// HistogramResponse is the answer of GET /api/v1/histogram.
+type HistogramResponse struct {
+	Step    string            `json:"step"`
+	StepMS  int64             `json:"step_ms"`
+	From    string            `json:"from"`
+	To      string            `json:"to"`
+	By      string            `json:"by,omitempty"`
+	Buckets []histogramBucket `json:"buckets"`
+}
+
+type histogramBucket struct {
+	TS    string           `json:"ts"`
+	Count int64            `json:"count"`
+	By    map[string]int64 `json:"by,omitempty"`
+}
+
+func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	v := r.URL.Query()
+	var step int64
+	if st := v.Get("step"); st != "" {
+		if step, err = query.ParseStep(st); err != nil {
+			return nil, badRequest("bad step: %v", err)
+		}
+	} else {
+		step = query.AutoStep(p.rng.From, p.rng.To, 60)
+	}
+	if n := (p.rng.To - p.rng.From) / step; n > 10_000 {
+		return nil, badRequest("step %s gives %d buckets over this range (max 10000); use a larger step", v.Get("step"), n)
+	}
+	by := v.Get("by")
+	res, err := s.d.Reader.Histogram(r.Context(), store.HistogramRequest{
+		ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, SplitBy: by,
+	})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	out := HistogramResponse{
+		Step: (time.Duration(res.Step) * time.Microsecond).String(), StepMS: res.Step / 1000,
+		From: event.FormatMicros(p.rng.From), To: event.FormatMicros(p.rng.To), By: by,
+		Buckets: make([]histogramBucket, len(res.Buckets)),
+	}
+	for i, b := range res.Buckets {
+		out.Buckets[i] = histogramBucket{TS: event.FormatMicros(b.Start), Count: b.Count, By: b.By}
+	}
+	return out, nil
+}
+
+// FacetsResponse is the answer of GET /api/v1/facets.
+type FacetsResponse struct {
+	Field    string       `json:"field"`
+	Total    int64        `json:"total"`
+	Distinct int64        `json:"distinct"`
+	Values   []facetValue `json:"values"`
+}
+
+type facetValue struct {
+	Value string `json:"value"`
+	Count int64  `json:"count"`
+}
+
+func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	field := r.URL.Query().Get("field")
+	if field == "" {
+		return nil, badRequest("missing field: ask for example /api/v1/facets?field=service")
+	}
+	limit, err := intParam(r, "limit", 10, 1000)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.d.Reader.Facets(r.Context(), store.FacetsRequest{
+		ProjectID: p.project, Range: p.rng, Query: p.q, Field: field, Limit: limit,
+	})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	out := FacetsResponse{Field: res.Field, Total: res.Total, Distinct: res.Distinct, Values: make([]facetValue, len(res.Values))}
+	for i, v := range res.Values {
+		out.Values[i] = facetValue{Value: v.Value, Count: v.Count}
+	}
+	return out, nil
+}
+
+func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, error) {
+	by := store.JourneyBy(r.PathValue("by"))
+	switch by {
+	case store.ByTrace, store.ByUser, store.BySession:
+	default:
+		return nil, errorf(http.StatusNotFound, "no journey kind %q: use trace, user or session", by)
+	}
+	v := r.URL.Query()
+	from, to, err := query.ParseRange(v.Get("from"), v.Get("to"), s.now().Add(time.Hour), 31*24*time.Hour)
+	if err != nil {
+		return nil, badRequest("bad time range: %v", err)
+	}
+	limit, err := intParam(r, "limit", 5000, 5000)
+	if err != nil {
+		return nil, err
+	}
+	res, err := analysis.Journey{
+		ProjectID: principal(r).ProjectID, By: by, ID: r.PathValue("id"),
+		Range: store.Range{From: from, To: to}, Limit: limit,
+	}.Resolve(r.Context(), s.d.Reader)
+	if errors.Is(err, analysis.ErrNotFound) {
+		return nil, errorf(http.StatusNotFound, "no events with %s id %q in this time range", by, r.PathValue("id"))
+	}
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return renderJourney(res)
+}
+
+func renderJourney(res analysis.JourneyResult) (rawJSON, error) {
+	story, err := json.Marshal(res.Story)
+	if err != nil {
+		return nil, err
+	}
+	summary, err := json.Marshal(res.Summary)
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, 0, 512*len(res.Events)+len(story)+len(summary)+64)
+	b = append(b, `{"events":`...)
+	b = appendEvents(b, res.Events)
+	b = append(b, `,"story":`...)
+	b = append(b, story...)
+	b = append(b, `,"summary":`...)
+	b = append(b, summary...)
+	b = append(b, "}\n"...)
+	return rawJSON(b), nil
+}
+
+func (s *Server) storeError(err error) error {
+	if errors.Is(err, store.ErrUnsupported) {
+		return errorf(http.StatusNotImplemented, "%v", err)
+	}
+	var qe interface{ QueryError() bool }
+	if errors.As(err, &qe) {
+		return badRequest("%v", err)
+	}
+	return err
+}

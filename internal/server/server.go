@@ -1,0 +1,236 @@
+// Package server is Lore's HTTP surface: routing, authentication, limits and
+// thin handlers that decode a request, call an ingest decoder, the pipeline,
+// the store or an analysis query object, and render the result. Every
+// handler returns data or a typed *Error; one wrapper writes JSON and picks
+// the status.
+package server
+
+import (
+	"context"
+	"errors"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/meta"
+	"github.com/lore-dev/lore/internal/metrics"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// Authenticator resolves an API key to its project and role.
+type Authenticator interface {
+	Authenticate(ctx context.Context, key string) (meta.Principal, error)
+}
+
+// Submitter durably accepts events (the pipeline).
+type Submitter interface {
+	// Submit returns nil only once the events are durable; an error that
+	// IsOverloaded recognises means "try again later".
+	Submit(ctx context.Context, events []event.Event) error
+	RetryAfter() int
+}
+
+// Limits bound what one request may cost.
+type Limits struct {
+	MaxBodyBytes      int64 // compressed and decompressed body size (413 beyond)
+	MaxLines          int   // lines (events) per ingest request (413 beyond)
+	MaxInflight       int   // ingest requests decoded at once; more wait up to InflightWait, then 503
+	InflightWait      time.Duration
+	ReadHeaderTimeout time.Duration
+	ReadTimeout       time.Duration
+	WriteTimeout      time.Duration
+	IdleTimeout       time.Duration
+}
+
+// DefaultLimits are the limits `lore serve` uses unless told otherwise.
+func DefaultLimits() Limits {
+	return Limits{
+		MaxBodyBytes:      16 << 20,
+		MaxLines:          100_000,
+		MaxInflight:       8,
+		InflightWait:      2 * time.Second,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		WriteTimeout:      120 * time.Second,
+		IdleTimeout:       120 * time.Second,
+	}
+}
+
+// Deps is what the server is built from; internal/app wires it.
+type Deps struct {
+	Auth         Authenticator
+	Ingest       Submitter
+	IsOverloaded func(error) bool
+	Reader       store.Reader
+	Metrics      *metrics.Registry
+	Log          *slog.Logger
+	Limits       Limits
+	Ready        func(ctx context.Context) error // nil means always ready
+	Now          func() time.Time                // nil means time.Now
+	UI           fs.FS                           // the web UI's files; nil serves none
+}
+
+// Server holds the handlers' dependencies and counters.
+type Server struct {
+	d        Deps
+	log      *slog.Logger
+	now      func() time.Time
+	inflight chan struct{}
+
+	accepted *metrics.CounterVec
+	rejected *metrics.CounterVec
+	requests *metrics.CounterVec
+}
+
+// New builds a server.
+func New(d Deps) *Server {
+	if d.Log == nil {
+		d.Log = slog.Default()
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.Metrics == nil {
+		d.Metrics = metrics.New()
+	}
+	if d.IsOverloaded == nil {
+		d.IsOverloaded = func(error) bool { return false }
+	}
+	if d.Limits.MaxInflight <= 0 {
+		d.Limits = DefaultLimits()
+	}
+	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight)}
+	s.accepted = d.Metrics.Counter("lore_events_accepted_total", "Events accepted, by ingest path.", "path")
+	s.rejected = d.Metrics.Counter("lore_events_rejected_total", "Events or requests rejected, by ingest path and reason.", "path", "reason")
+	s.requests = d.Metrics.Counter("lore_http_requests_total", "HTTP requests by route and status class.", "route", "code")
+	return s
+}
+
+// Handler returns the routed handler.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	ingest := func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
+	}
+	read := func(pattern string, h handlerFunc) {
+		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, h))))
+	}
+	ingest("POST /api/v1/ingest", s.handleIngest)
+	ingest("POST /v1/logs", s.handleOTLPLogs)
+	ingest("POST /v1/traces", s.handleOTLPTraces)
+
+	read("GET /api/v1/search", s.handleSearch)
+	read("GET /api/v1/histogram", s.handleHistogram)
+	read("GET /api/v1/facets", s.handleFacets)
+	read("GET /api/v1/journeys/{by}/{id}", s.handleJourney)
+
+	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
+	mux.Handle("GET /readyz", s.wrap(s.handleReady))
+	mux.Handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
+	mux.Handle("/api/v1/", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return nil, errorf(http.StatusNotFound, "no API route %s %s", r.Method, r.URL.Path)
+	}))
+	if s.d.UI != nil {
+		mux.Handle("/", http.FileServerFS(s.d.UI))
+	}
+	return mux
+}
+
+// HTTPServer returns an *http.Server with the configured timeouts.
+func (s *Server) HTTPServer(addr string) *http.Server {
+	l := s.d.Limits
+	return &http.Server{
+		Addr:              addr,
+		Handler:           s.Handler(),
+		ReadHeaderTimeout: l.ReadHeaderTimeout,
+		ReadTimeout:       l.ReadTimeout,
+		WriteTimeout:      l.WriteTimeout,
+		IdleTimeout:       l.IdleTimeout,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+}
+
+type principalKey struct{}
+
+func principal(r *http.Request) meta.Principal {
+	p, _ := r.Context().Value(principalKey{}).(meta.Principal)
+	return p
+}
+
+// bearer finds the key: "Authorization: Bearer KEY", or basic auth with the
+// key as user name (as Segment's write key) or password.
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if k, ok := strings.CutPrefix(h, "Bearer "); ok {
+		return strings.TrimSpace(k)
+	}
+	if u, p, ok := r.BasicAuth(); ok {
+		if u != "" {
+			return u
+		}
+		return p
+	}
+	return r.Header.Get("X-Lore-Key")
+}
+
+func (s *Server) requireRole(role meta.Role, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		key := bearer(r)
+		if key == "" {
+			return nil, errorf(http.StatusUnauthorized, "missing API key: send \"Authorization: Bearer KEY\"")
+		}
+		p, err := s.d.Auth.Authenticate(r.Context(), key)
+		if errors.Is(err, meta.ErrUnknownKey) {
+			return nil, errorf(http.StatusUnauthorized, "unknown API key")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if p.Role != role {
+			if role == meta.RoleRead {
+				return nil, errorf(http.StatusForbidden, "this key can only ingest; reading needs a read key")
+			}
+			return nil, errorf(http.StatusForbidden, "this key can only read; ingesting needs an ingest key")
+		}
+		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
+	}
+}
+
+// limitInflight bounds the ingest requests being decoded at once, so a flood
+// of large bodies cannot exhaust memory: past the bound a request waits a
+// little, then gets 503 with Retry-After.
+func (s *Server) limitInflight(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		t := time.NewTimer(s.d.Limits.InflightWait)
+		defer t.Stop()
+		select {
+		case s.inflight <- struct{}{}:
+		case <-t.C:
+			s.rejected.Add(1, r.URL.Path, "busy")
+			return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "server busy: too many ingest requests in flight", RetryAfter: 1}
+		case <-r.Context().Done():
+			return nil, r.Context().Err()
+		}
+		defer func() { <-s.inflight }()
+		return h(w, r)
+	}
+}
+
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(c int) { r.status = c; r.ResponseWriter.WriteHeader(c) }
+
+func (s *Server) instrument(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		h.ServeHTTP(rec, r)
+		s.requests.Add(1, route, string(rune('0'+rec.status/100))+"xx")
+	})
+}

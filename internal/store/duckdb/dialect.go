@@ -1,0 +1,41 @@
+package duckdb
+
+import (
+	"math/big"
+
+	"github.com/lore-dev/lore/internal/query"
+)
+
+// Dialect spells compiled search queries in DuckDB's SQL for the events
+// table; see query.Dialect. The zero value is ready to use.
+type Dialect struct{}
+
+// Column returns the column name as it is: the events table is not aliased.
+func (Dialect) Column(name string) string { return name }
+
+// AttrValue looks the key up in the parallel attribute lists; indexing a
+// list with NULL (key absent) yields NULL.
+func (Dialect) AttrValue() string { return "attr_values[list_position(attr_keys, ?)]" }
+
+// ContainsFold compares against a needle the compiler binds lower-cased.
+func (Dialect) ContainsFold(expr string) string { return "contains(lower(" + expr + "), ?)" }
+
+// Like needs an explicit ESCAPE clause: DuckDB's LIKE has no default escape
+// character.
+func (Dialect) Like(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
+
+// Lower lower-cases Unicode text.
+func (Dialect) Lower(expr string) string { return "lower(" + expr + ")" }
+
+// ToDouble never fails: TRY_CAST yields NULL for non-numbers.
+func (Dialect) ToDouble(expr string) string { return "TRY_CAST(" + expr + " AS DOUBLE)" }
+
+// ToString renders a number as text.
+func (Dialect) ToString(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
+
+// Uint64Arg binds ids as HUGEINT values, which DuckDB casts to the UBIGINT
+// the comparison asks for: database/sql rejects uint64 values with the high
+// bit set, and the driver lets only *big.Int through unchanged.
+func (Dialect) Uint64Arg(v uint64) any { return new(big.Int).SetUint64(v) }
+
+var _ query.Dialect = Dialect{}

@@ -1,0 +1,108 @@
+package duckdb
+
+import (
+	"fmt"
+	"math/big"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// plan is what a read scans: one project, a time range, a compiled query
+// and, when the query has needles, the time ranges whose blocks may hold a
+// match.
+type plan struct {
+	project int64
+	rng     store.Range
+	where   string
+	args    []any
+	ranges  []tsRange // nil: the whole range
+	none    bool      // no block can match
+}
+
+func (s *Store) plan(project int64, r store.Range, q *query.Query) (plan, error) {
+	if r.To <= r.From {
+		return plan{}, fmt.Errorf("empty time range [%d, %d)", r.From, r.To)
+	}
+	where, args, err := compileQuery(q)
+	if err != nil {
+		return plan{}, err
+	}
+	p := plan{project: project, rng: r, where: where, args: args}
+	if words := q.Words(); len(words) > 0 {
+		p.ranges = s.blocks.candidates(project, r.From, r.To, func(b *block) bool {
+			for _, w := range words {
+				if !hasGrams(b.grams, w) {
+					return false
+				}
+			}
+			return true
+		})
+		p.none = len(p.ranges) == 0
+	}
+	return p, nil
+}
+
+// sql renders the plan as one SELECT of cols (with colArgs) per scanned range joined by
+// UNION ALL, each also filtered by extra (with extraArgs). tail is appended
+// to every branch (an ORDER BY … LIMIT for a top-N).
+func (p plan) sql(cols string, colArgs []any, extra string, extraArgs []any, tail string, tailArgs ...any) (string, []any) {
+	ranges := p.ranges
+	if ranges == nil {
+		ranges = []tsRange{{p.rng.From, p.rng.To - 1}}
+	}
+	var (
+		sb   strings.Builder
+		args []any
+	)
+	for i, r := range ranges {
+		if i > 0 {
+			sb.WriteString(" UNION ALL ")
+		}
+		if len(ranges) > 1 && tail != "" {
+			sb.WriteString("(")
+		}
+		sb.WriteString("SELECT ")
+		sb.WriteString(cols)
+		sb.WriteString(" FROM events WHERE project_id = ? AND ts >= ? AND ts <= ? AND (")
+		sb.WriteString(p.where)
+		sb.WriteString(")")
+		args = append(args, colArgs...)
+		args = append(args, p.project, r.lo, r.hi)
+		args = append(args, p.args...)
+		if extra != "" {
+			sb.WriteString(" AND (")
+			sb.WriteString(extra)
+			sb.WriteString(")")
+			args = append(args, extraArgs...)
+		}
+		if tail != "" {
+			sb.WriteString(" ")
+			sb.WriteString(tail)
+			args = append(args, tailArgs...)
+		}
+		if len(ranges) > 1 && tail != "" {
+			sb.WriteString(")")
+		}
+	}
+	return sb.String(), args
+}
+
+// compileQuery turns q into a SQL condition on the events table.
+func compileQuery(q *query.Query) (string, []any, error) {
+	return query.Compile(q, Dialect{})
+}
+
+// bindable rewrites the arguments database/sql cannot pass: a uint64 with
+// its high bit set (half of all trace and span ids) is refused by the
+// default converter, so it travels as a *big.Int and DuckDB casts it to the
+// parameter's UBIGINT.
+func bindable(args []any) []any {
+	for i, a := range args {
+		if u, ok := a.(uint64); ok && u>>63 != 0 {
+			args[i] = new(big.Int).SetUint64(u)
+		}
+	}
+	return args
+}

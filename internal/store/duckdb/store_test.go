@@ -1,0 +1,85 @@
+package duckdb
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/storetest"
+)
+
+func openTest(t *testing.T, dir string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), dir, Options{MemoryLimit: "256MB"}, nil)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", dir, err)
+	}
+	return s
+}
+
+func TestConformance(t *testing.T) {
+	storetest.Run(t, func(t *testing.T) store.Store { return openTest(t, t.TempDir()) })
+}
+
+func TestReopen(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	trace, _ := event.ParseTraceID("4bf92f3577b34da6a3ce929d0e0e4736")
+	e := event.Event{ProjectID: 1, TS: 1_700_000_000_000_000, Kind: event.KindLog, Message: "kept", TraceID: trace, UserID: "alice", AnonymousID: "anon"}
+	if err := s.Append(ctx, store.Batch{Seq: 4, Events: []event.Event{e}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s = openTest(t, dir)
+	defer s.Close()
+	if seq, err := s.LastSeq(ctx); err != nil || seq != 4 {
+		t.Errorf("LastSeq after reopen = %d, %v; want 4", seq, err)
+	}
+	rng := store.Range{From: e.TS, To: e.TS + 1}
+	for _, r := range []store.JourneyRequest{
+		{ProjectID: 1, By: store.ByTrace, ID: trace.String(), Range: rng},
+		{ProjectID: 1, By: store.ByUser, ID: "alice", Range: rng},
+	} {
+		evs, err := s.Journey(ctx, r)
+		if err != nil || len(evs) != 1 || evs[0].Message != "kept" {
+			t.Errorf("Journey(%s) after reopen = %v, %v; want the kept event", r.By, evs, err)
+		}
+	}
+	st, err := s.Stats(ctx)
+	if err != nil || st.Events != 1 {
+		t.Errorf("Stats after reopen = %+v, %v", st, err)
+	}
+}
+
+func TestMergeRanges(t *testing.T) {
+	f := func(in []tsRange, limit int, want []tsRange) {
+		t.Helper()
+		if got := mergeRanges(slices.Clone(in), limit); !slices.Equal(got, want) {
+			t.Errorf("mergeRanges(%v, %d) = %v, want %v", in, limit, got, want)
+		}
+	}
+	f(nil, 3, nil)
+	f([]tsRange{{5, 9}, {0, 3}, {4, 4}}, 3, []tsRange{{0, 9}})
+	f([]tsRange{{0, 1}, {10, 11}, {13, 14}, {100, 101}}, 3, []tsRange{{0, 1}, {10, 14}, {100, 101}})
+	f([]tsRange{{0, 1}, {10, 11}, {13, 14}, {100, 101}}, 1, []tsRange{{0, 101}})
+}
+
+func TestGramsPrune(t *testing.T) {
+	b := newBloom(1<<12, gramK)
+	addGrams(b, "Payment FAILED: card declined for Order-981")
+	for _, w := range []string{"payment", "failed", "card decl", "order-981", "pay", "ment"} {
+		if !hasGrams(b, w) {
+			t.Errorf("hasGrams(%q) = false for a substring of the message", w)
+		}
+	}
+	for _, w := range []string{"timeout", "refund", "order-982"} {
+		if hasGrams(b, w) {
+			t.Errorf("hasGrams(%q) = true for a needle not in the message", w)
+		}
+	}
+}
