@@ -89,8 +89,12 @@ func renderSummary(ew *errWriter, s Summary, style func(code, s string) string) 
 	row := func(k, v string) { ew.printf("%s %s\n", style(ansiBold, fmt.Sprintf("%-9s", k)), v) }
 	row("outcome", style(oc, s.Outcome))
 	row("services", strings.Join(s.Services, " → "))
+	clock := "15:04:05"
+	if s.DurationMS < 60_000 {
+		clock = "15:04:05.000" // short journeys need the milliseconds to show any span at all
+	}
 	row("duration", fmt.Sprintf("%s (%s → %s)", humanDuration(s.DurationMS),
-		time.UnixMicro(s.Start).UTC().Format("15:04:05"), time.UnixMicro(s.End).UTC().Format("15:04:05")))
+		time.UnixMicro(s.Start).UTC().Format(clock), time.UnixMicro(s.End).UTC().Format(clock)))
 	row("retries", fmt.Sprint(s.Retries))
 	row("errors", fmt.Sprint(s.Errors))
 	if len(s.Users) > 0 {

@@ -25,11 +25,11 @@ const maxStoryLines = 40
 
 // StoryLine is one line of a journey's story.
 type StoryLine struct {
-	TS      int64  // microseconds since the epoch, UTC
+	TS      int64  // when it happened (a log's time, a span's end), µs since the epoch, UTC
 	Service string // "" for gap and fold lines
 	Text    string
 	Kind    string // one of the Line* constants
-	Ref     int    // index in JourneyResult.Events of the event told, -1 for gap lines
+	Ref     int    // index in the (sorted) events of the event told, -1 for gap lines
 }
 
 // MarshalJSON renders l as {"ts","service","text","kind","ref"}, ts in
@@ -48,12 +48,12 @@ func (l StoryLine) MarshalJSON() ([]byte, error) {
 // same request merged into one (the log's words and time, the span's
 // duration). A step is told at its log's time, so requests read in the order
 // they completed (the innermost failure first); a span without a log is told
-// at its start, or at its end when it failed.
+// at its end too.
 type step struct {
 	ev   event.Event // the merged event told
 	ref  int         // index of the event told in the sorted events
-	ts   int64       // earliest start of the members
-	end  int64       // latest end of the members (TS + duration)
+	ts   int64       // when it is told: the log's time, else the span's end
+	end  int64       // latest end of the members
 	span bool        // a span with no log to speak for it
 }
 
@@ -61,11 +61,12 @@ type step struct {
 type line struct {
 	StoryLine
 	end     int64
-	service string
 	trace   event.TraceID
 	dep     string // the dependency the line is about, normalised, or ""
 	status  bool   // the line tells an HTTP status
 	retry   bool   // announces a retry
+	page    string // the path of a page view line
+	viewed  bool   // a product event saying someone viewed something
 	failure bool
 	routine int // 0 never folded; 1 folded first (plain spans, debug); 2 folded when still too long
 	count   int
@@ -81,14 +82,17 @@ type line struct {
 //     /path", clicks `clicked "Buy now"`.
 //   - Backend events say what a log's message says, or its humanised name;
 //     requests are told from method, endpoint and status, whose meaning is
-//     spelled out ("503 (unavailable)"); calls to a dependency (peer.service,
+//     spelled out ("503 (unavailable)"); calls to a dependency (peer.Service,
 //     server.address, or a name like "payment_gateway_response") read
 //     "payment-gateway returned 429 (rate limited)"; errors carry their type;
 //     retries read "retry #N scheduled in 15 min" (delay from retry.delay_ms,
 //     retry_in or backoff) and "… on retry #N"; durations from a second on
 //     are told ("took 4.2 s").
+//   - A page view and the "… Viewed" event of the same action are told
+//     once: "user_1 viewed product 163 (/products/163)".
 //   - A span and the log of the same request (same service and trace,
-//     matching span id, endpoint or dependency) are told once; a successful
+//     matching span id, endpoint or dependency; for a span without HTTP
+//     fields, its last log without them) are told once; a successful
 //     client span to a service that speaks for itself in the journey is not
 //     told; an announced call ("calling payment gateway") is not told when
 //     the dependency's answer follows; a retry announcement joins the failure
@@ -118,6 +122,7 @@ func buildStory(events []event.Event, by string) ([]StoryLine, Summary) {
 	}
 	steps := mergeSteps(events)
 	lines := phraseSteps(steps, events)
+	lines = joinPageViews(lines)
 	lines = dropAnnouncements(lines)
 	lines = joinRetries(lines)
 	lines = collapseRepeats(lines)
@@ -153,6 +158,12 @@ func mergeSteps(events []event.Event) []step {
 		services[events[i].Service] = true
 	}
 	used := make([]bool, len(events))
+	deps := make([]string, len(events)) // dependency of each log and span, computed once
+	for i := range events {
+		if !isProduct(&events[i]) {
+			deps[i] = dependency(&events[i])
+		}
+	}
 	var steps []step
 	for i := range events {
 		if used[i] {
@@ -163,14 +174,13 @@ func mergeSteps(events []event.Event) []step {
 			steps = append(steps, step{ev: *e, ref: i, ts: e.TS, end: eventEnd(e)})
 			continue
 		}
-		if isClientSpan(e) && !isFailure(e) && e.DurationMS < slowMS && services[dependency(e)] {
+		if isClientSpan(e) && !isFailure(e) && services[deps[i]] {
 			continue
 		}
-		st := step{ev: *e, ref: i, ts: e.TS, end: eventEnd(e), span: true}
-		if isFailure(e) {
-			st.ts = st.end // a failure is known when the span ends
-		}
-		if j := partnerLog(events, used, i); j >= 0 {
+		// A span is told when it ends, as a log would be: its story is how
+		// it went.
+		st := step{ev: *e, ref: i, ts: eventEnd(e), end: eventEnd(e), span: true}
+		if j := partnerLog(events, deps, used, i); j >= 0 {
 			used[j] = true
 			st.ev = mergeInto(events[j], *e)
 			st.ref = j
@@ -185,12 +195,12 @@ func mergeSteps(events []event.Event) []step {
 }
 
 // partnerLog finds the log that tells the same request as span i, or -1.
-func partnerLog(events []event.Event, used []bool, i int) int {
+func partnerLog(events []event.Event, deps []string, used []bool, i int) int {
 	sp := &events[i]
 	from, to := sp.TS-1_000_000, eventEnd(sp)+1_000_000
 	spDep := ""
 	if isClientSpan(sp) {
-		spDep = dependency(sp)
+		spDep = deps[i]
 	}
 	best, bestScore := -1, 0
 	// Events are sorted: look only at those inside the span's time window.
@@ -200,7 +210,7 @@ func partnerLog(events []event.Event, used []bool, i int) int {
 			l.Service != sp.Service || l.TraceID != sp.TraceID {
 			continue
 		}
-		lDep := dependency(l)
+		lDep := deps[j]
 		depMatch := spDep != "" && lDep != "" && sameDependency(spDep, lDep, sp)
 		if spDep != "" && !depMatch || spDep == "" && lDep != "" {
 			continue
@@ -220,12 +230,22 @@ func partnerLog(events []event.Event, used []bool, i int) int {
 		}
 		if l.SpanID == sp.SpanID {
 			score++
+			// A span without HTTP fields (a task, a consumer, an internal
+			// step) is told by a log of its own that has none either.
+			if !sp.SpanID.IsZero() && !hasHTTP(sp) && !hasHTTP(l) && spDep == "" {
+				score += 3
+			}
 		}
-		if score >= 4 && score > bestScore {
+		// Ties go to the later log: the last word of a task is its outcome.
+		if score >= 4 && score >= bestScore {
 			best, bestScore = j, score
 		}
 	}
 	return best
+}
+
+func hasHTTP(e *event.Event) bool {
+	return e.HTTPMethod != "" || e.Endpoint != "" || e.HTTPStatus != 0
 }
 
 // sameDependency reports whether a log's dependency name ("payment gateway")
@@ -286,9 +306,15 @@ func phraseSteps(steps []step, events []event.Event) []line {
 		e := &st.ev
 		l := line{
 			StoryLine: StoryLine{TS: st.ts, Service: e.Service, Text: describe(e), Kind: lineKindOf(e), Ref: st.ref},
-			end:       st.end, service: e.Service, trace: e.TraceID,
+			end:       st.end, trace: e.TraceID,
 			retry: isRetryScheduling(e), failure: isFailure(e), count: 1,
 			status: e.HTTPStatus != 0, dep: strings.Join(splitWords(dependency(e)), " "),
+		}
+		switch {
+		case e.Kind == event.KindPageview:
+			l.page = pagePath(e)
+		case e.Kind == event.KindEvent:
+			l.viewed = strings.HasPrefix(verbPhrase(e.Name), "viewed ")
 		}
 		quiet := !isFailure(e) && e.HTTPStatus < 400 && e.DurationMS < slowMS && l.Kind == LineEvent
 		switch {
@@ -300,6 +326,26 @@ func phraseSteps(steps []step, events []event.Event) []line {
 		lines = append(lines, l)
 	}
 	return lines
+}
+
+// joinPageViews tells a page view and the "… Viewed" product event the
+// same action sent (same service and trace, within 5 s) as one line:
+// "user_1 viewed product 163 (/products/163)".
+func joinPageViews(lines []line) []line {
+	out := lines[:0:0]
+	for _, l := range lines {
+		if l.viewed {
+			if k := lastOf(out, l.Service); k >= 0 && out[k].page != "" && out[k].trace == l.trace && l.TS-out[k].end <= 5_000_000 {
+				page := out[k].page
+				out[k].StoryLine = l.StoryLine
+				out[k].Text += " (" + page + ")"
+				out[k].page = ""
+				continue
+			}
+		}
+		out = append(out, l)
+	}
+	return out
 }
 
 // dropAnnouncements drops a line announcing a call to a dependency
@@ -314,7 +360,7 @@ func dropAnnouncements(lines []line) []line {
 				if n.TS-l.end > 60_000_000 {
 					break
 				}
-				if n.service == l.service && n.trace == l.trace && n.dep == l.dep && n.status {
+				if n.Service == l.Service && n.trace == l.trace && n.dep == l.dep && n.status {
 					answered = true
 					break
 				}
@@ -335,7 +381,7 @@ func joinRetries(lines []line) []line {
 	out := lines[:0:0]
 	for _, l := range lines {
 		if l.retry {
-			if k := lastOf(out, l.service); k >= 0 && out[k].failure && out[k].trace == l.trace && l.TS-out[k].end <= 60_000_000 {
+			if k := lastOf(out, l.Service); k >= 0 && out[k].failure && out[k].trace == l.trace && l.TS-out[k].end <= 60_000_000 {
 				out[k].Text += "; " + l.Text
 				out[k].end = max(out[k].end, l.end)
 				continue
@@ -349,7 +395,7 @@ func joinRetries(lines []line) []line {
 // lastOf is the index of the last line of service in lines, or -1.
 func lastOf(lines []line, service string) int {
 	for k := len(lines) - 1; k >= 0; k-- {
-		if lines[k].service == service {
+		if lines[k].Service == service {
 			return k
 		}
 	}
@@ -360,7 +406,7 @@ func lastOf(lines []line, service string) int {
 func collapseRepeats(lines []line) []line {
 	out := lines[:0:0]
 	for _, l := range lines {
-		if n := len(out); n > 0 && out[n-1].service == l.service && out[n-1].Text == l.Text && out[n-1].Kind == l.Kind {
+		if n := len(out); n > 0 && out[n-1].Service == l.Service && out[n-1].Text == l.Text && out[n-1].Kind == l.Kind {
 			out[n-1].count++
 			out[n-1].end = max(out[n-1].end, l.end)
 			continue
@@ -404,16 +450,15 @@ func foldLine(run []line) line {
 	n := 0
 	for _, l := range run {
 		n += l.count
-		if !seen[l.service] {
-			seen[l.service] = true
-			services = append(services, l.service)
+		if !seen[l.Service] {
+			seen[l.Service] = true
+			services = append(services, l.Service)
 		}
 	}
 	f := run[0]
 	f.Text = "… " + strconv.Itoa(n) + " routine steps in " + strings.Join(services, ", ")
 	f.Kind = LineFold
 	f.Service = ""
-	f.service = ""
 	f.count = 1
 	f.routine = 0
 	for _, l := range run {

@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"github.com/lore-dev/lore/internal/event"
 )
@@ -20,7 +21,7 @@ const slowMS = 1000
 // the OpenTelemetry semantic conventions where one exists.
 var (
 	dependencyKeys = []string{"peer.service", "server.address", "net.peer.name", "peer", "dependency", "upstream"}
-	delayKeys      = []string{"retry.delay_ms", "retry_in", "retry.in", "backoff", "backoff_ms", "retry.backoff", "retry_after"}
+	delayKeys      = []string{"retry.delay_ms", "retry_in", "retry.in", "backoff", "backoff_ms", "retry.backoff", "retry.delay_s", "retry_after"}
 	clickTextKeys  = []string{"element.text", "element.label", "element.aria_label", "element.selector", "element.id", "element.tag"}
 )
 
@@ -34,12 +35,75 @@ var httpMethods = map[string]bool{
 // "payment_gateway_response" is about the "payment gateway".
 var dependencySuffixes = []string{"response", "call", "request", "reply", "result", "timeout", "error"}
 
+// secondsKeys hold bare numbers in seconds, as HTTP's Retry-After does;
+// bare numbers under the other delay keys are milliseconds.
+var secondsKeys = map[string]bool{"retry.delay_s": true, "retry_after": true}
+
+// callingRe finds the dependency of "calling payment gateway for order 7"
+// style messages; the name ends at the first little word.
+var callingRe = regexp.MustCompile(`(?i)^(?:calling|call to|request to|requesting|connecting to|contacting)\s+(?:the\s+)?([a-z][\w.-]*(?:\s[a-z][\w.-]*){0,2})`)
+
+var stopWords = map[string]bool{"for": true, "with": true, "at": true, "on": true, "to": true, "after": true, "in": true, "about": true, "because": true}
+
 // returnedRe finds the subject of "X returned 429"-style messages.
 var returnedRe = regexp.MustCompile(`(?i)^(?:the\s+)?([a-z][\w.-]*(?:\s[a-z][\w.-]*){0,2})\s+(?:returned|responded|replied|answered)\b`)
 
-// genericMessageRe matches request log messages that only say a request was
-// served; the story then tells the request from its fields alone.
-var genericMessageRe = regexp.MustCompile(`(?i)^(?:http\s+)?(?:request|req|access|handled|served|completed|finished|done|failed|error)(?:\s+(?:request|completed|handled|finished|done|served|ok|failed|error))*\.?$`)
+// genericWords make up messages that only say a request was served ("request
+// completed", "handled request", "task finished"); the story then tells the
+// request from its fields alone.
+var genericWords = map[string]bool{
+	"http": true, "request": true, "requests": true, "req": true, "access": true, "handled": true,
+	"served": true, "completed": true, "complete": true, "finished": true, "done": true, "processed": true,
+	"errored": true, "error": true, "failed": true, "ok": true, "success": true, "successful": true,
+	"task": true, "job": true, "response": true, "sent": true, "received": true, "handling": true,
+}
+
+// informative returns what msg says beyond the fields of e: "" for a generic
+// message ("request completed") or one restating the request ("GET /a 200
+// 3ms"), and the rest of "request failed: inventory did not answer".
+func informative(msg string, e *event.Event) string {
+	msg = strings.TrimSpace(msg)
+	if msg == "" {
+		return ""
+	}
+	if head, rest, ok := strings.Cut(msg, ": "); ok && allGeneric(head) {
+		return informative(rest, e)
+	}
+	if allGeneric(msg) {
+		return ""
+	}
+	if p := requestPath(e); p != "" && strings.Contains(msg, p) {
+		return ""
+	}
+	if e.HTTPMethod != "" && e.HTTPStatus != 0 && strings.Contains(msg, e.HTTPMethod) && strings.Contains(msg, fmt.Sprint(e.HTTPStatus)) {
+		return ""
+	}
+	return msg
+}
+
+func allGeneric(s string) bool {
+	ws := splitWords(strings.Map(func(r rune) rune {
+		if unicode.IsPunct(r) {
+			return ' '
+		}
+		return r
+	}, s))
+	for _, w := range ws {
+		if !genericWords[w] {
+			return false
+		}
+	}
+	return len(ws) > 0
+}
+
+// requestPath is the path a request was for: the concrete url.path when
+// known ("/api/products/42"), else the endpoint ("/api/products/{id}").
+func requestPath(e *event.Event) string {
+	if v, ok := e.Attr("url.path"); ok && v != "" {
+		return v
+	}
+	return e.Endpoint
+}
 
 func attrFirst(e *event.Event, keys []string) string {
 	for _, k := range keys {
@@ -66,11 +130,11 @@ func person(e *event.Event) string {
 	case e.UserID != "":
 		return e.UserID
 	case e.AnonymousID != "":
-		id := e.AnonymousID
+		id := []rune(e.AnonymousID)
 		if len(id) > 8 {
 			id = id[:8]
 		}
-		return "anonymous visitor " + id
+		return "anonymous visitor " + string(id)
 	}
 	return "a visitor"
 }
@@ -80,8 +144,11 @@ func person(e *event.Event) string {
 // "payment_gateway_response", else from a message like "payment gateway
 // returned 429" when the event carries an HTTP status. "" when none.
 func dependency(e *event.Event) string {
-	if v := attrFirst(e, dependencyKeys); v != "" {
-		return v
+	// A server span's server.address is the server itself, not a peer.
+	if e.Kind != event.KindSpan || isClientSpan(e) {
+		if v := attrFirst(e, dependencyKeys); v != "" {
+			return v
+		}
 	}
 	if e.Name != "" && !strings.ContainsRune(e.Name, ' ') && !isRequestNamed(e) {
 		ws := splitWords(e.Name)
@@ -98,6 +165,16 @@ func dependency(e *event.Event) string {
 			return m[1]
 		}
 	}
+	if m := callingRe.FindStringSubmatch(e.Message); m != nil {
+		ws := strings.Fields(m[1])
+		for i, w := range ws {
+			if stopWords[strings.ToLower(w)] {
+				ws = ws[:i]
+				break
+			}
+		}
+		return strings.Join(ws, " ")
+	}
 	return ""
 }
 
@@ -106,8 +183,12 @@ func dependency(e *event.Event) string {
 // rejected, crashed).
 func isFailure(e *event.Event) bool {
 	return e.Level == event.LevelError || e.Level == event.LevelFatal || e.Kind == event.KindError ||
-		e.HTTPStatus >= 500 || e.HTTPStatus == 429 ||
-		nameEndsWith(e.Name, "failed", "failure", "aborted", "rejected", "crashed", "declined")
+		e.HTTPStatus >= 500 || e.HTTPStatus == 429 || isFailureName(e)
+}
+
+// isFailureName reports whether e's name announces a failure.
+func isFailureName(e *event.Event) bool {
+	return nameEndsWith(e.Name, "failed", "failure", "aborted", "rejected", "crashed", "declined")
 }
 
 // isSuccessName reports whether e's name announces a success: it ends in
@@ -131,7 +212,7 @@ func isOK(e *event.Event) bool {
 // isRetryScheduling reports whether e announces a retry to come, rather than
 // reporting on an attempt.
 func isRetryScheduling(e *event.Event) bool {
-	if e.RetryAttempt <= 0 || isSuccessName(e) || nameEndsWith(e.Name, "failed", "failure") || e.HTTPStatus != 0 {
+	if e.RetryAttempt <= 0 || e.Kind == event.KindSpan || isSuccessName(e) || nameEndsWith(e.Name, "failed", "failure") || e.HTTPStatus != 0 {
 		return false
 	}
 	text := strings.ToLower(e.Name + " " + e.Message)
@@ -181,10 +262,19 @@ func lineKindOf(e *event.Event) string {
 
 // describe phrases e as the text of a story line.
 func describe(e *event.Event) string {
+	var text string
 	if isProduct(e) {
-		return describeProduct(e)
+		text = describeProduct(e)
+	} else {
+		text = describeBackend(e)
 	}
-	return describeBackend(e)
+	if text = strings.TrimSpace(text); text == "" {
+		text = strings.TrimSpace(e.Kind + " " + e.Name)
+	}
+	if text == "" {
+		text = "something happened"
+	}
+	return text
 }
 
 func describeProduct(e *event.Event) string {
@@ -256,19 +346,22 @@ func describeBackend(e *event.Event) string {
 	var text string
 	statusTold := false
 	switch {
+	case e.RetryAttempt > 0 && e.Kind == event.KindSpan && strings.Contains(strings.ToLower(e.Name), "retry") && !failed:
+		text = fmt.Sprintf("running retry #%d", e.RetryAttempt)
+		if e.DurationMS >= slowMS {
+			text += "; took " + humanDuration(e.DurationMS)
+		}
+		return text
 	case isRetryScheduling(e):
 		text = fmt.Sprintf("retry #%d scheduled", e.RetryAttempt)
-		if d := attrFirst(e, delayKeys); d != "" {
-			if ms, ok := parseDelayMS(d); ok {
-				text += " in " + humanDuration(ms)
-			}
+		if ms, ok := retryDelayMS(e); ok {
+			text += " in " + humanDuration(ms)
 		}
 		return text
 	case dep != "" && e.HTTPStatus != 0:
 		text = dep + " returned " + statusText(e.HTTPStatus)
 		statusTold = true
-		if msg := strings.TrimSpace(e.Message); msg != "" && !genericMessageRe.MatchString(msg) &&
-			!strings.Contains(msg, fmt.Sprint(e.HTTPStatus)) {
+		if msg := informative(e.Message, e); msg != "" && !strings.Contains(msg, fmt.Sprint(e.HTTPStatus)) {
 			text += ": " + msg
 		}
 	case dep != "" && failed && !isSuccessName(e) && !isRequestNamed(e) && e.Message != "":
@@ -303,8 +396,8 @@ func describeBackend(e *event.Event) string {
 	if e.HTTPStatus >= 400 && !statusTold && !strings.Contains(text, fmt.Sprint(e.HTTPStatus)) {
 		text += " → " + statusText(e.HTTPStatus)
 	}
-	if e.RetryAttempt > 0 {
-		text += fmt.Sprintf(" on retry #%d", e.RetryAttempt)
+	if n := e.RetryAttempt; n > 0 && !mentionsAttempt(text, n) {
+		text += fmt.Sprintf(" on retry #%d", n)
 	}
 	if e.DurationMS >= slowMS && !strings.Contains(text, " after ") && !strings.Contains(text, "took ") {
 		text += "; took " + humanDuration(e.DurationMS)
@@ -312,10 +405,39 @@ func describeBackend(e *event.Event) string {
 	return text
 }
 
+// mentionsAttempt reports whether text already tells attempt n ("on retry
+// #2", "retry 2", "attempt 2").
+func mentionsAttempt(text string, n int32) bool {
+	t := strings.ToLower(text)
+	for _, f := range []string{"retry #%d", "retry %d", "attempt #%d", "attempt %d", "%d retries", "%d attempts"} {
+		if strings.Contains(t, fmt.Sprintf(f, n)) {
+			return true
+		}
+	}
+	return false
+}
+
+// retryDelayMS reads the delay before a retry from the first delay
+// attribute present.
+func retryDelayMS(e *event.Event) (float64, bool) {
+	for _, k := range delayKeys {
+		v, ok := e.Attr(k)
+		if !ok || v == "" {
+			continue
+		}
+		ms, ok := parseDelayMS(v)
+		if ok && secondsKeys[k] && !strings.ContainsFunc(v, unicode.IsLetter) {
+			ms *= 1000
+		}
+		return ms, ok
+	}
+	return 0, false
+}
+
 // describeRequest tells a request handled by the event's service from its
 // HTTP fields, adding the message when it says more than "request handled".
 func describeRequest(e *event.Event, failed bool) string {
-	req := strings.TrimSpace(e.HTTPMethod + " " + e.Endpoint)
+	req := strings.TrimSpace(e.HTTPMethod + " " + requestPath(e))
 	var text string
 	switch {
 	case e.HTTPStatus >= 400:
@@ -327,8 +449,7 @@ func describeRequest(e *event.Event, failed bool) string {
 	default:
 		text = "handled " + req
 	}
-	msg := strings.TrimSpace(e.Message)
-	if msg != "" && !genericMessageRe.MatchString(msg) && (e.Endpoint == "" || !strings.Contains(msg, e.Endpoint)) {
+	if msg := informative(e.Message, e); msg != "" {
 		if failed && e.ErrorType != "" && !strings.Contains(msg, e.ErrorType) {
 			msg = e.ErrorType + ": " + msg
 		}

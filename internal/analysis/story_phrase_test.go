@@ -64,3 +64,38 @@ func TestDescribeRequestNamedLogs(t *testing.T) {
 	f(ev("10:00:00", "api", log_, name("checkout_started"), http("POST", "/api/checkout", 200), msg("checkout started for u")),
 		"checkout started for u")
 }
+
+func TestDependency(t *testing.T) {
+	f := func(e event.Event, want string) {
+		t.Helper()
+		if got := dependency(&e); got != want {
+			t.Errorf("dependency(%q, %q) = %q, want %q", e.Name, e.Message, got, want)
+		}
+	}
+	f(ev("10:00:00", "pay", span_, client, attr("peer.service", "stripe"), attr("server.address", "api.stripe.com")), "stripe")
+	f(ev("10:00:00", "pay", span_, client, attr("server.address", "api.stripe.com")), "api.stripe.com")
+	f(ev("10:00:00", "pay", log_, attr("peer.service", "stripe")), "stripe")
+	f(ev("10:00:00", "shop", span_, server, attr("server.address", "shop.example"), http("GET", "/", 200)), "") // itself, not a peer
+	f(ev("10:00:00", "pay", log_, name("payment_gateway_response")), "payment gateway")
+	f(ev("10:00:00", "pay", log_, msg("calling payment gateway")), "payment gateway")
+	f(ev("10:00:00", "pay", log_, msg("calling stripe for order o-1")), "stripe")
+	f(ev("10:00:00", "pay", log_, msg("ledger returned 502"), status(502)), "ledger")
+	f(ev("10:00:00", "pay", log_, msg("ledger returned 502")), "") // no status: not a response
+	f(ev("10:00:00", "api", log_, name("http_request"), http("GET", "/", 200)), "")
+	f(ev("10:00:00", "api", log_, name("db_query"), msg("query timed out after 5000ms")), "")
+}
+
+func TestRetryDelay(t *testing.T) {
+	f := func(e event.Event, want string) {
+		t.Helper()
+		if got := describe(&e); got != want {
+			t.Errorf("describe = %q, want %q", got, want)
+		}
+	}
+	r := all(name("job_retry"), retry(2))
+	f(ev("10:00:00", "w", log_, r, attr("retry.delay_ms", "1500")), "retry #2 scheduled in 1.5 s")
+	f(ev("10:00:00", "w", log_, r, attr("retry_after", "120")), "retry #2 scheduled in 2 min")
+	f(ev("10:00:00", "w", log_, r, attr("retry_after", "2m")), "retry #2 scheduled in 2 min")
+	f(ev("10:00:00", "w", log_, r, attr("backoff", "soon")), "retry #2 scheduled")
+	f(ev("10:00:00", "w", log_, r), "retry #2 scheduled")
+}

@@ -30,7 +30,10 @@ const (
 //     a lower level is not an error here, though it may decide the outcome.
 //   - Outcome:
 //     failure signals are error-level events, 5xx and 429 statuses and names
-//     ending in "failed" (failure, aborted, rejected, declined); success
+//     ending in "failed" (failure, aborted, rejected, declined), except
+//     failures inside a request whose root (the earliest-starting request
+//     served in the trace) answered 2xx other than 202: those were absorbed
+//     on the way (names ending in "failed" always count); success
 //     signals are names ending in "succeeded" (success, completed, created,
 //     confirmed, placed) and 2xx statuses other than 202.
 //     "failed" when a failure signal comes after the last success signal;
@@ -142,9 +145,10 @@ func requestKey(e *event.Event, i int) string {
 // for user and session journeys.
 func outcome(events []event.Event, flows bool) string {
 	lastFail, lastOK, lastSuccessName, lastStart := -1, -1, -1, -1
+	absorbed := absorbedFailures(events)
 	for i := range events {
 		e := &events[i]
-		if isFailure(e) {
+		if isFailure(e) && !absorbed[i] {
 			lastFail = i
 		}
 		if isOK(e) {
@@ -167,6 +171,69 @@ func outcome(events []event.Event, flows bool) string {
 		return OutcomeAbandoned
 	}
 	return OutcomeSucceeded
+}
+
+// absorbedFailures finds the failures absorbed on the way: those inside a
+// request tree whose root (the earliest-starting request served in a trace,
+// told by a span or a request log) answered 2xx other than 202, as when a
+// service serves a product page without its stock level because inventory
+// timed out. An event is inside the tree when its span descends from the
+// root's span, or, without a span id, when it happened while the root ran.
+func absorbedFailures(events []event.Event) []bool {
+	type spanKey struct {
+		t event.TraceID
+		s event.SpanID
+	}
+	type root struct {
+		i          int
+		start, end int64
+	}
+	parents := map[spanKey]event.SpanID{}
+	roots := map[event.TraceID]root{}
+	for i := range events {
+		e := &events[i]
+		if e.Kind == event.KindSpan && !e.SpanID.IsZero() {
+			parents[spanKey{e.TraceID, e.SpanID}] = e.ParentSpanID
+		}
+		if e.TraceID.IsZero() || e.HTTPStatus == 0 || isProduct(e) || isClientSpan(e) || e.HTTPMethod == "" {
+			continue
+		}
+		start, end := e.TS, eventEnd(e)
+		if e.Kind != event.KindSpan {
+			start -= int64(e.DurationMS * 1000)
+		}
+		r, ok := roots[e.TraceID]
+		if !ok || start < r.start || start == r.start && end > r.end {
+			roots[e.TraceID] = root{i, start, end}
+		}
+	}
+	absorbed := make([]bool, len(events))
+	for i := range events {
+		e := &events[i]
+		r, ok := roots[e.TraceID]
+		if !ok || !isFailure(e) || isFailureName(e) {
+			continue
+		}
+		rs := events[r.i].HTTPStatus
+		if rs < 200 || rs >= 300 || rs == 202 || r.i == i {
+			continue
+		}
+		rootSpan := events[r.i].SpanID
+		switch {
+		case e.SpanID.IsZero() || rootSpan.IsZero():
+			absorbed[i] = e.TS >= r.start && e.TS <= r.end
+		default:
+			s := e.SpanID
+			for depth := 0; depth < 64 && !s.IsZero(); depth++ {
+				if s == rootSpan {
+					absorbed[i] = true
+					break
+				}
+				s = parents[spanKey{e.TraceID, s}]
+			}
+		}
+	}
+	return absorbed
 }
 
 // onlyNavigation reports whether events are all the user's own page views,

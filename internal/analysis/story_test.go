@@ -34,6 +34,20 @@ func TestOutcome(t *testing.T) {
 		ev("10:15:00", "pay", log_, trace(1), name("payment_succeeded")))
 	f("202 Accepted does not recover", OutcomeFailed, boom("10:00:00", 1), ev("10:00:01", "api", log_, trace(1), status(202)))
 
+	// A failure absorbed inside a request that still answered 200: the
+	// inventory timeout is logged after catalog gave up and served the page.
+	rootOK := ev("10:00:00", "gw", span_, trace(5), span(1), server, http("GET", "/p/7", 200), dur(3000))
+	catalog := ev("10:00:00.100", "catalog", span_, trace(5), span(2), parent(1), server, http("GET", "/p/7", 200), dur(2800))
+	invTimeout := ev("10:00:05", "inventory", log_, trace(5), span(3), level(event.LevelError), errType("TimeoutError"), msg("query timed out"))
+	invSpan := ev("10:00:00.200", "inventory", span_, trace(5), span(3), parent(2), server, http("GET", "/stock/7", 503), dur(4800), level(event.LevelError))
+	f("a failure absorbed by a 200 root", OutcomeSucceeded, rootOK, catalog, invSpan, invTimeout)
+	f("the same failure under a failed root", OutcomeFailed,
+		ev("10:00:00", "gw", span_, trace(5), span(1), server, http("GET", "/p/7", 500), dur(3000), level(event.LevelError)), catalog, invSpan, invTimeout)
+	f("a *_failed name is never absorbed", OutcomeFailed, rootOK,
+		ev("10:00:01", "gw", log_, trace(5), span(1), name("reservation_failed")))
+	f("a failure after the root answered, outside its tree", OutcomeFailed, rootOK,
+		ev("10:00:09", "gw", log_, trace(5), http("GET", "/p/8", 500), level(event.LevelError)))
+
 	started := ev("10:00:00", "web", prod, user("u"), trace(1), name("Checkout Started"))
 	f("a single trace is not judged for abandonment", OutcomeSucceeded, started, ok("10:00:01", 1))
 	f("a user journey that starts a flow and stops", OutcomeAbandoned, started, ok("10:00:01", 1),
@@ -178,5 +192,30 @@ func TestJSONShape(t *testing.T) {
 	b, _ = json.Marshal(Summary{})
 	if !bytes.Contains(b, []byte(`"services":[]`)) || bytes.Contains(b, []byte(`"start"`)) {
 		t.Errorf("empty summary json = %s", b)
+	}
+}
+
+// TestJSONRoundTrip: the CLI renders journeys fetched over HTTP, so what
+// MarshalJSON writes must read back to the same story and summary.
+func TestJSONRoundTrip(t *testing.T) {
+	story, sum := BuildStory(throttledCheckoutSucceeds())
+	b, err := json.Marshal(JourneyResult{Story: story, Summary: sum})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var back JourneyResult
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if storyTexts(back.Story) != storyTexts(story) {
+		t.Errorf("story changed in a round trip:\n%s\nwant:\n%s", storyTexts(back.Story), storyTexts(story))
+	}
+	for i := range story {
+		if back.Story[i].TS != story[i].TS || back.Story[i].Ref != story[i].Ref {
+			t.Errorf("line %d: ts, ref = %d, %d; want %d, %d", i, back.Story[i].TS, back.Story[i].Ref, story[i].TS, story[i].Ref)
+		}
+	}
+	if fmt.Sprint(back.Summary) != fmt.Sprint(sum) {
+		t.Errorf("summary = %+v, want %+v", back.Summary, sum)
 	}
 }

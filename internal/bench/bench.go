@@ -303,7 +303,7 @@ type server struct {
 	err  error
 }
 
-var listenRe = regexp.MustCompile(`lore is listening addr=(\S+)`)
+var listenRe = regexp.MustCompile(`lore is listening"? addr=(\S+)`)
 
 func startServer(ctx context.Context, binary, dataDir string) (*server, error) {
 	cmd := exec.CommandContext(ctx, binary, "serve", "--data", dataDir, "--addr", "127.0.0.1:0",

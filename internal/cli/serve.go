@@ -2,7 +2,13 @@ package cli
 
 import (
 	"context"
+	"flag"
 	"fmt"
+	"strconv"
+
+	"github.com/lore-dev/lore/internal/pipeline"
+	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store/duckdb"
 
 	"github.com/lore-dev/lore/internal/app"
 	"github.com/lore-dev/lore/web"
@@ -10,19 +16,33 @@ import (
 
 type serveFlags struct {
 	data, addr, ingestKey, readKey, logLevel string
+	maxBodyMiB, maxPendingMiB, maxLines      int
+	memoryLimit                              string
 }
 
-func (f *serveFlags) register(fs interface {
-	StringVar(*string, string, string, string)
-}, defaultData string) {
+func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.StringVar(&f.data, "data", env("LORE_DATA", defaultData), "data directory (env LORE_DATA)")
 	fs.StringVar(&f.addr, "addr", env("LORE_ADDR", ":4780"), "listen address (env LORE_ADDR)")
 	fs.StringVar(&f.ingestKey, "ingest-key", env("LORE_INGEST_KEY", ""), "use this ingest key for project 1 instead of a generated one (env LORE_INGEST_KEY)")
 	fs.StringVar(&f.readKey, "read-key", env("LORE_READ_KEY", ""), "use this read key for project 1 instead of a generated one (env LORE_READ_KEY)")
 	fs.StringVar(&f.logLevel, "log-level", env("LORE_LOG_LEVEL", "info"), "debug, info, warn or error")
+	fs.IntVar(&f.maxBodyMiB, "max-body-mib", envInt("LORE_MAX_BODY_MIB", 16), "largest ingest request body, compressed or not (413 beyond)")
+	fs.IntVar(&f.maxLines, "max-lines", envInt("LORE_MAX_LINES", 100_000), "most lines in one ingest request (413 beyond)")
+	fs.IntVar(&f.maxPendingMiB, "max-pending-mib", envInt("LORE_MAX_PENDING_MIB", 256), "acknowledged data waiting for the store before ingest answers 429")
+	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "512MB"), "memory limit of the embedded DuckDB store")
+}
+
+func envInt(name string, def int) int {
+	if v, err := strconv.Atoi(env(name, "")); err == nil {
+		return v
+	}
+	return def
 }
 
 func (f *serveFlags) config(stdio Stdio) app.Config {
+	limits := server.DefaultLimits()
+	limits.MaxBodyBytes = int64(f.maxBodyMiB) << 20
+	limits.MaxLines = f.maxLines
 	return app.Config{
 		DataDir:   f.data,
 		Addr:      f.addr,
@@ -30,6 +50,9 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		ReadKey:   f.readKey,
 		Log:       newLogger(stdio.Err, f.logLevel),
 		UI:        web.Dist(),
+		Limits:    limits,
+		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
+		Store:     duckdb.Options{MemoryLimit: f.memoryLimit},
 	}
 }
 

@@ -1,6 +1,9 @@
 package event
 
-import "strconv"
+import (
+	"strconv"
+	"strings"
+)
 
 // NormalizeLevel maps a level as loggers spell it onto one of the Level*
 // constants: words in any case (trace, dbg, information, notice, warning,
@@ -9,6 +12,9 @@ import "strconv"
 // 20 debug, 30 info, 40 warn, 50 error, 60 fatal) and slog's offsets
 // ("INFO+2", "DEBUG-4", "WARN+4"). ok is false when v is not a level.
 func NormalizeLevel(v string) (level string, ok bool) {
+	if len(v) > 0 && (v[0] == ' ' || v[len(v)-1] == ' ') {
+		v = strings.TrimSpace(v) // ECS loggers may pad " WARN" to align messages
+	}
 	if len(v) == 0 || len(v) > 24 {
 		return "", false
 	}

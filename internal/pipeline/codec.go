@@ -54,11 +54,6 @@ const (
 	fAll = 1<<iota - 1
 )
 
-// Decoder limits that bound what arbitrary input can make us allocate.
-const (
-	maxAttrs = 1 << 16
-)
-
 var errShort = errors.New("truncated input")
 
 // appendEvent appends the encoding of e to b.
@@ -319,7 +314,7 @@ func (d *eventDecoder) event(e *event.Event) error {
 		}
 		// Each attribute takes at least two bytes, which bounds n by
 		// the input before we allocate for it.
-		if n == 0 || n > maxAttrs || n > uint64(len(d.src)-d.off)/2 {
+		if n == 0 || n > uint64(len(d.src)-d.off)/2 {
 			return fmt.Errorf("bad attribute count %d", n)
 		}
 		e.Attributes = make([]event.Attr, n)

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"time"
@@ -94,7 +95,7 @@ func (p *Pipeline) commitGroup(group []*request, bytes int) {
 	}
 	if c.written > 0 && c.written+int64(bytes) > p.opts.SegmentBytes {
 		if err := p.rotate(); err != nil {
-			p.fail(group, p.breakWAL(err))
+			p.fail(group, err)
 			return
 		}
 	}
@@ -109,7 +110,14 @@ func (p *Pipeline) commitGroup(group []*request, bytes int) {
 		c.buf = buf
 	}
 	if _, err := c.f.Write(buf); err != nil {
-		p.fail(group, p.breakWAL(fmt.Errorf("cannot write WAL segment %q: %w", c.seg.path, err)))
+		// Say the disk is full: cut off what part of the group made it,
+		// so that the segment ends with a whole record again, and go on.
+		err = fmt.Errorf("cannot write WAL segment %q: %w", c.seg.path, err)
+		if terr := c.f.Truncate(c.written); terr != nil {
+			err = p.breakWAL(errors.Join(err, fmt.Errorf("cannot truncate WAL segment %q back to %d bytes: %w", c.seg.path, c.written, terr)))
+		}
+		c.next = first
+		p.fail(group, err)
 		return
 	}
 	start := time.Now()
@@ -180,12 +188,13 @@ func (p *Pipeline) breakWAL(err error) error {
 func (p *Pipeline) rotate() error {
 	c := &p.cm
 	seg := &segment{first: c.next, path: segmentPath(p.opts.Dir, c.next)}
-	f, err := os.OpenFile(seg.path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+	f, err := createSegment(seg.path)
 	if err != nil {
-		return fmt.Errorf("cannot create WAL segment %q: %w", seg.path, err)
+		return err
 	}
 	if err := syncDir(p.opts.Dir); err != nil {
 		_ = f.Close()
+		_ = os.Remove(seg.path)
 		return err
 	}
 	c.closeFile()
@@ -194,4 +203,15 @@ func (p *Pipeline) rotate() error {
 	p.segs = append(p.segs, seg)
 	p.mu.Unlock()
 	return nil
+}
+
+// createSegment creates a new, empty segment file. Segments are always
+// written in append mode, so that truncating a failed write away leaves
+// the next write at the end.
+func createSegment(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_EXCL|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("cannot create WAL segment %q: %w", path, err)
+	}
+	return f, nil
 }

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math/rand/v2"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -63,21 +61,6 @@ func closeP(t *testing.T, p *Pipeline) {
 	if err := p.Close(ctx); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
-}
-
-// crash stops p as kill -9 would: nothing more is loaded or written and
-// the files are left as they are.
-func crash(p *Pipeline) {
-	p.loadCancel()
-	p.closeMu.Lock()
-	p.closed = true
-	close(p.reqs)
-	p.closeMu.Unlock()
-	<-p.commitDone
-	close(p.stopLoad)
-	<-p.loadDone
-	p.cm.closeFile()
-	p.ld.closeFile()
 }
 
 // checkStored checks that the store holds exactly the requests in want,
@@ -297,8 +280,8 @@ func TestAppendErrorAfterCommitIsNotRepeated(t *testing.T) {
 func TestOverload(t *testing.T) {
 	unblock := make(chan struct{})
 	w := &memWriter{block: unblock}
-	const maxPending = 20_000
-	p := open(t, Options{MaxPendingBytes: maxPending, LoadInterval: time.Millisecond}, w)
+	const maxPending, maxMemory = 20_000, 5_000
+	p := open(t, Options{MaxPendingBytes: maxPending, MaxMemoryBytes: maxMemory, LoadInterval: time.Millisecond}, w)
 	defer closeP(t, p)
 	ctx := context.Background()
 	accepted := 0
@@ -308,8 +291,8 @@ func TestOverload(t *testing.T) {
 			break
 		}
 		accepted++
-		if pb := p.Stats().PendingBytes; pb > maxPending {
-			t.Fatalf("pending bytes %d exceed the bound %d", pb, maxPending)
+		if st := p.Stats(); st.PendingBytes > maxPending || st.MemoryBytes > maxMemory {
+			t.Fatalf("pending bytes %d, memory bytes %d exceed the bounds %d, %d", st.PendingBytes, st.MemoryBytes, maxPending, maxMemory)
 		}
 	}
 	if !errors.Is(err, ErrOverloaded) {
@@ -405,185 +388,4 @@ func walFiles(t *testing.T, dir string) int {
 		}
 	}
 	return n
-}
-
-// logCrashed submits n requests to a pipeline whose store never commits,
-// then crashes it. It returns the request sizes.
-func logCrashed(t *testing.T, dir string, n int64, segBytes int64) map[int64]int {
-	t.Helper()
-	w := &memWriter{failNext: 1 << 30}
-	p := open(t, Options{Dir: dir, SegmentBytes: segBytes, LoadInterval: time.Hour}, w)
-	sizes := map[int64]int{}
-	for i := int64(1); i <= n; i++ {
-		sizes[i] = int(i%5) + 1
-		if err := p.Submit(context.Background(), req(i, sizes[i])); err != nil {
-			t.Fatal(err)
-		}
-	}
-	crash(p)
-	return sizes
-}
-
-func TestCrashRecovery(t *testing.T) {
-	src := t.TempDir()
-	const n = 60
-	sizes := logCrashed(t, src, n, 3000)
-	sizes[1000] = 2
-	segs, err := listSegments(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(segs) < 3 {
-		t.Fatalf("want several segments, got %d", len(segs))
-	}
-	last := segs[len(segs)-1]
-	// Record ends in the last segment, to know what a cut keeps.
-	var ends []int64
-	if _, err := scanSegment(last, last.first, true, func(seq uint64, off int64, rec []byte) {
-		ends = append(ends, off+int64(len(rec)))
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if last.first+uint64(len(ends))-1 != n {
-		t.Fatalf("last segment holds seqs %d..%d, want up to %d", last.first, last.first+uint64(len(ends))-1, n)
-	}
-
-	rng := rand.New(rand.NewPCG(1, 2))
-	cuts := []int64{0, 1, last.size - 1, last.size}
-	for range 12 {
-		cuts = append(cuts, rng.Int64N(last.size+1))
-	}
-	for _, cut := range cuts {
-		for _, garbage := range []string{"", "zeros", "random"} {
-			dir := copyDir(t, src)
-			path := filepath.Join(dir, filepath.Base(last.path))
-			if err := os.Truncate(path, cut); err != nil {
-				t.Fatal(err)
-			}
-			switch garbage {
-			case "zeros":
-				appendFile(t, path, make([]byte, 100))
-			case "random":
-				b := make([]byte, 1+rng.IntN(200))
-				for i := range b {
-					b[i] = byte(rng.Uint32())
-				}
-				appendFile(t, path, b)
-			}
-			kept := int64(last.first) - 1
-			for _, e := range ends {
-				if e <= cut {
-					kept++
-				}
-			}
-			var want []int64
-			for i := int64(1); i <= kept; i++ {
-				want = append(want, i)
-			}
-
-			w := &memWriter{}
-			p := open(t, Options{Dir: dir, SegmentBytes: 3000}, w)
-			checkStored(t, w, want, sizes) // replayed before Open returns
-			// New records continue the log after the truncated tail.
-			if err := p.Submit(context.Background(), req(1000, 2)); err != nil {
-				t.Fatal(err)
-			}
-			closeP(t, p)
-			checkStored(t, w, append(want, 1000), sizes)
-			if st := p.Stats(); st.LastSeq != uint64(kept+1) {
-				t.Fatalf("cut %d %s: new record got seq %d, want %d", cut, garbage, st.LastSeq, kept+1)
-			}
-
-			// Restarting with an empty store replays what the WAL
-			// still holds: the new record, after the truncated tail.
-			w3 := &memWriter{}
-			p = open(t, Options{Dir: dir, SegmentBytes: 3000}, w3)
-			closeP(t, p)
-			if err := w3.checkContract(); err != nil {
-				t.Fatal(err)
-			}
-			got := w3.events()
-			if len(got) < 2 || got[len(got)-1].ProjectID != 1000 || got[len(got)-2].ProjectID != 1000 {
-				t.Fatalf("cut %d %s: the WAL lost the record written after recovery", cut, garbage)
-			}
-		}
-	}
-}
-
-func TestReplaySkipsWhatTheStoreHas(t *testing.T) {
-	dir := t.TempDir()
-	sizes := logCrashed(t, dir, 10, 1<<20)
-	// The store committed seqs 1..4 before the crash.
-	w := &memWriter{lastSeq: 4}
-	p := open(t, Options{Dir: dir}, w)
-	checkStored(t, w, []int64{5, 6, 7, 8, 9, 10}, sizes)
-	if st := p.Stats(); st.EventsLoaded == 0 || st.PendingEvents != 0 {
-		t.Fatalf("stats after replay: %+v", st)
-	}
-	closeP(t, p)
-}
-
-func TestStoreAheadOfWAL(t *testing.T) {
-	// The WAL directory was lost but the store has seqs up to 100: new
-	// records must get seqs above it.
-	w := &memWriter{lastSeq: 100}
-	p := open(t, Options{}, w)
-	if err := p.Submit(context.Background(), req(1, 1)); err != nil {
-		t.Fatal(err)
-	}
-	closeP(t, p)
-	if err := w.checkContract(); err != nil {
-		t.Fatal(err)
-	}
-	if w.lastSeq != 101 {
-		t.Fatalf("store last seq %d, want 101", w.lastSeq)
-	}
-}
-
-func TestCorruptMiddleSegmentIsAnError(t *testing.T) {
-	dir := t.TempDir()
-	logCrashed(t, dir, 30, 1000)
-	segs, err := listSegments(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Truncate(segs[0].path, 20); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := Open(context.Background(), Options{Dir: dir}, &memWriter{}, testLogger(t)); err == nil || !strings.Contains(err.Error(), segs[0].path) {
-		t.Fatalf("Open of a WAL with a cut middle segment: %v, want an error naming it", err)
-	}
-}
-
-func copyDir(t *testing.T, src string) string {
-	t.Helper()
-	dst := t.TempDir()
-	ents, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dst, e.Name()), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dst
-}
-
-func appendFile(t *testing.T, path string, b []byte) {
-	t.Helper()
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := f.Write(b); err != nil {
-		t.Fatal(err)
-	}
-	if err := f.Close(); err != nil {
-		t.Fatal(err)
-	}
 }

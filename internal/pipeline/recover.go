@@ -88,9 +88,9 @@ func (p *Pipeline) recover(ctx context.Context) error {
 		p.cm.f = f
 	} else {
 		active = &segment{first: nextSeq, path: segmentPath(dir, nextSeq)}
-		f, err := os.OpenFile(active.path, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o644)
+		f, err := createSegment(active.path)
 		if err != nil {
-			return fmt.Errorf("cannot create WAL segment %q: %w", active.path, err)
+			return err
 		}
 		p.cm.f = f
 		segs = append(segs, active)

@@ -15,6 +15,7 @@ type Stats struct {
 	FsyncSeconds  Histogram
 	PendingBytes  int64 // encoded bytes submitted but not yet in the store (the backlog bounded by MaxPendingBytes)
 	PendingEvents int64
+	MemoryBytes   int64  // encoded bytes of logged events held in memory for the loader (bounded by MaxMemoryBytes)
 	EventsLoaded  uint64 // events committed in the store since Open (replay included)
 	BatchesLoaded uint64
 	LoadErrors    uint64 // failed store appends (each retried)
@@ -118,6 +119,7 @@ func (p *Pipeline) Stats() Stats {
 	st.FsyncSeconds = h
 	p.mu.Lock()
 	st.Segments = len(p.segs)
+	st.MemoryBytes = p.memBytes
 	p.mu.Unlock()
 	return st
 }

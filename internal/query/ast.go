@@ -98,7 +98,13 @@ func (n *Text) String() string {
 }
 
 func (n *Field) String() string {
-	name := escapeUnquoted(n.Name, true)
+	name := n.Name
+	if n.Attr {
+		if resolved, attr, _ := resolveField(name); !attr || resolved != name {
+			name = "@" + name
+		}
+	}
+	name = escapeUnquoted(name, true)
 	switch n.Op {
 	case OpEq:
 		return name + ":" + quoteIfNeeded(n.Value)

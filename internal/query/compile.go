@@ -37,7 +37,12 @@ type compiler struct {
 
 func (c *compiler) bind(v any) { c.args = append(c.args, v) }
 
-func (c *compiler) bindID(v uint64) { c.bind(c.d.Uint64Arg(v)) }
+// id binds a 64-bit id and returns its placeholder expression.
+func (c *compiler) id(v uint64) string {
+	expr, arg := c.d.Uint64(v)
+	c.bind(arg)
+	return expr
+}
 
 func (c *compiler) node(n Node) (string, error) {
 	switch n := n.(type) {
@@ -173,9 +178,8 @@ func (c *compiler) traceID(f *Field) (string, error) {
 	switch f.Op {
 	case OpEq:
 		id, _ := event.ParseTraceID(f.Value)
-		c.bindID(id.Hi())
-		c.bindID(id.Lo())
-		return "(" + hi + " = ? AND " + lo + " = ?)", nil
+		h := c.id(id.Hi())
+		return "(" + hi + " = " + h + " AND " + lo + " = " + c.id(id.Lo()) + ")", nil
 	case OpExists:
 		return "(" + hi + " <> 0 OR " + lo + " <> 0)", nil
 	case OpGlob:
@@ -184,8 +188,8 @@ func (c *compiler) traceID(f *Field) (string, error) {
 			return c.between(hi, prefix), nil
 		}
 		v, _ := prefixRange(prefix[:16])
-		c.bindID(v)
-		return "(" + hi + " = ? AND " + c.between(lo, prefix[16:]) + ")", nil
+		h := c.id(v)
+		return "(" + hi + " = " + h + " AND " + c.between(lo, prefix[16:]) + ")", nil
 	}
 	return "", fmt.Errorf("cannot use %s with %s", f.Op, f.Name)
 }
@@ -194,8 +198,7 @@ func (c *compiler) spanID(f *Field, col string) (string, error) {
 	switch f.Op {
 	case OpEq:
 		id, _ := event.ParseSpanID(f.Value)
-		c.bindID(id.Uint64())
-		return col + " = ?", nil
+		return col + " = " + c.id(id.Uint64()), nil
 	case OpExists:
 		return col + " <> 0", nil
 	case OpGlob:
@@ -208,12 +211,10 @@ func (c *compiler) spanID(f *Field, col string) (string, error) {
 func (c *compiler) between(col, prefix string) string {
 	lo, hi := prefixRange(prefix)
 	if lo == hi {
-		c.bindID(lo)
-		return col + " = ?"
+		return col + " = " + c.id(lo)
 	}
-	c.bindID(lo)
-	c.bindID(hi)
-	return col + " BETWEEN ? AND ?"
+	l := c.id(lo)
+	return col + " BETWEEN " + l + " AND " + c.id(hi)
 }
 
 // likePattern joins literal pieces with '%', escaping the LIKE wildcards

@@ -36,8 +36,10 @@ type Dialect interface {
 	ToDouble(expr string) string
 	// ToString returns the numeric expr rendered as a string.
 	ToString(expr string) string
-	// Uint64Arg returns the argument to bind for an unsigned 64-bit id
-	// (trace_hi, trace_lo, span_id): drivers differ, and database/sql
-	// itself rejects uint64 values with the high bit set.
-	Uint64Arg(v uint64) any
+	// Uint64 returns the expression (with one placeholder) and the argument
+	// for an unsigned 64-bit id compared with trace_hi, trace_lo, span_id or
+	// parent_span_id. Drivers differ here (database/sql itself rejects
+	// uint64 values with the high bit set), and the expression should have
+	// the column's type so that the engine can prune by min/max.
+	Uint64(v uint64) (expr string, arg any)
 }

@@ -12,6 +12,6 @@ func (testDialect) Lower(expr string) string        { return "lower(" + expr + "
 func (testDialect) ToDouble(expr string) string     { return "TRY_CAST(" + expr + " AS DOUBLE)" }
 func (testDialect) ToString(expr string) string     { return "CAST(" + expr + " AS VARCHAR)" }
 
-func (testDialect) Uint64Arg(v uint64) any { return v }
+func (testDialect) Uint64(v uint64) (string, any) { return "?", v }
 
 var _ Dialect = testDialect{}

@@ -60,8 +60,13 @@ func columnType(name string) (ColumnType, bool) {
 
 // resolveField maps a field name as typed to a core column (through the
 // aliases) or to an attribute key. Core names and aliases are matched
-// case-insensitively; attribute keys are kept as typed.
+// case-insensitively; attribute keys are kept as typed. A leading '@'
+// always means an attribute (Datadog's spelling), which reaches attributes
+// whose keys are core names or aliases: @type:click, @status:gold.
 func resolveField(typed string) (name string, attr bool, reserved bool) {
+	if key, ok := strings.CutPrefix(typed, "@"); ok && key != "" {
+		return key, true, false
+	}
 	low := strings.ToLower(typed)
 	switch low {
 	case "status":

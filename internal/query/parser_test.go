@@ -115,6 +115,11 @@ func TestParse(t *testing.T) {
 	f(`db.rows:>=1e3`, `(attr db.rows >= "1000")`)
 	f(`feature:*`, `(attr feature exists)`)
 	f(`a\:b:c`, `(attr a:b = "c")`)
+	f(`@type:click`, `(attr type = "click")`)
+	f(`@Level:x`, `(attr Level = "x")`)
+	f(`@@timestamp:*`, `(attr @timestamp exists)`)
+	f(`@cart.items:>2`, `(attr cart.items > "2")`)
+	f(`@ts:5`, `(attr ts = "5")`)
 
 	// Field groups.
 	f(`level:(error OR warning)`, `(OR (field level = "error") (field level = "warn"))`)

@@ -8,6 +8,30 @@
 // and bound arguments for a Dialect. User text never becomes SQL text: every
 // value, attribute key and pattern travels as an argument.
 //
+// The syntax:
+//
+//   - Bare words and "quoted phrases" search message, case-insensitively,
+//     as substrings; time*out has a wildcard; backslash escapes (a\ b, 100\*).
+//   - Terms are AND-ed; AND, OR and NOT (upper case) and a '-' prefix
+//     combine them, parentheses group; NOT binds tighter than AND, AND
+//     tighter than OR.
+//   - field:value is an exact match on a core column (level and kind
+//     lower-cased, level spellings such as warning or err normalized,
+//     http_method upper-cased), or on an attribute for any other name
+//     (dotted keys; a leading '@' forces an attribute: @type:click).
+//     field:"quoted value", field:pay* and field:*pay* (wildcards),
+//     field:* (present and non-empty), field:(a OR b) (a group of values).
+//   - Numbers: http_status:>=500, retry:>2, duration:>1.5s or >250ms
+//     (duration_ms), status:[500 TO 599] (inclusive) or {499 TO 600}
+//     (exclusive, '*' open); on attributes the value is read as a number
+//     and non-numbers never match.
+//   - trace_id, span_id, parent_span_id: an exact id, or a hex prefix with
+//     '*'; a non-hex trace id is hashed like ingest hashes it.
+//   - Aliases: status, method, path and route, msg, svc, user, session,
+//     trace, span, environment, type, retry, duration.
+//   - Absent values never match a positive term, so -http_status:500
+//     matches events without a status.
+//
 // The package also holds the time helpers the API and the CLI share:
 // ParseTime, ParseRange, ParseStep and AutoStep.
 package query

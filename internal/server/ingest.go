@@ -120,6 +120,10 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, path string,
 	ct := r.Header.Get("Content-Type")
 	p := principal(r)
 	events, rejected, err := decode(body, ct, otlp.Options{ProjectID: p.ProjectID, Now: s.now().UnixMicro()})
+	if errors.Is(err, otlp.ErrUnsupportedContentType) {
+		s.rejected.Add(1, path, "unsupported content type")
+		return nil, errorf(http.StatusUnsupportedMediaType, "%v: send application/x-protobuf or application/json", err)
+	}
 	if err != nil {
 		s.rejected.Add(1, path, "undecodable")
 		return nil, badRequest("cannot decode OTLP request: %v", err)

@@ -170,7 +170,13 @@ func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, err
 		return nil, errorf(http.StatusNotFound, "no journey kind %q: use trace, user or session", by)
 	}
 	v := r.URL.Query()
-	from, to, err := query.ParseRange(v.Get("from"), v.Get("to"), s.now().Add(time.Hour), 31*24*time.Hour)
+	// A journey may still be happening: by default it reads a little into
+	// the future too (clients' clocks drift), and 31 days back.
+	toParam := v.Get("to")
+	if toParam == "" {
+		toParam = "now+1h"
+	}
+	from, to, err := query.ParseRange(v.Get("from"), toParam, s.now(), 31*24*time.Hour)
 	if err != nil {
 		return nil, badRequest("bad time range: %v", err)
 	}

@@ -53,9 +53,14 @@ func (s *Shop) release(svc string, t int64) string {
 	return "v1.0.0"
 }
 
-func (s *Shop) host(svc string) string {
-	return svc + "-7f9c6d8b5-" + string(rune('a'+s.rng.IntN(3))) + strconv.Itoa(s.rng.IntN(3))
+// host returns the instance of svc serving trace: stable within a trace,
+// spread over six instances per service.
+func host(svc string, trace event.TraceID) string {
+	i := int((trace.Lo() + uint64(len(svc))) % 6)
+	return svc + hostSuffixes[i]
 }
+
+var hostSuffixes = [...]string{"-7f9c6d8b5-a0", "-7f9c6d8b5-a1", "-7f9c6d8b5-b0", "-7f9c6d8b5-b1", "-7f9c6d8b5-c0", "-7f9c6d8b5-c1"}
 
 func (s *Shop) spanID() event.SpanID {
 	return event.SpanIDFromUint64(s.rng.Uint64() | 1)
@@ -102,7 +107,7 @@ type handler func(span event.SpanID, t int64) result
 // base returns an event of svc in this trace at t.
 func (c *tctx) base(kind, svc string, t int64, span event.SpanID) *rec {
 	return &rec{ev: event.Event{
-		TS: t, Kind: kind, Service: svc, Env: envProd, Release: c.s.release(svc, t), Host: c.s.host(svc),
+		TS: t, Kind: kind, Service: svc, Env: envProd, Release: c.s.release(svc, t), Host: host(svc, c.trace),
 		TraceID: c.trace, SpanID: span, UserID: c.user, RequestID: c.reqID,
 	}}
 }
@@ -119,6 +124,9 @@ func (c *tctx) log(svc string, span event.SpanID, t int64, level, name, msg stri
 // start, child of parent, whose work is h.
 func (c *tctx) serve(svc, method, route, path string, parent event.SpanID, start int64, kind tracepb.Span_SpanKind, h handler) result {
 	span := c.s.spanID()
+	if c.s.badReleaseHits(svc, route, start) {
+		h = c.unhandledException(svc, method, route, path)
+	}
 	res := h(span, start+c.s.between(30, 300))
 	res.end += c.s.between(20, 200)
 	dur := float64(res.end-start) / 1000
@@ -302,14 +310,6 @@ func (c *tctx) catalogProduct(pid int) handler {
 	return func(span event.SpanID, t int64) result {
 		s := c.s
 		t += s.between(3*ms, 25*ms)
-		if br := s.badrelease; br != nil && br.Service == svcCatalog && br.Endpoint == "/api/products/{id}" &&
-			t >= br.At.UnixMicro() && s.rng.Float64() < br.Rate {
-			r := c.log(svcCatalog, span, t, event.LevelError, "unhandled_exception", br.Message,
-				event.Attr{Key: "error.stack", Value: br.Message + "\n    at priceWithDiscount (/app/src/pricing.js:42:31)\n    at renderProduct (/app/src/routes/products.js:88:17)\n    at Layer.handle [as handle_request] (/app/node_modules/express/lib/router/layer.js:95:5)"},
-				event.Attr{Key: "product.id", Value: strconv.Itoa(pid)})
-			r.ev.ErrorType, r.ev.HTTPMethod, r.ev.Endpoint, r.ev.HTTPStatus, r.note = br.ErrorType, "GET", br.Endpoint, 500, noteBadRelease
-			return result{end: t + s.between(ms, 3*ms), status: 500, errType: br.ErrorType, errMsg: br.Message}
-		}
 		if s.rng.Float64() < 0.002 {
 			c.log(svcCatalog, span, t, event.LevelError, "", "read ECONNRESET").ev.ErrorType = "ECONNRESET"
 			return result{end: t, status: 500, errType: "ECONNRESET", errMsg: "read ECONNRESET"}
@@ -320,5 +320,25 @@ func (c *tctx) catalogProduct(pid int) handler {
 			c.log(svcCatalog, span, r.end, event.LevelWarn, "", "stock unavailable, serving product without stock level")
 		}
 		return ok(r.end + s.between(ms, 4*ms))
+	}
+}
+
+// badReleaseHits reports whether the bad release breaks this request.
+func (s *Shop) badReleaseHits(svc, route string, t int64) bool {
+	br := s.badrelease
+	return br != nil && br.Service == svc && br.Endpoint == route && t >= br.At.UnixMicro() && s.rng.Float64() < br.Rate
+}
+
+// unhandledException is the bad release's handler: it fails with the new
+// exception and its stack trace.
+func (c *tctx) unhandledException(svc, method, route, path string) handler {
+	return func(span event.SpanID, t int64) result {
+		br := c.s.badrelease
+		t += c.s.between(2*ms, 15*ms)
+		r := c.log(svc, span, t, event.LevelError, "unhandled_exception", br.Message,
+			event.Attr{Key: "error.stack", Value: br.Message + "\n    at priceWithDiscount (/app/src/pricing.js:42:31)\n    at renderProduct (/app/src/routes/products.js:88:17)\n    at Layer.handle [as handle_request] (/app/node_modules/express/lib/router/layer.js:95:5)"},
+			event.Attr{Key: "url.path", Value: path})
+		r.ev.ErrorType, r.ev.HTTPMethod, r.ev.Endpoint, r.ev.HTTPStatus, r.note = br.ErrorType, method, route, 500, noteBadRelease
+		return result{end: t + c.s.between(ms, 3*ms), status: 500, errType: br.ErrorType, errMsg: br.Message}
 	}
 }

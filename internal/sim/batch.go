@@ -159,4 +159,3 @@ func (b *batcher) flushSpans(ctx context.Context) error {
 	}
 	return nil
 }
-

@@ -30,6 +30,7 @@ type tev struct {
 	dur                             float64
 	spanKind                        string
 	attrs                           map[string]string
+	body                            int // index of the request body it came in
 }
 
 // decodeSink decodes everything it receives, like a tiny Lore.
@@ -53,7 +54,9 @@ func (d *decodeSink) Logs(_ context.Context, b []byte) error {
 		if err := json.Unmarshal(sc.Bytes(), &m); err != nil {
 			d.t.Fatalf("invalid JSON line %q: %v", sc.Text(), err)
 		}
-		d.events = append(d.events, decodeLine(d.t, m))
+		e := decodeLine(d.t, m)
+		e.body = len(d.bodies) - 1
+		d.events = append(d.events, e)
 	}
 	return nil
 }
@@ -80,6 +83,7 @@ func (d *decodeSink) Spans(_ context.Context, b []byte) error {
 				if sp.Status != nil && sp.Status.Code != 0 {
 					e.level = "error"
 				}
+				e.body = len(d.bodies) - 1
 				d.events = append(d.events, e)
 			}
 		}
@@ -122,7 +126,7 @@ func decodeLine(t testing.TB, m map[string]any) tev {
 	e := tev{kind: "log", service: str("service")}
 	switch dialectOf(e.service) {
 	case dialectBrowser:
-		e.kind, e.ts, e.msg = str("kind"), iso("timestamp"), str("message")
+		e.kind, e.ts, e.msg, e.level = str("kind"), iso("timestamp"), str("message"), str("level")
 	case dialectPino:
 		e.ts = int64(num("time")) * 1000
 		e.level = map[float64]string{20: "debug", 30: "info", 40: "warn", 50: "error", 60: "fatal"}[num("level")]
@@ -162,7 +166,9 @@ func (d *decodeSink) sorted() []tev {
 
 var day = time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
 
-func at(h, m int) time.Time { return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute) }
+func at(h, m int) time.Time {
+	return day.Add(time.Duration(h)*time.Hour + time.Duration(m)*time.Minute)
+}
 
 // backfill runs a fresh shop over [from, to) into a decoding sink.
 func backfill(t *testing.T, cfg Config, from, to time.Time) (*Shop, *decodeSink) {

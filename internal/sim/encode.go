@@ -44,6 +44,7 @@ func appendLine(b []byte, r *rec) []byte {
 	case dialectBrowser:
 		b = append(b, `"kind":`...)
 		b = appendString(b, e.Kind)
+		b = appendField(b, "level", e.Level)
 		b = append(b, `,"timestamp":"`...)
 		b = time.UnixMicro(e.TS).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
 		b = append(b, '"')

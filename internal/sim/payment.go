@@ -136,7 +136,9 @@ func (c *tctx) charge(span event.SpanID, t int64, order string, amount, attempt 
 	x := s.rng.Float64()
 	if th := s.throttle; th != nil && t >= th.At.UnixMicro() && t < th.At.Add(th.For).UnixMicro() && s.rng.Float64() < th.Rate {
 		status, errType, msg, dur = 429, "RateLimited", "payment gateway returned 429 Too Many Requests", s.between(20*ms, 80*ms)
-	} else if x < 0.004 {
+	} else if x < 0.002 {
+		status, errType, msg, dur = 500, "GatewayError", "payment gateway returned 500 Internal Server Error", s.between(50*ms, 200*ms)
+	} else if x < 0.005 {
 		status, errType, msg, dur = 502, "BadGateway", "payment gateway returned 502 Bad Gateway", s.between(100*ms, 300*ms)
 	} else if x < 0.008 {
 		status, errType, msg, dur = 504, "GatewayTimeout", "payment gateway returned 504 Gateway Timeout", 10000*ms

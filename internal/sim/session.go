@@ -136,6 +136,11 @@ func (vs *visit) gateway(c *tctx, method, route, path string, h handler) result 
 	start := vs.t + vs.s.between(10*ms, 60*ms)
 	r := c.serve(svcGateway, method, route, path, event.SpanID{}, start, tracepb.Span_SPAN_KIND_SERVER, h)
 	vs.t = r.end + vs.s.between(10*ms, 60*ms)
+	if r.status >= 500 {
+		lg := vs.browser(c, event.KindLog, "", path, []event.Attr{{Key: "http.status", Value: strconv.Itoa(r.status)}})
+		lg.ev.Level, lg.ev.ErrorType = event.LevelError, "HTTPError"
+		lg.ev.Message = "Request failed with status code " + strconv.Itoa(r.status) + ": " + method + " " + path
+	}
 	return r
 }
 

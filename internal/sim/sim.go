@@ -12,6 +12,26 @@
 // domain fields use Lore's own column names (trace_id, user_id, http_status,
 // duration_ms, name, error_type, retry_attempt, ...).
 //
+// What each JSON line looks like (the ingest mapping must read these):
+//
+//	web (browser SDK)  kind, timestamp (RFC 3339 ms), level (browser logs), message (browser logs)
+//	api-gateway (pino) level 10-60, time (epoch ms), pid, hostname, traceId, spanId, msg
+//	auth, cart, inventory (zap) level, ts (float epoch seconds), caller, msg
+//	catalog (winston)  level, timestamp (RFC 3339 ms), message
+//	payment-service (zerolog) level, time (RFC 3339 ms), message
+//	email-worker (structlog) level, timestamp (RFC 3339 µs), event (the message), logger
+//
+// and everywhere: service, env, release, host (not pino), trace_id and
+// span_id (not pino), user_id, anonymous_id, session_id, request_id, name,
+// http_method, endpoint, http_status, duration_ms, error_type,
+// retry_attempt, plus dotted attribute keys (error.stack, retry.delay_ms,
+// db.statement, url.path, utm.source, element.text, ...). Spans use OTel
+// semantic conventions: resource service.name, service.version,
+// deployment.environment.name, host.name; span http.request.method,
+// http.route, http.response.status_code, url.path, enduser.id, session.id,
+// error.type, peer.service, server.address; the OTLP span kind is set
+// (server, client, internal, consumer), not a span.kind attribute.
+//
 // Incidents (Throttle, SlowDB, BadRelease) are switched on in Config and
 // their ground truth, counted from the events actually emitted, is returned by
 // Shop.Truth.
@@ -70,9 +90,16 @@ type SlowDB struct {
 }
 
 // BadRelease deploys Release of Service at At; from then a fraction Rate
-// (default 0.15) of requests to Endpoint fail with ErrorType and a stack
-// trace. Defaults: catalog, v2.4.0, "/api/products/{id}", "TypeError",
-// "TypeError: Cannot read properties of undefined (reading 'price')".
+// (default 0.15) of the requests Service serves on the route Endpoint fail
+// with an error log (name "unhandled_exception", ErrorType, Message and an
+// "error.stack" attribute) and status 500. Defaults: catalog, v2.4.0,
+// "/api/products/{id}", "TypeError", "TypeError: Cannot read properties of
+// undefined (reading 'price')". Routes served: api-gateway /api/products,
+// /api/products/{id}, /api/cart, /api/cart/items, /api/checkout,
+// /api/checkout/pay, /api/login, /api/signup; catalog /api/products,
+// /api/products/{id}; cart /cart, /cart/items, /cart/checkout, /orders;
+// inventory /inventory/{sku}, /inventory/reserve; auth /api/login,
+// /api/signup; payment-service /payments.
 type BadRelease struct {
 	At        time.Time
 	Service   string

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -29,20 +30,29 @@ func TestBackfillIsDeterministic(t *testing.T) {
 
 func TestEventsAreEmittedInTimeOrder(t *testing.T) {
 	_, d := backfill(t, Config{Seed: 1}, at(10, 0), at(11, 0))
-	last := map[string]int64{} // per kind of body: spans and lines are each in order
+	// Lines are in time order (some dialects print milliseconds only);
+	// spans are grouped by resource within a body, so each span body
+	// starts at or after the previous one ended.
+	var lastLine, lastSpanBodyEnd, spanBodyEnd int64
+	spanBody := -1
 	for _, e := range d.events {
-		k := "lines"
-		if e.kind == "span" {
-			k = "spans"
-		}
-		// Some dialects print milliseconds only.
-		if e.ts < last[k]-1000 {
-			t.Fatalf("%s go back in time: %d after %d (%+v)", k, e.ts, last[k], e)
-		}
-		last[k] = max(last[k], e.ts)
 		if e.ts < at(10, 0).UnixMicro() || e.ts >= at(11, 0).UnixMicro() {
 			t.Fatalf("event outside the backfilled hour: %+v", e)
 		}
+		if e.kind != "span" {
+			if e.ts < lastLine-1000 {
+				t.Fatalf("line goes back in time: %d after %d (%+v)", e.ts, lastLine, e)
+			}
+			lastLine = max(lastLine, e.ts)
+			continue
+		}
+		if e.body != spanBody {
+			spanBody, lastSpanBodyEnd = e.body, spanBodyEnd
+		}
+		if e.ts < lastSpanBodyEnd {
+			t.Fatalf("span body %d has a span at %d before the previous body's last %d", e.body, e.ts, lastSpanBodyEnd)
+		}
+		spanBodyEnd = max(spanBodyEnd, e.ts)
 	}
 }
 
@@ -122,7 +132,7 @@ func TestRequestLogsMatchTheirSpans(t *testing.T) {
 		if !ok {
 			t.Fatalf("request log without server span: %+v", e)
 		}
-		if sp.status != e.status || sp.endpoint != e.endpoint || int(sp.dur*1000) != int(e.dur*1000) && sp.dur-e.dur > 0.002 {
+		if sp.status != e.status || sp.endpoint != e.endpoint || math.Abs(sp.dur-e.dur) > 0.002 {
 			t.Fatalf("request log %+v disagrees with its span %+v", e, sp)
 		}
 		n++
@@ -253,5 +263,31 @@ func TestLiveSendsEventsTimestampedNow(t *testing.T) {
 		if ts.Before(begin.Add(-2*time.Second)) || ts.After(time.Now()) {
 			t.Fatalf("live event at %v, began %v: %+v", ts, begin, e)
 		}
+	}
+}
+
+func TestUsersReturnOverDays(t *testing.T) {
+	_, d := backfill(t, Config{Seed: 9, Users: 300, SessionsPerDay: 500}, day, day.Add(72*time.Hour))
+	days := map[string]map[int]bool{} // user id -> days seen
+	for _, e := range d.events {
+		if e.service != svcWeb || e.user == "" {
+			continue
+		}
+		if days[e.user] == nil {
+			days[e.user] = map[int]bool{}
+		}
+		days[e.user][int((e.ts-day.UnixMicro())/int64(24*time.Hour/time.Microsecond))] = true
+	}
+	var once, daily int
+	for _, ds := range days {
+		switch len(ds) {
+		case 1:
+			once++
+		case 3:
+			daily++
+		}
+	}
+	if daily < 10 || once < daily {
+		t.Fatalf("%d users seen on all 3 days, %d on one day; want a loyal core and many one-day users", daily, once)
 	}
 }

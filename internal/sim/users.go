@@ -106,7 +106,13 @@ func (s *Shop) generate(from, to int64) {
 		n := s.poisson(lambda)
 		for range n {
 			start := t + s.rng.Int64N(end-t)
-			s.session(s.pickVisitor(), start)
+			v := s.pickVisitor()
+			if v.lastSeen > start {
+				// The user is still busy in a visit that started
+				// earlier; a visitor's visits never overlap.
+				v = s.newVisitor()
+			}
+			s.session(v, start)
 		}
 	}
 }

@@ -39,11 +39,23 @@ func TestWorkloadExactAndDeterministic(t *testing.T) {
 	f(20000)
 }
 
-func BenchmarkWorkload(b *testing.B) {
+func TestWorkloadCoversAboutTheSpan(t *testing.T) {
 	start := time.Date(2026, 11, 2, 0, 0, 0, 0, time.UTC)
-	const n = 100000
-	for b.Loop() {
-		Workload(1, n, start, 24*time.Hour)
+	d := &decodeSink{t: t}
+	for _, r := range Workload(3, 30000, start, 2*time.Hour) {
+		var err error
+		if r.Path == PathLogs {
+			err = d.Logs(t.Context(), r.Body)
+		} else {
+			err = d.Spans(t.Context(), r.Body)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
-	b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	evs := d.sorted()
+	got := time.UnixMicro(evs[len(evs)-1].ts).Sub(start)
+	if len(evs) != 30000 || got < time.Hour || got > 4*time.Hour {
+		t.Fatalf("%d events over %v, want 30000 over about 2h", len(evs), got)
+	}
 }

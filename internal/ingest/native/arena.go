@@ -35,7 +35,23 @@ func (d *decoder) str(b []byte) string {
 }
 
 // key returns b as a string, shared by every field with the same key.
+// Lines of one body tend to have the same keys in the same order, so the
+// key of the field at the same position in the previous line is tried
+// first.
 func (d *decoder) key(b []byte) string {
+	pos := d.fieldPos
+	d.fieldPos++
+	if pos < len(d.lastKeys) && d.lastKeys[pos] == string(b) {
+		return d.lastKeys[pos]
+	}
+	s := d.internKey(b)
+	if pos < len(d.lastKeys) {
+		d.lastKeys[pos] = s
+	}
+	return s
+}
+
+func (d *decoder) internKey(b []byte) string {
 	if s, ok := d.keys[string(b)]; ok {
 		return s
 	}

@@ -52,7 +52,9 @@ func Decode(body []byte, opts Options) Result {
 		opts.Now = time.Now().UnixMicro()
 	}
 	d := decoder{opts: opts}
-	d.res.Events = make([]event.Event, 0, bytes.Count(body, []byte{'\n'})+1)
+	// Room for every line, but not for a body of empty lines: an event is
+	// some 400 bytes, a line can be one.
+	d.res.Events = make([]event.Event, 0, min(bytes.Count(body, []byte{'\n'})+1, 8192))
 	if d.isJSONArray(body) {
 		d.decodeArray(body)
 	} else {
@@ -73,6 +75,10 @@ type decoder struct {
 	arena   []byte            // see arena.go
 	attrs   []event.Attr      // see arena.go
 	keys    map[string]string // interned keys
+	pairs   []logfmtPair
+	// keys by their position in the previous record
+	lastKeys [32]string
+	fieldPos int
 }
 
 // isJSONArray reports whether body is meant as one JSON array of objects:
@@ -142,7 +148,7 @@ func (d *decoder) decodeLines(body []byte) {
 		if d.overLimit(line, func() int { return 1 + countRecords(body) }) {
 			return
 		}
-		if raw[0] == '{' {
+		if looksLikeJSON(raw) {
 			d.decodeJSONLine(line, raw)
 		} else {
 			d.decodeText(line, string(raw))
@@ -159,6 +165,17 @@ func (d *decoder) overLimit(line int, rest func() int) bool {
 	}
 	d.fail(line, "too many lines", "%d lines from line %d on were rejected (max %d lines per request)", rest(), line, d.opts.MaxLines)
 	return true
+}
+
+// looksLikeJSON reports whether a line is meant as a JSON object: it
+// starts with "{" followed by a quote or "}". A truncated object is then
+// reported as invalid JSON, while text such as "{a b} done" stays text.
+func looksLikeJSON(raw []byte) bool {
+	if raw[0] != '{' {
+		return false
+	}
+	rest := bytes.TrimLeft(raw[1:], " \t")
+	return len(rest) == 0 || rest[0] == '"' || rest[0] == '}'
 }
 
 func countRecords(b []byte) int {
@@ -183,8 +200,15 @@ func (d *decoder) fail(line int, reason, format string, args ...any) {
 
 // begin appends a new event and starts mapping into it.
 func (d *decoder) begin() *event.Event {
-	d.res.Events = append(d.res.Events, event.Event{})
+	// The events slice is made zeroed and dropped events are zeroed (in
+	// end), so a slot within its capacity needs no clearing.
+	if n := len(d.res.Events); n < cap(d.res.Events) {
+		d.res.Events = d.res.Events[:n+1]
+	} else {
+		d.res.Events = append(d.res.Events, event.Event{})
+	}
 	e := &d.res.Events[len(d.res.Events)-1]
+	d.fieldPos = 0
 	e.ProjectID = d.opts.ProjectID
 	e.ReceivedAt = d.opts.Now
 	d.attrSpace(e)
@@ -195,7 +219,7 @@ func (d *decoder) begin() *event.Event {
 // end finishes the event begun last, or drops it when err is not nil.
 func (d *decoder) end(line int, e *event.Event, err error) {
 	if err != nil {
-		e.Attributes = nil
+		*e = event.Event{}
 		d.res.Events = d.res.Events[:len(d.res.Events)-1]
 		d.fail(line, "invalid timestamp", "%s", trimReason(err.Error(), "invalid timestamp: "))
 		return

@@ -97,6 +97,13 @@ func TestMaxLines(t *testing.T) {
 	}
 }
 
+func TestBraceText(t *testing.T) {
+	r := Decode([]byte("{a b} done\n{\"msg\":\"x\"}\n{ \"msg\": 1"), Options{Now: now2026})
+	if len(r.Events) != 2 || r.Events[0].Message != "{a b} done" || len(r.Errors) != 1 || r.Errors[0].Line != 3 {
+		t.Errorf("events %+v errors %v", r.Events, r.Errors)
+	}
+}
+
 func TestCRLFAndBOM(t *testing.T) {
 	r := Decode([]byte("\ufeff{\"msg\":\"a\"}\r\n{\"msg\":\"b\"}\r\n"), Options{Now: now2026, ProjectID: 3})
 	if len(r.Errors) > 0 || len(r.Events) != 2 || r.Events[1].Message != "b" || r.Events[0].ProjectID != 3 {

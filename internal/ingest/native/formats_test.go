@@ -92,6 +92,9 @@ func TestLoggerFixtures(t *testing.T) {
 		"level": "error", "message": "Unhandled exception", "error_type": "System.InvalidOperationException", "attr.@i": "a1e77001",
 		"attr.@x": "System.InvalidOperationException: Oops\n   at Program.Main()",
 	})
+	f("clef @r", `{"@t":"2017-05-25T20:37:00Z","@mt":"The {Item} cost ${Amount:0.00}","Item":"apple","Amount":3.2,"@r":["3.20"]}`, map[string]string{
+		"message": "The apple cost $3.20",
+	})
 	f("clef @m wins", `{"@t":"2016-06-07T03:44:57Z","@m":"Hello, \"bob\"","@mt":"Hello, {User}","User":"bob","@l":"Warning"}`, map[string]string{
 		"message": `Hello, "bob"`, "level": "warn",
 	})
@@ -101,6 +104,10 @@ func TestLoggerFixtures(t *testing.T) {
 		"host": "pay-1", "trace_id": testTrace, "span_id": testSpan, "user_id": "u9", "http_method": "POST", "http_status": "502",
 		"endpoint": "/pay", "duration_ms": "1500", "error_type": "GatewayError", "attr.error.message": "upstream", "attr.error.stack_trace": "at x",
 		"attr.log.logger": "pay", "attr.ecs.version": "1.6.0", "attr.transaction.id": "a1b2c3d4e5f60718",
+	})
+	f("ecs log4j2 EcsLayout, padded level", `{"@timestamp":"2017-05-25T19:56:23.370Z","log.level":" WARN","message":"Hello, error!","ecs.version":"1.2.0","process.thread.name":"main","log.logger":"org.apache.logging.log4j.JsonTemplateLayoutDemo","error.type":"java.lang.RuntimeException","error.message":"test","error.stack_trace":"java.lang.RuntimeException: ...\n"}`, map[string]string{
+		"level": "warn", "message": "Hello, error!", "error_type": "java.lang.RuntimeException", "attr.process.thread.name": "main",
+		"attr.log.logger": "org.apache.logging.log4j.JsonTemplateLayoutDemo", "attr.error.stack_trace": "java.lang.RuntimeException: ...\n",
 	})
 	f("ecs transaction only", `{"@timestamp":"2024-05-01T09:15:40Z","message":"m","transaction.id":"a1b2c3d4e5f60718"}`, map[string]string{
 		"span_id": "a1b2c3d4e5f60718",
@@ -212,5 +219,5 @@ func TestVariants(t *testing.T) {
 	f(`{"msg":"m"}`, "ts", "2023-11-14T22:13:20.000000Z") // Now
 }
 
-func itoa(n int) string { return fmtFloat(float64(n)) }
+func itoa(n int) string     { return fmtFloat(float64(n)) }
 func ftoa(f float64) string { return fmtFloat(f) }

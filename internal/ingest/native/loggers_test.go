@@ -95,7 +95,7 @@ func TestZapProductionJSON(t *testing.T) {
 
 type fixedClock struct{}
 
-func (fixedClock) Now() time.Time                          { return logTime }
+func (fixedClock) Now() time.Time                         { return logTime }
 func (fixedClock) NewTicker(d time.Duration) *time.Ticker { return time.NewTicker(d) }
 
 func TestZerolog(t *testing.T) {

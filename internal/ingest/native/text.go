@@ -8,6 +8,9 @@ import (
 	"github.com/lore-dev/lore/internal/event"
 )
 
+// maxTS is 9999-12-31T23:59:59.999999Z in microseconds.
+const maxTS = 253402300799999999
+
 // textLine is what the layout of a plain text line tells.
 type textLine struct {
 	ts      int64
@@ -26,13 +29,16 @@ type textLine struct {
 func (d *decoder) decodeText(line int, s string) {
 	e := d.begin()
 	var err error
-	if pairs, ok := parseLogfmt(s, nil); ok {
-		err = d.applyLogfmt(pairs)
+	var ok bool
+	if d.pairs, ok = parseLogfmt(s, d.pairs); ok {
+		err = d.applyLogfmt(d.pairs)
 		d.end(line, e, err)
 		return
 	}
 	t := d.parseText(s)
-	e.TS = t.ts
+	if t.ts > 0 && t.ts <= maxTS {
+		e.TS = t.ts // else Now, in end: "[01/May/0000:…]" is no time to store
+	}
 	e.Host = t.host
 	e.Service = t.service
 	if t.pid != "" {
@@ -51,8 +57,8 @@ func (d *decoder) decodeText(line int, s string) {
 	}
 	e.Level = t.level
 	// "2024-05-01T09:15:40Z INFO msg=… k=v": the rest may be logfmt.
-	if pairs, ok := parseLogfmt(rest, nil); ok && rest != s {
-		err = d.applyLogfmt(pairs)
+	if d.pairs, ok = parseLogfmt(rest, d.pairs); ok && rest != s {
+		err = d.applyLogfmt(d.pairs)
 		if e.Message == "" {
 			e.Message = rest
 		}
@@ -240,7 +246,9 @@ func (d *decoder) glogPrefix(s string, t *textLine) {
 	t.level, _ = event.NormalizeLevel(s[:1])
 	rest := s[j:]
 	if k := strings.Index(rest, "] "); k >= 0 && k < 80 {
-		t.pid = strings.Fields(rest[:k])[0]
+		if f := strings.Fields(rest[:k]); len(f) > 0 {
+			t.pid = f[0]
+		}
 		rest = rest[k+2:]
 	}
 	t.rest = rest
@@ -279,7 +287,6 @@ func bglPrefix(s string, t *textLine) bool {
 		t.level = l
 	}
 	if f[0] != "-" {
-		t.pid = "" // not a pid: the alert tag goes to its own attribute below
 		t.alert = f[0]
 	}
 	t.rest = f[9]

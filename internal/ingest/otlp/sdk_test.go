@@ -194,12 +194,12 @@ func TestTracesFromOTelSDK(t *testing.T) {
 		t.Errorf("child trace id %s differs from parent's %s", ch.TraceID, p.TraceID)
 	}
 	checkAttrs(t, ch, map[string]string{
-		"span.kind":               "client",
-		"peer.service":            "payments",
-		"server.address":          "pay.example",
-		"exception.message":       "gateway timeout",
-		"event.retry":             "50",
-		"event.retry.backoff_ms":  "100",
+		"span.kind":              "client",
+		"peer.service":           "payments",
+		"server.address":         "pay.example",
+		"exception.message":      "gateway timeout",
+		"event.retry":            "50",
+		"event.retry.backoff_ms": "100",
 	}, "http.url", "http.status_code", "exception.type", "http.method", "http.request.resend_count")
 	if st, ok := ch.Attr("exception.stacktrace"); !ok || !strings.Contains(st, "TestTracesFromOTelSDK") {
 		t.Errorf("exception.stacktrace = %q, %v; want the stack of the test", st, ok)

@@ -55,11 +55,14 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		if maxSplits <= 0 {
 			maxSplits = defaultMaxSplits
 		}
+		// One scan: count per (bucket, value), then keep the top values.
 		expr, eargs := fieldExpr(r.SplitBy)
 		inner, iargs := p.sql("ts, "+expr+" AS v", eargs, "", nil, "")
-		q = "WITH m AS (" + inner + "), top AS (SELECT v FROM m GROUP BY v ORDER BY count(*) DESC, v LIMIT ?) " +
-			"SELECT (ts - ?) // ? AS b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS sv, count(*) FROM m GROUP BY b, sv"
-		args = append(iargs, maxSplits, r.Range.From, r.Step)
+		q = "WITH g AS (SELECT (ts - ?) // ? AS b, v, count(*) AS c FROM (" + inner + ") GROUP BY b, v), " +
+			"top AS (SELECT v FROM g GROUP BY v ORDER BY sum(c) DESC, v LIMIT ?) " +
+			"SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS sv, sum(c)::BIGINT FROM g GROUP BY b, sv"
+		args = append([]any{r.Range.From, r.Step}, iargs...)
+		args = append(args, maxSplits)
 	}
 	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
 	if err != nil {

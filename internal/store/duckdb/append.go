@@ -1,15 +1,17 @@
 package duckdb
 
 import (
-	"bufio"
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"fmt"
-	"os"
-	"path/filepath"
+	"math"
 	"slices"
-	"strconv"
+	"strings"
+	"time"
 	"unicode/utf8"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
@@ -18,7 +20,7 @@ import (
 const (
 	// blockRows and blockSpan bound a side-index block: a block's time range
 	// is what a pruned query scans, so it must stay narrow.
-	blockRows = 65536
+	blockRows = 8192
 	blockSpan = int64(3600 * 1e6) // µs
 	// keyBits and gramBits are the filter sizes per distinct key and per
 	// gram window; see the package comment.
@@ -27,17 +29,6 @@ const (
 	gramK    = 2
 	maxGrams = 1 << 20 // bits per block's grams filter at most
 )
-
-// loadSQL reads a spool file with explicit types, in file order.
-const loadSQL = `INSERT INTO events SELECT * FROM read_ndjson(?, columns = {
-	project_id: 'INTEGER', ts: 'BIGINT', received_at: 'BIGINT',
-	kind: 'VARCHAR', level: 'VARCHAR', service: 'VARCHAR', env: 'VARCHAR', release: 'VARCHAR', host: 'VARCHAR',
-	trace_hi: 'UBIGINT', trace_lo: 'UBIGINT', span_id: 'UBIGINT', parent_span_id: 'UBIGINT',
-	user_id: 'VARCHAR', anonymous_id: 'VARCHAR', session_id: 'VARCHAR', request_id: 'VARCHAR',
-	name: 'VARCHAR', message: 'VARCHAR', http_method: 'VARCHAR', endpoint: 'VARCHAR',
-	http_status: 'SMALLINT', duration_ms: 'DOUBLE', error_type: 'VARCHAR', error_code: 'VARCHAR',
-	fingerprint: 'VARCHAR', retry_attempt: 'SMALLINT', attr_keys: 'VARCHAR[]', attr_values: 'VARCHAR[]'
-}, format = 'newline_delimited', maximum_object_size = 16777216)`
 
 // Append commits the batch, its side-index blocks and its Seq in one
 // transaction.
@@ -65,29 +56,33 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		}
 	}
 
-	var spool string
-	if len(order) > 0 {
-		s.spool++
-		spool = filepath.Join(s.dir, "spool", fmt.Sprintf("batch-%d-%d.ndjson", b.Seq, s.spool))
-		if err := writeSpool(spool, evs, order); err != nil {
-			return fmt.Errorf("append batch %d: %w", b.Seq, err)
-		}
-		defer os.Remove(spool)
-	}
+	start := time.Now()
 	blocks := buildBlocks(evs, order)
-	pairs := s.idents.fresh(evs)
+	pairs := s.idents.fresh(evs, order)
 
-	tx, err := s.db.BeginTx(ctx, nil)
+	conn, err := s.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("append batch %d: begin: %w", b.Seq, err)
-	}
-	defer tx.Rollback()
-	if err := s.appendTx(ctx, tx, b.Seq, spool, int64(len(order)), blocks, pairs); err != nil {
 		return fmt.Errorf("append batch %d: %w", b.Seq, err)
 	}
-	if err := tx.Commit(); err != nil {
+	defer conn.Close()
+	// BEGIN by hand rather than conn.BeginTx: the Appender works on the
+	// driver connection, inside whatever transaction it has open.
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return fmt.Errorf("append batch %d: begin: %w", b.Seq, err)
+	}
+	prepared := time.Now()
+	if err := s.appendTx(ctx, conn, b.Seq, evs, order, blocks, pairs); err != nil {
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil {
+			s.log.Error("cannot roll back a failed append", "seq", b.Seq, "err", rerr)
+		}
+		return fmt.Errorf("append batch %d: %w", b.Seq, err)
+	}
+	loaded := time.Now()
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
 		return fmt.Errorf("append batch %d: commit: %w", b.Seq, err)
 	}
+	s.log.Debug("appended batch", "seq", b.Seq, "events", len(order),
+		"index", prepared.Sub(start), "load", loaded.Sub(prepared), "commit", time.Since(loaded))
 	for _, pb := range blocks {
 		s.blocks.add(pb.project, pb.b)
 	}
@@ -105,16 +100,17 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, seq uint64, spool string, n int64, blocks []projBlock, pairs []identPair) error {
-	var last uint64
-	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ingest_state WHERE id = 1`).Scan(&last); err != nil {
-		return fmt.Errorf("read last seq: %w", err)
-	}
-	if seq <= last {
-		return fmt.Errorf("seq %d is not after the last committed seq %d", seq, last)
-	}
-	if spool != "" {
-		if _, err := tx.ExecContext(ctx, loadSQL, spool); err != nil {
+func (s *Store) appendTx(ctx context.Context, tx *sql.Conn, seq uint64, evs []event.Event, order []int32, blocks []projBlock, pairs []identPair) error {
+	n := int64(len(order))
+	if n > 0 {
+		err := tx.Raw(func(c any) error {
+			dc, ok := c.(driver.Conn)
+			if !ok {
+				return fmt.Errorf("driver connection is a %T", c)
+			}
+			return appendEvents(dc, evs, order)
+		})
+		if err != nil {
 			return fmt.Errorf("load %d events: %w", n, err)
 		}
 	}
@@ -124,10 +120,25 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Tx, seq uint64, spool stri
 			return fmt.Errorf("insert block filter: %w", err)
 		}
 	}
-	for _, p := range pairs {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO idents VALUES (?, ?, ?)`, p.project, p.anon, p.user); err != nil {
-			return fmt.Errorf("insert identity %q→%q: %w", p.anon, p.user, err)
+	for len(pairs) > 0 {
+		project := pairs[0].project
+		var anons, users []string
+		for len(pairs) > 0 && pairs[0].project == project {
+			anons, users = append(anons, pairs[0].anon), append(users, pairs[0].user)
+			pairs = pairs[1:]
 		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO idents SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[])`,
+			project, anons, users); err != nil {
+			return fmt.Errorf("insert %d identities: %w", len(anons), err)
+		}
+	}
+	// Checked last, so a refused replay also exercises the rollback.
+	var last uint64
+	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ingest_state WHERE id = 1`).Scan(&last); err != nil {
+		return fmt.Errorf("read last seq: %w", err)
+	}
+	if seq <= last {
+		return fmt.Errorf("seq %d is not after the last committed seq %d", seq, last)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET seq = ?, events = events + ? WHERE id = 1`, seq, n); err != nil {
 		return fmt.Errorf("record seq: %w", err)
@@ -211,10 +222,11 @@ type identCache struct {
 
 const identCacheMax = 1 << 20
 
-func (c *identCache) fresh(evs []event.Event) []identPair {
+// fresh returns the batch's pairs not stored yet, grouped by project.
+func (c *identCache) fresh(evs []event.Event, order []int32) []identPair {
 	var out []identPair
 	var batch map[identPair]struct{}
-	for i := range evs {
+	for _, i := range order {
 		e := &evs[i]
 		if e.AnonymousID == "" || e.UserID == "" {
 			continue
@@ -244,152 +256,54 @@ func (c *identCache) remember(ps []identPair) {
 	}
 }
 
-// writeSpool writes the events in order as NDJSON, one object a row with
-// the events table's columns.
-func writeSpool(path string, evs []event.Event, order []int32) error {
-	f, err := os.Create(path)
+// appendEvents loads the events in order through DuckDB's Appender, which
+// appends to the connection's open transaction.
+func appendEvents(c driver.Conn, evs []event.Event, order []int32) error {
+	a, err := duckdb.NewAppenderFromConn(c, "", "events")
 	if err != nil {
-		return fmt.Errorf("create spool file %q: %w", path, err)
+		return fmt.Errorf("create appender: %w", err)
 	}
-	w := bufio.NewWriterSize(f, 1<<20)
-	var buf []byte
 	for _, i := range order {
-		buf = appendRow(buf[:0], &evs[i])
-		if _, err := w.Write(buf); err != nil {
-			f.Close()
-			return fmt.Errorf("write spool file %q: %w", path, err)
+		e := &evs[i]
+		keys := make([]string, len(e.Attributes))
+		vals := make([]string, len(e.Attributes))
+		for j, at := range e.Attributes {
+			keys[j], vals[j] = validUTF8(at.Key), validUTF8(at.Value)
+		}
+		var dur any
+		if e.DurationMS != 0 && !math.IsNaN(e.DurationMS) && !math.IsInf(e.DurationMS, 0) {
+			dur = e.DurationMS
+		}
+		err := a.AppendRow(int32(e.ProjectID), e.TS, e.ReceivedAt,
+			validUTF8(e.Kind), validUTF8(e.Level), validUTF8(e.Service), validUTF8(e.Env), validUTF8(e.Release), validUTF8(e.Host),
+			e.TraceID.Hi(), e.TraceID.Lo(), e.SpanID.Uint64(), e.ParentSpanID.Uint64(),
+			validUTF8(e.UserID), validUTF8(e.AnonymousID), validUTF8(e.SessionID), validUTF8(e.RequestID),
+			validUTF8(e.Name), validUTF8(e.Message), validUTF8(e.HTTPMethod), validUTF8(e.Endpoint),
+			optInt16(e.HTTPStatus), dur, validUTF8(e.ErrorType), validUTF8(e.ErrorCode), validUTF8(e.Fingerprint),
+			optInt16(e.RetryAttempt), keys, vals)
+		if err != nil {
+			a.Close()
+			return fmt.Errorf("append event at %d: %w", e.TS, err)
 		}
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return fmt.Errorf("write spool file %q: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close spool file %q: %w", path, err)
+	if err := a.Close(); err != nil {
+		return fmt.Errorf("flush appender: %w", err)
 	}
 	return nil
 }
 
-func appendRow(b []byte, e *event.Event) []byte {
-	b = append(b, `{"project_id":`...)
-	b = strconv.AppendInt(b, e.ProjectID, 10)
-	b = append(b, `,"ts":`...)
-	b = strconv.AppendInt(b, e.TS, 10)
-	b = append(b, `,"received_at":`...)
-	b = strconv.AppendInt(b, e.ReceivedAt, 10)
-	b = appendStrField(b, "kind", e.Kind)
-	b = appendStrField(b, "level", e.Level)
-	b = appendStrField(b, "service", e.Service)
-	b = appendStrField(b, "env", e.Env)
-	b = appendStrField(b, "release", e.Release)
-	b = appendStrField(b, "host", e.Host)
-	b = append(b, `,"trace_hi":`...)
-	b = strconv.AppendUint(b, e.TraceID.Hi(), 10)
-	b = append(b, `,"trace_lo":`...)
-	b = strconv.AppendUint(b, e.TraceID.Lo(), 10)
-	b = append(b, `,"span_id":`...)
-	b = strconv.AppendUint(b, e.SpanID.Uint64(), 10)
-	b = append(b, `,"parent_span_id":`...)
-	b = strconv.AppendUint(b, e.ParentSpanID.Uint64(), 10)
-	b = appendStrField(b, "user_id", e.UserID)
-	b = appendStrField(b, "anonymous_id", e.AnonymousID)
-	b = appendStrField(b, "session_id", e.SessionID)
-	b = appendStrField(b, "request_id", e.RequestID)
-	b = appendStrField(b, "name", e.Name)
-	b = appendStrField(b, "message", e.Message)
-	b = appendStrField(b, "http_method", e.HTTPMethod)
-	b = appendStrField(b, "endpoint", e.Endpoint)
-	b = append(b, `,"http_status":`...)
-	b = appendOptInt(b, int64(clampInt16(e.HTTPStatus)))
-	b = append(b, `,"duration_ms":`...)
-	if e.DurationMS == 0 || e.DurationMS != e.DurationMS || e.DurationMS > 1e300 || e.DurationMS < -1e300 {
-		b = append(b, "null"...)
-	} else {
-		b = strconv.AppendFloat(b, e.DurationMS, 'g', -1, 64)
-	}
-	b = appendStrField(b, "error_type", e.ErrorType)
-	b = appendStrField(b, "error_code", e.ErrorCode)
-	b = appendStrField(b, "fingerprint", e.Fingerprint)
-	b = append(b, `,"retry_attempt":`...)
-	b = appendOptInt(b, int64(clampInt16(e.RetryAttempt)))
-	b = append(b, `,"attr_keys":[`...)
-	for i, a := range e.Attributes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, a.Key)
-	}
-	b = append(b, `],"attr_values":[`...)
-	for i, a := range e.Attributes {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendJSONString(b, a.Value)
-	}
-	return append(b, "]}\n"...)
-}
-
-func clampInt16(v int32) int32 { return max(-32768, min(32767, v)) }
-
-func appendOptInt(b []byte, v int64) []byte {
+// optInt16 is v as a SMALLINT, NULL when zero, clamped to the type's range.
+func optInt16(v int32) any {
 	if v == 0 {
-		return append(b, "null"...)
+		return nil
 	}
-	return strconv.AppendInt(b, v, 10)
+	return int16(max(math.MinInt16, min(math.MaxInt16, v)))
 }
 
-func appendStrField(b []byte, name, v string) []byte {
-	b = append(b, ',', '"')
-	b = append(b, name...)
-	b = append(b, '"', ':')
-	return appendJSONString(b, v)
-}
-
-const hexDigits = "0123456789abcdef"
-
-// appendJSONString appends v as a JSON string; invalid UTF-8 becomes U+FFFD
-// and NUL bytes are dropped (DuckDB strings cannot hold them reliably).
-func appendJSONString(b []byte, v string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(v); {
-		c := v[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(v[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, v[start:i]...)
-				b = append(b, "\ufffd"...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, v[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\r':
-			b = append(b, '\\', 'r')
-		case '\t':
-			b = append(b, '\\', 't')
-		case 0:
-			// dropped
-		default:
-			b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-		}
-		i++
-		start = i
+// validUTF8 replaces invalid UTF-8, which DuckDB's VARCHAR rejects.
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
 	}
-	b = append(b, v[start:]...)
-	return append(b, '"')
+	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"sort"
@@ -99,7 +100,11 @@ func (g *gen) batch(n int) []event.Event {
 // bytes per event on disk after a checkpoint.
 func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
-	s, err := Open(ctx, b.TempDir(), Options{}, nil)
+	var log *slog.Logger
+	if os.Getenv("LORE_BENCH_DEBUG") != "" {
+		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	}
+	s, err := Open(ctx, b.TempDir(), Options{}, log)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -11,6 +11,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/cespare/xxhash/v2"
+
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // bloom is a Bloom filter of 64-bit hashes with k probes derived by double
@@ -195,6 +197,43 @@ func (bs *blockSet) candidates(project, from, to int64, keep func(*block) bool) 
 	}
 	bs.mu.RUnlock()
 	return mergeRanges(rs, maxRanges)
+}
+
+// slices partitions [from, to) into consecutive ranges, newest first, the
+// first expected (by the blocks' row counts) to hold about want rows and
+// each next one four times as many as the one before; the last reaches
+// from.
+func (bs *blockSet) slices(project, from, to, want int64) []store.Range {
+	type span struct{ minTS, maxTS, rows int64 }
+	bs.mu.RLock()
+	var spans []span
+	for _, b := range bs.byProj[project] {
+		if b.minTS >= to {
+			break
+		}
+		if b.maxTS >= from {
+			spans = append(spans, span{b.minTS, b.maxTS, b.rows})
+		}
+	}
+	bs.mu.RUnlock()
+	sort.Slice(spans, func(i, j int) bool { return spans[i].maxTS > spans[j].maxTS })
+	var (
+		out    []store.Range
+		upper  = to
+		acc    int64
+		target = max(want, 1)
+	)
+	for _, sp := range spans {
+		acc += sp.rows
+		if acc < target {
+			continue
+		}
+		if lo := max(sp.minTS, from); lo > from && lo < upper {
+			out = append(out, store.Range{From: lo, To: upper})
+			upper, acc, target = lo, 0, target*4
+		}
+	}
+	return append(out, store.Range{From: from, To: upper})
 }
 
 // mergeRanges sorts and merges overlapping ranges, then joins the ranges

@@ -33,9 +33,13 @@ func (Dialect) ToDouble(expr string) string { return "TRY_CAST(" + expr + " AS D
 // ToString renders a number as text.
 func (Dialect) ToString(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
 
-// Uint64Arg binds ids as HUGEINT values, which DuckDB casts to the UBIGINT
-// the comparison asks for: database/sql rejects uint64 values with the high
-// bit set, and the driver lets only *big.Int through unchanged.
-func (Dialect) Uint64Arg(v uint64) any { return new(big.Int).SetUint64(v) }
+// Uint64 binds an id as a HUGEINT cast back to UBIGINT: database/sql
+// rejects uint64 values with the high bit set and the driver lets *big.Int
+// through, and the cast keeps the comparison on the UBIGINT column itself,
+// so DuckDB pushes it into the scan and prunes row groups by their min/max
+// (comparing with a bare HUGEINT would cast the column instead).
+func (Dialect) Uint64(v uint64) (string, any) {
+	return "CAST(? AS UBIGINT)", new(big.Int).SetUint64(v)
+}
 
 var _ query.Dialect = Dialect{}

@@ -44,6 +44,24 @@ func (s *Store) plan(project int64, r store.Range, q *query.Query) (plan, error)
 	return p, nil
 }
 
+// restrict narrows the plan to a slice of its range.
+func (p plan) restrict(slice store.Range) plan {
+	q := p
+	q.rng = slice
+	if p.ranges == nil {
+		return q
+	}
+	q.ranges = nil
+	for _, r := range p.ranges {
+		lo, hi := max(r.lo, slice.From), min(r.hi, slice.To-1)
+		if lo <= hi {
+			q.ranges = append(q.ranges, tsRange{lo, hi})
+		}
+	}
+	q.none = len(q.ranges) == 0
+	return q
+}
+
 // sql renders the plan as one SELECT of cols (with colArgs) per scanned range joined by
 // UNION ALL, each also filtered by extra (with extraArgs). tail is appended
 // to every branch (an ORDER BY … LIMIT for a top-N).

@@ -31,6 +31,7 @@ func (s *Store) Search(ctx context.Context, r store.SearchRequest) (store.Search
 	var (
 		extra     string
 		extraArgs []any
+		upper     = r.Range.To
 	)
 	if r.Cursor != "" {
 		ts, rowid, err := decodeCursor(r.Cursor)
@@ -39,35 +40,38 @@ func (s *Store) Search(ctx context.Context, r store.SearchRequest) (store.Search
 		}
 		extra = "ts < ? OR (ts = ? AND rowid < ?)"
 		extraArgs = []any{ts, ts, rowid}
+		if ts < upper {
+			upper = ts + 1
+		}
 	}
-	if p.none {
-		return store.SearchResult{}, nil
-	}
-	const order = "ORDER BY ts DESC, rowid DESC LIMIT ?"
-	q, args := p.sql(eventCols, nil, extra, extraArgs, order, limit+1)
-	if len(p.ranges) > 1 {
-		q = "SELECT * FROM (" + q + ") " + order
-		args = append(args, limit+1)
-	}
-	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
-	if err != nil {
-		return store.SearchResult{}, fmt.Errorf("search: %w", err)
-	}
-	defer rows.Close()
 	var (
 		res    store.SearchResult
 		rowids []int64
 	)
-	for rows.Next() {
-		e, rowid, err := scanEvent(rows)
-		if err != nil {
+	if p.none || upper <= r.Range.From {
+		return res, nil
+	}
+	// Newest first: scan slices of the range from its end backwards, each
+	// expected to hold more rows than the last, and stop as soon as the
+	// page is full, so a page of recent events never sorts the whole range.
+	const order = "ORDER BY ts DESC, rowid DESC LIMIT ?"
+	for _, slice := range s.blocks.slices(r.ProjectID, r.Range.From, upper, int64(limit+1)) {
+		sp := p.restrict(slice)
+		if sp.none {
+			continue
+		}
+		need := limit + 1 - len(res.Events)
+		q, args := sp.sql(eventCols, nil, extra, extraArgs, order, need)
+		if len(sp.ranges) > 1 {
+			q = "SELECT * FROM (" + q + ") " + order
+			args = append(args, need)
+		}
+		if err := s.scanInto(ctx, q, args, &res.Events, &rowids); err != nil {
 			return store.SearchResult{}, fmt.Errorf("search: %w", err)
 		}
-		res.Events = append(res.Events, e)
-		rowids = append(rowids, rowid)
-	}
-	if err := rows.Err(); err != nil {
-		return store.SearchResult{}, fmt.Errorf("search: %w", err)
+		if len(res.Events) > limit {
+			break
+		}
 	}
 	if len(res.Events) > limit {
 		res.Events = res.Events[:limit]
@@ -90,6 +94,23 @@ func decodeCursor(c string) (ts, rowid int64, err error) {
 		return 0, 0, fmt.Errorf("invalid cursor %q", c)
 	}
 	return int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:])), nil
+}
+
+func (s *Store) scanInto(ctx context.Context, q string, args []any, evs *[]event.Event, rowids *[]int64) error {
+	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, rowid, err := scanEvent(rows)
+		if err != nil {
+			return err
+		}
+		*evs = append(*evs, e)
+		*rowids = append(*rowids, rowid)
+	}
+	return rows.Err()
 }
 
 // readEvents runs q and scans every row as an event.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +24,11 @@ type Options struct {
 	Threads int
 	// MaxConns caps the connection pool; default 4.
 	MaxConns int
+	// CheckpointThreshold is DuckDB's checkpoint_threshold, the WAL size
+	// that triggers a checkpoint; default "128MB". DuckDB's 16MB default
+	// checkpoints after nearly every large batch, rewriting and
+	// recompressing the table's last row group each time.
+	CheckpointThreshold string
 }
 
 func (o Options) withDefaults() Options {
@@ -34,6 +40,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 4
+	}
+	if o.CheckpointThreshold == "" {
+		o.CheckpointThreshold = "128MB"
 	}
 	return o
 }
@@ -54,7 +63,6 @@ type Store struct {
 
 	mu     sync.Mutex // serialises Append and Close
 	idents identCache
-	spool  int // counter naming spool files
 	closed bool
 }
 
@@ -119,11 +127,12 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	if err := os.MkdirAll(filepath.Join(dir, "spool"), 0o755); err != nil {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
 	}
 	path := filepath.Join(dir, dbFile)
-	dsn := fmt.Sprintf("%s?threads=%d&memory_limit=%s", path, opts.Threads, opts.MemoryLimit)
+	dsn := fmt.Sprintf("%s?threads=%d&memory_limit=%s&checkpoint_threshold=%s",
+		path, opts.Threads, url.QueryEscape(opts.MemoryLimit), url.QueryEscape(opts.CheckpointThreshold))
 	conn, err := duckdb.NewConnector(dsn, nil)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)

@@ -41,6 +41,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ProjectIsolation", testProjectIsolation},
 		{"RangeBoundaries", testRangeBoundaries},
 		{"SearchPaging", testSearchPaging},
+		{"SearchPagingManyBatches", testSearchPagingManyBatches},
 		{"SearchLimit", testSearchLimit},
 		{"SearchQuery", testSearchQuery},
 		{"Histogram", testHistogram},
@@ -274,6 +275,57 @@ func testSearchPaging(t *testing.T, s store.Store) {
 	if _, err := s.Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: all, Cursor: "not a cursor!"}); err == nil {
 		t.Errorf("Search with a malformed cursor succeeded")
 	}
+}
+
+func testSearchPagingManyBatches(t *testing.T, s store.Store) {
+	// 12 batches a minute apart, a third of the events errors; page through
+	// the errors and through everything with different page sizes.
+	want := 0
+	for b := range 12 {
+		var evs []event.Event
+		for i := range 30 {
+			e := ev(1, t0+int64(b)*min_+int64(i%10)*sec, fmt.Sprintf("b%02d-%02d", b, i))
+			if i%3 == 0 {
+				e.Level = event.LevelError
+				want++
+			}
+			evs = append(evs, e)
+		}
+		appendBatch(t, s, uint64(b+1), evs...)
+	}
+	f := func(q string, limit, want int) {
+		t.Helper()
+		var (
+			n      int
+			cursor string
+			lastTS = all.To
+			seen   = map[string]bool{}
+		)
+		for page := 0; page < 1000; page++ {
+			r := store.SearchRequest{ProjectID: 1, Range: all, Limit: limit, Cursor: cursor}
+			if q != "" {
+				r.Query = mustQuery(t, q)
+			}
+			res := search(t, s, r)
+			for _, e := range res.Events {
+				if seen[e.Message] || e.TS > lastTS {
+					t.Fatalf("query %q limit %d: event %s repeated or out of order", q, limit, e.Message)
+				}
+				seen[e.Message], lastTS = true, e.TS
+				n++
+			}
+			if cursor = res.NextCursor; cursor == "" {
+				break
+			}
+		}
+		if n != want {
+			t.Errorf("query %q limit %d paged %d events, want %d", q, limit, n, want)
+		}
+	}
+	f("level:error", 7, want)
+	f("", 50, 360)
+	f("", 1000, 360)
+	f("b03", 4, 30)
 }
 
 func testSearchLimit(t *testing.T, s store.Store) {
