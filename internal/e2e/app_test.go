@@ -85,4 +85,3 @@ func search(t *testing.T, base, q, from, to string, limit int) searchResult {
 	getJSON(t, base, "/api/v1/search", url.Values{"q": {q}, "from": {from}, "to": {to}, "limit": {strconv.Itoa(limit)}}, &r)
 	return r
 }
-

@@ -78,17 +78,15 @@ func (r *Registry) HistogramFunc(name, help string, f func() Histogram) {
 // WriteHistogram writes one histogram in the exposition format; collectors
 // registered with Collect use it.
 func (r *Registry) WriteHistogram(w io.Writer, name, help string, h Histogram) {
-	{
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
-		for i, b := range h.Bounds {
-			var c uint64
-			if i < len(h.Counts) {
-				c = h.Counts[i]
-			}
-			fmt.Fprintf(w, "%s_bucket{le=\"%s\"} %d\n", name, formatFloat(b), c)
+	fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", name, help, name)
+	for i, b := range h.Bounds {
+		var c uint64
+		if i < len(h.Counts) {
+			c = h.Counts[i]
 		}
-		fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n", name, h.Count, name, formatFloat(h.Sum), name, h.Count)
+		fmt.Fprintf(w, "%s_bucket{le=\"%s\"} %d\n", name, formatFloat(b), c)
 	}
+	fmt.Fprintf(w, "%s_bucket{le=\"+Inf\"} %d\n%s_sum %s\n%s_count %d\n", name, h.Count, name, formatFloat(h.Sum), name, h.Count)
 }
 
 // Collect registers a function that writes its own exposition lines.
@@ -98,8 +96,8 @@ func (r *Registry) Collect(f func(w io.Writer)) {
 	r.mu.Unlock()
 }
 
-// WriteTo writes every metric in the Prometheus text format 0.0.4.
-func (r *Registry) WriteTo(w io.Writer) {
+// Write writes every metric in the Prometheus text format 0.0.4.
+func (r *Registry) Write(w io.Writer) {
 	r.mu.Lock()
 	counters := append([]*CounterVec(nil), r.counters...)
 	collectors := append([]func(io.Writer){}, r.collectors...)

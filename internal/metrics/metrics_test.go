@@ -15,7 +15,7 @@ func TestExposition(t *testing.T) {
 		return Histogram{Bounds: []float64{0.001, 0.01}, Counts: []uint64{3, 5}, Count: 6, Sum: 0.04}
 	})
 	var b strings.Builder
-	r.WriteTo(&b)
+	r.Write(&b)
 	out := b.String()
 	for _, want := range []string{
 		"# TYPE lore_events_rejected_total counter\n",

@@ -19,5 +19,5 @@ func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) (any, error
 
 func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	s.d.Metrics.WriteTo(w)
+	s.d.Metrics.Write(w)
 }

@@ -20,14 +20,20 @@ import (
 const (
 	// blockRows and blockSpan bound a side-index block: a block's time range
 	// is what a pruned query scans, so it must stay narrow.
-	blockRows = 8192
+	blockRows = 16384
 	blockSpan = int64(3600 * 1e6) // µs
-	// keyBits and gramBits are the filter sizes per distinct key and per
-	// gram window; see the package comment.
-	keyBits  = 10
-	keyK     = 7
-	gramK    = 2
-	maxGrams = 1 << 20 // bits per block's grams filter at most
+	// A keys filter has keyBits bits per distinct key and keyK probes:
+	// about 0.15% false positives, so that a lookup among the thousand
+	// blocks of 10M events scans about one block for nothing.
+	keyBits = 14
+	keyK    = 9
+	// A grams filter is built with 1<<gramLogBits bits and folded while
+	// under gramFill of its bits are set (two probes: about 25% false
+	// positives per gram at that fill, but a needle must hit all its grams,
+	// so an 8-byte needle passes a block without it about 0.1% of the time).
+	gramK       = 2
+	gramLogBits = 20
+	gramFill    = 0.5
 )
 
 // Append commits the batch, its side-index blocks and its Seq in one
@@ -194,11 +200,16 @@ func fillBlock(evs []event.Event, idx []int32) *block {
 		kb.add(h)
 	}
 	// Messages repeat templates, so distinct grams are far fewer than
-	// windows; a quarter of the windows, times 8 bits, bounded.
-	gb := newBloom(min(uint64(gramBytes)*2, maxGrams), gramK)
+	// windows: build big, then fold to the fill.
+	logBits := uint(gramLogBits)
+	for logBits > 6 && uint64(1)<<(logBits-1) > uint64(gramBytes)*8 {
+		logBits--
+	}
+	gb := newMaskBloom(logBits, gramK)
 	for _, i := range idx {
 		addGrams(gb, evs[i].Message)
 	}
+	gb.fold(gramFill)
 	return &block{
 		minTS: evs[idx[0]].TS,
 		maxTS: evs[idx[len(idx)-1]].TS,

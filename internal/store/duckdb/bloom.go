@@ -16,25 +16,42 @@ import (
 )
 
 // bloom is a Bloom filter of 64-bit hashes with k probes derived by double
-// hashing. Its wire form is k (one byte) followed by the little-endian words.
+// hashing. A probe picks its bit either by multiply-shift over any size
+// (keys filters, sized exactly) or by masking a power-of-two size (grams
+// filters, which are built large and then folded in halves down to what
+// their fill needs). Its wire form is one byte, k with the high bit set for
+// masking, followed by the little-endian words.
 type bloom struct {
 	k     uint8
+	mask  bool
 	nbits uint64
 	words []uint64
 }
 
 func newBloom(nbits uint64, k uint8) *bloom {
-	if nbits < 64 {
-		nbits = 64
-	}
-	nw := (nbits + 63) / 64
+	nw := max((nbits+63)/64, 1)
 	return &bloom{k: k, nbits: nw * 64, words: make([]uint64, nw)}
+}
+
+// newMaskBloom makes a masking filter of 1<<logBits bits.
+func newMaskBloom(logBits uint, k uint8) *bloom {
+	b := newBloom(1<<max(logBits, 6), k)
+	b.mask = true
+	return b
+}
+
+func (b *bloom) bit(h uint64) uint64 {
+	if b.mask {
+		return h & (b.nbits - 1)
+	}
+	idx, _ := bits.Mul64(h, b.nbits)
+	return idx
 }
 
 func (b *bloom) add(h uint64) {
 	h2 := h>>33 | h<<31 | 1
 	for i := uint8(0); i < b.k; i++ {
-		idx, _ := bits.Mul64(h, b.nbits)
+		idx := b.bit(h)
 		b.words[idx>>6] |= 1 << (idx & 63)
 		h += h2
 	}
@@ -43,7 +60,7 @@ func (b *bloom) add(h uint64) {
 func (b *bloom) has(h uint64) bool {
 	h2 := h>>33 | h<<31 | 1
 	for i := uint8(0); i < b.k; i++ {
-		idx, _ := bits.Mul64(h, b.nbits)
+		idx := b.bit(h)
 		if b.words[idx>>6]&(1<<(idx&63)) == 0 {
 			return false
 		}
@@ -52,9 +69,33 @@ func (b *bloom) has(h uint64) bool {
 	return true
 }
 
+// fold halves a masking filter while fewer than maxFill of its bits would
+// be set: bit i of the half is bit i or bit i+half of the whole, which is
+// where masking with the smaller size sends every probe.
+func (b *bloom) fold(maxFill float64) {
+	for len(b.words) > 1 {
+		half := len(b.words) / 2
+		set := 0
+		for i := 0; i < half; i++ {
+			set += bits.OnesCount64(b.words[i] | b.words[i+half])
+		}
+		if float64(set) > maxFill*float64(half*64) {
+			return
+		}
+		for i := 0; i < half; i++ {
+			b.words[i] |= b.words[i+half]
+		}
+		b.words = b.words[:half:half]
+		b.nbits /= 2
+	}
+}
+
 func (b *bloom) marshal() []byte {
 	out := make([]byte, 1+8*len(b.words))
 	out[0] = b.k
+	if b.mask {
+		out[0] |= 0x80
+	}
 	for i, w := range b.words {
 		binary.LittleEndian.PutUint64(out[1+8*i:], w)
 	}
@@ -62,14 +103,17 @@ func (b *bloom) marshal() []byte {
 }
 
 func unmarshalBloom(p []byte) (*bloom, error) {
-	if len(p) < 9 || (len(p)-1)%8 != 0 || p[0] == 0 {
+	if len(p) < 9 || (len(p)-1)%8 != 0 || p[0]&0x7f == 0 {
 		return nil, fmt.Errorf("bloom filter of %d bytes is malformed", len(p))
 	}
-	b := &bloom{k: p[0], words: make([]uint64, (len(p)-1)/8)}
+	b := &bloom{k: p[0] & 0x7f, mask: p[0]&0x80 != 0, words: make([]uint64, (len(p)-1)/8)}
 	for i := range b.words {
 		b.words[i] = binary.LittleEndian.Uint64(p[1+8*i:])
 	}
 	b.nbits = uint64(len(b.words)) * 64
+	if b.mask && b.nbits&(b.nbits-1) != 0 {
+		return nil, fmt.Errorf("masking bloom filter of %d bits is not a power of two", b.nbits)
+	}
 	return b, nil
 }
 
@@ -177,26 +221,40 @@ func (bs *blockSet) add(project int64, b *block) {
 type tsRange struct{ lo, hi int64 }
 
 // maxRanges bounds the UNION ALL branches of one query; closer ranges are
-// merged beyond it.
-const maxRanges = 48
+// merged beyond it. A branch costs a few milliseconds even when it reads
+// little, so when the candidate blocks hold a third or more of the range's
+// rows one plain scan of their whole span is cheaper.
+const maxRanges = 16
 
 // candidates returns the merged time ranges of the project's blocks that
 // overlap [from, to) and pass keep, clipped to [from, to-1].
 func (bs *blockSet) candidates(project, from, to int64, keep func(*block) bool) []tsRange {
 	bs.mu.RLock()
 	list := bs.byProj[project]
-	var rs []tsRange
+	var (
+		rs          []tsRange
+		kept, total int64
+	)
 	for _, b := range list {
 		if b.minTS >= to {
 			break
 		}
-		if b.maxTS < from || !keep(b) {
+		if b.maxTS < from {
 			continue
 		}
+		total += b.rows
+		if !keep(b) {
+			continue
+		}
+		kept += b.rows
 		rs = append(rs, tsRange{max(b.minTS, from), min(b.maxTS, to-1)})
 	}
 	bs.mu.RUnlock()
-	return mergeRanges(rs, maxRanges)
+	rs = mergeRanges(rs, maxRanges)
+	if len(rs) > 2 && kept*3 >= total {
+		rs = []tsRange{{rs[0].lo, rs[len(rs)-1].hi}}
+	}
+	return rs
 }
 
 // slices partitions [from, to) into consecutive ranges, newest first, the

@@ -34,7 +34,7 @@
 // Bloom filters:
 //
 //   - keys: the block's trace ids, user ids, session ids and anonymous ids
-//     (about 1% false positives), used by Journey;
+//     (about 0.15% false positives), used by Journey;
 //   - grams: every 4-byte window of the lower-cased messages. A query's
 //     Words are substrings, so a block can only contain a match if it holds
 //     every 4-gram of every word; a word shorter than 4 bytes prunes
