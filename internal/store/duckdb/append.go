@@ -62,10 +62,12 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		}
 	}
 
-	start := time.Now()
-	blocks := buildBlocks(evs, order)
-	pairs := s.idents.fresh(evs, order)
+	// The side indexes are built while DuckDB loads the rows. fresh only
+	// reads the ident cache, which changes after the commit below.
+	side := make(chan sideIndex, 1)
+	go func() { side <- sideIndex{buildBlocks(evs, order), s.idents.fresh(evs, order)} }()
 
+	start := time.Now()
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
 		return fmt.Errorf("append batch %d: %w", b.Seq, err)
@@ -76,8 +78,8 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		return fmt.Errorf("append batch %d: begin: %w", b.Seq, err)
 	}
-	prepared := time.Now()
-	if err := s.appendTx(ctx, conn, b.Seq, evs, order, blocks, pairs); err != nil {
+	si, err := s.appendTx(ctx, conn, b.Seq, evs, order, side)
+	if err != nil {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil {
 			s.log.Error("cannot roll back a failed append", "seq", b.Seq, "err", rerr)
 		}
@@ -88,11 +90,11 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		return fmt.Errorf("append batch %d: commit: %w", b.Seq, err)
 	}
 	s.log.Debug("appended batch", "seq", b.Seq, "events", len(order),
-		"index", prepared.Sub(start), "load", loaded.Sub(prepared), "commit", time.Since(loaded))
-	for _, pb := range blocks {
+		"load", loaded.Sub(start), "commit", time.Since(loaded))
+	for _, pb := range si.blocks {
 		s.blocks.add(pb.project, pb.b)
 	}
-	s.idents.remember(pairs)
+	s.idents.remember(si.pairs)
 	return nil
 }
 
@@ -106,24 +108,26 @@ func cmpInt(a, b int64) int {
 	return 0
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Conn, seq uint64, evs []event.Event, order []int32, blocks []projBlock, pairs []identPair) error {
+// sideIndex is what a batch adds to the side indexes.
+type sideIndex struct {
+	blocks []projBlock
+	pairs  []identPair
+}
+
+func (s *Store) appendTx(ctx context.Context, tx *sql.Conn, seq uint64, evs []event.Event, order []int32, side <-chan sideIndex) (sideIndex, error) {
 	n := int64(len(order))
 	if n > 0 {
-		err := tx.Raw(func(c any) error {
-			dc, ok := c.(driver.Conn)
-			if !ok {
-				return fmt.Errorf("driver connection is a %T", c)
-			}
-			return appendEvents(dc, evs, order)
-		})
-		if err != nil {
-			return fmt.Errorf("load %d events: %w", n, err)
+		if err := loadEvents(ctx, tx, evs, order); err != nil {
+			<-side
+			return sideIndex{}, fmt.Errorf("load %d events: %w", n, err)
 		}
 	}
+	si := <-side
+	blocks, pairs := si.blocks, si.pairs
 	for _, pb := range blocks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)`,
 			pb.project, pb.b.minTS, pb.b.maxTS, pb.b.rows, pb.b.keys.marshal(), pb.b.grams.marshal()); err != nil {
-			return fmt.Errorf("insert block filter: %w", err)
+			return sideIndex{}, fmt.Errorf("insert block filter: %w", err)
 		}
 	}
 	for len(pairs) > 0 {
@@ -135,21 +139,21 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Conn, seq uint64, evs []ev
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO idents SELECT ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[])`,
 			project, anons, users); err != nil {
-			return fmt.Errorf("insert %d identities: %w", len(anons), err)
+			return sideIndex{}, fmt.Errorf("insert %d identities: %w", len(anons), err)
 		}
 	}
 	// Checked last, so a refused replay also exercises the rollback.
 	var last uint64
 	if err := tx.QueryRowContext(ctx, `SELECT seq FROM ingest_state WHERE id = 1`).Scan(&last); err != nil {
-		return fmt.Errorf("read last seq: %w", err)
+		return sideIndex{}, fmt.Errorf("read last seq: %w", err)
 	}
 	if seq <= last {
-		return fmt.Errorf("seq %d is not after the last committed seq %d", seq, last)
+		return sideIndex{}, fmt.Errorf("seq %d is not after the last committed seq %d", seq, last)
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET seq = ?, events = events + ? WHERE id = 1`, seq, n); err != nil {
-		return fmt.Errorf("record seq: %w", err)
+		return sideIndex{}, fmt.Errorf("record seq: %w", err)
 	}
-	return nil
+	return si, nil
 }
 
 type projBlock struct {
@@ -185,13 +189,13 @@ func fillBlock(evs []event.Event, idx []int32) *block {
 			keys[traceKeyHash(e.TraceID.Hi(), e.TraceID.Lo())] = struct{}{}
 		}
 		if e.UserID != "" {
-			keys[keyHash(keyUser, e.UserID)] = struct{}{}
+			keys[keyHash(keyUser, cleaned(e.UserID))] = struct{}{}
 		}
 		if e.SessionID != "" {
-			keys[keyHash(keySess, e.SessionID)] = struct{}{}
+			keys[keyHash(keySess, cleaned(e.SessionID))] = struct{}{}
 		}
 		if e.AnonymousID != "" {
-			keys[keyHash(keyAnon, e.AnonymousID)] = struct{}{}
+			keys[keyHash(keyAnon, cleaned(e.AnonymousID))] = struct{}{}
 		}
 		gramBytes += len(e.Message)
 	}
@@ -207,7 +211,7 @@ func fillBlock(evs []event.Event, idx []int32) *block {
 	}
 	gb := newMaskBloom(logBits, gramK)
 	for _, i := range idx {
-		addGrams(gb, evs[i].Message)
+		addGrams(gb, cleaned(evs[i].Message))
 	}
 	gb.fold(gramFill)
 	return &block{
@@ -242,7 +246,7 @@ func (c *identCache) fresh(evs []event.Event, order []int32) []identPair {
 		if e.AnonymousID == "" || e.UserID == "" {
 			continue
 		}
-		p := identPair{e.ProjectID, e.AnonymousID, e.UserID}
+		p := identPair{e.ProjectID, cleaned(e.AnonymousID), cleaned(e.UserID)}
 		if _, ok := c.seen[p]; ok {
 			continue
 		}
@@ -267,40 +271,136 @@ func (c *identCache) remember(ps []identPair) {
 	}
 }
 
-// appendEvents loads the events in order through DuckDB's Appender, which
-// appends to the connection's open transaction.
-func appendEvents(c driver.Conn, evs []event.Event, order []int32) error {
-	a, err := duckdb.NewAppenderFromConn(c, "", "events")
+// The Appender costs about three cgo calls per string value, and an event
+// has 17 string columns and two string lists. So the strings of a row
+// travel packed in one value, separated by packSep (list items by
+// itemSep), into a temporary staging table, and one INSERT … SELECT splits
+// them inside DuckDB. The separators are control characters no log
+// needs; they are replaced by spaces in the strings.
+const (
+	packSep = 0x1f // ASCII unit separator
+	itemSep = 0x1e // ASCII record separator
+)
+
+const stageSchema = `CREATE TEMP TABLE IF NOT EXISTS stage (
+	project_id INTEGER, ts BIGINT, received_at BIGINT,
+	trace_hi UBIGINT, trace_lo UBIGINT, span_id UBIGINT, parent_span_id UBIGINT,
+	http_status SMALLINT, duration_ms DOUBLE, retry_attempt SMALLINT,
+	n_attrs INTEGER, packed VARCHAR)`
+
+// unstageSQL moves the staged rows, in order, into events.
+const unstageSQL = `INSERT INTO events SELECT project_id, ts, received_at,
+	s[1], s[2], s[3], s[4], s[5], s[6],
+	trace_hi, trace_lo, span_id, parent_span_id,
+	s[7], s[8], s[9], s[10], s[11], s[12], s[13], s[14],
+	http_status, duration_ms, s[15], s[16], s[17], retry_attempt,
+	CASE WHEN n_attrs = 0 THEN []::VARCHAR[] ELSE string_split(s[18], chr(30)) END,
+	CASE WHEN n_attrs = 0 THEN []::VARCHAR[] ELSE string_split(s[19], chr(30)) END
+FROM (SELECT *, string_split(packed, chr(31)) AS s FROM stage)`
+
+// loadEvents stages the events in order and moves them into the events
+// table, all inside the connection's open transaction.
+func loadEvents(ctx context.Context, conn *sql.Conn, evs []event.Event, order []int32) error {
+	if _, err := conn.ExecContext(ctx, stageSchema); err != nil {
+		return fmt.Errorf("create staging table: %w", err)
+	}
+	err := conn.Raw(func(c any) error {
+		dc, ok := c.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is a %T", c)
+		}
+		return stageEvents(dc, evs, order)
+	})
+	if err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, unstageSQL); err != nil {
+		return fmt.Errorf("move staged events: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, `DELETE FROM stage`); err != nil {
+		return fmt.Errorf("empty staging table: %w", err)
+	}
+	return nil
+}
+
+func stageEvents(c driver.Conn, evs []event.Event, order []int32) error {
+	a, err := duckdb.NewAppender(c, "temp", "main", "stage")
 	if err != nil {
 		return fmt.Errorf("create appender: %w", err)
 	}
+	var buf []byte
 	for _, i := range order {
 		e := &evs[i]
-		keys := make([]string, len(e.Attributes))
-		vals := make([]string, len(e.Attributes))
-		for j, at := range e.Attributes {
-			keys[j], vals[j] = validUTF8(at.Key), validUTF8(at.Value)
-		}
+		buf = packRow(buf[:0], e)
 		var dur any
 		if e.DurationMS != 0 && !math.IsNaN(e.DurationMS) && !math.IsInf(e.DurationMS, 0) {
 			dur = e.DurationMS
 		}
 		err := a.AppendRow(int32(e.ProjectID), e.TS, e.ReceivedAt,
-			validUTF8(e.Kind), validUTF8(e.Level), validUTF8(e.Service), validUTF8(e.Env), validUTF8(e.Release), validUTF8(e.Host),
 			e.TraceID.Hi(), e.TraceID.Lo(), e.SpanID.Uint64(), e.ParentSpanID.Uint64(),
-			validUTF8(e.UserID), validUTF8(e.AnonymousID), validUTF8(e.SessionID), validUTF8(e.RequestID),
-			validUTF8(e.Name), validUTF8(e.Message), validUTF8(e.HTTPMethod), validUTF8(e.Endpoint),
-			optInt16(e.HTTPStatus), dur, validUTF8(e.ErrorType), validUTF8(e.ErrorCode), validUTF8(e.Fingerprint),
-			optInt16(e.RetryAttempt), keys, vals)
+			optInt16(e.HTTPStatus), dur, optInt16(e.RetryAttempt), int32(len(e.Attributes)), buf)
 		if err != nil {
 			a.Close()
-			return fmt.Errorf("append event at %d: %w", e.TS, err)
+			return fmt.Errorf("stage event at %d: %w", e.TS, err)
 		}
 	}
 	if err := a.Close(); err != nil {
 		return fmt.Errorf("flush appender: %w", err)
 	}
 	return nil
+}
+
+// packRow appends the event's strings in unstageSQL's order.
+func packRow(b []byte, e *event.Event) []byte {
+	for i, v := range [...]string{e.Kind, e.Level, e.Service, e.Env, e.Release, e.Host,
+		e.UserID, e.AnonymousID, e.SessionID, e.RequestID, e.Name, e.Message, e.HTTPMethod, e.Endpoint,
+		e.ErrorType, e.ErrorCode, e.Fingerprint} {
+		if i > 0 {
+			b = append(b, packSep)
+		}
+		b = appendClean(b, v)
+	}
+	b = append(b, packSep)
+	for i, a := range e.Attributes {
+		if i > 0 {
+			b = append(b, itemSep)
+		}
+		b = appendClean(b, a.Key)
+	}
+	b = append(b, packSep)
+	for i, a := range e.Attributes {
+		if i > 0 {
+			b = append(b, itemSep)
+		}
+		b = appendClean(b, a.Value)
+	}
+	return b
+}
+
+// appendClean appends s made valid for a packed VARCHAR: separators become
+// spaces, NUL bytes and invalid UTF-8 become U+FFFD.
+func appendClean(b []byte, s string) []byte {
+	return append(b, cleaned(s)...)
+}
+
+// cleaned is s as stored: see appendClean.
+func cleaned(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= packSep || c >= utf8.RuneSelf {
+			return clean(s)
+		}
+	}
+	return s
+}
+
+func clean(s string) string {
+	s = validUTF8(s)
+	return strings.Map(func(r rune) rune {
+		if r == packSep || r == itemSep {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // optInt16 is v as a SMALLINT, NULL when zero, clamped to the type's range.
@@ -311,8 +411,12 @@ func optInt16(v int32) any {
 	return int16(max(math.MinInt16, min(math.MaxInt16, v)))
 }
 
-// validUTF8 replaces invalid UTF-8, which DuckDB's VARCHAR rejects.
+// validUTF8 replaces invalid UTF-8, which DuckDB's VARCHAR rejects, and NUL
+// bytes, at which the Appender's C string would end, with U+FFFD.
 func validUTF8(s string) string {
+	if strings.IndexByte(s, 0) >= 0 {
+		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
+	}
 	if utf8.ValidString(s) {
 		return s
 	}

@@ -96,8 +96,8 @@ func (g *gen) batch(n int) []event.Event {
 	return evs
 }
 
-// BenchmarkAppend loads 50k-event batches and reports events/s and the
-// bytes per event on disk after a checkpoint.
+// BenchmarkAppend loads batches of 50k events (LORE_BENCH_BATCH) and
+// reports events/s and the bytes per event on disk after a checkpoint.
 func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
 	var log *slog.Logger
@@ -110,7 +110,10 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	defer s.Close()
 	g := newGen(1, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), 1000)
-	const batch = 50000
+	batch := 50000
+	if v := os.Getenv("LORE_BENCH_BATCH"); v != "" {
+		batch, _ = strconv.Atoi(v)
+	}
 	batches := make([][]event.Event, 4)
 	for i := range batches {
 		batches[i] = g.batch(batch)
@@ -122,7 +125,7 @@ func BenchmarkAppend(b *testing.B) {
 		if i >= len(batches) {
 			b.StopTimer()
 			for j := range evs {
-				evs[j].TS += int64(len(batches)) * batch * 1000
+				evs[j].TS += int64(len(batches)*batch) * 1000
 			}
 			b.StartTimer()
 		}

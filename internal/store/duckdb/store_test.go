@@ -83,3 +83,23 @@ func TestGramsPrune(t *testing.T) {
 		}
 	}
 }
+
+func TestAppendSanitizesStrings(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	e := event.Event{ProjectID: 1, TS: 10, Kind: event.KindLog, Message: "before\x00after \xff end",
+		Attributes: []event.Attr{{Key: "k\x00", Value: "a\x1fb\x1ec"}, {Key: "", Value: "empty key"}}}
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: []event.Event{e}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: 0, To: 100}})
+	if err != nil || len(res.Events) != 1 {
+		t.Fatalf("Search = %v, %v", res, err)
+	}
+	got := res.Events[0]
+	want := []event.Attr{{Key: "k\uFFFD", Value: "a b c"}, {Key: "", Value: "empty key"}}
+	if got.Message != "before\uFFFDafter \uFFFD end" || !slices.Equal(got.Attributes, want) {
+		t.Errorf("stored %q, %q; want NUL and invalid UTF-8 replaced, nothing cut", got.Message, got.Attributes)
+	}
+}

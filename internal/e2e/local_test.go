@@ -1,0 +1,76 @@
+package e2e
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestIngestStraightIntoADataDirectory imports a file with `lore ingest
+// --data DIR` (no server), then serves that directory and finds the events.
+func TestIngestStraightIntoADataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	var b strings.Builder
+	now := time.Now().UTC()
+	for i := range 500 {
+		fmt.Fprintf(&b, "%s ERROR checkout failed for order %d\n", now.Add(-time.Duration(i)*time.Second).Format(time.RFC3339), i)
+	}
+	file := filepath.Join(t.TempDir(), "legacy.log")
+	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "ingest", "--data", dir, file)
+	if code != 0 || !strings.Contains(out, "imported 500 events, rejected 0 lines") {
+		t.Fatalf("lore ingest --data (%d): %s %s", code, out, errOut)
+	}
+	p := startLore(t, dir)
+	counts, total := facetCounts(t, p.url, "checkout failed", "service")
+	if total != 500 || counts["legacy"] != 500 {
+		t.Fatalf("served %d events (%v), want 500 from service legacy (the file's name)", total, counts)
+	}
+	counts, _ = facetCounts(t, p.url, "service:legacy", "level")
+	if counts["error"] != 500 {
+		t.Fatalf("levels of plain-text lines: %v", counts)
+	}
+}
+
+// TestHealthAndMetrics checks what an operator scrapes.
+func TestHealthAndMetrics(t *testing.T) {
+	a := startApp(t)
+	for _, path := range []string{"/healthz", "/readyz"} {
+		resp, err := http.Get(a.URL() + path)
+		if err != nil || resp.StatusCode != 200 {
+			t.Fatalf("%s: %v %v", path, resp, err)
+		}
+		resp.Body.Close()
+	}
+	post(t.Context(), http.DefaultClient, a.URL(), "/api/v1/ingest", ingestKey, "application/x-ndjson", []byte("{\"msg\":\"ok\"}\n{\"msg\":\n"))
+	flush(t, a)
+	resp, err := http.Get(a.URL() + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{
+		`lore_events_accepted_total{path="/api/v1/ingest"} 1`,
+		`lore_events_rejected_total{path="/api/v1/ingest",reason="invalid JSON"} 1`,
+		"lore_ingest_queue_events 0",
+		"# TYPE lore_commit_seconds histogram",
+		"lore_commit_seconds_count 1",
+		"lore_store_events 1",
+		"lore_store_disk_bytes ",
+	} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
+		t.Errorf("Content-Type %q", ct)
+	}
+}
