@@ -34,6 +34,7 @@ type Config struct {
 	Pipeline  pipeline.Options // Dir defaults to DataDir/wal
 	Store     duckdb.Options
 	UI        fs.FS
+	DebugAddr string // when set, Go's profiler is served there (never on the main port)
 }
 
 // App is a running Lore server.
@@ -128,6 +129,15 @@ func (a *App) Pipeline() *pipeline.Pipeline { return a.pipe }
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1)
 	go func() { errc <- a.http.Serve(a.ln) }()
+	if a.cfg.DebugAddr != "" {
+		dbg := &http.Server{Addr: a.cfg.DebugAddr, Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := dbg.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Warn("debug server", "err", err)
+			}
+		}()
+		defer dbg.Close()
+	}
 	a.log.Info("lore is listening", "addr", a.Addr(), "data", a.cfg.DataDir)
 	var serveErr error
 	select {

@@ -367,8 +367,12 @@ func (s *server) waitLoaded(ctx context.Context) error {
 }
 
 // peakRSS reads the child's high-water mark of resident memory.
-func (s *server) peakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", s.cmd.Process.Pid))
+func (s *server) peakRSS() int64 { return PeakRSS(s.cmd.Process.Pid) }
+
+// PeakRSS reads a process's high-water mark of resident memory (VmHWM), in
+// bytes; 0 when it cannot be read.
+func PeakRSS(pid int) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
 	if err != nil {
 		return 0
 	}

@@ -13,12 +13,12 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
-	"strconv"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/bench"
 )
 
 var loreBinary string
@@ -124,19 +124,7 @@ func (p *proc) signal(sig syscall.Signal) {
 }
 
 // peakRSS is the child's high-water mark of resident memory, in bytes.
-func (p *proc) peakRSS() int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
-			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			return kb << 10
-		}
-	}
-	return 0
-}
+func (p *proc) peakRSS() int64 { return bench.PeakRSS(p.cmd.Process.Pid) }
 
 // waitLoaded waits until every acknowledged event is in the store.
 func waitLoaded(t *testing.T, base string) {

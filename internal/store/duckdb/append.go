@@ -82,11 +82,17 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	if err != nil {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil {
 			s.log.Error("cannot roll back a failed append", "seq", b.Seq, "err", rerr)
+			// Do not hand a connection with an open transaction back to
+			// the pool: ErrBadConn makes database/sql close it.
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		}
 		return fmt.Errorf("append batch %d: %w", b.Seq, err)
 	}
 	loaded := time.Now()
 	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		// Whatever state the failed commit left, drop the connection.
+		_, _ = conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`)
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
 		return fmt.Errorf("append batch %d: commit: %w", b.Seq, err)
 	}
 	s.log.Debug("appended batch", "seq", b.Seq, "events", len(order),

@@ -2,6 +2,23 @@
 // (internal/store/duckdb, a future ClickHouse backend) must pass: the
 // behaviour of store.Store that the pipeline, the API and the analysis code
 // rely on, written against the interface only.
+//
+// Besides the contracts written in internal/store, the suite pins these
+// choices, which every backend must share:
+//
+//   - Append refuses a batch whose Seq is not after LastSeq, and nothing of
+//     it becomes visible (this is also how atomicity is tested); an empty
+//     batch still records its Seq.
+//   - Strings round-trip exactly (quotes, newlines, tabs, backslashes,
+//     Unicode), as do trace and span ids with the high bit set.
+//   - Search pages never repeat or skip an event, even when many share a
+//     timestamp; a malformed cursor is an error.
+//   - Facets count events without the field in Total but neither list an
+//     empty value nor count it in Distinct; equal counts are ordered by
+//     value. A histogram split keeps an absent value as "" (it competes for
+//     the top MaxSplits like any value).
+//   - A trace journey accepts the id in any case, and a non-hex id finds
+//     the events whose trace id was hashed from it (event.ParseTraceID).
 package storetest
 
 import (
@@ -445,6 +462,7 @@ func testHistogramSplit(t *testing.T, s store.Store) {
 	f("level", 2, map[string]int64{"info": 5, "error": 3, "other": 3})
 	f("level", 0, map[string]int64{"info": 5, "error": 3, "warn": 2, "debug": 1})
 	f("cloud.region", 3, map[string]int64{"eu": 5, "us": 3, "ap": 2, "other": 1})
+	f("cloud.region", 4, map[string]int64{"eu": 5, "us": 3, "ap": 2, "": 1})
 }
 
 func fv(v string, c int64) store.FacetValue { return store.FacetValue{Value: v, Count: c} }
