@@ -39,14 +39,21 @@ type Config struct {
 
 // App is a running Lore server.
 type App struct {
-	cfg       Config
-	log       *slog.Logger
-	meta      *meta.Store
-	store     *duckdb.Store
-	pipe      *pipeline.Pipeline
-	srv       *server.Server
-	http      *http.Server
-	ln        net.Listener
+	cfg     Config
+	log     *slog.Logger
+	meta    *meta.Store
+	store   *duckdb.Store
+	pipe    *pipeline.Pipeline
+	srv     *server.Server
+	http    *http.Server
+	ln      net.Listener
+	metrics *metrics.Registry
+	// processors run at ingest, in order; features append theirs in
+	// their open functions.
+	processors pipeline.Chain
+	// closers release features' resources on shutdown, before the store
+	// closes; features append theirs.
+	closers   []func(context.Context) error
 	Bootstrap meta.Bootstrap // keys created on this start, to print once
 }
 
@@ -90,7 +97,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	reg := metrics.New()
 	a.registerMetrics(reg)
-	a.srv = server.New(server.Deps{
+	deps := server.Deps{
 		Auth:         a.meta,
 		Ingest:       a.pipe,
 		IsOverloaded: func(err error) bool { return errors.Is(err, pipeline.ErrOverloaded) },
@@ -99,7 +106,17 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Log:          cfg.Log,
 		Limits:       cfg.Limits,
 		UI:           cfg.UI,
-	})
+	}
+	a.metrics = reg
+	for _, open := range []func(context.Context, *server.Deps) error{a.openIssues, a.openProduct, a.openNarrative} {
+		if err := open(ctx, &deps); err != nil {
+			return nil, err
+		}
+	}
+	if len(a.processors) > 0 {
+		deps.Process = a.processors.Process
+	}
+	a.srv = server.New(deps)
 	addr := cfg.Addr
 	if addr == "" {
 		addr = ":4780"
@@ -163,6 +180,12 @@ func (a *App) closeAll(ctx context.Context) error {
 	if a.ln != nil && a.http == nil {
 		a.ln.Close()
 	}
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		if err := a.closers[i](ctx); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	a.closers = nil
 	if a.pipe != nil {
 		if err := a.pipe.Close(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("close pipeline: %w", err))

@@ -37,6 +37,10 @@ func commands() []command {
 		{"query", "search: lore query 'level:error service:payment-service' --from now-1h [--json]", runQuery},
 		{"story", "tell a journey: lore story trace|user|session ID", runStory},
 		{"bench", "benchmark the simulated workload: lore bench --events 1000000", runBench},
+		{"issues", "list grouped errors: lore issues [--status unresolved] [--sort last_seen]", runIssues},
+		{"funnel", "a funnel: lore funnel 'Product Viewed' 'Checkout Started' 'Order Completed' --from now-7d", runFunnel},
+		{"stories", "what the system is telling you: lore stories --from now-24h", runStories},
+		{"timeline", "what left its baseline first: lore timeline --at 2026-11-20T09:30:00Z", runTimeline},
 	}
 }
 

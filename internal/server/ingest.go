@@ -43,6 +43,12 @@ func (s *Server) readBody(r *http.Request, path string) ([]byte, error) {
 }
 
 func (s *Server) submit(r *http.Request, path string, events []event.Event) error {
+	if len(events) > 0 && s.d.Process != nil {
+		var err error
+		if events, err = s.d.Process(r.Context(), events); err != nil {
+			return fmt.Errorf("process %d events: %w", len(events), err)
+		}
+	}
 	if len(events) == 0 {
 		return nil
 	}

@@ -71,6 +71,15 @@ type Deps struct {
 	Ready        func(ctx context.Context) error // nil means always ready
 	Now          func() time.Time                // nil means time.Now
 	UI           fs.FS                           // the web UI's files; nil serves none
+	// Process runs at ingest on every decoded batch before it is
+	// submitted (error detection, fingerprints, pattern ids…); nil = none.
+	Process func(ctx context.Context, events []event.Event) ([]event.Event, error)
+
+	// Feature services, each nil until its feature is wired (see
+	// issues.go, product.go, narrative.go).
+	Issues    IssuesService
+	Product   ProductService
+	Narrative NarrativeService
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -112,12 +121,12 @@ func New(d Deps) *Server {
 // Handler returns the routed handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
-	ingest := func(pattern string, h handlerFunc) {
+	ingest := route(func(pattern string, h handlerFunc) {
 		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
-	}
-	read := func(pattern string, h handlerFunc) {
+	})
+	read := route(func(pattern string, h handlerFunc) {
 		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, h))))
-	}
+	})
 	ingest("POST /api/v1/ingest", s.handleIngest)
 	ingest("POST /v1/logs", s.handleOTLPLogs)
 	ingest("POST /v1/traces", s.handleOTLPTraces)
@@ -126,6 +135,9 @@ func (s *Server) Handler() http.Handler {
 	read("GET /api/v1/histogram", s.handleHistogram)
 	read("GET /api/v1/facets", s.handleFacets)
 	read("GET /api/v1/journeys/{by}/{id}", s.handleJourney)
+	s.issueRoutes(mux, ingest, read)
+	s.productRoutes(mux, ingest, read)
+	s.narrativeRoutes(mux, ingest, read)
 
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))
@@ -138,6 +150,11 @@ func (s *Server) Handler() http.Handler {
 	}
 	return mux
 }
+
+// route registers a handler behind authentication for one role: ingest
+// routes also pass the in-flight limit. Feature route groups receive one
+// for each role.
+type route func(pattern string, h handlerFunc)
 
 // HTTPServer returns an *http.Server with the configured timeouts.
 func (s *Server) HTTPServer(addr string) *http.Server {
