@@ -30,7 +30,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.maxLines, "max-lines", envInt("LORE_MAX_LINES", 100_000), "most lines in one ingest request (413 beyond)")
 	fs.IntVar(&f.maxPendingMiB, "max-pending-mib", envInt("LORE_MAX_PENDING_MIB", 256), "acknowledged data waiting for the store before ingest answers 429")
 	fs.StringVar(&f.debugAddr, "debug-addr", env("LORE_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060); off by default")
-	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "512MB"), "memory limit of the embedded DuckDB store")
+	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "384MB"), "memory limit of the embedded DuckDB store")
 }
 
 func envInt(name string, def int) int {

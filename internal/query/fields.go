@@ -112,3 +112,13 @@ func normalizeLevel(v string) string {
 	}
 	return strings.ToLower(v)
 }
+
+// ResolveField maps a field name as a user types it (aliases such as
+// "status" or "user", any case, a leading "@" forcing an attribute) to the
+// core column or attribute key the store understands. Facets and
+// histogram splits use it so `field=status` means http_status, as it does
+// in a query.
+func ResolveField(typed string) (name string, attr bool) {
+	name, attr, _ = resolveField(typed)
+	return name, attr
+}

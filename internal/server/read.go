@@ -106,6 +106,9 @@ func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, e
 		return nil, badRequest("step %s gives %d buckets over this range (max 10000); use a larger step", v.Get("step"), n)
 	}
 	by := v.Get("by")
+	if by != "" {
+		by, _ = query.ResolveField(by)
+	}
 	res, err := s.d.Reader.Histogram(r.Context(), store.HistogramRequest{
 		ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, SplitBy: by,
 	})
@@ -145,6 +148,7 @@ func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) (any, erro
 	if field == "" {
 		return nil, badRequest("missing field: ask for example /api/v1/facets?field=service")
 	}
+	field, _ = query.ResolveField(field)
 	limit, err := intParam(r, "limit", 10, 1000)
 	if err != nil {
 		return nil, err

@@ -8,6 +8,7 @@ import (
 	"os"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -96,15 +97,17 @@ func (g *gen) batch(n int) []event.Event {
 	return evs
 }
 
-// BenchmarkAppend loads batches of 50k events (LORE_BENCH_BATCH) and
-// reports events/s and the bytes per event on disk after a checkpoint.
+// BenchmarkAppend loads batches of 50k events (LORE_BENCH_BATCH) into a
+// store with DuckDB's default memory limit (or LORE_BENCH_MEMORY) and reports
+// events/s and the bytes per event on disk after a checkpoint.
 func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
 	var log *slog.Logger
 	if os.Getenv("LORE_BENCH_DEBUG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}
-	s, err := Open(ctx, b.TempDir(), Options{}, log)
+	rg, _ := strconv.Atoi(os.Getenv("LORE_BENCH_ROWGROUP"))
+	s, err := Open(ctx, b.TempDir(), Options{MemoryLimit: os.Getenv("LORE_BENCH_MEMORY"), RowGroupSize: rg}, log)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -146,21 +149,29 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportMetric(float64(st.DiskBytes)/float64(st.Events), "bytes/event")
 }
 
-// BenchmarkRead measures journeys and searches at a few table sizes.
-// LORE_BENCH_EVENTS sets the largest size (default 1M).
+// BenchmarkRead measures journeys and searches at a few table sizes:
+// 200k and 1M events, or the comma-separated sizes in LORE_BENCH_EVENTS.
 func BenchmarkRead(b *testing.B) {
-	maxN := 1_000_000
+	sizes := []int{200_000, 1_000_000}
 	if v := os.Getenv("LORE_BENCH_EVENTS"); v != "" {
-		maxN, _ = strconv.Atoi(v)
+		sizes = sizes[:0]
+		for _, f := range strings.Split(v, ",") {
+			n, err := strconv.Atoi(strings.TrimSpace(f))
+			if err != nil || n < 50000 {
+				b.Fatalf("LORE_BENCH_EVENTS: size %q is not a number of at least 50000", f)
+			}
+			sizes = append(sizes, n)
+		}
 	}
-	for n := 200_000; n <= maxN; n *= 5 {
+	for _, n := range sizes {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) { benchRead(b, n) })
 	}
 }
 
 func benchRead(b *testing.B, n int) {
 	ctx := context.Background()
-	s, err := Open(ctx, b.TempDir(), Options{}, nil)
+	rg, _ := strconv.Atoi(os.Getenv("LORE_BENCH_ROWGROUP"))
+	s, err := Open(ctx, b.TempDir(), Options{RowGroupSize: rg}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -10,7 +10,10 @@
 // NULL when zero.
 // Rows are appended in time order: every batch is sorted by ts before it is
 // loaded, so DuckDB's per-row-group min/max statistics on ts prune every
-// time-ranged query.
+// time-ranged query. Row groups hold 32,768 rows rather than DuckDB's
+// 122,880 (Options.RowGroupSize; the file is ATTACHed with that size): the
+// finer pruning made journeys and searches 1.3–2x faster at 5M events,
+// ingest ~1.2x faster, at the same bytes per event.
 //
 // # Appending
 //
@@ -27,12 +30,14 @@
 // inside DuckDB. The Appender costs about three cgo calls per string value
 // and an event has 17 string columns and two string lists; packing cut the
 // load by 1.5–1.7x. Measured on this shared 2-core machine with 50k-event
-// batches: ~130k events/s for the whole Append (stage ~70 ms, split and
-// insert ~110 ms, commit with its WAL fsync ~90 ms). Also measured and
-// rejected: the Appender on the events table itself; a spooled NDJSON
-// file loaded with read_ndjson (1.6–1.9x slower than that Appender); a
-// spooled CSV file with read_csv (a tie with it); two Appenders in
-// parallel into in-memory staging tables (slower). The checkpoint threshold
+// batches: 180–200k events/s for the whole Append (BenchmarkAppend; the
+// commit with its WAL fsync is about a third of it). Batches of 50k–150k
+// events store 45–47 bytes an event, batches of 10k about 55 (more, smaller
+// blocks and filters). Also measured and rejected: the Appender on the
+// events table itself; a spooled NDJSON file loaded with read_ndjson
+// (1.6–1.9x slower than that Appender); a spooled CSV file with read_csv
+// (a tie with it); two Appenders in parallel into in-memory staging tables
+// (slower). The checkpoint threshold
 // is raised (Options.CheckpointThreshold) because DuckDB's 16MB default
 // checkpoints after almost every batch.
 //
@@ -64,13 +69,14 @@
 // query; the two agree except for a few exotic Unicode case mappings.
 //
 // Measured on this shared 2-core machine (BenchmarkRead, events spread
-// over 24h, p95 at 200k / 1M / 5M events): trace journey 9 / 6 / 13 ms,
-// rare-word search 4 / 4 / 4 ms, newest page 10 / 5 / 6 ms, errors per
-// minute split by service 17 / 21 / 43 ms; 48 bytes an event on disk with
-// the filters (~4 of them). A user journey costs what the blocks the user
-// touches cost, 15 / 55 / 113 ms for the benchmark's users, who are active
-// all day (100 events each at 5M): past a third of the range's rows the
-// candidate blocks collapse into one plain scan.
+// over 24h, p95 at 1M / 10M events): trace journey 4 / 8–14 ms, rare-word
+// search 5 / 8 ms, newest page 6 / 9 ms, errors per minute split by service
+// 19 / 80–85 ms; 46.5 bytes an event on disk including the filters (~4).
+// A user journey costs what the blocks the user touches cost: 31 / 300 ms
+// for the benchmark's users, who are active all day (200 events each at
+// 10M, so nearly every block holds one of them); past a third of the
+// range's rows the candidate blocks collapse into one plain scan. Users
+// whose activity clusters in sessions touch few blocks.
 //
 // # Reading
 //

@@ -3,12 +3,14 @@ package duckdb
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
@@ -18,7 +20,10 @@ import (
 
 // Options tune the embedded database.
 type Options struct {
-	// MemoryLimit is DuckDB's memory_limit, e.g. "512MB" (the default).
+	// MemoryLimit is DuckDB's memory_limit; default "384MB". DuckDB's RSS
+	// runs above it while ingesting: BenchmarkAppend (whose Go heap holds
+	// ~270MB) peaked at ~990MB with 512MB, ~875MB with 384MB and ~735MB
+	// with 256MB, at the same ingest rate.
 	MemoryLimit string
 	// Threads is DuckDB's worker thread count; default 2.
 	Threads int
@@ -29,17 +34,26 @@ type Options struct {
 	// checkpoints after nearly every large batch, rewriting and
 	// recompressing the table's last row group each time.
 	CheckpointThreshold string
+	// RowGroupSize is the rows per DuckDB row group, the unit its min/max
+	// statistics prune by; default 32768 (DuckDB's own is 122,880). Measured
+	// at 5M events against DuckDB's default: journeys and searches 1.3–2x
+	// faster, ingest ~1.2x faster, bytes per event the same (16384 cost
+	// +5 bytes an event).
+	RowGroupSize int
 }
 
 func (o Options) withDefaults() Options {
 	if o.MemoryLimit == "" {
-		o.MemoryLimit = "512MB"
+		o.MemoryLimit = "384MB"
 	}
 	if o.Threads <= 0 {
 		o.Threads = 2
 	}
 	if o.MaxConns <= 0 {
 		o.MaxConns = 4
+	}
+	if o.RowGroupSize <= 0 {
+		o.RowGroupSize = 32768
 	}
 	if o.CheckpointThreshold == "" {
 		o.CheckpointThreshold = "128MB"
@@ -131,9 +145,19 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
 	}
 	path := filepath.Join(dir, dbFile)
-	dsn := fmt.Sprintf("%s?threads=%d&memory_limit=%s&checkpoint_threshold=%s",
-		path, opts.Threads, url.QueryEscape(opts.MemoryLimit), url.QueryEscape(opts.CheckpointThreshold))
-	conn, err := duckdb.NewConnector(dsn, nil)
+	// The file is attached to an in-memory instance, as only ATTACH takes
+	// a row group size; every pooled connection then USEs it.
+	dsn := fmt.Sprintf("?threads=%d&memory_limit=%s&checkpoint_threshold=%s",
+		opts.Threads, url.QueryEscape(opts.MemoryLimit), url.QueryEscape(opts.CheckpointThreshold))
+	attach := fmt.Sprintf("ATTACH IF NOT EXISTS '%s' AS lore (ROW_GROUP_SIZE %d); USE lore",
+		strings.ReplaceAll(path, "'", "''"), opts.RowGroupSize)
+	initConn := func(c driver.ExecerContext) error {
+		if _, err := c.ExecContext(context.Background(), attach, nil); err != nil {
+			return fmt.Errorf("attach %q: %w", path, err)
+		}
+		return nil
+	}
+	conn, err := duckdb.NewConnector(dsn, initConn)
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}

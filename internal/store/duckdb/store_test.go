@@ -2,6 +2,8 @@ package duckdb
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -36,8 +38,15 @@ func TestReopen(t *testing.T) {
 	if err := s.Append(ctx, store.Batch{Seq: 4, Events: []event.Event{e}}); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(filepath.Join(dir, dbFile+".wal")); err != nil || fi.Size() == 0 {
+		t.Fatalf("no WAL before Close (%v): the check below would prove nothing", err)
+	}
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
+	}
+	// Close checkpoints: the write-ahead log is folded into the file.
+	if fi, err := os.Stat(filepath.Join(dir, dbFile+".wal")); err == nil && fi.Size() > 0 {
+		t.Errorf("WAL of %d bytes left after Close", fi.Size())
 	}
 	s = openTest(t, dir)
 	defer s.Close()
