@@ -14,6 +14,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/lore-dev/lore/internal/meta"
@@ -35,6 +36,9 @@ type Config struct {
 	Store     duckdb.Options
 	UI        fs.FS
 	DebugAddr string // when set, Go's profiler is served there (never on the main port)
+	// HeapLimit is a soft limit for the Go heap (runtime/debug.SetMemoryLimit),
+	// set unless the GOMEMLIMIT environment variable is; 0 leaves it alone.
+	HeapLimit int64
 }
 
 // App is a running Lore server.
@@ -72,6 +76,9 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	if err := os.MkdirAll(cfg.DataDir, 0o755); err != nil {
 		return nil, fmt.Errorf("create data directory %q: %w", cfg.DataDir, err)
+	}
+	if cfg.HeapLimit > 0 && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(cfg.HeapLimit)
 	}
 	a = &App{cfg: cfg, log: cfg.Log}
 	defer func() {

@@ -17,6 +17,7 @@ import (
 type serveFlags struct {
 	data, addr, ingestKey, readKey, logLevel string
 	maxBodyMiB, maxPendingMiB, maxLines      int
+	heapMiB                                  int
 	memoryLimit, debugAddr                   string
 }
 
@@ -29,8 +30,9 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.maxBodyMiB, "max-body-mib", envInt("LORE_MAX_BODY_MIB", 16), "largest ingest request body, compressed or not (413 beyond)")
 	fs.IntVar(&f.maxLines, "max-lines", envInt("LORE_MAX_LINES", 100_000), "most lines in one ingest request (413 beyond)")
 	fs.IntVar(&f.maxPendingMiB, "max-pending-mib", envInt("LORE_MAX_PENDING_MIB", 256), "acknowledged data waiting for the store before ingest answers 429")
+	fs.IntVar(&f.heapMiB, "heap-limit-mib", envInt("LORE_HEAP_LIMIT_MIB", 512), "soft limit of Lore's own Go heap (GOMEMLIMIT overrides); with --store-memory it bounds the process at about 1 GiB")
 	fs.StringVar(&f.debugAddr, "debug-addr", env("LORE_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060); off by default")
-	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "384MB"), "memory limit of the embedded DuckDB store")
+	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
 }
 
 func envInt(name string, def int) int {
@@ -55,6 +57,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
 		Store:     duckdb.Options{MemoryLimit: f.memoryLimit},
 		DebugAddr: f.debugAddr,
+		HeapLimit: int64(f.heapMiB) << 20,
 	}
 }
 

@@ -35,8 +35,8 @@ type Options struct {
 	Dir             string        // WAL directory, created if missing
 	SegmentBytes    int64         // rotate segments at this size (default 64 MiB)
 	MaxPendingBytes int64         // encoded bytes logged but not yet in the store; beyond it Submit returns ErrOverloaded (default 256 MiB)
-	MaxMemoryBytes  int64         // encoded bytes of logged events kept in memory for the loader; the rest is read back from the WAL (default 32 MiB)
-	MaxBatchEvents  int           // loader batch size (default 100_000)
+	MaxMemoryBytes  int64         // encoded bytes of logged events kept in memory for the loader; the rest is read back from the WAL (default 8 MiB: ~175k decoded events, ~100 MB of heap)
+	MaxBatchEvents  int           // loader batch size (default 50_000)
 	LoadInterval    time.Duration // loader wakes at least this often (default 500ms) so data becomes searchable quickly
 	CommitWindow    time.Duration // how long the committer may wait to gather a group (default 0: take whatever is queued, fsync, repeat)
 }
@@ -49,10 +49,10 @@ func (o *Options) setDefaults() {
 		o.MaxPendingBytes = 256 << 20
 	}
 	if o.MaxMemoryBytes <= 0 {
-		o.MaxMemoryBytes = min(32<<20, o.MaxPendingBytes)
+		o.MaxMemoryBytes = min(8<<20, o.MaxPendingBytes)
 	}
 	if o.MaxBatchEvents <= 0 {
-		o.MaxBatchEvents = 100_000
+		o.MaxBatchEvents = 50_000
 	}
 	if o.LoadInterval <= 0 {
 		o.LoadInterval = 500 * time.Millisecond
