@@ -60,7 +60,7 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "\nLore demo: the simulated shop (seed %d)\n", *seed)
 	fmt.Fprintf(stdio.Out, "  open      %s/#key=%s\n", a.URL(), f.readKey)
 	fmt.Fprintf(stdio.Out, "  ingest key %s   read key %s   data %s\n", f.ingestKey, f.readKey, f.data)
-	fmt.Fprintf(stdio.Out, "  try       LORE_KEY=%s lore query 'level:error' --url %s --from now-24h\n\n", f.readKey, a.URL())
+	fmt.Fprintf(stdio.Out, "  try       LORE_KEY=%s %s query 'level:error' --url %s --from now-24h\n\n", f.readKey, os.Args[0], a.URL())
 
 	statePath := filepath.Join(f.data, "demo.json")
 	shopStart := now.Add(-time.Duration(*days * float64(24*time.Hour)))
