@@ -4,7 +4,7 @@ BIN       := bin/lore
 DEMO_DATA ?= lore-data/demo
 FUZZTIME  ?= 5s
 
-.PHONY: demo test build vet unit race fuzz bench clean
+.PHONY: demo test build vet unit race fuzz sdk-test bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/lore
@@ -17,7 +17,7 @@ demo: build
 # The whole suite: formatting, vet, unit and integration tests (real
 # servers and real SDKs), the race detector on the concurrent packages, and
 # every fuzz target for a short budget.
-test: vet unit race fuzz
+test: vet unit race fuzz sdk-test
 
 vet:
 	@unformatted=$$(gofmt -l cmd internal web); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -31,6 +31,11 @@ race:
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# The browser SDK (sdk/js) in headless Chromium against a whole server;
+# installs its own npm packages (and Chromium when missing).
+sdk-test:
+	GO=$(GO) scripts/sdk-test.sh
 
 # Benchmarks at 1M and 10M events through the real HTTP path; the figures
 # go into BENCHMARKS.md.

@@ -3,10 +3,24 @@ package app
 import (
 	"context"
 
+	"github.com/lore-dev/lore/internal/issue"
 	"github.com/lore-dev/lore/internal/server"
 )
 
-// openIssues builds the issues feature's service and adds its ingest
-// processors and metrics. (Placeholder until the issues feature lands; its
-// engineer replaces this file.)
-func (a *App) openIssues(ctx context.Context, deps *server.Deps) error { return nil }
+// openIssues wires error tracking: the issue tables in the metadata
+// database, the ingest processor that detects, groups, filters and tracks
+// errors (its drops counted in lore_errors_dropped_total), and the issues
+// API's service.
+func (a *App) openIssues(ctx context.Context, deps *server.Deps) error {
+	if err := a.meta.MigrateIssues(ctx); err != nil {
+		return err
+	}
+	dropped := a.metrics.Counter("lore_errors_dropped_total",
+		"Error events dropped at ingest by inbound filters and per-fingerprint rate limits, by reason.", "reason")
+	t := issue.NewTracker(a.meta, a.log.With("component", "issues"), func(reason string, n int) {
+		dropped.Add(float64(n), reason)
+	})
+	a.processors = append(a.processors, t)
+	deps.Issues = issue.NewService(a.meta, a.store, t, nil)
+	return nil
+}

@@ -2,11 +2,57 @@ package app
 
 import (
 	"context"
+	"path/filepath"
 
+	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store"
 )
 
-// openNarrative builds the narrative feature's service and adds its ingest
-// processors and metrics. (Placeholder until the narrative feature lands; its
-// engineer replaces this file.)
-func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error { return nil }
+// openNarrative starts the log pattern miner (an ingest processor whose
+// templates live in DataDir/patterns) and serves patterns, stories, the
+// service map and incident timelines.
+func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
+	miner, err := patterns.Open(filepath.Join(a.cfg.DataDir, "patterns"), patterns.Config{}, a.log.With("component", "patterns"))
+	if err != nil {
+		return err
+	}
+	a.closers = append(a.closers, miner.Close)
+	a.processors = append(a.processors, miner)
+	deps.Narrative = &narrative{store: a.store, reader: a.store, miner: miner}
+	return nil
+}
+
+// narrative resolves the narrative query objects.
+type narrative struct {
+	store  store.Narrative
+	reader store.Reader
+	miner  *patterns.Processor
+}
+
+var _ server.NarrativeService = (*narrative)(nil)
+
+func (n *narrative) Patterns(ctx context.Context, q analysis.Patterns) (analysis.PatternsResult, error) {
+	return q.Resolve(ctx, n.store, n.miner)
+}
+
+func (n *narrative) Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+	return q.Resolve(ctx, n.store)
+}
+
+func (n *narrative) ServiceMap(ctx context.Context, q analysis.ServiceMap) (analysis.ServiceMapResult, error) {
+	return q.Resolve(ctx, n.store)
+}
+
+func (n *narrative) Timeline(ctx context.Context, q analysis.Timeline) (analysis.TimelineResult, error) {
+	return q.Resolve(ctx, n.store, n.miner)
+}
+
+func (n *narrative) JourneyFailures(ctx context.Context, q analysis.JourneyFailures) (analysis.JourneyFailuresResult, error) {
+	return q.Resolve(ctx, n.store)
+}
+
+func (n *narrative) TraceBreakdown(ctx context.Context, q analysis.TraceBreakdown) (analysis.TraceBreakdownResult, error) {
+	return q.Resolve(ctx, n.reader)
+}

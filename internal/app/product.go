@@ -6,7 +6,12 @@ import (
 	"github.com/lore-dev/lore/internal/server"
 )
 
-// openProduct builds the product feature's service and adds its ingest
-// processors and metrics. (Placeholder until the product feature lands; its
-// engineer replaces this file.)
-func (a *App) openProduct(ctx context.Context, deps *server.Deps) error { return nil }
+// openProduct wires product analytics: the capture routes need nothing
+// more than the pipeline, and the analyses read the events store, whose
+// idents table (filled at append from events carrying both an anonymous
+// and a user id: identify, alias, and any identified event) merges
+// anonymous ids into persons.
+func (a *App) openProduct(ctx context.Context, deps *server.Deps) error {
+	deps.Product = a.store
+	return nil
+}

@@ -39,6 +39,10 @@ func commands() []command {
 		{"bench", "benchmark the simulated workload: lore bench --events 1000000", runBench},
 		{"issues", "list grouped errors: lore issues [--status unresolved] [--sort last_seen]", runIssues},
 		{"funnel", "a funnel: lore funnel 'Product Viewed' 'Checkout Started' 'Order Completed' --from now-7d", runFunnel},
+		{"retention", "cohort retention: lore retention 'Signed Up' 'Order Completed' --period week", runRetention},
+		{"paths", "common paths: lore paths --start 'Product Viewed' | --end '$error' --depth 5", runPaths},
+		{"trends", "an event over time: lore trends 'Order Completed' --measure persons --compare", runTrends},
+		{"web", "web analytics: lore web --from now-24h", runWeb},
 		{"stories", "what the system is telling you: lore stories --from now-24h", runStories},
 		{"timeline", "what left its baseline first: lore timeline --at 2026-11-20T09:30:00Z", runTimeline},
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/lore-dev/lore/internal/app"
@@ -70,13 +71,23 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 		sim.SlowDB{At: yesterday.Add(14 * time.Hour), For: time.Hour},
 		sim.BadRelease{At: yesterday.Add(16 * time.Hour)},
 	}
-	shop := sim.New(sim.Config{Seed: *seed, Start: shopStart, SessionsPerDay: *sessions, Incidents: incidents})
-	sink := sim.NewHTTPSink(a.URL(), f.ingestKey, nil)
+	shop := sim.New(sim.Config{Seed: *seed, Start: shopStart, SessionsPerDay: *sessions, Incidents: incidents, CaptureBrowser: true})
+	// The browser's product events go through the browser SDK's wire
+	// format, the backend's unhandled exceptions through sentry-go, and the
+	// rest as JSON lines and OTLP: the ingest paths real apps use.
+	host := strings.TrimPrefix(a.URL(), "http://")
+	sink, err := sim.NewSentrySink(sim.NewHTTPSink(a.URL(), f.ingestKey, nil), "http://"+f.ingestKey+"@"+host+"/1")
+	if err != nil {
+		stopServe()
+		<-serveErr
+		return err
+	}
+	defer sink.Close()
 
 	var st demoState
 	if b, err := os.ReadFile(statePath); err == nil && json.Unmarshal(b, &st) == nil {
 		fmt.Fprintf(stdio.Out, "history already loaded (%s to %s); going live\n", st.From.Format(time.RFC3339), st.To.Format(time.RFC3339))
-		shop = sim.New(sim.Config{Seed: *seed + now.Unix(), Start: now, SessionsPerDay: *sessions})
+		shop = sim.New(sim.Config{Seed: *seed + now.Unix(), Start: now, SessionsPerDay: *sessions, CaptureBrowser: true})
 	} else if *days > 0 {
 		fmt.Fprintf(stdio.Out, "backfilling %.1f days of history with incidents: gateway throttling %s–%s, slow database %s, bad catalog release %s\n",
 			*days, yesterday.Add(9*time.Hour).Format("Jan 2 15:04"), yesterday.Add(11*time.Hour).Format("15:04"),

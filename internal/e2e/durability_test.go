@@ -157,7 +157,11 @@ func TestFloodGets429WithRetryAfterAndMemoryStaysBounded(t *testing.T) {
 		t.Fatalf("peak RSS %d MiB exceeds 1 GiB under flood", rss>>20)
 	}
 	waitLoaded(t, p.url)
-	if _, total := facetCounts(t, p.url, "service:flood", "k"); total != int64(ok)*4000 {
-		t.Fatalf("stored %d flood events, acknowledged %d", total, ok*4000)
+	// Everything acknowledged is stored, and requests are stored whole;
+	// a request cut off by the test's deadline (at most one per client)
+	// may have been stored without its answer arriving.
+	_, total := facetCounts(t, p.url, "service:flood", "k")
+	if total < int64(ok)*4000 || total > int64(ok+12)*4000 || total%4000 != 0 {
+		t.Fatalf("stored %d flood events for %d acknowledged requests of 4000", total, ok)
 	}
 }

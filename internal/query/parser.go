@@ -238,7 +238,7 @@ func (p *parser) parseUnary(field string, depth int) (Node, error) {
 	}
 	if p.peek() == '-' {
 		opAt := p.pos
-		if r := p.peekAt(p.pos + 1); r == 0 || unicode.IsSpace(r) || r == ')' {
+		if r := p.peekAt(p.pos + 1); p.pos+1 >= len(p.src) || unicode.IsSpace(r) || r == ')' {
 			return nil, p.errAt(opAt, `nothing to negate after "-"`)
 		}
 		p.next()

@@ -1,10 +1,143 @@
 package server
 
-import "net/http"
+import (
+	"context"
+	"errors"
+	"net/http"
+	"time"
 
-// NarrativeService is what the narrative routes need. (Placeholder until the
-// narrative feature lands; its engineer replaces this file.)
-type NarrativeService interface{}
+	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/query"
+)
+
+// NarrativeService is what the narrative routes need: the query objects of
+// internal/analysis resolved against the store and the pattern miner.
+type NarrativeService interface {
+	Patterns(ctx context.Context, q analysis.Patterns) (analysis.PatternsResult, error)
+	Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error)
+	ServiceMap(ctx context.Context, q analysis.ServiceMap) (analysis.ServiceMapResult, error)
+	TraceBreakdown(ctx context.Context, q analysis.TraceBreakdown) (analysis.TraceBreakdownResult, error)
+	Timeline(ctx context.Context, q analysis.Timeline) (analysis.TimelineResult, error)
+	JourneyFailures(ctx context.Context, q analysis.JourneyFailures) (analysis.JourneyFailuresResult, error)
+}
 
 // narrativeRoutes registers the narrative feature's routes.
-func (s *Server) narrativeRoutes(mux *http.ServeMux, ingest, read route) {}
+func (s *Server) narrativeRoutes(mux *http.ServeMux, ingest, read route) {
+	if s.d.Narrative == nil {
+		return
+	}
+	read("GET /api/v1/patterns", s.handlePatterns)
+	read("GET /api/v1/stories", s.handleStories)
+	read("GET /api/v1/services/map", s.handleServiceMap)
+	read("GET /api/v1/incidents/timeline", s.handleTimeline)
+	read("GET /api/v1/journeys/failures", s.handleJourneyFailures)
+}
+
+func (s *Server) handleJourneyFailures(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := intParam(r, "limit", 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	res, err := s.d.Narrative.JourneyFailures(r.Context(), analysis.JourneyFailures{ProjectID: p.project, Range: p.rng, Limit: limit})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return res, nil
+}
+
+func (s *Server) handlePatterns(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	limit, err := intParam(r, "limit", 50, 1000)
+	if err != nil {
+		return nil, err
+	}
+	var step int64
+	if st := r.URL.Query().Get("step"); st != "" {
+		if step, err = query.ParseStep(st); err != nil {
+			return nil, badRequest("bad step %q: %v", st, err)
+		}
+		if (p.rng.To-p.rng.From)/step > 10_000 {
+			return nil, badRequest("step %s gives too many buckets over this range (max 10000)", st)
+		}
+	}
+	res, err := s.d.Narrative.Patterns(r.Context(), analysis.Patterns{ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, Limit: limit})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return res, nil
+}
+
+func (s *Server) handleStories(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, 24*time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	min := r.URL.Query().Get("min_severity")
+	switch min {
+	case "", analysis.SeverityInfo, analysis.SeverityWarning, analysis.SeverityCritical:
+	default:
+		return nil, badRequest("min_severity must be info, warning or critical, got %q", min)
+	}
+	res, err := s.d.Narrative.Stories(r.Context(), analysis.Stories{ProjectID: p.project, Range: p.rng, MinSeverity: min})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return res, nil
+}
+
+func (s *Server) handleServiceMap(w http.ResponseWriter, r *http.Request) (any, error) {
+	p, err := s.readParams(r, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	if id := r.URL.Query().Get("trace_id"); id != "" {
+		if _, rangeGiven := r.URL.Query()["from"]; !rangeGiven {
+			p.rng.From = p.rng.To - (7 * 24 * time.Hour).Microseconds()
+		}
+		res, err := s.d.Narrative.TraceBreakdown(r.Context(), analysis.TraceBreakdown{ProjectID: p.project, TraceID: id, Range: p.rng})
+		if errors.Is(err, analysis.ErrNotFound) {
+			return nil, errorf(http.StatusNotFound, "no spans of trace %q in this time range", id)
+		}
+		if err != nil {
+			return nil, s.storeError(err)
+		}
+		return res, nil
+	}
+	res, err := s.d.Narrative.ServiceMap(r.Context(), analysis.ServiceMap{ProjectID: p.project, Range: p.rng})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return res, nil
+}
+
+func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) (any, error) {
+	v := r.URL.Query()
+	at := s.now()
+	if v.Get("at") != "" {
+		us, err := query.ParseTime(v.Get("at"), s.now())
+		if err != nil {
+			return nil, badRequest("bad at %q: %v", v.Get("at"), err)
+		}
+		at = time.UnixMicro(us)
+	}
+	before := 15 * time.Minute
+	if b := v.Get("before"); b != "" {
+		d, err := time.ParseDuration(b)
+		if err != nil || d <= 0 || d > 24*time.Hour {
+			return nil, badRequest("before must be a duration between 1s and 24h, got %q", b)
+		}
+		before = d
+	}
+	res, err := s.d.Narrative.Timeline(r.Context(), analysis.Timeline{ProjectID: principal(r).ProjectID, At: at.UnixMicro(), Before: before.Microseconds()})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return res, nil
+}

@@ -1,10 +1,236 @@
 package server
 
-import "net/http"
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
 
-// ProductService is what the product routes need. (Placeholder until the
-// product feature lands; its engineer replaces this file.)
-type ProductService interface{}
+	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/ingest/posthog"
+	"github.com/lore-dev/lore/internal/ingest/segment"
+	"github.com/lore-dev/lore/internal/meta"
+	"github.com/lore-dev/lore/internal/store"
+	jssdk "github.com/lore-dev/lore/sdk/js"
+)
 
-// productRoutes registers the product feature's routes.
-func (s *Server) productRoutes(mux *http.ServeMux, ingest, read route) {}
+// ProductService is what the product routes need: the analytics
+// operations of the events store.
+type ProductService interface {
+	store.Analytics
+}
+
+// CaptureResponse is the answer of the Segment and PostHog capture routes.
+// Success keeps the shape their SDKs expect.
+type CaptureResponse struct {
+	Success  bool                `json:"success"`
+	Status   int                 `json:"status"` // PostHog's SDKs read 1
+	Accepted int                 `json:"accepted"`
+	Rejected int                 `json:"rejected"`
+	Errors   []segment.Rejection `json:"errors"`
+}
+
+// productRoutes registers the capture APIs (Segment's with the write key
+// as basic-auth user; PostHog's with the key in the body) and the
+// product-analytics queries.
+func (s *Server) productRoutes(mux *http.ServeMux, ingest, read route) {
+	for _, typ := range []string{segment.TypeBatch, segment.TypeTrack, segment.TypeIdentify, segment.TypePage, segment.TypeScreen, segment.TypeAlias, segment.TypeGroup} {
+		ingest("POST /v1/"+typ, s.handleSegment(typ))
+	}
+	for _, p := range []string{"/capture/", "/batch/", "/e/", "/i/v0/e/", "/capture", "/batch", "/e"} {
+		mux.Handle("POST "+p, s.instrument(p, s.cors(s.wrap(s.limitInflight(s.handlePostHog)))))
+		mux.Handle("OPTIONS "+p, s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
+	}
+	mux.Handle("GET /sdk.js", s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(jssdk.Script())
+	})))
+	if s.d.Product == nil {
+		return
+	}
+	read("POST /api/v1/funnels", s.handleFunnel)
+	read("POST /api/v1/retention", s.handleRetention)
+	read("POST /api/v1/paths", s.handlePaths)
+	read("POST /api/v1/trends", s.handleTrends)
+	read("GET /api/v1/web", s.handleWeb)
+}
+
+// cors lets browsers post events from any origin (the key is in the body,
+// no cookies are used).
+func (s *Server) cors(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Access-Control-Allow-Origin", "*")
+		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Authorization")
+		w.Header().Set("Access-Control-Max-Age", "86400")
+		h.ServeHTTP(w, r)
+	})
+}
+
+func captureOptions(r *http.Request, project int64, now int64) segment.Options {
+	ip, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		ip = r.RemoteAddr
+	}
+	return segment.Options{ProjectID: project, Now: now, UserAgent: r.UserAgent(), IP: ip}
+}
+
+func (s *Server) handleSegment(typ string) handlerFunc {
+	path := "/v1/" + typ
+	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		body, err := s.readBody(r, path)
+		if err != nil {
+			return nil, err
+		}
+		res, err := segment.Decode(body, typ, captureOptions(r, principal(r).ProjectID, s.now().UnixMicro()))
+		if err != nil {
+			s.rejected.Add(1, path, "undecodable")
+			return nil, badRequest("cannot decode Segment %s call: %v", typ, err)
+		}
+		if n := s.d.Limits.MaxLines; n > 0 && len(res.Events) > n {
+			s.rejected.Add(1, path, "too many events")
+			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(res.Events), n)
+		}
+		return s.captured(w, r, path, res)
+	}
+}
+
+// captured submits decoded events and answers; when every message was
+// rejected the answer is 400, with each reason.
+func (s *Server) captured(w http.ResponseWriter, r *http.Request, path string, res segment.Result) (any, error) {
+	for _, rj := range res.Rejected {
+		s.rejected.Add(1, path, rj.Reason)
+	}
+	if err := s.submit(r, path, res.Events); err != nil {
+		return nil, err
+	}
+	out := CaptureResponse{Success: true, Status: 1, Accepted: len(res.Events), Rejected: len(res.Rejected), Errors: res.Rejected}
+	if len(out.Errors) > maxReportedErrors {
+		out.Errors = out.Errors[:maxReportedErrors]
+	}
+	if out.Errors == nil {
+		out.Errors = []segment.Rejection{}
+	}
+	if out.Accepted == 0 && out.Rejected > 0 {
+		out.Success, out.Status = false, 0
+		writeJSON(w, http.StatusBadRequest, out)
+		return written{}, nil
+	}
+	return out, nil
+}
+
+// handlePostHog serves PostHog's capture paths. The key travels in the
+// body (api_key or token), so authentication happens after unpacking.
+func (s *Server) handlePostHog(w http.ResponseWriter, r *http.Request) (any, error) {
+	path := r.URL.Path
+	body, err := s.readBody(r, path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
+	if err != nil {
+		s.rejected.Add(1, path, "undecodable")
+		return nil, badRequest("cannot decode PostHog capture body: %v", err)
+	}
+	key := b.Key
+	if key == "" {
+		key = bearer(r)
+	}
+	if key == "" {
+		return nil, errorf(http.StatusUnauthorized, "missing API key: put the ingest key in the body as \"api_key\"")
+	}
+	p, err := s.d.Auth.Authenticate(r.Context(), key)
+	if errors.Is(err, meta.ErrUnknownKey) {
+		return nil, errorf(http.StatusUnauthorized, "unknown API key")
+	}
+	if err != nil {
+		return nil, err
+	}
+	if p.Role != meta.RoleIngest {
+		return nil, errorf(http.StatusForbidden, "this key can only read; capturing needs an ingest key")
+	}
+	if n := s.d.Limits.MaxLines; n > 0 && len(b.Messages) > n {
+		s.rejected.Add(1, path, "too many events")
+		return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(b.Messages), n)
+	}
+	res := posthog.Decode(b, captureOptions(r, p.ProjectID, s.now().UnixMicro()))
+	return s.captured(w, r, path, res)
+}
+
+// decodeQuery reads a JSON analytics request body (at most 1 MiB).
+func decodeQuery(r *http.Request, v any) error {
+	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
+		return badRequest("cannot decode request: %v", err)
+	}
+	return nil
+}
+
+// analysisError maps a query object's error to a status.
+func (s *Server) analysisError(err error) error {
+	if errors.Is(err, analysis.ErrBadRequest) {
+		return badRequest("%s", strings.TrimPrefix(err.Error(), analysis.ErrBadRequest.Error()+": "))
+	}
+	return s.storeError(err)
+}
+
+// analyze serves a product-analytics POST: decode the request, build its
+// query object, resolve it on the store.
+func analyze[Req interface {
+	Query(project int64, now time.Time) (Q, error)
+}, Q interface {
+	Resolve(ctx context.Context, a store.Analytics) (R, error)
+}, R any](s *Server, r *http.Request) (any, error) {
+	var req Req
+	if err := decodeQuery(r, &req); err != nil {
+		return nil, err
+	}
+	q, err := req.Query(principal(r).ProjectID, s.now())
+	if err != nil {
+		return nil, s.analysisError(err)
+	}
+	res, err := q.Resolve(r.Context(), s.d.Product)
+	if err != nil {
+		return nil, s.analysisError(err)
+	}
+	return res, nil
+}
+
+func (s *Server) handleFunnel(w http.ResponseWriter, r *http.Request) (any, error) {
+	return analyze[analysis.FunnelRequest, analysis.Funnel, analysis.FunnelResult](s, r)
+}
+
+func (s *Server) handleRetention(w http.ResponseWriter, r *http.Request) (any, error) {
+	return analyze[analysis.RetentionRequest, analysis.Retention, analysis.RetentionResult](s, r)
+}
+
+func (s *Server) handlePaths(w http.ResponseWriter, r *http.Request) (any, error) {
+	return analyze[analysis.PathsRequest, analysis.Paths, analysis.PathsResult](s, r)
+}
+
+func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) (any, error) {
+	return analyze[analysis.TrendsRequest, analysis.Trends, analysis.TrendsResult](s, r)
+}
+
+func (s *Server) handleWeb(w http.ResponseWriter, r *http.Request) (any, error) {
+	v := r.URL.Query()
+	limit, err := intParam(r, "limit", 10, 100)
+	if err != nil {
+		return nil, err
+	}
+	q, err := analysis.WebQuery(principal(r).ProjectID, v.Get("from"), v.Get("to"), limit, s.now())
+	if err != nil {
+		return nil, s.analysisError(err)
+	}
+	res, err := q.Resolve(r.Context(), s.d.Product)
+	if err != nil {
+		return nil, s.analysisError(err)
+	}
+	return res, nil
+}

@@ -97,6 +97,10 @@ type batcher struct {
 	logs  []byte
 	nlogs int
 	spans []*rec
+
+	capture CaptureSink // set by captureVia: browser product events go here (capture.go)
+	caps    []byte
+	ncaps   int
 }
 
 func newBatcher(sink Sink, max int, limit int64) *batcher {
@@ -119,6 +123,9 @@ func (b *batcher) add(ctx context.Context, r *rec) error {
 		}
 		return nil
 	}
+	if b.capture != nil && captured(r) {
+		return b.addCapture(ctx, r)
+	}
 	b.logs = appendLine(b.logs, r)
 	b.nlogs++
 	if b.nlogs >= b.max {
@@ -129,6 +136,9 @@ func (b *batcher) add(ctx context.Context, r *rec) error {
 
 func (b *batcher) flush(ctx context.Context) error {
 	if err := b.flushLogs(ctx); err != nil {
+		return err
+	}
+	if err := b.flushCapture(ctx); err != nil {
 		return err
 	}
 	return b.flushSpans(ctx)

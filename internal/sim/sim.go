@@ -65,6 +65,10 @@ type Config struct {
 	Incidents      []Incident
 	// BatchEvents is the number of events per request body (default 2000).
 	BatchEvents int
+	// CaptureBrowser sends the browser's page views and product events in
+	// the browser SDK's wire format (POST /batch/) when the sink is a
+	// CaptureSink, as a real shop using sdk/js would; default NDJSON.
+	CaptureBrowser bool
 }
 
 // Incident is one of Throttle, SlowDB or BadRelease.
@@ -239,6 +243,9 @@ func (s *Shop) Backfill(ctx context.Context, from, to time.Time, sink Sink, prog
 		s.cursor = from.UnixMicro()
 	}
 	b := newBatcher(sink, s.cfg.BatchEvents, 0)
+	if s.cfg.CaptureBrowser {
+		b.captureVia(sink)
+	}
 	end := to.UnixMicro()
 	for s.cursor < end {
 		if err := ctx.Err(); err != nil {
@@ -259,6 +266,9 @@ func (s *Shop) Backfill(ctx context.Context, from, to time.Time, sink Sink, prog
 // what happened every second, until ctx ends. It returns nil when ctx ends.
 func (s *Shop) Live(ctx context.Context, sink Sink) error {
 	b := newBatcher(sink, s.cfg.BatchEvents, 0)
+	if s.cfg.CaptureBrowser {
+		b.captureVia(sink)
+	}
 	now := time.Now().UnixMicro()
 	if s.cursor < now-int64(time.Minute/time.Microsecond) {
 		s.cursor = now - int64(time.Second/time.Microsecond)

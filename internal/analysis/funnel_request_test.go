@@ -1,0 +1,153 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// fakeAnalytics answers with fixed results and records the requests.
+type fakeAnalytics struct {
+	funnel store.FunnelResult
+	trends map[int64][]store.TrendSeries // by range start
+	got    []any
+}
+
+func (f *fakeAnalytics) Funnel(_ context.Context, r store.FunnelRequest) (store.FunnelResult, error) {
+	f.got = append(f.got, r)
+	return f.funnel, nil
+}
+func (f *fakeAnalytics) Retention(_ context.Context, r store.RetentionRequest) (store.RetentionResult, error) {
+	f.got = append(f.got, r)
+	return store.RetentionResult{Cohorts: []store.Cohort{{Start: 0, Size: 4, Returned: []int64{4, 1}}}}, nil
+}
+func (f *fakeAnalytics) Paths(context.Context, store.PathsRequest) ([]store.PathCount, error) {
+	return nil, nil
+}
+func (f *fakeAnalytics) Trends(_ context.Context, r store.TrendsRequest) ([]store.TrendSeries, error) {
+	f.got = append(f.got, r)
+	return f.trends[r.Range.From], nil
+}
+func (f *fakeAnalytics) Web(context.Context, store.WebRequest) (store.WebStats, error) {
+	return store.WebStats{}, nil
+}
+
+var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
+
+func TestFunnelRates(t *testing.T) {
+	fa := &fakeAnalytics{funnel: store.FunnelResult{
+		FunnelCounts: store.FunnelCounts{Persons: []int64{200, 120, 30}, MedianToConvert: []int64{0, 90e6, 1800e6}},
+		Dropoffs: []store.Dropoff{{Step: 0, Persons: 80}, {Step: 1, Persons: 90,
+			Causes: []store.DropoffCause{{Kind: "error", Label: "RateLimited", Service: "payment", Persons: 60, Events: 200}}, Samples: []string{"u/1"}}},
+	}}
+	q, err := FunnelRequest{Steps: []StepSpec{{Event: "View", Where: "plan:pro"}, {Event: "Checkout"}, {Event: "Order"}}, Window: "2h", From: "now-1d"}.Query(7, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := q.Resolve(context.Background(), fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := fa.got[0].(store.FunnelRequest)
+	if req.ProjectID != 7 || req.Window != 2*3600e6 || req.Range.To != now.UnixMicro() || req.Steps[0].Where == nil || req.Steps[1].Where != nil {
+		t.Errorf("store request = %+v", req)
+	}
+	type row struct {
+		persons      int64
+		conv, drop   float64
+		dropped      int64
+		median       float64
+		errs, sample int
+	}
+	var got []row
+	for _, s := range res.Steps {
+		got = append(got, row{s.Persons, s.ConversionRate, s.DropoffRate, s.DroppedAfter, s.MedianSecondsToConvert, len(s.DropoffErrors), len(s.SampleJourneys)})
+	}
+	want := []row{{200, 1, 0.4, 80, 0, 0, 0}, {120, 0.6, 0.45, 90, 90, 1, 1}, {30, 0.15, 0, 0, 1800, 0, 0}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("steps = %+v, want %+v", got, want)
+	}
+	if res.Steps[1].SampleJourneys[0] != "/api/v1/journeys/user/u%2F1" {
+		t.Errorf("sample journey = %q", res.Steps[1].SampleJourneys[0])
+	}
+}
+
+func TestBadRequests(t *testing.T) {
+	f := func(name string, err error) {
+		t.Helper()
+		if !errors.Is(err, ErrBadRequest) {
+			t.Errorf("%s: err = %v, want ErrBadRequest", name, err)
+		}
+	}
+	_, err := FunnelRequest{Steps: []StepSpec{{Event: "a"}}}.Query(1, now)
+	f("one step", err)
+	_, err = FunnelRequest{Steps: []StepSpec{{Event: "a"}, {Event: ""}}}.Query(1, now)
+	f("unnamed step", err)
+	_, err = FunnelRequest{Steps: []StepSpec{{Event: "a", Where: "(("}, {Event: "b"}}}.Query(1, now)
+	f("bad where", err)
+	_, err = FunnelRequest{Steps: []StepSpec{{Event: "a"}, {Event: "b"}}, Window: "soon"}.Query(1, now)
+	f("bad window", err)
+	_, err = FunnelRequest{Steps: []StepSpec{{Event: "a"}, {Event: "b"}}, From: "now", To: "now-1h"}.Query(1, now)
+	f("empty range", err)
+	_, err = RetentionRequest{StartEvent: "a", Period: "month"}.Query(1, now)
+	f("month period", err)
+	_, err = PathsRequest{StartEvent: "a", EndEvent: "b"}.Query(1, now)
+	f("start and end", err)
+	_, err = TrendsRequest{Event: "a", Measure: "p95"}.Query(1, now)
+	f("p95 without property", err)
+	_, err = TrendsRequest{Event: "a", Measure: "median"}.Query(1, now)
+	f("unknown measure", err)
+}
+
+func TestRetentionDefaults(t *testing.T) {
+	fa := &fakeAnalytics{}
+	q, err := RetentionRequest{StartEvent: "Signed Up", Period: "week"}.Query(1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := q.Resolve(context.Background(), fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := fa.got[0].(store.RetentionRequest)
+	if req.Return.Name != "Signed Up" || req.Periods != 8 || req.Period != 7*86400e6 || req.Range.From != now.Add(-56*24*time.Hour).UnixMicro() {
+		t.Errorf("store request = %+v", req)
+	}
+	if res.Period != "week" || !reflect.DeepEqual(res.Cohorts[0].Rates, []float64{1, 0.25}) {
+		t.Errorf("result = %+v", res)
+	}
+}
+
+func TestTrendsCompare(t *testing.T) {
+	from := now.Add(-2 * time.Hour).UnixMicro()
+	pts := func(start int64, vs ...float64) []store.TrendPoint {
+		out := make([]store.TrendPoint, len(vs))
+		for i, v := range vs {
+			out[i] = store.TrendPoint{Start: start + int64(i)*3600e6, Count: int64(v), Sum: v * 10}
+		}
+		return out
+	}
+	fa := &fakeAnalytics{trends: map[int64][]store.TrendSeries{
+		from:          {{Points: pts(from, 3, 5)}},
+		from - 7200e6: {{Points: pts(from-7200e6, 2, 2)}},
+	}}
+	q, err := TrendsRequest{Event: "Order", Measure: "sum", Property: "amount", Interval: "1h", From: "now-2h", Compare: true}.Query(1, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := q.Resolve(context.Background(), fa)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := res.Series[0]
+	if s.Total != 80 || s.Change == nil || *s.Change != 1 || res.Previous[0].Total != 40 {
+		t.Errorf("series = %+v, previous = %+v", s, res.Previous)
+	}
+	if res.Previous[0].Points[0].Start != res.Series[0].Points[0].Start {
+		t.Errorf("previous points not shifted onto the current period: %v vs %v", res.Previous[0].Points[0].Start, res.Series[0].Points[0].Start)
+	}
+}

@@ -1,0 +1,115 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/patterns"
+	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// PatternStore is what the patterns query reads from the events store.
+type PatternStore interface {
+	PatternStats(ctx context.Context, r store.PatternStatsRequest) (store.PatternStatsResult, error)
+}
+
+// Templates gives a pattern id's template and lifetime facts (the miner,
+// internal/patterns).
+type Templates interface {
+	Group(project int64, id string) (patterns.Group, bool)
+}
+
+// Patterns is a query object: the log patterns among the events matching
+// Query in Range, with their templates, counts over time, first sighting
+// and top services and levels.
+type Patterns struct {
+	ProjectID int64
+	Range     store.Range
+	Query     *query.Query
+	Step      int64 // µs; 0 picks about 60 buckets
+	Limit     int   // default 50
+}
+
+// PatternsResult answers GET /api/v1/patterns.
+type PatternsResult struct {
+	From     string    `json:"from"`
+	To       string    `json:"to"`
+	Step     string    `json:"step"`
+	Total    int64     `json:"total"`
+	New      int       `json:"new"` // patterns first seen in the window
+	Patterns []Pattern `json:"patterns"`
+}
+
+// Pattern is one log template in the window.
+type Pattern struct {
+	ID            string                        `json:"id"`
+	Template      string                        `json:"template"`
+	Sample        string                        `json:"sample"`
+	Count         int64                         `json:"count"`
+	Share         float64                       `json:"share"`
+	FirstSeen     string                        `json:"first_seen"` // first ever (the miner's memory), else first in the window
+	LastSeen      string                        `json:"last_seen"`  // last in the window
+	New           bool                          `json:"new"`        // first seen inside the window
+	ErrorFraction float64                       `json:"error_fraction"`
+	Series        []PatternPoint                `json:"series"`
+	Top           map[string][]store.FacetValue `json:"top"` // "service", "level"
+}
+
+// PatternPoint is a pattern's count in one step.
+type PatternPoint struct {
+	TS    string `json:"ts"`
+	Count int64  `json:"count"`
+}
+
+// Key identifies the query, for caching results.
+func (p Patterns) Key() string {
+	return fmt.Sprintf("patterns:%d:%d:%d:%q:%d:%d", p.ProjectID, p.Range.From, p.Range.To, p.Query.String(), p.Step, p.Limit)
+}
+
+// Resolve reads the pattern counts from st and names them from tm.
+func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (PatternsResult, error) {
+	step := p.Step
+	if step <= 0 {
+		step = query.AutoStep(p.Range.From, p.Range.To, 60)
+	}
+	res, err := st.PatternStats(ctx, store.PatternStatsRequest{
+		ProjectID: p.ProjectID, Range: p.Range, Query: p.Query, Step: step, Limit: p.Limit,
+	})
+	if err != nil {
+		return PatternsResult{}, fmt.Errorf("cannot count log patterns: %w", err)
+	}
+	out := PatternsResult{
+		From: event.FormatMicros(p.Range.From), To: event.FormatMicros(p.Range.To),
+		Step: (time.Duration(step) * time.Microsecond).String(), Total: res.Total,
+		Patterns: make([]Pattern, 0, len(res.Patterns)),
+	}
+	for _, ps := range res.Patterns {
+		pt := Pattern{
+			ID: ps.ID, Template: ps.Sample, Sample: ps.Sample, Count: ps.Count,
+			LastSeen: event.FormatMicros(ps.LastTS), ErrorFraction: ps.ErrorFraction,
+			Top: map[string][]store.FacetValue{"service": ps.Services, "level": ps.Levels},
+		}
+		if res.Total > 0 {
+			pt.Share = float64(ps.Count) / float64(res.Total)
+		}
+		first := ps.FirstTS
+		if g, ok := tm.Group(p.ProjectID, ps.ID); ok {
+			pt.Template = g.Template()
+			first = min(first, g.FirstSeen)
+		}
+		pt.FirstSeen = event.FormatMicros(first)
+		pt.New = first >= p.Range.From
+		if pt.New {
+			out.New++
+		}
+		pt.Series = make([]PatternPoint, len(ps.Buckets))
+		for i, c := range ps.Buckets {
+			pt.Series[i] = PatternPoint{TS: event.FormatMicros(p.Range.From + int64(i)*step), Count: c}
+		}
+		out.Patterns = append(out.Patterns, pt)
+	}
+	return out, nil
+}

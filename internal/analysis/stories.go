@@ -1,0 +1,173 @@
+package analysis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// Story card types.
+const (
+	CardThrottling        = "throttling"
+	CardRetryStorm        = "retry_storm"
+	CardCascade           = "cascade"
+	CardNewError          = "new_error"
+	CardRegression        = "regression"
+	CardLatencyRegression = "latency_regression"
+	CardRecurringSpike    = "recurring_spike"
+	CardHiddenCoupling    = "hidden_coupling"
+	CardFunnelDropoff     = "funnel_dropoff"
+)
+
+// Severities, lowest first.
+const (
+	SeverityInfo     = "info"
+	SeverityWarning  = "warning"
+	SeverityCritical = "critical"
+)
+
+// severityRank orders severities for sorting.
+var severityRank = map[string]int{SeverityInfo: 0, SeverityWarning: 1, SeverityCritical: 2}
+
+// SeverityAbove reports whether a is more severe than b.
+func SeverityAbove(a, b string) bool { return severityRank[a] > severityRank[b] }
+
+// Card is one story card: a detected pattern with its numbers, told in
+// plain words, with the evidence behind each number and what to do.
+type Card struct {
+	Type           string         `json:"type"`
+	Title          string         `json:"title"`
+	Severity       string         `json:"severity"`
+	From           string         `json:"from"`
+	To             string         `json:"to"`
+	Facts          map[string]any `json:"facts"`
+	Narrative      []string       `json:"narrative"`
+	Impact         map[string]any `json:"impact"`
+	Evidence       Evidence       `json:"evidence"`
+	Recommendation string         `json:"recommendation"`
+
+	fromTS int64
+}
+
+// Evidence is what a card's numbers come from: for each fact, the search
+// query (GET /api/v1/search?q=) whose rows it counts, and sample trace ids
+// whose journeys (GET /api/v1/journeys/trace/{id}) show one instance.
+type Evidence struct {
+	Queries  map[string]string `json:"queries"`
+	TraceIDs []string          `json:"trace_ids"`
+	Journeys []string          `json:"journeys"`
+}
+
+func sampleEvidence(traces []string, n int) ([]string, []string) {
+	if len(traces) > n {
+		traces = traces[:n]
+	}
+	ids := append([]string{}, traces...)
+	paths := make([]string, len(ids))
+	for i, id := range ids {
+		paths[i] = "/api/v1/journeys/trace/" + id
+	}
+	return ids, paths
+}
+
+// Stories is a query object: every detector run over Range.
+type Stories struct {
+	ProjectID int64
+	Range     store.Range
+	// MinSeverity drops cards below it; "" keeps all.
+	MinSeverity string
+}
+
+// StoriesResult answers GET /api/v1/stories.
+type StoriesResult struct {
+	From    string   `json:"from"`
+	To      string   `json:"to"`
+	Stories []Card   `json:"stories"`
+	Errors  []string `json:"errors,omitempty"` // detectors that failed; the others still answer
+}
+
+// Key identifies the query, for caching results.
+func (s Stories) Key() string {
+	return fmt.Sprintf("stories:%d:%d:%d:%s", s.ProjectID, s.Range.From, s.Range.To, s.MinSeverity)
+}
+
+// detector finds one type of story.
+type detector struct {
+	name string
+	run  func(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error)
+}
+
+var detectors = []detector{
+	{CardThrottling, detectThrottling},
+	{CardRetryStorm, detectRetryStorms},
+	{CardCascade, detectCascade},
+	{CardNewError, detectNewErrors},
+	{CardRegression, detectRegressions},
+	{CardLatencyRegression, detectLatencyRegressions},
+	{CardFunnelDropoff, detectFunnelDropoffs},
+	{CardRecurringSpike, detectRecurringSpikes},
+	{CardHiddenCoupling, detectHiddenCoupling},
+}
+
+// Resolve runs every detector and returns the cards, most severe first,
+// then by start. A detector that fails is reported in Errors; when all
+// fail, Resolve fails.
+func (s Stories) Resolve(ctx context.Context, st store.Narrative) (StoriesResult, error) {
+	if s.Range.To <= s.Range.From {
+		return StoriesResult{}, fmt.Errorf("cannot tell stories of an empty time range")
+	}
+	out := StoriesResult{From: event.FormatMicros(s.Range.From), To: event.FormatMicros(s.Range.To), Stories: []Card{}}
+	var errs []error
+	st = newMemo(st)
+	for _, d := range detectors {
+		cards, err := d.run(ctx, st, s.ProjectID, s.Range)
+		if err != nil {
+			if ctx.Err() != nil {
+				return StoriesResult{}, ctx.Err()
+			}
+			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
+			out.Errors = append(out.Errors, d.name+": "+err.Error())
+			continue
+		}
+		for _, c := range cards {
+			if s.MinSeverity != "" && SeverityAbove(s.MinSeverity, c.Severity) {
+				continue
+			}
+			out.Stories = append(out.Stories, c)
+		}
+	}
+	if len(errs) == len(detectors) {
+		return StoriesResult{}, fmt.Errorf("cannot tell stories: %w", errors.Join(errs...))
+	}
+	sort.SliceStable(out.Stories, func(i, j int) bool {
+		a, b := out.Stories[i], out.Stories[j]
+		if a.Severity != b.Severity {
+			return SeverityAbove(a.Severity, b.Severity)
+		}
+		return a.fromTS < b.fromTS
+	})
+	return out, nil
+}
+
+// clock renders a time of day for narrative lines.
+func clockUTC(us int64) string { return time.UnixMicro(us).UTC().Format("15:04") }
+
+// span renders "between 09:00 and 11:00" (with dates when they differ).
+func betweenUTC(from, to int64) string {
+	f, t := time.UnixMicro(from).UTC(), time.UnixMicro(to).UTC()
+	if f.YearDay() != t.YearDay() || f.Year() != t.Year() {
+		return "between " + f.Format("Jan 2 15:04") + " and " + t.Format("Jan 2 15:04") + " UTC"
+	}
+	return "between " + f.Format("15:04") + " and " + t.Format("15:04") + " UTC"
+}
+
+// pct renders a fraction as a whole percentage.
+func percent(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
+
+// round3 keeps three decimals of a fact.
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

@@ -1,0 +1,78 @@
+package analysis
+
+import (
+	"context"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/store"
+)
+
+func TestThrottlingCardFacts(t *testing.T) {
+	txns := []store.ThrottledTxn{
+		// succeeded on retry 2, user went on
+		{Dependency: "psp", Caller: "pay", TraceID: "a", Throttled: 2, FirstTS: 100, LastTS: 200, MaxRetry: 2, OKAt: 300, LastUserTS: 400},
+		// succeeded on retry 1, user had left (last product event before)
+		{Dependency: "psp", Caller: "pay", TraceID: "b", Throttled: 1, FirstTS: 150, LastTS: 150, MaxRetry: 1, OKAt: 250, LastUserTS: 120},
+		// gave up after 3 retries
+		{Dependency: "psp", Caller: "pay", TraceID: "c", Throttled: 4, FirstTS: 160, LastTS: 900, MaxRetry: 3, FailedAt: 901},
+		// still retrying
+		{Dependency: "psp", Caller: "pay", TraceID: "d", Throttled: 1, FirstTS: 170, LastTS: 170, MaxRetry: 0},
+		// a 429 without a trace: counted, not a transaction
+		{Dependency: "psp", Caller: "pay", Throttled: 2, FirstTS: 50, LastTS: 60},
+	}
+	c := throttlingCard("psp", txns)
+	want := map[string]any{
+		"dependency": "psp", "caller": "pay", "count": int64(10), "transactions": 4,
+		"avg_retries": 1.5, "eventual_success_rate": 0.5, "failed": 1, "unresolved": 1,
+		"abandoned": 2, "abandonment_rate": 0.667,
+	}
+	for k, w := range want {
+		if c.Facts[k] != w {
+			t.Errorf("%s = %v (%T), want %v (%T)", k, c.Facts[k], c.Facts[k], w, w)
+		}
+	}
+	if c.From != "1970-01-01T00:00:00.000050Z" || c.Severity != SeverityWarning {
+		t.Errorf("from %s severity %s", c.From, c.Severity)
+	}
+	if len(c.Evidence.TraceIDs) != 4 || c.Evidence.TraceIDs[0] != "b" || c.Evidence.Journeys[0] != "/api/v1/journeys/trace/b" {
+		t.Errorf("evidence %+v (abandoned and failed first)", c.Evidence)
+	}
+}
+
+// fakeNarrative answers the release detectors from fixed data.
+type fakeNarrative struct {
+	store.Narrative // unimplemented methods panic
+	starts          []store.ReleaseStart
+	groups          func(r store.Range) []store.ErrorGroup
+}
+
+func (f fakeNarrative) ReleaseStarts(context.Context, int64, store.Range, int64) ([]store.ReleaseStart, error) {
+	return f.starts, nil
+}
+
+func (f fakeNarrative) ErrorGroups(_ context.Context, _ int64, r store.Range, _ int64, _ int) ([]store.ErrorGroup, error) {
+	return f.groups(r), nil
+}
+
+func TestRegressionAfterDeploy(t *testing.T) {
+	const hour = int64(3600e6)
+	deploy := 10 * hour
+	f := fakeNarrative{
+		starts: []store.ReleaseStart{{Service: "orders", Release: "r1", FirstTS: 0}, {Service: "orders", Release: "r2", FirstTS: deploy}},
+		groups: func(r store.Range) []store.ErrorGroup {
+			if r.From < deploy {
+				return []store.ErrorGroup{{Service: "orders", ErrorType: "Timeout", Key: "k", Count: 10}, {Service: "orders", Key: "flat", Count: 50}}
+			}
+			return []store.ErrorGroup{{Service: "orders", ErrorType: "Timeout", Key: "k", Count: 45}, {Service: "orders", Key: "flat", Count: 60},
+				{Service: "orders", Key: "brand-new", Count: 500}}
+		},
+	}
+	cards, err := detectRegressions(context.Background(), f, 1, store.Range{From: 5 * hour, To: 20 * hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) != 1 || cards[0].Facts["count_before"] != int64(10) || cards[0].Facts["count_after"] != int64(45) ||
+		cards[0].Facts["release"] != "r2" || cards[0].Severity != SeverityWarning {
+		t.Fatalf("cards %+v", cards)
+	}
+}

@@ -1,0 +1,162 @@
+package analysis
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// throttleFollow is how long after the window a throttled transaction is
+// followed for its retries and outcome: longer than common backoff
+// schedules (1, 5 and 15 minutes sum to 21).
+const throttleFollow = int64(time.Hour / time.Microsecond)
+
+// minThrottled is the fewest 429s from one dependency that make a card;
+// fewer are noise and make at most an info card.
+const minThrottled = 5
+
+// detectThrottling tells, per dependency answering 429 Too Many Requests,
+// how many calls were throttled, how often the transactions retried, how
+// many eventually succeeded and how many users gave up.
+//
+// A transaction is a trace with at least one 429 from the dependency. Its
+// retries are its highest retry_attempt. It succeeded when a later call
+// to the same dependency was answered 2xx/3xx, failed when instead an
+// error was logged after its last 429, and is unresolved otherwise. A
+// resolved transaction was abandoned when no product event or page view
+// of its trace followed its resolution (the user did not see it through).
+func detectThrottling(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
+	txns, err := st.ThrottledTransactions(ctx, store.DependencyCallsRequest{ProjectID: project, Range: r, Follow: throttleFollow})
+	if err != nil {
+		return nil, err
+	}
+	byDep := map[string][]store.ThrottledTxn{}
+	var deps []string
+	for _, t := range txns {
+		if _, ok := byDep[t.Dependency]; !ok {
+			deps = append(deps, t.Dependency)
+		}
+		byDep[t.Dependency] = append(byDep[t.Dependency], t)
+	}
+	sort.Strings(deps)
+	var cards []Card
+	for _, dep := range deps {
+		cards = append(cards, throttlingCard(dep, byDep[dep]))
+	}
+	return cards, nil
+}
+
+func throttlingCard(dep string, txns []store.ThrottledTxn) Card {
+	var (
+		count, retries                        int64
+		n, ok, failed, resolved, abandoned    int
+		first, last                           int64
+		callers                               = map[string]int64{}
+		traces, failedTraces, abandonedTraces []string
+	)
+	for _, t := range txns {
+		count += t.Throttled
+		callers[t.Caller] += t.Throttled
+		if first == 0 || t.FirstTS < first {
+			first = t.FirstTS
+		}
+		last = max(last, t.LastTS)
+		if t.TraceID == "" {
+			continue
+		}
+		n++
+		retries += t.MaxRetry
+		traces = append(traces, t.TraceID)
+		var resolvedAt int64
+		switch {
+		case t.OKAt > 0:
+			ok++
+			resolvedAt = t.OKAt
+		case t.FailedAt > 0:
+			failed++
+			resolvedAt = t.FailedAt
+			failedTraces = append(failedTraces, t.TraceID)
+		}
+		if resolvedAt > 0 {
+			resolved++
+			if t.LastUserTS <= resolvedAt {
+				abandoned++
+				abandonedTraces = append(abandonedTraces, t.TraceID)
+			}
+		}
+	}
+	caller := topKey(callers)
+	var avgRetries, success, abandonRate float64
+	if n > 0 {
+		avgRetries = float64(retries) / float64(n)
+		success = float64(ok) / float64(n)
+	}
+	if resolved > 0 {
+		abandonRate = float64(abandoned) / float64(resolved)
+	}
+	c := Card{
+		Type:     CardThrottling,
+		Title:    fmt.Sprintf("%s is rate limiting %s", dep, caller),
+		Severity: SeverityInfo,
+		From:     event.FormatMicros(first), To: event.FormatMicros(last), fromTS: first,
+		Facts: map[string]any{
+			"dependency": dep, "caller": caller, "count": count, "transactions": n,
+			"avg_retries": round3(avgRetries), "eventual_success_rate": round3(success),
+			"failed": failed, "unresolved": n - ok - failed,
+			"abandoned": abandoned, "abandonment_rate": round3(abandonRate),
+		},
+		Impact: map[string]any{"transactions": n, "failed_transactions": failed, "abandoned": abandoned},
+		Evidence: Evidence{Queries: map[string]string{
+			"count":       fmt.Sprintf("http_status:429 peer.service:%q", dep),
+			"avg_retries": fmt.Sprintf("retry_attempt:>=1 service:%q", caller),
+		}},
+	}
+	if dep == caller { // read from logs: the dependency is the logging service
+		c.Evidence.Queries["count"] = fmt.Sprintf("http_status:429 service:%q", dep)
+	}
+	switch {
+	case count >= minThrottled && (failed+abandoned >= 10 || success < 0.8 && n >= 20):
+		c.Severity = SeverityCritical
+	case count >= minThrottled:
+		c.Severity = SeverityWarning
+	}
+	sample := append(append(append([]string{}, abandonedTraces...), failedTraces...), traces...)
+	c.Evidence.TraceIDs, c.Evidence.Journeys = sampleEvidence(dedupeStrings(sample), 5)
+	c.Narrative = []string{
+		fmt.Sprintf("%d calls from %s to %s were rate limited (HTTP 429) %s, in %d transactions.", count, caller, dep, betweenUTC(first, last), n),
+		fmt.Sprintf("Those transactions retried %.1f times on average; %s eventually succeeded, %d failed for good and %d were still pending.", avgRetries, percent(success), failed, n-ok-failed),
+	}
+	if resolved > 0 {
+		c.Narrative = append(c.Narrative, fmt.Sprintf("%s of the resolved transactions (%d of %d) were abandoned: the user did nothing more after the outcome.", percent(abandonRate), abandoned, resolved))
+	}
+	c.Recommendation = fmt.Sprintf("Put a circuit breaker and exponential backoff with jitter on calls to %s, queue or smooth bursts so they stay under its limit, and ask the provider for a higher rate limit; tell users their payment is pending instead of leaving them waiting.", dep)
+	return c
+}
+
+// topKey returns the key with the highest count (ties by name).
+func topKey(m map[string]int64) string {
+	best, bc := "", int64(-1)
+	for k, v := range m {
+		if v > bc || v == bc && k < best {
+			best, bc = k, v
+		}
+	}
+	return best
+}
+
+// dedupe keeps the first occurrence of each string.
+func dedupeStrings(xs []string) []string {
+	seen := map[string]bool{}
+	out := xs[:0:0]
+	for _, x := range xs {
+		if !seen[x] {
+			seen[x] = true
+			out = append(out, x)
+		}
+	}
+	return out
+}

@@ -1,0 +1,108 @@
+package issue
+
+import (
+	"testing"
+)
+
+func TestNormalizeMessage(t *testing.T) {
+	f := func(in, want string) {
+		t.Helper()
+		if got := NormalizeMessage(in); got != want {
+			t.Errorf("NormalizeMessage(%q) = %q, want %q", in, got, want)
+		}
+	}
+	f("order 1234 not found", "order <num> not found")
+	f("user ada@example.com locked", "user <email> locked")
+	f("request 3fa85f64-5717-4562-b3fc-2c963f66afa6 failed", "request <uuid> failed")
+	f("dial tcp 10.0.3.7:5432: connection refused", "dial tcp <ip>: connection refused")
+	f("bad pointer 0xc000123abc", "bad pointer <hex>")
+	f("trace 4bf92f3577b34da6a3ce929d0e0e4736 lost", "trace <hex> lost")
+	f(`no such key "cart:99"`, "no such key <quoted>")
+	f("timeout after 2.5s", "timeout after <num>")
+	f("payment declined", "payment declined")
+}
+
+func frames(fns ...string) []Frame {
+	var out []Frame
+	for i, fn := range fns {
+		out = append(out, Frame{Module: "shop/checkout", Function: fn, Lineno: 10 + i, InApp: true})
+	}
+	return out
+}
+
+// The same bug from two releases — the code moved, line numbers changed,
+// the message carries another order id — groups together.
+func TestSameBugAcrossReleasesGroupsTogether(t *testing.T) {
+	v1 := []Exception{{Type: "*errors.errorString", Value: "card declined for order 17", Frames: frames("main", "Checkout", "charge")}}
+	v2 := []Exception{{Type: "*errors.errorString", Value: "card declined for order 9912", Frames: frames("main", "Checkout", "charge")}}
+	for i := range v2[0].Frames {
+		v2[0].Frames[i].Lineno += 40 // code moved in release 2
+	}
+	v2[0].Frames = append([]Frame{{Module: "runtime", Function: "goexit", InApp: false}}, v2[0].Frames...)
+	a := Fingerprint(DefaultComponents(v1, ""))
+	b := Fingerprint(DefaultComponents(v2, ""))
+	if a != b {
+		t.Errorf("same bug in two releases got fingerprints %s and %s", a, b)
+	}
+}
+
+// Two different bugs with the same message, raised in different functions,
+// stay apart.
+func TestSameMessageDifferentFunctionsSplit(t *testing.T) {
+	a := []Exception{{Type: "TimeoutError", Value: "upstream timed out", Frames: frames("main", "Checkout", "charge")}}
+	b := []Exception{{Type: "TimeoutError", Value: "upstream timed out", Frames: frames("main", "Search", "queryIndex")}}
+	if Fingerprint(DefaultComponents(a, "")) == Fingerprint(DefaultComponents(b, "")) {
+		t.Error("two functions with one message share a fingerprint")
+	}
+}
+
+func TestWithoutFramesGroupByTypeAndNormalizedMessage(t *testing.T) {
+	a := DefaultComponents([]Exception{{Type: "KeyError", Value: "order 12 missing"}}, "")
+	b := DefaultComponents([]Exception{{Type: "KeyError", Value: "order 99 missing"}}, "")
+	c := DefaultComponents([]Exception{{Type: "ValueError", Value: "order 99 missing"}}, "")
+	if Fingerprint(a) != Fingerprint(b) {
+		t.Errorf("%v and %v should group", a, b)
+	}
+	if Fingerprint(b) == Fingerprint(c) {
+		t.Errorf("%v and %v should not group", b, c)
+	}
+	m1 := DefaultComponents(nil, "disk 91% full on /dev/sda1")
+	m2 := DefaultComponents(nil, "disk 97% full on /dev/sda1")
+	if Fingerprint(m1) != Fingerprint(m2) {
+		t.Errorf("messages %v and %v should group", m1, m2)
+	}
+}
+
+func TestSDKFingerprint(t *testing.T) {
+	def := []string{"type:E", "message:m"}
+	f := func(sdk []string, want []string) {
+		t.Helper()
+		got := Components(sdk, def)
+		if len(got) != len(want) {
+			t.Fatalf("Components(%q) = %q, want %q", sdk, got, want)
+		}
+		for i := range got {
+			if got[i] != want[i] {
+				t.Fatalf("Components(%q) = %q, want %q", sdk, got, want)
+			}
+		}
+	}
+	f(nil, def)
+	f([]string{"{{ default }}"}, def)
+	f([]string{"{{default}}", "tenant-7"}, []string{"type:E", "message:m", "sdk:tenant-7"})
+	f([]string{"payments", "declined"}, []string{"sdk:payments", "sdk:declined"})
+}
+
+func TestCulpritAndTitle(t *testing.T) {
+	ex := []Exception{{Type: "E", Frames: []Frame{
+		{Module: "shop", Function: "main", InApp: true},
+		{Module: "shop/pay", Function: "Charge", InApp: true},
+		{Module: "net/http", Function: "(*Client).Do", InApp: false},
+	}}}
+	if got := Culprit(ex); got != "shop/pay in Charge" {
+		t.Errorf("Culprit = %q", got)
+	}
+	if got := Title("TimeoutError", "upstream timed out\nmore"); got != "TimeoutError: upstream timed out" {
+		t.Errorf("Title = %q", got)
+	}
+}

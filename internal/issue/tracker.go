@@ -1,0 +1,232 @@
+package issue
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/meta"
+	"github.com/lore-dev/lore/internal/pipeline"
+)
+
+// MetaStore is the issue state the Tracker keeps in the metadata database
+// (implemented by *meta.Store).
+type MetaStore interface {
+	ObserveIssue(ctx context.Context, o meta.Observation) (meta.Issue, error)
+	IssueSettings(ctx context.Context, project int64) (json.RawMessage, error)
+	AddIssueDropped(ctx context.Context, project int64, fp string, n int64) error
+}
+
+var _ MetaStore = (*meta.Store)(nil)
+
+// DropCounter counts dropped error events by reason (a Prometheus counter
+// in the server).
+type DropCounter func(reason string, n int)
+
+// Tracker is the ingest side of the issues feature: a pipeline.Processor
+// that detects errors, fingerprints and filters them and keeps each
+// issue's state. It caches what it learnt from the metadata database so
+// that only new fingerprints and status changes touch it.
+type Tracker struct {
+	meta    MetaStore
+	log     *slog.Logger
+	dropped DropCounter
+	now     func() time.Time
+
+	// gen counts the calls that may have changed the issue table, so
+	// readers can cache it.
+	gen atomic.Int64
+
+	mu       sync.Mutex
+	known    map[fpKey]meta.Issue // the state of each fingerprint's issue, as last seen
+	settings map[int64]*compiled
+	buckets  map[fpKey]*bucket
+}
+
+type fpKey struct {
+	project int64
+	fp      string
+}
+
+type bucket struct {
+	minute int64
+	n      int
+}
+
+// NewTracker builds a Tracker; dropped may be nil.
+func NewTracker(m MetaStore, log *slog.Logger, dropped DropCounter) *Tracker {
+	if log == nil {
+		log = slog.Default()
+	}
+	if dropped == nil {
+		dropped = func(string, int) {}
+	}
+	return &Tracker{meta: m, log: log, dropped: dropped, now: time.Now,
+		known: map[fpKey]meta.Issue{}, settings: map[int64]*compiled{}, buckets: map[fpKey]*bucket{}}
+}
+
+var _ pipeline.Processor = (*Tracker)(nil)
+
+// Invalidate forgets what the Tracker cached about a project, after its
+// issues' states or settings changed.
+func (t *Tracker) Invalidate(project int64) {
+	t.gen.Add(1)
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for k := range t.known {
+		if k.project == project {
+			delete(t.known, k)
+		}
+	}
+	delete(t.settings, project)
+}
+
+func (t *Tracker) projectSettings(ctx context.Context, project int64) (*compiled, error) {
+	t.mu.Lock()
+	c, ok := t.settings[project]
+	t.mu.Unlock()
+	if ok {
+		return c, nil
+	}
+	doc, err := t.meta.IssueSettings(ctx, project)
+	if err != nil {
+		return nil, err
+	}
+	if c, err = compile(doc); err != nil {
+		t.log.Warn("ignoring bad issue settings", "project", project, "err", err)
+		c = &compiled{}
+	}
+	t.mu.Lock()
+	t.settings[project] = c
+	t.mu.Unlock()
+	return c, nil
+}
+
+// Process detects, groups, filters and tracks the error events of a batch.
+func (t *Tracker) Process(ctx context.Context, events []event.Event) ([]event.Event, error) {
+	var extra []event.Event
+	for i := range events {
+		if c := toError(&events[i]); c != nil {
+			extra = append(extra, *c)
+		}
+	}
+	events = append(events, extra...)
+	out := events[:0]
+	dropped := map[fpKey]int64{}
+	for i := range events {
+		e := &events[i]
+		if e.Kind != event.KindError {
+			out = append(out, *e)
+			continue
+		}
+		st, err := t.projectSettings(ctx, e.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if reason := st.filter(e); reason != "" {
+			t.dropped(reason, 1)
+			continue
+		}
+		excs := Exceptions(e)
+		if e.Fingerprint == "" {
+			e.Fingerprint = Fingerprint(DefaultComponents(excs, e.Message))
+		}
+		for _, r := range st.rules {
+			if r.Match(e) {
+				e.Fingerprint = Fingerprint([]string{"rule:" + r.Name})
+				break
+			}
+		}
+		if _, ok := e.Attr(AttrCulprit); !ok {
+			if c := Culprit(excs); c != "" {
+				e.Attributes = append(e.Attributes, event.Attr{Key: AttrCulprit, Value: c})
+			}
+		}
+		k := fpKey{e.ProjectID, e.Fingerprint}
+		if st.RateLimitPerMinute > 0 && !t.allow(k, st.RateLimitPerMinute) {
+			t.dropped("rate_limit", 1)
+			dropped[k]++
+			continue
+		}
+		if err := t.observe(ctx, e, excs); err != nil {
+			return nil, err
+		}
+		out = append(out, *e)
+	}
+	for k, n := range dropped {
+		if err := t.meta.AddIssueDropped(ctx, k.project, k.fp, n); err != nil {
+			t.log.Warn("count dropped errors", "err", err)
+		}
+	}
+	return out, nil
+}
+
+func (t *Tracker) allow(k fpKey, perMinute int) bool {
+	minute := t.now().Unix() / 60
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	b := t.buckets[k]
+	if b == nil || b.minute != minute {
+		if len(t.buckets) > 100_000 {
+			clear(t.buckets)
+		}
+		b = &bucket{minute: minute}
+		t.buckets[k] = b
+	}
+	b.n++
+	return b.n <= perMinute
+}
+
+// observe records e against its issue, through the cache when the event
+// cannot change the issue's state.
+func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []Exception) error {
+	k := fpKey{e.ProjectID, e.Fingerprint}
+	t.mu.Lock()
+	is, ok := t.known[k]
+	t.mu.Unlock()
+	if ok && !changes(is, e) {
+		return nil
+	}
+	culprit, _ := e.Attr(AttrCulprit)
+	errType, msg := e.ErrorType, e.Message
+	if n := len(excs); n > 0 {
+		errType, msg = excs[n-1].Type, excs[n-1].Value
+		if msg == "" {
+			msg = e.Message
+		}
+	}
+	defer t.gen.Add(1)
+	is, err := t.meta.ObserveIssue(ctx, meta.Observation{
+		ProjectID: e.ProjectID, Fingerprint: e.Fingerprint, TS: e.TS, Release: e.Release,
+		Title: Title(errType, msg), Culprit: culprit, Level: e.Level, ErrorType: errType,
+	})
+	if err != nil {
+		return fmt.Errorf("track issue of %q: %w", e.Fingerprint, err)
+	}
+	t.mu.Lock()
+	t.known[k] = is
+	t.mu.Unlock()
+	return nil
+}
+
+// Generation changes whenever the issue table may have changed.
+func (t *Tracker) Generation() int64 { return t.gen.Load() }
+
+// changes reports whether an event may change the state of its issue, so
+// that the metadata database must see it.
+func changes(is meta.Issue, e *event.Event) bool {
+	switch is.Status {
+	case meta.IssueResolved:
+		return e.TS > is.ResolvedAt
+	case meta.IssueResolvedNextRelease:
+		return e.Release != "" && e.Release != is.ResolvedRelease && e.TS > is.ResolvedAt
+	case meta.IssueIgnored:
+		return is.IgnoreCount > 0 || (is.IgnoreUntil > 0 && e.TS > is.IgnoreUntil)
+	}
+	return false
+}

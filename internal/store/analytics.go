@@ -1,0 +1,207 @@
+package store
+
+import (
+	"context"
+
+	"github.com/lore-dev/lore/internal/query"
+)
+
+// Product analytics count persons, not ids. A person is an event's user
+// id or, for an event sent before identification, the user id its
+// anonymous id was later seen with (identify, alias, or any event carrying
+// both); events with neither mapping count under their anonymous id. An
+// alias of a user id to another (previousId = an older user id) merges
+// them the same way. Chains of more than one link are not followed.
+
+// Step matches product events (kind event or pageview) by name and an
+// optional filter in the search syntax. Name "$error" matches errors:
+// kind error, or level error or fatal.
+type Step struct {
+	Name  string
+	Where *query.Query // nil: no filter
+}
+
+// StepError is the step name matching any error.
+const StepError = "$error"
+
+// FunnelRequest asks for persons who did Steps in order, each within
+// Window of the first, in Range. A person's best attempt counts: the
+// start from which they got furthest, earliest first.
+type FunnelRequest struct {
+	ProjectID int64
+	Range     Range
+	Steps     []Step // 2 or more
+	Window    int64  // µs, > 0
+	Breakdown string // property of the first step's event (core column or attribute); "" for none
+	// MaxBreakdowns keeps the most common breakdown values (default 10).
+	MaxBreakdowns int
+	// For each drop-off, the Causes most common among the persons who
+	// dropped (errors, and requests slower than SlowMS) in the window
+	// after their last step, and up to Samples of those persons.
+	Causes  int     // default 5
+	SlowMS  float64 // default 1000
+	Samples int     // default 3
+}
+
+// FunnelCounts is the persons reaching each step and the median time from
+// the previous step, in µs (0 for the first step or when none converted).
+type FunnelCounts struct {
+	Persons         []int64
+	MedianToConvert []int64
+}
+
+// FunnelBreakdown is the funnel of the persons whose first step had Value.
+type FunnelBreakdown struct {
+	Value string
+	FunnelCounts
+}
+
+// DropoffCause is an error or a slow request among persons who dropped.
+type DropoffCause struct {
+	Kind    string // "error" or "slow"
+	Label   string // error type or message; endpoint or span name
+	Service string
+	Persons int64 // distinct dropped persons who hit it
+	Events  int64
+	// For slow requests, the median duration.
+	MedianMS float64
+}
+
+// Dropoff is what the persons who reached step Step (0-based) but not the
+// next one hit afterwards.
+type Dropoff struct {
+	Step    int
+	Persons int64
+	Causes  []DropoffCause
+	Samples []string // person ids, to open as user journeys
+}
+
+// FunnelResult answers a FunnelRequest.
+type FunnelResult struct {
+	FunnelCounts
+	Breakdown []FunnelBreakdown // by persons at the first step, descending
+	Dropoffs  []Dropoff         // one per step but the last
+}
+
+// RetentionRequest groups persons into cohorts by the period of their
+// first Start event in Range, and counts those who did a Return event in
+// each period since (period 0 is the cohort's own, counting returns at or
+// after the first start). Periods are aligned to UTC days, or to weeks
+// starting on Monday.
+type RetentionRequest struct {
+	ProjectID int64
+	Range     Range
+	Start     Step
+	Return    Step
+	Period    int64 // µs: a day or a week
+	Periods   int   // how many periods each cohort follows, from 0
+	Breakdown string
+}
+
+// Cohort is one row of the retention table.
+type Cohort struct {
+	Start     int64 // µs, the period's first microsecond
+	Breakdown string
+	Size      int64
+	Returned  []int64 // len Periods
+}
+
+// RetentionResult has the cohorts in time order (and breakdown value).
+type RetentionResult struct {
+	Cohorts []Cohort
+}
+
+// PathsRequest asks for the most common sequences of Depth events after
+// each person's first Start event (Start included), or, with End, before
+// and including their first End event. Events are product events and
+// errors, named as in Step ("error: TYPE" for errors, the path for page
+// views sent as "$pageview"); bookkeeping events ($identify, $alias,
+// $group, $pageload, $pageleave) are left out.
+type PathsRequest struct {
+	ProjectID int64
+	Range     Range
+	Start     *Step
+	End       *Step
+	Depth     int // default 5
+	Limit     int // default 20
+}
+
+// PathCount is one sequence and the persons who followed it.
+type PathCount struct {
+	Steps   []string
+	Persons int64
+}
+
+// TrendsRequest counts matching product events per Interval: events,
+// distinct persons, and sum, average and 95th percentile of the numeric
+// Property; split by Breakdown's top values ("$other" holds the rest).
+type TrendsRequest struct {
+	ProjectID     int64
+	Range         Range
+	Event         Step
+	Interval      int64 // µs
+	Property      string
+	Breakdown     string
+	MaxBreakdowns int // default 10
+}
+
+// TrendPoint is one interval of one series.
+type TrendPoint struct {
+	Start   int64
+	Count   int64
+	Persons int64
+	Sum     float64
+	Avg     float64
+	P95     float64
+}
+
+// TrendSeries is one breakdown value's points, one per interval of the
+// range (empty ones included).
+type TrendSeries struct {
+	Breakdown string
+	Points    []TrendPoint
+}
+
+// WebRequest asks for web analytics over Range; Limit caps each top list.
+type WebRequest struct {
+	ProjectID int64
+	Range     Range
+	Limit     int // default 10
+}
+
+// WebCount is one value of a top list.
+type WebCount struct {
+	Value string
+	Count int64
+}
+
+// WebStats summarises page views. Sessions are session ids, or for
+// events without one, a person's events with no gap over 30 minutes.
+// Top pages count page views; entry and exit pages, referrers and UTM
+// values count sessions; browsers, systems and devices count visitors.
+type WebStats struct {
+	Pageviews         int64
+	Visitors          int64
+	Sessions          int64
+	BounceRate        float64 // sessions with one page view / sessions
+	AvgSessionSeconds float64
+	Pages             []WebCount
+	EntryPages        []WebCount
+	ExitPages         []WebCount
+	Referrers         []WebCount
+	UTMSources        []WebCount
+	UTMCampaigns      []WebCount
+	Browsers          []WebCount
+	OS                []WebCount
+	Devices           []WebCount
+}
+
+// Analytics answers product-analytics questions. Methods are safe for
+// concurrent use; every one is scoped by project and time range.
+type Analytics interface {
+	Funnel(ctx context.Context, r FunnelRequest) (FunnelResult, error)
+	Retention(ctx context.Context, r RetentionRequest) (RetentionResult, error)
+	Paths(ctx context.Context, r PathsRequest) ([]PathCount, error)
+	Trends(ctx context.Context, r TrendsRequest) ([]TrendSeries, error)
+	Web(ctx context.Context, r WebRequest) (WebStats, error)
+}

@@ -1,0 +1,236 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// narrativeRange checks that a range is not empty.
+func narrativeRange(r store.Range) error {
+	if r.To <= r.From {
+		return fmt.Errorf("empty time range [%d, %d)", r.From, r.To)
+	}
+	return nil
+}
+
+// errRow is an error-level row (errors, and logs or spans at level error
+// or fatal); failed requests add http_status >= 500.
+const errRow = "(kind = 'error' OR level IN ('error', 'fatal') OR http_status >= 500)"
+
+// ServiceSeries returns each service's signals per step: requests, errors,
+// p95 latency, retries, logs and error logs. A service with spans is
+// measured by its spans; one without, by its rows with a duration or
+// status.
+func (s *Store) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
+	if err := narrativeRange(r.Range); err != nil {
+		return nil, fmt.Errorf("service series: %w", err)
+	}
+	if r.Step <= 0 || (r.Range.To-r.Range.From)/r.Step > maxBuckets {
+		return nil, fmt.Errorf("service series: bad step %dµs for the range", r.Step)
+	}
+	q := `WITH g AS (SELECT service, (ts - ?) // ? AS b,
+		count(*) FILTER (WHERE kind = 'span') AS sreq,
+		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `) AS serr,
+		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0) AS sp95,
+		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL)) AS lreq,
+		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL) AND ` + errRow + `) AS lerr,
+		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind <> 'span'), 0) AS lp95,
+		count(*) FILTER (WHERE retry_attempt >= 1) AS retries,
+		count(*) FILTER (WHERE kind IN ('log', 'error')) AS logs,
+		count(*) FILTER (WHERE kind IN ('log', 'error') AND level IN ('error', 'fatal')) AS elogs
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
+		GROUP BY service, b)
+	SELECT service, b, sum(sreq) OVER (PARTITION BY service) > 0 AS spans, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
+	FROM g ORDER BY service, b`
+	var out []store.ServicePoint
+	err := s.eachRow(ctx, q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, r.Range.To}, func(rows *sql.Rows) error {
+		var (
+			p                  store.ServicePoint
+			b                  int64
+			spans              bool
+			sreq, serr, lr, le int64
+			sp95, lp95         float64
+		)
+		if err := rows.Scan(&p.Service, &b, &spans, &sreq, &serr, &sp95, &lr, &le, &lp95, &p.Retries, &p.Logs, &p.ErrorLogs); err != nil {
+			return err
+		}
+		p.Start = r.Range.From + b*r.Step
+		if spans {
+			p.Requests, p.Errors, p.P95MS = sreq, serr, sp95
+		} else {
+			p.Requests, p.Errors, p.P95MS = lr, le, lp95
+		}
+		out = append(out, p)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("service series: %w", err)
+	}
+	return out, nil
+}
+
+// ServiceMap returns the services (by their spans, or their requests when
+// they send no spans) and the calls between them: parent→child spans of
+// different services, client spans to dependencies that send no spans,
+// and, between services that send no spans, edges inferred from the order
+// in which they appear in shared traces.
+func (s *Store) ServiceMap(ctx context.Context, project int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
+	if err := narrativeRange(r); err != nil {
+		return nil, nil, fmt.Errorf("service map: %w", err)
+	}
+	args := []any{project, r.From, r.To}
+	var nodes []store.ServiceNode
+	q := `SELECT service,
+		count(*) FILTER (WHERE kind = 'span') AS sreq,
+		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `),
+		coalesce(quantile_cont(duration_ms, 0.5) FILTER (WHERE kind = 'span'), 0),
+		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0),
+		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL)),
+		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL) AND ` + errRow + `),
+		coalesce(quantile_cont(duration_ms, 0.5) FILTER (WHERE kind <> 'span'), 0),
+		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind <> 'span'), 0),
+		count(*)
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
+		GROUP BY service ORDER BY service`
+	if err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		var (
+			n                  store.ServiceNode
+			sr, se, lr, le     int64
+			s50, s95, l50, l95 float64
+		)
+		if err := rows.Scan(&n.Service, &sr, &se, &s50, &s95, &lr, &le, &l50, &l95, &n.Events); err != nil {
+			return err
+		}
+		if sr > 0 {
+			n.Requests, n.Errors, n.P50MS, n.P95MS = sr, se, s50, s95
+		} else {
+			n.Requests, n.Errors, n.P50MS, n.P95MS = lr, le, l50, l95
+		}
+		nodes = append(nodes, n)
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("service map: nodes: %w", err)
+	}
+	var edges []store.CallEdge
+	q = `WITH sp AS (SELECT trace_hi, trace_lo, span_id, parent_span_id, service, duration_ms, http_status, level, kind,
+			` + spanDep + ` AS peer
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')
+	SELECT p.service, c.service, false, false, count(*),
+		count(*) FILTER (WHERE c.http_status >= 500 OR c.http_status = 429 OR c.level IN ('error', 'fatal')),
+		coalesce(quantile_cont(c.duration_ms, 0.5), 0), coalesce(quantile_cont(c.duration_ms, 0.95), 0)
+	FROM sp c JOIN sp p ON c.trace_hi = p.trace_hi AND c.trace_lo = p.trace_lo AND c.parent_span_id = p.span_id
+	WHERE c.parent_span_id <> 0 AND c.service <> p.service
+	GROUP BY p.service, c.service
+	UNION ALL
+	SELECT service, peer, true, false, count(*),
+		count(*) FILTER (WHERE http_status >= 500 OR http_status = 429 OR level IN ('error', 'fatal')),
+		coalesce(quantile_cont(duration_ms, 0.5), 0), coalesce(quantile_cont(duration_ms, 0.95), 0)
+	FROM sp WHERE peer IS NOT NULL AND peer NOT IN (SELECT DISTINCT service FROM sp)
+	GROUP BY service, peer
+	UNION ALL
+	SELECT prev, service, false, true, count(*), count(*) FILTER (WHERE err), 0, 0 FROM (
+		SELECT service, err, lag(service) OVER (PARTITION BY trace_hi, trace_lo ORDER BY f, service) AS prev FROM (
+			SELECT trace_hi, trace_lo, service, min(ts) AS f, bool_or(kind = 'error' OR level IN ('error', 'fatal')) AS err
+			FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''
+				AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)
+			GROUP BY trace_hi, trace_lo, service))
+	WHERE prev IS NOT NULL
+	GROUP BY prev, service
+	ORDER BY 1, 2`
+	if err := s.eachRow(ctx, q, append(append([]any{}, args...), args...), func(rows *sql.Rows) error {
+		var e store.CallEdge
+		if err := rows.Scan(&e.From, &e.To, &e.External, &e.Inferred, &e.Calls, &e.Errors, &e.P50MS, &e.P95MS); err != nil {
+			return err
+		}
+		edges = append(edges, e)
+		return nil
+	}); err != nil {
+		return nil, nil, fmt.Errorf("service map: edges: %w", err)
+	}
+	return nodes, edges, nil
+}
+
+// ErrorGroups groups the error rows (not spans) of the range by service,
+// error type and key (fingerprint, else error type and pattern id), with
+// each group's first row since since.
+func (s *Store) ErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
+	if err := narrativeRange(r); err != nil {
+		return nil, fmt.Errorf("error groups: %w", err)
+	}
+	if limit <= 0 {
+		limit = 100
+	}
+	since = min(since, r.From)
+	q := `WITH e AS (SELECT ts, service, error_type, endpoint, release, message, trace_hi, trace_lo,
+			CASE WHEN fingerprint <> '' THEN fingerprint
+				ELSE error_type || '|' || coalesce(attr_values[list_position(attr_keys, ?)], message) END AS k
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span'
+			AND (kind = 'error' OR level IN ('error', 'fatal')))
+	SELECT service, error_type, k, any_value(message), coalesce(mode(endpoint) FILTER (WHERE endpoint <> ''), ''),
+		count(*) FILTER (WHERE ts >= ?), min(ts),
+		list_distinct(list(release) FILTER (WHERE release <> '' AND ts >= ?)),
+		list(CASE WHEN trace_hi = 0 AND trace_lo = 0 THEN NULL ELSE ` + traceHex + ` END ORDER BY ts) FILTER (WHERE ts >= ?)
+	FROM e GROUP BY service, error_type, k
+	HAVING count(*) FILTER (WHERE ts >= ?) > 0
+	ORDER BY 6 DESC, 1, 3 LIMIT ?`
+	args := []any{store.PatternAttr, project, since, r.To, r.From, r.From, r.From, r.From, limit}
+	var out []store.ErrorGroup
+	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		var (
+			g        store.ErrorGroup
+			rel, trs any
+		)
+		if err := rows.Scan(&g.Service, &g.ErrorType, &g.Key, &g.Message, &g.Endpoint, &g.Count, &g.FirstTS, &rel, &trs); err != nil {
+			return err
+		}
+		g.Releases = stringList(rel, 20)
+		g.TraceIDs = stringList(trs, 3)
+		out = append(out, g)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("error groups: %w", err)
+	}
+	return out, nil
+}
+
+// stringList converts a scanned DuckDB list of strings, keeping at most n
+// non-empty values.
+func stringList(v any, n int) []string {
+	xs, _ := v.([]any)
+	var out []string
+	for _, x := range xs {
+		if s, ok := x.(string); ok && strings.TrimSpace(s) != "" && len(out) < n {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// ReleaseStarts lists each service's releases with their first row in
+// [since, r.To).
+func (s *Store) ReleaseStarts(ctx context.Context, project int64, r store.Range, since int64) ([]store.ReleaseStart, error) {
+	if err := narrativeRange(r); err != nil {
+		return nil, fmt.Errorf("release starts: %w", err)
+	}
+	q := `SELECT service, release, min(ts) FROM events
+		WHERE project_id = ? AND ts >= ? AND ts < ? AND release <> '' AND service <> ''
+		GROUP BY service, release ORDER BY 3`
+	var out []store.ReleaseStart
+	err := s.eachRow(ctx, q, []any{project, min(since, r.From), r.To}, func(rows *sql.Rows) error {
+		var x store.ReleaseStart
+		if err := rows.Scan(&x.Service, &x.Release, &x.FirstTS); err != nil {
+			return err
+		}
+		out = append(out, x)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("release starts: %w", err)
+	}
+	return out, nil
+}

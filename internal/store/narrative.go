@@ -1,0 +1,217 @@
+package store
+
+import (
+	"context"
+
+	"github.com/lore-dev/lore/internal/query"
+)
+
+// The narrative engine (log patterns, story cards, incident timelines, the
+// service map) reads the aggregates below. They are written in generic
+// terms — HTTP status 429, retry_attempt, span parent/child links,
+// peer.service, release — never in the names of one system.
+
+// PatternAttr is the attribute holding a log row's pattern id
+// (internal/patterns sets it at ingest).
+const PatternAttr = "pattern_id"
+
+// PatternStatsRequest asks for the log patterns (rows of kind log or error
+// carrying PatternAttr) among the events matching Query in Range.
+type PatternStatsRequest struct {
+	ProjectID int64
+	Range     Range
+	Query     *query.Query
+	Step      int64 // bucket width for the counts over time, µs, > 0
+	Limit     int   // the most frequent patterns; default 50, cap 1000
+	TopValues int   // top values of service and level per pattern; default 3
+}
+
+// PatternStat is one pattern's rows in the range.
+type PatternStat struct {
+	ID            string
+	Count         int64
+	FirstTS       int64   // first row in the range, µs
+	LastTS        int64   // last row in the range, µs
+	Buckets       []int64 // counts per Step from Range.From
+	Sample        string  // the message of one row
+	Services      []FacetValue
+	Levels        []FacetValue
+	ErrorFraction float64 // rows at level error or fatal / Count
+}
+
+// PatternStatsResult lists patterns by count, highest first. Total counts
+// every patterned row in the range (not only the listed ones).
+type PatternStatsResult struct {
+	Step     int64
+	Total    int64
+	Patterns []PatternStat
+}
+
+// DependencyCallsRequest asks for the transactions (traces) in which calls
+// to a dependency were answered 429 Too Many Requests in Range. Follow
+// extends the range in which the outcome of those transactions is looked
+// for (later retries, the user's last action), in µs.
+type DependencyCallsRequest struct {
+	ProjectID int64
+	Range     Range
+	Follow    int64
+}
+
+// ThrottledTxn is one transaction that got at least one 429 from a
+// dependency. A dependency call is a client span with a peer.service
+// attribute (the dependency), or, when the project sends no such spans, a
+// log or error row with an http_status (dependency: its peer.service or
+// server.address attribute, else its service).
+//
+// OKAt is the first call to the dependency answered 2xx or 3xx, FailedAt
+// the first error- or fatal-level log or error row at or after the last
+// 429 when there was no success; LastUserTS the last product event or page
+// view of the trace. All are µs, 0 when absent.
+type ThrottledTxn struct {
+	Dependency string
+	Caller     string // the service that made the throttled calls
+	TraceID    string // hex; "" for 429s without a trace (one row per dependency)
+	Throttled  int64  // calls answered 429
+	FirstTS    int64  // first 429
+	LastTS     int64  // last 429
+	MaxRetry   int64  // highest retry_attempt in the trace: the retries made
+	OKAt       int64
+	FailedAt   int64
+	LastUserTS int64
+}
+
+// RetrySequence is a trace with retries: the highest retry_attempt seen,
+// the dependency whose calls failed in it (as for ThrottledTxn), and
+// whether a call to it finally succeeded.
+type RetrySequence struct {
+	Dependency string
+	Caller     string
+	TraceID    string
+	Retries    int64
+	FirstTS    int64
+	LastTS     int64
+	Succeeded  bool
+}
+
+// ServiceSeriesRequest asks for per-service signals per Step in Range.
+type ServiceSeriesRequest struct {
+	ProjectID int64
+	Range     Range
+	Step      int64 // µs, > 0
+}
+
+// ServicePoint is one service's signals in one step. Requests are spans
+// of the service, or, for a service without spans, its rows with a
+// duration or an http_status; Errors are those with http_status >= 500 or
+// level error/fatal; P95MS is the 95th percentile of their duration_ms
+// (0 without durations); Retries counts rows with retry_attempt >= 1; Logs
+// counts its log and error rows, ErrorLogs those at level error or fatal.
+type ServicePoint struct {
+	Service   string
+	Start     int64
+	Requests  int64
+	Errors    int64
+	P95MS     float64
+	Retries   int64
+	Logs      int64
+	ErrorLogs int64
+}
+
+// CallEdge is calls from one service to another in a range: a span whose
+// parent span belongs to another service, or a client span with
+// peer.service naming a dependency that sends no spans itself (External).
+// Errors count callee spans with http_status >= 500 or 429, or level
+// error; latencies are the callee spans' duration_ms. For services that
+// send no spans, edges are Inferred from shared trace ids: in each trace,
+// a service is taken to be called by the service that appeared in the
+// trace just before it (Calls counts traces; Errors those where the
+// callee logged an error; no latencies).
+type CallEdge struct {
+	From, To string
+	External bool
+	Inferred bool
+	Calls    int64
+	Errors   int64
+	P50MS    float64
+	P95MS    float64
+}
+
+// ServiceNode is one service's spans in a range (or, without spans, its
+// requests as for ServicePoint).
+type ServiceNode struct {
+	Service  string
+	Requests int64
+	Errors   int64
+	P50MS    float64
+	P95MS    float64
+	Events   int64 // all its rows
+}
+
+// ErrorGroup is the error rows sharing a service, error type and message
+// pattern (fingerprint when set, else error_type and pattern id) in a
+// range, with the releases they were seen in.
+type ErrorGroup struct {
+	Service   string
+	ErrorType string
+	Key       string // fingerprint, or error_type + pattern id
+	Message   string // one of its messages
+	Endpoint  string // most common endpoint
+	Count     int64
+	FirstTS   int64 // first ever (within the lookback of the request)
+	Releases  []string
+	TraceIDs  []string // up to 3 samples
+}
+
+// ReleaseStart is the first row of a service's release.
+type ReleaseStart struct {
+	Service string
+	Release string
+	FirstTS int64
+}
+
+// FailedJourney is one journey (a session, or a trace for events without
+// a session) that reached an error: its product events before the first
+// error, in order, and how long it took to fail.
+type FailedJourney struct {
+	Key     string   // "s:" + session id or "t:" + trace id
+	Steps   []string // names of its product events (kind event, not "$…" autocaptured) before the error
+	Pages   []string // paths of its page views before the error, when it has no named events
+	StartTS int64
+	ErrorTS int64
+	Error   string // the first error: service and error type (or name)
+	Retried bool   // a retry (retry_attempt >= 1) happened before the first error
+}
+
+// SessionFlow is one session's named product events (kind event, not
+// "$…" autocaptured) and its errors, each in time order. Rows without a
+// session id belong to the session seen elsewhere in their trace.
+type SessionFlow struct {
+	Session string
+	Steps   []string
+	StepTS  []int64
+	ErrorTS []int64
+}
+
+// Narrative is what the narrative engine reads. All methods are safe for
+// concurrent use and scoped by project and range.
+type Narrative interface {
+	PatternStats(ctx context.Context, r PatternStatsRequest) (PatternStatsResult, error)
+	ThrottledTransactions(ctx context.Context, r DependencyCallsRequest) ([]ThrottledTxn, error)
+	// RetrySequences lists traces in Range whose highest retry_attempt is
+	// at least MinRetries, up to Limit (most retries first).
+	RetrySequences(ctx context.Context, project int64, r Range, minRetries, limit int) ([]RetrySequence, error)
+	ServiceSeries(ctx context.Context, r ServiceSeriesRequest) ([]ServicePoint, error)
+	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
+	// ErrorGroups lists the error groups of Range, with each group's first
+	// row since Since (µs, <= Range.From), most frequent first.
+	ErrorGroups(ctx context.Context, project int64, r Range, since int64, limit int) ([]ErrorGroup, error)
+	// ReleaseStarts lists when each service's releases first appeared in
+	// [Since, Range.To).
+	ReleaseStarts(ctx context.Context, project int64, r Range, since int64) ([]ReleaseStart, error)
+	// FailedJourneys lists up to limit journeys whose first error is in
+	// Range (their earlier events are read from an hour before).
+	FailedJourneys(ctx context.Context, project int64, r Range, limit int) ([]FailedJourney, error)
+	// SessionFlows lists up to limit sessions with named product events
+	// in Range.
+	SessionFlows(ctx context.Context, project int64, r Range, limit int) ([]SessionFlow, error)
+}

@@ -1,0 +1,298 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// NarrativeStore is a backend with the narrative engine's aggregates.
+type NarrativeStore interface {
+	store.Store
+	store.Narrative
+}
+
+// RunNarrative is the conformance suite of store.Narrative: each test
+// writes a few hand-made events and checks the aggregates exactly.
+func RunNarrative(t *testing.T, open func(t *testing.T) NarrativeStore) {
+	tests := []struct {
+		name string
+		fn   func(t *testing.T, s NarrativeStore)
+	}{
+		{"PatternStats", testPatternStats},
+		{"ThrottledFromSpans", testThrottledFromSpans},
+		{"ThrottledFromLogs", testThrottledFromLogs},
+		{"RetrySequences", testRetrySequences},
+		{"ServiceMapAndSeries", testServiceMapAndSeries},
+		{"ErrorGroupsAndReleases", testErrorGroupsAndReleases},
+		{"FailedJourneys", testFailedJourneys},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s := open(t)
+			t.Cleanup(func() {
+				if err := s.Close(); err != nil {
+					t.Errorf("Close: %v", err)
+				}
+			})
+			tt.fn(t, s)
+		})
+	}
+}
+
+// narrT0 is the narrative suite's base time: 2026-03-02T10:00:00Z, µs.
+var narrT0 = time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixMicro()
+
+const narrMin = int64(time.Minute / time.Microsecond)
+
+var narrAll = store.Range{From: narrT0 - 60*narrMin, To: narrT0 + 24*60*narrMin}
+
+func narrAppend(t *testing.T, s store.Store, seq uint64, evs ...event.Event) {
+	t.Helper()
+	for i := range evs {
+		if evs[i].ProjectID == 0 {
+			evs[i].ProjectID = 1
+		}
+		evs[i].ReceivedAt = evs[i].TS
+	}
+	if err := s.Append(context.Background(), store.Batch{Seq: seq, Events: evs}); err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+}
+
+func tid(s string) event.TraceID {
+	id, _ := event.ParseTraceID(s)
+	return id
+}
+
+func sid(v uint64) event.SpanID { return event.SpanIDFromUint64(v) }
+
+func testPatternStats(t *testing.T, s NarrativeStore) {
+	logAt := func(ts int64, svc, level, pid, msg string) event.Event {
+		return event.Event{TS: ts, Kind: event.KindLog, Level: level, Service: svc, Message: msg,
+			Attributes: []event.Attr{{Key: store.PatternAttr, Value: pid}}}
+	}
+	narrAppend(t, s, 1,
+		logAt(narrT0, "api", "info", "pA", "user 1 in"),
+		logAt(narrT0+narrMin, "api", "info", "pA", "user 2 in"),
+		logAt(narrT0+2*narrMin, "web", "error", "pA", "user 3 in"),
+		logAt(narrT0+2*narrMin, "api", "error", "pB", "boom"),
+		event.Event{TS: narrT0, Kind: event.KindSpan, Service: "api", Name: "GET /", Attributes: []event.Attr{{Key: store.PatternAttr, Value: "pSpan"}}},
+		logAt(narrT0+3*narrMin, "api", "info", "", "no pattern"),
+		event.Event{ProjectID: 2, TS: narrT0, Kind: event.KindLog, Message: "other project", Attributes: []event.Attr{{Key: store.PatternAttr, Value: "pA"}}},
+	)
+	res, err := s.PatternStats(context.Background(), store.PatternStatsRequest{ProjectID: 1,
+		Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The row with an empty pattern id still has the attribute: it counts
+	// under "".
+	if res.Total != 5 || len(res.Patterns) != 3 {
+		t.Fatalf("got %+v", res)
+	}
+	a := res.Patterns[0]
+	if a.ID != "pA" || a.Count != 3 || !slices.Equal(a.Buckets, []int64{1, 1, 1, 0}) || a.FirstTS != narrT0 || a.LastTS != narrT0+2*narrMin {
+		t.Errorf("pattern A %+v", a)
+	}
+	if len(a.Services) != 2 || a.Services[0] != (store.FacetValue{Value: "api", Count: 2}) || a.ErrorFraction < 0.33 || a.ErrorFraction > 0.34 {
+		t.Errorf("pattern A top values %+v, error fraction %v", a.Services, a.ErrorFraction)
+	}
+	res, err = s.PatternStats(context.Background(), store.PatternStatsRequest{ProjectID: 1,
+		Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin, Query: mustQuery(t, "level:error")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Total != 2 || len(res.Patterns) != 2 {
+		t.Errorf("filtered: %+v", res)
+	}
+}
+
+// throttleTraces writes two throttled payments seen through client spans:
+// one retried and succeeded, then the user went on; one gave up after two
+// 429s and an error log, and the user left.
+func throttleTraces(t *testing.T, s NarrativeStore) {
+	a, b := tid("0000000000000000000000000000000a"), tid("f000000000000000000000000000000b")
+	call := func(tr event.TraceID, ts int64, status int32, retry int32) event.Event {
+		return event.Event{TS: ts, Kind: event.KindSpan, Service: "billing", TraceID: tr, SpanID: sid(uint64(ts)), HTTPStatus: status,
+			RetryAttempt: retry, DurationMS: 30, Attributes: []event.Attr{{Key: "peer.service", Value: "psp"}}}
+	}
+	narrAppend(t, s, 1,
+		event.Event{TS: narrT0 - narrMin, Kind: event.KindEvent, Name: "Pay", TraceID: a},
+		call(a, narrT0, 429, 0),
+		event.Event{TS: narrT0 + 1, Kind: event.KindLog, Level: "warn", Service: "billing", TraceID: a, RetryAttempt: 1, Message: "retry"},
+		call(a, narrT0+narrMin, 200, 1),
+		event.Event{TS: narrT0 + 2*narrMin, Kind: event.KindEvent, Name: "Paid", TraceID: a},
+		call(b, narrT0+10, 429, 0),
+		call(b, narrT0+narrMin+10, 429, 1),
+		event.Event{TS: narrT0 + narrMin + 11, Kind: event.KindLog, Level: "warn", Service: "billing", TraceID: b, RetryAttempt: 1, Message: "retry"},
+		event.Event{TS: narrT0 + 2*narrMin, Kind: event.KindLog, Level: "error", Service: "billing", TraceID: b, Message: "gave up"},
+		// Not throttled: a 500, and a 429 of another project.
+		call(tid("c"), narrT0, 500, 0),
+		event.Event{ProjectID: 2, TS: narrT0, Kind: event.KindSpan, HTTPStatus: 429, TraceID: a, Attributes: []event.Attr{{Key: "peer.service", Value: "psp"}}},
+	)
+}
+
+func testThrottledFromSpans(t *testing.T, s NarrativeStore) {
+	throttleTraces(t, s)
+	got, err := s.ThrottledTransactions(context.Background(), store.DependencyCallsRequest{ProjectID: 1,
+		Range: store.Range{From: narrT0, To: narrT0 + narrMin/2}, Follow: 10 * narrMin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.ThrottledTxn{
+		{Dependency: "psp", Caller: "billing", TraceID: "0000000000000000000000000000000a", Throttled: 1, FirstTS: narrT0, LastTS: narrT0,
+			MaxRetry: 1, OKAt: narrT0 + narrMin, LastUserTS: narrT0 + 2*narrMin},
+		{Dependency: "psp", Caller: "billing", TraceID: "f000000000000000000000000000000b", Throttled: 1, FirstTS: narrT0 + 10, LastTS: narrT0 + 10,
+			MaxRetry: 1, FailedAt: narrT0 + 2*narrMin},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("got  %+v\nwant %+v", got, want)
+	}
+}
+
+func testThrottledFromLogs(t *testing.T, s NarrativeStore) {
+	tr := tid("00000000000000000000000000000abc")
+	narrAppend(t, s, 1,
+		event.Event{TS: narrT0, Kind: event.KindLog, Service: "shipping", TraceID: tr, HTTPStatus: 429, Attributes: []event.Attr{{Key: "server.address", Value: "api.carrier.example"}}},
+		event.Event{TS: narrT0 + 5, Kind: event.KindLog, Service: "shipping", TraceID: tr, HTTPStatus: 200, Attributes: []event.Attr{{Key: "server.address", Value: "api.carrier.example"}}},
+		event.Event{TS: narrT0 + 7, Kind: event.KindLog, Service: "shipping", HTTPStatus: 429},
+	)
+	got, err := s.ThrottledTransactions(context.Background(), store.DependencyCallsRequest{ProjectID: 1, Range: narrAll})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 || got[0].Dependency != "api.carrier.example" || got[0].OKAt != narrT0+5 ||
+		got[1].Dependency != "shipping" || got[1].TraceID != "" || got[1].Throttled != 1 {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func testRetrySequences(t *testing.T, s NarrativeStore) {
+	tr := tid("00000000000000000000000000000def")
+	var evs []event.Event
+	for i := int32(0); i <= 5; i++ {
+		st := int32(503)
+		if i == 5 {
+			st = 200
+		}
+		evs = append(evs, event.Event{TS: narrT0 + int64(i)*narrMin, Kind: event.KindSpan, Service: "sync", TraceID: tr, HTTPStatus: st, RetryAttempt: i,
+			Attributes: []event.Attr{{Key: "peer.service", Value: "crm"}}})
+	}
+	evs = append(evs, event.Event{TS: narrT0, Kind: event.KindLog, Service: "sync", TraceID: tid("1"), RetryAttempt: 2})
+	narrAppend(t, s, 1, evs...)
+	got, err := s.RetrySequences(context.Background(), 1, narrAll, 4, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Dependency != "crm" || got[0].Retries != 5 || !got[0].Succeeded || got[0].Caller != "sync" {
+		t.Errorf("got %+v", got)
+	}
+}
+
+func testServiceMapAndSeries(t *testing.T, s NarrativeStore) {
+	tr := tid("00000000000000000000000000000077")
+	var evs []event.Event
+	for i := range 4 {
+		off := int64(i) * narrMin
+		evs = append(evs,
+			event.Event{TS: narrT0 + off, Kind: event.KindSpan, Service: "front", TraceID: tr, SpanID: sid(uint64(10 + 3*i)), DurationMS: 100},
+			event.Event{TS: narrT0 + off + 1, Kind: event.KindSpan, Service: "back", TraceID: tr, SpanID: sid(uint64(11 + 3*i)), ParentSpanID: sid(uint64(10 + 3*i)), DurationMS: float64(10 * (i + 1)), HTTPStatus: []int32{200, 200, 200, 500}[i]},
+			event.Event{TS: narrT0 + off + 2, Kind: event.KindSpan, Service: "back", TraceID: tr, SpanID: sid(uint64(12 + 3*i)), ParentSpanID: sid(uint64(11 + 3*i)), DurationMS: 5,
+				Attributes: []event.Attr{{Key: "peer.service", Value: "ext"}}},
+		)
+	}
+	evs = append(evs, event.Event{TS: narrT0, Kind: event.KindLog, Level: "error", Service: "back", RetryAttempt: 1})
+	// Two services that send only logs, linked by a trace: gate first.
+	lt := tid("00000000000000000000000000000078")
+	evs = append(evs,
+		event.Event{TS: narrT0 + 5, Kind: event.KindLog, Service: "worker", TraceID: lt, Level: "error"},
+		event.Event{TS: narrT0 + 1, Kind: event.KindLog, Service: "gate", TraceID: lt},
+		event.Event{TS: narrT0 + 9, Kind: event.KindLog, Service: "gate", TraceID: lt})
+	narrAppend(t, s, 1, evs...)
+	nodes, edges, err := s.ServiceMap(context.Background(), 1, narrAll)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(nodes) != 4 || nodes[0].Service != "back" || nodes[0].Requests != 8 || nodes[0].Errors != 1 || nodes[0].Events != 9 {
+		t.Errorf("nodes %+v", nodes)
+	}
+	if len(edges) != 3 || edges[0] != (store.CallEdge{From: "back", To: "ext", External: true, Calls: 4, P50MS: 5, P95MS: 5}) ||
+		edges[1].From != "front" || edges[1].To != "back" || edges[1].Calls != 4 || edges[1].Errors != 1 || edges[1].P50MS != 25 ||
+		edges[2] != (store.CallEdge{From: "gate", To: "worker", Inferred: true, Calls: 1, Errors: 1}) {
+		t.Errorf("edges %+v", edges)
+	}
+	pts, err := s.ServiceSeries(context.Background(), store.ServiceSeriesRequest{ProjectID: 1, Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pts) != 10 || pts[0].Service != "back" || pts[0].Requests != 2 || pts[0].Retries != 1 || pts[0].ErrorLogs != 1 || pts[3].Errors != 1 || pts[4].Service != "front" {
+		t.Errorf("series %+v", pts)
+	}
+}
+
+func testErrorGroupsAndReleases(t *testing.T, s NarrativeStore) {
+	errAt := func(ts int64, rel, typ string) event.Event {
+		return event.Event{TS: ts, Kind: event.KindLog, Level: "error", Service: "shop", Release: rel, ErrorType: typ, Message: typ + " happened",
+			Endpoint: "/x", TraceID: tid("00000000000000000000000000000abc"), Attributes: []event.Attr{{Key: store.PatternAttr, Value: "p1"}}}
+	}
+	narrAppend(t, s, 1,
+		errAt(narrT0-30*narrMin, "v1", "OldError"),
+		event.Event{TS: narrT0 - 30*narrMin, Kind: event.KindLog, Service: "shop", Release: "v1"},
+		errAt(narrT0+narrMin, "v1", "OldError"),
+		event.Event{TS: narrT0 + 2*narrMin, Kind: event.KindLog, Service: "shop", Release: "v2"},
+		errAt(narrT0+3*narrMin, "v2", "NewError"),
+		errAt(narrT0+4*narrMin, "v2", "NewError"),
+	)
+	r := store.Range{From: narrT0, To: narrT0 + 10*narrMin}
+	groups, err := s.ErrorGroups(context.Background(), 1, r, narrT0-60*narrMin, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(groups) != 2 || groups[0].ErrorType != "NewError" || groups[0].Count != 2 || groups[0].FirstTS != narrT0+3*narrMin ||
+		!slices.Equal(groups[0].Releases, []string{"v2"}) || groups[0].Endpoint != "/x" || len(groups[0].TraceIDs) != 2 ||
+		groups[1].ErrorType != "OldError" || groups[1].Count != 1 || groups[1].FirstTS != narrT0-30*narrMin {
+		t.Errorf("groups %+v", groups)
+	}
+	starts, err := s.ReleaseStarts(context.Background(), 1, r, narrT0-60*narrMin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(starts) != 2 || starts[1] != (store.ReleaseStart{Service: "shop", Release: "v2", FirstTS: narrT0 + 2*narrMin}) {
+		t.Errorf("starts %+v", starts)
+	}
+}
+
+func testFailedJourneys(t *testing.T, s NarrativeStore) {
+	tr := tid("00000000000000000000000000000123")
+	narrAppend(t, s, 1,
+		event.Event{TS: narrT0, Kind: event.KindEvent, Name: "Signed Up", SessionID: "s1"},
+		event.Event{TS: narrT0 + 1, Kind: event.KindEvent, Name: "$click", SessionID: "s1"},
+		event.Event{TS: narrT0 + 2, Kind: event.KindEvent, Name: "Paid", SessionID: "s1", TraceID: tr},
+		event.Event{TS: narrT0 + 3, Kind: event.KindLog, Service: "pay", TraceID: tr, RetryAttempt: 1},
+		event.Event{TS: narrT0 + 4, Kind: event.KindLog, Level: "error", Service: "pay", ErrorType: "Declined", TraceID: tr},
+		event.Event{TS: narrT0 + 5, Kind: event.KindLog, Level: "error", Service: "pay", ErrorType: "Later", TraceID: tr},
+		event.Event{TS: narrT0 + 9, Kind: event.KindEvent, Name: "Fine", SessionID: "s2"},
+	)
+	got, err := s.FailedJourneys(context.Background(), 1, narrAll, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Key != "s:s1" || !slices.Equal(got[0].Steps, []string{"Signed Up", "Paid"}) || got[0].Error != "pay Declined" ||
+		!got[0].Retried || got[0].StartTS != narrT0 || got[0].ErrorTS != narrT0+4 {
+		t.Errorf("got %+v", got)
+	}
+	flows, err := s.SessionFlows(context.Background(), 1, narrAll, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(flows) != 2 || flows[0].Session != "s1" || !slices.Equal(flows[0].Steps, []string{"Signed Up", "Paid"}) ||
+		!slices.Equal(flows[0].StepTS, []int64{narrT0, narrT0 + 2}) || !slices.Equal(flows[0].ErrorTS, []int64{narrT0 + 4, narrT0 + 5}) ||
+		flows[1].Session != "s2" || len(flows[1].ErrorTS) != 0 {
+		t.Errorf("flows %+v", flows)
+	}
+}
