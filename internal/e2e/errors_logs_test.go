@@ -48,11 +48,20 @@ func TestErrorsFromLogsAndOTLPExceptions(t *testing.T) {
 	{"key":"exception.message","value":{"stringValue":"card declined for order 12"}},
 	{"key":"exception.stacktrace","value":{"stringValue":"PaymentError: card declined\n    at charge (/app/pay.js:12:5)\n    at handle (/app/server.js:40:3)"}}]}]}]}]}]}`
 	ingestLines(t, base, "/v1/traces", "application/json", traces)
+	// An OTLP log record with only exception.type (no message, no stack
+	// trace) is an error too: the semantic conventions' way to record one.
+	logs := `{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"inventory"}}]},
+	"scopeLogs":[{"logRecords":[{"timeUnixNano":"` + nano + `","severityNumber":17,"body":{"stringValue":"reserve failed"},
+	"attributes":[{"key":"exception.type","value":{"stringValue":"InventoryTimeout"}}]}]}]}]}`
+	ingestLines(t, base, "/v1/logs", "application/json", logs)
 	flush(t, a)
 
 	l := listIssues(t, base, nil)
-	if len(l.Issues) != 2 {
-		t.Fatalf("want 2 issues (logged Java exception, OTLP exception), got %+v", l.Issues)
+	if len(l.Issues) != 3 {
+		t.Fatalf("want 3 issues (logged Java exception, OTLP span exception, OTLP log exception), got %+v", l.Issues)
+	}
+	if inv := findIssue(l, "InventoryTimeout"); inv == nil || inv.Count != 1 {
+		t.Errorf("OTLP log exception without a stack = %+v", inv)
 	}
 	java, otlp := findIssue(l, "IllegalStateException"), findIssue(l, "PaymentError")
 	if java == nil || java.Count != 2 || java.Culprit != "com.shop.Cart in lock" {

@@ -136,7 +136,10 @@ func (m *attrMapper) column(kv *commonpb.KeyValue) bool {
 			return true
 		}
 	case attrExceptionType:
-		return setOnce(&e.ErrorType, renderValue(kv.GetValue()))
+		// Kept as an attribute too: it marks the record as an exception,
+		// which makes it an error (internal/issue) even without a stack.
+		setOnce(&e.ErrorType, renderValue(kv.GetValue()))
+		return false
 	case attrExceptionMessage:
 		if m.exceptionMessage == "" {
 			m.exceptionMessage = renderValue(kv.GetValue())

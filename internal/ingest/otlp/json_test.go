@@ -74,7 +74,8 @@ func TestDecodeTracesJSON(t *testing.T) {
 			"event.cache.miss.key": "user:42",
 			"exception.stacktrace": "Traceback (most recent call last):\n  File \"app.py\", line 7",
 			"exception.escaped":    "false",
-		}, "exception.type", "exception.message", "retry.attempt", "url.full")
+			"exception.type":       "ConnectionError", // kept: it marks an exception
+		}, "exception.message", "retry.attempt", "url.full")
 	f("render", event.Event{TS: usAt(1544712660050000000), DurationMS: 10, Level: event.LevelError, Message: "render failed"},
 		"eee19b7ec3c1b177", "eee19b7ec3c1b174", map[string]string{"span.kind": "internal"})
 	f("base64 ids", event.Event{TS: usAt(1544712660070000000), Level: event.LevelInfo},

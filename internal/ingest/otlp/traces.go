@@ -191,8 +191,7 @@ func spanEvents(m *attrMapper, evs []*tracepb.Span_Event, start uint64) {
 		switch kv.GetKey() {
 		case attrExceptionType:
 			if v != "" {
-				m.e.ErrorType = v
-				continue
+				m.e.ErrorType = v // and kept as an attribute: it marks an exception
 			}
 		case attrExceptionMessage:
 			if v != "" {
