@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -52,6 +53,10 @@ type fpKey struct {
 	project int64
 	fp      string
 }
+
+// owned is k with its own copy of the fingerprint, for keeping in a map:
+// an event's strings can be substrings of a large decode buffer.
+func (k fpKey) owned() fpKey { return fpKey{k.project, strings.Clone(k.fp)} }
 
 type bucket struct {
 	minute int64
@@ -176,7 +181,7 @@ func (t *Tracker) allow(k fpKey, perMinute int) bool {
 			clear(t.buckets)
 		}
 		b = &bucket{minute: minute}
-		t.buckets[k] = b
+		t.buckets[k.owned()] = b
 	}
 	b.n++
 	return b.n <= perMinute
@@ -209,7 +214,7 @@ func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []Exception)
 		return fmt.Errorf("track issue of %q: %w", e.Fingerprint, err)
 	}
 	t.mu.Lock()
-	t.known[k] = is
+	t.known[k.owned()] = is
 	t.mu.Unlock()
 	return nil
 }

@@ -114,7 +114,13 @@ func (m *Miner) Add(msg string, ts int64) Match {
 	if len(m.groups) >= m.cfg.MaxGroups {
 		return Match{ID: OverflowID, Template: Wildcard}
 	}
-	g = &Group{ID: m.newID(toks), Tokens: toks, Count: 1, FirstSeen: ts}
+	// The tokens are substrings of the decoder's buffers: a kept group
+	// owns copies, so it does not pin those buffers.
+	owned := make([]string, len(toks))
+	for i, t := range toks {
+		owned[i] = strings.Clone(t)
+	}
+	g = &Group{ID: m.newID(owned), Tokens: owned, Count: 1, FirstSeen: ts}
 	leaf.groups = append(leaf.groups, g)
 	m.groups[g.ID] = g
 	return Match{ID: g.ID, Template: g.Template(), New: true}
@@ -203,7 +209,7 @@ func child(n *node, key string, max int) *node {
 		}
 	}
 	c := &node{}
-	n.children[key] = c
+	n.children[strings.Clone(key)] = c
 	return c
 }
 
