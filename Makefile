@@ -4,20 +4,23 @@ BIN       := bin/lore
 DEMO_DATA ?= lore-data/demo
 FUZZTIME  ?= 5s
 
-.PHONY: demo test build vet unit race fuzz sdk-test bench clean
+.PHONY: demo test build vet unit race fuzz sdk-test web-build web-test bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/lore
 
 # Starts Lore on its embedded store and feeds it the simulated shop: three
 # days of history with incidents, then live traffic. Open the URL it prints.
-demo: build
+# The UI is built first (into web/dist, embedded by go:embed); without npm
+# the binary serves the committed placeholder page.
+demo: web-build
+	$(GO) build -o $(BIN) ./cmd/lore
 	$(BIN) demo --data $(DEMO_DATA)
 
 # The whole suite: formatting, vet, unit and integration tests (real
 # servers and real SDKs), the race detector on the concurrent packages, and
 # every fuzz target for a short budget.
-test: vet unit race fuzz sdk-test
+test: vet unit race fuzz sdk-test web-test
 
 vet:
 	@unformatted=$$(gofmt -l cmd internal web); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -36,6 +39,20 @@ fuzz:
 # installs its own npm packages (and Chromium when missing).
 sdk-test:
 	GO=$(GO) scripts/sdk-test.sh
+
+# The web UI (web/, TypeScript + React + Vite) built into web/dist. This
+# replaces the committed placeholder web/dist/index.html locally;
+# `git checkout web/dist/index.html` restores it.
+web-build:
+	@if command -v npm >/dev/null; then \
+		cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; } && npm run build; \
+	else echo "web-build: npm not found; the binary serves the placeholder page"; fi
+
+# The UI's component tests (Vitest) and every page in headless Chromium
+# against a real `lore demo`; builds into a temporary directory, so web/dist
+# is left as committed. Prints the screenshots' paths.
+web-test:
+	GO=$(GO) scripts/web-test.sh
 
 # Benchmarks at 1M and 10M events through the real HTTP path; the figures
 # go into BENCHMARKS.md.

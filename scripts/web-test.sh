@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Tests the web UI: its component tests (Vitest), its production build (gzip
+# size reported and budgeted), and every page in headless Chromium against a
+# real `lore demo` on a free port. The build goes to a temporary directory, so
+# the committed placeholder web/dist/index.html stays untouched. Screenshots
+# of every page are kept in a temporary directory whose paths are printed.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if ! command -v node >/dev/null || ! command -v npm >/dev/null; then
+  echo "web-test: installing Node.js" >&2
+  apt-get update -qq && apt-get install -y -qq nodejs npm
+fi
+if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
+  echo "web-test: installing chromium" >&2
+  apt-get update -qq && apt-get install -y -qq chromium
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/lore-web-test.XXXXXX")
+shots="$work/shots"
+mkdir -p "$shots"
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+  fi
+  rm -rf "$work/data" "$work/lore" "$work/dist"
+}
+trap cleanup EXIT
+
+# npm ci fails where the registry lacks other platforms' optional packages; npm install then completes the tree.
+(cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; })
+(cd web && npx vitest run)
+(cd web && LORE_WEB_OUT="$work/dist" npm run build)
+
+${GO:-go} build -o "$work/lore" ./cmd/lore
+"$work/lore" demo --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false >"$work/demo.log" 2>&1 &
+pid=$!
+for _ in $(seq 1 600); do
+  grep -q 'history loaded' "$work/demo.log" && break
+  if ! kill -0 "$pid" 2>/dev/null; then
+    echo "web-test: lore demo exited:" >&2
+    cat "$work/demo.log" >&2
+    exit 1
+  fi
+  sleep 0.5
+done
+grep -q 'history loaded' "$work/demo.log" || { echo "web-test: the demo's history did not load in 5 min" >&2; cat "$work/demo.log" >&2; exit 1; }
+url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/demo.log" | head -1)
+echo "web-test: lore demo at $url"
+
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/drive.mjs

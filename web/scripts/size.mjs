@@ -1,0 +1,28 @@
+// Reports the built bundle's size, raw and gzipped, and fails when the
+// first page's gzip size (every asset index.html loads) passes 400 KB.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+
+const out = process.env.LORE_WEB_OUT || new URL('../dist', import.meta.url).pathname;
+const limit = 400 * 1024;
+let raw = 0;
+let gz = 0;
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) { walk(p); continue; }
+    if (!/\.(html|js|css)$/.test(name)) continue;
+    const b = readFileSync(p);
+    const z = gzipSync(b, { level: 9 }).length;
+    raw += b.length;
+    gz += z;
+    console.log(`  ${p.slice(out.length + 1).padEnd(40)} ${(b.length / 1024).toFixed(1).padStart(8)} KB  gzip ${(z / 1024).toFixed(1).padStart(7)} KB`);
+  }
+}
+walk(out);
+console.log(`web bundle: ${(raw / 1024).toFixed(1)} KB, gzip ${(gz / 1024).toFixed(1)} KB (limit ${limit / 1024} KB gzip for the first page)`);
+if (gz > limit) {
+  console.error('web bundle: over the gzip budget');
+  process.exit(1);
+}

@@ -1,0 +1,225 @@
+// Issues: the list with sparklines and filters, and an issue's detail with
+// its stack trace, breadcrumbs, tags and the related trace.
+import { api, type Frame, type Issue, type IssueDetail } from '../api';
+import { ErrorMessage, JourneyLink, Level, Loading, Sparkline, journeyHref } from '../components/common';
+import { summary } from './Explore';
+import { href, keep, navigate, withParams, type Route } from '../route';
+import { fmtNum, fmtTime, useLoad } from '../util';
+
+const statuses = ['unresolved', 'resolved', 'ignored', 'all'];
+const sorts = ['last_seen', 'count', 'users', 'first_seen'];
+
+export function Issues({ r }: { r: Route }) {
+  return r.path[1] ? <IssuePage r={r} id={r.path[1]} /> : <IssueList r={r} />;
+}
+
+function IssueList({ r }: { r: Route }) {
+  const status = r.params.get('status') || 'unresolved';
+  const sort = r.params.get('sort') || 'last_seen';
+  const from = r.params.get('from') || 'now-14d';
+  const list = useLoad(
+    () => api<{ issues: Issue[] | null }>('/api/v1/issues', { status: status === 'all' ? undefined : status, sort, from }),
+    [status, sort, from],
+  );
+  const issues = list.data?.issues || [];
+  return (
+    <div className="issues">
+      <div className="filters">
+        <label>
+          status{' '}
+          <select value={status} onChange={(e) => navigate(withParams(r, { status: e.target.value }))}>
+            {statuses.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+        <label>
+          sort{' '}
+          <select value={sort} onChange={(e) => navigate(withParams(r, { sort: e.target.value }))}>
+            {sorts.map((s) => (
+              <option key={s}>{s}</option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <ErrorMessage error={list.error} />
+      <Loading on={list.loading} />
+      {list.data && issues.length === 0 && (
+        <div className="empty">
+          No {status === 'all' ? '' : status} issues. Errors arrive from any Sentry SDK (DSN <code>{`http://INGEST_KEY@${location.host}/1`}</code>), from
+          logs with a stack trace, or from OpenTelemetry exceptions.
+        </div>
+      )}
+      {issues.length > 0 && (
+        <table className="issue-list">
+          <thead>
+            <tr>
+              <th>issue</th>
+              <th>last 24 h</th>
+              <th>events</th>
+              <th>users</th>
+              <th>last seen</th>
+              <th>status</th>
+            </tr>
+          </thead>
+          <tbody>
+            {issues.map((i) => (
+              <tr key={i.id}>
+                <td>
+                  <a className="issue-title" href={href(['issues', String(i.id)], keep(r))}>
+                    {i.title}
+                  </a>
+                  <div className="muted">
+                    {i.culprit} {i.last_release && <>· {i.last_release}</>}
+                  </div>
+                </td>
+                <td>
+                  <Sparkline values={i.count_24h || []} />
+                </td>
+                <td>{fmtNum(i.count)}</td>
+                <td>{fmtNum(i.users)}</td>
+                <td className="ts">{fmtTime(i.last_seen)}</td>
+                <td>{i.status}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+function IssuePage({ r, id }: { r: Route; id: string }) {
+  const d = useLoad(() => api<IssueDetail>(`/api/v1/issues/${encodeURIComponent(id)}`), [id]);
+  const i = d.data;
+  const ev = i?.latest_event;
+  const exc = ev?.exception?.[0];
+  const frames: Frame[] = (exc?.stacktrace?.frames || ev?.stacktrace?.frames || []).slice().reverse();
+  return (
+    <div className="issue">
+      <a href={href(['issues'], keep(r))}>← issues</a>
+      <ErrorMessage error={d.error} />
+      <Loading on={d.loading} />
+      {i && (
+        <>
+          <h2>
+            <Level l={i.level} /> {i.title}
+          </h2>
+          <p className="muted">
+            {i.culprit} · {i.status} · {fmtNum(i.count)} events · {fmtNum(i.users)} users · first seen {fmtTime(i.first_seen)}
+            {i.first_release && ` in ${i.first_release}`} · last seen {fmtTime(i.last_seen)}
+          </p>
+          <div className="sparks">
+            <span>
+              last 24 h <Sparkline values={i.count_24h || []} width={240} height={36} />
+            </span>
+            <span>
+              last 14 days <Sparkline values={i.count_14d || []} width={240} height={36} />
+            </span>
+          </div>
+          <div className="issue-body">
+            <div className="issue-main">
+              <section>
+                <h3>Stack trace</h3>
+                {exc && (
+                  <p className="exc">
+                    <b>{exc.type}</b>: {exc.value}
+                  </p>
+                )}
+                {frames.length === 0 && <p className="muted">No stack trace in the latest event.</p>}
+                <ol className="frames">
+                  {frames.map((f, k) => (
+                    <li key={k} className={f.in_app ? 'in-app' : 'lib'}>
+                      <code>{f.function || '?'}</code> <span className="muted">in</span>{' '}
+                      <code>
+                        {f.filename || f.abs_path || f.module}
+                        {f.lineno ? `:${f.lineno}` : ''}
+                      </code>
+                      {f.context_line && <pre>{f.context_line}</pre>}
+                    </li>
+                  ))}
+                </ol>
+              </section>
+              <section>
+                <h3>Breadcrumbs</h3>
+                {(ev?.breadcrumbs || []).length === 0 && <p className="muted">None recorded.</p>}
+                <table className="events">
+                  <tbody>
+                    {(ev?.breadcrumbs || []).map((b, k) => (
+                      <tr key={k}>
+                        <td className="ts">{typeof b.timestamp === 'number' ? fmtTime(new Date(b.timestamp * 1000).toISOString()) : fmtTime(b.timestamp)}</td>
+                        <td>{b.category || b.type}</td>
+                        <td className="msg">{b.message || (b.data ? JSON.stringify(b.data) : '')}</td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </section>
+              {i.related && (
+                <section>
+                  <h3>
+                    Related trace {i.related.trace_id && <code>{i.related.trace_id.slice(0, 12)}…</code>}{' '}
+                    {i.related.trace_url && (
+                      <a className="journey-link" href={journeyHref(i.related.trace_url)}>
+                        open trace journey
+                      </a>
+                    )}{' '}
+                    {i.related.journey_url && (
+                      <a href={journeyHref(i.related.journey_url)}>open user journey</a>
+                    )}
+                  </h3>
+                  <table className="events">
+                    <tbody>
+                      {(i.related.events || []).map((e, k) => (
+                        <tr key={k}>
+                          <td className="ts">{fmtTime(e.ts)}</td>
+                          <td>{e.service}</td>
+                          <td>
+                            <Level l={e.level} />
+                          </td>
+                          <td className="msg">{summary(e)}</td>
+                        </tr>
+                      ))}
+                    </tbody>
+                  </table>
+                </section>
+              )}
+            </div>
+            <aside className="issue-side">
+              <h3>Latest event</h3>
+              <p>
+                {fmtTime(ev?.ts)} · {ev?.service} {ev?.endpoint && <code>{ev.endpoint}</code>}
+              </p>
+              <p>
+                <JourneyLink r={r} by="user" id={ev?.user_id} />
+              </p>
+              <h3>Tags</h3>
+              {Object.entries(i.tags || {}).map(([k, vs]) => (
+                <div key={k} className="tag">
+                  <b>{k}</b>
+                  {vs.slice(0, 3).map((v) => (
+                    <span key={v.value}>
+                      {v.value} <span className="muted">({v.count})</span>
+                    </span>
+                  ))}
+                </div>
+              ))}
+              <h3>Releases</h3>
+              {(i.releases || []).map((v) => (
+                <div key={v.value}>
+                  {v.value} <span className="muted">({v.count})</span>
+                </div>
+              ))}
+              <h3>Affected users</h3>
+              {(i.affected_users || []).slice(0, 10).map((v) => (
+                <div key={v.value}>
+                  <a href={href(['journey', 'user', v.value])}>{v.value}</a> <span className="muted">({v.count})</span>
+                </div>
+              ))}
+            </aside>
+          </div>
+        </>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,86 @@
+import { cleanup, render, screen } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Journey, StoryCard } from '../api';
+import { Sparkline } from '../components/common';
+import { parseHash } from '../route';
+import { addTerm, summary } from './Explore';
+import { Issues } from './Issues';
+import { outcomeSentence } from './Journey';
+import { Card } from './Overview';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+describe('Explore', () => {
+  it('adds a facet term once, quoting values with spaces', () => {
+    expect(addTerm('level:error', 'service', 'cart')).toBe('level:error service:cart');
+    expect(addTerm('level:error service:cart', 'service', 'cart')).toBe('level:error service:cart');
+    expect(addTerm('', 'message', 'rate limited', true)).toBe('-message:"rate limited"');
+  });
+  it('summarises a span by its request', () => {
+    expect(summary({ ts: '', kind: 'span', name: 'GET /x', http_method: 'GET', endpoint: '/x', http_status: 429, duration_ms: 12 })).toBe(
+      '[span] GET /x GET /x 429 12 ms',
+    );
+  });
+});
+
+describe('Overview card', () => {
+  it('shows the story and links its evidence to Explore and its journeys to the Journey page', () => {
+    const c: StoryCard = {
+      type: 'throttling',
+      title: 'payment-gateway is rate limiting payment-service',
+      severity: 'warning',
+      from: '2026-11-20T10:00:00Z',
+      to: '2026-11-20T11:00:00Z',
+      narrative: ['2 calls were rate limited.'],
+      evidence: { queries: { count: 'http_status:429' }, journeys: ['/api/v1/journeys/trace/abc123'] },
+      recommendation: 'Back off.',
+    };
+    render(<Card c={c} r={parseHash('#/overview')} />);
+    expect(screen.getByRole('heading', { name: c.title })).toBeTruthy();
+    expect(screen.getByText('2 calls were rate limited.')).toBeTruthy();
+    expect(screen.getByText('journey 1').getAttribute('href')).toBe('#/journey/trace/abc123');
+    expect(screen.getByText('search: count').getAttribute('href')).toContain('q=http_status%3A429');
+  });
+});
+
+describe('Journey', () => {
+  it('states the outcome', () => {
+    const j: Journey = { events: [], story: [], summary: { outcome: 'failed', duration_ms: 70, services: ['web', 'cart'], errors: 3, retries: 1 } };
+    expect(outcomeSentence(j)).toBe('Outcome: failed in 70 ms across web, cart, 3 errors, 1 retry.');
+  });
+});
+
+describe('Issues', () => {
+  it('lists issues from the API with their sparklines and links', async () => {
+    const fetchMock = vi.fn(async (u: URL) => {
+      expect(u.pathname).toBe('/api/v1/issues');
+      expect(u.searchParams.get('status')).toBe('unresolved');
+      return new Response(
+        JSON.stringify({
+          issues: [{ id: 7, title: 'TypeError: boom', culprit: 'a.js in f', status: 'unresolved', count: 12, users: 3, first_seen: '2026-11-20T10:00:00Z', last_seen: '2026-11-20T11:00:00Z', count_24h: [0, 1, 5] }],
+        }),
+      );
+    });
+    vi.stubGlobal('fetch', fetchMock);
+    const { container } = render(<Issues r={parseHash('#/issues')} />);
+    const link = await screen.findByText('TypeError: boom');
+    expect(link.getAttribute('href')).toBe('#/issues/7');
+    expect(container.querySelectorAll('.spark rect').length).toBe(3);
+  });
+  it('explains a refused key', async () => {
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'unknown key' }), { status: 401 }));
+    render(<Issues r={parseHash('#/issues')} />);
+    expect((await screen.findByRole('alert')).textContent).toContain('needs a read key');
+  });
+});
+
+describe('Sparkline', () => {
+  it('draws one bar per value, empty for zero', () => {
+    const { container } = render(<Sparkline values={[0, 2, 4]} />);
+    const hs = [...container.querySelectorAll('rect')].map((r) => Number(r.getAttribute('height')));
+    expect(hs).toEqual([0, 12, 24]);
+  });
+});

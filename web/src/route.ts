@@ -1,0 +1,50 @@
+// Hash routing: every page's state (query, time range, selection) lives in
+// the URL after "#", so any view can be shared by link.
+import { useEffect, useState } from 'react';
+
+export interface Route {
+  path: string[];
+  params: URLSearchParams;
+}
+
+export function parseHash(hash: string): Route {
+  const h = hash.replace(/^#/, '');
+  const [p, q = ''] = h.split('?', 2);
+  const path = p.split('/').filter(Boolean).map(decodeURIComponent);
+  return { path, params: new URLSearchParams(q) };
+}
+
+/** href builds "#/a/b?k=v", dropping empty parameters. */
+export function href(path: string[], params?: Record<string, string | undefined> | URLSearchParams): string {
+  const q = new URLSearchParams();
+  const entries = params instanceof URLSearchParams ? [...params.entries()] : Object.entries(params || {});
+  for (const [k, v] of entries) if (v) q.set(k, v);
+  const s = q.toString();
+  return '#/' + path.map(encodeURIComponent).join('/') + (s ? '?' + s : '');
+}
+
+/** withParams keeps the current parameters (the time range) and changes some. */
+export function withParams(r: Route, change: Record<string, string | undefined>, path = r.path): string {
+  const p: Record<string, string | undefined> = Object.fromEntries(r.params.entries());
+  Object.assign(p, change);
+  return href(path, p);
+}
+
+/** keep returns only the time range of the current route, to carry it between pages. */
+export function keep(r: Route): Record<string, string | undefined> {
+  return { from: r.params.get('from') || undefined, to: r.params.get('to') || undefined };
+}
+
+export function navigate(to: string): void {
+  if (location.hash !== to) location.hash = to;
+}
+
+export function useRoute(): Route {
+  const [r, setR] = useState(() => parseHash(location.hash));
+  useEffect(() => {
+    const on = () => setR(parseHash(location.hash));
+    window.addEventListener('hashchange', on);
+    return () => window.removeEventListener('hashchange', on);
+  }, []);
+  return r;
+}

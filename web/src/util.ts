@@ -1,0 +1,72 @@
+// Small formatting helpers shared by the pages.
+import { useEffect, useState } from 'react';
+import { ApiError } from './api';
+
+export function fmtTime(ts?: string): string {
+  if (!ts) return '';
+  const d = new Date(ts);
+  if (isNaN(d.getTime())) return ts;
+  return d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
+}
+
+/** fmtShort is "Nov 20 14:00" (UTC). */
+export function fmtShort(ts?: string): string {
+  if (!ts) return '';
+  const d = new Date(ts);
+  if (isNaN(d.getTime())) return ts;
+  return d.toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' });
+}
+
+export function fmtClock(ts?: string): string {
+  if (!ts) return '';
+  return new Date(ts).toISOString().slice(11, 23);
+}
+
+export function fmtNum(n?: number): string {
+  if (n === undefined || n === null || isNaN(n)) return '—';
+  if (Math.abs(n) >= 1e6) return (n / 1e6).toFixed(1) + 'M';
+  if (Math.abs(n) >= 1e4) return (n / 1e3).toFixed(1) + 'k';
+  return Number.isInteger(n) ? String(n) : n.toFixed(2);
+}
+
+export function fmtPct(f?: number): string {
+  if (f === undefined || f === null || isNaN(f)) return '—';
+  return (f * 100).toFixed(f < 0.01 ? 2 : 1) + '%';
+}
+
+export function fmtDuration(ms?: number): string {
+  if (ms === undefined || ms === null) return '';
+  if (ms < 1000) return ms.toFixed(ms < 10 ? 1 : 0) + ' ms';
+  if (ms < 60000) return (ms / 1000).toFixed(1) + ' s';
+  if (ms < 3600000) return (ms / 60000).toFixed(1) + ' min';
+  return (ms / 3600000).toFixed(1) + ' h';
+}
+
+export interface Loaded<T> {
+  data?: T;
+  error?: string;
+  loading: boolean;
+}
+
+/** useLoad runs load whenever deps change and keeps the latest answer. */
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+  const [s, setS] = useState<Loaded<T>>({ loading: true });
+  useEffect(() => {
+    let live = true;
+    setS((p) => ({ data: p.data, loading: true }));
+    load().then(
+      (data) => live && setS({ data, loading: false }),
+      (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, deps);
+  return s;
+}
+
+/** quote makes a search term for a value, quoting when it has spaces or syntax. */
+export function term(field: string, value: string): string {
+  return /^[\w.@/\-]+$/.test(value) ? `${field}:${value}` : `${field}:"${value.replace(/"/g, '\\"')}"`;
+}
