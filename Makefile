@@ -40,11 +40,11 @@ fuzz:
 sdk-test:
 	GO=$(GO) scripts/sdk-test.sh
 
-# The web UI (web/, TypeScript + React + Vite) built into web/dist. This
-# replaces the committed placeholder web/dist/index.html locally;
-# `git checkout web/dist/index.html` restores it.
+# The web UI (web/, TypeScript + React + Vite) built into web/dist, which git
+# ignores but for placeholder.html (served when no UI was built).
 web-build:
 	@if command -v npm >/dev/null; then \
+		rm -rf web/dist/assets web/dist/index.html && \
 		cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; } && npm run build; \
 	else echo "web-build: npm not found; the binary serves the placeholder page"; fi
 

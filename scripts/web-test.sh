@@ -2,7 +2,7 @@
 # Tests the web UI: its component tests (Vitest), its production build (gzip
 # size reported and budgeted), and every page in headless Chromium against a
 # real `lore demo` on a free port. The build goes to a temporary directory, so
-# the committed placeholder web/dist/index.html stays untouched. Screenshots
+# web/dist (and its committed placeholder.html) stays untouched. Screenshots
 # of every page are kept in a temporary directory whose paths are printed.
 set -euo pipefail
 cd "$(dirname "$0")/.."

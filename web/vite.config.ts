@@ -10,7 +10,9 @@ export default defineConfig({
   base: './',
   build: {
     outDir: process.env.LORE_WEB_OUT || 'dist',
-    emptyOutDir: true,
+    // Only a temporary output directory is emptied: web/dist keeps the committed
+    // placeholder.html (make web-build removes the old assets itself).
+    emptyOutDir: !!process.env.LORE_WEB_OUT,
     target: 'es2020',
     chunkSizeWarningLimit: 600,
   },
