@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -58,7 +59,7 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 	}
 	deps := deploys(starts, r)
 	var cards []Card
-	for _, g := range groups {
+	for _, g := range oneGroupPerType(groups) {
 		if g.FirstTS < r.From {
 			continue // seen before
 		}
@@ -109,6 +110,41 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 		cards = append(cards, c)
 	}
 	return cards, nil
+}
+
+// oneGroupPerType keeps one error group per service and error type: the
+// same failure is often grouped twice, by its exception's fingerprint and
+// by the pattern of the request log that reported it, and is one story.
+// The group whose message names the error type is kept (it tells what
+// broke), else the larger; groups without an error type stay as they are.
+func oneGroupPerType(groups []store.ErrorGroup) []store.ErrorGroup {
+	type key struct{ service, errType string }
+	at := map[key]int{}
+	var out []store.ErrorGroup
+	for _, g := range groups {
+		if g.ErrorType == "" {
+			out = append(out, g)
+			continue
+		}
+		k := key{g.Service, g.ErrorType}
+		i, seen := at[k]
+		if !seen {
+			at[k] = len(out)
+			out = append(out, g)
+			continue
+		}
+		kept := &out[i]
+		names := strings.Contains(g.Message, g.ErrorType)
+		keptNames := strings.Contains(kept.Message, kept.ErrorType)
+		if (names && !keptNames) || (names == keptNames && g.Count > kept.Count) {
+			first := min(kept.FirstTS, g.FirstTS)
+			*kept = g
+			kept.FirstTS = first
+		} else {
+			kept.FirstTS = min(kept.FirstTS, g.FirstTS)
+		}
+	}
+	return out
 }
 
 // detectRegressions compares each deployed service's known errors (groups

@@ -76,3 +76,30 @@ func TestRegressionAfterDeploy(t *testing.T) {
 		t.Fatalf("cards %+v", cards)
 	}
 }
+
+// TestNewErrorOncePerServiceAndType: the same new failure grouped twice —
+// by the exception's fingerprint and by the pattern of the request log that
+// reported it — is one story, told from the group that names the error.
+func TestNewErrorOncePerServiceAndType(t *testing.T) {
+	const hour = int64(3600e6)
+	f := fakeNarrative{
+		starts: []store.ReleaseStart{{Service: "catalog", Release: "v2", FirstTS: 10 * hour}},
+		groups: func(store.Range) []store.ErrorGroup {
+			return []store.ErrorGroup{
+				{Service: "catalog", ErrorType: "TypeError", Key: "log-pattern", Message: "GET /api/products/67 500 10.2ms", Count: 106, FirstTS: 10*hour + 60e6, Releases: []string{"v2"}},
+				{Service: "catalog", ErrorType: "TypeError", Key: "fingerprint", Message: "TypeError: Cannot read properties of undefined (reading 'price')", Count: 106, FirstTS: 10*hour + 60e6, Releases: []string{"v2"}},
+				{Service: "cart", ErrorType: "TypeError", Key: "other-service", Message: "TypeError: x is undefined", Count: 9, FirstTS: 11 * hour},
+			}
+		},
+	}
+	cards, err := detectNewErrors(context.Background(), f, 1, store.Range{From: 9 * hour, To: 20 * hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cards) != 2 {
+		t.Fatalf("want one card for catalog's TypeError and one for cart's, got %d: %+v", len(cards), cards)
+	}
+	if msg := cards[0].Facts["message"]; msg != "TypeError: Cannot read properties of undefined (reading 'price')" {
+		t.Errorf("catalog's card tells %q, want the exception's message", msg)
+	}
+}
