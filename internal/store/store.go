@@ -124,7 +124,9 @@ const (
 // JourneyRequest asks for every event, of every kind and service, that
 // carries the given trace, user or session id, oldest first. A user journey
 // matches user_id or, for events before identification, an anonymous_id
-// seen with that user_id. Range limits the search; Limit caps the events.
+// seen with that user_id; an ID that is itself an anonymous id gives that
+// visitor's events without a user id (a visitor who never identified).
+// Range limits the search; Limit caps the events.
 type JourneyRequest struct {
 	ProjectID int64
 	By        JourneyBy

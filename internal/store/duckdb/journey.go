@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -54,6 +55,12 @@ func (s *Store) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Ev
 		// ids seen with their user id, on events without a user id.
 		for _, a := range anons {
 			lookups = append(lookups, lookup{"anonymous_id = ? AND user_id = ''", []any{a}, keyHash(keyAnon, a)})
+		}
+		// The id may itself be an anonymous id: a visitor who never
+		// identified (an analytics person). Its block filter rules it out
+		// at no cost for real user ids.
+		if !slices.Contains(anons, r.ID) {
+			lookups = append(lookups, lookup{"anonymous_id = ? AND user_id = ''", []any{r.ID}, keyHash(keyAnon, r.ID)})
 		}
 	default:
 		return nil, fmt.Errorf("journey: unknown key %q", r.By)

@@ -580,6 +580,12 @@ func testJourneyUser(t *testing.T, s store.Store) {
 	if got := journey(t, s, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: "carol", Range: all}); len(got) != 0 {
 		t.Errorf("unknown user journey = %q", got)
 	}
+	// A visitor who never signs in is known by their anonymous id only
+	// (analytics persons, funnels' sample journeys): that id works too.
+	appendBatch(t, s, 4, mk(3*hour, "browse", "", "anon-3"), mk(3*hour+1, "leave", "", "anon-3"))
+	if got := journey(t, s, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: "anon-3", Range: all}); !slices.Equal(got, []string{"browse", "leave"}) {
+		t.Errorf("journey of an anonymous visitor = %q, want [browse leave]", got)
+	}
 }
 
 func testJourneyLimit(t *testing.T, s store.Store) {
