@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -20,34 +19,25 @@ import (
 //	lore issues show ID
 //	lore issues resolve|resolve-next|unresolve|ignore ID
 func runIssues(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("issues", stdio)
-	var rf remoteFlags
-	rf.register(fs, "LORE_READ_KEY")
-	status := fs.String("status", "unresolved", "unresolved (with regressed), resolved, resolved_in_next_release, ignored, regressed or all")
-	sort := fs.String("sort", "last_seen", "last_seen, count, users or first_seen")
-	from := fs.String("from", "now-14d", "start of the time range (RFC 3339, or relative like now-24h)")
-	to := fs.String("to", "", "end of the time range (default now)")
-	limit := fs.Int("limit", 50, "issues to list")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, `Usage: lore issues [flags] [QUERY]
+	cmd := newReadCommand("issues", `Usage: lore issues [flags] [QUERY]
        lore issues show ID
        lore issues resolve|resolve-next|unresolve|ignore ID
 
-QUERY restricts the events counted, in the search syntax (release:shop@1.2 env:prod).
-
-Flags:`)
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+QUERY restricts the events counted, in the search syntax (release:shop@1.2 env:prod).`, stdio)
+	cmd.timeRange("now-14d", "start of the time range (RFC 3339, or relative like now-24h)")
+	fs := cmd.fs
+	status := fs.String("status", "unresolved", "unresolved (with regressed), resolved, resolved_in_next_release, ignored, regressed or all")
+	sort := fs.String("sort", "last_seen", "last_seen, count, users or first_seen")
+	limit := fs.Int("limit", 50, "issues to list")
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
-	c, err := rf.client()
+	c, err := cmd.rf.client()
 	if err != nil {
 		return err
 	}
 	rest := fs.Args()
-	rng := url.Values{"from": {*from}, "to": {*to}}
+	rng := cmd.rangeValues()
 	if len(rest) == 2 {
 		id, err := strconv.ParseInt(rest[1], 10, 64)
 		if err == nil {
@@ -58,7 +48,7 @@ Flags:`)
 				if err := c.GetJSON(ctx, path, rng, &d); err != nil {
 					return err
 				}
-				return printIssue(stdio, d, *asJSON)
+				return printIssue(stdio, d, *cmd.asJSON)
 			case "resolve", "resolve-next", "unresolve", "ignore":
 				st := map[string]string{"resolve": "resolved", "resolve-next": "resolved_in_next_release",
 					"unresolve": "unresolved", "ignore": "ignored"}[rest[0]]
@@ -73,19 +63,14 @@ Flags:`)
 		}
 	}
 	q := strings.Join(rest, " ")
-	v := url.Values{"status": {*status}, "sort": {*sort}, "from": {*from}, "to": {*to}, "q": {q}, "limit": {strconv.Itoa(*limit)}}
-	var raw json.RawMessage
-	if err := c.GetJSON(ctx, "/api/v1/issues", v, &raw); err != nil {
-		return err
-	}
-	if *asJSON {
-		stdio.Out.Write(raw)
-		stdio.Out.Write([]byte{'\n'})
-		return nil
-	}
+	v := cmd.rangeValues()
+	v.Set("status", *status)
+	v.Set("sort", *sort)
+	v.Set("q", q)
+	v.Set("limit", strconv.Itoa(*limit))
 	var l issue.List
-	if err := json.Unmarshal(raw, &l); err != nil {
-		return fmt.Errorf("decode issues: %w", err)
+	if done, err := cmd.ask(ctx, stdio, "/api/v1/issues", v, nil, &l); done || err != nil {
+		return err
 	}
 	if len(l.Issues) == 0 {
 		fmt.Fprintln(stdio.Err, "no issues match")

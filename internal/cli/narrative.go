@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/url"
 	"os"
@@ -12,35 +11,16 @@ import (
 
 // runStories prints the story cards of a time range.
 func runStories(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("stories", stdio)
-	var rf remoteFlags
-	rf.register(fs, "LORE_READ_KEY")
-	from := fs.String("from", "now-24h", "start of the time range (RFC 3339, or relative like now-24h)")
-	to := fs.String("to", "", "end of the time range (default now)")
-	minSev := fs.String("min-severity", "", "hide cards below this severity: info, warning or critical")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "Usage: lore stories [flags]\n\nExample: lore stories --from now-24h\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	cmd := newReadCommand("stories", "Usage: lore stories [flags]\n\nExample: lore stories --from now-24h", stdio)
+	cmd.timeRange("now-24h", "start of the time range (RFC 3339, or relative like now-24h)")
+	minSev := cmd.fs.String("min-severity", "", "hide cards below this severity: info, warning or critical")
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
-	c, err := rf.client()
-	if err != nil {
-		return err
-	}
+	q := cmd.rangeValues()
+	q.Set("min_severity", *minSev)
 	var res analysis.StoriesResult
-	v := url.Values{"from": {*from}, "to": {*to}, "min_severity": {*minSev}}
-	if *asJSON {
-		var raw json.RawMessage
-		if err := c.GetJSON(ctx, "/api/v1/stories", v, &raw); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(stdio.Out, "%s\n", raw)
-		return err
-	}
-	if err := c.GetJSON(ctx, "/api/v1/stories", v, &res); err != nil {
+	if done, err := cmd.ask(ctx, stdio, "/api/v1/stories", q, nil, &res); done || err != nil {
 		return err
 	}
 	if len(res.Stories) == 0 {
@@ -74,34 +54,14 @@ func runStories(ctx context.Context, args []string, stdio Stdio) error {
 
 // runTimeline prints what left its baseline first before a moment.
 func runTimeline(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("timeline", stdio)
-	var rf remoteFlags
-	rf.register(fs, "LORE_READ_KEY")
-	at := fs.String("at", "now", "the moment to explain (RFC 3339, or relative like now-10m)")
-	before := fs.String("before", "15m", "how far back to look before --at")
-	asJSON := fs.Bool("json", false, "print the API's JSON")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "Usage: lore timeline [flags]\n\nExample: lore timeline --at 2026-11-20T09:30:00Z --before 30m\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
-		return err
-	}
-	c, err := rf.client()
-	if err != nil {
-		return err
-	}
-	v := url.Values{"at": {*at}, "before": {*before}}
-	if *asJSON {
-		var raw json.RawMessage
-		if err := c.GetJSON(ctx, "/api/v1/incidents/timeline", v, &raw); err != nil {
-			return err
-		}
-		_, err := fmt.Fprintf(stdio.Out, "%s\n", raw)
+	cmd := newReadCommand("timeline", "Usage: lore timeline [flags]\n\nExample: lore timeline --at 2026-11-20T09:30:00Z --before 30m", stdio)
+	at := cmd.fs.String("at", "now", "the moment to explain (RFC 3339, or relative like now-10m)")
+	before := cmd.fs.String("before", "15m", "how far back to look before --at")
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	var res analysis.TimelineResult
-	if err := c.GetJSON(ctx, "/api/v1/incidents/timeline", v, &res); err != nil {
+	if done, err := cmd.ask(ctx, stdio, "/api/v1/incidents/timeline", url.Values{"at": {*at}, "before": {*before}}, nil, &res); done || err != nil {
 		return err
 	}
 	fmt.Fprintf(stdio.Out, "From %s to %s (step %s)\n", res.From, res.At, res.Step)

@@ -2,12 +2,9 @@ package cli
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"net/http"
 	"net/url"
 	"strings"
 	"text/tabwriter"
@@ -15,59 +12,12 @@ import (
 	"github.com/lore-dev/lore/internal/analysis"
 )
 
-// productFlags are the flags every product-analytics command shares.
-type productFlags struct {
-	rf       remoteFlags
-	from, to *string
-	asJSON   *bool
-}
-
-func newProductFlags(name, usage string, stdio Stdio) (*flag.FlagSet, *productFlags) {
-	fs := newFlags(name, stdio)
-	pf := &productFlags{}
-	pf.rf.register(fs, "LORE_READ_KEY")
-	pf.from = fs.String("from", "now-7d", "start of the time range (RFC 3339, or relative like now-7d)")
-	pf.to = fs.String("to", "", "end of the time range (default now)")
-	pf.asJSON = fs.Bool("json", false, "print the API's JSON answer")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, usage+"\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	return fs, pf
-}
-
-// ask posts (or, with a nil body, gets) an analytics request and decodes
-// the answer into out; with --json it prints the answer instead and
-// returns done = true.
-func (pf *productFlags) ask(ctx context.Context, stdio Stdio, path string, q url.Values, body, out any) (done bool, err error) {
-	c, err := pf.rf.client()
-	if err != nil {
-		return false, err
-	}
-	var raw []byte
-	if body == nil {
-		raw, err = c.Do(ctx, http.MethodGet, path, q, nil, nil)
-	} else {
-		b, merr := json.Marshal(body)
-		if merr != nil {
-			return false, merr
-		}
-		raw, err = c.Do(ctx, http.MethodPost, path, nil, b, http.Header{"Content-Type": {"application/json"}})
-	}
-	if err != nil {
-		return false, err
-	}
-	if *pf.asJSON {
-		stdio.Out.Write(raw)
-		if len(raw) > 0 && raw[len(raw)-1] != '\n' {
-			io.WriteString(stdio.Out, "\n")
-		}
-		return true, nil
-	}
-	if err := json.Unmarshal(raw, out); err != nil {
-		return false, fmt.Errorf("decode %s answer: %w", path, err)
-	}
-	return false, nil
+// newProductFlags is a read command over the last 7 days by default, as
+// every product-analytics command is.
+func newProductFlags(name, usage string, stdio Stdio) (*flag.FlagSet, *readCommand) {
+	c := newReadCommand(name, usage, stdio)
+	c.timeRange("now-7d", "start of the time range (RFC 3339, or relative like now-7d)")
+	return c.fs, c
 }
 
 // parseStep reads "Event Name" or "Event Name|where query".

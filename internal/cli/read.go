@@ -32,21 +32,14 @@ func (f *remoteFlags) client() (*client.Client, error) {
 }
 
 func runQuery(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("query", stdio)
-	var rf remoteFlags
-	rf.register(fs, "LORE_READ_KEY")
-	from := fs.String("from", "now-1h", "start of the time range (RFC 3339, or relative like now-1h)")
-	to := fs.String("to", "", "end of the time range (default now)")
+	cmd := newReadCommand("query", "Usage: lore query [flags] 'QUERY'\n\nExample: lore query 'level:error service:payment-service' --from now-1h\nWith --json it prints JSON lines, one event per line.", stdio)
+	cmd.timeRange("now-1h", "start of the time range (RFC 3339, or relative like now-1h)")
+	fs, from, to, asJSON := cmd.fs, cmd.from, cmd.to, cmd.asJSON
 	limit := fs.Int("limit", 100, "events to print (newest first)")
-	asJSON := fs.Bool("json", false, "print JSON lines, one event per line")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "Usage: lore query [flags] 'QUERY'\n\nExample: lore query 'level:error service:payment-service' --from now-1h\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
-	c, err := rf.client()
+	c, err := cmd.rf.client()
 	if err != nil {
 		return err
 	}
@@ -123,18 +116,11 @@ func orDash(s string) string {
 }
 
 func runStory(ctx context.Context, args []string, stdio Stdio) error {
-	fs := newFlags("story", stdio)
-	var rf remoteFlags
-	rf.register(fs, "LORE_READ_KEY")
-	from := fs.String("from", "", "start of the time range (default 31 days ago)")
-	to := fs.String("to", "", "end of the time range (default now)")
-	asJSON := fs.Bool("json", false, "print the API's JSON answer")
+	cmd := newReadCommand("story", "Usage: lore story [flags] trace|user|session ID", stdio)
+	cmd.timeRange("", "start of the time range (default 31 days ago)")
+	fs := cmd.fs
 	color := fs.Bool("color", false, "colour the output")
-	fs.Usage = func() {
-		fmt.Fprintln(stdio.Err, "Usage: lore story [flags] trace|user|session ID\n\nFlags:")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+	if err := cmd.parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() != 2 {
@@ -147,33 +133,13 @@ func runStory(ctx context.Context, args []string, stdio Stdio) error {
 	default:
 		return fmt.Errorf("unknown journey kind %q: use trace, user or session", by)
 	}
-	c, err := rf.client()
-	if err != nil {
-		return err
-	}
-	v := url.Values{}
-	if *from != "" {
-		v.Set("from", *from)
-	}
-	if *to != "" {
-		v.Set("to", *to)
-	}
-	var raw json.RawMessage
-	if err := c.GetJSON(ctx, "/api/v1/journeys/"+by+"/"+url.PathEscape(id), v, &raw); err != nil {
-		return err
-	}
-	if *asJSON {
-		stdio.Out.Write(raw)
-		stdio.Out.Write([]byte{'\n'})
-		return nil
-	}
 	var res struct {
 		Events  []event.Event        `json:"events"`
 		Story   []analysis.StoryLine `json:"story"`
 		Summary analysis.Summary     `json:"summary"`
 	}
-	if err := json.Unmarshal(raw, &res); err != nil {
-		return fmt.Errorf("decode journey: %w", err)
+	if done, err := cmd.ask(ctx, stdio, "/api/v1/journeys/"+by+"/"+url.PathEscape(id), cmd.rangeValues(), nil, &res); done || err != nil {
+		return err
 	}
 	return analysis.RenderText(stdio.Out, analysis.JourneyResult{Events: res.Events, Story: res.Story, Summary: res.Summary}, *color)
 }
