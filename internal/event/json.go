@@ -86,14 +86,17 @@ func appendStr(b []byte, key, v string) []byte {
 const hexDigits = "0123456789abcdef"
 
 // AppendJSONString appends s as a JSON string literal, replacing invalid
-// UTF-8 with U+FFFD.
+// UTF-8 with U+FFFD. It is Lore's one JSON string escaper (API answers, the
+// simulated shop's log lines, OTLP values rendered as JSON). Unlike
+// encoding/json it leaves <, > and & as they are: the output is never
+// embedded in HTML, and stored JSON stays readable.
 func AppendJSONString(b []byte, s string) []byte {
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
 		c := s[i]
 		if c < utf8.RuneSelf {
-			if c >= 0x20 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&' {
+			if c >= 0x20 && c != '"' && c != '\\' {
 				i++
 				continue
 			}

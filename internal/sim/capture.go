@@ -30,7 +30,7 @@ var _ CaptureSink = (*HTTPSink)(nil)
 func (h *HTTPSink) Capture(ctx context.Context, batch []byte) error {
 	body := make([]byte, 0, len(batch)+64)
 	body = append(body, `{"api_key":`...)
-	body = appendString(body, h.key)
+	body = event.AppendJSONString(body, h.key)
 	body = append(body, `,"batch":`...)
 	body = append(body, batch...)
 	body = append(body, '}')
@@ -57,9 +57,9 @@ func appendCapture(b []byte, r *rec) []byte {
 		distinct = e.AnonymousID
 	}
 	b = append(b, `{"event":`...)
-	b = appendString(b, name)
+	b = event.AppendJSONString(b, name)
 	b = append(b, `,"distinct_id":`...)
-	b = appendString(b, distinct)
+	b = event.AppendJSONString(b, distinct)
 	b = append(b, `,"timestamp":"`...)
 	b = time.UnixMicro(e.TS).UTC().AppendFormat(b, "2006-01-02T15:04:05.000000Z")
 	b = append(b, `","properties":{"$is_identified":`...)

@@ -3,7 +3,6 @@ package sim
 import (
 	"strconv"
 	"time"
-	"unicode/utf8"
 
 	"github.com/lore-dev/lore/internal/event"
 )
@@ -43,7 +42,7 @@ func appendLine(b []byte, r *rec) []byte {
 	switch d {
 	case dialectBrowser:
 		b = append(b, `"kind":`...)
-		b = appendString(b, e.Kind)
+		b = event.AppendJSONString(b, e.Kind)
 		b = appendField(b, "level", e.Level)
 		b = append(b, `,"timestamp":"`...)
 		b = time.UnixMicro(e.TS).UTC().AppendFormat(b, "2006-01-02T15:04:05.000Z")
@@ -56,22 +55,22 @@ func appendLine(b []byte, r *rec) []byte {
 		b = append(b, `,"pid":`...)
 		b = strconv.AppendInt(b, int64(7+len(e.Host)), 10)
 		b = append(b, `,"hostname":`...)
-		b = appendString(b, e.Host)
+		b = event.AppendJSONString(b, e.Host)
 	case dialectZap:
 		b = append(b, `"level":`...)
-		b = appendString(b, e.Level)
+		b = event.AppendJSONString(b, e.Level)
 		b = append(b, `,"ts":`...)
 		b = strconv.AppendInt(b, e.TS/1e6, 10)
 		b = append(b, '.')
 		b = appendPadded(b, e.TS%1e6, 6)
 		b = append(b, `,"caller":`...)
-		b = appendString(b, zapCaller(e))
+		b = event.AppendJSONString(b, zapCaller(e))
 	case dialectWinston, dialectZerolog, dialectStructlog:
 		b = append(b, `"level":`...)
-		b = appendString(b, e.Level)
+		b = event.AppendJSONString(b, e.Level)
 	}
 	b = append(b, `,"service":`...)
-	b = appendString(b, e.Service)
+	b = event.AppendJSONString(b, e.Service)
 	b = appendField(b, "env", e.Env)
 	b = appendField(b, "release", e.Release)
 	if d != dialectPino {
@@ -177,9 +176,9 @@ func appendField(b []byte, key, value string) []byte {
 		return b
 	}
 	b = append(b, ',')
-	b = appendString(b, key)
+	b = event.AppendJSONString(b, key)
 	b = append(b, ':')
-	return appendString(b, value)
+	return event.AppendJSONString(b, value)
 }
 
 func appendPadded(b []byte, v int64, width int) []byte {
@@ -198,49 +197,4 @@ func appendHex(b []byte, p []byte) []byte {
 		b = append(b, hexDigits[c>>4], hexDigits[c&15])
 	}
 	return b
-}
-
-// appendString appends s as a JSON string.
-func appendString(b []byte, s string) []byte {
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c >= utf8.RuneSelf {
-			r, size := utf8.DecodeRuneInString(s[i:])
-			if r == utf8.RuneError && size == 1 {
-				b = append(b, s[start:i]...)
-				b = append(b, `\ufffd`...)
-				i++
-				start = i
-				continue
-			}
-			i += size
-			continue
-		}
-		b = append(b, s[start:i]...)
-		switch c {
-		case '"':
-			b = append(b, '\\', '"')
-		case '\\':
-			b = append(b, '\\', '\\')
-		case '\n':
-			b = append(b, '\\', 'n')
-		case '\t':
-			b = append(b, '\\', 't')
-		case '\r':
-			b = append(b, '\\', 'r')
-		default:
-			b = append(b, `\u00`...)
-			b = append(b, hexDigits[c>>4], hexDigits[c&15])
-		}
-		i++
-		start = i
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

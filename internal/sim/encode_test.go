@@ -1,9 +1,7 @@
 package sim
 
 import (
-	"encoding/json"
 	"testing"
-	"unicode/utf8"
 
 	"github.com/lore-dev/lore/internal/event"
 	collpb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -43,20 +41,4 @@ func TestEncodeSpansRoundTrips(t *testing.T) {
 	if o := req.ResourceSpans[1].ScopeSpans[0].Spans[0]; len(o.ParentSpanId) != 0 || o.Status != nil || o.Kind != 0 {
 		t.Fatalf("root span %v", o)
 	}
-}
-
-func FuzzAppendString(f *testing.F) {
-	for _, s := range []string{"", "plain", `quo"te\`, "line\nbreak\ttab\r", "\x00\x1f", "héllo ✓", "bad \xff utf8"} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, s string) {
-		b := appendString(nil, s)
-		var got string
-		if err := json.Unmarshal(b, &got); err != nil {
-			t.Fatalf("appendString(%q) = %s, not JSON: %v", s, b, err)
-		}
-		if utf8.ValidString(s) && got != s {
-			t.Fatalf("appendString(%q) decodes to %q", s, got)
-		}
-	})
 }

@@ -6,7 +6,6 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 
 	commonpb "go.opentelemetry.io/proto/otlp/common/v1"
 	resourcepb "go.opentelemetry.io/proto/otlp/resource/v1"
@@ -293,18 +292,18 @@ func appendJSON(dst []byte, v *commonpb.AnyValue, depth int) []byte {
 	case nil:
 		return append(dst, "null"...)
 	case *commonpb.AnyValue_StringValue:
-		return appendJSONString(dst, x.StringValue)
+		return event.AppendJSONString(dst, x.StringValue)
 	case *commonpb.AnyValue_BoolValue:
 		return strconv.AppendBool(dst, x.BoolValue)
 	case *commonpb.AnyValue_IntValue:
 		return strconv.AppendInt(dst, x.IntValue, 10)
 	case *commonpb.AnyValue_DoubleValue:
 		if math.IsNaN(x.DoubleValue) || math.IsInf(x.DoubleValue, 0) {
-			return appendJSONString(dst, formatFloat(x.DoubleValue))
+			return event.AppendJSONString(dst, formatFloat(x.DoubleValue))
 		}
 		return append(dst, formatFloat(x.DoubleValue)...)
 	case *commonpb.AnyValue_BytesValue:
-		return appendJSONString(dst, base64.StdEncoding.EncodeToString(x.BytesValue))
+		return event.AppendJSONString(dst, base64.StdEncoding.EncodeToString(x.BytesValue))
 	case *commonpb.AnyValue_ArrayValue:
 		dst = append(dst, '[')
 		for i, el := range x.ArrayValue.GetValues() {
@@ -320,46 +319,11 @@ func appendJSON(dst []byte, v *commonpb.AnyValue, depth int) []byte {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendJSONString(dst, kv.GetKey())
+			dst = event.AppendJSONString(dst, kv.GetKey())
 			dst = append(dst, ':')
 			dst = appendJSON(dst, kv.GetValue(), depth+1)
 		}
 		return append(dst, '}')
 	}
 	return append(dst, "null"...)
-}
-
-// appendJSONString appends s as a JSON string; invalid UTF-8 becomes U+FFFD.
-func appendJSONString(dst []byte, s string) []byte {
-	const hexDigits = "0123456789abcdef"
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c < utf8.RuneSelf {
-			switch {
-			case c == '"' || c == '\\':
-				dst = append(dst, '\\', c)
-			case c == '\n':
-				dst = append(dst, '\\', 'n')
-			case c == '\r':
-				dst = append(dst, '\\', 'r')
-			case c == '\t':
-				dst = append(dst, '\\', 't')
-			case c < 0x20:
-				dst = append(dst, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			default:
-				dst = append(dst, c)
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			dst = append(dst, "\\ufffd"...)
-		} else {
-			dst = append(dst, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(dst, '"')
 }
