@@ -23,10 +23,7 @@ type AnalyticsStore interface {
 // small datasets, and funnels, retention and paths compared with a
 // brute-force reference on random event streams.
 func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s AnalyticsStore)
-	}{
+	runSuite(t, open, []suiteCase[AnalyticsStore]{
 		{"Funnel", testFunnel},
 		{"FunnelWhere", testFunnelWhere},
 		{"FunnelToError", testFunnelToError},
@@ -36,18 +33,7 @@ func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
 		{"Trends", testTrends},
 		{"Web", testWeb},
 		{"AgainstReference", testAgainstReference},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 // pe is a product event of project 1.

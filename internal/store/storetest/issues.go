@@ -20,22 +20,17 @@ type IssuesStore interface {
 // counts, distinct users, first and last seen and release; totals over
 // several fingerprints; per-step series; project, kind and range scoping.
 func RunIssues(t *testing.T, open func(t *testing.T) IssuesStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s IssuesStore)
-	}{
+	// Every case reads the same hand-made error events.
+	withEvents := func(t *testing.T) IssuesStore {
+		s := open(t)
+		appendIssueEvents(t, s)
+		return s
+	}
+	runSuite(t, withEvents, []suiteCase[IssuesStore]{
 		{"Groups", testIssueGroups},
 		{"Total", testIssueTotal},
 		{"Series", testIssueSeries},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			defer s.Close()
-			appendIssueEvents(t, s)
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 func errEvent(project int64, ts int64, fp, user, release string) event.Event {

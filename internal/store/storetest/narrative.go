@@ -19,10 +19,7 @@ type NarrativeStore interface {
 // RunNarrative is the conformance suite of store.Narrative: each test
 // writes a few hand-made events and checks the aggregates exactly.
 func RunNarrative(t *testing.T, open func(t *testing.T) NarrativeStore) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s NarrativeStore)
-	}{
+	runSuite(t, open, []suiteCase[NarrativeStore]{
 		{"PatternStats", testPatternStats},
 		{"ThrottledFromSpans", testThrottledFromSpans},
 		{"ThrottledFromLogs", testThrottledFromLogs},
@@ -30,18 +27,7 @@ func RunNarrative(t *testing.T, open func(t *testing.T) NarrativeStore) {
 		{"ServiceMapAndSeries", testServiceMapAndSeries},
 		{"ErrorGroupsAndReleases", testErrorGroupsAndReleases},
 		{"FailedJourneys", testFailedJourneys},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			s := open(t)
-			t.Cleanup(func() {
-				if err := s.Close(); err != nil {
-					t.Errorf("Close: %v", err)
-				}
-			})
-			tt.fn(t, s)
-		})
-	}
+	})
 }
 
 // narrT0 is the narrative suite's base time: 2026-03-02T10:00:00Z, µs.

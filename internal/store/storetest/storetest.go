@@ -49,10 +49,7 @@ var all = store.Range{From: t0 - 24*hour, To: t0 + 24*hour}
 // Run runs the suite. open returns a new, empty store for each subtest;
 // Run closes it when the subtest ends.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	tests := []struct {
-		name string
-		fn   func(t *testing.T, s store.Store)
-	}{
+	runSuite(t, open, []suiteCase[store.Store]{
 		{"AppendLastSeq", testAppendLastSeq},
 		{"RoundTrip", testRoundTrip},
 		{"ProjectIsolation", testProjectIsolation},
@@ -69,16 +66,27 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JourneyUser", testJourneyUser},
 		{"JourneyLimit", testJourneyLimit},
 		{"Stats", testStats},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
+	})
+}
+
+// suiteCase is one behaviour of a suite.
+type suiteCase[S store.Store] struct {
+	name string
+	fn   func(t *testing.T, s S)
+}
+
+// runSuite runs each case as a subtest on a store of its own, closed (and
+// checked) after it.
+func runSuite[S store.Store](t *testing.T, open func(t *testing.T) S, cases []suiteCase[S]) {
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
 			s := open(t)
 			t.Cleanup(func() {
 				if err := s.Close(); err != nil {
 					t.Errorf("Close: %v", err)
 				}
 			})
-			tt.fn(t, s)
+			c.fn(t, s)
 		})
 	}
 }
