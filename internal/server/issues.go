@@ -111,19 +111,10 @@ func sentryKey(r *http.Request) string {
 // in its path is the key's.
 func (s *Server) sentryAuth(project string, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) (any, error) {
-		key := sentryKey(r)
-		if key == "" {
-			return nil, errorf(http.StatusUnauthorized, "missing DSN key: send \"X-Sentry-Auth: Sentry sentry_key=KEY\" (the project's ingest key)")
-		}
-		p, err := s.d.Auth.Authenticate(r.Context(), key)
-		if errors.Is(err, meta.ErrUnknownKey) {
-			return nil, errorf(http.StatusUnauthorized, "unknown DSN key")
-		}
+		p, err := s.authenticate(r.Context(), sentryKey(r), meta.RoleIngest,
+			"missing DSN key: send \"X-Sentry-Auth: Sentry sentry_key=KEY\" (the project's ingest key)")
 		if err != nil {
 			return nil, err
-		}
-		if p.Role != meta.RoleIngest {
-			return nil, errorf(http.StatusForbidden, "the DSN key must be an ingest key")
 		}
 		if project != strconv.FormatInt(p.ProjectID, 10) {
 			return nil, errorf(http.StatusForbidden, "the DSN key belongs to project %d, not %q", p.ProjectID, project)

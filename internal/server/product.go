@@ -141,18 +141,9 @@ func (s *Server) handlePostHog(w http.ResponseWriter, r *http.Request) (any, err
 	if key == "" {
 		key = bearer(r)
 	}
-	if key == "" {
-		return nil, errorf(http.StatusUnauthorized, "missing API key: put the ingest key in the body as \"api_key\"")
-	}
-	p, err := s.d.Auth.Authenticate(r.Context(), key)
-	if errors.Is(err, meta.ErrUnknownKey) {
-		return nil, errorf(http.StatusUnauthorized, "unknown API key")
-	}
+	p, err := s.authenticate(r.Context(), key, meta.RoleIngest, "missing API key: put the ingest key in the body as \"api_key\"")
 	if err != nil {
 		return nil, err
-	}
-	if p.Role != meta.RoleIngest {
-		return nil, errorf(http.StatusForbidden, "this key can only read; capturing needs an ingest key")
 	}
 	if n := s.d.Limits.MaxLines; n > 0 && len(b.Messages) > n {
 		s.rejected.Add(1, path, "too many events")

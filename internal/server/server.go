@@ -196,25 +196,35 @@ func bearer(r *http.Request) string {
 
 func (s *Server) requireRole(role meta.Role, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) (any, error) {
-		key := bearer(r)
-		if key == "" {
-			return nil, errorf(http.StatusUnauthorized, "missing API key: send \"Authorization: Bearer KEY\"")
-		}
-		p, err := s.d.Auth.Authenticate(r.Context(), key)
-		if errors.Is(err, meta.ErrUnknownKey) {
-			return nil, errorf(http.StatusUnauthorized, "unknown API key")
-		}
+		p, err := s.authenticate(r.Context(), bearer(r), role, "missing API key: send \"Authorization: Bearer KEY\"")
 		if err != nil {
 			return nil, err
 		}
-		if p.Role != role {
-			if role == meta.RoleRead {
-				return nil, errorf(http.StatusForbidden, "this key can only ingest; reading needs a read key")
-			}
-			return nil, errorf(http.StatusForbidden, "this key can only read; ingesting needs an ingest key")
-		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
+}
+
+// authenticate resolves a key, found wherever its protocol puts it, to a
+// principal with the role: every ingest and read path goes through here.
+// missing is the message for an absent key, saying where to send it.
+func (s *Server) authenticate(ctx context.Context, key string, role meta.Role, missing string) (meta.Principal, error) {
+	if key == "" {
+		return meta.Principal{}, errorf(http.StatusUnauthorized, "%s", missing)
+	}
+	p, err := s.d.Auth.Authenticate(ctx, key)
+	if errors.Is(err, meta.ErrUnknownKey) {
+		return meta.Principal{}, errorf(http.StatusUnauthorized, "unknown API key")
+	}
+	if err != nil {
+		return meta.Principal{}, err
+	}
+	if p.Role != role {
+		if role == meta.RoleRead {
+			return meta.Principal{}, errorf(http.StatusForbidden, "this key can only ingest; reading needs a read key")
+		}
+		return meta.Principal{}, errorf(http.StatusForbidden, "this key can only read; ingesting needs an ingest key")
+	}
+	return p, nil
 }
 
 // limitInflight bounds the ingest requests being decoded at once, so a flood
