@@ -2,20 +2,9 @@ package analysis
 
 import (
 	"encoding/json"
-	"fmt"
-	"time"
-)
 
-func parseAPITime(s string) (int64, error) {
-	if s == "" {
-		return 0, nil
-	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return 0, fmt.Errorf("cannot parse time %q: %w", s, err)
-	}
-	return t.UnixMicro(), nil
-}
+	"github.com/lore-dev/lore/internal/event"
+)
 
 // UnmarshalJSON reads what MarshalJSON writes, so API clients (the CLI) can
 // render a journey fetched over HTTP with RenderText.
@@ -30,7 +19,7 @@ func (l *StoryLine) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	ts, err := parseAPITime(w.TS)
+	ts, err := event.ParseMicros(w.TS)
 	if err != nil {
 		return err
 	}
@@ -57,11 +46,11 @@ func (s *Summary) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	start, err := parseAPITime(w.Start)
+	start, err := event.ParseMicros(w.Start)
 	if err != nil {
 		return err
 	}
-	end, err := parseAPITime(w.End)
+	end, err := event.ParseMicros(w.End)
 	if err != nil {
 		return err
 	}

@@ -37,6 +37,19 @@ type wireEvent struct {
 	Attributes   map[string]string `json:"attributes"`
 }
 
+// ParseMicros reads a time as the API renders it (FormatMicros, or any RFC
+// 3339 time) back into microseconds since the epoch; "" is 0.
+func ParseMicros(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return 0, fmt.Errorf("cannot parse time %q: %w", s, err)
+	}
+	return t.UnixMicro(), nil
+}
+
 // UnmarshalJSON reads the API's rendering of an event (what MarshalJSON
 // writes) back. Attributes come back sorted by key.
 func (e *Event) UnmarshalJSON(b []byte) error {
@@ -44,21 +57,11 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err := json.Unmarshal(b, &w); err != nil {
 		return err
 	}
-	parse := func(s string) (int64, error) {
-		if s == "" {
-			return 0, nil
-		}
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return 0, fmt.Errorf("cannot parse time %q: %w", s, err)
-		}
-		return t.UnixMicro(), nil
-	}
-	ts, err := parse(w.TS)
+	ts, err := ParseMicros(w.TS)
 	if err != nil {
 		return err
 	}
-	recv, err := parse(w.ReceivedAt)
+	recv, err := ParseMicros(w.ReceivedAt)
 	if err != nil {
 		return err
 	}
