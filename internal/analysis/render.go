@@ -39,18 +39,30 @@ func RenderText(w io.Writer, res JourneyResult, color bool) error {
 			layout = "2006-01-02 15:04:05"
 		}
 	}
+	// An event that names no service (a plain log line) is shown as "-";
+	// only gap and fold lines go without a time.
+	service := func(l StoryLine) string {
+		if l.Service == "" {
+			return "-"
+		}
+		return l.Service
+	}
+	narrated := func(l StoryLine) bool { return l.Kind != LineGap && l.Kind != LineFold }
 	width := 0
 	for _, l := range res.Story {
-		width = max(width, utf8.RuneCountInString(l.Service)+1)
+		if narrated(l) {
+			width = max(width, utf8.RuneCountInString(service(l))+1)
+		}
 	}
 	indent := strings.Repeat(" ", len(layout)+1+width+1)
 	for _, l := range res.Story {
-		if l.Service == "" {
+		if !narrated(l) {
 			ew.printf("%s%s\n", indent, style(ansiDim, l.Text))
 			continue
 		}
 		ts := time.UnixMicro(l.TS).UTC().Format(layout)
-		svc := l.Service + ":" + strings.Repeat(" ", width-utf8.RuneCountInString(l.Service)-1)
+		name := service(l)
+		svc := name + ":" + strings.Repeat(" ", width-utf8.RuneCountInString(name)-1)
 		ew.printf("%s %s %s\n", style(ansiDim, ts), style(ansiCyan, svc), style(lineStyle(l.Kind), l.Text))
 	}
 	renderSummary(ew, res.Summary, style)

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/lore-dev/lore/internal/event"
 )
 
 func TestRenderTextColor(t *testing.T) {
@@ -56,5 +58,19 @@ func TestRenderTextWriteError(t *testing.T) {
 	boom := errors.New("broken pipe")
 	if err := RenderText(failingWriter{boom}, JourneyResult{Story: lines, Summary: sum}, false); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want %v", err, boom)
+	}
+}
+
+// TestRenderTextEventWithoutService: a line from an event that names no
+// service (a plain log line) keeps its time; only gap and fold lines are
+// indented without one.
+func TestRenderTextEventWithoutService(t *testing.T) {
+	lines, sum := BuildStory([]event.Event{{TS: micros("2026-11-21T15:25:00Z"), Kind: event.KindLog, Level: event.LevelError, Message: "gateway 429"}})
+	var b strings.Builder
+	if err := RenderText(&b, JourneyResult{Story: lines, Summary: sum}, false); err != nil {
+		t.Fatal(err)
+	}
+	if want := "15:25:00 -: gateway 429\n"; !strings.HasPrefix(b.String(), want) {
+		t.Errorf("output:\n%s\nwant it to start with %q", b.String(), want)
 	}
 }
