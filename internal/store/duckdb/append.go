@@ -101,6 +101,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		s.blocks.add(pb.project, pb.b)
 	}
 	s.idents.remember(si.pairs)
+	s.errs.add(evs, order)
 	return nil
 }
 

@@ -52,8 +52,77 @@ func fingerprintCond(fps []string) (string, []any) {
 	return "kind = 'error' AND fingerprint IN (SELECT unnest(?::VARCHAR[]))", []any{fps}
 }
 
-// IssueGroups implements store.IssueReader.
+// IssueGroups implements store.IssueReader. Without a query it reads the
+// error index, and the table only for the partial hours at the range's
+// edges.
 func (s *Store) IssueGroups(ctx context.Context, r store.IssueGroupsRequest) ([]store.IssueGroup, error) {
+	if r.Query == nil || r.Query.Root == nil {
+		if gp, ok := s.errs.groups(r); ok {
+			return s.indexedGroups(ctx, r, gp)
+		}
+	}
+	return s.issueGroupsSQL(ctx, r)
+}
+
+// completeGroups adds the table's partial hours to the index's answer.
+func (s *Store) completeGroups(ctx context.Context, r store.IssueGroupsRequest, gp groupsPlan) error {
+	for h, fps := range gp.edges {
+		rng := store.Range{From: max(r.Range.From, h*hourMicros), To: min(r.Range.To, (h+1)*hourMicros)}
+		if err := s.edgeGroups(ctx, r.ProjectID, rng, fps, gp.groups); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexedGroups renders the index's answer completed by the table.
+func (s *Store) indexedGroups(ctx context.Context, r store.IssueGroupsRequest, gp groupsPlan) ([]store.IssueGroup, error) {
+	if err := s.completeGroups(ctx, r, gp); err != nil {
+		return nil, err
+	}
+	out := make([]store.IssueGroup, 0, len(gp.groups))
+	for fp, a := range gp.groups {
+		out = append(out, store.IssueGroup{Fingerprint: fp, Count: a.count, Users: gp.users[fp], FirstSeen: a.minTS,
+			LastSeen: a.maxTS, FirstRelease: a.firstRel, LastRelease: a.lastRel})
+	}
+	return out, nil
+}
+
+// edgeGroups aggregates the error events of some fingerprints within a
+// short range into acc.
+func (s *Store) edgeGroups(ctx context.Context, project int64, rng store.Range, fps []string, acc map[string]*groupAcc) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint, count(*), min(ts), max(ts),
+		coalesce(min(ts) FILTER (WHERE release <> ''), 0), coalesce(max(ts) FILTER (WHERE release <> ''), 0),
+		coalesce(arg_min(release, ts) FILTER (WHERE release <> ''), ''), coalesce(arg_max(release, ts) FILTER (WHERE release <> ''), '')
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'error' AND fingerprint IN (SELECT unnest(?::VARCHAR[]))
+		GROUP BY fingerprint`, project, rng.From, rng.To, fps)
+	if err != nil {
+		return fmt.Errorf("group error events of [%d, %d): %w", rng.From, rng.To, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			fp string
+			b  groupAcc
+		)
+		if err := rows.Scan(&fp, &b.count, &b.minTS, &b.maxTS, &b.relMinTS, &b.relMaxTS, &b.firstRel, &b.lastRel); err != nil {
+			return fmt.Errorf("read error group: %w", err)
+		}
+		a := acc[fp]
+		if a == nil {
+			a = &groupAcc{}
+			acc[fp] = a
+		}
+		a.merge(b)
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("group error events of [%d, %d): %w", rng.From, rng.To, err)
+	}
+	return nil
+}
+
+// issueGroupsSQL aggregates the matching rows of the events table.
+func (s *Store) issueGroupsSQL(ctx context.Context, r store.IssueGroupsRequest) ([]store.IssueGroup, error) {
 	inner, args, ok, err := s.errorRows(r)
 	if err != nil || !ok {
 		return nil, err
@@ -79,6 +148,26 @@ func (s *Store) IssueGroups(ctx context.Context, r store.IssueGroupsRequest) ([]
 
 // IssueTotal implements store.IssueReader.
 func (s *Store) IssueTotal(ctx context.Context, r store.IssueGroupsRequest) (store.IssueGroup, error) {
+	if (r.Query == nil || r.Query.Root == nil) && r.Fingerprints != nil {
+		users, uok := s.errs.usersUnion(r.ProjectID, r.Range, r.Fingerprints)
+		byFP := r
+		byFP.Users = false
+		if gp, ok := s.errs.groups(byFP); ok && (uok || !r.Users) {
+			if err := s.completeGroups(ctx, r, gp); err != nil {
+				return store.IssueGroup{}, err
+			}
+			var tot groupAcc
+			for _, a := range gp.groups {
+				tot.merge(*a)
+			}
+			g := store.IssueGroup{Count: tot.count, FirstSeen: tot.minTS, LastSeen: tot.maxTS,
+				FirstRelease: tot.firstRel, LastRelease: tot.lastRel}
+			if r.Users && tot.count > 0 {
+				g.Users = users
+			}
+			return g, nil
+		}
+	}
 	inner, args, ok, err := s.errorRows(r)
 	if err != nil || !ok {
 		return store.IssueGroup{}, err
@@ -125,6 +214,15 @@ func (s *Store) IssueSeries(ctx context.Context, r store.IssueSeriesRequest) (ma
 	if len(r.Fingerprints) == 0 {
 		return out, nil
 	}
+	if out, ok := s.errs.series(r, n); ok {
+		return out, nil
+	}
+	return s.issueSeriesSQL(ctx, r, n)
+}
+
+// issueSeriesSQL counts from the events table.
+func (s *Store) issueSeriesSQL(ctx context.Context, r store.IssueSeriesRequest, n int) (map[string][]int64, error) {
+	out := map[string][]int64{}
 	cond, fargs := fingerprintCond(r.Fingerprints)
 	args := append([]any{r.Range.From, r.Step, r.ProjectID, r.Range.From, r.Range.To}, fargs...)
 	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint, (ts - ?) // ? AS b, count(*) FROM events

@@ -74,6 +74,7 @@ type Store struct {
 	log  *slog.Logger
 
 	blocks *blockSet
+	errs   *errorIndex
 
 	mu     sync.Mutex // serialises Append and Close
 	idents identCache
@@ -164,12 +165,16 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db := sql.OpenDB(conn)
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
-	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet()}
+	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: newErrorIndex()}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("create schema in %q: %w", path, err)
 	}
 	if err := s.loadBlocks(ctx); err != nil {
+		s.closeDB()
+		return nil, err
+	}
+	if err := s.errs.load(ctx, s.db); err != nil {
 		s.closeDB()
 		return nil, err
 	}
