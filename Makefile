@@ -44,7 +44,7 @@ sdk-test:
 # ignores but for placeholder.html (served when no UI was built).
 web-build:
 	@if command -v npm >/dev/null; then \
-		rm -rf web/dist/assets web/dist/index.html && \
+		rm -rf web/dist/assets web/dist/index.html web/dist/index.html.gz web/dist/index.html.br && \
 		cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; } && npm run build; \
 	else echo "web-build: npm not found; the binary serves the placeholder page"; fi
 

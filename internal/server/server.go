@@ -18,6 +18,7 @@ import (
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/web"
 )
 
 // Authenticator resolves an API key to its project and role.
@@ -146,7 +147,7 @@ func (s *Server) Handler() http.Handler {
 		return nil, errorf(http.StatusNotFound, "no API route %s %s", r.Method, r.URL.Path)
 	}))
 	if s.d.UI != nil {
-		mux.Handle("/", http.FileServerFS(s.d.UI))
+		mux.Handle("/", web.Handler(s.d.UI))
 	}
 	return mux
 }
