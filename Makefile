@@ -30,7 +30,7 @@ unit:
 	$(GO) test -count=1 -timeout 30m ./...
 
 race:
-	$(GO) test -count=1 -race -timeout 20m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/
+	$(GO) test -count=1 -race -timeout 20m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/ ./internal/fields/
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh

@@ -34,7 +34,7 @@ trap cleanup EXIT
 (cd web && LORE_WEB_OUT="$work/dist" npm run build)
 
 ${GO:-go} build -o "$work/lore" ./cmd/lore
-"$work/lore" demo --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false >"$work/demo.log" 2>&1 &
+"$work/lore" demo --seed "${LORE_SEED:-1}" --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false >"$work/demo.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   grep -q 'history loaded' "$work/demo.log" && break
@@ -51,3 +51,13 @@ echo "web-test: lore demo at $url"
 
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/drive.mjs
+# The Fields, Dashboards and Settings pages (pinning, YAML import/export, templates).
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/meta.mjs
+# The Product analyses, Incident, Explore's autocomplete and live tail, bulk
+# issue changes (set back afterwards), keyboard and theme.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_INGEST_KEY=lore_demo_ingest SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/analyses.mjs
+# Monitors: create through the form, evaluate, list, Overview's "monitors down".
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/monitors.mjs

@@ -114,18 +114,41 @@ var detectors = []detector{
 	{CardHiddenCoupling, detectHiddenCoupling},
 }
 
-// Resolve runs every detector and returns the cards, most severe first,
-// then by start. A detector that fails is reported in Errors; when all
+// wholeMinutes widens r to the minutes it touches: stories are told over
+// whole minutes, which the store's per-minute rollups answer without
+// scanning the events ("now-24h" would otherwise start and end inside a
+// minute).
+func wholeMinutes(r store.Range) store.Range {
+	const minute = int64(time.Minute / time.Microsecond)
+	floor := func(us int64) int64 {
+		if m := us % minute; m != 0 {
+			if us < 0 {
+				return us - m - minute
+			}
+			return us - m
+		}
+		return us
+	}
+	from, to := floor(r.From), floor(r.To)
+	if to < r.To {
+		to += minute
+	}
+	return store.Range{From: from, To: to}
+}
+
+// Resolve runs every detector over the range widened to whole minutes
+// and returns the cards, most severe first, then by start. A detector that fails is reported in Errors; when all
 // fail, Resolve fails.
 func (s Stories) Resolve(ctx context.Context, st store.Narrative) (StoriesResult, error) {
 	if s.Range.To <= s.Range.From {
 		return StoriesResult{}, fmt.Errorf("cannot tell stories of an empty time range")
 	}
-	out := StoriesResult{From: event.FormatMicros(s.Range.From), To: event.FormatMicros(s.Range.To), Stories: []Card{}}
+	r := wholeMinutes(s.Range)
+	out := StoriesResult{From: event.FormatMicros(r.From), To: event.FormatMicros(r.To), Stories: []Card{}}
 	var errs []error
 	st = newMemo(st)
 	for _, d := range detectors {
-		cards, err := d.run(ctx, st, s.ProjectID, s.Range)
+		cards, err := d.run(ctx, st, s.ProjectID, r)
 		if err != nil {
 			if ctx.Err() != nil {
 				return StoriesResult{}, ctx.Err()

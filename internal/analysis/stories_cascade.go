@@ -27,7 +27,7 @@ func detectCascade(ctx context.Context, st store.Narrative, project int64, r sto
 	if err != nil {
 		return nil, err
 	}
-	_, edges, err := st.ServiceMap(ctx, project, r)
+	edges, err := callGraph(ctx, st, project, r)
 	if err != nil {
 		return nil, err
 	}

@@ -35,7 +35,7 @@ func detectHiddenCoupling(ctx context.Context, st store.Narrative, project int64
 	if err != nil {
 		return nil, err
 	}
-	_, edges, err := st.ServiceMap(ctx, project, r)
+	edges, err := callGraph(ctx, st, project, r)
 	if err != nil {
 		return nil, err
 	}

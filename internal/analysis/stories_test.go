@@ -103,3 +103,74 @@ func TestNewErrorOncePerServiceAndType(t *testing.T) {
 		t.Errorf("catalog's card tells %q, want the exception's message", msg)
 	}
 }
+
+// rangeRecorder records the ranges the detectors read, and finds nothing.
+type rangeRecorder struct {
+	store.Narrative // unimplemented methods panic
+	ranges          []store.Range
+}
+
+func (f *rangeRecorder) ThrottledTransactions(_ context.Context, r store.DependencyCallsRequest) ([]store.ThrottledTxn, error) {
+	f.ranges = append(f.ranges, r.Range)
+	return nil, nil
+}
+
+func (f *rangeRecorder) RetrySequences(_ context.Context, _ int64, r store.Range, _, _ int) ([]store.RetrySequence, error) {
+	f.ranges = append(f.ranges, r)
+	return nil, nil
+}
+
+func (f *rangeRecorder) ServiceSeries(_ context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
+	f.ranges = append(f.ranges, r.Range)
+	return nil, nil
+}
+
+func (f *rangeRecorder) ServiceMap(_ context.Context, _ int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
+	f.ranges = append(f.ranges, r)
+	return nil, nil, nil
+}
+
+func (f *rangeRecorder) ErrorGroups(_ context.Context, _ int64, r store.Range, _ int64, _ int) ([]store.ErrorGroup, error) {
+	f.ranges = append(f.ranges, r)
+	return nil, nil
+}
+
+func (f *rangeRecorder) ReleaseStarts(_ context.Context, _ int64, r store.Range, _ int64) ([]store.ReleaseStart, error) {
+	f.ranges = append(f.ranges, r)
+	return nil, nil
+}
+
+func (f *rangeRecorder) SessionFlows(_ context.Context, _ int64, r store.Range, _ int) ([]store.SessionFlow, error) {
+	f.ranges = append(f.ranges, r)
+	return nil, nil
+}
+
+func TestStoriesReadWholeMinutes(t *testing.T) {
+	const minute = int64(60e6)
+	f := &rangeRecorder{}
+	from, to := 1000*minute+30_500_000, 2440*minute+30_500_000 // like now-24h
+	res, err := Stories{ProjectID: 1, Range: store.Range{From: from, To: to}}.Resolve(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := store.Range{From: 1000 * minute, To: 2441 * minute}
+	if len(f.ranges) < 5 {
+		t.Fatalf("the detectors read %d ranges", len(f.ranges))
+	}
+	for _, r := range f.ranges {
+		if r != want {
+			t.Errorf("a detector read %v, want %v", r, want)
+		}
+	}
+	if res.From != "1970-01-01T16:40:00.000000Z" {
+		t.Errorf("result from %s, want the minute (16:40)", res.From)
+	}
+	for _, r := range []store.Range{{From: 0, To: minute}, {From: -minute, To: 2 * minute}} {
+		if got := wholeMinutes(r); got != r {
+			t.Errorf("wholeMinutes(%v) = %v, want it unchanged", r, got)
+		}
+	}
+	if got := wholeMinutes(store.Range{From: -1, To: 1}); got != (store.Range{From: -minute, To: minute}) {
+		t.Errorf("wholeMinutes(-1, 1) = %v", got)
+	}
+}

@@ -39,6 +39,9 @@ type Config struct {
 	// HeapLimit is a soft limit for the Go heap (runtime/debug.SetMemoryLimit),
 	// set unless the GOMEMLIMIT environment variable is; 0 leaves it alone.
 	HeapLimit int64
+	// NoListen opens everything but binds no address (lore ingest --data):
+	// events go through Local.Submit, never over HTTP.
+	NoListen bool
 }
 
 // App is a running Lore server.
@@ -115,7 +118,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		UI:           cfg.UI,
 	}
 	a.metrics = reg
-	for _, open := range []func(context.Context, *server.Deps) error{a.openIssues, a.openProduct, a.openNarrative} {
+	for _, open := range []func(context.Context, *server.Deps) error{a.openIssues, a.openProduct, a.openNarrative, a.openFields, a.openMonitors} {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}
@@ -124,6 +127,9 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		deps.Process = a.processors.Process
 	}
 	a.srv = server.New(deps)
+	if cfg.NoListen {
+		return a, nil
+	}
 	addr := cfg.Addr
 	if addr == "" {
 		addr = ":4780"

@@ -4,45 +4,48 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/pipeline"
-	"github.com/lore-dev/lore/internal/store/duckdb"
+	"github.com/lore-dev/lore/internal/meta"
 )
 
 // Local writes straight into a data directory without a server, for
-// `lore ingest --data DIR`. The server must not be running on the same
+// `lore ingest --data DIR`: the events go through the same processors as
+// the server's ingest (issue tracking, pattern ids, the field catalogue)
+// into the ingest log. The server must not be running on the same
 // directory (the store refuses a second writer).
 type Local struct {
-	store *duckdb.Store
-	pipe  *pipeline.Pipeline
+	app *App
+	// Bootstrap holds the keys of project 1 when this open created it, to
+	// print once, as `lore serve` does.
+	Bootstrap meta.Bootstrap
 }
 
-// OpenLocal opens the store and the ingest log of a data directory.
+// OpenLocal opens a data directory (creating it on first use) without
+// binding an address.
 func OpenLocal(ctx context.Context, dataDir string, log *slog.Logger) (*Local, error) {
-	st, err := duckdb.Open(ctx, filepath.Join(dataDir, "events"), duckdb.Options{}, log)
+	a, err := Open(ctx, Config{DataDir: dataDir, Log: log, NoListen: true})
 	if err != nil {
 		return nil, fmt.Errorf("open data directory %q (is a server running on it?): %w", dataDir, err)
 	}
-	p, err := pipeline.Open(ctx, pipeline.Options{Dir: filepath.Join(dataDir, "wal")}, st, log)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
-	return &Local{store: st, pipe: p}, nil
+	return &Local{app: a, Bootstrap: a.Bootstrap}, nil
 }
 
-// Submit durably stores events (project ids must be set).
+// Submit processes and durably stores events (project ids must be set).
 func (l *Local) Submit(ctx context.Context, events []event.Event) error {
-	return l.pipe.Submit(ctx, events)
+	if len(l.app.processors) > 0 {
+		var err error
+		if events, err = l.app.processors.Process(ctx, events); err != nil {
+			return fmt.Errorf("process %d events: %w", len(events), err)
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	return l.app.pipe.Submit(ctx, events)
 }
 
-// Close loads everything into the store and closes it.
+// Close loads everything into the store and closes the data directory.
 func (l *Local) Close(ctx context.Context) error {
-	err := l.pipe.Close(ctx)
-	if cerr := l.store.Close(); err == nil {
-		err = cerr
-	}
-	return err
+	return l.app.closeAll(ctx)
 }

@@ -45,6 +45,9 @@ func commands() []command {
 		{"web", "web analytics: lore web --from now-24h", runWeb},
 		{"stories", "what the system is telling you: lore stories --from now-24h", runStories},
 		{"timeline", "what left its baseline first: lore timeline --at 2026-11-20T09:30:00Z", runTimeline},
+		{"dashboards", "dashboards and saved searches as YAML: lore dashboards export|import|list", runDashboards},
+		{"monitors", "alerts: lore monitors list|create|evaluate|delete", runMonitors},
+		{"keys", "API keys: lore keys list|create|revoke --data DIR", runKeys},
 	}
 }
 

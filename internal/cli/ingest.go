@@ -95,6 +95,7 @@ func runIngest(ctx context.Context, args []string, stdio Stdio) error {
 		if err != nil {
 			return err
 		}
+		printKeys(stdio.Err, l.Bootstrap)
 		sink = localSink{l}
 	} else {
 		c, err := rf.client()

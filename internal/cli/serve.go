@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"strconv"
 
 	"github.com/lore-dev/lore/internal/pipeline"
@@ -11,6 +12,7 @@ import (
 	"github.com/lore-dev/lore/internal/store/duckdb"
 
 	"github.com/lore-dev/lore/internal/app"
+	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/web"
 )
 
@@ -75,22 +77,21 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	if err != nil {
 		return err
 	}
-	printKeys(stdio, a)
+	printKeys(stdio.Out, a.Bootstrap)
 	return a.Serve(ctx)
 }
 
 // printKeys shows keys created on this start; they are stored only as
 // hashes, so this is the one time they can be read.
-func printKeys(stdio Stdio, a *app.App) {
-	b := a.Bootstrap
+func printKeys(w io.Writer, b meta.Bootstrap) {
 	if b.IngestKey == "" && b.ReadKey == "" {
 		return
 	}
-	fmt.Fprintf(stdio.Out, "Project 1 keys (shown once; only their hashes are stored):\n")
+	fmt.Fprintf(w, "Project 1 keys (shown once; only their hashes are stored):\n")
 	if b.IngestKey != "" {
-		fmt.Fprintf(stdio.Out, "  ingest key: %s\n", b.IngestKey)
+		fmt.Fprintf(w, "  ingest key: %s\n", b.IngestKey)
 	}
 	if b.ReadKey != "" {
-		fmt.Fprintf(stdio.Out, "  read key:   %s\n", b.ReadKey)
+		fmt.Fprintf(w, "  read key:   %s\n", b.ReadKey)
 	}
 }

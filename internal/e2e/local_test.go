@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,7 +13,10 @@ import (
 )
 
 // TestIngestStraightIntoADataDirectory imports a file with `lore ingest
-// --data DIR` (no server), then serves that directory and finds the events.
+// --data DIR` (no server), then serves that directory and finds the events
+// processed as the server's ingest processes them: an error log with a
+// stack trace opens an issue, every log carries its pattern id; the keys
+// of the project it created are printed once.
 func TestIngestStraightIntoADataDirectory(t *testing.T) {
 	dir := t.TempDir()
 	var b strings.Builder
@@ -24,9 +28,18 @@ func TestIngestStraightIntoADataDirectory(t *testing.T) {
 	if err := os.WriteFile(file, []byte(b.String()), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code := runCLI(t, "ingest", "--data", dir, file)
-	if code != 0 || !strings.Contains(out, "imported 500 events, rejected 0 lines") {
+	crash := fmt.Sprintf(`{"ts":%q,"level":"error","service":"billing","msg":"charge failed","error.type":"ValueError","error.stack":"Traceback (most recent call last):\n  File \"/app/billing/charge.py\", line 42, in charge\n    amount = parse(req)\nValueError: bad amount"}`+"\n",
+		now.Add(-time.Minute).Format(time.RFC3339Nano))
+	jsonFile := filepath.Join(t.TempDir(), "billing.ndjson")
+	if err := os.WriteFile(jsonFile, []byte(crash), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, errOut, code := runCLI(t, "ingest", "--data", dir, file, jsonFile)
+	if code != 0 || !strings.Contains(out, "imported 501 events, rejected 0 lines") {
 		t.Fatalf("lore ingest --data (%d): %s %s", code, out, errOut)
+	}
+	if !strings.Contains(errOut, "ingest key: lore_in_") || !strings.Contains(errOut, "read key:   lore_rd_") {
+		t.Errorf("lore ingest --data on a new directory does not print its keys: %s", errOut)
 	}
 	p := startLore(t, dir)
 	counts, total := facetCounts(t, p.url, "checkout failed", "service")
@@ -36,6 +49,20 @@ func TestIngestStraightIntoADataDirectory(t *testing.T) {
 	counts, _ = facetCounts(t, p.url, "service:legacy", "level")
 	if counts["error"] != 500 {
 		t.Fatalf("levels of plain-text lines: %v", counts)
+	}
+	counts, _ = facetCounts(t, p.url, "service:legacy", "pattern_id")
+	if len(counts) != 1 {
+		t.Errorf("the 500 lines of one template have pattern ids %v, want one", counts)
+	}
+	var issues struct {
+		Issues []struct {
+			Title string `json:"title"`
+			Count int64  `json:"count"`
+		} `json:"issues"`
+	}
+	getJSON(t, p.url, "/api/v1/issues", url.Values{"from": {"now-1d"}}, &issues)
+	if len(issues.Issues) != 1 || !strings.Contains(issues.Issues[0].Title, "ValueError") || issues.Issues[0].Count != 1 {
+		t.Errorf("issues after lore ingest --data: %+v, want one ValueError", issues.Issues)
 	}
 }
 

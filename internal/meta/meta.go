@@ -81,6 +81,20 @@ CREATE TABLE IF NOT EXISTS api_keys (
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create metadata schema: %w", err)
 	}
+	var version int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
+		return fmt.Errorf("read metadata version: %w", err)
+	}
+	if version < 1 {
+		// Version 1: key prefixes kept whole a key of up to 12 characters
+		// (a pinned one); keep a third of those, as keyPrefix now does.
+		// Generated keys (48 characters) keep their 12.
+		if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET prefix = substr(prefix, 1, length(prefix) / 3)
+			WHERE NOT (length(prefix) = 12 AND (prefix LIKE 'lore\_in\_%' ESCAPE '\' OR prefix LIKE 'lore\_rd\_%' ESCAPE '\'));
+			PRAGMA user_version = 1`); err != nil {
+			return fmt.Errorf("shorten stored key prefixes: %w", err)
+		}
+	}
 	return nil
 }
 
@@ -202,9 +216,10 @@ func NewKey(role Role) string {
 
 func hashKey(k string) [32]byte { return sha256.Sum256([]byte(k)) }
 
+// keyPrefix is what is kept of a key in plain text, to tell keys apart
+// in lists: its first third, at most 12 characters (the role prefix and 4
+// of the 32 random hex digits of a generated key), so that a short pinned
+// key is never stored whole.
 func keyPrefix(k string) string {
-	if len(k) > 12 {
-		return k[:12]
-	}
-	return k
+	return k[:min(12, len(k)/3)]
 }

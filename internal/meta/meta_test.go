@@ -72,3 +72,60 @@ func TestGivenKeysAreAddedEvenToAnExistingProject(t *testing.T) {
 		t.Fatalf("%+v %v", p, err)
 	}
 }
+
+// TestNoKeyIsStoredWhole checks what is kept of keys in plain text: a
+// short pinned key is never in the database whole (nor is most of it),
+// also for databases written before prefixes were shortened.
+func TestNoKeyIsStoredWhole(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "meta.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := s.EnsureDefaultProject(ctx, "", "e2e-read")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A key row as the first release stored it: a pinned key whole.
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (project_id, role, hash, prefix, created_at) VALUES (1, 'read', 'old', 'old-pinned', 0);
+		PRAGMA user_version = 0`); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	prefixes := map[string]bool{}
+	rows, err := s.db.QueryContext(ctx, `SELECT prefix FROM api_keys`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var p string
+		rows.Scan(&p)
+		prefixes[p] = true
+	}
+	rows.Close()
+	for _, whole := range []string{"e2e-read", "old-pinned"} {
+		for p := range prefixes {
+			if len(p) > len(whole)/3 && strings.HasPrefix(whole, p) {
+				t.Errorf("stored prefix %q keeps more than a third of the key %q", p, whole)
+			}
+		}
+	}
+	if !prefixes[b.IngestKey[:12]] {
+		t.Errorf("the generated ingest key's prefix %q is not kept (have %v)", b.IngestKey[:12], prefixes)
+	}
+	// Reopening again does not shorten them further.
+	s.Close()
+	if s, err = Open(ctx, path); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	var n int
+	if err := s.db.QueryRow(`SELECT count(*) FROM api_keys WHERE prefix = ?`, b.IngestKey[:12]).Scan(&n); err != nil || n != 1 {
+		t.Errorf("a second open changed the prefixes: %d %v", n, err)
+	}
+}

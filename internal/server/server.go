@@ -81,6 +81,11 @@ type Deps struct {
 	Issues    IssuesService
 	Product   ProductService
 	Narrative NarrativeService
+
+	Fields     FieldsService     // fields.go
+	Dashboards DashboardsService // dashboards.go
+	Project    ProjectService    // settings.go
+	Monitors   MonitorsService   // monitors.go
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -139,6 +144,8 @@ func (s *Server) Handler() http.Handler {
 	s.issueRoutes(mux, ingest, read)
 	s.productRoutes(mux, ingest, read)
 	s.narrativeRoutes(mux, ingest, read)
+	s.fieldsRoutes(mux, ingest, read)
+	s.monitorRoutes(mux, ingest, read)
 
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))

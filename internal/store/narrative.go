@@ -215,3 +215,12 @@ type Narrative interface {
 	// in Range.
 	SessionFlows(ctx context.Context, project int64, r Range, limit int) ([]SessionFlow, error)
 }
+
+// CallGraphReader is implemented by stores that keep the call graph
+// precomputed. CallGraph returns the edges of ServiceMap over the range,
+// possibly assembled from parts of it (a call whose two sides fall in
+// different parts may be missed), with Calls and Errors but no latencies:
+// the shape of the graph, for the detectors that need only that.
+type CallGraphReader interface {
+	CallGraph(ctx context.Context, project int64, r Range) ([]CallEdge, error)
+}

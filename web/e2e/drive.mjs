@@ -115,6 +115,16 @@ try {
   check(rows === j.events.length, `journey shows its ${j.events.length} events beside the story (${rows})`);
   await shot('journey-from-story');
 
+  // Trace journey → its latency breakdown by service on the Services page.
+  const bd = await api(`/api/v1/services/map?trace_id=${tid}`);
+  await page.getByText('Latency breakdown by service').click();
+  await page.waitForURL(new RegExp('#/services\\?trace=' + tid));
+  await page.locator('.time-list tbody tr').first().waitFor();
+  const bdRows = await page.locator('.time-list tbody tr').allInnerTexts();
+  check(bdRows.length === bd.services.length && bdRows[0].startsWith(bd.services[0].service),
+    `the trace's breakdown lists ${bd.services.length} services, ${bd.services[0].service} first (${bdRows.length})`);
+  await shot('services-trace-breakdown');
+
   // A user journey with gaps marked.
   const user = (await api(`/api/v1/search?q=${encodeURIComponent("kind:event user_id:*")}&from=${range}&limit=1`)).events[0]?.user_id;
   if (user) {

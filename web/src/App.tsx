@@ -2,14 +2,21 @@
 // page below is chosen by the URL's hash.
 import { useState } from 'react';
 import { readKey, setReadKey } from './api';
+import { KeyHelp, useKeys } from './components/Keys';
+import { ThemeToggle } from './components/Theme';
 import { TimeRange } from './components/TimeRange';
 import { Explore } from './pages/Explore';
+import { Incident } from './pages/Incident';
 import { Issues } from './pages/Issues';
 import { Journey } from './pages/Journey';
 import { Overview } from './pages/Overview';
 import { Patterns } from './pages/Patterns';
 import { Product } from './pages/Product';
 import { Services } from './pages/Services';
+import { Dashboards } from './pages/Dashboards';
+import { Fields } from './pages/Fields';
+import { Settings } from './pages/Settings';
+import { Monitors } from './pages/Monitors';
 import { href, keep, useRoute, type Route } from './route';
 
 const pages: [string, string][] = [
@@ -17,8 +24,13 @@ const pages: [string, string][] = [
   ['explore', 'Explore'],
   ['issues', 'Issues'],
   ['product', 'Product'],
+  ['incident', 'Incident'],
   ['patterns', 'Patterns'],
   ['services', 'Services'],
+  ['monitors', 'Monitors'],
+  ['dashboards', 'Dashboards'],
+  ['fields', 'Fields'],
+  ['settings', 'Settings'],
 ];
 
 /** takeKey moves a key passed as "#key=…" (the demo's link) into localStorage. */
@@ -75,6 +87,16 @@ function Page({ r }: { r: Route }) {
       return <Patterns r={r} />;
     case 'services':
       return <Services r={r} />;
+    case 'incident':
+      return <Incident r={r} />;
+    case 'monitors':
+      return <Monitors r={r} />;
+    case 'dashboards':
+      return <Dashboards r={r} />;
+    case 'fields':
+      return <Fields r={r} />;
+    case 'settings':
+      return <Settings />;
     default:
       return (
         <div className="empty">
@@ -87,6 +109,7 @@ function Page({ r }: { r: Route }) {
 export function App() {
   const r = useRoute();
   const current = r.path[0] || 'overview';
+  const [help, setHelp] = useKeys();
   return (
     <>
       <header className="top">
@@ -103,6 +126,7 @@ export function App() {
         <span className="grow" />
         <TimeRange r={r} />
         <KeyPrompt key={readKey()} />
+        <ThemeToggle />
       </header>
       <main>
         {readKey() ? (
@@ -113,6 +137,7 @@ export function App() {
           </div>
         )}
       </main>
+      {help && <KeyHelp onClose={() => setHelp(false)} />}
     </>
   );
 }

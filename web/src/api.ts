@@ -32,8 +32,18 @@ export function explain(status: number, detail: string): string {
       return `Lore could not understand the request: ${detail}`;
     case 404:
       return `Not found: ${detail}`;
+    case 413:
+      return `The request is too large for Lore: ${detail}`;
+    case 429:
+    case 503:
+      return `Lore is busy right now (${status}); try again in a few seconds. ${detail}`;
+    case 500:
+      return `Lore failed to answer this request (500): ${detail}. Its log says more.`;
+    case 502:
+    case 504:
+      return `Lore did not answer through the proxy (${status}): is it running? ${detail}`;
     case 0:
-      return `Lore is unreachable: ${detail}`;
+      return `Lore is unreachable: is it running, and is this page served by it? (${detail})`;
     default:
       return `Lore answered ${status}: ${detail}`;
   }
@@ -41,7 +51,23 @@ export function explain(status: number, detail: string): string {
 
 export type Params = Record<string, string | number | undefined | null>;
 
+// The abort signal of the load that is starting (see withSignal): api()
+// picks it up synchronously, before its first await.
+let loading: AbortSignal | undefined;
+
+/** withSignal calls start, giving every api() call it makes synchronously the signal. */
+export function withSignal<T>(signal: AbortSignal, start: () => Promise<T>): Promise<T> {
+  const prev = loading;
+  loading = signal;
+  try {
+    return start();
+  } finally {
+    loading = prev;
+  }
+}
+
 export async function api<T>(path: string, params?: Params, init?: RequestInit): Promise<T> {
+  const signal = init?.signal ?? loading;
   const u = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params || {})) {
     if (v !== undefined && v !== null && v !== '') u.searchParams.set(k, String(v));
@@ -50,6 +76,7 @@ export async function api<T>(path: string, params?: Params, init?: RequestInit):
   try {
     r = await fetch(u, {
       ...init,
+      signal,
       headers: { Authorization: 'Bearer ' + readKey(), ...(init?.body ? { 'Content-Type': 'application/json' } : {}) },
     });
   } catch (e) {

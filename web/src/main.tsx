@@ -1,7 +1,10 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App, takeKey } from './App';
+import { applyTheme, savedTheme } from './components/Theme';
 import './styles.css';
+
+applyTheme(savedTheme());
 
 takeKey();
 // A "#key=…" link opened on a running page: store the key before the

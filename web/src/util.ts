@@ -1,6 +1,6 @@
 // Small formatting helpers shared by the pages.
 import { useEffect, useState } from 'react';
-import { ApiError } from './api';
+import { ApiError, withSignal } from './api';
 
 export function fmtTime(ts?: string): string {
   if (!ts) return '';
@@ -49,17 +49,30 @@ export interface Loaded<T> {
 }
 
 /** useLoad runs load whenever deps change and keeps the latest answer. */
+/** waiting is a load that never settles: a useLoad that must wait for something else. */
+export function waiting<T>(): Promise<T> {
+  return new Promise<T>(() => {});
+}
+
+/**
+ * useLoad runs load when deps change and keeps its result. The API calls
+ * load starts are aborted when deps change again or the page goes away, so
+ * the server stops work nobody will read (a query left behind would slow
+ * the next page's).
+ */
 export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
   const [s, setS] = useState<Loaded<T>>({ loading: true });
   useEffect(() => {
     let live = true;
+    const ctl = new AbortController();
     setS((p) => ({ data: p.data, loading: true }));
-    load().then(
+    withSignal(ctl.signal, load).then(
       (data) => live && setS({ data, loading: false }),
       (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), loading: false }),
     );
     return () => {
       live = false;
+      ctl.abort();
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);

@@ -9,8 +9,11 @@ import (
 )
 
 // Product analytics (funnels, retention, paths, trends, web) share these
-// pieces of SQL. Every query reads the events table scoped by project and
-// time range, and resolves persons through the idents table (anonymous id
+// pieces of SQL. Funnels, retention and paths are answered from the
+// product index (product_index.go) unless they need a filter or a
+// breakdown; the SQL below gives the same answers. Every query reads the
+// events table scoped by project and time range, and resolves persons
+// through the idents table (anonymous id
 // → the user id it was seen with): the person of an event is
 // coalesce(idents[k], k) where k is its user id or else its anonymous id.
 // Joins, groups and distinct counts use a 64-bit hash of that id: with

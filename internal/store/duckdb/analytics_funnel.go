@@ -13,7 +13,9 @@ import (
 
 const maxFunnelSteps = 20
 
-// Funnel follows each person's attempts through the steps with ASOF joins:
+// Funnel answers from the product index (product_funnel.go) when no step
+// has a filter and there is no breakdown. Otherwise it follows each
+// person's attempts through the steps with ASOF joins:
 // from every first-step event, the earliest next-step event after it
 // (greedy earliest is optimal for an ordered subsequence), kept while
 // within the window of the first step. The person's best attempt (deepest,
@@ -41,6 +43,18 @@ func (s *Store) Funnel(ctx context.Context, r store.FunnelRequest) (store.Funnel
 	if r.Samples <= 0 {
 		r.Samples = 3
 	}
+	if res, ok, err := s.funnelIndexed(ctx, r); ok || err != nil {
+		if err != nil {
+			return store.FunnelResult{}, fmt.Errorf("funnel: %w", err)
+		}
+		return res, nil
+	}
+	return s.funnelBySQL(ctx, r)
+}
+
+// funnelBySQL answers a funnel (its defaults set) with one SQL statement.
+func (s *Store) funnelBySQL(ctx context.Context, r store.FunnelRequest) (store.FunnelResult, error) {
+	n := len(r.Steps)
 	q, err := funnelSQL(r)
 	if err != nil {
 		return store.FunnelResult{}, fmt.Errorf("funnel: %w", err)
@@ -241,7 +255,7 @@ func funnelPersons(q *sqlBuf, r store.FunnelRequest) error {
 	q.add(", ev AS MATERIALIZED (SELECT hash(coalesce(idm.uid, raw.k)) AS pid, coalesce(idm.uid, raw.k) AS person, ts, step, bd FROM raw LEFT JOIN idm ON idm.a = raw.k)")
 	q.add(", c1 AS (SELECT pid, person, bd, ts AS t1 FROM ev WHERE step = 1 AND person <> '')")
 	for i := 2; i <= n; i++ {
-		q.add(fmt.Sprintf(", c%d AS (SELECT c.*, CASE WHEN n.ts <= c.t1 + ? THEN n.ts END AS t%d FROM c%d c ASOF LEFT JOIN (SELECT pid, ts FROM ev WHERE step = %d) n ON c.pid = n.pid AND c.t%d < n.ts)",
+		q.add(fmt.Sprintf(", c%d AS (SELECT c.*, CASE WHEN n.ts <= c.t1 + ? THEN n.ts END AS t%d FROM c%d c ASOF LEFT JOIN (SELECT pid, ts FROM ev WHERE step = %d) n ON c.pid = n.pid AND coalesce(c.t%d, 9223372036854775807) < n.ts)",
 			i, i, i-1, i, i-1), r.Window)
 	}
 	depth := "1"

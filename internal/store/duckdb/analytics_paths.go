@@ -14,7 +14,8 @@ const maxPathDepth = 20
 // went: identity calls and page-load timings.
 const pathSkipped = "'$identify', '$alias', '$create_alias', '$group', '$groupidentify', '$pageload', '$pageleave', '$set'"
 
-// Paths takes, per person, the Depth events from their first Start event
+// Paths answers from the product index (product_paths.go) when the anchor
+// has no filter; otherwise SQL takes, per person, the Depth events from their first Start event
 // on (or up to and including their first End event), and counts the
 // persons per sequence. Path events are product events (bookkeeping ones
 // such as $identify left out) and errors.
@@ -34,6 +35,14 @@ func (s *Store) Paths(ctx context.Context, r store.PathsRequest) ([]store.PathCo
 	if r.Limit <= 0 {
 		r.Limit = 20
 	}
+	if out, ok := s.pathsIndexed(r); ok {
+		return out, nil
+	}
+	return s.pathsBySQL(ctx, r)
+}
+
+// pathsBySQL answers a valid paths request (its defaults set) with SQL.
+func (s *Store) pathsBySQL(ctx context.Context, r store.PathsRequest) ([]store.PathCount, error) {
 	anchor := r.Start
 	if anchor == nil {
 		anchor = r.End

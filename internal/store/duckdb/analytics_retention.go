@@ -31,7 +31,9 @@ func bucketExpr(col string, period int64) (string, []any) {
 	return "(? + floor((" + col + " - ?) / ?)::BIGINT * ?)", []any{o, o, period, period}
 }
 
-// Retention finds each person's first start event in the range (their
+// Retention answers from the product index (product_retention.go) when
+// neither event has a filter and there is no breakdown. Otherwise SQL
+// finds each person's first start event in the range (their
 // cohort is its period), then the periods in which they did a return
 // event at or after it.
 func (s *Store) Retention(ctx context.Context, r store.RetentionRequest) (store.RetentionResult, error) {
@@ -44,6 +46,14 @@ func (s *Store) Retention(ctx context.Context, r store.RetentionRequest) (store.
 	if r.Periods <= 0 || r.Periods > maxPeriods {
 		return store.RetentionResult{}, fmt.Errorf("retention: %d periods: want 1 to %d", r.Periods, maxPeriods)
 	}
+	if res, ok := s.retentionIndexed(r); ok {
+		return res, nil
+	}
+	return s.retentionBySQL(ctx, r)
+}
+
+// retentionBySQL answers a valid retention request with SQL.
+func (s *Store) retentionBySQL(ctx context.Context, r store.RetentionRequest) (store.RetentionResult, error) {
 	var q sqlBuf
 	q.add("WITH ")
 	identsCTE(&q, r.ProjectID)

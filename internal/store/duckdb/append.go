@@ -102,6 +102,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	}
 	s.idents.remember(si.pairs)
 	s.errs.add(evs, order)
+	s.product.add(evs)
 	return nil
 }
 
@@ -159,6 +160,9 @@ func (s *Store) appendTx(ctx context.Context, tx *sql.Conn, seq uint64, evs []ev
 	}
 	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET seq = ?, events = events + ? WHERE id = 1`, seq, n); err != nil {
 		return sideIndex{}, fmt.Errorf("record seq: %w", err)
+	}
+	if err := s.rollupAppend(ctx, tx, seq, evs, order); err != nil {
+		return sideIndex{}, err
 	}
 	return si, nil
 }

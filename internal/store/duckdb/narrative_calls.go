@@ -59,7 +59,23 @@ func (s *Store) throttled(ctx context.Context, r store.DependencyCallsRequest, c
 	FROM hits h LEFT JOIN tr t ON t.trace_hi = h.trace_hi AND t.trace_lo = h.trace_lo
 	GROUP BY h.dep, h.caller, h.trace_hi, h.trace_lo, h.n, h.f, h.l
 	ORDER BY h.f`
-	args := []any{r.ProjectID, r.Range.From, r.Range.To, r.ProjectID, r.Range.From, r.Range.To + max(r.Follow, 0)}
+	// The throttled transactions' rows are read only between their first
+	// and last row in the range (one cheap pass over the trace ids finds
+	// them), rather than over the whole range with their attributes.
+	follow := r.Range.To + max(r.Follow, 0)
+	var lo, hi sql.NullInt64
+	bounds := `WITH hits AS (SELECT DISTINCT trace_hi, trace_lo FROM events
+		WHERE project_id = ? AND ts >= ? AND ts < ? AND http_status = 429 AND ` + call + ` AND (trace_hi <> 0 OR trace_lo <> 0))
+	SELECT min(e.ts), max(e.ts) FROM events e SEMI JOIN hits h ON e.trace_hi = h.trace_hi AND e.trace_lo = h.trace_lo
+	WHERE e.project_id = ? AND e.ts >= ? AND e.ts < ?`
+	if err := s.db.QueryRowContext(ctx, bounds, r.ProjectID, r.Range.From, r.Range.To, r.ProjectID, r.Range.From, follow).Scan(&lo, &hi); err != nil {
+		return nil, err
+	}
+	trFrom, trTo := r.Range.From, r.Range.From
+	if lo.Valid {
+		trFrom, trTo = max(lo.Int64, r.Range.From), min(hi.Int64+1, follow)
+	}
+	args := []any{r.ProjectID, r.Range.From, r.Range.To, r.ProjectID, trFrom, trTo}
 	var out []store.ThrottledTxn
 	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 		var t store.ThrottledTxn

@@ -76,6 +76,47 @@ func (s *Store) FailedJourneys(ctx context.Context, project int64, r store.Range
 	return out, nil
 }
 
+// sessionFlowsSQL reads only the rows a session flow is made of — named
+// product events and error rows, in disjoint scans whose filters DuckDB
+// applies before reading the other columns — and, for the error rows
+// without a
+// session id, the session seen elsewhere in their trace (as journeyRows
+// does for every row). The first limit sessions are chosen before their
+// flows are gathered, so that only theirs are held in memory. Arguments:
+// project, from, to, limit.
+const sessionFlowsSQL = `WITH ev0 AS (
+		SELECT session_id, trace_hi, trace_lo, ts, kind, level, name FROM events
+		WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3 AND kind = 'event' AND name <> '' AND NOT starts_with(name, '$')
+			AND (session_id <> '' OR trace_hi <> 0 OR trace_lo <> 0)
+		UNION ALL SELECT session_id, trace_hi, trace_lo, ts, kind, level, name FROM events
+		WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3 AND kind = 'error' AND (session_id <> '' OR trace_hi <> 0 OR trace_lo <> 0)
+		UNION ALL SELECT session_id, trace_hi, trace_lo, ts, kind, level, name FROM events
+		WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3 AND kind <> 'span' AND kind <> 'error' AND kind <> 'event' AND level = 'error'
+			AND (session_id <> '' OR trace_hi <> 0 OR trace_lo <> 0)
+		UNION ALL SELECT session_id, trace_hi, trace_lo, ts, kind, level, name FROM events
+		WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3 AND kind <> 'span' AND kind <> 'error' AND kind <> 'event' AND level = 'fatal'
+			AND (session_id <> '' OR trace_hi <> 0 OR trace_lo <> 0)
+		UNION ALL SELECT session_id, trace_hi, trace_lo, ts, kind, level, name FROM events
+		WHERE project_id = ?1 AND ts >= ?2 AND ts < ?3 AND kind = 'event' AND level IN ('error', 'fatal')
+			AND NOT (name <> '' AND NOT starts_with(name, '$')) AND (session_id <> '' OR trace_hi <> 0 OR trace_lo <> 0)),
+	orphans AS (SELECT DISTINCT trace_hi, trace_lo FROM ev0 WHERE session_id = ''),
+	tsess AS (
+		SELECT e.trace_hi, e.trace_lo, max(e.session_id) AS sid
+		FROM events e SEMI JOIN orphans o ON e.trace_hi = o.trace_hi AND e.trace_lo = o.trace_lo
+		WHERE e.project_id = ?1 AND e.ts >= ?2 AND e.ts < ?3 AND e.session_id <> ''
+		GROUP BY e.trace_hi, e.trace_lo),
+	ev AS (
+		SELECT coalesce(nullif(ev0.session_id, ''), tsess.sid) AS k, ts, kind, level, name
+		FROM ev0 LEFT JOIN tsess ON ev0.trace_hi = tsess.trace_hi AND ev0.trace_lo = tsess.trace_lo),
+	keys AS (
+		SELECT k FROM ev WHERE k IS NOT NULL AND ` + isNamedStep + `
+		GROUP BY k ORDER BY k LIMIT ?4)
+	SELECT k, list(name ORDER BY ts) FILTER (WHERE ` + isNamedStep + `),
+		list(ts ORDER BY ts) FILTER (WHERE ` + isNamedStep + `),
+		coalesce(list(ts ORDER BY ts) FILTER (WHERE ` + isErrorRow + `), [])
+	FROM ev SEMI JOIN keys USING (k)
+	GROUP BY k ORDER BY k`
+
 // SessionFlows lists sessions with their named product events and their
 // error times, in order.
 func (s *Store) SessionFlows(ctx context.Context, project int64, r store.Range, limit int) ([]store.SessionFlow, error) {
@@ -85,15 +126,8 @@ func (s *Store) SessionFlows(ctx context.Context, project int64, r store.Range, 
 	if limit <= 0 {
 		limit = 50000
 	}
-	q := `WITH ` + journeyRows + `
-	SELECT k, list(name ORDER BY ts) FILTER (WHERE ` + isNamedStep + `),
-		list(ts ORDER BY ts) FILTER (WHERE ` + isNamedStep + `),
-		coalesce(list(ts ORDER BY ts) FILTER (WHERE ` + isErrorRow + `), [])
-	FROM ev WHERE starts_with(k, 's:')
-	GROUP BY k HAVING count(*) FILTER (WHERE ` + isNamedStep + `) > 0
-	ORDER BY k LIMIT ?`
 	var out []store.SessionFlow
-	err := s.eachRow(ctx, q, []any{project, r.From, r.To, limit}, func(rows *sql.Rows) error {
+	err := s.eachRow(ctx, sessionFlowsSQL, []any{project, r.From, r.To, limit}, func(rows *sql.Rows) error {
 		var (
 			f                 store.SessionFlow
 			steps, sts, errTS any
@@ -101,7 +135,6 @@ func (s *Store) SessionFlows(ctx context.Context, project int64, r store.Range, 
 		if err := rows.Scan(&f.Session, &steps, &sts, &errTS); err != nil {
 			return err
 		}
-		f.Session = f.Session[2:]
 		f.Steps = stringList(steps, 100000)
 		f.StepTS = int64List(sts)
 		f.ErrorTS = int64List(errTS)

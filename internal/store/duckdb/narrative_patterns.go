@@ -23,8 +23,8 @@ const attrExpr = "attr_values[list_position(attr_keys, ?)]"
 
 // PatternStats counts the rows of each log pattern in the range: totals,
 // counts per step, one sample message and the top services and levels.
-// Three scans of the range: the totals, the top patterns' buckets, their
-// top values.
+// Two scans of the range: the counts per pattern, service and level, and
+// the top patterns' buckets (none when the range is one bucket).
 func (s *Store) PatternStats(ctx context.Context, r store.PatternStatsRequest) (store.PatternStatsResult, error) {
 	if r.Step <= 0 {
 		return store.PatternStatsResult{}, fmt.Errorf("pattern stats: step %d is not positive", r.Step)
@@ -53,46 +53,76 @@ func (s *Store) PatternStats(ctx context.Context, r store.PatternStatsRequest) (
 	inner, iargs := p.sql("ts, level, service, message, "+attrExpr+" AS pid", []any{store.PatternAttr}, "kind IN ('log', 'error')", nil, "")
 	with := "WITH f AS (SELECT * FROM (" + inner + ") WHERE pid IS NOT NULL) "
 
-	q := with + `SELECT pid, count(*), min(ts), max(ts), any_value(message),
-		count(*) FILTER (WHERE level IN ('error', 'fatal')), (sum(count(*)) OVER ())::BIGINT
-		FROM f GROUP BY pid ORDER BY count(*) DESC, pid LIMIT ?`
-	rows, err := s.db.QueryContext(ctx, q, bindable(append(append([]any{}, iargs...), limit))...)
-	if err != nil {
+	// One scan counts each pattern's rows per service and level; the
+	// totals, first and last rows and top values are added up from those.
+	q := with + `SELECT pid, service, level, count(*), min(ts), max(ts), any_value(message) FROM f GROUP BY pid, service, level`
+	byID := map[string]*store.PatternStat{}
+	var ids []string
+	errs := map[string]int64{}
+	if err := s.eachRow(ctx, q, iargs, func(rows *sql.Rows) error {
+		var (
+			pid, svc, level, msg string
+			n, first, last       int64
+		)
+		if err := rows.Scan(&pid, &svc, &level, &n, &first, &last, &msg); err != nil {
+			return err
+		}
+		res.Total += n
+		ps := byID[pid]
+		if ps == nil {
+			ps = &store.PatternStat{ID: pid, FirstTS: first, LastTS: last, Sample: msg}
+			byID[pid] = ps
+			ids = append(ids, pid)
+		}
+		ps.Count += n
+		ps.FirstTS, ps.LastTS = min(ps.FirstTS, first), max(ps.LastTS, last)
+		ps.Services = addFacet(ps.Services, svc, n)
+		ps.Levels = addFacet(ps.Levels, level, n)
+		if level == "error" || level == "fatal" {
+			errs[pid] += n
+		}
+		return nil
+	}); err != nil {
 		return res, fmt.Errorf("pattern stats: %w", err)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		a, b := byID[ids[i]], byID[ids[j]]
+		if a.Count != b.Count {
+			return a.Count > b.Count
+		}
+		return a.ID < b.ID
+	})
+	if len(ids) > limit {
+		ids = ids[:limit]
 	}
 	index := map[string]int{}
-	for rows.Next() {
-		var (
-			ps    store.PatternStat
-			errs  int64
-			total int64
-		)
-		if err := rows.Scan(&ps.ID, &ps.Count, &ps.FirstTS, &ps.LastTS, &ps.Sample, &errs, &total); err != nil {
-			rows.Close()
-			return res, fmt.Errorf("pattern stats: %w", err)
-		}
-		res.Total = total
-		ps.ErrorFraction = float64(errs) / float64(ps.Count)
+	for _, id := range ids {
+		ps := byID[id]
+		ps.ErrorFraction = float64(errs[id]) / float64(ps.Count)
 		ps.Buckets = make([]int64, nb)
-		index[ps.ID] = len(res.Patterns)
-		res.Patterns = append(res.Patterns, ps)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return res, fmt.Errorf("pattern stats: %w", err)
+		ps.Services = topFacets(ps.Services, top)
+		ps.Levels = topFacets(ps.Levels, top)
+		index[id] = len(res.Patterns)
+		res.Patterns = append(res.Patterns, *ps)
 	}
 	if len(res.Patterns) == 0 {
 		return res, nil
 	}
-	ids := make([]any, 0, len(res.Patterns))
-	for _, ps := range res.Patterns {
-		ids = append(ids, ps.ID)
+	if nb == 1 {
+		for i := range res.Patterns {
+			res.Patterns[i].Buckets[0] = res.Patterns[i].Count
+		}
+		return res, nil
+	}
+	args := make([]any, 0, len(ids))
+	for _, id := range ids {
+		args = append(args, id)
 	}
 	in := "pid IN (" + strings.TrimSuffix(strings.Repeat("?, ", len(ids)), ", ") + ")"
 
 	// Counts over time.
 	q = with + "SELECT pid, (ts - ?) // ? AS b, count(*) FROM f WHERE " + in + " GROUP BY pid, b"
-	args := append(append(append([]any{}, iargs...), r.Range.From, r.Step), ids...)
+	args = append(append(append([]any{}, iargs...), r.Range.From, r.Step), args...)
 	if err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 		var (
 			pid  string
@@ -108,35 +138,18 @@ func (s *Store) PatternStats(ctx context.Context, r store.PatternStatsRequest) (
 	}); err != nil {
 		return res, fmt.Errorf("pattern stats: buckets: %w", err)
 	}
-
-	// Top services and levels.
-	q = with + "SELECT pid, 's', service, count(*) FROM f WHERE " + in + " GROUP BY pid, service " +
-		"UNION ALL SELECT pid, 'l', level, count(*) FROM f WHERE " + in + " GROUP BY pid, level"
-	args = append(append(append([]any{}, iargs...), ids...), ids...)
-	if err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
-		var (
-			pid, which, v string
-			c             int64
-		)
-		if err := rows.Scan(&pid, &which, &v, &c); err != nil {
-			return err
-		}
-		ps := &res.Patterns[index[pid]]
-		if which == "s" {
-			ps.Services = append(ps.Services, store.FacetValue{Value: v, Count: c})
-		} else {
-			ps.Levels = append(ps.Levels, store.FacetValue{Value: v, Count: c})
-		}
-		return nil
-	}); err != nil {
-		return res, fmt.Errorf("pattern stats: top values: %w", err)
-	}
-	for i := range res.Patterns {
-		ps := &res.Patterns[i]
-		ps.Services = topFacets(ps.Services, top)
-		ps.Levels = topFacets(ps.Levels, top)
-	}
 	return res, nil
+}
+
+// addFacet adds n rows of value v.
+func addFacet(vs []store.FacetValue, v string, n int64) []store.FacetValue {
+	for i := range vs {
+		if vs[i].Value == v {
+			vs[i].Count += n
+			return vs
+		}
+	}
+	return append(vs, store.FacetValue{Value: v, Count: n})
 }
 
 // topFacets keeps the n highest counts, ties by value.

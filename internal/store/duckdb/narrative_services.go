@@ -32,45 +32,69 @@ func (s *Store) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest)
 	if r.Step <= 0 || (r.Range.To-r.Range.From)/r.Step > maxBuckets {
 		return nil, fmt.Errorf("service series: bad step %dµs for the range", r.Step)
 	}
-	q := `WITH g AS (SELECT service, (ts - ?) // ? AS b,
-		count(*) FILTER (WHERE kind = 'span') AS sreq,
-		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `) AS serr,
-		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0) AS sp95,
-		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL)) AS lreq,
-		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL) AND ` + errRow + `) AS lerr,
-		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind <> 'span'), 0) AS lp95,
-		count(*) FILTER (WHERE retry_attempt >= 1) AS retries,
-		count(*) FILTER (WHERE kind IN ('log', 'error')) AS logs,
-		count(*) FILTER (WHERE kind IN ('log', 'error') AND level IN ('error', 'fatal')) AS elogs
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
-		GROUP BY service, b)
-	SELECT service, b, sum(sreq) OVER (PARTITION BY service) > 0 AS spans, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
-	FROM g ORDER BY service, b`
+	q, args := seriesRaw(r)
+	if rollupServes(r) {
+		q, args = seriesRollup(r)
+	}
 	var out []store.ServicePoint
-	err := s.eachRow(ctx, q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, r.Range.To}, func(rows *sql.Rows) error {
-		var (
-			p                  store.ServicePoint
-			b                  int64
-			spans              bool
-			sreq, serr, lr, le int64
-			sp95, lp95         float64
-		)
-		if err := rows.Scan(&p.Service, &b, &spans, &sreq, &serr, &sp95, &lr, &le, &lp95, &p.Retries, &p.Logs, &p.ErrorLogs); err != nil {
-			return err
-		}
-		p.Start = r.Range.From + b*r.Step
-		if spans {
-			p.Requests, p.Errors, p.P95MS = sreq, serr, sp95
-		} else {
-			p.Requests, p.Errors, p.P95MS = lr, le, lp95
-		}
+	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		p, err := scanServicePoint(rows, r)
 		out = append(out, p)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("service series: %w", err)
 	}
 	return out, nil
+}
+
+// serviceEdgesSQL lists ServiceMap's edges; its arguments are project,
+// from, to twice.
+const serviceEdgesSQL = `WITH sp AS (SELECT trace_hi, trace_lo, span_id, parent_span_id, service, duration_ms, http_status, level, kind,
+			` + spanDep + ` AS peer
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')
+	SELECT p.service, c.service, false, false, count(*),
+		count(*) FILTER (WHERE c.http_status >= 500 OR c.http_status = 429 OR c.level IN ('error', 'fatal')),
+		coalesce(quantile_cont(c.duration_ms, 0.5), 0), coalesce(quantile_cont(c.duration_ms, 0.95), 0)
+	FROM sp c JOIN sp p ON c.trace_hi = p.trace_hi AND c.trace_lo = p.trace_lo AND c.parent_span_id = p.span_id
+	WHERE c.parent_span_id <> 0 AND c.service <> p.service
+	GROUP BY p.service, c.service
+	UNION ALL
+	SELECT service, peer, true, false, count(*),
+		count(*) FILTER (WHERE http_status >= 500 OR http_status = 429 OR level IN ('error', 'fatal')),
+		coalesce(quantile_cont(duration_ms, 0.5), 0), coalesce(quantile_cont(duration_ms, 0.95), 0)
+	FROM sp WHERE peer IS NOT NULL AND peer NOT IN (SELECT DISTINCT service FROM sp)
+	GROUP BY service, peer
+	UNION ALL
+	SELECT prev, service, false, true, count(*), count(*) FILTER (WHERE err), 0, 0 FROM (
+		SELECT service, err, lag(service) OVER (PARTITION BY trace_hi, trace_lo ORDER BY f, service) AS prev FROM (
+			SELECT trace_hi, trace_lo, service, min(ts) AS f, bool_or(kind = 'error' OR level IN ('error', 'fatal')) AS err
+			FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''
+				AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)
+			GROUP BY trace_hi, trace_lo, service))
+	WHERE prev IS NOT NULL
+	GROUP BY prev, service
+	ORDER BY 1, 2`
+
+// scanServicePoint reads one row of seriesRaw or seriesRollup.
+func scanServicePoint(rows *sql.Rows, r store.ServiceSeriesRequest) (store.ServicePoint, error) {
+	var (
+		p                  store.ServicePoint
+		b                  int64
+		spans              bool
+		sreq, serr, lr, le int64
+		sp95, lp95         float64
+	)
+	if err := rows.Scan(&p.Service, &b, &spans, &sreq, &serr, &sp95, &lr, &le, &lp95, &p.Retries, &p.Logs, &p.ErrorLogs); err != nil {
+		return p, err
+	}
+	p.Start = r.Range.From + b*r.Step
+	if spans {
+		p.Requests, p.Errors, p.P95MS = sreq, serr, sp95
+	} else {
+		p.Requests, p.Errors, p.P95MS = lr, le, lp95
+	}
+	return p, nil
 }
 
 // ServiceMap returns the services (by their spans, or their requests when
@@ -116,31 +140,7 @@ func (s *Store) ServiceMap(ctx context.Context, project int64, r store.Range) ([
 		return nil, nil, fmt.Errorf("service map: nodes: %w", err)
 	}
 	var edges []store.CallEdge
-	q = `WITH sp AS (SELECT trace_hi, trace_lo, span_id, parent_span_id, service, duration_ms, http_status, level, kind,
-			` + spanDep + ` AS peer
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')
-	SELECT p.service, c.service, false, false, count(*),
-		count(*) FILTER (WHERE c.http_status >= 500 OR c.http_status = 429 OR c.level IN ('error', 'fatal')),
-		coalesce(quantile_cont(c.duration_ms, 0.5), 0), coalesce(quantile_cont(c.duration_ms, 0.95), 0)
-	FROM sp c JOIN sp p ON c.trace_hi = p.trace_hi AND c.trace_lo = p.trace_lo AND c.parent_span_id = p.span_id
-	WHERE c.parent_span_id <> 0 AND c.service <> p.service
-	GROUP BY p.service, c.service
-	UNION ALL
-	SELECT service, peer, true, false, count(*),
-		count(*) FILTER (WHERE http_status >= 500 OR http_status = 429 OR level IN ('error', 'fatal')),
-		coalesce(quantile_cont(duration_ms, 0.5), 0), coalesce(quantile_cont(duration_ms, 0.95), 0)
-	FROM sp WHERE peer IS NOT NULL AND peer NOT IN (SELECT DISTINCT service FROM sp)
-	GROUP BY service, peer
-	UNION ALL
-	SELECT prev, service, false, true, count(*), count(*) FILTER (WHERE err), 0, 0 FROM (
-		SELECT service, err, lag(service) OVER (PARTITION BY trace_hi, trace_lo ORDER BY f, service) AS prev FROM (
-			SELECT trace_hi, trace_lo, service, min(ts) AS f, bool_or(kind = 'error' OR level IN ('error', 'fatal')) AS err
-			FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''
-				AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)
-			GROUP BY trace_hi, trace_lo, service))
-	WHERE prev IS NOT NULL
-	GROUP BY prev, service
-	ORDER BY 1, 2`
+	q = serviceEdgesSQL
 	if err := s.eachRow(ctx, q, append(append([]any{}, args...), args...), func(rows *sql.Rows) error {
 		var e store.CallEdge
 		if err := rows.Scan(&e.From, &e.To, &e.External, &e.Inferred, &e.Calls, &e.Errors, &e.P50MS, &e.P95MS); err != nil {
@@ -165,19 +165,12 @@ func (s *Store) ErrorGroups(ctx context.Context, project int64, r store.Range, s
 		limit = 100
 	}
 	since = min(since, r.From)
-	q := `WITH e AS (SELECT ts, service, error_type, endpoint, release, message, trace_hi, trace_lo,
-			CASE WHEN fingerprint <> '' THEN fingerprint
-				ELSE error_type || '|' || coalesce(attr_values[list_position(attr_keys, ?)], message) END AS k
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span'
-			AND (kind = 'error' OR level IN ('error', 'fatal')))
-	SELECT service, error_type, k, any_value(message), coalesce(mode(endpoint) FILTER (WHERE endpoint <> ''), ''),
-		count(*) FILTER (WHERE ts >= ?), min(ts),
-		list_distinct(list(release) FILTER (WHERE release <> '' AND ts >= ?)),
-		list(CASE WHEN trace_hi = 0 AND trace_lo = 0 THEN NULL ELSE ` + traceHex + ` END ORDER BY ts) FILTER (WHERE ts >= ?)
-	FROM e GROUP BY service, error_type, k
-	HAVING count(*) FILTER (WHERE ts >= ?) > 0
-	ORDER BY 6 DESC, 1, 3 LIMIT ?`
-	args := []any{store.PatternAttr, project, since, r.To, r.From, r.From, r.From, r.From, limit}
+	q := errorGroupsSQL
+	args := []any{store.PatternAttr, project, since, r.To, store.PatternAttr, project, since, r.To, store.PatternAttr, project, since, r.To,
+		r.From, r.From, r.From, r.From, limit}
+	if errorRollupServes(r, since) {
+		q, args = errorGroupsRollup, []any{project, since, r.To, r.From, r.From, r.From, r.From, limit}
+	}
 	var out []store.ErrorGroup
 	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
 		var (
@@ -197,6 +190,30 @@ func (s *Store) ErrorGroups(ctx context.Context, project int64, r store.Range, s
 	}
 	return out, nil
 }
+
+// errorCols are the columns ErrorGroups reads of an error row; the
+// pattern attribute is bound first.
+const errorCols = `ts, service, error_type, endpoint, release, message, trace_hi, trace_lo,
+			CASE WHEN fingerprint <> '' THEN fingerprint
+				ELSE error_type || '|' || coalesce(attr_values[list_position(attr_keys, ?)], message) END AS k
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ?`
+
+// errorGroupsSQL groups the error rows (kind error, and rows of other
+// kinds but span at level error or fatal): three scans with filters
+// DuckDB applies before reading the other columns, where an OR or an IN
+// would have them read for every row. Its arguments are the pattern
+// attribute, project, since, to three times, from four times and the
+// limit.
+const errorGroupsSQL = `WITH e AS (SELECT ` + errorCols + ` AND kind = 'error'
+		UNION ALL SELECT ` + errorCols + ` AND kind <> 'span' AND kind <> 'error' AND level = 'error'
+		UNION ALL SELECT ` + errorCols + ` AND kind <> 'span' AND kind <> 'error' AND level = 'fatal')
+	SELECT service, error_type, k, any_value(message), coalesce(mode(endpoint) FILTER (WHERE endpoint <> ''), ''),
+		count(*) FILTER (WHERE ts >= ?), min(ts),
+		list_sort(list(DISTINCT release) FILTER (WHERE release <> '' AND ts >= ?)),
+		arg_min(` + traceHex + `, ts, 3) FILTER (WHERE ts >= ? AND (trace_hi <> 0 OR trace_lo <> 0))
+	FROM e GROUP BY service, error_type, k
+	HAVING count(*) FILTER (WHERE ts >= ?) > 0
+	ORDER BY 6 DESC, 1, 3 LIMIT ?`
 
 // stringList converts a scanned DuckDB list of strings, keeping at most n
 // non-empty values.
@@ -220,8 +237,12 @@ func (s *Store) ReleaseStarts(ctx context.Context, project int64, r store.Range,
 	q := `SELECT service, release, min(ts) FROM events
 		WHERE project_id = ? AND ts >= ? AND ts < ? AND release <> '' AND service <> ''
 		GROUP BY service, release ORDER BY 3`
+	if since = min(since, r.From); releaseRollupServes(since, r.To) {
+		q = `SELECT service, release, min(first_ts) FROM narrative_releases
+			WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY service, release ORDER BY 3`
+	}
 	var out []store.ReleaseStart
-	err := s.eachRow(ctx, q, []any{project, min(since, r.From), r.To}, func(rows *sql.Rows) error {
+	err := s.eachRow(ctx, q, []any{project, since, r.To}, func(rows *sql.Rows) error {
 		var x store.ReleaseStart
 		if err := rows.Scan(&x.Service, &x.Release, &x.FirstTS); err != nil {
 			return err

@@ -79,6 +79,8 @@ type Store struct {
 	mu     sync.Mutex // serialises Append and Close
 	idents identCache
 	closed bool
+
+	product *productIndex // see product_index.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -174,7 +176,15 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		s.closeDB()
 		return nil, err
 	}
+	if err := s.openProductIndex(ctx); err != nil {
+		s.closeDB()
+		return nil, err
+	}
 	if err := s.errs.load(ctx, s.db); err != nil {
+		s.closeDB()
+		return nil, err
+	}
+	if err := s.openRollups(ctx); err != nil {
 		s.closeDB()
 		return nil, err
 	}
@@ -234,6 +244,7 @@ func (s *Store) Close() error {
 	if _, err := s.db.Exec(`CHECKPOINT`); err != nil {
 		errs = append(errs, fmt.Errorf("checkpoint %q: %w", s.path, err))
 	}
+	s.saveProductIndex(context.Background())
 	errs = append(errs, s.closeDB())
 	return errors.Join(errs...)
 }

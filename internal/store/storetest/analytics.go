@@ -27,6 +27,8 @@ func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
 		{"Funnel", testFunnel},
 		{"FunnelWhere", testFunnelWhere},
 		{"FunnelToError", testFunnelToError},
+		{"FunnelDropoffs", testFunnelDropoffs},
+		{"FunnelRepeatedStep", testFunnelRepeatedStep},
 		{"RetentionBreakdown", testRetentionBreakdown},
 		{"Retention", testRetention},
 		{"Paths", testPaths},
@@ -554,5 +556,69 @@ func testRetentionBreakdown(t *testing.T, s AnalyticsStore) {
 	}
 	if !reflect.DeepEqual(res.Cohorts, want) {
 		t.Errorf("cohorts = %+v, want %+v", res.Cohorts, want)
+	}
+}
+
+// testFunnelDropoffs is testFunnel without a breakdown: the same counts,
+// times to convert, drop-off causes and samples.
+func testFunnelDropoffs(t *testing.T, s AnalyticsStore) {
+	appendBatch(t, s, 1, funnelData()...)
+	res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "Add", "Buy"), Window: hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []int64{4, 2, 1}; !slices.Equal(res.Persons, want) {
+		t.Errorf("persons = %v, want %v", res.Persons, want)
+	}
+	if want := []int64{0, 20 * sec, 10 * sec}; !slices.Equal(res.MedianToConvert, want) {
+		t.Errorf("median to convert = %v, want %v", res.MedianToConvert, want)
+	}
+	if len(res.Breakdown) != 0 {
+		t.Errorf("breakdown = %+v without asking", res.Breakdown)
+	}
+	if len(res.Dropoffs) != 2 {
+		t.Fatalf("dropoffs = %+v, want 2", res.Dropoffs)
+	}
+	d0, d1 := res.Dropoffs[0], res.Dropoffs[1]
+	if d0.Persons != 2 || d1.Persons != 1 {
+		t.Errorf("dropped persons = %d, %d; want 2, 1", d0.Persons, d1.Persons)
+	}
+	if len(d0.Causes) != 1 || d0.Causes[0].Kind != "slow" || d0.Causes[0].Label != "/api/cart" || d0.Causes[0].Persons != 1 || d0.Causes[0].Events != 1 || d0.Causes[0].MedianMS != 3000 {
+		t.Errorf("step 0 causes = %+v, want the slow /api/cart of c", d0.Causes)
+	}
+	if len(d1.Causes) != 1 || d1.Causes[0].Kind != "error" || d1.Causes[0].Label != "CardDeclined" || d1.Causes[0].Service != "payment" || d1.Causes[0].Persons != 1 {
+		t.Errorf("step 1 causes = %+v, want CardDeclined", d1.Causes)
+	}
+	if !slices.Equal(d0.Samples, []string{"c", "e"}) || !slices.Equal(d1.Samples, []string{"b"}) {
+		t.Errorf("samples = %v, %v; want [c e], [b]", d0.Samples, d1.Samples)
+	}
+}
+
+// testFunnelRepeatedStep: with a step repeated, a person who misses the
+// second occurrence stops there even if they did the later steps, with
+// and without step filters.
+func testFunnelRepeatedStep(t *testing.T, s AnalyticsStore) {
+	appendBatch(t, s, 1,
+		track(t0, "p", "", "View", "plan", "pro"),
+		track(t0+10*sec, "p", "", "Add", "plan", "pro"),
+		track(t0+20*sec, "p", "", "Add", "plan", "pro"),
+		track(t0, "q", "", "View", "plan", "pro"),
+		track(t0+5*sec, "q", "", "View", "plan", "pro"),
+		track(t0+10*sec, "q", "", "Add", "plan", "pro"),
+	)
+	for _, filtered := range []bool{false, true} {
+		st := steps("View", "View", "Add")
+		if filtered {
+			for i := range st {
+				st[i].Where = mustQuery(t, "plan:pro")
+			}
+		}
+		res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: hour})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := []int64{2, 1, 1}; !slices.Equal(res.Persons, want) {
+			t.Errorf("filtered %v: view → view → add persons = %v, want %v (p never viewed twice)", filtered, res.Persons, want)
+		}
 	}
 }

@@ -5,12 +5,14 @@ import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Histogram as H } from '../api';
 
+/** histogramSeries places each bucket's bar at the middle of its step. */
 export function histogramSeries(h: H): [number[], number[], number[]] {
   const xs: number[] = [];
   const all: number[] = [];
   const errs: number[] = [];
+  const half = (h.step_ms || 0) / 2000;
   for (const b of h.buckets) {
-    xs.push(new Date(b.ts).getTime() / 1000);
+    xs.push(new Date(b.ts).getTime() / 1000 + half);
     all.push(b.count);
     const by = b.by || {};
     errs.push((by.error || 0) + (by.fatal || 0));
@@ -26,13 +28,16 @@ export function Histogram({ data, onZoom }: { data: H; onZoom: (from: Date, to: 
     if (!el.current) return;
     const bars = uPlot.paths.bars!({ size: [0.9, 40] });
     const width = el.current.clientWidth || 800;
+    // Bars stand at their steps' middles: the x range reaches half a step
+    // beyond the first and last, so those are drawn whole.
+    const half = (data.step_ms || 0) / 2000;
     const u = new uPlot(
       {
         width,
         height: 140,
         cursor: { drag: { x: true, y: false, setScale: false } },
         legend: { show: true, live: false },
-        scales: { x: { time: true } },
+        scales: { x: { time: true, range: (_u, min, max) => [min - half, max + half] } },
         axes: [{ stroke: '#8a91a3' }, { stroke: '#8a91a3', size: 50 }],
         series: [
           {},

@@ -20,14 +20,30 @@ export function Empty({ children }: { children: ReactNode }) {
 }
 
 /** FirstEvent is the empty state: how to send the first event. */
-export function FirstEvent() {
+export function FirstEvent({ lead }: { lead?: ReactNode }) {
   return (
     <Empty>
-      Nothing here in this time range. Widen the range, or send a first event:
+      {lead ?? 'Nothing here in this time range.'} Widen the range, or send a first event:
       <pre>{`curl -H "Authorization: Bearer $INGEST_KEY" \\
   --data '{"level":"info","service":"web","message":"hello"}' \\
   ${location.origin}/api/v1/ingest`}</pre>
+      The ingest key is printed by <code>lore serve</code> (or <code>lore demo</code>). OpenTelemetry (OTLP/HTTP on <code>/v1/logs</code> and <code>/v1/traces</code>), Sentry SDKs, PostHog
+      and Segment clients and the browser snippet (<code>/sdk.js</code>) send to the same address.
     </Empty>
+  );
+}
+
+/** NoEvents is the empty state of a search: what found nothing, and how to send events. */
+export function NoEvents({ q }: { q: string }) {
+  if (!q.trim()) return <FirstEvent />;
+  return (
+    <FirstEvent
+      lead={
+        <>
+          Nothing matches <code>{q}</code> in this time range: remove a term.
+        </>
+      }
+    />
   );
 }
 

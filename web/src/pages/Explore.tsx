@@ -1,12 +1,15 @@
-// Explore: the search bar, the histogram, facets that filter on click, the
-// result list and an event panel with links to the event's journeys.
-import { useEffect, useState } from 'react';
+// Explore: the search bar (with autocomplete), the histogram, facets that
+// filter on click, the result list with live tail, and an event panel with
+// links to the event's journeys.
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, type Facets, type Histogram as H, type LoreEvent, type SearchResult } from '../api';
-import { ErrorMessage, FirstEvent, JourneyLink, Level, Loading } from '../components/common';
+import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../components/common';
+import { PinButton, SaveSearchButton } from '../components/Pin';
 import { Histogram } from '../components/Histogram';
+import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, withParams, type Route } from '../route';
-import { fmtDuration, fmtTime, term, useLoad } from '../util';
+import { fmtDuration, fmtTime, term, useLoad, waiting } from '../util';
 
 const facetFields = ['service', 'level', 'kind', 'endpoint', 'http_status', 'error_type'];
 
@@ -25,13 +28,30 @@ export function Explore({ r }: { r: Route }) {
   const [more, setMore] = useState<LoreEvent[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
   const res = useLoad(() => api<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }), [q, from, to]);
-  const hist = useLoad(() => api<H>('/api/v1/histogram', { q, from, to, by: 'level' }), [q, from, to]);
+  const live = r.params.get('live') === '1';
+  // With live tail on, the histogram is redrawn every 10 s.
+  const [beat, setBeat] = useState(0);
+  // The histogram and facets scan the whole range; they start once the
+  // first page of results is in, so they do not compete with it.
+  const searched = !res.loading;
+  const hist = useLoad(() => (searched ? api<H>('/api/v1/histogram', { q, from, to, by: 'level' }) : waiting<H>()), [q, from, to, beat, searched]);
   useEffect(() => {
     setMore([]);
     setCursor(res.data?.next_cursor);
   }, [res.data]);
   const sel = Number(r.params.get('event') ?? -1);
-  const events = [...(res.data?.events || []), ...more];
+  const tail = useLiveTail({ on: live && res.data !== undefined, q, base: res.data?.events, hold: sel >= 0 });
+  useEffect(() => {
+    if (!live || tail.paused) return;
+    const t = setInterval(() => setBeat((b) => b + 1), 10000);
+    return () => clearInterval(t);
+  }, [live, tail.paused]);
+  const events = [...tail.events, ...(res.data?.events || []), ...more];
+  const attrKeys = useMemo(() => {
+    const ks = new Set<string>();
+    for (const e of res.data?.events || []) for (const k of Object.keys(e.attributes || {})) ks.add(k);
+    return [...ks].sort();
+  }, [res.data]);
   const selected = sel >= 0 ? events[sel] : undefined;
 
   const loadMore = async () => {
@@ -50,16 +70,20 @@ export function Explore({ r }: { r: Route }) {
           navigate(withParams(r, { q: draft.trim() || undefined, event: undefined }));
         }}
       >
-        <input
-          aria-label="search"
-          name="q"
+        <SearchInput
           value={draft}
-          onChange={(e) => setDraft(e.target.value)}
+          onChange={setDraft}
+          from={from}
+          to={to}
+          attrKeys={attrKeys}
           placeholder='level:error service:payment-service "rate limited" http_status:>=500'
-          autoComplete="off"
-          spellCheck={false}
         />
         <button type="submit">Search</button>
+        <label className={`live ${live ? (tail.paused ? 'paused' : 'on') : ''}`} title="Poll for new events every 2 s, newest first; pauses while you scroll, select text or read an event">
+          <input type="checkbox" aria-label="live tail" checked={live} onChange={(e) => navigate(withParams(r, { live: e.target.checked ? '1' : undefined, event: undefined }))} />
+          <span className="dot" />
+          {live ? (tail.paused ? `paused (${tail.paused})` : 'live') : 'live tail'}
+        </label>
       </form>
       <ErrorMessage error={res.error || hist.error} />
       {hist.data && (
@@ -68,15 +92,21 @@ export function Explore({ r }: { r: Route }) {
           onZoom={(a, b) => navigate(withParams(r, { from: a.toISOString(), to: b.toISOString(), event: undefined }))}
         />
       )}
+      {hist.data && (
+        <div className="pins">
+          <PinButton panel={{ title: q || 'All events', kind: 'histogram', query: q || undefined, params: { by: 'level' } }} />
+          <SaveSearchButton query={q} from={from} to={to} />
+        </div>
+      )}
       <div className="explore-body">
         <aside className="facets">
           {facetFields.map((f) => (
-            <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} />
+            <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} />
           ))}
         </aside>
         <section className="results">
           <Loading on={res.loading && !res.data} />
-          {res.data && events.length === 0 && <FirstEvent />}
+          {res.data && events.length === 0 && <NoEvents q={q} />}
           {events.length > 0 && (
             <table className="events">
               <thead>
@@ -91,7 +121,7 @@ export function Explore({ r }: { r: Route }) {
                 {events.map((e, i) => (
                   <tr
                     key={i}
-                    className={i === sel ? 'selected' : ''}
+                    className={i === sel ? 'selected' : i < tail.fresh ? 'fresh' : ''}
                     tabIndex={0}
                     onClick={() => navigate(withParams(r, { event: String(i) }))}
                     onKeyDown={(k) => k.key === 'Enter' && navigate(withParams(r, { event: String(i) }))}
@@ -134,8 +164,8 @@ export function summary(e: LoreEvent): string {
   return parts.join(' ');
 }
 
-function FacetBox({ field, q, from, to, r }: { field: string; q: string; from: string; to: string; r: Route }) {
-  const f = useLoad(() => api<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }), [field, q, from, to]);
+function FacetBox({ field, q, from, to, r, ready }: { field: string; q: string; from: string; to: string; r: Route; ready: boolean }) {
+  const f = useLoad(() => (ready ? api<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }) : waiting<Facets>()), [field, q, from, to, ready]);
   if (!f.data || f.data.values.length === 0) return null;
   return (
     <div className="facet">
@@ -192,4 +222,65 @@ function EventPanel({ e, r }: { e: LoreEvent; r: Route }) {
       </table>
     </aside>
   );
+}
+
+/**
+ * useLiveTail polls for events newer than the newest shown, every 2 s,
+ * newest first. It holds while the user reads: the page is scrolled down,
+ * text is selected, or an event is open (hold), and catches up after.
+ */
+export function useLiveTail({ on, q, base, hold }: { on: boolean; q: string; base?: LoreEvent[]; hold: boolean }) {
+  const [events, setEvents] = useState<LoreEvent[]>([]);
+  const [fresh, setFresh] = useState(0);
+  const [paused, setPaused] = useState('');
+  const since = useRef<string | undefined>(undefined);
+  const seen = useRef(new Set<string>());
+  // A new answer to the search restarts the tail after its newest event.
+  useEffect(() => {
+    setEvents([]);
+    setFresh(0);
+    if (!base) return;
+    since.current = base[0]?.ts ?? new Date().toISOString();
+    seen.current = new Set(base.filter((e) => e.ts === since.current).map(eventKey));
+  }, [base]);
+  useEffect(() => {
+    if (!on) {
+      setPaused('');
+      return;
+    }
+    let stop = false;
+    const tick = async () => {
+      const why = hold ? 'reading an event' : window.scrollY > 60 ? 'scrolled' : String(window.getSelection() || '') ? 'selecting' : '';
+      setPaused(why);
+      if (why || !since.current) return;
+      try {
+        const p = await api<SearchResult>('/api/v1/search', { q, from: since.current, to: 'now', limit: 200 });
+        if (stop) return;
+        const add = p.events.filter((e) => {
+          const k = eventKey(e);
+          if (seen.current.has(k)) return false;
+          seen.current.add(k);
+          return true;
+        });
+        if (p.events[0]) since.current = p.events[0].ts;
+        if (add.length) {
+          setEvents((old) => [...add, ...old].slice(0, 1000));
+          setFresh(add.length);
+        }
+      } catch {
+        /* the next tick tries again */
+      }
+    };
+    const t = setInterval(tick, 2000);
+    void tick();
+    return () => {
+      stop = true;
+      clearInterval(t);
+    };
+  }, [on, q, hold]);
+  return { events, fresh, paused };
+}
+
+function eventKey(e: LoreEvent): string {
+  return [e.ts, e.kind, e.service, e.span_id, e.trace_id, e.message, e.name].join('\u0000');
 }

@@ -1,6 +1,8 @@
-// Issues: the list with sparklines and filters, and an issue's detail with
-// its stack trace, breadcrumbs, tags and the related trace.
-import { api, type Frame, type Issue, type IssueDetail } from '../api';
+// Issues: the list with sparklines, filters and bulk status changes, and
+// an issue's detail with its stack trace, breadcrumbs, tags and the related
+// trace.
+import { useState } from 'react';
+import { api, ApiError, type Frame, type Issue, type IssueDetail } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, Sparkline, journeyHref } from '../components/common';
 import { summary } from './Explore';
 import { href, keep, navigate, withParams, type Route } from '../route';
@@ -13,15 +15,58 @@ export function Issues({ r }: { r: Route }) {
   return r.path[1] ? <IssuePage r={r} id={r.path[1]} /> : <IssueList r={r} />;
 }
 
+/** setStatus changes the status of issues one PATCH each; it answers how many changed and the first error. */
+export async function setStatus(ids: number[], status: string): Promise<{ done: number; error?: string }> {
+  let done = 0;
+  let error: string | undefined;
+  await Promise.all(
+    ids.map((id) =>
+      api(`/api/v1/issues/${id}`, undefined, { method: 'PATCH', body: JSON.stringify({ status }) }).then(
+        () => done++,
+        (e: unknown) => (error ??= e instanceof ApiError ? e.message : String(e)),
+      ),
+    ),
+  );
+  return { done, error };
+}
+
+const actions: [string, string][] = [
+  ['resolved', 'Resolve'],
+  ['ignored', 'Ignore'],
+  ['unresolved', 'Unresolve'],
+];
+
+/** selectedOf reads the selected issue ids from the URL ("sel=1,2"). */
+export function selectedOf(r: Route): Set<number> {
+  return new Set((r.params.get('sel') || '').split(',').filter(Boolean).map(Number).filter((n) => n > 0));
+}
+
 function IssueList({ r }: { r: Route }) {
   const status = r.params.get('status') || 'unresolved';
   const sort = r.params.get('sort') || 'last_seen';
   const from = r.params.get('from') || 'now-14d';
+  const [version, setVersion] = useState(0);
+  const [done, setDone] = useState<{ text?: string; error?: string }>({});
   const list = useLoad(
     () => api<{ issues: Issue[] | null }>('/api/v1/issues', { status: status === 'all' ? undefined : status, sort, from }),
-    [status, sort, from],
+    [status, sort, from, version],
   );
   const issues = list.data?.issues || [];
+  const sel = selectedOf(r);
+  const select = (ids: Set<number>) => navigate(withParams(r, { sel: [...ids].sort((a, b) => a - b).join(',') || undefined }));
+  const toggle = (id: number) => {
+    const n = new Set(sel);
+    if (n.has(id)) n.delete(id);
+    else n.add(id);
+    select(n);
+  };
+  const shown = issues.filter((i) => sel.has(i.id)).map((i) => i.id);
+  const bulk = async (to: string, label: string) => {
+    const res = await setStatus(shown, to);
+    setDone({ text: `${label.replace(/e$/, '')}ed ${res.done} issue${res.done === 1 ? '' : 's'}.`, error: res.error });
+    select(new Set());
+    setVersion((v) => v + 1);
+  };
   return (
     <div className="issues">
       <div className="filters">
@@ -42,8 +87,28 @@ function IssueList({ r }: { r: Route }) {
           </select>
         </label>
       </div>
-      <ErrorMessage error={list.error} />
-      <Loading on={list.loading} />
+      <div className="bulk" aria-label="bulk actions">
+        {shown.length > 0 ? (
+          <>
+            <b>{shown.length} selected</b>
+            {actions
+              .filter(([to]) => to !== status)
+              .map(([to, label]) => (
+                <button key={to} type="button" onClick={() => bulk(to, label)}>
+                  {label}
+                </button>
+              ))}
+            <button type="button" className="plain" onClick={() => select(new Set())}>
+              Clear
+            </button>
+          </>
+        ) : (
+          done.text && <span className="muted">{done.text}</span>
+        )}
+        {!shown.length && !done.text && issues.length > 0 && <span className="muted">Tick issues (or press x on a row) to resolve, ignore or unresolve them together.</span>}
+      </div>
+      <ErrorMessage error={list.error || done.error} />
+      <Loading on={list.loading && !list.data} />
       {list.data && issues.length === 0 && (
         <div className="empty">
           No {status === 'all' ? '' : status} issues. Errors arrive from any Sentry SDK (DSN <code>{`http://INGEST_KEY@${location.host}/1`}</code>), from
@@ -54,6 +119,14 @@ function IssueList({ r }: { r: Route }) {
         <table className="issue-list">
           <thead>
             <tr>
+              <th className="check">
+                <input
+                  type="checkbox"
+                  aria-label="select all"
+                  checked={shown.length === issues.length}
+                  onChange={(e) => select(e.target.checked ? new Set(issues.map((i) => i.id)) : new Set())}
+                />
+              </th>
               <th>issue</th>
               <th>last 24 h</th>
               <th>events</th>
@@ -64,7 +137,21 @@ function IssueList({ r }: { r: Route }) {
           </thead>
           <tbody>
             {issues.map((i) => (
-              <tr key={i.id}>
+              <tr
+                key={i.id}
+                data-row
+                tabIndex={-1}
+                className={sel.has(i.id) ? 'selected' : ''}
+                onKeyDown={(e) => {
+                  if (e.key === 'x' && e.target === e.currentTarget) {
+                    e.preventDefault();
+                    toggle(i.id);
+                  }
+                }}
+              >
+                <td className="check">
+                  <input type="checkbox" aria-label={`select ${i.title}`} checked={sel.has(i.id)} onChange={() => toggle(i.id)} />
+                </td>
                 <td>
                   <a className="issue-title" href={href(['issues', String(i.id)], keep(r))}>
                     {i.title}
@@ -90,7 +177,9 @@ function IssueList({ r }: { r: Route }) {
 }
 
 function IssuePage({ r, id }: { r: Route; id: string }) {
-  const d = useLoad(() => api<IssueDetail>(`/api/v1/issues/${encodeURIComponent(id)}`), [id]);
+  const [version, setVersion] = useState(0);
+  const [changed, setChanged] = useState<string | undefined>();
+  const d = useLoad(() => api<IssueDetail>(`/api/v1/issues/${encodeURIComponent(id)}`), [id, version]);
   const i = d.data;
   const ev = i?.latest_event;
   const exc = ev?.exception?.[0];
@@ -98,8 +187,8 @@ function IssuePage({ r, id }: { r: Route; id: string }) {
   return (
     <div className="issue">
       <a href={href(['issues'], keep(r))}>← issues</a>
-      <ErrorMessage error={d.error} />
-      <Loading on={d.loading} />
+      <ErrorMessage error={d.error || changed} />
+      <Loading on={d.loading && !d.data} />
       {i && (
         <>
           <h2>
@@ -109,6 +198,24 @@ function IssuePage({ r, id }: { r: Route; id: string }) {
             {i.culprit} · {i.status} · {fmtNum(i.count)} events · {fmtNum(i.users)} users · first seen {fmtTime(i.first_seen)}
             {i.first_release && ` in ${i.first_release}`} · last seen {fmtTime(i.last_seen)}
           </p>
+          <div className="bulk">
+            {actions
+              .filter(([to]) => to !== i.status)
+              .map(([to, label]) => (
+                <button
+                  key={to}
+                  type="button"
+                  className="plain"
+                  onClick={async () => {
+                    const res = await setStatus([i.id], to);
+                    setChanged(res.error);
+                    setVersion((v) => v + 1);
+                  }}
+                >
+                  {label}
+                </button>
+              ))}
+          </div>
           <div className="sparks">
             <span>
               last 24 h <Sparkline values={i.count_24h || []} width={240} height={36} />

@@ -4,7 +4,7 @@ import { useEffect } from 'react';
 import { api, type Journey as J, type LoreEvent, type SearchResult, type StoryLine } from '../api';
 import { ErrorMessage, Level, Loading } from '../components/common';
 import { summary } from './Explore';
-import { withParams, type Route } from '../route';
+import { href, withParams, type Route } from '../route';
 import { fmtClock, fmtDuration, fmtTime, useLoad } from '../util';
 
 export function outcomeSentence(j: J): string {
@@ -56,6 +56,11 @@ function JourneyOf({ r, by, id, note }: { r: Route; by: string; id: string; note
       <h2>
         {by} <code>{id}</code>
       </h2>
+      {by === 'trace' && (
+        <p>
+          <a href={href(['services'], { trace: id })}>Latency breakdown by service →</a>
+        </p>
+      )}
       {note && <p className="muted">{note}</p>}
       <ErrorMessage error={j.error} />
       <Loading on={j.loading} />
@@ -84,7 +89,7 @@ function JourneyOf({ r, by, id, note }: { r: Route; by: string; id: string; note
 function StoryRow({ l, r, sel }: { l: StoryLine; r: Route; sel: number }) {
   if (l.kind === 'gap') return <p className="line gap">{l.text}</p>;
   return (
-    <p className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}`}>
+    <p className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}`} data-row tabIndex={-1}>
       <span className="ts">{fmtClock(l.ts)}</span> <span className="svc">{l.service}</span>{' '}
       <a href={withParams(r, { ref: String(l.ref) })}>{l.text}</a>
     </p>

@@ -4,6 +4,8 @@ import { api, type Histogram, type Issue, type StoryCard } from '../api';
 import { ErrorMessage, FirstEvent, Loading, Severity, journeyHref } from '../components/common';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, type Route } from '../route';
+import { pickOf } from './Incident';
+import { listMonitors } from './Monitors';
 import { fmtNum, fmtPct, fmtShort, useLoad } from '../util';
 
 export function Overview({ r }: { r: Route }) {
@@ -11,6 +13,7 @@ export function Overview({ r }: { r: Route }) {
   const stories = useLoad(() => api<{ stories: StoryCard[] | null }>('/api/v1/stories', { from, to }), [from, to]);
   const hist = useLoad(() => api<Histogram>('/api/v1/histogram', { from, to, by: 'level' }), [from, to]);
   const issues = useLoad(() => api<{ issues: Issue[] | null }>('/api/v1/issues', { status: 'unresolved', from: 'now-14d' }), []);
+  const monitors = useLoad(listMonitors, []);
   let total = 0;
   let errors = 0;
   for (const b of hist.data?.buckets || []) {
@@ -36,6 +39,7 @@ export function Overview({ r }: { r: Route }) {
         <Num label="errors" value={hist.data ? fmtNum(errors) : '…'} link={href(['explore'], { ...keep(r), q: 'level:>=error' })} />
         <Num label="error rate" value={hist.data ? fmtPct(total ? errors / total : 0) : '…'} />
         <Num label="open issues" value={issues.data ? fmtNum((issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
+        <Num label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
       </div>
       {hist.data && total === 0 && <FirstEvent />}
     </div>
@@ -86,6 +90,11 @@ export function Card({ c, r }: { c: StoryCard; r: Route }) {
             journey {i + 1}
           </a>
         ))}
+        {c.severity !== 'info' && (
+          <a className="incident-link" href={href(['incident'], { ...keep(r), ...pickOf(c) })}>
+            what left its baseline first
+          </a>
+        )}
       </div>
     </article>
   );

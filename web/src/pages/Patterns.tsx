@@ -58,7 +58,7 @@ export function Patterns({ r }: { r: Route }) {
           </thead>
           <tbody>
             {list.map((t) => (
-              <tr key={t.id}>
+              <tr key={t.id} data-row tabIndex={-1}>
                 <td className="msg">
                   {t.new && <span className="new">new</span>}{' '}
                   <a href={href(['explore'], { q: `pattern_id:${t.id}`, from: r.params.get('from') || undefined, to: r.params.get('to') || undefined })}>{t.template}</a>

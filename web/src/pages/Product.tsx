@@ -1,11 +1,41 @@
-// Product: the funnel builder, its chart, and for each drop-off the errors
-// those persons hit and their journeys. The funnel is kept in the URL.
+// Product: tabs for the funnel (the builder, its chart, and for each
+// drop-off the errors those persons hit and their journeys), retention,
+// paths, trends and web analytics. Each question is kept in the URL.
 import { useState } from 'react';
 import { api, type Facets } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
+import { PinButton } from '../components/Pin';
 import { rangeOf } from '../components/TimeRange';
-import { href, navigate, withParams, type Route } from '../route';
-import { fmtDuration, fmtNum, fmtPct, useLoad } from '../util';
+import { href, keep, navigate, withParams, type Route } from '../route';
+import { fmtDuration, fmtNum, fmtPct, term, useLoad } from '../util';
+import { Paths } from './Paths';
+import { Retention } from './Retention';
+import { Trends } from './Trends';
+import { WebStats } from './WebStats';
+
+const tabs: [string, string][] = [
+  ['', 'Funnel'],
+  ['retention', 'Retention'],
+  ['paths', 'Paths'],
+  ['trends', 'Trends'],
+  ['web', 'Web analytics'],
+];
+
+export function Product({ r }: { r: Route }) {
+  const tab = r.path[1] || '';
+  return (
+    <div className="product">
+      <nav className="tabs" aria-label="product analyses">
+        {tabs.map(([t, label]) => (
+          <a key={t} href={href(t ? ['product', t] : ['product'], keep(r))} className={tab === t ? 'active' : ''} aria-current={tab === t ? 'page' : undefined}>
+            {label}
+          </a>
+        ))}
+      </nav>
+      {tab === 'retention' ? <Retention r={r} /> : tab === 'paths' ? <Paths r={r} /> : tab === 'trends' ? <Trends r={r} /> : tab === 'web' ? <WebStats r={r} /> : <Funnel r={r} />}
+    </div>
+  );
+}
 
 export interface FunnelStep {
   event: string;
@@ -38,7 +68,7 @@ export function stepsOf(r: Route): FunnelStep[] {
   return defaultSteps;
 }
 
-export function Product({ r }: { r: Route }) {
+function Funnel({ r }: { r: Route }) {
   const steps = stepsOf(r);
   const window = r.params.get('window') || '1h';
   const { from, to } = rangeOf(r);
@@ -52,8 +82,7 @@ export function Product({ r }: { r: Route }) {
   const names = useLoad(() => api<Facets>('/api/v1/facets', { q: 'kind:event', field: 'name', from, to, limit: 50 }), [from, to]);
   const set = (i: number, s: Partial<FunnelStep>) => setDraft((d) => d.map((x, k) => (k === i ? { ...x, ...s } : x)));
   return (
-    <div className="product">
-      <h2>Funnel</h2>
+    <div className="funnel-page">
       <form
         className="funnel-builder"
         onSubmit={(e) => {
@@ -91,12 +120,17 @@ export function Product({ r }: { r: Route }) {
       </form>
       <ErrorMessage error={f.error} />
       <Loading on={f.loading} />
-      {f.data && <FunnelChart a={f.data} />}
+      {f.data && (
+        <div className="pins">
+          <PinButton panel={{ title: steps.map((s) => s.event).join(' → '), kind: 'funnel', params: { steps, window } }} />
+        </div>
+      )}
+      {f.data && <FunnelChart a={f.data} r={r} />}
     </div>
   );
 }
 
-function FunnelChart({ a }: { a: FunnelAnswer }) {
+export function FunnelChart({ a, r }: { a: FunnelAnswer; r: Route }) {
   const first = a.steps[0]?.persons || 0;
   if (!first) return <div className="empty">Nobody did the first step in this time range.</div>;
   return (
@@ -122,7 +156,11 @@ function FunnelChart({ a }: { a: FunnelAnswer }) {
                 <ul>
                   {(s.dropoff_errors || []).slice(0, 5).map((e, k) => (
                     <li key={k} className={e.kind}>
-                      {e.kind === 'slow' ? 'slow' : 'error'} <code>{e.label}</code> in {e.service}: {fmtNum(e.persons)} persons, {fmtNum(e.events)} events
+                      {e.kind === 'slow' ? 'slow' : 'error'}{' '}
+                      <a href={href(['explore'], { ...keep(r), q: dropoffQuery(e) })} title="the events in Explore">
+                        <code>{e.label}</code>
+                      </a>{' '}
+                      in {e.service}: {fmtNum(e.persons)} persons, {fmtNum(e.events)} events
                       {e.median_ms ? ` (median ${fmtDuration(e.median_ms)})` : ''}
                     </li>
                   ))}
@@ -144,4 +182,10 @@ function FunnelChart({ a }: { a: FunnelAnswer }) {
       ))}
     </div>
   );
+}
+
+/** dropoffQuery finds a drop-off's errors (by type) or slow requests (by endpoint) in Explore. */
+export function dropoffQuery(e: { kind: string; label: string; service?: string }): string {
+  const svc = e.service ? term('service', e.service) + ' ' : '';
+  return e.kind === 'slow' ? `${svc}kind:span ${term('endpoint', e.label)} duration_ms:>1000` : `${svc}${term('error_type', e.label)}`;
 }

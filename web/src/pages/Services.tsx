@@ -3,8 +3,9 @@
 import { api } from '../api';
 import { ErrorMessage, FirstEvent, Loading } from '../components/common';
 import { rangeOf } from '../components/TimeRange';
-import { href, keep, type Route } from '../route';
-import { fmtNum, fmtPct, useLoad } from '../util';
+import { useState } from 'react';
+import { href, keep, navigate, withParams, type Route } from '../route';
+import { fmtDuration, fmtNum, fmtPct, useLoad } from '../util';
 
 export interface MapNode {
   id: string;
@@ -105,14 +106,81 @@ function ServiceMap({ nodes, edges }: { nodes: MapNode[]; edges: MapEdge[] }) {
   );
 }
 
+interface ServiceTime {
+  service: string;
+  spans: number;
+  self_ms: number;
+  share: number;
+}
+
+interface TraceBreakdown {
+  trace_id: string;
+  duration_ms: number;
+  services: ServiceTime[] | null;
+  edges: MapEdge[] | null;
+}
+
+/** Breakdown shows where one trace's time went: each service's self time. */
+function TraceTime({ r, trace }: { r: Route; trace: string }) {
+  const b = useLoad(() => api<TraceBreakdown>('/api/v1/services/map', { trace_id: trace }), [trace]);
+  const services = b.data?.services || [];
+  return (
+    <div className="breakdown">
+      <h3>
+        Latency breakdown of trace <a href={href(['journey', 'trace', trace], keep(r))}>{trace.slice(0, 16)}…</a>
+      </h3>
+      <ErrorMessage error={b.error} />
+      <Loading on={b.loading} />
+      {b.data && (
+        <>
+          <p className="muted">
+            {fmtDuration(b.data.duration_ms)} from the first span's start to the last span's end; each service's own time
+            (its spans minus the calls they wait on):
+          </p>
+          <table className="time-list">
+            <tbody>
+              {services.map((s) => (
+                <tr key={s.service} data-row tabIndex={-1}>
+                  <td>{s.service}</td>
+                  <td className="bar-cell">
+                    <span className="bar" style={{ width: `${Math.max(1, s.share * 100)}%` }} />
+                  </td>
+                  <td>{fmtDuration(s.self_ms)}</td>
+                  <td>{fmtPct(s.share)}</td>
+                  <td className="muted">
+                    {s.spans} span{s.spans === 1 ? '' : 's'}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </>
+      )}
+    </div>
+  );
+}
+
 export function Services({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
+  const trace = r.params.get('trace') || '';
+  const [draft, setDraft] = useState(trace);
   const m = useLoad(() => api<{ nodes: MapNode[] | null; edges: MapEdge[] | null }>('/api/v1/services/map', { from, to }), [from, to]);
   const nodes = m.data?.nodes || [];
   const edges = m.data?.edges || [];
   return (
     <div className="services">
       <h2>Service map</h2>
+      <form
+        className="trace-pick"
+        onSubmit={(e) => {
+          e.preventDefault();
+          navigate(withParams(r, { trace: draft.trim() || undefined }));
+        }}
+      >
+        <input value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="trace id: where did its time go?" aria-label="trace id" />
+        <button type="submit">Break down</button>
+      </form>
+      {trace && <TraceTime r={r} trace={trace} />}
       <ErrorMessage error={m.error} />
       <Loading on={m.loading} />
       {m.data && nodes.length === 0 && <FirstEvent />}
@@ -134,7 +202,7 @@ export function Services({ r }: { r: Route }) {
             </thead>
             <tbody>
               {edges.map((e, i) => (
-                <tr key={i}>
+                <tr key={i} data-row tabIndex={-1}>
                   <td>
                     <a href={href(['explore'], { ...keep(r), q: `service:${e.from}` })}>{e.from}</a> → {e.to}
                     {e.inferred && <span className="muted"> (inferred from shared traces)</span>}

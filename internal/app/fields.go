@@ -1,0 +1,63 @@
+package app
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/lore-dev/lore/internal/fields"
+	"github.com/lore-dev/lore/internal/server"
+)
+
+// fieldsFlushEvery is how often the field catalogue is written to the
+// store; the dictionary flushes before it reads, so this only bounds what
+// a crash loses of the catalogue (the events themselves are in the WAL).
+const fieldsFlushEvery = 10 * time.Second
+
+// openFields wires the data dictionary — the field catalogue kept at
+// ingest (last in the processor chain, so it sees the fields the other
+// processors add) and flushed to the events store — and the dashboards and
+// saved searches kept in the metadata database.
+func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
+	if err := a.store.MigrateFields(ctx); err != nil {
+		return err
+	}
+	if err := a.meta.MigrateDashboards(ctx); err != nil {
+		return err
+	}
+	// Decided before ingest starts, so that the backfill reads only events
+	// the processor never saw.
+	upTo, backfill, err := a.store.FieldBackfillBound(ctx)
+	if err != nil {
+		return err
+	}
+	log := a.log.With("component", "fields")
+	c := fields.NewCatalogue(a.store, log)
+	a.processors = append(a.processors, c)
+	runCtx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Go(func() { c.Run(runCtx, fieldsFlushEvery) })
+	if backfill {
+		// Events stored before the catalogue existed (an upgraded data
+		// directory): read once in the background. An interrupted backfill
+		// is not resumed.
+		wg.Go(func() {
+			start := time.Now()
+			n, err := c.Backfill(runCtx, a.store, upTo)
+			if err != nil && runCtx.Err() == nil {
+				log.Warn("backfill field catalogue", "events", n, "err", err)
+				return
+			}
+			log.Info("field catalogue backfilled from stored events", "events", n, "took", time.Since(start).Round(time.Millisecond))
+		})
+	}
+	a.closers = append(a.closers, func(ctx context.Context) error {
+		cancel()
+		wg.Wait()
+		return c.Flush(ctx)
+	})
+	deps.Fields = fields.Reader{Store: a.store, Catalogue: c}
+	deps.Dashboards = a.meta
+	deps.Project = a.meta
+	return nil
+}

@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/meta"
+)
+
+// MonitorsService stores monitors (*meta.Store) and evaluates one on
+// demand (*monitor.Evaluator); internal/app joins the two.
+type MonitorsService interface {
+	Monitors(ctx context.Context, project int64) ([]meta.Monitor, error)
+	Monitor(ctx context.Context, project, id int64) (meta.Monitor, error)
+	SaveMonitor(ctx context.Context, project int64, m meta.Monitor) (meta.Monitor, error)
+	DeleteMonitor(ctx context.Context, project, id int64) error
+	MonitorHistory(ctx context.Context, project, id int64, limit int) ([]meta.MonitorEvent, error)
+	Evaluate(ctx context.Context, project, id int64) (meta.Monitor, error)
+}
+
+// monitorHistory is how many state changes a monitor's detail shows.
+const monitorHistory = 100
+
+// MonitorsResponse is the answer of GET /api/v1/monitors: the monitors by
+// name and how many are in alert ("monitors down" on the Overview).
+type MonitorsResponse struct {
+	Monitors []meta.Monitor `json:"monitors"`
+	Alerting int            `json:"alerting"`
+}
+
+// monitorRoutes registers the monitors API. Writes take the read key, as
+// dashboards do: Lore's roles are only ingest and read until the security
+// issue adds users, and the UI, which holds a read key, edits monitors.
+func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
+	m := s.d.Monitors
+	if m == nil {
+		return
+	}
+	read("GET /api/v1/monitors", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		ms, err := m.Monitors(r.Context(), principal(r).ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		out := MonitorsResponse{Monitors: ms}
+		for _, x := range ms {
+			if x.State == meta.StateAlert {
+				out.Alerting++
+			}
+		}
+		return out, nil
+	})
+	read("POST /api/v1/monitors", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		var v meta.Monitor
+		if err := decodeMonitor(w, r, &v); err != nil {
+			return nil, err
+		}
+		v.ID = 0
+		out, err := m.SaveMonitor(r.Context(), principal(r).ProjectID, v)
+		return out, monitorError(err)
+	})
+	read("GET /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := monitorID(r)
+		if err != nil {
+			return nil, err
+		}
+		p := principal(r).ProjectID
+		out, err := m.Monitor(r.Context(), p, id)
+		if err != nil {
+			return nil, monitorError(err)
+		}
+		if out.History, err = m.MonitorHistory(r.Context(), p, id, monitorHistory); err != nil {
+			return nil, err
+		}
+		return out, nil
+	})
+	read("PUT /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := monitorID(r)
+		if err != nil {
+			return nil, err
+		}
+		var v meta.Monitor
+		if err := decodeMonitor(w, r, &v); err != nil {
+			return nil, err
+		}
+		v.ID = id
+		out, err := m.SaveMonitor(r.Context(), principal(r).ProjectID, v)
+		return out, monitorError(err)
+	})
+	read("DELETE /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := monitorID(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := m.DeleteMonitor(r.Context(), principal(r).ProjectID, id); err != nil {
+			return nil, monitorError(err)
+		}
+		return map[string]any{"deleted": id}, nil
+	})
+	read("POST /api/v1/monitors/{id}/evaluate", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := monitorID(r)
+		if err != nil {
+			return nil, err
+		}
+		out, err := m.Evaluate(r.Context(), principal(r).ProjectID, id)
+		if err != nil && out.ID == 0 {
+			return nil, monitorError(err)
+		}
+		// A failed measurement is on the monitor (last_error); the answer is
+		// still the monitor.
+		return out, nil
+	})
+}
+
+func monitorID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, badRequest("bad monitor id %q", r.PathValue("id"))
+	}
+	return id, nil
+}
+
+func decodeMonitor(w http.ResponseWriter, r *http.Request, v *meta.Monitor) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return badRequest("bad monitor JSON: %v", err)
+	}
+	return nil
+}
+
+func monitorError(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, meta.ErrInvalid):
+		return badRequest("%s", strings.TrimPrefix(err.Error(), meta.ErrInvalid.Error()+": "))
+	case errors.Is(err, meta.ErrNotFound):
+		return errorf(http.StatusNotFound, "%v", err)
+	case errors.Is(err, meta.ErrNameTaken):
+		return errorf(http.StatusConflict, "%v", err)
+	}
+	return err
+}

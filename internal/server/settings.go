@@ -1,0 +1,43 @@
+package server
+
+import (
+	"context"
+	"net/http"
+
+	"github.com/lore-dev/lore/internal/meta"
+)
+
+// ProjectService describes the key's project (*meta.Store).
+type ProjectService interface {
+	Project(ctx context.Context, id int64) (meta.Project, error)
+	Keys(ctx context.Context, project int64) ([]meta.KeyInfo, error)
+}
+
+var _ ProjectService = (*meta.Store)(nil)
+
+// projectAnswer is GET /api/v1/project: what the Settings page shows.
+type projectAnswer struct {
+	Project   meta.Project   `json:"project"`
+	Keys      []meta.KeyInfo `json:"keys"`
+	KeyID     int64          `json:"key_id"` // the key this request used
+	Retention string         `json:"retention"`
+	PIIRules  []string       `json:"pii_rules"`
+}
+
+// handleProject serves GET /api/v1/project: the project, its keys (role,
+// prefix and creation time; secrets are not stored), retention and PII
+// rules.
+func (s *Server) handleProject(w http.ResponseWriter, r *http.Request) (any, error) {
+	p := principal(r)
+	proj, err := s.d.Project.Project(r.Context(), p.ProjectID)
+	if err != nil {
+		return nil, docError(err)
+	}
+	keys, err := s.d.Project.Keys(r.Context(), p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return projectAnswer{Project: proj, Keys: keys, KeyID: p.KeyID,
+		Retention: "events are kept until deleted: Lore has no retention limit yet",
+		PIIRules:  []string{}}, nil
+}

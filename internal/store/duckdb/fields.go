@@ -1,0 +1,316 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+var _ store.FieldCatalog = (*Store)(nil)
+
+// fieldSchema is the field catalogue: one row per project, hour, field,
+// type and service, and one per project, day and field for the values. It
+// grows with the number of distinct fields, not with the events.
+const fieldSchema = `
+CREATE TABLE IF NOT EXISTS field_seen (
+	project_id INTEGER NOT NULL,
+	hour BIGINT NOT NULL,
+	field VARCHAR NOT NULL,
+	type VARCHAR NOT NULL,
+	service VARCHAR NOT NULL,
+	count BIGINT NOT NULL,
+	first_ts BIGINT NOT NULL,
+	last_ts BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS field_values (
+	project_id INTEGER NOT NULL,
+	day BIGINT NOT NULL,
+	field VARCHAR NOT NULL,
+	sketch BLOB NOT NULL,
+	examples VARCHAR[] NOT NULL
+);`
+
+// MigrateFields creates the field catalogue's tables; the fields feature
+// calls it once when it is wired.
+func (s *Store) MigrateFields(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, fieldSchema); err != nil {
+		return fmt.Errorf("create field catalogue in %q: %w", s.path, err)
+	}
+	return nil
+}
+
+// RecordFields implements store.FieldCatalog. The rows of the hours and
+// days a flush touches are read, merged with the new ones in Go, deleted
+// and written back in bulk, in one transaction: no per-row upserts, which
+// DuckDB pays for dearly, and no index to maintain.
+func (s *Store) RecordFields(ctx context.Context, seen []store.FieldSeen, values []store.FieldValues) error {
+	if len(seen) == 0 && len(values) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record fields: %w", err)
+	}
+	defer tx.Rollback()
+	if err := mergeSeen(ctx, tx, seen); err != nil {
+		return err
+	}
+	if err := mergeValues(ctx, tx, values); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record fields: %w", err)
+	}
+	return nil
+}
+
+type seenKey struct {
+	project, hour       int64
+	field, typ, service string
+}
+
+func mergeSeen(ctx context.Context, tx *sql.Tx, seen []store.FieldSeen) error {
+	if len(seen) == 0 {
+		return nil
+	}
+	merged := map[seenKey]store.FieldSeen{}
+	hours := map[int64][]int64{} // project → touched hours
+	add := func(r store.FieldSeen) {
+		k := seenKey{r.ProjectID, r.Hour, r.Field, r.Type, r.Service}
+		if m, ok := merged[k]; ok {
+			r.Count += m.Count
+			r.FirstTS = min(r.FirstTS, m.FirstTS)
+			r.LastTS = max(r.LastTS, m.LastTS)
+		}
+		merged[k] = r
+	}
+	touched := map[[2]int64]bool{}
+	for _, r := range seen {
+		if k := [2]int64{r.ProjectID, r.Hour}; !touched[k] {
+			touched[k] = true
+			hours[r.ProjectID] = append(hours[r.ProjectID], r.Hour)
+		}
+	}
+	for p, hs := range hours {
+		rows, err := tx.QueryContext(ctx, `SELECT hour, field, type, service, count, first_ts, last_ts FROM field_seen
+			WHERE project_id = ? AND hour IN (SELECT unnest(?::BIGINT[]))`, p, hs)
+		if err != nil {
+			return fmt.Errorf("read field catalogue of project %d: %w", p, err)
+		}
+		for rows.Next() {
+			r := store.FieldSeen{ProjectID: p}
+			if err := rows.Scan(&r.Hour, &r.Field, &r.Type, &r.Service, &r.Count, &r.FirstTS, &r.LastTS); err != nil {
+				rows.Close()
+				return fmt.Errorf("read field catalogue of project %d: %w", p, err)
+			}
+			add(r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("read field catalogue of project %d: %w", p, err)
+		}
+		if _, err := tx.ExecContext(ctx, `DELETE FROM field_seen WHERE project_id = ? AND hour IN (SELECT unnest(?::BIGINT[]))`, p, hs); err != nil {
+			return fmt.Errorf("rewrite field catalogue of project %d: %w", p, err)
+		}
+	}
+	for _, r := range seen {
+		add(r)
+	}
+	var (
+		projects, hrs, counts, firsts, lasts []int64
+		fieldNames, types, services          []string
+	)
+	for _, r := range merged {
+		projects, hrs, counts, firsts, lasts = append(projects, r.ProjectID), append(hrs, r.Hour), append(counts, r.Count), append(firsts, r.FirstTS), append(lasts, r.LastTS)
+		fieldNames, types, services = append(fieldNames, r.Field), append(types, r.Type), append(services, r.Service)
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO field_seen SELECT unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::VARCHAR[]),
+		unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::BIGINT[]), unnest(?::BIGINT[]), unnest(?::BIGINT[])`,
+		projects, hrs, fieldNames, types, services, counts, firsts, lasts); err != nil {
+		return fmt.Errorf("write field catalogue (%d rows): %w", len(projects), err)
+	}
+	return nil
+}
+
+func mergeValues(ctx context.Context, tx *sql.Tx, values []store.FieldValues) error {
+	for _, v := range values {
+		var sketch []byte
+		var ex []any
+		err := tx.QueryRowContext(ctx, `SELECT sketch, examples FROM field_values WHERE project_id = ? AND day = ? AND field = ?`,
+			v.ProjectID, v.Day, v.Field).Scan(&sketch, &ex)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return fmt.Errorf("read values of field %q: %w", v.Field, err)
+		default:
+			if _, err := tx.ExecContext(ctx, `DELETE FROM field_values WHERE project_id = ? AND day = ? AND field = ?`, v.ProjectID, v.Day, v.Field); err != nil {
+				return fmt.Errorf("rewrite values of field %q: %w", v.Field, err)
+			}
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO field_values VALUES (?, ?, ?, ?, ?)`,
+			v.ProjectID, v.Day, v.Field, mergeSketch(sketch, v.Sketch), mergeExamples(anyStrings(ex), v.Examples)); err != nil {
+			return fmt.Errorf("record values of field %q: %w", v.Field, err)
+		}
+	}
+	return nil
+}
+
+// FieldUsage implements store.FieldCatalog.
+func (s *Store) FieldUsage(ctx context.Context, projectID, from, to int64) ([]store.FieldSeen, error) {
+	const hour = int64(3_600_000_000)
+	return s.fieldRows(ctx, `SELECT field, type, service, min(hour), sum(count)::BIGINT, min(first_ts), max(last_ts)
+		FROM field_seen WHERE project_id = ? AND hour > ? AND hour < ?
+		GROUP BY field, type, service ORDER BY field, type, service`, projectID, projectID, from-hour, to)
+}
+
+// FieldFirstSeen implements store.FieldCatalog.
+func (s *Store) FieldFirstSeen(ctx context.Context, projectID int64) ([]store.FieldSeen, error) {
+	return s.fieldRows(ctx, `SELECT field, type, '', min(hour), sum(count)::BIGINT, min(first_ts), max(last_ts)
+		FROM field_seen WHERE project_id = ? GROUP BY field, type ORDER BY field, type`, projectID, projectID)
+}
+
+func (s *Store) fieldRows(ctx context.Context, q string, projectID int64, args ...any) ([]store.FieldSeen, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read field catalogue of project %d: %w", projectID, err)
+	}
+	defer rows.Close()
+	var out []store.FieldSeen
+	for rows.Next() {
+		r := store.FieldSeen{ProjectID: projectID}
+		if err := rows.Scan(&r.Field, &r.Type, &r.Service, &r.Hour, &r.Count, &r.FirstTS, &r.LastTS); err != nil {
+			return nil, fmt.Errorf("read field catalogue of project %d: %w", projectID, err)
+		}
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read field catalogue of project %d: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// FieldValueDays implements store.FieldCatalog.
+func (s *Store) FieldValueDays(ctx context.Context, projectID, from, to int64) ([]store.FieldValues, error) {
+	const day = int64(86_400_000_000)
+	rows, err := s.db.QueryContext(ctx, `SELECT day, field, sketch, examples FROM field_values
+		WHERE project_id = ? AND day > ? AND day < ? ORDER BY field, day`, projectID, from-day, to)
+	if err != nil {
+		return nil, fmt.Errorf("read field values of project %d: %w", projectID, err)
+	}
+	defer rows.Close()
+	var out []store.FieldValues
+	for rows.Next() {
+		v := store.FieldValues{ProjectID: projectID}
+		var ex []any
+		if err := rows.Scan(&v.Day, &v.Field, &v.Sketch, &ex); err != nil {
+			return nil, fmt.Errorf("read field values of project %d: %w", projectID, err)
+		}
+		v.Examples = anyStrings(ex)
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read field values of project %d: %w", projectID, err)
+	}
+	return out, nil
+}
+
+// mergeSketch merges HyperLogLog registers by taking the larger byte; a
+// missing sketch is the identity.
+func mergeSketch(a, b []byte) []byte {
+	if len(a) != len(b) {
+		if len(a) > len(b) {
+			return a
+		}
+		return b
+	}
+	out := make([]byte, len(a))
+	for i := range a {
+		out[i] = max(a[i], b[i])
+	}
+	return out
+}
+
+func mergeExamples(a, b []string) []string {
+	out := append([]string{}, a...)
+	for _, x := range b {
+		if len(out) >= store.MaxFieldExamples {
+			break
+		}
+		dup := false
+		for _, y := range out {
+			if x == y {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func anyStrings(xs []any) []string {
+	out := make([]string, 0, len(xs))
+	for _, x := range xs {
+		if s, ok := x.(string); ok {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// FieldBackfillBound says whether the field catalogue should be filled
+// from the events already stored — it is empty and there are events, as
+// after an upgrade — and, if so, the last rowid to read: events stored
+// after this call reach the catalogue through the ingest processor.
+func (s *Store) FieldBackfillBound(ctx context.Context) (upTo int64, ok bool, err error) {
+	var rows int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM field_seen`).Scan(&rows); err != nil {
+		return 0, false, fmt.Errorf("count field catalogue rows: %w", err)
+	}
+	if rows > 0 {
+		return 0, false, nil
+	}
+	var last sql.NullInt64
+	if err := s.db.QueryRowContext(ctx, `SELECT max(rowid) FROM events`).Scan(&last); err != nil {
+		return 0, false, fmt.Errorf("find the last event: %w", err)
+	}
+	return last.Int64, last.Valid, nil
+}
+
+// ScanEvents streams the events up to rowid upTo (every project) to fn in
+// batches of about batch events, in storage order; it stops at fn's first
+// error. It reads everything once: for one-off jobs such as the field
+// catalogue's backfill, never for requests.
+func (s *Store) ScanEvents(ctx context.Context, upTo int64, batch int, fn func([]event.Event) error) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+eventCols+` FROM events WHERE rowid <= ?`, upTo)
+	if err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	defer rows.Close()
+	buf := make([]event.Event, 0, batch)
+	for rows.Next() {
+		e, _, err := scanEvent(rows)
+		if err != nil {
+			return err
+		}
+		if buf = append(buf, e); len(buf) >= batch {
+			if err := fn(buf); err != nil {
+				return err
+			}
+			buf = buf[:0]
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("scan events: %w", err)
+	}
+	if len(buf) > 0 {
+		return fn(buf)
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// The narrative engine reads each service's signals per minute over whole
+// days (cascades, hidden coupling, latency regressions, the timeline).
+// Re-aggregating a day of events per request costs seconds at 10M events a
+// day, so the minutes are kept in narrative_minutes, maintained by Append
+// in the same transaction as the events: for every (project, minute) a
+// batch touches, the minute's rows are recomputed from the events table
+// (the batch's rows and the earlier ones), so each row is exactly what
+// aggregating the raw events gives — p95s included, which no running
+// aggregate could merge exactly. A replayed batch is refused with its
+// events, so the rollup stays exactly-once; rollup_state records the seq
+// it was maintained up to, and Open rebuilds the table when that differs
+// from the events' (a store written before the rollup existed, or by a
+// binary without it).
+
+// rollupMinute is the rollup's bucket width, µs.
+const rollupMinute = int64(time.Minute / time.Microsecond)
+
+const rollupSchema = `
+CREATE TABLE IF NOT EXISTS narrative_minutes (
+	project_id INTEGER NOT NULL,
+	minute BIGINT NOT NULL,
+	service VARCHAR NOT NULL,
+	sreq BIGINT NOT NULL,
+	serr BIGINT NOT NULL,
+	sp95 DOUBLE NOT NULL,
+	lreq BIGINT NOT NULL,
+	lerr BIGINT NOT NULL,
+	lp95 DOUBLE NOT NULL,
+	retries BIGINT NOT NULL,
+	logs BIGINT NOT NULL,
+	elogs BIGINT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS rollup_state (
+	id INTEGER PRIMARY KEY,
+	seq UBIGINT NOT NULL
+);
+INSERT OR IGNORE INTO rollup_state VALUES (1, 0);
+INSERT OR IGNORE INTO rollup_state VALUES (2, 0);
+`
+
+// rollupVersion is the rollups' definition, recorded as rollup_state row
+// 2: a store whose rollups were built by another definition rebuilds them
+// at Open.
+const rollupVersion = 4
+
+// minuteAggregates are ServiceSeries' signals of one service and minute
+// (see store.ServicePoint), over the events selected by the query's WHERE.
+const minuteAggregates = `count(*) FILTER (WHERE kind = 'span') AS sreq,
+		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `) AS serr,
+		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0) AS sp95,
+		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL)) AS lreq,
+		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL) AND ` + errRow + `) AS lerr,
+		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind <> 'span'), 0) AS lp95,
+		count(*) FILTER (WHERE retry_attempt >= 1) AS retries,
+		count(*) FILTER (WHERE kind IN ('log', 'error')) AS logs,
+		count(*) FILTER (WHERE kind IN ('log', 'error') AND level IN ('error', 'fatal')) AS elogs`
+
+// rollupInsert recomputes minutes from the events matching the WHERE
+// clause it is completed with.
+const rollupInsert = `INSERT INTO narrative_minutes
+	SELECT project_id, ts // 60000000 * 60000000 AS minute, service, ` + minuteAggregates + `
+	FROM events WHERE ts >= 0 AND service <> '' AND `
+
+// openRollups creates the rollup tables and rebuilds them when they do not
+// reflect every committed batch.
+func (s *Store) openRollups(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, rollupSchema+edgesSchema+errorsSchema); err != nil {
+		return fmt.Errorf("create rollup schema in %q: %w", s.path, err)
+	}
+	var rolled, version, seq uint64
+	if err := s.db.QueryRowContext(ctx, `SELECT r.seq, v.seq, i.seq FROM rollup_state r, rollup_state v, ingest_state i
+		WHERE r.id = 1 AND v.id = 2 AND i.id = 1`).Scan(&rolled, &version, &seq); err != nil {
+		return fmt.Errorf("read rollup state in %q: %w", s.path, err)
+	}
+	if rolled == seq && version == rollupVersion {
+		return nil
+	}
+	start := time.Now()
+	if err := s.rebuildRollups(ctx, seq); err != nil {
+		return fmt.Errorf("rebuild rollups in %q (at seq %d, events at %d): %w", s.path, rolled, seq, err)
+	}
+	s.log.Info("rebuilt the narrative rollups", "seq", seq, "took", time.Since(start))
+	return nil
+}
+
+// rebuildRollups recomputes every minute from the events, in one
+// transaction.
+func (s *Store) rebuildRollups(ctx context.Context, seq uint64) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	for _, q := range []string{
+		`DELETE FROM narrative_minutes`, `DELETE FROM narrative_errors`, `DELETE FROM narrative_releases`,
+		rollupInsert + `true GROUP BY project_id, minute, service`,
+		errorsInsert(`true`),
+		releasesInsert + `true GROUP BY ALL`,
+	} {
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	if err := rebuildEdges(ctx, tx); err != nil {
+		return fmt.Errorf("seal hours: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE rollup_state SET seq = CASE id WHEN 1 THEN ? ELSE ? END`, seq, rollupVersion); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// minuteRun is the minutes [from, to) of one project a batch touched.
+type minuteRun struct {
+	project  int64
+	from, to int64
+}
+
+// rollupGap is how far apart two touched minutes of a batch may be and
+// still be recomputed in one statement (the minutes between are
+// recomputed for nothing, which is cheaper than another statement).
+const rollupGap = 10 * rollupMinute
+
+// touchedMinutes lists the minutes the events (sorted by project and time
+// through order) touch, merged into runs.
+func touchedMinutes(evs []event.Event, order []int32) []minuteRun {
+	var runs []minuteRun
+	for _, i := range order {
+		e := &evs[i]
+		if e.TS < 0 {
+			continue
+		}
+		m := e.TS - e.TS%rollupMinute
+		if n := len(runs); n > 0 && runs[n-1].project == e.ProjectID && m <= runs[n-1].to+rollupGap {
+			runs[n-1].to = max(runs[n-1].to, m+rollupMinute)
+			continue
+		}
+		runs = append(runs, minuteRun{e.ProjectID, m, m + rollupMinute})
+	}
+	return runs
+}
+
+// rollupAppend recomputes the minutes the batch touched, inside the
+// append's transaction (after the batch's events are in), and records its
+// seq.
+func (s *Store) rollupAppend(ctx context.Context, tx *sql.Conn, seq uint64, evs []event.Event, order []int32) error {
+	runs := touchedMinutes(evs, order)
+	const in = `project_id = ? AND ts >= ? AND ts < ?`
+	for _, r := range runs {
+		args := []any{r.project, r.from, r.to}
+		for _, x := range []struct {
+			q    string
+			args []any
+		}{
+			{`DELETE FROM narrative_minutes WHERE project_id = ? AND minute >= ? AND minute < ?`, args},
+			{`DELETE FROM narrative_errors WHERE project_id = ? AND minute >= ? AND minute < ?`, args},
+			{`DELETE FROM narrative_releases WHERE project_id = ? AND minute >= ? AND minute < ?`, args},
+			{rollupInsert + in + ` GROUP BY project_id, minute, service`, args},
+			{errorsInsert(in), append(append(append([]any{}, args...), args...), args...)},
+			{releasesInsert + in + ` GROUP BY ALL`, args},
+		} {
+			if _, err := tx.ExecContext(ctx, x.q, x.args...); err != nil {
+				return fmt.Errorf("roll up minutes [%d, %d) of project %d: %w", r.from, r.to, r.project, err)
+			}
+		}
+	}
+	maxTS := map[int64]int64{}
+	for _, r := range runs {
+		maxTS[r.project] = max(maxTS[r.project], r.to)
+	}
+	if err := s.sealHours(ctx, tx, runs, maxTS); err != nil {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE rollup_state SET seq = ? WHERE id = 1`, seq); err != nil {
+		return fmt.Errorf("record rollup seq %d: %w", seq, err)
+	}
+	return nil
+}
+
+// rollupServes reports whether ServiceSeries can read r from the rollup:
+// minute steps on minute boundaries (a range ending inside a minute reads
+// that minute's events raw).
+func rollupServes(r store.ServiceSeriesRequest) bool {
+	return r.Step == rollupMinute && r.Range.From >= 0 && r.Range.From%rollupMinute == 0
+}
+
+// seriesRaw aggregates ServiceSeries from the events.
+func seriesRaw(r store.ServiceSeriesRequest) (string, []any) {
+	q := `WITH g AS (SELECT service, (ts - ?) // ? AS b, ` + minuteAggregates + `
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
+		GROUP BY service, b)
+	SELECT service, b, sum(sreq) OVER (PARTITION BY service) > 0 AS spans, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
+	FROM g ORDER BY service, b`
+	return q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, r.Range.To}
+}
+
+// seriesRollup reads ServiceSeries' whole minutes from the rollup and the
+// last, partial minute (if the range ends inside one) from the events.
+func seriesRollup(r store.ServiceSeriesRequest) (string, []any) {
+	whole := r.Range.To - r.Range.To%rollupMinute
+	if r.Range.To < 0 {
+		whole = r.Range.From
+	}
+	whole = max(whole, r.Range.From)
+	q := `WITH g AS (
+		SELECT service, (minute - ?) // ? AS b, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
+		FROM narrative_minutes WHERE project_id = ? AND minute >= ? AND minute < ?
+		UNION ALL
+		SELECT service, (ts - ?) // ? AS b, ` + minuteAggregates + `
+		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
+		GROUP BY service, b)
+	SELECT service, b, sum(sreq) OVER (PARTITION BY service) > 0 AS spans, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
+	FROM g ORDER BY service, b`
+	return q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, whole,
+		r.Range.From, r.Step, r.ProjectID, whole, r.Range.To}
+}

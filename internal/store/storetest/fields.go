@@ -1,0 +1,107 @@
+package storetest
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// FieldsStore is a backend with the field catalogue.
+type FieldsStore interface {
+	store.Store
+	store.FieldCatalog
+}
+
+// RunFields runs the field-catalogue suite: rows merge across flushes,
+// ranges select hours and days, projects stay apart.
+func RunFields(t *testing.T, open func(t *testing.T) FieldsStore) {
+	runSuite(t, open, []suiteCase[FieldsStore]{
+		{"MergeAcrossFlushes", testFieldsMerge},
+		{"Ranges", testFieldsRanges},
+	})
+}
+
+const (
+	fHour = int64(3_600_000_000)
+	fDay  = 24 * fHour
+)
+
+func testFieldsMerge(t *testing.T, s FieldsStore) {
+	ctx := context.Background()
+	h := 100 * fDay
+	sk := func(b ...byte) []byte { out := make([]byte, 8); copy(out, b); return out }
+	first := []store.FieldSeen{{ProjectID: 1, Hour: h, Field: "plan", Type: "string", Service: "web", Count: 3, FirstTS: h + 10, LastTS: h + 20}}
+	second := []store.FieldSeen{{ProjectID: 1, Hour: h, Field: "plan", Type: "string", Service: "web", Count: 2, FirstTS: h + 5, LastTS: h + 15}}
+	if err := s.RecordFields(ctx, first, []store.FieldValues{{ProjectID: 1, Day: h, Field: "plan", Sketch: sk(1, 5, 0), Examples: []string{"pro", "free"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordFields(ctx, second, []store.FieldValues{{ProjectID: 1, Day: h, Field: "plan", Sketch: sk(3, 2, 1), Examples: []string{"free", "team", "a", "b", "c"}}}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FieldUsage(ctx, 1, h, h+fHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []store.FieldSeen{{ProjectID: 1, Hour: h, Field: "plan", Type: "string", Service: "web", Count: 5, FirstTS: h + 5, LastTS: h + 20}}
+	if !slices.Equal(got, want) {
+		t.Errorf("FieldUsage after two flushes = %+v, want %+v", got, want)
+	}
+	vals, err := s.FieldValueDays(ctx, 1, h, h+fHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vals) != 1 || !slices.Equal(vals[0].Sketch, sk(3, 5, 1)) || !slices.Equal(vals[0].Examples, []string{"pro", "free", "team", "a", "b"}) {
+		t.Errorf("FieldValueDays = %+v, want sketch merged by max and 5 distinct examples in order", vals)
+	}
+}
+
+func testFieldsRanges(t *testing.T, s FieldsStore) {
+	ctx := context.Background()
+	d := 200 * fDay
+	rows := []store.FieldSeen{
+		{ProjectID: 1, Hour: d, Field: "a", Type: "number", Service: "api", Count: 1, FirstTS: d, LastTS: d},
+		{ProjectID: 1, Hour: d + fHour, Field: "a", Type: "string", Service: "api", Count: 2, FirstTS: d + fHour, LastTS: d + fHour + 9},
+		{ProjectID: 1, Hour: d + fDay, Field: "b", Type: "string", Service: "web", Count: 4, FirstTS: d + fDay, LastTS: d + fDay},
+		{ProjectID: 2, Hour: d, Field: "secret", Type: "string", Service: "x", Count: 1, FirstTS: d, LastTS: d},
+	}
+	if err := s.RecordFields(ctx, rows, []store.FieldValues{
+		{ProjectID: 1, Day: d, Field: "a", Sketch: []byte{1}, Examples: []string{"1"}},
+		{ProjectID: 1, Day: d + fDay, Field: "b", Sketch: []byte{1}, Examples: []string{"x"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// The second hour only, from the middle of the first hour on.
+	got, err := s.FieldUsage(ctx, 1, d+fHour, d+2*fHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Field != "a" || got[0].Type != "string" || got[0].Count != 2 {
+		t.Errorf("FieldUsage(second hour) = %+v, want a/string ×2", got)
+	}
+	// A range cutting into the first hour includes it.
+	got, _ = s.FieldUsage(ctx, 1, d+fHour/2, d+fDay+1)
+	if len(got) != 3 {
+		t.Errorf("FieldUsage(first day and a bit) = %+v, want 3 rows", got)
+	}
+	ever, err := s.FieldFirstSeen(ctx, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ever) != 3 || ever[0].Field != "a" || ever[0].Type != "number" || ever[0].FirstTS != d {
+		t.Errorf("FieldFirstSeen = %+v, want a/number, a/string, b/string", ever)
+	}
+	for _, e := range ever {
+		if e.Field == "secret" {
+			t.Errorf("project 1 sees project 2's field: %+v", e)
+		}
+	}
+	vals, err := s.FieldValueDays(ctx, 1, d+fDay, d+fDay+fHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(vals) != 1 || vals[0].Field != "b" {
+		t.Errorf("FieldValueDays(second day) = %+v, want b only", vals)
+	}
+}

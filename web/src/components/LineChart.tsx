@@ -1,0 +1,48 @@
+// A time-series line chart (uPlot) for trends: one line per series, a
+// dashed line for a previous period, a legend with the series' names.
+import { useEffect, useRef } from 'react';
+import uPlot from 'uplot';
+import 'uplot/dist/uPlot.min.css';
+
+export interface Line {
+  label: string;
+  values: (number | null)[];
+  dashed?: boolean;
+}
+
+export const palette = ['#4c6ef5', '#f76707', '#2f9e44', '#e64980', '#7950f2', '#1098ad', '#f59f00', '#868e96', '#c92a2a', '#5c940d'];
+
+export function LineChart({ xs, lines, height = 240 }: { xs: number[]; lines: Line[]; height?: number }) {
+  const el = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!el.current) return;
+    const u = new uPlot(
+      {
+        width: el.current.clientWidth || 800,
+        height,
+        legend: { show: true },
+        scales: { x: { time: true } },
+        axes: [{ stroke: '#8a91a3' }, { stroke: '#8a91a3', size: 56 }],
+        series: [
+          {},
+          ...lines.map((l, i) => ({
+            label: l.label,
+            stroke: palette[i % palette.length],
+            width: 2,
+            dash: l.dashed ? [6, 4] : undefined,
+            points: { show: false },
+          })),
+        ],
+      },
+      [xs, ...lines.map((l) => l.values)] as uPlot.AlignedData,
+      el.current,
+    );
+    const ro = new ResizeObserver(() => el.current && u.setSize({ width: el.current.clientWidth, height }));
+    ro.observe(el.current);
+    return () => {
+      ro.disconnect();
+      u.destroy();
+    };
+  }, [xs, lines, height]);
+  return <div className="linechart" ref={el} />;
+}

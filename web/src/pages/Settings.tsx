@@ -1,0 +1,285 @@
+// Settings: the project, its keys (roles and hints: Lore keeps only the
+// keys' hashes, so secrets cannot be shown), retention and PII rules, and
+// copy-paste snippets for every SDK and shipper Lore accepts, with this
+// server's address and the project filled in.
+import { useState } from 'react';
+import { api } from '../api';
+import { ErrorMessage, Loading } from '../components/common';
+import { fmtShort, useLoad } from '../util';
+import './meta.css';
+
+export interface ProjectInfo {
+  project: { id: number; name: string; created_at: string };
+  keys: { id: number; role: 'ingest' | 'read'; hint: string; created_at: string }[];
+  key_id: number;
+  retention: string;
+  pii_rules: string[];
+}
+
+export interface Snippet {
+  id: string;
+  title: string;
+  what: string;
+  lang: string;
+  code: string;
+}
+
+/** snippets are the ways to send data to Lore at origin (e.g. "https://lore.example.com") for a project. */
+export function snippets(origin: string, project: number): Snippet[] {
+  const u = new URL(origin);
+  const hostPort = u.host;
+  const port = u.port || (u.protocol === 'https:' ? '443' : '80');
+  const tls = u.protocol === 'https:';
+  return [
+    {
+      id: 'curl',
+      title: 'JSON lines with curl',
+      what: 'Any JSON lines (NDJSON), logfmt or plain text lines; field names of common loggers are understood.',
+      lang: 'sh',
+      code: `curl -H "Authorization: Bearer $LORE_INGEST_KEY" \\
+  --data-binary @app.log "${origin}/api/v1/ingest?service=my-service"
+
+echo '{"level":"info","service":"web","message":"hello"}' | \\
+  curl -H "Authorization: Bearer $LORE_INGEST_KEY" --data-binary @- ${origin}/api/v1/ingest`,
+    },
+    {
+      id: 'cli',
+      title: 'Existing log files with lore ingest',
+      what: 'Imports files (.gz and .zst too) with a progress line and a summary of rejected lines.',
+      lang: 'sh',
+      code: `lore ingest --url ${origin} --key $LORE_INGEST_KEY /var/log/app/*.log.gz`,
+    },
+    {
+      id: 'otel',
+      title: 'OpenTelemetry SDKs and the Collector (OTLP/HTTP)',
+      what: 'Logs and traces over OTLP/HTTP, protobuf or JSON. Set these for any OpenTelemetry SDK:',
+      lang: 'sh',
+      code: `export OTEL_EXPORTER_OTLP_ENDPOINT=${origin}
+export OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf
+export OTEL_EXPORTER_OTLP_HEADERS="Authorization=Bearer $LORE_INGEST_KEY"
+export OTEL_SERVICE_NAME=my-service`,
+    },
+    {
+      id: 'collector',
+      title: 'OpenTelemetry Collector',
+      what: 'An otlphttp exporter in the Collector’s configuration:',
+      lang: 'yaml',
+      code: `exporters:
+  otlphttp/lore:
+    endpoint: ${origin}
+    headers:
+      Authorization: "Bearer \${env:LORE_INGEST_KEY}"
+service:
+  pipelines:
+    logs:   {receivers: [otlp], exporters: [otlphttp/lore]}
+    traces: {receivers: [otlp], exporters: [otlphttp/lore]}`,
+    },
+    {
+      id: 'sentry',
+      title: 'Sentry SDKs (errors, transactions, logs)',
+      what: 'Point any Sentry SDK at this DSN; the ingest key is its public key:',
+      lang: 'js',
+      code: `Sentry.init({
+  dsn: "${u.protocol}//LORE_INGEST_KEY@${hostPort}/${project}",
+  release: "my-app@1.0.0",
+  environment: "production",
+  tracesSampleRate: 1.0,
+});`,
+    },
+    {
+      id: 'browser',
+      title: 'Browser SDK',
+      what: 'Page views, clicks, identify, errors and page-load timings; fetch/XHR calls carry a traceparent so clicks join backend logs.',
+      lang: 'html',
+      code: `<script src="${origin}/sdk.js"></script>
+<script>
+  lore.init("LORE_INGEST_KEY", { host: "${origin}" });
+  lore.identify("user_123");
+  lore.track("Checkout Started", { plan: "pro" });
+</script>`,
+    },
+    {
+      id: 'segment',
+      title: 'Segment (HTTP tracking API and analytics libraries)',
+      what: 'Send Segment’s calls to Lore: the ingest key is the write key.',
+      lang: 'sh',
+      code: `curl -u "$LORE_INGEST_KEY:" -H 'Content-Type: application/json' ${origin}/v1/track \\
+  -d '{"userId":"user_123","event":"Order Completed","properties":{"revenue":42}}'
+
+# analytics-node: new Analytics({ writeKey: LORE_INGEST_KEY, host: "${origin}" })`,
+    },
+    {
+      id: 'posthog',
+      title: 'PostHog clients',
+      what: 'posthog-js, posthog-go and the other clients work unchanged with Lore as their host:',
+      lang: 'js',
+      code: `posthog.init("LORE_INGEST_KEY", { api_host: "${origin}" });
+posthog.capture("Order Completed", { revenue: 42 });`,
+    },
+    {
+      id: 'vector',
+      title: 'Vector',
+      what: 'The http sink, as JSON lines:',
+      lang: 'toml',
+      code: `[sinks.lore]
+type = "http"
+inputs = ["my_logs"]
+uri = "${origin}/api/v1/ingest"
+encoding.codec = "json"
+framing.method = "newline_delimited"
+auth.strategy = "bearer"
+auth.token = "\${LORE_INGEST_KEY}"`,
+    },
+    {
+      id: 'fluentbit',
+      title: 'Fluent Bit',
+      what: 'The http output, as JSON lines:',
+      lang: 'ini',
+      code: `[OUTPUT]
+    Name             http
+    Match            *
+    Host             ${u.hostname}
+    Port             ${port}
+    URI              /api/v1/ingest
+    Format           json_lines
+    json_date_key    time
+    json_date_format iso8601
+    Header           Authorization Bearer \${LORE_INGEST_KEY}${tls ? '\n    tls              On' : ''}`,
+    },
+  ];
+}
+
+function Copy({ text }: { text: string }) {
+  const [done, setDone] = useState(false);
+  return (
+    <button
+      type="button"
+      className="plain copy"
+      onClick={async () => {
+        try {
+          await navigator.clipboard.writeText(text);
+          setDone(true);
+          setTimeout(() => setDone(false), 1500);
+        } catch {
+          setDone(false);
+        }
+      }}
+    >
+      {done ? 'copied' : 'copy'}
+    </button>
+  );
+}
+
+export function Settings() {
+  const p = useLoad(() => api<ProjectInfo>('/api/v1/project'), []);
+  const project = p.data?.project.id || 1;
+  return (
+    <div className="settings">
+      <h2>Settings</h2>
+      <ErrorMessage error={p.error} />
+      <Loading on={p.loading && !p.data} />
+      {p.data && (
+        <div className="settings-grid">
+          <section>
+            <h3>Project</h3>
+            <table className="kv">
+              <tbody>
+                <tr>
+                  <th>name</th>
+                  <td>{p.data.project.name}</td>
+                </tr>
+                <tr>
+                  <th>id</th>
+                  <td>{p.data.project.id}</td>
+                </tr>
+                <tr>
+                  <th>created</th>
+                  <td>{fmtShort(p.data.project.created_at)}</td>
+                </tr>
+                <tr>
+                  <th>server</th>
+                  <td>{location.origin}</td>
+                </tr>
+              </tbody>
+            </table>
+            <h3>Retention</h3>
+            <p>{p.data.retention}.</p>
+            <h3>PII rules</h3>
+            {p.data.pii_rules.length ? (
+              <ul>
+                {p.data.pii_rules.map((x) => (
+                  <li key={x}>
+                    <code>{x}</code>
+                  </li>
+                ))}
+              </ul>
+            ) : (
+              <p>None: Lore stores fields as they arrive. Leave secrets and personal data out at the source, or drop them in your shipper.</p>
+            )}
+          </section>
+          <section>
+            <h3>Keys</h3>
+            <p className="muted">
+              Lore stores only a hash of each key, so no key can be shown again: an ingest key can only write, a read key can only read. The UI uses the read key
+              you pasted (marked “this browser”).
+            </p>
+            <table className="key-table">
+              <thead>
+                <tr>
+                  <th>id</th>
+                  <th>role</th>
+                  <th>starts with</th>
+                  <th>created</th>
+                  <th />
+                </tr>
+              </thead>
+              <tbody>
+                {p.data.keys.map((k) => (
+                  <tr key={k.id}>
+                    <td>{k.id}</td>
+                    <td>{k.role}</td>
+                    <td>
+                      <code>{k.hint}</code>
+                    </td>
+                    <td className="ts">{fmtShort(k.created_at)}</td>
+                    <td>{k.id === p.data!.key_id && <span className="tagl">this browser</span>}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+            <p>Create, list and revoke keys on the server’s machine (the server may be running):</p>
+            <pre className="snippet">{`lore keys create --data DIR --role ingest   # or --role read; printed once
+lore keys list   --data DIR
+lore keys revoke --data DIR ID             # takes effect when the server restarts`}</pre>
+            <p className="muted">
+              To rotate a key: create a new one, move your clients to it, revoke the old one and restart Lore. Scripts can also pin keys with{' '}
+              <code>lore serve --ingest-key … --read-key …</code>.
+            </p>
+          </section>
+        </div>
+      )}
+      <h3>Send data</h3>
+      <p className="muted">
+        Replace <code>LORE_INGEST_KEY</code> with an ingest key of project {project}. Every path below writes to the same events table, joined by trace, user and
+        session ids.
+      </p>
+      <div className="snippets">
+        {snippets(location.origin, project).map((s) => (
+          <section className="snippet-box" key={s.id} aria-label={s.title}>
+            <header>
+              <h4>{s.title}</h4>
+              <Copy text={s.code} />
+            </header>
+            <p className="muted">{s.what}</p>
+            <pre className="snippet">
+              <code>{s.code}</code>
+            </pre>
+          </section>
+        ))}
+      </div>
+      <p className="muted">
+        Loki’s push protocol (Promtail) and syslog are not accepted yet: ship those logs with Vector or Fluent Bit as above.
+      </p>
+    </div>
+  );
+}
