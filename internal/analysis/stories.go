@@ -114,6 +114,13 @@ var detectors = []detector{
 	{CardHiddenCoupling, detectHiddenCoupling},
 }
 
+// Widened is the query as Resolve answers it: its range widened to whole
+// minutes, so that every request within the same minute asks the same.
+func (s Stories) Widened() Stories {
+	s.Range = wholeMinutes(s.Range)
+	return s
+}
+
 // wholeMinutes widens r to the minutes it touches: stories are told over
 // whole minutes, which the store's per-minute rollups answer without
 // scanning the events ("now-24h" would otherwise start and end inside a

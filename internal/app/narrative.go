@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"path/filepath"
+	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
 	"github.com/lore-dev/lore/internal/patterns"
@@ -20,15 +21,22 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	}
 	a.closers = append(a.closers, miner.Close)
 	a.processors = append(a.processors, miner)
-	deps.Narrative = &narrative{store: a.store, reader: a.store, miner: miner}
+	n := &narrative{store: a.store, reader: a.store, miner: miner}
+	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+		return q.Resolve(ctx, a.store)
+	}, time.Now, a.log.With("component", "stories"))
+	n.stories.run(time.Minute)
+	a.closers = append(a.closers, n.stories.close)
+	deps.Narrative = n
 	return nil
 }
 
 // narrative resolves the narrative query objects.
 type narrative struct {
-	store  store.Narrative
-	reader store.Reader
-	miner  *patterns.Processor
+	store   store.Narrative
+	reader  store.Reader
+	miner   *patterns.Processor
+	stories *storyCache
 }
 
 var _ server.NarrativeService = (*narrative)(nil)
@@ -38,7 +46,7 @@ func (n *narrative) Patterns(ctx context.Context, q analysis.Patterns) (analysis
 }
 
 func (n *narrative) Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
-	return q.Resolve(ctx, n.store)
+	return n.stories.Stories(ctx, q)
 }
 
 func (n *narrative) ServiceMap(ctx context.Context, q analysis.ServiceMap) (analysis.ServiceMapResult, error) {

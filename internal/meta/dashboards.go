@@ -268,21 +268,26 @@ func decodeSearch(d doc) (SavedSearch, error) {
 	return out, nil
 }
 
-// Dashboards lists a project's dashboards by name.
-func (s *Store) Dashboards(ctx context.Context, project int64) ([]Dashboard, error) {
-	docs, err := s.listDocs(ctx, dashboardsTable, project)
+// listDecoded lists a table's documents of a project, decoded.
+func listDecoded[T any](ctx context.Context, s *Store, t docTable, project int64, decode func(doc) (T, error)) ([]T, error) {
+	docs, err := s.listDocs(ctx, t, project)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]Dashboard, 0, len(docs))
+	out := make([]T, 0, len(docs))
 	for _, d := range docs {
-		db, err := decodeDashboard(d)
+		v, err := decode(d)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, db)
+		out = append(out, v)
 	}
 	return out, nil
+}
+
+// Dashboards lists a project's dashboards by name.
+func (s *Store) Dashboards(ctx context.Context, project int64) ([]Dashboard, error) {
+	return listDecoded(ctx, s, dashboardsTable, project, decodeDashboard)
 }
 
 // Dashboard returns one dashboard, or ErrNotFound.
@@ -318,19 +323,7 @@ func (s *Store) DeleteDashboard(ctx context.Context, project, id int64) error {
 
 // SavedSearches lists a project's saved searches by name.
 func (s *Store) SavedSearches(ctx context.Context, project int64) ([]SavedSearch, error) {
-	docs, err := s.listDocs(ctx, searchesTable, project)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]SavedSearch, 0, len(docs))
-	for _, d := range docs {
-		ss, err := decodeSearch(d)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ss)
-	}
-	return out, nil
+	return listDecoded(ctx, s, searchesTable, project, decodeSearch)
 }
 
 // SavedSearch returns one saved search, or ErrNotFound.

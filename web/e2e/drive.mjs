@@ -3,56 +3,12 @@
 // page in headless Chromium, asserts on real content read from the same API,
 // follows the links a user follows, fails on console errors, and saves a
 // screenshot of every page into SHOTS.
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { createServer, request } from 'node:http';
-import { extname, join, normalize } from 'node:path';
+import { join } from 'node:path';
 import { chromium } from 'playwright-core';
+import { api, check, env, post, serve } from './harness.mjs';
 
-const dist = process.env.LORE_WEB_OUT;
-const lore = process.env.LORE_URL;
-const key = process.env.LORE_READ_KEY || 'lore_demo_read';
-const shots = process.env.SHOTS;
-const range = process.env.RANGE || 'now-3d';
-if (!dist || !lore || !shots) throw new Error('LORE_WEB_OUT, LORE_URL and SHOTS are required');
-
-const types = { '.html': 'text/html', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml' };
-const server = createServer((req, res) => {
-  if (req.url.startsWith('/api/')) {
-    const up = request(lore + req.url, { method: req.method, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', (e) => {
-      res.writeHead(502);
-      res.end(String(e));
-    });
-    req.pipe(up);
-    return;
-  }
-  let p = normalize(decodeURIComponent(req.url.split('?')[0])).replace(/^(\.\.[/\\])+/, '');
-  if (p === '/') p = '/index.html';
-  const f = join(dist, p);
-  if (!f.startsWith(dist) || !existsSync(f) || statSync(f).isDirectory()) {
-    res.writeHead(404);
-    res.end('not found');
-    return;
-  }
-  res.writeHead(200, { 'Content-Type': types[extname(f)] || 'application/octet-stream' });
-  createReadStream(f).pipe(res);
-});
-await new Promise((ok) => server.listen(0, '127.0.0.1', ok));
-const base = `http://127.0.0.1:${server.address().port}`;
-
-async function api(path) {
-  const r = await fetch(lore + path, { headers: { Authorization: 'Bearer ' + key } });
-  if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-  return r.json();
-}
-
-function check(ok, what) {
-  if (!ok) throw new Error('FAIL: ' + what);
-  console.log('ok  ' + what);
-}
+const { key, shots, range } = env;
+const { base, server } = await serve();
 
 const browser = await chromium.launch({
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -194,11 +150,6 @@ try {
   }
 
   // Product: the default funnel, its step counts, a drop-off's journeys.
-  const post = async (path, body) => {
-    const r = await fetch(lore + path, { method: 'POST', headers: { Authorization: 'Bearer ' + key, 'Content-Type': 'application/json' }, body: JSON.stringify(body) });
-    if (!r.ok) throw new Error(`${path}: ${r.status} ${await r.text()}`);
-    return r.json();
-  };
   const steps = [{ event: 'Product Viewed' }, { event: 'Checkout Started' }, { event: 'Order Completed' }];
   const funnel = await post('/api/v1/funnels', { steps, window: '1h', from: range, to: 'now' });
   await page.goto(`${base}/#/product?from=${range}`);

@@ -241,8 +241,11 @@ func (x *productIndex) read(r *bufio.Reader, seq uint64, events int64) (rows int
 	const maxCount = 1 << 32
 	for range int(sr.u32()) {
 		p := x.project(int64(sr.u64()))
+		if sr.err != nil {
+			return 0, false, sr.err
+		}
 		nk := int(sr.u32())
-		c := min(nk, 1<<20) // grown as read: a corrupt count cannot allocate much
+		c := min(nk, 1<<16) // grown as read: a corrupt count cannot allocate much
 		p.keys, p.alias = make([]string, 0, c), make([]uint32, 0, c)
 		p.keyIDs = make(map[string]uint32, c)
 		for i := range nk {
@@ -259,6 +262,9 @@ func (x *productIndex) read(r *bufio.Reader, seq uint64, events int64) (rows int
 		}
 		for range int(sr.u32()) {
 			l := sr.str()
+			if sr.err != nil {
+				return 0, false, sr.err
+			}
 			p.labelIDs[l] = uint32(len(p.labels))
 			p.labels = append(p.labels, l)
 		}
@@ -274,7 +280,7 @@ func (x *productIndex) read(r *bufio.Reader, seq uint64, events int64) (rows int
 			p.syms = append(p.syms, productSym{flags: f, name: name, label: l})
 		}
 		n := sr.count(maxCount)
-		c = min(n, 1<<20)
+		c = min(n, 1<<16)
 		p.ts, p.key, p.sym = make([]int64, 0, c), make([]uint32, 0, c), make([]uint32, 0, c)
 		for i := range n {
 			t, k, sy := int64(sr.u64()), sr.u32(), sr.u32()

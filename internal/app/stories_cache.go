@@ -1,0 +1,223 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/lore-dev/lore/internal/analysis"
+)
+
+// storyCache keeps the answers of GET /api/v1/stories, which reads a whole
+// day of summaries and takes seconds on a large store, so that the
+// Overview opens at once:
+//
+//   - an identical query (ranges are widened to whole minutes, so every
+//     request within a minute is identical) is answered from a result at
+//     most maxAge old;
+//   - a window that ends now (the Overview's "last 24 hours") is answered
+//     from the latest result of the same length and severity if it ends at
+//     most maxAge before the one asked, while the new window is computed
+//     in the background; such windows, once asked, are recomputed every
+//     minute for an hour, so they stay fresh while anyone looks.
+//
+// A result with failed detectors is not kept.
+type storyCache struct {
+	resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error)
+	now     func() time.Time
+	log     *slog.Logger
+	maxAge  time.Duration
+	keepFor time.Duration
+
+	mu      sync.Mutex
+	byQuery map[analysis.Stories]storyResult
+	rolling map[rollingKey]*rollingWindow
+	busy    map[analysis.Stories]chan struct{} // computations in flight
+
+	ctx    context.Context // the background work's; canceled by close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+}
+
+type storyResult struct {
+	res analysis.StoriesResult
+	at  time.Time
+}
+
+// rollingKey names a window that ends now: its length and what it keeps.
+type rollingKey struct {
+	project int64
+	span    int64
+	minSev  string
+}
+
+type rollingWindow struct {
+	latest   analysis.Stories // the newest computed query
+	res      analysis.StoriesResult
+	askedAt  time.Time // the last request
+	computed time.Time
+}
+
+func newStoryCache(resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error), now func() time.Time, log *slog.Logger) *storyCache {
+	ctx, cancel := context.WithCancel(context.Background())
+	return &storyCache{resolve: resolve, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour,
+		byQuery: map[analysis.Stories]storyResult{}, rolling: map[rollingKey]*rollingWindow{},
+		busy: map[analysis.Stories]chan struct{}{}, ctx: ctx, cancel: cancel}
+}
+
+// endsNow reports whether a window's end is within two minutes of now.
+func (c *storyCache) endsNow(q analysis.Stories) bool {
+	d := c.now().UnixMicro() - q.Range.To
+	return d < (2*time.Minute).Microseconds() && d > -(2*time.Minute).Microseconds()
+}
+
+// Stories answers q from the cache or computes it.
+func (c *storyCache) Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+	if q.Range.To <= q.Range.From {
+		return c.resolve(ctx, q) // the error
+	}
+	q = q.Widened()
+	now := c.now()
+	rk := rollingKey{q.ProjectID, q.Range.To - q.Range.From, q.MinSeverity}
+	c.mu.Lock()
+	if r, ok := c.byQuery[q]; ok && now.Sub(r.at) < c.maxAge {
+		c.mu.Unlock()
+		return r.res, nil
+	}
+	if c.endsNow(q) {
+		w := c.rolling[rk]
+		if w == nil {
+			w = &rollingWindow{}
+			c.rolling[rk] = w
+		}
+		w.askedAt = now
+		if w.computed != (time.Time{}) && w.latest.Range.To <= q.Range.To &&
+			q.Range.To-w.latest.Range.To <= c.maxAge.Microseconds() {
+			res := w.res
+			if w.latest != q {
+				c.refreshLocked(q)
+			}
+			c.mu.Unlock()
+			return res, nil
+		}
+	}
+	c.mu.Unlock()
+	return c.compute(ctx, q)
+}
+
+// compute resolves q once however many ask at the same time, and keeps it.
+func (c *storyCache) compute(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+	c.mu.Lock()
+	if done, ok := c.busy[q]; ok {
+		c.mu.Unlock()
+		select {
+		case <-done:
+		case <-ctx.Done():
+			return analysis.StoriesResult{}, ctx.Err()
+		}
+		c.mu.Lock()
+		r, ok := c.byQuery[q]
+		c.mu.Unlock()
+		if ok {
+			return r.res, nil
+		}
+		return c.resolve(ctx, q) // the other computation failed: try ours
+	}
+	done := make(chan struct{})
+	c.busy[q] = done
+	c.mu.Unlock()
+	res, err := c.resolve(ctx, q)
+	c.mu.Lock()
+	delete(c.busy, q)
+	close(done)
+	if err == nil && len(res.Errors) == 0 {
+		c.keepLocked(q, res)
+	}
+	c.mu.Unlock()
+	return res, err
+}
+
+// keepLocked stores a result and drops the stale ones.
+func (c *storyCache) keepLocked(q analysis.Stories, res analysis.StoriesResult) {
+	now := c.now()
+	for k, r := range c.byQuery {
+		if now.Sub(r.at) >= c.maxAge {
+			delete(c.byQuery, k)
+		}
+	}
+	c.byQuery[q] = storyResult{res, now}
+	if !c.endsNow(q) {
+		return
+	}
+	rk := rollingKey{q.ProjectID, q.Range.To - q.Range.From, q.MinSeverity}
+	w := c.rolling[rk]
+	if w == nil {
+		w = &rollingWindow{askedAt: now}
+		c.rolling[rk] = w
+	}
+	if q.Range.To >= w.latest.Range.To {
+		w.latest, w.res, w.computed = q, res, now
+	}
+}
+
+// refreshLocked computes q in the background unless that is under way.
+func (c *storyCache) refreshLocked(q analysis.Stories) {
+	if _, ok := c.busy[q]; ok || c.ctx.Err() != nil {
+		return
+	}
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		if _, err := c.compute(c.ctx, q); err != nil && c.ctx.Err() == nil {
+			c.log.Warn("refresh stories", "project", q.ProjectID, "err", err)
+		}
+	}()
+}
+
+// tick recomputes, for the window that ends now, every rolling window
+// asked within keepFor, and forgets the others.
+func (c *storyCache) tick() {
+	now := c.now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for rk, w := range c.rolling {
+		if now.Sub(w.askedAt) > c.keepFor {
+			delete(c.rolling, rk)
+			continue
+		}
+		// The window of the same length that ends at the end of this minute.
+		const minute = int64(time.Minute / time.Microsecond)
+		to := (now.UnixMicro() + minute - 1) / minute * minute
+		q := analysis.Stories{ProjectID: rk.project, MinSeverity: rk.minSev}
+		q.Range.From, q.Range.To = to-rk.span, to
+		if q != w.latest {
+			c.refreshLocked(q)
+		}
+	}
+}
+
+// run ticks every interval until close.
+func (c *storyCache) run(interval time.Duration) {
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-c.ctx.Done():
+				return
+			case <-t.C:
+				c.tick()
+			}
+		}
+	}()
+}
+
+// close stops the background work and waits for it.
+func (c *storyCache) close(context.Context) error {
+	c.cancel()
+	c.wg.Wait()
+	return nil
+}

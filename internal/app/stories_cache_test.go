@@ -1,0 +1,157 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// fakeStories counts the computations and answers each with its window.
+type fakeStories struct {
+	mu    sync.Mutex
+	calls []analysis.Stories
+	fail  bool
+	block chan struct{} // when set, each computation waits for it
+}
+
+func (f *fakeStories) resolve(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+	if f.block != nil {
+		<-f.block
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, q)
+	if f.fail {
+		return analysis.StoriesResult{}, errors.New("store down")
+	}
+	return analysis.StoriesResult{From: event.FormatMicros(q.Range.From), To: event.FormatMicros(q.Range.To)}, nil
+}
+
+func (f *fakeStories) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.calls)
+}
+
+func TestStoryCache(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
+	now := func() time.Time { return clock }
+	f := &fakeStories{}
+	c := newStoryCache(f.resolve, now, slog.New(slog.DiscardHandler))
+	defer c.close(ctx)
+	last24h := func() analysis.Stories {
+		to := clock.UnixMicro()
+		return analysis.Stories{ProjectID: 1, Range: store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}}
+	}
+	wait := func(n int) {
+		t.Helper()
+		for i := 0; i < 200 && f.count() < n; i++ {
+			time.Sleep(5 * time.Millisecond)
+		}
+		if got := f.count(); got != n {
+			t.Fatalf("%d computations, want %d", got, n)
+		}
+	}
+
+	// The first Overview computes; a reload in the same minute does not.
+	res, err := c.Stories(ctx, last24h())
+	if err != nil || res.To != "2026-11-21T09:01:00.000000Z" {
+		t.Fatalf("first = %+v, %v", res, err)
+	}
+	clock = clock.Add(30 * time.Second)
+	if res, _ = c.Stories(ctx, last24h()); f.count() != 1 || res.To != "2026-11-21T09:01:00.000000Z" {
+		t.Fatalf("a reload within the minute computed again (%d) or answered %s", f.count(), res.To)
+	}
+	// The next minute: the last result answers at once, the new window is
+	// computed in the background and answers the next reload.
+	clock = clock.Add(40 * time.Second) // 09:01:30
+	if res, _ = c.Stories(ctx, last24h()); res.To != "2026-11-21T09:01:00.000000Z" {
+		t.Fatalf("the next minute answered %s, want the last result (09:01)", res.To)
+	}
+	wait(2)
+	if res, _ = c.Stories(ctx, last24h()); res.To != "2026-11-21T09:02:00.000000Z" || f.count() != 2 {
+		t.Fatalf("after the refresh: %s (%d computations)", res.To, f.count())
+	}
+	// A minute's tick keeps the window fresh while someone looks.
+	clock = clock.Add(time.Minute) // 09:02:30
+	c.tick()
+	wait(3)
+	if res, _ = c.Stories(ctx, last24h()); res.To != "2026-11-21T09:03:00.000000Z" || f.count() != 3 {
+		t.Fatalf("after a tick: %s (%d computations)", res.To, f.count())
+	}
+	// A result older than a minute is never served: ten minutes on, the
+	// window is computed again before answering.
+	clock = clock.Add(10 * time.Minute)
+	if res, _ = c.Stories(ctx, last24h()); res.To != "2026-11-21T09:13:00.000000Z" || f.count() != 4 {
+		t.Fatalf("ten minutes later: %s (%d computations)", res.To, f.count())
+	}
+	// A past window is computed for itself, once a minute at most.
+	past := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-72 * time.Hour).UnixMicro(), To: clock.Add(-48 * time.Hour).UnixMicro()}}
+	c.Stories(ctx, past)
+	c.Stories(ctx, past)
+	if f.count() != 5 {
+		t.Fatalf("a past window twice: %d computations, want 5", f.count())
+	}
+	// Another project or severity is another window.
+	other := last24h()
+	other.MinSeverity = analysis.SeverityWarning
+	c.Stories(ctx, other)
+	if f.count() != 6 {
+		t.Fatalf("another severity: %d computations", f.count())
+	}
+	// Nobody asked for an hour: the tick forgets the window.
+	clock = clock.Add(2 * time.Hour)
+	c.tick()
+	time.Sleep(20 * time.Millisecond)
+	if f.count() != 6 {
+		t.Fatalf("a window nobody asked for in an hour was refreshed (%d)", f.count())
+	}
+}
+
+func TestStoryCacheKeepsNoFailure(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
+	f := &fakeStories{fail: true}
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, slog.New(slog.DiscardHandler))
+	defer c.close(ctx)
+	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
+	for range 2 {
+		if _, err := c.Stories(ctx, q); err == nil {
+			t.Fatal("the failure was not returned")
+		}
+	}
+	if f.count() != 2 {
+		t.Fatalf("a failed computation was kept: %d computations for 2 requests", f.count())
+	}
+}
+
+func TestStoryCacheComputesOnceForConcurrentRequests(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
+	f := &fakeStories{block: make(chan struct{})}
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, slog.New(slog.DiscardHandler))
+	defer c.close(ctx)
+	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := c.Stories(ctx, q); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(f.block)
+	wg.Wait()
+	if f.count() != 1 {
+		t.Fatalf("4 concurrent requests computed %d times", f.count())
+	}
+}
