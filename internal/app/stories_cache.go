@@ -20,7 +20,9 @@ import (
 //     from the latest result of the same length and severity if it ends at
 //     most maxAge before the one asked, while the new window is computed
 //     in the background; such windows, once asked, are recomputed every
-//     minute for an hour, so they stay fresh while anyone looks.
+//     minute for an hour, so they stay fresh while anyone looks; the
+//     Overview's default window (the last 24 hours, widened by the minute
+//     it starts in) is kept fresh from the start.
 //
 // A result with failed detectors is not kept.
 type storyCache struct {
@@ -53,6 +55,7 @@ type rollingKey struct {
 }
 
 type rollingWindow struct {
+	pinned   bool             // kept fresh whether asked or not (the Overview's default)
 	latest   analysis.Stories // the newest computed query
 	res      analysis.StoriesResult
 	askedAt  time.Time // the last request
@@ -178,11 +181,15 @@ func (c *storyCache) refreshLocked(q analysis.Stories) {
 // tick recomputes, for the window that ends now, every rolling window
 // asked within keepFor, and forgets the others.
 func (c *storyCache) tick() {
-	now := c.now()
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.tickLocked()
+}
+
+func (c *storyCache) tickLocked() {
+	now := c.now()
 	for rk, w := range c.rolling {
-		if now.Sub(w.askedAt) > c.keepFor {
+		if !w.pinned && now.Sub(w.askedAt) > c.keepFor {
 			delete(c.rolling, rk)
 			continue
 		}
@@ -195,6 +202,22 @@ func (c *storyCache) tick() {
 			c.refreshLocked(q)
 		}
 	}
+}
+
+// keepFresh computes the window of span that ends now for a project, and
+// keeps it fresh from then on, asked or not: the Overview's default, so
+// that its first open does not wait either.
+func (c *storyCache) keepFresh(project int64, span time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	rk := rollingKey{project: project, span: span.Microseconds()}
+	w := c.rolling[rk]
+	if w == nil {
+		w = &rollingWindow{askedAt: c.now()}
+		c.rolling[rk] = w
+	}
+	w.pinned = true
+	c.tickLocked()
 }
 
 // run ticks every interval until close.

@@ -155,3 +155,32 @@ func TestStoryCacheComputesOnceForConcurrentRequests(t *testing.T) {
 		t.Fatalf("4 concurrent requests computed %d times", f.count())
 	}
 }
+
+func TestStoryCacheKeepsTheOverviewFresh(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
+	f := &fakeStories{}
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, slog.New(slog.DiscardHandler))
+	defer c.close(ctx)
+	c.keepFresh(1, 24*time.Hour+time.Minute)
+	for i := 0; i < 200 && f.count() < 1; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	// The Overview's first open is answered from what was computed at start.
+	to := clock.UnixMicro()
+	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}}
+	if res, err := c.Stories(ctx, q); err != nil || f.count() != 1 || res.To != "2026-11-21T09:01:00.000000Z" {
+		t.Fatalf("first open: %+v %v (%d computations)", res, err, f.count())
+	}
+	// Nobody looks for hours; it is still kept fresh.
+	clock = clock.Add(3 * time.Hour)
+	c.tick()
+	for i := 0; i < 200 && f.count() < 2; i++ {
+		time.Sleep(5 * time.Millisecond)
+	}
+	to = clock.UnixMicro()
+	q.Range = store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}
+	if res, _ := c.Stories(ctx, q); f.count() != 2 || res.To != "2026-11-21T12:01:00.000000Z" {
+		t.Fatalf("three idle hours later: %s (%d computations)", res.To, f.count())
+	}
+}

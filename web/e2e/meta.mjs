@@ -85,8 +85,20 @@ const ok = await run(async (page, shot, base) => {
   await page.getByRole('status').filter({ hasText: 'Pinned to' }).waitFor();
   check(true, 'product trend pinned to the same dashboard');
 
+  // And Explore's service facet.
+  const services = await api(`/api/v1/facets?q=&field=service&limit=10&from=${range}`);
+  await page.goto(`${base}/#/explore?q=&from=${range}`);
+  const facet = page.locator('.facet', { has: page.locator('h4', { hasText: /^service$/ }) });
+  await facet.getByRole('button', { name: '+ Pin' }).click();
+  await page.getByLabel('dashboard', { exact: true }).selectOption(String(boardId));
+  await page.getByRole('button', { name: 'Pin', exact: true }).click();
+  await page.getByRole('status').filter({ hasText: 'Pinned to' }).waitFor();
+  check(true, 'explore service facet pinned to the same dashboard');
+
   // The dashboard draws the panels with real numbers.
   await page.goto(`${base}/#/dashboards/${boardId}?from=${range}`);
+  await page.locator('.dpanel-facet .facet-bars li', { hasText: services.values[0].value }).first().waitFor();
+  check(true, `the dashboard's facet panel lists ${services.values[0].value} first`);
   await page.locator('.dpanel-histogram .hist canvas').first().waitFor();
   for (const [i, s] of funnel.steps.entries()) {
     await page.locator('.dpanel-funnel .fstep', { hasText: `${i + 1}. ${s.name}` }).filter({ hasText: `${s.persons} persons` }).first().waitFor();

@@ -183,6 +183,7 @@ function FacetBox({ field, q, from, to, r, ready }: { field: string; q: string; 
           </li>
         ))}
       </ul>
+      <PinButton panel={{ title: `${field}${q ? ` of ${q}` : ''}`, kind: 'facet', query: q || undefined, params: { field, limit: 10 } }} label="Pin" />
     </div>
   );
 }
