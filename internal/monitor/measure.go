@@ -104,8 +104,24 @@ func count(ctx context.Context, events store.Reader, project int64, rng store.Ra
 	return res.Total, nil
 }
 
-// p95 is the 95th percentile of the duration_ms of matching spans.
+// p95 is the 95th percentile of the duration_ms of matching spans: from
+// the store in one scan of every span when it can, else from the newest
+// MaxLatencySamples spans read page by page.
 func p95(ctx context.Context, events store.Reader, project int64, rng store.Range, q string) (Reading, error) {
+	if lr, ok := events.(store.LatencyReader); ok {
+		parsed, err := parse(q, "")
+		if err != nil {
+			return Reading{}, err
+		}
+		res, err := lr.Latency(ctx, store.LatencyRequest{ProjectID: project, Range: rng, Query: parsed})
+		if err != nil {
+			return Reading{}, fmt.Errorf("latency of spans matching %q: %w", parsed.Text, err)
+		}
+		if res.Spans == 0 {
+			return Reading{NoData: true}, nil
+		}
+		return Reading{Value: res.P95, Samples: res.Spans}, nil
+	}
 	parsed, err := parse(q, "kind:span")
 	if err != nil {
 		return Reading{}, err

@@ -231,3 +231,31 @@ func (s *Server) storeError(err error) error {
 	}
 	return err
 }
+
+// LatencyResponse is the answer of GET /api/v1/latency.
+type LatencyResponse struct {
+	From  string  `json:"from"`
+	To    string  `json:"to"`
+	Spans int64   `json:"spans"`
+	P50MS float64 `json:"p50_ms"`
+	P95MS float64 `json:"p95_ms"`
+	P99MS float64 `json:"p99_ms"`
+}
+
+// handleLatency answers the duration percentiles of the matching spans.
+func (s *Server) handleLatency(w http.ResponseWriter, r *http.Request) (any, error) {
+	lr, ok := s.d.Reader.(store.LatencyReader)
+	if !ok {
+		return nil, errorf(http.StatusNotImplemented, "this store cannot compute latency percentiles")
+	}
+	p, err := s.readParams(r, time.Hour)
+	if err != nil {
+		return nil, err
+	}
+	res, err := lr.Latency(r.Context(), store.LatencyRequest{ProjectID: p.project, Range: p.rng, Query: p.q})
+	if err != nil {
+		return nil, s.storeError(err)
+	}
+	return LatencyResponse{From: event.FormatMicros(p.rng.From), To: event.FormatMicros(p.rng.To), Spans: res.Spans,
+		P50MS: res.P50, P95MS: res.P95, P99MS: res.P99}, nil
+}

@@ -140,6 +140,7 @@ func (s *Server) Handler() http.Handler {
 	read("GET /api/v1/search", s.handleSearch)
 	read("GET /api/v1/histogram", s.handleHistogram)
 	read("GET /api/v1/facets", s.handleFacets)
+	read("GET /api/v1/latency", s.handleLatency)
 	read("GET /api/v1/journeys/{by}/{id}", s.handleJourney)
 	s.issueRoutes(mux, ingest, read)
 	s.productRoutes(mux, ingest, read)

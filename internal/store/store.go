@@ -143,6 +143,28 @@ type Reader interface {
 	Journey(ctx context.Context, r JourneyRequest) ([]event.Event, error)
 }
 
+// LatencyReader answers the spans' duration percentiles in one scan.
+type LatencyReader interface {
+	Latency(ctx context.Context, r LatencyRequest) (LatencyResult, error)
+}
+
+// LatencyRequest asks for the duration percentiles of the spans (events of
+// kind span with a duration) that match Query in Range.
+type LatencyRequest struct {
+	ProjectID int64
+	Range     Range
+	Query     *query.Query
+}
+
+// LatencyResult holds the spans' count and duration percentiles (ms,
+// interpolated); the percentiles are 0 without spans.
+type LatencyResult struct {
+	Spans int64
+	P50   float64
+	P95   float64
+	P99   float64
+}
+
 // Stats describes the store's size, for /metrics and the benchmarks.
 type Stats struct {
 	Events    int64 // rows stored

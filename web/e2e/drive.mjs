@@ -46,6 +46,17 @@ try {
   await page.locator('.num b').first().filter({ hasNotText: '…' }).waitFor();
   const events = await page.locator('.num').first().innerText();
   check(/\d/.test(events), `overview numbers: ${events.replace(/\s+/g, ' ')}`);
+  // p95 latency and active users, as the API answers them.
+  const lat = await api(`/api/v1/latency?from=${range}`);
+  const users = await api(`/api/v1/facets?field=user_id&limit=1&from=${range}`);
+  const fmtMs = (ms) => (ms < 1000 ? ms.toFixed(ms < 10 ? 1 : 0) + ' ms' : (ms / 1000).toFixed(1) + ' s');
+  const p95 = page.locator('.num', { hasText: 'p95 latency' });
+  await p95.locator('b', { hasText: fmtMs(lat.p95_ms) }).waitFor();
+  check(lat.spans > 0, `overview p95 latency reads ${fmtMs(lat.p95_ms)} over ${lat.spans} spans`);
+  const fmtNum = (n) => (n >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : n >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n));
+  const au = page.locator('.num', { hasText: 'active users' });
+  await au.locator('b', { hasText: new RegExp('^' + fmtNum(users.distinct).replace('.', '\\.') + '$') }).waitFor();
+  check(users.distinct > 0, `overview active users reads ${fmtNum(users.distinct)} (distinct user ids in the range)`);
   await shot('overview');
 
   // Dark mode stays readable.

@@ -61,6 +61,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Histogram", testHistogram},
 		{"HistogramSplit", testHistogramSplit},
 		{"Facets", testFacets},
+		{"Latency", testLatency},
 		{"JourneyTrace", testJourneyTrace},
 		{"JourneySession", testJourneySession},
 		{"JourneyUser", testJourneyUser},
@@ -623,5 +624,47 @@ func testStats(t *testing.T, s store.Store) {
 	}
 	if st.Events != 110 || st.DiskBytes <= 0 {
 		t.Errorf("Stats = %+v, want 110 events and some bytes", st)
+	}
+}
+
+func testLatency(t *testing.T, s store.Store) {
+	var evs []event.Event
+	for i := range 101 {
+		e := ev(1, t0+int64(i), "GET /api")
+		e.Kind = event.KindSpan
+		e.Service = []string{"api", "db"}[i%2]
+		e.DurationMS = float64(i + 1) // 1 … 101 ms
+		evs = append(evs, e)
+	}
+	// A log with a duration and a span without one are not measured.
+	withDur := ev(1, t0+500, "took 9000ms")
+	withDur.DurationMS = 9000
+	noDur := ev(1, t0+501, "span")
+	noDur.Kind = event.KindSpan
+	appendBatch(t, s, 1, append(evs, withDur, noDur)...)
+	get := func(q string, rng store.Range) store.LatencyResult {
+		t.Helper()
+		r := store.LatencyRequest{ProjectID: 1, Range: rng}
+		if q != "" {
+			r.Query = mustQuery(t, q)
+		}
+		lr, ok := s.(store.LatencyReader)
+		if !ok {
+			t.Skip("the store has no Latency")
+		}
+		got, err := lr.Latency(context.Background(), r)
+		if err != nil {
+			t.Fatalf("Latency(%q): %v", q, err)
+		}
+		return got
+	}
+	if got := get("", all); got != (store.LatencyResult{Spans: 101, P50: 51, P95: 96, P99: 100}) {
+		t.Errorf("Latency of every span = %+v", got)
+	}
+	if got := get("service:api", all); got.Spans != 51 || got.P50 != 51 {
+		t.Errorf("Latency(service:api) = %+v, want 51 spans, p50 51", got)
+	}
+	if got := get("", store.Range{From: t0 + 1000, To: t0 + 2000}); got != (store.LatencyResult{}) {
+		t.Errorf("Latency of an empty range = %+v", got)
 	}
 }

@@ -1,7 +1,7 @@
 // Issues: the list with sparklines, filters and bulk status changes, and
 // an issue's detail with its stack trace, breadcrumbs, tags and the related
 // trace.
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { api, ApiError, type Frame, type Issue, type IssueDetail } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, Sparkline, journeyHref } from '../components/common';
 import { summary } from './Explore';
@@ -52,8 +52,15 @@ function IssueList({ r }: { r: Route }) {
     [status, sort, from, version],
   );
   const issues = list.data?.issues || [];
-  const sel = selectedOf(r);
-  const select = (ids: Set<number>) => navigate(withParams(r, { sel: [...ids].sort((a, b) => a - b).join(',') || undefined }));
+  // The selection lives in the URL; it is also kept here so a checkbox
+  // shows its new state at once, not after the hash change is read.
+  const urlSel = r.params.get('sel') || '';
+  const [sel, setSel] = useState(() => selectedOf(r));
+  useEffect(() => setSel(selectedOf(r)), [urlSel]); // eslint-disable-line react-hooks/exhaustive-deps
+  const select = (ids: Set<number>) => {
+    setSel(ids);
+    navigate(withParams(r, { sel: [...ids].sort((a, b) => a - b).join(',') || undefined }));
+  };
   const toggle = (id: number) => {
     const n = new Set(sel);
     if (n.has(id)) n.delete(id);

@@ -6,7 +6,7 @@ import { rangeOf } from '../components/TimeRange';
 import { href, keep, type Route } from '../route';
 import { pickOf } from './Incident';
 import { listMonitors } from './Monitors';
-import { fmtNum, fmtPct, fmtShort, useLoad } from '../util';
+import { fmtDuration, fmtNum, fmtPct, fmtShort, useLoad } from '../util';
 
 export function Overview({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
@@ -14,6 +14,8 @@ export function Overview({ r }: { r: Route }) {
   const hist = useLoad(() => api<Histogram>('/api/v1/histogram', { from, to, by: 'level' }), [from, to]);
   const issues = useLoad(() => api<{ issues: Issue[] | null }>('/api/v1/issues', { status: 'unresolved', from: 'now-14d' }), []);
   const monitors = useLoad(listMonitors, []);
+  const latency = useLoad(() => api<{ spans: number; p95_ms: number }>('/api/v1/latency', { from, to }), [from, to]);
+  const users = useLoad(() => api<{ distinct: number }>('/api/v1/facets', { from, to, field: 'user_id', limit: 1 }), [from, to]);
   let total = 0;
   let errors = 0;
   for (const b of hist.data?.buckets || []) {
@@ -38,6 +40,12 @@ export function Overview({ r }: { r: Route }) {
         <Num label="events" value={hist.data ? fmtNum(total) : '…'} link={href(['explore'], keep(r))} />
         <Num label="errors" value={hist.data ? fmtNum(errors) : '…'} link={href(['explore'], { ...keep(r), q: 'level:>=error' })} />
         <Num label="error rate" value={hist.data ? fmtPct(total ? errors / total : 0) : '…'} />
+        <Num
+          label="p95 latency"
+          value={latency.data ? (latency.data.spans ? fmtDuration(latency.data.p95_ms) : 'no spans') : latency.error ? '–' : '…'}
+          link={href(['services'], keep(r))}
+        />
+        <Num label="active users" value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'} />
         <Num label="open issues" value={issues.data ? fmtNum((issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
         <Num label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
       </div>
