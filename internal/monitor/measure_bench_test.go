@@ -52,8 +52,8 @@ func TestMeasureLatency(t *testing.T) {
 		{Name: "error rate 5m", Kind: meta.MonitorErrorRate, Query: "service:payment-service", Threshold: 0.05, Window: "5m"},
 		{Name: "error rate 1h", Kind: meta.MonitorErrorRate, Query: "service:payment-service", Threshold: 0.05, Window: "1h"},
 		{Name: "p95 5m", Kind: meta.MonitorLatency, Query: "service:payment-service", Window: "5m"},
-		{Name: "p95 1h (20k newest spans)", Kind: meta.MonitorLatency, Query: "service:payment-service", Window: "1h"},
-		{Name: "p95 all spans 1h (capped)", Kind: meta.MonitorLatency, Window: "1h"},
+		{Name: "p95 1h", Kind: meta.MonitorLatency, Query: "service:payment-service", Window: "1h"},
+		{Name: "p95 all spans 1h", Kind: meta.MonitorLatency, Window: "1h"},
 		{Name: "issues 1h", Kind: meta.MonitorIssue, Window: "1h"},
 	} {
 		if err := m.Validate(); err != nil {
