@@ -39,8 +39,9 @@ type Config struct {
 	// HeapLimit is a soft limit for the Go heap (runtime/debug.SetMemoryLimit),
 	// set unless the GOMEMLIMIT environment variable is; 0 leaves it alone.
 	HeapLimit int64
-	// NoListen opens everything but binds no address (lore ingest --data):
-	// events go through Local.Submit, never over HTTP.
+	// NoListen opens everything but binds no address and runs nothing in
+	// the background for readers (no monitor evaluation, no stories kept
+	// fresh): lore ingest --data, whose events go through Local.Submit.
 	NoListen bool
 }
 

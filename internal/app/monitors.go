@@ -36,7 +36,9 @@ func (a *App) openMonitors(ctx context.Context, deps *server.Deps) error {
 	})
 	runCtx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
-	wg.Go(func() { ev.Run(runCtx, monitorsTick) })
+	if !a.cfg.NoListen { // an import (lore ingest --data) evaluates nothing and notifies nobody
+		wg.Go(func() { ev.Run(runCtx, monitorsTick) })
+	}
 	a.closers = append(a.closers, func(context.Context) error {
 		cancel()
 		wg.Wait()

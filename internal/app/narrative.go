@@ -25,10 +25,12 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
 		return q.Resolve(ctx, a.store)
 	}, time.Now, a.log.With("component", "stories"))
-	n.stories.run(time.Minute)
-	// GET /api/v1/stories?from=now-24h asks for 24 hours and the minute
-	// "now-24h" falls in.
-	n.stories.keepFresh(1, 24*time.Hour+time.Minute)
+	if !a.cfg.NoListen { // an import (lore ingest --data) serves no Overview
+		n.stories.run(time.Minute)
+		// GET /api/v1/stories?from=now-24h asks for 24 hours and the
+		// minute "now-24h" falls in.
+		n.stories.keepFresh(1, 24*time.Hour+time.Minute)
+	}
 	a.closers = append(a.closers, n.stories.close)
 	deps.Narrative = n
 	return nil
