@@ -122,7 +122,14 @@ try {
   await svc.click();
   await page.waitForURL(new RegExp('q=' + encodeURIComponent(q).replace(/%20/g, '\\+') + '.*service'));
   const filtered = await api(`/api/v1/search?q=${encodeURIComponent(`${q} service:${svcName}`)}&from=${range}&limit=100`);
-  await page.waitForFunction((n) => document.querySelectorAll('table.events tbody tr').length === n, filtered.events.length);
+  // The filtered page replaces the last (both may hold 100 rows).
+  await page.waitForFunction(
+    ([n, name]) => {
+      const rows = [...document.querySelectorAll('table.events tbody tr td:nth-child(3)')];
+      return rows.length === n && rows.every((td) => td.textContent === name);
+    },
+    [filtered.events.length, svcName],
+  ).catch(() => {});
   const svcs = new Set(await page.locator('table.events tbody tr td:nth-child(3)').allInnerTexts());
   check(svcs.size === 1 && svcs.has(svcName), `facet service:${svcName} filters to ${filtered.events.length} results of ${svcName} only`);
   await page.locator('table.events tbody tr').first().click();

@@ -48,3 +48,19 @@ export function useRoute(): Route {
   }, []);
   return r;
 }
+
+/**
+ * useFlag binds a checkbox to a URL flag ("name=1"). The flag is also held
+ * here, so the box shows its new state at once rather than after the hash
+ * change is read; also changes other parameters in the same step.
+ */
+export function useFlag(r: Route, name: string): [boolean, (on: boolean, also?: Record<string, string | undefined>) => void] {
+  const inURL = r.params.get(name) === '1';
+  const [on, setOn] = useState(inURL);
+  useEffect(() => setOn(inURL), [inURL]);
+  const set = (v: boolean, also?: Record<string, string | undefined>) => {
+    setOn(v);
+    navigate(withParams(r, { ...also, [name]: v ? '1' : undefined }));
+  };
+  return [on, set];
+}

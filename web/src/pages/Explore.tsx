@@ -8,7 +8,7 @@ import { PinButton, SaveSearchButton } from '../components/Pin';
 import { Histogram } from '../components/Histogram';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
-import { href, navigate, withParams, type Route } from '../route';
+import { href, navigate, useFlag, withParams, type Route } from '../route';
 import { fmtDuration, fmtTime, term, useLoad, waiting } from '../util';
 
 const facetFields = ['service', 'level', 'kind', 'endpoint', 'http_status', 'error_type'];
@@ -28,7 +28,7 @@ export function Explore({ r }: { r: Route }) {
   const [more, setMore] = useState<LoreEvent[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
   const res = useLoad(() => api<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }), [q, from, to]);
-  const live = r.params.get('live') === '1';
+  const [live, setLive] = useFlag(r, 'live');
   // With live tail on, the histogram is redrawn every 10 s.
   const [beat, setBeat] = useState(0);
   // The histogram and facets scan the whole range; they start once the
@@ -80,7 +80,7 @@ export function Explore({ r }: { r: Route }) {
         />
         <button type="submit">Search</button>
         <label className={`live ${live ? (tail.paused ? 'paused' : 'on') : ''}`} title="Poll for new events every 2 s, newest first; pauses while you scroll, select text or read an event">
-          <input type="checkbox" aria-label="live tail" checked={live} onChange={(e) => navigate(withParams(r, { live: e.target.checked ? '1' : undefined, event: undefined }))} />
+          <input type="checkbox" aria-label="live tail" checked={live} onChange={(e) => setLive(e.target.checked, { event: undefined })} />
           <span className="dot" />
           {live ? (tail.paused ? `paused (${tail.paused})` : 'live') : 'live tail'}
         </label>

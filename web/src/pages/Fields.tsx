@@ -8,7 +8,7 @@ import { api } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { aliases, eventFields } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
-import { href, navigate, withParams, type Route } from '../route';
+import { href, navigate, useFlag, withParams, type Route } from '../route';
 import { fmtNum, fmtShort, useLoad } from '../util';
 import './meta.css';
 
@@ -61,7 +61,7 @@ export function matches(f: FieldInfo, filter: string): boolean {
 export function Fields({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
   const filter = r.params.get('filter') || '';
-  const onlyDrift = r.params.get('drift') === '1';
+  const [onlyDrift, setOnlyDrift] = useFlag(r, 'drift');
   const [draft, setDraft] = useState(filter);
   useEffect(() => setDraft(filter), [filter]);
   const d = useLoad(() => api<Dictionary>('/api/v1/fields', { from, to }), [from, to]);
@@ -88,7 +88,7 @@ export function Fields({ r }: { r: Route }) {
           onBlur={() => navigate(withParams(r, { filter: draft.trim() || undefined }))}
         />
         <label>
-          <input type="checkbox" checked={onlyDrift} onChange={(e) => navigate(withParams(r, { drift: e.target.checked ? '1' : undefined }))} /> only fields with
+          <input type="checkbox" checked={onlyDrift} onChange={(e) => setOnlyDrift(e.target.checked)} /> only fields with
           schema drift
         </label>
         {d.data && (
