@@ -67,10 +67,11 @@ export function check(ok, what) {
 
 /**
  * run opens Chromium, gives body(page, shot, base, allow) a page with the
- * read key stored, and fails on its errors or console errors (but those
- * matching a pattern passed to allow).
+ * read key stored (unless storeKey is false: the body then starts on a
+ * browser that has none), and fails on its errors or console errors (but
+ * those matching a pattern passed to allow).
  */
-export async function run(body) {
+export async function run(body, { storeKey = true } = {}) {
   const { base, server } = await serve();
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -91,8 +92,10 @@ export async function run(body) {
       await page.screenshot({ path: p, fullPage: false, ...opts });
       saved.push(p);
     };
-    await page.goto(base + '/#key=' + env.key);
-    await page.waitForURL(/#\/overview/);
+    if (storeKey) {
+      await page.goto(base + '/#key=' + env.key);
+      await page.waitForURL(/#\/overview/);
+    }
     await body(page, shot, base, (re) => allowed.push(re));
     check(consoleErrors.length === 0, 'the console shows no errors' + (consoleErrors.length ? ':\n  ' + consoleErrors.join('\n  ') : ''));
   } catch (e) {

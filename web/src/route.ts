@@ -50,17 +50,23 @@ export function useRoute(): Route {
 }
 
 /**
- * useFlag binds a checkbox to a URL flag ("name=1"). The flag is also held
- * here, so the box shows its new state at once rather than after the hash
- * change is read; also changes other parameters in the same step.
+ * useParam binds a control to a URL parameter. The value is also held
+ * here, so the control shows a change at once rather than after the hash
+ * change is read; the setter can change other parameters in the same step.
  */
-export function useFlag(r: Route, name: string): [boolean, (on: boolean, also?: Record<string, string | undefined>) => void] {
-  const inURL = r.params.get(name) === '1';
-  const [on, setOn] = useState(inURL);
-  useEffect(() => setOn(inURL), [inURL]);
-  const set = (v: boolean, also?: Record<string, string | undefined>) => {
-    setOn(v);
-    navigate(withParams(r, { ...also, [name]: v ? '1' : undefined }));
+export function useParam(r: Route, name: string): [string, (v: string, also?: Record<string, string | undefined>) => void] {
+  const inURL = r.params.get(name) || '';
+  const [v, setV] = useState(inURL);
+  useEffect(() => setV(inURL), [inURL]);
+  const set = (nv: string, also?: Record<string, string | undefined>) => {
+    setV(nv);
+    navigate(withParams(r, { ...also, [name]: nv || undefined }));
   };
-  return [on, set];
+  return [v, set];
+}
+
+/** useFlag is useParam for a checkbox: "name=1" or absent. */
+export function useFlag(r: Route, name: string): [boolean, (on: boolean, also?: Record<string, string | undefined>) => void] {
+  const [v, set] = useParam(r, name);
+  return [v === '1', (on, also) => set(on ? '1' : '', also)];
 }

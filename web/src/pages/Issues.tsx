@@ -1,11 +1,11 @@
 // Issues: the list with sparklines, filters and bulk status changes, and
 // an issue's detail with its stack trace, breadcrumbs, tags and the related
 // trace.
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { api, ApiError, type Frame, type Issue, type IssueDetail } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, Sparkline, journeyHref } from '../components/common';
 import { summary } from './Explore';
-import { href, keep, navigate, withParams, type Route } from '../route';
+import { href, keep, navigate, useParam, withParams, type Route } from '../route';
 import { fmtNum, fmtTime, useLoad } from '../util';
 
 const statuses = ['unresolved', 'resolved', 'ignored', 'all'];
@@ -36,9 +36,9 @@ const actions: [string, string][] = [
   ['unresolved', 'Unresolve'],
 ];
 
-/** selectedOf reads the selected issue ids from the URL ("sel=1,2"). */
-export function selectedOf(r: Route): Set<number> {
-  return new Set((r.params.get('sel') || '').split(',').filter(Boolean).map(Number).filter((n) => n > 0));
+/** parseSelection reads the selected issue ids of "sel=1,2". */
+function parseSelection(sel: string): Set<number> {
+  return new Set(sel.split(',').filter(Boolean).map(Number).filter((n) => n > 0));
 }
 
 function IssueList({ r }: { r: Route }) {
@@ -52,15 +52,9 @@ function IssueList({ r }: { r: Route }) {
     [status, sort, from, version],
   );
   const issues = list.data?.issues || [];
-  // The selection lives in the URL; it is also kept here so a checkbox
-  // shows its new state at once, not after the hash change is read.
-  const urlSel = r.params.get('sel') || '';
-  const [sel, setSel] = useState(() => selectedOf(r));
-  useEffect(() => setSel(selectedOf(r)), [urlSel]); // eslint-disable-line react-hooks/exhaustive-deps
-  const select = (ids: Set<number>) => {
-    setSel(ids);
-    navigate(withParams(r, { sel: [...ids].sort((a, b) => a - b).join(',') || undefined }));
-  };
+  const [selParam, setSelParam] = useParam(r, 'sel');
+  const sel = parseSelection(selParam);
+  const select = (ids: Set<number>) => setSelParam([...ids].sort((a, b) => a - b).join(','));
   const toggle = (id: number) => {
     const n = new Set(sel);
     if (n.has(id)) n.delete(id);
