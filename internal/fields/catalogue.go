@@ -264,10 +264,7 @@ func (r *recorder) value(col int, name string, t int, h uint64, text func() stri
 	f.values.sketch.add(h)
 	if v := f.values; len(v.examples) < store.MaxFieldExamples && v.tries < maxExampleTries {
 		v.tries++
-		s := text()
-		if len(s) > maxExampleBytes {
-			s = s[:maxExampleBytes]
-		}
+		s := event.CutText(text(), maxExampleBytes)
 		for _, x := range f.values.examples {
 			if x == s {
 				return

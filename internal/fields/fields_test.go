@@ -3,6 +3,7 @@ package fields
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -322,5 +323,37 @@ func TestFlushFailureKeepsRows(t *testing.T) {
 	}
 	if p := byName(d)["plan"]; p.Count != 3 || p.Cardinality != 3 || len(p.Examples) != 3 || p.FirstSeen != event.FormatMicros(day.UnixMicro()) {
 		t.Errorf("plan after a failed flush = %+v, want 3 events, 3 values, first seen at %s", p, day)
+	}
+}
+
+// TestExamplesCutOnRuneBoundary is the crash line of issue 17: a value
+// with a multi-byte character across the example's byte limit, and one
+// that is not UTF-8 at all, are recorded, flushed into DuckDB (which
+// aborted the process on the half character) and read back valid.
+func TestExamplesCutOnRuneBoundary(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	c := NewCatalogue(st, nil)
+	now := time.Now().UTC()
+	long := strings.Repeat("a", maxExampleBytes-1) + "é and more"
+	if _, err := c.Process(ctx, []event.Event{ev(now, "web", "long", long, "bad", "\xff\xfe")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	days, err := st.FieldValueDays(ctx, 1, now.Add(-time.Hour).UnixMicro(), now.Add(time.Hour).UnixMicro())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string][]string{}
+	for _, d := range days {
+		got[d.Field] = d.Examples
+	}
+	if ex := got["long"]; len(ex) != 1 || ex[0] != strings.Repeat("a", maxExampleBytes-1) {
+		t.Errorf("examples of long = %q, want the value cut before the 'é'", ex)
+	}
+	if ex := got["bad"]; len(ex) != 1 || ex[0] != "\uFFFD" {
+		t.Errorf("examples of bad = %q, want U+FFFD", ex)
 	}
 }

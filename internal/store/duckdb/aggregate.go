@@ -64,7 +64,7 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		args = append([]any{r.Range.From, r.Step}, iargs...)
 		args = append(args, maxSplits)
 	}
-	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return store.HistogramResult{}, fmt.Errorf("histogram: %w", err)
 	}
@@ -121,7 +121,7 @@ func (s *Store) Facets(ctx context.Context, r store.FacetsRequest) (store.Facets
 	q := "WITH g AS (SELECT v, count(*) AS c FROM (" + inner + ") GROUP BY v) " +
 		"SELECT v, c, sum(c) OVER (), sum(CASE WHEN v <> '' THEN 1 ELSE 0 END) OVER () FROM g " +
 		"ORDER BY v = '', c DESC, v LIMIT ?"
-	rows, err := s.db.QueryContext(ctx, q, bindable(append(iargs, limit+1))...)
+	rows, err := s.db.QueryContext(ctx, q, append(iargs, limit+1)...)
 	if err != nil {
 		return res, fmt.Errorf("facets of %q: %w", r.Field, err)
 	}

@@ -59,7 +59,7 @@ func (s *Store) funnelBySQL(ctx context.Context, r store.FunnelRequest) (store.F
 	if err != nil {
 		return store.FunnelResult{}, fmt.Errorf("funnel: %w", err)
 	}
-	rows, err := s.db.QueryContext(ctx, q.String(), bindable(q.args)...)
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return store.FunnelResult{}, fmt.Errorf("funnel: %w", err)
 	}

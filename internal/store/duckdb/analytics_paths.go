@@ -66,7 +66,7 @@ func (s *Store) pathsBySQL(ctx context.Context, r store.PathsRequest) ([]store.P
 	}
 	q.add(", seq AS (SELECT person, list(label ORDER BY ts, label) AS path FROM w GROUP BY person)")
 	q.add(" SELECT path, count(*) AS p FROM seq GROUP BY path ORDER BY p DESC, path LIMIT ?", r.Limit)
-	rows, err := s.db.QueryContext(ctx, q.String(), bindable(q.args)...)
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("paths: %w", err)
 	}

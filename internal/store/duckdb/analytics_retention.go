@@ -79,7 +79,7 @@ func (s *Store) retentionBySQL(ctx context.Context, r store.RetentionRequest) (s
 	b1, b1args := bucketExpr("e.ts", r.Period)
 	q.add(", ret AS (SELECT DISTINCT f.person, f.c, f.bd, ("+b1+" - f.c) // ? AS k FROM first f JOIN ev e ON e.person = f.person AND e.is_return AND e.ts >= f.t0)", append(b1args, r.Period)...)
 	q.add(" SELECT c, bd, -1 AS k, count(*) FROM first GROUP BY c, bd UNION ALL SELECT c, bd, k, count(*) FROM ret WHERE k < ? GROUP BY c, bd, k ORDER BY c, bd, k", r.Periods)
-	rows, err := s.db.QueryContext(ctx, q.String(), bindable(q.args)...)
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return store.RetentionResult{}, fmt.Errorf("retention: %w", err)
 	}

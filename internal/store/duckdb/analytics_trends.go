@@ -54,7 +54,7 @@ func (s *Store) Trends(ctx context.Context, r store.TrendsRequest) ([]store.Tren
 	q.add(", top AS (SELECT bd FROM raw GROUP BY bd ORDER BY count(*) DESC, bd LIMIT ?)", r.MaxBreakdowns)
 	q.add(", ev AS (SELECT b, CASE WHEN bd IN (SELECT bd FROM top) THEN bd ELSE ? END AS bd, hash(coalesce(idm.uid, raw.k)) AS person, v FROM raw LEFT JOIN idm ON idm.a = raw.k)", otherBreakdown)
 	q.add(" SELECT bd, b, count(*), count(DISTINCT person), coalesce(sum(v), 0), coalesce(avg(v), 0), coalesce(quantile_cont(v, 0.95), 0) FROM ev GROUP BY bd, b ORDER BY bd, b")
-	rows, err := s.db.QueryContext(ctx, q.String(), bindable(q.args)...)
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("trends: %w", err)
 	}

@@ -48,7 +48,7 @@ func (s *Store) Web(ctx context.Context, r store.WebRequest) (store.WebStats, er
 	var st store.WebStats
 	totals := base + " SELECT (SELECT count(page) FROM ev), (SELECT count(DISTINCT person) FROM ev WHERE page IS NOT NULL), count(*), " +
 		"coalesce(avg((pages = 1)::INTEGER), 0), coalesce(avg(dur) / 1e6, 0) FROM sessions"
-	if err := s.db.QueryRowContext(ctx, totals, bindable(append([]any(nil), args...))...).Scan(
+	if err := s.db.QueryRowContext(ctx, totals, append([]any(nil), args...)...).Scan(
 		&st.Pageviews, &st.Visitors, &st.Sessions, &st.BounceRate, &st.AvgSessionSeconds); err != nil {
 		return store.WebStats{}, fmt.Errorf("web totals: %w", err)
 	}
@@ -63,7 +63,7 @@ func (s *Store) Web(ctx context.Context, r store.WebRequest) (store.WebStats, er
 		" UNION ALL SELECT 'os', os, count(DISTINCT person) FROM ev WHERE page IS NOT NULL AND os <> '' GROUP BY os" +
 		" UNION ALL SELECT 'device', device, count(DISTINCT person) FROM ev WHERE page IS NOT NULL AND device <> '' GROUP BY device)" +
 		" SELECT dim, v, c FROM tops QUALIFY row_number() OVER (PARTITION BY dim ORDER BY c DESC, v) <= ? ORDER BY dim, c DESC, v"
-	rows, err := s.db.QueryContext(ctx, lists, bindable(append(append([]any(nil), args...), r.Limit))...)
+	rows, err := s.db.QueryContext(ctx, lists, append(append([]any(nil), args...), r.Limit)...)
 	if err != nil {
 		return store.WebStats{}, fmt.Errorf("web top lists: %w", err)
 	}

@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"context"
-	"database/sql"
 	"database/sql/driver"
 	"fmt"
 	"math"
@@ -122,7 +121,7 @@ type sideIndex struct {
 	pairs  []identPair
 }
 
-func (s *Store) appendTx(ctx context.Context, tx *sql.Conn, seq uint64, evs []event.Event, order []int32, side <-chan sideIndex) (sideIndex, error) {
+func (s *Store) appendTx(ctx context.Context, tx sqlConn, seq uint64, evs []event.Event, order []int32, side <-chan sideIndex) (sideIndex, error) {
 	n := int64(len(order))
 	if n > 0 {
 		if err := loadEvents(ctx, tx, evs, order); err != nil {
@@ -315,7 +314,7 @@ FROM (SELECT *, string_split(packed, chr(31)) AS s FROM stage)`
 
 // loadEvents stages the events in order and moves them into the events
 // table, all inside the connection's open transaction.
-func loadEvents(ctx context.Context, conn *sql.Conn, evs []event.Event, order []int32) error {
+func loadEvents(ctx context.Context, conn sqlConn, evs []event.Event, order []int32) error {
 	if _, err := conn.ExecContext(ctx, stageSchema); err != nil {
 		return fmt.Errorf("create staging table: %w", err)
 	}
@@ -409,7 +408,7 @@ func cleaned(s string) string {
 }
 
 func clean(s string) string {
-	s = validUTF8(s)
+	s = event.ValidText(s)
 	return strings.Map(func(r rune) rune {
 		if r == packSep || r == itemSep {
 			return ' '
@@ -424,16 +423,4 @@ func optInt16(v int32) any {
 		return nil
 	}
 	return int16(max(math.MinInt16, min(math.MaxInt16, v)))
-}
-
-// validUTF8 replaces invalid UTF-8, which DuckDB's VARCHAR rejects, and NUL
-// bytes, at which the Appender's C string would end, with U+FFFD.
-func validUTF8(s string) string {
-	if strings.IndexByte(s, 0) >= 0 {
-		s = strings.ReplaceAll(s, "\x00", "\uFFFD")
-	}
-	if utf8.ValidString(s) {
-		return s
-	}
-	return strings.ToValidUTF8(s, "\uFFFD")
 }

@@ -127,7 +127,7 @@ func (s *Store) issueGroupsSQL(ctx context.Context, r store.IssueGroupsRequest) 
 	if err != nil || !ok {
 		return nil, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint, `+errorAggCols(r.Users)+` FROM (`+inner+`) GROUP BY fingerprint`, bindable(args)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT fingerprint, `+errorAggCols(r.Users)+` FROM (`+inner+`) GROUP BY fingerprint`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("group error events: %w", err)
 	}
@@ -172,7 +172,7 @@ func (s *Store) IssueTotal(ctx context.Context, r store.IssueGroupsRequest) (sto
 	if err != nil || !ok {
 		return store.IssueGroup{}, err
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+errorAggCols(r.Users)+` FROM (`+inner+`) HAVING count(*) > 0`, bindable(args)...)
+	rows, err := s.db.QueryContext(ctx, `SELECT `+errorAggCols(r.Users)+` FROM (`+inner+`) HAVING count(*) > 0`, args...)
 	if err != nil {
 		return store.IssueGroup{}, fmt.Errorf("total error events: %w", err)
 	}

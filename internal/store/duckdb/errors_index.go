@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"slices"
 	"strings"
@@ -211,7 +210,7 @@ func (x *errorIndex) add(evs []event.Event, order []int32) {
 }
 
 // load builds the index from the events table.
-func (x *errorIndex) load(ctx context.Context, db *sql.DB) error {
+func (x *errorIndex) load(ctx context.Context, db sqlDB) error {
 	rows, err := db.QueryContext(ctx, `SELECT project_id, fingerprint, count(*), min(ts), max(ts),
 		coalesce(min(ts) FILTER (WHERE release <> ''), 0), coalesce(max(ts) FILTER (WHERE release <> ''), 0),
 		coalesce(arg_min(release, ts) FILTER (WHERE release <> ''), ''), coalesce(arg_max(release, ts) FILTER (WHERE release <> ''), '')

@@ -81,7 +81,7 @@ func TestErrorIndexMatchesTable(t *testing.T) {
 			}
 			inner, args, _, _ := s.errorRows(tr)
 			var wantT store.IssueGroup
-			row := s.db.QueryRowContext(ctx, `SELECT `+errorAggCols(true)+` FROM (`+inner+`) HAVING count(*) > 0`, bindable(args)...)
+			row := s.db.QueryRowContext(ctx, `SELECT `+errorAggCols(true)+` FROM (`+inner+`) HAVING count(*) > 0`, args...)
 			if err := row.Scan(&wantT.Count, &wantT.Users, &wantT.FirstSeen, &wantT.LastSeen, &wantT.FirstRelease, &wantT.LastRelease); err != nil && wantT.Count != 0 {
 				t.Fatal(err)
 			}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
@@ -51,6 +52,7 @@ func (s *Store) RecordFields(ctx context.Context, seen []store.FieldSeen, values
 	if len(seen) == 0 && len(values) == 0 {
 		return nil
 	}
+	seen, values = validFields(seen, values)
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record fields: %w", err)
@@ -68,12 +70,27 @@ func (s *Store) RecordFields(ctx context.Context, seen []store.FieldSeen, values
 	return nil
 }
 
+// validFields is the rows with their strings as they will be stored
+// (event.ValidText), so that new rows merge with stored ones by equal keys.
+func validFields(seen []store.FieldSeen, values []store.FieldValues) ([]store.FieldSeen, []store.FieldValues) {
+	seen, values = slices.Clone(seen), slices.Clone(values)
+	for i := range seen {
+		r := &seen[i]
+		r.Field, r.Type, r.Service = event.ValidText(r.Field), event.ValidText(r.Type), event.ValidText(r.Service)
+	}
+	for i := range values {
+		v := &values[i]
+		v.Field, v.Examples = event.ValidText(v.Field), validTexts(v.Examples)
+	}
+	return seen, values
+}
+
 type seenKey struct {
 	project, hour       int64
 	field, typ, service string
 }
 
-func mergeSeen(ctx context.Context, tx *sql.Tx, seen []store.FieldSeen) error {
+func mergeSeen(ctx context.Context, tx sqlTx, seen []store.FieldSeen) error {
 	if len(seen) == 0 {
 		return nil
 	}
@@ -136,7 +153,7 @@ func mergeSeen(ctx context.Context, tx *sql.Tx, seen []store.FieldSeen) error {
 	return nil
 }
 
-func mergeValues(ctx context.Context, tx *sql.Tx, values []store.FieldValues) error {
+func mergeValues(ctx context.Context, tx sqlTx, values []store.FieldValues) error {
 	for _, v := range values {
 		var sketch []byte
 		var ex []any

@@ -26,7 +26,7 @@ func (s *Store) Latency(ctx context.Context, r store.LatencyRequest) (store.Late
 		p50, p95, p99 sql.NullFloat64
 	)
 	err = s.db.QueryRowContext(ctx, `SELECT count(*), quantile_cont(duration_ms, 0.5), quantile_cont(duration_ms, 0.95),
-		quantile_cont(duration_ms, 0.99) FROM (`+inner+`)`, bindable(args)...).Scan(&res.Spans, &p50, &p95, &p99)
+		quantile_cont(duration_ms, 0.99) FROM (`+inner+`)`, args...).Scan(&res.Spans, &p50, &p95, &p99)
 	if err != nil {
 		return store.LatencyResult{}, fmt.Errorf("latency: %w", err)
 	}

@@ -35,7 +35,7 @@ func TestExplainNarrative(t *testing.T) {
 		if os.Getenv("LORE_EXPLAIN_ONLY") != "" && os.Getenv("LORE_EXPLAIN_ONLY") != name {
 			continue
 		}
-		rows, err := s.db.QueryContext(context.Background(), "EXPLAIN ANALYZE "+q.sql, bindable(q.args)...)
+		rows, err := s.db.QueryContext(context.Background(), "EXPLAIN ANALYZE "+q.sql, q.args...)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -168,7 +168,7 @@ func topFacets(vs []store.FacetValue, n int) []store.FacetValue {
 
 // eachRow runs q and calls fn for every row.
 func (s *Store) eachRow(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}

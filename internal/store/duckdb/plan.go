@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"fmt"
-	"math/big"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/query"
@@ -110,17 +109,4 @@ func (p plan) sql(cols string, colArgs []any, extra string, extraArgs []any, tai
 // compileQuery turns q into a SQL condition on the events table.
 func compileQuery(q *query.Query) (string, []any, error) {
 	return query.Compile(q, Dialect{})
-}
-
-// bindable rewrites the arguments database/sql cannot pass: a uint64 with
-// its high bit set (half of all trace and span ids) is refused by the
-// default converter, so it travels as a *big.Int and DuckDB casts it to the
-// parameter's UBIGINT.
-func bindable(args []any) []any {
-	for i, a := range args {
-		if u, ok := a.(uint64); ok && u>>63 != 0 {
-			args[i] = new(big.Int).SetUint64(u)
-		}
-	}
-	return args
 }

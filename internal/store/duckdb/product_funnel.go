@@ -361,7 +361,7 @@ func (s *Store) readHits(ctx context.Context, r store.FunnelRequest) ([]rawHit, 
 			q.args = append(q.args, r.SlowMS)
 		}
 	}
-	rows, err := s.db.QueryContext(ctx, q.String(), bindable(q.args)...)
+	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
 	if err != nil {
 		return nil, fmt.Errorf("funnel drop-off causes: %w", err)
 	}

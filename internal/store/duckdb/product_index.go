@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
@@ -323,7 +322,7 @@ const productRowsSQL = `SELECT project_id, ts, ` + personKey + `, kind, level, n
 
 // load rebuilds the index from the idents and events tables and returns
 // how many rows it holds. Open calls it before any Append.
-func (x *productIndex) load(ctx context.Context, db *sql.DB) (int, error) {
+func (x *productIndex) load(ctx context.Context, db sqlDB) (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.projects = map[int64]*productProject{}

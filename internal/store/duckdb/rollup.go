@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
@@ -155,7 +154,7 @@ func touchedMinutes(evs []event.Event, order []int32) []minuteRun {
 // rollupAppend recomputes the minutes the batch touched, inside the
 // append's transaction (after the batch's events are in), and records its
 // seq.
-func (s *Store) rollupAppend(ctx context.Context, tx *sql.Conn, seq uint64, evs []event.Event, order []int32) error {
+func (s *Store) rollupAppend(ctx context.Context, tx sqlConn, seq uint64, evs []event.Event, order []int32) error {
 	runs := touchedMinutes(evs, order)
 	const in = `project_id = ? AND ts >= ? AND ts < ?`
 	for _, r := range runs {

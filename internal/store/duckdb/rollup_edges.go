@@ -57,7 +57,7 @@ func hourStart(ts int64) int64 {
 // sealHours unseals the hours (and their neighbours) the batch's minute
 // runs touch and seals every hour of the batch's projects the events now
 // reach sealGrace past.
-func (s *Store) sealHours(ctx context.Context, tx *sql.Conn, runs []minuteRun, maxTS map[int64]int64) error {
+func (s *Store) sealHours(ctx context.Context, tx sqlConn, runs []minuteRun, maxTS map[int64]int64) error {
 	touched := map[int64][]int64{}
 	for _, r := range runs {
 		for h := hourStart(r.from) - rollupHour; h <= hourStart(r.to-1)+rollupHour; h += rollupHour {
@@ -103,7 +103,7 @@ type execer interface {
 
 func sealHour(ctx context.Context, tx execer, project, h int64) error {
 	args := []any{project, h, project, h, h + rollupHour, project, h, h + rollupHour}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edges SELECT ?, ?, e.* EXCLUDE (p50, p95) FROM (`+edgesNamed+`) e`, bindable(args)...); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edges SELECT ?, ?, e.* EXCLUDE (p50, p95) FROM (`+edgesNamed+`) e`, args...); err != nil {
 		return fmt.Errorf("seal hour %d of project %d: %w", h, project, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edge_hours VALUES (?, ?)`, project, h); err != nil {
@@ -116,7 +116,7 @@ func sealHour(ctx context.Context, tx execer, project, h int64) error {
 const edgesNamed = `SELECT * FROM (` + serviceEdgesSQL + `) AS t(caller, callee, external, inferred, calls, errors, p50, p95)`
 
 func eachConnRow(ctx context.Context, c execer, q string, args []any, fn func(*sql.Rows) error) error {
-	rows, err := c.QueryContext(ctx, q, bindable(args)...)
+	rows, err := c.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -131,7 +131,7 @@ func eachConnRow(ctx context.Context, c execer, q string, args []any, fn func(*s
 
 // rebuildEdges seals every hour of every project up to sealGrace before
 // its last event.
-func rebuildEdges(ctx context.Context, tx *sql.Tx) error {
+func rebuildEdges(ctx context.Context, tx sqlTx) error {
 	for _, q := range []string{`DELETE FROM narrative_edges`, `DELETE FROM narrative_edge_hours`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err

@@ -167,7 +167,7 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 				q := `WITH ` + strings.TrimPrefix(strings.SplitN(errorGroupsSQL, "\n\tSELECT service, error_type, k, any_value", 2)[0], "WITH ") + `
 					SELECT count(*) FILTER (WHERE endpoint = ?), count(*) FILTER (WHERE endpoint = ?) FROM e WHERE service = ? AND error_type = ? AND k = ?`
 				qa := append(append([]any{}, args[:12]...), got[i].Endpoint, want[i].Endpoint, want[i].Service, want[i].ErrorType, want[i].Key)
-				if err := s.db.QueryRowContext(ctx, q, bindable(qa)...).Scan(&a, &b); err != nil {
+				if err := s.db.QueryRowContext(ctx, q, qa...).Scan(&a, &b); err != nil {
 					t.Fatal(err)
 				}
 				if a == b {

@@ -97,7 +97,7 @@ func decodeCursor(c string) (ts, rowid int64, err error) {
 }
 
 func (s *Store) scanInto(ctx context.Context, q string, args []any, evs *[]event.Event, rowids *[]int64) error {
-	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
 	}
@@ -115,7 +115,7 @@ func (s *Store) scanInto(ctx context.Context, q string, args []any, evs *[]event
 
 // readEvents runs q and scans every row as an event.
 func (s *Store) readEvents(ctx context.Context, q string, args []any) ([]event.Event, error) {
-	rows, err := s.db.QueryContext(ctx, q, bindable(args)...)
+	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {
 		return nil, err
 	}

@@ -69,7 +69,7 @@ const dbFile = "events.duckdb"
 type Store struct {
 	dir  string
 	path string
-	db   *sql.DB
+	db   sqlDB
 	conn *duckdb.Connector
 	log  *slog.Logger
 
@@ -164,7 +164,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}
-	db := sql.OpenDB(conn)
+	db := sqlDB{sql.OpenDB(conn)}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
 	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: newErrorIndex()}

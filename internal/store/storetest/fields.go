@@ -3,8 +3,10 @@ package storetest
 import (
 	"context"
 	"slices"
+	"strings"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -20,6 +22,7 @@ func RunFields(t *testing.T, open func(t *testing.T) FieldsStore) {
 	runSuite(t, open, []suiteCase[FieldsStore]{
 		{"MergeAcrossFlushes", testFieldsMerge},
 		{"Ranges", testFieldsRanges},
+		{"InvalidText", testFieldsInvalidText},
 	})
 }
 
@@ -103,5 +106,35 @@ func testFieldsRanges(t *testing.T, s FieldsStore) {
 	}
 	if len(vals) != 1 || vals[0].Field != "b" {
 		t.Errorf("FieldValueDays(second day) = %+v, want b only", vals)
+	}
+}
+
+// testFieldsInvalidText records a field whose name, service and examples
+// are invalid UTF-8 or hold NUL (an example cut at a byte offset, as the
+// catalogue once did): the catalogue keeps them valid and stays writable.
+func testFieldsInvalidText(t *testing.T, s FieldsStore) {
+	ctx := context.Background()
+	h := 100 * fDay
+	name, svc, ex := "bad\xff", "svc\x00", strings.Repeat("a", 119)+"\xc3"
+	seen := []store.FieldSeen{{ProjectID: 1, Hour: h, Field: name, Type: "string", Service: svc, Count: 1, FirstTS: h, LastTS: h}}
+	vals := []store.FieldValues{{ProjectID: 1, Day: h, Field: name, Sketch: make([]byte, 8), Examples: []string{ex, "\xfe"}}}
+	for range 2 {
+		if err := s.RecordFields(ctx, seen, vals); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := s.FieldUsage(ctx, 1, h, h+fHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Field != event.ValidText(name) || got[0].Service != event.ValidText(svc) || got[0].Count != 2 {
+		t.Errorf("FieldUsage = %+v, want one valid row counted twice", got)
+	}
+	days, err := s.FieldValueDays(ctx, 1, h, h+fHour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(days) != 1 || !slices.Equal(days[0].Examples, []string{event.ValidText(ex), "\uFFFD"}) {
+		t.Errorf("FieldValueDays = %+v, want the examples made valid", days)
 	}
 }

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"reflect"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,6 +53,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 	runSuite(t, open, []suiteCase[store.Store]{
 		{"AppendLastSeq", testAppendLastSeq},
 		{"RoundTrip", testRoundTrip},
+		{"InvalidText", testInvalidText},
 		{"ProjectIsolation", testProjectIsolation},
 		{"RangeBoundaries", testRangeBoundaries},
 		{"SearchPaging", testSearchPaging},
@@ -195,6 +197,35 @@ func testRoundTrip(t *testing.T, s store.Store) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("event %d round trip:\n got %+v\nwant %+v", i, got, want)
 		}
+	}
+}
+
+// testInvalidText stores events whose every string is invalid UTF-8 or
+// holds a NUL: a store keeps them (as event.ValidText renders them) and
+// stays usable, for the rows and whatever side tables it fills at append.
+func testInvalidText(t *testing.T, s store.Store) {
+	bad := func(i int) string { return fmt.Sprintf("v%d=\xff\xfe\x00é%s", i, strings.Repeat("é", 60)) }
+	e := event.Event{
+		ProjectID: 1, TS: t0, Kind: event.KindError, Level: event.LevelError,
+		Service: bad(1), Env: bad(2), Release: bad(3), Host: bad(4),
+		UserID: bad(5), AnonymousID: bad(6), SessionID: bad(7), RequestID: bad(8),
+		Name: bad(9), Message: bad(10), HTTPMethod: bad(11), Endpoint: bad(12),
+		ErrorType: bad(13), ErrorCode: bad(14), Fingerprint: bad(15),
+		Attributes: []event.Attr{{Key: bad(16), Value: bad(17)}, {Key: "path", Value: bad(18)}},
+	}
+	appendBatch(t, s, 1, e, ev(1, t0+1, "after"))
+	res := search(t, s, store.SearchRequest{ProjectID: 1, Range: all})
+	if len(res.Events) != 2 {
+		t.Fatalf("got %d events, want 2", len(res.Events))
+	}
+	got := res.Events[1]
+	if got.Message != event.ValidText(e.Message) || got.Service != event.ValidText(e.Service) ||
+		len(got.Attributes) != 2 || got.Attributes[0].Key != event.ValidText(e.Attributes[0].Key) {
+		t.Errorf("stored %+v, want the event's strings made valid", got)
+	}
+	appendBatch(t, s, 2, ev(1, t0+2, "still writable"))
+	if res := search(t, s, store.SearchRequest{ProjectID: 1, Range: all}); len(res.Events) != 3 {
+		t.Errorf("after a batch with invalid text the store has %d events, want 3", len(res.Events))
 	}
 }
 
