@@ -198,7 +198,7 @@ func funnelPersons(q *sqlBuf, r store.FunnelRequest) error {
 	for _, st := range r.Steps {
 		filtered = filtered || st.Where != nil && st.Where.Root != nil
 	}
-	q.add(", raw AS (SELECT * FROM (SELECT ts, "+personKey+" AS k, "+bd+" AS bd, ", bargs...)
+	q.add(", raw AS (SELECT * FROM (SELECT ts, rowid AS rid, "+personKey+" AS k, "+bd+" AS bd, ", bargs...)
 	switch {
 	case distinct && !filtered:
 		// The name alone gives the step (cheap, and nothing for the
@@ -252,11 +252,16 @@ func funnelPersons(q *sqlBuf, r store.FunnelRequest) error {
 	} else {
 		q.add("))")
 	}
-	q.add(", ev AS MATERIALIZED (SELECT hash(coalesce(idm.uid, raw.k)) AS pid, coalesce(idm.uid, raw.k) AS person, ts, step, bd FROM raw LEFT JOIN idm ON idm.a = raw.k)")
-	q.add(", c1 AS (SELECT pid, person, bd, ts AS t1 FROM ev WHERE step = 1 AND person <> '')")
+	// seq orders a person's events by time, then arrival (rowid), so that
+	// steps with equal timestamps advance in the order they arrived, as
+	// ClickHouse's windowFunnel lets them; each next step is the earliest
+	// in that order after the previous one.
+	q.add(", ev AS MATERIALIZED (SELECT pid, person, ts, step, bd, dense_rank() OVER (PARTITION BY pid ORDER BY ts, rid) AS seq FROM" +
+		" (SELECT hash(coalesce(idm.uid, raw.k)) AS pid, coalesce(idm.uid, raw.k) AS person, ts, step, bd, rid FROM raw LEFT JOIN idm ON idm.a = raw.k))")
+	q.add(", c1 AS (SELECT pid, person, bd, ts AS t1, seq AS s1 FROM ev WHERE step = 1 AND person <> '')")
 	for i := 2; i <= n; i++ {
-		q.add(fmt.Sprintf(", c%d AS (SELECT c.*, CASE WHEN n.ts <= c.t1 + ? THEN n.ts END AS t%d FROM c%d c ASOF LEFT JOIN (SELECT pid, ts FROM ev WHERE step = %d) n ON c.pid = n.pid AND coalesce(c.t%d, 9223372036854775807) < n.ts)",
-			i, i, i-1, i, i-1), r.Window)
+		q.add(fmt.Sprintf(", c%d AS (SELECT c.*, CASE WHEN n.ts <= c.t1 + ? THEN n.ts END AS t%d, CASE WHEN n.ts <= c.t1 + ? THEN n.seq END AS s%d FROM c%d c ASOF LEFT JOIN (SELECT pid, ts, seq FROM ev WHERE step = %d) n ON c.pid = n.pid AND coalesce(c.s%d, 9223372036854775807) < n.seq)",
+			i, i, i, i-1, i, i-1), r.Window, r.Window)
 	}
 	depth := "1"
 	fields := "person := person, bd := bd, depth := depth"
@@ -266,8 +271,9 @@ func funnelPersons(q *sqlBuf, r store.FunnelRequest) error {
 		}
 		fields += fmt.Sprintf(", t%d := t%d", i, i)
 	}
-	// The best attempt: deepest, then earliest (t1 < 4e15µs, year 2096).
-	q.add(fmt.Sprintf(", per AS MATERIALIZED (SELECT pid, unnest(b) FROM (SELECT pid, arg_max(struct_pack(%s), depth::BIGINT * 4000000000000000 - t1) AS b FROM (SELECT *, %s AS depth FROM c%d) GROUP BY pid))", fields, depth, n))
+	// The best attempt: deepest, then earliest in time and arrival (the
+	// least s1; a person's seq < 4e15).
+	q.add(fmt.Sprintf(", per AS MATERIALIZED (SELECT pid, unnest(b) FROM (SELECT pid, arg_max(struct_pack(%s), depth::BIGINT * 4000000000000000 - s1) AS b FROM (SELECT *, %s AS depth FROM c%d) GROUP BY pid))", fields, depth, n))
 	return nil
 }
 

@@ -56,6 +56,10 @@ func (p *productProject) forEachPerson(r store.Range, keep []bool, b *queryBufs,
 		}
 	}
 	b.ts, b.sym = ts[:0], sym[:0]
+	// Rows of keys merged after the clustering lie in separate clusters:
+	// put them back in arrival order, so equal times keep it. The tail
+	// after them is in arrival order already.
+	slices.SortFunc(deferred, func(x, y int32) int { return cmp.Compare(p.seq[x], p.seq[y]) })
 	for i := p.sealed; i < len(p.ts); i++ {
 		if t := p.ts[i]; keep[p.sym[i]] && t >= r.From && t < r.To {
 			deferred = append(deferred, int32(i))
@@ -72,8 +76,9 @@ func (p *productProject) forEachPerson(r store.Range, keep []bool, b *queryBufs,
 	}
 }
 
-// groupRows groups the rows idx by person (a counting sort on the person
-// key), sorted by time within each person.
+// groupRows groups the rows idx (in arrival order) by person (a counting
+// sort on the person key), sorted by time, then arrival, within each
+// person.
 func (p *productProject) groupRows(idx []int32, b *queryBufs) personRows {
 	count := zeroed(&b.a32, len(p.keys)+1)
 	for _, i := range idx {
@@ -132,8 +137,10 @@ type funnelAttempt struct {
 }
 
 // walkFunnel finds the best attempt among rows (one person's, in time
-// order): from each first-step event, the earliest event of each next
-// step strictly after the previous one, while within window of the first;
+// order, equal times in arrival order): from each first-step event, the
+// earliest event of each next step after the previous one in that order
+// (so steps with equal timestamps advance, as in ClickHouse's
+// windowFunnel), while within window of the first;
 // the deepest attempt wins, then the earliest.
 //
 // A later start's chain is, step by step, no earlier than an earlier
@@ -154,7 +161,9 @@ func walkFunnel(ts []int64, sym []uint32, masks []uint32, n int, window int64, b
 			if t > t1+window {
 				break
 			}
-			if t > cur[depth-1] && masks[sym[j]]&(1<<depth) != 0 {
+			// j is after the previous step in time, then arrival order:
+			// equal timestamps advance as they arrived.
+			if masks[sym[j]]&(1<<depth) != 0 {
 				cur[depth] = t
 				depth++
 			}

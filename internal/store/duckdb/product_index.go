@@ -13,7 +13,7 @@ import (
 
 // The product index is a compact, in-memory copy of what funnels,
 // retention and paths read: one row per product event or error that has a
-// person (16 bytes: time, key, symbol), per project, with the identity map
+// person (20 bytes: time, key, symbol, arrival), per project, with the identity map
 // (anonymous id → least user id seen with it) kept beside it. Append feeds
 // it after each commit; Open loads its snapshot (product_snapshot.go) or
 // rebuilds it from the events and idents tables, so it is never more than
@@ -107,9 +107,14 @@ type productProject struct {
 	// time order, within a person), the rest in append order: a query's
 	// per-person work then reads memory mostly in sequence rather than
 	// at random.
-	ts     []int64
-	key    []uint32
-	sym    []uint32
+	ts  []int64
+	key []uint32
+	sym []uint32
+	// seq is each row's arrival number (0, 1, 2… in the order rows were
+	// added): rows with equal times are ordered by it, so funnel steps
+	// with equal timestamps advance in arrival order, as in SQL (ts,
+	// rowid); the clustering keeps each person's rows in this order.
+	seq    []uint32
 	sealed int
 	// moved are the persons whose keys changed since the clustering
 	// (each identity that moved a key: its old and new person).
@@ -131,9 +136,10 @@ func (p *productProject) maybeCompact() {
 	}
 }
 
-// compact sorts the rows by person, stably (a counting sort). An identity
-// learnt later moves a key to another person: its rows stay where they
-// are, which costs queries a little locality, never correctness.
+// compact sorts the rows by person, each person's in arrival order (a
+// counting sort over the rows taken in seq order). An identity learnt
+// later moves a key to another person: its rows stay where they are,
+// which costs queries a little locality, never correctness.
 func (p *productProject) compact() {
 	n := len(p.ts)
 	off := make([]int, len(p.keys)+1)
@@ -143,16 +149,27 @@ func (p *productProject) compact() {
 	for k := 1; k < len(off); k++ {
 		off[k] += off[k-1]
 	}
+	byArrival := p.arrivalOrder()
 	c := n + n/4
-	ts, key, sym := make([]int64, n, c), make([]uint32, n, c), make([]uint32, n, c)
-	for i, k := range p.key {
+	ts, key, sym, seq := make([]int64, n, c), make([]uint32, n, c), make([]uint32, n, c), make([]uint32, n, c)
+	for _, i := range byArrival {
+		k := p.key[i]
 		a := p.alias[k]
 		j := off[a]
 		off[a]++
-		ts[j], key[j], sym[j] = p.ts[i], k, p.sym[i]
+		ts[j], key[j], sym[j], seq[j] = p.ts[i], k, p.sym[i], p.seq[i]
 	}
-	p.ts, p.key, p.sym, p.sealed = ts, key, sym, n
+	p.ts, p.key, p.sym, p.seq, p.sealed = ts, key, sym, seq, n
 	p.moved = nil
+}
+
+// arrivalOrder returns the rows' positions in arrival (seq) order.
+func (p *productProject) arrivalOrder() []uint32 {
+	order := make([]uint32, len(p.seq))
+	for i, q := range p.seq {
+		order[q] = uint32(i)
+	}
+	return order
 }
 
 func newProductIndex() *productIndex {
@@ -212,6 +229,7 @@ func (p *productProject) symID(flags uint8, name, label string) uint32 {
 }
 
 func (p *productProject) addRow(ts int64, key, sym uint32) {
+	p.seq = append(p.seq, uint32(len(p.ts)))
 	p.ts = append(p.ts, ts)
 	p.key = append(p.key, key)
 	p.sym = append(p.sym, sym)

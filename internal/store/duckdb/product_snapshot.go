@@ -20,7 +20,7 @@ import (
 
 const (
 	productSnapshotFile  = "product.idx"
-	productSnapshotMagic = "lore-product-index-1\n"
+	productSnapshotMagic = "lore-product-index-2\n"
 )
 
 // ingestMark is the store's last batch seq and event count.
@@ -166,9 +166,10 @@ func (x *productIndex) write(w *bufio.Writer, seq uint64, events int64) error {
 			sw.str(sy.name)
 			sw.u32(sy.label)
 		}
+		// Rows in arrival order: read back, their positions are their seq.
 		sw.u64(uint64(len(p.ts)))
-		for i, t := range p.ts {
-			sw.u64(uint64(t))
+		for _, i := range p.arrivalOrder() {
+			sw.u64(uint64(p.ts[i]))
 			sw.u32(p.key[i])
 			sw.u32(p.sym[i])
 		}

@@ -29,6 +29,7 @@ func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
 		{"FunnelToError", testFunnelToError},
 		{"FunnelDropoffs", testFunnelDropoffs},
 		{"FunnelRepeatedStep", testFunnelRepeatedStep},
+		{"FunnelEqualTimestamps", testFunnelEqualTimestamps},
 		{"RetentionBreakdown", testRetentionBreakdown},
 		{"Retention", testRetention},
 		{"Paths", testPaths},
@@ -619,6 +620,46 @@ func testFunnelRepeatedStep(t *testing.T, s AnalyticsStore) {
 		}
 		if want := []int64{2, 1, 1}; !slices.Equal(res.Persons, want) {
 			t.Errorf("filtered %v: view → view → add persons = %v, want %v (p never viewed twice)", filtered, res.Persons, want)
+		}
+	}
+}
+
+// testFunnelEqualTimestamps: steps with equal timestamps (SDKs stamp to the
+// millisecond) advance in the order they arrived, as ClickHouse's
+// windowFunnel lets them; one that arrived before the previous step does
+// not.
+func testFunnelEqualTimestamps(t *testing.T, s AnalyticsStore) {
+	appendBatch(t, s, 1,
+		track(t0, "p", "", "View", "plan", "pro"),
+		track(t0, "p", "", "Add", "plan", "pro"),
+		track(t0, "p", "", "Buy", "plan", "pro"),
+		track(t0, "q", "", "Add", "plan", "pro"), // before its View
+		track(t0, "q", "", "View", "plan", "pro"),
+		track(t0+sec, "r", "", "View", "plan", "pro"),
+		track(t0+sec, "r", "", "View", "plan", "pro"),
+		track(t0+sec, "r", "", "Add", "plan", "pro"),
+	)
+	for _, filtered := range []bool{false, true} {
+		for _, c := range []struct {
+			steps []string
+			want  []int64
+		}{
+			{[]string{"View", "Add", "Buy"}, []int64{3, 2, 1}},
+			{[]string{"View", "View", "Add"}, []int64{3, 1, 1}},
+		} {
+			st := steps(c.steps...)
+			if filtered {
+				for i := range st {
+					st[i].Where = mustQuery(t, "plan:pro")
+				}
+			}
+			res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: hour})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(res.Persons, c.want) {
+				t.Errorf("filtered %v: %v persons = %v, want %v", filtered, c.steps, res.Persons, c.want)
+			}
 		}
 	}
 }
