@@ -45,7 +45,7 @@ sdk-test:
 web-build:
 	@if command -v npm >/dev/null; then \
 		rm -rf web/dist/assets web/dist/index.html web/dist/index.html.gz web/dist/index.html.br && \
-		cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; } && npm run build; \
+		cd web && npm ci --no-audit --no-fund && npm run build; \
 	else echo "web-build: npm not found; the binary serves the placeholder page"; fi
 
 # The UI's component tests (Vitest) and every page in headless Chromium

@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 echo "web-speed: copying $data ($(du -sh "$data" | cut -f1))"
 cp -r "$data" "$work/data"
-(cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; } && LORE_WEB_OUT="$work/dist" npm run build >/dev/null)
+(cd web && npm ci --no-audit --no-fund && LORE_WEB_OUT="$work/dist" npm run build >/dev/null)
 ${GO:-go} build -o "$work/lore" ./cmd/lore
 "$work/lore" serve --data "$work/data" --addr 127.0.0.1:0 --read-key lore_speed_read >"$work/serve.log" 2>&1 &
 pid=$!

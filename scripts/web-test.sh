@@ -28,8 +28,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# npm ci fails where the registry lacks other platforms' optional packages; npm install then completes the tree.
-(cd web && { npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund; })
+# The lock pins every platform's optional packages, so npm ci installs exactly it.
+(cd web && npm ci --no-audit --no-fund)
 (cd web && npx vitest run)
 (cd web && LORE_WEB_OUT="$work/dist" npm run build)
 

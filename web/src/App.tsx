@@ -11,7 +11,12 @@ import { Issues } from './pages/Issues';
 import { Journey } from './pages/Journey';
 import { Overview } from './pages/Overview';
 import { Patterns } from './pages/Patterns';
-import { Product } from './pages/Product';
+import { Funnel } from './pages/Funnel';
+import { Paths } from './pages/Paths';
+import { Retention } from './pages/Retention';
+import { Trends } from './pages/Trends';
+import { WebStats } from './pages/WebStats';
+import { ProductTabs } from './components/ProductTabs';
 import { Services } from './pages/Services';
 import { Dashboards } from './pages/Dashboards';
 import { Fields } from './pages/Fields';
@@ -82,7 +87,11 @@ function Page({ r }: { r: Route }) {
     case 'issues':
       return <Issues r={r} />;
     case 'product':
-      return <Product r={r} />;
+      return (
+        <ProductTabs r={r}>
+          {r.path[1] === 'retention' ? <Retention r={r} /> : r.path[1] === 'paths' ? <Paths r={r} /> : r.path[1] === 'trends' ? <Trends r={r} /> : r.path[1] === 'web' ? <WebStats r={r} /> : <Funnel r={r} />}
+        </ProductTabs>
+      );
     case 'patterns':
       return <Patterns r={r} />;
     case 'services':

@@ -1,44 +1,29 @@
 // Dashboards and saved searches: their shapes and the calls that store,
 // pin, export and import them (GET/POST/PUT/DELETE /api/v1/dashboards and
 // /api/v1/searches; YAML through ?format=yaml and …/import).
-import { api, ApiError, explain, readKey } from './api';
+import { ApiError, api, explain, get, readKey } from './api';
+import type * as G from './api/types.gen';
 
 export type PanelKind = 'histogram' | 'facet' | 'trend' | 'funnel' | 'retention';
 
-export interface Panel {
-  title: string;
-  kind: PanelKind;
-  query?: string;
-  params?: Record<string, unknown>;
-  from?: string;
-  to?: string;
+/** Panel is the API's panel with the kinds the UI draws. */
+export type Panel = Omit<G.Panel, 'kind'> & { kind: PanelKind };
+
+/** Dashboard is the API's dashboard; its panels are never null here. */
+export type Dashboard = Omit<G.Dashboard, 'panels'> & { panels: Panel[] };
+
+export type SavedSearch = G.SavedSearch;
+
+export function listDashboards(signal?: AbortSignal): Promise<Dashboard[]> {
+  return get<{ dashboards: G.Dashboard[] | null }>('/api/v1/dashboards', undefined, signal).then((a) => (a.dashboards || []).map(withPanels));
 }
 
-export interface Dashboard {
-  id: number;
-  name: string;
-  description?: string;
-  from?: string;
-  panels: Panel[];
-  created_at?: string;
-  updated_at?: string;
+export function getDashboard(id: number, signal?: AbortSignal): Promise<Dashboard> {
+  return get<G.Dashboard>(`/api/v1/dashboards/${id}`, undefined, signal).then(withPanels);
 }
 
-export interface SavedSearch {
-  id: number;
-  name: string;
-  query: string;
-  description?: string;
-  from?: string;
-  to?: string;
-}
-
-export function listDashboards(): Promise<Dashboard[]> {
-  return api<{ dashboards: Dashboard[] }>('/api/v1/dashboards').then((a) => a.dashboards);
-}
-
-export function getDashboard(id: number): Promise<Dashboard> {
-  return api<Dashboard>(`/api/v1/dashboards/${id}`);
+function withPanels(d: G.Dashboard): Dashboard {
+  return { ...d, panels: (d.panels || []) as Panel[] };
 }
 
 export function saveDashboard(d: Partial<Dashboard> & { name: string; panels: Panel[] }): Promise<Dashboard> {
@@ -59,8 +44,8 @@ export async function pin(panel: Panel, to: { id?: number; name?: string }): Pro
   return saveDashboard({ name: (to.name || '').trim(), panels: [panel] });
 }
 
-export function listSearches(): Promise<SavedSearch[]> {
-  return api<{ searches: SavedSearch[] }>('/api/v1/searches').then((a) => a.searches);
+export function listSearches(signal?: AbortSignal): Promise<SavedSearch[]> {
+  return get<{ searches: SavedSearch[] | null }>('/api/v1/searches', undefined, signal).then((a) => a.searches || []);
 }
 
 export function saveSearch(s: Omit<SavedSearch, 'id'>): Promise<SavedSearch> {

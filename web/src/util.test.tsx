@@ -1,6 +1,6 @@
 import { renderHook, waitFor } from '@testing-library/react';
 import { afterEach, expect, test, vi } from 'vitest';
-import { api } from './api';
+import { get } from './api';
 import { useLoad } from './util';
 
 afterEach(() => vi.unstubAllGlobals());
@@ -17,7 +17,7 @@ test('useLoad aborts the API calls of a load that is replaced or unmounted', asy
       });
     }),
   );
-  const { result, rerender, unmount } = renderHook(({ q }) => useLoad(() => api<{ q: string }>('/api/v1/search', { q }), [q]), {
+  const { result, rerender, unmount } = renderHook(({ q }) => useLoad((signal) => get<{ q: string }>('/api/v1/search', { q }, signal), [q]), {
     initialProps: { q: 'first' },
   });
   rerender({ q: 'second' });

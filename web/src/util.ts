@@ -1,6 +1,6 @@
 // Small formatting helpers shared by the pages.
 import { useEffect, useState } from 'react';
-import { ApiError, withSignal } from './api';
+import { ApiError, type LoreEvent } from './api';
 
 export function fmtTime(ts?: string): string {
   if (!ts) return '';
@@ -48,25 +48,24 @@ export interface Loaded<T> {
   loading: boolean;
 }
 
-/** useLoad runs load whenever deps change and keeps the latest answer. */
 /** waiting is a load that never settles: a useLoad that must wait for something else. */
 export function waiting<T>(): Promise<T> {
   return new Promise<T>(() => {});
 }
 
 /**
- * useLoad runs load when deps change and keeps its result. The API calls
- * load starts are aborted when deps change again or the page goes away, so
- * the server stops work nobody will read (a query left behind would slow
- * the next page's).
+ * useLoad runs load when deps change and keeps its result. load gets an
+ * abort signal to pass to every API call it makes: they are aborted when
+ * deps change again or the page goes away, so the server stops work nobody
+ * will read (a query left behind would slow the next page's).
  */
-export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
+export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
   const [s, setS] = useState<Loaded<T>>({ loading: true });
   useEffect(() => {
     let live = true;
     const ctl = new AbortController();
     setS((p) => ({ data: p.data, loading: true }));
-    withSignal(ctl.signal, load).then(
+    load(ctl.signal).then(
       (data) => live && setS({ data, loading: false }),
       (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), loading: false }),
     );
@@ -82,4 +81,19 @@ export function useLoad<T>(load: () => Promise<T>, deps: unknown[]): Loaded<T> {
 /** quote makes a search term for a value, quoting when it has spaces or syntax. */
 export function term(field: string, value: string): string {
   return /^[\w.@/\-]+$/.test(value) ? `${field}:${value}` : `${field}:"${value.replace(/"/g, '\\"')}"`;
+}
+
+/** summary is the one line shown for an event in the list. */
+export function summary(e: LoreEvent): string {
+  const parts: string[] = [];
+  if (e.kind !== 'log') parts.push(`[${e.kind}]`);
+  if (e.kind === 'span' || !e.message) {
+    if (e.name) parts.push(e.name);
+    if (e.http_method || e.endpoint) parts.push(`${e.http_method || ''} ${e.endpoint || ''}`.trim());
+    if (e.http_status) parts.push(String(e.http_status));
+    if (e.duration_ms !== undefined) parts.push(fmtDuration(e.duration_ms));
+  }
+  if (e.message) parts.push(e.message);
+  if (e.error_type && !e.message?.includes(e.error_type)) parts.push(e.error_type);
+  return parts.join(' ');
 }

@@ -1,12 +1,12 @@
 // The product event names seen in the time range, offered as suggestions
 // (a <datalist>) wherever an event name is typed.
-import { api, type Facets } from '../api';
+import { get, type Facets } from '../api';
 import { useLoad } from '../util';
 
 export const eventNamesId = 'event-names';
 
 export function EventNames({ from, to }: { from: string; to: string }) {
-  const names = useLoad(() => api<Facets>('/api/v1/facets', { q: 'kind:event', field: 'name', from, to, limit: 50 }), [from, to]);
+  const names = useLoad((signal) => get<Facets>('/api/v1/facets', { q: 'kind:event', field: 'name', from, to, limit: 50 }, signal), [from, to]);
   return (
     <datalist id={eventNamesId}>
       <option value="$error" />
@@ -15,9 +15,4 @@ export function EventNames({ from, to }: { from: string; to: string }) {
       ))}
     </datalist>
   );
-}
-
-/** post sends an analysis request as JSON. */
-export function post<T>(path: string, body: unknown): Promise<T> {
-  return api<T>(path, undefined, { method: 'POST', body: JSON.stringify(body) });
 }

@@ -5,6 +5,7 @@ vi.mock('uplot', () => ({ default: class {} }));
 test('histogramSeries puts each bar in the middle of its step, errors and fatals together', async () => {
   const { histogramSeries } = await import('./Histogram');
   const [xs, all, errs] = histogramSeries({
+    step: '1m0s',
     step_ms: 60000,
     from: '2026-11-21T10:00:00Z',
     to: '2026-11-21T10:02:00Z',

@@ -11,7 +11,7 @@ export function histogramSeries(h: H): [number[], number[], number[]] {
   const all: number[] = [];
   const errs: number[] = [];
   const half = (h.step_ms || 0) / 2000;
-  for (const b of h.buckets) {
+  for (const b of h.buckets || []) {
     xs.push(new Date(b.ts).getTime() / 1000 + half);
     all.push(b.count);
     const by = b.by || {};

@@ -3,6 +3,7 @@
 import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
+import type { TrendsAnswer } from '../api';
 
 export interface Line {
   label: string;
@@ -45,4 +46,16 @@ export function LineChart({ xs, lines, height = 240 }: { xs: number[]; lines: Li
     };
   }, [xs, lines, height]);
   return <div className="linechart" ref={el} />;
+}
+
+/** trendLines turns an answer into chart columns; the previous period is shifted onto the current one. */
+export function trendLines(a: TrendsAnswer): { xs: number[]; lines: Line[] } {
+  const series = a.series || [];
+  const xs = (series[0]?.points || []).map((p) => new Date(p.start).getTime() / 1000);
+  const lines: Line[] = series.map((s) => ({ label: s.breakdown || 'current', values: (s.points || []).map((p) => p.value) }));
+  for (const s of a.previous || []) {
+    const vals = (s.points || []).map((p) => p.value);
+    lines.push({ label: `${s.breakdown || 'previous'} (previous period)`, values: xs.map((_, i) => vals[i] ?? null), dashed: true });
+  }
+  return { xs, lines };
 }

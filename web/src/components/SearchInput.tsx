@@ -4,7 +4,7 @@
 // values in the time range (the facets endpoint). Arrow keys move, Enter or
 // Tab takes a suggestion, Escape closes the list.
 import { useEffect, useRef, useState } from 'react';
-import { api, type Facets } from '../api';
+import { get, type Facets } from '../api';
 import { term } from '../util';
 
 export const eventFields = [
@@ -109,14 +109,16 @@ export function SearchInput({
     if (!field || noValues.has(field) || !open) return;
     if (values?.field === field) return;
     let live = true;
+    const ctl = new AbortController();
     const t = setTimeout(() => {
-      api<Facets>('/api/v1/facets', { field, from, to, limit: 50 }).then(
+      get<Facets>('/api/v1/facets', { field, from, to, limit: 50 }, ctl.signal).then(
         (f) => live && setValues({ field, list: f.values }),
         () => live && setValues({ field, list: [] }),
       );
     }, 120);
     return () => {
       live = false;
+      ctl.abort();
       clearTimeout(t);
     };
   }, [field, from, to, open, values?.field]);
@@ -128,7 +130,7 @@ export function SearchInput({
       sugg = tok.prefix || value.trim() === '' ? fieldSuggestions(tok.prefix, attrKeys) : [];
     } else if (field && values?.field === field) {
       const p = tok.prefix.toLowerCase();
-      const vs = values.list.filter((v) => v.value !== '' && v.value.toLowerCase().includes(p));
+      const vs = (values.list || []).filter((v) => v.value !== '' && v.value.toLowerCase().includes(p));
       vs.sort((a, b) => Number(b.value.toLowerCase().startsWith(p)) - Number(a.value.toLowerCase().startsWith(p)));
       sugg = vs.slice(0, 12).map((v) => ({ text: term(tok.field!, v.value), label: v.value, hint: String(v.count) }));
     }

@@ -85,3 +85,9 @@ export function journeyHref(api: string): string {
   const m = api.match(/\/journeys\/(trace|user|session)\/([^?]+)/);
   return m ? href(['journey', m[1], decodeURIComponent(m[2])]) : '#/';
 }
+
+/** heat is a cell's background: the accent colour at the rate's strength. */
+export function heat(rate: number): string {
+  const pct = Math.round(8 + Math.min(1, Math.max(0, rate)) * 82);
+  return `color-mix(in srgb, var(--accent) ${pct}%, transparent)`;
+}

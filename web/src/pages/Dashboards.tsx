@@ -3,11 +3,10 @@
 // export and import (to keep them in version control), and the
 // investigation templates.
 import { useState, type ReactNode } from 'react';
-import { api, ApiError, type Facets, type Histogram as H } from '../api';
-import { ErrorMessage, Loading } from '../components/common';
-import { post } from '../components/EventNames';
+import { ApiError, get, post, type Facets, type FunnelAnswer, type Histogram as H, type RetentionAnswer, type TrendsAnswer } from '../api';
+import { ErrorMessage, Loading, heat } from '../components/common';
 import { Histogram } from '../components/Histogram';
-import { LineChart } from '../components/LineChart';
+import { LineChart, trendLines } from '../components/LineChart';
 import { rangeOf } from '../components/TimeRange';
 import {
   deleteDashboard,
@@ -26,9 +25,7 @@ import {
 } from '../dashboards';
 import { href, keep, navigate, type Route } from '../route';
 import { fmtNum, fmtPct, fmtShort, useLoad } from '../util';
-import { FunnelChart } from './Product';
-import { heat, type RetentionAnswer } from './Retention';
-import { trendLines, type TrendsAnswer } from './Trends';
+import { FunnelChart } from '../components/FunnelChart';
 import './meta.css';
 
 function message(e: unknown): string {
@@ -43,8 +40,8 @@ export function Dashboards({ r }: { r: Route }) {
 
 function DashboardList({ r }: { r: Route }) {
   const [reload, setReload] = useState(0);
-  const boards = useLoad(listDashboards, [reload]);
-  const searches = useLoad(listSearches, [reload]);
+  const boards = useLoad((signal) => listDashboards(signal), [reload]);
+  const searches = useLoad((signal) => listSearches(signal), [reload]);
   const [name, setName] = useState('');
   const [error, setError] = useState('');
   return (
@@ -247,7 +244,7 @@ function TemplateForm({ t, r }: { t: Template; r: Route }) {
 
 function DashboardView({ id, r }: { id: number; r: Route }) {
   const [reload, setReload] = useState(0);
-  const d = useLoad(() => getDashboard(id), [id, reload]);
+  const d = useLoad((signal) => getDashboard(id, signal), [id, reload]);
   const [error, setError] = useState('');
   const range = rangeOf(r);
   // The time range picker wins when set; else the dashboard's own default.
@@ -361,26 +358,26 @@ function PanelView({ p, from, to, onRemove, r }: { p: Panel; from: string; to: s
 
 function HistogramPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
   const by = String(p.params?.by || 'level');
-  const h = useLoad(() => api<H>('/api/v1/histogram', { q: p.query, from, to, by }), [p.query, from, to, by]);
+  const h = useLoad((signal) => get<H>('/api/v1/histogram', { q: p.query, from, to, by }, signal), [p.query, from, to, by]);
   return (
     <>
       <ErrorMessage error={h.error} />
       <Loading on={h.loading && !h.data} />
       {h.data && <Histogram data={h.data} onZoom={(a, b) => navigate(href(['explore'], { q: p.query, from: a.toISOString(), to: b.toISOString() }))} />}
-      {h.data && <div className="muted small">{fmtNum(h.data.buckets.reduce((n, b) => n + b.count, 0))} events</div>}
+      {h.data && <div className="muted small">{fmtNum((h.data.buckets || []).reduce((n, b) => n + b.count, 0))} events</div>}
     </>
   );
 }
 
 function FacetPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
   const field = String(p.params?.field || 'service');
-  const f = useLoad(() => api<Facets>('/api/v1/facets', { q: p.query, from, to, field, limit: Number(p.params?.limit) || 10 }), [p.query, from, to, field]);
+  const f = useLoad((signal) => get<Facets>('/api/v1/facets', { q: p.query, from, to, field, limit: Number(p.params?.limit) || 10 }, signal), [p.query, from, to, field]);
   const max = Math.max(1, ...(f.data?.values || []).map((v) => v.count));
   return (
     <>
       <ErrorMessage error={f.error} />
       <Loading on={f.loading && !f.data} />
-      {f.data && f.data.values.length === 0 && <div className="empty">No events with {field} in this range.</div>}
+      {f.data && !f.data.values?.length && <div className="empty">No events with {field} in this range.</div>}
       <ul className="facet-bars">
         {(f.data?.values || []).map((v) => (
           <li key={v.value}>
@@ -398,7 +395,7 @@ function FacetPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
 
 function TrendPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
   const key = JSON.stringify(p.params);
-  const a = useLoad(() => post<TrendsAnswer>('/api/v1/trends', { ...p.params, from, to }), [key, from, to]);
+  const a = useLoad((signal) => post<TrendsAnswer>('/api/v1/trends', { ...p.params, from, to }, signal), [key, from, to]);
   const lines = a.data ? trendLines(a.data) : undefined;
   return (
     <>
@@ -412,8 +409,7 @@ function TrendPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
 
 function FunnelPanel({ p, from, to, r }: { p: Panel; from: string; to: string; r: Route }) {
   const key = JSON.stringify(p.params);
-  type Answer = Parameters<typeof FunnelChart>[0]['a'];
-  const a = useLoad(() => post<Answer>('/api/v1/funnels', { steps: p.params?.steps, window: p.params?.window || '1h', from, to }), [key, from, to]);
+  const a = useLoad((signal) => post<FunnelAnswer>('/api/v1/funnels', { steps: p.params?.steps, window: p.params?.window || '1h', from, to }, signal), [key, from, to]);
   return (
     <>
       <ErrorMessage error={a.error} />
@@ -425,7 +421,7 @@ function FunnelPanel({ p, from, to, r }: { p: Panel; from: string; to: string; r
 
 function RetentionPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
   const key = JSON.stringify(p.params);
-  const a = useLoad(() => post<RetentionAnswer>('/api/v1/retention', { periods: 8, ...p.params, from, to }), [key, from, to]);
+  const a = useLoad((signal) => post<RetentionAnswer>('/api/v1/retention', { periods: 8, ...p.params, from, to }, signal), [key, from, to]);
   const cohorts = a.data?.cohorts || [];
   return (
     <>
@@ -438,7 +434,7 @@ function RetentionPanel({ p, from, to }: { p: Panel; from: string; to: string })
             <tr>
               <th>cohort</th>
               <th>persons</th>
-              {cohorts[0].rates.map((_, k) => (
+              {(cohorts[0].rates || []).map((_, k) => (
                 <th key={k}>{k}</th>
               ))}
             </tr>
@@ -448,7 +444,7 @@ function RetentionPanel({ p, from, to }: { p: Panel; from: string; to: string })
               <tr key={c.start + (c.breakdown || '')}>
                 <td className="ts">{fmtShort(c.start)}</td>
                 <td>{fmtNum(c.size)}</td>
-                {c.rates.map((x, k) => (
+                {(c.rates || []).map((x, k) => (
                   <td key={k} style={{ background: heat(x) }}>
                     {fmtPct(x)}
                   </td>

@@ -2,14 +2,14 @@
 // filter on click, the result list with live tail, and an event panel with
 // links to the event's journeys.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, type Facets, type Histogram as H, type LoreEvent, type SearchResult } from '../api';
+import { api, get, type Facets, type Histogram as H, type LoreEvent, type SearchResult } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../components/common';
 import { PinButton, SaveSearchButton } from '../components/Pin';
 import { Histogram } from '../components/Histogram';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, useFlag, withParams, type Route } from '../route';
-import { fmtDuration, fmtTime, term, useLoad, waiting } from '../util';
+import { fmtDuration, fmtTime, term, useLoad, waiting, summary } from '../util';
 
 const facetFields = ['service', 'level', 'kind', 'endpoint', 'http_status', 'error_type'];
 
@@ -27,14 +27,14 @@ export function Explore({ r }: { r: Route }) {
   useEffect(() => setDraft(q), [q]);
   const [more, setMore] = useState<LoreEvent[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
-  const res = useLoad(() => api<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }), [q, from, to]);
+  const res = useLoad((signal) => get<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }, signal), [q, from, to]);
   const [live, setLive] = useFlag(r, 'live');
   // With live tail on, the histogram is redrawn every 10 s.
   const [beat, setBeat] = useState(0);
   // The histogram and facets scan the whole range; they start once the
   // first page of results is in, so they do not compete with it.
   const searched = !res.loading;
-  const hist = useLoad(() => (searched ? api<H>('/api/v1/histogram', { q, from, to, by: 'level' }) : waiting<H>()), [q, from, to, beat, searched]);
+  const hist = useLoad((signal) => (searched ? get<H>('/api/v1/histogram', { q, from, to, by: 'level' }, signal) : waiting<H>()), [q, from, to, beat, searched]);
   useEffect(() => {
     setMore([]);
     setCursor(res.data?.next_cursor);
@@ -149,24 +149,9 @@ export function Explore({ r }: { r: Route }) {
   );
 }
 
-/** summary is the one line shown for an event in the list. */
-export function summary(e: LoreEvent): string {
-  const parts: string[] = [];
-  if (e.kind !== 'log') parts.push(`[${e.kind}]`);
-  if (e.kind === 'span' || !e.message) {
-    if (e.name) parts.push(e.name);
-    if (e.http_method || e.endpoint) parts.push(`${e.http_method || ''} ${e.endpoint || ''}`.trim());
-    if (e.http_status) parts.push(String(e.http_status));
-    if (e.duration_ms !== undefined) parts.push(fmtDuration(e.duration_ms));
-  }
-  if (e.message) parts.push(e.message);
-  if (e.error_type && !e.message?.includes(e.error_type)) parts.push(e.error_type);
-  return parts.join(' ');
-}
-
 function FacetBox({ field, q, from, to, r, ready }: { field: string; q: string; from: string; to: string; r: Route; ready: boolean }) {
-  const f = useLoad(() => (ready ? api<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }) : waiting<Facets>()), [field, q, from, to, ready]);
-  if (!f.data || f.data.values.length === 0) return null;
+  const f = useLoad((signal) => (ready ? get<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }, signal) : waiting<Facets>()), [field, q, from, to, ready]);
+  if (!f.data?.values?.length) return null;
   return (
     <div className="facet">
       <h4>{field}</h4>

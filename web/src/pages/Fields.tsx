@@ -4,36 +4,13 @@
 // schema drift (appeared, disappeared, changed type). The filter is kept
 // in the URL.
 import { useEffect, useState } from 'react';
-import { api } from '../api';
+import { get, type Dictionary, type FieldInfo } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { aliases, eventFields } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, useFlag, withParams, type Route } from '../route';
 import { fmtNum, fmtShort, useLoad } from '../util';
 import './meta.css';
-
-export interface FieldInfo {
-  name: string;
-  column: boolean;
-  type: string;
-  types: { type: string; count: number; first_seen: string; last_seen: string }[];
-  count: number;
-  cardinality: number;
-  examples: string[];
-  services: { service: string; count: number }[];
-  first_seen: string;
-  last_seen: string;
-  first_seen_ever: string;
-  drift?: { kind: 'appeared' | 'disappeared' | 'type_changed'; at: string; note: string }[];
-}
-
-export interface Dictionary {
-  from: string;
-  to: string;
-  cardinality_method: string;
-  fields: FieldInfo[];
-  drift: number;
-}
 
 const badge: Record<string, string> = { appeared: 'new', disappeared: 'gone', type_changed: 'type changed' };
 
@@ -52,8 +29,8 @@ export function matches(f: FieldInfo, filter: string): boolean {
     (w) =>
       f.name.toLowerCase().includes(w) ||
       f.type === w ||
-      f.services.some((s) => s.service.toLowerCase().includes(w)) ||
-      f.examples.some((e) => e.toLowerCase().includes(w)) ||
+      (f.services || []).some((s) => s.service.toLowerCase().includes(w)) ||
+      (f.examples || []).some((e) => e.toLowerCase().includes(w)) ||
       (f.drift || []).some((d) => badge[d.kind] === w || d.kind === w),
   );
 }
@@ -64,7 +41,7 @@ export function Fields({ r }: { r: Route }) {
   const [onlyDrift, setOnlyDrift] = useFlag(r, 'drift');
   const [draft, setDraft] = useState(filter);
   useEffect(() => setDraft(filter), [filter]);
-  const d = useLoad(() => api<Dictionary>('/api/v1/fields', { from, to }), [from, to]);
+  const d = useLoad((signal) => get<Dictionary>('/api/v1/fields', { from, to }, signal), [from, to]);
   const shown = (d.data?.fields || []).filter((f) => matches(f, draft) && (!onlyDrift || (f.drift || []).length > 0));
   return (
     <div className="fields-page">
@@ -93,13 +70,13 @@ export function Fields({ r }: { r: Route }) {
         </label>
         {d.data && (
           <span className="muted">
-            {shown.length} of {d.data.fields.length} fields · {d.data.drift} with drift
+            {shown.length} of {(d.data.fields || []).length} fields · {d.data.drift} with drift
           </span>
         )}
       </form>
       <ErrorMessage error={d.error} />
       <Loading on={d.loading && !d.data} />
-      {d.data && d.data.fields.length === 0 && (
+      {d.data && !d.data.fields?.length && (
         <div className="empty">No field was seen in this time range. Widen the range, or send a first event (see Settings for the snippets).</div>
       )}
       {shown.length > 0 && (
@@ -130,20 +107,20 @@ export function Fields({ r }: { r: Route }) {
                 </td>
                 <td>
                   <span className={`ftype ftype-${f.type}`}>{f.type}</span>
-                  {f.types.length > 1 && <span className="muted"> +{f.types.slice(1).map((t) => t.type).join(', ')}</span>}
+                  {(f.types || []).length > 1 && <span className="muted"> +{(f.types || []).slice(1).map((t) => t.type).join(', ')}</span>}
                 </td>
                 <td className="n">{fmtNum(f.count)}</td>
                 <td className="n">{fmtNum(f.cardinality)}</td>
                 <td className="examples">
-                  {f.examples.slice(0, 3).map((e, i) => (
+                  {(f.examples || []).slice(0, 3).map((e, i) => (
                     <code key={i} title={e}>
                       {e.length > 40 ? e.slice(0, 40) + '…' : e}
                     </code>
                   ))}
                 </td>
                 <td className="services">
-                  {f.services.slice(0, 3).map((s) => s.service).join(', ')}
-                  {f.services.length > 3 && <span className="muted"> +{f.services.length - 3}</span>}
+                  {(f.services || []).slice(0, 3).map((s) => s.service).join(', ')}
+                  {(f.services || []).length > 3 && <span className="muted"> +{(f.services || []).length - 3}</span>}
                 </td>
                 <td className="ts">{fmtShort(f.first_seen)}</td>
                 <td className="ts">{fmtShort(f.last_seen)}</td>

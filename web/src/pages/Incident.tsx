@@ -3,32 +3,12 @@
 // timeline with the narrative; every service and signal opens Explore on
 // the matching search and time range. The moment is kept in the URL.
 import { useEffect, useState } from 'react';
-import { api, type StoryCard } from '../api';
+import { get, type Anomaly, type StoryCard, type TimelineAnswer } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
+import { pickOf } from '../components/StoryCard';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, withParams, type Route } from '../route';
 import { fmtDuration, fmtNum, fmtPct, fmtShort, fmtTime, term, useLoad } from '../util';
-
-export interface Anomaly {
-  service: string;
-  signal: string;
-  at: string;
-  value: number;
-  peak: number;
-  baseline: { median: number; mad: number; warning_above: number; critical_above: number };
-  crossed: string[] | null;
-  critical_at?: string;
-  text: string;
-}
-
-export interface TimelineAnswer {
-  at: string;
-  from: string;
-  baseline: string;
-  step: string;
-  events: Anomaly[] | null;
-  narrative: string[] | null;
-}
 
 const befores = ['15m', '30m', '1h', '2h', '6h', '12h', '24h'];
 
@@ -74,18 +54,6 @@ export function fmtSignal(sig: string, v: number): string {
   return fmtNum(v);
 }
 
-/**
- * pickOf turns a story card into a moment: at most an hour into the
- * incident (what left first matters, not what followed for a day), looking
- * back over it and 15 minutes before.
- */
-export function pickOf(c: StoryCard): { at: string; before: string } {
-  const from = new Date(c.from).getTime();
-  const at = Math.min(new Date(c.to).getTime(), from + 3600000);
-  const min = Math.max(15, Math.ceil((at - from) / 60000) + 15);
-  return { at: new Date(at).toISOString(), before: `${min}m` };
-}
-
 function toLocalInput(iso: string): string {
   return iso.slice(0, 16);
 }
@@ -96,8 +64,8 @@ export function Incident({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
   const [draft, setDraft] = useState('');
   useEffect(() => setDraft(at && !isNaN(Date.parse(at)) ? toLocalInput(new Date(at).toISOString()) : ''), [at]);
-  const t = useLoad(() => api<TimelineAnswer>('/api/v1/incidents/timeline', { at: at || undefined, before }), [at, before]);
-  const stories = useLoad(() => api<{ stories: StoryCard[] | null }>('/api/v1/stories', { from, to }), [from, to]);
+  const t = useLoad((signal) => get<TimelineAnswer>('/api/v1/incidents/timeline', { at: at || undefined, before }, signal), [at, before]);
+  const stories = useLoad((signal) => get<{ stories: StoryCard[] | null }>('/api/v1/stories', { from, to }, signal), [from, to]);
   const picks = (stories.data?.stories || []).filter((c) => c.severity !== 'info').slice(0, 8);
   const events = t.data?.events || [];
   const w0 = t.data ? new Date(t.data.from).getTime() : 0;

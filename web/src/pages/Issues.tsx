@@ -2,11 +2,10 @@
 // an issue's detail with its stack trace, breadcrumbs, tags and the related
 // trace.
 import { useState } from 'react';
-import { api, ApiError, type Frame, type Issue, type IssueDetail } from '../api';
+import { ApiError, api, get, type Frame, type Issue, type IssueDetail } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, Sparkline, journeyHref } from '../components/common';
-import { summary } from './Explore';
 import { href, keep, navigate, useParam, withParams, type Route } from '../route';
-import { fmtNum, fmtTime, useLoad } from '../util';
+import { fmtNum, fmtTime, useLoad, summary } from '../util';
 
 const statuses = ['unresolved', 'resolved', 'ignored', 'all'];
 const sorts = ['last_seen', 'count', 'users', 'first_seen'];
@@ -47,8 +46,7 @@ function IssueList({ r }: { r: Route }) {
   const from = r.params.get('from') || 'now-14d';
   const [version, setVersion] = useState(0);
   const [done, setDone] = useState<{ text?: string; error?: string }>({});
-  const list = useLoad(
-    () => api<{ issues: Issue[] | null }>('/api/v1/issues', { status: status === 'all' ? undefined : status, sort, from }),
+  const list = useLoad((signal) => get<{ issues: Issue[] | null }>('/api/v1/issues', { status: status === 'all' ? undefined : status, sort, from }, signal),
     [status, sort, from, version],
   );
   const issues = list.data?.issues || [];
@@ -180,7 +178,7 @@ function IssueList({ r }: { r: Route }) {
 function IssuePage({ r, id }: { r: Route; id: string }) {
   const [version, setVersion] = useState(0);
   const [changed, setChanged] = useState<string | undefined>();
-  const d = useLoad(() => api<IssueDetail>(`/api/v1/issues/${encodeURIComponent(id)}`), [id, version]);
+  const d = useLoad((signal) => get<IssueDetail>(`/api/v1/issues/${encodeURIComponent(id)}`, undefined, signal), [id, version]);
   const i = d.data;
   const ev = i?.latest_event;
   const exc = ev?.exception?.[0];

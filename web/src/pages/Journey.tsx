@@ -1,11 +1,10 @@
 // Journey: one trace, user or session as a story beside its events, with
 // the gaps marked and the outcome stated.
 import { useEffect } from 'react';
-import { api, type Journey as J, type LoreEvent, type SearchResult, type StoryLine } from '../api';
+import { get, type Journey as J, type LoreEvent, type SearchResult, type StoryLine } from '../api';
 import { ErrorMessage, Level, Loading } from '../components/common';
-import { summary } from './Explore';
 import { href, withParams, type Route } from '../route';
-import { fmtClock, fmtDuration, fmtTime, useLoad } from '../util';
+import { fmtClock, fmtDuration, fmtTime, useLoad, summary } from '../util';
 
 export function outcomeSentence(j: J): string {
   const s = j.summary || {};
@@ -22,10 +21,10 @@ export function outcomeSentence(j: J): string {
  * anonymous id of a visitor who never signed in — to the journey to show:
  * the user's, else the anonymous visitor's latest session.
  */
-async function personJourney(id: string): Promise<{ by: string; id: string; note?: string }> {
-  const u = await api<SearchResult>('/api/v1/search', { q: `user_id:"${id}"`, from: 'now-31d', limit: 1 });
+async function personJourney(id: string, signal: AbortSignal): Promise<{ by: string; id: string; note?: string }> {
+  const u = await get<SearchResult>('/api/v1/search', { q: `user_id:"${id}"`, from: 'now-31d', limit: 1 }, signal);
   if (u.events.length) return { by: 'user', id };
-  const a = await api<SearchResult>('/api/v1/search', { q: `anonymous_id:"${id}"`, from: 'now-31d', limit: 1 });
+  const a = await get<SearchResult>('/api/v1/search', { q: `anonymous_id:"${id}"`, from: 'now-31d', limit: 1 }, signal);
   const sid = a.events[0]?.session_id;
   if (sid) return { by: 'session', id: sid, note: `${id} never signed in: this is their latest session.` };
   return { by: 'user', id };
@@ -38,7 +37,7 @@ export function Journey({ r }: { r: Route }) {
 }
 
 function PersonJourney({ r, id }: { r: Route; id: string }) {
-  const p = useLoad(() => personJourney(id), [id]);
+  const p = useLoad((signal) => personJourney(id, signal), [id]);
   if (p.error) return <ErrorMessage error={p.error} />;
   if (!p.data) return <Loading on />;
   return <JourneyOf r={r} by={p.data.by} id={p.data.id} note={p.data.note} />;
@@ -46,7 +45,7 @@ function PersonJourney({ r, id }: { r: Route; id: string }) {
 
 function JourneyOf({ r, by, id, note }: { r: Route; by: string; id: string; note?: string }) {
   const from = r.params.get('jfrom') || undefined;
-  const j = useLoad(() => api<J>(`/api/v1/journeys/${encodeURIComponent(by)}/${encodeURIComponent(id)}`, { from }), [by, id, from]);
+  const j = useLoad((signal) => get<J>(`/api/v1/journeys/${encodeURIComponent(by)}/${encodeURIComponent(id)}`, { from }, signal), [by, id, from]);
   const sel = Number(r.params.get('ref') ?? -1);
   useEffect(() => {
     if (sel >= 0) document.getElementById(`ev-${sel}`)?.scrollIntoView({ block: 'center' });

@@ -1,7 +1,8 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parseHash } from '../route';
-import { fmtValue, Monitors, rule, type Monitor } from './Monitors';
+import type { Monitor } from '../api';
+import { fmtValue, Monitors, rule } from './Monitors';
 import { Overview } from './Overview';
 
 afterEach(() => {
@@ -102,8 +103,8 @@ describe('Monitors', () => {
         JSON.stringify(
           mon({
             history: [
-              { id: 2, at: '2026-11-21T09:00:00Z', from: 'ok', to: 'alert', value: 8, threshold: 5 },
-              { id: 1, at: '2026-11-21T08:59:00Z', from: 'no_data', to: 'ok', value: 3, threshold: 5 },
+              { id: 2, at: '2026-11-21T09:00:00Z', from: 'ok', to: 'alert', value: 8, threshold: 5, monitor_id: 1 },
+              { id: 1, at: '2026-11-21T08:59:00Z', from: 'no_data', to: 'ok', value: 3, threshold: 5, monitor_id: 1 },
             ],
           }),
         ),

@@ -3,55 +3,14 @@
 // the threshold; a monitor's page shows its rule (editable) and the history
 // of its state changes. "#/monitors/new" opens an empty rule.
 import { useState } from 'react';
-import { api, ApiError } from '../api';
+import { ApiError, api, get, type Monitor, type MonitorChange, type MonitorKind, type MonitorList, type MonitorRule, type MonitorState } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { href, keep, navigate, type Route } from '../route';
 import { fmtShort, useLoad } from '../util';
 import './monitors.css';
 
-export type MonitorKind = 'query' | 'latency' | 'error_rate' | 'issue';
-export type MonitorState = 'ok' | 'alert' | 'no_data';
-
-export interface MonitorRule {
-  id?: number;
-  name: string;
-  kind: MonitorKind;
-  query: string;
-  measure?: string;
-  op: string;
-  threshold: number;
-  window: string;
-  interval: string;
-  webhook?: string;
-  muted: boolean;
-}
-
-export interface MonitorChange {
-  id: number;
-  at: string;
-  from: MonitorState;
-  to: MonitorState;
-  value: number | null;
-  threshold: number;
-}
-
-export interface Monitor extends MonitorRule {
-  id: number;
-  state: MonitorState;
-  value: number | null;
-  last_evaluated?: string;
-  last_error?: string;
-  state_since?: string;
-  history?: MonitorChange[];
-}
-
-export interface MonitorList {
-  monitors: Monitor[];
-  alerting: number;
-}
-
-export const listMonitors = () => api<MonitorList>('/api/v1/monitors');
-const getMonitor = (id: number) => api<Monitor>(`/api/v1/monitors/${id}`);
+export const listMonitors = (signal?: AbortSignal) => get<MonitorList>('/api/v1/monitors', undefined, signal);
+const getMonitor = (id: number, signal?: AbortSignal) => get<Monitor>(`/api/v1/monitors/${id}`, undefined, signal);
 const evaluate = (id: number) => api<Monitor>(`/api/v1/monitors/${id}/evaluate`, undefined, { method: 'POST' });
 
 function saveMonitor(m: MonitorRule): Promise<Monitor> {
@@ -117,7 +76,7 @@ export function Monitors({ r }: { r: Route }) {
 
 function MonitorsList({ r }: { r: Route }) {
   const [reload, setReload] = useState(0);
-  const list = useLoad(listMonitors, [reload]);
+  const list = useLoad((signal) => listMonitors(signal), [reload]);
   const [error, setError] = useState('');
   const ms = list.data?.monitors || [];
   return (
@@ -200,7 +159,7 @@ const blank: MonitorRule = { name: '', kind: 'query', query: 'level:error', meas
 
 function MonitorPage({ r, id }: { r: Route; id?: number }) {
   const [reload, setReload] = useState(0);
-  const m = useLoad(() => (id ? getMonitor(id) : Promise.resolve(undefined)), [id, reload]);
+  const m = useLoad((signal) => (id ? getMonitor(id, signal) : Promise.resolve(undefined)), [id, reload]);
   const [error, setError] = useState('');
   if (id && !m.data) {
     return (

@@ -1,21 +1,20 @@
 // Overview: what the system is telling you (story cards) first, then the
 // few numbers that matter.
-import { api, type Histogram, type Issue, type StoryCard } from '../api';
-import { ErrorMessage, FirstEvent, Loading, Severity, journeyHref } from '../components/common';
+import { get, type Facets, type Histogram, type IssueList, type Latency, type MonitorList, type Stories } from '../api';
+import { ErrorMessage, FirstEvent, Loading } from '../components/common';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, type Route } from '../route';
-import { pickOf } from './Incident';
-import { listMonitors } from './Monitors';
-import { fmtDuration, fmtNum, fmtPct, fmtShort, useLoad } from '../util';
+import { Card } from '../components/StoryCard';
+import { fmtDuration, fmtNum, fmtPct, useLoad } from '../util';
 
 export function Overview({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
-  const stories = useLoad(() => api<{ stories: StoryCard[] | null }>('/api/v1/stories', { from, to }), [from, to]);
-  const hist = useLoad(() => api<Histogram>('/api/v1/histogram', { from, to, by: 'level' }), [from, to]);
-  const issues = useLoad(() => api<{ issues: Issue[] | null }>('/api/v1/issues', { status: 'unresolved', from: 'now-14d' }), []);
-  const monitors = useLoad(listMonitors, []);
-  const latency = useLoad(() => api<{ spans: number; p95_ms: number }>('/api/v1/latency', { from, to }), [from, to]);
-  const users = useLoad(() => api<{ distinct: number }>('/api/v1/facets', { from, to, field: 'user_id', limit: 1 }), [from, to]);
+  const stories = useLoad((signal) => get<Stories>('/api/v1/stories', { from, to }, signal), [from, to]);
+  const hist = useLoad((signal) => get<Histogram>('/api/v1/histogram', { from, to, by: 'level' }, signal), [from, to]);
+  const issues = useLoad((signal) => get<IssueList>('/api/v1/issues', { status: 'unresolved', from: 'now-14d' }, signal), []);
+  const monitors = useLoad((signal) => get<MonitorList>('/api/v1/monitors', undefined, signal), []);
+  const latency = useLoad((signal) => get<Latency>('/api/v1/latency', { from, to }, signal), [from, to]);
+  const users = useLoad((signal) => get<Facets>('/api/v1/facets', { from, to, field: 'user_id', limit: 1 }, signal), [from, to]);
   let total = 0;
   let errors = 0;
   for (const b of hist.data?.buckets || []) {
@@ -67,43 +66,5 @@ function Num({ label, value, link }: { label: string; value: string; link?: stri
     </a>
   ) : (
     <div className="num">{body}</div>
-  );
-}
-
-export function Card({ c, r }: { c: StoryCard; r: Route }) {
-  const queries = Object.entries(c.evidence?.queries || {});
-  const journeys = c.evidence?.journeys || [];
-  return (
-    <article className={`card card-${c.severity}`}>
-      <header>
-        <Severity s={c.severity} />
-        <span className="muted">{c.type.replace(/_/g, ' ')}</span>
-        <span className="muted when">
-          {fmtShort(c.from)} → {fmtShort(c.to)}
-        </span>
-      </header>
-      <h3>{c.title}</h3>
-      {(c.narrative || []).map((n, i) => (
-        <p key={i}>{n}</p>
-      ))}
-      {c.recommendation && <p className="rec">{c.recommendation}</p>}
-      <div className="evidence">
-        {queries.map(([name, q]) => (
-          <a key={name} href={href(['explore'], { q, from: c.from, to: c.to })}>
-            search: {name}
-          </a>
-        ))}
-        {journeys.slice(0, 3).map((j, i) => (
-          <a key={j} className="journey-link" href={journeyHref(j)}>
-            journey {i + 1}
-          </a>
-        ))}
-        {c.severity !== 'info' && (
-          <a className="incident-link" href={href(['incident'], { ...keep(r), ...pickOf(c) })}>
-            what left its baseline first
-          </a>
-        )}
-      </div>
-    </article>
   );
 }

@@ -1,16 +1,13 @@
 // Paths: the most common sequences after a start event or before an end
 // event ("$error": what people did before an error), drawn as a flow
 // diagram: one column per step, nodes sized by persons, links as bands.
+import { post, type PathsAnswer } from '../api';
 import { useState } from 'react';
 import { ErrorMessage, Loading } from '../components/common';
-import { EventNames, eventNamesId, post } from '../components/EventNames';
+import { EventNames, eventNamesId } from '../components/EventNames';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, navigate, withParams, type Route } from '../route';
 import { fmtNum, term, useLoad } from '../util';
-
-export interface PathsAnswer {
-  paths: { steps: string[]; persons: number }[] | null;
-}
 
 export interface FlowNode {
   id: string;
@@ -163,10 +160,10 @@ export function Paths({ r }: { r: Route }) {
   const depth = Number(r.params.get('depth')) || 5;
   const [d, setD] = useState({ dir, ev, depth: String(depth) });
   const a = useLoad(
-    () => post<PathsAnswer>('/api/v1/paths', { [dir === 'start' ? 'start_event' : 'end_event']: ev, depth, limit: 40, from, to }),
+    (signal) => post<PathsAnswer>('/api/v1/paths', { [dir === 'start' ? 'start_event' : 'end_event']: ev, depth, limit: 40, from, to }, signal),
     [dir, ev, depth, from, to],
   );
-  const paths = a.data?.paths || [];
+  const paths = (a.data?.paths || []).map((p) => ({ steps: p.steps || [], persons: p.persons }));
   return (
     <div className="paths">
       <EventNames from={from} to={to} />

@@ -1,27 +1,14 @@
 // Patterns: the log templates, their counts over time and what is new.
-import { api } from '../api';
+import { get, type PatternsAnswer } from '../api';
 import { ErrorMessage, FirstEvent, Loading, Sparkline } from '../components/common';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, withParams, type Route } from '../route';
 import { fmtNum, fmtPct, fmtTime, useLoad } from '../util';
 
-interface Pattern {
-  id: string;
-  template: string;
-  sample?: string;
-  count: number;
-  share: number;
-  first_seen: string;
-  last_seen: string;
-  new: boolean;
-  error_fraction: number;
-  series?: { ts: string; count: number }[];
-}
-
 export function Patterns({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
   const q = r.params.get('q') || '';
-  const p = useLoad(() => api<{ total: number; new: number; patterns: Pattern[] | null }>('/api/v1/patterns', { q, from, to, limit: 100 }), [q, from, to]);
+  const p = useLoad((signal) => get<PatternsAnswer>('/api/v1/patterns', { q, from, to, limit: 100 }, signal), [q, from, to]);
   const list = p.data?.patterns || [];
   return (
     <div className="patterns">

@@ -1,25 +1,14 @@
 // Retention: of the persons who did a start event in a period (a cohort),
 // how many came back to do the return event 1, 2, … periods later, as a
 // heat map. The question is kept in the URL.
+import { post, type RetentionAnswer } from '../api';
 import { useState } from 'react';
-import { ErrorMessage, Loading } from '../components/common';
-import { EventNames, eventNamesId, post } from '../components/EventNames';
+import { ErrorMessage, Loading, heat } from '../components/common';
+import { EventNames, eventNamesId } from '../components/EventNames';
 import { PinButton } from '../components/Pin';
 import { rangeOf } from '../components/TimeRange';
 import { navigate, withParams, type Route } from '../route';
 import { fmtNum, fmtPct, fmtShort, useLoad } from '../util';
-
-export interface RetentionAnswer {
-  period: string;
-  cohorts: { start: string; breakdown?: string; size: number; returned: number[]; rates: number[] }[] | null;
-  range: { from: string; to: string };
-}
-
-/** heat is a cell's background: the accent colour at the rate's strength. */
-export function heat(rate: number): string {
-  const pct = Math.round(8 + Math.min(1, Math.max(0, rate)) * 82);
-  return `color-mix(in srgb, var(--accent) ${pct}%, transparent)`;
-}
 
 /** future says whether period k of a cohort starting at start ends after to. */
 export function future(start: string, k: number, period: string, to: string): boolean {
@@ -34,8 +23,7 @@ export function Retention({ r }: { r: Route }) {
   const period = r.params.get('period') === 'week' ? 'week' : 'day';
   const periods = Number(r.params.get('periods')) || 8;
   const [d, setD] = useState({ start, ret, period, periods: String(periods) });
-  const a = useLoad(
-    () => post<RetentionAnswer>('/api/v1/retention', { start_event: start, return_event: ret || undefined, period, periods, from, to }),
+  const a = useLoad((signal) => post<RetentionAnswer>('/api/v1/retention', { start_event: start, return_event: ret || undefined, period, periods, from, to }, signal),
     [start, ret, period, periods, from, to],
   );
   const cohorts = a.data?.cohorts || [];
@@ -84,7 +72,7 @@ export function Retention({ r }: { r: Route }) {
             <tr>
               <th>cohort</th>
               <th>persons</th>
-              {cohorts[0].rates.map((_, k) => (
+              {(cohorts[0].rates || []).map((_, k) => (
                 <th key={k}>
                   {period} {k}
                 </th>
@@ -96,11 +84,11 @@ export function Retention({ r }: { r: Route }) {
               <tr key={c.start + (c.breakdown || '')}>
                 <th>{fmtShort(c.start).replace(/,? \d\d:\d\d$/, '')}{c.breakdown ? ` · ${c.breakdown}` : ''}</th>
                 <td className="size">{fmtNum(c.size)}</td>
-                {c.rates.map((rate, k) =>
+                {(c.rates || []).map((rate, k) =>
                   future(c.start, k, period, a.data!.range.to) ? (
                     <td key={k} className="cell future" />
                   ) : (
-                    <td key={k} className={`cell${rate > 0.5 ? ' strong' : ''}`} style={{ background: heat(rate) }} title={`${fmtNum(c.returned[k])} of ${fmtNum(c.size)} came back in ${period} ${k}`}>
+                    <td key={k} className={`cell${rate > 0.5 ? ' strong' : ''}`} style={{ background: heat(rate) }} title={`${fmtNum(c.returned?.[k])} of ${fmtNum(c.size)} came back in ${period} ${k}`}>
                       {fmtPct(rate)}
                     </td>
                   ),

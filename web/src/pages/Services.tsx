@@ -1,32 +1,11 @@
 // Services: the service map — services and external dependencies with
 // their requests, error rate and latency, and the calls between them.
-import { api } from '../api';
+import { get, type MapEdge, type MapNode, type ServiceMap, type TraceBreakdown } from '../api';
 import { ErrorMessage, FirstEvent, Loading } from '../components/common';
 import { rangeOf } from '../components/TimeRange';
 import { useState } from 'react';
 import { href, keep, navigate, withParams, type Route } from '../route';
 import { fmtDuration, fmtNum, fmtPct, useLoad } from '../util';
-
-export interface MapNode {
-  id: string;
-  kind: string;
-  requests: number;
-  events?: number;
-  error_rate: number;
-  p50_ms: number;
-  p95_ms: number;
-}
-
-export interface MapEdge {
-  from: string;
-  to: string;
-  calls: number;
-  errors: number;
-  error_rate: number;
-  p50_ms?: number;
-  p95_ms: number;
-  inferred?: boolean;
-}
 
 /** layers places each node in the column of its longest call path from a root. */
 export function layers(nodes: MapNode[], edges: MapEdge[]): Map<string, number> {
@@ -106,23 +85,9 @@ function ServiceMap({ nodes, edges }: { nodes: MapNode[]; edges: MapEdge[] }) {
   );
 }
 
-interface ServiceTime {
-  service: string;
-  spans: number;
-  self_ms: number;
-  share: number;
-}
-
-interface TraceBreakdown {
-  trace_id: string;
-  duration_ms: number;
-  services: ServiceTime[] | null;
-  edges: MapEdge[] | null;
-}
-
 /** Breakdown shows where one trace's time went: each service's self time. */
 function TraceTime({ r, trace }: { r: Route; trace: string }) {
-  const b = useLoad(() => api<TraceBreakdown>('/api/v1/services/map', { trace_id: trace }), [trace]);
+  const b = useLoad((signal) => get<TraceBreakdown>('/api/v1/services/map', { trace_id: trace }, signal), [trace]);
   const services = b.data?.services || [];
   return (
     <div className="breakdown">
@@ -164,7 +129,7 @@ export function Services({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
   const trace = r.params.get('trace') || '';
   const [draft, setDraft] = useState(trace);
-  const m = useLoad(() => api<{ nodes: MapNode[] | null; edges: MapEdge[] | null }>('/api/v1/services/map', { from, to }), [from, to]);
+  const m = useLoad((signal) => get<ServiceMap>('/api/v1/services/map', { from, to }, signal), [from, to]);
   const nodes = m.data?.nodes || [];
   const edges = m.data?.edges || [];
   return (

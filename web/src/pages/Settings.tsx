@@ -3,18 +3,10 @@
 // copy-paste snippets for every SDK and shipper Lore accepts, with this
 // server's address and the project filled in.
 import { useState } from 'react';
-import { api } from '../api';
+import { get, type ProjectInfo } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { fmtShort, useLoad } from '../util';
 import './meta.css';
-
-export interface ProjectInfo {
-  project: { id: number; name: string; created_at: string };
-  keys: { id: number; role: 'ingest' | 'read'; hint: string; created_at: string }[];
-  key_id: number;
-  retention: string;
-  pii_rules: string[];
-}
 
 export interface Snippet {
   id: string;
@@ -171,7 +163,7 @@ function Copy({ text }: { text: string }) {
 }
 
 export function Settings() {
-  const p = useLoad(() => api<ProjectInfo>('/api/v1/project'), []);
+  const p = useLoad((signal) => get<ProjectInfo>('/api/v1/project', undefined, signal), []);
   const project = p.data?.project.id || 1;
   return (
     <div className="settings">
@@ -205,7 +197,7 @@ export function Settings() {
             <h3>Retention</h3>
             <p>{p.data.retention}.</p>
             <h3>PII rules</h3>
-            {p.data.pii_rules.length ? (
+            {p.data.pii_rules?.length ? (
               <ul>
                 {p.data.pii_rules.map((x) => (
                   <li key={x}>
@@ -234,7 +226,7 @@ export function Settings() {
                 </tr>
               </thead>
               <tbody>
-                {p.data.keys.map((k) => (
+                {(p.data.keys || []).map((k) => (
                   <tr key={k.id}>
                     <td>{k.id}</td>
                     <td>{k.role}</td>

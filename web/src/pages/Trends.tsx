@@ -1,42 +1,17 @@
 // Trends: an event's count (or persons, or a property's sum, average or
 // p95) over time, optionally split by a field and compared with the
 // previous period of the same length. The question is kept in the URL.
+import { post, type TrendsAnswer } from '../api';
 import { useMemo, useState } from 'react';
 import { ErrorMessage, Loading } from '../components/common';
-import { EventNames, eventNamesId, post } from '../components/EventNames';
-import { LineChart, type Line } from '../components/LineChart';
+import { EventNames, eventNamesId } from '../components/EventNames';
+import { LineChart, trendLines } from '../components/LineChart';
 import { PinButton } from '../components/Pin';
 import { rangeOf } from '../components/TimeRange';
 import { navigate, withParams, type Route } from '../route';
 import { fmtNum, fmtPct, useLoad } from '../util';
 
-interface Series {
-  breakdown: string;
-  points: { start: string; value: number }[];
-  total: number;
-  change?: number;
-}
-
-export interface TrendsAnswer {
-  measure: string;
-  interval_seconds: number;
-  series: Series[] | null;
-  previous?: Series[] | null;
-}
-
 const measures = ['count', 'persons', 'sum', 'avg', 'p95'];
-
-/** trendLines turns an answer into chart columns; the previous period is shifted onto the current one. */
-export function trendLines(a: TrendsAnswer): { xs: number[]; lines: Line[] } {
-  const series = a.series || [];
-  const xs = (series[0]?.points || []).map((p) => new Date(p.start).getTime() / 1000);
-  const lines: Line[] = series.map((s) => ({ label: s.breakdown || 'current', values: s.points.map((p) => p.value) }));
-  for (const s of a.previous || []) {
-    const vals = s.points.map((p) => p.value);
-    lines.push({ label: `${s.breakdown || 'previous'} (previous period)`, values: xs.map((_, i) => vals[i] ?? null), dashed: true });
-  }
-  return { xs, lines };
-}
 
 export function Trends({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
@@ -46,9 +21,7 @@ export function Trends({ r }: { r: Route }) {
   const by = r.params.get('by') || '';
   const compare = r.params.get('compare') === '1';
   const [d, setD] = useState({ ev, measure, property, by, compare });
-  const a = useLoad(
-    () =>
-      post<TrendsAnswer>('/api/v1/trends', {
+  const a = useLoad((signal) => post<TrendsAnswer>('/api/v1/trends', {
         event: ev,
         measure,
         property: property || undefined,
@@ -56,7 +29,7 @@ export function Trends({ r }: { r: Route }) {
         compare,
         from,
         to,
-      }),
+      }, signal),
     [ev, measure, property, by, compare, from, to],
   );
   const chart = useMemo(() => (a.data ? trendLines(a.data) : undefined), [a.data]);

@@ -1,31 +1,11 @@
 // Web analytics: page views, visitors, sessions, bounce rate, and the top
 // pages, entry and exit pages, referrers, UTM sources and campaigns,
 // browsers, systems and devices.
-import { api } from '../api';
+import { get, type WebAnswer, type WebCount } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, type Route } from '../route';
 import { fmtDuration, fmtNum, fmtPct, term, useLoad } from '../util';
-
-type Count = { value: string; count: number };
-
-export interface WebAnswer {
-  pageviews: number;
-  visitors: number;
-  sessions: number;
-  bounce_rate: number;
-  avg_session_seconds: number;
-  pages_per_session: number;
-  top_pages: Count[] | null;
-  entry_pages: Count[] | null;
-  exit_pages: Count[] | null;
-  referrers: Count[] | null;
-  utm_sources: Count[] | null;
-  utm_campaigns: Count[] | null;
-  browsers: Count[] | null;
-  operating_systems: Count[] | null;
-  device_types: Count[] | null;
-}
 
 // Each list, what it counts, and the search that finds its page views.
 const lists: [keyof WebAnswer, string, string, string | undefined][] = [
@@ -42,7 +22,7 @@ const lists: [keyof WebAnswer, string, string, string | undefined][] = [
 
 export function WebStats({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
-  const a = useLoad(() => api<WebAnswer>('/api/v1/web', { from, to, limit: 10 }), [from, to]);
+  const a = useLoad((signal) => get<WebAnswer>('/api/v1/web', { from, to, limit: 10 }, signal), [from, to]);
   const w = a.data;
   return (
     <div className="web">
@@ -68,7 +48,7 @@ export function WebStats({ r }: { r: Route }) {
           </div>
           <div className="toplists">
             {lists.map(([k, title, unit, field]) => {
-              const vs = (w[k] as Count[] | null) || [];
+              const vs = (w[k] as WebCount[] | null) || [];
               if (vs.length === 0) return null;
               const max = Math.max(...vs.map((v) => v.count));
               return (

@@ -5,12 +5,15 @@ import { apply, fieldSuggestions, SearchInput, tokenAt } from '../components/Sea
 import { applyTheme, ThemeToggle } from '../components/Theme';
 import { parseHash } from '../route';
 import { Explore } from './Explore';
-import { Incident, pickOf, signalQuery, type Anomaly } from './Incident';
+import type { Anomaly, StoryCard, TrendsAnswer } from '../api';
+import { dropoffQuery } from '../components/FunnelChart';
+import { heat } from '../components/common';
+import { trendLines } from '../components/LineChart';
+import { pickOf } from '../components/StoryCard';
+import { Incident, signalQuery } from './Incident';
 import { Issues } from './Issues';
 import { flow, Flow, other } from './Paths';
-import { dropoffQuery } from './Product';
-import { future, heat, Retention } from './Retention';
-import { trendLines } from './Trends';
+import { future, Retention } from './Retention';
 
 afterEach(() => {
   cleanup();
@@ -93,7 +96,7 @@ describe('Trends', () => {
       interval_seconds: 3600,
       series: [{ breakdown: '', total: 3, points: [{ start: '2026-11-20T00:00:00Z', value: 1 }, { start: '2026-11-20T01:00:00Z', value: 2 }] }],
       previous: [{ breakdown: '', total: 1, points: [{ start: '2026-11-19T00:00:00Z', value: 1 }] }],
-    });
+    } as TrendsAnswer);
     expect(t.xs).toEqual([Date.parse('2026-11-20T00:00:00Z') / 1000, Date.parse('2026-11-20T01:00:00Z') / 1000]);
     expect(t.lines.map((l) => l.label)).toEqual(['current', 'previous (previous period)']);
     expect(t.lines[1].values).toEqual([1, null]);
@@ -129,7 +132,7 @@ describe('Incident', () => {
     );
   });
   it('picks a story card\'s moment: its end or an hour in, looking back over it', () => {
-    const card = (from: string, to: string) => ({ type: 'x', title: 't', severity: 'critical', from, to });
+    const card = (from: string, to: string) => ({ type: 'x', title: 't', severity: 'critical', from, to }) as StoryCard;
     expect(pickOf(card('2026-11-20T14:00:00Z', '2026-11-20T14:20:00Z'))).toEqual({ at: '2026-11-20T14:20:00.000Z', before: '35m' });
     expect(pickOf(card('2026-11-20T14:00:00Z', '2026-11-21T09:00:00Z'))).toEqual({ at: '2026-11-20T15:00:00.000Z', before: '75m' });
   });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pin, templates, type Panel } from '../dashboards';
 import { parseHash } from '../route';
 import { Dashboards, panelLink } from './Dashboards';
-import { Fields, matches, presentQuery, type FieldInfo } from './Fields';
+import type { FieldInfo } from '../api';
+import { Fields, matches, presentQuery } from './Fields';
 import { snippets } from './Settings';
 
 afterEach(() => {

@@ -3,10 +3,11 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Journey, StoryCard } from '../api';
 import { Sparkline } from '../components/common';
 import { parseHash } from '../route';
-import { addTerm, summary } from './Explore';
+import { Card } from '../components/StoryCard';
+import { summary } from '../util';
+import { addTerm } from './Explore';
 import { Issues } from './Issues';
 import { outcomeSentence } from './Journey';
-import { Card } from './Overview';
 
 afterEach(() => {
   cleanup();
@@ -35,9 +36,9 @@ describe('Overview card', () => {
       from: '2026-11-20T10:00:00Z',
       to: '2026-11-20T11:00:00Z',
       narrative: ['2 calls were rate limited.'],
-      evidence: { queries: { count: 'http_status:429' }, journeys: ['/api/v1/journeys/trace/abc123'] },
+      evidence: { queries: { count: 'http_status:429' }, journeys: ['/api/v1/journeys/trace/abc123'], trace_ids: null },
       recommendation: 'Back off.',
-    };
+    } as unknown as StoryCard;
     render(<Card c={c} r={parseHash('#/overview')} />);
     expect(screen.getByRole('heading', { name: c.title })).toBeTruthy();
     expect(screen.getByText('2 calls were rate limited.')).toBeTruthy();
@@ -48,7 +49,7 @@ describe('Overview card', () => {
 
 describe('Journey', () => {
   it('states the outcome', () => {
-    const j: Journey = { events: [], story: [], summary: { outcome: 'failed', duration_ms: 70, services: ['web', 'cart'], errors: 3, retries: 1 } };
+    const j: Journey = { events: [], story: [], summary: { outcome: 'failed', duration_ms: 70, services: ['web', 'cart'], errors: 3, retries: 1 } as Journey['summary'] };
     expect(outcomeSentence(j)).toBe('Outcome: failed in 70 ms across web, cart, 3 errors, 1 retry.');
   });
 });
@@ -70,8 +71,14 @@ describe('Issues', () => {
     expect(link.getAttribute('href')).toBe('#/issues/7');
     expect(container.querySelectorAll('.spark rect').length).toBe(3);
   });
-  it('explains a refused key', async () => {
-    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'unknown key' }), { status: 401 }));
+  it('explains a refused key: a wrong one, or none, in plain words', async () => {
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'unknown API key' }), { status: 401 }));
+    render(<Issues r={parseHash('#/issues')} />);
+    const text = (await screen.findByRole('alert')).textContent || '';
+    expect(text).toContain('does not know this read key');
+    expect(text).not.toContain('`');
+    cleanup();
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'missing API key' }), { status: 401 }));
     render(<Issues r={parseHash('#/issues')} />);
     expect((await screen.findByRole('alert')).textContent).toContain('needs a read key');
   });

@@ -1,0 +1,4 @@
+// The read API: its client (client.ts) and the types of its answers.
+export * from './client';
+export type * from './event';
+export type * from './types';

@@ -1,0 +1,599 @@
+// The read API's response types, generated from the Go structs by
+// internal/server/apitypes_test.go: do not edit; run
+// LORE_UPDATE_GOLDEN=1 go test ./internal/server -run TestAPITypes
+import type { Breadcrumb, LoreEvent } from './event';
+
+export interface Anomaly {
+  service: string;
+  signal: string;
+  at: string;
+  value: number;
+  peak: number;
+  baseline: Baseline;
+  crossed: string[] | null;
+  critical_at?: string;
+  text: string;
+}
+
+export interface Baseline {
+  median: number;
+  mad: number;
+  warning_above: number;
+  critical_above: number;
+}
+
+export interface Card {
+  type: string;
+  title: string;
+  severity: string;
+  from: string;
+  to: string;
+  facts: Record<string, unknown> | null;
+  narrative: string[] | null;
+  impact: Record<string, unknown> | null;
+  evidence: Evidence;
+  recommendation: string;
+}
+
+export interface CohortResult {
+  start: string;
+  breakdown?: string;
+  size: number;
+  returned: number[] | null;
+  rates: number[] | null;
+}
+
+/** The answer of GET /api/v1/dashboards/{id}. */
+export interface Dashboard {
+  id: number;
+  name: string;
+  description?: string;
+  from?: string;
+  panels: Panel[] | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** The answer of GET /api/v1/issues/{id}. */
+export interface Detail {
+  id: number;
+  title: string;
+  culprit: string;
+  level: string;
+  status: string;
+  count: number;
+  users: number;
+  first_seen: string;
+  last_seen: string;
+  first_release: string;
+  last_release: string;
+  fingerprint: string;
+  fingerprints?: string[];
+  error_type?: string;
+  assignee?: string;
+  regressed_in?: string;
+  regressed_at?: string;
+  dropped?: number;
+  count_24h: number[] | null;
+  count_14d: number[] | null;
+  latest_event: EventView | null;
+  tags: Record<string, TagValue[]> | null;
+  releases: TagValue[] | null;
+  affected_users: TagValue[] | null;
+  related: Related;
+}
+
+/** The answer of GET /api/v1/fields. */
+export interface Dictionary {
+  from: string;
+  to: string;
+  cardinality_method: string;
+  fields: Field[] | null;
+  drift: number;
+}
+
+export interface Drift {
+  kind: string;
+  at: string;
+  note: string;
+}
+
+export interface DropoffCause {
+  kind: string;
+  label: string;
+  service?: string;
+  persons: number;
+  events: number;
+  median_ms?: number;
+}
+
+/** The answer of GET /api/v1/issues/{id}/events. */
+export interface EventList {
+  events: EventView[] | null;
+  next_cursor: string;
+}
+
+export interface EventView {
+  event_id?: string;
+  ts: string;
+  level: string;
+  service: string;
+  env: string;
+  release: string;
+  host?: string;
+  trace_id?: string;
+  span_id?: string;
+  user_id?: string;
+  session_id?: string;
+  message: string;
+  error_type?: string;
+  endpoint?: string;
+  http_method?: string;
+  http_status?: number;
+  fingerprint: string;
+  exception: ExceptionView[] | null;
+  stacktrace: StackFrames | null;
+  breadcrumbs: Breadcrumb[] | null;
+  attributes: Record<string, string> | null;
+}
+
+export interface Evidence {
+  queries: Record<string, string> | null;
+  trace_ids: string[] | null;
+  journeys: string[] | null;
+}
+
+export interface ExceptionView {
+  type: string;
+  value: string;
+  module?: string;
+  stacktrace?: StackFrames;
+}
+
+export interface FacetValue {
+  value: string;
+  count: number;
+}
+
+/** The answer of GET /api/v1/facets. */
+export interface FacetsResponse {
+  field: string;
+  total: number;
+  distinct: number;
+  values: FacetValue[] | null;
+}
+
+export interface FailedPath {
+  path: string;
+  steps: string[] | null;
+  count: number;
+  share: number;
+}
+
+export interface Field {
+  name: string;
+  column: boolean;
+  type: string;
+  types: TypeSeen[] | null;
+  count: number;
+  cardinality: number;
+  examples: string[] | null;
+  services: ServiceCount[] | null;
+  first_seen: string;
+  last_seen: string;
+  first_seen_ever: string;
+  drift?: Drift[];
+}
+
+export interface Frame {
+  function?: string;
+  module?: string;
+  filename?: string;
+  abs_path?: string;
+  lineno?: number;
+  colno?: number;
+  in_app: boolean;
+  context_line?: string;
+  pre_context?: string[];
+  post_context?: string[];
+}
+
+/** The answer of POST /api/v1/funnels. */
+export interface FunnelResult {
+  steps: FunnelStep[] | null;
+  breakdown: FunnelSegment[] | null;
+  window_seconds: number;
+  range: TimeRange;
+}
+
+export interface FunnelSegment {
+  value: string;
+  steps: FunnelStep[] | null;
+}
+
+export interface FunnelStep {
+  name: string;
+  where?: string;
+  persons: number;
+  conversion_rate: number;
+  dropoff_rate: number;
+  dropped_after: number;
+  median_seconds_to_convert: number;
+  dropoff_errors: DropoffCause[] | null;
+  sample_persons: string[] | null;
+  sample_journeys: string[] | null;
+}
+
+export interface HistogramBucket {
+  ts: string;
+  count: number;
+  by?: Record<string, number>;
+}
+
+/** The answer of GET /api/v1/histogram. */
+export interface HistogramResponse {
+  step: string;
+  step_ms: number;
+  from: string;
+  to: string;
+  by?: string;
+  buckets: HistogramBucket[] | null;
+}
+
+export interface IssueSummary {
+  id: number;
+  title: string;
+  culprit: string;
+  level: string;
+  status: string;
+  count: number;
+  users: number;
+  first_seen: string;
+  last_seen: string;
+  first_release: string;
+  last_release: string;
+  fingerprint: string;
+  fingerprints?: string[];
+  error_type?: string;
+  assignee?: string;
+  regressed_in?: string;
+  regressed_at?: string;
+  dropped?: number;
+  count_24h: number[] | null;
+  count_14d: number[] | null;
+}
+
+/** The answer of GET /api/v1/journeys/failures. */
+export interface JourneyFailuresResult {
+  from: string;
+  to: string;
+  failed: number;
+  journeys: FailedPath[] | null;
+  time_to_failure: Record<string, TTF> | null;
+}
+
+export interface KeyInfo {
+  id: number;
+  role: string;
+  hint: string;
+  created_at: string;
+}
+
+/** The answer of GET /api/v1/latency. */
+export interface LatencyResponse {
+  from: string;
+  to: string;
+  spans: number;
+  p50_ms: number;
+  p95_ms: number;
+  p99_ms: number;
+}
+
+/** The answer of GET /api/v1/issues. */
+export interface List {
+  issues: IssueSummary[] | null;
+}
+
+export interface MapEdge {
+  from: string;
+  to: string;
+  inferred?: boolean;
+  calls: number;
+  errors: number;
+  error_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+}
+
+export interface MapNode {
+  id: string;
+  kind: string;
+  requests: number;
+  events: number;
+  error_rate: number;
+  p50_ms: number;
+  p95_ms: number;
+}
+
+export interface Monitor {
+  id: number;
+  name: string;
+  kind: string;
+  query: string;
+  measure?: string;
+  op: string;
+  threshold: number;
+  window: string;
+  interval: string;
+  webhook?: string;
+  muted: boolean;
+  state: string;
+  value: number | null;
+  last_evaluated?: string;
+  last_error?: string;
+  state_since?: string;
+  created_at?: string;
+  updated_at?: string;
+  history?: MonitorEvent[];
+}
+
+export interface MonitorEvent {
+  id: number;
+  monitor_id: number;
+  at: string;
+  from: string;
+  to: string;
+  value: number | null;
+  threshold: number;
+}
+
+/** The answer of GET /api/v1/monitors. */
+export interface MonitorsResponse {
+  monitors: Monitor[] | null;
+  alerting: number;
+}
+
+export interface Panel {
+  title: string;
+  kind: string;
+  query?: string;
+  params?: Record<string, unknown>;
+  from?: string;
+  to?: string;
+}
+
+export interface PathResult {
+  steps: string[] | null;
+  persons: number;
+}
+
+/** The answer of POST /api/v1/paths. */
+export interface PathsResult {
+  paths: PathResult[] | null;
+  range: TimeRange;
+}
+
+export interface Pattern {
+  id: string;
+  template: string;
+  sample: string;
+  count: number;
+  share: number;
+  first_seen: string;
+  last_seen: string;
+  new: boolean;
+  error_fraction: number;
+  series: PatternPoint[] | null;
+  top: Record<string, StoreFacetValue[]> | null;
+}
+
+export interface PatternPoint {
+  ts: string;
+  count: number;
+}
+
+/** The answer of GET /api/v1/patterns. */
+export interface PatternsResult {
+  from: string;
+  to: string;
+  step: string;
+  total: number;
+  new: number;
+  patterns: Pattern[] | null;
+}
+
+export interface Project {
+  id: number;
+  name: string;
+  created_at: string;
+}
+
+/** The answer of GET /api/v1/project. */
+export interface ProjectAnswer {
+  project: Project;
+  keys: KeyInfo[] | null;
+  key_id: number;
+  retention: string;
+  pii_rules: string[] | null;
+}
+
+export interface Related {
+  trace_id?: string;
+  services: string[] | null;
+  events: LoreEvent[] | null;
+  trace_url?: string;
+  journey_url?: string;
+  session_url?: string;
+  total_events: number;
+}
+
+/** The answer of POST /api/v1/retention. */
+export interface RetentionResult {
+  period: string;
+  cohorts: CohortResult[] | null;
+  range: TimeRange;
+}
+
+/** The answer of GET /api/v1/searches/{id}. */
+export interface SavedSearch {
+  id: number;
+  name: string;
+  query: string;
+  description?: string;
+  from?: string;
+  to?: string;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface ServiceCount {
+  service: string;
+  count: number;
+}
+
+/** The answer of GET /api/v1/services/map. */
+export interface ServiceMapResult {
+  from: string;
+  to: string;
+  nodes: MapNode[] | null;
+  edges: MapEdge[] | null;
+}
+
+export interface ServiceTime {
+  service: string;
+  spans: number;
+  self_ms: number;
+  share: number;
+}
+
+export interface StackFrames {
+  frames: Frame[] | null;
+}
+
+export interface StoreFacetValue {
+  Value: string;
+  Count: number;
+}
+
+/** The answer of GET /api/v1/stories. */
+export interface StoriesResult {
+  from: string;
+  to: string;
+  stories: Card[] | null;
+  errors?: string[];
+}
+
+/** The answer of GET /api/v1/journeys/{by}/{id}: story. */
+export interface StoryLine {
+  ts: string;
+  service: string;
+  text: string;
+  kind: string;
+  ref: number;
+}
+
+/** The answer of GET /api/v1/journeys/{by}/{id}: summary. */
+export interface Summary {
+  services: string[];
+  duration_ms: number;
+  retries: number;
+  errors: number;
+  outcome: string;
+  users: string[];
+  traces: number;
+  start?: string;
+  end?: string;
+}
+
+export interface TTF {
+  count: number;
+  p50_s: number;
+  p95_s: number;
+  buckets: TTFBucket[] | null;
+}
+
+export interface TTFBucket {
+  upto: string;
+  count: number;
+}
+
+export interface TagValue {
+  value: string;
+  count: number;
+}
+
+export interface TimeRange {
+  from: string;
+  to: string;
+}
+
+/** The answer of GET /api/v1/incidents/timeline. */
+export interface TimelineResult {
+  at: string;
+  from: string;
+  baseline: string;
+  step: string;
+  events: Anomaly[] | null;
+  narrative: string[] | null;
+}
+
+/** The answer of GET /api/v1/services/map?trace_id=. */
+export interface TraceBreakdownResult {
+  trace_id: string;
+  duration_ms: number;
+  services: ServiceTime[] | null;
+  edges: MapEdge[] | null;
+}
+
+export interface TrendSeries {
+  breakdown: string;
+  points: TrendValue[] | null;
+  total: number;
+  change?: number;
+}
+
+export interface TrendValue {
+  start: string;
+  value: number;
+}
+
+/** The answer of POST /api/v1/trends. */
+export interface TrendsResult {
+  measure: string;
+  interval_seconds: number;
+  series: TrendSeries[] | null;
+  previous?: TrendSeries[];
+  range: TimeRange;
+}
+
+export interface TypeSeen {
+  type: string;
+  count: number;
+  first_seen: string;
+  last_seen: string;
+}
+
+export interface WebCount {
+  value: string;
+  count: number;
+}
+
+/** The answer of GET /api/v1/web. */
+export interface WebResult {
+  pageviews: number;
+  visitors: number;
+  sessions: number;
+  bounce_rate: number;
+  avg_session_seconds: number;
+  pages_per_session: number;
+  top_pages: WebCount[] | null;
+  entry_pages: WebCount[] | null;
+  exit_pages: WebCount[] | null;
+  referrers: WebCount[] | null;
+  utm_sources: WebCount[] | null;
+  utm_campaigns: WebCount[] | null;
+  browsers: WebCount[] | null;
+  operating_systems: WebCount[] | null;
+  device_types: WebCount[] | null;
+  range: TimeRange;
+}
