@@ -22,7 +22,7 @@ const slowMS = 1000
 var (
 	dependencyKeys = []string{"peer.service", "server.address", "net.peer.name", "peer", "dependency", "upstream"}
 	delayKeys      = []string{"retry.delay_ms", "retry_in", "retry.in", "backoff", "backoff_ms", "retry.backoff", "retry.delay_s", "retry_after"}
-	clickTextKeys  = []string{"element.text", "element.label", "element.aria_label", "element.selector", "element.id", "element.tag"}
+	clickTextKeys  = []string{"element.text", "$el_text", "element.label", "element.aria_label", "element.selector", "$el_selector", "element.id", "element.tag", "$el_tag"}
 )
 
 // httpMethods are the words that open a request-named span or log ("GET /x").
@@ -178,12 +178,24 @@ func dependency(e *event.Event) string {
 	return ""
 }
 
-// isFailure reports whether e is a failure signal: error level or kind, a
+// isFailure reports whether e is a failure signal: an error (isError), a
 // 5xx or 429 status, or a name ending in "failed" (or failure, aborted,
 // rejected, crashed).
 func isFailure(e *event.Event) bool {
-	return e.Level == event.LevelError || e.Level == event.LevelFatal || e.Kind == event.KindError ||
-		e.HTTPStatus >= 500 || e.HTTPStatus == 429 || isFailureName(e)
+	return isError(e) || e.HTTPStatus >= 500 || e.HTTPStatus == 429 || isFailureName(e)
+}
+
+// isError reports whether e is an error: error or fatal level, or kind
+// error at no lower level. A captured message at warning level (an error
+// tracker's event of kind error) is not one.
+func isError(e *event.Event) bool {
+	switch e.Level {
+	case event.LevelError, event.LevelFatal:
+		return true
+	case event.LevelWarn, event.LevelInfo, event.LevelDebug:
+		return false
+	}
+	return e.Kind == event.KindError
 }
 
 // isFailureName reports whether e's name announces a failure.
@@ -282,12 +294,24 @@ func describeProduct(e *event.Event) string {
 	switch {
 	case e.Kind == event.KindPageview:
 		return who + " viewed " + pagePath(e)
-	case e.Name == "$click" || e.Name == "click":
+	case e.Name == "$click" || e.Name == "click" || e.Name == "$autocapture":
+		// PostHog's autocapture (posthog-js, Lore's SDK) names the DOM
+		// event in $event_type and the element's text in $el_text.
+		verb := "clicked"
+		switch t, _ := e.Attr("$event_type"); t {
+		case "submit":
+			verb = "submitted"
+		case "change":
+			verb = "changed"
+		}
 		what := attrFirst(e, clickTextKeys)
+		if what == "" {
+			what = elementsChainText(e)
+		}
 		if what == "" {
 			what = "something"
 		}
-		return fmt.Sprintf("%s clicked %q", who, what)
+		return fmt.Sprintf("%s %s %q", who, verb, what)
 	case e.Name == "$identify" || e.Name == "identify":
 		return who + " was identified"
 	case strings.HasPrefix(e.Name, "$"):
@@ -458,4 +482,29 @@ func describeRequest(e *event.Event, failed bool) string {
 		text += ": " + e.ErrorType
 	}
 	return text
+}
+
+// elementsChainText is the text of the clicked element in posthog-js's
+// $elements_chain ("button.btn:text=\"Pay now\"nth-child=…;form…"): the
+// first element's text="…".
+func elementsChainText(e *event.Event) string {
+	chain, _ := e.Attr("$elements_chain")
+	first, _, _ := strings.Cut(chain, ";")
+	_, rest, ok := strings.Cut(first, `text="`)
+	if !ok {
+		return ""
+	}
+	var b strings.Builder
+	for i := 0; i < len(rest); i++ {
+		switch c := rest[i]; {
+		case c == '\\' && i+1 < len(rest):
+			i++
+			b.WriteByte(rest[i])
+		case c == '"':
+			return b.String()
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

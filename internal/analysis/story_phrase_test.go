@@ -25,6 +25,10 @@ func TestDescribe(t *testing.T) {
 	f(ev(at, "web", page, user("u"), name("$pageview"), attr("url", "https://x.example/a/b?c=d")), "u viewed /a/b")
 	f(ev(at, "web", prod, user("u"), name("$click"), attr("element.text", "Buy now")), `u clicked "Buy now"`)
 	f(ev(at, "web", prod, user("u"), name("$click"), attr("element.selector", "#buy")), `u clicked "#buy"`)
+	f(ev(at, "web", prod, user("u"), name("$autocapture"), attr("$event_type", "click"), attr("$el_text", "Pay now")), `u clicked "Pay now"`)
+	f(ev(at, "web", prod, user("u"), name("$autocapture"), attr("$event_type", "click"),
+		attr("$elements_chain", `button.btn.primary:attr__class="btn primary"nth-child="1"nth-of-type="1"text="Pay \"now\"";form:nth-child="2"`)), `u clicked "Pay \"now\""`)
+	f(ev(at, "web", prod, user("u"), name("$autocapture"), attr("$event_type", "submit"), attr("$el_text", "Sign up")), `u submitted "Sign up"`)
 	f(ev(at, "web", prod, user("u"), name("$autocapture")), `u triggered "$autocapture"`)
 	// Requests and their statuses.
 	f(ev(at, "cart", log_, http("GET", "/api/cart", 200), msg("request completed")), "handled GET /api/cart (200)")

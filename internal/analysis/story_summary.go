@@ -24,7 +24,8 @@ const (
 //     counts retries, not calls; the announcement of retry #2 and the call it
 //     makes count once. A service retrying two separate operations in one
 //     journey counts the higher of the two.
-//   - Errors: error-level events (level error or fatal, or kind error),
+//   - Errors: error-level events (level error or fatal, or kind error not
+//     at a lower level: a warning-level captured message is no error),
 //     counted once per request: events of the same service and trace (or,
 //     without a trace, the same request id) are one request. A 429 or 5xx at
 //     a lower level is not an error here, though it may decide the outcome.
@@ -114,7 +115,7 @@ func summarize(events []event.Event, by string) Summary {
 		if n := int(e.RetryAttempt); n > maxRetry[e.Service] {
 			maxRetry[e.Service] = n
 		}
-		if e.Level == event.LevelError || e.Level == event.LevelFatal || e.Kind == event.KindError {
+		if isError(e) {
 			errorReqs[requestKey(e, i)] = true
 		}
 	}

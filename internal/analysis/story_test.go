@@ -65,6 +65,16 @@ func TestOutcome(t *testing.T) {
 		ev("10:00:00", "web", page, user("u"), trace(1), endpoint("/")),
 		ev("10:00:10", "web", page, user("u"), trace(2), endpoint("/about")))
 	f("nothing at all", "")
+
+	// An error tracker's captured message at warning level (kind error)
+	// is not a failure; the same message at error level is.
+	warned := ev("10:00:01", "api", event.KindError, trace(1), level(event.LevelWarn), msg("low stock"))
+	f("a warning-level captured message", OutcomeSucceeded, ok("10:00:00", 1), warned)
+	f("an error-level captured message", OutcomeFailed, ok("10:00:00", 1),
+		ev("10:00:01", "api", event.KindError, trace(1), level(event.LevelError), msg("stock gone")))
+	if _, s := BuildStory([]event.Event{ok("10:00:00", 1), warned}); s.Errors != 0 {
+		t.Errorf("a warning-level captured message counts %d errors, want 0", s.Errors)
+	}
 }
 
 func TestSummary(t *testing.T) {

@@ -43,7 +43,7 @@ const issueRange = 14 * 24 * time.Hour
 // key (the project's ingest key) in X-Sentry-Auth, Authorization or
 // ?sentry_key=.
 func (s *Server) issueRoutes(mux *http.ServeMux, ingest, read route) {
-	mux.Handle("/api/", s.instrument("/api/{project}/envelope/", http.HandlerFunc(s.serveSentry)))
+	mux.Handle("/api/", s.instrumentFallback("/api/{project}/envelope/", http.HandlerFunc(s.serveSentry)))
 	if s.d.Issues == nil {
 		return
 	}

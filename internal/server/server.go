@@ -151,13 +151,25 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))
 	mux.Handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
-	mux.Handle("/api/v1/", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
-		return nil, errorf(http.StatusNotFound, "no API route %s %s", r.Method, r.URL.Path)
-	}))
+	mux.Handle("/api/v1/", s.instrument(routeUnmatched, s.notFound("no API route")))
 	if s.d.UI != nil {
-		mux.Handle("/", web.Handler(s.d.UI))
+		mux.Handle("/", s.instrumentFallback("/", web.Handler(s.d.UI)))
+	} else {
+		mux.Handle("/", s.instrument(routeUnmatched, s.notFound("no route")))
 	}
 	return mux
+}
+
+// routeUnmatched labels the requests no route matched in
+// lore_http_requests_total (never the raw path, which would let anyone
+// grow the metric without bound).
+const routeUnmatched = "unmatched"
+
+// notFound answers a request no route matched.
+func (s *Server) notFound(msg string) http.Handler {
+	return s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return nil, errorf(http.StatusNotFound, "%s %s %s", msg, r.Method, r.URL.Path)
+	})
 }
 
 // route registers a handler behind authentication for one role: ingest
@@ -268,5 +280,19 @@ func (s *Server) instrument(route string, h http.Handler) http.Handler {
 		rec := &statusRecorder{ResponseWriter: w, status: 200}
 		h.ServeHTTP(rec, r)
 		s.requests.Add(1, route, string(rune('0'+rec.status/100))+"xx")
+	})
+}
+
+// instrumentFallback counts a catch-all route's requests under route, and
+// those it answers 404 (a path nothing serves) as unmatched.
+func (s *Server) instrumentFallback(route string, h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := &statusRecorder{ResponseWriter: w, status: 200}
+		h.ServeHTTP(rec, r)
+		label := route
+		if rec.status == http.StatusNotFound {
+			label = routeUnmatched
+		}
+		s.requests.Add(1, label, string(rune('0'+rec.status/100))+"xx")
 	})
 }

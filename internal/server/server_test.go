@@ -203,3 +203,28 @@ func TestReadErrorsAreClear(t *testing.T) {
 	f("/api/v1/journeys/planet/x", 404, "trace, user or session")
 	f("/api/v1/nothing", 404, "no API route")
 }
+
+// TestUnmatchedRequestsCounted: a request no route serves is counted in
+// lore_http_requests_total under route="unmatched", never its raw path.
+func TestUnmatchedRequestsCounted(t *testing.T) {
+	srv := newTestServer(t, &fakeQueue{}, DefaultLimits())
+	for _, p := range []string{"/api/v1/nothing", "/wp-login.php", "/api/7/nope/", "/v1/unknown"} {
+		if status, _, _ := do(t, srv, "POST", p, "in", nil, nil); status != 404 {
+			t.Errorf("POST %s: %d, want 404", p, status)
+		}
+	}
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if want := `lore_http_requests_total{route="unmatched",code="4xx"} 4`; !strings.Contains(string(b), want) {
+		t.Errorf("metrics lack %s:\n%s", want, b)
+	}
+	for _, p := range []string{"wp-login", "nope", "unknown"} {
+		if strings.Contains(string(b), p) {
+			t.Errorf("metrics name the raw path %q:\n%s", p, b)
+		}
+	}
+}

@@ -32,7 +32,7 @@ func (s *Store) Web(ctx context.Context, r store.WebRequest) (store.WebStats, er
 	q.add(", raw AS (SELECT ts, kind, session_id, " + personKey + " AS k, " +
 		"CASE WHEN kind = 'pageview' THEN " + pageExpr + " END AS page, " +
 		attr("referrer") + " AS referrer, " + attr("utm_source") + " AS utm_source, " + attr("utm_campaign") + " AS utm_campaign, " +
-		attr("browser") + " AS browser, " + attr("os") + " AS os, " + attr("device_type") + " AS device FROM events WHERE ")
+		attr("browser") + " AS browser, " + attr("os") + " AS os, lower(" + attr("device_type") + ") AS device FROM events WHERE ")
 	inRange(&q, r.ProjectID, r.Range)
 	q.add(" AND " + hasPerson + " AND kind IN ('event', 'pageview'))")
 	q.add(", ev AS MATERIALIZED (SELECT hash(coalesce(idm.uid, raw.k)) AS person, raw.* FROM raw LEFT JOIN idm ON idm.a = raw.k)")

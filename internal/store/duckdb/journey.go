@@ -3,7 +3,6 @@ package duckdb
 import (
 	"context"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -46,21 +45,21 @@ func (s *Store) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Ev
 	case store.BySession:
 		lookups = []lookup{{"session_id = ?", []any{r.ID}, keyHash(keySess, r.ID)}}
 	case store.ByUser:
-		anons, err := s.anonymousIDs(ctx, r.ProjectID, r.ID)
+		ids, err := s.personIDs(ctx, r.ProjectID, r.ID)
 		if err != nil {
 			return nil, fmt.Errorf("journey of user %q: %w", r.ID, err)
 		}
-		lookups = []lookup{{"user_id = ?", []any{r.ID}, keyHash(keyUser, r.ID)}}
-		// The user's events from before they identified: the anonymous
-		// ids seen with their user id, on events without a user id.
-		for _, a := range anons {
-			lookups = append(lookups, lookup{"anonymous_id = ? AND user_id = ''", []any{a}, keyHash(keyAnon, a)})
-		}
+		// Every id of the person: the user's own events, and those from
+		// before they identified, whether the anonymous id came as such
+		// (browser SDKs) or as the distinct id a server-side SDK sends
+		// in the user id (posthog-node, which cannot tell them apart).
 		// The id may itself be an anonymous id: a visitor who never
-		// identified (an analytics person). Its block filter rules it out
-		// at no cost for real user ids.
-		if !slices.Contains(anons, r.ID) {
-			lookups = append(lookups, lookup{"anonymous_id = ? AND user_id = ''", []any{r.ID}, keyHash(keyAnon, r.ID)})
+		// identified (an analytics person). The block filters rule out
+		// the lookups that match nothing at almost no cost.
+		for _, id := range ids {
+			lookups = append(lookups,
+				lookup{"user_id = ?", []any{id}, keyHash(keyUser, id)},
+				lookup{"anonymous_id = ? AND user_id = ''", []any{id}, keyHash(keyAnon, id)})
 		}
 	default:
 		return nil, fmt.Errorf("journey: unknown key %q", r.By)
@@ -93,22 +92,29 @@ func (s *Store) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Ev
 	return evs, nil
 }
 
-// anonymousIDs lists the anonymous ids seen together with the user id.
-func (s *Store) anonymousIDs(ctx context.Context, project int64, user string) ([]string, error) {
+// personIDs lists the ids of id's person: id, the user ids it was seen
+// as the anonymous id of (an alias sent the other way round, or a
+// visitor's journey), and the anonymous ids seen with any of those users;
+// at most maxAnonIDs besides id.
+func (s *Store) personIDs(ctx context.Context, project int64, id string) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx,
-		`SELECT DISTINCT anonymous_id FROM idents WHERE project_id = ? AND user_id = ? ORDER BY anonymous_id LIMIT ?`,
-		project, user, maxAnonIDs)
+		`WITH users AS (SELECT ? AS u UNION SELECT user_id FROM idents WHERE project_id = ? AND anonymous_id = ?)
+		SELECT u FROM users UNION SELECT anonymous_id FROM idents WHERE project_id = ? AND user_id IN (SELECT u FROM users)
+		ORDER BY 1 LIMIT ?`,
+		id, project, id, project, maxAnonIDs+1)
 	if err != nil {
-		return nil, fmt.Errorf("read anonymous ids: %w", err)
+		return nil, fmt.Errorf("read the person's ids: %w", err)
 	}
 	defer rows.Close()
-	var out []string
+	out := []string{id}
 	for rows.Next() {
 		var a string
 		if err := rows.Scan(&a); err != nil {
-			return nil, fmt.Errorf("read anonymous ids: %w", err)
+			return nil, fmt.Errorf("read the person's ids: %w", err)
 		}
-		out = append(out, a)
+		if a != id {
+			out = append(out, a)
+		}
 	}
 	return out, rows.Err()
 }

@@ -626,6 +626,25 @@ func testJourneyUser(t *testing.T, s store.Store) {
 	if got := journey(t, s, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: "anon-3", Range: all}); !slices.Equal(got, []string{"browse", "leave"}) {
 		t.Errorf("journey of an anonymous visitor = %q, want [browse leave]", got)
 	}
+	// A server-side SDK (posthog-node) cannot tell an anonymous distinct
+	// id from a user's: the visitor's events carry it as the user id,
+	// then identify links it. An alias may also name the ids the other
+	// way round. Either way the person's journey holds every event.
+	appendBatch(t, s, 5, mk(4*hour, "server view", "anon-4", ""), mk(4*hour+1, "server add", "anon-4", ""))
+	appendBatch(t, s, 6, mk(4*hour+2, "server identify", "dave", "anon-4"), mk(4*hour+3, "server buy", "dave", ""))
+	want = []string{"server view", "server add", "server identify", "server buy"}
+	for _, id := range []string{"dave", "anon-4"} {
+		if got := journey(t, s, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: id, Range: all}); !slices.Equal(got, want) {
+			t.Errorf("journey of %s (server-side identify) = %q, want %q", id, got, want)
+		}
+	}
+	appendBatch(t, s, 7, mk(5*hour, "erin anon", "anon-5", ""), mk(5*hour+1, "erin alias", "anon-5", "erin"), mk(5*hour+2, "erin buy", "erin", ""))
+	want = []string{"erin anon", "erin alias", "erin buy"}
+	for _, id := range []string{"erin", "anon-5"} {
+		if got := journey(t, s, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: id, Range: all}); !slices.Equal(got, want) {
+			t.Errorf("journey of %s (alias the other way round) = %q, want %q", id, got, want)
+		}
+	}
 }
 
 func testJourneyLimit(t *testing.T, s store.Store) {
