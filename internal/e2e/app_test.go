@@ -11,14 +11,19 @@ import (
 	"github.com/lore-dev/lore/internal/app"
 )
 
-// startApp runs a whole Lore server in-process on a free loopback port.
-func startApp(t *testing.T) *app.App {
+// startApp runs a whole Lore server in-process on a free loopback port;
+// opts change its configuration.
+func startApp(t *testing.T, opts ...func(*app.Config)) *app.App {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, app.Config{
+	cfg := app.Config{
 		DataDir: t.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey,
 		Log: slog.New(slog.DiscardHandler),
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -58,6 +58,20 @@ func (s *Server) wrap(h handlerFunc) http.HandlerFunc {
 }
 
 func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	e := s.asError(r, err)
+	if e.RetryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+	}
+	body := map[string]any{"error": e.Msg}
+	if e.Detail != nil {
+		body["detail"] = e.Detail
+	}
+	writeJSON(w, e.Status, body)
+}
+
+// asError is the *Error an error from a handler is answered with: itself,
+// or 499, 503 or 500 for the rest.
+func (s *Server) asError(r *http.Request, err error) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
 		switch {
@@ -70,14 +84,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 			e = &Error{Status: http.StatusInternalServerError, Msg: "internal error: " + err.Error()}
 		}
 	}
-	if e.RetryAfter > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
-	}
-	body := map[string]any{"error": e.Msg}
-	if e.Detail != nil {
-		body["detail"] = e.Detail
-	}
-	writeJSON(w, e.Status, body)
+	return e
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -43,23 +43,13 @@ func (s *Server) readBody(r *http.Request, path string) ([]byte, error) {
 }
 
 func (s *Server) submit(r *http.Request, path string, events []event.Event) error {
-	if len(events) > 0 && s.d.Process != nil {
-		var err error
-		if events, err = s.d.Process(r.Context(), events); err != nil {
-			return fmt.Errorf("process %d events: %w", len(events), err)
-		}
-	}
-	if len(events) == 0 {
-		return nil
-	}
-	if err := s.d.Ingest.Submit(r.Context(), events); err != nil {
-		if s.d.IsOverloaded(err) {
-			s.rejected.Add(float64(len(events)), path, "overloaded")
-			return &Error{Status: http.StatusTooManyRequests, Msg: "ingest queue is full; retry after the given delay", RetryAfter: s.d.Ingest.RetryAfter()}
+	if err := s.ingestEvents(r.Context(), path, events); err != nil {
+		var e *Error
+		if errors.As(err, &e) {
+			return e
 		}
 		return fmt.Errorf("store %d events: %w", len(events), err)
 	}
-	s.accepted.Add(float64(len(events)), path)
 	return nil
 }
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
 	"github.com/lore-dev/lore/internal/store"
@@ -44,6 +45,7 @@ type Limits struct {
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
 	IdleTimeout       time.Duration
+	DedupWindow       int // record ids remembered to refuse a retry's duplicates (0: none)
 }
 
 // DefaultLimits are the limits `lore serve` uses unless told otherwise.
@@ -57,6 +59,7 @@ func DefaultLimits() Limits {
 		ReadTimeout:       60 * time.Second,
 		WriteTimeout:      120 * time.Second,
 		IdleTimeout:       120 * time.Second,
+		DedupWindow:       1 << 20,
 	}
 }
 
@@ -94,6 +97,7 @@ type Server struct {
 	log      *slog.Logger
 	now      func() time.Time
 	inflight chan struct{}
+	seen     *dedup.Window // ids of stored records, for protocols that give them
 
 	accepted *metrics.CounterVec
 	rejected *metrics.CounterVec
@@ -117,7 +121,7 @@ func New(d Deps) *Server {
 	if d.Limits.MaxInflight <= 0 {
 		d.Limits = DefaultLimits()
 	}
-	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight)}
+	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight), seen: dedup.New(d.Limits.DedupWindow)}
 	s.accepted = d.Metrics.Counter("lore_events_accepted_total", "Events accepted, by ingest path.", "path")
 	s.rejected = d.Metrics.Counter("lore_events_rejected_total", "Events or requests rejected, by ingest path and reason.", "path", "reason")
 	s.requests = d.Metrics.Counter("lore_http_requests_total", "HTTP requests by route and status class.", "route", "code")
@@ -136,6 +140,7 @@ func (s *Server) Handler() http.Handler {
 	ingest("POST /api/v1/ingest", s.handleIngest)
 	ingest("POST /v1/logs", s.handleOTLPLogs)
 	ingest("POST /v1/traces", s.handleOTLPTraces)
+	es := s.elasticRoutes(mux)
 
 	read("GET /api/v1/search", s.handleSearch)
 	read("GET /api/v1/histogram", s.handleHistogram)
@@ -152,11 +157,17 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))
 	mux.Handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
 	mux.Handle("/api/v1/", s.instrument(routeUnmatched, s.notFound("no API route")))
+	ui := s.instrument(routeUnmatched, s.notFound("no route"))
 	if s.d.UI != nil {
-		mux.Handle("/", s.instrumentFallback("/", web.Handler(s.d.UI)))
-	} else {
-		mux.Handle("/", s.instrument(routeUnmatched, s.notFound("no route")))
+		ui = s.instrumentFallback("/", web.Handler(s.d.UI))
 	}
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if isElasticRequest(r) {
+			es.ServeHTTP(w, r)
+			return
+		}
+		ui.ServeHTTP(w, r)
+	}))
 	return mux
 }
 
@@ -199,18 +210,22 @@ func principal(r *http.Request) meta.Principal {
 	return p
 }
 
-// bearer finds the key: "Authorization: Bearer KEY", or basic auth with the
-// key as user name (as Segment's write key) or password.
+// bearer finds the key: "Authorization: Bearer KEY", basic auth with the
+// key as password (shippers' user/password settings) or as user name with
+// no password (Segment's write key), or "ApiKey KEY" (Elasticsearch's).
 func bearer(r *http.Request) string {
 	h := r.Header.Get("Authorization")
 	if k, ok := strings.CutPrefix(h, "Bearer "); ok {
 		return strings.TrimSpace(k)
 	}
 	if u, p, ok := r.BasicAuth(); ok {
-		if u != "" {
-			return u
+		if p != "" {
+			return p
 		}
-		return p
+		return u
+	}
+	if k, ok := apiKey(h); ok {
+		return k
 	}
 	return r.Header.Get("X-Lore-Key")
 }

@@ -1,0 +1,92 @@
+package server
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/meta"
+)
+
+// errorRenderer writes an error in one protocol's own shape (an
+// Elasticsearch error object, Loki's plain text, …).
+type errorRenderer func(w http.ResponseWriter, e *Error)
+
+// protocolIngest registers an ingest route of a shipper's protocol: the
+// same key check and in-flight limit as the native routes, but every error,
+// authentication's too, rendered in the protocol's shape.
+func (s *Server) protocolIngest(mux *http.ServeMux, pattern string, h handlerFunc, render errorRenderer) {
+	mux.Handle(pattern, s.instrument(pattern, s.wrapAs(render, s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
+}
+
+// wrapAs is wrap with errors rendered by render.
+func (s *Server) wrapAs(render errorRenderer, h handlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		v, err := h(w, r)
+		if err != nil {
+			e := s.asError(r, err)
+			if e.RetryAfter > 0 {
+				w.Header().Set("Retry-After", strconv.Itoa(e.RetryAfter))
+			}
+			render(w, e)
+			return
+		}
+		switch v := v.(type) {
+		case written:
+		case rawJSON:
+			w.Header().Set("Content-Type", "application/json")
+			w.Write(v)
+		default:
+			writeJSON(w, http.StatusOK, v)
+		}
+	}
+}
+
+// apiKey reads the key of "Authorization: ApiKey …", as Elasticsearch
+// clients send it: the key itself, or base64 of "id:key" (Logstash's and
+// Filebeat's api_key setting) or of the key.
+func apiKey(h string) (string, bool) {
+	v, ok := strings.CutPrefix(h, "ApiKey ")
+	if !ok {
+		return "", false
+	}
+	v = strings.TrimSpace(v)
+	if strings.HasPrefix(v, "lore_") {
+		return v, true
+	}
+	if b, err := base64.StdEncoding.DecodeString(v); err == nil {
+		s := string(b)
+		if _, k, found := strings.Cut(s, ":"); found {
+			return k, true
+		}
+		return s, true
+	}
+	return v, true
+}
+
+// ingestEvents processes and durably stores the events of one request of
+// a listener's or handler's protocol, counting them under path: the path
+// that every protocol shares until the one ingest sink lands.
+func (s *Server) ingestEvents(ctx context.Context, path string, events []event.Event) error {
+	if len(events) > 0 && s.d.Process != nil {
+		var err error
+		if events, err = s.d.Process(ctx, events); err != nil {
+			return err
+		}
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	if err := s.d.Ingest.Submit(ctx, events); err != nil {
+		if s.d.IsOverloaded(err) {
+			s.rejected.Add(float64(len(events)), path, "overloaded")
+			return &Error{Status: http.StatusTooManyRequests, Msg: "ingest queue is full; retry after the given delay", RetryAfter: s.d.Ingest.RetryAfter()}
+		}
+		return err
+	}
+	s.accepted.Add(float64(len(events)), path)
+	return nil
+}
