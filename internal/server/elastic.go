@@ -191,7 +191,7 @@ func (s *Server) elasticStartup() http.Handler {
 		}
 		return written{}, nil
 	}
-	return s.instrument("elasticsearch start-up", s.wrapAs(renderElasticError, s.requireRole(meta.RoleIngest, h)))
+	return s.instrumentFallback("elasticsearch start-up", s.wrapAs(renderElasticError, s.requireRole(meta.RoleIngest, h)))
 }
 
 // isSetupAPI reports whether an Elasticsearch API is one shippers install
