@@ -141,6 +141,7 @@ func (s *Server) Handler() http.Handler {
 	ingest("POST /v1/logs", s.handleOTLPLogs)
 	ingest("POST /v1/traces", s.handleOTLPTraces)
 	es := s.elasticRoutes(mux)
+	s.lokiRoutes(mux)
 
 	read("GET /api/v1/search", s.handleSearch)
 	read("GET /api/v1/histogram", s.handleHistogram)
