@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"strings"
@@ -117,7 +118,16 @@ func (e *cardDeclined) Error() string { return fmt.Sprintf("card declined for or
 //go:noinline
 func chargeCard(order int) error { return &cardDeclined{order} }
 
+// refundCard captures an error inside a closure (sentry-go calls its frame
+// "func1").
+//
 //go:noinline
+func refundCard(hub *sentry.Hub) {
+	func() {
+		hub.CaptureException(errors.New("refund failed"))
+	}()
+}
+
 func reserveStock(sku string) {
 	var stock map[string]int
 	stock[sku]-- // nil map: panics
@@ -147,6 +157,7 @@ func TestSentryGoSDKToIssues(t *testing.T) {
 		s.SetUser(sentry.User{ID: "user-42", Email: "ada@example.com"})
 		s.SetTag("service", "checkout")
 		s.SetTag("browser", "Firefox 128")
+		s.SetTag("plan", "pro") // a custom tag: the issue shows its breakdown
 	})
 	hub.AddBreadcrumb(&sentry.Breadcrumb{Category: "cart", Message: "added sku-123 to the cart", Level: sentry.LevelInfo}, nil)
 	hub.AddBreadcrumb(&sentry.Breadcrumb{Category: "http", Message: "POST /api/pay", Level: sentry.LevelInfo}, nil)
@@ -167,6 +178,7 @@ func TestSentryGoSDKToIssues(t *testing.T) {
 	traceID := tx.TraceID.String()
 
 	hub.CaptureMessage("inventory sync lagging by 1200 items")
+	refundCard(hub)
 	func() {
 		defer func() {
 			if r := recover(); r != nil {
@@ -179,8 +191,13 @@ func TestSentryGoSDKToIssues(t *testing.T) {
 	flush(t, a)
 
 	l := listIssues(t, base, url.Values{"sort": {"count"}})
-	if len(l.Issues) != 3 {
-		t.Fatalf("want 3 issues (exception, message, panic), got %d: %+v", len(l.Issues), l.Issues)
+	if len(l.Issues) != 4 {
+		t.Fatalf("want 4 issues (exception, message, panic, closure), got %d: %+v", len(l.Issues), l.Issues)
+	}
+	// sentry-go names the closure "func1"; the culprit names it after the
+	// function it is declared in, as Sentry does.
+	if refund := findIssue(l, "*errors.errorString: refund failed"); refund == nil || !strings.HasSuffix(refund.Culprit, " in refundCard.func1") {
+		t.Errorf("closure issue = %+v", refund)
 	}
 	card := findIssue(l, "*e2e.cardDeclined: card declined for order")
 	if card == nil {
@@ -240,6 +257,9 @@ func TestSentryGoSDKToIssues(t *testing.T) {
 	}
 	if got := d.Tags["release"]; len(got) != 1 || got[0].Value != "shop@1.4.2" {
 		t.Errorf("release tag distribution = %+v", got)
+	}
+	if got := d.Tags["plan"]; len(got) != 1 || got[0].Value != "pro" || got[0].Count != 3 {
+		t.Errorf("custom tag plan distribution = %+v (tags %v)", got, d.Tags)
 	}
 	// The related trace: the transaction and its child spans.
 	if d.Related.TraceID != traceID || d.Related.TraceURL != "/api/v1/journeys/trace/"+traceID || !strings.HasPrefix(d.Related.JourneyURL, "/api/v1/journeys/user/user-42?from=") {

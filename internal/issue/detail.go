@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/url"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -113,8 +115,34 @@ type Detail struct {
 	Related     Related               `json:"related"`
 }
 
-// TagFields are the tags whose distributions an issue's detail shows.
-var TagFields = []string{"release", "env", "service", "browser", "os", "endpoint", "http_status", "host"}
+// TagFields are the tags whose distributions an issue's detail shows, with
+// the custom tags the latest event was sent with (AttrTags, at most
+// maxCustomTags).
+var TagFields = []string{"release", "env", "service", "browser", "os", "endpoint", "http_status", "host", "handled", "mechanism"}
+
+// AttrTags lists, comma-separated, the keys of the custom tags an error
+// event was sent with (Sentry's setTag), written by the Sentry decoder.
+const AttrTags = "sentry.tags"
+
+const maxCustomTags = 10
+
+// tagFields are TagFields and the custom tags of e (nil: none).
+func tagFields(e *event.Event) []string {
+	fields := append([]string(nil), TagFields...)
+	if e == nil {
+		return fields
+	}
+	keys, _ := e.Attr(AttrTags)
+	n := 0
+	for _, k := range strings.Split(keys, ",") {
+		if k = strings.TrimSpace(k); k == "" || slices.Contains(fields, k) || n == maxCustomTags {
+			continue
+		}
+		fields = append(fields, k)
+		n++
+	}
+	return fields
+}
 
 // DetailRequest asks for one issue; EventID picks an event other than the
 // latest (its SDK event id).
@@ -164,7 +192,11 @@ func (s *Service) Get(ctx context.Context, r DetailRequest) (Detail, error) {
 	if r.EventID != "" && len(latest.Events) == 0 {
 		return Detail{}, fmt.Errorf("event %q of issue %d: %w", r.EventID, r.ID, ErrNotFound)
 	}
-	for _, f := range TagFields {
+	var latestEvent *event.Event
+	if len(latest.Events) > 0 {
+		latestEvent = &latest.Events[0]
+	}
+	for _, f := range tagFields(latestEvent) {
 		fr, err := s.events.Facets(ctx, store.FacetsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: issueQuery(is.Fingerprints, nil), Field: f, Limit: 10})
 		if err != nil {
 			return Detail{}, err

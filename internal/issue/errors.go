@@ -2,6 +2,7 @@ package issue
 
 import (
 	"encoding/json"
+	"regexp"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -85,6 +86,13 @@ func toError(e *event.Event) (extra *event.Event) {
 				e.ErrorType = v
 			}
 		}
+		if e.ErrorType == "" {
+			// A logger that sends only the stack (winston's error with
+			// format.errors): its first line names the error.
+			if st, ok := StackText(e); ok {
+				e.ErrorType = StackErrorType(st)
+			}
+		}
 		return nil
 	case event.KindSpan:
 		if !hasException(e) || e.ErrorType == "" && e.Level != event.LevelError {
@@ -102,3 +110,24 @@ func toError(e *event.Event) (extra *event.Event) {
 	}
 	return nil
 }
+
+// StackErrorType is the error type a stack trace's text names: the
+// "Type: message" line that opens a JavaScript or Java trace
+// ("TypeError: Cannot read…", "java.lang.IllegalStateException: …") or
+// closes a Python traceback ("ValueError: bad"); "" when none does.
+func StackErrorType(stack string) string {
+	lines := strings.Split(strings.TrimSpace(stack), "\n")
+	line := strings.TrimSpace(lines[0])
+	if strings.HasPrefix(line, "Traceback ") {
+		line = strings.TrimSpace(lines[len(lines)-1])
+	}
+	if m := reErrorTypeLine.FindStringSubmatch(line); m != nil {
+		return m[1]
+	}
+	return ""
+}
+
+// reErrorTypeLine matches "Type: message" or a bare "Type" line, where
+// Type is an identifier, possibly qualified, starting with a capital (the
+// last part) — not "panic:" or "error:".
+var reErrorTypeLine = regexp.MustCompile(`^((?:[A-Za-z_$][\w$]*[.$])*[A-Z][\w$]*)(?::\s|:?$)`)

@@ -36,14 +36,18 @@ type Exception struct {
 //   - when any exception has in-app frames (or, failing that, any frames),
 //     the type of each exception and the module and function of each such
 //     frame — no line numbers or file paths, so moving code does not split
-//     a group, and a different call path does;
+//     a group, and a different call path does. A file's content hash
+//     ("index-3f9a2b.js") is left out, and so is the function of a
+//     minified frame (a build renames rA to nA): when no frame has a
+//     usable function, the normalized message of the last exception
+//     joins the components;
 //   - otherwise the type of the last exception and its normalized message,
 //     or the normalized message alone.
 func DefaultComponents(excs []Exception, message string) []string {
 	var comps []string
 	for _, inAppOnly := range []bool{true, false} {
 		comps = comps[:0]
-		frames := 0
+		frames, named := 0, 0
 		for _, e := range excs {
 			comps = append(comps, "type:"+e.Type)
 			for _, f := range e.Frames {
@@ -51,18 +55,29 @@ func DefaultComponents(excs []Exception, message string) []string {
 					continue
 				}
 				fn := f.Function
+				if Minified(f) {
+					fn = ""
+				}
 				if fn == "" {
 					fn = "?"
+				} else {
+					named++
 				}
 				mod := f.Module
 				if mod == "" {
-					mod = frameFile(f)
+					mod = StableFile(f)
 				}
 				comps = append(comps, "frame:"+mod+"."+normalizeFunction(fn))
 				frames++
 			}
 		}
 		if frames > 0 {
+			if named == 0 {
+				if n := len(excs); n > 0 && excs[n-1].Value != "" {
+					message = excs[n-1].Value
+				}
+				comps = append(comps, "message:"+NormalizeMessage(message))
+			}
 			return comps
 		}
 	}
@@ -88,6 +103,49 @@ func frameFile(f Frame) string {
 		p = p[i+1:]
 	}
 	return p
+}
+
+// StableFile is a frame's file name without its directory, query and
+// content hash, the same across builds and hosts: "index-3f9a2b.js",
+// "app.3f9a2b1c.js" and "main.3f9a2b.chunk.js?v=2" read "index.js",
+// "app.js" and "main.chunk.js".
+func StableFile(f Frame) string {
+	p := frameFile(f)
+	if i := strings.IndexAny(p, "?#"); i >= 0 {
+		p = p[:i]
+	}
+	return reContentHash.ReplaceAllStringFunc(p, func(m string) string {
+		if strings.ContainsAny(m[1:], "0123456789") {
+			return "."
+		}
+		return m
+	})
+}
+
+// reContentHash matches a "-hash" or ".hash" part of a file name: 6 to 32
+// letters and digits followed by a dot (the hash contains a digit; checked
+// by StableFile, so "vendor-react.js" stays).
+var reContentHash = regexp.MustCompile(`[-.][A-Za-z0-9_]{6,32}(?:\.)`)
+
+// Minified reports whether f is a frame of minified JavaScript: a script
+// whose lines run past a few hundred columns, or a one- or two-letter
+// function name in a .js file. Such names change with every build.
+func Minified(f Frame) bool {
+	name := frameFile(f)
+	if i := strings.IndexAny(name, "?#"); i >= 0 {
+		name = name[:i]
+	}
+	if !strings.HasSuffix(name, ".js") && !strings.HasSuffix(name, ".mjs") && !strings.HasSuffix(name, ".cjs") {
+		return false
+	}
+	if f.Colno > 500 {
+		return true
+	}
+	fn := f.Function
+	if i := strings.LastIndexByte(fn, '.'); i >= 0 {
+		fn = fn[i+1:]
+	}
+	return len(fn) > 0 && len(fn) <= 2
 }
 
 // normalizeFunction removes what changes between builds without changing
@@ -168,29 +226,51 @@ func isDefault(s string) bool {
 }
 
 // Culprit names where an error happened: the innermost in-app frame of the
-// last exception ("module in function"), else its innermost frame.
+// last exception with a function name ("module in function"), skipping
+// anonymous functions (a callback inside reduce) for the nearest named
+// in-app frame; else the innermost in-app frame, else the innermost frame.
 func Culprit(excs []Exception) string {
 	if len(excs) == 0 {
 		return ""
 	}
 	frames := excs[len(excs)-1].Frames
+	name := func(f Frame) string {
+		mod := f.Module
+		if mod == "" {
+			mod = StableFile(f)
+		}
+		if f.Function == "" {
+			return mod
+		}
+		return mod + " in " + f.Function
+	}
+	for i := len(frames) - 1; i >= 0; i-- {
+		if f := frames[i]; f.InApp && !Anonymous(f.Function) {
+			return name(f)
+		}
+	}
 	for _, inAppOnly := range []bool{true, false} {
 		for i := len(frames) - 1; i >= 0; i-- {
-			f := frames[i]
-			if inAppOnly && !f.InApp {
-				continue
+			if f := frames[i]; !inAppOnly || f.InApp {
+				return name(f)
 			}
-			mod := f.Module
-			if mod == "" {
-				mod = frameFile(f)
-			}
-			if f.Function == "" {
-				return mod
-			}
-			return mod + " in " + f.Function
 		}
 	}
 	return ""
+}
+
+// Anonymous reports whether a frame's function has no name of its own:
+// empty, "?", "<anonymous>", "anonymous", or a method of one
+// ("Server.?", "HTMLButtonElement.<anonymous>").
+func Anonymous(fn string) bool {
+	if i := strings.LastIndexByte(fn, '.'); i >= 0 && !strings.HasSuffix(fn, ".") {
+		fn = fn[i+1:]
+	}
+	switch fn {
+	case "", "?", "<anonymous>", "anonymous", "<anon>", "<lambda>":
+		return true
+	}
+	return false
 }
 
 // Title is an issue's headline: "Type: message", or the message alone.

@@ -106,3 +106,69 @@ func TestCulpritAndTitle(t *testing.T) {
 		t.Errorf("Title = %q", got)
 	}
 }
+
+func TestCulpritSkipsAnonymousFrames(t *testing.T) {
+	f := func(want string, frames ...Frame) {
+		t.Helper()
+		if got := Culprit([]Exception{{Type: "TypeError", Frames: frames}}); got != want {
+			t.Errorf("culprit = %q, want %q", got, want)
+		}
+	}
+	// @sentry/node: a TypeError in the callback computeTotal passes to
+	// reduce (oldest frame first).
+	f("orders in computeTotal",
+		Frame{Module: "orders", Function: "?", InApp: true},
+		Frame{Module: "orders", Function: "computeTotal", InApp: true},
+		Frame{Filename: "<anonymous>", Function: "Array.reduce"},
+		Frame{Module: "orders", Function: "?", InApp: true})
+	f("app.js in HTMLButtonElement.onClick",
+		Frame{Filename: "https://shop.example/assets/app-3f9a2b1c.js", Function: "HTMLButtonElement.onClick", InApp: true},
+		Frame{Filename: "https://shop.example/assets/app-3f9a2b1c.js", Function: "HTMLButtonElement.<anonymous>", InApp: true})
+	// Only anonymous in-app frames: the innermost is named anyway.
+	f("orders in ?", Frame{Module: "orders", Function: "?", InApp: true}, Frame{Module: "lib", Function: "run"})
+	f("main in chargeCard.func1", Frame{Module: "main", Function: "main", InApp: true}, Frame{Module: "main", Function: "chargeCard.func1", InApp: true})
+}
+
+func TestStableFile(t *testing.T) {
+	for in, want := range map[string]string{
+		"https://shop.example/assets/index-3f9a2b.js":     "index.js",
+		"/static/js/main.3f9a2b1c.chunk.js?v=2":           "main.chunk.js",
+		"dist/app.js":                                     "app.js",
+		"assets/index-BQ3xF8kZ.js":                        "index.js",
+		"assets/vendor-react.js":                          "vendor-react.js",
+		"assets/dashboard-widget.js":                      "dashboard-widget.js",
+		"webpack:///./src/components/PayButton.tsx":       "PayButton.tsx",
+		"http://127.0.0.1:4780/dist/chunk-7XKZ2QJD.js#ab": "chunk.js",
+	} {
+		if got := StableFile(Frame{Filename: in}); got != want {
+			t.Errorf("StableFile(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestMinifiedStacksGroupAcrossBuilds: three builds of one bundle rename
+// the function (rA, nA, aA) and hash the file name differently; they are
+// one issue. Another error type in the same bundle is another issue.
+func TestMinifiedStacksGroupAcrossBuilds(t *testing.T) {
+	build := func(file, fn string, col int, typ, msg string) string {
+		return Fingerprint(DefaultComponents([]Exception{{Type: typ, Value: msg, Frames: []Frame{
+			{Filename: "https://shop.example/assets/" + file, Function: "HTMLButtonElement." + fn, Lineno: 1, Colno: col, InApp: true},
+			{Filename: "https://shop.example/assets/" + file, Function: fn, Lineno: 1, Colno: col + 200, InApp: true},
+		}}}, ""))
+	}
+	a := build("index-3f9a2b.js", "rA", 24520, "TypeError", "Cannot read properties of null (reading 'amount')")
+	b := build("index-77aa01.js", "nA", 24542, "TypeError", "Cannot read properties of null (reading 'amount')")
+	c := build("index-c0ffee1.js", "aA", 23001, "TypeError", "Cannot read properties of null (reading 'amount')")
+	if a != b || b != c {
+		t.Errorf("one bug split over builds: %s %s %s", a, b, c)
+	}
+	if d := build("index-3f9a2b.js", "rA", 24520, "RangeError", "quantity out of range"); d == a {
+		t.Error("another error in the same bundle grouped with the first")
+	}
+	// Readable (not minified) frames still group by function.
+	x := Fingerprint(DefaultComponents([]Exception{{Type: "E", Frames: []Frame{{Filename: "src/pay.js", Function: "charge", Lineno: 3, Colno: 9, InApp: true}}}}, ""))
+	y := Fingerprint(DefaultComponents([]Exception{{Type: "E", Frames: []Frame{{Filename: "src/pay.js", Function: "refund", Lineno: 3, Colno: 9, InApp: true}}}}, ""))
+	if x == y {
+		t.Error("different functions of readable code grouped together")
+	}
+}

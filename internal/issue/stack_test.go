@@ -25,3 +25,19 @@ func TestParseStack(t *testing.T) {
 	f("go", "goroutine 1 [running]:\nmain.charge(0x1)\n\t/app/main.go:42 +0x1d\nmain.main()\n\t/app/main.go:10 +0x25\nruntime.main()\n\t/usr/local/go/src/runtime/proc.go:250 +0x1",
 		[]Frame{{Module: "runtime", Function: "main"}, {Module: "main", Function: "main", InApp: true}, {Module: "main", Function: "charge", InApp: true}})
 }
+
+func TestStackErrorType(t *testing.T) {
+	for stack, want := range map[string]string{
+		"TypeError: Cannot read properties of null (reading 'amount')\n    at computeTotal (/app/orders.js:3:45)": "TypeError",
+		"java.lang.IllegalStateException: boom\n\tat com.shop.Pay.charge(Pay.java:42)":                            "java.lang.IllegalStateException",
+		"Traceback (most recent call last):\n  File \"/app/pay.py\", line 12, in charge\nValueError: bad card":    "ValueError",
+		"Error\n    at main (/app/x.js:1:1)":                                 "Error",
+		"panic: runtime error: index out of range\n\ngoroutine 1 [running]:": "",
+		"error: something\n  at x":                                           "",
+		"just some text\nmore":                                               "",
+	} {
+		if got := StackErrorType(stack); got != want {
+			t.Errorf("StackErrorType(%q) = %q, want %q", stack, got, want)
+		}
+	}
+}

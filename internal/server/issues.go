@@ -153,7 +153,36 @@ func (s *Server) handleSentryEnvelope(w http.ResponseWriter, r *http.Request) (a
 	if err := s.submit(r, path, res.Events); err != nil {
 		return nil, err
 	}
+	for typ, n := range res.Unstored {
+		s.countUnstored("sentry", sentry.ItemLabel(typ), n)
+	}
+	if len(res.RateLimited) > 0 {
+		// Sentry's SDKs stop sending a category while it is rate-limited
+		// (the replay integration stops recording): Lore has no replay
+		// store yet, so it asks them not to upload every 5 seconds.
+		w.Header().Set("X-Sentry-Rate-Limits", sentryRateLimit(res.RateLimited))
+	}
 	return SentryResponse{ID: res.EventID, Accepted: res.Accepted, Skipped: res.Skipped, Errors: res.Errors}, nil
+}
+
+// unstoredRetryAfter is how long an SDK is asked to hold back a category
+// Lore does not store, in seconds.
+const unstoredRetryAfter = 86400
+
+// sentryRateLimit is the X-Sentry-Rate-Limits value asking an SDK to stop
+// sending categories: "retry_after:cat1;cat2:organization:reason".
+func sentryRateLimit(categories []string) string {
+	return strconv.Itoa(unstoredRetryAfter) + ":" + strings.Join(categories, ";") + ":organization:not_stored"
+}
+
+// countUnstored counts n items of a protocol's type that Lore does not
+// store, and logs the type the first time it is seen, so that no loss is
+// silent.
+func (s *Server) countUnstored(protocol, typ string, n int) {
+	s.unstored.Add(float64(n), protocol, typ)
+	if _, seen := s.loggedUnstored.LoadOrStore(protocol+"\x00"+typ, true); !seen {
+		s.log.Warn("received items of a type Lore does not store; counted in lore_ingest_items_unstored_total", "protocol", protocol, "type", typ)
+	}
 }
 
 func (s *Server) handleSentryStore(w http.ResponseWriter, r *http.Request) (any, error) {

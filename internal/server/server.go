@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -102,6 +103,11 @@ type Server struct {
 	accepted *metrics.CounterVec
 	rejected *metrics.CounterVec
 	requests *metrics.CounterVec
+	// unstored counts the items of a protocol Lore reads but keeps nothing
+	// of (Sentry sessions, replays, profiles…), by type; each type is
+	// logged the first time it is seen (loggedUnstored).
+	unstored       *metrics.CounterVec
+	loggedUnstored sync.Map
 }
 
 // New builds a server.
@@ -125,6 +131,7 @@ func New(d Deps) *Server {
 	s.accepted = d.Metrics.Counter("lore_events_accepted_total", "Events accepted, by ingest path.", "path")
 	s.rejected = d.Metrics.Counter("lore_events_rejected_total", "Events or requests rejected, by ingest path and reason.", "path", "reason")
 	s.requests = d.Metrics.Counter("lore_http_requests_total", "HTTP requests by route and status class.", "route", "code")
+	s.unstored = d.Metrics.Counter("lore_ingest_items_unstored_total", "Items received but not stored (Sentry sessions, replays, profiles, check-ins; posthog-js recordings), by protocol and type.", "protocol", "type")
 	return s
 }
 

@@ -13,6 +13,10 @@ func FuzzDecodeEnvelope(f *testing.F) {
 	f.Add([]byte("{}\n{\"type\":\"event\",\"length\":3}\n{}}\n"))
 	f.Add([]byte("{}\n{\"type\":\"event\",\"length\":-1}\n"))
 	f.Add([]byte(`{"event_id":"x"}` + "\n" + `{"type":"event"}` + "\n" + `{"exception":{"values":[{"type":"E","stacktrace":{"frames":[{"function":"f","in_app":true}]}}]},"breadcrumbs":{"values":[{"timestamp":"2026-01-01T00:00:00Z"}]}}`))
+	f.Add(envelope(`{"type":"span","item_count":1,"content_type":"application/vnd.sentry.items.span.v2+json"}` + "\n" +
+		`{"version":2,"items":[{"name":"GET /x","span_id":"a0c8d9213dee48e9","trace_id":"f49b357fe7424687b9c22eefc47593a9","start_timestamp":1796402826.1,"end_timestamp":1796402826.2,"is_segment":true,"status":"ok","attributes":{"sentry.op":{"value":"http.server","type":"string"},"browser.web_vital.lcp.value":{"value":536,"type":"integer"}}}]}`))
+	f.Add(envelope(item("span", `{"span_id":"a0c8d9213dee48e9","op":"ui.webvital.inp","start_timestamp":1,"measurements":{"inp":{"value":48}}}`, false),
+		item("replay_event", `{}`, false)))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		res, err := DecodeEnvelope(body, Options{ProjectID: 7, Now: 1})
 		if err != nil {

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
 )
@@ -49,9 +48,18 @@ func decodeLogs(b []byte, opts Options) ([]event.Event, error) {
 		e.Level = logLevel(it.Level)
 		e.TraceID, _ = event.ParseTraceID(it.TraceID)
 		e.SpanID, _ = event.ParseSpanID(it.SpanID)
+		sdk := ""
 		for _, k := range sortedKeys(it.Attributes) {
 			v := str(it.Attributes[k].Value)
 			switch k {
+			case "sentry.trace.parent_span_id":
+				// v2 log items name the span they were logged in here.
+				if id, ok := event.ParseSpanID(v); ok && e.SpanID.IsZero() {
+					e.SpanID = id
+				}
+			case "sentry.sdk.name":
+				sdk = v
+			case "sentry.sdk.version", "sentry.timestamp.sequence":
 			case "sentry.release":
 				e.Release = v
 			case "sentry.environment":
@@ -67,9 +75,7 @@ func decodeLogs(b []byte, opts Options) ([]event.Event, error) {
 			}
 		}
 		if e.Service == "" {
-			if name, _, ok := strings.Cut(e.Release, "@"); ok {
-				e.Service = name
-			}
+			e.Service = defaultService(e.Release, sdk)
 		}
 		out = append(out, e)
 	}

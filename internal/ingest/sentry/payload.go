@@ -42,7 +42,15 @@ type payload struct {
 		Name    string `json:"name"`
 		Version string `json:"version"`
 	} `json:"sdk"`
-	Spans []spanPayload `json:"spans"`
+	Spans        []spanPayload          `json:"spans"`
+	Measurements map[string]measurement `json:"measurements"`
+}
+
+// measurement is a transaction's measurement (web vitals, app start…):
+// {"lcp": {"value": 1234, "unit": "millisecond"}}.
+type measurement struct {
+	Value any    `json:"value"`
+	Unit  string `json:"unit"`
 }
 
 type logentry struct {
@@ -51,21 +59,53 @@ type logentry struct {
 }
 
 type request struct {
-	URL    string `json:"url"`
-	Method string `json:"method"`
+	URL     string          `json:"url"`
+	Method  string          `json:"method"`
+	Headers json.RawMessage `json:"headers"`
+}
+
+// userAgent is the User-Agent among the request's headers, sent as an
+// object or as a list of [name, value].
+func (r *request) userAgent() string {
+	h := bytes.TrimSpace(r.Headers)
+	if len(h) == 0 {
+		return ""
+	}
+	if h[0] == '[' {
+		var pairs [][]string
+		if json.Unmarshal(h, &pairs) == nil {
+			for _, p := range pairs {
+				if len(p) == 2 && strings.EqualFold(p[0], "User-Agent") {
+					return p[1]
+				}
+			}
+		}
+		return ""
+	}
+	var m map[string]any
+	if json.Unmarshal(h, &m) != nil {
+		return ""
+	}
+	for k, v := range m {
+		if strings.EqualFold(k, "User-Agent") {
+			return str(v)
+		}
+	}
+	return ""
 }
 
 type spanPayload struct {
-	TraceID        string            `json:"trace_id"`
-	SpanID         string            `json:"span_id"`
-	ParentSpanID   string            `json:"parent_span_id"`
-	Op             string            `json:"op"`
-	Description    string            `json:"description"`
-	Status         string            `json:"status"`
-	StartTimestamp json.RawMessage   `json:"start_timestamp"`
-	Timestamp      json.RawMessage   `json:"timestamp"`
-	Tags           map[string]string `json:"tags"`
-	Data           map[string]any    `json:"data"`
+	TraceID        string                 `json:"trace_id"`
+	SpanID         string                 `json:"span_id"`
+	ParentSpanID   string                 `json:"parent_span_id"`
+	Op             string                 `json:"op"`
+	Description    string                 `json:"description"`
+	Status         string                 `json:"status"`
+	StartTimestamp json.RawMessage        `json:"start_timestamp"`
+	Timestamp      json.RawMessage        `json:"timestamp"`
+	Tags           map[string]string      `json:"tags"`
+	Data           map[string]any         `json:"data"`
+	Measurements   map[string]measurement `json:"measurements"`
 }
 
 type rawException struct {
@@ -75,10 +115,15 @@ type rawException struct {
 	Stacktrace *struct {
 		Frames []issue.Frame `json:"frames"`
 	} `json:"stacktrace"`
-	Mechanism *struct {
-		Type    string `json:"type"`
-		Handled *bool  `json:"handled"`
-	} `json:"mechanism"`
+	Mechanism *mechanism `json:"mechanism"`
+}
+
+// mechanism tells how an exception was caught: by the application
+// (handled, as captureException) or by the SDK's global handlers
+// (onerror, onunhandledrejection, a panic: unhandled).
+type mechanism struct {
+	Type    string `json:"type"`
+	Handled *bool  `json:"handled"`
 }
 
 // Breadcrumb is a breadcrumb as kept in the sentry.breadcrumbs attribute.
@@ -99,6 +144,19 @@ type rawBreadcrumb struct {
 	Level     string          `json:"level"`
 	Data      map[string]any  `json:"data"`
 }
+
+// AttrTags lists, comma-separated, the keys of the tags an event was sent
+// with (setTag), so an issue shows their breakdown beside the standard
+// ones.
+const AttrTags = issue.AttrTags
+
+// Exception mechanism attributes, named as Sentry's tags: handled is
+// "yes" or "no", mechanism the handler's type (generic, onerror,
+// onunhandledrejection…).
+const (
+	AttrHandled   = "handled"
+	AttrMechanism = "mechanism"
+)
 
 // Caps on what one event may carry.
 const (
@@ -162,9 +220,11 @@ func (p *payload) base(opts Options) (event.Event, error) {
 	}
 	e.Service = firstOf(tags["service"], tags["service.name"])
 	if e.Service == "" {
-		if name, _, ok := strings.Cut(p.Release, "@"); ok {
-			e.Service = name
-		}
+		e.Service = defaultService(p.Release, p.SDK.Name)
+	}
+	// The tags set with setTag, named so an issue shows their breakdown.
+	if len(keys) > 0 {
+		e.Attributes = appendAttr(e.Attributes, AttrTags, strings.Join(keys, ","))
 	}
 	if tc := p.Contexts["trace"]; tc != nil {
 		e.TraceID, _ = event.ParseTraceID(str(tc["trace_id"]))
@@ -189,6 +249,12 @@ func (p *payload) base(opts Options) (event.Event, error) {
 		if u, err := url.Parse(p.Request.URL); err == nil && p.Request.URL != "" {
 			e.Endpoint = u.Path
 			e.Attributes = appendAttr(e.Attributes, "url.full", p.Request.URL)
+		}
+		// Browser SDKs send no browser or os context: Sentry derives them
+		// from the request's User-Agent, and so does Lore (tags and
+		// contexts, when sent, win).
+		if ua := p.Request.userAgent(); ua != "" {
+			e.Attributes = appendUserAgent(e.Attributes, ua)
 		}
 	}
 	if st := firstOf(tags["http.status_code"], tags["status_code"], str(p.Contexts["response"]["status_code"])); st != "" {
@@ -228,10 +294,11 @@ func (p *payload) base(opts Options) (event.Event, error) {
 func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 	e.Kind = event.KindError
 	e.Level = level(p.Level)
-	excs, err := parseExceptions(p.Exception)
+	excs, mechanisms, err := parseExceptions(p.Exception)
 	if err != nil {
 		return e, err
 	}
+	normalizeFrames(p.Platform, excs)
 	msg := messageText(p.Message)
 	if msg == "" && p.Logentry != nil {
 		msg = firstOf(p.Logentry.Formatted, p.Logentry.Message)
@@ -245,6 +312,12 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 		}
 		if b, err := json.Marshal(excs); err == nil {
 			e.Attributes = appendAttr(e.Attributes, issue.AttrExceptions, string(b))
+		}
+		if m := mechanisms[n-1]; m != nil {
+			e.Attributes = appendAttr(e.Attributes, AttrMechanism, m.Type)
+			if m.Handled != nil {
+				e.Attributes = appendAttr(e.Attributes, AttrHandled, map[bool]string{true: "yes", false: "no"}[*m.Handled])
+			}
 		}
 		e.Attributes = appendAttr(e.Attributes, issue.AttrCulprit, issue.Culprit(excs))
 	} else {
@@ -285,6 +358,23 @@ func (p *payload) spans(base event.Event, opts Options) ([]event.Event, error) {
 	root.Level = spanLevel(status)
 	root.Attributes = appendAttr(root.Attributes, "span.op", str(tc["op"]))
 	root.Attributes = appendAttr(root.Attributes, "span.status", status)
+	root.Attributes = appendAttr(root.Attributes, "segment", "true")
+	// The root span's own data: OpenTelemetry-style request attributes
+	// (http.request.method, http.response.status_code, url.path).
+	if data, ok := tc["data"].(map[string]any); ok {
+		if m := str(data["http.request.method"]); m != "" && root.HTTPMethod == "" {
+			root.HTTPMethod = strings.ToUpper(m)
+		}
+		if st := str(data["http.response.status_code"]); st != "" && root.HTTPStatus == 0 {
+			if n, err := strconv.Atoi(st); err == nil && n > 0 && n < 1000 {
+				root.HTTPStatus = int32(n)
+			}
+		}
+		if root.Endpoint == "" {
+			root.Endpoint = firstOf(str(data["http.route"]), str(data["url.path"]))
+		}
+	}
+	root.Attributes = appendMeasurements(root.Attributes, p.Measurements)
 	end := root.TS
 	if start, ok, err := parseTS(p.StartTimestamp); err != nil {
 		return nil, fmt.Errorf("bad start_timestamp %s: %v", clip(p.StartTimestamp), err)
@@ -295,40 +385,67 @@ func (p *payload) spans(base event.Event, opts Options) ([]event.Event, error) {
 	rows := make([]event.Event, 0, 1+len(p.Spans))
 	rows = append(rows, root)
 	for i, sp := range p.Spans {
-		e := event.Event{ProjectID: base.ProjectID, ReceivedAt: base.ReceivedAt, Kind: event.KindSpan,
-			Service: base.Service, Env: base.Env, Release: base.Release, Host: base.Host,
-			UserID: base.UserID, SessionID: base.SessionID, RequestID: base.RequestID, TraceID: base.TraceID}
-		if sp.TraceID != "" {
-			e.TraceID, _ = event.ParseTraceID(sp.TraceID)
+		e, err := sp.event(base, i)
+		if err != nil {
+			return nil, err
 		}
-		e.SpanID, _ = event.ParseSpanID(sp.SpanID)
-		e.ParentSpanID, _ = event.ParseSpanID(sp.ParentSpanID)
-		e.Name = firstOf(sp.Description, sp.Op)
-		e.Level = spanLevel(sp.Status)
-		start, ok, err := parseTS(sp.StartTimestamp)
-		if err != nil || !ok {
-			return nil, fmt.Errorf("span %d: bad start_timestamp %s", i, clip(sp.StartTimestamp))
-		}
-		e.TS = start
-		if stop, ok, err := parseTS(sp.Timestamp); err == nil && ok && stop >= start {
-			e.DurationMS = float64(stop-start) / 1000
-		}
-		e.Attributes = appendAttr(e.Attributes, "span.op", sp.Op)
-		e.Attributes = appendAttr(e.Attributes, "span.status", sp.Status)
-		for _, k := range sortedKeys(sp.Tags) {
-			e.Attributes = appendAttr(e.Attributes, k, sp.Tags[k])
-		}
-		for _, k := range sortedKeys(sp.Data) {
-			e.Attributes = appendAttr(e.Attributes, k, str(sp.Data[k]))
-		}
-		if st, ok := sp.Data["http.response.status_code"]; ok {
-			if n, err := strconv.Atoi(str(st)); err == nil && n > 0 && n < 1000 {
-				e.HTTPStatus = int32(n)
-			}
-		}
+		e.Attributes = appendAttr(e.Attributes, "transaction", p.Transaction)
 		rows = append(rows, e)
 	}
 	return rows, nil
+}
+
+// event builds the row of a child span of a transaction (or of a v1
+// standalone span item), sharing base's columns.
+func (sp *spanPayload) event(base event.Event, i int) (event.Event, error) {
+	e := event.Event{ProjectID: base.ProjectID, ReceivedAt: base.ReceivedAt, Kind: event.KindSpan,
+		Service: base.Service, Env: base.Env, Release: base.Release, Host: base.Host,
+		UserID: base.UserID, SessionID: base.SessionID, RequestID: base.RequestID, TraceID: base.TraceID}
+	if sp.TraceID != "" {
+		e.TraceID, _ = event.ParseTraceID(sp.TraceID)
+	}
+	e.SpanID, _ = event.ParseSpanID(sp.SpanID)
+	e.ParentSpanID, _ = event.ParseSpanID(sp.ParentSpanID)
+	e.Name = firstOf(sp.Description, sp.Op)
+	e.Level = spanLevel(sp.Status)
+	start, ok, err := parseTS(sp.StartTimestamp)
+	if err != nil || !ok {
+		return e, fmt.Errorf("span %d: bad start_timestamp %s", i, clip(sp.StartTimestamp))
+	}
+	e.TS = start
+	if stop, ok, err := parseTS(sp.Timestamp); err == nil && ok && stop >= start {
+		e.DurationMS = float64(stop-start) / 1000
+	}
+	e.Attributes = appendAttr(e.Attributes, "span.op", sp.Op)
+	e.Attributes = appendAttr(e.Attributes, "span.status", sp.Status)
+	for _, k := range sortedKeys(sp.Tags) {
+		e.Attributes = appendAttr(e.Attributes, k, sp.Tags[k])
+	}
+	for _, k := range sortedKeys(sp.Data) {
+		e.Attributes = appendAttr(e.Attributes, k, str(sp.Data[k]))
+	}
+	if st, ok := sp.Data["http.response.status_code"]; ok {
+		if n, err := strconv.Atoi(str(st)); err == nil && n > 0 && n < 1000 {
+			e.HTTPStatus = int32(n)
+		}
+	}
+	if m := str(sp.Data["http.request.method"]); m != "" {
+		e.HTTPMethod = strings.ToUpper(m)
+	}
+	if e.Service == "" {
+		e.Service = defaultService(firstOf(e.Release, str(sp.Data["release"]), str(sp.Data["sentry.release"])), str(sp.Data["sentry.sdk.name"]))
+	}
+	e.Attributes = appendMeasurements(e.Attributes, sp.Measurements)
+	return e, nil
+}
+
+// appendMeasurements keeps a transaction's measurements (LCP, FCP, TTFB,
+// CLS… as the browser SDK sends them) as measurements.NAME attributes.
+func appendMeasurements(as []event.Attr, ms map[string]measurement) []event.Attr {
+	for _, k := range sortedKeys(ms) {
+		as = appendAttr(as, "measurements."+k, str(ms[k].Value))
+	}
+	return as
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -431,24 +548,28 @@ func values(raw json.RawMessage) json.RawMessage {
 	return raw
 }
 
-func parseExceptions(raw json.RawMessage) ([]issue.Exception, error) {
+// parseExceptions reads the exceptions and, beside each, its mechanism
+// (nil when not sent).
+func parseExceptions(raw json.RawMessage) ([]issue.Exception, []*mechanism, error) {
 	raw = values(raw)
 	if len(raw) == 0 || string(raw) == "null" {
-		return nil, nil
+		return nil, nil, nil
 	}
 	var rs []rawException
 	if err := json.Unmarshal(raw, &rs); err != nil {
-		return nil, fmt.Errorf("bad exception %s: %v", clip(raw), err)
+		return nil, nil, fmt.Errorf("bad exception %s: %v", clip(raw), err)
 	}
 	out := make([]issue.Exception, 0, len(rs))
+	mechs := make([]*mechanism, 0, len(rs))
 	for _, r := range rs {
 		ex := issue.Exception{Type: r.Type, Value: r.Value, Module: r.Module}
 		if r.Stacktrace != nil {
 			ex.Frames = r.Stacktrace.Frames
 		}
 		out = append(out, ex)
+		mechs = append(mechs, r.Mechanism)
 	}
-	return out, nil
+	return out, mechs, nil
 }
 
 func parseBreadcrumbs(raw json.RawMessage) ([]Breadcrumb, error) {

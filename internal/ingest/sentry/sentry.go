@@ -18,6 +18,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -50,7 +51,63 @@ type Result struct {
 	Events   []event.Event  // the decoded rows of every good item
 	Accepted map[string]int // items accepted, by type (session and client_report included)
 	Skipped  map[string]int // items skipped, by type (attachments, unknown types)
-	Errors   []ItemError
+	// Unstored counts, by type, the items Lore keeps nothing of (sessions
+	// and client reports, which are accepted, and every skipped item), so
+	// the server can count and log them: a loss is never silent.
+	Unstored map[string]int
+	// RateLimited are the data categories the SDK should stop sending
+	// (answered in X-Sentry-Rate-Limits): "replay" while Lore has no
+	// replay store, so the SDK stops uploading a recording every 5 s.
+	RateLimited []string
+	Errors      []ItemError
+}
+
+// Storage of each envelope item type.
+const (
+	itemStored   = iota // decoded into events
+	itemAccepted        // read and counted, nothing stored (sessions, client reports)
+	itemSkipped         // not read
+)
+
+// ItemStorage tells what Lore does with an envelope item type.
+func itemStorage(typ string) int {
+	switch typ {
+	case "event", "transaction", "log", "span":
+		return itemStored
+	case "session", "sessions", "client_report":
+		return itemAccepted
+	}
+	return itemSkipped
+}
+
+// knownItemTypes are the envelope item types Sentry's protocol defines
+// (https://develop.sentry.dev/sdk/data-model/envelope-items/); any other
+// is counted as "other", so a client cannot grow the metric's labels.
+var knownItemTypes = map[string]bool{
+	"event": true, "transaction": true, "log": true, "span": true, "session": true, "sessions": true,
+	"client_report": true, "attachment": true, "user_report": true, "feedback": true, "profile": true,
+	"profile_chunk": true, "replay_event": true, "replay_recording": true, "replay_video": true,
+	"check_in": true, "statsd": true, "metric_meta": true, "otel_log": true, "trace_metric": true,
+	"raw_security": true, "nel": true,
+}
+
+// ItemLabel is the metric label of an item type: itself when Sentry's
+// protocol defines it, else "other".
+func ItemLabel(typ string) string {
+	if knownItemTypes[typ] {
+		return typ
+	}
+	return "other"
+}
+
+// rateLimitCategory is the rate-limit category an SDK files an unstored
+// item type under, when Lore asks the SDK to stop sending it.
+func rateLimitCategory(typ string) string {
+	switch typ {
+	case "replay_event", "replay_recording", "replay_video":
+		return "replay"
+	}
+	return ""
 }
 
 type envelopeHeader struct {
@@ -59,8 +116,9 @@ type envelopeHeader struct {
 }
 
 type itemHeader struct {
-	Type   string          `json:"type"`
-	Length json.RawMessage `json:"length"`
+	Type        string          `json:"type"`
+	Length      json.RawMessage `json:"length"`
+	ContentType string          `json:"content_type"`
 }
 
 // DecodeEnvelope reads an envelope: a JSON header line, then items, each a
@@ -74,7 +132,7 @@ func DecodeEnvelope(body []byte, opts Options) (Result, error) {
 	if maxItems <= 0 {
 		maxItems = 1000
 	}
-	res := Result{Accepted: map[string]int{}, Skipped: map[string]int{}}
+	res := Result{Accepted: map[string]int{}, Skipped: map[string]int{}, Unstored: map[string]int{}}
 	line, rest := cutLine(body)
 	if len(bytes.TrimSpace(line)) == 0 {
 		return res, fmt.Errorf("%w: empty envelope header", ErrMalformed)
@@ -135,13 +193,47 @@ func DecodeEnvelope(body []byte, opts Options) (Result, error) {
 			}
 			res.Events = append(res.Events, rows...)
 			res.Accepted[ih.Type]++
-		case "session", "sessions", "client_report":
+		case "span":
+			rows, err := decodeSpanItem(payload, ih.ContentType, opts)
+			if err != nil {
+				res.Errors = append(res.Errors, ItemError{Index: i, Type: ih.Type, Error: err.Error()})
+				continue
+			}
+			res.Events = append(res.Events, rows...)
 			res.Accepted[ih.Type]++
-		default: // attachment, profile, replay_*, check_in, statsd, unknown
-			res.Skipped[ih.Type]++
+		default:
+			if itemStorage(ih.Type) == itemAccepted {
+				res.Accepted[ih.Type]++
+			} else { // attachment, profile, replay_*, check_in, statsd, feedback, unknown
+				res.Skipped[ih.Type]++
+			}
+			res.Unstored[ih.Type]++
+			if c := rateLimitCategory(ih.Type); c != "" && !slices.Contains(res.RateLimited, c) {
+				res.RateLimited = append(res.RateLimited, c)
+			}
 		}
 	}
 	return res, nil
+}
+
+// decodeSpanItem reads a "span" item: v2 (a list of spans with typed
+// attributes, SpanContentType) or the single v1 span older browser SDKs
+// send for web vitals.
+func decodeSpanItem(payload []byte, contentType string, opts Options) ([]event.Event, error) {
+	b := bytes.TrimSpace(payload)
+	if contentType == SpanContentType || bytes.Contains(b, []byte(`"items"`)) {
+		return decodeSpans(b, opts)
+	}
+	var sp spanPayload
+	if err := json.Unmarshal(b, &sp); err != nil {
+		return nil, fmt.Errorf("cannot parse span payload: %v", err)
+	}
+	base := event.Event{ProjectID: opts.ProjectID, ReceivedAt: opts.Now, TS: opts.Now}
+	e, err := sp.event(base, 0)
+	if err != nil {
+		return nil, err
+	}
+	return []event.Event{e}, nil
 }
 
 // DecodeStore reads the body of the store endpoint: one event (or
