@@ -43,19 +43,24 @@ type Config struct {
 	// the background for readers (no monitor evaluation, no stories kept
 	// fresh): lore ingest --data, whose events go through Local.Submit.
 	NoListen bool
+	// Listeners are the protocol servers on their own addresses
+	// (OTLP/gRPC, syslog, Fluent forward); see listeners.go.
+	Listeners Listeners
 }
 
 // App is a running Lore server.
 type App struct {
-	cfg     Config
-	log     *slog.Logger
-	meta    *meta.Store
-	store   *duckdb.Store
-	pipe    *pipeline.Pipeline
-	srv     *server.Server
-	http    *http.Server
-	ln      net.Listener
-	metrics *metrics.Registry
+	cfg   Config
+	log   *slog.Logger
+	meta  *meta.Store
+	store *duckdb.Store
+	pipe  *pipeline.Pipeline
+	srv   *server.Server
+	http  *http.Server
+	ln    net.Listener
+	// listeners are the protocol servers beside HTTP (listeners.go).
+	listeners []*listener
+	metrics   *metrics.Registry
 	// processors run at ingest, in order; features append theirs in
 	// their open functions.
 	processors pipeline.Chain
@@ -139,6 +144,9 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		return nil, fmt.Errorf("listen on %q: %w", addr, err)
 	}
 	a.http = a.srv.HTTPServer(addr)
+	if err := a.openListeners(); err != nil {
+		return nil, err
+	}
 	return a, nil
 }
 
@@ -158,8 +166,9 @@ func (a *App) Pipeline() *pipeline.Pipeline { return a.pipe }
 // stops accepting, lets in-flight requests finish, loads everything
 // acknowledged into the store and closes it.
 func (a *App) Serve(ctx context.Context) error {
-	errc := make(chan error, 1)
+	errc := make(chan error, 1+len(a.listeners))
 	go func() { errc <- a.http.Serve(a.ln) }()
+	stopListeners := a.serveListeners(errc)
 	if a.cfg.DebugAddr != "" {
 		dbg := &http.Server{Addr: a.cfg.DebugAddr, Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
 		go func() {
@@ -177,6 +186,7 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	stopListeners(sctx)
 	if err := a.http.Shutdown(sctx); err != nil {
 		a.log.Warn("http shutdown", "err", err)
 	}
@@ -184,7 +194,7 @@ func (a *App) Serve(ctx context.Context) error {
 		return err
 	}
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return fmt.Errorf("serve http: %w", serveErr)
+		return fmt.Errorf("serve: %w", serveErr)
 	}
 	return nil
 }
@@ -194,6 +204,7 @@ func (a *App) closeAll(ctx context.Context) error {
 	if a.ln != nil && a.http == nil {
 		a.ln.Close()
 	}
+	a.closeListeners()
 	for i := len(a.closers) - 1; i >= 0; i-- {
 		if err := a.closers[i](ctx); err != nil {
 			errs = append(errs, err)

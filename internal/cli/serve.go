@@ -21,6 +21,8 @@ type serveFlags struct {
 	maxBodyMiB, maxPendingMiB, maxLines      int
 	heapMiB                                  int
 	memoryLimit, debugAddr                   string
+	otlpGRPCAddr                             string
+	fs                                       *flag.FlagSet
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -34,7 +36,20 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.maxPendingMiB, "max-pending-mib", envInt("LORE_MAX_PENDING_MIB", 256), "acknowledged data waiting for the store before ingest answers 429")
 	fs.IntVar(&f.heapMiB, "heap-limit-mib", envInt("LORE_HEAP_LIMIT_MIB", 512), "soft limit of Lore's own Go heap (GOMEMLIMIT overrides); with --store-memory it bounds the process at about 1 GiB")
 	fs.StringVar(&f.debugAddr, "debug-addr", env("LORE_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060); off by default")
+	fs.StringVar(&f.otlpGRPCAddr, "otlp-grpc-addr", env("LORE_OTLP_GRPC_ADDR", defaultOTLPGRPCAddr), "OTLP/gRPC listen address, logs and traces, key in the authorization metadata; empty turns it off (env LORE_OTLP_GRPC_ADDR)")
+	f.fs = fs
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
+}
+
+// defaultOTLPGRPCAddr is OTLP/gRPC's well-known port. Left at the default,
+// a taken port turns OTLP/gRPC off with a warning instead of failing.
+const defaultOTLPGRPCAddr = ":4317"
+
+// isSet reports whether a flag was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(fl *flag.Flag) { set = set || fl.Name == name })
+	return set
 }
 
 func envInt(name string, def int) int {
@@ -59,6 +74,10 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
 		Store:     duckdb.Options{MemoryLimit: f.memoryLimit},
 		DebugAddr: f.debugAddr,
+		Listeners: app.Listeners{
+			OTLPGRPCAddr:     f.otlpGRPCAddr,
+			OTLPGRPCOptional: f.otlpGRPCAddr == defaultOTLPGRPCAddr && !isSet(f.fs, "otlp-grpc-addr"),
+		},
 		HeapLimit: int64(f.heapMiB) << 20,
 	}
 }

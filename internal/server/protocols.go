@@ -3,11 +3,14 @@ package server
 import (
 	"context"
 	"encoding/base64"
+	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -89,4 +92,32 @@ func (s *Server) ingestEvents(ctx context.Context, path string, events []event.E
 	}
 	s.accepted.Add(float64(len(events)), path)
 	return nil
+}
+
+// Sink is the ingest path for listeners outside the HTTP server.
+func (s *Server) Sink() ingest.Sink { return listenerSink{s} }
+
+type listenerSink struct{ s *Server }
+
+var _ ingest.Sink = listenerSink{}
+
+func (l listenerSink) Authenticate(ctx context.Context, key string) (int64, error) {
+	p, err := l.s.authenticate(ctx, key, meta.RoleIngest, "missing API key")
+	var e *Error
+	if errors.As(err, &e) {
+		if e.Status == http.StatusForbidden {
+			return 0, fmt.Errorf("%w: %s", ingest.ErrForbidden, e.Msg)
+		}
+		return 0, fmt.Errorf("%w: %s", ingest.ErrUnauthorized, e.Msg)
+	}
+	return p.ProjectID, err
+}
+
+func (l listenerSink) Submit(ctx context.Context, path string, events []event.Event) error {
+	err := l.s.ingestEvents(ctx, path, events)
+	var e *Error
+	if errors.As(err, &e) && (e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable) {
+		return fmt.Errorf("%w: %s", ingest.ErrOverloaded, e.Msg)
+	}
+	return err
 }

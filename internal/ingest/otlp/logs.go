@@ -39,6 +39,13 @@ func DecodeLogs(body []byte, contentType string, opts Options) (events []event.E
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot decode logs: %w", err)
 	}
+	events, bad := LogEvents(&req, opts)
+	return events, rejected + bad, nil
+}
+
+// LogEvents turns a decoded export request (as OTLP/gRPC receives it) into
+// events, as DecodeLogs does; rejected counts the records with invalid ids.
+func LogEvents(req *collogspb.ExportLogsServiceRequest, opts Options) (events []event.Event, rejected int) {
 	n := 0
 	for _, rl := range req.GetResourceLogs() {
 		for _, sl := range rl.GetScopeLogs() {
@@ -60,7 +67,7 @@ func DecodeLogs(body []byte, contentType string, opts Options) (events []event.E
 			}
 		}
 	}
-	return events, rejected, nil
+	return events, rejected
 }
 
 // LogsResponse encodes the ExportLogsServiceResponse for a request of the

@@ -45,6 +45,14 @@ func DecodeTraces(body []byte, contentType string, opts Options) (events []event
 	if err != nil {
 		return nil, 0, fmt.Errorf("cannot decode traces: %w", err)
 	}
+	events, bad := TraceEvents(&req, opts)
+	return events, rejected + bad, nil
+}
+
+// TraceEvents turns a decoded export request (as OTLP/gRPC receives it)
+// into events, as DecodeTraces does; rejected counts the spans with
+// invalid ids.
+func TraceEvents(req *coltracepb.ExportTraceServiceRequest, opts Options) (events []event.Event, rejected int) {
 	n := 0
 	for _, rs := range req.GetResourceSpans() {
 		for _, ss := range rs.GetScopeSpans() {
@@ -66,7 +74,7 @@ func DecodeTraces(body []byte, contentType string, opts Options) (events []event
 			}
 		}
 	}
-	return events, rejected, nil
+	return events, rejected
 }
 
 // TracesResponse encodes the ExportTraceServiceResponse for a request of the

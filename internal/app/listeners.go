@@ -1,0 +1,106 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"sync"
+
+	"github.com/lore-dev/lore/internal/ingest/otlpgrpc"
+)
+
+// Listeners are the protocol servers on addresses of their own (OTLP/gRPC,
+// syslog, Fluent forward). Empty addresses are off.
+type Listeners struct {
+	OTLPGRPCAddr string // e.g. ":4317"
+	// OTLPGRPCOptional: when the address is taken, warn and run without
+	// OTLP/gRPC instead of failing (the default address of `lore serve`).
+	OTLPGRPCOptional bool
+}
+
+// listener is one protocol server: bound in Open, served by Serve and
+// stopped before the pipeline closes.
+type listener struct {
+	name  string
+	addr  net.Addr
+	serve func() error
+	stop  func(ctx context.Context)
+}
+
+// openListeners binds every configured listener's address.
+func (a *App) openListeners() error {
+	l := a.cfg.Listeners
+	if l.OTLPGRPCAddr != "" {
+		ln, err := net.Listen("tcp", l.OTLPGRPCAddr)
+		switch {
+		case err != nil && l.OTLPGRPCOptional:
+			a.log.Warn("OTLP/gRPC is off: its address is taken (set --otlp-grpc-addr)", "addr", l.OTLPGRPCAddr, "err", err)
+		case err != nil:
+			return fmt.Errorf("listen for OTLP/gRPC on %q: %w", l.OTLPGRPCAddr, err)
+		default:
+			srv := otlpgrpc.New(a.srv.Sink(), otlpgrpc.Options{MaxRecvBytes: int(a.cfg.Limits.MaxBodyBytes), Log: a.log.With("component", "otlp-grpc")})
+			a.addListener(&listener{name: "otlp-grpc", addr: ln.Addr(),
+				serve: func() error { return srv.Serve(ln) },
+				stop:  func(ctx context.Context) { srv.Shutdown(ctx); ln.Close() }})
+		}
+	}
+	return nil
+}
+
+func (a *App) addListener(l *listener) {
+	a.listeners = append(a.listeners, l)
+}
+
+// ListenerAddr is the address a protocol listener is bound to ("otlp-grpc",
+// "syslog-tcp", "syslog-udp", "forward"), or "" when it is off.
+func (a *App) ListenerAddr(name string) string {
+	for _, l := range a.listeners {
+		if l.name == name {
+			return l.addr.String()
+		}
+	}
+	return ""
+}
+
+// serveListeners starts every listener; the returned function stops them
+// and waits for their goroutines.
+func (a *App) serveListeners(errc chan<- error) (stop func(ctx context.Context)) {
+	var wg sync.WaitGroup
+	for _, l := range a.listeners {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := l.serve(); err != nil {
+				select {
+				case errc <- fmt.Errorf("%s: %w", l.name, err):
+				default:
+				}
+			}
+		}()
+		a.log.Info("lore is listening", "protocol", l.name, "addr", l.addr.String())
+	}
+	return func(ctx context.Context) {
+		var sw sync.WaitGroup
+		for _, l := range a.listeners {
+			sw.Add(1)
+			go func() {
+				defer sw.Done()
+				l.stop(ctx)
+			}()
+		}
+		sw.Wait()
+		wg.Wait()
+		a.listeners = nil
+	}
+}
+
+// closeListeners releases the addresses of listeners never served (Open
+// failed after binding them).
+func (a *App) closeListeners() {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, l := range a.listeners {
+		l.stop(ctx)
+	}
+	a.listeners = nil
+}
