@@ -124,7 +124,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		UI:           cfg.UI,
 	}
 	a.metrics = reg
-	for _, open := range []func(context.Context, *server.Deps) error{a.openIssues, a.openProduct, a.openNarrative, a.openFields, a.openMonitors} {
+	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openIssues, a.openProduct, a.openNarrative, a.openFields, a.openMonitors} {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}

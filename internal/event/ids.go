@@ -53,6 +53,35 @@ func ParseSpanID(s string) (id SpanID, exact bool) {
 	return id, false
 }
 
+// ParseTraceHeader reads a trace propagation header's value: a W3C
+// traceparent or Sentry's sentry-trace, so that a request traced by either
+// SDK joins the same journey.
+func ParseTraceHeader(v string) (trace TraceID, span SpanID, ok bool) {
+	if trace, span, ok = ParseTraceparent(v); ok {
+		return trace, span, ok
+	}
+	return ParseSentryTrace(v)
+}
+
+// ParseSentryTrace reads a sentry-trace header value
+// ("<32 hex trace id>-<16 hex span id>[-<0|1>]").
+func ParseSentryTrace(v string) (trace TraceID, span SpanID, ok bool) {
+	v = strings.TrimSpace(v)
+	if len(v) < 49 || v[32] != '-' || len(v) > 49 && (len(v) != 51 || v[49] != '-') {
+		return TraceID{}, SpanID{}, false
+	}
+	if _, err := hex.Decode(trace[:], []byte(v[:32])); err != nil {
+		return TraceID{}, SpanID{}, false
+	}
+	if _, err := hex.Decode(span[:], []byte(v[33:49])); err != nil {
+		return TraceID{}, SpanID{}, false
+	}
+	if trace.IsZero() {
+		return TraceID{}, SpanID{}, false
+	}
+	return trace, span, true
+}
+
 // ParseTraceparent reads a W3C traceparent header value
 // ("00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>").
 func ParseTraceparent(v string) (trace TraceID, span SpanID, ok bool) {

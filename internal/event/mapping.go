@@ -182,7 +182,7 @@ func lookup(key string) (fieldKind, uint8, string) {
 		return fHost, 1, ""
 	case "trace_id", "traceId", "traceID", "trace.id", "traceid", "TraceId", "dd.trace_id_hex":
 		return fTrace, 3, ""
-	case "traceparent", "trace.parent", "trace_parent":
+	case "traceparent", "trace.parent", "trace_parent", "sentry-trace", "sentry_trace", "sentry.trace":
 		return fTraceparent, 2, ""
 	case "span_id", "spanId", "spanID", "span.id", "spanid", "SpanId":
 		return fSpan, 3, ""
@@ -364,7 +364,7 @@ func (m *Mapper) Set(key, value string) error {
 	case fTrace:
 		m.setTrace(prio, key, value)
 	case fTraceparent:
-		tr, sp, ok := ParseTraceparent(value)
+		tr, sp, ok := ParseTraceHeader(value)
 		if !ok {
 			m.attr(key, value)
 			return nil

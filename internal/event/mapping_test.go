@@ -53,6 +53,11 @@ func TestMapperSpellings(t *testing.T) {
 	f(trace, "0000000000000000a3ce929d0e0e4736", "traceId", "a3ce929d0e0e4736")
 	f(trace, "4bf92f3577b34da6a3ce929d0e0e4736", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01", "trace_id", "4bf92f3577b34da6a3ce929d0e0e4736")
 	f(span, "00f067aa0ba902b7", "span_id", "00f067aa0ba902b7", "traceparent", "00-4bf92f3577b34da6a3ce929d0e0e4736-b7ad6b7169203331-01")
+	// A backend that logs the sentry-trace header it received joins the
+	// browser's trace as one logging traceparent does.
+	f(trace, "0af7651916cd43dd8448eb211c80319c", "sentry-trace", "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1")
+	f(span, "b7ad6b7169203331", "sentry_trace", "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331")
+	f(trace, "", "sentry-trace", "0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-1-x")
 	f(func(e *Event) string { return e.Endpoint }, "/a", "url.full", "http://h/a?q=1")
 	f(func(e *Event) string { return e.Endpoint }, "/", "url", "http://h")
 	f(func(e *Event) string { v, _ := e.Attr("level"); return v }, "loud", "level", "loud")

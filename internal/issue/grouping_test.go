@@ -172,3 +172,11 @@ func TestMinifiedStacksGroupAcrossBuilds(t *testing.T) {
 		t.Error("different functions of readable code grouped together")
 	}
 }
+
+func TestGoClosureName(t *testing.T) {
+	for in, want := range map[[2]string]string{{"chargeCard", "func1"}: "chargeCard.func1", {"chargeCard.func1", "func1.2"}: "chargeCard.func1.2", {"run", "func2.1"}: "run.func2.1"} {
+		if got := goClosureName(in[0], in[1]); got != want {
+			t.Errorf("goClosureName(%q, %q) = %q, want %q", in[0], in[1], got, want)
+		}
+	}
+}

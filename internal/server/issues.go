@@ -65,12 +65,9 @@ func (s *Server) serveSentry(w http.ResponseWriter, r *http.Request) {
 		})(w, r)
 		return
 	}
-	// Browser SDKs post cross-origin.
-	w.Header().Set("Access-Control-Allow-Origin", "*")
-	w.Header().Set("Access-Control-Expose-Headers", "X-Sentry-Error, X-Sentry-Rate-Limits, Retry-After")
+	// Browser SDKs post cross-origin (browser.go).
+	setCORS(w.Header())
 	if r.Method == http.MethodOptions {
-		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, X-Sentry-Auth, Authorization, sentry-trace, baggage")
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}

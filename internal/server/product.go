@@ -34,22 +34,20 @@ type CaptureResponse struct {
 	Errors   []segment.Rejection `json:"errors"`
 }
 
-// productRoutes registers the capture APIs (Segment's with the write key
-// as basic-auth user; PostHog's with the key in the body) and the
-// product-analytics queries.
-func (s *Server) productRoutes(mux *http.ServeMux, ingest, read route) {
-	for _, typ := range []string{segment.TypeBatch, segment.TypeTrack, segment.TypeIdentify, segment.TypePage, segment.TypeScreen, segment.TypeAlias, segment.TypeGroup} {
-		ingest("POST /v1/"+typ, s.handleSegment(typ))
-	}
+// productRoutes registers the capture APIs (Segment's, segment.go;
+// PostHog's with the key in the body, and what posthog-js asks besides,
+// browser.go), Lore's browser SDK and the product-analytics queries.
+func (s *Server) productRoutes(b *browserMux, read route) {
+	s.segmentRoutes(b)
 	for _, p := range []string{"/capture/", "/batch/", "/e/", "/i/v0/e/", "/capture", "/batch", "/e"} {
-		mux.Handle("POST "+p, s.instrument(p, s.cors(s.wrap(s.limitInflight(s.handlePostHog)))))
-		mux.Handle("OPTIONS "+p, s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })))
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handlePostHog))))
 	}
-	mux.Handle("GET /sdk.js", s.cors(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	s.posthogBrowserRoutes(b)
+	b.handle("GET /sdk.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(jssdk.Script())
-	})))
+	}))
 	if s.d.Product == nil {
 		return
 	}
@@ -60,44 +58,12 @@ func (s *Server) productRoutes(mux *http.ServeMux, ingest, read route) {
 	read("GET /api/v1/web", s.handleWeb)
 }
 
-// cors lets browsers post events from any origin (the key is in the body,
-// no cookies are used).
-func (s *Server) cors(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Access-Control-Allow-Origin", "*")
-		w.Header().Set("Access-Control-Allow-Methods", "POST, OPTIONS")
-		w.Header().Set("Access-Control-Allow-Headers", "Content-Type, Content-Encoding, Authorization")
-		w.Header().Set("Access-Control-Max-Age", "86400")
-		h.ServeHTTP(w, r)
-	})
-}
-
 func captureOptions(r *http.Request, project int64, now int64) segment.Options {
 	ip, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
 		ip = r.RemoteAddr
 	}
 	return segment.Options{ProjectID: project, Now: now, UserAgent: r.UserAgent(), IP: ip}
-}
-
-func (s *Server) handleSegment(typ string) handlerFunc {
-	path := "/v1/" + typ
-	return func(w http.ResponseWriter, r *http.Request) (any, error) {
-		body, err := s.readBody(r, path)
-		if err != nil {
-			return nil, err
-		}
-		res, err := segment.Decode(body, typ, captureOptions(r, principal(r).ProjectID, s.now().UnixMicro()))
-		if err != nil {
-			s.rejected.Add(1, path, "undecodable")
-			return nil, badRequest("cannot decode Segment %s call: %v", typ, err)
-		}
-		if n := s.d.Limits.MaxLines; n > 0 && len(res.Events) > n {
-			s.rejected.Add(1, path, "too many events")
-			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(res.Events), n)
-		}
-		return s.captured(w, r, path, res)
-	}
 }
 
 // captured submits decoded events and answers; when every message was

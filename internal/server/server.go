@@ -90,6 +90,8 @@ type Deps struct {
 	Dashboards DashboardsService // dashboards.go
 	Project    ProjectService    // settings.go
 	Monitors   MonitorsService   // monitors.go
+	Capture    CaptureService    // browser.go: posthog-js's remote configuration
+	Replay     ReplaySink        // browser.go: nil until a replay store exists
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -138,8 +140,10 @@ func New(d Deps) *Server {
 // Handler returns the routed handler.
 func (s *Server) Handler() http.Handler {
 	mux := http.NewServeMux()
+	b := &browserMux{s: s, mux: mux, preflights: map[string]bool{}}
+	// Every ingest route answers browsers too (browser.go).
 	ingest := route(func(pattern string, h handlerFunc) {
-		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
+		b.handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
 	})
 	read := route(func(pattern string, h handlerFunc) {
 		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, h))))
@@ -156,7 +160,7 @@ func (s *Server) Handler() http.Handler {
 	read("GET /api/v1/latency", s.handleLatency)
 	read("GET /api/v1/journeys/{by}/{id}", s.handleJourney)
 	s.issueRoutes(mux, ingest, read)
-	s.productRoutes(mux, ingest, read)
+	s.productRoutes(b, read)
 	s.narrativeRoutes(mux, ingest, read)
 	s.fieldsRoutes(mux, ingest, read)
 	s.monitorRoutes(mux, ingest, read)

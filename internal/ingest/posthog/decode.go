@@ -36,52 +36,9 @@ type Body struct {
 // gzip, then reads the JSON. compression is the request's ?compression=
 // ("gzip-js", "gzip", "base64" or ""); maxBytes bounds decompression.
 func Unpack(body []byte, contentType, compression string, maxBytes int64) (Body, error) {
-	b := bytes.TrimSpace(body)
-	if strings.HasPrefix(contentType, "application/x-www-form-urlencoded") || bytes.HasPrefix(b, []byte("data=")) {
-		form, err := url.ParseQuery(string(b))
-		if err != nil {
-			return Body{}, fmt.Errorf("%w: cannot parse form body: %v", ErrInvalidBody, err)
-		}
-		b = []byte(form.Get("data"))
-		if c := form.Get("compression"); c != "" {
-			compression = c
-		}
-	}
-	switch strings.ToLower(compression) {
-	case "", "gzip", "gzip-js", "base64":
-	default:
-		return Body{}, fmt.Errorf("%w: unsupported compression %q: send gzip-js, base64 or none", ErrInvalidBody, compression)
-	}
-	if len(b) > 0 && b[0] != '{' && b[0] != '[' && b[0] != 0x1f {
-		dec, err := decodeBase64(b)
-		if err != nil {
-			return Body{}, fmt.Errorf("%w: neither JSON nor base64: %v", ErrInvalidBody, err)
-		}
-		b = dec
-	}
-	if len(b) > 1 && b[0] == 0x1f && b[1] == 0x8b {
-		zr, err := gzip.NewReader(bytes.NewReader(b))
-		if err != nil {
-			return Body{}, fmt.Errorf("%w: cannot read gzip: %v", ErrInvalidBody, err)
-		}
-		lim := maxBytes
-		if lim <= 0 {
-			lim = 64 << 20
-		}
-		out, err := io.ReadAll(io.LimitReader(zr, lim+1))
-		if err != nil {
-			return Body{}, fmt.Errorf("%w: cannot read gzip: %v", ErrInvalidBody, err)
-		}
-		if int64(len(out)) > lim {
-			return Body{}, fmt.Errorf("%w: decompressed body exceeds %d bytes", ErrInvalidBody, lim)
-		}
-		b = out
-	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.UseNumber()
-	var root any
-	if err := dec.Decode(&root); err != nil {
-		return Body{}, fmt.Errorf("%w: %v", ErrInvalidBody, err)
+	root, err := unpackJSON(body, contentType, compression, maxBytes)
+	if err != nil {
+		return Body{}, err
 	}
 	var out Body
 	var items []any
@@ -109,6 +66,82 @@ func Unpack(body []byte, contentType, compression string, maxBytes int64) (Body,
 		}
 	}
 	return out, nil
+}
+
+// Request is a PostHog request that is not a capture — /flags, /decide,
+// a recording (/s/): its key ("token" or "api_key") and its JSON object.
+type Request struct {
+	Key  string
+	Body map[string]any
+}
+
+// UnpackRequest undoes a /flags or /decide body's envelope as Unpack does
+// and reads its key.
+func UnpackRequest(body []byte, contentType, compression string, maxBytes int64) (Request, error) {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return Request{}, nil
+	}
+	root, err := unpackJSON(body, contentType, compression, maxBytes)
+	if err != nil {
+		return Request{}, err
+	}
+	m, ok := root.(map[string]any)
+	if !ok {
+		return Request{}, fmt.Errorf("%w: the body must be a JSON object", ErrInvalidBody)
+	}
+	return Request{Key: key(m), Body: m}, nil
+}
+
+// unpackJSON undoes form encoding, base64 and gzip, and reads the JSON.
+func unpackJSON(body []byte, contentType, compression string, maxBytes int64) (any, error) {
+	b := bytes.TrimSpace(body)
+	if strings.HasPrefix(contentType, "application/x-www-form-urlencoded") || bytes.HasPrefix(b, []byte("data=")) {
+		form, err := url.ParseQuery(string(b))
+		if err != nil {
+			return nil, fmt.Errorf("%w: cannot parse form body: %v", ErrInvalidBody, err)
+		}
+		b = []byte(form.Get("data"))
+		if c := form.Get("compression"); c != "" {
+			compression = c
+		}
+	}
+	switch strings.ToLower(compression) {
+	case "", "gzip", "gzip-js", "base64":
+	default:
+		return nil, fmt.Errorf("%w: unsupported compression %q: send gzip-js, base64 or none", ErrInvalidBody, compression)
+	}
+	if len(b) > 0 && b[0] != '{' && b[0] != '[' && b[0] != 0x1f {
+		dec, err := decodeBase64(b)
+		if err != nil {
+			return nil, fmt.Errorf("%w: neither JSON nor base64: %v", ErrInvalidBody, err)
+		}
+		b = dec
+	}
+	if len(b) > 1 && b[0] == 0x1f && b[1] == 0x8b {
+		zr, err := gzip.NewReader(bytes.NewReader(b))
+		if err != nil {
+			return nil, fmt.Errorf("%w: cannot read gzip: %v", ErrInvalidBody, err)
+		}
+		lim := maxBytes
+		if lim <= 0 {
+			lim = 64 << 20
+		}
+		out, err := io.ReadAll(io.LimitReader(zr, lim+1))
+		if err != nil {
+			return nil, fmt.Errorf("%w: cannot read gzip: %v", ErrInvalidBody, err)
+		}
+		if int64(len(out)) > lim {
+			return nil, fmt.Errorf("%w: decompressed body exceeds %d bytes", ErrInvalidBody, lim)
+		}
+		b = out
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var root any
+	if err := dec.Decode(&root); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalidBody, err)
+	}
+	return root, nil
 }
 
 func decodeBase64(b []byte) ([]byte, error) {
@@ -158,33 +191,36 @@ func Decode(b Body, o segment.Options) segment.Result {
 // Property names PostHog's SDKs send that map onto core columns or Lore's
 // attribute names; they are not repeated as attributes.
 var renamed = map[string]string{
-	"$current_url":       "url",
-	"$pathname":          "path",
-	"$referrer":          "referrer",
-	"$referring_domain":  "referring_domain",
-	"$browser":           "browser",
-	"$os":                "os",
-	"$device_type":       "device_type",
-	"$raw_user_agent":    "user_agent",
-	"$useragent":         "user_agent",
-	"$ip":                "ip",
-	"$lib":               "lib",
-	"$lib_version":       "lib_version",
-	"$title":             "title",
-	"$browser_language":  "locale",
-	"$exception_message": "",
-	"$exception_type":    "",
-	"$session_id":        "",
-	"$anon_distinct_id":  "",
-	"$device_id":         "",
-	"$set":               "",
-	"token":              "",
-	"distinct_id":        "",
-	"alias":              "",
-	"$app_version":       "",
-	"$exception_stack":   "stack",
-	"service":            "",
-	"env":                "",
+	"$current_url":           "url",
+	"$pathname":              "path",
+	"$referrer":              "referrer",
+	"$referring_domain":      "referring_domain",
+	"$browser":               "browser",
+	"$os":                    "os",
+	"$device_type":           "device_type",
+	"$raw_user_agent":        "user_agent",
+	"$useragent":             "user_agent",
+	"$ip":                    "ip",
+	"$lib":                   "lib",
+	"$lib_version":           "lib_version",
+	"$title":                 "title",
+	"$browser_language":      "locale",
+	"$exception_message":     "",
+	"$exception_type":        "",
+	"$exception_list":        "",
+	"$exception_level":       "",
+	"$exception_fingerprint": "",
+	"$session_id":            "",
+	"$anon_distinct_id":      "",
+	"$device_id":             "",
+	"$set":                   "",
+	"token":                  "",
+	"distinct_id":            "",
+	"alias":                  "",
+	"$app_version":           "",
+	"$exception_stack":       "stack",
+	"service":                "",
+	"env":                    "",
 }
 
 func toEvent(m map[string]any, sentAt int64, o segment.Options) event.Event {
@@ -236,9 +272,7 @@ func toEvent(m map[string]any, sentAt int64, o segment.Options) event.Event {
 			e.Name = segment.NamePageview
 		}
 	case "$exception":
-		e.Kind, e.Level = event.KindError, event.LevelError
-		e.ErrorType = segment.Str(props, "$exception_type")
-		e.Message = segment.Str(props, "$exception_message")
+		exception(&e, props)
 	}
 	e.TS = segment.ParseTS(m["timestamp"])
 	if e.TS == 0 {
@@ -259,6 +293,9 @@ func toEvent(m map[string]any, sentAt int64, o segment.Options) event.Event {
 		if to, ok := renamed[k]; ok {
 			if to == "user_agent" {
 				ua = segment.Text(v)
+			} else if to == "device_type" {
+				// posthog-js says "Desktop", Segment "desktop": one spelling.
+				e.Attributes = append(e.Attributes, event.Attr{Key: to, Value: strings.ToLower(segment.Text(v))})
 			} else if to != "" {
 				e.Attributes = append(e.Attributes, event.Attr{Key: to, Value: segment.Text(v)})
 			}
@@ -282,8 +319,10 @@ func toEvent(m map[string]any, sentAt int64, o segment.Options) event.Event {
 			e.Attributes = append(e.Attributes, event.Attr{Key: "path", Value: u.Path})
 		}
 	}
-	if tp := segment.Str(props, "traceparent"); tp != "" {
-		if t, s, ok := event.ParseTraceparent(tp); ok {
+	// A traceparent or a sentry-trace (from a page where Sentry's SDK
+	// started the trace) joins the event to the request's journey.
+	if tp := firstOf(segment.Str(props, "traceparent"), segment.Str(props, "sentry-trace"), segment.Str(props, "$sentry_trace")); tp != "" {
+		if t, s, ok := event.ParseTraceHeader(tp); ok {
 			e.TraceID, e.SpanID = t, s
 		}
 	}
@@ -303,6 +342,15 @@ func dedupe(e *event.Event) {
 		out = append(out, a)
 	}
 	e.Attributes = out
+}
+
+func firstOf(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
 }
 
 func clip(s string, n int) string {

@@ -51,7 +51,7 @@ func Decode(body []byte, typ string, o Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	var res Result
+	res := Result{WriteKey: Str(root, "writeKey")}
 	if typ != TypeBatch {
 		m := message{o: o, shared: nil}
 		m.add(&res, 0, root, typ)
@@ -224,8 +224,10 @@ func (m *message) context(e *event.Event, ctx map[string]any) {
 	if p := Obj(ctx, "page"); p != nil {
 		pageAttrs(e, p)
 	}
-	if tp := Str(ctx, "traceparent"); tp != "" {
-		if t, s, ok := event.ParseTraceparent(tp); ok {
+	// A traceparent or a sentry-trace (from a page where Sentry's SDK
+	// started the trace) joins the event to the request's journey.
+	if tp := first(Str(ctx, "traceparent"), Str(ctx, "sentry-trace"), Str(ctx, "sentryTrace")); tp != "" {
+		if t, s, ok := event.ParseTraceHeader(tp); ok {
 			e.TraceID, e.SpanID = t, s
 		}
 	}

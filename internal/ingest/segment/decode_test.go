@@ -164,3 +164,16 @@ func TestParseUserAgent(t *testing.T) {
 	f("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/120.0.0.0 Safari/537.36", "Headless Chrome", "Linux", "desktop")
 	f("", "", "", "")
 }
+
+// TestWriteKeyInBody: analytics-next sends its write key in the body.
+func TestWriteKeyInBody(t *testing.T) {
+	for typ, body := range map[string]string{
+		TypeTrack: `{"type":"track","event":"x","anonymousId":"a","writeKey":"wk1"}`,
+		TypeBatch: `{"batch":[{"type":"track","event":"x","anonymousId":"a"}],"writeKey":"wk1"}`,
+	} {
+		res, err := Decode([]byte(body), typ, Options{ProjectID: 1})
+		if err != nil || res.WriteKey != "wk1" || len(res.Events) != 1 {
+			t.Errorf("%s: key %q, %d events, %v", typ, res.WriteKey, len(res.Events), err)
+		}
+	}
+}

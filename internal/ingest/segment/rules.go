@@ -63,6 +63,9 @@ type Rejection struct {
 type Result struct {
 	Events   []event.Event
 	Rejected []Rejection
+	// WriteKey is the key the body names (analytics-next sends its write
+	// key as "writeKey"), for the server to authenticate.
+	WriteKey string
 }
 
 // Flags set on events that were changed to be accepted; they are never

@@ -298,7 +298,7 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 	if err != nil {
 		return e, err
 	}
-	normalizeFrames(p.Platform, excs)
+	issue.NormalizeFrames(p.Platform, excs)
 	msg := messageText(p.Message)
 	if msg == "" && p.Logentry != nil {
 		msg = firstOf(p.Logentry.Formatted, p.Logentry.Message)

@@ -183,11 +183,6 @@ func TestGoClosureNamedAfterItsFunction(t *testing.T) {
 	if c := attr(&rows[0], issue.AttrCulprit); c != "main in chargeCard.func1" {
 		t.Errorf("culprit %q", c)
 	}
-	for in, want := range map[[2]string]string{{"chargeCard", "func1"}: "chargeCard.func1", {"chargeCard.func1", "func1.2"}: "chargeCard.func1.2", {"run", "func2.1"}: "run.func2.1"} {
-		if got := goClosureName(in[0], in[1]); got != want {
-			t.Errorf("goClosureName(%q, %q) = %q, want %q", in[0], in[1], got, want)
-		}
-	}
 }
 
 func TestMechanismUnhandled(t *testing.T) {

@@ -1,13 +1,12 @@
-package sentry
+package issue
 
 import (
+	"cmp"
 	"regexp"
 	"strings"
-
-	"github.com/lore-dev/lore/internal/issue"
 )
 
-// normalizeFrames corrects what SDKs send about frames before grouping
+// NormalizeFrames corrects what SDKs send about frames before grouping
 // and culprits read them:
 //
 //   - the runtime's own frames (Array.reduce at "<anonymous>", "native")
@@ -17,12 +16,12 @@ import (
 //     named after the function it is declared in, as Go's runtime and
 //     Sentry do ("chargeCard.func1"), when the calling frame is that
 //     function (same module and file).
-func normalizeFrames(platform string, excs []issue.Exception) {
+func NormalizeFrames(platform string, excs []Exception) {
 	for x := range excs {
 		frames := excs[x].Frames
 		for i := range frames {
 			f := &frames[i]
-			if f.InApp && notInApp(f) {
+			if f.InApp && sdkOrRuntime(f) {
 				f.InApp = false
 			}
 			if i > 0 && (platform == "go" || platform == "") && reGoClosure.MatchString(f.Function) {
@@ -52,14 +51,14 @@ func goClosureName(outer, fn string) string {
 	return outer + "." + fn
 }
 
-func samePath(a, b *issue.Frame) bool {
-	pa, pb := firstOf(a.AbsPath, a.Filename), firstOf(b.AbsPath, b.Filename)
+func samePath(a, b *Frame) bool {
+	pa, pb := cmp.Or(a.AbsPath, a.Filename), cmp.Or(b.AbsPath, b.Filename)
 	return pa == "" || pb == "" || pa == pb
 }
 
-// notInApp reports whether f belongs to the runtime or to a library
+// sdkOrRuntime reports whether f belongs to the runtime or to a library
 // (the SDK included) whatever the SDK said.
-func notInApp(f *issue.Frame) bool {
+func sdkOrRuntime(f *Frame) bool {
 	switch f.Filename {
 	case "<anonymous>", "native", "[native code]":
 		return true

@@ -1,0 +1,260 @@
+package server
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"net/http"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/ingest/posthog"
+	"github.com/lore-dev/lore/internal/meta"
+)
+
+// Browser endpoints (every ingest route, PostHog's and Segment's browser
+// routes, Sentry's envelope, /sdk.js) answer cross-origin requests from any
+// origin: browser SDKs carry the project's public ingest key in the URL,
+// the body or a header, never a cookie, so an origin check would protect
+// nothing. The preflight allows the headers SDKs add, tracing's included
+// (Sentry's fetch instrumentation adds sentry-trace and baggage to every
+// request it may trace, Lore's SDK and OpenTelemetry traceparent).
+const (
+	corsAllowHeaders  = "Content-Type, Content-Encoding, Authorization, X-Sentry-Auth, X-Lore-Key, X-Requested-With, traceparent, tracestate, sentry-trace, baggage"
+	corsExposeHeaders = "Retry-After, X-Sentry-Error, X-Sentry-Rate-Limits"
+)
+
+// setCORS adds the cross-origin headers of a browser endpoint.
+func setCORS(h http.Header) {
+	h.Set("Access-Control-Allow-Origin", "*")
+	h.Set("Access-Control-Allow-Methods", "GET, POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", corsAllowHeaders)
+	h.Set("Access-Control-Expose-Headers", corsExposeHeaders)
+	h.Set("Access-Control-Max-Age", "86400")
+}
+
+// browser serves h cross-origin: CORS headers on every answer, 204 to a
+// preflight.
+func (s *Server) browser(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		setCORS(w.Header())
+		if r.Method == http.MethodOptions {
+			w.WriteHeader(http.StatusNoContent)
+			return
+		}
+		h.ServeHTTP(w, r)
+	})
+}
+
+// browserMux registers browser routes: each pattern's handler behind
+// browser, and one OPTIONS route per path for the preflight.
+type browserMux struct {
+	s          *Server
+	mux        *http.ServeMux
+	preflights map[string]bool
+}
+
+func (b *browserMux) handle(pattern string, h http.Handler) {
+	b.mux.Handle(pattern, b.s.browser(h))
+	path := pattern
+	if _, p, ok := strings.Cut(pattern, " "); ok {
+		path = p
+	}
+	if b.preflights[path] {
+		return
+	}
+	b.preflights[path] = true
+	b.mux.Handle("OPTIONS "+path, b.s.instrument("OPTIONS "+path, b.s.browser(http.NotFoundHandler())))
+}
+
+// CaptureService keeps the projects' browser capture settings
+// (*meta.Store).
+type CaptureService interface {
+	CaptureSettings(ctx context.Context, project int64) (json.RawMessage, error)
+	SetCaptureSettings(ctx context.Context, project int64, doc json.RawMessage) error
+}
+
+var _ CaptureService = (*meta.Store)(nil)
+
+// ReplaySink stores session recordings (posthog-js's /s/ uploads). Lore has
+// none yet: without one, recordings are accepted and counted, not kept.
+type ReplaySink interface {
+	AddRecordings(ctx context.Context, project int64, snapshots []map[string]any) error
+}
+
+// posthogBrowserRoutes serves what posthog-js asks at start-up besides
+// capture: the remote configuration (/array/{key}/config and config.js,
+// POST /flags and /decide) from the project's capture settings, recordings
+// (/s/), and its lazily loaded extensions (/static/…), which Lore does not
+// serve.
+func (s *Server) posthogBrowserRoutes(b *browserMux) {
+	b.handle("GET /array/{key}/config", s.instrument("/array/{key}/config", s.wrap(s.handlePostHogConfig)))
+	b.handle("GET /array/{key}/config.js", s.instrument("/array/{key}/config.js", s.wrap(s.handlePostHogConfigScript)))
+	for _, p := range []string{"/flags/", "/flags", "/decide/", "/decide"} {
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handlePostHogFlags))))
+		b.handle("GET "+p, s.instrument(p, s.wrap(s.handlePostHogFlags)))
+	}
+	for _, p := range []string{"/s/", "/s"} {
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handlePostHogRecording))))
+	}
+	b.handle("GET /static/", s.instrument("/static/", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return nil, errorf(http.StatusNotFound, "Lore does not serve posthog-js's lazily loaded extensions (%s): bundle them, "+
+			"importing posthog from \"posthog-js/dist/module.full\"", r.URL.Path)
+	})))
+	if s.d.Capture != nil {
+		read := func(pattern string, h handlerFunc) {
+			b.mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, h))))
+		}
+		read("GET /api/v1/capture/settings", s.handleCaptureSettings)
+		read("PUT /api/v1/capture/settings", s.handlePutCaptureSettings)
+	}
+}
+
+// captureSettings reads a project's capture settings (the defaults when
+// none are stored or no store is wired).
+func (s *Server) captureSettings(ctx context.Context, project int64) (posthog.Settings, error) {
+	if s.d.Capture == nil {
+		return posthog.DefaultSettings(), nil
+	}
+	doc, err := s.d.Capture.CaptureSettings(ctx, project)
+	if err != nil {
+		return posthog.Settings{}, err
+	}
+	st, err := posthog.ParseSettings(doc)
+	if err != nil {
+		s.log.Warn("ignoring unreadable capture settings", "project", project, "err", err)
+		return posthog.DefaultSettings(), nil
+	}
+	return st, nil
+}
+
+// keyProject authenticates a browser SDK's public key.
+func (s *Server) keyProject(ctx context.Context, key, missing string) (meta.Principal, error) {
+	return s.authenticate(ctx, key, meta.RoleIngest, missing)
+}
+
+func (s *Server) handlePostHogConfig(w http.ResponseWriter, r *http.Request) (any, error) {
+	key := r.PathValue("key")
+	p, err := s.keyProject(r.Context(), key, "missing project key in the path")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.captureSettings(r.Context(), p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	return posthog.RemoteConfig(key, st), nil
+}
+
+func (s *Server) handlePostHogConfigScript(w http.ResponseWriter, r *http.Request) (any, error) {
+	key := r.PathValue("key")
+	p, err := s.keyProject(r.Context(), key, "missing project key in the path")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.captureSettings(r.Context(), p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	js, err := posthog.ConfigScript(key, st)
+	if err != nil {
+		return nil, err
+	}
+	w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Write(js)
+	return written{}, nil
+}
+
+// handlePostHogFlags answers /flags and /decide: no feature flag is on
+// (Lore has none), and /decide, or /flags?config=true, carries the remote
+// configuration as PostHog's does.
+func (s *Server) handlePostHogFlags(w http.ResponseWriter, r *http.Request) (any, error) {
+	path := r.URL.Path
+	body, err := s.readBody(r, path)
+	if err != nil {
+		return nil, err
+	}
+	req, err := posthog.UnpackRequest(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
+	if err != nil {
+		return nil, badRequest("cannot decode PostHog %s body: %v", strings.Trim(path, "/"), err)
+	}
+	key := firstNonEmpty(req.Key, r.URL.Query().Get("token"), r.URL.Query().Get("api_key"), bearer(r))
+	p, err := s.keyProject(r.Context(), key, "missing project key: put the ingest key in the body as \"token\"")
+	if err != nil {
+		return nil, err
+	}
+	st, err := s.captureSettings(r.Context(), p.ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	config := strings.HasPrefix(path, "/decide") || r.URL.Query().Get("config") == "true"
+	return posthog.Flags(key, st, requestID(), config), nil
+}
+
+// handlePostHogRecording accepts posthog-js's recording uploads ($snapshot
+// events). Without a replay store they are counted, not kept.
+func (s *Server) handlePostHogRecording(w http.ResponseWriter, r *http.Request) (any, error) {
+	const path = "/s/"
+	body, err := s.readBody(r, path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
+	if err != nil {
+		s.rejected.Add(1, path, "undecodable")
+		return nil, badRequest("cannot decode PostHog recording body: %v", err)
+	}
+	p, err := s.keyProject(r.Context(), firstNonEmpty(b.Key, bearer(r)), "missing API key: put the ingest key in the body as \"api_key\"")
+	if err != nil {
+		return nil, err
+	}
+	if s.d.Replay != nil {
+		if err := s.d.Replay.AddRecordings(r.Context(), p.ProjectID, b.Messages); err != nil {
+			return nil, err
+		}
+	} else {
+		s.countUnstored("posthog", "$snapshot", len(b.Messages))
+	}
+	return map[string]any{"status": 1}, nil
+}
+
+func (s *Server) handleCaptureSettings(w http.ResponseWriter, r *http.Request) (any, error) {
+	return s.captureSettings(r.Context(), principal(r).ProjectID)
+}
+
+// handlePutCaptureSettings changes the fields the body names, keeping the
+// others.
+func (s *Server) handlePutCaptureSettings(w http.ResponseWriter, r *http.Request) (any, error) {
+	st, err := s.captureSettings(r.Context(), principal(r).ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	if err := decodeJSONBody(r, &st); err != nil {
+		return nil, err
+	}
+	doc, err := json.Marshal(st)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.d.Capture.SetCaptureSettings(r.Context(), principal(r).ProjectID, doc); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+func requestID() string {
+	var b [16]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
