@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/lore-dev/lore/internal/ingest/otlpgrpc"
+	"github.com/lore-dev/lore/internal/ingest/syslog"
 )
 
 // Listeners are the protocol servers on addresses of their own (OTLP/gRPC,
@@ -16,7 +17,13 @@ type Listeners struct {
 	// OTLPGRPCOptional: when the address is taken, warn and run without
 	// OTLP/gRPC instead of failing (the default address of `lore serve`).
 	OTLPGRPCOptional bool
+	// Syslog listeners, each on TCP and UDP at Addr; Key is the ingest key
+	// of messages that carry none in [lore key="…"].
+	Syslog []SyslogListener
 }
+
+// SyslogListener is one syslog address and its default key.
+type SyslogListener struct{ Addr, Key string }
 
 // listener is one protocol server: bound in Open, served by Serve and
 // stopped before the pipeline closes.
@@ -44,6 +51,13 @@ func (a *App) openListeners() error {
 				stop:  func(ctx context.Context) { srv.Shutdown(ctx); ln.Close() }})
 		}
 	}
+	for _, sl := range l.Syslog {
+		srv, err := syslog.Listen(syslog.Config{Addr: sl.Addr, Key: sl.Key, Log: a.log.With("component", "syslog")}, a.srv.Sink())
+		if err != nil {
+			return err
+		}
+		a.addListener(&listener{name: "syslog", addr: srv.TCPAddr(), serve: srv.Serve, stop: srv.Shutdown})
+	}
 	return nil
 }
 
@@ -51,8 +65,9 @@ func (a *App) addListener(l *listener) {
 	a.listeners = append(a.listeners, l)
 }
 
-// ListenerAddr is the address a protocol listener is bound to ("otlp-grpc",
-// "syslog-tcp", "syslog-udp", "forward"), or "" when it is off.
+// ListenerAddr is the address the first protocol listener of a kind is
+// bound to ("otlp-grpc", "syslog" (TCP and UDP), "forward"), or "" when it
+// is off.
 func (a *App) ListenerAddr(name string) string {
 	for _, l := range a.listeners {
 		if l.name == name {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/server"
@@ -22,6 +23,8 @@ type serveFlags struct {
 	heapMiB                                  int
 	memoryLimit, debugAddr                   string
 	otlpGRPCAddr                             string
+	syslogAddrs                              listFlag
+	syslogKey                                string
 	fs                                       *flag.FlagSet
 }
 
@@ -37,8 +40,44 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.IntVar(&f.heapMiB, "heap-limit-mib", envInt("LORE_HEAP_LIMIT_MIB", 512), "soft limit of Lore's own Go heap (GOMEMLIMIT overrides); with --store-memory it bounds the process at about 1 GiB")
 	fs.StringVar(&f.debugAddr, "debug-addr", env("LORE_DEBUG_ADDR", ""), "serve Go's /debug/pprof on this address (e.g. 127.0.0.1:6060); off by default")
 	fs.StringVar(&f.otlpGRPCAddr, "otlp-grpc-addr", env("LORE_OTLP_GRPC_ADDR", defaultOTLPGRPCAddr), "OTLP/gRPC listen address, logs and traces, key in the authorization metadata; empty turns it off (env LORE_OTLP_GRPC_ADDR)")
+	fs.Var(&f.syslogAddrs, "syslog-addr", "syslog listener (RFC 5424 and 3164, TCP and UDP) at ADDR, or KEY@ADDR to send messages without [lore key=\"…\"] to KEY's project; repeatable (env LORE_SYSLOG_ADDR, comma-separated)")
+	fs.StringVar(&f.syslogKey, "syslog-key", env("LORE_SYSLOG_KEY", ""), "ingest key of syslog messages that name none, for --syslog-addr listeners without KEY@ (env LORE_SYSLOG_KEY)")
+	if v := env("LORE_SYSLOG_ADDR", ""); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			f.syslogAddrs.Set(a)
+		}
+	}
 	f.fs = fs
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
+}
+
+// listFlag is a repeatable string flag.
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, ",") }
+
+func (l *listFlag) Set(v string) error {
+	if v = strings.TrimSpace(v); v != "" {
+		*l = append(*l, v)
+	}
+	return nil
+}
+
+// splitKeyAddr reads KEY@ADDR or ADDR.
+func splitKeyAddr(v, defaultKey string) (key, addr string) {
+	if i := strings.LastIndex(v, "@"); i > 0 {
+		return v[:i], v[i+1:]
+	}
+	return defaultKey, v
+}
+
+func (f *serveFlags) syslogListeners() []app.SyslogListener {
+	var out []app.SyslogListener
+	for _, v := range f.syslogAddrs {
+		key, addr := splitKeyAddr(v, f.syslogKey)
+		out = append(out, app.SyslogListener{Addr: addr, Key: key})
+	}
+	return out
 }
 
 // defaultOTLPGRPCAddr is OTLP/gRPC's well-known port. Left at the default,
@@ -77,6 +116,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Listeners: app.Listeners{
 			OTLPGRPCAddr:     f.otlpGRPCAddr,
 			OTLPGRPCOptional: f.otlpGRPCAddr == defaultOTLPGRPCAddr && !isSet(f.fs, "otlp-grpc-addr"),
+			Syslog:           f.syslogListeners(),
 		},
 		HeapLimit: int64(f.heapMiB) << 20,
 	}

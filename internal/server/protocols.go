@@ -121,3 +121,9 @@ func (l listenerSink) Submit(ctx context.Context, path string, events []event.Ev
 	}
 	return err
 }
+
+// Rejected counts records a listener refused (they have no answer to carry
+// the reason; the listener logs it).
+func (l listenerSink) Rejected(path, reason string, n int) {
+	l.s.rejected.Add(float64(n), path, reason)
+}
