@@ -356,7 +356,9 @@ func (b *batch) store(key string, msgs []Message) {
 
 // refuse counts refused messages and logs why, at most once a second.
 func (s *Server) refuse(n int, reason string, err error) {
-	if r, ok := s.sink.(interface{ Rejected(path, reason string, n int) }); ok {
+	if r, ok := s.sink.(interface {
+		Rejected(path, reason string, n int)
+	}); ok {
 		r.Rejected(Path, reason, n)
 	}
 	s.warn("syslog messages refused", "count", n, "reason", reason, "err", err)
