@@ -6,6 +6,8 @@ import (
 	"net"
 	"sync"
 
+	"github.com/lore-dev/lore/internal/ingest/dedup"
+	"github.com/lore-dev/lore/internal/ingest/forward"
 	"github.com/lore-dev/lore/internal/ingest/otlpgrpc"
 	"github.com/lore-dev/lore/internal/ingest/syslog"
 )
@@ -20,7 +22,13 @@ type Listeners struct {
 	// Syslog listeners, each on TCP and UDP at Addr; Key is the ingest key
 	// of messages that carry none in [lore key="…"].
 	Syslog []SyslogListener
+	// Forward listeners (Fluentd/Fluent Bit forward protocol), each writing
+	// to the project of its Key.
+	Forward []ForwardListener
 }
+
+// ForwardListener is one forward address and its key.
+type ForwardListener struct{ Addr, Key string }
 
 // SyslogListener is one syslog address and its default key.
 type SyslogListener struct{ Addr, Key string }
@@ -57,6 +65,19 @@ func (a *App) openListeners() error {
 			return err
 		}
 		a.addListener(&listener{name: "syslog", addr: srv.TCPAddr(), serve: srv.Serve, stop: srv.Shutdown})
+	}
+	if len(l.Forward) > 0 {
+		seen := dedup.New(1 << 16) // chunk ids, shared: a sender may reconnect to another listener
+		for _, fl := range l.Forward {
+			if fl.Key == "" {
+				return fmt.Errorf("forward listener %q has no key: pass KEY@ADDR or --forward-key", fl.Addr)
+			}
+			srv, err := forward.Listen(forward.Config{Addr: fl.Addr, Key: fl.Key, Seen: seen, MaxMessageBytes: int(a.cfg.Limits.MaxBodyBytes), Log: a.log.With("component", "forward")}, a.srv.Sink())
+			if err != nil {
+				return err
+			}
+			a.addListener(&listener{name: "forward", addr: srv.Addr(), serve: srv.Serve, stop: srv.Shutdown})
+		}
 	}
 	return nil
 }

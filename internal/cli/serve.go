@@ -25,6 +25,8 @@ type serveFlags struct {
 	otlpGRPCAddr                             string
 	syslogAddrs                              listFlag
 	syslogKey                                string
+	forwardAddrs                             listFlag
+	forwardKey                               string
 	fs                                       *flag.FlagSet
 }
 
@@ -45,6 +47,13 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	if v := env("LORE_SYSLOG_ADDR", ""); v != "" {
 		for _, a := range strings.Split(v, ",") {
 			f.syslogAddrs.Set(a)
+		}
+	}
+	fs.Var(&f.forwardAddrs, "forward-addr", "Fluent forward listener (Fluentd, Fluent Bit, fluent-logger) at KEY@ADDR, or ADDR with --forward-key; repeatable (env LORE_FORWARD_ADDR, comma-separated)")
+	fs.StringVar(&f.forwardKey, "forward-key", env("LORE_FORWARD_KEY", ""), "ingest key of --forward-addr listeners without KEY@ (env LORE_FORWARD_KEY)")
+	if v := env("LORE_FORWARD_ADDR", ""); v != "" {
+		for _, a := range strings.Split(v, ",") {
+			f.forwardAddrs.Set(a)
 		}
 	}
 	f.fs = fs
@@ -76,6 +85,15 @@ func (f *serveFlags) syslogListeners() []app.SyslogListener {
 	for _, v := range f.syslogAddrs {
 		key, addr := splitKeyAddr(v, f.syslogKey)
 		out = append(out, app.SyslogListener{Addr: addr, Key: key})
+	}
+	return out
+}
+
+func (f *serveFlags) forwardListeners() []app.ForwardListener {
+	var out []app.ForwardListener
+	for _, v := range f.forwardAddrs {
+		key, addr := splitKeyAddr(v, f.forwardKey)
+		out = append(out, app.ForwardListener{Addr: addr, Key: key})
 	}
 	return out
 }
@@ -117,6 +135,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 			OTLPGRPCAddr:     f.otlpGRPCAddr,
 			OTLPGRPCOptional: f.otlpGRPCAddr == defaultOTLPGRPCAddr && !isSet(f.fs, "otlp-grpc-addr"),
 			Syslog:           f.syslogListeners(),
+			Forward:          f.forwardListeners(),
 		},
 		HeapLimit: int64(f.heapMiB) << 20,
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -39,12 +38,8 @@ type Server struct {
 	sink ingest.Sink
 	tcp  net.Listener
 	udp  net.PacketConn
-
-	ctx    context.Context // cancelled by Shutdown
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
-	mu     sync.Mutex
-	conns  map[net.Conn]struct{}
+	conn *ingest.TCPServer
+	ctx  context.Context // done once Shutdown begins
 
 	lastWarn atomic.Int64 // unix seconds of the last warning, to rate-limit them
 }
@@ -71,8 +66,8 @@ func Listen(cfg Config, sink ingest.Sink) (*Server, error) {
 		tcp.Close()
 		return nil, fmt.Errorf("listen for syslog on UDP %q: %w", net.JoinHostPort(host, port), err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	return &Server{cfg: cfg, sink: sink, tcp: tcp, udp: udp, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}, nil
+	ts := ingest.NewTCPServer(tcp)
+	return &Server{cfg: cfg, sink: sink, tcp: tcp, udp: udp, conn: ts, ctx: ts.Context()}, nil
 }
 
 // TCPAddr and UDPAddr are the bound addresses.
@@ -83,75 +78,20 @@ func (s *Server) UDPAddr() net.Addr { return s.udp.LocalAddr() }
 
 // Serve receives messages until Shutdown.
 func (s *Server) Serve() error {
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		s.serveUDP()
-	}()
-	for {
-		c, err := s.tcp.Accept()
-		if err != nil {
-			if s.ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return fmt.Errorf("accept syslog connection: %w", err)
-		}
-		s.mu.Lock()
-		if s.ctx.Err() != nil {
-			s.mu.Unlock()
-			c.Close()
-			return nil
-		}
-		s.conns[c] = struct{}{}
-		s.wg.Add(1)
-		s.mu.Unlock()
-		go func() {
-			defer s.wg.Done()
-			s.serveConn(c)
-		}()
-	}
+	s.conn.Go(s.serveUDP)
+	return s.conn.Serve(s.serveConn)
 }
 
 // Shutdown stops accepting and reading; messages already read are stored
 // before it returns (or ctx ends).
 func (s *Server) Shutdown(ctx context.Context) {
-	s.mu.Lock()
-	s.cancel()
-	s.tcp.Close()
+	s.conn.Stop() // first, so the UDP reader sees it when its read is cut
 	s.udp.SetReadDeadline(time.Now())
-	for c := range s.conns {
-		c.SetReadDeadline(time.Now()) // the reader stores what it has, then stops
-	}
-	s.mu.Unlock()
-	done := make(chan struct{})
-	go func() {
-		s.wg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		s.mu.Lock()
-		for c := range s.conns {
-			c.Close()
-		}
-		s.mu.Unlock()
-		<-done
-	}
+	s.conn.Shutdown(ctx)
 	s.udp.Close()
 }
 
 func (s *Server) serveConn(c net.Conn) {
-	defer func() {
-		c.Close()
-		s.mu.Lock()
-		delete(s.conns, c)
-		s.mu.Unlock()
-	}()
 	r := bufio.NewReaderSize(c, 64<<10)
 	b := s.newBatch(true)
 	defer b.flush()
@@ -183,6 +123,9 @@ func (s *Server) serveUDP() {
 			s.udp.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
 		} else if s.ctx.Err() == nil {
 			s.udp.SetReadDeadline(time.Time{})
+			if s.ctx.Err() != nil { // Shutdown cut the read in between
+				s.udp.SetReadDeadline(time.Now())
+			}
 		}
 		n, _, err := s.udp.ReadFrom(buf)
 		if err != nil {
@@ -334,23 +277,15 @@ func (b *batch) store(key string, msgs []Message) {
 	for i, e := range errs {
 		s.refuse(1, "invalid message", fmt.Errorf("message from %s %s: %s", msgs[i].Hostname, msgs[i].AppName, e))
 	}
-	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
-		err := s.sink.Submit(ctx, Path, events)
-		if err == nil {
-			return
-		}
-		if !errors.Is(err, ingest.ErrOverloaded) || !b.block {
-			s.refuse(len(events), "overloaded", err)
-			return
-		}
-		select { // hold the TCP sender back until Lore catches up
-		case <-time.After(wait):
-		case <-s.ctx.Done():
-			if err := s.sink.Submit(ctx, Path, events); err != nil {
-				s.refuse(len(events), "overloaded", err)
-			}
-			return
-		}
+	store := func() error { return s.sink.Submit(ctx, Path, events) }
+	var err error
+	if b.block {
+		err = s.conn.Retry(store) // hold the TCP sender back until Lore catches up
+	} else {
+		err = store()
+	}
+	if err != nil {
+		s.refuse(len(events), "not stored", err)
 	}
 }
 
