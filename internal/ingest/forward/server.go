@@ -178,7 +178,9 @@ func (s *Server) store(c net.Conn, project int64, msgs []Message) bool {
 
 // refuse counts refused records and logs why, at most once a second.
 func (s *Server) refuse(n int, reason string, err error) {
-	if r, ok := s.sink.(interface{ Rejected(path, reason string, n int) }); ok && n > 0 {
+	if r, ok := s.sink.(interface {
+		Rejected(path, reason string, n int)
+	}); ok && n > 0 {
 		r.Rejected(Path, reason, n)
 	}
 	now := time.Now().Unix()
