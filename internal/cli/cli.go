@@ -48,6 +48,7 @@ func commands() []command {
 		{"dashboards", "dashboards and saved searches as YAML: lore dashboards export|import|list", runDashboards},
 		{"monitors", "alerts: lore monitors list|create|evaluate|delete", runMonitors},
 		{"keys", "API keys: lore keys list|create|revoke --data DIR", runKeys},
+		{"sourcemaps", "source maps of a release: lore sourcemaps upload DIR --release R", runSourcemaps},
 	}
 }
 

@@ -37,12 +37,14 @@ func ParseStack(text string) []Frame {
 		}
 		if m := reJSFrame.FindStringSubmatch(l); m != nil {
 			n, _ := strconv.Atoi(m[3])
-			frames = append(frames, Frame{Function: m[1], Filename: m[2], Lineno: n})
+			c, _ := strconv.Atoi(m[4])
+			frames = append(frames, Frame{Function: m[1], Filename: m[2], Lineno: n, Colno: c})
 			continue
 		}
 		if m := reJSAnonFrame.FindStringSubmatch(l); m != nil {
 			n, _ := strconv.Atoi(m[2])
-			frames = append(frames, Frame{Function: "<anonymous>", Filename: m[1], Lineno: n})
+			c, _ := strconv.Atoi(m[3])
+			frames = append(frames, Frame{Function: "<anonymous>", Filename: m[1], Lineno: n, Colno: c})
 			continue
 		}
 		if m := rePyFrame.FindStringSubmatch(l); m != nil {

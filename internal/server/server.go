@@ -92,6 +92,7 @@ type Deps struct {
 	Monitors   MonitorsService   // monitors.go
 	Capture    CaptureService    // browser.go: posthog-js's remote configuration
 	Replay     ReplaySink        // browser.go: nil until a replay store exists
+	SourceMaps SourceMapService  // sourcemaps.go
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -161,6 +162,7 @@ func (s *Server) Handler() http.Handler {
 	read("GET /api/v1/journeys/{by}/{id}", s.handleJourney)
 	s.issueRoutes(mux, ingest, read)
 	s.productRoutes(b, read)
+	s.sourceMapRoutes(read)
 	s.narrativeRoutes(mux, ingest, read)
 	s.fieldsRoutes(mux, ingest, read)
 	s.monitorRoutes(mux, ingest, read)

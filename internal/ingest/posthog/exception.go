@@ -94,5 +94,12 @@ func exception(e *event.Event, props map[string]any) {
 			sdk = append(sdk, segment.Text(v))
 		}
 	}
+	if len(sdk) > 0 {
+		// Kept, as the Sentry decoder keeps an SDK's fingerprint, so that
+		// grouping computed again (after source maps) honours it.
+		if j, err := json.Marshal(sdk); err == nil {
+			e.Attributes = append(e.Attributes, event.Attr{Key: "sentry.fingerprint", Value: string(j)})
+		}
+	}
 	e.Fingerprint = issue.Fingerprint(issue.Components(sdk, issue.DefaultComponents(excs, e.Message)))
 }

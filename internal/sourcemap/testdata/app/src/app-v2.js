@@ -1,0 +1,4 @@
+import { showBanner } from "./banner.js";
+import "./app.js";
+
+window.showBanner = showBanner;
