@@ -3,6 +3,8 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"sort"
+	"strings"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -46,6 +48,7 @@ type PatternsResult struct {
 // Pattern is one log template in the window.
 type Pattern struct {
 	ID            string                        `json:"id"`
+	Query         string                        `json:"query"` // the search for its rows: pattern_id:ID, or its folded ids too
 	Template      string                        `json:"template"`
 	Sample        string                        `json:"sample"`
 	Count         int64                         `json:"count"`
@@ -75,20 +78,27 @@ func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (P
 	if step <= 0 {
 		step = query.AutoStep(p.Range.From, p.Range.To, 60)
 	}
+	limit := p.Limit
+	if limit <= 0 {
+		limit = 50
+	}
+	// Ask for more than limit: ids folded into another pattern (the
+	// miner's variants, see patterns.Miner) are summed into it below.
 	res, err := st.PatternStats(ctx, store.PatternStatsRequest{
-		ProjectID: p.ProjectID, Range: p.Range, Query: p.Query, Step: step, Limit: p.Limit,
+		ProjectID: p.ProjectID, Range: p.Range, Query: p.Query, Step: step, Limit: 2 * limit,
 	})
 	if err != nil {
 		return PatternsResult{}, fmt.Errorf("cannot count log patterns: %w", err)
 	}
+	folded := foldPatterns(res.Patterns, p.ProjectID, tm, limit)
 	out := PatternsResult{
 		From: event.FormatMicros(p.Range.From), To: event.FormatMicros(p.Range.To),
 		Step: (time.Duration(step) * time.Microsecond).String(), Total: res.Total,
 		Patterns: make([]Pattern, 0, len(res.Patterns)),
 	}
-	for _, ps := range res.Patterns {
+	for _, ps := range folded {
 		pt := Pattern{
-			ID: ps.ID, Template: ps.Sample, Sample: ps.Sample, Count: ps.Count,
+			ID: ps.ID, Query: patternQuery(ps.ids), Template: ps.Sample, Sample: ps.Sample, Count: ps.Count,
 			LastSeen: event.FormatMicros(ps.LastTS), ErrorFraction: ps.ErrorFraction,
 			Top: map[string][]store.FacetValue{"service": ps.Services, "level": ps.Levels},
 		}
@@ -112,4 +122,89 @@ func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (P
 		out.Patterns = append(out.Patterns, pt)
 	}
 	return out, nil
+}
+
+// foldedStat is a pattern's counts with those of the ids folded into it.
+type foldedStat struct {
+	store.PatternStat
+	ids []string
+}
+
+// foldPatterns sums the counts of pattern ids that the miner has folded
+// into another pattern (tm.Group returns the group an id now counts for)
+// into that pattern, and keeps the limit largest.
+func foldPatterns(stats []store.PatternStat, project int64, tm Templates, limit int) []foldedStat {
+	var out []foldedStat
+	at := map[string]int{}
+	for _, ps := range stats {
+		id := ps.ID
+		if g, ok := tm.Group(project, ps.ID); ok {
+			id = g.ID
+		}
+		i, seen := at[id]
+		if !seen {
+			at[id] = len(out)
+			f := foldedStat{PatternStat: ps, ids: []string{ps.ID}}
+			f.ID = id
+			f.Buckets = append([]int64(nil), ps.Buckets...)
+			out = append(out, f)
+			continue
+		}
+		f := &out[i]
+		f.ids = append(f.ids, ps.ID)
+		errs := f.ErrorFraction*float64(f.Count) + ps.ErrorFraction*float64(ps.Count)
+		f.Count += ps.Count
+		if f.Count > 0 {
+			f.ErrorFraction = errs / float64(f.Count)
+		}
+		f.FirstTS, f.LastTS = min(f.FirstTS, ps.FirstTS), max(f.LastTS, ps.LastTS)
+		for j := range f.Buckets {
+			if j < len(ps.Buckets) {
+				f.Buckets[j] += ps.Buckets[j]
+			}
+		}
+		f.Services = sumFacets(f.Services, ps.Services)
+		f.Levels = sumFacets(f.Levels, ps.Levels)
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out
+}
+
+// sumFacets adds b's counts to a's, largest first.
+func sumFacets(a, b []store.FacetValue) []store.FacetValue {
+	if len(b) == 0 {
+		return a
+	}
+	n := len(a)
+	out := append([]store.FacetValue(nil), a...)
+	for _, v := range b {
+		found := false
+		for i := range out {
+			if out[i].Value == v.Value {
+				out[i].Count += v.Count
+				found = true
+				break
+			}
+		}
+		if !found {
+			out = append(out, v)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out[:max(n, min(len(out), len(b)))]
+}
+
+// patternQuery is the search that finds a pattern's rows.
+func patternQuery(ids []string) string {
+	q := make([]string, len(ids))
+	for i, id := range ids {
+		q[i] = store.PatternAttr + ":" + id
+	}
+	if len(q) == 1 {
+		return q[0]
+	}
+	return "(" + strings.Join(q, " OR ") + ")"
 }
