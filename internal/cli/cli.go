@@ -58,14 +58,33 @@ func commands() []command {
 func Main(ctx context.Context, args []string, stdio Stdio) int {
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+	if len(args) == 0 {
 		usage(stdio.Err)
 		return 2
 	}
+	if isHelp(args[0]) || args[0] == "help" {
+		if len(args) > 1 && args[0] == "help" { // lore help COMMAND
+			args = []string{args[1], "-h"}
+		} else {
+			usage(stdio.Out)
+			return 0
+		}
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
+			help := helpRequested(args[1:])
+			if help {
+				// Asked for: the usage goes to stdout and the exit
+				// code is 0, and nothing else runs (lore ingest
+				// --help reads no file named --help).
+				args = []string{c.name, "-h"}
+				stdio.Err = stdio.Out
+			}
 			err := c.run(ctx, args[1:], stdio)
 			if errors.Is(err, flag.ErrHelp) {
+				if help {
+					return 0
+				}
 				return 2
 			}
 			if err != nil {
@@ -86,6 +105,24 @@ func usage(w io.Writer) {
 		fmt.Fprintf(w, "  %-7s %s\n", c.name, c.usage)
 	}
 	fmt.Fprintln(w, "\nRun 'lore COMMAND -h' for a command's flags.")
+}
+
+// isHelp reports whether a command-line argument asks for help.
+func isHelp(a string) bool {
+	return a == "-h" || a == "--h" || a == "-help" || a == "--help"
+}
+
+// helpRequested reports whether args ask for help before a "--".
+func helpRequested(args []string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if isHelp(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // env returns the environment variable's value or def.

@@ -155,6 +155,10 @@ func reorderFlags(fs *flag.FlagSet, args []string) []string {
 			pos = append(pos, args[i+1:]...)
 			break
 		}
+		if isHelp(a) {
+			flags = append(flags, a)
+			continue
+		}
 		name := strings.TrimLeft(a, "-")
 		name, _, hasValue := strings.Cut(name, "=")
 		f := fs.Lookup(name)

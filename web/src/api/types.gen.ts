@@ -375,6 +375,7 @@ export interface PathsResult {
 
 export interface Pattern {
   id: string;
+  query: string;
   template: string;
   sample: string;
   count: number;

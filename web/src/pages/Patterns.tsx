@@ -48,7 +48,7 @@ export function Patterns({ r }: { r: Route }) {
               <tr key={t.id} data-row tabIndex={-1}>
                 <td className="msg">
                   {t.new && <span className="new">new</span>}{' '}
-                  <a href={href(['explore'], { q: `pattern_id:${t.id}`, from: r.params.get('from') || undefined, to: r.params.get('to') || undefined })}>{t.template}</a>
+                  <a href={href(['explore'], { q: t.query || `pattern_id:${t.id}`, from: r.params.get('from') || undefined, to: r.params.get('to') || undefined })}>{t.template}</a>
                 </td>
                 <td>
                   <Sparkline values={(t.series || []).map((s) => s.count)} tone={t.error_fraction > 0 ? 'err' : 'neutral'} />
