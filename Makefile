@@ -20,10 +20,10 @@ demo: web-build
 # The whole suite: formatting, vet, unit and integration tests (real
 # servers and real SDKs), the race detector on the concurrent packages, and
 # every fuzz target for a short budget.
-test: vet unit race fuzz sdk-test web-test
+test: vet unit race fuzz go-sdk-test sdk-test web-test
 
 vet:
-	@unformatted=$$(gofmt -l cmd internal web); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
+	@unformatted=$$(gofmt -l cmd internal web sdk/go); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
 unit:
@@ -34,6 +34,12 @@ race:
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
+
+# The Go SDK (sdk/go), its own module: vet, and its tests under the race
+# detector (the whole-server test joining two services' logs is in
+# internal/e2e).
+go-sdk-test:
+	cd sdk/go && $(GO) vet ./... && $(GO) test -count=1 -race ./...
 
 # The browser SDK (sdk/js) in headless Chromium against a whole server;
 # installs its own npm packages (and Chromium when missing).
