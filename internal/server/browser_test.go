@@ -1,6 +1,8 @@
 package server
 
 import (
+	"archive/tar"
+	"compress/gzip"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -124,5 +126,43 @@ func TestPostHogRemoteConfig(t *testing.T) {
 	_, metrics, _ := get("/metrics")
 	if !strings.Contains(metrics, `lore_ingest_items_unstored_total{protocol="posthog",type="$snapshot"} 2`) {
 		t.Errorf("recordings not counted:\n%s", metrics)
+	}
+}
+
+// TestSDKPackage: /sdk.tgz is an npm package tarball of the browser SDK.
+func TestSDKPackage(t *testing.T) {
+	srv := newTestServer(t, &fakeQueue{}, DefaultLimits())
+	resp, err := http.Get(srv.URL + "/sdk.tgz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	names := map[string]bool{}
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		names[h.Name] = true
+		if h.Name == "package/package.json" {
+			var p struct {
+				Name   string `json:"name"`
+				Module string `json:"module"`
+			}
+			json.NewDecoder(tr).Decode(&p)
+			if p.Name != "@lore-dev/browser" || p.Module != "dist/lore.mjs" {
+				t.Errorf("package.json %+v", p)
+			}
+		}
+	}
+	for _, n := range []string{"package/package.json", "package/dist/lore.mjs", "package/dist/lore.js", "package/dist/types/index.d.ts"} {
+		if !names[n] {
+			t.Errorf("tarball lacks %s: %v", n, names)
+		}
 	}
 }

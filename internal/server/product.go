@@ -48,6 +48,17 @@ func (s *Server) productRoutes(b *browserMux, read route) {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(jssdk.Script())
 	}))
+	// The SDK as an npm package: npm install https://LORE/sdk.tgz.
+	b.handle("GET /sdk.tgz", s.instrument("/sdk.tgz", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
+		tgz, err := jssdk.Package()
+		if err != nil {
+			return nil, err
+		}
+		w.Header().Set("Content-Type", "application/gzip")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(tgz)
+		return written{}, nil
+	})))
 	if s.d.Product == nil {
 		return
 	}

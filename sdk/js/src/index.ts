@@ -6,6 +6,12 @@
 // timings. Each user action starts a W3C trace: fetch and XMLHttpRequest
 // calls to allowed origins carry its traceparent, and so does the action's
 // event, so the click and the backend's logs share one trace.
+//
+// Beside Sentry's browser SDK it joins the trace Sentry started (one trace
+// id per request, whichever SDK wraps fetch first) and leaves errors to
+// Sentry; beside posthog-js with the same key it leaves page views, clicks
+// and errors to posthog-js and sends its own events as posthog-js's person
+// and session, so nothing is counted twice.
 
 export interface Options {
   /** Lore's base URL, e.g. "https://lore.example.com". Default: the page's origin. */
@@ -26,6 +32,12 @@ export interface Options {
   sessionTimeout?: number;
   /** Service name put on events. Default "browser". */
   service?: string;
+  /**
+   * Leave to the other SDKs on the page what they already send: page views,
+   * clicks and errors to posthog-js sending with the same key, errors to
+   * Sentry's SDK sending to the same host. Default true.
+   */
+  dedupe?: boolean;
 }
 
 type Props = Record<string, unknown>;
@@ -36,6 +48,8 @@ interface Message {
   timestamp: string;
   uuid: string;
   properties: Props;
+  /** What an automatic event is ("pageview", "click", "error"); never sent. */
+  auto?: string;
 }
 
 const STORAGE = "lore:";
@@ -82,6 +96,55 @@ function traceparent(t: Trace, spanId = t.spanId): string {
   return `00-${t.traceId}-${spanId}-01`;
 }
 
+/** The trace of a sentry-trace header value ("trace-span[-sampled]"). */
+function fromSentryTrace(v: string | null | undefined): Trace | undefined {
+  const m = v && /^\s*([0-9a-f]{32})-([0-9a-f]{16})(?:-[01])?\s*$/.exec(v);
+  return m ? { traceId: m[1], spanId: m[2] } : undefined;
+}
+
+/* eslint-disable @typescript-eslint/no-explicit-any */
+/** Sentry's current scope, from the global carrier its SDKs share (v8+). */
+function sentryScope(): any {
+  const c = (window as any).__SENTRY__;
+  const h = c && (c[c.version] || c);
+  if (!h) return undefined;
+  const top = h.stack && typeof h.stack.getStackTop === "function" && h.stack.getStackTop();
+  return (top && top.scope) || h.defaultCurrentScope;
+}
+
+/** Sentry's client, when its SDK runs on the page. */
+function sentryClient(): any {
+  const c = (window as any).__SENTRY__;
+  const h = c && (c[c.version] || c);
+  const top = h && h.stack && typeof h.stack.getStackTop === "function" && h.stack.getStackTop();
+  const scope = sentryScope();
+  return (top && top.client) || (scope && (scope._client || (scope.getClient && scope.getClient())));
+}
+
+/**
+ * The trace Sentry's browser SDK has started on this page (its active
+ * span's, or its scope's propagation context), which Lore's SDK then
+ * joins rather than starting another.
+ */
+function sentryTrace(): Trace | undefined {
+  try {
+    const scope = sentryScope();
+    if (!scope) return undefined;
+    const ref = scope.refs && scope.refs.span;
+    const span = ref && (typeof ref.deref === "function" ? ref.deref() : ref);
+    if (span && typeof span.spanContext === "function") {
+      const sc = span.spanContext();
+      if (sc && sc.traceId) return { traceId: sc.traceId, spanId: sc.spanId || hex(8) };
+    }
+    const pc = typeof scope.getPropagationContext === "function" && scope.getPropagationContext();
+    if (pc && pc.traceId) return { traceId: pc.traceId, spanId: pc.propagationSpanId || pc.spanId || hex(8) };
+  } catch {
+    /* another version's carrier: no trace to join */
+  }
+  return undefined;
+}
+/* eslint-enable @typescript-eslint/no-explicit-any */
+
 /** Text, tag and a CSS selector of a clicked element. */
 function describe(el: Element): Props {
   const parts: string[] = [];
@@ -115,6 +178,7 @@ export class Lore {
     batchSize: 50,
     sessionTimeout: 30 * 60 * 1000,
     service: "browser",
+    dedupe: true,
   };
   private queue: Message[] = [];
   private sending = false;
@@ -166,23 +230,41 @@ export class Lore {
 
   /** The current trace's traceparent, for requests the SDK does not see. */
   traceparent(): string | undefined {
-    return this.trace ? traceparent(this.trace, hex(8)) : undefined;
+    const t = this.currentTrace();
+    return t ? traceparent(t, hex(8)) : undefined;
   }
 
-  /** Starts a new trace, as a user action does. */
+  /**
+   * Starts a new trace, as a user action does; when Sentry's SDK has
+   * started one on the page, that trace is joined instead, so both SDKs'
+   * events and the backend's share one trace id.
+   */
   startTrace(): Trace {
-    this.trace = { traceId: hex(16), spanId: hex(8) };
+    const s = sentryTrace();
+    this.trace = { traceId: s ? s.traceId : hex(16), spanId: hex(8) };
+    return this.trace;
+  }
+
+  /** The trace requests join now: Sentry's if it runs, else the last action's. */
+  private currentTrace(): Trace | undefined {
+    const s = sentryTrace();
+    if (s && (!this.trace || this.trace.traceId !== s.traceId)) this.trace = { traceId: s.traceId, spanId: hex(8) };
     return this.trace;
   }
 
   /** Sends the queue now; useBeacon when the page is going away. */
   async flush(useBeacon = false): Promise<void> {
     if (!this.queue.length || this.sending) return;
-    const batch = this.queue.slice(0, this.opts.batchSize);
+    const slice = this.queue.slice(0, this.opts.batchSize);
+    const batch = this.prepare(slice);
+    if (!batch.length) {
+      this.drop(slice.length);
+      return;
+    }
     const body = JSON.stringify({ api_key: this.key, sent_at: new Date().toISOString(), batch });
     const url = this.host + "/batch/";
     if (useBeacon && navigator.sendBeacon) {
-      if (navigator.sendBeacon(url, new Blob([body], { type: "text/plain" }))) this.drop(batch.length);
+      if (navigator.sendBeacon(url, new Blob([body], { type: "text/plain" }))) this.drop(slice.length);
       return;
     }
     if (typeof navigator !== "undefined" && navigator.onLine === false) return; // retried when back online
@@ -190,13 +272,89 @@ export class Lore {
     try {
       const res = await origFetch(url, { method: "POST", body, headers: { "Content-Type": "text/plain" }, keepalive: body.length < 60000 });
       // 4xx other than 429 will not get better: drop the batch.
-      if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429)) this.drop(batch.length);
+      if (res.ok || (res.status >= 400 && res.status < 500 && res.status !== 429)) this.drop(slice.length);
     } catch {
       /* offline or server down: keep the batch, retry on the next tick */
     } finally {
       this.sending = false;
     }
     if (this.queue.length >= this.opts.batchSize) void this.flush();
+  }
+
+  /**
+   * The messages of slice as sent: without the automatic events another SDK
+   * on the page already sends (dedupe), and, beside posthog-js, as
+   * posthog-js's person and session when Lore's user is not identified.
+   */
+  private prepare(slice: Message[]): Message[] {
+    const ph = this.opts.dedupe ? this.posthog() : undefined;
+    const sentry = this.opts.dedupe && this.sentrySendsHere();
+    const out: Message[] = [];
+    for (const m of slice) {
+      if ((ph && m.auto) || (sentry && m.auto === "error")) continue;
+      const { auto: _auto, ...msg } = m;
+      if (ph && ph.distinctId && !m.properties.$is_identified) {
+        msg.distinct_id = ph.distinctId;
+        msg.properties = { ...m.properties, $device_id: ph.deviceId || ph.distinctId, $is_identified: ph.identified };
+        if (ph.sessionId) msg.properties.$session_id = ph.sessionId;
+      }
+      out.push(msg);
+    }
+    return out;
+  }
+
+  /**
+   * posthog-js on this page sending with the same key: its live instance
+   * (window.posthog) or its persistence (ph_KEY_posthog) touched within
+   * the session timeout.
+   */
+  private posthog(): { distinctId?: string; deviceId?: string; sessionId?: string; identified: boolean } | undefined {
+    /* eslint-disable @typescript-eslint/no-explicit-any */
+    const inst = (window as any).posthog;
+    try {
+      if (inst && inst.__loaded && inst.config && inst.config.token === this.key && typeof inst.get_distinct_id === "function") {
+        return {
+          distinctId: inst.get_distinct_id(),
+          deviceId: typeof inst.get_property === "function" ? inst.get_property("$device_id") : undefined,
+          sessionId: typeof inst.get_session_id === "function" ? inst.get_session_id() : undefined,
+          identified: typeof inst._isIdentified === "function" ? !!inst._isIdentified() : false,
+        };
+      }
+    } catch {
+      /* fall back to its persistence */
+    }
+    const name = `ph_${this.key}_posthog`;
+    let raw: string | null = null;
+    try {
+      raw = window.localStorage.getItem(name);
+    } catch {
+      raw = null;
+    }
+    if (!raw) {
+      const c = document.cookie.split("; ").find((kv) => kv.startsWith(name + "="));
+      raw = c ? decodeURIComponent(c.slice(name.length + 1)) : null;
+    }
+    if (!raw) return undefined;
+    try {
+      const p: any = JSON.parse(raw);
+      const ses = Array.isArray(p.$sesid) ? p.$sesid : [];
+      if (!(typeof ses[0] === "number" && Date.now() - ses[0] < this.opts.sessionTimeout)) return undefined;
+      return { distinctId: p.distinct_id, deviceId: p.$device_id, sessionId: ses[1], identified: p.$user_state === "identified" };
+    } catch {
+      return undefined;
+    }
+    /* eslint-enable @typescript-eslint/no-explicit-any */
+  }
+
+  /** Whether Sentry's SDK on this page sends its errors to this Lore. */
+  private sentrySendsHere(): boolean {
+    try {
+      const client = sentryClient();
+      const dsn = client && typeof client.getOptions === "function" && client.getOptions().dsn;
+      return !!dsn && new URL(dsn).host === new URL(this.host).host;
+    } catch {
+      return false;
+    }
   }
 
   private drop(n: number): void {
@@ -241,7 +399,7 @@ export class Lore {
     return s.id;
   }
 
-  private enqueue(event: string, props: Props, trace?: Trace): void {
+  private enqueue(event: string, props: Props, trace?: Trace, auto?: string): void {
     const user = load("user_id");
     const anon = this.anonymousId();
     const t = trace || this.trace;
@@ -259,7 +417,9 @@ export class Lore {
       ...props,
     };
     if (t) properties.traceparent = traceparent(t);
-    this.queue.push({ event, distinct_id: user || anon, timestamp: new Date().toISOString(), uuid: uuid(), properties });
+    const msg: Message = { event, distinct_id: user || anon, timestamp: new Date().toISOString(), uuid: uuid(), properties };
+    if (auto) msg.auto = auto;
+    this.queue.push(msg);
     if (this.queue.length > MAX_QUEUE) this.queue.splice(0, this.queue.length - MAX_QUEUE);
     this.persistQueue();
     if (this.queue.length >= this.opts.batchSize) void this.flush();
@@ -269,7 +429,7 @@ export class Lore {
     const path = window.location.pathname + window.location.search;
     if (path === this.lastPath) return;
     this.lastPath = path;
-    this.enqueue("$pageview", {}, this.startTrace());
+    this.enqueue("$pageview", {}, this.startTrace(), "pageview");
   }
 
   private listenNavigation(): void {
@@ -300,7 +460,7 @@ export class Lore {
         const name = el.getAttribute("data-lore-event");
         // The click starts a trace before the page's handlers run (capture
         // phase), so the requests they make carry it.
-        this.enqueue(name || "$autocapture", { $event_type: "click", ...props }, this.startTrace());
+        this.enqueue(name || "$autocapture", { $event_type: "click", ...props }, this.startTrace(), name ? undefined : "click");
       },
       true,
     );
@@ -309,21 +469,31 @@ export class Lore {
   private listenErrors(): void {
     window.addEventListener("error", (ev: ErrorEvent) => {
       const err = ev.error as Error | undefined;
-      this.enqueue("$exception", {
-        $exception_type: (err && err.name) || "Error",
-        $exception_message: (err && err.message) || ev.message,
-        $exception_stack: (err && err.stack) || `${ev.filename}:${ev.lineno}:${ev.colno}`,
-      });
+      this.enqueue(
+        "$exception",
+        {
+          $exception_type: (err && err.name) || "Error",
+          $exception_message: (err && err.message) || ev.message,
+          $exception_stack: (err && err.stack) || `${ev.filename}:${ev.lineno}:${ev.colno}`,
+        },
+        undefined,
+        "error",
+      );
     });
     window.addEventListener("unhandledrejection", (ev: PromiseRejectionEvent) => {
       const r = ev.reason;
       const isErr = r instanceof Error;
-      this.enqueue("$exception", {
-        $exception_type: isErr ? r.name : "UnhandledRejection",
-        $exception_message: isErr ? r.message : String(r),
-        $exception_stack: isErr ? r.stack : undefined,
-        $exception_handled: false,
-      });
+      this.enqueue(
+        "$exception",
+        {
+          $exception_type: isErr ? r.name : "UnhandledRejection",
+          $exception_message: isErr ? r.message : String(r),
+          $exception_stack: isErr ? r.stack : undefined,
+          $exception_handled: false,
+        },
+        undefined,
+        "error",
+      );
     });
   }
 
@@ -355,7 +525,8 @@ export class Lore {
     } catch {
       return false;
     }
-    if (u.origin === new URL(this.host).origin && /^\/(batch|e|capture)\//.test(u.pathname)) return false;
+    // Lore's own ingest routes (its SDK's, posthog-js's, Sentry's, Segment's) carry no trace.
+    if (u.origin === new URL(this.host).origin && /^\/(batch|e|capture|i|s|flags|decide|array|static|v1)(\/|$)|^\/api\/\d+\/(envelope|store)\//.test(u.pathname)) return false;
     return this.opts.tracePropagationTargets.some((t) => (typeof t === "string" ? u.origin === t || u.href.startsWith(t) : t.test(u.href)));
   }
 
@@ -364,22 +535,42 @@ export class Lore {
     if (typeof window.fetch === "function") {
       window.fetch = function (input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
         const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
-        if (self.trace && self.allowed(url)) {
+        if (self.allowed(url)) {
           const headers = new Headers((init && init.headers) || (input instanceof Request ? input.headers : undefined));
-          if (!headers.has("traceparent")) headers.set("traceparent", traceparent(self.trace, hex(8)));
-          init = { ...init, headers };
+          if (!headers.has("traceparent")) {
+            // Inside Sentry's fetch, its sentry-trace names the trace and
+            // the request's span: the traceparent says the same.
+            const st = fromSentryTrace(headers.get("sentry-trace"));
+            const t = st || self.currentTrace();
+            if (t) {
+              headers.set("traceparent", traceparent(t, st ? st.spanId : hex(8)));
+              init = { ...init, headers };
+            }
+          }
         }
         return origFetch(input, init);
       };
     }
     const open = XMLHttpRequest.prototype.open;
     const send = XMLHttpRequest.prototype.send;
+    const setHeader = XMLHttpRequest.prototype.setRequestHeader;
+    type XHR = XMLHttpRequest & { __loreURL?: string; __loreTP?: boolean; __loreST?: string };
+    XMLHttpRequest.prototype.setRequestHeader = function (this: XHR, name: string, value: string) {
+      const n = name.toLowerCase();
+      if (n === "traceparent") this.__loreTP = true;
+      if (n === "sentry-trace") this.__loreST = value;
+      return setHeader.call(this, name, value);
+    };
     XMLHttpRequest.prototype.open = function (this: XMLHttpRequest & { __loreURL?: string }, method: string, url: string | URL, ...rest: unknown[]) {
       this.__loreURL = String(url);
       return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
     } as typeof XMLHttpRequest.prototype.open;
-    XMLHttpRequest.prototype.send = function (this: XMLHttpRequest & { __loreURL?: string }, body?: Document | XMLHttpRequestBodyInit | null) {
-      if (self.trace && this.__loreURL && self.allowed(this.__loreURL)) this.setRequestHeader("traceparent", traceparent(self.trace, hex(8)));
+    XMLHttpRequest.prototype.send = function (this: XHR, body?: Document | XMLHttpRequestBodyInit | null) {
+      if (!this.__loreTP && this.__loreURL && self.allowed(this.__loreURL)) {
+        const st = fromSentryTrace(this.__loreST);
+        const t = st || self.currentTrace();
+        if (t) this.setRequestHeader("traceparent", traceparent(t, st ? st.spanId : hex(8)));
+      }
       return send.call(this, body);
     };
   }
