@@ -127,6 +127,7 @@ type Miner struct {
 	bytes   int
 	dirty   bool
 	seq     uint64 // creation order, for ties
+	clock   uint64 // counts touches, for recency within a leaf
 	// budget and budgetBytes, when set, count groups and bytes across
 	// the miners of a Processor.
 	budget, budgetBytes *atomic.Int64
@@ -141,6 +142,7 @@ type group struct {
 	variants   []*variantSet
 	bytes      int
 	seq        uint64
+	touched    uint64 // the miner's clock when last seen
 }
 
 // variantSet is the variants of a group that differ from it at the same
@@ -160,6 +162,13 @@ type node struct {
 
 // groupOverhead approximates the bytes a group costs beyond its tokens.
 const groupOverhead = 256
+
+// maxLeafGroups bounds the groups of one leaf, and so the comparisons one
+// message costs: lines that share their length and first tokens but
+// differ everywhere else (a flood of unique messages) would otherwise
+// grow one leaf to the miner's whole bound. Past it the leaf forgets its
+// least recently seen group.
+const maxLeafGroups = 256
 
 // NewMiner returns an empty miner.
 func NewMiner(cfg Config) *Miner {
@@ -329,6 +338,15 @@ func (m *Miner) create(leaf *node, toks []string, ts int64, parent *group, diff 
 	}
 	m.insert(g)
 	m.evict(g)
+	if len(leaf.groups) > maxLeafGroups {
+		var old *group
+		for _, x := range leaf.groups {
+			if x != g && (old == nil || x.touched < old.touched) {
+				old = x
+			}
+		}
+		m.forget(old)
+	}
 	return Match{ID: g.ID, Template: g.Template(), New: true}
 }
 
@@ -358,6 +376,8 @@ func (m *Miner) insert(g *group) {
 
 // touch makes g the most recently seen group.
 func (m *Miner) touch(g *group) {
+	m.clock++
+	g.touched = m.clock
 	if g.prev != nil {
 		g.prev.next, g.next.prev = g.next, g.prev
 	}
@@ -743,24 +763,30 @@ func covers(t, m string) bool {
 }
 
 // glob matches m against pattern t where <*> stands for any non-empty
-// text.
+// text. It is the usual wildcard match with backtracking to the last
+// wildcard only, so it takes O(len(t)·len(m)) steps however many
+// wildcards t has.
 func glob(t, m string) bool {
-	k := strings.Index(t, Wildcard)
-	if k < 0 {
-		return t == m
-	}
-	if !strings.HasPrefix(m, t[:k]) {
-		return false
-	}
-	rest := t[k+len(Wildcard):]
-	m = m[k:]
-	// The wildcard takes at least one byte; try each split.
-	for j := 1; j <= len(m); j++ {
-		if glob(rest, m[j:]) {
-			return true
+	ti, mi := 0, 0
+	star, mark := -1, 0 // after the last wildcard seen in t, and where m resumed
+	for mi < len(m) {
+		switch {
+		case strings.HasPrefix(t[ti:], Wildcard):
+			ti += len(Wildcard)
+			star, mark = ti, mi+1 // the wildcard takes at least one byte
+			mi++
+		case ti < len(t) && t[ti] == m[mi]:
+			ti++
+			mi++
+		case star >= 0:
+			ti = star
+			mark++
+			mi = mark
+		default:
+			return false
 		}
 	}
-	return false
+	return ti == len(t)
 }
 
 // widen generalises two different tokens: the same key keeps its name

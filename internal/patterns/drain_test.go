@@ -228,3 +228,48 @@ func BenchmarkMiner(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "lines/s")
 }
+
+func TestGlob(t *testing.T) {
+	f := func(pat, m string, want bool) {
+		t.Helper()
+		if got := glob(pat, m); got != want {
+			t.Errorf("glob(%q, %q) = %v", pat, m, got)
+		}
+	}
+	f("user=<*>", "user=bob", true)
+	f("user=<*>", "user=", false)
+	f("user=<*>", "uid=bob", false)
+	f("(uid=<*>)", "(uid=0)", true)
+	f("(uid=<*>)", "LOGIN(uid=0)", false)
+	f("<*>:<*>:Got", "a:b:Got", true)
+	f("<*>:<*>:Got", "a:b:c:Got", true)
+	f("<*>:<*>:Got", "a:Got", false)
+	f("a<*>b<*>c", "axxbyyc", true)
+	f("a<*>b<*>c", "abc", false)
+	f("x", "x", true)
+	// Many wildcards against a long token stays quick (no exponential
+	// backtracking).
+	pat := strings.Repeat("<*>:", 40) + "end"
+	m := strings.Repeat("ab:", 80) + "nope"
+	f(pat, m, false)
+}
+
+// Lines sharing their length and first words but nothing else keep one
+// leaf's comparisons bounded.
+func TestMinerBoundsALeaf(t *testing.T) {
+	m := NewMiner(DefaultConfig)
+	first := m.Add("job report alpha beta gamma", 0)
+	for i := range 2000 {
+		m.Add(fmt.Sprintf("job report %s %s %s", word(i), word(i+7919), word(i+104729)), int64(i+1))
+		if i%100 == 0 {
+			m.Add("job report alpha beta gamma", int64(i+1)) // kept recent
+		}
+	}
+	leaf := m.leaf(Tokenize("job report x y z"))
+	if n := len(leaf.groups); n > maxLeafGroups {
+		t.Errorf("a leaf holds %d groups", n)
+	}
+	if _, ok := m.Group(first.ID); !ok {
+		t.Error("the recently seen group of the leaf was forgotten")
+	}
+}
