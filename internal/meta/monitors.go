@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -19,105 +20,127 @@ const (
 	MonitorQuery     = "query"      // matching events: count, or rate per minute (Measure)
 	MonitorLatency   = "latency"    // p95 of duration_ms of matching spans, in ms
 	MonitorErrorRate = "error_rate" // errors / all matching events, a fraction
-	MonitorIssue     = "issue"      // new and regressed issues
+	MonitorIssue     = "issue"      // new and regressed issues, or one issue's events or users
+	MonitorCheck     = "check"      // an uptime check: down, or days left on its certificate
+	MonitorStory     = "story"      // story cards of a type and severity appearing
+	MonitorBaseline  = "baseline"   // a service's signal leaving its robust baseline
 )
 
 // MonitorKinds lists the valid monitor kinds.
-var MonitorKinds = []string{MonitorQuery, MonitorLatency, MonitorErrorRate, MonitorIssue}
+var MonitorKinds = []string{MonitorQuery, MonitorLatency, MonitorErrorRate, MonitorIssue, MonitorCheck, MonitorStory, MonitorBaseline}
 
 // Monitor states. A monitor starts in no_data until its first evaluation.
+// Each series (group) of a monitor goes ok → pending (its condition holds,
+// for less than the pending duration) → alert → ok again, which is when a
+// "resolved" notification is sent; error is a monitor whose measurement
+// failed (timed out, a bad store answer): its series keep their states.
 const (
-	StateOK     = "ok"
-	StateAlert  = "alert"
-	StateNoData = "no_data"
+	StateOK      = "ok"
+	StatePending = "pending"
+	StateAlert   = "alert"
+	StateNoData  = "no_data"
+	StateError   = "error"
 )
 
 // Monitor defaults and bounds.
 const (
-	DefaultMonitorWindow   = "5m"
-	DefaultMonitorInterval = "1m"
-	MinMonitorInterval     = 10 * time.Second
-	MaxMonitorWindow       = 7 * 24 * time.Hour
+	DefaultMonitorWindow    = "5m"
+	DefaultMonitorInterval  = "1m"
+	DefaultMonitorTimeout   = "30s"
+	MinMonitorInterval      = 10 * time.Second
+	MinCheckMonitorInterval = 5 * time.Second
+	MaxMonitorWindow        = 7 * 24 * time.Hour
+	MaxMonitorTimeout       = 5 * time.Minute
+	MaxMonitorPending       = 24 * time.Hour
+	MaxMonitorCooldown      = 7 * 24 * time.Hour
+	MaxMonitorChannels      = 20
+	// MaxMonitorGroups bounds the series of a grouped monitor: the
+	// groups with the highest values are kept.
+	MaxMonitorGroups = 100
 )
 
+// GroupFields are the fields a query, error_rate or latency monitor may be
+// grouped by: one series, and one alert, per value.
+var GroupFields = []string{"service", "endpoint", "env", "host"}
+
+// BaselineSignals are the signals a baseline monitor watches (the
+// narrative engine's per-service signals).
+var BaselineSignals = []string{"error_rate", "p95_ms", "retries", "error_logs"}
+
 // Monitor is an alert rule and its current state. The rule's fields are
-// the user's; State, Value, LastEvaluated, LastError and StateSince are
-// the evaluator's and are ignored on save.
+// the user's; State, Value, LastEvaluated, LastError, StateSince and
+// Series are the evaluator's and are ignored on save.
 type Monitor struct {
-	ID        int64   `json:"id"`
-	ProjectID int64   `json:"-"`
-	Name      string  `json:"name"`
-	Kind      string  `json:"kind"`
-	Query     string  `json:"query"`             // in the search syntax; "" matches everything
-	Measure   string  `json:"measure,omitempty"` // query monitors: "count" (default) or "rate" (per minute)
-	Op        string  `json:"op"`                // >, >=, < or <=; default >
-	Threshold float64 `json:"threshold"`
-	Window    string  `json:"window"`   // e.g. "5m" (default)
-	Interval  string  `json:"interval"` // e.g. "1m" (default), at least 10s
-	Webhook   string  `json:"webhook,omitempty"`
-	Muted     bool    `json:"muted"` // evaluated, but never notifies
+	ID        int64        `json:"id"`
+	ProjectID int64        `json:"-"`
+	Name      string       `json:"name"`
+	Kind      string       `json:"kind"`
+	Query     string       `json:"query"`             // in the search syntax; "" matches everything
+	Measure   string       `json:"measure,omitempty"` // query: count|rate; issue: new|events|users; check: down|tls_days
+	Op        string       `json:"op"`                // >, >=, < or <=; default >
+	Threshold float64      `json:"threshold"`
+	Window    string       `json:"window"`               // e.g. "5m" (default)
+	Interval  string       `json:"interval"`             // e.g. "1m" (default), at least 10s (5s for checks)
+	GroupBy   string       `json:"group_by,omitempty"`   // query, error_rate, latency: one series per value of this field
+	Pending   string       `json:"pending,omitempty"`    // how long the condition holds before alert; "" alerts at once
+	Cooldown  string       `json:"cooldown,omitempty"`   // least time between two alert notifications of a series
+	Timeout   string       `json:"timeout,omitempty"`    // an evaluation longer than this is cut off (error); default 30s
+	Webhook   string       `json:"webhook,omitempty"`    // posted the generic JSON, as a webhook channel
+	Channels  []int64      `json:"channels,omitempty"`   // channel ids (GET /api/v1/channels)
+	Muted     bool         `json:"muted"`                // evaluated, but never notifies
+	Mute      []MuteWindow `json:"mute,omitempty"`       // windows when it notifies nobody
+	Check     int64        `json:"check,omitempty"`      // kind check: the check's id
+	StoryType string       `json:"story_type,omitempty"` // kind story: the card type; "" any
+	Severity  string       `json:"severity,omitempty"`   // kind story: least severity (default warning); baseline: warning (default) or critical
+	Signal    string       `json:"signal,omitempty"`     // kind baseline: error_rate, p95_ms, retries or error_logs
+	Service   string       `json:"service,omitempty"`    // kinds story, baseline: only this service; "" every one
 
 	State         string         `json:"state"`
-	Value         *float64       `json:"value"` // nil without data
+	Value         *float64       `json:"value"` // nil without data; of the worst series when grouped
 	LastEvaluated string         `json:"last_evaluated,omitempty"`
 	LastError     string         `json:"last_error,omitempty"`
 	StateSince    string         `json:"state_since,omitempty"`
 	CreatedAt     string         `json:"created_at,omitempty"`
 	UpdatedAt     string         `json:"updated_at,omitempty"`
+	Series        []Series       `json:"series,omitempty"`  // one per group, worst first
 	History       []MonitorEvent `json:"history,omitempty"` // newest first; filled by the detail only
 }
 
-// MonitorEvent is one change of a monitor's state.
+// MonitorEvent is one change of a monitor's state, or of one of its
+// series; Note says what was sent ("notified", "resolved") or why not
+// ("muted", "cooldown"), or the error.
 type MonitorEvent struct {
 	ID        int64    `json:"id"`
 	MonitorID int64    `json:"monitor_id"`
 	At        string   `json:"at"`
+	Series    string   `json:"series,omitempty"`
 	From      string   `json:"from"`
 	To        string   `json:"to"`
 	Value     *float64 `json:"value"`
 	Threshold float64  `json:"threshold"`
-}
-
-// MonitorStatus is what one evaluation leaves on a monitor.
-type MonitorStatus struct {
-	State      string
-	Value      *float64
-	At         time.Time
-	Error      string
-	StateSince time.Time // when State began (At when it changed now)
+	Note      string   `json:"note,omitempty"`
 }
 
 // Validate normalises a monitor's rule (defaults filled in) and checks
-// it: a name, a known kind, a query that parses, a comparison, a window
-// above zero and an interval of 10s or more, a webhook that is an http(s)
-// URL.
+// it: a name, a known kind with what it needs, a query that parses, a
+// comparison, durations in bounds, a webhook that is an http(s) URL.
 func (m *Monitor) Validate() error {
 	m.Name = strings.TrimSpace(m.Name)
 	if m.Name == "" {
 		return errors.New("a monitor needs a name")
 	}
-	switch m.Kind {
-	case MonitorQuery, MonitorLatency, MonitorErrorRate, MonitorIssue:
-	case "":
-		return fmt.Errorf("a monitor needs a kind (one of %s)", strings.Join(MonitorKinds, ", "))
-	default:
+	if !slices.Contains(MonitorKinds, m.Kind) {
+		if m.Kind == "" {
+			return fmt.Errorf("a monitor needs a kind (one of %s)", strings.Join(MonitorKinds, ", "))
+		}
 		return fmt.Errorf("unknown monitor kind %q (want one of %s)", m.Kind, strings.Join(MonitorKinds, ", "))
 	}
 	m.Query = strings.TrimSpace(m.Query)
 	if _, err := query.Parse(m.Query); err != nil {
 		return fmt.Errorf("bad query %q: %w", m.Query, err)
 	}
-	switch m.Measure {
-	case "":
-		if m.Kind == MonitorQuery {
-			m.Measure = "count"
-		}
-	case "count", "rate":
-		if m.Kind != MonitorQuery {
-			return fmt.Errorf("measure %q applies to query monitors only", m.Measure)
-		}
-	default:
-		return fmt.Errorf("unknown measure %q (want count or rate)", m.Measure)
+	if err := m.validateKind(); err != nil {
+		return err
 	}
 	switch m.Op {
 	case "":
@@ -146,8 +169,24 @@ func (m *Monitor) Validate() error {
 	if err != nil {
 		return err
 	}
-	if iv < MinMonitorInterval {
-		return fmt.Errorf("interval %q is shorter than %s", m.Interval, MinMonitorInterval)
+	least := MinMonitorInterval
+	if m.Kind == MonitorCheck {
+		least = MinCheckMonitorInterval
+	}
+	if iv < least {
+		return fmt.Errorf("interval %q is shorter than %s", m.Interval, least)
+	}
+	if m.Timeout == "" {
+		m.Timeout = DefaultMonitorTimeout
+	}
+	if err := boundedDuration("timeout", m.Timeout, false, MaxMonitorTimeout); err != nil {
+		return err
+	}
+	if err := boundedDuration("pending", m.Pending, true, MaxMonitorPending); err != nil {
+		return err
+	}
+	if err := boundedDuration("cooldown", m.Cooldown, true, MaxMonitorCooldown); err != nil {
+		return err
 	}
 	m.Webhook = strings.TrimSpace(m.Webhook)
 	if m.Webhook != "" {
@@ -155,6 +194,126 @@ func (m *Monitor) Validate() error {
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fmt.Errorf("webhook %q is not an http or https URL", m.Webhook)
 		}
+	}
+	if len(m.Channels) > MaxMonitorChannels {
+		return fmt.Errorf("a monitor notifies at most %d channels, got %d", MaxMonitorChannels, len(m.Channels))
+	}
+	seen := map[int64]bool{}
+	chans := m.Channels[:0]
+	for _, id := range m.Channels {
+		if id <= 0 {
+			return fmt.Errorf("bad channel id %d", id)
+		}
+		if !seen[id] {
+			seen[id] = true
+			chans = append(chans, id)
+		}
+	}
+	m.Channels = chans
+	if len(m.Mute) > 20 {
+		return fmt.Errorf("a monitor has at most 20 mute windows, got %d", len(m.Mute))
+	}
+	for i := range m.Mute {
+		if err := m.Mute[i].validate(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// validateKind checks and defaults the fields that depend on the kind.
+func (m *Monitor) validateKind() error {
+	only := func(field, value string, kinds ...string) error {
+		if value != "" && !slices.Contains(kinds, m.Kind) {
+			return fmt.Errorf("%s applies to %s monitors only", field, strings.Join(kinds, " and "))
+		}
+		return nil
+	}
+	for _, e := range []error{
+		only("story_type", m.StoryType, MonitorStory),
+		only("signal", m.Signal, MonitorBaseline),
+		only("service", m.Service, MonitorStory, MonitorBaseline),
+		only("severity", m.Severity, MonitorStory, MonitorBaseline),
+		only("group_by", m.GroupBy, MonitorQuery, MonitorErrorRate, MonitorLatency),
+	} {
+		if e != nil {
+			return e
+		}
+	}
+	if m.Check != 0 && m.Kind != MonitorCheck {
+		return errors.New("check applies to check monitors only")
+	}
+	if m.GroupBy != "" && !slices.Contains(GroupFields, m.GroupBy) {
+		return fmt.Errorf("cannot group by %q (want one of %s)", m.GroupBy, strings.Join(GroupFields, ", "))
+	}
+	measures := map[string][]string{
+		MonitorQuery: {"count", "rate"},
+		MonitorIssue: {"new", "events", "users"},
+		MonitorCheck: {"down", "tls_days"},
+	}[m.Kind]
+	switch {
+	case m.Measure == "" && len(measures) > 0:
+		m.Measure = measures[0]
+	case m.Measure != "" && len(measures) == 0:
+		return fmt.Errorf("measure %q applies to query, issue and check monitors only", m.Measure)
+	case m.Measure != "" && !slices.Contains(measures, m.Measure):
+		return fmt.Errorf("unknown measure %q for %s monitors (want %s)", m.Measure, m.Kind, strings.Join(measures, " or "))
+	}
+	switch m.Kind {
+	case MonitorCheck:
+		if m.Check <= 0 {
+			return errors.New("a check monitor needs \"check\": the id of an uptime check")
+		}
+		if m.Query != "" {
+			return errors.New("a check monitor takes no query")
+		}
+		if m.Measure == "down" {
+			// The value is 1 while the check is down.
+			m.Op, m.Threshold = ">=", 1
+		} else if m.Op == "" && m.Threshold == 0 {
+			m.Op, m.Threshold = "<", 14
+		}
+	case MonitorStory:
+		if m.Query != "" {
+			return errors.New("a story monitor takes no query (story_type, severity and service choose the cards)")
+		}
+		if m.Severity == "" {
+			m.Severity = "warning"
+		}
+		if !slices.Contains([]string{"info", "warning", "critical"}, m.Severity) {
+			return fmt.Errorf("unknown severity %q (want info, warning or critical)", m.Severity)
+		}
+		if m.StoryType != "" && strings.Trim(m.StoryType, "abcdefghijklmnopqrstuvwxyz_") != "" {
+			return fmt.Errorf("bad story_type %q", m.StoryType)
+		}
+	case MonitorBaseline:
+		if m.Query != "" {
+			return errors.New("a baseline monitor takes no query (signal and service choose the series)")
+		}
+		if !slices.Contains(BaselineSignals, m.Signal) {
+			return fmt.Errorf("a baseline monitor needs a signal (one of %s), got %q", strings.Join(BaselineSignals, ", "), m.Signal)
+		}
+		if m.Severity == "" {
+			m.Severity = "warning"
+		}
+		if m.Severity != "warning" && m.Severity != "critical" {
+			return fmt.Errorf("a baseline monitor's severity is warning or critical, got %q", m.Severity)
+		}
+	}
+	return nil
+}
+
+// boundedDuration checks an optional duration field.
+func boundedDuration(what, s string, zeroOK bool, most time.Duration) error {
+	if s == "" || (zeroOK && strings.Trim(s, "0smh") == "") {
+		return nil
+	}
+	d, err := durationOf(what, s)
+	if err != nil {
+		return err
+	}
+	if d > most {
+		return fmt.Errorf("%s %q is longer than %s", what, s, most)
 	}
 	return nil
 }
@@ -175,46 +334,30 @@ func durationOf(what, s string) (time.Duration, error) {
 // WindowDuration is the monitor's window; call on a validated monitor.
 func (m *Monitor) WindowDuration() time.Duration { d, _ := durationOf("window", m.Window); return d }
 
+// PendingDuration is how long a condition holds before it alerts.
+func (m *Monitor) PendingDuration() time.Duration { d, _ := durationOf("pending", m.Pending); return d }
+
+// CooldownDuration is the least time between two alert notifications of
+// one series.
+func (m *Monitor) CooldownDuration() time.Duration {
+	d, _ := durationOf("cooldown", m.Cooldown)
+	return d
+}
+
+// TimeoutDuration bounds one evaluation.
+func (m *Monitor) TimeoutDuration() time.Duration {
+	if d, err := durationOf("timeout", m.Timeout); err == nil && m.Timeout != "" {
+		return d
+	}
+	d, _ := durationOf("timeout", DefaultMonitorTimeout)
+	return d
+}
+
 // IntervalDuration is the monitor's evaluation interval; call on a
 // validated monitor.
 func (m *Monitor) IntervalDuration() time.Duration {
 	d, _ := durationOf("interval", m.Interval)
 	return d
-}
-
-// MigrateMonitors creates the monitors and their state history tables; the
-// monitors feature calls it when it opens.
-func (s *Store) MigrateMonitors(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS monitors (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  body TEXT NOT NULL,
-  state TEXT NOT NULL DEFAULT 'no_data',
-  value REAL,
-  last_eval INTEGER NOT NULL DEFAULT 0,
-  last_error TEXT NOT NULL DEFAULT '',
-  state_since INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  UNIQUE (project_id, name)
-);
-CREATE TABLE IF NOT EXISTS monitor_events (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  monitor_id INTEGER NOT NULL,
-  ts INTEGER NOT NULL,
-  from_state TEXT NOT NULL,
-  to_state TEXT NOT NULL,
-  value REAL,
-  threshold REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS monitor_events_monitor ON monitor_events (monitor_id, ts);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create monitors schema: %w", err)
-	}
-	return nil
 }
 
 const monitorCols = `id, project_id, body, state, value, last_eval, last_error, state_since, created_at, updated_at`
@@ -265,7 +408,11 @@ func (s *Store) listMonitors(ctx context.Context, where string, args ...any) ([]
 		}
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	rows.Close()
+	return out, s.withSeries(ctx, out)
 }
 
 // Monitors lists a project's monitors by name.
@@ -287,7 +434,8 @@ func (s *Store) Monitor(ctx context.Context, project, id int64) (Monitor, error)
 	if err != nil {
 		return m, fmt.Errorf("read monitor %d: %w", id, err)
 	}
-	return m, nil
+	m.Series, err = s.MonitorSeries(ctx, id)
+	return m, err
 }
 
 // SaveMonitor validates and stores a monitor's rule: a new monitor when
@@ -297,9 +445,12 @@ func (s *Store) SaveMonitor(ctx context.Context, project int64, m Monitor) (Moni
 	if err := m.Validate(); err != nil {
 		return Monitor{}, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
+	if err := s.monitorRefs(ctx, project, m); err != nil {
+		return Monitor{}, err
+	}
 	rule := m
 	rule.ID, rule.ProjectID, rule.State, rule.Value, rule.LastEvaluated = 0, 0, "", nil, ""
-	rule.LastError, rule.StateSince, rule.CreatedAt, rule.UpdatedAt, rule.History = "", "", "", "", nil
+	rule.LastError, rule.StateSince, rule.CreatedAt, rule.UpdatedAt, rule.History, rule.Series = "", "", "", "", nil, nil
 	body, err := json.Marshal(rule)
 	if err != nil {
 		return Monitor{}, fmt.Errorf("encode monitor %q: %w", m.Name, err)
@@ -349,70 +500,35 @@ func (s *Store) DeleteMonitor(ctx context.Context, project, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_events WHERE project_id = ? AND monitor_id = ?`, project, id); err != nil {
 		return fmt.Errorf("delete history of monitor %d: %w", id, err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_series WHERE monitor_id = ?`, id); err != nil {
+		return fmt.Errorf("delete series of monitor %d: %w", id, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete monitor %d: %w", id, err)
 	}
 	return nil
 }
 
-// RecordMonitorStatus stores an evaluation's outcome and, when from is not
-// st.State, the change in the monitor's history, in one transaction. A
-// monitor deleted meanwhile gives ErrNotFound.
-func (s *Store) RecordMonitorStatus(ctx context.Context, project, id int64, from string, threshold float64, st MonitorStatus) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("record state of monitor %d: %w", id, err)
-	}
-	defer tx.Rollback()
-	var value any
-	if st.Value != nil {
-		value = *st.Value
-	}
-	res, err := tx.ExecContext(ctx, `UPDATE monitors SET state = ?, value = ?, last_eval = ?, last_error = ?, state_since = ? WHERE project_id = ? AND id = ?`,
-		st.State, value, st.At.UnixMicro(), st.Error, st.StateSince.UnixMicro(), project, id)
-	if err != nil {
-		return fmt.Errorf("record state of monitor %d: %w", id, err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("monitor %d: %w", id, ErrNotFound)
-	}
-	if from != st.State {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_events (project_id, monitor_id, ts, from_state, to_state, value, threshold) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			project, id, st.At.UnixMicro(), from, st.State, value, threshold); err != nil {
-			return fmt.Errorf("record state change of monitor %d: %w", id, err)
+// monitorRefs checks that the channels and the check a monitor names are
+// the project's.
+func (s *Store) monitorRefs(ctx context.Context, project int64, m Monitor) error {
+	for _, id := range m.Channels {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM channels WHERE project_id = ? AND id = ?`, project, id).Scan(&n); err != nil {
+			return fmt.Errorf("look up channel %d: %w", id, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: no channel %d in this project (GET /api/v1/channels lists them)", ErrInvalid, id)
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("record state of monitor %d: %w", id, err)
+	if m.Kind == MonitorCheck {
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM checks WHERE project_id = ? AND id = ?`, project, m.Check).Scan(&n); err != nil {
+			return fmt.Errorf("look up check %d: %w", m.Check, err)
+		}
+		if n == 0 {
+			return fmt.Errorf("%w: no check %d in this project (GET /api/v1/checks lists them)", ErrInvalid, m.Check)
+		}
 	}
 	return nil
-}
-
-// MonitorHistory returns a monitor's state changes, newest first, at most
-// limit of them.
-func (s *Store) MonitorHistory(ctx context.Context, project, id int64, limit int) ([]MonitorEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, monitor_id, ts, from_state, to_state, value, threshold FROM monitor_events
-		WHERE project_id = ? AND monitor_id = ? ORDER BY ts DESC, id DESC LIMIT ?`, project, id, limit)
-	if err != nil {
-		return nil, fmt.Errorf("read history of monitor %d: %w", id, err)
-	}
-	defer rows.Close()
-	out := []MonitorEvent{}
-	for rows.Next() {
-		var (
-			e     MonitorEvent
-			ts    int64
-			value sql.NullFloat64
-		)
-		if err := rows.Scan(&e.ID, &e.MonitorID, &ts, &e.From, &e.To, &value, &e.Threshold); err != nil {
-			return nil, fmt.Errorf("read history of monitor %d: %w", id, err)
-		}
-		e.At = time.UnixMicro(ts).UTC().Format(time.RFC3339Nano)
-		if value.Valid {
-			v := value.Float64
-			e.Value = &v
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
 }

@@ -1,31 +1,23 @@
 // Package monitor evaluates Lore's monitors (alert rules kept in the
-// metadata database, internal/meta): it measures each monitor's value over
-// its window with the events store's read API and the issue signals,
-// decides its state (ok, alert or no_data), records each change in the
-// monitor's history and posts it to the monitor's webhook.
+// metadata database, internal/meta): it measures each monitor's series
+// over its window — events, latencies and error rates from the events
+// store, issues, uptime checks, story cards, services leaving their
+// baselines — moves each series through its states (ok, pending, alert,
+// no_data; error when the measurement fails), records the changes and
+// queues the notifications, with their evidence, in the outbox that
+// internal/notify delivers.
 //
 // The decisions — is a monitor due, how a reading compares with its
-// threshold, which state follows, whether a change notifies — are pure
-// functions of their inputs and the time given, so they are tested with a
-// fake clock; Evaluator does the I/O around them.
+// threshold, which state follows, what is notified (Advance, Plan) — are
+// pure functions of their inputs and the time given, tested with a fake
+// clock; Evaluator does the I/O around them.
 package monitor
 
 import (
 	"math"
 	"slices"
 	"time"
-
-	"github.com/lore-dev/lore/internal/meta"
 )
-
-// Reading is one measurement of a monitor over its window. NoData means
-// there was nothing to measure (no matching spans for a latency monitor, no
-// matching events for an error rate); Value is then meaningless.
-type Reading struct {
-	Value   float64
-	NoData  bool
-	Samples int64 // the events the value was computed from
-}
 
 // Compare applies a monitor's comparison: is v op threshold? An unknown op
 // never matches.
@@ -43,32 +35,10 @@ func Compare(op string, v, threshold float64) bool {
 	return false
 }
 
-// Decide is the state a reading puts a monitor in: no_data without data,
-// alert when the value crosses the threshold, else ok.
-func Decide(r Reading, op string, threshold float64) string {
-	if r.NoData || math.IsNaN(r.Value) {
-		return meta.StateNoData
-	}
-	if Compare(op, r.Value, threshold) {
-		return meta.StateAlert
-	}
-	return meta.StateOK
-}
-
 // Due reports whether a monitor last evaluated at last (zero: never) is to
 // be evaluated at now, given its interval.
 func Due(last time.Time, interval time.Duration, now time.Time) bool {
 	return last.IsZero() || !now.Before(last.Add(interval))
-}
-
-// Notifies reports whether a change of state from → to is sent to the
-// monitor's webhook: entering alert, and leaving it (the recovery), unless
-// the monitor is muted. Changes between ok and no_data only go to history.
-func Notifies(from, to string, muted bool) bool {
-	if muted || from == to {
-		return false
-	}
-	return to == meta.StateAlert || from == meta.StateAlert
 }
 
 // Percentile is the p-th quantile (0..1) of values by linear interpolation

@@ -4,27 +4,29 @@ import (
 	"math"
 	"testing"
 	"time"
-
-	"github.com/lore-dev/lore/internal/meta"
 )
 
-func TestDecide(t *testing.T) {
-	f := func(r Reading, op string, threshold float64, want string) {
+func TestCompare(t *testing.T) {
+	f := func(op string, v, threshold float64, want bool) {
 		t.Helper()
-		if got := Decide(r, op, threshold); got != want {
-			t.Errorf("Decide(%+v, %q, %g) = %s, want %s", r, op, threshold, got, want)
+		if got := Compare(op, v, threshold); got != want {
+			t.Errorf("Compare(%q, %g, %g) = %v, want %v", op, v, threshold, got, want)
 		}
 	}
-	f(Reading{Value: 11}, ">", 10, meta.StateAlert)
-	f(Reading{Value: 10}, ">", 10, meta.StateOK)
-	f(Reading{Value: 10}, ">=", 10, meta.StateAlert)
-	f(Reading{Value: 0}, "<", 1, meta.StateAlert) // "too few events" monitors
-	f(Reading{Value: 1}, "<=", 1, meta.StateAlert)
-	f(Reading{Value: 2}, "<=", 1, meta.StateOK)
-	f(Reading{Value: 5}, "", 1, meta.StateAlert) // > by default
-	f(Reading{NoData: true, Value: 99}, ">", 1, meta.StateNoData)
-	f(Reading{Value: math.NaN()}, ">", 1, meta.StateNoData)
-	f(Reading{Value: 5}, "!=", 1, meta.StateOK) // unknown ops never fire
+	f(">", 11, 10, true)
+	f(">", 10, 10, false)
+	f(">=", 10, 10, true)
+	f("<", 0, 1, true) // "too few events" monitors
+	f("<=", 1, 1, true)
+	f("<=", 2, 1, false)
+	f("", 5, 1, true)    // > by default
+	f("!=", 5, 1, false) // unknown ops never fire
+	if o := observe(Reading{NoData: true, Value: 99}, Rule{Op: ">", Threshold: 1}); !o.noData {
+		t.Error("a reading without data is observed as data")
+	}
+	if o := observe(Reading{Value: math.NaN()}, Rule{Op: ">", Threshold: 1}); !o.noData {
+		t.Error("NaN is observed as data")
+	}
 }
 
 func TestDue(t *testing.T) {
@@ -39,22 +41,6 @@ func TestDue(t *testing.T) {
 	f(t0, time.Minute, t0.Add(59*time.Second), false)
 	f(t0, time.Minute, t0.Add(time.Minute), true)
 	f(t0, time.Minute, t0.Add(-time.Hour), false) // clock went back
-}
-
-func TestNotifies(t *testing.T) {
-	f := func(from, to string, muted, want bool) {
-		t.Helper()
-		if got := Notifies(from, to, muted); got != want {
-			t.Errorf("Notifies(%s→%s, muted %v) = %v, want %v", from, to, muted, got, want)
-		}
-	}
-	f(meta.StateOK, meta.StateAlert, false, true)
-	f(meta.StateNoData, meta.StateAlert, false, true)
-	f(meta.StateAlert, meta.StateOK, false, true) // recovery
-	f(meta.StateAlert, meta.StateNoData, false, true)
-	f(meta.StateNoData, meta.StateOK, false, false) // a new monitor's first reading
-	f(meta.StateAlert, meta.StateAlert, false, false)
-	f(meta.StateOK, meta.StateAlert, true, false) // muted
 }
 
 func TestPercentile(t *testing.T) {

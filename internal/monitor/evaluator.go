@@ -1,25 +1,23 @@
 package monitor
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
+	"sort"
 	"sync"
 	"time"
 
 	"github.com/lore-dev/lore/internal/meta"
-	"github.com/lore-dev/lore/internal/store"
 )
 
 // Store keeps monitors and their state (*meta.Store).
 type Store interface {
 	AllMonitors(ctx context.Context) ([]meta.Monitor, error)
 	Monitor(ctx context.Context, project, id int64) (meta.Monitor, error)
-	RecordMonitorStatus(ctx context.Context, project, id int64, from string, threshold float64, st meta.MonitorStatus) error
+	RecordEvaluation(ctx context.Context, project, id int64, e meta.Evaluation) error
 }
 
 var _ Store = (*meta.Store)(nil)
@@ -27,57 +25,37 @@ var _ Store = (*meta.Store)(nil)
 // Config is what an Evaluator is built from.
 type Config struct {
 	Monitors Store
-	Events   store.Reader
-	Signals  SignalReader
-	Log      *slog.Logger
-	Now      func() time.Time // nil: time.Now
-	// Client posts webhooks; nil: a client with WebhookTimeout.
-	Client         *http.Client
-	WebhookTimeout time.Duration // default 5s
-	// Delivered is told of each webhook post: ok or why not (nil: nothing).
-	Delivered func(ok bool)
-}
-
-// Notification is the JSON body posted to a monitor's webhook when it
-// enters or leaves alert.
-type Notification struct {
-	Monitor   NotifiedMonitor `json:"monitor"`
-	From      string          `json:"from"`
-	To        string          `json:"to"`
-	Value     *float64        `json:"value"`
-	Threshold float64         `json:"threshold"`
-	At        string          `json:"at"`   // RFC 3339
-	Text      string          `json:"text"` // one line for chat tools
-}
-
-// NotifiedMonitor is the monitor as a notification describes it.
-type NotifiedMonitor struct {
-	ID      int64  `json:"id"`
-	Name    string `json:"name"`
-	Kind    string `json:"kind"`
-	Query   string `json:"query"`
-	Op      string `json:"op"`
-	Window  string `json:"window"`
-	Measure string `json:"measure,omitempty"`
-}
-
-// webhookQueue bounds the notifications waiting for delivery; past it a
-// notification is dropped (and counted as failed) rather than blocking an
-// evaluation.
-const webhookQueue = 256
-
-type delivery struct {
-	url string
-	n   Notification
+	Sources  Sources
+	// Wake is called after notifications were queued (the dispatcher's
+	// Wake); nil: nothing.
+	Wake func()
+	// PublicURL is Lore's address as people reach it, for the links in
+	// notifications ("https://lore.example.com"); "" leaves them relative.
+	PublicURL string
+	Log       *slog.Logger
+	Now       func() time.Time // nil: time.Now
+	// Parallel bounds the evaluations running at once; default 4. A slow
+	// monitor occupies one slot until its timeout, never the others.
+	Parallel int
+	// EvidenceTimeout bounds gathering a notification's evidence; 10s.
+	EvidenceTimeout time.Duration
+	// Evaluated is told of each evaluation: how long it took, how late it
+	// started after it was due, and its error (nil: nothing).
+	Evaluated func(m meta.Monitor, took, late time.Duration, err error)
 }
 
 // Evaluator evaluates monitors: all those due, on a ticker (Run), or one
-// on demand (Evaluate). Evaluations are serialised, so a state change is
-// recorded once. It is safe for concurrent use.
+// on demand (Evaluate). Up to Parallel evaluations run at once, each
+// under its monitor's timeout; one monitor is never evaluated twice at
+// once. It is safe for concurrent use.
 type Evaluator struct {
 	cfg   Config
-	mu    sync.Mutex // one evaluation at a time
-	queue chan delivery
+	slots chan struct{}
+	nudge chan struct{}
+
+	mu      sync.Mutex
+	locks   map[int64]*sync.Mutex
+	running map[int64]bool
 }
 
 // New builds an Evaluator.
@@ -88,39 +66,59 @@ func New(cfg Config) *Evaluator {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	if cfg.WebhookTimeout <= 0 {
-		cfg.WebhookTimeout = 5 * time.Second
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 4
 	}
-	if cfg.Client == nil {
-		cfg.Client = &http.Client{Timeout: cfg.WebhookTimeout}
+	if cfg.EvidenceTimeout <= 0 {
+		cfg.EvidenceTimeout = 10 * time.Second
 	}
-	if cfg.Delivered == nil {
-		cfg.Delivered = func(bool) {}
+	if cfg.Wake == nil {
+		cfg.Wake = func() {}
 	}
-	return &Evaluator{cfg: cfg, queue: make(chan delivery, webhookQueue)}
+	if cfg.Evaluated == nil {
+		cfg.Evaluated = func(meta.Monitor, time.Duration, time.Duration, error) {}
+	}
+	return &Evaluator{cfg: cfg, slots: make(chan struct{}, cfg.Parallel), nudge: make(chan struct{}, 1),
+		locks: map[int64]*sync.Mutex{}, running: map[int64]bool{}}
 }
 
-// Run evaluates the monitors that are due every tick and delivers webhooks
-// until ctx is done; it returns once its goroutines have stopped.
+// Nudge makes Run look for due monitors now rather than at its next tick.
+func (e *Evaluator) Nudge() {
+	select {
+	case e.nudge <- struct{}{}:
+	default:
+	}
+}
+
+// Run evaluates the monitors that are due every tick (or when nudged)
+// until ctx is done; it returns once its evaluations have stopped.
 func (e *Evaluator) Run(ctx context.Context, tick time.Duration) {
 	var wg sync.WaitGroup
-	wg.Go(func() { e.deliver(ctx) })
 	t := time.NewTicker(tick)
 	defer t.Stop()
 	for {
-		e.EvaluateDue(ctx)
+		e.startDue(ctx, &wg)
 		select {
 		case <-ctx.Done():
 			wg.Wait()
 			return
 		case <-t.C:
+		case <-e.nudge:
 		}
 	}
 }
 
-// EvaluateDue evaluates every monitor whose interval has passed since its
-// last evaluation; failures are logged and left on the monitor.
+// EvaluateDue evaluates every monitor that is due, and waits for them.
 func (e *Evaluator) EvaluateDue(ctx context.Context) {
+	var wg sync.WaitGroup
+	e.startDue(ctx, &wg)
+	wg.Wait()
+}
+
+// startDue starts an evaluation of each due monitor that is not running,
+// the most overdue first, while slots are free; the others wait for the
+// next tick.
+func (e *Evaluator) startDue(ctx context.Context, wg *sync.WaitGroup) {
 	ms, err := e.cfg.Monitors.AllMonitors(ctx)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -128,156 +126,117 @@ func (e *Evaluator) EvaluateDue(ctx context.Context) {
 		}
 		return
 	}
+	now := e.cfg.Now()
+	type due struct {
+		m  meta.Monitor
+		at time.Time
+	}
+	var ds []due
 	for _, m := range ms {
-		if ctx.Err() != nil {
-			return
-		}
 		last, _ := time.Parse(time.RFC3339Nano, m.LastEvaluated)
-		if !Due(last, m.IntervalDuration(), e.cfg.Now()) {
+		if Due(last, m.IntervalDuration(), now) {
+			at := now
+			if !last.IsZero() {
+				at = last.Add(m.IntervalDuration())
+			}
+			ds = append(ds, due{m, at})
+		}
+	}
+	sort.SliceStable(ds, func(i, j int) bool { return ds[i].at.Before(ds[j].at) })
+	for _, d := range ds {
+		e.mu.Lock()
+		busy := e.running[d.m.ID]
+		e.mu.Unlock()
+		if busy {
 			continue
 		}
-		// A monitor deleted since the listing is no failure.
-		if _, err := e.evaluate(ctx, m); err != nil && ctx.Err() == nil && !errors.Is(err, meta.ErrNotFound) {
-			e.cfg.Log.Warn("evaluate monitor", "monitor", m.ID, "name", m.Name, "err", err)
+		select {
+		case e.slots <- struct{}{}:
+		default:
+			return // all slots busy: the rest at the next tick
 		}
+		e.mu.Lock()
+		e.running[d.m.ID] = true
+		e.mu.Unlock()
+		wg.Go(func() {
+			defer func() {
+				e.mu.Lock()
+				delete(e.running, d.m.ID)
+				e.mu.Unlock()
+				<-e.slots
+			}()
+			late := max(e.cfg.Now().Sub(d.at), 0)
+			// A monitor deleted since the listing is no failure.
+			if _, err := e.evaluate(ctx, d.m.ProjectID, d.m.ID, late); err != nil && ctx.Err() == nil && !errors.Is(err, meta.ErrNotFound) {
+				e.cfg.Log.Warn("evaluate monitor", "monitor", d.m.ID, "name", d.m.Name, "err", err)
+			}
+		})
 	}
 }
 
 // Evaluate evaluates one monitor now and returns it with its new state.
+// A failed measurement is no error: it is the monitor's error state.
 func (e *Evaluator) Evaluate(ctx context.Context, project, id int64) (meta.Monitor, error) {
+	return e.evaluate(ctx, project, id, 0)
+}
+
+// lock serialises the evaluations of one monitor.
+func (e *Evaluator) lock(id int64) func() {
+	e.mu.Lock()
+	l := e.locks[id]
+	if l == nil {
+		l = new(sync.Mutex)
+		e.locks[id] = l
+	}
+	e.mu.Unlock()
+	l.Lock()
+	return l.Unlock
+}
+
+// evaluate measures a monitor under its timeout, plans its new state,
+// builds the notifications and records it all in one transaction.
+func (e *Evaluator) evaluate(ctx context.Context, project, id int64, late time.Duration) (meta.Monitor, error) {
+	defer e.lock(id)()
 	m, err := e.cfg.Monitors.Monitor(ctx, project, id)
 	if err != nil {
 		return meta.Monitor{}, err
 	}
-	return e.evaluate(ctx, m)
-}
-
-// evaluate measures m, records its state (and a change in its history)
-// and queues the webhook of a change that notifies. A failed measurement
-// keeps the state and records the error.
-func (e *Evaluator) evaluate(ctx context.Context, m meta.Monitor) (meta.Monitor, error) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	// Re-read under the lock: another evaluation may have just changed it.
-	m, err := e.cfg.Monitors.Monitor(ctx, m.ProjectID, m.ID)
-	if err != nil {
-		return meta.Monitor{}, err
+	start := e.cfg.Now()
+	mctx, cancel := context.WithTimeout(ctx, m.TimeoutDuration())
+	readings, merr := Measure(mctx, e.cfg.Sources, m, start)
+	timedOut := errors.Is(mctx.Err(), context.DeadlineExceeded)
+	cancel()
+	if merr != nil && ctx.Err() != nil {
+		return meta.Monitor{}, ctx.Err() // shutting down: record nothing
+	}
+	if merr != nil && timedOut {
+		merr = fmt.Errorf("%w (%s): %v", errTimeout, m.TimeoutDuration(), merr)
+	}
+	if merr == nil && len(readings) > meta.MaxMonitorGroups {
+		sort.SliceStable(readings, func(i, j int) bool { return readings[i].Value > readings[j].Value })
+		readings = readings[:meta.MaxMonitorGroups]
 	}
 	now := e.cfg.Now()
-	r, merr := Measure(ctx, e.cfg.Events, e.cfg.Signals, m, now)
-	if merr != nil && ctx.Err() != nil {
-		return meta.Monitor{}, merr
-	}
-	from := m.State
-	since, _ := time.Parse(time.RFC3339Nano, m.StateSince)
-	st := meta.MonitorStatus{State: from, Value: m.Value, At: now, StateSince: since}
-	if merr != nil {
-		st.Error = merr.Error()
-	} else {
-		st.State = Decide(r, m.Op, m.Threshold)
-		st.Value = nil
-		if !r.NoData {
-			v := r.Value
-			st.Value = &v
+	ev, fires := Plan(&m, readings, merr, now)
+	for _, f := range fires {
+		msg := e.message(ctx, m, f, now)
+		body, err := json.Marshal(msg)
+		if err != nil {
+			return meta.Monitor{}, fmt.Errorf("encode notification of monitor %d: %w", m.ID, err)
+		}
+		for _, ch := range m.Channels {
+			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, ChannelID: ch, MonitorID: m.ID, Body: body})
+		}
+		if m.Webhook != "" {
+			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, URL: m.Webhook, MonitorID: m.ID, Body: body})
 		}
 	}
-	if st.State != from || since.IsZero() {
-		st.StateSince = now
-	}
-	if err := e.cfg.Monitors.RecordMonitorStatus(ctx, m.ProjectID, m.ID, from, m.Threshold, st); err != nil {
+	if err := e.cfg.Monitors.RecordEvaluation(ctx, m.ProjectID, m.ID, ev); err != nil {
 		return meta.Monitor{}, err
 	}
-	if m.Webhook != "" && Notifies(from, st.State, m.Muted) {
-		e.enqueue(delivery{url: m.Webhook, n: notification(m, from, st)})
+	if len(ev.Outgoing) > 0 {
+		e.cfg.Wake()
 	}
-	out, err := e.cfg.Monitors.Monitor(ctx, m.ProjectID, m.ID)
-	if err != nil {
-		return meta.Monitor{}, err
-	}
-	if merr != nil {
-		return out, fmt.Errorf("evaluate monitor %d (%q): %w", m.ID, m.Name, merr)
-	}
-	return out, nil
-}
-
-func notification(m meta.Monitor, from string, st meta.MonitorStatus) Notification {
-	n := Notification{
-		Monitor: NotifiedMonitor{ID: m.ID, Name: m.Name, Kind: m.Kind, Query: m.Query, Op: m.Op, Window: m.Window, Measure: m.Measure},
-		From:    from, To: st.State, Value: st.Value, Threshold: m.Threshold,
-		At: st.At.UTC().Format(time.RFC3339Nano),
-	}
-	val := "no data"
-	if st.Value != nil {
-		val = fmt.Sprintf("%.4g", *st.Value)
-	}
-	verb := "is ALERTING"
-	if st.State != meta.StateAlert {
-		verb = "recovered (" + st.State + ")"
-	}
-	n.Text = fmt.Sprintf("[Lore] monitor %q %s: %s %s over %s (value %s, threshold %s %g)",
-		m.Name, verb, m.Kind, describe(m), m.Window, val, m.Op, m.Threshold)
-	return n
-}
-
-func describe(m meta.Monitor) string {
-	q := m.Query
-	if q == "" {
-		q = "*"
-	}
-	if m.Kind == meta.MonitorQuery && m.Measure != "" {
-		return m.Measure + " of " + q
-	}
-	return "of " + q
-}
-
-func (e *Evaluator) enqueue(d delivery) {
-	select {
-	case e.queue <- d:
-	default:
-		e.cfg.Log.Warn("monitor webhook queue full: notification dropped", "monitor", d.n.Monitor.ID, "url", d.url)
-		e.cfg.Delivered(false)
-	}
-}
-
-// deliver posts queued notifications until ctx is done.
-func (e *Evaluator) deliver(ctx context.Context) {
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case d := <-e.queue:
-			if err := e.post(ctx, d); err != nil {
-				if !errors.Is(err, context.Canceled) {
-					e.cfg.Log.Warn("monitor webhook failed", "monitor", d.n.Monitor.ID, "url", d.url, "err", err)
-				}
-				e.cfg.Delivered(false)
-				continue
-			}
-			e.cfg.Delivered(true)
-		}
-	}
-}
-
-func (e *Evaluator) post(ctx context.Context, d delivery) error {
-	body, err := json.Marshal(d.n)
-	if err != nil {
-		return fmt.Errorf("encode notification: %w", err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, e.cfg.WebhookTimeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(body))
-	if err != nil {
-		return fmt.Errorf("webhook %q: %w", d.url, err)
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "lore-monitors")
-	resp, err := e.cfg.Client.Do(req)
-	if err != nil {
-		return fmt.Errorf("post webhook %q: %w", d.url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("post webhook %q: status %s", d.url, resp.Status)
-	}
-	return nil
+	e.cfg.Evaluated(m, e.cfg.Now().Sub(start), late, merr)
+	return e.cfg.Monitors.Monitor(ctx, m.ProjectID, m.ID)
 }

@@ -64,9 +64,11 @@ func TestMeasureLatency(t *testing.T) {
 		var r Reading
 		for i := range 7 {
 			s := time.Now()
-			if r, err = Measure(ctx, st, md, m, at); err != nil {
+			rs, err := Measure(ctx, Sources{Events: st, Signals: md}, m, at)
+			if err != nil {
 				t.Fatal(err)
 			}
+			r = rs[0]
 			if i >= 2 { // two warm-up runs
 				ds = append(ds, time.Since(s))
 			}

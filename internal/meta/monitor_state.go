@@ -1,0 +1,291 @@
+package meta
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// Series is the state of one group of a monitor (Key "" when the monitor
+// is not grouped): its state machine's position, and whether an alert
+// notification went out that no "resolved" has followed yet.
+type Series struct {
+	Key       string    `json:"key"`
+	State     string    `json:"state"`
+	Value     *float64  `json:"value"`
+	Threshold *float64  `json:"threshold,omitempty"` // when it is the series' own (a baseline's warning level)
+	Since     time.Time `json:"since,omitzero"`      // when State began
+	Firing    bool      `json:"firing"`              // an alert was notified and not resolved yet
+	LastFired time.Time `json:"last_fired,omitzero"` // the last alert notification (cooldown)
+	LastSeen  time.Time `json:"last_seen,omitzero"`  // the last evaluation that measured it
+}
+
+// stateRank orders states worst first, for a monitor's summary state.
+var stateRank = map[string]int{StateAlert: 5, StatePending: 4, StateError: 3, StateOK: 2, StateNoData: 1}
+
+// Worse reports whether state a is worse than b.
+func Worse(a, b string) bool { return stateRank[a] > stateRank[b] }
+
+// MigrateMonitors creates the monitors, their series and their history,
+// and the tables monitors refer to (channels and the outbox, checks).
+func (s *Store) MigrateMonitors(ctx context.Context) error {
+	const schema = `
+CREATE TABLE IF NOT EXISTS monitors (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  body TEXT NOT NULL,
+  state TEXT NOT NULL DEFAULT 'no_data',
+  value REAL,
+  last_eval INTEGER NOT NULL DEFAULT 0,
+  last_error TEXT NOT NULL DEFAULT '',
+  state_since INTEGER NOT NULL DEFAULT 0,
+  created_at INTEGER NOT NULL,
+  updated_at INTEGER NOT NULL,
+  UNIQUE (project_id, name)
+);
+CREATE TABLE IF NOT EXISTS monitor_events (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL,
+  monitor_id INTEGER NOT NULL,
+  ts INTEGER NOT NULL,
+  from_state TEXT NOT NULL,
+  to_state TEXT NOT NULL,
+  value REAL,
+  threshold REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS monitor_events_monitor ON monitor_events (monitor_id, ts);
+CREATE TABLE IF NOT EXISTS monitor_series (
+  monitor_id INTEGER NOT NULL,
+  key TEXT NOT NULL,
+  state TEXT NOT NULL,
+  value REAL,
+  threshold REAL,
+  since INTEGER NOT NULL,
+  firing INTEGER NOT NULL DEFAULT 0,
+  last_fired INTEGER NOT NULL DEFAULT 0,
+  last_seen INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (monitor_id, key)
+);`
+	if _, err := s.db.ExecContext(ctx, schema); err != nil {
+		return fmt.Errorf("create monitors schema: %w", err)
+	}
+	// Added with series: which series changed, and what was sent.
+	if err := s.addColumns(ctx, "monitor_events", map[string]string{
+		"series": "TEXT NOT NULL DEFAULT ''",
+		"note":   "TEXT NOT NULL DEFAULT ''",
+	}); err != nil {
+		return err
+	}
+	if err := s.MigrateChannels(ctx); err != nil {
+		return err
+	}
+	return s.MigrateChecks(ctx)
+}
+
+// addColumns adds the columns a table created by an older Lore lacks.
+func (s *Store) addColumns(ctx context.Context, table string, cols map[string]string) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT name FROM pragma_table_info(?)`, table)
+	if err != nil {
+		return fmt.Errorf("read columns of %s: %w", table, err)
+	}
+	have := map[string]bool{}
+	for rows.Next() {
+		var n string
+		if err := rows.Scan(&n); err != nil {
+			rows.Close()
+			return fmt.Errorf("read columns of %s: %w", table, err)
+		}
+		have[n] = true
+	}
+	rows.Close()
+	for name, def := range cols {
+		if have[name] {
+			continue
+		}
+		if _, err := s.db.ExecContext(ctx, `ALTER TABLE `+table+` ADD COLUMN `+name+` `+def); err != nil {
+			return fmt.Errorf("add column %s.%s: %w", table, name, err)
+		}
+	}
+	return nil
+}
+
+// MonitorSeries returns a monitor's series, worst first.
+func (s *Store) MonitorSeries(ctx context.Context, id int64) ([]Series, error) {
+	all, err := s.seriesOf(ctx, `WHERE monitor_id = ?`, id)
+	if err != nil {
+		return nil, err
+	}
+	return all[id], nil
+}
+
+// seriesOf reads series by monitor id, each monitor's worst first.
+func (s *Store) seriesOf(ctx context.Context, where string, args ...any) (map[int64][]Series, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT monitor_id, key, state, value, threshold, since, firing, last_fired, last_seen FROM monitor_series `+where+`
+		ORDER BY monitor_id, CASE state WHEN 'alert' THEN 0 WHEN 'pending' THEN 1 WHEN 'ok' THEN 2 ELSE 3 END, value DESC, key`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read monitor series: %w", err)
+	}
+	defer rows.Close()
+	out := map[int64][]Series{}
+	for rows.Next() {
+		var (
+			id                           int64
+			sr                           Series
+			value, threshold             sql.NullFloat64
+			since, fired, seen, firing64 int64
+		)
+		if err := rows.Scan(&id, &sr.Key, &sr.State, &value, &threshold, &since, &firing64, &fired, &seen); err != nil {
+			return nil, fmt.Errorf("read monitor series: %w", err)
+		}
+		if value.Valid {
+			sr.Value = &value.Float64
+		}
+		if threshold.Valid {
+			sr.Threshold = &threshold.Float64
+		}
+		sr.Firing = firing64 == 1
+		sr.Since, sr.LastFired, sr.LastSeen = microsTime(since), microsTime(fired), microsTime(seen)
+		out[id] = append(out[id], sr)
+	}
+	return out, rows.Err()
+}
+
+func microsTime(us int64) time.Time {
+	if us == 0 {
+		return time.Time{}
+	}
+	return time.UnixMicro(us).UTC()
+}
+
+func timeMicros(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMicro()
+}
+
+// withSeries fills each monitor's series.
+func (s *Store) withSeries(ctx context.Context, ms []Monitor) error {
+	if len(ms) == 0 {
+		return nil
+	}
+	ids := make([]string, len(ms))
+	args := make([]any, len(ms))
+	for i, m := range ms {
+		ids[i], args[i] = "?", m.ID
+	}
+	all, err := s.seriesOf(ctx, `WHERE monitor_id IN (`+strings.Join(ids, ",")+`)`, args...)
+	if err != nil {
+		return err
+	}
+	for i := range ms {
+		ms[i].Series = all[ms[i].ID]
+	}
+	return nil
+}
+
+// Evaluation is what one evaluation of a monitor leaves: the monitor's
+// summary (State is the worst series', or error), the series it measured
+// or moved, the series it forgets, the changes for the history and the
+// notifications to deliver — stored in one transaction, so a restart
+// never sees a state without its notification or the reverse.
+type Evaluation struct {
+	At         time.Time
+	State      string
+	Value      *float64
+	Error      string
+	StateSince time.Time
+	Series     []Series
+	Drop       []string       // series keys to forget
+	Changes    []MonitorEvent // At is ignored: they happen at At
+	Outgoing   []Outgoing
+}
+
+// RecordEvaluation stores an evaluation. A monitor deleted meanwhile
+// gives ErrNotFound.
+func (s *Store) RecordEvaluation(ctx context.Context, project, id int64, e Evaluation) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record state of monitor %d: %w", id, err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE monitors SET state = ?, value = ?, last_eval = ?, last_error = ?, state_since = ? WHERE project_id = ? AND id = ?`,
+		e.State, nullable(e.Value), e.At.UnixMicro(), e.Error, timeMicros(e.StateSince), project, id)
+	if err != nil {
+		return fmt.Errorf("record state of monitor %d: %w", id, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("monitor %d: %w", id, ErrNotFound)
+	}
+	for _, sr := range e.Series {
+		firing := 0
+		if sr.Firing {
+			firing = 1
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_series (monitor_id, key, state, value, threshold, since, firing, last_fired, last_seen)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+			ON CONFLICT (monitor_id, key) DO UPDATE SET state = excluded.state, value = excluded.value, threshold = excluded.threshold,
+				since = excluded.since, firing = excluded.firing, last_fired = excluded.last_fired, last_seen = excluded.last_seen`,
+			id, sr.Key, sr.State, nullable(sr.Value), nullable(sr.Threshold), timeMicros(sr.Since), firing, timeMicros(sr.LastFired), timeMicros(sr.LastSeen)); err != nil {
+			return fmt.Errorf("record series %q of monitor %d: %w", sr.Key, id, err)
+		}
+	}
+	for _, k := range e.Drop {
+		if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_series WHERE monitor_id = ? AND key = ?`, id, k); err != nil {
+			return fmt.Errorf("forget series %q of monitor %d: %w", k, id, err)
+		}
+	}
+	for _, c := range e.Changes {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_events (project_id, monitor_id, ts, from_state, to_state, value, threshold, series, note)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			project, id, e.At.UnixMicro(), c.From, c.To, nullable(c.Value), c.Threshold, c.Series, c.Note); err != nil {
+			return fmt.Errorf("record state change of monitor %d: %w", id, err)
+		}
+	}
+	if err := insertOutgoing(ctx, tx, e.At, e.Outgoing); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record state of monitor %d: %w", id, err)
+	}
+	return nil
+}
+
+func nullable(v *float64) any {
+	if v == nil {
+		return nil
+	}
+	return *v
+}
+
+// MonitorHistory returns a monitor's state changes, newest first, at most
+// limit of them.
+func (s *Store) MonitorHistory(ctx context.Context, project, id int64, limit int) ([]MonitorEvent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, monitor_id, ts, from_state, to_state, value, threshold, series, note FROM monitor_events
+		WHERE project_id = ? AND monitor_id = ? ORDER BY ts DESC, id DESC LIMIT ?`, project, id, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read history of monitor %d: %w", id, err)
+	}
+	defer rows.Close()
+	out := []MonitorEvent{}
+	for rows.Next() {
+		var (
+			e     MonitorEvent
+			ts    int64
+			value sql.NullFloat64
+		)
+		if err := rows.Scan(&e.ID, &e.MonitorID, &ts, &e.From, &e.To, &value, &e.Threshold, &e.Series, &e.Note); err != nil {
+			return nil, fmt.Errorf("read history of monitor %d: %w", id, err)
+		}
+		e.At = time.UnixMicro(ts).UTC().Format(time.RFC3339Nano)
+		if value.Valid {
+			v := value.Float64
+			e.Value = &v
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

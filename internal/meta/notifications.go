@@ -1,0 +1,159 @@
+package meta
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+)
+
+// Notification states in the outbox.
+const (
+	NotificationPending = "pending"
+	NotificationSent    = "sent"
+	NotificationFailed  = "failed" // gave up after the last attempt
+)
+
+// Outgoing is a notification to deliver to one channel (or, with
+// ChannelID 0, to a monitor's own webhook URL). Body is what the sender
+// renders from, the notification as JSON.
+type Outgoing struct {
+	ID        int64
+	ProjectID int64
+	ChannelID int64
+	URL       string
+	MonitorID int64
+	Body      []byte
+	Attempts  int
+	NextAt    time.Time // when the next attempt is due
+	CreatedAt time.Time
+}
+
+// Attempt is one try at delivering a notification.
+type Attempt struct {
+	ID             int64   `json:"id"`
+	NotificationID int64   `json:"notification_id"`
+	ChannelID      int64   `json:"channel_id"`
+	MonitorID      int64   `json:"monitor_id"`
+	Attempt        int     `json:"attempt"` // 1 for the first try
+	At             string  `json:"at"`
+	OK             bool    `json:"ok"`
+	DurationMS     float64 `json:"duration_ms"`
+	Error          string  `json:"error,omitempty"`
+	// Final is set on the last attempt of a notification: sent, or
+	// failed for good.
+	Final string `json:"final,omitempty"`
+}
+
+func insertOutgoing(ctx context.Context, tx *sql.Tx, now time.Time, out []Outgoing) error {
+	for _, o := range out {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (project_id, channel_id, url, monitor_id, body, status, next_at, created_at)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`, o.ProjectID, o.ChannelID, o.URL, o.MonitorID, string(o.Body), now.UnixMicro(), now.UnixMicro()); err != nil {
+			return fmt.Errorf("queue notification of monitor %d: %w", o.MonitorID, err)
+		}
+	}
+	return nil
+}
+
+// PendingNotifications lists up to limit notifications waiting for
+// delivery, oldest first (due or not: a channel's notifications go out in
+// order, so one waiting to be retried holds back those behind it).
+func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Outgoing, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT id, project_id, channel_id, url, monitor_id, body, attempts, next_at, created_at FROM notifications
+		WHERE status = 'pending' ORDER BY id LIMIT ?`, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list pending notifications: %w", err)
+	}
+	defer rows.Close()
+	var out []Outgoing
+	for rows.Next() {
+		var (
+			o             Outgoing
+			body          string
+			next, created int64
+		)
+		if err := rows.Scan(&o.ID, &o.ProjectID, &o.ChannelID, &o.URL, &o.MonitorID, &body, &o.Attempts, &next, &created); err != nil {
+			return nil, fmt.Errorf("list pending notifications: %w", err)
+		}
+		o.Body, o.NextAt, o.CreatedAt = []byte(body), time.UnixMicro(next), time.UnixMicro(created)
+		out = append(out, o)
+	}
+	return out, rows.Err()
+}
+
+// RecordAttempt logs an attempt at notification o and moves it on: sent
+// when a.OK, failed when next is zero (no more attempts), else pending
+// again until next.
+func (s *Store) RecordAttempt(ctx context.Context, o Outgoing, a Attempt, at, next time.Time) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("record attempt at notification %d: %w", o.ID, err)
+	}
+	defer tx.Rollback()
+	status := NotificationPending
+	switch {
+	case a.OK:
+		status = NotificationSent
+	case next.IsZero():
+		status = NotificationFailed
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE notifications SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
+		status, a.Attempt, next.UnixMicro(), a.Error, o.ID); err != nil {
+		return fmt.Errorf("record attempt at notification %d: %w", o.ID, err)
+	}
+	ok := 0
+	if a.OK {
+		ok = 1
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO notification_attempts (project_id, notification_id, channel_id, monitor_id, attempt, at, ok, duration_ms, error)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.ProjectID, o.ID, o.ChannelID, o.MonitorID, a.Attempt, at.UnixMicro(), ok, a.DurationMS, a.Error); err != nil {
+		return fmt.Errorf("log attempt at notification %d: %w", o.ID, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("record attempt at notification %d: %w", o.ID, err)
+	}
+	return nil
+}
+
+// Attempts lists the latest delivery attempts of a project, newest first:
+// to one channel when channel is not 0, of one monitor when monitor is
+// not 0.
+func (s *Store) Attempts(ctx context.Context, project, channel, monitor int64, limit int) ([]Attempt, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT a.id, a.notification_id, a.channel_id, a.monitor_id, a.attempt, a.at, a.ok, a.duration_ms, a.error,
+			CASE WHEN n.status <> 'pending' AND n.attempts = a.attempt THEN n.status ELSE '' END
+		FROM notification_attempts a LEFT JOIN notifications n ON n.id = a.notification_id
+		WHERE a.project_id = ? AND (? = 0 OR a.channel_id = ?) AND (? = 0 OR a.monitor_id = ?)
+		ORDER BY a.at DESC, a.id DESC LIMIT ?`, project, channel, channel, monitor, monitor, limit)
+	if err != nil {
+		return nil, fmt.Errorf("list delivery attempts: %w", err)
+	}
+	defer rows.Close()
+	out := []Attempt{}
+	for rows.Next() {
+		var (
+			a  Attempt
+			at int64
+			ok int
+			fn sql.NullString
+		)
+		if err := rows.Scan(&a.ID, &a.NotificationID, &a.ChannelID, &a.MonitorID, &a.Attempt, &at, &ok, &a.DurationMS, &a.Error, &fn); err != nil {
+			return nil, fmt.Errorf("list delivery attempts: %w", err)
+		}
+		a.OK, a.Final = ok == 1, fn.String
+		a.At = time.UnixMicro(at).UTC().Format(time.RFC3339Nano)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+// PruneNotifications forgets delivered and failed notifications, and
+// attempts, older than before.
+func (s *Store) PruneNotifications(ctx context.Context, before time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM notifications WHERE status <> 'pending' AND created_at < ?`, before.UnixMicro()); err != nil {
+		return fmt.Errorf("prune notifications: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, `DELETE FROM notification_attempts WHERE at < ?`, before.UnixMicro()); err != nil {
+		return fmt.Errorf("prune delivery attempts: %w", err)
+	}
+	return nil
+}
