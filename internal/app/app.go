@@ -6,6 +6,7 @@ package app
 
 import (
 	"context"
+	"crypto/x509"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -39,6 +40,17 @@ type Config struct {
 	// HeapLimit is a soft limit for the Go heap (runtime/debug.SetMemoryLimit),
 	// set unless the GOMEMLIMIT environment variable is; 0 leaves it alone.
 	HeapLimit int64
+	// AllowPrivateWebhooks lets webhooks, channels and uptime checks reach
+	// loopback, private and link-local addresses (lore serve
+	// --allow-private-webhooks). Without it webhooks and channels reach
+	// public addresses only, and checks public, loopback and private ones.
+	AllowPrivateWebhooks bool
+	// PublicURL is Lore's address as people reach it, for the links in
+	// notifications; default http://localhost:PORT.
+	PublicURL string
+	// OutboundRootCAs replaces the system's roots for webhooks, channels
+	// and checks over TLS (tests trust their own CA); nil: the system's.
+	OutboundRootCAs *x509.CertPool
 	// NoListen opens everything but binds no address and runs nothing in
 	// the background for readers (no monitor evaluation, no stories kept
 	// fresh): lore ingest --data, whose events go through Local.Submit.

@@ -33,16 +33,22 @@ func OpenLocal(ctx context.Context, dataDir string, log *slog.Logger) (*Local, e
 
 // Submit processes and durably stores events (project ids must be set).
 func (l *Local) Submit(ctx context.Context, events []event.Event) error {
-	if len(l.app.processors) > 0 {
+	return l.app.submit(ctx, events)
+}
+
+// submit sends events Lore makes itself (uptime check results) down the
+// ingest path: the processors, then the write-ahead log.
+func (a *App) submit(ctx context.Context, events []event.Event) error {
+	if len(a.processors) > 0 {
 		var err error
-		if events, err = l.app.processors.Process(ctx, events); err != nil {
+		if events, err = a.processors.Process(ctx, events); err != nil {
 			return fmt.Errorf("process %d events: %w", len(events), err)
 		}
 	}
 	if len(events) == 0 {
 		return nil
 	}
-	return l.app.pipe.Submit(ctx, events)
+	return a.pipe.Submit(ctx, events)
 }
 
 // Close loads everything into the store and closes the data directory.

@@ -47,6 +47,8 @@ func commands() []command {
 		{"timeline", "what left its baseline first: lore timeline --at 2026-11-20T09:30:00Z", runTimeline},
 		{"dashboards", "dashboards and saved searches as YAML: lore dashboards export|import|list", runDashboards},
 		{"monitors", "alerts: lore monitors list|create|evaluate|delete", runMonitors},
+		{"checks", "uptime checks: lore checks list|create|run|delete|status", runChecks},
+		{"channels", "where alerts go: lore channels list|create|test|deliveries|delete", runChannels},
 		{"keys", "API keys: lore keys list|create|revoke --data DIR", runKeys},
 		{"sourcemaps", "source maps of a release: lore sourcemaps upload DIR --release R", runSourcemaps},
 	}

@@ -8,22 +8,32 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 )
 
 const monitorsUsage = `lore monitors list
-lore monitors create --name NAME --kind query|latency|error_rate|issue [--query Q]
-                     [--op '>'] --threshold N [--window 5m] [--interval 1m]
-                     [--measure count|rate] [--webhook URL] [--muted]
+lore monitors create --name NAME --kind KIND [--query Q] [--op '>'] --threshold N
+                     [--window 5m] [--interval 1m] [--measure M] [--group-by service|endpoint|env|host]
+                     [--pending 2m] [--cooldown 30m] [--timeout 30s] [--mute WINDOW]...
+                     [--channels 1,2] [--webhook URL] [--muted]
+                     [--check ID] [--story-type T] [--severity S] [--signal S] [--service S]
 lore monitors evaluate ID
 lore monitors delete ID
 
-Monitors evaluate a search, the p95 latency of matching spans, the error
-rate, or new and regressed issues over a window, and alert when the value
-crosses the threshold. Example:
+Kinds: query (count or rate of a search), latency (p95 of spans), error_rate,
+issue (new: new and regressed issues; events, users: per issue), check (an
+uptime check down, or --measure tls_days), story (cards of a type and
+severity appearing, per service), baseline (a service's error_rate, p95_ms,
+retries or error_logs leaving its baseline).
+
+A mute window is START-END [TZ] [DAYS] ('22:00-06:00 Europe/Paris fri,sat')
+or FROM/TO in RFC 3339. Examples:
 
   lore monitors create --name 'payment errors' --kind query \
-    --query 'level:error service:payment-service' --threshold 10 --window 5m`
+    --query 'level:error' --group-by service --threshold 10 --window 5m \
+    --pending 2m --cooldown 30m --channels 1
+  lore monitors create --name 'shop down' --kind check --check 1 --channels 1,2`
 
 // monitorView is the part of a monitor the CLI prints.
 type monitorView struct {
@@ -39,6 +49,11 @@ type monitorView struct {
 	State     string   `json:"state"`
 	Value     *float64 `json:"value"`
 	LastError string   `json:"last_error"`
+	Series    []struct {
+		Key   string   `json:"key"`
+		State string   `json:"state"`
+		Value *float64 `json:"value"`
+	} `json:"series"`
 }
 
 // runMonitors lists, creates, evaluates and deletes monitors.
@@ -55,6 +70,17 @@ func runMonitors(ctx context.Context, args []string, stdio Stdio) error {
 		Interval  string  `json:"interval,omitempty"`
 		Webhook   string  `json:"webhook,omitempty"`
 		Muted     bool    `json:"muted"`
+		GroupBy   string  `json:"group_by,omitempty"`
+		Pending   string  `json:"pending,omitempty"`
+		Cooldown  string  `json:"cooldown,omitempty"`
+		Timeout   string  `json:"timeout,omitempty"`
+		Channels  []int64 `json:"channels,omitempty"`
+		Mute      []mute  `json:"mute,omitempty"`
+		Check     int64   `json:"check,omitempty"`
+		StoryType string  `json:"story_type,omitempty"`
+		Severity  string  `json:"severity,omitempty"`
+		Signal    string  `json:"signal,omitempty"`
+		Service   string  `json:"service,omitempty"`
 	}
 	c.fs.StringVar(&m.Name, "name", "", "create: the monitor's name")
 	c.fs.StringVar(&m.Kind, "kind", "query", "create: query, latency, error_rate or issue")
@@ -66,6 +92,30 @@ func runMonitors(ctx context.Context, args []string, stdio Stdio) error {
 	c.fs.StringVar(&m.Interval, "interval", "1m", "create: how often it is evaluated")
 	c.fs.StringVar(&m.Webhook, "webhook", "", "create: URL that receives state changes as JSON")
 	c.fs.BoolVar(&m.Muted, "muted", false, "create: evaluate without notifying")
+	c.fs.StringVar(&m.GroupBy, "group-by", "", "create: one series and one alert per value of service, endpoint, env or host")
+	c.fs.StringVar(&m.Pending, "pending", "", "create: how long the condition holds before it alerts")
+	c.fs.StringVar(&m.Cooldown, "cooldown", "", "create: least time between two alerts of a series")
+	c.fs.StringVar(&m.Timeout, "timeout", "", "create: an evaluation longer than this is an error (default 30s)")
+	c.fs.Int64Var(&m.Check, "check", 0, "create: kind check: the uptime check's id")
+	c.fs.StringVar(&m.StoryType, "story-type", "", "create: kind story: the card type (default any)")
+	c.fs.StringVar(&m.Severity, "severity", "", "create: kind story: least severity; kind baseline: warning or critical")
+	c.fs.StringVar(&m.Signal, "signal", "", "create: kind baseline: error_rate, p95_ms, retries or error_logs")
+	c.fs.StringVar(&m.Service, "service", "", "create: kinds story and baseline: only this service")
+	c.fs.Func("channels", "create: channel ids to notify, separated by commas", func(v string) error {
+		for _, f := range strings.Split(v, ",") {
+			id, err := strconv.ParseInt(strings.TrimSpace(f), 10, 64)
+			if err != nil {
+				return fmt.Errorf("bad channel id %q", f)
+			}
+			m.Channels = append(m.Channels, id)
+		}
+		return nil
+	})
+	c.fs.Func("mute", "create: a mute window (repeatable): START-END [TZ] [DAYS], or FROM/TO", func(v string) error {
+		w, err := parseMute(v)
+		m.Mute = append(m.Mute, w)
+		return err
+	})
 	if err := c.parse(args); err != nil {
 		return err
 	}
@@ -162,6 +212,50 @@ func printMonitors(stdio Stdio, list []monitorView) error {
 		if m.LastError != "" {
 			fmt.Fprintf(tw, "\t\terror: %s\n", m.LastError)
 		}
+		for _, sr := range m.Series {
+			if sr.Key != "" && sr.State != "ok" && sr.State != "no_data" {
+				v := "-"
+				if sr.Value != nil {
+					v = strconv.FormatFloat(*sr.Value, 'g', 4, 64)
+				}
+				fmt.Fprintf(tw, "\t%s\t  %s\t\t%s\t\t\n", sr.State, sr.Key, v)
+			}
+		}
 	}
 	return tw.Flush()
+}
+
+// mute is a mute window as the API takes it.
+type mute struct {
+	From  string   `json:"from,omitempty"`
+	To    string   `json:"to,omitempty"`
+	Days  []string `json:"days,omitempty"`
+	Start string   `json:"start,omitempty"`
+	End   string   `json:"end,omitempty"`
+	TZ    string   `json:"tz,omitempty"`
+}
+
+// parseMute reads "22:00-06:00 Europe/Paris fri,sat" or "FROM/TO"; the
+// server checks the values.
+func parseMute(v string) (mute, error) {
+	if from, to, ok := strings.Cut(strings.TrimSpace(v), "/"); ok && strings.Contains(from, "T") {
+		return mute{From: from, To: to}, nil
+	}
+	fields := strings.Fields(v)
+	if len(fields) == 0 {
+		return mute{}, fmt.Errorf("empty mute window")
+	}
+	start, end, ok := strings.Cut(fields[0], "-")
+	if !ok {
+		return mute{}, fmt.Errorf("mute window %q: want START-END (22:00-06:00) or FROM/TO", v)
+	}
+	w := mute{Start: start, End: end}
+	for _, f := range fields[1:] {
+		if strings.Contains(f, "/") || f == "UTC" {
+			w.TZ = f
+		} else {
+			w.Days = append(w.Days, strings.Split(f, ",")...)
+		}
+	}
+	return w, nil
 }

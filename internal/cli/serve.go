@@ -28,6 +28,8 @@ type serveFlags struct {
 	forwardAddrs                             listFlag
 	forwardKey                               string
 	fs                                       *flag.FlagSet
+	allowPrivateWebhooks                     bool
+	publicURL                                string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -57,6 +59,9 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 		}
 	}
 	f.fs = fs
+	fs.BoolVar(&f.allowPrivateWebhooks, "allow-private-webhooks", env("LORE_ALLOW_PRIVATE_WEBHOOKS", "") == "1",
+		"let webhooks, notification channels and uptime checks reach loopback, private and link-local addresses (env LORE_ALLOW_PRIVATE_WEBHOOKS=1)")
+	fs.StringVar(&f.publicURL, "public-url", env("LORE_PUBLIC_URL", ""), "Lore's address as people reach it, for links in notifications (env LORE_PUBLIC_URL; default http://localhost:PORT)")
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
 }
 
@@ -138,6 +143,9 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 			Forward:          f.forwardListeners(),
 		},
 		HeapLimit: int64(f.heapMiB) << 20,
+
+		AllowPrivateWebhooks: f.allowPrivateWebhooks,
+		PublicURL:            f.publicURL,
 	}
 }
 

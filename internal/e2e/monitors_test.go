@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/app"
 )
 
 // monitorJSON is a monitor as the API answers it.
@@ -26,6 +28,10 @@ type monitorJSON struct {
 		Value *float64 `json:"value"`
 	} `json:"history"`
 }
+
+// allowPrivate lets webhooks reach the test's receivers on loopback
+// (lore serve --allow-private-webhooks).
+func allowPrivate(c *app.Config) { c.AllowPrivateWebhooks = true }
 
 // monitorsCall sends a JSON request to the monitors API with the read key.
 func monitorsCall(t *testing.T, method, url, body string, out any) (int, string) {
@@ -53,7 +59,7 @@ func monitorsCall(t *testing.T, method, url, body string, out any) (int, string)
 // change is in the history, the webhook receives it as JSON, the list
 // counts the monitor as down, and bad rules are refused with 400.
 func TestMonitorsAlertOnErrors(t *testing.T) {
-	a := startApp(t)
+	a := startApp(t, allowPrivate)
 	base := a.URL()
 	now := time.Now().UTC()
 	var lines []string

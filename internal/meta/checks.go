@@ -298,18 +298,11 @@ func (s *Store) DeleteCheck(ctx context.Context, project, id int64) error {
 	return nil
 }
 
-// MarkCheckRun records that a check started at at, so that it is not
-// started again before its interval (nor right after a restart).
-func (s *Store) MarkCheckRun(ctx context.Context, id int64, at time.Time) error {
-	if _, err := s.db.ExecContext(ctx, `UPDATE checks SET last_run = ? WHERE id = ?`, at.UnixMicro(), id); err != nil {
-		return fmt.Errorf("mark check %d run: %w", id, err)
-	}
-	return nil
-}
-
-// RecordCheckResult stores a check's latest result and its status (up or
-// down), with since the time the status began. It reports whether the
-// status changed. A check deleted meanwhile gives ErrNotFound.
+// RecordCheckResult stores a check's latest result, which started at at,
+// and its status (up or down), with the time the status began; at is also
+// when the check last ran, from which the next run is scheduled (across
+// restarts too). It reports whether the status changed. A check deleted
+// meanwhile gives ErrNotFound.
 func (s *Store) RecordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time) (changed bool, err error) {
 	status := CheckDown
 	if r.Up() {
@@ -332,9 +325,9 @@ func (s *Store) RecordCheckResult(ctx context.Context, id int64, r CheckResult, 
 		return false, fmt.Errorf("record result of check %d: %w", id, err)
 	}
 	changed = was != status
-	if _, err := tx.ExecContext(ctx, `UPDATE checks SET status = ?, last_result = ?,
+	if _, err := tx.ExecContext(ctx, `UPDATE checks SET status = ?, last_result = ?, last_run = ?,
 		status_since = CASE WHEN status <> ? OR status_since = 0 THEN ? ELSE status_since END WHERE id = ?`,
-		status, string(body), status, at.UnixMicro(), id); err != nil {
+		status, string(body), at.UnixMicro(), status, at.UnixMicro(), id); err != nil {
 		return false, fmt.Errorf("record result of check %d: %w", id, err)
 	}
 	return changed, tx.Commit()

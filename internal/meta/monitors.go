@@ -162,6 +162,9 @@ func (m *Monitor) Validate() error {
 	if w > MaxMonitorWindow {
 		return fmt.Errorf("window %q is longer than %s", m.Window, MaxMonitorWindow)
 	}
+	if m.Kind == MonitorBaseline && w < 3*time.Minute {
+		return fmt.Errorf("a baseline monitor's window %q is shorter than 3m: a departure lasts 3 minutes at least", m.Window)
+	}
 	if m.Interval == "" {
 		m.Interval = DefaultMonitorInterval
 	}
@@ -292,6 +295,9 @@ func (m *Monitor) validateKind() error {
 		}
 		if !slices.Contains(BaselineSignals, m.Signal) {
 			return fmt.Errorf("a baseline monitor needs a signal (one of %s), got %q", strings.Join(BaselineSignals, ", "), m.Signal)
+		}
+		if m.Window == "" {
+			m.Window = "15m" // a departure lasts 3 minutes at least; the window remembers it
 		}
 		if m.Severity == "" {
 			m.Severity = "warning"

@@ -30,8 +30,9 @@ type Config struct {
 	// Wake); nil: nothing.
 	Wake func()
 	// PublicURL is Lore's address as people reach it, for the links in
-	// notifications ("https://lore.example.com"); "" leaves them relative.
-	PublicURL string
+	// notifications ("https://lore.example.com"); nil or "" leaves them
+	// relative. A function: the port is known only once Lore listens.
+	PublicURL func() string
 	Log       *slog.Logger
 	Now       func() time.Time // nil: time.Now
 	// Parallel bounds the evaluations running at once; default 4. A slow
@@ -56,6 +57,7 @@ type Evaluator struct {
 	mu      sync.Mutex
 	locks   map[int64]*sync.Mutex
 	running map[int64]bool
+	checks  map[int64]bool // checks whose status changed: their monitors are due at once
 }
 
 // New builds an Evaluator.
@@ -72,6 +74,9 @@ func New(cfg Config) *Evaluator {
 	if cfg.EvidenceTimeout <= 0 {
 		cfg.EvidenceTimeout = 10 * time.Second
 	}
+	if cfg.PublicURL == nil {
+		cfg.PublicURL = func() string { return "" }
+	}
 	if cfg.Wake == nil {
 		cfg.Wake = func() {}
 	}
@@ -79,7 +84,17 @@ func New(cfg Config) *Evaluator {
 		cfg.Evaluated = func(meta.Monitor, time.Duration, time.Duration, error) {}
 	}
 	return &Evaluator{cfg: cfg, slots: make(chan struct{}, cfg.Parallel), nudge: make(chan struct{}, 1),
-		locks: map[int64]*sync.Mutex{}, running: map[int64]bool{}}
+		locks: map[int64]*sync.Mutex{}, running: map[int64]bool{}, checks: map[int64]bool{}}
+}
+
+// CheckChanged makes the monitors of an uptime check due now: its status
+// changed, and an outage is told at once, not at the monitor's next
+// interval.
+func (e *Evaluator) CheckChanged(check int64) {
+	e.mu.Lock()
+	e.checks[check] = true
+	e.mu.Unlock()
+	e.Nudge()
 }
 
 // Nudge makes Run look for due monitors now rather than at its next tick.
@@ -131,9 +146,16 @@ func (e *Evaluator) startDue(ctx context.Context, wg *sync.WaitGroup) {
 		m  meta.Monitor
 		at time.Time
 	}
+	e.mu.Lock()
+	changed := e.checks
+	e.checks = map[int64]bool{}
+	e.mu.Unlock()
 	var ds []due
 	for _, m := range ms {
 		last, _ := time.Parse(time.RFC3339Nano, m.LastEvaluated)
+		if m.Kind == meta.MonitorCheck && changed[m.Check] {
+			last = time.Time{}
+		}
 		if Due(last, m.IntervalDuration(), now) {
 			at := now
 			if !last.IsZero() {
@@ -143,17 +165,21 @@ func (e *Evaluator) startDue(ctx context.Context, wg *sync.WaitGroup) {
 		}
 	}
 	sort.SliceStable(ds, func(i, j int) bool { return ds[i].at.Before(ds[j].at) })
-	for _, d := range ds {
+	for i, d := range ds {
 		e.mu.Lock()
 		busy := e.running[d.m.ID]
 		e.mu.Unlock()
 		if busy {
+			e.keepChanged(d.m, changed)
 			continue
 		}
 		select {
 		case e.slots <- struct{}{}:
 		default:
-			return // all slots busy: the rest at the next tick
+			for _, rest := range ds[i:] { // all slots busy: the rest at the next tick
+				e.keepChanged(rest.m, changed)
+			}
+			return
 		}
 		e.mu.Lock()
 		e.running[d.m.ID] = true
@@ -171,6 +197,16 @@ func (e *Evaluator) startDue(ctx context.Context, wg *sync.WaitGroup) {
 				e.cfg.Log.Warn("evaluate monitor", "monitor", d.m.ID, "name", d.m.Name, "err", err)
 			}
 		})
+	}
+}
+
+// keepChanged keeps a changed check for the next round when its monitor m
+// could not start in this one.
+func (e *Evaluator) keepChanged(m meta.Monitor, changed map[int64]bool) {
+	if m.Kind == meta.MonitorCheck && changed[m.Check] {
+		e.mu.Lock()
+		e.checks[m.Check] = true
+		e.mu.Unlock()
 	}
 }
 

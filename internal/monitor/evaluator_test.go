@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -38,20 +39,27 @@ type fakeEvents struct {
 	found   []event.Event
 	ranges  []store.Range
 	block   map[string]bool
-	blocked chan string // told of each blocked call
+	blocked chan struct{}            // closed when a blocked call begins
+	wait    map[string]chan struct{} // a query waits for its channel to close
+	freed   atomic.Bool              // a blocked call has returned
 }
 
 func (f *fakeEvents) Facets(ctx context.Context, r store.FacetsRequest) (store.FacetsResult, error) {
 	f.mu.Lock()
 	f.ranges = append(f.ranges, r.Range)
-	blocked := f.block[r.Query.Text]
+	blocked, wait := f.block[r.Query.Text], f.wait[r.Query.Text]
 	f.mu.Unlock()
 	if blocked {
-		if f.blocked != nil {
-			f.blocked <- r.Query.Text
-		}
+		close(f.blocked)
 		<-ctx.Done()
+		f.freed.Store(true)
 		return store.FacetsResult{}, ctx.Err()
+	}
+	if wait != nil {
+		select {
+		case <-wait:
+		case <-time.After(5 * time.Second):
+		}
 	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -160,7 +168,7 @@ func receive(t *testing.T, got chan []byte, what string) []byte {
 
 // dispatch runs a real dispatcher on db until the test ends.
 func dispatch(t *testing.T, db *meta.Store) *notify.Dispatcher {
-	d := notify.NewDispatcher(notify.Config{Outbox: db, Sender: notify.NewSender(outbound.Policy{AllowPrivate: true}, nil, 5*time.Second, nil),
+	d := notify.NewDispatcher(notify.Config{Outbox: db, Sender: notify.NewSender(outbound.Options{AllowPrivate: true, Timeout: 5 * time.Second}, nil),
 		Log: quiet, Poll: 10 * time.Millisecond, Backoff: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -184,7 +192,7 @@ func TestEvaluatorNotifiesChannelsAndWebhook(t *testing.T) {
 	chHook, chGot := hook(t)
 	slack, slackGot := hook(t)
 	d := dispatch(t, db)
-	ev := New(Config{Monitors: db, Sources: Sources{Events: events, Signals: db}, Log: quiet, Wake: d.Wake, PublicURL: "http://lore.test",
+	ev := New(Config{Monitors: db, Sources: Sources{Events: events, Signals: db}, Log: quiet, Wake: d.Wake, PublicURL: func() string { return "http://lore.test" },
 		Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
 	c1, err := db.SaveChannel(ctx, 1, meta.Channel{Name: "hook", Type: meta.ChannelWebhook, URL: chHook.URL})
 	if err != nil {
@@ -283,14 +291,18 @@ func TestEvaluatorNotifiesChannelsAndWebhook(t *testing.T) {
 func TestSlowMonitorIsCutOffAndDoesNotStallOthers(t *testing.T) {
 	ctx := context.Background()
 	db := openMeta(t)
-	events := &fakeEvents{counts: map[string]int64{"level:warn": 2}, block: map[string]bool{"slow": true}, blocked: make(chan string, 4)}
+	blocked := make(chan struct{})
+	// The fast monitor's query waits until the slow one is blocked, so it
+	// can only be measured while the slow one runs if they run side by side.
+	events := &fakeEvents{counts: map[string]int64{"level:warn": 2}, block: map[string]bool{"slow": true}, blocked: blocked,
+		wait: map[string]chan struct{}{"level:warn": blocked}}
 	var mu sync.Mutex
 	fastWhileSlow := false
 	ev := New(Config{Monitors: db, Sources: Sources{Events: events, Signals: db}, Log: quiet, Parallel: 2,
 		Evaluated: func(m meta.Monitor, _, _ time.Duration, err error) {
 			if m.Name == "fast" {
 				mu.Lock()
-				fastWhileSlow = len(events.blocked) == 1 // the slow one is blocked and has not finished
+				fastWhileSlow = !events.freed.Load()
 				mu.Unlock()
 			}
 		}})
@@ -337,7 +349,7 @@ func TestEvidence(t *testing.T) {
 		Issues:  fakeIssues{top: []IssueCount{{ID: 3, Title: "CardDeclined", Count: 12, Users: 4, Fingerprint: "fp3"}}},
 		Stories: fakeStories{{Type: "throttling", Title: "Stripe throttles payment-service", Severity: "warning", Service: "payment-service", Narrative: []string{"It started at 09:00."}}},
 	}
-	ev := New(Config{Monitors: db, Sources: src, Log: quiet, PublicURL: "http://lore.test"})
+	ev := New(Config{Monitors: db, Sources: src, Log: quiet, PublicURL: func() string { return "http://lore.test" }})
 	m := meta.Monitor{ID: 1, ProjectID: 1, Name: "errors by service", Kind: meta.MonitorQuery, Query: "level:error", GroupBy: "service", Threshold: 10}
 	if err := m.Validate(); err != nil {
 		t.Fatal(err)
@@ -382,7 +394,7 @@ func TestMeasureKinds(t *testing.T) {
 			"level:error": 30,
 		},
 		groups: map[string][]store.FacetValue{
-			"level:error by endpoint": {{Value: "/pay", Count: 25}, {Value: "/cart", Count: 5}},
+			"level:error by endpoint":                               {{Value: "/pay", Count: 25}, {Value: "/cart", Count: 5}},
 			"(kind:error OR level:error OR level:fatal) by service": {{Value: "pay", Count: 10}},
 			" by service": {{Value: "pay", Count: 200}, {Value: "cart", Count: 50}},
 		},

@@ -22,8 +22,8 @@ func (e *Evaluator) message(ctx context.Context, m meta.Monitor, f Fire, now tim
 		At: now.UTC().Format(time.RFC3339Nano), Status: f.Status, Series: f.Series, GroupBy: groupName(m),
 		DedupeKey: fmt.Sprintf("lore/%d/%d/%s", m.ProjectID, m.ID, f.Series),
 	}
-	if e.cfg.PublicURL != "" {
-		n.URL = e.cfg.PublicURL + "/#/monitors/" + fmt.Sprint(m.ID)
+	if base := e.cfg.PublicURL(); base != "" {
+		n.URL = base + "/#/monitors/" + fmt.Sprint(m.ID)
 	}
 	val := "no data"
 	if f.Value != nil {
@@ -267,7 +267,7 @@ func (e *Evaluator) sampleJourney(ctx context.Context, project int64, rng store.
 
 // link is a URL of Lore's UI: PublicURL/#/path?query.
 func (e *Evaluator) link(path string, q url.Values) string {
-	s := e.cfg.PublicURL + "/#/" + path
+	s := e.cfg.PublicURL() + "/#/" + path
 	if len(q) > 0 {
 		s += "?" + strings.ReplaceAll(q.Encode(), "+", "%20")
 	}

@@ -57,7 +57,7 @@ func openMeta(t *testing.T, path string) *meta.Store {
 	return m
 }
 
-var loopback = outbound.Policy{AllowPrivate: true}
+var loopback = outbound.Options{AllowPrivate: true}
 
 // TestEmailOverSTARTTLSWithAuth sends a notification to a real SMTP
 // server on loopback: the client upgrades with STARTTLS, authenticates,
@@ -70,7 +70,7 @@ func TestEmailOverSTARTTLSWithAuth(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer srv.Close()
-	s := NewSender(loopback, srv.CA.Pool, 5*time.Second, nil)
+	s := NewSender(outbound.Options{AllowPrivate: true, RootCAs: srv.CA.Pool, Timeout: 5 * time.Second}, nil)
 	ch := meta.Channel{Name: "ops mail", Type: meta.ChannelEmail, To: []string{"ops@shop.test", "oncall@shop.test"},
 		SMTP: &meta.SMTP{Host: "localhost", Port: srv.Port, Username: "alerts@shop.test", Password: "s3cret", From: "Lore <lore@shop.test>", TLS: meta.SMTPStartTLS}}
 	ctx := context.Background()
@@ -120,7 +120,7 @@ func TestEmailOverSTARTTLSWithAuth(t *testing.T) {
 		t.Errorf("server holds %d messages after the failures, want 1", n)
 	}
 	// The strict policy refuses a loopback mail server.
-	if err := NewSender(outbound.Policy{}, srv.CA.Pool, time.Second, nil).Send(ctx, ch, sample()); err == nil || !strings.Contains(err.Error(), "refused") {
+	if err := NewSender(outbound.Options{RootCAs: srv.CA.Pool, Timeout: time.Second}, nil).Send(ctx, ch, sample()); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("strict policy: %v", err)
 	}
 }
@@ -235,7 +235,7 @@ func TestDispatcherRetriesInOrderAndIsolatesChannels(t *testing.T) {
 
 	var mu sync.Mutex
 	outcomes := map[string][]bool{}
-	d := NewDispatcher(Config{Outbox: db, Sender: NewSender(loopback, nil, time.Minute, nil), Log: quiet,
+	d := NewDispatcher(Config{Outbox: db, Sender: NewSender(outbound.Options{AllowPrivate: true, Timeout: time.Minute}, nil), Log: quiet,
 		AttemptTimeout: time.Minute, MaxAttempts: 3, Backoff: 20 * time.Millisecond, Poll: 10 * time.Millisecond,
 		Delivered: func(typ string, ok bool) { mu.Lock(); outcomes[typ] = append(outcomes[typ], ok); mu.Unlock() }})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -346,7 +346,7 @@ func TestHangingChannelTimesOutAndRetries(t *testing.T) {
 	defer srv.Close()
 	ch := addChannel(t, db, "slow", meta.ChannelSlack, srv.URL+"/services/T0/B0/secret")
 	queue(t, db, ch.ID, "", "slow one")
-	d := NewDispatcher(Config{Outbox: db, Sender: NewSender(loopback, nil, time.Minute, nil), Log: quiet,
+	d := NewDispatcher(Config{Outbox: db, Sender: NewSender(outbound.Options{AllowPrivate: true, Timeout: time.Minute}, nil), Log: quiet,
 		AttemptTimeout: 200 * time.Millisecond, Backoff: 10 * time.Millisecond, Poll: 10 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -395,7 +395,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 
 	db = openMeta(t, path)
 	ctx, cancel := context.WithCancel(context.Background())
-	d := NewDispatcher(Config{Outbox: db, Sender: NewSender(loopback, nil, time.Minute, nil), Log: quiet, Poll: 10 * time.Millisecond})
+	d := NewDispatcher(Config{Outbox: db, Sender: NewSender(outbound.Options{AllowPrivate: true, Timeout: time.Minute}, nil), Log: quiet, Poll: 10 * time.Millisecond})
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	if b := <-rcv.got; textOf(b) != "before restart" {
@@ -414,7 +414,7 @@ func TestOutboxSurvivesRestart(t *testing.T) {
 	db = openMeta(t, path)
 	defer db.Close()
 	ctx, cancel = context.WithCancel(context.Background())
-	d = NewDispatcher(Config{Outbox: db, Sender: NewSender(loopback, nil, time.Minute, nil), Log: quiet, Poll: 10 * time.Millisecond})
+	d = NewDispatcher(Config{Outbox: db, Sender: NewSender(outbound.Options{AllowPrivate: true, Timeout: time.Minute}, nil), Log: quiet, Poll: 10 * time.Millisecond})
 	done = make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
 	select {

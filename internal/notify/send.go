@@ -3,7 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net/http"
@@ -20,17 +19,15 @@ type Sender struct {
 	now    func() time.Time
 }
 
-// NewSender builds a sender whose requests go through policy's dialer.
-// rootCAs, when set, replaces the system roots (tests).
-func NewSender(policy outbound.Policy, rootCAs *x509.CertPool, timeout time.Duration, now func() time.Time) *Sender {
+// NewSender builds a sender whose connections go through the outbound
+// check with o (its policy, timeout and roots); redirects are not
+// followed.
+func NewSender(o outbound.Options, now func() time.Time) *Sender {
 	if now == nil {
 		now = time.Now
 	}
-	return &Sender{
-		client: policy.Client(outbound.ClientOptions{Timeout: timeout, RootCAs: rootCAs, NoRedirects: true}),
-		mail:   mailer{policy: policy, rootCAs: rootCAs},
-		now:    now,
-	}
+	o.NoRedirects = true
+	return &Sender{client: outbound.Client(o), mail: mailer{opts: o}, now: now}
 }
 
 // Send delivers m to ch (ch.ID 0 with a URL: a monitor's own webhook).

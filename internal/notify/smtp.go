@@ -3,7 +3,6 @@ package notify
 import (
 	"context"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net"
@@ -23,10 +22,7 @@ import (
 // server does not offer it: set tls "none" to send in clear), then AUTH
 // PLAIN or LOGIN when a username is set (never over a clear connection,
 // except to localhost).
-type mailer struct {
-	policy  outbound.Policy
-	rootCAs *x509.CertPool
-}
+type mailer struct{ opts outbound.Options }
 
 func (ml mailer) send(ctx context.Context, cfg meta.SMTP, to []string, msg []byte) (err error) {
 	addr := net.JoinHostPort(cfg.Host, strconv.Itoa(cfg.Port))
@@ -34,14 +30,16 @@ func (ml mailer) send(ctx context.Context, cfg meta.SMTP, to []string, msg []byt
 	if !ok {
 		deadline = time.Now().Add(30 * time.Second)
 	}
-	conn, err := ml.policy.DialContext(ctx, "tcp", addr, time.Until(deadline))
+	o := ml.opts
+	o.Timeout = time.Until(deadline)
+	conn, err := outbound.Dial(ctx, o, "tcp", addr)
 	if err != nil {
 		return err
 	}
 	stop := context.AfterFunc(ctx, func() { conn.Close() })
 	defer stop()
 	conn.SetDeadline(deadline)
-	tlsCfg := &tls.Config{ServerName: cfg.Host, RootCAs: ml.rootCAs, MinVersion: tls.VersionTLS12}
+	tlsCfg := &tls.Config{ServerName: cfg.Host, RootCAs: ml.opts.RootCAs, MinVersion: tls.VersionTLS12}
 	if cfg.TLS == meta.SMTPTLS {
 		tc := tls.Client(conn, tlsCfg)
 		if err := tc.HandshakeContext(ctx); err != nil {

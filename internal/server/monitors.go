@@ -2,10 +2,8 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"net/http"
-	"strconv"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/meta"
@@ -20,6 +18,18 @@ type MonitorsService interface {
 	DeleteMonitor(ctx context.Context, project, id int64) error
 	MonitorHistory(ctx context.Context, project, id int64, limit int) ([]meta.MonitorEvent, error)
 	Evaluate(ctx context.Context, project, id int64) (meta.Monitor, error)
+	Attempts(ctx context.Context, project, channel, monitor int64, limit int) ([]meta.Attempt, error)
+	StoryTypes() []string
+}
+
+// MonitorOptions is the answer of GET /api/v1/monitors/options: what a
+// monitor's fields may be, for forms.
+type MonitorOptions struct {
+	Kinds      []string `json:"kinds"`
+	GroupBy    []string `json:"group_by"`
+	Signals    []string `json:"signals"`
+	StoryTypes []string `json:"story_types"`
+	Severities []string `json:"severities"`
 }
 
 // monitorHistory is how many state changes a monitor's detail shows.
@@ -52,6 +62,22 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 			}
 		}
 		return out, nil
+	})
+	read("GET /api/v1/monitors/options", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		return MonitorOptions{Kinds: meta.MonitorKinds, GroupBy: meta.GroupFields, Signals: meta.BaselineSignals,
+			StoryTypes: m.StoryTypes(), Severities: []string{"info", "warning", "critical"}}, nil
+	})
+	read("GET /api/v1/monitors/{id}/deliveries", func(w http.ResponseWriter, r *http.Request) (any, error) {
+		id, err := monitorID(r)
+		if err != nil {
+			return nil, err
+		}
+		p := principal(r).ProjectID
+		if _, err := m.Monitor(r.Context(), p, id); err != nil {
+			return nil, monitorError(err)
+		}
+		a, err := m.Attempts(r.Context(), p, 0, id, limitParam(r, maxDeliveries))
+		return DeliveriesResponse{Attempts: a}, err
 	})
 	read("POST /api/v1/monitors", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		var v meta.Monitor
@@ -115,23 +141,14 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 	})
 }
 
-func monitorID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, badRequest("bad monitor id %q", r.PathValue("id"))
-	}
-	return id, nil
-}
+func monitorID(r *http.Request) (int64, error) { return pathID(r, "monitor") }
 
 func decodeMonitor(w http.ResponseWriter, r *http.Request, v *meta.Monitor) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return badRequest("bad monitor JSON: %v", err)
-	}
-	return nil
+	return decodeRule(w, r, "monitor", v)
 }
 
+// monitorError maps the metadata store's errors of monitors, checks and
+// channels to 400, 404 and 409.
 func monitorError(err error) error {
 	switch {
 	case err == nil:

@@ -93,6 +93,8 @@ type Deps struct {
 	Capture    CaptureService    // browser.go: posthog-js's remote configuration
 	Replay     ReplaySink        // browser.go: nil until a replay store exists
 	SourceMaps SourceMapService  // sourcemaps.go
+	Checks     ChecksService     // checks.go
+	Channels   ChannelsService   // channels.go
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -166,6 +168,8 @@ func (s *Server) Handler() http.Handler {
 	s.narrativeRoutes(mux, ingest, read)
 	s.fieldsRoutes(mux, ingest, read)
 	s.monitorRoutes(mux, ingest, read)
+	s.checkRoutes(mux, ingest, read)
+	s.channelRoutes(mux, ingest, read)
 
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))
