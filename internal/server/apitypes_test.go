@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/check"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/fields"
 	"github.com/lore-dev/lore/internal/issue"
@@ -54,6 +55,15 @@ var apiResponses = []struct {
 	{"GET /api/v1/dashboards/{id}", meta.Dashboard{}},
 	{"GET /api/v1/searches/{id}", meta.SavedSearch{}},
 	{"GET /api/v1/monitors", MonitorsResponse{}},
+	{"GET /api/v1/monitors/{id}", meta.Monitor{}},
+	{"GET /api/v1/monitors/options", MonitorOptions{}},
+	{"GET /api/v1/monitors/{id}/deliveries", DeliveriesResponse{}},
+	{"GET /api/v1/checks", ChecksResponse{}},
+	{"GET /api/v1/checks/{id}", meta.Check{}},
+	{"GET /api/v1/status", check.Summary{}},
+	{"GET /api/v1/channels", ChannelsResponse{}},
+	{"GET /api/v1/channels/{id}", meta.Channel{}},
+	{"POST /api/v1/channels/{id}/test", TestResponse{}},
 }
 
 // handWritten are types whose JSON is written by hand; the web client

@@ -3,6 +3,16 @@
 // LORE_UPDATE_GOLDEN=1 go test ./internal/server -run TestAPITypes
 import type { Breadcrumb, LoreEvent } from './event';
 
+export interface AlertStatus {
+  id: number;
+  name: string;
+  kind: string;
+  state: string;
+  since?: string;
+  value: number | null;
+  series?: string[];
+}
+
 export interface Anomaly {
   service: string;
   signal: string;
@@ -13,6 +23,19 @@ export interface Anomaly {
   crossed: string[] | null;
   critical_at?: string;
   text: string;
+}
+
+export interface Attempt {
+  id: number;
+  notification_id: number;
+  channel_id: number;
+  monitor_id: number;
+  attempt: number;
+  at: string;
+  ok: boolean;
+  duration_ms: number;
+  error?: string;
+  final?: string;
 }
 
 export interface Baseline {
@@ -35,6 +58,87 @@ export interface Card {
   recommendation: string;
 }
 
+/** The answer of GET /api/v1/channels/{id}. */
+export interface Channel {
+  id: number;
+  name: string;
+  type: string;
+  url?: string;
+  to?: string[];
+  smtp?: SMTP;
+  created_at?: string;
+  updated_at?: string;
+}
+
+/** The answer of GET /api/v1/channels. */
+export interface ChannelsResponse {
+  channels: Channel[] | null;
+  types: string[] | null;
+}
+
+/** The answer of GET /api/v1/checks/{id}. */
+export interface Check {
+  id: number;
+  name: string;
+  url: string;
+  interval: string;
+  timeout: string;
+  expect_status?: number;
+  expect_body?: string;
+  status: string;
+  status_since?: string;
+  uptime: number | null;
+  last_check: CheckResult | null;
+  created_at?: string;
+  updated_at?: string;
+}
+
+export interface CheckResult {
+  at: string;
+  status_code: number;
+  latency_ms: number;
+  error: string;
+  tls_expires_at?: string;
+  tls_days_left?: number;
+  tls_expiring?: boolean;
+}
+
+export interface CheckStatus {
+  id: number;
+  name: string;
+  url: string;
+  interval: string;
+  timeout: string;
+  expect_status?: number;
+  expect_body?: string;
+  status: string;
+  status_since?: string;
+  uptime: number | null;
+  last_check: CheckResult | null;
+  created_at?: string;
+  updated_at?: string;
+  hours: number[] | null;
+}
+
+/** The answer of GET /api/v1/status. */
+export interface CheckSummary {
+  project: number;
+  status: string;
+  up: number;
+  down: number;
+  tls_expiring: number;
+  checks: CheckStatus[] | null;
+  monitors: number;
+  alerting: AlertStatus[] | null;
+  generated_at: string;
+}
+
+/** The answer of GET /api/v1/checks. */
+export interface ChecksResponse {
+  checks: Check[] | null;
+  down: number;
+}
+
 export interface CohortResult {
   start: string;
   breakdown?: string;
@@ -52,6 +156,11 @@ export interface Dashboard {
   panels: Panel[] | null;
   created_at?: string;
   updated_at?: string;
+}
+
+/** The answer of GET /api/v1/monitors/{id}/deliveries. */
+export interface DeliveriesResponse {
+  attempts: Attempt[] | null;
 }
 
 /** The answer of GET /api/v1/issues/{id}. */
@@ -315,6 +424,7 @@ export interface MapNode {
   p95_ms: number;
 }
 
+/** The answer of GET /api/v1/monitors/{id}. */
 export interface Monitor {
   id: number;
   name: string;
@@ -325,8 +435,19 @@ export interface Monitor {
   threshold: number;
   window: string;
   interval: string;
+  group_by?: string;
+  pending?: string;
+  cooldown?: string;
+  timeout?: string;
   webhook?: string;
+  channels?: number[];
   muted: boolean;
+  mute?: MuteWindow[];
+  check?: number;
+  story_type?: string;
+  severity?: string;
+  signal?: string;
+  service?: string;
   state: string;
   value: number | null;
   last_evaluated?: string;
@@ -334,6 +455,7 @@ export interface Monitor {
   state_since?: string;
   created_at?: string;
   updated_at?: string;
+  series?: Series[];
   history?: MonitorEvent[];
 }
 
@@ -341,16 +463,36 @@ export interface MonitorEvent {
   id: number;
   monitor_id: number;
   at: string;
+  series?: string;
   from: string;
   to: string;
   value: number | null;
   threshold: number;
+  note?: string;
+}
+
+/** The answer of GET /api/v1/monitors/options. */
+export interface MonitorOptions {
+  kinds: string[] | null;
+  group_by: string[] | null;
+  signals: string[] | null;
+  story_types: string[] | null;
+  severities: string[] | null;
 }
 
 /** The answer of GET /api/v1/monitors. */
 export interface MonitorsResponse {
   monitors: Monitor[] | null;
   alerting: number;
+}
+
+export interface MuteWindow {
+  from?: string;
+  to?: string;
+  days?: string[];
+  start?: string;
+  end?: string;
+  tz?: string;
 }
 
 export interface Panel {
@@ -435,6 +577,16 @@ export interface RetentionResult {
   range: TimeRange;
 }
 
+export interface SMTP {
+  host: string;
+  port?: number;
+  username?: string;
+  password?: string;
+  password_set?: boolean;
+  from: string;
+  tls?: string;
+}
+
 /** The answer of GET /api/v1/searches/{id}. */
 export interface SavedSearch {
   id: number;
@@ -445,6 +597,17 @@ export interface SavedSearch {
   to?: string;
   created_at?: string;
   updated_at?: string;
+}
+
+export interface Series {
+  key: string;
+  state: string;
+  value: number | null;
+  threshold?: number;
+  since: string;
+  firing: boolean;
+  last_fired: string;
+  last_seen: string;
 }
 
 export interface ServiceCount {
@@ -521,6 +684,12 @@ export interface TTFBucket {
 export interface TagValue {
   value: string;
   count: number;
+}
+
+/** The answer of POST /api/v1/channels/{id}/test. */
+export interface TestResponse {
+  ok: boolean;
+  error?: string;
 }
 
 export interface TimeRange {
