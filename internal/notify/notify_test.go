@@ -263,7 +263,9 @@ func TestDispatcherRetriesInOrderAndIsolatesChannels(t *testing.T) {
 	}
 	waitFor(t, func() bool {
 		a, _ := db.Attempts(context.Background(), 1, cDead.ID, 0, 10)
-		return len(a) == 3 && a[0].Final == meta.NotificationFailed
+		f, _ := db.Attempts(context.Background(), 1, cFlaky.ID, 0, 10)
+		g, _ := db.Attempts(context.Background(), 1, 0, 0, 20)
+		return len(a) == 3 && a[0].Final == meta.NotificationFailed && len(f) == 4 && len(g) == 8
 	})
 	attempts, err := db.Attempts(context.Background(), 1, cFlaky.ID, 0, 10)
 	if err != nil {
