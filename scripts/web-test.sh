@@ -61,3 +61,8 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_INGE
 # Monitors: create through the form, evaluate, list, Overview's "monitors down".
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/monitors.mjs
+# The UI for daily use: time picker and zone, journeys at their moment, the
+# span waterfall, the issue stream, Explore's event panel, the Overview's
+# deltas; the browser in Los Angeles; every page at 1440x900, light and dark.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" TZ_ID=America/Los_Angeles node web/e2e/daily.mjs

@@ -55,12 +55,17 @@ const ok = await run(
     const j = await api(`/api/v1/journeys/trace/${tid}`);
     await page.locator('.outcome').waitFor();
     const outcome = await page.locator('.outcome').innerText();
-    check(outcome.includes(`Outcome: ${j.summary.outcome}`), `journey states the outcome: ${outcome}`);
+    // Opened without a moment, a trace opens at its first failure, and says what it was.
+    const failing = j.events.find((e) => e.level === 'error' || e.level === 'fatal' || e.kind === 'error' || (e.kind === 'span' && e.http_status >= 400));
+    check(failing ? outcome.includes(failing.service) : outcome.includes(`Outcome: ${j.summary.outcome}`), `journey states the moment's outcome: ${outcome}`);
     const firstLine = j.story.find((l) => l.kind !== 'gap');
     await page.locator('.story .line', { hasText: firstLine.text }).first().waitFor();
     check(true, `journey shows the story line "${firstLine.text}"`);
-    const rows = await page.locator('.waterfall tbody tr').count();
-    check(rows === j.events.length, `journey shows its ${j.events.length} events beside the story (${rows})`);
+    // The waterfall: one row per span, the other events in their span's row or apart.
+    const spanIds = new Set(j.events.filter((e) => e.kind === 'span' && e.span_id).map((e) => e.span_id));
+    const loose = j.events.filter((e) => !(e.kind === 'span' && e.span_id) && !spanIds.has(e.span_id)).length;
+    const rows = await page.locator('.wf2-row').count();
+    check(rows === spanIds.size + loose, `the trace's waterfall has a row per span (${spanIds.size}) and per event outside them (${loose}): ${rows}`);
     await shot('journey-from-story');
 
     // Trace journey → its latency breakdown by service on the Services page.
@@ -80,9 +85,11 @@ const ok = await run(
       await page.locator('.journey h2', { hasText: user }).waitFor();
       await page.locator('.outcome').waitFor();
       const uj = await api(`/api/v1/journeys/user/${user}`);
-      const gaps = uj.story.filter((l) => l.kind === 'gap').length;
+      // Grouped by session: the story of the latest session, with the gaps inside it.
+      const nSessions = await page.locator('.sessions li:not(.day)').count();
+      check(nSessions >= 1, `user journey lists ${nSessions} sessions`);
       const shown = await page.locator('.story .gap').count();
-      check(shown === gaps, `user journey marks its ${gaps} gaps (${shown})`);
+      check(shown <= uj.story.filter((l) => l.kind === 'gap').length, `user journey marks the gaps of its session (${shown})`);
       await shot('journey-user');
     }
 
@@ -124,15 +131,15 @@ const ok = await run(
     check(true, 'event → trace journey opens');
 
     // Issues: list and detail, then the related trace.
-    const issues = (await api('/api/v1/issues?status=unresolved&from=now-14d')).issues || [];
+    const issues = (await api(`/api/v1/issues?status=unresolved&from=${range}`)).issues || [];
     check(issues.length > 0, `the API has ${issues.length} unresolved issues`);
-    await page.goto(`${base}/#/issues`);
+    await page.goto(`${base}/#/issues?from=${range}`);
     await page.locator('.issue-title', { hasText: issues[0].title }).first().waitFor();
     check(true, `issues lists "${issues[0].title}"`);
     await shot('issues');
     await page.locator('.issue-title', { hasText: issues[0].title }).first().click();
     await page.waitForURL(/#\/issues\/\d+/);
-    const detail = await api(`/api/v1/issues/${issues[0].id}`);
+    const detail = await api(`/api/v1/issues/${issues[0].id}?from=${range}`);
     const frames = detail.latest_event?.exception?.[0]?.stacktrace?.frames || detail.latest_event?.stacktrace?.frames || [];
     const frame = frames.find((f) => f.in_app) || frames[0];
     if (frame) {
@@ -141,8 +148,8 @@ const ok = await run(
     }
     await shot('issue-detail');
     if (detail.related?.trace_url) {
-      await page.locator('a', { hasText: 'open trace journey' }).first().click();
-      await page.waitForURL(/#\/journey\/trace\//);
+      await page.locator('a', { hasText: 'open the trace at this error' }).first().click();
+      await page.waitForURL(/#\/journey\/trace\/.*at=/);
       await page.locator('.outcome').waitFor();
       check(true, 'issue → related trace journey opens');
       await shot('journey-from-issue');

@@ -69,9 +69,10 @@ export function check(ok, what) {
  * run opens Chromium, gives body(page, shot, base, allow) a page with the
  * read key stored (unless storeKey is false: the body then starts on a
  * browser that has none), and fails on its errors or console errors (but
- * those matching a pattern passed to allow).
+ * those matching a pattern passed to allow). timezoneId puts the browser in
+ * another time zone (e.g. America/Los_Angeles).
  */
-export async function run(body, { storeKey = true } = {}) {
+export async function run(body, { storeKey = true, timezoneId, viewport = { width: 1440, height: 1000 } } = {}) {
   const { base, server } = await serve();
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
@@ -83,7 +84,7 @@ export async function run(body, { storeKey = true } = {}) {
   const allowed = [];
   let failed = false;
   try {
-    const page = await browser.newPage({ viewport: { width: 1440, height: 1000 } });
+    const page = await browser.newPage({ viewport, timezoneId });
     page.setDefaultTimeout(20000);
     page.on('console', (m) => m.type() === 'error' && !allowed.some((re) => re.test(m.text())) && consoleErrors.push(`${page.url()}: ${m.text()}`));
     page.on('pageerror', (e) => consoleErrors.push(`${page.url()}: ${e.message}`));

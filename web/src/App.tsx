@@ -7,6 +7,7 @@ import { ThemeToggle } from './components/Theme';
 import { TimeRange } from './components/TimeRange';
 import { Explore } from './pages/Explore';
 import { Incident } from './pages/Incident';
+import { Issue } from './pages/Issue';
 import { Issues } from './pages/Issues';
 import { Journey } from './pages/Journey';
 import { Overview } from './pages/Overview';
@@ -23,6 +24,7 @@ import { Fields } from './pages/Fields';
 import { Settings } from './pages/Settings';
 import { Monitors } from './pages/Monitors';
 import { href, keep, useRoute, type Route } from './route';
+import { useZone } from './time';
 
 const pages: [string, string][] = [
   ['overview', 'Overview'],
@@ -85,7 +87,7 @@ function Page({ r }: { r: Route }) {
     case 'journey':
       return <Journey r={r} />;
     case 'issues':
-      return <Issues r={r} />;
+      return r.path[1] ? <Issue key={r.path[1]} r={r} id={r.path[1]} /> : <Issues r={r} />;
     case 'product':
       return (
         <ProductTabs r={r}>
@@ -119,6 +121,8 @@ export function App() {
   const r = useRoute();
   const current = r.path[0] || 'overview';
   const [help, setHelp] = useKeys();
+  // Every time on the page follows the zone setting: a change redraws the page.
+  const zone = useZone();
   return (
     <>
       <header className="top">
@@ -137,7 +141,7 @@ export function App() {
         <KeyPrompt key={readKey()} />
         <ThemeToggle />
       </header>
-      <main>
+      <main key={zone}>
         {readKey() ? (
           <Page r={r} />
         ) : (

@@ -2,25 +2,7 @@
 import { useEffect, useState } from 'react';
 import { ApiError, type LoreEvent } from './api';
 
-export function fmtTime(ts?: string): string {
-  if (!ts) return '';
-  const d = new Date(ts);
-  if (isNaN(d.getTime())) return ts;
-  return d.toISOString().replace('T', ' ').slice(0, 19) + ' UTC';
-}
-
-/** fmtShort is "Nov 20 14:00" (UTC). */
-export function fmtShort(ts?: string): string {
-  if (!ts) return '';
-  const d = new Date(ts);
-  if (isNaN(d.getTime())) return ts;
-  return d.toLocaleString('en-US', { month: 'short', day: 'numeric', hour: '2-digit', minute: '2-digit', hour12: false, timeZone: 'UTC' });
-}
-
-export function fmtClock(ts?: string): string {
-  if (!ts) return '';
-  return new Date(ts).toISOString().slice(11, 23);
-}
+export { fmtClock, fmtDay, fmtRow, fmtShort, fmtTime, spansDays } from './time';
 
 export function fmtNum(n?: number): string {
   if (n === undefined || n === null || isNaN(n)) return '—';
@@ -89,11 +71,41 @@ export function summary(e: LoreEvent): string {
   if (e.kind !== 'log') parts.push(`[${e.kind}]`);
   if (e.kind === 'span' || !e.message) {
     if (e.name) parts.push(e.name);
-    if (e.http_method || e.endpoint) parts.push(`${e.http_method || ''} ${e.endpoint || ''}`.trim());
+    const call = `${e.http_method || ''} ${e.endpoint || ''}`.trim();
+    // A span is often named after its call: say it once.
+    if (call && call !== e.name) parts.push(call);
     if (e.http_status) parts.push(String(e.http_status));
     if (e.duration_ms !== undefined) parts.push(fmtDuration(e.duration_ms));
   }
   if (e.message) parts.push(e.message);
   if (e.error_type && !e.message?.includes(e.error_type)) parts.push(e.error_type);
   return parts.join(' ');
+}
+
+/**
+ * eventId names an event in a link: its time to the microsecond and a
+ * hash of its content ("1764842796385000.1a2b3c4d"). Lore's events carry
+ * no id of their own, and a row number changes as new events arrive.
+ */
+export function eventId(e: LoreEvent): string {
+  const json = JSON.stringify(e);
+  let h = 0x811c9dc5;
+  for (let i = 0; i < json.length; i++) {
+    h ^= json.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return `${tsMicros(e.ts)}.${h.toString(16).padStart(8, '0')}`;
+}
+
+/** tsMicros reads an RFC 3339 time to the microsecond, as a decimal string. */
+export function tsMicros(ts: string): string {
+  const m = ts.match(/\.(\d+)/);
+  const frac = (m ? m[1] : '').padEnd(6, '0').slice(0, 6);
+  const sec = Math.floor(Date.parse(ts) / 1000);
+  return `${sec}${frac}`;
+}
+
+/** idMillis is the millisecond an event id names. */
+export function idMillis(id: string): number {
+  return Math.floor(Number(id.split('.')[0]) / 1000);
 }

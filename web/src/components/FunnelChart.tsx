@@ -18,7 +18,7 @@ export function FunnelChart({ a, r }: { a: FunnelAnswer; r: Route }) {
               {i + 1}. {s.name}
             </b>
             <span>
-              {fmtNum(s.persons)} persons · {fmtPct(s.conversion_rate)}
+              {persons(s.persons)} · {fmtPct(s.conversion_rate)}
               {i > 0 && s.median_seconds_to_convert ? ` · median ${fmtDuration(s.median_seconds_to_convert * 1000)} to get here` : ''}
             </span>
           </div>
@@ -33,10 +33,10 @@ export function FunnelChart({ a, r }: { a: FunnelAnswer; r: Route }) {
                   {(s.dropoff_errors || []).slice(0, 5).map((e, k) => (
                     <li key={k} className={e.kind}>
                       {e.kind === 'slow' ? 'slow' : 'error'}{' '}
-                      <a href={href(['explore'], { ...keep(r), q: dropoffQuery(e) })} title="the events in Explore">
+                      <a href={href(['explore'], { ...keep(r), q: dropoffQuery(e, s.sample_persons || []) })} title="these errors of the persons who stopped here (the sampled ones), in Explore">
                         <code>{e.label}</code>
                       </a>{' '}
-                      in {e.service}: {fmtNum(e.persons)} persons, {fmtNum(e.events)} events
+                      in {e.service}: {persons(e.persons)}, {fmtNum(e.events)} event{e.events === 1 ? '' : 's'}
                       {e.median_ms ? ` (median ${fmtDuration(e.median_ms)})` : ''}
                     </li>
                   ))}
@@ -46,8 +46,13 @@ export function FunnelChart({ a, r }: { a: FunnelAnswer; r: Route }) {
                 <div className="samples">
                   their journeys:{' '}
                   {(s.sample_persons || []).map((p, k) => (
-                    <a key={p} className="journey-link" href={href(['journey', 'person', p])}>
-                      person {k + 1}
+                    <a
+                      key={p}
+                      className="journey-link"
+                      href={href(['journey', 'person', p], { ...keep(r), mq: term('name', s.name), why: `Stopped after ${s.name}` })}
+                      title={`${p}: the journey opened where they last did ${s.name}`}
+                    >
+                      {p.length > 14 ? p.slice(0, 8) + '…' : p}
                     </a>
                   ))}
                 </div>
@@ -60,8 +65,18 @@ export function FunnelChart({ a, r }: { a: FunnelAnswer; r: Route }) {
   );
 }
 
-/** dropoffQuery finds a drop-off's errors (by type) or slow requests (by endpoint) in Explore. */
-export function dropoffQuery(e: { kind: string; label: string; service?: string }): string {
+/** persons is "1 person", "3 persons". */
+export function persons(n: number): string {
+  return `${fmtNum(n)} ${n === 1 ? 'person' : 'persons'}`;
+}
+
+/**
+ * dropoffQuery finds a drop-off's errors (by type) or slow requests (by
+ * endpoint) in Explore, of the given persons (those who stopped) when known.
+ */
+export function dropoffQuery(e: { kind: string; label: string; service?: string }, who: string[] = []): string {
   const svc = e.service ? term('service', e.service) + ' ' : '';
-  return e.kind === 'slow' ? `${svc}kind:span ${term('endpoint', e.label)} duration_ms:>1000` : `${svc}${term('error_type', e.label)}`;
+  const what = e.kind === 'slow' ? `${svc}kind:span ${term('endpoint', e.label)} duration_ms:>1000` : `${svc}${term('error_type', e.label)}`;
+  if (!who.length) return what;
+  return `${what} (${who.map((p) => `${term('user_id', p)} OR ${term('anonymous_id', p)}`).join(' OR ')})`;
 }

@@ -17,5 +17,5 @@ test('histogramSeries puts each bar in the middle of its step, errors and fatals
   const t0 = Date.parse('2026-11-21T10:00:00Z') / 1000;
   expect(xs).toEqual([t0 + 30, t0 + 90]);
   expect(all).toEqual([5, 2]);
-  expect(errs).toEqual([2, 0]);
+  expect(errs).toEqual([2, null]);
 });

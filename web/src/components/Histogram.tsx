@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { Histogram as H } from '../api';
+import { countAxis, timeAxis, tzDate } from './chartTime';
 
 /** histogramSeries places each bucket's bar at the middle of its step. */
 export function histogramSeries(h: H): [number[], number[], number[]] {
@@ -13,9 +14,10 @@ export function histogramSeries(h: H): [number[], number[], number[]] {
   const half = (h.step_ms || 0) / 2000;
   for (const b of h.buckets || []) {
     xs.push(new Date(b.ts).getTime() / 1000 + half);
-    all.push(b.count);
+    all.push(b.count || (null as unknown as number));
     const by = b.by || {};
-    errs.push((by.error || 0) + (by.fatal || 0));
+    // No bar (not a zero-height dash) where there is no error.
+    errs.push((by.error || 0) + (by.fatal || 0) || (null as unknown as number));
   }
   return [xs, all, errs];
 }
@@ -37,8 +39,9 @@ export function Histogram({ data, onZoom }: { data: H; onZoom: (from: Date, to: 
         height: 140,
         cursor: { drag: { x: true, y: false, setScale: false } },
         legend: { show: true, live: false },
-        scales: { x: { time: true, range: (_u, min, max) => [min - half, max + half] } },
-        axes: [{ stroke: '#8a91a3' }, { stroke: '#8a91a3', size: 50 }],
+        tzDate,
+        scales: { x: { time: true, range: (_u, min, max) => [min - half, max + half] }, y: { range: (_u, _min, max) => [0, Math.max(1, max)] } },
+        axes: [timeAxis, countAxis],
         series: [
           {},
           { label: 'events', stroke: '#5c7cfa', fill: 'rgba(92,124,250,0.45)', paths: bars, points: { show: false } },

@@ -15,6 +15,8 @@ export const goKeys: Record<string, string> = {
   s: 'services',
   d: 'dashboards',
   f: 'fields',
+  m: 'monitors',
+  ',': 'settings',
 };
 
 function typing(el: EventTarget | null): boolean {

@@ -4,6 +4,7 @@ import { useEffect, useRef } from 'react';
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import type { TrendsAnswer } from '../api';
+import { timeAxis, tzDate } from './chartTime';
 
 export interface Line {
   label: string;
@@ -22,8 +23,9 @@ export function LineChart({ xs, lines, height = 240 }: { xs: number[]; lines: Li
         width: el.current.clientWidth || 800,
         height,
         legend: { show: true },
+        tzDate,
         scales: { x: { time: true } },
-        axes: [{ stroke: '#8a91a3' }, { stroke: '#8a91a3', size: 56 }],
+        axes: [timeAxis, { stroke: '#8a91a3', size: 56 }],
         series: [
           {},
           ...lines.map((l, i) => ({

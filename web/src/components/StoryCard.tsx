@@ -18,6 +18,21 @@ export function pickOf(c: StoryCard): { at: string; before: string } {
   return { at: new Date(at).toISOString(), before: `${min}m` };
 }
 
+const levels = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+/**
+ * searchable spells a story's evidence query so search reads it: the
+ * detectors write "level:>=warn", which the search syntax does not (yet)
+ * compare, as the levels it means.
+ */
+export function searchable(q: string): string {
+  return q.replace(/(^|\s)level:>=(\w+)/g, (m, pre: string, l: string) => {
+    const from = levels.indexOf(l);
+    if (from < 0) return m;
+    return `${pre}(${levels.slice(from).map((x) => `level:${x}`).join(' OR ')})`;
+  });
+}
+
 export function Card({ c, r }: { c: StoryCard; r: Route }) {
   const queries = Object.entries(c.evidence?.queries || {});
   const journeys = c.evidence?.journeys || [];
@@ -37,15 +52,18 @@ export function Card({ c, r }: { c: StoryCard; r: Route }) {
       {c.recommendation && <p className="rec">{c.recommendation}</p>}
       <div className="evidence">
         {queries.map(([name, q]) => (
-          <a key={name} href={href(['explore'], { q, from: c.from, to: c.to })}>
-            search: {name}
+          <a key={name} href={href(['explore'], { q: searchable(q), from: c.from, to: c.to })} title={`${name.replace(/_/g, ' ')}: the events in Explore`}>
+            <code>{q.length > 60 ? q.slice(0, 59) + '…' : q}</code>
           </a>
         ))}
-        {journeys.slice(0, 3).map((j, i) => (
-          <a key={j} className="journey-link" href={journeyHref(j)}>
-            journey {i + 1}
-          </a>
-        ))}
+        {journeys.slice(0, 3).map((j) => {
+          const id = decodeURIComponent(j.replace(/.*\/journeys\/\w+\//, '').replace(/\?.*/, ''));
+          return (
+            <a key={j} className="journey-link" href={journeyHref(j, r)} title="the journey, opened at its first failure">
+              trace {id.slice(0, 8)}…
+            </a>
+          );
+        })}
         {c.severity !== 'info' && (
           <a className="incident-link" href={href(['incident'], { ...keep(r), ...pickOf(c) })}>
             what left its baseline first

@@ -1,6 +1,7 @@
 // Shared pieces: messages, sparklines, severity badges, the time range.
 import type { ReactNode } from 'react';
-import { href, keep, type Route } from '../route';
+import { href, keep, withParams, type Route } from '../route';
+import { rangeLabel, zoomOut } from '../time';
 
 export function ErrorMessage({ error }: { error?: string }) {
   if (!error) return null;
@@ -33,8 +34,22 @@ export function FirstEvent({ lead }: { lead?: ReactNode }) {
   );
 }
 
-/** NoEvents is the empty state of a search: what found nothing, and how to send events. */
-export function NoEvents({ q }: { q: string }) {
+/**
+ * NoEvents is the empty state of a search: what found nothing, and what to
+ * do. When the range was picked or zoomed into (it has an end), the range
+ * is the likely cause, so it offers to zoom out rather than to send data.
+ */
+export function NoEvents({ q, r }: { q: string; r?: Route }) {
+  const raw = r ? { from: r.params.get('from') || 'now-24h', to: r.params.get('to') || 'now' } : undefined;
+  if (r && raw && raw.to !== 'now') {
+    const out = zoomOut(raw);
+    return (
+      <Empty>
+        Nothing {q.trim() ? <>matches <code>{q}</code></> : 'happened'} between {rangeLabel(raw)}.{' '}
+        <a href={withParams(r, { from: out.from, to: out.to === 'now' ? undefined : out.to, event: undefined })}>Zoom out</a>, or pick a wider range at the top right.
+      </Empty>
+    );
+  }
   if (!q.trim()) return <FirstEvent />;
   return (
     <FirstEvent
@@ -70,20 +85,32 @@ export function Level({ l }: { l?: string }) {
   return <span className={`lvl lvl-${l}`}>{l}</span>;
 }
 
-/** JourneyLink opens the story of a trace, user or session, keeping the time range. */
-export function JourneyLink({ r, by, id, children }: { r: Route; by: string; id?: string; children?: ReactNode }) {
+/** Moment is what a journey link opens at: an instant, or a search that finds it, and why it matters. */
+export interface Moment {
+  at?: string;
+  mq?: string;
+  why?: string;
+}
+
+/** JourneyLink opens the story of a trace, user or session at a moment, keeping the time range. */
+export function JourneyLink({ r, by, id, at, children }: { r: Route; by: string; id?: string; at?: Moment; children?: ReactNode }) {
   if (!id) return null;
   return (
-    <a className="journey-link" href={href(['journey', by, id], keep(r))}>
+    <a className="journey-link" href={journeyLink(r, by, id, at)}>
       {children ?? `open ${by} journey`}
     </a>
   );
 }
 
-/** journeyHref turns an API journey link (/api/v1/journeys/trace/ID?…) into a page link. */
-export function journeyHref(api: string): string {
+/** journeyLink is the page link of a journey at a moment, with the time range. */
+export function journeyLink(r: Route, by: string, id: string, at?: Moment): string {
+  return href(['journey', by, id], { ...keep(r), ...at });
+}
+
+/** journeyHref turns an API journey link (/api/v1/journeys/trace/ID?…) into a page link with the range and moment. */
+export function journeyHref(api: string, r?: Route, at?: Moment): string {
   const m = api.match(/\/journeys\/(trace|user|session)\/([^?]+)/);
-  return m ? href(['journey', m[1], decodeURIComponent(m[2])]) : '#/';
+  return m ? href(['journey', m[1], decodeURIComponent(m[2])], { ...(r ? keep(r) : {}), ...at }) : '#/';
 }
 
 /** heat is a cell's background: the accent colour at the rate's strength. */

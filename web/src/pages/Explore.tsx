@@ -9,7 +9,8 @@ import { Histogram } from '../components/Histogram';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, useFlag, withParams, type Route } from '../route';
-import { fmtDuration, fmtTime, term, useLoad, waiting, summary } from '../util';
+import { bounds, fmtRow, spansDays, zoneName } from '../time';
+import { eventId, fmtTime, idMillis, summary, term, useLoad, waiting } from '../util';
 
 const facetFields = ['service', 'level', 'kind', 'endpoint', 'http_status', 'error_type'];
 
@@ -27,20 +28,23 @@ export function Explore({ r }: { r: Route }) {
   useEffect(() => setDraft(q), [q]);
   const [more, setMore] = useState<LoreEvent[]>([]);
   const [cursor, setCursor] = useState<string | undefined>();
-  const res = useLoad((signal) => get<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }, signal), [q, from, to]);
+  // Each answer carries the search it answers, so the histogram and facets
+  // start once per search, after its first page is in.
+  const key = JSON.stringify([q, from, to]);
+  const res = useLoad(async (signal) => ({ key, ...(await get<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }, signal)) }), [key]);
   const [live, setLive] = useFlag(r, 'live');
   // With live tail on, the histogram is redrawn every 10 s.
   const [beat, setBeat] = useState(0);
   // The histogram and facets scan the whole range; they start once the
   // first page of results is in, so they do not compete with it.
-  const searched = !res.loading;
+  const searched = !res.loading && res.data?.key === key;
   const hist = useLoad((signal) => (searched ? get<H>('/api/v1/histogram', { q, from, to, by: 'level' }, signal) : waiting<H>()), [q, from, to, beat, searched]);
   useEffect(() => {
     setMore([]);
     setCursor(res.data?.next_cursor);
   }, [res.data]);
-  const sel = Number(r.params.get('event') ?? -1);
-  const tail = useLiveTail({ on: live && res.data !== undefined, q, base: res.data?.events, hold: sel >= 0 });
+  const selId = r.params.get('event') || '';
+  const tail = useLiveTail({ on: live && res.data !== undefined, q, base: res.data?.events, hold: selId !== '' });
   useEffect(() => {
     if (!live || tail.paused) return;
     const t = setInterval(() => setBeat((b) => b + 1), 10000);
@@ -52,7 +56,20 @@ export function Explore({ r }: { r: Route }) {
     for (const e of res.data?.events || []) for (const k of Object.keys(e.attributes || {})) ks.add(k);
     return [...ks].sort();
   }, [res.data]);
-  const selected = sel >= 0 ? events[sel] : undefined;
+  const ids = useMemo(() => events.map(eventId), [events]);
+  const sel = selId ? ids.indexOf(selId) : -1;
+  // A shared link names an event that may not be on the first page: it is read from its own millisecond.
+  const lookup = useLoad(
+    (signal) =>
+      selId && sel < 0 && res.data
+        ? get<SearchResult>('/api/v1/search', { from: new Date(idMillis(selId)).toISOString(), to: new Date(idMillis(selId) + 1).toISOString(), limit: 1000 }, signal)
+        : Promise.resolve(undefined),
+    [selId, sel < 0, res.data === undefined],
+  );
+  const selected = sel >= 0 ? events[sel] : lookup.data?.events.find((e) => eventId(e) === selId);
+  // Opening an event pins the range to absolute times, so the link names the same event later.
+  const open = (e: LoreEvent) => navigate(withParams(r, { event: eventId(e), ...absolute(from, to) }));
+  const multi = spansDays(events.map((e) => e.ts));
 
   const loadMore = async () => {
     if (!cursor) return;
@@ -106,12 +123,12 @@ export function Explore({ r }: { r: Route }) {
         </aside>
         <section className="results">
           <Loading on={res.loading && !res.data} />
-          {res.data && events.length === 0 && <NoEvents q={q} />}
+          {res.data && events.length === 0 && <NoEvents q={q} r={r} />}
           {events.length > 0 && (
             <table className="events">
               <thead>
                 <tr>
-                  <th>time</th>
+                  <th>{multi ? 'date, time' : 'time'} ({zoneName()})</th>
                   <th>level</th>
                   <th>service</th>
                   <th>message</th>
@@ -123,14 +140,16 @@ export function Explore({ r }: { r: Route }) {
                     key={i}
                     className={i === sel ? 'selected' : i < tail.fresh ? 'fresh' : ''}
                     tabIndex={0}
-                    onClick={() => navigate(withParams(r, { event: String(i) }))}
-                    onKeyDown={(k) => k.key === 'Enter' && navigate(withParams(r, { event: String(i) }))}
+                    onClick={() => open(e)}
+                    onKeyDown={(k) => k.key === 'Enter' && open(e)}
                   >
-                    <td className="ts">{fmtTime(e.ts)}</td>
+                    <td className="ts" title={fmtTime(e.ts)}>
+                      {fmtRow(e.ts, multi)}
+                    </td>
                     <td>
                       <Level l={e.level} />
                     </td>
-                    <td>{e.service}</td>
+                    <td className="svc">{e.service}</td>
                     <td className="msg">{summary(e)}</td>
                   </tr>
                 ))}
@@ -143,7 +162,13 @@ export function Explore({ r }: { r: Route }) {
             </button>
           )}
         </section>
-        {selected && <EventPanel e={selected} r={r} />}
+        {selected && <EventPanel e={selected} r={r} q={q} />}
+        {selId && !selected && !lookup.loading && res.data && (
+          <aside className="panel" aria-label="event">
+            <p className="muted">This link names an event that is no longer stored (or not readable with this key).</p>
+            <a href={withParams(r, { event: undefined })}>close</a>
+          </aside>
+        )}
       </div>
     </div>
   );
@@ -173,7 +198,9 @@ function FacetBox({ field, q, from, to, r, ready }: { field: string; q: string; 
   );
 }
 
-function EventPanel({ e, r }: { e: LoreEvent; r: Route }) {
+function EventPanel({ e, r, q }: { e: LoreEvent; r: Route; q: string }) {
+  const [json, setJson] = useState(false);
+  const [copied, setCopied] = useState('');
   const fields = Object.entries(e).filter(([k, v]) => k !== 'attributes' && v !== undefined && v !== '');
   const attrs = Object.entries(e.attributes || {});
   const ts = new Date(e.ts).getTime();
@@ -182,32 +209,80 @@ function EventPanel({ e, r }: { e: LoreEvent; r: Route }) {
     from: new Date(ts - 60000).toISOString(),
     to: new Date(ts + 60000).toISOString(),
   };
+  const copy = (k: string, v: string) => {
+    void navigator.clipboard?.writeText(v).catch(() => undefined);
+    setCopied(k);
+  };
+  const at = { at: e.ts };
   return (
     <aside className="panel" aria-label="event">
       <div className="panel-head">
         <h3>Event</h3>
+        <button type="button" className="plain" aria-pressed={json} onClick={() => setJson(!json)}>
+          {json ? 'fields' : 'JSON'}
+        </button>
         <a href={withParams(r, { event: undefined })} aria-label="close">
           ×
         </a>
       </div>
       <div className="panel-links">
-        <JourneyLink r={r} by="trace" id={e.trace_id} />
-        <JourneyLink r={r} by="user" id={e.user_id} />
-        <JourneyLink r={r} by="session" id={e.session_id} />
+        <JourneyLink r={r} by="trace" id={e.trace_id} at={at} />
+        <JourneyLink r={r} by="user" id={e.user_id} at={at} />
+        <JourneyLink r={r} by="session" id={e.session_id} at={at} />
         <a href={href(['explore'], around)}>show surrounding lines</a>
       </div>
-      <table className="kv">
-        <tbody>
-          {[...fields, ...attrs].map(([k, v]) => (
-            <tr key={k}>
-              <th>{k}</th>
-              <td>{typeof v === 'object' ? JSON.stringify(v) : String(v)}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {json ? (
+        <>
+          <button type="button" className="plain" onClick={() => copy('json', JSON.stringify(e, null, 2))}>
+            {copied === 'json' ? 'copied' : 'copy JSON'}
+          </button>
+          <pre className="json" aria-label="event JSON">
+            {JSON.stringify(e, null, 2)}
+          </pre>
+        </>
+      ) : (
+        <table className="kv fields">
+          <tbody>
+            {[
+              ...fields.map(([k, v]) => [k, v, k] as const),
+              // An attribute named like a column is searched as "@name".
+              ...attrs.map(([k, v]) => (k in e && k !== 'attributes' ? ([`${k} (attribute)`, v, '@' + k] as const) : ([k, v, k] as const))),
+            ].map(([k, v, f]) => {
+              const text = typeof v === 'object' ? JSON.stringify(v) : String(v);
+              const filterable = f !== 'ts' && f !== 'received_at' && typeof v !== 'object';
+              return (
+                <tr key={k}>
+                  <th>{k}</th>
+                  <td>{text}</td>
+                  <td className="acts">
+                    {filterable && (
+                      <>
+                        <a href={withParams(r, { q: addTerm(q, f, text), event: undefined })} title={`filter: only ${f}:${text}`} aria-label={`filter ${k}`}>
+                          +
+                        </a>
+                        <a href={withParams(r, { q: addTerm(q, f, text, true), event: undefined })} title={`exclude ${f}:${text}`} aria-label={`exclude ${k}`}>
+                          −
+                        </a>
+                      </>
+                    )}
+                    <button type="button" className="plain" title="copy the value" aria-label={`copy ${k}`} onClick={() => copy(k, text)}>
+                      {copied === k ? 'copied' : 'copy'}
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
     </aside>
   );
+}
+
+/** absolute turns the range into instants now, for a link that must name the same events later. */
+function absolute(from: string, to: string): { from: string; to: string | undefined } {
+  const [a, b] = bounds({ from, to });
+  return { from: new Date(a).toISOString(), to: new Date(b).toISOString() };
 }
 
 /**

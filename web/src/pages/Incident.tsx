@@ -7,8 +7,9 @@ import { get, type Anomaly, type StoryCard, type TimelineAnswer } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { pickOf } from '../components/StoryCard';
 import { rangeOf } from '../components/TimeRange';
+import { parseInput, toInput, zoneName } from '../time';
 import { href, navigate, withParams, type Route } from '../route';
-import { fmtDuration, fmtNum, fmtPct, fmtShort, fmtTime, term, useLoad } from '../util';
+import { fmtClock, fmtDuration, fmtNum, fmtPct, fmtShort, fmtTime, term, useLoad } from '../util';
 
 const befores = ['15m', '30m', '1h', '2h', '6h', '12h', '24h'];
 
@@ -17,13 +18,13 @@ export function signalQuery(a: Anomaly): string {
   const svc = term('service', a.service);
   switch (a.signal) {
     case 'error_rate':
-      return `${svc} level:>=error`;
+      return `${svc} (level:error OR level:fatal)`;
     case 'p95_ms':
       return `${svc} kind:span duration_ms:>${Math.round(a.baseline.warning_above)}`;
     case 'retries':
       return `${svc} retry_attempt:>=1`;
     case 'error_logs':
-      return `${svc} kind:log level:>=error`;
+      return `${svc} kind:log (level:error OR level:fatal)`;
     case 'new_error':
     case 'new_pattern': {
       const tpl = a.text.replace(/^.*? at \d\d:\d\d: /, '');
@@ -31,7 +32,7 @@ export function signalQuery(a: Anomaly): string {
         .split('<*>')
         .map((w) => w.trim())
         .sort((x, y) => y.length - x.length)[0];
-      const lvl = a.signal === 'new_error' ? ' level:>=error' : '';
+      const lvl = a.signal === 'new_error' ? ' (level:error OR level:fatal)' : '';
       return words ? `${svc}${lvl} "${words.replace(/"/g, '\\"')}"` : svc + lvl;
     }
   }
@@ -54,19 +55,20 @@ export function fmtSignal(sig: string, v: number): string {
   return fmtNum(v);
 }
 
-function toLocalInput(iso: string): string {
-  return iso.slice(0, 16);
-}
-
 export function Incident({ r }: { r: Route }) {
   const at = r.params.get('at') || '';
   const before = r.params.get('before') || '30m';
   const { from, to } = rangeOf(r);
   const [draft, setDraft] = useState('');
-  useEffect(() => setDraft(at && !isNaN(Date.parse(at)) ? toLocalInput(new Date(at).toISOString()) : ''), [at]);
+  const [bad, setBad] = useState('');
+  useEffect(() => setDraft(at && !isNaN(Date.parse(at)) ? toInput(Date.parse(at)) : ''), [at]);
   const t = useLoad((signal) => get<TimelineAnswer>('/api/v1/incidents/timeline', { at: at || undefined, before }, signal), [at, before]);
   const stories = useLoad((signal) => get<{ stories: StoryCard[] | null }>('/api/v1/stories', { from, to }, signal), [from, to]);
-  const picks = (stories.data?.stories || []).filter((c) => c.severity !== 'info').slice(0, 8);
+  // The incidents in time order, as on a timeline.
+  const picks = (stories.data?.stories || [])
+    .filter((c) => c.severity !== 'info')
+    .slice(0, 8)
+    .sort((x, y) => Date.parse(x.from) - Date.parse(y.from));
   const events = t.data?.events || [];
   const w0 = t.data ? new Date(t.data.from).getTime() : 0;
   const w1 = t.data ? new Date(t.data.at).getTime() : 1;
@@ -80,14 +82,17 @@ export function Incident({ r }: { r: Route }) {
         className="controls"
         onSubmit={(e) => {
           e.preventDefault();
-          navigate(withParams(r, { at: draft ? new Date(draft + ':00Z').toISOString() : undefined }));
+          const t = draft.trim() ? parseInput(draft) : undefined;
+          if (draft.trim() && !t) return setBad(`cannot read "${draft}": write 2026-12-04 10:59 (${zoneName()})`);
+          setBad('');
+          navigate(withParams(r, { at: t && t !== 'now' ? t : undefined }));
         }}
       >
         <label>
           before{' '}
-          <input aria-label="moment" type="datetime-local" value={draft} onChange={(e) => setDraft(e.target.value)} title="UTC; empty means now" />
+          <input aria-label="moment" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="2026-12-04 10:59 (empty: now)" title={`24-hour time in ${zoneName()}; empty means now`} size={19} />
         </label>
-        <span className="muted">UTC</span>
+        <span className="muted">{zoneName()}</span>
         <button type="submit">Show timeline</button>
         <a href={withParams(r, { at: undefined })}>now</a>
         <label>
@@ -112,7 +117,7 @@ export function Incident({ r }: { r: Route }) {
           })}
         </div>
       )}
-      <ErrorMessage error={t.error} />
+      <ErrorMessage error={bad || t.error} />
       <Loading on={t.loading} />
       {t.data && (
         <>
@@ -146,7 +151,7 @@ export function Incident({ r }: { r: Route }) {
                 return (
                   <div key={i} className="tl-row" role="listitem" data-row tabIndex={0}>
                     <span className="order">
-                      #{i + 1} {a.at.slice(11, 16)}
+                      #{i + 1} {fmtClock(a.at).slice(0, 5)}
                     </span>
                     <span>
                       <a href={href(['explore'], { ...exploreRange, q: term('service', a.service) })}>

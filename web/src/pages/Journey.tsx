@@ -1,10 +1,18 @@
-// Journey: one trace, user or session as a story beside its events, with
-// the gaps marked and the outcome stated.
-import { useEffect } from 'react';
+// Journey: one trace, user or session as a story beside its events, opened
+// at the moment a link came for (at=, or mq= a search that finds it),
+// scrolled to and highlighted there, with a headline about that moment's
+// outcome. A person's journey is grouped by session, with the list of
+// sessions and their dates; a trace's events are a span waterfall. The
+// story and the events scroll together.
+import { useEffect, useMemo, useRef } from 'react';
 import { get, type Journey as J, type LoreEvent, type SearchResult, type StoryLine } from '../api';
 import { ErrorMessage, Level, Loading } from '../components/common';
-import { href, withParams, type Route } from '../route';
-import { fmtClock, fmtDuration, fmtTime, useLoad, summary } from '../util';
+import { rangeOf } from '../components/TimeRange';
+import { Waterfall } from '../components/Waterfall';
+import { firstFailure, headline, isError, isFailedSpan, momentIndex, ms, sessions, storyOf, type Session } from '../journey';
+import { href, keep, navigate, withParams, type Route } from '../route';
+import { fmtDay, fmtRow, spansDays } from '../time';
+import { fmtDuration, fmtTime, summary, term, useLoad } from '../util';
 
 export function outcomeSentence(j: J): string {
   const s = j.summary || {};
@@ -19,14 +27,14 @@ export function outcomeSentence(j: J): string {
 /**
  * personJourney resolves a product-analytics person — a user id, or the
  * anonymous id of a visitor who never signed in — to the journey to show:
- * the user's, else the anonymous visitor's latest session.
+ * the user's, else the anonymous visitor's sessions.
  */
 async function personJourney(id: string, signal: AbortSignal): Promise<{ by: string; id: string; note?: string }> {
-  const u = await get<SearchResult>('/api/v1/search', { q: `user_id:"${id}"`, from: 'now-31d', limit: 1 }, signal);
+  const u = await get<SearchResult>('/api/v1/search', { q: term('user_id', id), from: 'now-31d', limit: 1 }, signal);
   if (u.events.length) return { by: 'user', id };
-  const a = await get<SearchResult>('/api/v1/search', { q: `anonymous_id:"${id}"`, from: 'now-31d', limit: 1 }, signal);
+  const a = await get<SearchResult>('/api/v1/search', { q: term('anonymous_id', id), from: 'now-31d', limit: 1 }, signal);
   const sid = a.events[0]?.session_id;
-  if (sid) return { by: 'session', id: sid, note: `${id} never signed in: this is their latest session.` };
+  if (sid) return { by: 'session', id: sid, note: `${id} never signed in: this is their session.` };
   return { by: 'user', id };
 }
 
@@ -40,44 +48,85 @@ function PersonJourney({ r, id }: { r: Route; id: string }) {
   const p = useLoad((signal) => personJourney(id, signal), [id]);
   if (p.error) return <ErrorMessage error={p.error} />;
   if (!p.data) return <Loading on />;
-  return <JourneyOf r={r} by={p.data.by} id={p.data.id} note={p.data.note} />;
+  return <JourneyOf r={r} by={p.data.by} id={p.data.id} note={p.data.note} person={id} />;
 }
 
-function JourneyOf({ r, by, id, note }: { r: Route; by: string; id: string; note?: string }) {
-  const from = r.params.get('jfrom') || undefined;
-  const j = useLoad((signal) => get<J>(`/api/v1/journeys/${encodeURIComponent(by)}/${encodeURIComponent(id)}`, { from }, signal), [by, id, from]);
-  const sel = Number(r.params.get('ref') ?? -1);
-  useEffect(() => {
-    if (sel >= 0) document.getElementById(`ev-${sel}`)?.scrollIntoView({ block: 'center' });
-  }, [sel, j.data]);
+/** idTerm is the search term of a journey's id. */
+function idTerm(by: string, id: string, person?: string): string {
+  if (person) return `(${term('user_id', person)} OR ${term('anonymous_id', person)})`;
+  return term(by === 'trace' ? 'trace_id' : by === 'user' ? 'user_id' : 'session_id', id);
+}
+
+function JourneyOf({ r, by, id, note, person }: { r: Route; by: string; id: string; note?: string; person?: string }) {
+  const { from, to } = rangeOf(r);
+  const j = useLoad((signal) => get<J>(`/api/v1/journeys/${encodeURIComponent(by)}/${encodeURIComponent(id)}`, undefined, signal), [by, id]);
+  // The moment: given (at), or the newest event of the journey matching mq in the time range.
+  const atParam = r.params.get('at') || '';
+  const mq = r.params.get('mq') || '';
+  const found = useLoad(
+    (signal) =>
+      mq && !atParam ? get<SearchResult>('/api/v1/search', { q: `${idTerm(by, id, person)} ${mq}`, from, to, limit: 1 }, signal) : Promise.resolve(undefined),
+    [mq, atParam, by, id, person, from, to],
+  );
+  const at = atParam || found.data?.events[0]?.ts || '';
+  const events = j.data?.events || [];
+  // A trace opened without a moment opens at its first failure.
+  const moment = useMemo(() => (at ? momentIndex(events, at) : by === 'trace' ? firstFailure(events) : -1), [events, at, by]);
+  const refParam = r.params.get('ref');
+  const sel = refParam !== null ? Number(refParam) : moment;
+  const groups = useMemo(() => (by === 'trace' ? [] : sessions(events)), [by, events]);
+  const sParam = r.params.get('s');
+  const session: Session | undefined =
+    by === 'trace'
+      ? undefined
+      : groups.find((g, k) => String(k) === sParam) || groups.find((g) => g.refs.includes(sel)) || groups[groups.length - 1];
+  const refs = useMemo(() => (session ? session.refs : events.map((_, i) => i)), [session, events]);
+  const story = useMemo(() => storyOf(j.data?.story || [], new Set(refs)), [j.data, refs]);
+  const why = r.params.get('why') || undefined;
+  const focus = refs.includes(moment) ? moment : refs.includes(sel) ? sel : -1;
+  const select = (ref: number) => navigate(withParams(r, { ref: String(ref) }));
+  const waiting = j.loading || (mq && !atParam && found.loading);
   return (
     <div className="journey">
       <h2>
-        {by} <code>{id}</code>
+        {person ? 'person' : by} <code>{person || id}</code>
+        {by === 'trace' && (
+          <a className="h-link" href={href(['services'], { ...keep(r), trace: id })}>
+            latency by service →
+          </a>
+        )}
+        <a className="h-link" href={href(['explore'], { ...keep(r), q: idTerm(by, id, person) })}>
+          in Explore →
+        </a>
       </h2>
-      {by === 'trace' && (
-        <p>
-          <a href={href(['services'], { trace: id })}>Latency breakdown by service →</a>
+      {note && <p className="muted">{note}</p>}
+      <ErrorMessage error={j.error || found.error} />
+      <Loading on={!!waiting} />
+      {mq && !atParam && found.data && !found.data.events.length && (
+        <p className="muted">
+          No event matching <code>{mq}</code> in the time range: showing the {by === 'trace' ? 'trace' : 'latest session'}.
         </p>
       )}
-      {note && <p className="muted">{note}</p>}
-      <ErrorMessage error={j.error} />
-      <Loading on={j.loading} />
-      {j.data && j.data.events.length === 0 && <div className="empty">No events for this {by} in the last 31 days.</div>}
-      {j.data && j.data.events.length > 0 && (
+      {j.data && events.length === 0 && <div className="empty">No events for this {by} in the last 31 days.</div>}
+      {j.data && events.length > 0 && !waiting && (
         <>
-          <p className={`outcome outcome-${j.data.summary.outcome || 'unknown'}`}>{outcomeSentence(j.data)}</p>
-          <div className="journey-body">
-            <section className="story" aria-label="story">
-              <h3>Story</h3>
-              {j.data.story.map((l, i) => (
-                <StoryRow key={i} l={l} r={r} sel={sel} />
-              ))}
-            </section>
-            <section className="waterfall" aria-label="events">
-              <h3>Events ({j.data.events.length})</h3>
-              <Waterfall events={j.data.events} sel={sel} />
-            </section>
+          <p className={`outcome ${focus >= 0 ? (isError(events[focus]) || isFailedSpan(events[focus]) ? 'outcome-failed' : 'outcome-moment') : `outcome-${j.data.summary.outcome || 'unknown'}`}`}>
+            {focus >= 0 ? headline(events, refs, focus, why, j.data.story) : by === 'trace' ? outcomeSentence(j.data) : headline(events, refs, refs[refs.length - 1], 'Last event', j.data.story)}
+          </p>
+          <div className={`journey-body${session ? ' with-sessions' : ''}${by === 'trace' ? ' trace' : ''}`}>
+            {session && <Sessions r={r} groups={groups} current={session} events={events} moment={moment} />}
+            <Synced
+              story={<StoryColumn lines={story} r={r} sel={sel} moment={moment} />}
+              events={
+                by === 'trace' ? (
+                  <Waterfall events={events} sel={sel} onSelect={select} />
+                ) : (
+                  <EventRows events={events} refs={refs} sel={sel} moment={moment} onSelect={select} />
+                )
+              }
+              sel={sel}
+              title={by === 'trace' ? `Spans (${events.filter((e) => e.kind === 'span').length}) and events (${events.length})` : `Events (${refs.length})`}
+            />
           </div>
         </>
       )}
@@ -85,46 +134,152 @@ function JourneyOf({ r, by, id, note }: { r: Route; by: string; id: string; note
   );
 }
 
-function StoryRow({ l, r, sel }: { l: StoryLine; r: Route; sel: number }) {
-  if (l.kind === 'gap') return <p className="line gap">{l.text}</p>;
+function Sessions({ r, groups, current, events, moment }: { r: Route; groups: Session[]; current: Session; events: LoreEvent[]; moment: number }) {
+  let day = '';
   return (
-    <p className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}`} data-row tabIndex={-1}>
-      <span className="ts">{fmtClock(l.ts)}</span> <span className="svc">{l.service}</span>{' '}
-      <a href={withParams(r, { ref: String(l.ref) })}>{l.text}</a>
-    </p>
+    <aside className="sessions" aria-label="sessions">
+      <h3>Sessions ({groups.length})</h3>
+      <ol>
+        {groups.map((g, k) => {
+          const d = fmtDay(g.start);
+          const head = d !== day ? <li className="day">{d}</li> : null;
+          day = d;
+          const first = events[g.refs[0]];
+          return (
+            <FragmentRow key={k} head={head}>
+              <li className={g === current ? 'current' : ''}>
+                <a href={withParams(r, { s: String(k), ref: undefined })} aria-current={g === current ? 'true' : undefined}>
+                  <span className="ts">{fmtRow(g.start, false).slice(0, 5)}</span> {fmtDuration(g.end - g.start)} · {g.refs.length} events
+                  {g.errors > 0 && <span className="lvl-error"> · {g.errors} err</span>}
+                  {g.refs.includes(moment) && <span className="moment-tag"> · the moment</span>}
+                  <div className="muted small">{g.id ? (first?.name || first?.endpoint || g.id.slice(0, 8)) : 'outside a session'}</div>
+                </a>
+              </li>
+            </FragmentRow>
+          );
+        })}
+      </ol>
+    </aside>
   );
 }
 
-/** Waterfall places each event on the journey's time axis; spans get their duration as a bar. */
-function Waterfall({ events, sel }: { events: LoreEvent[]; sel: number }) {
-  const t0 = Math.min(...events.map((e) => new Date(e.ts).getTime()));
-  const t1 = Math.max(...events.map((e) => new Date(e.ts).getTime() + (e.duration_ms || 0)));
-  const span = Math.max(1, t1 - t0);
+function FragmentRow({ head, children }: { head: React.ReactNode; children: React.ReactNode }) {
   return (
-    <table className="events wf">
+    <>
+      {head}
+      {children}
+    </>
+  );
+}
+
+/**
+ * Synced shows the story and the events side by side, each scrolling on
+ * its own but together: scrolling one brings the other's matching line
+ * to the same height.
+ */
+function Synced({ story, events, sel, title }: { story: React.ReactNode; events: React.ReactNode; sel: number; title: string }) {
+  const a = useRef<HTMLDivElement>(null);
+  const b = useRef<HTMLDivElement>(null);
+  const driver = useRef<'a' | 'b' | ''>('');
+  // Open at the selected moment, in both columns.
+  useEffect(() => {
+    if (sel < 0) return;
+    for (const box of [a.current, b.current]) {
+      const el = box?.querySelector<HTMLElement>(`[data-ref="${sel}"]`) || nearest(box, sel);
+      if (box && el) box.scrollTop = Math.max(0, el.offsetTop - box.clientHeight / 3);
+    }
+  }, [sel]);
+  const follow = (from: HTMLDivElement | null, to: HTMLDivElement | null) => {
+    if (!from || !to) return;
+    const top = [...from.querySelectorAll<HTMLElement>('[data-ref]')].find((el) => el.offsetTop + el.offsetHeight > from.scrollTop);
+    if (!top) return;
+    const ref = Number(top.dataset.ref);
+    const other = to.querySelector<HTMLElement>(`[data-ref="${ref}"]`) || nearest(to, ref);
+    if (other) to.scrollTop = other.offsetTop - (top.offsetTop - from.scrollTop);
+  };
+  return (
+    <>
+      <section className="story" aria-label="story">
+        <h3>Story</h3>
+        <div className="scroll" ref={a} onMouseEnter={() => (driver.current = 'a')} onScroll={() => driver.current === 'a' && follow(a.current, b.current)}>
+          {story}
+        </div>
+      </section>
+      <section className="waterfall" aria-label="events">
+        <h3>{title}</h3>
+        <div className="scroll" ref={b} onMouseEnter={() => (driver.current = 'b')} onScroll={() => driver.current === 'b' && follow(b.current, a.current)}>
+          {events}
+        </div>
+      </section>
+    </>
+  );
+}
+
+/** nearest is the first element about an event at or after ref. */
+function nearest(box: HTMLElement | null, ref: number): HTMLElement | undefined {
+  if (!box) return undefined;
+  let best: HTMLElement | undefined;
+  let bestRef = Infinity;
+  for (const el of box.querySelectorAll<HTMLElement>('[data-ref]')) {
+    const x = Number(el.dataset.ref);
+    if (x >= ref && x < bestRef) {
+      bestRef = x;
+      best = el;
+    }
+  }
+  return best;
+}
+
+function StoryColumn({ lines, r, sel, moment }: { lines: StoryLine[]; r: Route; sel: number; moment: number }) {
+  const multi = spansDays(lines.map((l) => l.ts));
+  return (
+    <>
+      {lines.map((l, i) =>
+        l.kind === 'gap' ? (
+          <p key={i} className="line gap">
+            {l.text}
+          </p>
+        ) : (
+          <p key={i} className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}${l.ref === moment ? ' moment' : ''}`} data-ref={l.ref}>
+            <span className="ts" title={fmtTime(l.ts)}>
+              {fmtRow(l.ts, multi)}
+            </span>{' '}
+            <span className="svc">{l.service}</span> <a href={withParams(r, { ref: String(l.ref) })}>{l.text}</a>
+          </p>
+        ),
+      )}
+    </>
+  );
+}
+
+/** EventRows lists a session's events, with the date where the list spans days. */
+function EventRows({ events, refs, sel, moment, onSelect }: { events: LoreEvent[]; refs: number[]; sel: number; moment: number; onSelect: (ref: number) => void }) {
+  const multi = spansDays(refs.map((i) => events[i].ts));
+  return (
+    <table className="events jrows">
       <tbody>
-        {events.map((e, i) => {
-          const start = new Date(e.ts).getTime();
-          const left = ((start - t0) / span) * 100;
-          const width = e.duration_ms ? Math.max(0.5, (e.duration_ms / span) * 100) : 0.5;
-          const err = e.level === 'error' || e.level === 'fatal' || e.kind === 'error';
+        {refs.map((i) => {
+          const e = events[i];
+          const err = isError(e) || isFailedSpan(e);
           return (
-            <tr key={i} id={`ev-${i}`} className={`${i === sel ? 'selected' : ''}${err ? ' err' : ''}`}>
+            <tr key={i} id={`ev-${i}`} data-ref={i} className={`${i === sel ? 'selected' : ''}${i === moment ? ' moment' : ''}${err ? ' err' : ''}`} onClick={() => onSelect(i)}>
               <td className="ts" title={fmtTime(e.ts)}>
-                {fmtClock(e.ts)}
+                {fmtRow(e.ts, multi)}
               </td>
-              <td>{e.service}</td>
+              <td className="svc">{e.service}</td>
               <td>
                 <Level l={e.level} />
               </td>
               <td className="msg">{summary(e)}</td>
-              <td className="bar-cell">
-                <div className={`bar kind-${e.kind}`} style={{ marginLeft: `${Math.min(left, 99.5)}%`, width: `${width}%` }} />
-              </td>
             </tr>
           );
         })}
       </tbody>
     </table>
   );
+}
+
+/** momentOf is a link's moment parameters for an event: its instant. */
+export function momentOf(e: { ts: string }): { at: string } {
+  return { at: new Date(ms(e)).toISOString() };
 }

@@ -1,63 +1,137 @@
 // Overview: what the system is telling you (story cards) first, then the
 // few numbers that matter.
+import { useMemo } from 'react';
 import { get, type Facets, type Histogram, type IssueList, type Latency, type MonitorList, type Stories } from '../api';
-import { ErrorMessage, FirstEvent, Loading } from '../components/common';
-import { rangeOf } from '../components/TimeRange';
+import { ErrorMessage, FirstEvent, Sparkline } from '../components/common';
+import { rangeOf, rawRangeOf } from '../components/TimeRange';
+import { bounds, rangeLabel } from '../time';
 import { href, keep, type Route } from '../route';
 import { Card } from '../components/StoryCard';
 import { fmtDuration, fmtNum, fmtPct, useLoad } from '../util';
 
+/** previous is the range of the same length just before [from, to). */
+export function previous(from: string, to: string): { from: string; to: string } {
+  const [a, b] = bounds({ from, to });
+  return { from: new Date(a - (b - a)).toISOString(), to: new Date(a).toISOString() };
+}
+
+/** delta says how a number moved against the previous period: "+12%", "−3%", "new", or "". */
+export function delta(now?: number, before?: number): string {
+  if (now === undefined || before === undefined || isNaN(now) || isNaN(before)) return '';
+  if (before === 0) return now === 0 ? '±0' : 'new';
+  const d = (now - before) / before;
+  if (Math.abs(d) < 0.005) return '±0%';
+  return `${d > 0 ? '+' : '−'}${Math.abs(d * 100) < 10 ? Math.abs(d * 100).toFixed(1) : Math.round(Math.abs(d * 100))}%`;
+}
+
+interface Totals {
+  total: number;
+  errors: number;
+  perStep: number[];
+  errPerStep: number[];
+}
+
+function totals(h?: Histogram): Totals | undefined {
+  if (!h) return undefined;
+  const t: Totals = { total: 0, errors: 0, perStep: [], errPerStep: [] };
+  for (const b of h.buckets || []) {
+    const e = (b.by?.error || 0) + (b.by?.fatal || 0);
+    t.total += b.count;
+    t.errors += e;
+    t.perStep.push(b.count);
+    t.errPerStep.push(e);
+  }
+  return t;
+}
+
 export function Overview({ r }: { r: Route }) {
   const { from, to } = rangeOf(r);
+  // Computed once per range: "now" moves, and the previous period must not move with every render.
+  const prev = useMemo(() => previous(from, to), [from, to]);
   const stories = useLoad((signal) => get<Stories>('/api/v1/stories', { from, to }, signal), [from, to]);
-  const hist = useLoad((signal) => get<Histogram>('/api/v1/histogram', { from, to, by: 'level' }, signal), [from, to]);
-  const issues = useLoad((signal) => get<IssueList>('/api/v1/issues', { status: 'unresolved', from: 'now-14d' }, signal), []);
+  const hist = useLoad((signal) => get<Histogram>('/api/v1/histogram', { from, to, by: 'level', step: stepFor(from, to) }, signal), [from, to]);
+  const histPrev = useLoad((signal) => get<Histogram>('/api/v1/histogram', { ...prev, by: 'level', step: stepFor(from, to) }, signal), [prev.from, prev.to]);
+  const issues = useLoad((signal) => get<IssueList>('/api/v1/issues', { status: 'unresolved', from, to }, signal), [from, to]);
   const monitors = useLoad((signal) => get<MonitorList>('/api/v1/monitors', undefined, signal), []);
   const latency = useLoad((signal) => get<Latency>('/api/v1/latency', { from, to }, signal), [from, to]);
+  const latencyPrev = useLoad((signal) => get<Latency>('/api/v1/latency', prev, signal), [prev.from, prev.to]);
   const users = useLoad((signal) => get<Facets>('/api/v1/facets', { from, to, field: 'user_id', limit: 1 }, signal), [from, to]);
-  let total = 0;
-  let errors = 0;
-  for (const b of hist.data?.buckets || []) {
-    total += b.count;
-    errors += (b.by?.error || 0) + (b.by?.fatal || 0);
-  }
+  const usersPrev = useLoad((signal) => get<Facets>('/api/v1/facets', { ...prev, field: 'user_id', limit: 1 }, signal), [prev.from, prev.to]);
+  const cur = totals(hist.data);
+  const old = totals(histPrev.data);
+  const rate = (t?: Totals) => (t ? (t.total ? t.errors / t.total : 0) : undefined);
   const cards = stories.data?.stories || [];
   return (
     <div className="overview">
       <h2>What your system is telling you</h2>
       <ErrorMessage error={stories.error} />
-      <Loading on={stories.loading} />
-      {stories.data && cards.length === 0 && <p className="muted">Nothing unusual in this time range.</p>}
+      {stories.loading && (
+        <p className="analysing" role="status">
+          Analysing {rangeLabel(rawRangeOf(r)).toLowerCase()}: the story detectors are reading the events…
+        </p>
+      )}
+      {stories.data && !stories.loading && cards.length === 0 && (
+        <p className="muted">
+          {(stories.data.errors || []).length ? `Some detectors failed: ${stories.data.errors!.join('; ')}` : 'Nothing unusual in this time range.'}
+        </p>
+      )}
       <div className="cards">
         {cards.map((c, i) => (
           <Card key={i} c={c} r={r} />
         ))}
       </div>
-      <h2>Numbers</h2>
+      <h2>
+        Numbers <span className="muted small">against the previous {rangeLabel(rawRangeOf(r)).replace(/^Last /, '').toLowerCase()}</span>
+      </h2>
       <ErrorMessage error={hist.error || issues.error} />
       <div className="numbers">
-        <Num label="events" value={hist.data ? fmtNum(total) : '…'} link={href(['explore'], keep(r))} />
-        <Num label="errors" value={hist.data ? fmtNum(errors) : '…'} link={href(['explore'], { ...keep(r), q: 'level:>=error' })} />
-        <Num label="error rate" value={hist.data ? fmtPct(total ? errors / total : 0) : '…'} />
+        <Num label="events" value={cur ? fmtNum(cur.total) : '…'} change={delta(cur?.total, old?.total)} spark={cur?.perStep} link={href(['explore'], keep(r))} />
+        <Num label="errors" value={cur ? fmtNum(cur.errors) : '…'} change={delta(cur?.errors, old?.errors)} bad spark={cur?.errPerStep} tone="err" link={href(['explore'], { ...keep(r), q: '(level:error OR level:fatal)' })} />
+        <Num
+          label="error rate"
+          value={cur ? fmtPct(rate(cur)) : '…'}
+          change={delta(rate(cur), rate(old))}
+          bad
+          spark={cur?.perStep.map((n, i) => (n ? cur.errPerStep[i] / n : 0))}
+          tone="err"
+        />
         <Num
           label="p95 latency"
           value={latency.data ? (latency.data.spans ? fmtDuration(latency.data.p95_ms) : 'no spans') : latency.error ? '–' : '…'}
+          change={latency.data?.spans && latencyPrev.data?.spans ? delta(latency.data.p95_ms, latencyPrev.data.p95_ms) : ''}
+          bad
           link={href(['services'], keep(r))}
         />
-        <Num label="active users" value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'} />
+        <Num label="active users" value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'} change={delta(users.data?.distinct, usersPrev.data?.distinct)} />
         <Num label="open issues" value={issues.data ? fmtNum((issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
         <Num label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
       </div>
-      {hist.data && total === 0 && <FirstEvent />}
+      {hist.data && cur?.total === 0 && <FirstEvent />}
     </div>
   );
 }
 
-function Num({ label, value, link }: { label: string; value: string; link?: string }) {
+/** stepFor splits a range into about 24 steps, so both periods' charts line up. */
+function stepFor(from: string, to: string): string {
+  const [a, b] = bounds({ from, to });
+  return `${Math.max(60, Math.round((b - a) / 24 / 1000))}s`;
+}
+
+function Num({ label, value, link, change, bad, spark, tone }: { label: string; value: string; link?: string; change?: string; bad?: boolean; spark?: number[]; tone?: 'err' | 'neutral' }) {
+  const up = change?.startsWith('+') || change === 'new';
+  const down = change?.startsWith('−');
+  // Up is worse for errors and latency, better for the rest.
+  const cls = !change || (!up && !down) ? '' : up === !!bad ? 'worse' : 'better';
   const body = (
     <>
       <b>{value}</b>
       <span>{label}</span>
+      {change && (
+        <span className={`delta ${cls}`} title="against the previous period of the same length">
+          {change}
+        </span>
+      )}
+      {spark && spark.length > 0 && <Sparkline values={spark} width={130} height={22} tone={tone || 'neutral'} />}
     </>
   );
   return link ? (

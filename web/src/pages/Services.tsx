@@ -28,7 +28,7 @@ export function layers(nodes: MapNode[], edges: MapEdge[]): Map<string, number> 
 const W = 215;
 const H = 54;
 
-function ServiceMap({ nodes, edges }: { nodes: MapNode[]; edges: MapEdge[] }) {
+function ServiceMap({ nodes, edges, r }: { nodes: MapNode[]; edges: MapEdge[]; r: Route }) {
   const depth = layers(nodes, edges);
   const cols = new Map<number, MapNode[]>();
   for (const n of nodes) {
@@ -38,11 +38,11 @@ function ServiceMap({ nodes, edges }: { nodes: MapNode[]; edges: MapEdge[] }) {
   const pos = new Map<string, { x: number; y: number }>();
   let rows = 0;
   for (const [d, ns] of cols) {
-    ns.forEach((n, i) => pos.set(n.id, { x: 20 + d * (W + 90), y: 20 + i * (H + 30) }));
+    ns.forEach((n, i) => pos.set(n.id, { x: 20 + d * (W + 90), y: 50 + i * (H + 30) }));
     rows = Math.max(rows, ns.length);
   }
   const width = 40 + cols.size * (W + 90);
-  const height = 40 + rows * (H + 30);
+  const height = 70 + rows * (H + 30);
   return (
     <svg className="svcmap" width={width} height={height} role="img" aria-label="service map">
       <defs>
@@ -58,9 +58,15 @@ function ServiceMap({ nodes, edges }: { nodes: MapNode[]; edges: MapEdge[] }) {
         const y1 = a.y + H / 2;
         const x2 = b.x;
         const y2 = b.y + H / 2;
+        // An edge that skips a column (or runs back) would cross the nodes
+        // between: it leaves from the top and arcs over them instead.
+        const skips = b.x - a.x > W + 90 + 1 || b.x <= a.x;
+        const d = skips
+          ? `M ${a.x + W / 2} ${a.y} C ${a.x + W / 2} ${Math.min(a.y, b.y) - 40}, ${b.x + W / 2} ${Math.min(a.y, b.y) - 40}, ${b.x + W / 2} ${b.y}`
+          : `M ${x1} ${y1} C ${x1 + 45} ${y1}, ${x2 - 45} ${y2}, ${x2} ${y2}`;
         return (
           <g key={i} className={`edge${e.error_rate >= 0.02 ? ' bad' : ''}${e.inferred ? ' inferred' : ''}`}>
-            <path d={`M ${x1} ${y1} C ${x1 + 45} ${y1}, ${x2 - 45} ${y2}, ${x2} ${y2}`} markerEnd="url(#arrow)" />
+            <path d={d} markerEnd="url(#arrow)" />
             <title>{`${e.from} → ${e.to}: ${e.calls} calls, ${fmtPct(e.error_rate)} errors, p95 ${Math.round(e.p95_ms)} ms`}</title>
           </g>
         );
@@ -69,7 +75,7 @@ function ServiceMap({ nodes, edges }: { nodes: MapNode[]; edges: MapEdge[] }) {
         const p = pos.get(n.id)!;
         return (
           <g key={n.id} className={`node ${n.kind}${n.error_rate >= 0.02 ? ' bad' : ''}`} transform={`translate(${p.x},${p.y})`}>
-            <a href={href(['explore'], { q: `service:${n.id}` })}>
+            <a href={href(['explore'], { ...keep(r), q: `service:${n.id}` })}>
               <rect width={W} height={H} rx="6" />
               <text x="10" y="20" className="name">
                 {n.id}
@@ -152,7 +158,7 @@ export function Services({ r }: { r: Route }) {
       {nodes.length > 0 && (
         <>
           <div className="map-wrap">
-            <ServiceMap nodes={nodes} edges={edges} />
+            <ServiceMap nodes={nodes} edges={edges} r={r} />
           </div>
           <h3>Calls</h3>
           <table className="edge-list">

@@ -160,7 +160,7 @@ describe('Incident', () => {
     const sig = rows[1].querySelector('a.signal')!.getAttribute('href')!;
     const p = parseHash(sig);
     expect(p.path).toEqual(['explore']);
-    expect(p.params.get('q')).toBe('service:cart level:>=error');
+    expect(p.params.get('q')).toBe('service:cart (level:error OR level:fatal)');
     expect(p.params.get('from')).toBe('2026-11-20T14:00:00Z');
     expect(p.params.get('to')).toBe('2026-11-20T14:30:00Z');
   });
@@ -259,6 +259,7 @@ describe('Issues bulk', () => {
         patches.push([u.pathname, String(init.body)]);
         return json({});
       }
+      if (u.pathname !== '/api/v1/issues') return json({ field: 'service', total: 0, distinct: 0, values: [] });
       lists++;
       return json({
         issues: [

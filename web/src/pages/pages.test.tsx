@@ -22,7 +22,7 @@ describe('Explore', () => {
   });
   it('summarises a span by its request', () => {
     expect(summary({ ts: '', kind: 'span', name: 'GET /x', http_method: 'GET', endpoint: '/x', http_status: 429, duration_ms: 12 })).toBe(
-      '[span] GET /x GET /x 429 12 ms',
+      '[span] GET /x 429 12 ms',
     );
   });
 });
@@ -42,8 +42,8 @@ describe('Overview card', () => {
     render(<Card c={c} r={parseHash('#/overview')} />);
     expect(screen.getByRole('heading', { name: c.title })).toBeTruthy();
     expect(screen.getByText('2 calls were rate limited.')).toBeTruthy();
-    expect(screen.getByText('journey 1').getAttribute('href')).toBe('#/journey/trace/abc123');
-    expect(screen.getByText('search: count').getAttribute('href')).toContain('q=http_status%3A429');
+    expect(screen.getByText('trace abc123…').getAttribute('href')).toBe('#/journey/trace/abc123');
+    expect(screen.getByText('http_status:429').closest('a')!.getAttribute('href')).toContain('q=http_status%3A429');
   });
 });
 
@@ -56,9 +56,10 @@ describe('Journey', () => {
 
 describe('Issues', () => {
   it('lists issues from the API with their sparklines and links', async () => {
+    const asked: URL[] = [];
     const fetchMock = vi.fn(async (u: URL) => {
-      expect(u.pathname).toBe('/api/v1/issues');
-      expect(u.searchParams.get('status')).toBe('unresolved');
+      if (u.pathname === '/api/v1/facets') return new Response(JSON.stringify({ field: 'service', total: 3, distinct: 1, values: [{ value: 'catalog', count: 3 }] }));
+      asked.push(u);
       return new Response(
         JSON.stringify({
           issues: [{ id: 7, title: 'TypeError: boom', culprit: 'a.js in f', status: 'unresolved', count: 12, users: 3, first_seen: '2026-11-20T10:00:00Z', last_seen: '2026-11-20T11:00:00Z', count_24h: [0, 1, 5] }],
@@ -66,9 +67,14 @@ describe('Issues', () => {
       );
     });
     vi.stubGlobal('fetch', fetchMock);
-    const { container } = render(<Issues r={parseHash('#/issues')} />);
+    const { container } = render(<Issues r={parseHash('#/issues?from=now-3d&service=catalog&level=error&q=boom')} />);
     const link = await screen.findByText('TypeError: boom');
-    expect(link.getAttribute('href')).toBe('#/issues/7');
+    expect(link.getAttribute('href')).toBe('#/issues/7?from=now-3d');
+    // The header's range and the filters reach the API.
+    expect(asked[0].pathname).toBe('/api/v1/issues');
+    expect(asked[0].searchParams.get('status')).toBe('unresolved');
+    expect(asked[0].searchParams.get('from')).toBe('now-3d');
+    expect(asked[0].searchParams.get('q')).toBe('boom service:catalog level:error');
     expect(container.querySelectorAll('.spark rect').length).toBe(3);
   });
   it('explains a refused key: a wrong one, or none, in plain words', async () => {
