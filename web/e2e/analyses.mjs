@@ -90,7 +90,8 @@ const ok = await run(async (page, shot, base, allow) => {
     check(true, `incident "${title}": ${tl.events.length} departures in order, first "${tl.events[0].text}"`);
     const firstText = await page.locator('.tl-row').first().innerText();
     check(firstText.includes(tl.events[0].service), `the first row is ${tl.events[0].service}`);
-    check((await page.inputValue('input[aria-label="moment"]')) === p.get('at').slice(0, 16), 'the moment shows in the picker');
+    const shown = new Date(p.get('at')).toISOString().replace('T', ' ').slice(0, 19);
+    check((await page.inputValue('input[aria-label="moment"]')) === shown, `the moment shows in the picker, in 24-hour UTC: ${shown}`);
     await shot('incident');
     await page.locator('.tl-row a.signal').first().click();
     await page.waitForURL(/#\/explore\?.*service/);

@@ -228,10 +228,10 @@ const ok = await run(
     // ── Every page at 1440×900, light and dark.
     await page.setViewportSize({ width: 1440, height: 900 });
     const pages = [
-      ['overview', `#/overview?from=${range}`],
-      ['explore', `#/explore?from=${range}`],
-      ['issues', `#/issues?from=${range}`],
-      ['issue', `#/issues/${iss.id}?from=${range}`],
+      ['overview', `#/overview?from=${range}`, '.num .spark'],
+      ['explore', `#/explore?from=${range}`, '.hist .u-over'],
+      ['issues', `#/issues?from=${range}`, '.issue-title'],
+      ['issue', `#/issues/${iss.id}?from=${range}`, '.issue-chart svg'],
       ['product-funnel', `#/product?from=${range}`],
       ['product-retention', `#/product/retention?from=${range}`],
       ['product-paths', `#/product/paths?from=${range}`],
@@ -244,12 +244,14 @@ const ok = await run(
       ['dashboards', `#/dashboards?from=${range}`],
       ['fields', `#/fields?from=${range}`],
       ['settings', `#/settings`],
-      ['journey-trace', `#/journey/trace/${tid}?from=${range}`],
+      ['journey-trace', `#/journey/trace/${tid}?from=${range}`, '.wf2-row'],
+      ['journey-person', `#/journey/user/${iss.affected_users[0].value}?from=${range}&mq=${encodeURIComponent('fingerprint:' + iss.fingerprint)}`, 'tr.moment'],
     ];
     for (const scheme of ['light', 'dark']) {
       await page.emulateMedia({ colorScheme: scheme });
-      for (const [name, hash] of pages) {
+      for (const [name, hash, ready] of pages) {
         await goto(hash);
+        if (ready) await page.locator(ready).first().waitFor();
         await page.waitForLoadState('networkidle').catch(() => {});
         await page.waitForTimeout(400);
         await fits(`${name} (${scheme})`);

@@ -70,8 +70,8 @@ const ok = await run(
 
     // Trace journey → its latency breakdown by service on the Services page.
     const bd = await api(`/api/v1/services/map?trace_id=${tid}`);
-    await page.getByText('Latency breakdown by service').click();
-    await page.waitForURL(new RegExp('#/services\\?trace=' + tid));
+    await page.getByText('latency by service').click();
+    await page.waitForURL(new RegExp('#/services\\?.*trace=' + tid));
     await page.locator('.time-list tbody tr').first().waitFor();
     const bdRows = await page.locator('.time-list tbody tr').allInnerTexts();
     check(bdRows.length === bd.services.length && bdRows[0].startsWith(bd.services[0].service),

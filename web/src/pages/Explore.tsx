@@ -69,7 +69,8 @@ export function Explore({ r }: { r: Route }) {
   const selected = sel >= 0 ? events[sel] : lookup.data?.events.find((e) => eventId(e) === selId);
   // Opening an event pins the range to absolute times, so the link names the same event later.
   const open = (e: LoreEvent) => navigate(withParams(r, { event: eventId(e), ...absolute(from, to) }));
-  const multi = spansDays(events.map((e) => e.ts));
+  // Times alone when all are today; with their date otherwise.
+  const multi = spansDays([...events.map((e) => e.ts), new Date().toISOString()]);
 
   const loadMore = async () => {
     if (!cursor) return;

@@ -90,7 +90,7 @@ export function Incident({ r }: { r: Route }) {
       >
         <label>
           before{' '}
-          <input aria-label="moment" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="2026-12-04 10:59 (empty: now)" title={`24-hour time in ${zoneName()}; empty means now`} size={19} />
+          <input aria-label="moment" value={draft} onChange={(e) => setDraft(e.target.value)} placeholder="2026-12-04 10:59 (empty: now)" title={`24-hour time in ${zoneName()}; empty means now`} size={24} />
         </label>
         <span className="muted">{zoneName()}</span>
         <button type="submit">Show timeline</button>

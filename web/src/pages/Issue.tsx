@@ -10,7 +10,7 @@ import { IssueChart } from '../components/IssueChart';
 import { actions, setStatus } from '../components/IssueActions';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, navigate, withParams, type Route } from '../route';
-import { fmtNum, fmtPct, fmtTime, summary, term, useLoad } from '../util';
+import { fmtClock, fmtNum, fmtPct, fmtTime, summary, term, useLoad } from '../util';
 
 export function Issue({ r, id }: { r: Route; id: string }) {
   const { from, to } = rangeOf(r);
@@ -148,7 +148,7 @@ export function Issue({ r, id }: { r: Route; id: string }) {
                     <tbody>
                       {(i.related.events || []).map((e, n) => (
                         <tr key={n}>
-                          <td className="ts">{fmtTime(e.ts)}</td>
+                          <td className="ts">{fmtClock(e.ts)}</td>
                           <td className="svc">{e.service}</td>
                           <td>
                             <Level l={e.level} />

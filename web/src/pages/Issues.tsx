@@ -50,7 +50,8 @@ export function Issues({ r }: { r: Route }) {
   const [draft, setDraft] = useState(r.params.get('q') || '');
   const typed = r.params.get('q') || '';
   useEffect(() => setDraft(typed), [typed]);
-  const multi = spansDays((list.data?.issues || []).map((i) => i.last_seen));
+  // Times alone when all are today; with their date otherwise.
+  const multi = spansDays([...(list.data?.issues || []).map((i) => i.last_seen), new Date().toISOString()]);
   const issues = list.data?.issues || [];
   const [selParam, setSelParam] = useParam(r, 'sel');
   const sel = parseSelection(selParam);

@@ -314,3 +314,28 @@ describe('Keyboard and theme', () => {
     expect(localStorage.getItem('lore.theme')).toBeNull();
   });
 });
+
+describe('Explore requests', () => {
+  it('asks for the histogram and each facet once per search, after its first page', async () => {
+    const asked: string[] = [];
+    vi.stubGlobal('fetch', async (u: URL) => {
+      asked.push(u.pathname + (u.searchParams.get('field') ? ':' + u.searchParams.get('field') : '') + ' q=' + u.searchParams.get('q'));
+      if (u.pathname === '/api/v1/search') return json({ events: [{ ts: '2026-11-20T10:00:00Z', kind: 'log', service: 'cart', message: 'one' }] });
+      // (jsdom cannot draw the chart: the request is what counts here.)
+      if (u.pathname === '/api/v1/histogram') return json({ error: 'not drawn here' }, 500);
+      return json({ field: 'x', total: 0, distinct: 0, values: [] });
+    });
+    const { rerender } = render(<Explore r={parseHash('#/explore?q=a')} />);
+    await screen.findByText('one');
+    rerender(<Explore r={parseHash('#/explore?q=b')} />);
+    await waitFor(() => expect(asked.filter((a) => a === '/api/v1/histogram q=b')).toHaveLength(1));
+    await new Promise((ok) => setTimeout(ok, 50));
+    for (const q of ['a', 'b']) {
+      expect(asked.filter((a) => a === `/api/v1/search q=${q}`)).toHaveLength(1);
+      expect(asked.filter((a) => a === `/api/v1/histogram q=${q}`)).toHaveLength(1);
+      expect(asked.filter((a) => a === `/api/v1/facets:service q=${q}`)).toHaveLength(1);
+    }
+    // Each search's page came first.
+    expect(asked.indexOf('/api/v1/search q=b')).toBeLessThan(asked.indexOf('/api/v1/histogram q=b'));
+  });
+});
