@@ -222,8 +222,11 @@ const ok = await run(
 
     // ── Overview: deltas and small charts.
     await goto(`#/overview?from=now-24h`);
-    await page.locator('.num .delta').first().waitFor();
-    check((await page.locator('.num .spark').count()) >= 2, `the numbers have small charts and deltas (${await page.locator('.num .delta').count()})`);
+    // events, errors and error rate have a chart; those and latency and users a change against the previous day.
+    await page.locator('.num .spark').nth(2).waitFor();
+    await page.locator('.num', { hasText: 'active users' }).locator('.delta').waitFor();
+    const deltas = await page.locator('.num .delta').allInnerTexts();
+    check(deltas.length >= 4 && deltas.every((d) => /^([+−]\d+(\.\d)?%|±0%?|new)$/.test(d)), `the numbers have small charts and their change: ${deltas.join(', ')}`);
 
     // ── Every page at 1440×900, light and dark.
     await page.setViewportSize({ width: 1440, height: 900 });
