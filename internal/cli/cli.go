@@ -34,6 +34,7 @@ func commands() []command {
 		{"serve", "run the server: lore serve --data DIR --addr :4780", runServe},
 		{"demo", "run the server with the simulated shop: lore demo [--seed N] [--days 3]", runDemo},
 		{"ingest", "import log files: lore ingest [--url URL --key KEY | --data DIR] FILE... (- for stdin)", runIngest},
+		{"agent", "follow log files and ship them: lore agent --url URL --key KEY [--journal] 'GLOB'...", runAgent},
 		{"query", "search: lore query 'level:error service:payment-service' --from now-1h [--json]", runQuery},
 		{"story", "tell a journey: lore story trace|user|session ID", runStory},
 		{"bench", "benchmark the simulated workload: lore bench --events 1000000", runBench},

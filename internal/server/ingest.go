@@ -21,6 +21,9 @@ type IngestResponse struct {
 	// Reasons counts the rejected lines by the reason that starts each
 	// error (all of them, even when Errors is cut short).
 	Reasons map[string]int `json:"reasons,omitempty"`
+	// Duplicate says the request's Idempotency-Key was stored before:
+	// nothing was stored again (a retry of a batch whose answer was lost).
+	Duplicate bool `json:"duplicate,omitempty"`
 }
 
 // maxReportedErrors caps the per-line errors echoed back in one response.
@@ -55,10 +58,21 @@ func (s *Server) submit(r *http.Request, path string, events []event.Event) erro
 
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) (any, error) {
 	const path = "/api/v1/ingest"
+	done, dup, err := s.idempotent(r, path)
+	if err != nil || dup {
+		return IngestResponse{Errors: []native.LineError{}, Duplicate: dup}, err
+	}
 	body, err := s.readBody(r, path)
 	if err != nil {
+		done(false)
 		return nil, err
 	}
+	out, err := s.ingestBody(w, r, path, body)
+	done(err == nil)
+	return out, err
+}
+
+func (s *Server) ingestBody(w http.ResponseWriter, r *http.Request, path string, body []byte) (any, error) {
 	if n := bytes.Count(body, []byte{'\n'}); s.d.Limits.MaxLines > 0 && n > s.d.Limits.MaxLines {
 		s.rejected.Add(1, path, "too many lines")
 		return nil, errorf(http.StatusRequestEntityTooLarge, "too many lines: %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)

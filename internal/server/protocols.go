@@ -11,6 +11,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
+	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -126,4 +127,33 @@ func (l listenerSink) Submit(ctx context.Context, path string, events []event.Ev
 // the reason; the listener logs it).
 func (l listenerSink) Rejected(path, reason string, n int) {
 	l.s.rejected.Add(float64(n), path, reason)
+}
+
+// idempotent checks a request's Idempotency-Key (lore agent sends one per
+// batch): dup means a request with that key was stored before, and this
+// one must store nothing. Otherwise done(stored) must be called when the
+// request ends, so a retry of a failed request is stored.
+func (s *Server) idempotent(r *http.Request, path string) (done func(stored bool), dup bool, err error) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return func(bool) {}, false, nil
+	}
+	if len(key) > 256 {
+		return func(bool) {}, false, badRequest("Idempotency-Key is %d bytes long (max 256)", len(key))
+	}
+	k := dedup.Key(principal(r).ProjectID, path, key)
+	switch s.seen.Reserve(k) {
+	case dedup.Stored:
+		s.rejected.Add(1, path, "duplicate")
+		return func(bool) {}, true, nil
+	case dedup.Pending:
+		return func(bool) {}, false, &Error{Status: http.StatusConflict, Msg: "a request with this Idempotency-Key is being stored; retry it", RetryAfter: 1}
+	}
+	return func(stored bool) {
+		if stored {
+			s.seen.Commit([]uint64{k})
+		} else {
+			s.seen.Release([]uint64{k})
+		}
+	}, false, nil
 }
