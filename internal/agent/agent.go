@@ -42,8 +42,8 @@ type Config struct {
 	// JournalSince is where a first start reads the journal from: "" (now
 	// on), "all", or a journalctl --since value; later starts resume.
 	JournalSince string
-	Log         *slog.Logger
-	HTTPClient  *http.Client
+	Log          *slog.Logger
+	HTTPClient   *http.Client
 }
 
 // Agent follows files and ships them.
