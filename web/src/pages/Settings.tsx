@@ -109,34 +109,137 @@ service:
 posthog.capture("Order Completed", { revenue: 42 });`,
     },
     {
+      id: 'gosdk',
+      title: 'Go SDK (log/slog, net/http)',
+      what: 'A slog handler shipping batches, request middleware (traceparent, X-Request-Id) and a RoundTripper that carries the trace downstream:',
+      lang: 'go',
+      code: `import lore "github.com/lore-dev/lore/sdk/go"
+
+client := lore.NewClient(lore.ClientOptions{Endpoint: "${origin}", Key: os.Getenv("LORE_INGEST_KEY")})
+defer client.Close(context.Background()) // flushes
+log := slog.New(lore.NewHandler(client, &lore.HandlerOptions{Service: "checkout"}))
+http.ListenAndServe(":8080", lore.Middleware(log, mux))
+out := &http.Client{Transport: &lore.Transport{Logger: log}}`,
+    },
+    {
+      id: 'agent',
+      title: 'lore agent (files and the systemd journal)',
+      what: 'Follows files through rotation and truncation, joins stack traces, keeps offsets on disk:',
+      lang: 'sh',
+      code: `LORE_INGEST_KEY=... lore agent --url ${origin} --state /var/lib/lore-agent \
+  '/var/log/app/*.log' --journal`,
+    },
+    {
+      id: 'collector-grpc',
+      title: 'OpenTelemetry Collector (OTLP/gRPC, port 4317)',
+      what: 'The Collector’s default otlp exporter; the key goes in the authorization metadata:',
+      lang: 'yaml',
+      code: `exporters:
+  otlp/lore:
+    endpoint: ${u.hostname}:4317
+    tls: {insecure: ${tls ? 'false' : 'true'}}
+    headers:
+      authorization: "Bearer \${env:LORE_INGEST_KEY}"
+service:
+  pipelines:
+    logs:   {receivers: [otlp], exporters: [otlp/lore]}
+    traces: {receivers: [otlp], exporters: [otlp/lore]}`,
+    },
+    {
       id: 'vector',
       title: 'Vector',
-      what: 'The http sink, as JSON lines:',
+      what: 'The elasticsearch sink (Lore answers Elasticsearch’s bulk API):',
       lang: 'toml',
       code: `[sinks.lore]
-type = "http"
+type = "elasticsearch"
 inputs = ["my_logs"]
-uri = "${origin}/api/v1/ingest"
-encoding.codec = "json"
-framing.method = "newline_delimited"
-auth.strategy = "bearer"
-auth.token = "\${LORE_INGEST_KEY}"`,
+endpoints = ["${origin}"]
+bulk.index = "vector-%Y.%m.%d"
+compression = "gzip"
+auth.strategy = "basic"
+auth.user = "lore"
+auth.password = "\${LORE_INGEST_KEY}"`,
     },
     {
       id: 'fluentbit',
       title: 'Fluent Bit',
-      what: 'The http output, as JSON lines:',
+      what: 'The es output (or forward to a --forward-addr listener, with acks):',
       lang: 'ini',
       code: `[OUTPUT]
-    Name             http
-    Match            *
-    Host             ${u.hostname}
-    Port             ${port}
-    URI              /api/v1/ingest
-    Format           json_lines
-    json_date_key    time
-    json_date_format iso8601
-    Header           Authorization Bearer \${LORE_INGEST_KEY}${tls ? '\n    tls              On' : ''}`,
+    Name               es
+    Match              *
+    Host               ${u.hostname}
+    Port               ${port}
+    HTTP_User          lore
+    HTTP_Passwd        \${LORE_INGEST_KEY}
+    Index              fluent-bit
+    Suppress_Type_Name On
+    Compress           gzip${tls ? '\n    tls                On' : ''}
+
+# or, with lore serve --forward-addr KEY@:24224
+[OUTPUT]
+    Name                 forward
+    Match                *
+    Host                 ${u.hostname}
+    Port                 24224
+    Require_ack_response true`,
+    },
+    {
+      id: 'filebeat',
+      title: 'Filebeat',
+      what: 'The elasticsearch output, unchanged but for the host and the key:',
+      lang: 'yaml',
+      code: `output.elasticsearch:
+  hosts: ["${origin}"]
+  username: "lore"
+  password: "\${LORE_INGEST_KEY}"`,
+    },
+    {
+      id: 'logstash',
+      title: 'Logstash',
+      what: 'The elasticsearch output:',
+      lang: 'ruby',
+      code: `output {
+  elasticsearch {
+    hosts    => ["${origin}"]
+    user     => "lore"
+    password => "\${LORE_INGEST_KEY}"
+  }
+}`,
+    },
+    {
+      id: 'alloy',
+      title: 'Grafana Alloy (and Promtail)',
+      what: 'loki.write pushes to Lore’s Loki API; labels and structured metadata become fields:',
+      lang: 'alloy',
+      code: `loki.write "lore" {
+  endpoint {
+    url          = "${origin}/loki/api/v1/push"
+    bearer_token = sys.env("LORE_INGEST_KEY")
+  }
+}
+// Promtail: clients: [{url: ${origin}/loki/api/v1/push, bearer_token: KEY}]`,
+    },
+    {
+      id: 'rsyslog',
+      title: 'rsyslog',
+      what: 'Forward over TCP to a syslog listener (lore serve --syslog-addr KEY@:5514), or through omelasticsearch:',
+      lang: 'conf',
+      code: `action(type="omfwd" target="${u.hostname}" port="5514" protocol="tcp"
+       TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
+
+# or: apt install rsyslog-elasticsearch
+module(load="omelasticsearch")
+action(type="omelasticsearch" server="${u.hostname}" serverport="${port}" searchIndex="rsyslog"
+       bulkmode="on" uid="lore" pwd="LORE_INGEST_KEY"${tls ? ' usehttps="on"' : ''})`,
+    },
+    {
+      id: 'syslogng',
+      title: 'syslog-ng',
+      what: 'RFC 5424 over TCP to a syslog listener (lore serve --syslog-addr KEY@:5514):',
+      lang: 'conf',
+      code: `destination d_lore { syslog("${u.hostname}" port(5514) transport("tcp")); };
+log { source(s_src); destination(d_lore); };`,
     },
   ];
 }
@@ -270,7 +373,8 @@ lore keys revoke --data DIR ID             # takes effect when the server restar
         ))}
       </div>
       <p className="muted">
-        Loki’s push protocol (Promtail) and syslog are not accepted yet: ship those logs with Vector or Fluent Bit as above.
+        Syslog and Fluent forward listen on ports of their own, off unless <code>lore serve</code> is given <code>--syslog-addr KEY@:5514</code> or{' '}
+        <code>--forward-addr KEY@:24224</code>; OTLP/gRPC listens on 4317.
       </p>
     </div>
   );

@@ -74,9 +74,14 @@ describe('Settings snippets', () => {
     expect(s.sentry).toContain('dsn: "https://LORE_INGEST_KEY@lore.example.com/3"');
     expect(s.otel).toContain('OTEL_EXPORTER_OTLP_ENDPOINT=https://lore.example.com');
     expect(s.browser).toContain('<script src="https://lore.example.com/sdk.js"></script>');
-    expect(s.fluentbit).toContain('Port             443');
-    expect(s.fluentbit).toContain('tls              On');
-    expect(s.vector).toContain('uri = "https://lore.example.com/api/v1/ingest"');
+    expect(s.fluentbit).toContain('Port               443');
+    expect(s.fluentbit).toContain('tls                On');
+    expect(s.vector).toContain('endpoints = ["https://lore.example.com"]');
+    expect(s.filebeat).toContain('hosts: ["https://lore.example.com"]');
+    expect(s.alloy).toContain('url          = "https://lore.example.com/loki/api/v1/push"');
+    expect(s['collector-grpc']).toContain('endpoint: lore.example.com:4317');
+    expect(s.rsyslog).toContain('serverport="443"');
+    expect(s.gosdk).toContain('Endpoint: "https://lore.example.com"');
   });
 });
 
