@@ -53,7 +53,7 @@ export function Card({ c, r }: { c: StoryCard; r: Route }) {
       <div className="evidence">
         {queries.map(([name, q]) => (
           <a key={name} href={href(['explore'], { q: searchable(q), from: c.from, to: c.to })} title={`${name.replace(/_/g, ' ')}: the events in Explore`}>
-            <code>{q.length > 60 ? q.slice(0, 59) + '…' : q}</code>
+            <code>{searchable(q).length > 90 ? searchable(q).slice(0, 89) + '…' : searchable(q)}</code>
           </a>
         ))}
         {journeys.slice(0, 3).map((j) => {

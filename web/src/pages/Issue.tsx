@@ -171,7 +171,8 @@ export function Issue({ r, id }: { r: Route; id: string }) {
                   <a className="journey-link" href={journeyLink(r, 'trace', ev.trace_id, { at: ev.ts, why: i.title })}>
                     its trace
                   </a>
-                )}{' '}
+                )}
+                {ev?.trace_id && ev?.user_id && ' · '}
                 {ev?.user_id && (
                   <a className="journey-link" href={journeyLink(r, 'user', ev.user_id, { at: ev.ts, why: i.title })}>
                     its user's journey

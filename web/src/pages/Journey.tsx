@@ -232,6 +232,8 @@ function nearest(box: HTMLElement | null, ref: number): HTMLElement | undefined 
 
 function StoryColumn({ lines, r, sel, moment }: { lines: StoryLine[]; r: Route; sel: number; moment: number }) {
   const multi = spansDays(lines.map((l) => l.ts));
+  // The line that tells the moment: its own, or the first after it (a story folds some events into the next line).
+  const told = moment < 0 ? -1 : lines.reduce((best, l) => (l.kind !== 'gap' && l.ref >= moment && (best < 0 || l.ref < best) ? l.ref : best), -1);
   return (
     <>
       {lines.map((l, i) =>
@@ -240,7 +242,7 @@ function StoryColumn({ lines, r, sel, moment }: { lines: StoryLine[]; r: Route; 
             {l.text}
           </p>
         ) : (
-          <p key={i} className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}${l.ref === moment ? ' moment' : ''}`} data-ref={l.ref}>
+          <p key={i} className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}${l.ref === told ? ' moment' : ''}`} data-ref={l.ref}>
             <span className="ts" title={fmtTime(l.ts)}>
               {fmtRow(l.ts, multi)}
             </span>{' '}

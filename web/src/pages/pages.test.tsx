@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Journey, StoryCard } from '../api';
 import { Sparkline } from '../components/common';
 import { parseHash } from '../route';
-import { Card } from '../components/StoryCard';
+import { Card, searchable } from '../components/StoryCard';
 import { summary } from '../util';
 import { addTerm } from './Explore';
 import { Issues } from './Issues';
@@ -44,6 +44,14 @@ describe('Overview card', () => {
     expect(screen.getByText('2 calls were rate limited.')).toBeTruthy();
     expect(screen.getByText('trace abc123…').getAttribute('href')).toBe('#/journey/trace/abc123');
     expect(screen.getByText('http_status:429').closest('a')!.getAttribute('href')).toContain('q=http_status%3A429');
+  });
+});
+
+describe('Story evidence', () => {
+  it('spells level:>= as the levels it means, which search reads', () => {
+    expect(searchable('service:"catalog" level:>=error')).toBe('service:"catalog" (level:error OR level:fatal)');
+    expect(searchable('level:>=warn')).toBe('(level:warn OR level:error OR level:fatal)');
+    expect(searchable('http_status:>=500')).toBe('http_status:>=500');
   });
 });
 
