@@ -142,9 +142,9 @@ export function KeyHelp({ onClose }: { onClose: () => void }) {
           </tr>
           <tr>
             <td>
-              <kbd>g</kbd> then <kbd>o e i p n t s d f</kbd>
+              <kbd>g</kbd> then <kbd>o e i p n t s m d f ,</kbd>
             </td>
-            <td>overview, explore, issues, product, incident, patterns, services, dashboards, fields</td>
+            <td>overview, explore, issues, product, incident, patterns, services, monitors, dashboards, fields, settings</td>
           </tr>
           <tr>
             <td>

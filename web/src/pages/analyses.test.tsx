@@ -1,6 +1,6 @@
 import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { moveRow } from '../components/Keys';
+import { moveRow, useKeys } from '../components/Keys';
 import { apply, fieldSuggestions, SearchInput, tokenAt } from '../components/SearchInput';
 import { applyTheme, ThemeToggle } from '../components/Theme';
 import { parseHash } from '../route';
@@ -285,6 +285,21 @@ describe('Issues bulk', () => {
 });
 
 describe('Keyboard and theme', () => {
+  it('g then m or , goes to Monitors or Settings, keeping the range', () => {
+    function Keys() {
+      useKeys();
+      return null;
+    }
+    location.hash = '#/explore?from=now-3d';
+    render(<Keys />);
+    const press = (key: string) => act(() => void window.dispatchEvent(new KeyboardEvent('keydown', { key })));
+    press('g');
+    press('m');
+    expect(location.hash).toBe('#/monitors?from=now-3d');
+    press('g');
+    press(',');
+    expect(location.hash).toBe('#/settings?from=now-3d');
+  });
   it('j and k move between the rows of the page', () => {
     render(
       <main>
