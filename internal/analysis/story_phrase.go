@@ -309,6 +309,10 @@ func describeProduct(e *event.Event) string {
 			what = elementsChainText(e)
 		}
 		if what == "" {
+			if _, typed := e.Attr("$event_type"); e.Name == "$autocapture" && !typed {
+				// Nothing says what the user did: name the event.
+				return fmt.Sprintf("%s triggered %q", who, e.Name)
+			}
 			what = "something"
 		}
 		return fmt.Sprintf("%s %s %q", who, verb, what)
