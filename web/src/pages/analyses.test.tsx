@@ -4,6 +4,7 @@ import { moveRow, useKeys } from '../components/Keys';
 import { apply, fieldSuggestions, SearchInput, tokenAt } from '../components/SearchInput';
 import { applyTheme, ThemeToggle } from '../components/Theme';
 import { parseHash } from '../route';
+import { eventId } from '../util';
 import { Explore } from './Explore';
 import type { Anomaly, StoryCard, TrendsAnswer } from '../api';
 import { dropoffQuery } from '../components/FunnelChart';
@@ -352,5 +353,29 @@ describe('Explore requests', () => {
     }
     // Each search's page came first.
     expect(asked.indexOf('/api/v1/search q=b')).toBeLessThan(asked.indexOf('/api/v1/histogram q=b'));
+  });
+});
+
+describe('Explore event links', () => {
+  it('open the event they name even when it is no longer on the first page', async () => {
+    const named = { ts: '2026-11-20T10:00:00.123456Z', kind: 'log', service: 'cart', message: 'the one' };
+    const other = { ts: '2026-11-20T10:00:00.123900Z', kind: 'log', service: 'cart', message: 'same millisecond' };
+    const asked: URL[] = [];
+    vi.stubGlobal('fetch', async (u: URL) => {
+      asked.push(u);
+      if (u.pathname === '/api/v1/search') {
+        if (u.searchParams.get('from') === '2026-11-20T10:00:00.123Z') return json({ events: [other, named] });
+        return json({ events: [{ ts: '2026-11-20T11:00:00Z', kind: 'log', service: 'web', message: 'newer' }] });
+      }
+      if (u.pathname === '/api/v1/histogram') return json({ error: 'not drawn here' }, 500);
+      return json({ field: 'x', total: 0, distinct: 0, values: [] });
+    });
+    const id = eventId(named);
+    expect(id).toMatch(/^1795168800123456\.[0-9a-f]{8}$/);
+    render(<Explore r={parseHash(`#/explore?from=2026-11-20T09:00:00.000Z&to=2026-11-20T12:00:00.000Z&event=${id}`)} />);
+    await screen.findByText('the one');
+    expect(screen.queryByText('same millisecond')).toBeNull();
+    const lookup = asked.find((u) => u.searchParams.get('from') === '2026-11-20T10:00:00.123Z')!;
+    expect(lookup.searchParams.get('to')).toBe('2026-11-20T10:00:00.124Z');
   });
 });
