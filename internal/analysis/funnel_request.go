@@ -34,7 +34,7 @@ func (s StepSpec) step(what string) (store.Step, error) {
 	}
 	q, err := query.Parse(s.Where)
 	if err != nil {
-		return store.Step{}, badf("%s %q: bad where %q: %v", what, name, s.Where, err)
+		return store.Step{}, badf("%s %.80q: bad where %.200q: %v", what, name, s.Where, err)
 	}
 	if q != nil && q.Root == nil {
 		q = nil

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -88,7 +89,31 @@ type StoriesResult struct {
 	From    string   `json:"from"`
 	To      string   `json:"to"`
 	Stories []Card   `json:"stories"`
-	Errors  []string `json:"errors,omitempty"` // detectors that failed; the others still answer
+	Errors  []string `json:"errors,omitempty"` // detectors that failed ("throttling failed"); the others still answer
+
+	failures []error // why, for the server's log (never shown to clients)
+}
+
+// Failures are the errors of the detectors that failed, for logs.
+func (r StoriesResult) Failures() []error { return r.failures }
+
+// MaxStoriesRange is the longest range stories are told over: the
+// detectors read per-minute summaries, so their cost grows with the range
+// (a request from year 1 once ran for minutes at 2.6 GB).
+const MaxStoriesRange = 31 * 24 * time.Hour
+
+// Validate says what is wrong with the query, as an errs.Invalid.
+func (s Stories) Validate() error {
+	span := s.Range.To - s.Range.From
+	switch {
+	case span <= 0:
+		return errs.Invalidf("cannot tell stories of an empty time range (from %s to %s)",
+			event.FormatMicros(s.Range.From), event.FormatMicros(s.Range.To))
+	case span > MaxStoriesRange.Microseconds():
+		return errs.Invalidf("stories cover at most %d days; the range from %s to %s is %d days",
+			int(MaxStoriesRange.Hours()/24), event.FormatMicros(s.Range.From), event.FormatMicros(s.Range.To), span/(24*time.Hour).Microseconds())
+	}
+	return nil
 }
 
 // Key identifies the query, for caching results.
@@ -147,12 +172,12 @@ func wholeMinutes(r store.Range) store.Range {
 // and returns the cards, most severe first, then by start. A detector that fails is reported in Errors; when all
 // fail, Resolve fails.
 func (s Stories) Resolve(ctx context.Context, st store.Narrative) (StoriesResult, error) {
-	if s.Range.To <= s.Range.From {
-		return StoriesResult{}, fmt.Errorf("cannot tell stories of an empty time range")
+	if err := s.Validate(); err != nil {
+		return StoriesResult{}, err
 	}
 	r := wholeMinutes(s.Range)
 	out := StoriesResult{From: event.FormatMicros(r.From), To: event.FormatMicros(r.To), Stories: []Card{}}
-	var errs []error
+	var failed []error
 	st = newMemo(st)
 	for _, d := range detectors {
 		cards, err := d.run(ctx, st, s.ProjectID, r)
@@ -160,8 +185,8 @@ func (s Stories) Resolve(ctx context.Context, st store.Narrative) (StoriesResult
 			if ctx.Err() != nil {
 				return StoriesResult{}, ctx.Err()
 			}
-			errs = append(errs, fmt.Errorf("%s: %w", d.name, err))
-			out.Errors = append(out.Errors, d.name+": "+err.Error())
+			failed = append(failed, fmt.Errorf("%s: %w", d.name, err))
+			out.Errors = append(out.Errors, d.name+" failed")
 			continue
 		}
 		for _, c := range cards {
@@ -171,8 +196,9 @@ func (s Stories) Resolve(ctx context.Context, st store.Narrative) (StoriesResult
 			out.Stories = append(out.Stories, c)
 		}
 	}
-	if len(errs) == len(detectors) {
-		return StoriesResult{}, fmt.Errorf("cannot tell stories: %w", errors.Join(errs...))
+	out.failures = failed
+	if len(failed) == len(detectors) {
+		return StoriesResult{}, fmt.Errorf("cannot tell stories: %w", errors.Join(failed...))
 	}
 	sort.SliceStable(out.Stories, func(i, j int) bool {
 		a, b := out.Stories[i], out.Stories[j]

@@ -78,7 +78,10 @@ type App struct {
 	processors pipeline.Chain
 	// closers release features' resources on shutdown, before the store
 	// closes; features append theirs.
-	closers   []func(context.Context) error
+	closers []func(context.Context) error
+	// flushers write what features buffer (the field catalogue) to the
+	// store; Flush runs them after the pipeline's.
+	flushers  []func(context.Context) error
 	Bootstrap meta.Bootstrap // keys created on this start, to print once
 }
 
@@ -160,6 +163,20 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		return nil, err
 	}
 	return a, nil
+}
+
+// Flush waits until every event acknowledged before the call is in the
+// store, then writes what the features buffer (the field catalogue).
+func (a *App) Flush(ctx context.Context) error {
+	if err := a.pipe.Flush(ctx); err != nil {
+		return err
+	}
+	for _, f := range a.flushers {
+		if err := f(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Addr is the address the server listens on (useful with ":0").

@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -37,8 +39,12 @@ func (l *Local) Submit(ctx context.Context, events []event.Event) error {
 }
 
 // submit sends events Lore makes itself (uptime check results) down the
-// ingest path: the processors, then the write-ahead log.
+// ingest path: the event limits, the processors, then the write-ahead log.
 func (a *App) submit(ctx context.Context, events []event.Event) error {
+	limits, now := ingest.DefaultEventLimits(), time.Now().UnixMicro()
+	for i := range events {
+		limits.Apply(&events[i], now)
+	}
 	if len(a.processors) > 0 {
 		var err error
 		if events, err = a.processors.Process(ctx, events); err != nil {
@@ -50,6 +56,10 @@ func (a *App) submit(ctx context.Context, events []event.Event) error {
 	}
 	return a.pipe.Submit(ctx, events)
 }
+
+// Flush waits until everything submitted is in the store, the field
+// catalogue included.
+func (l *Local) Flush(ctx context.Context) error { return l.app.Flush(ctx) }
 
 // Close loads everything into the store and closes the data directory.
 func (l *Local) Close(ctx context.Context) error {

@@ -24,7 +24,7 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	n := &narrative{store: a.store, reader: a.store, miner: miner}
 	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
 		return q.Resolve(ctx, a.store)
-	}, time.Now, a.log.With("component", "stories"))
+	}, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
 	if !a.cfg.NoListen { // an import (lore ingest --data) serves no Overview
 		n.stories.run(time.Minute)
 		// GET /api/v1/stories?from=now-24h asks for 24 hours and the

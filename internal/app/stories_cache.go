@@ -24,13 +24,18 @@ import (
 //     Overview's default window (the last 24 hours, widened by the minute
 //     it starts in) is kept fresh from the start.
 //
-// A result with failed detectors is not kept.
+// A result with failed detectors is not kept. The cache is bounded: at
+// most maxRolling windows are kept fresh (the least recently asked goes
+// first; the pinned default stays) and at most maxKept results are kept,
+// so that asking for many distinct ranges cannot grow the work or the
+// memory. A background computation runs under the query timeout.
 type storyCache struct {
 	resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error)
 	now     func() time.Time
 	log     *slog.Logger
 	maxAge  time.Duration
 	keepFor time.Duration
+	timeout time.Duration // of a background computation
 
 	mu      sync.Mutex
 	byQuery map[analysis.Stories]storyResult
@@ -62,9 +67,15 @@ type rollingWindow struct {
 	computed time.Time
 }
 
-func newStoryCache(resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error), now func() time.Time, log *slog.Logger) *storyCache {
+// Bounds of the cache.
+const (
+	maxRolling = 8  // windows that end now, kept fresh
+	maxKept    = 32 // results kept
+)
+
+func newStoryCache(resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error), now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &storyCache{resolve: resolve, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour,
+	return &storyCache{resolve: resolve, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour, timeout: timeout,
 		byQuery: map[analysis.Stories]storyResult{}, rolling: map[rollingKey]*rollingWindow{},
 		busy: map[analysis.Stories]chan struct{}{}, ctx: ctx, cancel: cancel}
 }
@@ -77,8 +88,8 @@ func (c *storyCache) endsNow(q analysis.Stories) bool {
 
 // Stories answers q from the cache or computes it.
 func (c *storyCache) Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
-	if q.Range.To <= q.Range.From {
-		return c.resolve(ctx, q) // the error
+	if err := q.Validate(); err != nil {
+		return analysis.StoriesResult{}, err
 	}
 	q = q.Widened()
 	now := c.now()
@@ -89,11 +100,7 @@ func (c *storyCache) Stories(ctx context.Context, q analysis.Stories) (analysis.
 		return r.res, nil
 	}
 	if c.endsNow(q) {
-		w := c.rolling[rk]
-		if w == nil {
-			w = &rollingWindow{}
-			c.rolling[rk] = w
-		}
+		w := c.rollingLocked(rk)
 		w.askedAt = now
 		if w.computed != (time.Time{}) && w.latest.Range.To <= q.Range.To &&
 			q.Range.To-w.latest.Range.To <= c.maxAge.Microseconds() {
@@ -131,6 +138,9 @@ func (c *storyCache) compute(ctx context.Context, q analysis.Stories) (analysis.
 	c.busy[q] = done
 	c.mu.Unlock()
 	res, err := c.resolve(ctx, q)
+	for _, f := range res.Failures() {
+		c.log.Warn("story detector failed", "project", q.ProjectID, "from", q.Range.From, "to", q.Range.To, "err", f)
+	}
 	c.mu.Lock()
 	delete(c.busy, q)
 	close(done)
@@ -144,24 +154,51 @@ func (c *storyCache) compute(ctx context.Context, q analysis.Stories) (analysis.
 // keepLocked stores a result and drops the stale ones.
 func (c *storyCache) keepLocked(q analysis.Stories, res analysis.StoriesResult) {
 	now := c.now()
+	var oldest analysis.Stories
 	for k, r := range c.byQuery {
 		if now.Sub(r.at) >= c.maxAge {
 			delete(c.byQuery, k)
+		} else if o, ok := c.byQuery[oldest]; !ok || r.at.Before(o.at) {
+			oldest = k
 		}
+	}
+	if len(c.byQuery) >= maxKept {
+		delete(c.byQuery, oldest)
 	}
 	c.byQuery[q] = storyResult{res, now}
 	if !c.endsNow(q) {
 		return
 	}
 	rk := rollingKey{q.ProjectID, q.Range.To - q.Range.From, q.MinSeverity}
-	w := c.rolling[rk]
-	if w == nil {
-		w = &rollingWindow{askedAt: now}
-		c.rolling[rk] = w
+	w := c.rollingLocked(rk)
+	if w.askedAt.IsZero() {
+		w.askedAt = now
 	}
 	if q.Range.To >= w.latest.Range.To {
 		w.latest, w.res, w.computed = q, res, now
 	}
+}
+
+// rollingLocked returns the window of rk, adding it (and, at maxRolling,
+// dropping the least recently asked window that is not pinned).
+func (c *storyCache) rollingLocked(rk rollingKey) *rollingWindow {
+	if w := c.rolling[rk]; w != nil {
+		return w
+	}
+	if len(c.rolling) >= maxRolling {
+		var victim *rollingKey
+		for k, w := range c.rolling {
+			if !w.pinned && (victim == nil || w.askedAt.Before(c.rolling[*victim].askedAt)) {
+				victim = &k
+			}
+		}
+		if victim != nil {
+			delete(c.rolling, *victim)
+		}
+	}
+	w := &rollingWindow{}
+	c.rolling[rk] = w
+	return w
 }
 
 // refreshLocked computes q in the background unless that is under way.
@@ -172,7 +209,9 @@ func (c *storyCache) refreshLocked(q analysis.Stories) {
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
-		if _, err := c.compute(c.ctx, q); err != nil && c.ctx.Err() == nil {
+		ctx, cancel := context.WithTimeout(c.ctx, c.timeout)
+		defer cancel()
+		if _, err := c.compute(ctx, q); err != nil && c.ctx.Err() == nil {
 			c.log.Warn("refresh stories", "project", q.ProjectID, "err", err)
 		}
 	}()
@@ -211,10 +250,9 @@ func (c *storyCache) keepFresh(project int64, span time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	rk := rollingKey{project: project, span: span.Microseconds()}
-	w := c.rolling[rk]
-	if w == nil {
-		w = &rollingWindow{askedAt: c.now()}
-		c.rolling[rk] = w
+	w := c.rollingLocked(rk)
+	if w.askedAt.IsZero() {
+		w.askedAt = c.now()
 	}
 	w.pinned = true
 	c.tickLocked()

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -45,7 +46,7 @@ func TestStoryCache(t *testing.T) {
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	now := func() time.Time { return clock }
 	f := &fakeStories{}
-	c := newStoryCache(f.resolve, now, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, now, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	last24h := func() analysis.Stories {
 		to := clock.UnixMicro()
@@ -120,7 +121,7 @@ func TestStoryCacheKeepsNoFailure(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{fail: true}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
 	for range 2 {
@@ -137,7 +138,7 @@ func TestStoryCacheComputesOnceForConcurrentRequests(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{block: make(chan struct{})}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
 	var wg sync.WaitGroup
@@ -160,7 +161,7 @@ func TestStoryCacheKeepsTheOverviewFresh(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	c.keepFresh(1, 24*time.Hour+time.Minute)
 	for i := 0; i < 200 && f.count() < 1; i++ {
@@ -182,5 +183,42 @@ func TestStoryCacheKeepsTheOverviewFresh(t *testing.T) {
 	q.Range = store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}
 	if res, _ := c.Stories(ctx, q); f.count() != 2 || res.To != "2026-11-21T12:01:00.000000Z" {
 		t.Fatalf("three idle hours later: %s (%d computations)", res.To, f.count())
+	}
+}
+
+// TestStoryCacheBounded: asking for many distinct windows that end now
+// keeps at most maxRolling of them fresh (the pinned Overview window
+// among them) and at most maxKept results; a range past
+// analysis.MaxStoriesRange is refused before anything is computed.
+func TestStoryCacheBounded(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
+	f := &fakeStories{}
+	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	defer c.close(ctx)
+	c.keepFresh(1, 24*time.Hour+time.Minute)
+	to := clock.UnixMicro()
+	for i := range 100 {
+		q := analysis.Stories{ProjectID: 1, Range: store.Range{From: to - int64(i+2)*time.Hour.Microseconds(), To: to}}
+		if _, err := c.Stories(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.mu.Lock()
+	rolling, kept, pinned := len(c.rolling), len(c.byQuery), c.rolling[rollingKey{project: 1, span: (24*time.Hour + time.Minute).Microseconds()}]
+	c.mu.Unlock()
+	if rolling > maxRolling || kept > maxKept {
+		t.Errorf("after 100 distinct windows: %d rolling windows (max %d), %d results (max %d)", rolling, maxRolling, kept, maxKept)
+	}
+	if pinned == nil || !pinned.pinned {
+		t.Error("the Overview's pinned window was evicted")
+	}
+	n := f.count()
+	long := analysis.Stories{ProjectID: 1, Range: store.Range{From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), To: to}}
+	if _, err := c.Stories(ctx, long); !errs.Is(err, errs.Invalid) {
+		t.Errorf("stories from year 1: err %v, want errs.Invalid", err)
+	}
+	if f.count() != n {
+		t.Error("a refused range was computed")
 	}
 }

@@ -58,6 +58,15 @@ func runKeys(ctx context.Context, args []string, stdio Stdio) error {
 		if r != meta.RoleRead && r != meta.RoleIngest {
 			return fmt.Errorf("keys create: --role must be read or ingest, got %q", *role)
 		}
+		if *project == 1 {
+			// A fresh data directory: make the default project (and its
+			// first keys, shown once) as lore serve would.
+			b, err := m.EnsureDefaultProject(ctx, "", "")
+			if err != nil {
+				return err
+			}
+			printKeys(stdio.Out, b)
+		}
 		k, err := m.CreateKey(ctx, *project, r)
 		if err != nil {
 			return err

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/server"
@@ -30,6 +31,7 @@ type serveFlags struct {
 	fs                                       *flag.FlagSet
 	allowPrivateWebhooks                     bool
 	publicURL                                string
+	queryTimeout                             time.Duration
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -63,6 +65,14 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 		"let webhooks, notification channels and uptime checks reach loopback, private and link-local addresses (env LORE_ALLOW_PRIVATE_WEBHOOKS=1)")
 	fs.StringVar(&f.publicURL, "public-url", env("LORE_PUBLIC_URL", ""), "Lore's address as people reach it, for links in notifications (env LORE_PUBLIC_URL; default http://localhost:PORT)")
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
+	fs.DurationVar(&f.queryTimeout, "query-timeout", envDuration("LORE_QUERY_TIMEOUT", 30*time.Second), "deadline of every read request; its queries are interrupted at it (503 beyond)")
+}
+
+func envDuration(name string, def time.Duration) time.Duration {
+	if v, err := time.ParseDuration(env(name, "")); err == nil {
+		return v
+	}
+	return def
 }
 
 // listFlag is a repeatable string flag.
@@ -125,6 +135,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 	limits := server.DefaultLimits()
 	limits.MaxBodyBytes = int64(f.maxBodyMiB) << 20
 	limits.MaxLines = f.maxLines
+	limits.QueryTimeout = f.queryTimeout
 	return app.Config{
 		DataDir:   f.data,
 		Addr:      f.addr,
@@ -134,7 +145,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		UI:        web.Dist(),
 		Limits:    limits,
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
-		Store:     duckdb.Options{MemoryLimit: f.memoryLimit},
+		Store:     duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout},
 		DebugAddr: f.debugAddr,
 		Listeners: app.Listeners{
 			OTLPGRPCAddr:     f.otlpGRPCAddr,

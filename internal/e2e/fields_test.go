@@ -196,27 +196,33 @@ func TestDashboardsAPIAndCLI(t *testing.T) {
 }
 
 // TestKeysCLI creates, lists and revokes a key in a data directory; the
-// list never shows a key.
+// list never shows a key. In a fresh data directory the default project is
+// made first, with its keys shown once (as lore serve does); a key for a
+// project that does not exist is refused.
 func TestKeysCLI(t *testing.T) {
 	dir := t.TempDir()
 	out, errOut, code := runCLI(t, "keys", "create", "--data", dir, "--role", "read")
-	if code != 0 || !strings.Contains(out, "lore_rd_") {
+	if code != 0 || !strings.Contains(out, "lore_rd_") || !strings.Contains(out, "Project 1 keys") {
 		t.Fatalf("keys create: %d %s %s", code, out, errOut)
 	}
 	key := strings.TrimSpace(out[strings.LastIndex(strings.TrimSpace(out), "\n")+1:])
 	out, _, code = runCLI(t, "keys", "list", "--data", dir)
-	if code != 0 || !strings.Contains(out, "read") || strings.Contains(out, key) || !strings.Contains(out, "lore_rd_…") {
-		t.Fatalf("keys list shows %q (want the role and hint, never the key)", out)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if code != 0 || len(lines) != 3 || !strings.Contains(out, "read") || strings.Contains(out, key) || !strings.Contains(out, "lore_rd_…") {
+		t.Fatalf("keys list shows %q (want the two keys of the new project and ours: role and hint, never the key)", out)
 	}
 	if out, _, code := runCLI(t, "keys", "revoke", "--data", dir, "99"); code == 0 {
 		t.Errorf("revoking an unknown key succeeded: %s", out)
 	}
-	id := strings.Fields(out)[0]
+	id := strings.Fields(lines[2])[0]
 	if out, errOut, code := runCLI(t, "keys", "revoke", "--data", dir, id); code != 0 {
 		t.Fatalf("keys revoke %s: %d %s %s", id, code, out, errOut)
 	}
-	if out, _, _ := runCLI(t, "keys", "list", "--data", dir); strings.TrimSpace(out) != "" {
-		t.Errorf("after revoking, keys list = %q", out)
+	if out, _, _ := runCLI(t, "keys", "list", "--data", dir); len(strings.Split(strings.TrimSpace(out), "\n")) != 2 || strings.Contains(out, "\n   "+id+" ") {
+		t.Errorf("after revoking key %s, keys list = %q", id, out)
+	}
+	if out, errOut, code := runCLI(t, "keys", "create", "--data", dir, "--role", "read", "--project", "2"); code == 0 || !strings.Contains(errOut, "project 2") {
+		t.Errorf("a key for project 2, which does not exist: %d %s %s", code, out, errOut)
 	}
 }
 

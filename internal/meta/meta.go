@@ -150,8 +150,12 @@ func (s *Store) EnsureDefaultProject(ctx context.Context, ingestKey, readKey str
 }
 
 // CreateKey makes a new key for a project and returns it in plain text; it
-// is the only time the key is visible.
+// is the only time the key is visible. A project that does not exist is
+// ErrNotFound: a key for it would work, for a tenant nobody made.
 func (s *Store) CreateKey(ctx context.Context, projectID int64, role Role) (string, error) {
+	if _, err := s.Project(ctx, projectID); err != nil {
+		return "", fmt.Errorf("create %s key: %w", role, err)
+	}
 	k := NewKey(role)
 	if _, err := s.addKey(ctx, projectID, role, k); err != nil {
 		return "", err

@@ -73,6 +73,30 @@ func TestGivenKeysAreAddedEvenToAnExistingProject(t *testing.T) {
 	}
 }
 
+// TestKeyForUnknownProjectRefused: a key is only made for a project that
+// exists (lore keys create --project 2 once made a working key for a
+// project nobody created).
+func TestKeyForUnknownProjectRefused(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.EnsureDefaultProject(ctx, "", ""); err != nil {
+		t.Fatal(err)
+	}
+	if k, err := s.CreateKey(ctx, 2, RoleRead); !errors.Is(err, ErrNotFound) || k != "" {
+		t.Fatalf("key for project 2: %q, %v; want ErrNotFound", k, err)
+	}
+	if keys, err := s.Keys(ctx, 2); err != nil || len(keys) != 0 {
+		t.Fatalf("project 2 has keys %v (%v)", keys, err)
+	}
+	if _, err := s.CreateKey(ctx, 1, RoleRead); err != nil {
+		t.Fatalf("key for project 1: %v", err)
+	}
+}
+
 // TestNoKeyIsStoredWhole checks what is kept of keys in plain text: a
 // short pinned key is never in the database whole (nor is most of it),
 // also for databases written before prefixes were shortened.

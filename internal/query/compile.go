@@ -3,6 +3,7 @@ package query
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -89,21 +90,40 @@ func (c *compiler) group(children []Node, sep string) (string, error) {
 
 func (c *compiler) text(n *Text) (string, error) {
 	msg := c.d.Column("message")
-	switch {
-	case len(n.Pieces) == 0:
+	if len(n.Pieces) == 0 {
 		return "", errors.New("text without needle")
-	case allEmpty(n.Pieces):
+	}
+	// A needle is unanchored, so its empty pieces (leading, trailing or
+	// doubled '*') match nothing more.
+	var needles []string
+	for _, p := range n.Pieces {
+		if p != "" {
+			needles = append(needles, strings.ToLower(p))
+		}
+	}
+	switch len(needles) {
+	case 0:
 		return "TRUE", nil
-	case len(n.Pieces) == 1:
-		c.bind(strings.ToLower(n.Pieces[0]))
+	case 1:
+		c.bind(needles[0])
 		return c.d.ContainsFold(msg), nil
 	}
-	lower := make([]string, len(n.Pieces))
-	for i, p := range n.Pieces {
-		lower[i] = strings.ToLower(p)
+	c.bind(matchPattern(needles, false))
+	return c.d.Match(c.d.Lower(msg)), nil
+}
+
+// glob matches expr against a whole-value wildcard pattern. LIKE where its
+// matcher stays linear (one '*', or *word*, which engines run as a
+// substring search); otherwise an RE2 regular expression, which runs in
+// time linear in the value: a LIKE pattern with more '%' backtracks, and
+// 'a*a*a*b' against a line of 3,000 'a's never ended.
+func (c *compiler) glob(expr string, pieces []string) string {
+	if len(pieces) <= 2 || len(pieces) == 3 && pieces[0] == "" && pieces[2] == "" {
+		c.bind(likePattern(pieces))
+		return c.d.Like(expr)
 	}
-	c.bind("%" + likePattern(lower) + "%")
-	return c.d.Like(c.d.Lower(msg)), nil
+	c.bind(matchPattern(pieces, true))
+	return c.d.Match(expr)
 }
 
 func (c *compiler) field(f *Field) (string, error) {
@@ -122,16 +142,14 @@ func (c *compiler) field(f *Field) (string, error) {
 			c.bind(f.Value)
 			return col + " = ?", nil
 		case OpGlob:
-			c.bind(likePattern(f.Pieces))
-			return c.d.Like(col), nil
+			return c.glob(col, f.Pieces), nil
 		case OpExists:
 			return col + " <> ''", nil
 		}
 	case ColInt, ColFloat:
 		switch f.Op {
 		case OpGlob:
-			c.bind(likePattern(f.Pieces))
-			return c.d.Like(c.d.ToString(col)), nil
+			return c.glob(c.d.ToString(col), f.Pieces), nil
 		case OpExists:
 			return col + " IS NOT NULL", nil
 		default:
@@ -160,8 +178,7 @@ func (c *compiler) attr(f *Field) (string, error) {
 		}
 		return val + " = ?", nil
 	case OpGlob:
-		c.bind(likePattern(f.Pieces))
-		return c.d.Like(val), nil
+		return c.glob(val, f.Pieces), nil
 	case OpExists:
 		return val + " <> ''", nil
 	default:
@@ -231,6 +248,28 @@ func likePattern(pieces []string) string {
 			}
 			b.WriteByte(p[i])
 		}
+	}
+	return b.String()
+}
+
+// matchPattern joins literal pieces into an RE2 pattern in which each '*'
+// matches any run of characters; anchored, it must match the whole value.
+// The wildcard is spelled [^\x00]*, not .*: stored strings never hold NUL
+// (event.ValidText), and an engine cannot rewrite this form into a
+// backtracking LIKE (DuckDB turns regexp_matches(s, '(?s)a.*b') into one).
+func matchPattern(pieces []string, anchored bool) string {
+	var b strings.Builder
+	if anchored {
+		b.WriteString(`\A`)
+	}
+	for i, p := range pieces {
+		if i > 0 {
+			b.WriteString(`[^\x00]*`)
+		}
+		b.WriteString(regexp.QuoteMeta(p))
+	}
+	if anchored {
+		b.WriteString(`\z`)
 	}
 	return b.String()
 }

@@ -32,12 +32,17 @@ func TestCompile(t *testing.T) {
 	f(`*`, `TRUE`)
 	f(`""`, `TRUE`)
 	f(`Timeout`, `contains(lower(message), ?)`, "timeout")
-	f(`Time*Out`, `lower(message) LIKE ? ESCAPE '\'`, "%time%out%")
-	f(`100%_*`, `lower(message) LIKE ? ESCAPE '\'`, `%100\%\_%%`)
-	f(`a\\b*`, `lower(message) LIKE ? ESCAPE '\'`, `%a\\b%%`)
+	f(`Time*Out`, `regexp_matches(lower(message), ?)`, `time[^\x00]*out`)
+	f(`*a*a*b*`, `regexp_matches(lower(message), ?)`, `a[^\x00]*a[^\x00]*b`)
+	f(`100%_*`, `contains(lower(message), ?)`, `100%_`)
+	f(`a\\b*c.d`, `regexp_matches(lower(message), ?)`, `a\\b[^\x00]*c\.d`)
 	f(`level:warning`, `level = ?`, "warn")
 	f(`service:*`, `service <> ''`)
 	f(`service:pay*`, `service LIKE ? ESCAPE '\'`, "pay%")
+	f(`service:*pay*`, `service LIKE ? ESCAPE '\'`, "%pay%")
+	f(`service:p*y`, `service LIKE ? ESCAPE '\'`, "p%y")
+	f(`service:*p*y`, `regexp_matches(service, ?)`, `\A[^\x00]*p[^\x00]*y\z`)
+	f(`user.plan:a*\(b\)*c`, `regexp_matches(attr_values[list_position(attr_keys, ?)], ?)`, "user.plan", `\Aa[^\x00]*\(b\)[^\x00]*c\z`)
 	f(`-http_status:500`, `NOT COALESCE(http_status = ?, FALSE)`, int64(500))
 	f(`duration:>1.5s`, `duration_ms > ?`, int64(1500))
 	f(`duration:>0.25ms`, `duration_ms > ?`, 0.25)
@@ -115,7 +120,7 @@ func checkSQLTokens(sql string) error {
 		allowed[name] = true
 	}
 	for _, w := range strings.Fields(`AND OR NOT COALESCE FALSE TRUE LIKE ESCAPE contains lower TRY_CAST AS
-		DOUBLE CAST VARCHAR attr_values attr_keys list_position IS NULL BETWEEN trace_hi trace_lo`) {
+		DOUBLE CAST VARCHAR attr_values attr_keys list_position IS NULL BETWEEN trace_hi trace_lo regexp_matches`) {
 		allowed[w] = true
 	}
 	for rest := sql; rest != ""; {

@@ -29,6 +29,12 @@ type Dialect interface {
 	// LIKE pattern, in which '%' and '_' are wildcards and '\' escapes the
 	// next character (the compiler escapes literal '%', '_' and '\').
 	Like(expr string) string
+	// Match returns a boolean expression, true when expr contains a match
+	// of the bound RE2 regular expression (the compiler anchors it with \A
+	// and \z when the whole value must match). It must run in time linear
+	// in expr, as RE2 does: DuckDB regexp_matches(expr, ?), ClickHouse
+	// match(expr, ?).
+	Match(expr string) string
 	// Lower returns expr lower-cased (Unicode-aware).
 	Lower(expr string) string
 	// ToDouble returns the string expr as a double, NULL when it is not a

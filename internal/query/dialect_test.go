@@ -8,6 +8,7 @@ func (testDialect) Column(name string) string       { return name }
 func (testDialect) AttrValue() string               { return "attr_values[list_position(attr_keys, ?)]" }
 func (testDialect) ContainsFold(expr string) string { return "contains(lower(" + expr + "), ?)" }
 func (testDialect) Like(expr string) string         { return expr + ` LIKE ? ESCAPE '\'` }
+func (testDialect) Match(expr string) string        { return "regexp_matches(" + expr + ", ?)" }
 func (testDialect) Lower(expr string) string        { return "lower(" + expr + ")" }
 func (testDialect) ToDouble(expr string) string     { return "TRY_CAST(" + expr + " AS DOUBLE)" }
 func (testDialect) ToString(expr string) string     { return "CAST(" + expr + " AS VARCHAR)" }

@@ -20,6 +20,14 @@ func (e *Error) Error() string { return e.Msg }
 // query cannot exhaust the stack.
 const maxDepth = 100
 
+// Limits on one query, so that what a query costs stays bounded (the
+// README's limits table). A query beyond them is refused with an *Error.
+const (
+	MaxQueryBytes = 16 << 10 // the query text
+	MaxTerms      = 256      // words, phrases and field terms
+	MaxWildcards  = 16       // '*' in one word or value
+)
+
 // Parse parses a query. The empty (or all-blank) query parses to a Query
 // with a nil Root, which matches everything. Errors are *Error values whose
 // message says what is wrong and at which column.
@@ -37,6 +45,12 @@ func Parse(s string) (*Query, error) {
 		}
 		return nil, p.errAt(bad, "invalid UTF-8")
 	}
+	if len(s) > MaxQueryBytes {
+		return nil, &Error{Msg: fmt.Sprintf("query too long: %d bytes (max %d)", len(s), MaxQueryBytes)}
+	}
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		return nil, p.errAt(i, "NUL character in the query")
+	}
 	p.skipSpace()
 	if p.eof() {
 		return q, nil
@@ -49,8 +63,53 @@ func Parse(s string) (*Query, error) {
 	if !p.eof() {
 		return nil, p.unexpected()
 	}
+	if err := checkSize(root); err != nil {
+		return nil, err
+	}
 	q.Root = root
 	return q, nil
+}
+
+// checkSize refuses a query with more than MaxTerms terms or a value with
+// more than MaxWildcards wildcards.
+func checkSize(root Node) error {
+	terms := 0
+	var err error
+	var walk func(n Node)
+	walk = func(n Node) {
+		var pieces []string
+		switch n := n.(type) {
+		case *And:
+			for _, c := range n.Children {
+				walk(c)
+			}
+			return
+		case *Or:
+			for _, c := range n.Children {
+				walk(c)
+			}
+			return
+		case *Not:
+			walk(n.Child)
+			return
+		case *Text:
+			pieces = n.Pieces
+		case *Field:
+			pieces = n.Pieces
+		}
+		terms++
+		if w := len(pieces) - 1; w > MaxWildcards && err == nil {
+			err = &Error{Msg: fmt.Sprintf("too many wildcards: %d '*' in %q (max %d in one value)", w, strings.Join(pieces, "*"), MaxWildcards)}
+		}
+	}
+	walk(root)
+	if err != nil {
+		return err
+	}
+	if terms > MaxTerms {
+		return &Error{Msg: fmt.Sprintf("query too large: %d terms (max %d)", terms, MaxTerms)}
+	}
+	return nil
 }
 
 type parser struct {

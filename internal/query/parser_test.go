@@ -2,6 +2,8 @@ package query
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -192,6 +194,11 @@ func TestParseErrors(t *testing.T) {
 	f(`serv*ce:x`, `wildcard in field name "serv*ce" at column 1`, 1)
 	f(`héllo )`, `unexpected ")" at column 7`, 7)
 	f("ok \xff", `invalid UTF-8 at column 4`, 4)
+	f("user:bob\x00admin", `NUL character in the query at column 9`, 9)
+	f(strings.Repeat("a OR ", MaxTerms)+"b", fmt.Sprintf("query too large: %d terms (max %d)", MaxTerms+1, MaxTerms), 0)
+	f("x:"+strings.Repeat("a*", MaxWildcards+1), fmt.Sprintf("too many wildcards: %d '*' in %q (max %d in one value)",
+		MaxWildcards+1, strings.Repeat("a*", MaxWildcards+1), MaxWildcards), 0)
+	f(strings.Repeat("a", MaxQueryBytes+1), fmt.Sprintf("query too long: %d bytes (max %d)", MaxQueryBytes+1, MaxQueryBytes), 0)
 }
 
 func TestParseDepthLimit(t *testing.T) {

@@ -149,8 +149,16 @@ func ParseRange(from, to string, now time.Time, defaultFrom time.Duration) (from
 	if fromUS >= toUS {
 		return 0, 0, fmt.Errorf("time range from %q to %q is empty: from must be before to", from, to)
 	}
+	if toUS-fromUS > MaxRange.Microseconds() {
+		return 0, 0, fmt.Errorf("time range from %q to %q is %d days, longer than the limit of %d days",
+			from, to, (toUS-fromUS)/(24*time.Hour).Microseconds(), int(MaxRange.Hours()/24))
+	}
 	return fromUS, toUS, nil
 }
+
+// MaxRange is the longest time range a read takes (the README's limits
+// table); an analysis may take less (stories: 31 days).
+const MaxRange = 400 * 24 * time.Hour
 
 // ParseStep reads a bucket width ("30s", "1m", "1h", "1d", or any Go
 // duration; a bare number is seconds) and returns it in microseconds.

@@ -1,6 +1,7 @@
 package query
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -65,6 +66,12 @@ func TestParseRange(t *testing.T) {
 	from, _, err = ParseRange("2026-11-20", "", testNow, time.Hour)
 	if err != nil || from != time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC).UnixMicro() {
 		t.Errorf(`ParseRange("2026-11-20", "") = %d, %v`, from, err)
+	}
+	if _, _, err := ParseRange("0001-01-01", "", testNow, time.Hour); err == nil || !strings.Contains(err.Error(), "longer than the limit of 400 days") {
+		t.Errorf(`ParseRange("0001-01-01", "") = %v, want the range limit`, err)
+	}
+	if _, _, err := ParseRange("now-399d", "", testNow, time.Hour); err != nil {
+		t.Errorf(`ParseRange("now-399d", ""): %v`, err)
 	}
 	for _, c := range [][2]string{{"now", "now-1h"}, {"now", "now"}, {"", "now-2h"}, {"bogus", ""}, {"", "bogus"}} {
 		if _, _, err := ParseRange(c[0], c[1], testNow, time.Hour); err == nil {

@@ -91,11 +91,11 @@ func (s *Server) posthogBrowserRoutes(b *browserMux) {
 	b.handle("GET /array/{key}/config", s.instrument("/array/{key}/config", s.wrap(s.handlePostHogConfig)))
 	b.handle("GET /array/{key}/config.js", s.instrument("/array/{key}/config.js", s.wrap(s.handlePostHogConfigScript)))
 	for _, p := range []string{"/flags/", "/flags", "/decide/", "/decide"} {
-		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handlePostHogFlags))))
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitBodyKeyed(p, s.handlePostHogFlags))))
 		b.handle("GET "+p, s.instrument(p, s.wrap(s.handlePostHogFlags)))
 	}
 	for _, p := range []string{"/s/", "/s"} {
-		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handlePostHogRecording))))
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitBodyKeyed(p, s.handlePostHogRecording))))
 	}
 	b.handle("GET /static/", s.instrument("/static/", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return nil, errorf(http.StatusNotFound, "Lore does not serve posthog-js's lazily loaded extensions (%s): bundle them, "+
@@ -171,7 +171,10 @@ func (s *Server) handlePostHogConfigScript(w http.ResponseWriter, r *http.Reques
 // (Lore has none), and /decide, or /flags?config=true, carries the remote
 // configuration as PostHog's does.
 func (s *Server) handlePostHogFlags(w http.ResponseWriter, r *http.Request) (any, error) {
-	path := r.URL.Path
+	path := "/flags" // the metrics label: never the raw path, which a client chooses
+	if strings.HasPrefix(r.URL.Path, "/decide") {
+		path = "/decide"
+	}
 	body, err := s.readBody(r, path)
 	if err != nil {
 		return nil, err

@@ -33,6 +33,9 @@ var _ IssuesService = (*issue.Service)(nil)
 // issueRange is how far back the issues API looks by default.
 const issueRange = 14 * 24 * time.Hour
 
+// sentryRoute is the Sentry endpoints' label in metrics.
+const sentryRoute = "/api/{project}/envelope/"
+
 // issueRoutes registers the Sentry ingest endpoints and the issues API.
 //
 // The Sentry endpoints, POST /api/{project}/envelope/ and
@@ -43,7 +46,7 @@ const issueRange = 14 * 24 * time.Hour
 // key (the project's ingest key) in X-Sentry-Auth, Authorization or
 // ?sentry_key=.
 func (s *Server) issueRoutes(mux *http.ServeMux, ingest, read route) {
-	mux.Handle("/api/", s.instrumentFallback("/api/{project}/envelope/", http.HandlerFunc(s.serveSentry)))
+	mux.Handle("/api/", s.instrumentFallback(sentryRoute, http.HandlerFunc(s.serveSentry)))
 	if s.d.Issues == nil {
 		return
 	}
@@ -81,7 +84,7 @@ func (s *Server) serveSentry(w http.ResponseWriter, r *http.Request) {
 	if parts[2] == "store" {
 		h = s.handleSentryStore
 	}
-	s.wrap(s.sentryAuth(parts[1], s.limitInflight(h)))(w, r)
+	s.wrap(s.sentryAuth(parts[1], s.limitInflight(sentryRoute, h)))(w, r)
 }
 
 // sentryKey finds the DSN public key as Sentry SDKs send it.

@@ -40,7 +40,7 @@ type CaptureResponse struct {
 func (s *Server) productRoutes(b *browserMux, read route) {
 	s.segmentRoutes(b)
 	for _, p := range []string{"/capture/", "/batch/", "/e/", "/i/v0/e/", "/capture", "/batch", "/e"} {
-		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handlePostHog))))
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitBodyKeyed(p, s.handlePostHog(p)))))
 	}
 	s.posthogBrowserRoutes(b)
 	b.handle("GET /sdk.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -102,32 +102,34 @@ func (s *Server) captured(w http.ResponseWriter, r *http.Request, path string, r
 }
 
 // handlePostHog serves PostHog's capture paths. The key travels in the
-// body (api_key or token), so authentication happens after unpacking.
-func (s *Server) handlePostHog(w http.ResponseWriter, r *http.Request) (any, error) {
-	path := r.URL.Path
-	body, err := s.readBody(r, path)
-	if err != nil {
-		return nil, err
+// body (api_key or token), so authentication happens after unpacking (see
+// limitBodyKeyed). route is the metrics label.
+func (s *Server) handlePostHog(route string) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		body, err := s.readBody(r, route)
+		if err != nil {
+			return nil, err
+		}
+		b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
+		if err != nil {
+			s.rejected.Add(1, route, "undecodable")
+			return nil, badRequest("cannot decode PostHog capture body: %v", err)
+		}
+		key := b.Key
+		if key == "" {
+			key = bearer(r)
+		}
+		p, err := s.authenticate(r.Context(), key, meta.RoleIngest, "missing API key: put the ingest key in the body as \"api_key\"")
+		if err != nil {
+			return nil, err
+		}
+		if n := s.d.Limits.MaxLines; n > 0 && len(b.Messages) > n {
+			s.rejected.Add(1, route, "too many events")
+			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(b.Messages), n)
+		}
+		res := posthog.Decode(b, captureOptions(r, p.ProjectID, s.now().UnixMicro()))
+		return s.captured(w, r, route, res)
 	}
-	b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
-	if err != nil {
-		s.rejected.Add(1, path, "undecodable")
-		return nil, badRequest("cannot decode PostHog capture body: %v", err)
-	}
-	key := b.Key
-	if key == "" {
-		key = bearer(r)
-	}
-	p, err := s.authenticate(r.Context(), key, meta.RoleIngest, "missing API key: put the ingest key in the body as \"api_key\"")
-	if err != nil {
-		return nil, err
-	}
-	if n := s.d.Limits.MaxLines; n > 0 && len(b.Messages) > n {
-		s.rejected.Add(1, path, "too many events")
-		return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(b.Messages), n)
-	}
-	res := posthog.Decode(b, captureOptions(r, p.ProjectID, s.now().UnixMicro()))
-	return s.captured(w, r, path, res)
 }
 
 // decodeQuery reads a JSON analytics request body (at most 1 MiB).

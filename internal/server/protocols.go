@@ -23,7 +23,7 @@ type errorRenderer func(w http.ResponseWriter, e *Error)
 // same key check and in-flight limit as the native routes, but every error,
 // authentication's too, rendered in the protocol's shape.
 func (s *Server) protocolIngest(mux *http.ServeMux, pattern string, h handlerFunc, render errorRenderer) {
-	mux.Handle(pattern, s.instrument(pattern, s.wrapAs(render, s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
+	mux.Handle(pattern, s.instrument(pattern, s.wrapAs(render, s.requireRole(meta.RoleIngest, s.limitInflight(pattern, h)))))
 }
 
 // wrapAs is wrap with errors rendered by render.
@@ -75,6 +75,10 @@ func apiKey(h string) (string, bool) {
 // a listener's or handler's protocol, counting them under path: the path
 // that every protocol shares until the one ingest sink lands.
 func (s *Server) ingestEvents(ctx context.Context, path string, events []event.Event) error {
+	now := s.now().UnixMicro()
+	for i := range events {
+		s.d.Limits.Event.Apply(&events[i], now)
+	}
 	if len(events) > 0 && s.d.Process != nil {
 		var err error
 		if events, err = s.d.Process(ctx, events); err != nil {

@@ -23,11 +23,11 @@ var segmentShort = map[string]string{
 func (s *Server) segmentRoutes(b *browserMux) {
 	for _, typ := range []string{segment.TypeBatch, segment.TypeTrack, segment.TypeIdentify, segment.TypePage, segment.TypeScreen, segment.TypeAlias, segment.TypeGroup} {
 		p := "/v1/" + typ
-		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handleSegment(typ, p)))))
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitBodyKeyed(p, s.handleSegment(typ, p)))))
 	}
 	for short, typ := range segmentShort {
 		p := "/v1/" + short
-		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitInflight(s.handleSegment(typ, p)))))
+		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitBodyKeyed(p, s.handleSegment(typ, p)))))
 	}
 	b.handle("GET /v1/projects/{writeKey}/settings", s.instrument("/v1/projects/{writeKey}/settings", s.wrap(s.handleSegmentSettings)))
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
@@ -38,10 +39,16 @@ type Submitter interface {
 
 // Limits bound what one request may cost.
 type Limits struct {
-	MaxBodyBytes      int64 // compressed and decompressed body size (413 beyond)
-	MaxLines          int   // lines (events) per ingest request (413 beyond)
-	MaxInflight       int   // ingest requests decoded at once; more wait up to InflightWait, then 503
-	InflightWait      time.Duration
+	MaxBodyBytes int64 // compressed and decompressed body size (413 beyond)
+	MaxLines     int   // lines (events) per ingest request (413 beyond)
+	MaxInflight  int   // ingest requests decoded at once; more wait up to InflightWait, then 503
+	InflightWait time.Duration
+	QueryTimeout time.Duration // every read request's deadline; its queries are interrupted at it
+	// PreauthReadTimeout bounds reading a body before its key is known
+	// (PostHog's capture, whose key is in the body).
+	PreauthReadTimeout time.Duration
+	// Event bounds each event, whatever its protocol (clamped and flagged).
+	Event             ingest.EventLimits
 	ReadHeaderTimeout time.Duration
 	ReadTimeout       time.Duration
 	WriteTimeout      time.Duration
@@ -52,15 +59,18 @@ type Limits struct {
 // DefaultLimits are the limits `lore serve` uses unless told otherwise.
 func DefaultLimits() Limits {
 	return Limits{
-		MaxBodyBytes:      16 << 20,
-		MaxLines:          100_000,
-		MaxInflight:       8,
-		InflightWait:      2 * time.Second,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       60 * time.Second,
-		WriteTimeout:      120 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		DedupWindow:       1 << 20,
+		MaxBodyBytes:       16 << 20,
+		MaxLines:           100_000,
+		MaxInflight:        8,
+		InflightWait:       2 * time.Second,
+		ReadHeaderTimeout:  10 * time.Second,
+		ReadTimeout:        60 * time.Second,
+		WriteTimeout:       120 * time.Second,
+		IdleTimeout:        120 * time.Second,
+		DedupWindow:        1 << 20,
+		QueryTimeout:       30 * time.Second,
+		PreauthReadTimeout: 10 * time.Second,
+		Event:              ingest.DefaultEventLimits(),
 	}
 }
 
@@ -102,7 +112,8 @@ type Server struct {
 	d        Deps
 	log      *slog.Logger
 	now      func() time.Time
-	inflight chan struct{}
+	inflight chan struct{} // slots of authenticated ingest requests
+	preauth  chan struct{} // slots of body reads before authentication (PostHog's key is in the body)
 	seen     *dedup.Window // ids of stored records, for protocols that give them
 
 	accepted *metrics.CounterVec
@@ -132,7 +143,8 @@ func New(d Deps) *Server {
 	if d.Limits.MaxInflight <= 0 {
 		d.Limits = DefaultLimits()
 	}
-	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight), seen: dedup.New(d.Limits.DedupWindow)}
+	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight),
+		preauth: make(chan struct{}, d.Limits.MaxInflight), seen: dedup.New(d.Limits.DedupWindow)}
 	s.accepted = d.Metrics.Counter("lore_events_accepted_total", "Events accepted, by ingest path.", "path")
 	s.rejected = d.Metrics.Counter("lore_events_rejected_total", "Events or requests rejected, by ingest path and reason.", "path", "reason")
 	s.requests = d.Metrics.Counter("lore_http_requests_total", "HTTP requests by route and status class.", "route", "code")
@@ -146,10 +158,10 @@ func (s *Server) Handler() http.Handler {
 	b := &browserMux{s: s, mux: mux, preflights: map[string]bool{}}
 	// Every ingest route answers browsers too (browser.go).
 	ingest := route(func(pattern string, h handlerFunc) {
-		b.handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(h)))))
+		b.handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(pattern, h)))))
 	})
 	read := route(func(pattern string, h handlerFunc) {
-		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, h))))
+		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, s.deadline(h)))))
 	})
 	ingest("POST /api/v1/ingest", s.handleIngest)
 	ingest("POST /v1/logs", s.handleOTLPLogs)
@@ -177,7 +189,7 @@ func (s *Server) Handler() http.Handler {
 	mux.Handle("/api/v1/", s.instrument(routeUnmatched, s.notFound("no API route")))
 	ui := s.instrument(routeUnmatched, s.notFound("no route"))
 	if s.d.UI != nil {
-		ui = s.instrumentFallback("/", web.Handler(s.d.UI))
+		ui = s.instrumentFallback("/", uiHeaders(s.d.UI, web.Handler(s.d.UI)))
 	}
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if isElasticRequest(r) {
@@ -186,7 +198,7 @@ func (s *Server) Handler() http.Handler {
 		}
 		ui.ServeHTTP(w, r)
 	}))
-	return mux
+	return withHeaders(mux)
 }
 
 // routeUnmatched labels the requests no route matched in
@@ -283,21 +295,75 @@ func (s *Server) authenticate(ctx context.Context, key string, role meta.Role, m
 
 // limitInflight bounds the ingest requests being decoded at once, so a flood
 // of large bodies cannot exhaust memory: past the bound a request waits a
-// little, then gets 503 with Retry-After.
-func (s *Server) limitInflight(h handlerFunc) handlerFunc {
+// little, then gets 503 with Retry-After. Only authenticated requests take
+// a slot (the route authenticates first), so clients without a key cannot
+// hold them; route is the metrics label (a route pattern, never the path).
+func (s *Server) limitInflight(route string, h handlerFunc) handlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) (any, error) {
-		t := time.NewTimer(s.d.Limits.InflightWait)
-		defer t.Stop()
-		select {
-		case s.inflight <- struct{}{}:
-		case <-t.C:
-			s.rejected.Add(1, r.URL.Path, "busy")
-			return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "server busy: too many ingest requests in flight", RetryAfter: 1}
-		case <-r.Context().Done():
-			return nil, r.Context().Err()
+		release, err := s.acquire(r, s.inflight, route)
+		if err != nil {
+			return nil, err
 		}
-		defer func() { <-s.inflight }()
+		defer release()
 		return h(w, r)
+	}
+}
+
+// acquire takes a slot of pool, waiting up to InflightWait.
+func (s *Server) acquire(r *http.Request, pool chan struct{}, route string) (release func(), err error) {
+	t := time.NewTimer(s.d.Limits.InflightWait)
+	defer t.Stop()
+	select {
+	case pool <- struct{}{}:
+		return func() { <-pool }, nil
+	case <-t.C:
+		s.rejected.Add(1, route, "busy")
+		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "server busy: too many ingest requests in flight", RetryAfter: 1}
+	case <-r.Context().Done():
+		return nil, r.Context().Err()
+	}
+}
+
+// limitBodyKeyed bounds the requests of protocols whose key may travel in
+// the body (PostHog's api_key or token, Segment's writeKey), which must be
+// read before the key is known. A request with its key in a header is
+// authenticated first and takes an ingest slot like any other. One without
+// takes a slot of a pool of its own, so that clients without a key never
+// hold the slots of authenticated ingest, and must send its body within
+// PreauthReadTimeout, so that a trickling body cannot hold its slot either.
+// The handler authenticates the request itself.
+func (s *Server) limitBodyKeyed(route string, h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		if key := bearer(r); key != "" {
+			if _, err := s.authenticate(r.Context(), key, meta.RoleIngest, ""); err == nil {
+				return s.limitInflight(route, h)(w, r)
+			}
+		}
+		release, err := s.acquire(r, s.preauth, route)
+		if err != nil {
+			return nil, err
+		}
+		defer release()
+		if t := s.d.Limits.PreauthReadTimeout; t > 0 {
+			if err := http.NewResponseController(w).SetReadDeadline(time.Now().Add(t)); err != nil {
+				s.log.Warn("cannot set a read deadline", "err", err)
+			}
+		}
+		return h(w, r)
+	}
+}
+
+// deadline runs a read request under the query timeout: when it passes, or
+// when the client goes away, the request's context ends, and with it every
+// query it runs (the store interrupts the engine).
+func (s *Server) deadline(h handlerFunc) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) (any, error) {
+		if s.d.Limits.QueryTimeout <= 0 {
+			return h(w, r)
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), s.d.Limits.QueryTimeout)
+		defer cancel()
+		return h(w, r.WithContext(ctx))
 	}
 }
 
@@ -307,6 +373,10 @@ type statusRecorder struct {
 }
 
 func (r *statusRecorder) WriteHeader(c int) { r.status = c; r.ResponseWriter.WriteHeader(c) }
+
+// Unwrap lets http.ResponseController reach the connection (read
+// deadlines, flushing).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
 func (s *Server) instrument(route string, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -1,6 +1,7 @@
 package sentry
 
 import (
+	"errors"
 	"testing"
 )
 
@@ -23,6 +24,35 @@ func FuzzDecodeEnvelope(f *testing.F) {
 			return
 		}
 		for _, e := range res.Events {
+			if e.ProjectID != 7 || e.Kind == "" {
+				t.Fatalf("event without project or kind: %+v", e)
+			}
+			if e.Kind == "error" && e.Fingerprint == "" {
+				t.Fatalf("error without fingerprint: %+v", e)
+			}
+		}
+	})
+}
+
+// FuzzDecodeStore checks the store endpoint's decoder (JSON, or base64 of
+// zlib-compressed JSON as the oldest SDKs send): no body makes it panic,
+// a refused body wraps ErrMalformed, and every event it returns has its
+// project, a kind, and a fingerprint when it is an error.
+func FuzzDecodeStore(f *testing.F) {
+	f.Add([]byte(errorEvent))
+	f.Add([]byte(transaction))
+	f.Add([]byte(`{"message":"m","level":"error","exception":{"values":[{"type":"E","value":"\xc3"}]}}`))
+	f.Add([]byte("eJyrVspLzE1VslIqzs9NVapVAgAnPQTd")) // base64(zlib(`{"message":"hi"}`))-like
+	f.Add([]byte("!!not base64"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		evs, _, err := DecodeStore(body, Options{ProjectID: 7, Now: 1})
+		if err != nil {
+			if !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %v does not wrap ErrMalformed", err)
+			}
+			return
+		}
+		for _, e := range evs {
 			if e.ProjectID != 7 || e.Kind == "" {
 				t.Fatalf("event without project or kind: %+v", e)
 			}

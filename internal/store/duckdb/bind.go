@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"math/big"
+	"time"
 
 	"github.com/lore-dev/lore/internal/event"
 )
@@ -52,19 +53,38 @@ func validTexts(ss []string) []string {
 	return ss
 }
 
-// sqlDB is the connection pool; its statements bind through bindArgs.
-type sqlDB struct{ *sql.DB }
+// sqlDB is the connection pool; its statements bind through bindArgs, and
+// its queries run under a deadline.
+type sqlDB struct {
+	*sql.DB
+	// timeout is the deadline given to a query whose context has none
+	// (a request's context has the server's; background work may not).
+	// When a context ends, duckdb-go interrupts the query in DuckDB.
+	timeout time.Duration
+}
 
 func (d sqlDB) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return d.DB.ExecContext(ctx, q, bindArgs(args)...)
 }
 
 func (d sqlDB) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return d.DB.QueryContext(ctx, q, bindArgs(args)...)
+	return d.DB.QueryContext(d.bounded(ctx), q, bindArgs(args)...)
 }
 
 func (d sqlDB) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return d.DB.QueryRowContext(ctx, q, bindArgs(args)...)
+	return d.DB.QueryRowContext(d.bounded(ctx), q, bindArgs(args)...)
+}
+
+// bounded is ctx with the store's query deadline unless it has one.
+func (d sqlDB) bounded(ctx context.Context) context.Context {
+	if _, ok := ctx.Deadline(); ok || d.timeout <= 0 {
+		return ctx
+	}
+	ctx, cancel := context.WithTimeout(ctx, d.timeout)
+	// Not canceled on return: the rows outlive this call. The context is
+	// released when its deadline passes.
+	_ = cancel
+	return ctx
 }
 
 // BeginTx starts a transaction whose statements bind through bindArgs.

@@ -24,6 +24,11 @@ func (Dialect) ContainsFold(expr string) string { return "contains(lower(" + exp
 // character.
 func (Dialect) Like(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 
+// Match uses RE2 (linear in the value). The pattern must not be one that
+// DuckDB's optimizer rewrites into LIKE (a '(?s).*' wildcard would be):
+// the compiler spells wildcards [^\x00]*, which it leaves alone.
+func (Dialect) Match(expr string) string { return "regexp_matches(" + expr + ", ?)" }
+
 // Lower lower-cases Unicode text.
 func (Dialect) Lower(expr string) string { return "lower(" + expr + ")" }
 

@@ -179,6 +179,39 @@ func TestDialectExecutes(t *testing.T) {
 	}
 }
 
+// TestDialectLinearWildcards: values with several '*' compile to RE2
+// expressions, linear in the value. As LIKE patterns these backtracked:
+// 'a*a*a*b' against a line of 3,000 'a's took minutes, could not be
+// interrupted, and held a core after its client left (issue 17).
+func TestDialectLinearWildcards(t *testing.T) {
+	db := openDialectDB(t,
+		dialectRow{id: "a", kind: "log", service: "batch", message: strings.Repeat("a", 3000) + "\nsecond (line) " + strings.Repeat("a", 3000),
+			attrs: [][2]string{{"job", "x.y*z\nq"}}},
+		dialectRow{id: "b", kind: "log", service: "cart", message: strings.Repeat("a", 3000) + "b"})
+	f := func(q string, want ...string) {
+		t.Helper()
+		got, err := matchIDs(db, q)
+		if err != nil {
+			t.Errorf("%s: %v", q, err)
+			return
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s matched %v, want %v", q, got, want)
+		}
+	}
+	f(`a*a*a*b`, "b")
+	f(`a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*z`)
+	f(`a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*c`, "a")
+	f(`a*a*a*a*second*(LINE)*a`, "a") // across the newline; metacharacters are literal
+	f(`job:x.y\**q`, "a")
+	f(`job:x?y*`)
+	f(`job:*.*z*q`, "a")
+	f(`service:*a*c*`, "a")
+	f(`service:*a*h`, "a")
+	f(`service:c*r*`, "b")
+	f(`-service:*a*h`, "b")
+}
+
 // TestDialectRunsFuzzCorpus executes every parseable query of the parser's
 // fuzz corpus: all of them must be valid DuckDB SQL.
 func TestDialectRunsFuzzCorpus(t *testing.T) {
@@ -306,7 +339,10 @@ func TestDialectGolden(t *testing.T) {
 	}
 }
 
-func openDialectDB(t *testing.T) *sql.DB {
+func openDialectDB(t *testing.T, rows ...dialectRow) *sql.DB {
+	if rows == nil {
+		rows = dialectRows
+	}
 	t.Helper()
 	db, err := sql.Open("duckdb", "")
 	if err != nil {
@@ -327,7 +363,7 @@ func openDialectDB(t *testing.T) *sql.DB {
 	if _, err := db.Exec(schema); err != nil {
 		t.Fatalf("create events: %v", err)
 	}
-	for i, r := range dialectRows {
+	for i, r := range rows {
 		trace, _ := event.ParseTraceID(r.trace)
 		span, _ := event.ParseSpanID(r.span)
 		var keys, values []string

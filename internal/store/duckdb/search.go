@@ -1,6 +1,8 @@
 package duckdb
 
 import (
+	"github.com/lore-dev/lore/internal/errs"
+
 	"context"
 	"encoding/base64"
 	"encoding/binary"
@@ -91,7 +93,7 @@ func encodeCursor(ts, rowid int64) string {
 func decodeCursor(c string) (ts, rowid int64, err error) {
 	b, err := base64.RawURLEncoding.DecodeString(c)
 	if err != nil || len(b) != 16 {
-		return 0, 0, fmt.Errorf("invalid cursor %q", c)
+		return 0, 0, errs.Invalidf("invalid cursor %q: pass the next_cursor of a previous page", c)
 	}
 	return int64(binary.BigEndian.Uint64(b[:8])), int64(binary.BigEndian.Uint64(b[8:])), nil
 }

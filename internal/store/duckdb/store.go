@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -40,6 +41,9 @@ type Options struct {
 	// faster, ingest ~1.2x faster, bytes per event the same (16384 cost
 	// +5 bytes an event).
 	RowGroupSize int
+	// QueryTimeout is the deadline of a query whose context has none
+	// (background work; requests bring their own); default 30s.
+	QueryTimeout time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -54,6 +58,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.RowGroupSize <= 0 {
 		o.RowGroupSize = 32768
+	}
+	if o.QueryTimeout <= 0 {
+		o.QueryTimeout = 30 * time.Second
 	}
 	if o.CheckpointThreshold == "" {
 		o.CheckpointThreshold = "128MB"
@@ -164,7 +171,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	if err != nil {
 		return nil, fmt.Errorf("open duckdb %q: %w", path, err)
 	}
-	db := sqlDB{sql.OpenDB(conn)}
+	db := sqlDB{DB: sql.OpenDB(conn), timeout: opts.QueryTimeout}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
 	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: newErrorIndex()}

@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -329,8 +330,8 @@ func testSearchPaging(t *testing.T, s store.Store) {
 			t.Errorf("event %d (ts %d) newer than the one before (ts %d)", i, e.TS, seen[i-1].TS)
 		}
 	}
-	if _, err := s.Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: all, Cursor: "not a cursor!"}); err == nil {
-		t.Errorf("Search with a malformed cursor succeeded")
+	if _, err := s.Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: all, Cursor: "not a cursor!"}); !errs.Is(err, errs.Invalid) {
+		t.Errorf("Search with a malformed cursor: err %v, want an errs.Invalid", err)
 	}
 }
 
