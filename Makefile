@@ -4,7 +4,7 @@ BIN       := bin/lore
 DEMO_DATA ?= lore-data/demo
 FUZZTIME  ?= 5s
 
-.PHONY: demo test build vet unit race fuzz sdk-test web-build web-test bench clean
+.PHONY: demo test build vet unit race fuzz sdk-test clients-test web-build web-test bench clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/lore
@@ -20,7 +20,7 @@ demo: web-build
 # The whole suite: formatting, vet, unit and integration tests (real
 # servers and real SDKs), the race detector on the concurrent packages, and
 # every fuzz target for a short budget.
-test: vet unit race fuzz go-sdk-test sdk-test web-test
+test: vet unit race fuzz go-sdk-test sdk-test clients-test web-test
 
 vet:
 	@unformatted=$$(gofmt -l cmd internal web sdk/go); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
@@ -45,6 +45,14 @@ go-sdk-test:
 # installs its own npm packages (and Chromium when missing).
 sdk-test:
 	GO=$(GO) scripts/sdk-test.sh
+
+# The clients people run, pinned in scripts/clients/package-lock.json
+# (@sentry/node, posthog-node, @segment/analytics-node, the OpenTelemetry
+# Node SDK, winston, pino; @sentry/browser, posthog-js,
+# @segment/analytics-next and Lore's SDK in headless Chromium; Debian's
+# python3-sentry-sdk), each driven against a whole server.
+clients-test:
+	GO=$(GO) scripts/clients-test.sh
 
 # The web UI (web/, TypeScript + React + Vite) built into web/dist, which git
 # ignores but for placeholder.html (served when no UI was built).

@@ -104,7 +104,7 @@ func (sp *spanV2) event(opts Options) (event.Event, error) {
 		}
 	}
 	op := a("sentry.op")
-	if sp.IsSegment || strings.HasPrefix(op, "http.server") || op == "pageload" || op == "navigation" {
+	if (sp.IsSegment && !strings.HasPrefix(op, "http.client")) || strings.HasPrefix(op, "http.server") || op == "pageload" || op == "navigation" {
 		e.Endpoint = firstOf(a("http.route"), a("url.path"))
 		if e.Endpoint == "" {
 			if u, err := url.Parse(a("url.full")); err == nil && op != "http.client" {

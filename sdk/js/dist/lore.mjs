@@ -418,6 +418,7 @@ var Lore = class {
   patchNetwork() {
     const self = this;
     if (typeof window.fetch === "function") {
+      const inner = window.fetch;
       window.fetch = function(input, init2) {
         const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
         if (self.allowed(url)) {
@@ -431,7 +432,7 @@ var Lore = class {
             }
           }
         }
-        return origFetch(input, init2);
+        return inner.call(window, input, init2);
       };
     }
     const open = XMLHttpRequest.prototype.open;

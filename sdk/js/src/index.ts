@@ -533,6 +533,9 @@ export class Lore {
   private patchNetwork(): void {
     const self = this;
     if (typeof window.fetch === "function") {
+      // The fetch being wrapped: another SDK's wrapper (Sentry's) when it
+      // initialised first, so both instrument the page's requests.
+      const inner = window.fetch;
       window.fetch = function (input: RequestInfo | URL, init?: RequestInit): Promise<Response> {
         const url = typeof input === "string" ? input : input instanceof URL ? input.href : input.url;
         if (self.allowed(url)) {
@@ -548,7 +551,7 @@ export class Lore {
             }
           }
         }
-        return origFetch(input, init);
+        return inner.call(window, input, init);
       };
     }
     const open = XMLHttpRequest.prototype.open;
