@@ -210,3 +210,25 @@ func TestTransactionMeasurementsAndMethod(t *testing.T) {
 		t.Errorf("root = %+v", e)
 	}
 }
+
+// TestBrowserStaticTransactionMeasurements: @sentry/browser 11 with
+// traceLifecycle "static" sends a pageload transaction whose measurements
+// (LCP, FCP, TTFB) are kept on its root span, with browser and OS.
+func TestBrowserStaticTransactionMeasurements(t *testing.T) {
+	res := decodeSDK(t, "browser-11.17-static-transaction")
+	if res.Accepted["transaction"] != 1 || len(res.Events) < 2 {
+		t.Fatalf("accepted %v, %d events", res.Accepted, len(res.Events))
+	}
+	root := res.Events[0]
+	if attr(&root, "span.op") != "pageload" || root.Endpoint != "/" || root.Service != "web" {
+		t.Errorf("root = %+v", root)
+	}
+	for k, want := range map[string]string{"measurements.lcp": "1148", "measurements.fcp": "1148", "browser": "Chrome", "os": "macOS"} {
+		if got := attr(&root, k); got != want {
+			t.Errorf("%s = %q, want %q", k, got, want)
+		}
+	}
+	if attr(&root, "measurements.ttfb") == "" {
+		t.Error("no ttfb")
+	}
+}
