@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lore-dev/lore/internal/exception"
 	"io"
 	"log/slog"
 	"net/http"
@@ -17,7 +18,6 @@ import (
 
 	"github.com/lore-dev/lore/internal/app"
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/issue"
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/server"
 )
@@ -159,10 +159,10 @@ func BenchmarkIssueList(b *testing.B) {
 	}
 	fps := make([]string, groups)
 	for g := range groups {
-		excs := []issue.Exception{{Type: "*shop.Err" + strconv.Itoa(g), Frames: []issue.Frame{
+		excs := []exception.Exception{{Type: "*shop.Err" + strconv.Itoa(g), Frames: []exception.Frame{
 			{Module: "shop", Function: "main", InApp: true}, {Module: "shop/http", Function: "Serve", InApp: true},
 			{Module: "shop/handlers", Function: "Handle" + strconv.Itoa(g), InApp: true}}}}
-		fps[g] = issue.Fingerprint(issue.DefaultComponents(excs, ""))
+		fps[g] = exception.Fingerprint(exception.DefaultComponents(excs, ""))
 	}
 	span := int64(7 * 24 * time.Hour / time.Microsecond)
 	t0 := now.Add(-7 * 24 * time.Hour).UnixMicro()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lore-dev/lore/internal/exception"
 	"net/url"
 	"slices"
 	"strings"
@@ -17,7 +18,7 @@ import (
 
 // StackFrames wraps frames as Sentry's stacktrace object does.
 type StackFrames struct {
-	Frames []Frame `json:"frames"`
+	Frames []exception.Frame `json:"frames"`
 }
 
 // ExceptionView is one exception of an event, in Sentry's shape.
@@ -54,7 +55,7 @@ type EventView struct {
 }
 
 // hiddenAttrs are shown as structured fields, not attributes.
-var hiddenAttrs = map[string]bool{AttrExceptions: true, AttrBreadcrumbs: true}
+var hiddenAttrs = map[string]bool{exception.AttrExceptions: true, exception.AttrBreadcrumbs: true}
 
 // View renders an error event for the API.
 func View(e *event.Event) EventView {
@@ -62,8 +63,8 @@ func View(e *event.Event) EventView {
 		Host: e.Host, TraceID: e.TraceID.String(), SpanID: e.SpanID.String(), UserID: e.UserID, SessionID: e.SessionID,
 		Message: e.Message, ErrorType: e.ErrorType, Endpoint: e.Endpoint, HTTPMethod: e.HTTPMethod, HTTPStatus: e.HTTPStatus,
 		Fingerprint: e.Fingerprint, Exception: []ExceptionView{}, Breadcrumbs: []json.RawMessage{}, Attributes: map[string]string{}}
-	v.EventID, _ = e.Attr(AttrEventID)
-	for _, ex := range Exceptions(e) {
+	v.EventID, _ = e.Attr(exception.AttrEventID)
+	for _, ex := range exception.FromEvent(e) {
 		xv := ExceptionView{Type: ex.Type, Value: ex.Value, Module: ex.Module}
 		if len(ex.Frames) > 0 {
 			xv.Stacktrace = &StackFrames{Frames: ex.Frames}
@@ -73,7 +74,7 @@ func View(e *event.Event) EventView {
 	if n := len(v.Exception); n > 0 {
 		v.Stacktrace = v.Exception[n-1].Stacktrace
 	}
-	if b, ok := e.Attr(AttrBreadcrumbs); ok {
+	if b, ok := e.Attr(exception.AttrBreadcrumbs); ok {
 		var crumbs []json.RawMessage
 		if json.Unmarshal([]byte(b), &crumbs) == nil {
 			v.Breadcrumbs = crumbs
@@ -116,13 +117,9 @@ type Detail struct {
 }
 
 // TagFields are the tags whose distributions an issue's detail shows, with
-// the custom tags the latest event was sent with (AttrTags, at most
+// the custom tags the latest event was sent with (exception.AttrTags, at most
 // maxCustomTags).
 var TagFields = []string{"release", "env", "service", "browser", "os", "endpoint", "http_status", "host", "handled", "mechanism"}
-
-// AttrTags lists, comma-separated, the keys of the custom tags an error
-// event was sent with (Sentry's setTag), written by the Sentry decoder.
-const AttrTags = "sentry.tags"
 
 const maxCustomTags = 10
 
@@ -132,7 +129,7 @@ func tagFields(e *event.Event) []string {
 	if e == nil {
 		return fields
 	}
-	keys, _ := e.Attr(AttrTags)
+	keys, _ := e.Attr(exception.AttrTags)
 	n := 0
 	for _, k := range strings.Split(keys, ",") {
 		if k = strings.TrimSpace(k); k == "" || slices.Contains(fields, k) || n == maxCustomTags {
@@ -183,7 +180,7 @@ func (s *Service) Get(ctx context.Context, r DetailRequest) (Detail, error) {
 
 	q := issueQuery(is.Fingerprints, nil)
 	if r.EventID != "" {
-		q = issueQuery(is.Fingerprints, &query.Query{Root: &query.Field{Name: AttrEventID, Attr: true, Op: query.OpEq, Value: r.EventID}})
+		q = issueQuery(is.Fingerprints, &query.Query{Root: &query.Field{Name: exception.AttrEventID, Attr: true, Op: query.OpEq, Value: r.EventID}})
 	}
 	latest, err := s.events.Search(ctx, store.SearchRequest{ProjectID: r.ProjectID, Range: r.Range, Query: q, Limit: 1})
 	if err != nil {

@@ -1,60 +1,10 @@
 package issue
 
 import (
-	"encoding/json"
-	"regexp"
-	"strings"
+	"github.com/lore-dev/lore/internal/exception"
 
 	"github.com/lore-dev/lore/internal/event"
 )
-
-// Attribute keys the issues feature reads and writes on error events.
-const (
-	// AttrExceptions holds the exceptions of an error event as the JSON of
-	// []Exception (written by the Sentry decoder).
-	AttrExceptions = "sentry.exception"
-	// AttrBreadcrumbs holds an error event's breadcrumbs as a JSON array.
-	AttrBreadcrumbs = "sentry.breadcrumbs"
-	// AttrEventID is the SDK's event id.
-	AttrEventID = "sentry.event_id"
-	// AttrCulprit is where the error happened ("module in function").
-	AttrCulprit = "culprit"
-)
-
-// stackAttrs are the attributes a logged stack trace is found in.
-var stackAttrs = []string{"exception.stacktrace", "error.stack", "stack", "stacktrace", "error.stacktrace", "stack_trace", "err.stack", "exception"}
-
-// StackText returns the text of a stack trace logged with e, if any.
-func StackText(e *event.Event) (string, bool) {
-	for _, k := range stackAttrs {
-		if v, ok := e.Attr(k); ok && strings.Contains(v, "\n") {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-// Exceptions returns the exceptions of an error event: those the SDK sent,
-// else one built from the error type, the message and a logged stack trace.
-func Exceptions(e *event.Event) []Exception {
-	if v, ok := e.Attr(AttrExceptions); ok {
-		var excs []Exception
-		if json.Unmarshal([]byte(v), &excs) == nil {
-			return excs
-		}
-	}
-	if e.ErrorType == "" && e.Message == "" {
-		return nil
-	}
-	ex := Exception{Type: e.ErrorType, Value: e.Message}
-	if v, ok := e.Attr("exception.message"); ok && v != "" {
-		ex.Value = v
-	}
-	if st, ok := StackText(e); ok {
-		ex.Frames = ParseStack(st)
-	}
-	return []Exception{ex}
-}
 
 // hasException reports whether a log or span carries OpenTelemetry
 // exception attributes.
@@ -77,7 +27,7 @@ func toError(e *event.Event) (extra *event.Event) {
 		if e.Level != event.LevelError && e.Level != event.LevelFatal {
 			return nil
 		}
-		if _, ok := StackText(e); !ok && !hasException(e) {
+		if _, ok := exception.StackText(e); !ok && !hasException(e) {
 			return nil
 		}
 		e.Kind = event.KindError
@@ -89,8 +39,8 @@ func toError(e *event.Event) (extra *event.Event) {
 		if e.ErrorType == "" {
 			// A logger that sends only the stack (winston's error with
 			// format.errors): its first line names the error.
-			if st, ok := StackText(e); ok {
-				e.ErrorType = StackErrorType(st)
+			if st, ok := exception.StackText(e); ok {
+				e.ErrorType = exception.StackErrorType(st)
 			}
 		}
 		return nil
@@ -110,24 +60,3 @@ func toError(e *event.Event) (extra *event.Event) {
 	}
 	return nil
 }
-
-// StackErrorType is the error type a stack trace's text names: the
-// "Type: message" line that opens a JavaScript or Java trace
-// ("TypeError: Cannot read…", "java.lang.IllegalStateException: …") or
-// closes a Python traceback ("ValueError: bad"); "" when none does.
-func StackErrorType(stack string) string {
-	lines := strings.Split(strings.TrimSpace(stack), "\n")
-	line := strings.TrimSpace(lines[0])
-	if strings.HasPrefix(line, "Traceback ") {
-		line = strings.TrimSpace(lines[len(lines)-1])
-	}
-	if m := reErrorTypeLine.FindStringSubmatch(line); m != nil {
-		return m[1]
-	}
-	return ""
-}
-
-// reErrorTypeLine matches "Type: message" or a bare "Type" line, where
-// Type is an identifier, possibly qualified, starting with a capital (the
-// last part) — not "panic:" or "error:".
-var reErrorTypeLine = regexp.MustCompile(`^((?:[A-Za-z_$][\w$]*[.$])*[A-Z][\w$]*)(?::\s|:?$)`)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/lore-dev/lore/internal/exception"
 	"log/slog"
 	"strings"
 	"sync"
@@ -137,19 +138,19 @@ func (t *Tracker) Process(ctx context.Context, events []event.Event) ([]event.Ev
 			t.dropped(reason, 1)
 			continue
 		}
-		excs := Exceptions(e)
+		excs := exception.FromEvent(e)
 		if e.Fingerprint == "" {
-			e.Fingerprint = Fingerprint(DefaultComponents(excs, e.Message))
+			e.Fingerprint = exception.Fingerprint(exception.DefaultComponents(excs, e.Message))
 		}
 		for _, r := range st.rules {
 			if r.Match(e) {
-				e.Fingerprint = Fingerprint([]string{"rule:" + r.Name})
+				e.Fingerprint = exception.Fingerprint([]string{"rule:" + r.Name})
 				break
 			}
 		}
-		if _, ok := e.Attr(AttrCulprit); !ok {
-			if c := Culprit(excs); c != "" {
-				e.Attributes = append(e.Attributes, event.Attr{Key: AttrCulprit, Value: c})
+		if _, ok := e.Attr(exception.AttrCulprit); !ok {
+			if c := exception.Culprit(excs); c != "" {
+				e.Attributes = append(e.Attributes, event.Attr{Key: exception.AttrCulprit, Value: c})
 			}
 		}
 		k := fpKey{e.ProjectID, e.Fingerprint}
@@ -189,7 +190,7 @@ func (t *Tracker) allow(k fpKey, perMinute int) bool {
 
 // observe records e against its issue, through the cache when the event
 // cannot change the issue's state.
-func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []Exception) error {
+func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []exception.Exception) error {
 	k := fpKey{e.ProjectID, e.Fingerprint}
 	t.mu.Lock()
 	is, ok := t.known[k]
@@ -197,7 +198,7 @@ func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []Exception)
 	if ok && !changes(is, e) {
 		return nil
 	}
-	culprit, _ := e.Attr(AttrCulprit)
+	culprit, _ := e.Attr(exception.AttrCulprit)
 	errType, msg := e.ErrorType, e.Message
 	if n := len(excs); n > 0 {
 		errType, msg = excs[n-1].Type, excs[n-1].Value
@@ -208,7 +209,7 @@ func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []Exception)
 	defer t.gen.Add(1)
 	is, err := t.meta.ObserveIssue(ctx, meta.Observation{
 		ProjectID: e.ProjectID, Fingerprint: e.Fingerprint, TS: e.TS, Release: e.Release,
-		Title: Title(errType, msg), Culprit: culprit, Level: e.Level, ErrorType: errType,
+		Title: exception.Title(errType, msg), Culprit: culprit, Level: e.Level, ErrorType: errType,
 	})
 	if err != nil {
 		return fmt.Errorf("track issue of %q: %w", e.Fingerprint, err)

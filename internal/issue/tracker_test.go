@@ -3,6 +3,7 @@ package issue
 import (
 	"context"
 	"encoding/json"
+	"github.com/lore-dev/lore/internal/exception"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -58,7 +59,7 @@ func TestTrackerTurnsLogsAndSpansIntoErrors(t *testing.T) {
 	if len(out) != 4 || out[0].Kind != "error" || out[1].Kind != "log" || out[2].Kind != "span" || out[3].Kind != "error" {
 		t.Fatalf("kinds = %v", kinds)
 	}
-	if c, _ := out[0].Attr(AttrCulprit); c != "pay.py in charge" || out[0].Fingerprint == "" {
+	if c, _ := out[0].Attr(exception.AttrCulprit); c != "pay.py in charge" || out[0].Fingerprint == "" {
 		t.Errorf("logged error: culprit %q fingerprint %q", c, out[0].Fingerprint)
 	}
 	if out[3].Message != "declined" || out[3].Fingerprint == "" {

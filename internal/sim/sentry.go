@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/exception"
 	"strings"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest/native"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // SentrySink wraps a Sink so that the backend reports its unhandled
@@ -103,7 +103,7 @@ func sentryEvent(e *event.Event) *sentry.Event {
 	}
 	stack, _ := e.Attr("error.stack")
 	var frames []sentry.Frame
-	for _, f := range issue.ParseStack(stack) {
+	for _, f := range exception.ParseStack(stack) {
 		frames = append(frames, sentry.Frame{Function: f.Function, Module: f.Module, Filename: f.Filename,
 			AbsPath: f.Filename, Lineno: f.Lineno, InApp: f.InApp})
 	}

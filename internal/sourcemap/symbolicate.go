@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"github.com/lore-dev/lore/internal/exception"
 	"log/slog"
 	"net/url"
 	"path"
@@ -12,7 +13,6 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // File is an uploaded file of a release: its name (the path under the
@@ -81,7 +81,7 @@ func (s *Symbolicator) Process(ctx context.Context, events []event.Event) ([]eve
 		if e.Kind != event.KindError || e.Release == "" {
 			continue
 		}
-		excs := issue.Exceptions(e)
+		excs := exception.FromEvent(e)
 		if !hasScriptFrames(excs) {
 			continue
 		}
@@ -99,7 +99,7 @@ func (s *Symbolicator) Invalidate(project int64, rel string) {
 	s.mu.Unlock()
 }
 
-func hasScriptFrames(excs []issue.Exception) bool {
+func hasScriptFrames(excs []exception.Exception) bool {
 	for _, ex := range excs {
 		for _, f := range ex.Frames {
 			if isScript(frameURL(f)) && f.Lineno > 0 {
@@ -110,7 +110,7 @@ func hasScriptFrames(excs []issue.Exception) bool {
 	return false
 }
 
-func frameURL(f issue.Frame) string {
+func frameURL(f exception.Frame) string {
 	if f.AbsPath != "" {
 		return f.AbsPath
 	}
@@ -135,7 +135,7 @@ func urlPath(u string) string {
 }
 
 // symbolicate rewrites the frames it can map; it reports whether any was.
-func (s *Symbolicator) symbolicate(ctx context.Context, project int64, rel string, excs []issue.Exception) bool {
+func (s *Symbolicator) symbolicate(ctx context.Context, project int64, rel string, excs []exception.Exception) bool {
 	r := s.release(ctx, project, rel)
 	if r == nil {
 		return false
@@ -163,7 +163,7 @@ func (s *Symbolicator) symbolicate(ctx context.Context, project int64, rel strin
 }
 
 // applyPos rewrites frame f (minified) at original position pos.
-func applyPos(f *issue.Frame, m *Map, src *Source, pos Pos) {
+func applyPos(f *exception.Frame, m *Map, src *Source, pos Pos) {
 	if f.AbsPath == "" {
 		f.AbsPath = f.Filename // keep where the minified frame was
 	}
@@ -185,9 +185,9 @@ func applyPos(f *issue.Frame, m *Map, src *Source, pos Pos) {
 // bundle (when the bundle was uploaded), else the function declared
 // nearest above the original line. An anonymous function stays so; a
 // method keeps its receiver ("HTMLButtonElement.onPay").
-func originalFunction(f *issue.Frame, m *Map, src *Source, pos Pos) string {
+func originalFunction(f *exception.Frame, m *Map, src *Source, pos Pos) string {
 	fn := f.Function
-	if issue.Anonymous(fn) {
+	if exception.Anonymous(fn) {
 		return fn
 	}
 	recv, id := "", fn
@@ -233,19 +233,19 @@ func identifierAt(content string, line, col int) string {
 
 // rewrite stores symbolicated exceptions on e and computes its culprit and
 // default fingerprint again (an SDK's own fingerprint is kept).
-func rewrite(e *event.Event, excs []issue.Exception) {
+func rewrite(e *event.Event, excs []exception.Exception) {
 	b, err := json.Marshal(excs)
 	if err != nil {
 		return
 	}
-	setAttr(e, issue.AttrExceptions, string(b))
-	setAttr(e, issue.AttrCulprit, issue.Culprit(excs))
+	setAttr(e, exception.AttrExceptions, string(b))
+	setAttr(e, exception.AttrCulprit, exception.Culprit(excs))
 	msg := e.Message
 	var sdk []string
 	if v, ok := e.Attr(AttrSDKFingerprint); ok {
 		json.Unmarshal([]byte(v), &sdk)
 	}
-	e.Fingerprint = issue.Fingerprint(issue.Components(sdk, issue.DefaultComponents(excs, msg)))
+	e.Fingerprint = exception.Fingerprint(exception.Components(sdk, exception.DefaultComponents(excs, msg)))
 	setAttr(e, "symbolicated", "true")
 }
 

@@ -3,13 +3,13 @@ package sourcemap
 import (
 	"context"
 	"errors"
+	"github.com/lore-dev/lore/internal/exception"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // testdata/app is a small shop built twice with esbuild --bundle --minify
@@ -72,8 +72,8 @@ func errorEvent(release, stack string) event.Event {
 	typ, msg, _ := strings.Cut(strings.SplitN(stack, "\n", 2)[0], ": ")
 	e := event.Event{ProjectID: 1, Kind: event.KindError, Level: event.LevelError, Release: release, ErrorType: typ, Message: msg,
 		Attributes: []event.Attr{{Key: "stack", Value: stack}}}
-	excs := issue.Exceptions(&e)
-	e.Fingerprint = issue.Fingerprint(issue.DefaultComponents(excs, msg))
+	excs := exception.FromEvent(&e)
+	e.Fingerprint = exception.Fingerprint(exception.DefaultComponents(excs, msg))
 	return e
 }
 
@@ -89,7 +89,7 @@ func symbolicated(t *testing.T, evs ...event.Event) []event.Event {
 
 func TestSymbolicateMinifiedStack(t *testing.T) {
 	e := symbolicated(t, errorEvent("shop@1", stackTypeV1))[0]
-	frames := issue.Exceptions(&e)[0].Frames // oldest first
+	frames := exception.FromEvent(&e)[0].Frames // oldest first
 	type want struct {
 		fn, file string
 		line     int
@@ -115,7 +115,7 @@ func TestSymbolicateMinifiedStack(t *testing.T) {
 		f.AbsPath != "https://shop.example/assets/index-3f9a2b.js" {
 		t.Errorf("computeTotal frame context %q pre %q abs %q", f.ContextLine, f.PreContext, f.AbsPath)
 	}
-	if c, _ := e.Attr(issue.AttrCulprit); c != "orders.js in computeTotal" {
+	if c, _ := e.Attr(exception.AttrCulprit); c != "orders.js in computeTotal" {
 		t.Errorf("culprit %q", c)
 	}
 }
@@ -131,7 +131,7 @@ func TestSourceMapsGroupAcrossReleases(t *testing.T) {
 	if evs[0].Fingerprint == evs[2].Fingerprint {
 		t.Error("two bugs grouped together")
 	}
-	if c, _ := evs[2].Attr(issue.AttrCulprit); c != "orders.js in applyDiscount" {
+	if c, _ := evs[2].Attr(exception.AttrCulprit); c != "orders.js in applyDiscount" {
 		t.Errorf("culprit %q", c)
 	}
 }
@@ -143,7 +143,7 @@ func TestWithoutMapsFramesStay(t *testing.T) {
 	if e.Fingerprint != fp {
 		t.Error("fingerprint changed without maps")
 	}
-	if _, ok := e.Attr(issue.AttrExceptions); ok {
+	if _, ok := e.Attr(exception.AttrExceptions); ok {
 		t.Error("exceptions rewritten without maps")
 	}
 }
@@ -157,7 +157,7 @@ func TestOnlyMapsUploaded(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, "assets/index-3f9a2b.js.map"), b, 0o644)
 	s := New(dirStore{"shop@1": dir}, nil)
 	evs, _ := s.Process(context.Background(), []event.Event{errorEvent("shop@1", stackRangeV1)})
-	if c, _ := evs[0].Attr(issue.AttrCulprit); c != "orders.js in applyDiscount" {
+	if c, _ := evs[0].Attr(exception.AttrCulprit); c != "orders.js in applyDiscount" {
 		t.Errorf("culprit %q", c)
 	}
 }

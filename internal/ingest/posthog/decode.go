@@ -272,7 +272,7 @@ func toEvent(m map[string]any, sentAt int64, o segment.Options) event.Event {
 			e.Name = segment.NamePageview
 		}
 	case "$exception":
-		exception(&e, props)
+		toException(&e, props)
 	}
 	e.TS = segment.ParseTS(m["timestamp"])
 	if e.TS == 0 {

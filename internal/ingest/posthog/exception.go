@@ -2,11 +2,11 @@ package posthog
 
 import (
 	"encoding/json"
+	"github.com/lore-dev/lore/internal/exception"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest/segment"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // rawException is one entry of $exception_list, as posthog-js and
@@ -20,19 +20,19 @@ type rawException struct {
 		Handled *bool  `json:"handled"`
 	} `json:"mechanism"`
 	Stacktrace *struct {
-		Frames []issue.Frame `json:"frames"`
+		Frames []exception.Frame `json:"frames"`
 	} `json:"stacktrace"`
 }
 
 // maxExceptions bounds the chained exceptions of one event.
 const maxExceptions = 32
 
-// exception makes e an error from a $exception event: the exceptions of
+// toException makes e an error from a $exception event: the exceptions of
 // $exception_list (type, value, mechanism and frames with their context
 // lines) when sent, as issues group them (culprit, fingerprint, or
 // $exception_fingerprint when the SDK sets one), else the legacy
 // $exception_type and $exception_message.
-func exception(e *event.Event, props map[string]any) {
+func toException(e *event.Event, props map[string]any) {
 	e.Kind, e.Level = event.KindError, event.LevelError
 	switch strings.ToLower(segment.Str(props, "$exception_level")) {
 	case "fatal":
@@ -61,22 +61,22 @@ func exception(e *event.Event, props map[string]any) {
 	if json.Unmarshal(b, &raws) != nil {
 		return // kept as the legacy fields say; the list is not stored
 	}
-	excs := make([]issue.Exception, 0, len(raws))
+	excs := make([]exception.Exception, 0, len(raws))
 	for _, r := range raws {
-		ex := issue.Exception{Type: r.Type, Value: r.Value, Module: r.Module}
+		ex := exception.Exception{Type: r.Type, Value: r.Value, Module: r.Module}
 		if r.Stacktrace != nil {
 			ex.Frames = r.Stacktrace.Frames
 		}
 		excs = append(excs, ex)
 	}
-	issue.NormalizeFrames("", excs)
+	exception.NormalizeFrames("", excs)
 	last := raws[len(raws)-1]
 	e.ErrorType = firstOf(last.Type, e.ErrorType)
 	e.Message = firstOf(last.Value, e.Message)
 	if j, err := json.Marshal(excs); err == nil {
-		e.Attributes = append(e.Attributes, event.Attr{Key: issue.AttrExceptions, Value: string(j)})
+		e.Attributes = append(e.Attributes, event.Attr{Key: exception.AttrExceptions, Value: string(j)})
 	}
-	e.Attributes = append(e.Attributes, event.Attr{Key: issue.AttrCulprit, Value: issue.Culprit(excs)})
+	e.Attributes = append(e.Attributes, event.Attr{Key: exception.AttrCulprit, Value: exception.Culprit(excs)})
 	if m := last.Mechanism; m != nil {
 		e.Attributes = append(e.Attributes, event.Attr{Key: "mechanism", Value: m.Type})
 		if m.Handled != nil {
@@ -101,5 +101,5 @@ func exception(e *event.Event, props map[string]any) {
 			e.Attributes = append(e.Attributes, event.Attr{Key: "sentry.fingerprint", Value: string(j)})
 		}
 	}
-	e.Fingerprint = issue.Fingerprint(issue.Components(sdk, issue.DefaultComponents(excs, e.Message)))
+	e.Fingerprint = exception.Fingerprint(exception.Components(sdk, exception.DefaultComponents(excs, e.Message)))
 }

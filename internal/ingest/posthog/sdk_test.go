@@ -1,12 +1,12 @@
 package posthog
 
 import (
+	"github.com/lore-dev/lore/internal/exception"
 	"os"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest/segment"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // testdata/sdk/posthog-node-5.74-batch.json is the batch posthog-node 5.74
@@ -38,13 +38,13 @@ func TestPostHogNodeBatch(t *testing.T) {
 	if e.Kind != event.KindError || e.ErrorType != "TypeError" || e.Message != "Cannot read properties of null (reading 'amount')" || e.Fingerprint == "" {
 		t.Fatalf("exception = %+v", e)
 	}
-	if c, _ := e.Attr(issue.AttrCulprit); c != "_probe in computeTotal" {
+	if c, _ := e.Attr(exception.AttrCulprit); c != "_probe in computeTotal" {
 		t.Errorf("culprit %q", c)
 	}
 	if h, _ := e.Attr("handled"); h != "yes" {
 		t.Errorf("handled %q", h)
 	}
-	excs := issue.Exceptions(&e)
+	excs := exception.FromEvent(&e)
 	if len(excs) != 1 || len(excs[0].Frames) != 7 || excs[0].Frames[4].ContextLine == "" {
 		t.Fatalf("exceptions %+v", excs)
 	}
@@ -79,8 +79,8 @@ func TestExceptionListGrouping(t *testing.T) {
 	if d := ev("TypeError", "pay", "checkout-errors"); d.Fingerprint == a.Fingerprint {
 		t.Error("$exception_fingerprint ignored")
 	}
-	if h, _ := a.Attr("handled"); h != "no" || issue.Title(a.ErrorType, a.Message) != "TypeError: boom 7" {
-		t.Errorf("handled %q, title %q", h, issue.Title(a.ErrorType, a.Message))
+	if h, _ := a.Attr("handled"); h != "no" || exception.Title(a.ErrorType, a.Message) != "TypeError: boom 7" {
+		t.Errorf("handled %q, title %q", h, exception.Title(a.ErrorType, a.Message))
 	}
 }
 

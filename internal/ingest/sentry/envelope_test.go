@@ -5,13 +5,13 @@ import (
 	"compress/zlib"
 	"encoding/base64"
 	"errors"
+	"github.com/lore-dev/lore/internal/exception"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 const errorEvent = `{"event_id":"9ec79c33ec9942ab8353589fcb2e04dc","timestamp":"2026-11-21T10:00:00.5Z","level":"error",
@@ -86,20 +86,20 @@ func TestDecodeEnvelopeEventAndTransaction(t *testing.T) {
 	if want := time.Date(2026, 11, 21, 10, 0, 0, 5e8, time.UTC).UnixMicro(); e.TS != want {
 		t.Errorf("ts %d, want %d", e.TS, want)
 	}
-	if c, _ := e.Attr(issue.AttrCulprit); c != "shop/pay in Charge" {
+	if c, _ := e.Attr(exception.AttrCulprit); c != "shop/pay in Charge" {
 		t.Errorf("culprit %q", c)
 	}
 	if v, _ := e.Attr("os"); v != "Linux 6.1" {
 		t.Errorf("os tag %q", v)
 	}
-	if v, _ := e.Attr(issue.AttrBreadcrumbs); !strings.Contains(v, `"added sku-1"`) {
+	if v, _ := e.Attr(exception.AttrBreadcrumbs); !strings.Contains(v, `"added sku-1"`) {
 		t.Errorf("breadcrumbs %q", v)
 	}
-	excs := issue.Exceptions(&e)
+	excs := exception.FromEvent(&e)
 	if len(excs) != 1 || len(excs[0].Frames) != 2 || excs[0].Frames[1].ContextLine != "return ErrDeclined" {
 		t.Errorf("exceptions %+v", excs)
 	}
-	if e.Fingerprint != issue.Fingerprint(issue.DefaultComponents(excs, "")) {
+	if e.Fingerprint != exception.Fingerprint(exception.DefaultComponents(excs, "")) {
 		t.Errorf("fingerprint %q is not the default grouping", e.Fingerprint)
 	}
 	root, child := res.Events[1], res.Events[2]

@@ -4,13 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/lore-dev/lore/internal/exception"
 	"net/url"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // payload is a Sentry event or transaction. Fields whose shape varies
@@ -113,7 +113,7 @@ type rawException struct {
 	Value      string `json:"value"`
 	Module     string `json:"module"`
 	Stacktrace *struct {
-		Frames []issue.Frame `json:"frames"`
+		Frames []exception.Frame `json:"frames"`
 	} `json:"stacktrace"`
 	Mechanism *mechanism `json:"mechanism"`
 }
@@ -148,7 +148,7 @@ type rawBreadcrumb struct {
 // AttrTags lists, comma-separated, the keys of the tags an event was sent
 // with (setTag), so an issue shows their breakdown beside the standard
 // ones.
-const AttrTags = issue.AttrTags
+const AttrTags = exception.AttrTags
 
 // Exception mechanism attributes, named as Sentry's tags: handled is
 // "yes" or "no", mechanism the handler's type (generic, onerror,
@@ -278,7 +278,7 @@ func (p *payload) base(opts Options) (event.Event, error) {
 	if p.SDK.Name != "" {
 		e.Attributes = appendAttr(e.Attributes, "sentry.sdk", p.SDK.Name+"/"+p.SDK.Version)
 	}
-	e.Attributes = appendAttr(e.Attributes, issue.AttrEventID, p.EventID)
+	e.Attributes = appendAttr(e.Attributes, exception.AttrEventID, p.EventID)
 	ekeys := make([]string, 0, len(p.Extra))
 	for k := range p.Extra {
 		ekeys = append(ekeys, k)
@@ -298,7 +298,7 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 	if err != nil {
 		return e, err
 	}
-	issue.NormalizeFrames(p.Platform, excs)
+	exception.NormalizeFrames(p.Platform, excs)
 	msg := messageText(p.Message)
 	if msg == "" && p.Logentry != nil {
 		msg = firstOf(p.Logentry.Formatted, p.Logentry.Message)
@@ -311,7 +311,7 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 			e.Message = msg
 		}
 		if b, err := json.Marshal(excs); err == nil {
-			e.Attributes = appendAttr(e.Attributes, issue.AttrExceptions, string(b))
+			e.Attributes = appendAttr(e.Attributes, exception.AttrExceptions, string(b))
 		}
 		if m := mechanisms[n-1]; m != nil {
 			e.Attributes = appendAttr(e.Attributes, AttrMechanism, m.Type)
@@ -319,7 +319,7 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 				e.Attributes = appendAttr(e.Attributes, AttrHandled, map[bool]string{true: "yes", false: "no"}[*m.Handled])
 			}
 		}
-		e.Attributes = appendAttr(e.Attributes, issue.AttrCulprit, issue.Culprit(excs))
+		e.Attributes = appendAttr(e.Attributes, exception.AttrCulprit, exception.Culprit(excs))
 	} else {
 		e.Message = msg
 	}
@@ -332,7 +332,7 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 	}
 	if len(crumbs) > 0 {
 		if b, err := json.Marshal(crumbs); err == nil {
-			e.Attributes = appendAttr(e.Attributes, issue.AttrBreadcrumbs, string(b))
+			e.Attributes = appendAttr(e.Attributes, exception.AttrBreadcrumbs, string(b))
 		}
 	}
 	if len(p.Fingerprint) > 0 {
@@ -340,7 +340,7 @@ func (p *payload) errorEvent(e event.Event) (event.Event, error) {
 			e.Attributes = appendAttr(e.Attributes, "sentry.fingerprint", string(b))
 		}
 	}
-	e.Fingerprint = issue.Fingerprint(issue.Components(p.Fingerprint, issue.DefaultComponents(excs, e.Message)))
+	e.Fingerprint = exception.Fingerprint(exception.Components(p.Fingerprint, exception.DefaultComponents(excs, e.Message)))
 	return e, nil
 }
 
@@ -550,7 +550,7 @@ func values(raw json.RawMessage) json.RawMessage {
 
 // parseExceptions reads the exceptions and, beside each, its mechanism
 // (nil when not sent).
-func parseExceptions(raw json.RawMessage) ([]issue.Exception, []*mechanism, error) {
+func parseExceptions(raw json.RawMessage) ([]exception.Exception, []*mechanism, error) {
 	raw = values(raw)
 	if len(raw) == 0 || string(raw) == "null" {
 		return nil, nil, nil
@@ -559,10 +559,10 @@ func parseExceptions(raw json.RawMessage) ([]issue.Exception, []*mechanism, erro
 	if err := json.Unmarshal(raw, &rs); err != nil {
 		return nil, nil, fmt.Errorf("bad exception %s: %v", clip(raw), err)
 	}
-	out := make([]issue.Exception, 0, len(rs))
+	out := make([]exception.Exception, 0, len(rs))
 	mechs := make([]*mechanism, 0, len(rs))
 	for _, r := range rs {
-		ex := issue.Exception{Type: r.Type, Value: r.Value, Module: r.Module}
+		ex := exception.Exception{Type: r.Type, Value: r.Value, Module: r.Module}
 		if r.Stacktrace != nil {
 			ex.Frames = r.Stacktrace.Frames
 		}

@@ -1,13 +1,13 @@
 package sentry
 
 import (
+	"github.com/lore-dev/lore/internal/exception"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/issue"
 )
 
 // The envelopes in testdata/sdk were sent by the real SDKs (@sentry/node
@@ -73,14 +73,14 @@ func TestNodeEventDetails(t *testing.T) {
 		t.Errorf("event = %+v", e)
 	}
 	for k, want := range map[string]string{
-		issue.AttrCulprit: "_probe in computeTotal", // the callback inside reduce is skipped
-		AttrHandled:       "yes", AttrMechanism: "generic", AttrTags: "plan", "plan": "pro",
+		exception.AttrCulprit: "_probe in computeTotal", // the callback inside reduce is skipped
+		AttrHandled:           "yes", AttrMechanism: "generic", AttrTags: "plan", "plan": "pro",
 	} {
 		if got := attr(&e, k); got != want {
 			t.Errorf("%s = %q, want %q", k, got, want)
 		}
 	}
-	for _, f := range issue.Exceptions(&e)[0].Frames {
+	for _, f := range exception.FromEvent(&e)[0].Frames {
 		if f.InApp && (f.Filename == "<anonymous>" || f.Module == "node:events") {
 			t.Errorf("runtime frame in-app: %+v", f)
 		}
@@ -143,7 +143,7 @@ func TestBrowserEventUserAgent(t *testing.T) {
 		t.Errorf("service %q", e.Service)
 	}
 	// Array.reduce at <anonymous>, which the browser SDK marks in-app, is not.
-	for _, f := range issue.Exceptions(&e)[0].Frames {
+	for _, f := range exception.FromEvent(&e)[0].Frames {
 		if f.Function == "Array.reduce" && f.InApp {
 			t.Error("Array.reduce in-app")
 		}
@@ -180,7 +180,7 @@ func TestGoClosureNamedAfterItsFunction(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c := attr(&rows[0], issue.AttrCulprit); c != "main in chargeCard.func1" {
+	if c := attr(&rows[0], exception.AttrCulprit); c != "main in chargeCard.func1" {
 		t.Errorf("culprit %q", c)
 	}
 }

@@ -1,4 +1,4 @@
-package issue
+package exception
 
 import (
 	"crypto/sha256"
