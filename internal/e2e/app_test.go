@@ -13,7 +13,7 @@ import (
 
 // startApp runs a whole Lore server in-process on a free loopback port;
 // opts change its configuration.
-func startApp(t *testing.T, opts ...func(*app.Config)) *app.App {
+func startApp(t testing.TB, opts ...func(*app.Config)) *app.App {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{
@@ -39,7 +39,7 @@ func startApp(t *testing.T, opts ...func(*app.Config)) *app.App {
 }
 
 // flush waits until everything acknowledged is searchable.
-func flush(t *testing.T, a *app.App) {
+func flush(t testing.TB, a *app.App) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -84,7 +84,7 @@ type journeyResult struct {
 	} `json:"summary"`
 }
 
-func search(t *testing.T, base, q, from, to string, limit int) searchResult {
+func search(t testing.TB, base, q, from, to string, limit int) searchResult {
 	t.Helper()
 	var r searchResult
 	getJSON(t, base, "/api/v1/search", url.Values{"q": {q}, "from": {from}, "to": {to}, "limit": {strconv.Itoa(limit)}}, &r)

@@ -163,7 +163,7 @@ func post(ctx context.Context, hc *http.Client, base, path, key, contentType str
 }
 
 // getJSON reads an API answer with the read key.
-func getJSON(t *testing.T, base, path string, q url.Values, out any) {
+func getJSON(t testing.TB, base, path string, q url.Values, out any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+path+"?"+q.Encode(), nil)
 	req.Header.Set("Authorization", "Bearer "+readKey)
@@ -190,7 +190,7 @@ type facets struct {
 	} `json:"values"`
 }
 
-func facetCounts(t *testing.T, base, q, field string) (map[string]int64, int64) {
+func facetCounts(t testing.TB, base, q, field string) (map[string]int64, int64) {
 	t.Helper()
 	var f facets
 	getJSON(t, base, "/api/v1/facets", url.Values{"q": {q}, "field": {field}, "limit": {"1000"}, "from": {"now-6h"}, "to": {"now+1h"}}, &f)
