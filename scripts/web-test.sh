@@ -34,7 +34,9 @@ trap cleanup EXIT
 (cd web && LORE_WEB_OUT="$work/dist" npm run build)
 
 ${GO:-go} build -o "$work/lore" ./cmd/lore
-"$work/lore" demo --seed "${LORE_SEED:-1}" --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false >"$work/demo.log" 2>&1 &
+# --allow-private-webhooks: the alerting test's receivers listen on loopback.
+"$work/lore" demo --seed "${LORE_SEED:-1}" --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false \
+  --allow-private-webhooks >"$work/demo.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   grep -q 'history loaded' "$work/demo.log" && break
@@ -66,3 +68,7 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$s
 # deltas; the browser in Los Angeles; every page at 1440x900, light and dark.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" TZ_ID=America/Los_Angeles node web/e2e/daily.mjs
+# Alerting: channels in Settings, an uptime check on the Status page, a check
+# monitor alerting a channel and resolving, a monitor grouped by service.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/alerts.mjs

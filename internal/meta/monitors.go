@@ -96,7 +96,8 @@ type Monitor struct {
 	Service   string       `json:"service,omitempty"`    // kinds story, baseline: only this service; "" every one
 
 	State         string         `json:"state"`
-	Value         *float64       `json:"value"` // nil without data; of the worst series when grouped
+	MutedNow      bool           `json:"muted_now"` // muted, or inside a mute window, as it is read
+	Value         *float64       `json:"value"`     // nil without data; of the worst series when grouped
 	LastEvaluated string         `json:"last_evaluated,omitempty"`
 	LastError     string         `json:"last_error,omitempty"`
 	StateSince    string         `json:"state_since,omitempty"`
@@ -386,6 +387,7 @@ func scanMonitor(r rowScanner) (Monitor, error) {
 		return m, fmt.Errorf("decode monitor %d: %w", id, err)
 	}
 	m.ID, m.ProjectID, m.State, m.LastError = id, project, state, lastError
+	m.MutedNow = m.MutedAt(time.Now())
 	if value.Valid {
 		v := value.Float64
 		m.Value = &v
@@ -457,6 +459,7 @@ func (s *Store) SaveMonitor(ctx context.Context, project int64, m Monitor) (Moni
 	rule := m
 	rule.ID, rule.ProjectID, rule.State, rule.Value, rule.LastEvaluated = 0, 0, "", nil, ""
 	rule.LastError, rule.StateSince, rule.CreatedAt, rule.UpdatedAt, rule.History, rule.Series = "", "", "", "", nil, nil
+	rule.MutedNow = false
 	body, err := json.Marshal(rule)
 	if err != nil {
 		return Monitor{}, fmt.Errorf("encode monitor %q: %w", m.Name, err)

@@ -39,6 +39,11 @@ func (e *Evaluator) message(ctx context.Context, m meta.Monitor, f Fire, now tim
 	}
 	n.Text = fmt.Sprintf("[Lore] monitor %q %s%s: %s over %s (value %s, threshold %s %s)",
 		m.Name, verb, group, describe(m), m.Window, val, m.Op, notify.FormatValue(f.Threshold))
+	if m.Kind == meta.MonitorCheck && e.cfg.Sources.Checks != nil {
+		if c, err := e.cfg.Sources.Checks.Check(ctx, m.ProjectID, m.Check); err == nil {
+			n.Text = checkText(m, c, verb, f)
+		}
+	}
 	ectx, cancel := context.WithTimeout(ctx, e.cfg.EvidenceTimeout)
 	defer cancel()
 	n.Evidence = e.evidence(ectx, m, f, now)
@@ -275,3 +280,27 @@ func (e *Evaluator) link(path string, q url.Values) string {
 }
 
 func isoTime(us int64) string { return time.UnixMicro(us).UTC().Format(time.RFC3339) }
+
+// checkText tells a check monitor's change with the check's name and why
+// it is down: `[Lore] monitor "shop down" is ALERTING: check "shop"
+// (https://shop.example.com/health) is down: status 503, want 200`.
+func checkText(m meta.Monitor, c meta.Check, verb string, f Fire) string {
+	head := fmt.Sprintf("[Lore] monitor %q %s: check %q (%s)", m.Name, verb, c.Name, c.URL)
+	lc := c.LastCheck
+	if m.Measure == "tls_days" {
+		if lc == nil || lc.TLSDaysLeft == nil {
+			return head + " has no certificate to measure"
+		}
+		return fmt.Sprintf("%s: its certificate expires in %d days (%s), threshold %s %s", head, *lc.TLSDaysLeft, lc.TLSExpiresAt, m.Op, notify.FormatValue(f.Threshold))
+	}
+	if f.Status == notify.Resolved {
+		if lc != nil && lc.Up() {
+			return fmt.Sprintf("%s is up again (%d in %.0f ms)", head, lc.StatusCode, lc.LatencyMS)
+		}
+		return head + " is no longer down"
+	}
+	if lc == nil {
+		return head + " is down"
+	}
+	return head + " is down: " + lc.Error
+}

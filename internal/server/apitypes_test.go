@@ -306,7 +306,7 @@ func jsonFields(t reflect.Type) []jsonField {
 			typ = reflect.TypeFor[string]()
 		}
 		owner := t.String() + "." + f.Name
-		out = append(out, jsonField{owner: owner, name: name, typ: typ, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty")})
+		out = append(out, jsonField{owner: owner, name: name, typ: typ, omitempty: slices.Contains(strings.Split(opts, ","), "omitempty") || slices.Contains(strings.Split(opts, ","), "omitzero")})
 	}
 	return out
 }

@@ -23,6 +23,7 @@ import { Dashboards } from './pages/Dashboards';
 import { Fields } from './pages/Fields';
 import { Settings } from './pages/Settings';
 import { Monitors } from './pages/Monitors';
+import { Status } from './pages/Status';
 import { href, keep, useRoute, type Route } from './route';
 import { useZone } from './time';
 
@@ -35,6 +36,7 @@ const pages: [string, string][] = [
   ['patterns', 'Patterns'],
   ['services', 'Services'],
   ['monitors', 'Monitors'],
+  ['status', 'Status'],
   ['dashboards', 'Dashboards'],
   ['fields', 'Fields'],
   ['settings', 'Settings'],
@@ -102,6 +104,8 @@ function Page({ r }: { r: Route }) {
       return <Incident r={r} />;
     case 'monitors':
       return <Monitors r={r} />;
+    case 'status':
+      return <Status r={r} />;
     case 'dashboards':
       return <Dashboards r={r} />;
     case 'fields':

@@ -2,3 +2,4 @@
 export * from './client';
 export type * from './event';
 export type * from './types';
+export * from './alerts';

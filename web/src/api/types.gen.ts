@@ -449,6 +449,7 @@ export interface Monitor {
   signal?: string;
   service?: string;
   state: string;
+  muted_now: boolean;
   value: number | null;
   last_evaluated?: string;
   last_error?: string;
@@ -604,10 +605,10 @@ export interface Series {
   state: string;
   value: number | null;
   threshold?: number;
-  since: string;
+  since?: string;
   firing: boolean;
-  last_fired: string;
-  last_seen: string;
+  last_fired?: string;
+  last_seen?: string;
 }
 
 export interface ServiceCount {

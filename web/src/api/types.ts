@@ -47,17 +47,36 @@ export interface FunnelQuestionStep {
   where?: string;
 }
 
-export type MonitorKind = 'query' | 'latency' | 'error_rate' | 'issue';
-export type MonitorState = 'ok' | 'alert' | 'no_data';
+// Alerting: monitors (kinds and states narrowed to those the UI knows),
+// checks, the status summary, channels.
+export type MonitorKind = 'query' | 'latency' | 'error_rate' | 'issue' | 'check' | 'story' | 'baseline';
+export type MonitorState = 'ok' | 'pending' | 'alert' | 'no_data' | 'error';
 
-/** A monitor as the API answers it, its kind and state narrowed to those the UI knows. */
-export type Monitor = Omit<G.Monitor, 'kind' | 'state' | 'history'> & { kind: MonitorKind; state: MonitorState; history?: MonitorChange[] };
+/** A series of a grouped monitor (one service, endpoint or issue). */
+export type MonitorSeries = Omit<G.Series, 'state'> & { state: MonitorState };
 
-/** A change of a monitor's state. */
+/** A monitor as the API answers it, its kind and states narrowed to those the UI knows. */
+export type Monitor = Omit<G.Monitor, 'kind' | 'state' | 'history' | 'series'> & {
+  kind: MonitorKind;
+  state: MonitorState;
+  history?: MonitorChange[];
+  series?: MonitorSeries[];
+};
+
+/** A change of a monitor's state, or of one of its series. */
 export type MonitorChange = Omit<G.MonitorEvent, 'from' | 'to'> & { from: MonitorState; to: MonitorState };
 
 /** The rule a monitor is created or changed with (POST/PUT /api/v1/monitors). */
-export type MonitorRule = Pick<Monitor, 'name' | 'kind' | 'query' | 'measure' | 'op' | 'threshold' | 'window' | 'interval' | 'webhook' | 'muted'> & { id?: number };
+export type MonitorRule = Omit<Monitor, 'id' | 'state' | 'muted_now' | 'value' | 'last_evaluated' | 'last_error' | 'state_since' | 'created_at' | 'updated_at' | 'series' | 'history'> & {
+  id?: number;
+};
 
 /** GET /api/v1/monitors, its monitors narrowed. */
 export type MonitorList = Omit<G.MonitorsResponse, 'monitors'> & { monitors: Monitor[] | null };
+
+export type CheckList = G.ChecksResponse;
+export type StatusSummary = G.CheckSummary;
+export type ChannelList = G.ChannelsResponse;
+
+/** The rule of an uptime check (POST /api/v1/checks). */
+export type CheckRule = Pick<G.Check, 'name' | 'url' | 'interval' | 'timeout' | 'expect_status' | 'expect_body'>;

@@ -1,69 +1,37 @@
-// Monitors: alert rules over a search, a latency, an error rate or new
-// issues. The list shows each monitor's state and its last value against
-// the threshold; a monitor's page shows its rule (editable) and the history
-// of its state changes. "#/monitors/new" opens an empty rule.
+// Monitors: alert rules over a search, a latency, an error rate, issues,
+// an uptime check, story cards or a service's baseline. The list shows
+// each monitor's state (and, when grouped, its series in alert), its last
+// value against the threshold and whom it notifies; a monitor's page
+// shows its rule (editable), its series, the history of its state changes
+// with what was sent, and every delivery attempt. "#/monitors/new" opens
+// an empty rule (?kind=check&check=ID preselects a check).
 import { useState } from 'react';
-import { ApiError, api, get, type Monitor, type MonitorChange, type MonitorKind, type MonitorList, type MonitorRule, type MonitorState } from '../api';
+import {
+  ApiError,
+  deleteMonitor,
+  evaluateMonitor,
+  getMonitor,
+  listChannels,
+  listChecks,
+  listMonitors,
+  monitorDeliveries,
+  type Monitor,
+  type MonitorChange,
+  type MonitorRule,
+  type MonitorSeries,
+} from '../api';
 import { ErrorMessage, Loading } from '../components/common';
+import { fmtValue, groupWord, kindText, rule, StateBadge } from '../components/MonitorFormat';
+import { blankRule, MonitorForm } from '../components/MonitorForm';
 import { href, keep, navigate, type Route } from '../route';
 import { fmtShort, useLoad } from '../util';
 import './monitors.css';
 
-export const listMonitors = (signal?: AbortSignal) => get<MonitorList>('/api/v1/monitors', undefined, signal);
-const getMonitor = (id: number, signal?: AbortSignal) => get<Monitor>(`/api/v1/monitors/${id}`, undefined, signal);
-const evaluate = (id: number) => api<Monitor>(`/api/v1/monitors/${id}/evaluate`, undefined, { method: 'POST' });
-
-function saveMonitor(m: MonitorRule): Promise<Monitor> {
-  const body = JSON.stringify({
-    name: m.name,
-    kind: m.kind,
-    query: m.query,
-    measure: m.kind === 'query' ? m.measure || 'count' : undefined,
-    op: m.op,
-    threshold: Number(m.threshold),
-    window: m.window,
-    interval: m.interval,
-    webhook: m.webhook || undefined,
-    muted: m.muted,
-  });
-  return m.id ? api<Monitor>(`/api/v1/monitors/${m.id}`, undefined, { method: 'PUT', body }) : api<Monitor>('/api/v1/monitors', undefined, { method: 'POST', body });
-}
-
-/** kindText says in words what a kind measures. */
-export const kindText: Record<MonitorKind, string> = {
-  query: 'matching events',
-  latency: 'p95 latency of matching spans (ms)',
-  error_rate: 'error rate of matching events',
-  issue: 'new and regressed issues',
-};
-
-/** fmtValue renders a monitor's value in the unit of its kind. */
-export function fmtValue(kind: MonitorKind, v: number | null | undefined, measure?: string): string {
-  if (v === null || v === undefined) return 'no data';
-  if (kind === 'error_rate') return `${(v * 100).toFixed(v < 0.1 ? 2 : 1)}%`;
-  if (kind === 'latency') return `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
-  if (measure === 'rate') return `${v.toFixed(2)}/min`;
-  return String(Math.round(v * 100) / 100);
-}
-
-/** rule is the condition in one line: "count > 10 over 5m". */
-export function rule(m: MonitorRule): string {
-  const what = m.kind === 'query' ? (m.measure === 'rate' ? 'rate' : 'count') : m.kind === 'error_rate' ? 'error rate' : m.kind === 'latency' ? 'p95' : 'issues';
-  return `${what} ${m.op} ${fmtValue(m.kind, m.threshold, m.measure)} over ${m.window}`;
-}
+// Kept for the pages and tests that read monitors' values and rules.
+export { fmtValue, rule, StateBadge };
 
 function message(e: unknown): string {
   return e instanceof ApiError ? e.message : String(e);
-}
-
-export function StateBadge({ s, muted }: { s: MonitorState; muted?: boolean }) {
-  const label = s === 'no_data' ? 'no data' : s;
-  return (
-    <span className={`mstate mstate-${s}`} title={muted ? 'muted: evaluated, never notifies' : undefined}>
-      {label}
-      {muted ? ' · muted' : ''}
-    </span>
-  );
 }
 
 export function Monitors({ r }: { r: Route }) {
@@ -74,11 +42,30 @@ export function Monitors({ r }: { r: Route }) {
   return <MonitorsList r={r} />;
 }
 
+/** watches says what a monitor watches, with its search or check. */
+function Watches({ m, checkName }: { m: Monitor; checkName?: string }) {
+  let detail = m.query ? <code>{m.query}</code> : null;
+  if (m.kind === 'check') detail = <span>{checkName || `check #${m.check}`}</span>;
+  if (m.kind === 'story') detail = <span>{m.story_type ? m.story_type.replaceAll('_', ' ') : 'any type'}</span>;
+  if (m.kind === 'baseline') detail = <code>{m.signal}</code>;
+  const by = groupWord(m);
+  return (
+    <>
+      <span className="muted">{kindText[m.kind] || m.kind}</span> {detail}
+      {(m.service || by) && <span className="muted small"> · {m.service ? `service ${m.service}` : `per ${by}`}</span>}
+    </>
+  );
+}
+
 function MonitorsList({ r }: { r: Route }) {
   const [reload, setReload] = useState(0);
   const list = useLoad((signal) => listMonitors(signal), [reload]);
+  const chans = useLoad((signal) => listChannels(signal), []);
+  const checks = useLoad((signal) => listChecks(signal), []);
   const [error, setError] = useState('');
   const ms = list.data?.monitors || [];
+  const chanName = new Map((chans.data?.channels || []).map((c) => [c.id, c.name]));
+  const checkName = new Map((checks.data?.checks || []).map((c) => [c.id, c.name]));
   return (
     <div className="monitors">
       <div className="mon-head">
@@ -89,6 +76,9 @@ function MonitorsList({ r }: { r: Route }) {
           </span>
         )}
         <span className="grow" />
+        <a className="button plain" href={href(['status'], keep(r))}>
+          Status page
+        </a>
         <a className="button" href={href(['monitors', 'new'], keep(r))}>
           New monitor
         </a>
@@ -97,8 +87,9 @@ function MonitorsList({ r }: { r: Route }) {
       <Loading on={list.loading && !list.data} />
       {list.data && ms.length === 0 && (
         <div className="empty">
-          No monitor yet. A monitor watches a search (<code>level:error service:payment-service</code>), a p95 latency, an error rate or new issues, and
-          alerts — on this page and at a webhook — when it crosses a threshold. <a href={href(['monitors', 'new'], keep(r))}>Create the first one.</a>
+          No monitor yet. A monitor watches a search (<code>level:error service:payment-service</code>), a p95 latency, an error rate, issues, an uptime check, story
+          cards or a service’s baseline, and alerts — on this page, in Slack, Discord, by email or at a webhook — when it crosses its threshold.{' '}
+          <a href={href(['monitors', 'new'], keep(r))}>Create the first one.</a>
         </div>
       )}
       {ms.length > 0 && (
@@ -110,52 +101,66 @@ function MonitorsList({ r }: { r: Route }) {
               <th>watches</th>
               <th className="n">last value</th>
               <th>alerts when</th>
+              <th>notifies</th>
               <th>since</th>
               <th />
             </tr>
           </thead>
           <tbody>
-            {ms.map((m) => (
-              <tr key={m.id} className={`mon-row mon-${m.state}`}>
-                <td>
-                  <StateBadge s={m.state} muted={m.muted} />
-                </td>
-                <td>
-                  <a className="mon-name" href={href(['monitors', String(m.id)], keep(r))}>
-                    {m.name}
-                  </a>
-                  {m.last_error && <div className="err small">{m.last_error}</div>}
-                </td>
-                <td>
-                  <span className="muted">{kindText[m.kind]}</span> {m.query && <code>{m.query}</code>}
-                </td>
-                <td className="n mon-value">{fmtValue(m.kind, m.value, m.measure)}</td>
-                <td className="mon-rule">{rule(m)}</td>
-                <td className="ts">{m.last_evaluated ? fmtShort(m.state_since) : 'not evaluated yet'}</td>
-                <td className="actions">
-                  <button
-                    type="button"
-                    className="plain"
-                    aria-label={`evaluate ${m.name}`}
-                    onClick={async () => {
-                      setError('');
-                      await evaluate(m.id).catch((e) => setError(message(e)));
-                      setReload((n) => n + 1);
-                    }}
-                  >
-                    evaluate now
-                  </button>
-                </td>
-              </tr>
-            ))}
+            {ms.map((m) => {
+              const hot = (m.series || []).filter((s) => s.key && (s.state === 'alert' || s.state === 'pending'));
+              const to = [...(m.channels || []).map((id) => chanName.get(id) || `#${id}`), ...(m.webhook ? ['webhook'] : [])];
+              return (
+                <tr key={m.id} className={`mon-row mon-${m.state}`}>
+                  <td>
+                    <StateBadge s={m.state} muted={m.muted_now} />
+                  </td>
+                  <td>
+                    <a className="mon-name" href={href(['monitors', String(m.id)], keep(r))}>
+                      {m.name}
+                    </a>
+                    {m.last_error && <div className="err small">{m.last_error}</div>}
+                    {hot.length > 0 && (
+                      <div className="mon-hot small">
+                        {hot.slice(0, 4).map((s) => (
+                          <span key={s.key} className={`mon-series mon-series-${s.state}`}>
+                            {s.key}
+                          </span>
+                        ))}
+                        {hot.length > 4 && <span className="muted"> +{hot.length - 4}</span>}
+                      </div>
+                    )}
+                  </td>
+                  <td>
+                    <Watches m={m} checkName={m.check ? checkName.get(m.check) : undefined} />
+                  </td>
+                  <td className="n mon-value">{fmtValue(m.kind, m.value, m.measure, m.signal)}</td>
+                  <td className="mon-rule">{rule(m)}</td>
+                  <td className="mon-to small">{to.length ? to.join(', ') : <span className="muted">nobody</span>}</td>
+                  <td className="ts">{m.last_evaluated ? fmtShort(m.state_since) : 'not evaluated yet'}</td>
+                  <td className="actions">
+                    <button
+                      type="button"
+                      className="plain"
+                      aria-label={`evaluate ${m.name}`}
+                      onClick={async () => {
+                        setError('');
+                        await evaluateMonitor(m.id).catch((e) => setError(message(e)));
+                        setReload((n) => n + 1);
+                      }}
+                    >
+                      evaluate now
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}
     </div>
   );
 }
-
-const blank: MonitorRule = { name: '', kind: 'query', query: 'level:error', measure: 'count', op: '>', threshold: 10, window: '5m', interval: '1m', webhook: '', muted: false };
 
 function MonitorPage({ r, id }: { r: Route; id?: number }) {
   const [reload, setReload] = useState(0);
@@ -170,6 +175,7 @@ function MonitorPage({ r, id }: { r: Route; id?: number }) {
     );
   }
   const mon = m.data;
+  const initial: MonitorRule = mon || blankRule(r.params.get('kind') || undefined, Number(r.params.get('check')) || undefined);
   return (
     <div className="monitors">
       <p>
@@ -178,10 +184,11 @@ function MonitorPage({ r, id }: { r: Route; id?: number }) {
       {mon ? (
         <div className="mon-head">
           <h2>{mon.name}</h2>
-          <StateBadge s={mon.state} muted={mon.muted} />
-          <span className="mon-value big">{fmtValue(mon.kind, mon.value, mon.measure)}</span>
+          <StateBadge s={mon.state} muted={mon.muted_now} />
+          <span className="mon-value big">{fmtValue(mon.kind, mon.value, mon.measure, mon.signal)}</span>
           <span className="muted">
             alerts when {rule(mon)}
+            {mon.pending && <> for {mon.pending}</>}
             {mon.last_evaluated && <> · evaluated {fmtShort(mon.last_evaluated)}</>}
           </span>
           <span className="grow" />
@@ -189,13 +196,13 @@ function MonitorPage({ r, id }: { r: Route; id?: number }) {
             type="button"
             onClick={async () => {
               setError('');
-              await evaluate(mon.id).catch((e) => setError(message(e)));
+              await evaluateMonitor(mon.id).catch((e) => setError(message(e)));
               setReload((n) => n + 1);
             }}
           >
             Evaluate now
           </button>
-          {mon.query && mon.kind !== 'issue' && (
+          {mon.query && ['query', 'latency', 'error_rate'].includes(mon.kind) && (
             <a className="button plain" href={href(['explore'], { q: mon.query, from: `now-${mon.window}` })}>
               open in Explore
             </a>
@@ -207,8 +214,8 @@ function MonitorPage({ r, id }: { r: Route; id?: number }) {
       <ErrorMessage error={error || mon?.last_error} />
       <div className="mon-cols">
         <MonitorForm
-          key={mon ? `${mon.id}-${reload}` : 'new'}
-          initial={mon || blank}
+          key={mon ? `${mon.id}-${reload}` : `new-${r.params.get('kind')}`}
+          initial={initial}
           onSaved={(saved) => {
             if (!id) navigate(href(['monitors', String(saved.id)], keep(r)));
             else setReload((n) => n + 1);
@@ -216,19 +223,65 @@ function MonitorPage({ r, id }: { r: Route; id?: number }) {
           onDelete={
             mon
               ? async () => {
-                  await api(`/api/v1/monitors/${mon.id}`, undefined, { method: 'DELETE' }).catch((e) => setError(message(e)));
+                  await deleteMonitor(mon.id).catch((e) => setError(message(e)));
                   navigate(href(['monitors'], keep(r)));
                 }
               : undefined
           }
         />
-        {mon && <History changes={mon.history || []} m={mon} />}
+        {mon && (
+          <div className="mon-side">
+            {groupWord(mon) && <SeriesTable m={mon} series={mon.series || []} />}
+            <History changes={mon.history || []} m={mon} />
+            <Deliveries id={mon.id} reload={reload} />
+          </div>
+        )}
       </div>
     </div>
   );
 }
 
+function SeriesTable({ m, series }: { m: Monitor; series: MonitorSeries[] }) {
+  const by = groupWord(m);
+  return (
+    <section className="mon-series-table">
+      <h3>By {by}</h3>
+      {series.length === 0 ? (
+        <p className="muted">No {by} measured yet.</p>
+      ) : (
+        <table>
+          <thead>
+            <tr>
+              <th>{by}</th>
+              <th>state</th>
+              <th className="n">value</th>
+              <th>since</th>
+            </tr>
+          </thead>
+          <tbody>
+            {series.map((s) => (
+              <tr key={s.key} className={`mon-${s.state}`}>
+                <td>{s.key || <span className="muted">(none)</span>}</td>
+                <td>
+                  <StateBadge s={s.state} />
+                  {s.firing && <span className="muted small"> notified</span>}
+                </td>
+                <td className="n">
+                  {fmtValue(m.kind, s.value, m.measure, m.signal)}
+                  {s.threshold !== undefined && s.threshold !== null && <span className="muted"> vs {fmtValue(m.kind, s.threshold, m.measure, m.signal)}</span>}
+                </td>
+                <td className="ts">{s.since ? fmtShort(s.since) : ''}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </section>
+  );
+}
+
 export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRule }) {
+  const grouped = !!groupWord(m);
   return (
     <section className="mon-history">
       <h3>State changes</h3>
@@ -240,12 +293,15 @@ export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRu
             {changes.map((c) => (
               <tr key={c.id}>
                 <td className="ts">{fmtShort(c.at)}</td>
+                {grouped && <td>{c.series}</td>}
                 <td>
                   <StateBadge s={c.from} /> → <StateBadge s={c.to} />
                 </td>
                 <td className="n">
-                  {fmtValue(m.kind, c.value, m.measure)} <span className="muted">vs {fmtValue(m.kind, c.threshold, m.measure)}</span>
+                  {fmtValue(m.kind, c.value, m.measure, m.signal)}
+                  {!(m.kind === 'check' && m.measure !== 'tls_days') && <span className="muted"> vs {fmtValue(m.kind, c.threshold, m.measure, m.signal)}</span>}
                 </td>
+                <td className="mon-note small">{c.note}</td>
               </tr>
             ))}
           </tbody>
@@ -255,95 +311,34 @@ export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRu
   );
 }
 
-export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRule; onSaved: (m: Monitor) => void; onDelete?: () => void }) {
-  const [m, setM] = useState<MonitorRule>({ ...initial, webhook: initial.webhook || '' });
-  const [error, setError] = useState('');
-  const [busy, setBusy] = useState(false);
-  const set = (change: Partial<MonitorRule>) => setM((p) => ({ ...p, ...change }));
+function Deliveries({ id, reload }: { id: number; reload: number }) {
+  const d = useLoad((signal) => monitorDeliveries(id, signal), [id, reload]);
+  const chans = useLoad((signal) => listChannels(signal), []);
+  const name = new Map((chans.data?.channels || []).map((c) => [c.id, c.name]));
+  const list = d.data?.attempts || [];
   return (
-    <form
-      className="mon-form"
-      onSubmit={async (e) => {
-        e.preventDefault();
-        setError('');
-        setBusy(true);
-        try {
-          onSaved(await saveMonitor(m));
-        } catch (err) {
-          setError(message(err));
-        } finally {
-          setBusy(false);
-        }
-      }}
-    >
-      <label>
-        Name
-        <input aria-label="monitor name" value={m.name} onChange={(e) => set({ name: e.target.value })} required placeholder="payment errors" />
-      </label>
-      <label>
-        Watches
-        <select aria-label="monitor kind" value={m.kind} onChange={(e) => set({ kind: e.target.value as MonitorKind, threshold: e.target.value === 'error_rate' ? 0.05 : m.threshold })}>
-          <option value="query">events matching a search</option>
-          <option value="latency">p95 latency of matching spans</option>
-          <option value="error_rate">error rate</option>
-          <option value="issue">new and regressed issues</option>
-        </select>
-      </label>
-      {m.kind !== 'issue' && (
-        <label>
-          Search
-          <input aria-label="monitor query" value={m.query} onChange={(e) => set({ query: e.target.value })} placeholder="level:error service:payment-service (empty: every event)" />
-        </label>
-      )}
-      {m.kind === 'query' && (
-        <label>
-          Measure
-          <select aria-label="monitor measure" value={m.measure || 'count'} onChange={(e) => set({ measure: e.target.value })}>
-            <option value="count">count over the window</option>
-            <option value="rate">rate per minute</option>
-          </select>
-        </label>
-      )}
-      <div className="mon-cond">
-        <label>
-          Alert when value
-          <select aria-label="monitor comparison" value={m.op} onChange={(e) => set({ op: e.target.value })}>
-            {['>', '>=', '<', '<='].map((o) => (
-              <option key={o}>{o}</option>
+    <section className="mon-deliveries">
+      <h3>Deliveries</h3>
+      <ErrorMessage error={d.error} />
+      {list.length === 0 ? (
+        <p className="muted">Nothing sent yet: alerts and resolutions go to the channels this monitor notifies.</p>
+      ) : (
+        <table>
+          <tbody>
+            {list.map((a) => (
+              <tr key={a.id} className={a.ok ? '' : 'mon-failed'}>
+                <td className="ts">{fmtShort(a.at)}</td>
+                <td>{a.channel_id ? name.get(a.channel_id) || `channel #${a.channel_id}` : 'webhook'}</td>
+                <td>
+                  try {a.attempt}: {a.ok ? 'sent' : a.final === 'failed' ? 'gave up' : 'failed'}
+                </td>
+                <td className="n muted">{Math.round(a.duration_ms)} ms</td>
+                <td className="err small">{a.error}</td>
+              </tr>
             ))}
-          </select>
-        </label>
-        <label>
-          Threshold{m.kind === 'latency' ? ' (ms)' : m.kind === 'error_rate' ? ' (0–1)' : ''}
-          <input aria-label="monitor threshold" type="number" step="any" value={m.threshold} onChange={(e) => set({ threshold: Number(e.target.value) })} />
-        </label>
-        <label>
-          over
-          <input aria-label="monitor window" value={m.window} onChange={(e) => set({ window: e.target.value })} size={5} />
-        </label>
-        <label>
-          every
-          <input aria-label="monitor interval" value={m.interval} onChange={(e) => set({ interval: e.target.value })} size={5} />
-        </label>
-      </div>
-      <label>
-        Webhook (optional)
-        <input aria-label="monitor webhook" value={m.webhook} onChange={(e) => set({ webhook: e.target.value })} placeholder="https://hooks.example.com/lore" />
-      </label>
-      <label className="check">
-        <input type="checkbox" checked={m.muted} onChange={(e) => set({ muted: e.target.checked })} /> muted (evaluate, but do not notify)
-      </label>
-      <ErrorMessage error={error} />
-      <div className="inline-form">
-        <button type="submit" disabled={busy}>
-          {m.id ? 'Save monitor' : 'Create monitor'}
-        </button>
-        {onDelete && (
-          <button type="button" className="plain danger" onClick={onDelete}>
-            delete
-          </button>
-        )}
-      </div>
-    </form>
+          </tbody>
+        </table>
+      )}
+    </section>
   );
 }

@@ -4,6 +4,7 @@
 // server's address and the project filled in.
 import { useState } from 'react';
 import { get, type ProjectInfo } from '../api';
+import { ChannelsSettings } from '../components/Channels';
 import { ErrorMessage, Loading } from '../components/common';
 import { fmtShort, useLoad } from '../util';
 import './meta.css';
@@ -353,6 +354,7 @@ lore keys revoke --data DIR ID             # takes effect when the server restar
           </section>
         </div>
       )}
+      <ChannelsSettings />
       <h3>Send data</h3>
       <p className="muted">
         Replace <code>LORE_INGEST_KEY</code> with an ingest key of project {project}. Every path below writes to the same events table, joined by trace, user and

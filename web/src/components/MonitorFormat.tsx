@@ -1,0 +1,82 @@
+// How monitors read: what a kind watches, values in their unit, the rule
+// as a sentence, state badges.
+import type { MonitorKind, MonitorRule, MonitorState } from '../api';
+
+/** kindText says in words what a kind measures. */
+export const kindText: Record<MonitorKind, string> = {
+  query: 'matching events',
+  latency: 'p95 latency of matching spans (ms)',
+  error_rate: 'error rate of matching events',
+  issue: 'issues',
+  check: 'an uptime check',
+  story: 'story cards',
+  baseline: 'a signal against its baseline',
+};
+
+/** kindOptions are the choices of the form's "Watches". */
+export const kindOptions: [MonitorKind, string][] = [
+  ['query', 'events matching a search'],
+  ['latency', 'p95 latency of matching spans'],
+  ['error_rate', 'error rate'],
+  ['issue', 'issues (new ones, or one issue’s events or users)'],
+  ['check', 'an uptime check'],
+  ['story', 'story cards appearing (throttling, cascade…)'],
+  ['baseline', 'a service leaving its baseline'],
+];
+
+/** fmtValue renders a monitor's value in the unit of its kind. */
+export function fmtValue(kind: MonitorKind, v: number | null | undefined, measure?: string, signal?: string): string {
+  if (v === null || v === undefined) return 'no data';
+  if (kind === 'error_rate' || (kind === 'baseline' && signal === 'error_rate')) return `${(v * 100).toFixed(v < 0.1 ? 2 : 1)}%`;
+  if (kind === 'latency' || (kind === 'baseline' && signal === 'p95_ms')) return `${v < 10 ? v.toFixed(1) : Math.round(v)} ms`;
+  if (kind === 'check' && measure !== 'tls_days') return v >= 1 ? 'down' : 'up';
+  if (kind === 'check') return `${v} days`;
+  if (measure === 'rate') return `${v.toFixed(2)}/min`;
+  return String(Math.round(v * 100) / 100);
+}
+
+/** rule is the condition in one line: "count > 10 over 5m". */
+export function rule(m: MonitorRule): string {
+  switch (m.kind) {
+    case 'check':
+      return m.measure === 'tls_days' ? `certificate expires in ${m.op} ${m.threshold} days` : 'the check is down';
+    case 'story':
+      return `a ${m.story_type || 'story'} card, ${m.severity || 'warning'} or worse, ${m.threshold > 0 ? `${m.op} ${m.threshold} ` : ''}in ${m.window}`;
+    case 'baseline':
+      return `${m.signal} above its ${m.severity || 'warning'} level in ${m.window}`;
+  }
+  const what =
+    m.kind === 'query'
+      ? m.measure === 'rate'
+        ? 'rate'
+        : 'count'
+      : m.kind === 'error_rate'
+        ? 'error rate'
+        : m.kind === 'latency'
+          ? 'p95'
+          : m.measure === 'events'
+            ? 'events of an issue'
+            : m.measure === 'users'
+              ? 'users of an issue'
+              : 'issues';
+  return `${what} ${m.op} ${fmtValue(m.kind, m.threshold, m.measure)} over ${m.window}`;
+}
+
+/** groupWord names a grouped monitor's series: "service", "endpoint", "issue". */
+export function groupWord(m: MonitorRule): string {
+  if (m.group_by) return m.group_by;
+  if (m.kind === 'story' || m.kind === 'baseline') return 'service';
+  if (m.kind === 'issue' && (m.measure === 'events' || m.measure === 'users')) return 'issue';
+  return '';
+}
+
+const stateLabel: Record<MonitorState, string> = { ok: 'ok', pending: 'pending', alert: 'alert', no_data: 'no data', error: 'error' };
+
+export function StateBadge({ s, muted }: { s: MonitorState; muted?: boolean }) {
+  return (
+    <span className={`mstate mstate-${s}`} title={muted ? 'muted: evaluated, notifies nobody now' : undefined}>
+      {stateLabel[s] || s}
+      {muted ? ' · muted' : ''}
+    </span>
+  );
+}
