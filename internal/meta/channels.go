@@ -192,7 +192,7 @@ func (s *SMTP) validate() error {
 func (s *Store) MigrateChannels(ctx context.Context) error {
 	const schema = `
 CREATE TABLE IF NOT EXISTS channels (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
   project_id INTEGER NOT NULL,
   name TEXT NOT NULL,
   body TEXT NOT NULL,
@@ -201,7 +201,7 @@ CREATE TABLE IF NOT EXISTS channels (
   UNIQUE (project_id, name)
 );
 CREATE TABLE IF NOT EXISTS notifications (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
   project_id INTEGER NOT NULL,
   channel_id INTEGER NOT NULL,       -- 0: the monitor's own webhook, in url
   url TEXT NOT NULL DEFAULT '',

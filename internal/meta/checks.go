@@ -126,7 +126,7 @@ func (c *Check) TimeoutDuration() time.Duration { d, _ := durationOf("timeout", 
 func (s *Store) MigrateChecks(ctx context.Context) error {
 	const schema = `
 CREATE TABLE IF NOT EXISTS checks (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
   project_id INTEGER NOT NULL,
   name TEXT NOT NULL,
   body TEXT NOT NULL,

@@ -33,7 +33,7 @@ func Worse(a, b string) bool { return stateRank[a] > stateRank[b] }
 func (s *Store) MigrateMonitors(ctx context.Context) error {
 	const schema = `
 CREATE TABLE IF NOT EXISTS monitors (
-  id INTEGER PRIMARY KEY,
+  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
   project_id INTEGER NOT NULL,
   name TEXT NOT NULL,
   body TEXT NOT NULL,

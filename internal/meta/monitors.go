@@ -512,6 +512,12 @@ func (s *Store) DeleteMonitor(ctx context.Context, project, id int64) error {
 	if _, err := tx.ExecContext(ctx, `DELETE FROM monitor_series WHERE monitor_id = ?`, id); err != nil {
 		return fmt.Errorf("delete series of monitor %d: %w", id, err)
 	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM notifications WHERE project_id = ? AND monitor_id = ?`, project, id); err != nil {
+		return fmt.Errorf("delete notifications of monitor %d: %w", id, err)
+	}
+	if _, err := tx.ExecContext(ctx, `DELETE FROM notification_attempts WHERE project_id = ? AND monitor_id = ?`, project, id); err != nil {
+		return fmt.Errorf("delete deliveries of monitor %d: %w", id, err)
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("delete monitor %d: %w", id, err)
 	}

@@ -556,3 +556,39 @@ func TestRunEvaluatesAndStops(t *testing.T) {
 		t.Fatal("Run did not return after cancel")
 	}
 }
+
+// TestDeletedIDsAreNotReused: a monitor, check or channel created after
+// one was deleted gets a new id, and a deleted monitor's deliveries go
+// with it.
+func TestDeletedIDsAreNotReused(t *testing.T) {
+	ctx := context.Background()
+	db := openMeta(t)
+	m, _ := db.SaveMonitor(ctx, 1, meta.Monitor{Name: "a", Kind: meta.MonitorQuery})
+	c, _ := db.SaveCheck(ctx, 1, meta.Check{Name: "a", URL: "https://a.test"})
+	ch, _ := db.SaveChannel(ctx, 1, meta.Channel{Name: "a", Type: meta.ChannelWebhook, URL: "https://a.test/h"})
+	if err := db.RecordEvaluation(ctx, 1, m.ID, meta.Evaluation{At: time.Now(), State: meta.StateAlert,
+		Outgoing: []meta.Outgoing{{ProjectID: 1, ChannelID: ch.ID, MonitorID: m.ID, Body: []byte(`{}`)}}}); err != nil {
+		t.Fatal(err)
+	}
+	pending, _ := db.PendingNotifications(ctx, 10)
+	if err := db.RecordAttempt(ctx, pending[0], meta.Attempt{Attempt: 1}, time.Now(), time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.DeleteMonitor(ctx, 1, m.ID); err != nil {
+		t.Fatal(err)
+	}
+	db.DeleteCheck(ctx, 1, c.ID)
+	db.DeleteChannel(ctx, 1, ch.ID)
+	m2, _ := db.SaveMonitor(ctx, 1, meta.Monitor{Name: "b", Kind: meta.MonitorQuery})
+	c2, _ := db.SaveCheck(ctx, 1, meta.Check{Name: "b", URL: "https://b.test"})
+	ch2, _ := db.SaveChannel(ctx, 1, meta.Channel{Name: "b", Type: meta.ChannelWebhook, URL: "https://b.test/h"})
+	if m2.ID == m.ID || c2.ID == c.ID || ch2.ID == ch.ID {
+		t.Errorf("ids reused: monitor %d→%d, check %d→%d, channel %d→%d", m.ID, m2.ID, c.ID, c2.ID, ch.ID, ch2.ID)
+	}
+	if a, _ := db.Attempts(ctx, 1, 0, m.ID, 10); len(a) != 0 {
+		t.Errorf("a deleted monitor's %d deliveries remain", len(a))
+	}
+	if p, _ := db.PendingNotifications(ctx, 10); len(p) != 0 {
+		t.Errorf("a deleted monitor's %d notifications remain", len(p))
+	}
+}
