@@ -20,6 +20,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
+	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/server"
 	"github.com/lore-dev/lore/internal/store/duckdb"
@@ -76,6 +77,9 @@ type App struct {
 	// processors run at ingest, in order; features append theirs in
 	// their open functions.
 	processors pipeline.Chain
+	// patterns is the log pattern miner (openNarrative), which the issue
+	// tracker asks for the pattern of an error without a stack.
+	patterns *patterns.Processor
 	// closers release features' resources on shutdown, before the store
 	// closes; features append theirs.
 	closers []func(context.Context) error
@@ -139,7 +143,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		UI:           cfg.UI,
 	}
 	a.metrics = reg
-	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openIssues, a.openProduct, a.openNarrative, a.openFields, a.openMonitors} {
+	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors} {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}

@@ -20,6 +20,11 @@ func (a *App) openIssues(ctx context.Context, deps *server.Deps) error {
 	t := issue.NewTracker(a.meta, a.log.With("component", "issues"), func(reason string, n int) {
 		dropped.Add(float64(n), reason)
 	})
+	if a.patterns != nil {
+		// Patterns run first (see Open): errors without a stack
+		// group by their log pattern.
+		t.UsePatterns(a.patterns)
+	}
 	a.processors = append(a.processors, t)
 	deps.Issues = issue.NewService(a.meta, a.store, t, nil)
 	return nil

@@ -21,6 +21,7 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	}
 	a.closers = append(a.closers, miner.Close)
 	a.processors = append(a.processors, miner)
+	a.patterns = miner
 	n := &narrative{store: a.store, reader: a.store, miner: miner}
 	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
 		return q.Resolve(ctx, a.store)

@@ -31,7 +31,7 @@ func TestErrorsFromLogsAndOTLPExceptions(t *testing.T) {
 		// Two occurrences of one bug logged with a stack (line moved): one issue.
 		fmt.Sprintf(`{"ts":%q,"level":"error","service":"cart","msg":"cart 7 locked","error.type":"IllegalStateException","stack":"%s"}`, ts(0), javaStack(40)),
 		fmt.Sprintf(`{"ts":%q,"level":"error","service":"cart","msg":"cart 9 locked","error.type":"IllegalStateException","stack":"%s"}`, ts(time.Second), javaStack(44)),
-		// An error log without a stack stays a log.
+		// An error log without a stack is an error too (every error is an issue).
 		fmt.Sprintf(`{"ts":%q,"level":"error","service":"cart","msg":"slow query"}`, ts(2*time.Second)),
 		// A warning with a stack stays a log.
 		fmt.Sprintf(`{"ts":%q,"level":"warn","service":"cart","msg":"retrying","stack":"%s"}`, ts(3*time.Second), javaStack(40)),
@@ -57,8 +57,11 @@ func TestErrorsFromLogsAndOTLPExceptions(t *testing.T) {
 	flush(t, a)
 
 	l := listIssues(t, base, nil)
-	if len(l.Issues) != 3 {
-		t.Fatalf("want 3 issues (logged Java exception, OTLP span exception, OTLP log exception), got %+v", l.Issues)
+	if len(l.Issues) != 4 {
+		t.Fatalf("want 4 issues (logged Java exception, plain error log, OTLP span exception, OTLP log exception), got %+v", l.Issues)
+	}
+	if slow := findIssue(l, "slow query"); slow == nil || slow.Count != 1 {
+		t.Errorf("plain error log = %+v", slow)
 	}
 	if inv := findIssue(l, "InventoryTimeout"); inv == nil || inv.Count != 1 {
 		t.Errorf("OTLP log exception without a stack = %+v", inv)
@@ -70,8 +73,8 @@ func TestErrorsFromLogsAndOTLPExceptions(t *testing.T) {
 	if otlp == nil || otlp.Count != 1 || otlp.Culprit != "pay.js in charge" {
 		t.Errorf("OTLP exception issue = %+v", otlp)
 	}
-	if r := search(t, base, "kind:log service:cart", "now-1h", "now+1h", 10); len(r.Events) != 2 {
-		t.Errorf("want the two plain logs to stay logs, got %d", len(r.Events))
+	if r := search(t, base, "kind:log service:cart", "now-1h", "now+1h", 10); len(r.Events) != 1 {
+		t.Errorf("want the warning to stay a log, got %d", len(r.Events))
 	}
 	if r := search(t, base, "kind:span service:payments", "now-1h", "now+1h", 10); len(r.Events) != 1 {
 		t.Errorf("want the span kept beside its error, got %d", len(r.Events))

@@ -86,7 +86,7 @@ func TestOpenTelemetrySDKToJourney(t *testing.T) {
 			if e.ParentSpanID != server.SpanContext().SpanID().String() || e.HTTPStatus != 429 || e.Level != "error" || e.DurationMS < 3 {
 				t.Errorf("client span mapped wrong: %+v", e)
 			}
-		case e.Kind == "log":
+		case e.Kind == "error": // an error-level log record is an issue's event
 			if e.Level != "error" || e.SpanID != client.SpanContext().SpanID().String() || !strings.Contains(e.Message, "429") {
 				t.Errorf("log record mapped wrong: %+v", e)
 			}

@@ -135,6 +135,10 @@ type ListRequest struct {
 // List is the answer of GET /api/v1/issues.
 type List struct {
 	Issues []Summary `json:"issues"`
+	// Total counts the matching issues before the limit, Events their
+	// events in the range (the sum of every matching issue's count).
+	Total  int   `json:"total"`
+	Events int64 `json:"events"`
 }
 
 // SortOrders are the accepted values of ListRequest.Sort.
@@ -199,6 +203,10 @@ func (s *Service) List(ctx context.Context, r ListRequest) (List, error) {
 		out = append(out, *sm)
 	}
 	sortSummaries(out, r.Sort)
+	total, events := len(out), int64(0)
+	for _, sm := range out {
+		events += sm.Count
+	}
 	if len(out) > r.Limit {
 		out = out[:r.Limit]
 	}
@@ -213,7 +221,7 @@ func (s *Service) List(ctx context.Context, r ListRequest) (List, error) {
 	if err := s.sparklines(ctx, r.ProjectID, out); err != nil {
 		return List{}, err
 	}
-	return List{Issues: out}, nil
+	return List{Issues: out, Total: total, Events: events}, nil
 }
 
 // mergedUsers counts the distinct users of an issue of several

@@ -22,7 +22,19 @@ type Settings struct {
 	// RateLimitPerMinute caps the error events stored per fingerprint and
 	// minute; 0 means no limit. Events over the limit are counted.
 	RateLimitPerMinute int `json:"rate_limit_per_minute,omitempty"`
+	// Levels are the levels at which logs and failed spans become error
+	// events, grouped into issues; empty means DefaultLevels.
+	Levels []string `json:"levels,omitempty"`
 }
+
+// DefaultLevels are the levels that become issues unless a project's
+// settings choose others.
+var DefaultLevels = []string{event.LevelError, event.LevelFatal}
+
+// levelSet is a project's issue levels.
+type levelSet map[string]bool
+
+func (l levelSet) has(level string) bool { return l[level] }
 
 // Filters are inbound filters. Each list matches any of its values; string
 // values may use * as a wildcard.
@@ -80,7 +92,8 @@ func (r Rule) Match(e *event.Event) bool {
 // compiled is a project's settings, parsed.
 type compiled struct {
 	Settings
-	rules []Rule
+	rules  []Rule
+	levels levelSet
 }
 
 func compile(doc []byte) (*compiled, error) {
@@ -100,8 +113,22 @@ func compile(doc []byte) (*compiled, error) {
 	if c.RateLimitPerMinute < 0 {
 		return nil, fmt.Errorf("issue settings: rate_limit_per_minute %d is negative", c.RateLimitPerMinute)
 	}
+	levels := c.Levels
+	if len(levels) == 0 {
+		levels = DefaultLevels
+	}
+	c.levels = levelSet{}
+	for _, l := range levels {
+		if !slices.Contains(allLevels, l) {
+			return nil, fmt.Errorf("issue settings: level %q: want some of %s", l, strings.Join(allLevels, ", "))
+		}
+		c.levels[l] = true
+	}
 	return &c, nil
 }
+
+// allLevels are the levels an issue setting may name.
+var allLevels = []string{event.LevelDebug, event.LevelInfo, event.LevelWarn, event.LevelError, event.LevelFatal}
 
 // ValidateSettings parses a settings document, returning the first error.
 func ValidateSettings(doc []byte) (Settings, error) {

@@ -44,6 +44,8 @@ type Tracker struct {
 	// readers can cache it.
 	gen atomic.Int64
 
+	patterns PatternFamilies // nil: group by normalized message
+
 	mu       sync.Mutex
 	known    map[fpKey]meta.Issue // the state of each fingerprint's issue, as last seen
 	settings map[int64]*compiled
@@ -117,7 +119,15 @@ func (t *Tracker) projectSettings(ctx context.Context, project int64) (*compiled
 func (t *Tracker) Process(ctx context.Context, events []event.Event) ([]event.Event, error) {
 	var extra []event.Event
 	for i := range events {
-		if c := toError(&events[i]); c != nil {
+		e := &events[i]
+		if e.Kind != event.KindLog && e.Kind != event.KindSpan {
+			continue
+		}
+		st, err := t.projectSettings(ctx, e.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		if c := toError(e, st.levels); c != nil {
 			extra = append(extra, *c)
 		}
 	}
@@ -140,7 +150,15 @@ func (t *Tracker) Process(ctx context.Context, events []event.Event) ([]event.Ev
 		}
 		excs := exception.FromEvent(e)
 		if e.Fingerprint == "" {
-			e.Fingerprint = exception.Fingerprint(exception.DefaultComponents(excs, e.Message))
+			// Not from an SDK (those come fingerprinted): a log or a
+			// span. With a stack trace it groups by its frames like an
+			// SDK exception, else by its error type, message template
+			// and service.
+			comps := exception.DefaultComponents(excs, e.Message)
+			if !hasFrameComponent(comps) {
+				comps = t.logComponents(e)
+			}
+			e.Fingerprint = exception.Fingerprint(comps)
 		}
 		for _, r := range st.rules {
 			if r.Match(e) {
@@ -170,6 +188,45 @@ func (t *Tracker) Process(ctx context.Context, events []event.Event) ([]event.Ev
 		}
 	}
 	return out, nil
+}
+
+// PatternFamilies names the log pattern of a row (internal/patterns): the
+// first group of the family of its pattern id, which stays the same while
+// the miner generalises and folds templates.
+type PatternFamilies interface {
+	Family(project int64, id string) string
+}
+
+// UsePatterns makes the Tracker group errors without a stack trace by
+// their log pattern (the attribute pattern_id, stamped by an earlier
+// processor) instead of their normalized message.
+func (t *Tracker) UsePatterns(p PatternFamilies) { t.patterns = p }
+
+// patternAttr is the attribute of a row's log pattern id (internal/patterns).
+const patternAttr = "pattern_id"
+
+// logComponents are what an error without frames groups by: its error type,
+// its message template (the log pattern's family when rows carry one, else
+// the normalized message) and its service, so that one statement failing
+// with different values is one issue, and the same message from two
+// services is two.
+func (t *Tracker) logComponents(e *event.Event) []string {
+	comps := []string{"type:" + e.ErrorType}
+	if pid, ok := e.Attr(patternAttr); ok && pid != "" && t.patterns != nil {
+		comps = append(comps, "pattern:"+t.patterns.Family(e.ProjectID, pid))
+	} else {
+		comps = append(comps, "message:"+exception.NormalizeMessage(e.Message))
+	}
+	return append(comps, "service:"+e.Service)
+}
+
+func hasFrameComponent(comps []string) bool {
+	for _, c := range comps {
+		if strings.HasPrefix(c, "frame:") {
+			return true
+		}
+	}
+	return false
 }
 
 func (t *Tracker) allow(k fpKey, perMinute int) bool {

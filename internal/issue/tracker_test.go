@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"github.com/lore-dev/lore/internal/exception"
+	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -56,7 +57,8 @@ func TestTrackerTurnsLogsAndSpansIntoErrors(t *testing.T) {
 	for _, e := range out {
 		kinds = append(kinds, e.Kind)
 	}
-	if len(out) != 4 || out[0].Kind != "error" || out[1].Kind != "log" || out[2].Kind != "span" || out[3].Kind != "error" {
+	// Every error-level log is an error, with or without a stack.
+	if len(out) != 4 || out[0].Kind != "error" || out[1].Kind != "error" || out[2].Kind != "span" || out[3].Kind != "error" {
 		t.Fatalf("kinds = %v", kinds)
 	}
 	if c, _ := out[0].Attr(exception.AttrCulprit); c != "pay.py in charge" || out[0].Fingerprint == "" {
@@ -65,11 +67,11 @@ func TestTrackerTurnsLogsAndSpansIntoErrors(t *testing.T) {
 	if out[3].Message != "declined" || out[3].Fingerprint == "" {
 		t.Errorf("span error = %+v", out[3])
 	}
-	if len(fm.observed) != 2 || fm.observed[0].Title != "KeyError: 'card'" {
+	if len(fm.observed) != 3 || fm.observed[0].Title != "KeyError: 'card'" {
 		t.Errorf("observed %+v", fm.observed)
 	}
 	// Known fingerprints do not go back to the metadata database.
-	if _, err := tr.Process(context.Background(), []event.Event{out[0]}); err != nil || len(fm.observed) != 2 {
+	if _, err := tr.Process(context.Background(), []event.Event{out[0]}); err != nil || len(fm.observed) != 3 {
 		t.Errorf("a known unresolved issue was observed again: %d, %v", len(fm.observed), err)
 	}
 }
@@ -101,6 +103,100 @@ func TestRulesAndGlob(t *testing.T) {
 	}{{"*", "", true}, {"a*c", "abc", true}, {"a*c", "ab", false}, {"*mid*", "a mid b", true}, {"x", "x", true}, {"x", "y", false}, {"a*b*c", "acb", false}} {
 		if Glob(c.p, c.v) != c.ok {
 			t.Errorf("Glob(%q, %q) != %v", c.p, c.v, c.ok)
+		}
+	}
+}
+
+// families is a pattern miner's answer: ids to their family.
+type families map[string]string
+
+func (f families) Family(_ int64, id string) string {
+	if v, ok := f[id]; ok {
+		return v
+	}
+	return id
+}
+
+// Errors without a stack group by error type, the family of their log
+// pattern and their service.
+func TestTrackerGroupsLogErrorsByPattern(t *testing.T) {
+	tr := NewTracker(&fakeMeta{}, nil, nil)
+	tr.UsePatterns(families{"pVariant": "pHead"})
+	pat := func(id string) []event.Attr { return []event.Attr{{Key: "pattern_id", Value: id}} }
+	ev := func(svc, typ, msg, pid string) event.Event {
+		return event.Event{ProjectID: 1, Kind: event.KindLog, Level: event.LevelError, Service: svc, ErrorType: typ, Message: msg, Attributes: pat(pid)}
+	}
+	in := []event.Event{
+		ev("inventory", "TimeoutError", "query timed out after 5000ms", "pHead"),
+		ev("inventory", "TimeoutError", "query timed out after 4100ms", "pHead"),
+		ev("inventory", "TimeoutError", "query timed out on replica", "pVariant"), // a variant: same family
+		ev("gateway", "TimeoutError", "query timed out after 5000ms", "pGate"),    // another service
+		ev("inventory", "UpstreamError", "query timed out after 5000ms", "pHead"), // another type
+		{ProjectID: 1, Kind: event.KindSpan, Level: event.LevelError, Service: "inventory", ErrorType: "TimeoutError",
+			Message: "query timed out after 5000ms", Attributes: append(pat("pHead"), event.Attr{Key: "exception.type", Value: "TimeoutError"})}, // a span that recorded it
+	}
+	out, err := tr.Process(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fp := map[string]int{}
+	var errs []event.Event
+	for _, e := range out {
+		if e.Kind == event.KindError {
+			errs = append(errs, e)
+			fp[e.Fingerprint]++
+		}
+	}
+	if len(errs) != 6 {
+		t.Fatalf("%d errors", len(errs))
+	}
+	if errs[0].Fingerprint != errs[1].Fingerprint || errs[0].Fingerprint != errs[2].Fingerprint || errs[0].Fingerprint != errs[5].Fingerprint {
+		t.Errorf("one statement split: %v", fp)
+	}
+	if errs[3].Fingerprint == errs[0].Fingerprint || errs[4].Fingerprint == errs[0].Fingerprint || len(fp) != 3 {
+		t.Errorf("services or types merged: %v", fp)
+	}
+	// Without a miner, the normalized message stands for the template.
+	plain := NewTracker(&fakeMeta{}, nil, nil)
+	a := []event.Event{ev("inventory", "TimeoutError", "query timed out after 5000ms", "p1"), ev("inventory", "TimeoutError", "query timed out after 4100ms", "p2")}
+	if out, _ := plain.Process(context.Background(), a); out[0].Fingerprint != out[1].Fingerprint {
+		t.Errorf("normalized messages differ: %+v", out)
+	}
+}
+
+// A project chooses the levels that become issues.
+func TestTrackerIssueLevels(t *testing.T) {
+	fm := &fakeMeta{settings: `{"levels":["warn","error","fatal"]}`}
+	tr := NewTracker(fm, nil, nil)
+	in := []event.Event{
+		{ProjectID: 1, Kind: event.KindLog, Level: event.LevelWarn, Message: "disk 91% full"},
+		{ProjectID: 1, Kind: event.KindLog, Level: event.LevelInfo, Message: "started"},
+		{ProjectID: 1, Kind: event.KindSpan, Level: event.LevelWarn, ErrorType: "SlowQuery", Message: "slow", Attributes: []event.Attr{{Key: "exception.message", Value: "slow"}}},
+		{ProjectID: 1, Kind: event.KindSpan, Name: "GET /", Attributes: []event.Attr{{Key: "exception.type", Value: "IOError"}}},
+		{ProjectID: 1, Kind: event.KindSpan, Level: event.LevelError, Name: "GET /x"},                             // failed, but names no error
+		{ProjectID: 1, Kind: event.KindSpan, Level: event.LevelError, Name: "GET /y", ErrorType: "UpstreamError"}, // names one, recorded none: its logs are the issue events
+	}
+	out, err := tr.Process(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var kinds []string
+	for _, e := range out {
+		kinds = append(kinds, e.Kind+"/"+e.Level+"/"+e.ErrorType)
+	}
+	want := "error/warn/ log/info/ span/warn/SlowQuery span// span/error/ span/error/UpstreamError error/warn/SlowQuery error/error/IOError"
+	if got := strings.Join(kinds, " "); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+	// Only warn: error logs stay logs.
+	only := NewTracker(&fakeMeta{settings: `{"levels":["fatal"]}`}, nil, nil)
+	out, _ = only.Process(context.Background(), []event.Event{{ProjectID: 1, Kind: event.KindLog, Level: event.LevelError, Message: "x"}})
+	if out[0].Kind != event.KindLog {
+		t.Errorf("an error log became an issue with levels [fatal]: %+v", out[0])
+	}
+	for _, bad := range []string{`{"levels":["loud"]}`, `{"levels":["Error"]}`} {
+		if _, err := ValidateSettings([]byte(bad)); err == nil {
+			t.Errorf("%s accepted", bad)
 		}
 	}
 }

@@ -121,7 +121,7 @@ func evidenceQuery(m meta.Monitor, key string) string {
 	case meta.MonitorIssue:
 		add("kind:error")
 	case meta.MonitorBaseline:
-		add(map[string]string{"error_rate": errorFilter, "p95_ms": "", "retries": "retry_attempt:>=1", "error_logs": "kind:log (level:error OR level:fatal)"}[m.Signal])
+		add(map[string]string{"error_rate": errorFilter, "p95_ms": "", "retries": "retry_attempt:>=1", "error_logs": "(kind:log OR kind:error) (level:error OR level:fatal)"}[m.Signal])
 	}
 	return strings.Join(parts, " ")
 }

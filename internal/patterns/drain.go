@@ -497,6 +497,27 @@ func (m *Miner) canonical(id string) string {
 	return id
 }
 
+// Family returns the id of the first group of the family an id belongs
+// to: the group it was folded into, or the group it is a variant of, or
+// itself. Unlike the id, it does not change when variants fold, so it
+// suits keys that must stay put (issue fingerprints). Unknown ids are
+// returned as they are.
+func (m *Miner) Family(id string) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	g, ok := m.groups[m.canonical(id)]
+	if !ok {
+		return id
+	}
+	for range 64 {
+		if g.parent == nil {
+			break
+		}
+		g = g.parent
+	}
+	return g.ID
+}
+
 // Group returns a copy of the group with the given id, following aliases.
 func (m *Miner) Group(id string) (Group, bool) {
 	m.mu.Lock()

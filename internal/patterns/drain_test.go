@@ -273,3 +273,21 @@ func TestMinerBoundsALeaf(t *testing.T) {
 		t.Error("the recently seen group of the leaf was forgotten")
 	}
 }
+
+// A variant's family is its first group, before and after folding.
+func TestMinerFamily(t *testing.T) {
+	m := NewMiner(DefaultConfig)
+	root := m.Add("stored as bytes in memory now", 1)
+	vals := m.Add("stored as values in memory now", 2)
+	if vals.ID == root.ID || m.Family(vals.ID) != root.ID || m.Family(root.ID) != root.ID {
+		t.Fatalf("family of %s = %s, want %s", vals.ID, m.Family(vals.ID), root.ID)
+	}
+	m.Add("stored as blobs in memory now", 3)
+	m.Add("stored as rows in memory now", 4) // folds
+	if got := m.Family(vals.ID); got != root.ID {
+		t.Errorf("after folding the family of %s is %s", vals.ID, got)
+	}
+	if got := m.Family("pnothere"); got != "pnothere" {
+		t.Errorf("unknown id: %s", got)
+	}
+}

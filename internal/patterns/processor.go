@@ -300,13 +300,15 @@ func (p *Processor) removeLocked(s *stream) {
 }
 
 // Process gives every log and error row with a message its pattern id,
-// unless it already has one (rows replayed or sent by another Lore).
+// and failed spans with a message (their error events, made later by the
+// issue tracker, keep it), unless it already has one (rows replayed or
+// sent by another Lore).
 func (p *Processor) Process(ctx context.Context, events []event.Event) ([]event.Event, error) {
 	p.clock.Add(1)
 	var s *stream
 	for i := range events {
 		e := &events[i]
-		if e.Message == "" || (e.Kind != event.KindLog && e.Kind != event.KindError) {
+		if e.Message == "" || !mined(e) {
 			continue
 		}
 		if _, has := e.Attr(AttrKey); has {
@@ -320,6 +322,18 @@ func (p *Processor) Process(ctx context.Context, events []event.Event) ([]event.
 	}
 	p.enforce()
 	return events, nil
+}
+
+// mined reports whether a row's message is mined: logs, errors and
+// failed spans.
+func mined(e *event.Event) bool {
+	switch e.Kind {
+	case event.KindLog, event.KindError:
+		return true
+	case event.KindSpan:
+		return e.ErrorType != "" || e.Level == event.LevelError || e.Level == event.LevelFatal
+	}
+	return false
 }
 
 // enforce forgets groups while the server is over its limits: the least
@@ -394,6 +408,25 @@ func (p *Processor) Group(project int64, id string) (Group, bool) {
 func (p *Processor) Canonical(project int64, id string) string {
 	if g, ok := p.Group(project, id); ok {
 		return g.ID
+	}
+	return id
+}
+
+// Family returns the first group of the family of one of the project's
+// pattern ids (see Miner.Family): stable while variants fold.
+func (p *Processor) Family(project int64, id string) string {
+	if tag, ok := idTag(id); ok {
+		p.mu.RLock()
+		ss := append([]*stream(nil), p.byTag[project][tag]...)
+		p.mu.RUnlock()
+		for _, s := range ss {
+			if f := s.miner.Family(id); f != id {
+				return f
+			}
+			if _, ok := s.miner.Group(id); ok {
+				return id
+			}
+		}
 	}
 	return id
 }

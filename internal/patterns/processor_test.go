@@ -274,3 +274,28 @@ func TestProcessorConcurrent(t *testing.T) {
 		t.Errorf("groups %+v", gs)
 	}
 }
+
+// Failed spans with a message are mined (their error events keep the id);
+// other spans are not.
+func TestProcessorMinesFailedSpans(t *testing.T) {
+	p, err := Open(t.TempDir(), Config{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Close(context.Background())
+	evs := []event.Event{
+		{ProjectID: 1, Service: "inv", Kind: event.KindSpan, Level: event.LevelError, ErrorType: "TimeoutError", Message: "query timed out after 5000ms"},
+		{ProjectID: 1, Service: "inv", Kind: event.KindSpan, Message: "GET /items"},
+		logEvent(1, "inv", "query timed out after 4000ms"),
+	}
+	p.Process(context.Background(), evs)
+	if a, b := patternID(t, evs[0]), patternID(t, evs[2]); a != b {
+		t.Errorf("the failed span and the log of the same message: %s, %s", a, b)
+	}
+	if _, has := evs[1].Attr(AttrKey); has {
+		t.Error("a plain span got a pattern id")
+	}
+	if f := p.Family(1, patternID(t, evs[0])); f != patternID(t, evs[0]) {
+		t.Errorf("family %s", f)
+	}
+}

@@ -228,6 +228,25 @@ const ok = await run(
     const deltas = await page.locator('.num .delta').allInnerTexts();
     check(deltas.length >= 4 && deltas.every((d) => /^([+−]\d+(\.\d)?%|±0%?|new)$/.test(d)), `the numbers have small charts and their change: ${deltas.join(', ')}`);
 
+    // ── The Overview's errors and open issues are what the Issues page lists for the same range (issue 14):
+    // every error is an issue. A range that ended ten minutes ago, so live traffic does not move it.
+    {
+      const to = new Date(Date.now() - 10 * 60e3).toISOString();
+      const from = new Date(Date.now() - 24 * 3600e3).toISOString();
+      const q = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
+      await goto(`#/overview?${q}`);
+      const num = (label) => page.locator('.num').filter({ has: page.locator('span', { hasText: new RegExp(`^${label}$`) }) }).locator('b');
+      await num('errors').filter({ hasNotText: '…' }).waitFor();
+      await num('open issues').filter({ hasNotText: '…' }).waitFor();
+      const fmt = (n) => (Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : Math.abs(n) >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n));
+      const all = await api(`/api/v1/issues?status=all&limit=1&${q}`);
+      const open = await api(`/api/v1/issues?status=unresolved&limit=1&${q}`);
+      const errs = await num('errors').innerText();
+      const opens = await num('open issues').innerText();
+      check(errs === fmt(all.events), `the Overview's ${errs} errors are the Issues page's ${all.events} events in ${all.total} issues`);
+      check(opens === fmt(open.total), `the Overview's ${opens} open issues are the Issues page's ${open.total} unresolved`);
+    }
+
     // ── Every page at 1440×900, light and dark.
     await page.setViewportSize({ width: 1440, height: 900 });
     const pages = [

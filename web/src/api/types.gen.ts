@@ -401,6 +401,8 @@ export interface LatencyResponse {
 /** The answer of GET /api/v1/issues. */
 export interface List {
   issues: IssueSummary[] | null;
+  total: number;
+  events: number;
 }
 
 export interface MapEdge {

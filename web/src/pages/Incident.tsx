@@ -24,7 +24,7 @@ export function signalQuery(a: Anomaly): string {
     case 'retries':
       return `${svc} retry_attempt:>=1`;
     case 'error_logs':
-      return `${svc} kind:log (level:error OR level:fatal)`;
+      return `${svc} (kind:log OR kind:error) (level:error OR level:fatal)`;
     case 'new_error':
     case 'new_pattern': {
       const tpl = a.text.replace(/^.*? at \d\d:\d\d: /, '');

@@ -35,7 +35,8 @@ function totals(h?: Histogram): Totals | undefined {
   if (!h) return undefined;
   const t: Totals = { total: 0, errors: 0, perStep: [], errPerStep: [] };
   for (const b of h.buckets || []) {
-    const e = (b.by?.error || 0) + (b.by?.fatal || 0);
+    // Errors are the issues' events (kind error): every error-level log and failed span with an error type.
+    const e = b.by?.error || 0;
     t.total += b.count;
     t.errors += e;
     t.perStep.push(b.count);
@@ -49,8 +50,8 @@ export function Overview({ r }: { r: Route }) {
   // Computed once per range: "now" moves, and the previous period must not move with every render.
   const prev = useMemo(() => previous(from, to), [from, to]);
   const stories = useLoad((signal) => get<Stories>('/api/v1/stories', { from, to }, signal), [from, to]);
-  const hist = useLoad((signal) => get<Histogram>('/api/v1/histogram', { from, to, by: 'level', step: stepFor(from, to) }, signal), [from, to]);
-  const histPrev = useLoad((signal) => get<Histogram>('/api/v1/histogram', { ...prev, by: 'level', step: stepFor(from, to) }, signal), [prev.from, prev.to]);
+  const hist = useLoad((signal) => get<Histogram>('/api/v1/histogram', { from, to, by: 'kind', step: stepFor(from, to) }, signal), [from, to]);
+  const histPrev = useLoad((signal) => get<Histogram>('/api/v1/histogram', { ...prev, by: 'kind', step: stepFor(from, to) }, signal), [prev.from, prev.to]);
   const issues = useLoad((signal) => get<IssueList>('/api/v1/issues', { status: 'unresolved', from, to }, signal), [from, to]);
   const monitors = useLoad((signal) => get<MonitorList>('/api/v1/monitors', undefined, signal), []);
   const latency = useLoad((signal) => get<Latency>('/api/v1/latency', { from, to }, signal), [from, to]);
@@ -86,7 +87,7 @@ export function Overview({ r }: { r: Route }) {
       <ErrorMessage error={hist.error || issues.error} />
       <div className="numbers">
         <Num label="events" value={cur ? fmtNum(cur.total) : '…'} change={delta(cur?.total, old?.total)} spark={cur?.perStep} link={href(['explore'], keep(r))} />
-        <Num label="errors" value={cur ? fmtNum(cur.errors) : '…'} change={delta(cur?.errors, old?.errors)} bad spark={cur?.errPerStep} tone="err" link={href(['explore'], { ...keep(r), q: '(level:error OR level:fatal)' })} />
+        <Num label="errors" value={cur ? fmtNum(cur.errors) : '…'} change={delta(cur?.errors, old?.errors)} bad spark={cur?.errPerStep} tone="err" link={href(['explore'], { ...keep(r), q: 'kind:error' })} />
         <Num
           label="error rate"
           value={cur ? fmtPct(rate(cur)) : '…'}
@@ -103,7 +104,7 @@ export function Overview({ r }: { r: Route }) {
           link={href(['services'], keep(r))}
         />
         <Num label="active users" value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'} change={delta(users.data?.distinct, usersPrev.data?.distinct)} />
-        <Num label="open issues" value={issues.data ? fmtNum((issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
+        <Num label="open issues" value={issues.data ? fmtNum(issues.data.total ?? (issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
         <Num label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
       </div>
       {hist.data && cur?.total === 0 && <FirstEvent />}
