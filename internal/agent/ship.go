@@ -87,7 +87,8 @@ func (s *shipper) post(ctx context.Context, u string, body []byte, idemKey strin
 		// again cannot help, and must not hold back the lines after them.
 		s.log("lore agent: Lore refused every line of a batch", "answer", strings.TrimSpace(string(msg)))
 		return 0, nil
-	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout:
+	case resp.StatusCode == http.StatusTooManyRequests || resp.StatusCode >= 500 || resp.StatusCode == http.StatusRequestTimeout,
+		resp.StatusCode == http.StatusConflict: // the same batch still being stored (sent before a restart)
 		wait := time.Duration(0)
 		if sec, err := strconv.Atoi(resp.Header.Get("Retry-After")); err == nil && sec >= 0 {
 			wait = time.Duration(sec)*time.Second + time.Millisecond

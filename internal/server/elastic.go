@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"time"
@@ -87,6 +88,11 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) (any, error)
 		}
 	}
 	res.Compact()
+	if len(reserved) > 0 {
+		// Reserved ids must learn their outcome: once handed to the
+		// pipeline the events are stored even if the client leaves.
+		r = r.WithContext(context.WithoutCancel(r.Context()))
+	}
 	if err := s.submit(r, path, res.Events); err != nil {
 		s.seen.Release(reserved)
 		return nil, err

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -61,6 +62,12 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) (any, erro
 	done, dup, err := s.idempotent(r, path)
 	if err != nil || dup {
 		return IngestResponse{Errors: []native.LineError{}, Duplicate: dup}, err
+	}
+	if r.Header.Get("Idempotency-Key") != "" {
+		// The key's outcome must be known: once handed to the pipeline the
+		// events are stored even if the client leaves, so the request
+		// waits for that instead of ending with the client's context.
+		r = r.WithContext(context.WithoutCancel(r.Context()))
 	}
 	body, err := s.readBody(r, path)
 	if err != nil {
