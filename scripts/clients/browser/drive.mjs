@@ -49,7 +49,7 @@ if (step === "build") {
     args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
       "--disable-blink-features=AutomationControlled"],
   });
-  const out = { consoleErrors: [], failedRequests: [], replayStopped: false };
+  const out = { consoleErrors: [], failedRequests: [], replayStarted: false, replayStopped: false };
   try {
     // A desktop Chrome, as users run it (posthog-js drops headless agents).
     const context = await browser.newContext({
@@ -66,7 +66,12 @@ if (step === "build") {
       if (r.url().startsWith(LORE_URL) && r.status() >= 400 && !r.url().includes("/static/")) out.failedRequests.push(`${r.request().method()} ${r.url()}: ${r.status()}`);
     });
     await page.goto(arg, { waitUntil: "load" });
-    await page.waitForTimeout(1500);
+    // Sentry's replay starts recording at once (session sampling 1).
+    for (let i = 0; i < 40 && !out.replayStarted; i++) {
+      out.replayStarted = await page.evaluate(() => !!window.shop.replayId());
+      if (!out.replayStarted) await page.waitForTimeout(250);
+    }
+    await page.waitForTimeout(1000);
     await page.click("#pay");
     await page.waitForFunction(() => document.getElementById("out").textContent === "paid");
     await page.waitForTimeout(500);
@@ -77,12 +82,10 @@ if (step === "build") {
     await page.evaluate(() => window.shop.boom());
     // Sentry's replay sends its first segment after about 5 s; Lore's
     // answer rate-limits the replay category and the replay stops.
-    const started = await page.evaluate(() => !!window.shop.replayId());
     for (let i = 0; i < 40 && !out.replayStopped; i++) {
-      await page.waitForTimeout(500);
-      out.replayStopped = started && !(await page.evaluate(() => window.shop.replayId()));
+      out.replayStopped = out.replayStarted && !(await page.evaluate(() => window.shop.replayId()));
+      if (!out.replayStopped) await page.waitForTimeout(500);
     }
-    out.replayStarted = started;
     await page.waitForTimeout(1500);
     await page.close({ runBeforeUnload: true });
     await new Promise((r) => setTimeout(r, 1000));
