@@ -30,9 +30,10 @@ import (
 // OpenTelemetry Node SDK's OTLP/HTTP exporters (JSON and protobuf),
 // winston's Http transport, pino and Debian's python3-sentry-sdk; in
 // headless Chromium, from another origin, a shop bundled with
-// @sentry/browser, posthog-js, @segment/analytics-next and Lore's SDK
-// installed from the server's npm package, its source maps uploaded with
-// `lore sourcemaps upload`. It runs under `make clients-test`
+// @sentry/browser, posthog-js and @segment/analytics-next, Lore's SDK
+// loaded after them from /sdk.js, its source maps uploaded with
+// `lore sourcemaps upload`, and Lore's SDK installed from the server's npm
+// package and bundled. It runs under `make clients-test`
 // (scripts/clients-test.sh installs the clients, Chromium and the Python
 // SDK); plain `go test` skips it.
 func TestClients(t *testing.T) {
@@ -461,8 +462,18 @@ func (c *clients) browser(t *testing.T) {
 	if got := c.funnel(t, "/", "Checkout Started", "Pay Clicked", "Order Completed"); !slices.Equal(got, []int64{1, 1, 1, 1}) {
 		t.Errorf("funnel across posthog-js, analytics-next and Lore's SDK = %v, want [1 1 1 1]", got)
 	}
-	if m := c.metrics(t); !strings.Contains(m, `lore_ingest_items_unstored_total{protocol="sentry",type="replay_event"}`) {
+	m := c.metrics(t)
+	if !strings.Contains(m, `lore_ingest_items_unstored_total{protocol="sentry",type="replay_event"}`) {
 		t.Error("replays not counted as unstored")
+	}
+	// Lore's SDK, loaded after Sentry's, sent its batches through Sentry's
+	// fetch: with sentry-trace and baggage, so preflighted (and answered).
+	if !strings.Contains(m, `lore_http_requests_total{route="OPTIONS /batch/",code="2xx"}`) {
+		t.Error("no preflight of Lore's batches: they did not go through Sentry's fetch")
+	}
+	// Lore's SDK installed from the server's npm package and bundled.
+	if r := search(t, c.base, `name:"SDK From npm"`, "now-1h", "now+1h", 5); len(r.Events) != 1 || r.Events[0].Attributes["lib"] != "lore-js" {
+		t.Errorf("the event of Lore's SDK from npm: %+v", r.Events)
 	}
 }
 

@@ -12,13 +12,19 @@ const { LORE_URL, LORE_KEY, RUN, DIST } = process.env;
 const lore = new URL(LORE_URL);
 Sentry.init({ dsn: `${lore.protocol}//${LORE_KEY}@${lore.host}/1`, release: "checkout@1.2.3", environment: "test", tracesSampleRate: 1 });
 
-const page = (origin) => `<!doctype html>
+const shop = `<script>window.SHOP = ${JSON.stringify({ lore: LORE_URL, key: LORE_KEY, release: `web@${RUN}`, user: `web-user-${RUN}` })};</script>`;
+// The shop's bundle, then Lore's SDK from Lore (after Sentry initialised).
+const page = () => `<!doctype html>
 <html><head><title>Shop</title>
-<script>window.SHOP = ${JSON.stringify({ lore: LORE_URL, key: LORE_KEY, release: `web@${RUN}`, user: `web-user-${RUN}` })};</script>
+${shop}
 <script src="/dist/app.js"></script>
+<script src="${LORE_URL}/sdk.js"></script>
+<script>lore.init(${JSON.stringify(LORE_KEY)}, { host: ${JSON.stringify(LORE_URL)}, flushInterval: 300 });</script>
 </head><body>
 <button id="pay" class="btn primary">Pay now</button><span id="out"></span>
 </body></html>`;
+// Lore's SDK installed from npm, bundled alone.
+const npmPage = () => `<!doctype html><html><head><title>npm</title>${shop}<script src="/dist/npm-check.js"></script></head><body></body></html>`;
 
 const server = http.createServer(async (req, res) => {
   const u = new URL(req.url, "http://x");
@@ -45,7 +51,7 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   res.setHeader("Content-Type", "text/html");
-  res.end(page());
+  res.end(u.pathname === "/npm" ? npmPage() : page());
 });
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })));
 process.on("SIGTERM", async () => {

@@ -1,10 +1,11 @@
 // The browser half of TestClients (internal/e2e), in two steps:
 //
-//   node drive.mjs build DIR     installs Lore's SDK from LORE_URL/sdk.tgz
-//                                (npm install, as a user would), copies the
-//                                shop's src/ to DIR/src and bundles it into
-//                                DIR/dist/app.js with its map (sources named
-//                                src/main.js…, as in a real project)
+//   node drive.mjs build DIR     copies the shop's src/ to DIR/src and
+//                                bundles it into DIR/dist/app.js with its
+//                                map (sources named src/main.js…, as in a
+//                                real project); installs Lore's SDK from
+//                                LORE_URL/sdk.tgz (npm install, as a user
+//                                would) and bundles src/npm-check.js with it
 //   node drive.mjs run PAGE_URL  opens the page in headless Chromium
 //                                (Debian's /usr/bin/chromium, or $CHROMIUM)
 //                                and plays a visit: pay, sign in, order, an
@@ -27,20 +28,25 @@ if (step === "build") {
     execFileSync("npm", ["install", "--prefix", prefix, "--no-audit", "--no-fund", "--no-package-lock", `${LORE_URL}/sdk.tgz`], { stdio: ["ignore", "ignore", "inherit"] });
     fs.cpSync(path.join(here, "src"), path.join(arg, "src"), { recursive: true });
     await build({
-      entryPoints: [path.join(arg, "src/main.js")],
+      entryPoints: [path.join(arg, "src/main.js"), path.join(arg, "src/npm-check.js")],
       bundle: true,
       minify: true,
       sourcemap: true,
       format: "iife",
       target: "es2020",
-      outfile: path.join(arg, "dist", "app.js"),
+      outdir: path.join(arg, "dist"),
+      entryNames: "[name]",
       nodePaths: [path.join(prefix, "node_modules"), path.join(here, "..", "node_modules")],
       logLevel: "warning",
     });
   } finally {
     fs.rmSync(prefix, { recursive: true, force: true });
   }
-  console.log(JSON.stringify({ built: path.join(arg, "dist", "app.js") }));
+  fs.renameSync(path.join(arg, "dist", "main.js"), path.join(arg, "dist", "app.js"));
+  fs.renameSync(path.join(arg, "dist", "main.js.map"), path.join(arg, "dist", "app.js.map"));
+  const js = path.join(arg, "dist", "app.js");
+  fs.writeFileSync(js, fs.readFileSync(js, "utf8").replace("sourceMappingURL=main.js.map", "sourceMappingURL=app.js.map"));
+  console.log(JSON.stringify({ built: js }));
 } else if (step === "run") {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM || "/usr/bin/chromium",
@@ -88,6 +94,11 @@ if (step === "build") {
     }
     await page.waitForTimeout(1500);
     await page.close({ runBeforeUnload: true });
+    // Lore's SDK installed from npm, on a page of its own.
+    const npm = await context.newPage();
+    await npm.goto(new URL("/npm", arg).href, { waitUntil: "load" });
+    await npm.waitForTimeout(1000);
+    await npm.close({ runBeforeUnload: true });
     await new Promise((r) => setTimeout(r, 1000));
   } finally {
     await browser.close();

@@ -1,12 +1,13 @@
 // The shop's front end as a user bundles it (esbuild --bundle --minify
 // --sourcemap): Sentry's browser SDK (tracing, logs, replay), posthog-js
-// (its full build, extensions included), Segment's analytics-next, and
-// Lore's SDK installed from the Lore server's npm package — every client
-// unmodified, all pointed at Lore. Sentry initialises first.
+// (its full build, extensions included) and Segment's analytics-next,
+// every client unmodified, all pointed at Lore. Lore's SDK is loaded after
+// it from Lore's /sdk.js (window.lore): Sentry initialises first, so Lore's
+// SDK sends through Sentry's instrumented fetch, with sentry-trace and
+// baggage headers.
 import * as Sentry from "@sentry/browser";
 import posthog from "posthog-js/dist/module.full";
 import { AnalyticsBrowser } from "@segment/analytics-next";
-import * as lore from "@lore-dev/browser";
 import { computeTotal } from "./orders.js";
 
 const cfg = window.SHOP; // { lore, key, release, user }
@@ -27,7 +28,10 @@ Sentry.init({
 Sentry.setTag("flow", "checkout");
 posthog.init(cfg.key, { api_host: cfg.lore, person_profiles: "always" });
 const analytics = AnalyticsBrowser.load({ writeKey: cfg.key, cdnURL: cfg.lore });
-lore.init(cfg.key, { host: cfg.lore, flushInterval: 300 });
+const lore = {
+  track: (...a) => window.lore.track(...a),
+  identify: (...a) => window.lore.identify(...a),
+};
 
 window.shop = {
   replayId: () => Sentry.getReplay()?.getReplayId(),
