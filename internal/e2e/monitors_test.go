@@ -117,6 +117,14 @@ func TestMonitorsAlertOnErrors(t *testing.T) {
 		if n["from"] != "ok" || n["to"] != "alert" || n["value"] != 8.0 || n["threshold"] != 5.0 || mon["name"] != "payment errors" {
 			t.Errorf("webhook got %v", n)
 		}
+		// The evidence: the errors in Explore, their issue with its stack, a journey.
+		ev, _ := n["evidence"].(map[string]any)
+		is, _ := ev["issue"].(map[string]any)
+		explore, _ := ev["explore"].(map[string]any)
+		if explore["query"] != "level:error service:payment-service" || is["count"] != 8.0 || fmt.Sprint(is["stack"]) != "[charge (Pay.java:12)]" ||
+			!strings.Contains(fmt.Sprint(is["title"]), "CardDeclined") {
+			t.Errorf("evidence %v", ev)
+		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("the webhook received nothing for ok → alert")
 	}
@@ -148,6 +156,20 @@ func TestMonitorsAlertOnErrors(t *testing.T) {
 	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", base, iss.ID), "", &iss)
 	if iss.State != "alert" || iss.Value == nil || *iss.Value < 1 {
 		t.Errorf("issue monitor after new errors = %+v, want alert", iss)
+	}
+	// An issue monitor of each issue's events: one series per issue.
+	var per struct {
+		monitorJSON
+		Series []struct {
+			Key   string   `json:"key"`
+			State string   `json:"state"`
+			Value *float64 `json:"value"`
+		} `json:"series"`
+	}
+	monitorsCall(t, http.MethodPost, base+"/api/v1/monitors", `{"name":"busy issues","kind":"issue","measure":"events","threshold":5,"window":"1h"}`, &per)
+	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", base, per.ID), "", &per)
+	if per.State != "alert" || len(per.Series) != 1 || !strings.HasPrefix(per.Series[0].Key, "#") || *per.Series[0].Value != 8 {
+		t.Errorf("issue events monitor = %s %q %+v, want one issue in alert at 8 events", per.State, per.LastError, per.Series)
 	}
 	// Latency without spans has no data.
 	var lat monitorJSON
