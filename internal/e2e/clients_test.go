@@ -390,16 +390,28 @@ func (c *clients) browser(t *testing.T) {
 		t.Errorf("Sentry's replay started %v, stopped after Lore's rate limit %v", drive.ReplayStarted, drive.ReplayStopped)
 	}
 
-	// One trace id per request: the backend saw Lore's traceparent and
-	// Sentry's sentry-trace with the same trace; the trace holds the
-	// browser's spans, the backend's span and log, Lore's click event and
-	// Sentry's error.
-	pay := <-payTraces
-	tp, _, ok1 := event.ParseTraceparent(pay.Traceparent)
-	st, _, ok2 := event.ParseSentryTrace(pay.SentryTrace)
-	if !ok1 || !ok2 || tp != st {
-		t.Fatalf("the backend got traceparent %q and sentry-trace %q: not one trace", pay.Traceparent, pay.SentryTrace)
+	// One trace id per request, whichever SDK initialised first: the
+	// backend saw Lore's traceparent and Sentry's sentry-trace with the
+	// same trace. The first visit's trace holds the browser's spans, the
+	// backend's span and log, Lore's click event and Sentry's error.
+	var pay payHeaders
+	for i, order := range []string{"Sentry first", "Lore first"} {
+		var p payHeaders
+		select {
+		case p = <-payTraces:
+		case <-time.After(10 * time.Second):
+			t.Fatalf("%s: the backend saw no payment", order)
+		}
+		tp, _, ok1 := event.ParseTraceparent(p.Traceparent)
+		st, _, ok2 := event.ParseSentryTrace(p.SentryTrace)
+		if !ok1 || !ok2 || tp != st {
+			t.Errorf("%s: the backend got traceparent %q and sentry-trace %q: not one trace", order, p.Traceparent, p.SentryTrace)
+		}
+		if i == 0 {
+			pay = p
+		}
 	}
+	tp, _, _ := event.ParseTraceparent(pay.Traceparent)
 	j := c.journey(t, "trace", tp.String())
 	got := map[string]bool{}
 	for _, e := range j.Events {
@@ -483,7 +495,7 @@ type payHeaders struct {
 }
 
 // startBackend runs the shop's backend (browser/backend.mjs) and returns
-// its URL and the headers of its first /api/pay request.
+// its URL and the headers of its /api/pay requests.
 func (c *clients) startBackend(t *testing.T, dist string) (string, <-chan payHeaders) {
 	t.Helper()
 	cmd := exec.Command("node", "browser/backend.mjs")
@@ -516,7 +528,7 @@ func (c *clients) startBackend(t *testing.T, dist string) (string, <-chan payHea
 	if err := json.Unmarshal(sc.Bytes(), &start); err != nil || start.URL == "" {
 		t.Fatalf("backend said %q: %v", sc.Text(), err)
 	}
-	pays := make(chan payHeaders, 1)
+	pays := make(chan payHeaders, 4)
 	go func() {
 		for sc.Scan() {
 			var p payHeaders

@@ -23,6 +23,8 @@ ${shop}
 </head><body>
 <button id="pay" class="btn primary">Pay now</button><span id="out"></span>
 </body></html>`;
+// The other order: Lore's SDK first, then the bundle (Sentry wraps Lore's fetch).
+const loreFirst = () => page().replace(/(<script src="\/dist\/app.js"><\/script>\n)(<script src="[^"]*\/sdk.js"><\/script>\n<script>lore.init[^\n]*\n)/, "$2$1");
 // Lore's SDK installed from npm, bundled alone.
 const npmPage = () => `<!doctype html><html><head><title>npm</title>${shop}<script src="/dist/npm-check.js"></script></head><body></body></html>`;
 
@@ -51,7 +53,7 @@ const server = http.createServer(async (req, res) => {
     return;
   }
   res.setHeader("Content-Type", "text/html");
-  res.end(u.pathname === "/npm" ? npmPage() : page());
+  res.end(u.pathname === "/npm" ? npmPage() : u.pathname === "/lore-first" ? loreFirst() : page());
 });
 server.listen(0, "127.0.0.1", () => console.log(JSON.stringify({ url: `http://127.0.0.1:${server.address().port}` })));
 process.on("SIGTERM", async () => {

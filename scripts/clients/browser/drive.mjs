@@ -94,6 +94,14 @@ if (step === "build") {
     }
     await page.waitForTimeout(1500);
     await page.close({ runBeforeUnload: true });
+    // The other order: Lore's SDK initialised before Sentry's.
+    const first = await context.newPage();
+    await first.goto(new URL("/lore-first", arg).href, { waitUntil: "load" });
+    await first.waitForTimeout(500);
+    await first.click("#pay");
+    await first.waitForFunction(() => document.getElementById("out").textContent === "paid");
+    await first.waitForTimeout(500);
+    await first.close({ runBeforeUnload: true });
     // Lore's SDK installed from npm, on a page of its own.
     const npm = await context.newPage();
     await npm.goto(new URL("/npm", arg).href, { waitUntil: "load" });
