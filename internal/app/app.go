@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
 	"github.com/lore-dev/lore/internal/patterns"
@@ -76,7 +77,8 @@ type App struct {
 	metrics   *metrics.Registry
 	// processors run at ingest, in order; features append theirs in
 	// their open functions.
-	processors pipeline.Chain
+	processors [stages][]ingest.Processor
+	sink       *ingest.Sink // every ingest path writes through it
 	// patterns is the log pattern miner (openNarrative), which the issue
 	// tracker asks for the pattern of an error without a stack.
 	patterns *patterns.Processor
@@ -133,14 +135,12 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	reg := metrics.New()
 	a.registerMetrics(reg)
 	deps := server.Deps{
-		Auth:         a.meta,
-		Ingest:       a.pipe,
-		IsOverloaded: func(err error) bool { return errors.Is(err, pipeline.ErrOverloaded) },
-		Reader:       a.store,
-		Metrics:      reg,
-		Log:          cfg.Log,
-		Limits:       cfg.Limits,
-		UI:           cfg.UI,
+		Auth:    a.meta,
+		Reader:  a.store,
+		Metrics: reg,
+		Log:     cfg.Log,
+		Limits:  cfg.Limits,
+		UI:      cfg.UI,
 	}
 	a.metrics = reg
 	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors} {
@@ -148,9 +148,8 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 			return nil, err
 		}
 	}
-	if len(a.processors) > 0 {
-		deps.Process = a.processors.Process
-	}
+	a.openSink()
+	deps.Sink = a.sink
 	a.srv = server.New(deps)
 	if cfg.NoListen {
 		return a, nil

@@ -3,8 +3,8 @@ package app
 import (
 	"context"
 
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
-	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/server"
 	"github.com/lore-dev/lore/internal/sourcemap"
 )
@@ -24,7 +24,7 @@ func (a *App) openBrowser(ctx context.Context, deps *server.Deps) error {
 	sm := &sourceMaps{Store: a.meta}
 	sm.sym = sourcemap.New(sm, a.log.With("component", "sourcemaps"))
 	deps.SourceMaps = sm
-	a.processors = append(a.processors, sm.sym)
+	a.addProcessor(stageSymbolicate, sm.sym)
 	return nil
 }
 
@@ -58,5 +58,5 @@ func (s *sourceMaps) SourceMapFiles(ctx context.Context, project int64, release 
 var (
 	_ server.SourceMapService = (*sourceMaps)(nil)
 	_ sourcemap.Store         = (*sourceMaps)(nil)
-	_ pipeline.Processor      = (*sourcemap.Symbolicator)(nil)
+	_ ingest.Processor        = (*sourcemap.Symbolicator)(nil)
 )

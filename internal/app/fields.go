@@ -33,7 +33,7 @@ func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
 	}
 	log := a.log.With("component", "fields")
 	c := fields.NewCatalogue(a.store, log)
-	a.processors = append(a.processors, c)
+	a.addProcessor(stageFields, c)
 	a.flushers = append(a.flushers, c.Flush)
 	runCtx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup

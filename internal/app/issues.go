@@ -21,11 +21,11 @@ func (a *App) openIssues(ctx context.Context, deps *server.Deps) error {
 		dropped.Add(float64(n), reason)
 	})
 	if a.patterns != nil {
-		// Patterns run first (see Open): errors without a stack
-		// group by their log pattern.
+		// Patterns run first (stagePatterns before stageIssues): errors
+		// without a stack group by their log pattern.
 		t.UsePatterns(a.patterns)
 	}
-	a.processors = append(a.processors, t)
+	a.addProcessor(stageIssues, t)
 	deps.Issues = issue.NewService(a.meta, a.store, t, nil)
 	return nil
 }

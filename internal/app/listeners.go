@@ -53,14 +53,14 @@ func (a *App) openListeners() error {
 		case err != nil:
 			return fmt.Errorf("listen for OTLP/gRPC on %q: %w", l.OTLPGRPCAddr, err)
 		default:
-			srv := otlpgrpc.New(a.srv.Sink(), otlpgrpc.Options{MaxRecvBytes: int(a.cfg.Limits.MaxBodyBytes), Log: a.log.With("component", "otlp-grpc")})
+			srv := otlpgrpc.New(a.sink, otlpgrpc.Options{MaxRecvBytes: int(a.cfg.Limits.MaxBodyBytes), Log: a.log.With("component", "otlp-grpc")})
 			a.addListener(&listener{name: "otlp-grpc", addr: ln.Addr(),
 				serve: func() error { return srv.Serve(ln) },
 				stop:  func(ctx context.Context) { srv.Shutdown(ctx); ln.Close() }})
 		}
 	}
 	for _, sl := range l.Syslog {
-		srv, err := syslog.Listen(syslog.Config{Addr: sl.Addr, Key: sl.Key, Log: a.log.With("component", "syslog")}, a.srv.Sink())
+		srv, err := syslog.Listen(syslog.Config{Addr: sl.Addr, Key: sl.Key, Log: a.log.With("component", "syslog")}, a.sink)
 		if err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ func (a *App) openListeners() error {
 			if fl.Key == "" {
 				return fmt.Errorf("forward listener %q has no key: pass KEY@ADDR or --forward-key", fl.Addr)
 			}
-			srv, err := forward.Listen(forward.Config{Addr: fl.Addr, Key: fl.Key, Seen: seen, MaxMessageBytes: int(a.cfg.Limits.MaxBodyBytes), Log: a.log.With("component", "forward")}, a.srv.Sink())
+			srv, err := forward.Listen(forward.Config{Addr: fl.Addr, Key: fl.Key, Seen: seen, MaxMessageBytes: int(a.cfg.Limits.MaxBodyBytes), Log: a.log.With("component", "forward")}, a.sink)
 			if err != nil {
 				return err
 			}

@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"time"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -35,26 +33,7 @@ func OpenLocal(ctx context.Context, dataDir string, log *slog.Logger) (*Local, e
 
 // Submit processes and durably stores events (project ids must be set).
 func (l *Local) Submit(ctx context.Context, events []event.Event) error {
-	return l.app.submit(ctx, events)
-}
-
-// submit sends events Lore makes itself (uptime check results) down the
-// ingest path: the event limits, the processors, then the write-ahead log.
-func (a *App) submit(ctx context.Context, events []event.Event) error {
-	limits, now := ingest.DefaultEventLimits(), time.Now().UnixMicro()
-	for i := range events {
-		limits.Apply(&events[i], now)
-	}
-	if len(a.processors) > 0 {
-		var err error
-		if events, err = a.processors.Process(ctx, events); err != nil {
-			return fmt.Errorf("process %d events: %w", len(events), err)
-		}
-	}
-	if len(events) == 0 {
-		return nil
-	}
-	return a.pipe.Submit(ctx, events)
+	return l.app.submit(ctx, "lore ingest", events)
 }
 
 // Flush waits until everything submitted is in the store, the field

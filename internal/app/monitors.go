@@ -58,7 +58,7 @@ func (a *App) openMonitors(ctx context.Context, deps *server.Deps) error {
 		},
 	})
 	runner := check.New(check.Config{
-		Checks: a.meta, Sink: sinkFunc(a.submit),
+		Checks: a.meta, Sink: sinkFunc(func(ctx context.Context, events []event.Event) error { return a.submit(ctx, "check", events) }),
 		Outbound: outbound.Options{AllowInternal: true, AllowPrivate: a.cfg.AllowPrivateWebhooks, RootCAs: a.cfg.OutboundRootCAs},
 		Log:      a.log.With("component", "checks"),
 		Ran: func(c meta.Check, r check.Result, changed bool) {

@@ -20,7 +20,7 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 		return err
 	}
 	a.closers = append(a.closers, miner.Close)
-	a.processors = append(a.processors, miner)
+	a.addProcessor(stagePatterns, miner)
 	a.patterns = miner
 	n := &narrative{store: a.store, reader: a.store, miner: miner}
 	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {

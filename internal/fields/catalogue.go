@@ -25,7 +25,7 @@ import (
 	"github.com/cespare/xxhash/v2"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/pipeline"
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -102,7 +102,7 @@ type values struct {
 // value of every event.
 const maxExampleTries = 256
 
-var _ pipeline.Processor = (*Catalogue)(nil)
+var _ ingest.Processor = (*Catalogue)(nil)
 
 // NewCatalogue returns an empty catalogue writing to st.
 func NewCatalogue(st store.FieldCatalog, log *slog.Logger) *Catalogue {
@@ -112,7 +112,7 @@ func NewCatalogue(st store.FieldCatalog, log *slog.Logger) *Catalogue {
 	return &Catalogue{store: st, log: log, groups: map[groupKey]*group{}, values: map[valueKey]*values{}}
 }
 
-// Process implements pipeline.Processor: it records every event's fields
+// Process implements ingest.Processor: it records every event's fields
 // and passes the events on unchanged.
 func (c *Catalogue) Process(_ context.Context, evs []event.Event) ([]event.Event, error) {
 	c.mu.Lock()

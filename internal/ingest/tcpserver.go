@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lore-dev/lore/internal/errs"
 	"net"
 	"sync"
 	"time"
@@ -112,12 +113,12 @@ func (t *TCPServer) Shutdown(ctx context.Context) {
 }
 
 // Retry calls store until it succeeds, fails with an error other than
-// ErrOverloaded, or the server shuts down (then once more). It holds a
+// errs.Overloaded, or the server shuts down (then once more). It holds a
 // stream sender back while Lore catches up, instead of dropping its data.
 func (t *TCPServer) Retry(store func() error) error {
 	for wait := 100 * time.Millisecond; ; wait = min(2*wait, 5*time.Second) {
 		err := store()
-		if err == nil || !errors.Is(err, ErrOverloaded) {
+		if err == nil || !errs.Is(err, errs.Overloaded) {
 			return err
 		}
 		select {

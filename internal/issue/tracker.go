@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
-	"github.com/lore-dev/lore/internal/pipeline"
 )
 
 // MetaStore is the issue state the Tracker keeps in the metadata database
@@ -30,7 +30,7 @@ var _ MetaStore = (*meta.Store)(nil)
 // in the server).
 type DropCounter func(reason string, n int)
 
-// Tracker is the ingest side of the issues feature: a pipeline.Processor
+// Tracker is the ingest side of the issues feature: a ingest.Processor
 // that detects errors, fingerprints and filters them and keeps each
 // issue's state. It caches what it learnt from the metadata database so
 // that only new fingerprints and status changes touch it.
@@ -78,7 +78,7 @@ func NewTracker(m MetaStore, log *slog.Logger, dropped DropCounter) *Tracker {
 		known: map[fpKey]meta.Issue{}, settings: map[int64]*compiled{}, buckets: map[fpKey]*bucket{}}
 }
 
-var _ pipeline.Processor = (*Tracker)(nil)
+var _ ingest.Processor = (*Tracker)(nil)
 
 // Invalidate forgets what the Tracker cached about a project, after its
 // issues' states or settings changed.

@@ -14,7 +14,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/pipeline"
+	"github.com/lore-dev/lore/internal/ingest"
 )
 
 // AttrKey is the attribute that carries a log row's pattern id, searchable
@@ -87,7 +87,7 @@ type stream struct {
 	file     string
 }
 
-var _ pipeline.Processor = (*Processor)(nil)
+var _ ingest.Processor = (*Processor)(nil)
 
 // streamState is the persisted form of one stream.
 type streamState struct {

@@ -10,6 +10,7 @@ package pipeline
 
 import (
 	"context"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +19,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -160,18 +162,81 @@ func Open(ctx context.Context, opts Options, w store.Writer, log *slog.Logger) (
 	return p, nil
 }
 
-// Submit logs events durably. It returns nil only once they are fsync'd in
-// the WAL; the loader then moves them to the store. It returns
-// ErrOverloaded (nothing logged) when the backlog bound is reached, and
-// ctx's error if ctx ends first, in which case the events may or may not
-// have been logged. Submit keeps events: the caller must not modify them
-// afterwards.
+// Submit logs events durably: Reserve, then Commit. It returns nil only
+// once they are fsync'd in the WAL; the loader then moves them to the
+// store. Submit keeps events: the caller must not modify them afterwards.
 func (p *Pipeline) Submit(ctx context.Context, events []event.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	if err := ctx.Err(); err != nil {
+	r, err := p.Reserve(ctx, events)
+	if err != nil {
 		return err
+	}
+	return r.Commit(ctx, events)
+}
+
+// Reservation is room held in the backlog for one request, between its
+// admission and its durable commit (the ingest sink processes the events
+// in between, so that a request refused for lack of room is never
+// processed). Exactly one of Commit and Release ends it.
+type Reservation struct {
+	p      *Pipeline
+	size   int64
+	events int64
+	done   bool
+}
+
+// Reserve admits a request of these events into the backlog: it holds
+// about their encoded size against MaxPendingBytes. A full backlog is an
+// errs.Overloaded error wrapping ErrOverloaded, with the seconds to wait in
+// RetryAfter; nothing is held then. A closed pipeline is errs.Unavailable
+// wrapping ErrClosed; a request too large for one WAL record errs.TooLarge.
+func (p *Pipeline) Reserve(ctx context.Context, events []event.Event) (*Reservation, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	size := estimateRecord(events)
+	if size-headerSize > maxRecordBytes {
+		return nil, errs.Wrap(errs.TooLarge, nil, "request of %d events encodes to about %d bytes, more than the %d bytes one request may hold; split the batch", len(events), size, maxRecordBytes)
+	}
+	p.closeMu.RLock()
+	closed := p.closed
+	p.closeMu.RUnlock()
+	if closed {
+		return nil, errs.Wrap(errs.Unavailable, ErrClosed, "the server is shutting down; retry against it when it is back")
+	}
+	if !p.reserve(size) {
+		p.st.overloaded.Add(1)
+		return nil, &errs.Error{Kind: errs.Overloaded, Msg: "ingest queue is full; retry after the given delay", RetryAfter: p.RetryAfter(), Err: ErrOverloaded}
+	}
+	p.pendingEvents.Add(int64(len(events)))
+	return &Reservation{p: p, size: size, events: int64(len(events))}, nil
+}
+
+// Release gives the room back unused (the request was refused or dropped
+// after its admission). It does nothing after Commit.
+func (r *Reservation) Release() {
+	if r.done {
+		return
+	}
+	r.done = true
+	r.p.release(r.size, r.events)
+}
+
+// Commit logs events durably, in place of the estimate Reserve held (the
+// events may have changed since: processors add and drop). It returns nil
+// only once they are fsync'd. ctx's error is returned if ctx ends first,
+// in which case the events may or may not have been logged.
+func (r *Reservation) Commit(ctx context.Context, events []event.Event) error {
+	if r.done {
+		return errors.New("pipeline: reservation already used")
+	}
+	r.done = true
+	p := r.p
+	if len(events) == 0 {
+		p.release(r.size, r.events)
+		return nil
 	}
 	bp, _ := p.bufs.Get().(*[]byte)
 	if bp == nil {
@@ -180,36 +245,58 @@ func (p *Pipeline) Submit(ctx context.Context, events []event.Event) error {
 	*bp = encodeRecord(*bp, events)
 	size := int64(len(*bp))
 	if size-headerSize > maxRecordBytes {
-		return fmt.Errorf("request of %d events encodes to %d bytes, more than the WAL's %d-byte record limit", len(events), size, maxRecordBytes)
-	}
-	if !p.reserve(size) {
 		p.putBuf(bp)
-		p.st.overloaded.Add(1)
-		return ErrOverloaded
+		p.release(r.size, r.events)
+		return errs.Wrap(errs.TooLarge, nil, "request of %d events encodes to %d bytes, more than the WAL's %d-byte record limit; split the batch", len(events), size, maxRecordBytes)
 	}
-	p.pendingEvents.Add(int64(len(events)))
-	r := &request{buf: bp, events: events, done: make(chan error, 1)}
+	// The backlog holds what will be released once stored: the record.
+	p.pendingBytes.Add(size - r.size)
+	p.pendingEvents.Add(int64(len(events)) - r.events)
+	req := &request{buf: bp, events: events, done: make(chan error, 1)}
 
 	p.closeMu.RLock()
 	if p.closed {
 		p.closeMu.RUnlock()
+		p.putBuf(bp)
 		p.release(size, int64(len(events)))
-		return ErrClosed
+		return errs.Wrap(errs.Unavailable, ErrClosed, "the server is shutting down; retry against it when it is back")
 	}
 	select {
-	case p.reqs <- r:
+	case p.reqs <- req:
 		p.closeMu.RUnlock()
 	case <-ctx.Done():
 		p.closeMu.RUnlock()
+		p.putBuf(bp)
 		p.release(size, int64(len(events)))
 		return ctx.Err()
 	}
 	select {
-	case err := <-r.done:
+	case err := <-req.done:
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
 	}
+}
+
+// estimateRecord is about the encoded size of events' record (the codec's
+// strings plus a few bytes of varints and masks an event), without encoding
+// them: admission must be cheap, and Commit corrects it.
+func estimateRecord(events []event.Event) int64 {
+	n := int64(headerSize + 8 + binary.MaxVarintLen64)
+	for i := range events {
+		e := &events[i]
+		n += 24 + int64(len(e.Kind)+len(e.Level)+len(e.Service)+len(e.Env)+len(e.Release)+len(e.Host)+
+			len(e.UserID)+len(e.AnonymousID)+len(e.SessionID)+len(e.RequestID)+len(e.Name)+len(e.Message)+
+			len(e.HTTPMethod)+len(e.Endpoint)+len(e.ErrorType)+len(e.ErrorCode)+len(e.Fingerprint))
+		if !e.TraceID.IsZero() {
+			n += 16
+		}
+		n += 16 // span and parent span ids
+		for _, a := range e.Attributes {
+			n += int64(len(a.Key)+len(a.Value)) + 2
+		}
+	}
+	return n
 }
 
 // reserve adds size bytes to the backlog unless that would pass

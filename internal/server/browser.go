@@ -206,7 +206,7 @@ func (s *Server) handlePostHogRecording(w http.ResponseWriter, r *http.Request) 
 	}
 	b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
 	if err != nil {
-		s.rejected.Add(1, path, "undecodable")
+		s.d.Sink.Reject(path, "undecodable", 1)
 		return nil, badRequest("cannot decode PostHog recording body: %v", err)
 	}
 	p, err := s.keyProject(r.Context(), firstNonEmpty(b.Key, bearer(r)), "missing API key: put the ingest key in the body as \"api_key\"")

@@ -55,13 +55,13 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) (any, error)
 		body = singleAsBulk(r, body)
 	}
 	if n := elastic.CountItems(body); s.d.Limits.MaxLines > 0 && n > s.d.Limits.MaxLines {
-		s.rejected.Add(1, path, "too many lines")
+		s.d.Sink.Reject(path, "too many lines", 1)
 		return nil, errorf(http.StatusRequestEntityTooLarge, "too many items: about %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
 	}
 	p := principal(r)
 	res, err := elastic.Decode(body, elastic.Options{ProjectID: p.ProjectID, Now: s.now().UnixMicro(), Index: r.PathValue("index")})
 	if re, ok := err.(*elastic.RequestError); ok {
-		s.rejected.Add(1, path, "malformed action")
+		s.d.Sink.Reject(path, "malformed action", 1)
 		return nil, errorf(re.Status, "%s", re.Reason)
 	}
 	if err != nil {
@@ -100,7 +100,7 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) (any, error)
 	s.seen.Commit(reserved)
 	for i := range res.Items {
 		if it := &res.Items[i]; !it.OK() && it.Status != http.StatusConflict {
-			s.rejected.Add(1, path, it.ErrType)
+			s.d.Sink.Reject(path, it.ErrType, 1)
 		}
 	}
 	w.Header().Set(elastic.ProductHeader, "Elasticsearch")

@@ -41,8 +41,8 @@ func (f failingReader) Search(ctx context.Context, r store.SearchRequest) (store
 func TestInternalErrorsAreNotEchoed(t *testing.T) {
 	var logs strings.Builder
 	s := New(Deps{
-		Auth:   fakeAuth{"rd": {ProjectID: 1, Role: meta.RoleRead}},
-		Ingest: &fakeQueue{}, Reader: failingReader{err: fmt.Errorf("read events: %w", errors.New(`Binder Error: secret table "x" at /var/lib/lore`))},
+		Auth: fakeAuth{"rd": {ProjectID: 1, Role: meta.RoleRead}},
+		Sink: testSink(&fakeQueue{}, DefaultLimits()), Reader: failingReader{err: fmt.Errorf("read events: %w", errors.New(`Binder Error: secret table "x" at /var/lib/lore`))},
 		Log: slog.New(slog.NewTextHandler(&logs, nil)), Limits: DefaultLimits(),
 	})
 	srv := httptest.NewServer(s.Handler())
@@ -67,7 +67,7 @@ func TestInternalErrorsAreNotEchoed(t *testing.T) {
 // inline script by hash, and forbid framing.
 func TestSecurityHeaders(t *testing.T) {
 	ui := fstest.MapFS{"index.html": {Data: []byte("<html><script>alert(1)</script></html>")}}
-	s := New(Deps{Auth: fakeAuth{}, Ingest: &fakeQueue{}, Reader: fakeReader{}, Log: slog.New(slog.DiscardHandler), Limits: DefaultLimits(), UI: ui})
+	s := New(Deps{Auth: fakeAuth{}, Sink: testSink(&fakeQueue{}, DefaultLimits()), Reader: fakeReader{}, Log: slog.New(slog.DiscardHandler), Limits: DefaultLimits(), UI: ui})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
 	for _, path := range []string{"/", "/index.html", "/api/v1/search", "/healthz", "/metrics"} {
@@ -94,7 +94,7 @@ func TestSecurityHeaders(t *testing.T) {
 // or without a key, add no label of their own to /metrics.
 func TestMetricsLabelsAreRoutes(t *testing.T) {
 	reg := metrics.New()
-	s := New(Deps{Auth: fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}}, Ingest: &fakeQueue{}, Reader: fakeReader{},
+	s := New(Deps{Auth: fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}}, Sink: testSink(&fakeQueue{}, DefaultLimits()), Reader: fakeReader{},
 		Log: slog.New(slog.DiscardHandler), Limits: DefaultLimits(), Metrics: reg})
 	srv := httptest.NewServer(s.Handler())
 	defer srv.Close()
@@ -135,7 +135,7 @@ func TestSlowUnauthenticatedBodiesDoNotBlockIngest(t *testing.T) {
 	limits.InflightWait = 200 * time.Millisecond
 	limits.PreauthReadTimeout = 1500 * time.Millisecond
 	q := &fakeQueue{}
-	s := New(Deps{Auth: fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}}, Ingest: q, Reader: fakeReader{},
+	s := New(Deps{Auth: fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}}, Sink: testSink(q, DefaultLimits()), Reader: fakeReader{},
 		Log: slog.New(slog.DiscardHandler), Limits: limits})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -34,27 +34,23 @@ func (s *Server) readBody(r *http.Request, path string) ([]byte, error) {
 	body, err := ingest.ReadBody(r, s.d.Limits.MaxBodyBytes)
 	switch {
 	case errors.Is(err, ingest.ErrTooLarge):
-		s.rejected.Add(1, path, "body too large")
+		s.d.Sink.Reject(path, "body too large", 1)
 		return nil, errorf(http.StatusRequestEntityTooLarge, "request body too large: the limit is %d bytes (compressed and decompressed); split the batch", s.d.Limits.MaxBodyBytes)
 	case errors.Is(err, ingest.ErrBadEncoding):
-		s.rejected.Add(1, path, "bad encoding")
+		s.d.Sink.Reject(path, "bad encoding", 1)
 		return nil, badRequest("cannot decode request body: %v", err)
 	case err != nil:
-		s.rejected.Add(1, path, "read error")
+		s.d.Sink.Reject(path, "read error", 1)
 		return nil, badRequest("cannot read request body: %v", err)
 	}
 	return body, nil
 }
 
+// submit writes a request's decoded events into the sink (limits,
+// admission, processing, durable commit), counted under path.
 func (s *Server) submit(r *http.Request, path string, events []event.Event) error {
-	if err := s.ingestEvents(r.Context(), path, events); err != nil {
-		var e *Error
-		if errors.As(err, &e) {
-			return e
-		}
-		return fmt.Errorf("store %d events: %w", len(events), err)
-	}
-	return nil
+	_, err := s.d.Sink.Write(r.Context(), ingest.Request{Route: path, Events: events})
+	return err
 }
 
 func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -81,7 +77,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) (any, erro
 
 func (s *Server) ingestBody(w http.ResponseWriter, r *http.Request, path string, body []byte) (any, error) {
 	if n := bytes.Count(body, []byte{'\n'}); s.d.Limits.MaxLines > 0 && n > s.d.Limits.MaxLines {
-		s.rejected.Add(1, path, "too many lines")
+		s.d.Sink.Reject(path, "too many lines", 1)
 		return nil, errorf(http.StatusRequestEntityTooLarge, "too many lines: %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
 	}
 	p := principal(r)
@@ -100,7 +96,7 @@ func (s *Server) ingestBody(w http.ResponseWriter, r *http.Request, path string,
 		reasons[reason]++
 	}
 	for reason, n := range reasons {
-		s.rejected.Add(float64(n), path, reason)
+		s.d.Sink.Reject(path, reason, n)
 	}
 	if err := s.submit(r, path, res.Events); err != nil {
 		return nil, err
@@ -138,15 +134,15 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, path string,
 	p := principal(r)
 	events, rejected, err := decode(body, ct, otlp.Options{ProjectID: p.ProjectID, Now: s.now().UnixMicro()})
 	if errors.Is(err, otlp.ErrUnsupportedContentType) {
-		s.rejected.Add(1, path, "unsupported content type")
+		s.d.Sink.Reject(path, "unsupported content type", 1)
 		return nil, errorf(http.StatusUnsupportedMediaType, "%v: send application/x-protobuf or application/json", err)
 	}
 	if err != nil {
-		s.rejected.Add(1, path, "undecodable")
+		s.d.Sink.Reject(path, "undecodable", 1)
 		return nil, badRequest("cannot decode OTLP request: %v", err)
 	}
 	if rejected > 0 {
-		s.rejected.Add(float64(rejected), path, "invalid record")
+		s.d.Sink.Reject(path, "invalid record", rejected)
 	}
 	if err := s.submit(r, path, events); err != nil {
 		return nil, err

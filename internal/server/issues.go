@@ -140,11 +140,11 @@ func (s *Server) handleSentryEnvelope(w http.ResponseWriter, r *http.Request) (a
 	}
 	res, err := sentry.DecodeEnvelope(body, sentry.Options{ProjectID: principal(r).ProjectID, Now: s.now().UnixMicro(), MaxItems: s.d.Limits.MaxLines})
 	if err != nil {
-		s.rejected.Add(1, path, "malformed envelope")
+		s.d.Sink.Reject(path, "malformed envelope", 1)
 		return nil, badRequest("cannot read envelope: %v", err)
 	}
 	if len(res.Errors) > 0 {
-		s.rejected.Add(float64(len(res.Errors)), path, "bad item")
+		s.d.Sink.Reject(path, "bad item", len(res.Errors))
 	}
 	good := len(res.Accepted) > 0
 	if !good && len(res.Errors) > 0 {
@@ -193,7 +193,7 @@ func (s *Server) handleSentryStore(w http.ResponseWriter, r *http.Request) (any,
 	}
 	evs, id, err := sentry.DecodeStore(body, sentry.Options{ProjectID: principal(r).ProjectID, Now: s.now().UnixMicro()})
 	if err != nil {
-		s.rejected.Add(1, path, "malformed event")
+		s.d.Sink.Reject(path, "malformed event", 1)
 		return nil, badRequest("cannot read event: %v", err)
 	}
 	if err := s.submit(r, path, evs); err != nil {

@@ -37,20 +37,20 @@ func (s *Server) handleLokiPush(w http.ResponseWriter, r *http.Request) (any, er
 	})
 	switch {
 	case errors.Is(err, loki.ErrUnsupportedContentType):
-		s.rejected.Add(1, path, "unsupported content type")
+		s.d.Sink.Reject(path, "unsupported content type", 1)
 		return nil, errorf(http.StatusUnsupportedMediaType, "%v", err)
 	case errors.Is(err, loki.ErrTooManyEntries):
-		s.rejected.Add(1, path, "too many lines")
+		s.d.Sink.Reject(path, "too many lines", 1)
 		return nil, errorf(http.StatusRequestEntityTooLarge, "%v", err)
 	case err != nil:
-		s.rejected.Add(1, path, "undecodable")
+		s.d.Sink.Reject(path, "undecodable", 1)
 		return nil, badRequest("%v", err)
 	}
 	if err := s.submit(r, path, res.Events); err != nil {
 		return nil, err
 	}
 	if len(res.Errors) > 0 {
-		s.rejected.Add(float64(len(res.Errors)), path, "invalid entry")
+		s.d.Sink.Reject(path, "invalid entry", len(res.Errors))
 		var b strings.Builder
 		fmt.Fprintf(&b, "%d of %d entries refused, the others stored:", len(res.Errors), res.Entries)
 		for i, e := range res.Errors {

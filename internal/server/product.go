@@ -81,7 +81,7 @@ func captureOptions(r *http.Request, project int64, now int64) segment.Options {
 // rejected the answer is 400, with each reason.
 func (s *Server) captured(w http.ResponseWriter, r *http.Request, path string, res segment.Result) (any, error) {
 	for _, rj := range res.Rejected {
-		s.rejected.Add(1, path, rj.Reason)
+		s.d.Sink.Reject(path, rj.Reason, 1)
 	}
 	if err := s.submit(r, path, res.Events); err != nil {
 		return nil, err
@@ -112,7 +112,7 @@ func (s *Server) handlePostHog(route string) handlerFunc {
 		}
 		b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
 		if err != nil {
-			s.rejected.Add(1, route, "undecodable")
+			s.d.Sink.Reject(route, "undecodable", 1)
 			return nil, badRequest("cannot decode PostHog capture body: %v", err)
 		}
 		key := b.Key
@@ -124,7 +124,7 @@ func (s *Server) handlePostHog(route string) handlerFunc {
 			return nil, err
 		}
 		if n := s.d.Limits.MaxLines; n > 0 && len(b.Messages) > n {
-			s.rejected.Add(1, route, "too many events")
+			s.d.Sink.Reject(route, "too many events", 1)
 			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(b.Messages), n)
 		}
 		res := posthog.Decode(b, captureOptions(r, p.ProjectID, s.now().UnixMicro()))

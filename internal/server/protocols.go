@@ -1,16 +1,11 @@
 package server
 
 import (
-	"context"
 	"encoding/base64"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
 
-	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
 )
@@ -71,68 +66,6 @@ func apiKey(h string) (string, bool) {
 	return v, true
 }
 
-// ingestEvents processes and durably stores the events of one request of
-// a listener's or handler's protocol, counting them under path: the path
-// that every protocol shares until the one ingest sink lands.
-func (s *Server) ingestEvents(ctx context.Context, path string, events []event.Event) error {
-	now := s.now().UnixMicro()
-	for i := range events {
-		s.d.Limits.Event.Apply(&events[i], now)
-	}
-	if len(events) > 0 && s.d.Process != nil {
-		var err error
-		if events, err = s.d.Process(ctx, events); err != nil {
-			return err
-		}
-	}
-	if len(events) == 0 {
-		return nil
-	}
-	if err := s.d.Ingest.Submit(ctx, events); err != nil {
-		if s.d.IsOverloaded(err) {
-			s.rejected.Add(float64(len(events)), path, "overloaded")
-			return &Error{Status: http.StatusTooManyRequests, Msg: "ingest queue is full; retry after the given delay", RetryAfter: s.d.Ingest.RetryAfter()}
-		}
-		return err
-	}
-	s.accepted.Add(float64(len(events)), path)
-	return nil
-}
-
-// Sink is the ingest path for listeners outside the HTTP server.
-func (s *Server) Sink() ingest.Sink { return listenerSink{s} }
-
-type listenerSink struct{ s *Server }
-
-var _ ingest.Sink = listenerSink{}
-
-func (l listenerSink) Authenticate(ctx context.Context, key string) (int64, error) {
-	p, err := l.s.authenticate(ctx, key, meta.RoleIngest, "missing API key")
-	var e *Error
-	if errors.As(err, &e) {
-		if e.Status == http.StatusForbidden {
-			return 0, fmt.Errorf("%w: %s", ingest.ErrForbidden, e.Msg)
-		}
-		return 0, fmt.Errorf("%w: %s", ingest.ErrUnauthorized, e.Msg)
-	}
-	return p.ProjectID, err
-}
-
-func (l listenerSink) Submit(ctx context.Context, path string, events []event.Event) error {
-	err := l.s.ingestEvents(ctx, path, events)
-	var e *Error
-	if errors.As(err, &e) && (e.Status == http.StatusTooManyRequests || e.Status == http.StatusServiceUnavailable) {
-		return fmt.Errorf("%w: %s", ingest.ErrOverloaded, e.Msg)
-	}
-	return err
-}
-
-// Rejected counts records a listener refused (they have no answer to carry
-// the reason; the listener logs it).
-func (l listenerSink) Rejected(path, reason string, n int) {
-	l.s.rejected.Add(float64(n), path, reason)
-}
-
 // idempotent checks a request's Idempotency-Key (lore agent sends one per
 // batch): dup means a request with that key was stored before, and this
 // one must store nothing. Otherwise done(stored) must be called when the
@@ -148,7 +81,7 @@ func (s *Server) idempotent(r *http.Request, path string) (done func(stored bool
 	k := dedup.Key(principal(r).ProjectID, path, key)
 	switch s.seen.Reserve(k) {
 	case dedup.Stored:
-		s.rejected.Add(1, path, "duplicate")
+		s.d.Sink.Reject(path, "duplicate", 1)
 		return func(bool) {}, true, nil
 	case dedup.Pending:
 		return func(bool) {}, false, &Error{Status: http.StatusConflict, Msg: "a request with this Idempotency-Key is being stored; retry it", RetryAfter: 1}

@@ -43,7 +43,7 @@ func (s *Server) handleSegment(typ, path string) handlerFunc {
 		}
 		res, err := segment.Decode(body, typ, captureOptions(r, 0, s.now().UnixMicro()))
 		if err != nil {
-			s.rejected.Add(1, path, "undecodable")
+			s.d.Sink.Reject(path, "undecodable", 1)
 			return nil, badRequest("cannot decode Segment %s call: %v", typ, err)
 		}
 		p, err := s.keyProject(r.Context(), firstNonEmpty(bearer(r), res.WriteKey), segmentKeyMissing)
@@ -54,7 +54,7 @@ func (s *Server) handleSegment(typ, path string) handlerFunc {
 			res.Events[i].ProjectID = p.ProjectID
 		}
 		if n := s.d.Limits.MaxLines; n > 0 && len(res.Events) > n {
-			s.rejected.Add(1, path, "too many events")
+			s.d.Sink.Reject(path, "too many events", 1)
 			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(res.Events), n)
 		}
 		return s.captured(w, r, path, res)

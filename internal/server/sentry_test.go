@@ -20,8 +20,8 @@ func TestSentryUnstoredItems(t *testing.T) {
 	var logs bytes.Buffer
 	q := &fakeQueue{}
 	s := New(Deps{
-		Auth:   fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}},
-		Ingest: q, Reader: fakeReader{}, Log: slog.New(slog.NewTextHandler(&logs, nil)),
+		Auth: fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}},
+		Sink: testSink(q, DefaultLimits()), Reader: fakeReader{}, Log: slog.New(slog.NewTextHandler(&logs, nil)),
 		Now: func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) },
 	})
 	srv := httptest.NewServer(s.Handler())

@@ -15,7 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
@@ -27,14 +26,6 @@ import (
 // Authenticator resolves an API key to its project and role.
 type Authenticator interface {
 	Authenticate(ctx context.Context, key string) (meta.Principal, error)
-}
-
-// Submitter durably accepts events (the pipeline).
-type Submitter interface {
-	// Submit returns nil only once the events are durable; an error that
-	// IsOverloaded recognises means "try again later".
-	Submit(ctx context.Context, events []event.Event) error
-	RetryAfter() int
 }
 
 // Limits bound what one request may cost.
@@ -70,25 +61,22 @@ func DefaultLimits() Limits {
 		DedupWindow:        1 << 20,
 		QueryTimeout:       30 * time.Second,
 		PreauthReadTimeout: 10 * time.Second,
-		Event:              ingest.DefaultEventLimits(),
 	}
 }
 
 // Deps is what the server is built from; internal/app wires it.
 type Deps struct {
-	Auth         Authenticator
-	Ingest       Submitter
-	IsOverloaded func(error) bool
-	Reader       store.Reader
-	Metrics      *metrics.Registry
-	Log          *slog.Logger
-	Limits       Limits
-	Ready        func(ctx context.Context) error // nil means always ready
-	Now          func() time.Time                // nil means time.Now
-	UI           fs.FS                           // the web UI's files; nil serves none
-	// Process runs at ingest on every decoded batch before it is
-	// submitted (error detection, fingerprints, pattern ids…); nil = none.
-	Process func(ctx context.Context, events []event.Event) ([]event.Event, error)
+	Auth Authenticator
+	// Sink takes every decoded request: limits, admission, processing and
+	// the durable commit (internal/ingest).
+	Sink    *ingest.Sink
+	Reader  store.Reader
+	Metrics *metrics.Registry
+	Log     *slog.Logger
+	Limits  Limits
+	Ready   func(ctx context.Context) error // nil means always ready
+	Now     func() time.Time                // nil means time.Now
+	UI      fs.FS                           // the web UI's files; nil serves none
 
 	// Feature services, each nil until its feature is wired (see
 	// issues.go, product.go, narrative.go).
@@ -116,8 +104,6 @@ type Server struct {
 	preauth  chan struct{} // slots of body reads before authentication (PostHog's key is in the body)
 	seen     *dedup.Window // ids of stored records, for protocols that give them
 
-	accepted *metrics.CounterVec
-	rejected *metrics.CounterVec
 	requests *metrics.CounterVec
 	// unstored counts the items of a protocol Lore reads but keeps nothing
 	// of (Sentry sessions, replays, profiles…), by type; each type is
@@ -137,16 +123,11 @@ func New(d Deps) *Server {
 	if d.Metrics == nil {
 		d.Metrics = metrics.New()
 	}
-	if d.IsOverloaded == nil {
-		d.IsOverloaded = func(error) bool { return false }
-	}
 	if d.Limits.MaxInflight <= 0 {
 		d.Limits = DefaultLimits()
 	}
 	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight),
 		preauth: make(chan struct{}, d.Limits.MaxInflight), seen: dedup.New(d.Limits.DedupWindow)}
-	s.accepted = d.Metrics.Counter("lore_events_accepted_total", "Events accepted, by ingest path.", "path")
-	s.rejected = d.Metrics.Counter("lore_events_rejected_total", "Events or requests rejected, by ingest path and reason.", "path", "reason")
 	s.requests = d.Metrics.Counter("lore_http_requests_total", "HTTP requests by route and status class.", "route", "code")
 	s.unstored = d.Metrics.Counter("lore_ingest_items_unstored_total", "Items received but not stored (Sentry sessions, replays, profiles, check-ins; posthog-js recordings), by protocol and type.", "protocol", "type")
 	return s
@@ -317,7 +298,7 @@ func (s *Server) acquire(r *http.Request, pool chan struct{}, route string) (rel
 	case pool <- struct{}{}:
 		return func() { <-pool }, nil
 	case <-t.C:
-		s.rejected.Add(1, route, "busy")
+		s.d.Sink.Reject(route, "busy", 1)
 		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "server busy: too many ingest requests in flight", RetryAfter: 1}
 	case <-r.Context().Done():
 		return nil, r.Context().Err()

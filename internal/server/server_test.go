@@ -5,7 +5,6 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -15,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -29,9 +30,8 @@ func (f fakeAuth) Authenticate(_ context.Context, key string) (meta.Principal, e
 	return meta.Principal{}, meta.ErrUnknownKey
 }
 
-var errFull = errors.New("full")
-
-// fakeQueue records submitted events; it can refuse as overloaded or block.
+// fakeQueue stands in for the pipeline behind a real ingest sink: it
+// records committed events; it can refuse as overloaded or block.
 type fakeQueue struct {
 	mu       sync.Mutex
 	events   []event.Event
@@ -39,37 +39,49 @@ type fakeQueue struct {
 	block    chan struct{}
 }
 
-func (q *fakeQueue) Submit(ctx context.Context, ev []event.Event) error {
-	if q.block != nil {
+func (q *fakeQueue) Reserve(ctx context.Context, ev []event.Event) (ingest.Reservation, error) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.overload {
+		return nil, &errs.Error{Kind: errs.Overloaded, Msg: "ingest queue is full; retry after the given delay", RetryAfter: 7}
+	}
+	return fakeReservation{q}, nil
+}
+
+type fakeReservation struct{ q *fakeQueue }
+
+func (r fakeReservation) Release() {}
+
+func (r fakeReservation) Commit(ctx context.Context, ev []event.Event) error {
+	if r.q.block != nil {
 		select {
-		case <-q.block:
+		case <-r.q.block:
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	}
-	q.mu.Lock()
-	defer q.mu.Unlock()
-	if q.overload {
-		return errFull
-	}
-	q.events = append(q.events, ev...)
+	r.q.mu.Lock()
+	defer r.q.mu.Unlock()
+	r.q.events = append(r.q.events, ev...)
 	return nil
 }
 
-func (q *fakeQueue) RetryAfter() int { return 7 }
+// testSink is a real ingest sink over q.
+func testSink(q *fakeQueue, limits Limits) *ingest.Sink {
+	return ingest.NewSink(ingest.SinkConfig{Limits: ingest.Limits{MaxRows: limits.MaxLines, Event: ingest.DefaultEventLimits()}, Admitter: q})
+}
 
 type fakeReader struct{ store.Reader }
 
 func newTestServer(t *testing.T, q *fakeQueue, limits Limits) *httptest.Server {
 	t.Helper()
 	s := New(Deps{
-		Auth:         fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}, "rd": {ProjectID: 1, Role: meta.RoleRead}},
-		Ingest:       q,
-		IsOverloaded: func(err error) bool { return errors.Is(err, errFull) },
-		Reader:       fakeReader{},
-		Log:          slog.New(slog.DiscardHandler),
-		Limits:       limits,
-		Now:          func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) },
+		Auth:   fakeAuth{"in": {ProjectID: 1, Role: meta.RoleIngest}, "rd": {ProjectID: 1, Role: meta.RoleRead}},
+		Sink:   testSink(q, limits),
+		Reader: fakeReader{},
+		Log:    slog.New(slog.DiscardHandler),
+		Limits: limits,
+		Now:    func() time.Time { return time.Date(2026, 11, 21, 12, 0, 0, 0, time.UTC) },
 	})
 	srv := httptest.NewServer(s.Handler())
 	t.Cleanup(srv.Close)

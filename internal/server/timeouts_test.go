@@ -17,7 +17,7 @@ func TestSlowClientsAreCutOff(t *testing.T) {
 	limits := DefaultLimits()
 	limits.ReadHeaderTimeout = 300 * time.Millisecond
 	limits.ReadTimeout = 600 * time.Millisecond
-	s := New(Deps{Auth: fakeAuth{}, Ingest: &fakeQueue{}, Reader: fakeReader{}, Log: slog.New(slog.DiscardHandler), Limits: limits})
+	s := New(Deps{Auth: fakeAuth{}, Sink: testSink(&fakeQueue{}, DefaultLimits()), Reader: fakeReader{}, Log: slog.New(slog.DiscardHandler), Limits: limits})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

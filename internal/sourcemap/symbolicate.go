@@ -74,7 +74,7 @@ func New(store Store, log *slog.Logger) *Symbolicator {
 	return &Symbolicator{store: store, log: log, now: time.Now, releases: map[releaseKey]*release{}}
 }
 
-// Process symbolicates the error events of a batch (a pipeline.Processor).
+// Process symbolicates the error events of a batch (a ingest.Processor).
 func (s *Symbolicator) Process(ctx context.Context, events []event.Event) ([]event.Event, error) {
 	for i := range events {
 		e := &events[i]

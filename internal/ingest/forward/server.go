@@ -30,14 +30,14 @@ const Path = "forward"
 // Server is a forward-protocol listener.
 type Server struct {
 	cfg      Config
-	sink     ingest.Sink
+	sink     ingest.Writer
 	ln       net.Listener
 	conn     *ingest.TCPServer
 	lastWarn atomic.Int64
 }
 
 // Listen binds the address.
-func Listen(cfg Config, sink ingest.Sink) (*Server, error) {
+func Listen(cfg Config, sink ingest.Writer) (*Server, error) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 16 << 20
 	}
@@ -157,7 +157,7 @@ func (s *Server) store(c net.Conn, project int64, msgs []Message) bool {
 		}
 	}
 	ctx := context.WithoutCancel(s.conn.Context())
-	if err := s.conn.Retry(func() error { return s.sink.Submit(ctx, Path, events) }); err != nil {
+	if err := s.conn.Retry(func() error { return writeErr(s.sink.Write(ctx, ingest.Request{Route: Path, Events: events})) }); err != nil {
 		s.cfg.Seen.Release(reserved)
 		s.refuse(len(events), "not stored", err)
 		return false
@@ -178,13 +178,14 @@ func (s *Server) store(c net.Conn, project int64, msgs []Message) bool {
 
 // refuse counts refused records and logs why, at most once a second.
 func (s *Server) refuse(n int, reason string, err error) {
-	if r, ok := s.sink.(interface {
-		Rejected(path, reason string, n int)
-	}); ok && n > 0 {
-		r.Rejected(Path, reason, n)
+	if n > 0 {
+		s.sink.Reject(Path, reason, n)
 	}
 	now := time.Now().Unix()
 	if last := s.lastWarn.Load(); now > last && s.lastWarn.CompareAndSwap(last, now) {
 		s.cfg.Log.Warn("Fluent forward records refused", "count", n, "reason", reason, "err", err)
 	}
 }
+
+// writeErr is the error of a sink Write.
+func writeErr(_ ingest.Receipt, err error) error { return err }

@@ -2,7 +2,7 @@
 // the SDKs' default exporter protocol, port 4317): the logs and trace
 // services, with the ingest key in the "authorization" metadata ("Bearer
 // KEY" or the key alone). Requests are decoded by the same mapping as
-// OTLP/HTTP (internal/ingest/otlp) and stored through an ingest.Sink;
+// OTLP/HTTP (internal/ingest/otlp) and stored through an ingest.Writer (the ingest sink);
 // records with invalid ids are reported as partial success.
 package otlpgrpc
 
@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/lore-dev/lore/internal/errs"
 	"log/slog"
 	"net"
 	"strings"
@@ -37,14 +38,14 @@ type Options struct {
 
 // Server is an OTLP/gRPC endpoint.
 type Server struct {
-	sink ingest.Sink
+	sink ingest.Writer
 	log  *slog.Logger
 	now  func() time.Time
 	grpc *grpc.Server
 }
 
 // New builds a server that stores through sink.
-func New(sink ingest.Sink, opts Options) *Server {
+func New(sink ingest.Writer, opts Options) *Server {
 	if opts.MaxRecvBytes <= 0 {
 		opts.MaxRecvBytes = 16 << 20
 	}
@@ -104,9 +105,9 @@ func (s *Server) authenticate(ctx context.Context, info *tap.Info) (context.Cont
 	}
 	p, err := s.sink.Authenticate(ctx, key)
 	switch {
-	case errors.Is(err, ingest.ErrForbidden):
+	case errs.Is(err, errs.Forbidden):
 		return ctx, status.Error(codes.PermissionDenied, err.Error())
-	case errors.Is(err, ingest.ErrUnauthorized):
+	case errs.Is(err, errs.Unauthorized):
 		return ctx, status.Error(codes.Unauthenticated, err.Error())
 	case err != nil:
 		return ctx, status.Error(codes.Unavailable, "cannot check the API key now; retry")
@@ -125,11 +126,11 @@ func (s *Server) project(ctx context.Context) (int64, error) {
 
 // store submits events; overload is Unavailable, which exporters retry.
 func (s *Server) store(ctx context.Context, path string, events []event.Event) error {
-	err := s.sink.Submit(ctx, path, events)
+	_, err := s.sink.Write(ctx, ingest.Request{Route: path, Events: events})
 	switch {
 	case err == nil:
 		return nil
-	case errors.Is(err, ingest.ErrOverloaded):
+	case errs.Is(err, errs.Overloaded), errs.Is(err, errs.Unavailable):
 		return status.Error(codes.Unavailable, "ingest queue is full; retry later")
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
 		return status.FromContextError(err).Err()

@@ -35,7 +35,7 @@ const batchSize = 1000
 // Server listens for syslog on TCP and UDP at one address.
 type Server struct {
 	cfg  Config
-	sink ingest.Sink
+	sink ingest.Writer
 	tcp  net.Listener
 	udp  net.PacketConn
 	conn *ingest.TCPServer
@@ -45,7 +45,7 @@ type Server struct {
 }
 
 // Listen binds the TCP and UDP sockets.
-func Listen(cfg Config, sink ingest.Sink) (*Server, error) {
+func Listen(cfg Config, sink ingest.Writer) (*Server, error) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 256 << 10
 	}
@@ -277,7 +277,7 @@ func (b *batch) store(key string, msgs []Message) {
 	for i, e := range errs {
 		s.refuse(1, "invalid message", fmt.Errorf("message from %s %s: %s", msgs[i].Hostname, msgs[i].AppName, e))
 	}
-	store := func() error { return s.sink.Submit(ctx, Path, events) }
+	store := func() error { return writeErr(s.sink.Write(ctx, ingest.Request{Route: Path, Events: events})) }
 	var err error
 	if b.block {
 		err = s.conn.Retry(store) // hold the TCP sender back until Lore catches up
@@ -291,11 +291,7 @@ func (b *batch) store(key string, msgs []Message) {
 
 // refuse counts refused messages and logs why, at most once a second.
 func (s *Server) refuse(n int, reason string, err error) {
-	if r, ok := s.sink.(interface {
-		Rejected(path, reason string, n int)
-	}); ok {
-		r.Rejected(Path, reason, n)
-	}
+	s.sink.Reject(Path, reason, n)
 	s.warn("syslog messages refused", "count", n, "reason", reason, "err", err)
 }
 
@@ -305,3 +301,6 @@ func (s *Server) warn(msg string, args ...any) {
 		s.cfg.Log.Warn(msg, args...)
 	}
 }
+
+// writeErr is the error of a sink Write.
+func writeErr(_ ingest.Receipt, err error) error { return err }
