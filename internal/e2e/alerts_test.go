@@ -1,9 +1,11 @@
 package e2e
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -397,5 +399,75 @@ func TestCLIChecksAndChannels(t *testing.T) {
 	monitorsCall(t, http.MethodPost, base+"/api/v1/monitors/1/evaluate", "", &mm)
 	if mm.State != "error" || !strings.Contains(mm.LastError, "no longer exists") {
 		t.Errorf("monitor of a deleted check: %+v", mm)
+	}
+}
+
+// TestAlertStateSurvivesRestart: a check monitor alerts and the server
+// stops; a new server on the same data directory keeps the check, the
+// monitor and its alert, so when the service comes back the resolution
+// is sent (and no second alert), and the check keeps its results.
+func TestAlertStateSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	target := newFlipTarget(t)
+	got := make(chan map[string]any, 10)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n map[string]any
+		json.NewDecoder(r.Body).Decode(&n)
+		got <- n
+	}))
+	defer hook.Close()
+	start := func() (*app.App, func()) {
+		ctx, cancel := context.WithCancel(context.Background())
+		a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey,
+			Log: slog.New(slog.DiscardHandler), AllowPrivateWebhooks: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan error, 1)
+		go func() { done <- a.Serve(ctx) }()
+		return a, func() {
+			cancel()
+			if err := <-done; err != nil {
+				t.Errorf("serve: %v", err)
+			}
+		}
+	}
+	a, stop := start()
+	var c checkJSON
+	monitorsCall(t, http.MethodPost, a.URL()+"/api/v1/checks", `{"name":"shop","url":"`+target.URL+`","interval":"1m"}`, &c)
+	var m monitorJSON
+	monitorsCall(t, http.MethodPost, a.URL()+"/api/v1/monitors", fmt.Sprintf(`{"name":"shop down","kind":"check","check":%d,"webhook":%q}`, c.ID, hook.URL), &m)
+	target.down.Store(true)
+	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/checks/%d/run", a.URL(), c.ID), "", &c)
+	select {
+	case n := <-got:
+		if n["status"] != "firing" {
+			t.Fatalf("first notification %v", n)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no alert before the restart")
+	}
+	stop()
+
+	a, stop = start()
+	defer stop()
+	var after checkJSON
+	monitorsCall(t, http.MethodGet, fmt.Sprintf("%s/api/v1/checks/%d", a.URL(), c.ID), "", &after)
+	if after.Status != "down" || after.LastCheck == nil || after.LastCheck.StatusCode != 503 {
+		t.Errorf("the check after the restart: %+v", after)
+	}
+	monitorsCall(t, http.MethodGet, fmt.Sprintf("%s/api/v1/monitors/%d", a.URL(), m.ID), "", &m)
+	if m.State != "alert" {
+		t.Errorf("the monitor after the restart is %s, want alert", m.State)
+	}
+	target.down.Store(false)
+	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/checks/%d/run", a.URL(), c.ID), "", &c)
+	select {
+	case n := <-got:
+		if n["status"] != "resolved" {
+			t.Errorf("after the restart the service came back, and %v was sent; want the resolution", n)
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no resolution after the restart")
 	}
 }
