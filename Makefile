@@ -30,7 +30,8 @@ unit:
 	$(GO) test -count=1 -timeout 30m ./...
 
 race:
-	$(GO) test -count=1 -race -timeout 20m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/ ./internal/fields/
+	$(GO) test -count=1 -race -timeout 20m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/ ./internal/fields/ \
+		./internal/monitor/ ./internal/notify/ ./internal/check/ ./internal/outbound/
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
