@@ -151,7 +151,7 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 			note = NoteCooldown
 		default:
 			next.Firing, next.LastFired = true, now
-			fire = &Fire{Series: s.Key, Status: "firing", From: s.State, To: meta.StateAlert, Value: o.value, Threshold: threshold}
+			fire = &Fire{Series: s.Key, Status: "firing", From: orNoData(s.State), To: meta.StateAlert, Value: o.value, Threshold: threshold}
 			note = NoteNotified
 			if !changed {
 				note, changed = NoteLate, true
@@ -165,7 +165,7 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 			break
 		}
 		next.Firing = false
-		fire = &Fire{Series: s.Key, Status: "resolved", From: s.State, To: next.State, Value: o.value, Threshold: threshold}
+		fire = &Fire{Series: s.Key, Status: "resolved", From: orNoData(s.State), To: next.State, Value: o.value, Threshold: threshold}
 		note = NoteResolved
 		if !changed {
 			note, changed = NoteResolved+" (mute over)", true
