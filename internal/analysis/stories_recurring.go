@@ -101,7 +101,7 @@ func recurringCard(svc, sig, when string, hits []store.ServicePoint, bl Baseline
 		Type: CardRecurringSpike, Severity: SeverityInfo,
 		Title: fmt.Sprintf("%s %s rises %s", svc, what, when),
 		From:  event.FormatMicros(first), To: event.FormatMicros(last + hourUS), fromTS: first,
-		Facts: map[string]any{"service": svc, "signal": sig, "when": when, "occurrences": len(hits), "out_of": of,
+		Facts: map[string]any{"service": svc, "signal": sig, "when": when, unit + "_with_spike": len(hits), unit + "_observed": of,
 			"peak": round3(peak), "baseline": bl.Median},
 		Impact: map[string]any{"hours_affected": len(hits)},
 		Evidence: Evidence{Queries: map[string]string{

@@ -77,11 +77,11 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 		c := Card{
 			Type: CardNewError, Severity: SeverityInfo,
 			From: event.FormatMicros(g.FirstTS), To: event.FormatMicros(r.To), fromTS: g.FirstTS,
-			Facts: map[string]any{"service": g.Service, "error_type": g.ErrorType, "message": g.Message, "count": g.Count,
+			Facts: map[string]any{"service": g.Service, "error_type": g.ErrorType, "message": g.Message, "errors": g.Count,
 				"first_seen": event.FormatMicros(g.FirstTS), "endpoint": g.Endpoint, "releases": g.Releases},
 			Impact: map[string]any{"errors": g.Count},
 			Evidence: Evidence{Queries: map[string]string{
-				"count": fmt.Sprintf("service:%q error_type:%q level:>=error", g.Service, g.ErrorType),
+				"errors": fmt.Sprintf("service:%q error_type:%q level:>=error", g.Service, g.ErrorType),
 			}},
 		}
 		c.Evidence.TraceIDs, c.Evidence.Journeys = sampleEvidence(g.TraceIDs, 3)
@@ -186,10 +186,10 @@ func detectRegressions(ctx context.Context, st store.Narrative, project int64, r
 				Title: fmt.Sprintf("%s in %s got %.0fx more frequent after %s", name, d.Service, float64(g.Count)/float64(b), d.Release),
 				From:  event.FormatMicros(d.FirstTS), To: event.FormatMicros(d.FirstTS + releaseWindow), fromTS: d.FirstTS,
 				Facts: map[string]any{"service": d.Service, "release": d.Release, "error_type": g.ErrorType, "message": g.Message,
-					"count_before": b, "count_after": g.Count, "window": "1h"},
+					"errors_before": b, "errors_after": g.Count, "window": "1h"},
 				Impact: map[string]any{"extra_errors": g.Count - b},
 				Evidence: Evidence{Queries: map[string]string{
-					"count_after": fmt.Sprintf("service:%q error_type:%q release:%q", d.Service, g.ErrorType, d.Release),
+					"errors_after": fmt.Sprintf("service:%q error_type:%q release:%q", d.Service, g.ErrorType, d.Release),
 				}},
 				Narrative: []string{fmt.Sprintf("%s %s was deployed at %s; %q went from %d in the hour before to %d in the hour after.",
 					d.Service, d.Release, clockUTC(d.FirstTS), g.Message, b, g.Count)},

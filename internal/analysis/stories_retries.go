@@ -54,10 +54,10 @@ func detectRetryStorms(ctx context.Context, st store.Narrative, project int64, r
 		c := Card{
 			Type: CardRetryStorm, Title: fmt.Sprintf("Retry storm against %s", a.dep),
 			Severity: SeverityInfo, From: event.FormatMicros(a.first), To: event.FormatMicros(a.last), fromTS: a.first,
-			Facts: map[string]any{"dependency": a.dep, "caller": a.caller, "sequences": a.n, "avg_retries": round3(avg),
-				"max_retries": a.most, "success_rate": round3(float64(a.ok) / float64(a.n))},
-			Impact:   map[string]any{"sequences": a.n, "failed_sequences": a.n - a.ok},
-			Evidence: Evidence{Queries: map[string]string{"sequences": fmt.Sprintf("retry_attempt:>=%d", stormRetries)}},
+			Facts: map[string]any{"dependency": a.dep, "caller": a.caller, "call_sequences": a.n, "avg_retries_per_sequence": round3(avg),
+				"max_retries_per_sequence": a.most, "success_rate": round3(float64(a.ok) / float64(a.n))},
+			Impact:   map[string]any{"call_sequences": a.n, "failed_call_sequences": a.n - a.ok},
+			Evidence: Evidence{Queries: map[string]string{"call_sequences": fmt.Sprintf("retry_attempt:>=%d", stormRetries)}},
 			Narrative: []string{
 				fmt.Sprintf("%d call sequences retried more than 3 times against %s %s (%.1f retries on average, %d at most).", a.n, a.dep, betweenUTC(a.first, a.last), avg, a.most),
 				fmt.Sprintf("%s of them finally succeeded.", percent(float64(a.ok)/float64(a.n))),

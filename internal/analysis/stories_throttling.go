@@ -104,19 +104,21 @@ func throttlingCard(dep string, txns []store.ThrottledTxn) Card {
 		Severity: SeverityInfo,
 		From:     event.FormatMicros(first), To: event.FormatMicros(last), fromTS: first,
 		Facts: map[string]any{
-			"dependency": dep, "caller": caller, "count": count, "transactions": n,
-			"avg_retries": round3(avgRetries), "eventual_success_rate": round3(success),
-			"failed": failed, "unresolved": n - ok - failed,
-			"abandoned": abandoned, "abandonment_rate": round3(abandonRate),
+			// Every count names its unit: calls (HTTP requests to the
+			// dependency) or transactions (traces, one user action each).
+			"dependency": dep, "caller": caller, "rate_limited_calls": count, "transactions": n,
+			"avg_retries_per_transaction": round3(avgRetries), "eventual_success_rate": round3(success),
+			"failed_transactions": failed, "pending_transactions": n - ok - failed,
+			"abandoned_transactions": abandoned, "abandonment_rate": round3(abandonRate),
 		},
-		Impact: map[string]any{"transactions": n, "failed_transactions": failed, "abandoned": abandoned},
+		Impact: map[string]any{"rate_limited_calls": count, "transactions": n, "failed_transactions": failed, "abandoned_transactions": abandoned},
 		Evidence: Evidence{Queries: map[string]string{
-			"count":       fmt.Sprintf("http_status:429 peer.service:%q", dep),
-			"avg_retries": fmt.Sprintf("retry_attempt:>=1 service:%q", caller),
+			"rate_limited_calls":          fmt.Sprintf("http_status:429 peer.service:%q", dep),
+			"avg_retries_per_transaction": fmt.Sprintf("retry_attempt:>=1 service:%q", caller),
 		}},
 	}
 	if dep == caller { // read from logs: the dependency is the logging service
-		c.Evidence.Queries["count"] = fmt.Sprintf("http_status:429 service:%q", dep)
+		c.Evidence.Queries["rate_limited_calls"] = fmt.Sprintf("http_status:429 service:%q", dep)
 	}
 	switch {
 	case count >= minThrottled && (failed+abandoned >= 10 || success < 0.8 && n >= 20):

@@ -108,17 +108,22 @@ func robustMedian(xs []float64) float64 {
 
 // Anomaly is a service's signal leaving its baseline.
 type Anomaly struct {
-	Service   string   `json:"service"`
-	Signal    string   `json:"signal"`
-	At        string   `json:"at"` // first step of the run above the warning threshold
-	Value     float64  `json:"value"`
-	Peak      float64  `json:"peak"`
-	Baseline  Baseline `json:"baseline"`
-	Crossed   []string `json:"crossed"` // "warning", then "critical" when reached
-	CritAt    string   `json:"critical_at,omitempty"`
-	Text      string   `json:"text"`
-	at, endAt int64
-	depth     int
+	Service  string   `json:"service"`
+	Signal   string   `json:"signal"`
+	At       string   `json:"at"` // first step of the run above the warning threshold
+	Value    float64  `json:"value"`
+	Peak     float64  `json:"peak"`
+	Baseline Baseline `json:"baseline"`
+	Crossed  []string `json:"crossed"` // "warning", then "critical" when reached
+	CritAt   string   `json:"critical_at,omitempty"`
+	Text     string   `json:"text"`
+	// FirstSample is when the first deviating sample of the onset minute
+	// was recorded, when it was read to order onsets in the same minute
+	// (see stories_onset.go).
+	FirstSample string `json:"first_sample,omitempty"`
+	at, endAt   int64
+	first       int64
+	depth       int
 }
 
 // findAnomalies measures every service's signals over points, with the
@@ -326,6 +331,9 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 	}
 	depth := callDepth(edges)
 	events := findAnomalies(points, from, step, depth)
+	if err := orderOnsets(ctx, st, t.ProjectID, events); err != nil {
+		return TimelineResult{}, fmt.Errorf("cannot order onsets: %w", err)
+	}
 	// New error groups in the window (none of their rows in the baseline).
 	groups, err := st.ErrorGroups(ctx, t.ProjectID, store.Range{From: from, To: t.At}, whole.From, 50)
 	if err != nil {
@@ -338,7 +346,7 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 		if k := g.Service + "\x00" + g.ErrorType; g.FirstTS >= from && g.Count >= 3 && !newErr[k] {
 			newErr[k] = true
 			a := Anomaly{Service: g.Service, Signal: "new_error", Value: float64(g.Count), Peak: float64(g.Count),
-				Crossed: []string{"new"}, at: g.FirstTS, depth: depth[g.Service], At: event.FormatMicros(g.FirstTS)}
+				Crossed: []string{"new"}, at: g.FirstTS, first: g.FirstTS, depth: depth[g.Service], At: event.FormatMicros(g.FirstTS)}
 			a.Text = anomalyText(a) + ": " + g.Message
 			events = append(events, a)
 		}
@@ -360,16 +368,16 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 		}
 		svc := p.Services[0].Value
 		a := Anomaly{Service: svc, Signal: "new_pattern", Value: float64(p.Count), Peak: float64(p.Count),
-			Crossed: []string{"new"}, at: p.FirstTS, depth: depth[svc], At: event.FormatMicros(p.FirstTS)}
+			Crossed: []string{"new"}, at: p.FirstTS, first: p.FirstTS, depth: depth[svc], At: event.FormatMicros(p.FirstTS)}
 		a.Text = anomalyText(a) + ": " + tmpl
 		events = append(events, a)
 	}
-	sort.SliceStable(events, func(i, j int) bool {
-		if events[i].at != events[j].at {
-			return events[i].at < events[j].at
+	for i := range events {
+		if events[i].first != 0 {
+			events[i].FirstSample = event.FormatMicros(events[i].first)
 		}
-		return events[i].depth > events[j].depth
-	})
+	}
+	sort.SliceStable(events, func(i, j int) bool { return onsetLess(events[i], events[j]) })
 	out := TimelineResult{
 		At: event.FormatMicros(t.At), From: event.FormatMicros(from), Step: (time.Duration(step) * time.Microsecond).String(),
 		Baseline: fmt.Sprintf("per service and signal, the median and MAD of the %s before the window; warning above median + %.0f·1.4826·MAD, critical above + %.0f·1.4826·MAD (with a floor per signal), for %d steps in a row",

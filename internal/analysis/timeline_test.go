@@ -1,6 +1,9 @@
 package analysis
 
 import (
+	"fmt"
+	"sort"
+	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/store"
@@ -55,10 +58,48 @@ func TestCascadeChainFollowsCalls(t *testing.T) {
 		{Service: "gw", at: 4},
 	}
 	var got []string
-	for _, a := range cascadeChain(an, edges) {
+	for _, a := range cascadeChain(an, edges, store.Range{From: 0, To: 10}) {
 		got = append(got, a.Service)
 	}
 	if len(got) != 3 || got[0] != "db" || got[1] != "cart" || got[2] != "gw" {
 		t.Errorf("chain %v, want db cart gw", got)
+	}
+	// A chain over before the window is not told; one under way in it is,
+	// even when it began before it.
+	over := []Anomaly{{Service: "db", at: 2, endAt: 5}, {Service: "cart", at: 3, endAt: 5}}
+	if c := cascadeChain(over, edges, store.Range{From: 6, To: 10}); len(c) != 0 {
+		t.Errorf("a chain over before the window: %+v", c)
+	}
+	if c := cascadeChain(over, edges, store.Range{From: 4, To: 10}); len(c) != 2 {
+		t.Errorf("a chain under way when the window begins: %+v", c)
+	}
+	// A later incident of a service does not hide behind its earlier blip.
+	blip := []Anomaly{{Service: "db", at: 1, endAt: 2}, {Service: "db", at: 20}, {Service: "cart", at: 21}, {Service: "gw", at: 21}}
+	var late []string
+	for _, a := range cascadeChain(blip, edges, store.Range{From: 10, To: 30}) {
+		late = append(late, fmt.Sprint(a.Service, a.at))
+	}
+	if strings.Join(late, " ") != "db20 cart21 gw21" {
+		t.Errorf("chain %v, want db20 cart21 gw21", late)
+	}
+}
+
+// Onsets in one minute are ordered by their first deviating sample, then
+// the callee first, then by name.
+func TestOnsetOrder(t *testing.T) {
+	as := []Anomaly{
+		{Service: "gw", at: 60, first: 75, depth: 0},
+		{Service: "cart", at: 60, first: 90, depth: 1},
+		{Service: "db", at: 60, first: 70, depth: 2},
+		{Service: "search", at: 60, depth: 1}, // no sample read
+		{Service: "web", at: 0, depth: 0},
+	}
+	sort.SliceStable(as, func(i, j int) bool { return onsetLess(as[i], as[j]) })
+	var got []string
+	for _, a := range as {
+		got = append(got, a.Service)
+	}
+	if strings.Join(got, " ") != "web db gw cart search" { // search's sample is unknown: after the known ones
+		t.Errorf("order %v", got)
 	}
 }

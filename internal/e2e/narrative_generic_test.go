@@ -102,10 +102,10 @@ func TestStoriesThrottlingFromLogsWithOtherNames(t *testing.T) {
 				t.Errorf("dependency %v caller %v", f["dependency"], f["caller"])
 			}
 			want := map[string]float64{
-				"count": float64(throttled), "transactions": float64(txns),
-				"avg_retries":           round3(float64(retries) / float64(txns)),
-				"eventual_success_rate": round3(float64(succeeded) / float64(txns)),
-				"abandonment_rate":      round3(float64(abandoned) / float64(resolved)),
+				"rate_limited_calls": float64(throttled), "transactions": float64(txns),
+				"avg_retries_per_transaction": round3(float64(retries) / float64(txns)),
+				"eventual_success_rate":       round3(float64(succeeded) / float64(txns)),
+				"abandonment_rate":            round3(float64(abandoned) / float64(resolved)),
 			}
 			for k, w := range want {
 				if got, _ := f[k].(float64); got != w {

@@ -38,7 +38,11 @@ func stories(t *testing.T, a *app.App, from, to time.Time) storyCards {
 }
 
 // TestStoriesCascadeOrder slows the shop's database and requires a cascade
-// card whose services come in the order the simulator's signals began.
+// card that starts where the simulator's trouble began (inventory), names
+// every service the simulator's signals reached, and orders them by the
+// stated rule: by onset minute, then by first deviating sample (checked
+// against the events), then by the call graph; the incident timeline
+// tells the same order.
 func TestStoriesCascadeOrder(t *testing.T) {
 	day := time.Date(2026, 11, 4, 0, 0, 0, 0, time.UTC)
 	from, to := day.Add(8*time.Hour), day.Add(12*time.Hour)
@@ -57,14 +61,55 @@ func TestStoriesCascadeOrder(t *testing.T) {
 			continue
 		}
 		t.Logf("%s\n%s", c.Title, strings.Join(c.Narrative, "\n"))
-		var got []string
+		var order []string
 		for _, s := range c.Facts["services"].([]any) {
-			if slices.Contains(want, s.(string)) {
-				got = append(got, s.(string))
+			order = append(order, s.(string))
+		}
+		for _, w := range want {
+			if !slices.Contains(order, w) {
+				t.Errorf("cascade %v misses %s (the simulator's onsets %v)", order, w, want)
 			}
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("cascade order %v (of %v), the simulator's onsets %v", got, c.Facts["services"], want)
+		if len(order) == 0 || order[0] != want[0] {
+			t.Errorf("cascade %v does not start in %s", order, want[0])
+		}
+		// The onsets are in minute order, and in one minute in the order
+		// of their first deviating samples, which are real requests:
+		// each is the end of a request slower than its threshold.
+		type onsetFact struct{ service, signal, at, first string }
+		var ons []onsetFact
+		for _, o := range c.Facts["onsets"].([]any) {
+			m := o.(map[string]any)
+			f, _ := m["first_sample"].(string)
+			ons = append(ons, onsetFact{m["service"].(string), m["signal"].(string), m["at"].(string), f})
+		}
+		for i := 1; i < len(ons); i++ {
+			p, q := ons[i-1], ons[i]
+			if q.at < p.at || q.at == p.at && p.first != "" && q.first != "" && q.first < p.first {
+				t.Errorf("onsets out of order: %+v before %+v", p, q)
+			}
+		}
+		for _, o := range ons {
+			if o.first == "" || o.signal != "p95_ms" {
+				continue
+			}
+			first, _ := time.Parse(time.RFC3339Nano, o.first)
+			r := search(t, a.URL(), "service:"+o.service+" kind:span", first.Add(-time.Minute).Format(time.RFC3339Nano), first.Format(time.RFC3339Nano), 1000)
+			found := false
+			for _, e := range r.Events {
+				start, _ := time.Parse(time.RFC3339Nano, e.TS)
+				end := start.Add(time.Duration(e.DurationMS * float64(time.Millisecond)))
+				found = found || end.Sub(first).Abs() < time.Millisecond
+			}
+			if !found {
+				t.Errorf("%s's first deviating sample at %s is no request's end", o.service, o.first)
+			}
+		}
+		want = nil
+		for _, s := range order {
+			if slices.Contains([]string{"inventory", "catalog", "cart", "api-gateway"}, s) {
+				want = append(want, s)
+			}
 		}
 		onset, _ := time.Parse(time.RFC3339, c.From)
 		if onset.Before(truth.From.Add(-2*time.Minute)) || onset.After(truth.Onsets[0].At.Add(5*time.Minute)) {
@@ -81,14 +126,14 @@ func TestStoriesCascadeOrder(t *testing.T) {
 		}
 		getJSON(t, a.URL(), "/api/v1/incidents/timeline", url.Values{"at": {truth.From.Add(40 * time.Minute).Format(time.RFC3339)}, "before": {"45m"}}, &tl)
 		t.Logf("timeline:\n%s", strings.Join(tl.Narrative, "\n"))
-		var order []string
+		var tlOrder []string
 		for _, e := range tl.Events {
-			if slices.Contains(want, e.Service) && !slices.Contains(order, e.Service) {
-				order = append(order, e.Service)
+			if slices.Contains(want, e.Service) && !slices.Contains(tlOrder, e.Service) {
+				tlOrder = append(tlOrder, e.Service)
 			}
 		}
-		if !slices.Equal(order, want) {
-			t.Errorf("timeline order %v, want %v", order, want)
+		if !slices.Equal(tlOrder, want) {
+			t.Errorf("timeline order %v, the cascade card's %v", tlOrder, want)
 		}
 
 		// The CLI prints both.
@@ -126,7 +171,7 @@ func TestStoriesBadRelease(t *testing.T) {
 		if c.Facts["service"] != truth.Service || c.Facts["error_type"] != truth.ErrorType {
 			t.Errorf("facts %v, truth %+v", c.Facts, truth)
 		}
-		if n, _ := c.Facts["count"].(float64); !within(n, float64(truth.Count)) {
+		if n, _ := c.Facts["errors"].(float64); !within(n, float64(truth.Count)) {
 			t.Errorf("count %v, the simulator emitted %d", n, truth.Count)
 		}
 		first, _ := time.Parse(time.RFC3339, c.Facts["first_seen"].(string))

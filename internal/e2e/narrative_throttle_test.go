@@ -78,8 +78,8 @@ func TestStoriesThrottlingMatchesTruth(t *testing.T) {
 				t.Errorf("%s = %v, the simulator injected %v", fact, got, want)
 			}
 		}
-		check("count", float64(truth.ThrottledAttempts))
-		check("avg_retries", truth.AvgRetries)
+		check("rate_limited_calls", float64(truth.ThrottledAttempts))
+		check("avg_retries_per_transaction", truth.AvgRetries)
 		check("eventual_success_rate", truth.SucceededFraction)
 		check("abandonment_rate", truth.AbandonedFraction)
 		check("transactions", float64(truth.Transactions))
@@ -92,10 +92,10 @@ func TestStoriesThrottlingMatchesTruth(t *testing.T) {
 		// The evidence opens: its query counts the throttled calls, its
 		// traces open as journeys that show the 429.
 		var f facets
-		getJSON(t, a.URL(), "/api/v1/facets", url.Values{"q": {c.Evidence.Queries["count"]}, "field": {"service"},
+		getJSON(t, a.URL(), "/api/v1/facets", url.Values{"q": {c.Evidence.Queries["rate_limited_calls"]}, "field": {"service"},
 			"from": {from.Format(time.RFC3339)}, "to": {to.Add(time.Hour).Format(time.RFC3339)}}, &f)
 		if f.Total != int64(truth.ThrottledAttempts) {
-			t.Errorf("evidence query %q counts %d, want %d", c.Evidence.Queries["count"], f.Total, truth.ThrottledAttempts)
+			t.Errorf("evidence query %q counts %d, want %d", c.Evidence.Queries["rate_limited_calls"], f.Total, truth.ThrottledAttempts)
 		}
 		if len(c.Evidence.Journeys) == 0 {
 			t.Fatal("no sample journeys")

@@ -23,6 +23,7 @@ export interface Anomaly {
   crossed: string[] | null;
   critical_at?: string;
   text: string;
+  first_sample?: string;
 }
 
 export interface Attempt {
