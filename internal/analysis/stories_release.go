@@ -57,10 +57,42 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 	if err != nil {
 		return nil, err
 	}
-	deps := deploys(starts, r)
+	// Like the cascade, an error that began in the lookback before the
+	// window and goes on in it is told from where it began (see
+	// stories_onset.go), with the deploy before it.
+	lookFrom := r.From - onsetLookback
+	deps := deploys(starts, store.Range{From: lookFrom, To: r.To})
+	// Such an error is counted since it began, as the other windows count
+	// it.
+	var sinceStart, firstOfType map[string]int64
+	for _, g := range groups {
+		if g.FirstTS >= lookFrom && g.FirstTS < r.From {
+			ext, err := st.ErrorGroups(ctx, project, store.Range{From: lookFrom, To: r.To}, since, 200)
+			if err != nil {
+				return nil, err
+			}
+			sinceStart = map[string]int64{}
+			firstOfType = map[string]int64{}
+			for _, x := range ext {
+				sinceStart[x.Service+"\x00"+x.Key] = x.Count
+				if k := x.Service + "\x00" + x.ErrorType; firstOfType[k] == 0 || x.FirstTS < firstOfType[k] {
+					firstOfType[k] = x.FirstTS
+				}
+			}
+			break
+		}
+	}
+	for i, g := range groups {
+		if n, ok := sinceStart[g.Service+"\x00"+g.Key]; ok && g.FirstTS < r.From {
+			groups[i].Count = n
+		}
+	}
 	var cards []Card
 	for _, g := range oneGroupPerType(groups) {
-		if g.FirstTS < r.From {
+		if f, ok := firstOfType[g.Service+"\x00"+g.ErrorType]; ok && g.ErrorType != "" && g.FirstTS < r.From {
+			g.FirstTS = min(g.FirstTS, f) // a sibling group with no row in the window began it
+		}
+		if g.FirstTS < lookFrom {
 			continue // seen before
 		}
 		var dep *store.ReleaseStart
@@ -87,6 +119,11 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 		c.Evidence.TraceIDs, c.Evidence.Journeys = sampleEvidence(g.TraceIDs, 3)
 		c.Title = fmt.Sprintf("New %s in %s", name, g.Service)
 		c.Narrative = []string{fmt.Sprintf("%s started raising %q at %s, never seen in the week before; %d so far.", g.Service, g.Message, clockUTC(g.FirstTS), g.Count)}
+		if g.FirstTS < r.From {
+			c.Facts["began_before_window"] = true
+			c.Narrative[0] = fmt.Sprintf("%s started raising %q at %s, before this window began (%s), never seen in the week before; %d so far.",
+				g.Service, g.Message, clockUTC(g.FirstTS), clockUTC(r.From), g.Count)
+		}
 		c.Recommendation = fmt.Sprintf("Open a sample journey to see the failing request, and fix or handle the %s.", name)
 		if dep != nil {
 			c.Title = fmt.Sprintf("New %s in %s after release %s", name, g.Service, dep.Release)
