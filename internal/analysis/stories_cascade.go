@@ -22,11 +22,7 @@ import (
 // onsetLookback before it, refines onsets minute by minute and breaks
 // ties by the first deviating sample, then the call graph.
 func detectCascade(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
-	read := store.Range{From: r.From - onsetLookback, To: r.To}
-	step := int64(time.Minute / time.Microsecond)
-	if (read.To-read.From)/step > 2000 {
-		step = (read.To - read.From) / 2000 / step * step
-	}
+	read, step := cascadeRead(r)
 	points, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: read, Step: step})
 	if err != nil {
 		return nil, err
@@ -103,6 +99,18 @@ func detectCascade(ctx context.Context, st store.Narrative, project int64, r sto
 	}
 	c.Narrative = append(c.Narrative, strings.Join(services, " → "))
 	return []Card{c}, nil
+}
+
+// cascadeRead is the range the cascade detector reads for window r (its
+// lookback before it) and the step: a minute, or coarser to keep about 2,000
+// steps over a long window.
+func cascadeRead(r store.Range) (store.Range, int64) {
+	read := store.Range{From: r.From - onsetLookback, To: r.To}
+	step := int64(time.Minute / time.Microsecond)
+	if (read.To-read.From)/step > 2000 {
+		step = (read.To - read.From) / 2000 / step * step
+	}
+	return read, step
 }
 
 func lastEnd(chain []Anomaly, def int64) int64 {

@@ -31,11 +31,17 @@ func detectHiddenCoupling(ctx context.Context, st store.Narrative, project int64
 	if (r.To-r.From)/step > 3000 {
 		return nil, nil // minute resolution over more than two days: too coarse a claim and too costly
 	}
-	pts, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: r, Step: step})
+	// Read what the cascade detector reads when it reads minutes (the
+	// memo then answers once for both) and keep the window's minutes.
+	read := r
+	if cr, cstep := cascadeRead(r); cstep == step {
+		read = cr
+	}
+	pts, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: read, Step: step})
 	if err != nil {
 		return nil, err
 	}
-	edges, err := callGraph(ctx, st, project, r)
+	edges, err := callGraph(ctx, st, project, read)
 	if err != nil {
 		return nil, err
 	}
@@ -43,7 +49,7 @@ func detectHiddenCoupling(ctx context.Context, st store.Narrative, project int64
 	type minute struct{ req, p95 float64 }
 	bySvc := map[string]map[int64]minute{}
 	for _, p := range pts {
-		if p.Requests < 2 || p.P95MS == 0 {
+		if p.Requests < 2 || p.P95MS == 0 || p.Start < r.From {
 			continue
 		}
 		if bySvc[p.Service] == nil {
