@@ -23,6 +23,7 @@ import (
 	"github.com/lore-dev/lore/internal/metrics"
 	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/pipeline"
+	"github.com/lore-dev/lore/internal/replay"
 	"github.com/lore-dev/lore/internal/server"
 	"github.com/lore-dev/lore/internal/store/duckdb"
 )
@@ -60,6 +61,9 @@ type Config struct {
 	// Listeners are the protocol servers on their own addresses
 	// (OTLP/gRPC, syslog, Fluent forward); see listeners.go.
 	Listeners Listeners
+	// Replay configures session recordings: limits, sealing, retention
+	// (replay.go).
+	Replay replay.Options
 }
 
 // App is a running Lore server.
@@ -69,9 +73,12 @@ type App struct {
 	meta  *meta.Store
 	store *duckdb.Store
 	pipe  *pipeline.Pipeline
-	srv   *server.Server
-	http  *http.Server
-	ln    net.Listener
+	// replay keeps session recordings in replayBlobs (replay.go).
+	replay      *replay.Service
+	replayBlobs replay.Blobs
+	srv         *server.Server
+	http        *http.Server
+	ln          net.Listener
 	// listeners are the protocol servers beside HTTP (listeners.go).
 	listeners []*listener
 	metrics   *metrics.Registry
@@ -129,7 +136,10 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if popts.Dir == "" {
 		popts.Dir = filepath.Join(cfg.DataDir, "wal")
 	}
-	if a.pipe, err = pipeline.Open(ctx, popts, a.store, cfg.Log.With("component", "pipeline")); err != nil {
+	if err := a.openReplayStore(ctx); err != nil {
+		return nil, err
+	}
+	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(a.store), cfg.Log.With("component", "pipeline")); err != nil {
 		return nil, err
 	}
 	reg := metrics.New()
@@ -143,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		UI:      cfg.UI,
 	}
 	a.metrics = reg
-	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors} {
+	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}
@@ -248,6 +258,12 @@ func (a *App) closeAll(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("close pipeline: %w", err))
 		}
 		a.pipe = nil
+	}
+	if a.replayBlobs != nil {
+		if err := a.replayBlobs.Close(); err != nil {
+			errs = append(errs, fmt.Errorf("close replay store: %w", err))
+		}
+		a.replayBlobs = nil
 	}
 	if a.store != nil {
 		if err := a.store.Close(); err != nil {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"strings"
 	"testing"
 )
 
@@ -19,9 +20,12 @@ func TestCaptureSettingsAPI(t *testing.T) {
 	if code, b := send(t, "PUT", base, "/api/v1/capture/settings", "application/json", `{"recording":true}`); code != 400 {
 		t.Errorf("unknown field: %d %s", code, b)
 	}
-	var st map[string]bool
+	if code, b := send(t, "PUT", base, "/api/v1/capture/settings", "application/json", `{"replay_sample_rate":2}`); code != 400 || !strings.Contains(string(b), "not between 0 and 1") {
+		t.Errorf("sample rate 2: %d %s", code, b)
+	}
+	var st map[string]any
 	getJSON(t, base, "/api/v1/capture/settings", nil, &st)
-	if !st["session_recording"] || st["autocapture"] || !st["capture_exceptions"] || !st["web_vitals"] {
+	if st["session_recording"] != true || st["autocapture"] != false || st["capture_exceptions"] != true || st["web_vitals"] != true {
 		t.Errorf("settings %v", st)
 	}
 	resp, err := http.Get(base + "/array/" + ingestKey + "/config")

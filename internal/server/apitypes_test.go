@@ -64,6 +64,7 @@ var apiResponses = []struct {
 	{"GET /api/v1/channels", ChannelsResponse{}},
 	{"GET /api/v1/channels/{id}", meta.Channel{}},
 	{"POST /api/v1/channels/{id}/test", TestResponse{}},
+	{"GET /api/v1/replays", ReplaysAnswer{}},
 }
 
 // handWritten are types whose JSON is written by hand; the web client

@@ -76,12 +76,6 @@ type CaptureService interface {
 
 var _ CaptureService = (*meta.Store)(nil)
 
-// ReplaySink stores session recordings (posthog-js's /s/ uploads). Lore has
-// none yet: without one, recordings are accepted and counted, not kept.
-type ReplaySink interface {
-	AddRecordings(ctx context.Context, project int64, snapshots []map[string]any) error
-}
-
 // posthogBrowserRoutes serves what posthog-js asks at start-up besides
 // capture: the remote configuration (/array/{key}/config and config.js,
 // POST /flags and /decide) from the project's capture settings, recordings
@@ -197,7 +191,8 @@ func (s *Server) handlePostHogFlags(w http.ResponseWriter, r *http.Request) (any
 }
 
 // handlePostHogRecording accepts posthog-js's recording uploads ($snapshot
-// events). Without a replay store they are counted, not kept.
+// events) into the replay store (replay.go), when the project records
+// sessions; otherwise they are counted, not kept.
 func (s *Server) handlePostHogRecording(w http.ResponseWriter, r *http.Request) (any, error) {
 	const path = "/s/"
 	body, err := s.readBody(r, path)
@@ -213,11 +208,14 @@ func (s *Server) handlePostHogRecording(w http.ResponseWriter, r *http.Request) 
 	if err != nil {
 		return nil, err
 	}
+	stored := 0
 	if s.d.Replay != nil {
-		if err := s.d.Replay.AddRecordings(r.Context(), p.ProjectID, b.Messages); err != nil {
+		if stored, err = s.d.Replay.AddRecordings(r.Context(), p.ProjectID, b.SentAt/1000, b.Messages); err != nil {
+			s.d.Sink.Reject(path, replayReason(err), 1)
 			return nil, err
 		}
-	} else {
+	}
+	if stored == 0 {
 		s.countUnstored("posthog", "$snapshot", len(b.Messages))
 	}
 	return map[string]any{"status": 1}, nil
@@ -236,6 +234,9 @@ func (s *Server) handlePutCaptureSettings(w http.ResponseWriter, r *http.Request
 	}
 	if err := decodeJSONBody(r, &st); err != nil {
 		return nil, err
+	}
+	if err := st.Validate(); err != nil {
+		return nil, badRequest("%v", err)
 	}
 	doc, err := json.Marshal(st)
 	if err != nil {

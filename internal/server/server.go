@@ -89,7 +89,7 @@ type Deps struct {
 	Project    ProjectService    // settings.go
 	Monitors   MonitorsService   // monitors.go
 	Capture    CaptureService    // browser.go: posthog-js's remote configuration
-	Replay     ReplaySink        // browser.go: nil until a replay store exists
+	Replay     ReplayService     // replay.go: session recordings; nil serves none
 	SourceMaps SourceMapService  // sourcemaps.go
 	Checks     ChecksService     // checks.go
 	Channels   ChannelsService   // channels.go
@@ -163,6 +163,7 @@ func (s *Server) Handler() http.Handler {
 	s.monitorRoutes(mux, ingest, read)
 	s.checkRoutes(mux, ingest, read)
 	s.channelRoutes(mux, ingest, read)
+	s.replayRoutes(b, read)
 
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))

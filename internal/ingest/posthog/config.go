@@ -3,6 +3,7 @@ package posthog
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -18,10 +19,20 @@ type Settings struct {
 	CaptureExceptions bool `json:"capture_exceptions"`
 	// WebVitals: LCP, CLS, FCP, INP ($web_vitals) and network timing.
 	WebVitals bool `json:"web_vitals"`
-	// SessionRecording makes posthog-js upload recordings to /s/. Lore
-	// has no replay store yet: recordings are accepted and counted in
-	// lore_ingest_items_unstored_total, not kept; so it is off by default.
+	// SessionRecording records sessions: Lore's browser SDK uploads
+	// recordings to /api/v1/replay and posthog-js to /s/, both kept in
+	// the replay store (internal/replay). Off by default: opt in per
+	// project.
 	SessionRecording bool `json:"session_recording"`
+	// ReplaySampleRate is the share of sessions recorded from their
+	// start, 0 to 1 (default 1).
+	ReplaySampleRate float64 `json:"replay_sample_rate"`
+	// ReplayOnError also keeps the sessions not sampled that hit an
+	// error, from up to a minute before it (Lore's SDK; default true).
+	ReplayOnError bool `json:"replay_on_error"`
+	// ReplayOrigins are the origins of the pages allowed to send
+	// recordings ("https://shop.example"); empty: any.
+	ReplayOrigins []string `json:"replay_origins"`
 	// DeadClicks: clicks that change nothing ($dead_click).
 	DeadClicks bool `json:"dead_clicks"`
 	// Heatmaps: click and scroll coordinates on every event.
@@ -31,7 +42,20 @@ type Settings struct {
 // DefaultSettings are a project's settings until changed: everything that
 // becomes events on, recording off.
 func DefaultSettings() Settings {
-	return Settings{Autocapture: true, CaptureExceptions: true, WebVitals: true}
+	return Settings{Autocapture: true, CaptureExceptions: true, WebVitals: true, ReplaySampleRate: 1, ReplayOnError: true, ReplayOrigins: []string{}}
+}
+
+// Validate checks the values a client may set wrong.
+func (st Settings) Validate() error {
+	if st.ReplaySampleRate < 0 || st.ReplaySampleRate > 1 {
+		return fmt.Errorf("replay_sample_rate %v is not between 0 and 1", st.ReplaySampleRate)
+	}
+	for _, o := range st.ReplayOrigins {
+		if !strings.HasPrefix(o, "http://") && !strings.HasPrefix(o, "https://") || strings.Count(o, "/") > 2 {
+			return fmt.Errorf("replay origin %q is not an origin: write it as https://host[:port]", o)
+		}
+	}
+	return nil
 }
 
 // ParseSettings reads a settings document, the defaults filling what it
@@ -46,7 +70,10 @@ func ParseSettings(doc []byte) (Settings, error) {
 	if err := dec.Decode(&st); err != nil {
 		return st, fmt.Errorf("cannot parse capture settings %.80q: %w", doc, err)
 	}
-	return st, nil
+	if st.ReplayOrigins == nil {
+		st.ReplayOrigins = []string{}
+	}
+	return st, st.Validate()
 }
 
 // RecordingEndpoint is where posthog-js uploads recordings.
@@ -59,7 +86,7 @@ func RemoteConfig(key string, st Settings) map[string]any {
 	if st.SessionRecording {
 		recording = map[string]any{
 			"endpoint": RecordingEndpoint, "consoleLogRecordingEnabled": true, "recorderVersion": "v2",
-			"sampleRate": nil, "minimumDurationMilliseconds": nil, "linkedFlag": nil, "networkPayloadCapture": nil,
+			"sampleRate": sampleRate(st.ReplaySampleRate), "minimumDurationMilliseconds": nil, "linkedFlag": nil, "networkPayloadCapture": nil,
 			"urlTriggers": []any{}, "urlBlocklist": []any{}, "eventTriggers": []any{}, "scriptConfig": nil,
 		}
 	}
@@ -81,6 +108,15 @@ func RemoteConfig(key string, st Settings) map[string]any {
 		"surveys":               false,
 		"defaultIdentifiedOnly": true,
 	}
+}
+
+// sampleRate is the recording's sample rate as PostHog writes it: a
+// string with two decimals, or null for every session.
+func sampleRate(r float64) any {
+	if r >= 1 {
+		return nil
+	}
+	return strconv.FormatFloat(r, 'f', 2, 64)
 }
 
 // ConfigScript is config.js: the remote configuration as posthog-js loads

@@ -308,6 +308,17 @@ export interface Frame {
   post_context?: string[];
 }
 
+export interface Frustration {
+  kind: string;
+  ts: number;
+  clicks: number;
+  selector?: string;
+  text?: string;
+  url?: string;
+  error?: string;
+  trace_id?: string;
+}
+
 /** The answer of POST /api/v1/funnels. */
 export interface FunnelResult {
   steps: FunnelStep[] | null;
@@ -564,6 +575,36 @@ export interface ProjectAnswer {
   pii_rules: string[] | null;
 }
 
+export interface RecordedPage {
+  ts: number;
+  url: string;
+}
+
+export interface Recording {
+  session_id: string;
+  user_id?: string;
+  anonymous_id?: string;
+  start_ms: number;
+  end_ms: number;
+  pages: number;
+  chunks: number;
+  events: number;
+  clicks: number;
+  bytes: number;
+  sealed: boolean;
+  summary?: RecordingSummary;
+}
+
+export interface RecordingSummary {
+  start: number;
+  end: number;
+  pages: RecordedPage[] | null;
+  clicks: number;
+  inputs: number;
+  errors: number;
+  detections: Frustration[] | null;
+}
+
 export interface Related {
   trace_id?: string;
   services: string[] | null;
@@ -572,6 +613,11 @@ export interface Related {
   journey_url?: string;
   session_url?: string;
   total_events: number;
+}
+
+/** The answer of GET /api/v1/replays. */
+export interface ReplaysAnswer {
+  replays: Recording[] | null;
 }
 
 /** The answer of POST /api/v1/retention. */
