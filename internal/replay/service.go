@@ -60,8 +60,6 @@ type Sink interface {
 	Submit(ctx context.Context, path string, events []event.Event) error
 }
 
-
-
 // Options configure a Service. Zero values take the defaults.
 type Options struct {
 	Limits Limits
