@@ -13,4 +13,4 @@ if [ ! -x "${CHROMIUM:-/usr/bin/chromium}" ]; then
   apt-get update -qq && apt-get install -y -qq chromium
 fi
 (cd sdk/js && { npm ci --no-audit --no-fund || npm install --no-audit --no-fund; } && npm run build)
-LORE_SDK_TEST=1 ${GO:-go} test -count=1 -run TestBrowserSDK ./internal/e2e/
+LORE_SDK_TEST=1 ${GO:-go} test -count=1 -run 'TestBrowserSDK|TestBrowserReplay' ./internal/e2e/

@@ -148,7 +148,7 @@ func TestReplayIngestPlaybackAndSeal(t *testing.T) {
 	if err := json.Unmarshal(raw, &play); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("playback %d: %v %.200s", resp.StatusCode, err, raw)
 	}
-	if n := got.Replays[0].Events; int64(len(play.Events)) != n || strings.Contains(string(raw), "4242") {
+	if n := got.Replays[0].Events; int64(len(play.Events)) != n || strings.Contains(string(raw), "4242424242") {
 		t.Fatalf("playback has %d events of %d (or the card number)", len(play.Events), n)
 	}
 

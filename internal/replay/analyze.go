@@ -69,6 +69,10 @@ type ErrorAt struct {
 	TS      int64 // ms
 	Text    string
 	TraceID string
+	// Browser: the page's own error (the SDK sent it as an event too).
+	// The recording's copy of it, when it has one within 2 s, is the one
+	// kept: its time is the page's own, to the millisecond.
+	Browser bool
 }
 
 // Stream is one page's recording: its rrweb events in the order recorded.
@@ -148,6 +152,12 @@ func Analyze(streams []Stream, extra []ErrorAt) Summary {
 			case customTag(v, h.typ) == tagError:
 				d := v.Get("data", "payload")
 				errs = append(errs, ErrorAt{TS: h.ts, Text: firstNonEmpty(string(d.GetStringBytes("message")), string(d.GetStringBytes("type")), "error")})
+			case customTag(v, h.typ) == tagNavigate:
+				if href := string(v.GetStringBytes("data", "payload", "href")); href != "" && href != url {
+					url = href
+					s.Pages = append(s.Pages, RecordedPage{TS: h.ts, URL: href})
+				}
+				activity = append(activity, h.ts)
 			case customTag(v, h.typ) == tagRequest:
 				d := v.Get("data", "payload")
 				requests = append(requests, ErrorAt{TS: h.ts, TraceID: string(d.GetStringBytes("trace_id"))})
@@ -168,9 +178,12 @@ func Analyze(streams []Stream, extra []ErrorAt) Summary {
 		clicks = append(clicks, pageClicks...)
 	}
 	sort.SliceStable(clicks, func(i, j int) bool { return clicks[i].ts < clicks[j].ts })
+	for _, x := range extra {
+		if !x.Browser || !nearError(errs[:len(errs):len(errs)], x.TS) {
+			errs = append(errs, x)
+		}
+	}
 	s.Errors = len(errs)
-	errs = append(errs, extra...)
-	s.Errors += len(extra)
 	sort.SliceStable(errs, func(i, j int) bool { return errs[i].TS < errs[j].TS })
 	s.Detections = append(s.Detections, rageClickBursts(clicks)...)
 	s.Detections = append(s.Detections, errorsAfterClicks(clicks, errs)...)
@@ -242,6 +255,16 @@ func errorsAfterClicks(clicks []click, errs []ErrorAt) []Detection {
 			Error: e.Text, ErrorTS: e.TS, TraceID: e.TraceID})
 	}
 	return out
+}
+
+// nearError reports whether errs holds one within 2 s of ts.
+func nearError(errs []ErrorAt, ts int64) bool {
+	for _, e := range errs {
+		if e.TS >= ts-2000 && e.TS <= ts+2000 {
+			return true
+		}
+	}
+	return false
 }
 
 // requestTrace is the trace of the first request the page made within a

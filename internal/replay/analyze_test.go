@@ -158,3 +158,15 @@ func TestAnalyzePagesAndMutations(t *testing.T) {
 		t.Fatalf("span %d–%d", s.Start, s.End)
 	}
 }
+
+func TestAnalyzeSPANavigation(t *testing.T) {
+	r := synth.New(t0, 1280, 800)
+	r.Load("https://shop.example/cart", "Cart", "", checkoutPage())
+	r.Custom(tagNavigate, map[string]any{"href": "https://shop.example/cart"}) // the load's own page view
+	r.Wait(time.Second)
+	r.Custom(tagNavigate, map[string]any{"href": "https://shop.example/checkout"})
+	s := Analyze([]Stream{stream(t, "p", r)}, nil)
+	if len(s.Pages) != 2 || s.Pages[1].URL != "https://shop.example/checkout" {
+		t.Fatalf("pages = %+v", s.Pages)
+	}
+}

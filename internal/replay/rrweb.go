@@ -37,11 +37,12 @@ const (
 )
 
 // Custom events the Lore SDK adds to the stream (rrweb's addCustomEvent):
-// an uncaught error, and a request the page made with the trace it
-// carried.
+// an uncaught error, a request the page made with the trace it carried,
+// and a page view without a page load.
 const (
-	tagError   = "lore.error"
-	tagRequest = "lore.request"
+	tagError    = "lore.error"
+	tagRequest  = "lore.request"
+	tagNavigate = "lore.navigate" // an SPA navigation, which rrweb records no Meta for
 )
 
 // maxEventTS bounds an rrweb timestamp (ms since the epoch): year 2200.

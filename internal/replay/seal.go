@@ -208,13 +208,11 @@ func (s *Service) analyse(ctx context.Context, si SessionInfo) (Summary, []event
 				if !e.TraceID.IsZero() {
 					trace = e.TraceID.String()
 				}
-				extra = append(extra, ErrorAt{TS: e.TS/1000 - si.SkewMS, Text: text, TraceID: trace})
+				extra = append(extra, ErrorAt{TS: e.TS/1000 - si.SkewMS, Text: text, TraceID: trace, Browser: isBrowser(e)})
 			}
 		}
 	}
 	sum := Analyze(streams, extra)
-	// The errors the stream holds were sent as events too: count each once.
-	sum.Errors = max(sum.Errors-len(extra), len(extra))
 	if sum.Events == 0 {
 		return Summary{}, nil, notFoundf("session %q holds no readable events", si.SessionID)
 	}
@@ -227,8 +225,18 @@ func isErrorEvent(e *event.Event) bool {
 	return e.Kind == event.KindError || e.Level == event.LevelError || e.Level == event.LevelFatal
 }
 
+// isBrowser: an event the page sent (a browser SDK's: product events and
+// page views, and errors that name their library or browser).
 func isBrowser(e *event.Event) bool {
-	return e.Kind == event.KindEvent || e.Kind == event.KindPageview || e.Service == "browser" || e.Service == "web"
+	if e.Kind == event.KindEvent || e.Kind == event.KindPageview || e.Service == "browser" || e.Service == "web" {
+		return true
+	}
+	for _, k := range []string{"lib", "browser", "sentry.sdk.name"} {
+		if v, ok := e.Attr(k); ok && v != "" {
+			return true
+		}
+	}
+	return false
 }
 
 // enrich names detected clicks as the SDK named them: the click event it

@@ -48,6 +48,12 @@ func (s *Server) productRoutes(b *browserMux, read route) {
 		w.Header().Set("Cache-Control", "public, max-age=300")
 		w.Write(jssdk.Script())
 	}))
+	// The session recorder, loaded by lore.js only on pages that record.
+	b.handle("GET /sdk-replay.js", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		w.Header().Set("Cache-Control", "public, max-age=300")
+		w.Write(jssdk.Recorder())
+	}))
 	// The SDK as an npm package: npm install https://LORE/sdk.tgz.
 	b.handle("GET /sdk.tgz", s.instrument("/sdk.tgz", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
 		tgz, err := jssdk.Package()

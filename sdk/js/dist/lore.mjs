@@ -1,3 +1,135 @@
+// src/recording.ts
+var STATE = "lore:replay";
+function loadRecorder(host) {
+  if (true) return import("./lore-replay.mjs");
+  const w = window;
+  if (w.__loreRecorder) return Promise.resolve(w.__loreRecorder);
+  return new Promise((resolve, reject) => {
+    const s = document.createElement("script");
+    s.src = host + "/sdk-replay.js";
+    s.async = true;
+    s.onload = () => w.__loreRecorder ? resolve(w.__loreRecorder) : reject(new Error("lore: recorder did not load"));
+    s.onerror = () => reject(new Error("lore: cannot load " + s.src));
+    (document.head || document.documentElement).appendChild(s);
+  });
+}
+var Replay = class {
+  // start() is done: recording, or not
+  constructor(host, key, fetchFn, identity, opts) {
+    this.host = host;
+    this.key = key;
+    this.fetchFn = fetchFn;
+    this.identity = identity;
+    this.opts = opts;
+    this.mode = "off";
+    this.early = [];
+    // custom events before the recorder runs
+    this.started = false;
+    this.settled = false;
+    window.addEventListener("error", (ev) => {
+      const err = ev.error;
+      this.error(err && err.name || "Error", err && err.message || ev.message || "");
+    });
+    window.addEventListener("unhandledrejection", (ev) => {
+      const r = ev.reason;
+      this.error(r instanceof Error ? r.name : "UnhandledRejection", r instanceof Error ? r.message : String(r));
+    });
+  }
+  /** Asks Lore whether to record and starts the recorder if so. */
+  async start() {
+    if (this.started || typeof window === "undefined") return;
+    this.started = true;
+    try {
+      await this.begin();
+    } finally {
+      this.settled = true;
+      if (!this.rec) this.early = [];
+    }
+  }
+  async begin() {
+    var _a, _b;
+    let cfg;
+    try {
+      const res = await this.fetchFn(`${this.host}/api/v1/replay/config?key=${encodeURIComponent(this.key)}`, { credentials: "omit" });
+      if (!res.ok) return;
+      cfg = await res.json();
+    } catch (e) {
+      return;
+    }
+    if (!cfg.enabled) return;
+    const id = this.identity();
+    if (!id) return;
+    this.mode = this.decide(id.sessionId, (_a = this.opts.sampleRate) != null ? _a : cfg.sample_rate, (_b = this.opts.onError) != null ? _b : cfg.on_error);
+    if (this.mode === "off") return;
+    let mod;
+    try {
+      mod = await loadRecorder(this.host);
+    } catch (e) {
+      return;
+    }
+    this.rec = mod.start({
+      endpoint: `${this.host}${cfg.endpoint}?key=${encodeURIComponent(this.key)}`,
+      fetch: this.fetchFn,
+      identity: this.identity,
+      mode: this.mode,
+      flushInterval: this.opts.flushInterval || 5e3,
+      chunkBytes: Math.min(512 * 1024, cfg.max_chunk_bytes * 4),
+      maxBufferedBytes: 8 * 1024 * 1024,
+      bufferMs: 6e4,
+      onStop: () => this.remember(id.sessionId, "off")
+    });
+    for (const [tag, payload] of this.early) this.rec.custom(tag, payload);
+    this.early = [];
+  }
+  /** The session's mode, decided once per session and kept across its pages. */
+  decide(session, rate, onError) {
+    try {
+      const s = JSON.parse(window.localStorage.getItem(STATE) || "null");
+      if (s && s.s === session && (s.m === "record" || s.m === "buffer" || s.m === "off")) return s.m;
+    } catch (e) {
+    }
+    const m = Math.random() < rate ? "record" : onError ? "buffer" : "off";
+    this.remember(session, m);
+    return m;
+  }
+  remember(session, m) {
+    try {
+      window.localStorage.setItem(STATE, JSON.stringify({ s: session, m }));
+    } catch (e) {
+    }
+  }
+  custom(tag, payload) {
+    if (this.rec) this.rec.custom(tag, payload);
+    else if (!this.settled && this.early.length < 50) this.early.push([tag, payload]);
+  }
+  /** An uncaught error: into the recording, and a buffered session is recorded from now on (with the minute before). */
+  error(type, message) {
+    this.custom("lore.error", { type, message: message.slice(0, 500) });
+    if (this.mode === "buffer" && this.rec) {
+      this.mode = "record";
+      const id = this.identity();
+      if (id) this.remember(id.sessionId, "record");
+      this.rec.record();
+    }
+  }
+  /** A request the page made with the trace it carried, which ties the recording to the backend's story. */
+  request(method, url, traceId) {
+    this.custom("lore.request", { method, url: url.slice(0, 300), trace_id: traceId });
+  }
+  /** A page view without a page load (SPA navigation), which rrweb does not record. */
+  navigate(href) {
+    this.custom("lore.navigate", { href });
+  }
+  /** Uploads what is recorded now (tests, and pages about to navigate). */
+  flush() {
+    return this.rec ? this.rec.flush() : Promise.resolve();
+  }
+  /** The recorder's counters, when it runs. */
+  stats() {
+    return this.rec ? this.rec.stats() : void 0;
+  }
+};
+
 // src/index.ts
 var STORAGE = "lore:";
 var MAX_QUEUE = 1e3;
@@ -96,7 +228,8 @@ var Lore = class {
       batchSize: 50,
       sessionTimeout: 30 * 60 * 1e3,
       service: "browser",
-      dedupe: true
+      dedupe: true,
+      replay: true
     };
     this.queue = [];
     this.sending = false;
@@ -120,6 +253,10 @@ var Lore = class {
     if (this.opts.autoPageviews) this.listenNavigation();
     this.listenLifecycle();
     this.timer = setInterval(() => void this.flush(), this.opts.flushInterval);
+    if (this.opts.replay !== false && typeof origFetch === "function") {
+      this.recording = new Replay(this.host, this.key, origFetch, () => this.who(), typeof this.opts.replay === "object" ? this.opts.replay : {});
+      void this.recording.start();
+    }
     return this;
   }
   /** Records a product event. */
@@ -280,6 +417,21 @@ var Lore = class {
     }
     return id;
   }
+  /** The session's recording, when it is recorded (its counters, flush). */
+  get replay() {
+    return this.recording;
+  }
+  /** Who the page's person and session are now, without renewing the session (the recorder asks). */
+  who() {
+    let s = null;
+    try {
+      s = JSON.parse(load("session") || "null");
+    } catch (e) {
+      s = null;
+    }
+    if (!s || Date.now() - s.last > this.opts.sessionTimeout) s = { id: this.sessionId(), last: Date.now() };
+    return { sessionId: s.id, userId: load("user_id") || void 0, anonymousId: this.anonymousId() };
+  }
   /** The session id, renewed after sessionTimeout of inactivity. */
   sessionId() {
     const now = Date.now();
@@ -324,6 +476,7 @@ var Lore = class {
     if (path === this.lastPath) return;
     this.lastPath = path;
     this.enqueue("$pageview", {}, this.startTrace(), "pageview");
+    if (this.recording) this.recording.navigate(window.location.href);
   }
   listenNavigation() {
     const h = window.history;
@@ -412,7 +565,7 @@ var Lore = class {
     } catch (e) {
       return false;
     }
-    if (u.origin === new URL(this.host).origin && /^\/(batch|e|capture|i|s|flags|decide|array|static|v1)(\/|$)|^\/api\/\d+\/(envelope|store)\//.test(u.pathname)) return false;
+    if (u.origin === new URL(this.host).origin && /^\/(batch|e|capture|i|s|flags|decide|array|static|v1)(\/|$)|^\/api\/\d+\/(envelope|store)\/|^\/api\/v1\/replay/.test(u.pathname)) return false;
     return this.opts.tracePropagationTargets.some((t) => typeof t === "string" ? u.origin === t || u.href.startsWith(t) : t.test(u.href));
   }
   patchNetwork() {
@@ -429,6 +582,7 @@ var Lore = class {
             if (t) {
               headers.set("traceparent", traceparent(t, st ? st.spanId : hex(8)));
               init2 = { ...init2, headers };
+              if (self.recording) self.recording.request(init2 && init2.method || (input instanceof Request ? input.method : "GET"), url, t.traceId);
             }
           }
         }
@@ -446,13 +600,17 @@ var Lore = class {
     };
     XMLHttpRequest.prototype.open = function(method, url, ...rest) {
       this.__loreURL = String(url);
+      this.__loreMethod = method;
       return open.call(this, method, url, ...rest);
     };
     XMLHttpRequest.prototype.send = function(body) {
       if (!this.__loreTP && this.__loreURL && self.allowed(this.__loreURL)) {
         const st = fromSentryTrace(this.__loreST);
         const t = st || self.currentTrace();
-        if (t) this.setRequestHeader("traceparent", traceparent(t, st ? st.spanId : hex(8)));
+        if (t) {
+          this.setRequestHeader("traceparent", traceparent(t, st ? st.spanId : hex(8)));
+          if (self.recording) self.recording.request(this.__loreMethod || "GET", this.__loreURL, t.traceId);
+        }
       }
       return send.call(this, body);
     };

@@ -13,6 +13,10 @@
 // and errors to posthog-js and sends its own events as posthog-js's person
 // and session, so nothing is counted twice.
 
+import { Replay, type ReplayOptions } from "./recording";
+
+export type { ReplayOptions } from "./recording";
+
 export interface Options {
   /** Lore's base URL, e.g. "https://lore.example.com". Default: the page's origin. */
   host?: string;
@@ -38,6 +42,13 @@ export interface Options {
    * Sentry's SDK sending to the same host. Default true.
    */
   dedupe?: boolean;
+  /**
+   * Session recording (rrweb), when the project records sessions (its
+   * capture settings): false never records; an object overrides the
+   * project's sample rate and error rule. Inputs and text are masked
+   * unless marked data-lore-unmask. Default true.
+   */
+  replay?: boolean | ReplayOptions;
 }
 
 type Props = Record<string, unknown>;
@@ -179,7 +190,9 @@ export class Lore {
     sessionTimeout: 30 * 60 * 1000,
     service: "browser",
     dedupe: true,
+    replay: true,
   };
+  private recording: Replay | undefined;
   private queue: Message[] = [];
   private sending = false;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -204,6 +217,10 @@ export class Lore {
     if (this.opts.autoPageviews) this.listenNavigation();
     this.listenLifecycle();
     this.timer = setInterval(() => void this.flush(), this.opts.flushInterval);
+    if (this.opts.replay !== false && typeof origFetch === "function") {
+      this.recording = new Replay(this.host, this.key, origFetch, () => this.who(), typeof this.opts.replay === "object" ? this.opts.replay : {});
+      void this.recording.start();
+    }
     return this;
   }
 
@@ -384,6 +401,23 @@ export class Lore {
     return id;
   }
 
+  /** The session's recording, when it is recorded (its counters, flush). */
+  get replay(): Replay | undefined {
+    return this.recording;
+  }
+
+  /** Who the page's person and session are now, without renewing the session (the recorder asks). */
+  private who(): { sessionId: string; userId?: string; anonymousId?: string } | undefined {
+    let s: { id: string; last: number } | null = null;
+    try {
+      s = JSON.parse(load("session") || "null");
+    } catch {
+      s = null;
+    }
+    if (!s || Date.now() - s.last > this.opts.sessionTimeout) s = { id: this.sessionId(), last: Date.now() };
+    return { sessionId: s.id, userId: load("user_id") || undefined, anonymousId: this.anonymousId() };
+  }
+
   /** The session id, renewed after sessionTimeout of inactivity. */
   private sessionId(): string {
     const now = Date.now();
@@ -430,6 +464,7 @@ export class Lore {
     if (path === this.lastPath) return;
     this.lastPath = path;
     this.enqueue("$pageview", {}, this.startTrace(), "pageview");
+    if (this.recording) this.recording.navigate(window.location.href);
   }
 
   private listenNavigation(): void {
@@ -526,7 +561,7 @@ export class Lore {
       return false;
     }
     // Lore's own ingest routes (its SDK's, posthog-js's, Sentry's, Segment's) carry no trace.
-    if (u.origin === new URL(this.host).origin && /^\/(batch|e|capture|i|s|flags|decide|array|static|v1)(\/|$)|^\/api\/\d+\/(envelope|store)\//.test(u.pathname)) return false;
+    if (u.origin === new URL(this.host).origin && /^\/(batch|e|capture|i|s|flags|decide|array|static|v1)(\/|$)|^\/api\/\d+\/(envelope|store)\/|^\/api\/v1\/replay/.test(u.pathname)) return false;
     return this.opts.tracePropagationTargets.some((t) => (typeof t === "string" ? u.origin === t || u.href.startsWith(t) : t.test(u.href)));
   }
 
@@ -548,6 +583,7 @@ export class Lore {
             if (t) {
               headers.set("traceparent", traceparent(t, st ? st.spanId : hex(8)));
               init = { ...init, headers };
+              if (self.recording) self.recording.request((init && init.method) || (input instanceof Request ? input.method : "GET"), url, t.traceId);
             }
           }
         }
@@ -557,22 +593,26 @@ export class Lore {
     const open = XMLHttpRequest.prototype.open;
     const send = XMLHttpRequest.prototype.send;
     const setHeader = XMLHttpRequest.prototype.setRequestHeader;
-    type XHR = XMLHttpRequest & { __loreURL?: string; __loreTP?: boolean; __loreST?: string };
+    type XHR = XMLHttpRequest & { __loreURL?: string; __loreMethod?: string; __loreTP?: boolean; __loreST?: string };
     XMLHttpRequest.prototype.setRequestHeader = function (this: XHR, name: string, value: string) {
       const n = name.toLowerCase();
       if (n === "traceparent") this.__loreTP = true;
       if (n === "sentry-trace") this.__loreST = value;
       return setHeader.call(this, name, value);
     };
-    XMLHttpRequest.prototype.open = function (this: XMLHttpRequest & { __loreURL?: string }, method: string, url: string | URL, ...rest: unknown[]) {
+    XMLHttpRequest.prototype.open = function (this: XHR, method: string, url: string | URL, ...rest: unknown[]) {
       this.__loreURL = String(url);
+      this.__loreMethod = method;
       return (open as (...a: unknown[]) => void).call(this, method, url, ...rest);
     } as typeof XMLHttpRequest.prototype.open;
     XMLHttpRequest.prototype.send = function (this: XHR, body?: Document | XMLHttpRequestBodyInit | null) {
       if (!this.__loreTP && this.__loreURL && self.allowed(this.__loreURL)) {
         const st = fromSentryTrace(this.__loreST);
         const t = st || self.currentTrace();
-        if (t) this.setRequestHeader("traceparent", traceparent(t, st ? st.spanId : hex(8)));
+        if (t) {
+          this.setRequestHeader("traceparent", traceparent(t, st ? st.spanId : hex(8)));
+          if (self.recording) self.recording.request(this.__loreMethod || "GET", this.__loreURL, t.traceId);
+        }
       }
       return send.call(this, body);
     };

@@ -1,3 +1,5 @@
+import { Replay, type ReplayOptions } from "./recording";
+export type { ReplayOptions } from "./recording";
 export interface Options {
     /** Lore's base URL, e.g. "https://lore.example.com". Default: the page's origin. */
     host?: string;
@@ -23,6 +25,13 @@ export interface Options {
      * Sentry's SDK sending to the same host. Default true.
      */
     dedupe?: boolean;
+    /**
+     * Session recording (rrweb), when the project records sessions (its
+     * capture settings): false never records; an object overrides the
+     * project's sample rate and error rule. Inputs and text are masked
+     * unless marked data-lore-unmask. Default true.
+     */
+    replay?: boolean | ReplayOptions;
 }
 type Props = Record<string, unknown>;
 /** A trace started by a user action. */
@@ -34,6 +43,7 @@ export declare class Lore {
     private key;
     private host;
     private opts;
+    private recording;
     private queue;
     private sending;
     private timer;
@@ -78,6 +88,10 @@ export declare class Lore {
     private restoreQueue;
     private persistQueue;
     private anonymousId;
+    /** The session's recording, when it is recorded (its counters, flush). */
+    get replay(): Replay | undefined;
+    /** Who the page's person and session are now, without renewing the session (the recorder asks). */
+    private who;
     /** The session id, renewed after sessionTimeout of inactivity. */
     private sessionId;
     private enqueue;
