@@ -70,7 +70,6 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JourneyUser", testJourneyUser},
 		{"JourneyLimit", testJourneyLimit},
 		{"Stats", testStats},
-		{"Run", testRun},
 	})
 }
 
