@@ -72,3 +72,7 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$s
 # monitor alerting a channel and resolving, a monitor grouped by service.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/alerts.mjs
+# Session replay: a recorded session's replay plays beside its story, its
+# timeline's lines seek it, the rage click's trace tells the 429.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/replay.mjs

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/duckdb"
 )
@@ -31,14 +32,9 @@ func (t *timedNarrative) PatternStats(ctx context.Context, r store.PatternStatsR
 	return t.Narrative.PatternStats(ctx, r)
 }
 
-func (t *timedNarrative) ThrottledTransactions(ctx context.Context, r store.DependencyCallsRequest) ([]store.ThrottledTxn, error) {
-	defer t.note("ThrottledTransactions", time.Now())
-	return t.Narrative.ThrottledTransactions(ctx, r)
-}
-
-func (t *timedNarrative) RetrySequences(ctx context.Context, project int64, r store.Range, minRetries, limit int) ([]store.RetrySequence, error) {
-	defer t.note("RetrySequences", time.Now())
-	return t.Narrative.RetrySequences(ctx, project, r, minRetries, limit)
+func (t *timedNarrative) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Scanner) error) error {
+	defer t.note(q.Name, time.Now())
+	return t.Narrative.Run(ctx, q, row)
 }
 
 func (t *timedNarrative) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/calls"
 	"sort"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -17,7 +18,7 @@ const stormRetries = 4
 // detectRetryStorms groups the traces that retried more than 3 times by
 // the dependency whose calls failed in them.
 func detectRetryStorms(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
-	seqs, err := st.RetrySequences(ctx, project, r, stormRetries, 5000)
+	seqs, err := calls.Retries{ProjectID: project, Range: r, MinRetries: stormRetries, Limit: 5000}.Run(ctx, st)
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,15 @@ package analysis
 
 import (
 	"context"
+	"github.com/lore-dev/lore/internal/analysis/calls"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
 func TestThrottlingCardFacts(t *testing.T) {
-	txns := []store.ThrottledTxn{
+	txns := []calls.Txn{
 		// succeeded on retry 2, user went on
 		{Dependency: "psp", Caller: "pay", TraceID: "a", Throttled: 2, FirstTS: 100, LastTS: 200, MaxRetry: 2, OKAt: 300, LastUserTS: 400},
 		// succeeded on retry 1, user had left (last product event before)
@@ -117,15 +119,14 @@ type rangeRecorder struct {
 	ranges          []store.Range
 }
 
-func (f *rangeRecorder) ThrottledTransactions(_ context.Context, r store.DependencyCallsRequest) ([]store.ThrottledTxn, error) {
-	f.ranges = append(f.ranges, r.Range)
-	return nil, nil
+// Run records the scope of a query the detectors compiled themselves,
+// and answers no rows.
+func (f *rangeRecorder) Run(_ context.Context, q sqlq.Query, _ func(sqlq.Scanner) error) error {
+	f.ranges = append(f.ranges, store.Range{From: q.Scope.From, To: q.Scope.To})
+	return nil
 }
 
-func (f *rangeRecorder) RetrySequences(_ context.Context, _ int64, r store.Range, _, _ int) ([]store.RetrySequence, error) {
-	f.ranges = append(f.ranges, r)
-	return nil, nil
-}
+func (f *rangeRecorder) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
 
 func (f *rangeRecorder) ServiceSeries(_ context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
 	f.ranges = append(f.ranges, r.Range)

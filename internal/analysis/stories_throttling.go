@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/calls"
 	"sort"
 	"time"
 
@@ -30,11 +31,11 @@ const minThrottled = 5
 // resolved transaction was abandoned when no product event or page view
 // of its trace followed its resolution (the user did not see it through).
 func detectThrottling(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
-	txns, err := st.ThrottledTransactions(ctx, store.DependencyCallsRequest{ProjectID: project, Range: r, Follow: throttleFollow})
+	txns, err := calls.Throttled{ProjectID: project, Range: r, Follow: throttleFollow}.Run(ctx, st)
 	if err != nil {
 		return nil, err
 	}
-	byDep := map[string][]store.ThrottledTxn{}
+	byDep := map[string][]calls.Txn{}
 	var deps []string
 	for _, t := range txns {
 		if _, ok := byDep[t.Dependency]; !ok {
@@ -50,7 +51,7 @@ func detectThrottling(ctx context.Context, st store.Narrative, project int64, r 
 	return cards, nil
 }
 
-func throttlingCard(dep string, txns []store.ThrottledTxn) Card {
+func throttlingCard(dep string, txns []calls.Txn) Card {
 	var (
 		count, retries                        int64
 		n, ok, failed, resolved, abandoned    int

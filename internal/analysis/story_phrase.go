@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -318,6 +319,8 @@ func describeProduct(e *event.Event) string {
 		return fmt.Sprintf("%s %s %q", who, verb, what)
 	case e.Name == "$identify" || e.Name == "identify":
 		return who + " was identified"
+	case e.Name == "$rageclick" || e.Name == "$dead_click" || e.Name == "$error_after_click":
+		return describeFrustration(e, who)
 	case strings.HasPrefix(e.Name, "$"):
 		return fmt.Sprintf("%s triggered %q", who, e.Name)
 	}
@@ -511,4 +514,32 @@ func elementsChainText(e *event.Event) string {
 		}
 	}
 	return b.String()
+}
+
+// describeFrustration tells a moment of frustration found in a session's
+// recording (or sent by posthog-js): a rage click, a dead click, an error
+// right after a click.
+func describeFrustration(e *event.Event, who string) string {
+	what := attrFirst(e, clickTextKeys)
+	if what == "" {
+		what, _ = e.Attr("$el_selector")
+	}
+	if what == "" {
+		what = "the page"
+	} else {
+		what = strconv.Quote(what)
+	}
+	switch e.Name {
+	case "$rageclick":
+		if n, _ := e.Attr("clicks"); n != "" {
+			return fmt.Sprintf("%s rage-clicked %s %s times", who, what, n)
+		}
+		return fmt.Sprintf("%s rage-clicked %s", who, what)
+	case "$dead_click":
+		return fmt.Sprintf("%s clicked %s and nothing happened", who, what)
+	}
+	if msg, _ := e.Attr("error"); msg != "" {
+		return fmt.Sprintf("%s clicked %s, then an error: %s", who, what, msg)
+	}
+	return fmt.Sprintf("%s clicked %s, then an error", who, what)
 }

@@ -30,6 +30,12 @@ func TestDescribe(t *testing.T) {
 		attr("$elements_chain", `button.btn.primary:attr__class="btn primary"nth-child="1"nth-of-type="1"text="Pay \"now\"";form:nth-child="2"`)), `u clicked "Pay \"now\""`)
 	f(ev(at, "web", prod, user("u"), name("$autocapture"), attr("$event_type", "submit"), attr("$el_text", "Sign up")), `u submitted "Sign up"`)
 	f(ev(at, "web", prod, user("u"), name("$autocapture")), `u triggered "$autocapture"`)
+	// Frustration found in recordings.
+	f(ev(at, "web", prod, user("u"), name("$rageclick"), attr("$el_text", "Pay now"), attr("clicks", "4")), `u rage-clicked "Pay now" 4 times`)
+	f(ev(at, "web", prod, user("u"), name("$dead_click"), attr("$el_selector", "div.card > img")), `u clicked "div.card > img" and nothing happened`)
+	f(ev(at, "web", prod, user("u"), name("$error_after_click"), attr("$el_text", "Checkout"), attr("error", "Request failed with status code 503")),
+		`u clicked "Checkout", then an error: Request failed with status code 503`)
+	f(ev(at, "web", prod, user("u"), name("$rageclick")), `u rage-clicked the page`)
 	// Requests and their statuses.
 	f(ev(at, "cart", log_, http("GET", "/api/cart", 200), msg("request completed")), "handled GET /api/cart (200)")
 	f(ev(at, "cart", log_, http("GET", "/api/cart", 404), msg("no such cart")), "GET /api/cart failed with 404 (not found): no such cart")

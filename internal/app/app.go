@@ -153,7 +153,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		UI:      cfg.UI,
 	}
 	a.metrics = reg
-	for _, open := range []func(context.Context, *server.Deps) error{a.openLifecycle, a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {
+	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
@@ -48,6 +50,15 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 		f.readKey = demoReadKey
 	}
 	cfg := f.config(stdio)
+	// The shop's recordings are sealed soon after they arrive (their
+	// session's events are sent before them), so the history's replays
+	// and their rage clicks are there when the backfill is.
+	if cfg.Replay.Grace == 0 {
+		cfg.Replay.Grace = 30 * time.Second
+	}
+	if cfg.Replay.Tick == 0 {
+		cfg.Replay.Tick = 5 * time.Second
+	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
@@ -66,12 +77,14 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	statePath := filepath.Join(f.data, "demo.json")
 	shopStart := now.Add(-time.Duration(*days * float64(24*time.Hour)))
 	yesterday := now.Add(-24 * time.Hour).Truncate(24 * time.Hour)
+	const recordShare = 0.1 // of the sessions without trouble; every troubled one is recorded
 	incidents := []sim.Incident{
 		sim.Throttle{At: yesterday.Add(9 * time.Hour), For: 2 * time.Hour},
 		sim.SlowDB{At: yesterday.Add(14 * time.Hour), For: time.Hour},
 		sim.BadRelease{At: yesterday.Add(16 * time.Hour)},
 	}
-	shop := sim.New(sim.Config{Seed: *seed, Start: shopStart, SessionsPerDay: *sessions, Incidents: incidents, CaptureBrowser: true})
+	shop := sim.New(sim.Config{Seed: *seed, Start: shopStart, SessionsPerDay: *sessions, Incidents: incidents, CaptureBrowser: true,
+		RecordSessions: recordShare})
 	// The browser's product events go through the browser SDK's wire
 	// format, the backend's unhandled exceptions through sentry-go, and the
 	// rest as JSON lines and OTLP: the ingest paths real apps use.
@@ -87,11 +100,18 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	var st demoState
 	if b, err := os.ReadFile(statePath); err == nil && json.Unmarshal(b, &st) == nil {
 		fmt.Fprintf(stdio.Out, "history already loaded (%s to %s); going live\n", st.From.Format(time.RFC3339), st.To.Format(time.RFC3339))
-		shop = sim.New(sim.Config{Seed: *seed + now.Unix(), Start: now, SessionsPerDay: *sessions, CaptureBrowser: true})
+		shop = sim.New(sim.Config{Seed: *seed + now.Unix(), Start: now, SessionsPerDay: *sessions, CaptureBrowser: true, RecordSessions: recordShare})
 	} else if *days > 0 {
 		fmt.Fprintf(stdio.Out, "backfilling %.1f days of history with incidents: gateway throttling %s–%s, slow database %s, bad catalog release %s\n",
 			*days, yesterday.Add(9*time.Hour).Format("Jan 2 15:04"), yesterday.Add(11*time.Hour).Format("15:04"),
 			yesterday.Add(14*time.Hour).Format("Jan 2 15:04"), yesterday.Add(16*time.Hour).Format("Jan 2 15:04"))
+		// The shop's pages record sessions (Lore's SDK with session
+		// recording on): turn it on in the project's capture settings.
+		if err := enableRecording(ctx, a.URL(), f.readKey, recordShare); err != nil {
+			stopServe()
+			<-serveErr
+			return err
+		}
 		start := time.Now()
 		last := time.Now()
 		err := shop.Backfill(ctx, shopStart, now, sink, func(at time.Time, n int64) {
@@ -121,4 +141,26 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	stopServe()
 	return <-serveErr
+}
+
+// enableRecording turns session recording on for the demo's project: a
+// share of sessions sampled, every session that hits an error kept.
+func enableRecording(ctx context.Context, base, key string, share float64) error {
+	body := fmt.Sprintf(`{"session_recording":true,"replay_sample_rate":%g,"replay_on_error":true}`, share)
+	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/api/v1/capture/settings", strings.NewReader(body))
+	if err != nil {
+		return fmt.Errorf("turn session recording on: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+key)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("turn session recording on: %w", err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		msg, _ := io.ReadAll(io.LimitReader(resp.Body, 1024))
+		return fmt.Errorf("turn session recording on: status %d: %s", resp.StatusCode, msg)
+	}
+	return nil
 }

@@ -93,7 +93,6 @@ type Deps struct {
 	SourceMaps SourceMapService  // sourcemaps.go
 	Checks     ChecksService     // checks.go
 	Channels   ChannelsService   // channels.go
-	Lifecycle  LifecycleService  // lifecycle.go: privacy, retention, sampling settings
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -165,7 +164,6 @@ func (s *Server) Handler() http.Handler {
 	s.checkRoutes(mux, ingest, read)
 	s.channelRoutes(mux, ingest, read)
 	s.replayRoutes(b, read)
-	s.lifecycleRoutes(read)
 
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))

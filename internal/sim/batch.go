@@ -101,6 +101,9 @@ type batcher struct {
 	capture CaptureSink // set by captureVia: browser product events go here (capture.go)
 	caps    []byte
 	ncaps   int
+
+	replay     ReplaySink // set by replayVia: session recordings go here (recording.go)
+	recordings int64      // recording chunks sent
 }
 
 func newBatcher(sink Sink, max int, limit int64) *batcher {

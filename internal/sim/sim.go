@@ -69,6 +69,13 @@ type Config struct {
 	// the browser SDK's wire format (POST /batch/) when the sink is a
 	// CaptureSink, as a real shop using sdk/js would; default NDJSON.
 	CaptureBrowser bool
+	// RecordSessions records the browser's sessions, as Lore's SDK with
+	// session recording on would, when the sink is a ReplaySink: every
+	// session that hits an error or a payment left pending, and this share
+	// (0–1) of the others. The recordings are synthesized rrweb streams of
+	// the shop's pages (internal/replay/synth), sent once a session has
+	// been quiet for 35 minutes; 0 records none.
+	RecordSessions float64
 }
 
 // Incident is one of Throttle, SlowDB or BadRelease.
@@ -178,6 +185,8 @@ type Shop struct {
 	cursor  int64 // micros: sessions starting before cursor are generated
 	nextOrd int
 
+	recording *recorder // nil unless RecordSessions
+
 	mu    sync.Mutex
 	truth truthState
 }
@@ -225,6 +234,9 @@ func New(cfg Config) *Shop {
 			s.badrelease = &x
 		}
 	}
+	if cfg.RecordSessions > 0 {
+		s.recording = newRecorder(cfg.RecordSessions, cfg.Seed)
+	}
 	s.initUsers()
 	s.truth.txns = map[[16]byte]*txnTruth{}
 	if !cfg.Start.IsZero() {
@@ -246,6 +258,7 @@ func (s *Shop) Backfill(ctx context.Context, from, to time.Time, sink Sink, prog
 	if s.cfg.CaptureBrowser {
 		b.captureVia(sink)
 	}
+	b.replayVia(sink)
 	end := to.UnixMicro()
 	for s.cursor < end {
 		if err := ctx.Err(); err != nil {
@@ -269,6 +282,7 @@ func (s *Shop) Live(ctx context.Context, sink Sink) error {
 	if s.cfg.CaptureBrowser {
 		b.captureVia(sink)
 	}
+	b.replayVia(sink)
 	now := time.Now().UnixMicro()
 	if s.cursor < now-int64(time.Minute/time.Microsecond) {
 		s.cursor = now - int64(time.Second/time.Microsecond)
@@ -307,6 +321,9 @@ func (s *Shop) advance(ctx context.Context, to int64, b *batcher) error {
 	for len(s.pending) > 0 && s.pending[0].ev.TS < to {
 		r := s.pending.pop()
 		s.observe(r)
+		if s.recording != nil {
+			s.recording.see(r)
+		}
 		if err := b.add(ctx, r); err != nil {
 			return err
 		}
@@ -314,5 +331,5 @@ func (s *Shop) advance(ctx context.Context, to int64, b *batcher) error {
 			return nil
 		}
 	}
-	return nil
+	return s.sendRecordings(ctx, b, to)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 )
 
 // The narrative engine (log patterns, story cards, incident timelines, the
@@ -45,52 +46,6 @@ type PatternStatsResult struct {
 	Step     int64
 	Total    int64
 	Patterns []PatternStat
-}
-
-// DependencyCallsRequest asks for the transactions (traces) in which calls
-// to a dependency were answered 429 Too Many Requests in Range. Follow
-// extends the range in which the outcome of those transactions is looked
-// for (later retries, the user's last action), in µs.
-type DependencyCallsRequest struct {
-	ProjectID int64
-	Range     Range
-	Follow    int64
-}
-
-// ThrottledTxn is one transaction that got at least one 429 from a
-// dependency. A dependency call is a client span with a peer.service
-// attribute (the dependency), or, when the project sends no such spans, a
-// log or error row with an http_status (dependency: its peer.service or
-// server.address attribute, else its service).
-//
-// OKAt is the first call to the dependency answered 2xx or 3xx, FailedAt
-// the first error- or fatal-level log or error row at or after the last
-// 429 when there was no success; LastUserTS the last product event or page
-// view of the trace. All are µs, 0 when absent.
-type ThrottledTxn struct {
-	Dependency string
-	Caller     string // the service that made the throttled calls
-	TraceID    string // hex; "" for 429s without a trace (one row per dependency)
-	Throttled  int64  // calls answered 429
-	FirstTS    int64  // first 429
-	LastTS     int64  // last 429
-	MaxRetry   int64  // highest retry_attempt in the trace: the retries made
-	OKAt       int64
-	FailedAt   int64
-	LastUserTS int64
-}
-
-// RetrySequence is a trace with retries: the highest retry_attempt seen,
-// the dependency whose calls failed in it (as for ThrottledTxn), and
-// whether a call to it finally succeeded.
-type RetrySequence struct {
-	Dependency string
-	Caller     string
-	TraceID    string
-	Retries    int64
-	FirstTS    int64
-	LastTS     int64
-	Succeeded  bool
 }
 
 // ServiceSeriesRequest asks for per-service signals per Step in Range.
@@ -195,11 +150,10 @@ type SessionFlow struct {
 // Narrative is what the narrative engine reads. All methods are safe for
 // concurrent use and scoped by project and range.
 type Narrative interface {
+	// Executor runs the queries the analyses compile themselves (the
+	// dependency calls of internal/analysis/calls, …).
+	sqlq.Executor
 	PatternStats(ctx context.Context, r PatternStatsRequest) (PatternStatsResult, error)
-	ThrottledTransactions(ctx context.Context, r DependencyCallsRequest) ([]ThrottledTxn, error)
-	// RetrySequences lists traces in Range whose highest retry_attempt is
-	// at least MinRetries, up to Limit (most retries first).
-	RetrySequences(ctx context.Context, project int64, r Range, minRetries, limit int) ([]RetrySequence, error)
 	ServiceSeries(ctx context.Context, r ServiceSeriesRequest) ([]ServicePoint, error)
 	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
 	// ErrorGroups lists the error groups of Range, with each group's first

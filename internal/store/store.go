@@ -12,6 +12,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 )
 
 // ErrUnsupported is returned by a backend that cannot answer a request
@@ -171,11 +172,21 @@ type Stats struct {
 	DiskBytes int64 // bytes of the store's files on disk
 }
 
-// Store is a whole events backend.
-type Store interface {
+// Engine is the small contract a backend implements: append a batch, run
+// a compiled query (sqlq.Executor: the analyses build their SQL through
+// the engine's Dialect and own its meaning), report its size, close.
+type Engine interface {
 	Writer
-	Reader
+	sqlq.Executor
 	Stats(ctx context.Context) (Stats, error)
-	// Close flushes and releases everything; the Store is unusable after.
+	// Close flushes and releases everything; the Engine is unusable after.
 	Close() error
+}
+
+// Store is a whole events backend: the Engine, and the reads that still
+// live in the backend (search, histogram, facets and journeys use its
+// block filters).
+type Store interface {
+	Engine
+	Reader
 }

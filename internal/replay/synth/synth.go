@@ -164,6 +164,9 @@ func mask(s string, unmasked bool) string {
 	}, s)
 }
 
+// Has reports whether the page has an element named name.
+func (r *Recorder) Has(name string) bool { return r.named[name] != nil }
+
 func (r *Recorder) node(name string) *Node {
 	n := r.named[name]
 	if n == nil {

@@ -17,6 +17,15 @@ func narrativeRange(r store.Range) error {
 	return nil
 }
 
+// spanDep is the dependency a client span calls (internal/analysis/calls
+// states what a call is; the service map still reads it here until it
+// moves there too), and traceHex renders the trace id columns as 32 hex
+// digits.
+const (
+	spanDep  = "attr_values[list_position(attr_keys, 'peer.service')]"
+	traceHex = "lpad(lower(hex(trace_hi)), 16, '0') || lpad(lower(hex(trace_lo)), 16, '0')"
+)
+
 // errRow is an error-level row (errors, and logs or spans at level error
 // or fatal); failed requests add http_status >= 500.
 const errRow = "(kind = 'error' OR level IN ('error', 'fatal') OR http_status >= 500)"

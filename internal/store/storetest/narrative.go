@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/calls"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -17,7 +18,10 @@ type NarrativeStore interface {
 }
 
 // RunNarrative is the conformance suite of store.Narrative: each test
-// writes a few hand-made events and checks the aggregates exactly.
+// writes a few hand-made events and checks the aggregates exactly. The
+// aggregates the analyses compile themselves (internal/analysis/calls)
+// are run through the store's Executor, so the suite checks that a
+// backend executes them as the analyses mean.
 func RunNarrative(t *testing.T, open func(t *testing.T) NarrativeStore) {
 	runSuite(t, open, []suiteCase[NarrativeStore]{
 		{"PatternStats", testPatternStats},
@@ -125,12 +129,12 @@ func throttleTraces(t *testing.T, s NarrativeStore) {
 
 func testThrottledFromSpans(t *testing.T, s NarrativeStore) {
 	throttleTraces(t, s)
-	got, err := s.ThrottledTransactions(context.Background(), store.DependencyCallsRequest{ProjectID: 1,
-		Range: store.Range{From: narrT0, To: narrT0 + narrMin/2}, Follow: 10 * narrMin})
+	got, err := calls.Throttled{ProjectID: 1,
+		Range: store.Range{From: narrT0, To: narrT0 + narrMin/2}, Follow: 10 * narrMin}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []store.ThrottledTxn{
+	want := []calls.Txn{
 		{Dependency: "psp", Caller: "billing", TraceID: "0000000000000000000000000000000a", Throttled: 1, FirstTS: narrT0, LastTS: narrT0,
 			MaxRetry: 1, OKAt: narrT0 + narrMin, LastUserTS: narrT0 + 2*narrMin},
 		{Dependency: "psp", Caller: "billing", TraceID: "f000000000000000000000000000000b", Throttled: 1, FirstTS: narrT0 + 10, LastTS: narrT0 + 10,
@@ -148,7 +152,7 @@ func testThrottledFromLogs(t *testing.T, s NarrativeStore) {
 		event.Event{TS: narrT0 + 5, Kind: event.KindLog, Service: "shipping", TraceID: tr, HTTPStatus: 200, Attributes: []event.Attr{{Key: "server.address", Value: "api.carrier.example"}}},
 		event.Event{TS: narrT0 + 7, Kind: event.KindLog, Service: "shipping", HTTPStatus: 429},
 	)
-	got, err := s.ThrottledTransactions(context.Background(), store.DependencyCallsRequest{ProjectID: 1, Range: narrAll})
+	got, err := calls.Throttled{ProjectID: 1, Range: narrAll}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +175,7 @@ func testRetrySequences(t *testing.T, s NarrativeStore) {
 	}
 	evs = append(evs, event.Event{TS: narrT0, Kind: event.KindLog, Service: "sync", TraceID: tid("1"), RetryAttempt: 2})
 	narrAppend(t, s, 1, evs...)
-	got, err := s.RetrySequences(context.Background(), 1, narrAll, 4, 10)
+	got, err := calls.Retries{ProjectID: 1, Range: narrAll, MinRetries: 4, Limit: 10}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,6 +70,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"JourneyUser", testJourneyUser},
 		{"JourneyLimit", testJourneyLimit},
 		{"Stats", testStats},
+		{"Run", testRun},
 	})
 }
 

@@ -80,3 +80,10 @@ export type ChannelList = G.ChannelsResponse;
 
 /** The rule of an uptime check (POST /api/v1/checks). */
 export type CheckRule = Pick<G.Check, 'name' | 'url' | 'interval' | 'timeout' | 'expect_status' | 'expect_body'>;
+
+/** GET /api/v1/replays/{session}/events: a session's rrweb events, on Lore's clock. */
+export interface Playback {
+  session_id: string;
+  skew_ms: number;
+  events: { type: number; timestamp: number; data: unknown }[];
+}

@@ -4,12 +4,14 @@
 // outcome. A person's journey is grouped by session, with the list of
 // sessions and their dates; a trace's events are a span waterfall. The
 // story and the events scroll together.
-import { useEffect, useMemo, useRef } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { get, type Journey as J, type LoreEvent, type SearchResult, type StoryLine } from '../api';
 import { ErrorMessage, Level, Loading } from '../components/common';
+import { ReplayView } from '../components/ReplayView';
 import { rangeOf } from '../components/TimeRange';
 import { Waterfall } from '../components/Waterfall';
 import { firstFailure, headline, isError, isFailedSpan, momentIndex, ms, sessions, storyOf, type Session } from '../journey';
+import { loadReplays, timeline } from '../replay';
 import { href, keep, navigate, withParams, type Route } from '../route';
 import { fmtDay, fmtRow, spansDays } from '../time';
 import { fmtDuration, fmtTime, summary, term, useLoad } from '../util';
@@ -86,6 +88,12 @@ function JourneyOf({ r, by, id, note, person }: { r: Route; by: string; id: stri
   const focus = refs.includes(moment) ? moment : refs.includes(sel) ? sel : -1;
   const select = (ref: number) => navigate(withParams(r, { ref: String(ref) }));
   const waiting = j.loading || (mq && !atParam && found.loading);
+  // The sessions' recordings: a session with one plays it beside its story.
+  const sessionIds = groups.map((g) => g.id).filter(Boolean);
+  const recs = useLoad((signal) => (sessionIds.length ? loadReplays(sessionIds, signal) : Promise.resolve(new Map())), [sessionIds.join(',')]);
+  const rec = session?.id ? recs.data?.get(session.id) : undefined;
+  const lines = useMemo(() => (rec ? timeline(events, refs, j.data?.story || [], rec) : []), [rec, events, refs, j.data]);
+  const [playingRef, setPlayingRef] = useState(-1);
   return (
     <div className="journey">
       <h2>
@@ -113,10 +121,21 @@ function JourneyOf({ r, by, id, note, person }: { r: Route; by: string; id: stri
           <p className={`outcome ${focus >= 0 ? (isError(events[focus]) || isFailedSpan(events[focus]) ? 'outcome-failed' : 'outcome-moment') : `outcome-${j.data.summary.outcome || 'unknown'}`}`}>
             {focus >= 0 ? headline(events, refs, focus, why, j.data.story) : by === 'trace' ? outcomeSentence(j.data) : headline(events, refs, refs[refs.length - 1], 'Last event', j.data.story)}
           </p>
+          {rec && session && (
+            <ReplayView
+              key={session.id}
+              session={session.id}
+              rec={rec}
+              lines={lines}
+              seekTo={sel >= 0 && refs.includes(sel) ? ms(events[sel]) : undefined}
+              onLine={select}
+              onActive={setPlayingRef}
+            />
+          )}
           <div className={`journey-body${session ? ' with-sessions' : ''}${by === 'trace' ? ' trace' : ''}`}>
-            {session && <Sessions r={r} groups={groups} current={session} events={events} moment={moment} />}
+            {session && <Sessions r={r} groups={groups} current={session} events={events} moment={moment} replays={recs.data} />}
             <Synced
-              story={<StoryColumn lines={story} r={r} sel={sel} moment={moment} />}
+              story={<StoryColumn lines={story} r={r} sel={sel} moment={moment} playing={rec ? playingRef : -1} />}
               events={
                 by === 'trace' ? (
                   <Waterfall events={events} sel={sel} onSelect={select} />
@@ -134,7 +153,21 @@ function JourneyOf({ r, by, id, note, person }: { r: Route; by: string; id: stri
   );
 }
 
-function Sessions({ r, groups, current, events, moment }: { r: Route; groups: Session[]; current: Session; events: LoreEvent[]; moment: number }) {
+function Sessions({
+  r,
+  groups,
+  current,
+  events,
+  moment,
+  replays,
+}: {
+  r: Route;
+  groups: Session[];
+  current: Session;
+  events: LoreEvent[];
+  moment: number;
+  replays?: Map<string, unknown>;
+}) {
   let day = '';
   return (
     <aside className="sessions" aria-label="sessions">
@@ -152,6 +185,12 @@ function Sessions({ r, groups, current, events, moment }: { r: Route; groups: Se
                   <span className="ts">{fmtRow(g.start, false).slice(0, 5)}</span> {fmtDuration(g.end - g.start)} · {g.refs.length} events
                   {g.errors > 0 && <span className="lvl-error"> · {g.errors} err</span>}
                   {g.refs.includes(moment) && <span className="moment-tag"> · the moment</span>}
+                  {g.id && replays?.has(g.id) && (
+                    <span className="replay-tag" title="this session was recorded: its replay plays beside its story">
+                      {' '}
+                      · ▶ replay
+                    </span>
+                  )}
                   <div className="muted small">{g.id ? (first?.name || first?.endpoint || g.id.slice(0, 8)) : 'outside a session'}</div>
                 </a>
               </li>
@@ -230,7 +269,7 @@ function nearest(box: HTMLElement | null, ref: number): HTMLElement | undefined 
   return best;
 }
 
-function StoryColumn({ lines, r, sel, moment }: { lines: StoryLine[]; r: Route; sel: number; moment: number }) {
+function StoryColumn({ lines, r, sel, moment, playing = -1 }: { lines: StoryLine[]; r: Route; sel: number; moment: number; playing?: number }) {
   const multi = spansDays(lines.map((l) => l.ts));
   // The line that tells the moment: its own, or the first after it (a story folds some events into the next line).
   const told = moment < 0 ? -1 : lines.reduce((best, l) => (l.kind !== 'gap' && l.ref >= moment && (best < 0 || l.ref < best) ? l.ref : best), -1);
@@ -242,7 +281,7 @@ function StoryColumn({ lines, r, sel, moment }: { lines: StoryLine[]; r: Route; 
             {l.text}
           </p>
         ) : (
-          <p key={i} className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}${l.ref === told ? ' moment' : ''}`} data-ref={l.ref}>
+          <p key={i} className={`line line-${l.kind}${l.ref === sel ? ' selected' : ''}${l.ref === told ? ' moment' : ''}${l.ref === playing ? ' playing' : ''}`} data-ref={l.ref}>
             <span className="ts" title={fmtTime(l.ts)}>
               {fmtRow(l.ts, multi)}
             </span>{' '}

@@ -1,0 +1,84 @@
+package sqlq
+
+import "github.com/lore-dev/lore/internal/query"
+
+// Agg names an aggregate function that engines spell differently, alone
+// and with a condition (DuckDB's FILTER clause, ClickHouse's -If suffix).
+type Agg int
+
+// Aggregates. AggCount counts rows (its expression is ignored); AggAny
+// takes any one value; AggMode the most frequent value (an empty string,
+// not NULL, on ClickHouse when no row qualifies).
+const (
+	AggCount Agg = iota
+	AggSum
+	AggMin
+	AggMax
+	AggAny
+	AggMode
+)
+
+// Dialect holds every difference between the SQL engines Lore runs on, for
+// the analyses' queries and (embedded) the search compiler's. Methods take
+// and return SQL fragments; a '?' a method returns is bound by the caller,
+// after those of the fragments passed in.
+type Dialect interface {
+	query.Dialect
+
+	// Name is the engine's name: "duckdb", "clickhouse".
+	Name() string
+	// Ident quotes an identifier (a column alias that could clash with a
+	// keyword).
+	Ident(name string) string
+	// Str spells a constant string literal. It is for the analyses' own
+	// constants (an attribute key, a kind), never for values from a
+	// request, which are bound.
+	Str(s string) string
+	// Int64 and Float64 convert a numeric expression.
+	Int64(expr string) string
+	Float64(expr string) string
+	// IntDiv is a / b of integers rounded towards zero in both engines
+	// (the analyses divide non-negative offsets).
+	IntDiv(a, b string) string
+	// TimeBucket numbers the steps of width step from from (both integer
+	// expressions, usually placeholders) that ts falls in: 0 for the
+	// first.
+	TimeBucket(ts, from, step string) string
+
+	// Attr is the value of the attribute whose key is the constant key,
+	// NULL when the event has no such attribute.
+	Attr(key string) string
+	// AttrOr is the value of the attribute key, or the expression
+	// fallback when the event has no such attribute.
+	AttrOr(key, fallback string) string
+	// HasAttr is true when the event has the attribute key.
+	HasAttr(key string) string
+	// ListContains is true when the list expression holds elem.
+	ListContains(list, elem string) string
+	// ListAgg aggregates expr into a list ordered by orderBy.
+	ListAgg(expr, orderBy string) string
+	// ListLen is the number of elements of a list.
+	ListLen(list string) string
+
+	// AggOf applies fn to expr; AggIf to the rows where cond holds.
+	AggOf(fn Agg, expr string) string
+	AggIf(fn Agg, expr, cond string) string
+	// ArgMax is arg of the row with the largest val; ArgMin the smallest.
+	ArgMax(arg, val string) string
+	ArgMin(arg, val string) string
+	// CountDistinct counts distinct values exactly; ApproxDistinct
+	// estimates it (HyperLogLog), for answers labelled approximate.
+	CountDistinct(expr string) string
+	ApproxDistinct(expr string) string
+	// Quantile is the p-quantile (0..1) of expr, interpolated between the
+	// two nearest values.
+	Quantile(expr string, p float64) string
+
+	// HexID renders an unsigned 64-bit id column as 16 lower-case hex
+	// digits; TraceHex the two halves of a trace id as 32.
+	HexID(col string) string
+	TraceHex(hi, lo string) string
+	// SemiJoin keeps the rows of left that have a match in right on cond
+	// (left and right are table expressions with their aliases).
+	SemiJoin(left, right, cond string) string
+}

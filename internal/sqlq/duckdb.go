@@ -1,0 +1,142 @@
+package sqlq
+
+import (
+	"math/big"
+	"strconv"
+	"strings"
+)
+
+// DuckDB spells queries in DuckDB's SQL for the events table. The zero
+// value is ready to use.
+type DuckDB struct{}
+
+var _ Dialect = DuckDB{}
+
+// Name is "duckdb".
+func (DuckDB) Name() string { return "duckdb" }
+
+// Column returns the column name as it is: the events table is not aliased.
+func (DuckDB) Column(name string) string { return name }
+
+// AttrValue looks the key up in the parallel attribute lists; indexing a
+// list with NULL (key absent) yields NULL.
+func (DuckDB) AttrValue() string { return "attr_values[list_position(attr_keys, ?)]" }
+
+// ContainsFold compares against a needle the compiler binds lower-cased.
+func (DuckDB) ContainsFold(expr string) string { return "contains(lower(" + expr + "), ?)" }
+
+// Like needs an explicit ESCAPE clause: DuckDB's LIKE has no default escape
+// character.
+func (DuckDB) Like(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
+
+// Match uses RE2 (linear in the value). The pattern must not be one that
+// DuckDB's optimizer rewrites into LIKE (a '(?s).*' wildcard would be):
+// the compiler spells wildcards [^\x00]*, which it leaves alone.
+func (DuckDB) Match(expr string) string { return "regexp_matches(" + expr + ", ?)" }
+
+// Lower lower-cases Unicode text.
+func (DuckDB) Lower(expr string) string { return "lower(" + expr + ")" }
+
+// ToDouble never fails: TRY_CAST yields NULL for non-numbers.
+func (DuckDB) ToDouble(expr string) string { return "TRY_CAST(" + expr + " AS DOUBLE)" }
+
+// ToString renders a number as text.
+func (DuckDB) ToString(expr string) string { return "CAST(" + expr + " AS VARCHAR)" }
+
+// Uint64 binds an id as a HUGEINT cast back to UBIGINT: database/sql
+// rejects uint64 values with the high bit set and the driver lets *big.Int
+// through, and the cast keeps the comparison on the UBIGINT column itself,
+// so DuckDB pushes it into the scan and prunes row groups by their min/max
+// (comparing with a bare HUGEINT would cast the column instead).
+func (DuckDB) Uint64(v uint64) (string, any) {
+	return "CAST(? AS UBIGINT)", new(big.Int).SetUint64(v)
+}
+
+// Ident double-quotes, doubling quotes inside.
+func (DuckDB) Ident(name string) string { return `"` + strings.ReplaceAll(name, `"`, `""`) + `"` }
+
+// Str single-quotes, doubling quotes inside (backslashes are literal).
+func (DuckDB) Str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// Int64 casts to BIGINT.
+func (DuckDB) Int64(expr string) string { return "CAST(" + expr + " AS BIGINT)" }
+
+// Float64 casts to DOUBLE.
+func (DuckDB) Float64(expr string) string { return "CAST(" + expr + " AS DOUBLE)" }
+
+// IntDiv is DuckDB's integer division, which rounds towards zero.
+func (DuckDB) IntDiv(a, b string) string { return "(" + a + ") // (" + b + ")" }
+
+// TimeBucket divides the offset from from.
+func (d DuckDB) TimeBucket(ts, from, step string) string {
+	return "(" + ts + " - " + from + ") // " + step
+}
+
+// Attr indexes the values list with the key's position (NULL if absent).
+func (d DuckDB) Attr(key string) string {
+	return "attr_values[list_position(attr_keys, " + d.Str(key) + ")]"
+}
+
+// AttrOr relies on Attr's NULL for an absent key.
+func (d DuckDB) AttrOr(key, fallback string) string {
+	return "coalesce(" + d.Attr(key) + ", " + fallback + ")"
+}
+
+// HasAttr tests the keys list.
+func (d DuckDB) HasAttr(key string) string { return "list_contains(attr_keys, " + d.Str(key) + ")" }
+
+// ListContains is list_contains.
+func (DuckDB) ListContains(list, elem string) string {
+	return "list_contains(" + list + ", " + elem + ")"
+}
+
+// ListAgg is an ordered list aggregate.
+func (DuckDB) ListAgg(expr, orderBy string) string {
+	return "list(" + expr + " ORDER BY " + orderBy + ")"
+}
+
+// ListLen is len.
+func (DuckDB) ListLen(list string) string { return "len(" + list + ")" }
+
+var duckAggs = [...]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggAny: "any_value", AggMode: "mode"}
+
+// AggOf spells the aggregate; count ignores expr.
+func (DuckDB) AggOf(fn Agg, expr string) string {
+	if fn == AggCount {
+		expr = "*"
+	}
+	return duckAggs[fn] + "(" + expr + ")"
+}
+
+// AggIf uses the FILTER clause.
+func (d DuckDB) AggIf(fn Agg, expr, cond string) string {
+	return d.AggOf(fn, expr) + " FILTER (WHERE " + cond + ")"
+}
+
+// ArgMax is arg_max.
+func (DuckDB) ArgMax(arg, val string) string { return "arg_max(" + arg + ", " + val + ")" }
+
+// ArgMin is arg_min.
+func (DuckDB) ArgMin(arg, val string) string { return "arg_min(" + arg + ", " + val + ")" }
+
+// CountDistinct is count(DISTINCT …).
+func (DuckDB) CountDistinct(expr string) string { return "count(DISTINCT " + expr + ")" }
+
+// ApproxDistinct is DuckDB's HyperLogLog.
+func (DuckDB) ApproxDistinct(expr string) string { return "approx_count_distinct(" + expr + ")" }
+
+// Quantile is quantile_cont, which interpolates.
+func (DuckDB) Quantile(expr string, p float64) string {
+	return "quantile_cont(" + expr + ", " + strconv.FormatFloat(p, 'g', -1, 64) + ")"
+}
+
+// HexID pads hex() to 16 digits (hex drops leading zeros).
+func (DuckDB) HexID(col string) string { return "lpad(lower(hex(" + col + ")), 16, '0')" }
+
+// TraceHex concatenates the two halves.
+func (d DuckDB) TraceHex(hi, lo string) string { return d.HexID(hi) + " || " + d.HexID(lo) }
+
+// SemiJoin is DuckDB's SEMI JOIN.
+func (DuckDB) SemiJoin(left, right, cond string) string {
+	return left + " SEMI JOIN " + right + " ON " + cond
+}

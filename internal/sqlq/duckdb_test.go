@@ -1,0 +1,83 @@
+package sqlq
+
+import (
+	"database/sql"
+	"fmt"
+	"testing"
+
+	_ "github.com/duckdb/duckdb-go/v2" // the "duckdb" database/sql driver
+)
+
+// TestDuckDBExecutes runs the DuckDB spellings on a real in-memory DuckDB
+// over a table shaped like events, and checks their values: the golden
+// file shows the text, this proves it means what Dialect says.
+func TestDuckDBExecutes(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE events (ts BIGINT, service VARCHAR, name VARCHAR, http_status SMALLINT, retry_attempt SMALLINT,
+		duration_ms DOUBLE, trace_hi UBIGINT, trace_lo UBIGINT, attr_keys VARCHAR[], attr_values VARCHAR[]);
+	INSERT INTO events VALUES
+		(30, 'billing', 'c', 429, 2, 10, 1, 255, ['peer.service'], ['psp']),
+		(10, 'billing', 'a', 200, 0, 20, 1, 255, ['server.address', 'peer.service'], ['api.example', 'psp']),
+		(20, 'shipping', 'b', 429, 1, 40, 18446744073709551615, 0, [], []),
+		(-5, 'web', 'z', NULL, NULL, NULL, 0, 0, ['it''s'], ['q'])`); err != nil {
+		t.Fatal(err)
+	}
+	d := DuckDB{}
+	one := func(expr string, args ...any) string {
+		t.Helper()
+		var v any
+		if err := db.QueryRow("SELECT "+expr+" FROM events WHERE ts >= 0", args...).Scan(&v); err != nil {
+			t.Fatalf("%s: %v", expr, err)
+		}
+		return fmt.Sprint(v)
+	}
+	for _, c := range []struct {
+		expr string
+		args []any
+		want string
+	}{
+		{d.ListAgg(d.Attr("peer.service"), "ts"), nil, "[psp <nil> psp]"},
+		{d.ListAgg(d.AttrOr("server.address", "service"), "ts"), nil, "[api.example shipping billing]"},
+		{d.ListAgg(d.HasAttr("peer.service"), "ts"), nil, "[true false true]"},
+		{d.ListAgg(d.TimeBucket("ts", "?", "?"), "ts"), []any{5, 10}, "[0 1 2]"},
+		{d.ListAgg(d.IntDiv("ts - 25", "10"), "ts"), nil, "[-1 0 0]"} /* towards zero */, {"min(" + d.IntDiv("ts", "10") + ")", nil, "1"},
+		{d.AggIf(AggCount, "", "http_status = 429"), nil, "2"},
+		{d.AggIf(AggMin, "ts", "http_status = 429"), nil, "20"},
+		{d.AggIf(AggMode, "service", "http_status >= 200"), nil, "billing"},
+		{d.AggOf(AggSum, "retry_attempt"), nil, "3"},
+		{d.Int64(d.AggOf(AggMax, "retry_attempt")), nil, "2"},
+		{d.ArgMax("name", "retry_attempt"), nil, "c"},
+		{d.ArgMin("name", "ts"), nil, "a"},
+		{d.CountDistinct("service"), nil, "2"},
+		{d.ApproxDistinct("service"), nil, "2"},
+		{d.Quantile("duration_ms", 0.5), nil, "20"},
+		{d.Quantile("duration_ms", 0.75), nil, "30"},
+		{d.ListAgg(d.TraceHex("trace_hi", "trace_lo"), "ts"), nil,
+			"[000000000000000100000000000000ff ffffffffffffffff0000000000000000 000000000000000100000000000000ff]"},
+		{d.ListLen(d.AggOf(AggAny, "attr_keys")) + " >= 0", nil, "true"},
+		{d.AggIf(AggCount, "", d.ListContains("attr_keys", "?")), []any{"peer.service"}, "2"},
+		{d.AggIf(AggCount, "", d.Match(d.Lower("service"))), []any{"^bill"}, "2"},
+		{d.Float64("count(*)") + " / 2", nil, "1.5"},
+	} {
+		if got := one(c.expr, c.args...); got != c.want {
+			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
+		}
+	}
+	// Str and Ident quote what they are given.
+	var k, v string
+	q := "SELECT attr_keys[1] AS " + d.Ident(`we"ird`) + ", " + d.Attr(`it's`) + " FROM events WHERE ts < 0 AND " + d.HasAttr(`it's`)
+	if err := db.QueryRow(q).Scan(&k, &v); err != nil || k != "it's" || v != "q" {
+		t.Errorf("%s: %q %q %v", q, k, v, err)
+	}
+	// SemiJoin keeps the left rows with a match, once.
+	var n int
+	q = "SELECT count(*) FROM " + d.SemiJoin("events e", "(SELECT trace_hi, trace_lo FROM events WHERE http_status = 429) h",
+		"e.trace_hi = h.trace_hi AND e.trace_lo = h.trace_lo")
+	if err := db.QueryRow(q).Scan(&n); err != nil || n != 3 {
+		t.Errorf("%s: %d %v", q, n, err)
+	}
+}
