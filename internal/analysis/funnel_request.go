@@ -1,11 +1,11 @@
 package analysis
 
 import (
-	"errors"
 	"fmt"
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -14,7 +14,7 @@ import (
 // ErrBadRequest is wrapped by the product-analytics requests' Query
 // methods when the request itself is wrong (a missing step, a bad window,
 // a filter that does not parse). Handlers map it to 400.
-var ErrBadRequest = errors.New("analysis: bad request")
+var ErrBadRequest = errs.New(errs.Invalid, "bad request")
 
 func badf(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrBadRequest, fmt.Sprintf(format, args...))

@@ -2,16 +2,16 @@ package analysis
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
 
 // ErrNotFound is returned (wrapped) when a query finds nothing to tell, such
 // as a journey without events. Handlers map it to 404.
-var ErrNotFound = errors.New("analysis: not found")
+var ErrNotFound = errs.New(errs.NotFound, "not found")
 
 // Journey is a query object: every event carrying a trace, user or session
 // id, across services and kinds, oldest first, with its story. Handlers

@@ -201,6 +201,9 @@ func (a *App) URL() string {
 	return "http://127.0.0.1:" + port
 }
 
+// Routes lists the HTTP server's route patterns (server.Server.Routes).
+func (a *App) Routes() []string { return a.srv.Routes() }
+
 // Pipeline exposes the ingest pipeline (for `lore ingest --data` and tests).
 func (a *App) Pipeline() *pipeline.Pipeline { return a.pipe }
 

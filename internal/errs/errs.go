@@ -9,6 +9,7 @@ package errs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // Kind is what went wrong, as a client needs to know it.
@@ -27,10 +28,13 @@ const (
 	Timeout           // it ran past its deadline: 503
 	Unauthorized      // no key, or an unknown one: 401
 	Forbidden         // the key may not do this: 403
+	MediaType         // the body's content type is not one the route reads: 415
+	NotAllowed        // the route does not take this method: 405
+	Canceled          // the client went away before the answer: 499 (nobody reads it)
 )
 
 var kindNames = [...]string{"internal", "invalid", "too large", "not found", "conflict", "unsupported",
-	"overloaded", "unavailable", "timeout", "unauthorized", "forbidden"}
+	"overloaded", "unavailable", "timeout", "unauthorized", "forbidden", "media type", "not allowed", "canceled"}
 
 func (k Kind) String() string {
 	if k < 0 || int(k) >= len(kindNames) {
@@ -96,3 +100,29 @@ func KindOf(err error) Kind {
 
 // Is reports whether err is of kind.
 func Is(err error, kind Kind) bool { return err != nil && KindOf(err) == kind }
+
+// Message is what a client is told of err, an error of a kind: its text,
+// with the context wrapped around the kinded error, less the kinded
+// error's cause (Err), which is for logs only. A sentinel that leads the
+// text as a label (fmt.Errorf("%w: a monitor named %q exists", ErrNameTaken, n))
+// is left out: the words after it say what was wrong. When the cause's text
+// cannot be cut off the end (it was wrapped mid-sentence), it is the
+// kinded error's own Msg. An error of no kind has no message for clients:
+// Message returns "".
+func Message(err error) string {
+	e, ok := As(err)
+	if !ok || e.Kind == Internal {
+		return ""
+	}
+	text := err.Error()
+	if e.Err == nil {
+		if rest, ok := strings.CutPrefix(text, e.Msg+": "); ok && rest != "" {
+			return rest // a sentinel as a label ("%w: name %q taken"): what follows says it
+		}
+		return text
+	}
+	if cut, ok := strings.CutSuffix(text, ": "+e.Err.Error()); ok && e.Msg != "" {
+		return cut
+	}
+	return e.Msg
+}

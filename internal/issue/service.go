@@ -4,13 +4,13 @@ import (
 	"cmp"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/query"
@@ -43,7 +43,7 @@ type Events interface {
 var ErrNotFound = meta.ErrNoIssue
 
 // ErrBadRequest is wrapped by errors about a request the caller must fix.
-var ErrBadRequest = errors.New("bad request")
+var ErrBadRequest = errs.New(errs.Invalid, "bad request")
 
 // Service answers the issues API: lists, details, events and changes.
 type Service struct {

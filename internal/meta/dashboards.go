@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/lore-dev/lore/internal/errs"
 )
 
 // Panel kinds: the charts a dashboard can hold, each drawn by the UI with
@@ -25,7 +27,7 @@ var PanelKinds = []string{PanelHistogram, PanelFacet, PanelTrend, PanelFunnel, P
 
 // ErrNotFound is returned for a dashboard or saved search that does not
 // exist in the project.
-var ErrNotFound = errors.New("not found")
+var ErrNotFound = errs.New(errs.NotFound, "not found")
 
 // Panel is one chart of a dashboard.
 type Panel struct {
@@ -232,7 +234,7 @@ func (s *Store) putDoc(ctx context.Context, t docTable, project, id int64, name 
 
 // ErrNameTaken is returned when a create or rename collides with another
 // dashboard or saved search of the same name.
-var ErrNameTaken = errors.New("name taken")
+var ErrNameTaken = errs.New(errs.Conflict, "name taken")
 
 func (s *Store) deleteDoc(ctx context.Context, t docTable, project, id int64) error {
 	res, err := s.db.ExecContext(ctx, `DELETE FROM `+string(t)+` WHERE project_id = ? AND id = ?`, project, id)
@@ -355,4 +357,4 @@ func (s *Store) DeleteSearch(ctx context.Context, project, id int64) error {
 }
 
 // ErrInvalid wraps the reason a dashboard or saved search was refused.
-var ErrInvalid = errors.New("invalid")
+var ErrInvalid = errs.New(errs.Invalid, "invalid")

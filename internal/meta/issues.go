@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/lore-dev/lore/internal/errs"
 )
 
 // Issue statuses. Regressed is an unresolved issue that came back after it
@@ -29,7 +31,7 @@ func ValidIssueStatus(s string) bool {
 }
 
 // ErrNoIssue is returned for an issue id that does not exist in the project.
-var ErrNoIssue = errors.New("no such issue")
+var ErrNoIssue = errs.New(errs.NotFound, "no such issue")
 
 // Issue is the stored state of one issue. Its counts live with the events;
 // this is what the events cannot tell: who grouped what, and the status.

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/posthog"
 	"github.com/lore-dev/lore/internal/meta"
 )
@@ -50,7 +51,7 @@ func (s *Server) browser(h http.Handler) http.Handler {
 // browser, and one OPTIONS route per path for the preflight.
 type browserMux struct {
 	s          *Server
-	mux        *http.ServeMux
+	mux        *routeMux
 	preflights map[string]bool
 }
 
@@ -92,7 +93,7 @@ func (s *Server) posthogBrowserRoutes(b *browserMux) {
 		b.handle("POST "+p, s.instrument(p, s.wrap(s.limitBodyKeyed(p, s.handlePostHogRecording))))
 	}
 	b.handle("GET /static/", s.instrument("/static/", s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
-		return nil, errorf(http.StatusNotFound, "Lore does not serve posthog-js's lazily loaded extensions (%s): bundle them, "+
+		return nil, errs.New(errs.NotFound, "Lore does not serve posthog-js's lazily loaded extensions (%s): bundle them, "+
 			"importing posthog from \"posthog-js/dist/module.full\"", r.URL.Path)
 	})))
 	if s.d.Capture != nil {
@@ -175,7 +176,7 @@ func (s *Server) handlePostHogFlags(w http.ResponseWriter, r *http.Request) (any
 	}
 	req, err := posthog.UnpackRequest(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
 	if err != nil {
-		return nil, badRequest("cannot decode PostHog %s body: %v", strings.Trim(path, "/"), err)
+		return nil, errs.Invalidf("cannot decode PostHog %s body: %v", strings.Trim(path, "/"), err)
 	}
 	key := firstNonEmpty(req.Key, r.URL.Query().Get("token"), r.URL.Query().Get("api_key"), bearer(r))
 	p, err := s.keyProject(r.Context(), key, "missing project key: put the ingest key in the body as \"token\"")
@@ -202,7 +203,7 @@ func (s *Server) handlePostHogRecording(w http.ResponseWriter, r *http.Request) 
 	b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
 	if err != nil {
 		s.d.Sink.Reject(path, "undecodable", 1)
-		return nil, badRequest("cannot decode PostHog recording body: %v", err)
+		return nil, errs.Invalidf("cannot decode PostHog recording body: %v", err)
 	}
 	p, err := s.keyProject(r.Context(), firstNonEmpty(b.Key, bearer(r)), "missing API key: put the ingest key in the body as \"api_key\"")
 	if err != nil {
@@ -236,7 +237,7 @@ func (s *Server) handlePutCaptureSettings(w http.ResponseWriter, r *http.Request
 		return nil, err
 	}
 	if err := st.Validate(); err != nil {
-		return nil, badRequest("%v", err)
+		return nil, errs.Invalidf("%v", err)
 	}
 	doc, err := json.Marshal(st)
 	if err != nil {

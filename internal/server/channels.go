@@ -43,7 +43,7 @@ const maxDeliveries = 200
 
 // channelRoutes registers the channels API. Channels are answered
 // without their secrets (an SMTP password, a Slack or Discord token).
-func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
+func (s *Server) channelRoutes(_ *routeMux, _, read route) {
 	c := s.d.Channels
 	if c == nil {
 		return
@@ -65,7 +65,7 @@ func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
 		}
 		v.ID = 0
 		out, err := c.SaveChannel(r.Context(), principal(r).ProjectID, v)
-		return out.Redacted(), monitorError(err)
+		return out.Redacted(), err
 	})
 	read("GET /api/v1/channels/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := pathID(r, "channel")
@@ -73,7 +73,7 @@ func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
 			return nil, err
 		}
 		out, err := c.Channel(r.Context(), principal(r).ProjectID, id)
-		return out.Redacted(), monitorError(err)
+		return out.Redacted(), err
 	})
 	read("PUT /api/v1/channels/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := pathID(r, "channel")
@@ -86,7 +86,7 @@ func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
 		}
 		v.ID = id
 		out, err := c.SaveChannel(r.Context(), principal(r).ProjectID, v)
-		return out.Redacted(), monitorError(err)
+		return out.Redacted(), err
 	})
 	read("DELETE /api/v1/channels/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := pathID(r, "channel")
@@ -94,7 +94,7 @@ func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
 			return nil, err
 		}
 		if err := c.DeleteChannel(r.Context(), principal(r).ProjectID, id); err != nil {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		return map[string]any{"deleted": id}, nil
 	})
@@ -105,7 +105,7 @@ func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
 		}
 		err = c.TestChannel(r.Context(), principal(r).ProjectID, id)
 		if errors.Is(err, meta.ErrNotFound) {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		// A channel that does not answer is the test's result, not a
 		// failure of the request.
@@ -121,7 +121,7 @@ func (s *Server) channelRoutes(_ *http.ServeMux, _, read route) {
 		}
 		p := principal(r).ProjectID
 		if _, err := c.Channel(r.Context(), p, id); err != nil {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		a, err := c.Attempts(r.Context(), p, id, 0, limitParam(r, maxDeliveries))
 		return DeliveriesResponse{Attempts: a}, err

@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/lore-dev/lore/internal/check"
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -30,7 +31,7 @@ type ChecksResponse struct {
 
 // checkRoutes registers the uptime checks API and the status summary.
 // Writes take the read key, as monitors do.
-func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
+func (s *Server) checkRoutes(_ *routeMux, _, read route) {
 	c := s.d.Checks
 	if c == nil {
 		return
@@ -55,7 +56,7 @@ func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
 		}
 		v.ID = 0
 		out, err := c.SaveCheck(r.Context(), principal(r).ProjectID, v)
-		return out, monitorError(err)
+		return out, err
 	})
 	read("GET /api/v1/checks/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := pathID(r, "check")
@@ -63,7 +64,7 @@ func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
 			return nil, err
 		}
 		out, err := c.Check(r.Context(), principal(r).ProjectID, id)
-		return out, monitorError(err)
+		return out, err
 	})
 	read("PUT /api/v1/checks/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := pathID(r, "check")
@@ -76,7 +77,7 @@ func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
 		}
 		v.ID = id
 		out, err := c.SaveCheck(r.Context(), principal(r).ProjectID, v)
-		return out, monitorError(err)
+		return out, err
 	})
 	read("DELETE /api/v1/checks/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := pathID(r, "check")
@@ -84,7 +85,7 @@ func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
 			return nil, err
 		}
 		if err := c.DeleteCheck(r.Context(), principal(r).ProjectID, id); err != nil {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		return map[string]any{"deleted": id}, nil
 	})
@@ -94,7 +95,7 @@ func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
 			return nil, err
 		}
 		out, err := c.RunCheck(r.Context(), principal(r).ProjectID, id)
-		return out, monitorError(err)
+		return out, err
 	})
 	read("GET /api/v1/status", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		return c.Status(r.Context(), principal(r).ProjectID)
@@ -104,7 +105,7 @@ func (s *Server) checkRoutes(_ *http.ServeMux, _, read route) {
 func pathID(r *http.Request, what string) (int64, error) {
 	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
 	if err != nil || id <= 0 {
-		return 0, badRequest("bad %s id %q", what, r.PathValue("id"))
+		return 0, errs.Invalidf("bad %s id %q", what, r.PathValue("id"))
 	}
 	return id, nil
 }
@@ -115,7 +116,7 @@ func decodeRule(w http.ResponseWriter, r *http.Request, what string, v any) erro
 	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 64<<10))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("bad %s JSON: %v", what, err)
+		return errs.Invalidf("bad %s JSON: %v", what, err)
 	}
 	return nil
 }

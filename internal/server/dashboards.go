@@ -3,12 +3,12 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -73,29 +73,29 @@ func docRoutes[T meta.Dashboard | meta.SavedSearch](read route, base string, h d
 		}
 		h.setID(&v, 0)
 		out, err := h.save(r.Context(), principal(r).ProjectID, v, false)
-		return out, docError(err)
+		return out, err
 	})
 	read("POST "+base+"/import", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxDocBody))
 		if err != nil {
-			return nil, errorf(http.StatusRequestEntityTooLarge, "import body over %d bytes", maxDocBody)
+			return nil, errs.New(errs.TooLarge, "import body over %d bytes", maxDocBody)
 		}
 		items, err := meta.UnmarshalYAML[T](body)
 		if err != nil {
-			return nil, badRequest("%s", err.Error())
+			return nil, errs.Invalidf("%s", err.Error())
 		}
 		// Check every document before storing any, so an import is all or nothing
 		// as far as validation goes.
 		for i := range items {
 			if err := validateDoc(&items[i]); err != nil {
-				return nil, badRequest("YAML document %d: %s", i+1, err.Error())
+				return nil, errs.Invalidf("YAML document %d: %s", i+1, err.Error())
 			}
 		}
 		out := make([]T, 0, len(items))
 		for _, v := range items {
 			saved, err := h.save(r.Context(), principal(r).ProjectID, v, true)
 			if err != nil {
-				return nil, docError(err)
+				return nil, err
 			}
 			out = append(out, saved)
 		}
@@ -108,7 +108,7 @@ func docRoutes[T meta.Dashboard | meta.SavedSearch](read route, base string, h d
 		}
 		v, err := h.get(r.Context(), principal(r).ProjectID, id)
 		if err != nil {
-			return nil, docError(err)
+			return nil, err
 		}
 		if asYAML || wantYAML(r) {
 			return writeYAML(w, []T{v})
@@ -126,7 +126,7 @@ func docRoutes[T meta.Dashboard | meta.SavedSearch](read route, base string, h d
 		}
 		h.setID(&v, id)
 		out, err := h.save(r.Context(), principal(r).ProjectID, v, false)
-		return out, docError(err)
+		return out, err
 	})
 	read("DELETE "+base+"/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, _, err := docID(r)
@@ -134,7 +134,7 @@ func docRoutes[T meta.Dashboard | meta.SavedSearch](read route, base string, h d
 			return nil, err
 		}
 		if err := h.delete(r.Context(), principal(r).ProjectID, id); err != nil {
-			return nil, docError(err)
+			return nil, err
 		}
 		return map[string]any{"deleted": id}, nil
 	})
@@ -156,7 +156,7 @@ func docID(r *http.Request) (int64, bool, error) {
 	s, asYAML := strings.CutSuffix(raw, ".yaml")
 	id, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, false, badRequest("bad id %q: want a number (or NUMBER.yaml)", raw)
+		return 0, false, errs.Invalidf("bad id %q: want a number (or NUMBER.yaml)", raw)
 	}
 	return id, asYAML, nil
 }
@@ -165,23 +165,23 @@ func docID(r *http.Request) (int64, bool, error) {
 func decodeDoc(r *http.Request, v any) error {
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxDocBody+1))
 	if err != nil {
-		return badRequest("read body: %s", err.Error())
+		return errs.Invalidf("read body: %s", err.Error())
 	}
 	if len(body) > maxDocBody {
-		return errorf(http.StatusRequestEntityTooLarge, "body over %d bytes", maxDocBody)
+		return errs.New(errs.TooLarge, "body over %d bytes", maxDocBody)
 	}
 	if strings.Contains(r.Header.Get("Content-Type"), "yaml") {
 		switch v := v.(type) {
 		case *meta.Dashboard:
 			items, err := meta.UnmarshalYAML[meta.Dashboard](body)
 			if err != nil {
-				return badRequest("%s", err.Error())
+				return errs.Invalidf("%s", err.Error())
 			}
 			*v = items[0]
 		case *meta.SavedSearch:
 			items, err := meta.UnmarshalYAML[meta.SavedSearch](body)
 			if err != nil {
-				return badRequest("%s", err.Error())
+				return errs.Invalidf("%s", err.Error())
 			}
 			*v = items[0]
 		}
@@ -190,7 +190,7 @@ func decodeDoc(r *http.Request, v any) error {
 	dec := json.NewDecoder(strings.NewReader(string(body)))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("bad JSON body: %s", err.Error())
+		return errs.Invalidf("bad JSON body: %s", err.Error())
 	}
 	return nil
 }
@@ -207,19 +207,4 @@ func writeYAML[T meta.Dashboard | meta.SavedSearch](w http.ResponseWriter, items
 	w.Header().Set("Content-Type", "application/yaml; charset=utf-8")
 	w.Write(b)
 	return written{}, nil
-}
-
-// docError maps the metadata store's errors to statuses.
-func docError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, meta.ErrNotFound):
-		return errorf(http.StatusNotFound, "%s", err.Error())
-	case errors.Is(err, meta.ErrInvalid):
-		return badRequest("%s", strings.TrimPrefix(err.Error(), meta.ErrInvalid.Error()+": "))
-	case errors.Is(err, meta.ErrNameTaken):
-		return errorf(http.StatusConflict, "%s", err.Error())
-	}
-	return err
 }

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/ingest/elastic"
@@ -17,10 +18,10 @@ import (
 // /{index}/_bulk would overlap the Sentry "/api/" routes, so those paths,
 // and the start-up calls on paths the UI also serves, reach a mux of their
 // own through the "/" fallback (see isElasticRequest).
-func (s *Server) elasticRoutes(mux *http.ServeMux) http.Handler {
+func (s *Server) elasticRoutes(mux *routeMux) http.Handler {
 	s.protocolIngest(mux, "POST /_bulk", s.handleBulk, renderElasticError)
 	s.protocolIngest(mux, "PUT /_bulk", s.handleBulk, renderElasticError)
-	es := http.NewServeMux()
+	es := mux.sub()
 	for _, p := range []string{"POST /{index}/_bulk", "PUT /{index}/_bulk",
 		"POST /{index}/_doc", "PUT /{index}/_doc/{id}", "POST /{index}/_doc/{id}", "PUT /{index}/_create/{id}", "POST /{index}/_create/{id}"} {
 		s.protocolIngest(es, p, s.handleBulk, renderElasticError)
@@ -29,7 +30,7 @@ func (s *Server) elasticRoutes(mux *http.ServeMux) http.Handler {
 	return es
 }
 
-func renderElasticError(w http.ResponseWriter, e *Error) {
+func renderElasticError(w http.ResponseWriter, e *apiError) {
 	w.Header().Set(elastic.ProductHeader, "Elasticsearch")
 	w.Header().Set("Content-Type", "application/json")
 	if e.Status == http.StatusUnauthorized {
@@ -56,13 +57,13 @@ func (s *Server) handleBulk(w http.ResponseWriter, r *http.Request) (any, error)
 	}
 	if n := elastic.CountItems(body); s.d.Limits.MaxLines > 0 && n > s.d.Limits.MaxLines {
 		s.d.Sink.Reject(path, "too many lines", 1)
-		return nil, errorf(http.StatusRequestEntityTooLarge, "too many items: about %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
+		return nil, errs.New(errs.TooLarge, "too many items: about %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
 	}
 	p := principal(r)
 	res, err := elastic.Decode(body, elastic.Options{ProjectID: p.ProjectID, Now: s.now().UnixMicro(), Index: r.PathValue("index")})
 	if re, ok := err.(*elastic.RequestError); ok {
 		s.d.Sink.Reject(path, "malformed action", 1)
-		return nil, errorf(re.Status, "%s", re.Reason)
+		return nil, errs.Invalidf("%s", re.Reason) // every RequestError is a 400
 	}
 	if err != nil {
 		return nil, err
@@ -186,11 +187,11 @@ func (s *Server) elasticStartup() http.Handler {
 		case isSetupAPI(first) && write, !strings.HasPrefix(first, "_") && len(parts) == 1 && r.Method == http.MethodPut:
 			body = elastic.Acknowledged()
 		case isSetupAPI(first) && r.Method == http.MethodGet:
-			return nil, errorf(http.StatusNotFound, "%s not found: Lore keeps no templates, policies or pipelines (writing them is accepted and changes nothing)", r.URL.Path)
+			return nil, errs.New(errs.NotFound, "%s not found: Lore keeps no templates, policies or pipelines (writing them is accepted and changes nothing)", r.URL.Path)
 		case !strings.HasPrefix(first, "_") && len(parts) == 1 && read:
 			body = []byte(`{` + string(event.AppendJSONString(nil, first)) + `:{"aliases":{},"mappings":{},"settings":{}}}` + "\n")
 		default:
-			return nil, errorf(http.StatusNotFound, "Lore answers the Elasticsearch bulk API (POST /_bulk) and the calls shippers make on start-up, not %s %s", r.Method, r.URL.Path)
+			return nil, errs.New(errs.NotFound, "Lore answers the Elasticsearch bulk API (POST /_bulk) and the calls shippers make on start-up, not %s %s", r.Method, r.URL.Path)
 		}
 		if r.Method != http.MethodHead {
 			w.Write(body)

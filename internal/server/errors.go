@@ -5,31 +5,22 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 
 	"github.com/lore-dev/lore/internal/errs"
 )
 
-// Error is an API error with its HTTP status. Handlers return it (or any
-// error, which becomes a 500) and the wrapper renders
-// {"error": "...", "detail": ...}.
-type Error struct {
+// apiError is what a client is told of an error: its status, a message
+// that says what was wrong with the request (quoting the bad value), an
+// optional detail and, for overload, the seconds to wait. Handlers never
+// build one: they return errors of an errs kind, and asError maps them,
+// in this one place.
+type apiError struct {
 	Status     int
 	Msg        string
 	Detail     any
 	RetryAfter int // seconds; set for 429 and 503
-}
-
-func (e *Error) Error() string { return e.Msg }
-
-func errorf(status int, format string, args ...any) *Error {
-	return &Error{Status: status, Msg: fmt.Sprintf(format, args...)}
-}
-
-func badRequest(format string, args ...any) *Error {
-	return errorf(http.StatusBadRequest, format, args...)
 }
 
 // handlerFunc is the shape of every API handler: data or a typed error.
@@ -77,28 +68,32 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	writeJSON(w, e.Status, body)
 }
 
-// asError is what a client is told of err: its status and a message
-// that says what was wrong with the request. An error of no kind is
-// internal: it is logged with a reference, and the client gets only the
-// reference, never the internal text.
-func (s *Server) asError(r *http.Request, err error) *Error {
-	var e *Error
-	if errors.As(err, &e) {
-		return e
-	}
-	if ke, ok := errs.As(err); ok && ke.Kind != errs.Internal {
-		return &Error{Status: kindStatus[ke.Kind], Msg: ke.Msg, Detail: ke.Detail, RetryAfter: ke.RetryAfter}
-	}
+// asError is what a client is told of err: the status of its kind
+// (kindStatus) and its message (errs.Message). An error of no kind is
+// internal: it is logged once, at ERROR with its cause and a reference,
+// and the client gets only the reference, never the internal text. A
+// deadline that passed is a Timeout and a client that went away Canceled,
+// whatever layer returned them.
+func (s *Server) asError(r *http.Request, err error) *apiError {
+	ke, ok := errs.As(err)
 	switch {
+	case ok && ke.Kind != errs.Internal:
 	case errors.Is(err, context.Canceled) && r.Context().Err() != nil:
-		return &Error{Status: 499, Msg: "request canceled"}
+		ke = errs.New(errs.Canceled, "request canceled")
+		err = ke
 	case errors.Is(err, context.DeadlineExceeded):
-		return &Error{Status: http.StatusServiceUnavailable, Msg: fmt.Sprintf(
-			"the request ran past the server's %s limit (--query-timeout): narrow the time range or the query", s.d.Limits.QueryTimeout)}
+		ke = errs.Wrap(errs.Timeout, err, "the request ran past the server's %s limit (--query-timeout): narrow the time range or the query", s.d.Limits.QueryTimeout)
+		err = ke
+	default:
+		ref := newRef()
+		s.log.ErrorContext(r.Context(), "request failed", "ref", ref, "method", r.Method, "path", r.URL.Path, "err", err)
+		return &apiError{Status: http.StatusInternalServerError, Msg: "internal error (reference " + ref + " in the server's log)"}
 	}
-	ref := newRef()
-	s.log.ErrorContext(r.Context(), "request failed", "ref", ref, "method", r.Method, "path", r.URL.Path, "err", err)
-	return &Error{Status: http.StatusInternalServerError, Msg: "internal error (reference " + ref + " in the server's log)"}
+	msg := errs.Message(err)
+	if msg == "" {
+		msg = ke.Kind.String()
+	}
+	return &apiError{Status: kindStatus[ke.Kind], Msg: msg, Detail: ke.Detail, RetryAfter: ke.RetryAfter}
 }
 
 // kindStatus is the HTTP status of each error kind.
@@ -114,6 +109,9 @@ var kindStatus = map[errs.Kind]int{
 	errs.Timeout:      http.StatusServiceUnavailable,
 	errs.Unauthorized: http.StatusUnauthorized,
 	errs.Forbidden:    http.StatusForbidden,
+	errs.MediaType:    http.StatusUnsupportedMediaType,
+	errs.NotAllowed:   http.StatusMethodNotAllowed,
+	errs.Canceled:     499, // nginx's "client closed request"; the client is gone
 }
 
 // newRef is a short random reference that ties a client's 500 to its log

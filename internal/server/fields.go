@@ -17,7 +17,7 @@ var _ FieldsService = fields.Reader{}
 
 // fieldsRoutes registers the data dictionary, the dashboards and saved
 // searches (dashboards.go) and the project's settings (settings.go).
-func (s *Server) fieldsRoutes(_ *http.ServeMux, _, read route) {
+func (s *Server) fieldsRoutes(_ *routeMux, _, read route) {
 	if s.d.Fields != nil {
 		read("GET /api/v1/fields", s.handleFields)
 	}

@@ -2,6 +2,8 @@ package server
 
 import (
 	"net/http"
+
+	"github.com/lore-dev/lore/internal/errs"
 )
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -11,7 +13,7 @@ func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) (any, erro
 func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) (any, error) {
 	if s.d.Ready != nil {
 		if err := s.d.Ready(r.Context()); err != nil {
-			return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "not ready: " + err.Error(), RetryAfter: 1}
+			return nil, &errs.Error{Kind: errs.Unavailable, Msg: "not ready: " + err.Error(), RetryAfter: 1}
 		}
 	}
 	return map[string]string{"status": "ready"}, nil

@@ -56,9 +56,16 @@ func TestInternalErrorsAreNotEchoed(t *testing.T) {
 	if !strings.Contains(logs.String(), ref) || !strings.Contains(logs.String(), "secret table") {
 		t.Errorf("the log does not hold the reference %q with the error:\n%s", ref, logs.String())
 	}
+	if n := strings.Count(logs.String(), "level=ERROR"); n != 1 {
+		t.Errorf("the internal error is logged at ERROR %d times, want once:\n%s", n, logs.String())
+	}
+	logs.Reset()
 	status, _, m = do(t, srv, "GET", "/api/v1/search?cursor=garbage", "rd", nil, nil)
 	if status != 400 || !strings.Contains(m["error"].(string), `"garbage"`) {
 		t.Errorf("bad cursor: %d %v", status, m)
+	}
+	if strings.Contains(logs.String(), "level=ERROR") {
+		t.Errorf("a client's error logged at ERROR:\n%s", logs.String())
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/native"
@@ -35,13 +36,13 @@ func (s *Server) readBody(r *http.Request, path string) ([]byte, error) {
 	switch {
 	case errors.Is(err, ingest.ErrTooLarge):
 		s.d.Sink.Reject(path, "body too large", 1)
-		return nil, errorf(http.StatusRequestEntityTooLarge, "request body too large: the limit is %d bytes (compressed and decompressed); split the batch", s.d.Limits.MaxBodyBytes)
+		return nil, errs.New(errs.TooLarge, "request body too large: the limit is %d bytes (compressed and decompressed); split the batch", s.d.Limits.MaxBodyBytes)
 	case errors.Is(err, ingest.ErrBadEncoding):
 		s.d.Sink.Reject(path, "bad encoding", 1)
-		return nil, badRequest("cannot decode request body: %v", err)
+		return nil, errs.Invalidf("cannot decode request body: %v", err)
 	case err != nil:
 		s.d.Sink.Reject(path, "read error", 1)
-		return nil, badRequest("cannot read request body: %v", err)
+		return nil, errs.Invalidf("cannot read request body: %v", err)
 	}
 	return body, nil
 }
@@ -78,7 +79,7 @@ func (s *Server) handleIngest(w http.ResponseWriter, r *http.Request) (any, erro
 func (s *Server) ingestBody(w http.ResponseWriter, r *http.Request, path string, body []byte) (any, error) {
 	if n := bytes.Count(body, []byte{'\n'}); s.d.Limits.MaxLines > 0 && n > s.d.Limits.MaxLines {
 		s.d.Sink.Reject(path, "too many lines", 1)
-		return nil, errorf(http.StatusRequestEntityTooLarge, "too many lines: %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
+		return nil, errs.New(errs.TooLarge, "too many lines: %d (max %d per request); split the batch", n, s.d.Limits.MaxLines)
 	}
 	p := principal(r)
 	res := native.Decode(body, native.Options{
@@ -135,11 +136,11 @@ func (s *Server) handleOTLP(w http.ResponseWriter, r *http.Request, path string,
 	events, rejected, err := decode(body, ct, otlp.Options{ProjectID: p.ProjectID, Now: s.now().UnixMicro()})
 	if errors.Is(err, otlp.ErrUnsupportedContentType) {
 		s.d.Sink.Reject(path, "unsupported content type", 1)
-		return nil, errorf(http.StatusUnsupportedMediaType, "%v: send application/x-protobuf or application/json", err)
+		return nil, errs.New(errs.MediaType, "%v: send application/x-protobuf or application/json", err)
 	}
 	if err != nil {
 		s.d.Sink.Reject(path, "undecodable", 1)
-		return nil, badRequest("cannot decode OTLP request: %v", err)
+		return nil, errs.Invalidf("cannot decode OTLP request: %v", err)
 	}
 	if rejected > 0 {
 		s.d.Sink.Reject(path, "invalid record", rejected)

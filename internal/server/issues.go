@@ -3,13 +3,13 @@ package server
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest/sentry"
 	"github.com/lore-dev/lore/internal/issue"
@@ -45,7 +45,7 @@ const sentryRoute = "/api/{project}/envelope/"
 // the rest. They authenticate the way Sentry's SDKs do: the DSN's public
 // key (the project's ingest key) in X-Sentry-Auth, Authorization or
 // ?sentry_key=.
-func (s *Server) issueRoutes(mux *http.ServeMux, ingest, read route) {
+func (s *Server) issueRoutes(mux *routeMux, ingest, read route) {
 	mux.Handle("/api/", s.instrumentFallback(sentryRoute, http.HandlerFunc(s.serveSentry)))
 	if s.d.Issues == nil {
 		return
@@ -64,7 +64,7 @@ func (s *Server) serveSentry(w http.ResponseWriter, r *http.Request) {
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
 	if len(parts) != 3 || (parts[2] != "envelope" && parts[2] != "store") {
 		s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
-			return nil, errorf(http.StatusNotFound, "no API route %s %s", r.Method, r.URL.Path)
+			return nil, errs.New(errs.NotFound, "no API route %s %s", r.Method, r.URL.Path)
 		})(w, r)
 		return
 	}
@@ -76,7 +76,7 @@ func (s *Server) serveSentry(w http.ResponseWriter, r *http.Request) {
 	}
 	if r.Method != http.MethodPost {
 		s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
-			return nil, errorf(http.StatusMethodNotAllowed, "%s needs POST", r.URL.Path)
+			return nil, errs.New(errs.NotAllowed, "%s needs POST", r.URL.Path)
 		})(w, r)
 		return
 	}
@@ -117,7 +117,7 @@ func (s *Server) sentryAuth(project string, h handlerFunc) handlerFunc {
 			return nil, err
 		}
 		if project != strconv.FormatInt(p.ProjectID, 10) {
-			return nil, errorf(http.StatusForbidden, "the DSN key belongs to project %d, not %q", p.ProjectID, project)
+			return nil, errs.New(errs.Forbidden, "the DSN key belongs to project %d, not %q", p.ProjectID, project)
 		}
 		return h(w, r.WithContext(context.WithValue(r.Context(), principalKey{}, p)))
 	}
@@ -141,14 +141,14 @@ func (s *Server) handleSentryEnvelope(w http.ResponseWriter, r *http.Request) (a
 	res, err := sentry.DecodeEnvelope(body, sentry.Options{ProjectID: principal(r).ProjectID, Now: s.now().UnixMicro(), MaxItems: s.d.Limits.MaxLines})
 	if err != nil {
 		s.d.Sink.Reject(path, "malformed envelope", 1)
-		return nil, badRequest("cannot read envelope: %v", err)
+		return nil, errs.Invalidf("cannot read envelope: %v", err)
 	}
 	if len(res.Errors) > 0 {
 		s.d.Sink.Reject(path, "bad item", len(res.Errors))
 	}
 	good := len(res.Accepted) > 0
 	if !good && len(res.Errors) > 0 {
-		return nil, &Error{Status: http.StatusBadRequest, Msg: "no item of the envelope could be read: " + res.Errors[0].Error, Detail: res.Errors}
+		return nil, &errs.Error{Kind: errs.Invalid, Msg: "no item of the envelope could be read: " + res.Errors[0].Error, Detail: res.Errors}
 	}
 	if err := s.submit(r, path, res.Events); err != nil {
 		return nil, err
@@ -194,7 +194,7 @@ func (s *Server) handleSentryStore(w http.ResponseWriter, r *http.Request) (any,
 	evs, id, err := sentry.DecodeStore(body, sentry.Options{ProjectID: principal(r).ProjectID, Now: s.now().UnixMicro()})
 	if err != nil {
 		s.d.Sink.Reject(path, "malformed event", 1)
-		return nil, badRequest("cannot read event: %v", err)
+		return nil, errs.Invalidf("cannot read event: %v", err)
 	}
 	if err := s.submit(r, path, evs); err != nil {
 		return nil, err
@@ -205,21 +205,11 @@ func (s *Server) handleSentryStore(w http.ResponseWriter, r *http.Request) (any,
 // storeRange is the time range type the issues service takes.
 type storeRange = store.Range
 
-func (s *Server) issueError(err error) error {
-	switch {
-	case errors.Is(err, issue.ErrNotFound):
-		return errorf(http.StatusNotFound, "%v", err)
-	case errors.Is(err, issue.ErrBadRequest):
-		return badRequest("%v", err)
-	}
-	return s.storeError(err)
-}
-
 func issueID(r *http.Request) (int64, error) {
 	v := r.PathValue("id")
 	id, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || id <= 0 {
-		return 0, badRequest("issue id must be a positive integer, got %q", v)
+		return 0, errs.Invalidf("issue id must be a positive integer, got %q", v)
 	}
 	return id, nil
 }
@@ -237,7 +227,7 @@ func (s *Server) handleIssues(w http.ResponseWriter, r *http.Request) (any, erro
 	res, err := s.d.Issues.List(r.Context(), issue.ListRequest{ProjectID: p.project, Range: p.rng, Status: v.Get("status"),
 		Query: p.q, Sort: v.Get("sort"), Limit: limit})
 	if err != nil {
-		return nil, s.issueError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -253,7 +243,7 @@ func (s *Server) handleIssue(w http.ResponseWriter, r *http.Request) (any, error
 	}
 	d, err := s.d.Issues.Get(r.Context(), issue.DetailRequest{ProjectID: p.project, ID: id, Range: p.rng, EventID: r.URL.Query().Get("event_id")})
 	if err != nil {
-		return nil, s.issueError(err)
+		return nil, err
 	}
 	return d, nil
 }
@@ -274,7 +264,7 @@ func (s *Server) handleIssueEvents(w http.ResponseWriter, r *http.Request) (any,
 	res, err := s.d.Issues.Events(r.Context(), issue.EventsRequest{ProjectID: p.project, ID: id, Range: p.rng, Query: p.q,
 		Limit: limit, Cursor: r.URL.Query().Get("cursor")})
 	if err != nil {
-		return nil, s.issueError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -285,7 +275,7 @@ func decodeJSONBody(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return badRequest("cannot parse JSON body: %v", err)
+		return errs.Invalidf("cannot parse JSON body: %v", err)
 	}
 	return nil
 }
@@ -305,7 +295,7 @@ func (s *Server) handlePatchIssue(w http.ResponseWriter, r *http.Request) (any, 
 	}
 	d, err := s.d.Issues.Apply(r.Context(), p.project, id, u, p.rng)
 	if err != nil {
-		return nil, s.issueError(err)
+		return nil, err
 	}
 	return d, nil
 }
@@ -341,7 +331,7 @@ func (s *Server) handlePutIssueSettings(w http.ResponseWriter, r *http.Request) 
 	}
 	out, err := s.d.Issues.SetSettings(r.Context(), principal(r).ProjectID, st)
 	if err != nil {
-		return nil, s.issueError(err)
+		return nil, err
 	}
 	return out, nil
 }

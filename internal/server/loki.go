@@ -6,17 +6,18 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/loki"
 )
 
 // lokiRoutes serves Loki's push API.
-func (s *Server) lokiRoutes(mux *http.ServeMux) {
+func (s *Server) lokiRoutes(mux *routeMux) {
 	s.protocolIngest(mux, "POST /loki/api/v1/push", s.handleLokiPush, renderText)
 	s.protocolIngest(mux, "POST /api/prom/push", s.handleLokiPush, renderText) // Loki's legacy path
 }
 
 // renderText answers an error as Loki does: the message as plain text.
-func renderText(w http.ResponseWriter, e *Error) {
+func renderText(w http.ResponseWriter, e *apiError) {
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.WriteHeader(e.Status)
@@ -38,13 +39,13 @@ func (s *Server) handleLokiPush(w http.ResponseWriter, r *http.Request) (any, er
 	switch {
 	case errors.Is(err, loki.ErrUnsupportedContentType):
 		s.d.Sink.Reject(path, "unsupported content type", 1)
-		return nil, errorf(http.StatusUnsupportedMediaType, "%v", err)
+		return nil, errs.New(errs.MediaType, "%v", err)
 	case errors.Is(err, loki.ErrTooManyEntries):
 		s.d.Sink.Reject(path, "too many lines", 1)
-		return nil, errorf(http.StatusRequestEntityTooLarge, "%v", err)
+		return nil, errs.New(errs.TooLarge, "%v", err)
 	case err != nil:
 		s.d.Sink.Reject(path, "undecodable", 1)
-		return nil, badRequest("%v", err)
+		return nil, errs.Invalidf("%v", err)
 	}
 	if err := s.submit(r, path, res.Events); err != nil {
 		return nil, err
@@ -61,7 +62,7 @@ func (s *Server) handleLokiPush(w http.ResponseWriter, r *http.Request) (any, er
 			b.WriteString("\n")
 			b.WriteString(e.String())
 		}
-		return nil, badRequest("%s", b.String())
+		return nil, errs.Invalidf("%s", b.String())
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return written{}, nil

@@ -2,9 +2,7 @@ package server
 
 import (
 	"context"
-	"errors"
 	"net/http"
-	"strings"
 
 	"github.com/lore-dev/lore/internal/meta"
 )
@@ -45,7 +43,7 @@ type MonitorsResponse struct {
 // monitorRoutes registers the monitors API. Writes take the read key, as
 // dashboards do: Lore's roles are only ingest and read until the security
 // issue adds users, and the UI, which holds a read key, edits monitors.
-func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
+func (s *Server) monitorRoutes(_ *routeMux, _, read route) {
 	m := s.d.Monitors
 	if m == nil {
 		return
@@ -74,7 +72,7 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 		}
 		p := principal(r).ProjectID
 		if _, err := m.Monitor(r.Context(), p, id); err != nil {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		a, err := m.Attempts(r.Context(), p, 0, id, limitParam(r, maxDeliveries))
 		return DeliveriesResponse{Attempts: a}, err
@@ -86,7 +84,7 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 		}
 		v.ID = 0
 		out, err := m.SaveMonitor(r.Context(), principal(r).ProjectID, v)
-		return out, monitorError(err)
+		return out, err
 	})
 	read("GET /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := monitorID(r)
@@ -96,7 +94,7 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 		p := principal(r).ProjectID
 		out, err := m.Monitor(r.Context(), p, id)
 		if err != nil {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		if out.History, err = m.MonitorHistory(r.Context(), p, id, monitorHistory); err != nil {
 			return nil, err
@@ -114,7 +112,7 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 		}
 		v.ID = id
 		out, err := m.SaveMonitor(r.Context(), principal(r).ProjectID, v)
-		return out, monitorError(err)
+		return out, err
 	})
 	read("DELETE /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := monitorID(r)
@@ -122,7 +120,7 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 			return nil, err
 		}
 		if err := m.DeleteMonitor(r.Context(), principal(r).ProjectID, id); err != nil {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		return map[string]any{"deleted": id}, nil
 	})
@@ -133,7 +131,7 @@ func (s *Server) monitorRoutes(_ *http.ServeMux, _, read route) {
 		}
 		out, err := m.Evaluate(r.Context(), principal(r).ProjectID, id)
 		if err != nil && out.ID == 0 {
-			return nil, monitorError(err)
+			return nil, err
 		}
 		// A failed measurement is on the monitor (last_error); the answer is
 		// still the monitor.
@@ -145,20 +143,4 @@ func monitorID(r *http.Request) (int64, error) { return pathID(r, "monitor") }
 
 func decodeMonitor(w http.ResponseWriter, r *http.Request, v *meta.Monitor) error {
 	return decodeRule(w, r, "monitor", v)
-}
-
-// monitorError maps the metadata store's errors of monitors, checks and
-// channels to 400, 404 and 409.
-func monitorError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, meta.ErrInvalid):
-		return badRequest("%s", strings.TrimPrefix(err.Error(), meta.ErrInvalid.Error()+": "))
-	case errors.Is(err, meta.ErrNotFound):
-		return errorf(http.StatusNotFound, "%v", err)
-	case errors.Is(err, meta.ErrNameTaken):
-		return errorf(http.StatusConflict, "%v", err)
-	}
-	return err
 }

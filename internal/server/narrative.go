@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/query"
 )
 
@@ -22,7 +23,7 @@ type NarrativeService interface {
 }
 
 // narrativeRoutes registers the narrative feature's routes.
-func (s *Server) narrativeRoutes(mux *http.ServeMux, ingest, read route) {
+func (s *Server) narrativeRoutes(mux *routeMux, ingest, read route) {
 	if s.d.Narrative == nil {
 		return
 	}
@@ -44,7 +45,7 @@ func (s *Server) handleJourneyFailures(w http.ResponseWriter, r *http.Request) (
 	}
 	res, err := s.d.Narrative.JourneyFailures(r.Context(), analysis.JourneyFailures{ProjectID: p.project, Range: p.rng, Limit: limit})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -61,15 +62,15 @@ func (s *Server) handlePatterns(w http.ResponseWriter, r *http.Request) (any, er
 	var step int64
 	if st := r.URL.Query().Get("step"); st != "" {
 		if step, err = query.ParseStep(st); err != nil {
-			return nil, badRequest("bad step %q: %v", st, err)
+			return nil, errs.Invalidf("bad step %q: %v", st, err)
 		}
 		if (p.rng.To-p.rng.From)/step > 10_000 {
-			return nil, badRequest("step %s gives too many buckets over this range (max 10000)", st)
+			return nil, errs.Invalidf("step %s gives too many buckets over this range (max 10000)", st)
 		}
 	}
 	res, err := s.d.Narrative.Patterns(r.Context(), analysis.Patterns{ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, Limit: limit})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -83,11 +84,11 @@ func (s *Server) handleStories(w http.ResponseWriter, r *http.Request) (any, err
 	switch min {
 	case "", analysis.SeverityInfo, analysis.SeverityWarning, analysis.SeverityCritical:
 	default:
-		return nil, badRequest("min_severity must be info, warning or critical, got %q", min)
+		return nil, errs.Invalidf("min_severity must be info, warning or critical, got %q", min)
 	}
 	res, err := s.d.Narrative.Stories(r.Context(), analysis.Stories{ProjectID: p.project, Range: p.rng, MinSeverity: min})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -103,16 +104,16 @@ func (s *Server) handleServiceMap(w http.ResponseWriter, r *http.Request) (any, 
 		}
 		res, err := s.d.Narrative.TraceBreakdown(r.Context(), analysis.TraceBreakdown{ProjectID: p.project, TraceID: id, Range: p.rng})
 		if errors.Is(err, analysis.ErrNotFound) {
-			return nil, errorf(http.StatusNotFound, "no spans of trace %q in this time range", id)
+			return nil, errs.New(errs.NotFound, "no spans of trace %q in this time range", id)
 		}
 		if err != nil {
-			return nil, s.storeError(err)
+			return nil, err
 		}
 		return res, nil
 	}
 	res, err := s.d.Narrative.ServiceMap(r.Context(), analysis.ServiceMap{ProjectID: p.project, Range: p.rng})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -123,7 +124,7 @@ func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) (any, er
 	if v.Get("at") != "" {
 		us, err := query.ParseTime(v.Get("at"), s.now())
 		if err != nil {
-			return nil, badRequest("bad at %q: %v", v.Get("at"), err)
+			return nil, errs.Invalidf("bad at %q: %v", v.Get("at"), err)
 		}
 		at = time.UnixMicro(us)
 	}
@@ -131,13 +132,13 @@ func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) (any, er
 	if b := v.Get("before"); b != "" {
 		d, err := time.ParseDuration(b)
 		if err != nil || d <= 0 || d > 24*time.Hour {
-			return nil, badRequest("before must be a duration between 1s and 24h, got %q", b)
+			return nil, errs.Invalidf("before must be a duration between 1s and 24h, got %q", b)
 		}
 		before = d
 	}
 	res, err := s.d.Narrative.Timeline(r.Context(), analysis.Timeline{ProjectID: principal(r).ProjectID, At: at.UnixMicro(), Before: before.Microseconds()})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return res, nil
 }

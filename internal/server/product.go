@@ -7,10 +7,10 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/posthog"
 	"github.com/lore-dev/lore/internal/ingest/segment"
 	"github.com/lore-dev/lore/internal/meta"
@@ -119,7 +119,7 @@ func (s *Server) handlePostHog(route string) handlerFunc {
 		b, err := posthog.Unpack(body, r.Header.Get("Content-Type"), r.URL.Query().Get("compression"), s.d.Limits.MaxBodyBytes)
 		if err != nil {
 			s.d.Sink.Reject(route, "undecodable", 1)
-			return nil, badRequest("cannot decode PostHog capture body: %v", err)
+			return nil, errs.Invalidf("cannot decode PostHog capture body: %v", err)
 		}
 		key := b.Key
 		if key == "" {
@@ -131,7 +131,7 @@ func (s *Server) handlePostHog(route string) handlerFunc {
 		}
 		if n := s.d.Limits.MaxLines; n > 0 && len(b.Messages) > n {
 			s.d.Sink.Reject(route, "too many events", 1)
-			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(b.Messages), n)
+			return nil, errs.New(errs.TooLarge, "too many events: %d (max %d per request); split the batch", len(b.Messages), n)
 		}
 		res := posthog.Decode(b, captureOptions(r, p.ProjectID, s.now().UnixMicro()))
 		return s.captured(w, r, route, res)
@@ -143,17 +143,9 @@ func decodeQuery(r *http.Request, v any) error {
 	dec := json.NewDecoder(io.LimitReader(r.Body, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil && !errors.Is(err, io.EOF) {
-		return badRequest("cannot decode request: %v", err)
+		return errs.Invalidf("cannot decode request: %v", err)
 	}
 	return nil
-}
-
-// analysisError maps a query object's error to a status.
-func (s *Server) analysisError(err error) error {
-	if errors.Is(err, analysis.ErrBadRequest) {
-		return badRequest("%s", strings.TrimPrefix(err.Error(), analysis.ErrBadRequest.Error()+": "))
-	}
-	return s.storeError(err)
 }
 
 // analyze serves a product-analytics POST: decode the request, build its
@@ -169,11 +161,11 @@ func analyze[Req interface {
 	}
 	q, err := req.Query(principal(r).ProjectID, s.now())
 	if err != nil {
-		return nil, s.analysisError(err)
+		return nil, err
 	}
 	res, err := q.Resolve(r.Context(), s.d.Product)
 	if err != nil {
-		return nil, s.analysisError(err)
+		return nil, err
 	}
 	return res, nil
 }
@@ -202,11 +194,11 @@ func (s *Server) handleWeb(w http.ResponseWriter, r *http.Request) (any, error) 
 	}
 	q, err := analysis.WebQuery(principal(r).ProjectID, v.Get("from"), v.Get("to"), limit, s.now())
 	if err != nil {
-		return nil, s.analysisError(err)
+		return nil, err
 	}
 	res, err := q.Resolve(r.Context(), s.d.Product)
 	if err != nil {
-		return nil, s.analysisError(err)
+		return nil, err
 	}
 	return res, nil
 }

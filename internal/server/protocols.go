@@ -6,18 +6,19 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
 // errorRenderer writes an error in one protocol's own shape (an
 // Elasticsearch error object, Loki's plain text, …).
-type errorRenderer func(w http.ResponseWriter, e *Error)
+type errorRenderer func(w http.ResponseWriter, e *apiError)
 
 // protocolIngest registers an ingest route of a shipper's protocol: the
 // same key check and in-flight limit as the native routes, but every error,
 // authentication's too, rendered in the protocol's shape.
-func (s *Server) protocolIngest(mux *http.ServeMux, pattern string, h handlerFunc, render errorRenderer) {
+func (s *Server) protocolIngest(mux *routeMux, pattern string, h handlerFunc, render errorRenderer) {
 	mux.Handle(pattern, s.instrument(pattern, s.wrapAs(render, s.requireRole(meta.RoleIngest, s.limitInflight(pattern, h)))))
 }
 
@@ -76,7 +77,7 @@ func (s *Server) idempotent(r *http.Request, path string) (done func(stored bool
 		return func(bool) {}, false, nil
 	}
 	if len(key) > 256 {
-		return func(bool) {}, false, badRequest("Idempotency-Key is %d bytes long (max 256)", len(key))
+		return func(bool) {}, false, errs.Invalidf("Idempotency-Key is %d bytes long (max 256)", len(key))
 	}
 	k := dedup.Key(principal(r).ProjectID, path, key)
 	switch s.seen.Reserve(k) {
@@ -84,7 +85,7 @@ func (s *Server) idempotent(r *http.Request, path string) (done func(stored bool
 		s.d.Sink.Reject(path, "duplicate", 1)
 		return func(bool) {}, true, nil
 	case dedup.Pending:
-		return func(bool) {}, false, &Error{Status: http.StatusConflict, Msg: "a request with this Idempotency-Key is being stored; retry it", RetryAfter: 1}
+		return func(bool) {}, false, &errs.Error{Kind: errs.Conflict, Msg: "a request with this Idempotency-Key is being stored; retry it", RetryAfter: 1}
 	}
 	return func(stored bool) {
 		if stored {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -24,11 +25,11 @@ func (s *Server) readParams(r *http.Request, defaultFrom time.Duration) (readPar
 	v := r.URL.Query()
 	from, to, err := query.ParseRange(v.Get("from"), v.Get("to"), s.now(), defaultFrom)
 	if err != nil {
-		return readParams{}, &Error{Status: http.StatusBadRequest, Msg: "bad time range: " + err.Error(), Detail: map[string]string{"from": v.Get("from"), "to": v.Get("to")}}
+		return readParams{}, &errs.Error{Kind: errs.Invalid, Msg: "bad time range: " + err.Error(), Detail: map[string]string{"from": v.Get("from"), "to": v.Get("to")}}
 	}
 	q, err := query.Parse(v.Get("q"))
 	if err != nil {
-		return readParams{}, &Error{Status: http.StatusBadRequest, Msg: "bad query: " + err.Error(), Detail: map[string]string{"q": v.Get("q")}}
+		return readParams{}, &errs.Error{Kind: errs.Invalid, Msg: "bad query: " + err.Error(), Detail: map[string]string{"q": v.Get("q")}}
 	}
 	return readParams{project: principal(r).ProjectID, rng: store.Range{From: from, To: to}, q: q}, nil
 }
@@ -40,7 +41,7 @@ func intParam(r *http.Request, name string, def, max int) (int, error) {
 	}
 	n, err := strconv.Atoi(s)
 	if err != nil || n <= 0 {
-		return 0, badRequest("%s must be a positive integer, got %q", name, s)
+		return 0, errs.Invalidf("%s must be a positive integer, got %q", name, s)
 	}
 	if n > max {
 		n = max
@@ -61,7 +62,7 @@ func (s *Server) handleSearch(w http.ResponseWriter, r *http.Request) (any, erro
 		ProjectID: p.project, Range: p.rng, Query: p.q, Limit: limit, Cursor: r.URL.Query().Get("cursor"),
 	})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	b := make([]byte, 0, 512*len(res.Events)+64)
 	b = append(b, `{"events":`...)
@@ -97,13 +98,13 @@ func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, e
 	var step int64
 	if st := v.Get("step"); st != "" {
 		if step, err = query.ParseStep(st); err != nil {
-			return nil, badRequest("bad step: %v", err)
+			return nil, errs.Invalidf("bad step: %v", err)
 		}
 	} else {
 		step = query.AutoStep(p.rng.From, p.rng.To, 60)
 	}
 	if n := (p.rng.To - p.rng.From) / step; n > 10_000 {
-		return nil, badRequest("step %s gives %d buckets over this range (max 10000); use a larger step", v.Get("step"), n)
+		return nil, errs.Invalidf("step %s gives %d buckets over this range (max 10000); use a larger step", v.Get("step"), n)
 	}
 	by := v.Get("by")
 	if by != "" {
@@ -113,7 +114,7 @@ func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, e
 		ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, SplitBy: by,
 	})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	out := HistogramResponse{
 		Step: (time.Duration(res.Step) * time.Microsecond).String(), StepMS: res.Step / 1000,
@@ -146,7 +147,7 @@ func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) (any, erro
 	}
 	field := r.URL.Query().Get("field")
 	if field == "" {
-		return nil, badRequest("missing field: ask for example /api/v1/facets?field=service")
+		return nil, errs.Invalidf("missing field: ask for example /api/v1/facets?field=service")
 	}
 	field, _ = query.ResolveField(field)
 	limit, err := intParam(r, "limit", 10, 1000)
@@ -157,7 +158,7 @@ func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) (any, erro
 		ProjectID: p.project, Range: p.rng, Query: p.q, Field: field, Limit: limit,
 	})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	out := FacetsResponse{Field: res.Field, Total: res.Total, Distinct: res.Distinct, Values: make([]facetValue, len(res.Values))}
 	for i, v := range res.Values {
@@ -171,7 +172,7 @@ func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, err
 	switch by {
 	case store.ByTrace, store.ByUser, store.BySession:
 	default:
-		return nil, errorf(http.StatusNotFound, "no journey kind %q: use trace, user or session", by)
+		return nil, errs.New(errs.NotFound, "no journey kind %q: use trace, user or session", by)
 	}
 	v := r.URL.Query()
 	// A journey may still be happening: by default it reads a little into
@@ -182,7 +183,7 @@ func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	from, to, err := query.ParseRange(v.Get("from"), toParam, s.now(), 31*24*time.Hour)
 	if err != nil {
-		return nil, badRequest("bad time range: %v", err)
+		return nil, errs.Invalidf("bad time range: %v", err)
 	}
 	limit, err := intParam(r, "limit", 5000, 5000)
 	if err != nil {
@@ -193,10 +194,10 @@ func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, err
 		Range: store.Range{From: from, To: to}, Limit: limit,
 	}.Resolve(r.Context(), s.d.Reader)
 	if errors.Is(err, analysis.ErrNotFound) {
-		return nil, errorf(http.StatusNotFound, "no events with %s id %q in this time range", by, r.PathValue("id"))
+		return nil, errs.New(errs.NotFound, "no events with %s id %q in this time range", by, r.PathValue("id"))
 	}
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return renderJourney(res)
 }
@@ -221,17 +222,6 @@ func renderJourney(res analysis.JourneyResult) (rawJSON, error) {
 	return rawJSON(b), nil
 }
 
-func (s *Server) storeError(err error) error {
-	if errors.Is(err, store.ErrUnsupported) {
-		return errorf(http.StatusNotImplemented, "%v", err)
-	}
-	var qe interface{ QueryError() bool }
-	if errors.As(err, &qe) {
-		return badRequest("%v", err)
-	}
-	return err
-}
-
 // LatencyResponse is the answer of GET /api/v1/latency.
 type LatencyResponse struct {
 	From  string  `json:"from"`
@@ -246,7 +236,7 @@ type LatencyResponse struct {
 func (s *Server) handleLatency(w http.ResponseWriter, r *http.Request) (any, error) {
 	lr, ok := s.d.Reader.(store.LatencyReader)
 	if !ok {
-		return nil, errorf(http.StatusNotImplemented, "this store cannot compute latency percentiles")
+		return nil, errs.New(errs.Unsupported, "this store cannot compute latency percentiles")
 	}
 	p, err := s.readParams(r, time.Hour)
 	if err != nil {
@@ -254,7 +244,7 @@ func (s *Server) handleLatency(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	res, err := lr.Latency(r.Context(), store.LatencyRequest{ProjectID: p.project, Range: p.rng, Query: p.q})
 	if err != nil {
-		return nil, s.storeError(err)
+		return nil, err
 	}
 	return LatencyResponse{From: event.FormatMicros(p.rng.From), To: event.FormatMicros(p.rng.To), Spans: res.Spans,
 		P50MS: res.P50, P95MS: res.P95, P99MS: res.P99}, nil

@@ -85,7 +85,7 @@ func (s *Server) replayCORS(next handlerFunc) handlerFunc {
 		origin := r.Header.Get("Origin")
 		if !pol.AllowsOrigin(origin) {
 			s.d.Sink.Reject("/api/v1/replay", "origin", 1)
-			return nil, errorf(http.StatusForbidden, "origin %q may not send recordings to this project: add it to the capture settings' replay_origins", origin)
+			return nil, errs.New(errs.Forbidden, "origin %q may not send recordings to this project: add it to the capture settings' replay_origins", origin)
 		}
 		h := w.Header()
 		setCORS(h)
@@ -106,19 +106,19 @@ func (s *Server) handleReplayUpload(w http.ResponseWriter, r *http.Request) (any
 	body, err := io.ReadAll(io.LimitReader(r.Body, lim.MaxChunkBytes+1))
 	if err != nil {
 		s.d.Sink.Reject(path, "read error", 1)
-		return nil, badRequest("cannot read request body: %v", err)
+		return nil, errs.Invalidf("cannot read request body: %v", err)
 	}
 	if int64(len(body)) > lim.MaxChunkBytes {
 		s.d.Sink.Reject(path, "chunk too large", 1)
-		return nil, errorf(http.StatusRequestEntityTooLarge, "replay chunk over the %d-byte limit per chunk: send smaller batches", lim.MaxChunkBytes)
+		return nil, errs.New(errs.TooLarge, "replay chunk over the %d-byte limit per chunk: send smaller batches", lim.MaxChunkBytes)
 	}
 	if enc := r.Header.Get("Content-Encoding"); enc != "" {
 		if body, err = ingest.Decompress(body, enc, lim.MaxRawChunkBytes); errors.Is(err, ingest.ErrTooLarge) {
 			s.d.Sink.Reject(path, "chunk too large", 1)
-			return nil, errorf(http.StatusRequestEntityTooLarge, "replay chunk decompresses past the %d-byte limit per chunk", lim.MaxRawChunkBytes)
+			return nil, errs.New(errs.TooLarge, "replay chunk decompresses past the %d-byte limit per chunk", lim.MaxRawChunkBytes)
 		} else if err != nil {
 			s.d.Sink.Reject(path, "bad encoding", 1)
-			return nil, badRequest("cannot decode request body: %v", err)
+			return nil, errs.Invalidf("cannot decode request body: %v", err)
 		}
 	}
 	a, err := s.d.Replay.Accept(r.Context(), principal(r).ProjectID, r.Header.Get("Origin"), body)
@@ -174,10 +174,10 @@ func (s *Server) handleReplays(w http.ResponseWriter, r *http.Request) (any, err
 		}
 	}
 	if len(ids) == 0 {
-		return nil, badRequest("name the sessions: ?session=ID (repeated or comma-separated)")
+		return nil, errs.Invalidf("name the sessions: ?session=ID (repeated or comma-separated)")
 	}
 	if len(ids) > 500 {
-		return nil, badRequest("%d sessions asked for: at most 500 a request", len(ids))
+		return nil, errs.Invalidf("%d sessions asked for: at most 500 a request", len(ids))
 	}
 	got, err := s.d.Replay.Replays(r.Context(), principal(r).ProjectID, ids)
 	if err != nil {
@@ -200,7 +200,7 @@ func (s *Server) handleReplayEvents(w http.ResponseWriter, r *http.Request) (any
 		return nil, err
 	}
 	if len(got) == 0 {
-		return nil, errorf(http.StatusNotFound, "no recording of session %q", session)
+		return nil, errs.New(errs.NotFound, "no recording of session %q", session)
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json")

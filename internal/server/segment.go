@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/segment"
 )
 
@@ -44,7 +45,7 @@ func (s *Server) handleSegment(typ, path string) handlerFunc {
 		res, err := segment.Decode(body, typ, captureOptions(r, 0, s.now().UnixMicro()))
 		if err != nil {
 			s.d.Sink.Reject(path, "undecodable", 1)
-			return nil, badRequest("cannot decode Segment %s call: %v", typ, err)
+			return nil, errs.Invalidf("cannot decode Segment %s call: %v", typ, err)
 		}
 		p, err := s.keyProject(r.Context(), firstNonEmpty(bearer(r), res.WriteKey), segmentKeyMissing)
 		if err != nil {
@@ -55,7 +56,7 @@ func (s *Server) handleSegment(typ, path string) handlerFunc {
 		}
 		if n := s.d.Limits.MaxLines; n > 0 && len(res.Events) > n {
 			s.d.Sink.Reject(path, "too many events", 1)
-			return nil, errorf(http.StatusRequestEntityTooLarge, "too many events: %d (max %d per request); split the batch", len(res.Events), n)
+			return nil, errs.New(errs.TooLarge, "too many events: %d (max %d per request); split the batch", len(res.Events), n)
 		}
 		return s.captured(w, r, path, res)
 	}

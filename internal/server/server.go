@@ -11,10 +11,12 @@ import (
 	"io/fs"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
@@ -135,7 +137,21 @@ func New(d Deps) *Server {
 
 // Handler returns the routed handler.
 func (s *Server) Handler() http.Handler {
-	mux := http.NewServeMux()
+	h, _ := s.routes()
+	return h
+}
+
+// Routes lists the patterns of every route the handler serves, in the
+// order they are registered ("GET /api/v1/search", "/api/", …), so that a
+// test can walk them all, routes added later included.
+func (s *Server) Routes() []string {
+	_, m := s.routes()
+	return slices.Clone(*m.patterns)
+}
+
+// routes builds the handler and the mux that records its patterns.
+func (s *Server) routes() (http.Handler, *routeMux) {
+	mux := newRouteMux()
 	b := &browserMux{s: s, mux: mux, preflights: map[string]bool{}}
 	// Every ingest route answers browsers too (browser.go).
 	ingest := route(func(pattern string, h handlerFunc) {
@@ -180,7 +196,32 @@ func (s *Server) Handler() http.Handler {
 		}
 		ui.ServeHTTP(w, r)
 	}))
-	return withHeaders(mux)
+	return withHeaders(mux), mux
+}
+
+// routeMux is an http.ServeMux that records the patterns registered on it
+// and on the muxes made with sub (for Routes).
+type routeMux struct {
+	*http.ServeMux
+	patterns *[]string
+}
+
+func newRouteMux() *routeMux { return &routeMux{ServeMux: http.NewServeMux(), patterns: new([]string)} }
+
+// sub is a mux of its own whose patterns are recorded with m's.
+func (m *routeMux) sub() *routeMux {
+	return &routeMux{ServeMux: http.NewServeMux(), patterns: m.patterns}
+}
+
+// Handle registers h for pattern and records the pattern.
+func (m *routeMux) Handle(pattern string, h http.Handler) {
+	*m.patterns = append(*m.patterns, pattern)
+	m.ServeMux.Handle(pattern, h)
+}
+
+// HandleFunc registers f for pattern and records the pattern.
+func (m *routeMux) HandleFunc(pattern string, f func(http.ResponseWriter, *http.Request)) {
+	m.Handle(pattern, http.HandlerFunc(f))
 }
 
 // routeUnmatched labels the requests no route matched in
@@ -191,7 +232,7 @@ const routeUnmatched = "unmatched"
 // notFound answers a request no route matched.
 func (s *Server) notFound(msg string) http.Handler {
 	return s.wrap(func(w http.ResponseWriter, r *http.Request) (any, error) {
-		return nil, errorf(http.StatusNotFound, "%s %s %s", msg, r.Method, r.URL.Path)
+		return nil, errs.New(errs.NotFound, "%s %s %s", msg, r.Method, r.URL.Path)
 	})
 }
 
@@ -257,20 +298,20 @@ func (s *Server) requireRole(role meta.Role, h handlerFunc) handlerFunc {
 // missing is the message for an absent key, saying where to send it.
 func (s *Server) authenticate(ctx context.Context, key string, role meta.Role, missing string) (meta.Principal, error) {
 	if key == "" {
-		return meta.Principal{}, errorf(http.StatusUnauthorized, "%s", missing)
+		return meta.Principal{}, errs.New(errs.Unauthorized, "%s", missing)
 	}
 	p, err := s.d.Auth.Authenticate(ctx, key)
 	if errors.Is(err, meta.ErrUnknownKey) {
-		return meta.Principal{}, errorf(http.StatusUnauthorized, "unknown API key")
+		return meta.Principal{}, errs.New(errs.Unauthorized, "unknown API key")
 	}
 	if err != nil {
 		return meta.Principal{}, err
 	}
 	if p.Role != role {
 		if role == meta.RoleRead {
-			return meta.Principal{}, errorf(http.StatusForbidden, "this key can only ingest; reading needs a read key")
+			return meta.Principal{}, errs.New(errs.Forbidden, "this key can only ingest; reading needs a read key")
 		}
-		return meta.Principal{}, errorf(http.StatusForbidden, "this key can only read; ingesting needs an ingest key")
+		return meta.Principal{}, errs.New(errs.Forbidden, "this key can only read; ingesting needs an ingest key")
 	}
 	return p, nil
 }
@@ -300,7 +341,7 @@ func (s *Server) acquire(r *http.Request, pool chan struct{}, route string) (rel
 		return func() { <-pool }, nil
 	case <-t.C:
 		s.d.Sink.Reject(route, "busy", 1)
-		return nil, &Error{Status: http.StatusServiceUnavailable, Msg: "server busy: too many ingest requests in flight", RetryAfter: 1}
+		return nil, &errs.Error{Kind: errs.Unavailable, Msg: "server busy: too many ingest requests in flight", RetryAfter: 1}
 	case <-r.Context().Done():
 		return nil, r.Context().Err()
 	}

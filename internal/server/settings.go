@@ -31,7 +31,7 @@ func (s *Server) handleProject(w http.ResponseWriter, r *http.Request) (any, err
 	p := principal(r)
 	proj, err := s.d.Project.Project(r.Context(), p.ProjectID)
 	if err != nil {
-		return nil, docError(err)
+		return nil, err
 	}
 	keys, err := s.d.Project.Keys(r.Context(), p.ProjectID)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/sourcemap"
@@ -38,7 +39,7 @@ func (s *Server) sourceMapRoutes(read route) {
 func releaseParam(r *http.Request) (string, error) {
 	rel := strings.TrimSpace(r.URL.Query().Get("release"))
 	if rel == "" || len(rel) > 200 {
-		return "", badRequest("release must be given (?release=), at most 200 bytes, got %q", rel)
+		return "", errs.Invalidf("release must be given (?release=), at most 200 bytes, got %q", rel)
 	}
 	return rel, nil
 }
@@ -55,18 +56,18 @@ func (s *Server) handleUploadSourceMap(w http.ResponseWriter, r *http.Request) (
 	}
 	name := strings.TrimPrefix(strings.TrimSpace(r.URL.Query().Get("name")), "/")
 	if name == "" || len(name) > 1024 || strings.Contains(name, "..") || strings.ContainsAny(name, "\\\x00") {
-		return nil, badRequest("name must be the file's path relative to the site (?name=assets/app.js.map), got %q", name)
+		return nil, errs.Invalidf("name must be the file's path relative to the site (?name=assets/app.js.map), got %q", name)
 	}
 	body, err := ingest.ReadBody(r, maxSourceMapBytes)
 	switch {
 	case errors.Is(err, ingest.ErrTooLarge):
-		return nil, errorf(http.StatusRequestEntityTooLarge, "%s is larger than %d bytes", name, maxSourceMapBytes)
+		return nil, errs.New(errs.TooLarge, "%s is larger than %d bytes", name, maxSourceMapBytes)
 	case err != nil:
-		return nil, badRequest("cannot read %s: %v", name, err)
+		return nil, errs.Invalidf("cannot read %s: %v", name, err)
 	}
 	if strings.HasSuffix(name, ".map") {
 		if _, err := sourcemap.Parse(body); err != nil {
-			return nil, badRequest("%s: %v", name, err)
+			return nil, errs.Invalidf("%s: %v", name, err)
 		}
 	}
 	if err := s.d.SourceMaps.PutSourceMapFile(r.Context(), principal(r).ProjectID, rel, name, body); err != nil {

@@ -8,8 +8,8 @@ package store
 
 import (
 	"context"
-	"errors"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
@@ -17,7 +17,7 @@ import (
 
 // ErrUnsupported is returned by a backend that cannot answer a request
 // exactly. Backends never return approximate answers instead.
-var ErrUnsupported = errors.New("store: unsupported")
+var ErrUnsupported = errs.New(errs.Unsupported, "store: unsupported")
 
 // Batch is a group of events committed together. Seq is the position of the
 // batch in the ingest log (internal/pipeline): strictly increasing, and
