@@ -55,6 +55,11 @@ func (ClickHouse) Str(s string) string {
 	return "'" + strings.ReplaceAll(strings.ReplaceAll(s, `\`, `\\`), "'", "''") + "'"
 }
 
+// StartsWith is startsWith.
+func (c ClickHouse) StartsWith(expr, prefix string) string {
+	return "startsWith(" + expr + ", " + c.Str(prefix) + ")"
+}
+
 // Int64 converts with toInt64.
 func (ClickHouse) Int64(expr string) string { return "toInt64(" + expr + ")" }
 
@@ -87,6 +92,11 @@ func (ClickHouse) ListContains(list, elem string) string { return "has(" + list 
 // ListAgg sorts (orderBy, expr) pairs: groupArray keeps no order.
 func (ClickHouse) ListAgg(expr, orderBy string) string {
 	return "arrayMap(x -> tupleElement(x, 2), arraySort(groupArray(tuple(" + orderBy + ", " + expr + "))))"
+}
+
+// ListAggIf sorts the pairs of the rows where cond holds.
+func (ClickHouse) ListAggIf(expr, orderBy, cond string) string {
+	return "arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(" + orderBy + ", " + expr + "), " + cond + ")))"
 }
 
 // ListLen is length.

@@ -34,6 +34,8 @@ type Dialect interface {
 	// constants (an attribute key, a kind), never for values from a
 	// request, which are bound.
 	Str(s string) string
+	// StartsWith is true when expr begins with the constant prefix.
+	StartsWith(expr, prefix string) string
 	// Int64 and Float64 convert a numeric expression.
 	Int64(expr string) string
 	Float64(expr string) string
@@ -57,6 +59,9 @@ type Dialect interface {
 	ListContains(list, elem string) string
 	// ListAgg aggregates expr into a list ordered by orderBy.
 	ListAgg(expr, orderBy string) string
+	// ListAggIf aggregates expr, over the rows where cond holds, into a
+	// list ordered by orderBy: an empty list (never NULL) when none does.
+	ListAggIf(expr, orderBy, cond string) string
 	// ListLen is the number of elements of a list.
 	ListLen(list string) string
 

@@ -37,6 +37,8 @@ var constructs = []struct {
 	{"HasAttr", func(d Dialect) string { return d.HasAttr("peer.service") }},
 	{"ListContains", func(d Dialect) string { return d.ListContains("attr_keys", "?") }},
 	{"ListAgg", func(d Dialect) string { return d.ListAgg("name", "ts") }},
+	{"ListAggIf", func(d Dialect) string { return d.ListAggIf("name", "ts", "kind = 'event'") }},
+	{"StartsWith", func(d Dialect) string { return d.StartsWith("name", "$") }},
 	{"ListLen", func(d Dialect) string { return d.ListLen("attr_keys") }},
 	{"AggOf", func(d Dialect) string {
 		var s []string

@@ -58,6 +58,11 @@ func (DuckDB) Ident(name string) string { return `"` + strings.ReplaceAll(name, 
 // Str single-quotes, doubling quotes inside (backslashes are literal).
 func (DuckDB) Str(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
+// StartsWith is starts_with.
+func (d DuckDB) StartsWith(expr, prefix string) string {
+	return "starts_with(" + expr + ", " + d.Str(prefix) + ")"
+}
+
 // Int64 casts to BIGINT.
 func (DuckDB) Int64(expr string) string { return "CAST(" + expr + " AS BIGINT)" }
 
@@ -93,6 +98,11 @@ func (DuckDB) ListContains(list, elem string) string {
 // ListAgg is an ordered list aggregate.
 func (DuckDB) ListAgg(expr, orderBy string) string {
 	return "list(" + expr + " ORDER BY " + orderBy + ")"
+}
+
+// ListAggIf filters the list aggregate, which is NULL over no rows.
+func (DuckDB) ListAggIf(expr, orderBy, cond string) string {
+	return "coalesce(list(" + expr + " ORDER BY " + orderBy + ") FILTER (WHERE " + cond + "), [])"
 }
 
 // ListLen is len.

@@ -72,3 +72,21 @@ func TestKey(t *testing.T) {
 		t.Error("big ints share a key")
 	}
 }
+
+func TestLists(t *testing.T) {
+	if got := Strings([]any{"a", " ", nil, "b", "c"}, 2); strings.Join(got, ",") != "a,b" {
+		t.Errorf("Strings([]any) = %q", got)
+	}
+	if got := Strings([]string{"", "x"}, 5); strings.Join(got, ",") != "x" {
+		t.Errorf("Strings([]string) = %q", got)
+	}
+	if got := Strings(nil, 5); got != nil {
+		t.Errorf("Strings(nil) = %q", got)
+	}
+	if got := Int64s([]any{int64(1), "x", int64(3)}); len(got) != 2 || got[1] != 3 {
+		t.Errorf("Int64s([]any) = %v", got)
+	}
+	if got := Int64s(nil); got == nil || len(got) != 0 {
+		t.Errorf("Int64s(nil) = %#v, want empty", got)
+	}
+}
