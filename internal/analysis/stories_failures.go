@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/flows"
 	"sort"
 	"strings"
 	"time"
@@ -66,7 +67,7 @@ func (q JourneyFailures) Key() string {
 
 // Resolve reads the failed journeys from st.
 func (q JourneyFailures) Resolve(ctx context.Context, st store.Narrative) (JourneyFailuresResult, error) {
-	js, err := st.FailedJourneys(ctx, q.ProjectID, q.Range, 20000)
+	js, err := flows.Failed{ProjectID: q.ProjectID, Range: q.Range, Limit: 20000}.Run(ctx, st)
 	if err != nil {
 		return JourneyFailuresResult{}, fmt.Errorf("cannot read failed journeys: %w", err)
 	}

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/flows"
 	"sort"
 	"time"
 
@@ -22,12 +23,12 @@ const dropoffWindow = int64(time.Hour / time.Microsecond)
 // are costing conversions. Severity follows the sessions lost to the
 // difference: warning from 10, critical from 50.
 func detectFunnelDropoffs(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
-	flows, err := st.SessionFlows(ctx, project, r, 50000)
+	sessions, err := flows.Sessions{ProjectID: project, Range: r, Limit: 50000}.Run(ctx, st)
 	if err != nil {
 		return nil, err
 	}
 	next := map[string]map[string]int{}
-	for _, f := range flows {
+	for _, f := range sessions {
 		steps := f.Steps
 		for i := 0; i+1 < len(steps); i++ {
 			if steps[i+1] == steps[i] {
@@ -49,7 +50,7 @@ func detectFunnelDropoffs(ctx context.Context, st store.Narrative, project int64
 		b := topIntKey(next[a])
 		var nErr, nOK, contErr, contOK int
 		var first, last int64
-		for _, f := range flows {
+		for _, f := range sessions {
 			at := -1
 			for i, s := range f.Steps {
 				if s == a {

@@ -62,16 +62,6 @@ func (t *timedNarrative) ReleaseStarts(ctx context.Context, project int64, r sto
 	return t.Narrative.ReleaseStarts(ctx, project, r, since)
 }
 
-func (t *timedNarrative) FailedJourneys(ctx context.Context, project int64, r store.Range, limit int) ([]store.FailedJourney, error) {
-	defer t.note("FailedJourneys", time.Now())
-	return t.Narrative.FailedJourneys(ctx, project, r, limit)
-}
-
-func (t *timedNarrative) SessionFlows(ctx context.Context, project int64, r store.Range, limit int) ([]store.SessionFlow, error) {
-	defer t.note("SessionFlows", time.Now())
-	return t.Narrative.SessionFlows(ctx, project, r, limit)
-}
-
 // TestStoriesProfile times each detector and each store read over a
 // store loaded by TestNarrativeLatency (internal/e2e): set
 // LORE_PROFILE_DIR to its data directory.

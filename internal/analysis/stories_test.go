@@ -148,11 +148,6 @@ func (f *rangeRecorder) ReleaseStarts(_ context.Context, _ int64, r store.Range,
 	return nil, nil
 }
 
-func (f *rangeRecorder) SessionFlows(_ context.Context, _ int64, r store.Range, _ int) ([]store.SessionFlow, error) {
-	f.ranges = append(f.ranges, r)
-	return nil, nil
-}
-
 func TestStoriesReadWholeMinutes(t *testing.T) {
 	const minute = int64(60e6)
 	f := &rangeRecorder{}

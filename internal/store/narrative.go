@@ -124,29 +124,6 @@ type ReleaseStart struct {
 	FirstTS int64
 }
 
-// FailedJourney is one journey (a session, or a trace for events without
-// a session) that reached an error: its product events before the first
-// error, in order, and how long it took to fail.
-type FailedJourney struct {
-	Key     string   // "s:" + session id or "t:" + trace id
-	Steps   []string // names of its product events (kind event, not "$…" autocaptured) before the error
-	Pages   []string // paths of its page views before the error, when it has no named events
-	StartTS int64
-	ErrorTS int64
-	Error   string // the first error: service and error type (or name)
-	Retried bool   // a retry (retry_attempt >= 1) happened before the first error
-}
-
-// SessionFlow is one session's named product events (kind event, not
-// "$…" autocaptured) and its errors, each in time order. Rows without a
-// session id belong to the session seen elsewhere in their trace.
-type SessionFlow struct {
-	Session string
-	Steps   []string
-	StepTS  []int64
-	ErrorTS []int64
-}
-
 // Narrative is what the narrative engine reads. All methods are safe for
 // concurrent use and scoped by project and range.
 type Narrative interface {
@@ -162,12 +139,6 @@ type Narrative interface {
 	// ReleaseStarts lists when each service's releases first appeared in
 	// [Since, Range.To).
 	ReleaseStarts(ctx context.Context, project int64, r Range, since int64) ([]ReleaseStart, error)
-	// FailedJourneys lists up to limit journeys whose first error is in
-	// Range (their earlier events are read from an hour before).
-	FailedJourneys(ctx context.Context, project int64, r Range, limit int) ([]FailedJourney, error)
-	// SessionFlows lists up to limit sessions with named product events
-	// in Range.
-	SessionFlows(ctx context.Context, project int64, r Range, limit int) ([]SessionFlow, error)
 }
 
 // CallGraphReader is implemented by stores that keep the call graph

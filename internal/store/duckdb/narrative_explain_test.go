@@ -6,6 +6,9 @@ import (
 	"path/filepath"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/analysis/flows"
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // TestExplainNarrative prints DuckDB's EXPLAIN ANALYZE of the narrative's
@@ -20,6 +23,10 @@ func TestExplainNarrative(t *testing.T) {
 	defer s.Close()
 	day := time.Date(2026, 11, 9, 0, 0, 0, 0, time.UTC).UnixMicro()
 	args := []any{int64(1), day, day + 24*3600e6}
+	flowsQ, err := flows.Sessions{ProjectID: 1, Range: store.Range{From: day, To: day + 24*3600e6}, Limit: 50000}.Query(s.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, q := range map[string]struct {
 		sql  string
 		args []any
@@ -27,7 +34,7 @@ func TestExplainNarrative(t *testing.T) {
 		"service edges": {serviceEdgesSQL, append(append([]any{}, args...), args...)},
 		"error groups": {errorGroupsSQL, []any{"pattern_id", int64(1), day - 7*24*3600e6, day + 24*3600e6, "pattern_id", int64(1), day - 7*24*3600e6, day + 24*3600e6,
 			"pattern_id", int64(1), day - 7*24*3600e6, day + 24*3600e6, day, day, day, day, 200}},
-		"session flows": {sessionFlowsSQL, []any{int64(1), day, day + 24*3600e6, 50000}},
+		"session flows": {flowsQ.SQL, flowsQ.Args},
 		"span pairs": {`WITH sp AS (SELECT trace_lo, trace_hi, span_id, parent_span_id, service FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')
 			SELECT DISTINCT p.service, c.service FROM sp c JOIN sp p ON c.trace_lo = p.trace_lo AND c.trace_hi = p.trace_hi AND c.parent_span_id = p.span_id
 			WHERE c.parent_span_id <> 0 AND c.service <> p.service`, args},

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"context"
+	"github.com/lore-dev/lore/internal/analysis/flows"
 	"slices"
 	"testing"
 	"time"
@@ -268,7 +269,7 @@ func testFailedJourneys(t *testing.T, s NarrativeStore) {
 		event.Event{TS: narrT0 + 5, Kind: event.KindLog, Level: "error", Service: "pay", ErrorType: "Later", TraceID: tr},
 		event.Event{TS: narrT0 + 9, Kind: event.KindEvent, Name: "Fine", SessionID: "s2"},
 	)
-	got, err := s.FailedJourneys(context.Background(), 1, narrAll, 10)
+	got, err := flows.Failed{ProjectID: 1, Range: narrAll, Limit: 10}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -276,13 +277,13 @@ func testFailedJourneys(t *testing.T, s NarrativeStore) {
 		!got[0].Retried || got[0].StartTS != narrT0 || got[0].ErrorTS != narrT0+4 {
 		t.Errorf("got %+v", got)
 	}
-	flows, err := s.SessionFlows(context.Background(), 1, narrAll, 10)
+	sessions, err := flows.Sessions{ProjectID: 1, Range: narrAll, Limit: 10}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(flows) != 2 || flows[0].Session != "s1" || !slices.Equal(flows[0].Steps, []string{"Signed Up", "Paid"}) ||
-		!slices.Equal(flows[0].StepTS, []int64{narrT0, narrT0 + 2}) || !slices.Equal(flows[0].ErrorTS, []int64{narrT0 + 4, narrT0 + 5}) ||
-		flows[1].Session != "s2" || len(flows[1].ErrorTS) != 0 {
-		t.Errorf("flows %+v", flows)
+	if len(sessions) != 2 || sessions[0].Session != "s1" || !slices.Equal(sessions[0].Steps, []string{"Signed Up", "Paid"}) ||
+		!slices.Equal(sessions[0].StepTS, []int64{narrT0, narrT0 + 2}) || !slices.Equal(sessions[0].ErrorTS, []int64{narrT0 + 4, narrT0 + 5}) ||
+		sessions[1].Session != "s2" || len(sessions[1].ErrorTS) != 0 {
+		t.Errorf("flows %+v", sessions)
 	}
 }
