@@ -133,6 +133,39 @@ func (ClickHouse) ArgMax(arg, val string) string { return "argMax(" + arg + ", "
 // ArgMin is argMin.
 func (ClickHouse) ArgMin(arg, val string) string { return "argMin(" + arg + ", " + val + ")" }
 
+// ArgMinIf is argMinIf.
+func (ClickHouse) ArgMinIf(arg, val, cond string) string {
+	return "argMinIf(" + arg + ", " + val + ", " + cond + ")"
+}
+
+// ArgMaxIf is argMaxIf.
+func (ClickHouse) ArgMaxIf(arg, val, cond string) string {
+	return "argMaxIf(" + arg + ", " + val + ", " + cond + ")"
+}
+
+// Hash64 is cityHash64.
+func (ClickHouse) Hash64(expr string) string { return "cityHash64(" + expr + ")" }
+
+// Lag is lagInFrame over the whole partition (ClickHouse's lag reads the
+// frame, which ends at the current row by default).
+func (ClickHouse) Lag(expr, partition, order string) string {
+	return "lagInFrame(" + expr + ") OVER (PARTITION BY " + partition + " ORDER BY " + order +
+		" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+}
+
+// MaterializedCTE is a plain WITH item: ClickHouse inlines it.
+func (ClickHouse) MaterializedCTE(name, body string) string { return name + " AS (" + body + ")" }
+
+// StarExcept is * EXCEPT.
+func (ClickHouse) StarExcept(cols ...string) string {
+	return "* EXCEPT (" + strings.Join(cols, ", ") + ")"
+}
+
+// TopNBy is LIMIT n BY.
+func (ClickHouse) TopNBy(partition, order string) string {
+	return "ORDER BY " + partition + ", " + order + " LIMIT ? BY " + partition
+}
+
 // CountDistinct is uniqExact.
 func (ClickHouse) CountDistinct(expr string) string { return "uniqExact(" + expr + ")" }
 

@@ -71,6 +71,10 @@ type Dialect interface {
 	// ArgMax is arg of the row with the largest val; ArgMin the smallest.
 	ArgMax(arg, val string) string
 	ArgMin(arg, val string) string
+	// ArgMinIf and ArgMaxIf are ArgMin and ArgMax over the rows where
+	// cond holds (NULL when none does).
+	ArgMinIf(arg, val, cond string) string
+	ArgMaxIf(arg, val, cond string) string
 	// CountDistinct counts distinct values exactly; ApproxDistinct
 	// estimates it (HyperLogLog), for answers labelled approximate.
 	CountDistinct(expr string) string
@@ -78,6 +82,20 @@ type Dialect interface {
 	// Quantile is the p-quantile (0..1) of expr, interpolated between the
 	// two nearest values.
 	Quantile(expr string, p float64) string
+
+	// Hash64 is a 64-bit hash of expr, for joining and counting ids
+	// cheaply (collisions are rare enough for distinct counts).
+	Hash64(expr string) string
+	// Lag is expr of the previous row of the partition in order.
+	Lag(expr, partition, order string) string
+	// MaterializedCTE is a WITH item computed once however often it is
+	// read.
+	MaterializedCTE(name, body string) string
+	// StarExcept selects every column but cols.
+	StarExcept(cols ...string) string
+	// TopNBy ends a query: its rows ordered by partition then order,
+	// keeping the first n (one placeholder) of each partition.
+	TopNBy(partition, order string) string
 
 	// HexID renders an unsigned 64-bit id column as 16 lower-case hex
 	// digits; TraceHex the two halves of a trace id as 32.

@@ -129,6 +129,39 @@ func (DuckDB) ArgMax(arg, val string) string { return "arg_max(" + arg + ", " + 
 // ArgMin is arg_min.
 func (DuckDB) ArgMin(arg, val string) string { return "arg_min(" + arg + ", " + val + ")" }
 
+// ArgMinIf filters arg_min.
+func (d DuckDB) ArgMinIf(arg, val, cond string) string {
+	return d.ArgMin(arg, val) + " FILTER (WHERE " + cond + ")"
+}
+
+// ArgMaxIf filters arg_max.
+func (d DuckDB) ArgMaxIf(arg, val, cond string) string {
+	return d.ArgMax(arg, val) + " FILTER (WHERE " + cond + ")"
+}
+
+// Hash64 is DuckDB's hash (a UBIGINT).
+func (DuckDB) Hash64(expr string) string { return "hash(" + expr + ")" }
+
+// Lag is the lag window function.
+func (DuckDB) Lag(expr, partition, order string) string {
+	return "lag(" + expr + ") OVER (PARTITION BY " + partition + " ORDER BY " + order + ")"
+}
+
+// MaterializedCTE asks DuckDB to compute the CTE once.
+func (DuckDB) MaterializedCTE(name, body string) string {
+	return name + " AS MATERIALIZED (" + body + ")"
+}
+
+// StarExcept is * EXCLUDE.
+func (DuckDB) StarExcept(cols ...string) string {
+	return "* EXCLUDE (" + strings.Join(cols, ", ") + ")"
+}
+
+// TopNBy filters on the row number with QUALIFY.
+func (DuckDB) TopNBy(partition, order string) string {
+	return "QUALIFY row_number() OVER (PARTITION BY " + partition + " ORDER BY " + order + ") <= ? ORDER BY " + partition + ", " + order
+}
+
 // CountDistinct is count(DISTINCT …).
 func (DuckDB) CountDistinct(expr string) string { return "count(DISTINCT " + expr + ")" }
 

@@ -61,6 +61,9 @@ func TestDuckDBExecutes(t *testing.T) {
 		{d.ListAggIf("name", "ts", "http_status = 429"), nil, "[b c]"},
 		{d.ListAggIf("name", "ts", "http_status = 0"), nil, "[]"},
 		{d.ListAgg(d.StartsWith("service", "bill"), "ts"), nil, "[true false true]"},
+		{d.ArgMinIf("name", "ts", "http_status = 429"), nil, "b"},
+		{d.ArgMaxIf("name", "ts", "http_status = 200"), nil, "a"},
+		{d.CountDistinct(d.Hash64("service")), nil, "2"},
 		{d.ListLen(d.AggOf(AggAny, "attr_keys")) + " >= 0", nil, "true"},
 		{d.AggIf(AggCount, "", d.ListContains("attr_keys", "?")), []any{"peer.service"}, "2"},
 		{d.AggIf(AggCount, "", d.Match(d.Lower("service"))), []any{"^bill"}, "2"},
@@ -82,5 +85,42 @@ func TestDuckDBExecutes(t *testing.T) {
 		"e.trace_hi = h.trace_hi AND e.trace_lo = h.trace_lo")
 	if err := db.QueryRow(q).Scan(&n); err != nil || n != 3 {
 		t.Errorf("%s: %d %v", q, n, err)
+	}
+}
+
+// TestDuckDBClauses runs the clause-level spellings: a materialized CTE
+// read with every column but one, and the top rows per group.
+func TestDuckDBClauses(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	d := DuckDB{}
+	q := "WITH " + d.MaterializedCTE("t", "SELECT * FROM (VALUES ('a', 3, 0), ('a', 2, 0), ('a', 1, 0), ('b', 5, 0)) v(dim, c, drop_me)") +
+		", u AS (SELECT " + d.StarExcept("drop_me") + " FROM t) SELECT dim, c FROM u " + d.TopNBy("dim", "c DESC")
+	rows, err := db.Query(q, 2)
+	if err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var dim string
+		var c int
+		if err := rows.Scan(&dim, &c); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, fmt.Sprint(dim, c))
+	}
+	if fmt.Sprint(got) != "[a3 a2 b5]" {
+		t.Errorf("%s: %v, want [a3 a2 b5]", q, got)
+	}
+	// Lag is the previous row's value in the partition.
+	q = "SELECT string_agg(coalesce(CAST(p AS VARCHAR), '-'), ',' ORDER BY k, ts) FROM (SELECT k, ts, " + d.Lag("ts", "k", "ts") +
+		" AS p FROM (VALUES ('x', 1), ('x', 5), ('y', 2), ('x', 9)) v(k, ts))"
+	var lag string
+	if err := db.QueryRow(q).Scan(&lag); err != nil || lag != "-,1,5,-" {
+		t.Errorf("%s: %q %v, want -,1,5,-", q, lag, err)
 	}
 }
