@@ -2,18 +2,22 @@ package analysis
 
 import (
 	"context"
+	"database/sql"
 	"errors"
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/product"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
 // fakeAnalytics answers with fixed results and records the requests.
 type fakeAnalytics struct {
 	funnel store.FunnelResult
-	trends map[int64][]store.TrendSeries // by range start
+	trends map[int64][]product.TrendSeries // by range start
 	got    []any
 }
 
@@ -28,13 +32,45 @@ func (f *fakeAnalytics) Retention(_ context.Context, r store.RetentionRequest) (
 func (f *fakeAnalytics) Paths(context.Context, store.PathsRequest) ([]store.PathCount, error) {
 	return nil, nil
 }
-func (f *fakeAnalytics) Trends(_ context.Context, r store.TrendsRequest) ([]store.TrendSeries, error) {
-	f.got = append(f.got, r)
-	return f.trends[r.Range.From], nil
+
+func (f *fakeAnalytics) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
+
+// Run answers product.trends with the rows of the series kept for the
+// query's range start (one per breakdown value and interval), as the
+// store would.
+func (f *fakeAnalytics) Run(_ context.Context, q sqlq.Query, row func(sqlq.Scanner) error) error {
+	f.got = append(f.got, q.Scope)
+	if q.Name != "product.trends" {
+		return errors.New("fake: no rows for " + q.Name)
+	}
+	for _, s := range f.trends[q.Scope.From] {
+		for i, p := range s.Points {
+			vals := []any{s.Breakdown, int64(i), p.Count, p.Persons, p.Sum, p.Avg, p.P95}
+			if err := row(scanFunc(func(dest ...any) error {
+				for j, d := range dest {
+					switch d := d.(type) {
+					case *sql.NullString:
+						*d = sql.NullString{String: vals[j].(string), Valid: true}
+					case *int64:
+						*d = vals[j].(int64)
+					case *float64:
+						*d = vals[j].(float64)
+					default:
+						return fmt.Errorf("fake: cannot scan into %T", d)
+					}
+				}
+				return nil
+			})); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
-func (f *fakeAnalytics) Web(context.Context, store.WebRequest) (store.WebStats, error) {
-	return store.WebStats{}, nil
-}
+
+type scanFunc func(dest ...any) error
+
+func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 
 var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
@@ -124,14 +160,14 @@ func TestRetentionDefaults(t *testing.T) {
 
 func TestTrendsCompare(t *testing.T) {
 	from := now.Add(-2 * time.Hour).UnixMicro()
-	pts := func(start int64, vs ...float64) []store.TrendPoint {
-		out := make([]store.TrendPoint, len(vs))
+	pts := func(start int64, vs ...float64) []product.TrendPoint {
+		out := make([]product.TrendPoint, len(vs))
 		for i, v := range vs {
-			out[i] = store.TrendPoint{Start: start + int64(i)*3600e6, Count: int64(v), Sum: v * 10}
+			out[i] = product.TrendPoint{Start: start + int64(i)*3600e6, Count: int64(v), Sum: v * 10}
 		}
 		return out
 	}
-	fa := &fakeAnalytics{trends: map[int64][]store.TrendSeries{
+	fa := &fakeAnalytics{trends: map[int64][]product.TrendSeries{
 		from:          {{Points: pts(from, 3, 5)}},
 		from - 7200e6: {{Points: pts(from-7200e6, 2, 2)}},
 	}}

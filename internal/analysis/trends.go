@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -132,9 +133,9 @@ func (t Trends) Resolve(ctx context.Context, a store.Analytics) (TrendsResult, e
 }
 
 func (t Trends) series(ctx context.Context, a store.Analytics, rng store.Range, shift int64) ([]TrendSeries, error) {
-	res, err := a.Trends(ctx, store.TrendsRequest{
+	res, err := product.Trends{
 		ProjectID: t.ProjectID, Range: rng, Event: t.Event, Interval: t.Interval, Property: t.req.Property, Breakdown: t.req.Breakdown,
-	})
+	}.Run(ctx, a)
 	if err != nil {
 		return nil, fmt.Errorf("cannot compute trend: %w", err)
 	}

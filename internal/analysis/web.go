@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"time"
 
 	"github.com/lore-dev/lore/internal/store"
@@ -59,11 +60,11 @@ type WebCount struct {
 
 // Resolve computes the stats on a.
 func (w Web) Resolve(ctx context.Context, a store.Analytics) (WebResult, error) {
-	st, err := a.Web(ctx, store.WebRequest{ProjectID: w.ProjectID, Range: w.Range, Limit: w.Limit})
+	st, err := product.Web{ProjectID: w.ProjectID, Range: w.Range, Limit: w.Limit}.Run(ctx, a)
 	if err != nil {
 		return WebResult{}, fmt.Errorf("cannot compute web analytics: %w", err)
 	}
-	conv := func(cs []store.WebCount) []WebCount {
+	conv := func(cs []product.WebCount) []WebCount {
 		out := make([]WebCount, len(cs))
 		for i, c := range cs {
 			out[i] = WebCount(c)

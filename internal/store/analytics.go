@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 )
 
 // Product analytics count persons, not ids. A person is an event's user
@@ -132,76 +133,13 @@ type PathCount struct {
 	Persons int64
 }
 
-// TrendsRequest counts matching product events per Interval: events,
-// distinct persons, and sum, average and 95th percentile of the numeric
-// Property; split by Breakdown's top values ("$other" holds the rest).
-type TrendsRequest struct {
-	ProjectID     int64
-	Range         Range
-	Event         Step
-	Interval      int64 // µs
-	Property      string
-	Breakdown     string
-	MaxBreakdowns int // default 10
-}
-
-// TrendPoint is one interval of one series.
-type TrendPoint struct {
-	Start   int64
-	Count   int64
-	Persons int64
-	Sum     float64
-	Avg     float64
-	P95     float64
-}
-
-// TrendSeries is one breakdown value's points, one per interval of the
-// range (empty ones included).
-type TrendSeries struct {
-	Breakdown string
-	Points    []TrendPoint
-}
-
-// WebRequest asks for web analytics over Range; Limit caps each top list.
-type WebRequest struct {
-	ProjectID int64
-	Range     Range
-	Limit     int // default 10
-}
-
-// WebCount is one value of a top list.
-type WebCount struct {
-	Value string
-	Count int64
-}
-
-// WebStats summarises page views. Sessions are session ids, or for
-// events without one, a person's events with no gap over 30 minutes.
-// Top pages count page views; entry and exit pages, referrers and UTM
-// values count sessions; browsers, systems and devices count visitors.
-type WebStats struct {
-	Pageviews         int64
-	Visitors          int64
-	Sessions          int64
-	BounceRate        float64 // sessions with one page view / sessions
-	AvgSessionSeconds float64
-	Pages             []WebCount
-	EntryPages        []WebCount
-	ExitPages         []WebCount
-	Referrers         []WebCount
-	UTMSources        []WebCount
-	UTMCampaigns      []WebCount
-	Browsers          []WebCount
-	OS                []WebCount
-	Devices           []WebCount
-}
-
 // Analytics answers product-analytics questions. Methods are safe for
 // concurrent use; every one is scoped by project and time range.
 type Analytics interface {
+	// Executor runs the queries the analyses compile themselves (web
+	// analytics and trends: internal/analysis/product).
+	sqlq.Executor
 	Funnel(ctx context.Context, r FunnelRequest) (FunnelResult, error)
 	Retention(ctx context.Context, r RetentionRequest) (RetentionResult, error)
 	Paths(ctx context.Context, r PathsRequest) ([]PathCount, error)
-	Trends(ctx context.Context, r TrendsRequest) ([]TrendSeries, error)
-	Web(ctx context.Context, r WebRequest) (WebStats, error)
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -64,11 +65,11 @@ func BenchmarkAnalytics(b *testing.B) {
 			return err
 		}},
 		{"trends", func() error {
-			_, err := s.Trends(ctx, store.TrendsRequest{ProjectID: 1, Range: rng, Event: store.Step{Name: "Order Completed"}, Interval: 86400e6})
+			_, err := product.Trends{ProjectID: 1, Range: rng, Event: store.Step{Name: "Order Completed"}, Interval: 86400e6}.Run(ctx, s)
 			return err
 		}},
 		{"web", func() error {
-			_, err := s.Web(ctx, store.WebRequest{ProjectID: 1, Range: store.Range{From: rng.To - 7*86400e6, To: rng.To}})
+			_, err := product.Web{ProjectID: 1, Range: store.Range{From: rng.To - 7*86400e6, To: rng.To}}.Run(ctx, s)
 			return err
 		}},
 	}

@@ -3,6 +3,7 @@ package storetest
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -229,7 +230,7 @@ func testTrends(t *testing.T, s AnalyticsStore) {
 		track(t0+hour+6*min_, "c", "x", "$identify"),
 		track(t0+hour+7*min_, "c", "", "Buy", "amount", "oops", "plan", "free"),
 	)
-	got, err := s.Trends(context.Background(), store.TrendsRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3*hour}, Event: store.Step{Name: "Buy"}, Interval: hour, Property: "amount"})
+	got, err := product.Trends{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3*hour}, Event: store.Step{Name: "Buy"}, Interval: hour, Property: "amount"}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,7 +241,7 @@ func testTrends(t *testing.T, s AnalyticsStore) {
 	if p[0].Count != 3 || p[0].Persons != 2 || p[0].Sum != 60 || p[0].Avg != 20 || p[1].Count != 2 || p[1].Persons != 1 || p[1].Sum != 40 || p[2].Count != 0 || p[2].Start != t0+2*hour {
 		t.Errorf("points = %+v", p)
 	}
-	got, err = s.Trends(context.Background(), store.TrendsRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3*hour}, Event: store.Step{Name: "Buy"}, Interval: 3 * hour, Breakdown: "plan", MaxBreakdowns: 1})
+	got, err = product.Trends{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3*hour}, Event: store.Step{Name: "Buy"}, Interval: 3 * hour, Breakdown: "plan", MaxBreakdowns: 1}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +271,7 @@ func testWeb(t *testing.T, s AnalyticsStore) {
 		pv(t0+2*hour, "b", "", "/", "browser", "Firefox", "os", "Linux", "device_type", "Desktop"),
 		track(t0+2*hour+30*sec, "b", "", "Clicked"),
 	)
-	w, err := s.Web(context.Background(), store.WebRequest{ProjectID: 1, Range: all})
+	w, err := product.Web{ProjectID: 1, Range: all}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,16 +284,16 @@ func testWeb(t *testing.T, s AnalyticsStore) {
 	if want := (120.0 + 0 + 30) / 3; w.AvgSessionSeconds != want {
 		t.Errorf("avg session = %v s, want %v", w.AvgSessionSeconds, want)
 	}
-	wc := func(kv ...any) []store.WebCount {
-		out := []store.WebCount{}
+	wc := func(kv ...any) []product.WebCount {
+		out := []product.WebCount{}
 		for i := 0; i < len(kv); i += 2 {
-			out = append(out, store.WebCount{Value: kv[i].(string), Count: int64(kv[i+1].(int))})
+			out = append(out, product.WebCount{Value: kv[i].(string), Count: int64(kv[i+1].(int))})
 		}
 		return out
 	}
 	for _, c := range []struct {
 		name      string
-		got, want []store.WebCount
+		got, want []product.WebCount
 	}{
 		{"pages", w.Pages, wc("/", 2, "/blog", 1, "/pricing", 1, "/signup", 1)},
 		{"entry", w.EntryPages, wc("/", 2, "/blog", 1)},

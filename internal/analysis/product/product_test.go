@@ -1,0 +1,77 @@
+package product
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestQueriesGolden shows the SQL each query compiles to in each engine
+// (testdata/<engine>.sql; -update rewrites them). What the queries mean
+// is checked by the store conformance suite (storetest.RunNarrative),
+// which runs them on a real backend.
+func TestQueriesGolden(t *testing.T) {
+	r := store.Range{From: 1_000_000, To: 2_000_000}
+	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
+		var b strings.Builder
+		add := func(q sqlq.Query, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", d.Name(), err)
+			}
+			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
+		}
+		w := Web{ProjectID: 7, Range: r}
+		add(w.Totals(d))
+		add(w.Lists(d))
+		where, err := query.Parse("plan:pro amount:>10")
+		if err != nil {
+			t.Fatal(err)
+		}
+		add(Trends{ProjectID: 7, Range: r, Event: store.Step{Name: "Buy", Where: where}, Interval: 3600e6, Property: "amount", Breakdown: "trace_id"}.Query(d))
+		add(Trends{ProjectID: 7, Range: r, Event: store.Step{Name: store.StepError}, Interval: 3600e6, Property: "duration_ms"}.Query(d))
+		path := filepath.Join("testdata", d.Name()+".sql")
+		if *update {
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if b.String() != string(want) {
+			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
+		}
+	}
+}
+
+func TestKeys(t *testing.T) {
+	r := store.Range{From: 1, To: 2}
+	if (Web{ProjectID: 1, Range: r}).Key() != (Web{ProjectID: 1, Range: r, Limit: 10}).Key() {
+		t.Error("the default limit keys apart from the same limit given")
+	}
+	pro, _ := query.Parse("plan:pro")
+	free, _ := query.Parse("plan:free")
+	a := Trends{ProjectID: 1, Range: r, Event: store.Step{Name: "Buy", Where: pro}, Interval: 1}
+	b := a
+	b.Event.Where = free
+	if a.Key() == b.Key() {
+		t.Error("the step's filter is not in the trends key")
+	}
+	if _, err := (Trends{ProjectID: 1, Range: r}).Run(t.Context(), nil); err == nil {
+		t.Error("a zero interval was accepted")
+	}
+	if _, err := (Trends{ProjectID: 1, Range: store.Range{From: 0, To: 1e12}, Interval: 1}).Run(t.Context(), nil); err == nil {
+		t.Error("a billion intervals were accepted")
+	}
+}

@@ -1,0 +1,164 @@
+package product
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// Web is a query object: web analytics over Range; Limit (default 10)
+// caps each top list.
+type Web struct {
+	ProjectID int64
+	Range     store.Range
+	Limit     int
+}
+
+// WebCount is one value of a top list.
+type WebCount struct {
+	Value string
+	Count int64
+}
+
+// WebStats summarises page views. Sessions are session ids, or for
+// events without one, a person's events with no gap over 30 minutes.
+// Top pages count page views; entry and exit pages, referrers and UTM
+// values count sessions; browsers, systems and devices count visitors.
+type WebStats struct {
+	Pageviews         int64
+	Visitors          int64
+	Sessions          int64
+	BounceRate        float64 // sessions with one page view / sessions
+	AvgSessionSeconds float64
+	Pages             []WebCount
+	EntryPages        []WebCount
+	ExitPages         []WebCount
+	Referrers         []WebCount
+	UTMSources        []WebCount
+	UTMCampaigns      []WebCount
+	Browsers          []WebCount
+	OS                []WebCount
+	Devices           []WebCount
+}
+
+// Key identifies the query, for caching its answer.
+func (w Web) Key() string {
+	return fmt.Sprintf("product.web:%d:%d:%d:%d", w.ProjectID, w.Range.From, w.Range.To, w.limit())
+}
+
+func (w Web) limit() int {
+	if w.Limit <= 0 {
+		return 10
+	}
+	return w.Limit
+}
+
+// base is the CTE chain both queries read: product events with their
+// person and session (a session id, or a person's run of events without
+// a gap over 30 minutes), then per-session facts.
+func (w Web) base(d sqlq.Dialect) *sqlq.Builder {
+	// Each key with its dotted spelling (utm.source, device.type), as
+	// some senders flatten them.
+	attr := func(k string) string {
+		dotted := strings.Replace(k, "_", ".", 1)
+		return "coalesce(nullif(" + d.Attr(k) + ", ''), " + d.Attr(dotted) + ", '')"
+	}
+	b := &sqlq.Builder{}
+	b.Add("WITH ")
+	identsCTE(b, w.ProjectID)
+	b.Add(", raw AS (SELECT ts, kind, session_id, " + personKey + " AS k, " +
+		"CASE WHEN kind = 'pageview' THEN " + pageExpr(d) + " END AS page, " +
+		attr("referrer") + " AS referrer, " + attr("utm_source") + " AS utm_source, " + attr("utm_campaign") + " AS utm_campaign, " +
+		attr("browser") + " AS browser, " + attr("os") + " AS os, " + d.Lower(attr("device_type")) + " AS device FROM events WHERE ")
+	inRange(b, w.ProjectID, w.Range)
+	b.Add(" AND " + hasPerson + " AND kind IN ('event', 'pageview'))")
+	b.Add(", " + d.MaterializedCTE("ev", "SELECT "+d.Hash64("coalesce(idm.uid, raw.k)")+" AS person, raw.* FROM raw LEFT JOIN idm ON idm.a = raw.k"))
+	b.Add(", gaps AS (SELECT *, CASE WHEN ts - "+d.Lag("ts", "person", "ts")+" <= ? THEN 0 ELSE 1 END AS new FROM ev WHERE session_id = '')", sessionGap)
+	b.Add(", sess AS (SELECT *, session_id AS sid FROM ev WHERE session_id <> '' UNION ALL " +
+		"SELECT " + d.StarExcept("new") + ", " + d.ToString("person") + " || '#' || " + d.ToString("sum(new) OVER (PARTITION BY person ORDER BY ts)") + " AS sid FROM gaps)")
+	onPage := "page IS NOT NULL"
+	b.Add(", sessions AS (SELECT sid, count(page) AS pages, max(ts) - min(ts) AS dur, " +
+		d.ArgMinIf("page", "ts", onPage) + " AS entry, " + d.ArgMaxIf("page", "ts", onPage) + " AS exit, " +
+		d.ArgMinIf("referrer", "ts", onPage) + " AS referrer, " + d.ArgMinIf("utm_source", "ts", onPage) + " AS utm_source, " +
+		d.ArgMinIf("utm_campaign", "ts", onPage) + " AS utm_campaign FROM sess GROUP BY sid HAVING count(page) > 0)")
+	return b
+}
+
+// Totals compiles the totals query: page views, visitors, sessions,
+// bounce rate and average session length.
+func (w Web) Totals(d sqlq.Dialect) (sqlq.Query, error) {
+	b := w.base(d)
+	b.Add(" SELECT (SELECT count(page) FROM ev), (SELECT " + d.CountDistinct("person") + " FROM ev WHERE page IS NOT NULL), count(*), " +
+		"coalesce(avg(" + d.Int64("pages = 1") + "), 0), coalesce(avg(dur) / 1e6, 0) FROM sessions")
+	return b.Query("product.web.totals", scope(w.ProjectID, w.Range))
+}
+
+// Lists compiles the top lists, all in one query of (list, value, count)
+// rows.
+func (w Web) Lists(d sqlq.Dialect) (sqlq.Query, error) {
+	visitors := d.CountDistinct("person")
+	b := w.base(d)
+	b.Add(", tops AS (" +
+		"SELECT 'pages' AS dim, page AS v, count(*) AS c FROM ev WHERE page IS NOT NULL GROUP BY v" +
+		" UNION ALL SELECT 'entry', entry, count(*) FROM sessions GROUP BY entry" +
+		" UNION ALL SELECT 'exit', exit, count(*) FROM sessions GROUP BY exit" +
+		" UNION ALL SELECT 'referrer', referrer, count(*) FROM sessions WHERE referrer <> '' GROUP BY referrer" +
+		" UNION ALL SELECT 'utm_source', utm_source, count(*) FROM sessions WHERE utm_source <> '' GROUP BY utm_source" +
+		" UNION ALL SELECT 'utm_campaign', utm_campaign, count(*) FROM sessions WHERE utm_campaign <> '' GROUP BY utm_campaign" +
+		" UNION ALL SELECT 'browser', browser, " + visitors + " FROM ev WHERE page IS NOT NULL AND browser <> '' GROUP BY browser" +
+		" UNION ALL SELECT 'os', os, " + visitors + " FROM ev WHERE page IS NOT NULL AND os <> '' GROUP BY os" +
+		" UNION ALL SELECT 'device', device, " + visitors + " FROM ev WHERE page IS NOT NULL AND device <> '' GROUP BY device)" +
+		" SELECT dim, v, c FROM tops ")
+	b.Add(d.TopNBy("dim", "c DESC, v"), w.limit())
+	return b.Query("product.web.lists", scope(w.ProjectID, w.Range))
+}
+
+// Run computes the stats.
+func (w Web) Run(ctx context.Context, ex sqlq.Executor) (WebStats, error) {
+	if err := validRange(w.Range); err != nil {
+		return WebStats{}, fmt.Errorf("web: %w", err)
+	}
+	d := ex.Dialect()
+	tq, err := w.Totals(d)
+	if err != nil {
+		return WebStats{}, fmt.Errorf("web: %w", err)
+	}
+	lq, err := w.Lists(d)
+	if err != nil {
+		return WebStats{}, fmt.Errorf("web: %w", err)
+	}
+	var st WebStats
+	if err := ex.Run(ctx, tq, func(r sqlq.Scanner) error {
+		return r.Scan(&st.Pageviews, &st.Visitors, &st.Sessions, &st.BounceRate, &st.AvgSessionSeconds)
+	}); err != nil {
+		return WebStats{}, fmt.Errorf("web totals: %w", err)
+	}
+	dst := map[string]*[]WebCount{
+		"pages": &st.Pages, "entry": &st.EntryPages, "exit": &st.ExitPages, "referrer": &st.Referrers,
+		"utm_source": &st.UTMSources, "utm_campaign": &st.UTMCampaigns, "browser": &st.Browsers, "os": &st.OS, "device": &st.Devices,
+	}
+	for _, p := range dst {
+		*p = []WebCount{}
+	}
+	if err := ex.Run(ctx, lq, func(r sqlq.Scanner) error {
+		var (
+			dim string
+			v   sql.NullString
+			c   int64
+		)
+		if err := r.Scan(&dim, &v, &c); err != nil {
+			return err
+		}
+		if p := dst[dim]; p != nil {
+			*p = append(*p, WebCount{Value: v.String, Count: c})
+		}
+		return nil
+	}); err != nil {
+		return WebStats{}, fmt.Errorf("web top lists: %w", err)
+	}
+	return st, nil
+}
