@@ -3,6 +3,7 @@ package server
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -29,7 +30,7 @@ func (s *Server) readParams(r *http.Request, defaultFrom time.Duration) (readPar
 	}
 	q, err := query.Parse(v.Get("q"))
 	if err != nil {
-		return readParams{}, &errs.Error{Kind: errs.Invalid, Msg: "bad query: " + err.Error(), Detail: map[string]string{"q": v.Get("q")}}
+		return readParams{}, &errs.Error{Kind: errs.Invalid, Msg: fmt.Sprintf("bad query %q: %v", v.Get("q"), err), Detail: map[string]string{"q": v.Get("q")}}
 	}
 	return readParams{project: principal(r).ProjectID, rng: store.Range{From: from, To: to}, q: q}, nil
 }
