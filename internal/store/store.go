@@ -166,6 +166,18 @@ type LatencyResult struct {
 	P99   float64
 }
 
+// WordFilter is an optional accelerator a store may have (the DuckDB
+// store's per-block token filters), found by type assertion: the parts of
+// a range whose rows may contain every one of words (lower-cased
+// substrings of the message, query.Query.Words), so that a scan reads
+// only those. ok is false when the store cannot tell (scan the whole
+// range); an empty list with ok true means no row can match. A query that
+// scans the whole range instead gets the same answer: the filter only
+// saves reading.
+type WordFilter interface {
+	WordRanges(project int64, r Range, words []string) (ranges []Range, ok bool)
+}
+
 // Stats describes the store's size, for /metrics and the benchmarks.
 type Stats struct {
 	Events    int64 // rows stored

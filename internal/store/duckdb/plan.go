@@ -30,17 +30,39 @@ func (s *Store) plan(project int64, r store.Range, q *query.Query) (plan, error)
 	}
 	p := plan{project: project, rng: r, where: where, args: args}
 	if words := q.Words(); len(words) > 0 {
-		p.ranges = s.blocks.candidates(project, r.From, r.To, func(b *block) bool {
-			for _, w := range words {
-				if !hasGrams(b.grams, w) {
-					return false
-				}
-			}
-			return true
-		})
+		p.ranges = s.wordCandidates(project, r, words)
 		p.none = len(p.ranges) == 0
 	}
 	return p, nil
+}
+
+// wordCandidates are the merged time ranges of the blocks whose grams hold
+// every word.
+func (s *Store) wordCandidates(project int64, r store.Range, words []string) []tsRange {
+	return s.blocks.candidates(project, r.From, r.To, func(b *block) bool {
+		for _, w := range words {
+			if !hasGrams(b.grams, w) {
+				return false
+			}
+		}
+		return true
+	})
+}
+
+var _ store.WordFilter = (*Store)(nil)
+
+// WordRanges implements store.WordFilter with the blocks' 4-gram filters
+// (see doc.go): the ranges of the blocks that may hold every word.
+func (s *Store) WordRanges(project int64, r store.Range, words []string) ([]store.Range, bool) {
+	if len(words) == 0 || r.To <= r.From {
+		return nil, false
+	}
+	rs := s.wordCandidates(project, r, words)
+	out := make([]store.Range, len(rs))
+	for i, x := range rs {
+		out[i] = store.Range{From: x.lo, To: x.hi + 1}
+	}
+	return out, true
 }
 
 // restrict narrows the plan to a slice of its range.

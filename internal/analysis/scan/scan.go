@@ -1,0 +1,70 @@
+// Package scan plans the read of the events matching a search query in a
+// range of one project: the query compiled through the store's Dialect
+// and, when the store has a word filter (store.WordFilter, an optional
+// accelerator) and the query has words, only the parts of the range whose
+// rows may hold them. Without the filter the whole range is scanned, with
+// the same answer.
+package scan
+
+import (
+	"fmt"
+
+	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// Plan is what a read scans.
+type Plan struct {
+	ProjectID int64
+	Range     store.Range
+	// None is true when the word filter rules out every row: the read
+	// can answer empty without running.
+	None bool
+
+	where  string
+	args   []any
+	ranges []store.Range // nil: the whole range
+}
+
+// New plans the read of the rows of project in r that match q (nil or
+// empty: every row), on ex.
+func New(ex sqlq.Executor, project int64, r store.Range, q *query.Query) (Plan, error) {
+	if r.To <= r.From {
+		return Plan{}, fmt.Errorf("empty time range [%d, %d)", r.From, r.To)
+	}
+	where, args, err := query.Compile(q, ex.Dialect())
+	if err != nil {
+		return Plan{}, err
+	}
+	p := Plan{ProjectID: project, Range: r, where: where, args: args}
+	if words := q.Words(); len(words) > 0 {
+		if wf, ok := ex.(store.WordFilter); ok {
+			if rs, ok := wf.WordRanges(project, r, words); ok {
+				p.ranges = append([]store.Range{}, rs...)
+				p.None = len(rs) == 0
+			}
+		}
+	}
+	return p, nil
+}
+
+// Rows appends to b a SELECT of cols (whose placeholders colArgs bind) over
+// the planned rows that also match extra (with extraArgs): one branch per
+// scanned range, joined by UNION ALL.
+func (p Plan) Rows(b *sqlq.Builder, cols string, colArgs []any, extra string, extraArgs ...any) {
+	ranges := p.ranges
+	if ranges == nil {
+		ranges = []store.Range{p.Range}
+	}
+	for i, r := range ranges {
+		if i > 0 {
+			b.Add(" UNION ALL ")
+		}
+		b.Add("SELECT "+cols, colArgs...)
+		b.Add(" FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND ("+p.where+")", append([]any{p.ProjectID, r.From, r.To}, p.args...)...)
+		if extra != "" {
+			b.Add(" AND ("+extra+")", extraArgs...)
+		}
+	}
+}
