@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
 	"sort"
 	"strings"
 	"time"
@@ -10,12 +11,14 @@ import (
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// PatternStore is what the patterns query reads from the events store.
+// PatternStore is what the patterns query reads from the events store:
+// it runs the queries of internal/analysis/patternstats.
 type PatternStore interface {
-	PatternStats(ctx context.Context, r store.PatternStatsRequest) (store.PatternStatsResult, error)
+	sqlq.Executor
 }
 
 // Templates gives a pattern id's template and lifetime facts (the miner,
@@ -84,9 +87,9 @@ func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (P
 	}
 	// Ask for more than limit: ids folded into another pattern (the
 	// miner's variants, see patterns.Miner) are summed into it below.
-	res, err := st.PatternStats(ctx, store.PatternStatsRequest{
+	res, err := patternstats.Query{
 		ProjectID: p.ProjectID, Range: p.Range, Query: p.Query, Step: step, Limit: 2 * limit,
-	})
+	}.Run(ctx, st)
 	if err != nil {
 		return PatternsResult{}, fmt.Errorf("cannot count log patterns: %w", err)
 	}
@@ -126,14 +129,14 @@ func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (P
 
 // foldedStat is a pattern's counts with those of the ids folded into it.
 type foldedStat struct {
-	store.PatternStat
+	patternstats.Stat
 	ids []string
 }
 
 // foldPatterns sums the counts of pattern ids that the miner has folded
 // into another pattern (tm.Group returns the group an id now counts for)
 // into that pattern, and keeps the limit largest.
-func foldPatterns(stats []store.PatternStat, project int64, tm Templates, limit int) []foldedStat {
+func foldPatterns(stats []patternstats.Stat, project int64, tm Templates, limit int) []foldedStat {
 	var out []foldedStat
 	at := map[string]int{}
 	for _, ps := range stats {
@@ -144,7 +147,7 @@ func foldPatterns(stats []store.PatternStat, project int64, tm Templates, limit 
 		i, seen := at[id]
 		if !seen {
 			at[id] = len(out)
-			f := foldedStat{PatternStat: ps, ids: []string{ps.ID}}
+			f := foldedStat{Stat: ps, ids: []string{ps.ID}}
 			f.ID = id
 			f.Buckets = append([]int64(nil), ps.Buckets...)
 			out = append(out, f)

@@ -1,6 +1,7 @@
 package analysis
 
 import (
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/patterns"
@@ -20,7 +21,7 @@ func (t templates) Group(_ int64, id string) (patterns.Group, bool) {
 func TestFoldPatternsSumsFoldedIDs(t *testing.T) {
 	a := patterns.Group{ID: "pA", Tokens: []string{"user", "<*>", "in"}}
 	tm := templates{"pA": a, "pB": a, "pC": {ID: "pC", Tokens: []string{"other"}}}
-	stats := []store.PatternStat{
+	stats := []patternstats.Stat{
 		{ID: "pC", Count: 50, FirstTS: 5, LastTS: 9, Buckets: []int64{25, 25}, Services: []store.FacetValue{{Value: "api", Count: 50}}},
 		{ID: "pA", Count: 30, FirstTS: 3, LastTS: 8, Buckets: []int64{10, 20}, ErrorFraction: 0.5, Services: []store.FacetValue{{Value: "auth", Count: 30}}},
 		{ID: "pB", Count: 30, FirstTS: 1, LastTS: 4, Buckets: []int64{30, 0}, Services: []store.FacetValue{{Value: "auth", Count: 20}, {Value: "web", Count: 10}}},

@@ -27,11 +27,6 @@ func (t *timedNarrative) note(name string, start time.Time) {
 	t.mu.Unlock()
 }
 
-func (t *timedNarrative) PatternStats(ctx context.Context, r store.PatternStatsRequest) (store.PatternStatsResult, error) {
-	defer t.note("PatternStats", time.Now())
-	return t.Narrative.PatternStats(ctx, r)
-}
-
 func (t *timedNarrative) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Scanner) error) error {
 	defer t.note(q.Name, time.Now())
 	return t.Narrative.Run(ctx, q, row)

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
 	"math"
 	"sort"
 	"time"
@@ -352,7 +353,7 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 		}
 	}
 	// New log patterns: first seen in the window, at least twice.
-	ps, err := st.PatternStats(ctx, store.PatternStatsRequest{ProjectID: t.ProjectID, Range: whole, Step: whole.To - whole.From, Limit: 1000, TopValues: 1})
+	ps, err := patternstats.Query{ProjectID: t.ProjectID, Range: whole, Step: whole.To - whole.From, Limit: 1000, TopValues: 1}.Run(ctx, st)
 	if err != nil {
 		return TimelineResult{}, fmt.Errorf("cannot read log patterns: %w", err)
 	}

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 
-	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 )
 
@@ -15,38 +14,6 @@ import (
 // PatternAttr is the attribute holding a log row's pattern id
 // (internal/patterns sets it at ingest).
 const PatternAttr = "pattern_id"
-
-// PatternStatsRequest asks for the log patterns (rows of kind log or error
-// carrying PatternAttr) among the events matching Query in Range.
-type PatternStatsRequest struct {
-	ProjectID int64
-	Range     Range
-	Query     *query.Query
-	Step      int64 // bucket width for the counts over time, µs, > 0
-	Limit     int   // the most frequent patterns; default 50, cap 1000
-	TopValues int   // top values of service and level per pattern; default 3
-}
-
-// PatternStat is one pattern's rows in the range.
-type PatternStat struct {
-	ID            string
-	Count         int64
-	FirstTS       int64   // first row in the range, µs
-	LastTS        int64   // last row in the range, µs
-	Buckets       []int64 // counts per Step from Range.From
-	Sample        string  // the message of one row
-	Services      []FacetValue
-	Levels        []FacetValue
-	ErrorFraction float64 // rows at level error or fatal / Count
-}
-
-// PatternStatsResult lists patterns by count, highest first. Total counts
-// every patterned row in the range (not only the listed ones).
-type PatternStatsResult struct {
-	Step     int64
-	Total    int64
-	Patterns []PatternStat
-}
 
 // ServiceSeriesRequest asks for per-service signals per Step in Range.
 type ServiceSeriesRequest struct {
@@ -130,7 +97,6 @@ type Narrative interface {
 	// Executor runs the queries the analyses compile themselves (the
 	// dependency calls of internal/analysis/calls, …).
 	sqlq.Executor
-	PatternStats(ctx context.Context, r PatternStatsRequest) (PatternStatsResult, error)
 	ServiceSeries(ctx context.Context, r ServiceSeriesRequest) ([]ServicePoint, error)
 	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
 	// ErrorGroups lists the error groups of Range, with each group's first

@@ -6,9 +6,13 @@ import (
 	"fmt"
 
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
 )
 
-var _ sqlq.Executor = (*Store)(nil)
+var (
+	_ sqlq.Executor   = (*Store)(nil)
+	_ store.Narrative = (*Store)(nil)
+)
 
 // Dialect is DuckDB's: the spelling the analyses build their queries in.
 func (s *Store) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
@@ -24,4 +28,19 @@ func (s *Store) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Scanner) er
 		return fmt.Errorf("query %s: %w", q.Name, err)
 	}
 	return nil
+}
+
+// eachRow runs q and calls fn for every row.
+func (s *Store) eachRow(ctx context.Context, q string, args []any, fn func(*sql.Rows) error) error {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		if err := fn(rows); err != nil {
+			return err
+		}
+	}
+	return rows.Err()
 }

@@ -2,13 +2,17 @@ package storetest
 
 import (
 	"context"
+	"fmt"
 	"github.com/lore-dev/lore/internal/analysis/flows"
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
+	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/calls"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -26,6 +30,7 @@ type NarrativeStore interface {
 func RunNarrative(t *testing.T, open func(t *testing.T) NarrativeStore) {
 	runSuite(t, open, []suiteCase[NarrativeStore]{
 		{"PatternStats", testPatternStats},
+		{"PatternStatsWordFilter", testPatternStatsWordFilter},
 		{"ThrottledFromSpans", testThrottledFromSpans},
 		{"ThrottledFromLogs", testThrottledFromLogs},
 		{"RetrySequences", testRetrySequences},
@@ -76,8 +81,8 @@ func testPatternStats(t *testing.T, s NarrativeStore) {
 		logAt(narrT0+3*narrMin, "api", "info", "", "no pattern"),
 		event.Event{ProjectID: 2, TS: narrT0, Kind: event.KindLog, Message: "other project", Attributes: []event.Attr{{Key: store.PatternAttr, Value: "pA"}}},
 	)
-	res, err := s.PatternStats(context.Background(), store.PatternStatsRequest{ProjectID: 1,
-		Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin})
+	res, err := patternstats.Query{ProjectID: 1,
+		Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,13 +98,52 @@ func testPatternStats(t *testing.T, s NarrativeStore) {
 	if len(a.Services) != 2 || a.Services[0] != (store.FacetValue{Value: "api", Count: 2}) || a.ErrorFraction < 0.33 || a.ErrorFraction > 0.34 {
 		t.Errorf("pattern A top values %+v, error fraction %v", a.Services, a.ErrorFraction)
 	}
-	res, err = s.PatternStats(context.Background(), store.PatternStatsRequest{ProjectID: 1,
-		Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin, Query: mustQuery(t, "level:error")})
+	res, err = patternstats.Query{ProjectID: 1,
+		Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin, Query: mustQuery(t, "level:error")}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if res.Total != 2 || len(res.Patterns) != 2 {
 		t.Errorf("filtered: %+v", res)
+	}
+}
+
+// plainExec hides a store's accelerators: only the Executor shows.
+type plainExec struct{ sqlq.Executor }
+
+// testPatternStatsWordFilter: a search with words gives the same pattern
+// counts through the store's word filter (store.WordFilter, when it has
+// one) as from a scan of the whole range, over several batches (blocks)
+// only some of which hold the words.
+func testPatternStatsWordFilter(t *testing.T, s NarrativeStore) {
+	for i := range 6 {
+		var evs []event.Event
+		for j := range 50 {
+			msg := fmt.Sprintf("request %d served", j)
+			if i%3 == 1 && j%7 == 0 {
+				msg = fmt.Sprintf("Payment DECLINED by gateway %d", j)
+			}
+			evs = append(evs, event.Event{TS: narrT0 + int64(i)*60*narrMin + int64(j)*narrMin, Kind: event.KindLog, Service: "api", Message: msg,
+				Attributes: []event.Attr{{Key: store.PatternAttr, Value: fmt.Sprint("p", j%3)}}})
+		}
+		narrAppend(t, s, uint64(i+1), evs...)
+	}
+	for _, q := range []string{"declined gateway", `"payment declined"`, "served", "nowhere-to-be-found", "declined -level:error"} {
+		pq := patternstats.Query{ProjectID: 1, Range: narrAll, Step: 60 * narrMin, Query: mustQuery(t, q)}
+		got, err := pq.Run(context.Background(), s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := pq.Run(context.Background(), plainExec{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: through the store %+v, scanning everything %+v", q, got, want)
+		}
+		if q == "declined gateway" && got.Total != 16 {
+			t.Errorf("%s: %d rows, want 16", q, got.Total)
+		}
 	}
 }
 
