@@ -62,6 +62,9 @@ type Evidence struct {
 	Queries  map[string]string `json:"queries"`
 	TraceIDs []string          `json:"trace_ids"`
 	Journeys []string          `json:"journeys"`
+	// Replays are session journeys (API paths, ?at= the moment) whose
+	// recording shows the story from the user's side.
+	Replays []string `json:"replays,omitempty"`
 }
 
 func sampleEvidence(traces []string, n int) ([]string, []string) {

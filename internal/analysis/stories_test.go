@@ -29,6 +29,7 @@ func TestThrottlingCardFacts(t *testing.T) {
 		"dependency": "psp", "caller": "pay", "rate_limited_calls": int64(10), "transactions": 4,
 		"avg_retries_per_transaction": 1.5, "eventual_success_rate": 0.5, "failed_transactions": 1, "pending_transactions": 1,
 		"abandoned_transactions": 2, "abandonment_rate": 0.667,
+		"rage_clicked_transactions": 0, "rage_clicked_sessions": 0,
 	}
 	for k, w := range want {
 		if c.Facts[k] != w {
@@ -45,6 +46,31 @@ func TestThrottlingCardFacts(t *testing.T) {
 	}
 	if len(c.Evidence.TraceIDs) != 4 || c.Evidence.TraceIDs[0] != "b" || c.Evidence.Journeys[0] != "/api/v1/journeys/trace/b" {
 		t.Errorf("evidence %+v (abandoned and failed first)", c.Evidence)
+	}
+	if len(c.Evidence.Replays) != 0 || len(c.Narrative) != 3 {
+		t.Errorf("no rage clicks, yet %v %q", c.Evidence.Replays, c.Narrative)
+	}
+
+	// Session replays saw people rage-click Pay in two transactions (one
+	// session twice): the card says so, links their replays at the moment
+	// and shows their traces first.
+	txns[2].RageClicks, txns[2].RageText, txns[2].RageSession = 4, "Pay now", "s/1"
+	txns[3].RageClicks, txns[3].RageText, txns[3].RageSession = 3, "Pay now", "s2"
+	txns = append(txns, calls.Txn{Dependency: "psp", Caller: "pay", TraceID: "e", Throttled: 1, FirstTS: 180, LastTS: 180,
+		RageClicks: 5, RageText: "Pay now", RageSession: "s2"})
+	c = throttlingCard("psp", txns)
+	if c.Facts["rage_clicked_transactions"] != 3 || c.Facts["rage_clicked_sessions"] != 2 {
+		t.Errorf("facts %v", c.Facts)
+	}
+	if got := c.Narrative[len(c.Narrative)-1]; got != `2 sessions rage-clicked "Pay now" in a transaction that psp answered 429 (3 of 5 transactions); their replays show what they saw.` {
+		t.Errorf("narrative %q", got)
+	}
+	if c.Evidence.TraceIDs[0] != "c" || len(c.Evidence.Replays) != 2 ||
+		c.Evidence.Replays[0] != "/api/v1/journeys/session/s%2F1?at=1970-01-01T00%3A00%3A00.000160Z" {
+		t.Errorf("evidence %+v", c.Evidence)
+	}
+	if c.Evidence.Queries["rage_clicked_transactions"] != `name:"$rageclick"` {
+		t.Errorf("queries %v", c.Evidence.Queries)
 	}
 }
 

@@ -3,9 +3,12 @@ package analysis
 import (
 	"context"
 	"fmt"
-	"github.com/lore-dev/lore/internal/analysis/calls"
+	"net/url"
 	"sort"
+	"strconv"
 	"time"
+
+	"github.com/lore-dev/lore/internal/analysis/calls"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
@@ -58,6 +61,9 @@ func throttlingCard(dep string, txns []calls.Txn) Card {
 		first, last                           int64
 		callers                               = map[string]int64{}
 		traces, failedTraces, abandonedTraces []string
+		rageTraces, replays                   []string
+		rageSessions                          = map[string]bool{}
+		rageTexts                             = map[string]int64{}
 	)
 	for _, t := range txns {
 		count += t.Throttled
@@ -72,6 +78,16 @@ func throttlingCard(dep string, txns []calls.Txn) Card {
 		n++
 		retries += t.MaxRetry
 		traces = append(traces, t.TraceID)
+		if t.RageClicks > 0 {
+			rageTraces = append(rageTraces, t.TraceID)
+			if t.RageText != "" {
+				rageTexts[t.RageText]++
+			}
+			if t.RageSession != "" && !rageSessions[t.RageSession] {
+				rageSessions[t.RageSession] = true
+				replays = append(replays, "/api/v1/journeys/session/"+url.PathEscape(t.RageSession)+"?at="+url.QueryEscape(event.FormatMicros(t.FirstTS)))
+			}
+		}
 		var resolvedAt int64
 		switch {
 		case t.OKAt > 0:
@@ -111,6 +127,7 @@ func throttlingCard(dep string, txns []calls.Txn) Card {
 			"avg_retries_per_transaction": round3(avgRetries), "eventual_success_rate": round3(success),
 			"failed_transactions": failed, "pending_transactions": n - ok - failed,
 			"abandoned_transactions": abandoned, "abandonment_rate": round3(abandonRate),
+			"rage_clicked_transactions": len(rageTraces), "rage_clicked_sessions": len(rageSessions),
 		},
 		Impact: map[string]any{"rate_limited_calls": count, "transactions": n, "failed_transactions": failed, "abandoned_transactions": abandoned},
 		Evidence: Evidence{Queries: map[string]string{
@@ -127,14 +144,33 @@ func throttlingCard(dep string, txns []calls.Txn) Card {
 	case count >= minThrottled:
 		c.Severity = SeverityWarning
 	}
-	sample := append(append(append([]string{}, abandonedTraces...), failedTraces...), traces...)
+	sample := append(append(append(append([]string{}, rageTraces...), abandonedTraces...), failedTraces...), traces...)
 	c.Evidence.TraceIDs, c.Evidence.Journeys = sampleEvidence(dedupeStrings(sample), 5)
+	if len(replays) > 5 {
+		replays = replays[:5]
+	}
+	c.Evidence.Replays = replays
 	c.Narrative = []string{
 		fmt.Sprintf("%d calls from %s to %s were rate limited (HTTP 429) %s, in %d transactions.", count, caller, dep, betweenUTC(first, last), n),
 		fmt.Sprintf("Those transactions retried %.1f times on average; %s eventually succeeded, %d failed for good and %d were still pending.", avgRetries, percent(success), failed, n-ok-failed),
 	}
 	if resolved > 0 {
 		c.Narrative = append(c.Narrative, fmt.Sprintf("%s of the resolved transactions (%d of %d) were abandoned: the user did nothing more after the outcome.", percent(abandonRate), abandoned, resolved))
+	}
+	if len(rageSessions) > 0 {
+		// What the user saw: session replays caught them clicking the
+		// control that started a throttled transaction again and again.
+		what := "the page"
+		if t := topKey(rageTexts); t != "" {
+			what = strconv.Quote(t)
+		}
+		c.Evidence.Queries["rage_clicked_transactions"] = `name:"$rageclick"`
+		who := fmt.Sprintf("%d sessions", len(rageSessions))
+		if len(rageSessions) == 1 {
+			who = "1 session"
+		}
+		c.Narrative = append(c.Narrative, fmt.Sprintf("%s rage-clicked %s in a transaction that %s answered 429 (%d of %d transactions); their replays show what they saw.",
+			who, what, dep, len(rageTraces), n))
 	}
 	c.Recommendation = fmt.Sprintf("Put a circuit breaker and exponential backoff with jitter on calls to %s, queue or smooth bursts so they stay under its limit, and ask the provider for a higher rate limit; tell users their payment is pending instead of leaving them waiting.", dep)
 	return c

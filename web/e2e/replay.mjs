@@ -76,7 +76,23 @@ const ok = await run(async (page, shot, base) => {
   await page.waitForFunction((w) => Math.abs(Number(document.querySelector('.replay-time').getAttribute('data-pos')) - w) < 1500, want2);
   check(true, `a story line ("${(await story.innerText()).slice(0, 50)}") seeks the replay to ${Math.round(want2 / 1000)} s`);
 
+  // The throttling story says who rage-clicked, and links their replays at the moment.
+  await page.goto(`${base}/#/overview?from=${range}`);
+  const card = page.locator('article.card').filter({ hasText: /rage-clicked/ }).first();
+  await card.waitFor();
+  check(true, `the story tells it: ${(await card.locator('p').filter({ hasText: /rage-clicked/ }).innerText()).slice(0, 120)}`);
+  const link = card.locator('a.replay-link').first();
+  check(await link.isVisible(), "the story card links the sessions' replays");
+  await link.click();
+  await page.waitForURL(/#\/journey\/session\/.*at=/);
+  await page.locator('.replay-stage[data-ready]').waitFor();
+  await frame.locator('#pay').waitFor();
+  check(true, "the card's replay opens at the moment: the payment page with its Pay button");
+  await shot('replay-from-story');
+
   // The rage click's trace: the backend's side of the moment.
+  await page.goto(`${base}/#/journey/session/${sid}?from=${range}`);
+  await page.locator('.replay-stage[data-ready]').waitFor();
   await rageLine.locator('a.rl-trace').click();
   await page.waitForURL(/#\/journey\/trace\//);
   await page.locator('.story .line').first().waitFor();

@@ -87,3 +87,14 @@ describe('replay helpers', () => {
     expect(kindOf(ev(0, { name: 'Order Completed' }), 'outcome')).toBe('outcome');
   });
 });
+
+describe('journey links of the evidence', () => {
+  it('keep the API link’s moment, unless one is given', async () => {
+    const { journeyHref } = await import('./components/common');
+    const h = journeyHref('/api/v1/journeys/session/s%2F1?at=2026-12-04T10%3A00%3A00.000160Z');
+    expect(h).toContain('journey/session/s%2F1');
+    expect(decodeURIComponent(h)).toContain('at=2026-12-04T10:00:00.000160Z');
+    expect(decodeURIComponent(journeyHref('/api/v1/journeys/session/s?at=2026-01-01T00:00:00Z', undefined, { at: '2026-02-02T00:00:00Z' }))).toContain('at=2026-02-02');
+    expect(journeyHref('/api/v1/journeys/trace/abc')).not.toContain('at=');
+  });
+});

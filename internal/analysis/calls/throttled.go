@@ -36,6 +36,13 @@ type Txn struct {
 	OKAt       int64
 	FailedAt   int64
 	LastUserTS int64
+	// RageClicks are the $rageclick events of the trace (a session
+	// replay's detections, or posthog-js's): the person clicked the
+	// control that started it again and again. RageText is the control's
+	// text, RageSession the session (whose replay shows it).
+	RageClicks  int64
+	RageText    string
+	RageSession string
 }
 
 // Key identifies the query, for caching its answer.
@@ -82,7 +89,7 @@ func (q Throttled) bounds(d sqlq.Dialect, src source) (sqlq.Query, error) {
 // txns groups the 429s by dependency and trace and follows each trace
 // over [from, to).
 func (q Throttled) txns(d sqlq.Dialect, src source, from, to int64) (sqlq.Query, error) {
-	call, dep := src.call(d), src.dep(d)
+	call, dep, rage := src.call(d), src.dep(d), d.Str("$rageclick")
 	var b sqlq.Builder
 	b.Add(`WITH hits AS (
 		SELECT `+dep+` AS dep, trace_hi, trace_lo, `+d.AggOf(sqlq.AggAny, "service")+` AS caller,
@@ -91,7 +98,9 @@ func (q Throttled) txns(d sqlq.Dialect, src source, from, to int64) (sqlq.Query,
 		GROUP BY dep, trace_hi, trace_lo),
 	tr AS (
 		SELECT e.trace_hi, e.trace_lo, e.ts, e.kind, e.level, e.retry_attempt, e.http_status,
-			CASE WHEN `+call+` THEN `+dep+` END AS dep
+			CASE WHEN `+call+` THEN `+dep+` END AS dep,
+			CASE WHEN e.name = `+rage+` THEN e.session_id END AS rage_session,
+			CASE WHEN e.name = `+rage+` THEN `+d.Attr("$el_text")+` END AS rage_text
 		FROM `, q.ProjectID, q.Range.From, q.Range.To).
 		Add(d.SemiJoin("events e", "(SELECT DISTINCT trace_hi, trace_lo FROM hits WHERE trace_hi <> 0 OR trace_lo <> 0) h", sameTrace("e", "h"))).
 		Add(`
@@ -101,7 +110,10 @@ func (q Throttled) txns(d sqlq.Dialect, src source, from, to int64) (sqlq.Query,
 		`+d.Int64("coalesce(max(t.retry_attempt), 0)")+`,
 		coalesce(`+d.AggIf(sqlq.AggMin, "t.ts", "t.dep = h.dep AND t.http_status BETWEEN 200 AND 399")+`, 0),
 		coalesce(`+d.AggIf(sqlq.AggMin, "t.ts", "t.kind IN ('log', 'error') AND t.level IN ('error', 'fatal') AND t.ts >= h.l")+`, 0),
-		coalesce(`+d.AggIf(sqlq.AggMax, "t.ts", "t.kind IN ('event', 'pageview')")+`, 0)
+		coalesce(`+d.AggIf(sqlq.AggMax, "t.ts", "t.kind IN ('event', 'pageview')")+`, 0),
+		`+d.Int64(d.AggIf(sqlq.AggCount, "", "t.rage_session IS NOT NULL"))+`,
+		coalesce(`+d.AggOf(sqlq.AggMax, "t.rage_text")+`, ''),
+		coalesce(`+d.AggOf(sqlq.AggMax, "t.rage_session")+`, '')
 	FROM hits h LEFT JOIN tr t ON `+sameTrace("t", "h")+`
 	GROUP BY h.dep, h.caller, h.trace_hi, h.trace_lo, h.n, h.f, h.l
 	ORDER BY h.f`, q.ProjectID, from, to)
@@ -131,7 +143,7 @@ func (q Throttled) read(ctx context.Context, ex sqlq.Executor, src source) ([]Tx
 	err = ex.Run(ctx, tq, func(r sqlq.Scanner) error {
 		var t Txn
 		if err := r.Scan(&t.Dependency, &t.Caller, &t.TraceID, &t.Throttled, &t.FirstTS, &t.LastTS,
-			&t.MaxRetry, &t.OKAt, &t.FailedAt, &t.LastUserTS); err != nil {
+			&t.MaxRetry, &t.OKAt, &t.FailedAt, &t.LastUserTS, &t.RageClicks, &t.RageText, &t.RageSession); err != nil {
 			return err
 		}
 		out = append(out, t)

@@ -6,8 +6,6 @@ import (
 	"cmp"
 	"context"
 	"fmt"
-	"github.com/lore-dev/lore/internal/analysis/product"
-	"github.com/lore-dev/lore/internal/sqlq"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -159,11 +157,11 @@ func checkIndexMatchesSQL(t *testing.T, s *Store) {
 		}
 	}
 	for _, r := range paths {
-		got, ok := s.IndexedPaths(r)
+		got, ok := s.pathsIndexed(r)
 		if !ok {
 			t.Fatal("paths not from the index")
 		}
-		want, err := product.Paths(r).Run(ctx, sqlOnly{s})
+		want, err := s.pathsBySQL(ctx, r)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -357,6 +355,3 @@ func FuzzProductSnapshot(f *testing.F) {
 		}
 	})
 }
-
-// sqlOnly hides the store's accelerators: only its Executor shows.
-type sqlOnly struct{ sqlq.Executor }

@@ -162,6 +162,9 @@ func throttleTraces(t *testing.T, s NarrativeStore) {
 		event.Event{TS: narrT0 + 1, Kind: event.KindLog, Level: "warn", Service: "billing", TraceID: a, RetryAttempt: 1, Message: "retry"},
 		call(a, narrT0+narrMin, 200, 1),
 		event.Event{TS: narrT0 + 2*narrMin, Kind: event.KindEvent, Name: "Paid", TraceID: a},
+		// The person rage-clicked the button that started trace a (a session replay saw it).
+		event.Event{TS: narrT0 + 1, Kind: event.KindEvent, Name: "$rageclick", Service: "web", SessionID: "s1", TraceID: a,
+			Attributes: []event.Attr{{Key: "$el_text", Value: "Pay now"}, {Key: "clicks", Value: "4"}}},
 		call(b, narrT0+10, 429, 0),
 		call(b, narrT0+narrMin+10, 429, 1),
 		event.Event{TS: narrT0 + narrMin + 11, Kind: event.KindLog, Level: "warn", Service: "billing", TraceID: b, RetryAttempt: 1, Message: "retry"},
@@ -181,7 +184,7 @@ func testThrottledFromSpans(t *testing.T, s NarrativeStore) {
 	}
 	want := []calls.Txn{
 		{Dependency: "psp", Caller: "billing", TraceID: "0000000000000000000000000000000a", Throttled: 1, FirstTS: narrT0, LastTS: narrT0,
-			MaxRetry: 1, OKAt: narrT0 + narrMin, LastUserTS: narrT0 + 2*narrMin},
+			MaxRetry: 1, OKAt: narrT0 + narrMin, LastUserTS: narrT0 + 2*narrMin, RageClicks: 1, RageText: "Pay now", RageSession: "s1"},
 		{Dependency: "psp", Caller: "billing", TraceID: "f000000000000000000000000000000b", Throttled: 1, FirstTS: narrT0 + 10, LastTS: narrT0 + 10,
 			MaxRetry: 1, FailedAt: narrT0 + 2*narrMin},
 	}

@@ -251,6 +251,7 @@ export interface Evidence {
   queries: Record<string, string> | null;
   trace_ids: string[] | null;
   journeys: string[] | null;
+  replays?: string[];
 }
 
 export interface ExceptionView {

@@ -64,6 +64,11 @@ export function Card({ c, r }: { c: StoryCard; r: Route }) {
             </a>
           );
         })}
+        {(c.evidence.replays || []).slice(0, 3).map((j) => (
+          <a key={j} className="replay-link" href={journeyHref(j, r)} title="the session's replay, at the moment: what the user saw">
+            ▶ replay {decodeURIComponent(j.replace(/.*\/journeys\/session\//, '').replace(/\?.*/, '')).slice(0, 8)}…
+          </a>
+        ))}
         {c.severity !== 'info' && (
           <a className="incident-link" href={href(['incident'], { ...keep(r), ...pickOf(c) })}>
             what left its baseline first

@@ -109,8 +109,11 @@ export function journeyLink(r: Route, by: string, id: string, at?: Moment): stri
 
 /** journeyHref turns an API journey link (/api/v1/journeys/trace/ID?…) into a page link with the range and moment. */
 export function journeyHref(api: string, r?: Route, at?: Moment): string {
-  const m = api.match(/\/journeys\/(trace|user|session)\/([^?]+)/);
-  return m ? href(['journey', m[1], decodeURIComponent(m[2])], { ...(r ? keep(r) : {}), ...at }) : '#/';
+  const m = api.match(/\/journeys\/(trace|user|session)\/([^?]+)(?:\?(.*))?/);
+  if (!m) return '#/';
+  // The API link's own moment (?at=) unless one is given.
+  const own = new URLSearchParams(m[3] || '').get('at');
+  return href(['journey', m[1], decodeURIComponent(m[2])], { ...(r ? keep(r) : {}), ...(own ? { at: own } : {}), ...at });
 }
 
 /** heat is a cell's background: the accent colour at the rate's strength. */

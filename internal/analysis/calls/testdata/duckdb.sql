@@ -12,7 +12,9 @@ WITH hits AS (
 		GROUP BY dep, trace_hi, trace_lo),
 	tr AS (
 		SELECT e.trace_hi, e.trace_lo, e.ts, e.kind, e.level, e.retry_attempt, e.http_status,
-			CASE WHEN kind = 'span' AND list_contains(attr_keys, 'peer.service') THEN attr_values[list_position(attr_keys, 'peer.service')] END AS dep
+			CASE WHEN kind = 'span' AND list_contains(attr_keys, 'peer.service') THEN attr_values[list_position(attr_keys, 'peer.service')] END AS dep,
+			CASE WHEN e.name = '$rageclick' THEN e.session_id END AS rage_session,
+			CASE WHEN e.name = '$rageclick' THEN attr_values[list_position(attr_keys, '$el_text')] END AS rage_text
 		FROM events e SEMI JOIN (SELECT DISTINCT trace_hi, trace_lo FROM hits WHERE trace_hi <> 0 OR trace_lo <> 0) h ON e.trace_hi = h.trace_hi AND e.trace_lo = h.trace_lo
 		WHERE e.project_id = ? AND e.ts >= ? AND e.ts < ?)
 	SELECT h.dep, h.caller, CASE WHEN h.trace_hi = 0 AND h.trace_lo = 0 THEN '' ELSE lpad(lower(hex(h.trace_hi)), 16, '0') || lpad(lower(hex(h.trace_lo)), 16, '0') END,
@@ -20,7 +22,10 @@ WITH hits AS (
 		CAST(coalesce(max(t.retry_attempt), 0) AS BIGINT),
 		coalesce(min(t.ts) FILTER (WHERE t.dep = h.dep AND t.http_status BETWEEN 200 AND 399), 0),
 		coalesce(min(t.ts) FILTER (WHERE t.kind IN ('log', 'error') AND t.level IN ('error', 'fatal') AND t.ts >= h.l), 0),
-		coalesce(max(t.ts) FILTER (WHERE t.kind IN ('event', 'pageview')), 0)
+		coalesce(max(t.ts) FILTER (WHERE t.kind IN ('event', 'pageview')), 0),
+		CAST(count(*) FILTER (WHERE t.rage_session IS NOT NULL) AS BIGINT),
+		coalesce(max(t.rage_text), ''),
+		coalesce(max(t.rage_session), '')
 	FROM hits h LEFT JOIN tr t ON t.trace_hi = h.trace_hi AND t.trace_lo = h.trace_lo
 	GROUP BY h.dep, h.caller, h.trace_hi, h.trace_lo, h.n, h.f, h.l
 	ORDER BY h.f;
@@ -39,7 +44,9 @@ WITH hits AS (
 		GROUP BY dep, trace_hi, trace_lo),
 	tr AS (
 		SELECT e.trace_hi, e.trace_lo, e.ts, e.kind, e.level, e.retry_attempt, e.http_status,
-			CASE WHEN kind IN ('log', 'error') AND http_status IS NOT NULL THEN coalesce(attr_values[list_position(attr_keys, 'peer.service')], coalesce(attr_values[list_position(attr_keys, 'server.address')], service)) END AS dep
+			CASE WHEN kind IN ('log', 'error') AND http_status IS NOT NULL THEN coalesce(attr_values[list_position(attr_keys, 'peer.service')], coalesce(attr_values[list_position(attr_keys, 'server.address')], service)) END AS dep,
+			CASE WHEN e.name = '$rageclick' THEN e.session_id END AS rage_session,
+			CASE WHEN e.name = '$rageclick' THEN attr_values[list_position(attr_keys, '$el_text')] END AS rage_text
 		FROM events e SEMI JOIN (SELECT DISTINCT trace_hi, trace_lo FROM hits WHERE trace_hi <> 0 OR trace_lo <> 0) h ON e.trace_hi = h.trace_hi AND e.trace_lo = h.trace_lo
 		WHERE e.project_id = ? AND e.ts >= ? AND e.ts < ?)
 	SELECT h.dep, h.caller, CASE WHEN h.trace_hi = 0 AND h.trace_lo = 0 THEN '' ELSE lpad(lower(hex(h.trace_hi)), 16, '0') || lpad(lower(hex(h.trace_lo)), 16, '0') END,
@@ -47,7 +54,10 @@ WITH hits AS (
 		CAST(coalesce(max(t.retry_attempt), 0) AS BIGINT),
 		coalesce(min(t.ts) FILTER (WHERE t.dep = h.dep AND t.http_status BETWEEN 200 AND 399), 0),
 		coalesce(min(t.ts) FILTER (WHERE t.kind IN ('log', 'error') AND t.level IN ('error', 'fatal') AND t.ts >= h.l), 0),
-		coalesce(max(t.ts) FILTER (WHERE t.kind IN ('event', 'pageview')), 0)
+		coalesce(max(t.ts) FILTER (WHERE t.kind IN ('event', 'pageview')), 0),
+		CAST(count(*) FILTER (WHERE t.rage_session IS NOT NULL) AS BIGINT),
+		coalesce(max(t.rage_text), ''),
+		coalesce(max(t.rage_session), '')
 	FROM hits h LEFT JOIN tr t ON t.trace_hi = h.trace_hi AND t.trace_lo = h.trace_lo
 	GROUP BY h.dep, h.caller, h.trace_hi, h.trace_lo, h.n, h.f, h.l
 	ORDER BY h.f;
