@@ -29,9 +29,6 @@ func (f *fakeAnalytics) Retention(_ context.Context, r store.RetentionRequest) (
 	f.got = append(f.got, r)
 	return store.RetentionResult{Cohorts: []store.Cohort{{Start: 0, Size: 4, Returned: []int64{4, 1}}}}, nil
 }
-func (f *fakeAnalytics) Paths(context.Context, store.PathsRequest) ([]store.PathCount, error) {
-	return nil, nil
-}
 
 func (f *fakeAnalytics) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
 

@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"time"
 
 	"github.com/lore-dev/lore/internal/store"
@@ -87,7 +88,7 @@ type PathResult struct {
 
 // Resolve computes the paths on a.
 func (p Paths) Resolve(ctx context.Context, a store.Analytics) (PathsResult, error) {
-	res, err := a.Paths(ctx, store.PathsRequest{ProjectID: p.ProjectID, Range: p.Range, Start: p.Start, End: p.End, Depth: p.Depth, Limit: p.Limit})
+	res, err := product.Paths{ProjectID: p.ProjectID, Range: p.Range, Start: p.Start, End: p.End, Depth: p.Depth, Limit: p.Limit}.Run(ctx, a)
 	if err != nil {
 		return PathsResult{}, fmt.Errorf("cannot compute paths: %w", err)
 	}

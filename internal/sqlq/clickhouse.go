@@ -161,6 +161,11 @@ func (ClickHouse) StarExcept(cols ...string) string {
 	return "* EXCEPT (" + strings.Join(cols, ", ") + ")"
 }
 
+// FirstNBy is LIMIT n BY, which needs the order.
+func (ClickHouse) FirstNBy(partition, order string) string {
+	return "ORDER BY " + partition + ", " + order + " LIMIT ? BY " + partition
+}
+
 // TopNBy is LIMIT n BY.
 func (ClickHouse) TopNBy(partition, order string) string {
 	return "ORDER BY " + partition + ", " + order + " LIMIT ? BY " + partition

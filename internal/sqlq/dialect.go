@@ -93,6 +93,9 @@ type Dialect interface {
 	MaterializedCTE(name, body string) string
 	// StarExcept selects every column but cols.
 	StarExcept(cols ...string) string
+	// FirstNBy filters a SELECT to the first n (one placeholder) rows of
+	// each partition in order, in no particular order of its own.
+	FirstNBy(partition, order string) string
 	// TopNBy ends a query: its rows ordered by partition then order,
 	// keeping the first n (one placeholder) of each partition.
 	TopNBy(partition, order string) string

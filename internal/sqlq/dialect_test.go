@@ -62,6 +62,7 @@ var constructs = []struct {
 	{"Lag", func(d Dialect) string { return d.Lag("ts", "person", "ts") }},
 	{"MaterializedCTE", func(d Dialect) string { return d.MaterializedCTE("ev", "SELECT 1") }},
 	{"StarExcept", func(d Dialect) string { return d.StarExcept("new", "k") }},
+	{"FirstNBy", func(d Dialect) string { return d.FirstNBy("e.person", "e.ts, e.label") }},
 	{"TopNBy", func(d Dialect) string { return d.TopNBy("dim", "c DESC, v") }},
 	{"CountDistinct", func(d Dialect) string { return d.CountDistinct("user_id") }},
 	{"ApproxDistinct", func(d Dialect) string { return d.ApproxDistinct("user_id") }},

@@ -157,6 +157,11 @@ func (DuckDB) StarExcept(cols ...string) string {
 	return "* EXCLUDE (" + strings.Join(cols, ", ") + ")"
 }
 
+// FirstNBy filters on the row number with QUALIFY.
+func (DuckDB) FirstNBy(partition, order string) string {
+	return "QUALIFY row_number() OVER (PARTITION BY " + partition + " ORDER BY " + order + ") <= ?"
+}
+
 // TopNBy filters on the row number with QUALIFY.
 func (DuckDB) TopNBy(partition, order string) string {
 	return "QUALIFY row_number() OVER (PARTITION BY " + partition + " ORDER BY " + order + ") <= ? ORDER BY " + partition + ", " + order

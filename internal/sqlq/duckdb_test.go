@@ -116,6 +116,13 @@ func TestDuckDBClauses(t *testing.T) {
 	if fmt.Sprint(got) != "[a3 a2 b5]" {
 		t.Errorf("%s: %v, want [a3 a2 b5]", q, got)
 	}
+	// FirstNBy keeps the first rows of each partition.
+	q = "SELECT string_agg(k || v, ',' ORDER BY k, v) FROM (SELECT k, v FROM (VALUES ('x', 3), ('x', 1), ('y', 2), ('x', 2)) t(k, v) " +
+		d.FirstNBy("k", "v") + ")"
+	var first string
+	if err := db.QueryRow(q, 2).Scan(&first); err != nil || first != "x1,x2,y2" {
+		t.Errorf("%s: %q %v, want x1,x2,y2", q, first, err)
+	}
 	// Lag is the previous row's value in the partition.
 	q = "SELECT string_agg(coalesce(CAST(p AS VARCHAR), '-'), ',' ORDER BY k, ts) FROM (SELECT k, ts, " + d.Lag("ts", "k", "ts") +
 		" AS p FROM (VALUES ('x', 1), ('x', 5), ('y', 2), ('x', 9)) v(k, ts))"

@@ -133,13 +133,20 @@ type PathCount struct {
 	Persons int64
 }
 
+// PathsIndex is an optional accelerator (the DuckDB store's person
+// index), found by type assertion: it answers a valid paths request (its
+// defaults set) without SQL, or says it cannot (ok false), in which case
+// internal/analysis/product runs the SQL, which gives the same answer.
+type PathsIndex interface {
+	IndexedPaths(r PathsRequest) (out []PathCount, ok bool)
+}
+
 // Analytics answers product-analytics questions. Methods are safe for
 // concurrent use; every one is scoped by project and time range.
 type Analytics interface {
 	// Executor runs the queries the analyses compile themselves (web
-	// analytics and trends: internal/analysis/product).
+	// analytics, trends and paths: internal/analysis/product).
 	sqlq.Executor
 	Funnel(ctx context.Context, r FunnelRequest) (FunnelResult, error)
 	Retention(ctx context.Context, r RetentionRequest) (RetentionResult, error)
-	Paths(ctx context.Context, r PathsRequest) ([]PathCount, error)
 }

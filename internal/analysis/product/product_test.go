@@ -39,6 +39,8 @@ func TestQueriesGolden(t *testing.T) {
 		}
 		add(Trends{ProjectID: 7, Range: r, Event: store.Step{Name: "Buy", Where: where}, Interval: 3600e6, Property: "amount", Breakdown: "trace_id"}.Query(d))
 		add(Trends{ProjectID: 7, Range: r, Event: store.Step{Name: store.StepError}, Interval: 3600e6, Property: "duration_ms"}.Query(d))
+		add(Paths{ProjectID: 7, Range: r, Start: &store.Step{Name: "/home", Where: where}}.Query(d))
+		add(Paths{ProjectID: 7, Range: r, End: &store.Step{Name: store.StepError}, Depth: 3, Limit: 5}.Query(d))
 		path := filepath.Join("testdata", d.Name()+".sql")
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -67,6 +69,18 @@ func TestKeys(t *testing.T) {
 	b.Event.Where = free
 	if a.Key() == b.Key() {
 		t.Error("the step's filter is not in the trends key")
+	}
+	start := &store.Step{Name: "a"}
+	if (Paths{ProjectID: 1, Range: r, Start: start}).Key() != (Paths{ProjectID: 1, Range: r, Start: start, Depth: 5, Limit: 20}).Key() {
+		t.Error("the paths defaults key apart from the same values given")
+	}
+	if (Paths{ProjectID: 1, Range: r, Start: start}).Key() == (Paths{ProjectID: 1, Range: r, End: start}).Key() {
+		t.Error("start and end share a key")
+	}
+	for _, p := range []Paths{{ProjectID: 1, Range: r}, {ProjectID: 1, Range: r, Start: start, End: start}, {ProjectID: 1, Range: r, Start: start, Depth: 21}} {
+		if _, err := p.Run(t.Context(), nil); err == nil {
+			t.Errorf("%+v was accepted", p)
+		}
 	}
 	if _, err := (Trends{ProjectID: 1, Range: r}).Run(t.Context(), nil); err == nil {
 		t.Error("a zero interval was accepted")

@@ -61,7 +61,7 @@ func BenchmarkAnalytics(b *testing.B) {
 			return err
 		}},
 		{"paths5", func() error {
-			_, err := s.Paths(ctx, store.PathsRequest{ProjectID: 1, Range: rng, Start: &store.Step{Name: "Product Added"}, Depth: 5})
+			_, err := product.Paths{ProjectID: 1, Range: rng, Start: &store.Step{Name: "Product Added"}, Depth: 5}.Run(ctx, s)
 			return err
 		}},
 		{"trends", func() error {

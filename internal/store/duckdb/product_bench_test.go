@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"os"
 	"slices"
 	"testing"
@@ -43,7 +44,7 @@ func BenchmarkProductIndex(b *testing.B) {
 			return err
 		}},
 		{"paths5", func() error {
-			_, err := s.Paths(ctx, store.PathsRequest{ProjectID: 1, Range: rng, Start: &store.Step{Name: "Product Added"}, Depth: 5})
+			_, err := product.Paths{ProjectID: 1, Range: rng, Start: &store.Step{Name: "Product Added"}, Depth: 5}.Run(ctx, s)
 			return err
 		}},
 	}

@@ -16,11 +16,13 @@ type pathEntry struct {
 	sym uint32
 }
 
-// pathsIndexed answers a paths request whose anchor has no filter from
-// the product index: per person, the Depth path events from their first
-// anchor on (or up to it), kept in a small buffer while the rows are
-// scanned once. ok is false when it cannot.
-func (s *Store) pathsIndexed(r store.PathsRequest) (out []store.PathCount, ok bool) {
+var _ store.PathsIndex = (*Store)(nil)
+
+// IndexedPaths implements store.PathsIndex: a paths request whose anchor
+// has no filter is answered from the product index: per person, the Depth
+// path events from their first anchor on (or up to it), kept in a small
+// buffer while the rows are scanned once. ok is false when it cannot.
+func (s *Store) IndexedPaths(r store.PathsRequest) (out []store.PathCount, ok bool) {
 	anchor := r.Start
 	if anchor == nil {
 		anchor = r.End

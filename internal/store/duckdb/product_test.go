@@ -6,6 +6,8 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/product"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -157,11 +159,11 @@ func checkIndexMatchesSQL(t *testing.T, s *Store) {
 		}
 	}
 	for _, r := range paths {
-		got, ok := s.pathsIndexed(r)
+		got, ok := s.IndexedPaths(r)
 		if !ok {
 			t.Fatal("paths not from the index")
 		}
-		want, err := s.pathsBySQL(ctx, r)
+		want, err := product.Paths(r).Run(ctx, sqlOnly{s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -355,3 +357,6 @@ func FuzzProductSnapshot(f *testing.F) {
 		}
 	})
 }
+
+// sqlOnly hides the store's accelerators: only its Executor shows.
+type sqlOnly struct{ sqlq.Executor }

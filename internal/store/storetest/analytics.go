@@ -202,7 +202,7 @@ func testPaths(t *testing.T, s AnalyticsStore) {
 		track(t0+2*sec, "c", "", "Add"),
 		errC,
 	)
-	got, err := s.Paths(context.Background(), store.PathsRequest{ProjectID: 1, Range: all, Start: &store.Step{Name: "/home"}, Depth: 3})
+	got, err := paths(t, s, store.PathsRequest{ProjectID: 1, Range: all, Start: &store.Step{Name: "/home"}, Depth: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -211,7 +211,7 @@ func testPaths(t *testing.T, s AnalyticsStore) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("paths after /home = %+v, want %+v", got, want)
 	}
-	got, err = s.Paths(context.Background(), store.PathsRequest{ProjectID: 1, Range: all, End: &store.Step{Name: store.StepError}, Depth: 3})
+	got, err = paths(t, s, store.PathsRequest{ProjectID: 1, Range: all, End: &store.Step{Name: store.StepError}, Depth: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -366,7 +366,7 @@ func testAgainstReference(t *testing.T, s AnalyticsStore) {
 			t.Errorf("retention period %dµs:\n got %+v\nwant %+v", period, got.Cohorts, want)
 		}
 	}
-	got, err := s.Paths(context.Background(), store.PathsRequest{ProjectID: 1, Range: rng2, Start: &store.Step{Name: "B"}, Depth: 3, Limit: 1000})
+	got, err := paths(t, s, store.PathsRequest{ProjectID: 1, Range: rng2, Start: &store.Step{Name: "B"}, Depth: 3, Limit: 1000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -664,4 +664,22 @@ func testFunnelEqualTimestamps(t *testing.T, s AnalyticsStore) {
 			}
 		}
 	}
+}
+
+// paths runs a paths query through the store (its person index, when it
+// has one) and through SQL alone, and fails unless both agree.
+func paths(t *testing.T, s AnalyticsStore, r store.PathsRequest) ([]store.PathCount, error) {
+	t.Helper()
+	got, err := product.Paths(r).Run(context.Background(), s)
+	if err != nil {
+		return nil, err
+	}
+	bySQL, err := product.Paths(r).Run(context.Background(), plainExec{s})
+	if err != nil {
+		return nil, fmt.Errorf("by SQL: %w", err)
+	}
+	if !reflect.DeepEqual(got, bySQL) {
+		t.Errorf("paths %+v: through the store %+v, by SQL %+v", r, got, bySQL)
+	}
+	return got, nil
 }
