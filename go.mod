@@ -34,6 +34,8 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
+require golang.org/x/crypto v0.58.0 // indirect
+
 require (
 	github.com/apache/arrow-go/v18 v18.4.1 // indirect
 	github.com/cenkalti/backoff/v5 v5.0.3 // indirect

@@ -35,8 +35,10 @@ trap cleanup EXIT
 
 ${GO:-go} build -o "$work/lore" ./cmd/lore
 # --allow-private-webhooks: the alerting test's receivers listen on loopback.
+# The browser signs in as the demo's user; the checks' own API calls use an
+# admin key (LORE_API_KEY), pinned here.
 "$work/lore" demo --seed "${LORE_SEED:-1}" --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false \
-  --allow-private-webhooks >"$work/demo.log" 2>&1 &
+  --allow-private-webhooks --admin-key lore_web_test_admin >"$work/demo.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   grep -q 'history loaded' "$work/demo.log" && break
@@ -51,26 +53,26 @@ grep -q 'history loaded' "$work/demo.log" || { echo "web-test: the demo's histor
 url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/demo.log" | head -1)
 echo "web-test: lore demo at $url"
 
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/drive.mjs
 # The Fields, Dashboards and Settings pages (pinning, YAML import/export, templates).
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/meta.mjs
 # The Product analyses, Incident, Explore's autocomplete and live tail, bulk
 # issue changes (set back afterwards), keyboard and theme.
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_INGEST_KEY=lore_demo_ingest SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin LORE_INGEST_KEY=lore_demo_ingest SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/analyses.mjs
 # Monitors: create through the form, evaluate, list, Overview's "monitors down".
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/monitors.mjs
 # The UI for daily use: time picker and zone, journeys at their moment, the
 # span waterfall, the issue stream, Explore's event panel, the Overview's
 # deltas; the browser in Los Angeles; every page at 1440x900, light and dark.
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" TZ_ID=America/Los_Angeles node web/e2e/daily.mjs
 # Alerting: channels in Settings, an uptime check on the Status page, a check
 # monitor alerting a channel and resolving, a monitor grouped by service.
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/alerts.mjs
 # Session replay: a recorded session's replay plays beside its story, its
 # timeline's lines seek it, the rage click's trace tells the 429.

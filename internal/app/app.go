@@ -34,12 +34,24 @@ type Config struct {
 	Addr      string // ":4780"; ":0" picks a free port
 	IngestKey string // pinned keys for scripts; empty ones are generated on first start
 	ReadKey   string
-	Log       *slog.Logger
-	Limits    server.Limits
-	Pipeline  pipeline.Options // Dir defaults to DataDir/wal
-	Store     duckdb.Options
-	UI        fs.FS
-	DebugAddr string // when set, Go's profiler is served there (never on the main port)
+	// AdminKey is a pinned key with the admin scope for project 1, for
+	// scripts and tests (lore serve --admin-key); none by default.
+	AdminKey string
+	// AdminEmail and AdminPassword make the first admin on the first start
+	// (when no user exists): default admin@localhost, and a one-time login
+	// link instead of a password (FirstLogin).
+	AdminEmail, AdminPassword string
+	// Login is how browser sessions are given out.
+	Login server.LoginOptions
+	// TLSCert and TLSKey are PEM files: when both are set Lore serves
+	// HTTPS (and HTTP/2) on Addr, and session cookies are Secure.
+	TLSCert, TLSKey string
+	Log             *slog.Logger
+	Limits          server.Limits
+	Pipeline        pipeline.Options // Dir defaults to DataDir/wal
+	Store           duckdb.Options
+	UI              fs.FS
+	DebugAddr       string // when set, Go's profiler is served there (never on the main port)
 	// HeapLimit is a soft limit for the Go heap (runtime/debug.SetMemoryLimit),
 	// set unless the GOMEMLIMIT environment variable is; 0 leaves it alone.
 	HeapLimit int64
@@ -96,6 +108,8 @@ type App struct {
 	// store; Flush runs them after the pipeline's.
 	flushers  []func(context.Context) error
 	Bootstrap meta.Bootstrap // keys created on this start, to print once
+	// FirstLogin is the first admin, made on this start (nil otherwise).
+	FirstLogin *FirstLogin
 }
 
 // Open opens the data directory (creating it on first start), replays the
@@ -129,6 +143,9 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if a.Bootstrap, err = a.meta.EnsureDefaultProject(ctx, cfg.IngestKey, cfg.ReadKey); err != nil {
 		return nil, err
 	}
+	if err := a.ensurePeople(ctx); err != nil {
+		return nil, err
+	}
 	if a.store, err = duckdb.Open(ctx, filepath.Join(cfg.DataDir, "events"), cfg.Store, cfg.Log.With("component", "store")); err != nil {
 		return nil, err
 	}
@@ -145,12 +162,16 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	reg := metrics.New()
 	a.registerMetrics(reg)
 	deps := server.Deps{
-		Auth:    a.meta,
-		Reader:  a.store,
-		Metrics: reg,
-		Log:     cfg.Log,
-		Limits:  cfg.Limits,
-		UI:      cfg.UI,
+		Auth:     a.meta,
+		Sessions: a.meta,
+		Audit:    a.meta,
+		People:   a.meta,
+		Login:    cfg.Login,
+		Reader:   a.store,
+		Metrics:  reg,
+		Log:      cfg.Log,
+		Limits:   cfg.Limits,
+		UI:       cfg.UI,
 	}
 	a.metrics = reg
 	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {
@@ -172,6 +193,9 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		return nil, fmt.Errorf("listen on %q: %w", addr, err)
 	}
 	a.http = a.srv.HTTPServer(addr)
+	if err := a.configureTLS(); err != nil {
+		return nil, err
+	}
 	if err := a.openListeners(); err != nil {
 		return nil, err
 	}
@@ -198,6 +222,9 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // URL is the base URL of the server on loopback.
 func (a *App) URL() string {
 	_, port, _ := net.SplitHostPort(a.Addr())
+	if a.cfg.TLSCert != "" {
+		return "https://127.0.0.1:" + port
+	}
 	return "http://127.0.0.1:" + port
 }
 
@@ -212,7 +239,13 @@ func (a *App) Pipeline() *pipeline.Pipeline { return a.pipe }
 // acknowledged into the store and closes it.
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1+len(a.listeners))
-	go func() { errc <- a.http.Serve(a.ln) }()
+	go func() {
+		if a.http.TLSConfig != nil {
+			errc <- a.http.ServeTLS(a.ln, "", "") // HTTP/2 and HTTP/1.1
+			return
+		}
+		errc <- a.http.Serve(a.ln)
+	}()
 	stopListeners := a.serveListeners(errc)
 	if a.cfg.DebugAddr != "" {
 		dbg := &http.Server{Addr: a.cfg.DebugAddr, Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}

@@ -50,7 +50,8 @@ func commands() []command {
 		{"monitors", "alerts: lore monitors list|create|evaluate|delete", runMonitors},
 		{"checks", "uptime checks: lore checks list|create|run|delete|status", runChecks},
 		{"channels", "where alerts go: lore channels list|create|test|deliveries|delete", runChannels},
-		{"keys", "API keys: lore keys list|create|revoke --data DIR", runKeys},
+		{"keys", "API keys: lore keys list|create|rotate|revoke --data DIR", runKeys},
+		{"users", "people who sign in: lore users list|add|remove|reset --data DIR", runUsers},
 		{"sourcemaps", "source maps of a release: lore sourcemaps upload DIR --release R", runSourcemaps},
 	}
 }

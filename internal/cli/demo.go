@@ -30,6 +30,9 @@ type demoState struct {
 const (
 	demoIngestKey = "lore_demo_ingest"
 	demoReadKey   = "lore_demo_read"
+	// The demo's first admin signs in with a fixed password too.
+	demoEmail    = "demo@lore.local"
+	demoPassword = "lore-demo-password"
 )
 
 func runDemo(ctx context.Context, args []string, stdio Stdio) error {
@@ -48,6 +51,9 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	if f.readKey == "" {
 		f.readKey = demoReadKey
+	}
+	if f.adminPassword == "" && !isSet(fs, "admin-email") {
+		f.adminEmail, f.adminPassword = demoEmail, demoPassword
 	}
 	cfg := f.config(stdio)
 	// The shop's recordings are sealed soon after they arrive (their
@@ -70,7 +76,11 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 
 	now := time.Now().UTC()
 	fmt.Fprintf(stdio.Out, "\nLore demo: the simulated shop (seed %d)\n", *seed)
-	fmt.Fprintf(stdio.Out, "  open      %s/#key=%s\n", a.URL(), f.readKey)
+	if f.adminPassword != "" {
+		fmt.Fprintf(stdio.Out, "  open      %s/#/login   sign in as %s, password %s\n", a.URL(), f.adminEmail, f.adminPassword)
+	} else {
+		printFirstLogin(stdio.Out, a)
+	}
 	fmt.Fprintf(stdio.Out, "  ingest key %s   read key %s   data %s\n", f.ingestKey, f.readKey, f.data)
 	fmt.Fprintf(stdio.Out, "  try       LORE_KEY=%s %s query 'level:error' --url %s --from now-24h\n\n", f.readKey, os.Args[0], a.URL())
 

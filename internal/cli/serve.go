@@ -32,6 +32,10 @@ type serveFlags struct {
 	allowPrivateWebhooks                     bool
 	publicURL                                string
 	queryTimeout                             time.Duration
+	adminKey, adminEmail, adminPassword      string
+	allowHTTPLogin                           bool
+	sessionTTL                               time.Duration
+	tlsCert, tlsKey                          string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -39,6 +43,13 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.StringVar(&f.addr, "addr", env("LORE_ADDR", ":4780"), "listen address (env LORE_ADDR)")
 	fs.StringVar(&f.ingestKey, "ingest-key", env("LORE_INGEST_KEY", ""), "use this ingest key for project 1 instead of a generated one (env LORE_INGEST_KEY)")
 	fs.StringVar(&f.readKey, "read-key", env("LORE_READ_KEY", ""), "use this read key for project 1 instead of a generated one (env LORE_READ_KEY)")
+	fs.StringVar(&f.adminKey, "admin-key", env("LORE_ADMIN_KEY", ""), "also accept this key for project 1 with the admin scope, for scripts; none by default (env LORE_ADMIN_KEY)")
+	fs.StringVar(&f.adminEmail, "admin-email", env("LORE_ADMIN_EMAIL", "admin@localhost"), "the first admin's email, made on the first start (env LORE_ADMIN_EMAIL)")
+	fs.StringVar(&f.adminPassword, "admin-password", env("LORE_ADMIN_PASSWORD", ""), "the first admin's password (at least 10 characters); without it the first start prints a one-time login link (env LORE_ADMIN_PASSWORD)")
+	fs.BoolVar(&f.allowHTTPLogin, "allow-http-login", false, "let browsers sign in over plain HTTP from other machines (their session cookies then cross the network in clear); by default signing in needs TLS or loopback")
+	fs.StringVar(&f.tlsCert, "tls-cert", env("LORE_TLS_CERT", ""), "serve HTTPS (and HTTP/2) with this PEM certificate (with --tls-key; env LORE_TLS_CERT)")
+	fs.StringVar(&f.tlsKey, "tls-key", env("LORE_TLS_KEY", ""), "the PEM private key of --tls-cert (env LORE_TLS_KEY)")
+	fs.DurationVar(&f.sessionTTL, "session-ttl", 7*24*time.Hour, "how long a browser stays signed in")
 	fs.StringVar(&f.logLevel, "log-level", env("LORE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&f.maxBodyMiB, "max-body-mib", envInt("LORE_MAX_BODY_MIB", 16), "largest ingest request body, compressed or not (413 beyond)")
 	fs.IntVar(&f.maxLines, "max-lines", envInt("LORE_MAX_LINES", 100_000), "most lines in one ingest request (413 beyond)")
@@ -141,6 +152,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Addr:      f.addr,
 		IngestKey: f.ingestKey,
 		ReadKey:   f.readKey,
+		AdminKey:  f.adminKey,
 		Log:       newLogger(stdio.Err, f.logLevel),
 		UI:        web.Dist(),
 		Limits:    limits,
@@ -157,6 +169,12 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 
 		AllowPrivateWebhooks: f.allowPrivateWebhooks,
 		PublicURL:            f.publicURL,
+
+		AdminEmail:    f.adminEmail,
+		AdminPassword: f.adminPassword,
+		Login:         server.LoginOptions{AllowHTTP: f.allowHTTPLogin, SessionTTL: f.sessionTTL},
+		TLSCert:       f.tlsCert,
+		TLSKey:        f.tlsKey,
 	}
 }
 
@@ -175,13 +193,29 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 		return err
 	}
 	printKeys(stdio.Out, a.Bootstrap)
+	printFirstLogin(stdio.Out, a)
 	return a.Serve(ctx)
+}
+
+// printFirstLogin shows the first admin made on this start and, when no
+// password was given, the one-time login link (valid 24 hours).
+func printFirstLogin(w io.Writer, a *app.App) {
+	fl := a.FirstLogin
+	if fl == nil {
+		return
+	}
+	if fl.Link == "" {
+		fmt.Fprintf(w, "First admin: %s (with the password given)\n", fl.Email)
+		return
+	}
+	fmt.Fprintf(w, "First admin: %s. Sign in once with this link (valid 24 hours, shown once), then set a password:\n  %s/#/login?link=%s\n",
+		fl.Email, a.PublicURL(), fl.Link)
 }
 
 // printKeys shows keys created on this start; they are stored only as
 // hashes, so this is the one time they can be read.
 func printKeys(w io.Writer, b meta.Bootstrap) {
-	if b.IngestKey == "" && b.ReadKey == "" {
+	if b.IngestKey == "" && b.ReadKey == "" && b.AdminKey == "" {
 		return
 	}
 	fmt.Fprintf(w, "Project 1 keys (shown once; only their hashes are stored):\n")
@@ -190,5 +224,8 @@ func printKeys(w io.Writer, b meta.Bootstrap) {
 	}
 	if b.ReadKey != "" {
 		fmt.Fprintf(w, "  read key:   %s\n", b.ReadKey)
+	}
+	if b.AdminKey != "" {
+		fmt.Fprintf(w, "  admin key:  %s\n", b.AdminKey)
 	}
 }

@@ -339,39 +339,39 @@ func TestCLIChecksAndChannels(t *testing.T) {
 	a := startApp(t)
 	base := a.URL()
 	target := newFlipTarget(t)
-	out, errOut, code := runCLI(t, "checks", "create", "--url", base, "--key", readKey, "--name", "shop",
+	out, errOut, code := runCLI(t, "checks", "create", "--url", base, "--key", adminKey, "--name", "shop",
 		"--target", target.URL+"/health", "--interval", "30s", "--timeout", "5s", "--expect-status", "200")
 	if code != 0 || !strings.Contains(out, "shop") {
 		t.Fatalf("checks create: %d %s %s", code, out, errOut)
 	}
-	out, errOut, code = runCLI(t, "checks", "run", "1", "--url", base, "--key", readKey)
+	out, errOut, code = runCLI(t, "checks", "run", "1", "--url", base, "--key", adminKey)
 	if code != 0 || !strings.Contains(out, "up") || !strings.Contains(out, "200 in") {
 		t.Fatalf("checks run: %d %s %s", code, out, errOut)
 	}
-	out, _, code = runCLI(t, "checks", "list", "--url", base, "--key", readKey)
+	out, _, code = runCLI(t, "checks", "list", "--url", base, "--key", adminKey)
 	if code != 0 || !strings.Contains(out, target.URL+"/health") {
 		t.Errorf("checks list: %d %s", code, out)
 	}
-	out, _, code = runCLI(t, "checks", "status", "--url", base, "--key", readKey)
+	out, _, code = runCLI(t, "checks", "status", "--url", base, "--key", adminKey)
 	if code != 0 || !strings.HasPrefix(out, "status: up (1 up, 0 down") {
 		t.Errorf("checks status: %d %s", code, out)
 	}
-	_, errOut, code = runCLI(t, "checks", "create", "--url", base, "--key", readKey, "--name", "bad", "--target", "ftp://x")
+	_, errOut, code = runCLI(t, "checks", "create", "--url", base, "--key", adminKey, "--name", "bad", "--target", "ftp://x")
 	if code == 0 || !strings.Contains(errOut, "not an http or https URL") {
 		t.Errorf("bad check: %d %s", code, errOut)
 	}
-	out, errOut, code = runCLI(t, "channels", "create", "--url", base, "--key", readKey, "--name", "ops", "--type", "discord",
+	out, errOut, code = runCLI(t, "channels", "create", "--url", base, "--key", adminKey, "--name", "ops", "--type", "discord",
 		"--target", "https://discord.com/api/webhooks/1/SECRET")
 	if code != 0 || !strings.Contains(out, "discord") || strings.Contains(out, "SECRET") {
 		t.Fatalf("channels create: %d %s %s", code, out, errOut)
 	}
 	t.Setenv("LORE_SMTP_PASSWORD", "pw")
-	out, errOut, code = runCLI(t, "channels", "create", "--url", base, "--key", readKey, "--name", "mail", "--type", "email",
+	out, errOut, code = runCLI(t, "channels", "create", "--url", base, "--key", adminKey, "--name", "mail", "--type", "email",
 		"--to", "a@shop.test,b@shop.test", "--smtp-host", "mail.shop.test", "--smtp-username", "lore", "--smtp-from", "lore@shop.test")
 	if code != 0 || !strings.Contains(out, "a@shop.test, b@shop.test via mail.shop.test:587") {
 		t.Fatalf("channels create email: %d %s %s", code, out, errOut)
 	}
-	out, _, code = runCLI(t, "monitors", "create", "--url", base, "--key", readKey, "--name", "shop down", "--kind", "check",
+	out, _, code = runCLI(t, "monitors", "create", "--url", base, "--key", adminKey, "--name", "shop down", "--kind", "check",
 		"--check", "1", "--channels", "1,2", "--pending", "1m", "--cooldown", "30m", "--mute", "22:00-06:00 Europe/Paris sat,sun")
 	if code != 0 || !strings.Contains(out, "shop down") {
 		t.Fatalf("monitors create: %d %s", code, out)
@@ -389,7 +389,7 @@ func TestCLIChecksAndChannels(t *testing.T) {
 		t.Errorf("monitor from the CLI: %+v", m)
 	}
 	for _, args := range [][]string{{"checks", "delete", "1"}, {"channels", "delete", "1"}} {
-		out, errOut, code = runCLI(t, append(args, "--url", base, "--key", readKey)...)
+		out, errOut, code = runCLI(t, append(args, "--url", base, "--key", adminKey)...)
 		if code != 0 || !strings.Contains(out, "deleted") {
 			t.Errorf("%v: %d %s %s", args, code, out, errOut)
 		}
@@ -418,7 +418,7 @@ func TestAlertStateSurvivesRestart(t *testing.T) {
 	defer hook.Close()
 	start := func() (*app.App, func()) {
 		ctx, cancel := context.WithCancel(context.Background())
-		a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey,
+		a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey,
 			Log: slog.New(slog.DiscardHandler), AllowPrivateWebhooks: true})
 		if err != nil {
 			t.Fatal(err)

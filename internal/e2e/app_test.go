@@ -17,7 +17,7 @@ func startApp(t testing.TB, opts ...func(*app.Config)) *app.App {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cfg := app.Config{
-		DataDir: t.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey,
+		DataDir: t.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey,
 		Log: slog.New(slog.DiscardHandler),
 	}
 	for _, o := range opts {

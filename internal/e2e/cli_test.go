@@ -56,11 +56,11 @@ func TestCLIIngestQueryStory(t *testing.T) {
 	}
 	flush(t, a)
 
-	out, errOut, code = runCLI(t, "query", "level:error service:payment-service", "--from", "now-1h", "--url", a.URL(), "--key", readKey)
+	out, errOut, code = runCLI(t, "query", "level:error service:payment-service", "--from", "now-1h", "--url", a.URL(), "--key", adminKey)
 	if code != 0 || !strings.Contains(out, "payment gateway returned 429") || strings.Contains(out, "started checkout") {
 		t.Fatalf("lore query (%d): %s %s", code, out, errOut)
 	}
-	out, _, code = runCLI(t, "query", "--json", "--url", a.URL(), "--key", readKey, "service:payment-service")
+	out, _, code = runCLI(t, "query", "--json", "--url", a.URL(), "--key", adminKey, "service:payment-service")
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(lines) != 3 {
 		t.Fatalf("lore query --json: %d lines, want 3:\n%s", len(lines), out)
@@ -72,7 +72,7 @@ func TestCLIIngestQueryStory(t *testing.T) {
 		}
 	}
 
-	out, errOut, code = runCLI(t, "story", "trace", trace, "--url", a.URL(), "--key", readKey)
+	out, errOut, code = runCLI(t, "story", "trace", trace, "--url", a.URL(), "--key", adminKey)
 	if code != 0 || !strings.Contains(out, "started checkout") || !strings.Contains(out, "429") || !strings.Contains(out, "failed") {
 		t.Fatalf("lore story (%d):\n%s%s", code, out, errOut)
 	}

@@ -67,7 +67,7 @@ const clientsIngestKey = "lore_in_e2eclients"
 func startClientsApp(t *testing.T) *app.App {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", IngestKey: clientsIngestKey, ReadKey: readKey,
+	a, err := app.Open(ctx, app.Config{DataDir: t.TempDir(), Addr: "127.0.0.1:0", IngestKey: clientsIngestKey, ReadKey: readKey, AdminKey: adminKey,
 		Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
@@ -199,7 +199,7 @@ func (c *clients) funnel(t *testing.T, steps ...string) []int64 {
 	}
 	b, _ := json.Marshal(body)
 	req, _ := http.NewRequest("POST", c.base+"/api/v1/funnels", bytes.NewReader(b))
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -366,7 +366,7 @@ func (c *clients) browser(t *testing.T) {
 	project := t.TempDir()
 	c.script(t, nil, "browser/drive.mjs", "build", project)
 	release := "web@" + c.run
-	if out, errOut, code := runCLI(t, "sourcemaps", "upload", filepath.Join(project, "dist"), "--release", release, "--url", c.base, "--key", readKey); code != 0 {
+	if out, errOut, code := runCLI(t, "sourcemaps", "upload", filepath.Join(project, "dist"), "--release", release, "--url", c.base, "--key", adminKey); code != 0 {
 		t.Fatalf("sourcemaps upload: %s %s", out, errOut)
 	}
 	backend, payTraces := c.startBackend(t, filepath.Join(project, "dist"))

@@ -51,7 +51,7 @@ func startAppTB(tb testing.TB, limits server.Limits) *app.App {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, app.Config{
-		DataDir: tb.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey,
+		DataDir: tb.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey,
 		Log: slog.New(slog.DiscardHandler), Limits: limits,
 	})
 	if err != nil {
@@ -200,7 +200,7 @@ func BenchmarkIssueList(b *testing.B) {
 			u = base + "/api/v1/issues?" + params[0]
 		}
 		req, _ := http.NewRequest(http.MethodGet, u, nil)
-		req.Header.Set("Authorization", "Bearer "+readKey)
+		req.Header.Set("Authorization", "Bearer "+adminKey)
 		start := time.Now()
 		resp, err := hc.Do(req)
 		if err != nil {

@@ -13,7 +13,7 @@ func TestCLIIssues(t *testing.T) {
 	storeEvent(t, base, sentryError(time.Now().Add(-time.Minute), "shop@5.0", "DeclinedError", "card declined for order 1", "Charge", 40))
 	storeEvent(t, base, sentryError(time.Now().Add(-time.Minute), "shop@5.0", "DeclinedError", "card declined for order 2", "Charge", 40))
 	flush(t, a)
-	remote := []string{"--url", base, "--key", readKey}
+	remote := []string{"--url", base, "--key", adminKey}
 	out, errOut, code := runCLI(t, append([]string{"issues", "--sort", "count"}, remote...)...)
 	if code != 0 || !strings.Contains(out, "DeclinedError: card declined for order 1") || !strings.Contains(out, "shop@5.0") ||
 		!strings.Contains(out, "unresolved") {

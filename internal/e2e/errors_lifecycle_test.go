@@ -56,7 +56,7 @@ func sentryError(ts time.Time, release, typ, msg, fn string, line int) map[strin
 func patchIssue(t *testing.T, base string, id int64, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPatch, fmt.Sprintf("%s/api/v1/issues/%d", base, id), strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -90,7 +90,7 @@ func TestErrorsFromLogsAndOTLPExceptions(t *testing.T) {
 func putSettings(t *testing.T, base, body string) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodPut, base+"/api/v1/issues/settings", strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

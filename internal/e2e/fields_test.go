@@ -79,7 +79,7 @@ func TestFieldsDictionary(t *testing.T) {
 func send(t *testing.T, method, base, path, contentType, body string) (int, []byte) {
 	t.Helper()
 	req, _ := http.NewRequest(method, base+path, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	if contentType != "" {
 		req.Header.Set("Content-Type", contentType)
 	}
@@ -135,11 +135,11 @@ func TestDashboardsAPIAndCLI(t *testing.T) {
 
 	dir := t.TempDir()
 	file := filepath.Join(dir, "dashboards.yaml")
-	if out, errOut, code := runCLI(t, "dashboards", "export", "--out", file, "--url", base, "--key", readKey); code != 0 {
+	if out, errOut, code := runCLI(t, "dashboards", "export", "--out", file, "--url", base, "--key", adminKey); code != 0 {
 		t.Fatalf("lore dashboards export: %d %s %s", code, out, errOut)
 	}
 	sfile := filepath.Join(dir, "searches.yaml")
-	if out, errOut, code := runCLI(t, "dashboards", "export", "--searches", "--out", sfile, "--url", base, "--key", readKey); code != 0 {
+	if out, errOut, code := runCLI(t, "dashboards", "export", "--searches", "--out", sfile, "--url", base, "--key", adminKey); code != 0 {
 		t.Fatalf("lore dashboards export --searches: %d %s %s", code, out, errOut)
 	}
 	raw, _ := os.ReadFile(file)
@@ -149,19 +149,19 @@ func TestDashboardsAPIAndCLI(t *testing.T) {
 
 	other := startApp(t)
 	for i := range 2 { // importing twice updates rather than duplicates
-		out, errOut, code := runCLI(t, "dashboards", "import", file, "--url", other.URL(), "--key", readKey)
+		out, errOut, code := runCLI(t, "dashboards", "import", file, "--url", other.URL(), "--key", adminKey)
 		if code != 0 || !strings.Contains(out, "imported 1 dashboards") {
 			t.Fatalf("import #%d: %d %s %s", i+1, code, out, errOut)
 		}
 	}
-	if out, errOut, code := runCLI(t, "dashboards", "import", "--searches", sfile, "--url", other.URL(), "--key", readKey); code != 0 {
+	if out, errOut, code := runCLI(t, "dashboards", "import", "--searches", sfile, "--url", other.URL(), "--key", adminKey); code != 0 {
 		t.Fatalf("import searches: %d %s %s", code, out, errOut)
 	}
-	out, _, code := runCLI(t, "dashboards", "list", "--url", other.URL(), "--key", readKey)
+	out, _, code := runCLI(t, "dashboards", "list", "--url", other.URL(), "--key", adminKey)
 	if code != 0 || !strings.Contains(out, "Checkout  (2 panels)") || strings.Count(out, "Checkout") != 1 {
 		t.Errorf("list after two imports:\n%s", out)
 	}
-	out, _, _ = runCLI(t, "dashboards", "list", "--searches", "--url", other.URL(), "--key", readKey)
+	out, _, _ = runCLI(t, "dashboards", "list", "--searches", "--url", other.URL(), "--key", adminKey)
 	if !strings.Contains(out, "slow  duration_ms:>1000") {
 		t.Errorf("searches after import:\n%s", out)
 	}
@@ -247,7 +247,7 @@ func TestFieldsBackfill(t *testing.T) {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, Log: slog.New(slog.DiscardHandler)})
+	a, err := app.Open(ctx, app.Config{DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey, Log: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

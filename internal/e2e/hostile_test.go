@@ -129,7 +129,7 @@ func TestHostileInput(t *testing.T) {
 		for _, q := range []string{"a*a*a*b", "a*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "msg:*a*a*a*a*b*"} {
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			req, _ := http.NewRequestWithContext(ctx, "GET", p.url+"/api/v1/search?"+url.Values{"q": {q}, "from": {"now-1h"}}.Encode(), nil)
-			req.Header.Set("Authorization", "Bearer "+readKey)
+			req.Header.Set("Authorization", "Bearer "+adminKey)
 			resp, err := http.DefaultClient.Do(req)
 			cancel()
 			if err != nil {
@@ -305,12 +305,12 @@ func TestHostileInput(t *testing.T) {
 		var m struct {
 			ID int64 `json:"id"`
 		}
-		code, b := hostileDo(t, "POST", p.url+"/api/v1/monitors", readKey, "application/json",
+		code, b := hostileDo(t, "POST", p.url+"/api/v1/monitors", adminKey, "application/json",
 			`{"name":"ssrf","kind":"query","query":"*","threshold":0,"window":"1h","webhook":"`+hook.URL+`"}`)
 		if code != 200 || json.Unmarshal([]byte(b), &m) != nil {
 			t.Fatalf("create monitor: %d %s", code, b)
 		}
-		if code, b := hostileDo(t, "POST", fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", p.url, m.ID), readKey, "", ""); code != 200 || !strings.Contains(b, `"alert"`) {
+		if code, b := hostileDo(t, "POST", fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", p.url, m.ID), adminKey, "", ""); code != 200 || !strings.Contains(b, `"alert"`) {
 			t.Fatalf("evaluate: %d %s", code, b)
 		}
 		const failed = `lore_notifications_total{type="webhook",result="failed"}`

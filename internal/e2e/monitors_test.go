@@ -37,7 +37,7 @@ func allowPrivate(c *app.Config) { c.AllowPrivateWebhooks = true }
 func monitorsCall(t *testing.T, method, url, body string, out any) (int, string) {
 	t.Helper()
 	req, _ := http.NewRequest(method, url, strings.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -216,25 +216,25 @@ func TestMonitorsAlertOnErrors(t *testing.T) {
 func TestCLIMonitors(t *testing.T) {
 	a := startApp(t)
 	base := a.URL()
-	out, errOut, code := runCLI(t, "monitors", "create", "--url", base, "--key", readKey, "--name", "checkout errors",
+	out, errOut, code := runCLI(t, "monitors", "create", "--url", base, "--key", adminKey, "--name", "checkout errors",
 		"--query", "level:error service:checkout", "--threshold", "3", "--window", "10m")
 	if code != 0 || !strings.Contains(out, "checkout errors") || !strings.Contains(out, "no_data") {
 		t.Fatalf("create: %d %s %s", code, out, errOut)
 	}
-	out, errOut, code = runCLI(t, "monitors", "evaluate", "1", "--url", base, "--key", readKey)
+	out, errOut, code = runCLI(t, "monitors", "evaluate", "1", "--url", base, "--key", adminKey)
 	rows := strings.Split(strings.TrimSpace(out), "\n")
 	if code != 0 || len(rows) != 2 || strings.Fields(rows[1])[1] != "ok" {
 		t.Fatalf("evaluate: %d %s %s, want the monitor in state ok", code, out, errOut)
 	}
-	out, _, code = runCLI(t, "monitors", "list", "--url", base, "--key", readKey)
+	out, _, code = runCLI(t, "monitors", "list", "--url", base, "--key", adminKey)
 	if code != 0 || !strings.Contains(out, "> 3 over 10m") {
 		t.Fatalf("list: %d %s", code, out)
 	}
-	_, errOut, code = runCLI(t, "monitors", "create", "--url", base, "--key", readKey, "--name", "bad", "--kind", "cpu")
+	_, errOut, code = runCLI(t, "monitors", "create", "--url", base, "--key", adminKey, "--name", "bad", "--kind", "cpu")
 	if code == 0 || !strings.Contains(errOut, "unknown monitor kind") {
 		t.Errorf("bad kind: %d %s", code, errOut)
 	}
-	if out, _, code = runCLI(t, "monitors", "delete", "1", "--url", base, "--key", readKey); code != 0 || !strings.Contains(out, "deleted monitor 1") {
+	if out, _, code = runCLI(t, "monitors", "delete", "1", "--url", base, "--key", adminKey); code != 0 || !strings.Contains(out, "deleted monitor 1") {
 		t.Errorf("delete: %d %s", code, out)
 	}
 }

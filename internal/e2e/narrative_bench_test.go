@@ -121,7 +121,7 @@ func openAppAt(t *testing.T, dir string) (*app.App, func()) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, app.Config{
-		DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey,
+		DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey,
 		Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {

@@ -137,11 +137,11 @@ func TestStoriesCascadeOrder(t *testing.T) {
 		}
 
 		// The CLI prints both.
-		out, errOut, code := runCLI(t, "stories", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--url", a.URL(), "--key", readKey)
+		out, errOut, code := runCLI(t, "stories", "--from", from.Format(time.RFC3339), "--to", to.Format(time.RFC3339), "--url", a.URL(), "--key", adminKey)
 		if code != 0 || !strings.Contains(out, "[critical] "+c.Title) || !strings.Contains(out, "Recommended:") {
 			t.Errorf("lore stories exited %d:\n%s%s", code, out, errOut)
 		}
-		out, errOut, code = runCLI(t, "timeline", "--at", truth.From.Add(40*time.Minute).Format(time.RFC3339), "--before", "45m", "--url", a.URL(), "--key", readKey)
+		out, errOut, code = runCLI(t, "timeline", "--at", truth.From.Add(40*time.Minute).Format(time.RFC3339), "--before", "45m", "--url", a.URL(), "--key", adminKey)
 		if code != 0 || !strings.Contains(out, "First, inventory") {
 			t.Errorf("lore timeline exited %d:\n%s%s", code, out, errOut)
 		}

@@ -44,6 +44,10 @@ func TestMain(m *testing.M) {
 const (
 	ingestKey = "e2e-ingest"
 	readKey   = "e2e-read"
+	// adminKey has the admin scope: the tests' own API calls (reads, and
+	// the monitors, dashboards, channels… they make) use it, as an admin's
+	// script would; the access tests check what each role may do.
+	adminKey = "e2e-admin"
 )
 
 // proc is a `lore serve` child process on a free loopback port.
@@ -60,7 +64,7 @@ var listenRe = regexp.MustCompile(`lore is listening"? addr=(\S+)`)
 
 func startLore(t *testing.T, dataDir string, args ...string) *proc {
 	t.Helper()
-	args = append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey, "--read-key", readKey}, args...)
+	args = append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey, "--read-key", readKey, "--admin-key", adminKey}, args...)
 	cmd := exec.Command(loreBinary, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -166,7 +170,7 @@ func post(ctx context.Context, hc *http.Client, base, path, key, contentType str
 func getJSON(t testing.TB, base, path string, q url.Values, out any) {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+path+"?"+q.Encode(), nil)
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

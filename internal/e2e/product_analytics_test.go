@@ -100,7 +100,7 @@ func TestProductAnalyticsAPIAndCLI(t *testing.T) {
 
 	// Bad requests say what is wrong.
 	req, _ := http.NewRequest(http.MethodPost, a.URL()+"/api/v1/funnels", strings.NewReader(`{"steps":[{"event":"x"}]}`))
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
@@ -110,7 +110,7 @@ func TestProductAnalyticsAPIAndCLI(t *testing.T) {
 		t.Errorf("one-step funnel: %d, want 400", resp.StatusCode)
 	}
 
-	out, errOut, code := runCLI(t, "funnel", "Signed Up", "Order Completed", "--from", "now-1h", "--to", "now+1h", "--url", a.URL(), "--key", readKey)
+	out, errOut, code := runCLI(t, "funnel", "Signed Up", "Order Completed", "--from", "now-1h", "--to", "now+1h", "--url", a.URL(), "--key", adminKey)
 	if code != 0 {
 		t.Fatalf("lore funnel: %d %s", code, errOut)
 	}
@@ -126,7 +126,7 @@ func TestProductAnalyticsAPIAndCLI(t *testing.T) {
 		{"trends", "Signed Up", "--from", "now-1h"},
 		{"web", "--from", "now-1h", "--to", "now+1h"},
 	} {
-		out, errOut, code := runCLI(t, append(args, "--url", a.URL(), "--key", readKey)...)
+		out, errOut, code := runCLI(t, append(args, "--url", a.URL(), "--key", adminKey)...)
 		t.Logf("lore %s:\n%s", args[0], out)
 		if code != 0 || out == "" {
 			t.Errorf("lore %s: %d %s %s", args[0], code, out, errOut)

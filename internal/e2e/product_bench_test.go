@@ -61,7 +61,7 @@ func startProductApp(tb testing.TB) *app.App {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, app.Config{
-		DataDir: tb.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, Log: slog.New(slog.DiscardHandler),
+		DataDir: tb.TempDir(), Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		tb.Fatal(err)

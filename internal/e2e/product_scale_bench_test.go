@@ -106,7 +106,7 @@ func startScaleApp(tb testing.TB, dir string) (*app.App, func()) {
 	tb.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	a, err := app.Open(ctx, app.Config{
-		DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, Log: slog.New(slog.DiscardHandler),
+		DataDir: dir, Addr: "127.0.0.1:0", IngestKey: ingestKey, ReadKey: readKey, AdminKey: adminKey, Log: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		cancel()
@@ -194,7 +194,7 @@ func scaleQuery(tb testing.TB, url, path, body string) []byte {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

@@ -245,7 +245,7 @@ func runDriver(t *testing.T, script string, out any, args ...string) {
 func playback(t *testing.T, base, session string) string {
 	t.Helper()
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/replays/"+url.PathEscape(session)+"/events", nil)
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -135,7 +135,7 @@ func TestReplayIngestPlaybackAndSeal(t *testing.T) {
 	}
 	// Playback: every event back, in order; the card number was never sent.
 	req, _ := http.NewRequest(http.MethodGet, base+"/api/v1/replays/sess-rage/events", nil)
-	req.Header.Set("Authorization", "Bearer "+readKey)
+	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req) // Go's client asks for gzip and undoes it
 	if err != nil {
 		t.Fatal(err)

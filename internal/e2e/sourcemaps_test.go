@@ -18,12 +18,12 @@ func TestSourceMapsUploadAndSymbolicate(t *testing.T) {
 	a := startApp(t)
 	base := a.URL()
 	for rel, dir := range map[string]string{"web@1": "../sourcemap/testdata/dist-3f9a2b", "web@2": "../sourcemap/testdata/dist-c0ffee1"} {
-		out, errOut, code := runCLI(t, "sourcemaps", "upload", dir, "--release", rel, "--url", base, "--key", readKey)
+		out, errOut, code := runCLI(t, "sourcemaps", "upload", dir, "--release", rel, "--url", base, "--key", adminKey)
 		if code != 0 || !strings.Contains(out, "2 files uploaded, 1 source maps") {
 			t.Fatalf("upload %s: %d %s %s", rel, code, out, errOut)
 		}
 	}
-	if out, _, code := runCLI(t, "sourcemaps", "list", "--release", "web@1", "--url", base, "--key", readKey); code != 0 || !strings.Contains(out, "assets/index-3f9a2b.js.map") {
+	if out, _, code := runCLI(t, "sourcemaps", "list", "--release", "web@1", "--url", base, "--key", adminKey); code != 0 || !strings.Contains(out, "assets/index-3f9a2b.js.map") {
 		t.Errorf("list: %d %s", code, out)
 	}
 	if _, errOut, code := runCLI(t, "sourcemaps", "upload", "../sourcemap/testdata/dist-3f9a2b", "--release", "web@1", "--url", base, "--key", ingestKey); code == 0 {
@@ -68,7 +68,7 @@ func TestSourceMapsUploadAndSymbolicate(t *testing.T) {
 			t.Errorf("stack lacks %s: %s", want, raw)
 		}
 	}
-	if out, _, code := runCLI(t, "sourcemaps", "delete", "--release", "web@1", "--url", base, "--key", readKey); code != 0 || !strings.Contains(out, "2 files deleted") {
+	if out, _, code := runCLI(t, "sourcemaps", "delete", "--release", "web@1", "--url", base, "--key", adminKey); code != 0 || !strings.Contains(out, "2 files deleted") {
 		t.Errorf("delete: %d %s", code, out)
 	}
 }

@@ -1,7 +1,8 @@
-// Package meta keeps Lore's metadata — projects and API keys for now; users,
-// issue states and rules later — in embedded SQLite (modernc.org/sqlite, no
-// cgo). Keys are stored only as SHA-256 hashes: a key is shown once, when it
-// is created, and cannot be recovered from the database.
+// Package meta keeps Lore's metadata — projects, API keys, users, their
+// roles and sessions, the audit log, issue states and rules — in embedded
+// SQLite (modernc.org/sqlite, no cgo). Keys and session tokens are stored
+// only as SHA-256 hashes, passwords as argon2id hashes: a key is shown
+// once, when it is created, and cannot be recovered from the database.
 package meta
 
 import (
@@ -19,23 +20,73 @@ import (
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 )
 
-// Role is what a key may do.
+// Role is what a key or a project's member may do; internal/auth.Allow
+// says which actions each role may take.
 type Role string
 
-// Key roles. An ingest key can only write events; a read key can only read.
+// Roles. An ingest key can only write events; a read key can only read. A
+// user's role in a project is viewer (reads), member (also monitors,
+// dashboards, saved searches, checks, issue changes) or admin (also keys,
+// members, settings, channels); a key may carry the member or admin scope
+// too, for scripts.
 const (
 	RoleIngest Role = "ingest"
 	RoleRead   Role = "read"
+	RoleViewer Role = "viewer"
+	RoleMember Role = "member"
+	RoleAdmin  Role = "admin"
 )
+
+// ParseKeyRole checks a key's role: ingest, read, member or admin.
+func ParseKeyRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleIngest, RoleRead, RoleMember, RoleAdmin:
+		return r, nil
+	}
+	return "", fmt.Errorf("key role %q: want ingest, read, member or admin", s)
+}
+
+// ParseMemberRole checks a member's role: viewer, member or admin.
+func ParseMemberRole(s string) (Role, error) {
+	switch r := Role(s); r {
+	case RoleViewer, RoleMember, RoleAdmin:
+		return r, nil
+	}
+	return "", fmt.Errorf("member role %q: want viewer, member or admin", s)
+}
 
 // ErrUnknownKey is returned by Authenticate for a key that does not exist.
 var ErrUnknownKey = errors.New("unknown API key")
 
-// Principal is who a request acts as.
+// Principal is who a request acts as: a key (KeyID) or a signed-in user
+// (UserID), in one project with one role.
 type Principal struct {
 	ProjectID int64
 	Role      Role
 	KeyID     int64
+	UserID    int64
+	User      string // the user's email; "" for a key
+	// ServerAdmin users may create projects and manage every project.
+	ServerAdmin bool
+}
+
+// Actor names the principal in the audit log: "user:ann@x" or "key:12".
+func (p Principal) Actor() string {
+	if p.UserID != 0 {
+		return "user:" + p.User
+	}
+	return fmt.Sprintf("key:%d", p.KeyID)
+}
+
+// keyCacheTTL bounds how long an authenticated key is remembered without
+// asking the database again: a key revoked by another process (lore keys
+// revoke) stops working within it; one revoked through this Store at once.
+const keyCacheTTL = 2 * time.Second
+
+type cachedKey struct {
+	p       Principal
+	at      time.Time
+	expires int64 // unix seconds; 0 never
 }
 
 // Store is the metadata database. It is safe for concurrent use.
@@ -43,7 +94,7 @@ type Store struct {
 	db *sql.DB
 
 	mu    sync.RWMutex
-	cache map[[32]byte]Principal // key hash → principal; keys are never deleted yet
+	cache map[[32]byte]cachedKey // key hash → principal, for keyCacheTTL
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies
@@ -55,7 +106,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open metadata %q: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, cache: map[[32]byte]Principal{}}
+	s := &Store{db: db, cache: map[[32]byte]cachedKey{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -95,7 +146,7 @@ CREATE TABLE IF NOT EXISTS api_keys (
 			return fmt.Errorf("shorten stored key prefixes: %w", err)
 		}
 	}
-	return nil
+	return s.migrateUsers(ctx, version)
 }
 
 // Close closes the database.
@@ -106,6 +157,7 @@ type Bootstrap struct {
 	Created   bool   // project 1 was created now
 	IngestKey string // the plain keys, set only when they were generated or given now
 	ReadKey   string
+	AdminKey  string // set by the app when it pinned an admin key now
 }
 
 // EnsureDefaultProject creates project 1 on first start. Keys given as
@@ -183,16 +235,20 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error)
 		return Principal{}, ErrUnknownKey
 	}
 	h := hashKey(key)
+	now := time.Now()
 	s.mu.RLock()
-	p, ok := s.cache[h]
+	c, ok := s.cache[h]
 	s.mu.RUnlock()
-	if ok {
-		return p, nil
+	if ok && now.Sub(c.at) < keyCacheTTL && (c.expires == 0 || now.Unix() < c.expires) {
+		return c.p, nil
 	}
+	var p Principal
 	var role string
-	err := s.db.QueryRowContext(ctx, `SELECT id, project_id, role FROM api_keys WHERE hash = ?`,
-		hex.EncodeToString(h[:])).Scan(&p.KeyID, &p.ProjectID, &role)
-	if errors.Is(err, sql.ErrNoRows) {
+	var expires sql.NullInt64
+	err := s.db.QueryRowContext(ctx, `SELECT id, project_id, role, expires_at FROM api_keys WHERE hash = ?`,
+		hex.EncodeToString(h[:])).Scan(&p.KeyID, &p.ProjectID, &role, &expires)
+	if errors.Is(err, sql.ErrNoRows) || (expires.Valid && now.Unix() >= expires.Int64) {
+		s.forget(h)
 		return Principal{}, ErrUnknownKey
 	}
 	if err != nil {
@@ -200,9 +256,23 @@ func (s *Store) Authenticate(ctx context.Context, key string) (Principal, error)
 	}
 	p.Role = Role(role)
 	s.mu.Lock()
-	s.cache[h] = p
+	s.cache[h] = cachedKey{p: p, at: now, expires: expires.Int64}
 	s.mu.Unlock()
 	return p, nil
+}
+
+func (s *Store) forget(h [32]byte) {
+	s.mu.Lock()
+	delete(s.cache, h)
+	s.mu.Unlock()
+}
+
+// forgetAll empties the key cache: after a revocation, so that the key
+// stops working at once.
+func (s *Store) forgetAll() {
+	s.mu.Lock()
+	clear(s.cache)
+	s.mu.Unlock()
 }
 
 // NewKey returns a fresh random key whose prefix tells its role.
@@ -212,8 +282,13 @@ func NewKey(role Role) string {
 		panic(fmt.Errorf("crypto/rand: %w", err)) // never happens on Linux
 	}
 	p := "lore_in_"
-	if role == RoleRead {
+	switch role {
+	case RoleRead:
 		p = "lore_rd_"
+	case RoleMember:
+		p = "lore_mb_"
+	case RoleAdmin:
+		p = "lore_ad_"
 	}
 	return p + hex.EncodeToString(b[:])
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/auth"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/posthog"
 	"github.com/lore-dev/lore/internal/meta"
@@ -56,6 +57,11 @@ type browserMux struct {
 }
 
 func (b *browserMux) handle(pattern string, h http.Handler) {
+	if t := b.s.table; len(t) == 0 || t[len(t)-1].Pattern != pattern {
+		// Not an ingest route (which recorded itself): a browser endpoint
+		// that checks the project key in its URL or body itself.
+		b.s.addRoute(pattern, auth.Public)
+	}
 	b.mux.Handle(pattern, b.s.browser(h))
 	path := pattern
 	if _, p, ok := strings.Cut(pattern, " "); ok {
@@ -98,7 +104,9 @@ func (s *Server) posthogBrowserRoutes(b *browserMux) {
 	})))
 	if s.d.Capture != nil {
 		read := func(pattern string, h handlerFunc) {
-			b.mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, h))))
+			a := actionFor(pattern)
+			s.addRoute(pattern, a)
+			b.mux.Handle(pattern, s.instrument(pattern, s.wrap(s.access(pattern, a, h))))
 		}
 		read("GET /api/v1/capture/settings", s.handleCaptureSettings)
 		read("PUT /api/v1/capture/settings", s.handlePutCaptureSettings)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/lore-dev/lore/internal/auth"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
 	"github.com/lore-dev/lore/internal/meta"
@@ -19,6 +20,7 @@ type errorRenderer func(w http.ResponseWriter, e *apiError)
 // same key check and in-flight limit as the native routes, but every error,
 // authentication's too, rendered in the protocol's shape.
 func (s *Server) protocolIngest(mux *routeMux, pattern string, h handlerFunc, render errorRenderer) {
+	s.addRoute(pattern, auth.Ingest)
 	mux.Handle(pattern, s.instrument(pattern, s.wrapAs(render, s.requireRole(meta.RoleIngest, s.limitInflight(pattern, h)))))
 }
 

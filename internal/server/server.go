@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lore-dev/lore/internal/auth"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
@@ -95,6 +96,15 @@ type Deps struct {
 	SourceMaps SourceMapService  // sourcemaps.go
 	Checks     ChecksService     // checks.go
 	Channels   ChannelsService   // channels.go
+
+	// People and access (access.go, people.go): nil Sessions serves keys
+	// only; nil Audit records nothing; nil People serves no login, users,
+	// keys or audit routes.
+	Sessions Sessions
+	Audit    Auditor
+	People   PeopleService
+	// Login is how sessions are given out (people.go).
+	Login LoginOptions
 }
 
 // Server holds the handlers' dependencies and counters.
@@ -112,6 +122,10 @@ type Server struct {
 	// logged the first time it is seen (loggedUnstored).
 	unstored       *metrics.CounterVec
 	loggedUnstored sync.Map
+
+	tableMu sync.Mutex    // held while routes builds the handler and its table
+	table   []RouteInfo   // the routes routes registered, with their actions (access.go)
+	logins  *loginLimiter // failed logins per client and per email (people.go)
 }
 
 // New builds a server.
@@ -131,6 +145,7 @@ func New(d Deps) *Server {
 	s := &Server{d: d, log: d.Log, now: d.Now, inflight: make(chan struct{}, d.Limits.MaxInflight),
 		preauth: make(chan struct{}, d.Limits.MaxInflight), seen: dedup.New(d.Limits.DedupWindow)}
 	s.requests = d.Metrics.Counter("lore_http_requests_total", "HTTP requests by route and status class.", "route", "code")
+	s.logins = newLoginLimiter(d.Now)
 	s.unstored = d.Metrics.Counter("lore_ingest_items_unstored_total", "Items received but not stored (Sentry sessions, replays, profiles, check-ins; posthog-js recordings), by protocol and type.", "protocol", "type")
 	return s
 }
@@ -151,14 +166,22 @@ func (s *Server) Routes() []string {
 
 // routes builds the handler and the mux that records its patterns.
 func (s *Server) routes() (http.Handler, *routeMux) {
+	s.tableMu.Lock()
+	defer s.tableMu.Unlock()
+	s.table = nil
 	mux := newRouteMux()
 	b := &browserMux{s: s, mux: mux, preflights: map[string]bool{}}
 	// Every ingest route answers browsers too (browser.go).
 	ingest := route(func(pattern string, h handlerFunc) {
+		s.addRoute(pattern, auth.Ingest)
 		b.handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(pattern, h)))))
 	})
+	// Every project API route goes through the access policy (access.go):
+	// GET reads, other methods write, adminRoutes need an admin.
 	read := route(func(pattern string, h handlerFunc) {
-		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleRead, s.deadline(h)))))
+		a := actionFor(pattern)
+		s.addRoute(pattern, a)
+		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.access(pattern, a, s.deadline(h)))))
 	})
 	ingest("POST /api/v1/ingest", s.handleIngest)
 	ingest("POST /v1/logs", s.handleOTLPLogs)
@@ -180,7 +203,15 @@ func (s *Server) routes() (http.Handler, *routeMux) {
 	s.checkRoutes(mux, ingest, read)
 	s.channelRoutes(mux, ingest, read)
 	s.replayRoutes(b, read)
+	s.peopleRoutes(mux)
 
+	// Sentry's envelope and store (issues.go) and session replay's upload
+	// (replay.go) check their ingest keys themselves.
+	s.addRoute("/api/", auth.Ingest)
+	s.addRoute("POST /api/v1/replay", auth.Ingest)
+	for _, p := range []string{"GET /healthz", "GET /readyz", "GET /metrics", "/"} {
+		s.addRoute(p, auth.Public)
+	}
 	mux.Handle("GET /healthz", s.wrap(s.handleHealth))
 	mux.Handle("GET /readyz", s.wrap(s.handleReady))
 	mux.Handle("GET /metrics", http.HandlerFunc(s.handleMetrics))
@@ -307,11 +338,12 @@ func (s *Server) authenticate(ctx context.Context, key string, role meta.Role, m
 	if err != nil {
 		return meta.Principal{}, err
 	}
-	if p.Role != role {
-		if role == meta.RoleRead {
-			return meta.Principal{}, errs.New(errs.Forbidden, "this key can only ingest; reading needs a read key")
-		}
-		return meta.Principal{}, errs.New(errs.Forbidden, "this key can only read; ingesting needs an ingest key")
+	a := auth.Read
+	if role == meta.RoleIngest {
+		a = auth.Ingest
+	}
+	if !auth.Allow(p, a) {
+		return meta.Principal{}, errs.New(errs.Forbidden, "%s", auth.Denied(p.Role, a))
 	}
 	return p, nil
 }

@@ -3,22 +3,28 @@
 // page in headless Chromium, asserts on real content read from the same API,
 // follows the links a user follows, fails on console errors, and saves a
 // screenshot of every page into SHOTS.
-import { api, check, env, post, run } from './harness.mjs';
+import { api, check, env, post, run, signIn } from './harness.mjs';
 
 const { key, range } = env;
 
 const ok = await run(
-  async (page, shot, base) => {
-    // Without a key the shell asks for one.
+  async (page, shot, base, allow) => {
+    // Signed out, the shell shows the login page; a wrong password is told
+    // (its 401 is the one the console may show).
     await page.goto(base + '/#/overview');
-    await page.getByText('Paste a read key').waitFor();
-    check(true, 'no key: the shell asks for a read key');
-
-    // The demo's link "#key=…" stores the key and opens the overview.
+    await page.getByRole('heading', { name: 'Sign in to Lore' }).waitFor();
+    check(true, 'signed out: the shell shows the login page');
+    await shot('login');
+    await page.getByLabel('Email').fill(env.email);
+    await page.getByLabel('Password').fill('not-the-password');
+    allow(/status of 401/);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('alert').filter({ hasText: /wrong email or password/i }).waitFor();
+    check(true, 'a wrong password is refused in plain words');
+    // Signing in opens the overview.
     const stories = (await api(`/api/v1/stories?from=${range}`)).stories || [];
     check(stories.length > 0, `the API has ${stories.length} story cards`);
-    await page.goto(base + '/#key=' + key);
-    await page.waitForURL(/#\/overview/);
+    await signIn(page, base);
     await page.goto(`${base}/#/overview?from=${range}`);
     await page.locator('.card h3', { hasText: stories[0].title }).first().waitFor();
     check(true, `overview shows the first story card "${stories[0].title}"`);

@@ -10,7 +10,12 @@ import { chromium } from 'playwright-core';
 export const env = {
   dist: process.env.LORE_WEB_OUT,
   lore: process.env.LORE_URL,
-  key: process.env.LORE_READ_KEY || 'lore_demo_read',
+  // The key the checks' own API calls use (an admin key: some checks make
+  // and delete monitors, channels and checks to compare with the UI).
+  key: process.env.LORE_API_KEY || process.env.LORE_READ_KEY || 'lore_demo_read',
+  // The browser signs in as this user (lore demo's).
+  email: process.env.LORE_EMAIL || 'demo@lore.local',
+  password: process.env.LORE_PASSWORD || 'lore-demo-password',
   ingestKey: process.env.LORE_INGEST_KEY || 'lore_demo_ingest',
   shots: process.env.SHOTS,
   range: process.env.RANGE || 'now-3d',
@@ -60,15 +65,25 @@ export async function api(path, init) {
 
 export const post = (path, body) => api(path, { method: 'POST', body: JSON.stringify(body) });
 
+/** signIn signs the page in through the login page as env.email. */
+export async function signIn(page, base) {
+  await page.goto(base + '/#/login');
+  await page.getByLabel('Email').fill(env.email);
+  await page.getByLabel('Password').fill(env.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/#\/overview/);
+  await page.locator('header .account').waitFor();
+}
+
 export function check(ok, what) {
   if (!ok) throw new Error('FAIL: ' + what);
   console.log('ok  ' + what);
 }
 
 /**
- * run opens Chromium, gives body(page, shot, base, allow) a page with the
- * read key stored (unless storeKey is false: the body then starts on a
- * browser that has none), and fails on its errors or console errors (but
+ * run opens Chromium, gives body(page, shot, base, allow) a page signed in
+ * as env.email (unless storeKey is false: the body then starts on a
+ * browser that is not), and fails on its errors or console errors (but
  * those matching a pattern passed to allow). timezoneId puts the browser in
  * another time zone (e.g. America/Los_Angeles).
  */
@@ -93,10 +108,7 @@ export async function run(body, { storeKey = true, timezoneId, viewport = { widt
       await page.screenshot({ path: p, fullPage: false, ...opts });
       saved.push(p);
     };
-    if (storeKey) {
-      await page.goto(base + '/#key=' + env.key);
-      await page.waitForURL(/#\/overview/);
-    }
+    if (storeKey) await signIn(page, base);
     await body(page, shot, base, (re) => allowed.push(re));
     check(consoleErrors.length === 0, 'the console shows no errors' + (consoleErrors.length ? ':\n  ' + consoleErrors.join('\n  ') : ''));
   } catch (e) {

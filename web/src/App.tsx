@@ -1,7 +1,7 @@
-// The app shell: navigation, the read-key prompt and the time range; the
-// page below is chosen by the URL's hash.
-import { useState } from 'react';
-import { readKey, setReadKey } from './api';
+// The app shell: signing in, navigation, the account and project, and the
+// time range; the page below is chosen by the URL's hash.
+import { useEffect, useState } from 'react';
+import { ApiError, logout, me as loadMe, setProject, type Me } from './api';
 import { KeyHelp, useKeys } from './components/Keys';
 import { ThemeToggle } from './components/Theme';
 import { TimeRange } from './components/TimeRange';
@@ -24,6 +24,8 @@ import { Fields } from './pages/Fields';
 import { Settings } from './pages/Settings';
 import { Monitors } from './pages/Monitors';
 import { Status } from './pages/Status';
+import { Access } from './pages/Access';
+import { Login } from './pages/Login';
 import { href, keep, useRoute, type Route } from './route';
 import { useZone } from './time';
 
@@ -42,45 +44,49 @@ const pages: [string, string][] = [
   ['settings', 'Settings'],
 ];
 
-/** takeKey moves a key passed as "#key=…" (the demo's link) into localStorage. */
-export function takeKey(): boolean {
-  const m = location.hash.match(/^#key=([^&]+)/);
-  if (!m) return false;
-  setReadKey(decodeURIComponent(m[1]));
-  history.replaceState(null, '', location.pathname + location.search + '#/overview');
-  return true;
-}
-
-function KeyPrompt() {
-  const [key, setKey] = useState(readKey());
-  const [saved, setSaved] = useState(readKey() !== '');
+/** Account shows who is signed in, the project (a choice when there are several) and signing out. */
+function Account({ me }: { me: Me }) {
+  const projects = me.projects || [];
   return (
-    <form
-      className={`key ${saved ? '' : 'missing'}`}
-      onSubmit={(e) => {
-        e.preventDefault();
-        setReadKey(key);
-        setSaved(true);
-        location.reload();
-      }}
-    >
-      <input
-        aria-label="read key"
-        type="password"
-        placeholder="read key"
-        value={key}
-        onChange={(e) => {
-          setKey(e.target.value);
-          setSaved(false);
-        }}
-        title="A read key of your project, printed by lore serve or lore demo"
-      />
-      {!saved && <button type="submit">Save key</button>}
-    </form>
+    <span className="account">
+      {projects.length > 1 ? (
+        <select
+          aria-label="project"
+          value={me.project}
+          onChange={(e) => {
+            setProject(e.target.value);
+            location.reload();
+          }}
+        >
+          {projects.map((p) => (
+            <option key={p.id} value={p.id}>
+              {p.name} ({p.role})
+            </option>
+          ))}
+        </select>
+      ) : null}
+      <span className="who" title={`${projects[0]?.name || ''} · role in this project: ${me.role}`}>
+        {me.user ? me.user.email : `key ${me.key_id}`} <span className="muted small">{me.role}</span>
+      </span>
+      {me.user && (
+        <button
+          type="button"
+          className="signout"
+          onClick={() =>
+            logout().finally(() => {
+              location.hash = '#/login';
+              location.reload();
+            })
+          }
+        >
+          Sign out
+        </button>
+      )}
+    </span>
   );
 }
 
-function Page({ r }: { r: Route }) {
+function Page({ r, me }: { r: Route; me: Me }) {
   switch (r.path[0] || 'overview') {
     case 'overview':
       return <Overview r={r} />;
@@ -112,6 +118,8 @@ function Page({ r }: { r: Route }) {
       return <Fields r={r} />;
     case 'settings':
       return <Settings />;
+    case 'access':
+      return <Access me={me} />;
     default:
       return (
         <div className="empty">
@@ -121,12 +129,46 @@ function Page({ r }: { r: Route }) {
   }
 }
 
+/** useMe loads who the browser is signed in as; null when nobody is. */
+function useMe(): [Me | null | undefined, string, () => void] {
+  const [me, setMe] = useState<Me | null | undefined>(undefined);
+  const [error, setError] = useState('');
+  const [n, setN] = useState(0);
+  useEffect(() => {
+    loadMe().then(
+      (m) => {
+        setMe(m.signed_in ? m : null);
+        setError('');
+      },
+      (e) => {
+        if (e instanceof ApiError && (e.status === 401 || e.status === 404)) setMe(null);
+        else setError(e instanceof ApiError ? e.message : String(e));
+      },
+    );
+  }, [n]);
+  return [me, error, () => setN((x) => x + 1)];
+}
+
 export function App() {
   const r = useRoute();
   const current = r.path[0] || 'overview';
+  const [me, meError, reloadMe] = useMe();
   const [help, setHelp] = useKeys();
   // Every time on the page follows the zone setting: a change redraws the page.
   const zone = useZone();
+  if (current === 'login' || me === null) {
+    return (
+      <Login
+        r={r}
+        onSignedIn={() => {
+          reloadMe();
+          location.hash = '#/overview';
+        }}
+      />
+    );
+  }
+  if (me === undefined) return <div className="msg">{meError || 'Loading…'}</div>;
+  const shown = me.can.admin ? [...pages, ['access', 'Access'] as [string, string]] : pages;
   return (
     <>
       <header className="top">
@@ -134,7 +176,7 @@ export function App() {
           Lore
         </a>
         <nav>
-          {pages.map(([p, label]) => (
+          {shown.map(([p, label]) => (
             <a key={p} href={href([p], keep(r))} className={current === p ? 'active' : ''} aria-current={current === p ? 'page' : undefined}>
               {label}
             </a>
@@ -142,17 +184,11 @@ export function App() {
         </nav>
         <span className="grow" />
         <TimeRange r={r} />
-        <KeyPrompt key={readKey()} />
+        <Account me={me} />
         <ThemeToggle />
       </header>
       <main key={zone}>
-        {readKey() ? (
-          <Page r={r} />
-        ) : (
-          <div className="msg">
-            Paste a read key (printed by <code>lore serve</code> or <code>lore demo</code>) at the top right to read your project.
-          </div>
-        )}
+        <Page r={r} me={me} />
       </main>
       {help && <KeyHelp onClose={() => setHelp(false)} />}
     </>

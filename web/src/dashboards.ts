@@ -1,7 +1,7 @@
 // Dashboards and saved searches: their shapes and the calls that store,
 // pin, export and import them (GET/POST/PUT/DELETE /api/v1/dashboards and
 // /api/v1/searches; YAML through ?format=yaml and …/import).
-import { ApiError, api, explain, get, readKey } from './api';
+import { ApiError, api, explain, get, authHeaders } from './api';
 import type * as G from './api/types.gen';
 
 export type PanelKind = 'histogram' | 'facet' | 'trend' | 'funnel' | 'retention';
@@ -62,7 +62,7 @@ export async function exportYAML(what: 'dashboards' | 'searches', id?: number): 
   u.searchParams.set('format', 'yaml');
   let r: Response;
   try {
-    r = await fetch(u, { headers: { Authorization: 'Bearer ' + readKey() } });
+    r = await fetch(u, { headers: authHeaders() });
   } catch (e) {
     throw new ApiError(explain(0, String(e)), 0);
   }
@@ -85,7 +85,7 @@ export async function importYAML(what: 'dashboards' | 'searches', yaml: string):
   try {
     r = await fetch(new URL(`/api/v1/${what}/import`, location.origin), {
       method: 'POST',
-      headers: { Authorization: 'Bearer ' + readKey(), 'Content-Type': 'application/yaml' },
+      headers: { ...authHeaders('POST'), 'Content-Type': 'application/yaml' },
       body: yaml,
     });
   } catch (e) {

@@ -1,7 +1,40 @@
-// The read API client: every call sends the read key kept in localStorage
-// and turns API refusals into messages a person can act on.
+// The API client: a signed-in browser's calls carry its session cookie
+// (and, on writes, the CSRF token Lore set beside it) and the project
+// chosen; a key kept in localStorage (scripts, kiosks) is sent instead when
+// there is one. API refusals become messages a person can act on.
 
 const keyName = 'lore.readKey';
+const projectName = 'lore.project';
+
+/** project is the project the UI shows ('' for the user's first). */
+export function project(): string {
+  try {
+    return localStorage.getItem(projectName) || '';
+  } catch {
+    return '';
+  }
+}
+
+export function setProject(id: string | number): void {
+  localStorage.setItem(projectName, String(id));
+}
+
+/** csrfToken is the session's CSRF token, from the lore_csrf cookie. */
+export function csrfToken(): string {
+  const m = document.cookie.match(/(?:^|;\s*)lore_csrf=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : '';
+}
+
+/** authHeaders are the headers that say who a call acts as. */
+export function authHeaders(method = 'GET'): Record<string, string> {
+  const k = readKey();
+  if (k) return { Authorization: 'Bearer ' + k };
+  const h: Record<string, string> = {};
+  const p = project();
+  if (p) h['X-Lore-Project'] = p;
+  if (method !== 'GET' && method !== 'HEAD') h['X-CSRF-Token'] = csrfToken();
+  return h;
+}
 
 export function readKey(): string {
   try {
@@ -25,11 +58,9 @@ export class ApiError extends Error {
 export function explain(status: number, detail: string): string {
   switch (status) {
     case 401:
-      return /unknown/i.test(detail)
-        ? 'Lore does not know this read key: paste the read key printed by lore serve or lore demo at the top right.'
-        : 'Lore needs a read key: paste the read key printed by lore serve or lore demo at the top right.';
+      return /unknown/i.test(detail) ? 'Lore does not know the key this browser keeps: sign out and sign in again.' : 'You are not signed in: sign in to go on.';
     case 403:
-      return 'This key may not read: use a read key, not an ingest key.';
+      return `Your role does not allow this: ${detail}`;
     case 400:
       return `Lore could not understand the request: ${detail}`;
     case 404:
@@ -67,12 +98,16 @@ export async function api<T>(path: string, params?: Params, init?: RequestInit):
   try {
     r = await fetch(u, {
       ...init,
-      headers: { Authorization: 'Bearer ' + readKey(), ...(init?.body ? { 'Content-Type': 'application/json' } : {}) },
+      credentials: 'same-origin',
+      headers: { ...authHeaders(init?.method), ...(init?.body ? { 'Content-Type': 'application/json' } : {}) },
     });
   } catch (e) {
     throw new ApiError(explain(0, String(e)), 0);
   }
   const body = await r.json().catch(() => ({}));
+  if (r.status === 401 && !readKey() && !path.startsWith('/api/v1/auth/') && !location.hash.startsWith('#/login')) {
+    location.hash = '#/login';
+  }
   if (!r.ok) throw new ApiError(explain(r.status, body.error || r.statusText), r.status);
   return body as T;
 }

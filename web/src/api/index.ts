@@ -3,3 +3,4 @@ export * from './client';
 export type * from './event';
 export type * from './types';
 export * from './alerts';
+export * from './people';

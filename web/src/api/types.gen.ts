@@ -399,6 +399,7 @@ export interface KeyInfo {
   role: string;
   hint: string;
   created_at: string;
+  expires_at?: string;
 }
 
 /** The answer of GET /api/v1/latency. */

@@ -316,8 +316,8 @@ export function Settings() {
           <section>
             <h3>Keys</h3>
             <p className="muted">
-              Lore stores only a hash of each key, so no key can be shown again: an ingest key can only write, a read key can only read. The UI uses the read key
-              you pasted (marked “this browser”).
+              Lore stores only a hash of each key, so no key can be shown again: an ingest key can only send events, a read key can only read, member and admin keys
+              act with those roles. Admins create, rotate and revoke keys under Access.
             </p>
             <table className="key-table">
               <thead>
@@ -343,13 +343,12 @@ export function Settings() {
                 ))}
               </tbody>
             </table>
-            <p>Create, list and revoke keys on the server’s machine (the server may be running):</p>
-            <pre className="snippet">{`lore keys create --data DIR --role ingest   # or --role read; printed once
-lore keys list   --data DIR
-lore keys revoke --data DIR ID             # takes effect when the server restarts`}</pre>
+            <p>Or on the server’s machine (the server may be running):</p>
+            <pre className="snippet">{`lore keys create --data DIR --role ingest   # ingest, read, member or admin; printed once
+lore keys rotate --data DIR ID --overlap 24h
+lore keys revoke --data DIR ID             # refused within 2 seconds`}</pre>
             <p className="muted">
-              To rotate a key: create a new one, move your clients to it, revoke the old one and restart Lore. Scripts can also pin keys with{' '}
-              <code>lore serve --ingest-key … --read-key …</code>.
+              Scripts can also pin keys with <code>lore serve --ingest-key … --read-key … --admin-key …</code>.
             </p>
           </section>
         </div>

@@ -85,16 +85,21 @@ describe('Issues', () => {
     expect(asked[0].searchParams.get('q')).toBe('boom service:catalog level:error');
     expect(container.querySelectorAll('.spark rect').length).toBe(3);
   });
-  it('explains a refused key: a wrong one, or none, in plain words', async () => {
+  it('explains a refusal in plain words: a wrong key, no session, a role too low', async () => {
     vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'unknown API key' }), { status: 401 }));
     render(<Issues r={parseHash('#/issues')} />);
     const text = (await screen.findByRole('alert')).textContent || '';
-    expect(text).toContain('does not know this read key');
+    expect(text).toContain('does not know the key');
     expect(text).not.toContain('`');
     cleanup();
-    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'missing API key' }), { status: 401 }));
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'not signed in' }), { status: 401 }));
     render(<Issues r={parseHash('#/issues')} />);
-    expect((await screen.findByRole('alert')).textContent).toContain('needs a read key');
+    expect((await screen.findByRole('alert')).textContent).toContain('not signed in');
+    expect(location.hash).toBe('#/login');
+    cleanup();
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ error: 'a viewer can only read' }), { status: 403 }));
+    render(<Issues r={parseHash('#/issues')} />);
+    expect((await screen.findByRole('alert')).textContent).toContain('Your role does not allow this: a viewer can only read');
   });
 });
 

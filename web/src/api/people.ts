@@ -1,0 +1,65 @@
+// People and access: signing in and out, the signed-in user, members,
+// keys and the audit log (/api/v1/auth, /members, /keys, /audit).
+import { api, post } from './client';
+
+export interface User {
+  id: number;
+  email: string;
+  server_admin: boolean;
+  has_password: boolean;
+  created_at: string;
+}
+
+export interface ProjectRole {
+  id: number;
+  name: string;
+  created_at: string;
+  role: string;
+}
+
+export interface Me {
+  signed_in: boolean;
+  user?: User;
+  key_id?: number;
+  project: number;
+  role: string;
+  projects: ProjectRole[];
+  can: Record<string, boolean>;
+}
+
+export interface Member extends User {
+  role: string;
+}
+
+import type { KeyInfo } from './types';
+
+export interface AuditEntry {
+  id: number;
+  ts: string;
+  project_id: number;
+  actor: string;
+  action: string;
+  target: string;
+  remote: string;
+  status: number;
+}
+
+export const me = (signal?: AbortSignal) => api<Me>('/api/v1/auth/me', undefined, { signal });
+export const login = (email: string, password: string) => post<{ user: User }>('/api/v1/auth/login', { email, password });
+export const useLink = (token: string) => post<{ user: User }>('/api/v1/auth/link', { token });
+export const logout = () => post('/api/v1/auth/logout', {});
+export const setPassword = (current: string, next: string) =>
+  api('/api/v1/auth/password', undefined, { method: 'PUT', body: JSON.stringify({ current, new: next }) });
+export const members = (signal?: AbortSignal) => api<Member[]>('/api/v1/members', undefined, { signal });
+export const setMember = (email: string, role: string, password?: string) =>
+  api<{ member: Member; created?: boolean; login_link?: string }>('/api/v1/members', undefined, {
+    method: 'PUT',
+    body: JSON.stringify({ email, role, ...(password ? { password } : {}) }),
+  });
+export const removeMember = (id: number) => api(`/api/v1/members/${id}`, undefined, { method: 'DELETE' });
+export const keys = (signal?: AbortSignal) => api<KeyInfo[]>('/api/v1/keys', undefined, { signal });
+export const createKey = (role: string, expires_in: string) =>
+  post<{ key: string; info: KeyInfo }>('/api/v1/keys', { role, ...(expires_in ? { expires_in } : {}) });
+export const rotateKey = (id: number, overlap: string) => post<{ key: string; info: KeyInfo }>(`/api/v1/keys/${id}/rotate`, { overlap });
+export const revokeKey = (id: number) => api(`/api/v1/keys/${id}`, undefined, { method: 'DELETE' });
+export const auditLog = (signal?: AbortSignal) => api<{ entries: AuditEntry[] }>('/api/v1/audit', { limit: 200 }, { signal });

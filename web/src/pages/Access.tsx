@@ -1,0 +1,236 @@
+// Access (project admins): the project's members and their roles, its API
+// keys (create with a scope and an expiry, rotate with an overlap, revoke at
+// once; a new key is shown once) and the audit log of who did what.
+import { useState } from 'react';
+import { ApiError, auditLog, createKey, keys, members, removeMember, revokeKey, rotateKey, setMember, type Me } from '../api';
+import { ErrorMessage, Loading } from '../components/common';
+import { fmtShort, useLoad } from '../util';
+import './access.css';
+
+function message(e: unknown): string {
+  return e instanceof ApiError ? e.message : String(e);
+}
+
+function Members({ me }: { me: Me }) {
+  const [reload, setReload] = useState(0);
+  const list = useLoad((s) => members(s), [reload]);
+  const [email, setEmail] = useState('');
+  const [role, setRole] = useState('member');
+  const [error, setError] = useState('');
+  const [link, setLink] = useState('');
+  return (
+    <section aria-label="members">
+      <h2>Members</h2>
+      <p className="muted small">Viewers read; members also change monitors, checks, dashboards, saved searches and issues; admins also manage members, keys, settings and channels.</p>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError('');
+          setLink('');
+          setMember(email, role).then(
+            (a) => {
+              if (a.login_link) setLink(location.origin + location.pathname + a.login_link);
+              setEmail('');
+              setReload((n) => n + 1);
+            },
+            (err) => setError(message(err)),
+          );
+        }}
+      >
+        <label>
+          Email
+          <input type="email" value={email} onChange={(e) => setEmail(e.target.value)} required placeholder="ann@example.com" />
+        </label>
+        <label>
+          Role
+          <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="member role">
+            <option value="viewer">viewer</option>
+            <option value="member">member</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <button type="submit">Add or change</button>
+      </form>
+      {link && (
+        <div className="secret" role="status">
+          New user: send them this one-time login link (valid 7 days, shown once): <span data-testid="login-link">{link}</span>
+        </div>
+      )}
+      <ErrorMessage error={error || list.error} />
+      <Loading on={list.loading && !list.data} />
+      <table>
+        <thead>
+          <tr>
+            <th>Email</th>
+            <th>Role</th>
+            <th>Since</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(list.data || []).map((m) => (
+            <tr key={m.id}>
+              <td>
+                {m.email}
+                {m.server_admin ? <span className="muted small"> · server admin</span> : null}
+                {!m.has_password ? <span className="muted small"> · no password yet</span> : null}
+              </td>
+              <td>{m.role}</td>
+              <td>{fmtShort(m.created_at)}</td>
+              <td>
+                {m.id !== me.user?.id && (
+                  <button
+                    type="button"
+                    onClick={() => removeMember(m.id).then(() => setReload((n) => n + 1), (err) => setError(message(err)))}
+                  >
+                    Remove
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Keys() {
+  const [reload, setReload] = useState(0);
+  const list = useLoad((s) => keys(s), [reload]);
+  const [role, setRole] = useState('read');
+  const [expires, setExpires] = useState('');
+  const [error, setError] = useState('');
+  const [shown, setShown] = useState('');
+  const done = (a: { key: string }) => {
+    setShown(a.key);
+    setReload((n) => n + 1);
+  };
+  return (
+    <section aria-label="keys">
+      <h2>API keys</h2>
+      <p className="muted small">
+        Ingest keys only send events; read keys only read; member and admin keys act with those roles, for scripts. Lore keeps only a hash: a new key is shown once. Revoking
+        takes effect at once; rotating keeps the old key working for the overlap.
+      </p>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError('');
+          createKey(role, expires).then(done, (err) => setError(message(err)));
+        }}
+      >
+        <label>
+          Scope
+          <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="key scope">
+            <option value="ingest">ingest</option>
+            <option value="read">read</option>
+            <option value="member">member</option>
+            <option value="admin">admin</option>
+          </select>
+        </label>
+        <label>
+          Expires in
+          <select value={expires} onChange={(e) => setExpires(e.target.value)} aria-label="key expiry">
+            <option value="">never</option>
+            <option value="1d">1 day</option>
+            <option value="30d">30 days</option>
+            <option value="90d">90 days</option>
+            <option value="365d">1 year</option>
+          </select>
+        </label>
+        <button type="submit">Create key</button>
+      </form>
+      {shown && (
+        <div className="secret" role="status">
+          New key (shown once, keep it safe): <span data-testid="new-key">{shown}</span>
+        </div>
+      )}
+      <ErrorMessage error={error || list.error} />
+      <table>
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Scope</th>
+            <th>Key</th>
+            <th>Created</th>
+            <th>Expires</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(list.data || []).map((k) => (
+            <tr key={k.id}>
+              <td>{k.id}</td>
+              <td>{k.role}</td>
+              <td>
+                <code>{k.hint}</code>
+              </td>
+              <td>{fmtShort(k.created_at)}</td>
+              <td>{k.expires_at ? fmtShort(k.expires_at) : 'never'}</td>
+              <td>
+                <button type="button" onClick={() => rotateKey(k.id, '24h').then(done, (err) => setError(message(err)))} title="A new key now; this one works 24 more hours">
+                  Rotate
+                </button>{' '}
+                <button type="button" onClick={() => revokeKey(k.id).then(() => setReload((n) => n + 1), (err) => setError(message(err)))}>
+                  Revoke
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+function Audit() {
+  const log = useLoad((s) => auditLog(s), []);
+  return (
+    <section aria-label="audit log">
+      <h2>Audit log</h2>
+      <p className="muted small">Every change by a member, an admin or a key with those scopes, and every sign-in: who, what, when and from where.</p>
+      <ErrorMessage error={log.error} />
+      <Loading on={log.loading && !log.data} />
+      <table>
+        <thead>
+          <tr>
+            <th>When</th>
+            <th>Who</th>
+            <th>What</th>
+            <th>Path</th>
+            <th>From</th>
+            <th>Status</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(log.data?.entries || []).map((e) => (
+            <tr key={e.id}>
+              <td>{fmtShort(e.ts)}</td>
+              <td>{e.actor}</td>
+              <td>{e.action}</td>
+              <td>
+                <code>{e.target}</code>
+              </td>
+              <td>{e.remote}</td>
+              <td>{e.status}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
+export function Access({ me }: { me: Me }) {
+  if (!me.can.admin) return <div className="msg">Only a project admin sees members, keys and the audit log.</div>;
+  return (
+    <div className="access">
+      <Members me={me} />
+      <Keys />
+      <Audit />
+    </div>
+  );
+}
