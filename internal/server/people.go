@@ -490,9 +490,9 @@ func (s *Server) handleRotateKey(w http.ResponseWriter, r *http.Request) (any, e
 	if err != nil {
 		return nil, err
 	}
-	var in struct {
+	in := struct {
 		Overlap string `json:"overlap"`
-	}
+	}{Overlap: "24h"} // "0s" revokes the old key at once
 	if r.ContentLength != 0 {
 		if err := decodeBody(r, &in); err != nil {
 			return nil, err
