@@ -29,9 +29,15 @@ vet:
 unit:
 	$(GO) test -count=1 -timeout 30m ./...
 
+# Every package that runs goroutines of its own or serves concurrent
+# callers: the pipeline, HTTP, metadata, the ingest processors and
+# listeners, alerting, the app's wiring and story cache, the analyses and
+# the store (DuckDB, its in-memory indexes and rollups).
 race:
-	$(GO) test -count=1 -race -timeout 20m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/ ./internal/fields/ \
-		./internal/monitor/ ./internal/notify/ ./internal/check/ ./internal/outbound/
+	$(GO) test -count=1 -race -timeout 30m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/ ./internal/fields/ \
+		./internal/monitor/ ./internal/notify/ ./internal/check/ ./internal/outbound/ \
+		./internal/app/ ./internal/analysis/... ./internal/store/... ./internal/issue/ \
+		./internal/ingest/... ./internal/replay/
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
