@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/ingest"
+	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
 	"github.com/lore-dev/lore/internal/patterns"
@@ -76,6 +77,9 @@ type Config struct {
 	// Replay configures session recordings: limits, sealing, retention
 	// (replay.go).
 	Replay replay.Options
+	// Retention: how often and with what deadline the events' retention
+	// runs (lifecycle.go); the zero value is hourly, 10 minutes.
+	Retention lifecycle.RetentionConfig
 }
 
 // App is a running Lore server.
@@ -85,6 +89,8 @@ type App struct {
 	meta  *meta.Store
 	store *duckdb.Store
 	pipe  *pipeline.Pipeline
+	// retainer enforces the projects' retention (lifecycle.go).
+	retainer *lifecycle.Retainer
 	// replay keeps session recordings in replayBlobs (replay.go).
 	replay      *replay.Service
 	replayBlobs replay.Blobs
@@ -174,7 +180,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		UI:       cfg.UI,
 	}
 	a.metrics = reg
-	for _, open := range []func(context.Context, *server.Deps) error{a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {
+	for _, open := range []func(context.Context, *server.Deps) error{a.openLifecycle, a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}

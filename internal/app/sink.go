@@ -15,7 +15,8 @@ import (
 // their processors to a stage when they open, so the order is stated here
 // once, not by the order features happen to open in.
 const (
-	stageSymbolicate = iota // source maps: minified frames to original ones, before grouping reads them
+	stagePrivacy     = iota // scrubbing secrets: first, so no later stage, index or store sees one
+	stageSymbolicate        // source maps: minified frames to original ones, before grouping reads them
 	stagePatterns           // log pattern ids (grouping may read them)
 	stageIssues             // error detection, grouping, inbound filters, rate limits
 	stageFields             // the field catalogue: last, it sees every field the others add

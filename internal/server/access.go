@@ -43,6 +43,7 @@ func (s *Server) addRoute(pattern string, a auth.Action) {
 var adminRoutes = map[string]bool{
 	"PUT /api/v1/capture/settings":         true,
 	"PUT /api/v1/issues/settings":          true,
+	"PUT /api/v1/settings/{name}":          true, // privacy, retention (lifecycle.go)
 	"POST /api/v1/channels":                true,
 	"PUT /api/v1/channels/{id}":            true,
 	"DELETE /api/v1/channels/{id}":         true,

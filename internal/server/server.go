@@ -96,6 +96,7 @@ type Deps struct {
 	SourceMaps SourceMapService  // sourcemaps.go
 	Checks     ChecksService     // checks.go
 	Channels   ChannelsService   // channels.go
+	Lifecycle  LifecycleService  // lifecycle.go: privacy, retention, sampling settings
 
 	// People and access (access.go, people.go): nil Sessions serves keys
 	// only; nil Audit records nothing; nil People serves no login, users,
@@ -204,6 +205,7 @@ func (s *Server) routes() (http.Handler, *routeMux) {
 	s.channelRoutes(mux, ingest, read)
 	s.replayRoutes(b, read)
 	s.peopleRoutes(mux)
+	s.lifecycleRoutes(read)
 
 	// Sentry's envelope and store (issues.go) and session replay's upload
 	// (replay.go) check their ingest keys themselves.

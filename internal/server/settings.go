@@ -37,7 +37,14 @@ func (s *Server) handleProject(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	return projectAnswer{Project: proj, Keys: keys, KeyID: p.KeyID,
-		Retention: "events are kept until deleted: Lore has no retention limit yet",
-		PIIRules:  []string{}}, nil
+	out := projectAnswer{Project: proj, Keys: keys, KeyID: p.KeyID,
+		Retention: "events are kept until deleted", PIIRules: []string{}}
+	if s.d.Lifecycle != nil {
+		ret, rules, err := s.d.Lifecycle.Describe(r.Context(), p.ProjectID)
+		if err != nil {
+			return nil, err
+		}
+		out.Retention, out.PIIRules = ret, rules
+	}
+	return out, nil
 }

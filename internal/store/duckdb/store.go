@@ -44,6 +44,11 @@ type Options struct {
 	// QueryTimeout is the deadline of a query whose context has none
 	// (background work; requests bring their own); default 30s.
 	QueryTimeout time.Duration
+	// CompactFree is the share of free blocks (space deleted rows left)
+	// at which Open first copies the file into a compact one, giving the
+	// space back to the file system (retention.go); default 0.2, negative
+	// never. Open also compacts after retention deleted events.
+	CompactFree float64
 }
 
 func (o Options) withDefaults() Options {
@@ -61,6 +66,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.QueryTimeout <= 0 {
 		o.QueryTimeout = 30 * time.Second
+	}
+	if o.CompactFree == 0 {
+		o.CompactFree = 0.2
 	}
 	if o.CheckpointThreshold == "" {
 		o.CheckpointThreshold = "128MB"
@@ -155,6 +163,9 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		return nil, fmt.Errorf("create store directory %q: %w", dir, err)
 	}
 	path := filepath.Join(dir, dbFile)
+	if _, _, err := compactFile(ctx, path, opts.CompactFree, opts.RowGroupSize, log); err != nil {
+		return nil, err
+	}
 	// The file is attached to an in-memory instance, as only ATTACH takes
 	// a row group size; every pooled connection then USEs it.
 	dsn := fmt.Sprintf("?threads=%d&memory_limit=%s&checkpoint_threshold=%s",

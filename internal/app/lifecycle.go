@@ -1,0 +1,52 @@
+package app
+
+import (
+	"context"
+	"sync"
+
+	"github.com/lore-dev/lore/internal/lifecycle"
+	"github.com/lore-dev/lore/internal/privacy"
+	"github.com/lore-dev/lore/internal/server"
+)
+
+// openLifecycle wires the data's lifecycle: the projects' lifecycle
+// settings (meta's project_settings) behind GET/PUT /api/v1/settings/{name},
+// the privacy scrubber, the first ingest processor, and retention, run
+// every hour in the background.
+func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
+	if err := a.meta.MigrateSettings(ctx); err != nil {
+		return err
+	}
+	scrubbed := a.metrics.Counter("lore_privacy_scrubbed_total",
+		"Values scrubbed at ingest (secrets, card numbers, configured personal data), by event kind.", "kind")
+	scrub := privacy.NewScrubber(a.meta, a.log.With("component", "privacy"), func(kind string, n int) {
+		scrubbed.Add(float64(n), kind)
+	})
+	a.addProcessor(stagePrivacy, scrub)
+	deps.Lifecycle = lifecycle.NewService(a.meta,
+		lifecycle.NewSection[privacy.Settings](privacy.SettingsName, scrub.Invalidate),
+		lifecycle.NewSection[lifecycle.Retention](lifecycle.RetentionName, nil),
+	)
+	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
+	rc := a.cfg.Retention
+	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")
+	rc.Deleted = func(kind string, n int64) { deleted.Add(float64(n), kind) }
+	a.retainer = lifecycle.NewRetainer(rc)
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	if !a.cfg.NoListen && !a.cfg.Retention.Manual {
+		wg.Go(func() { a.retainer.Loop(runCtx) })
+	}
+	a.closers = append(a.closers, func(context.Context) error {
+		cancel()
+		wg.Wait()
+		return nil
+	})
+	return nil
+}
+
+// RunRetention enforces every project's retention now (what the
+// background loop does every hour).
+func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
+	return a.retainer.Run(ctx)
+}
