@@ -56,9 +56,9 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 		f.adminEmail, f.adminPassword = demoEmail, demoPassword
 	}
 	cfg := f.config(stdio)
-	// The shop's recordings are sealed soon after they arrive (their
-	// session's events are sent before them), so the history's replays
-	// and their rage clicks are there when the backfill is.
+	// The shop's recordings are sealed 30 s after their last chunk (their
+	// session's events are sent before them and loaded by then), so the
+	// history's replays and their rage clicks follow the backfill closely.
 	if cfg.Replay.Grace == 0 {
 		cfg.Replay.Grace = 30 * time.Second
 	}

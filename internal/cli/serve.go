@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/pipeline"
+	"github.com/lore-dev/lore/internal/replay"
 	"github.com/lore-dev/lore/internal/server"
 	"github.com/lore-dev/lore/internal/store/duckdb"
 
@@ -36,6 +37,7 @@ type serveFlags struct {
 	allowHTTPLogin                           bool
 	sessionTTL                               time.Duration
 	tlsCert, tlsKey                          string
+	replayRetention                          time.Duration
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -76,6 +78,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 		"let webhooks, notification channels and uptime checks reach loopback, private and link-local addresses (env LORE_ALLOW_PRIVATE_WEBHOOKS=1)")
 	fs.StringVar(&f.publicURL, "public-url", env("LORE_PUBLIC_URL", ""), "Lore's address as people reach it, for links in notifications (env LORE_PUBLIC_URL; default http://localhost:PORT)")
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
+	fs.DurationVar(&f.replayRetention, "replay-retention", envDuration("LORE_REPLAY_RETENTION", 30*24*time.Hour), "session recordings are deleted this long after their last moment (env LORE_REPLAY_RETENTION)")
 	fs.DurationVar(&f.queryTimeout, "query-timeout", envDuration("LORE_QUERY_TIMEOUT", 30*time.Second), "deadline of every read request; its queries are interrupted at it (503 beyond)")
 }
 
@@ -159,6 +162,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
 		Store:     duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout},
 		DebugAddr: f.debugAddr,
+		Replay:    replay.Options{Retention: f.replayRetention},
 		Listeners: app.Listeners{
 			OTLPGRPCAddr:     f.otlpGRPCAddr,
 			OTLPGRPCOptional: f.otlpGRPCAddr == defaultOTLPGRPCAddr && !isSet(f.fs, "otlp-grpc-addr"),
