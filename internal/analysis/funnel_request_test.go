@@ -25,9 +25,10 @@ func (f *fakeAnalytics) Funnel(_ context.Context, r store.FunnelRequest) (store.
 	f.got = append(f.got, r)
 	return f.funnel, nil
 }
-func (f *fakeAnalytics) Retention(_ context.Context, r store.RetentionRequest) (store.RetentionResult, error) {
+// IndexedRetention answers as a person index would (store.RetentionIndex).
+func (f *fakeAnalytics) IndexedRetention(r store.RetentionRequest) (store.RetentionResult, bool) {
 	f.got = append(f.got, r)
-	return store.RetentionResult{Cohorts: []store.Cohort{{Start: 0, Size: 4, Returned: []int64{4, 1}}}}, nil
+	return store.RetentionResult{Cohorts: []store.Cohort{{Start: 0, Size: 4, Returned: []int64{4, 1}}}}, true
 }
 
 func (f *fakeAnalytics) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }

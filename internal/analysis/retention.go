@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -94,9 +95,9 @@ type CohortResult struct {
 
 // Resolve computes the table on a.
 func (r Retention) Resolve(ctx context.Context, a store.Analytics) (RetentionResult, error) {
-	res, err := a.Retention(ctx, store.RetentionRequest{
+	res, err := product.Retention{
 		ProjectID: r.ProjectID, Range: r.Range, Start: r.Start, Return: r.Return, Period: r.Period, Periods: r.Periods, Breakdown: r.Breakdown,
-	})
+	}.Run(ctx, a)
 	if err != nil {
 		return RetentionResult{}, fmt.Errorf("cannot compute retention: %w", err)
 	}

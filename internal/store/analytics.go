@@ -141,12 +141,19 @@ type PathsIndex interface {
 	IndexedPaths(r PathsRequest) (out []PathCount, ok bool)
 }
 
+// RetentionIndex is an optional accelerator (the DuckDB store's person
+// index), found by type assertion: it answers a valid retention request
+// without SQL, or says it cannot (ok false), in which case
+// internal/analysis/product runs the SQL, which gives the same answer.
+type RetentionIndex interface {
+	IndexedRetention(r RetentionRequest) (res RetentionResult, ok bool)
+}
+
 // Analytics answers product-analytics questions. Methods are safe for
 // concurrent use; every one is scoped by project and time range.
 type Analytics interface {
 	// Executor runs the queries the analyses compile themselves (web
-	// analytics, trends and paths: internal/analysis/product).
+	// analytics, trends, paths and retention: internal/analysis/product).
 	sqlq.Executor
 	Funnel(ctx context.Context, r FunnelRequest) (FunnelResult, error)
-	Retention(ctx context.Context, r RetentionRequest) (RetentionResult, error)
 }

@@ -41,6 +41,7 @@ func TestQueriesGolden(t *testing.T) {
 		add(Trends{ProjectID: 7, Range: r, Event: store.Step{Name: store.StepError}, Interval: 3600e6, Property: "duration_ms"}.Query(d))
 		add(Paths{ProjectID: 7, Range: r, Start: &store.Step{Name: "/home", Where: where}}.Query(d))
 		add(Paths{ProjectID: 7, Range: r, End: &store.Step{Name: store.StepError}, Depth: 3, Limit: 5}.Query(d))
+		add(Retention{ProjectID: 7, Range: r, Start: store.Step{Name: "Signed Up"}, Return: store.Step{Name: "Buy", Where: where}, Period: week, Periods: 8, Breakdown: "plan"}.Query(d))
 		path := filepath.Join("testdata", d.Name()+".sql")
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

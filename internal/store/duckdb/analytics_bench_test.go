@@ -57,7 +57,7 @@ func BenchmarkAnalytics(b *testing.B) {
 			return err
 		}},
 		{"retention8w", func() error {
-			_, err := s.Retention(ctx, store.RetentionRequest{ProjectID: 1, Range: rng, Start: store.Step{Name: "Product Viewed"}, Return: store.Step{Name: "Order Completed"}, Period: week, Periods: 8})
+			_, err := product.Retention(store.RetentionRequest{ProjectID: 1, Range: rng, Start: store.Step{Name: "Product Viewed"}, Return: store.Step{Name: "Order Completed"}, Period: week, Periods: 8}).Run(ctx, s)
 			return err
 		}},
 		{"paths5", func() error {

@@ -40,7 +40,7 @@ func BenchmarkProductIndex(b *testing.B) {
 			return err
 		}},
 		{"retention8w", func() error {
-			_, err := s.Retention(ctx, store.RetentionRequest{ProjectID: 1, Range: rng, Start: store.Step{Name: "Product Viewed"}, Return: store.Step{Name: "Product Viewed"}, Period: week, Periods: 8})
+			_, err := product.Retention(store.RetentionRequest{ProjectID: 1, Range: rng, Start: store.Step{Name: "Product Viewed"}, Return: store.Step{Name: "Product Viewed"}, Period: week, Periods: 8}).Run(ctx, s)
 			return err
 		}},
 		{"paths5", func() error {

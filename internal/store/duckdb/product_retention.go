@@ -17,17 +17,21 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// bucket floors ts to its period's start, as bucketExpr does.
+// bucket floors ts to its period's start, as the SQL of
+// internal/analysis/product does.
 func bucket(ts, period int64) int64 {
 	o := periodOrigin(period)
 	return o + floorDiv(ts-o, period)*period
 }
 
-// retentionIndexed answers a retention request without filters or
-// breakdown from the product index: each person's first start event in
-// the range gives their cohort; their return events at or after it mark
-// the periods they came back in. ok is false when it cannot.
-func (s *Store) retentionIndexed(r store.RetentionRequest) (res store.RetentionResult, ok bool) {
+var _ store.RetentionIndex = (*Store)(nil)
+
+// IndexedRetention implements store.RetentionIndex: a retention request
+// without filters or breakdown is answered from the product index: each
+// person's first start event in the range gives their cohort; their
+// return events at or after it mark the periods they came back in. ok is
+// false when it cannot.
+func (s *Store) IndexedRetention(r store.RetentionRequest) (res store.RetentionResult, ok bool) {
 	if s.product == nil || r.Breakdown != "" || !plainStep(r.Start) || !plainStep(r.Return) {
 		return res, false
 	}

@@ -146,11 +146,11 @@ func checkIndexMatchesSQL(t *testing.T, s *Store) {
 		}
 	}
 	for _, r := range rets {
-		got, ok := s.retentionIndexed(r)
+		got, ok := s.IndexedRetention(r)
 		if !ok {
 			t.Fatal("retention not from the index")
 		}
-		want, err := s.retentionBySQL(ctx, r)
+		want, err := product.Retention(r).Run(ctx, sqlOnly{s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -257,7 +257,7 @@ func TestProductIndexMergesLater(t *testing.T) {
 	if got := funnel(s); !slices.Equal(got, []int64{1, 1, 1}) {
 		t.Errorf("after restart: persons %v, want [1 1 1]", got)
 	}
-	res, err := s.Retention(ctx, store.RetentionRequest{ProjectID: 1, Range: req.Range, Start: store.Step{Name: "View"}, Return: store.Step{Name: "Buy"}, Period: day, Periods: 1})
+	res, err := product.Retention(store.RetentionRequest{ProjectID: 1, Range: req.Range, Start: store.Step{Name: "View"}, Return: store.Step{Name: "Buy"}, Period: day, Periods: 1}).Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

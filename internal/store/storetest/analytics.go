@@ -158,7 +158,7 @@ func testRetention(t *testing.T, s AnalyticsStore) {
 		track(t0+2*d+hour, "c", "", "Use"),
 		track(t0+2*d, "z", "", "Use"), // never signed up
 	)
-	res, err := s.Retention(context.Background(), store.RetentionRequest{
+	res, err := retention(t, s, store.RetentionRequest{
 		ProjectID: 1, Range: store.Range{From: t0, To: t0 + 7*d}, Start: store.Step{Name: "Signup"}, Return: store.Step{Name: "Use"}, Period: d, Periods: 4,
 	})
 	if err != nil {
@@ -171,7 +171,7 @@ func testRetention(t *testing.T, s AnalyticsStore) {
 	if !reflect.DeepEqual(res.Cohorts, want) {
 		t.Errorf("cohorts = %+v, want %+v", res.Cohorts, want)
 	}
-	wk, err := s.Retention(context.Background(), store.RetentionRequest{
+	wk, err := retention(t, s, store.RetentionRequest{
 		ProjectID: 1, Range: store.Range{From: t0 - 7*d, To: t0 + 14*d}, Start: store.Step{Name: "Signup"}, Return: store.Step{Name: "Use"}, Period: 7 * d, Periods: 2,
 	})
 	if err != nil {
@@ -358,7 +358,7 @@ func testAgainstReference(t *testing.T, s AnalyticsStore) {
 		}
 	}
 	for _, period := range []int64{6 * hour, 24 * hour} {
-		got, err := s.Retention(context.Background(), store.RetentionRequest{ProjectID: 1, Range: rng2, Start: store.Step{Name: "A"}, Return: store.Step{Name: "B"}, Period: period, Periods: 5})
+		got, err := retention(t, s, store.RetentionRequest{ProjectID: 1, Range: rng2, Start: store.Step{Name: "A"}, Return: store.Step{Name: "B"}, Period: period, Periods: 5})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -547,7 +547,7 @@ func testRetentionBreakdown(t *testing.T, s AnalyticsStore) {
 		track(t0+d+3*hour, "c", "", "Use"),
 		track(t0+2*d, "c", "", "Signup", "plan", "pro"), // not c's first
 	)
-	res, err := s.Retention(context.Background(), store.RetentionRequest{
+	res, err := retention(t, s, store.RetentionRequest{
 		ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3*d}, Start: store.Step{Name: "Signup"}, Return: store.Step{Name: "Use"}, Period: d, Periods: 2, Breakdown: "plan",
 	})
 	if err != nil {
@@ -680,6 +680,24 @@ func paths(t *testing.T, s AnalyticsStore, r store.PathsRequest) ([]store.PathCo
 	}
 	if !reflect.DeepEqual(got, bySQL) {
 		t.Errorf("paths %+v: through the store %+v, by SQL %+v", r, got, bySQL)
+	}
+	return got, nil
+}
+
+// retention runs a retention query through the store (its person index,
+// when it has one) and through SQL alone, and fails unless both agree.
+func retention(t *testing.T, s AnalyticsStore, r store.RetentionRequest) (store.RetentionResult, error) {
+	t.Helper()
+	got, err := product.Retention(r).Run(context.Background(), s)
+	if err != nil {
+		return got, err
+	}
+	bySQL, err := product.Retention(r).Run(context.Background(), plainExec{s})
+	if err != nil {
+		return got, fmt.Errorf("by SQL: %w", err)
+	}
+	if !reflect.DeepEqual(got, bySQL) {
+		t.Errorf("retention %+v: through the store %+v, by SQL %+v", r, got, bySQL)
 	}
 	return got, nil
 }
