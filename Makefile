@@ -37,7 +37,7 @@ race:
 	$(GO) test -count=1 -race -timeout 30m ./internal/pipeline/ ./internal/server/ ./internal/meta/ ./internal/metrics/ ./internal/fields/ \
 		./internal/monitor/ ./internal/notify/ ./internal/check/ ./internal/outbound/ \
 		./internal/app/ ./internal/analysis/... ./internal/store/... ./internal/issue/ \
-		./internal/ingest/... ./internal/replay/
+		./internal/ingest/... ./internal/replay/ ./internal/lifecycle/
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) scripts/fuzz.sh
