@@ -23,6 +23,9 @@ echo "web-speed: copying $data ($(du -sh "$data" | cut -f1))"
 cp -r "$data" "$work/data"
 (cd web && npm ci --no-audit --no-fund && LORE_WEB_OUT="$work/dist" npm run build >/dev/null)
 ${GO:-go} build -o "$work/lore" ./cmd/lore
+# The browser signs in as a user of its own, added to the copy.
+LORE_SPEED_PASSWORD=lore-speed-password "$work/lore" users add --data "$work/data" speed@lore.local --role admin \
+  --password-env LORE_SPEED_PASSWORD >/dev/null
 "$work/lore" serve --data "$work/data" --addr 127.0.0.1:0 --read-key lore_speed_read >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
@@ -34,4 +37,5 @@ url=http://$(grep -o 'addr=127\.0\.0\.1:[0-9]*' "$work/serve.log" | head -1 | cu
 echo "web-speed: lore serve at $url"
 shots=$(mktemp -d "${TMPDIR:-/tmp}/lore-web-speed-shots.XXXXXX")
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_speed_read SHOTS="$shots" \
+  LORE_EMAIL=speed@lore.local LORE_PASSWORD=lore-speed-password \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/speed.mjs

@@ -1,0 +1,83 @@
+// People and access in Chromium: the Access page (members, keys, audit
+// log) as the demo's admin, a new member signing in by the one-time link
+// the page shows and choosing a password, and what a viewer sees and may
+// not do.
+import { api, check, env, run } from './harness.mjs';
+
+const ann = `ann-${Date.now()}@example.com`;
+
+const ok = await run(async (page, shot, base, allow) => {
+  await page.goto(`${base}/#/access`);
+  const members = page.getByRole('region', { name: 'members' });
+  await members.locator('td', { hasText: env.email }).waitFor();
+  check(true, 'Access lists the signed-in admin among the members');
+
+  // A new member: the page shows a one-time login link, once.
+  await members.getByLabel('Email').fill(ann);
+  await members.getByLabel('member role').selectOption('viewer');
+  await members.getByRole('button', { name: 'Add or change' }).click();
+  const link = await page.getByTestId('login-link').innerText();
+  check(link.includes('#/login?link='), 'adding a new member shows a one-time login link');
+  await members.locator('tr', { hasText: ann }).locator('td', { hasText: 'viewer' }).waitFor();
+  check(true, `${ann} is listed as a viewer`);
+
+  // A key: created with a scope and an expiry, shown once, revoked at once.
+  const keys = page.getByRole('region', { name: 'keys' });
+  await keys.getByLabel('key scope').selectOption('read');
+  await keys.getByLabel('key expiry').selectOption('30d');
+  await keys.getByRole('button', { name: 'Create key' }).click();
+  const secret = await page.getByTestId('new-key').innerText();
+  check(secret.startsWith('lore_rd_'), 'a new read key is shown once');
+  const made = (await api('/api/v1/keys')).at(-1);
+  check(made.role === 'read' && !!made.expires_at, `the key is listed with its expiry (${made.expires_at})`);
+  const asKey = async () => (await fetch(env.lore + '/api/v1/dashboards', { headers: { Authorization: 'Bearer ' + secret } })).status;
+  check((await asKey()) === 200, 'the new key reads');
+  await keys.locator('tr', { has: page.locator('td', { hasText: new RegExp(`^${made.id}$`) }) }).getByRole('button', { name: 'Revoke' }).click();
+  await keys.locator('td', { hasText: new RegExp(`^${made.id}$`) }).waitFor({ state: 'detached' });
+  check((await asKey()) === 401, 'revoked from the page, the key stops at once');
+
+  // The audit log tells who did it.
+  await page.reload();
+  const audit = page.getByRole('region', { name: 'audit log' });
+  await audit.locator('tr', { hasText: 'PUT /api/v1/members' }).locator('td', { hasText: `user:${env.email}` }).first().waitFor();
+  await audit.locator('tr', { hasText: 'DELETE /api/v1/keys/{id}' }).first().waitFor();
+  check(true, 'the audit log lists the member added and the key revoked, by whom');
+  await shot('access');
+
+  // Sign out; the new member signs in by the link and chooses a password.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('heading', { name: 'Sign in to Lore' }).waitFor();
+  check(true, 'signing out shows the login page');
+  await page.goto(link.replace(/^https?:\/\/[^/]+/, base));
+  await page.getByRole('heading', { name: 'Choose a password' }).waitFor();
+  await shot('login-link');
+  await page.getByLabel('New password').fill('ann-password-123');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await page.waitForURL(/#\/overview/);
+  await page.locator('header .account', { hasText: ann }).waitFor();
+  check(await page.locator('header .account', { hasText: 'viewer' }).isVisible(), 'the header shows the viewer signed in');
+  check((await page.locator('header nav a', { hasText: 'Access' }).count()) === 0, 'a viewer has no Access page');
+  await shot('viewer');
+
+  // A viewer's write is refused by the server, CSRF token and all.
+  allow(/status of 403/);
+  const status = await page.evaluate(async () => {
+    const csrf = (document.cookie.match(/lore_csrf=([^;]+)/) || [])[1] || '';
+    const r = await fetch('/api/v1/dashboards', { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: '{"name":"x","panels":[]}' });
+    return r.status;
+  });
+  check(status === 403, `a viewer creating a dashboard gets ${status}`);
+
+  // The password works next time.
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('Email').fill(ann);
+  await page.getByLabel('Password').fill('ann-password-123');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.locator('header .account', { hasText: ann }).waitFor();
+  check(true, 'the viewer signs in with the password chosen');
+});
+
+// Leave the demo as it was.
+const m = (await api('/api/v1/members')).find((x) => x.email === ann);
+if (m) await api(`/api/v1/members/${m.id}`, { method: 'DELETE' });
+process.exit(ok ? 0 : 1);
