@@ -284,6 +284,10 @@ func TestSessions(t *testing.T) {
 	if code, b := root.do(t, "POST", base+"/api/v1/dashboards", board, map[string]string{"Origin": "https://evil.example"}); code != 403 || !strings.Contains(b, "cross-origin") {
 		t.Errorf("a cross-origin cookie write: %d %s", code, b)
 	}
+	login := []byte(`{"email":"root@example.com","password":"root-password-1"}`)
+	if code, b := (caller{name: "evil page"}).do(t, "POST", base+"/api/v1/auth/login", login, map[string]string{"Origin": "https://evil.example"}); code != 403 {
+		t.Errorf("a sign-in posted from another site: %d %s", code, b)
+	}
 	if code, b := root.do(t, "POST", base+"/api/v1/dashboards", board, nil); code != 200 {
 		t.Fatalf("a cookie write with the token: %d %s", code, b)
 	}

@@ -239,10 +239,18 @@ func (s *Server) checkCSRF(r *http.Request) error {
 	if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(sess.CSRF)) != 1 {
 		return errs.New(errs.Forbidden, "missing or wrong %s header: a signed-in browser's writes must send the lore_csrf cookie's value in it", csrfHeader)
 	}
-	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+	return sameOrigin(r)
+}
+
+// sameOrigin refuses a browser request sent from another site (its Origin
+// names another host): signing in and cookie-authenticated writes (a page
+// elsewhere must not sign a browser into an account of its choosing, nor
+// act with its session).
+func sameOrigin(r *http.Request) error {
+	if o := r.Header.Get("Origin"); o != "" {
 		u, err := url.Parse(o)
-		if err != nil || u.Host != r.Host {
-			return errs.New(errs.Forbidden, "cross-origin write from %q refused", o)
+		if o == "null" || err != nil || u.Host != r.Host {
+			return errs.New(errs.Forbidden, "cross-origin request from %q refused", o)
 		}
 	}
 	return nil

@@ -179,6 +179,9 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u meta.Use
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) (any, error) {
+	if err := sameOrigin(r); err != nil {
+		return nil, err
+	}
 	var in struct {
 		Email    string `json:"email"`
 		Password string `json:"password"`
@@ -206,6 +209,9 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) (any, error
 // handleLoginLink spends a one-time login link (the first start's, or one
 // an admin made for a new member) for a session.
 func (s *Server) handleLoginLink(w http.ResponseWriter, r *http.Request) (any, error) {
+	if err := sameOrigin(r); err != nil {
+		return nil, err
+	}
 	var in struct {
 		Token string `json:"token"`
 	}

@@ -1,7 +1,7 @@
 // The app shell: signing in, navigation, the account and project, and the
 // time range; the page below is chosen by the URL's hash.
 import { useEffect, useState } from 'react';
-import { ApiError, logout, me as loadMe, setProject, type Me } from './api';
+import { ApiError, logout, me as loadMe, project, setProject, type Me } from './api';
 import { KeyHelp, useKeys } from './components/Keys';
 import { ThemeToggle } from './components/Theme';
 import { TimeRange } from './components/TimeRange';
@@ -141,7 +141,11 @@ function useMe(): [Me | null | undefined, string, () => void] {
         setError('');
       },
       (e) => {
-        if (e instanceof ApiError && (e.status === 401 || e.status === 404)) setMe(null);
+        if (e instanceof ApiError && e.status === 404 && project()) {
+          // The project chosen is gone (or this user left it): the user's first.
+          setProject('');
+          setN((x) => x + 1);
+        } else if (e instanceof ApiError && (e.status === 401 || e.status === 404)) setMe(null);
         else setError(e instanceof ApiError ? e.message : String(e));
       },
     );

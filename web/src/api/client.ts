@@ -16,7 +16,8 @@ export function project(): string {
 }
 
 export function setProject(id: string | number): void {
-  localStorage.setItem(projectName, String(id));
+  if (id === '') localStorage.removeItem(projectName);
+  else localStorage.setItem(projectName, String(id));
 }
 
 /** csrfToken is the session's CSRF token, from the lore_csrf cookie. */

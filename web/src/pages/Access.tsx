@@ -30,7 +30,7 @@ function Members({ me }: { me: Me }) {
           setLink('');
           setMember(email, role).then(
             (a) => {
-              if (a.login_link) setLink(location.origin + location.pathname + a.login_link);
+              if (a.login_link) setLink(location.origin + location.pathname.replace(/\/$/, '') + a.login_link);
               setEmail('');
               setReload((n) => n + 1);
             },
