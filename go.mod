@@ -34,7 +34,7 @@ require (
 	modernc.org/sqlite v1.61.1
 )
 
-require golang.org/x/crypto v0.58.0 // indirect
+require golang.org/x/crypto v0.58.0
 
 require (
 	github.com/apache/arrow-go/v18 v18.4.1 // indirect
