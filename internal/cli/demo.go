@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/app"
+	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/sim"
 )
 
@@ -117,7 +118,9 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 			yesterday.Add(14*time.Hour).Format("Jan 2 15:04"), yesterday.Add(16*time.Hour).Format("Jan 2 15:04"))
 		// The shop's pages record sessions (Lore's SDK with session
 		// recording on): turn it on in the project's capture settings.
-		if err := enableRecording(ctx, a.URL(), f.readKey, recordShare); err != nil {
+		// Settings are an admin's: a key with the admin scope made for this
+		// one change and revoked after it.
+		if err := enableRecording(ctx, a, recordShare); err != nil {
 			stopServe()
 			<-serveErr
 			return err
@@ -155,7 +158,13 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 
 // enableRecording turns session recording on for the demo's project: a
 // share of sessions sampled, every session that hits an error kept.
-func enableRecording(ctx context.Context, base, key string, share float64) error {
+func enableRecording(ctx context.Context, a *app.App, share float64) error {
+	key, info, err := a.Meta().CreateKeyExpiring(ctx, 1, meta.RoleAdmin, time.Minute)
+	if err != nil {
+		return fmt.Errorf("turn session recording on: %w", err)
+	}
+	defer a.Meta().RevokeKey(context.WithoutCancel(ctx), 1, info.ID)
+	base := a.URL()
 	body := fmt.Sprintf(`{"session_recording":true,"replay_sample_rate":%g,"replay_on_error":true}`, share)
 	req, err := http.NewRequestWithContext(ctx, http.MethodPut, base+"/api/v1/capture/settings", strings.NewReader(body))
 	if err != nil {
