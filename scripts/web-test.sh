@@ -76,7 +76,7 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/alerts.mjs
 # Session replay: a recorded session's replay plays beside its story, its
 # timeline's lines seek it, the rage click's trace tells the 429.
-LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read SHOTS="$shots" \
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/replay.mjs
 # People and access: the Access page (members, keys, audit log), a new
 # member's one-time login link, a viewer's limits.

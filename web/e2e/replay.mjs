@@ -90,6 +90,27 @@ const ok = await run(async (page, shot, base) => {
   check(true, "the card's replay opens at the moment: the payment page with its Pay button");
   await shot('replay-from-story');
 
+  // An issue whose latest event happened in a recorded session links its replay at that error.
+  const issues = (await api(`/api/v1/issues?from=${range}&limit=100`)).issues || [];
+  let withReplay;
+  for (const it of issues) {
+    const d = await api(`/api/v1/issues/${it.id}?from=${range}`);
+    const le = d.latest_event || {};
+    const s = le.session_id || (le.trace_id && le.trace_id === d.related?.trace_id ? (d.related.events || []).find((e) => e.session_id)?.session_id : '');
+    if (s && (await api(`/api/v1/replays?session=${s}`)).replays.length) {
+      withReplay = { id: it.id, session: s, title: it.title };
+      break;
+    }
+  }
+  check(!!withReplay, `an issue's latest event is in a recorded session (${withReplay?.title?.slice(0, 50)})`);
+  await page.goto(`${base}/#/issues/${withReplay.id}?from=${range}`);
+  const watch = page.locator('.issue-side a.replay-link');
+  await watch.waitFor();
+  await watch.click();
+  await page.waitForURL(new RegExp(`#/journey/session/${withReplay.session}.*at=`));
+  await page.locator('.replay-stage[data-ready]').waitFor();
+  check(true, 'the issue page links the replay of its session, which opens and plays');
+
   // The rage click's trace: the backend's side of the moment.
   await page.goto(`${base}/#/journey/session/${sid}?from=${range}`);
   await page.locator('.replay-stage[data-ready]').waitFor();

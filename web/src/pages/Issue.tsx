@@ -7,6 +7,7 @@ import { useState } from 'react';
 import { get, type Frame, type Histogram, type IssueDetail, type IssueEvents, type TagValue } from '../api';
 import { ErrorMessage, Level, Loading, journeyHref, journeyLink } from '../components/common';
 import { IssueChart } from '../components/IssueChart';
+import { loadReplays } from '../replay';
 import { actions, setStatus } from '../components/IssueActions';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, navigate, withParams, type Route } from '../route';
@@ -28,6 +29,9 @@ export function Issue({ r, id }: { r: Route; id: string }) {
   // The event shown: the one named by ev= (its index, newest first), else the latest.
   const k = Math.min(Math.max(0, Number(r.params.get('ev') || 0)), Math.max(0, list.length - 1));
   const ev = list[k] || i?.latest_event || undefined;
+  // The session the event happened in (its own, or its trace's browser events'), and its recording.
+  const sid = ev?.session_id || (ev?.trace_id && ev.trace_id === i?.related?.trace_id ? i.related.events?.find((e) => e.session_id)?.session_id : '') || '';
+  const recorded = useLoad((signal) => (sid ? loadReplays([sid], signal) : Promise.resolve(new Map())), [sid]);
   const exc = ev?.exception?.[0];
   const frames: Frame[] = (exc?.stacktrace?.frames || ev?.stacktrace?.frames || []).slice().reverse();
   const [raw, setRaw] = useState(false);
@@ -177,6 +181,14 @@ export function Issue({ r, id }: { r: Route; id: string }) {
                   <a className="journey-link" href={journeyLink(r, 'user', ev.user_id, { at: ev.ts, why: i.title })}>
                     its user's journey
                   </a>
+                )}
+                {sid && recorded.data?.has(sid) && (
+                  <>
+                    {' · '}
+                    <a className="replay-link" href={journeyLink(r, 'session', sid, { at: ev?.ts, why: i.title })} title="the session's replay at this error: what the user saw">
+                      ▶ watch the replay
+                    </a>
+                  </>
                 )}
               </p>
               <h3>Tags</h3>
