@@ -27,6 +27,7 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 		lifecycle.NewSection[privacy.Settings](privacy.SettingsName, scrub.Invalidate),
 		lifecycle.NewSection[lifecycle.Retention](lifecycle.RetentionName, nil),
 	)
+	deps.Backup = a.Backup
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
 	rc := a.cfg.Retention
 	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")

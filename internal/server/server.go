@@ -97,6 +97,7 @@ type Deps struct {
 	Checks     ChecksService     // checks.go
 	Channels   ChannelsService   // channels.go
 	Lifecycle  LifecycleService  // lifecycle.go: privacy, retention, sampling settings
+	Backup     Backup            // lifecycle.go: POST /api/v1/backup; nil serves none
 
 	// People and access (access.go, people.go): nil Sessions serves keys
 	// only; nil Audit records nothing; nil People serves no login, users,
@@ -205,7 +206,7 @@ func (s *Server) routes() (http.Handler, *routeMux) {
 	s.channelRoutes(mux, ingest, read)
 	s.replayRoutes(b, read)
 	s.peopleRoutes(mux)
-	s.lifecycleRoutes(read)
+	s.lifecycleRoutes(mux, read)
 
 	// Sentry's envelope and store (issues.go) and session replay's upload
 	// (replay.go) check their ingest keys themselves.
