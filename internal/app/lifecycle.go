@@ -23,9 +23,16 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 		scrubbed.Add(float64(n), kind)
 	})
 	a.addProcessor(stagePrivacy, scrub)
+	sampled := a.metrics.Counter("lore_sampled_out_total",
+		"Events dropped by the projects' sampling (debug and info logs, traces), by kind; kept events carry lore.sample_rate.", "kind")
+	sampler := lifecycle.NewSampler(a.meta, a.log.With("component", "sampling"), func(kind string, n int) {
+		sampled.Add(float64(n), kind)
+	})
+	a.addProcessor(stageSampling, sampler)
 	deps.Lifecycle = lifecycle.NewService(a.meta,
 		lifecycle.NewSection[privacy.Settings](privacy.SettingsName, scrub.Invalidate),
 		lifecycle.NewSection[lifecycle.Retention](lifecycle.RetentionName, nil),
+		lifecycle.NewSection[lifecycle.Sampling](lifecycle.SamplingName, sampler.Invalidate),
 	)
 	deps.Backup = a.Backup
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")

@@ -16,6 +16,7 @@ import (
 // once, not by the order features happen to open in.
 const (
 	stagePrivacy     = iota // scrubbing secrets: first, so no later stage, index or store sees one
+	stageSampling           // sampling debug/info logs and traces: before the work the dropped ones would cost
 	stageSymbolicate        // source maps: minified frames to original ones, before grouping reads them
 	stagePatterns           // log pattern ids (grouping may read them)
 	stageIssues             // error detection, grouping, inbound filters, rate limits
