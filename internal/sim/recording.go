@@ -183,7 +183,8 @@ func page(path, title, user string, items int) *synth.Node {
 			synth.El("h1", nil, synth.T(title)).At(600, 100, 600, 40),
 			synth.El("p", nil, synth.T("€"+cents(productPrice(pid)))).At(600, 160, 300, 30),
 			synth.El("p", nil, synth.T("In stock. Free returns within 30 days.")).At(600, 200, 600, 30),
-			synth.El("button", map[string]string{"id": "add-to-cart"}, synth.T("Add to cart")).As("#add-to-cart").At(600, 260, 220, 48))
+			synth.El("button", map[string]string{"id": "add-to-cart"}, synth.T("Add to cart")).As("#add-to-cart").At(600, 260, 220, 48),
+			synth.El("a", map[string]string{"href": "#size-guide", "class": "size-guide"}, synth.T("Size guide")).As("size-guide").At(600, 330, 120, 24))
 	case path == "/cart":
 		add(synth.El("h1", nil, synth.T("Your cart")).At(40, 90, 600, 40))
 		for i := 0; i < max(1, items); i++ {
@@ -237,7 +238,7 @@ func (rc *recorder) record(t *track) [][]byte {
 		out = append(out, r.Chunks(t.id, t.id[:min(8, len(t.id))]+"-"+strconv.Itoa(pages), user, anon, 400)...)
 	}
 	at := func(us int64) time.Time { return time.UnixMicro(us) }
-	for _, e := range t.events {
+	for i, e := range t.events {
 		if e.user != "" {
 			user = e.user
 		}
@@ -268,6 +269,22 @@ func (rc *recorder) record(t *track) [][]byte {
 			r.Wait(between(400*time.Millisecond, 1500*time.Millisecond))
 			if strings.HasPrefix(e.path, "/products/") || e.path == "/" {
 				r.Scroll(int(between(0, 300*time.Millisecond) / time.Millisecond))
+			}
+			// Now and then the size guide is clicked, and its link is
+			// broken: nothing happens (a dead click), when the person
+			// stays on the page long enough to tell.
+			quiet := true
+			for _, n := range t.events[i+1:] {
+				if n.kind == event.KindPageview || n.name == "$click" || n.err != "" {
+					quiet = n.ts-r.Now().UnixMicro() > 8*sec
+					break
+				}
+			}
+			if r.Has("size-guide") && quiet && rng.Float64() < 0.15 {
+				r.Move("size-guide", 500*time.Millisecond)
+				r.Click("size-guide")
+				r.Wait(between(3*time.Second, 5*time.Second))
+				r.Move("main", 400*time.Millisecond)
 			}
 		case r == nil:
 			continue

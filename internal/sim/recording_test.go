@@ -100,7 +100,7 @@ func TestRecordingsShowTheThrottle(t *testing.T) {
 	if n := len(bySession); n < 20 || n > len(sessions)/2 {
 		t.Fatalf("%d of %d sessions recorded: want the troubled ones and a share of the rest", n, len(sessions))
 	}
-	var rage, rageThrottled, errClicks int
+	var rage, rageThrottled, errClicks, dead int
 	for sid, pages := range bySession {
 		var streams []replay.Stream
 		for id, pg := range pages {
@@ -123,6 +123,11 @@ func TestRecordingsShowTheThrottle(t *testing.T) {
 				if throttled[x.TraceID] {
 					rageThrottled++
 				}
+			case replay.DetectDeadClick:
+				dead++
+				if x.Text != "Size guide" || !strings.Contains(x.URL, "/products/") {
+					t.Errorf("dead click: %+v", x)
+				}
 			case replay.DetectErrorAfterClick:
 				errClicks++
 				if x.TraceID == "" || x.Error == "" {
@@ -131,11 +136,14 @@ func TestRecordingsShowTheThrottle(t *testing.T) {
 			}
 		}
 	}
+	if dead == 0 {
+		t.Error("no dead click on the size guide")
+	}
 	if rage == 0 || rageThrottled < rage*3/4 {
 		t.Fatalf("%d rage clicks, %d of them in a throttled payment's trace", rage, rageThrottled)
 	}
-	t.Logf("%d chunks, %d sessions recorded of %d; %d rage clicks (%d throttled), %d errors after a click",
-		len(d.chunks), len(bySession), len(sessions), rage, rageThrottled, errClicks)
+	t.Logf("%d chunks, %d sessions recorded of %d; %d rage clicks (%d throttled), %d dead clicks, %d errors after a click",
+		len(d.chunks), len(bySession), len(sessions), rage, rageThrottled, dead, errClicks)
 }
 
 func TestRecordingsAreDeterministic(t *testing.T) {

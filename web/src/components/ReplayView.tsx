@@ -34,6 +34,7 @@ export function ReplayView({
   seekTo,
   onLine,
   onActive,
+  linkParams,
 }: {
   session: string;
   rec: Recording;
@@ -41,6 +42,7 @@ export function ReplayView({
   seekTo?: number; // ms since the epoch: open (or move) the replay at this moment
   onLine?: (ref: number) => void; // a line about a journey event was clicked
   onActive?: (ref: number) => void; // the journey event at the replay's position
+  linkParams?: Record<string, string | undefined>; // kept on the trace links (the page's time range)
 }) {
   const host = useRef<HTMLDivElement>(null);
   const list = useRef<HTMLOListElement>(null);
@@ -249,7 +251,7 @@ export function ReplayView({
                 {l.also?.length ? <span className="muted"> · then {l.also.join(', ')}</span> : null}
               </span>
               {l.trace && (
-                <a className="rl-trace" href={href(['journey', 'trace', l.trace], { at: new Date(l.ts).toISOString() })} title="the request's trace: every service, log and retry">
+                <a className="rl-trace" href={href(['journey', 'trace', l.trace], { ...linkParams, at: new Date(l.ts).toISOString() })} title="the request's trace: every service, log and retry">
                   trace →
                 </a>
               )}

@@ -130,6 +130,7 @@ function JourneyOf({ r, by, id, note, person }: { r: Route; by: string; id: stri
               seekTo={sel >= 0 && refs.includes(sel) ? ms(events[sel]) : undefined}
               onLine={select}
               onActive={setPlayingRef}
+              linkParams={keep(r)}
             />
           )}
           <div className={`journey-body${session ? ' with-sessions' : ''}${by === 'trace' ? ' trace' : ''}`}>
