@@ -25,6 +25,7 @@ func (f *fakeAnalytics) Funnel(_ context.Context, r store.FunnelRequest) (store.
 	f.got = append(f.got, r)
 	return f.funnel, nil
 }
+
 // IndexedRetention answers as a person index would (store.RetentionIndex).
 func (f *fakeAnalytics) IndexedRetention(r store.RetentionRequest) (store.RetentionResult, bool) {
 	f.got = append(f.got, r)
