@@ -35,6 +35,7 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 		lifecycle.NewSection[lifecycle.Sampling](lifecycle.SamplingName, sampler.Invalidate),
 	)
 	deps.Backup = a.Backup
+	deps.Erase = a.store.ErasePerson
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
 	rc := a.cfg.Retention
 	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")

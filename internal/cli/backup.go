@@ -121,3 +121,34 @@ func runRestore(ctx context.Context, args []string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "restored the backup of %s (%d files) into %s\n", m.Created.Format("2006-01-02 15:04:05Z"), len(m.Files), *data)
 	return nil
 }
+
+// runErase erases a person from a running server (DELETE
+// /api/v1/persons/{id}, a project admin's act).
+func runErase(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("erase", stdio)
+	base := fs.String("url", env("LORE_URL", "http://localhost:4780"), "Lore's base URL (env LORE_URL)")
+	key := fs.String("key", env("LORE_KEY", ""), "a project admin key (env LORE_KEY)")
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return err
+	}
+	if fs.NArg() != 1 || *key == "" {
+		fs.Usage()
+		return errors.New("erase: pass --key ADMIN_KEY and one user id")
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodDelete, strings.TrimRight(*base, "/")+"/api/v1/persons/"+url.PathEscape(fs.Arg(0)), nil)
+	if err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	req.Header.Set("Authorization", "Bearer "+*key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return fmt.Errorf("erase: %w", err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("erase %q: %d %s", fs.Arg(0), resp.StatusCode, strings.TrimSpace(string(b)))
+	}
+	fmt.Fprintln(stdio.Out, strings.TrimSpace(string(b)))
+	return nil
+}

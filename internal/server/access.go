@@ -44,6 +44,7 @@ var adminRoutes = map[string]bool{
 	"PUT /api/v1/capture/settings":         true,
 	"PUT /api/v1/issues/settings":          true,
 	"PUT /api/v1/settings/{name}":          true, // privacy, retention (lifecycle.go)
+	"DELETE /api/v1/persons/{id}":          true, // erasing a person (lifecycle.go)
 	"POST /api/v1/channels":                true,
 	"PUT /api/v1/channels/{id}":            true,
 	"DELETE /api/v1/channels/{id}":         true,

@@ -29,6 +29,9 @@ func (s *Server) lifecycleRoutes(mux *routeMux, read route) {
 		s.addRoute(pattern, auth.ServerAdmin)
 		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.access(pattern, auth.ServerAdmin, s.handleBackup))))
 	}
+	if s.d.Erase != nil {
+		read("DELETE /api/v1/persons/{id}", s.handleErasePerson)
+	}
 	if s.d.Lifecycle == nil {
 		return
 	}
@@ -88,4 +91,21 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// Erase deletes a person's events and identities (a GDPR request).
+type Erase func(ctx context.Context, project int64, userID string) (int64, error)
+
+// handleErasePerson serves DELETE /api/v1/persons/{id}: a project admin's
+// act, audited like every write.
+func (s *Server) handleErasePerson(w http.ResponseWriter, r *http.Request) (any, error) {
+	id := r.PathValue("id")
+	if id == "" {
+		return nil, errs.Invalidf("no person id")
+	}
+	n, err := s.d.Erase(r.Context(), principal(r).ProjectID, id)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"user_id": id, "erased_events": n}, nil
 }

@@ -98,6 +98,7 @@ type Deps struct {
 	Channels   ChannelsService   // channels.go
 	Lifecycle  LifecycleService  // lifecycle.go: privacy, retention, sampling settings
 	Backup     Backup            // lifecycle.go: POST /api/v1/backup; nil serves none
+	Erase      Erase             // lifecycle.go: DELETE /api/v1/persons/{id}; nil serves none
 
 	// People and access (access.go, people.go): nil Sessions serves keys
 	// only; nil Audit records nothing; nil People serves no login, users,
