@@ -52,28 +52,42 @@ func CheckPassword(hash, pw string) (bool, error) {
 	if hash == "" {
 		return false, nil
 	}
-	parts := strings.Split(hash, "$")
-	if len(parts) != 6 || parts[1] != "argon2id" {
-		return false, errBadHash
+	ph, err := parsePHC(hash)
+	if err != nil {
+		return false, err
+	}
+	got := argon2.IDKey([]byte(pw), ph.salt, ph.t, ph.m, ph.p, uint32(len(ph.hash)))
+	return subtle.ConstantTimeCompare(got, ph.hash) == 1, nil
+}
+
+// phc is a parsed argon2id PHC string.
+type phc struct {
+	m, t       uint32
+	p          uint8
+	salt, hash []byte
+}
+
+// parsePHC reads "$argon2id$v=19$m=…,t=…,p=…$salt$hash", refusing
+// parameters past 1 GiB of memory or 16 passes.
+func parsePHC(s string) (phc, error) {
+	var ph phc
+	parts := strings.Split(s, "$")
+	if len(parts) != 6 || parts[0] != "" || parts[1] != "argon2id" {
+		return ph, errBadHash
 	}
 	var v int
-	var m uint32
-	var t uint32
-	var p uint8
 	if _, err := fmt.Sscanf(parts[2], "v=%d", &v); err != nil || v != argon2.Version {
-		return false, errBadHash
+		return ph, errBadHash
 	}
-	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &m, &t, &p); err != nil || m == 0 || t == 0 || p == 0 || m > 1<<20 || t > 16 {
-		return false, errBadHash
+	if _, err := fmt.Sscanf(parts[3], "m=%d,t=%d,p=%d", &ph.m, &ph.t, &ph.p); err != nil || ph.m == 0 || ph.t == 0 || ph.p == 0 || ph.m > 1<<20 || ph.t > 16 {
+		return ph, errBadHash
 	}
-	salt, err := b64.DecodeString(parts[4])
-	if err != nil {
-		return false, errBadHash
+	var err error
+	if ph.salt, err = b64.DecodeString(parts[4]); err != nil {
+		return ph, errBadHash
 	}
-	want, err := b64.DecodeString(parts[5])
-	if err != nil || len(want) == 0 {
-		return false, errBadHash
+	if ph.hash, err = b64.DecodeString(parts[5]); err != nil || len(ph.hash) == 0 || len(ph.hash) > 1024 {
+		return ph, errBadHash
 	}
-	got := argon2.IDKey([]byte(pw), salt, t, m, p, uint32(len(want)))
-	return subtle.ConstantTimeCompare(got, want) == 1, nil
+	return ph, nil
 }

@@ -1,0 +1,167 @@
+package meta
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openTest(t *testing.T) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if _, err := s.EnsureDefaultProject(context.Background(), "", ""); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestPasswords(t *testing.T) {
+	h, err := HashPassword("correct horse battery")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$") {
+		t.Errorf("hash %q is not argon2id's PHC string", h)
+	}
+	if ok, err := CheckPassword(h, "correct horse battery"); !ok || err != nil {
+		t.Errorf("the right password: %v %v", ok, err)
+	}
+	if ok, _ := CheckPassword(h, "correct horse batterY"); ok {
+		t.Error("a wrong password matches")
+	}
+	if h2, _ := HashPassword("correct horse battery"); h2 == h {
+		t.Error("two hashes of one password are equal: no salt")
+	}
+	if _, err := HashPassword("short"); err == nil {
+		t.Error("a 5-character password is accepted")
+	}
+	for _, bad := range []string{"x", "$argon2id$v=19$m=0,t=2,p=1$AAAA$AAAA", "$bcrypt$…", "$argon2id$v=19$m=99999999,t=2,p=1$AAAA$AAAA"} {
+		if ok, err := CheckPassword(bad, "anything"); ok || err == nil {
+			t.Errorf("CheckPassword(%q) = %v, %v; want an error", bad, ok, err)
+		}
+	}
+}
+
+func TestUsersSessionsLinks(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	u, err := s.AddUser(ctx, "ann@example.com", "ann-password-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.AddUser(ctx, "ANN@example.com", "ann-password-1", false); !errors.Is(err, ErrExists) {
+		t.Errorf("the same email in other case: %v", err)
+	}
+	if _, err := s.AddUser(ctx, "not an email", "", false); err == nil {
+		t.Error("a bad email is accepted")
+	}
+	if _, err := s.CheckLogin(ctx, "ann@example.com", "wrong-password"); !errors.Is(err, ErrBadLogin) {
+		t.Errorf("a wrong password: %v", err)
+	}
+	if _, err := s.CheckLogin(ctx, "bob@example.com", "ann-password-1"); !errors.Is(err, ErrBadLogin) {
+		t.Errorf("an unknown email: %v", err)
+	}
+	if got, err := s.CheckLogin(ctx, "ann@example.com", "ann-password-1"); err != nil || got.ID != u.ID {
+		t.Errorf("the right login: %v %v", got, err)
+	}
+	// Not a member: no principal in project 1; then a viewer.
+	if _, err := s.UserPrincipal(ctx, u, 1); !errors.Is(err, ErrNotFound) {
+		t.Errorf("a non-member's principal: %v", err)
+	}
+	if err := s.SetMember(ctx, 1, u.ID, RoleViewer); err != nil {
+		t.Fatal(err)
+	}
+	if p, err := s.UserPrincipal(ctx, u, 1); err != nil || p.Role != RoleViewer || p.Actor() != "user:ann@example.com" {
+		t.Errorf("a viewer's principal: %+v %v", p, err)
+	}
+	// Sessions: stored hashed, ended by a new password.
+	token, csrf, err := s.NewSession(ctx, u.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sess, err := s.Session(ctx, token); err != nil || sess.User.ID != u.ID || sess.CSRF != csrf {
+		t.Errorf("session: %+v %v", sess, err)
+	}
+	var n int
+	s.db.QueryRow(`SELECT count(*) FROM sessions WHERE hash = ?`, token).Scan(&n)
+	if n != 0 {
+		t.Error("a session token is stored in plain text")
+	}
+	if err := s.SetPassword(ctx, u.ID, "ann-password-2"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, token); !errors.Is(err, ErrNoSession) {
+		t.Errorf("a session after a new password: %v", err)
+	}
+	expired, _, _ := s.NewSession(ctx, u.ID, -time.Second)
+	if _, err := s.Session(ctx, expired); !errors.Is(err, ErrNoSession) {
+		t.Errorf("an expired session: %v", err)
+	}
+	// Login links work once.
+	link, err := s.NewLoginLink(ctx, u.ID, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.UseLoginLink(ctx, link); err != nil || got.ID != u.ID {
+		t.Errorf("a login link: %v %v", got, err)
+	}
+	if _, err := s.UseLoginLink(ctx, link); !errors.Is(err, ErrBadLogin) {
+		t.Errorf("a login link used twice: %v", err)
+	}
+	// Removing the user ends everything.
+	token, _, _ = s.NewSession(ctx, u.ID, time.Hour)
+	if err := s.RemoveUser(ctx, u.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Session(ctx, token); !errors.Is(err, ErrNoSession) {
+		t.Errorf("a removed user's session: %v", err)
+	}
+}
+
+func TestKeysExpireRotateRevoke(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	k, info, err := s.CreateKeyExpiring(ctx, 1, RoleMember, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(k, "lore_mb_") || info.ExpiresAt == "" {
+		t.Errorf("member key %q, %+v", k, info)
+	}
+	if p, err := s.Authenticate(ctx, k); err != nil || p.Role != RoleMember {
+		t.Errorf("the member key: %+v %v", p, err)
+	}
+	// Expired: refused.
+	if _, err := s.db.Exec(`UPDATE api_keys SET expires_at = ? WHERE id = ?`, time.Now().Add(-time.Second).Unix(), info.ID); err != nil {
+		t.Fatal(err)
+	}
+	s.forgetAll()
+	if _, err := s.Authenticate(ctx, k); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("an expired key: %v", err)
+	}
+	// Rotation with no overlap revokes the old key at once, cache and all.
+	old, oldInfo, _ := s.CreateKeyExpiring(ctx, 1, RoleRead, 0)
+	if _, err := s.Authenticate(ctx, old); err != nil {
+		t.Fatal(err)
+	}
+	nk, _, err := s.RotateKey(ctx, 1, oldInfo.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Authenticate(ctx, old); !errors.Is(err, ErrUnknownKey) {
+		t.Errorf("the rotated-out key still works: %v", err)
+	}
+	if p, err := s.Authenticate(ctx, nk); err != nil || p.Role != RoleRead {
+		t.Errorf("the new key: %+v %v", p, err)
+	}
+	if _, err := ParseKeyRole("viewer"); err == nil {
+		t.Error("a key with the viewer role")
+	}
+}
