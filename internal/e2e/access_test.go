@@ -257,6 +257,9 @@ func TestAccessAcrossProjects(t *testing.T) {
 		!strings.Contains(b, `"actor":"user:ann@example.com"`) || !strings.Contains(b, `"action":"POST /api/v1/dashboards"`) {
 		t.Errorf("project 1's audit log lacks ann's dashboard: %d %s", code, b)
 	}
+	if _, b := admin1.do(t, "GET", base+"/api/v1/audit", nil, nil); strings.Contains(b, `"action":"GET `) {
+		t.Errorf("the audit log records reads: %s", b)
+	}
 	if code, b := other.do(t, "GET", base+"/api/v1/audit", nil, nil); code != 200 || strings.Contains(b, "ann@example.com") {
 		t.Errorf("project 2's audit log shows project 1's actions: %d %s", code, b)
 	}
