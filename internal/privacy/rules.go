@@ -192,12 +192,7 @@ func (c *compiled) scrubText(s string) (string, bool) {
 		s = reKeys.ReplaceAllLiteralString(s, Redacted)
 	}
 	if c.cards && digitRun(s, 13) {
-		s = reCard.ReplaceAllStringFunc(s, func(m string) string {
-			if luhn(m) {
-				return Redacted
-			}
-			return m
-		})
+		s = scrubCards(s)
 	}
 	if c.emails && strings.IndexByte(s, '@') >= 0 {
 		s = reEmail.ReplaceAllLiteralString(s, Redacted)
@@ -261,6 +256,38 @@ func digitRun(s string, n int) bool {
 		}
 	}
 	return false
+}
+
+// scrubCards redacts the numbers in s that look like payment cards: 13 to
+// 19 digits passing the Luhn check, standing alone. A digit run glued to an
+// identifier by '-', '_', '.', '/' or '+' (HDFS's blk_-1608999687919862906,
+// a version, a path) is part of that identifier, not a card.
+func scrubCards(s string) string {
+	locs := reCard.FindAllStringIndex(s, -1)
+	if locs == nil {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for _, l := range locs {
+		if l[0] > 0 && strings.IndexByte("-_./+", s[l[0]-1]) >= 0 {
+			continue
+		}
+		if l[1] < len(s) && strings.IndexByte("_/+", s[l[1]]) >= 0 {
+			continue
+		}
+		if !luhn(s[l[0]:l[1]]) {
+			continue
+		}
+		b.WriteString(s[last:l[0]])
+		b.WriteString(Redacted)
+		last = l[1]
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // luhn reports whether the digits of s (spaces and dashes ignored) are 13

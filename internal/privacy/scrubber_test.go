@@ -57,6 +57,10 @@ func TestScrubText(t *testing.T) {
 	f("card 4111 1111 1111 1111 declined", "card [scrubbed] declined")
 	f("card 4111-1111-1111-1111", "card [scrubbed]")
 	f("card 4111111111111112 declined", "card 4111111111111112 declined")
+	// Digits glued to an identifier are the identifier's, even when they pass Luhn.
+	f("Receiving block blk_-4111111111111111 src: /10.0.0.1", "Receiving block blk_-4111111111111111 src: /10.0.0.1")
+	f("build 1.4111111111111111 at /srv/4111111111111111/x", "build 1.4111111111111111 at /srv/4111111111111111/x")
+	f("card=4111111111111111 (4111111111111111)", "card=[scrubbed] ([scrubbed])")
 	f("amex 378282246310005", "amex [scrubbed]")
 	// E-mails and IPs are kept by default.
 	f("mail ada@example.com from 10.1.2.3", "mail ada@example.com from 10.1.2.3")
