@@ -14,7 +14,13 @@ import (
 // first line, and sent as one JSON object whose message holds every line.
 func appendRecord(b []byte, lines []string) []byte {
 	if len(lines) == 1 {
-		return append(append(b, lines[0]...), '\n')
+		if t := strings.TrimSpace(lines[0]); t == "" || t[0] != '[' {
+			return append(append(b, lines[0]...), '\n')
+		}
+		// A line that is a JSON array would be read by the server as a
+		// batch of events (or none, for "[]"): in a file it is one line of
+		// text, so it is sent as one event's message.
+		return append(appendFlat(b, &event.Event{Message: lines[0]}), '\n')
 	}
 	res := native.Decode([]byte(lines[0]), native.Options{Now: 1})
 	var e event.Event

@@ -218,8 +218,12 @@ func (c *compiled) scrubAttr(key, v string) (string, bool) {
 func (c *compiled) ipList(v string) string {
 	parts := strings.Split(v, ",")
 	for i, p := range parts {
-		lead := p[:len(p)-len(strings.TrimLeft(p, " "))]
-		parts[i] = lead + c.ipValue(p)
+		t := strings.TrimSpace(p)
+		if t == "" {
+			continue
+		}
+		at := strings.Index(p, t)
+		parts[i] = p[:at] + c.ipValue(t) + p[at+len(t):]
 	}
 	return strings.Join(parts, ",")
 }
