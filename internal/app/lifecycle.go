@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"sync"
 
 	"github.com/lore-dev/lore/internal/lifecycle"
@@ -35,7 +36,7 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 		lifecycle.NewSection[lifecycle.Sampling](lifecycle.SamplingName, sampler.Invalidate),
 	)
 	deps.Backup = a.Backup
-	deps.Erase = a.store.ErasePerson
+	deps.Erase = a.ErasePerson
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
 	rc := a.cfg.Retention
 	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")
@@ -58,4 +59,28 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 // background loop does every hour).
 func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 	return a.retainer.Run(ctx)
+}
+
+// ErasePerson erases a person (a GDPR request) from every store: what
+// was acknowledged is stored first (so none of it lands afterwards), then
+// their events, identities and field examples leave the events store
+// (duckdb.Store.ErasePerson) and their sessions' recordings replay.db
+// (replay.Blobs.Erase). Backups already taken keep them: see the README.
+func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (server.Erasure, error) {
+	out := server.Erasure{UserID: userID}
+	if err := a.Flush(ctx); err != nil {
+		return out, fmt.Errorf("erase person %q: flush: %w", userID, err)
+	}
+	got, err := a.store.ErasePerson(ctx, project, userID)
+	out.Events = got.Events
+	if err != nil {
+		return out, err
+	}
+	if a.replayBlobs != nil {
+		if out.Recordings, err = a.replayBlobs.Erase(ctx, project, userID, got.AnonymousIDs, got.Sessions); err != nil {
+			return out, err
+		}
+	}
+	a.log.Info("erased a person", "project", project, "events", out.Events, "recordings", out.Recordings)
+	return out, nil
 }

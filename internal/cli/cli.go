@@ -53,7 +53,7 @@ func commands() []command {
 		{"keys", "API keys: lore keys list|create|rotate|revoke --data DIR", runKeys},
 		{"users", "people who sign in: lore users list|add|remove|reset --data DIR", runUsers},
 		{"backup", "a consistent backup of a running server: lore backup --url URL --email ADMIN --password P --out FILE", runBackup},
-		{"erase", "erase a person's events and identities (GDPR): lore erase --key ADMIN_KEY USER_ID", runErase},
+		{"erase", "erase a person's events, identities and recordings (GDPR): lore erase --key ADMIN_KEY USER_ID", runErase},
 		{"restore", "restore a backup into a data directory: lore restore --data DIR FILE", runRestore},
 		{"sourcemaps", "source maps of a release: lore sourcemaps upload DIR --release R", runSourcemaps},
 	}

@@ -34,6 +34,11 @@ type Blobs interface {
 	// Expire deletes the sessions whose last recorded moment (on Lore's
 	// clock) is before before (ms), and their chunks.
 	Expire(ctx context.Context, before int64) (sessions int64, bytes int64, err error)
+	// Erase deletes a person's recordings (a GDPR request): the
+	// project's sessions recorded with their user id, with one of their
+	// anonymous ids, or with one of sessions, and their chunks; it
+	// returns how many sessions it deleted.
+	Erase(ctx context.Context, project int64, userID string, anonymousIDs, sessions []string) (int64, error)
 	// Size is the bytes the store takes on disk.
 	Size(ctx context.Context) (int64, error)
 	Close() error

@@ -3,6 +3,7 @@ package replay
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -67,7 +68,7 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 	}
 	// synchronous(FULL): a transaction is on disk when it commits, which
 	// the pipeline relies on to drop its log of the chunks.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)"
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)&_pragma=secure_delete(ON)"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open replay store %q: %w", path, err)
@@ -290,6 +291,54 @@ func (s *SQLite) Expire(ctx context.Context, before int64) (int64, int64, error)
 		return n.Int64, bytes.Int64, fmt.Errorf("vacuum replay store: %w", err)
 	}
 	return n.Int64, bytes.Int64, nil
+}
+
+// Erase deletes a person's sessions and their chunks, then gives the
+// freed pages back to the file system and truncates the write-ahead log,
+// so the recordings' bytes leave the disk.
+func (s *SQLite) Erase(ctx context.Context, project int64, userID string, anonymousIDs, sessions []string) (int64, error) {
+	if userID == "" {
+		return 0, fmt.Errorf("erase the recordings of a person of project %d: empty user id", project)
+	}
+	anon, _ := json.Marshal(nonEmpty(anonymousIDs))
+	ids, _ := json.Marshal(nonEmpty(sessions))
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, fmt.Errorf("erase the recordings of person %q: %w", userID, err)
+	}
+	defer tx.Rollback()
+	const which = `project_id = ? AND (user_id = ? OR anonymous_id IN (SELECT value FROM json_each(?))
+		OR session_id IN (SELECT value FROM json_each(?)))`
+	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE (project_id, session_id) IN
+		(SELECT project_id, session_id FROM sessions WHERE `+which+`)
+		OR (project_id = ? AND session_id IN (SELECT value FROM json_each(?)))`,
+		project, userID, string(anon), string(ids), project, string(ids)); err != nil {
+		return 0, fmt.Errorf("erase the recordings' chunks of person %q: %w", userID, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+which, project, userID, string(anon), string(ids))
+	if err != nil {
+		return 0, fmt.Errorf("erase the recordings of person %q: %w", userID, err)
+	}
+	n, _ := res.RowsAffected()
+	if err := tx.Commit(); err != nil {
+		return 0, fmt.Errorf("erase the recordings of person %q: commit: %w", userID, err)
+	}
+	for _, q := range []string{`PRAGMA incremental_vacuum`, `PRAGMA wal_checkpoint(TRUNCATE)`} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return n, fmt.Errorf("erase the recordings of person %q: %s: %w", userID, q, err)
+		}
+	}
+	return n, nil
+}
+
+func nonEmpty(ss []string) []string {
+	out := []string{}
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // Size is the database's size on disk (its file and its write-ahead log).

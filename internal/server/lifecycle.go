@@ -93,8 +93,16 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// Erase deletes a person's events and identities (a GDPR request).
-type Erase func(ctx context.Context, project int64, userID string) (int64, error)
+// Erase deletes a person's events, identities and recordings (a GDPR
+// request; app.ErasePerson).
+type Erase func(ctx context.Context, project int64, userID string) (Erasure, error)
+
+// Erasure is what erasing a person deleted.
+type Erasure struct {
+	UserID     string `json:"user_id"`
+	Events     int64  `json:"erased_events"`
+	Recordings int64  `json:"erased_recordings"`
+}
 
 // handleErasePerson serves DELETE /api/v1/persons/{id}: a project admin's
 // act, audited like every write.
@@ -103,9 +111,5 @@ func (s *Server) handleErasePerson(w http.ResponseWriter, r *http.Request) (any,
 	if id == "" {
 		return nil, errs.Invalidf("no person id")
 	}
-	n, err := s.d.Erase(r.Context(), principal(r).ProjectID, id)
-	if err != nil {
-		return nil, err
-	}
-	return map[string]any{"user_id": id, "erased_events": n}, nil
+	return s.d.Erase(r.Context(), principal(r).ProjectID, id)
 }

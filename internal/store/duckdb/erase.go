@@ -7,59 +7,123 @@ import (
 	"path/filepath"
 )
 
+// Erased is what ErasePerson deleted: the count of events, and the
+// anonymous ids and sessions the person's events named, so that the
+// stores kept beside this one (the recordings) can erase theirs.
+type Erased struct {
+	Events       int64    `json:"erased_events"`
+	AnonymousIDs []string `json:"-"`
+	Sessions     []string `json:"-"`
+}
+
 // ErasePerson deletes a person's events — those with their user id, and
-// those of the anonymous ids the person was identified from — and their
-// identities, then rebuilds the in-memory product and error indexes
-// without them, and asks the next Open to compact the file so the deleted
-// rows' bytes leave the disk. It returns how many events it deleted.
+// those of the anonymous ids the person was identified from — their
+// identities and the field catalogue's examples that are one of their
+// ids, then rebuilds the in-memory product and error indexes without
+// them, removes the product index's snapshot file, and asks the next
+// Open to compact the file so the deleted rows' bytes leave the disk.
 // Appends wait while it runs.
-func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (int64, error) {
+func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (Erased, error) {
+	var out Erased
 	if userID == "" {
-		return 0, fmt.Errorf("erase a person of project %d: empty user id", project)
+		return out, fmt.Errorf("erase a person of project %d: empty user id", project)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return 0, fmt.Errorf("erase person %q: store is closed", userID)
+		return out, fmt.Errorf("erase person %q: store is closed", userID)
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return 0, fmt.Errorf("erase person %q: %w", userID, err)
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE project_id = $1 AND (user_id = $2 OR (anonymous_id <> '' AND anonymous_id IN
-		(SELECT anonymous_id FROM idents WHERE project_id = $1 AND user_id = $2)))`, project, userID)
+	const theirs = `project_id = $1 AND (user_id = $2 OR (anonymous_id <> '' AND anonymous_id IN
+		(SELECT anonymous_id FROM idents WHERE project_id = $1 AND user_id = $2)))`
+	if out.AnonymousIDs, err = queryTexts(ctx, tx, `SELECT DISTINCT anonymous_id FROM events WHERE `+theirs+` AND anonymous_id <> ''
+		UNION SELECT anonymous_id FROM idents WHERE project_id = $1 AND user_id = $2`, project, userID); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	if out.Sessions, err = queryTexts(ctx, tx, `SELECT DISTINCT session_id FROM events WHERE `+theirs+` AND session_id <> ''`, project, userID); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE `+theirs, project, userID)
 	if err != nil {
-		return 0, fmt.Errorf("erase the events of person %q: %w", userID, err)
+		return out, fmt.Errorf("erase the events of person %q: %w", userID, err)
 	}
-	n, _ := res.RowsAffected()
+	out.Events, _ = res.RowsAffected()
 	if _, err := tx.ExecContext(ctx, `DELETE FROM idents WHERE project_id = ? AND user_id = ?`, project, userID); err != nil {
-		return 0, fmt.Errorf("erase the identities of person %q: %w", userID, err)
+		return out, fmt.Errorf("erase the identities of person %q: %w", userID, err)
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET events = greatest(events - ?, 0) WHERE id = 1`, n); err != nil {
-		return 0, fmt.Errorf("erase person %q: count: %w", userID, err)
+	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET events = greatest(events - ?, 0) WHERE id = 1`, out.Events); err != nil {
+		return out, fmt.Errorf("erase person %q: count: %w", userID, err)
+	}
+	var catalogue bool
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'field_values'`).Scan(&catalogue); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	if catalogue {
+		ids := append(append([]string{userID}, out.AnonymousIDs...), out.Sessions...)
+		if _, err := tx.ExecContext(ctx, `UPDATE field_values SET examples = list_filter(examples, x -> NOT list_contains($2::VARCHAR[], x))
+			WHERE project_id = $1 AND list_has_any(examples, $2::VARCHAR[])`, project, ids); err != nil {
+			return out, fmt.Errorf("erase person %q from the field catalogue's examples: %w", userID, err)
+		}
 	}
 	if err := tx.Commit(); err != nil {
-		return 0, fmt.Errorf("erase person %q: commit: %w", userID, err)
+		return out, fmt.Errorf("erase person %q: commit: %w", userID, err)
 	}
+	if err := s.reindexLocked(ctx); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, compactMarker), nil, 0o644); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	return out, nil
+}
+
+// reindexLocked rebuilds the in-memory indexes that count events — the
+// product index (funnels, retention, paths), the error index (issues'
+// counts and users) and the identities' cache — from the tables, after
+// events were deleted, removes the product index's snapshot file (it is
+// written again at Close) and checkpoints. The caller holds s.mu, so no
+// Append runs meanwhile.
+func (s *Store) reindexLocked(ctx context.Context) error {
 	s.idents = identCache{}
 	if s.product != nil {
 		if _, err := s.product.load(ctx, s.db); err != nil {
-			return n, err
+			return err
 		}
 	}
 	fresh := newErrorIndex()
 	if err := fresh.load(ctx, s.db); err != nil {
-		return n, err
+		return err
 	}
 	s.errs.mu.Lock()
 	s.errs.projects = fresh.projects
 	s.errs.mu.Unlock()
+	if err := os.Remove(filepath.Join(s.dir, productSnapshotFile)); err != nil && !os.IsNotExist(err) {
+		return fmt.Errorf("remove the product index's snapshot: %w", err)
+	}
 	if _, err := s.db.ExecContext(ctx, `CHECKPOINT`); err != nil {
-		return n, fmt.Errorf("erase person %q: checkpoint: %w", userID, err)
+		return fmt.Errorf("checkpoint: %w", err)
 	}
-	if err := os.WriteFile(filepath.Join(s.dir, compactMarker), nil, 0o644); err != nil {
-		return n, fmt.Errorf("erase person %q: %w", userID, err)
+	return nil
+}
+
+// queryTexts runs a query of one text column.
+func queryTexts(ctx context.Context, tx sqlTx, q string, args ...any) ([]string, error) {
+	rows, err := tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
 	}
-	return n, nil
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

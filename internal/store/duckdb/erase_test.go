@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"fmt"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -19,19 +20,36 @@ func TestErasePerson(t *testing.T) {
 	evs := []event.Event{
 		{ProjectID: 1, TS: ts, Kind: event.KindEvent, Name: "Signed Up", AnonymousID: "anon-1"},
 		{ProjectID: 1, TS: ts + 1, Kind: event.KindEvent, Name: "Identify", AnonymousID: "anon-1", UserID: "alice"},
-		{ProjectID: 1, TS: ts + 2, Kind: event.KindLog, Message: "alice paid", UserID: "alice"},
+		{ProjectID: 1, TS: ts + 2, Kind: event.KindLog, Message: "alice paid", UserID: "alice", SessionID: "sess-a"},
 		{ProjectID: 1, TS: ts + 3, Kind: event.KindEvent, Name: "Signed Up", UserID: "bob", AnonymousID: "anon-2"},
 		{ProjectID: 2, TS: ts + 4, Kind: event.KindLog, UserID: "alice"},
 	}
 	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
 		t.Fatal(err)
 	}
-	n, err := s.ErasePerson(ctx, 1, "alice")
+	if err := s.MigrateFields(ctx); err != nil {
+		t.Fatal(err)
+	}
+	day := ts / 86_400_000_000
+	if err := s.RecordFields(ctx, nil, []store.FieldValues{
+		{ProjectID: 1, Day: day, Field: "user_id", Sketch: make([]byte, 16), Examples: []string{"alice", "bob"}},
+		{ProjectID: 1, Day: day, Field: "session_id", Sketch: make([]byte, 16), Examples: []string{"sess-a"}},
+		{ProjectID: 2, Day: day, Field: "user_id", Sketch: make([]byte, 16), Examples: []string{"alice"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ErasePerson(ctx, 1, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if n != 3 {
-		t.Errorf("erased %d events, want 3", n)
+	if got.Events != 3 || fmt.Sprint(got.AnonymousIDs) != "[anon-1]" || fmt.Sprint(got.Sessions) != "[sess-a]" {
+		t.Errorf("erased %+v, want 3 events, anonymous id anon-1, session sess-a", got)
+	}
+	var examples string
+	s.db.QueryRowContext(ctx, `SELECT string_agg(project_id || ':' || field || '=' || coalesce(array_to_string(examples, ','), ''), ' ' ORDER BY project_id, field)
+		FROM field_values`).Scan(&examples)
+	if examples != "1:session_id= 1:user_id=bob 2:user_id=alice" {
+		t.Errorf("field examples after erasing: %q", examples)
 	}
 	var left, idents int64
 	s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE project_id = 1`).Scan(&left)
