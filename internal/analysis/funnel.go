@@ -93,9 +93,10 @@ type FunnelStep struct {
 	SampleJourneys         []string       `json:"sample_journeys"`
 }
 
-// DropoffCause is an error or slow request common among dropped persons.
+// DropoffCause is an error, slow request or replay detection common among
+// dropped persons.
 type DropoffCause struct {
-	Kind     string  `json:"kind"` // error or slow
+	Kind     string  `json:"kind"` // error, slow, rage_click, dead_click or error_after_click
 	Label    string  `json:"label"`
 	Service  string  `json:"service,omitempty"`
 	Persons  int64   `json:"persons"`

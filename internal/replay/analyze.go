@@ -52,6 +52,7 @@ type RecordedPage struct {
 type Detection struct {
 	Kind     string  // DetectRageClick, DetectDeadClick or DetectErrorAfterClick
 	TS       int64   // ms: the (first) click
+	End      int64   // ms: the last click of a rage click, the error after a click, deadAfterMS after a dead click
 	Clicks   int     // clicks in a rage click
 	Selector string  // the clicked element, as tag#id.class > …
 	Text     string  // its text or label as recorded
@@ -209,7 +210,7 @@ func rageClickBursts(clicks []click) []Detection {
 		}
 		if n := j - i; n >= rageClicks {
 			c := clicks[i]
-			out = append(out, Detection{Kind: DetectRageClick, TS: c.ts, Clicks: n, Selector: c.sel, Text: c.text, URL: c.url, X: c.x, Y: c.y})
+			out = append(out, Detection{Kind: DetectRageClick, TS: c.ts, End: clicks[j-1].ts, Clicks: n, Selector: c.sel, Text: c.text, URL: c.url, X: c.x, Y: c.y})
 		}
 		i = j
 	}
@@ -233,7 +234,7 @@ func deadClicks(clicks []click, activity []int64, end int64) []Detection {
 		if k < len(activity) && activity[k] <= c.ts+deadAfterMS {
 			continue
 		}
-		out = append(out, Detection{Kind: DetectDeadClick, TS: c.ts, Clicks: 1, Selector: c.sel, Text: c.text, URL: c.url, X: c.x, Y: c.y})
+		out = append(out, Detection{Kind: DetectDeadClick, TS: c.ts, End: c.ts + deadAfterMS, Clicks: 1, Selector: c.sel, Text: c.text, URL: c.url, X: c.x, Y: c.y})
 	}
 	return out
 }
@@ -251,7 +252,7 @@ func errorsAfterClicks(clicks []click, errs []ErrorAt) []Detection {
 		}
 		reported[k] = true
 		c := clicks[k]
-		out = append(out, Detection{Kind: DetectErrorAfterClick, TS: c.ts, Clicks: 1, Selector: c.sel, Text: c.text, URL: c.url, X: c.x, Y: c.y,
+		out = append(out, Detection{Kind: DetectErrorAfterClick, TS: c.ts, End: e.TS, Clicks: 1, Selector: c.sel, Text: c.text, URL: c.url, X: c.x, Y: c.y,
 			Error: e.Text, ErrorTS: e.TS, TraceID: e.TraceID})
 	}
 	return out

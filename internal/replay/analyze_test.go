@@ -67,8 +67,12 @@ func TestAnalyzeRageClick(t *testing.T) {
 	if len(rage) != 1 || rage[0].Clicks != 5 || rage[0].Selector != "button#pay" || rage[0].Text != "Pay now" || rage[0].URL != "https://shop.example/checkout" {
 		t.Fatalf("rage clicks = %+v", rage)
 	}
+	// It lasts until its last click (4 waits of 150 ms and the clicks).
+	if d := rage[0].End - rage[0].TS; d < 600 || d > 1500 {
+		t.Errorf("rage click lasts %d ms (ends %d, recording %d), want until the last click", d, rage[0].End, s.End)
+	}
 	// The burst changed nothing on the page: its first click is also dead, once.
-	if dead := got[DetectDeadClick]; len(dead) != 1 || dead[0].TS != rage[0].TS {
+	if dead := got[DetectDeadClick]; len(dead) != 1 || dead[0].TS != rage[0].TS || dead[0].End != dead[0].TS+deadAfterMS {
 		t.Fatalf("dead clicks = %+v", dead)
 	}
 }
@@ -127,7 +131,8 @@ func TestAnalyzeErrorAfterClick(t *testing.T) {
 		t.Fatalf("errors after clicks = %+v", errs)
 	}
 	d := errs[0]
-	if d.Selector != "button#pay" || d.Error != "Cannot read properties of undefined (reading 'total')" || d.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" {
+	if d.Selector != "button#pay" || d.Error != "Cannot read properties of undefined (reading 'total')" || d.TraceID != "4bf92f3577b34da6a3ce929d0e0e4736" ||
+		d.End != d.ErrorTS || d.End-d.TS < 1200 || d.End-d.TS > 1300 {
 		t.Fatalf("error after click = %+v", d)
 	}
 	if s.Errors != 2 {

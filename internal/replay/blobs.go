@@ -15,6 +15,10 @@ type Blobs interface {
 	PutChunks(ctx context.Context, chunks []Chunk) error
 	// Sessions returns the rows of those of ids that have a recording.
 	Sessions(ctx context.Context, project int64, ids []string) ([]SessionInfo, error)
+	// SessionsOf returns the rows of the recordings of persons (user or
+	// anonymous ids) whose recorded time overlaps [from, to] (ms, on
+	// Lore's clock), newest first, at most limit.
+	SessionsOf(ctx context.Context, project int64, persons []string, from, to int64, limit int) ([]SessionInfo, error)
 	// Chunks calls fn with each chunk of a session, in playing order:
 	// page by page (pages ordered by their first chunk), each page's
 	// chunks by seq. It returns ErrNotFound when there are none.

@@ -37,6 +37,12 @@ const (
 	AttrSeal        = "replay.seal"
 )
 
+// AttrDetectionMS is a detection event's length in ms, from its first
+// click to its end (the last click of a rage click, the error after a
+// click, the quiet after a dead click). The store's funnel drop-offs take
+// a detection as lasting until then (the DuckDB store reads this key).
+const AttrDetectionMS = "replay.detection_ms"
+
 // Run seals quiet sessions and deletes expired ones every Tick until ctx
 // ends. It first finishes the seals a crash interrupted.
 func (s *Service) Run(ctx context.Context) {
@@ -339,6 +345,11 @@ func sessionEvents(si SessionInfo, sum Summary, journey []event.Event, gen int64
 			e.TraceID, _ = event.ParseTraceID(d.TraceID)
 		}
 		e.Attributes = []event.Attr{{Key: "replay.offset_ms", Value: itoa(d.TS - sum.Start)}, {Key: "clicks", Value: strconv.Itoa(d.Clicks)}}
+		if d.End > d.TS {
+			// How long it lasted: a rage click that began with the click
+			// that made a funnel step goes on after it (AttrDetectionMS).
+			e.Attributes = append(e.Attributes, event.Attr{Key: AttrDetectionMS, Value: itoa(d.End - d.TS)})
+		}
 		for _, a := range [][2]string{{"$el_selector", d.Selector}, {"$el_text", d.Text}, {"$current_url", d.URL}, {"error", d.Error}} {
 			if a[1] != "" {
 				e.Attributes = append(e.Attributes, event.Attr{Key: a[0], Value: a[1]})

@@ -306,6 +306,21 @@ func (s *Service) Replays(ctx context.Context, project int64, sessions []string)
 	if err != nil {
 		return nil, err
 	}
+	return recordings(got), nil
+}
+
+// ReplaysOf lists the recordings of persons (user ids, or the anonymous
+// ids of visitors who never signed in) overlapping [from, to] (ms), newest
+// first, at most limit.
+func (s *Service) ReplaysOf(ctx context.Context, project int64, persons []string, from, to int64, limit int) ([]Recording, error) {
+	got, err := s.blobs.SessionsOf(ctx, project, persons, from, to, limit)
+	if err != nil {
+		return nil, err
+	}
+	return recordings(got), nil
+}
+
+func recordings(got []SessionInfo) []Recording {
 	out := make([]Recording, 0, len(got))
 	for _, si := range got {
 		in := Recording{SessionID: si.SessionID, UserID: si.UserID, AnonymousID: si.AnonymousID, StartMS: si.First + si.SkewMS,
@@ -318,5 +333,5 @@ func (s *Service) Replays(ctx context.Context, project int64, sessions []string)
 		}
 		out = append(out, in)
 	}
-	return out, nil
+	return out
 }

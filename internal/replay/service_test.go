@@ -272,7 +272,7 @@ func TestSealWritesTheReplayEventAndDetections(t *testing.T) {
 	}
 	rage := byName[DetectRageClick]
 	if rage.TraceID != trace || attr(rage, "$el_text") != "Pay now" || attr(rage, "clicks") != "4" || rage.Endpoint != "/checkout" ||
-		rage.Message != `Rage click: 4 clicks on "Pay now" (button#pay) on /checkout` {
+		rage.Message != `Rage click: 4 clicks on "Pay now" (button#pay) on /checkout` || attr(rage, AttrDetectionMS) == "" || attr(rage, AttrDetectionMS) == "0" {
 		t.Errorf("rage click = %+v", rage)
 	}
 	if e := byName[DetectErrorAfterClick]; attr(e, "error") != "payment failed" {
@@ -410,5 +410,36 @@ func TestWriteEventsInPlayingOrderOnLoresClock(t *testing.T) {
 	}
 	if err := f.svc.WriteEvents(ctx, 1, "nope", &out); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown session: %v", err)
+	}
+}
+
+func TestReplaysOfPersons(t *testing.T) {
+	f := newFixture(t, Limits{})
+	ctx := context.Background()
+	if _, err := f.svc.Accept(ctx, 1, "", gzipBytes(sampleChunk(t, "s-1"))); err != nil {
+		t.Fatal(err)
+	}
+	all, err := f.svc.Replays(ctx, 1, []string{"s-1"})
+	if err != nil || len(all) != 1 {
+		t.Fatalf("replays = %+v, %v", all, err)
+	}
+	rec := all[0]
+	for _, c := range []struct {
+		project  int64
+		persons  []string
+		from, to int64
+		want     int
+	}{
+		{1, []string{"someone", "user-7"}, rec.StartMS - 1000, rec.EndMS + 1000, 1},
+		{1, []string{"user-7"}, rec.EndMS, rec.EndMS + 1000, 1}, // overlapping at its end
+		{1, []string{"someone"}, rec.StartMS - 1000, rec.EndMS + 1000, 0},
+		{1, []string{"user-7"}, rec.EndMS + 1, rec.EndMS + 1000, 0},
+		{1, []string{"user-7"}, rec.StartMS - 1000, rec.StartMS - 1, 0},
+		{5, []string{"user-7"}, rec.StartMS - 1000, rec.EndMS + 1000, 0},
+	} {
+		got, err := f.svc.ReplaysOf(ctx, c.project, c.persons, c.from, c.to, 10)
+		if err != nil || len(got) != c.want || (c.want == 1 && got[0].SessionID != "s-1") {
+			t.Errorf("replays of %v in project %d, [%d, %d] = %+v, %v; want %d", c.persons, c.project, c.from, c.to, got, err, c.want)
+		}
 	}
 }

@@ -46,6 +46,8 @@ CREATE TABLE IF NOT EXISTS sessions (
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS sessions_unsealed ON sessions (seal_state, received_at);
 CREATE INDEX IF NOT EXISTS sessions_last ON sessions (last_ts);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (project_id, user_id);
+CREATE INDEX IF NOT EXISTS sessions_anon ON sessions (project_id, anonymous_id);
 CREATE TABLE IF NOT EXISTS chunks (
   project_id INTEGER NOT NULL,
   session_id TEXT NOT NULL,
@@ -194,6 +196,24 @@ func (s *SQLite) Sessions(ctx context.Context, project int64, ids []string) ([]S
 		}
 	}
 	return out, nil
+}
+
+// SessionsOf returns the recordings of persons overlapping [from, to],
+// newest first.
+func (s *SQLite) SessionsOf(ctx context.Context, project int64, persons []string, from, to int64, limit int) ([]SessionInfo, error) {
+	if len(persons) == 0 || limit <= 0 {
+		return nil, nil
+	}
+	in := "(?" + strings.Repeat(", ?", len(persons)-1) + ")"
+	args := []any{project, to, from}
+	for range 2 {
+		for _, p := range persons {
+			args = append(args, p)
+		}
+	}
+	args = append(args, limit)
+	return s.sessions(ctx, `SELECT `+sessionCols+` FROM sessions WHERE project_id = ? AND first_ts + skew_ms <= ? AND last_ts + skew_ms >= ?
+		AND (user_id IN `+in+` OR anonymous_id IN `+in+`) ORDER BY first_ts DESC, session_id LIMIT ?`, args...)
 }
 
 // Chunks calls fn with each chunk of the session in playing order.

@@ -7,9 +7,11 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest"
+	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/replay"
 )
 
@@ -22,6 +24,7 @@ type ReplayService interface {
 	Accept(ctx context.Context, project int64, origin string, body []byte) (replay.Accepted, error)
 	AddRecordings(ctx context.Context, project int64, sentAt int64, messages []map[string]any) (int, error)
 	Replays(ctx context.Context, project int64, sessions []string) ([]replay.Recording, error)
+	ReplaysOf(ctx context.Context, project int64, persons []string, from, to int64, limit int) ([]replay.Recording, error)
 	WriteEvents(ctx context.Context, project int64, session string, w io.Writer) error
 }
 
@@ -163,23 +166,42 @@ func (s *Server) handleReplayConfig(w http.ResponseWriter, r *http.Request) (any
 }
 
 // handleReplays lists the recordings of the sessions named by ?session=
-// (repeated, or comma-separated; at most 500).
+// (repeated, or comma-separated; at most 500), or those of the persons
+// named by ?person= (user or anonymous ids, at most 100) recorded in the
+// time range (from, to; default the last 31 days), newest first, at most
+// limit (default 100).
 func (s *Server) handleReplays(w http.ResponseWriter, r *http.Request) (any, error) {
-	var ids []string
-	for _, v := range r.URL.Query()["session"] {
-		for _, id := range strings.Split(v, ",") {
-			if id = strings.TrimSpace(id); id != "" {
-				ids = append(ids, id)
-			}
-		}
+	v := r.URL.Query()
+	ids, persons := listParam(v["session"]), listParam(v["person"])
+	if len(ids) == 0 && len(persons) == 0 {
+		return nil, errs.Invalidf("name the sessions or the persons: ?session=ID or ?person=ID (repeated or comma-separated)")
 	}
-	if len(ids) == 0 {
-		return nil, errs.Invalidf("name the sessions: ?session=ID (repeated or comma-separated)")
+	if len(ids) > 0 && len(persons) > 0 {
+		return nil, errs.Invalidf("ask for sessions or for persons, not both")
 	}
 	if len(ids) > 500 {
 		return nil, errs.Invalidf("%d sessions asked for: at most 500 a request", len(ids))
 	}
-	got, err := s.d.Replay.Replays(r.Context(), principal(r).ProjectID, ids)
+	if len(persons) > 100 {
+		return nil, errs.Invalidf("%d persons asked for: at most 100 a request", len(persons))
+	}
+	var (
+		got []replay.Recording
+		err error
+	)
+	if len(persons) > 0 {
+		from, to, perr := query.ParseRange(v.Get("from"), v.Get("to"), s.now(), 31*24*time.Hour)
+		if perr != nil {
+			return nil, errs.Invalidf("bad time range: %v", perr)
+		}
+		limit, lerr := intParam(r, "limit", 100, 500)
+		if lerr != nil {
+			return nil, lerr
+		}
+		got, err = s.d.Replay.ReplaysOf(r.Context(), principal(r).ProjectID, persons, from/1000, to/1000, limit)
+	} else {
+		got, err = s.d.Replay.Replays(r.Context(), principal(r).ProjectID, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -217,4 +239,17 @@ func (s *Server) handleReplayEvents(w http.ResponseWriter, r *http.Request) (any
 		s.log.WarnContext(r.Context(), "replay playback cut short", "session", session, "err", err)
 	}
 	return written{}, nil
+}
+
+// listParam splits repeated, comma-separated values, dropping empty ones.
+func listParam(vs []string) []string {
+	var out []string
+	for _, v := range vs {
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id != "" {
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }

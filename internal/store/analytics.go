@@ -37,8 +37,10 @@ type FunnelRequest struct {
 	// MaxBreakdowns keeps the most common breakdown values (default 10).
 	MaxBreakdowns int
 	// For each drop-off, the Causes most common among the persons who
-	// dropped (errors, and requests slower than SlowMS) in the window
-	// after their last step, and up to Samples of those persons.
+	// dropped (errors, and requests slower than SlowMS; and, as many
+	// again, session replay's rage clicks, dead clicks and errors after
+	// a click) in the window after their last step, and up to Samples of
+	// those persons.
 	Causes  int     // default 5
 	SlowMS  float64 // default 1000
 	Samples int     // default 3
@@ -59,7 +61,7 @@ type FunnelBreakdown struct {
 
 // DropoffCause is an error or a slow request among persons who dropped.
 type DropoffCause struct {
-	Kind    string // "error" or "slow"
+	Kind    string // "error", "slow", or a replay detection: "rage_click", "dead_click", "error_after_click"
 	Label   string // error type or message; endpoint or span name
 	Service string
 	Persons int64 // distinct dropped persons who hit it

@@ -6,23 +6,32 @@
 // with their traces and the rage click; clicking a line seeks the replay
 // there and the page it shows is the one the person saw; a story line
 // seeks it too; the playing line is highlighted; the rage click's trace
-// shows the gateway's 429. Screenshots into SHOTS.
-import { api, check, env, run } from './harness.mjs';
+// shows the gateway's 429; the funnel's drop-off card says how many of
+// those who stopped rage-clicked, and its "▶ replay" opens a dropped
+// person's replay at the moment they stopped. Screenshots into SHOTS.
+import { api, check, env, post, run } from './harness.mjs';
 
 const { range } = env;
 
-// The demo's recordings are sealed a little after the backfill: wait for a rage click.
-let rage;
+// The demo's recordings are sealed a little after the backfill: wait for
+// a rage click in a payment the gateway throttled (a payment can also go
+// pending on the gateway's rare 5xx, outside the throttling).
+let rage, trace;
 for (let i = 0; i < 90 && !rage; i++) {
-  rage = (await api(`/api/v1/search?q=${encodeURIComponent('name:$rageclick')}&from=${range}&limit=1`)).events[0];
+  for (const e of (await api(`/api/v1/search?q=${encodeURIComponent('name:$rageclick')}&from=${range}&limit=50`)).events) {
+    const t = e.trace_id && (await api(`/api/v1/journeys/trace/${e.trace_id}`));
+    if (t && t.events.some((x) => x.http_status === 429)) {
+      rage = e;
+      trace = t;
+      break;
+    }
+  }
   if (!rage) await new Promise((ok) => setTimeout(ok, 2000));
 }
-check(!!rage, 'the demo recorded a session that rage-clicked');
+check(!!rage, "the demo recorded a session that rage-clicked Pay in a payment the gateway throttled (its trace met the gateway's 429)");
 const sid = rage.session_id;
 const rec = (await api(`/api/v1/replays?session=${sid}`)).replays[0];
 check(!!rec && rec.sealed && rec.summary.detections.some((d) => d.kind === '$rageclick'), `session ${sid.slice(0, 8)} has a sealed recording with its rage click`);
-const trace = await api(`/api/v1/journeys/trace/${rage.trace_id}`);
-check(trace.events.some((e) => e.http_status === 429), `the rage click's trace ${rage.trace_id.slice(0, 8)} met the gateway's 429`);
 
 const ok = await run(async (page, shot, base) => {
   const pos = async () => Number(await page.locator('.replay-time').getAttribute('data-pos'));
@@ -110,6 +119,61 @@ const ok = await run(async (page, shot, base) => {
   await page.waitForURL(new RegExp(`#/journey/session/${withReplay.session}.*at=`));
   await page.locator('.replay-stage[data-ready]').waitFor();
   check(true, 'the issue page links the replay of its session, which opens and plays');
+
+  // The funnel Payment Submitted → Order Completed: those who stopped after
+  // paying rage-clicked "Pay now" (the burst began with the click that sent
+  // Payment Submitted and went on after it), and "▶ replay" at the moment
+  // they stopped. The shop's recordings are sealed a while after the
+  // backfill: wait for one of those who stopped.
+  const steps = ['Payment Submitted', 'Order Completed'].map((event) => ({ event }));
+  let fun;
+  for (let i = 0; i < 60 && !fun; i++) {
+    const a = await post('/api/v1/funnels', { steps, window: '1h', from: range });
+    if ((a.steps[0].dropoff_errors || []).some((c) => c.kind === 'rage_click')) fun = { steps, a, i: 0 };
+    else await new Promise((ok) => setTimeout(ok, 3000));
+  }
+  check(!!fun, 'the drop-off after Payment Submitted holds the rage clicks of those who stopped');
+  const st = fun.a.steps[fun.i];
+  const rc = st.dropoff_errors.find((c) => c.kind === 'rage_click');
+  const recOf = new Map();
+  for (const x of (await api(`/api/v1/replays?person=${encodeURIComponent(st.sample_persons.join(','))}&from=${range}`)).replays) recOf.set(x.user_id || x.anonymous_id, x);
+  // A sampled person who stopped, was recorded and rage-clicked.
+  const personQ = (p) => `(user_id:"${p}" OR anonymous_id:"${p}")`;
+  const find = async (p, name) => (await api(`/api/v1/search?q=${encodeURIComponent(`${personQ(p)} name:${name}`)}&from=${range}&limit=1`)).events[0];
+  let who, paid, burst;
+  for (const p of st.sample_persons.filter((p) => recOf.has(p))) {
+    burst = await find(p, '$rageclick');
+    if (burst) {
+      who = p;
+      paid = await find(p, '"Payment Submitted"');
+      break;
+    }
+  }
+  check(!!who, `a sampled person who stopped after ${st.name} was recorded rage-clicking (${who} of ${st.sample_persons})`);
+  const began = Date.parse(burst.ts) - Date.parse(paid.ts);
+  const lasted = Number(burst.attributes?.['replay.detection_ms'] || 0);
+  check(began + lasted > 0 && lasted > 0, `${who}'s rage click began ${began} ms from Payment Submitted and lasted ${lasted} ms: it went on after the step`);
+  await page.goto(`${base}/#/product?from=${range}&f=${encodeURIComponent(JSON.stringify(fun.steps))}`);
+  const drop = page.locator('.fstep').nth(fun.i).locator('.dropoff');
+  const said = drop.locator('li.detection').filter({ hasText: 'rage-clicked' }).first();
+  await said.waitFor();
+  const sentence = (await said.innerText()).replace(/\s+/g, ' ');
+  check(sentence.includes(`${rc.persons} person`) && sentence.includes(rc.label), `the drop-off card says it: ${st.dropped_after} stopped after ${st.name}; ${sentence}`);
+  const watchDrop = drop.locator('.samples span').filter({ hasText: who.length > 14 ? who.slice(0, 8) : who }).locator('a.replay-link');
+  await watchDrop.waitFor();
+  check(true, `the drop-off sample ${who} shows "▶ replay"`);
+  await shot('replay-funnel');
+  await watchDrop.click();
+  await page.waitForURL(/#\/journey\/person\/.*mq=/);
+  await page.locator('.replay-stage[data-ready]').waitFor();
+  // The replay is at the moment they last did the step.
+  const last = paid;
+  const playing = (await api(`/api/v1/replays?session=${last.session_id}`)).replays[0];
+  check(!!playing, `the session where ${who} last did ${st.name} is the recorded one`);
+  const want3 = Math.max(0, Date.parse(last.ts) - playing.start_ms - 1000);
+  await page.waitForFunction((w) => Math.abs(Number(document.querySelector('.replay-time').getAttribute('data-pos')) - w) < 1500, want3);
+  check(true, `"▶ replay" opens ${who}'s replay at ${Math.round(want3 / 1000)} s, when they last did ${st.name}`);
+  await shot('replay-funnel-opened');
 
   // The rage click's trace: the backend's side of the moment.
   await page.goto(`${base}/#/journey/session/${sid}?from=${range}`);

@@ -51,6 +51,24 @@ const hasPerson = "(user_id <> '' OR anonymous_id <> '')"
 // errorMatch matches errors: the error kind or an error-level record.
 const errorMatch = "(kind = 'error' OR level IN ('error', 'fatal'))"
 
+// detectMatch matches the frustrations session replay detects (rage
+// clicks, dead clicks, errors after a click): funnel drop-off causes of
+// kind rage_click, dead_click and error_after_click, labelled by what was
+// clicked (detectCause, detectLabel).
+const detectMatch = "(kind = 'event' AND name IN ('$rageclick', '$dead_click', '$error_after_click'))"
+
+const detectCause = "CASE name WHEN '$rageclick' THEN 'rage_click' WHEN '$dead_click' THEN 'dead_click' ELSE 'error_after_click' END"
+
+const detectLabel = "coalesce(nullif(attr_values[list_position(attr_keys, '$el_text')], ''), nullif(attr_values[list_position(attr_keys, '$el_selector')], ''), name)"
+
+// detectEnd is when a detection ended (µs): its time (the first click)
+// plus its length (replay.detection_ms, written by session replay's seal).
+// A drop-off cause is what happened after the person's last step, and a
+// rage click often begins with the very click that made that step (the
+// first click on "Pay now" sends Payment Submitted; the next ones find the
+// button doing nothing): it counts when it goes on after the step.
+const detectEnd = "(ts + coalesce(try_cast(attr_values[list_position(attr_keys, 'replay.detection_ms')] AS BIGINT), 0) * 1000)"
+
 // stepMatch returns the boolean SQL matching st.
 func stepMatch(st store.Step) (string, []any, error) {
 	var b strings.Builder

@@ -292,15 +292,16 @@ func funnelDropoffs(q *sqlBuf, r store.FunnelRequest) {
 	}
 	last += ")"
 	q.add(" UNION ALL SELECT * FROM (WITH dropped AS (SELECT pid, person, depth, " + last + " AS tl, t1 FROM per WHERE depth < " + strconv.Itoa(n) + ")")
-	q.add(", hits AS (SELECT hash(coalesce(idm.uid, x.k)) AS pid, x.* FROM (SELECT ts, " + personKey + " AS k, " +
-		"CASE WHEN " + errorMatch + " THEN 'error' ELSE 'slow' END AS cause, " +
-		"CASE WHEN " + errorMatch + " THEN coalesce(nullif(error_type, ''), nullif(left(message, 120), ''), name) ELSE coalesce(nullif(endpoint, ''), name) END AS label, " +
+	q.add(", hits AS (SELECT hash(coalesce(idm.uid, x.k)) AS pid, x.* FROM (SELECT CASE WHEN " + detectMatch + " THEN " + detectEnd + " ELSE ts END AS ts, " + personKey + " AS k, " +
+		"CASE WHEN " + errorMatch + " THEN 'error' WHEN " + detectMatch + " THEN " + detectCause + " ELSE 'slow' END AS cause, " +
+		"CASE WHEN " + errorMatch + " THEN coalesce(nullif(error_type, ''), nullif(left(message, 120), ''), name) WHEN " + detectMatch + " THEN " + detectLabel +
+		" ELSE coalesce(nullif(endpoint, ''), name) END AS label, " +
 		"service, duration_ms FROM events WHERE ")
 	inRange(q, r.ProjectID, store.Range{From: r.Range.From, To: r.Range.To + r.Window})
-	q.add(" AND ("+errorMatch+" OR duration_ms >= ?)) x LEFT JOIN idm ON idm.a = x.k)", r.SlowMS)
+	q.add(" AND ("+errorMatch+" OR "+detectMatch+" OR duration_ms >= ?)) x LEFT JOIN idm ON idm.a = x.k)", r.SlowMS)
 	q.add(", joined AS (SELECT d.depth, h.* FROM dropped d JOIN hits h ON h.pid = d.pid AND h.ts >= d.tl AND h.ts <= d.t1 + ?)", r.Window)
 	q.add(" SELECT 1, NULL, NULL, NULL, NULL, depth, cause, label, service, count(DISTINCT pid) AS p, count(*) AS c, median(duration_ms), NULL FROM joined GROUP BY depth, cause, label, service"+
-		" QUALIFY row_number() OVER (PARTITION BY depth ORDER BY p DESC, c DESC, label) <= ?", r.Causes)
+		" QUALIFY row_number() OVER (PARTITION BY depth, cause IN ('rage_click', 'dead_click', 'error_after_click') ORDER BY p DESC, c DESC, label, cause, service) <= ?", r.Causes)
 	q.add(" UNION ALL SELECT 2, NULL, NULL, NULL, NULL, d.depth, NULL, NULL, NULL, NULL, NULL, NULL, (list(d.person ORDER BY h.pid IS NULL, d.person))[1:?] FROM dropped d"+
 		" LEFT JOIN (SELECT DISTINCT pid FROM joined) h ON h.pid = d.pid GROUP BY d.depth)", r.Samples)
 }

@@ -345,23 +345,27 @@ type rawHit struct {
 	h   funnelHit
 }
 
-// readHits reads the errors and slow requests (of anyone with an id) in
-// the funnel's range extended by its window. Three selects, each with a
-// condition DuckDB's min/max statistics can prune row groups by (an OR of
-// them cannot be): errors, error records of other kinds, and slow
-// requests that are neither.
+// readHits reads the errors, slow requests and replay detections (of
+// anyone with an id) in the funnel's range extended by its window. Four
+// selects, each with a condition DuckDB's min/max statistics can prune row
+// groups by (an OR of them cannot be): errors, error records of other
+// kinds, slow requests that are neither, and rage clicks, dead clicks and
+// errors after a click (at their end, detectEnd).
 func (s *Store) readHits(ctx context.Context, r store.FunnelRequest) ([]rawHit, error) {
 	var q sqlBuf
 	rng := store.Range{From: r.Range.From, To: r.Range.To + r.Window}
 	errLabel := "coalesce(nullif(error_type, ''), nullif(left(message, 120), ''), name)"
 	for i, cond := range []string{"kind = 'error'", "level IN ('error', 'fatal') AND kind <> 'error'",
-		"duration_ms >= ? AND kind <> 'error' AND level NOT IN ('error', 'fatal')"} {
+		"duration_ms >= ? AND kind <> 'error' AND level NOT IN ('error', 'fatal')", detectMatch} {
 		if i > 0 {
 			q.add(" UNION ALL ")
 		}
-		if i < 2 {
+		switch i {
+		case 0, 1:
 			q.add("SELECT ts, " + personKey + ", 'error', " + errLabel + ", service, duration_ms FROM events WHERE ")
-		} else {
+		case 3:
+			q.add("SELECT " + detectEnd + ", " + personKey + ", " + detectCause + ", " + detectLabel + ", service, NULL FROM events WHERE ")
+		default:
 			q.add("SELECT ts, " + personKey + ", 'slow', coalesce(nullif(endpoint, ''), name), service, duration_ms FROM events WHERE ")
 		}
 		inRange(&q, r.ProjectID, rng)
@@ -425,7 +429,8 @@ func matchHits(r store.FunnelRequest, p *productProject, dropped []funnelDrop, r
 }
 
 // funnelCauses fills the drop-offs: per step, the causes most common among
-// the persons who dropped there (persons, then events, then label), and
+// the persons who dropped there (persons, then events, then label; errors
+// and slow requests first, then replay detections, r.Causes of each), and
 // sample persons, those with a cause first, by id.
 func funnelCauses(res *store.FunnelResult, r store.FunnelRequest, p *productProject, dropped []funnelDrop, hits []funnelHit) {
 	type causeKey struct {
@@ -471,13 +476,19 @@ func funnelCauses(res *store.FunnelResult, r store.FunnelRequest, p *productProj
 			if c := cmp.Compare(b.Events, a.Events); c != 0 {
 				return c
 			}
-			return cmp.Compare(a.Label, b.Label)
+			return cmp.Or(cmp.Compare(a.Label, b.Label), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Service, b.Service))
 		})
-		if len(cs) > r.Causes {
-			cs = cs[:r.Causes]
-		}
+		// Errors and slow requests, and replay detections, each their most common r.Causes.
 		do := &res.Dropoffs[d-1]
-		do.Causes = append(do.Causes, cs...)
+		for _, detection := range []bool{false, true} {
+			kept := 0
+			for _, c := range cs {
+				if isDetection(c.Kind) == detection && kept < r.Causes {
+					do.Causes = append(do.Causes, c)
+					kept++
+				}
+			}
+		}
 	}
 	// Samples: the first persons by (no cause, id), per depth.
 	samples := make([][]*funnelDrop, n)
@@ -511,4 +522,9 @@ func funnelCauses(res *store.FunnelResult, r store.FunnelRequest, p *productProj
 	for i := range res.Dropoffs {
 		res.Dropoffs[i].Persons = res.Persons[i] - res.Persons[i+1]
 	}
+}
+
+// isDetection: a drop-off cause of this kind is a replay detection.
+func isDetection(kind string) bool {
+	return kind == "rage_click" || kind == "dead_click" || kind == "error_after_click"
 }

@@ -25,12 +25,13 @@ const (
 )
 
 // randomProduct is a random stream over two projects: product events
-// (names repeating, page views with paths, bookkeeping events), errors and
+// (names repeating, page views with paths, bookkeeping events, replay
+// detections), errors and
 // error logs, slow requests, events of users, of anonymous devices, of
 // both (identity pairs, some linking one device to two users), and of no
 // one; times on a coarse grid so that ties happen.
 func randomProduct(r *rand.Rand, n int) []event.Event {
-	names := []string{"View", "Add", "Buy", "Signup", "$identify", "$pageleave"}
+	names := []string{"View", "Add", "Buy", "Signup", "$identify", "$pageleave", "$rageclick", "$dead_click"}
 	pages := []string{"/", "/p/1", "/p/2", ""}
 	evs := make([]event.Event, 0, n)
 	for range n {
@@ -53,6 +54,15 @@ func randomProduct(r *rand.Rand, n int) []event.Event {
 		switch k := r.IntN(10); {
 		case k < 6:
 			e.Kind, e.Name = event.KindEvent, names[r.IntN(len(names))]
+			if e.Name == "$rageclick" || e.Name == "$dead_click" { // replay detections, some with what was clicked
+				e.Level = event.LevelWarn
+				if t := []string{"Pay now", "Size guide", ""}[r.IntN(3)]; t != "" {
+					e.Attributes = []event.Attr{{Key: "$el_text", Value: t}}
+				}
+				if ms := []string{"", "700", "2500", "x"}[r.IntN(4)]; ms != "" { // how long it lasted (a bad value counts as none)
+					e.Attributes = append(e.Attributes, event.Attr{Key: "replay.detection_ms", Value: ms})
+				}
+			}
 		case k < 8:
 			e.Kind, e.Name = event.KindPageview, "$pageview"
 			if pg := pages[r.IntN(len(pages))]; pg != "" {
@@ -92,7 +102,7 @@ func appendAll(t *testing.T, s *Store, seq *uint64, evs []event.Event, per int) 
 func normalize(res store.FunnelResult) store.FunnelResult {
 	for _, d := range res.Dropoffs {
 		slices.SortFunc(d.Causes, func(a, b store.DropoffCause) int {
-			return cmp.Or(cmp.Compare(b.Persons, a.Persons), cmp.Compare(b.Events, a.Events), cmp.Compare(a.Label, b.Label), cmp.Compare(a.Service, b.Service))
+			return cmp.Or(cmp.Compare(b.Persons, a.Persons), cmp.Compare(b.Events, a.Events), cmp.Compare(a.Label, b.Label), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Service, b.Service))
 		})
 	}
 	return res

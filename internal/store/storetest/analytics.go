@@ -29,6 +29,7 @@ func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
 		{"FunnelWhere", testFunnelWhere},
 		{"FunnelToError", testFunnelToError},
 		{"FunnelDropoffs", testFunnelDropoffs},
+		{"FunnelDropoffDetections", testFunnelDropoffDetections},
 		{"FunnelRepeatedStep", testFunnelRepeatedStep},
 		{"FunnelEqualTimestamps", testFunnelEqualTimestamps},
 		{"RetentionBreakdown", testRetentionBreakdown},
@@ -594,6 +595,68 @@ func testFunnelDropoffs(t *testing.T, s AnalyticsStore) {
 	}
 	if !slices.Equal(d0.Samples, []string{"c", "e"}) || !slices.Equal(d1.Samples, []string{"b"}) {
 		t.Errorf("samples = %v, %v; want [c e], [b]", d0.Samples, d1.Samples)
+	}
+}
+
+// testFunnelDropoffDetections: session replay's rage clicks, dead clicks
+// and errors after a click by the persons who dropped are drop-off causes
+// labelled by what was clicked; those over before the step or by persons
+// who went on are not. A detection lasts replay.detection_ms from its
+// first click: a rage click whose first click made the step (20 ms before
+// it) and that goes on after it counts.
+func testFunnelDropoffDetections(t *testing.T, s AnalyticsStore) {
+	detect := func(ts int64, user, name, text string, ms ...string) event.Event {
+		e := track(ts, user, "", name, append([]string{"$el_text", text, "$el_selector", "button#x"}, ms...)...)
+		e.Level, e.Service = event.LevelWarn, "web"
+		return e
+	}
+	appendBatch(t, s, 1,
+		track(t0, "p", "", "Checkout"), detect(t0+5*sec, "p", "$rageclick", "Pay now"), detect(t0+9*sec, "p", "$dead_click", "Size guide"),
+		track(t0, "q", "", "Checkout"), detect(t0+7*sec, "q", "$rageclick", "Pay now"),
+		detect(t0-10*sec, "r", "$rageclick", "Pay now"), track(t0, "r", "", "Checkout"),
+		detect(t0-20_000, "s", "$rageclick", "Pay now", "replay.detection_ms", "600"), track(t0, "s", "", "Checkout"),
+		detect(t0-10*sec, "u", "$rageclick", "Pay now", "replay.detection_ms", "2000"), track(t0, "u", "", "Checkout"),
+		track(t0, "w", "", "Checkout"), detect(t0+3*sec, "w", "$rageclick", "Pay now"), track(t0+20*sec, "w", "", "Paid"),
+	)
+	res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("Checkout", "Paid"), Window: hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Dropoffs) != 1 || res.Dropoffs[0].Persons != 5 {
+		t.Fatalf("dropoffs = %+v, want 5 persons after Checkout", res.Dropoffs)
+	}
+	got := map[string]store.DropoffCause{}
+	for _, c := range res.Dropoffs[0].Causes {
+		got[c.Kind+" "+c.Label] = c
+	}
+	if c := got["rage_click Pay now"]; c.Persons != 3 || c.Events != 3 || c.Service != "web" {
+		t.Errorf("rage clicks = %+v, want p, q and s's (3 persons, 3 events) of all causes %+v", c, res.Dropoffs[0].Causes)
+	}
+	if c := got["dead_click Size guide"]; c.Persons != 1 {
+		t.Errorf("dead clicks = %+v, want p's of all causes %+v", c, res.Dropoffs[0].Causes)
+	}
+	if len(got) != 2 {
+		t.Errorf("causes = %+v, want the rage and dead clicks only", res.Dropoffs[0].Causes)
+	}
+	// Errors more common than the clicks do not crowd them out: each kind keeps its Causes.
+	var errs []event.Event
+	for _, u := range []string{"p", "q", "r"} {
+		e := track(t0+20*sec, u, "", "")
+		e.Kind, e.Level, e.ErrorType, e.Service = event.KindError, event.LevelError, "RateLimited", "payment"
+		errs = append(errs, e)
+	}
+	appendBatch(t, s, 2, errs...)
+	res, err = s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("Checkout", "Paid"), Window: hour, Causes: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kinds := []string{}
+	for _, c := range res.Dropoffs[0].Causes {
+		kinds = append(kinds, c.Kind+" "+c.Label)
+	}
+	slices.Sort(kinds)
+	if want := []string{"error RateLimited", "rage_click Pay now"}; !slices.Equal(kinds, want) {
+		t.Errorf("causes with 1 of each = %v, want %v", kinds, want)
 	}
 }
 

@@ -109,6 +109,7 @@ describe('Funnel drop-off', () => {
   it('finds errors by type and slow requests by endpoint', () => {
     expect(dropoffQuery({ kind: 'error', label: 'RateLimited', service: 'payment-service' })).toBe('service:payment-service error_type:RateLimited');
     expect(dropoffQuery({ kind: 'slow', label: '/cart/checkout', service: 'cart' })).toBe('service:cart kind:span endpoint:/cart/checkout duration_ms:>1000');
+    expect(dropoffQuery({ kind: 'rage_click', label: 'Pay now', service: 'web' }, ['u1'])).toBe('name:"$rageclick" (user_id:u1 OR anonymous_id:u1)');
   });
 });
 
