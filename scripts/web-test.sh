@@ -78,6 +78,9 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_
 # timeline's lines seek it, the rage click's trace tells the 429.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/replay.mjs
+# Session replay of a real page: recorded by the SDK in Chromium, played in the UI.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin LORE_INGEST_KEY=lore_demo_ingest SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/replay-real.mjs
 # People and access: the Access page (members, keys, audit log), a new
 # member's one-time login link, a viewer's limits.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \

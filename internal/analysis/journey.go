@@ -3,6 +3,7 @@ package analysis
 import (
 	"context"
 	"fmt"
+	"math"
 
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
@@ -57,10 +58,79 @@ func (j Journey) Resolve(ctx context.Context, r store.Reader) (JourneyResult, er
 	if len(events) == 0 {
 		return JourneyResult{}, fmt.Errorf("%s journey %q: %w", j.By, j.ID, ErrNotFound)
 	}
+	if j.By == store.BySession {
+		if events, err = j.joinTraces(ctx, r, events); err != nil {
+			return JourneyResult{}, err
+		}
+	}
 	sortEvents(events)
 	story, sum := buildStory(events, string(j.By))
 	if story == nil {
 		story = []StoryLine{}
 	}
 	return JourneyResult{Events: events, Story: story, Summary: sum}, nil
+}
+
+// maxJoinedTraces bounds the traces a session's journey follows.
+const maxJoinedTraces = 50
+
+// joinTraces adds to a session's events those of the traces its browser
+// events started (the SDK sends a traceparent with the page's requests)
+// that the session holds no backend span or log of: a backend that does
+// not tag its spans and logs with the session id, as most do not, still
+// tells its side on the session's story and its replay's timeline. At
+// most maxJoinedTraces traces, in the journey's range, up to its limit.
+func (j Journey) joinTraces(ctx context.Context, r store.Reader, events []event.Event) ([]event.Event, error) {
+	backend, seen := map[event.TraceID]bool{}, map[event.TraceID]bool{}
+	held := map[eventKey]bool{} // the session's events of a trace: not added twice
+	var traces []event.TraceID
+	for i := range events {
+		e := &events[i]
+		if !e.TraceID.IsZero() {
+			held[sameEvent(e)] = true
+		}
+		switch {
+		case e.TraceID.IsZero():
+		case e.Kind == event.KindSpan || e.Kind == event.KindLog:
+			backend[e.TraceID] = true
+		case !seen[e.TraceID]:
+			seen[e.TraceID] = true
+			traces = append(traces, e.TraceID)
+		}
+	}
+	limit := j.Limit
+	if limit <= 0 {
+		limit = math.MaxInt
+	}
+	followed := 0
+	for _, t := range traces {
+		if backend[t] {
+			continue
+		}
+		if followed == maxJoinedTraces || len(events) >= limit {
+			break
+		}
+		followed++
+		evs, err := r.Journey(ctx, store.JourneyRequest{ProjectID: j.ProjectID, By: store.ByTrace, ID: t.String(), Range: j.Range, Limit: limit - len(events)})
+		if err != nil {
+			return nil, fmt.Errorf("cannot join trace %s to session %q: %w", t, j.ID, err)
+		}
+		for _, e := range evs {
+			if !held[sameEvent(&e)] {
+				events = append(events, e)
+			}
+		}
+	}
+	return events, nil
+}
+
+// eventKey tells an event from the others of its trace.
+type eventKey struct {
+	ts                       int64
+	kind, service, name, msg string
+	span                     event.SpanID
+}
+
+func sameEvent(e *event.Event) eventKey {
+	return eventKey{e.TS, e.Kind, e.Service, e.Name, e.Message, e.SpanID}
 }

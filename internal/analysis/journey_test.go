@@ -14,7 +14,8 @@ import (
 // the key exactly (user journeys do not follow anonymous ids here).
 type memReader struct {
 	events []event.Event
-	got    store.JourneyRequest
+	got    store.JourneyRequest // the first request
+	calls  int
 	err    error
 }
 
@@ -33,7 +34,10 @@ func (m *memReader) Facets(context.Context, store.FacetsRequest) (store.FacetsRe
 }
 
 func (m *memReader) Journey(_ context.Context, r store.JourneyRequest) ([]event.Event, error) {
-	m.got = r
+	if m.calls == 0 {
+		m.got = r
+	}
+	m.calls++
 	if m.err != nil {
 		return nil, m.err
 	}
@@ -112,5 +116,51 @@ func TestJourneyResolveErrors(t *testing.T) {
 		if _, err := j.Resolve(ctx, &memReader{events: plainTrace()}); err == nil || errors.Is(err, ErrNotFound) {
 			t.Errorf("%+v: err = %v, want a bad-request error", j, err)
 		}
+	}
+}
+
+// TestJourneySessionJoinsTraces: a session's journey holds the events of
+// the traces its page started, joined by the traceparent, when the
+// backend did not tag them with the session id; traces whose backend side
+// the session holds already are not read again.
+func TestJourneySessionJoinsTraces(t *testing.T) {
+	tr := func(s string) event.TraceID { id, _ := event.ParseTraceID(s); return id }
+	order, tagged := tr("4bf92f3577b34da6a3ce929d0e0e4736"), tr("0af7651916cd43dd8448eb211c80319c")
+	evs := []event.Event{
+		{ProjectID: 1, TS: 1000, Kind: event.KindPageview, Name: "$pageview", Service: "browser", SessionID: "s-1", Endpoint: "/teapot"},
+		{ProjectID: 1, TS: 2000, Kind: event.KindEvent, Name: "$autocapture", Service: "browser", SessionID: "s-1", TraceID: order},
+		{ProjectID: 1, TS: 2100, Kind: event.KindLog, Level: event.LevelInfo, Service: "kettle-api", TraceID: order, Message: "order KC-1921 placed"},
+		{ProjectID: 1, TS: 2200, Kind: event.KindLog, Level: event.LevelError, Service: "payments", TraceID: order, Message: "card declined"},
+		{ProjectID: 1, TS: 3000, Kind: event.KindEvent, Name: "$autocapture", Service: "browser", SessionID: "s-1", TraceID: tagged},
+		{ProjectID: 1, TS: 3100, Kind: event.KindSpan, Name: "GET /api/cart", Service: "cart", SessionID: "s-1", TraceID: tagged},
+		{ProjectID: 1, TS: 3200, Kind: event.KindLog, Service: "cart", TraceID: tagged, Message: "not tagged, not joined: the trace's backend is in the session"},
+		{ProjectID: 1, TS: 2150, Kind: event.KindLog, Service: "other", TraceID: tr("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"), Message: "another trace"},
+	}
+	r := &memReader{events: evs}
+	res, err := Journey{ProjectID: 1, By: store.BySession, ID: "s-1", Range: store.Range{From: 1, To: 5000}}.Resolve(t.Context(), r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, e := range res.Events {
+		got = append(got, e.Service+":"+e.Message)
+	}
+	want := []string{"browser:", "browser:", "kettle-api:order KC-1921 placed", "payments:card declined", "browser:", "cart:"}
+	if !slices.Equal(got, want) {
+		t.Errorf("events = %q, want %q", got, want)
+	}
+	if r.calls != 2 {
+		t.Errorf("%d store reads, want the session and its one untagged trace", r.calls)
+	}
+	told := false
+	for _, l := range res.Story {
+		told = told || l.Service == "payments"
+	}
+	if !told {
+		t.Errorf("the story does not tell the joined trace's error: %+v", res.Story)
+	}
+	// A trace journey is what it was.
+	if res, _ := (Journey{ProjectID: 1, By: store.ByTrace, ID: order.String()}).Resolve(t.Context(), &memReader{events: evs}); len(res.Events) != 3 {
+		t.Errorf("trace journey: %d events, want 3", len(res.Events))
 	}
 }

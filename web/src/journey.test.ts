@@ -20,6 +20,22 @@ describe('a journey at its moment', () => {
       ['', [4], 0],
     ]);
   });
+  it("puts a backend's events without a session in the session of their trace (joined by its traceparent)", () => {
+    const es = [
+      ev('09:00:00', { session_id: 'a', kind: 'event', trace_id: 't1' }),
+      ev('09:00:01', { session_id: 'a', kind: 'event', trace_id: 't2' }),
+      ev('09:00:01.050', { service: 'orders', trace_id: 't2', message: 'order placed' }), // after the session's last event
+      ev('09:40:00', { session_id: 'b', kind: 'event' }),
+      ev('09:40:00.100', { service: 'orders', trace_id: 't9' }), // no session has its trace: by time
+    ];
+    const ss = sessions(es);
+    expect(ss.map((s) => [s.id, s.refs])).toEqual([
+      ['a', [0, 1, 2]],
+      ['b', [3]],
+      ['', [4]],
+    ]);
+    expect(ss[0].end).toBe(Date.parse('2026-12-04T09:00:01.050Z'));
+  });
   it('keeps the story lines of a session, and the gaps inside it', () => {
     const story = [
       { ts: '', service: 'web', text: 'one', kind: 'event', ref: 0 },

@@ -49,11 +49,14 @@ export interface Session {
 
 /**
  * sessions groups a person's events by session; an event without a session
- * joins the session whose time it falls in, else a group of its own
- * ("outside a session") split where an hour passes without events.
+ * joins the session of an event of its trace (a backend's side of a request
+ * the page made, joined by its traceparent), else the session whose time it
+ * falls in, else a group of its own ("outside a session") split where an
+ * hour passes without events.
  */
 export function sessions(events: LoreEvent[]): Session[] {
   const by = new Map<string, Session>();
+  const ofTrace = new Map<string, Session>();
   const loose: number[] = [];
   events.forEach((e, i) => {
     const sid = e.session_id || '';
@@ -63,11 +66,18 @@ export function sessions(events: LoreEvent[]): Session[] {
     s.refs.push(i);
     s.start = Math.min(s.start, ms(e));
     s.end = Math.max(s.end, ms(e) + (e.duration_ms || 0));
+    if (e.trace_id && !ofTrace.has(e.trace_id)) ofTrace.set(e.trace_id, s);
   });
   const list = [...by.values()];
   let outside: Session | undefined;
   for (const i of loose) {
     const t = ms(events[i]);
+    const traced = events[i].trace_id ? ofTrace.get(events[i].trace_id!) : undefined;
+    if (traced) {
+      traced.refs.push(i);
+      traced.end = Math.max(traced.end, t + (events[i].duration_ms || 0));
+      continue;
+    }
     const home = list.find((s) => s.id && t >= s.start && t <= s.end);
     if (home) {
       home.refs.push(i);

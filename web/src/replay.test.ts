@@ -74,6 +74,7 @@ describe('replay helpers', () => {
     expect(fmtOffset(61_500)).toBe('1:01');
     expect(fmtOffset(3_725_000)).toBe('1:02:05');
     expect(fmtOffset(-2000)).toBe('-0:02');
+    expect(fmtOffset(-300)).toBe('0:00');
   });
   it('seeks a little before a moment, within the recording', () => {
     expect(seekOffset(t0 + 5000, t0, 60000)).toBe(4000);

@@ -106,8 +106,8 @@ export function activeLine(lines: TimelineLine[], t: number): number {
 
 /** fmtOffset writes an offset in the replay as m:ss (h:mm:ss past an hour), negative before it starts. */
 export function fmtOffset(offset: number): string {
-  const sign = offset < 0 ? '-' : '';
   const s = Math.floor(Math.abs(offset) / 1000);
+  const sign = offset < 0 && s > 0 ? '-' : ''; // not "-0:00" for a moment just before the recording began
   const h = Math.floor(s / 3600);
   const m = Math.floor((s % 3600) / 60);
   const ss = String(s % 60).padStart(2, '0');
