@@ -81,7 +81,9 @@ func (r Retention) Days() map[string]int {
 type Events interface {
 	DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error)
 	DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error
-	Checkpoint(ctx context.Context) error
+	// Reindex rebuilds the in-memory indexes (product, errors) from
+	// what is left, and checkpoints.
+	Reindex(ctx context.Context) error
 }
 
 // Projects lists the projects (*meta.Store).
@@ -184,9 +186,11 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 		}
 	}
 	if total > 0 {
-		// Fold the deletions into the file, so their blocks are free for
-		// new rows (and counted free for the compaction at the next open).
-		if err := r.cfg.Events.Checkpoint(ctx); err != nil {
+		// Forget the deleted events in the in-memory indexes (funnels,
+		// retention, paths, issues' counts), and fold the deletions into
+		// the file, so their blocks are free for new rows (and counted
+		// free for the compaction at the next open).
+		if err := r.cfg.Events.Reindex(ctx); err != nil {
 			return out, err
 		}
 		r.cfg.Log.Info("retention deleted old events", "events", total, "by_project", out)

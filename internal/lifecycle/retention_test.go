@@ -45,7 +45,7 @@ func (f *fakeEvents) DeleteSideBefore(_ context.Context, p int64, emptyBefore, b
 	return nil
 }
 
-func (f *fakeEvents) Checkpoint(context.Context) error { f.checkpoints++; return nil }
+func (f *fakeEvents) Reindex(context.Context) error { f.checkpoints++; return nil }
 
 // TestRetainerDeletesWholeDays checks each project's kinds are cut at the
 // start of a UTC day, by its own settings or the defaults.

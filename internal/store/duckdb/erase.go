@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 )
 
 // Erased is what ErasePerson deleted: the count of events, and the
@@ -79,6 +80,23 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
 	return out, nil
+}
+
+// Reindex rebuilds the in-memory indexes after retention deleted events
+// (see reindexLocked), so that funnels, retention, paths and issues'
+// counts no longer count them. Appends wait while it runs.
+func (s *Store) Reindex(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("rebuild the indexes: store is closed")
+	}
+	start := time.Now()
+	if err := s.reindexLocked(ctx); err != nil {
+		return fmt.Errorf("rebuild the indexes: %w", err)
+	}
+	s.log.Info("rebuilt the in-memory indexes after deleting events", "took", time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // reindexLocked rebuilds the in-memory indexes that count events — the

@@ -30,7 +30,7 @@ func TestErasePerson(t *testing.T) {
 	if err := s.MigrateFields(ctx); err != nil {
 		t.Fatal(err)
 	}
-	day := ts / 86_400_000_000
+	day := ts - ts%86_400_000_000
 	if err := s.RecordFields(ctx, nil, []store.FieldValues{
 		{ProjectID: 1, Day: day, Field: "user_id", Sketch: make([]byte, 16), Examples: []string{"alice", "bob"}},
 		{ProjectID: 1, Day: day, Field: "session_id", Sketch: make([]byte, 16), Examples: []string{"sess-a"}},

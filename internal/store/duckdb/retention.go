@@ -56,7 +56,8 @@ const compactMarker = "compact-at-open"
 
 // DeleteSideBefore deletes what the side indexes and rollups hold of a
 // project's time before before (µs) — the token filters of blocks that
-// end before it, the narrative's minutes, edges, errors and releases —
+// end before it, the narrative's minutes, edges, errors and releases, the
+// field catalogue's hours and days (with their examples) —
 // and the token filters of blocks that end before emptyBefore and have no
 // events left. Retention calls it with the oldest time any kind still
 // keeps (before) and the newest time some kind no longer keeps
@@ -82,6 +83,20 @@ func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore
 	} {
 		if _, err := tx.ExecContext(ctx, q, project, before); err != nil {
 			return fmt.Errorf("delete side indexes of project %d before %d: %s: %w", project, before, q, err)
+		}
+	}
+	var catalogue bool
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'field_values'`).Scan(&catalogue); err != nil {
+		return fmt.Errorf("delete side indexes of project %d: %w", project, err)
+	}
+	if catalogue {
+		for _, q := range []string{
+			`DELETE FROM field_seen WHERE project_id = ? AND hour < ?`,
+			`DELETE FROM field_values WHERE project_id = ? AND day < ?`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, project, before); err != nil {
+				return fmt.Errorf("delete the field catalogue of project %d before %d: %s: %w", project, before, q, err)
+			}
 		}
 	}
 	var empty []int64 // min_ts of the blocks whose events are all gone

@@ -94,3 +94,85 @@ func TestRetentionFreesDisk(t *testing.T) {
 		t.Errorf("%d events kept (want %d), %d blocks before the cut (want 0)", n, 2*20000, blocks)
 	}
 }
+
+// TestRetentionForgetsIndexedEvents deletes old product and error events
+// and checks that the in-memory indexes forget them once retention
+// reindexes: a funnel and the issues' counts and users, before and after.
+func TestRetentionForgetsIndexedEvents(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(d int, sec int) int64 {
+		return day0.AddDate(0, 0, d).Add(time.Duration(sec) * time.Second).UnixMicro()
+	}
+	var evs []event.Event
+	for i, p := range []struct {
+		user string
+		day  int
+	}{{"old-1", 0}, {"old-2", 1}, {"new-1", 5}} {
+		evs = append(evs,
+			event.Event{ProjectID: 1, Kind: event.KindEvent, Name: "Signed Up", UserID: p.user, TS: at(p.day, i)},
+			event.Event{ProjectID: 1, Kind: event.KindEvent, Name: "Paid", UserID: p.user, TS: at(p.day, 60+i)},
+			event.Event{ProjectID: 1, Kind: event.KindError, Message: "boom", ErrorType: "Boom", Fingerprint: "fp-1", UserID: p.user, TS: at(p.day, 120+i)})
+	}
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	all := store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 10).UnixMicro()}
+	counts := func() (persons, errors, users int64) {
+		t.Helper()
+		f, err := s.Funnel(ctx, store.FunnelRequest{ProjectID: 1, Range: all, Window: int64(time.Hour / time.Microsecond),
+			Steps: []store.Step{{Name: "Signed Up"}, {Name: "Paid"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		g, err := s.IssueGroups(ctx, store.IssueGroupsRequest{ProjectID: 1, Range: all, Users: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(g) == 1 {
+			errors, users = g[0].Count, g[0].Users
+		}
+		return f.Persons[1], errors, users
+	}
+	if p, e, u := counts(); p != 3 || e != 3 || u != 3 {
+		t.Fatalf("before retention: %d persons paid, %d errors of %d users; want 3, 3, 3", p, e, u)
+	}
+	cut := day0.AddDate(0, 0, 3).UnixMicro()
+	for k, want := range map[string]int64{event.KindEvent: 4, event.KindError: 2} {
+		if n, err := s.DeleteEvents(ctx, 1, k, cut); err != nil || n != want {
+			t.Fatalf("deleted %d %s events (%v), want %d", n, k, err, want)
+		}
+	}
+	if err := s.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if p, e, u := counts(); p != 1 || e != 1 || u != 1 {
+		t.Errorf("after retention: %d persons paid, %d errors of %d users; want 1, 1, 1", p, e, u)
+	}
+	// The field catalogue's old hours and days (and their examples) go
+	// with the side indexes.
+	if err := s.MigrateFields(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var seen []store.FieldSeen
+	var values []store.FieldValues
+	for _, d := range []int{0, 5} {
+		seen = append(seen, store.FieldSeen{ProjectID: 1, Hour: at(d, 0), Field: "user_id", Type: "string", Service: "web", Count: 1, FirstTS: at(d, 0), LastTS: at(d, 0)})
+		values = append(values, store.FieldValues{ProjectID: 1, Day: at(d, 0), Field: "user_id", Sketch: make([]byte, 16), Examples: []string{fmt.Sprint("person-", d)}})
+	}
+	if err := s.RecordFields(ctx, seen, values); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.DeleteSideBefore(ctx, 1, cut, cut); err != nil {
+		t.Fatal(err)
+	}
+	var examples string
+	var hours int
+	s.db.QueryRowContext(ctx, `SELECT string_agg(array_to_string(examples, ','), ' ') FROM field_values`).Scan(&examples)
+	s.db.QueryRowContext(ctx, `SELECT count(*) FROM field_seen`).Scan(&hours)
+	if examples != "person-5" || hours != 1 {
+		t.Errorf("field catalogue after retention: examples %q, %d hours; want person-5's alone", examples, hours)
+	}
+}
