@@ -250,3 +250,31 @@ func fileSize(path string) int64 {
 	}
 	return fi.Size()
 }
+
+// DayCount is how many events a UTC day holds, all projects and kinds.
+type DayCount struct {
+	Day    int64 // the day's start, µs
+	Events int64
+}
+
+// DayCounts counts the events of each UTC day, oldest first: the disk
+// watermark (lifecycle.Watermark) reads it to choose the days to drop.
+func (s *Store) DayCounts(ctx context.Context) ([]DayCount, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT ts // 86400000000 * 86400000000 AS day, count(*) FROM events GROUP BY day ORDER BY day`)
+	if err != nil {
+		return nil, fmt.Errorf("count events by day: %w", err)
+	}
+	defer rows.Close()
+	var out []DayCount
+	for rows.Next() {
+		var d DayCount
+		if err := rows.Scan(&d.Day, &d.Events); err != nil {
+			return nil, fmt.Errorf("count events by day: %w", err)
+		}
+		out = append(out, d)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("count events by day: %w", err)
+	}
+	return out, nil
+}

@@ -1,0 +1,139 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/duckdb"
+)
+
+// dayCounted adapts the DuckDB store to WatermarkEvents (as the app does).
+type dayCounted struct{ *duckdb.Store }
+
+func (d dayCounted) DayCounts(ctx context.Context) ([]DayCount, error) {
+	got, err := d.Store.DayCounts(ctx)
+	out := make([]DayCount, len(got))
+	for i, c := range got {
+		out[i] = DayCount{Day: c.Day, Events: c.Events}
+	}
+	return out, err
+}
+
+type oneProject struct{}
+
+func (oneProject) ProjectIDs(context.Context) ([]int64, error) { return []int64{1}, nil }
+
+// fillDays appends n log lines a day for days days ending today.
+func fillDays(t *testing.T, s *duckdb.Store, today time.Time, days, n int) {
+	t.Helper()
+	for d := range days {
+		day := today.AddDate(0, 0, d-days+1)
+		evs := make([]event.Event, n)
+		for i := range evs {
+			evs[i] = event.Event{ProjectID: 1, Kind: event.KindLog, Service: "shop", TS: day.Add(time.Duration(i) * time.Second).UnixMicro(),
+				Message: fmt.Sprintf("order %d of day %d for customer %x", i, d, uint64(i)*0x9e3779b97f4a7c15)}
+		}
+		if err := s.Append(context.Background(), store.Batch{Seq: uint64(d + 1), Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Checkpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWatermarkDropsTheOldestDays fills a store with ten days of logs and
+// caps its data directory at 60% of what it takes: the oldest days go,
+// today never, the drop is kept for the warning card, and the next check
+// counts the deleted rows' space as free rather than dropping more.
+func TestWatermarkDropsTheOldestDays(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	today := now.Truncate(24 * time.Hour)
+	fillDays(t, s, today, 10, 5000)
+	full, err := dirSize(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logs strings.Builder
+	var dropped int64
+	w := NewWatermark(WatermarkConfig{Dir: dir, MaxDataBytes: full * 6 / 10, Events: dayCounted{s}, Projects: oneProject{},
+		Now: func() time.Time { return now }, Disk: func(string) (int64, int64, error) { return 1 << 40, 2 << 40, nil },
+		Dropped: func(n int64) { dropped += n }, Log: slogTo(&logs)})
+	drop, err := w.Check(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if drop == nil || drop.Days < 4 || drop.Days > 6 || drop.Short || drop.Events != int64(drop.Days)*5000 || dropped != drop.Events {
+		t.Fatalf("drop %+v (counted %d), want 4 to 6 whole days of 5000 events", drop, dropped)
+	}
+	days, _ := s.DayCounts(ctx)
+	if len(days) != 10-drop.Days || time.UnixMicro(days[0].Day).UTC() != drop.Before {
+		t.Errorf("days left %+v after dropping those before %s", days, drop.Before)
+	}
+	if !strings.Contains(logs.String(), "dropped the oldest days") || !strings.Contains(logs.String(), "over its cap") {
+		t.Errorf("no warning logged: %s", logs.String())
+	}
+	st := w.Status()
+	if st.Dropped == nil || st.Dropped.Days != drop.Days || st.DataBytes > full*6/10+full/20 {
+		t.Errorf("status %+v after the drop (full %d)", st, full)
+	}
+	// The file has not shrunk yet; the freed rows count as free.
+	if again, err := w.Check(ctx); err != nil || again != nil {
+		t.Errorf("second check dropped %+v (%v): the deleted rows' space was not counted free", again, err)
+	}
+	// Over a cap nothing fits under, every day but today goes, and the
+	// drop says it fell short.
+	w.cfg.MaxDataBytes = 1
+	drop, err = w.Check(ctx)
+	if err != nil || drop == nil || !drop.Short || drop.Before != today {
+		t.Fatalf("at a cap nothing fits: %+v (%v)", drop, err)
+	}
+	days, _ = s.DayCounts(ctx)
+	if len(days) != 1 || days[0].Day != today.UnixMicro() {
+		t.Errorf("days left %+v, want today's alone", days)
+	}
+}
+
+// TestWatermarkFreeDiskFloor drops days when the file system's free space
+// is under the floor, and nothing when it is not.
+func TestWatermarkFreeDiskFloor(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	fillDays(t, s, now.Truncate(24*time.Hour), 3, 2000)
+	free := int64(50 << 30)
+	w := NewWatermark(WatermarkConfig{Dir: dir, MinFreePercent: 5, Events: dayCounted{s}, Projects: oneProject{},
+		Now: func() time.Time { return now }, Disk: func(string) (int64, int64, error) { return free, 100 << 30, nil }})
+	if drop, err := w.Check(ctx); err != nil || drop != nil {
+		t.Fatalf("50%% free: dropped %+v (%v)", drop, err)
+	}
+	free = 5<<30 - 10_000
+	drop, err := w.Check(ctx)
+	if err != nil || drop == nil || drop.Days != 1 || !strings.Contains(drop.Reason, "under the floor of 5.0 GiB") {
+		t.Fatalf("just under 5%% free: dropped %+v (%v), want the oldest day", drop, err)
+	}
+	if w.Status().MinFreeBytes != 5<<30 {
+		t.Errorf("floor %d", w.Status().MinFreeBytes)
+	}
+}
+
+// slogTo logs text to b.
+func slogTo(b *strings.Builder) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
