@@ -80,6 +80,10 @@ type Config struct {
 	// Retention: how often and with what deadline the events' retention
 	// runs (lifecycle.go); the zero value is hourly, 10 minutes.
 	Retention lifecycle.RetentionConfig
+	// Watermark: the data directory's cap and the free-disk floor under
+	// which the oldest days are dropped (lifecycle.go); the zero value
+	// is off (lore serve keeps 2% of the disk free by default).
+	Watermark lifecycle.WatermarkConfig
 }
 
 // App is a running Lore server.
@@ -91,6 +95,8 @@ type App struct {
 	pipe  *pipeline.Pipeline
 	// retainer enforces the projects' retention (lifecycle.go).
 	retainer *lifecycle.Retainer
+	// watermark drops the oldest days when the disk fills (lifecycle.go).
+	watermark *lifecycle.Watermark
 	// replay keeps session recordings in replayBlobs (replay.go).
 	replay      *replay.Service
 	replayBlobs replay.Blobs

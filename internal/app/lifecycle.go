@@ -8,6 +8,7 @@ import (
 	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/privacy"
 	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store/duckdb"
 )
 
 // openLifecycle wires the data's lifecycle: the projects' lifecycle
@@ -42,10 +43,25 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")
 	rc.Deleted = func(kind string, n int64) { deleted.Add(float64(n), kind) }
 	a.retainer = lifecycle.NewRetainer(rc)
+	dropped := a.metrics.Counter("lore_watermark_dropped_total", "Events of the oldest days dropped by the disk watermark.")
+	wc := a.cfg.Watermark
+	wc.Dir, wc.Events, wc.Projects, wc.Log = a.cfg.DataDir, dayCounted{a.store}, a.meta, a.log.With("component", "watermark")
+	wc.Dropped = func(n int64) { dropped.Add(float64(n)) }
+	a.watermark = lifecycle.NewWatermark(wc)
+	if a.watermark.On() {
+		deps.Disk = func() *lifecycle.DiskStatus { st := a.watermark.Status(); return &st }
+		a.metrics.Gauge("lore_data_bytes", "The data directory's size as the disk watermark last measured it (less the space deleted rows left for reuse).",
+			func() float64 { return float64(a.watermark.Status().DataBytes) })
+		a.metrics.Gauge("lore_disk_free_bytes", "Free bytes on the data directory's disk as the watermark last measured them (plus the space deleted rows left for reuse).",
+			func() float64 { return float64(a.watermark.Status().FreeBytes) })
+	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if !a.cfg.NoListen && !a.cfg.Retention.Manual {
 		wg.Go(func() { a.retainer.Loop(runCtx) })
+	}
+	if !a.cfg.NoListen && !wc.Manual && a.watermark.On() {
+		wg.Go(func() { a.watermark.Loop(runCtx) })
 	}
 	a.closers = append(a.closers, func(context.Context) error {
 		cancel()
@@ -83,4 +99,22 @@ func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (se
 	}
 	a.log.Info("erased a person", "project", project, "events", out.Events, "recordings", out.Recordings)
 	return out, nil
+}
+
+// CheckDisk measures the disk now and drops the oldest days if it is over
+// the watermark (what the background loop does every minute).
+func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
+	return a.watermark.Check(ctx)
+}
+
+// dayCounted is the events store as the disk watermark reads it.
+type dayCounted struct{ *duckdb.Store }
+
+func (d dayCounted) DayCounts(ctx context.Context) ([]lifecycle.DayCount, error) {
+	got, err := d.Store.DayCounts(ctx)
+	out := make([]lifecycle.DayCount, len(got))
+	for i, c := range got {
+		out[i] = lifecycle.DayCount{Day: c.Day, Events: c.Events}
+	}
+	return out, err
 }

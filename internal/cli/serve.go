@@ -15,6 +15,7 @@ import (
 	"github.com/lore-dev/lore/internal/store/duckdb"
 
 	"github.com/lore-dev/lore/internal/app"
+	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/web"
 )
@@ -38,6 +39,7 @@ type serveFlags struct {
 	sessionTTL                               time.Duration
 	tlsCert, tlsKey                          string
 	replayRetention                          time.Duration
+	watermark                                lifecycle.WatermarkConfig
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -79,6 +81,21 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.StringVar(&f.publicURL, "public-url", env("LORE_PUBLIC_URL", ""), "Lore's address as people reach it, for links in notifications (env LORE_PUBLIC_URL; default http://localhost:PORT)")
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
 	fs.DurationVar(&f.replayRetention, "replay-retention", envDuration("LORE_REPLAY_RETENTION", 30*24*time.Hour), "session recordings are deleted this long after their last moment (env LORE_REPLAY_RETENTION)")
+	f.watermark.MinFreePercent = 2
+	if v := env("LORE_MIN_FREE_DISK", ""); v != "" {
+		f.watermark.MinFreeBytes, f.watermark.MinFreePercent, _ = lifecycle.ParseFloor(v)
+	}
+	if v := env("LORE_MAX_DATA_SIZE", ""); v != "" {
+		f.watermark.MaxDataBytes, _ = lifecycle.ParseSize(v)
+	}
+	fs.Func("min-free-disk", "keep this much of the data directory's disk free (5%, 10GB; 0 turns it off), dropping the oldest days of events when it is not (default 2%; env LORE_MIN_FREE_DISK)", func(v string) (err error) {
+		f.watermark.MinFreeBytes, f.watermark.MinFreePercent, err = lifecycle.ParseFloor(v)
+		return err
+	})
+	fs.Func("max-data-size", "cap the data directory's size (50GB, 512MiB), dropping the oldest days of events beyond it; none by default (env LORE_MAX_DATA_SIZE)", func(v string) (err error) {
+		f.watermark.MaxDataBytes, err = lifecycle.ParseSize(v)
+		return err
+	})
 	fs.DurationVar(&f.queryTimeout, "query-timeout", envDuration("LORE_QUERY_TIMEOUT", 30*time.Second), "deadline of every read request; its queries are interrupted at it (503 beyond)")
 }
 
@@ -163,6 +180,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Store:     duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout},
 		DebugAddr: f.debugAddr,
 		Replay:    replay.Options{Retention: f.replayRetention},
+		Watermark: f.watermark,
 		Listeners: app.Listeners{
 			OTLPGRPCAddr:     f.otlpGRPCAddr,
 			OTLPGRPCOptional: f.otlpGRPCAddr == defaultOTLPGRPCAddr && !isSet(f.fs, "otlp-grpc-addr"),

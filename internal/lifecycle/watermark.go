@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"log/slog"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -57,8 +59,8 @@ type DayCount struct {
 // DiskStatus is the disk as the watermark last saw it, and the last time
 // it dropped days: what the UI's warning card shows.
 type DiskStatus struct {
-	DataBytes    int64     `json:"data_bytes"`    // the data directory's size, less the space deleted rows left for reuse
-	FreeBytes    int64     `json:"free_bytes"`    // free on its file system, plus that space
+	DataBytes    int64     `json:"data_bytes"`     // the data directory's size, less the space deleted rows left for reuse
+	FreeBytes    int64     `json:"free_bytes"`     // free on its file system, plus that space
 	MaxDataBytes int64     `json:"max_data_bytes"` // the cap (0: none)
 	MinFreeBytes int64     `json:"min_free_bytes"` // the floor (0: none)
 	CheckedAt    time.Time `json:"checked_at"`
@@ -293,4 +295,43 @@ func Bytes(n int64) string {
 		i++
 	}
 	return fmt.Sprintf("%.1f %ciB", v, "KMGTP"[i-1])
+}
+
+// ParseSize reads a size: a number of bytes with an optional unit (B,
+// KB, MB, GB, TB by 1000; KiB, MiB, GiB, TiB by 1024): "50GB", "512MiB".
+func ParseSize(s string) (int64, error) {
+	t := strings.TrimSpace(s)
+	i := strings.IndexFunc(t, func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	num, unit := t, ""
+	if i >= 0 {
+		num, unit = t[:i], strings.ToUpper(strings.TrimSpace(t[i:]))
+	}
+	v, err := strconv.ParseFloat(num, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("size %q: want a number of bytes with an optional unit (50GB, 512MiB)", s)
+	}
+	mult := map[string]float64{"": 1, "B": 1, "K": 1e3, "KB": 1e3, "M": 1e6, "MB": 1e6, "G": 1e9, "GB": 1e9, "T": 1e12, "TB": 1e12,
+		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[unit]
+	if mult == 0 {
+		return 0, fmt.Errorf("size %q: unknown unit %q (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", s, unit)
+	}
+	return int64(v * mult), nil
+}
+
+// ParseFloor reads a free-space floor: a share of the disk ("5%") or a
+// size ("10GB"); "0" is none.
+func ParseFloor(s string) (bytes int64, percent float64, err error) {
+	t := strings.TrimSpace(s)
+	if p, ok := strings.CutSuffix(t, "%"); ok {
+		v, err := strconv.ParseFloat(strings.TrimSpace(p), 64)
+		if err != nil || v < 0 || v >= 100 {
+			return 0, 0, fmt.Errorf("free disk floor %q: want a share from 0%% to 99%%, or a size", s)
+		}
+		return 0, v, nil
+	}
+	n, err := ParseSize(t)
+	if err != nil {
+		return 0, 0, fmt.Errorf("free disk floor: %w", err)
+	}
+	return n, 0, nil
 }

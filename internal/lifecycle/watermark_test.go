@@ -137,3 +137,27 @@ func TestWatermarkFreeDiskFloor(t *testing.T) {
 
 // slogTo logs text to b.
 func slogTo(b *strings.Builder) *slog.Logger { return slog.New(slog.NewTextHandler(b, nil)) }
+
+func TestParseSizeAndFloor(t *testing.T) {
+	for in, want := range map[string]int64{"50GB": 50e9, "512MiB": 512 << 20, "1.5 GiB": 3 << 29, "100": 100, "0": 0, "2tb": 2e12} {
+		if got, err := ParseSize(in); err != nil || got != want {
+			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "GB", "-1GB", "5 parsecs", "1e3"} {
+		if _, err := ParseSize(bad); err == nil {
+			t.Errorf("ParseSize(%q) accepted", bad)
+		}
+	}
+	if b, p, err := ParseFloor("5%"); err != nil || b != 0 || p != 5 {
+		t.Errorf("ParseFloor(5%%) = %d, %v, %v", b, p, err)
+	}
+	if b, p, err := ParseFloor("10GiB"); err != nil || b != 10<<30 || p != 0 {
+		t.Errorf("ParseFloor(10GiB) = %d, %v, %v", b, p, err)
+	}
+	for _, bad := range []string{"100%", "x%", "-2%", "lots"} {
+		if _, _, err := ParseFloor(bad); err == nil {
+			t.Errorf("ParseFloor(%q) accepted", bad)
+		}
+	}
+}

@@ -20,6 +20,7 @@ import (
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/ingest/dedup"
+	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/metrics"
 	"github.com/lore-dev/lore/internal/store"
@@ -87,18 +88,19 @@ type Deps struct {
 	Product   ProductService
 	Narrative NarrativeService
 
-	Fields     FieldsService     // fields.go
-	Dashboards DashboardsService // dashboards.go
-	Project    ProjectService    // settings.go
-	Monitors   MonitorsService   // monitors.go
-	Capture    CaptureService    // browser.go: posthog-js's remote configuration
-	Replay     ReplayService     // replay.go: session recordings; nil serves none
-	SourceMaps SourceMapService  // sourcemaps.go
-	Checks     ChecksService     // checks.go
-	Channels   ChannelsService   // channels.go
-	Lifecycle  LifecycleService  // lifecycle.go: privacy, retention, sampling settings
-	Backup     Backup            // lifecycle.go: POST /api/v1/backup; nil serves none
-	Erase      Erase             // lifecycle.go: DELETE /api/v1/persons/{id}; nil serves none
+	Fields     FieldsService                // fields.go
+	Dashboards DashboardsService            // dashboards.go
+	Project    ProjectService               // settings.go
+	Monitors   MonitorsService              // monitors.go
+	Capture    CaptureService               // browser.go: posthog-js's remote configuration
+	Replay     ReplayService                // replay.go: session recordings; nil serves none
+	SourceMaps SourceMapService             // sourcemaps.go
+	Checks     ChecksService                // checks.go
+	Channels   ChannelsService              // channels.go
+	Lifecycle  LifecycleService             // lifecycle.go: privacy, retention, sampling settings
+	Disk       func() *lifecycle.DiskStatus // the disk watermark's status (settings.go); nil: none
+	Backup     Backup                       // lifecycle.go: POST /api/v1/backup; nil serves none
+	Erase      Erase                        // lifecycle.go: DELETE /api/v1/persons/{id}; nil serves none
 
 	// People and access (access.go, people.go): nil Sessions serves keys
 	// only; nil Audit records nothing; nil People serves no login, users,

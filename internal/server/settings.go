@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 
+	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -22,6 +23,9 @@ type projectAnswer struct {
 	KeyID     int64          `json:"key_id"` // the key this request used
 	Retention string         `json:"retention"`
 	PIIRules  []string       `json:"pii_rules"`
+	// Disk is the disk watermark's last measure and drop (absent when
+	// no watermark is set): the UI's warning card.
+	Disk *lifecycle.DiskStatus `json:"disk,omitempty"`
 }
 
 // handleProject serves GET /api/v1/project: the project, its keys (role,
@@ -45,6 +49,9 @@ func (s *Server) handleProject(w http.ResponseWriter, r *http.Request) (any, err
 			return nil, err
 		}
 		out.Retention, out.PIIRules = ret, rules
+	}
+	if s.d.Disk != nil {
+		out.Disk = s.d.Disk()
 	}
 	return out, nil
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -34,6 +35,31 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 	if s.closed {
 		return out, fmt.Errorf("erase person %q: store is closed", userID)
 	}
+	// The field catalogue's flush writes without the append lock: a
+	// transaction that meets it conflicts, and is tried again.
+	err := retryConflicts(ctx, func() (err error) {
+		out, err = s.eraseTx(ctx, project, userID)
+		return err
+	})
+	if err != nil {
+		return out, err
+	}
+	ids := append(append([]string{userID}, out.AnonymousIDs...), out.Sessions...)
+	if err := retryConflicts(ctx, func() error { return s.eraseExamples(ctx, project, ids) }); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	if err := s.reindexLocked(ctx); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	if err := os.WriteFile(filepath.Join(s.dir, compactMarker), nil, 0o644); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
+	return out, nil
+}
+
+// eraseTx deletes a person's rows in one transaction (ErasePerson).
+func (s *Store) eraseTx(ctx context.Context, project int64, userID string) (Erased, error) {
+	var out Erased
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return out, fmt.Errorf("erase person %q: %w", userID, err)
@@ -59,27 +85,48 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET events = greatest(events - ?, 0) WHERE id = 1`, out.Events); err != nil {
 		return out, fmt.Errorf("erase person %q: count: %w", userID, err)
 	}
-	var catalogue bool
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'field_values'`).Scan(&catalogue); err != nil {
-		return out, fmt.Errorf("erase person %q: %w", userID, err)
-	}
-	if catalogue {
-		ids := append(append([]string{userID}, out.AnonymousIDs...), out.Sessions...)
-		if _, err := tx.ExecContext(ctx, `UPDATE field_values SET examples = list_filter(examples, x -> NOT list_contains($2::VARCHAR[], x))
-			WHERE project_id = $1 AND list_has_any(examples, $2::VARCHAR[])`, project, ids); err != nil {
-			return out, fmt.Errorf("erase person %q from the field catalogue's examples: %w", userID, err)
-		}
-	}
 	if err := tx.Commit(); err != nil {
 		return out, fmt.Errorf("erase person %q: commit: %w", userID, err)
 	}
-	if err := s.reindexLocked(ctx); err != nil {
-		return out, fmt.Errorf("erase person %q: %w", userID, err)
-	}
-	if err := os.WriteFile(filepath.Join(s.dir, compactMarker), nil, 0o644); err != nil {
-		return out, fmt.Errorf("erase person %q: %w", userID, err)
-	}
 	return out, nil
+}
+
+// eraseExamples removes ids from the field catalogue's examples of a
+// project, in a transaction of its own: short, so that it rarely meets
+// the catalogue's flush.
+func (s *Store) eraseExamples(ctx context.Context, project int64, ids []string) error {
+	var catalogue bool
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'field_values'`).Scan(&catalogue); err != nil {
+		return fmt.Errorf("find the field catalogue: %w", err)
+	}
+	if !catalogue {
+		return nil
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE field_values SET examples = list_filter(examples, x -> NOT list_contains($2::VARCHAR[], x))
+		WHERE project_id = $1 AND list_has_any(examples, $2::VARCHAR[])`, project, ids); err != nil {
+		return fmt.Errorf("erase from the field catalogue's examples: %w", err)
+	}
+	return nil
+}
+
+// retryConflicts runs fn again, up to seven more times, while it fails
+// with a DuckDB transaction conflict (another writer changed the rows) or
+// a checkpoint refused for another open write transaction.
+func retryConflicts(ctx context.Context, fn func() error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn()
+		if err == nil || attempt == 8 {
+			return err
+		}
+		if msg := strings.ToLower(err.Error()); !strings.Contains(msg, "conflict") && !strings.Contains(msg, "other write transactions") {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(time.Duration(attempt) * 20 * time.Millisecond):
+		}
+	}
 }
 
 // Reindex rebuilds the in-memory indexes after retention deleted events
@@ -122,8 +169,13 @@ func (s *Store) reindexLocked(ctx context.Context) error {
 	if err := os.Remove(filepath.Join(s.dir, productSnapshotFile)); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove the product index's snapshot: %w", err)
 	}
-	if _, err := s.db.ExecContext(ctx, `CHECKPOINT`); err != nil {
-		return fmt.Errorf("checkpoint: %w", err)
+	// A checkpoint is refused while another write transaction (the field
+	// catalogue's flush) is open: tried again, then left to DuckDB's own.
+	if err := retryConflicts(ctx, func() error {
+		_, err := s.db.ExecContext(ctx, `CHECKPOINT`)
+		return err
+	}); err != nil {
+		s.log.Warn("no checkpoint after deleting events; DuckDB checkpoints later", "err", err)
 	}
 	return nil
 }

@@ -68,9 +68,25 @@ func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore
 	if s.closed {
 		return fmt.Errorf("delete side indexes of project %d: store is closed", project)
 	}
+	var empty []int64 // min_ts of the blocks whose events are all gone
+	// The field catalogue's flush writes without the append lock: a
+	// transaction that meets it conflicts, and is tried again.
+	if err := retryConflicts(ctx, func() (err error) {
+		empty, err = s.deleteSideTx(ctx, project, emptyBefore, before)
+		return err
+	}); err != nil {
+		return err
+	}
+	s.blocks.drop(project, before, empty)
+	return nil
+}
+
+// deleteSideTx is DeleteSideBefore's transaction; it returns the min_ts
+// of the emptied blocks it deleted.
+func (s *Store) deleteSideTx(ctx context.Context, project int64, emptyBefore, before int64) ([]int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("delete side indexes of project %d: %w", project, err)
+		return nil, fmt.Errorf("delete side indexes of project %d: %w", project, err)
 	}
 	defer tx.Rollback()
 	for _, q := range []string{
@@ -82,12 +98,12 @@ func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore
 		`DELETE FROM narrative_releases WHERE project_id = ? AND minute < ?`,
 	} {
 		if _, err := tx.ExecContext(ctx, q, project, before); err != nil {
-			return fmt.Errorf("delete side indexes of project %d before %d: %s: %w", project, before, q, err)
+			return nil, fmt.Errorf("delete side indexes of project %d before %d: %s: %w", project, before, q, err)
 		}
 	}
 	var catalogue bool
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'field_values'`).Scan(&catalogue); err != nil {
-		return fmt.Errorf("delete side indexes of project %d: %w", project, err)
+		return nil, fmt.Errorf("delete side indexes of project %d: %w", project, err)
 	}
 	if catalogue {
 		for _, q := range []string{
@@ -95,39 +111,38 @@ func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore
 			`DELETE FROM field_values WHERE project_id = ? AND day < ?`,
 		} {
 			if _, err := tx.ExecContext(ctx, q, project, before); err != nil {
-				return fmt.Errorf("delete the field catalogue of project %d before %d: %s: %w", project, before, q, err)
+				return nil, fmt.Errorf("delete the field catalogue of project %d before %d: %s: %w", project, before, q, err)
 			}
 		}
 	}
-	var empty []int64 // min_ts of the blocks whose events are all gone
+	var empty []int64
 	rows, err := tx.QueryContext(ctx, `SELECT b.min_ts FROM blocks b WHERE b.project_id = $1 AND b.max_ts < $2
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = $1 AND e.ts BETWEEN b.min_ts AND b.max_ts)`, project, emptyBefore)
 	if err != nil {
-		return fmt.Errorf("find emptied blocks of project %d: %w", project, err)
+		return nil, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
 	}
 	for rows.Next() {
 		var ts int64
 		if err := rows.Scan(&ts); err != nil {
 			rows.Close()
-			return fmt.Errorf("find emptied blocks of project %d: %w", project, err)
+			return nil, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
 		}
 		empty = append(empty, ts)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return fmt.Errorf("find emptied blocks of project %d: %w", project, err)
+		return nil, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
 	}
 	if len(empty) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks b WHERE b.project_id = $1 AND b.max_ts < $2
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = $1 AND e.ts BETWEEN b.min_ts AND b.max_ts)`, project, emptyBefore); err != nil {
-			return fmt.Errorf("delete emptied blocks of project %d: %w", project, err)
+			return nil, fmt.Errorf("delete emptied blocks of project %d: %w", project, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("delete side indexes of project %d: commit: %w", project, err)
+		return nil, fmt.Errorf("delete side indexes of project %d: commit: %w", project, err)
 	}
-	s.blocks.drop(project, before, empty)
-	return nil
+	return empty, nil
 }
 
 // drop forgets a project's blocks that end before ts or begin at one of

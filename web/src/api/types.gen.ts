@@ -202,6 +202,24 @@ export interface Dictionary {
   drift: number;
 }
 
+export interface DiskDrop {
+  at: string;
+  before: string;
+  days: number;
+  events: number;
+  reason: string;
+  short?: boolean;
+}
+
+export interface DiskStatus {
+  data_bytes: number;
+  free_bytes: number;
+  max_data_bytes: number;
+  min_free_bytes: number;
+  checked_at: string;
+  dropped?: DiskDrop;
+}
+
 export interface Drift {
   kind: string;
   at: string;
@@ -575,6 +593,7 @@ export interface ProjectAnswer {
   key_id: number;
   retention: string;
   pii_rules: string[] | null;
+  disk?: DiskStatus;
 }
 
 export interface RecordedPage {

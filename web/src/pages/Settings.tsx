@@ -6,6 +6,7 @@ import { useState } from 'react';
 import { get, type ProjectInfo } from '../api';
 import { ChannelsSettings } from '../components/Channels';
 import { ErrorMessage, Loading } from '../components/common';
+import { DiskCard } from '../components/DiskCard';
 import { fmtShort, useLoad } from '../util';
 import './meta.css';
 
@@ -300,6 +301,12 @@ export function Settings() {
             </table>
             <h3>Retention</h3>
             <p>{p.data.retention}.</p>
+            {p.data.disk && (
+              <>
+                <h3>Disk</h3>
+                <DiskCard disk={p.data.disk} />
+              </>
+            )}
             <h3>PII rules</h3>
             {p.data.pii_rules?.length ? (
               <ul>
