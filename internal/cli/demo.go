@@ -58,8 +58,9 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	cfg := f.config(stdio)
 	// The shop's recordings are sealed 30 s after their last chunk (their
-	// session's events are sent before them and loaded by then), so the
-	// history's replays and their rage clicks follow the backfill closely.
+	// session's events are sent before them; a seal waits for them when the
+	// loader is behind), so the history's replays and their rage clicks
+	// follow the backfill closely.
 	if cfg.Replay.Grace == 0 {
 		cfg.Replay.Grace = 30 * time.Second
 	}

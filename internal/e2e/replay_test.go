@@ -85,7 +85,9 @@ type replaysAnswer struct {
 
 func TestReplayIngestPlaybackAndSeal(t *testing.T) {
 	a := startApp(t, func(c *app.Config) {
-		c.Replay = replay.Options{Idle: time.Minute, Grace: 200 * time.Millisecond, Tick: 100 * time.Millisecond,
+		// The recording comes without its session's events: the seal waits
+		// JourneyWait for them, then seals without.
+		c.Replay = replay.Options{Idle: time.Minute, Grace: 200 * time.Millisecond, Tick: 100 * time.Millisecond, JourneyWait: time.Second,
 			Limits: replay.Limits{MaxChunkBytes: 64 << 10, MaxSessionBytes: 256 << 10}}
 	})
 	base := a.URL()

@@ -91,17 +91,53 @@ func (s *Service) SealReady(ctx context.Context) (int, error) {
 		if err != nil || len(ready) == 0 {
 			return n, err
 		}
+		sealed := 0
 		for _, si := range ready {
+			wait, err := s.waitForJourney(ctx, si, now)
+			if err != nil {
+				return n, err
+			}
+			if wait {
+				continue
+			}
 			if err := s.seal(ctx, sink, si); err != nil {
 				return n, err
 			}
-			n++
+			sealed++
 		}
-		if len(ready) < 100 {
+		n += sealed
+		// The sessions waiting come first again: a batch of them only is
+		// left to the next tick.
+		if len(ready) < 100 || sealed == 0 {
 			break
 		}
 	}
 	return n, ctx.Err()
+}
+
+// waitForJourney: the session's events are not in the store yet, and its
+// last chunk came less than JourneyWait ago. A seal without them would
+// name the page "browser", and leave the detections without the clicks'
+// text and traces and the backend's errors, for good.
+func (s *Service) waitForJourney(ctx context.Context, si SessionInfo, now time.Time) (bool, error) {
+	if s.reader == nil || now.Sub(time.UnixMilli(si.ReceivedAt)) >= s.opts.JourneyWait {
+		return false, nil
+	}
+	evs, err := s.reader.Journey(ctx, store.JourneyRequest{ProjectID: si.ProjectID, By: store.BySession, ID: si.SessionID, Range: sessionRange(si), Limit: 1})
+	if err != nil {
+		return false, fmt.Errorf("look for the events of session %q: %w", si.SessionID, err)
+	}
+	if len(evs) == 0 {
+		return true, nil
+	}
+	return false, nil
+}
+
+// sessionRange is the time range of a session's events: its recording's
+// span on Lore's clock, and a minute either side.
+func sessionRange(si SessionInfo) store.Range {
+	const margin = 60_000
+	return store.Range{From: (si.First + si.SkewMS - margin) * 1000, To: (si.Last + si.SkewMS + margin) * 1000}
 }
 
 // recoverSeals ends the seals begun before a crash: a seal whose events
@@ -197,9 +233,7 @@ func (s *Service) analyse(ctx context.Context, si SessionInfo) (Summary, []event
 	var journey []event.Event
 	var extra []ErrorAt
 	if s.reader != nil {
-		const margin = 60_000
-		r := store.Range{From: (si.First + si.SkewMS - margin) * 1000, To: (si.Last + si.SkewMS + margin) * 1000}
-		journey, err = s.reader.Journey(ctx, store.JourneyRequest{ProjectID: si.ProjectID, By: store.BySession, ID: si.SessionID, Range: r})
+		journey, err = s.reader.Journey(ctx, store.JourneyRequest{ProjectID: si.ProjectID, By: store.BySession, ID: si.SessionID, Range: sessionRange(si)})
 		if err != nil {
 			return Summary{}, nil, fmt.Errorf("read the journey of session %q: %w", si.SessionID, err)
 		}

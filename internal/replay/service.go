@@ -68,6 +68,12 @@ type Options struct {
 	Idle time.Duration
 	// … and its last chunk came at least Grace ago (default 1 minute).
 	Grace time.Duration
+	// JourneyWait: a session whose events are not in the store yet (the
+	// pipeline's loader behind, as during a backfill) waits for them this
+	// long after its last chunk before it is sealed without them (default
+	// 10 minutes): the seal joins the recording to them (the service's
+	// name, the clicks' text and traces, the backend's errors) once only.
+	JourneyWait time.Duration
 	// Retention: recordings are deleted this long after their last moment
 	// (default 30 days).
 	Retention time.Duration
@@ -83,6 +89,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.Grace <= 0 {
 		o.Grace = time.Minute
+	}
+	if o.JourneyWait <= 0 {
+		o.JourneyWait = 10 * time.Minute
 	}
 	if o.Retention <= 0 {
 		o.Retention = 30 * 24 * time.Hour

@@ -443,3 +443,52 @@ func TestReplaysOfPersons(t *testing.T) {
 		}
 	}
 }
+
+// TestSealWaitsForTheSessionsEvents: a recording whose session's events
+// are not in the store yet (the loader behind, as in a backfill of old
+// sessions) is not sealed until they are, so the seal joins them (the
+// page's service, the click's text and trace); one whose events never
+// come is sealed without them after JourneyWait.
+func TestSealWaitsForTheSessionsEvents(t *testing.T) {
+	f := newFixture(t, Limits{})
+	f.svc.opts.Idle = time.Second // recorded long ago, uploaded now
+	ctx := context.Background()
+	end := recordCheckout(t, f, "s-1")
+	f.now = end.Add(2 * time.Minute)
+	if n, err := f.svc.SealReady(ctx); err != nil || n != 0 {
+		t.Fatalf("sealed %d before the session's events were stored: %v", n, err)
+	}
+	trace, _ := event.ParseTraceID("4bf92f3577b34da6a3ce929d0e0e4736")
+	f.events.journey = []event.Event{{TS: (end.UnixMilli() - 5550) * 1000, Kind: event.KindEvent, Name: "$autocapture", Service: "shop-web",
+		SessionID: "s-1", TraceID: trace, Attributes: []event.Attr{{Key: "$el_text", Value: "Pay now"}, {Key: "$el_selector", Value: "button#pay"}}}}
+	f.now = end.Add(3 * time.Minute)
+	if n, err := f.svc.SealReady(ctx); err != nil || n != 1 {
+		t.Fatalf("sealed %d once the events came: %v", n, err)
+	}
+	for _, e := range f.events.all() {
+		if e.Service != "shop-web" {
+			t.Errorf("%s %s of service %q, want the page's (shop-web)", e.Kind, e.Name, e.Service)
+		}
+		if e.Name == DetectRageClick && e.TraceID != trace {
+			t.Errorf("rage click without the click's trace: %+v", e)
+		}
+	}
+
+	// Events that never come: sealed without them once JourneyWait passed.
+	f.events.journey = nil
+	end = recordCheckout(t, f, "s-2")
+	for _, wait := range []time.Duration{2 * time.Minute, 9 * time.Minute} {
+		f.now = end.Add(wait)
+		if n, _ := f.svc.SealReady(ctx); n != 0 {
+			t.Fatalf("sealed %d after %v", n, wait)
+		}
+	}
+	f.now = end.Add(11 * time.Minute)
+	if n, err := f.svc.SealReady(ctx); err != nil || n != 1 {
+		t.Fatalf("sealed %d after JourneyWait: %v", n, err)
+	}
+	got, _ := f.svc.Sessions(ctx, 1, []string{"s-2"})
+	if len(got) != 1 || !got[0].Sealed {
+		t.Fatalf("s-2 not sealed: %+v", got)
+	}
+}
