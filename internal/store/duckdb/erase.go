@@ -20,8 +20,9 @@ type Erased struct {
 
 // ErasePerson deletes a person's events — those with their user id, and
 // those of the anonymous ids the person was identified from — their
-// identities and the field catalogue's examples that are one of their
-// ids, then rebuilds the in-memory product and error indexes without
+// identities, the field catalogue's examples that are one of their ids
+// and their archived events (the cold tier's files are rewritten without
+// them), then rebuilds the in-memory product and error indexes without
 // them, removes the product index's snapshot file, and asks the next
 // Open to compact the file so the deleted rows' bytes leave the disk.
 // Appends wait while it runs.
@@ -41,6 +42,11 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 		out, err = s.eraseTx(ctx, project, userID)
 		return err
 	})
+	if err != nil {
+		return out, err
+	}
+	archived, err := s.eraseArchived(ctx, project, userID, out.AnonymousIDs)
+	out.Events += archived
 	if err != nil {
 		return out, err
 	}

@@ -13,7 +13,8 @@ import (
 
 // DeleteEvents deletes a project's events of one kind older than before
 // (µs), keeping the event count in ingest_state, and returns how many it
-// deleted. The space they held is reused by new rows at once and given
+// deleted; with an archive (Options.ArchiveDir) they are written there
+// first. The space they held is reused by new rows at once and given
 // back to the file system when the store is next opened
 // (Options.CompactFree).
 func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
@@ -21,6 +22,10 @@ func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, be
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, fmt.Errorf("delete %s events of project %d: store is closed", kind, project)
+	}
+	// The cold tier first: nothing is deleted that could not be archived.
+	if _, err := s.archiveEvents(ctx, project, kind, before); err != nil {
+		return 0, err
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -50,14 +50,18 @@ func (s *Store) Search(ctx context.Context, r store.SearchRequest) (store.Search
 		res    store.SearchResult
 		rowids []int64
 	)
-	if p.none || upper <= r.Range.From {
+	if upper <= r.Range.From {
 		return res, nil
 	}
 	// Newest first: scan slices of the range from its end backwards, each
 	// expected to hold more rows than the last, and stop as soon as the
 	// page is full, so a page of recent events never sorts the whole range.
 	const order = "ORDER BY ts DESC, rowid DESC LIMIT ?"
-	for _, slice := range s.blocks.slices(r.ProjectID, r.Range.From, upper, int64(limit+1)) {
+	var slices []store.Range
+	if !p.none {
+		slices = s.blocks.slices(r.ProjectID, r.Range.From, upper, int64(limit+1))
+	}
+	for _, slice := range slices {
 		sp := p.restrict(slice)
 		if sp.none {
 			continue
@@ -74,6 +78,12 @@ func (s *Store) Search(ctx context.Context, r store.SearchRequest) (store.Search
 		if len(res.Events) > limit {
 			break
 		}
+	}
+	// The cold tier's days in range, merged in (archive.go).
+	if arch, err := s.searchArchive(ctx, p, upper, extra, extraArgs, limit+1); err != nil {
+		return store.SearchResult{}, fmt.Errorf("search: %w", err)
+	} else if len(arch) > 0 {
+		res.Events, rowids = mergeNewest(res.Events, rowids, arch, limit+1)
 	}
 	if len(res.Events) > limit {
 		res.Events = res.Events[:limit]
@@ -131,4 +141,22 @@ func (s *Store) readEvents(ctx context.Context, q string, args []any) ([]event.E
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// mergeNewest merges hot events (with their rowids) and archived ones
+// (rowid 0), both newest first, keeping the newest n.
+func mergeNewest(hot []event.Event, rowids []int64, arch []event.Event, n int) ([]event.Event, []int64) {
+	out := make([]event.Event, 0, min(n, len(hot)+len(arch)))
+	ids := make([]int64, 0, cap(out))
+	i, j := 0, 0
+	for len(out) < n && (i < len(hot) || j < len(arch)) {
+		if j >= len(arch) || (i < len(hot) && hot[i].TS >= arch[j].TS) {
+			out, ids = append(out, hot[i]), append(ids, rowids[i])
+			i++
+		} else {
+			out, ids = append(out, arch[j]), append(ids, 0)
+			j++
+		}
+	}
+	return out, ids
 }

@@ -49,6 +49,11 @@ type Options struct {
 	// space back to the file system (retention.go); default 0.2, negative
 	// never. Open also compacts after retention deleted events.
 	CompactFree float64
+	// ArchiveDir, when set, is the cold tier: events deleted by
+	// retention or the disk watermark are first written there as zstd
+	// Parquet files, one directory per project, kind and day, and
+	// searches reaching back that far read them (archive.go).
+	ArchiveDir string
 }
 
 func (o Options) withDefaults() Options {
@@ -96,6 +101,7 @@ type Store struct {
 	closed bool
 
 	product *productIndex // see product_index.go
+	archive string        // the cold tier's directory, or "" (archive.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -185,7 +191,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db := sqlDB{DB: sql.OpenDB(conn), timeout: opts.QueryTimeout}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
-	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: newErrorIndex()}
+	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: newErrorIndex(), archive: opts.ArchiveDir}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("create schema in %q: %w", path, err)

@@ -1,0 +1,152 @@
+package duckdb
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// The cold tier: before retention or the disk watermark deletes a
+// project's events of a kind, DeleteEvents writes them to the archive
+// directory as zstd-compressed Parquet, partitioned the Hive way:
+//
+//	ARCHIVE/project_id=1/kind=log/day=2026-11-01/part-<uuid>.parquet
+//
+// A search whose range reaches a day the archive holds reads that day's
+// files too (read_parquet over the day directories in range) and merges
+// them with the hot rows, newest first. Erasing a person rewrites the
+// project's files that hold them.
+
+const dayMicros = int64(24 * time.Hour / time.Microsecond)
+
+// archiveEvents writes a project's events of kind older than before to
+// the archive and returns how many it wrote. The caller holds s.mu.
+func (s *Store) archiveEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	if s.archive == "" {
+		return 0, nil
+	}
+	var n int64
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM events WHERE project_id = ? AND kind = ? AND ts < ?`, project, kind, before).Scan(&n); err != nil {
+		return 0, fmt.Errorf("archive %s events of project %d: %w", kind, project, err)
+	}
+	if n == 0 {
+		return 0, nil
+	}
+	if err := os.MkdirAll(s.archive, 0o755); err != nil {
+		return 0, fmt.Errorf("archive %s events of project %d: %w", kind, project, err)
+	}
+	q := fmt.Sprintf(`COPY (SELECT *, strftime(make_timestamp(ts // %d * %d), '%%Y-%%m-%%d') AS day FROM events
+		WHERE project_id = ? AND kind = ? AND ts < ?)
+		TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_id, kind, day), APPEND, FILENAME_PATTERN 'part-{uuid}')`,
+		dayMicros, dayMicros, quoteSQL(s.archive))
+	if _, err := s.db.ExecContext(ctx, q, project, kind, before); err != nil {
+		return 0, fmt.Errorf("archive %s events of project %d before %d to %q: %w", kind, project, before, s.archive, err)
+	}
+	return n, nil
+}
+
+// quoteSQL quotes s as an SQL string literal.
+func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
+
+// archiveFiles lists the project's archived Parquet files of the days
+// overlapping r.
+func (s *Store) archiveFiles(project int64, r store.Range) []string {
+	if s.archive == "" {
+		return nil
+	}
+	kinds, err := os.ReadDir(filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project)))
+	if err != nil {
+		return nil
+	}
+	day := func(us int64) string {
+		us = min(max(us, 0), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro())
+		return time.UnixMicro(us).UTC().Format(time.DateOnly)
+	}
+	from, to := day(r.From), day(r.To-1)
+	var files []string
+	for _, k := range kinds {
+		kdir := filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project), k.Name())
+		days, _ := os.ReadDir(kdir)
+		for _, d := range days {
+			day, ok := strings.CutPrefix(d.Name(), "day=")
+			if !ok || day < from || day > to {
+				continue
+			}
+			parts, _ := filepath.Glob(filepath.Join(kdir, d.Name(), "*.parquet"))
+			files = append(files, parts...)
+		}
+	}
+	slices.Sort(files)
+	return files
+}
+
+// archiveSource is a FROM item reading files with the events table's
+// columns (the partition columns come back from the paths).
+func archiveSource(files []string) string {
+	quoted := make([]string, len(files))
+	for i, f := range files {
+		quoted[i] = quoteSQL(f)
+	}
+	return `read_parquet([` + strings.Join(quoted, ", ") + `], hive_partitioning = true, hive_types = {'project_id': INTEGER, 'kind': VARCHAR, 'day': VARCHAR}, union_by_name = true)`
+}
+
+// archiveCols are eventCols as the archive has them: no rowid (0).
+var archiveCols = strings.Replace(eventCols, "rowid", "0::BIGINT AS rowid", 1)
+
+// searchArchive reads the newest need archived events of a search.
+func (s *Store) searchArchive(ctx context.Context, p plan, upper int64, extra string, extraArgs []any, need int) ([]event.Event, error) {
+	files := s.archiveFiles(p.project, store.Range{From: p.rng.From, To: upper})
+	if len(files) == 0 {
+		return nil, nil
+	}
+	q := `SELECT ` + archiveCols + ` FROM ` + archiveSource(files) + ` WHERE project_id = ? AND ts >= ? AND ts < ? AND (` + p.where + `)`
+	args := append([]any{p.project, p.rng.From, upper}, p.args...)
+	if extra != "" {
+		q += ` AND (` + strings.ReplaceAll(extra, "rowid", "0") + `)`
+		args = append(args, extraArgs...)
+	}
+	q += ` ORDER BY ts DESC LIMIT ?`
+	args = append(args, need)
+	evs, err := s.readEvents(ctx, q, args)
+	if err != nil {
+		return nil, fmt.Errorf("search the archive: %w", err)
+	}
+	return evs, nil
+}
+
+// eraseArchived rewrites the project's archived files that hold a
+// person's events without them, and returns how many events went.
+func (s *Store) eraseArchived(ctx context.Context, project int64, userID string, anonymousIDs []string) (int64, error) {
+	files := s.archiveFiles(project, store.Range{From: 0, To: 1 << 62})
+	var total int64
+	ids := append([]string{}, anonymousIDs...)
+	for _, f := range files {
+		const theirs = `(user_id = $1 OR (anonymous_id <> '' AND list_contains($2::VARCHAR[], anonymous_id)))`
+		src := `read_parquet(` + quoteSQL(f) + `, hive_partitioning = false)`
+		var n int64
+		if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+src+` WHERE `+theirs, userID, ids).Scan(&n); err != nil {
+			return total, fmt.Errorf("erase person %q from the archive %q: %w", userID, f, err)
+		}
+		if n == 0 {
+			continue
+		}
+		tmp := f + ".tmp"
+		if _, err := s.db.ExecContext(ctx, `COPY (SELECT * FROM `+src+` WHERE NOT `+theirs+`) TO `+quoteSQL(tmp)+` (FORMAT parquet, COMPRESSION zstd)`, userID, ids); err != nil {
+			os.Remove(tmp)
+			return total, fmt.Errorf("erase person %q from the archive %q: %w", userID, f, err)
+		}
+		if err := os.Rename(tmp, f); err != nil {
+			os.Remove(tmp)
+			return total, fmt.Errorf("erase person %q from the archive: %w", userID, err)
+		}
+		total += n
+	}
+	return total, nil
+}
