@@ -40,6 +40,7 @@ type serveFlags struct {
 	tlsCert, tlsKey                          string
 	replayRetention                          time.Duration
 	watermark                                lifecycle.WatermarkConfig
+	archive                                  string
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -96,6 +97,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 		f.watermark.MaxDataBytes, err = lifecycle.ParseSize(v)
 		return err
 	})
+	fs.StringVar(&f.archive, "archive", env("LORE_ARCHIVE", ""), "cold tier: write events leaving the store (retention, the disk watermark) to this directory as zstd Parquet, where searches still find them; off by default (env LORE_ARCHIVE)")
 	fs.DurationVar(&f.queryTimeout, "query-timeout", envDuration("LORE_QUERY_TIMEOUT", 30*time.Second), "deadline of every read request; its queries are interrupted at it (503 beyond)")
 }
 
@@ -177,7 +179,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		UI:        web.Dist(),
 		Limits:    limits,
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
-		Store:     duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout},
+		Store:     duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout, ArchiveDir: f.archive},
 		DebugAddr: f.debugAddr,
 		Replay:    replay.Options{Retention: f.replayRetention},
 		Watermark: f.watermark,

@@ -1,0 +1,59 @@
+package e2e
+
+import (
+	"context"
+	"net/url"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/app"
+)
+
+// TestColdTierKeepsOldDaysSearchable runs retention on a server with a
+// cold tier: logs older than 30 days leave the events store for zstd
+// Parquet files in the archive directory, and a search reaching back 45
+// days still finds them, beside yesterday's.
+func TestColdTierKeepsOldDaysSearchable(t *testing.T) {
+	archive := filepath.Join(t.TempDir(), "archive")
+	a := startOn(t, t.TempDir(), func(c *app.Config) { c.Store.ArchiveDir = archive })
+	base := a.URL()
+	today := time.Now().UTC().Truncate(24 * time.Hour)
+	old, recent := today.AddDate(0, 0, -45), today.AddDate(0, 0, -1)
+	ingestDay(t, base, old, 3000, "info")
+	ingestDay(t, base, recent, 2000, "info")
+	flush(t, a.App)
+	deleted, err := a.RunRetention(context.Background())
+	if err != nil || deleted[1]["log"] != 3000 {
+		t.Fatalf("retention deleted %v (%v), want 3000 logs", deleted, err)
+	}
+	files, _ := filepath.Glob(filepath.Join(archive, "project_id=1", "kind=log", "day="+old.Format(time.DateOnly), "*.parquet"))
+	if len(files) != 1 {
+		t.Fatalf("archive files of %s: %v", old.Format(time.DateOnly), files)
+	}
+	if st, err := os.Stat(files[0]); err != nil || st.Size() == 0 {
+		t.Fatalf("archive file: %v", err)
+	}
+	from := old.AddDate(0, 0, -1).Format(time.RFC3339)
+	total, archived, pages := 0, 0, 0
+	for cursor := ""; pages < 10; pages++ {
+		var res searchResult
+		getJSON(t, base, "/api/v1/search", url.Values{"q": {"order"}, "from": {from}, "to": {"now+1h"}, "limit": {"1000"}, "cursor": {cursor}}, &res)
+		total += len(res.Events)
+		for _, e := range res.Events {
+			if e.TS < recent.Format(time.RFC3339) {
+				archived++
+			}
+		}
+		if cursor = res.NextCursor; cursor == "" {
+			break
+		}
+	}
+	if total != 5000 || archived != 3000 {
+		t.Errorf("a search reaching back 45 days found %d events (%d archived) over %d pages, want 5000 (3000 archived)", total, archived, pages+1)
+	}
+	if n := len(search(t, base, "order", recent.Format(time.RFC3339), "now+1h", 1000).Events); n != 1000 {
+		t.Errorf("a search of yesterday: %d events", n)
+	}
+}
