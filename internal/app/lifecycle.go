@@ -42,6 +42,9 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	rc := a.cfg.Retention
 	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")
 	rc.Deleted = func(kind string, n int64) { deleted.Add(float64(n), kind) }
+	if a.replayBlobs != nil {
+		rc.Recordings = a.replayBlobs
+	}
 	a.retainer = lifecycle.NewRetainer(rc)
 	dropped := a.metrics.Counter("lore_watermark_dropped_total", "Events of the oldest days dropped by the disk watermark.")
 	wc := a.cfg.Watermark

@@ -32,12 +32,16 @@ type Retention struct {
 	ErrorsDays int `json:"errors_days"` // error events
 	EventsDays int `json:"events_days"` // product events and page views
 	ChecksDays int `json:"checks_days"` // uptime check results
+	// ReplaysDays keeps the project's session recordings fewer days than
+	// the server's --replay-retention (0: the server's; the shorter of
+	// the two applies).
+	ReplaysDays int `json:"replays_days"`
 }
 
 // Validate checks every figure is 0 (the default) to 36500 days.
 func (r Retention) Validate() error {
 	for name, d := range map[string]int{"logs_days": r.LogsDays, "spans_days": r.SpansDays,
-		"errors_days": r.ErrorsDays, "events_days": r.EventsDays, "checks_days": r.ChecksDays} {
+		"errors_days": r.ErrorsDays, "events_days": r.EventsDays, "checks_days": r.ChecksDays, "replays_days": r.ReplaysDays} {
 		if d < 0 || d > maxDays {
 			return fmt.Errorf("%s %d: want 0 (the default) to %d days", name, d, maxDays)
 		}
@@ -86,6 +90,11 @@ type Events interface {
 	Reindex(ctx context.Context) error
 }
 
+// Recordings are the session recordings (replay.Blobs).
+type Recordings interface {
+	ExpireProject(ctx context.Context, project, before int64) (sessions int64, bytes int64, err error)
+}
+
 // Projects lists the projects (*meta.Store).
 type Projects interface {
 	ProjectIDs(ctx context.Context) ([]int64, error)
@@ -96,6 +105,8 @@ type RetentionConfig struct {
 	Settings Store
 	Projects Projects
 	Events   Events
+	// Recordings, when set, are expired by the projects' replays_days.
+	Recordings Recordings
 	// Every is how often retention runs (default 1 h); each run has
 	// Deadline to finish (default 10 min).
 	Every, Deadline time.Duration
@@ -179,6 +190,15 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 				if r.cfg.Deleted != nil {
 					r.cfg.Deleted(k, n)
 				}
+			}
+		}
+		if st.ReplaysDays > 0 && r.cfg.Recordings != nil {
+			n, _, err := r.cfg.Recordings.ExpireProject(ctx, p, today.AddDate(0, 0, -st.ReplaysDays).UnixMilli())
+			if err != nil {
+				return out, fmt.Errorf("retention of project %d's recordings: %w", p, err)
+			}
+			if n > 0 {
+				r.cfg.Log.Info("retention deleted session recordings", "project", p, "sessions", n)
 			}
 		}
 		if err := r.cfg.Events.DeleteSideBefore(ctx, p, today.AddDate(0, 0, -shortest).UnixMicro(), today.AddDate(0, 0, -longest).UnixMicro()); err != nil {

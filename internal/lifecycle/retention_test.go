@@ -47,13 +47,21 @@ func (f *fakeEvents) DeleteSideBefore(_ context.Context, p int64, emptyBefore, b
 
 func (f *fakeEvents) Reindex(context.Context) error { f.checkpoints++; return nil }
 
+type fakeRecordings map[int64]time.Time
+
+func (f fakeRecordings) ExpireProject(_ context.Context, p, before int64) (int64, int64, error) {
+	f[p] = time.UnixMilli(before).UTC()
+	return 1, 10, nil
+}
+
 // TestRetainerDeletesWholeDays checks each project's kinds are cut at the
 // start of a UTC day, by its own settings or the defaults.
 func TestRetainerDeletesWholeDays(t *testing.T) {
-	st := fakeSettings{2: `{"logs_days": 3, "events_days": 400}`}
+	st := fakeSettings{2: `{"logs_days": 3, "events_days": 400, "replays_days": 7}`}
 	ev := &fakeEvents{}
+	rec := fakeRecordings{}
 	now := time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)
-	r := NewRetainer(RetentionConfig{Settings: st, Projects: st, Events: ev, Now: func() time.Time { return now }})
+	r := NewRetainer(RetentionConfig{Settings: st, Projects: st, Events: ev, Recordings: rec, Now: func() time.Time { return now }})
 	if _, err := r.Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -75,6 +83,9 @@ func TestRetainerDeletesWholeDays(t *testing.T) {
 	if len(ev.deletes) != 14 || ev.checkpoints != 1 {
 		t.Errorf("%d deletions (want 7 kinds × 2 projects), %d checkpoints", len(ev.deletes), ev.checkpoints)
 	}
+	if len(rec) != 1 || rec[2] != time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) {
+		t.Errorf("recordings expired %v, want project 2's before Nov 28", rec)
+	}
 	wantSide := []call{{1, "empty", day(14)}, {1, "all", day(730)}, {2, "empty", day(3)}, {2, "all", day(400)}}
 	for i, c := range wantSide {
 		if i >= len(ev.side) || ev.side[i] != c {
@@ -91,10 +102,10 @@ func TestRetentionSettings(t *testing.T) {
 		t.Fatal(err)
 	}
 	b, _ := json.Marshal(out)
-	if string(b) != `{"logs_days":7,"spans_days":14,"errors_days":90,"events_days":730,"checks_days":90}` {
+	if string(b) != `{"logs_days":7,"spans_days":14,"errors_days":90,"events_days":730,"checks_days":90,"replays_days":0}` {
 		t.Errorf("settings %s", b)
 	}
-	for _, bad := range []string{`{"logs_days": -1}`, `{"logs_days": 100000}`, `{"log_days": 3}`, `[`} {
+	for _, bad := range []string{`{"replays_days": -3}`, `{"logs_days": -1}`, `{"logs_days": 100000}`, `{"log_days": 3}`, `[`} {
 		if _, err := svc.SetSettings(context.Background(), 1, RetentionName, []byte(bad)); err == nil {
 			t.Errorf("%s accepted", bad)
 		}

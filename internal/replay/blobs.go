@@ -38,6 +38,9 @@ type Blobs interface {
 	// Expire deletes the sessions whose last recorded moment (on Lore's
 	// clock) is before before (ms), and their chunks.
 	Expire(ctx context.Context, before int64) (sessions int64, bytes int64, err error)
+	// ExpireProject is Expire for one project's sessions (a project's
+	// own retention, lifecycle.Retention.ReplaysDays).
+	ExpireProject(ctx context.Context, project, before int64) (sessions int64, bytes int64, err error)
 	// Erase deletes a person's recordings (a GDPR request): the
 	// project's sessions recorded with their user id, with one of their
 	// anonymous ids, or with one of sessions, and their chunks; it

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
@@ -69,5 +70,34 @@ func TestErase(t *testing.T) {
 	}
 	if _, err := s.Erase(ctx, 1, "", nil, nil); err == nil {
 		t.Error("an empty user id was accepted")
+	}
+}
+
+// TestExpireProject deletes one project's old sessions, not another's.
+func TestExpireProject(t *testing.T) {
+	ctx := context.Background()
+	s, err := OpenSQLite(ctx, filepath.Join(t.TempDir(), "replay.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	chunk := func(project int64, session string, last int64) Chunk {
+		return Chunk{ProjectID: project, SessionID: session, PageID: "p", First: last - 100, Last: last, Events: 1, RawBytes: 10, ReceivedAt: last, Data: []byte("x")}
+	}
+	if err := s.PutChunks(ctx, []Chunk{chunk(1, "old", 1000), chunk(1, "new", 5000), chunk(2, "old-2", 1000)}); err != nil {
+		t.Fatal(err)
+	}
+	if n, _, err := s.ExpireProject(ctx, 1, 2000); err != nil || n != 1 {
+		t.Fatalf("expired %d (%v), want project 1's old session", n, err)
+	}
+	for p, ids := range map[int64][]string{1: {"old", "new"}, 2: {"old-2"}} {
+		got, _ := s.Sessions(ctx, p, ids)
+		var names []string
+		for _, g := range got {
+			names = append(names, g.SessionID)
+		}
+		if want := map[int64]string{1: "[new]", 2: "[old-2]"}[p]; fmt.Sprint(names) != want {
+			t.Errorf("project %d sessions %v, want %s", p, names, want)
+		}
 	}
 }

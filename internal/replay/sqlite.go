@@ -284,23 +284,33 @@ func (s *SQLite) EndSeal(ctx context.Context, project int64, session string, gen
 
 // Expire deletes the sessions last recorded before before.
 func (s *SQLite) Expire(ctx context.Context, before int64) (int64, int64, error) {
+	return s.expire(ctx, "1 = 1", before)
+}
+
+// ExpireProject deletes a project's sessions last recorded before before
+// (its own retention, shorter than the server's).
+func (s *SQLite) ExpireProject(ctx context.Context, project, before int64) (int64, int64, error) {
+	return s.expire(ctx, fmt.Sprintf("project_id = %d", project), before)
+}
+
+func (s *SQLite) expire(ctx context.Context, which string, before int64) (int64, int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return 0, 0, fmt.Errorf("expire replays: %w", err)
 	}
 	defer tx.Rollback()
 	var n, bytes sql.NullInt64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*), sum(bytes) FROM sessions WHERE last_ts + skew_ms < ?`, before).Scan(&n, &bytes); err != nil {
+	if err := tx.QueryRowContext(ctx, `SELECT count(*), sum(bytes) FROM sessions WHERE `+which+` AND last_ts + skew_ms < ?`, before).Scan(&n, &bytes); err != nil {
 		return 0, 0, fmt.Errorf("expire replays: %w", err)
 	}
 	if n.Int64 == 0 {
 		return 0, 0, nil
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM chunks WHERE (project_id, session_id) IN
-		(SELECT project_id, session_id FROM sessions WHERE last_ts + skew_ms < ?)`, before); err != nil {
+		(SELECT project_id, session_id FROM sessions WHERE `+which+` AND last_ts + skew_ms < ?)`, before); err != nil {
 		return 0, 0, fmt.Errorf("expire replay chunks: %w", err)
 	}
-	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE last_ts + skew_ms < ?`, before); err != nil {
+	if _, err := tx.ExecContext(ctx, `DELETE FROM sessions WHERE `+which+` AND last_ts + skew_ms < ?`, before); err != nil {
 		return 0, 0, fmt.Errorf("expire replay sessions: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
