@@ -8,8 +8,10 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/latency"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -99,7 +101,7 @@ type Sources struct {
 
 // MaxLatencySamples bounds the spans a latency monitor reads per
 // evaluation (newest first, a page of 1000 at a time through Search) on a
-// store without a LatencyReader: past it, the p95 is that of the newest
+// store that runs no compiled queries (sqlq.Executor): past it, the p95 is that of the newest
 // MaxLatencySamples spans of the window.
 const MaxLatencySamples = 20_000
 
@@ -255,12 +257,12 @@ func latencies(ctx context.Context, events store.Reader, m meta.Monitor, rng sto
 // the store in one scan of every span when it can, else from the newest
 // MaxLatencySamples spans read page by page.
 func p95(ctx context.Context, events store.Reader, project int64, rng store.Range, q string) (Reading, error) {
-	if lr, ok := events.(store.LatencyReader); ok {
+	if ex, ok := events.(sqlq.Executor); ok {
 		parsed, err := parse(q)
 		if err != nil {
 			return Reading{}, err
 		}
-		res, err := lr.Latency(ctx, store.LatencyRequest{ProjectID: project, Range: rng, Query: parsed})
+		res, err := latency.Query{ProjectID: project, Range: rng, Query: parsed}.Run(ctx, ex)
 		if err != nil {
 			return Reading{}, fmt.Errorf("latency of spans matching %q: %w", parsed.Text, err)
 		}

@@ -9,9 +9,11 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/latency"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -235,7 +237,7 @@ type LatencyResponse struct {
 
 // handleLatency answers the duration percentiles of the matching spans.
 func (s *Server) handleLatency(w http.ResponseWriter, r *http.Request) (any, error) {
-	lr, ok := s.d.Reader.(store.LatencyReader)
+	ex, ok := s.d.Reader.(sqlq.Executor)
 	if !ok {
 		return nil, errs.New(errs.Unsupported, "this store cannot compute latency percentiles")
 	}
@@ -243,7 +245,7 @@ func (s *Server) handleLatency(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	res, err := lr.Latency(r.Context(), store.LatencyRequest{ProjectID: p.project, Range: p.rng, Query: p.q})
+	res, err := latency.Query{ProjectID: p.project, Range: p.rng, Query: p.q}.Run(r.Context(), ex)
 	if err != nil {
 		return nil, err
 	}

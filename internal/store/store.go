@@ -144,28 +144,6 @@ type Reader interface {
 	Journey(ctx context.Context, r JourneyRequest) ([]event.Event, error)
 }
 
-// LatencyReader answers the spans' duration percentiles in one scan.
-type LatencyReader interface {
-	Latency(ctx context.Context, r LatencyRequest) (LatencyResult, error)
-}
-
-// LatencyRequest asks for the duration percentiles of the spans (events of
-// kind span with a duration) that match Query in Range.
-type LatencyRequest struct {
-	ProjectID int64
-	Range     Range
-	Query     *query.Query
-}
-
-// LatencyResult holds the spans' count and duration percentiles (ms,
-// interpolated); the percentiles are 0 without spans.
-type LatencyResult struct {
-	Spans int64
-	P50   float64
-	P95   float64
-	P99   float64
-}
-
 // WordFilter is an optional accelerator a store may have (the DuckDB
 // store's per-block token filters), found by type assertion: the parts of
 // a range whose rows may contain every one of words (lower-cased

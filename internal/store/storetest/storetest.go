@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/latency"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
@@ -694,29 +695,34 @@ func testLatency(t *testing.T, s store.Store) {
 	noDur := ev(1, t0+501, "span")
 	noDur.Kind = event.KindSpan
 	appendBatch(t, s, 1, append(evs, withDur, noDur)...)
-	get := func(q string, rng store.Range) store.LatencyResult {
+	get := func(q string, rng store.Range) latency.Result {
 		t.Helper()
-		r := store.LatencyRequest{ProjectID: 1, Range: rng}
+		r := latency.Query{ProjectID: 1, Range: rng}
 		if q != "" {
 			r.Query = mustQuery(t, q)
 		}
-		lr, ok := s.(store.LatencyReader)
-		if !ok {
-			t.Skip("the store has no Latency")
-		}
-		got, err := lr.Latency(context.Background(), r)
+		got, err := r.Run(context.Background(), s)
 		if err != nil {
 			t.Fatalf("Latency(%q): %v", q, err)
 		}
 		return got
 	}
-	if got := get("", all); got != (store.LatencyResult{Spans: 101, P50: 51, P95: 96, P99: 100}) {
+	if got := get("", all); got != (latency.Result{Spans: 101, P50: 51, P95: 96, P99: 100}) {
 		t.Errorf("Latency of every span = %+v", got)
 	}
 	if got := get("service:api", all); got.Spans != 51 || got.P50 != 51 {
 		t.Errorf("Latency(service:api) = %+v, want 51 spans, p50 51", got)
 	}
-	if got := get("", store.Range{From: t0 + 1000, To: t0 + 2000}); got != (store.LatencyResult{}) {
+	if got := get("", store.Range{From: t0 + 1000, To: t0 + 2000}); got != (latency.Result{}) {
 		t.Errorf("Latency of an empty range = %+v", got)
+	}
+	// Words read through the store's word filter when it has one: the
+	// same answer as without words when every span holds them, none when
+	// no row does.
+	if got := get(`"get /api"`, all); got != (latency.Result{Spans: 101, P50: 51, P95: 96, P99: 100}) {
+		t.Errorf(`Latency("get /api") = %+v`, got)
+	}
+	if got := get("nowhere", all); got != (latency.Result{}) {
+		t.Errorf("Latency(nowhere) = %+v", got)
 	}
 }
