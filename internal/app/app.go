@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/lore-dev/lore/internal/auth/sso"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
@@ -44,6 +45,9 @@ type Config struct {
 	AdminEmail, AdminPassword string
 	// Login is how browser sessions are given out.
 	Login server.LoginOptions
+	// OIDC, when set, lets people sign in through an OpenID Connect
+	// provider (lore serve --oidc-issuer …).
+	OIDC *sso.Config
 	// TLSCert and TLSKey are PEM files: when both are set Lore serves
 	// HTTPS (and HTTP/2) on Addr, and session cookies are Secure.
 	TLSCert, TLSKey string
@@ -190,6 +194,9 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		if err := open(ctx, &deps); err != nil {
 			return nil, err
 		}
+	}
+	if err := a.openSSO(&deps); err != nil {
+		return nil, err
 	}
 	a.openSink()
 	deps.Sink = a.sink

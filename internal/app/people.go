@@ -4,8 +4,10 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
+	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/auth/sso"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/server"
 )
@@ -66,6 +68,24 @@ func (a *App) RouteActions() []server.RouteInfo { return a.srv.RouteActions() }
 // Meta is the metadata store (projects, keys, users), for tests and
 // commands that manage them.
 func (a *App) Meta() *meta.Store { return a.meta }
+
+// openSSO sets up the OpenID Connect provider, when configured; its
+// callback is under PublicURL when no redirect URL is given.
+func (a *App) openSSO(d *server.Deps) error {
+	if a.cfg.OIDC == nil {
+		return nil
+	}
+	c := *a.cfg.OIDC
+	if c.RedirectURL == "" && a.cfg.PublicURL != "" {
+		c.RedirectURL = strings.TrimRight(a.cfg.PublicURL, "/") + "/api/v1/auth/oidc/callback"
+	}
+	p, err := sso.New(c)
+	if err != nil {
+		return err
+	}
+	d.SSO = p
+	return nil
+}
 
 // configureTLS loads the certificate and key when both are given.
 func (a *App) configureTLS() error {

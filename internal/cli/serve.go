@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/auth/sso"
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/replay"
 	"github.com/lore-dev/lore/internal/server"
@@ -41,6 +42,60 @@ type serveFlags struct {
 	replayRetention                          time.Duration
 	watermark                                lifecycle.WatermarkConfig
 	archive                                  string
+	oidc                                     oidcFlags
+}
+
+// oidcFlags configure signing in through an OpenID Connect provider.
+type oidcFlags struct {
+	issuer, clientID, clientSecret, redirectURL, name string
+	allowedDomains, roleClaim, roles                  string
+	project                                           int64
+	skipEmailVerified                                 bool
+}
+
+func (o *oidcFlags) register(fs *flag.FlagSet) {
+	fs.StringVar(&o.issuer, "oidc-issuer", env("LORE_OIDC_ISSUER", ""), "sign people in through this OpenID Connect provider (its issuer URL; discovery at /.well-known/openid-configuration); off when empty (env LORE_OIDC_ISSUER)")
+	fs.StringVar(&o.clientID, "oidc-client-id", env("LORE_OIDC_CLIENT_ID", ""), "Lore's client id at the provider (env LORE_OIDC_CLIENT_ID)")
+	fs.StringVar(&o.clientSecret, "oidc-client-secret", env("LORE_OIDC_CLIENT_SECRET", ""), "Lore's client secret at the provider; prefer the env LORE_OIDC_CLIENT_SECRET (flags show in ps)")
+	fs.StringVar(&o.redirectURL, "oidc-redirect-url", env("LORE_OIDC_REDIRECT_URL", ""), "the callback registered at the provider (default --public-url + /api/v1/auth/oidc/callback, else made from the request's host) (env LORE_OIDC_REDIRECT_URL)")
+	fs.StringVar(&o.name, "oidc-name", env("LORE_OIDC_NAME", "SSO"), "the provider's name on the login page's \"Sign in with …\" button (env LORE_OIDC_NAME)")
+	fs.StringVar(&o.allowedDomains, "oidc-allowed-domains", env("LORE_OIDC_ALLOWED_DOMAINS", ""), "comma-separated email domains whose people become users on their first sign-in (\"*\": any verified email); empty: only existing users, matched by email (env LORE_OIDC_ALLOWED_DOMAINS)")
+	fs.StringVar(&o.roleClaim, "oidc-role-claim", env("LORE_OIDC_ROLE_CLAIM", ""), "ID token claim (a string or list, e.g. groups) mapped to roles by --oidc-roles (env LORE_OIDC_ROLE_CLAIM)")
+	fs.StringVar(&o.roles, "oidc-roles", env("LORE_OIDC_ROLES", ""), "VALUE=ROLE,… : a --oidc-role-claim value and the role (viewer, member, admin) it gives in --oidc-project, set on every sign-in (env LORE_OIDC_ROLES)")
+	fs.Int64Var(&o.project, "oidc-project", int64(envInt("LORE_OIDC_PROJECT", 1)), "the project new users join (as viewers unless --oidc-roles says otherwise) (env LORE_OIDC_PROJECT)")
+	fs.BoolVar(&o.skipEmailVerified, "oidc-skip-email-verified", env("LORE_OIDC_SKIP_EMAIL_VERIFIED", "") == "1", "accept ID tokens without email_verified: true (only for a provider that never sends it and verifies emails itself)")
+}
+
+// config is the provider's configuration; nil when no issuer is given.
+func (o *oidcFlags) config() (*sso.Config, error) {
+	if o.issuer == "" {
+		return nil, nil
+	}
+	c := &sso.Config{Issuer: o.issuer, ClientID: o.clientID, ClientSecret: o.clientSecret, RedirectURL: o.redirectURL,
+		Name: o.name, RoleClaim: o.roleClaim, Project: o.project, SkipEmailVerified: o.skipEmailVerified}
+	for _, d := range strings.Split(o.allowedDomains, ",") {
+		if d = strings.TrimSpace(d); d != "" {
+			c.AllowedDomains = append(c.AllowedDomains, d)
+		}
+	}
+	for _, kv := range strings.Split(o.roles, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		v, role, ok := strings.Cut(kv, "=")
+		r, err := meta.ParseMemberRole(strings.TrimSpace(role))
+		if !ok || v == "" || err != nil {
+			return nil, fmt.Errorf("--oidc-roles %q: want VALUE=ROLE with ROLE viewer, member or admin", kv)
+		}
+		if c.RoleMap == nil {
+			c.RoleMap = map[string]meta.Role{}
+		}
+		c.RoleMap[strings.TrimSpace(v)] = r
+	}
+	if len(c.RoleMap) > 0 && c.RoleClaim == "" {
+		return nil, fmt.Errorf("--oidc-roles needs --oidc-role-claim (the claim whose values it maps)")
+	}
+	return c, nil
 }
 
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
@@ -54,6 +109,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.BoolVar(&f.allowHTTPLogin, "allow-http-login", false, "let browsers sign in over plain HTTP from other machines (their session cookies then cross the network in clear); by default signing in needs TLS or loopback")
 	fs.StringVar(&f.tlsCert, "tls-cert", env("LORE_TLS_CERT", ""), "serve HTTPS (and HTTP/2) with this PEM certificate (with --tls-key; env LORE_TLS_CERT)")
 	fs.StringVar(&f.tlsKey, "tls-key", env("LORE_TLS_KEY", ""), "the PEM private key of --tls-cert (env LORE_TLS_KEY)")
+	f.oidc.register(fs)
 	fs.DurationVar(&f.sessionTTL, "session-ttl", 7*24*time.Hour, "how long a browser stays signed in")
 	fs.StringVar(&f.logLevel, "log-level", env("LORE_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&f.maxBodyMiB, "max-body-mib", envInt("LORE_MAX_BODY_MIB", 16), "largest ingest request body, compressed or not (413 beyond)")
@@ -212,7 +268,12 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	if f.data == "" {
 		return fmt.Errorf("no data directory: pass --data DIR (or set LORE_DATA)")
 	}
-	a, err := app.Open(ctx, f.config(stdio))
+	cfg := f.config(stdio)
+	var err error
+	if cfg.OIDC, err = f.oidc.config(); err != nil {
+		return err
+	}
+	a, err := app.Open(ctx, cfg)
 	if err != nil {
 		return err
 	}

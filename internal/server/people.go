@@ -132,6 +132,11 @@ func (s *Server) peopleRoutes(mux *routeMux) {
 	public("POST /api/v1/auth/logout", s.handleLogout)
 	public("GET /api/v1/auth/me", s.handleMe)
 	public("PUT /api/v1/auth/password", s.handleSetPassword)
+	public("GET /api/v1/auth/methods", s.handleAuthMethods)
+	if s.d.SSO != nil {
+		public("GET "+oidcStartPath, s.handleOIDCStart)
+		public("GET "+oidcCallbackPath, s.handleOIDCCallback)
+	}
 	project("GET /api/v1/projects", auth.Read, s.handleProjects)
 	project("POST /api/v1/projects", auth.ServerAdmin, s.handleCreateProject)
 	project("GET /api/v1/members", auth.Admin, s.handleMembers)
@@ -157,8 +162,17 @@ func decodeBody(r *http.Request, v any) error {
 // only given over TLS (Secure cookies) or to loopback clients, unless
 // AllowHTTP.
 func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u meta.User) (any, error) {
+	if err := s.newSession(w, r, u, "login"); err != nil {
+		return nil, err
+	}
+	return map[string]any{"user": u}, nil
+}
+
+// newSession sets the session and CSRF cookies and records the sign-in
+// (action) in the audit log.
+func (s *Server) newSession(w http.ResponseWriter, r *http.Request, u meta.User, action string) error {
 	if r.TLS == nil && !isLoopback(r) && !s.d.Login.AllowHTTP {
-		return nil, errs.New(errs.Forbidden, "signing in needs TLS (lore serve --tls-cert/--tls-key) or loopback; "+
+		return errs.New(errs.Forbidden, "signing in needs TLS (lore serve --tls-cert/--tls-key) or loopback; "+
 			"--allow-http-login allows plain HTTP")
 	}
 	ttl := s.d.Login.SessionTTL
@@ -167,15 +181,15 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, u meta.Use
 	}
 	token, csrf, err := s.d.People.NewSession(r.Context(), u.ID, ttl)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	secure := r.TLS != nil
 	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", MaxAge: int(ttl.Seconds()),
 		HttpOnly: true, Secure: secure, SameSite: http.SameSiteLaxMode})
 	http.SetCookie(w, &http.Cookie{Name: csrfCookie, Value: csrf, Path: "/", MaxAge: int(ttl.Seconds()),
 		Secure: secure, SameSite: http.SameSiteStrictMode})
-	s.audit(r, meta.Principal{UserID: u.ID, User: u.Email}, "login", http.StatusOK)
-	return map[string]any{"user": u}, nil
+	s.audit(r, meta.Principal{UserID: u.ID, User: u.Email}, action, http.StatusOK)
+	return nil
 }
 
 func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -110,6 +110,9 @@ type Deps struct {
 	People   PeopleService
 	// Login is how sessions are given out (people.go).
 	Login LoginOptions
+	// SSO is the OpenID Connect provider people may sign in through
+	// (sso.go); nil offers passwords and login links only.
+	SSO SSO
 }
 
 // Server holds the handlers' dependencies and counters.
