@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -171,8 +172,28 @@ func (p *Provider) discover(ctx context.Context) (*oidc.Provider, *oidc.IDTokenV
 }
 
 func (p *Provider) oauth(prov *oidc.Provider, redirectURL string) *oauth2.Config {
-	return &oauth2.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret, Endpoint: prov.Endpoint(),
+	ep := prov.Endpoint()
+	ep.AuthStyle = authStyle(prov)
+	return &oauth2.Config{ClientID: p.cfg.ClientID, ClientSecret: p.cfg.ClientSecret, Endpoint: ep,
 		RedirectURL: redirectURL, Scopes: []string{oidc.ScopeOpenID, "email", "profile"}}
+}
+
+// authStyle is how the client authenticates at the token endpoint: HTTP
+// Basic unless the provider only takes the secret in the form (discovery's
+// token_endpoint_auth_methods_supported; Basic is the default of OpenID
+// Connect Discovery 1.0 §3). Chosen once: guessing would send a code
+// twice, and a provider spends a code on its first use.
+func authStyle(prov *oidc.Provider) oauth2.AuthStyle {
+	var d struct {
+		Methods []string `json:"token_endpoint_auth_methods_supported"`
+	}
+	if prov.Claims(&d) != nil || len(d.Methods) == 0 || slices.Contains(d.Methods, "client_secret_basic") {
+		return oauth2.AuthStyleInHeader
+	}
+	if slices.Contains(d.Methods, "client_secret_post") {
+		return oauth2.AuthStyleInParams
+	}
+	return oauth2.AuthStyleInHeader
 }
 
 // random is 32 bytes of randomness, URL-safe.
