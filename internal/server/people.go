@@ -295,7 +295,10 @@ func (s *Server) handleMe(w http.ResponseWriter, r *http.Request) (any, error) {
 		out.Can[a] = auth.Allow(p, a)
 	}
 	if p.UserID != 0 {
-		u := meta.User{ID: p.UserID, Email: p.User, ServerAdmin: p.ServerAdmin}
+		u, err := s.d.People.UserByEmail(r.Context(), p.User)
+		if err != nil {
+			return nil, err
+		}
 		out.User = &u
 		ps, err := s.d.Sessions.UserProjects(r.Context(), u)
 		if err != nil {

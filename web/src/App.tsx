@@ -25,6 +25,7 @@ import { Settings } from './pages/Settings';
 import { Monitors } from './pages/Monitors';
 import { Status } from './pages/Status';
 import { Access } from './pages/Access';
+import { Account as AccountPage } from './pages/Account';
 import { Login } from './pages/Login';
 import { href, keep, useRoute, type Route } from './route';
 import { useZone } from './time';
@@ -65,9 +66,15 @@ function Account({ me }: { me: Me }) {
           ))}
         </select>
       ) : null}
-      <span className="who" title={`${projects[0]?.name || ''} · role in this project: ${me.role}`}>
-        {me.user ? me.user.email : `key ${me.key_id}`} <span className="muted small">{me.role}</span>
-      </span>
+      {me.user ? (
+        <a className="who" href="#/account" title={`${projects[0]?.name || ''} · role in this project: ${me.role} · your account`}>
+          {me.user.email} <span className="muted small">{me.role}</span>
+        </a>
+      ) : (
+        <span className="who" title={`${projects[0]?.name || ''} · role in this project: ${me.role}`}>
+          key {me.key_id} <span className="muted small">{me.role}</span>
+        </span>
+      )}
       {me.user && (
         <button
           type="button"
@@ -120,6 +127,8 @@ function Page({ r, me }: { r: Route; me: Me }) {
       return <Settings />;
     case 'access':
       return <Access me={me} />;
+    case 'account':
+      return <AccountPage me={me} />;
     default:
       return (
         <div className="empty">

@@ -44,6 +44,12 @@ export interface AuditEntry {
   status: number;
 }
 
+export interface AuthMethods {
+  password: boolean;
+  oidc?: { name: string; start: string };
+}
+
+export const authMethods = (signal?: AbortSignal) => api<AuthMethods>('/api/v1/auth/methods', undefined, { signal });
 export const me = (signal?: AbortSignal) => api<Me>('/api/v1/auth/me', undefined, { signal });
 export const login = (email: string, password: string) => post<{ user: User }>('/api/v1/auth/login', { email, password });
 export const useLink = (token: string) => post<{ user: User }>('/api/v1/auth/link', { token });

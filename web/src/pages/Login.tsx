@@ -1,8 +1,11 @@
-// Signing in: email and password, or a one-time login link
-// (#/login?link=…, printed by the first start or made by an admin for a new
-// member), after which the user sets a password.
+// Signing in: email and password, single sign-on through the server's
+// OpenID Connect provider (a "Sign in with …" link, shown when
+// /api/v1/auth/methods names one; a refused sign-in comes back as
+// #/login?error=…), or a one-time login link (#/login?link=…, printed by
+// the first start or made by an admin for a new member), after which the
+// user sets a password.
 import { useEffect, useState } from 'react';
-import { ApiError, login, setPassword, useLink } from '../api';
+import { ApiError, authMethods, login, setPassword, useLink, type AuthMethods } from '../api';
 import { ErrorMessage } from '../components/common';
 import type { Route } from '../route';
 import './access.css';
@@ -15,8 +18,14 @@ export function Login({ r, onSignedIn }: { r: Route; onSignedIn: () => void }) {
   const link = r.params.get('link') || '';
   const [email, setEmail] = useState('');
   const [pw, setPw] = useState('');
-  const [error, setError] = useState('');
+  const [error, setError] = useState(r.params.get('error') || '');
   const [busy, setBusy] = useState(false);
+  const [methods, setMethods] = useState<AuthMethods>({ password: true });
+  useEffect(() => {
+    const ac = new AbortController();
+    authMethods(ac.signal).then(setMethods, () => {});
+    return () => ac.abort();
+  }, []);
   // After a login link: the user chooses a password.
   const [choose, setChoose] = useState(false);
   useEffect(() => {
@@ -69,6 +78,14 @@ export function Login({ r, onSignedIn }: { r: Route; onSignedIn: () => void }) {
   return (
     <div className="login">
       <h1>Sign in to Lore</h1>
+      {methods.oidc && (
+        <>
+          <a className="button sso" href={methods.oidc.start}>
+            Sign in with {methods.oidc.name}
+          </a>
+          <p className="or muted">or with your email and password</p>
+        </>
+      )}
       <form
         onSubmit={(e) => {
           e.preventDefault();
