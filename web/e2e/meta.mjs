@@ -182,6 +182,19 @@ panels:
   const dsn = await page.locator('.snippet-box', { hasText: 'Sentry SDKs' }).locator('pre').innerText();
   check(dsn.includes(`LORE_INGEST_KEY@${new URL(base).host}/${proj.project.id}`), 'the Sentry DSN names this host and project');
   check((await page.locator('.snippet-box').count()) >= 8, 'settings offers a snippet for every SDK and shipper');
+  // The data lifecycle: the project's retention, sampling and privacy
+  // settings as the API has them; the disk watermark's card (lore demo
+  // keeps 2% of the disk free, so the card is there, without a warning).
+  const retention = await api('/api/v1/settings/retention');
+  const logsDays = page.locator('.lc-settings').getByLabel('logs', { exact: true });
+  await logsDays.waitFor();
+  await page.waitForFunction(() => document.querySelector('.lc-settings button')?.textContent?.startsWith('Save'));
+  check((await logsDays.inputValue()) === String(retention.logs_days), `the lifecycle settings show logs kept ${retention.logs_days} days`);
+  check((await page.locator('.lc-settings').getByLabel('IP addresses').inputValue()) !== '', 'the privacy settings show the IP address rule');
+  check((await page.locator('.disk-card').count()) === 1, 'settings shows the disk card');
+  await page.locator('.lc-settings').scrollIntoViewIfNeeded();
+  await shot('settings-lifecycle');
+  await page.evaluate(() => window.scrollTo(0, 0));
   await shot('settings');
   await page.emulateMedia({ colorScheme: 'dark' });
   await shot('settings-dark', { fullPage: true });

@@ -7,6 +7,7 @@ import { get, type ProjectInfo } from '../api';
 import { ChannelsSettings } from '../components/Channels';
 import { ErrorMessage, Loading } from '../components/common';
 import { DiskCard } from '../components/DiskCard';
+import { LifecycleSettings } from '../components/LifecycleSettings';
 import { fmtShort, useLoad } from '../util';
 import './meta.css';
 
@@ -360,6 +361,7 @@ lore keys revoke --data DIR ID             # refused within 2 seconds`}</pre>
           </section>
         </div>
       )}
+      <LifecycleSettings />
       <ChannelsSettings />
       <h3>Send data</h3>
       <p className="muted">
