@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
@@ -58,7 +59,7 @@ func (j Journey) Resolve(ctx context.Context, r store.Reader) (JourneyResult, er
 	if len(events) == 0 {
 		return JourneyResult{}, fmt.Errorf("%s journey %q: %w", j.By, j.ID, ErrNotFound)
 	}
-	if j.By == store.BySession {
+	if j.By == store.BySession || j.By == store.ByUser {
 		if events, err = j.joinTraces(ctx, r, events); err != nil {
 			return JourneyResult{}, err
 		}
@@ -71,15 +72,17 @@ func (j Journey) Resolve(ctx context.Context, r store.Reader) (JourneyResult, er
 	return JourneyResult{Events: events, Story: story, Summary: sum}, nil
 }
 
-// maxJoinedTraces bounds the traces a session's journey follows.
+// maxJoinedTraces bounds the traces a session's or a user's journey
+// follows.
 const maxJoinedTraces = 50
 
-// joinTraces adds to a session's events those of the traces its browser
-// events started (the SDK sends a traceparent with the page's requests)
-// that the session holds no backend span or log of: a backend that does
-// not tag its spans and logs with the session id, as most do not, still
-// tells its side on the session's story and its replay's timeline. At
-// most maxJoinedTraces traces, in the journey's range, up to its limit.
+// joinTraces adds to a session's (or a user's) events those of the traces
+// its browser events started (the SDK sends a traceparent with the page's
+// requests) that the journey holds no backend span or log of: a backend
+// that does not tag its spans and logs with the session or user id, as
+// many do not, still tells its side on the journey's story and its
+// replay's timeline. At most maxJoinedTraces traces, the newest first, in
+// the journey's range, up to its limit.
 func (j Journey) joinTraces(ctx context.Context, r store.Reader, events []event.Event) ([]event.Event, error) {
 	backend, seen := map[event.TraceID]bool{}, map[event.TraceID]bool{}
 	held := map[eventKey]bool{} // the session's events of a trace: not added twice
@@ -103,7 +106,7 @@ func (j Journey) joinTraces(ctx context.Context, r store.Reader, events []event.
 		limit = math.MaxInt
 	}
 	followed := 0
-	for _, t := range traces {
+	for _, t := range slices.Backward(traces) {
 		if backend[t] {
 			continue
 		}
@@ -113,7 +116,7 @@ func (j Journey) joinTraces(ctx context.Context, r store.Reader, events []event.
 		followed++
 		evs, err := r.Journey(ctx, store.JourneyRequest{ProjectID: j.ProjectID, By: store.ByTrace, ID: t.String(), Range: j.Range, Limit: limit - len(events)})
 		if err != nil {
-			return nil, fmt.Errorf("cannot join trace %s to session %q: %w", t, j.ID, err)
+			return nil, fmt.Errorf("cannot join trace %s to the journey of %s %q: %w", t, j.By, j.ID, err)
 		}
 		for _, e := range evs {
 			if !held[sameEvent(&e)] {

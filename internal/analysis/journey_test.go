@@ -159,6 +159,16 @@ func TestJourneySessionJoinsTraces(t *testing.T) {
 	if !told {
 		t.Errorf("the story does not tell the joined trace's error: %+v", res.Story)
 	}
+	// A user's journey too: their events, and the backend's of the trace their page started.
+	for i := range evs {
+		if evs[i].SessionID == "s-1" {
+			evs[i].UserID = "ada"
+		}
+	}
+	res, err = Journey{ProjectID: 1, By: store.ByUser, ID: "ada", Range: store.Range{From: 1, To: 5000}}.Resolve(t.Context(), &memReader{events: evs})
+	if err != nil || len(res.Events) != 6 || res.Events[3].Service != "payments" {
+		t.Errorf("user journey: %d events (%v), want the session's and the joined trace's", len(res.Events), err)
+	}
 	// A trace journey is what it was.
 	if res, _ := (Journey{ProjectID: 1, By: store.ByTrace, ID: order.String()}).Resolve(t.Context(), &memReader{events: evs}); len(res.Events) != 3 {
 		t.Errorf("trace journey: %d events, want 3", len(res.Events))
