@@ -69,8 +69,12 @@ func OpenSQLite(ctx context.Context, path string) (*SQLite, error) {
 		fresh = true
 	}
 	// synchronous(FULL): a transaction is on disk when it commits, which
-	// the pipeline relies on to drop its log of the chunks.
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)&_pragma=secure_delete(ON)"
+	// the pipeline relies on to drop its log of the chunks. _txlock
+	// immediate: every transaction here writes after it reads, and a
+	// deferred one cannot take the write lock once another connection
+	// wrote after its read (SQLITE_BUSY at once, busy_timeout or not); an
+	// immediate one waits for the lock up to busy_timeout.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(FULL)&_pragma=secure_delete(ON)&_txlock=immediate"
 	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open replay store %q: %w", path, err)
