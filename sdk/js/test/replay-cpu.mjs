@@ -78,13 +78,14 @@ const browser = await chromium.launch({
   args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run"],
 });
 const modes = ["none", "sdk", "record"];
-const got = Object.fromEntries(modes.map((m) => [m, { task: [], script: [], uploads: [], bytes: [] }]));
+const got = Object.fromEntries(modes.map((m) => [m, { task: [], script: [], uploads: [], bytes: [], before: [] }]));
 const load = [loadavg()[0]];
 
 /** visit runs the scripted visit once and returns its main-thread time (ms). */
 async function visit(mode) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
   const p = await context.newPage();
+  const s0 = uploadBytes;
   await p.goto(`${base}/${mode}`, { waitUntil: "load" });
   if (mode === "record") await p.waitForFunction(() => window.lore.default.replay && window.lore.default.replay.stats(), null, { timeout: 20000 });
   await p.waitForTimeout(1000);
@@ -107,6 +108,7 @@ async function visit(mode) {
   got[mode].script.push((metric(after, "ScriptDuration") - metric(before, "ScriptDuration")) * 1000);
   got[mode].uploads.push(uploads - u0[0]);
   got[mode].bytes.push(uploadBytes - u0[1]);
+  got[mode].before.push(u0[1] - s0);
   await context.close();
 }
 
@@ -120,7 +122,7 @@ load.push(loadavg()[0]);
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const out = { rounds, visit_s: 10, cores: cpus().length, load_avg_1m: load.map((x) => Math.round(x * 10) / 10) };
 for (const m of modes) {
-  out[m] = { task_ms: Math.round(median(got[m].task)), script_ms: Math.round(median(got[m].script)), uploads: median(got[m].uploads), upload_bytes: median(got[m].bytes), all_task_ms: got[m].task.map(Math.round) };
+  out[m] = { task_ms: Math.round(median(got[m].task)), script_ms: Math.round(median(got[m].script)), uploads: median(got[m].uploads), upload_bytes: median(got[m].bytes), bytes_before_visit: median(got[m].before), all_task_ms: got[m].task.map(Math.round) };
 }
 out.recording_task_ms = out.record.task_ms - out.sdk.task_ms;
 out.recording_script_ms = out.record.script_ms - out.sdk.script_ms;
