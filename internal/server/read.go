@@ -1,9 +1,11 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"strconv"
 	"time"
@@ -84,12 +86,61 @@ type HistogramResponse struct {
 	To      string            `json:"to"`
 	By      string            `json:"by,omitempty"`
 	Buckets []histogramBucket `json:"buckets"`
+	// Sampled is set when some counted events were kept by the project's
+	// sampling: the counts are of stored events, the estimates weight
+	// each sampled one by 1/lore.sample_rate.
+	Sampled *sampledSummary `json:"sampled,omitempty"`
 }
 
 type histogramBucket struct {
 	TS    string           `json:"ts"`
 	Count int64            `json:"count"`
 	By    map[string]int64 `json:"by,omitempty"`
+	// Estimate is the count before sampling, when it differs.
+	Estimate int64 `json:"estimate,omitempty"`
+}
+
+// sampledSummary says how much of a histogram is estimated.
+type sampledSummary struct {
+	Kept           int64 `json:"kept"`            // stored events of a sampled class
+	Total          int64 `json:"total"`           // every stored event counted
+	EstimatedTotal int64 `json:"estimated_total"` // the total before sampling
+}
+
+// SampledCounter counts the events sampling kept per step
+// (*duckdb.Store); a Reader without it shows counts as stored.
+type SampledCounter interface {
+	SampledCounts(ctx context.Context, project int64, rng store.Range, q *query.Query, step int64) ([]store.SampledBucket, error)
+}
+
+// addSampled puts the estimates of sampled events on a histogram.
+func (s *Server) addSampled(ctx context.Context, out *HistogramResponse, project int64, rng store.Range, q *query.Query, step int64) error {
+	sc, ok := s.d.Reader.(SampledCounter)
+	if !ok {
+		return nil
+	}
+	got, err := sc.SampledCounts(ctx, project, rng, q, step)
+	if err != nil || len(got) == 0 {
+		return err
+	}
+	sum := &sampledSummary{}
+	extra := 0.0
+	for _, b := range got {
+		i := int((b.Start - rng.From) / step)
+		if i < 0 || i >= len(out.Buckets) {
+			continue
+		}
+		bk := &out.Buckets[i]
+		bk.Estimate = bk.Count + int64(math.Round(b.Estimated)) - b.Kept
+		sum.Kept += b.Kept
+		extra += b.Estimated - float64(b.Kept)
+	}
+	for _, b := range out.Buckets {
+		sum.Total += b.Count
+	}
+	sum.EstimatedTotal = sum.Total + int64(math.Round(extra))
+	out.Sampled = sum
+	return nil
 }
 
 func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -126,6 +177,9 @@ func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, e
 	}
 	for i, b := range res.Buckets {
 		out.Buckets[i] = histogramBucket{TS: event.FormatMicros(b.Start), Count: b.Count, By: b.By}
+	}
+	if err := s.addSampled(r.Context(), &out, p.project, p.rng, p.q, res.Step); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

@@ -368,6 +368,7 @@ export interface HistogramBucket {
   ts: string;
   count: number;
   by?: Record<string, number>;
+  estimate?: number;
 }
 
 /** The answer of GET /api/v1/histogram. */
@@ -378,6 +379,7 @@ export interface HistogramResponse {
   to: string;
   by?: string;
   buckets: HistogramBucket[] | null;
+  sampled?: SampledSummary;
 }
 
 export interface IssueSummary {
@@ -656,6 +658,12 @@ export interface SMTP {
   password_set?: boolean;
   from: string;
   tls?: string;
+}
+
+export interface SampledSummary {
+  kept: number;
+  total: number;
+  estimated_total: number;
 }
 
 /** The answer of GET /api/v1/searches/{id}. */

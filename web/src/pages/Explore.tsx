@@ -5,6 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, get, type Facets, type Histogram as H, type LoreEvent, type SearchResult } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../components/common';
 import { PinButton, SaveSearchButton } from '../components/Pin';
+import { Estimated } from '../components/Estimated';
 import { Histogram } from '../components/Histogram';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
@@ -110,6 +111,7 @@ export function Explore({ r }: { r: Route }) {
           onZoom={(a, b) => navigate(withParams(r, { from: a.toISOString(), to: b.toISOString(), event: undefined }))}
         />
       )}
+      {hist.data && <Estimated sampled={hist.data.sampled} />}
       {hist.data && (
         <div className="pins">
           <PinButton panel={{ title: q || 'All events', kind: 'histogram', query: q || undefined, params: { by: 'level' } }} />
