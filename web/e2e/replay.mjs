@@ -43,6 +43,8 @@ const ok = await run(async (page, shot, base) => {
   await frame.locator('header').first().waitFor();
   check((await frame.locator('body').innerText()).includes('Example Shop'), 'the player draws the recorded page');
   check(await page.locator('.sessions .current .replay-tag').isVisible(), 'the sessions list marks the session as recorded');
+  const named = await page.locator('.sessions .current .muted').innerText();
+  check(named !== 'session replay', `the sessions list names the session by its first page, not its recording (${named})`);
 
   const lines = page.locator('.replay-timeline li.rl');
   check((await lines.count()) >= 8, `the timeline holds the session's story (${await lines.count()} lines)`);

@@ -178,7 +178,8 @@ function Sessions({
           const d = fmtDay(g.start);
           const head = d !== day ? <li className="day">{d}</li> : null;
           day = d;
-          const first = events[g.refs[0]];
+          // Named by its first page or action (its recording's kind:replay event starts with it).
+          const first = events[g.refs.find((i) => events[i].kind !== 'replay') ?? g.refs[0]];
           return (
             <FragmentRow key={k} head={head}>
               <li className={g === current ? 'current' : ''}>
