@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -314,6 +315,9 @@ func ParseSize(s string) (int64, error) {
 		"KIB": 1 << 10, "MIB": 1 << 20, "GIB": 1 << 30, "TIB": 1 << 40}[unit]
 	if mult == 0 {
 		return 0, fmt.Errorf("size %q: unknown unit %q (B, KB, MB, GB, TB, KiB, MiB, GiB, TiB)", s, unit)
+	}
+	if v*mult >= math.MaxInt64/2 {
+		return 0, fmt.Errorf("size %q: too large", s)
 	}
 	return int64(v * mult), nil
 }

@@ -161,3 +161,27 @@ func TestParseSizeAndFloor(t *testing.T) {
 		}
 	}
 }
+
+// FuzzParseSize: a size or floor from a flag or the environment never
+// panics, is never negative, and a size accepted reads the same with its
+// unit spelt in lower case.
+func FuzzParseSize(f *testing.F) {
+	for _, s := range []string{"50GB", "512MiB", "1.5 GiB", "0", "5%", "99.9%", "10 tb", "", "GB", "1e3", "-1", "1..2MB", "９GB"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		n, err := ParseSize(s)
+		if err == nil {
+			if n < 0 {
+				t.Fatalf("ParseSize(%q) = %d", s, n)
+			}
+			if m, err := ParseSize(strings.ToLower(s)); err != nil || m != n {
+				t.Fatalf("ParseSize(%q) = %d but lower case %d, %v", s, n, m, err)
+			}
+		}
+		b, p, err := ParseFloor(s)
+		if err == nil && (b < 0 || p < 0 || p >= 100) {
+			t.Fatalf("ParseFloor(%q) = %d, %v", s, b, p)
+		}
+	})
+}
