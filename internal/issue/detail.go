@@ -4,13 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/lore-dev/lore/internal/exception"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/issuestats"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/exception"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -161,7 +162,7 @@ func (s *Service) Get(ctx context.Context, r DetailRequest) (Detail, error) {
 		return s.Get(ctx, DetailRequest{ProjectID: r.ProjectID, ID: is.MergedInto, Range: r.Range, EventID: r.EventID})
 	}
 	gr := store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Fingerprints: is.Fingerprints, Users: true}
-	tot, err := s.events.IssueTotal(ctx, gr)
+	tot, err := issuestats.Total(gr).Run(ctx, s.events)
 	if err != nil {
 		return Detail{}, err
 	}
@@ -309,7 +310,7 @@ func (s *Service) Apply(ctx context.Context, project, id int64, u Update, rng st
 			}
 			mu.IgnoreCount = u.IgnoreCount
 		case st == meta.IssueResolvedNextRelease:
-			tot, err := s.events.IssueTotal(ctx, store.IssueGroupsRequest{ProjectID: project, Range: rng, Fingerprints: is.Fingerprints})
+			tot, err := issuestats.Total(store.IssueGroupsRequest{ProjectID: project, Range: rng, Fingerprints: is.Fingerprints}).Run(ctx, s.events)
 			if err != nil {
 				return Detail{}, err
 			}

@@ -10,10 +10,12 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/issuestats"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -33,7 +35,8 @@ var _ Meta = (*meta.Store)(nil)
 
 // Events is what the Service reads from the events store.
 type Events interface {
-	store.IssueReader
+	// Executor runs the issue list's aggregates (internal/analysis/issuestats).
+	sqlq.Executor
 	Search(ctx context.Context, r store.SearchRequest) (store.SearchResult, error)
 	Facets(ctx context.Context, r store.FacetsRequest) (store.FacetsResult, error)
 	Journey(ctx context.Context, r store.JourneyRequest) ([]event.Event, error)
@@ -172,7 +175,7 @@ func (s *Service) List(ctx context.Context, r ListRequest) (List, error) {
 	// Distinct users cost the most: count them for every group only when
 	// sorting by them, else for the page alone.
 	byUsers := r.Sort == "users"
-	groups, err := s.events.IssueGroups(ctx, store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query, Users: byUsers})
+	groups, err := issuestats.Groups(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query, Users: byUsers}).Run(ctx, s.events)
 	if err != nil {
 		return List{}, err
 	}
@@ -227,8 +230,8 @@ func (s *Service) List(ctx context.Context, r ListRequest) (List, error) {
 // mergedUsers counts the distinct users of an issue of several
 // fingerprints once, rather than summing its groups'.
 func (s *Service) mergedUsers(ctx context.Context, r ListRequest, is meta.Issue, sm *Summary) error {
-	tot, err := s.events.IssueTotal(ctx, store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
-		Fingerprints: is.Fingerprints, Users: true})
+	tot, err := issuestats.Total(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
+		Fingerprints: is.Fingerprints, Users: true}).Run(ctx, s.events)
 	if err != nil {
 		return err
 	}
@@ -246,8 +249,8 @@ func (s *Service) pageUsers(ctx context.Context, r ListRequest, issues []meta.Is
 	}
 	users := map[string]int64{}
 	if len(fps) > 0 {
-		gs, err := s.events.IssueGroups(ctx, store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
-			Fingerprints: fps, Users: true})
+		gs, err := issuestats.Groups(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
+			Fingerprints: fps, Users: true}).Run(ctx, s.events)
 		if err != nil {
 			return err
 		}
@@ -365,8 +368,8 @@ func (s *Service) sparklines(ctx context.Context, project int64, out []Summary) 
 	// its days summed (each day ending at the same hour as now).
 	hour := int64(time.Hour / time.Microsecond)
 	end := (s.now().UnixMicro()/hour + 1) * hour
-	series, err := s.events.IssueSeries(ctx, store.IssueSeriesRequest{ProjectID: project,
-		Range: store.Range{From: end - 14*24*hour, To: end}, Fingerprints: fps, Step: hour})
+	series, err := issuestats.Series(store.IssueSeriesRequest{ProjectID: project,
+		Range: store.Range{From: end - 14*24*hour, To: end}, Fingerprints: fps, Step: hour}).Run(ctx, s.events)
 	if err != nil {
 		return err
 	}

@@ -198,3 +198,6 @@ func (c ClickHouse) TraceHex(hi, lo string) string {
 func (ClickHouse) SemiJoin(left, right, cond string) string {
 	return left + " LEFT SEMI JOIN " + right + " ON " + cond
 }
+
+// InStrings is has() over the bound Array(String).
+func (ClickHouse) InStrings(expr string) string { return "has(?, " + expr + ")" }

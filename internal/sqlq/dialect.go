@@ -64,6 +64,10 @@ type Dialect interface {
 	ListAggIf(expr, orderBy, cond string) string
 	// ListLen is the number of elements of a list.
 	ListLen(list string) string
+	// InStrings is true when expr is one of the strings of a list bound
+	// to its one placeholder (a []string): one argument however long the
+	// list, where an IN list would take one per element.
+	InStrings(expr string) string
 
 	// AggOf applies fn to expr; AggIf to the rows where cond holds.
 	AggOf(fn Agg, expr string) string

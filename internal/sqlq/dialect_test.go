@@ -40,6 +40,7 @@ var constructs = []struct {
 	{"ListAggIf", func(d Dialect) string { return d.ListAggIf("name", "ts", "kind = 'event'") }},
 	{"StartsWith", func(d Dialect) string { return d.StartsWith("name", "$") }},
 	{"ListLen", func(d Dialect) string { return d.ListLen("attr_keys") }},
+	{"InStrings", func(d Dialect) string { return d.InStrings("fingerprint") }},
 	{"AggOf", func(d Dialect) string {
 		var s []string
 		for _, fn := range []Agg{AggCount, AggSum, AggMin, AggMax, AggAny, AggMode} {

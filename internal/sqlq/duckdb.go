@@ -188,3 +188,9 @@ func (d DuckDB) TraceHex(hi, lo string) string { return d.HexID(hi) + " || " + d
 func (DuckDB) SemiJoin(left, right, cond string) string {
 	return left + " SEMI JOIN " + right + " ON " + cond
 }
+
+// InStrings semi-joins the unnested list, which for a list of 100 is
+// about twice as fast as an IN list of 100 parameters.
+func (DuckDB) InStrings(expr string) string {
+	return expr + " IN (SELECT unnest(?::VARCHAR[]))"
+}

@@ -68,6 +68,8 @@ func TestDuckDBExecutes(t *testing.T) {
 		{d.AggIf(AggCount, "", d.ListContains("attr_keys", "?")), []any{"peer.service"}, "2"},
 		{d.AggIf(AggCount, "", d.Match(d.Lower("service"))), []any{"^bill"}, "2"},
 		{d.Float64("count(*)") + " / 2", nil, "1.5"},
+		{d.AggIf(AggCount, "", d.InStrings("service")), []any{[]string{"billing", "nope"}}, "2"},
+		{d.AggIf(AggCount, "", d.InStrings("service")), []any{[]string{}}, "0"},
 	} {
 		if got := one(c.expr, c.args...); got != c.want {
 			t.Errorf("%s = %s, want %s", c.expr, got, c.want)

@@ -1,10 +1,10 @@
 package store
 
-import (
-	"context"
+import "github.com/lore-dev/lore/internal/query"
 
-	"github.com/lore-dev/lore/internal/query"
-)
+// The issue list's aggregates are internal/analysis/issuestats's query
+// objects; the types below are what they take and give, and what an error
+// index (ErrorIndex) answers.
 
 // IssueGroupsRequest asks for the error events (kind "error") of a project
 // grouped by fingerprint. Query further restricts the events (nil: all);
@@ -19,8 +19,8 @@ type IssueGroupsRequest struct {
 	Users bool
 }
 
-// IssueGroup aggregates the error events of one fingerprint (or, from
-// IssueTotal, of several) within the request's range.
+// IssueGroup aggregates the error events of one fingerprint (or, in
+// issuestats.Total, of several) within the request's range.
 type IssueGroup struct {
 	Fingerprint  string
 	Count        int64
@@ -40,17 +40,44 @@ type IssueSeriesRequest struct {
 	Step         int64    // > 0
 }
 
-// IssueReader answers the issues feature's aggregate questions. Its methods
-// are safe for concurrent use; every answer is exact.
-type IssueReader interface {
-	// IssueGroups returns one group per fingerprint with matching events,
-	// in no particular order.
-	IssueGroups(ctx context.Context, r IssueGroupsRequest) ([]IssueGroup, error)
-	// IssueTotal aggregates every matching event of r.Fingerprints as one
-	// group (Fingerprint is empty), so that distinct users across merged
-	// fingerprints are counted once.
-	IssueTotal(ctx context.Context, r IssueGroupsRequest) (IssueGroup, error)
-	// IssueSeries returns, per fingerprint, the count of each step of the
-	// range, oldest first (fingerprints without events are absent).
-	IssueSeries(ctx context.Context, r IssueSeriesRequest) (map[string][]int64, error)
+// IssuePart is one fingerprint's error events (or several's, as they
+// are added up) in part of a range: an IssueGroup with the times
+// of its first and last event that has a release, so that parts merge.
+type IssuePart struct {
+	IssueGroup
+	FirstReleaseTS, LastReleaseTS int64 // µs, 0 without a release
+}
+
+// IssueEdge is a part of a range an error index leaves to the table,
+// with the fingerprints whose events there it does not hold.
+type IssueEdge struct {
+	Range        Range
+	Fingerprints []string
+}
+
+// IndexedIssues is what an error index answers of an IssueGroupsRequest:
+// the parts it holds, per fingerprint (their Users unset), the distinct
+// users per fingerprint over the whole range (when asked for), and the
+// edges whose events the table must add.
+type IndexedIssues struct {
+	Parts map[string]IssuePart
+	Users map[string]int64
+	Edges []IssueEdge
+}
+
+// ErrorIndex is an optional accelerator (the DuckDB store's error index,
+// internal/store/errindex), found by type assertion: it answers what it
+// holds exactly of the issue list's aggregates, or says it cannot (ok
+// false), in which case internal/analysis/issuestats runs the SQL, which
+// gives the same answer.
+type ErrorIndex interface {
+	// IndexedIssueGroups answers a request without a query (r.Query is
+	// nil) up to its edges.
+	IndexedIssueGroups(r IssueGroupsRequest) (res IndexedIssues, ok bool)
+	// IndexedIssueSeries answers a series request of steps steps
+	// (r.Fingerprints not empty) wholly.
+	IndexedIssueSeries(r IssueSeriesRequest, steps int) (series map[string][]int64, ok bool)
+	// IndexedIssueUsers counts the distinct users of the error events of
+	// fps in r.
+	IndexedIssueUsers(project int64, r Range, fps []string) (users int64, ok bool)
 }

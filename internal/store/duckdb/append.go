@@ -100,7 +100,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		s.blocks.add(pb.project, pb.b)
 	}
 	s.idents.remember(si.pairs)
-	s.errs.add(evs, order)
+	s.errs.Add(evs, order)
 	s.product.add(evs)
 	return nil
 }

@@ -165,13 +165,9 @@ func (s *Store) reindexLocked(ctx context.Context) error {
 			return err
 		}
 	}
-	fresh := newErrorIndex()
-	if err := fresh.load(ctx, s.db); err != nil {
+	if err := s.errs.Load(ctx, s); err != nil {
 		return err
 	}
-	s.errs.mu.Lock()
-	s.errs.projects = fresh.projects
-	s.errs.mu.Unlock()
 	if err := os.Remove(filepath.Join(s.dir, productSnapshotFile)); err != nil && !os.IsNotExist(err) {
 		return fmt.Errorf("remove the product index's snapshot: %w", err)
 	}

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/issuestats"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -127,7 +128,7 @@ func TestRetentionForgetsIndexedEvents(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		g, err := s.IssueGroups(ctx, store.IssueGroupsRequest{ProjectID: 1, Range: all, Users: true})
+		g, err := issuestats.Groups(store.IssueGroupsRequest{ProjectID: 1, Range: all, Users: true}).Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -15,8 +15,8 @@ import (
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
-
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/errindex"
 )
 
 // Options tune the embedded database.
@@ -94,7 +94,7 @@ type Store struct {
 	log  *slog.Logger
 
 	blocks *blockSet
-	errs   *errorIndex
+	errs   *errindex.Index
 
 	mu     sync.Mutex // serialises Append and Close
 	idents identCache
@@ -191,7 +191,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db := sqlDB{DB: sql.OpenDB(conn), timeout: opts.QueryTimeout}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
-	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: newErrorIndex(), archive: opts.ArchiveDir}
+	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: errindex.New(), archive: opts.ArchiveDir}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("create schema in %q: %w", path, err)
@@ -204,7 +204,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		s.closeDB()
 		return nil, err
 	}
-	if err := s.errs.load(ctx, s.db); err != nil {
+	if err := s.errs.Load(ctx, s); err != nil {
 		s.closeDB()
 		return nil, err
 	}

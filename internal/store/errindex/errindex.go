@@ -1,6 +1,14 @@
-package duckdb
+// Package errindex is an accelerator for the issue list: an in-memory
+// index of the error events (kind error) per project and fingerprint —
+// counts by hour with each hour's first and last time and release, and
+// each user's last time — built from the events table and fed each
+// committed batch. It implements store.ErrorIndex, which
+// internal/analysis/issuestats consults when the store has it; the plain
+// SQL gives the same answers without it.
+package errindex
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"slices"
@@ -8,6 +16,7 @@ import (
 	"sync"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -19,7 +28,7 @@ const hourMicros = int64(3600 * 1e6)
 // the fingerprints that lose one answer their users from the events table.
 const maxIndexedUsers = 4 << 20
 
-// errorIndex keeps, per project and fingerprint, the error events' counts
+// Index keeps, per project and fingerprint, the error events' counts
 // by hour (with the first and last time and release of each hour) and each
 // user's last time, so that the issue list does not re-aggregate the
 // events table per request. It is built from the table at Open and fed
@@ -29,7 +38,7 @@ const maxIndexedUsers = 4 << 20
 // come from it, the rest (the partial hours at a range's edges) from the
 // table; users come from it when no event of the fingerprint lies at or
 // after the range's end (a user then counts if their last event is inside).
-type errorIndex struct {
+type Index struct {
 	mu       sync.RWMutex
 	projects map[int64]*errorProject
 }
@@ -85,18 +94,40 @@ func (a *hourAgg) fold(count, minTS, maxTS, relMinTS, relMaxTS int64, firstRel, 
 	}
 }
 
-// acc renders the hour as a groupAcc.
-func (a *hourAgg) acc(releases []string) groupAcc {
-	b := groupAcc{count: int64(a.count), minTS: a.minTS(), maxTS: a.maxTS()}
+// part renders the hour as a store.IssuePart.
+func (a *hourAgg) part(releases []string) store.IssuePart {
+	var b store.IssuePart
+	b.Count, b.FirstSeen, b.LastSeen = int64(a.count), a.minTS(), a.maxTS()
 	if a.firstRel != 0 {
-		b.relMinTS, b.relMaxTS = a.start()+int64(a.relMinOff), a.start()+int64(a.relMaxOff)
-		b.firstRel, b.lastRel = releases[a.firstRel], releases[a.lastRel]
+		b.FirstReleaseTS, b.LastReleaseTS = a.start()+int64(a.relMinOff), a.start()+int64(a.relMaxOff)
+		b.FirstRelease, b.LastRelease = releases[a.firstRel], releases[a.lastRel]
 	}
 	return b
 }
 
-func newErrorIndex() *errorIndex {
-	return &errorIndex{projects: map[int64]*errorProject{}}
+// merge adds part b to a as issuestats.Merge does (the index cannot
+// import the analysis that reads it).
+func merge(a, b store.IssuePart) store.IssuePart {
+	if a.Count == 0 {
+		a.FirstSeen, a.LastSeen = b.FirstSeen, b.LastSeen
+	} else {
+		a.FirstSeen, a.LastSeen = min(a.FirstSeen, b.FirstSeen), max(a.LastSeen, b.LastSeen)
+	}
+	a.Count += b.Count
+	if b.FirstRelease != "" && (a.FirstRelease == "" || b.FirstReleaseTS < a.FirstReleaseTS) {
+		a.FirstReleaseTS, a.FirstRelease = b.FirstReleaseTS, b.FirstRelease
+	}
+	if b.LastRelease != "" && (a.LastRelease == "" || b.LastReleaseTS >= a.LastReleaseTS) {
+		a.LastReleaseTS, a.LastRelease = b.LastReleaseTS, b.LastRelease
+	}
+	return a
+}
+
+var _ store.ErrorIndex = (*Index)(nil)
+
+// New returns an empty index; Load fills it from the table.
+func New() *Index {
+	return &Index{projects: map[int64]*errorProject{}}
 }
 
 func floorHour(ts int64) int64 {
@@ -107,12 +138,13 @@ func floorHour(ts int64) int64 {
 	return h
 }
 
-func (x *errorIndex) project(p int64) *errorProject {
-	ep := x.projects[p]
+// project returns (creating) project p's part of projects.
+func project(projects map[int64]*errorProject, p int64) *errorProject {
+	ep := projects[p]
 	if ep == nil {
 		ep = &errorProject{fps: map[string]*fpIndex{}, releases: []string{""},
 			relID: map[string]uint32{"": 0}, userID: map[string]uint32{}}
-		x.projects[p] = ep
+		projects[p] = ep
 	}
 	return ep
 }
@@ -152,7 +184,7 @@ func (f *fpIndex) hour(h int64) *hourAgg {
 
 // search finds the first bucket at or after hour h.
 func (f *fpIndex) search(h int64) (int, bool) {
-	return slices.BinarySearchFunc(f.hours, h, func(a hourAgg, h int64) int { return cmpInt(int64(a.hour), h) })
+	return slices.BinarySearchFunc(f.hours, h, func(a hourAgg, h int64) int { return cmp.Compare(int64(a.hour), h) })
 }
 
 // add folds count events of one hour into the fingerprint.
@@ -187,16 +219,16 @@ func (ep *errorProject) seeUser(f *fpIndex, user string, ts int64) {
 	}
 }
 
-// add folds committed events into the index.
-func (x *errorIndex) add(evs []event.Event, order []int32) {
+// Add folds committed events into the index: evs[i] for each i of order
+// (nil: every event of evs), those of kind error.
+func (x *Index) Add(evs []event.Event, order []int32) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	for _, i := range order {
-		e := &evs[i]
+	one := func(e *event.Event) {
 		if e.Kind != event.KindError {
-			continue
+			return
 		}
-		ep := x.project(e.ProjectID)
+		ep := project(x.projects, e.ProjectID)
 		f := ep.fp(e.Fingerprint)
 		var r uint32
 		if e.Release != "" {
@@ -207,108 +239,104 @@ func (x *errorIndex) add(evs []event.Event, order []int32) {
 			ep.seeUser(f, e.UserID, e.TS)
 		}
 	}
+	if order == nil {
+		for i := range evs {
+			one(&evs[i])
+		}
+		return
+	}
+	for _, i := range order {
+		one(&evs[i])
+	}
 }
 
-// load builds the index from the events table.
-func (x *errorIndex) load(ctx context.Context, db sqlDB) error {
-	rows, err := db.QueryContext(ctx, `SELECT project_id, fingerprint, count(*), min(ts), max(ts),
-		coalesce(min(ts) FILTER (WHERE release <> ''), 0), coalesce(max(ts) FILTER (WHERE release <> ''), 0),
-		coalesce(arg_min(release, ts) FILTER (WHERE release <> ''), ''), coalesce(arg_max(release, ts) FILTER (WHERE release <> ''), '')
-		FROM events WHERE kind = 'error' GROUP BY project_id, fingerprint, floor(ts / 3600000000)`)
+// loadQueries compile the reads Load makes: the error events per project,
+// fingerprint and hour (grouped by the hour counted from zero and the
+// sign, so that integer division rounding towards zero never joins the
+// hours either side of the epoch), and each user's last error per
+// fingerprint.
+func loadQueries(d sqlq.Dialect) (hours, users sqlq.Query, err error) {
+	var b sqlq.Builder
+	b.Add("SELECT project_id, fingerprint, count(*), min(ts), max(ts), coalesce(" + d.AggIf(sqlq.AggMin, "ts", "release <> ''") +
+		", 0), coalesce(" + d.AggIf(sqlq.AggMax, "ts", "release <> ''") + ", 0), coalesce(" + d.ArgMinIf("release", "ts", "release <> ''") +
+		", ''), coalesce(" + d.ArgMaxIf("release", "ts", "release <> ''") + ", '') FROM events WHERE kind = 'error' GROUP BY project_id, fingerprint, " +
+		d.IntDiv("ts", "3600000000") + ", ts < 0")
+	if hours, err = b.Query("errindex.hours", sqlq.Scope{}); err != nil {
+		return hours, users, err
+	}
+	var u sqlq.Builder
+	u.Add("SELECT project_id, fingerprint, user_id, max(ts) FROM events WHERE kind = 'error' AND user_id <> '' GROUP BY project_id, fingerprint, user_id")
+	users, err = u.Query("errindex.users", sqlq.Scope{})
+	return hours, users, err
+}
+
+// Load rebuilds the index from the events table, replacing what it held
+// (at Open, and after events were deleted). Batches must not be added
+// while it runs.
+func (x *Index) Load(ctx context.Context, ex sqlq.Executor) error {
+	hq, uq, err := loadQueries(ex.Dialect())
 	if err != nil {
 		return fmt.Errorf("load error index: %w", err)
 	}
-	defer rows.Close()
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for rows.Next() {
+	projects := map[int64]*errorProject{}
+	if err := ex.Run(ctx, hq, func(row sqlq.Scanner) error {
 		var (
 			p, n, minTS, maxTS, relMinTS, relMaxTS int64
 			fp, first, last                        string
 		)
-		if err := rows.Scan(&p, &fp, &n, &minTS, &maxTS, &relMinTS, &relMaxTS, &first, &last); err != nil {
-			return fmt.Errorf("load error index: %w", err)
+		if err := row.Scan(&p, &fp, &n, &minTS, &maxTS, &relMinTS, &relMaxTS, &first, &last); err != nil {
+			return err
 		}
-		ep := x.project(p)
+		ep := project(projects, p)
 		var fr, lr uint32
 		if first != "" {
 			fr, lr = ep.release(first), ep.release(last)
 		}
 		ep.fp(fp).add(n, minTS, maxTS, relMinTS, relMaxTS, fr, lr)
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return fmt.Errorf("load error index: %w", err)
 	}
-	urows, err := db.QueryContext(ctx, `SELECT project_id, fingerprint, user_id, max(ts) FROM events
-		WHERE kind = 'error' AND user_id <> '' GROUP BY ALL`)
-	if err != nil {
-		return fmt.Errorf("load error index users: %w", err)
-	}
-	defer urows.Close()
-	for urows.Next() {
+	if err := ex.Run(ctx, uq, func(row sqlq.Scanner) error {
 		var (
 			p        int64
 			fp, user string
 			ts       int64
 		)
-		if err := urows.Scan(&p, &fp, &user, &ts); err != nil {
-			return fmt.Errorf("load error index users: %w", err)
+		if err := row.Scan(&p, &fp, &user, &ts); err != nil {
+			return err
 		}
-		ep := x.project(p)
+		ep := project(projects, p)
 		ep.seeUser(ep.fp(fp), user, ts)
-	}
-	if err := urows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return fmt.Errorf("load error index users: %w", err)
 	}
+	x.mu.Lock()
+	x.projects = projects
+	x.mu.Unlock()
 	return nil
 }
 
-// groupAcc accumulates one fingerprint's errors from pieces of a range.
-type groupAcc struct {
-	count              int64
-	minTS, maxTS       int64
-	relMinTS, relMaxTS int64
-	firstRel, lastRel  string
-}
-
-func (a *groupAcc) merge(b groupAcc) {
-	if a.count == 0 {
-		a.minTS, a.maxTS = b.minTS, b.maxTS
-	} else {
-		a.minTS, a.maxTS = min(a.minTS, b.minTS), max(a.maxTS, b.maxTS)
+// IndexedIssueGroups implements store.ErrorIndex: the hours wholly inside
+// the range from the index, the others left as edges; ok is false when
+// users are asked for but some fingerprint's are not exact here (events
+// at or after the range's end, or users not kept).
+func (x *Index) IndexedIssueGroups(r store.IssueGroupsRequest) (store.IndexedIssues, bool) {
+	if r.Query != nil && r.Query.Root != nil {
+		return store.IndexedIssues{}, false
 	}
-	a.count += b.count
-	if b.firstRel != "" && (a.firstRel == "" || b.relMinTS < a.relMinTS) {
-		a.relMinTS, a.firstRel = b.relMinTS, b.firstRel
-	}
-	if b.lastRel != "" && (a.lastRel == "" || b.relMaxTS >= a.relMaxTS) {
-		a.relMaxTS, a.lastRel = b.relMaxTS, b.lastRel
-	}
-}
-
-// groupsPlan is what the index answers of an IssueGroups request, and
-// what it leaves to the table.
-type groupsPlan struct {
-	groups map[string]*groupAcc // whole hours
-	users  map[string]int64     // when asked for
-	// edges are the partial hours whose events the table must aggregate,
-	// with the fingerprints that need each.
-	edges map[int64][]string
-}
-
-// groups answers an IssueGroups request without a query, or reports
-// ok=false when it cannot (users asked for but not exact here).
-func (x *errorIndex) groups(r store.IssueGroupsRequest) (groupsPlan, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	gp := groupsPlan{groups: map[string]*groupAcc{}, edges: map[int64][]string{}}
+	res := store.IndexedIssues{Parts: map[string]store.IssuePart{}}
 	if r.Users {
-		gp.users = map[string]int64{}
+		res.Users = map[string]int64{}
 	}
 	ep := x.projects[r.ProjectID]
 	if ep == nil {
-		return gp, true
+		return res, true
 	}
+	edges := map[int64][]string{}
 	visit := func(name string, f *fpIndex) bool {
 		if f.maxTS < r.Range.From || f.minTS >= r.Range.To {
 			return true
@@ -323,49 +351,60 @@ func (x *errorIndex) groups(r store.IssueGroupsRequest) (groupsPlan, bool) {
 					n++
 				}
 			}
-			gp.users[name] = n
+			res.Users[name] = n
 		}
 		lo, _ := f.search(floorHour(r.Range.From))
-		var acc *groupAcc
+		var (
+			acc  store.IssuePart
+			have bool
+		)
 		for i := lo; i < len(f.hours) && f.hours[i].minTS() < r.Range.To; i++ {
 			h := &f.hours[i]
 			if h.maxTS() < r.Range.From {
 				continue
 			}
 			if h.minTS() < r.Range.From || h.maxTS() >= r.Range.To {
-				gp.edges[int64(h.hour)] = append(gp.edges[int64(h.hour)], name)
+				edges[int64(h.hour)] = append(edges[int64(h.hour)], name)
 				continue
 			}
-			if acc == nil {
-				acc = &groupAcc{}
-			}
-			acc.merge(h.acc(ep.releases))
+			acc, have = merge(acc, h.part(ep.releases)), true
 		}
-		if acc != nil {
-			gp.groups[name] = acc
+		if have {
+			res.Parts[name] = acc
 		}
 		return true
 	}
 	if r.Fingerprints != nil {
 		for _, fp := range r.Fingerprints {
 			if f := ep.fps[fp]; f != nil && !visit(fp, f) {
-				return groupsPlan{}, false
+				return store.IndexedIssues{}, false
 			}
 		}
 	} else {
 		for fp, f := range ep.fps {
 			if !visit(fp, f) {
-				return groupsPlan{}, false
+				return store.IndexedIssues{}, false
 			}
 		}
 	}
-	return gp, true
+	hours := make([]int64, 0, len(edges))
+	for h := range edges {
+		hours = append(hours, h)
+	}
+	slices.Sort(hours)
+	for _, h := range hours {
+		res.Edges = append(res.Edges, store.IssueEdge{
+			Range:        store.Range{From: max(r.Range.From, h*hourMicros), To: min(r.Range.To, (h+1)*hourMicros)},
+			Fingerprints: edges[h],
+		})
+	}
+	return res, true
 }
 
-// series answers an IssueSeries request whose range and step are whole
-// hours; ok is false otherwise.
-func (x *errorIndex) series(r store.IssueSeriesRequest, n int) (map[string][]int64, bool) {
-	if r.Step%hourMicros != 0 || r.Range.From%hourMicros != 0 || r.Range.To%hourMicros != 0 {
+// IndexedIssueSeries implements store.ErrorIndex for a range and step of
+// whole hours; ok is false otherwise.
+func (x *Index) IndexedIssueSeries(r store.IssueSeriesRequest, n int) (map[string][]int64, bool) {
+	if r.Step <= 0 || r.Step%hourMicros != 0 || r.Range.From%hourMicros != 0 || r.Range.To%hourMicros != 0 {
 		return nil, false
 	}
 	x.mu.RLock()
@@ -394,9 +433,9 @@ func (x *errorIndex) series(r store.IssueSeriesRequest, n int) (map[string][]int
 	return out, true
 }
 
-// usersUnion counts the distinct users of several fingerprints in a range
-// that ends after all their events; ok is false when it cannot.
-func (x *errorIndex) usersUnion(project int64, rng store.Range, fps []string) (int64, bool) {
+// IndexedIssueUsers implements store.ErrorIndex for a range that ends
+// after every event of fps; ok is false otherwise.
+func (x *Index) IndexedIssueUsers(project int64, rng store.Range, fps []string) (int64, bool) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
 	ep := x.projects[project]
