@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"github.com/lore-dev/lore/internal/auth"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
@@ -81,8 +82,8 @@ func (k ingestKeys) IngestProject(ctx context.Context, key string) (int64, error
 		return 0, errs.New(errs.Unauthorized, "unknown API key")
 	case err != nil:
 		return 0, err
-	case p.Role != meta.RoleIngest:
-		return 0, errs.New(errs.Forbidden, "this key can only read; ingesting needs an ingest key")
+	case !auth.Allow(p, auth.Ingest):
+		return 0, errs.New(errs.Forbidden, "%s", auth.Denied(p.Role, auth.Ingest))
 	}
 	return p.ProjectID, nil
 }

@@ -21,6 +21,10 @@ const (
 	Public Action = "public"
 	// Ingest sends events: ingest keys only.
 	Ingest Action = "ingest"
+	// BrowserIngest sends events to a browser SDK's endpoint: ingest keys,
+	// and browser keys (whose origin the server checks against the
+	// project's allowed origins).
+	BrowserIngest Action = "browser-ingest"
 	// Read reads a project's data and settings: read keys, viewers and up.
 	Read Action = "read"
 	// Write changes what members change: monitors, checks, dashboards,
@@ -56,6 +60,8 @@ func Allow(p meta.Principal, a Action) bool {
 		return true
 	case Ingest:
 		return role == meta.RoleIngest
+	case BrowserIngest:
+		return role == meta.RoleIngest || role == meta.RoleBrowser
 	case Read:
 		return rank(role) >= 1
 	case Write:
@@ -71,9 +77,13 @@ func Allow(p meta.Principal, a Action) bool {
 // Denied explains, for a 403, why role may not take action.
 func Denied(role meta.Role, a Action) string {
 	switch {
+	case role == meta.RoleBrowser && a == Ingest:
+		return "a browser key only sends events to the browser SDKs' endpoints; this one needs an ingest key"
+	case role == meta.RoleBrowser:
+		return "a browser key only sends events from web pages; reading needs a read key"
 	case a == Ingest && role == meta.RoleRead:
 		return "this key can only read; ingesting needs an ingest key"
-	case a == Ingest:
+	case a == Ingest || a == BrowserIngest:
 		return fmt.Sprintf("this %s credential cannot ingest; ingesting needs an ingest key", role)
 	case role == meta.RoleIngest:
 		return "this key can only ingest; reading needs a read key"

@@ -9,13 +9,14 @@ import (
 // TestAllow states the whole policy as a table: each role against each
 // action.
 func TestAllow(t *testing.T) {
-	roles := []meta.Role{meta.RoleIngest, meta.RoleRead, meta.RoleViewer, meta.RoleMember, meta.RoleAdmin, ""}
+	roles := []meta.Role{meta.RoleIngest, meta.RoleBrowser, meta.RoleRead, meta.RoleViewer, meta.RoleMember, meta.RoleAdmin, ""}
 	want := map[Action][]bool{ // in the order of roles
-		Public: {true, true, true, true, true, true},
-		Ingest: {true, false, false, false, false, false},
-		Read:   {false, true, true, true, true, false},
-		Write:  {false, false, false, true, true, false},
-		Admin:  {false, false, false, false, true, false},
+		Public:        {true, true, true, true, true, true, true},
+		Ingest:        {true, false, false, false, false, false, false},
+		BrowserIngest: {true, true, false, false, false, false, false},
+		Read:          {false, false, true, true, true, true, false},
+		Write:         {false, false, false, false, true, true, false},
+		Admin:         {false, false, false, false, false, true, false},
 	}
 	for a, ws := range want {
 		for i, r := range roles {

@@ -28,22 +28,25 @@ type Role string
 // user's role in a project is viewer (reads), member (also monitors,
 // dashboards, saved searches, checks, issue changes) or admin (also keys,
 // members, settings, channels); a key may carry the member or admin scope
-// too, for scripts.
+// too, for scripts. A browser key is the public ingest key web pages
+// carry: it sends events only to the browser SDKs' endpoints, and only from
+// the project's allowed origins.
 const (
-	RoleIngest Role = "ingest"
+	RoleIngest  Role = "ingest"
+	RoleBrowser Role = "browser"
 	RoleRead   Role = "read"
 	RoleViewer Role = "viewer"
 	RoleMember Role = "member"
 	RoleAdmin  Role = "admin"
 )
 
-// ParseKeyRole checks a key's role: ingest, read, member or admin.
+// ParseKeyRole checks a key's role: ingest, browser, read, member or admin.
 func ParseKeyRole(s string) (Role, error) {
 	switch r := Role(s); r {
-	case RoleIngest, RoleRead, RoleMember, RoleAdmin:
+	case RoleIngest, RoleBrowser, RoleRead, RoleMember, RoleAdmin:
 		return r, nil
 	}
-	return "", fmt.Errorf("key role %q: want ingest, read, member or admin", s)
+	return "", fmt.Errorf("key role %q: want ingest, browser, read, member or admin", s)
 }
 
 // ParseMemberRole checks a member's role: viewer, member or admin.
@@ -95,6 +98,9 @@ type Store struct {
 
 	mu    sync.RWMutex
 	cache map[[32]byte]cachedKey // key hash → principal, for keyCacheTTL
+
+	originsMu sync.Mutex
+	origins   map[int64]cachedOrigins // project → allowed origins, for keyCacheTTL
 }
 
 // Open opens (creating if needed) the SQLite database at path and applies
@@ -106,7 +112,7 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open metadata %q: %w", path, err)
 	}
 	db.SetMaxOpenConns(1)
-	s := &Store{db: db, cache: map[[32]byte]cachedKey{}}
+	s := &Store{db: db, cache: map[[32]byte]cachedKey{}, origins: map[int64]cachedOrigins{}}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
@@ -146,7 +152,10 @@ CREATE TABLE IF NOT EXISTS api_keys (
 			return fmt.Errorf("shorten stored key prefixes: %w", err)
 		}
 	}
-	return s.migrateUsers(ctx, version)
+	if err := s.migrateUsers(ctx, version); err != nil {
+		return err
+	}
+	return s.migrateBrowserKeys(ctx, version)
 }
 
 // Close closes the database.
@@ -289,6 +298,8 @@ func NewKey(role Role) string {
 		p = "lore_mb_"
 	case RoleAdmin:
 		p = "lore_ad_"
+	case RoleBrowser:
+		p = "lore_br_"
 	}
 	return p + hex.EncodeToString(b[:])
 }

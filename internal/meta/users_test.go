@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -163,5 +164,52 @@ func TestKeysExpireRotateRevoke(t *testing.T) {
 	}
 	if _, err := ParseKeyRole("viewer"); err == nil {
 		t.Error("a key with the viewer role")
+	}
+}
+
+func TestBrowserKeysAndOrigins(t *testing.T) {
+	s := openTest(t)
+	ctx := context.Background()
+	k, err := s.CreateKey(ctx, 1, RoleBrowser)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(k, "lore_br_") {
+		t.Errorf("browser key %q: want the lore_br_ prefix", k)
+	}
+	if p, err := s.Authenticate(ctx, k); err != nil || p.Role != RoleBrowser {
+		t.Fatalf("authenticate a browser key: %+v %v", p, err)
+	}
+	if o, err := s.AllowedOrigins(ctx, 1); err != nil || len(o) != 0 {
+		t.Fatalf("no origins at first: %v %v", o, err)
+	}
+	got, err := s.SetAllowedOrigins(ctx, 1, []string{"https://Shop.example.com/", "https://*.example.org", "http://localhost:5173", "https://shop.example.com"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"http://localhost:5173", "https://*.example.org", "https://shop.example.com"}
+	if !slices.Equal(got, want) {
+		t.Errorf("set: %v, want %v", got, want)
+	}
+	if o, _ := s.AllowedOrigins(ctx, 1); !slices.Equal(o, want) {
+		t.Errorf("read back at once: %v", o)
+	}
+	for _, bad := range []string{"shop.example.com", "https://shop.example.com/path", "ftp://x.example", "https://a.*.example.com", "https://*", "https://user@x.example", "*"} {
+		if _, err := s.SetAllowedOrigins(ctx, 1, []string{bad}); err == nil {
+			t.Errorf("origin %q accepted", bad)
+		}
+	}
+	if _, err := s.SetAllowedOrigins(ctx, 99, nil); err == nil {
+		t.Error("origins of a project that does not exist")
+	}
+	for origin, ok := range map[string]bool{
+		"https://shop.example.com": true, "HTTPS://SHOP.EXAMPLE.COM": true, "http://shop.example.com": false,
+		"https://shop.example.com:8443": false, "https://a.example.org": true, "https://a.b.example.org": true,
+		"https://example.org": false, "https://evilexample.org": false, "http://a.example.org": false,
+		"http://localhost:5173": true, "http://localhost": false, "null": false, "": false,
+	} {
+		if got := OriginAllowed(want, origin); got != ok {
+			t.Errorf("OriginAllowed(%q) = %v, want %v", origin, got, ok)
+		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strings"
 
 	"github.com/lore-dev/lore/internal/auth"
@@ -16,9 +17,10 @@ import (
 
 // Browser endpoints (every ingest route, PostHog's and Segment's browser
 // routes, Sentry's envelope, /sdk.js) answer cross-origin requests from any
-// origin: browser SDKs carry the project's public ingest key in the URL,
-// the body or a header, never a cookie, so an origin check would protect
-// nothing. The preflight allows the headers SDKs add, tracing's included
+// origin: browser SDKs carry the project's public key in the URL, the body
+// or a header, never a cookie, so CORS would protect nothing. A browser
+// key (the browser scope) is checked against the project's allowed
+// origins instead, and works on these endpoints only. The preflight allows the headers SDKs add, tracing's included
 // (Sentry's fetch instrumentation adds sentry-trace and baggage to every
 // request it may trace, Lore's SDK and OpenTelemetry traceparent).
 const (
@@ -36,7 +38,9 @@ func setCORS(h http.Header) {
 }
 
 // browser serves h cross-origin: CORS headers on every answer, 204 to a
-// preflight.
+// preflight. The request is marked as a browser endpoint's, with the page's
+// origin: browser keys work only there, from the project's allowed
+// origins (authenticate).
 func (s *Server) browser(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		setCORS(w.Header())
@@ -44,8 +48,52 @@ func (s *Server) browser(h http.Handler) http.Handler {
 			w.WriteHeader(http.StatusNoContent)
 			return
 		}
-		h.ServeHTTP(w, r)
+		h.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), browserOrigin{}, pageOrigin(r))))
 	})
+}
+
+// browserOrigin marks a browser endpoint's request; its value is the
+// page's origin ("" when the request names none).
+type browserOrigin struct{}
+
+// pageOrigin is the origin of the page that sent r: its Origin header, or
+// else its Referer's scheme and host (a <script> or <img> load sends no
+// Origin); "" for neither.
+func pageOrigin(r *http.Request) string {
+	if o := r.Header.Get("Origin"); o != "" && o != "null" {
+		return o
+	}
+	if u, err := url.Parse(r.Referer()); err == nil && u.Scheme != "" && u.Host != "" {
+		return u.Scheme + "://" + u.Host
+	}
+	return ""
+}
+
+// checkBrowserKey refuses a browser key outside the browser endpoints or
+// from an origin the project does not allow (when it lists any).
+func (s *Server) checkBrowserKey(ctx context.Context, p meta.Principal) error {
+	origin, onBrowserRoute := ctx.Value(browserOrigin{}).(string)
+	if !onBrowserRoute {
+		return errs.New(errs.Forbidden, "%s", auth.Denied(p.Role, auth.Ingest))
+	}
+	if s.d.People == nil {
+		return nil
+	}
+	allowed, err := s.d.People.AllowedOrigins(ctx, p.ProjectID)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(allowed) == 0:
+		return nil
+	case origin == "":
+		return errs.New(errs.Forbidden, "this browser key works only from the project's web pages (%s): the request names no Origin or Referer",
+			strings.Join(allowed, ", "))
+	case !meta.OriginAllowed(allowed, origin):
+		return errs.New(errs.Forbidden, "origin %q is not one of the project's allowed origins for its browser key (%s): an admin adds it under Access",
+			origin, strings.Join(allowed, ", "))
+	}
+	return nil
 }
 
 // browserMux registers browser routes: each pattern's handler behind

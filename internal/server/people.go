@@ -37,6 +37,8 @@ type PeopleService interface {
 	AuditLog(ctx context.Context, project int64, withServer bool, limit int, before int64) ([]meta.AuditEntry, error)
 	Project(ctx context.Context, id int64) (meta.Project, error)
 	CreateProject(ctx context.Context, name string) (meta.Project, error)
+	AllowedOrigins(ctx context.Context, project int64) ([]string, error)
+	SetAllowedOrigins(ctx context.Context, project int64, origins []string) ([]string, error)
 }
 
 var _ PeopleService = (*meta.Store)(nil)
@@ -147,6 +149,8 @@ func (s *Server) peopleRoutes(mux *routeMux) {
 	project("POST /api/v1/keys/{id}/rotate", auth.Admin, s.handleRotateKey)
 	project("DELETE /api/v1/keys/{id}", auth.Admin, s.handleRevokeKey)
 	project("GET /api/v1/audit", auth.Admin, s.handleAudit)
+	project("GET /api/v1/origins", auth.Read, s.handleOrigins)
+	project("PUT /api/v1/origins", auth.Admin, s.handleSetOrigins)
 }
 
 func decodeBody(r *http.Request, v any) error {
@@ -567,4 +571,34 @@ func (s *Server) handleAudit(w http.ResponseWriter, r *http.Request) (any, error
 		return nil, err
 	}
 	return map[string]any{"entries": entries}, nil
+}
+
+// originsAnswer is a project's allowed origins for its browser keys.
+type originsAnswer struct {
+	AllowedOrigins []string `json:"allowed_origins"`
+}
+
+func (s *Server) handleOrigins(w http.ResponseWriter, r *http.Request) (any, error) {
+	list, err := s.d.People.AllowedOrigins(r.Context(), principal(r).ProjectID)
+	if err != nil {
+		return nil, err
+	}
+	return originsAnswer{AllowedOrigins: list}, nil
+}
+
+// handleSetOrigins replaces the project's allowed origins: browser keys
+// then work only from pages there (none: from anywhere).
+func (s *Server) handleSetOrigins(w http.ResponseWriter, r *http.Request) (any, error) {
+	var in originsAnswer
+	if err := decodeBody(r, &in); err != nil {
+		return nil, err
+	}
+	list, err := s.d.People.SetAllowedOrigins(r.Context(), principal(r).ProjectID, in.AllowedOrigins)
+	if errors.Is(err, meta.ErrNotFound) {
+		return nil, err
+	}
+	if err != nil {
+		return nil, errs.Invalidf("%v", err)
+	}
+	return originsAnswer{AllowedOrigins: list}, nil
 }

@@ -350,9 +350,17 @@ func (s *Server) authenticate(ctx context.Context, key string, role meta.Role, m
 	a := auth.Read
 	if role == meta.RoleIngest {
 		a = auth.Ingest
+		if _, ok := ctx.Value(browserOrigin{}).(string); ok {
+			a = auth.BrowserIngest // a browser endpoint's (browser.go)
+		}
 	}
 	if !auth.Allow(p, a) {
 		return meta.Principal{}, errs.New(errs.Forbidden, "%s", auth.Denied(p.Role, a))
+	}
+	if p.Role == meta.RoleBrowser {
+		if err := s.checkBrowserKey(ctx, p); err != nil {
+			return meta.Principal{}, err
+		}
 	}
 	return p, nil
 }
