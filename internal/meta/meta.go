@@ -34,10 +34,10 @@ type Role string
 const (
 	RoleIngest  Role = "ingest"
 	RoleBrowser Role = "browser"
-	RoleRead   Role = "read"
-	RoleViewer Role = "viewer"
-	RoleMember Role = "member"
-	RoleAdmin  Role = "admin"
+	RoleRead    Role = "read"
+	RoleViewer  Role = "viewer"
+	RoleMember  Role = "member"
+	RoleAdmin   Role = "admin"
 )
 
 // ParseKeyRole checks a key's role: ingest, browser, read, member or admin.
