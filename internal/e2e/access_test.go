@@ -127,7 +127,7 @@ func TestAccessMatrix(t *testing.T) {
 		t.Fatal(err)
 	}
 	callers := []caller{{name: "nobody"}}
-	for _, r := range []meta.Role{meta.RoleIngest, meta.RoleRead, meta.RoleMember, meta.RoleAdmin} {
+	for _, r := range []meta.Role{meta.RoleIngest, meta.RoleBrowser, meta.RoleRead, meta.RoleMember, meta.RoleAdmin} {
 		k, err := m.CreateKey(ctx, 1, r)
 		if err != nil {
 			t.Fatal(err)
@@ -180,7 +180,7 @@ func TestAccessMatrix(t *testing.T) {
 				if code != 401 {
 					t.Errorf("%s: want 401 without credentials", what)
 				}
-			case rt.Action == auth.Ingest && c.key == "":
+			case (rt.Action == auth.Ingest || rt.Action == auth.BrowserIngest) && c.key == "":
 				if code != 401 { // a session never ingests: ingest routes look at keys only
 					t.Errorf("%s: want 401 (ingest needs a key)", what)
 				}
@@ -197,7 +197,7 @@ func TestAccessMatrix(t *testing.T) {
 				}
 			}
 		}
-		if rt.Action != auth.Ingest {
+		if rt.Action != auth.Ingest && rt.Action != auth.BrowserIngest {
 			if code, b := strange.do(t, method, base+path, body, nil); code != 404 {
 				t.Errorf("%s as an admin of project 2 asking for project 1: %d %.200s; want 404", rt.Pattern, code, b)
 			}

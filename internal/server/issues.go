@@ -84,6 +84,8 @@ func (s *Server) serveSentry(w http.ResponseWriter, r *http.Request) {
 	if parts[2] == "store" {
 		h = s.handleSentryStore
 	}
+	// A browser endpoint: browser keys work here (browser.go).
+	r = r.WithContext(context.WithValue(r.Context(), browserOrigin{}, pageOrigin(r)))
 	s.wrap(s.sentryAuth(parts[1], s.limitInflight(sentryRoute, h)))(w, r)
 }
 

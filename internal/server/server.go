@@ -180,8 +180,9 @@ func (s *Server) routes() (http.Handler, *routeMux) {
 	mux := newRouteMux()
 	b := &browserMux{s: s, mux: mux, preflights: map[string]bool{}}
 	// Every ingest route answers browsers too (browser.go).
+	// Browser keys may use them too, from the project's allowed origins.
 	ingest := route(func(pattern string, h handlerFunc) {
-		s.addRoute(pattern, auth.Ingest)
+		s.addRoute(pattern, auth.BrowserIngest)
 		b.handle(pattern, s.instrument(pattern, s.wrap(s.requireRole(meta.RoleIngest, s.limitInflight(pattern, h)))))
 	})
 	// Every project API route goes through the access policy (access.go):
