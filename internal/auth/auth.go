@@ -81,7 +81,7 @@ func Denied(role meta.Role, a Action) string {
 		return "a browser key only sends events to the browser SDKs' endpoints; this one needs an ingest key"
 	case role == meta.RoleBrowser:
 		return "a browser key only sends events from web pages; reading needs a read key"
-	case a == Ingest && role == meta.RoleRead:
+	case (a == Ingest || a == BrowserIngest) && role == meta.RoleRead:
 		return "this key can only read; ingesting needs an ingest key"
 	case a == Ingest || a == BrowserIngest:
 		return fmt.Sprintf("this %s credential cannot ingest; ingesting needs an ingest key", role)

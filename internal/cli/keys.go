@@ -13,7 +13,7 @@ import (
 )
 
 const keysUsage = `lore keys list   --data DIR [--project 1]
-lore keys create --data DIR --role ingest|read|member|admin [--expires 90d] [--project 1]
+lore keys create --data DIR --role ingest|browser|read|member|admin [--expires 90d] [--project 1]
 lore keys rotate --data DIR ID [--overlap 24h] [--project 1]
 lore keys revoke --data DIR ID [--project 1]
 
@@ -32,7 +32,7 @@ func runKeys(ctx context.Context, args []string, stdio Stdio) error {
 		fs.PrintDefaults()
 	}
 	data := fs.String("data", env("LORE_DATA", ""), "data directory (env LORE_DATA)")
-	role := fs.String("role", "", "create: ingest, read, member or admin")
+	role := fs.String("role", "", "create: ingest, browser, read, member or admin")
 	expires := fs.String("expires", "", "create: the key expires after this long (90d, 12h); default never")
 	overlap := fs.String("overlap", "24h", "rotate: how long the old key keeps working")
 	project := fs.Int64("project", 1, "project id")

@@ -69,3 +69,6 @@ export const createKey = (role: string, expires_in: string) =>
 export const rotateKey = (id: number, overlap: string) => post<{ key: string; info: KeyInfo }>(`/api/v1/keys/${id}/rotate`, { overlap });
 export const revokeKey = (id: number) => api(`/api/v1/keys/${id}`, undefined, { method: 'DELETE' });
 export const auditLog = (signal?: AbortSignal) => api<{ entries: AuditEntry[] }>('/api/v1/audit', { limit: 200 }, { signal });
+export const allowedOrigins = (signal?: AbortSignal) => api<{ allowed_origins: string[] }>('/api/v1/origins', undefined, { signal });
+export const setAllowedOrigins = (origins: string[]) =>
+  api<{ allowed_origins: string[] }>('/api/v1/origins', undefined, { method: 'PUT', body: JSON.stringify({ allowed_origins: origins }) });

@@ -2,7 +2,7 @@
 // keys (create with a scope and an expiry, rotate with an overlap, revoke at
 // once; a new key is shown once) and the audit log of who did what.
 import { useState } from 'react';
-import { ApiError, auditLog, createKey, keys, members, removeMember, revokeKey, rotateKey, setMember, type Me } from '../api';
+import { ApiError, allowedOrigins, auditLog, setAllowedOrigins, createKey, keys, members, removeMember, revokeKey, rotateKey, setMember, type Me } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { fmtShort, useLoad } from '../util';
 import './access.css';
@@ -111,7 +111,7 @@ function Keys() {
     <section aria-label="keys">
       <h2>API keys</h2>
       <p className="muted small">
-        Ingest keys only send events; read keys only read; member and admin keys act with those roles, for scripts. Lore keeps only a hash: a new key is shown once. Revoking
+        Ingest keys only send events; browser keys are the public key of your web pages (the SDKs' endpoints only, from the allowed origins below); read keys only read; member and admin keys act with those roles, for scripts. Lore keeps only a hash: a new key is shown once. Revoking
         takes effect at once; rotating keeps the old key working for the overlap.
       </p>
       <form
@@ -126,6 +126,7 @@ function Keys() {
           Scope
           <select value={role} onChange={(e) => setRole(e.target.value)} aria-label="key scope">
             <option value="ingest">ingest</option>
+            <option value="browser">browser</option>
             <option value="read">read</option>
             <option value="member">member</option>
             <option value="admin">admin</option>
@@ -224,12 +225,57 @@ function Audit() {
   );
 }
 
+/** Origins edits the pages browser keys are accepted from. */
+function Origins() {
+  const [reload, setReload] = useState(0);
+  const list = useLoad((s) => allowedOrigins(s), [reload]);
+  const [text, setText] = useState<string | null>(null);
+  const [error, setError] = useState('');
+  const [saved, setSaved] = useState(false);
+  const current = list.data ? list.data.allowed_origins.join('\n') : '';
+  return (
+    <section aria-label="allowed origins">
+      <h2>Allowed origins</h2>
+      <p className="muted small">
+        Browser keys work only from pages at these origins (one a line, like <code>https://shop.example.com</code> or <code>https://*.example.com</code>). None: from any
+        page.
+      </p>
+      <form
+        className="column"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError('');
+          setSaved(false);
+          const origins = (text ?? current)
+            .split(/[\s,]+/)
+            .map((o) => o.trim())
+            .filter(Boolean);
+          setAllowedOrigins(origins).then(
+            () => {
+              setText(null);
+              setSaved(true);
+              setReload((n) => n + 1);
+            },
+            (err) => setError(message(err)),
+          );
+        }}
+      >
+        <textarea aria-label="allowed origins" rows={3} value={text ?? current} onChange={(e) => setText(e.target.value)} placeholder="https://shop.example.com" />
+        <button type="submit">Save origins</button>
+      </form>
+      {saved && <p role="status">Saved.</p>}
+      <ErrorMessage error={error || list.error} />
+    </section>
+  );
+}
+
 export function Access({ me }: { me: Me }) {
   if (!me.can.admin) return <div className="msg">Only a project admin sees members, keys and the audit log.</div>;
   return (
     <div className="access">
       <Members me={me} />
       <Keys />
+      <Origins />
       <Audit />
     </div>
   );
