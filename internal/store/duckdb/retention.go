@@ -32,6 +32,13 @@ func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, be
 		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
 	}
 	defer tx.Rollback()
+	// Which in-memory indexes hold some of these rows (Reindex rebuilds
+	// only those).
+	var inProduct, inErrors int64
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE `+hasPerson+` AND (kind IN ('event', 'pageview', 'error') OR level IN ('error', 'fatal'))),
+		count(*) FILTER (WHERE kind = 'error') FROM events WHERE project_id = ? AND kind = ? AND ts < ?`, project, kind, before).Scan(&inProduct, &inErrors); err != nil {
+		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE project_id = ? AND kind = ? AND ts < ?`, project, kind, before)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d before %d: %w", kind, project, before, err)
@@ -45,6 +52,8 @@ func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, be
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d: commit: %w", kind, project, err)
 	}
+	s.staleProduct = s.staleProduct || inProduct > 0
+	s.staleErrors = s.staleErrors || inErrors > 0
 	if n > 0 {
 		// The next Open compacts the file, whatever share of it is free
 		// (a checkpoint frees only the row groups emptied whole).

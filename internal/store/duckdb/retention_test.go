@@ -152,6 +152,14 @@ func TestRetentionForgetsIndexedEvents(t *testing.T) {
 	if p, e, u := counts(); p != 1 || e != 1 || u != 1 {
 		t.Errorf("after retention: %d persons paid, %d errors of %d users; want 1, 1, 1", p, e, u)
 	}
+	// Deleting logs without a person leaves the indexes alone: nothing
+	// to rebuild.
+	if err := s.Append(ctx, store.Batch{Seq: 2, Events: []event.Event{{ProjectID: 1, Kind: event.KindLog, Level: "error", Message: "disk", TS: at(0, 5)}}}); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteEvents(ctx, 1, event.KindLog, cut); err != nil || n != 1 || s.staleProduct || s.staleErrors {
+		t.Errorf("deleting a log without a person: %d (%v), product index stale %v, error index stale %v", n, err, s.staleProduct, s.staleErrors)
+	}
 	// The field catalogue's old hours and days (and their examples) go
 	// with the side indexes.
 	if err := s.MigrateFields(ctx); err != nil {

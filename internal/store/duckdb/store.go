@@ -102,6 +102,9 @@ type Store struct {
 
 	product *productIndex // see product_index.go
 	archive string        // the cold tier's directory, or "" (archive.go)
+	// staleProduct and staleErrors: DeleteEvents deleted rows the product
+	// or error index holds; Reindex rebuilds them (under mu).
+	staleProduct, staleErrors bool
 }
 
 var _ store.Store = (*Store)(nil)
