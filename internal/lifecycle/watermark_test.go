@@ -29,6 +29,19 @@ type oneProject struct{}
 
 func (oneProject) ProjectIDs(context.Context) ([]int64, error) { return []int64{1}, nil }
 
+// openStore opens a DuckDB events store in a directory of the test's,
+// closed when the test ends.
+func openStore(t *testing.T) (string, *duckdb.Store) {
+	t.Helper()
+	dir := t.TempDir()
+	s, err := duckdb.Open(context.Background(), dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return dir, s
+}
+
 // fillDays appends n log lines a day for days days ending today.
 func fillDays(t *testing.T, s *duckdb.Store, today time.Time, days, n int) {
 	t.Helper()
@@ -54,12 +67,7 @@ func fillDays(t *testing.T, s *duckdb.Store, today time.Time, days, n int) {
 // counts the deleted rows' space as free rather than dropping more.
 func TestWatermarkDropsTheOldestDays(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	dir, s := openStore(t)
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	today := now.Truncate(24 * time.Hour)
 	fillDays(t, s, today, 10, 5000)
@@ -111,12 +119,7 @@ func TestWatermarkDropsTheOldestDays(t *testing.T) {
 // is under the floor, and nothing when it is not.
 func TestWatermarkFreeDiskFloor(t *testing.T) {
 	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	dir, s := openStore(t)
 	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
 	fillDays(t, s, now.Truncate(24*time.Hour), 3, 2000)
 	free := int64(50 << 30)
