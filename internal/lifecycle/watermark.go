@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
@@ -79,6 +80,15 @@ type DiskDrop struct {
 	Reason string    `json:"reason"`
 	// Short: the newest day alone is over the watermark; it was kept.
 	Short bool `json:"short,omitempty"`
+	// Unarchived: the cold tier could not be written, so some of the
+	// days were dropped without being archived.
+	Unarchived bool `json:"unarchived,omitempty"`
+}
+
+// unarchivedDeleter deletes without archiving (*duckdb.Store): the
+// watermark's last resort when the archive cannot be written.
+type unarchivedDeleter interface {
+	DeleteEventsUnarchived(ctx context.Context, project int64, kind string, before int64) (int64, error)
 }
 
 // Watermark keeps the disk from filling: when the data directory passes
@@ -222,6 +232,14 @@ func (w *Watermark) Check(ctx context.Context) (*DiskDrop, error) {
 	for _, p := range ids {
 		for _, k := range kinds {
 			n, err := w.cfg.Events.DeleteEvents(ctx, p, k, cut)
+			if ud, ok := w.cfg.Events.(unarchivedDeleter); ok && errors.Is(err, store.ErrArchive) {
+				// Keeping the disk from filling comes first: a full disk
+				// also stops ingest.
+				w.cfg.Log.Error("disk watermark: the archive cannot be written; dropping the oldest days without archiving them",
+					"project", p, "kind", k, "err", err)
+				drop.Unarchived = true
+				n, err = ud.DeleteEventsUnarchived(ctx, p, k, cut)
+			}
 			drop.Events += n
 			if err != nil {
 				return drop, fmt.Errorf("disk watermark: %w", err)

@@ -2,8 +2,11 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -187,4 +190,36 @@ func FuzzParseSize(f *testing.F) {
 			t.Fatalf("ParseFloor(%q) = %d, %v", s, b, p)
 		}
 	})
+}
+
+// TestWatermarkDropsWhenTheArchiveCannotBeWritten: retention keeps what
+// it cannot archive, but the watermark, keeping the disk from filling,
+// drops the oldest days anyway, says so and logs an error.
+func TestWatermarkDropsWhenTheArchiveCannotBeWritten(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	blocked := filepath.Join(t.TempDir(), "not-a-directory")
+	if err := os.WriteFile(blocked, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB", ArchiveDir: filepath.Join(blocked, "archive")}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	now := time.Date(2026, 12, 5, 12, 0, 0, 0, time.UTC)
+	fillDays(t, s, now.Truncate(24*time.Hour), 4, 2000)
+	if n, err := s.DeleteEvents(ctx, 1, event.KindLog, now.AddDate(0, 0, -1).UnixMicro()); !errors.Is(err, store.ErrArchive) || n != 0 {
+		t.Fatalf("retention's delete with an unwritable archive: %d, %v; want nothing deleted, ErrArchive", n, err)
+	}
+	var logs strings.Builder
+	w := NewWatermark(WatermarkConfig{Dir: dir, MaxDataBytes: 1, Events: dayCounted{s}, Projects: oneProject{},
+		Now: func() time.Time { return now }, Disk: func(string) (int64, int64, error) { return 1 << 40, 2 << 40, nil }, Log: slogTo(&logs)})
+	drop, err := w.Check(ctx)
+	if err != nil || drop == nil || !drop.Unarchived || drop.Days != 3 || drop.Events != 6000 {
+		t.Fatalf("drop %+v (%v), want the 3 days before today dropped unarchived", drop, err)
+	}
+	if !strings.Contains(logs.String(), "level=ERROR") || !strings.Contains(logs.String(), "without archiving") {
+		t.Errorf("no error logged: %s", logs.String())
+	}
 }

@@ -40,14 +40,14 @@ func (s *Store) archiveEvents(ctx context.Context, project int64, kind string, b
 		return 0, nil
 	}
 	if err := os.MkdirAll(s.archive, 0o755); err != nil {
-		return 0, fmt.Errorf("archive %s events of project %d: %w", kind, project, err)
+		return 0, fmt.Errorf("%w: %s events of project %d: %w", store.ErrArchive, kind, project, err)
 	}
 	q := fmt.Sprintf(`COPY (SELECT *, strftime(make_timestamp(ts // %d * %d), '%%Y-%%m-%%d') AS day FROM events
 		WHERE project_id = ? AND kind = ? AND ts < ?)
 		TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_id, kind, day), APPEND, FILENAME_PATTERN 'part-{uuid}')`,
 		dayMicros, dayMicros, quoteSQL(s.archive))
 	if _, err := s.db.ExecContext(ctx, q, project, kind, before); err != nil {
-		return 0, fmt.Errorf("archive %s events of project %d before %d to %q: %w", kind, project, before, s.archive, err)
+		return 0, fmt.Errorf("%w: %s events of project %d before %d to %q: %w", store.ErrArchive, kind, project, before, s.archive, err)
 	}
 	return n, nil
 }

@@ -17,15 +17,29 @@ import (
 // first. The space they held is reused by new rows at once and given
 // back to the file system when the store is next opened
 // (Options.CompactFree).
+// An archive that cannot be written fails it with store.ErrArchive,
+// nothing deleted.
 func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	return s.deleteEvents(ctx, project, kind, before, true)
+}
+
+// DeleteEventsUnarchived is DeleteEvents without the cold tier: the disk
+// watermark's last resort when the archive cannot be written.
+func (s *Store) DeleteEventsUnarchived(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	return s.deleteEvents(ctx, project, kind, before, false)
+}
+
+func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, before int64, archive bool) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
 		return 0, fmt.Errorf("delete %s events of project %d: store is closed", kind, project)
 	}
 	// The cold tier first: nothing is deleted that could not be archived.
-	if _, err := s.archiveEvents(ctx, project, kind, before); err != nil {
-		return 0, err
+	if archive {
+		if _, err := s.archiveEvents(ctx, project, kind, before); err != nil {
+			return 0, err
+		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {

@@ -209,6 +209,7 @@ export interface DiskDrop {
   events: number;
   reason: string;
   short?: boolean;
+  unarchived?: boolean;
 }
 
 export interface DiskStatus {

@@ -35,5 +35,6 @@ describe('DiskCard', () => {
     expect(alert).toContain('before 2026-12-02 (5 days, 25.0k events)');
     expect(alert).toContain('over its cap of 2.0 MiB');
     expect(alert).not.toContain('Only today');
+    expect(alert).not.toContain('not archived');
   });
 });

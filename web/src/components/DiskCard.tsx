@@ -35,6 +35,7 @@ export function DiskCard({ disk }: { disk?: DiskStatus }) {
             <>On {fmtShort(d.at)}, {d.reason}.</>
           )}{' '}
           {d.short && <>Only today&rsquo;s events are left and the disk is still over the watermark. </>}
+          {d.unarchived && <>The archive could not be written, so these days were not archived. </>}
           Raise <code>--max-data-size</code>, free the disk, or shorten retention.
         </div>
       )}
