@@ -1,11 +1,5 @@
 package store
 
-import "errors"
-
-// ErrArchive is what deleting events answers when the cold tier could not
-// be written (they are then not deleted).
-var ErrArchive = errors.New("cannot write the archive")
-
 // SampledBucket is what the projects' sampling kept in one step of a
 // range: the events that carry a sample rate (lore.sample_rate), and how
 // many they stand for, each weighted by 1/rate. A count is estimated as
