@@ -301,6 +301,17 @@ func TestOIDCSignIn(t *testing.T) {
 		}
 	})
 
+	t.Run("provider down: back to the login page", func(t *testing.T) {
+		down := startApp(t, func(c *app.Config) {
+			c.OIDC = &sso.Config{Issuer: "http://127.0.0.1:1", ClientID: "lore-client"}
+		})
+		b := newOIDCBrowser(t, down.URL())
+		code, loc := b.get(down.URL() + "/api/v1/auth/oidc/start")
+		if code != http.StatusSeeOther || !strings.HasPrefix(loc, "/#/login?error=") || !strings.Contains(loc, "cannot+be+reached") {
+			t.Errorf("start with the provider down: %d %q", code, loc)
+		}
+	})
+
 	// The audit log has the sign-ins and the refusals.
 	// (Sign-ins belong to no project: a server admin sees them.)
 	entries, err := a.Meta().AuditLog(ctx, 1, true, 1000, 0)

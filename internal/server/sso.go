@@ -69,8 +69,10 @@ func (s *Server) oidcRedirect(r *http.Request) string {
 func (s *Server) handleOIDCStart(w http.ResponseWriter, r *http.Request) (any, error) {
 	to, f, err := s.d.SSO.Begin(r.Context(), s.oidcRedirect(r))
 	if err != nil {
+		// The browser followed a link: back to the login page, which says why.
 		s.log.Error("cannot start an OIDC sign-in", "err", err)
-		return nil, &errs.Error{Kind: errs.Unavailable, Msg: "the sign-in provider cannot be reached; try again, or sign in with a password"}
+		http.Redirect(w, r, "/#/login?error="+url.QueryEscape("The sign-in provider cannot be reached: try again, or sign in with a password."), http.StatusSeeOther)
+		return written{}, nil
 	}
 	b, err := json.Marshal(f)
 	if err != nil {

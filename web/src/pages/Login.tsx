@@ -18,7 +18,11 @@ export function Login({ r, onSignedIn }: { r: Route; onSignedIn: () => void }) {
   const link = r.params.get('link') || '';
   const [email, setEmail] = useState('');
   const [pw, setPw] = useState('');
-  const [error, setError] = useState(r.params.get('error') || '');
+  const refused = r.params.get('error') || '';
+  const [error, setError] = useState(refused);
+  useEffect(() => {
+    if (refused) setError(refused);
+  }, [refused]);
   const [busy, setBusy] = useState(false);
   const [methods, setMethods] = useState<AuthMethods>({ password: true });
   useEffect(() => {
