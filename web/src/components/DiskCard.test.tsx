@@ -1,8 +1,11 @@
 import { cleanup, render, screen } from '@testing-library/react';
-import { afterEach, describe, expect, it } from 'vitest';
-import { DiskCard, fmtBytes } from './DiskCard';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { DiskCard, DiskWarning, fmtBytes } from './DiskCard';
 
-afterEach(cleanup);
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
 
 describe('DiskCard', () => {
   it('formats sizes in binary units', () => {
@@ -36,5 +39,21 @@ describe('DiskCard', () => {
     expect(alert).toContain('over its cap of 2.0 MiB');
     expect(alert).not.toContain('Only today');
     expect(alert).not.toContain('not archived');
+  });
+
+  it('warns on the Overview only after a drop', async () => {
+    const dropped = { at: '2026-12-05T12:00:00Z', before: '2026-12-02T00:00:00Z', days: 2, events: 900, reason: '1.0 GiB free on the disk, under the floor of 5.0 GiB', unarchived: true };
+    let disk: unknown = { data_bytes: 1, free_bytes: 1, max_data_bytes: 0, min_free_bytes: 1, checked_at: '' };
+    vi.stubGlobal('fetch', async () => new Response(JSON.stringify({ project: { id: 1 }, keys: [], key_id: 0, retention: '', pii_rules: [], disk })));
+    const quiet = render(<DiskWarning />);
+    await new Promise((r) => setTimeout(r, 20));
+    expect(quiet.container.textContent).toBe('');
+    cleanup();
+    disk = { data_bytes: 1, free_bytes: 1, max_data_bytes: 0, min_free_bytes: 1, checked_at: '', dropped };
+    render(<DiskWarning />);
+    const alert = (await screen.findByRole('alert')).textContent || '';
+    expect(alert).toContain('under the floor of 5.0 GiB');
+    expect(alert).toContain('were not archived');
+    expect(screen.getByText('Disk and retention settings').getAttribute('href')).toBe('#/settings');
   });
 });

@@ -3,6 +3,7 @@
 import { useMemo } from 'react';
 import { get, type Facets, type Histogram, type IssueList, type Latency, type MonitorList, type Stories } from '../api';
 import { ErrorMessage, FirstEvent, Sparkline } from '../components/common';
+import { DiskWarning } from '../components/DiskCard';
 import { rangeOf, rawRangeOf } from '../components/TimeRange';
 import { bounds, rangeLabel } from '../time';
 import { href, keep, type Route } from '../route';
@@ -65,6 +66,7 @@ export function Overview({ r }: { r: Route }) {
   return (
     <div className="overview">
       <h2>What your system is telling you</h2>
+      <DiskWarning />
       <ErrorMessage error={stories.error} />
       {stories.loading && (
         <p className="analysing" role="status">
