@@ -4,21 +4,22 @@ import (
 	"context"
 	"sync"
 
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// memoNarrative remembers the service series, maps, release starts and
-// error groups that several detectors of one Stories.Resolve ask for with
-// the same arguments (cascade and hidden coupling read the same minutes
-// and calls; the three release detectors the same deploys).
+// memoNarrative remembers the service series, maps and the answers of
+// query objects (release starts, error groups, by Key()) that several
+// detectors of one Stories.Resolve ask for with the same arguments
+// (cascade and hidden coupling read the same minutes and calls; the three
+// release detectors the same deploys).
 type memoNarrative struct {
 	store.Narrative
-	mu       sync.Mutex
-	series   map[store.ServiceSeriesRequest][]store.ServicePoint
-	maps     map[[3]int64]memoMap
-	releases map[[4]int64][]store.ReleaseStart
-	groups   map[[5]int64][]store.ErrorGroup
-	graphs   map[[3]int64][]store.CallEdge
+	mu     sync.Mutex
+	series map[store.ServiceSeriesRequest][]store.ServicePoint
+	maps   map[[3]int64]memoMap
+	byKey  map[string]any // query objects' answers by Key()
+	graphs map[[3]int64][]store.CallEdge
 }
 
 type memoMap struct {
@@ -28,7 +29,7 @@ type memoMap struct {
 
 func newMemo(st store.Narrative) *memoNarrative {
 	return &memoNarrative{Narrative: st, series: map[store.ServiceSeriesRequest][]store.ServicePoint{}, maps: map[[3]int64]memoMap{},
-		releases: map[[4]int64][]store.ReleaseStart{}, groups: map[[5]int64][]store.ErrorGroup{},
+		byKey:  map[string]any{},
 		graphs: map[[3]int64][]store.CallEdge{}}
 }
 
@@ -51,16 +52,32 @@ func remember[K comparable, V any](mu *sync.Mutex, m map[K]V, k K, read func() (
 	return v, nil
 }
 
-func (m *memoNarrative) ReleaseStarts(ctx context.Context, project int64, r store.Range, since int64) ([]store.ReleaseStart, error) {
-	return remember(&m.mu, m.releases, [4]int64{project, r.From, r.To, since}, func() ([]store.ReleaseStart, error) {
-		return m.Narrative.ReleaseStarts(ctx, project, r, since)
-	})
+// memoRun answers a query object (whose Key is key) from m's memory when
+// st is a memo, running it once on the memo's store — which keeps its
+// accelerators, found by type assertion —, and runs it on st otherwise.
+func memoRun[T any](st store.Narrative, key string, run func(ex store.Narrative) (T, error)) (T, error) {
+	m, ok := st.(*memoNarrative)
+	if !ok {
+		return run(st)
+	}
+	v, err := remember(&m.mu, m.byKey, key, func() (any, error) { return run(m.Narrative) })
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return v.(T), nil
 }
 
-func (m *memoNarrative) ErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
-	return remember(&m.mu, m.groups, [5]int64{project, r.From, r.To, since, int64(limit)}, func() ([]store.ErrorGroup, error) {
-		return m.Narrative.ErrorGroups(ctx, project, r, since, limit)
-	})
+// releaseStarts reads services.ReleaseStarts, remembered by a memo.
+func releaseStarts(ctx context.Context, st store.Narrative, project int64, r store.Range, since int64) ([]store.ReleaseStart, error) {
+	q := services.ReleaseStarts{ProjectID: project, Range: r, Since: since}
+	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.ReleaseStart, error) { return q.Run(ctx, ex) })
+}
+
+// errorGroups reads services.ErrorGroups, remembered by a memo.
+func errorGroups(ctx context.Context, st store.Narrative, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
+	q := services.ErrorGroups{ProjectID: project, Range: r, Since: since, Limit: limit}
+	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.ErrorGroup, error) { return q.Run(ctx, ex) })
 }
 
 func (m *memoNarrative) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {

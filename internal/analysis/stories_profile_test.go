@@ -47,14 +47,24 @@ func (t *timedNarrative) ServiceMap(ctx context.Context, project int64, r store.
 	return t.Narrative.ServiceMap(ctx, project, r)
 }
 
-func (t *timedNarrative) ErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
-	defer t.note("ErrorGroups", time.Now())
-	return t.Narrative.ErrorGroups(ctx, project, r, since, limit)
+// RolledErrorGroups passes the store's error rollup through, timed.
+func (t *timedNarrative) RolledErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, bool, error) {
+	rr, ok := t.Narrative.(store.ErrorGroupsRollup)
+	if !ok {
+		return nil, false, nil
+	}
+	defer t.note("RolledErrorGroups", time.Now())
+	return rr.RolledErrorGroups(ctx, project, r, since, limit)
 }
 
-func (t *timedNarrative) ReleaseStarts(ctx context.Context, project int64, r store.Range, since int64) ([]store.ReleaseStart, error) {
-	defer t.note("ReleaseStarts", time.Now())
-	return t.Narrative.ReleaseStarts(ctx, project, r, since)
+// RolledReleaseStarts passes the store's release rollup through, timed.
+func (t *timedNarrative) RolledReleaseStarts(ctx context.Context, project int64, r store.Range) ([]store.ReleaseStart, bool, error) {
+	rr, ok := t.Narrative.(store.ReleaseRollup)
+	if !ok {
+		return nil, false, nil
+	}
+	defer t.note("RolledReleaseStarts", time.Now())
+	return rr.RolledReleaseStarts(ctx, project, r)
 }
 
 // TestStoriesProfile times each detector and each store read over a

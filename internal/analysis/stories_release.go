@@ -49,11 +49,11 @@ func deploys(starts []store.ReleaseStart, r store.Range) []store.ReleaseStart {
 // sight of a rare error.
 func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
 	since := r.From - releaseLookback
-	groups, err := st.ErrorGroups(ctx, project, r, since, 200)
+	groups, err := errorGroups(ctx, st, project, r, since, 200)
 	if err != nil {
 		return nil, err
 	}
-	starts, err := st.ReleaseStarts(ctx, project, r, since)
+	starts, err := releaseStarts(ctx, st, project, r, since)
 	if err != nil {
 		return nil, err
 	}
@@ -67,7 +67,7 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 	var sinceStart, firstOfType map[string]int64
 	for _, g := range groups {
 		if g.FirstTS >= lookFrom && g.FirstTS < r.From {
-			ext, err := st.ErrorGroups(ctx, project, store.Range{From: lookFrom, To: r.To}, since, 200)
+			ext, err := errorGroups(ctx, st, project, store.Range{From: lookFrom, To: r.To}, since, 200)
 			if err != nil {
 				return nil, err
 			}
@@ -189,17 +189,17 @@ func oneGroupPerType(groups []store.ErrorGroup) []store.ErrorGroup {
 // three times as frequent after, with 20 more rows, regressed with the
 // release.
 func detectRegressions(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
-	starts, err := st.ReleaseStarts(ctx, project, r, r.From-releaseLookback)
+	starts, err := releaseStarts(ctx, st, project, r, r.From-releaseLookback)
 	if err != nil {
 		return nil, err
 	}
 	var cards []Card
 	for _, d := range deploys(starts, r) {
-		before, err := st.ErrorGroups(ctx, project, store.Range{From: d.FirstTS - releaseWindow, To: d.FirstTS}, d.FirstTS-releaseWindow, 500)
+		before, err := errorGroups(ctx, st, project, store.Range{From: d.FirstTS - releaseWindow, To: d.FirstTS}, d.FirstTS-releaseWindow, 500)
 		if err != nil {
 			return nil, err
 		}
-		after, err := st.ErrorGroups(ctx, project, store.Range{From: d.FirstTS, To: d.FirstTS + releaseWindow}, d.FirstTS-releaseWindow, 500)
+		after, err := errorGroups(ctx, st, project, store.Range{From: d.FirstTS, To: d.FirstTS + releaseWindow}, d.FirstTS-releaseWindow, 500)
 		if err != nil {
 			return nil, err
 		}
@@ -246,7 +246,7 @@ func detectRegressions(ctx context.Context, st store.Narrative, project int64, r
 // the hour before and after the deploy: a rise of half or more (and at
 // least 50 ms) is a regression.
 func detectLatencyRegressions(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
-	starts, err := st.ReleaseStarts(ctx, project, r, r.From-releaseLookback)
+	starts, err := releaseStarts(ctx, st, project, r, r.From-releaseLookback)
 	if err != nil {
 		return nil, err
 	}

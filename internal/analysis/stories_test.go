@@ -81,12 +81,16 @@ type fakeNarrative struct {
 	groups          func(r store.Range) []store.ErrorGroup
 }
 
-func (f fakeNarrative) ReleaseStarts(context.Context, int64, store.Range, int64) ([]store.ReleaseStart, error) {
-	return f.starts, nil
+// RolledReleaseStarts answers services.ReleaseStarts as a store's release
+// rollup (store.ReleaseRollup) would.
+func (f fakeNarrative) RolledReleaseStarts(context.Context, int64, store.Range) ([]store.ReleaseStart, bool, error) {
+	return f.starts, true, nil
 }
 
-func (f fakeNarrative) ErrorGroups(_ context.Context, _ int64, r store.Range, _ int64, _ int) ([]store.ErrorGroup, error) {
-	return f.groups(r), nil
+// RolledErrorGroups answers services.ErrorGroups as a store's error
+// rollup (store.ErrorGroupsRollup) would.
+func (f fakeNarrative) RolledErrorGroups(_ context.Context, _ int64, r store.Range, _ int64, _ int) ([]store.ErrorGroup, bool, error) {
+	return f.groups(r), true, nil
 }
 
 func TestRegressionAfterDeploy(t *testing.T) {
@@ -164,16 +168,6 @@ func (f *rangeRecorder) ServiceMap(_ context.Context, _ int64, r store.Range) ([
 	return nil, nil, nil
 }
 
-func (f *rangeRecorder) ErrorGroups(_ context.Context, _ int64, r store.Range, _ int64, _ int) ([]store.ErrorGroup, error) {
-	f.ranges = append(f.ranges, r)
-	return nil, nil
-}
-
-func (f *rangeRecorder) ReleaseStarts(_ context.Context, _ int64, r store.Range, _ int64) ([]store.ReleaseStart, error) {
-	f.ranges = append(f.ranges, r)
-	return nil, nil
-}
-
 func TestStoriesReadWholeMinutes(t *testing.T) {
 	const minute = int64(60e6)
 	f := &rangeRecorder{}
@@ -187,11 +181,13 @@ func TestStoriesReadWholeMinutes(t *testing.T) {
 		t.Fatalf("the detectors read %d ranges", len(f.ranges))
 	}
 	// The cascade detector also reads its lookback before the window
-	// (stories_onset.go), from a whole minute too.
+	// (stories_onset.go), and the release detectors theirs, from whole
+	// minutes too.
 	lookback := store.Range{From: want.From - onsetLookback, To: want.To}
+	releases := store.Range{From: want.From - releaseLookback, To: want.To}
 	for _, r := range f.ranges {
-		if r != want && r != lookback {
-			t.Errorf("a detector read %v, want %v (or %v)", r, want, lookback)
+		if r != want && r != lookback && r != releases {
+			t.Errorf("a detector read %v, want %v (or %v, %v)", r, want, lookback, releases)
 		}
 	}
 	if res.From != "1970-01-01T16:40:00.000000Z" {

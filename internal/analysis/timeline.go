@@ -336,7 +336,7 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 		return TimelineResult{}, fmt.Errorf("cannot order onsets: %w", err)
 	}
 	// New error groups in the window (none of their rows in the baseline).
-	groups, err := st.ErrorGroups(ctx, t.ProjectID, store.Range{From: from, To: t.At}, whole.From, 50)
+	groups, err := errorGroups(ctx, st, t.ProjectID, store.Range{From: from, To: t.At}, whole.From, 50)
 	if err != nil {
 		return TimelineResult{}, fmt.Errorf("cannot read errors: %w", err)
 	}

@@ -201,3 +201,14 @@ func (ClickHouse) SemiJoin(left, right, cond string) string {
 
 // InStrings is has() over the bound Array(String).
 func (ClickHouse) InStrings(expr string) string { return "has(?, " + expr + ")" }
+
+// DistinctSortedIf is arraySort over groupUniqArrayIf.
+func (ClickHouse) DistinctSortedIf(expr, cond string) string {
+	return "arraySort(groupUniqArrayIf(" + expr + ", " + cond + "))"
+}
+
+// ArgMinNIf sorts the (val, arg) pairs and keeps the first n args
+// (groupArraySorted is absent from older releases).
+func (ClickHouse) ArgMinNIf(arg, val string, n int, cond string) string {
+	return "arrayMap(x -> x.2, arraySlice(arraySort(groupArrayIf((" + val + ", " + arg + "), " + cond + ")), 1, " + strconv.Itoa(n) + "))"
+}

@@ -62,6 +62,14 @@ type Dialect interface {
 	// ListAggIf aggregates expr, over the rows where cond holds, into a
 	// list ordered by orderBy: an empty list (never NULL) when none does.
 	ListAggIf(expr, orderBy, cond string) string
+	// DistinctSortedIf aggregates the distinct values of expr, over the
+	// rows where cond holds, into a sorted list: empty (never NULL) when
+	// none does.
+	DistinctSortedIf(expr, cond string) string
+	// ArgMinNIf aggregates arg of the n rows with the smallest val, over
+	// the rows where cond holds, into a list in order of val: empty
+	// (never NULL) when none does.
+	ArgMinNIf(arg, val string, n int, cond string) string
 	// ListLen is the number of elements of a list.
 	ListLen(list string) string
 	// InStrings is true when expr is one of the strings of a list bound

@@ -41,6 +41,8 @@ var constructs = []struct {
 	{"StartsWith", func(d Dialect) string { return d.StartsWith("name", "$") }},
 	{"ListLen", func(d Dialect) string { return d.ListLen("attr_keys") }},
 	{"InStrings", func(d Dialect) string { return d.InStrings("fingerprint") }},
+	{"DistinctSortedIf", func(d Dialect) string { return d.DistinctSortedIf("release", "release <> ''") }},
+	{"ArgMinNIf", func(d Dialect) string { return d.ArgMinNIf("name", "ts", 3, "http_status = 429") }},
 	{"AggOf", func(d Dialect) string {
 		var s []string
 		for _, fn := range []Agg{AggCount, AggSum, AggMin, AggMax, AggAny, AggMode} {

@@ -194,3 +194,13 @@ func (DuckDB) SemiJoin(left, right, cond string) string {
 func (DuckDB) InStrings(expr string) string {
 	return expr + " IN (SELECT unnest(?::VARCHAR[]))"
 }
+
+// DistinctSortedIf is list_sort over list(DISTINCT …) FILTER.
+func (DuckDB) DistinctSortedIf(expr, cond string) string {
+	return "coalesce(list_sort(list(DISTINCT " + expr + ") FILTER (WHERE " + cond + ")), [])"
+}
+
+// ArgMinNIf is arg_min with a count, FILTER.
+func (DuckDB) ArgMinNIf(arg, val string, n int, cond string) string {
+	return "coalesce(arg_min(" + arg + ", " + val + ", " + strconv.Itoa(n) + ") FILTER (WHERE " + cond + "), [])"
+}

@@ -70,6 +70,10 @@ func TestDuckDBExecutes(t *testing.T) {
 		{d.Float64("count(*)") + " / 2", nil, "1.5"},
 		{d.AggIf(AggCount, "", d.InStrings("service")), []any{[]string{"billing", "nope"}}, "2"},
 		{d.AggIf(AggCount, "", d.InStrings("service")), []any{[]string{}}, "0"},
+		{d.DistinctSortedIf("service", "http_status IS NOT NULL"), nil, "[billing shipping]"},
+		{d.DistinctSortedIf("service", "http_status = 0"), nil, "[]"},
+		{d.ArgMinNIf("name", "ts", 2, "http_status IS NOT NULL"), nil, "[a b]"},
+		{d.ArgMinNIf("name", "ts", 2, "http_status = 0"), nil, "[]"},
 	} {
 		if got := one(c.expr, c.args...); got != c.want {
 			t.Errorf("%s = %s, want %s", c.expr, got, c.want)

@@ -99,12 +99,6 @@ type Narrative interface {
 	sqlq.Executor
 	ServiceSeries(ctx context.Context, r ServiceSeriesRequest) ([]ServicePoint, error)
 	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
-	// ErrorGroups lists the error groups of Range, with each group's first
-	// row since Since (µs, <= Range.From), most frequent first.
-	ErrorGroups(ctx context.Context, project int64, r Range, since int64, limit int) ([]ErrorGroup, error)
-	// ReleaseStarts lists when each service's releases first appeared in
-	// [Since, Range.To).
-	ReleaseStarts(ctx context.Context, project int64, r Range, since int64) ([]ReleaseStart, error)
 }
 
 // CallGraphReader is implemented by stores that keep the call graph
@@ -114,4 +108,25 @@ type Narrative interface {
 // the shape of the graph, for the detectors that need only that.
 type CallGraphReader interface {
 	CallGraph(ctx context.Context, project int64, r Range) ([]CallEdge, error)
+}
+
+// ReleaseRollup is an optional accelerator (the DuckDB store's per-minute
+// release rollup), found by type assertion: the first row of each
+// service's release in r, in time order (then by service and release),
+// or ok false when it cannot tell
+// (r's bounds off its minutes), in which case
+// internal/analysis/services reads the events, with the same answer.
+type ReleaseRollup interface {
+	RolledReleaseStarts(ctx context.Context, project int64, r Range) (starts []ReleaseStart, ok bool, err error)
+}
+
+// ErrorGroupsRollup is an optional accelerator (the DuckDB store's
+// per-minute error rollup), found by type assertion: the error groups of
+// r with each group's first row since since (<= r.From), most frequent
+// first, at most limit, as internal/analysis/services.ErrorGroups states
+// them, or ok false when it cannot tell (bounds off its minutes), in
+// which case the analysis reads the events, with the same answer (but
+// for ties of the most common endpoint and of the sample traces' times).
+type ErrorGroupsRollup interface {
+	RolledErrorGroups(ctx context.Context, project int64, r Range, since int64, limit int) (groups []ErrorGroup, ok bool, err error)
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/flows"
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -27,13 +28,17 @@ func TestExplainNarrative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	groupsQ, err := services.ErrorGroups{ProjectID: 1, Range: store.Range{From: day, To: day + 24*3600e6}, Since: day - 7*24*3600e6,
+		Limit: 200}.Query(s.Dialect())
+	if err != nil {
+		t.Fatal(err)
+	}
 	for name, q := range map[string]struct {
 		sql  string
 		args []any
 	}{
 		"service edges": {serviceEdgesSQL, append(append([]any{}, args...), args...)},
-		"error groups": {errorGroupsSQL, []any{"pattern_id", int64(1), day - 7*24*3600e6, day + 24*3600e6, "pattern_id", int64(1), day - 7*24*3600e6, day + 24*3600e6,
-			"pattern_id", int64(1), day - 7*24*3600e6, day + 24*3600e6, day, day, day, day, 200}},
+		"error groups":  {groupsQ.SQL, groupsQ.Args},
 		"session flows": {flowsQ.SQL, flowsQ.Args},
 		"span pairs": {`WITH sp AS (SELECT trace_lo, trace_hi, span_id, parent_span_id, service FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')
 			SELECT DISTINCT p.service, c.service FROM sp c JOIN sp p ON c.trace_lo = p.trace_lo AND c.trace_hi = p.trace_hi AND c.parent_span_id = p.span_id

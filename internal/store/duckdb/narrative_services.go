@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
-	"strings"
 
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -163,25 +163,16 @@ func (s *Store) ServiceMap(ctx context.Context, project int64, r store.Range) ([
 	return nodes, edges, nil
 }
 
-// ErrorGroups groups the error rows (not spans) of the range by service,
-// error type and key (fingerprint, else error type and pattern id), with
-// each group's first row since since.
-func (s *Store) ErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
-	if err := narrativeRange(r); err != nil {
-		return nil, fmt.Errorf("error groups: %w", err)
-	}
-	if limit <= 0 {
-		limit = 100
-	}
-	since = min(since, r.From)
-	q := errorGroupsSQL
-	args := []any{store.PatternAttr, project, since, r.To, store.PatternAttr, project, since, r.To, store.PatternAttr, project, since, r.To,
-		r.From, r.From, r.From, r.From, limit}
-	if errorRollupServes(r, since) {
-		q, args = errorGroupsRollup, []any{project, since, r.To, r.From, r.From, r.From, r.From, limit}
+var _ store.ErrorGroupsRollup = (*Store)(nil)
+
+// RolledErrorGroups implements store.ErrorGroupsRollup from
+// narrative_errors when the bounds fall on its minutes.
+func (s *Store) RolledErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, bool, error) {
+	if r.To <= r.From || !errorRollupServes(r, since) {
+		return nil, false, nil
 	}
 	var out []store.ErrorGroup
-	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+	err := s.eachRow(ctx, errorGroupsRollup, []any{project, since, r.To, r.From, r.From, r.From, r.From, limit}, func(rows *sql.Rows) error {
 		var (
 			g        store.ErrorGroup
 			rel, trs any
@@ -189,78 +180,38 @@ func (s *Store) ErrorGroups(ctx context.Context, project int64, r store.Range, s
 		if err := rows.Scan(&g.Service, &g.ErrorType, &g.Key, &g.Message, &g.Endpoint, &g.Count, &g.FirstTS, &rel, &trs); err != nil {
 			return err
 		}
-		g.Releases = stringList(rel, 20)
-		g.TraceIDs = stringList(trs, 3)
+		g.Releases = sqlq.Strings(rel, 20)
+		g.TraceIDs = sqlq.Strings(trs, 3)
 		out = append(out, g)
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("error groups: %w", err)
+		return nil, false, fmt.Errorf("error groups from the rollup: %w", err)
 	}
-	return out, nil
+	return out, true, nil
 }
 
-// errorCols are the columns ErrorGroups reads of an error row; the
-// pattern attribute is bound first.
-const errorCols = `ts, service, error_type, endpoint, release, message, trace_hi, trace_lo,
-			CASE WHEN fingerprint <> '' THEN fingerprint
-				ELSE error_type || '|' || coalesce(attr_values[list_position(attr_keys, ?)], message) END AS k
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ?`
+var _ store.ReleaseRollup = (*Store)(nil)
 
-// errorGroupsSQL groups the error rows (kind error, and rows of other
-// kinds but span at level error or fatal): three scans with filters
-// DuckDB applies before reading the other columns, where an OR or an IN
-// would have them read for every row. Its arguments are the pattern
-// attribute, project, since, to three times, from four times and the
-// limit.
-const errorGroupsSQL = `WITH e AS (SELECT ` + errorCols + ` AND kind = 'error'
-		UNION ALL SELECT ` + errorCols + ` AND kind <> 'span' AND kind <> 'error' AND level = 'error'
-		UNION ALL SELECT ` + errorCols + ` AND kind <> 'span' AND kind <> 'error' AND level = 'fatal')
-	SELECT service, error_type, k, any_value(message), coalesce(mode(endpoint) FILTER (WHERE endpoint <> ''), ''),
-		count(*) FILTER (WHERE ts >= ?), min(ts),
-		list_sort(list(DISTINCT release) FILTER (WHERE release <> '' AND ts >= ?)),
-		arg_min(` + traceHex + `, ts, 3) FILTER (WHERE ts >= ? AND (trace_hi <> 0 OR trace_lo <> 0))
-	FROM e GROUP BY service, error_type, k
-	HAVING count(*) FILTER (WHERE ts >= ?) > 0
-	ORDER BY 6 DESC, 1, 3 LIMIT ?`
-
-// stringList converts a scanned DuckDB list of strings, keeping at most n
-// non-empty values.
-func stringList(v any, n int) []string {
-	xs, _ := v.([]any)
-	var out []string
-	for _, x := range xs {
-		if s, ok := x.(string); ok && strings.TrimSpace(s) != "" && len(out) < n {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// ReleaseStarts lists each service's releases with their first row in
-// [since, r.To).
-func (s *Store) ReleaseStarts(ctx context.Context, project int64, r store.Range, since int64) ([]store.ReleaseStart, error) {
-	if err := narrativeRange(r); err != nil {
-		return nil, fmt.Errorf("release starts: %w", err)
-	}
-	q := `SELECT service, release, min(ts) FROM events
-		WHERE project_id = ? AND ts >= ? AND ts < ? AND release <> '' AND service <> ''
-		GROUP BY service, release ORDER BY 3`
-	if since = min(since, r.From); releaseRollupServes(since, r.To) {
-		q = `SELECT service, release, min(first_ts) FROM narrative_releases
-			WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY service, release ORDER BY 3`
+// RolledReleaseStarts implements store.ReleaseRollup from
+// narrative_releases when r's bounds fall on its minutes.
+func (s *Store) RolledReleaseStarts(ctx context.Context, project int64, r store.Range) ([]store.ReleaseStart, bool, error) {
+	if r.To <= r.From || !releaseRollupServes(r.From, r.To) {
+		return nil, false, nil
 	}
 	var out []store.ReleaseStart
-	err := s.eachRow(ctx, q, []any{project, since, r.To}, func(rows *sql.Rows) error {
-		var x store.ReleaseStart
-		if err := rows.Scan(&x.Service, &x.Release, &x.FirstTS); err != nil {
-			return err
-		}
-		out = append(out, x)
-		return nil
-	})
+	err := s.eachRow(ctx, `SELECT service, release, min(first_ts) AS first_ts FROM narrative_releases
+			WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY service, release ORDER BY first_ts, service, release`,
+		[]any{project, r.From, r.To}, func(rows *sql.Rows) error {
+			var x store.ReleaseStart
+			if err := rows.Scan(&x.Service, &x.Release, &x.FirstTS); err != nil {
+				return err
+			}
+			out = append(out, x)
+			return nil
+		})
 	if err != nil {
-		return nil, fmt.Errorf("release starts: %w", err)
+		return nil, false, fmt.Errorf("release starts from the rollup: %w", err)
 	}
-	return out, nil
+	return out, true, nil
 }

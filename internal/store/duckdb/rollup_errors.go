@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS narrative_releases (
 `
 
 // errorsInsert recomputes the error minutes of the events matching the
-// condition it is completed with (three times: see errorGroupsSQL).
+// condition it is completed with (three times, as
+// internal/analysis/services.ErrorGroups reads the events).
 func errorsInsert(cond string) string {
 	cols := `SELECT project_id, ts, service, error_type, endpoint, release, message, trace_hi, trace_lo,
 			CASE WHEN fingerprint <> '' THEN fingerprint
@@ -65,7 +66,7 @@ func errorRollupServes(r store.Range, since int64) bool {
 	return since >= 0 && since%rollupMinute == 0 && r.From%rollupMinute == 0 && r.To%rollupMinute == 0
 }
 
-// errorGroupsRollup is errorGroupsSQL over narrative_errors (the same
+// errorGroupsRollup is services.ErrorGroups over narrative_errors (the same
 // figures; ties of the most common endpoint and of the sample traces'
 // times may break otherwise). Arguments: project, since, to, from four
 // times, limit.

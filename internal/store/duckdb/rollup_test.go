@@ -10,7 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -91,9 +93,10 @@ func seriesOf(t *testing.T, s *Store, r store.ServiceSeriesRequest, rollup bool)
 	return out
 }
 
-// TestErrorRollupEqualsRaw compares ErrorGroups and ReleaseStarts read
-// from the minute rollups with the same queries over the raw events, on
-// rows appended in batches that share minutes.
+// TestErrorRollupEqualsRaw compares services.ErrorGroups and
+// services.ReleaseStarts read from the minute rollups with the same
+// queries over the raw events, on rows appended in batches that share
+// minutes.
 func TestErrorRollupEqualsRaw(t *testing.T) {
 	ctx := context.Background()
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixMicro()
@@ -137,23 +140,17 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 		if !errorRollupServes(r, c.since) || !releaseRollupServes(c.since, c.to) {
 			t.Fatalf("the rollups cannot serve %+v", c)
 		}
-		got, err := s.ErrorGroups(ctx, 1, r, c.since, 1000)
+		eq := services.ErrorGroups{ProjectID: 1, Range: r, Since: c.since, Limit: 1000}
+		got, err := eq.Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var want []store.ErrorGroup
-		args := []any{store.PatternAttr, int64(1), c.since, c.to, store.PatternAttr, int64(1), c.since, c.to, store.PatternAttr, int64(1), c.since, c.to,
-			c.from, c.from, c.from, c.from, 1000}
-		if err := s.eachRow(ctx, errorGroupsSQL, args, func(rows *sql.Rows) error {
-			var (
-				g        store.ErrorGroup
-				rel, trs any
-			)
-			err := rows.Scan(&g.Service, &g.ErrorType, &g.Key, &g.Message, &g.Endpoint, &g.Count, &g.FirstTS, &rel, &trs)
-			g.Releases, g.TraceIDs = stringList(rel, 20), stringList(trs, 3)
-			want = append(want, g)
-			return err
-		}); err != nil {
+		want, err := eq.Run(ctx, plainStore{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rawQ, err := eq.Query(s.Dialect())
+		if err != nil {
 			t.Fatal(err)
 		}
 		if len(want) < 10 {
@@ -164,9 +161,10 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 			if i < len(got) && got[i].Endpoint != want[i].Endpoint {
 				// The most common endpoint may be tied: then either is right.
 				var a, b int64
-				q := `WITH ` + strings.TrimPrefix(strings.SplitN(errorGroupsSQL, "\n\tSELECT service, error_type, k, any_value", 2)[0], "WITH ") + `
+				// The rows of the groups: the compiled query's WITH e AS (…).
+				q := rawQ.SQL[:strings.Index(rawQ.SQL, " SELECT service, error_type, k, ")] + `
 					SELECT count(*) FILTER (WHERE endpoint = ?), count(*) FILTER (WHERE endpoint = ?) FROM e WHERE service = ? AND error_type = ? AND k = ?`
-				qa := append(append([]any{}, args[:12]...), got[i].Endpoint, want[i].Endpoint, want[i].Service, want[i].ErrorType, want[i].Key)
+				qa := append(append([]any{}, rawQ.Args[:9]...), got[i].Endpoint, want[i].Endpoint, want[i].Service, want[i].ErrorType, want[i].Key)
 				if err := s.db.QueryRowContext(ctx, q, qa...).Scan(&a, &b); err != nil {
 					t.Fatal(err)
 				}
@@ -178,13 +176,13 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%+v: ErrorGroups from the rollup\n%+v\nfrom the events\n%+v", c, got, want)
 		}
-		starts, err := s.ReleaseStarts(ctx, 1, r, c.since)
+		starts, err := services.ReleaseStarts{ProjectID: 1, Range: r, Since: c.since}.Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var raw []store.ReleaseStart
 		if err := s.eachRow(ctx, `SELECT service, release, min(ts) FROM events WHERE project_id = 1 AND ts >= ? AND ts < ? AND release <> '' AND service <> ''
-			GROUP BY service, release ORDER BY 3`, []any{c.since, c.to}, func(rows *sql.Rows) error {
+			GROUP BY service, release ORDER BY 3, 1, 2`, []any{c.since, c.to}, func(rows *sql.Rows) error {
 			var x store.ReleaseStart
 			err := rows.Scan(&x.Service, &x.Release, &x.FirstTS)
 			raw = append(raw, x)
@@ -197,3 +195,6 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 		}
 	}
 }
+
+// plainStore hides the store's accelerators: query objects run their SQL.
+type plainStore struct{ sqlq.Executor }

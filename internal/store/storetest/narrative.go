@@ -3,14 +3,15 @@ package storetest
 import (
 	"context"
 	"fmt"
-	"github.com/lore-dev/lore/internal/analysis/flows"
-	"github.com/lore-dev/lore/internal/analysis/patternstats"
 	"reflect"
 	"slices"
 	"testing"
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/calls"
+	"github.com/lore-dev/lore/internal/analysis/flows"
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
@@ -287,7 +288,7 @@ func testErrorGroupsAndReleases(t *testing.T, s NarrativeStore) {
 		errAt(narrT0+4*narrMin, "v2", "NewError"),
 	)
 	r := store.Range{From: narrT0, To: narrT0 + 10*narrMin}
-	groups, err := s.ErrorGroups(context.Background(), 1, r, narrT0-60*narrMin, 10)
+	groups, err := errorGroups(t, s, r, narrT0-60*narrMin, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,7 +297,7 @@ func testErrorGroupsAndReleases(t *testing.T, s NarrativeStore) {
 		groups[1].ErrorType != "OldError" || groups[1].Count != 1 || groups[1].FirstTS != narrT0-30*narrMin {
 		t.Errorf("groups %+v", groups)
 	}
-	starts, err := s.ReleaseStarts(context.Background(), 1, r, narrT0-60*narrMin)
+	starts, err := releaseStarts(t, s, r, narrT0-60*narrMin)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -333,4 +334,52 @@ func testFailedJourneys(t *testing.T, s NarrativeStore) {
 		sessions[1].Session != "s2" || len(sessions[1].ErrorTS) != 0 {
 		t.Errorf("flows %+v", sessions)
 	}
+}
+
+// releaseStarts runs services.ReleaseStarts through the store (its
+// release rollup, when it has one) and by SQL alone, which must agree.
+func releaseStarts(t *testing.T, s store.Narrative, r store.Range, since int64) ([]store.ReleaseStart, error) {
+	t.Helper()
+	q := services.ReleaseStarts{ProjectID: 1, Range: r, Since: since}
+	got, err := q.Run(context.Background(), s)
+	if err != nil {
+		return nil, err
+	}
+	bySQL, err := q.Run(context.Background(), plainExec{s})
+	if err != nil {
+		return nil, fmt.Errorf("by SQL: %w", err)
+	}
+	if !reflect.DeepEqual(got, bySQL) {
+		t.Errorf("release starts %+v: through the store %+v, by SQL %+v", q, got, bySQL)
+	}
+	return got, nil
+}
+
+// errorGroups runs services.ErrorGroups through the store (its error
+// rollup, when it has one) and by SQL alone, which must agree on every
+// group's identity, count, first row and releases (a message, the most
+// common endpoint on a tie and the sample traces on a tie of times may
+// differ), and returns the store's answer.
+func errorGroups(t *testing.T, s store.Narrative, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
+	t.Helper()
+	q := services.ErrorGroups{ProjectID: 1, Range: r, Since: since, Limit: limit}
+	got, err := q.Run(context.Background(), s)
+	if err != nil {
+		return nil, err
+	}
+	bySQL, err := q.Run(context.Background(), plainExec{s})
+	if err != nil {
+		return nil, fmt.Errorf("by SQL: %w", err)
+	}
+	same := func(gs []store.ErrorGroup) []store.ErrorGroup {
+		out := make([]store.ErrorGroup, len(gs))
+		for i, g := range gs {
+			out[i] = store.ErrorGroup{Service: g.Service, ErrorType: g.ErrorType, Key: g.Key, Count: g.Count, FirstTS: g.FirstTS, Releases: g.Releases}
+		}
+		return out
+	}
+	if !reflect.DeepEqual(same(got), same(bySQL)) {
+		t.Errorf("error groups %+v: through the store %+v, by SQL %+v", q, got, bySQL)
+	}
+	return got, nil
 }

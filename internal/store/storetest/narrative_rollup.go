@@ -194,7 +194,6 @@ func checkSeries(t *testing.T, when string, s store.Narrative, evs []event.Event
 // (fingerprinted groups) and the release starts with the raw events.
 func checkErrorsAndReleases(t *testing.T, when string, s store.Narrative, evs []event.Event) {
 	t.Helper()
-	ctx := context.Background()
 	since, r := narrT0-60*narrMin, store.Range{From: narrT0 + 10*narrMin, To: narrT0 + 40*narrMin}
 	type key struct{ svc, typ, fp string }
 	type agg struct{ n, first int64 }
@@ -224,7 +223,7 @@ func checkErrorsAndReleases(t *testing.T, when string, s store.Narrative, evs []
 		}
 		want[k] = a
 	}
-	groups, err := s.ErrorGroups(ctx, 1, r, since, 1000)
+	groups, err := errorGroups(t, s, r, since, 1000)
 	if err != nil {
 		t.Fatalf("%s: ErrorGroups: %v", when, err)
 	}
@@ -248,7 +247,7 @@ func checkErrorsAndReleases(t *testing.T, when string, s store.Narrative, evs []
 	if seen != n || n < 5 {
 		t.Errorf("%s: %d fingerprinted error groups, raw events %d", when, seen, n)
 	}
-	rs, err := s.ReleaseStarts(ctx, 1, r, since)
+	rs, err := releaseStarts(t, s, r, since)
 	if err != nil {
 		t.Fatalf("%s: ReleaseStarts: %v", when, err)
 	}

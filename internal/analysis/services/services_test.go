@@ -1,0 +1,86 @@
+package services
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// TestQueriesGolden shows the SQL each query compiles to in each engine
+// (testdata/<engine>.sql; -update rewrites them). What the queries mean
+// is checked by the store conformance suite (storetest.RunNarrative and
+// its rollup suite), which runs them on a real backend with and without
+// its rollups.
+func TestQueriesGolden(t *testing.T) {
+	r := store.Range{From: 1_000_000, To: 2_000_000}
+	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
+		var b strings.Builder
+		add := func(q sqlq.Query, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", d.Name(), err)
+			}
+			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
+		}
+		add(ReleaseStarts{ProjectID: 7, Range: r, Since: 500_000}.Query(d))
+		add(ErrorGroups{ProjectID: 7, Range: r, Since: 500_000, Limit: 200}.Query(d))
+		path := filepath.Join("testdata", d.Name()+".sql")
+		if *update {
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if b.String() != string(want) {
+			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
+		}
+	}
+}
+
+// rollup is a store whose release rollup answers only ranges from 0.
+type rollup struct{ ran *[]string }
+
+func (rollup) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
+func (x rollup) Run(_ context.Context, q sqlq.Query, _ func(sqlq.Scanner) error) error {
+	*x.ran = append(*x.ran, q.Name)
+	return nil
+}
+func (rollup) RolledReleaseStarts(_ context.Context, _ int64, r store.Range) ([]store.ReleaseStart, bool, error) {
+	if r.From != 0 {
+		return nil, false, nil
+	}
+	return []store.ReleaseStart{{Service: "api", Release: "v1", FirstTS: 1}}, true, nil
+}
+
+func TestReleaseStartsRun(t *testing.T) {
+	var ran []string
+	ex := rollup{&ran}
+	got, err := ReleaseStarts{ProjectID: 1, Range: store.Range{From: 10, To: 20}, Since: 0}.Run(t.Context(), ex)
+	if err != nil || len(got) != 1 || len(ran) != 0 {
+		t.Errorf("from the rollup: %v, %v; ran %v", got, err, ran)
+	}
+	if _, err := (ReleaseStarts{ProjectID: 1, Range: store.Range{From: 10, To: 20}, Since: 15}).Run(t.Context(), ex); err != nil ||
+		len(ran) != 1 || ran[0] != "services.releases" {
+		t.Errorf("a range the rollup declines is read from the events: %v, ran %v", err, ran)
+	}
+	if _, err := (ReleaseStarts{ProjectID: 1, Range: store.Range{From: 20, To: 20}}).Run(t.Context(), ex); err == nil {
+		t.Error("an empty range was accepted")
+	}
+	// Since later than the range's start reads the range: the same key.
+	if (ReleaseStarts{ProjectID: 1, Range: store.Range{From: 10, To: 20}, Since: 15}).Key() !=
+		(ReleaseStarts{ProjectID: 1, Range: store.Range{From: 10, To: 20}, Since: 10}).Key() {
+		t.Error("equal bounds key apart")
+	}
+}
