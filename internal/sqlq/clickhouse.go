@@ -212,3 +212,13 @@ func (ClickHouse) DistinctSortedIf(expr, cond string) string {
 func (ClickHouse) ArgMinNIf(arg, val string, n int, cond string) string {
 	return "arrayMap(x -> x.2, arraySlice(arraySort(groupArrayIf((" + val + ", " + arg + "), " + cond + ")), 1, " + strconv.Itoa(n) + "))"
 }
+
+// Upper upper-cases UTF-8 text.
+func (ClickHouse) Upper(expr string) string { return "upperUTF8(" + expr + ")" }
+
+// CharLength is lengthUTF8 (length counts bytes).
+func (ClickHouse) CharLength(expr string) string { return "lengthUTF8(" + expr + ")" }
+
+// RegexpGroup is extract, which returns the first capturing group (” when
+// no match); it exists in every release.
+func (ClickHouse) RegexpGroup(expr string) string { return "extract(" + expr + ", ?)" }

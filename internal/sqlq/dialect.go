@@ -116,6 +116,15 @@ type Dialect interface {
 	// digits; TraceHex the two halves of a trace id as 32.
 	HexID(col string) string
 	TraceHex(hi, lo string) string
+	// Upper upper-cases text (Unicode-aware); CharLength counts its
+	// characters, not bytes.
+	Upper(expr string) string
+	CharLength(expr string) string
+	// RegexpGroup is the text of the first capturing group of the first
+	// match of the bound RE2 pattern (one placeholder) in expr, '' when
+	// nothing matches.
+	RegexpGroup(expr string) string
+
 	// SemiJoin keeps the rows of left that have a match in right on cond
 	// (left and right are table expressions with their aliases).
 	SemiJoin(left, right, cond string) string

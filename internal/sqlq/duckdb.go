@@ -204,3 +204,12 @@ func (DuckDB) DistinctSortedIf(expr, cond string) string {
 func (DuckDB) ArgMinNIf(arg, val string, n int, cond string) string {
 	return "coalesce(arg_min(" + arg + ", " + val + ", " + strconv.Itoa(n) + ") FILTER (WHERE " + cond + "), [])"
 }
+
+// Upper upper-cases Unicode text.
+func (DuckDB) Upper(expr string) string { return "upper(" + expr + ")" }
+
+// CharLength is length, which counts characters.
+func (DuckDB) CharLength(expr string) string { return "length(" + expr + ")" }
+
+// RegexpGroup is regexp_extract of group 1 (” when no match).
+func (DuckDB) RegexpGroup(expr string) string { return "regexp_extract(" + expr + ", ?, 1)" }
