@@ -218,6 +218,41 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	return s, nil
 }
 
+// checkpointAtClose writes the WAL into the file. A background writer
+// told to stop (retention, the watermark, the field catalogue) may still
+// be rolling back its cancelled transaction — database/sql rolls back a
+// cancelled Tx asynchronously — so a checkpoint that finds another write
+// transaction waits for it a little, on one connection that first clears
+// any transaction left aborted on it.
+func (s *Store) checkpointAtClose() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	for {
+		_, err = conn.ExecContext(ctx, `CHECKPOINT`)
+		if err == nil {
+			return nil
+		}
+		msg := err.Error()
+		switch {
+		case strings.Contains(msg, "transaction is aborted"):
+			conn.ExecContext(ctx, `ROLLBACK`) //nolint:errcheck // clears the aborted transaction; the retry reports
+		case strings.Contains(msg, "other write transactions active"):
+		default:
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return err
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+}
+
 func (s *Store) closeDB() error {
 	return errors.Join(s.db.Close(), s.conn.Close())
 }
@@ -268,7 +303,7 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	if _, err := s.db.Exec(`CHECKPOINT`); err != nil {
+	if err := s.checkpointAtClose(); err != nil {
 		errs = append(errs, fmt.Errorf("checkpoint %q: %w", s.path, err))
 	}
 	s.saveProductIndex(context.Background())
