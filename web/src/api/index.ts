@@ -4,3 +4,4 @@ export type * from './event';
 export type * from './types';
 export * from './alerts';
 export * from './people';
+export * from './settings';

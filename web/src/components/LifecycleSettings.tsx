@@ -5,38 +5,9 @@
 // sees them; only a project admin may save (the server answers 403 to the
 // others, and the form says so before they try).
 import { useEffect, useState } from 'react';
-import { api, ApiError, get, me as loadMe } from '../api';
+import { ApiError, get, me as loadMe, putSettings } from '../api';
+import type { PrivacySettings, RetentionSettings, SamplingSettings } from '../api';
 import { ErrorMessage, Loading } from './common';
-
-export interface Retention {
-  logs_days: number;
-  spans_days: number;
-  errors_days: number;
-  events_days: number;
-  checks_days: number;
-  replays_days: number;
-}
-
-export interface Sampling {
-  debug_logs: number;
-  info_logs: number;
-  traces: number;
-}
-
-export interface Privacy {
-  disabled: boolean;
-  emails: boolean;
-  keep_card_numbers: boolean;
-  ip_addresses: string;
-  deny_fields: string[] | null;
-  allow_fields: string[] | null;
-  patterns: string[] | null;
-}
-
-/** putSettings saves one settings document; the answer is it, defaults filled in. */
-export function putSettings<T>(name: string, body: T): Promise<T> {
-  return api<T>(`/api/v1/settings/${name}`, undefined, { method: 'PUT', body: JSON.stringify(body) });
-}
 
 /** lines splits a textarea's list (one per line or comma-separated). */
 export function lines(s: string): string[] {
@@ -119,9 +90,9 @@ export function LifecycleSettings() {
       () => setAdmin(false),
     );
   }, []);
-  const [ret, setRet, retErr, retLoading] = useSettings<Retention>('retention');
-  const [smp, setSmp, smpErr, smpLoading] = useSettings<Sampling>('sampling');
-  const [prv, setPrv, prvErr, prvLoading] = useSettings<Privacy>('privacy');
+  const [ret, setRet, retErr, retLoading] = useSettings<RetentionSettings>('retention');
+  const [smp, setSmp, smpErr, smpLoading] = useSettings<SamplingSettings>('sampling');
+  const [prv, setPrv, prvErr, prvLoading] = useSettings<PrivacySettings>('privacy');
   const ro = !admin;
   return (
     <section className="lc-settings" aria-label="Data lifecycle">
