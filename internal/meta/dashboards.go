@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/pipes"
 	"github.com/lore-dev/lore/internal/errs"
 )
 
@@ -20,10 +21,11 @@ const (
 	PanelTrend     = "trend"     // POST /api/v1/trends: params (event, measure, interval, …)
 	PanelFunnel    = "funnel"    // POST /api/v1/funnels: params.steps, params.window
 	PanelRetention = "retention" // POST /api/v1/retention: params.start_event, return_event, period
+	PanelQuery     = "query"     // GET /api/v1/query: query, a pipeline that aggregates (a table and its chart)
 )
 
 // PanelKinds lists the valid panel kinds.
-var PanelKinds = []string{PanelHistogram, PanelFacet, PanelTrend, PanelFunnel, PanelRetention}
+var PanelKinds = []string{PanelHistogram, PanelFacet, PanelTrend, PanelFunnel, PanelRetention, PanelQuery}
 
 // ErrNotFound is returned for a dashboard or saved search that does not
 // exist in the project.
@@ -33,7 +35,7 @@ var ErrNotFound = errs.New(errs.NotFound, "not found")
 type Panel struct {
 	Title  string         `json:"title" yaml:"title"`
 	Kind   string         `json:"kind" yaml:"kind"`
-	Query  string         `json:"query,omitempty" yaml:"query,omitempty"` // a search, for histogram and facet
+	Query  string         `json:"query,omitempty" yaml:"query,omitempty"` // a search, for histogram and facet; a pipeline for query
 	Params map[string]any `json:"params,omitempty" yaml:"params,omitempty"`
 	// From and To override the dashboard's range for this panel.
 	From string `json:"from,omitempty" yaml:"from,omitempty"`
@@ -103,6 +105,15 @@ func (p *Panel) validate() error {
 	case PanelRetention:
 		if str("start_event") == "" || str("return_event") == "" {
 			return errors.New("a retention panel needs params.start_event and params.return_event")
+		}
+	case PanelQuery:
+		p.Query = strings.TrimSpace(p.Query)
+		pl, err := pipes.Parse(p.Query)
+		if err != nil {
+			return fmt.Errorf("bad query %q: %w", p.Query, err)
+		}
+		if !pl.Aggregates() {
+			return fmt.Errorf("a query panel needs a pipeline that aggregates (stats, timechart, top or rare), got %q", p.Query)
 		}
 	default:
 		return fmt.Errorf("unknown panel kind %q (want one of %s)", p.Kind, strings.Join(PanelKinds, ", "))

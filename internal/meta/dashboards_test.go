@@ -121,8 +121,23 @@ func TestDashboardValidation(t *testing.T) {
 	f("name: x\npanels: [{kind: pie}]", `unknown panel kind "pie"`)
 	f("name: x\npanels: [{kind: funnel, params: {steps: [{event: a}]}}]", "two steps")
 	f("name: x\npanels: [{kind: facet}]", "params.field")
+	f("name: x\npanels: [{kind: query, query: 'level:error'}]", "needs a pipeline that aggregates")
+	f("name: x\npanels: [{kind: query, query: 'level:error | stats p95(duration_ms by endpoint'}]", "pipe 1 (stats), column")
 	f("name: x\npanles: []", "field panles not found")
 	f("", "no YAML document")
+}
+
+// TestQueryPanel: a query panel keeps its pipeline, as typed in Explore.
+func TestQueryPanel(t *testing.T) {
+	s := openDashboards(t)
+	q := "service:payment-service | stats count() as n, p95(duration_ms) by endpoint | sort n desc | limit 10"
+	d, err := s.SaveDashboard(context.Background(), 1, Dashboard{Name: "pipes", Panels: []Panel{{Kind: PanelQuery, Query: " " + q + " "}}}, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p := d.Panels[0]; p.Query != q || p.Title != PanelQuery {
+		t.Errorf("saved %+v", p)
+	}
 }
 
 func TestSavedSearches(t *testing.T) {

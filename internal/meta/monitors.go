@@ -24,10 +24,11 @@ const (
 	MonitorCheck     = "check"      // an uptime check: down, or days left on its certificate
 	MonitorStory     = "story"      // story cards of a type and severity appearing
 	MonitorBaseline  = "baseline"   // a service's signal leaving its robust baseline
+	MonitorAggregate = "aggregate"  // a column of a pipeline's stats (Measure), one series per group
 )
 
 // MonitorKinds lists the valid monitor kinds.
-var MonitorKinds = []string{MonitorQuery, MonitorLatency, MonitorErrorRate, MonitorIssue, MonitorCheck, MonitorStory, MonitorBaseline}
+var MonitorKinds = []string{MonitorQuery, MonitorLatency, MonitorErrorRate, MonitorIssue, MonitorCheck, MonitorStory, MonitorBaseline, MonitorAggregate}
 
 // Monitor states. A monitor starts in no_data until its first evaluation.
 // Each series (group) of a monitor goes ok → pending (its condition holds,
@@ -75,8 +76,8 @@ type Monitor struct {
 	ProjectID int64        `json:"-"`
 	Name      string       `json:"name"`
 	Kind      string       `json:"kind"`
-	Query     string       `json:"query"`             // in the search syntax; "" matches everything
-	Measure   string       `json:"measure,omitempty"` // query: count|rate; issue: new|events|users; check: down|tls_days
+	Query     string       `json:"query"`             // in the search syntax; "" matches everything; aggregate: a pipeline
+	Measure   string       `json:"measure,omitempty"` // query: count|rate; issue: new|events|users; check: down|tls_days; aggregate: a column
 	Op        string       `json:"op"`                // >, >=, < or <=; default >
 	Threshold float64      `json:"threshold"`
 	Window    string       `json:"window"`               // e.g. "5m" (default)
@@ -137,7 +138,13 @@ func (m *Monitor) Validate() error {
 		return fmt.Errorf("unknown monitor kind %q (want one of %s)", m.Kind, strings.Join(MonitorKinds, ", "))
 	}
 	m.Query = strings.TrimSpace(m.Query)
-	if _, err := query.Parse(m.Query); err != nil {
+	if m.Kind == MonitorAggregate {
+		a, err := AggregateOf(m.Query, m.Measure)
+		if err != nil {
+			return fmt.Errorf("bad query %q: %w", m.Query, err)
+		}
+		m.Measure = a.Measure
+	} else if _, err := query.Parse(m.Query); err != nil {
 		return fmt.Errorf("bad query %q: %w", m.Query, err)
 	}
 	if err := m.validateKind(); err != nil {
@@ -256,10 +263,11 @@ func (m *Monitor) validateKind() error {
 		MonitorCheck: {"down", "tls_days"},
 	}[m.Kind]
 	switch {
+	case m.Kind == MonitorAggregate: // a column of the answer, checked with the query
 	case m.Measure == "" && len(measures) > 0:
 		m.Measure = measures[0]
 	case m.Measure != "" && len(measures) == 0:
-		return fmt.Errorf("measure %q applies to query, issue and check monitors only", m.Measure)
+		return fmt.Errorf("measure %q applies to query, issue, check and aggregate monitors only", m.Measure)
 	case m.Measure != "" && !slices.Contains(measures, m.Measure):
 		return fmt.Errorf("unknown measure %q for %s monitors (want %s)", m.Measure, m.Kind, strings.Join(measures, " or "))
 	}

@@ -145,6 +145,8 @@ func Measure(ctx context.Context, src Sources, m meta.Monitor, now time.Time) ([
 		return stories(ctx, src.Stories, m, rng)
 	case meta.MonitorBaseline:
 		return departures(ctx, src.Baselines, m, now, window)
+	case meta.MonitorAggregate:
+		return aggregates(ctx, src.Events, m, rng)
 	}
 	return nil, fmt.Errorf("monitor %d: unknown kind %q", m.ID, m.Kind)
 }

@@ -57,6 +57,8 @@ func groupName(m meta.Monitor) string {
 		return m.GroupBy
 	case m.Kind == meta.MonitorStory || m.Kind == meta.MonitorBaseline:
 		return "service"
+	case m.Kind == meta.MonitorAggregate:
+		return aggregateGroups(m)
 	case Grouped(&m):
 		return "issue"
 	}
@@ -91,12 +93,17 @@ func describe(m meta.Monitor) string {
 		return fmt.Sprintf("story cards of type %s, %s or worse", t, m.Severity)
 	case meta.MonitorBaseline:
 		return m.Signal + " leaving its baseline (" + m.Severity + ")"
+	case meta.MonitorAggregate:
+		return m.Measure + " of " + q
 	}
 	return m.Kind + " of " + q
 }
 
 // evidenceQuery is the search whose events the value of series key counts.
 func evidenceQuery(m meta.Monitor, key string) string {
+	if m.Kind == meta.MonitorAggregate {
+		return aggregateEvidence(m, key)
+	}
 	parts := []string{}
 	add := func(s string) {
 		if s != "" {
@@ -202,7 +209,9 @@ func (e *Evaluator) evidence(ctx context.Context, m meta.Monitor, f Fire, now ti
 // counts (for an issue monitor, the series' own issue), with its stack.
 func (e *Evaluator) topIssue(ctx context.Context, m meta.Monitor, key string, rng store.Range) (*notify.IssueEvidence, string) {
 	q := m.Query
-	if g := groupName(m); key != "" && (g == "service" || m.GroupBy != "") {
+	if m.Kind == meta.MonitorAggregate {
+		q = aggregateEvidence(m, key)
+	} else if g := groupName(m); key != "" && (g == "service" || m.GroupBy != "") {
 		q = strings.TrimSpace(q + " " + fieldIs(g, key))
 	}
 	parsed, err := parse(q)

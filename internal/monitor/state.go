@@ -298,7 +298,7 @@ func seedSeries(m *meta.Monitor) []meta.Series {
 // issue monitors of events or users by issue).
 func Grouped(m *meta.Monitor) bool {
 	switch {
-	case m.GroupBy != "", m.Kind == meta.MonitorStory, m.Kind == meta.MonitorBaseline:
+	case m.GroupBy != "", m.Kind == meta.MonitorStory, m.Kind == meta.MonitorBaseline, m.Kind == meta.MonitorAggregate:
 		return true
 	case m.Kind == meta.MonitorIssue:
 		return m.Measure == "events" || m.Measure == "users"
@@ -311,7 +311,7 @@ func absentOf(m *meta.Monitor) Absent {
 	switch m.Kind {
 	case meta.MonitorBaseline:
 		return AbsentOK
-	case meta.MonitorErrorRate, meta.MonitorLatency, meta.MonitorCheck:
+	case meta.MonitorErrorRate, meta.MonitorLatency, meta.MonitorCheck, meta.MonitorAggregate:
 		return AbsentNoData
 	}
 	return AbsentZero
