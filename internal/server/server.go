@@ -199,6 +199,7 @@ func (s *Server) routes() (http.Handler, *routeMux) {
 	s.lokiRoutes(mux)
 
 	read("GET /api/v1/search", s.handleSearch)
+	read("GET /api/v1/query", s.handleQuery)
 	read("GET /api/v1/histogram", s.handleHistogram)
 	read("GET /api/v1/facets", s.handleFacets)
 	read("GET /api/v1/latency", s.handleLatency)

@@ -11,8 +11,8 @@ import (
 	"github.com/lore-dev/lore/internal/sqlq"
 )
 
-// maxRows caps the rows of an answer.
-const maxRows = 10000
+// MaxRows caps the rows of an answer.
+const MaxRows = 10000
 
 // Type is a column's type in an answer: "number", "string", "time"
 // (microseconds since the epoch; the API renders RFC 3339) or "bool".
@@ -290,8 +290,8 @@ func (c *compiler) stats(r rel, st *Stats) (rel, error) {
 			if step == 0 {
 				step = query.AutoStep(c.from, c.to, 60)
 			}
-			if n := (c.to - c.from) / step; n > maxRows {
-				return r, c.errAt(by.At, "a bin of %s gives %d buckets over this range (at most %d)", fmtStep(step), n, maxRows)
+			if n := (c.to - c.from) / step; n > MaxRows {
+				return r, c.errAt(by.At, "a bin of %s gives %d buckets over this range (at most %d)", fmtStep(step), n, MaxRows)
 			}
 			c.binOf = step
 			keys = append(keys, named{"time", Time})
@@ -457,7 +457,7 @@ func (c *compiler) top(r rel, tp *Top) (rel, error) {
 }
 
 // final is the outer SELECT: the output columns, in order, at most
-// maxRows rows.
+// MaxRows rows.
 func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 	var outs []string
 	var outArgs []any
@@ -489,7 +489,7 @@ func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 	if ord == "" && r.rows {
 		ord = " ORDER BY ts DESC"
 	}
-	limit := maxRows
+	limit := MaxRows
 	if r.limit > 0 && r.limit < limit {
 		limit = r.limit
 	}

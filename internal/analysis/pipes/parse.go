@@ -612,8 +612,8 @@ func (p *pipeParser) count() (int, error) {
 	if t.kind != tNum || cerr != nil || n <= 0 {
 		return 0, p.errAt(t.at, "expected a positive whole number, found %s", describe(t))
 	}
-	if n > maxRows {
-		n = maxRows
+	if n > MaxRows {
+		n = MaxRows
 	}
 	return n, nil
 }
