@@ -369,21 +369,77 @@ func (s *Store) Projects(ctx context.Context) ([]Project, error) {
 	return out, rows.Err()
 }
 
-// CreateProject makes a project.
-func (s *Store) CreateProject(ctx context.Context, name string) (Project, error) {
-	name = strings.TrimSpace(name)
-	if name == "" || len(name) > 100 {
-		return Project{}, fmt.Errorf("project name %q: give 1 to 100 characters", name)
-	}
-	res, err := s.db.ExecContext(ctx, `INSERT INTO projects (name, created_at) VALUES (?, ?)`, name, time.Now().Unix())
+// NewProject is a project just made, with its first keys in plain text:
+// the only time they are visible (only their hashes are stored).
+type NewProject struct {
+	Project
+	IngestKey string `json:"ingest_key"`
+	ReadKey   string `json:"read_key"`
+}
+
+// CreateProject makes a project and its first ingest and read keys, in
+// one transaction. Projects are not deleted: their events would stay in
+// the store under the id, and SQLite hands the id of a deleted last row to
+// the next one.
+func (s *Store) CreateProject(ctx context.Context, name string) (NewProject, error) {
+	name, err := projectName(name)
 	if err != nil {
-		return Project{}, fmt.Errorf("create project %q: %w", name, err)
+		return NewProject{}, err
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
+	}
+	defer tx.Rollback()
+	now := time.Now().Unix()
+	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, created_at) VALUES (?, ?)`, name, now)
+	if err != nil {
+		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
 	}
 	id, err := res.LastInsertId()
 	if err != nil {
-		return Project{}, fmt.Errorf("create project %q: %w", name, err)
+		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
+	}
+	out := NewProject{Project: Project{ID: id, Name: name, CreatedAt: unixTime(now)},
+		IngestKey: NewKey(RoleIngest), ReadKey: NewKey(RoleRead)}
+	for _, k := range []struct {
+		role Role
+		key  string
+	}{{RoleIngest, out.IngestKey}, {RoleRead, out.ReadKey}} {
+		h := hashKey(k.key)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO api_keys (project_id, role, hash, prefix, created_at) VALUES (?, ?, ?, ?, ?)`,
+			id, string(k.role), hex.EncodeToString(h[:]), keyPrefix(k.key), now); err != nil {
+			return NewProject{}, fmt.Errorf("store %s key of new project %q: %w", k.role, name, err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
+	}
+	return out, nil
+}
+
+// RenameProject changes a project's name.
+func (s *Store) RenameProject(ctx context.Context, id int64, name string) (Project, error) {
+	name, err := projectName(name)
+	if err != nil {
+		return Project{}, err
+	}
+	res, err := s.db.ExecContext(ctx, `UPDATE projects SET name = ? WHERE id = ?`, name, id)
+	if err != nil {
+		return Project{}, fmt.Errorf("rename project %d to %q: %w", id, name, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return Project{}, fmt.Errorf("project %d: %w", id, ErrNotFound)
 	}
 	return s.Project(ctx, id)
+}
+
+func projectName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" || len(name) > 100 {
+		return "", fmt.Errorf("project name %q: give 1 to 100 characters", name)
+	}
+	return name, nil
 }
 
 // UserPrincipal is who a signed-in user acts as in a project: their role

@@ -213,3 +213,45 @@ func TestBrowserKeysAndOrigins(t *testing.T) {
 		}
 	}
 }
+
+// TestCreateProject: a new project comes with an ingest and a read key of
+// its own (and no other), a name is 1 to 100 characters, and a rename
+// keeps the id.
+func TestCreateProject(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t)
+	p, err := s.CreateProject(ctx, "  shop  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.ID != 2 || p.Name != "shop" {
+		t.Fatalf("project %+v", p.Project)
+	}
+	for k, want := range map[string]Role{p.IngestKey: RoleIngest, p.ReadKey: RoleRead} {
+		got, err := s.Authenticate(ctx, k)
+		if err != nil || got.ProjectID != p.ID || got.Role != want {
+			t.Errorf("key %.8s…: %+v %v; want %s of project %d", k, got, err, want, p.ID)
+		}
+	}
+	if ks, _ := s.Keys(ctx, p.ID); len(ks) != 2 {
+		t.Errorf("keys of the new project: %+v", ks)
+	}
+	for _, bad := range []string{"", "   ", strings.Repeat("x", 101)} {
+		if _, err := s.CreateProject(ctx, bad); err == nil {
+			t.Errorf("CreateProject(%q) worked", bad)
+		}
+	}
+	if ps, _ := s.Projects(ctx); len(ps) != 2 {
+		t.Errorf("refused names made projects: %+v", ps)
+	}
+	r, err := s.RenameProject(ctx, p.ID, "shop (prod)")
+	if err != nil || r.ID != p.ID || r.Name != "shop (prod)" {
+		t.Errorf("rename: %+v %v", r, err)
+	}
+	if _, err := s.RenameProject(ctx, 99, "x"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("rename of no project: %v", err)
+	}
+	if _, err := s.RenameProject(ctx, p.ID, ""); err == nil {
+		t.Error("renamed to nothing")
+	}
+}

@@ -36,7 +36,7 @@ type PeopleService interface {
 	RevokeKey(ctx context.Context, project, id int64) error
 	AuditLog(ctx context.Context, project int64, withServer bool, limit int, before int64) ([]meta.AuditEntry, error)
 	Project(ctx context.Context, id int64) (meta.Project, error)
-	CreateProject(ctx context.Context, name string) (meta.Project, error)
+	CreateProject(ctx context.Context, name string) (meta.NewProject, error)
 	AllowedOrigins(ctx context.Context, project int64) ([]string, error)
 	SetAllowedOrigins(ctx context.Context, project int64, origins []string) ([]string, error)
 }
@@ -371,8 +371,9 @@ func (s *Server) handleProjects(w http.ResponseWriter, r *http.Request) (any, er
 	return []meta.ProjectRole{{Project: proj, Role: p.Role}}, nil
 }
 
-// handleCreateProject makes a project: server admins only (a project
-// admin's role is in their own project).
+// handleCreateProject makes a project and its first ingest and read keys,
+// returned once: server admins only (a project admin's role is in their
+// own project). The server admin who made it is its admin.
 func (s *Server) handleCreateProject(w http.ResponseWriter, r *http.Request) (any, error) {
 	p := principal(r)
 	var in struct {

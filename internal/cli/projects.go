@@ -1,0 +1,103 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+	"strconv"
+
+	"github.com/lore-dev/lore/internal/meta"
+)
+
+const projectsUsage = `lore projects list   --data DIR
+lore projects create --data DIR NAME [--admin EMAIL]
+lore projects rename --data DIR ID NAME
+
+Manages the projects of a data directory's metadata database; the server
+may be running. create prints the new project's id and its first ingest
+and read keys, once (only their hashes are stored); server admins open
+every project, --admin EMAIL also makes an existing user its admin (add
+others with lore users add --project ID). Projects are not deleted: their
+events stay in the store under the project's id.`
+
+// runProjects lists, creates and renames projects.
+func runProjects(ctx context.Context, args []string, stdio Stdio) error {
+	fs := newFlags("projects", stdio)
+	fs.Usage = func() {
+		fmt.Fprintln(stdio.Err, projectsUsage+"\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	data := fs.String("data", env("LORE_DATA", ""), "data directory (env LORE_DATA)")
+	admin := fs.String("admin", "", "create: make this existing user the project's admin")
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || *data == "" {
+		fs.Usage()
+		return errors.New("projects: say list, create or rename, with --data DIR")
+	}
+	m, err := meta.Open(ctx, filepath.Join(*data, "meta.db"))
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	switch rest[0] {
+	case "list":
+		ps, err := m.Projects(ctx)
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			ms, err := m.Members(ctx, p.ID)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(stdio.Out, "%4d  %-32s  members %d  created %s\n", p.ID, p.Name, len(ms), p.CreatedAt)
+		}
+		return nil
+	case "create":
+		if len(rest) != 2 {
+			return errors.New("projects create: give the project's name (quote it if it has spaces)")
+		}
+		var u meta.User
+		if *admin != "" {
+			// Look the user up first: a typo makes no project.
+			if u, err = m.UserByEmail(ctx, *admin); err != nil {
+				return fmt.Errorf("projects create: --admin %q: %w (add them with lore users add)", *admin, err)
+			}
+		}
+		p, err := m.CreateProject(ctx, rest[1])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdio.Out, "project %d %q created; its keys (shown once; only their hashes are stored):\n", p.ID, p.Name)
+		fmt.Fprintf(stdio.Out, "  ingest key: %s\n  read key:   %s\n", p.IngestKey, p.ReadKey)
+		if *admin != "" {
+			if err := m.SetMember(ctx, p.ID, u.ID, meta.RoleAdmin); err != nil {
+				return err
+			}
+			fmt.Fprintf(stdio.Out, "%s is admin of project %d\n", u.Email, p.ID)
+		}
+		return nil
+	case "rename":
+		if len(rest) != 3 {
+			return errors.New("projects rename: give the project's id and its new name")
+		}
+		id, err := strconv.ParseInt(rest[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("projects rename: bad id %q", rest[1])
+		}
+		p, err := m.RenameProject(ctx, id, rest[2])
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdio.Out, "project %d is now %q\n", p.ID, p.Name)
+		return nil
+	case "delete", "remove":
+		return errors.New("projects: projects are not deleted (their events stay in the store under the id); " +
+			"revoke its keys (lore keys revoke) and remove its members instead")
+	}
+	return fmt.Errorf("projects: unknown action %q (want list, create or rename)", rest[0])
+}
