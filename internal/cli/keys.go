@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -36,15 +35,7 @@ func runKeys(ctx context.Context, args []string, stdio Stdio) error {
 	expires := fs.String("expires", "", "create: the key expires after this long (90d, 12h); default never")
 	overlap := fs.String("overlap", "24h", "rotate: how long the old key keeps working")
 	project := fs.Int64("project", 1, "project id")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
-		return err
-	}
-	rest := fs.Args()
-	if len(rest) == 0 || *data == "" {
-		fs.Usage()
-		return errors.New("keys: say list, create or revoke, with --data DIR")
-	}
-	m, err := meta.Open(ctx, filepath.Join(*data, "meta.db"))
+	m, rest, err := openMetaCommand(ctx, fs, args, data, "keys: say list, create or revoke, with --data DIR")
 	if err != nil {
 		return err
 	}

@@ -3,6 +3,7 @@ package cli
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"path/filepath"
 	"strconv"
@@ -30,15 +31,7 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	data := fs.String("data", env("LORE_DATA", ""), "data directory (env LORE_DATA)")
 	admin := fs.String("admin", "", "create: make this existing user the project's admin")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
-		return err
-	}
-	rest := fs.Args()
-	if len(rest) == 0 || *data == "" {
-		fs.Usage()
-		return errors.New("projects: say list, create or rename, with --data DIR")
-	}
-	m, err := meta.Open(ctx, filepath.Join(*data, "meta.db"))
+	m, rest, err := openMetaCommand(ctx, fs, args, data, "projects: say list, create or rename, with --data DIR")
 	if err != nil {
 		return err
 	}
@@ -100,4 +93,23 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 			"revoke its keys (lore keys revoke) and remove its members instead")
 	}
 	return fmt.Errorf("projects: unknown action %q (want list, create or rename)", rest[0])
+}
+
+// openMetaCommand parses the flags of a command that manages a data
+// directory's metadata (users, keys, projects) and opens it; it returns
+// the words after the flags (at least one), or the usage error want.
+func openMetaCommand(ctx context.Context, fs *flag.FlagSet, args []string, data *string, want string) (*meta.Store, []string, error) {
+	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
+		return nil, nil, err
+	}
+	rest := fs.Args()
+	if len(rest) == 0 || *data == "" {
+		fs.Usage()
+		return nil, nil, errors.New(want)
+	}
+	m, err := meta.Open(ctx, filepath.Join(*data, "meta.db"))
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, rest, nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -36,15 +35,7 @@ func runUsers(ctx context.Context, args []string, stdio Stdio) error {
 	serverAdmin := fs.Bool("server-admin", false, "add: a server admin (admin of every project, creates projects)")
 	passwordEnv := fs.String("password-env", "", "add, reset: take the password from this environment variable instead of printing a login link")
 	url := fs.String("url", env("LORE_PUBLIC_URL", "http://localhost:4780"), "Lore's address, for the login link")
-	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
-		return err
-	}
-	rest := fs.Args()
-	if len(rest) == 0 || *data == "" {
-		fs.Usage()
-		return errors.New("users: say list, add, remove or reset, with --data DIR")
-	}
-	m, err := meta.Open(ctx, filepath.Join(*data, "meta.db"))
+	m, rest, err := openMetaCommand(ctx, fs, args, data, "users: say list, add, remove or reset, with --data DIR")
 	if err != nil {
 		return err
 	}
