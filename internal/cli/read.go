@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
+	"math"
 	"net/url"
 	"strconv"
 	"strings"
 	"text/tabwriter"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/pipes"
 	"github.com/lore-dev/lore/internal/client"
 	"github.com/lore-dev/lore/internal/event"
 )
@@ -31,19 +33,39 @@ func (f *remoteFlags) client() (*client.Client, error) {
 	return client.New(f.url, f.key), nil
 }
 
+const queryUsage = `Usage: lore query [flags] 'QUERY'
+
+Examples:
+  lore query 'level:error service:payment-service' --from now-1h
+  lore query 'status:429 | stats p95(duration_ms) by endpoint' --since 2h
+  lore query 'name:payment_gateway_retry | timechart span=1h count()' --from 2026-12-01T09:00:00Z --to 2026-12-01T11:00:00Z
+
+A search prints the matching events, newest first; with --json, JSON lines,
+one event per line. A query with pipes (| stats, | timechart, | top, | where,
+…) prints the answer's table; with --json, the API's answer
+({"columns", "rows", "took_ms", …}).`
+
 func runQuery(ctx context.Context, args []string, stdio Stdio) error {
-	cmd := newReadCommand("query", "Usage: lore query [flags] 'QUERY'\n\nExample: lore query 'level:error service:payment-service' --from now-1h\nWith --json it prints JSON lines, one event per line.", stdio)
+	cmd := newReadCommand("query", queryUsage, stdio)
 	cmd.timeRange("now-1h", "start of the time range (RFC 3339, or relative like now-1h)")
 	fs, from, to, asJSON := cmd.fs, cmd.from, cmd.to, cmd.asJSON
-	limit := fs.Int("limit", 100, "events to print (newest first)")
+	limit := fs.Int("limit", 100, "events to print (newest first); a query with pipes says its own with | limit")
+	since := fs.String("since", "", "the time range is the last DURATION (1h, 30m, 7d): --from now-DURATION")
 	if err := cmd.parse(args); err != nil {
 		return err
+	}
+	if *since != "" {
+		*from = "now-" + strings.TrimPrefix(*since, "-")
+	}
+	q := strings.Join(fs.Args(), " ")
+	if p, err := pipes.Parse(q); err != nil || len(p.Pipes) > 0 {
+		// A query with pipes (or one only the server can explain) is a table.
+		return queryTable(ctx, cmd, q, stdio)
 	}
 	c, err := cmd.rf.client()
 	if err != nil {
 		return err
 	}
-	q := strings.Join(fs.Args(), " ")
 	var tw *tabwriter.Writer
 	if !*asJSON {
 		tw = tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)
@@ -85,6 +107,65 @@ func runQuery(ctx context.Context, args []string, stdio Stdio) error {
 		}
 	}
 	return nil
+}
+
+// queryTable asks GET /api/v1/query and prints the table, its columns
+// aligned, or under --json the answer as the API sent it.
+func queryTable(ctx context.Context, cmd *readCommand, q string, stdio Stdio) error {
+	v := cmd.rangeValues()
+	v.Set("q", q)
+	var res struct {
+		Columns []struct {
+			Name string `json:"name"`
+		} `json:"columns"`
+		Rows      [][]any `json:"rows"`
+		Truncated bool    `json:"truncated"`
+	}
+	if done, err := cmd.ask(ctx, stdio, "/api/v1/query", v, nil, &res); done || err != nil {
+		return err
+	}
+	tw := tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)
+	for i, c := range res.Columns {
+		if i > 0 {
+			fmt.Fprint(tw, "\t")
+		}
+		fmt.Fprint(tw, c.Name)
+	}
+	fmt.Fprintln(tw)
+	for _, row := range res.Rows {
+		for i, v := range row {
+			if i > 0 {
+				fmt.Fprint(tw, "\t")
+			}
+			fmt.Fprint(tw, cell(v))
+		}
+		fmt.Fprintln(tw)
+	}
+	tw.Flush()
+	switch {
+	case len(res.Rows) == 0:
+		fmt.Fprintln(stdio.Err, "no rows")
+	case res.Truncated:
+		fmt.Fprintf(stdio.Err, "stopped at %d rows: narrow the query or add | limit\n", len(res.Rows))
+	}
+	return nil
+}
+
+// cell is a table value as printed: numbers rounded to six decimals,
+// without exponent or trailing zeros, null as "-", text on one line.
+func cell(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "-"
+	case float64:
+		if r := math.Round(x*1e6) / 1e6; !math.IsInf(r, 0) {
+			x = r
+		}
+		return strconv.FormatFloat(x, 'f', -1, 64)
+	case string:
+		return strings.NewReplacer("\n", " ⏎ ", "\t", " ").Replace(x)
+	}
+	return fmt.Sprint(v)
 }
 
 func oneLine(e event.Event) string {

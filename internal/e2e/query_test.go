@@ -154,3 +154,29 @@ func TestQueryAPI(t *testing.T) {
 		t.Errorf("an ingest key asks: %d %s", code, b)
 	}
 }
+
+// TestQueryCLI runs `lore query` with pipes against a whole Lore: an
+// aligned table, the API's JSON, --since, and a mistake that names the
+// pipe.
+func TestQueryCLI(t *testing.T) {
+	a, base := startAsk(t)
+	rng := []string{"--from", base.Format(time.RFC3339), "--to", base.Add(time.Hour).Format(time.RFC3339), "--url", a.URL(), "--key", readKey}
+	out, errOut, code := runCLI(t, append([]string{"query", "status:429 | stats count() as n, p95(duration_ms) as p95 by endpoint | sort endpoint"}, rng...)...)
+	want := "endpoint  n   p95\n/cart     10  548\n/pay      10  518\n"
+	if code != 0 || out != want {
+		t.Errorf("lore query (%d): %q, want %q (stderr %s)", code, out, want, errOut)
+	}
+	out, _, code = runCLI(t, append([]string{"query", "--json", "| top 2 user"}, rng...)...)
+	var tb table
+	if err := json.Unmarshal([]byte(out), &tb); code != 0 || err != nil || len(tb.Rows) != 2 || tb.Columns[0].Name != "user" {
+		t.Errorf("lore query --json (%d, %v): %s", code, err, out)
+	}
+	out, errOut, code = runCLI(t, "query", "| stats count() as n", "--since", "3h", "--url", a.URL(), "--key", readKey)
+	if code != 0 || out != "n\n60\n" {
+		t.Errorf("lore query --since 3h (%d): %q %s", code, out, errOut)
+	}
+	_, errOut, code = runCLI(t, append([]string{"query", "| stats p96(duration_ms)"}, rng...)...)
+	if code == 0 || !strings.Contains(errOut, "pipe 1 (stats), column 9") {
+		t.Errorf("a bad pipe (%d): %s", code, errOut)
+	}
+}
