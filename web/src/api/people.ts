@@ -17,6 +17,15 @@ export interface ProjectRole {
   role: string;
 }
 
+/** NewProject is POST /api/v1/projects's answer: the project and its first keys, shown once. */
+export interface NewProject {
+  id: number;
+  name: string;
+  created_at: string;
+  ingest_key: string;
+  read_key: string;
+}
+
 export interface Me {
   signed_in: boolean;
   user?: User;
@@ -56,6 +65,8 @@ export const useLink = (token: string) => post<{ user: User }>('/api/v1/auth/lin
 export const logout = () => post('/api/v1/auth/logout', {});
 export const setPassword = (current: string, next: string) =>
   api('/api/v1/auth/password', undefined, { method: 'PUT', body: JSON.stringify({ current, new: next }) });
+export const projects = (signal?: AbortSignal) => api<ProjectRole[]>('/api/v1/projects', undefined, { signal });
+export const createProject = (name: string) => post<NewProject>('/api/v1/projects', { name });
 export const members = (signal?: AbortSignal) => api<Member[]>('/api/v1/members', undefined, { signal });
 export const setMember = (email: string, role: string, password?: string) =>
   api<{ member: Member; created?: boolean; login_link?: string }>('/api/v1/members', undefined, {

@@ -1,8 +1,26 @@
 // Access (project admins): the project's members and their roles, its API
 // keys (create with a scope and an expiry, rotate with an overlap, revoke at
-// once; a new key is shown once) and the audit log of who did what.
+// once; a new key is shown once) and the audit log of who did what; for
+// server admins, the server's projects and a form to make one.
 import { useState } from 'react';
-import { ApiError, allowedOrigins, auditLog, setAllowedOrigins, createKey, keys, members, removeMember, revokeKey, rotateKey, setMember, type Me } from '../api';
+import {
+  ApiError,
+  allowedOrigins,
+  auditLog,
+  setAllowedOrigins,
+  createKey,
+  createProject,
+  keys,
+  members,
+  projects,
+  removeMember,
+  revokeKey,
+  rotateKey,
+  setMember,
+  setProject,
+  type Me,
+  type NewProject,
+} from '../api';
 import { ErrorMessage, Loading } from '../components/common';
 import { fmtShort, useLoad } from '../util';
 import './access.css';
@@ -269,10 +287,110 @@ function Origins() {
   );
 }
 
+/** openProject makes id the project the UI shows, from its Overview. */
+function openProject(id: number) {
+  setProject(id);
+  location.hash = '#/overview';
+  location.reload();
+}
+
+/** Projects (server admins) lists the server's projects and makes new ones, showing a new project's keys once. */
+function Projects({ me }: { me: Me }) {
+  const [reload, setReload] = useState(0);
+  const list = useLoad((s) => projects(s), [reload]);
+  const [name, setName] = useState('');
+  const [error, setError] = useState('');
+  const [made, setMade] = useState<NewProject | null>(null);
+  const [busy, setBusy] = useState(false);
+  return (
+    <section aria-label="projects">
+      <h2>Projects</h2>
+      <p className="muted small">
+        Each project has its own events, keys, members, settings and audit log. As a server admin you are admin of every project; switch between them in the header.
+      </p>
+      <form
+        className="row"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setError('');
+          setMade(null);
+          setBusy(true);
+          createProject(name).then(
+            (p) => {
+              setBusy(false);
+              setMade(p);
+              setName('');
+              setReload((n) => n + 1);
+            },
+            (err) => {
+              setBusy(false);
+              setError(message(err));
+            },
+          );
+        }}
+      >
+        <label>
+          Project name
+          <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} placeholder="shop (production)" />
+        </label>
+        <button type="submit" disabled={busy}>
+          Create project
+        </button>
+      </form>
+      {made && (
+        <div className="secret" role="status" aria-label="new project">
+          <div>
+            Project {made.id} “{made.name}” is made. Its keys, shown once (keep them safe; more under API keys once you open it):
+          </div>
+          <div>
+            ingest key: <span data-testid="new-project-ingest-key">{made.ingest_key}</span>
+          </div>
+          <div>
+            read key: <span data-testid="new-project-read-key">{made.read_key}</span>
+          </div>
+          <button type="button" onClick={() => openProject(made.id)}>
+            Open {made.name}
+          </button>
+        </div>
+      )}
+      <ErrorMessage error={error || list.error} />
+      <table>
+        <thead>
+          <tr>
+            <th>Id</th>
+            <th>Name</th>
+            <th>Created</th>
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {(list.data || []).map((p) => (
+            <tr key={p.id}>
+              <td>{p.id}</td>
+              <td>{p.name}</td>
+              <td>{fmtShort(p.created_at)}</td>
+              <td>
+                {p.id === me.project ? (
+                  <span className="muted small">open now</span>
+                ) : (
+                  <button type="button" onClick={() => openProject(p.id)}>
+                    Open
+                  </button>
+                )}
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </section>
+  );
+}
+
 export function Access({ me }: { me: Me }) {
   if (!me.can.admin) return <div className="msg">Only a project admin sees members, keys and the audit log.</div>;
   return (
     <div className="access">
+      {me.can['server-admin'] && <Projects me={me} />}
       <Members me={me} />
       <Keys />
       <Origins />
