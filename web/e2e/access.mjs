@@ -51,14 +51,14 @@ const ok = await run(async (page, shot, base, allow) => {
   const projects = page.getByRole('region', { name: 'projects' });
   await projects.getByLabel('Project name').fill(shop);
   await projects.getByRole('button', { name: 'Create project' }).click();
-  const made = projects.getByRole('status', { name: 'new project' });
-  const ingest = await made.getByTestId('new-project-ingest-key').innerText();
-  const read = await made.getByTestId('new-project-read-key').innerText();
+  const news = projects.getByRole('status', { name: 'new project' });
+  const ingest = await news.getByTestId('new-project-ingest-key').innerText();
+  const read = await news.getByTestId('new-project-read-key').innerText();
   check(ingest.startsWith('lore_in_') && read.startsWith('lore_rd_'), 'a new project shows its ingest and read keys once');
-  const id = Number((await made.innerText()).match(/Project (\d+)/)[1]);
+  const id = Number((await news.innerText()).match(/Project (\d+)/)[1]);
   await projects.locator('tr', { hasText: shop }).getByRole('button', { name: 'Open' }).waitFor();
   check(true, `project ${id} "${shop}" is listed`);
-  await made.scrollIntoViewIfNeeded();
+  await news.scrollIntoViewIfNeeded();
   await shot('project-made');
   const line = `{"ts":"${new Date().toISOString()}","level":"info","service":"web","msg":"hello from project${stamp}"}`;
   const sent = await fetch(env.lore + '/api/v1/ingest', { method: 'POST', headers: { Authorization: 'Bearer ' + ingest, 'Content-Type': 'application/x-ndjson' }, body: line });
@@ -75,13 +75,13 @@ const ok = await run(async (page, shot, base, allow) => {
   check(found === 1, "the new project's read key finds its event");
   check((await find(env.key)) === 0, 'project 1 does not see it');
 
-  await made.getByRole('button', { name: `Open ${shop}` }).click();
+  await news.getByRole('button', { name: `Open ${shop}` }).click();
   await page.waitForURL(/#\/overview/);
   const menu = page.getByRole('combobox', { name: 'project' });
   await menu.waitFor();
   check((await menu.inputValue()) === String(id), `the header's project menu shows ${shop} open`);
   await page.goto(`${base}/#/access`);
-  await page.getByRole('region', { name: 'members' }).locator('tr', { hasText: env.email }).locator('td', { hasText: 'admin' }).waitFor();
+  await page.getByRole('region', { name: 'members' }).locator('tr', { hasText: env.email }).locator('td', { hasText: /^admin$/ }).waitFor();
   check((await page.getByRole('region', { name: 'keys' }).locator('tbody tr').count()) === 2, `${shop}'s Access page lists its two keys`);
   await shot('project-open');
   await menu.selectOption('1');
