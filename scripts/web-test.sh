@@ -85,3 +85,6 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_
 # member's one-time login link, a viewer's limits.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/access.mjs
+# Single sign-on: "Sign in with …" through a test OpenID Connect provider's
+# sign-in page and back, against a lore serve of its own (both on free ports).
+LORE_BIN="$work/lore" LORE_WEB_OUT="$work/dist" SHOTS="$shots" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" scripts/web-sso.sh

@@ -1,9 +1,11 @@
 // Package ssotest is a small OpenID Connect provider for tests: discovery,
-// a JWKS, an authorize endpoint that signs in whoever the test says (no
-// login form) and a token endpoint that checks the client's secret, the
-// code's redirect URI and the PKCE verifier, and answers with an RS256
-// ID token. Tests make it misbehave (wrong audience, nonce or issuer, an
-// expired token, a signature by a key it does not publish) through Next.
+// a JWKS, an authorize endpoint that signs in whoever the test says (at
+// once, or after a sign-in form when Form is set) and a token endpoint
+// that checks the client's secret, the code's redirect URI and the PKCE
+// verifier, and answers with an RS256 ID token. Tests make it misbehave
+// (wrong audience, nonce or issuer, an expired token, a signature by a
+// key it does not publish) through Next. Its command (cmd/ssoprovider)
+// runs it for the browser tests; neither is part of the lore binary.
 package ssotest
 
 import (
@@ -12,6 +14,8 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"fmt"
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -39,11 +43,14 @@ type Login struct {
 
 // Provider is the running provider.
 type Provider struct {
-	URL          string // the issuer
+	URL          string // the issuer; set before the first request
 	ClientID     string
 	ClientSecret string
+	// Form makes the authorize endpoint show a sign-in page whose email
+	// field (filled with Next's) says who signs in, as a real provider's
+	// login form does, instead of signing Next in at once.
+	Form bool
 
-	srv   *httptest.Server
 	key   *rsa.PrivateKey // published in the JWKS
 	other *rsa.PrivateKey // not published
 
@@ -62,25 +69,41 @@ type grant struct {
 	redirectURI string
 }
 
-// Start runs a provider for clientID/secret until the test ends.
-func Start(t testing.TB, clientID, secret string) *Provider {
-	t.Helper()
+// New makes a provider for clientID/secret; serve its Handler and set
+// its URL.
+func New(clientID, secret string) (*Provider, error) {
 	p := &Provider{ClientID: clientID, ClientSecret: secret, codes: map[string]grant{}}
 	var err error
 	if p.key, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("provider key: %w", err)
 	}
 	if p.other, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
-		t.Fatal(err)
+		return nil, fmt.Errorf("provider key: %w", err)
 	}
+	return p, nil
+}
+
+// Handler serves the provider's endpoints.
+func (p *Provider) Handler() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /.well-known/openid-configuration", p.discovery)
 	mux.HandleFunc("GET /jwks", p.jwks)
 	mux.HandleFunc("GET /authorize", p.authorize)
+	mux.HandleFunc("POST /authorize", p.approve)
 	mux.HandleFunc("POST /token", p.token)
-	p.srv = httptest.NewServer(mux)
-	p.URL = p.srv.URL
-	t.Cleanup(p.srv.Close)
+	return mux
+}
+
+// Start runs a provider for clientID/secret until the test ends.
+func Start(t testing.TB, clientID, secret string) *Provider {
+	t.Helper()
+	p, err := New(clientID, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(p.Handler())
+	p.URL = srv.URL
+	t.Cleanup(srv.Close)
 	return p
 }
 
@@ -117,28 +140,78 @@ func (p *Provider) jwks(w http.ResponseWriter, r *http.Request) {
 }
 
 // authorize signs in p.next at once and sends the browser back with a
-// code, as a provider does after its login form.
+// code, as a provider does after its login form; with Form it shows that
+// form first.
 func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	q := r.URL.Query()
+	back, ok := p.checkAuthorize(w, q)
+	if !ok {
+		return
+	}
+	p.mu.Lock()
+	l, form := p.next, p.Form
+	p.mu.Unlock()
+	if form {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		if err := formPage.Execute(w, map[string]any{"Query": q, "Email": l.Email}); err != nil {
+			http.Error(w, err.Error(), http.StatusInternalServerError)
+		}
+		return
+	}
+	p.grant(w, r, back, q, l)
+}
+
+// approve is the sign-in form's answer: the email typed signs in (with
+// Next's subject when it is Next's email, else one made from the email),
+// verified.
+func (p *Provider) approve(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	back, ok := p.checkAuthorize(w, r.PostForm)
+	if !ok {
+		return
+	}
+	email := r.PostForm.Get("email")
+	if email == "" {
+		http.Error(w, "give an email", http.StatusBadRequest)
+		return
+	}
+	p.mu.Lock()
+	l := p.next
+	p.mu.Unlock()
+	if email != l.Email {
+		l = Login{Subject: "ssotest|" + email, Email: email, EmailVerified: true}
+	}
+	p.grant(w, r, back, r.PostForm, l)
+}
+
+// checkAuthorize checks an authorization request's parameters and returns
+// where to send the browser back; on false it has answered.
+func (p *Provider) checkAuthorize(w http.ResponseWriter, q url.Values) (*url.URL, bool) {
 	back, err := url.Parse(q.Get("redirect_uri"))
 	switch {
 	case q.Get("client_id") != p.ClientID:
 		http.Error(w, "unknown client_id", http.StatusBadRequest)
-		return
 	case err != nil || back.Host == "":
 		http.Error(w, "bad redirect_uri", http.StatusBadRequest)
-		return
 	case q.Get("response_type") != "code":
 		http.Error(w, "response_type must be code", http.StatusBadRequest)
-		return
 	case q.Get("code_challenge") == "" || q.Get("code_challenge_method") != "S256":
 		http.Error(w, "PKCE (S256) required", http.StatusBadRequest)
-		return
+	default:
+		return back, true
 	}
+	return nil, false
+}
+
+// grant makes a code for l and sends the browser back with it.
+func (p *Provider) grant(w http.ResponseWriter, r *http.Request, back *url.URL, q url.Values, l Login) {
 	code := rand.Text()
 	p.mu.Lock()
 	p.Authorizations++
-	p.codes[code] = grant{login: p.next, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirectURI: q.Get("redirect_uri")}
+	p.codes[code] = grant{login: l, nonce: q.Get("nonce"), challenge: q.Get("code_challenge"), redirectURI: q.Get("redirect_uri")}
 	p.mu.Unlock()
 	v := back.Query()
 	v.Set("code", code)
@@ -146,6 +219,22 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	back.RawQuery = v.Encode()
 	http.Redirect(w, r, back.String(), http.StatusFound)
 }
+
+// formPage is the sign-in form (Form): the authorization request rides
+// along in hidden fields.
+var formPage = template.Must(template.New("form").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><link rel="icon" href="data:,"><title>Sign in – Test ID</title>
+<style>body{font:15px system-ui,sans-serif;max-width:360px;margin:60px auto}label,input,button{display:block;width:100%;margin:6px 0}input,button{padding:8px;box-sizing:border-box}</style>
+</head><body>
+<h1>Test ID</h1>
+<p>A test OpenID Connect provider: whoever you say you are signs in.</p>
+<form method="post" action="/authorize">
+{{range $k, $v := .Query}}{{if ne $k "email"}}<input type="hidden" name="{{$k}}" value="{{index $v 0}}">{{end}}{{end}}
+<label for="email">Email</label><input id="email" name="email" type="email" value="{{.Email}}" required>
+<button type="submit">Continue</button>
+</form>
+</body></html>
+`))
 
 func tokenError(w http.ResponseWriter, code, desc string) {
 	writeJSON(w, http.StatusBadRequest, map[string]string{"error": code, "error_description": desc})
