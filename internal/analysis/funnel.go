@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -112,9 +113,9 @@ type FunnelSegment struct {
 
 // Resolve runs the funnel on a.
 func (f Funnel) Resolve(ctx context.Context, a store.Analytics) (FunnelResult, error) {
-	res, err := a.Funnel(ctx, store.FunnelRequest{
+	res, err := product.Funnel(store.FunnelRequest{
 		ProjectID: f.ProjectID, Range: f.Range, Steps: f.Steps, Window: f.Window, Breakdown: f.Breakdown, SlowMS: f.SlowMS,
-	})
+	}).Run(ctx, a)
 	if err != nil {
 		return FunnelResult{}, fmt.Errorf("cannot compute funnel: %w", err)
 	}

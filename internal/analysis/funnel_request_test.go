@@ -16,14 +16,16 @@ import (
 
 // fakeAnalytics answers with fixed results and records the requests.
 type fakeAnalytics struct {
-	funnel store.FunnelResult
+	funnel store.FunnelWalk
+	hits   [][]any                         // rows of product.funnel.hits
 	trends map[int64][]product.TrendSeries // by range start
 	got    []any
 }
 
-func (f *fakeAnalytics) Funnel(_ context.Context, r store.FunnelRequest) (store.FunnelResult, error) {
+// IndexedFunnel answers as a person index would (store.FunnelIndex).
+func (f *fakeAnalytics) IndexedFunnel(r store.FunnelRequest) (store.FunnelWalk, bool) {
 	f.got = append(f.got, r)
-	return f.funnel, nil
+	return f.funnel, true
 }
 
 // IndexedRetention answers as a person index would (store.RetentionIndex).
@@ -38,33 +40,49 @@ func (f *fakeAnalytics) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
 // query's range start (one per breakdown value and interval), as the
 // store would.
 func (f *fakeAnalytics) Run(_ context.Context, q sqlq.Query, row func(sqlq.Scanner) error) error {
+	if q.Name == "product.funnel.hits" {
+		for _, vals := range f.hits {
+			if err := row(values(vals)); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
 	f.got = append(f.got, q.Scope)
 	if q.Name != "product.trends" {
 		return errors.New("fake: no rows for " + q.Name)
 	}
 	for _, s := range f.trends[q.Scope.From] {
 		for i, p := range s.Points {
-			vals := []any{s.Breakdown, int64(i), p.Count, p.Persons, p.Sum, p.Avg, p.P95}
-			if err := row(scanFunc(func(dest ...any) error {
-				for j, d := range dest {
-					switch d := d.(type) {
-					case *sql.NullString:
-						*d = sql.NullString{String: vals[j].(string), Valid: true}
-					case *int64:
-						*d = vals[j].(int64)
-					case *float64:
-						*d = vals[j].(float64)
-					default:
-						return fmt.Errorf("fake: cannot scan into %T", d)
-					}
-				}
-				return nil
-			})); err != nil {
+			if err := row(values([]any{s.Breakdown, int64(i), p.Count, p.Persons, p.Sum, p.Avg, p.P95})); err != nil {
 				return err
 			}
 		}
 	}
 	return nil
+}
+
+// values scans one row of vals (a missing value scans as NULL).
+func values(vals []any) scanFunc {
+	return func(dest ...any) error {
+		for j, d := range dest {
+			switch d := d.(type) {
+			case *sql.NullString:
+				*d = sql.NullString{String: vals[j].(string), Valid: true}
+			case *sql.NullFloat64:
+				*d = sql.NullFloat64{}
+			case *string:
+				*d = vals[j].(string)
+			case *int64:
+				*d = vals[j].(int64)
+			case *float64:
+				*d = vals[j].(float64)
+			default:
+				return fmt.Errorf("fake: cannot scan into %T", d)
+			}
+		}
+		return nil
+	}
 }
 
 type scanFunc func(dest ...any) error
@@ -74,11 +92,10 @@ func (f scanFunc) Scan(dest ...any) error { return f(dest...) }
 var now = time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)
 
 func TestFunnelRates(t *testing.T) {
-	fa := &fakeAnalytics{funnel: store.FunnelResult{
+	fa := &fakeAnalytics{funnel: store.FunnelWalk{
 		FunnelCounts: store.FunnelCounts{Persons: []int64{200, 120, 30}, MedianToConvert: []int64{0, 90e6, 1800e6}},
-		Dropoffs: []store.Dropoff{{Step: 0, Persons: 80}, {Step: 1, Persons: 90,
-			Causes: []store.DropoffCause{{Kind: "error", Label: "RateLimited", Service: "payment", Persons: 60, Events: 200}}, Samples: []string{"u/1"}}},
-	}}
+		Dropped:      []store.FunnelDrop{{Person: "u/1", Depth: 2, First: 0, Last: 10}},
+	}, hits: [][]any{{int64(20), "u/1", "error", "RateLimited", "payment"}, {int64(20), "u/2", "error", "RateLimited", "payment"}}}
 	q, err := FunnelRequest{Steps: []StepSpec{{Event: "View", Where: "plan:pro"}, {Event: "Checkout"}, {Event: "Order"}}, Window: "2h", From: "now-1d"}.Query(7, now)
 	if err != nil {
 		t.Fatal(err)

@@ -112,6 +112,8 @@ func (ClickHouse) AggOf(fn Agg, expr string) string {
 		return "count()"
 	case AggMode:
 		return "topK(1)(" + expr + ")[1]"
+	case AggMedian:
+		return "quantileExactInclusive(0.5)(" + expr + ")"
 	}
 	return chAggs[fn] + "(" + expr + ")"
 }
@@ -123,6 +125,8 @@ func (ClickHouse) AggIf(fn Agg, expr, cond string) string {
 		return "countIf(" + cond + ")"
 	case AggMode:
 		return "topKIf(1)(" + expr + ", " + cond + ")[1]"
+	case AggMedian:
+		return "quantileExactInclusiveIf(0.5)(" + expr + ", " + cond + ")"
 	}
 	return chAggs[fn] + "If(" + expr + ", " + cond + ")"
 }
@@ -222,3 +226,58 @@ func (ClickHouse) CharLength(expr string) string { return "lengthUTF8(" + expr +
 // RegexpGroup is extract, which returns the first capturing group (” when
 // no match); it exists in every release.
 func (ClickHouse) RegexpGroup(expr string) string { return "extract(" + expr + ", ?)" }
+
+var chTypes = [...]string{TypeInt64: "Nullable(Int64)", TypeFloat64: "Nullable(Float64)", TypeString: "Nullable(String)"}
+
+// Null casts NULL to a Nullable type; arrays cannot be Nullable, so a
+// list is an empty one.
+func (ClickHouse) Null(t Type) string {
+	if t == TypeStrings {
+		return "CAST([] AS Array(String))"
+	}
+	return "CAST(NULL AS " + chTypes[t] + ")"
+}
+
+// TryInt64 is toInt64OrNull.
+func (ClickHouse) TryInt64(expr string) string { return "toInt64OrNull(" + expr + ")" }
+
+// Left is leftUTF8 (left counts bytes).
+func (ClickHouse) Left(expr string, n int) string {
+	return "leftUTF8(" + expr + ", " + strconv.Itoa(n) + ")"
+}
+
+// ListIndex is indexOf (0 for a missing element).
+func (ClickHouse) ListIndex(list, elem string) string { return "indexOf(" + list + ", " + elem + ")" }
+
+// ListHead is arraySlice.
+func (ClickHouse) ListHead(list string) string { return "arraySlice(" + list + ", 1, ?)" }
+
+// ExplodeNonNull is arrayJoin of the filtered array.
+func (ClickHouse) ExplodeNonNull(list string) string {
+	return "arrayJoin(arrayFilter(x -> x IS NOT NULL, " + list + "))"
+}
+
+// ArgMaxRow is argMax of a tuple.
+func (ClickHouse) ArgMaxRow(cols []string, val string) string {
+	return "argMax(tuple(" + strings.Join(cols, ", ") + "), " + val + ")"
+}
+
+// UnpackRow names each element of the tuple.
+func (ClickHouse) UnpackRow(expr string, cols []string) string {
+	f := make([]string, len(cols))
+	for i, c := range cols {
+		f[i] = "tupleElement(" + expr + ", " + strconv.Itoa(i+1) + ") AS " + c
+	}
+	return strings.Join(f, ", ")
+}
+
+// RowOrder is the block number and offset within it: the virtual columns
+// of MergeTree tables with enable_block_number_column and
+// enable_block_offset_column (24.x); 18.16 has no arrival order.
+func (ClickHouse) RowOrder() string { return "tuple(_block_number, _block_offset)" }
+
+// AsofLeftJoin is LEFT ASOF JOIN (19.x and later; needs join_use_nulls=1
+// for the NULLs of rows without a match).
+func (ClickHouse) AsofLeftJoin(left, right, eq, ineq string) string {
+	return left + " LEFT ASOF JOIN " + right + " ON " + eq + " AND " + ineq
+}

@@ -16,6 +16,21 @@ const (
 	AggMax
 	AggAny
 	AggMode
+	// AggMedian is the median, the mean of the middle two of an even
+	// count (exact).
+	AggMedian
+)
+
+// Type names a column type the analyses need a typed NULL of, in a
+// UNION's first branch.
+type Type int
+
+// Types for Null.
+const (
+	TypeInt64 Type = iota
+	TypeFloat64
+	TypeString
+	TypeStrings // a list of strings: empty, not NULL, where engines have no NULL list
 )
 
 // Dialect holds every difference between the SQL engines Lore runs on, for
@@ -124,6 +139,34 @@ type Dialect interface {
 	// match of the bound RE2 pattern (one placeholder) in expr, '' when
 	// nothing matches.
 	RegexpGroup(expr string) string
+
+	// Null is a NULL of type t (an empty list for TypeStrings on engines
+	// whose lists cannot be NULL).
+	Null(t Type) string
+	// TryInt64 converts text to an integer, NULL when it is not one.
+	TryInt64(expr string) string
+	// Left is the first n characters (not bytes) of expr.
+	Left(expr string, n int) string
+	// ListIndex is the 1-based position of elem in list (elem must be in
+	// it: engines differ on a missing one).
+	ListIndex(list, elem string) string
+	// ListHead is the first n (one placeholder) elements of list.
+	ListHead(list string) string
+	// ExplodeNonNull, in a SELECT list, yields one row per element of
+	// list that is not NULL (none when all are).
+	ExplodeNonNull(list string) string
+	// ArgMaxRow aggregates the columns cols of the row with the largest
+	// val into one value (a struct, a tuple), NULLs kept; UnpackRow, in a
+	// SELECT list, spreads such a value back into columns named cols.
+	ArgMaxRow(cols []string, val string) string
+	UnpackRow(expr string, cols []string) string
+	// RowOrder is an expression ordering a table's rows by arrival (for
+	// equal timestamps).
+	RowOrder() string
+	// AsofLeftJoin joins to each row of left the row of right that
+	// matches eq and is the closest to satisfy the inequality ineq
+	// (left's column < right's), NULLs where none does.
+	AsofLeftJoin(left, right, eq, ineq string) string
 
 	// SemiJoin keeps the rows of left that have a match in right on cond
 	// (left and right are table expressions with their aliases).

@@ -45,14 +45,14 @@ var constructs = []struct {
 	{"ArgMinNIf", func(d Dialect) string { return d.ArgMinNIf("name", "ts", 3, "http_status = 429") }},
 	{"AggOf", func(d Dialect) string {
 		var s []string
-		for _, fn := range []Agg{AggCount, AggSum, AggMin, AggMax, AggAny, AggMode} {
+		for _, fn := range []Agg{AggCount, AggSum, AggMin, AggMax, AggAny, AggMode, AggMedian} {
 			s = append(s, d.AggOf(fn, "x"))
 		}
 		return strings.Join(s, " | ")
 	}},
 	{"AggIf", func(d Dialect) string {
 		var s []string
-		for _, fn := range []Agg{AggCount, AggSum, AggMin, AggMax, AggAny, AggMode} {
+		for _, fn := range []Agg{AggCount, AggSum, AggMin, AggMax, AggAny, AggMode, AggMedian} {
 			s = append(s, d.AggIf(fn, "x", "http_status = 429"))
 		}
 		return strings.Join(s, " | ")
@@ -73,6 +73,18 @@ var constructs = []struct {
 	{"HexID", func(d Dialect) string { return d.HexID("span_id") }},
 	{"TraceHex", func(d Dialect) string { return d.TraceHex("trace_hi", "trace_lo") }},
 	{"SemiJoin", func(d Dialect) string { return d.SemiJoin("events e", "hits h", "e.trace_hi = h.trace_hi") }},
+	{"Null", func(d Dialect) string {
+		return strings.Join([]string{d.Null(TypeInt64), d.Null(TypeFloat64), d.Null(TypeString), d.Null(TypeStrings)}, " | ")
+	}},
+	{"TryInt64", func(d Dialect) string { return d.TryInt64(d.Attr("replay.detection_ms")) }},
+	{"Left", func(d Dialect) string { return d.Left("message", 120) }},
+	{"ListIndex", func(d Dialect) string { return d.ListIndex("[?, ?]", "name") }},
+	{"ListHead", func(d Dialect) string { return d.ListHead(d.ListAgg("person", "hit, person")) }},
+	{"ExplodeNonNull", func(d Dialect) string { return d.ExplodeNonNull("[CASE WHEN a THEN 1 END, CASE WHEN b THEN 2 END]") }},
+	{"ArgMaxRow", func(d Dialect) string { return d.ArgMaxRow([]string{"person", "t1", "t2"}, "depth") }},
+	{"UnpackRow", func(d Dialect) string { return d.UnpackRow("b", []string{"person", "t1", "t2"}) }},
+	{"RowOrder", func(d Dialect) string { return d.RowOrder() }},
+	{"AsofLeftJoin", func(d Dialect) string { return d.AsofLeftJoin("c1 c", "n2 n", "c.pid = n.pid", "c.s1 < n.seq") }},
 }
 
 // TestDialectsGolden shows what every construct compiles to in each

@@ -108,7 +108,7 @@ func (DuckDB) ListAggIf(expr, orderBy, cond string) string {
 // ListLen is len.
 func (DuckDB) ListLen(list string) string { return "len(" + list + ")" }
 
-var duckAggs = [...]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggAny: "any_value", AggMode: "mode"}
+var duckAggs = [...]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggAny: "any_value", AggMode: "mode", AggMedian: "median"}
 
 // AggOf spells the aggregate; count ignores expr.
 func (DuckDB) AggOf(fn Agg, expr string) string {
@@ -213,3 +213,46 @@ func (DuckDB) CharLength(expr string) string { return "length(" + expr + ")" }
 
 // RegexpGroup is regexp_extract of group 1 (” when no match).
 func (DuckDB) RegexpGroup(expr string) string { return "regexp_extract(" + expr + ", ?, 1)" }
+
+var duckTypes = [...]string{TypeInt64: "BIGINT", TypeFloat64: "DOUBLE", TypeString: "VARCHAR", TypeStrings: "VARCHAR[]"}
+
+// Null casts NULL.
+func (DuckDB) Null(t Type) string { return "NULL::" + duckTypes[t] }
+
+// TryInt64 is try_cast.
+func (DuckDB) TryInt64(expr string) string { return "try_cast(" + expr + " AS BIGINT)" }
+
+// Left is left, which counts characters.
+func (DuckDB) Left(expr string, n int) string { return "left(" + expr + ", " + strconv.Itoa(n) + ")" }
+
+// ListIndex is list_position.
+func (DuckDB) ListIndex(list, elem string) string { return "list_position(" + list + ", " + elem + ")" }
+
+// ListHead slices the list.
+func (DuckDB) ListHead(list string) string { return "(" + list + ")[1:?]" }
+
+// ExplodeNonNull unnests the filtered list.
+func (DuckDB) ExplodeNonNull(list string) string {
+	return "unnest(list_filter(" + list + ", x -> x IS NOT NULL))"
+}
+
+// ArgMaxRow is arg_max of a struct (arg_max of a single column would skip
+// the rows where that column is NULL).
+func (DuckDB) ArgMaxRow(cols []string, val string) string {
+	f := make([]string, len(cols))
+	for i, c := range cols {
+		f[i] = c + " := " + c
+	}
+	return "arg_max(struct_pack(" + strings.Join(f, ", ") + "), " + val + ")"
+}
+
+// UnpackRow unnests the struct into its fields.
+func (DuckDB) UnpackRow(expr string, _ []string) string { return "unnest(" + expr + ")" }
+
+// RowOrder is the rowid, which grows with each append.
+func (DuckDB) RowOrder() string { return "rowid" }
+
+// AsofLeftJoin is DuckDB's ASOF LEFT JOIN.
+func (DuckDB) AsofLeftJoin(left, right, eq, ineq string) string {
+	return left + " ASOF LEFT JOIN " + right + " ON " + eq + " AND " + ineq
+}

@@ -74,6 +74,14 @@ func TestDuckDBExecutes(t *testing.T) {
 		{d.DistinctSortedIf("service", "http_status = 0"), nil, "[]"},
 		{d.ArgMinNIf("name", "ts", 2, "http_status IS NOT NULL"), nil, "[a b]"},
 		{d.ArgMinNIf("name", "ts", 2, "http_status = 0"), nil, "[]"},
+		{d.AggIf(AggMedian, "duration_ms", "service = 'billing'"), nil, "15"},
+		{d.AggOf(AggMedian, "duration_ms"), nil, "20"},
+		{d.Null(TypeInt64) + " IS NULL AND " + d.Null(TypeStrings) + " IS NULL", nil, "true"},
+		{"max(" + d.TryInt64(d.ToString("retry_attempt")) + ")", nil, "2"},
+		{"max(" + d.TryInt64("name") + ")", nil, "<nil>"},
+		{"min(" + d.Left("service", 3) + ")", nil, "bil"},
+		{"max(" + d.ListIndex("[?, ?]", "name") + ")", []any{"c", "b"}, "2"},
+		{d.ListHead(d.ListAgg("name", "ts")), []any{2}, "[a b]"},
 	} {
 		if got := one(c.expr, c.args...); got != c.want {
 			t.Errorf("%s = %s, want %s", c.expr, got, c.want)
@@ -91,6 +99,34 @@ func TestDuckDBExecutes(t *testing.T) {
 		"e.trace_hi = h.trace_hi AND e.trace_lo = h.trace_lo")
 	if err := db.QueryRow(q).Scan(&n); err != nil || n != 3 {
 		t.Errorf("%s: %d %v", q, n, err)
+	}
+}
+
+// TestDuckDBRows runs the constructs that make or spread rows: exploding
+// a list, the arg-max row with its NULLs, arrival order, the ASOF join.
+func TestDuckDBRows(t *testing.T) {
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	if _, err := db.Exec(`CREATE TABLE events (ts BIGINT, name VARCHAR, http_status SMALLINT, retry_attempt SMALLINT);
+	INSERT INTO events VALUES (30, 'c', 429, 2), (10, 'a', 200, 0), (20, 'b', 429, 1)`); err != nil {
+		t.Fatal(err)
+	}
+	d := DuckDB{}
+	for _, c := range []struct{ q, want string }{
+		{"SELECT count(*) FROM (SELECT " + d.ExplodeNonNull("[CASE WHEN http_status = 429 THEN 1 END, 2]") + " AS x FROM events)", "5"},
+		{"SELECT name || ':' || coalesce(CAST(z AS VARCHAR), '-') FROM (SELECT " + d.UnpackRow("b", []string{"name", "z"}) + " FROM (SELECT " +
+			d.ArgMaxRow([]string{"name", "z"}, "retry_attempt") + " AS b FROM (SELECT name, CASE WHEN http_status = 200 THEN ts END AS z, retry_attempt FROM events)))", "c:-"},
+		{"SELECT string_agg(name, ',' ORDER BY " + d.RowOrder() + ") FROM events", "c,a,b"},
+		{"SELECT string_agg(l.k || ':' || coalesce(CAST(r.v AS VARCHAR), '-'), ',' ORDER BY l.s) FROM " +
+			d.AsofLeftJoin("(VALUES (1, 10), (1, 25), (2, 50)) l(k, s)", "(VALUES (1, 20), (1, 30), (2, 40)) r(k, v)", "l.k = r.k", "l.s < r.v"), "1:20,1:30,2:-"},
+	} {
+		var got string
+		if err := db.QueryRow(c.q).Scan(&got); err != nil || got != c.want {
+			t.Errorf("%s = %q, %v; want %q", c.q, got, err, c.want)
+		}
 	}
 }
 

@@ -1,8 +1,6 @@
 package store
 
 import (
-	"context"
-
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 )
@@ -27,7 +25,8 @@ const StepError = "$error"
 
 // FunnelRequest asks for persons who did Steps in order, each within
 // Window of the first, in Range. A person's best attempt counts: the
-// start from which they got furthest, earliest first.
+// start from which they got furthest, earliest first. Its semantics are
+// stated by internal/analysis/product's Funnel.
 type FunnelRequest struct {
 	ProjectID int64
 	Range     Range
@@ -143,6 +142,31 @@ type PathsIndex interface {
 	IndexedPaths(r PathsRequest) (out []PathCount, ok bool)
 }
 
+// FunnelDrop is a person who reached Depth steps of a funnel (1 to one
+// less than all), with the times of their first and last step (µs).
+type FunnelDrop struct {
+	Person      string
+	Depth       int
+	First, Last int64
+}
+
+// FunnelWalk is what a person index answers of a funnel: the persons per
+// step and the median times (as FunnelCounts), and the persons who
+// dropped, to whom internal/analysis/product matches the drop-off causes.
+type FunnelWalk struct {
+	FunnelCounts
+	Dropped []FunnelDrop
+}
+
+// FunnelIndex is an optional accelerator (the DuckDB store's person
+// index), found by type assertion: it walks each person's events through
+// a valid funnel request (its defaults set) without SQL, or says it
+// cannot (ok false, before doing any work), in which case
+// internal/analysis/product runs the SQL, which gives the same answer.
+type FunnelIndex interface {
+	IndexedFunnel(r FunnelRequest) (w FunnelWalk, ok bool)
+}
+
 // RetentionIndex is an optional accelerator (the DuckDB store's person
 // index), found by type assertion: it answers a valid retention request
 // without SQL, or says it cannot (ok false), in which case
@@ -151,11 +175,10 @@ type RetentionIndex interface {
 	IndexedRetention(r RetentionRequest) (res RetentionResult, ok bool)
 }
 
-// Analytics answers product-analytics questions. Methods are safe for
-// concurrent use; every one is scoped by project and time range.
+// Analytics is the role product analytics read through: the Executor
+// runs the queries the analyses compile themselves (web analytics,
+// trends, funnels, paths and retention: internal/analysis/product), and
+// the optional accelerators above answer some of them faster.
 type Analytics interface {
-	// Executor runs the queries the analyses compile themselves (web
-	// analytics, trends, paths and retention: internal/analysis/product).
 	sqlq.Executor
-	Funnel(ctx context.Context, r FunnelRequest) (FunnelResult, error)
 }

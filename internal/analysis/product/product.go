@@ -1,9 +1,10 @@
 // Package product holds the product-analytics queries that read the
-// events table through the store's Dialect: web analytics and trends
-// (funnels, retention and paths, which the DuckDB store also answers from
-// its person index, follow). It states once, for every engine, what a
-// person is, what a step matches, what a page is and how a breakdown
-// property reads.
+// events table through the store's Dialect: web analytics, trends,
+// funnels, retention and paths (the last three also answered, when they
+// can be, by a store's person index: store.FunnelIndex, RetentionIndex,
+// PathsIndex). It states once, for every engine, what a person is, what a
+// step matches, what a page is, how a breakdown property reads and what a
+// funnel's drop-off cause is.
 //
 // Product analytics count persons, not ids: the person of an event is its
 // user id, or for an event sent before identification the user id its

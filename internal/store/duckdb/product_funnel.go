@@ -2,8 +2,6 @@ package duckdb
 
 import (
 	"cmp"
-	"context"
-	"fmt"
 	"slices"
 
 	"github.com/lore-dev/lore/internal/store"
@@ -182,40 +180,30 @@ func walkFunnel(ts []int64, sym []uint32, masks []uint32, n int, window int64, b
 	}
 }
 
-// funnelIndexed answers a funnel without step filters or breakdown from
-// the product index; ok is false when it cannot.
-func (s *Store) funnelIndexed(ctx context.Context, r store.FunnelRequest) (res store.FunnelResult, ok bool, err error) {
-	if s.product == nil || r.Breakdown != "" {
-		return res, false, nil
+// maxFunnelSteps is the most steps a funnel has (internal/analysis/product
+// refuses more).
+const maxFunnelSteps = 20
+
+var _ store.FunnelIndex = (*Store)(nil)
+
+// IndexedFunnel implements store.FunnelIndex: a funnel without step
+// filters or breakdown is walked person by person in the product index
+// (walkFunnel); ok is false when it cannot.
+func (s *Store) IndexedFunnel(r store.FunnelRequest) (w store.FunnelWalk, ok bool) {
+	n := len(r.Steps)
+	if s.product == nil || r.Breakdown != "" || n < 2 || n > maxFunnelSteps {
+		return w, false
 	}
 	for _, st := range r.Steps {
 		if !plainStep(st) {
-			return res, false, nil
+			return w, false
 		}
 	}
-	n := len(r.Steps)
-	res = store.FunnelResult{
-		FunnelCounts: store.FunnelCounts{Persons: make([]int64, n), MedianToConvert: make([]int64, n)},
-		Dropoffs:     make([]store.Dropoff, n-1),
-	}
-	for i := range res.Dropoffs {
-		res.Dropoffs[i] = store.Dropoff{Step: i, Causes: []store.DropoffCause{}, Samples: []string{}}
-	}
-	type hitsResult struct {
-		hits []rawHit
-		err  error
-	}
-	hitsc := make(chan hitsResult, 1)
-	hctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		h, err := s.readHits(hctx, r)
-		hitsc <- hitsResult{h, err}
-	}()
+	w.FunnelCounts = store.FunnelCounts{Persons: make([]int64, n), MedianToConvert: make([]int64, n)}
 	p, release := s.product.snapshot(r.ProjectID)
 	defer release()
 	if p == nil {
-		return res, true, nil
+		return w, true
 	}
 	masks := make([]uint32, len(p.syms))
 	keep := make([]bool, len(p.syms))
@@ -230,8 +218,6 @@ func (s *Store) funnelIndexed(ctx context.Context, r store.FunnelRequest) (res s
 	bufs := s.product.getBufs()
 	defer s.product.putBufs(bufs)
 	diffs := make([][]int64, n)
-	dropped := bufs.drops[:0]
-	defer func() { bufs.drops = dropped[:0] }()
 	var a funnelAttempt
 	p.forEachPerson(r.Range, keep, bufs, func(person uint32, ts []int64, sym []uint32) {
 		walkFunnel(ts, sym, masks, n, r.Window, &a)
@@ -239,35 +225,19 @@ func (s *Store) funnelIndexed(ctx context.Context, r store.FunnelRequest) (res s
 			return
 		}
 		for i := range a.depth {
-			res.Persons[i]++
+			w.Persons[i]++
 			if i > 0 {
 				diffs[i] = append(diffs[i], a.t[i]-a.t[i-1])
 			}
 		}
 		if a.depth < n {
-			dropped = append(dropped, funnelDrop{person: person, depth: int32(a.depth), last: a.t[a.depth-1], first: a.t[0]})
+			w.Dropped = append(w.Dropped, store.FunnelDrop{Person: p.keys[person], Depth: a.depth, Last: a.t[a.depth-1], First: a.t[0]})
 		}
 	})
 	for i := 1; i < n; i++ {
-		res.MedianToConvert[i] = int64(medianInt(diffs[i]))
+		w.MedianToConvert[i] = int64(medianInt(diffs[i]))
 	}
-	// The drop-off causes join errors and slow requests, read by SQL
-	// while the persons are walked, to the dropped persons, in Go.
-	hr := <-hitsc
-	if hr.err != nil {
-		return res, true, hr.err
-	}
-	hits := matchHits(r, p, dropped, hr.hits)
-	funnelCauses(&res, r, p, dropped, hits)
-	return res, true, nil
-}
-
-// funnelDrop is a person who stopped before the last step.
-type funnelDrop struct {
-	person      uint32
-	depth       int32 // steps reached
-	last, first int64
-	hit         bool
+	return w, true
 }
 
 // medianInt is DuckDB's median of integers (the mean of the middle two),
@@ -318,213 +288,4 @@ func selectNth(v []int64, k int) {
 		}
 	}
 	slices.Sort(v[lo : hi+1])
-}
-
-func medianFloat(v []float64) float64 {
-	slices.Sort(v)
-	m := len(v) / 2
-	if len(v)%2 == 1 {
-		return v[m]
-	}
-	return v[m-1] + (v[m]-v[m-1])/2
-}
-
-// funnelHit is an error or slow request of a dropped person within their
-// window after their last step.
-type funnelHit struct {
-	drop                  int // index in dropped
-	cause, label, service string
-	duration              float64
-	hasDuration           bool
-}
-
-// rawHit is an error or a slow request of someone, as read.
-type rawHit struct {
-	ts  int64
-	key string
-	h   funnelHit
-}
-
-// readHits reads the errors, slow requests and replay detections (of
-// anyone with an id) in the funnel's range extended by its window. Four
-// selects, each with a condition DuckDB's min/max statistics can prune row
-// groups by (an OR of them cannot be): errors, error records of other
-// kinds, slow requests that are neither, and rage clicks, dead clicks and
-// errors after a click (at their end, detectEnd).
-func (s *Store) readHits(ctx context.Context, r store.FunnelRequest) ([]rawHit, error) {
-	var q sqlBuf
-	rng := store.Range{From: r.Range.From, To: r.Range.To + r.Window}
-	errLabel := "coalesce(nullif(error_type, ''), nullif(left(message, 120), ''), name)"
-	for i, cond := range []string{"kind = 'error'", "level IN ('error', 'fatal') AND kind <> 'error'",
-		"duration_ms >= ? AND kind <> 'error' AND level NOT IN ('error', 'fatal')", detectMatch} {
-		if i > 0 {
-			q.add(" UNION ALL ")
-		}
-		switch i {
-		case 0, 1:
-			q.add("SELECT ts, " + personKey + ", 'error', " + errLabel + ", service, duration_ms FROM events WHERE ")
-		case 3:
-			q.add("SELECT " + detectEnd + ", " + personKey + ", " + detectCause + ", " + detectLabel + ", service, NULL FROM events WHERE ")
-		default:
-			q.add("SELECT ts, " + personKey + ", 'slow', coalesce(nullif(endpoint, ''), name), service, duration_ms FROM events WHERE ")
-		}
-		inRange(&q, r.ProjectID, rng)
-		q.add(" AND " + hasPerson + " AND " + cond)
-		if i == 2 {
-			q.args = append(q.args, r.SlowMS)
-		}
-	}
-	rows, err := s.db.QueryContext(ctx, q.String(), q.args...)
-	if err != nil {
-		return nil, fmt.Errorf("funnel drop-off causes: %w", err)
-	}
-	defer rows.Close()
-	var out []rawHit
-	for rows.Next() {
-		var (
-			x   rawHit
-			dur *float64
-		)
-		if err := rows.Scan(&x.ts, &x.key, &x.h.cause, &x.h.label, &x.h.service, &dur); err != nil {
-			return nil, fmt.Errorf("funnel drop-off causes: %w", err)
-		}
-		if dur != nil {
-			x.h.duration, x.h.hasDuration = *dur, true
-		}
-		out = append(out, x)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("funnel drop-off causes: %w", err)
-	}
-	return out, nil
-}
-
-// matchHits keeps the hits of dropped persons between their last step and
-// the end of their window.
-func matchHits(r store.FunnelRequest, p *productProject, dropped []funnelDrop, raw []rawHit) []funnelHit {
-	if len(dropped) == 0 || len(raw) == 0 {
-		return nil
-	}
-	at := make(map[uint32]int, len(dropped))
-	for i, d := range dropped {
-		at[d.person] = i
-	}
-	var out []funnelHit
-	for _, x := range raw {
-		key, ok := p.keyIDs[x.key]
-		if !ok {
-			continue
-		}
-		i, ok := at[p.alias[key]]
-		if !ok {
-			continue
-		}
-		if d := dropped[i]; x.ts < d.last || x.ts > d.first+r.Window {
-			continue
-		}
-		x.h.drop = i
-		out = append(out, x.h)
-	}
-	return out
-}
-
-// funnelCauses fills the drop-offs: per step, the causes most common among
-// the persons who dropped there (persons, then events, then label; errors
-// and slow requests first, then replay detections, r.Causes of each), and
-// sample persons, those with a cause first, by id.
-func funnelCauses(res *store.FunnelResult, r store.FunnelRequest, p *productProject, dropped []funnelDrop, hits []funnelHit) {
-	type causeKey struct {
-		depth                 int
-		cause, label, service string
-	}
-	type causeAgg struct {
-		persons map[int]struct{}
-		events  int64
-		durs    []float64
-	}
-	aggs := map[causeKey]*causeAgg{}
-	for _, h := range hits {
-		d := &dropped[h.drop]
-		d.hit = true
-		k := causeKey{int(d.depth), h.cause, h.label, h.service}
-		a := aggs[k]
-		if a == nil {
-			a = &causeAgg{persons: map[int]struct{}{}}
-			aggs[k] = a
-		}
-		a.persons[h.drop] = struct{}{}
-		a.events++
-		if h.hasDuration {
-			a.durs = append(a.durs, h.duration)
-		}
-	}
-	n := len(r.Steps)
-	byDepth := make([][]store.DropoffCause, n)
-	for k, a := range aggs {
-		dc := store.DropoffCause{Kind: k.cause, Label: k.label, Service: k.service, Persons: int64(len(a.persons)), Events: a.events}
-		if k.cause == "slow" && len(a.durs) > 0 {
-			dc.MedianMS = medianFloat(a.durs)
-		}
-		byDepth[k.depth] = append(byDepth[k.depth], dc)
-	}
-	for d := 1; d < n; d++ {
-		cs := byDepth[d]
-		slices.SortFunc(cs, func(a, b store.DropoffCause) int {
-			if c := cmp.Compare(b.Persons, a.Persons); c != 0 {
-				return c
-			}
-			if c := cmp.Compare(b.Events, a.Events); c != 0 {
-				return c
-			}
-			return cmp.Or(cmp.Compare(a.Label, b.Label), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Service, b.Service))
-		})
-		// Errors and slow requests, and replay detections, each their most common r.Causes.
-		do := &res.Dropoffs[d-1]
-		for _, detection := range []bool{false, true} {
-			kept := 0
-			for _, c := range cs {
-				if isDetection(c.Kind) == detection && kept < r.Causes {
-					do.Causes = append(do.Causes, c)
-					kept++
-				}
-			}
-		}
-	}
-	// Samples: the first persons by (no cause, id), per depth.
-	samples := make([][]*funnelDrop, n)
-	less := func(a, b *funnelDrop) bool {
-		if a.hit != b.hit {
-			return a.hit
-		}
-		return p.keys[a.person] < p.keys[b.person]
-	}
-	for i := range dropped {
-		d := &dropped[i]
-		s := samples[d.depth]
-		if len(s) == r.Samples && !less(d, s[len(s)-1]) {
-			continue
-		}
-		j := len(s)
-		for j > 0 && less(d, s[j-1]) {
-			j--
-		}
-		s = slices.Insert(s, j, d)
-		if len(s) > r.Samples {
-			s = s[:r.Samples]
-		}
-		samples[d.depth] = s
-	}
-	for d := 1; d < n; d++ {
-		for _, x := range samples[d] {
-			res.Dropoffs[d-1].Samples = append(res.Dropoffs[d-1].Samples, p.keys[x.person])
-		}
-	}
-	for i := range res.Dropoffs {
-		res.Dropoffs[i].Persons = res.Persons[i] - res.Persons[i+1]
-	}
-}
-
-// isDetection: a drop-off cause of this kind is a replay detection.
-func isDetection(kind string) bool {
-	return kind == "rage_click" || kind == "dead_click" || kind == "error_after_click"
 }

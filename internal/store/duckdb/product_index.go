@@ -50,7 +50,6 @@ type queryBufs struct {
 	idx      []int32
 	split    []bool
 	paths    []pathEntry
-	drops    []funnelDrop
 	counts   []uint8
 	seen     []uint64
 }

@@ -3,7 +3,6 @@ package duckdb
 import (
 	"bufio"
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"github.com/lore-dev/lore/internal/analysis/product"
@@ -97,17 +96,6 @@ func appendAll(t *testing.T, s *Store, seq *uint64, evs []event.Event, per int) 
 	}
 }
 
-// normalize orders the causes the way SQL leaves unspecified (ties on
-// persons).
-func normalize(res store.FunnelResult) store.FunnelResult {
-	for _, d := range res.Dropoffs {
-		slices.SortFunc(d.Causes, func(a, b store.DropoffCause) int {
-			return cmp.Or(cmp.Compare(b.Persons, a.Persons), cmp.Compare(b.Events, a.Events), cmp.Compare(a.Label, b.Label), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Service, b.Service))
-		})
-	}
-	return res
-}
-
 func productRequests() (funnels []store.FunnelRequest, rets []store.RetentionRequest, paths []store.PathsRequest) {
 	rng := store.Range{From: pt0 + pHour, To: pt0 + 12*pHour}
 	for i, st := range [][]string{{"View", "Add", "Buy"}, {"View", "View", "Add"}, {"Add", store.StepError}, {"$pageview", "Buy", "Signup", "Add"}} {
@@ -143,15 +131,18 @@ func checkIndexMatchesSQL(t *testing.T, s *Store) {
 	ctx := context.Background()
 	funnels, rets, paths := productRequests()
 	for _, f := range funnels {
-		got, ok, err := s.funnelIndexed(ctx, f)
-		if !ok || err != nil {
-			t.Fatalf("funnel %v from the index: ok %v, %v", f.Steps, ok, err)
+		if _, ok := s.IndexedFunnel(f); !ok {
+			t.Fatalf("funnel %v not from the index", f.Steps)
 		}
-		want, err := s.funnelBySQL(ctx, f)
+		got, err := product.Funnel(f).Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got, want := normalize(got), normalize(want); !reflect.DeepEqual(got, want) {
+		want, err := product.Funnel(f).Run(ctx, sqlOnly{s})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
 			t.Errorf("funnel %v window %d:\nindex %+v\nSQL   %+v", f.Steps, f.Window, got, want)
 		}
 	}
@@ -241,7 +232,7 @@ func TestProductIndexMergesLater(t *testing.T) {
 		Steps: []store.Step{{Name: "View"}, {Name: "Add"}, {Name: "Buy"}}}
 	funnel := func(s *Store) []int64 {
 		t.Helper()
-		res, err := s.Funnel(ctx, req)
+		res, err := product.Funnel(req).Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -306,8 +297,8 @@ func TestProductSnapshotStale(t *testing.T) {
 	}
 	s = openTest(t, dir)
 	defer s.Close()
-	res, err := s.Funnel(ctx, store.FunnelRequest{ProjectID: 1, Range: store.Range{From: pt0, To: pt0 + pHour}, Window: pHour,
-		Steps: []store.Step{{Name: "View"}, {Name: "Buy"}}})
+	res, err := product.Funnel(store.FunnelRequest{ProjectID: 1, Range: store.Range{From: pt0, To: pt0 + pHour}, Window: pHour,
+		Steps: []store.Step{{Name: "View"}, {Name: "Buy"}}}).Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

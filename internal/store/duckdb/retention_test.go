@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/issuestats"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -123,8 +124,8 @@ func TestRetentionForgetsIndexedEvents(t *testing.T) {
 	all := store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 10).UnixMicro()}
 	counts := func() (persons, errors, users int64) {
 		t.Helper()
-		f, err := s.Funnel(ctx, store.FunnelRequest{ProjectID: 1, Range: all, Window: int64(time.Hour / time.Microsecond),
-			Steps: []store.Step{{Name: "Signed Up"}, {Name: "Paid"}}})
+		f, err := product.Funnel(store.FunnelRequest{ProjectID: 1, Range: all, Window: int64(time.Hour / time.Microsecond),
+			Steps: []store.Step{{Name: "Signed Up"}, {Name: "Paid"}}}).Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -91,7 +91,7 @@ func funnelData() []event.Event {
 
 func testFunnel(t *testing.T, s AnalyticsStore) {
 	appendBatch(t, s, 1, funnelData()...)
-	res, err := s.Funnel(context.Background(), store.FunnelRequest{
+	res, err := funnel(t, s, store.FunnelRequest{
 		ProjectID: 1, Range: all, Steps: steps("View", "Add", "Buy"), Window: hour, Breakdown: "plan",
 	})
 	if err != nil {
@@ -132,7 +132,7 @@ func testFunnelWhere(t *testing.T, s AnalyticsStore) {
 	appendBatch(t, s, 1, funnelData()...)
 	st := steps("View", "Add")
 	st[0].Where = mustQuery(t, "plan:pro")
-	res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: 3 * hour})
+	res, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: 3 * hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,7 +346,7 @@ func testAgainstReference(t *testing.T, s AnalyticsStore) {
 	rng2 := store.Range{From: t0, To: t0 + 50*hour}
 	for _, win := range []int64{30 * min_, 6 * hour, 72 * hour} {
 		st := steps("A", "B", "C")
-		got, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: rng2, Steps: st, Window: win})
+		got, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: rng2, Steps: st, Window: win})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -521,7 +521,7 @@ func (r ref) paths(start string, depth int) []store.PathCount {
 // in two steps (each event still counts for one step at a time).
 func testFunnelToError(t *testing.T, s AnalyticsStore) {
 	appendBatch(t, s, 1, funnelData()...)
-	res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "Add", store.StepError), Window: hour})
+	res, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "Add", store.StepError), Window: hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -529,7 +529,7 @@ func testFunnelToError(t *testing.T, s AnalyticsStore) {
 		t.Errorf("view → add → error persons = %v, want %v (b hit CardDeclined)", res.Persons, want)
 	}
 	appendBatch(t, s, 2, track(t0+30*sec, "a", "", "View"))
-	res, err = s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "View"), Window: hour})
+	res, err = funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "View"), Window: hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -567,7 +567,7 @@ func testRetentionBreakdown(t *testing.T, s AnalyticsStore) {
 // times to convert, drop-off causes and samples.
 func testFunnelDropoffs(t *testing.T, s AnalyticsStore) {
 	appendBatch(t, s, 1, funnelData()...)
-	res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "Add", "Buy"), Window: hour})
+	res, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("View", "Add", "Buy"), Window: hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -618,7 +618,7 @@ func testFunnelDropoffDetections(t *testing.T, s AnalyticsStore) {
 		detect(t0-10*sec, "u", "$rageclick", "Pay now", "replay.detection_ms", "2000"), track(t0, "u", "", "Checkout"),
 		track(t0, "w", "", "Checkout"), detect(t0+3*sec, "w", "$rageclick", "Pay now"), track(t0+20*sec, "w", "", "Paid"),
 	)
-	res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("Checkout", "Paid"), Window: hour})
+	res, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("Checkout", "Paid"), Window: hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -646,7 +646,7 @@ func testFunnelDropoffDetections(t *testing.T, s AnalyticsStore) {
 		errs = append(errs, e)
 	}
 	appendBatch(t, s, 2, errs...)
-	res, err = s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("Checkout", "Paid"), Window: hour, Causes: 1})
+	res, err = funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: steps("Checkout", "Paid"), Window: hour, Causes: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -679,7 +679,7 @@ func testFunnelRepeatedStep(t *testing.T, s AnalyticsStore) {
 				st[i].Where = mustQuery(t, "plan:pro")
 			}
 		}
-		res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: hour})
+		res, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: hour})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -718,7 +718,7 @@ func testFunnelEqualTimestamps(t *testing.T, s AnalyticsStore) {
 					st[i].Where = mustQuery(t, "plan:pro")
 				}
 			}
-			res, err := s.Funnel(context.Background(), store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: hour})
+			res, err := funnel(t, s, store.FunnelRequest{ProjectID: 1, Range: all, Steps: st, Window: hour})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -761,6 +761,24 @@ func retention(t *testing.T, s AnalyticsStore, r store.RetentionRequest) (store.
 	}
 	if !reflect.DeepEqual(got, bySQL) {
 		t.Errorf("retention %+v: through the store %+v, by SQL %+v", r, got, bySQL)
+	}
+	return got, nil
+}
+
+// funnel runs a funnel through the store (its person index, when it has
+// one) and through SQL alone, and fails unless both agree.
+func funnel(t *testing.T, s AnalyticsStore, r store.FunnelRequest) (store.FunnelResult, error) {
+	t.Helper()
+	got, err := product.Funnel(r).Run(context.Background(), s)
+	if err != nil {
+		return got, err
+	}
+	bySQL, err := product.Funnel(r).Run(context.Background(), plainExec{s})
+	if err != nil {
+		return got, fmt.Errorf("by SQL: %w", err)
+	}
+	if !reflect.DeepEqual(got, bySQL) {
+		t.Errorf("funnel %+v:\nthrough the store %+v\nby SQL            %+v", r, got, bySQL)
 	}
 	return got, nil
 }
