@@ -13,6 +13,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/app"
 	"github.com/lore-dev/lore/internal/meta"
+	"github.com/lore-dev/lore/internal/replay/synth"
 )
 
 // TestIsolationAcrossProjects: monitors, uptime checks, notification
@@ -165,5 +166,182 @@ func TestIsolationAcrossProjects(t *testing.T) {
 		if code, b := one.do(t, "GET", base+c.path, nil, nil); code != 200 || !strings.Contains(b, c.want) {
 			t.Errorf("project 1 reads %s after project 2 tried: %d %.300s; want %q", c.path, code, b, c.want)
 		}
+	}
+}
+
+// TestIsolationSearchesSourceMapsReplays: project 1's saved search,
+// source maps and session recording, made first, are not read, changed,
+// deleted or used from project 2 — by a signed-in member of project 2 or
+// by project 2's read key. A probe by id answers exactly as for an id that
+// does not exist (404 reading; a read key's write is refused by its role
+// before any lookup), so it cannot even tell the thing exists; lists are
+// empty; project 2's import of a search of the same name makes its own;
+// its error of the same release is not symbolicated with project 1's
+// maps; its recording of the same session id stays apart. Project 1 sees
+// all of its own unchanged afterwards.
+func TestIsolationSearchesSourceMapsReplays(t *testing.T) {
+	a := startApp(t, func(c *app.Config) { c.AdminKey = adminKey })
+	base := a.URL()
+	ctx := context.Background()
+	m := a.Meta()
+	p2, err := m.CreateProject(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin2, err := m.CreateKey(ctx, p2.ID, meta.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := m.AddUser(ctx, "mo@example.com", "mo-password-1", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetMember(ctx, p2.ID, u.ID, meta.RoleMember); err != nil {
+		t.Fatal(err)
+	}
+	one := caller{name: "project 1's admin key", key: adminKey}
+	member2 := signIn(t, base, "project 2's signed-in member", "mo@example.com", "mo-password-1", meta.RoleMember, p2.ID)
+	others := []caller{member2, {name: "project 2's read key", key: p2.ReadKey}}
+
+	// Project 1's saved search, source maps (release web@1) and recording.
+	const searchBody = `{"name":"one's errors","query":"level:error service:checkout"}`
+	code, b := one.do(t, "POST", base+"/api/v1/searches", []byte(searchBody), nil)
+	var search struct{ ID int64 }
+	if json.Unmarshal([]byte(b), &search); code != 200 || search.ID == 0 {
+		t.Fatalf("project 1's saved search: %d %s", code, b)
+	}
+	if out, errOut, code := runCLI(t, "sourcemaps", "upload", "../sourcemap/testdata/dist-3f9a2b", "--release", "web@1", "--url", base, "--key", adminKey); code != 0 {
+		t.Fatalf("project 1's source maps: %d %s %s", code, out, errOut)
+	}
+	enableRecording(t, base, `{"session_recording":true}`)
+	chunks := recordRage(time.Now().Add(-20*time.Minute).Truncate(time.Millisecond), "sess-shared")
+	for i, c := range chunks {
+		if code, _, b := uploadChunk(t, base, ingestKey, "", gz(c)); code != 200 {
+			t.Fatalf("project 1's chunk %d: %d %s", i, code, b)
+		}
+	}
+	flush(t, a)
+	replayEvents := func(c caller) (int, int) {
+		t.Helper()
+		code, b := c.do(t, "GET", base+"/api/v1/replays/sess-shared/events", nil, nil)
+		var v struct{ Events []json.RawMessage }
+		json.Unmarshal([]byte(b), &v)
+		return code, len(v.Events)
+	}
+	_, events1 := replayEvents(one)
+	if events1 == 0 {
+		t.Fatal("project 1 plays back no events of its recording")
+	}
+
+	// By id: the same answer as for nothing, never a 2xx.
+	probes := []struct{ method, path, missing, body string }{
+		{"GET", fmt.Sprintf("/api/v1/searches/%d", search.ID), "/api/v1/searches/999999", ""},
+		{"GET", fmt.Sprintf("/api/v1/searches/%d.yaml", search.ID), "/api/v1/searches/999999.yaml", ""},
+		{"PUT", fmt.Sprintf("/api/v1/searches/%d", search.ID), "/api/v1/searches/999999", `{"name":"taken","query":"*"}`},
+		{"DELETE", fmt.Sprintf("/api/v1/searches/%d", search.ID), "/api/v1/searches/999999", ""},
+		{"GET", "/api/v1/replays/sess-shared/events", "/api/v1/replays/sess-none/events", ""},
+	}
+	for _, o := range others {
+		for _, p := range probes {
+			var body []byte
+			if p.body != "" {
+				body = []byte(p.body)
+			}
+			code, b := o.do(t, p.method, base+p.path, body, nil)
+			none, nb := o.do(t, p.method, base+p.missing, body, nil)
+			if code != none || code < 400 || (p.method == "GET" && code != 404) {
+				t.Errorf("%s %s as %s: %d %.200s; for nothing (%s): %d %.200s", p.method, p.path, o.name, code, b, p.missing, none, nb)
+			}
+		}
+		for _, l := range []struct{ path, leak string }{
+			{"/api/v1/searches", "one's errors"},
+			{"/api/v1/searches?format=yaml", "one's errors"},
+			{"/api/v1/sourcemaps?release=web%401", "index-3f9a2b"},
+			{"/api/v1/replays?session=sess-shared", "user-42"},
+		} {
+			if code, b := o.do(t, "GET", base+l.path, nil, nil); code != 200 || strings.Contains(b, l.leak) {
+				t.Errorf("GET %s as %s: %d %.300s; project 1's %q leaks", l.path, o.name, code, b, l.leak)
+			}
+		}
+	}
+	// A member of project 2 may delete source maps — its own project's.
+	if code, b := member2.do(t, "DELETE", base+"/api/v1/sourcemaps?release=web%401", nil, nil); code != 200 || !strings.Contains(b, `"deleted":0`) {
+		t.Errorf("project 2's member deleting release web@1: %d %s; want 0 deleted", code, b)
+	}
+	if code, _ := others[1].do(t, "DELETE", base+"/api/v1/sourcemaps?release=web%401", nil, nil); code != 403 {
+		t.Errorf("project 2's read key deleting source maps: %d; want 403", code)
+	}
+	// Importing a search of the same name makes project 2's own.
+	if code, b := member2.do(t, "POST", base+"/api/v1/searches/import", []byte("name: one's errors\nquery: level:warn\n"), map[string]string{"Content-Type": "application/yaml"}); code != 200 {
+		t.Errorf("project 2 imports a search: %d %s", code, b)
+	}
+	if code, b := member2.do(t, "GET", base+"/api/v1/searches", nil, nil); code != 200 || !strings.Contains(b, "level:warn") || strings.Contains(b, fmt.Sprintf(`"id":%d,`, search.ID)) {
+		t.Errorf("project 2's searches after its import: %d %s", code, b)
+	}
+
+	// Project 2's browser error of release web@1 stays minified: project
+	// 1's maps are not used for it.
+	ev := fmt.Sprintf(`{"event_id":"%032x","timestamp":%q,"platform":"javascript","release":"web@1","exception":{"values":[{"type":"TypeError",`+
+		`"value":"Cannot read properties of null (reading 'amount')","stacktrace":{"frames":[`+
+		`{"filename":"https://shop.example/assets/index-3f9a2b.js","function":"Object.onPay","lineno":1,"colno":199,"in_app":true},`+
+		`{"filename":"https://shop.example/assets/index-3f9a2b.js","function":"r","lineno":1,"colno":30,"in_app":true}]}}]}}`,
+		time.Now().UnixNano(), time.Now().UTC().Format(time.RFC3339Nano))
+	if code, b := sentryPost(t, base, fmt.Sprintf("/api/%d/store/", p2.ID), []byte(ev),
+		map[string]string{"X-Sentry-Auth": "Sentry sentry_version=7, sentry_client=test/1.0, sentry_key=" + p2.IngestKey}); code != 200 {
+		t.Fatalf("project 2's error: %d %s", code, b)
+	}
+	// Project 2's recording of a session with the same id.
+	if code, b := (caller{name: "project 2's admin key", key: admin2}).do(t, "PUT", base+"/api/v1/capture/settings", []byte(`{"session_recording":true}`), nil); code != 200 {
+		t.Fatalf("project 2's capture settings: %d %s", code, b)
+	}
+	other := synth.New(time.Now().Add(-10*time.Minute).Truncate(time.Millisecond), 800, 600)
+	other.Load("https://other.example/", "Other", "", synth.El("body", nil, synth.T("other")))
+	otherChunks := other.Chunks("sess-shared", "page-9", "user-99", "anon-99", 100)
+	for i, c := range otherChunks {
+		if code, _, b := uploadChunk(t, base, p2.IngestKey, "", gz(c)); code != 200 {
+			t.Fatalf("project 2's chunk %d: %d %s", i, code, b)
+		}
+	}
+	flush(t, a)
+	var issues2 struct {
+		Issues []struct {
+			ID      int64
+			Culprit string
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); len(issues2.Issues) == 0 && time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+		_, b := others[1].do(t, "GET", base+"/api/v1/issues?from=now-1h&to=now%2B1h", nil, nil)
+		json.Unmarshal([]byte(b), &issues2)
+	}
+	if len(issues2.Issues) != 1 {
+		t.Fatalf("project 2's issues: %+v", issues2)
+	}
+	_, detail := others[1].do(t, "GET", base+fmt.Sprintf("/api/v1/issues/%d?from=now-1h&to=now%%2B1h", issues2.Issues[0].ID), nil, nil)
+	if strings.Contains(issues2.Issues[0].Culprit, "computeTotal") || strings.Contains(detail, "computeTotal") || strings.Contains(detail, "orders.js") {
+		t.Errorf("project 2's error was symbolicated with project 1's source maps: culprit %q\n%.600s", issues2.Issues[0].Culprit, detail)
+	}
+	code, b = others[1].do(t, "GET", base+"/api/v1/replays?session=sess-shared", nil, nil)
+	if code != 200 || !strings.Contains(b, "user-99") || strings.Contains(b, "user-42") {
+		t.Errorf("project 2's recording of sess-shared: %d %.300s", code, b)
+	}
+	if code, n := replayEvents(others[1]); code != 200 || n == 0 || n >= events1 {
+		t.Errorf("project 2 plays back %d events of sess-shared (%d); project 1's has %d", n, code, events1)
+	}
+
+	// Project 1's own, unchanged.
+	if code, b := one.do(t, "GET", base+fmt.Sprintf("/api/v1/searches/%d", search.ID), nil, nil); code != 200 || !strings.Contains(b, `"query":"level:error service:checkout"`) || !strings.Contains(b, `"name":"one's errors"`) {
+		t.Errorf("project 1's search afterwards: %d %s", code, b)
+	}
+	if code, b := one.do(t, "GET", base+"/api/v1/sourcemaps?release=web%401", nil, nil); code != 200 || !strings.Contains(b, "index-3f9a2b.js.map") {
+		t.Errorf("project 1's source maps afterwards: %d %s", code, b)
+	}
+	code, b = one.do(t, "GET", base+"/api/v1/replays?session=sess-shared", nil, nil)
+	var got replaysAnswer
+	json.Unmarshal([]byte(b), &got)
+	if code != 200 || len(got.Replays) != 1 || got.Replays[0].Chunks != len(chunks) || got.Replays[0].UserID != "user-42" {
+		t.Errorf("project 1's recording afterwards: %d %.300s", code, b)
+	}
+	if _, n := replayEvents(one); n != events1 {
+		t.Errorf("project 1 plays back %d events of sess-shared; %d before", n, events1)
 	}
 }

@@ -163,3 +163,26 @@ func TestSavedSearches(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// TestMarshalYAMLEmpty: a project without saved searches or dashboards
+// exports nothing (not an error); importing nothing is the clear
+// "no YAML document" refusal, as for any empty body.
+func TestMarshalYAMLEmpty(t *testing.T) {
+	for _, b := range [][]byte{mustYAML(t, []SavedSearch{}), mustYAML(t, []Dashboard(nil))} {
+		if len(b) != 0 {
+			t.Errorf("empty export: %q", b)
+		}
+		if _, err := UnmarshalYAML[SavedSearch](b); err == nil || !strings.Contains(err.Error(), "no YAML document") {
+			t.Errorf("importing an empty export: %v", err)
+		}
+	}
+}
+
+func mustYAML[T Dashboard | SavedSearch](t *testing.T, items []T) []byte {
+	t.Helper()
+	b, err := MarshalYAML(items)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

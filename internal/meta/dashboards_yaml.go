@@ -13,6 +13,9 @@ import (
 // per item separated by "---", without ids or times, so that an export
 // kept in version control changes only when the dashboards do.
 func MarshalYAML[T Dashboard | SavedSearch](items []T) ([]byte, error) {
+	if len(items) == 0 {
+		return []byte{}, nil // no documents (the encoder fails to close an empty stream)
+	}
 	var b bytes.Buffer
 	enc := yaml.NewEncoder(&b)
 	enc.SetIndent(2)
