@@ -88,3 +88,7 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_API_KEY=lore_web_test_admin SHOTS
 # Single sign-on: "Sign in with …" through a test OpenID Connect provider's
 # sign-in page and back, against a lore serve of its own (both on free ports).
 LORE_BIN="$work/lore" LORE_WEB_OUT="$work/dist" SHOTS="$shots" CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" scripts/web-sso.sh
+# Sampled counts: Explore's facets and note, the Overview's totals say they
+# are estimated (sets the demo's sampling, then back to keep everything).
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_API_KEY=lore_web_test_admin LORE_INGEST_KEY=lore_demo_ingest SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/sampled.mjs

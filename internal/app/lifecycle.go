@@ -110,8 +110,6 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 	return a.watermark.Check(ctx)
 }
 
-var _ server.SampledCounter = (*duckdb.Store)(nil)
-
 // dayCounted is the events store as the disk watermark reads it.
 type dayCounted struct{ *duckdb.Store }
 

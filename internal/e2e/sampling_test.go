@@ -13,7 +13,9 @@ import (
 // TestSampledCountsAreEstimated keeps a tenth of a project's info logs:
 // the histogram counts the stored events and estimates the total before
 // sampling (each kept info log standing for ten), and says it is
-// estimated; the errors, always kept, count once.
+// estimated; the errors, always kept, count once. The Overview's split by
+// kind, the facets and a count monitor estimate the same way, within a
+// tolerance of the 3000 events really sent.
 func TestSampledCountsAreEstimated(t *testing.T) {
 	a := startOn(t, t.TempDir())
 	base := a.URL()
@@ -67,4 +69,90 @@ func TestSampledCountsAreEstimated(t *testing.T) {
 	if sum != s.EstimatedTotal {
 		t.Errorf("the buckets' estimates add up to %d, the total says %d", sum, s.EstimatedTotal)
 	}
+	const sent = 3000
+	within := func(what string, got int64) {
+		t.Helper()
+		if got < sent*3/4 || got > sent*5/4 {
+			t.Errorf("%s: estimated %d, want about the %d sent", what, got, sent)
+		}
+	}
+	within("histogram", s.EstimatedTotal)
+
+	// The Overview's totals: split by kind, each bucket's estimate by kind.
+	var byKind struct {
+		Buckets []struct {
+			Count      int64            `json:"count"`
+			By         map[string]int64 `json:"by"`
+			Estimate   int64            `json:"estimate"`
+			ByEstimate map[string]int64 `json:"by_estimate"`
+		} `json:"buckets"`
+		Sampled *struct {
+			EstimatedTotal int64 `json:"estimated_total"`
+		} `json:"sampled"`
+	}
+	getJSON(t, base, "/api/v1/histogram", url.Values{"from": {"now-2h"}, "to": {"now+1m"}, "by": {"kind"}}, &byKind)
+	if byKind.Sampled == nil || byKind.Sampled.EstimatedTotal != s.EstimatedTotal {
+		t.Errorf("split by kind: sampled %+v, want the same estimate %d", byKind.Sampled, s.EstimatedTotal)
+	}
+	var logs, errs int64
+	for _, b := range byKind.Buckets {
+		if b.Estimate == 0 {
+			logs += b.By["log"]
+			errs += b.By["error"]
+			continue
+		}
+		logs += b.ByEstimate["log"]
+		errs += b.ByEstimate["error"]
+	}
+	within("logs by kind", logs)
+	if errs != 30 {
+		t.Errorf("split by kind: %d error events, want the 30 errors (never sampled, not estimated)", errs)
+	}
+
+	// Facets: per value and in total.
+	var f struct {
+		Total  int64 `json:"total"`
+		Values []struct {
+			Value    string `json:"value"`
+			Count    int64  `json:"count"`
+			Estimate int64  `json:"estimate"`
+		} `json:"values"`
+		Sampled *struct {
+			Kept           int64 `json:"kept"`
+			EstimatedTotal int64 `json:"estimated_total"`
+		} `json:"sampled"`
+	}
+	getJSON(t, base, "/api/v1/facets", url.Values{"from": {"now-2h"}, "to": {"now+1m"}, "field": {"level"}}, &f)
+	if f.Sampled == nil || f.Sampled.Kept != s.Kept || f.Sampled.EstimatedTotal != s.EstimatedTotal {
+		t.Errorf("facets of level: sampled %+v, want %d kept, estimated %d", f.Sampled, s.Kept, s.EstimatedTotal)
+	}
+	for _, v := range f.Values {
+		switch v.Value {
+		case "info":
+			if v.Estimate != 10*v.Count {
+				t.Errorf("info logs: %d stored, estimated %d; want ten times", v.Count, v.Estimate)
+			}
+		case "error":
+			if v.Count != 30 || v.Estimate != 0 {
+				t.Errorf("errors: %d stored, estimated %d; want 30, exact", v.Count, v.Estimate)
+			}
+		}
+	}
+	// Ordered by the estimate: the info logs first though fewer are stored.
+	if len(f.Values) != 2 || f.Values[0].Value != "info" {
+		t.Errorf("facets of level: %+v, want info then error", f.Values)
+	}
+
+	// A count monitor reads the estimate: 3000 events sent cross a
+	// threshold of 1000 that the ~330 stored would not.
+	var m monitorJSON
+	if code, body := monitorsCall(t, http.MethodPost, base+"/api/v1/monitors",
+		`{"name":"shop traffic","kind":"query","query":"service:shop","threshold":1000,"window":"2h"}`, &m); code != 200 {
+		t.Fatalf("create monitor: %d %s", code, body)
+	}
+	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", base, m.ID), "", &m)
+	if m.Value == nil || m.State != "alert" {
+		t.Fatalf("count monitor: %s %v %q, want alert on the estimate", m.State, m.Value, m.LastError)
+	}
+	within("monitor", int64(*m.Value))
 }

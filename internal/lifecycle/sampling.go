@@ -12,6 +12,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // SamplingName is the name of the projects' sampling settings document.
@@ -19,8 +20,8 @@ const SamplingName = "sampling"
 
 // AttrSampleRate is set on a kept event of a sampled class: the share of
 // its class that was kept (0.1), so a count is estimated by weighting each
-// event by 1/rate.
-const AttrSampleRate = "lore.sample_rate"
+// event by 1/rate (the store's counts do: store.Bucket.Estimate).
+const AttrSampleRate = store.AttrSampleRate
 
 // Sampling is a project's sampling settings: the share (0 to 1) of each
 // class of event kept. 0 is the default, which keeps everything (1).

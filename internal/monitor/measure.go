@@ -176,7 +176,9 @@ func fieldIs(field, value string) string {
 }
 
 // counts is the number of matching events: one reading, or one per value
-// of groupBy (the MaxMonitorGroups most frequent).
+// of groupBy (the MaxMonitorGroups most frequent). Where the project's
+// sampling kept some of them, the value is the store's estimate before
+// sampling (Samples stays the events stored).
 func counts(ctx context.Context, events store.Reader, project int64, rng store.Range, q, and, groupBy string) ([]Reading, error) {
 	parsed, err := parse(q, and)
 	if err != nil {
@@ -191,12 +193,20 @@ func counts(ctx context.Context, events store.Reader, project int64, rng store.R
 		return nil, fmt.Errorf("count events matching %q: %w", parsed.Text, err)
 	}
 	if groupBy == "" {
-		return []Reading{{Value: float64(res.Total), Samples: res.Total}}, nil
+		value := float64(res.Total)
+		if res.Sampled > 0 {
+			value = res.EstimatedTotal
+		}
+		return []Reading{{Value: value, Samples: res.Total}}, nil
 	}
 	out := []Reading{}
 	for _, v := range res.Values {
 		if v.Value != "" {
-			out = append(out, Reading{Key: v.Value, Value: float64(v.Count), Samples: v.Count})
+			value := float64(v.Count)
+			if v.Sampled > 0 {
+				value = v.Estimate
+			}
+			out = append(out, Reading{Key: v.Value, Value: value, Samples: v.Count})
 		}
 	}
 	return out, nil

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -96,51 +95,27 @@ type histogramBucket struct {
 	TS    string           `json:"ts"`
 	Count int64            `json:"count"`
 	By    map[string]int64 `json:"by,omitempty"`
-	// Estimate is the count before sampling, when it differs.
-	Estimate int64 `json:"estimate,omitempty"`
+	// Estimate is the count before sampling, when some of the bucket's
+	// events were kept by sampling; ByEstimate the same per split value.
+	Estimate   int64            `json:"estimate,omitempty"`
+	ByEstimate map[string]int64 `json:"by_estimate,omitempty"`
 }
 
-// sampledSummary says how much of a histogram is estimated.
+// sampledSummary says how much of a histogram's or facet's counts is
+// estimated.
 type sampledSummary struct {
 	Kept           int64 `json:"kept"`            // stored events of a sampled class
 	Total          int64 `json:"total"`           // every stored event counted
 	EstimatedTotal int64 `json:"estimated_total"` // the total before sampling
 }
 
-// SampledCounter counts the events sampling kept per step
-// (*duckdb.Store); a Reader without it shows counts as stored.
-type SampledCounter interface {
-	SampledCounts(ctx context.Context, project int64, rng store.Range, q *query.Query, step int64) ([]store.SampledBucket, error)
-}
-
-// addSampled puts the estimates of sampled events on a histogram.
-func (s *Server) addSampled(ctx context.Context, out *HistogramResponse, project int64, rng store.Range, q *query.Query, step int64) error {
-	sc, ok := s.d.Reader.(SampledCounter)
-	if !ok {
+// summarise is the sampled summary of counts: nil when none of the
+// total were kept by sampling.
+func summarise(kept, total int64, estimated float64) *sampledSummary {
+	if kept == 0 {
 		return nil
 	}
-	got, err := sc.SampledCounts(ctx, project, rng, q, step)
-	if err != nil || len(got) == 0 {
-		return err
-	}
-	sum := &sampledSummary{}
-	extra := 0.0
-	for _, b := range got {
-		i := int((b.Start - rng.From) / step)
-		if i < 0 || i >= len(out.Buckets) {
-			continue
-		}
-		bk := &out.Buckets[i]
-		bk.Estimate = bk.Count + int64(math.Round(b.Estimated)) - b.Kept
-		sum.Kept += b.Kept
-		extra += b.Estimated - float64(b.Kept)
-	}
-	for _, b := range out.Buckets {
-		sum.Total += b.Count
-	}
-	sum.EstimatedTotal = sum.Total + int64(math.Round(extra))
-	out.Sampled = sum
-	return nil
+	return &sampledSummary{Kept: kept, Total: total, EstimatedTotal: int64(math.Round(estimated))}
 }
 
 func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -175,12 +150,26 @@ func (s *Server) handleHistogram(w http.ResponseWriter, r *http.Request) (any, e
 		From: event.FormatMicros(p.rng.From), To: event.FormatMicros(p.rng.To), By: by,
 		Buckets: make([]histogramBucket, len(res.Buckets)),
 	}
+	var kept, total int64
+	estimated := 0.0
 	for i, b := range res.Buckets {
-		out.Buckets[i] = histogramBucket{TS: event.FormatMicros(b.Start), Count: b.Count, By: b.By}
+		hb := histogramBucket{TS: event.FormatMicros(b.Start), Count: b.Count, By: b.By}
+		total += b.Count
+		estimated += float64(b.Count)
+		if b.Sampled > 0 {
+			kept += b.Sampled
+			estimated += b.Estimate - float64(b.Count)
+			hb.Estimate = int64(math.Round(b.Estimate))
+			if len(b.ByEstimate) > 0 {
+				hb.ByEstimate = make(map[string]int64, len(b.ByEstimate))
+				for k, e := range b.ByEstimate {
+					hb.ByEstimate[k] = int64(math.Round(e))
+				}
+			}
+		}
+		out.Buckets[i] = hb
 	}
-	if err := s.addSampled(r.Context(), &out, p.project, p.rng, p.q, res.Step); err != nil {
-		return nil, err
-	}
+	out.Sampled = summarise(kept, total, estimated)
 	return out, nil
 }
 
@@ -190,11 +179,17 @@ type FacetsResponse struct {
 	Total    int64        `json:"total"`
 	Distinct int64        `json:"distinct"`
 	Values   []facetValue `json:"values"`
+	// Sampled is set when some counted events were kept by the project's
+	// sampling (as in HistogramResponse).
+	Sampled *sampledSummary `json:"sampled,omitempty"`
 }
 
 type facetValue struct {
 	Value string `json:"value"`
 	Count int64  `json:"count"`
+	// Estimate is the count before sampling, when some of the value's
+	// events were kept by sampling.
+	Estimate int64 `json:"estimate,omitempty"`
 }
 
 func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -220,7 +215,11 @@ func (s *Server) handleFacets(w http.ResponseWriter, r *http.Request) (any, erro
 	out := FacetsResponse{Field: res.Field, Total: res.Total, Distinct: res.Distinct, Values: make([]facetValue, len(res.Values))}
 	for i, v := range res.Values {
 		out.Values[i] = facetValue{Value: v.Value, Count: v.Count}
+		if v.Sampled > 0 {
+			out.Values[i].Estimate = int64(math.Round(v.Estimate))
+		}
 	}
+	out.Sampled = summarise(res.Sampled, res.Total, res.EstimatedTotal)
 	return out, nil
 }
 

@@ -1,11 +1,7 @@
 package store
 
-// SampledBucket is what the projects' sampling kept in one step of a
-// range: the events that carry a sample rate (lore.sample_rate), and how
-// many they stand for, each weighted by 1/rate. A count is estimated as
-// the stored count plus Estimated - Kept.
-type SampledBucket struct {
-	Start     int64 // µs
-	Kept      int64
-	Estimated float64
-}
+// AttrSampleRate is the attribute a project's sampling puts on each event
+// it keeps of a sampled class (lifecycle.AttrSampleRate): the share of the
+// class kept. Counts weight such an event by 1/rate to estimate the count
+// before sampling (Bucket.Estimate, FacetValue.Estimate).
+const AttrSampleRate = "lore.sample_rate"

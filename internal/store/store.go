@@ -79,6 +79,13 @@ type Bucket struct {
 	Start int64
 	Count int64
 	By    map[string]int64
+	// Sampled counts the bucket's events a project's sampling kept (they
+	// carry lore.sample_rate); when it is not 0, Estimate is the count
+	// before sampling (each such event weighted by 1/rate) and ByEstimate,
+	// with SplitBy, the same per split value. Both are zero otherwise.
+	Sampled    int64
+	Estimate   float64
+	ByEstimate map[string]float64
 }
 
 // HistogramResult has one bucket per step of the range, empty ones included,
@@ -101,15 +108,24 @@ type FacetsRequest struct {
 type FacetValue struct {
 	Value string
 	Count int64
+	// Sampled and Estimate: as in Bucket, zero when none of the value's
+	// events were kept by sampling.
+	Sampled  int64   `json:",omitempty"`
+	Estimate float64 `json:",omitempty"`
 }
 
 // FacetsResult lists values by count, highest first. Total is the number of
-// matching events; Distinct the number of distinct values (exact).
+// matching events; Distinct the number of distinct values (exact). When
+// some of them were kept by sampling, Sampled counts those and
+// EstimatedTotal is Total before sampling (values are then ordered by
+// their estimate); both are zero otherwise.
 type FacetsResult struct {
-	Field    string
-	Values   []FacetValue
-	Total    int64
-	Distinct int64
+	Field          string
+	Values         []FacetValue
+	Total          int64
+	Distinct       int64
+	Sampled        int64
+	EstimatedTotal float64
 }
 
 // JourneyBy names the key a journey follows.

@@ -46,9 +46,12 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		q    string
 		args []any
 	)
+	// Every query also counts the sampled events (w not NULL) and weights
+	// them (sampleWeight) for the estimate before sampling.
+	weight, kept, estimate := s.weight(r.ProjectID, r.Range)
 	if r.SplitBy == "" {
-		inner, iargs := p.sql("ts", nil, "", nil, "")
-		q = "SELECT (ts - ?) // ? AS b, NULL, count(*) FROM (" + inner + ") GROUP BY b"
+		inner, iargs := p.sql("ts, "+weight+" AS w", nil, "", nil, "")
+		q = "SELECT (ts - ?) // ? AS b, NULL, count(*), " + kept + ", " + estimate + " FROM (" + inner + ") GROUP BY b"
 		args = append([]any{r.Range.From, r.Step}, iargs...)
 	} else {
 		maxSplits := r.MaxSplits
@@ -57,10 +60,10 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		}
 		// One scan: count per (bucket, value), then keep the top values.
 		expr, eargs := fieldExpr(r.SplitBy)
-		inner, iargs := p.sql("ts, "+expr+" AS v", eargs, "", nil, "")
-		q = "WITH g AS (SELECT (ts - ?) // ? AS b, v, count(*) AS c FROM (" + inner + ") GROUP BY b, v), " +
+		inner, iargs := p.sql("ts, "+expr+" AS v, "+weight+" AS w", eargs, "", nil, "")
+		q = "WITH g AS (SELECT (ts - ?) // ? AS b, v, count(*) AS c, " + kept + " AS k, " + estimate + " AS e FROM (" + inner + ") GROUP BY b, v), " +
 			"top AS (SELECT v FROM g GROUP BY v ORDER BY sum(c) DESC, v LIMIT ?) " +
-			"SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS sv, sum(c)::BIGINT FROM g GROUP BY b, sv"
+			"SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS sv, sum(c)::BIGINT, sum(k)::BIGINT, sum(e) FROM g GROUP BY b, sv"
 		args = append([]any{r.Range.From, r.Step}, iargs...)
 		args = append(args, maxSplits)
 	}
@@ -71,10 +74,11 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			b, c int64
-			v    sql.NullString
+			b, c, k int64
+			e       float64
+			v       sql.NullString
 		)
-		if err := rows.Scan(&b, &v, &c); err != nil {
+		if err := rows.Scan(&b, &v, &c, &k, &e); err != nil {
 			return store.HistogramResult{}, fmt.Errorf("histogram: %w", err)
 		}
 		if b < 0 || b >= n {
@@ -82,16 +86,28 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		}
 		bk := &res.Buckets[b]
 		bk.Count += c
+		bk.Sampled += k
+		bk.Estimate += e
 		if r.SplitBy != "" {
 			key := otherSplit
 			if v.Valid {
 				key = v.String
 			}
 			bk.By[key] += c
+			if bk.ByEstimate == nil {
+				bk.ByEstimate = map[string]float64{}
+			}
+			bk.ByEstimate[key] += e
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return store.HistogramResult{}, fmt.Errorf("histogram: %w", err)
+	}
+	// Estimates are zero where nothing was sampled.
+	for i := range res.Buckets {
+		if bk := &res.Buckets[i]; bk.Sampled == 0 {
+			bk.Estimate, bk.ByEstimate = 0, nil
+		}
 	}
 	return res, nil
 }
@@ -117,10 +133,13 @@ func (s *Store) Facets(ctx context.Context, r store.FacetsRequest) (store.Facets
 		return res, nil
 	}
 	expr, eargs := fieldExpr(r.Field)
-	inner, iargs := p.sql(expr+" AS v", eargs, "", nil, "")
-	q := "WITH g AS (SELECT v, count(*) AS c FROM (" + inner + ") GROUP BY v) " +
-		"SELECT v, c, sum(c) OVER (), sum(CASE WHEN v <> '' THEN 1 ELSE 0 END) OVER () FROM g " +
-		"ORDER BY v = '', c DESC, v LIMIT ?"
+	weight, kept, estimate := s.weight(r.ProjectID, r.Range)
+	inner, iargs := p.sql(expr+" AS v, "+weight+" AS w", eargs, "", nil, "")
+	// Values by their estimate before sampling (their count when nothing
+	// was sampled), with the sampled events counted (sampleWeight).
+	q := "WITH g AS (SELECT v, count(*) AS c, " + kept + " AS k, " + estimate + " AS e FROM (" + inner + ") GROUP BY v) " +
+		"SELECT v, c, k, e, sum(c) OVER (), sum(k) OVER (), sum(e) OVER (), sum(CASE WHEN v <> '' THEN 1 ELSE 0 END) OVER () FROM g " +
+		"ORDER BY v = '', e DESC, c DESC, v LIMIT ?"
 	rows, err := s.db.QueryContext(ctx, q, append(iargs, limit+1)...)
 	if err != nil {
 		return res, fmt.Errorf("facets of %q: %w", r.Field, err)
@@ -128,13 +147,20 @@ func (s *Store) Facets(ctx context.Context, r store.FacetsRequest) (store.Facets
 	defer rows.Close()
 	for rows.Next() {
 		var (
-			fv              store.FacetValue
-			total, distinct sql.NullInt64
+			fv                       store.FacetValue
+			total, sampled, distinct sql.NullInt64
+			estimatedTotal           sql.NullFloat64
 		)
-		if err := rows.Scan(&fv.Value, &fv.Count, &total, &distinct); err != nil {
+		if err := rows.Scan(&fv.Value, &fv.Count, &fv.Sampled, &fv.Estimate, &total, &sampled, &estimatedTotal, &distinct); err != nil {
 			return res, fmt.Errorf("facets of %q: %w", r.Field, err)
 		}
 		res.Total, res.Distinct = total.Int64, distinct.Int64
+		if sampled.Int64 > 0 {
+			res.Sampled, res.EstimatedTotal = sampled.Int64, estimatedTotal.Float64
+		}
+		if fv.Sampled == 0 {
+			fv.Estimate = 0
+		}
 		if fv.Value != "" && len(res.Values) < limit {
 			res.Values = append(res.Values, fv)
 		}

@@ -77,7 +77,11 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
 		return fmt.Errorf("append batch %d: begin: %w", b.Seq, err)
 	}
+	sampledDays := s.sampled.fresh(evs)
 	si, err := s.appendTx(ctx, conn, b.Seq, evs, order, side)
+	if err == nil {
+		err = recordSampled(ctx, conn, sampledDays)
+	}
 	if err != nil {
 		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil {
 			s.log.Error("cannot roll back a failed append", "seq", b.Seq, "err", rerr)
@@ -100,6 +104,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 		s.blocks.add(pb.project, pb.b)
 	}
 	s.idents.remember(si.pairs)
+	s.sampled.add(sampledDays)
 	s.errs.Add(evs, order)
 	s.product.add(evs)
 	return nil

@@ -105,6 +105,7 @@ type Store struct {
 	// staleProduct and staleErrors: DeleteEvents deleted rows the product
 	// or error index holds; Reindex rebuilds them (under mu).
 	staleProduct, staleErrors bool
+	sampled                   sampledDays // the days holding sampled events (sampled.go)
 }
 
 var _ store.Store = (*Store)(nil)
@@ -194,7 +195,8 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db := sqlDB{DB: sql.OpenDB(conn), timeout: opts.QueryTimeout}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
-	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: errindex.New(), archive: opts.ArchiveDir}
+	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: errindex.New(), archive: opts.ArchiveDir,
+		sampled: sampledDays{days: map[int64]map[int64]bool{}}}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("create schema in %q: %w", path, err)
@@ -212,6 +214,10 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		return nil, err
 	}
 	if err := s.openRollups(ctx); err != nil {
+		s.closeDB()
+		return nil, err
+	}
+	if err := s.openSampled(ctx); err != nil {
 		s.closeDB()
 		return nil, err
 	}

@@ -283,6 +283,7 @@ export interface ExceptionView {
 export interface FacetValue {
   value: string;
   count: number;
+  estimate?: number;
 }
 
 /** The answer of GET /api/v1/facets. */
@@ -291,6 +292,7 @@ export interface FacetsResponse {
   total: number;
   distinct: number;
   values: FacetValue[] | null;
+  sampled?: SampledSummary;
 }
 
 export interface FailedPath {
@@ -370,6 +372,7 @@ export interface HistogramBucket {
   count: number;
   by?: Record<string, number>;
   estimate?: number;
+  by_estimate?: Record<string, number>;
 }
 
 /** The answer of GET /api/v1/histogram. */
@@ -717,6 +720,8 @@ export interface StackFrames {
 export interface StoreFacetValue {
   Value: string;
   Count: number;
+  Sampled?: number;
+  Estimate?: number;
 }
 
 /** The answer of GET /api/v1/stories. */

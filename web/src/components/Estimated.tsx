@@ -17,3 +17,21 @@ export function Estimated({ sampled }: { sampled?: SampledSummary }) {
     </p>
   );
 }
+
+/** counted is what a count stands for: its estimate before sampling when
+ * the API gave one (some of its events were kept by sampling), else the
+ * count as stored. */
+export function counted(v: { count: number; estimate?: number }): number {
+  return v.estimate ?? v.count;
+}
+
+/** Count shows a count that may be estimated: "≈3.1k", titled with the
+ * events stored, when the API gave an estimate; else the count. */
+export function Count({ v, format = fmtCount }: { v: { count: number; estimate?: number }; format?: (n: number) => string }) {
+  if (v.estimate === undefined) return <>{format(v.count)}</>;
+  return (
+    <span className="estimated-count" title={`estimated before sampling: ${fmtCount(v.count)} stored, weighted by 1/lore.sample_rate`}>
+      ≈{format(v.estimate)}
+    </span>
+  );
+}

@@ -6,6 +6,7 @@ import { useState, type ReactNode } from 'react';
 import { ApiError, get, post, type Facets, type FunnelAnswer, type Histogram as H, type RetentionAnswer, type TrendsAnswer } from '../api';
 import { ErrorMessage, Loading, heat } from '../components/common';
 import { Histogram } from '../components/Histogram';
+import { Count, counted } from '../components/Estimated';
 import { LineChart, trendLines } from '../components/LineChart';
 import { rangeOf } from '../components/TimeRange';
 import {
@@ -364,7 +365,11 @@ function HistogramPanel({ p, from, to }: { p: Panel; from: string; to: string })
       <ErrorMessage error={h.error} />
       <Loading on={h.loading && !h.data} />
       {h.data && <Histogram data={h.data} onZoom={(a, b) => navigate(href(['explore'], { q: p.query, from: a.toISOString(), to: b.toISOString() }))} />}
-      {h.data && <div className="muted small">{fmtNum((h.data.buckets || []).reduce((n, b) => n + b.count, 0))} events</div>}
+      {h.data && (
+        <div className="muted small">
+          {h.data.sampled ? `≈${fmtNum(h.data.sampled.estimated_total)} events (estimated)` : `${fmtNum((h.data.buckets || []).reduce((n, b) => n + b.count, 0))} events`}
+        </div>
+      )}
     </>
   );
 }
@@ -372,20 +377,23 @@ function HistogramPanel({ p, from, to }: { p: Panel; from: string; to: string })
 function FacetPanel({ p, from, to }: { p: Panel; from: string; to: string }) {
   const field = String(p.params?.field || 'service');
   const f = useLoad((signal) => get<Facets>('/api/v1/facets', { q: p.query, from, to, field, limit: Number(p.params?.limit) || 10 }, signal), [p.query, from, to, field]);
-  const max = Math.max(1, ...(f.data?.values || []).map((v) => v.count));
+  const max = Math.max(1, ...(f.data?.values || []).map(counted));
   return (
     <>
       <ErrorMessage error={f.error} />
       <Loading on={f.loading && !f.data} />
       {f.data && !f.data.values?.length && <div className="empty">No events with {field} in this range.</div>}
+      {f.data?.sampled && <div className="muted small">Counts estimated before sampling.</div>}
       <ul className="facet-bars">
         {(f.data?.values || []).map((v) => (
           <li key={v.value}>
             <a href={href(['explore'], { q: [p.query, `${field}:${JSON.stringify(v.value)}`].filter(Boolean).join(' '), from })}>{v.value || '(empty)'}</a>
             <span className="fbar-bg">
-              <span className="fbar-fg" style={{ width: `${(v.count / max) * 100}%` }} />
+              <span className="fbar-fg" style={{ width: `${(counted(v) / max) * 100}%` }} />
             </span>
-            <span className="fc">{fmtNum(v.count)}</span>
+            <span className="fc">
+              <Count v={v} format={fmtNum} />
+            </span>
           </li>
         ))}
       </ul>

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, get, type Facets, type Histogram as H, type LoreEvent, type SearchResult } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../components/common';
 import { PinButton, SaveSearchButton } from '../components/Pin';
-import { Estimated } from '../components/Estimated';
+import { Count, Estimated } from '../components/Estimated';
 import { Histogram } from '../components/Histogram';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
@@ -182,13 +182,18 @@ function FacetBox({ field, q, from, to, r, ready }: { field: string; q: string; 
   if (!f.data?.values?.length) return null;
   return (
     <div className="facet">
-      <h4>{field}</h4>
+      <h4>
+        {field}
+        {f.data.sampled && <span className="muted small"> (estimated)</span>}
+      </h4>
       <ul>
         {f.data.values.map((v) => (
           <li key={v.value}>
             <a href={withParams(r, { q: addTerm(q, field, v.value), event: undefined })} title={`only ${field}:${v.value}`}>
               <span className="fv">{v.value || '(empty)'}</span>
-              <span className="fc">{v.count}</span>
+              <span className="fc">
+                <Count v={v} format={String} />
+              </span>
             </a>
             <a className="neg" href={withParams(r, { q: addTerm(q, field, v.value, true), event: undefined })} title={`exclude ${field}:${v.value}`}>
               −

@@ -30,20 +30,29 @@ interface Totals {
   errors: number;
   perStep: number[];
   errPerStep: number[];
+  /** some of the events were kept by the project's sampling: the numbers are estimates before sampling */
+  estimated: boolean;
 }
 
-function totals(h?: Histogram): Totals | undefined {
+export function totals(h?: Histogram): Totals | undefined {
   if (!h) return undefined;
-  const t: Totals = { total: 0, errors: 0, perStep: [], errPerStep: [] };
+  const t: Totals = { total: 0, errors: 0, perStep: [], errPerStep: [], estimated: !!h.sampled };
   for (const b of h.buckets || []) {
     // Errors are the issues' events (kind error): every error-level log and failed span with an error type.
-    const e = b.by?.error || 0;
-    t.total += b.count;
+    // A bucket with sampled events carries its estimates before sampling.
+    const n = b.estimate ?? b.count;
+    const e = (b.estimate !== undefined ? b.by_estimate?.error : b.by?.error) || 0;
+    t.total += n;
     t.errors += e;
-    t.perStep.push(b.count);
+    t.perStep.push(n);
     t.errPerStep.push(e);
   }
   return t;
+}
+
+/** approx marks an estimated number: "≈12.3k". */
+function approx(s: string, estimated?: boolean): string {
+  return estimated ? `≈${s}` : s;
 }
 
 export function Overview({ r }: { r: Route }) {
@@ -88,11 +97,18 @@ export function Overview({ r }: { r: Route }) {
       </h2>
       <ErrorMessage error={hist.error || issues.error} />
       <div className="numbers">
-        <Num label="events" value={cur ? fmtNum(cur.total) : '…'} change={delta(cur?.total, old?.total)} spark={cur?.perStep} link={href(['explore'], keep(r))} />
+        <Num
+          label={cur?.estimated ? 'events (estimated)' : 'events'}
+          title={cur?.estimated ? 'Some events were kept by the project’s sampling: the total is estimated before sampling' : undefined}
+          value={cur ? approx(fmtNum(cur.total), cur.estimated) : '…'}
+          change={delta(cur?.total, old?.total)}
+          spark={cur?.perStep}
+          link={href(['explore'], keep(r))}
+        />
         <Num label="errors" value={cur ? fmtNum(cur.errors) : '…'} change={delta(cur?.errors, old?.errors)} bad spark={cur?.errPerStep} tone="err" link={href(['explore'], { ...keep(r), q: 'kind:error' })} />
         <Num
-          label="error rate"
-          value={cur ? fmtPct(rate(cur)) : '…'}
+          label={cur?.estimated ? 'error rate (estimated)' : 'error rate'}
+          value={cur ? approx(fmtPct(rate(cur)), cur.estimated) : '…'}
           change={delta(rate(cur), rate(old))}
           bad
           spark={cur?.perStep.map((n, i) => (n ? cur.errPerStep[i] / n : 0))}
@@ -120,7 +136,7 @@ function stepFor(from: string, to: string): string {
   return `${Math.max(60, Math.round((b - a) / 24 / 1000))}s`;
 }
 
-function Num({ label, value, link, change, bad, spark, tone }: { label: string; value: string; link?: string; change?: string; bad?: boolean; spark?: number[]; tone?: 'err' | 'neutral' }) {
+function Num({ label, title, value, link, change, bad, spark, tone }: { label: string; title?: string; value: string; link?: string; change?: string; bad?: boolean; spark?: number[]; tone?: 'err' | 'neutral' }) {
   const up = change?.startsWith('+') || change === 'new';
   const down = change?.startsWith('−');
   // Up is worse for errors and latency, better for the rest.
@@ -138,10 +154,12 @@ function Num({ label, value, link, change, bad, spark, tone }: { label: string; 
     </>
   );
   return link ? (
-    <a className="num" href={link}>
+    <a className="num" href={link} title={title}>
       {body}
     </a>
   ) : (
-    <div className="num">{body}</div>
+    <div className="num" title={title}>
+      {body}
+    </div>
   );
 }

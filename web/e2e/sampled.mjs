@@ -1,0 +1,57 @@
+// Sampled counts in the browser: a tenth of a service's info logs kept by
+// the project's sampling; Explore's facets and histogram note, a pinned
+// facet on a dashboard and the Overview's totals say they are estimated
+// and show the estimate (about the 2000 sent), not the ~200 stored. The
+// sampling is set back to keep everything afterwards.
+import { api, check, env, run } from './harness.mjs';
+
+const service = 'sampled-e2e-' + Date.now();
+const put = (path, body) => api(path, { method: 'PUT', body: JSON.stringify(body) });
+
+await put('/api/v1/settings/sampling', { info_logs: 0.1 });
+let ok = false;
+try {
+  const now = Date.now();
+  const lines = [];
+  for (let i = 0; i < 2000; i++) {
+    lines.push(JSON.stringify({ ts: new Date(now - i * 200).toISOString(), level: 'info', service, msg: `sampled line ${i}` }));
+  }
+  const r = await fetch(env.lore + '/api/v1/ingest', {
+    method: 'POST',
+    headers: { Authorization: 'Bearer ' + env.ingestKey, 'Content-Type': 'application/x-ndjson' },
+    body: lines.join('\n') + '\n',
+  });
+  check(r.ok, `ingest 2000 info logs of ${service} (${r.status})`);
+  // The store commits in the background: wait for the estimate.
+  const q = `service:${service}`;
+  let facets;
+  for (let i = 0; i < 60; i++) {
+    facets = await api(`/api/v1/facets?${new URLSearchParams({ q, field: 'level', from: 'now-15m', to: 'now+1m' })}`);
+    if (facets.sampled && facets.total > 100) break;
+    await new Promise((ok) => setTimeout(ok, 500));
+  }
+  check(facets.sampled && facets.sampled.estimated_total > 1500 && facets.sampled.estimated_total < 2500, `the API estimates ${facets.sampled?.estimated_total} of 2000 from ${facets.total} stored`);
+
+  ok = await run(async (page, shot, base) => {
+    await page.goto(`${base}/#/explore?${new URLSearchParams({ q, from: 'now-15m' })}`);
+    const note = page.locator('.estimated');
+    await note.waitFor();
+    check(/events \(estimated\)/.test(await note.textContent()), 'Explore says the total is estimated');
+    const levelFacet = page.locator('.facet', { has: page.locator('h4', { hasText: 'level' }) });
+    await levelFacet.waitFor();
+    check(/\(estimated\)/.test(await levelFacet.locator('h4').textContent()), 'the level facet says it is estimated');
+    const count = await levelFacet.locator('.estimated-count').first().textContent();
+    const n = Number(count.replace(/[≈,]/g, ''));
+    check(n > 1500 && n < 2500, `the info facet shows ≈${n}, about the 2000 sent`);
+    await shot('sampled-explore');
+
+    await page.goto(`${base}/#/overview?from=now-15m`);
+    const events = page.locator('.num', { hasText: 'events (estimated)' });
+    await events.waitFor();
+    check((await events.locator('b').textContent()).startsWith('≈'), 'the Overview marks its events total estimated');
+    await shot('sampled-overview');
+  });
+} finally {
+  await put('/api/v1/settings/sampling', {});
+}
+process.exit(ok ? 0 : 1);
