@@ -1,0 +1,349 @@
+package pipes_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/analysis/pipes"
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
+)
+
+// TestClickHouseRuns runs the golden pipelines' ClickHouse SQL on a real
+// ClickHouse server (Debian's clickhouse-server, started here on loopback
+// with free ports and its own data directory) over the same events as the
+// DuckDB tests, and requires the same answers as DuckDB gives. It is
+// skipped, saying why, when clickhouse-server is not installed.
+func TestClickHouseRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts a ClickHouse server")
+	}
+	bin, err := exec.LookPath("clickhouse-server")
+	if err != nil {
+		bin, err = exec.LookPath("clickhouse")
+	}
+	if err != nil {
+		t.Skip("clickhouse-server is not installed (apt-get install clickhouse-server): the ClickHouse SQL is only compared with testdata/clickhouse.sql")
+	}
+	ch := startClickHouse(t, bin)
+	ch.exec(t, `CREATE TABLE events (project_id Int32, ts Int64, received_at Int64, kind String, level String,
+		service String, env String, release String, host String, trace_hi UInt64, trace_lo UInt64, span_id UInt64,
+		parent_span_id UInt64, user_id String, anonymous_id String, session_id String, request_id String, name String,
+		message String, http_method String, endpoint String, http_status Nullable(Int16), duration_ms Nullable(Float64),
+		error_type String, error_code String, fingerprint String, retry_attempt Nullable(Int16),
+		attr_keys Array(String), attr_values Array(String)) ENGINE = MergeTree() PARTITION BY intDiv(ts, 86400000000) ORDER BY (project_id, ts)`)
+	var rows strings.Builder
+	for _, e := range shop() {
+		b, err := json.Marshal(chRow(e))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows.Write(b)
+		rows.WriteByte('\n')
+	}
+	ch.exec(t, "INSERT INTO events FORMAT JSONEachRow\n"+rows.String())
+
+	// Debian's ClickHouse (18.16) has no quantileExactInclusive, which
+	// sqlq.ClickHouse's Quantile spells percentiles with (it came in 20.1):
+	// percentile pipelines run only where the server has it.
+	quantiles := strings.TrimSpace(string(ch.post(t, "SELECT count() FROM system.functions WHERE name = 'quantileExactInclusive'"))) == "1"
+	s := openStore(t)
+	ran := 0
+	for _, text := range goldenQueries {
+		if !quantiles && strings.Contains(text, "p9") {
+			t.Logf("%q: not run: this ClickHouse has no quantileExactInclusive", text)
+			continue
+		}
+		ran++
+		p, err := pipes.Parse(text)
+		if err != nil {
+			t.Fatal(err)
+		}
+		from, to := t0, t0+7200*sec
+		duck, err := pipes.Query{Pipeline: p, ProjectID: 1, From: from, To: to}.Run(context.Background(), s)
+		if err != nil {
+			t.Fatalf("DuckDB %q: %v", text, err)
+		}
+		c, err := pipes.Compile(p, sqlq.ClickHouse{}, 1, from, to)
+		if err != nil {
+			t.Fatalf("ClickHouse %q: %v", text, err)
+		}
+		// Compared as sets: the order is checked on DuckDB, and no golden
+		// pipeline cuts a tie with its limit.
+		got := ch.query(t, text, inline(t, c.Query))
+		want := render(duck.Rows)
+		slices.Sort(got)
+		slices.Sort(want)
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("%q: ClickHouse and DuckDB differ\nclickhouse: %v\nduckdb:     %v", text, clip(got), clip(want))
+		}
+	}
+	t.Logf("%d of %d pipelines ran on ClickHouse with DuckDB's answers", ran, len(goldenQueries))
+}
+
+func clip(rows []string) string {
+	s := strings.Join(rows, " | ")
+	if len(s) > 600 {
+		s = s[:600] + "…"
+	}
+	return s
+}
+
+// chRow is an event as the ClickHouse table holds it (zero numbers of
+// the optional columns are NULL, as in DuckDB).
+func chRow(e event.Event) map[string]any {
+	opt := func(v float64) any {
+		if v == 0 {
+			return nil
+		}
+		return v
+	}
+	var keys, vals []string
+	for _, a := range e.Attributes {
+		keys, vals = append(keys, a.Key), append(vals, a.Value)
+	}
+	if keys == nil {
+		keys, vals = []string{}, []string{}
+	}
+	return map[string]any{"project_id": e.ProjectID, "ts": e.TS, "received_at": e.TS, "kind": e.Kind, "level": e.Level,
+		"service": e.Service, "env": e.Env, "release": e.Release, "host": e.Host, "trace_hi": 0, "trace_lo": 0, "span_id": 0,
+		"parent_span_id": 0, "user_id": e.UserID, "anonymous_id": e.AnonymousID, "session_id": e.SessionID,
+		"request_id": e.RequestID, "name": e.Name, "message": e.Message, "http_method": e.HTTPMethod, "endpoint": e.Endpoint,
+		"http_status": opt(float64(e.HTTPStatus)), "duration_ms": opt(e.DurationMS), "error_type": e.ErrorType,
+		"error_code": e.ErrorCode, "fingerprint": e.Fingerprint, "retry_attempt": opt(float64(e.RetryAttempt)),
+		"attr_keys": keys, "attr_values": vals}
+}
+
+// render writes each row's values as text: numbers to 9 significant
+// digits, so that two engines' floating-point sums compare.
+func render(rows [][]any) []string {
+	out := make([]string, len(rows))
+	for i, row := range rows {
+		cells := make([]string, len(row))
+		for j, v := range row {
+			cells[j] = cellText(v)
+		}
+		out[i] = strings.Join(cells, "\t")
+	}
+	return out
+}
+
+func cellText(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "NULL"
+	case json.Number:
+		if n, err := x.Int64(); err == nil {
+			return strconv.FormatInt(n, 10)
+		}
+		f, _ := x.Float64()
+		return cellText(f)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) < 1e15 {
+			return strconv.FormatInt(int64(x), 10)
+		}
+		return strconv.FormatFloat(x, 'g', 9, 64)
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case string:
+		if f, err := strconv.ParseFloat(x, 64); err == nil && strings.TrimSpace(x) == x && x != "" && !strings.ContainsAny(x, "xXnN") {
+			return cellText(f)
+		}
+		return x
+	}
+	return fmt.Sprint(v)
+}
+
+// inline puts q's arguments in its SQL as literals (ClickHouse 18.16's
+// HTTP interface binds no parameters). Only for tests: the values here
+// are the test's own.
+func inline(t *testing.T, q sqlq.Query) string {
+	t.Helper()
+	var b strings.Builder
+	arg := 0
+	quote := byte(0)
+	for i := 0; i < len(q.SQL); i++ {
+		c := q.SQL[i]
+		switch {
+		case quote != 0:
+			if c == '\\' && i+1 < len(q.SQL) {
+				b.WriteByte(c)
+				i++
+				c = q.SQL[i]
+			} else if c == quote {
+				quote = 0
+			}
+		case c == '\'' || c == '`' || c == '"':
+			quote = c
+		case c == '?':
+			if arg >= len(q.Args) {
+				t.Fatalf("more placeholders than arguments: %s", q.SQL)
+			}
+			b.WriteString(literal(t, q.Args[arg]))
+			arg++
+			continue
+		}
+		b.WriteByte(c)
+	}
+	if arg != len(q.Args) {
+		t.Fatalf("%d placeholders, %d arguments: %s", arg, len(q.Args), q.SQL)
+	}
+	return b.String()
+}
+
+func literal(t *testing.T, v any) string {
+	switch x := v.(type) {
+	case int64:
+		return strconv.FormatInt(x, 10)
+	case int:
+		return strconv.Itoa(x)
+	case float64:
+		return strconv.FormatFloat(x, 'g', -1, 64)
+	case string:
+		return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(x) + "'"
+	case []string:
+		parts := make([]string, len(x))
+		for i, s := range x {
+			parts[i] = literal(t, s)
+		}
+		return "[" + strings.Join(parts, ", ") + "]"
+	}
+	t.Fatalf("no literal for %T %v", v, v)
+	return ""
+}
+
+// clickHouse is a server started for one test.
+type clickHouse struct {
+	url string
+	hc  *http.Client
+}
+
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// startClickHouse runs bin with a configuration of its own: loopback
+// only, free ports, a data directory in the test's temporary directory;
+// it is stopped when the test ends.
+func startClickHouse(t *testing.T, bin string) *clickHouse {
+	t.Helper()
+	dir := t.TempDir()
+	httpPort, tcpPort := freePort(t), freePort(t)
+	cfg := fmt.Sprintf(`<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>%[2]d</http_port>
+  <tcp_port>%[3]d</tcp_port>
+  <path>%[1]s/data/</path>
+  <tmp_path>%[1]s/tmp/</tmp_path>
+  <user_files_path>%[1]s/user_files/</user_files_path>
+  <format_schema_path>%[1]s/format_schemas/</format_schema_path>
+  <mark_cache_size>5368709</mark_cache_size>
+  <max_concurrent_queries>10</max_concurrent_queries>
+  <users_config>%[1]s/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>`, dir, httpPort, tcpPort)
+	users := `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_threads>1</max_threads><max_memory_usage>1000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>`
+	for name, text := range map[string]string{"config.xml": cfg, "users.xml": users} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--config-file=" + filepath.Join(dir, "config.xml")}
+	if filepath.Base(bin) == "clickhouse" {
+		args = append([]string{"server"}, args...)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Skipf("clickhouse-server does not start: %v", err)
+	}
+	t.Cleanup(func() { cancel(); cmd.Wait() })
+	ch := &clickHouse{url: fmt.Sprintf("http://127.0.0.1:%d/", httpPort), hc: &http.Client{Timeout: 30 * time.Second}}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := ch.hc.Get(ch.url + "ping")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return ch
+			}
+		}
+		if time.Now().After(deadline) {
+			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("clickhouse-server did not answer within 60 s: %v\n%s", err, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (c *clickHouse) post(t *testing.T, sql string) []byte {
+	t.Helper()
+	resp, err := c.hc.Post(c.url, "text/plain", strings.NewReader(sql))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Fatalf("ClickHouse: %d %s\n%s", resp.StatusCode, b, sql)
+	}
+	return b
+}
+
+func (c *clickHouse) exec(t *testing.T, sql string) { t.Helper(); c.post(t, sql) }
+
+// query runs sql and returns its rows rendered as render does.
+func (c *clickHouse) query(t *testing.T, what, sql string) []string {
+	t.Helper()
+	resp, err := c.hc.Post(c.url+"?"+url.Values{"output_format_json_quote_64bit_integers": {"0"}}.Encode(), "text/plain",
+		strings.NewReader(sql+" FORMAT JSONCompact"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 {
+		t.Errorf("%q on ClickHouse: %d %s\n%s", what, resp.StatusCode, b, sql)
+		return nil
+	}
+	var res struct {
+		Data [][]any `json:"data"`
+	}
+	dec := json.NewDecoder(strings.NewReader(string(b)))
+	dec.UseNumber()
+	if err := dec.Decode(&res); err != nil {
+		t.Fatalf("%q: %v\n%s", what, err, b)
+	}
+	return render(res.Data)
+}

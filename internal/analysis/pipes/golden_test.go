@@ -1,0 +1,79 @@
+package pipes_test
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/analysis/pipes"
+	"github.com/lore-dev/lore/internal/sqlq"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden SQL in testdata")
+
+// goldenQueries are one pipeline a pipe (and the README's examples): the
+// SQL each compiles to, per engine, is kept in testdata/<engine>.sql.
+var goldenQueries = []string{
+	`status:429 | stats count() as n, p95(duration_ms), uniq(user_id) by endpoint | sort n desc | limit 10`,
+	`| stats sum(duration_ms), avg(duration_ms), min(duration_ms), max(duration_ms), p50(duration_ms), p90(duration_ms), p99(duration_ms), rate()`,
+	`name:payment_gateway_retry status:429 | stats count() by bin(1h)`,
+	`level:error | timechart span=5m count() by service`,
+	`status:429 | top 10 user`,
+	`| rare 3 endpoint`,
+	`| where duration_ms > 250 and (status >= 500 or lower(service) = "api")`,
+	`| eval secs = duration_ms / 1000, who = concat(user, "@", service), slow = if(duration_ms > 1000, "slow", "ok") | fields ts, who, secs, slow`,
+	`| extract "user=<user> took <ms>ms" | stats p95(ms) as p95 by user`,
+	`| fields ts, service, endpoint, status`,
+	`| sort duration_ms desc, ts | limit 5`,
+	`error_type:* | dedup fingerprint | fields ts, fingerprint, message`,
+	`| stats count() as failed by user | sort failed desc | limit 10`,
+	`message:"card declined" | stats uniq(session_id) as sessions`,
+}
+
+// TestPipesGolden shows the one statement each pipeline compiles to in
+// each engine (testdata/duckdb.sql, testdata/clickhouse.sql; -update
+// rewrites them), with its arguments. What the DuckDB statements mean is
+// checked on a real DuckDB by the other tests here; the ClickHouse ones
+// run on a ClickHouse server in TestClickHouseRuns when one is installed.
+func TestPipesGolden(t *testing.T) {
+	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
+		var b strings.Builder
+		for _, text := range goldenQueries {
+			c := compileFor(t, d, text)
+			fmt.Fprintf(&b, "-- %s\n-- args: %v\n%s;\n\n", text, c.Query.Args, c.Query.SQL)
+		}
+		path := filepath.Join("testdata", d.Name()+".sql")
+		if *update {
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if got := b.String(); got != string(want) {
+			t.Errorf("the %s SQL changed; diff against %s (run with -update if intended):\n%s", d.Name(), path, got)
+		}
+	}
+}
+
+// compileFor compiles text for project 7 over one day from 2026-12-01.
+func compileFor(t *testing.T, d sqlq.Dialect, text string) pipes.Compiled {
+	t.Helper()
+	p, err := pipes.Parse(text)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", text, err)
+	}
+	c, err := pipes.Compile(p, d, 7, t0, t0+86400*sec)
+	if err != nil {
+		t.Fatalf("%s: Compile(%q): %v", d.Name(), text, err)
+	}
+	if n := sqlq.Placeholders(c.Query.SQL); n != len(c.Query.Args) {
+		t.Errorf("%s %q: %d placeholders, %d arguments", d.Name(), text, n, len(c.Query.Args))
+	}
+	return c
+}
