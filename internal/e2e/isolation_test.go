@@ -25,30 +25,14 @@ import (
 func TestIsolationAcrossProjects(t *testing.T) {
 	a := startApp(t, func(c *app.Config) { c.AdminKey = adminKey; c.AllowPrivateWebhooks = true })
 	base := a.URL()
-	ctx := context.Background()
-	m := a.Meta()
-	p2, err := m.CreateProject(ctx, "other")
-	if err != nil {
-		t.Fatal(err)
-	}
-	k2, err := m.CreateKey(ctx, p2.ID, meta.RoleAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := m.AddUser(ctx, "bea@example.com", "bea-password-1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetMember(ctx, p2.ID, u.ID, meta.RoleAdmin); err != nil {
-		t.Fatal(err)
-	}
+	_, k2, bea := secondProject(t, a, "bea@example.com", "bea-password-1", meta.RoleAdmin)
 	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.Write([]byte("ok")) }))
 	defer target.Close()
 
 	one := caller{name: "project 1's admin key", key: adminKey}
 	others := []caller{
 		{name: "project 2's admin key", key: k2},
-		signIn(t, base, "project 2's signed-in admin", "bea@example.com", "bea-password-1", meta.RoleAdmin, p2.ID),
+		bea,
 	}
 	create := func(path, body string) int64 {
 		t.Helper()
@@ -169,6 +153,31 @@ func TestIsolationAcrossProjects(t *testing.T) {
 	}
 }
 
+// secondProject makes project 2 ("other") beside a running app, with an
+// admin key, and a user (email, password) with role in it; it returns
+// the project (with its first keys), the admin key and the user signed in.
+func secondProject(t *testing.T, a *app.App, email, password string, role meta.Role) (meta.NewProject, string, caller) {
+	t.Helper()
+	ctx := context.Background()
+	m := a.Meta()
+	p2, err := m.CreateProject(ctx, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2, err := m.CreateKey(ctx, p2.ID, meta.RoleAdmin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := m.AddUser(ctx, email, password, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetMember(ctx, p2.ID, u.ID, role); err != nil {
+		t.Fatal(err)
+	}
+	return p2, k2, signIn(t, a.URL(), "project 2's signed-in "+string(role), email, password, role, p2.ID)
+}
+
 // TestIsolationSearchesSourceMapsReplays: project 1's saved search,
 // source maps and session recording, made first, are not read, changed,
 // deleted or used from project 2 — by a signed-in member of project 2 or
@@ -182,25 +191,8 @@ func TestIsolationAcrossProjects(t *testing.T) {
 func TestIsolationSearchesSourceMapsReplays(t *testing.T) {
 	a := startApp(t, func(c *app.Config) { c.AdminKey = adminKey })
 	base := a.URL()
-	ctx := context.Background()
-	m := a.Meta()
-	p2, err := m.CreateProject(ctx, "other")
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin2, err := m.CreateKey(ctx, p2.ID, meta.RoleAdmin)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u, err := m.AddUser(ctx, "mo@example.com", "mo-password-1", false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.SetMember(ctx, p2.ID, u.ID, meta.RoleMember); err != nil {
-		t.Fatal(err)
-	}
+	p2, admin2, member2 := secondProject(t, a, "mo@example.com", "mo-password-1", meta.RoleMember)
 	one := caller{name: "project 1's admin key", key: adminKey}
-	member2 := signIn(t, base, "project 2's signed-in member", "mo@example.com", "mo-password-1", meta.RoleMember, p2.ID)
 	others := []caller{member2, {name: "project 2's read key", key: p2.ReadKey}}
 
 	// Project 1's saved search, source maps (release web@1) and recording.
