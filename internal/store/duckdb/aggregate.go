@@ -39,9 +39,6 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 			res.Buckets[i].By = map[string]int64{}
 		}
 	}
-	if p.none {
-		return res, nil
-	}
 	var (
 		q    string
 		args []any
@@ -50,7 +47,10 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 	// them (sampleWeight) for the estimate before sampling.
 	weight, kept, estimate := s.weight(r.ProjectID, r.Range)
 	if r.SplitBy == "" {
-		inner, iargs := p.sql("ts, "+weight+" AS w", nil, "", nil, "")
+		inner, iargs, ok := s.countSource(p, "ts, "+weight+" AS w", nil)
+		if !ok {
+			return res, nil
+		}
 		q = "SELECT (ts - ?) // ? AS b, NULL, count(*), " + kept + ", " + estimate + " FROM (" + inner + ") GROUP BY b"
 		args = append([]any{r.Range.From, r.Step}, iargs...)
 	} else {
@@ -60,7 +60,10 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		}
 		// One scan: count per (bucket, value), then keep the top values.
 		expr, eargs := fieldExpr(r.SplitBy)
-		inner, iargs := p.sql("ts, "+expr+" AS v, "+weight+" AS w", eargs, "", nil, "")
+		inner, iargs, ok := s.countSource(p, "ts, "+expr+" AS v, "+weight+" AS w", eargs)
+		if !ok {
+			return res, nil
+		}
 		q = "WITH g AS (SELECT (ts - ?) // ? AS b, v, count(*) AS c, " + kept + " AS k, " + estimate + " AS e FROM (" + inner + ") GROUP BY b, v), " +
 			"top AS (SELECT v FROM g GROUP BY v ORDER BY sum(c) DESC, v LIMIT ?) " +
 			"SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS sv, sum(c)::BIGINT, sum(k)::BIGINT, sum(e) FROM g GROUP BY b, sv"
@@ -129,12 +132,12 @@ func (s *Store) Facets(ctx context.Context, r store.FacetsRequest) (store.Facets
 	if err != nil {
 		return res, fmt.Errorf("facets: %w", err)
 	}
-	if p.none {
-		return res, nil
-	}
 	expr, eargs := fieldExpr(r.Field)
 	weight, kept, estimate := s.weight(r.ProjectID, r.Range)
-	inner, iargs := p.sql(expr+" AS v, "+weight+" AS w", eargs, "", nil, "")
+	inner, iargs, ok := s.countSource(p, expr+" AS v, "+weight+" AS w", eargs)
+	if !ok {
+		return res, nil
+	}
 	// Values by their estimate before sampling (their count when nothing
 	// was sampled), with the sampled events counted (sampleWeight).
 	q := "WITH g AS (SELECT v, count(*) AS c, " + kept + " AS k, " + estimate + " AS e FROM (" + inner + ") GROUP BY v) " +

@@ -1,0 +1,27 @@
+package duckdb
+
+import "fmt"
+
+// countSource renders what a count scans: the plan's hot rows (p.sql)
+// and, when the range reaches days the cold tier holds, the archived
+// rows of those days (read_parquet over their files), joined by UNION
+// ALL, each as SELECT cols. The block filters prune only the hot rows;
+// the archive's are filtered by the query alone. ok is false when neither
+// can hold a row.
+func (s *Store) countSource(p plan, cols string, colArgs []any) (src string, args []any, ok bool) {
+	files := s.archiveFiles(p.project, p.rng)
+	if !p.none {
+		src, args = p.sql(cols, colArgs, "", nil, "")
+	}
+	if len(files) == 0 {
+		return src, args, !p.none
+	}
+	if src != "" {
+		src += " UNION ALL "
+	}
+	src += fmt.Sprintf("SELECT %s FROM %s WHERE project_id = ? AND ts >= ? AND ts < ? AND (%s)", cols, archiveSource(files), p.where)
+	args = append(args, colArgs...)
+	args = append(args, p.project, p.rng.From, p.rng.To)
+	args = append(args, p.args...)
+	return src, args, true
+}
