@@ -81,6 +81,10 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_
 # Session replay of a real page: recorded by the SDK in Chromium, played in the UI.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin LORE_INGEST_KEY=lore_demo_ingest SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/replay-real.mjs
+# Pipes: a query with pipes in Explore (suggestions, chart, table, a refused
+# pipe), pinned to a dashboard, and an aggregate monitor from the form.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/pipes.mjs
 # People and access: the Access page (members, keys, audit log), a new
 # member's one-time login link, a viewer's limits.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \

@@ -4,7 +4,7 @@
 import { ApiError, api, explain, get, authHeaders } from './api';
 import type * as G from './api/types.gen';
 
-export type PanelKind = 'histogram' | 'facet' | 'trend' | 'funnel' | 'retention';
+export type PanelKind = 'histogram' | 'facet' | 'trend' | 'funnel' | 'retention' | 'query';
 
 /** Panel is the API's panel with the kinds the UI draws. */
 export type Panel = Omit<G.Panel, 'kind'> & { kind: PanelKind };

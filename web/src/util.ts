@@ -27,6 +27,8 @@ export function fmtDuration(ms?: number): string {
 export interface Loaded<T> {
   data?: T;
   error?: string;
+  /** The API's detail beside the error (ApiError.detail), when it gave one. */
+  detail?: unknown;
   loading: boolean;
 }
 
@@ -49,7 +51,7 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     setS((p) => ({ data: p.data, loading: true }));
     load(ctl.signal).then(
       (data) => live && setS({ data, loading: false }),
-      (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), loading: false }),
+      (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), detail: e instanceof ApiError ? e.detail : undefined, loading: false }),
     );
     return () => {
       live = false;

@@ -50,7 +50,8 @@ export function setReadKey(k: string): void {
 }
 
 export class ApiError extends Error {
-  constructor(message: string, readonly status: number) {
+  /** detail is the API's "detail" beside its error (a bad query's pipe and column). */
+  constructor(message: string, readonly status: number, readonly detail?: unknown) {
     super(message);
   }
 }
@@ -109,7 +110,7 @@ export async function api<T>(path: string, params?: Params, init?: RequestInit):
   if (r.status === 401 && !readKey() && !path.startsWith('/api/v1/auth/') && !location.hash.startsWith('#/login')) {
     location.hash = '#/login';
   }
-  if (!r.ok) throw new ApiError(explain(r.status, body.error || r.statusText), r.status);
+  if (!r.ok) throw new ApiError(explain(r.status, body.error || r.statusText), r.status, body.detail);
   return body as T;
 }
 

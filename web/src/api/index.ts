@@ -5,3 +5,4 @@ export type * from './types';
 export * from './alerts';
 export * from './people';
 export * from './settings';
+export * from './query';

@@ -49,7 +49,7 @@ export interface FunnelQuestionStep {
 
 // Alerting: monitors (kinds and states narrowed to those the UI knows),
 // checks, the status summary, channels.
-export type MonitorKind = 'query' | 'latency' | 'error_rate' | 'issue' | 'check' | 'story' | 'baseline';
+export type MonitorKind = 'query' | 'latency' | 'error_rate' | 'issue' | 'check' | 'story' | 'baseline' | 'aggregate';
 export type MonitorState = 'ok' | 'pending' | 'alert' | 'no_data' | 'error';
 
 /** A series of a grouped monitor (one service, endpoint or issue). */

@@ -37,16 +37,19 @@ function kindDefaults(kind: MonitorKind): Partial<MonitorRule> {
       return { ...none, measure: undefined, op: '>', threshold: 0, query: '', severity: 'warning', window: '15m' };
     case 'baseline':
       return { ...none, measure: undefined, op: '>', threshold: 0, query: '', signal: 'error_rate', severity: 'warning', window: '15m' };
+    case 'aggregate':
+      return { ...none, measure: 'p95', op: '>', threshold: 800, query: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint', window: '5m' };
   }
 }
 
 /** ruleBody is what is sent: only the fields the kind takes. */
 function ruleBody(m: MonitorRule): MonitorRule {
   const out: MonitorRule = { ...m, threshold: Number(m.threshold) };
-  const takesQuery = ['query', 'latency', 'error_rate'].includes(m.kind) || (m.kind === 'issue' && m.measure !== 'new');
+  const takesQuery = ['query', 'latency', 'error_rate', 'aggregate'].includes(m.kind) || (m.kind === 'issue' && m.measure !== 'new');
   if (!takesQuery) out.query = '';
   if (!['query', 'latency', 'error_rate'].includes(m.kind)) out.group_by = undefined;
-  if (!['query', 'issue', 'check'].includes(m.kind)) out.measure = undefined;
+  if (!['query', 'issue', 'check', 'aggregate'].includes(m.kind)) out.measure = undefined;
+  if (m.kind === 'aggregate' && !m.measure?.trim()) out.measure = undefined;
   if (m.kind !== 'check') out.check = undefined;
   if (m.kind !== 'story') out.story_type = undefined;
   if (m.kind !== 'story' && m.kind !== 'baseline') {
@@ -116,6 +119,23 @@ export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRu
           Search
           <input aria-label="monitor query" value={m.query} onChange={(e) => set({ query: e.target.value })} placeholder="level:error service:payment-service (empty: every event)" />
         </label>
+      )}
+      {m.kind === 'aggregate' && (
+        <>
+          <label>
+            Query with pipes (one alert per group of its stats)
+            <input
+              aria-label="monitor query"
+              value={m.query}
+              onChange={(e) => set({ query: e.target.value })}
+              placeholder="service:payment-service | stats p95(duration_ms) as p95 by endpoint"
+            />
+          </label>
+          <label>
+            Threshold on the column
+            <input aria-label="monitor measure" value={m.measure || ''} onChange={(e) => set({ measure: e.target.value })} placeholder="p95 (empty: the first number)" size={16} />
+          </label>
+        </>
       )}
       {m.kind === 'query' && (
         <label>

@@ -1,6 +1,7 @@
 // How monitors read: what a kind watches, values in their unit, the rule
 // as a sentence, state badges.
 import type { MonitorKind, MonitorRule, MonitorState } from '../api';
+import { groupsOf } from './pipes';
 
 /** kindText says in words what a kind measures. */
 export const kindText: Record<MonitorKind, string> = {
@@ -11,6 +12,7 @@ export const kindText: Record<MonitorKind, string> = {
   check: 'an uptime check',
   story: 'story cards',
   baseline: 'a signal against its baseline',
+  aggregate: 'a column of a query with pipes, per group',
 };
 
 /** kindOptions are the choices of the form's "Watches". */
@@ -22,6 +24,7 @@ export const kindOptions: [MonitorKind, string][] = [
   ['check', 'an uptime check'],
   ['story', 'story cards appearing (throttling, cascade…)'],
   ['baseline', 'a service leaving its baseline'],
+  ['aggregate', 'any aggregate: a query with stats (one alert per group)'],
 ];
 
 /** fmtValue renders a monitor's value in the unit of its kind. */
@@ -44,6 +47,8 @@ export function rule(m: MonitorRule): string {
       return `a ${m.story_type || 'story'} card, ${m.severity || 'warning'} or worse, ${m.threshold > 0 ? `${m.op} ${m.threshold} ` : ''}in ${m.window}`;
     case 'baseline':
       return `${m.signal} above its ${m.severity || 'warning'} level in ${m.window}`;
+    case 'aggregate':
+      return `${m.measure || 'value'} ${m.op} ${fmtValue(m.kind, m.threshold)} over ${m.window}`;
   }
   const what =
     m.kind === 'query'
@@ -67,6 +72,7 @@ export function groupWord(m: MonitorRule): string {
   if (m.group_by) return m.group_by;
   if (m.kind === 'story' || m.kind === 'baseline') return 'service';
   if (m.kind === 'issue' && (m.measure === 'events' || m.measure === 'users')) return 'issue';
+  if (m.kind === 'aggregate') return groupsOf(m.query).keys.join(', ');
   return '';
 }
 

@@ -1,11 +1,14 @@
 // The search bar's input with autocomplete: while a field name is typed it
 // offers the known event fields, their aliases and the attribute keys seen
 // in the results; after "field:" it offers that field's most frequent
-// values in the time range (the facets endpoint). Arrow keys move, Enter or
-// Tab takes a suggestion, Escape closes the list.
+// values in the time range (the facets endpoint). After a '|' it offers
+// pipe names, aggregates and functions, and the fields of the catalogue
+// (GET /api/v1/fields). Arrow keys move, Enter or Tab takes a suggestion,
+// Escape closes the list.
 import { useEffect, useRef, useState } from 'react';
-import { get, type Facets } from '../api';
+import { get, type Dictionary, type Facets } from '../api';
 import { term } from '../util';
+import { applyPipe, pipeSuggestions, pipeTokenAt, type PipeSuggestion } from './pipes';
 
 export const eventFields = [
   'kind', 'level', 'service', 'env', 'release', 'host', 'trace_id', 'span_id', 'parent_span_id', 'user_id', 'anonymous_id',
@@ -102,8 +105,18 @@ export function SearchInput({
   const [open, setOpen] = useState(false);
   const [on, setOn] = useState(-1);
   const [values, setValues] = useState<{ field: string; list: Facets['values'] } | undefined>();
-  const tok = caret >= 0 ? tokenAt(value, caret) : undefined;
+  // A value set from outside (a link, the page's own query) closes the list until the next keystroke.
+  const typed = useRef(value);
+  useEffect(() => {
+    if (value === typed.current) return;
+    typed.current = value;
+    setOpen(false);
+    setCaret(-1);
+  }, [value]);
+  const ptok = caret >= 0 ? pipeTokenAt(value, caret) : undefined;
+  const tok = caret >= 0 && !ptok ? tokenAt(value, caret) : undefined;
   const field = tok?.field ? aliases[tok.field.toLowerCase()] || tok.field.replace(/^@/, '') : undefined;
+  const catalogue = useCatalogue(!!ptok && open, from, to);
 
   useEffect(() => {
     if (!field || noValues.has(field) || !open) return;
@@ -124,8 +137,10 @@ export function SearchInput({
   }, [field, from, to, open, values?.field]);
   useEffect(() => setValues(undefined), [from, to]);
 
-  let sugg: Suggestion[] = [];
-  if (tok && open) {
+  let sugg: (Suggestion | PipeSuggestion)[] = [];
+  if (ptok && open) {
+    sugg = pipeSuggestions(ptok, [...eventFields, ...catalogue, ...attrKeys]);
+  } else if (tok && open) {
     if (!tok.field) {
       sugg = tok.prefix || value.trim() === '' ? fieldSuggestions(tok.prefix, attrKeys) : [];
     } else if (field && values?.field === field) {
@@ -138,8 +153,9 @@ export function SearchInput({
   const show = sugg.length > 0;
 
   const take = (s: Suggestion) => {
-    if (!tok) return;
-    const r = apply(value, tok, s);
+    const r = ptok ? applyPipe(value, ptok, s) : tok ? apply(value, tok, s) : undefined;
+    if (!r) return;
+    typed.current = r.text;
     onChange(r.text);
     setOn(-1);
     setCaret(r.caret);
@@ -164,6 +180,7 @@ export function SearchInput({
         autoComplete="off"
         spellCheck={false}
         onChange={(e) => {
+          typed.current = e.target.value;
           onChange(e.target.value);
           setCaret(e.target.selectionStart ?? e.target.value.length);
           setOpen(true);
@@ -214,4 +231,20 @@ export function SearchInput({
       )}
     </>
   );
+}
+
+/** useCatalogue loads the field catalogue's names once it is wanted (a '|' is typed), once per range. */
+function useCatalogue(want: boolean, from: string, to: string): string[] {
+  const [names, setNames] = useState<{ key: string; list: string[] } | undefined>();
+  const key = from + '\u0000' + to;
+  useEffect(() => {
+    if (!want || names?.key === key) return;
+    const ctl = new AbortController();
+    get<Dictionary>('/api/v1/fields', { from, to }, ctl.signal).then(
+      (d) => setNames({ key, list: (d.fields || []).map((f) => f.name) }),
+      () => ctl.signal.aborted || setNames({ key, list: [] }),
+    );
+    return () => ctl.abort();
+  }, [want, key, names?.key, from, to]);
+  return names?.list || [];
 }

@@ -8,6 +8,7 @@ import { ErrorMessage, Loading, heat } from '../components/common';
 import { Histogram } from '../components/Histogram';
 import { Count, counted } from '../components/Estimated';
 import { LineChart, trendLines } from '../components/LineChart';
+import { QueryView } from '../components/QueryAnswer';
 import { rangeOf } from '../components/TimeRange';
 import {
   deleteDashboard,
@@ -290,7 +291,7 @@ function DashboardView({ id, r }: { id: number; r: Route }) {
       <ErrorMessage error={d.error || error} />
       <Loading on={d.loading && !d.data} />
       {d.data && d.data.panels.length === 0 && (
-        <div className="empty">This dashboard has no panel yet: pin the histogram on Explore or the funnel on Product to it.</div>
+        <div className="empty">This dashboard has no panel yet: pin the histogram or a query with stats on Explore, or the funnel on Product, to it.</div>
       )}
       <div className="panels">
         {(d.data?.panels || []).map((p, i) => (
@@ -308,6 +309,7 @@ export function panelLink(p: Panel, from: string, to: string): string {
   switch (p.kind) {
     case 'histogram':
     case 'facet':
+    case 'query':
       return href(['explore'], { q: p.query, from, to: t });
     case 'funnel':
       return href(['product'], { f: JSON.stringify(params.steps || []), window: String(params.window || '1h'), from, to: t });
@@ -336,6 +338,9 @@ function PanelView({ p, from, to, onRemove, r }: { p: Panel; from: string; to: s
       break;
     case 'retention':
       body = <RetentionPanel p={p} from={from} to={to} />;
+      break;
+    case 'query':
+      body = <QueryView q={p.query || ''} from={from} to={to} height={180} />;
       break;
     default:
       body = <div className="empty">Lore cannot draw a “{String(p.kind)}” panel.</div>;

@@ -1,17 +1,21 @@
 // Explore: the search bar (with autocomplete), the histogram, facets that
 // filter on click, the result list with live tail, and an event panel with
-// links to the event's journeys.
+// links to the event's journeys. A search followed by pipes is answered as
+// a table (GET /api/v1/query), with a chart when a pipe aggregates, and can
+// be pinned to a dashboard.
 import { useEffect, useMemo, useRef, useState } from 'react';
-import { api, get, type Facets, type Histogram as H, type LoreEvent, type SearchResult } from '../api';
+import { api, get, runQuery, type Facets, type Histogram as H, type LoreEvent, type QueryAnswer, type SearchResult } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../components/common';
 import { PinButton, SaveSearchButton } from '../components/Pin';
 import { Count, Estimated } from '../components/Estimated';
 import { Histogram } from '../components/Histogram';
+import { aggregates, hasPipes } from '../components/pipes';
+import { AnswerView, PipeError } from '../components/QueryAnswer';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, useFlag, withParams, type Route } from '../route';
 import { bounds, fmtRow, spansDays, zoneName } from '../time';
-import { eventId, fmtTime, idMillis, summary, term, useLoad, waiting } from '../util';
+import { eventId, fmtTime, idMillis, summary, term, useLoad, waiting, type Loaded } from '../util';
 
 const facetFields = ['service', 'level', 'kind', 'endpoint', 'http_status', 'error_type'];
 
@@ -32,7 +36,13 @@ export function Explore({ r }: { r: Route }) {
   // Each answer carries the search it answers, so the histogram and facets
   // start once per search, after its first page is in.
   const key = JSON.stringify([q, from, to]);
-  const res = useLoad(async (signal) => ({ key, ...(await get<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }, signal)) }), [key]);
+  // A search with pipes is answered as a table; the search, histogram and facets wait for a plain search.
+  const piped = hasPipes(q);
+  const res = useLoad(
+    async (signal) => (piped ? waiting<never>() : { key, ...(await get<SearchResult>('/api/v1/search', { q, from, to, limit: 100 }, signal)) }),
+    [key],
+  );
+  const answer = useLoad((signal) => (piped ? runQuery(q, from, to, signal) : Promise.resolve(undefined)), [key]);
   const [live, setLive] = useFlag(r, 'live');
   // With live tail on, the histogram is redrawn every 10 s.
   const [beat, setBeat] = useState(0);
@@ -95,85 +105,108 @@ export function Explore({ r }: { r: Route }) {
           from={from}
           to={to}
           attrKeys={attrKeys}
-          placeholder='level:error service:payment-service "rate limited" http_status:>=500'
+          placeholder='level:error service:payment-service "rate limited" | stats count() by endpoint'
         />
         <button type="submit">Search</button>
-        <label className={`live ${live ? (tail.paused ? 'paused' : 'on') : ''}`} title="Poll for new events every 2 s, newest first; pauses while you scroll, select text or read an event">
-          <input type="checkbox" aria-label="live tail" checked={live} onChange={(e) => setLive(e.target.checked, { event: undefined })} />
-          <span className="dot" />
-          {live ? (tail.paused ? `paused (${tail.paused})` : 'live') : 'live tail'}
-        </label>
+        {!piped && (
+          <label className={`live ${live ? (tail.paused ? 'paused' : 'on') : ''}`} title="Poll for new events every 2 s, newest first; pauses while you scroll, select text or read an event">
+            <input type="checkbox" aria-label="live tail" checked={live} onChange={(e) => setLive(e.target.checked, { event: undefined })} />
+            <span className="dot" />
+            {live ? (tail.paused ? `paused (${tail.paused})` : 'live') : 'live tail'}
+          </label>
+        )}
       </form>
-      <ErrorMessage error={res.error || hist.error} />
-      {hist.data && (
+      {piped && <PipeAnswer q={q} from={from} to={to} answer={answer} />}
+      {!piped && <ErrorMessage error={res.error || hist.error} />}
+      {!piped && hist.data && (
         <Histogram
           data={hist.data}
           onZoom={(a, b) => navigate(withParams(r, { from: a.toISOString(), to: b.toISOString(), event: undefined }))}
         />
       )}
-      {hist.data && <Estimated sampled={hist.data.sampled} />}
-      {hist.data && (
+      {!piped && hist.data && <Estimated sampled={hist.data.sampled} />}
+      {!piped && hist.data && (
         <div className="pins">
           <PinButton panel={{ title: q || 'All events', kind: 'histogram', query: q || undefined, params: { by: 'level' } }} />
           <SaveSearchButton query={q} from={from} to={to} />
         </div>
       )}
-      <div className="explore-body">
-        <aside className="facets">
-          {facetFields.map((f) => (
-            <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} />
-          ))}
-        </aside>
-        <section className="results">
-          <Loading on={res.loading && !res.data} />
-          {res.data && events.length === 0 && <NoEvents q={q} r={r} />}
-          {events.length > 0 && (
-            <table className="events">
-              <thead>
-                <tr>
-                  <th>{multi ? 'date, time' : 'time'} ({zoneName()})</th>
-                  <th>level</th>
-                  <th>service</th>
-                  <th>message</th>
-                </tr>
-              </thead>
-              <tbody>
-                {events.map((e, i) => (
-                  <tr
-                    key={i}
-                    className={i === sel ? 'selected' : i < tail.fresh ? 'fresh' : ''}
-                    tabIndex={0}
-                    onClick={() => open(e)}
-                    onKeyDown={(k) => k.key === 'Enter' && open(e)}
-                  >
-                    <td className="ts" title={fmtTime(e.ts)}>
-                      {fmtRow(e.ts, multi)}
-                    </td>
-                    <td>
-                      <Level l={e.level} />
-                    </td>
-                    <td className="svc">{e.service}</td>
-                    <td className="msg">{summary(e)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )}
-          {cursor && events.length > 0 && (
-            <button className="more" onClick={loadMore}>
-              Load more
-            </button>
-          )}
-        </section>
-        {selected && <EventPanel e={selected} r={r} q={q} />}
-        {selId && !selected && !lookup.loading && res.data && (
-          <aside className="panel" aria-label="event">
-            <p className="muted">This link names an event that is no longer stored (or not readable with this key).</p>
-            <a href={withParams(r, { event: undefined })}>close</a>
+      {!piped && (
+        <div className="explore-body">
+          <aside className="facets">
+            {facetFields.map((f) => (
+              <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} />
+            ))}
           </aside>
-        )}
-      </div>
+          <section className="results">
+            <Loading on={res.loading && !res.data} />
+            {res.data && events.length === 0 && <NoEvents q={q} r={r} />}
+            {events.length > 0 && (
+              <table className="events">
+                <thead>
+                  <tr>
+                    <th>{multi ? 'date, time' : 'time'} ({zoneName()})</th>
+                    <th>level</th>
+                    <th>service</th>
+                    <th>message</th>
+                  </tr>
+                </thead>
+                <tbody>
+                  {events.map((e, i) => (
+                    <tr
+                      key={i}
+                      className={i === sel ? 'selected' : i < tail.fresh ? 'fresh' : ''}
+                      tabIndex={0}
+                      onClick={() => open(e)}
+                      onKeyDown={(k) => k.key === 'Enter' && open(e)}
+                    >
+                      <td className="ts" title={fmtTime(e.ts)}>
+                        {fmtRow(e.ts, multi)}
+                      </td>
+                      <td>
+                        <Level l={e.level} />
+                      </td>
+                      <td className="svc">{e.service}</td>
+                      <td className="msg">{summary(e)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            )}
+            {cursor && events.length > 0 && (
+              <button className="more" onClick={loadMore}>
+                Load more
+              </button>
+            )}
+          </section>
+          {selected && <EventPanel e={selected} r={r} q={q} />}
+          {selId && !selected && !lookup.loading && res.data && (
+            <aside className="panel" aria-label="event">
+              <p className="muted">This link names an event that is no longer stored (or not readable with this key).</p>
+              <a href={withParams(r, { event: undefined })}>close</a>
+            </aside>
+          )}
+        </div>
+      )}
     </div>
+  );
+}
+
+/** PipeAnswer is a piped query's answer: the refusal pointing at its pipe, or its chart and table, and the pin. */
+function PipeAnswer({ q, from, to, answer }: { q: string; from: string; to: string; answer: Loaded<QueryAnswer | undefined> }) {
+  const a = answer.data;
+  return (
+    <>
+      {answer.error && <PipeError q={q} error={answer.error} detail={answer.detail} />}
+      <Loading on={answer.loading && !a} />
+      {a && !answer.error && (a.aggregate ?? aggregates(q)) && (
+        <div className="pins">
+          <PinButton panel={{ title: q, kind: 'query', query: q }} />
+          <SaveSearchButton query={q} from={from} to={to} />
+        </div>
+      )}
+      {a && !answer.error && <AnswerView a={a} q={q} />}
+    </>
   );
 }
 

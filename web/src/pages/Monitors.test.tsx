@@ -119,6 +119,42 @@ describe('Monitors', () => {
     expect(await screen.findByText(/No monitor yet/)).toBeTruthy();
   });
 
+  it('creates an aggregate monitor: a query with pipes and the column its threshold applies to', async () => {
+    const posted: Record<string, unknown>[] = [];
+    serve({
+      ...noChannels,
+      ...options,
+      'POST /api/v1/monitors': (init?: RequestInit) => {
+        const body = JSON.parse(String(init?.body));
+        posted.push(body);
+        if (body.measure === 'p99')
+          return new Response(JSON.stringify({ error: 'invalid: bad query: measure "p99" is not a numeric column of the answer (want one of p95)' }), { status: 400 });
+        return mon({ id: 9, ...body, state: 'no_data', value: null });
+      },
+    });
+    render(<Monitors r={parseHash('#/monitors/new')} />);
+    fireEvent.change(screen.getByLabelText('monitor name'), { target: { value: 'slow endpoints' } });
+    fireEvent.change(screen.getByLabelText('monitor kind'), { target: { value: 'aggregate' } });
+    expect((screen.getByLabelText('monitor query') as HTMLInputElement).value).toBe('service:payment-service | stats p95(duration_ms) as p95 by endpoint');
+    expect(screen.queryByLabelText('monitor group by')).toBeNull();
+    fireEvent.change(screen.getByLabelText('monitor measure'), { target: { value: 'p99' } });
+    fireEvent.click(screen.getByText('Create monitor'));
+    expect(await screen.findByText(/measure "p99" is not a numeric column/)).toBeTruthy();
+    fireEvent.change(screen.getByLabelText('monitor measure'), { target: { value: 'p95' } });
+    fireEvent.change(screen.getByLabelText('monitor threshold'), { target: { value: '500' } });
+    fireEvent.click(screen.getByText('Create monitor'));
+    await waitFor(() => expect(location.hash).toBe('#/monitors/9'));
+    expect(posted[1]).toMatchObject({
+      kind: 'aggregate',
+      query: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint',
+      measure: 'p95',
+      threshold: 500,
+      op: '>',
+    });
+    expect(posted[1].group_by).toBeUndefined();
+    expect(rule(mon({ kind: 'aggregate', measure: 'p95', threshold: 500, op: '>', window: '5m' }))).toBe('p95 > 500 over 5m');
+  });
+
   it('creates a monitor from the form and shows the API refusal in words', async () => {
     const posted: Record<string, unknown>[] = [];
     serve({

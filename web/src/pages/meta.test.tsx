@@ -1,4 +1,4 @@
-import { cleanup, fireEvent, render, screen } from '@testing-library/react';
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pin, templates, type Panel } from '../dashboards';
 import { parseHash } from '../route';
@@ -98,6 +98,26 @@ describe('Dashboards', () => {
     const f: Panel = { title: 'f', kind: 'funnel', params: { steps: [{ event: 'A' }, { event: 'B' }], window: '2h' } };
     expect(panelLink(f, 'now-7d', 'now')).toBe('#/product?f=%5B%7B%22event%22%3A%22A%22%7D%2C%7B%22event%22%3A%22B%22%7D%5D&window=2h&from=now-7d');
     expect(panelLink({ title: 'h', kind: 'histogram', query: 'level:error' }, 'now-1h', 'now')).toBe('#/explore?q=level%3Aerror&from=now-1h');
+  });
+  it('draws a query panel from GET /api/v1/query, in the dashboard range', async () => {
+    const asked: URLSearchParams[] = [];
+    const q = 'level:error | top 5 endpoint';
+    vi.stubGlobal('fetch', async (u: URL) => {
+      if (u.pathname === '/api/v1/dashboards/3') return new Response(JSON.stringify({ id: 3, name: 'Pipes', from: 'now-6h', panels: [{ title: 'worst', kind: 'query', query: q }] }));
+      if (u.pathname === '/api/v1/query') {
+        asked.push(u.searchParams);
+        return new Response(
+          JSON.stringify({ columns: [{ name: 'endpoint', type: 'string' }, { name: 'count', type: 'number' }], rows: [['/pay', 9], ['/cart', 2]], took_ms: 4, aggregate: true, chart: 'bar' }),
+        );
+      }
+      return new Response(JSON.stringify({ error: 'unexpected' }), { status: 500 });
+    });
+    const { container } = render(<Dashboards r={parseHash('#/dashboards/3')} />);
+    await waitFor(() => expect(container.querySelectorAll('.dpanel-query .qbars li').length).toBe(2));
+    expect(asked[0].get('q')).toBe(q);
+    expect(asked[0].get('from')).toBe('now-6h');
+    expect(container.querySelectorAll('.dpanel-query table.qtable tbody tr').length).toBe(2);
+    expect(panelLink({ title: 'worst', kind: 'query', query: q }, 'now-6h', 'now')).toBe('#/explore?q=level%3Aerror+%7C+top+5+endpoint&from=now-6h');
   });
   it('pins a panel by appending it to the dashboard', async () => {
     const calls: { method: string; path: string; body?: string }[] = [];

@@ -1,0 +1,203 @@
+// Explore with pipes: a search followed by pipes is answered as a table
+// with a chart (bars per group, lines over time), a refusal marks the
+// pipe at fault beside the search bar, the bar suggests pipes, aggregates
+// and fields after '|', and an aggregate is pinned as a query panel.
+import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { QueryAnswer } from '../api';
+import { applyPipe, groupsOf, pipeSuggestions, pipeTokenAt, splitPipes } from '../components/pipes';
+import { AnswerView, linesOf, shapeOf } from '../components/QueryAnswer';
+import { parseHash } from '../route';
+import { Explore } from './Explore';
+
+afterEach(() => {
+  cleanup();
+  vi.unstubAllGlobals();
+});
+
+const json = (v: unknown, status = 200) => new Response(JSON.stringify(v), { status });
+
+const byEndpoint: QueryAnswer = {
+  columns: [
+    { name: 'endpoint', type: 'string' },
+    { name: 'n', type: 'number' },
+    { name: 'p95(duration_ms)', type: 'number' },
+  ],
+  rows: [
+    ['/api/pay', 120, 950.5],
+    ['/api/cart', 80, 120],
+  ],
+  took_ms: 12,
+  aggregate: true,
+  chart: 'bar',
+};
+
+describe('pipe text', () => {
+  it('cuts at pipes outside quotes and reads what the answer groups by', () => {
+    const q = 'message:"a|b" | stats count() as n, p95(duration_ms) by endpoint, service | sort n desc';
+    const s = splitPipes(q);
+    expect(s.search).toBe('message:"a|b" ');
+    expect(s.pipes.map((p) => p.name)).toEqual(['stats', 'sort']);
+    expect(groupsOf(q)).toEqual({ keys: ['endpoint', 'service'], chart: 'bar' });
+    expect(groupsOf('x | stats count() by bin(5m), service')).toEqual({ keys: ['time', 'service'], chart: 'line' });
+    expect(groupsOf('x | timechart span=5m count() by service')).toEqual({ keys: ['time', 'service'], chart: 'line' });
+    expect(groupsOf('x | top 5 endpoint, http_status')).toEqual({ keys: ['endpoint', 'http_status'], chart: 'bar' });
+    expect(groupsOf('x | where a > 1 | fields ts, message').chart).toBe('');
+  });
+
+  it('suggests pipe names after |, aggregates in stats, functions in where, fields after by', () => {
+    const at = (text: string) => pipeTokenAt(text, text.length)!;
+    const fields = ['endpoint', 'duration_ms', 'error_type', 'payment.amount'];
+    expect(pipeTokenAt('level:error', 11)).toBeUndefined();
+    expect(pipeSuggestions(at('level:error | '), fields).map((s) => s.label)).toContain('timechart');
+    expect(pipeSuggestions(at('level:error | st'), fields).map((s) => s.label)).toEqual(['stats']);
+    expect(pipeSuggestions(at('x | stats p9'), fields).map((s) => s.label)).toEqual(['p90()', 'p95()', 'p99()']);
+    expect(pipeSuggestions(at('x | stats p95(dur'), fields).map((s) => s.label)).toEqual(['duration_ms']);
+    expect(pipeSuggestions(at('x | stats count() by '), fields).map((s) => s.label)).toEqual(fields);
+    expect(pipeSuggestions(at('x | stats count() by e'), fields).map((s) => s.label)).toEqual(['endpoint', 'error_type']);
+    expect(pipeSuggestions(at('x | where lo'), fields).map((s) => s.label)).toEqual(['lower()']);
+    const t = at('x |st');
+    expect(applyPipe('x |st', t, pipeSuggestions(t, fields)[0])).toEqual({ text: 'x | stats ', caret: 10 });
+    const u = at('x | stats p9');
+    expect(applyPipe('x | stats p9', u, { text: 'p95(', label: 'p95()' })).toEqual({ text: 'x | stats p95(', caret: 14 });
+  });
+});
+
+describe('AnswerView', () => {
+  it('draws a bar per group of the chosen measure above the table', () => {
+    const q = 'level:error | stats count() as n, p95(duration_ms) by endpoint';
+    const { container } = render(<AnswerView a={byEndpoint} q={q} />);
+    expect(container.querySelector('[data-chart="bar"]')).toBeTruthy();
+    const bars = [...container.querySelectorAll('.qbars li')].map((li) => li.textContent);
+    expect(bars).toEqual(['/api/pay120', '/api/cart80']);
+    fireEvent.change(screen.getByLabelText('chart measure'), { target: { value: '2' } });
+    expect([...container.querySelectorAll('.qbars .qval')].map((x) => x.textContent)).toEqual(['950.5', '120']);
+    const cells = [...container.querySelectorAll('table.qtable tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
+    expect(cells).toEqual([
+      ['/api/pay', '120', '950.5'],
+      ['/api/cart', '80', '120'],
+    ]);
+    expect(screen.getByText(/2 rows in 12 ms/)).toBeTruthy();
+  });
+
+  it('pivots a timechart by a field into one line per group, the biggest first', () => {
+    const a: QueryAnswer = {
+      columns: [
+        { name: 'time', type: 'time' },
+        { name: 'service', type: 'string' },
+        { name: 'count', type: 'number' },
+      ],
+      rows: [
+        ['2026-11-21T09:00:00Z', 'api', 3],
+        ['2026-11-21T09:00:00Z', 'pay', 10],
+        ['2026-11-21T09:05:00Z', 'pay', 12],
+      ],
+      took_ms: 3,
+      aggregate: true,
+      chart: 'line',
+    };
+    const s = shapeOf(a, 'x | timechart span=5m count() by service');
+    expect(s).toEqual({ keys: [0, 1], measures: [2], chart: 'line' });
+    const l = linesOf(a, s, 2);
+    expect(l.xs).toEqual([Date.parse('2026-11-21T09:00:00Z') / 1000, Date.parse('2026-11-21T09:05:00Z') / 1000]);
+    expect(l.lines).toEqual([
+      { label: 'pay', values: [10, 12] },
+      { label: 'api', values: [3, null] },
+    ]);
+    // an hour without events keeps its place on the axis, as a gap
+    const gap = linesOf({ ...a, rows: [...a.rows, ['2026-11-21T09:20:00Z', 'api', 1]] }, s, 2);
+    expect(gap.xs.length).toBe(5);
+    expect(gap.lines[1]).toEqual({ label: 'api', values: [3, null, null, null, 1] });
+  });
+
+  it('shows rows of events as a table alone', () => {
+    const a: QueryAnswer = {
+      columns: [
+        { name: 'service', type: 'string' },
+        { name: 'duration_ms', type: 'number' },
+      ],
+      rows: [['api', 5]],
+      took_ms: 1,
+      aggregate: false,
+    };
+    const { container } = render(<AnswerView a={a} q="x | fields service, duration_ms" />);
+    expect(container.querySelector('.answer-chart')).toBeNull();
+    expect(container.querySelectorAll('table.qtable tbody tr').length).toBe(1);
+  });
+});
+
+describe('Explore with pipes', () => {
+  it('answers an aggregating query with a chart and a table, and pins it as a query panel', async () => {
+    const asked: string[] = [];
+    let saved: unknown;
+    vi.stubGlobal('fetch', async (u: URL, init?: RequestInit) => {
+      if (u.pathname === '/api/v1/query') {
+        asked.push(u.searchParams.get('q')!);
+        return json(byEndpoint);
+      }
+      if (u.pathname === '/api/v1/dashboards' && init?.method === 'POST') {
+        saved = JSON.parse(String(init.body));
+        return json({ id: 4, name: 'Pipes', panels: [] });
+      }
+      if (u.pathname === '/api/v1/dashboards') return json({ dashboards: [] });
+      // a plain search's calls must not be made
+      return json({ error: `unexpected ${u.pathname}` }, 500);
+    });
+    const q = 'level:error | stats count() as n, p95(duration_ms) by endpoint';
+    const { container } = render(<Explore r={parseHash('#/explore?q=' + encodeURIComponent(q))} />);
+    await waitFor(() => expect(container.querySelector('.qbars')).toBeTruthy());
+    expect(asked).toEqual([q]);
+    expect(container.querySelectorAll('table.qtable tbody tr').length).toBe(2);
+    expect(container.querySelector('table.events')).toBeNull();
+    expect(screen.queryByText('live tail')).toBeNull();
+    fireEvent.click(screen.getByText('+ Pin to dashboard'));
+    fireEvent.change(await screen.findByLabelText('new dashboard name'), { target: { value: 'Pipes' } });
+    fireEvent.click(screen.getByText('Pin'));
+    await screen.findByText('Pipes');
+    expect(saved).toMatchObject({ name: 'Pipes', panels: [{ kind: 'query', query: q, title: q }] });
+  });
+
+  it('marks the pipe the server refused, with its column', async () => {
+    const q = 'level:error | stats p95(duration_ms) by endpoint | sort nope desc';
+    vi.stubGlobal('fetch', async (u: URL) => {
+      if (u.pathname === '/api/v1/query') {
+        return json(
+          { error: `bad query "${q}": pipe 2 (sort), column 57: unknown column "nope"`, detail: { q, pipe: 2, name: 'sort', column: 57 } },
+          400,
+        );
+      }
+      return json({ error: 'unexpected' }, 500);
+    });
+    render(<Explore r={parseHash('#/explore?q=' + encodeURIComponent(q))} />);
+    const box = await screen.findByRole('alert', { name: 'query error' });
+    expect(box.textContent).toContain('pipe 2 (sort), column 57: unknown column "nope"');
+    expect(box.querySelector('mark')!.textContent).toBe('| sort nope desc');
+    expect(box.querySelector('.caret')!.textContent).toBe('\n' + ' '.repeat(56) + '^');
+  });
+
+  it('offers pipe names, then aggregates, then catalogue fields in the search bar', async () => {
+    vi.stubGlobal('fetch', async (u: URL) => {
+      if (u.pathname === '/api/v1/fields') return json({ from: '', to: '', cardinality_method: '', drift: 0, fields: [{ name: 'payment.amount' }] });
+      if (u.pathname === '/api/v1/search') return json({ events: [] });
+      if (u.pathname === '/api/v1/histogram') return json({ error: 'no' }, 500);
+      return json({ field: 'x', total: 0, distinct: 0, values: [] });
+    });
+    render(<Explore r={parseHash('#/explore')} />);
+    const input = screen.getByLabelText('search') as HTMLInputElement;
+    const type = (v: string) => fireEvent.change(input, { target: { value: v, selectionStart: v.length } });
+    type('level:error | ti');
+    const opts = await screen.findAllByRole('option');
+    expect(opts.map((o) => o.querySelector('span')!.textContent)).toEqual(['timechart']);
+    expect(opts[0].querySelector('.hint')!.textContent).toBe('timechart span=5m count() by service');
+    type('level:error | stats p');
+    // the catalogue's fields come after the event fields once it is in
+    await waitFor(() =>
+      expect(screen.getAllByRole('option').map((o) => o.querySelector('span')!.textContent)).toEqual(['p50()', 'p90()', 'p95()', 'p99()', 'parent_span_id', 'payment.amount']),
+    );
+    fireEvent.keyDown(input, { key: 'ArrowDown' });
+    fireEvent.keyDown(input, { key: 'ArrowDown' });
+    fireEvent.keyDown(input, { key: 'ArrowDown' });
+    fireEvent.keyDown(input, { key: 'Enter' });
+    expect(input.value).toBe('level:error | stats p95(');
+  });
+});
