@@ -3,7 +3,8 @@
 // the HTTP ingest paths, and measures what users feel — events/s
 // acknowledged, bytes on disk per event, peak RSS of the server, and the
 // p50/p95 latency of the queries that matter (rare-word search, trace and
-// user journeys, a 24 h error histogram per minute, a facet).
+// user journeys, a 24 h error histogram per minute, a facet, a pipes
+// stats … by over everything).
 package bench
 
 import (
@@ -162,6 +163,9 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 		{"facet service, all data", func() (string, url.Values) {
 			return "/api/v1/facets", url.Values{"field": {"service"}, "from": {from}}
 		}},
+		{"pipes: stats count, p95, uniq by service and endpoint, all data", func() (string, url.Values) {
+			return "/api/v1/query", url.Values{"q": {pipesQuery}, "from": {from}}
+		}},
 	}
 	for _, q := range queries {
 		var d []time.Duration
@@ -194,6 +198,10 @@ func print(out io.Writer, cfg Config, r Result) {
 		fmt.Fprintf(out, "| %s p50 / p95 | %s / %s |\n", l.Name, ms(l.P50), ms(l.P95))
 	}
 }
+
+// pipesQuery is the aggregating pipeline the benchmark times (issue 22):
+// a stats … by over every event of the run.
+const pipesQuery = `| stats count() as n, p95(duration_ms) as p95, uniq(user_id) as users by service, endpoint | sort n desc | limit 20`
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
