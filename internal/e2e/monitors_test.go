@@ -179,8 +179,31 @@ func TestMonitorsAlertOnErrors(t *testing.T) {
 		t.Errorf("latency monitor without spans = %+v, want no_data", lat)
 	}
 
+	// Any aggregate: a query with pipes, one series per group of its stats.
+	var agg struct {
+		State  string `json:"state"`
+		Series []struct {
+			Key   string   `json:"key"`
+			State string   `json:"state"`
+			Value *float64 `json:"value"`
+		} `json:"series"`
+	}
+	var made monitorJSON
+	monitorsCall(t, http.MethodPost, base+"/api/v1/monitors", `{"name":"busy services","kind":"aggregate","query":"* | stats count() as n by service","measure":"n","threshold":5}`, &made)
+	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", base, made.ID), "", &agg)
+	got := map[string]string{}
+	for _, s := range agg.Series {
+		got[s.Key] = s.State
+	}
+	if agg.State != "alert" || len(got) != 2 || got["payment-service"] != "alert" || got["cart"] != "ok" {
+		t.Errorf("aggregate monitor = %s %+v, want payment-service (8) alert and cart (4) ok", agg.State, agg.Series)
+	}
+
 	for _, bad := range []struct{ body, want string }{
 		{`{"name":"x","kind":"query","query":"level:error AND (","threshold":1}`, "bad query"},
+		{`{"name":"x","kind":"aggregate","query":"level:error | stats p95(duration_ms by endpoint","threshold":1}`, "pipe 1 (stats), column"},
+		{`{"name":"x","kind":"aggregate","query":"level:error | stats p95(duration_ms) as p95 by endpoint","measure":"p99","threshold":1}`, `measure \"p99\" is not a numeric column`},
+		{`{"name":"x","kind":"aggregate","query":"level:error","threshold":1}`, "add a stats pipe"},
 		{`{"name":"x","kind":"cpu","threshold":1}`, "unknown monitor kind"},
 		{`{"name":"x","kind":"query","window":"0s"}`, `window \"0s\" must be above zero`},
 		{`{"name":"x","kind":"query","window":"-5m"}`, `window \"-5m\" must be above zero`},
