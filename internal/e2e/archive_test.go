@@ -5,6 +5,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -55,5 +56,30 @@ func TestColdTierKeepsOldDaysSearchable(t *testing.T) {
 	}
 	if n := len(search(t, base, "order", recent.Format(time.RFC3339), "now+1h", 1000).Events); n != 1000 {
 		t.Errorf("a search of yesterday: %d events", n)
+	}
+	// Counts read the cold tier too: a histogram per day and the facets.
+	var h struct {
+		Buckets []struct {
+			TS    string `json:"ts"`
+			Count int64  `json:"count"`
+		} `json:"buckets"`
+	}
+	getJSON(t, base, "/api/v1/histogram", url.Values{"q": {"order"}, "from": {from}, "to": {"now+1h"}, "step": {"24h"}}, &h)
+	var oldDay, sum int64
+	for _, b := range h.Buckets {
+		sum += b.Count
+		if strings.HasPrefix(b.TS, old.Format(time.DateOnly)) {
+			oldDay = b.Count
+		}
+	}
+	if sum != 5000 || oldDay != 3000 {
+		t.Errorf("the histogram reaching back 45 days counts %d (%d on the archived day), want 5000 (3000)", sum, oldDay)
+	}
+	var f struct {
+		Total int64 `json:"total"`
+	}
+	getJSON(t, base, "/api/v1/facets", url.Values{"from": {from}, "to": {"now+1h"}, "field": {"level"}}, &f)
+	if f.Total != 5000 {
+		t.Errorf("facets reaching back 45 days count %d, want 5000", f.Total)
 	}
 }
