@@ -382,3 +382,32 @@ func TestQueryEndsWithItsContext(t *testing.T) {
 		t.Fatal("a cancelled query answered")
 	}
 }
+
+// TestEveryAggregate computes each aggregate over the payment service's
+// events and compares it with the figure computed from the events.
+func TestEveryAggregate(t *testing.T) {
+	s := openStore(t)
+	res := run(t, s, `service:payment-service | stats count() as n, sum(duration_ms) as sum, avg(duration_ms) as avg, min(duration_ms) as min, max(duration_ms) as max, p50(duration_ms) as p50, median(duration_ms) as med, p75(duration_ms) as p75, p90(duration_ms) as p90, p99(duration_ms) as p99, uniq(user) as users, rate() as rate`)
+	var durs []float64
+	users := map[string]bool{}
+	sum := 0.0
+	for _, e := range shop() {
+		if e.ProjectID == 1 && e.Service == "payment-service" {
+			durs = append(durs, e.DurationMS)
+			sum += e.DurationMS
+			users[e.UserID] = true
+		}
+	}
+	sort.Float64s(durs)
+	n := float64(len(durs))
+	want := []float64{n, sum, sum / n, durs[0], durs[len(durs)-1], quantile(durs, 0.5), quantile(durs, 0.5),
+		quantile(durs, 0.75), quantile(durs, 0.9), quantile(durs, 0.99), float64(len(users)), n / 7200}
+	if len(res.Rows) != 1 || len(res.Rows[0]) != len(want) {
+		t.Fatalf("rows %v", res.Rows)
+	}
+	for i, w := range want {
+		if got := num(res.Rows[0][i]); math.Abs(got-w) > 1e-9*math.Max(1, math.Abs(w)) {
+			t.Errorf("%s = %v, want %v", res.Columns[i].Name, got, w)
+		}
+	}
+}
