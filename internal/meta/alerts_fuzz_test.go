@@ -18,6 +18,8 @@ func FuzzMonitorRule(f *testing.F) {
 		`{"name":"b","kind":"baseline","signal":"p95_ms","window":"2m"}`,
 		`{"name":"m","kind":"query","mute":[{"start":"22:00","end":"06:00","tz":"Europe/Paris","days":["fri"]},{"from":"2026-12-24T18:00:00Z","to":"2026-12-26T08:00:00Z"}]}`,
 		`{"name":"x","kind":"issue","measure":"users","channels":[1,1,2],"timeout":"10m"}`,
+		`{"name":"a","kind":"aggregate","query":"service:payment-service | stats p95(duration_ms) as p95, count() by endpoint | where count > 3","threshold":800}`,
+		`{"name":"t","kind":"aggregate","query":"level:error | eval s = duration_ms / 1000 | top 5 endpoint, http_status","measure":"count"}`,
 	} {
 		f.Add([]byte(s))
 	}
