@@ -97,28 +97,35 @@ func archiveSource(files []string) string {
 	return `read_parquet([` + strings.Join(quoted, ", ") + `], hive_partitioning = true, hive_types = {'project_id': INTEGER, 'kind': VARCHAR, 'day': VARCHAR}, union_by_name = true)`
 }
 
-// archiveCols are eventCols as the archive has them: no rowid (0).
-var archiveCols = strings.Replace(eventCols, "rowid", "0::BIGINT AS rowid", 1)
+// archiveRowid gives each archived row a stable, negative rowid — from
+// its file's name and its row number in the file — so that a search's
+// cursor (ts, rowid) pages through archived rows as through the table's,
+// and at equal times archived rows come after the table's (rowid >= 0).
+const archiveRowid = `-((hash(filename) % 1073741824)::BIGINT * 4294967296 + file_row_number::BIGINT) - 1`
 
-// searchArchive reads the newest need archived events of a search.
-func (s *Store) searchArchive(ctx context.Context, p plan, upper int64, extra string, extraArgs []any, need int) ([]event.Event, error) {
+// searchArchive reads the newest need archived events of a search, with
+// their rowids (archiveRowid).
+func (s *Store) searchArchive(ctx context.Context, p plan, upper int64, extra string, extraArgs []any, need int) ([]event.Event, []int64, error) {
 	files := s.archiveFiles(p.project, store.Range{From: p.rng.From, To: upper})
 	if len(files) == 0 {
-		return nil, nil
+		return nil, nil, nil
 	}
-	q := `SELECT ` + archiveCols + ` FROM ` + archiveSource(files) + ` WHERE project_id = ? AND ts >= ? AND ts < ? AND (` + p.where + `)`
+	src := strings.Replace(archiveSource(files), "union_by_name = true)", "union_by_name = true, filename = true, file_row_number = true)", 1)
+	q := `SELECT ` + eventCols + ` FROM (SELECT *, ` + archiveRowid + ` AS rowid FROM ` + src + `)
+		WHERE project_id = ? AND ts >= ? AND ts < ? AND (` + p.where + `)`
 	args := append([]any{p.project, p.rng.From, upper}, p.args...)
 	if extra != "" {
-		q += ` AND (` + strings.ReplaceAll(extra, "rowid", "0") + `)`
+		q += ` AND (` + extra + `)`
 		args = append(args, extraArgs...)
 	}
-	q += ` ORDER BY ts DESC LIMIT ?`
+	q += ` ORDER BY ts DESC, rowid DESC LIMIT ?`
 	args = append(args, need)
-	evs, err := s.readEvents(ctx, q, args)
-	if err != nil {
-		return nil, fmt.Errorf("search the archive: %w", err)
+	var evs []event.Event
+	var rowids []int64
+	if err := s.scanInto(ctx, q, args, &evs, &rowids); err != nil {
+		return nil, nil, fmt.Errorf("search the archive: %w", err)
 	}
-	return evs, nil
+	return evs, rowids, nil
 }
 
 // eraseArchived rewrites the project's archived files that hold a

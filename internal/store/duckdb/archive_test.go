@@ -12,6 +12,19 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 )
 
+// openArchiving opens a store in a new directory with a cold tier in
+// another; the store is closed at the test's end.
+func openArchiving(t *testing.T) (*Store, string) {
+	t.Helper()
+	archive := filepath.Join(t.TempDir(), "archive")
+	s, err := Open(context.Background(), t.TempDir(), Options{MemoryLimit: "256MB", ArchiveDir: archive}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s, archive
+}
+
 // TestArchiveKeepsDeletedDaysSearchable deletes old days with a cold
 // tier: they are written as zstd Parquet, one directory per project, kind
 // and day, leave the events table, and a search reaching back that far
@@ -19,12 +32,7 @@ import (
 // erasing a person rewrites the archived files without them.
 func TestArchiveKeepsDeletedDaysSearchable(t *testing.T) {
 	ctx := context.Background()
-	dir, archive := t.TempDir(), filepath.Join(t.TempDir(), "archive")
-	s, err := Open(ctx, dir, Options{MemoryLimit: "256MB", ArchiveDir: archive}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s, archive := openArchiving(t)
 	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	var evs []event.Event
 	for d := range 4 {
@@ -106,5 +114,77 @@ func TestArchiveKeepsDeletedDaysSearchable(t *testing.T) {
 	s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE user_id = 'user-3'), count(*) FROM `+archiveSource(files)).Scan(&left, &rows)
 	if len(files) != 2 || left != 0 || rows != 80 {
 		t.Errorf("archive after erasing: %d files, %d rows of user-3, %d rows (want 2, 0, 80)", len(files), left, rows)
+	}
+}
+
+// TestArchivedTiesPageOnce pages through events that share one timestamp,
+// most of them archived (two files of one day, written by two deletions)
+// and some still hot (errors, another kind): four at a time, each is
+// found exactly once, the hot ones first. The archived rows' cursor rowids
+// are stable and distinct (archiveRowid); with one rowid for every
+// archived row, a page boundary inside the tie skipped the rest.
+func TestArchivedTiesPageOnce(t *testing.T) {
+	ctx := context.Background()
+	s, archive := openArchiving(t)
+	ts := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC).UnixMicro()
+	cut := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC).UnixMicro()
+	want := map[string]bool{}
+	add := func(seq uint64, kind string, n int) {
+		t.Helper()
+		var evs []event.Event
+		for range n {
+			msg := fmt.Sprintf("%s %d", kind, len(want))
+			want[msg] = true
+			evs = append(evs, event.Event{ProjectID: 1, Kind: kind, Service: "shop", TS: ts, Message: msg})
+		}
+		if err := s.Append(ctx, store.Batch{Seq: seq, Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	add(1, event.KindLog, 15)
+	if n, err := s.DeleteEvents(ctx, 1, event.KindLog, cut); err != nil || n != 15 {
+		t.Fatalf("archived %d (%v), want 15", n, err)
+	}
+	add(2, event.KindLog, 10)
+	if n, err := s.DeleteEvents(ctx, 1, event.KindLog, cut); err != nil || n != 10 {
+		t.Fatalf("archived %d (%v), want 10", n, err)
+	}
+	if files, _ := filepath.Glob(filepath.Join(archive, "project_id=1", "kind=log", "day=2026-01-01", "*.parquet")); len(files) != 2 {
+		t.Fatalf("archive files %v, want two", files)
+	}
+	add(3, event.KindError, 6)
+
+	seen := map[string]int{}
+	var order []string
+	cursor := ""
+	for page := 0; ; page++ {
+		if page > 20 {
+			t.Fatalf("still paging after %d pages", page)
+		}
+		res, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: ts - 1, To: ts + 1}, Limit: 4, Cursor: cursor})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range res.Events {
+			seen[e.Message]++
+			order = append(order, e.Kind)
+		}
+		if cursor = res.NextCursor; cursor == "" {
+			break
+		}
+	}
+	for msg := range want {
+		if seen[msg] != 1 {
+			t.Errorf("%q found %d times, want once", msg, seen[msg])
+		}
+	}
+	if len(seen) != len(want) {
+		t.Errorf("found %d distinct events, want %d", len(seen), len(want))
+	}
+	for i, k := range order {
+		if (i < 6) != (k == event.KindError) {
+			t.Errorf("event %d of the tie is a %s: want the 6 hot errors first, then the archived logs (%v)", i, k, order)
+			break
+		}
 	}
 }

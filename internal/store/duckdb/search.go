@@ -80,10 +80,10 @@ func (s *Store) Search(ctx context.Context, r store.SearchRequest) (store.Search
 		}
 	}
 	// The cold tier's days in range, merged in (archive.go).
-	if arch, err := s.searchArchive(ctx, p, upper, extra, extraArgs, limit+1); err != nil {
+	if arch, archIDs, err := s.searchArchive(ctx, p, upper, extra, extraArgs, limit+1); err != nil {
 		return store.SearchResult{}, fmt.Errorf("search: %w", err)
 	} else if len(arch) > 0 {
-		res.Events, rowids = mergeNewest(res.Events, rowids, arch, limit+1)
+		res.Events, rowids = mergeNewest(res.Events, rowids, arch, archIDs, limit+1)
 	}
 	if len(res.Events) > limit {
 		res.Events = res.Events[:limit]
@@ -143,18 +143,20 @@ func (s *Store) readEvents(ctx context.Context, q string, args []any) ([]event.E
 	return out, rows.Err()
 }
 
-// mergeNewest merges hot events (with their rowids) and archived ones
-// (rowid 0), both newest first, keeping the newest n.
-func mergeNewest(hot []event.Event, rowids []int64, arch []event.Event, n int) ([]event.Event, []int64) {
+// mergeNewest merges hot events and archived ones, each with its rowids
+// and both newest first by (ts, rowid), keeping the newest n. At equal
+// times the hot rows (rowid >= 0) come before the archived ones (< 0), as
+// a cursor's "ts = ? AND rowid < ?" reads them.
+func mergeNewest(hot []event.Event, hotIDs []int64, arch []event.Event, archIDs []int64, n int) ([]event.Event, []int64) {
 	out := make([]event.Event, 0, min(n, len(hot)+len(arch)))
 	ids := make([]int64, 0, cap(out))
 	i, j := 0, 0
 	for len(out) < n && (i < len(hot) || j < len(arch)) {
-		if j >= len(arch) || (i < len(hot) && hot[i].TS >= arch[j].TS) {
-			out, ids = append(out, hot[i]), append(ids, rowids[i])
+		if j >= len(arch) || (i < len(hot) && (hot[i].TS > arch[j].TS || (hot[i].TS == arch[j].TS && hotIDs[i] > archIDs[j]))) {
+			out, ids = append(out, hot[i]), append(ids, hotIDs[i])
 			i++
 		} else {
-			out, ids = append(out, arch[j]), append(ids, 0)
+			out, ids = append(out, arch[j]), append(ids, archIDs[j])
 			j++
 		}
 	}
