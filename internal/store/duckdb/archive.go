@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -27,8 +28,9 @@ import (
 const dayMicros = int64(24 * time.Hour / time.Microsecond)
 
 // archiveEvents writes a project's events of kind older than before to
-// the archive and returns how many it wrote. The caller holds s.mu.
-func (s *Store) archiveEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+// the archive, in files named part-<run>-<uuid>.parquet, and returns how
+// many it wrote. The caller holds s.mu.
+func (s *Store) archiveEvents(ctx context.Context, project int64, kind string, before int64, run string) (int64, error) {
 	if s.archive == "" {
 		return 0, nil
 	}
@@ -44,12 +46,29 @@ func (s *Store) archiveEvents(ctx context.Context, project int64, kind string, b
 	}
 	q := fmt.Sprintf(`COPY (SELECT *, strftime(make_timestamp(ts // %d * %d), '%%Y-%%m-%%d') AS day FROM events
 		WHERE project_id = ? AND kind = ? AND ts < ?)
-		TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_id, kind, day), APPEND, FILENAME_PATTERN 'part-{uuid}')`,
-		dayMicros, dayMicros, quoteSQL(s.archive))
+		TO %s (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (project_id, kind, day), APPEND, FILENAME_PATTERN 'part-%s-{uuid}')`,
+		dayMicros, dayMicros, quoteSQL(s.archive), run)
 	if _, err := s.db.ExecContext(ctx, q, project, kind, before); err != nil {
 		return 0, fmt.Errorf("%w: %s events of project %d before %d to %q: %w", store.ErrArchive, kind, project, before, s.archive, err)
 	}
 	return n, nil
+}
+
+// unarchive removes the files one run of archiveEvents wrote, when the
+// deletion they were written for failed: the rows stay in the events
+// table, and the next run archives them again (once).
+func (s *Store) unarchive(project int64, kind, run string) error {
+	files, err := filepath.Glob(filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project), "kind="+kind, "day=*", "part-"+run+"-*.parquet"))
+	if err != nil {
+		return fmt.Errorf("list the archive's files of run %s: %w", run, err)
+	}
+	var errs []error
+	for _, f := range files {
+		if err := os.Remove(f); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // quoteSQL quotes s as an SQL string literal.

@@ -103,3 +103,55 @@ func TestArchivedDaysAreCounted(t *testing.T) {
 		t.Errorf("facets of the hot days: %+v %v, want 100", f, err)
 	}
 }
+
+// TestFailedDeletionLeavesNoArchive fails a deletion after its archive
+// was written (another transaction holds the same rows): the files it
+// wrote go again, the rows stay hot, and the next deletion archives each
+// row once — neither a search nor a count sees it twice.
+func TestFailedDeletionLeavesNoArchive(t *testing.T) {
+	ctx := context.Background()
+	archive := filepath.Join(t.TempDir(), "archive")
+	s, err := Open(ctx, t.TempDir(), Options{MemoryLimit: "256MB", ArchiveDir: archive}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var evs []event.Event
+	for i := range 40 {
+		evs = append(evs, event.Event{ProjectID: 1, Kind: event.KindLog, Service: "shop", Message: fmt.Sprint("line ", i),
+			TS: day0.Add(time.Duration(i) * time.Hour).UnixMicro()})
+	}
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	cut := day0.AddDate(0, 0, 1).UnixMicro()
+	// Another transaction deletes the same rows and does not commit: the
+	// deletion conflicts with it.
+	other, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.ExecContext(ctx, `DELETE FROM events WHERE project_id = 1 AND ts < ?`, cut); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := s.DeleteEvents(ctx, 1, event.KindLog, cut); err == nil {
+		t.Fatalf("the conflicting deletion succeeded (%d rows)", n)
+	}
+	other.Rollback()
+	if files, _ := filepath.Glob(filepath.Join(archive, "*", "*", "*", "*.parquet")); len(files) != 0 {
+		t.Fatalf("a failed deletion left archive files: %v", files)
+	}
+	if n, err := s.DeleteEvents(ctx, 1, event.KindLog, cut); err != nil || n != 24 {
+		t.Fatalf("the retried deletion: %d, %v; want 24", n, err)
+	}
+	var archived int64
+	files := s.archiveFiles(1, store.Range{From: 0, To: 1 << 62})
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+archiveSource(files)).Scan(&archived); err != nil || archived != 24 {
+		t.Errorf("archived rows: %d (%v), want 24 once", archived, err)
+	}
+	h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 2).UnixMicro()}, Step: dayMicros})
+	if err != nil || h.Buckets[0].Count != 24 || h.Buckets[1].Count != 16 {
+		t.Errorf("counts per day after the retry: %+v %v, want 24 and 16", h.Buckets, err)
+	}
+}

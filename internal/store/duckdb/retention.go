@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -36,8 +37,19 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 		return 0, fmt.Errorf("delete %s events of project %d: store is closed", kind, project)
 	}
 	// The cold tier first: nothing is deleted that could not be archived.
+	// When the deletion then fails, the files this run wrote go again, so
+	// that the next run does not archive the same rows twice.
+	committed := false
 	if archive {
-		if _, err := s.archiveEvents(ctx, project, kind, before); err != nil {
+		run := strconv.FormatInt(time.Now().UnixNano(), 36)
+		defer func() {
+			if !committed {
+				if err := s.unarchive(project, kind, run); err != nil {
+					s.log.Error("cannot remove the archive files of a failed deletion: their events may be archived twice", "project", project, "kind", kind, "err", err)
+				}
+			}
+		}()
+		if _, err := s.archiveEvents(ctx, project, kind, before, run); err != nil {
 			return 0, err
 		}
 	}
@@ -66,6 +78,7 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	if err := tx.Commit(); err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d: commit: %w", kind, project, err)
 	}
+	committed = true
 	s.staleProduct = s.staleProduct || inProduct > 0
 	s.staleErrors = s.staleErrors || inErrors > 0
 	if n > 0 {
