@@ -58,6 +58,23 @@ const options = {
   },
 };
 
+/** serveCreate answers the form's POST /api/v1/monitors: a 400 with refuse's message, else monitor id; it returns the bodies posted. */
+function serveCreate(id: number, refuse: (body: Record<string, unknown>) => string | undefined): Record<string, unknown>[] {
+  const posted: Record<string, unknown>[] = [];
+  serve({
+    ...noChannels,
+    ...options,
+    'POST /api/v1/monitors': (init?: RequestInit) => {
+      const body = JSON.parse(String(init?.body));
+      posted.push(body);
+      const error = refuse(body);
+      if (error) return new Response(JSON.stringify({ error }), { status: 400 });
+      return mon({ id, ...body, state: 'no_data', value: null });
+    },
+  });
+  return posted;
+}
+
 describe('Monitors', () => {
   it('formats values in the unit of their kind', () => {
     expect(fmtValue('error_rate', 0.0512)).toBe('5.12%');
@@ -120,23 +137,23 @@ describe('Monitors', () => {
   });
 
   it('creates an aggregate monitor: a query with pipes and the column its threshold applies to', async () => {
-    const posted: Record<string, unknown>[] = [];
-    serve({
-      ...noChannels,
-      ...options,
-      'POST /api/v1/monitors': (init?: RequestInit) => {
-        const body = JSON.parse(String(init?.body));
-        posted.push(body);
-        if (body.measure === 'p99')
-          return new Response(JSON.stringify({ error: 'invalid: bad query: measure "p99" is not a numeric column of the answer (want one of p95)' }), { status: 400 });
-        return mon({ id: 9, ...body, state: 'no_data', value: null });
-      },
-    });
+    const posted = serveCreate(9, (body) =>
+      body.measure === 'p99'
+        ? 'invalid: bad query: measure "p99" is not a numeric column of the answer (want one of p95)'
+        : String(body.query).includes('nope')
+          ? 'invalid: bad query "service:payment-service | stats p95(duration_ms) as p95 by endpoint | sort nope": pipe 2 (sort), column 67: no column "nope"'
+          : undefined,
+    );
     render(<Monitors r={parseHash('#/monitors/new')} />);
     fireEvent.change(screen.getByLabelText('monitor name'), { target: { value: 'slow endpoints' } });
     fireEvent.change(screen.getByLabelText('monitor kind'), { target: { value: 'aggregate' } });
     expect((screen.getByLabelText('monitor query') as HTMLInputElement).value).toBe('service:payment-service | stats p95(duration_ms) as p95 by endpoint');
     expect(screen.queryByLabelText('monitor group by')).toBeNull();
+    const query = screen.getByLabelText('monitor query');
+    fireEvent.change(query, { target: { value: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint | sort nope' } });
+    fireEvent.click(screen.getByText('Create monitor'));
+    expect(await screen.findByText(/pipe 2 \(sort\), column 67: no column "nope"/)).toBeTruthy();
+    fireEvent.change(query, { target: { value: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint' } });
     fireEvent.change(screen.getByLabelText('monitor measure'), { target: { value: 'p99' } });
     fireEvent.click(screen.getByText('Create monitor'));
     expect(await screen.findByText(/measure "p99" is not a numeric column/)).toBeTruthy();
@@ -144,29 +161,19 @@ describe('Monitors', () => {
     fireEvent.change(screen.getByLabelText('monitor threshold'), { target: { value: '500' } });
     fireEvent.click(screen.getByText('Create monitor'));
     await waitFor(() => expect(location.hash).toBe('#/monitors/9'));
-    expect(posted[1]).toMatchObject({
+    expect(posted[2]).toMatchObject({
       kind: 'aggregate',
       query: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint',
       measure: 'p95',
       threshold: 500,
       op: '>',
     });
-    expect(posted[1].group_by).toBeUndefined();
+    expect(posted[2].group_by).toBeUndefined();
     expect(rule(mon({ kind: 'aggregate', measure: 'p95', threshold: 500, op: '>', window: '5m' }))).toBe('p95 > 500 over 5m');
   });
 
   it('creates a monitor from the form and shows the API refusal in words', async () => {
-    const posted: Record<string, unknown>[] = [];
-    serve({
-      ...noChannels,
-      ...options,
-      'POST /api/v1/monitors': (init?: RequestInit) => {
-        const body = JSON.parse(String(init?.body));
-        posted.push(body);
-        if (body.window === '0s') return new Response(JSON.stringify({ error: 'invalid: window "0s" must be above zero (e.g. 5m)' }), { status: 400 });
-        return mon({ id: 7, ...body, state: 'no_data', value: null });
-      },
-    });
+    const posted = serveCreate(7, (body) => (body.window === '0s' ? 'invalid: window "0s" must be above zero (e.g. 5m)' : undefined));
     render(<Monitors r={parseHash('#/monitors/new')} />);
     fireEvent.change(screen.getByLabelText('monitor name'), { target: { value: 'slow checkout' } });
     fireEvent.change(screen.getByLabelText('monitor kind'), { target: { value: 'latency' } });
