@@ -65,6 +65,7 @@ var apiResponses = []struct {
 	{"GET /api/v1/channels/{id}", meta.Channel{}},
 	{"POST /api/v1/channels/{id}/test", TestResponse{}},
 	{"GET /api/v1/replays", ReplaysAnswer{}},
+	{"GET /api/v1/query (with pipes), POST /api/v1/sql", TableResponse{}},
 }
 
 // handWritten are types whose JSON is written by hand; the web client

@@ -1,6 +1,7 @@
 // GET /api/v1/query: a search followed by pipes answers a table (its
 // columns, rows in the columns' order, how long the engine took).
 import { get } from './client';
+import type { TableResponse } from './types.gen';
 
 export type QueryColumnType = 'number' | 'string' | 'time' | 'bool';
 
@@ -11,20 +12,23 @@ export interface QueryColumn {
 
 export type QueryValue = number | string | boolean | null;
 
-/** The table GET /api/v1/query answers for a query with pipes ("time" values in RFC 3339). */
-export interface QueryAnswer {
-  columns: QueryColumn[];
-  rows: QueryValue[][];
-  took_ms: number;
-  /** Set when a pipe aggregates (stats, timechart, top, rare). */
-  aggregate?: boolean;
-  /** "line" for timechart and stats … by bin(), "bar" for other aggregates. */
-  chart?: '' | 'line' | 'bar';
-  truncated?: boolean;
-  /** The range answered, RFC 3339. */
-  from?: string;
-  to?: string;
-}
+// The fields the UI reads more narrowly than the generated TableResponse
+// (Pick fails to compile when the Go struct renames one of them).
+type Narrowed = keyof Pick<TableResponse, 'columns' | 'rows' | 'chart' | 'aggregate' | 'from' | 'to'>;
+
+/**
+ * The table GET /api/v1/query answers for a query with pipes ("time" values
+ * in RFC 3339): the generated TableResponse with its columns' types, its
+ * cells and its chart narrowed. aggregate is set when a pipe aggregates
+ * (stats, timechart, top, rare); chart is "line" for timechart and stats …
+ * by bin(), "bar" for other aggregates; from and to are the range answered.
+ */
+export type QueryAnswer = Omit<TableResponse, Narrowed> &
+  Partial<Pick<TableResponse, 'aggregate' | 'from' | 'to'>> & {
+    columns: QueryColumn[];
+    rows: QueryValue[][];
+    chart?: '' | 'line' | 'bar';
+  };
 
 /** The detail of a 400 for a query that does not parse or compile. */
 export interface QueryErrorDetail {

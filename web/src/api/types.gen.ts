@@ -148,6 +148,11 @@ export interface CohortResult {
   rates: number[] | null;
 }
 
+export interface Column {
+  name: string;
+  type: string;
+}
+
 /** The answer of GET /api/v1/dashboards/{id}. */
 export interface Dashboard {
   id: number;
@@ -764,6 +769,18 @@ export interface TTF {
 export interface TTFBucket {
   upto: string;
   count: number;
+}
+
+/** The answer of GET /api/v1/query (with pipes), POST /api/v1/sql. */
+export interface TableResponse {
+  columns: Column[] | null;
+  rows: unknown[][] | null;
+  took_ms: number;
+  aggregate: boolean;
+  chart?: string;
+  from: string;
+  to: string;
+  truncated?: boolean;
 }
 
 export interface TagValue {
