@@ -132,7 +132,7 @@ export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRu
             />
           </label>
           <label>
-            Threshold on the column
+            Column compared with the threshold
             <input aria-label="monitor measure" value={m.measure || ''} onChange={(e) => set({ measure: e.target.value })} placeholder="p95 (empty: the first number)" size={16} />
           </label>
         </>

@@ -251,14 +251,17 @@ describe('Monitors', () => {
         history: [
           { id: 2, at: '2026-11-21T09:00:00Z', series: 'payment-service', from: 'ok', to: 'alert', value: 8, threshold: 5, monitor_id: 1, note: 'notified' },
           { id: 1, at: '2026-11-21T08:59:00Z', series: 'payment-service', from: 'no_data', to: 'ok', value: 3, threshold: 5, monitor_id: 1 },
+          // The group of events without the field is named as in the series table.
+          { id: 0, at: '2026-11-21T08:58:00Z', from: 'no_data', to: 'ok', value: 1, threshold: 5, monitor_id: 1 },
         ],
       }),
     });
     render(<Monitors r={parseHash('#/monitors/1')} />);
     expect(await screen.findByText('State changes')).toBeTruthy();
     const rows = document.querySelectorAll('.mon-history tr');
-    expect(rows.length).toBe(2);
+    expect(rows.length).toBe(3);
     expect(rows[0].textContent).toContain('ok → alert');
+    expect(rows[2].textContent).toContain('(none)');
     expect(rows[0].textContent).toContain('8 vs 5');
     expect(rows[0].textContent).toContain('notified');
     expect(document.querySelector('.mon-series-table')!.textContent).toContain('payment-service');

@@ -293,7 +293,7 @@ export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRu
             {changes.map((c) => (
               <tr key={c.id}>
                 <td className="ts">{fmtShort(c.at)}</td>
-                {grouped && <td>{c.series}</td>}
+                {grouped && <td>{c.series || <span className="muted">(none)</span>}</td>}
                 <td>
                   <StateBadge s={c.from} /> → <StateBadge s={c.to} />
                 </td>
