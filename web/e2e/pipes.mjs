@@ -57,6 +57,13 @@ const ok = await run(async (page, shot, base, allow) => {
   const marked = await box.locator('mark').textContent();
   check(marked.trim() === '| sort nope desc', `the error marks the pipe at fault ("${marked.trim()}"): ${(await box.locator('div').first().textContent()).slice(0, 120)}`);
   await shot('pipes-error');
+  // The same two views in the dark scheme.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await shot('pipes-error-dark');
+  await page.goto(`${base}/#/explore?q=${encodeURIComponent(q)}&from=${range}`);
+  await page.locator('.qbars li').first().waitFor();
+  await shot('pipes-stats-dark');
+  await page.emulateMedia({ colorScheme: 'light' });
 
   // Pin the aggregate to a new dashboard; its panel draws it again.
   const name = 'E2E pipes ' + Date.now();
