@@ -7,6 +7,18 @@ import type { FieldInfo } from '../api';
 import { Fields, matches, presentQuery } from './Fields';
 import { snippets } from './Settings';
 
+// jsdom draws no canvas: uPlot is replaced by a recorder of what each chart was given.
+const plots = vi.hoisted(() => [] as { labels: string[]; data: unknown[][] }[]);
+vi.mock('uplot', () => ({
+  default: class {
+    constructor(opts: { series: { label?: string }[] }, data: unknown[][]) {
+      plots.push({ labels: opts.series.slice(1).map((x) => x.label || ''), data });
+    }
+    setSize() {}
+    destroy() {}
+  },
+}));
+
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
@@ -118,6 +130,54 @@ describe('Dashboards', () => {
     expect(asked[0].get('from')).toBe('now-6h');
     expect(container.querySelectorAll('.dpanel-query table.qtable tbody tr').length).toBe(2);
     expect(panelLink({ title: 'worst', kind: 'query', query: q }, 'now-6h', 'now')).toBe('#/explore?q=level%3Aerror+%7C+top+5+endpoint&from=now-6h');
+  });
+  it('draws a timechart panel as lines, and a panel the server refuses with its pipe marked, beside the others', async () => {
+    const line = 'level:error | timechart span=1h count() by service';
+    const bad = 'level:error | stats count() by endpoint | sort nope desc';
+    vi.stubGlobal('fetch', async (u: URL) => {
+      if (u.pathname === '/api/v1/dashboards/5')
+        return new Response(
+          JSON.stringify({ id: 5, name: 'Mixed', panels: [{ title: 'errors by service', kind: 'query', query: line }, { title: 'stale', kind: 'query', query: bad }] }),
+        );
+      if (u.pathname === '/api/v1/query' && u.searchParams.get('q') === line)
+        return new Response(
+          JSON.stringify({
+            columns: [{ name: 'time', type: 'time' }, { name: 'service', type: 'string' }, { name: 'count', type: 'number' }],
+            rows: [
+              ['2026-12-05T10:00:00.000000Z', 'cart', 3],
+              ['2026-12-05T10:00:00.000000Z', 'payment-service', 9],
+              ['2026-12-05T11:00:00.000000Z', 'payment-service', 4],
+            ],
+            took_ms: 3,
+            aggregate: true,
+            chart: 'line',
+          }),
+        );
+      if (u.pathname === '/api/v1/query')
+        return new Response(
+          JSON.stringify({
+            error: `bad query "${bad}": pipe 2 (sort), column 46: no column "nope"`,
+            detail: { q: bad, pipe: 2, name: 'sort', column: 46 },
+          }),
+          { status: 400 },
+        );
+      return new Response(JSON.stringify({ error: 'unexpected' }), { status: 500 });
+    });
+    vi.stubGlobal('ResizeObserver', class { observe() {} disconnect() {} });
+    plots.length = 0;
+    const { container } = render(<Dashboards r={parseHash('#/dashboards/5')} />);
+    await waitFor(() => expect(container.querySelector('.dpanel-query [data-chart="line"] .linechart')).toBeTruthy());
+    await waitFor(() => expect(container.querySelector('.dpanel-query [aria-label="query error"]')).toBeTruthy());
+    const [first, second] = container.querySelectorAll('.dpanel-query');
+    // One line per service (the busiest first), over the two hours; an hour without a service is a gap.
+    expect(plots.at(-1)!.labels).toEqual(['payment-service', 'cart']);
+    expect(plots.at(-1)!.data).toEqual([[Date.parse('2026-12-05T10:00:00Z') / 1000, Date.parse('2026-12-05T11:00:00Z') / 1000], [9, 4], [3, null]]);
+    expect(first.querySelectorAll('table.qtable tbody tr').length).toBe(3);
+    expect(first.querySelector('[data-chart="bar"]')).toBeNull();
+    // The refused panel marks its pipe; the other panel is drawn all the same.
+    expect(second.querySelector('[aria-label="query error"] mark')!.textContent).toBe('| sort nope desc');
+    expect(second.textContent).toContain('pipe 2 (sort), column 46: no column "nope"');
+    expect(first.querySelector('[aria-label="query error"]')).toBeNull();
   });
   it('pins a panel by appending it to the dashboard', async () => {
     const calls: { method: string; path: string; body?: string }[] = [];
