@@ -19,8 +19,8 @@ var ErrBadLogin = errors.New("wrong email or password")
 // ErrNoSession is a session token that is unknown or expired.
 var ErrNoSession = errors.New("not signed in, or the session expired")
 
-// migrateUsers adds users, members, sessions, one-time login links and the
-// audit log (version 2), and lets keys carry the member and admin scopes
+// migrateUsers adds users, members, sessions, one-time login links, the
+// audit log (version 2) and single sign-on identities, and lets keys carry the member and admin scopes
 // and an expiry.
 func (s *Store) migrateUsers(ctx context.Context, version int) error {
 	const schema = `
@@ -59,7 +59,17 @@ CREATE TABLE IF NOT EXISTS audit (
   remote TEXT NOT NULL,
   status INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS audit_project ON audit (project_id, id);`
+CREATE INDEX IF NOT EXISTS audit_project ON audit (project_id, id);
+CREATE TABLE IF NOT EXISTS identities (
+  issuer TEXT NOT NULL,
+  subject TEXT NOT NULL,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  email TEXT NOT NULL,
+  created_at INTEGER NOT NULL,
+  seen_at INTEGER NOT NULL,
+  PRIMARY KEY (issuer, subject)
+);
+CREATE UNIQUE INDEX IF NOT EXISTS identities_user ON identities (issuer, user_id);`
 	if _, err := s.db.ExecContext(ctx, schema); err != nil {
 		return fmt.Errorf("create users schema: %w", err)
 	}
@@ -215,7 +225,7 @@ func (s *Store) RemoveUser(ctx context.Context, id int64) error {
 	}
 	defer tx.Rollback()
 	for _, q := range []string{`DELETE FROM members WHERE user_id = ?`, `DELETE FROM sessions WHERE user_id = ?`,
-		`DELETE FROM login_links WHERE user_id = ?`} {
+		`DELETE FROM login_links WHERE user_id = ?`, `DELETE FROM identities WHERE user_id = ?`} {
 		if _, err := tx.ExecContext(ctx, q, id); err != nil {
 			return fmt.Errorf("remove user %d: %w", id, err)
 		}

@@ -27,6 +27,7 @@ type PeopleService interface {
 	SetPassword(ctx context.Context, user int64, password string) error
 	UserByEmail(ctx context.Context, email string) (meta.User, error)
 	AddUser(ctx context.Context, email, password string, serverAdmin bool) (meta.User, error)
+	UserBySSO(ctx context.Context, issuer, subject, email string, provision bool) (meta.SSOSignIn, error)
 	Members(ctx context.Context, project int64) ([]meta.Member, error)
 	SetMember(ctx context.Context, project, user int64, role meta.Role) error
 	RemoveMember(ctx context.Context, project, user int64) error

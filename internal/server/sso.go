@@ -128,10 +128,11 @@ func (s *Server) handleOIDCCallback(w http.ResponseWriter, r *http.Request) (any
 	return written{}, nil
 }
 
-// oidcUser is the user the provider's answer signs in: an existing user
-// with the verified email, or a new one (a viewer of the configured
-// project, or the role the claim maps to) when the email's domain is
-// allowed. A mapped role is set on every sign-in.
+// oidcUser is the user the provider's answer signs in: the user linked to
+// the provider's subject (whatever email it sends now), else an existing
+// user with the verified email, linked now, else a new one (a viewer of
+// the configured project, or the role the claim maps to) when the email's
+// domain is allowed. A mapped role is set on every sign-in.
 func (s *Server) oidcUser(r *http.Request, f sso.Flow) (meta.User, error) {
 	q := r.URL.Query()
 	if e := q.Get("error"); e != "" {
@@ -143,20 +144,21 @@ func (s *Server) oidcUser(r *http.Request, f sso.Flow) (meta.User, error) {
 	}
 	cfg := s.d.SSO.Config()
 	role, mapped := cfg.Role(id)
-	u, err := s.d.People.UserByEmail(r.Context(), id.Email)
+	in, err := s.d.People.UserBySSO(r.Context(), cfg.Issuer, id.Subject, id.Email, cfg.MayProvision(id))
 	switch {
 	case errors.Is(err, meta.ErrNotFound):
-		if !cfg.MayProvision(id) {
-			return meta.User{}, errs.New(errs.Forbidden, "%s has no Lore account: ask an admin to add you", id.Email)
-		}
-		if u, err = s.d.People.AddUser(r.Context(), id.Email, "", false); err != nil {
-			return meta.User{}, errs.Invalidf("%v", err)
-		}
-		if !mapped {
-			role, mapped = meta.RoleViewer, true
-		}
+		return meta.User{}, errs.New(errs.Forbidden, "%s has no Lore account: ask an admin to add you", id.Email)
+	case errors.Is(err, meta.ErrIdentityConflict):
+		return meta.User{}, errs.New(errs.Forbidden, "%v: ask an admin", err)
 	case err != nil:
 		return meta.User{}, err
+	}
+	u := in.User
+	if in.OldEmail != "" {
+		s.log.Info("OIDC sign-in changed a user's email", "user", u.ID, "from", in.OldEmail, "to", u.Email)
+	}
+	if in.Created && !mapped {
+		role, mapped = meta.RoleViewer, true
 	}
 	if mapped {
 		if err := s.d.People.SetMember(r.Context(), cfg.Project, u.ID, role); err != nil {
