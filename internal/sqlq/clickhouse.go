@@ -113,7 +113,7 @@ func (ClickHouse) AggOf(fn Agg, expr string) string {
 	case AggMode:
 		return "topK(1)(" + expr + ")[1]"
 	case AggMedian:
-		return "quantileExactInclusive(0.5)(" + expr + ")"
+		return chQuantile("groupArray("+expr+")", 0.5)
 	}
 	return chAggs[fn] + "(" + expr + ")"
 }
@@ -126,7 +126,7 @@ func (ClickHouse) AggIf(fn Agg, expr, cond string) string {
 	case AggMode:
 		return "topKIf(1)(" + expr + ", " + cond + ")[1]"
 	case AggMedian:
-		return "quantileExactInclusiveIf(0.5)(" + expr + ", " + cond + ")"
+		return chQuantile("groupArrayIf("+expr+", "+cond+")", 0.5)
 	}
 	return chAggs[fn] + "If(" + expr + ", " + cond + ")"
 }
@@ -181,10 +181,23 @@ func (ClickHouse) CountDistinct(expr string) string { return "uniqExact(" + expr
 // ApproxDistinct is uniq (an adaptive sketch).
 func (ClickHouse) ApproxDistinct(expr string) string { return "uniq(" + expr + ")" }
 
-// Quantile is quantileExactInclusive, which interpolates like DuckDB's
-// quantile_cont (plain quantile samples and is not exact).
+// Quantile interpolates between the two nearest of the sorted values, as
+// DuckDB's quantile_cont does (plain quantile samples and is not exact;
+// quantileExactInclusive, which would do it, came in ClickHouse 20.1 and
+// 18.16 has not got it).
 func (ClickHouse) Quantile(expr string, p float64) string {
-	return "quantileExactInclusive(" + strconv.FormatFloat(p, 'g', -1, 64) + ")(" + expr + ")"
+	return chQuantile("groupArray("+expr+")", p)
+}
+
+// chQuantile is the p-quantile of the values vals collects (groupArray
+// skips NULLs): sorted, v[⌊p(n−1)⌋] and the next, weighted by the
+// fraction; NULL without values. vals appears once in the spelling (its
+// placeholders bind once): a lambda over a one-element array names it.
+func chQuantile(vals string, p float64) string {
+	pos := "(" + strconv.FormatFloat(p, 'g', -1, 64) + " * (length(v) - 1))"
+	lo := "toUInt64(floor(" + pos + "))"
+	x, y := "v["+lo+" + 1]", "v["+lo+" + 2]"
+	return "arrayMap(v -> if(length(v) = 0, NULL, " + x + " + (" + pos + " - floor(" + pos + ")) * (" + y + " - " + x + ")), [arraySort(" + vals + ")])[1]"
 }
 
 // HexID pads hex() to 16 digits without leftPad (absent from older
