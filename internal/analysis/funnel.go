@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/product"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -66,6 +67,12 @@ func (f Funnel) Key() string {
 		k += ":" + s.key()
 	}
 	return k
+}
+
+// Scope is what the funnel reads: its range, and after it the window in
+// which the persons who dropped may hit a cause.
+func (f Funnel) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: f.ProjectID, From: f.Range.From, To: f.Range.To + f.Window}
 }
 
 // FunnelResult is the answer of POST /api/v1/funnels. Rates are fractions

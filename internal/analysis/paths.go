@@ -6,6 +6,7 @@ import (
 	"github.com/lore-dev/lore/internal/analysis/product"
 	"time"
 
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -72,6 +73,11 @@ type Paths struct {
 // Key identifies the query, for caching results.
 func (p Paths) Key() string {
 	return fmt.Sprintf("paths:%d:%d:%d:%+v", p.ProjectID, p.Range.From, p.Range.To, p.req)
+}
+
+// Scope is what the paths read.
+func (p Paths) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: p.ProjectID, From: p.Range.From, To: p.Range.To}
 }
 
 // PathsResult is the answer of POST /api/v1/paths, most followed first.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -73,6 +74,11 @@ type Retention struct {
 // Key identifies the query, for caching results.
 func (r Retention) Key() string {
 	return fmt.Sprintf("retention:%d:%d:%d:%+v", r.ProjectID, r.Range.From, r.Range.To, r.req)
+}
+
+// Scope is what the retention table reads.
+func (r Retention) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: r.ProjectID, From: r.Range.From, To: r.Range.To}
 }
 
 // RetentionResult is the answer of POST /api/v1/retention: returned[k] is

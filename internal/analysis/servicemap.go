@@ -6,6 +6,7 @@ import (
 	"sort"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -51,6 +52,11 @@ type MapEdge struct {
 	ErrorRate float64 `json:"error_rate"`
 	P50MS     float64 `json:"p50_ms"`
 	P95MS     float64 `json:"p95_ms"`
+}
+
+// Scope is what the service map reads.
+func (m ServiceMap) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: m.ProjectID, From: m.Range.From, To: m.Range.To}
 }
 
 // Key identifies the query, for caching results.

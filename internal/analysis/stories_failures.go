@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -63,6 +64,11 @@ var ttfBounds = []time.Duration{time.Second, 10 * time.Second, time.Minute, 5 * 
 // Key identifies the query, for caching results.
 func (q JourneyFailures) Key() string {
 	return fmt.Sprintf("journeyfailures:%d:%d:%d:%d", q.ProjectID, q.Range.From, q.Range.To, q.Limit)
+}
+
+// Scope is what the failed journeys read.
+func (q JourneyFailures) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: q.ProjectID, From: q.Range.From, To: q.Range.To}
 }
 
 // Resolve reads the failed journeys from st.

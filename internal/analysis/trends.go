@@ -8,6 +8,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -76,6 +77,16 @@ type Trends struct {
 // Key identifies the query, for caching results.
 func (t Trends) Key() string {
 	return fmt.Sprintf("trends:%d:%d:%d:%d:%+v", t.ProjectID, t.Range.From, t.Range.To, t.Interval, t.req)
+}
+
+// Scope is what the trends read: their range, and with Compare the
+// period of the same length before it.
+func (t Trends) Scope() sqlq.Scope {
+	from := t.Range.From
+	if t.req.Compare {
+		from -= t.Range.To - t.Range.From
+	}
+	return sqlq.Scope{ProjectID: t.ProjectID, From: from, To: t.Range.To}
 }
 
 // TrendsResult is the answer of POST /api/v1/trends. Previous holds the

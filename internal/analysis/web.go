@@ -6,6 +6,7 @@ import (
 	"github.com/lore-dev/lore/internal/analysis/product"
 	"time"
 
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -28,6 +29,11 @@ func WebQuery(project int64, from, to string, limit int, now time.Time) (Web, er
 // Key identifies the query, for caching results.
 func (w Web) Key() string {
 	return fmt.Sprintf("web:%d:%d:%d:%d", w.ProjectID, w.Range.From, w.Range.To, w.Limit)
+}
+
+// Scope is what web analytics read.
+func (w Web) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: w.ProjectID, From: w.Range.From, To: w.Range.To}
 }
 
 // WebResult is the answer of GET /api/v1/web. Top pages count page

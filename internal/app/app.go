@@ -18,6 +18,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/auth/sso"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/lifecycle"
@@ -117,6 +118,9 @@ type App struct {
 	// patterns is the log pattern miner (openNarrative), which the issue
 	// tracker asks for the pattern of an error without a stack.
 	patterns *patterns.Processor
+	// resolve holds the store roles the read routes resolve query
+	// objects through, and their answers (product.go).
+	resolve *resolve.Resolver
 	// closers release features' resources on shutdown, before the store
 	// closes; features append theirs.
 	closers []func(context.Context) error

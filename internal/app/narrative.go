@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/server"
 	"github.com/lore-dev/lore/internal/store"
@@ -22,7 +23,7 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	a.closers = append(a.closers, miner.Close)
 	a.addProcessor(stagePatterns, miner)
 	a.patterns = miner
-	n := &narrative{store: a.store, reader: a.store, miner: miner}
+	n := &narrative{store: a.store, reader: a.store, miner: miner, resolver: a.resolver()}
 	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
 		return q.Resolve(ctx, a.store)
 	}, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
@@ -43,6 +44,8 @@ type narrative struct {
 	reader  store.Reader
 	miner   *patterns.Processor
 	stories *storyCache
+	// resolver remembers the answers of the query objects it resolves.
+	resolver *resolve.Resolver
 }
 
 var _ server.NarrativeService = (*narrative)(nil)
@@ -56,7 +59,9 @@ func (n *narrative) Stories(ctx context.Context, q analysis.Stories) (analysis.S
 }
 
 func (n *narrative) ServiceMap(ctx context.Context, q analysis.ServiceMap) (analysis.ServiceMapResult, error) {
-	return q.Resolve(ctx, n.store)
+	return resolve.Do(ctx, n.resolver, q, func(ctx context.Context) (analysis.ServiceMapResult, error) {
+		return q.Resolve(ctx, n.resolver.Narrative())
+	})
 }
 
 func (n *narrative) Timeline(ctx context.Context, q analysis.Timeline) (analysis.TimelineResult, error) {
@@ -64,7 +69,9 @@ func (n *narrative) Timeline(ctx context.Context, q analysis.Timeline) (analysis
 }
 
 func (n *narrative) JourneyFailures(ctx context.Context, q analysis.JourneyFailures) (analysis.JourneyFailuresResult, error) {
-	return q.Resolve(ctx, n.store)
+	return resolve.Do(ctx, n.resolver, q, func(ctx context.Context) (analysis.JourneyFailuresResult, error) {
+		return q.Resolve(ctx, n.resolver.Narrative())
+	})
 }
 
 func (n *narrative) TraceBreakdown(ctx context.Context, q analysis.TraceBreakdown) (analysis.TraceBreakdownResult, error) {

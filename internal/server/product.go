@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/posthog"
 	"github.com/lore-dev/lore/internal/ingest/segment"
@@ -17,12 +18,6 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 	jssdk "github.com/lore-dev/lore/sdk/js"
 )
-
-// ProductService is what the product routes need: the analytics
-// operations of the events store.
-type ProductService interface {
-	store.Analytics
-}
 
 // CaptureResponse is the answer of the Segment and PostHog capture routes.
 // Success keeps the shape their SDKs expect.
@@ -65,7 +60,7 @@ func (s *Server) productRoutes(b *browserMux, read route) {
 		w.Write(tgz)
 		return written{}, nil
 	})))
-	if s.d.Product == nil {
+	if s.d.Resolver.Analytics() == nil {
 		return
 	}
 	read("POST /api/v1/funnels", s.handleFunnel)
@@ -149,10 +144,12 @@ func decodeQuery(r *http.Request, v any) error {
 }
 
 // analyze serves a product-analytics POST: decode the request, build its
-// query object, resolve it on the store.
+// query object, resolve it through the resolver (which may remember the
+// answer).
 func analyze[Req interface {
 	Query(project int64, now time.Time) (Q, error)
 }, Q interface {
+	resolve.Query
 	Resolve(ctx context.Context, a store.Analytics) (R, error)
 }, R any](s *Server, r *http.Request) (any, error) {
 	var req Req
@@ -163,7 +160,7 @@ func analyze[Req interface {
 	if err != nil {
 		return nil, err
 	}
-	res, err := q.Resolve(r.Context(), s.d.Product)
+	res, err := resolve.Do(r.Context(), s.d.Resolver, q, func(ctx context.Context) (R, error) { return q.Resolve(ctx, s.d.Resolver.Analytics()) })
 	if err != nil {
 		return nil, err
 	}
@@ -196,7 +193,9 @@ func (s *Server) handleWeb(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	res, err := q.Resolve(r.Context(), s.d.Product)
+	res, err := resolve.Do(r.Context(), s.d.Resolver, q, func(ctx context.Context) (analysis.WebResult, error) {
+		return q.Resolve(ctx, s.d.Resolver.Analytics())
+	})
 	if err != nil {
 		return nil, err
 	}

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/auth"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest"
@@ -85,8 +86,11 @@ type Deps struct {
 	// Feature services, each nil until its feature is wired (see
 	// issues.go, product.go, narrative.go).
 	Issues    IssuesService
-	Product   ProductService
 	Narrative NarrativeService
+	// Resolver holds the store roles the product analyses read through
+	// and remembers their answers by Key() (internal/analysis/resolve);
+	// nil, or one without an Analytics role, serves no product analytics.
+	Resolver *resolve.Resolver
 
 	Fields     FieldsService                // fields.go
 	Dashboards DashboardsService            // dashboards.go

@@ -1,0 +1,180 @@
+// Package resolve answers the analyses' query objects on the store's
+// roles and remembers the answers, keyed by each query object's Key().
+//
+// A Resolver holds the roles (the store itself, never a wrapper, so that
+// a query object's type assertions find the store's accelerators: the
+// person index, the error index, the rollups) and a bounded cache. An
+// answer is kept for TTL, or for FreshTTL when the range it read reaches
+// now (events may still arrive there); errors are never kept. The cache
+// key is the query object's type, project and range, and its Key(), so
+// two projects or two ranges never share an answer.
+package resolve
+
+import (
+	"container/list"
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// Query is a query object the resolver can remember: Key identifies its
+// answer among those of its type, Scope says which project and range it
+// reads.
+type Query interface {
+	Key() string
+	Scope() sqlq.Scope
+}
+
+// Roles are the store roles the analyses read through.
+type Roles struct {
+	Analytics store.Analytics // product analytics (internal/analysis/product)
+	Narrative store.Narrative // stories, service map, journey failures
+}
+
+// Options bound the cache; the zero value takes the defaults.
+type Options struct {
+	MaxEntries int           // answers kept at most (default 256)
+	TTL        time.Duration // how long an answer over a past range is kept (default 5m)
+	FreshTTL   time.Duration // an answer over a range that reaches now (default 10s)
+	// Settle is how long after a range ends events may still arrive in
+	// it: a range ending later than now - Settle reaches now (default 1m).
+	Settle time.Duration
+	Now    func() time.Time // default time.Now
+}
+
+// Resolver holds the store roles and the answers' cache. Methods are safe
+// for concurrent use; a nil *Resolver runs every query and keeps nothing.
+type Resolver struct {
+	roles Roles
+	opt   Options
+
+	mu      sync.Mutex
+	lru     *list.List // of *entry, most recent first
+	byKey   map[string]*list.Element
+	hits    int64
+	misses  int64
+	version uint64 // bumped by Forget: answers computed before it are not kept
+}
+
+type entry struct {
+	key     string
+	value   any
+	expires time.Time
+}
+
+// New returns a resolver over roles.
+func New(roles Roles, opt Options) *Resolver {
+	if opt.MaxEntries <= 0 {
+		opt.MaxEntries = 256
+	}
+	if opt.TTL <= 0 {
+		opt.TTL = 5 * time.Minute
+	}
+	if opt.FreshTTL <= 0 {
+		opt.FreshTTL = 10 * time.Second
+	}
+	if opt.Settle <= 0 {
+		opt.Settle = time.Minute
+	}
+	if opt.Now == nil {
+		opt.Now = time.Now
+	}
+	return &Resolver{roles: roles, opt: opt, lru: list.New(), byKey: map[string]*list.Element{}}
+}
+
+// Analytics is the product-analytics role: the store itself.
+func (r *Resolver) Analytics() store.Analytics {
+	if r == nil {
+		return nil
+	}
+	return r.roles.Analytics
+}
+
+// Narrative is the narrative role: the store itself.
+func (r *Resolver) Narrative() store.Narrative {
+	if r == nil {
+		return nil
+	}
+	return r.roles.Narrative
+}
+
+// Forget drops every answer (after data was deleted: an erased person
+// must not stay in a remembered answer), and keeps none of the answers
+// being computed meanwhile.
+func (r *Resolver) Forget() {
+	if r == nil {
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lru.Init()
+	clear(r.byKey)
+	r.version++
+}
+
+// Stats is the cache's hits, misses and answers kept.
+func (r *Resolver) Stats() (hits, misses int64, entries int) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.hits, r.misses, r.lru.Len()
+}
+
+// cacheKey places q's Key among its type's, project's and range's.
+func cacheKey(q Query) string {
+	s := q.Scope()
+	return fmt.Sprintf("%T|%d|%d|%d|%s", q, s.ProjectID, s.From, s.To, q.Key())
+}
+
+// Do answers q with a remembered answer while it is fresh, else by run
+// (under ctx), whose answer it remembers. Callers must not change the
+// answer: later callers share it.
+func Do[T any](ctx context.Context, r *Resolver, q Query, run func(context.Context) (T, error)) (T, error) {
+	if r == nil {
+		return run(ctx)
+	}
+	key := cacheKey(q)
+	now := r.opt.Now()
+	r.mu.Lock()
+	if el, ok := r.byKey[key]; ok {
+		e := el.Value.(*entry)
+		if v, ok := e.value.(T); ok && now.Before(e.expires) {
+			r.lru.MoveToFront(el)
+			r.hits++
+			r.mu.Unlock()
+			return v, nil
+		}
+		r.lru.Remove(el)
+		delete(r.byKey, key)
+	}
+	r.misses++
+	version := r.version
+	r.mu.Unlock()
+
+	v, err := run(ctx)
+	if err != nil {
+		return v, err
+	}
+	ttl := r.opt.TTL
+	if s := q.Scope(); s.To > now.Add(-r.opt.Settle).UnixMicro() {
+		ttl = r.opt.FreshTTL
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if version != r.version {
+		return v, nil
+	}
+	if el, ok := r.byKey[key]; ok {
+		r.lru.Remove(el)
+	}
+	r.byKey[key] = r.lru.PushFront(&entry{key: key, value: v, expires: now.Add(ttl)})
+	for r.lru.Len() > r.opt.MaxEntries {
+		el := r.lru.Back()
+		r.lru.Remove(el)
+		delete(r.byKey, el.Value.(*entry).key)
+	}
+	return v, nil
+}

@@ -1,0 +1,193 @@
+package resolve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/analysis/product"
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// q is a query object over project p and [from, to).
+type q struct {
+	p, from, to int64
+	k           string
+}
+
+func (x q) Key() string       { return x.k }
+func (x q) Scope() sqlq.Scope { return sqlq.Scope{ProjectID: x.p, From: x.from, To: x.to} }
+
+// clock is a settable now.
+type clock struct{ t time.Time }
+
+func (c *clock) now() time.Time { return c.t }
+
+func newTest(max int) (*Resolver, *clock) {
+	c := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	return New(Roles{}, Options{MaxEntries: max, TTL: time.Minute, FreshTTL: 5 * time.Second, Settle: time.Minute, Now: c.now}), c
+}
+
+// counted resolves x, counting the runs.
+func counted(t *testing.T, r *Resolver, x q, runs *int) string {
+	t.Helper()
+	v, err := Do(context.Background(), r, x, func(context.Context) (string, error) {
+		*runs++
+		return fmt.Sprintf("answer %d", *runs), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+func TestCacheByKeyProjectAndRange(t *testing.T) {
+	r, c := newTest(10)
+	past := c.t.Add(-time.Hour).UnixMicro()
+	base := q{p: 1, from: 0, to: past, k: "funnel"}
+	runs := 0
+	first := counted(t, r, base, &runs)
+	if again := counted(t, r, base, &runs); again != first || runs != 1 {
+		t.Errorf("same key: %q then %q after %d runs, want the remembered answer", first, again, runs)
+	}
+	for _, other := range []q{{p: 2, from: 0, to: past, k: "funnel"}, {p: 1, from: 1, to: past, k: "funnel"}, {p: 1, from: 0, to: past - 1, k: "funnel"}, {p: 1, from: 0, to: past, k: "paths"}} {
+		before := runs
+		counted(t, r, other, &runs)
+		if runs != before+1 {
+			t.Errorf("%+v answered from %+v's entry", other, base)
+		}
+	}
+	if hits, misses, n := r.Stats(); hits != 1 || misses != 5 || n != 5 {
+		t.Errorf("stats = %d hits, %d misses, %d entries; want 1, 5, 5", hits, misses, n)
+	}
+	// A past range's answer lasts TTL.
+	c.t = c.t.Add(59 * time.Second)
+	counted(t, r, base, &runs)
+	if runs != 5 {
+		t.Errorf("runs = %d before TTL, want 5", runs)
+	}
+	c.t = c.t.Add(2 * time.Second)
+	counted(t, r, base, &runs)
+	if runs != 6 {
+		t.Errorf("runs = %d after TTL, want 6", runs)
+	}
+}
+
+func TestRangeReachingNowExpiresQuickly(t *testing.T) {
+	r, c := newTest(10)
+	// Ended 30 s ago: events may still arrive (Settle is a minute).
+	x := q{p: 1, from: 0, to: c.t.Add(-30 * time.Second).UnixMicro(), k: "web"}
+	runs := 0
+	counted(t, r, x, &runs)
+	c.t = c.t.Add(4 * time.Second)
+	counted(t, r, x, &runs)
+	if runs != 1 {
+		t.Fatalf("runs = %d within FreshTTL, want 1", runs)
+	}
+	c.t = c.t.Add(2 * time.Second)
+	counted(t, r, x, &runs)
+	if runs != 2 {
+		t.Errorf("runs = %d after FreshTTL, want 2", runs)
+	}
+}
+
+func TestBounded(t *testing.T) {
+	r, c := newTest(3)
+	past := c.t.Add(-time.Hour).UnixMicro()
+	runs := 0
+	for i := range 10 {
+		counted(t, r, q{p: 1, to: past, k: fmt.Sprint(i)}, &runs)
+	}
+	if _, _, n := r.Stats(); n != 3 {
+		t.Errorf("%d entries, want at most 3", n)
+	}
+	// The most recent are kept, the oldest gone; a hit refreshes an entry.
+	counted(t, r, q{p: 1, to: past, k: "7"}, &runs)
+	counted(t, r, q{p: 1, to: past, k: "10"}, &runs)
+	before := runs
+	counted(t, r, q{p: 1, to: past, k: "7"}, &runs)
+	counted(t, r, q{p: 1, to: past, k: "0"}, &runs)
+	if runs != before+1 {
+		t.Errorf("runs %d → %d: want 7 remembered (used last), 0 evicted", before, runs)
+	}
+}
+
+func TestErrorsAndForget(t *testing.T) {
+	r, c := newTest(10)
+	x := q{p: 1, to: c.t.Add(-time.Hour).UnixMicro(), k: "k"}
+	boom := errors.New("boom")
+	if _, err := Do(context.Background(), r, x, func(context.Context) (int, error) { return 0, boom }); !errors.Is(err, boom) {
+		t.Fatalf("err = %v", err)
+	}
+	runs := 0
+	counted(t, r, x, &runs)
+	if runs != 1 {
+		t.Errorf("an error was remembered: runs = %d", runs)
+	}
+	r.Forget()
+	counted(t, r, x, &runs)
+	if runs != 2 {
+		t.Errorf("runs = %d after Forget, want 2", runs)
+	}
+	// An answer computed across a Forget is not kept.
+	_, err := Do(context.Background(), r, q{p: 1, to: x.to, k: "slow"}, func(context.Context) (int, error) { r.Forget(); return 1, nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, n := r.Stats(); n != 0 {
+		t.Errorf("%d entries after an answer raced a Forget, want 0", n)
+	}
+	// A nil resolver runs every time.
+	var nr *Resolver
+	counted(t, nr, x, &runs)
+	counted(t, nr, x, &runs)
+	if runs != 4 || nr.Analytics() != nil {
+		t.Errorf("nil resolver: runs = %d, want 4", runs)
+	}
+}
+
+// indexed is a store whose person index answers funnels
+// (store.FunnelIndex) and whose SQL finds no drop-off causes.
+type indexed struct{ walked int }
+
+func (s *indexed) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
+func (s *indexed) Run(context.Context, sqlq.Query, func(sqlq.Scanner) error) error {
+	return nil
+}
+func (s *indexed) IndexedFunnel(r store.FunnelRequest) (store.FunnelWalk, bool) {
+	s.walked++
+	return store.FunnelWalk{FunnelCounts: store.FunnelCounts{Persons: []int64{3, 1}, MedianToConvert: []int64{0, 5}}}, true
+}
+
+// funnelQuery is a product funnel as a resolver query.
+type funnelQuery struct{ product.Funnel }
+
+func (f funnelQuery) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: f.ProjectID, From: f.Range.From, To: f.Range.To + f.Window}
+}
+
+// TestAcceleratorsThroughTheResolver: a query object resolved on the
+// resolver's role finds the store's accelerator by type assertion.
+func TestAcceleratorsThroughTheResolver(t *testing.T) {
+	st := &indexed{}
+	r := New(Roles{Analytics: st}, Options{})
+	f := funnelQuery{product.Funnel{ProjectID: 1, Range: store.Range{From: 1, To: 2}, Steps: []store.Step{{Name: "a"}, {Name: "b"}}, Window: 1}}
+	for range 2 {
+		res, err := Do(context.Background(), r, f, func(ctx context.Context) (store.FunnelResult, error) { return f.Run(ctx, r.Analytics()) })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res.Persons[0] != 3 || res.Persons[1] != 1 {
+			t.Errorf("persons = %v, want the index's [3 1]", res.Persons)
+		}
+	}
+	if st.walked != 1 {
+		t.Errorf("the index walked %d times, want once (then remembered)", st.walked)
+	}
+	if _, ok := r.Analytics().(store.FunnelIndex); !ok {
+		t.Error("the resolver's analytics role hides the store's FunnelIndex")
+	}
+}
