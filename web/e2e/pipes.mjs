@@ -40,6 +40,11 @@ const ok = await run(async (page, shot, base, allow) => {
   check(head.join(',') === 'endpoint,n,p95', `its columns are endpoint, n, p95 (${head})`);
   check((await page.locator('table.events').count()) === 0, 'no event list under an aggregate');
   await shot('pipes-stats');
+  // A bar opens its group's events.
+  const named = want.rows.find((r) => r[0] !== '');
+  await page.locator('.qbars a', { hasText: named[0] }).first().click();
+  await page.locator('table.events tbody tr').first().waitFor();
+  check((await page.getByLabel('search').inputValue()) === `service:payment-service endpoint:${named[0]}`, `the bar ${named[0]} opens its events in Explore`);
 
   // A timechart draws lines.
   const tq = 'level:error | timechart span=1h count() by service';

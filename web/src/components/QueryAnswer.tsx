@@ -82,7 +82,7 @@ function num(v: QueryValue): number | null {
 const maxBars = 30;
 
 /** BarChart draws one bar per row (a group), its length the measure. */
-function BarChart({ a, s, measure }: { a: QueryAnswer; s: Shape; measure: number }) {
+function BarChart({ a, s, measure, link }: { a: QueryAnswer; s: Shape; measure: number; link?: (column: string, value: string) => string | undefined }) {
   const rows = a.rows.slice(0, maxBars);
   const max = Math.max(0, ...rows.map((r) => num(r[measure]) ?? 0));
   const label = (r: QueryValue[]) => (s.keys.length ? s.keys.map((i) => (r[i] === '' ? '(empty)' : fmtValue(r[i], a.columns[i]))).join(', ') : a.columns[measure].name);
@@ -93,7 +93,10 @@ function BarChart({ a, s, measure }: { a: QueryAnswer; s: Shape; measure: number
         return (
           <li key={k}>
             <span className="qlabel" title={label(r)}>
-              {label(r)}
+              {(() => {
+                const to = s.keys.length === 1 && link ? link(a.columns[s.keys[0]].name, String(r[s.keys[0]] ?? '')) : undefined;
+                return to ? <a href={to}>{label(r)}</a> : label(r);
+              })()}
             </span>
             <span className="qbar-bg">
               <span className="qbar-fg" style={{ width: `${max > 0 && v !== null ? Math.max(0.5, (v / max) * 100) : 0}%`, background: palette[0] }} />
@@ -137,7 +140,20 @@ export function AnswerTable({ a }: { a: QueryAnswer }) {
 }
 
 /** AnswerView draws an answer: its chart (when it aggregates) above its table. */
-export function AnswerView({ a, q, height = 240, table = true }: { a: QueryAnswer; q: string; height?: number; table?: boolean }) {
+export function AnswerView({
+  a,
+  q,
+  height = 240,
+  table = true,
+  link,
+}: {
+  a: QueryAnswer;
+  q: string;
+  height?: number;
+  table?: boolean;
+  /** link is where a bar's group leads (its events), given the group column and value; none: no link. */
+  link?: (column: string, value: string) => string | undefined;
+}) {
   const s = useMemo(() => shapeOf(a, q), [a, q]);
   const [pick, setPick] = useState<number | undefined>();
   const measure = pick !== undefined && s.measures.includes(pick) ? pick : s.measures[0];
@@ -170,7 +186,7 @@ export function AnswerView({ a, q, height = 240, table = true }: { a: QueryAnswe
       )}
       {s.chart === 'bar' && a.rows.length > 0 && (
         <div className="answer-chart" data-chart="bar">
-          <BarChart a={a} s={s} measure={measure} />
+          <BarChart a={a} s={s} measure={measure} link={link} />
         </div>
       )}
       {a.rows.length === 0 && <div className="empty">No rows: nothing matched in this range.</div>}

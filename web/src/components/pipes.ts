@@ -203,3 +203,21 @@ export function applyPipe(text: string, t: PipeToken, s: PipeSuggestion): { text
   const out = head + s.text + text.slice(t.end);
   return { text: out, caret: (head + s.text).length };
 }
+
+/**
+ * drillQuery is the search for the events of one group: the query's search
+ * and field:value. Undefined when the column is made by an eval or
+ * extract pipe (no field of the events) or the value is empty.
+ */
+export function drillQuery(q: string, field: string, value: string): string | undefined {
+  if (value === '' || !/^@?[\w.]+$/.test(field)) return undefined;
+  const { search, pipes } = splitPipes(q);
+  for (const p of pipes) {
+    const body = q.slice(p.start, p.end);
+    if (p.name === 'eval' && new RegExp(`[\\s,]${field.replace(/\./g, '\\.')}\\s*=(?!=)`).test(body)) return undefined;
+    if (p.name === 'extract' && body.includes(`<${field}>`)) return undefined;
+  }
+  const s = search.trim();
+  const t = /^[\w.@/\-]+$/.test(value) ? `${field}:${value}` : `${field}:"${value.replace(/"/g, '\\"')}"`;
+  return s && s !== '*' ? `${/\sOR\s/i.test(s) ? `(${s})` : s} ${t}` : t;
+}

@@ -5,7 +5,7 @@
 import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { QueryAnswer } from '../api';
-import { applyPipe, groupsOf, pipeSuggestions, pipeTokenAt, splitPipes } from '../components/pipes';
+import { applyPipe, drillQuery, groupsOf, pipeSuggestions, pipeTokenAt, splitPipes } from '../components/pipes';
 import { AnswerView, linesOf, shapeOf } from '../components/QueryAnswer';
 import { parseHash } from '../route';
 import { Explore } from './Explore';
@@ -43,6 +43,18 @@ describe('pipe text', () => {
     expect(groupsOf('x | timechart span=5m count() by service')).toEqual({ keys: ['time', 'service'], chart: 'line' });
     expect(groupsOf('x | top 5 endpoint, http_status')).toEqual({ keys: ['endpoint', 'http_status'], chart: 'bar' });
     expect(groupsOf('x | where a > 1 | fields ts, message').chart).toBe('');
+  });
+
+  it('drills from a group to its events, unless a pipe made the column', () => {
+    expect(drillQuery('service:pay | stats count() by endpoint', 'endpoint', '/api/pay')).toBe('service:pay endpoint:/api/pay');
+    expect(drillQuery('a OR b | top 5 user_id', 'user_id', 'u 1')).toBe('(a OR b) user_id:"u 1"');
+    expect(drillQuery('| stats count() by service', 'service', 'api')).toBe('service:api');
+    expect(drillQuery('x | eval secs = duration_ms / 1000 | stats count() by secs', 'secs', '1')).toBeUndefined();
+    expect(drillQuery('x | eval a = 1, secs = 2 | stats count() by secs', 'secs', '1')).toBeUndefined();
+    expect(drillQuery('x | where secs == 1 | stats count() by secs', 'secs', '1')).toBe('x secs:1');
+    expect(drillQuery('x | extract "user=<user> took" | stats count() by user', 'user', 'u1')).toBeUndefined();
+    expect(drillQuery('x | stats count() by endpoint', 'endpoint', '')).toBeUndefined();
+    expect(drillQuery('x | stats count() by lower(endpoint)', 'lower(endpoint)', 'a')).toBeUndefined();
   });
 
   it('suggests pipe names after |, aggregates in stats, functions in where, fields after by', () => {
@@ -148,6 +160,7 @@ describe('Explore with pipes', () => {
     await waitFor(() => expect(container.querySelector('.qbars')).toBeTruthy());
     expect(asked).toEqual([q]);
     expect(container.querySelectorAll('table.qtable tbody tr').length).toBe(2);
+    expect(container.querySelector('.qbars a')!.getAttribute('href')).toBe('#/explore?q=level%3Aerror+endpoint%3A%2Fapi%2Fpay');
     expect(container.querySelector('table.events')).toBeNull();
     expect(screen.queryByText('live tail')).toBeNull();
     fireEvent.click(screen.getByText('+ Pin to dashboard'));

@@ -9,7 +9,7 @@ import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../componen
 import { PinButton, SaveSearchButton } from '../components/Pin';
 import { Count, Estimated } from '../components/Estimated';
 import { Histogram } from '../components/Histogram';
-import { aggregates, hasPipes } from '../components/pipes';
+import { aggregates, drillQuery, hasPipes } from '../components/pipes';
 import { AnswerView, PipeError } from '../components/QueryAnswer';
 import { SearchInput } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
@@ -116,7 +116,7 @@ export function Explore({ r }: { r: Route }) {
           </label>
         )}
       </form>
-      {piped && <PipeAnswer q={q} from={from} to={to} answer={answer} />}
+      {piped && <PipeAnswer q={q} from={from} to={to} answer={answer} r={r} />}
       {!piped && <ErrorMessage error={res.error || hist.error} />}
       {!piped && hist.data && (
         <Histogram
@@ -193,8 +193,13 @@ export function Explore({ r }: { r: Route }) {
 }
 
 /** PipeAnswer is a piped query's answer: the refusal pointing at its pipe, or its chart and table, and the pin. */
-function PipeAnswer({ q, from, to, answer }: { q: string; from: string; to: string; answer: Loaded<QueryAnswer | undefined> }) {
+function PipeAnswer({ q, from, to, answer, r }: { q: string; from: string; to: string; answer: Loaded<QueryAnswer | undefined>; r: Route }) {
   const a = answer.data;
+  // A bar opens its group's events.
+  const link = (field: string, value: string) => {
+    const d = drillQuery(q, field, value);
+    return d === undefined ? undefined : withParams(r, { q: d, event: undefined });
+  };
   return (
     <>
       {answer.error && <PipeError q={q} error={answer.error} detail={answer.detail} />}
@@ -205,7 +210,7 @@ function PipeAnswer({ q, from, to, answer }: { q: string; from: string; to: stri
           <SaveSearchButton query={q} from={from} to={to} />
         </div>
       )}
-      {a && !answer.error && <AnswerView a={a} q={q} />}
+      {a && !answer.error && <AnswerView a={a} q={q} link={link} />}
     </>
   );
 }
