@@ -84,7 +84,9 @@ func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 // was acknowledged is stored first (so none of it lands afterwards), then
 // their events, identities and field examples leave the events store
 // (duckdb.Store.ErasePerson) and their sessions' recordings replay.db
-// (replay.Blobs.Erase). Backups already taken keep them: see the README.
+// (replay.Blobs.Erase), and the ingest log's segment that held them is
+// deleted (pipeline.Rotate). Backups already taken keep them: see the
+// README.
 func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (server.Erasure, error) {
 	out := server.Erasure{UserID: userID}
 	if err := a.Flush(ctx); err != nil {
@@ -99,6 +101,11 @@ func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (se
 		if out.Recordings, err = a.replayBlobs.Erase(ctx, project, userID, got.AnonymousIDs, got.Sessions); err != nil {
 			return out, err
 		}
+	}
+	// The ingest log's open segment still holds the erased events: it is
+	// closed and, once everything in it is stored, deleted.
+	if err := a.pipe.Rotate(ctx); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
 	a.log.Info("erased a person", "project", project, "events", out.Events, "recordings", out.Recordings)
 	return out, nil

@@ -1,11 +1,16 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
+	"database/sql"
 	"encoding/json"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -77,5 +82,97 @@ func TestErasePerson(t *testing.T) {
 	}
 	if got := fmt.Sprint(recorded()); got != "[sess-bob]" {
 		t.Errorf("recordings after erasing alice: %s, want bob's alone", got)
+	}
+}
+
+// filesHolding lists the files under dir whose bytes hold s.
+func filesHolding(t *testing.T, dir, s string) []string {
+	t.Helper()
+	var out []string
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if bytes.Contains(data, []byte(s)) {
+			rel, _ := filepath.Rel(dir, path)
+			out = append(out, rel)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// TestErasureLeavesNoCopyOnDisk erases a person from a running server
+// and then looks for their id in the bytes of every file of the data
+// directory: the ingest log's segment that held their events is gone at
+// once, and after a restart (which compacts the events file) no file
+// holds the id. Another person's events stay, searchable.
+func TestErasureLeavesNoCopyOnDisk(t *testing.T) {
+	dir := t.TempDir()
+	a := startOn(t, dir)
+	const erased, kept = "erased-person-7c2e", "kept-person-91b4"
+	var lines strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&lines, `{"level":"info","msg":"paid order %d","user_id":%q}`+"\n", i, erased)
+		fmt.Fprintf(&lines, `{"level":"info","msg":"browsed page %d","user_id":%q}`+"\n", i, kept)
+	}
+	if code, _, body, err := post(context.Background(), http.DefaultClient, a.URL(), "/api/v1/ingest", ingestKey, "application/x-ndjson", []byte(lines.String())); err != nil || code != 200 {
+		t.Fatalf("ingest: %d %s %v", code, body, err)
+	}
+	flush(t, a.App)
+	if got := filesHolding(t, filepath.Join(dir, "wal"), erased); len(got) == 0 {
+		t.Fatal("the ingest log does not hold the person's id before erasing: the test would prove nothing")
+	}
+	if out, errOut, code := runCLI(t, "erase", "--url", a.URL(), "--key", adminKey, erased); code != 0 || !strings.Contains(out, `"erased_events":20`) {
+		t.Fatalf("lore erase: %d %s %s", code, out, errOut)
+	}
+	if got := filesHolding(t, filepath.Join(dir, "wal"), erased); len(got) != 0 {
+		t.Errorf("after erasing, the ingest log's files %v still hold the id", got)
+	}
+	a.stop()
+	a = startOn(t, dir)
+	if n := len(search(t, a.URL(), "user_id:"+kept, "now-1h", "now+1h", 100).Events); n != 20 {
+		t.Errorf("%d events of the other person after erasing and a restart, want 20", n)
+	}
+	if n := len(search(t, a.URL(), "user_id:"+erased, "now-1h", "now+1h", 100).Events); n != 0 {
+		t.Errorf("%d events of the erased person after a restart", n)
+	}
+	a.stop()
+	// The audit log keeps the erasure's target by design (meta.db): the
+	// one exception, checked by deleting those rows from a copy.
+	got := filesHolding(t, dir, erased)
+	if len(got) != 1 || got[0] != "meta.db" {
+		t.Errorf("after erasing and a restart, files of the data directory hold the id: %v, want meta.db's audit log alone", got)
+	}
+	meta, err := os.ReadFile(filepath.Join(dir, "meta.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cp := filepath.Join(t.TempDir(), "meta.db")
+	if err := os.WriteFile(cp, meta, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	db, err := sql.Open("sqlite", cp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	var audited int
+	if err := db.QueryRow(`SELECT count(*) FROM audit WHERE instr(target, ?) > 0`, erased).Scan(&audited); err != nil || audited == 0 {
+		t.Errorf("the audit log names the erasure %d times (%v), want once", audited, err)
+	}
+	if _, err := db.Exec(`DELETE FROM audit WHERE instr(target, ?) > 0; VACUUM`, erased); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	if got := filesHolding(t, filepath.Dir(cp), erased); len(got) != 0 {
+		t.Errorf("meta.db holds the id beside the audit log: %v", got)
 	}
 }

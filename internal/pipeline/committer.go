@@ -38,9 +38,16 @@ func (p *Pipeline) runCommitter() {
 		if !ok {
 			return
 		}
+		if r.rotate {
+			p.rotateFor(r)
+			continue
+		}
 		group := append(c.group[:0], r)
 		bytes := len(*r.buf)
 		open := true
+		// A Rotate ends the group: it is answered once the group is
+		// written, so that the group goes to the segment it closes.
+		var rot *request
 		if p.opts.CommitWindow > 0 {
 			t := time.NewTimer(p.opts.CommitWindow)
 		gather:
@@ -49,6 +56,10 @@ func (p *Pipeline) runCommitter() {
 				case r, ok := <-p.reqs:
 					if !ok {
 						open = false
+						break gather
+					}
+					if r.rotate {
+						rot = r
 						break gather
 					}
 					group = append(group, r)
@@ -60,11 +71,15 @@ func (p *Pipeline) runCommitter() {
 			t.Stop()
 		}
 	drain:
-		for open && bytes < maxGroupBytes {
+		for open && rot == nil && bytes < maxGroupBytes {
 			select {
 			case r, ok := <-p.reqs:
 				if !ok {
 					open = false
+					break drain
+				}
+				if r.rotate {
+					rot = r
 					break drain
 				}
 				group = append(group, r)
@@ -76,6 +91,9 @@ func (p *Pipeline) runCommitter() {
 		p.commitGroup(group, bytes)
 		clear(group)
 		c.group = group[:0]
+		if rot != nil {
+			p.rotateFor(rot)
+		}
 		if !open {
 			return
 		}
@@ -182,6 +200,27 @@ func (p *Pipeline) breakWAL(err error) error {
 	err = p.broken
 	p.mu.Unlock()
 	return err
+}
+
+// rotateFor answers a Rotate: the segment being written is closed, when
+// it holds a record, and a new one started; r.first is the new one's.
+func (p *Pipeline) rotateFor(r *request) {
+	c := &p.cm
+	p.mu.Lock()
+	broken := p.broken
+	p.mu.Unlock()
+	if broken != nil {
+		r.done <- broken
+		return
+	}
+	if c.written > 0 {
+		if err := p.rotate(); err != nil {
+			r.done <- err
+			return
+		}
+	}
+	r.first = c.seg.first
+	r.done <- nil
 }
 
 // rotate starts a new segment for the records from c.next on.

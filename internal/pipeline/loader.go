@@ -61,6 +61,17 @@ func (p *Pipeline) runLoader() {
 			p.st.loadErrors.Add(1)
 			p.log.Error("cannot load the WAL into the store", "err", err)
 		}
+		// A segment closed by Rotate after its records were loaded is
+		// deleted here: no batch may come to do it.
+		p.mu.Lock()
+		loaded := p.loaded
+		p.mu.Unlock()
+		if p.removeSegments(loaded) {
+			p.mu.Lock()
+			close(p.progress)
+			p.progress = make(chan struct{})
+			p.mu.Unlock()
+		}
 	}
 }
 
@@ -280,8 +291,8 @@ func (p *Pipeline) committed(seq uint64, bytes, events int64, took time.Duration
 }
 
 // removeSegments deletes every segment, except the one being written, whose
-// records are all at or below seq.
-func (p *Pipeline) removeSegments(seq uint64) {
+// records are all at or below seq, and reports whether there was one.
+func (p *Pipeline) removeSegments(seq uint64) bool {
 	p.mu.Lock()
 	var drop []*segment
 	for len(p.segs) > 1 && p.segs[1].first <= seq+1 {
@@ -297,4 +308,5 @@ func (p *Pipeline) removeSegments(seq uint64) {
 			p.log.Error("cannot remove loaded WAL segment", "segment", s.path, "err", err)
 		}
 	}
+	return len(drop) > 0
 }

@@ -102,11 +102,14 @@ type Pipeline struct {
 	st stats
 }
 
-// request is one Submit waiting for its record to be synced.
+// request is one Submit waiting for its record to be synced, or a Rotate
+// (rotate set, no record) waiting for the segment to be closed.
 type request struct {
 	buf    *[]byte // the encoded record
 	events []event.Event
 	done   chan error
+	rotate bool
+	first  uint64 // for a Rotate: the first seq of the segment written after it
 }
 
 // memEntry is a logged record whose events the loader can take without
@@ -355,6 +358,54 @@ func (p *Pipeline) Flush(ctx context.Context) error {
 				return nil
 			}
 			return ErrClosed
+		}
+	}
+}
+
+// Rotate makes sure no WAL file holds an event the store has since
+// deleted (an erasure calls it): the committer closes the segment being
+// written and starts a new one, then Rotate waits until the store holds
+// every record of the older segments and the loader has deleted them.
+// Records logged meanwhile go to the new segment.
+func (p *Pipeline) Rotate(ctx context.Context) error {
+	r := &request{rotate: true, done: make(chan error, 1)}
+	p.closeMu.RLock()
+	if p.closed {
+		p.closeMu.RUnlock()
+		return errs.Wrap(errs.Unavailable, ErrClosed, "the server is shutting down; rotate the WAL when it is back")
+	}
+	select {
+	case p.reqs <- r:
+		p.closeMu.RUnlock()
+	case <-ctx.Done():
+		p.closeMu.RUnlock()
+		return fmt.Errorf("rotate the WAL: %w", ctx.Err())
+	}
+	select {
+	case err := <-r.done:
+		if err != nil {
+			return fmt.Errorf("rotate the WAL: %w", err)
+		}
+	case <-ctx.Done():
+		return fmt.Errorf("rotate the WAL: %w", ctx.Err())
+	}
+	if err := p.Flush(ctx); err != nil {
+		return fmt.Errorf("rotate the WAL: %w", err)
+	}
+	for {
+		p.mu.Lock()
+		oldest, ch := p.segs[0].first, p.progress
+		p.mu.Unlock()
+		if oldest >= r.first {
+			return nil
+		}
+		p.nudge()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("rotate the WAL: segment %d not yet deleted: %w", oldest, ctx.Err())
+		case <-p.loadDone:
+			return errs.Wrap(errs.Unavailable, ErrClosed, "the server shut down before the WAL segment %d was deleted", oldest)
 		}
 	}
 }
