@@ -39,11 +39,14 @@ Examples:
   lore query 'level:error service:payment-service' --from now-1h
   lore query 'status:429 | stats p95(duration_ms) by endpoint' --since 2h
   lore query 'name:payment_gateway_retry | timechart span=1h count()' --from 2026-12-01T09:00:00Z --to 2026-12-01T11:00:00Z
+  lore query --sql 'SELECT endpoint, count(*) AS n FROM events WHERE http_status = 429 GROUP BY 1' --since 2h
 
 A search prints the matching events, newest first; with --json, JSON lines,
 one event per line. A query with pipes (| stats, | timechart, | top, | where,
 …) prints the answer's table; with --json, the API's answer
-({"columns", "rows", "took_ms", …}).`
+({"columns", "rows", "took_ms", …}). With --sql the text is one read-only
+SELECT over the events view of the project in the time range (POST
+/api/v1/sql), printed the same way.`
 
 func runQuery(ctx context.Context, args []string, stdio Stdio) error {
 	cmd := newReadCommand("query", queryUsage, stdio)
@@ -51,6 +54,7 @@ func runQuery(ctx context.Context, args []string, stdio Stdio) error {
 	fs, from, to, asJSON := cmd.fs, cmd.from, cmd.to, cmd.asJSON
 	limit := fs.Int("limit", 100, "events to print (newest first); a query with pipes says its own with | limit")
 	since := fs.String("since", "", "the time range is the last DURATION (1h, 30m, 7d): --from now-DURATION")
+	asSQL := fs.Bool("sql", false, "QUERY is one read-only SELECT over the events view (POST /api/v1/sql)")
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
@@ -58,9 +62,14 @@ func runQuery(ctx context.Context, args []string, stdio Stdio) error {
 		*from = "now-" + strings.TrimPrefix(*since, "-")
 	}
 	q := strings.Join(fs.Args(), " ")
+	if *asSQL {
+		return printTable(ctx, cmd, stdio, "/api/v1/sql", nil, map[string]string{"sql": q, "from": *from, "to": *to}, "narrow the SELECT or add LIMIT")
+	}
 	if p, err := pipes.Parse(q); err != nil || len(p.Pipes) > 0 {
 		// A query with pipes (or one only the server can explain) is a table.
-		return queryTable(ctx, cmd, q, stdio)
+		v := cmd.rangeValues()
+		v.Set("q", q)
+		return printTable(ctx, cmd, stdio, "/api/v1/query", v, nil, "narrow the query or add | limit")
 	}
 	c, err := cmd.rf.client()
 	if err != nil {
@@ -109,11 +118,10 @@ func runQuery(ctx context.Context, args []string, stdio Stdio) error {
 	return nil
 }
 
-// queryTable asks GET /api/v1/query and prints the table, its columns
-// aligned, or under --json the answer as the API sent it.
-func queryTable(ctx context.Context, cmd *readCommand, q string, stdio Stdio) error {
-	v := cmd.rangeValues()
-	v.Set("q", q)
+// printTable asks path (GET with v, or POST body) for a table and prints
+// it, its columns aligned, or under --json the answer as the API sent it;
+// hint says how to get fewer rows.
+func printTable(ctx context.Context, cmd *readCommand, stdio Stdio, path string, v url.Values, body any, hint string) error {
 	var res struct {
 		Columns []struct {
 			Name string `json:"name"`
@@ -121,7 +129,7 @@ func queryTable(ctx context.Context, cmd *readCommand, q string, stdio Stdio) er
 		Rows      [][]any `json:"rows"`
 		Truncated bool    `json:"truncated"`
 	}
-	if done, err := cmd.ask(ctx, stdio, "/api/v1/query", v, nil, &res); done || err != nil {
+	if done, err := cmd.ask(ctx, stdio, path, v, body, &res); done || err != nil {
 		return err
 	}
 	tw := tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)
@@ -146,7 +154,7 @@ func queryTable(ctx context.Context, cmd *readCommand, q string, stdio Stdio) er
 	case len(res.Rows) == 0:
 		fmt.Fprintln(stdio.Err, "no rows")
 	case res.Truncated:
-		fmt.Fprintf(stdio.Err, "stopped at %d rows: narrow the query or add | limit\n", len(res.Rows))
+		fmt.Fprintf(stdio.Err, "stopped at %d rows: %s\n", len(res.Rows), hint)
 	}
 	return nil
 }
@@ -164,6 +172,9 @@ func cell(v any) string {
 		return strconv.FormatFloat(x, 'f', -1, 64)
 	case string:
 		return strings.NewReplacer("\n", " ⏎ ", "\t", " ").Replace(x)
+	case []any, map[string]any: // a list or map column of SQL
+		b, _ := json.Marshal(x)
+		return cell(string(b))
 	}
 	return fmt.Sprint(v)
 }

@@ -59,6 +59,7 @@ var readPosts = map[string]bool{
 	"POST /api/v1/retention": true,
 	"POST /api/v1/paths":     true,
 	"POST /api/v1/trends":    true,
+	"POST /api/v1/sql":       true, // read-only SQL (sql.go)
 }
 
 // actionFor is the action a project API route needs: its entry in

@@ -204,6 +204,7 @@ func (s *Server) routes() (http.Handler, *routeMux) {
 
 	read("GET /api/v1/search", s.handleSearch)
 	read("GET /api/v1/query", s.handleQuery)
+	read("POST /api/v1/sql", s.handleSQL)
 	read("GET /api/v1/histogram", s.handleHistogram)
 	read("GET /api/v1/facets", s.handleFacets)
 	read("GET /api/v1/latency", s.handleLatency)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"math/big"
+	"reflect"
 	"time"
 
 	"github.com/lore-dev/lore/internal/sqlq"
@@ -46,7 +47,7 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 			return fmt.Errorf("read a row: %w", err)
 		}
 		for i, v := range vals {
-			vals[i] = normalize(v)
+			vals[i] = Normalize(v)
 		}
 		res.Rows = append(res.Rows, vals)
 		return nil
@@ -57,9 +58,11 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	return res, nil
 }
 
-// normalize maps a driver's value to int64, float64, string, bool or nil
-// (NaN and infinities, which JSON cannot hold, become nil).
-func normalize(v any) any {
+// Normalize maps a driver's value to int64, float64, string, bool or nil
+// (NaN and infinities, which JSON cannot hold, become nil); a time to its
+// microseconds; lists, maps and structs to []any and map[string]any of
+// such values; a decimal to float64; anything else to its text.
+func Normalize(v any) any {
 	switch x := v.(type) {
 	case nil, string, bool, int64:
 		return x
@@ -71,7 +74,7 @@ func normalize(v any) any {
 		}
 		return x
 	case float32:
-		return normalize(float64(x))
+		return Normalize(float64(x))
 	case int:
 		return int64(x)
 	case int32:
@@ -99,6 +102,29 @@ func normalize(v any) any {
 		return f
 	case time.Time:
 		return x.UnixMicro()
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = Normalize(e)
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = Normalize(e)
+		}
+		return out
+	case interface{ Float64() float64 }: // DuckDB's DECIMAL
+		return Normalize(x.Float64())
+	case fmt.Stringer:
+		return x.String()
+	}
+	if rv := reflect.ValueOf(v); rv.Kind() == reflect.Map { // DuckDB's MAP
+		out := make(map[string]any, rv.Len())
+		for it := rv.MapRange(); it.Next(); {
+			out[fmt.Sprint(Normalize(it.Key().Interface()))] = Normalize(it.Value().Interface())
+		}
+		return out
 	}
 	return fmt.Sprint(v)
 }

@@ -1,0 +1,170 @@
+package sqlview
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/lore-dev/lore/internal/analysis/pipes"
+	"github.com/lore-dev/lore/internal/errs"
+	"github.com/lore-dev/lore/internal/sqlq"
+)
+
+// MaxRows caps the rows of an answer.
+const MaxRows = 10000
+
+// maxBytes caps the text of an answer's values.
+const maxBytes = 32 << 20
+
+// JSON is the type of a column of lists, maps or structs: its values are
+// JSON arrays and objects.
+const JSON pipes.Type = "json"
+
+// Query is read-only SQL over one project's events in [From, To)
+// microseconds.
+type Query struct {
+	SQL       string
+	ProjectID int64
+	From, To  int64
+}
+
+// Result is an answer: its columns, rows (values as pipes.Result's: a
+// "time" column's values are microseconds) and whether MaxRows cut it.
+type Result struct {
+	pipes.Result
+	Truncated bool
+}
+
+// columnReader is what database/sql's rows give beyond Scan: the answer's
+// column names and types.
+type columnReader interface {
+	ColumnTypes() ([]*sql.ColumnType, error)
+}
+
+// Run checks q.SQL (Check) and runs it over the events view of the
+// project and range, under ctx. A text refused, or one the engine cannot
+// bind or compute (an unknown column, a bad cast), is an errs.Invalid
+// error quoting why.
+func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
+	if q.To <= q.From {
+		return Result{}, errs.Invalidf("empty time range [%d, %d)", q.From, q.To)
+	}
+	canonical, err := Check(ctx, ex, q.SQL)
+	if err != nil {
+		return Result{}, invalid(err)
+	}
+	cq := sqlq.Query{Name: "sqlview", SQL: viewSQL() + "SELECT * FROM (\n" + canonical + "\n) AS lore_sql LIMIT ?",
+		Args: []any{q.ProjectID, q.From, q.To, int64(MaxRows + 1)}, Scope: sqlq.Scope{ProjectID: q.ProjectID, From: q.From, To: q.To}}
+	res := Result{Result: pipes.Result{Rows: [][]any{}}}
+	size := 0
+	err = ex.Run(ctx, cq, func(s sqlq.Scanner) error {
+		if res.Columns == nil {
+			cols, err := columns(s)
+			if err != nil {
+				return err
+			}
+			res.Columns = cols
+		}
+		if len(res.Rows) == MaxRows {
+			res.Truncated = true
+			return nil
+		}
+		vals := make([]any, len(res.Columns))
+		ptrs := make([]any, len(vals))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		if err := s.Scan(ptrs...); err != nil {
+			return fmt.Errorf("read a row: %w", err)
+		}
+		for i, v := range vals {
+			vals[i] = pipes.Normalize(v)
+			if s, ok := vals[i].(string); ok {
+				size += len(s)
+			}
+		}
+		if size > maxBytes {
+			return errs.New(errs.TooLarge, "the answer holds more than %d MiB of text: select fewer columns or rows", maxBytes>>20)
+		}
+		res.Rows = append(res.Rows, vals)
+		return nil
+	})
+	if err != nil {
+		if ctx.Err() != nil { // the engine's interrupt says less than ctx
+			return Result{}, fmt.Errorf("run the SQL: %w (%w)", ctx.Err(), err)
+		}
+		return Result{}, invalid(err)
+	}
+	if res.Columns == nil {
+		res.Columns = []pipes.Column{}
+	}
+	return res, nil
+}
+
+// columns are the answer's columns, named and typed as the engine says.
+func columns(s sqlq.Scanner) ([]pipes.Column, error) {
+	cr, ok := s.(columnReader)
+	if !ok {
+		return nil, errors.New("the store's rows do not say their columns")
+	}
+	cts, err := cr.ColumnTypes()
+	if err != nil {
+		return nil, fmt.Errorf("read the answer's columns: %w", err)
+	}
+	cols := make([]pipes.Column, len(cts))
+	for i, ct := range cts {
+		cols[i] = pipes.Column{Name: ct.Name(), Type: typeOf(ct.DatabaseTypeName())}
+	}
+	return cols, nil
+}
+
+// typeOf maps an engine type name to an answer's column type.
+func typeOf(t string) pipes.Type {
+	t = strings.ToUpper(t)
+	switch {
+	case strings.HasPrefix(t, "TIMESTAMP") || t == "DATE":
+		return pipes.Time
+	case t == "BOOLEAN":
+		return pipes.Bool
+	case strings.Contains(t, "INT") || t == "FLOAT" || t == "DOUBLE" || strings.HasPrefix(t, "DECIMAL"):
+		return pipes.Number
+	case strings.HasPrefix(t, "LIST") || strings.HasPrefix(t, "MAP") || strings.HasPrefix(t, "STRUCT") ||
+		strings.HasPrefix(t, "ARRAY") || strings.HasSuffix(t, "[]") || strings.HasPrefix(t, "UNION"):
+		return JSON
+	}
+	return pipes.String
+}
+
+// invalid classifies err: a refused text, and what the engine could not
+// bind or compute for it, are the caller's mistake (errs.Invalid, quoting
+// the engine); the rest (deadlines, I/O) stays as it is.
+func invalid(err error) error {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	var ce *Error
+	if errors.As(err, &ce) {
+		return &errs.Error{Kind: errs.Invalid, Msg: "SQL refused: " + ce.Error(), Detail: ce, Err: err}
+	}
+	var de *duckdb.Error
+	if !errors.As(err, &de) {
+		return err
+	}
+	switch de.Type {
+	case duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeIO, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal,
+		duckdb.ErrorTypeConnection, duckdb.ErrorTypeTransaction, duckdb.ErrorTypeNetwork, duckdb.ErrorTypeHTTP:
+		return err
+	case duckdb.ErrorTypeOutOfMemory:
+		return errs.Wrap(errs.TooLarge, err, "the SQL needs more memory than the engine may use: aggregate more, or select fewer rows")
+	}
+	return errs.Wrap(errs.Invalid, err, "SQL failed: %s", de.Msg)
+}
+
+// errUnsupported says the store's engine has no SQL view.
+func errUnsupported(ex sqlq.Executor) error {
+	return errs.New(errs.Unsupported, "read-only SQL runs on DuckDB; this store's engine is %s (its events view comes with the ClickHouse store, issue 12)", ex.Dialect().Name())
+}
