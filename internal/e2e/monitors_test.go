@@ -202,6 +202,8 @@ func TestMonitorsAlertOnErrors(t *testing.T) {
 	for _, bad := range []struct{ body, want string }{
 		{`{"name":"x","kind":"query","query":"level:error AND (","threshold":1}`, "bad query"},
 		{`{"name":"x","kind":"aggregate","query":"level:error | stats p95(duration_ms by endpoint","threshold":1}`, "pipe 1 (stats), column"},
+		// The detail GET /api/v1/query gives, for a form to mark the pipe.
+		{`{"name":"x","kind":"aggregate","query":"level:error | stats p95(duration_ms by endpoint","threshold":1}`, `"detail":{"q":"level:error | stats p95(duration_ms by endpoint","pipe":1,"name":"stats","column":`},
 		{`{"name":"x","kind":"aggregate","query":"level:error | stats p95(duration_ms) as p95 by endpoint","measure":"p99","threshold":1}`, `measure \"p99\" is not a numeric column`},
 		{`{"name":"x","kind":"aggregate","query":"level:error","threshold":1}`, "add a stats pipe"},
 		{`{"name":"x","kind":"cpu","threshold":1}`, "unknown monitor kind"},

@@ -2,8 +2,11 @@ package server
 
 import (
 	"context"
+	"errors"
 	"net/http"
 
+	"github.com/lore-dev/lore/internal/analysis/pipes"
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/meta"
 )
 
@@ -84,7 +87,7 @@ func (s *Server) monitorRoutes(_ *routeMux, _, read route) {
 		}
 		v.ID = 0
 		out, err := m.SaveMonitor(r.Context(), principal(r).ProjectID, v)
-		return out, err
+		return out, monitorError(v, err)
 	})
 	read("GET /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := monitorID(r)
@@ -112,7 +115,7 @@ func (s *Server) monitorRoutes(_ *routeMux, _, read route) {
 		}
 		v.ID = id
 		out, err := m.SaveMonitor(r.Context(), principal(r).ProjectID, v)
-		return out, err
+		return out, monitorError(v, err)
 	})
 	read("DELETE /api/v1/monitors/{id}", func(w http.ResponseWriter, r *http.Request) (any, error) {
 		id, err := monitorID(r)
@@ -143,4 +146,16 @@ func monitorID(r *http.Request) (int64, error) { return pathID(r, "monitor") }
 
 func decodeMonitor(w http.ResponseWriter, r *http.Request, v *meta.Monitor) error {
 	return decodeRule(w, r, "monitor", v)
+}
+
+// monitorError gives a refused monitor whose query's pipes do not parse or
+// compile the detail GET /api/v1/query gives (QueryErrorDetail: the pipe,
+// its name, the column in the query), so a form can mark the pipe; its
+// message is unchanged. Any other error is returned as it is.
+func monitorError(m meta.Monitor, err error) error {
+	var pe *pipes.Error
+	if err == nil || !errors.As(err, &pe) {
+		return err
+	}
+	return &errs.Error{Kind: errs.Invalid, Msg: errs.Message(err), Detail: QueryErrorDetail{Q: m.Query, Pipe: pe.Pipe, Name: pe.Name, Column: pe.Column}}
 }

@@ -7,9 +7,11 @@ import { href } from '../route';
 import { useLoad } from '../util';
 import { ErrorMessage } from './common';
 import { kindOptions } from './MonitorFormat';
+import { PipeError } from './QueryAnswer';
 
-function message(e: unknown): string {
-  return e instanceof ApiError ? e.message : String(e);
+/** refusal is what the form shows of a failed save: the message, and the pipe and column when the API names them. */
+function refusal(e: unknown): { error: string; detail?: unknown } {
+  return e instanceof ApiError ? { error: e.message, detail: e.detail } : { error: String(e) };
 }
 
 /** blankRule is a new monitor's rule; kind and check may come from the URL (#/monitors/new?kind=check&check=3). */
@@ -65,7 +67,7 @@ function ruleBody(m: MonitorRule): MonitorRule {
 
 export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRule; onSaved: (m: Monitor) => void; onDelete?: () => void }) {
   const [m, setM] = useState<MonitorRule>({ ...initial, webhook: initial.webhook || '' });
-  const [error, setError] = useState('');
+  const [{ error, detail }, setError] = useState<{ error: string; detail?: unknown }>({ error: '' });
   const [busy, setBusy] = useState(false);
   const opts = useLoad((signal) => monitorOptions(signal), []);
   const checks = useLoad((signal) => (m.kind === 'check' ? listChecks(signal) : Promise.resolve(undefined)), [m.kind]);
@@ -79,12 +81,12 @@ export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRu
       className="mon-form"
       onSubmit={async (e) => {
         e.preventDefault();
-        setError('');
+        setError({ error: '' });
         setBusy(true);
         try {
           onSaved(await saveMonitor(ruleBody(m)));
         } catch (err) {
-          setError(message(err));
+          setError(refusal(err));
         } finally {
           setBusy(false);
         }
@@ -131,6 +133,8 @@ export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRu
               placeholder="service:payment-service | stats p95(duration_ms) as p95 by endpoint"
             />
           </label>
+          {/* A refused pipeline is shown under it, its pipe marked (while the query is the one refused). */}
+          {error && detail !== undefined && <PipeError q={m.query} error={error} detail={detail} />}
           <label>
             Column compared with the threshold
             <input aria-label="monitor measure" value={m.measure || ''} onChange={(e) => set({ measure: e.target.value })} placeholder="p95 (empty: the first number)" size={16} />
@@ -310,7 +314,7 @@ export function MonitorForm({ initial, onSaved, onDelete }: { initial: MonitorRu
         </label>
         <MuteWindows windows={m.mute || []} onChange={(mute) => set({ mute })} />
       </fieldset>
-      <ErrorMessage error={error} />
+      {!(m.kind === 'aggregate' && detail !== undefined) && <ErrorMessage error={error} />}
       <div className="inline-form">
         <button type="submit" disabled={busy}>
           {m.id ? 'Save monitor' : 'Create monitor'}

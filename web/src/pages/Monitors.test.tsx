@@ -59,7 +59,7 @@ const options = {
 };
 
 /** serveCreate answers the form's POST /api/v1/monitors: a 400 with refuse's message, else monitor id; it returns the bodies posted. */
-function serveCreate(id: number, refuse: (body: Record<string, unknown>) => string | undefined): Record<string, unknown>[] {
+function serveCreate(id: number, refuse: (body: Record<string, unknown>) => string | { error: string; detail: unknown } | undefined): Record<string, unknown>[] {
   const posted: Record<string, unknown>[] = [];
   serve({
     ...noChannels,
@@ -68,7 +68,7 @@ function serveCreate(id: number, refuse: (body: Record<string, unknown>) => stri
       const body = JSON.parse(String(init?.body));
       posted.push(body);
       const error = refuse(body);
-      if (error) return new Response(JSON.stringify({ error }), { status: 400 });
+      if (error) return new Response(JSON.stringify(typeof error === 'string' ? { error } : error), { status: 400 });
       return mon({ id, ...body, state: 'no_data', value: null });
     },
   });
@@ -141,7 +141,10 @@ describe('Monitors', () => {
       body.measure === 'p99'
         ? 'invalid: bad query: measure "p99" is not a numeric column of the answer (want one of p95)'
         : String(body.query).includes('nope')
-          ? 'invalid: bad query "service:payment-service | stats p95(duration_ms) as p95 by endpoint | sort nope": pipe 2 (sort), column 67: no column "nope"'
+          ? {
+              error: 'bad query "service:payment-service | stats p95(duration_ms) as p95 by endpoint | sort nope": pipe 2 (sort), column 76: no column "nope"',
+              detail: { q: String(body.query), pipe: 2, name: 'sort', column: 76 },
+            }
           : undefined,
     );
     render(<Monitors r={parseHash('#/monitors/new')} />);
@@ -152,7 +155,12 @@ describe('Monitors', () => {
     const query = screen.getByLabelText('monitor query');
     fireEvent.change(query, { target: { value: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint | sort nope' } });
     fireEvent.click(screen.getByText('Create monitor'));
-    expect(await screen.findByText(/pipe 2 \(sort\), column 67: no column "nope"/)).toBeTruthy();
+    // The refusal is shown under the query, its pipe marked, and not again under the form.
+    const refused = await screen.findByRole('alert', { name: 'query error' });
+    expect(refused.textContent).toContain('pipe 2 (sort), column 76: no column "nope"');
+    expect(refused.querySelector('mark')!.textContent).toBe('| sort nope');
+    expect(refused.querySelector('.caret')!.textContent).toBe('\n' + ' '.repeat(75) + '^');
+    expect(screen.getAllByText(/no column "nope"/).length).toBe(1);
     fireEvent.change(query, { target: { value: 'service:payment-service | stats p95(duration_ms) as p95 by endpoint' } });
     fireEvent.change(screen.getByLabelText('monitor measure'), { target: { value: 'p99' } });
     fireEvent.click(screen.getByText('Create monitor'));
