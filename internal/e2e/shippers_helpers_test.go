@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/debpkg"
 )
 
 // freeUDPPort returns a loopback UDP port free at the time of the call.
@@ -49,39 +51,12 @@ func waitSearch(t *testing.T, base, q string, n int) searchResult {
 // test when apt-get cannot (not root, no network).
 func needPackage(t *testing.T, cmd string, pkgs ...string) string {
 	t.Helper()
-	if p, err := exec.LookPath(cmd); err == nil {
-		return p
-	}
-	for _, dir := range []string{"/usr/sbin", "/sbin"} {
-		if p := filepath.Join(dir, cmd); fileExists(p) {
-			return p
-		}
-	}
-	aptInstall(t, pkgs...)
-	for _, dir := range []string{"/usr/sbin", "/sbin", "/usr/bin"} {
-		if p := filepath.Join(dir, cmd); fileExists(p) {
-			return p
-		}
-	}
-	t.Skipf("%s is not installed and apt-get could not install %v", cmd, pkgs)
-	return ""
+	return debpkg.Need(t, cmd, pkgs...)
 }
 
 func aptInstall(t *testing.T, pkgs ...string) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-	defer cancel()
-	install := func() error {
-		c := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "--no-install-recommends"}, pkgs...)...)
-		c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
-		return c.Run()
-	}
-	if install() != nil {
-		_ = exec.CommandContext(ctx, "apt-get", "update").Run()
-		if err := install(); err != nil {
-			t.Logf("apt-get install %v: %v", pkgs, err)
-		}
-	}
+	debpkg.Install(t, pkgs...)
 }
 
 func fileExists(p string) bool {

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/pipes"
+	"github.com/lore-dev/lore/internal/debpkg"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/sqlq"
 )
@@ -27,18 +28,13 @@ import (
 // ClickHouse server (Debian's clickhouse-server, started here on loopback
 // with free ports and its own data directory) over the same events as the
 // DuckDB tests, and requires the same answers as DuckDB gives. It is
-// skipped, saying why, when clickhouse-server is not installed.
+// installed with apt-get when missing, and skipped, saying why, only when
+// it cannot be installed.
 func TestClickHouseRuns(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts a ClickHouse server")
 	}
-	bin, err := exec.LookPath("clickhouse-server")
-	if err != nil {
-		bin, err = exec.LookPath("clickhouse")
-	}
-	if err != nil {
-		t.Skip("clickhouse-server is not installed (apt-get install clickhouse-server): the ClickHouse SQL is only compared with testdata/clickhouse.sql")
-	}
+	bin := debpkg.Need(t, "clickhouse-server", "clickhouse-server")
 	ch := startClickHouse(t, bin)
 	ch.exec(t, `CREATE TABLE events (project_id Int32, ts Int64, received_at Int64, kind String, level String,
 		service String, env String, release String, host String, trace_hi UInt64, trace_lo UInt64, span_id UInt64,
