@@ -30,17 +30,19 @@ func Need(t testing.TB, cmd string, pkgs ...string) string {
 
 // Install runs apt-get install for pkgs (with an apt-get update first when
 // the plain install fails), logging a failure instead of failing the test.
+// Test packages run in parallel, so apt-get waits for another's dpkg lock
+// rather than failing on it.
 func Install(t testing.TB, pkgs ...string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	install := func() error {
-		c := exec.CommandContext(ctx, "apt-get", append([]string{"install", "-y", "--no-install-recommends"}, pkgs...)...)
+		c := exec.CommandContext(ctx, "apt-get", append([]string{"-o", "DPkg::Lock::Timeout=240", "install", "-y", "--no-install-recommends"}, pkgs...)...)
 		c.Env = append(os.Environ(), "DEBIAN_FRONTEND=noninteractive")
 		return c.Run()
 	}
 	if install() != nil {
-		_ = exec.CommandContext(ctx, "apt-get", "update").Run()
+		_ = exec.CommandContext(ctx, "apt-get", "-o", "DPkg::Lock::Timeout=240", "update").Run()
 		if err := install(); err != nil {
 			t.Logf("apt-get install %v: %v", pkgs, err)
 		}
