@@ -78,8 +78,10 @@ web-test:
 # Benchmarks at 1M and 10M events through the real HTTP path; the figures
 # go into BENCHMARKS.md.
 bench: build
-	$(BIN) bench --events 1000000
-	$(BIN) bench --events 10000000
+	$(BIN) bench --workload shop --events 1000000
+	$(BIN) bench --workload freeform --events 1000000
+	$(BIN) bench --workload shop --events 10000000
+	$(BIN) bench --workload freeform --events 10000000
 
 clean:
 	rm -rf bin lore-data

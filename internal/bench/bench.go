@@ -1,10 +1,12 @@
 // Package bench runs `make bench`: it starts a real `lore serve` process on a
-// fresh data directory, sends the simulated shop's fixed workload through
-// the HTTP ingest paths, and measures what users feel — events/s
-// acknowledged, bytes on disk per event, peak RSS of the server, and the
-// p50/p95 latency of the queries that matter (rare-word search, trace and
-// user journeys, a 24 h error histogram per minute, a facet, a pipes
-// stats … by over everything).
+// fresh data directory, sends a fixed workload through the HTTP ingest paths
+// — the simulated shop, or the freeform workload shaped unlike it — and
+// measures what users feel: events/s acknowledged and until stored, bytes
+// on disk per event (the whole data directory, as du counts it), peak RSS
+// of the server, and the p50/p95 latency of the queries that matter
+// (rare-word search, trace and user journeys, a 24 h error histogram per
+// minute, count by level per minute, top traces by errors, a facet, a
+// pipes stats … by over everything).
 package bench
 
 import (
@@ -25,6 +27,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/lore-dev/lore/internal/client"
@@ -33,12 +36,14 @@ import (
 
 // Config sets the workload.
 type Config struct {
-	Events  int
-	Seed    int64
-	Clients int
-	Queries int
-	DataDir string // default: a temporary directory, removed after
-	Binary  string // default: os.Executable()
+	// Workload is "shop" (the simulated shop, default) or "freeform".
+	Workload string
+	Events   int
+	Seed     int64
+	Clients  int
+	Queries  int
+	DataDir  string // default: a temporary directory, removed after
+	Binary   string // default: os.Executable()
 }
 
 // Result is what one run measured.
@@ -79,6 +84,15 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	if cfg.Queries <= 0 {
 		cfg.Queries = 40
 	}
+	var generate func(seed int64, n int, start time.Time, span time.Duration) []sim.Request
+	switch cfg.Workload {
+	case "", "shop":
+		cfg.Workload, generate = "shop", sim.Workload
+	case "freeform":
+		generate = FreeformWorkload
+	default:
+		return Result{}, fmt.Errorf("unknown workload %q (want shop or freeform)", cfg.Workload)
+	}
 	res := Result{Events: cfg.Events}
 	if cfg.Binary == "" {
 		exe, err := os.Executable()
@@ -100,8 +114,8 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	// third of it. It is generated before the clock starts.
 	span := 72 * time.Hour
 	start := time.Now().UTC().Add(-span).Truncate(time.Minute)
-	fmt.Fprintf(out, "generating %d events (seed %d)…\n", cfg.Events, cfg.Seed)
-	reqs := sim.Workload(cfg.Seed, cfg.Events, start, span)
+	fmt.Fprintf(out, "generating %d events of the %s workload (seed %d)…\n", cfg.Events, cfg.Workload, cfg.Seed)
+	reqs := generate(cfg.Seed, cfg.Events, start, span)
 	reqs = append(reqs, needleRequest(start, span))
 	total := 0
 	for _, r := range reqs {
@@ -133,7 +147,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	if err := srv.stop(); err != nil {
 		return res, fmt.Errorf("stop server: %w", err)
 	}
-	res.DiskBytes = dirSize(filepath.Join(cfg.DataDir, "events"))
+	res.DiskBytes = diskUsage(cfg.DataDir)
 	res.BytesPerEvent = float64(res.DiskBytes) / float64(total)
 	srv, err = startServer(ctx, cfg.Binary, cfg.DataDir)
 	if err != nil {
@@ -159,6 +173,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 		}},
 		{"error histogram, 24 h per minute", func() (string, url.Values) {
 			return "/api/v1/histogram", url.Values{"q": {"level:error"}, "from": {"now-24h"}, "step": {"1m"}}
+		}},
+		{"count by level per minute, 24 h", func() (string, url.Values) {
+			return "/api/v1/query", url.Values{"q": {"| stats count() by level, bin(1m)"}, "from": {"now-24h"}}
+		}},
+		{"top 10 traces by error count, 24 h", func() (string, url.Values) {
+			return "/api/v1/query", url.Values{"q": {"level:error | stats count() as n by trace_id | sort n desc | limit 10"}, "from": {"now-24h"}}
 		}},
 		{"facet service, all data", func() (string, url.Values) {
 			return "/api/v1/facets", url.Values{"field": {"service"}, "from": {from}}
@@ -188,11 +208,11 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 }
 
 func print(out io.Writer, cfg Config, r Result) {
-	fmt.Fprintf(out, "\n## %d events (seed %d, %d clients)\n\n", r.Events, cfg.Seed, cfg.Clients)
+	fmt.Fprintf(out, "\n## %d events, %s workload (seed %d, %d clients)\n\n", r.Events, cfg.Workload, cfg.Seed, cfg.Clients)
 	fmt.Fprintf(out, "| figure | value |\n|---|---|\n")
 	fmt.Fprintf(out, "| ingest, acknowledged (events/s) | %.0f |\n", r.EventsPerSec)
 	fmt.Fprintf(out, "| ingest, until all stored (events/s) | %.0f |\n", float64(r.Events)/r.LoadedSeconds)
-	fmt.Fprintf(out, "| bytes on disk per event | %.1f |\n", r.BytesPerEvent)
+	fmt.Fprintf(out, "| bytes on disk per event (whole data directory, du) | %.1f |\n", r.BytesPerEvent)
 	fmt.Fprintf(out, "| peak RSS of the server while ingesting | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
 	for _, l := range r.Latencies {
 		fmt.Fprintf(out, "| %s p50 / p95 | %s / %s |\n", l.Name, ms(l.P50), ms(l.P95))
@@ -217,7 +237,7 @@ func needleRequest(start time.Time, span time.Duration) sim.Request {
 
 var (
 	traceRe = regexp.MustCompile(`"trace_id":"([0-9a-f]{32})"`)
-	userRe  = regexp.MustCompile(`"user_id":"(user_[0-9]+)"`)
+	userRe  = regexp.MustCompile(`"user_id":"([^"]+)"`)
 )
 
 // sampleIDs picks trace and user ids that the workload contains, spread
@@ -407,10 +427,18 @@ func (s *server) stop() error {
 	return s.err
 }
 
-func dirSize(dir string) int64 {
+// diskUsage is what `du -s` counts for dir: the blocks every file and
+// directory under it takes on disk (free blocks inside a file count; holes
+// of a sparse file do not).
+func diskUsage(dir string) int64 {
 	var n int64
 	filepath.Walk(dir, func(_ string, info os.FileInfo, err error) error {
-		if err == nil && !info.IsDir() {
+		if err != nil {
+			return nil
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			n += st.Blocks * 512
+		} else {
 			n += info.Size()
 		}
 		return nil

@@ -9,7 +9,8 @@ import (
 func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	fs := newFlags("bench", stdio)
 	var cfg bench.Config
-	fs.IntVar(&cfg.Events, "events", 1_000_000, "events in the simulated workload")
+	fs.StringVar(&cfg.Workload, "workload", "shop", "shop (the simulated shop) or freeform (free-form logs shaped unlike it)")
+	fs.IntVar(&cfg.Events, "events", 1_000_000, "events in the workload")
 	fs.Int64Var(&cfg.Seed, "seed", 1, "workload seed")
 	fs.IntVar(&cfg.Clients, "clients", 4, "concurrent ingest clients")
 	fs.IntVar(&cfg.Queries, "queries", 40, "runs of each query for the latency percentiles")
