@@ -40,7 +40,10 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	deps.Erase = a.ErasePerson
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
 	rc := a.cfg.Retention
-	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, a.store, a.log.With("component", "retention")
+	// Retention and the watermark delete whole days: the resolver forgets
+	// its remembered answers after each deletion, as after an erasure.
+	events := forgetting{a.store, a.resolver().Forget}
+	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, events, a.log.With("component", "retention")
 	rc.Deleted = func(kind string, n int64) { deleted.Add(float64(n), kind) }
 	if a.replayBlobs != nil {
 		rc.Recordings = a.replayBlobs
@@ -48,7 +51,7 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	a.retainer = lifecycle.NewRetainer(rc)
 	dropped := a.metrics.Counter("lore_watermark_dropped_total", "Events of the oldest days dropped by the disk watermark.")
 	wc := a.cfg.Watermark
-	wc.Dir, wc.Events, wc.Projects, wc.Log = a.cfg.DataDir, dayCounted{a.store}, a.meta, a.log.With("component", "watermark")
+	wc.Dir, wc.Events, wc.Projects, wc.Log = a.cfg.DataDir, dayCounted{events}, a.meta, a.log.With("component", "watermark")
 	wc.Dropped = func(n int64) { dropped.Add(float64(n)) }
 	a.watermark = lifecycle.NewWatermark(wc)
 	if a.watermark.On() {
@@ -117,8 +120,49 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 	return a.watermark.Check(ctx)
 }
 
+// forgetting is the events store as retention and the disk watermark
+// delete from it: after each deletion (that deleted something or failed
+// part way) forget is called, so that no remembered answer outlives the
+// days it counted. The side indexes' deletion and the reindex that end a
+// run always forget.
+type forgetting struct {
+	*duckdb.Store
+	forget func()
+}
+
+func (f forgetting) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	n, err := f.Store.DeleteEvents(ctx, project, kind, before)
+	if n > 0 || err != nil {
+		f.forget()
+	}
+	return n, err
+}
+
+func (f forgetting) DeleteEventsUnarchived(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	n, err := f.Store.DeleteEventsUnarchived(ctx, project, kind, before)
+	if n > 0 || err != nil {
+		f.forget()
+	}
+	return n, err
+}
+
+func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
+	defer f.forget()
+	return f.Store.DeleteSideBefore(ctx, project, emptyBefore, before)
+}
+
+func (f forgetting) Reindex(ctx context.Context) error {
+	defer f.forget()
+	return f.Store.Reindex(ctx)
+}
+
 // dayCounted is the events store as the disk watermark reads it.
-type dayCounted struct{ *duckdb.Store }
+type dayCounted struct{ forgetting }
+
+var (
+	_ lifecycle.Events          = forgetting{}
+	_ lifecycle.WatermarkEvents = dayCounted{}
+)
 
 func (d dayCounted) DayCounts(ctx context.Context) ([]lifecycle.DayCount, error) {
 	got, err := d.Store.DayCounts(ctx)

@@ -35,7 +35,7 @@ func (s *Server) narrativeRoutes(mux *routeMux, ingest, read route) {
 }
 
 func (s *Server) handleJourneyFailures(w http.ResponseWriter, r *http.Request) (any, error) {
-	p, err := s.readParams(r, 24*time.Hour)
+	p, err := s.readParamsAt(r, 24*time.Hour, s.d.Resolver.Snap(s.now()))
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +94,11 @@ func (s *Server) handleStories(w http.ResponseWriter, r *http.Request) (any, err
 }
 
 func (s *Server) handleServiceMap(w http.ResponseWriter, r *http.Request) (any, error) {
-	p, err := s.readParams(r, time.Hour)
+	now := s.now()
+	if r.URL.Query().Get("trace_id") == "" { // the map is remembered, a trace's breakdown is not
+		now = s.d.Resolver.Snap(now)
+	}
+	p, err := s.readParamsAt(r, time.Hour, now)
 	if err != nil {
 		return nil, err
 	}

@@ -144,8 +144,9 @@ func decodeQuery(r *http.Request, v any) error {
 }
 
 // analyze serves a product-analytics POST: decode the request, build its
-// query object, resolve it through the resolver (which may remember the
-// answer).
+// query object (a relative range ends at the resolver's snapped now, so
+// requests within a minute share a key), resolve it through the resolver
+// (which may remember the answer).
 func analyze[Req interface {
 	Query(project int64, now time.Time) (Q, error)
 }, Q interface {
@@ -156,7 +157,7 @@ func analyze[Req interface {
 	if err := decodeQuery(r, &req); err != nil {
 		return nil, err
 	}
-	q, err := req.Query(principal(r).ProjectID, s.now())
+	q, err := req.Query(principal(r).ProjectID, s.d.Resolver.Snap(s.now()))
 	if err != nil {
 		return nil, err
 	}
@@ -189,7 +190,7 @@ func (s *Server) handleWeb(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	q, err := analysis.WebQuery(principal(r).ProjectID, v.Get("from"), v.Get("to"), limit, s.now())
+	q, err := analysis.WebQuery(principal(r).ProjectID, v.Get("from"), v.Get("to"), limit, s.d.Resolver.Snap(s.now()))
 	if err != nil {
 		return nil, err
 	}

@@ -26,8 +26,14 @@ type readParams struct {
 }
 
 func (s *Server) readParams(r *http.Request, defaultFrom time.Duration) (readParams, error) {
+	return s.readParamsAt(r, defaultFrom, s.now())
+}
+
+// readParamsAt reads the parameters with relative times counted from now
+// (the resolver's snapped now on the routes it remembers).
+func (s *Server) readParamsAt(r *http.Request, defaultFrom time.Duration, now time.Time) (readParams, error) {
 	v := r.URL.Query()
-	from, to, err := query.ParseRange(v.Get("from"), v.Get("to"), s.now(), defaultFrom)
+	from, to, err := query.ParseRange(v.Get("from"), v.Get("to"), now, defaultFrom)
 	if err != nil {
 		return readParams{}, &errs.Error{Kind: errs.Invalid, Msg: "bad time range: " + err.Error(), Detail: map[string]string{"from": v.Get("from"), "to": v.Get("to")}}
 	}

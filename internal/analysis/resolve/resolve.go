@@ -8,6 +8,15 @@
 // now (events may still arrive there); errors are never kept. The cache
 // key is the query object's type, project and range, and its Key(), so
 // two projects or two ranges never share an answer.
+//
+// A range relative to now ("now-7d") ends at a new microsecond on every
+// request, so its key would never repeat: the routes that resolve through
+// a Resolver read "now" through Snap, which moves it up to the next whole
+// Grain (a minute, as the story cache's whole minutes). Requests within
+// the same minute then ask the same question and share one answer, which
+// is still kept only FreshTTL; moving "now" up, never down, leaves no
+// stored event out of the range's end (the start moves by less than a
+// Grain).
 package resolve
 
 import (
@@ -43,7 +52,10 @@ type Options struct {
 	// Settle is how long after a range ends events may still arrive in
 	// it: a range ending later than now - Settle reaches now (default 1m).
 	Settle time.Duration
-	Now    func() time.Time // default time.Now
+	// Grain is what Snap moves "now" up to a whole multiple of
+	// (default 1m).
+	Grain time.Duration
+	Now   func() time.Time // default time.Now
 }
 
 // Resolver holds the store roles and the answers' cache. Methods are safe
@@ -80,6 +92,9 @@ func New(roles Roles, opt Options) *Resolver {
 	if opt.Settle <= 0 {
 		opt.Settle = time.Minute
 	}
+	if opt.Grain <= 0 {
+		opt.Grain = time.Minute
+	}
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
@@ -100,6 +115,20 @@ func (r *Resolver) Narrative() store.Narrative {
 		return nil
 	}
 	return r.roles.Narrative
+}
+
+// Snap is now as the routes that resolve through r read it for relative
+// ranges: moved up to the next whole Grain (unchanged when already whole),
+// so that requests within one Grain build the same range and key. A nil
+// resolver remembers nothing, and returns now unchanged.
+func (r *Resolver) Snap(now time.Time) time.Time {
+	if r == nil {
+		return now
+	}
+	if t := now.Truncate(r.opt.Grain); !t.Equal(now) {
+		return t.Add(r.opt.Grain)
+	}
+	return now
 }
 
 // Forget drops every answer (after data was deleted: an erased person

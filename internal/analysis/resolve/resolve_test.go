@@ -191,3 +191,34 @@ func TestAcceleratorsThroughTheResolver(t *testing.T) {
 		t.Error("the resolver's analytics role hides the store's FunnelIndex")
 	}
 }
+
+func TestSnapMovesNowUpToTheGrain(t *testing.T) {
+	r, _ := newTest(10)
+	at := func(s string) time.Time {
+		t.Helper()
+		v, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v
+	}
+	for _, c := range []struct{ now, want string }{
+		{"2026-05-01T12:00:00Z", "2026-05-01T12:00:00Z"},
+		{"2026-05-01T12:00:00.000001Z", "2026-05-01T12:01:00Z"},
+		{"2026-05-01T12:00:03Z", "2026-05-01T12:01:00Z"},
+		{"2026-05-01T12:00:59.999Z", "2026-05-01T12:01:00Z"},
+		{"2026-05-01T12:01:00.5Z", "2026-05-01T12:02:00Z"},
+	} {
+		if got := r.Snap(at(c.now)); !got.Equal(at(c.want)) {
+			t.Errorf("Snap(%s) = %s, want %s", c.now, got.Format(time.RFC3339Nano), c.want)
+		}
+	}
+	var none *Resolver
+	if now := at("2026-05-01T12:00:03Z"); !none.Snap(now).Equal(now) {
+		t.Errorf("a nil resolver moved now")
+	}
+	other := New(Roles{}, Options{Grain: 10 * time.Second})
+	if got := other.Snap(at("2026-05-01T12:00:03Z")); !got.Equal(at("2026-05-01T12:00:10Z")) {
+		t.Errorf("Snap with a 10 s grain = %s", got)
+	}
+}
