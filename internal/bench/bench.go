@@ -186,6 +186,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 		{"pipes: stats count, p95, uniq by service and endpoint, all data", func() (string, url.Values) {
 			return "/api/v1/query", url.Values{"q": {pipesQuery}, "from": {from}}
 		}},
+		{"pipes: level:error, stats count, p95, uniq by service, all data", func() (string, url.Values) {
+			return "/api/v1/query", url.Values{"q": {pipesErrorsQuery}, "from": {from}}
+		}},
+		{"pipes: stats count, p95 by bin(5m), all data", func() (string, url.Values) {
+			return "/api/v1/query", url.Values{"q": {pipesBinQuery}, "from": {from}}
+		}},
 	}
 	for _, q := range queries {
 		var d []time.Duration
@@ -222,6 +228,12 @@ func print(out io.Writer, cfg Config, r Result) {
 // pipesQuery is the aggregating pipeline the benchmark times (issue 22):
 // a stats … by over every event of the run.
 const pipesQuery = `| stats count() as n, p95(duration_ms) as p95, uniq(user_id) as users by service, endpoint | sort n desc | limit 20`
+
+// pipesErrorsQuery is issue 22's example: a search, then stats … by.
+const pipesErrorsQuery = `level:error | stats count() as n, p95(duration_ms), uniq(user_id) by service`
+
+// pipesBinQuery groups by time: 864 five-minute bins over the run's 3 days.
+const pipesBinQuery = `| stats count() as n, p95(duration_ms) by bin(5m)`
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.1f ms", float64(d.Microseconds())/1000) }
 
