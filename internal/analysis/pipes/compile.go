@@ -96,18 +96,45 @@ type Compiled struct {
 // Compile builds the pipeline's one SQL statement in dialect d over a
 // project's events in [from, to) microseconds.
 func Compile(p *Pipeline, d sqlq.Dialect, project, from, to int64) (Compiled, error) {
+	return compile(p, d, project, from, to, nil)
+}
+
+// cold is the archived part of the events a pipeline reads: the columns
+// both parts give (the events table's names) and the FROM item of the
+// archived rows (Archive.ArchivedEvents).
+type cold struct {
+	cols []string
+	src  string
+}
+
+// compile is Compile reading, when arch is not nil, the events table's
+// rows and the archive's as one relation:
+//
+//	SELECT * FROM (SELECT cols FROM events WHERE scope AND search
+//	    UNION ALL SELECT cols FROM <archive> WHERE scope AND search) AS ev
+//
+// (each part filtered on its own, so that both prune by time).
+func compile(p *Pipeline, d sqlq.Dialect, project, from, to int64, arch *cold) (Compiled, error) {
 	if to <= from {
 		return Compiled{}, fmt.Errorf("empty time range [%d, %d)", from, to)
 	}
 	c := &compiler{d: d, from: from, to: to, text: p.Text}
-	r := rel{rows: true, sql: "SELECT * FROM events WHERE project_id = ? AND ts >= ? AND ts < ?", args: []any{project, from, to}}
+	const scope = " WHERE project_id = ? AND ts >= ? AND ts < ?"
+	where, args := scope, []any{project, from, to}
 	if p.Search != nil && p.Search.Root != nil {
 		w, wargs, err := query.Compile(p.Search, d)
 		if err != nil {
 			return Compiled{}, &Error{Msg: err.Error()}
 		}
-		r.sql += " AND (" + w + ")"
-		r.args = append(r.args, wargs...)
+		where += " AND (" + w + ")"
+		args = append(args, wargs...)
+	}
+	r := rel{rows: true, sql: "SELECT * FROM events" + where, args: args}
+	if arch != nil {
+		cols := strings.Join(arch.cols, ", ")
+		r.sql = "SELECT * FROM (SELECT " + cols + " FROM events" + where +
+			" UNION ALL SELECT " + cols + " FROM " + arch.src + where + ") AS ev"
+		r.args = append(slices.Clip(args), args...)
 	}
 	for i, pipe := range p.Pipes {
 		c.pipe, c.name = i+1, pipe.Name

@@ -28,12 +28,37 @@ type Query struct {
 	From, To  int64
 }
 
+// Archive is implemented by an executor whose store keeps older days
+// outside its events table (DuckDB's cold tier, `lore serve --archive`).
+// ArchivedEvents returns the events table's columns that use wants (at
+// least project_id and ts) and a FROM item reading them from the
+// project's archived rows of the days overlapping [from, to), named by
+// the store's own listing of its files (never by the query's text); src
+// is "" when the archive holds none of those days.
+type Archive interface {
+	ArchivedEvents(ctx context.Context, project, from, to int64, use func(column string) bool) (cols []string, src string, err error)
+}
+
 // Run compiles q for the executor's engine and runs it there (under
-// ctx's deadline, or the store's).
+// ctx's deadline, or the store's). When the executor has an archive
+// (Archive) and the range reaches archived days, the one statement reads
+// those days' files too, only the columns the pipeline names.
 func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	c, err := Compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To)
 	if err != nil {
 		return Result{}, err
+	}
+	if a, ok := ex.(Archive); ok {
+		words := identifiers(c.Query.SQL)
+		cols, src, err := a.ArchivedEvents(ctx, q.ProjectID, q.From, q.To, func(col string) bool { return words[col] })
+		if err != nil {
+			return Result{}, fmt.Errorf("pipes: list the archived days of [%d, %d): %w", q.From, q.To, err)
+		}
+		if src != "" {
+			if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, &cold{cols: cols, src: src}); err != nil {
+				return Result{}, err
+			}
+		}
 	}
 	res := Result{Columns: c.Columns, Rows: [][]any{}}
 	n := len(c.Columns)
@@ -56,6 +81,26 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// identifiers is the set of words of a compiled statement that could name
+// a column: a superset of the columns it reads (the names inside quoted
+// aliases, such as "c:p95(duration_ms)", and the SQL's own words are in
+// it too, which costs nothing).
+func identifiers(sql string) map[string]bool {
+	words := map[string]bool{}
+	start := -1
+	for i := 0; i <= len(sql); i++ {
+		word := i < len(sql) && (sql[i] == '_' || sql[i] >= 'a' && sql[i] <= 'z' || sql[i] >= 'A' && sql[i] <= 'Z' || start >= 0 && sql[i] >= '0' && sql[i] <= '9')
+		switch {
+		case word && start < 0:
+			start = i
+		case !word && start >= 0:
+			words[sql[start:i]] = true
+			start = -1
+		}
+	}
+	return words
 }
 
 // Normalize maps a driver's value to int64, float64, string, bool or nil

@@ -1,0 +1,32 @@
+package duckdb
+
+import (
+	"context"
+	"strings"
+
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// ArchivedEvents gives a query compiled outside the store (pipes.Archive)
+// the cold tier's rows of a project over [from, to): of the events
+// table's columns, project_id, ts and those use wants, and a FROM item
+// reading them from the archived Parquet files of the days overlapping
+// the range — the files archiveFiles lists, never a name from the query.
+// src is "" when the archive holds none of those days (or the store has
+// no archive), so that such a range reads no file.
+func (s *Store) ArchivedEvents(_ context.Context, project, from, to int64, use func(column string) bool) (cols []string, src string, err error) {
+	if to <= from {
+		return nil, "", nil
+	}
+	files := s.archiveFiles(project, store.Range{From: from, To: to})
+	if len(files) == 0 {
+		return nil, "", nil
+	}
+	for _, c := range strings.Split(eventCols, ",") {
+		c = strings.TrimSpace(c)
+		if c != "rowid" && (c == "project_id" || c == "ts" || use(c)) {
+			cols = append(cols, c)
+		}
+	}
+	return cols, archiveSource(files), nil
+}
