@@ -82,4 +82,20 @@ func TestColdTierKeepsOldDaysSearchable(t *testing.T) {
 	if f.Total != 5000 {
 		t.Errorf("facets reaching back 45 days count %d, want 5000", f.Total)
 	}
+	// And pipes (GET /api/v1/query): one statement over the hot rows and the archived day's file.
+	var q struct {
+		Rows [][]any `json:"rows"`
+	}
+	getJSON(t, base, "/api/v1/query", url.Values{"q": {"order | stats count() as n by bin(1d)"}, "from": {from}, "to": {"now+1h"}}, &q)
+	var pipesOld, pipesSum float64
+	for _, r := range q.Rows {
+		n, _ := r[1].(float64)
+		pipesSum += n
+		if day, _ := r[0].(string); strings.HasPrefix(day, old.Format(time.DateOnly)) {
+			pipesOld = n
+		}
+	}
+	if pipesSum != 5000 || pipesOld != 3000 {
+		t.Errorf("pipes reaching back 45 days count %v (%v on the archived day), want 5000 (3000): %v", pipesSum, pipesOld, q.Rows)
+	}
 }
