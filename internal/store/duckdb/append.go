@@ -14,25 +14,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
-)
-
-const (
-	// blockRows and blockSpan bound a side-index block: a block's time range
-	// is what a pruned query scans, so it must stay narrow.
-	blockRows = 16384
-	blockSpan = int64(3600 * 1e6) // µs
-	// A keys filter has keyBits bits per distinct key and keyK probes:
-	// about 0.15% false positives, so that a lookup among the thousand
-	// blocks of 10M events scans about one block for nothing.
-	keyBits = 14
-	keyK    = 9
-	// A grams filter is built with 1<<gramLogBits bits and folded while
-	// under gramFill of its bits are set (two probes: about 25% false
-	// positives per gram at that fill, but a needle must hit all its grams,
-	// so an 8-byte needle passes a block without it about 0.1% of the time).
-	gramK       = 2
-	gramLogBits = 20
-	gramFill    = 0.5
+	"github.com/lore-dev/lore/internal/store/blockfilter"
 )
 
 // Append commits the batch, its side-index blocks and its Seq in one
@@ -64,7 +46,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	// The side indexes are built while DuckDB loads the rows. fresh only
 	// reads the ident cache, which changes after the commit below.
 	side := make(chan sideIndex, 1)
-	go func() { side <- sideIndex{buildBlocks(evs, order), s.idents.fresh(evs, order)} }()
+	go func() { side <- sideIndex{blockfilter.Cut(evs, order, cleaned), s.idents.fresh(evs, order)} }()
 
 	start := time.Now()
 	conn, err := s.db.Conn(ctx)
@@ -101,7 +83,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	s.log.Debug("appended batch", "seq", b.Seq, "events", len(order),
 		"load", loaded.Sub(start), "commit", time.Since(loaded))
 	for _, pb := range si.blocks {
-		s.blocks.add(pb.project, pb.b)
+		s.blocks.Add(pb.Project, pb.Block)
 	}
 	s.idents.remember(si.pairs)
 	s.sampled.add(sampledDays)
@@ -122,7 +104,7 @@ func cmpInt(a, b int64) int {
 
 // sideIndex is what a batch adds to the side indexes.
 type sideIndex struct {
-	blocks []projBlock
+	blocks []blockfilter.Placed
 	pairs  []identPair
 }
 
@@ -138,7 +120,7 @@ func (s *Store) appendTx(ctx context.Context, tx sqlConn, seq uint64, evs []even
 	blocks, pairs := si.blocks, si.pairs
 	for _, pb := range blocks {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO blocks VALUES (?, ?, ?, ?, ?, ?)`,
-			pb.project, pb.b.minTS, pb.b.maxTS, pb.b.rows, pb.b.keys.marshal(), pb.b.grams.marshal()); err != nil {
+			pb.Project, pb.Block.MinTS, pb.Block.MaxTS, pb.Block.Rows, pb.Block.Keys.Marshal(), pb.Block.Grams.Marshal()); err != nil {
 			return sideIndex{}, fmt.Errorf("insert block filter: %w", err)
 		}
 	}
@@ -169,73 +151,6 @@ func (s *Store) appendTx(ctx context.Context, tx sqlConn, seq uint64, evs []even
 		return sideIndex{}, err
 	}
 	return si, nil
-}
-
-type projBlock struct {
-	project int64
-	b       *block
-}
-
-// buildBlocks cuts the sorted events into blocks and fills their filters.
-func buildBlocks(evs []event.Event, order []int32) []projBlock {
-	var out []projBlock
-	for start := 0; start < len(order); {
-		first := &evs[order[start]]
-		end := start + 1
-		for end < len(order) && end-start < blockRows {
-			e := &evs[order[end]]
-			if e.ProjectID != first.ProjectID || e.TS-first.TS > blockSpan {
-				break
-			}
-			end++
-		}
-		out = append(out, projBlock{first.ProjectID, fillBlock(evs, order[start:end])})
-		start = end
-	}
-	return out
-}
-
-func fillBlock(evs []event.Event, idx []int32) *block {
-	keys := make(map[uint64]struct{}, len(idx))
-	gramBytes := 0
-	for _, i := range idx {
-		e := &evs[i]
-		if !e.TraceID.IsZero() {
-			keys[traceKeyHash(e.TraceID.Hi(), e.TraceID.Lo())] = struct{}{}
-		}
-		if e.UserID != "" {
-			keys[keyHash(keyUser, cleaned(e.UserID))] = struct{}{}
-		}
-		if e.SessionID != "" {
-			keys[keyHash(keySess, cleaned(e.SessionID))] = struct{}{}
-		}
-		if e.AnonymousID != "" {
-			keys[keyHash(keyAnon, cleaned(e.AnonymousID))] = struct{}{}
-		}
-		gramBytes += len(e.Message)
-	}
-	kb := newBloom(uint64(len(keys))*keyBits, keyK)
-	for h := range keys {
-		kb.add(h)
-	}
-	// Messages repeat templates, so distinct grams are far fewer than
-	// windows: build big, then fold to the fill.
-	logBits := uint(gramLogBits)
-	for logBits > 6 && uint64(1)<<(logBits-1) > uint64(gramBytes)*8 {
-		logBits--
-	}
-	gb := newMaskBloom(logBits, gramK)
-	for _, i := range idx {
-		addGrams(gb, cleaned(evs[i].Message))
-	}
-	gb.fold(gramFill)
-	return &block{
-		minTS: evs[idx[0]].TS,
-		maxTS: evs[idx[len(idx)-1]].TS,
-		rows:  int64(len(idx)),
-		keys:  kb,
-		grams: gb,
-	}
 }
 
 // identPair is an anonymous id seen together with a user id.

@@ -45,9 +45,9 @@
 //
 // DuckDB's zone maps cannot prune random ids or words, so lookups by trace,
 // user or session and needle searches would scan the whole table. Append
-// therefore cuts each batch into blocks (one project, at most blockRows rows
-// and blockSpan of time) and stores, per block, its [min_ts, max_ts] and two
-// Bloom filters:
+// therefore cuts each batch into blocks (internal/store/blockfilter: one
+// project, at most blockfilter.Rows rows and blockfilter.Span of time) and
+// stores, per block, its [min_ts, max_ts] and two Bloom filters:
 //
 //   - keys: the block's trace ids, user ids, session ids and anonymous ids
 //     (about 0.15% false positives), used by Journey;

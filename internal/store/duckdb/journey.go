@@ -7,6 +7,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/blockfilter"
 )
 
 const (
@@ -41,9 +42,9 @@ func (s *Store) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Ev
 	switch r.By {
 	case store.ByTrace:
 		id, _ := event.ParseTraceID(r.ID)
-		lookups = []lookup{{"trace_hi = ? AND trace_lo = ?", []any{id.Hi(), id.Lo()}, traceKeyHash(id.Hi(), id.Lo())}}
+		lookups = []lookup{{"trace_hi = ? AND trace_lo = ?", []any{id.Hi(), id.Lo()}, blockfilter.TraceKeyHash(id.Hi(), id.Lo())}}
 	case store.BySession:
-		lookups = []lookup{{"session_id = ?", []any{r.ID}, keyHash(keySess, r.ID)}}
+		lookups = []lookup{{"session_id = ?", []any{r.ID}, blockfilter.KeyHash(blockfilter.KeySess, r.ID)}}
 	case store.ByUser:
 		ids, err := s.personIDs(ctx, r.ProjectID, r.ID)
 		if err != nil {
@@ -58,8 +59,8 @@ func (s *Store) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Ev
 		// the lookups that match nothing at almost no cost.
 		for _, id := range ids {
 			lookups = append(lookups,
-				lookup{"user_id = ?", []any{id}, keyHash(keyUser, id)},
-				lookup{"anonymous_id = ? AND user_id = ''", []any{id}, keyHash(keyAnon, id)})
+				lookup{"user_id = ?", []any{id}, blockfilter.KeyHash(blockfilter.KeyUser, id)},
+				lookup{"anonymous_id = ? AND user_id = ''", []any{id}, blockfilter.KeyHash(blockfilter.KeyAnon, id)})
 		}
 	default:
 		return nil, fmt.Errorf("journey: unknown key %q", r.By)
@@ -68,7 +69,7 @@ func (s *Store) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Ev
 	var parts []string
 	var qargs []any
 	for _, l := range lookups {
-		ranges := s.blocks.candidates(r.ProjectID, r.Range.From, r.Range.To, func(b *block) bool { return b.keys.has(l.hash) })
+		ranges := s.blocks.Candidates(r.ProjectID, r.Range.From, r.Range.To, func(b *blockfilter.Block) bool { return b.Keys.Has(l.hash) })
 		if len(ranges) == 0 {
 			continue
 		}

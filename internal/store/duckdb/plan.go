@@ -6,6 +6,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/blockfilter"
 )
 
 // plan is what a read scans: one project, a time range, a compiled query
@@ -16,8 +17,8 @@ type plan struct {
 	rng     store.Range
 	where   string
 	args    []any
-	ranges  []tsRange // nil: the whole range
-	none    bool      // no block can match
+	ranges  []blockfilter.TSRange // nil: the whole range
+	none    bool                  // no block can match
 }
 
 func (s *Store) plan(project int64, r store.Range, q *query.Query) (plan, error) {
@@ -38,15 +39,8 @@ func (s *Store) plan(project int64, r store.Range, q *query.Query) (plan, error)
 
 // wordCandidates are the merged time ranges of the blocks whose grams hold
 // every word.
-func (s *Store) wordCandidates(project int64, r store.Range, words []string) []tsRange {
-	return s.blocks.candidates(project, r.From, r.To, func(b *block) bool {
-		for _, w := range words {
-			if !hasGrams(b.grams, w) {
-				return false
-			}
-		}
-		return true
-	})
+func (s *Store) wordCandidates(project int64, r store.Range, words []string) []blockfilter.TSRange {
+	return s.blocks.Words(project, r.From, r.To, words)
 }
 
 var _ store.WordFilter = (*Store)(nil)
@@ -60,7 +54,7 @@ func (s *Store) WordRanges(project int64, r store.Range, words []string) ([]stor
 	rs := s.wordCandidates(project, r, words)
 	out := make([]store.Range, len(rs))
 	for i, x := range rs {
-		out[i] = store.Range{From: x.lo, To: x.hi + 1}
+		out[i] = store.Range{From: x.Lo, To: x.Hi + 1}
 	}
 	return out, true
 }
@@ -74,9 +68,9 @@ func (p plan) restrict(slice store.Range) plan {
 	}
 	q.ranges = nil
 	for _, r := range p.ranges {
-		lo, hi := max(r.lo, slice.From), min(r.hi, slice.To-1)
+		lo, hi := max(r.Lo, slice.From), min(r.Hi, slice.To-1)
 		if lo <= hi {
-			q.ranges = append(q.ranges, tsRange{lo, hi})
+			q.ranges = append(q.ranges, blockfilter.TSRange{Lo: lo, Hi: hi})
 		}
 	}
 	q.none = len(q.ranges) == 0
@@ -89,7 +83,7 @@ func (p plan) restrict(slice store.Range) plan {
 func (p plan) sql(cols string, colArgs []any, extra string, extraArgs []any, tail string, tailArgs ...any) (string, []any) {
 	ranges := p.ranges
 	if ranges == nil {
-		ranges = []tsRange{{p.rng.From, p.rng.To - 1}}
+		ranges = []blockfilter.TSRange{{Lo: p.rng.From, Hi: p.rng.To - 1}}
 	}
 	var (
 		sb   strings.Builder
@@ -108,7 +102,7 @@ func (p plan) sql(cols string, colArgs []any, extra string, extraArgs []any, tai
 		sb.WriteString(p.where)
 		sb.WriteString(")")
 		args = append(args, colArgs...)
-		args = append(args, p.project, r.lo, r.hi)
+		args = append(args, p.project, r.Lo, r.Hi)
 		args = append(args, p.args...)
 		if extra != "" {
 			sb.WriteString(" AND (")

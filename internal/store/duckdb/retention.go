@@ -118,7 +118,7 @@ func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore
 	}); err != nil {
 		return err
 	}
-	s.blocks.drop(project, before, empty)
+	s.blocks.Drop(project, before, empty)
 	return nil
 }
 
@@ -184,25 +184,6 @@ func (s *Store) deleteSideTx(ctx context.Context, project int64, emptyBefore, be
 		return nil, fmt.Errorf("delete side indexes of project %d: commit: %w", project, err)
 	}
 	return empty, nil
-}
-
-// drop forgets a project's blocks that end before ts or begin at one of
-// minTS (and are emptied).
-func (bs *blockSet) drop(project, ts int64, minTS []int64) {
-	gone := map[int64]bool{}
-	for _, m := range minTS {
-		gone[m] = true
-	}
-	bs.mu.Lock()
-	defer bs.mu.Unlock()
-	list := bs.byProj[project]
-	kept := list[:0:0]
-	for _, b := range list {
-		if b.maxTS >= ts && !gone[b.minTS] {
-			kept = append(kept, b)
-		}
-	}
-	bs.byProj[project] = kept
 }
 
 // FreeBytes reports the bytes of the database file's free blocks (the

@@ -59,7 +59,7 @@ func (s *Store) Search(ctx context.Context, r store.SearchRequest) (store.Search
 	const order = "ORDER BY ts DESC, rowid DESC LIMIT ?"
 	var slices []store.Range
 	if !p.none {
-		slices = s.blocks.slices(r.ProjectID, r.Range.From, upper, int64(limit+1))
+		slices = s.blocks.Slices(r.ProjectID, r.Range.From, upper, int64(limit+1))
 	}
 	for _, slice := range slices {
 		sp := p.restrict(slice)

@@ -16,6 +16,7 @@ import (
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/blockfilter"
 	"github.com/lore-dev/lore/internal/store/errindex"
 )
 
@@ -93,7 +94,7 @@ type Store struct {
 	conn *duckdb.Connector
 	log  *slog.Logger
 
-	blocks *blockSet
+	blocks *blockfilter.Set
 	errs   *errindex.Index
 
 	mu     sync.Mutex // serialises Append and Close
@@ -195,7 +196,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db := sqlDB{DB: sql.OpenDB(conn), timeout: opts.QueryTimeout}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
-	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: newBlockSet(), errs: errindex.New(), archive: opts.ArchiveDir,
+	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: blockfilter.NewSet(), errs: errindex.New(), archive: opts.ArchiveDir,
 		sampled: sampledDays{days: map[int64]map[int64]bool{}}}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		s.closeDB()

@@ -69,34 +69,6 @@ func TestReopen(t *testing.T) {
 	}
 }
 
-func TestMergeRanges(t *testing.T) {
-	f := func(in []tsRange, limit int, want []tsRange) {
-		t.Helper()
-		if got := mergeRanges(slices.Clone(in), limit); !slices.Equal(got, want) {
-			t.Errorf("mergeRanges(%v, %d) = %v, want %v", in, limit, got, want)
-		}
-	}
-	f(nil, 3, nil)
-	f([]tsRange{{5, 9}, {0, 3}, {4, 4}}, 3, []tsRange{{0, 9}})
-	f([]tsRange{{0, 1}, {10, 11}, {13, 14}, {100, 101}}, 3, []tsRange{{0, 1}, {10, 14}, {100, 101}})
-	f([]tsRange{{0, 1}, {10, 11}, {13, 14}, {100, 101}}, 1, []tsRange{{0, 101}})
-}
-
-func TestGramsPrune(t *testing.T) {
-	b := newBloom(1<<12, gramK)
-	addGrams(b, "Payment FAILED: card declined for Order-981")
-	for _, w := range []string{"payment", "failed", "card decl", "order-981", "pay", "ment"} {
-		if !hasGrams(b, w) {
-			t.Errorf("hasGrams(%q) = false for a substring of the message", w)
-		}
-	}
-	for _, w := range []string{"timeout", "refund", "order-982"} {
-		if hasGrams(b, w) {
-			t.Errorf("hasGrams(%q) = true for a needle not in the message", w)
-		}
-	}
-}
-
 func TestAppendSanitizesStrings(t *testing.T) {
 	ctx := context.Background()
 	s := openTest(t, t.TempDir())
