@@ -88,7 +88,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	s.idents.remember(si.pairs)
 	s.sampled.add(sampledDays)
 	s.errs.Add(evs, order)
-	s.product.add(evs)
+	s.product.Add(evs)
 	return nil
 }
 

@@ -1,8 +1,6 @@
 package duckdb
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"github.com/lore-dev/lore/internal/analysis/product"
@@ -21,6 +19,8 @@ import (
 const (
 	pt0   = int64(1_767_571_200_000_000) // 2026-01-05T00:00:00Z, a Monday
 	pHour = int64(3600e6)
+	day   = 24 * pHour
+	week  = 7 * day
 )
 
 // randomProduct is a random stream over two projects: product events
@@ -188,15 +188,11 @@ func TestProductIndexMatchesSQL(t *testing.T) {
 			// Clustered rows, then a tail with an identity that moves a
 			// key between persons after the clustering.
 			appendAll(t, s, &seq, evs, 500)
-			s.product.mu.Lock()
-			for _, p := range s.product.projects {
-				p.compact()
-			}
-			s.product.mu.Unlock()
+			s.product.Compact()
 			late := event.Event{ProjectID: 1, TS: pt0 + 5*pHour, Kind: event.KindEvent, Name: "$identify", UserID: "u0", AnonymousID: "d7"}
 			appendAll(t, s, &seq, []event.Event{late}, 500)
-			if p := s.product.projects[1]; p.sealed == 0 || p.sealed == len(p.ts) || len(p.moved) == 0 {
-				t.Fatalf("want clustered rows, a tail and moved keys: %d of %d rows clustered, %d moved", p.sealed, len(p.ts), len(p.moved))
+			if clustered, rows, moved := s.product.Layout(1); clustered == 0 || clustered == rows || moved == 0 {
+				t.Fatalf("want clustered rows, a tail and moved keys: %d of %d rows clustered, %d moved", clustered, rows, moved)
 			}
 			checkIndexMatchesSQL(t, s)
 			if err := s.Close(); err != nil {
@@ -305,58 +301,6 @@ func TestProductSnapshotStale(t *testing.T) {
 	if !slices.Equal(res.Persons, []int64{2, 1}) {
 		t.Errorf("persons = %v, want [2 1]: the stale snapshot lacks a's Buy", res.Persons)
 	}
-}
-
-func TestMedianInt(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	for n := 1; n < 300; n += 7 {
-		for _, spread := range []int64{3, 1000} {
-			v := make([]int64, n)
-			for i := range v {
-				v[i] = r.Int64N(spread)
-			}
-			s := slices.Clone(v)
-			slices.Sort(s)
-			want := float64(s[n/2])
-			if n%2 == 0 {
-				want = float64(s[n/2-1]) + float64(s[n/2]-s[n/2-1])/2
-			}
-			if got := medianInt(v); got != want {
-				t.Fatalf("median of %v = %v, want %v", s, got, want)
-			}
-		}
-	}
-}
-
-// FuzzProductSnapshot: reading any bytes as a snapshot fails or succeeds,
-// never panics, and a snapshot read back writes the same bytes.
-func FuzzProductSnapshot(f *testing.F) {
-	x := newProductIndex()
-	x.add(randomProduct(rand.New(rand.NewPCG(5, 6)), 60))
-	var buf bytes.Buffer
-	w := bufio.NewWriter(&buf)
-	if err := x.write(w, 3, 60); err != nil {
-		f.Fatal(err)
-	}
-	w.Flush()
-	f.Add(buf.Bytes())
-	f.Add([]byte(productSnapshotMagic))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		y := newProductIndex()
-		if _, ok, err := y.read(bufio.NewReader(bytes.NewReader(b)), 3, 60); err != nil || !ok {
-			return
-		}
-		var out bytes.Buffer
-		w := bufio.NewWriter(&out)
-		if err := y.write(w, 3, 60); err != nil {
-			t.Fatal(err)
-		}
-		w.Flush()
-		z := newProductIndex()
-		if _, ok, err := z.read(bufio.NewReader(bytes.NewReader(out.Bytes())), 3, 60); err != nil || !ok {
-			t.Fatalf("a snapshot written from a read one does not read back: %v", err)
-		}
-	})
 }
 
 // sqlOnly hides the store's accelerators: only its Executor shows.

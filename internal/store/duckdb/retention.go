@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/lore-dev/lore/internal/store/productindex"
 )
 
 // DeleteEvents deletes a project's events of one kind older than before
@@ -61,7 +63,7 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	// Which in-memory indexes hold some of these rows (Reindex rebuilds
 	// only those).
 	var inProduct, inErrors int64
-	if err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE `+hasPerson+` AND (kind IN ('event', 'pageview', 'error') OR level IN ('error', 'fatal'))),
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE `+productindex.Rows+`),
 		count(*) FILTER (WHERE kind = 'error') FROM events WHERE project_id = ? AND kind = ? AND ts < ?`, project, kind, before).Scan(&inProduct, &inErrors); err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
 	}

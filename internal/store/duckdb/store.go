@@ -18,6 +18,7 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/blockfilter"
 	"github.com/lore-dev/lore/internal/store/errindex"
+	"github.com/lore-dev/lore/internal/store/productindex"
 )
 
 // Options tune the embedded database.
@@ -101,8 +102,8 @@ type Store struct {
 	idents identCache
 	closed bool
 
-	product *productIndex // see product_index.go
-	archive string        // the cold tier's directory, or "" (archive.go)
+	product *productindex.Index // see productindex.go
+	archive string              // the cold tier's directory, or "" (archive.go)
 	// staleProduct and staleErrors: DeleteEvents deleted rows the product
 	// or error index holds; Reindex rebuilds them (under mu).
 	staleProduct, staleErrors bool

@@ -1,4 +1,4 @@
-package duckdb
+package productindex
 
 const (
 	day  = int64(86400 * 1_000_000)
@@ -6,7 +6,6 @@ const (
 	// weekOrigin is the first Monday after the epoch (1970-01-05), so
 	// weekly periods start on Mondays.
 	weekOrigin = 4 * day
-	maxPeriods = 400
 )
 
 // periodOrigin is the instant period boundaries are counted from.

@@ -1,4 +1,4 @@
-package duckdb
+package productindex
 
 import (
 	"cmp"
@@ -24,26 +24,26 @@ func bucket(ts, period int64) int64 {
 	return o + floorDiv(ts-o, period)*period
 }
 
-var _ store.RetentionIndex = (*Store)(nil)
+var _ store.RetentionIndex = (*Index)(nil)
 
 // IndexedRetention implements store.RetentionIndex: a retention request
 // without filters or breakdown is answered from the product index: each
 // person's first start event in the range gives their cohort; their
 // return events at or after it mark the periods they came back in. ok is
 // false when it cannot.
-func (s *Store) IndexedRetention(r store.RetentionRequest) (res store.RetentionResult, ok bool) {
-	if s.product == nil || r.Breakdown != "" || !plainStep(r.Start) || !plainStep(r.Return) {
+func (x *Index) IndexedRetention(r store.RetentionRequest) (res store.RetentionResult, ok bool) {
+	if x == nil || r.Breakdown != "" || !plainStep(r.Start) || !plainStep(r.Return) {
 		return res, false
 	}
 	res.Cohorts = []store.Cohort{}
-	p, release := s.product.snapshot(r.ProjectID)
+	p, release := x.snapshot(r.ProjectID)
 	defer release()
 	if p == nil {
 		return res, true
 	}
 	isStart, isReturn := p.stepSyms(r.Start), p.stepSyms(r.Return)
-	bufs := s.product.getBufs()
-	defer s.product.putBufs(bufs)
+	bufs := x.getBufs()
+	defer x.putBufs(bufs)
 	first := sized(&bufs.a64, len(p.keys))
 	for i := range first {
 		first[i] = math.MaxInt64

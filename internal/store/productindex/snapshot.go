@@ -1,104 +1,39 @@
-package duckdb
+package productindex
 
 import (
 	"bufio"
-	"context"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 	"slices"
 )
 
-// The product index is saved to productSnapshotFile when the store closes,
+// The product index is saved to a snapshot file when the store closes,
 // stamped with the store's last batch seq and event count. Open loads it
 // when both still match (nothing was appended since), which takes a
 // fraction of a second where rebuilding from the events table takes about
 // 5µs an event; otherwise (a crash, an old file) it rebuilds.
 
-const (
-	productSnapshotFile  = "product.idx"
-	productSnapshotMagic = "lore-product-index-2\n"
-)
+const productSnapshotMagic = "lore-product-index-2\n"
 
-// ingestMark is the store's last batch seq and event count.
-func (s *Store) ingestMark(ctx context.Context) (seq uint64, events int64, err error) {
-	err = s.db.QueryRowContext(ctx, `SELECT seq, events FROM ingest_state WHERE id = 1`).Scan(&seq, &events)
-	if err != nil {
-		return 0, 0, fmt.Errorf("read ingest state: %w", err)
-	}
-	return seq, events, nil
+// WriteSnapshot writes the index, stamped with the store's last batch
+// seq and event count.
+func (x *Index) WriteSnapshot(w *bufio.Writer, seq uint64, events int64) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.write(w, seq, events)
 }
 
-// saveProductIndex writes the snapshot; Close calls it once no Append can
-// run. A failure is logged: the next Open rebuilds instead.
-func (s *Store) saveProductIndex(ctx context.Context) {
-	if s.product == nil {
-		return
+// ReadSnapshot reads an index WriteSnapshot wrote; ok is false when its
+// stamp is not (seq, events): the store appended since, so the snapshot
+// is stale.
+func ReadSnapshot(r *bufio.Reader, seq uint64, events int64, clean func(string) string) (x *Index, rows int, ok bool, err error) {
+	x = New(clean)
+	rows, ok, err = x.read(r, seq, events)
+	if err != nil || !ok {
+		return nil, rows, ok, err
 	}
-	path := filepath.Join(s.dir, productSnapshotFile)
-	err := func() error {
-		seq, events, err := s.ingestMark(ctx)
-		if err != nil {
-			return err
-		}
-		tmp := path + ".tmp"
-		f, err := os.Create(tmp)
-		if err != nil {
-			return fmt.Errorf("create %q: %w", tmp, err)
-		}
-		w := bufio.NewWriterSize(f, 1<<20)
-		s.product.mu.RLock()
-		err = s.product.write(w, seq, events)
-		s.product.mu.RUnlock()
-		if err == nil {
-			err = w.Flush()
-		}
-		if err == nil {
-			err = f.Sync()
-		}
-		if cerr := f.Close(); err == nil {
-			err = cerr
-		}
-		if err != nil {
-			os.Remove(tmp)
-			return fmt.Errorf("write %q: %w", tmp, err)
-		}
-		return os.Rename(tmp, path)
-	}()
-	if err != nil {
-		s.log.Warn("cannot save the product index; the next start rebuilds it", "path", path, "err", err)
-	}
-}
-
-// loadProductSnapshot loads the snapshot if it matches the store; ok is
-// false when there is none or it is stale.
-func (s *Store) loadProductSnapshot(ctx context.Context) (rows int, ok bool, err error) {
-	path := filepath.Join(s.dir, productSnapshotFile)
-	f, err := os.Open(path)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, fmt.Errorf("open %q: %w", path, err)
-	}
-	defer f.Close()
-	seq, events, err := s.ingestMark(ctx)
-	if err != nil {
-		return 0, false, err
-	}
-	x := newProductIndex()
-	rows, ok, err = x.read(bufio.NewReaderSize(f, 1<<20), seq, events)
-	if err != nil {
-		s.log.Warn("ignoring an unreadable product index snapshot", "path", path, "err", err)
-		return 0, false, nil
-	}
-	if ok {
-		s.product = x
-	}
-	return rows, ok, nil
+	return x, rows, true, nil
 }
 
 type snapWriter struct {
@@ -137,7 +72,7 @@ func (s *snapWriter) str(v string) {
 }
 
 // write encodes the index (its lock held).
-func (x *productIndex) write(w *bufio.Writer, seq uint64, events int64) error {
+func (x *Index) write(w *bufio.Writer, seq uint64, events int64) error {
 	sw := &snapWriter{w: w}
 	sw.b = append(sw.b, productSnapshotMagic...)
 	sw.u64(seq)
@@ -230,7 +165,7 @@ func (s *snapReader) count(limit uint64) int {
 
 // read decodes a snapshot into the empty x; ok is false when its stamp
 // is not (seq, events).
-func (x *productIndex) read(r *bufio.Reader, seq uint64, events int64) (rows int, ok bool, err error) {
+func (x *Index) read(r *bufio.Reader, seq uint64, events int64) (rows int, ok bool, err error) {
 	magic := make([]byte, len(productSnapshotMagic))
 	if _, err := io.ReadFull(r, magic); err != nil || string(magic) != productSnapshotMagic {
 		return 0, false, fmt.Errorf("not a product index snapshot (%q)", magic)

@@ -1,4 +1,4 @@
-package duckdb
+package productindex
 
 import (
 	"cmp"
@@ -16,22 +16,22 @@ type pathEntry struct {
 	sym uint32
 }
 
-var _ store.PathsIndex = (*Store)(nil)
+var _ store.PathsIndex = (*Index)(nil)
 
 // IndexedPaths implements store.PathsIndex: a paths request whose anchor
 // has no filter is answered from the product index: per person, the Depth
 // path events from their first anchor on (or up to it), kept in a small
 // buffer while the rows are scanned once. ok is false when it cannot.
-func (s *Store) IndexedPaths(r store.PathsRequest) (out []store.PathCount, ok bool) {
+func (x *Index) IndexedPaths(r store.PathsRequest) (out []store.PathCount, ok bool) {
 	anchor := r.Start
 	if anchor == nil {
 		anchor = r.End
 	}
-	if s.product == nil || !plainStep(*anchor) {
+	if x == nil || !plainStep(*anchor) {
 		return nil, false
 	}
 	out = []store.PathCount{}
-	p, release := s.product.snapshot(r.ProjectID)
+	p, release := x.snapshot(r.ProjectID)
 	defer release()
 	if p == nil {
 		return out, true
@@ -42,8 +42,8 @@ func (s *Store) IndexedPaths(r store.PathsRequest) (out []store.PathCount, ok bo
 		isPath[i] = sy.flags&symSkipped == 0
 		isAnchor[i] = isAnchor[i] && isPath[i]
 	}
-	bufs := s.product.getBufs()
-	defer s.product.putBufs(bufs)
+	bufs := x.getBufs()
+	defer x.putBufs(bufs)
 	ta := sized(&bufs.a64, len(p.keys))
 	for i := range ta {
 		ta[i] = math.MaxInt64

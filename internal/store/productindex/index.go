@@ -1,31 +1,35 @@
-package duckdb
+// Package productindex is the events store's person index, an optional
+// accelerator of funnels, retention and paths (store.FunnelIndex,
+// store.RetentionIndex, store.PathsIndex, found by type assertion; the
+// analyses' SQL gives the same answers without it).
+//
+// The product index is a compact, in-memory copy of what funnels,
+// retention and paths read: one row per product event or error that has a
+// person (20 bytes: time, key, symbol, arrival), per project, with the identity map
+// (anonymous id → least user id seen with it) kept beside it. The store feeds
+// it after each commit (Add); at open it reads its snapshot (snapshot.go) or
+// rebuilds it (Load) from the events and idents tables, so it is never more than
+// a batch behind the store. Deletions (retention, erasure) are followed by a
+// Load. Rows are clustered by person from time to time
+// (compact), so that per-person work reads memory in sequence.
+//
+// A query walks it without SQL: a funnel walks each person's events once,
+// as ClickHouse's windowFunnel does (funnel.go); retention and
+// paths keep a little state per person (retention.go,
+// paths.go). Step filters and breakdowns need the events' other
+// columns, so requests with them keep to SQL.
+package productindex
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-// The product index is a compact, in-memory copy of what funnels,
-// retention and paths read: one row per product event or error that has a
-// person (20 bytes: time, key, symbol, arrival), per project, with the identity map
-// (anonymous id → least user id seen with it) kept beside it. Append feeds
-// it after each commit; Open loads its snapshot (product_snapshot.go) or
-// rebuilds it from the events and idents tables, so it is never more than
-// a batch behind the store. The events table is append-only, so the index
-// never has to forget. Rows are clustered by person from time to time
-// (compact), so that per-person work reads memory in sequence.
-//
-// A query walks it without SQL: a funnel walks each person's events once,
-// as ClickHouse's windowFunnel does (product_funnel.go); retention and
-// paths keep a little state per person (product_retention.go,
-// product_paths.go). Step filters and breakdowns need the events' other
-// columns, so requests with them keep to SQL.
 
 // Symbol flags.
 const (
@@ -34,8 +38,9 @@ const (
 	symSkipped             // bookkeeping name left out of paths
 )
 
-// productIndex holds every project's product rows.
-type productIndex struct {
+// Index holds every project's product rows.
+type Index struct {
+	clean    func(string) string
 	mu       sync.RWMutex
 	projects map[int64]*productProject
 	bufs     sync.Pool // of *queryBufs
@@ -54,14 +59,14 @@ type queryBufs struct {
 	seen     []uint64
 }
 
-func (x *productIndex) getBufs() *queryBufs {
+func (x *Index) getBufs() *queryBufs {
 	if b, ok := x.bufs.Get().(*queryBufs); ok {
 		return b
 	}
 	return &queryBufs{}
 }
 
-func (x *productIndex) putBufs(b *queryBufs) { x.bufs.Put(b) }
+func (x *Index) putBufs(b *queryBufs) { x.bufs.Put(b) }
 
 // zeroed returns (*s)[:n] cleared, growing *s if needed.
 func zeroed[T any](s *[]T, n int) []T {
@@ -171,11 +176,13 @@ func (p *productProject) arrivalOrder() []uint32 {
 	return order
 }
 
-func newProductIndex() *productIndex {
-	return &productIndex{projects: map[int64]*productProject{}}
+// New returns an empty index. clean is a string as the store keeps it
+// (what its tables hold, and so what Load reads back).
+func New(clean func(string) string) *Index {
+	return &Index{projects: map[int64]*productProject{}, clean: clean}
 }
 
-func (x *productIndex) project(id int64) *productProject {
+func (x *Index) project(id int64) *productProject {
 	p := x.projects[id]
 	if p == nil {
 		p = &productProject{keyIDs: map[string]uint32{}, symIDs: map[symKey]uint32{}, labelIDs: map[string]uint32{}}
@@ -266,7 +273,7 @@ func leftRunes(s string, n int) string {
 }
 
 // eventLabel is pathLabel for an event as stored.
-func eventLabel(e *event.Event, flags uint8) string {
+func eventLabel(e *event.Event, flags uint8, cleaned func(string) string) string {
 	if flags&symError != 0 {
 		switch {
 		case e.ErrorType != "":
@@ -292,9 +299,9 @@ func eventLabel(e *event.Event, flags uint8) string {
 	return cleaned(e.Name)
 }
 
-// add indexes a committed batch: its identity pairs and its product
+// Add indexes a committed batch: its identity pairs and its product
 // events and errors that have a person.
-func (x *productIndex) add(evs []event.Event) {
+func (x *Index) Add(evs []event.Event) {
 	if x == nil || len(evs) == 0 {
 		return
 	}
@@ -315,12 +322,12 @@ func (x *productIndex) add(evs []event.Event) {
 		if e.ProjectID != pid || p == nil {
 			pid, p = e.ProjectID, x.project(e.ProjectID)
 		}
-		user, anon := cleaned(e.UserID), cleaned(e.AnonymousID)
+		user, anon := x.clean(e.UserID), x.clean(e.AnonymousID)
 		if user != "" && anon != "" {
 			p.identify(anon, user)
 		}
-		name := cleaned(e.Name)
-		f := productFlags(e.Kind, cleaned(e.Level), name)
+		name := x.clean(e.Name)
+		f := productFlags(e.Kind, x.clean(e.Level), name)
 		if f&(symProduct|symError) == 0 {
 			continue
 		}
@@ -328,18 +335,28 @@ func (x *productIndex) add(evs []event.Event) {
 		if k == "" {
 			k = anon
 		}
-		p.addRow(e.TS, p.keyID(k), p.symID(f, name, eventLabel(e, f)))
+		p.addRow(e.TS, p.keyID(k), p.symID(f, name, eventLabel(e, f, x.clean)))
 	}
 }
 
+// Rows is the condition on the events table's rows the index holds (the
+// store counts them to know whether a deletion needs a Load).
+const Rows = hasPerson + ` AND (kind IN ('event', 'pageview', 'error') OR level IN ('error', 'fatal'))`
+
 // productRowsSQL selects the indexed rows as stored, with their label
 // computed by pathLabel.
-const productRowsSQL = `SELECT project_id, ts, ` + personKey + `, kind, level, name, ` + pathLabel + ` FROM events WHERE ` + hasPerson +
-	` AND (kind IN ('event', 'pageview', 'error') OR level IN ('error', 'fatal'))`
+const productRowsSQL = `SELECT project_id, ts, ` + personKey + `, kind, level, name, ` + pathLabel + ` FROM events WHERE ` + Rows
 
-// load rebuilds the index from the idents and events tables and returns
-// how many rows it holds. Open calls it before any Append.
-func (x *productIndex) load(ctx context.Context, db sqlDB) (int, error) {
+// Querier runs the SQL Load reads the tables with (the DuckDB store's
+// connection).
+type Querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+// Load rebuilds the index from the idents and events tables and returns
+// how many rows it holds. The store calls it at open (before any Append)
+// and after deletions.
+func (x *Index) Load(ctx context.Context, db Querier) (int, error) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.projects = map[int64]*productProject{}
@@ -394,29 +411,31 @@ func (x *productIndex) load(ctx context.Context, db sqlDB) (int, error) {
 	return n, nil
 }
 
-// openProductIndex loads the store's product index from its snapshot, or
-// rebuilds it from the tables; Open calls it.
-func (s *Store) openProductIndex(ctx context.Context) error {
-	start := time.Now()
-	n, ok, err := s.loadProductSnapshot(ctx)
-	if err != nil {
-		return err
+// Compact clusters every project's rows by person now (as Add does from
+// time to time).
+func (x *Index) Compact() {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for _, p := range x.projects {
+		p.compact()
 	}
-	if ok {
-		s.log.Info("product index loaded from its snapshot", "rows", n, "took", time.Since(start).Round(time.Millisecond))
-		return nil
+}
+
+// Layout is how a project's rows lie: clustered by person, in all, and
+// the persons whose keys moved since the clustering.
+func (x *Index) Layout(project int64) (clustered, rows, moved int) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	p := x.projects[project]
+	if p == nil {
+		return 0, 0, 0
 	}
-	s.product = newProductIndex()
-	if n, err = s.product.load(ctx, s.db); err != nil {
-		return err
-	}
-	s.log.Info("product index rebuilt from the events", "rows", n, "took", time.Since(start).Round(time.Millisecond))
-	return nil
+	return p.sealed, len(p.ts), len(p.moved)
 }
 
 // snapshot returns project's index for reading under x.mu's read lock
 // (nil when the project has no rows); release unlocks.
-func (x *productIndex) snapshot(project int64) (p *productProject, release func()) {
+func (x *Index) snapshot(project int64) (p *productProject, release func()) {
 	if x == nil {
 		return nil, func() {}
 	}

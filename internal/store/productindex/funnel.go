@@ -1,4 +1,4 @@
-package duckdb
+package productindex
 
 import (
 	"cmp"
@@ -184,14 +184,14 @@ func walkFunnel(ts []int64, sym []uint32, masks []uint32, n int, window int64, b
 // refuses more).
 const maxFunnelSteps = 20
 
-var _ store.FunnelIndex = (*Store)(nil)
+var _ store.FunnelIndex = (*Index)(nil)
 
 // IndexedFunnel implements store.FunnelIndex: a funnel without step
 // filters or breakdown is walked person by person in the product index
 // (walkFunnel); ok is false when it cannot.
-func (s *Store) IndexedFunnel(r store.FunnelRequest) (w store.FunnelWalk, ok bool) {
+func (x *Index) IndexedFunnel(r store.FunnelRequest) (w store.FunnelWalk, ok bool) {
 	n := len(r.Steps)
-	if s.product == nil || r.Breakdown != "" || n < 2 || n > maxFunnelSteps {
+	if x == nil || r.Breakdown != "" || n < 2 || n > maxFunnelSteps {
 		return w, false
 	}
 	for _, st := range r.Steps {
@@ -200,7 +200,7 @@ func (s *Store) IndexedFunnel(r store.FunnelRequest) (w store.FunnelWalk, ok boo
 		}
 	}
 	w.FunnelCounts = store.FunnelCounts{Persons: make([]int64, n), MedianToConvert: make([]int64, n)}
-	p, release := s.product.snapshot(r.ProjectID)
+	p, release := x.snapshot(r.ProjectID)
 	defer release()
 	if p == nil {
 		return w, true
@@ -215,8 +215,8 @@ func (s *Store) IndexedFunnel(r store.FunnelRequest) (w store.FunnelWalk, ok boo
 			}
 		}
 	}
-	bufs := s.product.getBufs()
-	defer s.product.putBufs(bufs)
+	bufs := x.getBufs()
+	defer x.putBufs(bufs)
 	diffs := make([][]int64, n)
 	var a funnelAttempt
 	p.forEachPerson(r.Range, keep, bufs, func(person uint32, ts []int64, sym []uint32) {

@@ -1,6 +1,6 @@
-package duckdb
+package productindex
 
-// The product index (product_index.go) loads its rows with these
+// The index loads its rows (Load) with these
 // definitions, which must agree with internal/analysis/product's (the
 // analyses own them; storetest and TestProductIndexMatchesSQL check that
 // the index answers as their SQL does): the id an event is counted under
