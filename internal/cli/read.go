@@ -11,7 +11,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/journey"
 	"github.com/lore-dev/lore/internal/analysis/pipes"
 	"github.com/lore-dev/lore/internal/client"
 	"github.com/lore-dev/lore/internal/event"
@@ -226,14 +226,14 @@ func runStory(ctx context.Context, args []string, stdio Stdio) error {
 		return fmt.Errorf("unknown journey kind %q: use trace, user or session", by)
 	}
 	var res struct {
-		Events  []event.Event        `json:"events"`
-		Story   []analysis.StoryLine `json:"story"`
-		Summary analysis.Summary     `json:"summary"`
+		Events  []event.Event       `json:"events"`
+		Story   []journey.StoryLine `json:"story"`
+		Summary journey.Summary     `json:"summary"`
 	}
 	if done, err := cmd.ask(ctx, stdio, "/api/v1/journeys/"+by+"/"+url.PathEscape(id), cmd.rangeValues(), nil, &res); done || err != nil {
 		return err
 	}
-	return analysis.RenderText(stdio.Out, analysis.JourneyResult{Events: res.Events, Story: res.Story, Summary: res.Summary}, *color)
+	return journey.RenderText(stdio.Out, journey.Result{Events: res.Events, Story: res.Story, Summary: res.Summary}, *color)
 }
 
 // reorderFlags lets flags follow positional arguments ("lore query 'x'

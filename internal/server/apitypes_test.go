@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/journey"
 	"github.com/lore-dev/lore/internal/check"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/fields"
@@ -34,8 +35,8 @@ var apiResponses = []struct {
 	{"GET /api/v1/histogram", HistogramResponse{}},
 	{"GET /api/v1/facets", FacetsResponse{}},
 	{"GET /api/v1/latency", LatencyResponse{}},
-	{"GET /api/v1/journeys/{by}/{id}: story", analysis.StoryLine{}},
-	{"GET /api/v1/journeys/{by}/{id}: summary", analysis.Summary{}},
+	{"GET /api/v1/journeys/{by}/{id}: story", journey.StoryLine{}},
+	{"GET /api/v1/journeys/{by}/{id}: summary", journey.Summary{}},
 	{"GET /api/v1/journeys/failures", analysis.JourneyFailuresResult{}},
 	{"GET /api/v1/issues", issue.List{}},
 	{"GET /api/v1/issues/{id}", issue.Detail{}},
@@ -109,7 +110,7 @@ func TestAPITypes(t *testing.T) {
 // for types with a MarshalJSON: the keys it declares are the keys a
 // filled value marshals to.
 func TestAPITypesSeeCustomJSON(t *testing.T) {
-	for _, v := range []any{analysis.StoryLine{}, analysis.Summary{}} {
+	for _, v := range []any{journey.StoryLine{}, journey.Summary{}} {
 		typ := reflect.TypeOf(v)
 		keys, _ := sampleKeys(typ)
 		if len(keys) < 3 {

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/journey"
 	"github.com/lore-dev/lore/internal/analysis/latency"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
@@ -251,11 +251,11 @@ func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, err
 	if err != nil {
 		return nil, err
 	}
-	res, err := analysis.Journey{
+	res, err := journey.Journey{
 		ProjectID: principal(r).ProjectID, By: by, ID: r.PathValue("id"),
 		Range: store.Range{From: from, To: to}, Limit: limit,
 	}.Resolve(r.Context(), s.d.Reader)
-	if errors.Is(err, analysis.ErrNotFound) {
+	if errors.Is(err, journey.ErrNotFound) {
 		return nil, errs.New(errs.NotFound, "no events with %s id %q in this time range", by, r.PathValue("id"))
 	}
 	if err != nil {
@@ -264,7 +264,7 @@ func (s *Server) handleJourney(w http.ResponseWriter, r *http.Request) (any, err
 	return renderJourney(res)
 }
 
-func renderJourney(res analysis.JourneyResult) (rawJSON, error) {
+func renderJourney(res journey.Result) (rawJSON, error) {
 	story, err := json.Marshal(res.Story)
 	if err != nil {
 		return nil, err

@@ -1,4 +1,11 @@
-package analysis
+// Package journey tells a journey: every event of a trace, a user or a
+// session across services and kinds, oldest first (the Journey query
+// object, read through store.Reader), and the story narrated from them —
+// the lines a reader follows (BuildStory: steps, phrases, the words
+// chosen for them), a summary, and their text rendering (RenderText) for
+// the CLI. The Overview's story cards are another thing: the detectors of
+// internal/analysis's stories*.go.
+package journey
 
 import (
 	"context"
@@ -11,8 +18,8 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// ErrNotFound is returned (wrapped) when a query finds nothing to tell, such
-// as a journey without events. Handlers map it to 404.
+// ErrNotFound is returned (wrapped) when a journey has no events. Handlers
+// map it to 404.
 var ErrNotFound = errs.New(errs.NotFound, "not found")
 
 // Journey is a query object: every event carrying a trace, user or session
@@ -26,8 +33,8 @@ type Journey struct {
 	Limit     int // 0 for the store's default; the store caps it
 }
 
-// JourneyResult is a journey's events, oldest first, its story and summary.
-type JourneyResult struct {
+// Result is a journey's events, oldest first, its story and summary.
+type Result struct {
 	Events  []event.Event `json:"events"`
 	Story   []StoryLine   `json:"story"`
 	Summary Summary       `json:"summary"`
@@ -41,27 +48,27 @@ func (j Journey) Key() string {
 // Resolve reads the journey's events from r and tells their story. A
 // journey with no events is an error wrapping ErrNotFound; an unknown By or
 // an empty ID is an error too.
-func (j Journey) Resolve(ctx context.Context, r store.Reader) (JourneyResult, error) {
+func (j Journey) Resolve(ctx context.Context, r store.Reader) (Result, error) {
 	switch j.By {
 	case store.ByTrace, store.ByUser, store.BySession:
 	default:
-		return JourneyResult{}, fmt.Errorf("cannot follow a journey by %q: want trace, user or session", j.By)
+		return Result{}, fmt.Errorf("cannot follow a journey by %q: want trace, user or session", j.By)
 	}
 	if j.ID == "" {
-		return JourneyResult{}, fmt.Errorf("cannot follow a %s journey without an id", j.By)
+		return Result{}, fmt.Errorf("cannot follow a %s journey without an id", j.By)
 	}
 	events, err := r.Journey(ctx, store.JourneyRequest{
 		ProjectID: j.ProjectID, By: j.By, ID: j.ID, Range: j.Range, Limit: j.Limit,
 	})
 	if err != nil {
-		return JourneyResult{}, fmt.Errorf("cannot read %s journey %q: %w", j.By, j.ID, err)
+		return Result{}, fmt.Errorf("cannot read %s journey %q: %w", j.By, j.ID, err)
 	}
 	if len(events) == 0 {
-		return JourneyResult{}, fmt.Errorf("%s journey %q: %w", j.By, j.ID, ErrNotFound)
+		return Result{}, fmt.Errorf("%s journey %q: %w", j.By, j.ID, ErrNotFound)
 	}
 	if j.By == store.BySession || j.By == store.ByUser {
 		if events, err = j.joinTraces(ctx, r, events); err != nil {
-			return JourneyResult{}, err
+			return Result{}, err
 		}
 	}
 	sortEvents(events)
@@ -69,7 +76,7 @@ func (j Journey) Resolve(ctx context.Context, r store.Reader) (JourneyResult, er
 	if story == nil {
 		story = []StoryLine{}
 	}
-	return JourneyResult{Events: events, Story: story, Summary: sum}, nil
+	return Result{Events: events, Story: story, Summary: sum}, nil
 }
 
 // maxJoinedTraces bounds the traces a session's or a user's journey

@@ -1,4 +1,4 @@
-package analysis
+package journey
 
 import (
 	"github.com/lore-dev/lore/internal/event"

@@ -1,4 +1,4 @@
-package analysis
+package journey
 
 import (
 	"encoding/json"

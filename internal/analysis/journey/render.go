@@ -1,4 +1,4 @@
-package analysis
+package journey
 
 import (
 	"fmt"
@@ -24,7 +24,7 @@ const (
 // texts aligned, gap and fold lines indented under the texts' column, then
 // the summary. Times are UTC; a journey crossing midnight shows dates too.
 // With color, lines are styled with ANSI escapes by kind.
-func RenderText(w io.Writer, res JourneyResult, color bool) error {
+func RenderText(w io.Writer, res Result, color bool) error {
 	ew := &errWriter{w: w}
 	style := func(code, s string) string {
 		if !color || code == "" {

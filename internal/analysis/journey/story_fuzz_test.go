@@ -1,4 +1,4 @@
-package analysis
+package journey
 
 import (
 	"strings"
@@ -42,7 +42,7 @@ func FuzzBuildStory(f *testing.F) {
 			t.Fatal("no outcome")
 		}
 		var b strings.Builder
-		if err := RenderText(&b, JourneyResult{Events: evs, Story: lines, Summary: sum}, true); err != nil {
+		if err := RenderText(&b, Result{Events: evs, Story: lines, Summary: sum}, true); err != nil {
 			t.Fatal(err)
 		}
 	})

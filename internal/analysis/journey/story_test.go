@@ -1,4 +1,4 @@
-package analysis
+package journey
 
 import (
 	"bytes"
@@ -209,11 +209,11 @@ func TestJSONShape(t *testing.T) {
 // MarshalJSON writes must read back to the same story and summary.
 func TestJSONRoundTrip(t *testing.T) {
 	story, sum := BuildStory(throttledCheckoutSucceeds())
-	b, err := json.Marshal(JourneyResult{Story: story, Summary: sum})
+	b, err := json.Marshal(Result{Story: story, Summary: sum})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var back JourneyResult
+	var back Result
 	if err := json.Unmarshal(b, &back); err != nil {
 		t.Fatal(err)
 	}

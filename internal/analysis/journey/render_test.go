@@ -1,4 +1,4 @@
-package analysis
+package journey
 
 import (
 	"errors"
@@ -11,7 +11,7 @@ import (
 func TestRenderTextColor(t *testing.T) {
 	lines, sum := BuildStory(cascadeTimeout())
 	var b strings.Builder
-	if err := RenderText(&b, JourneyResult{Story: lines, Summary: sum}, true); err != nil {
+	if err := RenderText(&b, Result{Story: lines, Summary: sum}, true); err != nil {
 		t.Fatal(err)
 	}
 	out := b.String()
@@ -25,7 +25,7 @@ func TestRenderTextColor(t *testing.T) {
 		}
 	}
 	b.Reset()
-	if err := RenderText(&b, JourneyResult{Story: lines, Summary: sum}, false); err != nil {
+	if err := RenderText(&b, Result{Story: lines, Summary: sum}, false); err != nil {
 		t.Fatal(err)
 	}
 	if strings.Contains(b.String(), "\x1b[") {
@@ -38,7 +38,7 @@ func TestRenderTextAcrossMidnight(t *testing.T) {
 	evs[1].TS = micros("2026-11-21T00:10:00Z")
 	lines, sum := BuildStory(evs)
 	var b strings.Builder
-	if err := RenderText(&b, JourneyResult{Story: lines, Summary: sum}, false); err != nil {
+	if err := RenderText(&b, Result{Story: lines, Summary: sum}, false); err != nil {
 		t.Fatal(err)
 	}
 	want := "2026-11-20 14:02:00 web: user_321 viewed /\n" +
@@ -56,7 +56,7 @@ func (w failingWriter) Write([]byte) (int, error) { return 0, w.err }
 func TestRenderTextWriteError(t *testing.T) {
 	lines, sum := BuildStory(plainTrace())
 	boom := errors.New("broken pipe")
-	if err := RenderText(failingWriter{boom}, JourneyResult{Story: lines, Summary: sum}, false); !errors.Is(err, boom) {
+	if err := RenderText(failingWriter{boom}, Result{Story: lines, Summary: sum}, false); !errors.Is(err, boom) {
 		t.Errorf("err = %v, want %v", err, boom)
 	}
 }
@@ -67,7 +67,7 @@ func TestRenderTextWriteError(t *testing.T) {
 func TestRenderTextEventWithoutService(t *testing.T) {
 	lines, sum := BuildStory([]event.Event{{TS: micros("2026-11-21T15:25:00Z"), Kind: event.KindLog, Level: event.LevelError, Message: "gateway 429"}})
 	var b strings.Builder
-	if err := RenderText(&b, JourneyResult{Story: lines, Summary: sum}, false); err != nil {
+	if err := RenderText(&b, Result{Story: lines, Summary: sum}, false); err != nil {
 		t.Fatal(err)
 	}
 	if want := "15:25:00 -: gateway 429\n"; !strings.HasPrefix(b.String(), want) {
