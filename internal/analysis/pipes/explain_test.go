@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -19,7 +20,8 @@ import (
 // over every event of a loaded data directory (a `lore bench --data DIR`
 // run's, or any `lore serve --data DIR`, stopped): set
 // LORE_PIPES_EXPLAIN_DIR to it. LORE_PIPES_EXPLAIN_MEMORY sets DuckDB's
-// memory limit (default the server's 256MB). A tool, not a check.
+// memory limit (default the server's 256MB), LORE_PIPES_EXPLAIN_THREADS
+// its threads (default 2). A tool, not a check.
 func TestExplainPipes(t *testing.T) {
 	dir := os.Getenv("LORE_PIPES_EXPLAIN_DIR")
 	if dir == "" {
@@ -29,8 +31,9 @@ func TestExplainPipes(t *testing.T) {
 	if mem == "" {
 		mem = "256MB"
 	}
+	threads, _ := strconv.Atoi(os.Getenv("LORE_PIPES_EXPLAIN_THREADS"))
 	ctx := context.Background()
-	s, err := duckdb.Open(ctx, filepath.Join(dir, "events"), duckdb.Options{MemoryLimit: mem, QueryTimeout: 10 * time.Minute}, nil)
+	s, err := duckdb.Open(ctx, filepath.Join(dir, "events"), duckdb.Options{MemoryLimit: mem, Threads: threads, QueryTimeout: 10 * time.Minute}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,10 @@ import (
 	"math"
 	"math/big"
 	"reflect"
+	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/sqlq"
 )
 
@@ -78,9 +80,21 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		return nil
 	})
 	if err != nil {
+		if outOfMemory(err) {
+			return Result{}, &errs.Error{Kind: errs.Unavailable, RetryAfter: 5, Err: err,
+				Msg: "the query needs more memory than the store may use now (lore serve --store-memory): exact p95 and uniq hold every value of the range; try a shorter range, fewer groups or fewer of them"}
+		}
 		return Result{}, err
 	}
 	return res, nil
+}
+
+// outOfMemory reports an engine's refusal to run a query within its
+// memory limit (DuckDB's Out of Memory Error, ClickHouse's
+// MEMORY_LIMIT_EXCEEDED): a client's 503, not a server's fault.
+func outOfMemory(err error) bool {
+	s := err.Error()
+	return strings.Contains(s, "Out of Memory Error") || strings.Contains(s, "MEMORY_LIMIT_EXCEEDED")
 }
 
 // identifiers is the set of words of a compiled statement that could name
