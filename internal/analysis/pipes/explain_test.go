@@ -21,7 +21,8 @@ import (
 // run's, or any `lore serve --data DIR`, stopped): set
 // LORE_PIPES_EXPLAIN_DIR to it. LORE_PIPES_EXPLAIN_MEMORY sets DuckDB's
 // memory limit (default the server's 256MB), LORE_PIPES_EXPLAIN_THREADS
-// its threads (default 2). A tool, not a check.
+// its threads (default 2); LORE_PIPES_EXPLAIN_SQL times raw statements
+// instead. A tool, not a check.
 func TestExplainPipes(t *testing.T) {
 	dir := os.Getenv("LORE_PIPES_EXPLAIN_DIR")
 	if dir == "" {
@@ -45,6 +46,19 @@ func TestExplainPipes(t *testing.T) {
 	}
 	if q := os.Getenv("LORE_PIPES_EXPLAIN_Q"); q != "" {
 		queries = strings.Split(strings.TrimSpace(q), "\n")
+	}
+	// LORE_PIPES_EXPLAIN_SQL: statements to time as they are, one a line.
+	if raw := os.Getenv("LORE_PIPES_EXPLAIN_SQL"); raw != "" {
+		for _, sql := range strings.Split(strings.TrimSpace(raw), "\n") {
+			for range 2 {
+				start, n := time.Now(), 0
+				if err := s.Run(ctx, sqlq.Query{Name: "explain", SQL: sql}, func(sqlq.Scanner) error { n++; return nil }); err != nil {
+					t.Fatalf("%s: %v", sql, err)
+				}
+				t.Logf("%s: %d rows in %v", sql, n, time.Since(start))
+			}
+		}
+		return
 	}
 	to := time.Now().Add(time.Hour).UnixMicro()
 	for _, text := range queries {
