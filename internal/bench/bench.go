@@ -63,6 +63,7 @@ type Latency struct {
 	Name     string
 	P50, P95 time.Duration
 	Runs     int
+	Err      string // the query failed: why (no percentiles)
 }
 
 const (
@@ -195,16 +196,25 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	}
 	for _, q := range queries {
 		var d []time.Duration
-		for i := 0; i < cfg.Queries+2; i++ {
+		var failed error
+		for i := 0; i < cfg.Queries+2 && failed == nil; i++ {
 			path, v := q.path()
 			t := time.Now()
 			var sink any
 			if err := c.GetJSON(ctx, path, v, &sink); err != nil {
-				return res, fmt.Errorf("%s: %w", q.name, err)
-			}
-			if i >= 2 { // two warm-up runs
+				if ctx.Err() != nil {
+					return res, fmt.Errorf("%s: %w", q.name, err)
+				}
+				// A query that fails (a 503 out of memory) is reported,
+				// and the other queries are still measured.
+				failed = fmt.Errorf("run %d: %w", i+1, err)
+			} else if i >= 2 { // two warm-up runs
 				d = append(d, time.Since(t))
 			}
+		}
+		if failed != nil {
+			res.Latencies = append(res.Latencies, Latency{Name: q.name, Err: failed.Error()})
+			continue
 		}
 		sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 		res.Latencies = append(res.Latencies, Latency{Name: q.name, P50: d[len(d)/2], P95: d[(len(d)*95+99)/100-1], Runs: len(d)})
@@ -221,6 +231,10 @@ func print(out io.Writer, cfg Config, r Result) {
 	fmt.Fprintf(out, "| bytes on disk per event (whole data directory, du) | %.1f |\n", r.BytesPerEvent)
 	fmt.Fprintf(out, "| peak RSS of the server while ingesting | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
 	for _, l := range r.Latencies {
+		if l.Err != "" {
+			fmt.Fprintf(out, "| %s p50 / p95 | failed: %s |\n", l.Name, l.Err)
+			continue
+		}
 		fmt.Fprintf(out, "| %s p50 / p95 | %s / %s |\n", l.Name, ms(l.P50), ms(l.P95))
 	}
 }
