@@ -77,6 +77,9 @@ func TestExplainPipes(t *testing.T) {
 				t.Fatalf("%s: %v", text, err)
 			}
 			t.Logf("%s: %d rows in %v", text, len(res.Rows), time.Since(start))
+			if len(res.Rows) <= 3 {
+				t.Logf("%v", res.Rows)
+			}
 		}
 		q := c.Query
 		q.SQL = "EXPLAIN ANALYZE " + q.SQL
