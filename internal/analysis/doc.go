@@ -1,11 +1,11 @@
-// Package analysis answers the questions Lore asks of stored events, as
-// query objects: the Overview's story cards and their detectors
-// (stories*.go), the incident timeline (timeline.go), the service map and
-// a trace's breakdown (servicemap*.go), log patterns (patterns*.go), and
-// the product analytics requests (funnel, retention, paths, trends, web)
-// whose SQL lives in product/. A narrated journey (a trace's, user's or
-// session's events and their story) is journey/; the other families
-// whose SQL moved out of the store have a subpackage each (calls/,
-// flows/, product/, patternstats/, latency/, issuestats/, services/);
-// scan/ plans reads and resolve/ remembers answers.
+// Package analysis holds the product analytics requests — funnels,
+// retention, paths, trends and web — as the server and CLI receive them:
+// validated, turned into query objects (Query) with their ranges and keys,
+// and shaped into answers; what they mean in SQL and in the person index
+// is internal/analysis/product's. The other questions Lore asks of stored
+// events have a subpackage each: narrative/ (story cards, incident
+// timeline, service map, patterns), journey/ (one journey and its story),
+// and the families whose SQL moved out of the store (calls/, flows/,
+// product/, patternstats/, latency/, issuestats/, services/); scan/ plans
+// reads, resolve/ remembers answers.
 package analysis

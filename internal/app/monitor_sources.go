@@ -6,7 +6,7 @@ import (
 	"sort"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/issue"
 	"github.com/lore-dev/lore/internal/monitor"
@@ -87,7 +87,7 @@ type storySource struct{ n server.NarrativeService }
 var _ monitor.StoryReader = storySource{}
 
 func (s storySource) Stories(ctx context.Context, project int64, rng store.Range) ([]monitor.Story, error) {
-	res, err := s.n.Stories(ctx, analysis.Stories{ProjectID: project, Range: rng})
+	res, err := s.n.Stories(ctx, narrative.Stories{ProjectID: project, Range: rng})
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +110,7 @@ func (s storySource) Stories(ctx context.Context, project int64, rng store.Range
 // cardService is the service a card is about: its facts name it as
 // service, caller (throttling, retries), root (a cascade) or the first of
 // services (hidden coupling).
-func cardService(c analysis.Card) string {
+func cardService(c narrative.Card) string {
 	for _, k := range []string{"service", "caller", "root"} {
 		if s, ok := c.Facts[k].(string); ok && s != "" {
 			return s
@@ -131,7 +131,7 @@ var _ monitor.BaselineReader = baselineSource{}
 var baselineSignals = map[string]bool{"error_rate": true, "p95_ms": true, "retries": true, "error_logs": true}
 
 func (b baselineSource) Departures(ctx context.Context, project int64, at time.Time, window time.Duration) ([]monitor.Departure, error) {
-	res, err := b.n.Timeline(ctx, analysis.Timeline{ProjectID: project, At: at.UnixMicro(), Before: window.Microseconds()})
+	res, err := b.n.Timeline(ctx, narrative.Timeline{ProjectID: project, At: at.UnixMicro(), Before: window.Microseconds()})
 	if err != nil {
 		return nil, err
 	}

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 	"github.com/lore-dev/lore/internal/check"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/meta"
@@ -121,8 +121,8 @@ type monitors struct {
 var _ server.MonitorsService = monitors{}
 
 // storyTypes are the card types a story monitor may name.
-var storyTypes = []string{analysis.CardThrottling, analysis.CardRetryStorm, analysis.CardCascade, analysis.CardNewError,
-	analysis.CardRegression, analysis.CardLatencyRegression, analysis.CardRecurringSpike, analysis.CardHiddenCoupling, analysis.CardFunnelDropoff}
+var storyTypes = []string{narrative.CardThrottling, narrative.CardRetryStorm, narrative.CardCascade, narrative.CardNewError,
+	narrative.CardRegression, narrative.CardLatencyRegression, narrative.CardRecurringSpike, narrative.CardHiddenCoupling, narrative.CardFunnelDropoff}
 
 // SaveMonitor refuses a story type the narrative engine does not tell,
 // then stores the monitor.

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/server"
@@ -23,8 +23,8 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	a.closers = append(a.closers, miner.Close)
 	a.addProcessor(stagePatterns, miner)
 	a.patterns = miner
-	n := &narrative{store: a.store, reader: a.store, miner: miner, resolver: a.resolver()}
-	n.stories = newStoryCache(func(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+	n := &narrativeService{store: a.store, reader: a.store, miner: miner, resolver: a.resolver()}
+	n.stories = newStoryCache(func(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 		return q.Resolve(ctx, a.store)
 	}, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
 	if !a.cfg.NoListen { // an import (lore ingest --data) serves no Overview
@@ -38,8 +38,8 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	return nil
 }
 
-// narrative resolves the narrative query objects.
-type narrative struct {
+// narrativeService resolves the narrative query objects.
+type narrativeService struct {
 	store   store.Narrative
 	reader  store.Reader
 	miner   *patterns.Processor
@@ -48,32 +48,32 @@ type narrative struct {
 	resolver *resolve.Resolver
 }
 
-var _ server.NarrativeService = (*narrative)(nil)
+var _ server.NarrativeService = (*narrativeService)(nil)
 
-func (n *narrative) Patterns(ctx context.Context, q analysis.Patterns) (analysis.PatternsResult, error) {
+func (n *narrativeService) Patterns(ctx context.Context, q narrative.Patterns) (narrative.PatternsResult, error) {
 	return q.Resolve(ctx, n.store, n.miner)
 }
 
-func (n *narrative) Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+func (n *narrativeService) Stories(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 	return n.stories.Stories(ctx, q)
 }
 
-func (n *narrative) ServiceMap(ctx context.Context, q analysis.ServiceMap) (analysis.ServiceMapResult, error) {
-	return resolve.Do(ctx, n.resolver, q, func(ctx context.Context) (analysis.ServiceMapResult, error) {
+func (n *narrativeService) ServiceMap(ctx context.Context, q narrative.ServiceMap) (narrative.ServiceMapResult, error) {
+	return resolve.Do(ctx, n.resolver, q, func(ctx context.Context) (narrative.ServiceMapResult, error) {
 		return q.Resolve(ctx, n.resolver.Narrative())
 	})
 }
 
-func (n *narrative) Timeline(ctx context.Context, q analysis.Timeline) (analysis.TimelineResult, error) {
+func (n *narrativeService) Timeline(ctx context.Context, q narrative.Timeline) (narrative.TimelineResult, error) {
 	return q.Resolve(ctx, n.store, n.miner)
 }
 
-func (n *narrative) JourneyFailures(ctx context.Context, q analysis.JourneyFailures) (analysis.JourneyFailuresResult, error) {
-	return resolve.Do(ctx, n.resolver, q, func(ctx context.Context) (analysis.JourneyFailuresResult, error) {
+func (n *narrativeService) JourneyFailures(ctx context.Context, q narrative.JourneyFailures) (narrative.JourneyFailuresResult, error) {
+	return resolve.Do(ctx, n.resolver, q, func(ctx context.Context) (narrative.JourneyFailuresResult, error) {
 		return q.Resolve(ctx, n.resolver.Narrative())
 	})
 }
 
-func (n *narrative) TraceBreakdown(ctx context.Context, q analysis.TraceBreakdown) (analysis.TraceBreakdownResult, error) {
+func (n *narrativeService) TraceBreakdown(ctx context.Context, q narrative.TraceBreakdown) (narrative.TraceBreakdownResult, error) {
 	return q.Resolve(ctx, n.reader)
 }

@@ -6,7 +6,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 )
 
 // storyCache keeps the answers of GET /api/v1/stories, which reads a whole
@@ -30,7 +30,7 @@ import (
 // so that asking for many distinct ranges cannot grow the work or the
 // memory. A background computation runs under the query timeout.
 type storyCache struct {
-	resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error)
+	resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error)
 	now     func() time.Time
 	log     *slog.Logger
 	maxAge  time.Duration
@@ -38,9 +38,9 @@ type storyCache struct {
 	timeout time.Duration // of a background computation
 
 	mu      sync.Mutex
-	byQuery map[analysis.Stories]storyResult
+	byQuery map[narrative.Stories]storyResult
 	rolling map[rollingKey]*rollingWindow
-	busy    map[analysis.Stories]chan struct{} // computations in flight
+	busy    map[narrative.Stories]chan struct{} // computations in flight
 
 	ctx    context.Context // the background work's; canceled by close
 	cancel context.CancelFunc
@@ -48,7 +48,7 @@ type storyCache struct {
 }
 
 type storyResult struct {
-	res analysis.StoriesResult
+	res narrative.StoriesResult
 	at  time.Time
 }
 
@@ -60,9 +60,9 @@ type rollingKey struct {
 }
 
 type rollingWindow struct {
-	pinned   bool             // kept fresh whether asked or not (the Overview's default)
-	latest   analysis.Stories // the newest computed query
-	res      analysis.StoriesResult
+	pinned   bool              // kept fresh whether asked or not (the Overview's default)
+	latest   narrative.Stories // the newest computed query
+	res      narrative.StoriesResult
 	askedAt  time.Time // the last request
 	computed time.Time
 }
@@ -73,23 +73,23 @@ const (
 	maxKept    = 32 // results kept
 )
 
-func newStoryCache(resolve func(context.Context, analysis.Stories) (analysis.StoriesResult, error), now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
+func newStoryCache(resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error), now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
 	ctx, cancel := context.WithCancel(context.Background())
 	return &storyCache{resolve: resolve, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour, timeout: timeout,
-		byQuery: map[analysis.Stories]storyResult{}, rolling: map[rollingKey]*rollingWindow{},
-		busy: map[analysis.Stories]chan struct{}{}, ctx: ctx, cancel: cancel}
+		byQuery: map[narrative.Stories]storyResult{}, rolling: map[rollingKey]*rollingWindow{},
+		busy: map[narrative.Stories]chan struct{}{}, ctx: ctx, cancel: cancel}
 }
 
 // endsNow reports whether a window's end is within two minutes of now.
-func (c *storyCache) endsNow(q analysis.Stories) bool {
+func (c *storyCache) endsNow(q narrative.Stories) bool {
 	d := c.now().UnixMicro() - q.Range.To
 	return d < (2*time.Minute).Microseconds() && d > -(2*time.Minute).Microseconds()
 }
 
 // Stories answers q from the cache or computes it.
-func (c *storyCache) Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+func (c *storyCache) Stories(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 	if err := q.Validate(); err != nil {
-		return analysis.StoriesResult{}, err
+		return narrative.StoriesResult{}, err
 	}
 	q = q.Widened()
 	now := c.now()
@@ -117,14 +117,14 @@ func (c *storyCache) Stories(ctx context.Context, q analysis.Stories) (analysis.
 }
 
 // compute resolves q once however many ask at the same time, and keeps it.
-func (c *storyCache) compute(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 	c.mu.Lock()
 	if done, ok := c.busy[q]; ok {
 		c.mu.Unlock()
 		select {
 		case <-done:
 		case <-ctx.Done():
-			return analysis.StoriesResult{}, ctx.Err()
+			return narrative.StoriesResult{}, ctx.Err()
 		}
 		c.mu.Lock()
 		r, ok := c.byQuery[q]
@@ -152,9 +152,9 @@ func (c *storyCache) compute(ctx context.Context, q analysis.Stories) (analysis.
 }
 
 // keepLocked stores a result and drops the stale ones.
-func (c *storyCache) keepLocked(q analysis.Stories, res analysis.StoriesResult) {
+func (c *storyCache) keepLocked(q narrative.Stories, res narrative.StoriesResult) {
 	now := c.now()
-	var oldest analysis.Stories
+	var oldest narrative.Stories
 	for k, r := range c.byQuery {
 		if now.Sub(r.at) >= c.maxAge {
 			delete(c.byQuery, k)
@@ -202,7 +202,7 @@ func (c *storyCache) rollingLocked(rk rollingKey) *rollingWindow {
 }
 
 // refreshLocked computes q in the background unless that is under way.
-func (c *storyCache) refreshLocked(q analysis.Stories) {
+func (c *storyCache) refreshLocked(q narrative.Stories) {
 	if _, ok := c.busy[q]; ok || c.ctx.Err() != nil {
 		return
 	}
@@ -235,7 +235,7 @@ func (c *storyCache) tickLocked() {
 		// The window of the same length that ends at the end of this minute.
 		const minute = int64(time.Minute / time.Microsecond)
 		to := (now.UnixMicro() + minute - 1) / minute * minute
-		q := analysis.Stories{ProjectID: rk.project, MinSeverity: rk.minSev}
+		q := narrative.Stories{ProjectID: rk.project, MinSeverity: rk.minSev}
 		q.Range.From, q.Range.To = to-rk.span, to
 		if q != w.latest {
 			c.refreshLocked(q)

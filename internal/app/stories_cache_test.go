@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
@@ -17,12 +17,12 @@ import (
 // fakeStories counts the computations and answers each with its window.
 type fakeStories struct {
 	mu    sync.Mutex
-	calls []analysis.Stories
+	calls []narrative.Stories
 	fail  bool
 	block chan struct{} // when set, each computation waits for it
 }
 
-func (f *fakeStories) resolve(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error) {
+func (f *fakeStories) resolve(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 	if f.block != nil {
 		<-f.block
 	}
@@ -30,9 +30,9 @@ func (f *fakeStories) resolve(ctx context.Context, q analysis.Stories) (analysis
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, q)
 	if f.fail {
-		return analysis.StoriesResult{}, errors.New("store down")
+		return narrative.StoriesResult{}, errors.New("store down")
 	}
-	return analysis.StoriesResult{From: event.FormatMicros(q.Range.From), To: event.FormatMicros(q.Range.To)}, nil
+	return narrative.StoriesResult{From: event.FormatMicros(q.Range.From), To: event.FormatMicros(q.Range.To)}, nil
 }
 
 func (f *fakeStories) count() int {
@@ -48,9 +48,9 @@ func TestStoryCache(t *testing.T) {
 	f := &fakeStories{}
 	c := newStoryCache(f.resolve, now, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
-	last24h := func() analysis.Stories {
+	last24h := func() narrative.Stories {
 		to := clock.UnixMicro()
-		return analysis.Stories{ProjectID: 1, Range: store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}}
+		return narrative.Stories{ProjectID: 1, Range: store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}}
 	}
 	wait := func(n int) {
 		t.Helper()
@@ -95,7 +95,7 @@ func TestStoryCache(t *testing.T) {
 		t.Fatalf("ten minutes later: %s (%d computations)", res.To, f.count())
 	}
 	// A past window is computed for itself, once a minute at most.
-	past := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-72 * time.Hour).UnixMicro(), To: clock.Add(-48 * time.Hour).UnixMicro()}}
+	past := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-72 * time.Hour).UnixMicro(), To: clock.Add(-48 * time.Hour).UnixMicro()}}
 	c.Stories(ctx, past)
 	c.Stories(ctx, past)
 	if f.count() != 5 {
@@ -103,7 +103,7 @@ func TestStoryCache(t *testing.T) {
 	}
 	// Another project or severity is another window.
 	other := last24h()
-	other.MinSeverity = analysis.SeverityWarning
+	other.MinSeverity = narrative.SeverityWarning
 	c.Stories(ctx, other)
 	if f.count() != 6 {
 		t.Fatalf("another severity: %d computations", f.count())
@@ -123,7 +123,7 @@ func TestStoryCacheKeepsNoFailure(t *testing.T) {
 	f := &fakeStories{fail: true}
 	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
-	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
+	q := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
 	for range 2 {
 		if _, err := c.Stories(ctx, q); err == nil {
 			t.Fatal("the failure was not returned")
@@ -140,7 +140,7 @@ func TestStoryCacheComputesOnceForConcurrentRequests(t *testing.T) {
 	f := &fakeStories{block: make(chan struct{})}
 	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
-	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
+	q := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
 	var wg sync.WaitGroup
 	for range 4 {
 		wg.Go(func() {
@@ -169,7 +169,7 @@ func TestStoryCacheKeepsTheOverviewFresh(t *testing.T) {
 	}
 	// The Overview's first open is answered from what was computed at start.
 	to := clock.UnixMicro()
-	q := analysis.Stories{ProjectID: 1, Range: store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}}
+	q := narrative.Stories{ProjectID: 1, Range: store.Range{From: to - (24 * time.Hour).Microseconds(), To: to}}
 	if res, err := c.Stories(ctx, q); err != nil || f.count() != 1 || res.To != "2026-11-21T09:01:00.000000Z" {
 		t.Fatalf("first open: %+v %v (%d computations)", res, err, f.count())
 	}
@@ -189,7 +189,7 @@ func TestStoryCacheKeepsTheOverviewFresh(t *testing.T) {
 // TestStoryCacheBounded: asking for many distinct windows that end now
 // keeps at most maxRolling of them fresh (the pinned Overview window
 // among them) and at most maxKept results; a range past
-// analysis.MaxStoriesRange is refused before anything is computed.
+// narrative.MaxStoriesRange is refused before anything is computed.
 func TestStoryCacheBounded(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
@@ -199,7 +199,7 @@ func TestStoryCacheBounded(t *testing.T) {
 	c.keepFresh(1, 24*time.Hour+time.Minute)
 	to := clock.UnixMicro()
 	for i := range 100 {
-		q := analysis.Stories{ProjectID: 1, Range: store.Range{From: to - int64(i+2)*time.Hour.Microseconds(), To: to}}
+		q := narrative.Stories{ProjectID: 1, Range: store.Range{From: to - int64(i+2)*time.Hour.Microseconds(), To: to}}
 		if _, err := c.Stories(ctx, q); err != nil {
 			t.Fatal(err)
 		}
@@ -213,7 +213,7 @@ func TestStoryCacheBounded(t *testing.T) {
 	if pinned == nil || !pinned.pinned {
 		t.Error("the Overview's pinned window was evicted")
 	}
-	long := analysis.Stories{ProjectID: 1, Range: store.Range{From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), To: to}}
+	long := narrative.Stories{ProjectID: 1, Range: store.Range{From: time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro(), To: to}}
 	if _, err := c.Stories(ctx, long); !errs.Is(err, errs.Invalid) {
 		t.Errorf("stories from year 1: err %v, want errs.Invalid", err)
 	}

@@ -6,7 +6,7 @@ import (
 	"net/url"
 	"os"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 )
 
 // runStories prints the story cards of a time range.
@@ -19,7 +19,7 @@ func runStories(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	q := cmd.rangeValues()
 	q.Set("min_severity", *minSev)
-	var res analysis.StoriesResult
+	var res narrative.StoriesResult
 	if done, err := cmd.ask(ctx, stdio, "/api/v1/stories", q, nil, &res); done || err != nil {
 		return err
 	}
@@ -60,7 +60,7 @@ func runTimeline(ctx context.Context, args []string, stdio Stdio) error {
 	if err := cmd.parse(args); err != nil {
 		return err
 	}
-	var res analysis.TimelineResult
+	var res narrative.TimelineResult
 	if done, err := cmd.ask(ctx, stdio, "/api/v1/incidents/timeline", url.Values{"at": {*at}, "before": {*before}}, nil, &res); done || err != nil {
 		return err
 	}
@@ -77,9 +77,9 @@ func runTimeline(ctx context.Context, args []string, stdio Stdio) error {
 
 func severityColor(s string) string {
 	switch s {
-	case analysis.SeverityCritical:
+	case narrative.SeverityCritical:
 		return "\x1b[31m"
-	case analysis.SeverityWarning:
+	case narrative.SeverityWarning:
 		return "\x1b[33m"
 	}
 	return "\x1b[2m"

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/analysis"
 	"github.com/lore-dev/lore/internal/analysis/journey"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 	"github.com/lore-dev/lore/internal/check"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/fields"
@@ -37,15 +38,15 @@ var apiResponses = []struct {
 	{"GET /api/v1/latency", LatencyResponse{}},
 	{"GET /api/v1/journeys/{by}/{id}: story", journey.StoryLine{}},
 	{"GET /api/v1/journeys/{by}/{id}: summary", journey.Summary{}},
-	{"GET /api/v1/journeys/failures", analysis.JourneyFailuresResult{}},
+	{"GET /api/v1/journeys/failures", narrative.JourneyFailuresResult{}},
 	{"GET /api/v1/issues", issue.List{}},
 	{"GET /api/v1/issues/{id}", issue.Detail{}},
 	{"GET /api/v1/issues/{id}/events", issue.EventList{}},
-	{"GET /api/v1/patterns", analysis.PatternsResult{}},
-	{"GET /api/v1/stories", analysis.StoriesResult{}},
-	{"GET /api/v1/services/map", analysis.ServiceMapResult{}},
-	{"GET /api/v1/services/map?trace_id=", analysis.TraceBreakdownResult{}},
-	{"GET /api/v1/incidents/timeline", analysis.TimelineResult{}},
+	{"GET /api/v1/patterns", narrative.PatternsResult{}},
+	{"GET /api/v1/stories", narrative.StoriesResult{}},
+	{"GET /api/v1/services/map", narrative.ServiceMapResult{}},
+	{"GET /api/v1/services/map?trace_id=", narrative.TraceBreakdownResult{}},
+	{"GET /api/v1/incidents/timeline", narrative.TimelineResult{}},
 	{"POST /api/v1/funnels", analysis.FunnelResult{}},
 	{"POST /api/v1/retention", analysis.RetentionResult{}},
 	{"POST /api/v1/paths", analysis.PathsResult{}},

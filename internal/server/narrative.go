@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/narrative"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/query"
 )
@@ -14,12 +14,12 @@ import (
 // NarrativeService is what the narrative routes need: the query objects of
 // internal/analysis resolved against the store and the pattern miner.
 type NarrativeService interface {
-	Patterns(ctx context.Context, q analysis.Patterns) (analysis.PatternsResult, error)
-	Stories(ctx context.Context, q analysis.Stories) (analysis.StoriesResult, error)
-	ServiceMap(ctx context.Context, q analysis.ServiceMap) (analysis.ServiceMapResult, error)
-	TraceBreakdown(ctx context.Context, q analysis.TraceBreakdown) (analysis.TraceBreakdownResult, error)
-	Timeline(ctx context.Context, q analysis.Timeline) (analysis.TimelineResult, error)
-	JourneyFailures(ctx context.Context, q analysis.JourneyFailures) (analysis.JourneyFailuresResult, error)
+	Patterns(ctx context.Context, q narrative.Patterns) (narrative.PatternsResult, error)
+	Stories(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error)
+	ServiceMap(ctx context.Context, q narrative.ServiceMap) (narrative.ServiceMapResult, error)
+	TraceBreakdown(ctx context.Context, q narrative.TraceBreakdown) (narrative.TraceBreakdownResult, error)
+	Timeline(ctx context.Context, q narrative.Timeline) (narrative.TimelineResult, error)
+	JourneyFailures(ctx context.Context, q narrative.JourneyFailures) (narrative.JourneyFailuresResult, error)
 }
 
 // narrativeRoutes registers the narrative feature's routes.
@@ -43,7 +43,7 @@ func (s *Server) handleJourneyFailures(w http.ResponseWriter, r *http.Request) (
 	if err != nil {
 		return nil, err
 	}
-	res, err := s.d.Narrative.JourneyFailures(r.Context(), analysis.JourneyFailures{ProjectID: p.project, Range: p.rng, Limit: limit})
+	res, err := s.d.Narrative.JourneyFailures(r.Context(), narrative.JourneyFailures{ProjectID: p.project, Range: p.rng, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -68,7 +68,7 @@ func (s *Server) handlePatterns(w http.ResponseWriter, r *http.Request) (any, er
 			return nil, errs.Invalidf("step %s gives too many buckets over this range (max 10000)", st)
 		}
 	}
-	res, err := s.d.Narrative.Patterns(r.Context(), analysis.Patterns{ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, Limit: limit})
+	res, err := s.d.Narrative.Patterns(r.Context(), narrative.Patterns{ProjectID: p.project, Range: p.rng, Query: p.q, Step: step, Limit: limit})
 	if err != nil {
 		return nil, err
 	}
@@ -82,11 +82,11 @@ func (s *Server) handleStories(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	min := r.URL.Query().Get("min_severity")
 	switch min {
-	case "", analysis.SeverityInfo, analysis.SeverityWarning, analysis.SeverityCritical:
+	case "", narrative.SeverityInfo, narrative.SeverityWarning, narrative.SeverityCritical:
 	default:
 		return nil, errs.Invalidf("min_severity must be info, warning or critical, got %q", min)
 	}
-	res, err := s.d.Narrative.Stories(r.Context(), analysis.Stories{ProjectID: p.project, Range: p.rng, MinSeverity: min})
+	res, err := s.d.Narrative.Stories(r.Context(), narrative.Stories{ProjectID: p.project, Range: p.rng, MinSeverity: min})
 	if err != nil {
 		return nil, err
 	}
@@ -106,8 +106,8 @@ func (s *Server) handleServiceMap(w http.ResponseWriter, r *http.Request) (any, 
 		if _, rangeGiven := r.URL.Query()["from"]; !rangeGiven {
 			p.rng.From = p.rng.To - (7 * 24 * time.Hour).Microseconds()
 		}
-		res, err := s.d.Narrative.TraceBreakdown(r.Context(), analysis.TraceBreakdown{ProjectID: p.project, TraceID: id, Range: p.rng})
-		if errors.Is(err, analysis.ErrNotFound) {
+		res, err := s.d.Narrative.TraceBreakdown(r.Context(), narrative.TraceBreakdown{ProjectID: p.project, TraceID: id, Range: p.rng})
+		if errors.Is(err, narrative.ErrNotFound) {
 			return nil, errs.New(errs.NotFound, "no spans of trace %q in this time range", id)
 		}
 		if err != nil {
@@ -115,7 +115,7 @@ func (s *Server) handleServiceMap(w http.ResponseWriter, r *http.Request) (any, 
 		}
 		return res, nil
 	}
-	res, err := s.d.Narrative.ServiceMap(r.Context(), analysis.ServiceMap{ProjectID: p.project, Range: p.rng})
+	res, err := s.d.Narrative.ServiceMap(r.Context(), narrative.ServiceMap{ProjectID: p.project, Range: p.rng})
 	if err != nil {
 		return nil, err
 	}
@@ -140,7 +140,7 @@ func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) (any, er
 		}
 		before = d
 	}
-	res, err := s.d.Narrative.Timeline(r.Context(), analysis.Timeline{ProjectID: principal(r).ProjectID, At: at.UnixMicro(), Before: before.Microseconds()})
+	res, err := s.d.Narrative.Timeline(r.Context(), narrative.Timeline{ProjectID: principal(r).ProjectID, At: at.UnixMicro(), Before: before.Microseconds()})
 	if err != nil {
 		return nil, err
 	}

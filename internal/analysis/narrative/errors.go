@@ -1,4 +1,4 @@
-package analysis
+package narrative
 
 import "github.com/lore-dev/lore/internal/errs"
 
