@@ -155,4 +155,26 @@ func TestSampledCountsAreEstimated(t *testing.T) {
 		t.Fatalf("count monitor: %s %v %q, want alert on the estimate", m.State, m.Value, m.LastError)
 	}
 	within("monitor", int64(*m.Value))
+
+	// Pipes estimate the same way, and mark the column (GET /api/v1/query).
+	var q struct {
+		Columns []struct {
+			Name      string `json:"name"`
+			Estimated bool   `json:"estimated"`
+		} `json:"columns"`
+		Rows [][]any `json:"rows"`
+	}
+	getJSON(t, base, "/api/v1/query", url.Values{"q": {"| stats count() as n by level"}, "from": {"now-2h"}, "to": {"now+1m"}}, &q)
+	byLevel := map[string]float64{}
+	for _, r := range q.Rows {
+		byLevel[fmt.Sprint(r[0])], _ = r[1].(float64)
+	}
+	if len(q.Columns) != 2 || !q.Columns[1].Estimated || q.Columns[0].Estimated || byLevel["error"] != 30 {
+		t.Errorf("pipes' count by level: %+v %v, want n estimated, 30 errors", q.Columns, q.Rows)
+	}
+	for _, v := range f.Values {
+		if v.Value == "info" && byLevel["info"] != float64(v.Estimate) {
+			t.Errorf("pipes estimate %v info logs, the facets %d", byLevel["info"], v.Estimate)
+		}
+	}
 }

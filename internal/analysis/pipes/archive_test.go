@@ -21,7 +21,37 @@ import (
 	"github.com/lore-dev/lore/internal/store/duckdb"
 )
 
+// openArchiving opens a DuckDB store with a cold tier (--archive) in a
+// temporary directory, appends evs, and returns it and the archive's
+// directory.
+func openArchiving(t *testing.T, evs []event.Event) (*duckdb.Store, string) {
+	t.Helper()
+	archive := filepath.Join(t.TempDir(), "archive")
+	s, err := duckdb.Open(context.Background(), t.TempDir(), duckdb.Options{MemoryLimit: "256MB", ArchiveDir: archive}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { s.Close() })
+	if err := s.Append(context.Background(), store.Batch{Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	return s, archive
+}
+
+// runOn runs a pipeline of project 1 over [from, to) on ex.
+func runOn(t *testing.T, ex sqlq.Executor, from, to int64, text string) (pipes.Result, error) {
+	t.Helper()
+	p, err := pipes.Parse(text)
+	if err != nil {
+		t.Fatalf("Parse(%q): %v", text, err)
+	}
+	return pipes.Query{Pipeline: p, ProjectID: 1, From: from, To: to}.Run(context.Background(), ex)
+}
+
 var _ pipes.Archive = (*duckdb.Store)(nil)
+
+// dayUS is a day in microseconds.
+const dayUS = int64(24 * time.Hour / time.Microsecond)
 
 // TestPipesReadArchivedDays moves two of four days to the cold tier
 // (--archive): a pipeline whose range reaches them counts their events as
@@ -31,14 +61,7 @@ var _ pipes.Archive = (*duckdb.Store)(nil)
 // the files, which then fail only the queries that reach them.
 func TestPipesReadArchivedDays(t *testing.T) {
 	ctx := context.Background()
-	archive := filepath.Join(t.TempDir(), "archive")
-	s, err := duckdb.Open(ctx, t.TempDir(), duckdb.Options{MemoryLimit: "256MB", ArchiveDir: archive}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
 	day0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
-	const dayUS = int64(24 * time.Hour / time.Microsecond)
 	var evs []event.Event
 	for d := range 4 {
 		for i := range 60 {
@@ -54,9 +77,7 @@ func TestPipesReadArchivedDays(t *testing.T) {
 	}
 	// another project's archived day never shows
 	evs = append(evs, event.Event{ProjectID: 2, Kind: event.KindLog, Service: "svc-0", TS: day0.UnixMicro(), Message: "day0"})
-	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
-		t.Fatal(err)
-	}
+	s, archive := openArchiving(t, evs)
 	for p := int64(1); p <= 2; p++ {
 		if _, err := s.DeleteEvents(ctx, p, event.KindLog, day0.AddDate(0, 0, 2).UnixMicro()); err != nil {
 			t.Fatal(err)
@@ -71,11 +92,8 @@ func TestPipesReadArchivedDays(t *testing.T) {
 	hot := store.Range{From: all.From + 2*dayUS, To: all.To}
 
 	runIn := func(rng store.Range, text string) (pipes.Result, error) {
-		p, err := pipes.Parse(text)
-		if err != nil {
-			t.Fatalf("Parse(%q): %v", text, err)
-		}
-		return pipes.Query{Pipeline: p, ProjectID: 1, From: rng.From, To: rng.To}.Run(ctx, s)
+		t.Helper()
+		return runOn(t, s, rng.From, rng.To, text)
 	}
 	// byKey runs an aggregation whose first column is a key and second a count.
 	byKey := func(rng store.Range, text string) map[string]int64 {
@@ -297,5 +315,88 @@ func TestOutOfMemoryIsUnavailable(t *testing.T) {
 	var e *errs.Error
 	if !errors.As(err, &e) || e.Kind != errs.Unavailable || !strings.Contains(e.Msg, "--store-memory") {
 		t.Fatalf("over the memory limit: %v, want an Unavailable error naming --store-memory", err)
+	}
+}
+
+var _ pipes.Sampling = (*duckdb.Store)(nil)
+
+// TestSampledCountsAreEstimates: where a project's sampling kept a tenth
+// of some events (lore.sample_rate 0.1), count(), top's count and rate()
+// weight each kept event by 1/rate — the histogram's estimate, archived
+// days included — and their columns say Estimated; counts of groups an
+// earlier pipe made, and ranges with no sampled day, stay plain.
+func TestSampledCountsAreEstimates(t *testing.T) {
+	ctx := context.Background()
+	day0 := time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)
+	var evs []event.Event
+	for d := range 3 {
+		for i := range 90 {
+			e := event.Event{ProjectID: 1, Kind: event.KindLog, Level: "info", Service: fmt.Sprint("svc-", i%3),
+				TS: day0.AddDate(0, 0, d).Add(time.Duration(i) * time.Minute).UnixMicro(), Message: "checkout"}
+			if d < 2 && i%3 == 0 { // svc-0 on days 0 and 1: a tenth kept
+				e.Attributes = []event.Attr{{Key: store.AttrSampleRate, Value: "0.1"}}
+			}
+			evs = append(evs, e)
+		}
+	}
+	s, _ := openArchiving(t, evs)
+	if _, err := s.DeleteEvents(ctx, 1, event.KindLog, day0.AddDate(0, 0, 1).UnixMicro()); err != nil { // day 0 archived
+		t.Fatal(err)
+	}
+	runIn := func(from, to int64, text string) pipes.Result {
+		t.Helper()
+		res, err := runOn(t, s, from, to, text)
+		if err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		return res
+	}
+	all := store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 3).UnixMicro()}
+	h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: all, Step: dayUS, SplitBy: "service"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]float64{}
+	for _, b := range h.Buckets {
+		for v, n := range b.By {
+			if e, ok := b.ByEstimate[v]; ok && b.Sampled > 0 {
+				want[v] += e
+			} else {
+				want[v] += float64(n)
+			}
+		}
+	}
+	if want["svc-0"] != 630 || want["svc-1"] != 90 {
+		t.Fatalf("the histogram's estimates %v, want svc-0 630 (60 kept of a tenth, 30 unsampled), the others 90", want)
+	}
+	res := runIn(all.From, all.To, `| stats count() as n, rate() as r by service`)
+	if !res.Columns[1].Estimated || !res.Columns[2].Estimated || res.Columns[0].Estimated {
+		t.Errorf("columns %+v: n and r estimated, service not", res.Columns)
+	}
+	got := map[string]float64{}
+	for _, row := range res.Rows {
+		got[row[0].(string)] = num(row[1])
+		if r := num(row[2]); math.Abs(r-num(row[1])/float64(3*dayUS/1e6)) > 1e-9 {
+			t.Errorf("rate %v of %v", r, row)
+		}
+	}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("estimated counts by service %v, the histogram's %v", got, want)
+	}
+	if top := runIn(all.From, all.To, `| top 1 service`); fmt.Sprint(top.Rows) != "[[svc-0 630]]" || !top.Columns[1].Estimated {
+		t.Errorf("top 1 service: %v %+v, want svc-0 by its estimate", top.Rows, top.Columns)
+	}
+	if groups := runIn(all.From, all.To, `| stats count() by service | stats count() as groups`); fmt.Sprint(groups.Rows) != "[[3]]" || groups.Columns[0].Estimated {
+		t.Errorf("a count of groups: %v %+v, want 3, not estimated", groups.Rows, groups.Columns)
+	}
+	// Day 2 holds no sampled event: plain counts, nothing marked.
+	plain := runIn(all.From+2*dayUS, all.To, `| stats count() as n by service`)
+	if plain.Columns[1].Estimated || len(plain.Rows) != 3 {
+		t.Errorf("day 2: %v %+v, want 3 services, not estimated", plain.Rows, plain.Columns)
+	}
+	for _, row := range plain.Rows {
+		if row[1] != int64(30) {
+			t.Errorf("day 2: %v, want 30 events of each service", plain.Rows)
+		}
 	}
 }

@@ -30,6 +30,11 @@ const (
 type Column struct {
 	Name string `json:"name"`
 	Type Type   `json:"type"`
+	// Estimated marks a count before sampling: where the range holds
+	// events a project's sampling kept (lore.sample_rate), count(), rate()
+	// and top/rare's count weight each by 1/rate, as histograms and
+	// facets do.
+	Estimated bool `json:"estimated,omitempty"`
 }
 
 // frag is a SQL fragment, the arguments of its placeholders in textual
@@ -38,6 +43,7 @@ type frag struct {
 	sql  string
 	args []any
 	typ  Type
+	est  bool // an estimate before sampling (a weighted count)
 }
 
 // named is a column a pipe made: its name as the user sees it and its
@@ -45,6 +51,7 @@ type frag struct {
 type named struct {
 	name string
 	typ  Type
+	est  bool // an estimate before sampling (a weighted count)
 }
 
 // rel is the relation a pipe reads: the SQL so far and what it holds.
@@ -73,6 +80,9 @@ type compiler struct {
 	name  string
 	text  string
 	binOf int64 // the step of the last stats' bin, for rate()
+	// weight, when not "", is an event's weight in an estimated count
+	// (Sampling.SampleWeight): counts of events are sums of it.
+	weight string
 }
 
 func colName(name string) string { return "c:" + name }
@@ -96,7 +106,7 @@ type Compiled struct {
 // Compile builds the pipeline's one SQL statement in dialect d over a
 // project's events in [from, to) microseconds.
 func Compile(p *Pipeline, d sqlq.Dialect, project, from, to int64) (Compiled, error) {
-	return compile(p, d, project, from, to, nil)
+	return compile(p, d, project, from, to, nil, "")
 }
 
 // cold is the archived part of the events a pipeline reads: the columns
@@ -107,18 +117,19 @@ type cold struct {
 	src  string
 }
 
-// compile is Compile reading, when arch is not nil, the events table's
-// rows and the archive's as one relation:
+// compile is Compile with counts of events weighted by weight (when not
+// "", see compiler.weight) and reading, when arch is not nil, the events
+// table's rows and the archive's as one relation:
 //
 //	SELECT * FROM (SELECT cols FROM events WHERE scope AND search
 //	    UNION ALL SELECT cols FROM <archive> WHERE scope AND search) AS ev
 //
 // (each part filtered on its own, so that both prune by time).
-func compile(p *Pipeline, d sqlq.Dialect, project, from, to int64, arch *cold) (Compiled, error) {
+func compile(p *Pipeline, d sqlq.Dialect, project, from, to int64, arch *cold, weight string) (Compiled, error) {
 	if to <= from {
 		return Compiled{}, fmt.Errorf("empty time range [%d, %d)", from, to)
 	}
-	c := &compiler{d: d, from: from, to: to, text: p.Text}
+	c := &compiler{d: d, from: from, to: to, text: p.Text, weight: weight}
 	const scope = " WHERE project_id = ? AND ts >= ? AND ts < ?"
 	where, args := scope, []any{project, from, to}
 	if p.Search != nil && p.Search.Root != nil {
@@ -167,7 +178,7 @@ func (c *compiler) apply(r rel, pipe Pipe) (rel, error) {
 			if err != nil {
 				return r, err
 			}
-			adds, fr = append(adds, named{a.Name, f.typ}), append(fr, f)
+			adds, fr = append(adds, named{name: a.Name, typ: f.typ}), append(fr, f)
 			for _, prev := range adds[:len(adds)-1] {
 				if prev.name == a.Name {
 					return r, c.errAt(a.At, "%q assigned twice in one eval", a.Name)
@@ -186,7 +197,7 @@ func (c *compiler) apply(r rel, pipe Pipe) (rel, error) {
 		var adds []named
 		var fr []frag
 		for i, name := range op.Names {
-			adds = append(adds, named{name, String})
+			adds = append(adds, named{name: name, typ: String})
 			fr = append(fr, frag{sql: c.d.RegexpGroup("coalesce(" + src.sql + ", '')"), args: append(slices.Clone(src.args), op.Regexps[i]), typ: String})
 		}
 		return c.addColumns(r, adds, fr), nil
@@ -321,7 +332,7 @@ func (c *compiler) stats(r rel, st *Stats) (rel, error) {
 				return r, c.errAt(by.At, "a bin of %s gives %d buckets over this range (at most %d)", fmtStep(step), n, MaxRows)
 			}
 			c.binOf = step
-			keys = append(keys, named{"time", Time})
+			keys = append(keys, named{name: "time", typ: Time})
 			keyFr = append(keyFr, frag{sql: "(" + c.d.IntDiv("ts", "?") + ") * ?", args: []any{step, step}, typ: Time})
 			continue
 		}
@@ -334,7 +345,7 @@ func (c *compiler) stats(r rel, st *Stats) (rel, error) {
 			return r, c.errAt(by.At, "%q twice after by", name)
 		}
 		_ = i
-		keys = append(keys, named{name, f.typ})
+		keys = append(keys, named{name: name, typ: f.typ})
 		keyFr = append(keyFr, f)
 	}
 	// step 1: the keys as columns k0, k1, … beside the rows
@@ -375,7 +386,7 @@ func (c *compiler) stats(r rel, st *Stats) (rel, error) {
 		}
 		fmt.Fprintf(&b, "%s AS %s", f.sql, c.d.Ident(colName(a.Name)))
 		outArgs = append(outArgs, f.args...)
-		cols = append(cols, named{a.Name, f.typ})
+		cols = append(cols, named{name: a.Name, typ: f.typ, est: f.est})
 	}
 	b.WriteString(" FROM (" + inner + ") AS " + c.alias())
 	if len(groups) > 0 {
@@ -407,22 +418,35 @@ func (c *compiler) agg(r rel, a Agg) (frag, error) {
 		}
 		return arg
 	}
+	// Counts of events (not of groups an earlier pipe made) are
+	// estimates before sampling where the range holds sampled events.
+	one, weighted := "1", c.weight != "" && r.rows
+	if weighted {
+		one = "coalesce(" + c.weight + ", 1)"
+	}
 	switch a.Fn {
 	case "count":
 		if a.Arg == nil {
+			if weighted {
+				return frag{sql: c.d.AggOf(sqlq.AggSum, one), typ: Number, est: true}, nil
+			}
 			return frag{sql: c.d.AggOf(sqlq.AggCount, ""), typ: Number}, nil
 		}
 		cond := arg.sql + " IS NOT NULL"
 		if arg.typ == String {
 			cond = "coalesce(" + arg.sql + ", '') <> ''"
 		}
-		return frag{sql: c.d.AggOf(sqlq.AggSum, "CASE WHEN "+cond+" THEN 1 ELSE 0 END"), args: arg.args, typ: Number}, nil
+		return frag{sql: c.d.AggOf(sqlq.AggSum, "CASE WHEN "+cond+" THEN "+one+" ELSE 0 END"), args: arg.args, typ: Number, est: weighted}, nil
 	case "rate":
 		span := c.to - c.from
 		if c.binOf > 0 {
 			span = c.binOf
 		}
-		return frag{sql: c.d.AggOf(sqlq.AggCount, "") + " / ?", args: []any{float64(span) / 1e6}, typ: Number}, nil
+		n := c.d.AggOf(sqlq.AggCount, "")
+		if weighted {
+			n = c.d.AggOf(sqlq.AggSum, one)
+		}
+		return frag{sql: n + " / ?", args: []any{float64(span) / 1e6}, typ: Number, est: weighted}, nil
 	case "uniq":
 		return frag{sql: c.d.CountDistinct(arg.sql), args: arg.args, typ: Number}, nil
 	case "sum":
@@ -492,7 +516,7 @@ func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 	add := func(name string, f frag) {
 		outs = append(outs, f.sql+" AS "+c.d.Ident(name))
 		outArgs = append(outArgs, f.args...)
-		cols = append(cols, Column{Name: name, Type: f.typ})
+		cols = append(cols, Column{Name: name, Type: f.typ, Estimated: f.est})
 	}
 	names := r.project
 	if names == nil {
@@ -537,7 +561,7 @@ func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 func (c *compiler) ref(r rel, name string, at int) (frag, error) {
 	for _, n := range r.cols {
 		if n.name == name {
-			return frag{sql: c.d.Ident(colName(name)), typ: n.typ}, nil
+			return frag{sql: c.d.Ident(colName(name)), typ: n.typ, est: n.est}, nil
 		}
 	}
 	if !r.rows {
@@ -604,7 +628,7 @@ func (c *compiler) expr(r rel, e Expr) (frag, error) {
 		if !r.rows {
 			for _, n := range r.cols {
 				if n.name == e.String() {
-					return frag{sql: c.d.Ident(colName(n.name)), typ: n.typ}, nil
+					return frag{sql: c.d.Ident(colName(n.name)), typ: n.typ, est: n.est}, nil
 				}
 			}
 		}

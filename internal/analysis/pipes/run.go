@@ -41,12 +41,27 @@ type Archive interface {
 	ArchivedEvents(ctx context.Context, project, from, to int64, use func(column string) bool) (cols []string, src string, err error)
 }
 
+// Sampling is implemented by an executor whose store may hold events a
+// project's sampling kept (lore.sample_rate). SampleWeight returns an SQL
+// expression of an event's weight in an estimated count — 1/rate for an
+// event sampling kept, NULL for any other — when a day of [from, to) may
+// hold such events, else "" (counts stay plain, and cost what they did).
+type Sampling interface {
+	SampleWeight(ctx context.Context, project, from, to int64) string
+}
+
 // Run compiles q for the executor's engine and runs it there (under
 // ctx's deadline, or the store's). When the executor has an archive
 // (Archive) and the range reaches archived days, the one statement reads
-// those days' files too, only the columns the pipeline names.
+// those days' files too, only the columns the pipeline names; when its
+// store sampled events in the range (Sampling), counts of events are
+// estimates before sampling, their columns marked Estimated.
 func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
-	c, err := Compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To)
+	var weight string
+	if sm, ok := ex.(Sampling); ok {
+		weight = sm.SampleWeight(ctx, q.ProjectID, q.From, q.To)
+	}
+	c, err := compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, nil, weight)
 	if err != nil {
 		return Result{}, err
 	}
@@ -57,7 +72,7 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 			return Result{}, fmt.Errorf("pipes: list the archived days of [%d, %d): %w", q.From, q.To, err)
 		}
 		if src != "" {
-			if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, &cold{cols: cols, src: src}); err != nil {
+			if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, &cold{cols: cols, src: src}, weight); err != nil {
 				return Result{}, err
 			}
 		}

@@ -30,3 +30,14 @@ func (s *Store) ArchivedEvents(_ context.Context, project, from, to int64, use f
 	}
 	return cols, archiveSource(files), nil
 }
+
+// SampleWeight gives a query compiled outside the store (pipes.Sampling)
+// the weight of an event in an estimated count (sampleWeight: 1/rate for
+// an event sampling kept, NULL otherwise) when a day of [from, to) holds
+// events of project a sampling kept (sampled_days), else "".
+func (s *Store) SampleWeight(_ context.Context, project, from, to int64) string {
+	if to <= from || !s.sampled.overlaps(project, store.Range{From: from, To: to}) {
+		return ""
+	}
+	return sampleWeight
+}

@@ -151,6 +151,7 @@ export interface CohortResult {
 export interface Column {
   name: string;
   type: string;
+  estimated?: boolean;
 }
 
 /** The answer of GET /api/v1/dashboards/{id}. */
