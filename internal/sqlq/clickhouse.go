@@ -89,14 +89,16 @@ func (c ClickHouse) HasAttr(key string) string { return "has(attr_keys, " + c.St
 // ListContains is has.
 func (ClickHouse) ListContains(list, elem string) string { return "has(" + list + ", " + elem + ")" }
 
-// ListAgg sorts (orderBy, expr) pairs: groupArray keeps no order.
+// ListAgg sorts ((orderBy), expr) pairs: groupArray keeps no order. The
+// keys are one element (a tuple of them when orderBy lists several), so
+// that element 2 is expr whatever their number.
 func (ClickHouse) ListAgg(expr, orderBy string) string {
-	return "arrayMap(x -> tupleElement(x, 2), arraySort(groupArray(tuple(" + orderBy + ", " + expr + "))))"
+	return "arrayMap(x -> tupleElement(x, 2), arraySort(groupArray(tuple((" + orderBy + "), " + expr + "))))"
 }
 
 // ListAggIf sorts the pairs of the rows where cond holds.
 func (ClickHouse) ListAggIf(expr, orderBy, cond string) string {
-	return "arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(" + orderBy + ", " + expr + "), " + cond + ")))"
+	return "arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple((" + orderBy + "), " + expr + "), " + cond + ")))"
 }
 
 // ListLen is length.

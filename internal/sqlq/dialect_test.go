@@ -38,6 +38,7 @@ var constructs = []struct {
 	{"ListContains", func(d Dialect) string { return d.ListContains("attr_keys", "?") }},
 	{"ListAgg", func(d Dialect) string { return d.ListAgg("name", "ts") }},
 	{"ListAggIf", func(d Dialect) string { return d.ListAggIf("name", "ts", "kind = 'event'") }},
+	{"ListAgg by two keys", func(d Dialect) string { return d.ListAgg("name", "ts, service") }},
 	{"StartsWith", func(d Dialect) string { return d.StartsWith("name", "$") }},
 	{"ListLen", func(d Dialect) string { return d.ListLen("attr_keys") }},
 	{"InStrings", func(d Dialect) string { return d.InStrings("fingerprint") }},

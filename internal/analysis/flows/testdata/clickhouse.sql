@@ -18,8 +18,8 @@ WITH ev0 AS (
 		GROUP BY k HAVING min(ts) >= ? ORDER BY ets LIMIT ?)
 	SELECT fe.k, min(ev.ts), fe.ets, fe.elabel,
 		coalesce(maxIf(ev.retry_attempt, ev.ts <= fe.ets), 0) >= 1,
-		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(ev.ts, ev.name), ev.ts < fe.ets AND ev.kind = 'event' AND ev.name <> '' AND NOT startsWith(ev.name, '$')))),
-		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(ev.ts, ev.endpoint), ev.ts < fe.ets AND ev.kind = 'pageview' AND ev.endpoint <> '')))
+		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple((ev.ts), ev.name), ev.ts < fe.ets AND ev.kind = 'event' AND ev.name <> '' AND NOT startsWith(ev.name, '$')))),
+		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple((ev.ts), ev.endpoint), ev.ts < fe.ets AND ev.kind = 'pageview' AND ev.endpoint <> '')))
 	FROM fe JOIN ev ON ev.k = fe.k
 	GROUP BY fe.k, fe.ets, fe.elabel ORDER BY fe.ets;
 
@@ -51,9 +51,9 @@ WITH ev0 AS (
 	keys AS (
 		SELECT k FROM ev WHERE k IS NOT NULL AND kind = 'event' AND name <> '' AND NOT startsWith(name, '$')
 		GROUP BY k ORDER BY k LIMIT ?)
-	SELECT ev.k, arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(ev.ts, ev.name), ev.kind = 'event' AND ev.name <> '' AND NOT startsWith(ev.name, '$')))),
-		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(ev.ts, ev.ts), ev.kind = 'event' AND ev.name <> '' AND NOT startsWith(ev.name, '$')))),
-		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple(ev.ts, ev.ts), (ev.kind = 'error' OR (ev.kind <> 'span' AND ev.level IN ('error', 'fatal'))))))
+	SELECT ev.k, arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple((ev.ts), ev.name), ev.kind = 'event' AND ev.name <> '' AND NOT startsWith(ev.name, '$')))),
+		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple((ev.ts), ev.ts), ev.kind = 'event' AND ev.name <> '' AND NOT startsWith(ev.name, '$')))),
+		arrayMap(x -> tupleElement(x, 2), arraySort(groupArrayIf(tuple((ev.ts), ev.ts), (ev.kind = 'error' OR (ev.kind <> 'span' AND ev.level IN ('error', 'fatal'))))))
 	FROM ev LEFT SEMI JOIN keys ON ev.k = keys.k
 	GROUP BY ev.k ORDER BY ev.k;
 
