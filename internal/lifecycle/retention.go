@@ -90,6 +90,12 @@ type Events interface {
 	Reindex(ctx context.Context) error
 }
 
+// archiveExpirer removes archived days beyond the archive's own
+// retention (*duckdb.Store, Options.ArchiveRetention).
+type archiveExpirer interface {
+	ExpireArchive(ctx context.Context, now time.Time) (int, error)
+}
+
 // Recordings are the session recordings (replay.Blobs).
 type Recordings interface {
 	ExpireProject(ctx context.Context, project, before int64) (sessions int64, bytes int64, err error)
@@ -205,6 +211,14 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 			return out, fmt.Errorf("retention of project %d: %w", p, err)
 		}
 	}
+	// The archive's own retention; a failure is reported after the
+	// reindex below, and tried again at the next run.
+	var archErr error
+	if ae, ok := r.cfg.Events.(archiveExpirer); ok {
+		if _, err := ae.ExpireArchive(ctx, r.cfg.Now()); err != nil {
+			archErr = fmt.Errorf("retention of the archive: %w", err)
+		}
+	}
 	if total > 0 {
 		// Forget the deleted events in the in-memory indexes (funnels,
 		// retention, paths, issues' counts), and fold the deletions into
@@ -215,7 +229,7 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 		}
 		r.cfg.Log.Info("retention deleted old events", "events", total, "by_project", out)
 	}
-	return out, nil
+	return out, archErr
 }
 
 // Loop runs retention now and then every Every until ctx ends; a failed

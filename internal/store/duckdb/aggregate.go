@@ -47,7 +47,10 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 	// them (sampleWeight) for the estimate before sampling.
 	weight, kept, estimate := s.weight(r.ProjectID, r.Range)
 	if r.SplitBy == "" {
-		inner, iargs, ok := s.countSource(p, "ts, "+weight+" AS w", nil)
+		inner, iargs, ok, err := s.countSource(ctx, p, "ts, "+weight+" AS w", nil)
+		if err != nil {
+			return store.HistogramResult{}, fmt.Errorf("histogram: %w", err)
+		}
 		if !ok {
 			return res, nil
 		}
@@ -60,7 +63,10 @@ func (s *Store) Histogram(ctx context.Context, r store.HistogramRequest) (store.
 		}
 		// One scan: count per (bucket, value), then keep the top values.
 		expr, eargs := fieldExpr(r.SplitBy)
-		inner, iargs, ok := s.countSource(p, "ts, "+expr+" AS v, "+weight+" AS w", eargs)
+		inner, iargs, ok, err := s.countSource(ctx, p, "ts, "+expr+" AS v, "+weight+" AS w", eargs)
+		if err != nil {
+			return store.HistogramResult{}, fmt.Errorf("histogram: %w", err)
+		}
 		if !ok {
 			return res, nil
 		}
@@ -134,7 +140,10 @@ func (s *Store) Facets(ctx context.Context, r store.FacetsRequest) (store.Facets
 	}
 	expr, eargs := fieldExpr(r.Field)
 	weight, kept, estimate := s.weight(r.ProjectID, r.Range)
-	inner, iargs, ok := s.countSource(p, expr+" AS v, "+weight+" AS w", eargs)
+	inner, iargs, ok, err := s.countSource(ctx, p, expr+" AS v, "+weight+" AS w", eargs)
+	if err != nil {
+		return res, fmt.Errorf("facets of %q: %w", r.Field, err)
+	}
 	if !ok {
 		return res, nil
 	}

@@ -54,17 +54,47 @@ func (s *Store) archiveEvents(ctx context.Context, project int64, kind string, b
 	return n, nil
 }
 
-// unarchive removes the files one run of archiveEvents wrote, when the
-// deletion they were written for failed: the rows stay in the events
-// table, and the next run archives them again (once).
-func (s *Store) unarchive(project int64, kind, run string) error {
+// uploadRun puts the files one run of archiveEvents wrote into the
+// bucket, and returns the keys it put (also when it fails midway).
+func (s *Store) uploadRun(ctx context.Context, project int64, kind, run string) ([]string, error) {
+	files, err := s.runFiles(project, kind, run)
+	if err != nil {
+		return nil, err
+	}
+	put, err := s.remote.upload(ctx, files)
+	if err != nil {
+		return put, fmt.Errorf("%w: %s events of project %d to the bucket: %w", store.ErrArchive, kind, project, err)
+	}
+	return put, nil
+}
+
+// runFiles lists the files one run of archiveEvents wrote.
+func (s *Store) runFiles(project int64, kind, run string) ([]string, error) {
 	files, err := filepath.Glob(filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project), "kind="+kind, "day=*", "part-"+run+"-*.parquet"))
 	if err != nil {
-		return fmt.Errorf("list the archive's files of run %s: %w", run, err)
+		return nil, fmt.Errorf("list the archive's files of run %s: %w", run, err)
+	}
+	return files, nil
+}
+
+// unarchive removes the files one run of archiveEvents wrote, and the
+// objects it put into the bucket, when the deletion they were written
+// for failed: the rows stay in the events table, and the next run
+// archives them again (once). Objects it cannot remove now are removed
+// at the next listing of the bucket (and never read meanwhile).
+func (s *Store) unarchive(ctx context.Context, project int64, kind, run string, put []string) error {
+	files, err := s.runFiles(project, kind, run)
+	if err != nil {
+		return err
 	}
 	var errs []error
 	for _, f := range files {
 		if err := os.Remove(f); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.remote != nil && len(put) > 0 {
+		if err := s.remote.forget(ctx, put); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -75,14 +105,12 @@ func (s *Store) unarchive(project int64, kind, run string) error {
 func quoteSQL(s string) string { return "'" + strings.ReplaceAll(s, "'", "''") + "'" }
 
 // archiveFiles lists the project's archived Parquet files of the days
-// overlapping r.
-func (s *Store) archiveFiles(project int64, r store.Range) []string {
+// overlapping r: those in the archive directory and, with a bucket,
+// those the bucket holds, fetched into the directory (its cache) when
+// missing there.
+func (s *Store) archiveFiles(ctx context.Context, project int64, r store.Range) ([]string, error) {
 	if s.archive == "" {
-		return nil
-	}
-	kinds, err := os.ReadDir(filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project)))
-	if err != nil {
-		return nil
+		return nil, nil
 	}
 	day := func(us int64) string {
 		us = min(max(us, 0), time.Date(9999, 12, 31, 0, 0, 0, 0, time.UTC).UnixMicro())
@@ -90,8 +118,10 @@ func (s *Store) archiveFiles(project int64, r store.Range) []string {
 	}
 	from, to := day(r.From), day(r.To-1)
 	var files []string
+	pdir := filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project))
+	kinds, _ := os.ReadDir(pdir)
 	for _, k := range kinds {
-		kdir := filepath.Join(s.archive, fmt.Sprintf("project_id=%d", project), k.Name())
+		kdir := filepath.Join(pdir, k.Name())
 		days, _ := os.ReadDir(kdir)
 		for _, d := range days {
 			day, ok := strings.CutPrefix(d.Name(), "day=")
@@ -102,8 +132,20 @@ func (s *Store) archiveFiles(project int64, r store.Range) []string {
 			files = append(files, parts...)
 		}
 	}
+	if s.remote != nil {
+		keys, err := s.remote.keys(ctx, project, from, to)
+		if err != nil {
+			return nil, fmt.Errorf("archived days %s to %s of project %d: %w", from, to, project, err)
+		}
+		if err := s.remote.fetch(ctx, keys); err != nil {
+			return nil, fmt.Errorf("archived days %s to %s of project %d: %w", from, to, project, err)
+		}
+		for _, k := range keys {
+			files = append(files, s.remote.path(k))
+		}
+	}
 	slices.Sort(files)
-	return files
+	return slices.Compact(files), nil
 }
 
 // archiveSource is a FROM item reading files with the events table's
@@ -125,9 +167,9 @@ const archiveRowid = `-((hash(filename) % 1073741824)::BIGINT * 4294967296 + fil
 // searchArchive reads the newest need archived events of a search, with
 // their rowids (archiveRowid).
 func (s *Store) searchArchive(ctx context.Context, p plan, upper int64, extra string, extraArgs []any, need int) ([]event.Event, []int64, error) {
-	files := s.archiveFiles(p.project, store.Range{From: p.rng.From, To: upper})
-	if len(files) == 0 {
-		return nil, nil, nil
+	files, err := s.archiveFiles(ctx, p.project, store.Range{From: p.rng.From, To: upper})
+	if err != nil || len(files) == 0 {
+		return nil, nil, err
 	}
 	src := strings.Replace(archiveSource(files), "union_by_name = true)", "union_by_name = true, filename = true, file_row_number = true)", 1)
 	q := `SELECT ` + eventCols + ` FROM (SELECT *, ` + archiveRowid + ` AS rowid FROM ` + src + `)
@@ -150,7 +192,10 @@ func (s *Store) searchArchive(ctx context.Context, p plan, upper int64, extra st
 // eraseArchived rewrites the project's archived files that hold a
 // person's events without them, and returns how many events went.
 func (s *Store) eraseArchived(ctx context.Context, project int64, userID string, anonymousIDs []string) (int64, error) {
-	files := s.archiveFiles(project, store.Range{From: 0, To: 1 << 62})
+	files, err := s.archiveFiles(ctx, project, store.Range{From: 0, To: 1 << 62})
+	if err != nil {
+		return 0, fmt.Errorf("erase person %q from the archive: %w", userID, err)
+	}
 	var total int64
 	ids := append([]string{}, anonymousIDs...)
 	for _, f := range files {
@@ -168,6 +213,18 @@ func (s *Store) eraseArchived(ctx context.Context, project int64, userID string,
 			os.Remove(tmp)
 			return total, fmt.Errorf("erase person %q from the archive %q: %w", userID, f, err)
 		}
+		if s.remote != nil {
+			// The bucket's object first (a PUT replaces it whole), then
+			// the cached copy; a failed upload leaves both as they were.
+			key, err := s.remote.keyOf(f)
+			if err == nil {
+				err = s.remote.b.Put(ctx, key, tmp)
+			}
+			if err != nil {
+				os.Remove(tmp)
+				return total, fmt.Errorf("erase person %q from the archive: %w", userID, err)
+			}
+		}
 		if err := os.Rename(tmp, f); err != nil {
 			os.Remove(tmp)
 			return total, fmt.Errorf("erase person %q from the archive: %w", userID, err)
@@ -175,4 +232,55 @@ func (s *Store) eraseArchived(ctx context.Context, project int64, userID string,
 		total += n
 	}
 	return total, nil
+}
+
+// ExpireArchive removes the archived days older than the archive's
+// retention (Options.ArchiveRetention) at now — the directory's files
+// and the bucket's objects — and returns how many files or objects went.
+// Without a retention it keeps everything.
+func (s *Store) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
+	if s.archive == "" || s.archiveKeep <= 0 {
+		return 0, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	cut := now.UTC().Add(-s.archiveKeep).Truncate(24 * time.Hour).Format(time.DateOnly)
+	var n int
+	var errs []error
+	dirs, _ := filepath.Glob(filepath.Join(s.archive, "project_id=*", "kind=*", "day=*"))
+	for _, d := range dirs {
+		if day := strings.TrimPrefix(filepath.Base(d), "day="); day < cut {
+			parts, _ := filepath.Glob(filepath.Join(d, "*.parquet"))
+			if err := os.RemoveAll(d); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+			n += len(parts)
+		}
+	}
+	if s.remote != nil {
+		if err := s.remote.ensureListed(ctx); err != nil {
+			return n, fmt.Errorf("expire the archive before %s: %w", cut, err)
+		}
+		s.remote.mu.Lock()
+		var old []string
+		for k := range s.remote.m.Objects {
+			if d := dayOfKey(k); d != "" && d < cut {
+				old = append(old, k)
+			}
+		}
+		s.remote.mu.Unlock()
+		slices.Sort(old)
+		if err := s.remote.forget(ctx, old); err != nil {
+			errs = append(errs, err)
+		}
+		n += len(old)
+	}
+	if err := errors.Join(errs...); err != nil {
+		return n, fmt.Errorf("expire the archive before %s: %w", cut, err)
+	}
+	if n > 0 {
+		s.log.Info("archive retention removed old days", "before", cut, "files", n)
+	}
+	return n, nil
 }

@@ -95,8 +95,8 @@ func TestArchivedDaysAreCounted(t *testing.T) {
 	}
 	// The hot days alone: the same counts without the archive.
 	hot := store.Range{From: day0.AddDate(0, 0, 2).UnixMicro(), To: all.To}
-	if len(s.archiveFiles(1, hot)) != 0 {
-		t.Errorf("hot days list archive files: %v", s.archiveFiles(1, hot))
+	if len(archiveList(t, s, 1, hot)) != 0 {
+		t.Errorf("hot days list archive files: %v", archiveList(t, s, 1, hot))
 	}
 	f, err = s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: hot, Field: "service"})
 	if err != nil || f.Total != 100 {
@@ -146,7 +146,7 @@ func TestFailedDeletionLeavesNoArchive(t *testing.T) {
 		t.Fatalf("the retried deletion: %d, %v; want 24", n, err)
 	}
 	var archived int64
-	files := s.archiveFiles(1, store.Range{From: 0, To: 1 << 62})
+	files := archiveList(t, s, 1, store.Range{From: 0, To: 1 << 62})
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+archiveSource(files)).Scan(&archived); err != nil || archived != 24 {
 		t.Errorf("archived rows: %d (%v), want 24 once", archived, err)
 	}

@@ -109,7 +109,7 @@ func TestArchiveKeepsDeletedDaysSearchable(t *testing.T) {
 	if n := len(search("", day0, 100)); n != 160 {
 		t.Errorf("%d events after erasing user-3, want 160", n)
 	}
-	files := s.archiveFiles(1, store.Range{From: 0, To: 1 << 62})
+	files := archiveList(t, s, 1, store.Range{From: 0, To: 1 << 62})
 	var left, rows int64
 	s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE user_id = 'user-3'), count(*) FROM `+archiveSource(files)).Scan(&left, &rows)
 	if len(files) != 2 || left != 0 || rows != 80 {
@@ -187,4 +187,14 @@ func TestArchivedTiesPageOnce(t *testing.T) {
 			break
 		}
 	}
+}
+
+// archiveList lists the archive's files of a project's days in r.
+func archiveList(t *testing.T, s *Store, project int64, r store.Range) []string {
+	t.Helper()
+	files, err := s.archiveFiles(context.Background(), project, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return files
 }

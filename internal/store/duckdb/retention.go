@@ -41,18 +41,29 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	// The cold tier first: nothing is deleted that could not be archived.
 	// When the deletion then fails, the files this run wrote go again, so
 	// that the next run does not archive the same rows twice.
+	// With a bucket, the files are uploaded before the rows go: a failed
+	// upload leaves them in the hot store, for the next run.
 	committed := false
 	if archive {
 		run := strconv.FormatInt(time.Now().UnixNano(), 36)
+		var put []string
 		defer func() {
 			if !committed {
-				if err := s.unarchive(project, kind, run); err != nil {
+				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+				defer cancel()
+				if err := s.unarchive(ctx, project, kind, run, put); err != nil {
 					s.log.Error("cannot remove the archive files of a failed deletion: their events may be archived twice", "project", project, "kind", kind, "err", err)
 				}
 			}
 		}()
-		if _, err := s.archiveEvents(ctx, project, kind, before, run); err != nil {
+		n, err := s.archiveEvents(ctx, project, kind, before, run)
+		if err != nil {
 			return 0, err
+		}
+		if n > 0 && s.remote != nil {
+			if put, err = s.uploadRun(ctx, project, kind, run); err != nil {
+				return 0, err
+			}
 		}
 	}
 	tx, err := s.db.BeginTx(ctx, nil)

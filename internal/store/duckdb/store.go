@@ -56,6 +56,15 @@ type Options struct {
 	// Parquet files, one directory per project, kind and day, and
 	// searches reaching back that far read them (archive.go).
 	ArchiveDir string
+	// ArchiveBucket, with ArchiveDir, keeps the cold tier in a bucket:
+	// ArchiveDir is then its local cache (archive_bucket.go).
+	ArchiveBucket ArchiveBucket
+	// ArchiveCacheBytes bounds the files fetched from the bucket that
+	// the cache keeps; default 1 GiB.
+	ArchiveCacheBytes int64
+	// ArchiveRetention, when positive, is how long archived days are
+	// kept: ExpireArchive removes older ones (files and objects).
+	ArchiveRetention time.Duration
 }
 
 func (o Options) withDefaults() Options {
@@ -80,6 +89,9 @@ func (o Options) withDefaults() Options {
 	if o.CheckpointThreshold == "" {
 		o.CheckpointThreshold = "128MB"
 	}
+	if o.ArchiveCacheBytes <= 0 {
+		o.ArchiveCacheBytes = 1 << 30
+	}
 	return o
 }
 
@@ -102,8 +114,10 @@ type Store struct {
 	idents identCache
 	closed bool
 
-	product *productindex.Index // see productindex.go
-	archive string              // the cold tier's directory, or "" (archive.go)
+	product     *productindex.Index // see productindex.go
+	archive     string              // the cold tier's directory, or "" (archive.go)
+	remote      *remoteArchive      // the cold tier's bucket, or nil (archive_bucket.go)
+	archiveKeep time.Duration       // Options.ArchiveRetention
 	// staleProduct and staleErrors: DeleteEvents deleted rows the product
 	// or error index holds; Reindex rebuilds them (under mu).
 	staleProduct, staleErrors bool
@@ -198,7 +212,21 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
 	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: blockfilter.NewSet(), errs: errindex.New(), archive: opts.ArchiveDir,
-		sampled: sampledDays{days: map[int64]map[int64]bool{}}}
+		sampled: sampledDays{days: map[int64]map[int64]bool{}}, archiveKeep: opts.ArchiveRetention}
+	if opts.ArchiveBucket != nil {
+		if opts.ArchiveDir == "" {
+			s.closeDB()
+			return nil, errors.New("an archive bucket needs an archive directory for its cache")
+		}
+		s.remote = newRemoteArchive(opts.ArchiveBucket, opts.ArchiveDir, opts.ArchiveCacheBytes, opts.QueryTimeout, log)
+		// List the bucket now, so that its days are known (and saved)
+		// before the first search; a bucket down is listed again later.
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		if err := s.remote.ensureListed(lctx); err != nil {
+			log.Warn("cannot list the archive's bucket; searches reaching archived days fail until it can be", "err", err)
+		}
+		cancel()
+	}
 	if _, err := db.ExecContext(ctx, schema); err != nil {
 		s.closeDB()
 		return nil, fmt.Errorf("create schema in %q: %w", path, err)
