@@ -56,7 +56,10 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	if f.adminPassword == "" && !isSet(fs, "admin-email") {
 		f.adminEmail, f.adminPassword = demoEmail, demoPassword
 	}
-	cfg := f.config(stdio)
+	cfg, err := f.config(stdio)
+	if err != nil {
+		return err
+	}
 	// The shop's recordings are sealed 30 s after their last chunk (their
 	// session's events are sent before them; a seal waits for them when the
 	// loader is behind), so the history's replays and their rage clicks

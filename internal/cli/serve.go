@@ -41,7 +41,7 @@ type serveFlags struct {
 	tlsCert, tlsKey                          string
 	replayRetention                          time.Duration
 	watermark                                lifecycle.WatermarkConfig
-	archive                                  string
+	archive                                  archiveFlags
 	oidc                                     oidcFlags
 }
 
@@ -153,7 +153,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 		f.watermark.MaxDataBytes, err = lifecycle.ParseSize(v)
 		return err
 	})
-	fs.StringVar(&f.archive, "archive", env("LORE_ARCHIVE", ""), "cold tier: write events leaving the store (retention, the disk watermark) to this directory as zstd Parquet, where searches still find them; off by default (env LORE_ARCHIVE)")
+	f.archive.register(fs)
 	fs.DurationVar(&f.queryTimeout, "query-timeout", envDuration("LORE_QUERY_TIMEOUT", 30*time.Second), "deadline of every read request; its queries are interrupted at it (503 beyond)")
 }
 
@@ -220,22 +220,27 @@ func envInt(name string, def int) int {
 	return def
 }
 
-func (f *serveFlags) config(stdio Stdio) app.Config {
+func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 	limits := server.DefaultLimits()
 	limits.MaxBodyBytes = int64(f.maxBodyMiB) << 20
 	limits.MaxLines = f.maxLines
 	limits.QueryTimeout = f.queryTimeout
+	logger := newLogger(stdio.Err, f.logLevel)
+	store := duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout}
+	if err := f.archive.apply(&store, f.data, logger); err != nil {
+		return app.Config{}, err
+	}
 	return app.Config{
 		DataDir:   f.data,
 		Addr:      f.addr,
 		IngestKey: f.ingestKey,
 		ReadKey:   f.readKey,
 		AdminKey:  f.adminKey,
-		Log:       newLogger(stdio.Err, f.logLevel),
+		Log:       logger,
 		UI:        web.Dist(),
 		Limits:    limits,
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
-		Store:     duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout, ArchiveDir: f.archive},
+		Store:     store,
 		DebugAddr: f.debugAddr,
 		Replay:    replay.Options{Retention: f.replayRetention},
 		Watermark: f.watermark,
@@ -255,7 +260,7 @@ func (f *serveFlags) config(stdio Stdio) app.Config {
 		Login:         server.LoginOptions{AllowHTTP: f.allowHTTPLogin, SessionTTL: f.sessionTTL},
 		TLSCert:       f.tlsCert,
 		TLSKey:        f.tlsKey,
-	}
+	}, nil
 }
 
 func runServe(ctx context.Context, args []string, stdio Stdio) error {
@@ -268,8 +273,10 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	if f.data == "" {
 		return fmt.Errorf("no data directory: pass --data DIR (or set LORE_DATA)")
 	}
-	cfg := f.config(stdio)
-	var err error
+	cfg, err := f.config(stdio)
+	if err != nil {
+		return err
+	}
 	if cfg.OIDC, err = f.oidc.config(); err != nil {
 		return err
 	}
