@@ -25,8 +25,6 @@ func TestColdTierInABucket(t *testing.T) {
 	for k, v := range srv.Env() {
 		t.Setenv(k, v)
 	}
-	const secret = "e2e-secret-never-logged"
-	t.Setenv("AWS_SECRET_ACCESS_KEY", s3test.SecretKey) // s3rver's; checked below under another name too
 	data, cache := t.TempDir(), filepath.Join(t.TempDir(), "cache")
 	args := []string{"--archive", "s3://lore-e2e/cold", "--archive-cache", cache}
 	p := startLore(t, data, args...)
@@ -72,12 +70,8 @@ func TestColdTierInABucket(t *testing.T) {
 		return total, archived
 	}
 	// Wait for the deletion to commit (the object is put before it).
-	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
-		var res searchResult
-		getJSON(t, p.url, "/api/v1/search", url.Values{"q": {"order"}, "from": {from}, "to": {"now+1h"}, "limit": {"1"}}, &res)
-		if !strings.Contains(p.log(), "retention run failed") && strings.Contains(p.log(), "retention deleted old events") {
-			break
-		}
+	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && !strings.Contains(p.log(), "retention deleted old events"); {
+		time.Sleep(200 * time.Millisecond)
 	}
 	if err := os.RemoveAll(filepath.Join(cache, "project_id=1")); err != nil {
 		t.Fatal(err)
@@ -88,7 +82,7 @@ func TestColdTierInABucket(t *testing.T) {
 	if cached, _ := filepath.Glob(filepath.Join(cache, "project_id=1", "kind=log", "day=*", "*.parquet")); len(cached) != 1 {
 		t.Errorf("the cache holds %v after the search, want the fetched day", cached)
 	}
-	if strings.Contains(p.log(), s3test.SecretKey) || strings.Contains(p.log(), secret) {
+	if strings.Contains(p.log(), s3test.SecretKey) {
 		t.Errorf("the server log shows the secret key:\n%s", p.log())
 	}
 }
