@@ -14,13 +14,13 @@ import (
 // the range — the files archiveFiles lists, never a name from the query.
 // src is "" when the archive holds none of those days (or the store has
 // no archive), so that such a range reads no file.
-func (s *Store) ArchivedEvents(_ context.Context, project, from, to int64, use func(column string) bool) (cols []string, src string, err error) {
+func (s *Store) ArchivedEvents(ctx context.Context, project, from, to int64, use func(column string) bool) (cols []string, src string, err error) {
 	if to <= from {
 		return nil, "", nil
 	}
-	files := s.archiveFiles(project, store.Range{From: from, To: to})
-	if len(files) == 0 {
-		return nil, "", nil
+	files, err := s.archiveFiles(ctx, project, store.Range{From: from, To: to})
+	if err != nil || len(files) == 0 {
+		return nil, "", err
 	}
 	for _, c := range strings.Split(eventCols, ",") {
 		c = strings.TrimSpace(c)
