@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"context"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -52,23 +51,6 @@ func TestColdTierInABucket(t *testing.T) {
 		t.Fatalf("bucket objects under %s: %v (%v), want one\n%s", prefix, objs, err, p.log())
 	}
 	from := old.AddDate(0, 0, -1).Format(time.RFC3339)
-	count := func() (total, archived int) {
-		t.Helper()
-		for cursor, pages := "", 0; pages < 10; pages++ {
-			var res searchResult
-			getJSON(t, p.url, "/api/v1/search", url.Values{"q": {"order"}, "from": {from}, "to": {"now+1h"}, "limit": {"1000"}, "cursor": {cursor}}, &res)
-			total += len(res.Events)
-			for _, e := range res.Events {
-				if e.TS < recent.Format(time.RFC3339) {
-					archived++
-				}
-			}
-			if cursor = res.NextCursor; cursor == "" {
-				break
-			}
-		}
-		return total, archived
-	}
 	// Wait for the deletion to commit (the object is put before it).
 	for deadline := time.Now().Add(time.Minute); time.Now().Before(deadline) && !strings.Contains(p.log(), "retention deleted old events"); {
 		time.Sleep(200 * time.Millisecond)
@@ -76,7 +58,7 @@ func TestColdTierInABucket(t *testing.T) {
 	if err := os.RemoveAll(filepath.Join(cache, "project_id=1")); err != nil {
 		t.Fatal(err)
 	}
-	if total, archived := count(); total != 5000 || archived != 3000 {
+	if total, archived, _ := searchBack(t, p.url, from, recent); total != 5000 || archived != 3000 {
 		t.Errorf("a search reaching back 45 days, the cache emptied, found %d events (%d archived), want 5000 (3000)", total, archived)
 	}
 	if cached, _ := filepath.Glob(filepath.Join(cache, "project_id=1", "kind=log", "day=*", "*.parquet")); len(cached) != 1 {

@@ -37,22 +37,9 @@ func TestColdTierKeepsOldDaysSearchable(t *testing.T) {
 		t.Fatalf("archive file: %v", err)
 	}
 	from := old.AddDate(0, 0, -1).Format(time.RFC3339)
-	total, archived, pages := 0, 0, 0
-	for cursor := ""; pages < 10; pages++ {
-		var res searchResult
-		getJSON(t, base, "/api/v1/search", url.Values{"q": {"order"}, "from": {from}, "to": {"now+1h"}, "limit": {"1000"}, "cursor": {cursor}}, &res)
-		total += len(res.Events)
-		for _, e := range res.Events {
-			if e.TS < recent.Format(time.RFC3339) {
-				archived++
-			}
-		}
-		if cursor = res.NextCursor; cursor == "" {
-			break
-		}
-	}
+	total, archived, pages := searchBack(t, base, from, recent)
 	if total != 5000 || archived != 3000 {
-		t.Errorf("a search reaching back 45 days found %d events (%d archived) over %d pages, want 5000 (3000 archived)", total, archived, pages+1)
+		t.Errorf("a search reaching back 45 days found %d events (%d archived) over %d pages, want 5000 (3000 archived)", total, archived, pages)
 	}
 	if n := len(search(t, base, "order", recent.Format(time.RFC3339), "now+1h", 1000).Events); n != 1000 {
 		t.Errorf("a search of yesterday: %d events", n)
@@ -98,4 +85,25 @@ func TestColdTierKeepsOldDaysSearchable(t *testing.T) {
 	if pipesSum != 5000 || pipesOld != 3000 {
 		t.Errorf("pipes reaching back 45 days count %v (%v on the archived day), want 5000 (3000): %v", pipesSum, pipesOld, q.Rows)
 	}
+}
+
+// searchBack pages through the "order" events from from to now, 1000 at
+// a time, and counts them, those before recent (archived), and the pages.
+func searchBack(t *testing.T, base, from string, recent time.Time) (total, archived, pages int) {
+	t.Helper()
+	for cursor := ""; pages < 10; {
+		var res searchResult
+		getJSON(t, base, "/api/v1/search", url.Values{"q": {"order"}, "from": {from}, "to": {"now+1h"}, "limit": {"1000"}, "cursor": {cursor}}, &res)
+		pages++
+		total += len(res.Events)
+		for _, e := range res.Events {
+			if e.TS < recent.Format(time.RFC3339) {
+				archived++
+			}
+		}
+		if cursor = res.NextCursor; cursor == "" {
+			break
+		}
+	}
+	return total, archived, pages
 }
