@@ -1,6 +1,6 @@
 // Sampled counts in the browser: a tenth of a service's info logs kept by
-// the project's sampling; Explore's facets and histogram note, a pinned
-// facet on a dashboard and the Overview's totals say they are estimated
+// the project's sampling; Explore's facets and histogram note, a pipes
+// count, a pinned facet on a dashboard and the Overview's totals say they are estimated
 // and show the estimate (about the 2000 sent), not the ~200 stored. The
 // sampling is set back to keep everything afterwards.
 import { api, check, env, run } from './harness.mjs';
@@ -44,6 +44,18 @@ try {
     const n = Number(count.replace(/[≈,]/g, ''));
     check(n > 1500 && n < 2500, `the info facet shows ≈${n}, about the 2000 sent`);
     await shot('sampled-explore');
+
+    // Pipes estimate their counts the same way, and say so.
+    const pq = `service:${service} | stats count() as n by level`;
+    await page.goto(`${base}/#/explore?${new URLSearchParams({ q: pq, from: 'now-15m' })}`);
+    const head = page.locator('table.qtable thead th', { hasText: 'n (estimated)' });
+    await head.waitFor();
+    const cell = await page.locator('table.qtable tbody tr', { hasText: 'info' }).locator('td').nth(1).textContent();
+    const pn = Number(cell.replace(/[≈,]/g, ''));
+    check(cell.startsWith('≈') && pn > 1500 && pn < 2500, `the pipes table marks its count estimated: ${cell}, about the 2000 sent`);
+    const bar = await page.locator('.qbars .qval').first().textContent();
+    check(bar.startsWith('≈'), `the bar's value is marked too: ${bar}`);
+    await shot('sampled-pipes');
 
     await page.goto(`${base}/#/overview?from=now-15m`);
     const events = page.locator('.num', { hasText: 'events (estimated)' });

@@ -8,6 +8,8 @@ export type QueryColumnType = 'number' | 'string' | 'time' | 'bool';
 export interface QueryColumn {
   name: string;
   type: QueryColumnType;
+  /** a count estimated before sampling (kept events weighted by 1/lore.sample_rate) */
+  estimated?: boolean;
 }
 
 export type QueryValue = number | string | boolean | null;

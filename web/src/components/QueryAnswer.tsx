@@ -32,10 +32,12 @@ export function shapeOf(a: QueryAnswer, q: string): Shape {
   return { keys, measures, chart };
 }
 
-/** fmtValue writes a cell: times in the zone setting, numbers rounded, null as a dash. */
+/** fmtValue writes a cell: times in the zone setting, numbers rounded, null as a dash, an
+ * estimated count (before sampling) as ≈ and a whole number. */
 export function fmtValue(v: QueryValue, c: QueryColumn): string {
   if (v === null || v === undefined) return '—';
   if (c.type === 'time' && typeof v === 'string') return fmtTime(v);
+  if (c.estimated && typeof v === 'number') return '≈' + Math.round(v).toLocaleString('en-US');
   if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 3 });
   return String(v);
 }
@@ -117,8 +119,13 @@ export function AnswerTable({ a }: { a: QueryAnswer }) {
         <thead>
           <tr>
             {a.columns.map((c) => (
-              <th key={c.name} className={c.type === 'number' ? 'qnum' : ''} title={c.type}>
+              <th
+                key={c.name}
+                className={c.type === 'number' ? 'qnum' : ''}
+                title={c.estimated ? 'estimated before sampling: each event a sampling rule kept weighs 1/lore.sample_rate' : c.type}
+              >
                 {c.name}
+                {c.estimated ? ' (estimated)' : ''}
               </th>
             ))}
           </tr>

@@ -122,6 +122,31 @@ describe('AnswerView', () => {
     expect(gap.lines[1]).toEqual({ label: 'api', values: [3, null, null, null, 1] });
   });
 
+  it('marks counts estimated before sampling, in the table and the bars', () => {
+    const a: QueryAnswer = {
+      columns: [
+        { name: 'level', type: 'string' },
+        { name: 'n', type: 'number', estimated: true },
+        { name: 'p95(duration_ms)', type: 'number' },
+      ],
+      rows: [
+        ['info', 3030.0000000000005, 12.5],
+        ['error', 30, 80],
+      ],
+      took_ms: 2,
+      aggregate: true,
+      chart: 'bar',
+    };
+    const { container } = render(<AnswerView a={a} q="x | stats count() as n, p95(duration_ms) by level" />);
+    expect([...container.querySelectorAll('table.qtable th')].map((th) => th.textContent)).toEqual(['level', 'n (estimated)', 'p95(duration_ms)']);
+    const cells = [...container.querySelectorAll('table.qtable tbody tr')].map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent));
+    expect(cells).toEqual([
+      ['info', '≈3,030', '12.5'],
+      ['error', '≈30', '80'],
+    ]);
+    expect([...container.querySelectorAll('.qbars .qval')].map((x) => x.textContent)).toEqual(['≈3,030', '≈30']);
+  });
+
   it('shows rows of events as a table alone', () => {
     const a: QueryAnswer = {
       columns: [
