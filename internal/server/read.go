@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/analysis/journey"
 	"github.com/lore-dev/lore/internal/analysis/latency"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
@@ -294,17 +296,19 @@ type LatencyResponse struct {
 	P99MS float64 `json:"p99_ms"`
 }
 
-// handleLatency answers the duration percentiles of the matching spans.
+// handleLatency answers the duration percentiles of the matching spans
+// (remembered by the resolver, as the product answers are).
 func (s *Server) handleLatency(w http.ResponseWriter, r *http.Request) (any, error) {
 	ex, ok := s.d.Reader.(sqlq.Executor)
 	if !ok {
 		return nil, errs.New(errs.Unsupported, "this store cannot compute latency percentiles")
 	}
-	p, err := s.readParams(r, time.Hour)
+	p, err := s.readParamsAt(r, time.Hour, s.d.Resolver.Snap(s.now()))
 	if err != nil {
 		return nil, err
 	}
-	res, err := latency.Query{ProjectID: p.project, Range: p.rng, Query: p.q}.Run(r.Context(), ex)
+	q := latency.Query{ProjectID: p.project, Range: p.rng, Query: p.q}
+	res, err := resolve.Do(r.Context(), s.d.Resolver, q, func(ctx context.Context) (latency.Result, error) { return q.Run(ctx, ex) })
 	if err != nil {
 		return nil, err
 	}

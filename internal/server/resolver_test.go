@@ -29,6 +29,13 @@ func (e *runsExecutor) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Scan
 	return nil
 }
 
+// execReader is a Reader that is also the executor (as the DuckDB store
+// is), for the latency route.
+type execReader struct {
+	fakeReader
+	*runsExecutor
+}
+
 func (e *runsExecutor) count() int {
 	e.mu.Lock()
 	defer e.mu.Unlock()
@@ -36,7 +43,7 @@ func (e *runsExecutor) count() int {
 }
 
 // TestRelativeRangesShareTheResolversAnswer: two requests for "the last 7
-// days" a few seconds apart build the same range (now moved up to the
+// days" (trends; web and latency over their ranges) a few seconds apart build the same range (now moved up to the
 // minute) and so the second is the first's remembered answer; in the
 // next minute the range moves on.
 func TestRelativeRangesShareTheResolversAnswer(t *testing.T) {
@@ -49,7 +56,7 @@ func TestRelativeRangesShareTheResolversAnswer(t *testing.T) {
 	s := New(Deps{
 		Auth:     fakeAuth{"rd": {ProjectID: 1, Role: meta.RoleRead}},
 		Sink:     testSink(&fakeQueue{}, DefaultLimits()),
-		Reader:   fakeReader{},
+		Reader:   execReader{runsExecutor: ex},
 		Resolver: res,
 		Log:      slog.New(slog.DiscardHandler),
 		Limits:   DefaultLimits(),
@@ -69,8 +76,15 @@ func TestRelativeRangesShareTheResolversAnswer(t *testing.T) {
 			t.Fatalf("web: %d %v", code, body)
 		}
 	}
+	lat := func() {
+		t.Helper()
+		if code, _, body := do(t, srv, http.MethodGet, "/api/v1/latency?from=now-1h", "rd", nil, nil); code != 200 {
+			t.Fatalf("latency: %d %v", code, body)
+		}
+	}
 	trends()
 	web()
+	lat()
 	first := ex.count()
 	if first == 0 {
 		t.Fatal("nothing ran")
@@ -84,11 +98,12 @@ func TestRelativeRangesShareTheResolversAnswer(t *testing.T) {
 	set(now.Add(4 * time.Second))
 	trends()
 	web()
+	lat()
 	if n := ex.count(); n != first {
 		t.Errorf("asked again 4 s later: %d more queries ran, want the remembered answers", n-first)
 	}
-	if hits, _, _ := res.Stats(); hits != 2 {
-		t.Errorf("resolver hits = %d, want 2", hits)
+	if hits, _, _ := res.Stats(); hits != 3 {
+		t.Errorf("resolver hits = %d, want 3", hits)
 	}
 	set(now.Add(time.Minute))
 	trends()

@@ -44,6 +44,12 @@ func (q Query) Key() string {
 	return fmt.Sprintf("latency:%d:%d:%d:%q", q.ProjectID, q.Range.From, q.Range.To, where)
 }
 
+// Scope is the project and range the query reads (the resolver's cache
+// key, with Key).
+func (q Query) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: q.ProjectID, From: q.Range.From, To: q.Range.To}
+}
+
 // compile builds the one scan of the planned spans' durations.
 func compile(d sqlq.Dialect, p scan.Plan) (sqlq.Query, error) {
 	b := &sqlq.Builder{}
