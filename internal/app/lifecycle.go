@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/privacy"
@@ -124,7 +125,8 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 // delete from it: after each deletion (that deleted something or failed
 // part way) forget is called, so that no remembered answer outlives the
 // days it counted. The side indexes' deletion and the reindex that end a
-// run always forget.
+// run always forget, and so does the cold tier's own retention
+// (ExpireArchive) when it removed days.
 type forgetting struct {
 	*duckdb.Store
 	forget func()
@@ -149,6 +151,14 @@ func (f forgetting) DeleteEventsUnarchived(ctx context.Context, project int64, k
 func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
 	defer f.forget()
 	return f.Store.DeleteSideBefore(ctx, project, emptyBefore, before)
+}
+
+func (f forgetting) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
+	n, err := f.Store.ExpireArchive(ctx, now)
+	if n > 0 || err != nil {
+		f.forget()
+	}
+	return n, err
 }
 
 func (f forgetting) Reindex(ctx context.Context) error {
