@@ -337,3 +337,21 @@ func (r *remoteArchive) evict(keep []string) {
 		total -= f.size
 	}
 }
+
+// runKeys lists the bucket's keys of one archive run (resolvePending).
+func (r *remoteArchive) runKeys(ctx context.Context, project int64, kind, run string) []string {
+	if err := r.ensureListed(ctx); err != nil {
+		r.log.Warn("cannot list the archive's bucket to undo an interrupted run", "run", run, "err", err)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	prefix := fmt.Sprintf("project_id=%d/kind=%s/", project, kind)
+	var out []string
+	for k := range r.m.Objects {
+		if strings.HasPrefix(k, prefix) && strings.HasPrefix(k[strings.LastIndex(k, "/")+1:], "part-"+run+"-") {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -326,4 +327,64 @@ func TestArchiveBucketRetention(t *testing.T) {
 	f.mustSearch("", 150, "after the archive's retention")
 	f.restart(true)
 	f.mustSearch("", 150, "after the archive's retention and a restart")
+}
+
+// TestArchiveBucketCrashBeforeCommit does what a deletion does up to its
+// commit — note the run, write its files, upload them — and stops there,
+// as a crash would: the next Open undoes the run (its objects and files
+// go; the rows are still hot), so each event is found once. A run noted
+// but committed (a crash after the commit, before the note went) stays.
+func TestArchiveBucketCrashBeforeCommit(t *testing.T) {
+	ctx := context.Background()
+	f := newBucketFixture(t, Options{})
+	f.appendDays(4)
+	cut := f.day0.AddDate(0, 0, 2).UnixMicro()
+	f.s.mu.Lock()
+	err := f.s.notePending(1, event.KindLog, "crashed")
+	if err == nil {
+		_, err = f.s.archiveEvents(ctx, 1, event.KindLog, cut, "crashed")
+	}
+	if err == nil {
+		_, err = f.s.uploadRun(ctx, 1, event.KindLog, "crashed")
+	}
+	f.s.mu.Unlock()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if keys := f.objects(); len(keys) != 2 {
+		t.Fatalf("bucket holds %v before the crash, want the run's 2 objects", keys)
+	}
+	f.restart(false)
+	if keys := f.objects(); len(keys) != 0 {
+		t.Fatalf("bucket holds %v after reopening, want the interrupted run undone", keys)
+	}
+	if left, _ := filepath.Glob(filepath.Join(f.cache, "project_id=1", "kind=log", "day=*", "*.parquet")); len(left) != 0 {
+		t.Fatalf("cache holds %v after reopening", left)
+	}
+	f.mustSearch("", 200, "after the interrupted run was undone")
+
+	if n, err := f.s.DeleteEvents(ctx, 1, event.KindLog, cut); err != nil || n != 100 {
+		t.Fatalf("deleted %d (%v), want 100", n, err)
+	}
+	keys := f.objects()
+	if len(keys) != 2 {
+		t.Fatalf("bucket holds %v", keys)
+	}
+	if notes, _ := filepath.Glob(filepath.Join(f.cache, pendingDir, "*.json")); len(notes) != 0 {
+		t.Fatalf("a committed deletion left its note: %v", notes)
+	}
+	// The same run noted again, as if the crash came after the commit.
+	base := keys[0][strings.LastIndex(keys[0], "/")+1:]
+	run := strings.SplitN(strings.TrimPrefix(base, "part-"), "-", 2)[0]
+	if _, err := f.s.db.ExecContext(ctx, `INSERT INTO archive_runs VALUES (?)`, run); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.s.notePending(1, event.KindLog, run); err != nil {
+		t.Fatal(err)
+	}
+	f.restart(false)
+	if keys := f.objects(); len(keys) != 2 {
+		t.Fatalf("bucket holds %v after reopening with a committed run noted, want its 2 objects", keys)
+	}
+	f.mustSearch("", 200, "a committed run kept")
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/productindex"
 )
 
@@ -43,18 +44,26 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	// that the next run does not archive the same rows twice.
 	// With a bucket, the files are uploaded before the rows go: a failed
 	// upload leaves them in the hot store, for the next run.
+	// A crash before the commit is undone at the next Open
+	// (archive_pending.go).
 	committed := false
-	if archive {
-		run := strconv.FormatInt(time.Now().UnixNano(), 36)
+	run := ""
+	if archive && s.archive != "" {
+		run = strconv.FormatInt(time.Now().UnixNano(), 36)
+		if err := s.notePending(project, kind, run); err != nil {
+			return 0, fmt.Errorf("%w: %w", store.ErrArchive, err)
+		}
 		var put []string
 		defer func() {
+			ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+			defer cancel()
 			if !committed {
-				ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
-				defer cancel()
 				if err := s.unarchive(ctx, project, kind, run, put); err != nil {
 					s.log.Error("cannot remove the archive files of a failed deletion: their events may be archived twice", "project", project, "kind", kind, "err", err)
+					return // the note stays: the next Open tries again
 				}
 			}
+			s.donePending(ctx, run)
 		}()
 		n, err := s.archiveEvents(ctx, project, kind, before, run)
 		if err != nil {
@@ -83,6 +92,11 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 		return 0, fmt.Errorf("delete %s events of project %d before %d: %w", kind, project, before, err)
 	}
 	n, _ := res.RowsAffected()
+	if run != "" {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_runs VALUES (?)`, run); err != nil {
+			return 0, fmt.Errorf("delete %s events of project %d: note archive run %s: %w", kind, project, run, err)
+		}
+	}
 	if n > 0 {
 		if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET events = greatest(events - ?, 0) WHERE id = 1`, n); err != nil {
 			return 0, fmt.Errorf("count deleted events: %w", err)

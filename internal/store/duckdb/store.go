@@ -231,6 +231,12 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		s.closeDB()
 		return nil, fmt.Errorf("create schema in %q: %w", path, err)
 	}
+	if s.archive != "" {
+		if err := s.resolvePending(ctx); err != nil {
+			s.closeDB()
+			return nil, err
+		}
+	}
 	if err := s.loadBlocks(ctx); err != nil {
 		s.closeDB()
 		return nil, err
