@@ -26,7 +26,9 @@ vet:
 	@unformatted=$$(gofmt -l cmd internal web sdk/go); if [ -n "$$unformatted" ]; then echo "gofmt needed:"; echo "$$unformatted"; exit 1; fi
 	$(GO) vet ./...
 
+# The cold tier's bucket tests need s3rver (npm): scripts/s3rver.sh.
 unit:
+	bash scripts/s3rver.sh
 	$(GO) test -count=1 -timeout 30m ./...
 
 # Every package that runs goroutines of its own or serves concurrent
