@@ -104,7 +104,8 @@ func New(cfg Config) (*Bucket, error) {
 		&envAWS{getenv: getenv},
 		&credentials.FileAWSCredentials{Profile: getenv("AWS_PROFILE")},
 	})
-	client, err := minio.New(u.Host, &minio.Options{Creds: creds, Secure: u.Scheme == "https", Region: region, BucketLookup: lookup})
+	client, err := minio.New(u.Host, &minio.Options{Creds: creds, Secure: u.Scheme == "https", Region: region, BucketLookup: lookup,
+		MaxRetries: 3}) // a server down fails fast; the next run tries again
 	if err != nil {
 		return nil, fmt.Errorf("bucket %q at %q: %w", cfg.URL, endpoint, err)
 	}
