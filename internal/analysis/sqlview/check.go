@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -36,19 +38,14 @@ func (e *Error) Error() string {
 // refused is an Error at no position.
 func refused(format string, args ...any) *Error { return &Error{Msg: fmt.Sprintf(format, args...)} }
 
-// deniedFunctions read the engine's settings or state, or change it.
-var deniedFunctions = map[string]bool{
-	"current_setting": true, "getvariable": true, "getenv": true, "nextval": true, "currval": true,
-	"setseed": true, "current_database": true, "current_catalog": true, "current_schema": true,
-	"current_schemas": true, "current_query": true, "txid_current": true, "version": true,
-}
-
 // allowedRefs are the kinds of table reference a text may use; BASE_TABLE
 // only for events and the text's own WITH names.
 var allowedRefs = map[string]bool{"BASE_TABLE": true, "SUBQUERY": true, "JOIN": true, "EXPRESSION_LIST": true, "EMPTY": true}
 
 // allowedNodes are the kinds of query node a text may be made of.
-var allowedNodes = map[string]bool{"SELECT_NODE": true, "SET_OPERATION_NODE": true, "RECURSIVE_CTE_NODE": true, "CTE_NODE": true}
+// (not RECURSIVE_CTE_NODE: a recursive WITH applies its calls again and
+// again, so no bound on a value's growth holds).
+var allowedNodes = map[string]bool{"SELECT_NODE": true, "SET_OPERATION_NODE": true, "CTE_NODE": true}
 
 // Check reads text with the engine's parser and returns the statement to
 // run in its place: the engine's rendering of the checked tree, itself
@@ -146,7 +143,10 @@ func checkTree(ctx context.Context, ex sqlq.Executor, stmt json.RawMessage) erro
 	if err := dec.Decode(&v); err != nil {
 		return fmt.Errorf("read the parsed SQL: %w", err)
 	}
-	w := &walker{funcs: map[string]bool{}}
+	w := &walker{funcs: map[string]bool{}, growth: 1, tops: map[uintptr]bool{}, node: &nodeState{}}
+	if m, ok := v.(map[string]any); ok {
+		w.markTops(m["node"])
+	}
 	if err := w.walk(v, []string{"events"}, 0); err != nil {
 		return err
 	}
@@ -156,7 +156,36 @@ func checkTree(ctx context.Context, ex sqlq.Executor, stmt json.RawMessage) erro
 // walker collects the functions a tree calls and refuses what it must not
 // hold.
 type walker struct {
-	funcs map[string]bool
+	funcs  map[string]bool
+	growth int              // the product of the growth factors of the calls so far (allow.go)
+	tops   map[uintptr]bool // the outermost query nodes: the statement's, or its set operation's
+	node   *nodeState       // the query node being walked
+}
+
+// nodeState is what the walk saw in one query node.
+type nodeState struct {
+	top     bool
+	collect string // a collecting aggregate called, if any
+	window  string // a window function called, if any
+}
+
+// markTops records the outermost query nodes: the statement's, and the
+// sides of a set operation (UNION, …) there.
+func (w *walker) markTops(v any) {
+	n, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	w.tops[reflect.ValueOf(n).Pointer()] = true
+	if n["type"] == "SET_OPERATION_NODE" {
+		w.markTops(n["left"])
+		w.markTops(n["right"])
+		if cs, ok := n["children"].([]any); ok {
+			for _, c := range cs {
+				w.markTops(c)
+			}
+		}
+	}
 }
 
 // walk checks v with scope the table names that resolve to a WITH of the
@@ -186,10 +215,19 @@ func (w *walker) object(x map[string]any, scope []string, depth int) error {
 		if err := w.expr(x); err != nil {
 			return err
 		}
+		if x["class"] == "LAMBDA" { // its parameters (lhs) are names, not calls
+			return w.walk(x["expr"], scope, depth+1)
+		}
 	case strings.HasSuffix(typ, "_NODE"):
+		if typ == "RECURSIVE_CTE_NODE" {
+			return refused("WITH RECURSIVE is not allowed: it repeats its calls without bound")
+		}
 		if !allowedNodes[typ] {
 			return refused("a query of kind %s is not allowed", typ)
 		}
+		outer := w.node
+		w.node = &nodeState{top: w.tops[reflect.ValueOf(x).Pointer()]}
+		defer func() { w.node = outer }()
 		var err error
 		if scope, err = w.ctes(x, scope, depth); err != nil {
 			return err
@@ -207,6 +245,9 @@ func (w *walker) object(x map[string]any, scope []string, depth int) error {
 		if err := w.walk(e, scope, depth+1); err != nil {
 			return err
 		}
+	}
+	if strings.HasSuffix(typ, "_NODE") && !isExpr && w.node.collect != "" && w.node.window != "" {
+		return refused("%s() and a window function (%s) in one SELECT are not allowed: the window would copy the collected value to every row", w.node.collect, w.node.window)
 	}
 	return nil
 }
@@ -260,29 +301,284 @@ func (w *walker) ref(x map[string]any, typ string, scope []string) error {
 	return nil
 }
 
-// expr checks an expression node: a function call's name.
+// expr checks an expression node: the functions it calls (allow.go),
+// their constant arguments, and the growth of the values they build.
 func (w *walker) expr(x map[string]any) error {
-	if x["class"] == "PARAMETER" {
+	children, _ := x["children"].([]any)
+	switch x["class"] {
+	case "PARAMETER":
 		return refused("parameters (?, $1) are not allowed: write the values in the SQL")
+	case "OPERATOR":
+		if x["type"] == "OPERATOR_UNPACK" {
+			return refused("unpacking (*COLUMNS(…)) is not allowed")
+		}
+	case "CAST":
+		if t, _ := x["cast_type"].(map[string]any); t != nil && (t["id"] == "VARCHAR" || t["id"] == "JSON") && !isConstant(x["child"]) {
+			return w.grow("CAST(… AS VARCHAR)", 2, []any{x["child"]})
+		}
+	case "LAMBDA":
+		return lambda(x)
+	case "WINDOW":
+		name, err := w.function(x)
+		if err != nil {
+			return err
+		}
+		if functions[name] == collecting {
+			return refused("%s() OVER a window is not allowed: each row would hold a value as large as its window", name)
+		}
+		w.node.window = name
+		return w.topN(name, children)
+	case "FUNCTION":
+		name, err := w.function(x)
+		if err != nil {
+			return err
+		}
+		return w.call(name, children)
 	}
-	if x["class"] != "FUNCTION" {
-		return nil
-	}
+	return nil
+}
+
+// function checks a call's name: unqualified (but for the main.position
+// DuckDB's parser makes of POSITION(a IN b)), and allowed.
+func (w *walker) function(x map[string]any) (string, error) {
 	name, _ := x["function_name"].(string)
 	schema, _ := x["schema"].(string)
 	catalog, _ := x["catalog"].(string)
-	if schema != "" || catalog != "" {
-		return refused("function %q: a qualified name is not allowed", strings.Trim(catalog+"."+schema+"."+name, "."))
-	}
-	if op, _ := x["is_operator"].(bool); op {
-		return nil
+	if (schema != "" && !(schema == "main" && name == "position")) || catalog != "" {
+		return "", refused("function %q: a qualified name is not allowed", strings.Trim(catalog+"."+schema+"."+name, "."))
 	}
 	lower := strings.ToLower(name)
-	if deniedFunctions[lower] {
-		return refused("function %s() is not allowed", name)
+	if _, ok := functions[lower]; !ok {
+		if op, _ := x["is_operator"].(bool); op {
+			return "", refused("operator %s is not allowed", name)
+		}
+		return "", refused("function %s() is not allowed: Lore runs only functions whose work is bounded by the size of their arguments (the README lists them)", name)
 	}
-	w.funcs[lower] = true
+	if x["class"] == "FUNCTION" {
+		w.funcs[lower] = true
+	}
+	return lower, nil
+}
+
+// call checks the arguments of an allowed function and the growth of
+// its value.
+func (w *walker) call(name string, args []any) error {
+	for _, i := range patterns[name] {
+		if i >= len(args) {
+			continue
+		}
+		s, ok := constString(args[i])
+		if !ok || len(s) > maxPattern {
+			return refused("%s(): argument %d must be a constant string of at most %d bytes (a search takes time the text's size times the pattern's)", name, i+1, maxPattern)
+		}
+		if strings.HasPrefix(name, "~~") || strings.HasPrefix(name, "!~~") {
+			if err := likePattern(name, s); err != nil {
+				return err
+			}
+		}
+	}
+	switch functions[name] {
+	case collecting:
+		if !w.node.top {
+			return refused("%s() is only allowed in the outermost SELECT: its value grows with the rows it collects", name)
+		}
+		w.node.collect = name
+	case additive:
+		n := 0
+		for _, a := range args {
+			if !isConstant(a) {
+				n++
+			}
+		}
+		return w.grow(name+"()", n, args)
+	}
+	if err := w.topN(name, args); err != nil {
+		return err
+	}
+	f := factors[name]
+	switch {
+	case name == "replace" && len(args) == 3:
+		from, _ := constString(args[1])
+		to, _ := constString(args[2])
+		f = (len(to) + len(from)) / max(len(from), 1)
+	case name == "regexp_replace" && len(args) >= 3:
+		if len(args) == 4 {
+			if opts, _ := constString(args[3]); strings.Contains(opts, "g") {
+				return refused("regexp_replace() with the g option is not allowed: replacing every match (empty ones too) is too slow on long values; replace() replaces every occurrence of a text")
+			}
+		}
+		to, _ := constString(args[2]) // \0 copies the match
+		f = len(to) + 1
+	}
+	if f > 1 {
+		return w.grow(name+"()", f, args)
+	}
 	return nil
+}
+
+// topN refuses min(x, n), arg_max(x, y, n), …: they keep n values.
+func (w *walker) topN(name string, args []any) error {
+	if n, ok := topN[name]; ok && len(args) > n {
+		return refused("%s() with %d arguments is not allowed: the last one would make it keep that many values", name, len(args))
+	}
+	return nil
+}
+
+// grow multiplies the text's growth by f for a call of what, refusing
+// past maxGrowth, and refuses a growing call of a collected value.
+func (w *walker) grow(what string, f int, args []any) error {
+	if f <= 1 {
+		return nil
+	}
+	for _, a := range args {
+		if c := collected(a); c != "" {
+			return refused("%s of %s() is not allowed: the collected value may be as large as the rows it read", what, c)
+		}
+	}
+	w.growth = min(w.growth*f, maxGrowth+1)
+	if w.growth > maxGrowth {
+		return refused("the SQL may multiply a value's size by more than %d (at %s: concat, ||, list_value, replace, string_split, casts to VARCHAR, … each multiply it)", maxGrowth, what)
+	}
+	return nil
+}
+
+// collected is the name of a collecting aggregate v calls, or "".
+func collected(v any) string {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if c := collected(e); c != "" {
+				return c
+			}
+		}
+	case map[string]any:
+		if x["class"] == "FUNCTION" {
+			name, _ := x["function_name"].(string)
+			if functions[strings.ToLower(name)] == collecting {
+				return strings.ToLower(name)
+			}
+		}
+		for _, e := range x {
+			if c := collected(e); c != "" {
+				return c
+			}
+		}
+	}
+	return ""
+}
+
+// lambda refuses a lambda whose body reads anything but its own
+// parameters (and those of the lambdas inside it): list_transform(l, x ->
+// l) would make a list the square of l's size.
+func lambda(x map[string]any) error {
+	params := map[string]bool{}
+	lambdaParams(x["lhs"], params)
+	return lambdaBody(x["expr"], params)
+}
+
+func lambdaParams(v any, params map[string]bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return
+	}
+	if names, ok := m["column_names"].([]any); ok && len(names) == 1 {
+		if n, ok := names[0].(string); ok {
+			params[strings.ToLower(n)] = true
+		}
+	}
+	if cs, ok := m["children"].([]any); ok {
+		for _, c := range cs {
+			lambdaParams(c, params)
+		}
+	}
+}
+
+func lambdaBody(v any, params map[string]bool) error {
+	switch x := v.(type) {
+	case []any:
+		for _, e := range x {
+			if err := lambdaBody(e, params); err != nil {
+				return err
+			}
+		}
+	case map[string]any:
+		switch x["class"] {
+		case "COLUMN_REF":
+			names, _ := x["column_names"].([]any)
+			if len(names) == 0 {
+				return refused("a lambda reads an unnamed column")
+			}
+			if n, _ := names[0].(string); !params[strings.ToLower(n)] {
+				return refused("a lambda may only read its own parameters, not %q", n)
+			}
+			return nil
+		case "SUBQUERY":
+			return refused("a lambda may not hold a subquery")
+		case "LAMBDA":
+			inner := maps.Clone(params)
+			lambdaParams(x["lhs"], inner)
+			return lambdaBody(x["expr"], inner)
+		}
+		for _, e := range x {
+			if err := lambdaBody(e, params); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// likePattern refuses a LIKE, ILIKE or GLOB pattern the engine would
+// match by backtracking over more than one wildcard: DuckDB matches a
+// LIKE pattern of literals and % in linear time, and anything else (_,
+// ILIKE, GLOB) by trying every position for each %, O(n^k).
+func likePattern(op, p string) error {
+	wild, one := "%", "_"
+	if op == "~~~" {
+		wild, one = "*", "?["
+	}
+	if (op == "~~" || op == "!~~") && !strings.ContainsAny(p, one) {
+		return nil
+	}
+	if strings.Count(strings.TrimRight(p, wild), wild) > 1 {
+		return refused("the pattern %q has more than one %s before its end: with %s, ILIKE or GLOB that backtracks (allowed: LIKE with %% and text only, or one %s)", p, wild, one, wild)
+	}
+	return nil
+}
+
+// isConstant says whether v is a constant (a literal, or a cast of one).
+func isConstant(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return false
+	}
+	switch m["class"] {
+	case "CONSTANT":
+		return true
+	case "CAST":
+		return isConstant(m["child"])
+	}
+	return false
+}
+
+// constString is v's value when it is a constant string (or NULL, "").
+func constString(v any) (string, bool) {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	if m["class"] == "CAST" {
+		return constString(m["child"])
+	}
+	if m["class"] != "CONSTANT" {
+		return "", false
+	}
+	val, _ := m["value"].(map[string]any)
+	if null, _ := val["is_null"].(bool); null {
+		return "", true
+	}
+	s, ok := val["value"].(string)
+	return s, ok
 }
 
 func hasKey(m map[string]any, k string) bool { _, ok := m[k]; return ok }
@@ -296,7 +592,9 @@ func checkFunctions(ctx context.Context, ex sqlq.Executor, funcs map[string]bool
 	}
 	names := make([]string, 0, len(funcs))
 	for f := range funcs {
-		names = append(names, f)
+		if f != "unnest" { // a table in-out function of the engine's own
+			names = append(names, f)
+		}
 	}
 	slices.Sort(names)
 	known := map[string]bool{}

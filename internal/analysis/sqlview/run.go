@@ -69,6 +69,9 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 			}
 			res.Columns = cols
 		}
+		if err := ctx.Err(); err != nil { // the driver's conversion of a row takes time too
+			return err
+		}
 		if len(res.Rows) == MaxRows {
 			res.Truncated = true
 			return nil
@@ -83,12 +86,10 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		}
 		for i, v := range vals {
 			vals[i] = pipes.Normalize(v)
-			if s, ok := vals[i].(string); ok {
-				size += len(s)
-			}
+			size += sizeOf(vals[i])
 		}
 		if size > maxBytes {
-			return errs.New(errs.TooLarge, "the answer holds more than %d MiB of text: select fewer columns or rows", maxBytes>>20)
+			return errs.New(errs.TooLarge, "the answer holds more than %d MiB: select fewer columns or rows", maxBytes>>20)
 		}
 		res.Rows = append(res.Rows, vals)
 		return nil
@@ -103,6 +104,28 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		res.Columns = []pipes.Column{}
 	}
 	return res, nil
+}
+
+// sizeOf is about how many bytes v takes in an answer: a string its
+// length, a list or map its elements' and 16 bytes each, anything else 8.
+func sizeOf(v any) int {
+	switch x := v.(type) {
+	case string:
+		return len(x)
+	case []any:
+		n := 16
+		for _, e := range x {
+			n += 16 + sizeOf(e)
+		}
+		return n
+	case map[string]any:
+		n := 16
+		for k, e := range x {
+			n += 16 + len(k) + sizeOf(e)
+		}
+		return n
+	}
+	return 8
 }
 
 // columns are the answer's columns, named and typed as the engine says.

@@ -41,8 +41,22 @@ func events() []event.Event {
 		evs = append(evs, event.Event{ProjectID: 2, TS: t0 + int64(i)*15*sec, Kind: "log", Service: secret, Message: secret, UserID: secret})
 	}
 	evs = append(evs, event.Event{ProjectID: 1, TS: t0 - 3600*sec, Kind: "log", Service: secret, Message: secret})
+	// Project 3: the largest values ingest keeps (64 KiB a string), made
+	// to be the worst haystacks: a run of one letter, and of %.
+	long, pct := strings.Repeat("a", 64<<10-1)+"b", strings.Repeat("%a", 32<<10)
+	var attrs []event.Attr
+	for i := range 256 {
+		attrs = append(attrs, event.Attr{Key: fmt.Sprintf("k%03d", i), Value: long[:256]})
+	}
+	for i := range hostileRows {
+		evs = append(evs, event.Event{ProjectID: 3, TS: t0 + int64(i)*sec, Kind: "log", Service: pct, Message: long,
+			Endpoint: long, UserID: pct, Attributes: attrs})
+	}
 	return evs
 }
+
+// hostileRows are project 3's rows of 64 KiB strings.
+const hostileRows = 100
 
 var shared store.Store
 
@@ -150,7 +164,7 @@ func TestHostileSQL(t *testing.T) {
 		`SELECT main.lower('a')`:                                       "qualified name",
 		`SELECT * FROM events WHERE user_id = ?`:                       "parameters",
 		`SELECT * FROM events WHERE user_id = $1`:                      "parameters",
-		`SELECT nosuchfunction(1)`:                                     "not one Lore's engine has",
+		`SELECT nosuchfunction(1)`:                                     "nosuchfunction() is not allowed",
 		`DESCRIBE events`:                                              "SHOW_REF",
 		`SELECT * FROM events AT (VERSION => 1)`:                       "",
 		``:                                                             "no SQL",
