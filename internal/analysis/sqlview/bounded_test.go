@@ -260,3 +260,19 @@ func errString(err error) string {
 	}
 	return s
 }
+
+// TestSplitReadsFirst4KiB: a split reads the first 4 KiB of its value (a
+// 64 KiB value of separators would make 64K elements a row), and what is
+// shorter splits as the engine does.
+func TestSplitReadsFirst4KiB(t *testing.T) {
+	ctx := context.Background()
+	res, err := sqlview.Query{SQL: `SELECT len(string_split(message, 'a')) AS n, split_part(message, 'b', 1) = '' AS cut,
+		length(split_part(message, 'b', 1)) AS first FROM events LIMIT 1`, ProjectID: 3, From: t0, To: t0 + 7200*sec}.Run(ctx, shared.(*duckdb.Store))
+	if err != nil || fmt.Sprint(res.Rows) != "[[4097 false 4096]]" {
+		t.Fatalf("split of a 64 KiB value: %v %v", res.Rows, err)
+	}
+	res = run(t, `SELECT split_part(endpoint, '/', 2) AS part, string_split('a,b', ',') AS parts FROM events ORDER BY ts LIMIT 1`)
+	if fmt.Sprint(res.Rows) != "[[pay [a b]]]" {
+		t.Fatalf("split: %v", res.Rows)
+	}
+}

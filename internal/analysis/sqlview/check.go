@@ -69,8 +69,12 @@ func Check(ctx context.Context, ex sqlq.Executor, text string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	if err := checkTree(ctx, ex, tree); err != nil {
+	rewritten, err := checkTree(ctx, ex, tree)
+	if err != nil {
 		return "", err
+	}
+	if rewritten != nil {
+		full = `{"error":false,"statements":[` + string(rewritten) + `]}`
 	}
 	var canonical string
 	q := sqlq.Query{Name: "sqlview.render", SQL: "SELECT CAST(json_deserialize_sql(CAST(? AS JSON)) AS VARCHAR)", Args: []any{full}}
@@ -80,7 +84,7 @@ func Check(ctx context.Context, ex sqlq.Executor, text string) (string, error) {
 	// What runs is checked as what was sent was.
 	_, tree2, err := parse(ctx, ex, canonical)
 	if err == nil {
-		err = checkTree(ctx, ex, tree2)
+		_, err = checkTree(ctx, ex, tree2)
 	}
 	if err != nil {
 		return "", fmt.Errorf("the engine renders the SQL as %q, which does not pass: %w", canonical, err)
@@ -136,30 +140,43 @@ func lineCol(s string, off int) (int, int) {
 
 // checkTree walks a parsed statement, then asks the engine whether every
 // function it calls is one it has loaded (so none is fetched on demand).
-func checkTree(ctx context.Context, ex sqlq.Executor, stmt json.RawMessage) error {
+// When the walk rewrote a call (splits read a value's first splitBytes),
+// it returns the rewritten statement.
+func checkTree(ctx context.Context, ex sqlq.Executor, stmt json.RawMessage) (json.RawMessage, error) {
 	var v any
 	dec := json.NewDecoder(strings.NewReader(string(stmt)))
 	dec.UseNumber()
 	if err := dec.Decode(&v); err != nil {
-		return fmt.Errorf("read the parsed SQL: %w", err)
+		return nil, fmt.Errorf("read the parsed SQL: %w", err)
 	}
 	w := &walker{funcs: map[string]bool{}, growth: 1, tops: map[uintptr]bool{}, node: &nodeState{}}
 	if m, ok := v.(map[string]any); ok {
 		w.markTops(m["node"])
 	}
 	if err := w.walk(v, []string{"events"}, 0); err != nil {
-		return err
+		return nil, err
 	}
-	return checkFunctions(ctx, ex, w.funcs)
+	if err := checkFunctions(ctx, ex, w.funcs); err != nil {
+		return nil, err
+	}
+	if !w.rewrote {
+		return nil, nil
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return nil, fmt.Errorf("write the checked SQL: %w", err)
+	}
+	return out, nil
 }
 
 // walker collects the functions a tree calls and refuses what it must not
 // hold.
 type walker struct {
-	funcs  map[string]bool
-	growth int              // the product of the growth factors of the calls so far (allow.go)
-	tops   map[uintptr]bool // the outermost query nodes: the statement's, or its set operation's
-	node   *nodeState       // the query node being walked
+	funcs   map[string]bool
+	growth  int              // the product of the growth factors of the calls so far (allow.go)
+	tops    map[uintptr]bool // the outermost query nodes: the statement's, or its set operation's
+	node    *nodeState       // the query node being walked
+	rewrote bool             // a split's value was cut to splitBytes
 }
 
 // nodeState is what the walk saw in one query node.
@@ -377,6 +394,10 @@ func (w *walker) call(name string, args []any) error {
 			}
 		}
 	}
+	if splits[name] && len(args) > 0 {
+		args[0] = leftOf(args[0], splitBytes)
+		w.rewrote = true
+	}
 	switch functions[name] {
 	case collecting:
 		if !w.node.top {
@@ -414,6 +435,15 @@ func (w *walker) call(name string, args []any) error {
 		return w.grow(name+"()", f, args)
 	}
 	return nil
+}
+
+// leftOf is the parsed form of left(v, n).
+func leftOf(v any, n int) map[string]any {
+	return map[string]any{"class": "FUNCTION", "type": "FUNCTION", "alias": "", "query_location": json.Number("18446744073709551615"),
+		"function_name": "left", "schema": "", "catalog": "", "filter": nil, "distinct": false, "is_operator": false, "export_state": false,
+		"order_bys": map[string]any{"type": "ORDER_MODIFIER", "orders": []any{}},
+		"children": []any{v, map[string]any{"class": "CONSTANT", "type": "VALUE_CONSTANT", "alias": "", "query_location": json.Number("18446744073709551615"),
+			"value": map[string]any{"type": map[string]any{"id": "INTEGER", "type_info": nil}, "is_null": false, "value": json.Number(strconv.Itoa(n))}}}}
 }
 
 // topN refuses min(x, n), arg_max(x, y, n), …: they keep n values.
