@@ -9,8 +9,8 @@ import (
 )
 
 // FuzzScrub checks, for any text under any key: scrubbing never panics,
-// is idempotent (a scrubbed event scrubs to itself), keeps valid JSON
-// valid, and never lets a planted password through.
+// is idempotent (a scrubbed event scrubs to itself), keeps a valid JSON
+// document valid, and never lets a planted password through.
 func FuzzScrub(f *testing.F) {
 	for _, s := range []struct{ k, v string }{
 		{"message", "login failed password=hunter2 user=bob"},
@@ -43,7 +43,12 @@ func FuzzScrub(f *testing.F) {
 		if n := c.scrubEvent(&e); n != 0 {
 			t.Fatalf("not idempotent: %q under %q: %q then %q", val, key, once.Attributes[0].Value, e.Attributes[0].Value)
 		}
-		if json.Valid([]byte(val)) && !json.Valid([]byte(e.Attributes[0].Value)) {
+		// A JSON document (object or array) is scrubbed member by member and
+		// stays a document; a scalar that is itself a secret or a card
+		// number is replaced whole, as any value is under a sensitive key.
+		_, denied := c.keyRule(key)
+		if doc := strings.TrimSpace(val); !denied && len(doc) > 1 && (doc[0] == '{' || doc[0] == '[') &&
+			json.Valid([]byte(val)) && !json.Valid([]byte(e.Attributes[0].Value)) {
 			t.Fatalf("valid JSON %q became %q", val, e.Attributes[0].Value)
 		}
 		planted := event.Event{Message: val + " password=Zq9xSECRETx " + val}
