@@ -394,6 +394,11 @@ func (p *Pipeline) Rotate(ctx context.Context) error {
 	}
 	for {
 		p.mu.Lock()
+		if len(p.segs) == 0 {
+			// Close removed every segment: the store holds them all.
+			p.mu.Unlock()
+			return nil
+		}
 		oldest, ch := p.segs[0].first, p.progress
 		p.mu.Unlock()
 		if oldest >= r.first {
@@ -450,8 +455,37 @@ func (p *Pipeline) close(ctx context.Context) error {
 	if p.loaded < p.durable && err == nil {
 		err = fmt.Errorf("WAL records %d to %d are not in the store; they will be replayed on the next start", p.loaded+1, p.durable)
 	}
+	clean := err == nil && p.broken == nil
 	p.mu.Unlock()
+	if clean {
+		if rerr := p.removeAllSegments(); rerr != nil {
+			p.log.Warn("cannot remove the loaded WAL at shutdown; the next start skips what the store holds", "err", rerr)
+		}
+	}
 	return err
+}
+
+// removeAllSegments deletes every segment, the one last written included,
+// once Close has loaded every logged record into the store: a stopped
+// server keeps no second copy of what it stored (up to SegmentBytes of
+// raw records). The store's commit is durable, as it is for the segments
+// removeSegments deletes while running, and the next Open starts a new
+// segment after the store's last seq. Oldest first, so that a crash midway
+// leaves a contiguous log whose records the store already holds.
+func (p *Pipeline) removeAllSegments() error {
+	p.mu.Lock()
+	segs := p.segs
+	p.segs = nil
+	p.mu.Unlock()
+	for _, s := range segs {
+		if err := os.Remove(s.path); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("remove loaded WAL segment %q: %w", s.path, err)
+		}
+	}
+	if len(segs) == 0 {
+		return nil
+	}
+	return syncDir(p.opts.Dir)
 }
 
 // RetryAfter suggests how many seconds an overloaded client should wait,

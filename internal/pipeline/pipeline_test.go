@@ -347,6 +347,9 @@ func TestCloseGivesUpWhenTheStoreIsStuck(t *testing.T) {
 	if err := p.Close(ctx); err == nil {
 		t.Fatal("Close with a stuck store returned nil")
 	}
+	if n := walFiles(t, dir); n != 1 {
+		t.Fatalf("%d WAL segments after a Close that could not load, want 1 (kept for the next start)", n)
+	}
 	// The next start loads what was left.
 	w2 := &memWriter{}
 	p = open(t, Options{Dir: dir}, w2)
@@ -372,6 +375,56 @@ func TestSegmentsAreDeletedOnceLoaded(t *testing.T) {
 	}
 	if n := walFiles(t, dir); n != 1 {
 		t.Fatalf("%d segments after loading, want 1 (the one being written)", n)
+	}
+}
+
+// TestCloseRemovesTheLoadedWAL: after a graceful stop that loaded
+// everything, the WAL directory holds no segment (the store has every
+// record; the segment last written used to stay, up to 64 MiB of raw
+// records), and the next start continues the seqs after the store's.
+func TestCloseRemovesTheLoadedWAL(t *testing.T) {
+	dir := t.TempDir()
+	w := &memWriter{}
+	p := open(t, Options{Dir: dir, SegmentBytes: 1000, LoadInterval: time.Hour}, w)
+	sizes := map[int64]int{}
+	var ids []int64
+	for i := range int64(30) {
+		sizes[i], ids = 2, append(ids, i)
+		if err := p.Submit(context.Background(), req(i, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := walFiles(t, dir); n < 3 {
+		t.Fatalf("%d segments before Close, want several", n)
+	}
+	closeP(t, p)
+	checkStored(t, w, ids, sizes)
+	if n := walFiles(t, dir); n != 0 {
+		t.Fatalf("%d WAL segments after a graceful Close that loaded everything, want 0", n)
+	}
+	last := p.Stats().LastSeq
+
+	calls := w.calls
+	p = open(t, Options{Dir: dir, SegmentBytes: 1000, LoadInterval: time.Hour}, w)
+	if w.calls != calls {
+		t.Fatalf("reopen appended %d batches, want none", w.calls-calls)
+	}
+	if err := p.Submit(context.Background(), req(100, 1)); err != nil {
+		t.Fatal(err)
+	}
+	// What is logged after the restart is in the WAL until it is stored:
+	// a crash now replays it.
+	crash(p)
+	if n := walFiles(t, dir); n != 1 {
+		t.Fatalf("%d WAL segments after a crash, want 1", n)
+	}
+	w2 := &memWriter{lastSeq: last}
+	p = open(t, Options{Dir: dir}, w2)
+	closeP(t, p)
+	sizes[100] = 1
+	checkStored(t, w2, []int64{100}, sizes)
+	if w2.lastSeq != last+1 {
+		t.Fatalf("record logged after the restart got seq %d, want %d", w2.lastSeq, last+1)
 	}
 }
 

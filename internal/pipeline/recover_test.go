@@ -111,11 +111,16 @@ func TestCrashRecovery(t *testing.T) {
 			if err := p.Submit(context.Background(), req(1000, 2)); err != nil {
 				t.Fatal(err)
 			}
-			closeP(t, p)
+			if err := p.Flush(context.Background()); err != nil {
+				t.Fatal(err)
+			}
 			checkStored(t, w, append(want, 1000), sizes)
 			if st := p.Stats(); st.LastSeq != uint64(kept+1) {
 				t.Fatalf("cut %d %s: new record got seq %d, want %d", cut, garbage, st.LastSeq, kept+1)
 			}
+			// A crash keeps the WAL (a graceful Close would remove it,
+			// the store holding every record).
+			crash(p)
 
 			// Restarting with an empty store replays what the WAL
 			// still holds: the new record, after the truncated tail.
