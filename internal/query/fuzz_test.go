@@ -10,7 +10,8 @@ import (
 // FuzzParse checks that Parse never panics, that its errors point inside
 // the query, and that every query that parses compiles to well-formed SQL
 // (balanced parentheses, one argument a placeholder, no user text) whose
-// canonical form parses back to the same tree.
+// canonical form parses back to the same tree, and in which no needle (a
+// word, phrase or wildcard value) is longer than MaxNeedleBytes.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		`level:error service:payment-service http_status:>=500 "rate limited" -env:staging trace_id:abc*`,
@@ -56,6 +57,9 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("Compile(%q): %v", s, err)
 		}
 		_ = q.Words()
+		if n := longestNeedle(q.Root); n > MaxNeedleBytes {
+			t.Fatalf("Parse(%q) kept a needle of %d bytes (max %d)", s, n, MaxNeedleBytes)
+		}
 		canon := q.String()
 		q2, err := Parse(canon)
 		if err != nil {
@@ -65,4 +69,30 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("canonical form %q of %q parses to\n%s\nnot\n%s", canon, s, b, a)
 		}
 	})
+}
+
+// longestNeedle is the length of n's longest needle: a Text's pieces, or
+// a Field's wildcard value, with its '*'.
+func longestNeedle(n Node) int {
+	most := 0
+	joined := func(pieces []string) int { return len(strings.Join(pieces, "*")) }
+	switch n := n.(type) {
+	case *And:
+		for _, c := range n.Children {
+			most = max(most, longestNeedle(c))
+		}
+	case *Or:
+		for _, c := range n.Children {
+			most = max(most, longestNeedle(c))
+		}
+	case *Not:
+		most = longestNeedle(n.Child)
+	case *Text:
+		most = joined(n.Pieces)
+	case *Field:
+		if n.Op == OpGlob {
+			most = joined(n.Pieces)
+		}
+	}
+	return most
 }

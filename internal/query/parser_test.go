@@ -199,6 +199,33 @@ func TestParseErrors(t *testing.T) {
 	f("x:"+strings.Repeat("a*", MaxWildcards+1), fmt.Sprintf("too many wildcards: %d '*' in %q (max %d in one value)",
 		MaxWildcards+1, strings.Repeat("a*", MaxWildcards+1), MaxWildcards), 0)
 	f(strings.Repeat("a", MaxQueryBytes+1), fmt.Sprintf("query too long: %d bytes (max %d)", MaxQueryBytes+1, MaxQueryBytes), 0)
+	// needles: what is searched for inside values, at most MaxNeedleBytes
+	long := strings.Repeat("a", MaxNeedleBytes) + "é"
+	tooLongAs := func(start string, n int) string {
+		return fmt.Sprintf("search term %q… is %d bytes, more than %d (a word, phrase or wildcard value is searched for inside every value; search for a shorter part of it)",
+			start, n, MaxNeedleBytes)
+	}
+	tooLong := func(n int) string { return tooLongAs(strings.Repeat("a", 32), n) }
+	f("ok "+long, tooLong(MaxNeedleBytes+2)+" at column 4", 4)
+	f(`ok "`+long+`"`, tooLong(MaxNeedleBytes+2)+" at column 4", 4)
+	f("ok msg:"+long, tooLong(MaxNeedleBytes+2)+" at column 8", 8)
+	f("svc:*"+long[:MaxNeedleBytes-1]+"*", tooLongAs("*"+strings.Repeat("a", 31), MaxNeedleBytes+1)+" at column 5", 5)
+	f("user.plan:"+long[:MaxNeedleBytes-1]+"*b*", tooLong(MaxNeedleBytes+2)+" at column 11", 11)
+	f("level:(error OR "+long+"*)", tooLong(MaxNeedleBytes+3)+" at column 17", 17)
+	f("x:"+strings.Repeat("é*", MaxWildcards+1), fmt.Sprintf("too many wildcards: %d '*' in %q (max %d in one value)",
+		MaxWildcards+1, strings.Repeat("é*", MaxWildcards+1), MaxWildcards), 0)
+}
+
+// TestNeedleLimit: the longest needle of each kind parses, and an exact
+// field:value is no needle (an equality), so it may be longer.
+func TestNeedleLimit(t *testing.T) {
+	max := strings.Repeat("a", MaxNeedleBytes)
+	for _, s := range []string{max, `"` + max + `"`, "msg:" + max, "svc:*" + max[2:] + "*", "svc:" + max[1:] + "*",
+		"user:" + strings.Repeat("a", 4*MaxNeedleBytes), `user:"` + strings.Repeat("a ", MaxNeedleBytes) + `"`} {
+		if _, err := Parse(s); err != nil {
+			t.Errorf("Parse(%.40q…): %v", s, err)
+		}
+	}
 }
 
 func TestParseDepthLimit(t *testing.T) {

@@ -20,6 +20,11 @@ func newTerm(p *parser, typed string, op Op, pieces []string, at int) (Node, err
 			op = OpExists
 		}
 	}
+	if typ, _ := columnType(name); op == OpGlob || !attr && typ == ColMessage {
+		if err := p.checkNeedle(at, pieces); err != nil {
+			return nil, err
+		}
+	}
 	f := &Field{Name: name, Attr: attr, Op: op}
 	switch op {
 	case OpEq:

@@ -3,7 +3,7 @@ package pipes
 import (
 	"fmt"
 	"math"
-	"regexp"
+	"regexp/syntax"
 	"slices"
 	"strings"
 
@@ -826,6 +826,9 @@ func (c *compiler) call(r rel, e *Call) (frag, error) {
 		if err != nil {
 			return frag{}, err
 		}
+		if err := c.checkNeedle(e, needle); err != nil {
+			return frag{}, err
+		}
 		x := str(args[0])
 		switch e.Fn {
 		case "contains":
@@ -833,12 +836,43 @@ func (c *compiler) call(r rel, e *Call) (frag, error) {
 		case "startswith":
 			return frag{sql: "coalesce(" + c.d.Like(x.sql) + ", false)", args: append(slices.Clone(x.args), likeEscape(needle)+"%"), typ: Bool}, nil
 		}
-		if _, err := regexp.Compile(needle); err != nil {
-			return frag{}, c.errAt(e.Args[1].pos(), "bad regular expression: %v", err)
-		}
 		return frag{sql: "coalesce(" + c.d.Match(x.sql) + ", false)", args: append(slices.Clone(x.args), needle), typ: Bool}, nil
 	}
 	return frag{}, c.errAt(e.At, "unknown function %q (eval and where have lower, upper, len, abs, floor, ceil, round, concat, coalesce, if, contains, startswith, match, tonumber, tostring)", e.Fn)
+}
+
+// maxRegexpInsts bounds match()'s regular expression once compiled (Go's
+// RE2 program; DuckDB and ClickHouse run RE2): a counted repetition such
+// as a{1000} is short text but a long program, and RE2's time a byte grows
+// with the program when its DFA gives up.
+const maxRegexpInsts = 512
+
+// checkNeedle refuses a contains(), startswith() or match() text longer
+// than query.MaxNeedleBytes (the engine searches for it inside every
+// value: its work grows with both lengths), and a match() expression
+// that is not RE2 or compiles to more than maxRegexpInsts steps.
+func (c *compiler) checkNeedle(e *Call, needle string) error {
+	at := e.Args[1].pos()
+	if len(needle) > query.MaxNeedleBytes {
+		return c.errAt(at, "%s's text %s is %d bytes, more than %d (it is searched for inside every value; use a shorter part of it)",
+			e.Fn, query.QuoteStart(needle), len(needle), query.MaxNeedleBytes)
+	}
+	if e.Fn != "match" {
+		return nil
+	}
+	re, err := syntax.Parse(needle, syntax.Perl)
+	if err != nil {
+		return c.errAt(at, "bad regular expression: %v", err)
+	}
+	prog, err := syntax.Compile(re.Simplify())
+	if err != nil {
+		return c.errAt(at, "bad regular expression: %v", err)
+	}
+	if n := len(prog.Inst); n > maxRegexpInsts {
+		return c.errAt(at, "match's regular expression %s compiles to %d steps, more than %d (a counted repetition such as {100} repeats its part that many times)",
+			query.QuoteStart(needle), n, maxRegexpInsts)
+	}
+	return nil
 }
 
 func likeEscape(s string) string {

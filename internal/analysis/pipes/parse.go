@@ -296,7 +296,11 @@ func Parse(s string) (*Pipeline, error) {
 	search, starts := split(s)
 	q, err := query.Parse(search)
 	if err != nil {
-		return nil, &Error{Msg: err.Error()}
+		e := &Error{Msg: err.Error()}
+		if qe, ok := err.(*query.Error); ok {
+			e.Column = qe.Column // the search starts the text: the same column
+		}
+		return nil, e
 	}
 	p := &Pipeline{Text: s, Search: q}
 	if len(starts) > maxPipes {
@@ -810,6 +814,10 @@ func (p *pipeParser) parseExtract() (*Extract, error) {
 	}
 	if t.kind != tStr {
 		return nil, p.errAt(t.at, `expected a pattern in quotes such as "user=<user> took <ms>ms", found %s`, describe(t))
+	}
+	if len(t.text) > query.MaxNeedleBytes {
+		return nil, p.errAt(t.at, "extract's pattern %s is %d bytes, more than %d (its text is searched for inside every value; use a shorter part of it)",
+			query.QuoteStart(t.text), len(t.text), query.MaxNeedleBytes)
 	}
 	x := &Extract{Pattern: t.text, From: "message"}
 	if ok, err := p.acceptWord("from"); err != nil {

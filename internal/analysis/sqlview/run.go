@@ -164,27 +164,32 @@ func typeOf(t string) pipes.Type {
 
 // invalid classifies err: a refused text, and what the engine could not
 // bind or compute for it, are the caller's mistake (errs.Invalid, quoting
-// the engine); the rest (deadlines, I/O) stays as it is.
+// the reason once: the message is the whole text, and the refusal is the
+// detail); an engine out of memory is a 503 to try later (the store's
+// memory is shared with ingest and other queries); the rest (deadlines,
+// I/O) stays as it is.
 func invalid(err error) error {
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return err
 	}
 	var ce *Error
 	if errors.As(err, &ce) {
-		return &errs.Error{Kind: errs.Invalid, Msg: "SQL refused: " + ce.Error(), Detail: ce, Err: err}
+		return &errs.Error{Kind: errs.Invalid, Msg: "SQL refused: " + ce.Error(), Detail: ce}
 	}
 	var de *duckdb.Error
-	if !errors.As(err, &de) {
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory || strings.Contains(err.Error(), "Out of Memory Error") {
+		return &errs.Error{Kind: errs.Unavailable, RetryAfter: 5, Err: err,
+			Msg: "the SQL needs more memory than the store may use now (lore serve --store-memory): aggregate more, select fewer rows or a shorter range, or try again later"}
+	}
+	if de == nil {
 		return err
 	}
 	switch de.Type {
 	case duckdb.ErrorTypeInterrupt, duckdb.ErrorTypeIO, duckdb.ErrorTypeFatal, duckdb.ErrorTypeInternal,
 		duckdb.ErrorTypeConnection, duckdb.ErrorTypeTransaction, duckdb.ErrorTypeNetwork, duckdb.ErrorTypeHTTP:
 		return err
-	case duckdb.ErrorTypeOutOfMemory:
-		return errs.Wrap(errs.TooLarge, err, "the SQL needs more memory than the engine may use: aggregate more, or select fewer rows")
 	}
-	return errs.Wrap(errs.Invalid, err, "SQL failed: %s", de.Msg)
+	return &errs.Error{Kind: errs.Invalid, Msg: "SQL failed: " + de.Msg}
 }
 
 // errUnsupported says the store's engine has no SQL view.

@@ -187,8 +187,65 @@ func TestHostileSQL(t *testing.T) {
 	// A syntax error says where.
 	_, err := query("SELECT 1\nFROM events WHERE WHERE").Run(context.Background(), shared.(*duckdb.Store))
 	var e *sqlview.Error
-	if !errors.As(err, &e) || e.Line != 2 {
+	if ee, ok := errs.As(err); ok {
+		e, _ = ee.Detail.(*sqlview.Error)
+	}
+	if e == nil || e.Line != 2 {
 		t.Fatalf("syntax error without its line: %v", err)
+	}
+}
+
+// TestReasonSaidOnce: a refusal and an engine's error say their reason
+// once, in the message a client reads and in the error a log prints.
+func TestReasonSaidOnce(t *testing.T) {
+	for text, reason := range map[string]string{
+		"SELECT repeat('x', 5)":             "repeat() is not allowed",
+		"DELETE FROM events":                "only a SELECT may run here",
+		"SELECT 1\nFROM events WHERE WHERE": "syntax error",
+		"SELECT nosuchcol FROM events":      `"nosuchcol" not found`,
+	} {
+		_, err := query(text).Run(context.Background(), shared.(*duckdb.Store))
+		if !errs.Is(err, errs.Invalid) {
+			t.Fatalf("%q: %v, want an invalid-input error", text, err)
+		}
+		for what, s := range map[string]string{"Error()": err.Error(), "the client's message": errs.Message(err)} {
+			if n := strings.Count(s, reason); n != 1 {
+				t.Errorf("%q: %s says %q %d times: %s", text, what, reason, n, s)
+			}
+		}
+	}
+}
+
+// TestOutOfMemoryIsUnavailable: a text DuckDB cannot hold within the
+// store's memory limit is a 503 to try later, naming --store-memory (as
+// pipes answer), not a 413 or an internal error.
+func TestOutOfMemoryIsUnavailable(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	evs := make([]event.Event, 0, 200_000)
+	for i := range cap(evs) {
+		evs = append(evs, event.Event{ProjectID: 1, Kind: event.KindLog, Service: fmt.Sprint("svc-", i%500), TS: t0 + int64(i),
+			UserID: fmt.Sprintf("user-%09d", i), DurationMS: float64(i)})
+	}
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if s, err = duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "16MB", Threads: 1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	_, err = sqlview.Query{SQL: "SELECT service, count(DISTINCT user_id), median(duration_ms), count(DISTINCT ts) FROM events GROUP BY service",
+		ProjectID: 1, From: t0, To: t0 + 3600*sec}.Run(ctx, s)
+	e, ok := errs.As(err)
+	if !ok || e.Kind != errs.Unavailable || e.RetryAfter <= 0 || !strings.Contains(e.Msg, "--store-memory") {
+		t.Fatalf("over the memory limit: %v, want an Unavailable error with Retry-After naming --store-memory", err)
 	}
 }
 
