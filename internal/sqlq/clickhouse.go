@@ -191,6 +191,13 @@ func (ClickHouse) Quantile(expr string, p float64) string {
 	return chQuantile("groupArray("+expr+")", p)
 }
 
+// ApproxQuantile is quantileTDigest (plain quantile samples 8,192
+// values a group, which is approximate too, but less precise at the
+// tails).
+func (ClickHouse) ApproxQuantile(expr string, p float64) string {
+	return "quantileTDigest(" + strconv.FormatFloat(p, 'g', -1, 64) + ")(" + expr + ")"
+}
+
 // chQuantile is the p-quantile of the values vals collects (groupArray
 // skips NULLs): sorted, v[⌊p(n−1)⌋] and the next, weighted by the
 // fraction; NULL without values. vals appears once in the spelling (its

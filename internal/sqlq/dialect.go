@@ -107,8 +107,10 @@ type Dialect interface {
 	CountDistinct(expr string) string
 	ApproxDistinct(expr string) string
 	// Quantile is the p-quantile (0..1) of expr, interpolated between the
-	// two nearest values.
+	// two nearest values; ApproxQuantile estimates it from a fixed-size
+	// sketch (t-digest), for answers labelled approximate.
 	Quantile(expr string, p float64) string
+	ApproxQuantile(expr string, p float64) string
 
 	// Hash64 is a 64-bit hash of expr, for joining and counting ids
 	// cheaply (collisions are rare enough for distinct counts).

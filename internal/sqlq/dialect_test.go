@@ -71,6 +71,7 @@ var constructs = []struct {
 	{"CountDistinct", func(d Dialect) string { return d.CountDistinct("user_id") }},
 	{"ApproxDistinct", func(d Dialect) string { return d.ApproxDistinct("user_id") }},
 	{"Quantile", func(d Dialect) string { return d.Quantile("duration_ms", 0.95) }},
+	{"ApproxQuantile", func(d Dialect) string { return d.ApproxQuantile("duration_ms", 0.95) }},
 	{"HexID", func(d Dialect) string { return d.HexID("span_id") }},
 	{"TraceHex", func(d Dialect) string { return d.TraceHex("trace_hi", "trace_lo") }},
 	{"SemiJoin", func(d Dialect) string { return d.SemiJoin("events e", "hits h", "e.trace_hi = h.trace_hi") }},

@@ -178,6 +178,11 @@ func (DuckDB) Quantile(expr string, p float64) string {
 	return "quantile_cont(" + expr + ", " + strconv.FormatFloat(p, 'g', -1, 64) + ")"
 }
 
+// ApproxQuantile is approx_quantile (a t-digest: fixed memory a group).
+func (DuckDB) ApproxQuantile(expr string, p float64) string {
+	return "approx_quantile(" + expr + ", " + strconv.FormatFloat(p, 'g', -1, 64) + ")"
+}
+
 // HexID pads hex() to 16 digits (hex drops leading zeros).
 func (DuckDB) HexID(col string) string { return "lpad(lower(hex(" + col + ")), 16, '0')" }
 

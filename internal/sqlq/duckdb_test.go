@@ -56,6 +56,7 @@ func TestDuckDBExecutes(t *testing.T) {
 		{d.ApproxDistinct("service"), nil, "2"},
 		{d.Quantile("duration_ms", 0.5), nil, "20"},
 		{d.Quantile("duration_ms", 0.75), nil, "30"},
+		{d.ApproxQuantile("duration_ms", 0.5), nil, "20"},
 		{d.ListAgg(d.TraceHex("trace_hi", "trace_lo"), "ts"), nil,
 			"[000000000000000100000000000000ff ffffffffffffffff0000000000000000 000000000000000100000000000000ff]"},
 		{d.ListAggIf("name", "ts", "http_status = 429"), nil, "[b c]"},

@@ -2,7 +2,6 @@ package pipes_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"os"
@@ -13,7 +12,6 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/pipes"
-	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
@@ -279,42 +277,6 @@ func TestArchiveReadsNamedColumns(t *testing.T) {
 		if spy.sql != plain.Query.SQL {
 			t.Errorf("%q without archived days: %s, want the plain %s", tc.q, spy.sql, plain.Query.SQL)
 		}
-	}
-}
-
-// TestOutOfMemoryIsUnavailable: a pipeline DuckDB cannot hold within its
-// memory limit (exact p95 and uniq keep every value of the range) is a
-// 503 saying so, not an internal error.
-func TestOutOfMemoryIsUnavailable(t *testing.T) {
-	ctx := context.Background()
-	dir := t.TempDir()
-	s, err := duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "256MB"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	evs := make([]event.Event, 0, 200_000)
-	for i := range cap(evs) {
-		evs = append(evs, event.Event{ProjectID: 1, Kind: event.KindLog, Service: fmt.Sprint("svc-", i%500), TS: t0 + int64(i),
-			UserID: fmt.Sprintf("user-%09d", i), DurationMS: float64(i)})
-	}
-	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if s, err = duckdb.Open(ctx, dir, duckdb.Options{MemoryLimit: "16MB", Threads: 1}, nil); err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	p, err := pipes.Parse(`| stats p95(duration_ms), p50(duration_ms), uniq(user_id), uniq(message) by service`)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = pipes.Query{Pipeline: p, ProjectID: 1, From: t0, To: t0 + 3600*sec}.Run(ctx, s)
-	var e *errs.Error
-	if !errors.As(err, &e) || e.Kind != errs.Unavailable || !strings.Contains(e.Msg, "--store-memory") {
-		t.Fatalf("over the memory limit: %v, want an Unavailable error naming --store-memory", err)
 	}
 }
 

@@ -35,6 +35,11 @@ type Column struct {
 	// and top/rare's count weight each by 1/rate, as histograms and
 	// facets do.
 	Estimated bool `json:"estimated,omitempty"`
+	// Approximate marks a percentile or uniq computed in bounded memory
+	// (percentiles from a t-digest, uniq over 64-bit hashes or from a
+	// HyperLogLog) because the exact answer needed more memory than the
+	// store may use (lore serve --store-memory): Run's fallback.
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // frag is a SQL fragment, the arguments of its placeholders in textual
@@ -44,6 +49,7 @@ type frag struct {
 	args []any
 	typ  Type
 	est  bool // an estimate before sampling (a weighted count)
+	apx  bool // a sketch's estimate of a percentile or uniq
 }
 
 // named is a column a pipe made: its name as the user sees it and its
@@ -52,6 +58,7 @@ type named struct {
 	name string
 	typ  Type
 	est  bool // an estimate before sampling (a weighted count)
+	apx  bool // a sketch's estimate of a percentile or uniq
 }
 
 // rel is the relation a pipe reads: the SQL so far and what it holds.
@@ -83,6 +90,10 @@ type compiler struct {
 	// weight, when not "", is an event's weight in an estimated count
 	// (Sampling.SampleWeight): counts of events are sums of it.
 	weight string
+	// approx is how percentiles and uniq are spelled; degradable notes
+	// that a higher level would spell one of them differently.
+	approx     approxLevel
+	degradable bool
 }
 
 func colName(name string) string { return "c:" + name }
@@ -101,12 +112,15 @@ func (c *compiler) alias() string {
 type Compiled struct {
 	Query   sqlq.Query
 	Columns []Column
+	// degradable: a percentile or uniq would be spelled differently (in
+	// less memory) at the next approxLevel.
+	degradable bool
 }
 
 // Compile builds the pipeline's one SQL statement in dialect d over a
 // project's events in [from, to) microseconds.
 func Compile(p *Pipeline, d sqlq.Dialect, project, from, to int64) (Compiled, error) {
-	return compile(p, d, project, from, to, nil, "")
+	return compile(p, d, project, from, to, nil, "", levelExact)
 }
 
 // cold is the archived part of the events a pipeline reads: the columns
@@ -125,11 +139,11 @@ type cold struct {
 //	    UNION ALL SELECT cols FROM <archive> WHERE scope AND search) AS ev
 //
 // (each part filtered on its own, so that both prune by time).
-func compile(p *Pipeline, d sqlq.Dialect, project, from, to int64, arch *cold, weight string) (Compiled, error) {
+func compile(p *Pipeline, d sqlq.Dialect, project, from, to int64, arch *cold, weight string, approx approxLevel) (Compiled, error) {
 	if to <= from {
 		return Compiled{}, fmt.Errorf("empty time range [%d, %d)", from, to)
 	}
-	c := &compiler{d: d, from: from, to: to, text: p.Text, weight: weight}
+	c := &compiler{d: d, from: from, to: to, text: p.Text, weight: weight, approx: approx}
 	const scope = " WHERE project_id = ? AND ts >= ? AND ts < ?"
 	where, args := scope, []any{project, from, to}
 	if p.Search != nil && p.Search.Root != nil {
@@ -386,7 +400,7 @@ func (c *compiler) stats(r rel, st *Stats) (rel, error) {
 		}
 		fmt.Fprintf(&b, "%s AS %s", f.sql, c.d.Ident(colName(a.Name)))
 		outArgs = append(outArgs, f.args...)
-		cols = append(cols, named{name: a.Name, typ: f.typ, est: f.est})
+		cols = append(cols, named{name: a.Name, typ: f.typ, est: f.est, apx: f.apx})
 	}
 	b.WriteString(" FROM (" + inner + ") AS " + c.alias())
 	if len(groups) > 0 {
@@ -448,7 +462,7 @@ func (c *compiler) agg(r rel, a Agg) (frag, error) {
 		}
 		return frag{sql: n + " / ?", args: []any{float64(span) / 1e6}, typ: Number, est: weighted}, nil
 	case "uniq":
-		return frag{sql: c.d.CountDistinct(arg.sql), args: arg.args, typ: Number}, nil
+		return c.uniq(arg), nil
 	case "sum":
 		f := num()
 		return frag{sql: c.d.AggOf(sqlq.AggSum, f.sql), args: f.args, typ: Number}, nil
@@ -472,6 +486,10 @@ func (c *compiler) agg(r rel, a Agg) (frag, error) {
 	case "p50", "p75", "p90", "p95", "p99":
 		f := num()
 		p := map[string]float64{"p50": 0.5, "p75": 0.75, "p90": 0.9, "p95": 0.95, "p99": 0.99}[a.Fn]
+		if c.approx > levelExact {
+			return frag{sql: c.d.ApproxQuantile(f.sql, p), args: f.args, typ: Number, apx: true}, nil
+		}
+		c.degradable = true
 		return frag{sql: c.d.Quantile(f.sql, p), args: f.args, typ: Number}, nil
 	}
 	return frag{}, c.errAt(a.At, "unknown aggregate %q", a.Fn)
@@ -516,7 +534,7 @@ func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 	add := func(name string, f frag) {
 		outs = append(outs, f.sql+" AS "+c.d.Ident(name))
 		outArgs = append(outArgs, f.args...)
-		cols = append(cols, Column{Name: name, Type: f.typ, Estimated: f.est})
+		cols = append(cols, Column{Name: name, Type: f.typ, Estimated: f.est, Approximate: f.apx})
 	}
 	names := r.project
 	if names == nil {
@@ -553,7 +571,7 @@ func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 	if err != nil {
 		return Compiled{}, err
 	}
-	return Compiled{Query: q, Columns: cols}, nil
+	return Compiled{Query: q, Columns: cols, degradable: c.degradable}, nil
 }
 
 // ref is the expression for a field: a column a pipe made, else (while
@@ -561,7 +579,7 @@ func (c *compiler) final(r rel, scope sqlq.Scope) (Compiled, error) {
 func (c *compiler) ref(r rel, name string, at int) (frag, error) {
 	for _, n := range r.cols {
 		if n.name == name {
-			return frag{sql: c.d.Ident(colName(name)), typ: n.typ, est: n.est}, nil
+			return frag{sql: c.d.Ident(colName(name)), typ: n.typ, est: n.est, apx: n.apx}, nil
 		}
 	}
 	if !r.rows {
@@ -628,7 +646,7 @@ func (c *compiler) expr(r rel, e Expr) (frag, error) {
 		if !r.rows {
 			for _, n := range r.cols {
 				if n.name == e.String() {
-					return frag{sql: c.d.Ident(colName(n.name)), typ: n.typ, est: n.est}, nil
+					return frag{sql: c.d.Ident(colName(n.name)), typ: n.typ, est: n.est, apx: n.apx}, nil
 				}
 			}
 		}

@@ -56,15 +56,24 @@ type Sampling interface {
 // those days' files too, only the columns the pipeline names; when its
 // store sampled events in the range (Sampling), counts of events are
 // estimates before sampling, their columns marked Estimated.
+//
+// Exact percentiles and uniq hold every value of their groups; when the
+// engine runs out of memory for them, Run runs the pipeline again at the
+// next approxLevel (percentiles from a t-digest and uniq over hashes,
+// then uniq from a HyperLogLog) and marks those columns Approximate: an
+// answer, marked, as Grafana or Kibana would give, rather than an error.
+// Only when the last level too runs out of memory is the answer an
+// Unavailable error naming --store-memory.
 func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	var weight string
 	if sm, ok := ex.(Sampling); ok {
 		weight = sm.SampleWeight(ctx, q.ProjectID, q.From, q.To)
 	}
-	c, err := compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, nil, weight)
+	c, err := compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, nil, weight, levelExact)
 	if err != nil {
 		return Result{}, err
 	}
+	var arch *cold
 	if a, ok := ex.(Archive); ok {
 		words := identifiers(c.Query.SQL)
 		cols, src, err := a.ArchivedEvents(ctx, q.ProjectID, q.From, q.To, func(col string) bool { return words[col] })
@@ -72,14 +81,39 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 			return Result{}, fmt.Errorf("pipes: list the archived days of [%d, %d): %w", q.From, q.To, err)
 		}
 		if src != "" {
-			if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, &cold{cols: cols, src: src}, weight); err != nil {
+			arch = &cold{cols: cols, src: src}
+			if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, arch, weight, levelExact); err != nil {
 				return Result{}, err
 			}
 		}
 	}
+	res, err := run(ctx, ex, c)
+	level := levelExact
+	for err != nil && outOfMemory(err) && c.degradable && level < levelSketched && ctx.Err() == nil {
+		level++
+		if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, arch, weight, level); err != nil {
+			return Result{}, err
+		}
+		res, err = run(ctx, ex, c)
+	}
+	if err != nil {
+		if outOfMemory(err) {
+			msg := "the query needs more memory than the store may use now (lore serve --store-memory); try a shorter range or fewer groups"
+			if level > levelExact {
+				msg = "the query needs more memory than the store may use now (lore serve --store-memory), even with approximate percentiles and uniq; try a shorter range or fewer groups"
+			}
+			return Result{}, &errs.Error{Kind: errs.Unavailable, RetryAfter: 5, Err: err, Msg: msg}
+		}
+		return Result{}, err
+	}
+	return res, nil
+}
+
+// run runs a compiled pipeline and reads its rows.
+func run(ctx context.Context, ex sqlq.Executor, c Compiled) (Result, error) {
 	res := Result{Columns: c.Columns, Rows: [][]any{}}
 	n := len(c.Columns)
-	err = ex.Run(ctx, c.Query, func(s sqlq.Scanner) error {
+	err := ex.Run(ctx, c.Query, func(s sqlq.Scanner) error {
 		vals := make([]any, n)
 		ptrs := make([]any, n)
 		for i := range vals {
@@ -94,14 +128,7 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		res.Rows = append(res.Rows, vals)
 		return nil
 	})
-	if err != nil {
-		if outOfMemory(err) {
-			return Result{}, &errs.Error{Kind: errs.Unavailable, RetryAfter: 5, Err: err,
-				Msg: "the query needs more memory than the store may use now (lore serve --store-memory): exact p95 and uniq hold every value of the range; try a shorter range, fewer groups or fewer of them"}
-		}
-		return Result{}, err
-	}
-	return res, nil
+	return res, err
 }
 
 // outOfMemory reports an engine's refusal to run a query within its

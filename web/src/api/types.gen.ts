@@ -152,6 +152,7 @@ export interface Column {
   name: string;
   type: string;
   estimated?: boolean;
+  approximate?: boolean;
 }
 
 /** The answer of GET /api/v1/dashboards/{id}. */
