@@ -10,6 +10,8 @@ export interface QueryColumn {
   type: QueryColumnType;
   /** a count estimated before sampling (kept events weighted by 1/lore.sample_rate) */
   estimated?: boolean;
+  /** a percentile or uniq computed in bounded memory (t-digest, hashes, HyperLogLog): the exact answer needed more than --store-memory */
+  approximate?: boolean;
 }
 
 export type QueryValue = number | string | boolean | null;

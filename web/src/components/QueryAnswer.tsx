@@ -33,13 +33,21 @@ export function shapeOf(a: QueryAnswer, q: string): Shape {
 }
 
 /** fmtValue writes a cell: times in the zone setting, numbers rounded, null as a dash, an
- * estimated count (before sampling) as ≈ and a whole number. */
+ * estimated count (before sampling) as ≈ and a whole number, an approximate value with ≈. */
 export function fmtValue(v: QueryValue, c: QueryColumn): string {
   if (v === null || v === undefined) return '—';
   if (c.type === 'time' && typeof v === 'string') return fmtTime(v);
   if (c.estimated && typeof v === 'number') return '≈' + Math.round(v).toLocaleString('en-US');
-  if (typeof v === 'number') return Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 3 });
+  if (typeof v === 'number') return (c.approximate ? '≈' : '') + (Number.isInteger(v) ? v.toLocaleString('en-US') : v.toLocaleString('en-US', { maximumFractionDigits: 3 }));
   return String(v);
+}
+
+/** markOf is what a column's name is followed by when its figures are not exact counts
+ * ("n (estimated)", "p95(duration_ms) (approximate)") and the title saying why; '' for exact. */
+export function markOf(c: QueryColumn): { suffix: string; title: string } {
+  if (c.estimated) return { suffix: ' (estimated)', title: 'estimated before sampling: each event a sampling rule kept weighs 1/lore.sample_rate' };
+  if (c.approximate) return { suffix: ' (approximate)', title: 'approximate: the exact answer needed more memory than --store-memory' };
+  return { suffix: '', title: '' };
 }
 
 const maxLines = 10;
@@ -56,7 +64,7 @@ export function linesOf(a: QueryAnswer, s: Shape, measure: number): { xs: number
   const at = { get: (v: string) => index.get(Date.parse(v) / 1000) };
   if (!groups.length) {
     const ms = s.measures.slice(0, maxLines);
-    const lines = ms.map((m) => ({ label: a.columns[m].name, values: xs.map((): number | null => null) }));
+    const lines = ms.map((m) => ({ label: a.columns[m].name + markOf(a.columns[m]).suffix, values: xs.map((): number | null => null) }));
     for (const r of a.rows) ms.forEach((m, k) => (lines[k].values[at.get(String(r[t]))!] = num(r[m])));
     return { xs, lines };
   }
@@ -89,7 +97,7 @@ function BarChart({ a, s, measure, link }: { a: QueryAnswer; s: Shape; measure: 
   const max = Math.max(0, ...rows.map((r) => num(r[measure]) ?? 0));
   const label = (r: QueryValue[]) => (s.keys.length ? s.keys.map((i) => (r[i] === '' ? '(empty)' : fmtValue(r[i], a.columns[i]))).join(', ') : a.columns[measure].name);
   return (
-    <ul className="qbars" aria-label={`${a.columns[measure].name} by ${s.keys.map((i) => a.columns[i].name).join(', ') || 'all'}`}>
+    <ul className="qbars" aria-label={`${a.columns[measure].name}${markOf(a.columns[measure]).suffix} by ${s.keys.map((i) => a.columns[i].name).join(', ') || 'all'}`}>
       {rows.map((r, k) => {
         const v = num(r[measure]);
         return (
@@ -122,10 +130,10 @@ export function AnswerTable({ a }: { a: QueryAnswer }) {
               <th
                 key={c.name}
                 className={c.type === 'number' ? 'qnum' : ''}
-                title={c.estimated ? 'estimated before sampling: each event a sampling rule kept weighs 1/lore.sample_rate' : c.type}
+                title={markOf(c).title || c.type}
               >
                 {c.name}
-                {c.estimated ? ' (estimated)' : ''}
+                {markOf(c).suffix}
               </th>
             ))}
           </tr>
@@ -180,6 +188,7 @@ export function AnswerView({
               {s.measures.map((m) => (
                 <option key={m} value={m}>
                   {a.columns[m].name}
+                  {markOf(a.columns[m]).suffix}
                 </option>
               ))}
             </select>
@@ -188,6 +197,13 @@ export function AnswerView({
       </div>
       {s.chart === 'line' && lines && lines.xs.length > 0 && (
         <div className="answer-chart" data-chart="line">
+          {grouped && markOf(a.columns[measure]).suffix && (
+            // the legend names the groups: the measure's mark goes above it
+            <div className="muted small chart-mark" title={markOf(a.columns[measure]).title}>
+              {a.columns[measure].name}
+              {markOf(a.columns[measure]).suffix}
+            </div>
+          )}
           <LineChart xs={lines.xs} lines={lines.lines} height={height} />
         </div>
       )}

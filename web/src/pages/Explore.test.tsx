@@ -10,6 +10,20 @@ import { AnswerView, linesOf, shapeOf } from '../components/QueryAnswer';
 import { parseHash } from '../route';
 import { Explore } from './Explore';
 
+// jsdom has neither canvas nor ResizeObserver for uPlot: the chart is a
+// list of its series' labels (what uPlot's legend shows); web/e2e/sampled.mjs
+// looks at the real one in Chromium.
+vi.mock(import('../components/LineChart'), async (original) => ({
+  ...(await original()),
+  LineChart: ({ lines }: { lines: { label: string }[] }) => (
+    <ul className="stub-legend">
+      {lines.map((l) => (
+        <li key={l.label}>{l.label}</li>
+      ))}
+    </ul>
+  ),
+}));
+
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
@@ -145,6 +159,53 @@ describe('AnswerView', () => {
       ['error', '≈30', '80'],
     ]);
     expect([...container.querySelectorAll('.qbars .qval')].map((x) => x.textContent)).toEqual(['≈3,030', '≈30']);
+  });
+
+  it('says so in a line chart legend when its measure is estimated or approximate', () => {
+    // ungrouped: each line is a measure, its legend label marked
+    const a: QueryAnswer = {
+      columns: [
+        { name: 'time', type: 'time' },
+        { name: 'n', type: 'number', estimated: true },
+        { name: 'p95(duration_ms)', type: 'number', approximate: true },
+      ],
+      rows: [
+        ['2026-11-21T09:00:00Z', 3030.0000000000005, 12.5],
+        ['2026-11-21T09:05:00Z', 2020, 14],
+      ],
+      took_ms: 2,
+      aggregate: true,
+      chart: 'line',
+    };
+    const s = shapeOf(a, 'x | timechart span=5m count() as n, p95(duration_ms)');
+    expect(linesOf(a, s, 1).lines.map((l) => l.label)).toEqual(['n (estimated)', 'p95(duration_ms) (approximate)']);
+    const { container } = render(<AnswerView a={a} q="x | timechart span=5m count() as n, p95(duration_ms)" />);
+    expect([...container.querySelectorAll('.stub-legend li')].map((x) => x.textContent)).toEqual(['n (estimated)', 'p95(duration_ms) (approximate)']);
+    const heads = [...container.querySelectorAll('table.qtable th')];
+    expect(heads.map((th) => th.textContent)).toEqual(['time', 'n (estimated)', 'p95(duration_ms) (approximate)']);
+    expect(heads[2].getAttribute('title')).toBe('approximate: the exact answer needed more memory than --store-memory');
+    expect([...container.querySelectorAll('table.qtable tbody tr')][0].textContent).toContain('≈12.5');
+    cleanup();
+
+    // grouped: the legend names the groups, so the measure's mark is above it
+    const g: QueryAnswer = {
+      columns: [
+        { name: 'time', type: 'time' },
+        { name: 'service', type: 'string' },
+        { name: 'count', type: 'number', estimated: true },
+      ],
+      rows: [
+        ['2026-11-21T09:00:00Z', 'pay', 10],
+        ['2026-11-21T09:05:00Z', 'api', 3],
+      ],
+      took_ms: 2,
+      aggregate: true,
+      chart: 'line',
+    };
+    const r = render(<AnswerView a={g} q="x | timechart span=5m count() by service" />);
+    const mark = r.container.querySelector('[data-chart="line"] .chart-mark');
+    expect(mark?.textContent).toBe('count (estimated)');
+    expect(mark?.getAttribute('title')).toMatch(/^estimated before sampling/);
   });
 
   it('shows rows of events as a table alone', () => {
