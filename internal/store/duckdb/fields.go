@@ -47,12 +47,19 @@ func (s *Store) MigrateFields(ctx context.Context) error {
 // RecordFields implements store.FieldCatalog. The rows of the hours and
 // days a flush touches are read, merged with the new ones in Go, deleted
 // and written back in bulk, in one transaction: no per-row upserts, which
-// DuckDB pays for dearly, and no index to maintain.
+// DuckDB pays for dearly, and no index to maintain. Retention and erasure
+// change the same rows without the catalogue's lock; a transaction that
+// meets one of them conflicts and is read, merged and written again.
 func (s *Store) RecordFields(ctx context.Context, seen []store.FieldSeen, values []store.FieldValues) error {
 	if len(seen) == 0 && len(values) == 0 {
 		return nil
 	}
 	seen, values = validFields(seen, values)
+	return retryConflicts(ctx, func() error { return s.recordFieldsTx(ctx, seen, values) })
+}
+
+// recordFieldsTx is RecordFields' transaction.
+func (s *Store) recordFieldsTx(ctx context.Context, seen []store.FieldSeen, values []store.FieldValues) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record fields: %w", err)
