@@ -559,9 +559,14 @@ func lambdaBody(v any, params map[string]bool) error {
 }
 
 // likePattern refuses a LIKE, ILIKE or GLOB pattern the engine would
-// match by backtracking over more than one wildcard: DuckDB matches a
-// LIKE pattern of literals and % in linear time, and anything else (_,
-// ILIKE, GLOB) by trying every position for each %, O(n^k).
+// match by trying every position of the value. DuckDB matches a LIKE
+// pattern of text and % in linear time (it searches for each piece of
+// text); anything else (a _, ILIKE, GLOB) goes to a matcher that, at each
+// wildcard followed by text, tries every position: over 100 values of
+// 64 KiB, ILIKE '%…%' with 64 bytes of text took 3.2 s, ILIKE '%…' 3.1 s,
+// GLOB '*…*' 2.2 s, LIKE '%…_%' 1.9 s, and a chunk of 2,048 rows, which
+// the deadline cannot interrupt, 20 times that. So those may have their
+// wildcards at the end only (a prefix).
 func likePattern(op, p string) error {
 	wild, one := "%", "_"
 	if op == "~~~" {
@@ -570,8 +575,8 @@ func likePattern(op, p string) error {
 	if (op == "~~" || op == "!~~") && !strings.ContainsAny(p, one) {
 		return nil
 	}
-	if strings.Count(strings.TrimRight(p, wild), wild) > 1 {
-		return refused("the pattern %q has more than one %s before its end: with %s, ILIKE or GLOB that backtracks (allowed: LIKE with %% and text only, or one %s)", p, wild, one, wild)
+	if strings.Contains(strings.TrimRight(p, wild), wild) {
+		return refused("the pattern %q has a %s before its end: with %s, ILIKE or GLOB that backtracks, trying every position of the value (allowed: LIKE with %% and text only, or wildcards at the end; text anywhere, any case: contains(lower(x), 'text') or lower(x) LIKE '%%text%%')", p, wild, one)
 	}
 	return nil
 }
