@@ -43,6 +43,7 @@ func TestLongNeedlesRefused(t *testing.T) {
 		{`| where match(message, "(?:a{1,100}){1,10}c")`, 1, 24, "compiles to"},
 		{`| where match(message, "a{1000}")`, 1, 24, "more than 512"},
 		{`| extract "` + long + `<x>"`, 1, 11, "extract's pattern " + start + " is 132 bytes, more than 128"},
+		{`| extract "<a> <b> <c> <d> <e> <f> <g> <h> <i>"`, 1, 11, "9 captures, more than 8"},
 	} {
 		p, err := pipes.Parse(c.text)
 		if err == nil {
@@ -87,7 +88,7 @@ func TestLongestNeedlesWithinDeadline(t *testing.T) {
 	evs := make([]event.Event, 100)
 	for i := range evs {
 		evs[i] = event.Event{ProjectID: 3, TS: t0 + int64(i)*sec, Kind: "log", Service: "api", Message: long, Endpoint: long,
-			Attributes: []event.Attr{{Key: "k", Value: long}}}
+			Attributes: []event.Attr{{Key: "k", Value: long}, {Key: "k4", Value: long[len(long)-4096:]}}}
 	}
 	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
 		t.Fatal(err)
@@ -111,6 +112,12 @@ func TestLongestNeedlesWithinDeadline(t *testing.T) {
 		`| where match(message, "` + needle(max) + `") | stats count()`,
 		`| where match(message, "(a|aa)*` + needle(max-7) + `") | stats count()`,
 		`| extract "<y>` + needle(max-7) + `<x>" | stats count(x)`,
+		// a capture over the whole of what extract reads (before it read
+		// only the first 4 KiB, "<y>b" took 2 s over these values)
+		`| extract "<y>b" | stats count(y)`,
+		`| extract "<y>b" from k4 | stats count(y)`,
+		`| extract "<a>a<b>a<c>a<d>a<e>a<f>a<g>a<h>b" from k4 | stats count(a), count(b), count(c), count(d), count(e), count(f), count(g), count(h)`,
+		`| extract "<a>a<b>a<c>a<d>a<e>a<f>a<g>a<h>b" | stats count(a), count(b), count(c), count(d), count(e), count(f), count(g), count(h)`,
 	} {
 		p, err := pipes.Parse(text)
 		if err != nil {
@@ -124,6 +131,7 @@ func TestLongestNeedlesWithinDeadline(t *testing.T) {
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("%.60q…: %v", text, err)
 		}
+		t.Logf("%6v %.70q", took.Round(time.Millisecond), text)
 		if took > deadline+slack {
 			t.Errorf("%.60q… answered after %v (deadline %v)", text, took.Round(time.Millisecond), deadline)
 		}

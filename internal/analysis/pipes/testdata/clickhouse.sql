@@ -32,7 +32,7 @@ SELECT ts AS `ts`, `c:who` AS `who`, `c:secs` AS `secs`, `c:slow` AS `slow` FROM
 
 -- | extract "user=<user> took <ms>ms" | stats p95(ms) as p95 by user
 -- args: [user=(.*?) took (?:.*?)ms user=(?:.*?) took (.*?)ms 7 1796115600000000 1796202000000000 10000]
-SELECT `c:user` AS `user`, `c:p95` AS `p95` FROM (SELECT `k:0` AS `c:user`, arrayMap(v -> if(length(v) = 0, NULL, v[toUInt64(floor((0.95 * (length(v) - 1)))) + 1] + ((0.95 * (length(v) - 1)) - floor((0.95 * (length(v) - 1)))) * (v[toUInt64(floor((0.95 * (length(v) - 1)))) + 2] - v[toUInt64(floor((0.95 * (length(v) - 1)))) + 1])), [arraySort(groupArray(toFloat64OrNull(`c:ms`)))])[1] AS `c:p95` FROM (SELECT *, `c:user` AS `k:0` FROM (SELECT *, extract(coalesce(message, ''), ?) AS `c:user`, extract(coalesce(message, ''), ?) AS `c:ms` FROM (SELECT * FROM events WHERE project_id = ? AND ts >= ? AND ts < ?) AS t1) AS t2) AS t3 GROUP BY `k:0`) AS t4 ORDER BY `c:p95` DESC LIMIT ?;
+SELECT `c:user` AS `user`, `c:p95` AS `p95` FROM (SELECT `k:0` AS `c:user`, arrayMap(v -> if(length(v) = 0, NULL, v[toUInt64(floor((0.95 * (length(v) - 1)))) + 1] + ((0.95 * (length(v) - 1)) - floor((0.95 * (length(v) - 1)))) * (v[toUInt64(floor((0.95 * (length(v) - 1)))) + 2] - v[toUInt64(floor((0.95 * (length(v) - 1)))) + 1])), [arraySort(groupArray(toFloat64OrNull(`c:ms`)))])[1] AS `c:p95` FROM (SELECT *, `c:user` AS `k:0` FROM (SELECT *, extract(substring(coalesce(message, ''), 1, 4096), ?) AS `c:user`, extract(substring(coalesce(message, ''), 1, 4096), ?) AS `c:ms` FROM (SELECT * FROM events WHERE project_id = ? AND ts >= ? AND ts < ?) AS t1) AS t2) AS t3 GROUP BY `k:0`) AS t4 ORDER BY `c:p95` DESC LIMIT ?;
 
 -- | fields ts, service, endpoint, status
 -- args: [7 1796115600000000 1796202000000000 10000]
