@@ -13,7 +13,7 @@ import (
 // FuzzSQL: no text panics the check, and whatever runs reads only the
 // caller's rows in the range (none holds the secret of the rows outside
 // it, unless the text writes it itself), and every text answers soon
-// after its deadline. Refusals and the deadline are legal answers.
+// after its deadline (within 8 s). Refusals and the deadline are legal answers.
 func FuzzSQL(f *testing.F) {
 	for _, s := range []string{
 		`SELECT count(*) FROM events`,
@@ -38,7 +38,10 @@ func FuzzSQL(f *testing.F) {
 		defer cancel()
 		start := time.Now()
 		res, err := sqlview.Query{SQL: text, ProjectID: 1, From: t0, To: t0 + 7200*sec}.Run(ctx, ex)
-		if took := time.Since(start); took > 5*time.Second {
+		// 6 s of slack: CI runs this on a loaded machine (the bounded
+		// tests saw 3.3 s under a load of 17), and the texts it must catch
+		// held a core 11 to 31 s
+		if took := time.Since(start); took > 8*time.Second {
 			t.Fatalf("%q answered after %v, past its 2 s deadline: %v", text, took, err)
 		}
 		if err != nil || strings.Contains(strings.ToLower(text), "zq9x") {
