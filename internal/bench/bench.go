@@ -380,7 +380,7 @@ func startServer(ctx context.Context, binary, dataDir string) (*server, error) {
 				case addr <- m[1]:
 				default:
 				}
-			} else if strings.Contains(sc.Text(), "level=ERROR") {
+			} else if strings.Contains(sc.Text(), "level=ERROR") || strings.HasPrefix(sc.Text(), "lore serve:") {
 				fmt.Fprintln(os.Stderr, "server:", sc.Text())
 			}
 		}
