@@ -1,6 +1,6 @@
 // Sampled counts in the browser: a tenth of a service's info logs kept by
 // the project's sampling; Explore's facets and histogram note, a pipes
-// count, a pinned facet on a dashboard and the Overview's totals say they are estimated
+// count (its table, bars and line chart legend), a pinned facet on a dashboard and the Overview's totals say they are estimated
 // and show the estimate (about the 2000 sent), not the ~200 stored. The
 // sampling is set back to keep everything afterwards.
 import { api, check, env, run } from './harness.mjs';
@@ -56,6 +56,20 @@ try {
     const bar = await page.locator('.qbars .qval').first().textContent();
     check(bar.startsWith('≈'), `the bar's value is marked too: ${bar}`);
     await shot('sampled-pipes');
+
+    // A line chart of an estimated count says so in its legend (one line: the measure's label),
+    // and above the chart when the legend names groups.
+    await page.goto(`${base}/#/explore?${new URLSearchParams({ q: `service:${service} | timechart span=1m count() as n`, from: 'now-15m' })}`);
+    const legend = page.locator('[data-chart="line"] .u-legend');
+    await legend.waitFor();
+    const labels = await legend.locator('.u-label').allTextContents();
+    check(labels.includes('n (estimated)'), `the line chart's legend marks the count estimated: ${labels.join(' | ')}`);
+    await shot('sampled-timechart');
+    await page.goto(`${base}/#/explore?${new URLSearchParams({ q: `service:${service} | timechart span=1m count() as n by level`, from: 'now-15m' })}`);
+    const mark = page.locator('[data-chart="line"] .chart-mark');
+    await mark.waitFor();
+    check((await mark.textContent()) === 'n (estimated)', `a grouped line chart names its estimated measure: ${await mark.textContent()}`);
+    await shot('sampled-timechart-by');
 
     await page.goto(`${base}/#/overview?from=now-15m`);
     const events = page.locator('.num', { hasText: 'events (estimated)' });

@@ -48,12 +48,29 @@ func TestExplainPipes(t *testing.T) {
 		queries = strings.Split(strings.TrimSpace(q), "\n")
 	}
 	// LORE_PIPES_EXPLAIN_SQL: statements to time as they are, one a line.
+	// LORE_PIPES_EXPLAIN_COLS: print their first rows, of that many columns.
 	if raw := os.Getenv("LORE_PIPES_EXPLAIN_SQL"); raw != "" {
+		cols, _ := strconv.Atoi(os.Getenv("LORE_PIPES_EXPLAIN_COLS"))
 		for _, sql := range strings.Split(strings.TrimSpace(raw), "\n") {
 			for range 2 {
 				start, n := time.Now(), 0
-				if err := s.Run(ctx, sqlq.Query{Name: "explain", SQL: sql}, func(sqlq.Scanner) error { n++; return nil }); err != nil {
-					t.Fatalf("%s: %v", sql, err)
+				err := s.Run(ctx, sqlq.Query{Name: "explain", SQL: sql}, func(sc sqlq.Scanner) error {
+					if n++; n <= 3 && cols > 0 { // the first rows, for a statement that measures something
+						vals := make([]any, cols)
+						ptrs := make([]any, len(vals))
+						for i := range vals {
+							ptrs[i] = &vals[i]
+						}
+						if err := sc.Scan(ptrs...); err != nil {
+							return err
+						}
+						t.Logf("%v", vals)
+					}
+					return nil
+				})
+				if err != nil {
+					t.Logf("%s: failed after %v: %.200v", sql, time.Since(start), err) // out of memory, say
+					continue
 				}
 				t.Logf("%s: %d rows in %v", sql, n, time.Since(start))
 			}
