@@ -85,6 +85,18 @@ func TestClickHouseRuns(t *testing.T) {
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {
 			t.Errorf("%q: ClickHouse and DuckDB differ\nclickhouse: %v\nduckdb:     %v", text, clip(got), clip(want))
 		}
+		// The spellings of the out-of-memory fallback (quantileTDigest,
+		// uniqExact over cityHash64, uniq) run on this version too, one
+		// row a group as exactly.
+		for level := 1; level <= 2; level++ {
+			c, err := pipes.CompileApprox(p, sqlq.ClickHouse{}, 1, from, to, level)
+			if err != nil {
+				t.Fatalf("ClickHouse %q at level %d: %v", text, level, err)
+			}
+			if got := ch.query(t, fmt.Sprintf("%s (level %d)", text, level), inline(t, c.Query)); len(got) != len(want) {
+				t.Errorf("%q at level %d: %d rows on ClickHouse, %d exactly", text, level, len(got), len(want))
+			}
+		}
 	}
 }
 
