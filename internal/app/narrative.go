@@ -26,7 +26,7 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	n := &narrativeService{store: a.store, reader: a.store, miner: miner, resolver: a.resolver()}
 	n.stories = newStoryCache(func(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 		return q.Resolve(ctx, a.store)
-	}, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
+	}, n.resolver.Generation, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
 	if !a.cfg.NoListen { // an import (lore ingest --data) serves no Overview
 		n.stories.run(time.Minute)
 		// GET /api/v1/stories?from=now-24h asks for 24 hours and the

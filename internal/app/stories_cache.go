@@ -24,13 +24,18 @@ import (
 //     Overview's default window (the last 24 hours, widened by the minute
 //     it starts in) is kept fresh from the start.
 //
-// A result with failed detectors is not kept. The cache is bounded: at
+// Deleting data (erasing a person, retention) must not leave it in a
+// kept story: each result is kept with the generation (the resolver's
+// count of Forgets) it was computed in, and none of an earlier
+// generation is served, nor kept when the generation moved while it was
+// computed. A result with failed detectors is not kept. The cache is bounded: at
 // most maxRolling windows are kept fresh (the least recently asked goes
 // first; the pinned default stays) and at most maxKept results are kept,
 // so that asking for many distinct ranges cannot grow the work or the
 // memory. A background computation runs under the query timeout.
 type storyCache struct {
 	resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error)
+	gen     func() uint64 // the data's generation: moves when data was deleted
 	now     func() time.Time
 	log     *slog.Logger
 	maxAge  time.Duration
@@ -50,6 +55,7 @@ type storyCache struct {
 type storyResult struct {
 	res narrative.StoriesResult
 	at  time.Time
+	gen uint64 // computed in
 }
 
 // rollingKey names a window that ends now: its length and what it keeps.
@@ -65,6 +71,7 @@ type rollingWindow struct {
 	res      narrative.StoriesResult
 	askedAt  time.Time // the last request
 	computed time.Time
+	gen      uint64 // res was computed in
 }
 
 // Bounds of the cache.
@@ -73,9 +80,14 @@ const (
 	maxKept    = 32 // results kept
 )
 
-func newStoryCache(resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error), now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
+// newStoryCache returns a cache over resolve; gen is the data's
+// generation (nil: it never moves).
+func newStoryCache(resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error), gen func() uint64, now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
+	if gen == nil {
+		gen = func() uint64 { return 0 }
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &storyCache{resolve: resolve, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour, timeout: timeout,
+	return &storyCache{resolve: resolve, gen: gen, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour, timeout: timeout,
 		byQuery: map[narrative.Stories]storyResult{}, rolling: map[rollingKey]*rollingWindow{},
 		busy: map[narrative.Stories]chan struct{}{}, ctx: ctx, cancel: cancel}
 }
@@ -92,17 +104,17 @@ func (c *storyCache) Stories(ctx context.Context, q narrative.Stories) (narrativ
 		return narrative.StoriesResult{}, err
 	}
 	q = q.Widened()
-	now := c.now()
+	now, gen := c.now(), c.gen()
 	rk := rollingKey{q.ProjectID, q.Range.To - q.Range.From, q.MinSeverity}
 	c.mu.Lock()
-	if r, ok := c.byQuery[q]; ok && now.Sub(r.at) < c.maxAge {
+	if r, ok := c.byQuery[q]; ok && now.Sub(r.at) < c.maxAge && r.gen == gen {
 		c.mu.Unlock()
 		return r.res, nil
 	}
 	if c.endsNow(q) {
 		w := c.rollingLocked(rk)
 		w.askedAt = now
-		if w.computed != (time.Time{}) && w.latest.Range.To <= q.Range.To &&
+		if w.computed != (time.Time{}) && w.gen == gen && w.latest.Range.To <= q.Range.To &&
 			q.Range.To-w.latest.Range.To <= c.maxAge.Microseconds() {
 			res := w.res
 			if w.latest != q {
@@ -126,10 +138,11 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 		case <-ctx.Done():
 			return narrative.StoriesResult{}, ctx.Err()
 		}
+		gen := c.gen()
 		c.mu.Lock()
 		r, ok := c.byQuery[q]
 		c.mu.Unlock()
-		if ok {
+		if ok && r.gen == gen {
 			return r.res, nil
 		}
 		return c.resolve(ctx, q) // the other computation failed: try ours
@@ -137,6 +150,7 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 	done := make(chan struct{})
 	c.busy[q] = done
 	c.mu.Unlock()
+	gen := c.gen()
 	res, err := c.resolve(ctx, q)
 	for _, f := range res.Failures() {
 		c.log.Warn("story detector failed", "project", q.ProjectID, "from", q.Range.From, "to", q.Range.To, "err", f)
@@ -144,15 +158,15 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 	c.mu.Lock()
 	delete(c.busy, q)
 	close(done)
-	if err == nil && len(res.Errors) == 0 {
-		c.keepLocked(q, res)
+	if err == nil && len(res.Errors) == 0 && c.gen() == gen {
+		c.keepLocked(q, res, gen)
 	}
 	c.mu.Unlock()
 	return res, err
 }
 
 // keepLocked stores a result and drops the stale ones.
-func (c *storyCache) keepLocked(q narrative.Stories, res narrative.StoriesResult) {
+func (c *storyCache) keepLocked(q narrative.Stories, res narrative.StoriesResult, gen uint64) {
 	now := c.now()
 	var oldest narrative.Stories
 	for k, r := range c.byQuery {
@@ -165,7 +179,7 @@ func (c *storyCache) keepLocked(q narrative.Stories, res narrative.StoriesResult
 	if len(c.byQuery) >= maxKept {
 		delete(c.byQuery, oldest)
 	}
-	c.byQuery[q] = storyResult{res, now}
+	c.byQuery[q] = storyResult{res, now, gen}
 	if !c.endsNow(q) {
 		return
 	}
@@ -174,8 +188,8 @@ func (c *storyCache) keepLocked(q narrative.Stories, res narrative.StoriesResult
 	if w.askedAt.IsZero() {
 		w.askedAt = now
 	}
-	if q.Range.To >= w.latest.Range.To {
-		w.latest, w.res, w.computed = q, res, now
+	if q.Range.To >= w.latest.Range.To || w.gen != gen {
+		w.latest, w.res, w.computed, w.gen = q, res, now, gen
 	}
 }
 
@@ -218,7 +232,8 @@ func (c *storyCache) refreshLocked(q narrative.Stories) {
 }
 
 // tick recomputes, for the window that ends now, every rolling window
-// asked within keepFor, and forgets the others.
+// asked within keepFor (and the window whose result was computed before
+// data was deleted), and forgets the others.
 func (c *storyCache) tick() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -226,7 +241,7 @@ func (c *storyCache) tick() {
 }
 
 func (c *storyCache) tickLocked() {
-	now := c.now()
+	now, gen := c.now(), c.gen()
 	for rk, w := range c.rolling {
 		if !w.pinned && now.Sub(w.askedAt) > c.keepFor {
 			delete(c.rolling, rk)
@@ -237,7 +252,7 @@ func (c *storyCache) tickLocked() {
 		to := (now.UnixMicro() + minute - 1) / minute * minute
 		q := narrative.Stories{ProjectID: rk.project, MinSeverity: rk.minSev}
 		q.Range.From, q.Range.To = to-rk.span, to
-		if q != w.latest {
+		if q != w.latest || w.gen != gen {
 			c.refreshLocked(q)
 		}
 	}

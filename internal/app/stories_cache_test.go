@@ -46,7 +46,7 @@ func TestStoryCache(t *testing.T) {
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	now := func() time.Time { return clock }
 	f := &fakeStories{}
-	c := newStoryCache(f.resolve, now, time.Minute, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, nil, now, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	last24h := func() narrative.Stories {
 		to := clock.UnixMicro()
@@ -121,7 +121,7 @@ func TestStoryCacheKeepsNoFailure(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{fail: true}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, nil, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	q := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
 	for range 2 {
@@ -138,7 +138,7 @@ func TestStoryCacheComputesOnceForConcurrentRequests(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{block: make(chan struct{})}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, nil, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	q := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
 	var wg sync.WaitGroup
@@ -161,7 +161,7 @@ func TestStoryCacheKeepsTheOverviewFresh(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, nil, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	c.keepFresh(1, 24*time.Hour+time.Minute)
 	for i := 0; i < 200 && f.count() < 1; i++ {
@@ -194,7 +194,7 @@ func TestStoryCacheBounded(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	f := &fakeStories{}
-	c := newStoryCache(f.resolve, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	c := newStoryCache(f.resolve, nil, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	c.keepFresh(1, 24*time.Hour+time.Minute)
 	to := clock.UnixMicro()
@@ -226,4 +226,71 @@ func TestStoryCacheBounded(t *testing.T) {
 		}
 	}
 	f.mu.Unlock()
+}
+
+// TestStoryCacheForgetsDeletedData: once data was deleted (the
+// generation moved), no result computed before is served — neither a
+// past window's nor the latest of a window that ends now — and a result
+// whose computation the deletion overtook is not kept.
+func TestStoryCacheForgetsDeletedData(t *testing.T) {
+	ctx := context.Background()
+	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
+	var mu sync.Mutex
+	var gen uint64
+	generation := func() uint64 { mu.Lock(); defer mu.Unlock(); return gen }
+	forget := func() { mu.Lock(); gen++; mu.Unlock() }
+	f := &fakeStories{}
+	c := newStoryCache(f.resolve, generation, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	defer c.close(ctx)
+	past := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-3 * time.Hour).UnixMicro(), To: clock.Add(-2 * time.Hour).UnixMicro()}}
+	now := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
+	for _, q := range []narrative.Stories{past, now, past, now} {
+		if _, err := c.Stories(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.count() != 2 {
+		t.Fatalf("%d computations for two windows asked twice, want 2", f.count())
+	}
+	forget()
+	for _, q := range []narrative.Stories{past, now} {
+		if _, err := c.Stories(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if f.count() != 4 {
+		t.Fatalf("after a deletion, %d computations, want 4: a result from before it was served", f.count())
+	}
+	// Kept again in the new generation.
+	c.Stories(ctx, past)
+	c.Stories(ctx, now)
+	if f.count() != 4 {
+		t.Fatalf("%d computations, want 4: results of the new generation were not kept", f.count())
+	}
+	// A deletion while a window is computed: its result is answered but
+	// not kept.
+	f2 := &fakeStories{block: make(chan struct{})}
+	c2 := newStoryCache(f2.resolve, generation, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
+	defer c2.close(ctx)
+	done := make(chan error)
+	go func() { _, err := c2.Stories(ctx, past); done <- err }()
+	for c2.busyCount() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	forget()
+	close(f2.block)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	c2.Stories(ctx, past)
+	if f2.count() != 2 {
+		t.Fatalf("%d computations, want 2: a result computed across a deletion was kept", f2.count())
+	}
+}
+
+// busyCount is the number of computations in flight.
+func (c *storyCache) busyCount() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.busy)
 }

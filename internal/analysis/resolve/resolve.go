@@ -145,6 +145,19 @@ func (r *Resolver) Forget() {
 	r.version++
 }
 
+// Generation counts the Forgets so far: a cache kept beside the
+// resolver (the app's story cache) keeps, with each answer, the
+// generation it was computed in, and serves none of an earlier one. A nil
+// resolver forgets nothing, and answers 0.
+func (r *Resolver) Generation() uint64 {
+	if r == nil {
+		return 0
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.version
+}
+
 // Stats is the cache's hits, misses and answers kept.
 func (r *Resolver) Stats() (hits, misses int64, entries int) {
 	r.mu.Lock()

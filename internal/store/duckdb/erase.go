@@ -22,7 +22,8 @@ type Erased struct {
 // those of the anonymous ids the person was identified from — their
 // identities, the field catalogue's examples that are one of their ids
 // and their archived events (the cold tier's files are rewritten without
-// them), then rebuilds the in-memory product and error indexes without
+// them), recomputes the narrative rollups' minutes their events were in
+// (error groups keep messages and trace ids), then rebuilds the in-memory product and error indexes without
 // them, removes the product index's snapshot file, and asks the next
 // Open to compact the file so the deleted rows' bytes leave the disk.
 // Appends wait while it runs.
@@ -80,11 +81,20 @@ func (s *Store) eraseTx(ctx context.Context, project int64, userID string) (Eras
 	if out.Sessions, err = queryTexts(ctx, tx, `SELECT DISTINCT session_id FROM events WHERE `+theirs+` AND session_id <> ''`, project, userID); err != nil {
 		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
+	minutes, err := minutesOf(ctx, tx, project, theirs, project, userID)
+	if err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
 	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE `+theirs, project, userID)
 	if err != nil {
 		return out, fmt.Errorf("erase the events of person %q: %w", userID, err)
 	}
 	out.Events, _ = res.RowsAffected()
+	// The narrative's rollups of those minutes are recomputed without
+	// them: the error groups keep messages and sample trace ids.
+	if err := s.rollupErased(ctx, tx, project, minutes); err != nil {
+		return out, fmt.Errorf("erase person %q: %w", userID, err)
+	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM idents WHERE project_id = ? AND user_id = ?`, project, userID); err != nil {
 		return out, fmt.Errorf("erase the identities of person %q: %w", userID, err)
 	}

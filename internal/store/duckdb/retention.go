@@ -18,7 +18,8 @@ import (
 // DeleteEvents deletes a project's events of one kind older than before
 // (µs), keeping the event count in ingest_state, and returns how many it
 // deleted; with an archive (Options.ArchiveDir) they are written there
-// first. The space they held is reused by new rows at once and given
+// first. The narrative rollups' minutes they were in are recomputed
+// without them (a story must not tell deleted events). The space they held is reused by new rows at once and given
 // back to the file system when the store is next opened
 // (Options.CompactFree).
 // An archive that cannot be written fails it with store.ErrArchive,
@@ -87,11 +88,22 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 		count(*) FILTER (WHERE kind = 'error') FROM events WHERE project_id = ? AND kind = ? AND ts < ?`, project, kind, before).Scan(&inProduct, &inErrors); err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
 	}
-	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE project_id = ? AND kind = ? AND ts < ?`, project, kind, before)
+	// The events leave the narrative's rollups too: their minutes are
+	// recomputed from what stays (stories read the events store only, as
+	// a rebuild of the rollups would).
+	const doomed = `project_id = ? AND kind = ? AND ts < ?`
+	minutes, err := minutesOf(ctx, tx, project, doomed, project, kind, before)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
+	}
+	res, err := tx.ExecContext(ctx, `DELETE FROM events WHERE `+doomed, project, kind, before)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d before %d: %w", kind, project, before, err)
 	}
 	n, _ := res.RowsAffected()
+	if err := s.rollupErased(ctx, tx, project, minutes); err != nil {
+		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
+	}
 	if run != "" {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO archive_runs VALUES (?)`, run); err != nil {
 			return 0, fmt.Errorf("delete %s events of project %d: note archive run %s: %w", kind, project, run, err)

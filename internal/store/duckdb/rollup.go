@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -141,21 +142,25 @@ func touchedMinutes(evs []event.Event, order []int32) []minuteRun {
 		if e.TS < 0 {
 			continue
 		}
-		m := e.TS - e.TS%rollupMinute
-		if n := len(runs); n > 0 && runs[n-1].project == e.ProjectID && m <= runs[n-1].to+rollupGap {
-			runs[n-1].to = max(runs[n-1].to, m+rollupMinute)
-			continue
-		}
-		runs = append(runs, minuteRun{e.ProjectID, m, m + rollupMinute})
+		runs = addMinute(runs, e.ProjectID, e.TS-e.TS%rollupMinute)
 	}
 	return runs
 }
 
-// rollupAppend recomputes the minutes the batch touched, inside the
-// append's transaction (after the batch's events are in), and records its
-// seq.
-func (s *Store) rollupAppend(ctx context.Context, tx sqlConn, seq uint64, evs []event.Event, order []int32) error {
-	runs := touchedMinutes(evs, order)
+// addMinute adds minute m of project to runs (sorted by project, then
+// minute), extending the last run when m is within rollupGap of it.
+func addMinute(runs []minuteRun, project, m int64) []minuteRun {
+	if n := len(runs); n > 0 && runs[n-1].project == project && m <= runs[n-1].to+rollupGap {
+		runs[n-1].to = max(runs[n-1].to, m+rollupMinute)
+		return runs
+	}
+	return append(runs, minuteRun{project, m, m + rollupMinute})
+}
+
+// rollMinutes recomputes the rollups' minutes of runs (minutes, errors,
+// releases) from the events as they are now: Append's after its batch is
+// in, ErasePerson's after a person's rows left.
+func rollMinutes(ctx context.Context, tx execer, runs []minuteRun) error {
 	const in = `project_id = ? AND ts >= ? AND ts < ?`
 	for _, r := range runs {
 		args := []any{r.project, r.from, r.to}
@@ -174,6 +179,17 @@ func (s *Store) rollupAppend(ctx context.Context, tx sqlConn, seq uint64, evs []
 				return fmt.Errorf("roll up minutes [%d, %d) of project %d: %w", r.from, r.to, r.project, err)
 			}
 		}
+	}
+	return nil
+}
+
+// rollupAppend recomputes the minutes the batch touched, inside the
+// append's transaction (after the batch's events are in), and records its
+// seq.
+func (s *Store) rollupAppend(ctx context.Context, tx sqlConn, seq uint64, evs []event.Event, order []int32) error {
+	runs := touchedMinutes(evs, order)
+	if err := rollMinutes(ctx, tx, runs); err != nil {
+		return err
 	}
 	maxTS := map[int64]int64{}
 	for _, r := range runs {
@@ -224,4 +240,48 @@ func seriesRollup(r store.ServiceSeriesRequest) (string, []any) {
 	FROM g ORDER BY service, b`
 	return q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, whole,
 		r.Range.From, r.Step, r.ProjectID, whole, r.Range.To}
+}
+
+// minutesOf lists the minutes of project the events matching cond (a
+// condition on the events table, completed with args) fall in, merged
+// into runs. ErasePerson reads them before it deletes a person's rows,
+// to roll those minutes up again after (rollupErased).
+func minutesOf(ctx context.Context, tx execer, project int64, cond string, args ...any) ([]minuteRun, error) {
+	var runs []minuteRun
+	err := eachConnRow(ctx, tx, `SELECT DISTINCT ts - ts % 60000000 AS m FROM events WHERE ts >= 0 AND `+cond+` ORDER BY m`, args, func(rows *sql.Rows) error {
+		var m int64
+		err := rows.Scan(&m)
+		runs = addMinute(runs, project, m)
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find the minutes of the rows to delete: %w", err)
+	}
+	return runs, nil
+}
+
+// rollupErased recomputes the minutes runs of project after rows of them
+// were deleted (their counts, and the error groups' messages and sample
+// traces, must not tell the deleted rows), and seals again the hours of
+// the call graph they touch.
+func (s *Store) rollupErased(ctx context.Context, tx execer, project int64, runs []minuteRun) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	if err := rollMinutes(ctx, tx, runs); err != nil {
+		return err
+	}
+	last := runs[len(runs)-1].to
+	err := eachConnRow(ctx, tx, `SELECT max(minute) + 60000000 FROM narrative_minutes WHERE project_id = ?`, []any{project}, func(rows *sql.Rows) error {
+		var m sql.NullInt64
+		err := rows.Scan(&m)
+		if m.Valid {
+			last = max(last, m.Int64)
+		}
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("find the last rolled-up minute of project %d: %w", project, err)
+	}
+	return s.sealHours(ctx, tx, runs, map[int64]int64{project: last})
 }

@@ -57,11 +57,13 @@ func hourStart(ts int64) int64 {
 // sealHours unseals the hours (and their neighbours) the batch's minute
 // runs touch and seals every hour of the batch's projects the events now
 // reach sealGrace past.
-func (s *Store) sealHours(ctx context.Context, tx sqlConn, runs []minuteRun, maxTS map[int64]int64) error {
+func (s *Store) sealHours(ctx context.Context, tx execer, runs []minuteRun, maxTS map[int64]int64) error {
 	touched := map[int64][]int64{}
+	seen := map[[2]int64]bool{}
 	for _, r := range runs {
 		for h := hourStart(r.from) - rollupHour; h <= hourStart(r.to-1)+rollupHour; h += rollupHour {
-			if !slices.Contains(touched[r.project], h) {
+			if k := [2]int64{r.project, h}; !seen[k] {
+				seen[k] = true
 				touched[r.project] = append(touched[r.project], h)
 			}
 		}
