@@ -198,6 +198,11 @@ func (ClickHouse) ApproxQuantile(expr string, p float64) string {
 	return "quantileTDigest(" + strconv.FormatFloat(p, 'g', -1, 64) + ")(" + expr + ")"
 }
 
+// QuantileIf collects with groupArrayIf.
+func (ClickHouse) QuantileIf(expr string, p float64, cond string) string {
+	return chQuantile("groupArrayIf("+expr+", "+cond+")", p)
+}
+
 // chQuantile is the p-quantile of the values vals collects (groupArray
 // skips NULLs): sorted, v[⌊p(n−1)⌋] and the next, weighted by the
 // fraction; NULL without values. vals appears once in the spelling (its

@@ -111,6 +111,9 @@ type Dialect interface {
 	// sketch (t-digest), for answers labelled approximate.
 	Quantile(expr string, p float64) string
 	ApproxQuantile(expr string, p float64) string
+	// QuantileIf is Quantile over the rows where cond holds (NULL when
+	// none does).
+	QuantileIf(expr string, p float64, cond string) string
 
 	// Hash64 is a 64-bit hash of expr, for joining and counting ids
 	// cheaply (collisions are rare enough for distinct counts).

@@ -72,6 +72,7 @@ var constructs = []struct {
 	{"ApproxDistinct", func(d Dialect) string { return d.ApproxDistinct("user_id") }},
 	{"Quantile", func(d Dialect) string { return d.Quantile("duration_ms", 0.95) }},
 	{"ApproxQuantile", func(d Dialect) string { return d.ApproxQuantile("duration_ms", 0.95) }},
+	{"QuantileIf", func(d Dialect) string { return d.QuantileIf("duration_ms", 0.95, "kind = 'span'") }},
 	{"HexID", func(d Dialect) string { return d.HexID("span_id") }},
 	{"TraceHex", func(d Dialect) string { return d.TraceHex("trace_hi", "trace_lo") }},
 	{"SemiJoin", func(d Dialect) string { return d.SemiJoin("events e", "hits h", "e.trace_hi = h.trace_hi") }},

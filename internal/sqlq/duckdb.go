@@ -183,6 +183,11 @@ func (DuckDB) ApproxQuantile(expr string, p float64) string {
 	return "approx_quantile(" + expr + ", " + strconv.FormatFloat(p, 'g', -1, 64) + ")"
 }
 
+// QuantileIf filters quantile_cont.
+func (d DuckDB) QuantileIf(expr string, p float64, cond string) string {
+	return d.Quantile(expr, p) + " FILTER (WHERE " + cond + ")"
+}
+
 // HexID pads hex() to 16 digits (hex drops leading zeros).
 func (DuckDB) HexID(col string) string { return "lpad(lower(hex(" + col + ")), 16, '0')" }
 

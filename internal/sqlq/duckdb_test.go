@@ -57,6 +57,8 @@ func TestDuckDBExecutes(t *testing.T) {
 		{d.Quantile("duration_ms", 0.5), nil, "20"},
 		{d.Quantile("duration_ms", 0.75), nil, "30"},
 		{d.ApproxQuantile("duration_ms", 0.5), nil, "20"},
+		{d.QuantileIf("duration_ms", 0.5, "http_status = 429"), nil, "25"},
+		{d.QuantileIf("duration_ms", 0.5, "http_status = 0"), nil, "<nil>"},
 		{d.ListAgg(d.TraceHex("trace_hi", "trace_lo"), "ts"), nil,
 			"[000000000000000100000000000000ff ffffffffffffffff0000000000000000 000000000000000100000000000000ff]"},
 		{d.ListAggIf("name", "ts", "http_status = 429"), nil, "[b c]"},

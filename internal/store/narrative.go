@@ -101,6 +101,14 @@ type Narrative interface {
 	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
 }
 
+// ServiceSeriesRollup is an optional accelerator (the DuckDB store's
+// per-minute rollup), found by type assertion: the answer of
+// internal/analysis/services.Series for r when the rollup can give it (ok),
+// exactly what the query's SQL gives.
+type ServiceSeriesRollup interface {
+	RolledServiceSeries(ctx context.Context, r ServiceSeriesRequest) (pts []ServicePoint, ok bool, err error)
+}
+
 // CallGraphReader is implemented by stores that keep the call graph
 // precomputed. CallGraph returns the edges of ServiceMap over the range,
 // possibly assembled from parts of it (a call whose two sides fall in

@@ -33,6 +33,7 @@ func TestQueriesGolden(t *testing.T) {
 		}
 		add(ReleaseStarts{ProjectID: 7, Range: r, Since: 500_000}.Query(d))
 		add(ErrorGroups{ProjectID: 7, Range: r, Since: 500_000, Limit: 200}.Query(d))
+		add(Series{ProjectID: 7, Range: r, Step: 60_000}.Query(d))
 		path := filepath.Join("testdata", d.Name()+".sql")
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

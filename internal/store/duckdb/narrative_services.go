@@ -57,6 +57,20 @@ func (s *Store) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest)
 	return out, nil
 }
 
+var _ store.ServiceSeriesRollup = (*Store)(nil)
+
+// RolledServiceSeries answers internal/analysis/services.Series from the
+// per-minute rollup (and the last, partial minute from the events) when
+// the request reads whole minutes from a minute boundary; ok is false
+// otherwise.
+func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
+	if !rollupServes(r) || r.Range.To <= r.Range.From {
+		return nil, false, nil
+	}
+	pts, err := s.ServiceSeries(ctx, r)
+	return pts, err == nil, err
+}
+
 // serviceEdgesSQL lists ServiceMap's edges; its arguments are project,
 // from, to twice.
 const serviceEdgesSQL = `WITH sp AS (SELECT trace_hi, trace_lo, span_id, parent_span_id, service, duration_ms, http_status, level, kind,

@@ -8,7 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -173,6 +175,19 @@ func checkSeries(t *testing.T, when string, s store.Narrative, evs []event.Event
 		}
 		sortPoints(got)
 		want := rawSeries(evs, c.project, c.r, c.step)
+		// The query object, through the store (its rollup, when it has
+		// one) and by SQL alone, gives the same points.
+		q := services.Series{ProjectID: c.project, Range: c.r, Step: c.step}
+		for how, ex := range map[string]sqlq.Executor{"through the store": s, "by SQL": plainExec{s}} {
+			pts, err := q.Run(context.Background(), ex)
+			if err != nil {
+				t.Fatalf("%s: services.Series(%s) %s: %v", when, c.name, how, err)
+			}
+			sortPoints(pts)
+			if !sameSeries(pts, want) {
+				t.Errorf("%s: services.Series(%s) %s = %+v\nraw events %+v", when, c.name, how, pts, want)
+			}
+		}
 		if len(got) != len(want) {
 			t.Errorf("%s: ServiceSeries(%s) has %d points, the raw events %d", when, c.name, len(got), len(want))
 			continue
@@ -306,4 +321,22 @@ func testRollupSeries(t *testing.T, open func(t *testing.T, dir string) Narrativ
 	if err := s.Close(); err != nil {
 		t.Fatalf("Close: %v", err)
 	}
+}
+
+// sameSeries compares points, their p95s within rounding.
+func sameSeries(got, want []store.ServicePoint) bool {
+	if len(got) != len(want) {
+		return false
+	}
+	for i := range got {
+		g, w := got[i], want[i]
+		if math.Abs(g.P95MS-w.P95MS) > 1e-9*max(1, w.P95MS) {
+			return false
+		}
+		g.P95MS = w.P95MS
+		if g != w {
+			return false
+		}
+	}
+	return true
 }
