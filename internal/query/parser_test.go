@@ -212,6 +212,9 @@ func TestParseErrors(t *testing.T) {
 	f("svc:*"+long[:MaxNeedleBytes-1]+"*", tooLongAs("*"+strings.Repeat("a", 31), MaxNeedleBytes+1)+" at column 5", 5)
 	f("user.plan:"+long[:MaxNeedleBytes-1]+"*b*", tooLong(MaxNeedleBytes+2)+" at column 11", 11)
 	f("level:(error OR "+long+"*)", tooLong(MaxNeedleBytes+3)+" at column 17", 17)
+	// Ⱥ (2 bytes) lower-cases to ⱥ (3 bytes), ɐ upper-cases to Ɐ: the needles searched for are longer
+	f("kind:"+strings.Repeat("Ⱥ", MaxNeedleBytes/2-1)+"*", tooLongAs(strings.Repeat("ⱥ", 10), 3*(MaxNeedleBytes/2-1)+1)+" at column 6", 6)
+	f("method:*"+strings.Repeat("ɐ", MaxNeedleBytes/2-1), tooLongAs("*"+strings.Repeat("Ɐ", 10), 3*(MaxNeedleBytes/2-1)+1)+" at column 8", 8)
 	f("x:"+strings.Repeat("é*", MaxWildcards+1), fmt.Sprintf("too many wildcards: %d '*' in %q (max %d in one value)",
 		MaxWildcards+1, strings.Repeat("é*", MaxWildcards+1), MaxWildcards), 0)
 }

@@ -71,6 +71,12 @@ func newTerm(p *parser, typed string, op Op, pieces []string, at int) (Node, err
 			return nil, p.errAt(at, "%s", err)
 		}
 	}
+	if f.Op == OpGlob {
+		// again as it is searched for: a change of case may lengthen it
+		if err := p.checkNeedle(at, f.Pieces); err != nil {
+			return nil, err
+		}
+	}
 	return f, nil
 }
 
