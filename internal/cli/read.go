@@ -124,7 +124,9 @@ func runQuery(ctx context.Context, args []string, stdio Stdio) error {
 func printTable(ctx context.Context, cmd *readCommand, stdio Stdio, path string, v url.Values, body any, hint string) error {
 	var res struct {
 		Columns []struct {
-			Name string `json:"name"`
+			Name        string `json:"name"`
+			Estimated   bool   `json:"estimated"`
+			Approximate bool   `json:"approximate"`
 		} `json:"columns"`
 		Rows      [][]any `json:"rows"`
 		Truncated bool    `json:"truncated"`
@@ -133,11 +135,20 @@ func printTable(ctx context.Context, cmd *readCommand, stdio Stdio, path string,
 		return err
 	}
 	tw := tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)
+	var notes []string
 	for i, c := range res.Columns {
 		if i > 0 {
 			fmt.Fprint(tw, "\t")
 		}
 		fmt.Fprint(tw, c.Name)
+		switch {
+		case c.Estimated:
+			fmt.Fprint(tw, " (estimated)")
+			notes = append(notes, c.Name+": estimated before sampling (each kept event weighs 1/lore.sample_rate)")
+		case c.Approximate:
+			fmt.Fprint(tw, " (approximate)")
+			notes = append(notes, c.Name+": approximate, the exact answer needed more memory than the server's --store-memory")
+		}
 	}
 	fmt.Fprintln(tw)
 	for _, row := range res.Rows {
@@ -150,6 +161,9 @@ func printTable(ctx context.Context, cmd *readCommand, stdio Stdio, path string,
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
+	for _, n := range notes {
+		fmt.Fprintln(stdio.Err, n)
+	}
 	switch {
 	case len(res.Rows) == 0:
 		fmt.Fprintln(stdio.Err, "no rows")
