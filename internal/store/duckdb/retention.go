@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -257,7 +258,7 @@ func compactFile(ctx context.Context, path string, minFree float64, rowGroupSize
 	}
 	tmp := path + ".compact"
 	os.Remove(tmp)
-	db, err := sql.Open("duckdb", "")
+	db, err := sql.Open("duckdb", "?temp_directory="+url.QueryEscape(tempDir(filepath.Dir(path))))
 	if err != nil {
 		return before, before, fmt.Errorf("compact %q: %w", path, err)
 	}

@@ -179,6 +179,10 @@ CREATE TABLE IF NOT EXISTS ingest_state (
 INSERT OR IGNORE INTO ingest_state VALUES (1, 0, 0);
 `
 
+// tempDir is where DuckDB writes what a query spills: a directory of
+// the store's own, inside its data directory.
+func tempDir(dir string) string { return filepath.Join(dir, "tmp") }
+
 // Open opens (creating if needed) the store in dir.
 func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Store, error) {
 	opts = opts.withDefaults()
@@ -194,8 +198,10 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	}
 	// The file is attached to an in-memory instance, as only ATTACH takes
 	// a row group size; every pooled connection then USEs it.
-	dsn := fmt.Sprintf("?threads=%d&memory_limit=%s&checkpoint_threshold=%s",
-		opts.Threads, url.QueryEscape(opts.MemoryLimit), url.QueryEscape(opts.CheckpointThreshold))
+	// An in-memory instance spills to ".tmp" in the working directory by
+	// default; the spill files belong in the data directory.
+	dsn := fmt.Sprintf("?threads=%d&memory_limit=%s&checkpoint_threshold=%s&temp_directory=%s",
+		opts.Threads, url.QueryEscape(opts.MemoryLimit), url.QueryEscape(opts.CheckpointThreshold), url.QueryEscape(tempDir(dir)))
 	attach := fmt.Sprintf("ATTACH IF NOT EXISTS '%s' AS lore (ROW_GROUP_SIZE %d); USE lore",
 		strings.ReplaceAll(path, "'", "''"), opts.RowGroupSize)
 	initConn := func(c driver.ExecerContext) error {

@@ -88,3 +88,19 @@ func TestAppendSanitizesStrings(t *testing.T) {
 		t.Errorf("stored %q, %q; want NUL and invalid UTF-8 replaced, nothing cut", got.Message, got.Attributes)
 	}
 }
+
+// TestSpillsInsideTheDataDirectory: what a query spills goes under the
+// data directory, not into ".tmp" of whatever directory Lore was started
+// from.
+func TestSpillsInsideTheDataDirectory(t *testing.T) {
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	defer s.Close()
+	var got string
+	if err := s.db.QueryRowContext(context.Background(), `SELECT current_setting('temp_directory')`).Scan(&got); err != nil {
+		t.Fatal(err)
+	}
+	if want := filepath.Join(dir, "tmp"); got != want {
+		t.Errorf("temp_directory = %q, want %q", got, want)
+	}
+}
