@@ -95,9 +95,9 @@ type ReleaseStart struct {
 // concurrent use and scoped by project and range.
 type Narrative interface {
 	// Executor runs the queries the analyses compile themselves (the
-	// dependency calls of internal/analysis/calls, …).
+	// dependency calls of internal/analysis/calls, the service series of
+	// internal/analysis/services, …).
 	sqlq.Executor
-	ServiceSeries(ctx context.Context, r ServiceSeriesRequest) ([]ServicePoint, error)
 	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
 }
 

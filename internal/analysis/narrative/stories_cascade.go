@@ -23,7 +23,7 @@ import (
 // ties by the first deviating sample, then the call graph.
 func detectCascade(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]Card, error) {
 	read, step := cascadeRead(r)
-	points, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: read, Step: step})
+	points, err := serviceSeries(ctx, st, store.ServiceSeriesRequest{ProjectID: project, Range: read, Step: step})
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,7 @@ func detectHiddenCoupling(ctx context.Context, st store.Narrative, project int64
 	if cr, cstep := cascadeRead(r); cstep == step {
 		read = cr
 	}
-	pts, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: read, Step: step})
+	pts, err := serviceSeries(ctx, st, store.ServiceSeriesRequest{ProjectID: project, Range: read, Step: step})
 	if err != nil {
 		return nil, err
 	}

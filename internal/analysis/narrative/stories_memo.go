@@ -8,15 +8,15 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// memoNarrative remembers the service series, maps and the answers of
-// query objects (release starts, error groups, by Key()) that several
+// memoNarrative remembers the service maps and call graphs, and the
+// answers of query objects (service series, release starts, error
+// groups, by Key()) that several
 // detectors of one Stories.Resolve ask for with the same arguments
 // (cascade and hidden coupling read the same minutes and calls; the three
 // release detectors the same deploys).
 type memoNarrative struct {
 	store.Narrative
 	mu     sync.Mutex
-	series map[store.ServiceSeriesRequest][]store.ServicePoint
 	maps   map[[3]int64]memoMap
 	byKey  map[string]any // query objects' answers by Key()
 	graphs map[[3]int64][]store.CallEdge
@@ -28,7 +28,7 @@ type memoMap struct {
 }
 
 func newMemo(st store.Narrative) *memoNarrative {
-	return &memoNarrative{Narrative: st, series: map[store.ServiceSeriesRequest][]store.ServicePoint{}, maps: map[[3]int64]memoMap{},
+	return &memoNarrative{Narrative: st, maps: map[[3]int64]memoMap{},
 		byKey:  map[string]any{},
 		graphs: map[[3]int64][]store.CallEdge{}}
 }
@@ -74,27 +74,16 @@ func releaseStarts(ctx context.Context, st store.Narrative, project int64, r sto
 	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.ReleaseStart, error) { return q.Run(ctx, ex) })
 }
 
+// serviceSeries reads services.Series, remembered by a memo.
+func serviceSeries(ctx context.Context, st store.Narrative, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
+	q := services.Series{ProjectID: r.ProjectID, Range: r.Range, Step: r.Step}
+	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.ServicePoint, error) { return q.Run(ctx, ex) })
+}
+
 // errorGroups reads services.ErrorGroups, remembered by a memo.
 func errorGroups(ctx context.Context, st store.Narrative, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, error) {
 	q := services.ErrorGroups{ProjectID: project, Range: r, Since: since, Limit: limit}
 	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.ErrorGroup, error) { return q.Run(ctx, ex) })
-}
-
-func (m *memoNarrative) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
-	m.mu.Lock()
-	pts, ok := m.series[r]
-	m.mu.Unlock()
-	if ok {
-		return pts, nil
-	}
-	pts, err := m.Narrative.ServiceSeries(ctx, r)
-	if err != nil {
-		return nil, err
-	}
-	m.mu.Lock()
-	m.series[r] = pts
-	m.mu.Unlock()
-	return pts, nil
 }
 
 func (m *memoNarrative) ServiceMap(ctx context.Context, project int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {

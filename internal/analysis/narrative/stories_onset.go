@@ -159,7 +159,7 @@ func localAnomalies(ctx context.Context, st store.Narrative, project int64, root
 	if to <= coarse {
 		to = coarse + step + int64(persistSteps+1)*minuteUS
 	}
-	pts, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: store.Range{From: from, To: to}, Step: minuteUS})
+	pts, err := serviceSeries(ctx, st, store.ServiceSeriesRequest{ProjectID: project, Range: store.Range{From: from, To: to}, Step: minuteUS})
 	if err != nil {
 		return nil, err
 	}

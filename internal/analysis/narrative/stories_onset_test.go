@@ -18,7 +18,9 @@ type minuteSeries struct {
 	services        []string
 }
 
-func (m *minuteSeries) ServiceSeries(_ context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
+// RolledServiceSeries answers services.Series as a store's rollup
+// (store.ServiceSeriesRollup) would, at any step.
+func (m *minuteSeries) RolledServiceSeries(_ context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
 	var out []store.ServicePoint
 	for _, svc := range m.services {
 		for b := r.Range.From; b < r.Range.To; b += r.Step {
@@ -32,7 +34,7 @@ func (m *minuteSeries) ServiceSeries(_ context.Context, r store.ServiceSeriesReq
 			out = append(out, agg)
 		}
 	}
-	return out, nil
+	return out, true, nil
 }
 
 func (m *minuteSeries) ServiceMap(context.Context, int64, store.Range) ([]store.ServiceNode, []store.CallEdge, error) {

@@ -32,9 +32,13 @@ func (t *timedNarrative) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Sc
 	return t.Narrative.Run(ctx, q, row)
 }
 
-func (t *timedNarrative) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
+func (t *timedNarrative) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
+	rr, ok := t.Narrative.(store.ServiceSeriesRollup)
+	if !ok {
+		return nil, false, nil
+	}
 	defer t.note(fmt.Sprintf("ServiceSeries/%ds", r.Step/1e6), time.Now())
-	return t.Narrative.ServiceSeries(ctx, r)
+	return rr.RolledServiceSeries(ctx, r)
 }
 
 func (t *timedNarrative) CallGraph(ctx context.Context, project int64, r store.Range) ([]store.CallEdge, error) {

@@ -26,7 +26,7 @@ func detectRecurringSpikes(ctx context.Context, st store.Narrative, project int6
 		return nil, nil
 	}
 	from := r.From - r.From%hourUS
-	pts, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: store.Range{From: from, To: r.To}, Step: hourUS})
+	pts, err := serviceSeries(ctx, st, store.ServiceSeriesRequest{ProjectID: project, Range: store.Range{From: from, To: r.To}, Step: hourUS})
 	if err != nil {
 		return nil, err
 	}

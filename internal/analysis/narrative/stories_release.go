@@ -255,7 +255,7 @@ func detectLatencyRegressions(ctx context.Context, st store.Narrative, project i
 		step := int64(time.Minute / time.Microsecond)
 		rng := store.Range{From: d.FirstTS - releaseWindow, To: min(d.FirstTS+releaseWindow, r.To)}
 		rng.From -= rng.From % step
-		pts, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: project, Range: rng, Step: step})
+		pts, err := serviceSeries(ctx, st, store.ServiceSeriesRequest{ProjectID: project, Range: rng, Step: step})
 		if err != nil {
 			return nil, err
 		}

@@ -158,11 +158,6 @@ func (f *rangeRecorder) Run(_ context.Context, q sqlq.Query, _ func(sqlq.Scanner
 
 func (f *rangeRecorder) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
 
-func (f *rangeRecorder) ServiceSeries(_ context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
-	f.ranges = append(f.ranges, r.Range)
-	return nil, nil
-}
-
 func (f *rangeRecorder) ServiceMap(_ context.Context, _ int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
 	f.ranges = append(f.ranges, r)
 	return nil, nil, nil

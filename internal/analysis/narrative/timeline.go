@@ -322,7 +322,7 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 	}
 	from := t.At - before
 	whole := store.Range{From: from - baseFor, To: t.At}
-	points, err := st.ServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: t.ProjectID, Range: whole, Step: step})
+	points, err := serviceSeries(ctx, st, store.ServiceSeriesRequest{ProjectID: t.ProjectID, Range: whole, Step: step})
 	if err != nil {
 		return TimelineResult{}, fmt.Errorf("cannot read service signals: %w", err)
 	}

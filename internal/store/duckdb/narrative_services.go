@@ -30,33 +30,6 @@ const (
 // or fatal); failed requests add http_status >= 500.
 const errRow = "(kind = 'error' OR level IN ('error', 'fatal') OR http_status >= 500)"
 
-// ServiceSeries returns each service's signals per step: requests, errors,
-// p95 latency, retries, logs and error logs. A service with spans is
-// measured by its spans; one without, by its rows with a duration or
-// status.
-func (s *Store) ServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, error) {
-	if err := narrativeRange(r.Range); err != nil {
-		return nil, fmt.Errorf("service series: %w", err)
-	}
-	if r.Step <= 0 || (r.Range.To-r.Range.From)/r.Step > maxBuckets {
-		return nil, fmt.Errorf("service series: bad step %dµs for the range", r.Step)
-	}
-	q, args := seriesRaw(r)
-	if rollupServes(r) {
-		q, args = seriesRollup(r)
-	}
-	var out []store.ServicePoint
-	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
-		p, err := scanServicePoint(rows, r)
-		out = append(out, p)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("service series: %w", err)
-	}
-	return out, nil
-}
-
 var _ store.ServiceSeriesRollup = (*Store)(nil)
 
 // RolledServiceSeries answers internal/analysis/services.Series from the
@@ -64,11 +37,20 @@ var _ store.ServiceSeriesRollup = (*Store)(nil)
 // the request reads whole minutes from a minute boundary; ok is false
 // otherwise.
 func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
-	if !rollupServes(r) || r.Range.To <= r.Range.From {
+	if !rollupServes(r) || r.Range.To <= r.Range.From || (r.Range.To-r.Range.From)/r.Step > maxBuckets {
 		return nil, false, nil
 	}
-	pts, err := s.ServiceSeries(ctx, r)
-	return pts, err == nil, err
+	q, args := seriesRollup(r)
+	var out []store.ServicePoint
+	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+		p, err := scanServicePoint(rows, r)
+		out = append(out, p)
+		return err
+	})
+	if err != nil {
+		return nil, false, fmt.Errorf("service series from the rollup: %w", err)
+	}
+	return out, true, nil
 }
 
 // serviceEdgesSQL lists ServiceMap's edges; its arguments are project,
@@ -99,7 +81,7 @@ const serviceEdgesSQL = `WITH sp AS (SELECT trace_hi, trace_lo, span_id, parent_
 	GROUP BY prev, service
 	ORDER BY 1, 2`
 
-// scanServicePoint reads one row of seriesRaw or seriesRollup.
+// scanServicePoint reads one row of seriesRollup.
 func scanServicePoint(rows *sql.Rows, r store.ServiceSeriesRequest) (store.ServicePoint, error) {
 	var (
 		p                  store.ServicePoint

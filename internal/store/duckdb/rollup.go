@@ -55,8 +55,10 @@ INSERT OR IGNORE INTO rollup_state VALUES (2, 0);
 // at Open.
 const rollupVersion = 4
 
-// minuteAggregates are ServiceSeries' signals of one service and minute
-// (see store.ServicePoint), over the events selected by the query's WHERE.
+// minuteAggregates are services.Series' signals of one service and
+// minute (internal/analysis/services.Aggregates, which the store may not
+// import: TestRollupAggregatesAreTheAnalysis keeps them equal), over the
+// events selected by the query's WHERE.
 const minuteAggregates = `count(*) FILTER (WHERE kind = 'span') AS sreq,
 		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `) AS serr,
 		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0) AS sp95,
@@ -209,16 +211,6 @@ func (s *Store) rollupAppend(ctx context.Context, tx sqlConn, seq uint64, evs []
 // that minute's events raw).
 func rollupServes(r store.ServiceSeriesRequest) bool {
 	return r.Step == rollupMinute && r.Range.From >= 0 && r.Range.From%rollupMinute == 0
-}
-
-// seriesRaw aggregates ServiceSeries from the events.
-func seriesRaw(r store.ServiceSeriesRequest) (string, []any) {
-	q := `WITH g AS (SELECT service, (ts - ?) // ? AS b, ` + minuteAggregates + `
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
-		GROUP BY service, b)
-	SELECT service, b, sum(sreq) OVER (PARTITION BY service) > 0 AS spans, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
-	FROM g ORDER BY service, b`
-	return q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, r.Range.To}
 }
 
 // seriesRollup reads ServiceSeries' whole minutes from the rollup and the

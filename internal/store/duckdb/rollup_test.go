@@ -71,19 +71,14 @@ func seriesOf(t *testing.T, s *Store, r store.ServiceSeriesRequest, rollup bool)
 		t.Fatalf("the rollup cannot serve %+v", r)
 	}
 	if rollup {
-		pts, err := s.ServiceSeries(context.Background(), r)
-		if err != nil {
-			t.Fatal(err)
+		pts, ok, err := s.RolledServiceSeries(context.Background(), r)
+		if err != nil || !ok {
+			t.Fatalf("the rollup answered %v, %v", ok, err)
 		}
 		return pts
 	}
-	q, args := seriesRaw(r)
-	var out []store.ServicePoint
-	err := s.eachRow(context.Background(), q, args, func(rows *sql.Rows) error {
-		p, err := scanServicePoint(rows, r)
-		out = append(out, p)
-		return err
-	})
+	// The analysis's own SQL, with no accelerator in sight.
+	out, err := services.Series{ProjectID: r.ProjectID, Range: r.Range, Step: r.Step}.Run(context.Background(), struct{ sqlq.Executor }{s})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,3 +193,13 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 
 // plainStore hides the store's accelerators: query objects run their SQL.
 type plainStore struct{ sqlq.Executor }
+
+// TestRollupAggregatesAreTheAnalysis: the rollup materializes exactly
+// the signals internal/analysis/services.Series defines (the store keeps
+// its own copy, since it may not import the analysis).
+func TestRollupAggregatesAreTheAnalysis(t *testing.T) {
+	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
+	if got, want := norm(minuteAggregates), norm(services.Aggregates(sqlq.DuckDB{})); got != want {
+		t.Errorf("the rollup's aggregates differ from services.Aggregates:\nrollup   %s\nanalysis %s", got, want)
+	}
+}

@@ -265,7 +265,7 @@ func testServiceMapAndSeries(t *testing.T, s NarrativeStore) {
 		edges[2] != (store.CallEdge{From: "gate", To: "worker", Inferred: true, Calls: 1, Errors: 1}) {
 		t.Errorf("edges %+v", edges)
 	}
-	pts, err := s.ServiceSeries(context.Background(), store.ServiceSeriesRequest{ProjectID: 1, Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin})
+	pts, err := services.Series{ProjectID: 1, Range: store.Range{From: narrT0, To: narrT0 + 4*narrMin}, Step: narrMin}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
