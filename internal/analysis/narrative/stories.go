@@ -67,7 +67,10 @@ type Evidence struct {
 	Replays []string `json:"replays,omitempty"`
 }
 
+// sampleEvidence is up to n of traces, each once (one trace may hold
+// several of the rows they were sampled from), and their journeys.
 func sampleEvidence(traces []string, n int) ([]string, []string) {
+	traces = dedupeStrings(traces)
 	if len(traces) > n {
 		traces = traces[:n]
 	}

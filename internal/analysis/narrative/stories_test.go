@@ -2,9 +2,10 @@ package narrative
 
 import (
 	"context"
-	"github.com/lore-dev/lore/internal/analysis/calls"
+	"strings"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/analysis/calls"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -195,5 +196,14 @@ func TestStoriesReadWholeMinutes(t *testing.T) {
 	}
 	if got := wholeMinutes(store.Range{From: -1, To: 1}); got != (store.Range{From: -minute, To: minute}) {
 		t.Errorf("wholeMinutes(-1, 1) = %v", got)
+	}
+}
+
+// TestSampleEvidenceNamesEachTraceOnce: a trace that holds several of
+// the sampled rows is named once, and the sample fills up with others.
+func TestSampleEvidenceNamesEachTraceOnce(t *testing.T) {
+	ids, paths := sampleEvidence([]string{"a", "a", "b", "a", "c", "d"}, 3)
+	if strings.Join(ids, " ") != "a b c" || strings.Join(paths, " ") != "/api/v1/journeys/trace/a /api/v1/journeys/trace/b /api/v1/journeys/trace/c" {
+		t.Errorf("sampleEvidence = %v, %v; want a, b, c once each", ids, paths)
 	}
 }

@@ -145,7 +145,7 @@ func throttlingCard(dep string, txns []calls.Txn) Card {
 		c.Severity = SeverityWarning
 	}
 	sample := append(append(append(append([]string{}, rageTraces...), abandonedTraces...), failedTraces...), traces...)
-	c.Evidence.TraceIDs, c.Evidence.Journeys = sampleEvidence(dedupeStrings(sample), 5)
+	c.Evidence.TraceIDs, c.Evidence.Journeys = sampleEvidence(sample, 5)
 	if len(replays) > 5 {
 		replays = replays[:5]
 	}
