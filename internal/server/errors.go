@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/lore-dev/lore/internal/errs"
+	"github.com/lore-dev/lore/internal/sqlq"
 )
 
 // apiError is what a client is told of an error: its status, a message
@@ -83,6 +84,13 @@ func (s *Server) asError(r *http.Request, err error) *apiError {
 		err = ke
 	case errors.Is(err, context.DeadlineExceeded):
 		ke = errs.Wrap(errs.Timeout, err, "the request ran past the server's %s limit (--query-timeout): narrow the time range or the query", s.d.Limits.QueryTimeout)
+		err = ke
+	case sqlq.OutOfMemory(err):
+		// The store's engine refused the query within its memory limit:
+		// the client can ask less, or later; the operator can give more.
+		s.log.WarnContext(r.Context(), "request needed more than the store's memory", "method", r.Method, "path", r.URL.Path, "err", err)
+		ke = &errs.Error{Kind: errs.Unavailable, RetryAfter: 5, Err: err,
+			Msg: "the store ran out of its memory limit (--store-memory) answering this request: narrow the time range or the query, or give the store more memory"}
 		err = ke
 	default:
 		ref := newRef()

@@ -58,3 +58,20 @@ func TestErrorMapping(t *testing.T) {
 		t.Errorf("errors of a kind logged:\n%s", logs.String())
 	}
 }
+
+// TestOutOfMemoryIsUnavailable: a query the store's engine refused within
+// its memory limit, from any route (a user journey at 10M on the default
+// memory did), is a 503 with Retry-After naming --store-memory, not a 500,
+// and the engine's text stays in the log.
+func TestOutOfMemoryIsUnavailable(t *testing.T) {
+	var logs strings.Builder
+	s := New(Deps{Log: slog.New(slog.NewTextHandler(&logs, nil)), Limits: DefaultLimits()})
+	engine := errors.New("Out of Memory Error: failed to allocate data of size 16.0 MiB (255.9 MiB/256.0 MiB used)")
+	e := s.asError(httptest.NewRequest("GET", "/api/v1/journeys/user/u1", nil), fmt.Errorf("journey by user %q: %w", "u1", engine))
+	if e.Status != 503 || e.RetryAfter <= 0 || !strings.Contains(e.Msg, "--store-memory") || strings.Contains(e.Msg, "MiB") {
+		t.Errorf("out of memory answered %d (Retry-After %d) %q", e.Status, e.RetryAfter, e.Msg)
+	}
+	if !strings.Contains(logs.String(), "255.9 MiB") {
+		t.Errorf("the engine's text is not in the log: %q", logs.String())
+	}
+}

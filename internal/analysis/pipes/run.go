@@ -6,7 +6,6 @@ import (
 	"math"
 	"math/big"
 	"reflect"
-	"strings"
 	"time"
 
 	"github.com/lore-dev/lore/internal/errs"
@@ -89,7 +88,7 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	}
 	res, err := run(ctx, ex, c)
 	level := levelExact
-	for err != nil && outOfMemory(err) && c.degradable && level < levelSketched && ctx.Err() == nil {
+	for err != nil && sqlq.OutOfMemory(err) && c.degradable && level < levelSketched && ctx.Err() == nil {
 		level++
 		if c, err = compile(q.Pipeline, ex.Dialect(), q.ProjectID, q.From, q.To, arch, weight, level); err != nil {
 			return Result{}, err
@@ -97,7 +96,7 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		res, err = run(ctx, ex, c)
 	}
 	if err != nil {
-		if outOfMemory(err) {
+		if sqlq.OutOfMemory(err) {
 			msg := "the query needs more memory than the store may use now (lore serve --store-memory); try a shorter range or fewer groups"
 			if level > levelExact {
 				msg = "the query needs more memory than the store may use now (lore serve --store-memory), even with approximate percentiles and uniq; try a shorter range or fewer groups"
@@ -129,14 +128,6 @@ func run(ctx context.Context, ex sqlq.Executor, c Compiled) (Result, error) {
 		return nil
 	})
 	return res, err
-}
-
-// outOfMemory reports an engine's refusal to run a query within its
-// memory limit (DuckDB's Out of Memory Error, ClickHouse's
-// MEMORY_LIMIT_EXCEEDED): a client's 503, not a server's fault.
-func outOfMemory(err error) bool {
-	s := err.Error()
-	return strings.Contains(s, "Out of Memory Error") || strings.Contains(s, "MEMORY_LIMIT_EXCEEDED")
 }
 
 // identifiers is the set of words of a compiled statement that could name
