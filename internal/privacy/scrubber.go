@@ -205,12 +205,28 @@ func (c *compiled) scrubAttr(key, v string) (string, bool) {
 			return out, true
 		}
 	}
-	if t := strings.TrimSpace(v); len(t) > 1 && (t[0] == '{' || t[0] == '[') {
+	if looksJSON(v) {
 		if out, changed, ok := c.scrubJSON(v); ok {
 			return out, changed
 		}
 	}
-	return c.scrubText(v)
+	out, changed := c.scrubText(v)
+	// The text rules can make a broken document whole (a control
+	// character in a scrubbed value was what broke it): scrub the
+	// document too, or the next pass would find its sensitive keys.
+	if changed && looksJSON(out) {
+		if doc, ch, ok := c.scrubJSON(out); ok && ch {
+			out = doc
+		}
+	}
+	return out, changed
+}
+
+// looksJSON reports whether v may be a JSON document: an object or an
+// array.
+func looksJSON(v string) bool {
+	t := strings.TrimSpace(v)
+	return len(t) > 1 && (t[0] == '{' || t[0] == '[')
 }
 
 // ipList applies the IP rule to a value that is an address or a
