@@ -177,7 +177,7 @@ func invalid(err error) error {
 		return &errs.Error{Kind: errs.Invalid, Msg: "SQL refused: " + ce.Error(), Detail: ce}
 	}
 	var de *duckdb.Error
-	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory || strings.Contains(err.Error(), "Out of Memory Error") {
+	if errors.As(err, &de) && de.Type == duckdb.ErrorTypeOutOfMemory || sqlq.OutOfMemory(err) {
 		return &errs.Error{Kind: errs.Unavailable, RetryAfter: 5, Err: err,
 			Msg: "the SQL needs more memory than the store may use now (lore serve --store-memory): aggregate more, select fewer rows or a shorter range, or try again later"}
 	}

@@ -67,16 +67,7 @@ func TestEraseRollsUpAgain(t *testing.T) {
 	if !strings.Contains(after, "psp timed out") {
 		t.Errorf("bob's error left the rollups with alice's:\n%s", after)
 	}
-	var seq uint64
-	if err := s.db.QueryRowContext(ctx, `SELECT seq FROM ingest_state WHERE id = 1`).Scan(&seq); err != nil {
-		t.Fatal(err)
-	}
-	if err := s.rebuildRollups(ctx, seq); err != nil {
-		t.Fatal(err)
-	}
-	if rebuilt := rollupDump(t, s); rebuilt != after {
-		t.Errorf("the rollups after the erasure differ from a rebuild:\nafter the erasure:\n%s\nrebuilt:\n%s", after, rebuilt)
-	}
+	sameAsRebuilt(t, s, "erasure", after)
 }
 
 // TestDeleteEventsRollsUpAgain: retention deleting a kind's old events
@@ -114,6 +105,14 @@ func TestDeleteEventsRollsUpAgain(t *testing.T) {
 	if !strings.Contains(after, "old log error 3") || !strings.Contains(after, "kept error 0") {
 		t.Errorf("the rollups lost rows that were not deleted:\n%s", after)
 	}
+	sameAsRebuilt(t, s, "deletion", after)
+}
+
+// sameAsRebuilt fails t unless rebuilding the rollups from the events
+// left gives what the deletion (what) left in them (after).
+func sameAsRebuilt(t *testing.T, s *Store, what, after string) {
+	t.Helper()
+	ctx := context.Background()
 	var seq uint64
 	if err := s.db.QueryRowContext(ctx, `SELECT seq FROM ingest_state WHERE id = 1`).Scan(&seq); err != nil {
 		t.Fatal(err)
@@ -122,6 +121,6 @@ func TestDeleteEventsRollsUpAgain(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rebuilt := rollupDump(t, s); rebuilt != after {
-		t.Errorf("the rollups after the deletion differ from a rebuild:\nafter the deletion:\n%s\nrebuilt:\n%s", after, rebuilt)
+		t.Errorf("the rollups after the %s differ from a rebuild:\nafter the %s:\n%s\nrebuilt:\n%s", what, what, after, rebuilt)
 	}
 }
