@@ -4,22 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math"
-	"net"
-	"net/http"
-	"net/url"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/pipes"
-	"github.com/lore-dev/lore/internal/debpkg"
+	"github.com/lore-dev/lore/internal/chtest"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/sqlq"
 )
@@ -31,11 +23,7 @@ import (
 // installed with apt-get when missing, and skipped, saying why, only when
 // it cannot be installed.
 func TestClickHouseRuns(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts a ClickHouse server")
-	}
-	bin := debpkg.Need(t, "clickhouse-server", "clickhouse-server")
-	ch := startClickHouse(t, bin)
+	ch := clickHouse{chtest.Start(t)}
 	ch.exec(t, `CREATE TABLE events (project_id Int32, ts Int64, received_at Int64, kind String, level String,
 		service String, env String, release String, host String, trace_hi UInt64, trace_lo UInt64, span_id UInt64,
 		parent_span_id UInt64, user_id String, anonymous_id String, session_id String, request_id String, name String,
@@ -232,114 +220,16 @@ func literal(t *testing.T, v any) string {
 }
 
 // clickHouse is a server started for one test.
-type clickHouse struct {
-	url string
-	hc  *http.Client
-}
+type clickHouse struct{ *chtest.Server }
 
-func freePort(t *testing.T) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// startClickHouse runs bin with a configuration of its own: loopback
-// only, free ports, a data directory in the test's temporary directory;
-// it is stopped when the test ends.
-func startClickHouse(t *testing.T, bin string) *clickHouse {
-	t.Helper()
-	dir := t.TempDir()
-	httpPort, tcpPort := freePort(t), freePort(t)
-	cfg := fmt.Sprintf(`<?xml version="1.0"?>
-<yandex>
-  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog><console>0</console></logger>
-  <listen_host>127.0.0.1</listen_host>
-  <http_port>%[2]d</http_port>
-  <tcp_port>%[3]d</tcp_port>
-  <path>%[1]s/data/</path>
-  <tmp_path>%[1]s/tmp/</tmp_path>
-  <user_files_path>%[1]s/user_files/</user_files_path>
-  <format_schema_path>%[1]s/format_schemas/</format_schema_path>
-  <mark_cache_size>5368709</mark_cache_size>
-  <max_concurrent_queries>10</max_concurrent_queries>
-  <users_config>%[1]s/users.xml</users_config>
-  <default_profile>default</default_profile>
-  <default_database>default</default_database>
-</yandex>`, dir, httpPort, tcpPort)
-	users := `<?xml version="1.0"?>
-<yandex>
-  <profiles><default><max_threads>1</max_threads><max_memory_usage>1000000000</max_memory_usage></default></profiles>
-  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
-  <quotas><default></default></quotas>
-</yandex>`
-	for name, text := range map[string]string{"config.xml": cfg, "users.xml": users} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	args := []string{"--config-file=" + filepath.Join(dir, "config.xml")}
-	if filepath.Base(bin) == "clickhouse" {
-		args = append([]string{"server"}, args...)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
-	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
-	if err := cmd.Start(); err != nil {
-		cancel()
-		t.Skipf("clickhouse-server does not start: %v", err)
-	}
-	t.Cleanup(func() { cancel(); cmd.Wait() })
-	ch := &clickHouse{url: fmt.Sprintf("http://127.0.0.1:%d/", httpPort), hc: &http.Client{Timeout: 30 * time.Second}}
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := ch.hc.Get(ch.url + "ping")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return ch
-			}
-		}
-		if time.Now().After(deadline) {
-			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
-			t.Fatalf("clickhouse-server did not answer within 60 s: %v\n%s", err, logs)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-}
-
-func (c *clickHouse) post(t *testing.T, sql string) []byte {
-	t.Helper()
-	resp, err := c.hc.Post(c.url, "text/plain", strings.NewReader(sql))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Fatalf("ClickHouse: %d %s\n%s", resp.StatusCode, b, sql)
-	}
-	return b
-}
-
-func (c *clickHouse) exec(t *testing.T, sql string) { t.Helper(); c.post(t, sql) }
+func (c clickHouse) exec(t *testing.T, sql string) { t.Helper(); c.Post(t, sql) }
 
 // query runs sql and returns its rows rendered as render does.
-func (c *clickHouse) query(t *testing.T, what, sql string) []string {
+func (c clickHouse) query(t *testing.T, what, sql string) []string {
 	t.Helper()
-	resp, err := c.hc.Post(c.url+"?"+url.Values{"output_format_json_quote_64bit_integers": {"0"}}.Encode(), "text/plain",
-		strings.NewReader(sql+" FORMAT JSONCompact"))
+	b, err := c.Do(sql+" FORMAT JSONCompact", map[string]string{"output_format_json_quote_64bit_integers": "0"})
 	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != 200 {
-		t.Errorf("%q on ClickHouse: %d %s\n%s", what, resp.StatusCode, b, sql)
+		t.Errorf("%q on ClickHouse: %v", what, err)
 		return nil
 	}
 	var res struct {

@@ -1,0 +1,160 @@
+// Package chtest starts a real ClickHouse server for a test: Debian's
+// clickhouse-server (installed with apt-get when missing, through
+// internal/debpkg), on loopback with free ports and a data directory in
+// the test's temporary directory, stopped when the test ends. Tests of
+// the ClickHouse store and of the analyses' ClickHouse spelling share it.
+package chtest
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/debpkg"
+)
+
+// Server is a clickhouse-server started for one test.
+type Server struct {
+	// URL is its HTTP interface, "http://127.0.0.1:PORT/".
+	URL string
+	// Addr is HOST:PORT of the HTTP interface.
+	Addr string
+	// HTTP is a client for it.
+	HTTP *http.Client
+	dir  string
+}
+
+// Start starts a server for t, skipping t (saying why) only when
+// clickhouse-server is missing and cannot be installed, or does not
+// start. It skips in -short mode. The server is stopped, and its data
+// removed, when t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts a ClickHouse server")
+	}
+	bin := debpkg.Need(t, "clickhouse-server", "clickhouse-server")
+	return start(t, bin)
+}
+
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// start runs bin with a configuration of its own: loopback only, free
+// ports, a data directory in the test's temporary directory, one thread
+// a query and a memory limit of 1 GB.
+func start(t testing.TB, bin string) *Server {
+	t.Helper()
+	dir := t.TempDir()
+	httpPort, tcpPort := freePort(t), freePort(t)
+	cfg := fmt.Sprintf(`<?xml version="1.0"?>
+<yandex>
+  <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog><console>0</console></logger>
+  <listen_host>127.0.0.1</listen_host>
+  <http_port>%[2]d</http_port>
+  <tcp_port>%[3]d</tcp_port>
+  <path>%[1]s/data/</path>
+  <tmp_path>%[1]s/tmp/</tmp_path>
+  <user_files_path>%[1]s/user_files/</user_files_path>
+  <format_schema_path>%[1]s/format_schemas/</format_schema_path>
+  <mark_cache_size>5368709</mark_cache_size>
+  <max_concurrent_queries>10</max_concurrent_queries>
+  <users_config>%[1]s/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+</yandex>`, dir, httpPort, tcpPort)
+	users := `<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_threads>1</max_threads><max_memory_usage>1000000000</max_memory_usage></default></profiles>
+  <users><default><password></password><networks><ip>127.0.0.1</ip><ip>::1</ip></networks><profile>default</profile><quota>default</quota></default></users>
+  <quotas><default></default></quotas>
+</yandex>`
+	for name, text := range map[string]string{"config.xml": cfg, "users.xml": users} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	args := []string{"--config-file=" + filepath.Join(dir, "config.xml")}
+	if filepath.Base(bin) == "clickhouse" {
+		args = append([]string{"server"}, args...)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, args...)
+	cmd.Dir = dir
+	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Skipf("clickhouse-server does not start: %v", err)
+	}
+	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
+	addr := fmt.Sprintf("127.0.0.1:%d", httpPort)
+	s := &Server{URL: "http://" + addr + "/", Addr: addr, HTTP: &http.Client{Timeout: 60 * time.Second}, dir: dir}
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := s.HTTP.Get(s.URL + "ping")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == 200 {
+				return s
+			}
+		}
+		if time.Now().After(deadline) {
+			logs, _ := os.ReadFile(filepath.Join(dir, "error.log"))
+			t.Fatalf("clickhouse-server did not answer within 60 s: %v\n%s", err, logs)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// Post sends sql (a statement, or an INSERT with its data) and returns
+// the response body, failing t on an error.
+func (s *Server) Post(t testing.TB, sql string) []byte {
+	t.Helper()
+	b, err := s.Do(sql, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// Do sends sql with the URL parameters params and returns the response
+// body, or an error holding ClickHouse's message and the statement.
+func (s *Server) Do(sql string, params map[string]string) ([]byte, error) {
+	u := s.URL
+	if len(params) > 0 {
+		q := url.Values{}
+		for k, v := range params {
+			q.Set(k, v)
+		}
+		u += "?" + q.Encode()
+	}
+	resp, err := s.HTTP.Post(u, "text/plain", strings.NewReader(sql))
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("ClickHouse: %d %s\n%.2000s", resp.StatusCode, b, sql)
+	}
+	return b, nil
+}
