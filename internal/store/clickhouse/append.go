@@ -1,0 +1,266 @@
+package clickhouse
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+// recoverTimeout bounds the clean-up after a failed Append, which runs
+// even when the Append's own context has ended.
+const recoverTimeout = time.Minute
+
+// Append inserts the batch's rows in one INSERT (JSONEachRow), then its
+// identity pairs, then records the batch. A batch whose Seq is not after
+// the last recorded one is refused. When any step fails, the rows
+// written for the batch are deleted before Append returns (or, if the
+// server cannot be reached, by the next Append or Open), so that nothing
+// of a failed batch stays and its replay is not doubled.
+func (s *Store) Append(ctx context.Context, b store.Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return fmt.Errorf("clickhouse append batch %d: the store is closed", b.Seq)
+	}
+	if s.dirty {
+		if err := s.recover(ctx); err != nil {
+			return fmt.Errorf("clickhouse append batch %d: %w", b.Seq, err)
+		}
+	}
+	if b.Seq <= s.last {
+		return fmt.Errorf("clickhouse append: batch %d is not after the last committed batch %d", b.Seq, s.last)
+	}
+	if err := s.write(ctx, b); err != nil {
+		s.dirty = true
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), recoverTimeout)
+		defer cancel()
+		if rerr := s.recover(rctx); rerr != nil {
+			s.log.Warn("clickhouse: clean up after a failed append", "seq", b.Seq, "err", rerr)
+		} else if s.last == b.Seq {
+			// The record reached the server though its answer did not
+			// reach us: the batch is committed.
+			return nil
+		}
+		return fmt.Errorf("clickhouse append batch %d: %w", b.Seq, err)
+	}
+	s.last = b.Seq
+	return nil
+}
+
+// write sends the batch's rows, pairs and record.
+func (s *Store) write(ctx context.Context, b store.Batch) error {
+	if len(b.Events) > 0 {
+		rows := encodeEvents(b)
+		if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO events FORMAT JSONEachRow", data: bytes.NewReader(rows)}); err != nil {
+			return fmt.Errorf("insert %d events: %w", len(b.Events), err)
+		}
+		if pairs := encodeIdents(b.Events); len(pairs) > 0 {
+			if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO idents FORMAT JSONEachRow", data: bytes.NewReader(pairs)}); err != nil {
+				return fmt.Errorf("insert identity pairs: %w", err)
+			}
+		}
+	}
+	rec := "INSERT INTO batches VALUES (" + strconv.FormatUint(b.Seq, 10) + ", " + strconv.Itoa(len(b.Events)) + ", now())"
+	if err := s.exec(ctx, s.db, rec); err != nil {
+		return fmt.Errorf("record the batch: %w", err)
+	}
+	return nil
+}
+
+// LastSeq is the seq of the last recorded batch, 0 when none.
+func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
+	var last uint64
+	if err := s.queryOne(ctx, s.db, "SELECT max(seq) FROM batches", &last); err != nil {
+		return 0, fmt.Errorf("clickhouse last seq: %w", err)
+	}
+	return last, nil
+}
+
+// recover reads the last recorded batch and deletes the rows of any
+// later one (written by an Append that failed or crashed before its
+// record), waiting for the deletion (a mutation) to finish. s.mu is held.
+func (s *Store) recover(ctx context.Context) error {
+	last, err := s.LastSeq(ctx)
+	if err != nil {
+		return err
+	}
+	var orphans int64
+	where := " WHERE seq > " + strconv.FormatUint(last, 10)
+	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events"+where, &orphans); err != nil {
+		return fmt.Errorf("clickhouse recover: %w", err)
+	}
+	if orphans > 0 {
+		s.log.Warn("clickhouse: deleting the rows of unrecorded batches", "after_seq", last, "rows", orphans)
+		if err := s.exec(ctx, s.db, "ALTER TABLE events DELETE"+where); err != nil {
+			return fmt.Errorf("clickhouse recover: delete the %d rows after batch %d: %w", orphans, last, err)
+		}
+		if err := s.awaitMutations(ctx, "events"); err != nil {
+			return fmt.Errorf("clickhouse recover: %w", err)
+		}
+	}
+	s.last, s.dirty = last, false
+	return nil
+}
+
+// awaitMutations waits until the table has no unfinished mutation
+// (mutations_sync came after 18.16).
+func (s *Store) awaitMutations(ctx context.Context, table string) error {
+	d := sqlq.ClickHouse{}
+	q := "SELECT count() FROM system.mutations WHERE database = " + d.Str(s.db) + " AND table = " + d.Str(table) + " AND is_done = 0"
+	for wait := 10 * time.Millisecond; ; wait = min(2*wait, time.Second) {
+		var n int64
+		if err := s.queryOne(ctx, "", q, &n); err != nil {
+			return err
+		}
+		if n == 0 {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the %s table's mutations: %w", table, ctx.Err())
+		case <-time.After(wait):
+		}
+	}
+}
+
+// encodeEvents renders the batch as JSONEachRow: one object a line,
+// strings made valid (event.ValidText), the zero numbers of the optional
+// columns as null, as the DuckDB store keeps them.
+func encodeEvents(b store.Batch) []byte {
+	out := make([]byte, 0, 512*len(b.Events))
+	seq := strconv.FormatUint(b.Seq, 10)
+	for i := range b.Events {
+		e := &b.Events[i]
+		out = append(out, `{"project_id":`...)
+		out = strconv.AppendInt(out, e.ProjectID, 10)
+		out = append(out, `,"ts":`...)
+		out = strconv.AppendInt(out, e.TS, 10)
+		out = append(out, `,"received_at":`...)
+		out = strconv.AppendInt(out, e.ReceivedAt, 10)
+		for _, f := range [...]struct {
+			name string
+			v    string
+		}{
+			{"kind", e.Kind}, {"level", e.Level}, {"service", e.Service}, {"env", e.Env}, {"release", e.Release}, {"host", e.Host},
+			{"user_id", e.UserID}, {"anonymous_id", e.AnonymousID}, {"session_id", e.SessionID}, {"request_id", e.RequestID},
+			{"name", e.Name}, {"message", e.Message}, {"http_method", e.HTTPMethod}, {"endpoint", e.Endpoint},
+			{"error_type", e.ErrorType}, {"error_code", e.ErrorCode}, {"fingerprint", e.Fingerprint},
+		} {
+			out = append(out, `,"`...)
+			out = append(out, f.name...)
+			out = append(out, `":`...)
+			out = appendJSONString(out, f.v)
+		}
+		for _, f := range [...]struct {
+			name string
+			v    uint64
+		}{{"trace_hi", e.TraceID.Hi()}, {"trace_lo", e.TraceID.Lo()}, {"span_id", e.SpanID.Uint64()}, {"parent_span_id", e.ParentSpanID.Uint64()}} {
+			out = append(out, `,"`...)
+			out = append(out, f.name...)
+			out = append(out, `":`...)
+			out = strconv.AppendUint(out, f.v, 10)
+		}
+		out = append(out, `,"http_status":`...)
+		out = appendOptInt(out, int64(e.HTTPStatus))
+		out = append(out, `,"retry_attempt":`...)
+		out = appendOptInt(out, int64(e.RetryAttempt))
+		out = append(out, `,"duration_ms":`...)
+		if e.DurationMS == 0 || e.DurationMS != e.DurationMS {
+			out = append(out, "null"...)
+		} else {
+			out = strconv.AppendFloat(out, e.DurationMS, 'g', -1, 64)
+		}
+		out = append(out, `,"attr_keys":[`...)
+		for j, a := range e.Attributes {
+			if j > 0 {
+				out = append(out, ',')
+			}
+			out = appendJSONString(out, a.Key)
+		}
+		out = append(out, `],"attr_values":[`...)
+		for j, a := range e.Attributes {
+			if j > 0 {
+				out = append(out, ',')
+			}
+			out = appendJSONString(out, a.Value)
+		}
+		out = append(out, `],"seq":`...)
+		out = append(out, seq...)
+		out = append(out, "}\n"...)
+	}
+	return out
+}
+
+func appendOptInt(out []byte, v int64) []byte {
+	if v == 0 {
+		return append(out, "null"...)
+	}
+	return strconv.AppendInt(out, v, 10)
+}
+
+// encodeIdents renders the batch's distinct (anonymous id, user id)
+// pairs as JSONEachRow.
+func encodeIdents(evs []event.Event) []byte {
+	type pair struct {
+		project         int64
+		anonymous, user string
+	}
+	seen := map[pair]bool{}
+	var out []byte
+	for i := range evs {
+		e := &evs[i]
+		if e.AnonymousID == "" || e.UserID == "" {
+			continue
+		}
+		p := pair{e.ProjectID, event.ValidText(e.AnonymousID), event.ValidText(e.UserID)}
+		if seen[p] {
+			continue
+		}
+		seen[p] = true
+		out = append(out, `{"project_id":`...)
+		out = strconv.AppendInt(out, p.project, 10)
+		out = append(out, `,"anonymous_id":`...)
+		out = appendJSONString(out, p.anonymous)
+		out = append(out, `,"user_id":`...)
+		out = appendJSONString(out, p.user)
+		out = append(out, "}\n"...)
+	}
+	return out
+}
+
+// appendJSONString appends s, made valid text, as a JSON string:
+// quotes, backslashes and control characters escaped, the rest as UTF-8.
+func appendJSONString(out []byte, s string) []byte {
+	s = event.ValidText(s)
+	const hex = "0123456789abcdef"
+	out = append(out, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf || (c >= 0x20 && c != '"' && c != '\\') {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch c {
+		case '"', '\\':
+			out = append(out, '\\', c)
+		case '\n':
+			out = append(out, '\\', 'n')
+		case '\t':
+			out = append(out, '\\', 't')
+		case '\r':
+			out = append(out, '\\', 'r')
+		default:
+			out = append(out, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+		}
+		i++
+	}
+	return append(out, '"')
+}

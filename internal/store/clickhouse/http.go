@@ -1,0 +1,235 @@
+package clickhouse
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Error is an exception the server answered with.
+type Error struct {
+	Code    int    // ClickHouse's error code, 0 when the answer had none
+	Name    string // its name (MEMORY_LIMIT_EXCEEDED), when known
+	Message string // the server's text
+}
+
+func (e *Error) Error() string {
+	if e.Name != "" {
+		return fmt.Sprintf("clickhouse: %s (code %d): %s", e.Name, e.Code, e.Message)
+	}
+	return fmt.Sprintf("clickhouse: code %d: %s", e.Code, e.Message)
+}
+
+// codeNames names the codes Lore acts on or a reader meets most; the
+// newest releases name every code in their text, 18.16 none.
+var codeNames = map[int]string{
+	47: "UNKNOWN_IDENTIFIER", 60: "UNKNOWN_TABLE", 62: "SYNTAX_ERROR", 81: "UNKNOWN_DATABASE",
+	159: "TIMEOUT_EXCEEDED", 241: "MEMORY_LIMIT_EXCEEDED", 394: "QUERY_WAS_CANCELLED",
+}
+
+var codeRE = regexp.MustCompile(`^Code: (\d+)`)
+
+// serverError reads the body of a failed answer.
+func serverError(status int, body []byte) *Error {
+	msg := strings.TrimSpace(string(body))
+	e := &Error{Message: msg}
+	if m := codeRE.FindStringSubmatch(msg); m != nil {
+		e.Code, _ = strconv.Atoi(m[1])
+	}
+	e.Name = codeNames[e.Code]
+	if e.Code == 0 {
+		e.Message = fmt.Sprintf("HTTP %d: %s", status, msg)
+	}
+	return e
+}
+
+// request is one statement sent to the server.
+type request struct {
+	db     string     // the database parameter, "" for none
+	sql    string     // sent in the body, or in the URL when data is set
+	data   io.Reader  // an INSERT's rows
+	params url.Values // settings
+}
+
+// send posts r under ctx and returns the answer's body to read and
+// close. A statement still running when ctx ends is killed by its id
+// (18.16 does not stop a query whose client went away). The deadline of
+// ctx, or the store's query timeout, becomes max_execution_time.
+func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, nil, err
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, s.timeout)
+	deadline, _ := ctx.Deadline()
+	left := time.Until(deadline)
+	if left <= 0 {
+		cancelTimeout()
+		return nil, nil, context.DeadlineExceeded
+	}
+	p := url.Values{}
+	for k, v := range r.params {
+		p[k] = v
+	}
+	id := newQueryID()
+	p.Set("query_id", id)
+	if r.db != "" {
+		p.Set("database", r.db)
+	}
+	p.Set("max_execution_time", strconv.Itoa(int(math.Ceil(left.Seconds()))))
+	if s.cancelOnClose {
+		p.Set("cancel_http_readonly_queries_on_client_close", "1")
+	}
+	body := r.data
+	if body == nil {
+		body = strings.NewReader(r.sql)
+	} else {
+		p.Set("query", r.sql)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"?"+p.Encode(), body)
+	if err != nil {
+		cancelTimeout()
+		return nil, nil, err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	if s.user != nil {
+		pw, _ := s.user.Password()
+		req.SetBasicAuth(s.user.Username(), pw)
+	}
+	killed := make(chan struct{})
+	stopKill := context.AfterFunc(ctx, func() {
+		defer close(killed)
+		s.kill(id)
+	})
+	done := func() {
+		if !stopKill() {
+			<-killed
+		}
+		cancelTimeout()
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		done()
+		if ctx.Err() != nil {
+			return nil, nil, context.Cause(ctx)
+		}
+		return nil, nil, fmt.Errorf("clickhouse: %w", err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
+		resp.Body.Close()
+		done()
+		if ctx.Err() != nil {
+			return nil, nil, context.Cause(ctx)
+		}
+		return nil, nil, serverError(resp.StatusCode, b)
+	}
+	return resp.Body, done, nil
+}
+
+// kill stops the query id on the server, for a client that left.
+func (s *Store) kill(id string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint,
+		strings.NewReader("KILL QUERY WHERE query_id = '"+id+"' ASYNC FORMAT TabSeparated"))
+	if err != nil {
+		return
+	}
+	if s.user != nil {
+		pw, _ := s.user.Password()
+		req.SetBasicAuth(s.user.Username(), pw)
+	}
+	resp, err := s.hc.Do(req)
+	if err != nil {
+		s.log.Warn("clickhouse: kill a cancelled query", "query_id", id, "err", err)
+		return
+	}
+	_, _ = io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func newQueryID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return "lore-" + hex.EncodeToString(b[:])
+}
+
+// exec runs a statement that returns nothing to read.
+func (s *Store) exec(ctx context.Context, db, sql string) error {
+	return s.do(ctx, request{db: db, sql: sql})
+}
+
+// do runs r and discards its answer.
+func (s *Store) do(ctx context.Context, r request) error {
+	body, done, err := s.send(ctx, r)
+	if err != nil {
+		return fmt.Errorf("%w\n%.300s", err, r.sql)
+	}
+	defer done()
+	defer body.Close()
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return fmt.Errorf("clickhouse: %w", err)
+	}
+	return nil
+}
+
+// queryOne runs sql, which returns one row, into dest.
+func (s *Store) queryOne(ctx context.Context, db, sql string, dest ...any) error {
+	n := 0
+	err := s.each(ctx, db, sql, func(r *rows) error {
+		n++
+		return r.Scan(dest...)
+	})
+	if err != nil {
+		return err
+	}
+	if n != 1 {
+		return fmt.Errorf("clickhouse: %d rows, want 1: %.300s", n, sql)
+	}
+	return nil
+}
+
+// each runs sql and calls fn for each row of its answer.
+func (s *Store) each(ctx context.Context, db, sql string, fn func(*rows) error) error {
+	body, done, err := s.send(ctx, request{db: db, sql: sql, params: url.Values{
+		"default_format":    {"TabSeparatedWithNamesAndTypes"},
+		"wait_end_of_query": {"1"},
+		"join_use_nulls":    {"1"},
+	}})
+	if err != nil {
+		return err
+	}
+	defer done()
+	defer body.Close()
+	r, err := newRows(body)
+	if err != nil {
+		return readErr(ctx, err)
+	}
+	for r.next() {
+		if err := fn(r); err != nil {
+			return err
+		}
+	}
+	return readErr(ctx, r.err)
+}
+
+// readErr is the error of reading an answer: the context's when it ended.
+func readErr(ctx context.Context, err error) error {
+	if err == nil {
+		return nil
+	}
+	if ctx.Err() != nil && !errors.Is(err, ctx.Err()) {
+		return fmt.Errorf("%w (%v)", context.Cause(ctx), err)
+	}
+	return err
+}

@@ -1,0 +1,132 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+)
+
+// migration is one version of the schema: statements that bring the
+// previous version to it. Each statement is idempotent (IF NOT EXISTS),
+// since ClickHouse runs one statement a request and a crash may come
+// between a migration's statements and its record.
+type migration struct {
+	version int
+	name    string
+	stmts   []string
+}
+
+// migrations is the schema's history, oldest first. Never edit a
+// migration that has shipped: add one.
+func migrations() []migration {
+	return []migration{
+		{1, "events", []string{
+			// The DuckDB store's columns and meanings (the analyses' SQL
+			// reads these names), and seq: the batch that wrote the row.
+			// Partitioned by UTC day (retention drops whole partitions),
+			// sorted by project and time (every read names both).
+			`CREATE TABLE IF NOT EXISTS events (
+	project_id Int32,
+	ts Int64,
+	received_at Int64,
+	kind String,
+	level String,
+	service String,
+	env String,
+	release String,
+	host String,
+	trace_hi UInt64,
+	trace_lo UInt64,
+	span_id UInt64,
+	parent_span_id UInt64,
+	user_id String,
+	anonymous_id String,
+	session_id String,
+	request_id String,
+	name String,
+	message String,
+	http_method String,
+	endpoint String,
+	http_status Nullable(Int16),
+	duration_ms Nullable(Float64),
+	error_type String,
+	error_code String,
+	fingerprint String,
+	retry_attempt Nullable(Int16),
+	attr_keys Array(String),
+	attr_values Array(String),
+	seq UInt64
+) ENGINE = MergeTree() PARTITION BY intDiv(ts, 86400000000) ORDER BY (project_id, ts)`,
+		}},
+		{2, "batches", []string{
+			// One row a committed batch, written after its rows.
+			`CREATE TABLE IF NOT EXISTS batches (
+	seq UInt64,
+	events UInt64,
+	committed_at DateTime
+) ENGINE = MergeTree() ORDER BY seq`,
+		}},
+		{3, "idents", []string{
+			// The (anonymous id, user id) pairs seen together: the person
+			// map of product analytics and user journeys. A set: a pair
+			// written twice (a replayed batch) is merged away in time, and
+			// every reader groups or takes distinct values anyway.
+			`CREATE TABLE IF NOT EXISTS idents (
+	project_id Int32,
+	anonymous_id String,
+	user_id String
+) ENGINE = ReplacingMergeTree() ORDER BY (project_id, anonymous_id, user_id)`,
+		}},
+	}
+}
+
+// migrate applies, in order, each migration the database has not
+// recorded, and records it. A database recorded at a version newer than
+// this build knows is refused (an older Lore must not write to it).
+func (s *Store) migrate(ctx context.Context, migs []migration) error {
+	if err := s.exec(ctx, s.db, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	version UInt32,
+	name String,
+	applied_at DateTime
+) ENGINE = MergeTree() ORDER BY version`); err != nil {
+		return fmt.Errorf("clickhouse migrations: %w", err)
+	}
+	applied := map[int]bool{}
+	highest := 0
+	err := s.each(ctx, s.db, "SELECT DISTINCT version FROM schema_migrations", func(r *rows) error {
+		var v int64
+		if err := r.Scan(&v); err != nil {
+			return err
+		}
+		applied[int(v)] = true
+		highest = max(highest, int(v))
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("clickhouse migrations: read the applied versions: %w", err)
+	}
+	if latest := migs[len(migs)-1].version; highest > latest {
+		return fmt.Errorf("clickhouse migrations: database %s is at schema version %d, newer than this build's %d: upgrade Lore", s.db, highest, latest)
+	}
+	for _, m := range migs {
+		if applied[m.version] {
+			continue
+		}
+		for _, stmt := range m.stmts {
+			if err := s.exec(ctx, s.db, stmt); err != nil {
+				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
+		rec := "INSERT INTO schema_migrations VALUES (" + strconv.Itoa(m.version) + ", " + quote(m.name) + ", now())"
+		if err := s.exec(ctx, s.db, rec); err != nil {
+			return fmt.Errorf("clickhouse migration %d (%s): record it: %w", m.version, m.name, err)
+		}
+		s.log.Info("clickhouse migration applied", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// quote spells a constant string literal.
+func quote(s string) string { return sqlq.ClickHouse{}.Str(s) }

@@ -1,0 +1,214 @@
+// Package clickhouse is Lore's events store on a ClickHouse server, for
+// running Lore beside a cluster instead of on one machine's embedded
+// DuckDB. It implements store.Engine — append a batch, run a compiled
+// query, stats, close — over ClickHouse's HTTP interface only (net/http:
+// no native protocol, no driver), with SQL that runs on Debian's
+// clickhouse-server 18.16 and on current releases.
+//
+// Open creates the database and its tables through versioned migrations
+// (the schema_migrations table). The events table has the DuckDB store's
+// column names and meanings, so the analyses' query objects, built
+// through sqlq.ClickHouse, run on it unchanged; it is a MergeTree
+// partitioned by day and sorted by (project_id, ts).
+//
+// ClickHouse has no transactions. Append is exactly once across crashes
+// all the same: every row carries its batch's seq, the batches table
+// records a batch only after all its rows are in, LastSeq reads that
+// table, and Open (and a failed Append) deletes the rows of any batch
+// that never recorded itself, so the pipeline's replay of that batch does
+// not double them. Between the rows' insert and the record a reader may
+// see the rows of the batch being appended.
+//
+// ClickHouse's HTTP interface binds no parameters on 18.16 ({x:T} came
+// later), so Run interpolates a query's arguments as literals, spelled by
+// the dialect (strings through sqlq.ClickHouse.Str), never as SQL text.
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+var _ store.Engine = (*Store)(nil)
+
+// DefaultQueryTimeout bounds a query whose context has no deadline.
+const DefaultQueryTimeout = 30 * time.Second
+
+// Store is an events store in one ClickHouse database. Its methods are
+// safe for concurrent use (Append is called by one goroutine at a time,
+// as store.Writer says, and serialised all the same).
+type Store struct {
+	endpoint string // "http://host:port/"
+	db       string
+	user     *url.Userinfo
+	hc       *http.Client
+	log      *slog.Logger
+	timeout  time.Duration
+	// cancelOnClose: the server knows
+	// cancel_http_readonly_queries_on_client_close (not 18.16, whose
+	// queries are killed by id instead).
+	cancelOnClose bool
+
+	mu     sync.Mutex // Append and recovery
+	last   uint64     // the last recorded batch's seq
+	dirty  bool       // an Append failed and its rows may still be there
+	closed bool
+}
+
+var dbName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
+// target is a parsed clickhouse:// URL.
+type target struct {
+	endpoint string
+	db       string
+	user     *url.Userinfo
+	timeout  time.Duration
+}
+
+// parseURL reads "clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DB": port
+// 8123 when absent, database "default" when the path is empty. Query
+// parameters: secure=true for HTTPS, query_timeout (a Go duration) for
+// queries without a deadline of their own.
+func parseURL(raw string) (target, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return target{}, fmt.Errorf("clickhouse: store URL %q: %w", redact(raw), err)
+	}
+	if u.Scheme != "clickhouse" {
+		return target{}, fmt.Errorf("clickhouse: store URL %q: scheme %q, want clickhouse://HOST:8123/DB", redact(raw), u.Scheme)
+	}
+	if u.Hostname() == "" {
+		return target{}, fmt.Errorf("clickhouse: store URL %q has no host", redact(raw))
+	}
+	t := target{db: strings.Trim(u.Path, "/"), user: u.User, timeout: DefaultQueryTimeout}
+	if t.db == "" {
+		t.db = "default"
+	}
+	if !dbName.MatchString(t.db) {
+		return target{}, fmt.Errorf("clickhouse: database name %q: want letters, digits and _", t.db)
+	}
+	host, port := u.Hostname(), u.Port()
+	if port == "" {
+		port = "8123"
+	}
+	scheme := "http"
+	q := u.Query()
+	for k := range q {
+		switch k {
+		case "secure":
+			if v := q.Get(k); v == "true" || v == "1" {
+				scheme = "https"
+			} else if v != "false" && v != "0" {
+				return target{}, fmt.Errorf("clickhouse: store URL parameter secure=%q: want true or false", v)
+			}
+		case "query_timeout":
+			d, err := time.ParseDuration(q.Get(k))
+			if err != nil || d <= 0 {
+				return target{}, fmt.Errorf("clickhouse: store URL parameter query_timeout=%q: want a positive duration such as 30s", q.Get(k))
+			}
+			t.timeout = d
+		default:
+			return target{}, fmt.Errorf("clickhouse: store URL parameter %q is unknown (secure, query_timeout)", k)
+		}
+	}
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	t.endpoint = scheme + "://" + host + ":" + port + "/"
+	return t, nil
+}
+
+// redact hides a URL's password.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil {
+		return raw
+	}
+	return u.Redacted()
+}
+
+// Open connects to the ClickHouse server of rawURL
+// ("clickhouse://HOST:8123/DB"), creates the database when missing,
+// brings its tables to the latest schema version, and deletes the rows of
+// a batch a crash left unrecorded.
+func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
+	return open(ctx, rawURL, log, migrations())
+}
+
+func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration) (*Store, error) {
+	t, err := parseURL(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Store{
+		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout,
+		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
+		log: log.With("store", "clickhouse", "database", t.db),
+	}
+	fail := func(err error) (*Store, error) {
+		s.hc.CloseIdleConnections()
+		return nil, err
+	}
+	var version string
+	if err := s.queryOne(ctx, "", "SELECT version()", &version); err != nil {
+		return fail(fmt.Errorf("clickhouse: connect to %s: %w", t.endpoint, err))
+	}
+	var n int64
+	if err := s.queryOne(ctx, "", "SELECT count() FROM system.settings WHERE name = 'cancel_http_readonly_queries_on_client_close'", &n); err != nil {
+		return fail(err)
+	}
+	s.cancelOnClose = n > 0
+	if err := s.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+t.db); err != nil {
+		return fail(err)
+	}
+	if err := s.migrate(ctx, migs); err != nil {
+		return fail(err)
+	}
+	s.mu.Lock()
+	err = s.recover(ctx)
+	s.mu.Unlock()
+	if err != nil {
+		return fail(err)
+	}
+	s.log.Info("clickhouse store open", "server", t.endpoint, "version", version, "last_seq", s.last)
+	return s, nil
+}
+
+// Dialect is ClickHouse's.
+func (s *Store) Dialect() sqlq.Dialect { return sqlq.ClickHouse{} }
+
+// Stats counts the stored rows and the bytes of the database's active
+// parts on the server's disk.
+func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
+	var st store.Stats
+	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events", &st.Events); err != nil {
+		return st, fmt.Errorf("clickhouse stats: %w", err)
+	}
+	if err := s.queryOne(ctx, "", "SELECT toInt64(sum(bytes_on_disk)) FROM system.parts WHERE active AND database = "+sqlq.ClickHouse{}.Str(s.db), &st.DiskBytes); err != nil {
+		return st, fmt.Errorf("clickhouse stats: %w", err)
+	}
+	return st, nil
+}
+
+// Close releases the store's connections; it is unusable after. Every
+// appended batch is already on the server.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.hc.CloseIdleConnections()
+	return nil
+}
