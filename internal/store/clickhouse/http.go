@@ -77,6 +77,9 @@ func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), err
 		return nil, nil, context.DeadlineExceeded
 	}
 	p := url.Values{}
+	for k, v := range s.settings {
+		p[k] = v
+	}
 	for k, v := range r.params {
 		p[k] = v
 	}
@@ -118,18 +121,20 @@ func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), err
 	}
 	resp, err := s.hc.Do(req)
 	if err != nil {
+		cause := context.Cause(ctx)
 		done()
-		if ctx.Err() != nil {
-			return nil, nil, context.Cause(ctx)
+		if cause != nil {
+			return nil, nil, cause
 		}
 		return nil, nil, fmt.Errorf("clickhouse: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
 		b, _ := io.ReadAll(io.LimitReader(resp.Body, 64<<10))
 		resp.Body.Close()
+		cause := context.Cause(ctx)
 		done()
-		if ctx.Err() != nil {
-			return nil, nil, context.Cause(ctx)
+		if cause != nil {
+			return nil, nil, cause
 		}
 		return nil, nil, serverError(resp.StatusCode, b)
 	}

@@ -54,6 +54,7 @@ type Store struct {
 	hc       *http.Client
 	log      *slog.Logger
 	timeout  time.Duration
+	settings url.Values // ClickHouse settings from the URL, sent with every statement
 	// cancelOnClose: the server knows
 	// cancel_http_readonly_queries_on_client_close (not 18.16, whose
 	// queries are killed by id instead).
@@ -73,12 +74,15 @@ type target struct {
 	db       string
 	user     *url.Userinfo
 	timeout  time.Duration
+	settings url.Values
 }
 
 // parseURL reads "clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DB": port
 // 8123 when absent, database "default" when the path is empty. Query
 // parameters: secure=true for HTTPS, query_timeout (a Go duration) for
-// queries without a deadline of their own.
+// queries without a deadline of their own; any other is a ClickHouse
+// setting sent with every statement (max_memory_usage=2000000000), which
+// the server checks when Open first asks it something.
 func parseURL(raw string) (target, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -90,7 +94,7 @@ func parseURL(raw string) (target, error) {
 	if u.Hostname() == "" {
 		return target{}, fmt.Errorf("clickhouse: store URL %q has no host", redact(raw))
 	}
-	t := target{db: strings.Trim(u.Path, "/"), user: u.User, timeout: DefaultQueryTimeout}
+	t := target{db: strings.Trim(u.Path, "/"), user: u.User, timeout: DefaultQueryTimeout, settings: url.Values{}}
 	if t.db == "" {
 		t.db = "default"
 	}
@@ -117,8 +121,10 @@ func parseURL(raw string) (target, error) {
 				return target{}, fmt.Errorf("clickhouse: store URL parameter query_timeout=%q: want a positive duration such as 30s", q.Get(k))
 			}
 			t.timeout = d
+		case "query_id", "database", "query", "default_format", "user", "password":
+			return target{}, fmt.Errorf("clickhouse: store URL parameter %q is not a setting Lore lets a URL set", k)
 		default:
-			return target{}, fmt.Errorf("clickhouse: store URL parameter %q is unknown (secure, query_timeout)", k)
+			t.settings.Set(k, q.Get(k))
 		}
 	}
 	if strings.Contains(host, ":") {
@@ -154,7 +160,7 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout,
+		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings,
 		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
 		log: log.With("store", "clickhouse", "database", t.db),
 	}

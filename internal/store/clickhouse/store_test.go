@@ -1,0 +1,344 @@
+package clickhouse
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
+
+// TestServer runs the store's tests against one real clickhouse-server,
+// each subtest in a database of its own.
+func TestServer(t *testing.T) {
+	srv := chtest.Start(t)
+	dbURL := func(db string) string { return "clickhouse://" + srv.Addr + "/" + db }
+	t.Run("Migrations", func(t *testing.T) { testMigrations(t, srv, dbURL("migrations")) })
+	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, dbURL("exactly_once")) })
+	t.Run("FailedAppend", func(t *testing.T) { testFailedAppend(t, dbURL("failed_append")) })
+	t.Run("Arguments", func(t *testing.T) { testArguments(t, dbURL("arguments")) })
+	t.Run("Types", func(t *testing.T) { testTypes(t, dbURL("types")) })
+	t.Run("Errors", func(t *testing.T) { testErrors(t, dbURL("errors")) })
+	t.Run("Cancel", func(t *testing.T) { testCancel(t, srv, dbURL("cancel")) })
+}
+
+func mustOpen(t *testing.T, u string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), u, nil)
+	if err != nil {
+		t.Fatalf("Open(%q): %v", u, err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// ints runs sql on s and returns its first column as integers.
+func ints(t *testing.T, s *Store, sql string) []int64 {
+	t.Helper()
+	var out []int64
+	err := s.Run(context.Background(), sqlq.Query{Name: "test", SQL: sql}, func(r sqlq.Scanner) error {
+		out = append(out, 0)
+		return r.Scan(&out[len(out)-1])
+	})
+	if err != nil {
+		t.Fatalf("%s: %v", sql, err)
+	}
+	return out
+}
+
+func testMigrations(t *testing.T, srv *chtest.Server, u string) {
+	ctx := context.Background()
+	// A database left at version 2 by an older build (no idents table).
+	old, err := open(ctx, u, nil, migrations()[:2])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ints(t, old, "SELECT version FROM schema_migrations ORDER BY version"); !slices.Equal(got, []int64{1, 2}) {
+		t.Fatalf("an old build's versions = %v, want [1 2]", got)
+	}
+	old.Close()
+	latest := int64(migrations()[len(migrations())-1].version)
+	var want []int64
+	for v := int64(1); v <= latest; v++ {
+		want = append(want, v)
+	}
+	for range 2 {
+		s := mustOpen(t, u)
+		if got := ints(t, s, "SELECT version FROM schema_migrations ORDER BY version"); !slices.Equal(got, want) {
+			t.Errorf("versions after Open = %v, want each of %v once", got, want)
+		}
+		for _, table := range []string{"events", "batches", "idents"} {
+			if n := ints(t, s, "SELECT count() FROM system.tables WHERE database = 'migrations' AND name = '"+table+"'"); n[0] != 1 {
+				t.Errorf("table %s missing after Open", table)
+			}
+		}
+		s.Close()
+	}
+	// A database a newer build migrated is refused.
+	srv.Post(t, "INSERT INTO migrations.schema_migrations VALUES (999, 'future', now())")
+	if _, err := Open(ctx, u, nil); err == nil || !strings.Contains(err.Error(), "999") {
+		t.Errorf("Open of a database at version 999: %v, want an error naming the version", err)
+	}
+}
+
+func evs(n int, msg string) []event.Event {
+	out := make([]event.Event, n)
+	for i := range out {
+		out[i] = event.Event{ProjectID: 1, TS: t0 + int64(i), ReceivedAt: t0 + int64(i), Kind: event.KindLog, Service: "api", Message: fmt.Sprintf("%s %d", msg, i)}
+	}
+	return out
+}
+
+func count(t *testing.T, s *Store, where string) int64 {
+	t.Helper()
+	return ints(t, s, "SELECT count() FROM events"+where)[0]
+}
+
+func testExactlyOnce(t *testing.T, u string) {
+	ctx := context.Background()
+	s := mustOpen(t, u)
+	if last, err := s.LastSeq(ctx); err != nil || last != 0 {
+		t.Fatalf("LastSeq of a new store = %d, %v", last, err)
+	}
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs(3, "one")}); err != nil {
+		t.Fatal(err)
+	}
+	// A crash after batch 2's rows went in and before its record.
+	crashed := store.Batch{Seq: 2, Events: evs(5, "two")}
+	if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO events FORMAT JSONEachRow", data: strings.NewReader(string(encodeEvents(crashed)))}); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, ""); n != 8 {
+		t.Fatalf("%d rows before the crash's recovery, want 8", n)
+	}
+	s.Close()
+	s = mustOpen(t, u)
+	if last, err := s.LastSeq(ctx); err != nil || last != 1 {
+		t.Errorf("LastSeq after the crash = %d, %v; want 1", last, err)
+	}
+	if n := count(t, s, ""); n != 3 {
+		t.Errorf("%d rows after Open, want batch 1's 3: the unrecorded batch's rows must go", n)
+	}
+	// The pipeline replays batch 2: it is stored once.
+	if err := s.Append(ctx, crashed); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, ""); n != 8 {
+		t.Errorf("%d rows after the replay, want 8", n)
+	}
+	if n := count(t, s, " WHERE message = 'two 4'"); n != 1 {
+		t.Errorf("a replayed row is stored %d times", n)
+	}
+	// An old batch is refused and changes nothing; an empty one records
+	// its seq.
+	if err := s.Append(ctx, store.Batch{Seq: 2, Events: evs(1, "again")}); err == nil {
+		t.Error("Append of batch 2 twice succeeded")
+	}
+	if err := s.Append(ctx, store.Batch{Seq: 9}); err != nil {
+		t.Fatal(err)
+	}
+	if last, _ := s.LastSeq(ctx); last != 9 {
+		t.Errorf("LastSeq after an empty batch = %d, want 9", last)
+	}
+	if n := count(t, s, ""); n != 8 {
+		t.Errorf("%d rows, want 8", n)
+	}
+	st, err := s.Stats(ctx)
+	if err != nil || st.Events != 8 || st.DiskBytes <= 0 {
+		t.Errorf("Stats = %+v, %v; want 8 events and some bytes", st, err)
+	}
+}
+
+// testFailedAppend makes the batch record fail after the rows went in (the
+// batches table is gone): Append fails, leaves no row, and once the table
+// is back the same batch appends once.
+func testFailedAppend(t *testing.T, u string) {
+	ctx := context.Background()
+	s := mustOpen(t, u)
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs(2, "one")}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.exec(ctx, s.db, "RENAME TABLE batches TO batches_away"); err != nil {
+		t.Fatal(err)
+	}
+	b := store.Batch{Seq: 2, Events: evs(4, "two")}
+	if err := s.Append(ctx, b); err == nil {
+		t.Fatal("Append without a batches table succeeded")
+	}
+	if err := s.exec(ctx, s.db, "RENAME TABLE batches_away TO batches"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Append(ctx, b); err != nil {
+		t.Fatal(err)
+	}
+	if n := count(t, s, ""); n != 6 {
+		t.Errorf("%d rows after a failed and a retried append, want 6", n)
+	}
+}
+
+// hostile are strings an argument must carry as data, never as SQL.
+var hostile = []string{
+	"", "plain", "it's", `back\slash`, `\'`, `\\'`, `'`, `''`, "?", "'?'", "'; DROP TABLE events; --",
+	"new\nline", "tab\there", "nul\x00byte", `\N`, "{x:String}", "ünïcödé 🚀", "\xff\xfe invalid", "`ident`", `"dq"`,
+	`\`, `\\`, "\r\n", "-- comment", "/* c */",
+}
+
+func testArguments(t *testing.T, u string) {
+	ctx := context.Background()
+	s := mustOpen(t, u)
+	for _, h := range hostile {
+		q := sqlq.Query{Name: "test.args", SQL: "SELECT ?, length(?), ? = " + sqlq.ClickHouse{}.Str(h) + ", has(?, ?)", Args: []any{h, h, h, []string{"x", h}, h}}
+		var got string
+		var n int64
+		var eq, has bool
+		err := s.Run(ctx, q, func(r sqlq.Scanner) error { return r.Scan(&got, &n, &eq, &has) })
+		if err != nil || got != h || n != int64(len(h)) || !eq || !has {
+			t.Errorf("%q round trip: %q, length %d, equal to its literal %v, in a list %v, %v", h, got, n, eq, has, err)
+		}
+	}
+	nums := sqlq.Query{Name: "test.nums", SQL: "SELECT ?, ?, ?, ?, ?, ?, ?, ?, toTypeName(?), ?, ?",
+		Args: []any{int64(math.MinInt64), int64(math.MaxInt64), uint64(math.MaxUint64), 0.1, -2.5e300, 3.0, true, nil, 3.0, []string{}, []int64{1, -2}}}
+	err := s.Run(ctx, nums, func(r sqlq.Scanner) error {
+		var lo, hi int64
+		var u uint64
+		var f1, f2, f3 float64
+		var b bool
+		var null sql.NullString
+		var typ string
+		var empty []string
+		var list []any
+		if err := r.Scan(&lo, &hi, &u, &f1, &f2, &f3, &b, &null, &typ, &empty, &list); err != nil {
+			return err
+		}
+		if lo != math.MinInt64 || hi != math.MaxInt64 || u != math.MaxUint64 || f1 != 0.1 || f2 != -2.5e300 || f3 != 3 || !b ||
+			null.Valid || typ != "Float64" || len(empty) != 0 || fmt.Sprint(list) != "[1 -2]" {
+			t.Errorf("numbers: %d %d %d %v %v %v %v %v %q %q %v", lo, hi, u, f1, f2, f3, b, null, typ, empty, list)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A '?' inside the query's own literals is data, not a placeholder;
+	// placeholders and arguments must agree.
+	q := sqlq.Query{Name: "test.lit", SQL: `SELECT 'what\'s ?', ?`, Args: []any{"x"}}
+	var a, b string
+	if err := s.Run(ctx, q, func(r sqlq.Scanner) error { return r.Scan(&a, &b) }); err != nil || a != "what's ?" || b != "x" {
+		t.Errorf("a '?' in a literal: %q %q %v", a, b, err)
+	}
+	bad := sqlq.Query{Name: "test.count", SQL: "SELECT ?, ?", Args: []any{1}}
+	if err := s.Run(ctx, bad, func(sqlq.Scanner) error { return nil }); err == nil || !strings.Contains(err.Error(), "test.count") {
+		t.Errorf("2 placeholders and 1 argument: %v, want an error naming the query", err)
+	}
+}
+
+func testTypes(t *testing.T, u string) {
+	ctx := context.Background()
+	s := mustOpen(t, u)
+	q := sqlq.Query{Name: "test.types", SQL: `SELECT toNullable(1), CAST(NULL AS Nullable(Int64)), NULL, ['a\tb', 'q''s', NULL], [[1], [2, 3]],
+		tuple(1, 'x\\y'), toFloat64OrNull('x'), nan, -inf, toUInt8(7), toLowCardinality('lc'), toDate('2026-01-02'), 'x\ty\\z\nw', toFixedString('ab', 3)`}
+	var row []any
+	err := s.Run(ctx, q, func(r sqlq.Scanner) error {
+		row = make([]any, 14)
+		ptrs := make([]any, len(row))
+		for i := range row {
+			ptrs[i] = &row[i]
+		}
+		return r.Scan(ptrs...)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{int64(1), nil, nil, []any{"a\tb", "q's", nil}, []any{[]any{int64(1)}, []any{int64(2), int64(3)}},
+		[]any{int64(1), `x\y`}, nil, math.NaN(), math.Inf(-1), int64(7), "lc", "2026-01-02", "x\ty\\z\nw", "ab\x00"}
+	for i := range want {
+		if f, ok := want[i].(float64); ok && math.IsNaN(f) {
+			if g, ok := row[i].(float64); !ok || !math.IsNaN(g) {
+				t.Errorf("column %d = %#v, want NaN", i+1, row[i])
+			}
+			continue
+		}
+		if fmt.Sprintf("%#v", row[i]) != fmt.Sprintf("%#v", want[i]) {
+			t.Errorf("column %d = %#v, want %#v", i+1, row[i], want[i])
+		}
+	}
+	// sql.Null* take NULLs and values alike.
+	var ni sql.NullInt64
+	var nf sql.NullFloat64
+	var ns sql.NullString
+	var nb sql.NullBool
+	q = sqlq.Query{Name: "test.null", SQL: "SELECT CAST(NULL AS Nullable(Int64)), toNullable(1.5), toNullable('s'), toNullable(1)"}
+	err = s.Run(ctx, q, func(r sqlq.Scanner) error { return r.Scan(&ni, &nf, &ns, &nb) })
+	if err != nil || ni.Valid || nf != (sql.NullFloat64{Float64: 1.5, Valid: true}) || ns.String != "s" || !nb.Bool {
+		t.Errorf("sql.Null*: %v %v %v %v %v", ni, nf, ns, nb, err)
+	}
+	// A NULL into a plain *int64 is an error naming the column, as in
+	// database/sql.
+	var n int64
+	q = sqlq.Query{Name: "test.nullint", SQL: "SELECT CAST(NULL AS Nullable(Int64)) AS gone"}
+	if err := s.Run(ctx, q, func(r sqlq.Scanner) error { return r.Scan(&n) }); err == nil || !strings.Contains(err.Error(), "gone") {
+		t.Errorf("NULL into *int64: %v", err)
+	}
+}
+
+func testErrors(t *testing.T, u string) {
+	ctx := context.Background()
+	s := mustOpen(t, u)
+	err := s.Run(ctx, sqlq.Query{Name: "test.unknown", SQL: "SELECT no_such_column FROM events"}, func(sqlq.Scanner) error { return nil })
+	var ce *Error
+	if !errors.As(err, &ce) || ce.Code != 47 || !strings.Contains(err.Error(), "test.unknown") || !strings.Contains(err.Error(), "no_such_column") {
+		t.Errorf("an unknown column: %v, want a *Error of code 47 naming the query and the column", err)
+	}
+	stop := errors.New("stop")
+	err = s.Run(ctx, sqlq.Query{Name: "test.stop", SQL: "SELECT number FROM system.numbers LIMIT 10"}, func(sqlq.Scanner) error { return stop })
+	if !errors.Is(err, stop) {
+		t.Errorf("a row's error: %v", err)
+	}
+	// Over the memory limit the URL sets: sqlq.OutOfMemory knows it.
+	small := mustOpen(t, u+"?max_memory_usage=10000000")
+	err = small.Run(ctx, sqlq.Query{Name: "test.memory", SQL: "SELECT length(groupArray(toString(number))) FROM numbers(10000000)"}, func(sqlq.Scanner) error { return nil })
+	if !sqlq.OutOfMemory(err) || !strings.Contains(err.Error(), "test.memory") {
+		t.Errorf("over the memory limit: %v, want sqlq.OutOfMemory", err)
+	}
+	if _, err := Open(ctx, u+"?no_such_setting=1", nil); err == nil || !strings.Contains(err.Error(), "no_such_setting") {
+		t.Errorf("Open with an unknown setting: %v", err)
+	}
+}
+
+// testCancel ends a long query's context: Run returns context.Canceled
+// at once and the query stops on the server.
+func testCancel(t *testing.T, srv *chtest.Server, u string) {
+	s := mustOpen(t, u)
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(300*time.Millisecond, cancel)
+	start := time.Now()
+	err := s.Run(ctx, sqlq.Query{Name: "test.slow", SQL: "SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 1"}, func(sqlq.Scanner) error { return nil })
+	if !errors.Is(err, context.Canceled) || time.Since(start) > 10*time.Second {
+		t.Errorf("a cancelled query: %v after %v", err, time.Since(start))
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		if n := strings.TrimSpace(string(srv.Post(t, "SELECT count() FROM system.processes WHERE query LIKE '%sipHash64(number) = 1%' AND query NOT LIKE '%system.processes%'"))); n == "0" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the cancelled query still runs on the server after 10 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	// A deadline becomes max_execution_time too; an ended context never
+	// reaches the server.
+	if err := s.Run(ctx, sqlq.Query{Name: "test.ended", SQL: "SELECT 1"}, func(sqlq.Scanner) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("an ended context: %v", err)
+	}
+}

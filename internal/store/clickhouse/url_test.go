@@ -1,0 +1,61 @@
+package clickhouse
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestParseURL(t *testing.T) {
+	for _, c := range []struct {
+		in, endpoint, db string
+		timeout          time.Duration
+		settings         string
+	}{
+		{"clickhouse://ch:8123/lore", "http://ch:8123/", "lore", DefaultQueryTimeout, ""},
+		{"clickhouse://ch/", "http://ch:8123/", "default", DefaultQueryTimeout, ""},
+		{"clickhouse://u:p@[::1]:9000/db?secure=true&query_timeout=5s", "https://[::1]:9000/", "db", 5 * time.Second, ""},
+		{"clickhouse://ch/db?max_memory_usage=1000", "http://ch:8123/", "db", DefaultQueryTimeout, "max_memory_usage=1000"},
+	} {
+		got, err := parseURL(c.in)
+		if err != nil || got.endpoint != c.endpoint || got.db != c.db || got.timeout != c.timeout || got.settings.Encode() != c.settings {
+			t.Errorf("parseURL(%q) = %+v, %v", c.in, got, err)
+		}
+	}
+	for _, in := range []string{
+		"http://ch:8123/db", "clickhouse:///db", "clickhouse://ch/a-b", "clickhouse://ch/db;DROP", "clickhouse://ch/db?secure=maybe",
+		"clickhouse://ch/db?query_timeout=soon", "clickhouse://ch/db?query_id=x", "clickhouse://ch/a/b",
+	} {
+		if _, err := parseURL(in); err == nil {
+			t.Errorf("parseURL(%q) succeeded", in)
+		}
+	}
+	// A password never shows in an error.
+	if _, err := parseURL("clickhouse://u:secret@ch/bad-name"); err == nil || strings.Contains(err.Error(), "secret") {
+		t.Errorf("an error shows the password: %v", err)
+	}
+}
+
+// FuzzRows feeds the answer decoder arbitrary text: it returns rows or an
+// error, never panics.
+func FuzzRows(f *testing.F) {
+	f.Add("a\tb\nArray(Nullable(String))\tTuple(UInt8, String)\n['x\\ty',NULL]\t(1,'a')\n")
+	f.Add("n\nNullable(Float64)\n\\N\nnan\n-inf\n")
+	f.Add("x\nUInt64\n18446744073709551615\n")
+	f.Add("x\nString\nCode: 241, e.displayText() = DB::Exception: Memory limit\n")
+	f.Fuzz(func(t *testing.T, s string) {
+		r, err := newRows(strings.NewReader(s))
+		if err != nil {
+			return
+		}
+		for r.next() {
+			dest := make([]any, len(r.cur))
+			for i := range dest {
+				dest[i] = new(any)
+			}
+			if err := r.Scan(dest...); err != nil {
+				t.Fatalf("Scan into *any: %v", err)
+			}
+		}
+	})
+}
