@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // sensitiveWords are the words of a field name (split at '_', '-', '.'
@@ -120,19 +121,154 @@ var kvHints = []string{"pass", "pwd", "secret", "token", "key", "authorization",
 // containsFold reports whether s contains any of the lower-case subs,
 // ignoring case (ASCII).
 func containsFold(s string, subs ...string) bool {
-	var lower string
+	upper, ascii := false, true
 	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			lower = strings.ToLower(s)
-			break
+		switch c := s[i]; {
+		case c >= 'A' && c <= 'Z':
+			upper = true
+		case c >= utf8.RuneSelf:
+			ascii = false
 		}
 	}
-	if lower == "" {
-		lower = s
+	if !upper {
+		for _, sub := range subs {
+			if strings.Contains(s, sub) {
+				return true
+			}
+		}
+		return false
+	}
+	if !ascii {
+		// strings.ToLower folds some non-ASCII runes to ASCII letters
+		// (the Kelvin sign to k).
+		lower := strings.ToLower(s)
+		for _, sub := range subs {
+			if strings.Contains(lower, sub) {
+				return true
+			}
+		}
+		return false
 	}
 	for _, sub := range subs {
-		if strings.Contains(lower, sub) {
+		if indexFoldASCII(s, sub) >= 0 {
 			return true
+		}
+	}
+	return false
+}
+
+// indexFoldASCII is the index of the lower-case ASCII sub in the ASCII s,
+// ignoring case, or -1.
+func indexFoldASCII(s, sub string) int {
+	if len(sub) == 0 {
+		return 0
+	}
+	first := sub[0]
+	for i := 0; i+len(sub) <= len(s); i++ {
+		if lowerASCII(s[i]) != first {
+			continue
+		}
+		if hasPrefixFoldASCII(s[i:], sub) {
+			return i
+		}
+	}
+	return -1
+}
+
+// hasPrefixFoldASCII reports whether s starts with the lower-case ASCII
+// prefix, ignoring ASCII case.
+func hasPrefixFoldASCII(s, prefix string) bool {
+	if len(s) < len(prefix) {
+		return false
+	}
+	for j := 0; j < len(prefix); j++ {
+		if lowerASCII(s[j]) != prefix[j] {
+			return false
+		}
+	}
+	return true
+}
+
+func lowerASCII(c byte) byte {
+	if c >= 'A' && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// kvEnds are the words reKV's key can end with (credential takes an
+// optional s).
+var kvEnds = []string{"password", "passwd", "pwd", "passphrase", "secret", "token", "authorization", "credential",
+	"apikey", "api_key", "api-key", "privatekey", "private_key", "private-key",
+	"accesskey", "access_key", "access-key", "secretkey", "secret_key", "secret-key"}
+
+// mayMatchKV reports whether reKV can match s: somewhere a word reKV's key
+// ends with is followed by its separator (an optional backslash, an
+// optional quote, blanks, then ':' or '='). It is a cheap superset of
+// reKV's matches, so that the regular expression (whose lazy key prefix
+// backtracks at every position) runs only on text that may hold one. Text
+// with non-ASCII bytes always may: (?i) folds some runes to ASCII letters.
+func mayMatchKV(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return true
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		switch lowerASCII(s[i]) {
+		case 'p', 's', 't', 'a', 'c':
+		default:
+			continue
+		}
+		for _, w := range kvEnds {
+			if !hasPrefixFoldASCII(s[i:], w) {
+				continue
+			}
+			j := i + len(w)
+			if w == "credential" && j < len(s) && lowerASCII(s[j]) == 's' && kvSeparator(s[j+1:]) {
+				return true
+			}
+			if kvSeparator(s[j:]) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// kvSeparator reports whether s starts with reKV's separator:
+// \?["']?[ \t]*[:=].
+func kvSeparator(s string) bool {
+	j := 0
+	if j < len(s) && s[j] == '\\' {
+		j++
+	}
+	if j < len(s) && (s[j] == '"' || s[j] == '\'') {
+		j++
+	}
+	for j < len(s) && (s[j] == ' ' || s[j] == '\t') {
+		j++
+	}
+	return j < len(s) && (s[j] == ':' || s[j] == '=')
+}
+
+// mayBeCard reports whether s holds a run of 13 or more digits with at
+// most one space or dash between two of them: a cheap superset of reCard's
+// matches (a digit 2-6, then 12 to 18 digits each after an optional space
+// or dash), which are rare in logs full of numbers.
+func mayBeCard(s string) bool {
+	run := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= '0' && c <= '9':
+			if run++; run >= 13 {
+				return true
+			}
+		case (c == ' ' || c == '-') && run > 0 && i+1 < len(s) && s[i+1] >= '0' && s[i+1] <= '9':
+			// one separator between two digits continues the run
+		default:
+			run = 0
 		}
 	}
 	return false
@@ -179,7 +315,7 @@ func (c *compiled) scrubText(s string) (string, bool) {
 	if containsFold(s, "bearer", "basic", "token", "digest", "apikey") {
 		s = replaceGroup(reAuth, s, 3, looksSecret)
 	}
-	if containsFold(s, kvHints...) {
+	if containsFold(s, kvHints...) && mayMatchKV(s) {
 		s = replaceGroup(reKV, s, 3, func(v string) bool {
 			// "Authorization: Bearer [scrubbed]" is done.
 			if f := strings.Fields(v); len(f) == 2 && strings.HasPrefix(f[1], "[scrubbed") {
@@ -191,7 +327,7 @@ func (c *compiled) scrubText(s string) (string, bool) {
 	if hasKeyHint(s) {
 		s = reKeys.ReplaceAllLiteralString(s, Redacted)
 	}
-	if c.cards && digitRun(s, 13) {
+	if c.cards && mayBeCard(s) {
 		s = scrubCards(s)
 	}
 	if c.emails && strings.IndexByte(s, '@') >= 0 {
@@ -236,21 +372,38 @@ func replaceGroup(re *regexp.Regexp, s string, g int, ok func(string) bool) stri
 	return b.String()
 }
 
+// hasKeyHint reports whether s holds the start of one of reKeys' shapes:
+// AKIA, ASIA, AGPA, AIDA, AROA, AIPA, ANPA, ANVA, AIza, gh, glpat-, xox,
+// k_live_, k_test_, eyJ or lore_ (one pass over s).
 func hasKeyHint(s string) bool {
-	for _, h := range []string{"AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "gh", "xox", "k_live_", "k_test_", "AIza", "eyJ", "lore_", "glpat-"} {
-		if strings.Contains(s, h) {
-			return true
-		}
-	}
-	return false
-}
-
-// digitRun reports whether s has at least n digits.
-func digitRun(s string, n int) bool {
-	d := 0
 	for i := 0; i < len(s); i++ {
-		if s[i] >= '0' && s[i] <= '9' {
-			if d++; d >= n {
+		t := s[i:]
+		switch s[i] {
+		case 'A':
+			if len(t) >= 4 {
+				switch t[:4] {
+				case "AKIA", "ASIA", "AGPA", "AIDA", "AROA", "AIPA", "ANPA", "ANVA", "AIza":
+					return true
+				}
+			}
+		case 'g':
+			if strings.HasPrefix(t, "gh") || strings.HasPrefix(t, "glpat-") {
+				return true
+			}
+		case 'x':
+			if strings.HasPrefix(t, "xox") {
+				return true
+			}
+		case 'k':
+			if strings.HasPrefix(t, "k_live_") || strings.HasPrefix(t, "k_test_") {
+				return true
+			}
+		case 'e':
+			if strings.HasPrefix(t, "eyJ") {
+				return true
+			}
+		case 'l':
+			if strings.HasPrefix(t, "lore_") {
 				return true
 			}
 		}

@@ -188,19 +188,44 @@ func (c *compiled) keyRule(key string) (allowed, denied bool) {
 	return false, false
 }
 
+// keyClass is what a field name alone decides: keyRule's answer, and
+// whether the IP rule applies to its value.
+type keyClass struct{ allowed, denied, ip bool }
+
+// maxKeyClasses bounds the names compiled.keys remembers: a client
+// sending a new name on every event must not grow it without end.
+const maxKeyClasses = 4096
+
+// classify is key's keyClass, remembered.
+func (c *compiled) classify(key string) keyClass {
+	if k, ok := c.keys.Load(key); ok {
+		return k.(keyClass)
+	}
+	var k keyClass
+	k.allowed, k.denied = c.keyRule(key)
+	k.ip = c.ip != IPKeep && ipName(key)
+	if c.nKeys.Load() < maxKeyClasses {
+		// Cloned: key may be a substring of a whole request body.
+		if _, loaded := c.keys.LoadOrStore(strings.Clone(key), k); !loaded {
+			c.nKeys.Add(1)
+		}
+	}
+	return k
+}
+
 // scrubAttr scrubs one attribute's value.
 func (c *compiled) scrubAttr(key, v string) (string, bool) {
-	allowed, denied := c.keyRule(key)
+	k := c.classify(key)
 	switch {
-	case allowed:
+	case k.allowed:
 		return v, false
-	case denied:
+	case k.denied:
 		if v == "" || v == Redacted {
 			return v, false
 		}
 		return Redacted, true
 	}
-	if c.ip != IPKeep && ipName(key) {
+	if k.ip {
 		if out := c.ipList(v); out != v {
 			return out, true
 		}

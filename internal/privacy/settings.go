@@ -15,6 +15,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
+	"sync/atomic"
 )
 
 // SettingsName is the name of the projects' privacy settings document in
@@ -104,6 +106,11 @@ type compiled struct {
 	deny     map[string]bool
 	allow    map[string]bool
 	patterns []*regexp.Regexp
+
+	// keys remembers what a field name alone decides (keyClass), for up
+	// to maxKeyClasses names: the same few names recur on every event.
+	keys  sync.Map // string → keyClass
+	nKeys atomic.Int32
 }
 
 func compile(st Settings) (*compiled, error) {
