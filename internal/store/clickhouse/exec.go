@@ -20,6 +20,9 @@ func (s *Store) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Scanner) er
 	if err != nil {
 		return fmt.Errorf("query %s: %w", q.Name, err)
 	}
+	if s.compat {
+		sql = compat(sql)
+	}
 	if err := s.each(ctx, s.db, sql, func(r *rows) error { return row(r) }); err != nil {
 		return fmt.Errorf("query %s: %w", q.Name, err)
 	}

@@ -59,6 +59,9 @@ type Store struct {
 	// cancel_http_readonly_queries_on_client_close (not 18.16, whose
 	// queries are killed by id instead).
 	cancelOnClose bool
+	// compat: the server reads no named subqueries in WITH (18.16), so
+	// Run rewrites the analyses' SQL first (compat.go).
+	compat bool
 
 	mu     sync.Mutex // Append and recovery
 	last   uint64     // the last recorded batch's seq
@@ -177,6 +180,8 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 		return fail(err)
 	}
 	s.cancelOnClose = n > 0
+	var one int64
+	s.compat = s.queryOne(ctx, "", "WITH t AS (SELECT 1 AS x) SELECT x FROM t", &one) != nil
 	if err := s.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+t.db); err != nil {
 		return fail(err)
 	}
@@ -189,7 +194,7 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 	if err != nil {
 		return fail(err)
 	}
-	s.log.Info("clickhouse store open", "server", t.endpoint, "version", version, "last_seq", s.last)
+	s.log.Info("clickhouse store open", "server", t.endpoint, "version", version, "last_seq", s.last, "rewrite_for_old_server", s.compat)
 	return s, nil
 }
 

@@ -24,7 +24,11 @@ type AnalyticsStore interface {
 // small datasets, and funnels, retention and paths compared with a
 // brute-force reference on random event streams.
 func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
-	runSuite(t, open, []suiteCase[AnalyticsStore]{
+	runSuite(t, open, analyticsCases())
+}
+
+func analyticsCases() []suiteCase[AnalyticsStore] {
+	return []suiteCase[AnalyticsStore]{
 		{"Funnel", testFunnel},
 		{"FunnelWhere", testFunnelWhere},
 		{"FunnelToError", testFunnelToError},
@@ -38,7 +42,7 @@ func RunAnalytics(t *testing.T, open func(t *testing.T) AnalyticsStore) {
 		{"Trends", testTrends},
 		{"Web", testWeb},
 		{"AgainstReference", testAgainstReference},
-	})
+	}
 }
 
 // pe is a product event of project 1.

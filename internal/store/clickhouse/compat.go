@@ -1,0 +1,244 @@
+package clickhouse
+
+import (
+	"strings"
+)
+
+// ClickHouse 18.16 (Debian's) reads less SQL than current releases: a
+// WITH clause holds expressions but no named subqueries (WITH t AS
+// (SELECT …), 20.x), and TRUE and FALSE are not literals (21.x). The
+// analyses build their SQL once for ClickHouse; on a server that lacks
+// these, Run rewrites it first (compat): each named subquery is put in
+// place of the names that read it, and TRUE and FALSE become 1 and 0.
+// Open probes the server for both, so a current release runs the SQL as
+// built.
+
+// compat rewrites sql for an old server.
+func compat(sql string) string {
+	return literalBools(inlineWith(sql))
+}
+
+// token is one lexical piece of SQL: a word (identifier or keyword), a
+// quoted string or identifier, a parenthesis, or any other run of text.
+type token struct {
+	text string
+	word bool // an unquoted identifier or keyword
+}
+
+// lex splits sql into tokens; whitespace is its own token.
+func lex(sql string) []token {
+	var out []token
+	for i := 0; i < len(sql); {
+		c := sql[i]
+		j := i + 1
+		switch {
+		case isWordStart(c):
+			for j < len(sql) && isWordByte(sql[j]) {
+				j++
+			}
+			out = append(out, token{text: sql[i:j], word: true})
+			i = j
+			continue
+		case c == '\'' || c == '"' || c == '`':
+			for ; j < len(sql); j++ {
+				if sql[j] == '\\' {
+					j++
+					continue
+				}
+				if sql[j] == c {
+					if j+1 < len(sql) && sql[j+1] == c {
+						j++
+						continue
+					}
+					j++
+					break
+				}
+			}
+			j = min(j, len(sql))
+		case c == '-' && j < len(sql) && sql[j] == '-':
+			for j < len(sql) && sql[j] != '\n' {
+				j++
+			}
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			for j < len(sql) && (sql[j] == ' ' || sql[j] == '\t' || sql[j] == '\n' || sql[j] == '\r') {
+				j++
+			}
+		case isDigit(c):
+			// A number (1e5, 0x1F): not a word, so its letters are
+			// never taken for a name.
+			for j < len(sql) && (isWordByte(sql[j]) || sql[j] == '.') {
+				j++
+			}
+		}
+		out = append(out, token{text: sql[i:j]})
+		i = j
+	}
+	return out
+}
+
+func isDigit(c byte) bool     { return c >= '0' && c <= '9' }
+func isWordStart(c byte) bool { return c == '_' || (c|0x20 >= 'a' && c|0x20 <= 'z') }
+func isWordByte(c byte) bool  { return isWordStart(c) || isDigit(c) }
+
+func blank(t token) bool {
+	return strings.TrimSpace(t.text) == "" || strings.HasPrefix(t.text, "--")
+}
+
+// next is the index of the first token at or after i that is not blank,
+// len(ts) when none.
+func next(ts []token, i int) int {
+	for i < len(ts) && blank(ts[i]) {
+		i++
+	}
+	return i
+}
+
+// closing is the index of the ")" matching the "(" at i, -1 when none.
+func closing(ts []token, i int) int {
+	depth := 0
+	for ; i < len(ts); i++ {
+		switch ts[i].text {
+		case "(":
+			depth++
+		case ")":
+			depth--
+			if depth == 0 {
+				return i
+			}
+		}
+	}
+	return -1
+}
+
+func join(ts []token) string {
+	var b strings.Builder
+	for _, t := range ts {
+		b.WriteString(t.text)
+	}
+	return b.String()
+}
+
+// inlineWith replaces the named subqueries of every WITH clause (at the
+// top and inside parentheses) by their text where they are read. A WITH
+// clause that holds anything else is left as it is.
+func inlineWith(sql string) string {
+	if !strings.Contains(strings.ToUpper(sql), "WITH") {
+		return sql
+	}
+	return join(inlineTokens(lex(sql)))
+}
+
+func inlineTokens(ts []token) []token {
+	// Rewrite inside parentheses first (subqueries with WITH of their
+	// own), then this level.
+	var flat []token
+	for i := 0; i < len(ts); i++ {
+		if ts[i].text == "(" {
+			if j := closing(ts, i); j > 0 {
+				flat = append(flat, ts[i])
+				flat = append(flat, inlineTokens(ts[i+1:j])...)
+				flat = append(flat, ts[j])
+				i = j
+				continue
+			}
+		}
+		flat = append(flat, ts[i])
+	}
+	ts = flat
+	start := next(ts, 0)
+	if start >= len(ts) || !strings.EqualFold(ts[start].text, "WITH") {
+		return ts
+	}
+	type cte struct {
+		name string
+		body []token
+	}
+	var ctes []cte
+	i := start + 1
+	for {
+		n := next(ts, i)
+		as := next(ts, n+1)
+		open := next(ts, as+1)
+		if open >= len(ts) || !ts[n].word || !strings.EqualFold(ts[as].text, "AS") || ts[open].text != "(" {
+			return ts // an expression WITH: 18.16 reads it
+		}
+		end := closing(ts, open)
+		if end < 0 {
+			return ts
+		}
+		body := ts[open+1 : end]
+		for _, c := range ctes {
+			body = substitute(body, c.name, c.body)
+		}
+		ctes = append(ctes, cte{ts[n].text, body})
+		i = next(ts, end+1)
+		if i < len(ts) && ts[i].text == "," {
+			i++
+			continue
+		}
+		break
+	}
+	rest := ts[i:]
+	for _, c := range ctes {
+		rest = substitute(rest, c.name, c.body)
+	}
+	return append(append([]token{}, ts[:start]...), rest...)
+}
+
+// notAlias are the words that may follow a table in a FROM clause
+// without being its alias.
+var notAlias = map[string]bool{
+	"WHERE": true, "PREWHERE": true, "GROUP": true, "ORDER": true, "LIMIT": true, "HAVING": true, "UNION": true,
+	"INNER": true, "LEFT": true, "RIGHT": true, "FULL": true, "CROSS": true, "JOIN": true, "ANY": true, "ALL": true,
+	"ARRAY": true, "ON": true, "USING": true, "FINAL": true, "SAMPLE": true, "SETTINGS": true, "FORMAT": true,
+	"GLOBAL": true, "SEMI": true, "ANTI": true, "ASOF": true, "WINDOW": true, "AS": true, "OUTER": true,
+}
+
+// substitute puts (body) where name is read as a table: after FROM or
+// JOIN, keeping name as the alias unless the query gives its own.
+func substitute(ts []token, name string, body []token) []token {
+	var out []token
+	prev := ""
+	for i := 0; i < len(ts); i++ {
+		t := ts[i]
+		if t.word && t.text == name && (strings.EqualFold(prev, "FROM") || strings.EqualFold(prev, "JOIN")) {
+			out = append(out, token{text: "("})
+			out = append(out, body...)
+			out = append(out, token{text: ")"})
+			if n := next(ts, i+1); n >= len(ts) || !ts[n].word || notAlias[strings.ToUpper(ts[n].text)] {
+				if n < len(ts) && strings.EqualFold(ts[n].text, "AS") {
+					prev = t.text
+					continue
+				}
+				out = append(out, token{text: " AS " + name})
+			}
+			prev = t.text
+			continue
+		}
+		out = append(out, t)
+		if !blank(t) {
+			prev = t.text
+		}
+	}
+	return out
+}
+
+// literalBools spells TRUE and FALSE as 1 and 0.
+func literalBools(sql string) string {
+	u := strings.ToUpper(sql)
+	if !strings.Contains(u, "TRUE") && !strings.Contains(u, "FALSE") {
+		return sql
+	}
+	ts := lex(sql)
+	for i, t := range ts {
+		if t.word {
+			switch strings.ToUpper(t.text) {
+			case "TRUE":
+				ts[i].text = "1"
+			case "FALSE":
+				ts[i].text = "0"
+			}
+		}
+	}
+	return join(ts)
+}
