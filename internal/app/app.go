@@ -187,7 +187,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Audit:    a.meta,
 		People:   a.meta,
 		Login:    cfg.Login,
-		Reader:   a.store,
+		Reader:   eventStore{a.store},
 		Metrics:  reg,
 		Log:      cfg.Log,
 		Limits:   cfg.Limits,

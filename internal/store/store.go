@@ -1,9 +1,12 @@
-// Package store declares what Lore needs from an events store, as domain
-// operations rather than SQL: append a batch, search, histogram, facets and
-// the events of a journey. internal/store/duckdb implements it on embedded
-// DuckDB; a ClickHouse backend will implement the same interfaces and pass the
-// same conformance suite (internal/store/storetest). Engine-specific SQL never
-// leaves the backend's package.
+// Package store declares what Lore needs from an events store: the small
+// Engine a backend implements (append a batch, run a compiled query), the
+// domain requests and answers of the reads (search, histogram, facets, the
+// events of a journey: Reader, answered by internal/analysis/events over
+// any Engine), and the optional accelerators a backend may add, each a
+// narrow interface found by type assertion. internal/store/duckdb
+// implements it on embedded DuckDB; a ClickHouse backend implements the
+// same Engine and passes the same conformance suite
+// (internal/store/storetest).
 package store
 
 import (
@@ -172,6 +175,29 @@ type WordFilter interface {
 	WordRanges(project int64, r Range, words []string) (ranges []Range, ok bool)
 }
 
+// IDKind names an id column an IDFilter can look up.
+type IDKind int
+
+// Id kinds: the trace id (as event.ParseTraceID reads it: any case, a
+// non-hex id hashed), user_id, anonymous_id and session_id.
+const (
+	IDTrace IDKind = iota
+	IDUser
+	IDAnonymous
+	IDSession
+)
+
+// IDFilter is an optional accelerator a store may have (the DuckDB
+// store's per-block key filters), found by type assertion: the parts of a
+// range whose rows may hold id in the column kind names, so that a journey
+// reads only those. ok is false when the store cannot tell (scan the
+// whole range); an empty list with ok true means no row holds it. A read
+// that scans the whole range gets the same answer: the filter only saves
+// reading.
+type IDFilter interface {
+	IDRanges(project int64, r Range, kind IDKind, id string) (ranges []Range, ok bool)
+}
+
 // Stats describes the store's size, for /metrics and the benchmarks.
 type Stats struct {
 	Events    int64 // rows stored
@@ -189,10 +215,10 @@ type Engine interface {
 	Close() error
 }
 
-// Store is a whole events backend: the Engine, and the reads that still
-// live in the backend (search, histogram, facets and journeys use its
-// block filters).
+// Store is a whole events backend: an Engine. The reads of events
+// (Reader: search, histogram, facets, journeys) are query objects over it
+// (internal/analysis/events), which use its accelerators (WordFilter,
+// IDFilter) when it has them.
 type Store interface {
 	Engine
-	Reader
 }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -273,14 +274,17 @@ func firstOrLast(t int64) int64 {
 	return t
 }
 
-// readerOf returns the event reader behind a Narrative store, if it has
-// one (the first deviating sample is read from the events).
+// readerOf returns the event reader behind a Narrative store (the first
+// deviating sample is read from the events): the store's own when it is
+// one, else the query objects of internal/analysis/events on it.
 func readerOf(st store.Narrative) (store.Reader, bool) {
 	if m, ok := st.(*memoNarrative); ok {
 		st = m.Narrative
 	}
-	rd, ok := st.(store.Reader)
-	return rd, ok
+	if rd, ok := st.(store.Reader); ok {
+		return rd, true
+	}
+	return events.Reader{Ex: st}, true
 }
 
 // orderOnsets sorts anomalies by onset; in the same minute by the first

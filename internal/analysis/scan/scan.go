@@ -68,3 +68,73 @@ func (p Plan) Rows(b *sqlq.Builder, cols string, colArgs []any, extra string, ex
 		}
 	}
 }
+
+// ID plans the read of the rows of project in r that may hold id in the
+// column kind names (the caller adds the equality itself): when ex has an
+// id filter (store.IDFilter), only the parts of r it names; else the
+// whole range, with the same answer.
+func ID(ex sqlq.Executor, project int64, r store.Range, kind store.IDKind, id string) Plan {
+	p := Plan{ProjectID: project, Range: r, where: "TRUE"}
+	if f, ok := ex.(store.IDFilter); ok {
+		if rs, ok := f.IDRanges(project, r, kind, id); ok {
+			p.ranges = append([]store.Range{}, rs...)
+			p.None = len(rs) == 0
+		}
+	}
+	return p
+}
+
+// Restrict narrows the plan to the part of its range in slice.
+func (p Plan) Restrict(slice store.Range) Plan {
+	q := p
+	q.Range = store.Range{From: max(p.Range.From, slice.From), To: min(p.Range.To, slice.To)}
+	if q.Range.To <= q.Range.From {
+		q.None, q.ranges = true, []store.Range{}
+		return q
+	}
+	if p.ranges == nil {
+		return q
+	}
+	q.ranges = nil
+	for _, r := range p.ranges {
+		if lo, hi := max(r.From, q.Range.From), min(r.To, q.Range.To); lo < hi {
+			q.ranges = append(q.ranges, store.Range{From: lo, To: hi})
+		}
+	}
+	q.None = len(q.ranges) == 0
+	return q
+}
+
+// Where is the plan's compiled search condition and its arguments, for a
+// read of rows kept elsewhere (an archive) that the ranges do not cover.
+func (p Plan) Where() (string, []any) { return p.where, p.args }
+
+// Top appends to b, as Rows does, a SELECT of cols over the planned rows
+// that also match extra, each branch ending with tail (an ORDER BY …
+// LIMIT ?, bound by tailArgs) and parenthesized when there are several.
+// It returns the number of branches: with more than one, the caller
+// orders and limits their union again.
+func (p Plan) Top(b *sqlq.Builder, cols string, colArgs []any, extra string, extraArgs []any, tail string, tailArgs ...any) int {
+	ranges := p.ranges
+	if ranges == nil {
+		ranges = []store.Range{p.Range}
+	}
+	for i, r := range ranges {
+		if i > 0 {
+			b.Add(" UNION ALL ")
+		}
+		if len(ranges) > 1 {
+			b.Add("(")
+		}
+		b.Add("SELECT "+cols, colArgs...)
+		b.Add(" FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND ("+p.where+")", append([]any{p.ProjectID, r.From, r.To}, p.args...)...)
+		if extra != "" {
+			b.Add(" AND ("+extra+")", extraArgs...)
+		}
+		b.Add(" "+tail, tailArgs...)
+		if len(ranges) > 1 {
+			b.Add(")")
+		}
+	}
+	return len(ranges)
+}

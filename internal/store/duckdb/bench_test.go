@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -211,7 +212,7 @@ func benchRead(b *testing.B, n int) {
 	}{
 		{"journey-trace", func(i int) error {
 			e := sample[i%len(sample)]
-			evs, err := s.Journey(ctx, store.JourneyRequest{ProjectID: 1, By: store.ByTrace, ID: e.TraceID.String(), Range: day})
+			evs, err := events.Reader{Ex: s}.Journey(ctx, store.JourneyRequest{ProjectID: 1, By: store.ByTrace, ID: e.TraceID.String(), Range: day})
 			if err == nil && len(evs) == 0 {
 				err = fmt.Errorf("no events for trace %s", e.TraceID)
 			}
@@ -219,7 +220,7 @@ func benchRead(b *testing.B, n int) {
 		}},
 		{"journey-user", func(i int) error {
 			e := sample[i%len(sample)]
-			_, err := s.Journey(ctx, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: e.UserID, Range: day})
+			_, err := events.Reader{Ex: s}.Journey(ctx, store.JourneyRequest{ProjectID: 1, By: store.ByUser, ID: e.UserID, Range: day})
 			return err
 		}},
 		{"search-rare-word", func(int) error {

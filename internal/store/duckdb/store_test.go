@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/goleak"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/storetest"
@@ -58,7 +59,7 @@ func TestReopen(t *testing.T) {
 		{ProjectID: 1, By: store.ByTrace, ID: trace.String(), Range: rng},
 		{ProjectID: 1, By: store.ByUser, ID: "alice", Range: rng},
 	} {
-		evs, err := s.Journey(ctx, r)
+		evs, err := events.Reader{Ex: s}.Journey(ctx, r)
 		if err != nil || len(evs) != 1 || evs[0].Message != "kept" {
 			t.Errorf("Journey(%s) after reopen = %v, %v; want the kept event", r.By, evs, err)
 		}
@@ -102,5 +103,58 @@ func TestSpillsInsideTheDataDirectory(t *testing.T) {
 	}
 	if want := filepath.Join(dir, "tmp"); got != want {
 		t.Errorf("temp_directory = %q, want %q", got, want)
+	}
+}
+
+// idCounter is the store with its id filter counted.
+type idCounter struct {
+	*Store
+	calls, ranges int
+}
+
+func (c *idCounter) IDRanges(project int64, r store.Range, kind store.IDKind, id string) ([]store.Range, bool) {
+	rs, ok := c.Store.IDRanges(project, r, kind, id)
+	c.calls++
+	c.ranges += len(rs)
+	return rs, ok
+}
+
+// TestJourneyUsesIDFilter: a journey asks the blocks' key filters and
+// reads only the blocks that may hold its id: an id in no block reads
+// nothing, one in two of ten hours' blocks two ranges.
+func TestJourneyUsesIDFilter(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	const hour = int64(3_600_000_000)
+	t0 := int64(1_700_000_000_000_000)
+	for b := range 10 {
+		var evs []event.Event
+		for i := range 20 {
+			e := event.Event{ProjectID: 1, TS: t0 + int64(b)*hour + int64(i), Kind: event.KindLog, Message: "m"}
+			if (b == 2 || b == 7) && i == 5 {
+				e.SessionID = "sess-x"
+			}
+			evs = append(evs, e)
+		}
+		if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c := &idCounter{Store: s}
+	all := store.Range{From: t0, To: t0 + 10*hour}
+	evs, err := events.Reader{Ex: c}.Journey(ctx, store.JourneyRequest{ProjectID: 1, By: store.BySession, ID: "sess-x", Range: all})
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("Journey(sess-x) = %d events, %v; want 2", len(evs), err)
+	}
+	if c.calls != 1 || c.ranges != 2 {
+		t.Errorf("id filter asked %d times for %d ranges, want once for 2 (the blocks holding the id)", c.calls, c.ranges)
+	}
+	*c = idCounter{Store: s}
+	if evs, err := (events.Reader{Ex: c}).Journey(ctx, store.JourneyRequest{ProjectID: 1, By: store.BySession, ID: "sess-none", Range: all}); err != nil || len(evs) != 0 {
+		t.Fatalf("Journey(sess-none) = %d events, %v; want none", len(evs), err)
+	}
+	if c.calls != 1 || c.ranges != 0 {
+		t.Errorf("id filter asked %d times for %d ranges, want once for none", c.calls, c.ranges)
 	}
 }

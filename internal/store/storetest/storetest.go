@@ -30,6 +30,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/analysis/latency"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
@@ -50,29 +51,55 @@ const (
 var all = store.Range{From: t0 - 24*hour, To: t0 + 24*hour}
 
 // Run runs the suite. open returns a new, empty store for each subtest;
-// Run closes it when the subtest ends.
+// Run closes it when the subtest ends. The reads of events run as the
+// query objects of internal/analysis/events (rd) on the store, and again
+// (SQLOnly) on the store with its accelerators hidden: the same
+// assertions hold by SQL alone.
 func Run(t *testing.T, open func(t *testing.T) store.Store) {
-	runSuite(t, open, []suiteCase[store.Store]{
-		{"AppendLastSeq", testAppendLastSeq},
-		{"RoundTrip", testRoundTrip},
-		{"InvalidText", testInvalidText},
-		{"ProjectIsolation", testProjectIsolation},
-		{"RangeBoundaries", testRangeBoundaries},
-		{"SearchPaging", testSearchPaging},
-		{"SearchPagingManyBatches", testSearchPagingManyBatches},
-		{"SearchLimit", testSearchLimit},
-		{"SearchQuery", testSearchQuery},
-		{"Histogram", testHistogram},
-		{"HistogramSplit", testHistogramSplit},
-		{"Facets", testFacets},
-		{"Latency", testLatency},
-		{"JourneyTrace", testJourneyTrace},
-		{"JourneySession", testJourneySession},
-		{"JourneyUser", testJourneyUser},
-		{"JourneyLimit", testJourneyLimit},
-		{"Stats", testStats},
-		{"Run", testRun},
+	runSuite(t, open, suite)
+	t.Run("SQLOnly", func(t *testing.T) {
+		var reads []suiteCase[store.Store]
+		for _, c := range suite {
+			// The reads moved out of the backend so far (search,
+			// histogram and facets follow).
+			if strings.HasPrefix(c.name, "Journey") || c.name == "Latency" {
+				reads = append(reads, c)
+			}
+		}
+		runSuite(t, func(t *testing.T) store.Store { return sqlOnly{open(t)} }, reads)
 	})
+}
+
+// sqlOnly hides a store's accelerators: only the Engine shows.
+type sqlOnly struct{ store.Store }
+
+// rd is the reads of events on s: the query objects of
+// internal/analysis/events, which find s's accelerators by type
+// assertion (none on sqlOnly).
+func rd(s store.Store) store.Reader { return events.Reader{Ex: s} }
+
+// suite is Run's cases.
+var suite = []suiteCase[store.Store]{
+	{"AppendLastSeq", testAppendLastSeq},
+	{"RoundTrip", testRoundTrip},
+	{"InvalidText", testInvalidText},
+	{"ProjectIsolation", testProjectIsolation},
+	{"RangeBoundaries", testRangeBoundaries},
+	{"SearchPaging", testSearchPaging},
+	{"SearchPagingManyBatches", testSearchPagingManyBatches},
+	{"SearchLimit", testSearchLimit},
+	{"SearchQuery", testSearchQuery},
+	{"Histogram", testHistogram},
+	{"HistogramSplit", testHistogramSplit},
+	{"Facets", testFacets},
+	{"Latency", testLatency},
+	{"JourneyTrace", testJourneyTrace},
+	{"JourneySession", testJourneySession},
+	{"JourneyUser", testJourneyUser},
+	{"JourneyLimit", testJourneyLimit},
+	{"Stats", testStats},
+	{"JourneyIDFilter", testJourneyIDFilter},
+	{"Run", testRun},
 }
 
 // suiteCase is one behaviour of a suite.
@@ -115,7 +142,7 @@ func mustQuery(t *testing.T, s string) *query.Query {
 
 func search(t *testing.T, s store.Store, r store.SearchRequest) store.SearchResult {
 	t.Helper()
-	res, err := s.Search(context.Background(), r)
+	res, err := rd(s).Search(context.Background(), r)
 	if err != nil {
 		t.Fatalf("Search(%+v): %v", r, err)
 	}
@@ -252,7 +279,7 @@ func testProjectIsolation(t *testing.T, s store.Store) {
 	}
 	for _, by := range []store.JourneyBy{store.ByTrace, store.ByUser, store.BySession} {
 		id := map[store.JourneyBy]string{store.ByTrace: a.TraceID.String(), store.ByUser: "u", store.BySession: "s"}[by]
-		evs, err := s.Journey(ctx, store.JourneyRequest{ProjectID: 2, By: by, ID: id, Range: all})
+		evs, err := rd(s).Journey(ctx, store.JourneyRequest{ProjectID: 2, By: by, ID: id, Range: all})
 		if err != nil {
 			t.Fatalf("Journey(%s): %v", by, err)
 		}
@@ -260,14 +287,14 @@ func testProjectIsolation(t *testing.T, s store.Store) {
 			t.Errorf("project 2 journey by %s = %q, want [two]", by, got)
 		}
 	}
-	h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 2, Range: store.Range{From: t0, To: t0 + hour}, Step: hour})
+	h, err := rd(s).Histogram(ctx, store.HistogramRequest{ProjectID: 2, Range: store.Range{From: t0, To: t0 + hour}, Step: hour})
 	if err != nil {
 		t.Fatalf("Histogram: %v", err)
 	}
 	if len(h.Buckets) != 1 || h.Buckets[0].Count != 1 {
 		t.Errorf("project 2 histogram = %+v, want one bucket of 1", h.Buckets)
 	}
-	f, err := s.Facets(ctx, store.FacetsRequest{ProjectID: 2, Range: all, Field: "level"})
+	f, err := rd(s).Facets(ctx, store.FacetsRequest{ProjectID: 2, Range: all, Field: "level"})
 	if err != nil {
 		t.Fatalf("Facets: %v", err)
 	}
@@ -284,7 +311,7 @@ func testRangeBoundaries(t *testing.T, s store.Store) {
 	if got, want := messages(res.Events), []string{"last", "at-from"}; !slices.Equal(got, want) {
 		t.Errorf("search [From, To) = %q, want %q", got, want)
 	}
-	h, err := s.Histogram(context.Background(), store.HistogramRequest{ProjectID: 1, Range: store.Range{From: from, To: to}, Step: hour})
+	h, err := rd(s).Histogram(context.Background(), store.HistogramRequest{ProjectID: 1, Range: store.Range{From: from, To: to}, Step: hour})
 	if err != nil {
 		t.Fatalf("Histogram: %v", err)
 	}
@@ -332,7 +359,7 @@ func testSearchPaging(t *testing.T, s store.Store) {
 			t.Errorf("event %d (ts %d) newer than the one before (ts %d)", i, e.TS, seen[i-1].TS)
 		}
 	}
-	if _, err := s.Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: all, Cursor: "not a cursor!"}); !errs.Is(err, errs.Invalid) {
+	if _, err := rd(s).Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: all, Cursor: "not a cursor!"}); !errs.Is(err, errs.Invalid) {
 		t.Errorf("Search with a malformed cursor: err %v, want an errs.Invalid", err)
 	}
 }
@@ -441,7 +468,7 @@ func testSearchQuery(t *testing.T, s store.Store) {
 func testHistogram(t *testing.T, s store.Store) {
 	appendBatch(t, s, 1,
 		ev(1, t0, "a"), ev(1, t0+59*sec, "b"), ev(1, t0+2*min_, "c"), ev(1, t0+4*min_+1, "d"))
-	h, err := s.Histogram(context.Background(), store.HistogramRequest{
+	h, err := rd(s).Histogram(context.Background(), store.HistogramRequest{
 		ProjectID: 1, Range: store.Range{From: t0, To: t0 + 5*min_}, Step: min_})
 	if err != nil {
 		t.Fatalf("Histogram: %v", err)
@@ -456,7 +483,7 @@ func testHistogram(t *testing.T, s store.Store) {
 		}
 	}
 	// A range that is not a multiple of the step still covers its end.
-	h, err = s.Histogram(context.Background(), store.HistogramRequest{
+	h, err = rd(s).Histogram(context.Background(), store.HistogramRequest{
 		ProjectID: 1, Range: store.Range{From: t0, To: t0 + 4*min_ + 2}, Step: 2 * min_})
 	if err != nil {
 		t.Fatalf("Histogram: %v", err)
@@ -464,7 +491,7 @@ func testHistogram(t *testing.T, s store.Store) {
 	if len(h.Buckets) != 3 || h.Buckets[2].Count != 1 {
 		t.Errorf("uneven histogram = %+v, want 3 buckets, the last with 1", h.Buckets)
 	}
-	h, err = s.Histogram(context.Background(), store.HistogramRequest{
+	h, err = rd(s).Histogram(context.Background(), store.HistogramRequest{
 		ProjectID: 1, Range: store.Range{From: t0, To: t0 + 5*min_}, Step: min_, Query: mustQuery(t, "c")})
 	if err != nil {
 		t.Fatalf("Histogram with query: %v", err)
@@ -493,7 +520,7 @@ func testHistogramSplit(t *testing.T, s store.Store) {
 	appendBatch(t, s, 1, evs...)
 	f := func(split string, max int, want map[string]int64) {
 		t.Helper()
-		h, err := s.Histogram(context.Background(), store.HistogramRequest{
+		h, err := rd(s).Histogram(context.Background(), store.HistogramRequest{
 			ProjectID: 1, Range: store.Range{From: t0, To: t0 + min_}, Step: min_, SplitBy: split, MaxSplits: max})
 		if err != nil {
 			t.Fatalf("Histogram split by %s: %v", split, err)
@@ -525,7 +552,7 @@ func testFacets(t *testing.T, s store.Store) {
 		if q != "" {
 			r.Query = mustQuery(t, q)
 		}
-		got, err := s.Facets(context.Background(), r)
+		got, err := rd(s).Facets(context.Background(), r)
 		if err != nil {
 			t.Fatalf("Facets(%s): %v", field, err)
 		}
@@ -544,7 +571,7 @@ func testFacets(t *testing.T, s store.Store) {
 
 func journey(t *testing.T, s store.Store, r store.JourneyRequest) []string {
 	t.Helper()
-	evs, err := s.Journey(context.Background(), r)
+	evs, err := rd(s).Journey(context.Background(), r)
 	if err != nil {
 		t.Fatalf("Journey(%+v): %v", r, err)
 	}
@@ -724,5 +751,70 @@ func testLatency(t *testing.T, s store.Store) {
 	}
 	if got := get("nowhere", all); got != (latency.Result{}) {
 		t.Errorf("Latency(nowhere) = %+v", got)
+	}
+}
+
+// testJourneyIDFilter: journeys give the same events through the store's
+// id filter (store.IDFilter, when it has one) as by SQL alone, over many
+// batches (blocks) only some of which hold each id, with and without a
+// limit and over part of the range.
+func testJourneyIDFilter(t *testing.T, s store.Store) {
+	ctx := context.Background()
+	traces := []event.TraceID{}
+	for i := range 3 {
+		id, _ := event.ParseTraceID(fmt.Sprintf("4bf92f3577b34da6a3ce929d0e0e47%02d", i))
+		traces = append(traces, id)
+	}
+	for b := range 12 {
+		var evs []event.Event
+		for i := range 40 {
+			e := ev(1, t0+int64(b)*hour+int64(i)*sec, fmt.Sprintf("b%d e%d", b, i))
+			switch {
+			case b%4 == 1 && i%7 == 0:
+				e.TraceID, e.SessionID, e.UserID = traces[b%3], "sess-a", "alice"
+			case b%5 == 2 && i%9 == 0:
+				e.TraceID, e.AnonymousID = traces[(b+1)%3], "anon-a"
+			case b == 7 && i == 3:
+				e.UserID, e.AnonymousID = "alice", "anon-a"
+			}
+			evs = append(evs, e)
+		}
+		appendBatch(t, s, uint64(b+1), evs...)
+	}
+	reqs := []store.JourneyRequest{
+		{By: store.BySession, ID: "sess-a"},
+		{By: store.BySession, ID: "sess-none"},
+		{By: store.ByUser, ID: "alice"},
+		{By: store.ByUser, ID: "anon-a"},
+		{By: store.ByUser, ID: "alice", Limit: 5},
+		{By: store.ByUser, ID: "alice", Range: store.Range{From: t0 + 4*hour, To: t0 + 9*hour}},
+	}
+	for _, tr := range traces {
+		reqs = append(reqs, store.JourneyRequest{By: store.ByTrace, ID: tr.String()},
+			store.JourneyRequest{By: store.ByTrace, ID: tr.String(), Limit: 3})
+	}
+	nonEmpty := 0
+	for _, r := range reqs {
+		r.ProjectID = 1
+		if r.Range == (store.Range{}) {
+			r.Range = all
+		}
+		got, err := rd(s).Journey(ctx, r)
+		if err != nil {
+			t.Fatalf("Journey(%+v): %v", r, err)
+		}
+		want, err := rd(sqlOnly{s}).Journey(ctx, r)
+		if err != nil {
+			t.Fatalf("Journey(%+v) by SQL alone: %v", r, err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("Journey(%+v) = %q, by SQL alone %q", r, messages(got), messages(want))
+		}
+		if len(got) > 0 {
+			nonEmpty++
+		}
+	}
+	if nonEmpty < len(reqs)-1 {
+		t.Errorf("%d of %d journeys found events: the comparison proves little", nonEmpty, len(reqs))
 	}
 }

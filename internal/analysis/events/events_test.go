@@ -1,0 +1,102 @@
+package events
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// recorder is an executor of dialect d that answers no rows and keeps the
+// queries it was given.
+type recorder struct {
+	d       sqlq.Dialect
+	queries *[]sqlq.Query
+}
+
+func (r recorder) Dialect() sqlq.Dialect { return r.d }
+func (r recorder) Run(_ context.Context, q sqlq.Query, _ func(sqlq.Scanner) error) error {
+	*r.queries = append(*r.queries, q)
+	return nil
+}
+
+// filtered is a recorder with an id filter that names two parts of any
+// range.
+type filtered struct{ recorder }
+
+func (filtered) IDRanges(_ int64, r store.Range, _ store.IDKind, _ string) ([]store.Range, bool) {
+	return []store.Range{{From: r.From, To: r.From + 10}, {From: r.To - 10, To: r.To}}, true
+}
+
+var rng = store.Range{From: 1_000_000, To: 2_000_000}
+
+// golden compares what runs with ex in each engine to
+// testdata/<name>.<engine>.sql (-update rewrites them). What the SQL
+// means is checked by the store conformance suite (storetest), which runs
+// it on a real backend with and without the accelerators.
+func golden(t *testing.T, name string, run func(ex sqlq.Executor, accel bool)) {
+	t.Helper()
+	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
+		var qs []sqlq.Query
+		run(recorder{d, &qs}, false)
+		run(filtered{recorder{d, &qs}}, true)
+		var sb strings.Builder
+		for _, q := range qs {
+			fmt.Fprintf(&sb, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
+		}
+		got := sb.String()
+		path := filepath.Join("testdata", name+"."+d.Name()+".sql")
+		if *update {
+			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if got != string(want) {
+			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, got)
+		}
+	}
+}
+
+func TestJourneyGolden(t *testing.T) {
+	golden(t, "journey", func(ex sqlq.Executor, _ bool) {
+		rd := Reader{Ex: ex}
+		for _, r := range []store.JourneyRequest{
+			{ProjectID: 7, By: store.ByTrace, ID: "4bf92f3577b34da6a3ce929d0e0e4736", Range: rng},
+			{ProjectID: 7, By: store.BySession, ID: "s-1", Range: rng, Limit: 10},
+			{ProjectID: 7, By: store.ByUser, ID: "alice", Range: rng},
+		} {
+			if _, err := rd.Journey(context.Background(), r); err != nil {
+				t.Fatalf("Journey(%+v): %v", r, err)
+			}
+		}
+	})
+}
+
+func TestJourneyBadRequests(t *testing.T) {
+	var qs []sqlq.Query
+	rd := Reader{Ex: recorder{sqlq.DuckDB{}, &qs}}
+	for _, r := range []store.JourneyRequest{
+		{ProjectID: 7, By: store.ByTrace, ID: "x", Range: store.Range{From: 5, To: 5}},
+		{ProjectID: 7, By: store.ByTrace, ID: "", Range: rng},
+		{ProjectID: 7, By: "nose", ID: "x", Range: rng},
+	} {
+		if _, err := rd.Journey(context.Background(), r); err == nil {
+			t.Errorf("Journey(%+v) = nil error", r)
+		}
+	}
+	if len(qs) != 0 {
+		t.Errorf("bad requests ran %d queries", len(qs))
+	}
+}
