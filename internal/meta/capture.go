@@ -9,21 +9,6 @@ import (
 	"strings"
 )
 
-// MigrateCapture creates the table of the projects' browser capture
-// settings (the remote configuration posthog-js reads); the browser
-// feature calls it when it opens.
-func (s *Store) MigrateCapture(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS capture_settings (
-  project_id INTEGER PRIMARY KEY,
-  settings TEXT NOT NULL
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create capture settings schema: %w", err)
-	}
-	return nil
-}
-
 // CaptureSettings reads a project's capture settings as the JSON document
 // stored ("{}" when none).
 func (s *Store) CaptureSettings(ctx context.Context, project int64) (json.RawMessage, error) {

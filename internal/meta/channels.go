@@ -187,52 +187,6 @@ func (s *SMTP) validate() error {
 	return nil
 }
 
-// MigrateChannels creates the channels table and the notification outbox
-// (notifications waiting for delivery, and every delivery attempt).
-func (s *Store) MigrateChannels(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS channels (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  UNIQUE (project_id, name)
-);
-CREATE TABLE IF NOT EXISTS notifications (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
-  project_id INTEGER NOT NULL,
-  channel_id INTEGER NOT NULL,       -- 0: the monitor's own webhook, in url
-  url TEXT NOT NULL DEFAULT '',
-  monitor_id INTEGER NOT NULL,
-  body TEXT NOT NULL,                 -- the notification as JSON
-  status TEXT NOT NULL,               -- pending, sent or failed
-  attempts INTEGER NOT NULL DEFAULT 0,
-  next_at INTEGER NOT NULL,           -- µs: when the next attempt is due
-  created_at INTEGER NOT NULL,        -- µs
-  last_error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS notifications_due ON notifications (status, next_at);
-CREATE TABLE IF NOT EXISTS notification_attempts (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  notification_id INTEGER NOT NULL,
-  channel_id INTEGER NOT NULL,
-  monitor_id INTEGER NOT NULL,
-  attempt INTEGER NOT NULL,
-  at INTEGER NOT NULL,                -- µs
-  ok INTEGER NOT NULL,
-  duration_ms REAL NOT NULL,
-  error TEXT NOT NULL DEFAULT ''
-);
-CREATE INDEX IF NOT EXISTS notification_attempts_channel ON notification_attempts (project_id, channel_id, at);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create channels schema: %w", err)
-	}
-	return nil
-}
-
 func scanChannel(r rowScanner) (Channel, error) {
 	var (
 		c               Channel
@@ -306,18 +260,14 @@ func (s *Store) SaveChannel(ctx context.Context, project int64, c Channel) (Chan
 	now := time.Now().Unix()
 	id := c.ID
 	if id == 0 {
-		var res sql.Result
-		res, err = s.db.ExecContext(ctx, `INSERT INTO channels (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			project, c.Name, string(body), now, now)
-		if err == nil {
-			id, err = res.LastInsertId()
-		}
+		err = s.db.QueryRowContext(ctx, `INSERT INTO channels (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			project, c.Name, string(body), now, now).Scan(&id)
 	} else {
 		_, err = s.db.ExecContext(ctx, `UPDATE channels SET name = ?, body = ?, updated_at = ? WHERE project_id = ? AND id = ?`,
 			c.Name, string(body), now, project, id)
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint") {
+		if isUniqueViolation(err) {
 			return Channel{}, fmt.Errorf("%w: a channel named %q exists already", ErrNameTaken, c.Name)
 		}
 		return Channel{}, fmt.Errorf("store channel %q: %w", c.Name, err)

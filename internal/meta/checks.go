@@ -122,28 +122,6 @@ func (c *Check) IntervalDuration() time.Duration {
 // TimeoutDuration is the check's timeout; call on a validated check.
 func (c *Check) TimeoutDuration() time.Duration { d, _ := durationOf("timeout", c.Timeout); return d }
 
-// MigrateChecks creates the checks table.
-func (s *Store) MigrateChecks(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS checks (
-  id INTEGER PRIMARY KEY AUTOINCREMENT, -- ids are never reused: URLs, dedupe keys and checks named by monitors stay unambiguous
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  body TEXT NOT NULL,
-  status TEXT NOT NULL DEFAULT 'unknown',
-  status_since INTEGER NOT NULL DEFAULT 0,
-  last_run INTEGER NOT NULL DEFAULT 0,
-  last_result TEXT NOT NULL DEFAULT '',
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  UNIQUE (project_id, name)
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create checks schema: %w", err)
-	}
-	return nil
-}
-
 const checkCols = `id, project_id, body, status, status_since, last_result, created_at, updated_at`
 
 func scanCheck(r rowScanner) (Check, error) {
@@ -260,12 +238,8 @@ func (s *Store) SaveCheck(ctx context.Context, project int64, c Check) (Check, e
 	now := time.Now().Unix()
 	id := c.ID
 	if id == 0 {
-		var res sql.Result
-		res, err = s.db.ExecContext(ctx, `INSERT INTO checks (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			project, c.Name, string(body), now, now)
-		if err == nil {
-			id, err = res.LastInsertId()
-		}
+		err = s.db.QueryRowContext(ctx, `INSERT INTO checks (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			project, c.Name, string(body), now, now).Scan(&id)
 	} else {
 		var res sql.Result
 		res, err = s.db.ExecContext(ctx, `UPDATE checks SET name = ?, body = ?, updated_at = ?, last_run = 0 WHERE project_id = ? AND id = ?`,
@@ -277,7 +251,7 @@ func (s *Store) SaveCheck(ctx context.Context, project int64, c Check) (Check, e
 		}
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint") {
+		if isUniqueViolation(err) {
 			return Check{}, fmt.Errorf("%w: a check named %q exists already", ErrNameTaken, c.Name)
 		}
 		return Check{}, fmt.Errorf("store check %q: %w", c.Name, err)

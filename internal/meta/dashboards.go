@@ -133,33 +133,6 @@ func (s *SavedSearch) Validate() error {
 	return nil
 }
 
-// MigrateDashboards creates the dashboards and saved-search tables.
-func (s *Store) MigrateDashboards(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS dashboards (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  UNIQUE (project_id, name)
-);
-CREATE TABLE IF NOT EXISTS saved_searches (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  body TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  updated_at INTEGER NOT NULL,
-  UNIQUE (project_id, name)
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create dashboards schema: %w", err)
-	}
-	return nil
-}
-
 // docTable is one of the two tables of named JSON documents.
 type docTable string
 
@@ -228,14 +201,11 @@ func (s *Store) putDoc(ctx context.Context, t docTable, project, id int64, name 
 			ON CONFLICT (project_id, name) DO UPDATE SET body = excluded.body, updated_at = excluded.updated_at RETURNING id`,
 			project, name, string(body), now, now).Scan(&id)
 	default:
-		res, err = s.db.ExecContext(ctx, `INSERT INTO `+string(t)+` (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			project, name, string(body), now, now)
-		if err == nil {
-			id, err = res.LastInsertId()
-		}
+		err = s.db.QueryRowContext(ctx, `INSERT INTO `+string(t)+` (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			project, name, string(body), now, now).Scan(&id)
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint") {
+		if isUniqueViolation(err) {
 			return 0, fmt.Errorf("%w: a %s named %q exists already", ErrNameTaken, strings.TrimSuffix(string(t), "s"), name)
 		}
 		return 0, fmt.Errorf("store %s %q: %w", t, name, err)

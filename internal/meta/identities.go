@@ -56,7 +56,7 @@ func (s *Store) UserBySSO(ctx context.Context, issuer, subject, email string, pr
 		}
 		if !strings.EqualFold(out.User.Email, email) {
 			var taken int
-			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE email = ?`, email).Scan(&taken); err != nil {
+			if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM users WHERE lower(email) = lower(?)`, email).Scan(&taken); err != nil {
 				return out, fmt.Errorf("look up %s: %w", email, err)
 			}
 			if taken == 0 {
@@ -73,17 +73,17 @@ func (s *Store) UserBySSO(ctx context.Context, issuer, subject, email string, pr
 	case !errors.Is(err, sql.ErrNoRows):
 		return out, fmt.Errorf("look up identity %q: %w", subject, err)
 	}
-	out.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, email))
+	out.User, err = scanUser(tx.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = lower(?)`, email))
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		if !provision {
 			return out, fmt.Errorf("user %q: %w", email, ErrNotFound)
 		}
-		res, err := tx.ExecContext(ctx, `INSERT INTO users (email, password, server_admin, created_at) VALUES (?, '', 0, ?)`, email, now)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO users (email, password, server_admin, created_at) VALUES (?, '', 0, ?) RETURNING id`, email, now).Scan(&id)
 		if err != nil {
 			return out, fmt.Errorf("add user %q: %w", email, err)
 		}
-		id, _ := res.LastInsertId()
 		if out.User, err = byID(id); err != nil {
 			return out, fmt.Errorf("read new user %q: %w", email, err)
 		}
@@ -107,7 +107,7 @@ func (s *Store) UserBySSO(ctx context.Context, issuer, subject, email string, pr
 	return out, commit(tx, email)
 }
 
-func commit(tx *sql.Tx, email string) error {
+func commit(tx *tx, email string) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sign in %s: %w", email, err)
 	}

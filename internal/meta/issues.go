@@ -88,59 +88,6 @@ type IssueSignal struct {
 	Release   string `json:"release"`
 }
 
-func (s *Store) migrateIssues(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS issues (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  fingerprint TEXT NOT NULL,
-  title TEXT NOT NULL,
-  culprit TEXT NOT NULL,
-  level TEXT NOT NULL,
-  error_type TEXT NOT NULL,
-  status TEXT NOT NULL,
-  first_seen INTEGER NOT NULL,
-  first_release TEXT NOT NULL,
-  resolved_at INTEGER NOT NULL DEFAULT 0,
-  resolved_release TEXT NOT NULL DEFAULT '',
-  ignore_until INTEGER NOT NULL DEFAULT 0,
-  ignore_count INTEGER NOT NULL DEFAULT 0,
-  ignored_seen INTEGER NOT NULL DEFAULT 0,
-  regressed_at INTEGER NOT NULL DEFAULT 0,
-  regressed_release TEXT NOT NULL DEFAULT '',
-  assignee TEXT NOT NULL DEFAULT '',
-  merged_into INTEGER NOT NULL DEFAULT 0,
-  dropped INTEGER NOT NULL DEFAULT 0
-);
-CREATE TABLE IF NOT EXISTS issue_fingerprints (
-  project_id INTEGER NOT NULL,
-  fingerprint TEXT NOT NULL,
-  issue_id INTEGER NOT NULL,
-  PRIMARY KEY (project_id, fingerprint)
-);
-CREATE INDEX IF NOT EXISTS issue_fingerprints_issue ON issue_fingerprints (issue_id);
-CREATE TABLE IF NOT EXISTS issue_signals (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL,
-  issue_id INTEGER NOT NULL,
-  kind TEXT NOT NULL,
-  ts INTEGER NOT NULL,
-  release TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS issue_settings (
-  project_id INTEGER PRIMARY KEY,
-  settings TEXT NOT NULL
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create issues schema: %w", err)
-	}
-	return nil
-}
-
-// MigrateIssues creates the issue tables; the issues feature calls it when
-// it opens.
-func (s *Store) MigrateIssues(ctx context.Context) error { return s.migrateIssues(ctx) }
-
 const issueCols = `id, project_id, fingerprint, title, culprit, level, error_type, status, first_seen, first_release,
 	resolved_at, resolved_release, ignore_until, ignore_count, ignored_seen, regressed_at, regressed_release,
 	assignee, merged_into, dropped`
@@ -168,12 +115,12 @@ func (s *Store) ObserveIssue(ctx context.Context, o Observation) (Issue, error) 
 	is, err := s.issueByFingerprint(ctx, tx, o.ProjectID, o.Fingerprint)
 	switch {
 	case errors.Is(err, ErrNoIssue):
-		res, err := tx.ExecContext(ctx, `INSERT INTO issues (project_id, fingerprint, title, culprit, level, error_type, status, first_seen, first_release)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.ProjectID, o.Fingerprint, o.Title, o.Culprit, o.Level, o.ErrorType, IssueUnresolved, o.TS, o.Release)
+		var id int64
+		err := tx.QueryRowContext(ctx, `INSERT INTO issues (project_id, fingerprint, title, culprit, level, error_type, status, first_seen, first_release)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`, o.ProjectID, o.Fingerprint, o.Title, o.Culprit, o.Level, o.ErrorType, IssueUnresolved, o.TS, o.Release).Scan(&id)
 		if err != nil {
 			return Issue{}, fmt.Errorf("create issue for %q: %w", o.Fingerprint, err)
 		}
-		id, _ := res.LastInsertId()
 		if _, err := tx.ExecContext(ctx, `INSERT INTO issue_fingerprints (project_id, fingerprint, issue_id) VALUES (?, ?, ?)`, o.ProjectID, o.Fingerprint, id); err != nil {
 			return Issue{}, fmt.Errorf("map fingerprint %q: %w", o.Fingerprint, err)
 		}
@@ -220,7 +167,7 @@ func (s *Store) ObserveIssue(ctx context.Context, o Observation) (Issue, error) 
 	return is, nil
 }
 
-func addSignal(ctx context.Context, tx *sql.Tx, project, issue int64, kind string, ts int64, release string) error {
+func addSignal(ctx context.Context, tx *tx, project, issue int64, kind string, ts int64, release string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO issue_signals (project_id, issue_id, kind, ts, release) VALUES (?, ?, ?, ?, ?)`,
 		project, issue, kind, ts, release); err != nil {
 		return fmt.Errorf("record %s signal of issue %d: %w", kind, issue, err)

@@ -94,7 +94,7 @@ type cachedKey struct {
 
 // Store is the metadata database. It is safe for concurrent use.
 type Store struct {
-	db *sql.DB
+	db *db
 
 	mu    sync.RWMutex
 	cache map[[32]byte]cachedKey // key hash → principal, for keyCacheTTL
@@ -103,59 +103,40 @@ type Store struct {
 	origins   map[int64]cachedOrigins // project → allowed origins, for keyCacheTTL
 }
 
-// Open opens (creating if needed) the SQLite database at path and applies
-// the schema.
-func Open(ctx context.Context, path string) (*Store, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
-	db, err := sql.Open("sqlite", dsn)
-	if err != nil {
-		return nil, fmt.Errorf("open metadata %q: %w", path, err)
+// Open opens the metadata database and applies the migrations. where is
+// the path of an SQLite file (created if needed), or a PostgreSQL URL
+// (postgres://user:password@host:port/db?sslmode=…) whose database exists.
+func Open(ctx context.Context, where string) (*Store, error) {
+	var (
+		d   *sql.DB
+		e   engine
+		err error
+	)
+	if isPostgres(where) {
+		e = postgresEngine
+		d, err = openPostgres(ctx, where)
+	} else {
+		d, err = openSQLite(where)
 	}
-	db.SetMaxOpenConns(1)
-	s := &Store{db: db, cache: map[[32]byte]cachedKey{}, origins: map[int64]cachedOrigins{}}
+	if err != nil {
+		return nil, err
+	}
+	s := &Store{db: &db{sql: d, e: e}, cache: map[[32]byte]cachedKey{}, origins: map[int64]cachedOrigins{}}
 	if err := s.migrate(ctx); err != nil {
-		db.Close()
+		d.Close()
 		return nil, err
 	}
 	return s, nil
 }
 
-func (s *Store) migrate(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS projects (
-  id INTEGER PRIMARY KEY,
-  name TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS api_keys (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  role TEXT NOT NULL CHECK (role IN ('ingest','read')),
-  hash TEXT NOT NULL UNIQUE,
-  prefix TEXT NOT NULL,
-  created_at INTEGER NOT NULL
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create metadata schema: %w", err)
+func openSQLite(path string) (*sql.DB, error) {
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
+	d, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("open metadata %q: %w", path, err)
 	}
-	var version int
-	if err := s.db.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&version); err != nil {
-		return fmt.Errorf("read metadata version: %w", err)
-	}
-	if version < 1 {
-		// Version 1: key prefixes kept whole a key of up to 12 characters
-		// (a pinned one); keep a third of those, as keyPrefix now does.
-		// Generated keys (48 characters) keep their 12.
-		if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET prefix = substr(prefix, 1, length(prefix) / 3)
-			WHERE NOT (length(prefix) = 12 AND (prefix LIKE 'lore\_in\_%' ESCAPE '\' OR prefix LIKE 'lore\_rd\_%' ESCAPE '\'));
-			PRAGMA user_version = 1`); err != nil {
-			return fmt.Errorf("shorten stored key prefixes: %w", err)
-		}
-	}
-	if err := s.migrateUsers(ctx, version); err != nil {
-		return err
-	}
-	return s.migrateBrowserKeys(ctx, version)
+	d.SetMaxOpenConns(1)
+	return d, nil
 }
 
 // Close closes the database.
@@ -182,6 +163,9 @@ func (s *Store) EnsureDefaultProject(ctx context.Context, ingestKey, readKey str
 	if n == 0 {
 		if _, err := s.db.ExecContext(ctx, `INSERT INTO projects (id, name, created_at) VALUES (1, 'default', ?)`, time.Now().Unix()); err != nil {
 			return b, fmt.Errorf("create project 1: %w", err)
+		}
+		if err := s.db.e.syncIDs(ctx, s.db, "projects"); err != nil {
+			return b, err
 		}
 		b.Created = true
 		if ingestKey == "" {

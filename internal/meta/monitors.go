@@ -475,12 +475,8 @@ func (s *Store) SaveMonitor(ctx context.Context, project int64, m Monitor) (Moni
 	now := time.Now().Unix()
 	id := m.ID
 	if id == 0 {
-		var res sql.Result
-		res, err = s.db.ExecContext(ctx, `INSERT INTO monitors (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?)`,
-			project, m.Name, string(body), now, now)
-		if err == nil {
-			id, err = res.LastInsertId()
-		}
+		err = s.db.QueryRowContext(ctx, `INSERT INTO monitors (project_id, name, body, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING id`,
+			project, m.Name, string(body), now, now).Scan(&id)
 	} else {
 		var res sql.Result
 		res, err = s.db.ExecContext(ctx, `UPDATE monitors SET name = ?, body = ?, updated_at = ? WHERE project_id = ? AND id = ?`,
@@ -492,7 +488,7 @@ func (s *Store) SaveMonitor(ctx context.Context, project int64, m Monitor) (Moni
 		}
 	}
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE constraint") {
+		if isUniqueViolation(err) {
 			return Monitor{}, fmt.Errorf("%w: a monitor named %q exists already", ErrNameTaken, m.Name)
 		}
 		return Monitor{}, fmt.Errorf("store monitor %q: %w", m.Name, err)

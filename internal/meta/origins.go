@@ -9,43 +9,6 @@ import (
 	"time"
 )
 
-// migrateBrowserKeys lets keys carry the browser scope and adds the
-// projects' allowed origins (version 3).
-func (s *Store) migrateBrowserKeys(ctx context.Context, version int) error {
-	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS allowed_origins (
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  origin TEXT NOT NULL,
-  PRIMARY KEY (project_id, origin)
-)`); err != nil {
-		return fmt.Errorf("create allowed origins schema: %w", err)
-	}
-	if version >= 3 {
-		return nil
-	}
-	// SQLite cannot change a CHECK constraint: rebuild api_keys.
-	_, err := s.db.ExecContext(ctx, `BEGIN;
-CREATE TABLE api_keys_v3 (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  role TEXT NOT NULL CHECK (role IN ('ingest','browser','read','member','admin')),
-  hash TEXT NOT NULL UNIQUE,
-  prefix TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER
-);
-INSERT INTO api_keys_v3 (id, project_id, role, hash, prefix, created_at, expires_at)
-  SELECT id, project_id, role, hash, prefix, created_at, expires_at FROM api_keys;
-DROP TABLE api_keys;
-ALTER TABLE api_keys_v3 RENAME TO api_keys;
-PRAGMA user_version = 3;
-COMMIT;`)
-	if err != nil {
-		_, _ = s.db.ExecContext(ctx, `ROLLBACK`)
-		return fmt.Errorf("let keys carry the browser scope: %w", err)
-	}
-	return nil
-}
-
 type cachedOrigins struct {
 	list []string
 	at   time.Time

@@ -9,23 +9,6 @@ import (
 	"strings"
 )
 
-// MigrateSettings creates the table of the projects' named settings
-// documents (privacy, retention, sampling: the data lifecycle's settings);
-// the lifecycle feature calls it when it opens.
-func (s *Store) MigrateSettings(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS project_settings (
-  project_id INTEGER NOT NULL,
-  name TEXT NOT NULL,
-  settings TEXT NOT NULL,
-  PRIMARY KEY (project_id, name)
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create project settings schema: %w", err)
-	}
-	return nil
-}
-
 // ProjectSettings reads a project's settings document called name as
 // stored ("{}" when none).
 func (s *Store) ProjectSettings(ctx context.Context, project int64, name string) (json.RawMessage, error) {

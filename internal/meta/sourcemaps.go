@@ -8,24 +8,6 @@ import (
 	"time"
 )
 
-// MigrateSourceMaps creates the table of the files uploaded for releases
-// (source maps and minified bundles, `lore sourcemaps upload`).
-func (s *Store) MigrateSourceMaps(ctx context.Context) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS sourcemap_files (
-  project_id INTEGER NOT NULL,
-  release TEXT NOT NULL,
-  name TEXT NOT NULL,
-  body BLOB NOT NULL,
-  uploaded_at INTEGER NOT NULL,
-  PRIMARY KEY (project_id, release, name)
-);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create source maps schema: %w", err)
-	}
-	return nil
-}
-
 // SourceMapUpload describes an uploaded file.
 type SourceMapUpload struct {
 	Name       string `json:"name"`

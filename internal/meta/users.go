@@ -19,86 +19,6 @@ var ErrBadLogin = errors.New("wrong email or password")
 // ErrNoSession is a session token that is unknown or expired.
 var ErrNoSession = errors.New("not signed in, or the session expired")
 
-// migrateUsers adds users, members, sessions, one-time login links, the
-// audit log (version 2) and single sign-on identities, and lets keys carry the member and admin scopes
-// and an expiry.
-func (s *Store) migrateUsers(ctx context.Context, version int) error {
-	const schema = `
-CREATE TABLE IF NOT EXISTS users (
-  id INTEGER PRIMARY KEY,
-  email TEXT NOT NULL UNIQUE COLLATE NOCASE,
-  password TEXT NOT NULL DEFAULT '',
-  server_admin INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS members (
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  role TEXT NOT NULL CHECK (role IN ('viewer','member','admin')),
-  PRIMARY KEY (project_id, user_id)
-);
-CREATE TABLE IF NOT EXISTS sessions (
-  hash TEXT PRIMARY KEY,
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  csrf TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS login_links (
-  hash TEXT PRIMARY KEY,
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  expires_at INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
-  id INTEGER PRIMARY KEY,
-  ts INTEGER NOT NULL,
-  project_id INTEGER NOT NULL,
-  actor TEXT NOT NULL,
-  action TEXT NOT NULL,
-  target TEXT NOT NULL,
-  remote TEXT NOT NULL,
-  status INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS audit_project ON audit (project_id, id);
-CREATE TABLE IF NOT EXISTS identities (
-  issuer TEXT NOT NULL,
-  subject TEXT NOT NULL,
-  user_id INTEGER NOT NULL REFERENCES users(id),
-  email TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  seen_at INTEGER NOT NULL,
-  PRIMARY KEY (issuer, subject)
-);
-CREATE UNIQUE INDEX IF NOT EXISTS identities_user ON identities (issuer, user_id);`
-	if _, err := s.db.ExecContext(ctx, schema); err != nil {
-		return fmt.Errorf("create users schema: %w", err)
-	}
-	if version >= 2 {
-		return nil
-	}
-	// SQLite cannot change a CHECK constraint: rebuild api_keys.
-	_, err := s.db.ExecContext(ctx, `BEGIN;
-CREATE TABLE api_keys_v2 (
-  id INTEGER PRIMARY KEY,
-  project_id INTEGER NOT NULL REFERENCES projects(id),
-  role TEXT NOT NULL CHECK (role IN ('ingest','read','member','admin')),
-  hash TEXT NOT NULL UNIQUE,
-  prefix TEXT NOT NULL,
-  created_at INTEGER NOT NULL,
-  expires_at INTEGER
-);
-INSERT INTO api_keys_v2 (id, project_id, role, hash, prefix, created_at) SELECT id, project_id, role, hash, prefix, created_at FROM api_keys;
-DROP TABLE api_keys;
-ALTER TABLE api_keys_v2 RENAME TO api_keys;
-PRAGMA user_version = 2;
-COMMIT;`)
-	if err != nil {
-		_, _ = s.db.ExecContext(ctx, `ROLLBACK`)
-		return fmt.Errorf("let keys carry member and admin scopes: %w", err)
-	}
-	return nil
-}
-
 // User is a person who signs in.
 type User struct {
 	ID          int64  `json:"id"`
@@ -152,7 +72,7 @@ func (s *Store) AddUser(ctx context.Context, email, password string, serverAdmin
 		}
 	}
 	res, err := s.db.ExecContext(ctx, `INSERT INTO users (email, password, server_admin, created_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT(email) DO NOTHING`, email, hash, serverAdmin, time.Now().Unix())
+		ON CONFLICT DO NOTHING`, email, hash, serverAdmin, time.Now().Unix())
 	if err != nil {
 		return User{}, fmt.Errorf("add user %q: %w", email, err)
 	}
@@ -177,7 +97,7 @@ func scanUser(sc interface{ Scan(...any) error }) (User, error) {
 
 // UserByEmail finds a user, or ErrNotFound.
 func (s *Store) UserByEmail(ctx context.Context, email string) (User, error) {
-	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE email = ?`, strings.TrimSpace(email)))
+	u, err := scanUser(s.db.QueryRowContext(ctx, `SELECT `+userCols+` FROM users WHERE lower(email) = lower(?)`, strings.TrimSpace(email)))
 	if errors.Is(err, sql.ErrNoRows) {
 		return u, fmt.Errorf("user %q: %w", email, ErrNotFound)
 	}
@@ -264,7 +184,7 @@ var dummyHash, _ = HashPassword("lore-no-such-user-password")
 // ErrBadLogin.
 func (s *Store) CheckLogin(ctx context.Context, email, password string) (User, error) {
 	var hash string
-	err := s.db.QueryRowContext(ctx, `SELECT password FROM users WHERE email = ?`, strings.TrimSpace(email)).Scan(&hash)
+	err := s.db.QueryRowContext(ctx, `SELECT password FROM users WHERE lower(email) = lower(?)`, strings.TrimSpace(email)).Scan(&hash)
 	if errors.Is(err, sql.ErrNoRows) {
 		_, _ = CheckPassword(dummyHash, password)
 		return User{}, ErrBadLogin
@@ -402,12 +322,8 @@ func (s *Store) CreateProject(ctx context.Context, name string) (NewProject, err
 	}
 	defer tx.Rollback()
 	now := time.Now().Unix()
-	res, err := tx.ExecContext(ctx, `INSERT INTO projects (name, created_at) VALUES (?, ?)`, name, now)
-	if err != nil {
-		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
-	}
-	id, err := res.LastInsertId()
-	if err != nil {
+	var id int64
+	if err := tx.QueryRowContext(ctx, `INSERT INTO projects (name, created_at) VALUES (?, ?) RETURNING id`, name, now).Scan(&id); err != nil {
 		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
 	}
 	out := NewProject{Project: Project{ID: id, Name: name, CreatedAt: unixTime(now)},
