@@ -3,14 +3,13 @@ package meta
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
-func openDashboards(t *testing.T) *Store {
+func openDashboards(t *testing.T, where string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "meta.db"))
+	s, err := Open(context.Background(), where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,9 +44,11 @@ panels:
     params: {field: service}
 `
 
-func TestDashboardLifecycle(t *testing.T) {
+func TestDashboardLifecycle(t *testing.T) { engines(t, testDashboardLifecycle) }
+
+func testDashboardLifecycle(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openDashboards(t)
+	s := openDashboards(t, where)
 	ds, err := UnmarshalYAML[Dashboard]([]byte(checkoutYAML))
 	if err != nil {
 		t.Fatal(err)
@@ -105,8 +106,10 @@ func TestDashboardLifecycle(t *testing.T) {
 	}
 }
 
-func TestDashboardValidation(t *testing.T) {
-	s := openDashboards(t)
+func TestDashboardValidation(t *testing.T) { engines(t, testDashboardValidation) }
+
+func testDashboardValidation(t *testing.T, where string) {
+	s := openDashboards(t, where)
 	f := func(y, want string) {
 		t.Helper()
 		ds, err := UnmarshalYAML[Dashboard]([]byte(y))
@@ -128,8 +131,10 @@ func TestDashboardValidation(t *testing.T) {
 }
 
 // TestQueryPanel: a query panel keeps its pipeline, as typed in Explore.
-func TestQueryPanel(t *testing.T) {
-	s := openDashboards(t)
+func TestQueryPanel(t *testing.T) { engines(t, testQueryPanel) }
+
+func testQueryPanel(t *testing.T, where string) {
+	s := openDashboards(t, where)
 	q := "service:payment-service | stats count() as n, p95(duration_ms) by endpoint | sort n desc | limit 10"
 	d, err := s.SaveDashboard(context.Background(), 1, Dashboard{Name: "pipes", Panels: []Panel{{Kind: PanelQuery, Query: " " + q + " "}}}, false)
 	if err != nil {
@@ -140,9 +145,11 @@ func TestQueryPanel(t *testing.T) {
 	}
 }
 
-func TestSavedSearches(t *testing.T) {
+func TestSavedSearches(t *testing.T) { engines(t, testSavedSearches) }
+
+func testSavedSearches(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openDashboards(t)
+	s := openDashboards(t, where)
 	ss, err := UnmarshalYAML[SavedSearch]([]byte("name: slow checkouts\nquery: endpoint:/api/checkout duration_ms:>1000\nfrom: now-7d\n"))
 	if err != nil {
 		t.Fatal(err)

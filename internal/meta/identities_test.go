@@ -10,9 +10,11 @@ import (
 // the same user through email changes, never merges into the user of an
 // email it is given, and an email's account linked to one subject is not
 // opened by another; without provisioning a stranger is ErrNotFound.
-func TestUserBySSO(t *testing.T) {
+func TestUserBySSO(t *testing.T) { engines(t, testUserBySSO) }
+
+func testUserBySSO(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := openTest(t, where)
 	const iss = "https://id.example.com"
 	if _, err := s.UserBySSO(ctx, iss, "s-1", "ann@example.com", false); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("a stranger without provisioning: %v", err)

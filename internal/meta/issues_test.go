@@ -3,13 +3,12 @@ package meta
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"testing"
 )
 
-func openIssues(t *testing.T) *Store {
+func openIssues(t *testing.T, where string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "meta.db"))
+	s, err := Open(context.Background(), where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -20,9 +19,11 @@ func openIssues(t *testing.T) *Store {
 	return s
 }
 
-func TestIssueLifecycle(t *testing.T) {
+func TestIssueLifecycle(t *testing.T) { engines(t, testIssueLifecycle) }
+
+func testIssueLifecycle(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openIssues(t)
+	s := openIssues(t, where)
 	obs := func(fp string, ts int64, release string) Issue {
 		t.Helper()
 		is, err := s.ObserveIssue(ctx, Observation{ProjectID: 1, Fingerprint: fp, TS: ts, Release: release, Title: "E: " + fp})

@@ -3,15 +3,17 @@ package meta
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"strings"
 	"testing"
 )
 
 func TestBootstrapGeneratesKeysOnceAndStoresOnlyHashes(t *testing.T) {
+	engines(t, testBootstrapGeneratesKeysOnceAndStoresOnlyHashes)
+}
+
+func testBootstrapGeneratesKeysOnceAndStoresOnlyHashes(t *testing.T, where string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meta.db")
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,12 +33,12 @@ func TestBootstrapGeneratesKeysOnceAndStoresOnlyHashes(t *testing.T) {
 		t.Fatalf("read key: %+v %v", p, err)
 	}
 	var n int
-	if err := s.db.QueryRow(`SELECT count(*) FROM api_keys WHERE hash = ? OR hash = ?`, b.IngestKey, b.ReadKey).Scan(&n); err != nil || n != 0 {
+	if err := s.db.QueryRowContext(context.Background(), `SELECT count(*) FROM api_keys WHERE hash = ? OR hash = ?`, b.IngestKey, b.ReadKey).Scan(&n); err != nil || n != 0 {
 		t.Fatalf("plain keys found in the database: %d %v", n, err)
 	}
 	s.Close()
 
-	s, err = Open(ctx, path)
+	s, err = Open(ctx, where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,8 +56,12 @@ func TestBootstrapGeneratesKeysOnceAndStoresOnlyHashes(t *testing.T) {
 }
 
 func TestGivenKeysAreAddedEvenToAnExistingProject(t *testing.T) {
+	engines(t, testGivenKeysAreAddedEvenToAnExistingProject)
+}
+
+func testGivenKeysAreAddedEvenToAnExistingProject(t *testing.T, where string) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "meta.db"))
+	s, err := Open(ctx, where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,9 +82,11 @@ func TestGivenKeysAreAddedEvenToAnExistingProject(t *testing.T) {
 // TestKeyForUnknownProjectRefused: a key is only made for a project that
 // exists (lore keys create --project 2 once made a working key for a
 // project nobody created).
-func TestKeyForUnknownProjectRefused(t *testing.T) {
+func TestKeyForUnknownProjectRefused(t *testing.T) { engines(t, testKeyForUnknownProjectRefused) }
+
+func testKeyForUnknownProjectRefused(t *testing.T, where string) {
 	ctx := context.Background()
-	s, err := Open(ctx, filepath.Join(t.TempDir(), "meta.db"))
+	s, err := Open(ctx, where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,10 +108,11 @@ func TestKeyForUnknownProjectRefused(t *testing.T) {
 // TestNoKeyIsStoredWhole checks what is kept of keys in plain text: a
 // short pinned key is never in the database whole (nor is most of it),
 // also for databases written before prefixes were shortened.
-func TestNoKeyIsStoredWhole(t *testing.T) {
+func TestNoKeyIsStoredWhole(t *testing.T) { engines(t, testNoKeyIsStoredWhole) }
+
+func testNoKeyIsStoredWhole(t *testing.T, where string) {
 	ctx := context.Background()
-	path := filepath.Join(t.TempDir(), "meta.db")
-	s, err := Open(ctx, path)
+	s, err := Open(ctx, where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,12 +121,12 @@ func TestNoKeyIsStoredWhole(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A key row as the first release stored it: a pinned key whole.
-	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (project_id, role, hash, prefix, created_at) VALUES (1, 'read', 'old', 'old-pinned', 0);
-		PRAGMA user_version = 0`); err != nil {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO api_keys (project_id, role, hash, prefix, created_at) VALUES (1, 'read', 'old', 'old-pinned', 0)`); err != nil {
 		t.Fatal(err)
 	}
+	setVersion(t, s, 0)
 	s.Close()
-	if s, err = Open(ctx, path); err != nil {
+	if s, err = Open(ctx, where); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
@@ -144,12 +153,12 @@ func TestNoKeyIsStoredWhole(t *testing.T) {
 	}
 	// Reopening again does not shorten them further.
 	s.Close()
-	if s, err = Open(ctx, path); err != nil {
+	if s, err = Open(ctx, where); err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	var n int
-	if err := s.db.QueryRow(`SELECT count(*) FROM api_keys WHERE prefix = ?`, b.IngestKey[:12]).Scan(&n); err != nil || n != 1 {
+	if err := s.db.QueryRowContext(context.Background(), `SELECT count(*) FROM api_keys WHERE prefix = ?`, b.IngestKey[:12]).Scan(&n); err != nil || n != 1 {
 		t.Errorf("a second open changed the prefixes: %d %v", n, err)
 	}
 }

@@ -3,16 +3,15 @@ package meta
 import (
 	"context"
 	"errors"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 )
 
-func openTest(t *testing.T) *Store {
+func openTest(t *testing.T, where string) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "meta.db"))
+	s, err := Open(context.Background(), where)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,9 +49,11 @@ func TestPasswords(t *testing.T) {
 	}
 }
 
-func TestUsersSessionsLinks(t *testing.T) {
+func TestUsersSessionsLinks(t *testing.T) { engines(t, testUsersSessionsLinks) }
+
+func testUsersSessionsLinks(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := openTest(t, where)
 	u, err := s.AddUser(ctx, "ann@example.com", "ann-password-1", false)
 	if err != nil {
 		t.Fatal(err)
@@ -91,7 +92,7 @@ func TestUsersSessionsLinks(t *testing.T) {
 		t.Errorf("session: %+v %v", sess, err)
 	}
 	var n int
-	s.db.QueryRow(`SELECT count(*) FROM sessions WHERE hash = ?`, token).Scan(&n)
+	s.db.QueryRowContext(context.Background(), `SELECT count(*) FROM sessions WHERE hash = ?`, token).Scan(&n)
 	if n != 0 {
 		t.Error("a session token is stored in plain text")
 	}
@@ -126,9 +127,11 @@ func TestUsersSessionsLinks(t *testing.T) {
 	}
 }
 
-func TestKeysExpireRotateRevoke(t *testing.T) {
+func TestKeysExpireRotateRevoke(t *testing.T) { engines(t, testKeysExpireRotateRevoke) }
+
+func testKeysExpireRotateRevoke(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := openTest(t, where)
 	k, info, err := s.CreateKeyExpiring(ctx, 1, RoleMember, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -140,7 +143,7 @@ func TestKeysExpireRotateRevoke(t *testing.T) {
 		t.Errorf("the member key: %+v %v", p, err)
 	}
 	// Expired: refused.
-	if _, err := s.db.Exec(`UPDATE api_keys SET expires_at = ? WHERE id = ?`, time.Now().Add(-time.Second).Unix(), info.ID); err != nil {
+	if _, err := s.db.ExecContext(context.Background(), `UPDATE api_keys SET expires_at = ? WHERE id = ?`, time.Now().Add(-time.Second).Unix(), info.ID); err != nil {
 		t.Fatal(err)
 	}
 	s.forgetAll()
@@ -167,8 +170,10 @@ func TestKeysExpireRotateRevoke(t *testing.T) {
 	}
 }
 
-func TestBrowserKeysAndOrigins(t *testing.T) {
-	s := openTest(t)
+func TestBrowserKeysAndOrigins(t *testing.T) { engines(t, testBrowserKeysAndOrigins) }
+
+func testBrowserKeysAndOrigins(t *testing.T, where string) {
+	s := openTest(t, where)
 	ctx := context.Background()
 	k, err := s.CreateKey(ctx, 1, RoleBrowser)
 	if err != nil {
@@ -217,9 +222,11 @@ func TestBrowserKeysAndOrigins(t *testing.T) {
 // TestCreateProject: a new project comes with an ingest and a read key of
 // its own (and no other), a name is 1 to 100 characters, and a rename
 // keeps the id.
-func TestCreateProject(t *testing.T) {
+func TestCreateProject(t *testing.T) { engines(t, testCreateProject) }
+
+func testCreateProject(t *testing.T, where string) {
 	ctx := context.Background()
-	s := openTest(t)
+	s := openTest(t, where)
 	p, err := s.CreateProject(ctx, "  shop  ")
 	if err != nil {
 		t.Fatal(err)
