@@ -1,6 +1,9 @@
 // Package meta keeps Lore's metadata — projects, API keys, users, their
-// roles and sessions, the audit log, issue states and rules — in embedded
-// SQLite (modernc.org/sqlite, no cgo). Keys and session tokens are stored
+// roles and sessions, the audit log, issue states and rules, monitors,
+// channels and the notification outbox, checks, dashboards, settings and
+// source maps — in embedded SQLite (modernc.org/sqlite, no cgo) or, for
+// several Lore nodes, in PostgreSQL (pgx), with one schema and one
+// migration set for both (migrations.go, dialect.go). Keys and session tokens are stored
 // only as SHA-256 hashes, passwords as argon2id hashes: a key is shown
 // once, when it is created, and cannot be recovered from the database.
 package meta
@@ -130,7 +133,10 @@ func Open(ctx context.Context, where string) (*Store, error) {
 }
 
 func openSQLite(path string) (*sql.DB, error) {
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)"
+	// Transactions take the write lock when they begin (IMMEDIATE), so that
+	// one that reads and then writes waits for another process's writer
+	// (busy_timeout) instead of failing with SQLITE_BUSY when it upgrades.
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(5000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	d, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("open metadata %q: %w", path, err)
@@ -156,14 +162,13 @@ type Bootstrap struct {
 // Only hashes are stored.
 func (s *Store) EnsureDefaultProject(ctx context.Context, ingestKey, readKey string) (Bootstrap, error) {
 	var b Bootstrap
-	var n int
-	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM projects WHERE id = 1`).Scan(&n); err != nil {
-		return b, fmt.Errorf("look up project 1: %w", err)
+	// Nodes starting together over one database may both get here: the
+	// insert decides which one creates project 1 (and prints its keys).
+	res, err := s.db.ExecContext(ctx, `INSERT INTO projects (id, name, created_at) VALUES (1, 'default', ?) ON CONFLICT DO NOTHING`, time.Now().Unix())
+	if err != nil {
+		return b, fmt.Errorf("create project 1: %w", err)
 	}
-	if n == 0 {
-		if _, err := s.db.ExecContext(ctx, `INSERT INTO projects (id, name, created_at) VALUES (1, 'default', ?)`, time.Now().Unix()); err != nil {
-			return b, fmt.Errorf("create project 1: %w", err)
-		}
+	if n, _ := res.RowsAffected(); n > 0 {
 		if err := s.db.e.syncIDs(ctx, s.db, "projects"); err != nil {
 			return b, err
 		}
