@@ -5,6 +5,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"crypto/x509"
 	"errors"
@@ -33,7 +34,11 @@ import (
 
 // Config is what `lore serve` takes from flags and the environment.
 type Config struct {
-	DataDir   string
+	DataDir string
+	// Meta is where the metadata lives: a PostgreSQL URL
+	// (postgres://user:password@host:port/db), for several nodes; empty
+	// is the SQLite file DataDir/meta.db.
+	Meta      string
 	Addr      string // ":4780"; ":0" picks a free port
 	IngestKey string // pinned keys for scripts; empty ones are generated on first start
 	ReadKey   string
@@ -157,7 +162,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 			a.closeAll(context.Background())
 		}
 	}()
-	if a.meta, err = meta.Open(ctx, filepath.Join(cfg.DataDir, "meta.db")); err != nil {
+	if a.meta, err = meta.Open(ctx, cmp.Or(cfg.Meta, filepath.Join(cfg.DataDir, "meta.db"))); err != nil {
 		return nil, err
 	}
 	if a.Bootstrap, err = a.meta.EnsureDefaultProject(ctx, cfg.IngestKey, cfg.ReadKey); err != nil {

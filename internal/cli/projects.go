@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"flag"
@@ -95,19 +96,24 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 	return fmt.Errorf("projects: unknown action %q (want list, create or rename)", rest[0])
 }
 
+// metaUsage describes --meta, for serve and the commands that manage
+// metadata.
+const metaUsage = "metadata database: a PostgreSQL URL postgres://user:password@host:port/db, for several nodes; empty is DATA/meta.db (SQLite) (env LORE_META)"
+
 // openMetaCommand parses the flags of a command that manages a data
 // directory's metadata (users, keys, projects) and opens it; it returns
 // the words after the flags (at least one), or the usage error want.
 func openMetaCommand(ctx context.Context, fs *flag.FlagSet, args []string, data *string, want string) (*meta.Store, []string, error) {
+	where := fs.String("meta", env("LORE_META", ""), metaUsage)
 	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return nil, nil, err
 	}
 	rest := fs.Args()
-	if len(rest) == 0 || *data == "" {
+	if len(rest) == 0 || (*data == "" && *where == "") {
 		fs.Usage()
 		return nil, nil, errors.New(want)
 	}
-	m, err := meta.Open(ctx, filepath.Join(*data, "meta.db"))
+	m, err := meta.Open(ctx, cmp.Or(*where, filepath.Join(*data, "meta.db")))
 	if err != nil {
 		return nil, nil, err
 	}
