@@ -120,11 +120,13 @@ func (ClickHouse) AggOf(fn Agg, expr string) string {
 	return chAggs[fn] + "(" + expr + ")"
 }
 
-// AggIf uses the -If combinator.
+// AggIf uses the -If combinator. A count's condition that is NULL counts
+// as false: ifNull keeps countIf's type UInt64 (18.16 answers NULL, not
+// 0, for a group whose Nullable condition was never true).
 func (ClickHouse) AggIf(fn Agg, expr, cond string) string {
 	switch fn {
 	case AggCount:
-		return "countIf(" + cond + ")"
+		return "countIf(ifNull(" + cond + ", 0))"
 	case AggMode:
 		return "topKIf(1)(" + expr + ", " + cond + ")[1]"
 	case AggMedian:

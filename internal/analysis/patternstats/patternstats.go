@@ -84,7 +84,10 @@ func rows(d sqlq.Dialect, p scan.Plan) *sqlq.Builder {
 	b := &sqlq.Builder{}
 	b.Add("WITH f AS (SELECT * FROM (")
 	p.Rows(b, "ts, level, service, message, "+d.AttrValue()+" AS pid", []any{store.PatternAttr}, "kind IN ('log', 'error')")
-	b.Add(") WHERE pid IS NOT NULL) ")
+	// Rows without a pattern: NULL on DuckDB, '' on ClickHouse (whose
+	// AttrValue is the array's default for an absent key); no pattern id
+	// is empty.
+	b.Add(") WHERE pid <> '') ")
 	return b
 }
 

@@ -9,13 +9,37 @@ import (
 // (SELECT …), 20.x), and TRUE and FALSE are not literals (21.x). The
 // analyses build their SQL once for ClickHouse; on a server that lacks
 // these, Run rewrites it first (compat): each named subquery is put in
-// place of the names that read it, and TRUE and FALSE become 1 and 0.
+// place of the names that read it, TRUE and FALSE become 1 and 0, and
+// LEFT SEMI JOIN (20.x) becomes ANY INNER JOIN.
 // Open probes the server for both, so a current release runs the SQL as
 // built.
 
 // compat rewrites sql for an old server.
 func compat(sql string) string {
-	return literalBools(inlineWith(sql))
+	return semiJoins(literalBools(inlineWith(sql)))
+}
+
+// semiJoins spells LEFT SEMI JOIN (20.x) as ANY INNER JOIN, which on
+// 18.16 keeps each left row with a match once, whatever the number of
+// matches (on current releases ANY INNER JOIN also folds the left side's
+// equal keys, which is why it is only for old servers).
+func semiJoins(sql string) string {
+	if !strings.Contains(strings.ToUpper(sql), "SEMI") {
+		return sql
+	}
+	ts := lex(sql)
+	for i := range ts {
+		if !ts[i].word || !strings.EqualFold(ts[i].text, "LEFT") {
+			continue
+		}
+		s := next(ts, i+1)
+		j := next(ts, s+1)
+		if j < len(ts) && strings.EqualFold(ts[s].text, "SEMI") && strings.EqualFold(ts[j].text, "JOIN") {
+			ts[i].text = "ANY"
+			ts[s].text = "INNER"
+		}
+	}
+	return join(ts)
 }
 
 // token is one lexical piece of SQL: a word (identifier or keyword), a

@@ -23,7 +23,7 @@ WITH hits AS (
 		coalesce(minIf(t.ts, t.dep = h.dep AND t.http_status BETWEEN 200 AND 399), 0),
 		coalesce(minIf(t.ts, t.kind IN ('log', 'error') AND t.level IN ('error', 'fatal') AND t.ts >= h.l), 0),
 		coalesce(maxIf(t.ts, t.kind IN ('event', 'pageview')), 0),
-		toInt64(countIf(t.rage_session IS NOT NULL)),
+		toInt64(countIf(ifNull(t.rage_session IS NOT NULL, 0))),
 		coalesce(max(t.rage_text), ''),
 		coalesce(max(t.rage_session), '')
 	FROM hits h LEFT JOIN tr t ON t.trace_hi = h.trace_hi AND t.trace_lo = h.trace_lo
@@ -55,7 +55,7 @@ WITH hits AS (
 		coalesce(minIf(t.ts, t.dep = h.dep AND t.http_status BETWEEN 200 AND 399), 0),
 		coalesce(minIf(t.ts, t.kind IN ('log', 'error') AND t.level IN ('error', 'fatal') AND t.ts >= h.l), 0),
 		coalesce(maxIf(t.ts, t.kind IN ('event', 'pageview')), 0),
-		toInt64(countIf(t.rage_session IS NOT NULL)),
+		toInt64(countIf(ifNull(t.rage_session IS NOT NULL, 0))),
 		coalesce(max(t.rage_text), ''),
 		coalesce(max(t.rage_session), '')
 	FROM hits h LEFT JOIN tr t ON t.trace_hi = h.trace_hi AND t.trace_lo = h.trace_lo
