@@ -83,11 +83,12 @@ func (q Query) top() int {
 func rows(d sqlq.Dialect, p scan.Plan) *sqlq.Builder {
 	b := &sqlq.Builder{}
 	b.Add("WITH f AS (SELECT * FROM (")
-	p.Rows(b, "ts, level, service, message, "+d.AttrValue()+" AS pid", []any{store.PatternAttr}, "kind IN ('log', 'error')")
-	// Rows without a pattern: NULL on DuckDB, '' on ClickHouse (whose
-	// AttrValue is the array's default for an absent key); no pattern id
-	// is empty.
-	b.Add(") WHERE pid <> '') ")
+	// A row has a pattern when it has the attribute, even empty (it then
+	// counts under ""): AttrValue alone cannot tell, as ClickHouse's is
+	// '' for an absent key where DuckDB's is NULL.
+	p.Rows(b, "ts, level, service, message, "+d.AttrValue()+" AS pid, "+d.HasAttr(store.PatternAttr)+" AS has_pid",
+		[]any{store.PatternAttr}, "kind IN ('log', 'error')")
+	b.Add(") WHERE has_pid) ")
 	return b
 }
 
