@@ -3,6 +3,11 @@ package meta
 import (
 	"context"
 	"database/sql"
+	"errors"
+	"math/rand/v2"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // db is the metadata database with its engine: every query goes through
@@ -29,8 +34,15 @@ func (d *db) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 	return d.sql.QueryRowContext(ctx, d.e.bind(q), d.e.args(args)...)
 }
 
-// BeginTx starts a transaction.
+// BeginTx starts a transaction. On PostgreSQL it is SERIALIZABLE unless
+// opts says otherwise, as SQLite's (one writer at a time) are: code that
+// reads, decides and writes in a transaction stays correct with several
+// nodes writing, a conflict failing the transaction (see inTx) instead of
+// losing an update.
 func (d *db) BeginTx(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
+	if d.e == postgresEngine && opts == nil {
+		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
+	}
 	t, err := d.sql.BeginTx(ctx, opts)
 	if err != nil {
 		return nil, err
@@ -69,3 +81,44 @@ var (
 	_ execer = (*db)(nil)
 	_ execer = (*tx)(nil)
 )
+
+// maxTxAttempts bounds how often inTx runs a transaction that conflicts.
+const maxTxAttempts = 10
+
+// inTx runs f in a transaction and commits it. A transaction that
+// PostgreSQL refuses for a conflict with another (serialization failure,
+// deadlock) runs again, after a short random pause, up to maxTxAttempts
+// times; f must not have effects outside the transaction.
+func (s *Store) inTx(ctx context.Context, f func(t *tx) error) error {
+	for attempt := 1; ; attempt++ {
+		err := s.tryTx(ctx, f)
+		if err == nil || !isConflict(err) || attempt == maxTxAttempts {
+			return err
+		}
+		pause := time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(pause):
+		}
+	}
+}
+
+func (s *Store) tryTx(ctx context.Context, f func(t *tx) error) error {
+	t, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if err := f(t); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
+// isConflict reports whether err is PostgreSQL refusing a transaction for
+// a conflict with another one, which succeeds when run again.
+func isConflict(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && (pe.Code == "40001" || pe.Code == "40P01") // serialization_failure, deadlock_detected
+}

@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"regexp"
@@ -142,6 +143,17 @@ func (e engine) lockSchema(ctx context.Context, tx *tx) error {
 		return fmt.Errorf("lock the metadata schema: %w", err)
 	}
 	return nil
+}
+
+// lockedTxOptions are those of a transaction that begins with lockSchema:
+// on PostgreSQL READ COMMITTED, so that what it reads after waiting for
+// the lock is what the previous holder committed (a SERIALIZABLE one would
+// read as of before the wait, and fail).
+func (e engine) lockedTxOptions() *sql.TxOptions {
+	if e != postgresEngine {
+		return nil
+	}
+	return &sql.TxOptions{Isolation: sql.LevelReadCommitted}
 }
 
 // version reads the schema version: SQLite's user_version, PostgreSQL's

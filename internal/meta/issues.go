@@ -107,12 +107,19 @@ func scanIssue(r rowScanner) (Issue, error) {
 // with the release), and counts events against an ignore bound. It returns
 // the issue as it is after the event.
 func (s *Store) ObserveIssue(ctx context.Context, o Observation) (Issue, error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	var is Issue
+	err := s.inTx(ctx, func(tx *tx) (err error) {
+		is, err = observeIssue(ctx, tx, o)
+		return err
+	})
 	if err != nil {
 		return Issue{}, fmt.Errorf("observe issue %q: %w", o.Fingerprint, err)
 	}
-	defer tx.Rollback()
-	is, err := s.issueByFingerprint(ctx, tx, o.ProjectID, o.Fingerprint)
+	return is, nil
+}
+
+func observeIssue(ctx context.Context, tx *tx, o Observation) (Issue, error) {
+	is, err := issueByFingerprint(ctx, tx, o.ProjectID, o.Fingerprint)
 	switch {
 	case errors.Is(err, ErrNoIssue):
 		var id int64
@@ -161,9 +168,6 @@ func (s *Store) ObserveIssue(ctx context.Context, o Observation) (Issue, error) 
 			}
 		}
 	}
-	if err := tx.Commit(); err != nil {
-		return Issue{}, fmt.Errorf("observe issue %q: %w", o.Fingerprint, err)
-	}
 	return is, nil
 }
 
@@ -179,7 +183,7 @@ type querier interface {
 	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
 }
 
-func (s *Store) issueByFingerprint(ctx context.Context, q querier, project int64, fp string) (Issue, error) {
+func issueByFingerprint(ctx context.Context, q querier, project int64, fp string) (Issue, error) {
 	is, err := scanIssue(q.QueryRowContext(ctx, `SELECT `+issueCols+` FROM issues WHERE id =
 		(SELECT issue_id FROM issue_fingerprints WHERE project_id = ? AND fingerprint = ?)`, project, fp))
 	if errors.Is(err, sql.ErrNoRows) {

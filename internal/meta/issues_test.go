@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 )
 
@@ -90,5 +91,53 @@ func testIssueLifecycle(t *testing.T, where string) {
 	bad := "done"
 	if err := s.UpdateIssue(ctx, 1, a.ID, IssueUpdate{Status: &bad}); err == nil {
 		t.Error("bad status accepted")
+	}
+}
+
+// TestIssuesObservedByNodesAtOnce: several nodes (each its own Store on
+// one database) observing the same new fingerprint at once open one issue
+// and fail none of the events; counting an ignored issue's events loses
+// none.
+func TestIssuesObservedByNodesAtOnce(t *testing.T) { engines(t, testIssuesObservedByNodesAtOnce) }
+
+func testIssuesObservedByNodesAtOnce(t *testing.T, where string) {
+	ctx := context.Background()
+	const nodes, each = 4, 10
+	stores := make([]*Store, nodes)
+	for i := range stores {
+		stores[i] = openIssues(t, where)
+	}
+	observe := func(fp string) {
+		t.Helper()
+		var wg sync.WaitGroup
+		errs := make(chan error, nodes*each)
+		for _, s := range stores {
+			wg.Go(func() {
+				for j := range each {
+					if _, err := s.ObserveIssue(ctx, Observation{ProjectID: 1, Fingerprint: fp, TS: int64(100 + j), Title: "E"}); err != nil {
+						errs <- err
+					}
+				}
+			})
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Errorf("observe %q: %v", fp, err)
+		}
+	}
+	observe("together")
+	list, err := stores[0].Issues(ctx, 1)
+	if err != nil || len(list) != 1 {
+		t.Fatalf("issues after %d nodes saw one new fingerprint: %d (%v), want 1", nodes, len(list), err)
+	}
+	st := IssueIgnored
+	if err := stores[0].UpdateIssue(ctx, 1, list[0].ID, IssueUpdate{Status: &st, IgnoreCount: 1000}); err != nil {
+		t.Fatal(err)
+	}
+	observe("together")
+	is, err := stores[0].IssueByID(ctx, 1, list[0].ID)
+	if err != nil || is.IgnoredSeen != nodes*each {
+		t.Fatalf("ignored issue counted %d events (%v), want %d", is.IgnoredSeen, err, nodes*each)
 	}
 }

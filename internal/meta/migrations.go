@@ -325,7 +325,7 @@ func (s *Store) migrate(ctx context.Context) error {
 }
 
 func (s *Store) migrateTo(ctx context.Context, mg migration) error {
-	t, err := s.db.BeginTx(ctx, nil)
+	t, err := s.db.BeginTx(ctx, s.db.e.lockedTxOptions())
 	if err != nil {
 		return fmt.Errorf("migrate metadata to version %d: %w", mg.version, err)
 	}
