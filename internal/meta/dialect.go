@@ -201,6 +201,15 @@ func (e engine) hasColumn(ctx context.Context, tx *tx, table, name string) (bool
 	return n > 0, nil
 }
 
+// nowMicros is the database's clock in µs since 1970, as an SQL
+// expression: leases are timed by it, so that nodes' clocks need not agree.
+func (e engine) nowMicros() string {
+	if e == postgresEngine {
+		return `CAST(extract(epoch FROM clock_timestamp()) * 1000000 AS BIGINT)`
+	}
+	return `CAST(unixepoch('subsec') * 1000000 AS INTEGER)`
+}
+
 // syncIDs moves the id sequence of table past its largest id, after rows
 // were written with their ids given (a copied table, project 1):
 // PostgreSQL's identity sequence does not see those, SQLite's rowid does.

@@ -310,6 +310,14 @@ var migrations = []migration{
 	{6, "emails are unique whatever their case, on every engine", func(ctx context.Context, m migrator) error {
 		return m.exec(ctx, `CREATE UNIQUE INDEX IF NOT EXISTS users_email_lower ON users (lower(email))`)
 	}},
+	{7, "leases: work that runs on one node at a time", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS leases (
+  name TEXT PRIMARY KEY,
+  holder TEXT NOT NULL,
+  token INTEGER NOT NULL,      -- grows each time the lease changes hands
+  expires_at INTEGER NOT NULL  -- µs, by the database's clock
+)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own
