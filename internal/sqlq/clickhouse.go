@@ -300,10 +300,10 @@ func (ClickHouse) UnpackRow(expr string, cols []string) string {
 	return strings.Join(f, ", ")
 }
 
-// RowOrder is the block number and offset within it: the virtual columns
-// of MergeTree tables with enable_block_number_column and
-// enable_block_offset_column (24.x); 18.16 has no arrival order.
-func (ClickHouse) RowOrder() string { return "tuple(_block_number, _block_offset)" }
+// RowOrder is the batch a row came in and its place in that batch: the
+// events table of internal/store/clickhouse keeps both (seq, seq_row), as
+// no release before 24.x has a row's arrival order of its own.
+func (ClickHouse) RowOrder() string { return "tuple(seq, seq_row)" }
 
 // AsofLeftJoin is LEFT ASOF JOIN (19.x and later; needs join_use_nulls=1
 // for the NULLs of rows without a match).

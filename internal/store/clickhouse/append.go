@@ -193,6 +193,8 @@ func encodeEvents(b store.Batch) []byte {
 		}
 		out = append(out, `],"seq":`...)
 		out = append(out, seq...)
+		out = append(out, `,"seq_row":`...)
+		out = strconv.AppendInt(out, int64(i), 10)
 		out = append(out, "}\n"...)
 	}
 	return out

@@ -9,13 +9,30 @@ import (
 )
 
 // migration is one version of the schema: statements that bring the
-// previous version to it. Each statement is idempotent (IF NOT EXISTS),
-// since ClickHouse runs one statement a request and a crash may come
-// between a migration's statements and its record.
+// previous version to it. Each is idempotent (IF NOT EXISTS, or a step
+// with a check that it is done), since ClickHouse runs one statement a
+// request and a crash may come between a migration's statements and its
+// record.
 type migration struct {
 	version int
 	name    string
 	stmts   []string
+	steps   []step // after stmts
+}
+
+// step is a statement that cannot say IF NOT EXISTS on every release
+// (ADD COLUMN on 18.16), and done, a query whose count is not 0 when the
+// statement has already run.
+type step struct {
+	sql, done string
+}
+
+// addColumn adds a column to events unless it is there.
+func addColumn(name, spec string) step {
+	return step{
+		sql:  "ALTER TABLE events ADD COLUMN " + name + " " + spec,
+		done: "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND name = " + quote(name),
+	}
 }
 
 // migrations is the schema's history, oldest first. Never edit a
@@ -59,7 +76,7 @@ func migrations() []migration {
 	attr_values Array(String),
 	seq UInt64
 ) ENGINE = MergeTree() PARTITION BY intDiv(ts, 86400000000) ORDER BY (project_id, ts)`,
-		}},
+		}, nil},
 		{2, "batches", []string{
 			// One row a committed batch, written after its rows.
 			`CREATE TABLE IF NOT EXISTS batches (
@@ -67,7 +84,7 @@ func migrations() []migration {
 	events UInt64,
 	committed_at DateTime
 ) ENGINE = MergeTree() ORDER BY seq`,
-		}},
+		}, nil},
 		{3, "idents", []string{
 			// The (anonymous id, user id) pairs seen together: the person
 			// map of product analytics and user journeys. A set: a pair
@@ -78,6 +95,12 @@ func migrations() []migration {
 	anonymous_id String,
 	user_id String
 ) ENGINE = ReplacingMergeTree() ORDER BY (project_id, anonymous_id, user_id)`,
+		}, nil},
+		{4, "arrival order", nil, []step{
+			// A row's place in its batch: with seq, its arrival order
+			// (sqlq.ClickHouse.RowOrder), which breaks ties of equal
+			// times as DuckDB's rowid does.
+			addColumn("seq_row", "UInt32 AFTER seq"),
 		}},
 	}
 }
@@ -116,6 +139,18 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 		}
 		for _, stmt := range m.stmts {
 			if err := s.exec(ctx, s.db, stmt); err != nil {
+				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
+			}
+		}
+		for _, st := range m.steps {
+			var n int64
+			if err := s.queryOne(ctx, s.db, st.done, &n); err != nil {
+				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
+			}
+			if n > 0 {
+				continue
+			}
+			if err := s.exec(ctx, s.db, st.sql); err != nil {
 				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
 			}
 		}

@@ -83,7 +83,23 @@ func testMigrations(t *testing.T, srv *chtest.Server, u string) {
 				t.Errorf("table %s missing after Open", table)
 			}
 		}
+		if n := ints(t, s, "SELECT count() FROM system.columns WHERE database = 'migrations' AND table = 'events' AND name = 'seq_row'"); n[0] != 1 {
+			t.Error("events.seq_row (migration 4, an ALTER) missing after Open")
+		}
 		s.Close()
+	}
+	// A crash after migration 4's ALTER and before its record: Open
+	// finds the column there and records the version.
+	crashed, err := open(ctx, u+"_crashed", nil, migrations()[:3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := crashed.exec(ctx, crashed.db, addColumn("seq_row", "UInt32").sql); err != nil {
+		t.Fatal(err)
+	}
+	crashed.Close()
+	if s := mustOpen(t, u+"_crashed"); !slices.Equal(ints(t, s, "SELECT version FROM schema_migrations ORDER BY version"), want) {
+		t.Errorf("after a crash inside migration 4, versions are not each of %v once", want)
 	}
 	// A database a newer build migrated is refused.
 	srv.Post(t, "INSERT INTO migrations.schema_migrations VALUES (999, 'future', now())")
