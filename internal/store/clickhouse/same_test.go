@@ -93,6 +93,12 @@ func TestSameAnswers(t *testing.T) {
 			}
 		}
 	}
+	// Bytes per event on disk, for sizing (docs/scaling.md).
+	for name, s := range map[string]store.Engine{"duckdb": duck, "clickhouse": ch} {
+		if st, err := s.Stats(ctx); err == nil && st.Events > 0 {
+			t.Logf("%s: %d events, %d bytes on disk, %.0f bytes an event", name, st.Events, st.DiskBytes, float64(st.DiskBytes)/float64(st.Events))
+		}
+	}
 	from := start.UnixMicro()
 	r := store.Range{From: from, To: start.Add(2 * time.Hour).UnixMicro()}
 	min5 := int64(5 * time.Minute / time.Microsecond)

@@ -31,6 +31,7 @@ func TestServer(t *testing.T) {
 	t.Run("Types", func(t *testing.T) { testTypes(t, dbURL("types")) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, dbURL("errors")) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, srv, dbURL("cancel")) })
+	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, dbURL("concurrent")) })
 }
 
 func mustOpen(t *testing.T, u string) *Store {
@@ -356,5 +357,51 @@ func testCancel(t *testing.T, srv *chtest.Server, u string) {
 	// reaches the server.
 	if err := s.Run(ctx, sqlq.Query{Name: "test.ended", SQL: "SELECT 1"}, func(sqlq.Scanner) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("an ended context: %v", err)
+	}
+}
+
+// testConcurrent runs queries from several goroutines while batches are
+// appended: each sees a whole number of batches (rows of a recorded
+// batch), none fails.
+func testConcurrent(t *testing.T, u string) {
+	ctx := context.Background()
+	s := mustOpen(t, u)
+	done := make(chan struct{})
+	errc := make(chan error, 4)
+	for range 4 {
+		go func() {
+			for {
+				select {
+				case <-done:
+					errc <- nil
+					return
+				default:
+				}
+				var n int64
+				err := s.Run(ctx, sqlq.Query{Name: "test.count", SQL: "SELECT count() FROM events WHERE seq <= (SELECT max(seq) FROM batches)"},
+					func(r sqlq.Scanner) error { return r.Scan(&n) })
+				if err == nil && n%100 != 0 {
+					err = fmt.Errorf("%d rows of recorded batches, not a whole number of 100-row batches", n)
+				}
+				if err != nil {
+					errc <- err
+					return
+				}
+			}
+		}()
+	}
+	for seq := uint64(1); seq <= 5; seq++ {
+		if err := s.Append(ctx, store.Batch{Seq: seq, Events: evs(100, fmt.Sprint(seq))}); err != nil {
+			t.Error(err)
+		}
+	}
+	close(done)
+	for range 4 {
+		if err := <-errc; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := count(t, s, ""); n != 500 {
+		t.Errorf("%d rows, want 500", n)
 	}
 }
