@@ -57,3 +57,43 @@ func TestRecordFieldsBesideRetention(t *testing.T) {
 		}
 	}
 }
+
+// TestRecordFieldsKeepsEveryText: the catalogue's rows travel to DuckDB
+// as JSON arrays; names with quotes, backslashes, commas, brackets,
+// control characters and non-ASCII letters, and counts and times at the
+// ends of BIGINT, come back as they were sent.
+func TestRecordFieldsKeepsEveryText(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	if err := s.MigrateFields(ctx); err != nil {
+		t.Fatal(err)
+	}
+	const hour = int64(3_600_000_000)
+	names := []string{`a"b`, `c\d`, "e,f", "[g]", "h\x01i\tj", "ünï ✓", "null", "", "<&>"}
+	var rows []store.FieldSeen
+	for i, n := range names {
+		rows = append(rows, store.FieldSeen{ProjectID: 1, Hour: hour, Field: n, Type: "t" + n, Service: "s" + n,
+			Count: 1<<62 + int64(i), FirstTS: hour, LastTS: 2*hour - 1})
+	}
+	if err := s.RecordFields(ctx, rows, nil); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.FieldUsage(ctx, 1, 0, 3*hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]store.FieldSeen{}
+	for _, r := range rows {
+		want[r.Field] = r
+	}
+	if len(got) != len(rows) {
+		t.Fatalf("%d rows back, want %d: %+v", len(got), len(rows), got)
+	}
+	for _, g := range got {
+		w, ok := want[g.Field]
+		if !ok || g.Type != w.Type || g.Service != w.Service || g.Count != w.Count || g.FirstTS != w.FirstTS || g.LastTS != w.LastTS {
+			t.Errorf("got %+v, want %+v", g, w)
+		}
+	}
+}
