@@ -158,20 +158,26 @@ func normalizeFunction(fn string) string {
 var reFuncNum = regexp.MustCompile(`func\d+(\.\d+)*`)
 
 // Masks applied by NormalizeMessage, in order. Each replaces a kind of
-// value that differs between occurrences of one bug.
+// value that differs between occurrences of one bug. may is a cheap test
+// that holds for every text the expression can match (checked by
+// FuzzMessageMasks), so that the expression runs only where it may.
 var messageMasks = []struct {
 	re   *regexp.Regexp
 	mask string
+	may  func(string) bool
 }{
-	{regexp.MustCompile(`"[^"]*"|'[^']*'|` + "`[^`]*`"), "<quoted>"},
-	{regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`), "<email>"},
-	{regexp.MustCompile(`(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`), "<uuid>"},
-	{regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`), "<ip>"},
-	{regexp.MustCompile(`(?i)\b[0-9a-f:]*::[0-9a-f:]+\b`), "<ip>"},
-	{regexp.MustCompile(`(?i)\b0x[0-9a-f]+\b`), "<hex>"},
-	{regexp.MustCompile(`(?i)\b(?:[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*)\b`), "<hex>"},
-	{regexp.MustCompile(`[-+]?\b\d+(\.\d+)?([eE][-+]?\d+)?(ms|s|µs|ns|m|h)?\b`), "<num>"},
+	{regexp.MustCompile(`"[^"]*"|'[^']*'|` + "`[^`]*`"), "<quoted>", func(m string) bool { return strings.ContainsAny(m, "\"'`") }},
+	{regexp.MustCompile(`[A-Za-z0-9._%+\-]+@[A-Za-z0-9.\-]+\.[A-Za-z]{2,}`), "<email>", func(m string) bool { return strings.IndexByte(m, '@') >= 0 }},
+	{regexp.MustCompile(`(?i)\b[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}\b`), "<uuid>", func(m string) bool { return strings.Count(m, "-") >= 4 }},
+	{regexp.MustCompile(`\b\d{1,3}(\.\d{1,3}){3}(:\d+)?\b`), "<ip>", func(m string) bool { return strings.Count(m, ".") >= 3 }},
+	{regexp.MustCompile(`(?i)\b[0-9a-f:]*::[0-9a-f:]+\b`), "<ip>", func(m string) bool { return strings.Contains(m, "::") }},
+	{regexp.MustCompile(`(?i)\b0x[0-9a-f]+\b`), "<hex>", func(m string) bool { return strings.Contains(m, "0x") || strings.Contains(m, "0X") }},
+	{regexp.MustCompile(`(?i)\b(?:[0-9a-f]*[0-9][0-9a-f]*[a-f][0-9a-f]*|[0-9a-f]*[a-f][0-9a-f]*[0-9][0-9a-f]*)\b`), "<hex>", hasDigit},
+	{regexp.MustCompile(`[-+]?\b\d+(\.\d+)?([eE][-+]?\d+)?(ms|s|µs|ns|m|h)?\b`), "<num>", hasDigit},
 }
+
+// hasDigit reports whether m holds an ASCII digit (\d in Go's regexp).
+func hasDigit(m string) bool { return strings.ContainsAny(m, "0123456789") }
 
 // NormalizeMessage masks the variable parts of an error message — quoted
 // values, emails, UUIDs, IP addresses, hex ids and numbers — so that
@@ -182,7 +188,9 @@ func NormalizeMessage(m string) string {
 		m = m[:1024]
 	}
 	for _, mk := range messageMasks {
-		m = mk.re.ReplaceAllString(m, mk.mask)
+		if mk.may(m) {
+			m = mk.re.ReplaceAllString(m, mk.mask)
+		}
 	}
 	return m
 }

@@ -180,3 +180,19 @@ func TestGoClosureName(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMessageMasks: a mask's cheap test never skips text its expression
+// matches, so NormalizeMessage masks what it masked before the tests.
+func FuzzMessageMasks(f *testing.F) {
+	for _, s := range []string{`order "abc" 'x' ` + "`y`", "mail bob@example.com", "id 123e4567-e89b-12d3-a456-426614174000",
+		"from 10.1.2.3:8080", "ipv6 fe80::1", "ptr 0X1F", "hex deadbeef01", "took 1.5e3ms", "nothing here", "K 0x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, m string) {
+		for i, mk := range messageMasks {
+			if !mk.may(m) && mk.re.MatchString(m) {
+				t.Fatalf("mask %d (%s): may(%q) is false but the expression matches %q", i, mk.mask, m, mk.re.FindString(m))
+			}
+		}
+	})
+}
