@@ -157,9 +157,10 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		debug.SetMemoryLimit(cfg.HeapLimit)
 	}
 	a = &App{cfg: cfg, log: cfg.Log}
+	opened := a // a is nil after a failed return
 	defer func() {
 		if err != nil {
-			a.closeAll(context.Background())
+			opened.closeAll(context.Background())
 		}
 	}()
 	if a.meta, err = meta.Open(ctx, cmp.Or(cfg.Meta, filepath.Join(cfg.DataDir, "meta.db"))); err != nil {

@@ -125,3 +125,63 @@ func call(t *testing.T, c *http.Client, method, u, auth, body string) (int, stri
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, string(b)
 }
+
+// TestNodesStartTogetherOnPostgres: two servers started at once on one
+// empty PostgreSQL database both come up; one of them makes project 1 and
+// the first admin, and only that one prints their keys and login.
+func TestNodesStartTogetherOnPostgres(t *testing.T) {
+	dbURL := pgtest.Start(t).NewDatabase(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	type node struct {
+		a   *App
+		err error
+	}
+	nodes := make(chan node, 2)
+	for range 2 {
+		dir := t.TempDir()
+		go func() {
+			a, err := Open(ctx, Config{DataDir: dir, Meta: dbURL, Addr: "127.0.0.1:0", Log: slog.New(slog.DiscardHandler)})
+			nodes <- node{a, err}
+		}()
+	}
+	var created, firstLogins int
+	var done []chan error
+	for range 2 {
+		n := <-nodes
+		if n.err != nil {
+			t.Errorf("a node did not start: %v", n.err)
+			continue
+		}
+		if n.a.Bootstrap.Created {
+			created++
+		}
+		if n.a.FirstLogin != nil {
+			firstLogins++
+		}
+		d := make(chan error, 1)
+		go func() { d <- n.a.Serve(ctx) }()
+		done = append(done, d)
+	}
+	cancel()
+	for _, d := range done {
+		if err := <-d; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}
+	if created != 1 || firstLogins != 1 {
+		t.Errorf("%d nodes made project 1 and %d the first admin, want 1 each", created, firstLogins)
+	}
+}
+
+// TestBadMetaIsAnError: a --meta URL nothing answers at is an error naming
+// it (without its password), not a crash.
+func TestBadMetaIsAnError(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	_, err := Open(ctx, Config{DataDir: t.TempDir(), Meta: "postgres://lore:s3cret@127.0.0.1:1/lore?connect_timeout=2",
+		Addr: "127.0.0.1:0", Log: slog.New(slog.DiscardHandler)})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") || strings.Contains(err.Error(), "s3cret") {
+		t.Fatalf("open with an unreachable --meta: %v; want an error naming it without the password", err)
+	}
+}

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -42,6 +43,9 @@ func (a *App) ensurePeople(ctx context.Context) error {
 		email = "admin@localhost"
 	}
 	u, err := a.meta.AddUser(ctx, email, cfg.AdminPassword, true)
+	if errors.Is(err, meta.ErrExists) {
+		return nil // another node sharing the metadata made it meanwhile
+	}
 	if err != nil {
 		return fmt.Errorf("make the first admin: %w", err)
 	}
