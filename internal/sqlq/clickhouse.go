@@ -104,16 +104,15 @@ func (ClickHouse) ListAggIf(expr, orderBy, cond string) string {
 // ListLen is length.
 func (ClickHouse) ListLen(list string) string { return "length(" + list + ")" }
 
-var chAggs = [...]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggAny: "any", AggMode: "topK(1)"}
+var chAggs = [...]string{AggCount: "count", AggSum: "sum", AggMin: "min", AggMax: "max", AggAny: "any"}
 
-// AggOf spells the aggregate; count ignores expr and mode takes the first
-// of topK(1).
+// AggOf spells the aggregate; count ignores expr.
 func (ClickHouse) AggOf(fn Agg, expr string) string {
 	switch fn {
 	case AggCount:
 		return "count()"
 	case AggMode:
-		return "topK(1)(" + expr + ")[1]"
+		return chMode("groupArray(" + expr + ")")
 	case AggMedian:
 		return chQuantile("groupArray("+expr+")", 0.5)
 	}
@@ -128,7 +127,7 @@ func (ClickHouse) AggIf(fn Agg, expr, cond string) string {
 	case AggCount:
 		return "countIf(ifNull(" + cond + ", 0))"
 	case AggMode:
-		return "topKIf(1)(" + expr + ", " + cond + ")[1]"
+		return chMode("groupArrayIf(" + expr + ", " + cond + ")")
 	case AggMedian:
 		return chQuantile("groupArrayIf("+expr+", "+cond+")", 0.5)
 	}
@@ -214,6 +213,16 @@ func chQuantile(vals string, p float64) string {
 	lo := "toUInt64(floor(" + pos + "))"
 	x, y := "v["+lo+" + 1]", "v["+lo+" + 2]"
 	return "arrayMap(v -> if(length(v) = 0, NULL, " + x + " + (" + pos + " - floor(" + pos + ")) * (" + y + " - " + x + ")), [arraySort(" + vals + ")])[1]"
+}
+
+// chMode is the most frequent of the values vals collects (groupArray
+// skips NULLs), exactly (topK(1) is a Space-Saving estimate): sorted,
+// arrayEnumerateUniq numbers each value's occurrences, and the first
+// position holding the highest number ends the run of the most frequent
+// value; of values tied, the least. '' (the type's default) without
+// values. vals appears once, named by a lambda as in chQuantile.
+func chMode(vals string) string {
+	return "arrayMap(v -> v[indexOf(arrayEnumerateUniq(v), arrayReduce('max', arrayEnumerateUniq(v)))], [arraySort(" + vals + ")])[1]"
 }
 
 // HexID pads hex() to 16 digits without leftPad (absent from older

@@ -32,6 +32,7 @@ func TestServer(t *testing.T) {
 	t.Run("Errors", func(t *testing.T) { testErrors(t, dbURL("errors")) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, srv, dbURL("cancel")) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, dbURL("concurrent")) })
+	t.Run("Mode", func(t *testing.T) { testMode(t, dbURL("mode")) })
 }
 
 func mustOpen(t *testing.T, u string) *Store {
@@ -403,5 +404,22 @@ func testConcurrent(t *testing.T, u string) {
 	}
 	if n := count(t, s, ""); n != 500 {
 		t.Errorf("%d rows, want 500", n)
+	}
+}
+
+// testMode: the dialect's mode is exact where topK(1), a Space-Saving
+// estimate, is not (five 'm' then 995 values seen once), takes the least
+// of tied values, and is '' without rows.
+func testMode(t *testing.T, u string) {
+	s := mustOpen(t, u)
+	d := sqlq.ClickHouse{}
+	q := sqlq.Query{Name: "test.mode", SQL: "SELECT " + d.AggOf(sqlq.AggMode, "x") + ", " + d.AggIf(sqlq.AggMode, "x", "x IN ('b', 'c')") + ", " +
+		d.AggIf(sqlq.AggMode, "x", "0") + " FROM (SELECT if(number < 5, 'm', if(number < 9, ['b', 'c'][number % 2 + 1], toString(number))) AS x FROM numbers(1000))"}
+	var mode, tied, none string
+	if err := s.Run(context.Background(), q, func(r sqlq.Scanner) error { return r.Scan(&mode, &tied, &none) }); err != nil {
+		t.Fatal(err)
+	}
+	if mode != "m" || tied != "b" || none != "" {
+		t.Errorf("modes %q, %q, %q; want \"m\", \"b\" (the least of two tied), \"\"", mode, tied, none)
 	}
 }

@@ -73,7 +73,7 @@ WITH seq AS (
 			CASE WHEN kind IN ('log', 'error') AND http_status IS NOT NULL THEN if(has(attr_keys, 'peer.service'), attr_values[indexOf(attr_keys, 'peer.service')], if(has(attr_keys, 'server.address'), attr_values[indexOf(attr_keys, 'server.address')], service)) END AS ldep
 		FROM events e LEFT SEMI JOIN seq ON e.trace_hi = seq.trace_hi AND e.trace_lo = seq.trace_lo
 		WHERE e.project_id = ? AND e.ts >= ? AND e.ts < ? AND e.http_status IS NOT NULL)
-	SELECT coalesce(topKIf(1)(c.sdep, c.http_status >= 400)[1], topKIf(1)(c.ldep, c.http_status >= 400)[1], ''),
+	SELECT coalesce(arrayMap(v -> v[indexOf(arrayEnumerateUniq(v), arrayReduce('max', arrayEnumerateUniq(v)))], [arraySort(groupArrayIf(c.sdep, c.http_status >= 400))])[1], arrayMap(v -> v[indexOf(arrayEnumerateUniq(v), arrayReduce('max', arrayEnumerateUniq(v)))], [arraySort(groupArrayIf(c.ldep, c.http_status >= 400))])[1], ''),
 		seq.caller, concat(substring(concat('0000000000000000', lower(hex(seq.trace_hi))), length(hex(seq.trace_hi)) + 1, 16), substring(concat('0000000000000000', lower(hex(seq.trace_lo))), length(hex(seq.trace_lo)) + 1, 16)),
 		toInt64(seq.n), seq.f, seq.l,
 		coalesce(argMax(c.http_status, c.ts) BETWEEN 200 AND 399, false)
