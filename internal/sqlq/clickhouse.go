@@ -219,7 +219,7 @@ func chQuantile(vals string, p float64) string {
 // skips NULLs), exactly (topK(1) is a Space-Saving estimate): sorted,
 // arrayEnumerateUniq numbers each value's occurrences, and the first
 // position holding the highest number ends the run of the most frequent
-// value; of values tied, the least. ” (the type's default) without
+// value; of values tied, the least. An empty string (the type's default) without
 // values. vals appears once, named by a lambda as in chQuantile.
 func chMode(vals string) string {
 	return "arrayMap(v -> v[indexOf(arrayEnumerateUniq(v), arrayReduce('max', arrayEnumerateUniq(v)))], [arraySort(" + vals + ")])[1]"

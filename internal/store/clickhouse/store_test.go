@@ -409,7 +409,7 @@ func testConcurrent(t *testing.T, u string) {
 
 // testMode: the dialect's mode is exact where topK(1), a Space-Saving
 // estimate, is not (five 'm' then 995 values seen once), takes the least
-// of tied values, and is ” without rows.
+// of tied values, and is empty without rows.
 func testMode(t *testing.T, u string) {
 	s := mustOpen(t, u)
 	d := sqlq.ClickHouse{}
