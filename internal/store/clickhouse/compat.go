@@ -194,6 +194,9 @@ func inlineTokens(ts []token) []token {
 		for _, c := range ctes {
 			body = substitute(body, c.name, c.body)
 		}
+		if len(body) > maxInlined {
+			return ts // the server says what it makes of the WITH
+		}
 		ctes = append(ctes, cte{ts[n].text, body})
 		i = next(ts, end+1)
 		if i < len(ts) && ts[i].text == "," {
@@ -204,10 +207,16 @@ func inlineTokens(ts []token) []token {
 	}
 	rest := ts[i:]
 	for _, c := range ctes {
-		rest = substitute(rest, c.name, c.body)
+		if rest = substitute(rest, c.name, c.body); len(rest) > maxInlined {
+			return ts
+		}
 	}
 	return append(append([]token{}, ts[:start]...), rest...)
 }
+
+// maxInlined bounds the tokens of an inlined query: items that read
+// earlier items several times grow it exponentially.
+const maxInlined = 1 << 20
 
 // notAlias are the words that may follow a table in a FROM clause
 // without being its alias.

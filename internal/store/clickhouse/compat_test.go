@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -31,6 +32,19 @@ func TestCompat(t *testing.T) {
 		if got := compat(c.in); got != c.want {
 			t.Errorf("compat(%q)\n got %q\nwant %q", c.in, got, c.want)
 		}
+	}
+}
+
+// TestCompatBounded: items that each read the one before twice would
+// double the text 40 times; the rewrite stops and leaves the WITH.
+func TestCompatBounded(t *testing.T) {
+	sql := "WITH a0 AS (SELECT 1)"
+	for i := 1; i <= 40; i++ {
+		sql += fmt.Sprintf(", a%d AS (SELECT * FROM a%d JOIN a%d USING x)", i, i-1, i-1)
+	}
+	sql += " SELECT * FROM a40"
+	if got := compat(sql); got != sql {
+		t.Errorf("an exponential WITH was rewritten to %d bytes", len(got))
 	}
 }
 
