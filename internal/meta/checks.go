@@ -278,6 +278,15 @@ func (s *Store) DeleteCheck(ctx context.Context, project, id int64) error {
 // restarts too). It reports whether the status changed. A check deleted
 // meanwhile gives ErrNotFound.
 func (s *Store) RecordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time) (changed bool, err error) {
+	err = s.retry(ctx, func() error {
+		changed, err = s.recordCheckResult(ctx, id, r, at)
+		return err
+	})
+	return changed, err
+}
+
+// recordCheckResult is one attempt at RecordCheckResult.
+func (s *Store) recordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time) (changed bool, err error) {
 	status := CheckDown
 	if r.Up() {
 		status = CheckUp

@@ -83,19 +83,27 @@ var (
 )
 
 // maxTxAttempts bounds how often inTx runs a transaction that conflicts.
-const maxTxAttempts = 10
+const maxTxAttempts = 20
 
-// inTx runs f in a transaction and commits it. A transaction that
-// PostgreSQL refuses for a conflict with another (serialization failure,
-// deadlock) runs again, after a short random pause, up to maxTxAttempts
-// times; f must not have effects outside the transaction.
+// inTx runs f in a transaction and commits it, again when PostgreSQL
+// refuses it for a conflict with another transaction (see retry); f must
+// not have effects outside the transaction.
 func (s *Store) inTx(ctx context.Context, f func(t *tx) error) error {
-	for attempt := 1; ; attempt++ {
-		err := s.tryTx(ctx, f)
-		if err == nil || !isConflict(err) || attempt == maxTxAttempts {
+	return s.retry(ctx, func() error { return s.tryTx(ctx, f) })
+}
+
+// retry runs attempt, one whole transaction, again after a short random
+// pause when PostgreSQL refused it for a conflict with another (a
+// serialization failure or a deadlock: SERIALIZABLE transactions of
+// several nodes, or of one node's several connections), up to
+// maxTxAttempts times. SQLite transactions wait for each other instead.
+func (s *Store) retry(ctx context.Context, attempt func() error) error {
+	for n := 1; ; n++ {
+		err := attempt()
+		if err == nil || !isConflict(err) || n == maxTxAttempts {
 			return err
 		}
-		pause := time.Duration(1+rand.IntN(5*attempt)) * time.Millisecond
+		pause := time.Duration(1+rand.IntN(5*n)) * time.Millisecond
 		select {
 		case <-ctx.Done():
 			return ctx.Err()

@@ -29,7 +29,16 @@ type SSOSignIn struct {
 // linked to the user with its verified email, unless that user is linked
 // to another subject of the issuer (ErrIdentityConflict); with no such
 // user, one is made (without a password) when provision, else ErrNotFound.
-func (s *Store) UserBySSO(ctx context.Context, issuer, subject, email string, provision bool) (SSOSignIn, error) {
+func (s *Store) UserBySSO(ctx context.Context, issuer, subject, email string, provision bool) (out SSOSignIn, err error) {
+	err = s.retry(ctx, func() error {
+		out, err = s.userBySSO(ctx, issuer, subject, email, provision)
+		return err
+	})
+	return out, err
+}
+
+// userBySSO is one attempt at UserBySSO.
+func (s *Store) userBySSO(ctx context.Context, issuer, subject, email string, provision bool) (SSOSignIn, error) {
 	var out SSOSignIn
 	if issuer == "" || subject == "" {
 		return out, fmt.Errorf("single sign-on without an issuer or subject (%q, %q)", issuer, subject)

@@ -297,6 +297,11 @@ func (s *Store) UpdateIssue(ctx context.Context, project, id int64, u IssueUpdat
 // events with those fingerprints then count for target. The merged issues
 // keep their rows (merged_into set) so they can be unmerged.
 func (s *Store) MergeIssues(ctx context.Context, project, target int64, others []int64) error {
+	return s.retry(ctx, func() error { return s.mergeIssues(ctx, project, target, others) })
+}
+
+// mergeIssues is one attempt at MergeIssues.
+func (s *Store) mergeIssues(ctx context.Context, project, target int64, others []int64) error {
 	if _, err := s.IssueByID(ctx, project, target); err != nil {
 		return err
 	}
@@ -330,6 +335,11 @@ func (s *Store) MergeIssues(ctx context.Context, project, target int64, others [
 // opened becomes visible again and receives fp's events; a fingerprint that
 // opened issue id itself cannot be split out.
 func (s *Store) UnmergeIssue(ctx context.Context, project, id int64, fp string) error {
+	return s.retry(ctx, func() error { return s.unmergeIssue(ctx, project, id, fp) })
+}
+
+// unmergeIssue is one attempt at UnmergeIssue.
+func (s *Store) unmergeIssue(ctx context.Context, project, id int64, fp string) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("unmerge %q: %w", fp, err)

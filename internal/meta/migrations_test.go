@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"sync"
 	"testing"
 )
@@ -96,5 +97,50 @@ func testDocumentsOnEveryEngine(t *testing.T, where string) {
 	p, err := s.CreateProject(ctx, "second")
 	if err != nil || p.ID != 2 {
 		t.Fatalf("second project %+v (%v), want id 2", p.Project, err)
+	}
+}
+
+// TestNodesWriteTogether: several nodes signing different people in,
+// making projects and setting origins at once all succeed: on PostgreSQL a
+// transaction refused for a conflict with another runs again.
+func TestNodesWriteTogether(t *testing.T) { engines(t, testNodesWriteTogether) }
+
+func testNodesWriteTogether(t *testing.T, where string) {
+	ctx := context.Background()
+	const nodes, each = 4, 5
+	stores := make([]*Store, nodes)
+	for i := range stores {
+		stores[i] = openTest(t, where)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 3*nodes*each)
+	for i, s := range stores {
+		wg.Go(func() {
+			for j := range each {
+				who := fmt.Sprintf("n%d-%d", i, j)
+				if _, err := s.UserBySSO(ctx, "https://idp.example", who, who+"@example.com", true); err != nil {
+					errs <- err
+				}
+				if _, err := s.CreateProject(ctx, "project "+who); err != nil {
+					errs <- err
+				}
+				if _, err := s.SetAllowedOrigins(ctx, 1, []string{"https://" + who + ".example.com"}); err != nil {
+					errs <- err
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	users, err := stores[0].Users(ctx)
+	if err != nil || len(users) != nodes*each {
+		t.Errorf("%d users (%v), want %d", len(users), err, nodes*each)
+	}
+	projects, err := stores[0].Projects(ctx)
+	if err != nil || len(projects) != 1+nodes*each {
+		t.Errorf("%d projects (%v), want %d", len(projects), err, 1+nodes*each)
 	}
 }

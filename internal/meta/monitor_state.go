@@ -123,6 +123,11 @@ type Evaluation struct {
 // RecordEvaluation stores an evaluation. A monitor deleted meanwhile
 // gives ErrNotFound.
 func (s *Store) RecordEvaluation(ctx context.Context, project, id int64, e Evaluation) error {
+	return s.retry(ctx, func() error { return s.recordEvaluation(ctx, project, id, e) })
+}
+
+// recordEvaluation is one attempt at RecordEvaluation.
+func (s *Store) recordEvaluation(ctx context.Context, project, id int64, e Evaluation) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record state of monitor %d: %w", id, err)

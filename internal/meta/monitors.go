@@ -498,6 +498,11 @@ func (s *Store) SaveMonitor(ctx context.Context, project int64, m Monitor) (Moni
 
 // DeleteMonitor deletes a monitor and its history, or returns ErrNotFound.
 func (s *Store) DeleteMonitor(ctx context.Context, project, id int64) error {
+	return s.retry(ctx, func() error { return s.deleteMonitor(ctx, project, id) })
+}
+
+// deleteMonitor is one attempt at DeleteMonitor.
+func (s *Store) deleteMonitor(ctx context.Context, project, id int64) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("delete monitor %d: %w", id, err)

@@ -85,6 +85,11 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Outgoing
 // when a.OK, failed when next is zero (no more attempts), else pending
 // again until next.
 func (s *Store) RecordAttempt(ctx context.Context, o Outgoing, a Attempt, at, next time.Time) error {
+	return s.retry(ctx, func() error { return s.recordAttempt(ctx, o, a, at, next) })
+}
+
+// recordAttempt is one attempt at RecordAttempt.
+func (s *Store) recordAttempt(ctx context.Context, o Outgoing, a Attempt, at, next time.Time) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("record attempt at notification %d: %w", o.ID, err)

@@ -80,7 +80,16 @@ func (s *Store) AllowedOrigins(ctx context.Context, project int64) ([]string, er
 
 // SetAllowedOrigins replaces a project's allowed origins (each checked by
 // ParseOrigin); an empty list accepts browser keys from any origin.
-func (s *Store) SetAllowedOrigins(ctx context.Context, project int64, origins []string) ([]string, error) {
+func (s *Store) SetAllowedOrigins(ctx context.Context, project int64, origins []string) (out []string, err error) {
+	err = s.retry(ctx, func() error {
+		out, err = s.setAllowedOrigins(ctx, project, origins)
+		return err
+	})
+	return out, err
+}
+
+// setAllowedOrigins is one attempt at SetAllowedOrigins.
+func (s *Store) setAllowedOrigins(ctx context.Context, project int64, origins []string) ([]string, error) {
 	if _, err := s.Project(ctx, project); err != nil {
 		return nil, err
 	}

@@ -139,6 +139,11 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 
 // RemoveUser deletes a user, their memberships, sessions and links.
 func (s *Store) RemoveUser(ctx context.Context, id int64) error {
+	return s.retry(ctx, func() error { return s.removeUser(ctx, id) })
+}
+
+// removeUser is one attempt at RemoveUser.
+func (s *Store) removeUser(ctx context.Context, id int64) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("remove user %d: %w", id, err)
@@ -311,7 +316,16 @@ type NewProject struct {
 // one transaction. Projects are not deleted: their events would stay in
 // the store under the id, and SQLite hands the id of a deleted last row to
 // the next one.
-func (s *Store) CreateProject(ctx context.Context, name string) (NewProject, error) {
+func (s *Store) CreateProject(ctx context.Context, name string) (out NewProject, err error) {
+	err = s.retry(ctx, func() error {
+		out, err = s.createProject(ctx, name)
+		return err
+	})
+	return out, err
+}
+
+// createProject is one attempt at CreateProject.
+func (s *Store) createProject(ctx context.Context, name string) (NewProject, error) {
 	name, err := projectName(name)
 	if err != nil {
 		return NewProject{}, err
