@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/notify"
@@ -52,7 +53,7 @@ func TestAggregateMonitorAlertsPerGroup(t *testing.T) {
 	own, got := hook(t)
 	d := dispatch(t, db)
 	var clock sync.Mutex
-	ev := New(Config{Monitors: db, Sources: Sources{Events: st, Signals: db}, Log: quiet, Wake: d.Wake,
+	ev := New(Config{Monitors: db, Sources: Sources{Events: eventStore{st}, Signals: db}, Log: quiet, Wake: d.Wake,
 		Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
 	m, err := db.SaveMonitor(ctx, 1, meta.Monitor{Name: "slow endpoints", Kind: meta.MonitorAggregate,
 		Query: "service:payment-service | stats count() as n, p95(duration_ms) as p95 by endpoint", Measure: "p95",
@@ -147,4 +148,25 @@ func TestAggregateMonitorValidation(t *testing.T) {
 	if err := (&meta.Monitor{Name: "x", Kind: meta.MonitorAggregate, Query: "| stats count() by endpoint", GroupBy: "service"}).Validate(); err == nil {
 		t.Error("group_by on an aggregate monitor (its by says the groups) was accepted")
 	}
+}
+
+// eventStore is the DuckDB store with its reads of events answered by
+// the query objects (internal/analysis/events), as the app wires it: the
+// store's own methods (Executor, accelerators) still show.
+type eventStore struct{ *duckdb.Store }
+
+func (s eventStore) Search(ctx context.Context, r store.SearchRequest) (store.SearchResult, error) {
+	return events.Reader{Ex: s.Store}.Search(ctx, r)
+}
+
+func (s eventStore) Histogram(ctx context.Context, r store.HistogramRequest) (store.HistogramResult, error) {
+	return events.Reader{Ex: s.Store}.Histogram(ctx, r)
+}
+
+func (s eventStore) Facets(ctx context.Context, r store.FacetsRequest) (store.FacetsResult, error) {
+	return events.Reader{Ex: s.Store}.Facets(ctx, r)
+}
+
+func (s eventStore) Journey(ctx context.Context, r store.JourneyRequest) ([]event.Event, error) {
+	return events.Reader{Ex: s.Store}.Journey(ctx, r)
 }

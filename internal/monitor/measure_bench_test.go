@@ -64,7 +64,7 @@ func TestMeasureLatency(t *testing.T) {
 		var r Reading
 		for i := range 7 {
 			s := time.Now()
-			rs, err := Measure(ctx, Sources{Events: st, Signals: md}, m, at)
+			rs, err := Measure(ctx, Sources{Events: eventStore{st}, Signals: md}, m, at)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -99,4 +100,46 @@ func TestJourneyBadRequests(t *testing.T) {
 	if len(qs) != 0 {
 		t.Errorf("bad requests ran %d queries", len(qs))
 	}
+}
+
+// sampled is a recorder whose store holds archived and sampled days.
+type sampled struct{ recorder }
+
+func (sampled) ArchivedEvents(_ context.Context, _, _, _ int64, _ func(string) bool) ([]string, string, error) {
+	return []string{"project_id", "ts"}, "archived_rows", nil
+}
+
+func (sampled) SampleWeight(context.Context, int64, int64, int64) string { return "w" }
+
+// plainCounts is a recorder whose store tells that no day was sampled.
+type plainCounts struct{ recorder }
+
+func (plainCounts) SampleWeight(context.Context, int64, int64, int64) string { return "" }
+
+func TestCountsGolden(t *testing.T) {
+	q, err := query.Parse("service:api checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "counts", func(ex sqlq.Executor, accel bool) {
+		exs := []sqlq.Executor{ex}
+		if !accel {
+			r := ex.(recorder)
+			exs = append(exs, sampled{r}, plainCounts{r})
+		}
+		for _, ex := range exs {
+			rd := Reader{Ex: ex}
+			if _, err := rd.Histogram(context.Background(), store.HistogramRequest{ProjectID: 7, Range: rng, Query: q, Step: 100_000}); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := rd.Histogram(context.Background(), store.HistogramRequest{ProjectID: 7, Range: rng, Step: 100_000, SplitBy: "cloud.region", MaxSplits: 3}); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []string{"level", "trace_id", "http_status"} {
+				if _, err := rd.Facets(context.Background(), store.FacetsRequest{ProjectID: 7, Range: rng, Query: q, Field: f}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	})
 }

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/analysis/pipes"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
@@ -113,7 +114,7 @@ func TestPipesReadArchivedDays(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Query: pq, Step: dayUS, SplitBy: split})
+		h, err := events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Query: pq, Step: dayUS, SplitBy: split})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -314,7 +315,7 @@ func TestSampledCountsAreEstimates(t *testing.T) {
 		return res
 	}
 	all := store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 3).UnixMicro()}
-	h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: all, Step: dayUS, SplitBy: "service"})
+	h, err := events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: all, Step: dayUS, SplitBy: "service"})
 	if err != nil {
 		t.Fatal(err)
 	}

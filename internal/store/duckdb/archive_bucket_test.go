@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/objstore"
 	"github.com/lore-dev/lore/internal/objstore/s3test"
@@ -204,7 +205,7 @@ func TestArchiveBucketKeepsDaysSearchable(t *testing.T) {
 	f.dropCachedFiles()
 	f.mustSearch("", 200, "cache emptied")
 	f.mustSearch("user-3 checkout", 40, "cache emptied, words")
-	hist, err := f.s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: store.Range{From: f.day0.UnixMicro(), To: f.day0.AddDate(0, 0, 4).UnixMicro()}, Step: dayMicros})
+	hist, err := events.Reader{Ex: f.s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: store.Range{From: f.day0.UnixMicro(), To: f.day0.AddDate(0, 0, 4).UnixMicro()}, Step: dayMicros})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +215,7 @@ func TestArchiveBucketKeepsDaysSearchable(t *testing.T) {
 		}
 	}
 	f.dropCachedFiles()
-	facets, err := f.s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: store.Range{From: f.day0.UnixMicro(), To: f.day0.AddDate(0, 0, 4).UnixMicro()}, Field: "service"})
+	facets, err := events.Reader{Ex: f.s}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: store.Range{From: f.day0.UnixMicro(), To: f.day0.AddDate(0, 0, 4).UnixMicro()}, Field: "service"})
 	if err != nil || facets.Total != 200 {
 		t.Fatalf("facets total %d (%v), want 200", facets.Total, err)
 	}

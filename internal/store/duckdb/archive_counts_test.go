@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -54,7 +55,7 @@ func TestArchivedDaysAreCounted(t *testing.T) {
 	}
 	perDay := func(q string, split string, rng store.Range) []store.Bucket {
 		t.Helper()
-		h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Query: parse(q), Step: dayMicros, SplitBy: split})
+		h, err := events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Query: parse(q), Step: dayMicros, SplitBy: split})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -79,14 +80,14 @@ func TestArchivedDaysAreCounted(t *testing.T) {
 	if b := perDay("day0", "", all); b[0].Count != 50 || b[1].Count+b[2].Count+b[3].Count != 0 {
 		t.Errorf("a word of the archived day 0 only: %d, %d, %d, %d; want 50, 0, 0, 0", b[0].Count, b[1].Count, b[2].Count, b[3].Count)
 	}
-	f, err := s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: all, Field: "service"})
+	f, err := events.Reader{Ex: s}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: all, Field: "service"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if f.Total != 200 || f.Distinct != 3 || len(f.Values) != 3 || f.Values[0] != (store.FacetValue{Value: "svc-0", Count: 68}) {
 		t.Errorf("facets of service over hot and archived days: %+v, want 200 events, svc-0 first with 68", f)
 	}
-	f, err = s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: all, Query: parse("day1 level:error"), Field: "level"})
+	f, err = events.Reader{Ex: s}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: all, Query: parse("day1 level:error"), Field: "level"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,7 +99,7 @@ func TestArchivedDaysAreCounted(t *testing.T) {
 	if len(archiveList(t, s, 1, hot)) != 0 {
 		t.Errorf("hot days list archive files: %v", archiveList(t, s, 1, hot))
 	}
-	f, err = s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: hot, Field: "service"})
+	f, err = events.Reader{Ex: s}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: hot, Field: "service"})
 	if err != nil || f.Total != 100 {
 		t.Errorf("facets of the hot days: %+v %v, want 100", f, err)
 	}
@@ -150,7 +151,7 @@ func TestFailedDeletionLeavesNoArchive(t *testing.T) {
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM `+archiveSource(files)).Scan(&archived); err != nil || archived != 24 {
 		t.Errorf("archived rows: %d (%v), want 24 once", archived, err)
 	}
-	h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 2).UnixMicro()}, Step: dayMicros})
+	h, err := events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 2).UnixMicro()}, Step: dayMicros})
 	if err != nil || h.Buckets[0].Count != 24 || h.Buckets[1].Count != 16 {
 		t.Errorf("counts per day after the retry: %+v %v, want 24 and 16", h.Buckets, err)
 	}

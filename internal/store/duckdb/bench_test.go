@@ -235,7 +235,7 @@ func benchRead(b *testing.B, n int) {
 			return err
 		}},
 		{"histogram-errors-per-minute", func(int) error {
-			_, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: day, Query: errQ, Step: 60_000_000, SplitBy: "service"})
+			_, err := events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: day, Query: errQ, Step: 60_000_000, SplitBy: "service"})
 			return err
 		}},
 	}

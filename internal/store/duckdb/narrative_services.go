@@ -10,6 +10,9 @@ import (
 )
 
 // narrativeRange checks that a range is not empty.
+// maxBuckets bounds the steps of a rolled-up series (as a histogram's).
+const maxBuckets = 10000
+
 func narrativeRange(r store.Range) error {
 	if r.To <= r.From {
 		return fmt.Errorf("empty time range [%d, %d)", r.From, r.To)

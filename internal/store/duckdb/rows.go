@@ -49,33 +49,3 @@ func scanEvent(rows *sql.Rows) (event.Event, int64, error) {
 	}
 	return e, rowid, nil
 }
-
-// stringCols are the core VARCHAR columns a facet or split may name.
-var stringCols = map[string]bool{
-	"kind": true, "level": true, "service": true, "env": true, "release": true, "host": true,
-	"user_id": true, "anonymous_id": true, "session_id": true, "request_id": true,
-	"name": true, "message": true, "http_method": true, "endpoint": true,
-	"error_type": true, "error_code": true, "fingerprint": true,
-}
-
-// fieldExpr returns a VARCHAR expression for a core column or attribute key,
-// ” where absent, and its arguments.
-func fieldExpr(field string) (string, []any) {
-	switch {
-	case stringCols[field]:
-		return field, nil
-	case field == "http_status" || field == "duration_ms" || field == "retry_attempt":
-		return "coalesce(CAST(" + field + " AS VARCHAR), '')", nil
-	case field == "project_id" || field == "ts" || field == "received_at":
-		return "CAST(" + field + " AS VARCHAR)", nil
-	case field == "trace_id":
-		return "CASE WHEN trace_hi = 0 AND trace_lo = 0 THEN '' ELSE " + hex16("trace_hi") + " || " + hex16("trace_lo") + " END", nil
-	case field == "span_id" || field == "parent_span_id":
-		return "CASE WHEN " + field + " = 0 THEN '' ELSE " + hex16(field) + " END", nil
-	}
-	return "coalesce(attr_values[list_position(attr_keys, ?)], '')", []any{field}
-}
-
-func hex16(col string) string {
-	return "lpad(lower(hex(" + col + ")), 16, '0')"
-}

@@ -15,8 +15,6 @@ import (
 // and sum(coalesce(w, 1)) the count before sampling.
 const sampleWeight = `CASE WHEN list_contains(attr_keys, '` + store.AttrSampleRate + `') THEN 1.0 / greatest(coalesce(try_cast(attr_values[list_position(attr_keys, '` + store.AttrSampleRate + `')] AS DOUBLE), 1), 0.0001) END`
 
-// noWeight stands for sampleWeight where no event can carry a rate.
-const noWeight = `NULL::DOUBLE`
 
 // sampledSchema records the (project, UTC day) pairs holding an event
 // kept by sampling, so that counts read the attributes to weight events
@@ -141,14 +139,4 @@ func recordSampled(ctx context.Context, tx sqlConn, pds []projDay) error {
 		}
 	}
 	return nil
-}
-
-// weight is the weight expression for counts of project over r, with
-// the aggregates of the sampled events and of the estimate: sampleWeight
-// where a day of r holds sampled events, else none (the plain count).
-func (s *Store) weight(project int64, r store.Range) (w, kept, estimate string) {
-	if s.sampled.overlaps(project, r) {
-		return sampleWeight, "count(w)", "sum(coalesce(w, 1))"
-	}
-	return noWeight, "0::BIGINT", "count(*)::DOUBLE"
 }

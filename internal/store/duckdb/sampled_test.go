@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -68,7 +69,7 @@ func checkEstimates(t *testing.T, s *Store, t0 time.Time) {
 	rng := store.Range{From: t0.UnixMicro(), To: t0.Add(3 * time.Minute).UnixMicro()}
 	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-6 }
 
-	h, err := s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Step: 60_000_000, SplitBy: "level"})
+	h, err := events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Step: 60_000_000, SplitBy: "level"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +97,7 @@ func checkEstimates(t *testing.T, s *Store, t0 time.Time) {
 		}
 	}
 	// Without a split too.
-	h, err = s.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Step: 3 * 60_000_000})
+	h, err = events.Reader{Ex: s}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: rng, Step: 3 * 60_000_000})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,7 +105,7 @@ func checkEstimates(t *testing.T, s *Store, t0 time.Time) {
 		t.Errorf("one bucket: count %d, sampled %d, estimate %v; want 20, 13, 89", b.Count, b.Sampled, b.Estimate)
 	}
 
-	f, err := s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: rng, Field: "service"})
+	f, err := events.Reader{Ex: s}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: rng, Field: "service"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +125,7 @@ func checkEstimates(t *testing.T, s *Store, t0 time.Time) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err = s.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: rng, Query: q, Field: "service"})
+	f, err = events.Reader{Ex: s}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: rng, Query: q, Field: "service"})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/storetest"
 )
@@ -156,5 +157,59 @@ func TestJourneyUsesIDFilter(t *testing.T) {
 	}
 	if c.calls != 1 || c.ranges != 0 {
 		t.Errorf("id filter asked %d times for %d ranges, want once for none", c.calls, c.ranges)
+	}
+}
+
+// wordCounter is the store with its word filter counted.
+type wordCounter struct {
+	*Store
+	calls, ranges int
+}
+
+func (c *wordCounter) WordRanges(project int64, r store.Range, words []string) ([]store.Range, bool) {
+	rs, ok := c.Store.WordRanges(project, r, words)
+	c.calls++
+	c.ranges += len(rs)
+	return rs, ok
+}
+
+// TestCountsUseWordFilter: a histogram and facets of a search with words
+// ask the blocks' gram filters and read only the blocks that may hold
+// them (one of ten hours' here), with the right counts.
+func TestCountsUseWordFilter(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	const hour = int64(3_600_000_000)
+	t0 := int64(1_700_000_000_000_000)
+	for b := range 10 {
+		var evs []event.Event
+		for i := range 20 {
+			e := event.Event{ProjectID: 1, TS: t0 + int64(b)*hour + int64(i), Kind: event.KindLog, Level: "info", Message: "routine work"}
+			if b == 6 && i < 3 {
+				e.Message = "zebra crossing"
+			}
+			evs = append(evs, e)
+		}
+		if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	q, err := query.Parse("zebra")
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := store.Range{From: t0, To: t0 + 10*hour}
+	c := &wordCounter{Store: s}
+	f, err := events.Reader{Ex: c}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: all, Query: q, Field: "level"})
+	if err != nil || f.Total != 3 {
+		t.Fatalf("Facets(zebra) = %+v, %v; want 3 events", f, err)
+	}
+	h, err := events.Reader{Ex: c}.Histogram(ctx, store.HistogramRequest{ProjectID: 1, Range: all, Query: q, Step: hour})
+	if err != nil || len(h.Buckets) != 10 || h.Buckets[6].Count != 3 {
+		t.Fatalf("Histogram(zebra) = %+v, %v; want 3 in the 7th hour", h.Buckets, err)
+	}
+	if c.calls != 2 || c.ranges != 2 {
+		t.Errorf("word filter asked %d times for %d ranges, want twice for one each", c.calls, c.ranges)
 	}
 }
