@@ -94,9 +94,9 @@ func (p Paths) Query(d sqlq.Dialect) (sqlq.Query, error) {
 	b.Add(", " + d.MaterializedCTE("ev", "SELECT "+d.Hash64("coalesce(idm.uid, raw.k)")+" AS person, ts, label, anchor FROM raw LEFT JOIN idm ON idm.a = raw.k"))
 	b.Add(", a AS (SELECT person, min(ts) AS ta FROM ev WHERE anchor GROUP BY person)")
 	if r.Start != nil {
-		b.Add(", w AS (SELECT e.person, e.ts, e.label FROM ev e JOIN a ON e.person = a.person AND e.ts >= a.ta "+d.FirstNBy("e.person", "e.ts, e.anchor DESC, e.label")+")", r.Depth)
+		b.Add(", w AS (SELECT e.person, e.ts, e.label FROM ev e JOIN a ON e.person = a.person WHERE e.ts >= a.ta "+d.FirstNBy("e.person", "e.ts, e.anchor DESC, e.label")+")", r.Depth)
 	} else {
-		b.Add(", w AS (SELECT e.person, e.ts, e.label FROM ev e JOIN a ON e.person = a.person AND e.ts <= a.ta "+d.FirstNBy("e.person", "e.ts DESC, e.anchor DESC, e.label")+")", r.Depth)
+		b.Add(", w AS (SELECT e.person, e.ts, e.label FROM ev e JOIN a ON e.person = a.person WHERE e.ts <= a.ta "+d.FirstNBy("e.person", "e.ts DESC, e.anchor DESC, e.label")+")", r.Depth)
 	}
 	b.Add(", seq AS (SELECT person, " + d.ListAgg("label", "ts, label") + " AS path FROM w GROUP BY person)")
 	b.Add(" SELECT path, count(*) AS p FROM seq GROUP BY path ORDER BY p DESC, path LIMIT ?", r.Limit)

@@ -100,8 +100,10 @@ func (q Retention) Query(d sqlq.Dialect) (sqlq.Query, error) {
 	b0, b0args := bucketExpr(d, "min(ts)", r.Period)
 	b.Add(", first AS (SELECT person, min(ts) AS t0, "+d.ArgMin("bd", "ts")+" AS bd, "+b0+" AS c FROM ev WHERE is_start GROUP BY person)", b0args...)
 	b1, b1args := bucketExpr(d, "e.ts", r.Period)
-	b.Add(", ret AS (SELECT DISTINCT f.person, f.c, f.bd, "+d.IntDiv(b1+" - f.c", "?")+" AS k FROM first f JOIN ev e ON e.person = f.person AND e.is_return AND e.ts >= f.t0)", append(b1args, r.Period)...)
-	b.Add(" SELECT c, bd, -1 AS k, count(*) FROM first GROUP BY c, bd UNION ALL SELECT c, bd, k, count(*) FROM ret WHERE k < ? GROUP BY c, bd, k ORDER BY c, bd, k", r.Periods)
+	b.Add(", ret AS (SELECT DISTINCT f.person, f.c, f.bd, "+d.IntDiv(b1+" - f.c", "?")+" AS k FROM first f JOIN ev e ON e.person = f.person WHERE e.is_return AND e.ts >= f.t0)", append(b1args, r.Period)...)
+	// The union is ordered as a whole from outside it (ClickHouse orders
+	// only a union's last SELECT by a trailing ORDER BY).
+	b.Add(" SELECT * FROM (SELECT c, bd, -1 AS k, count(*) AS n FROM first GROUP BY c, bd UNION ALL SELECT c, bd, k, count(*) AS n FROM ret WHERE k < ? GROUP BY c, bd, k) ORDER BY c, bd, k", r.Periods)
 	return b.Query("product.retention", scope(r.ProjectID, r.Range))
 }
 

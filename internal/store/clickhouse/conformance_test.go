@@ -34,7 +34,7 @@ func TestConformance(t *testing.T) {
 	// sessions use window functions (21.x), retention and paths a JOIN
 	// ON with an inequality (not before 21.x either): docs/scaling.md.
 	t.Run("Analytics", func(t *testing.T) {
-		storetest.RunAnalyticsCases(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) }, "Trends")
+		storetest.RunAnalyticsCases(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) }, "Trends", "Retention", "RetentionBreakdown", "Paths")
 	})
 	t.Run("Issues", func(t *testing.T) {
 		storetest.RunIssues(t, func(t *testing.T) storetest.IssuesStore { return open(t) })
