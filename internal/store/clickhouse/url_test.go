@@ -1,6 +1,8 @@
 package clickhouse
 
 import (
+	"context"
+	"net"
 	"strings"
 	"testing"
 	"time"
@@ -58,4 +60,20 @@ func FuzzRows(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestOpenUnreachable: a server that is not there is an error naming it,
+// within the context's deadline.
+func TestOpenUnreachable(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if _, err := Open(ctx, "clickhouse://"+addr+"/db", nil); err == nil || !strings.Contains(err.Error(), addr) {
+		t.Errorf("Open of a closed port: %v, want an error naming %s", err, addr)
+	}
 }
