@@ -28,7 +28,12 @@ func TestConformance(t *testing.T) {
 		return s
 	}
 	t.Run("Engine", func(t *testing.T) {
-		storetest.RunEngine(t, func(t *testing.T) store.Store { return open(t) })
+		// Not yet on 18.16: Search (answered inside the DuckDB store),
+		// HistogramSplit and Facets (their query objects use window
+		// functions).
+		storetest.RunCases(t, func(t *testing.T) store.Store { return open(t) },
+			"Histogram", "Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
+			"JourneyIDFilter", "Stats", "Run")
 	})
 	// Of product analytics, trends run on 18.16; funnels and web
 	// sessions use window functions (21.x), retention and paths a JOIN
