@@ -29,8 +29,8 @@ func TestConformance(t *testing.T) {
 	}
 	t.Run("Engine", func(t *testing.T) {
 		// Not yet on 18.16: Search (answered inside the DuckDB store),
-		// HistogramSplit and Facets (their query objects use window
-		// functions).
+		// Facets (window functions), HistogramSplit ("Unknown
+		// identifier: w", not yet understood).
 		storetest.RunCases(t, func(t *testing.T) store.Store { return open(t) },
 			"Histogram", "Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
 			"JourneyIDFilter", "Stats", "Run")
