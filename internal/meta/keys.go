@@ -138,7 +138,7 @@ func (s *Store) RotateKey(ctx context.Context, project, id int64, overlap time.D
 		return k, info, s.RevokeKey(ctx, project, id)
 	}
 	until := time.Now().Add(overlap).Unix()
-	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET expires_at = min(coalesce(expires_at, ?), ?) WHERE id = ?`, until, until, id); err != nil {
+	if _, err := s.db.ExecContext(ctx, `UPDATE api_keys SET expires_at = CASE WHEN expires_at IS NOT NULL AND expires_at < ? THEN expires_at ELSE ? END WHERE id = ?`, until, until, id); err != nil {
 		return "", KeyInfo{}, fmt.Errorf("expire key %d after the overlap: %w", id, err)
 	}
 	s.forgetAll()
