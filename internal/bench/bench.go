@@ -55,7 +55,11 @@ type Result struct {
 	DiskBytes     int64
 	BytesPerEvent float64
 	PeakRSSBytes  int64
-	Latencies     []Latency
+	// ServerCPUSeconds is the CPU time (user and system) the server spent
+	// from its start until every event was stored: on a shared machine it
+	// moves less with the load than the rates do.
+	ServerCPUSeconds float64
+	Latencies        []Latency
 }
 
 // Latency is one query's percentiles over its runs.
@@ -142,6 +146,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	}
 	res.LoadedSeconds = time.Since(t0).Seconds()
 	res.PeakRSSBytes = srv.peakRSS()
+	res.ServerCPUSeconds = CPUSeconds(srv.cmd.Process.Pid)
 	reqs = nil
 
 	// Disk: stop gracefully (the store checkpoints), measure, restart.
@@ -230,6 +235,9 @@ func print(out io.Writer, cfg Config, r Result) {
 	fmt.Fprintf(out, "| ingest, until all stored (events/s) | %.0f |\n", float64(r.Events)/r.LoadedSeconds)
 	fmt.Fprintf(out, "| bytes on disk per event (whole data directory, du) | %.1f |\n", r.BytesPerEvent)
 	fmt.Fprintf(out, "| peak RSS of the server while ingesting | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
+	if r.ServerCPUSeconds > 0 {
+		fmt.Fprintf(out, "| server CPU until all stored (µs per event) | %.1f |\n", r.ServerCPUSeconds*1e6/float64(r.Events))
+	}
 	for _, l := range r.Latencies {
 		if l.Err != "" {
 			fmt.Fprintf(out, "| %s p50 / p95 | failed: %s |\n", l.Name, l.Err)
@@ -437,6 +445,31 @@ func PeakRSS(pid int) int64 {
 		}
 	}
 	return 0
+}
+
+// CPUSeconds reads the CPU time (user and system, its threads included) a
+// process has used so far from /proc/<pid>/stat, counted in clock ticks of
+// 1/100 s (USER_HZ on Linux); 0 when it cannot be read.
+func CPUSeconds(pid int) float64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name (field 2) is in parentheses and may hold spaces.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 13 { // utime and stime are fields 14 and 15, 12 and 13 after the name
+		return 0
+	}
+	utime, err1 := strconv.ParseInt(f[11], 10, 64)
+	stime, err2 := strconv.ParseInt(f[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0
+	}
+	return float64(utime+stime) / 100
 }
 
 // stop sends SIGTERM and waits for a graceful exit.

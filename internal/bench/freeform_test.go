@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
+	"os"
 	"testing"
 	"time"
 )
@@ -93,5 +94,25 @@ func TestFreeformWorkload(t *testing.T) {
 	}
 	if levels["error"] < 400 || levels["info"] < 5000 {
 		t.Errorf("levels %v", levels)
+	}
+}
+
+// TestCPUSeconds: the CPU time read from /proc grows while this process
+// works (busy until it does, up to 20 s of wall time on a loaded machine).
+func TestCPUSeconds(t *testing.T) {
+	pid := os.Getpid()
+	before := CPUSeconds(pid)
+	deadline := time.Now().Add(20 * time.Second)
+	after := before
+	for x := 0; after <= before && time.Now().Before(deadline); x++ {
+		if x%1_000_000 == 0 {
+			after = CPUSeconds(pid)
+		}
+	}
+	if after <= before || after-before > 60 {
+		t.Errorf("CPU seconds %v then %v after busy work", before, after)
+	}
+	if CPUSeconds(-1) != 0 {
+		t.Error("CPUSeconds of no process is not 0")
 	}
 }
