@@ -103,8 +103,32 @@ func isFile(p string) bool {
 	return err == nil && !st.IsDir()
 }
 
+// dirPrefix names the temporary directories of the servers.
+const dirPrefix = "lore-pgtest-"
+
+// removeStale removes what servers of killed test processes left behind:
+// directories older than ten minutes whose postmaster is not running (the
+// server itself died with its test process, by Pdeathsig).
+func removeStale() {
+	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
+	for _, d := range dirs {
+		st, err := os.Stat(d)
+		if err != nil || time.Since(st.ModTime()) < 10*time.Minute {
+			continue
+		}
+		if pid, err := os.ReadFile(filepath.Join(d, "data", "postmaster.pid")); err == nil {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(pid), "\n", 2)[0]))
+			if n > 0 && syscall.Kill(n, 0) != syscall.ESRCH {
+				continue // running
+			}
+		}
+		_ = os.RemoveAll(d)
+	}
+}
+
 func launch(bin string) (*Server, error) {
-	dir, err := os.MkdirTemp("", "lore-pgtest-")
+	removeStale()
+	dir, err := os.MkdirTemp("", dirPrefix)
 	if err != nil {
 		return nil, err
 	}

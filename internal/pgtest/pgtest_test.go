@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"testing"
 	"time"
 )
@@ -44,5 +45,38 @@ func TestServerStartsServesAndStops(t *testing.T) {
 	}
 	if _, err := os.Stat(s.dir); !os.IsNotExist(err) {
 		t.Fatalf("directory %s left behind: %v", s.dir, err)
+	}
+}
+
+// TestRemoveStale: a directory left by a killed test process (old, its
+// postmaster gone) is removed; a recent one, or one whose postmaster runs,
+// is kept.
+func TestRemoveStale(t *testing.T) {
+	tmp := t.TempDir()
+	t.Setenv("TMPDIR", tmp)
+	mk := func(name string, age time.Duration, pid int) string {
+		d := filepath.Join(tmp, dirPrefix+name)
+		if err := os.MkdirAll(filepath.Join(d, "data"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if pid != 0 {
+			if err := os.WriteFile(filepath.Join(d, "data", "postmaster.pid"), fmt.Appendf(nil, "%d\n/x\n", pid), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		at := time.Now().Add(-age)
+		if err := os.Chtimes(d, at, at); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	dead := mk("dead", time.Hour, 0)
+	recent := mk("recent", time.Minute, 0)
+	running := mk("running", time.Hour, os.Getpid())
+	removeStale()
+	for d, keep := range map[string]bool{dead: false, recent: true, running: true} {
+		if _, err := os.Stat(d); (err == nil) != keep {
+			t.Errorf("%s: kept %v, want %v", filepath.Base(d), err == nil, keep)
+		}
 	}
 }
