@@ -48,7 +48,7 @@ func (c *collector) Spans(_ context.Context, body []byte) error {
 // shopEvents simulates an hour of the shop from start with a throttling
 // payment gateway and a bad release, and gives its log rows a pattern id
 // (the patterns processor is not run here): one a service and level.
-func shopEvents(t *testing.T, start time.Time) []event.Event {
+func shopEvents(t testing.TB, start time.Time) []event.Event {
 	t.Helper()
 	shop := sim.New(sim.Config{Seed: 11, Start: start, SessionsPerDay: 20000, Incidents: []sim.Incident{
 		sim.Throttle{At: start.Add(10 * time.Minute), For: 20 * time.Minute},
