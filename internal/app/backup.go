@@ -33,6 +33,9 @@ func (a *App) Backup(ctx context.Context, w io.Writer) error {
 	if err := a.store.SnapshotTo(ctx, filepath.Join(tmp, "events", "events.duckdb")); err != nil {
 		return fmt.Errorf("backup: %w", err)
 	}
+	if a.cfg.Meta != "" {
+		a.log.Warn("backup: the metadata is in PostgreSQL (--meta) and not in this backup: back it up with pg_dump")
+	}
 	for _, name := range []string{"meta.db", "replay.db"} {
 		src := filepath.Join(a.cfg.DataDir, name)
 		if _, err := os.Stat(src); err != nil {
