@@ -91,14 +91,13 @@ type ReleaseStart struct {
 	FirstTS int64
 }
 
-// Narrative is what the narrative engine reads. All methods are safe for
-// concurrent use and scoped by project and range.
+// Narrative is what the narrative engine reads: the store's Executor, on
+// which the analyses run the queries they compile themselves (the
+// dependency calls of internal/analysis/calls, the service series and
+// map of internal/analysis/services, …), and whichever of the
+// accelerators below the store has. It is safe for concurrent use.
 type Narrative interface {
-	// Executor runs the queries the analyses compile themselves (the
-	// dependency calls of internal/analysis/calls, the service series of
-	// internal/analysis/services, …).
 	sqlq.Executor
-	ServiceMap(ctx context.Context, project int64, r Range) ([]ServiceNode, []CallEdge, error)
 }
 
 // ServiceSeriesRollup is an optional accelerator (the DuckDB store's
@@ -110,7 +109,8 @@ type ServiceSeriesRollup interface {
 }
 
 // CallGraphReader is implemented by stores that keep the call graph
-// precomputed. CallGraph returns the edges of ServiceMap over the range,
+// precomputed. CallGraph returns the edges of internal/analysis/services.Map
+// over the range,
 // possibly assembled from parts of it (a call whose two sides fall in
 // different parts may be missed), with Calls and Errors but no latencies:
 // the shape of the graph, for the detectors that need only that.

@@ -66,7 +66,7 @@ func (m ServiceMap) Key() string {
 
 // Resolve reads the map from st.
 func (m ServiceMap) Resolve(ctx context.Context, st store.Narrative) (ServiceMapResult, error) {
-	nodes, edges, err := st.ServiceMap(ctx, m.ProjectID, m.Range)
+	nodes, edges, err := serviceMap(ctx, st, m.ProjectID, m.Range)
 	if err != nil {
 		return ServiceMapResult{}, fmt.Errorf("cannot draw the service map: %w", err)
 	}

@@ -8,29 +8,19 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// memoNarrative remembers the service maps and call graphs, and the
-// answers of query objects (service series, release starts, error
-// groups, by Key()) that several
-// detectors of one Stories.Resolve ask for with the same arguments
-// (cascade and hidden coupling read the same minutes and calls; the three
-// release detectors the same deploys).
+// memoNarrative remembers the answers of query objects (service series,
+// maps and call graphs, release starts, error groups, by Key()) that
+// several detectors of one Stories.Resolve ask for with the same
+// arguments (cascade and hidden coupling read the same minutes and calls;
+// the three release detectors the same deploys).
 type memoNarrative struct {
 	store.Narrative
-	mu     sync.Mutex
-	maps   map[[3]int64]memoMap
-	byKey  map[string]any // query objects' answers by Key()
-	graphs map[[3]int64][]store.CallEdge
-}
-
-type memoMap struct {
-	nodes []store.ServiceNode
-	edges []store.CallEdge
+	mu    sync.Mutex
+	byKey map[string]any // query objects' answers by Key()
 }
 
 func newMemo(st store.Narrative) *memoNarrative {
-	return &memoNarrative{Narrative: st, maps: map[[3]int64]memoMap{},
-		byKey:  map[string]any{},
-		graphs: map[[3]int64][]store.CallEdge{}}
+	return &memoNarrative{Narrative: st, byKey: map[string]any{}}
 }
 
 // remember answers from m (under mu) or calls read and remembers its
@@ -86,40 +76,23 @@ func errorGroups(ctx context.Context, st store.Narrative, project int64, r store
 	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.ErrorGroup, error) { return q.Run(ctx, ex) })
 }
 
-func (m *memoNarrative) ServiceMap(ctx context.Context, project int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
-	k := [3]int64{project, r.From, r.To}
-	m.mu.Lock()
-	x, ok := m.maps[k]
-	m.mu.Unlock()
-	if ok {
-		return x.nodes, x.edges, nil
+// serviceMap reads services.Map, remembered by a memo.
+func serviceMap(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
+	type answer struct {
+		nodes []store.ServiceNode
+		edges []store.CallEdge
 	}
-	nodes, edges, err := m.Narrative.ServiceMap(ctx, project, r)
-	if err != nil {
-		return nil, nil, err
-	}
-	m.mu.Lock()
-	m.maps[k] = memoMap{nodes, edges}
-	m.mu.Unlock()
-	return nodes, edges, nil
-}
-
-var _ store.CallGraphReader = (*memoNarrative)(nil)
-
-// CallGraph reads the store's precomputed call graph when it keeps one,
-// else the service map's edges.
-func (m *memoNarrative) CallGraph(ctx context.Context, project int64, r store.Range) ([]store.CallEdge, error) {
-	return remember(&m.mu, m.graphs, [3]int64{project, r.From, r.To}, func() ([]store.CallEdge, error) {
-		return callGraph(ctx, m.Narrative, project, r)
+	q := services.Map{ProjectID: project, Range: r}
+	a, err := memoRun(st, q.Key(), func(ex store.Narrative) (answer, error) {
+		nodes, edges, err := q.Run(ctx, ex)
+		return answer{nodes, edges}, err
 	})
+	return a.nodes, a.edges, err
 }
 
-// callGraph is the calls between services in r, for detectors that need
-// only the graph's shape: from the store's CallGraph when it has one.
+// callGraph reads services.CallGraph (the store's precomputed graph when
+// it keeps one), remembered by a memo.
 func callGraph(ctx context.Context, st store.Narrative, project int64, r store.Range) ([]store.CallEdge, error) {
-	if g, ok := st.(store.CallGraphReader); ok {
-		return g.CallGraph(ctx, project, r)
-	}
-	_, edges, err := st.ServiceMap(ctx, project, r)
-	return edges, err
+	q := services.CallGraph{ProjectID: project, Range: r}
+	return memoRun(st, q.Key(), func(ex store.Narrative) ([]store.CallEdge, error) { return q.Run(ctx, ex) })
 }

@@ -46,11 +46,6 @@ func (t *timedNarrative) CallGraph(ctx context.Context, project int64, r store.R
 	return callGraph(ctx, t.Narrative, project, r)
 }
 
-func (t *timedNarrative) ServiceMap(ctx context.Context, project int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
-	defer t.note("ServiceMap", time.Now())
-	return t.Narrative.ServiceMap(ctx, project, r)
-}
-
 // RolledErrorGroups passes the store's error rollup through, timed.
 func (t *timedNarrative) RolledErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, bool, error) {
 	rr, ok := t.Narrative.(store.ErrorGroupsRollup)

@@ -159,11 +159,6 @@ func (f *rangeRecorder) Run(_ context.Context, q sqlq.Query, _ func(sqlq.Scanner
 
 func (f *rangeRecorder) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }
 
-func (f *rangeRecorder) ServiceMap(_ context.Context, _ int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
-	f.ranges = append(f.ranges, r)
-	return nil, nil, nil
-}
-
 func TestStoriesReadWholeMinutes(t *testing.T) {
 	const minute = int64(60e6)
 	f := &rangeRecorder{}

@@ -326,7 +326,7 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 	if err != nil {
 		return TimelineResult{}, fmt.Errorf("cannot read service signals: %w", err)
 	}
-	_, edges, err := st.ServiceMap(ctx, t.ProjectID, store.Range{From: from, To: t.At})
+	_, edges, err := serviceMap(ctx, st, t.ProjectID, store.Range{From: from, To: t.At})
 	if err != nil {
 		return TimelineResult{}, fmt.Errorf("cannot read calls: %w", err)
 	}

@@ -34,6 +34,8 @@ func TestQueriesGolden(t *testing.T) {
 		add(ReleaseStarts{ProjectID: 7, Range: r, Since: 500_000}.Query(d))
 		add(ErrorGroups{ProjectID: 7, Range: r, Since: 500_000, Limit: 200}.Query(d))
 		add(Series{ProjectID: 7, Range: r, Step: 60_000}.Query(d))
+		add(Map{ProjectID: 7, Range: r}.NodesQuery(d))
+		add(Map{ProjectID: 7, Range: r}.EdgesQuery(d))
 		path := filepath.Join("testdata", d.Name()+".sql")
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -83,5 +85,29 @@ func TestReleaseStartsRun(t *testing.T) {
 	if (ReleaseStarts{ProjectID: 1, Range: store.Range{From: 10, To: 20}, Since: 15}).Key() !=
 		(ReleaseStarts{ProjectID: 1, Range: store.Range{From: 10, To: 20}, Since: 10}).Key() {
 		t.Error("equal bounds key apart")
+	}
+}
+
+// graph is a store with a precomputed call graph.
+type graph struct{ rollup }
+
+func (graph) CallGraph(context.Context, int64, store.Range) ([]store.CallEdge, error) {
+	return []store.CallEdge{{From: "a", To: "b", Calls: 1}}, nil
+}
+
+// TestCallGraphRun: the graph comes from the store's accelerator when it
+// has one, else from the map's edges query; an empty range is refused.
+func TestCallGraphRun(t *testing.T) {
+	var ran []string
+	r := store.Range{From: 10, To: 20}
+	got, err := CallGraph{ProjectID: 1, Range: r}.Run(t.Context(), graph{rollup{&ran}})
+	if err != nil || len(got) != 1 || got[0].To != "b" || len(ran) != 0 {
+		t.Errorf("from the accelerator: %v, %v; ran %v", got, err, ran)
+	}
+	if _, err := (CallGraph{ProjectID: 1, Range: r}).Run(t.Context(), rollup{&ran}); err != nil || len(ran) != 1 || ran[0] != "services.map.edges" {
+		t.Errorf("without one, the map's edges: %v, ran %v", err, ran)
+	}
+	if _, err := (CallGraph{ProjectID: 1, Range: store.Range{From: 20, To: 20}}).Run(t.Context(), graph{rollup{&ran}}); err == nil {
+		t.Error("an empty range was accepted")
 	}
 }

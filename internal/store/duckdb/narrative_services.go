@@ -56,33 +56,32 @@ func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRe
 	return out, true, nil
 }
 
-// serviceEdgesSQL lists ServiceMap's edges; its arguments are project,
-// from, to twice.
-const serviceEdgesSQL = `WITH sp AS (SELECT trace_hi, trace_lo, span_id, parent_span_id, service, duration_ms, http_status, level, kind,
-			` + spanDep + ` AS peer
+// serviceEdgesSQL is internal/analysis/services.Edges in DuckDB's
+// spelling (the store may not import the analysis; TestEdgesAreTheAnalysis
+// checks the copy): the calls between services over [from, to) of one
+// project, as the hourly call graph (narrative_edges) materializes them.
+// Its arguments are project, from, to twice.
+const serviceEdgesSQL = `WITH sp AS MATERIALIZED (SELECT trace_hi, trace_lo, span_id, parent_span_id, service, duration_ms, http_status, level, kind,
+		attr_values[list_position(attr_keys, 'peer.service')] AS peer
 		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')
-	SELECT p.service, c.service, false, false, count(*),
-		count(*) FILTER (WHERE c.http_status >= 500 OR c.http_status = 429 OR c.level IN ('error', 'fatal')),
-		coalesce(quantile_cont(c.duration_ms, 0.5), 0), coalesce(quantile_cont(c.duration_ms, 0.95), 0)
-	FROM sp c JOIN sp p ON c.trace_hi = p.trace_hi AND c.trace_lo = p.trace_lo AND c.parent_span_id = p.span_id
-	WHERE c.parent_span_id <> 0 AND c.service <> p.service
-	GROUP BY p.service, c.service
-	UNION ALL
-	SELECT service, peer, true, false, count(*),
-		count(*) FILTER (WHERE http_status >= 500 OR http_status = 429 OR level IN ('error', 'fatal')),
-		coalesce(quantile_cont(duration_ms, 0.5), 0), coalesce(quantile_cont(duration_ms, 0.95), 0)
-	FROM sp WHERE peer IS NOT NULL AND peer NOT IN (SELECT DISTINCT service FROM sp)
-	GROUP BY service, peer
-	UNION ALL
-	SELECT prev, service, false, true, count(*), count(*) FILTER (WHERE err), 0, 0 FROM (
-		SELECT service, err, lag(service) OVER (PARTITION BY trace_hi, trace_lo ORDER BY f, service) AS prev FROM (
-			SELECT trace_hi, trace_lo, service, min(ts) AS f, bool_or(kind = 'error' OR level IN ('error', 'fatal')) AS err
-			FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''
-				AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)
-			GROUP BY trace_hi, trace_lo, service))
-	WHERE prev IS NOT NULL
-	GROUP BY prev, service
-	ORDER BY 1, 2`
+	SELECT caller, callee, external, inferred, calls, errors, p50, p95 FROM (
+		SELECT p.service AS caller, c.service AS callee, false AS external, false AS inferred, count(*) AS calls,
+			count(*) FILTER (WHERE c.http_status >= 500 OR c.http_status = 429 OR c.level IN ('error', 'fatal')) AS errors,
+			coalesce(quantile_cont(c.duration_ms, 0.5), 0) AS p50, coalesce(quantile_cont(c.duration_ms, 0.95), 0) AS p95
+		FROM sp c JOIN sp p ON c.trace_hi = p.trace_hi AND c.trace_lo = p.trace_lo AND c.parent_span_id = p.span_id
+		WHERE c.parent_span_id <> 0 AND c.service <> p.service GROUP BY p.service, c.service
+		UNION ALL SELECT service, peer, true, false, count(*),
+			count(*) FILTER (WHERE http_status >= 500 OR http_status = 429 OR level IN ('error', 'fatal')),
+			coalesce(quantile_cont(duration_ms, 0.5), 0), coalesce(quantile_cont(duration_ms, 0.95), 0)
+		FROM sp WHERE peer IS NOT NULL AND peer NOT IN (SELECT DISTINCT service FROM sp) GROUP BY service, peer
+		UNION ALL SELECT prev, service, false, true, count(*), count(*) FILTER (WHERE err), 0, 0 FROM (
+			SELECT service, err, lag(service) OVER (PARTITION BY trace_hi, trace_lo ORDER BY f, service) AS prev FROM (
+				SELECT trace_hi, trace_lo, service, min(ts) AS f, count(*) FILTER (WHERE kind = 'error' OR level IN ('error', 'fatal')) > 0 AS err
+				FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''
+					AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)
+				GROUP BY trace_hi, trace_lo, service) AS firsts) AS follows
+		WHERE prev IS NOT NULL GROUP BY prev, service
+	) AS edges ORDER BY caller, callee, external, inferred`
 
 // scanServicePoint reads one row of seriesRollup.
 func scanServicePoint(rows *sql.Rows, r store.ServiceSeriesRequest) (store.ServicePoint, error) {
@@ -103,63 +102,6 @@ func scanServicePoint(rows *sql.Rows, r store.ServiceSeriesRequest) (store.Servi
 		p.Requests, p.Errors, p.P95MS = lr, le, lp95
 	}
 	return p, nil
-}
-
-// ServiceMap returns the services (by their spans, or their requests when
-// they send no spans) and the calls between them: parent→child spans of
-// different services, client spans to dependencies that send no spans,
-// and, between services that send no spans, edges inferred from the order
-// in which they appear in shared traces.
-func (s *Store) ServiceMap(ctx context.Context, project int64, r store.Range) ([]store.ServiceNode, []store.CallEdge, error) {
-	if err := narrativeRange(r); err != nil {
-		return nil, nil, fmt.Errorf("service map: %w", err)
-	}
-	args := []any{project, r.From, r.To}
-	var nodes []store.ServiceNode
-	q := `SELECT service,
-		count(*) FILTER (WHERE kind = 'span') AS sreq,
-		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `),
-		coalesce(quantile_cont(duration_ms, 0.5) FILTER (WHERE kind = 'span'), 0),
-		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0),
-		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL)),
-		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL) AND ` + errRow + `),
-		coalesce(quantile_cont(duration_ms, 0.5) FILTER (WHERE kind <> 'span'), 0),
-		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind <> 'span'), 0),
-		count(*)
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
-		GROUP BY service ORDER BY service`
-	if err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
-		var (
-			n                  store.ServiceNode
-			sr, se, lr, le     int64
-			s50, s95, l50, l95 float64
-		)
-		if err := rows.Scan(&n.Service, &sr, &se, &s50, &s95, &lr, &le, &l50, &l95, &n.Events); err != nil {
-			return err
-		}
-		if sr > 0 {
-			n.Requests, n.Errors, n.P50MS, n.P95MS = sr, se, s50, s95
-		} else {
-			n.Requests, n.Errors, n.P50MS, n.P95MS = lr, le, l50, l95
-		}
-		nodes = append(nodes, n)
-		return nil
-	}); err != nil {
-		return nil, nil, fmt.Errorf("service map: nodes: %w", err)
-	}
-	var edges []store.CallEdge
-	q = serviceEdgesSQL
-	if err := s.eachRow(ctx, q, append(append([]any{}, args...), args...), func(rows *sql.Rows) error {
-		var e store.CallEdge
-		if err := rows.Scan(&e.From, &e.To, &e.External, &e.Inferred, &e.Calls, &e.Errors, &e.P50MS, &e.P95MS); err != nil {
-			return err
-		}
-		edges = append(edges, e)
-		return nil
-	}); err != nil {
-		return nil, nil, fmt.Errorf("service map: edges: %w", err)
-	}
-	return nodes, edges, nil
 }
 
 var _ store.ErrorGroupsRollup = (*Store)(nil)

@@ -13,7 +13,7 @@ import (
 // The story detectors (cascades, hidden coupling) need only the shape of
 // the call graph over a day, but joining a day of spans to their parents
 // takes seconds at 10M events a day. So the graph is also kept per hour in
-// narrative_edges: each hour's edges as ServiceMap computes them over that
+// narrative_edges: each hour's edges as services.Map computes them over that
 // hour alone. An hour is computed ("sealed") by the Append whose events
 // reach an hour and sealGrace past its end; a later batch with events in
 // a sealed hour unseals it and its neighbours, and they are sealed again.
@@ -105,7 +105,7 @@ type execer interface {
 
 func sealHour(ctx context.Context, tx execer, project, h int64) error {
 	args := []any{project, h, project, h, h + rollupHour, project, h, h + rollupHour}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edges SELECT ?, ?, e.* EXCLUDE (p50, p95) FROM (`+edgesNamed+`) e`, args...); err != nil {
+	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edges SELECT ?, ?, e.* EXCLUDE (p50, p95) FROM (`+serviceEdgesSQL+`) e`, args...); err != nil {
 		return fmt.Errorf("seal hour %d of project %d: %w", h, project, err)
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edge_hours VALUES (?, ?)`, project, h); err != nil {
@@ -113,9 +113,6 @@ func sealHour(ctx context.Context, tx execer, project, h int64) error {
 	}
 	return nil
 }
-
-// edgesNamed is serviceEdgesSQL with named columns.
-const edgesNamed = `SELECT * FROM (` + serviceEdgesSQL + `) AS t(caller, callee, external, inferred, calls, errors, p50, p95)`
 
 func eachConnRow(ctx context.Context, c execer, q string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := c.QueryContext(ctx, q, args...)
@@ -161,7 +158,7 @@ func rebuildEdges(ctx context.Context, tx sqlTx) error {
 }
 
 // CallGraph returns the calls between services in r: the edges of
-// ServiceMap, computed hour by hour (and for the range's partial hours)
+// services.Map, computed hour by hour (and for the range's partial hours)
 // and added up, without latencies. A call whose parent span is in another
 // hour than the child is not seen, nor a service inferred to follow
 // another across an hour boundary; an external dependency or inferred
@@ -235,7 +232,7 @@ func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]
 	}
 	for _, p := range pieces {
 		args := []any{project, p.From, p.To}
-		if err := s.eachRow(ctx, `SELECT caller, callee, external, inferred, calls, errors FROM (`+edgesNamed+`)`, append(append([]any{}, args...), args...), scan); err != nil {
+		if err := s.eachRow(ctx, `SELECT caller, callee, external, inferred, calls, errors FROM (`+serviceEdgesSQL+`)`, append(append([]any{}, args...), args...), scan); err != nil {
 			return nil, fmt.Errorf("call graph of [%d, %d): %w", p.From, p.To, err)
 		}
 	}

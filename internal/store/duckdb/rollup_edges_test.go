@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -69,7 +70,7 @@ func TestCallGraph(t *testing.T) {
 	}
 	check := func(when string, r store.Range) {
 		t.Helper()
-		_, want, err := s.ServiceMap(ctx, 1, r)
+		_, want, err := services.Map{ProjectID: 1, Range: r}.Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -198,8 +198,21 @@ type plainStore struct{ sqlq.Executor }
 // the signals internal/analysis/services.Series defines (the store keeps
 // its own copy, since it may not import the analysis).
 func TestRollupAggregatesAreTheAnalysis(t *testing.T) {
-	norm := func(s string) string { return strings.Join(strings.Fields(s), " ") }
-	if got, want := norm(minuteAggregates), norm(services.Aggregates(sqlq.DuckDB{})); got != want {
+	if got, want := normSQL(minuteAggregates), normSQL(services.Aggregates(sqlq.DuckDB{})); got != want {
 		t.Errorf("the rollup's aggregates differ from services.Aggregates:\nrollup   %s\nanalysis %s", got, want)
 	}
+}
+
+// TestEdgesAreTheAnalysis: the hourly call graph materializes exactly the
+// edges internal/analysis/services.Map defines (the store's copy).
+func TestEdgesAreTheAnalysis(t *testing.T) {
+	if got, want := normSQL(serviceEdgesSQL), normSQL(services.Edges(sqlq.DuckDB{})); got != want {
+		t.Errorf("the call graph's edges differ from services.Edges:\nstore    %s\nanalysis %s", got, want)
+	}
+}
+
+// normSQL folds whitespace runs, and drops those after '(' and before ')'.
+func normSQL(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	return strings.ReplaceAll(strings.ReplaceAll(s, "( ", "("), " )", ")")
 }

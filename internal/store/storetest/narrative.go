@@ -253,7 +253,7 @@ func testServiceMapAndSeries(t *testing.T, s NarrativeStore) {
 		event.Event{TS: narrT0 + 1, Kind: event.KindLog, Service: "gate", TraceID: lt},
 		event.Event{TS: narrT0 + 9, Kind: event.KindLog, Service: "gate", TraceID: lt})
 	narrAppend(t, s, 1, evs...)
-	nodes, edges, err := s.ServiceMap(context.Background(), 1, narrAll)
+	nodes, edges, err := services.Map{ProjectID: 1, Range: narrAll}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatal(err)
 	}
