@@ -61,15 +61,25 @@ type request struct {
 	params url.Values // settings
 }
 
+// writeTimeout bounds an INSERT whose context has no deadline: the
+// pipeline's batches (65,536 events) take seconds, and a read's query
+// timeout must not fail a large one.
+const writeTimeout = 5 * time.Minute
+
 // send posts r under ctx and returns the answer's body to read and
 // close. A statement still running when ctx ends is killed by its id
 // (18.16 does not stop a query whose client went away). The deadline of
-// ctx, or the store's query timeout, becomes max_execution_time.
+// ctx, or the store's query timeout (writeTimeout for an INSERT's rows),
+// becomes max_execution_time.
 func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), error) {
 	if err := ctx.Err(); err != nil {
 		return nil, nil, err
 	}
-	ctx, cancelTimeout := context.WithTimeout(ctx, s.timeout)
+	limit := s.timeout
+	if r.data != nil {
+		limit = writeTimeout
+	}
+	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	deadline, _ := ctx.Deadline()
 	left := time.Until(deadline)
 	if left <= 0 {

@@ -354,8 +354,15 @@ func testCancel(t *testing.T, srv *chtest.Server, u string) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	// A deadline becomes max_execution_time too; an ended context never
-	// reaches the server.
+	// Without a deadline of its own a read ends at the store's query
+	// timeout.
+	short := mustOpen(t, u+"?query_timeout=700ms")
+	start = time.Now()
+	err = short.Run(context.Background(), sqlq.Query{Name: "test.timeout", SQL: "SELECT count() FROM numbers(100000000000) WHERE sipHash64(number) = 2"}, func(sqlq.Scanner) error { return nil })
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 10*time.Second {
+		t.Errorf("a read past the query timeout: %v after %v, want context.DeadlineExceeded", err, time.Since(start))
+	}
+	// An ended context never reaches the server.
 	if err := s.Run(ctx, sqlq.Query{Name: "test.ended", SQL: "SELECT 1"}, func(sqlq.Scanner) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("an ended context: %v", err)
 	}
