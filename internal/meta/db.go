@@ -39,7 +39,7 @@ func (d *db) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 // reads, decides and writes in a transaction stays correct with several
 // nodes writing, a conflict failing the transaction (see inTx) instead of
 // losing an update.
-func (d *db) BeginTx(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
+func (d *db) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 	if d.e == postgresEngine && opts == nil {
 		opts = &sql.TxOptions{Isolation: sql.LevelSerializable}
 	}
@@ -47,39 +47,39 @@ func (d *db) BeginTx(ctx context.Context, opts *sql.TxOptions) (*tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &tx{tx: t, e: d.e}, nil
+	return &txn{tx: t, e: d.e}, nil
 }
 
 // Close closes the database.
 func (d *db) Close() error { return d.sql.Close() }
 
-// tx is a transaction of db, spelling its queries the same way.
-type tx struct {
+// txn is a transaction of db, spelling its queries the same way.
+type txn struct {
 	tx *sql.Tx
 	e  engine
 }
 
-func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return t.tx.ExecContext(ctx, t.e.bind(q), t.e.args(args)...)
 }
 
-func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
 	return t.tx.QueryContext(ctx, t.e.bind(q), t.e.args(args)...)
 }
 
-func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
 	return t.tx.QueryRowContext(ctx, t.e.bind(q), t.e.args(args)...)
 }
 
 // Commit commits the transaction.
-func (t *tx) Commit() error { return t.tx.Commit() }
+func (t *txn) Commit() error { return t.tx.Commit() }
 
 // Rollback abandons the transaction.
-func (t *tx) Rollback() error { return t.tx.Rollback() }
+func (t *txn) Rollback() error { return t.tx.Rollback() }
 
 var (
 	_ execer = (*db)(nil)
-	_ execer = (*tx)(nil)
+	_ execer = (*txn)(nil)
 )
 
 // maxTxAttempts bounds how often inTx runs a transaction that conflicts.
@@ -88,7 +88,7 @@ const maxTxAttempts = 20
 // inTx runs f in a transaction and commits it, again when PostgreSQL
 // refuses it for a conflict with another transaction (see retry); f must
 // not have effects outside the transaction.
-func (s *Store) inTx(ctx context.Context, f func(t *tx) error) error {
+func (s *Store) inTx(ctx context.Context, f func(t *txn) error) error {
 	return s.retry(ctx, func() error { return s.tryTx(ctx, f) })
 }
 
@@ -112,7 +112,7 @@ func (s *Store) retry(ctx context.Context, attempt func() error) error {
 	}
 }
 
-func (s *Store) tryTx(ctx context.Context, f func(t *tx) error) error {
+func (s *Store) tryTx(ctx context.Context, f func(t *txn) error) error {
 	t, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err

@@ -135,7 +135,7 @@ const schemaLockID = 0x6c6f7265_6d657461 // "lorememta"
 
 // lockSchema makes migrations, run in tx, one at a time across processes.
 // SQLite's single writer already does.
-func (e engine) lockSchema(ctx context.Context, tx *tx) error {
+func (e engine) lockSchema(ctx context.Context, tx *txn) error {
 	if e != postgresEngine {
 		return nil
 	}
@@ -158,7 +158,7 @@ func (e engine) lockedTxOptions() *sql.TxOptions {
 
 // version reads the schema version: SQLite's user_version, PostgreSQL's
 // row in lore_schema (created here when missing).
-func (e engine) version(ctx context.Context, tx *tx) (int, error) {
+func (e engine) version(ctx context.Context, tx *txn) (int, error) {
 	var v int
 	if e != postgresEngine {
 		err := tx.QueryRowContext(ctx, `PRAGMA user_version`).Scan(&v)
@@ -175,7 +175,7 @@ func (e engine) version(ctx context.Context, tx *tx) (int, error) {
 }
 
 // setVersion records the schema version in tx.
-func (e engine) setVersion(ctx context.Context, tx *tx, v int) error {
+func (e engine) setVersion(ctx context.Context, tx *txn, v int) error {
 	var err error
 	if e != postgresEngine {
 		_, err = tx.ExecContext(ctx, fmt.Sprintf(`PRAGMA user_version = %d`, v))
@@ -189,7 +189,7 @@ func (e engine) setVersion(ctx context.Context, tx *tx, v int) error {
 }
 
 // hasColumn reports whether table has the column name.
-func (e engine) hasColumn(ctx context.Context, tx *tx, table, name string) (bool, error) {
+func (e engine) hasColumn(ctx context.Context, tx *txn, table, name string) (bool, error) {
 	q := `SELECT count(*) FROM pragma_table_info(?) WHERE name = ?`
 	if e == postgresEngine {
 		q = `SELECT count(*) FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = ? AND column_name = ?`

@@ -116,7 +116,7 @@ func (s *Store) userBySSO(ctx context.Context, issuer, subject, email string, pr
 	return out, commit(tx, email)
 }
 
-func commit(tx *tx, email string) error {
+func commit(tx *txn, email string) error {
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("sign in %s: %w", email, err)
 	}

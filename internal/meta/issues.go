@@ -108,7 +108,7 @@ func scanIssue(r rowScanner) (Issue, error) {
 // the issue as it is after the event.
 func (s *Store) ObserveIssue(ctx context.Context, o Observation) (Issue, error) {
 	var is Issue
-	err := s.inTx(ctx, func(tx *tx) (err error) {
+	err := s.inTx(ctx, func(tx *txn) (err error) {
 		is, err = observeIssue(ctx, tx, o)
 		return err
 	})
@@ -118,7 +118,7 @@ func (s *Store) ObserveIssue(ctx context.Context, o Observation) (Issue, error) 
 	return is, nil
 }
 
-func observeIssue(ctx context.Context, tx *tx, o Observation) (Issue, error) {
+func observeIssue(ctx context.Context, tx *txn, o Observation) (Issue, error) {
 	is, err := issueByFingerprint(ctx, tx, o.ProjectID, o.Fingerprint)
 	switch {
 	case errors.Is(err, ErrNoIssue):
@@ -171,7 +171,7 @@ func observeIssue(ctx context.Context, tx *tx, o Observation) (Issue, error) {
 	return is, nil
 }
 
-func addSignal(ctx context.Context, tx *tx, project, issue int64, kind string, ts int64, release string) error {
+func addSignal(ctx context.Context, tx *txn, project, issue int64, kind string, ts int64, release string) error {
 	if _, err := tx.ExecContext(ctx, `INSERT INTO issue_signals (project_id, issue_id, kind, ts, release) VALUES (?, ?, ?, ?, ?)`,
 		project, issue, kind, ts, release); err != nil {
 		return fmt.Errorf("record %s signal of issue %d: %w", kind, issue, err)

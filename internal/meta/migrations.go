@@ -18,7 +18,7 @@ type migration struct {
 
 // migrator runs a migration's statements in its transaction.
 type migrator struct {
-	tx *tx
+	tx *txn
 	e  engine
 }
 

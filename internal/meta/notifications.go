@@ -45,7 +45,7 @@ type Attempt struct {
 	Final string `json:"final,omitempty"`
 }
 
-func insertOutgoing(ctx context.Context, tx *tx, now time.Time, out []Outgoing) error {
+func insertOutgoing(ctx context.Context, tx *txn, now time.Time, out []Outgoing) error {
 	for _, o := range out {
 		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (project_id, channel_id, url, monitor_id, body, status, next_at, created_at)
 			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`, o.ProjectID, o.ChannelID, o.URL, o.MonitorID, string(o.Body), now.UnixMicro(), now.UnixMicro()); err != nil {
