@@ -3,6 +3,8 @@ package cli
 import (
 	"bytes"
 	"context"
+	"flag"
+	"io"
 	"strings"
 	"testing"
 
@@ -39,4 +41,30 @@ func TestKeysWithMetaPostgres(t *testing.T) {
 	if out := run("projects", "list", "--meta", dbURL); !strings.Contains(out, "shop") {
 		t.Errorf("lore projects list --meta after create:\n%s", out)
 	}
+}
+
+// TestServeMetaFlag: lore serve --meta (or LORE_META) names the metadata
+// database; without it the app keeps DATA/meta.db.
+func TestServeMetaFlag(t *testing.T) {
+	f := func(env string, args []string, want string) {
+		t.Helper()
+		t.Setenv("LORE_META", env)
+		var sf serveFlags
+		fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+		sf.register(fs, t.TempDir())
+		if err := fs.Parse(args); err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := sf.config(Stdio{Out: io.Discard, Err: io.Discard})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Meta != want {
+			t.Errorf("env %q, args %q: Meta %q, want %q", env, args, cfg.Meta, want)
+		}
+	}
+	f("", nil, "")
+	f("", []string{"--meta", "postgres://lore@db:5432/lore"}, "postgres://lore@db:5432/lore")
+	f("postgres://env@db/lore", nil, "postgres://env@db/lore")
+	f("postgres://env@db/lore", []string{"--meta=postgres://flag@db/lore"}, "postgres://flag@db/lore")
 }
