@@ -92,7 +92,7 @@ func FuzzIngestToStore(f *testing.F) {
 		if err := l.Flush(ctx); err != nil {
 			t.Fatalf("load into the store: %v", err)
 		}
-		if _, err := l.app.store.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: 0, To: now + time.Hour.Microseconds()}, Limit: 10}); err != nil {
+		if _, err := (eventStore{l.app.store}).Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: 0, To: now + time.Hour.Microseconds()}, Limit: 10}); err != nil {
 			t.Fatalf("search after the batch: %v", err)
 		}
 	})

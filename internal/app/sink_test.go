@@ -89,7 +89,7 @@ func TestRefusedRequestLeavesNoTrace(t *testing.T) {
 	if iss, err := a.meta.Issues(ctx, 1); err != nil || len(iss) != 1 {
 		t.Errorf("issues after the stored request: %+v (%v), want one", iss, err)
 	}
-	res, err := a.store.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: from, To: to}, Limit: 10})
+	res, err := eventStore{a.store}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: from, To: to}, Limit: 10})
 	if err != nil || len(res.Events) != 2 {
 		t.Errorf("stored events: %d (%v), want 2", len(res.Events), err)
 	}

@@ -198,6 +198,28 @@ type IDFilter interface {
 	IDRanges(project int64, r Range, kind IDKind, id string) (ranges []Range, ok bool)
 }
 
+// Slicer is an optional accelerator a store may have (the DuckDB store's
+// per-block row counts), found by type assertion: r partitioned into
+// consecutive ranges, newest first, the first expected to hold about
+// want rows of project and each next one about four times as many, the
+// last reaching r.From; so that a newest-first read stops as soon as its
+// page is full instead of sorting the whole range. A read that takes the
+// whole range at once gets the same answer.
+type Slicer interface {
+	NewestSlices(project int64, r Range, want int64) []Range
+}
+
+// ArchivedRows is implemented by a store that keeps older days outside
+// its events table (DuckDB's cold tier): a FROM item reading the
+// project's archived rows of the days overlapping r, with the events
+// table's columns and a row order (the dialect's RowOrder) that is
+// stable, distinct and, at equal times, below every row of the table's,
+// so that a search's cursor pages through both; "" when it holds none of
+// those days.
+type ArchivedRows interface {
+	ArchivedRows(ctx context.Context, project int64, r Range) (src string, err error)
+}
+
 // Stats describes the store's size, for /metrics and the benchmarks.
 type Stats struct {
 	Events    int64 // rows stored

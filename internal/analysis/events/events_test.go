@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
@@ -142,4 +143,52 @@ func TestCountsGolden(t *testing.T) {
 			}
 		}
 	})
+}
+
+// searchAccel is a recorder with a word filter, slices and an archive.
+type searchAccel struct{ recorder }
+
+func (searchAccel) WordRanges(_ int64, r store.Range, _ []string) ([]store.Range, bool) {
+	return []store.Range{{From: r.From, To: r.From + 10}, {From: r.To - 10, To: r.To}}, true
+}
+
+func (searchAccel) NewestSlices(_ int64, r store.Range, _ int64) []store.Range {
+	mid := r.To - 100
+	return []store.Range{{From: mid, To: r.To}, {From: r.From, To: mid}}
+}
+
+func (searchAccel) ArchivedRows(context.Context, int64, store.Range) (string, error) {
+	return "archived_rows", nil
+}
+
+func TestSearchGolden(t *testing.T) {
+	q, err := query.Parse("service:api checkout")
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "search", func(ex sqlq.Executor, accel bool) {
+		if accel {
+			ex = searchAccel{ex.(filtered).recorder}
+		}
+		rd := Reader{Ex: ex}
+		for _, r := range []store.SearchRequest{
+			{ProjectID: 7, Range: rng},
+			{ProjectID: 7, Range: rng, Query: q, Limit: 20, Cursor: encodeCursor(1_500_000, 42)},
+		} {
+			if _, err := rd.Search(context.Background(), r); err != nil {
+				t.Fatalf("Search(%+v): %v", r, err)
+			}
+		}
+	})
+}
+
+func TestSearchBadCursor(t *testing.T) {
+	var qs []sqlq.Query
+	_, err := Reader{Ex: recorder{sqlq.DuckDB{}, &qs}}.Search(context.Background(), store.SearchRequest{ProjectID: 7, Range: rng, Cursor: "garbage"})
+	if !errs.Is(err, errs.Invalid) || !strings.Contains(err.Error(), `"garbage"`) {
+		t.Errorf("Search with a bad cursor = %v, want an invalid-input error quoting it", err)
+	}
+	if len(qs) != 0 {
+		t.Errorf("a bad cursor ran %d queries", len(qs))
+	}
 }

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -164,29 +163,21 @@ func archiveSource(files []string) string {
 // and at equal times archived rows come after the table's (rowid >= 0).
 const archiveRowid = `-((hash(filename) % 1073741824)::BIGINT * 4294967296 + file_row_number::BIGINT) - 1`
 
-// searchArchive reads the newest need archived events of a search, with
-// their rowids (archiveRowid).
-func (s *Store) searchArchive(ctx context.Context, p plan, upper int64, extra string, extraArgs []any, need int) ([]event.Event, []int64, error) {
-	files, err := s.archiveFiles(ctx, p.project, store.Range{From: p.rng.From, To: upper})
+var _ store.ArchivedRows = (*Store)(nil)
+
+// ArchivedRows implements store.ArchivedRows: the archived Parquet files
+// of the days overlapping r (archiveFiles) with each row's rowid
+// (archiveRowid).
+func (s *Store) ArchivedRows(ctx context.Context, project int64, r store.Range) (string, error) {
+	if r.To <= r.From {
+		return "", nil
+	}
+	files, err := s.archiveFiles(ctx, project, r)
 	if err != nil || len(files) == 0 {
-		return nil, nil, err
+		return "", err
 	}
 	src := strings.Replace(archiveSource(files), "union_by_name = true)", "union_by_name = true, filename = true, file_row_number = true)", 1)
-	q := `SELECT ` + eventCols + ` FROM (SELECT *, ` + archiveRowid + ` AS rowid FROM ` + src + `)
-		WHERE project_id = ? AND ts >= ? AND ts < ? AND (` + p.where + `)`
-	args := append([]any{p.project, p.rng.From, upper}, p.args...)
-	if extra != "" {
-		q += ` AND (` + extra + `)`
-		args = append(args, extraArgs...)
-	}
-	q += ` ORDER BY ts DESC, rowid DESC LIMIT ?`
-	args = append(args, need)
-	var evs []event.Event
-	var rowids []int64
-	if err := s.scanInto(ctx, q, args, &evs, &rowids); err != nil {
-		return nil, nil, fmt.Errorf("search the archive: %w", err)
-	}
-	return evs, rowids, nil
+	return `(SELECT *, ` + archiveRowid + ` AS rowid FROM ` + src + `)`, nil
 }
 
 // eraseArchived rewrites the project's archived files that hold a

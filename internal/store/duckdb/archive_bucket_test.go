@@ -105,7 +105,7 @@ func (f *bucketFixture) search(q string) (int, error) {
 	}
 	n, cursor := 0, ""
 	for {
-		res, err := f.s.Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: store.Range{From: f.day0.UnixMicro(), To: f.day0.AddDate(0, 0, 5).UnixMicro()},
+		res, err := events.Reader{Ex: f.s}.Search(context.Background(), store.SearchRequest{ProjectID: 1, Range: store.Range{From: f.day0.UnixMicro(), To: f.day0.AddDate(0, 0, 5).UnixMicro()},
 			Query: pq, Limit: 30, Cursor: cursor})
 		if err != nil {
 			return n, err

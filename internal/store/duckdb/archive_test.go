@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
@@ -70,7 +71,7 @@ func TestArchiveKeepsDeletedDaysSearchable(t *testing.T) {
 		var all []event.Event
 		cursor := ""
 		for {
-			res, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: from.UnixMicro(), To: day0.AddDate(0, 0, 5).UnixMicro()},
+			res, err := events.Reader{Ex: s}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: from.UnixMicro(), To: day0.AddDate(0, 0, 5).UnixMicro()},
 				Query: pq, Limit: limit, Cursor: cursor})
 			if err != nil {
 				t.Fatal(err)
@@ -161,7 +162,7 @@ func TestArchivedTiesPageOnce(t *testing.T) {
 		if page > 20 {
 			t.Fatalf("still paging after %d pages", page)
 		}
-		res, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: ts - 1, To: ts + 1}, Limit: 4, Cursor: cursor})
+		res, err := events.Reader{Ex: s}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: ts - 1, To: ts + 1}, Limit: 4, Cursor: cursor})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -224,14 +224,14 @@ func benchRead(b *testing.B, n int) {
 			return err
 		}},
 		{"search-rare-word", func(int) error {
-			res, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: day, Query: rareQ, Limit: 100})
+			res, err := events.Reader{Ex: s}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: day, Query: rareQ, Limit: 100})
 			if err == nil && len(res.Events) != 1 {
 				err = fmt.Errorf("rare word found %d times", len(res.Events))
 			}
 			return err
 		}},
 		{"search-latest", func(int) error {
-			_, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: day, Limit: 100})
+			_, err := events.Reader{Ex: s}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: day, Limit: 100})
 			return err
 		}},
 		{"histogram-errors-per-minute", func(int) error {

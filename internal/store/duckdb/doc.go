@@ -1,5 +1,8 @@
 // Package duckdb implements store.Store on an embedded DuckDB database file
-// (dir/events.duckdb and its .wal).
+// (dir/events.duckdb and its .wal). The reads of events (search, histogram,
+// facets, journeys) are the query objects of internal/analysis/events run
+// on it; the store adds the accelerators they look for (store.WordFilter,
+// store.IDFilter, store.Slicer, store.ArchivedRows).
 //
 // # Layout
 //
@@ -50,7 +53,7 @@
 // stores, per block, its [min_ts, max_ts] and two Bloom filters:
 //
 //   - keys: the block's trace ids, user ids, session ids and anonymous ids
-//     (about 0.15% false positives), used by Journey;
+//     (about 0.15% false positives), used by journeys (IDRanges);
 //   - grams: every 4-byte window of the lower-cased messages. A query's
 //     Words are substrings, so a block can only contain a match if it holds
 //     every 4-gram of every word; a word shorter than 4 bytes prunes
@@ -81,8 +84,10 @@
 // # Reading
 //
 // Every query is scoped by project_id and by ts, with bound parameters.
-// Search returns (ts, rowid) descending and pages with a cursor holding the
+// (What follows is done by internal/analysis/events with the accelerators
+// above.) Search returns (ts, rowid) descending and pages with a cursor holding the
 // last row's pair. It does not sort the whole range: the block row counts
+// (NewestSlices)
 // cut the range into slices from its end backwards, the first expected to
 // hold a page and each next four times larger, and the scan stops when the
 // page is full. Histograms bucket with (ts - from) // step and split in one

@@ -1,42 +1,10 @@
 package duckdb
 
 import (
-	"fmt"
-	"strings"
-
 	"github.com/lore-dev/lore/internal/event"
-	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/blockfilter"
 )
-
-// plan is what a read scans: one project, a time range, a compiled query
-// and, when the query has needles, the time ranges whose blocks may hold a
-// match.
-type plan struct {
-	project int64
-	rng     store.Range
-	where   string
-	args    []any
-	ranges  []blockfilter.TSRange // nil: the whole range
-	none    bool                  // no block can match
-}
-
-func (s *Store) plan(project int64, r store.Range, q *query.Query) (plan, error) {
-	if r.To <= r.From {
-		return plan{}, fmt.Errorf("empty time range [%d, %d)", r.From, r.To)
-	}
-	where, args, err := compileQuery(q)
-	if err != nil {
-		return plan{}, err
-	}
-	p := plan{project: project, rng: r, where: where, args: args}
-	if words := q.Words(); len(words) > 0 {
-		p.ranges = s.wordCandidates(project, r, words)
-		p.none = len(p.ranges) == 0
-	}
-	return p, nil
-}
 
 // wordCandidates are the merged time ranges of the blocks whose grams hold
 // every word.
@@ -55,7 +23,15 @@ func (s *Store) WordRanges(project int64, r store.Range, words []string) ([]stor
 	return toRanges(s.wordCandidates(project, r, words)), true
 }
 
-var _ store.IDFilter = (*Store)(nil)
+var (
+	_ store.IDFilter = (*Store)(nil)
+	_ store.Slicer   = (*Store)(nil)
+)
+
+// NewestSlices implements store.Slicer with the blocks' row counts.
+func (s *Store) NewestSlices(project int64, r store.Range, want int64) []store.Range {
+	return s.blocks.Slices(project, r.From, r.To, want)
+}
 
 // IDRanges implements store.IDFilter with the blocks' key filters (see
 // doc.go): the ranges of the blocks that may hold id.
@@ -87,72 +63,4 @@ func toRanges(rs []blockfilter.TSRange) []store.Range {
 		out[i] = store.Range{From: x.Lo, To: x.Hi + 1}
 	}
 	return out
-}
-
-// restrict narrows the plan to a slice of its range.
-func (p plan) restrict(slice store.Range) plan {
-	q := p
-	q.rng = slice
-	if p.ranges == nil {
-		return q
-	}
-	q.ranges = nil
-	for _, r := range p.ranges {
-		lo, hi := max(r.Lo, slice.From), min(r.Hi, slice.To-1)
-		if lo <= hi {
-			q.ranges = append(q.ranges, blockfilter.TSRange{Lo: lo, Hi: hi})
-		}
-	}
-	q.none = len(q.ranges) == 0
-	return q
-}
-
-// sql renders the plan as one SELECT of cols (with colArgs) per scanned range joined by
-// UNION ALL, each also filtered by extra (with extraArgs). tail is appended
-// to every branch (an ORDER BY … LIMIT for a top-N).
-func (p plan) sql(cols string, colArgs []any, extra string, extraArgs []any, tail string, tailArgs ...any) (string, []any) {
-	ranges := p.ranges
-	if ranges == nil {
-		ranges = []blockfilter.TSRange{{Lo: p.rng.From, Hi: p.rng.To - 1}}
-	}
-	var (
-		sb   strings.Builder
-		args []any
-	)
-	for i, r := range ranges {
-		if i > 0 {
-			sb.WriteString(" UNION ALL ")
-		}
-		if len(ranges) > 1 && tail != "" {
-			sb.WriteString("(")
-		}
-		sb.WriteString("SELECT ")
-		sb.WriteString(cols)
-		sb.WriteString(" FROM events WHERE project_id = ? AND ts >= ? AND ts <= ? AND (")
-		sb.WriteString(p.where)
-		sb.WriteString(")")
-		args = append(args, colArgs...)
-		args = append(args, p.project, r.Lo, r.Hi)
-		args = append(args, p.args...)
-		if extra != "" {
-			sb.WriteString(" AND (")
-			sb.WriteString(extra)
-			sb.WriteString(")")
-			args = append(args, extraArgs...)
-		}
-		if tail != "" {
-			sb.WriteString(" ")
-			sb.WriteString(tail)
-			args = append(args, tailArgs...)
-		}
-		if len(ranges) > 1 && tail != "" {
-			sb.WriteString(")")
-		}
-	}
-	return sb.String(), args
-}
-
-// compileQuery turns q into a SQL condition on the events table.
-func compileQuery(q *query.Query) (string, []any, error) {
-	return query.Compile(q, Dialect{})
 }

@@ -15,7 +15,6 @@ import (
 // and sum(coalesce(w, 1)) the count before sampling.
 const sampleWeight = `CASE WHEN list_contains(attr_keys, '` + store.AttrSampleRate + `') THEN 1.0 / greatest(coalesce(try_cast(attr_values[list_position(attr_keys, '` + store.AttrSampleRate + `')] AS DOUBLE), 1), 0.0001) END`
 
-
 // sampledSchema records the (project, UTC day) pairs holding an event
 // kept by sampling, so that counts read the attributes to weight events
 // only over the days that need it (reading attr_keys more than doubles a

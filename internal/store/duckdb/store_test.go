@@ -80,7 +80,7 @@ func TestAppendSanitizesStrings(t *testing.T) {
 	if err := s.Append(ctx, store.Batch{Seq: 1, Events: []event.Event{e}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := s.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: 0, To: 100}})
+	res, err := events.Reader{Ex: s}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: 0, To: 100}})
 	if err != nil || len(res.Events) != 1 {
 		t.Fatalf("Search = %v, %v", res, err)
 	}
@@ -211,5 +211,47 @@ func TestCountsUseWordFilter(t *testing.T) {
 	}
 	if c.calls != 2 || c.ranges != 2 {
 		t.Errorf("word filter asked %d times for %d ranges, want twice for one each", c.calls, c.ranges)
+	}
+}
+
+// sliceCounter is the store with its slices counted.
+type sliceCounter struct {
+	*Store
+	calls int
+}
+
+func (c *sliceCounter) NewestSlices(project int64, r store.Range, want int64) []store.Range {
+	c.calls++
+	return c.Store.NewestSlices(project, r, want)
+}
+
+// TestSearchUsesSlices: a page of recent events asks the blocks' row
+// counts once for slices of the range, newest first.
+func TestSearchUsesSlices(t *testing.T) {
+	ctx := context.Background()
+	s := openTest(t, t.TempDir())
+	defer s.Close()
+	const hour = int64(3_600_000_000)
+	t0 := int64(1_700_000_000_000_000)
+	for b := range 10 {
+		var evs []event.Event
+		for i := range 50 {
+			evs = append(evs, event.Event{ProjectID: 1, TS: t0 + int64(b)*hour + int64(i), Kind: event.KindLog, Message: "m"})
+		}
+		if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all := store.Range{From: t0, To: t0 + 10*hour}
+	if rs := s.NewestSlices(1, all, 11); len(rs) < 2 || rs[0].To != all.To || rs[len(rs)-1].From != all.From {
+		t.Fatalf("NewestSlices = %v, want several, newest first, covering the range", rs)
+	}
+	c := &sliceCounter{Store: s}
+	res, err := events.Reader{Ex: c}.Search(ctx, store.SearchRequest{ProjectID: 1, Range: all, Limit: 10})
+	if err != nil || len(res.Events) != 10 || res.Events[0].TS != t0+9*hour+49 {
+		t.Fatalf("Search = %d events, %v; want the 10 newest", len(res.Events), err)
+	}
+	if c.calls != 1 {
+		t.Errorf("slices asked %d times, want once", c.calls)
 	}
 }
