@@ -96,7 +96,8 @@ var suite = []suiteCase[store.Store]{
 	{"JourneyUser", testJourneyUser},
 	{"JourneyLimit", testJourneyLimit},
 	{"Stats", testStats},
-	{"AcceleratedAsSQL", testAcceleratedAsSQL},
+	{"JourneyIDFilter", testJourneyIDFilter},
+	{"SearchAcceleratedAsSQL", testSearchAcceleratedAsSQL},
 	{"Run", testRun},
 }
 
@@ -752,18 +753,28 @@ func testLatency(t *testing.T, s store.Store) {
 	}
 }
 
-// testAcceleratedAsSQL: journeys give the same events through the store's
+// testJourneyIDFilter: journeys give the same events through the store's
 // id filter (store.IDFilter, when it has one) as by SQL alone, over many
 // batches (blocks) only some of which hold each id, with and without a
-// limit and over part of the range; searches the same pages through the
-// word filter and slices (store.WordFilter, store.Slicer).
-func testAcceleratedAsSQL(t *testing.T, s store.Store) {
+// limit and over part of the range.
+func testJourneyIDFilter(t *testing.T, s store.Store) {
 	ctx := context.Background()
-	traces := []event.TraceID{}
-	for i := range 3 {
-		id, _ := event.ParseTraceID(fmt.Sprintf("4bf92f3577b34da6a3ce929d0e0e47%02d", i))
-		traces = append(traces, id)
-	}
+	appendIDBatches(t, s)
+	testJourneysAsSQL(ctx, t, s)
+}
+
+// testSearchAcceleratedAsSQL: searches give the same pages through the
+// word filter and slices (store.WordFilter, store.Slicer, when the store
+// has them) as by SQL alone, over the batches of testJourneyIDFilter.
+func testSearchAcceleratedAsSQL(t *testing.T, s store.Store) {
+	appendIDBatches(t, s)
+	testSearchAsSQL(context.Background(), t, s)
+}
+
+// appendIDBatches appends 12 batches, an hour apart, some of whose events
+// carry the ids testJourneysAsSQL looks up.
+func appendIDBatches(t *testing.T, s store.Store) {
+	traces := idTraces()
 	for b := range 12 {
 		var evs []event.Event
 		for i := range 40 {
@@ -780,6 +791,10 @@ func testAcceleratedAsSQL(t *testing.T, s store.Store) {
 		}
 		appendBatch(t, s, uint64(b+1), evs...)
 	}
+}
+
+func testJourneysAsSQL(ctx context.Context, t *testing.T, s store.Store) {
+	traces := idTraces()
 	reqs := []store.JourneyRequest{
 		{By: store.BySession, ID: "sess-a"},
 		{By: store.BySession, ID: "sess-none"},
@@ -816,6 +831,9 @@ func testAcceleratedAsSQL(t *testing.T, s store.Store) {
 	if nonEmpty < len(reqs)-1 {
 		t.Errorf("%d of %d journeys found events: the comparison proves little", nonEmpty, len(reqs))
 	}
+}
+
+func testSearchAsSQL(ctx context.Context, t *testing.T, s store.Store) {
 	// Searches page alike through the word filter and the slices as by
 	// SQL alone (the cursors of both are accepted by either).
 	for _, text := range []string{"", "e1", "b7 e3", "nosuchword"} {
@@ -842,4 +860,14 @@ func testAcceleratedAsSQL(t *testing.T, s store.Store) {
 			r.Cursor = got.NextCursor
 		}
 	}
+}
+
+// idTraces are the trace ids of appendIDBatches.
+func idTraces() []event.TraceID {
+	var traces []event.TraceID
+	for i := range 3 {
+		id, _ := event.ParseTraceID(fmt.Sprintf("4bf92f3577b34da6a3ce929d0e0e47%02d", i))
+		traces = append(traces, id)
+	}
+	return traces
 }
