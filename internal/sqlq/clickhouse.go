@@ -314,6 +314,12 @@ func (ClickHouse) UnpackRow(expr string, cols []string) string {
 // no release before 24.x has a row's arrival order of its own.
 func (ClickHouse) RowOrder() string { return "tuple(seq, seq_row)" }
 
+// RowID is RowOrder as one signed 64-bit integer, which a search's cursor
+// carries (internal/analysis/events): the batch's seq times 2^24 plus the
+// row's place in the batch, in the same order while a batch holds fewer
+// than 2^24 rows and seq stays below 2^39.
+func (ClickHouse) RowID() string { return "toInt64(bitOr(bitShiftLeft(seq, 24), seq_row))" }
+
 // AsofLeftJoin is LEFT ASOF JOIN (19.x and later; needs join_use_nulls=1
 // for the NULLs of rows without a match).
 func (ClickHouse) AsofLeftJoin(left, right, eq, ineq string) string {

@@ -8,8 +8,8 @@ import (
 	"github.com/lore-dev/lore/internal/sqlq"
 )
 
-// rowOrder names the column of a row's arrival order (sqlq RowOrder),
-// which breaks ties between equal times.
+// rowOrder names the column of a row's arrival order (rowID), which
+// breaks ties between equal times.
 const rowOrder = "row_order"
 
 // columns are the columns scanEvent reads, in order, the last one the
@@ -18,7 +18,17 @@ func columns(d sqlq.Dialect) string {
 	return `project_id, ts, received_at, kind, level, service, env, release, host,
 	trace_hi, trace_lo, span_id, parent_span_id, user_id, anonymous_id, session_id, request_id,
 	name, message, http_method, endpoint, http_status, duration_ms, error_type, error_code,
-	fingerprint, retry_attempt, attr_keys, attr_values, ` + d.RowOrder() + ` AS ` + rowOrder
+	fingerprint, retry_attempt, attr_keys, attr_values, ` + rowID(d) + ` AS ` + rowOrder
+}
+
+// rowID is the dialect's row order as one 64-bit integer, for a
+// search's cursor: its RowID when it has one (ClickHouse's RowOrder is a
+// tuple), else its RowOrder (DuckDB's rowid).
+func rowID(d sqlq.Dialect) string {
+	if r, ok := d.(interface{ RowID() string }); ok {
+		return r.RowID()
+	}
+	return d.RowOrder()
 }
 
 // scanEvent reads one row of columns; order receives the arrival order.

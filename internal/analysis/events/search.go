@@ -46,7 +46,7 @@ func (rd Reader) Search(ctx context.Context, r store.SearchRequest) (store.Searc
 		if err != nil {
 			return store.SearchResult{}, fmt.Errorf("search: %w", err)
 		}
-		extra = "ts < ? OR (ts = ? AND " + d.RowOrder() + " < ?)"
+		extra = "ts < ? OR (ts = ? AND " + rowID(d) + " < ?)"
 		extraArgs = []any{ts, ts, row}
 		if ts < upper {
 			upper = ts + 1
