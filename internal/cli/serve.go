@@ -25,7 +25,7 @@ type serveFlags struct {
 	data, addr, ingestKey, readKey, logLevel string
 	meta                                     string
 	maxBodyMiB, maxPendingMiB, maxLines      int
-	heapMiB                                  int
+	heapMiB, storeThreads                    int
 	memoryLimit, debugAddr                   string
 	otlpGRPCAddr                             string
 	syslogAddrs                              listFlag
@@ -139,6 +139,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 		"let webhooks, notification channels and uptime checks reach loopback, private and link-local addresses (env LORE_ALLOW_PRIVATE_WEBHOOKS=1)")
 	fs.StringVar(&f.publicURL, "public-url", env("LORE_PUBLIC_URL", ""), "Lore's address as people reach it, for links in notifications (env LORE_PUBLIC_URL; default http://localhost:PORT)")
 	fs.StringVar(&f.memoryLimit, "store-memory", env("LORE_STORE_MEMORY", "256MB"), "memory limit of the embedded DuckDB store")
+	fs.IntVar(&f.storeThreads, "store-threads", envInt("LORE_STORE_THREADS", 2), "worker threads of the embedded DuckDB store (env LORE_STORE_THREADS)")
 	fs.DurationVar(&f.replayRetention, "replay-retention", envDuration("LORE_REPLAY_RETENTION", 30*24*time.Hour), "session recordings are deleted this long after their last moment (env LORE_REPLAY_RETENTION)")
 	f.watermark.MinFreePercent = 2
 	if v := env("LORE_MIN_FREE_DISK", ""); v != "" {
@@ -228,7 +229,10 @@ func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 	limits.MaxLines = f.maxLines
 	limits.QueryTimeout = f.queryTimeout
 	logger := newLogger(stdio.Err, f.logLevel)
-	store := duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout}
+	if f.storeThreads < 1 {
+		return app.Config{}, fmt.Errorf("--store-threads %d: want 1 or more", f.storeThreads)
+	}
+	store := duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout, Threads: f.storeThreads}
 	if err := f.archive.apply(&store, f.data, logger); err != nil {
 		return app.Config{}, err
 	}
