@@ -44,6 +44,9 @@ type Config struct {
 	Queries  int
 	DataDir  string // default: a temporary directory, removed after
 	Binary   string // default: os.Executable()
+	// ServerLog, when set, is a file that receives every line the server
+	// writes to its standard error (both of its runs), not only its errors.
+	ServerLog string
 }
 
 // Result is what one run measured.
@@ -128,7 +131,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	}
 	traces, users := sampleIDs(reqs, 200, cfg.Seed)
 
-	srv, err := startServer(ctx, cfg.Binary, cfg.DataDir)
+	srv, err := startServer(ctx, cfg.Binary, cfg.DataDir, cfg.ServerLog)
 	if err != nil {
 		return res, err
 	}
@@ -155,7 +158,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	}
 	res.DiskBytes = diskUsage(cfg.DataDir)
 	res.BytesPerEvent = float64(res.DiskBytes) / float64(total)
-	srv, err = startServer(ctx, cfg.Binary, cfg.DataDir)
+	srv, err = startServer(ctx, cfg.Binary, cfg.DataDir, cfg.ServerLog)
 	if err != nil {
 		return res, err
 	}
@@ -367,22 +370,35 @@ type server struct {
 
 var listenRe = regexp.MustCompile(`lore is listening"? addr=(\S+)`)
 
-func startServer(ctx context.Context, binary, dataDir string) (*server, error) {
+func startServer(ctx context.Context, binary, dataDir, logPath string) (*server, error) {
+	logFile := io.WriteCloser(nopCloser{io.Discard})
+	if logPath != "" {
+		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
+		if err != nil {
+			return nil, fmt.Errorf("server log %q: %w", logPath, err)
+		}
+		logFile = f
+	}
 	cmd := exec.CommandContext(ctx, binary, "serve", "--data", dataDir, "--addr", "127.0.0.1:0",
 		"--ingest-key", ingestKey, "--read-key", readKey, "--log-level", "info")
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
+		logFile.Close()
 		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
+		logFile.Close()
 		return nil, fmt.Errorf("start %s serve: %w", binary, err)
 	}
 	s := &server{cmd: cmd, done: make(chan error, 1)}
 	addr := make(chan string, 1)
 	go func() {
+		defer logFile.Close()
 		sc := bufio.NewScanner(stderr)
+		sc.Buffer(make([]byte, 64*1024), 4<<20)
 		for sc.Scan() {
+			fmt.Fprintln(logFile, sc.Text())
 			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
 				select {
 				case addr <- m[1]:
@@ -504,3 +520,8 @@ func diskUsage(dir string) int64 {
 	})
 	return n
 }
+
+// nopCloser is a writer with nothing to close.
+type nopCloser struct{ io.Writer }
+
+func (nopCloser) Close() error { return nil }
