@@ -17,7 +17,7 @@ import (
 // Store keeps checks and their latest results (*meta.Store).
 type Store interface {
 	AllChecks(ctx context.Context) ([]meta.CheckSchedule, error)
-	RecordCheckResult(ctx context.Context, id int64, r meta.CheckResult, at time.Time) (changed bool, err error)
+	RecordCheckResult(ctx context.Context, id int64, r meta.CheckResult, at time.Time, follows *time.Time) (changed bool, err error)
 }
 
 var _ Store = (*meta.Store)(nil)
@@ -132,7 +132,11 @@ func (r *Runner) startDue(ctx context.Context, wg *sync.WaitGroup) {
 				delete(r.running, c.ID)
 				r.mu.Unlock()
 			}()
-			if _, err := r.RunOnce(ctx, c.Check); err != nil && ctx.Err() == nil && !errors.Is(err, meta.ErrNotFound) {
+			_, err := r.run(ctx, c.Check, &c.LastRun)
+			switch {
+			case errors.Is(err, meta.ErrSuperseded):
+				r.cfg.Log.Debug("uptime check run meanwhile by another node", "check", c.ID, "err", err)
+			case err != nil && ctx.Err() == nil && !errors.Is(err, meta.ErrNotFound):
 				r.cfg.Log.Warn("uptime check", "check", c.ID, "name", c.Name, "err", err)
 			}
 		})
@@ -143,12 +147,19 @@ func (r *Runner) startDue(ctx context.Context, wg *sync.WaitGroup) {
 // and stores its event. A failure to store the event is reported; the
 // result is kept on the check regardless.
 func (r *Runner) RunOnce(ctx context.Context, c meta.Check) (Result, error) {
+	return r.run(ctx, c, nil)
+}
+
+// run is RunOnce for a run scheduled from the check's last run at
+// *follows (nil: on demand): when another node ran it since, nothing is
+// recorded or stored and the error is meta.ErrSuperseded.
+func (r *Runner) run(ctx context.Context, c meta.Check, follows *time.Time) (Result, error) {
 	res := Probe(ctx, r.cfg.Outbound, c, r.cfg.Now)
 	if ctx.Err() != nil {
 		return res, ctx.Err() // shutting down: the result says nothing of the target
 	}
 	at, _ := time.Parse(time.RFC3339Nano, res.At)
-	changed, err := r.cfg.Checks.RecordCheckResult(ctx, c.ID, res.CheckResult, at)
+	changed, err := r.cfg.Checks.RecordCheckResult(ctx, c.ID, res.CheckResult, at, follows)
 	if err != nil {
 		return res, err
 	}

@@ -276,17 +276,20 @@ func (s *Store) DeleteCheck(ctx context.Context, project, id int64) error {
 // and its status (up or down), with the time the status began; at is also
 // when the check last ran, from which the next run is scheduled (across
 // restarts too). It reports whether the status changed. A check deleted
-// meanwhile gives ErrNotFound.
-func (s *Store) RecordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time) (changed bool, err error) {
+// meanwhile gives ErrNotFound. When follows is not nil the run was
+// scheduled from the check's last run at *follows (zero: never): if
+// another run was recorded since (another node's, while a lease changed
+// hands), nothing is recorded and the error is ErrSuperseded.
+func (s *Store) RecordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time, follows *time.Time) (changed bool, err error) {
 	err = s.retry(ctx, func() error {
-		changed, err = s.recordCheckResult(ctx, id, r, at)
+		changed, err = s.recordCheckResult(ctx, id, r, at, follows)
 		return err
 	})
 	return changed, err
 }
 
 // recordCheckResult is one attempt at RecordCheckResult.
-func (s *Store) recordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time) (changed bool, err error) {
+func (s *Store) recordCheckResult(ctx context.Context, id int64, r CheckResult, at time.Time, follows *time.Time) (changed bool, err error) {
 	status := CheckDown
 	if r.Up() {
 		status = CheckUp
@@ -300,12 +303,19 @@ func (s *Store) recordCheckResult(ctx context.Context, id int64, r CheckResult, 
 		return false, fmt.Errorf("record result of check %d: %w", id, err)
 	}
 	defer tx.Rollback()
-	var was string
-	if err := tx.QueryRowContext(ctx, `SELECT status FROM checks WHERE id = ?`, id).Scan(&was); err != nil {
+	var (
+		was     string
+		lastRun int64
+	)
+	if err := tx.QueryRowContext(ctx, `SELECT status, last_run FROM checks WHERE id = ?`, id).Scan(&was, &lastRun); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return false, fmt.Errorf("check %d: %w", id, ErrNotFound)
 		}
 		return false, fmt.Errorf("record result of check %d: %w", id, err)
+	}
+	if follows != nil && lastRun != timeMicros(*follows) {
+		return false, fmt.Errorf("run of check %d scheduled from %s, last run %s: %w", id,
+			microsTime(timeMicros(*follows)).Format(time.RFC3339Nano), microsTime(lastRun).Format(time.RFC3339Nano), ErrSuperseded)
 	}
 	changed = was != status
 	if _, err := tx.ExecContext(ctx, `UPDATE checks SET status = ?, last_result = ?, last_run = ?,

@@ -53,6 +53,12 @@ func (d *db) BeginTx(ctx context.Context, opts *sql.TxOptions) (*txn, error) {
 // Close closes the database.
 func (d *db) Close() error { return d.sql.Close() }
 
+// Shared reports whether several nodes may share this metadata database
+// (PostgreSQL), so that work meant to run once across them runs under a
+// lease (RunExclusive); an SQLite file belongs to one node, which runs
+// that work itself.
+func (s *Store) Shared() bool { return s.db.e == postgresEngine }
+
 // txn is a transaction of db, spelling its queries the same way.
 type txn struct {
 	tx *sql.Tx

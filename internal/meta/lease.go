@@ -8,7 +8,15 @@ import (
 	"log/slog"
 	"strings"
 	"time"
+
+	"github.com/lore-dev/lore/internal/errs"
 )
+
+// ErrSuperseded is returned for the result of scheduled work (a monitor's
+// evaluation, a check's run, a notification's attempt) that another node
+// recorded first: two nodes may overlap for a moment when a lease changes
+// hands, and the second to finish records nothing.
+var ErrSuperseded = errs.New(errs.Conflict, "superseded by another run")
 
 // Lease is a named piece of work held by one node at a time (monitors,
 // retention, story refresh: what must run exactly once across nodes on one
@@ -46,6 +54,20 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Dura
 		return Lease{}, false, nil
 	}
 	return Lease{}, false, fmt.Errorf("take lease %q for %q: %w", name, holder, err)
+}
+
+// LeaseHolder returns the lease name as it is held now; ok is false when
+// nobody holds it (never taken, released or expired).
+func (s *Store) LeaseHolder(ctx context.Context, name string) (l Lease, ok bool, err error) {
+	q := strings.ReplaceAll(`SELECT holder, token FROM leases WHERE name = ? AND expires_at > NOW`, "NOW", s.db.e.nowMicros())
+	l.Name = name
+	switch err := s.db.QueryRowContext(ctx, q, name).Scan(&l.Holder, &l.Token); {
+	case errors.Is(err, sql.ErrNoRows):
+		return Lease{}, false, nil
+	case err != nil:
+		return Lease{}, false, fmt.Errorf("read lease %q: %w", name, err)
+	}
+	return l, true, nil
 }
 
 // ReleaseLease gives the lease up if holder has it, so that another node

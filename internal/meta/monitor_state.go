@@ -3,6 +3,7 @@ package meta
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -118,10 +119,17 @@ type Evaluation struct {
 	Drop       []string       // series keys to forget
 	Changes    []MonitorEvent // At is ignored: they happen at At
 	Outgoing   []Outgoing
+	// Follows, when set, is the last evaluation this one was planned
+	// from (the monitor's LastEvaluated as read; zero: never evaluated):
+	// the evaluation is recorded only if it is still the last one, else
+	// RecordEvaluation returns ErrSuperseded and records nothing, so that
+	// two nodes evaluating a monitor at once notify once.
+	Follows *time.Time
 }
 
 // RecordEvaluation stores an evaluation. A monitor deleted meanwhile
-// gives ErrNotFound.
+// gives ErrNotFound; one evaluated meanwhile, when e.Follows is set,
+// ErrSuperseded.
 func (s *Store) RecordEvaluation(ctx context.Context, project, id int64, e Evaluation) error {
 	return s.retry(ctx, func() error { return s.recordEvaluation(ctx, project, id, e) })
 }
@@ -133,13 +141,26 @@ func (s *Store) recordEvaluation(ctx context.Context, project, id int64, e Evalu
 		return fmt.Errorf("record state of monitor %d: %w", id, err)
 	}
 	defer tx.Rollback()
-	res, err := tx.ExecContext(ctx, `UPDATE monitors SET state = ?, value = ?, last_eval = ?, last_error = ?, state_since = ? WHERE project_id = ? AND id = ?`,
-		e.State, nullable(e.Value), e.At.UnixMicro(), e.Error, timeMicros(e.StateSince), project, id)
+	fenced, follows := 0, int64(0)
+	if e.Follows != nil {
+		fenced, follows = 1, timeMicros(*e.Follows)
+	}
+	res, err := tx.ExecContext(ctx, `UPDATE monitors SET state = ?, value = ?, last_eval = ?, last_error = ?, state_since = ?
+		WHERE project_id = ? AND id = ? AND (? = 0 OR last_eval = ?)`,
+		e.State, nullable(e.Value), e.At.UnixMicro(), e.Error, timeMicros(e.StateSince), project, id, fenced, follows)
 	if err != nil {
 		return fmt.Errorf("record state of monitor %d: %w", id, err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
-		return fmt.Errorf("monitor %d: %w", id, ErrNotFound)
+		var last int64
+		switch err := tx.QueryRowContext(ctx, `SELECT last_eval FROM monitors WHERE project_id = ? AND id = ?`, project, id).Scan(&last); {
+		case errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("monitor %d: %w", id, ErrNotFound)
+		case err != nil:
+			return fmt.Errorf("record state of monitor %d: %w", id, err)
+		}
+		return fmt.Errorf("evaluation of monitor %d planned from %s, last evaluated %s: %w", id,
+			microsTime(follows).Format(time.RFC3339Nano), microsTime(last).Format(time.RFC3339Nano), ErrSuperseded)
 	}
 	for _, sr := range e.Series {
 		firing := 0

@@ -81,9 +81,40 @@ func (s *Store) PendingNotifications(ctx context.Context, limit int) ([]Outgoing
 	return out, rows.Err()
 }
 
+// ClaimNotification takes notification o, as it was read, for one attempt
+// until until: it stops being due (its next attempt moves to until), so
+// that no other dispatcher — another node's — sends it meanwhile. ok is
+// false when it was claimed or attempted since o was read: it must not be
+// sent. The claim ends with RecordAttempt or ReleaseNotification, or
+// lapses at until when its node died during the attempt.
+func (s *Store) ClaimNotification(ctx context.Context, o Outgoing, until time.Time) (ok bool, err error) {
+	res, err := s.db.ExecContext(ctx, `UPDATE notifications SET next_at = ? WHERE id = ? AND status = 'pending' AND attempts = ? AND next_at = ?`,
+		until.UnixMicro(), o.ID, o.Attempts, o.NextAt.UnixMicro())
+	if err != nil {
+		return false, fmt.Errorf("claim notification %d: %w", o.ID, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, fmt.Errorf("claim notification %d: %w", o.ID, err)
+	}
+	return n == 1, nil
+}
+
+// ReleaseNotification gives back a claim (ClaimNotification until until)
+// whose attempt was not made (the node is stopping): o is due again as it
+// was.
+func (s *Store) ReleaseNotification(ctx context.Context, o Outgoing, until time.Time) error {
+	if _, err := s.db.ExecContext(ctx, `UPDATE notifications SET next_at = ? WHERE id = ? AND status = 'pending' AND attempts = ? AND next_at = ?`,
+		o.NextAt.UnixMicro(), o.ID, o.Attempts, until.UnixMicro()); err != nil {
+		return fmt.Errorf("release notification %d: %w", o.ID, err)
+	}
+	return nil
+}
+
 // RecordAttempt logs an attempt at notification o and moves it on: sent
 // when a.OK, failed when next is zero (no more attempts), else pending
-// again until next.
+// again until next. An attempt recorded since o was read (by another
+// node) gives ErrSuperseded and records nothing.
 func (s *Store) RecordAttempt(ctx context.Context, o Outgoing, a Attempt, at, next time.Time) error {
 	return s.retry(ctx, func() error { return s.recordAttempt(ctx, o, a, at, next) })
 }
@@ -102,9 +133,13 @@ func (s *Store) recordAttempt(ctx context.Context, o Outgoing, a Attempt, at, ne
 	case next.IsZero():
 		status = NotificationFailed
 	}
-	if _, err := tx.ExecContext(ctx, `UPDATE notifications SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ?`,
-		status, a.Attempt, next.UnixMicro(), a.Error, o.ID); err != nil {
+	res, err := tx.ExecContext(ctx, `UPDATE notifications SET status = ?, attempts = ?, next_at = ?, last_error = ? WHERE id = ? AND status = 'pending' AND attempts = ?`,
+		status, a.Attempt, next.UnixMicro(), a.Error, o.ID, o.Attempts)
+	if err != nil {
 		return fmt.Errorf("record attempt at notification %d: %w", o.ID, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return fmt.Errorf("attempt %d at notification %d: %w", a.Attempt, o.ID, ErrSuperseded)
 	}
 	ok := 0
 	if a.OK {

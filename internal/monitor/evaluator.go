@@ -230,7 +230,8 @@ func (e *Evaluator) lock(id int64) func() {
 }
 
 // evaluate measures a monitor under its timeout, plans its new state,
-// builds the notifications and records it all in one transaction.
+// builds the notifications and records it all in one transaction, unless
+// the monitor was evaluated since it was read (by another node).
 func (e *Evaluator) evaluate(ctx context.Context, project, id int64, late time.Duration) (meta.Monitor, error) {
 	defer e.lock(id)()
 	m, err := e.cfg.Monitors.Monitor(ctx, project, id)
@@ -253,7 +254,9 @@ func (e *Evaluator) evaluate(ctx context.Context, project, id int64, late time.D
 		readings = readings[:meta.MaxMonitorGroups]
 	}
 	now := e.cfg.Now()
+	follows, _ := time.Parse(time.RFC3339Nano, m.LastEvaluated) // zero: never evaluated
 	ev, fires := Plan(&m, readings, merr, now)
+	ev.Follows = &follows
 	for _, f := range fires {
 		msg := e.message(ctx, m, f, now)
 		body, err := json.Marshal(msg)
@@ -267,7 +270,12 @@ func (e *Evaluator) evaluate(ctx context.Context, project, id int64, late time.D
 			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, URL: m.Webhook, MonitorID: m.ID, Body: body})
 		}
 	}
-	if err := e.cfg.Monitors.RecordEvaluation(ctx, m.ProjectID, m.ID, ev); err != nil {
+	if err := e.cfg.Monitors.RecordEvaluation(ctx, m.ProjectID, m.ID, ev); errors.Is(err, meta.ErrSuperseded) {
+		// Another node evaluated it meanwhile (a lease changing hands, or
+		// an evaluation asked of another node): its result stands.
+		e.cfg.Log.Debug("monitor evaluated meanwhile by another node", "monitor", m.ID, "err", err)
+		return e.cfg.Monitors.Monitor(ctx, m.ProjectID, m.ID)
+	} else if err != nil {
 		return meta.Monitor{}, err
 	}
 	if len(ev.Outgoing) > 0 {

@@ -405,7 +405,7 @@ func TestMeasureKinds(t *testing.T) {
 		t.Fatal(err)
 	}
 	days := 5
-	if _, err := db.RecordCheckResult(ctx, check.ID, meta.CheckResult{At: now.Format(time.RFC3339), StatusCode: 503, Error: "status 503", TLSDaysLeft: &days}, now); err != nil {
+	if _, err := db.RecordCheckResult(ctx, check.ID, meta.CheckResult{At: now.Format(time.RFC3339), StatusCode: 503, Error: "status 503", TLSDaysLeft: &days}, now, nil); err != nil {
 		t.Fatal(err)
 	}
 	src := Sources{Events: events, Signals: db, Checks: db,

@@ -15,6 +15,8 @@ import (
 // Outbox is where notifications wait for delivery (*meta.Store).
 type Outbox interface {
 	PendingNotifications(ctx context.Context, limit int) ([]meta.Outgoing, error)
+	ClaimNotification(ctx context.Context, o meta.Outgoing, until time.Time) (bool, error)
+	ReleaseNotification(ctx context.Context, o meta.Outgoing, until time.Time) error
 	RecordAttempt(ctx context.Context, o meta.Outgoing, a meta.Attempt, at, next time.Time) error
 	Channel(ctx context.Context, project, id int64) (meta.Channel, error)
 	PruneNotifications(ctx context.Context, before time.Time) error
@@ -49,6 +51,10 @@ type Config struct {
 // Dispatcher delivers the outbox: one worker per destination (a channel,
 // or a monitor's own webhook URL) at a time, so a destination's
 // notifications arrive in order and a slow one holds back only its own.
+// Each attempt is claimed in the outbox before it is made
+// (ClaimNotification), so that dispatchers of several nodes on one
+// metadata database never send a notification twice at once, even when
+// they overlap while a lease changes hands.
 type Dispatcher struct {
 	cfg  Config
 	wake chan struct{}
@@ -191,11 +197,23 @@ func (d *Dispatcher) dispatch(ctx context.Context) {
 	}
 }
 
-// attempt tries o once and records the attempt; it reports whether o is
-// to be retried (which holds back its destination's later notifications).
+// claimSlack is how much longer than an attempt's timeout its claim
+// lasts: time to record the attempt, and for the nodes' clocks to differ.
+const claimSlack = 20 * time.Second
+
+// attempt claims o, tries it once and records the attempt; it reports
+// whether o is to be retried or was not tried (either holds back its
+// destination's later notifications).
 func (d *Dispatcher) attempt(ctx context.Context, o meta.Outgoing) (retry bool) {
+	until := d.cfg.Now().Add(d.cfg.AttemptTimeout + claimSlack)
+	claimed, err := d.cfg.Outbox.ClaimNotification(ctx, o, until)
+	if err != nil || !claimed {
+		if err != nil && ctx.Err() == nil {
+			d.cfg.Log.Warn("claim notification", "notification", o.ID, "err", err)
+		}
+		return true // another dispatcher has it, or the outbox is unreadable
+	}
 	ch := meta.Channel{Type: meta.ChannelWebhook, Name: "monitor webhook", URL: o.URL}
-	var err error
 	if o.ChannelID != 0 {
 		ch, err = d.cfg.Outbox.Channel(ctx, o.ProjectID, o.ChannelID)
 	}
@@ -209,7 +227,13 @@ func (d *Dispatcher) attempt(ctx context.Context, o meta.Outgoing) (retry bool) 
 		}
 	}
 	if err != nil && ctx.Err() != nil {
-		return true // shutting down: not the channel's fault; still pending
+		// Shutting down: not the channel's fault; pending again at once.
+		rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+		defer cancel()
+		if rerr := d.cfg.Outbox.ReleaseNotification(rctx, o, until); rerr != nil {
+			d.cfg.Log.Warn("release notification", "notification", o.ID, "err", rerr)
+		}
+		return true
 	}
 	a := meta.Attempt{Attempt: o.Attempts + 1, OK: err == nil, DurationMS: float64(d.cfg.Now().Sub(start).Microseconds()) / 1000}
 	var next time.Time
