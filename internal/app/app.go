@@ -38,7 +38,14 @@ type Config struct {
 	// Meta is where the metadata lives: a PostgreSQL URL
 	// (postgres://user:password@host:port/db), for several nodes; empty
 	// is the SQLite file DataDir/meta.db.
-	Meta      string
+	Meta string
+	// NodeID names this process among the nodes sharing a PostgreSQL
+	// metadata database, as the holder of the leases of the work that
+	// runs once across them (nodes.go); empty: hostname-pid.
+	NodeID string
+	// LeaseTTL is how long a node's lease outlives its last renewal: when
+	// a node dies, another takes its scheduled work within it; 0: 20s.
+	LeaseTTL  time.Duration
 	Addr      string // ":4780"; ":0" picks a free port
 	IngestKey string // pinned keys for scripts; empty ones are generated on first start
 	ReadKey   string

@@ -65,7 +65,11 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if !a.cfg.NoListen && !a.cfg.Retention.Manual {
-		wg.Go(func() { a.retainer.Loop(runCtx) })
+		if sharedEvents(a.store) { // once across the nodes (nodes.go)
+			wg.Go(func() { a.onCluster(runCtx, leaseRetention, a.retainer.Loop) })
+		} else {
+			wg.Go(func() { a.retainer.Loop(runCtx) })
+		}
 	}
 	if !a.cfg.NoListen && !wc.Manual && a.watermark.On() {
 		wg.Go(func() { a.watermark.Loop(runCtx) })

@@ -71,9 +71,18 @@ func (a *App) openMonitors(ctx context.Context, deps *server.Deps) error {
 	runCtx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	if !a.cfg.NoListen { // an import (lore ingest --data) evaluates, checks and notifies nothing
-		wg.Go(func() { ev.Run(runCtx, alertsTick) })
-		wg.Go(func() { disp.Run(runCtx) })
-		wg.Go(func() { runner.Run(runCtx, alertsTick) })
+		// Once across the nodes sharing a PostgreSQL metadata database
+		// (nodes.go); each write is also fenced against another node's
+		// overlapping run (meta.ErrSuperseded, outbox claims).
+		wg.Go(func() {
+			a.onCluster(runCtx, leaseAlerts, func(ctx context.Context) {
+				var alerts sync.WaitGroup
+				alerts.Go(func() { ev.Run(ctx, alertsTick) })
+				alerts.Go(func() { runner.Run(ctx, alertsTick) })
+				alerts.Wait()
+			})
+		})
+		wg.Go(func() { a.onCluster(runCtx, leaseNotify, disp.Run) })
 	}
 	a.closers = append(a.closers, func(context.Context) error {
 		cancel()

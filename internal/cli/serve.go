@@ -23,7 +23,7 @@ import (
 
 type serveFlags struct {
 	data, addr, ingestKey, readKey, logLevel string
-	meta                                     string
+	meta, nodeID                             string
 	maxBodyMiB, maxPendingMiB, maxLines      int
 	heapMiB, storeThreads                    int
 	memoryLimit, debugAddr                   string
@@ -102,6 +102,7 @@ func (o *oidcFlags) config() (*sso.Config, error) {
 func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.StringVar(&f.data, "data", env("LORE_DATA", defaultData), "data directory (env LORE_DATA)")
 	fs.StringVar(&f.meta, "meta", env("LORE_META", ""), metaUsage)
+	fs.StringVar(&f.nodeID, "node-id", env("LORE_NODE_ID", ""), "this node's name among the nodes sharing a --meta PostgreSQL database, holding the leases of the work that runs once across them; default hostname-pid (env LORE_NODE_ID)")
 	fs.StringVar(&f.addr, "addr", env("LORE_ADDR", ":4780"), "listen address (env LORE_ADDR)")
 	fs.StringVar(&f.ingestKey, "ingest-key", env("LORE_INGEST_KEY", ""), "use this ingest key for project 1 instead of a generated one (env LORE_INGEST_KEY)")
 	fs.StringVar(&f.readKey, "read-key", env("LORE_READ_KEY", ""), "use this read key for project 1 instead of a generated one (env LORE_READ_KEY)")
@@ -239,6 +240,7 @@ func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 	return app.Config{
 		DataDir:   f.data,
 		Meta:      f.meta,
+		NodeID:    f.nodeID,
 		Addr:      f.addr,
 		IngestKey: f.ingestKey,
 		ReadKey:   f.readKey,
