@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/issuestats"
+	"github.com/lore-dev/lore/internal/cache"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/meta"
@@ -61,11 +62,13 @@ type Service struct {
 
 type issueTable struct {
 	gen    int64
+	read   time.Time
 	issues []meta.Issue
 }
 
-// issues returns a project's issues, cached while the Tracker (which
-// makes every change) reports none. The slice is shared: read only.
+// issues returns a project's issues, cached while this node's Tracker
+// reports no change, for cache.Staleness at most (another node's tracker
+// may have changed them). The slice is shared: read only.
 func (s *Service) issues(ctx context.Context, project int64) ([]meta.Issue, error) {
 	if s.tracker == nil {
 		return s.meta.Issues(ctx, project)
@@ -74,7 +77,7 @@ func (s *Service) issues(ctx context.Context, project int64) ([]meta.Issue, erro
 	s.mu.Lock()
 	c, ok := s.cached[project]
 	s.mu.Unlock()
-	if ok && c.gen == gen {
+	if ok && c.gen == gen && s.now().Sub(c.read) < cache.Staleness {
 		return c.issues, nil
 	}
 	issues, err := s.meta.Issues(ctx, project)
@@ -85,7 +88,7 @@ func (s *Service) issues(ctx context.Context, project int64) ([]meta.Issue, erro
 	if s.cached == nil {
 		s.cached = map[int64]issueTable{}
 	}
-	s.cached[project] = issueTable{gen, issues}
+	s.cached[project] = issueTable{gen, s.now(), issues}
 	s.mu.Unlock()
 	return issues, nil
 }

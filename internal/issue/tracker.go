@@ -11,6 +11,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/lore-dev/lore/internal/cache"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/meta"
@@ -33,7 +34,9 @@ type DropCounter func(reason string, n int)
 // Tracker is the ingest side of the issues feature: a ingest.Processor
 // that detects errors, fingerprints and filters them and keeps each
 // issue's state. It caches what it learnt from the metadata database so
-// that only new fingerprints and status changes touch it.
+// that only new fingerprints and status changes touch it, for
+// cache.Staleness: another node may change an issue or the settings (an
+// issue resolved there regresses here within that time).
 type Tracker struct {
 	meta    MetaStore
 	log     *slog.Logger
@@ -46,10 +49,11 @@ type Tracker struct {
 
 	patterns PatternFamilies // nil: group by normalized message
 
-	mu       sync.Mutex
-	known    map[fpKey]meta.Issue // the state of each fingerprint's issue, as last seen
-	settings map[int64]*compiled
-	buckets  map[fpKey]*bucket
+	known    *cache.TTL[fpKey, meta.Issue] // the state of each fingerprint's issue, as last seen
+	settings *cache.TTL[int64, *compiled]
+
+	mu      sync.Mutex
+	buckets map[fpKey]*bucket
 }
 
 type fpKey struct {
@@ -74,8 +78,11 @@ func NewTracker(m MetaStore, log *slog.Logger, dropped DropCounter) *Tracker {
 	if dropped == nil {
 		dropped = func(string, int) {}
 	}
-	return &Tracker{meta: m, log: log, dropped: dropped, now: time.Now,
-		known: map[fpKey]meta.Issue{}, settings: map[int64]*compiled{}, buckets: map[fpKey]*bucket{}}
+	t := &Tracker{meta: m, log: log, dropped: dropped, now: time.Now, buckets: map[fpKey]*bucket{}}
+	clock := func() time.Time { return t.now() }
+	t.known = cache.New[fpKey, meta.Issue](cache.Staleness, clock)
+	t.settings = cache.New[int64, *compiled](cache.Staleness, clock)
+	return t
 }
 
 var _ ingest.Processor = (*Tracker)(nil)
@@ -84,34 +91,24 @@ var _ ingest.Processor = (*Tracker)(nil)
 // issues' states or settings changed.
 func (t *Tracker) Invalidate(project int64) {
 	t.gen.Add(1)
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	for k := range t.known {
-		if k.project == project {
-			delete(t.known, k)
-		}
-	}
-	delete(t.settings, project)
+	t.known.Delete(func(k fpKey) bool { return k.project == project })
+	t.settings.Delete(func(p int64) bool { return p == project })
 }
 
 func (t *Tracker) projectSettings(ctx context.Context, project int64) (*compiled, error) {
-	t.mu.Lock()
-	c, ok := t.settings[project]
-	t.mu.Unlock()
-	if ok {
+	if c, ok := t.settings.Get(project); ok {
 		return c, nil
 	}
 	doc, err := t.meta.IssueSettings(ctx, project)
 	if err != nil {
 		return nil, err
 	}
-	if c, err = compile(doc); err != nil {
+	c, err := compile(doc)
+	if err != nil {
 		t.log.Warn("ignoring bad issue settings", "project", project, "err", err)
 		c = &compiled{}
 	}
-	t.mu.Lock()
-	t.settings[project] = c
-	t.mu.Unlock()
+	t.settings.Put(project, c)
 	return c, nil
 }
 
@@ -249,10 +246,7 @@ func (t *Tracker) allow(k fpKey, perMinute int) bool {
 // cannot change the issue's state.
 func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []exception.Exception) error {
 	k := fpKey{e.ProjectID, e.Fingerprint}
-	t.mu.Lock()
-	is, ok := t.known[k]
-	t.mu.Unlock()
-	if ok && !changes(is, e) {
+	if is, ok := t.known.Get(k); ok && !changes(is, e) {
 		return nil
 	}
 	culprit, _ := e.Attr(exception.AttrCulprit)
@@ -271,9 +265,7 @@ func (t *Tracker) observe(ctx context.Context, e *event.Event, excs []exception.
 	if err != nil {
 		return fmt.Errorf("track issue of %q: %w", e.Fingerprint, err)
 	}
-	t.mu.Lock()
-	t.known[k.owned()] = is
-	t.mu.Unlock()
+	t.known.Put(k.owned(), is)
 	return nil
 }
 

@@ -6,7 +6,9 @@ import (
 	"github.com/lore-dev/lore/internal/exception"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/lore-dev/lore/internal/cache"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/meta"
 )
@@ -74,6 +76,28 @@ func TestTrackerTurnsLogsAndSpansIntoErrors(t *testing.T) {
 	if _, err := tr.Process(context.Background(), []event.Event{out[0]}); err != nil || len(fm.observed) != 3 {
 		t.Errorf("a known unresolved issue was observed again: %d, %v", len(fm.observed), err)
 	}
+}
+
+// TestTrackerRereadsWhatAnotherNodeMayChange: a known issue is not read
+// again for each of its events, but it is once cache.Staleness has passed
+// (another node sharing the metadata may have resolved it meanwhile).
+func TestTrackerRereadsWhatAnotherNodeMayChange(t *testing.T) {
+	fm := &fakeMeta{}
+	tr := NewTracker(fm, nil, nil)
+	now := time.Unix(1_800_000_000, 0)
+	tr.now = func() time.Time { return now }
+	ev := event.Event{ProjectID: 1, Kind: event.KindLog, Level: event.LevelError, Message: "payment declined"}
+	observe := func(want int) {
+		t.Helper()
+		if _, err := tr.Process(context.Background(), []event.Event{ev}); err != nil || len(fm.observed) != want {
+			t.Fatalf("observed %d times (%v), want %d", len(fm.observed), err, want)
+		}
+	}
+	observe(1)
+	now = now.Add(cache.Staleness - time.Millisecond)
+	observe(1)
+	now = now.Add(time.Millisecond)
+	observe(2)
 }
 
 func TestRulesAndGlob(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
-	"sync"
 
+	"github.com/lore-dev/lore/internal/cache"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/store"
@@ -64,8 +64,7 @@ type Sampler struct {
 	log     *slog.Logger
 	dropped func(kind string, n int)
 
-	mu       sync.Mutex
-	settings map[int64]Sampling
+	settings *cache.TTL[int64, Sampling] // for cache.Staleness: another node may change them
 }
 
 var _ ingest.Processor = (*Sampler)(nil)
@@ -76,23 +75,19 @@ func NewSampler(src Store, log *slog.Logger, dropped func(kind string, n int)) *
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Sampler{src: src, log: log, dropped: dropped, settings: map[int64]Sampling{}}
+	return &Sampler{src: src, log: log, dropped: dropped, settings: cache.New[int64, Sampling](cache.Staleness, nil)}
 }
 
 // Invalidate forgets a project's cached settings.
 func (s *Sampler) Invalidate(project int64) {
-	s.mu.Lock()
-	delete(s.settings, project)
-	s.mu.Unlock()
+	s.settings.Delete(func(p int64) bool { return p == project })
 }
 
 func (s *Sampler) project(ctx context.Context, id int64) (Sampling, error) {
-	s.mu.Lock()
-	st, ok := s.settings[id]
-	s.mu.Unlock()
-	if ok {
+	if st, ok := s.settings.Get(id); ok {
 		return st, nil
 	}
+	var st Sampling
 	doc, err := s.src.ProjectSettings(ctx, id, SamplingName)
 	if err != nil {
 		return st, err
@@ -101,9 +96,7 @@ func (s *Sampler) project(ctx context.Context, id int64) (Sampling, error) {
 		s.log.Warn("sampling settings unreadable; keeping everything", "project", id, "err", err)
 		st = Sampling{}
 	}
-	s.mu.Lock()
-	s.settings[id] = st
-	s.mu.Unlock()
+	s.settings.Put(id, st)
 	return st, nil
 }
 

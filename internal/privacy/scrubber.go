@@ -6,8 +6,8 @@ import (
 	"log/slog"
 	"sort"
 	"strings"
-	"sync"
 
+	"github.com/lore-dev/lore/internal/cache"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
 )
@@ -20,15 +20,15 @@ type SettingsSource interface {
 
 // Scrubber is the privacy processor: the first ingest processor, it
 // scrubs every event of a batch by its project's settings. It caches the
-// settings; Invalidate drops a project's after they change. It is safe for
+// settings for cache.Staleness (another node may change them);
+// Invalidate drops a project's at once after they change. It is safe for
 // concurrent use.
 type Scrubber struct {
 	src   SettingsSource
 	log   *slog.Logger
 	count func(field string, n int) // counts scrubbed values; may be nil
 
-	mu       sync.Mutex
-	settings map[int64]*compiled
+	settings *cache.TTL[int64, *compiled]
 }
 
 var _ ingest.Processor = (*Scrubber)(nil)
@@ -40,21 +40,16 @@ func NewScrubber(src SettingsSource, log *slog.Logger, count func(kind string, n
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	return &Scrubber{src: src, log: log, count: count, settings: map[int64]*compiled{}}
+	return &Scrubber{src: src, log: log, count: count, settings: cache.New[int64, *compiled](cache.Staleness, nil)}
 }
 
 // Invalidate forgets a project's cached settings.
 func (s *Scrubber) Invalidate(project int64) {
-	s.mu.Lock()
-	delete(s.settings, project)
-	s.mu.Unlock()
+	s.settings.Delete(func(p int64) bool { return p == project })
 }
 
 func (s *Scrubber) project(ctx context.Context, id int64) (*compiled, error) {
-	s.mu.Lock()
-	c, ok := s.settings[id]
-	s.mu.Unlock()
-	if ok {
+	if c, ok := s.settings.Get(id); ok {
 		return c, nil
 	}
 	st := Settings{}
@@ -70,13 +65,11 @@ func (s *Scrubber) project(ctx context.Context, id int64) (*compiled, error) {
 			st = Settings{}
 		}
 	}
-	c, _ = compile(st)
+	c, _ := compile(st)
 	if c == nil {
 		c, _ = compile(Settings{})
 	}
-	s.mu.Lock()
-	s.settings[id] = c
-	s.mu.Unlock()
+	s.settings.Put(id, c)
 	return c, nil
 }
 
