@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/fieldstats"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/ingest"
@@ -52,7 +53,7 @@ func TestRefusedRequestLeavesNoTrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	from, to := now.Add(-time.Hour).UnixMicro(), now.Add(time.Hour).UnixMicro()
-	if seen, err := a.store.FieldUsage(ctx, 1, from, to); err != nil || len(seen) != 0 {
+	if seen, err := (fieldstats.Usage{ProjectID: 1, From: from, To: to}).Run(ctx, a.store); err != nil || len(seen) != 0 {
 		t.Fatalf("refused requests counted fields: %+v (%v)", seen, err)
 	}
 	if iss, err := a.meta.Issues(ctx, 1); err != nil || len(iss) != 0 {
@@ -70,7 +71,7 @@ func TestRefusedRequestLeavesNoTrace(t *testing.T) {
 	if err := l.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	seen, err := a.store.FieldUsage(ctx, 1, from, to)
+	seen, err := fieldstats.Usage{ProjectID: 1, From: from, To: to}.Run(ctx, a.store)
 	if err != nil {
 		t.Fatal(err)
 	}

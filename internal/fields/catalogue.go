@@ -58,7 +58,7 @@ const (
 // Catalogue is the ingest processor that records fields. It is safe for
 // concurrent use; Run flushes it to the store periodically.
 type Catalogue struct {
-	store store.FieldCatalog
+	store store.FieldRecorder
 	log   *slog.Logger
 
 	mu      sync.Mutex
@@ -105,7 +105,7 @@ const maxExampleTries = 256
 var _ ingest.Processor = (*Catalogue)(nil)
 
 // NewCatalogue returns an empty catalogue writing to st.
-func NewCatalogue(st store.FieldCatalog, log *slog.Logger) *Catalogue {
+func NewCatalogue(st store.FieldRecorder, log *slog.Logger) *Catalogue {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}

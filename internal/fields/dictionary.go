@@ -8,7 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/fieldstats"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -76,10 +78,12 @@ type Drift struct {
 	Note string `json:"note"`
 }
 
-// Reader is what the dictionary reads: the store's catalogue and, to see
-// the latest events, a flush of the catalogue's pending rows.
+// Reader is what the dictionary reads: the store's catalogue, through the
+// query objects of internal/analysis/fieldstats on its Executor (any
+// engine with the catalogue's tables), and, to see the latest events, a
+// flush of the catalogue's pending rows.
 type Reader struct {
-	Store     store.FieldCatalog
+	Store     sqlq.Executor
 	Catalogue *Catalogue // flushed before reading; may be nil
 }
 
@@ -106,15 +110,15 @@ func (d Reader) Dictionary(ctx context.Context, r Request) (Dictionary, error) {
 		}
 	}
 	from, to := r.From.UnixMicro(), r.To.UnixMicro()
-	usage, err := d.Store.FieldUsage(ctx, r.ProjectID, from, to)
+	usage, err := fieldstats.Usage{ProjectID: r.ProjectID, From: from, To: to}.Run(ctx, d.Store)
 	if err != nil {
 		return Dictionary{}, err
 	}
-	ever, err := d.Store.FieldFirstSeen(ctx, r.ProjectID)
+	ever, err := fieldstats.FirstSeen{ProjectID: r.ProjectID}.Run(ctx, d.Store)
 	if err != nil {
 		return Dictionary{}, err
 	}
-	days, err := d.Store.FieldValueDays(ctx, r.ProjectID, from, to)
+	days, err := fieldstats.ValueDays{ProjectID: r.ProjectID, From: from, To: to}.Run(ctx, d.Store)
 	if err != nil {
 		return Dictionary{}, err
 	}

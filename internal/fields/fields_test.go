@@ -10,6 +10,7 @@ import (
 
 	"github.com/cespare/xxhash/v2"
 
+	"github.com/lore-dev/lore/internal/analysis/fieldstats"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/duckdb"
@@ -212,7 +213,7 @@ func BenchmarkProcess(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(evs)), "ns/event")
 }
 
-type nopStore struct{ store.FieldCatalog }
+type nopStore struct{ store.FieldRecorder }
 
 // TestBackfill: events stored before the catalogue existed are recorded
 // once, from the store, when the catalogue is empty.
@@ -292,7 +293,7 @@ func TestConcurrentProcessAndFlush(t *testing.T) {
 
 // failOnce is a catalogue store whose first write fails.
 type failOnce struct {
-	store.FieldCatalog
+	store.FieldRecorder
 	failed bool
 }
 
@@ -301,7 +302,7 @@ func (f *failOnce) RecordFields(ctx context.Context, seen []store.FieldSeen, val
 		f.failed = true
 		return fmt.Errorf("disk full")
 	}
-	return f.FieldCatalog.RecordFields(ctx, seen, vals)
+	return f.FieldRecorder.RecordFields(ctx, seen, vals)
 }
 
 // TestFlushFailureKeepsRows: rows a failed flush could not write are
@@ -309,7 +310,7 @@ func (f *failOnce) RecordFields(ctx context.Context, seen []store.FieldSeen, val
 func TestFlushFailureKeepsRows(t *testing.T) {
 	ctx := context.Background()
 	st := openStore(t)
-	fs := &failOnce{FieldCatalog: st}
+	fs := &failOnce{FieldRecorder: st}
 	c := NewCatalogue(fs, nil)
 	day := time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC)
 	c.Process(ctx, []event.Event{ev(day, "cart", "plan", "pro"), ev(day.Add(time.Minute), "cart", "plan", "free")})
@@ -342,7 +343,7 @@ func TestExamplesCutOnRuneBoundary(t *testing.T) {
 	if err := c.Flush(ctx); err != nil {
 		t.Fatal(err)
 	}
-	days, err := st.FieldValueDays(ctx, 1, now.Add(-time.Hour).UnixMicro(), now.Add(time.Hour).UnixMicro())
+	days, err := fieldstats.ValueDays{ProjectID: 1, From: now.Add(-time.Hour).UnixMicro(), To: now.Add(time.Hour).UnixMicro()}.Run(ctx, st)
 	if err != nil {
 		t.Fatal(err)
 	}

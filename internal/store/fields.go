@@ -1,6 +1,9 @@
 package store
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // FieldSeen is one row of the field catalogue: a field (a core column or
 // an attribute key) seen with one type from one service during one hour.
@@ -33,22 +36,49 @@ type FieldValues struct {
 // MaxFieldExamples is how many example values a field keeps per day.
 const MaxFieldExamples = 5
 
-// FieldCatalog stores the field catalogue that the fields processor
-// maintains at ingest. Methods are safe for concurrent use.
-type FieldCatalog interface {
-	// RecordFields merges rows into the catalogue: counts add up, first
-	// and last times widen, sketches merge bytewise (max) and examples
-	// are united up to MaxFieldExamples. Rows of one call have distinct
-	// keys.
+// FieldRecorder is the field catalogue's write path, which the fields
+// processor flushes into (internal/fields): a backend with the catalogue's
+// two tables (field_seen: project_id, hour, field, type, service, count,
+// first_ts, last_ts; field_values: project_id, day, field, sketch,
+// examples) implements it. The reads are query objects on any
+// sqlq.Executor (internal/analysis/fieldstats), which add up the rows of
+// one key, so a backend may merge a flush into the stored rows (as the
+// DuckDB store does) or append it. Methods are safe for concurrent use.
+type FieldRecorder interface {
+	// RecordFields adds rows to the catalogue: counts add up, first
+	// and last times widen, sketches merge bytewise (max, MergeSketch)
+	// and examples are united up to MaxFieldExamples (MergeExamples).
+	// Rows of one call have distinct keys.
 	RecordFields(ctx context.Context, seen []FieldSeen, values []FieldValues) error
-	// FieldUsage returns the rows of hours overlapping [from, to)
-	// (microseconds), summed per field, type and service: Hour is the
-	// earliest such hour, Count the total, FirstTS/LastTS the extremes.
-	FieldUsage(ctx context.Context, projectID, from, to int64) ([]FieldSeen, error)
-	// FieldFirstSeen returns, per field and type, the first time it was
-	// ever seen (FirstTS) and the last (LastTS), over the whole catalogue;
-	// Service is empty and Count the total.
-	FieldFirstSeen(ctx context.Context, projectID int64) ([]FieldSeen, error)
-	// FieldValueDays returns the value rows of days overlapping [from, to).
-	FieldValueDays(ctx context.Context, projectID, from, to int64) ([]FieldValues, error)
+}
+
+// MergeSketch merges HyperLogLog registers by taking the larger byte; a
+// missing sketch (or one of another size) yields to the longer one.
+func MergeSketch(a, b []byte) []byte {
+	if len(a) != len(b) {
+		if len(a) > len(b) {
+			return a
+		}
+		return b
+	}
+	out := make([]byte, len(a))
+	for i := range a {
+		out[i] = max(a[i], b[i])
+	}
+	return out
+}
+
+// MergeExamples is a's examples, then b's not among them, up to
+// MaxFieldExamples.
+func MergeExamples(a, b []string) []string {
+	out := append([]string{}, a...)
+	for _, x := range b {
+		if len(out) >= MaxFieldExamples {
+			break
+		}
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	return out
 }

@@ -12,7 +12,7 @@ import (
 	"github.com/lore-dev/lore/internal/store"
 )
 
-var _ store.FieldCatalog = (*Store)(nil)
+var _ store.FieldRecorder = (*Store)(nil)
 
 // fieldSchema is the field catalogue: one row per project, hour, field,
 // type and service, and one per project, day and field for the values. It
@@ -45,7 +45,7 @@ func (s *Store) MigrateFields(ctx context.Context) error {
 	return nil
 }
 
-// RecordFields implements store.FieldCatalog. The rows of the hours and
+// RecordFields implements store.FieldRecorder. The rows of the hours and
 // days a flush touches are read, merged with the new ones in Go, deleted
 // and written back in bulk, in one transaction: no per-row upserts, which
 // DuckDB pays for dearly, and no index to maintain. Retention and erasure
@@ -189,106 +189,11 @@ func mergeValues(ctx context.Context, tx sqlTx, values []store.FieldValues) erro
 			}
 		}
 		if _, err := tx.ExecContext(ctx, `INSERT INTO field_values VALUES (?, ?, ?, ?, ?)`,
-			v.ProjectID, v.Day, v.Field, mergeSketch(sketch, v.Sketch), mergeExamples(anyStrings(ex), v.Examples)); err != nil {
+			v.ProjectID, v.Day, v.Field, store.MergeSketch(sketch, v.Sketch), store.MergeExamples(anyStrings(ex), v.Examples)); err != nil {
 			return fmt.Errorf("record values of field %q: %w", v.Field, err)
 		}
 	}
 	return nil
-}
-
-// FieldUsage implements store.FieldCatalog.
-func (s *Store) FieldUsage(ctx context.Context, projectID, from, to int64) ([]store.FieldSeen, error) {
-	const hour = int64(3_600_000_000)
-	return s.fieldRows(ctx, `SELECT field, type, service, min(hour), sum(count)::BIGINT, min(first_ts), max(last_ts)
-		FROM field_seen WHERE project_id = ? AND hour > ? AND hour < ?
-		GROUP BY field, type, service ORDER BY field, type, service`, projectID, projectID, from-hour, to)
-}
-
-// FieldFirstSeen implements store.FieldCatalog.
-func (s *Store) FieldFirstSeen(ctx context.Context, projectID int64) ([]store.FieldSeen, error) {
-	return s.fieldRows(ctx, `SELECT field, type, '', min(hour), sum(count)::BIGINT, min(first_ts), max(last_ts)
-		FROM field_seen WHERE project_id = ? GROUP BY field, type ORDER BY field, type`, projectID, projectID)
-}
-
-func (s *Store) fieldRows(ctx context.Context, q string, projectID int64, args ...any) ([]store.FieldSeen, error) {
-	rows, err := s.db.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, fmt.Errorf("read field catalogue of project %d: %w", projectID, err)
-	}
-	defer rows.Close()
-	var out []store.FieldSeen
-	for rows.Next() {
-		r := store.FieldSeen{ProjectID: projectID}
-		if err := rows.Scan(&r.Field, &r.Type, &r.Service, &r.Hour, &r.Count, &r.FirstTS, &r.LastTS); err != nil {
-			return nil, fmt.Errorf("read field catalogue of project %d: %w", projectID, err)
-		}
-		out = append(out, r)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read field catalogue of project %d: %w", projectID, err)
-	}
-	return out, nil
-}
-
-// FieldValueDays implements store.FieldCatalog.
-func (s *Store) FieldValueDays(ctx context.Context, projectID, from, to int64) ([]store.FieldValues, error) {
-	const day = int64(86_400_000_000)
-	rows, err := s.db.QueryContext(ctx, `SELECT day, field, sketch, examples FROM field_values
-		WHERE project_id = ? AND day > ? AND day < ? ORDER BY field, day`, projectID, from-day, to)
-	if err != nil {
-		return nil, fmt.Errorf("read field values of project %d: %w", projectID, err)
-	}
-	defer rows.Close()
-	var out []store.FieldValues
-	for rows.Next() {
-		v := store.FieldValues{ProjectID: projectID}
-		var ex []any
-		if err := rows.Scan(&v.Day, &v.Field, &v.Sketch, &ex); err != nil {
-			return nil, fmt.Errorf("read field values of project %d: %w", projectID, err)
-		}
-		v.Examples = anyStrings(ex)
-		out = append(out, v)
-	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("read field values of project %d: %w", projectID, err)
-	}
-	return out, nil
-}
-
-// mergeSketch merges HyperLogLog registers by taking the larger byte; a
-// missing sketch is the identity.
-func mergeSketch(a, b []byte) []byte {
-	if len(a) != len(b) {
-		if len(a) > len(b) {
-			return a
-		}
-		return b
-	}
-	out := make([]byte, len(a))
-	for i := range a {
-		out[i] = max(a[i], b[i])
-	}
-	return out
-}
-
-func mergeExamples(a, b []string) []string {
-	out := append([]string{}, a...)
-	for _, x := range b {
-		if len(out) >= store.MaxFieldExamples {
-			break
-		}
-		dup := false
-		for _, y := range out {
-			if x == y {
-				dup = true
-				break
-			}
-		}
-		if !dup {
-			out = append(out, x)
-		}
-	}
-	return out
 }
 
 func anyStrings(xs []any) []string {

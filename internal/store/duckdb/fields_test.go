@@ -6,6 +6,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/analysis/fieldstats"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/storetest"
 )
@@ -79,7 +80,7 @@ func TestRecordFieldsKeepsEveryText(t *testing.T) {
 	if err := s.RecordFields(ctx, rows, nil); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.FieldUsage(ctx, 1, 0, 3*hour)
+	got, err := fieldstats.Usage{ProjectID: 1, From: 0, To: 3 * hour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,14 +6,17 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/analysis/fieldstats"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// FieldsStore is a backend with the field catalogue.
+// FieldsStore is a backend with the field catalogue's write path; the
+// suite reads it back with the query objects of
+// internal/analysis/fieldstats, on the store's Executor.
 type FieldsStore interface {
 	store.Store
-	store.FieldCatalog
+	store.FieldRecorder
 }
 
 // RunFields runs the field-catalogue suite: rows merge across flushes,
@@ -43,7 +46,7 @@ func testFieldsMerge(t *testing.T, s FieldsStore) {
 	if err := s.RecordFields(ctx, second, []store.FieldValues{{ProjectID: 1, Day: h, Field: "plan", Sketch: sk(3, 2, 1), Examples: []string{"free", "team", "a", "b", "c"}}}); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.FieldUsage(ctx, 1, h, h+fHour)
+	got, err := fieldstats.Usage{ProjectID: 1, From: h, To: h + fHour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -51,7 +54,7 @@ func testFieldsMerge(t *testing.T, s FieldsStore) {
 	if !slices.Equal(got, want) {
 		t.Errorf("FieldUsage after two flushes = %+v, want %+v", got, want)
 	}
-	vals, err := s.FieldValueDays(ctx, 1, h, h+fHour)
+	vals, err := fieldstats.ValueDays{ProjectID: 1, From: h, To: h + fHour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +79,7 @@ func testFieldsRanges(t *testing.T, s FieldsStore) {
 		t.Fatal(err)
 	}
 	// The second hour only, from the middle of the first hour on.
-	got, err := s.FieldUsage(ctx, 1, d+fHour, d+2*fHour)
+	got, err := fieldstats.Usage{ProjectID: 1, From: d + fHour, To: d + 2*fHour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -84,11 +87,11 @@ func testFieldsRanges(t *testing.T, s FieldsStore) {
 		t.Errorf("FieldUsage(second hour) = %+v, want a/string ×2", got)
 	}
 	// A range cutting into the first hour includes it.
-	got, _ = s.FieldUsage(ctx, 1, d+fHour/2, d+fDay+1)
+	got, _ = fieldstats.Usage{ProjectID: 1, From: d + fHour/2, To: d + fDay + 1}.Run(ctx, s)
 	if len(got) != 3 {
 		t.Errorf("FieldUsage(first day and a bit) = %+v, want 3 rows", got)
 	}
-	ever, err := s.FieldFirstSeen(ctx, 1)
+	ever, err := fieldstats.FirstSeen{ProjectID: 1}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,7 +103,7 @@ func testFieldsRanges(t *testing.T, s FieldsStore) {
 			t.Errorf("project 1 sees project 2's field: %+v", e)
 		}
 	}
-	vals, err := s.FieldValueDays(ctx, 1, d+fDay, d+fDay+fHour)
+	vals, err := fieldstats.ValueDays{ProjectID: 1, From: d + fDay, To: d + fDay + fHour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,14 +126,14 @@ func testFieldsInvalidText(t *testing.T, s FieldsStore) {
 			t.Fatal(err)
 		}
 	}
-	got, err := s.FieldUsage(ctx, 1, h, h+fHour)
+	got, err := fieldstats.Usage{ProjectID: 1, From: h, To: h + fHour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(got) != 1 || got[0].Field != event.ValidText(name) || got[0].Service != event.ValidText(svc) || got[0].Count != 2 {
 		t.Errorf("FieldUsage = %+v, want one valid row counted twice", got)
 	}
-	days, err := s.FieldValueDays(ctx, 1, h, h+fHour)
+	days, err := fieldstats.ValueDays{ProjectID: 1, From: h, To: h + fHour}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,0 +1,49 @@
+// Package sqlqtest helps the analyses' tests show the SQL they compile.
+package sqlqtest
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/lore-dev/lore/internal/sqlq"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata")
+
+// Dialects are the engines whose SQL the golden files show.
+var Dialects = []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}}
+
+// Golden compares the queries build compiles in each dialect, with their
+// names and arguments, with testdata/<dialect>.sql (go test -update
+// rewrites the files). What the queries mean is for the conformance
+// suite, which runs them on real engines.
+func Golden(t *testing.T, build func(d sqlq.Dialect) ([]sqlq.Query, error)) {
+	t.Helper()
+	for _, d := range Dialects {
+		qs, err := build(d)
+		if err != nil {
+			t.Fatalf("%s: %v", d.Name(), err)
+		}
+		var b strings.Builder
+		for _, q := range qs {
+			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
+		}
+		path := filepath.Join("testdata", d.Name()+".sql")
+		if *update {
+			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatalf("%v (run with -update to create it)", err)
+		}
+		if b.String() != string(want) {
+			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
+		}
+	}
+}
