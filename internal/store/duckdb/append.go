@@ -15,6 +15,7 @@ import (
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/blockfilter"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // Append commits the batch, its side-index blocks and its Seq in one
@@ -147,7 +148,7 @@ func (s *Store) appendTx(ctx context.Context, tx sqlConn, seq uint64, evs []even
 	if _, err := tx.ExecContext(ctx, `UPDATE ingest_state SET seq = ?, events = events + ? WHERE id = 1`, seq, n); err != nil {
 		return sideIndex{}, fmt.Errorf("record seq: %w", err)
 	}
-	if err := s.rollupAppend(ctx, tx, seq, evs, order); err != nil {
+	if err := rollup.Append(ctx, tx, seq, evs, order); err != nil {
 		return sideIndex{}, err
 	}
 	return si, nil

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // Erased is what ErasePerson deleted: the count of events, and the
@@ -81,7 +83,7 @@ func (s *Store) eraseTx(ctx context.Context, project int64, userID string) (Eras
 	if out.Sessions, err = queryTexts(ctx, tx, `SELECT DISTINCT session_id FROM events WHERE `+theirs+` AND session_id <> ''`, project, userID); err != nil {
 		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
-	minutes, err := minutesOf(ctx, tx, project, theirs, project, userID)
+	minutes, err := rollup.MinutesOf(ctx, tx, project, theirs, project, userID)
 	if err != nil {
 		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
@@ -92,7 +94,7 @@ func (s *Store) eraseTx(ctx context.Context, project int64, userID string) (Eras
 	out.Events, _ = res.RowsAffected()
 	// The narrative's rollups of those minutes are recomputed without
 	// them: the error groups keep messages and sample trace ids.
-	if err := s.rollupErased(ctx, tx, project, minutes); err != nil {
+	if err := rollup.Erased(ctx, tx, project, minutes); err != nil {
 		return out, fmt.Errorf("erase person %q: %w", userID, err)
 	}
 	if _, err := tx.ExecContext(ctx, `DELETE FROM idents WHERE project_id = ? AND user_id = ?`, project, userID); err != nil {

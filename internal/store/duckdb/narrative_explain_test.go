@@ -9,6 +9,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/analysis/flows"
 	"github.com/lore-dev/lore/internal/analysis/services"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -37,7 +38,7 @@ func TestExplainNarrative(t *testing.T) {
 		sql  string
 		args []any
 	}{
-		"service edges": {serviceEdgesSQL, append(append([]any{}, args...), args...)},
+		"service edges": {services.Edges(sqlq.DuckDB{}), append(append([]any{}, args...), args...)},
 		"error groups":  {groupsQ.SQL, groupsQ.Args},
 		"session flows": {flowsQ.SQL, flowsQ.Args},
 		"span pairs": {`WITH sp AS (SELECT trace_lo, trace_hi, span_id, parent_span_id, service FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind = 'span')

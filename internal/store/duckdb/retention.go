@@ -14,6 +14,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/productindex"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // DeleteEvents deletes a project's events of one kind older than before
@@ -93,7 +94,7 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	// recomputed from what stays (stories read the events store only, as
 	// a rebuild of the rollups would).
 	const doomed = `project_id = ? AND kind = ? AND ts < ?`
-	minutes, err := minutesOf(ctx, tx, project, doomed, project, kind, before)
+	minutes, err := rollup.MinutesOf(ctx, tx, project, doomed, project, kind, before)
 	if err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
 	}
@@ -102,7 +103,7 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 		return 0, fmt.Errorf("delete %s events of project %d before %d: %w", kind, project, before, err)
 	}
 	n, _ := res.RowsAffected()
-	if err := s.rollupErased(ctx, tx, project, minutes); err != nil {
+	if err := rollup.Erased(ctx, tx, project, minutes); err != nil {
 		return 0, fmt.Errorf("delete %s events of project %d: %w", kind, project, err)
 	}
 	if run != "" {

@@ -2,278 +2,85 @@ package duckdb
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 
-	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
-// The narrative engine reads each service's signals per minute over whole
-// days (cascades, hidden coupling, latency regressions, the timeline).
-// Re-aggregating a day of events per request costs seconds at 10M events a
-// day, so the minutes are kept in narrative_minutes, maintained by Append
-// in the same transaction as the events: for every (project, minute) a
-// batch touches, the minute's rows are recomputed from the events table
-// (the batch's rows and the earlier ones), so each row is exactly what
-// aggregating the raw events gives — p95s included, which no running
-// aggregate could merge exactly. A replayed batch is refused with its
-// events, so the rollup stays exactly-once; rollup_state records the seq
-// it was maintained up to, and Open rebuilds the table when that differs
-// from the events' (a store written before the rollup existed, or by a
-// binary without it).
+// The narrative rollups (internal/store/rollup) live in the store's
+// database beside the events: the store keeps them in step — each
+// batch's minutes in Append's transaction (rollup.Append), the minutes of
+// deleted rows in the deletion's (rollup.MinutesOf, rollup.Erased), a
+// rebuild at Open when they lag the events — and shows their readers as
+// its own methods, which the analyses find by type assertion.
 
-// rollupMinute is the rollup's bucket width, µs.
-const rollupMinute = int64(time.Minute / time.Microsecond)
-
-const rollupSchema = `
-CREATE TABLE IF NOT EXISTS narrative_minutes (
-	project_id INTEGER NOT NULL,
-	minute BIGINT NOT NULL,
-	service VARCHAR NOT NULL,
-	sreq BIGINT NOT NULL,
-	serr BIGINT NOT NULL,
-	sp95 DOUBLE NOT NULL,
-	lreq BIGINT NOT NULL,
-	lerr BIGINT NOT NULL,
-	lp95 DOUBLE NOT NULL,
-	retries BIGINT NOT NULL,
-	logs BIGINT NOT NULL,
-	elogs BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS rollup_state (
-	id INTEGER PRIMARY KEY,
-	seq UBIGINT NOT NULL
-);
-INSERT OR IGNORE INTO rollup_state VALUES (1, 0);
-INSERT OR IGNORE INTO rollup_state VALUES (2, 0);
-`
-
-// rollupVersion is the rollups' definition, recorded as rollup_state row
-// 2: a store whose rollups were built by another definition rebuilds them
-// at Open.
-const rollupVersion = 4
-
-// minuteAggregates are services.Series' signals of one service and
-// minute (internal/analysis/services.Aggregates, which the store may not
-// import: TestRollupAggregatesAreTheAnalysis keeps them equal), over the
-// events selected by the query's WHERE.
-const minuteAggregates = `count(*) FILTER (WHERE kind = 'span') AS sreq,
-		count(*) FILTER (WHERE kind = 'span' AND ` + errRow + `) AS serr,
-		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind = 'span'), 0) AS sp95,
-		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL)) AS lreq,
-		count(*) FILTER (WHERE kind <> 'span' AND (duration_ms IS NOT NULL OR http_status IS NOT NULL) AND ` + errRow + `) AS lerr,
-		coalesce(quantile_cont(duration_ms, 0.95) FILTER (WHERE kind <> 'span'), 0) AS lp95,
-		count(*) FILTER (WHERE retry_attempt >= 1) AS retries,
-		count(*) FILTER (WHERE kind IN ('log', 'error')) AS logs,
-		count(*) FILTER (WHERE kind IN ('log', 'error') AND level IN ('error', 'fatal')) AS elogs`
-
-// rollupInsert recomputes minutes from the events matching the WHERE
-// clause it is completed with.
-const rollupInsert = `INSERT INTO narrative_minutes
-	SELECT project_id, ts // 60000000 * 60000000 AS minute, service, ` + minuteAggregates + `
-	FROM events WHERE ts >= 0 AND service <> '' AND `
+var (
+	_ store.ServiceSeriesRollup = (*Store)(nil)
+	_ store.ErrorGroupsRollup   = (*Store)(nil)
+	_ store.ReleaseRollup       = (*Store)(nil)
+	_ store.CallGraphReader     = (*Store)(nil)
+)
 
 // openRollups creates the rollup tables and rebuilds them when they do not
 // reflect every committed batch.
 func (s *Store) openRollups(ctx context.Context) error {
-	if _, err := s.db.ExecContext(ctx, rollupSchema+edgesSchema+errorsSchema); err != nil {
+	s.rollups = rollup.New(s)
+	if _, err := s.db.ExecContext(ctx, rollup.Schema); err != nil {
 		return fmt.Errorf("create rollup schema in %q: %w", s.path, err)
 	}
-	var rolled, version, seq uint64
-	if err := s.db.QueryRowContext(ctx, `SELECT r.seq, v.seq, i.seq FROM rollup_state r, rollup_state v, ingest_state i
-		WHERE r.id = 1 AND v.id = 2 AND i.id = 1`).Scan(&rolled, &version, &seq); err != nil {
-		return fmt.Errorf("read rollup state in %q: %w", s.path, err)
+	seq, _, err := s.ingestMark(ctx)
+	if err != nil {
+		return err
 	}
-	if rolled == seq && version == rollupVersion {
+	if fresh, err := rollup.Fresh(ctx, s.db, seq); err != nil || fresh {
+		if err != nil {
+			return fmt.Errorf("open rollups in %q: %w", s.path, err)
+		}
 		return nil
 	}
 	start := time.Now()
 	if err := s.rebuildRollups(ctx, seq); err != nil {
-		return fmt.Errorf("rebuild rollups in %q (at seq %d, events at %d): %w", s.path, rolled, seq, err)
+		return fmt.Errorf("rebuild rollups in %q (events at seq %d): %w", s.path, seq, err)
 	}
 	s.log.Info("rebuilt the narrative rollups", "seq", seq, "took", time.Since(start))
 	return nil
 }
 
-// rebuildRollups recomputes every minute from the events, in one
-// transaction.
+// rebuildRollups recomputes the rollups from the events, in one
+// transaction, as of the batch seq.
 func (s *Store) rebuildRollups(ctx context.Context, seq uint64) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
 	}
 	defer tx.Rollback()
-	for _, q := range []string{
-		`DELETE FROM narrative_minutes`, `DELETE FROM narrative_errors`, `DELETE FROM narrative_releases`,
-		rollupInsert + `true GROUP BY project_id, minute, service`,
-		errorsInsert(`true`),
-		releasesInsert + `true GROUP BY ALL`,
-	} {
-		if _, err := tx.ExecContext(ctx, q); err != nil {
-			return err
-		}
-	}
-	if err := rebuildEdges(ctx, tx); err != nil {
-		return fmt.Errorf("seal hours: %w", err)
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE rollup_state SET seq = CASE id WHEN 1 THEN ? ELSE ? END`, seq, rollupVersion); err != nil {
+	if err := rollup.Rebuild(ctx, tx, seq); err != nil {
 		return err
 	}
 	return tx.Commit()
 }
 
-// minuteRun is the minutes [from, to) of one project a batch touched.
-type minuteRun struct {
-	project  int64
-	from, to int64
+// RolledServiceSeries implements store.ServiceSeriesRollup with the
+// per-minute rollup.
+func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
+	return s.rollups.RolledServiceSeries(ctx, r)
 }
 
-// rollupGap is how far apart two touched minutes of a batch may be and
-// still be recomputed in one statement (the minutes between are
-// recomputed for nothing, which is cheaper than another statement).
-const rollupGap = 10 * rollupMinute
-
-// touchedMinutes lists the minutes the events (sorted by project and time
-// through order) touch, merged into runs.
-func touchedMinutes(evs []event.Event, order []int32) []minuteRun {
-	var runs []minuteRun
-	for _, i := range order {
-		e := &evs[i]
-		if e.TS < 0 {
-			continue
-		}
-		runs = addMinute(runs, e.ProjectID, e.TS-e.TS%rollupMinute)
-	}
-	return runs
+// RolledErrorGroups implements store.ErrorGroupsRollup with the
+// per-minute error rollup.
+func (s *Store) RolledErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, bool, error) {
+	return s.rollups.RolledErrorGroups(ctx, project, r, since, limit)
 }
 
-// addMinute adds minute m of project to runs (sorted by project, then
-// minute), extending the last run when m is within rollupGap of it.
-func addMinute(runs []minuteRun, project, m int64) []minuteRun {
-	if n := len(runs); n > 0 && runs[n-1].project == project && m <= runs[n-1].to+rollupGap {
-		runs[n-1].to = max(runs[n-1].to, m+rollupMinute)
-		return runs
-	}
-	return append(runs, minuteRun{project, m, m + rollupMinute})
+// RolledReleaseStarts implements store.ReleaseRollup with the per-minute
+// release rollup.
+func (s *Store) RolledReleaseStarts(ctx context.Context, project int64, r store.Range) ([]store.ReleaseStart, bool, error) {
+	return s.rollups.RolledReleaseStarts(ctx, project, r)
 }
 
-// rollMinutes recomputes the rollups' minutes of runs (minutes, errors,
-// releases) from the events as they are now: Append's after its batch is
-// in, ErasePerson's after a person's rows left.
-func rollMinutes(ctx context.Context, tx execer, runs []minuteRun) error {
-	const in = `project_id = ? AND ts >= ? AND ts < ?`
-	for _, r := range runs {
-		args := []any{r.project, r.from, r.to}
-		for _, x := range []struct {
-			q    string
-			args []any
-		}{
-			{`DELETE FROM narrative_minutes WHERE project_id = ? AND minute >= ? AND minute < ?`, args},
-			{`DELETE FROM narrative_errors WHERE project_id = ? AND minute >= ? AND minute < ?`, args},
-			{`DELETE FROM narrative_releases WHERE project_id = ? AND minute >= ? AND minute < ?`, args},
-			{rollupInsert + in + ` GROUP BY project_id, minute, service`, args},
-			{errorsInsert(in), append(append(append([]any{}, args...), args...), args...)},
-			{releasesInsert + in + ` GROUP BY ALL`, args},
-		} {
-			if _, err := tx.ExecContext(ctx, x.q, x.args...); err != nil {
-				return fmt.Errorf("roll up minutes [%d, %d) of project %d: %w", r.from, r.to, r.project, err)
-			}
-		}
-	}
-	return nil
-}
-
-// rollupAppend recomputes the minutes the batch touched, inside the
-// append's transaction (after the batch's events are in), and records its
-// seq.
-func (s *Store) rollupAppend(ctx context.Context, tx sqlConn, seq uint64, evs []event.Event, order []int32) error {
-	runs := touchedMinutes(evs, order)
-	if err := rollMinutes(ctx, tx, runs); err != nil {
-		return err
-	}
-	maxTS := map[int64]int64{}
-	for _, r := range runs {
-		maxTS[r.project] = max(maxTS[r.project], r.to)
-	}
-	if err := s.sealHours(ctx, tx, runs, maxTS); err != nil {
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, `UPDATE rollup_state SET seq = ? WHERE id = 1`, seq); err != nil {
-		return fmt.Errorf("record rollup seq %d: %w", seq, err)
-	}
-	return nil
-}
-
-// rollupServes reports whether ServiceSeries can read r from the rollup:
-// minute steps on minute boundaries (a range ending inside a minute reads
-// that minute's events raw).
-func rollupServes(r store.ServiceSeriesRequest) bool {
-	return r.Step == rollupMinute && r.Range.From >= 0 && r.Range.From%rollupMinute == 0
-}
-
-// seriesRollup reads ServiceSeries' whole minutes from the rollup and the
-// last, partial minute (if the range ends inside one) from the events.
-func seriesRollup(r store.ServiceSeriesRequest) (string, []any) {
-	whole := r.Range.To - r.Range.To%rollupMinute
-	if r.Range.To < 0 {
-		whole = r.Range.From
-	}
-	whole = max(whole, r.Range.From)
-	q := `WITH g AS (
-		SELECT service, (minute - ?) // ? AS b, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
-		FROM narrative_minutes WHERE project_id = ? AND minute >= ? AND minute < ?
-		UNION ALL
-		SELECT service, (ts - ?) // ? AS b, ` + minuteAggregates + `
-		FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND service <> ''
-		GROUP BY service, b)
-	SELECT service, b, sum(sreq) OVER (PARTITION BY service) > 0 AS spans, sreq, serr, sp95, lreq, lerr, lp95, retries, logs, elogs
-	FROM g ORDER BY service, b`
-	return q, []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, whole,
-		r.Range.From, r.Step, r.ProjectID, whole, r.Range.To}
-}
-
-// minutesOf lists the minutes of project the events matching cond (a
-// condition on the events table, completed with args) fall in, merged
-// into runs. ErasePerson reads them before it deletes a person's rows,
-// to roll those minutes up again after (rollupErased).
-func minutesOf(ctx context.Context, tx execer, project int64, cond string, args ...any) ([]minuteRun, error) {
-	var runs []minuteRun
-	err := eachConnRow(ctx, tx, `SELECT DISTINCT ts - ts % 60000000 AS m FROM events WHERE ts >= 0 AND `+cond+` ORDER BY m`, args, func(rows *sql.Rows) error {
-		var m int64
-		err := rows.Scan(&m)
-		runs = addMinute(runs, project, m)
-		return err
-	})
-	if err != nil {
-		return nil, fmt.Errorf("find the minutes of the rows to delete: %w", err)
-	}
-	return runs, nil
-}
-
-// rollupErased recomputes the minutes runs of project after rows of them
-// were deleted (their counts, and the error groups' messages and sample
-// traces, must not tell the deleted rows), and seals again the hours of
-// the call graph they touch.
-func (s *Store) rollupErased(ctx context.Context, tx execer, project int64, runs []minuteRun) error {
-	if len(runs) == 0 {
-		return nil
-	}
-	if err := rollMinutes(ctx, tx, runs); err != nil {
-		return err
-	}
-	last := runs[len(runs)-1].to
-	err := eachConnRow(ctx, tx, `SELECT max(minute) + 60000000 FROM narrative_minutes WHERE project_id = ?`, []any{project}, func(rows *sql.Rows) error {
-		var m sql.NullInt64
-		err := rows.Scan(&m)
-		if m.Valid {
-			last = max(last, m.Int64)
-		}
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("find the last rolled-up minute of project %d: %w", project, err)
-	}
-	return s.sealHours(ctx, tx, runs, map[int64]int64{project: last})
+// CallGraph implements store.CallGraphReader with the hourly call graph.
+func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]store.CallEdge, error) {
+	return s.rollups.CallGraph(ctx, project, r)
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // edgeTraces makes a trace a minute from t0 for n minutes: web → api (a
@@ -19,7 +20,7 @@ import (
 func edgeTraces(t0 int64, n int, extra bool) []event.Event {
 	var evs []event.Event
 	for i := range n {
-		ts := t0 + int64(i)*rollupMinute
+		ts := t0 + int64(i)*rollup.Minute
 		tr, _ := event.ParseTraceID(fmt.Sprintf("%016x%016x", 1+i, ts))
 		root, child, ext := event.SpanIDFromUint64(uint64(3*i+1)), event.SpanIDFromUint64(uint64(3*i+2)), event.SpanIDFromUint64(uint64(3*i+3))
 		evs = append(evs,
@@ -63,7 +64,7 @@ func TestCallGraph(t *testing.T) {
 	// Six hours, a batch every half hour: each batch seals the hours its
 	// events reach sealGrace past.
 	for b := range 12 {
-		evs := edgeTraces(t0+int64(b)*30*rollupMinute, 30, false)
+		evs := edgeTraces(t0+int64(b)*30*rollup.Minute, 30, false)
 		if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs}); err != nil {
 			t.Fatal(err)
 		}
@@ -86,20 +87,20 @@ func TestCallGraph(t *testing.T) {
 		}
 	}
 	ranges := []store.Range{
-		{From: t0, To: t0 + 6*rollupHour},
-		{From: t0 - rollupHour, To: t0 + 7*rollupHour},
-		{From: t0 + 17*rollupMinute, To: t0 + 4*rollupHour + 3*rollupMinute},
-		{From: t0 + 2*rollupHour + rollupMinute, To: t0 + 2*rollupHour + 40*rollupMinute},
+		{From: t0, To: t0 + 6*rollup.Hour},
+		{From: t0 - rollup.Hour, To: t0 + 7*rollup.Hour},
+		{From: t0 + 17*rollup.Minute, To: t0 + 4*rollup.Hour + 3*rollup.Minute},
+		{From: t0 + 2*rollup.Hour + rollup.Minute, To: t0 + 2*rollup.Hour + 40*rollup.Minute},
 	}
 	var sealed int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM narrative_edge_hours`).Scan(&sealed); err != nil || sealed != 5 {
-		t.Fatalf("%d hours sealed (%v), want 5 (the last is within sealGrace of the end)", sealed, err)
+		t.Fatalf("%d hours sealed (%v), want 5 (the last is within the seal grace of the end)", sealed, err)
 	}
 	for _, r := range ranges {
 		check("after the batches", r)
 	}
 	// A late batch adds a call in a sealed hour.
-	if err := s.Append(ctx, store.Batch{Seq: 13, Events: edgeTraces(t0+rollupHour+10*rollupMinute, 5, true)}); err != nil {
+	if err := s.Append(ctx, store.Batch{Seq: 13, Events: edgeTraces(t0+rollup.Hour+10*rollup.Minute, 5, true)}); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range ranges {

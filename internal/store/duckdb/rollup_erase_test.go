@@ -9,6 +9,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // rollupDump is every rollup table's rows, sorted, as text.
@@ -36,7 +37,7 @@ func TestEraseRollsUpAgain(t *testing.T) {
 	defer s.Close()
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixMicro()
 	for b := range 6 {
-		evs := edgeTraces(t0+int64(b)*30*rollupMinute, 30, b%2 == 1)
+		evs := edgeTraces(t0+int64(b)*30*rollup.Minute, 30, b%2 == 1)
 		for i := range evs {
 			e := &evs[i]
 			// Alice's: the cache calls (so sealed hours' edges change), one
@@ -45,9 +46,9 @@ func TestEraseRollsUpAgain(t *testing.T) {
 				e.UserID = "alice"
 			}
 		}
-		evs = append(evs, event.Event{ProjectID: 1, TS: t0 + int64(b)*30*rollupMinute + 7*rollupMinute + 500, Kind: event.KindError, Level: "error",
+		evs = append(evs, event.Event{ProjectID: 1, TS: t0 + int64(b)*30*rollup.Minute + 7*rollup.Minute + 500, Kind: event.KindError, Level: "error",
 			Service: "checkout", Release: "v2", ErrorType: "CardDeclined", Message: "card declined for alice@example.com", UserID: "alice"},
-			event.Event{ProjectID: 1, TS: t0 + int64(b)*30*rollupMinute + 7*rollupMinute + 900, Kind: event.KindError, Level: "error",
+			event.Event{ProjectID: 1, TS: t0 + int64(b)*30*rollup.Minute + 7*rollup.Minute + 900, Kind: event.KindError, Level: "error",
 				Service: "checkout", Release: "v2", ErrorType: "Timeout", Message: "psp timed out", UserID: "bob"})
 		if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs}); err != nil {
 			t.Fatal(err)
@@ -80,8 +81,8 @@ func TestDeleteEventsRollsUpAgain(t *testing.T) {
 	defer s.Close()
 	t0 := time.Date(2026, 3, 2, 10, 0, 0, 0, time.UTC).UnixMicro()
 	for b := range 6 {
-		evs := edgeTraces(t0+int64(b)*30*rollupMinute, 30, b%2 == 1)
-		at := t0 + int64(b)*30*rollupMinute + 7*rollupMinute
+		evs := edgeTraces(t0+int64(b)*30*rollup.Minute, 30, b%2 == 1)
+		at := t0 + int64(b)*30*rollup.Minute + 7*rollup.Minute
 		evs = append(evs,
 			event.Event{ProjectID: 1, TS: at, Kind: event.KindLog, Level: "error", Service: "checkout", ErrorType: "CardDeclined", Message: fmt.Sprintf("old log error %d", b)},
 			event.Event{ProjectID: 1, TS: at + 1, Kind: event.KindError, Level: "error", Service: "checkout", ErrorType: "Timeout", Message: fmt.Sprintf("kept error %d", b)})
@@ -92,7 +93,7 @@ func TestDeleteEventsRollsUpAgain(t *testing.T) {
 	if before := rollupDump(t, s); !strings.Contains(before, "old log error 1") {
 		t.Fatalf("the rollups hold no log error before the deletion:\n%s", before)
 	}
-	n, err := s.DeleteEvents(ctx, 1, event.KindLog, t0+90*rollupMinute)
+	n, err := s.DeleteEvents(ctx, 1, event.KindLog, t0+90*rollup.Minute)
 	if err != nil || n == 0 {
 		t.Fatalf("DeleteEvents = %d, %v", n, err)
 	}

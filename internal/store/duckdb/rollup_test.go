@@ -14,6 +14,7 @@ import (
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // TestRollupRebuiltAtOpen opens a store written before the rollup existed
@@ -31,7 +32,7 @@ func TestRollupRebuiltAtOpen(t *testing.T) {
 		}
 		evs = append(evs, e)
 	}
-	req := store.ServiceSeriesRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + int64(time.Hour/time.Microsecond)}, Step: rollupMinute}
+	req := store.ServiceSeriesRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + int64(time.Hour/time.Microsecond)}, Step: rollup.Minute}
 	for _, damage := range []string{
 		`DROP TABLE narrative_minutes; DROP TABLE rollup_state`,
 		`DELETE FROM narrative_minutes WHERE minute > (SELECT min(minute) FROM narrative_minutes); UPDATE rollup_state SET seq = 1`,
@@ -65,12 +66,9 @@ func TestRollupRebuiltAtOpen(t *testing.T) {
 }
 
 // seriesOf reads ServiceSeries from the rollup or the raw events.
-func seriesOf(t *testing.T, s *Store, r store.ServiceSeriesRequest, rollup bool) []store.ServicePoint {
+func seriesOf(t *testing.T, s *Store, r store.ServiceSeriesRequest, rolled bool) []store.ServicePoint {
 	t.Helper()
-	if !rollupServes(r) {
-		t.Fatalf("the rollup cannot serve %+v", r)
-	}
-	if rollup {
+	if rolled {
 		pts, ok, err := s.RolledServiceSeries(context.Background(), r)
 		if err != nil || !ok {
 			t.Fatalf("the rollup answered %v, %v", ok, err)
@@ -128,12 +126,15 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 	hour := int64(time.Hour / time.Microsecond)
 	for _, c := range []struct{ since, from, to int64 }{
 		{t0, t0 + hour, t0 + 3*hour},
-		{t0 + 30*rollupMinute, t0 + 30*rollupMinute, t0 + 2*hour},
+		{t0 + 30*rollup.Minute, t0 + 30*rollup.Minute, t0 + 2*hour},
 		{t0 - 7*24*hour, t0, t0 + 4*hour},
 	} {
 		r := store.Range{From: c.from, To: c.to}
-		if !errorRollupServes(r, c.since) || !releaseRollupServes(c.since, c.to) {
-			t.Fatalf("the rollups cannot serve %+v", c)
+		if _, ok, err := s.RolledErrorGroups(ctx, 1, r, c.since, 1000); !ok || err != nil {
+			t.Fatalf("the error rollup cannot serve %+v: %v", c, err)
+		}
+		if _, ok, err := s.RolledReleaseStarts(ctx, 1, store.Range{From: c.since, To: c.to}); !ok || err != nil {
+			t.Fatalf("the release rollup cannot serve %+v: %v", c, err)
 		}
 		eq := services.ErrorGroups{ProjectID: 1, Range: r, Since: c.since, Limit: 1000}
 		got, err := eq.Run(ctx, s)
@@ -193,26 +194,3 @@ func TestErrorRollupEqualsRaw(t *testing.T) {
 
 // plainStore hides the store's accelerators: query objects run their SQL.
 type plainStore struct{ sqlq.Executor }
-
-// TestRollupAggregatesAreTheAnalysis: the rollup materializes exactly
-// the signals internal/analysis/services.Series defines (the store keeps
-// its own copy, since it may not import the analysis).
-func TestRollupAggregatesAreTheAnalysis(t *testing.T) {
-	if got, want := normSQL(minuteAggregates), normSQL(services.Aggregates(sqlq.DuckDB{})); got != want {
-		t.Errorf("the rollup's aggregates differ from services.Aggregates:\nrollup   %s\nanalysis %s", got, want)
-	}
-}
-
-// TestEdgesAreTheAnalysis: the hourly call graph materializes exactly the
-// edges internal/analysis/services.Map defines (the store's copy).
-func TestEdgesAreTheAnalysis(t *testing.T) {
-	if got, want := normSQL(serviceEdgesSQL), normSQL(services.Edges(sqlq.DuckDB{})); got != want {
-		t.Errorf("the call graph's edges differ from services.Edges:\nstore    %s\nanalysis %s", got, want)
-	}
-}
-
-// normSQL folds whitespace runs, and drops those after '(' and before ')'.
-func normSQL(s string) string {
-	s = strings.Join(strings.Fields(s), " ")
-	return strings.ReplaceAll(strings.ReplaceAll(s, "( ", "("), " )", ")")
-}

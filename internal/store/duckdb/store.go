@@ -19,6 +19,7 @@ import (
 	"github.com/lore-dev/lore/internal/store/blockfilter"
 	"github.com/lore-dev/lore/internal/store/errindex"
 	"github.com/lore-dev/lore/internal/store/productindex"
+	"github.com/lore-dev/lore/internal/store/rollup"
 )
 
 // Options tune the embedded database.
@@ -107,8 +108,9 @@ type Store struct {
 	conn *duckdb.Connector
 	log  *slog.Logger
 
-	blocks *blockfilter.Set
-	errs   *errindex.Index
+	blocks  *blockfilter.Set
+	errs    *errindex.Index
+	rollups *rollup.Rollups // the narrative rollups' readers (rollup.go)
 
 	mu     sync.Mutex // serialises Append and Close
 	idents identCache

@@ -1,4 +1,4 @@
-package duckdb
+package rollup
 
 import "github.com/lore-dev/lore/internal/store"
 
@@ -63,7 +63,7 @@ const releasesInsert = `INSERT INTO narrative_releases
 // errorRollupServes reports whether ErrorGroups can read its range and
 // lookback from narrative_errors.
 func errorRollupServes(r store.Range, since int64) bool {
-	return since >= 0 && since%rollupMinute == 0 && r.From%rollupMinute == 0 && r.To%rollupMinute == 0
+	return since >= 0 && since%Minute == 0 && r.From%Minute == 0 && r.To%Minute == 0
 }
 
 // errorGroupsRollup is services.ErrorGroups over narrative_errors (the same
@@ -94,5 +94,5 @@ const errorGroupsRollup = `WITH g AS (
 // releaseRollupServes reports whether ReleaseStarts can read [since, to)
 // from narrative_releases.
 func releaseRollupServes(since, to int64) bool {
-	return since >= 0 && since%rollupMinute == 0 && to%rollupMinute == 0
+	return since >= 0 && since%Minute == 0 && to%Minute == 0
 }

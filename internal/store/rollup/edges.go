@@ -1,12 +1,14 @@
-package duckdb
+package rollup
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"fmt"
 	"slices"
 	"time"
 
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -21,13 +23,14 @@ import (
 // being written, partial hours at the range's ends) from the events.
 
 const (
-	rollupHour = int64(time.Hour / time.Microsecond)
+	// Hour is the call graph's bucket width, µs.
+	Hour = int64(time.Hour / time.Microsecond)
 	// sealGrace is how far past an hour's end the events must reach before
 	// the hour is sealed (late spans of the hour are usually in by then).
-	sealGrace = 10 * rollupMinute
+	sealGrace = 10 * Minute
 	// sealLookback bounds how far back an Append looks for unsealed hours
 	// (besides the hours it touched).
-	sealLookback = 48 * rollupHour
+	sealLookback = 48 * Hour
 )
 
 const edgesSchema = `
@@ -49,19 +52,19 @@ CREATE TABLE IF NOT EXISTS narrative_edge_hours (
 
 func hourStart(ts int64) int64 {
 	if ts < 0 {
-		return ts - (ts%rollupHour+rollupHour)%rollupHour
+		return ts - (ts%Hour+Hour)%Hour
 	}
-	return ts - ts%rollupHour
+	return ts - ts%Hour
 }
 
 // sealHours unseals the hours (and their neighbours) the batch's minute
 // runs touch and seals every hour of the batch's projects the events now
 // reach sealGrace past.
-func (s *Store) sealHours(ctx context.Context, tx execer, runs []minuteRun, maxTS map[int64]int64) error {
+func sealHours(ctx context.Context, tx Tx, runs []minuteRun, maxTS map[int64]int64) error {
 	touched := map[int64][]int64{}
 	seen := map[[2]int64]bool{}
 	for _, r := range runs {
-		for h := hourStart(r.from) - rollupHour; h <= hourStart(r.to-1)+rollupHour; h += rollupHour {
+		for h := hourStart(r.from) - Hour; h <= hourStart(r.to-1)+Hour; h += Hour {
 			if k := [2]int64{r.project, h}; !seen[k] {
 				seen[k] = true
 				touched[r.project] = append(touched[r.project], h)
@@ -74,12 +77,12 @@ func (s *Store) sealHours(ctx context.Context, tx execer, runs []minuteRun, maxT
 				return fmt.Errorf("unseal %d hours of project %d: %w", len(hours), project, err)
 			}
 		}
-		last := hourStart(maxTS[project]-sealGrace) - rollupHour // the last hour to seal
+		last := hourStart(maxTS[project]-sealGrace) - Hour // the last hour to seal
 		var todo []int64
-		err := eachConnRow(ctx, tx, `SELECT DISTINCT minute // 3600000000 * 3600000000 AS h FROM narrative_minutes
+		err := eachRow(ctx, tx, `SELECT DISTINCT minute // 3600000000 * 3600000000 AS h FROM narrative_minutes
 			WHERE project_id = ? AND minute < ? AND (minute >= ? OR list_contains(?::BIGINT[], minute // 3600000000 * 3600000000))
 			AND h NOT IN (SELECT hour FROM narrative_edge_hours WHERE project_id = ?) ORDER BY h`,
-			[]any{project, last + rollupHour, last - sealLookback, hours, project}, func(rows *sql.Rows) error {
+			[]any{project, last + Hour, last - sealLookback, hours, project}, func(rows *sql.Rows) error {
 				var h int64
 				err := rows.Scan(&h)
 				todo = append(todo, h)
@@ -97,14 +100,8 @@ func (s *Store) sealHours(ctx context.Context, tx execer, runs []minuteRun, maxT
 	return nil
 }
 
-// execer is a connection or a transaction.
-type execer interface {
-	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
-}
-
-func sealHour(ctx context.Context, tx execer, project, h int64) error {
-	args := []any{project, h, project, h, h + rollupHour, project, h, h + rollupHour}
+func sealHour(ctx context.Context, tx Tx, project, h int64) error {
+	args := []any{project, h, project, h, h + Hour, project, h, h + Hour}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO narrative_edges SELECT ?, ?, e.* EXCLUDE (p50, p95) FROM (`+serviceEdgesSQL+`) e`, args...); err != nil {
 		return fmt.Errorf("seal hour %d of project %d: %w", h, project, err)
 	}
@@ -114,7 +111,8 @@ func sealHour(ctx context.Context, tx execer, project, h int64) error {
 	return nil
 }
 
-func eachConnRow(ctx context.Context, c execer, q string, args []any, fn func(*sql.Rows) error) error {
+// eachRow runs q on c and calls fn for every row.
+func eachRow(ctx context.Context, c Tx, q string, args []any, fn func(*sql.Rows) error) error {
 	rows, err := c.QueryContext(ctx, q, args...)
 	if err != nil {
 		return err
@@ -130,7 +128,7 @@ func eachConnRow(ctx context.Context, c execer, q string, args []any, fn func(*s
 
 // rebuildEdges seals every hour of every project up to sealGrace before
 // its last event.
-func rebuildEdges(ctx context.Context, tx sqlTx) error {
+func rebuildEdges(ctx context.Context, tx Tx) error {
 	for _, q := range []string{`DELETE FROM narrative_edges`, `DELETE FROM narrative_edge_hours`} {
 		if _, err := tx.ExecContext(ctx, q); err != nil {
 			return err
@@ -138,7 +136,7 @@ func rebuildEdges(ctx context.Context, tx sqlTx) error {
 	}
 	type ph struct{ project, hour int64 }
 	var todo []ph
-	err := eachConnRow(ctx, tx, `WITH h AS (SELECT project_id, minute // 3600000000 * 3600000000 AS hour, max(minute) OVER (PARTITION BY project_id) AS last
+	err := eachRow(ctx, tx, `WITH h AS (SELECT project_id, minute // 3600000000 * 3600000000 AS hour, max(minute) OVER (PARTITION BY project_id) AS last
 		FROM narrative_minutes)
 		SELECT DISTINCT project_id, hour FROM h WHERE hour + 3600000000 + ? <= last + 60000000 ORDER BY 1, 2`, []any{sealGrace}, func(rows *sql.Rows) error {
 		var x ph
@@ -164,17 +162,17 @@ func rebuildEdges(ctx context.Context, tx sqlTx) error {
 // another across an hour boundary; an external dependency or inferred
 // edge is dropped when its service sends spans elsewhere in the range.
 // It is what the story detectors read: the shape of the graph, cheaply.
-func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]store.CallEdge, error) {
+func (x *Rollups) CallGraph(ctx context.Context, project int64, r store.Range) ([]store.CallEdge, error) {
 	if err := narrativeRange(r); err != nil {
 		return nil, fmt.Errorf("call graph: %w", err)
 	}
 	h0 := hourStart(r.From)
 	if h0 < r.From {
-		h0 += rollupHour
+		h0 += Hour
 	}
 	h1 := max(hourStart(r.To), h0)
 	sealed := map[int64]bool{}
-	err := s.eachRow(ctx, `SELECT hour FROM narrative_edge_hours WHERE project_id = ? AND hour >= ? AND hour < ?`, []any{project, h0, h1}, func(rows *sql.Rows) error {
+	err := x.read(ctx, "rollup.sealed_hours", `SELECT hour FROM narrative_edge_hours WHERE project_id = ? AND hour >= ? AND hour < ?`, []any{project, h0, h1}, func(rows sqlq.Scanner) error {
 		var h int64
 		err := rows.Scan(&h)
 		sealed[h] = true
@@ -192,9 +190,9 @@ func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]
 		if r.From < h0 {
 			pieces = append(pieces, store.Range{From: r.From, To: h0})
 		}
-		for h := h0; h < h1; h += rollupHour {
+		for h := h0; h < h1; h += Hour {
 			if !sealed[h] {
-				pieces = append(pieces, store.Range{From: h, To: h + rollupHour})
+				pieces = append(pieces, store.Range{From: h, To: h + Hour})
 			}
 		}
 		if r.To > h1 {
@@ -216,7 +214,7 @@ func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]
 		e.P50MS, e.P95MS = 0, 0
 		sum[k] = &e
 	}
-	scan := func(rows *sql.Rows) error {
+	scan := func(rows sqlq.Scanner) error {
 		var e store.CallEdge
 		if err := rows.Scan(&e.From, &e.To, &e.External, &e.Inferred, &e.Calls, &e.Errors); err != nil {
 			return err
@@ -225,22 +223,22 @@ func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]
 		return nil
 	}
 	if len(sealed) > 0 {
-		if err := s.eachRow(ctx, `SELECT caller, callee, external, inferred, sum(calls)::BIGINT, sum(errors)::BIGINT FROM narrative_edges
+		if err := x.read(ctx, "rollup.sealed_edges", `SELECT caller, callee, external, inferred, sum(calls)::BIGINT, sum(errors)::BIGINT FROM narrative_edges
 			WHERE project_id = ? AND hour >= ? AND hour < ? GROUP BY ALL`, []any{project, h0, h1}, scan); err != nil {
 			return nil, fmt.Errorf("call graph: %w", err)
 		}
 	}
 	for _, p := range pieces {
 		args := []any{project, p.From, p.To}
-		if err := s.eachRow(ctx, `SELECT caller, callee, external, inferred, calls, errors FROM (`+serviceEdgesSQL+`)`, append(append([]any{}, args...), args...), scan); err != nil {
+		if err := x.read(ctx, "rollup.edges", `SELECT caller, callee, external, inferred, calls, errors FROM (`+serviceEdgesSQL+`)`, append(append([]any{}, args...), args...), scan); err != nil {
 			return nil, fmt.Errorf("call graph of [%d, %d): %w", p.From, p.To, err)
 		}
 	}
 	// Services that send spans anywhere in the range are not external
 	// dependencies nor log-only services.
 	spans := map[string]bool{}
-	if err := s.eachRow(ctx, `SELECT DISTINCT service FROM narrative_minutes WHERE project_id = ? AND minute >= ? AND minute < ? AND sreq > 0`,
-		[]any{project, r.From - r.From%rollupMinute, r.To}, func(rows *sql.Rows) error {
+	if err := x.read(ctx, "rollup.span_services", `SELECT DISTINCT service FROM narrative_minutes WHERE project_id = ? AND minute >= ? AND minute < ? AND sreq > 0`,
+		[]any{project, r.From - r.From%Minute, r.To}, func(rows sqlq.Scanner) error {
 			var svc string
 			err := rows.Scan(&svc)
 			spans[svc] = true
@@ -257,24 +255,14 @@ func (s *Store) CallGraph(ctx context.Context, project int64, r store.Range) ([]
 	}
 	slices.SortFunc(out, func(a, b store.CallEdge) int {
 		if a.From != b.From {
-			return cmpString(a.From, b.From)
+			return cmp.Compare(a.From, b.From)
 		}
 		if a.To != b.To {
-			return cmpString(a.To, b.To)
+			return cmp.Compare(a.To, b.To)
 		}
 		return cmpBool(a.External, b.External)*2 + cmpBool(a.Inferred, b.Inferred)
 	})
 	return out, nil
-}
-
-func cmpString(a, b string) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 func cmpBool(a, b bool) int {
@@ -287,4 +275,4 @@ func cmpBool(a, b bool) int {
 	return 1
 }
 
-var _ store.CallGraphReader = (*Store)(nil)
+var _ store.CallGraphReader = (*Rollups)(nil)

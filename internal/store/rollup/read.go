@@ -1,18 +1,31 @@
-package duckdb
+package rollup
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
-// narrativeRange checks that a range is not empty.
+// Rollups answers the analyses' reads from the rollups' tables, through
+// the store's Executor (which binds and bounds every query as it does the
+// analyses'). The store shows its methods as its own, so the analyses
+// find them by type assertion.
+type Rollups struct{ ex sqlq.Executor }
+
+// New returns the readers of the rollups kept in ex's database.
+func New(ex sqlq.Executor) *Rollups { return &Rollups{ex: ex} }
+
+// read runs q (DuckDB's SQL) with args, calling fn for every row.
+func (x *Rollups) read(ctx context.Context, name, q string, args []any, fn func(sqlq.Scanner) error) error {
+	return x.ex.Run(ctx, sqlq.Query{Name: name, SQL: q, Args: args}, fn)
+}
+
 // maxBuckets bounds the steps of a rolled-up series (as a histogram's).
 const maxBuckets = 10000
 
+// narrativeRange checks that a range is not empty.
 func narrativeRange(r store.Range) error {
 	if r.To <= r.From {
 		return fmt.Errorf("empty time range [%d, %d)", r.From, r.To)
@@ -20,32 +33,26 @@ func narrativeRange(r store.Range) error {
 	return nil
 }
 
-// spanDep is the dependency a client span calls (internal/analysis/calls
-// states what a call is; the service map still reads it here until it
-// moves there too), and traceHex renders the trace id columns as 32 hex
-// digits.
-const (
-	spanDep  = "attr_values[list_position(attr_keys, 'peer.service')]"
-	traceHex = "lpad(lower(hex(trace_hi)), 16, '0') || lpad(lower(hex(trace_lo)), 16, '0')"
-)
+// traceHex renders the trace id columns as 32 hex digits.
+const traceHex = "lpad(lower(hex(trace_hi)), 16, '0') || lpad(lower(hex(trace_lo)), 16, '0')"
 
 // errRow is an error-level row (errors, and logs or spans at level error
 // or fatal); failed requests add http_status >= 500.
 const errRow = "(kind = 'error' OR level IN ('error', 'fatal') OR http_status >= 500)"
 
-var _ store.ServiceSeriesRollup = (*Store)(nil)
+var _ store.ServiceSeriesRollup = (*Rollups)(nil)
 
 // RolledServiceSeries answers internal/analysis/services.Series from the
 // per-minute rollup (and the last, partial minute from the events) when
 // the request reads whole minutes from a minute boundary; ok is false
 // otherwise.
-func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
+func (x *Rollups) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRequest) ([]store.ServicePoint, bool, error) {
 	if !rollupServes(r) || r.Range.To <= r.Range.From || (r.Range.To-r.Range.From)/r.Step > maxBuckets {
 		return nil, false, nil
 	}
 	q, args := seriesRollup(r)
 	var out []store.ServicePoint
-	err := s.eachRow(ctx, q, args, func(rows *sql.Rows) error {
+	err := x.read(ctx, "rollup.series", q, args, func(rows sqlq.Scanner) error {
 		p, err := scanServicePoint(rows, r)
 		out = append(out, p)
 		return err
@@ -84,7 +91,7 @@ const serviceEdgesSQL = `WITH sp AS MATERIALIZED (SELECT trace_hi, trace_lo, spa
 	) AS edges ORDER BY caller, callee, external, inferred`
 
 // scanServicePoint reads one row of seriesRollup.
-func scanServicePoint(rows *sql.Rows, r store.ServiceSeriesRequest) (store.ServicePoint, error) {
+func scanServicePoint(rows sqlq.Scanner, r store.ServiceSeriesRequest) (store.ServicePoint, error) {
 	var (
 		p                  store.ServicePoint
 		b                  int64
@@ -104,16 +111,16 @@ func scanServicePoint(rows *sql.Rows, r store.ServiceSeriesRequest) (store.Servi
 	return p, nil
 }
 
-var _ store.ErrorGroupsRollup = (*Store)(nil)
+var _ store.ErrorGroupsRollup = (*Rollups)(nil)
 
 // RolledErrorGroups implements store.ErrorGroupsRollup from
 // narrative_errors when the bounds fall on its minutes.
-func (s *Store) RolledErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, bool, error) {
+func (x *Rollups) RolledErrorGroups(ctx context.Context, project int64, r store.Range, since int64, limit int) ([]store.ErrorGroup, bool, error) {
 	if r.To <= r.From || !errorRollupServes(r, since) {
 		return nil, false, nil
 	}
 	var out []store.ErrorGroup
-	err := s.eachRow(ctx, errorGroupsRollup, []any{project, since, r.To, r.From, r.From, r.From, r.From, limit}, func(rows *sql.Rows) error {
+	err := x.read(ctx, "rollup.error_groups", errorGroupsRollup, []any{project, since, r.To, r.From, r.From, r.From, r.From, limit}, func(rows sqlq.Scanner) error {
 		var (
 			g        store.ErrorGroup
 			rel, trs any
@@ -132,23 +139,23 @@ func (s *Store) RolledErrorGroups(ctx context.Context, project int64, r store.Ra
 	return out, true, nil
 }
 
-var _ store.ReleaseRollup = (*Store)(nil)
+var _ store.ReleaseRollup = (*Rollups)(nil)
 
 // RolledReleaseStarts implements store.ReleaseRollup from
 // narrative_releases when r's bounds fall on its minutes.
-func (s *Store) RolledReleaseStarts(ctx context.Context, project int64, r store.Range) ([]store.ReleaseStart, bool, error) {
+func (x *Rollups) RolledReleaseStarts(ctx context.Context, project int64, r store.Range) ([]store.ReleaseStart, bool, error) {
 	if r.To <= r.From || !releaseRollupServes(r.From, r.To) {
 		return nil, false, nil
 	}
 	var out []store.ReleaseStart
-	err := s.eachRow(ctx, `SELECT service, release, min(first_ts) AS first_ts FROM narrative_releases
+	err := x.read(ctx, "rollup.release_starts", `SELECT service, release, min(first_ts) AS first_ts FROM narrative_releases
 			WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY service, release ORDER BY first_ts, service, release`,
-		[]any{project, r.From, r.To}, func(rows *sql.Rows) error {
-			var x store.ReleaseStart
-			if err := rows.Scan(&x.Service, &x.Release, &x.FirstTS); err != nil {
+		[]any{project, r.From, r.To}, func(rows sqlq.Scanner) error {
+			var rs store.ReleaseStart
+			if err := rows.Scan(&rs.Service, &rs.Release, &rs.FirstTS); err != nil {
 				return err
 			}
-			out = append(out, x)
+			out = append(out, rs)
 			return nil
 		})
 	if err != nil {
