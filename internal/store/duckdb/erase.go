@@ -181,7 +181,7 @@ func (s *Store) reindexLocked(ctx context.Context, product, errs bool) error {
 	if product {
 		s.idents = identCache{}
 		if s.product != nil {
-			if _, err := s.product.Load(ctx, s.db); err != nil {
+			if _, err := s.product.Load(ctx, s); err != nil {
 				return err
 			}
 		}

@@ -58,7 +58,7 @@ func (s *Store) openProductIndex(ctx context.Context) error {
 		return nil
 	}
 	s.product = productindex.New(cleaned)
-	if n, err = s.product.Load(ctx, s.db); err != nil {
+	if n, err = s.product.Load(ctx, s); err != nil {
 		return err
 	}
 	s.log.Info("product index rebuilt from the events", "rows", n, "took", time.Since(start).Round(time.Millisecond))

@@ -22,12 +22,12 @@ package productindex
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"sync"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -343,57 +343,43 @@ func (x *Index) Add(evs []event.Event) {
 // store counts them to know whether a deletion needs a Load).
 const Rows = hasPerson + ` AND (kind IN ('event', 'pageview', 'error') OR level IN ('error', 'fatal'))`
 
-// productRowsSQL selects the indexed rows as stored, with their label
-// computed by pathLabel.
-const productRowsSQL = `SELECT project_id, ts, ` + personKey + `, kind, level, name, ` + pathLabel + ` FROM events WHERE ` + Rows
-
-// Querier runs the SQL Load reads the tables with (the DuckDB store's
-// connection).
-type Querier interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-// Load rebuilds the index from the idents and events tables and returns
-// how many rows it holds. The store calls it at open (before any Append)
-// and after deletions.
-func (x *Index) Load(ctx context.Context, db Querier) (int, error) {
+// Load rebuilds the index from the idents and events tables, read
+// through ex (the store's Executor, in its Dialect), and returns how many
+// rows it holds. The store calls it at open (before any Append) and after
+// deletions.
+func (x *Index) Load(ctx context.Context, ex sqlq.Executor) (int, error) {
+	iq, rq, err := loadQueries(ex.Dialect())
+	if err != nil {
+		return 0, fmt.Errorf("load product index: %w", err)
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.projects = map[int64]*productProject{}
-	rows, err := db.QueryContext(ctx, `SELECT project_id, anonymous_id, min(user_id) FROM idents GROUP BY ALL`)
-	if err != nil {
-		return 0, fmt.Errorf("load product index identities: %w", err)
-	}
-	for rows.Next() {
+	if err := ex.Run(ctx, iq, func(row sqlq.Scanner) error {
 		var (
 			project    int64
 			anon, user string
 		)
-		if err := rows.Scan(&project, &anon, &user); err != nil {
-			rows.Close()
-			return 0, fmt.Errorf("load product index identities: %w", err)
+		if err := row.Scan(&project, &anon, &user); err != nil {
+			return err
 		}
 		x.project(project).identify(anon, user)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return 0, fmt.Errorf("load product index identities: %w", err)
 	}
-	rows, err = db.QueryContext(ctx, productRowsSQL)
-	if err != nil {
-		return 0, fmt.Errorf("load product index: %w", err)
-	}
-	defer rows.Close()
 	var (
-		project, ts                   int64
-		key, kind, level, name, label string
-		p                             *productProject
-		n                             int
+		p   *productProject
+		n   int
+		pid = int64(-1)
 	)
-	pid := int64(-1)
-	for rows.Next() {
-		if err := rows.Scan(&project, &ts, &key, &kind, &level, &name, &label); err != nil {
-			return 0, fmt.Errorf("load product index: %w", err)
+	if err := ex.Run(ctx, rq, func(row sqlq.Scanner) error {
+		var (
+			project, ts                   int64
+			key, kind, level, name, label string
+		)
+		if err := row.Scan(&project, &ts, &key, &kind, &level, &name, &label); err != nil {
+			return err
 		}
 		if project != pid || p == nil {
 			pid, p = project, x.project(project)
@@ -401,8 +387,8 @@ func (x *Index) Load(ctx context.Context, db Querier) (int, error) {
 		f := productFlags(kind, level, name)
 		p.addRow(ts, p.keyID(key), p.symID(f, name, label))
 		n++
-	}
-	if err := rows.Err(); err != nil {
+		return nil
+	}); err != nil {
 		return 0, fmt.Errorf("load product index: %w", err)
 	}
 	for _, p := range x.projects {
