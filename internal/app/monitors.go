@@ -39,6 +39,7 @@ func (a *App) openMonitors(ctx context.Context, deps *server.Deps) error {
 	evaluations := a.metrics.Counter("lore_monitor_evaluations_total", "Monitor evaluations, by result (ok, or error: the monitor's measurement failed or timed out).", "result")
 	late := a.metrics.Counter("lore_monitor_late_seconds_total", "Seconds monitor evaluations started after they were due (a growing rate means the evaluator falls behind).")
 	checked := a.metrics.Counter("lore_checks_total", "Uptime check runs, by result (up or down).", "result")
+	a.registerLeaseMetrics()
 	sender := notify.NewSender(outbound.Options{AllowPrivate: a.cfg.AllowPrivateWebhooks, RootCAs: a.cfg.OutboundRootCAs}, nil)
 	disp := notify.NewDispatcher(notify.Config{Outbox: a.meta, Sender: sender, Log: a.log.With("component", "notify"),
 		Delivered: func(typ string, ok bool) { notified.Add(1, typ, result(ok, "ok", "failed")) }})

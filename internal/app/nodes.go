@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
@@ -63,6 +64,32 @@ func (a *App) onCluster(ctx context.Context, name string, work func(context.Cont
 	if err != nil {
 		log.Warn("lease", "err", err)
 	}
+}
+
+// registerLeaseMetrics exposes lore_lease_held{lease}: 1 on the node
+// that holds the lease (and runs its work), 0 on the others, read from the
+// database at each scrape. Nothing on SQLite, where no lease is taken.
+func (a *App) registerLeaseMetrics() {
+	if !a.meta.Shared() {
+		return
+	}
+	node := a.nodeID()
+	a.metrics.Collect(func(w io.Writer) {
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+		defer cancel()
+		fmt.Fprint(w, "# HELP lore_lease_held 1 when this node holds the lease of the named work, and runs it; else 0.\n# TYPE lore_lease_held gauge\n")
+		for _, name := range []string{leaseAlerts, leaseNotify, leaseRetention} {
+			l, ok, err := a.meta.LeaseHolder(ctx, name)
+			if err != nil {
+				continue
+			}
+			held := 0
+			if ok && l.Holder == node {
+				held = 1
+			}
+			fmt.Fprintf(w, "lore_lease_held{lease=%q} %d\n", name, held)
+		}
+	})
 }
 
 // sharedEvents reports whether other nodes write and read the same events

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -167,6 +168,13 @@ func TestScheduledWorkRunsOnceAcrossNodes(t *testing.T) {
 	if dead == a {
 		alive = b
 	}
+	for n, want := range map[*node]string{dead: `lore_lease_held{lease="alerts"} 1`, alive: `lore_lease_held{lease="alerts"} 0`} {
+		var m strings.Builder
+		n.a.metrics.Write(&m)
+		if !strings.Contains(m.String(), want) {
+			t.Errorf("the metrics of %s do not say %s", n.name, want)
+		}
+	}
 	died := time.Now()
 	dead.a.meta.Close() // it dies: no renewal, no release
 	waitUntil(t, 5*time.Second+2*ttl+3*time.Second, "the other node runs the check after the holder died", func() bool { return target.after(died) })
@@ -185,7 +193,7 @@ func TestScheduledWorkRunsOnceAcrossNodes(t *testing.T) {
 	if h := holder(c.a.meta, leaseAlerts); h == alive.name {
 		t.Errorf("%s still holds the alerts lease after it stopped", alive.name)
 	}
-	waitUntil(t, ttl, "a node started meanwhile takes the work of a node stopped cleanly", func() bool { return holder(c.a.meta, leaseAlerts) == c.name })
+	waitUntil(t, 2*ttl, "a node started meanwhile takes the work of a node stopped cleanly", func() bool { return holder(c.a.meta, leaseAlerts) == c.name })
 	seen := time.Now()
 	waitUntil(t, 8*time.Second, "the new holder runs the check", func() bool { return target.after(seen) })
 }
@@ -200,7 +208,7 @@ func TestSingleNodeRunsWithoutLeases(t *testing.T) {
 		t.Fatalf("the metadata in %s is shared", filepath.Join(dir, "meta.db"))
 	}
 	watchDown(t, a.meta, target.srv.URL, "http://127.0.0.1:1/hook")
-	waitUntil(t, 5*time.Second, "the check runs", func() bool { return len(target.times()) > 0 })
+	waitUntil(t, 10*time.Second, "the check runs", func() bool { return len(target.times()) > 0 })
 	for _, name := range []string{leaseAlerts, leaseNotify, leaseRetention} {
 		if l, ok, err := a.meta.LeaseHolder(context.Background(), name); err != nil || ok {
 			t.Errorf("lease %q on SQLite: %+v %v %v, want none", name, l, ok, err)
