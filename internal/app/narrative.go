@@ -23,9 +23,9 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	a.closers = append(a.closers, miner.Close)
 	a.addProcessor(stagePatterns, miner)
 	a.patterns = miner
-	n := &narrativeService{store: a.store, reader: eventStore{a.store}, miner: miner, resolver: a.resolver()}
+	n := &narrativeService{reader: eventStore{a.store}, miner: miner, resolver: a.resolver()}
 	n.stories = newStoryCache(func(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
-		return q.Resolve(ctx, a.store)
+		return q.Resolve(ctx, n.resolver)
 	}, n.resolver.Generation, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
 	if !a.cfg.NoListen { // an import (lore ingest --data) serves no Overview
 		n.stories.run(time.Minute)
@@ -38,9 +38,11 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	return nil
 }
 
-// narrativeService resolves the narrative query objects.
+// narrativeService resolves the narrative query objects through the
+// app's resolver: the stories' detectors, the timeline and the patterns
+// share the answers of the query objects they read (series, maps, error
+// groups, pattern counts), remembered by Key().
 type narrativeService struct {
-	store   store.Narrative
 	reader  store.Reader
 	miner   *patterns.Processor
 	stories *storyCache
@@ -51,7 +53,7 @@ type narrativeService struct {
 var _ server.NarrativeService = (*narrativeService)(nil)
 
 func (n *narrativeService) Patterns(ctx context.Context, q narrative.Patterns) (narrative.PatternsResult, error) {
-	return q.Resolve(ctx, n.store, n.miner)
+	return q.Resolve(ctx, n.resolver, n.miner)
 }
 
 func (n *narrativeService) Stories(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
@@ -65,7 +67,7 @@ func (n *narrativeService) ServiceMap(ctx context.Context, q narrative.ServiceMa
 }
 
 func (n *narrativeService) Timeline(ctx context.Context, q narrative.Timeline) (narrative.TimelineResult, error) {
-	return q.Resolve(ctx, n.store, n.miner)
+	return q.Resolve(ctx, n.resolver, n.miner)
 }
 
 func (n *narrativeService) JourneyFailures(ctx context.Context, q narrative.JourneyFailures) (narrative.JourneyFailuresResult, error) {

@@ -3,23 +3,17 @@ package narrative
 import (
 	"context"
 	"fmt"
-	"github.com/lore-dev/lore/internal/analysis/patternstats"
 	"sort"
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/query"
-	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-// PatternStore is what the patterns query reads from the events store:
-// it runs the queries of internal/analysis/patternstats.
-type PatternStore interface {
-	sqlq.Executor
-}
 
 // Templates gives a pattern id's template and lifetime facts (the miner,
 // internal/patterns).
@@ -75,8 +69,10 @@ func (p Patterns) Key() string {
 	return fmt.Sprintf("patterns:%d:%d:%d:%q:%d:%d", p.ProjectID, p.Range.From, p.Range.To, p.Query.String(), p.Step, p.Limit)
 }
 
-// Resolve reads the pattern counts from st and names them from tm.
-func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (PatternsResult, error) {
+// Resolve reads the pattern counts through res (patternstats.Query on
+// its narrative role, remembered by Key()) and names them from tm, the
+// miner's live memory, at every call.
+func (p Patterns) Resolve(ctx context.Context, res *resolve.Resolver, tm Templates) (PatternsResult, error) {
 	step := p.Step
 	if step <= 0 {
 		step = query.AutoStep(p.Range.From, p.Range.To, 60)
@@ -87,17 +83,17 @@ func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (P
 	}
 	// Ask for more than limit: ids folded into another pattern (the
 	// miner's variants, see patterns.Miner) are summed into it below.
-	res, err := patternstats.Query{
+	stats, err := patternStats(ctx, on(res), patternstats.Query{
 		ProjectID: p.ProjectID, Range: p.Range, Query: p.Query, Step: step, Limit: 2 * limit,
-	}.Run(ctx, st)
+	})
 	if err != nil {
 		return PatternsResult{}, fmt.Errorf("cannot count log patterns: %w", err)
 	}
-	folded := foldPatterns(res.Patterns, p.ProjectID, tm, limit)
+	folded := foldPatterns(stats.Patterns, p.ProjectID, tm, limit)
 	out := PatternsResult{
 		From: event.FormatMicros(p.Range.From), To: event.FormatMicros(p.Range.To),
-		Step: (time.Duration(step) * time.Microsecond).String(), Total: res.Total,
-		Patterns: make([]Pattern, 0, len(res.Patterns)),
+		Step: (time.Duration(step) * time.Microsecond).String(), Total: stats.Total,
+		Patterns: make([]Pattern, 0, len(stats.Patterns)),
 	}
 	for _, ps := range folded {
 		pt := Pattern{
@@ -105,8 +101,8 @@ func (p Patterns) Resolve(ctx context.Context, st PatternStore, tm Templates) (P
 			LastSeen: event.FormatMicros(ps.LastTS), ErrorFraction: ps.ErrorFraction,
 			Top: map[string][]store.FacetValue{"service": ps.Services, "level": ps.Levels},
 		}
-		if res.Total > 0 {
-			pt.Share = float64(ps.Count) / float64(res.Total)
+		if stats.Total > 0 {
+			pt.Share = float64(ps.Count) / float64(stats.Total)
 		}
 		first := ps.FirstTS
 		if g, ok := tm.Group(p.ProjectID, ps.ID); ok {

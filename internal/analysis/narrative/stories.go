@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
@@ -174,17 +175,19 @@ func wholeMinutes(r store.Range) store.Range {
 	return store.Range{From: from, To: to}
 }
 
-// Resolve runs every detector over the range widened to whole minutes
-// and returns the cards, most severe first, then by start. A detector that fails is reported in Errors; when all
-// fail, Resolve fails.
-func (s Stories) Resolve(ctx context.Context, st store.Narrative) (StoriesResult, error) {
+// Resolve runs every detector over the range widened to whole minutes,
+// on res's narrative role, and returns the cards, most severe first, then
+// by start. The query objects the detectors share are answered through
+// res, remembered by their Key() (resolved.go). A detector that fails is
+// reported in Errors; when all fail, Resolve fails.
+func (s Stories) Resolve(ctx context.Context, res *resolve.Resolver) (StoriesResult, error) {
 	if err := s.Validate(); err != nil {
 		return StoriesResult{}, err
 	}
 	r := wholeMinutes(s.Range)
 	out := StoriesResult{From: event.FormatMicros(r.From), To: event.FormatMicros(r.To), Stories: []Card{}}
 	var failed []error
-	st = newMemo(st)
+	st := on(res)
 	for _, d := range detectors {
 		cards, err := d.run(ctx, st, s.ProjectID, r)
 		if err != nil {

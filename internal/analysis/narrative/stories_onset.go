@@ -278,9 +278,7 @@ func firstOrLast(t int64) int64 {
 // deviating sample is read from the events): the store's own when it is
 // one, else the query objects of internal/analysis/events on it.
 func readerOf(st store.Narrative) (store.Reader, bool) {
-	if m, ok := st.(*memoNarrative); ok {
-		st = m.Narrative
-	}
+	st = storeOf(st)
 	if rd, ok := st.(store.Reader); ok {
 		return rd, true
 	}

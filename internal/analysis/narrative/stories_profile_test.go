@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/duckdb"
@@ -96,7 +97,8 @@ func TestStoriesProfile(t *testing.T) {
 	}
 	for round := range 2 {
 		tn := &timedNarrative{Narrative: s}
-		st := newMemo(tn)
+		res := resolve.New(resolve.Roles{Narrative: tn}, resolve.Options{})
+		st := on(res)
 		total := time.Now()
 		for _, d := range detectors {
 			start := time.Now()
@@ -112,7 +114,7 @@ func TestStoriesProfile(t *testing.T) {
 		}
 		t.Logf("round %d stories total %s", round, time.Since(total).Round(time.Millisecond))
 		start := time.Now()
-		if _, err := (Timeline{ProjectID: project, At: day.Add(14*time.Hour + 20*time.Minute).UnixMicro(), Before: 15 * 60e6}).Resolve(ctx, newMemo(tn), nil); err != nil {
+		if _, err := (Timeline{ProjectID: project, At: day.Add(14*time.Hour + 20*time.Minute).UnixMicro(), Before: 15 * 60e6}).Resolve(ctx, res, nil); err != nil {
 			t.Error(err)
 		}
 		t.Logf("round %d timeline %s", round, time.Since(start).Round(time.Millisecond))

@@ -3,6 +3,7 @@ package narrative
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -82,6 +83,7 @@ func detectNewErrors(ctx context.Context, st store.Narrative, project int64, r s
 			break
 		}
 	}
+	groups = slices.Clone(groups) // the resolver's answer is shared: count on a copy
 	for i, g := range groups {
 		if n, ok := sinceStart[g.Service+"\x00"+g.Key]; ok && g.FirstTS < r.From {
 			groups[i].Count = n

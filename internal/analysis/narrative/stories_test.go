@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/lore-dev/lore/internal/analysis/calls"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -163,7 +164,7 @@ func TestStoriesReadWholeMinutes(t *testing.T) {
 	const minute = int64(60e6)
 	f := &rangeRecorder{}
 	from, to := 1000*minute+30_500_000, 2440*minute+30_500_000 // like now-24h
-	res, err := Stories{ProjectID: 1, Range: store.Range{From: from, To: to}}.Resolve(context.Background(), f)
+	res, err := Stories{ProjectID: 1, Range: store.Range{From: from, To: to}}.Resolve(context.Background(), resolve.New(resolve.Roles{Narrative: f}, resolve.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -202,3 +203,56 @@ func TestSampleEvidenceNamesEachTraceOnce(t *testing.T) {
 		t.Errorf("sampleEvidence = %v, %v; want a, b, c once each", ids, paths)
 	}
 }
+
+// TestStoriesShareAnswersThroughTheResolver: the query objects the
+// detectors read (service series, call graphs, error groups, release
+// starts) are answered through the app's one resolver — remembered by
+// Key() beside every other analysis's answers —, so telling the stories
+// of the same range again reads none of them from the store, and a
+// Forget (a deletion) makes them read again.
+func TestStoriesShareAnswersThroughTheResolver(t *testing.T) {
+	const minute = int64(60e6)
+	f := &queryCounter{}
+	res := resolve.New(resolve.Roles{Narrative: f}, resolve.Options{})
+	q := Stories{ProjectID: 1, Range: store.Range{From: 1000 * minute, To: 2440 * minute}}
+	tell := func() map[string]int {
+		t.Helper()
+		f.names = map[string]int{}
+		if _, err := q.Resolve(context.Background(), res); err != nil {
+			t.Fatal(err)
+		}
+		return f.names
+	}
+	services := func(names map[string]int) (n int) {
+		for name, c := range names {
+			if strings.HasPrefix(name, "services.") {
+				n += c
+			}
+		}
+		return n
+	}
+	first := tell()
+	if services(first) == 0 {
+		t.Fatalf("the detectors read no services query: %v", first)
+	}
+	if again := tell(); services(again) != 0 {
+		t.Errorf("telling the same stories again read %v from the store, want the services' answers remembered", again)
+	}
+	res.Forget()
+	if after := tell(); services(after) != services(first) {
+		t.Errorf("after Forget the detectors read %v, want what they read first: %v", after, first)
+	}
+}
+
+// queryCounter counts the queries run by name, and answers no rows.
+type queryCounter struct {
+	store.Narrative // unimplemented methods panic
+	names           map[string]int
+}
+
+func (f *queryCounter) Run(_ context.Context, q sqlq.Query, _ func(sqlq.Scanner) error) error {
+	f.names[q.Name]++
+	return nil
+}
+
+func (f *queryCounter) Dialect() sqlq.Dialect { return sqlq.DuckDB{} }

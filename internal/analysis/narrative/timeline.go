@@ -3,12 +3,14 @@ package narrative
 import (
 	"context"
 	"fmt"
-	"github.com/lore-dev/lore/internal/analysis/patternstats"
 	"math"
 	"sort"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/patternstats"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -304,18 +306,32 @@ func (t Timeline) Key() string {
 	return fmt.Sprintf("timeline:%d:%d:%d:%d", t.ProjectID, t.At, t.Before, t.BaselineFor)
 }
 
-// Resolve reads the services' signals, new log patterns and new errors.
-// tm, when not nil, dates patterns by the miner's memory (first ever seen)
-// rather than by their first row in the baseline and window.
-func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates) (TimelineResult, error) {
-	before := t.Before
+// windows are the query's window and baseline lengths, defaults applied.
+func (t Timeline) windows() (before, baseFor int64) {
+	before, baseFor = t.Before, t.BaselineFor
 	if before <= 0 {
 		before = int64(15 * time.Minute / time.Microsecond)
 	}
-	baseFor := t.BaselineFor
 	if baseFor <= 0 {
 		baseFor = int64(2 * time.Hour / time.Microsecond)
 	}
+	return before, baseFor
+}
+
+// Scope is what the query reads: the baseline and the window.
+func (t Timeline) Scope() sqlq.Scope {
+	before, baseFor := t.windows()
+	return sqlq.Scope{ProjectID: t.ProjectID, From: t.At - before - baseFor, To: t.At}
+}
+
+// Resolve reads the services' signals, new log patterns and new errors
+// through res (its narrative role; the query objects it shares with the
+// story detectors are remembered by Key()). tm, when not nil, dates
+// patterns by the miner's memory (first ever seen) rather than by their
+// first row in the baseline and window.
+func (t Timeline) Resolve(ctx context.Context, res *resolve.Resolver, tm Templates) (TimelineResult, error) {
+	st := on(res)
+	before, baseFor := t.windows()
 	step := int64(time.Minute / time.Microsecond)
 	if before > 60*step {
 		step = (before/60 + step - 1) / step * step
@@ -353,7 +369,7 @@ func (t Timeline) Resolve(ctx context.Context, st store.Narrative, tm Templates)
 		}
 	}
 	// New log patterns: first seen in the window, at least twice.
-	ps, err := patternstats.Query{ProjectID: t.ProjectID, Range: whole, Step: whole.To - whole.From, Limit: 1000, TopValues: 1}.Run(ctx, st)
+	ps, err := patternStats(ctx, st, patternstats.Query{ProjectID: t.ProjectID, Range: whole, Step: whole.To - whole.From, Limit: 1000, TopValues: 1})
 	if err != nil {
 		return TimelineResult{}, fmt.Errorf("cannot read log patterns: %w", err)
 	}

@@ -65,6 +65,11 @@ func (q Query) Key() string {
 	return fmt.Sprintf("patternstats:%d:%d:%d:%q:%d:%d:%d", q.ProjectID, q.Range.From, q.Range.To, where, q.Step, q.limit(), q.top())
 }
 
+// Scope is what the query reads.
+func (q Query) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: q.ProjectID, From: q.Range.From, To: q.Range.To}
+}
+
 func (q Query) limit() int {
 	if q.Limit <= 0 {
 		return defaultLimit

@@ -37,6 +37,11 @@ func (q ErrorGroups) Key() string {
 	return fmt.Sprintf("services.errors:%d:%d:%d:%d:%d", q.ProjectID, q.Range.From, q.Range.To, q.since(), q.limit())
 }
 
+// Scope is what the query reads: from the lookback's start.
+func (q ErrorGroups) Scope() sqlq.Scope {
+	return sqlq.Scope{ProjectID: q.ProjectID, From: q.since(), To: q.Range.To}
+}
+
 // Query compiles the plain SQL: the error rows in three scans whose
 // filters DuckDB applies before reading the other columns (an OR or an IN
 // would have them read for every row).

@@ -172,6 +172,9 @@ func (q CallGraph) Key() string {
 	return fmt.Sprintf("services.callgraph:%d:%d:%d", q.ProjectID, q.Range.From, q.Range.To)
 }
 
+// Scope is what the query reads.
+func (q CallGraph) Scope() sqlq.Scope { return Map(q).Scope() }
+
 // Run reads the graph from the store's accelerator when it has one, else
 // the service map's edges.
 func (q CallGraph) Run(ctx context.Context, ex sqlq.Executor) ([]store.CallEdge, error) {

@@ -36,6 +36,12 @@ func (q ReleaseStarts) Key() string {
 	return fmt.Sprintf("services.releases:%d:%d:%d", q.ProjectID, b.From, b.To)
 }
 
+// Scope is what the query reads.
+func (q ReleaseStarts) Scope() sqlq.Scope {
+	b := q.bounds()
+	return sqlq.Scope{ProjectID: q.ProjectID, From: b.From, To: b.To}
+}
+
 // Query compiles the plain SQL.
 func (q ReleaseStarts) Query(d sqlq.Dialect) (sqlq.Query, error) {
 	b := q.bounds()
