@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -18,6 +19,9 @@ type Store interface {
 	AllMonitors(ctx context.Context) ([]meta.Monitor, error)
 	Monitor(ctx context.Context, project, id int64) (meta.Monitor, error)
 	RecordEvaluation(ctx context.Context, project, id int64, e meta.Evaluation) error
+	// AllChecks lists the uptime checks with their status, for the
+	// monitors of kind check.
+	AllChecks(ctx context.Context) ([]meta.CheckSchedule, error)
 }
 
 var _ Store = (*meta.Store)(nil)
@@ -150,10 +154,11 @@ func (e *Evaluator) startDue(ctx context.Context, wg *sync.WaitGroup) {
 	changed := e.checks
 	e.checks = map[int64]bool{}
 	e.mu.Unlock()
+	down := e.checksDown(ctx, ms)
 	var ds []due
 	for _, m := range ms {
 		last, _ := time.Parse(time.RFC3339Nano, m.LastEvaluated)
-		if m.Kind == meta.MonitorCheck && changed[m.Check] {
+		if m.Kind == meta.MonitorCheck && (changed[m.Check] || disagrees(m, down)) {
 			last = time.Time{}
 		}
 		if Due(last, m.IntervalDuration(), now) {
@@ -198,6 +203,37 @@ func (e *Evaluator) startDue(ctx context.Context, wg *sync.WaitGroup) {
 			}
 		})
 	}
+}
+
+// checksDown reads whether each check is down, when a monitor of ms
+// measures a check's status (nil otherwise, or when it cannot be read).
+func (e *Evaluator) checksDown(ctx context.Context, ms []meta.Monitor) map[int64]bool {
+	if !slices.ContainsFunc(ms, func(m meta.Monitor) bool { return m.Kind == meta.MonitorCheck && m.Measure == "down" }) {
+		return nil
+	}
+	cs, err := e.cfg.Monitors.AllChecks(ctx)
+	if err != nil {
+		if ctx.Err() == nil {
+			e.cfg.Log.Warn("list checks", "err", err)
+		}
+		return nil
+	}
+	down := make(map[int64]bool, len(cs))
+	for _, c := range cs {
+		if c.Status == meta.CheckUp || c.Status == meta.CheckDown {
+			down[c.ID] = c.Status == meta.CheckDown
+		}
+	}
+	return down
+}
+
+// disagrees reports whether m, a monitor of whether a check is down,
+// last measured another status than the check has now: the check's
+// status changed since, perhaps on another node (whose nudge, CheckChanged,
+// this evaluator never had), and m is due at once.
+func disagrees(m meta.Monitor, down map[int64]bool) bool {
+	isDown, known := down[m.Check]
+	return known && m.Measure == "down" && m.Value != nil && (*m.Value >= 1) != isDown
 }
 
 // keepChanged keeps a changed check for the next round when its monitor m

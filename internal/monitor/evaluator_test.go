@@ -592,3 +592,44 @@ func TestDeletedIDsAreNotReused(t *testing.T) {
 		t.Errorf("a deleted monitor's %d notifications remain", len(p))
 	}
 }
+
+// TestCheckMonitorDueWhenAnotherNodeSawTheChange: a monitor of whether a
+// check is down is evaluated at once when the check's status differs from
+// what the monitor last measured, though nothing told this evaluator (the
+// check ran on another node), and not again while they agree.
+func TestCheckMonitorDueWhenAnotherNodeSawTheChange(t *testing.T) {
+	ctx := context.Background()
+	db := openMeta(t)
+	c, err := db.SaveCheck(ctx, 1, meta.Check{Name: "site", URL: "https://shop.test/health"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	result := func(code int, fail string) {
+		t.Helper()
+		now := time.Now()
+		if _, err := db.RecordCheckResult(ctx, c.ID, meta.CheckResult{At: now.Format(time.RFC3339Nano), StatusCode: code, Error: fail}, now, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m, err := db.SaveMonitor(ctx, 1, meta.Monitor{Name: "site down", Kind: meta.MonitorCheck, Check: c.ID, Interval: "1h"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev := New(Config{Monitors: db, Sources: Sources{Events: &fakeEvents{}, Signals: db, Checks: db}, Log: quiet})
+	state := func(want string) string {
+		t.Helper()
+		ev.EvaluateDue(ctx)
+		got, err := db.Monitor(ctx, 1, m.ID)
+		if err != nil || got.State != want {
+			t.Fatalf("state %q (%v), want %q", got.State, err, want)
+		}
+		return got.LastEvaluated
+	}
+	result(200, "")
+	state(meta.StateOK)
+	result(503, "status 503") // on another node: no CheckChanged here
+	evaluated := state(meta.StateAlert)
+	if again := state(meta.StateAlert); again != evaluated {
+		t.Errorf("evaluated again at %s (last %s) though the check did not change and the interval is 1h", again, evaluated)
+	}
+}
