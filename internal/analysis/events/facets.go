@@ -85,8 +85,10 @@ func facetsQuery(ctx context.Context, ex sqlq.Executor, p scan.Plan, r store.Fac
 		return sqlq.Query{}, false, err
 	}
 	var b sqlq.Builder
-	b.Add("WITH g AS (SELECT v, count(*) AS c, "+wt.kept+" AS k, "+wt.estimate+" AS e FROM ("+src.SQL+") AS ev GROUP BY v) ", src.Args...)
-	b.Add("SELECT v, c, k, e, sum(c) OVER (), sum(k) OVER (), sum(e) OVER (), sum(CASE WHEN v <> '' THEN 1 ELSE 0 END) OVER () FROM g ")
+	// The totals are a second read of g joined to each row (not a window
+	// over g, which ClickHouse before 21.x cannot read).
+	b.Add("WITH "+d.MaterializedCTE("g", "SELECT v, count(*) AS c, "+wt.kept+" AS k, "+wt.estimate+" AS e FROM ("+src.SQL+") AS ev GROUP BY v")+" ", src.Args...)
+	b.Add("SELECT v, c, k, e, tc, tk, te, td FROM g CROSS JOIN (SELECT sum(c) AS tc, sum(k) AS tk, sum(e) AS te, sum(CASE WHEN v <> '' THEN 1 ELSE 0 END) AS td FROM g) AS t ")
 	b.Add("ORDER BY v = '', e DESC, c DESC, v LIMIT ?", limit+1)
 	q, err := b.Query("events.facets", sqlq.Scope{ProjectID: r.ProjectID, From: r.Range.From, To: r.Range.To})
 	return q, err == nil, err

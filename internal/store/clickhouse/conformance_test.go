@@ -14,8 +14,7 @@ import (
 
 // TestConformance runs the conformance suites' cases that a bare engine
 // answers against a real clickhouse-server, each on a database of its
-// own. Search, histogram and facets are still answered inside the DuckDB
-// store: on ClickHouse they are store.ErrUnsupported.
+// own.
 func TestConformance(t *testing.T) {
 	srv := chtest.Start(t)
 	var n atomic.Int64
@@ -28,12 +27,12 @@ func TestConformance(t *testing.T) {
 		return s
 	}
 	t.Run("Engine", func(t *testing.T) {
-		// Not yet on 18.16: Facets and ProjectIsolation (facets use
-		// window functions), HistogramSplit ("Unknown identifier: w",
+		// Not yet on 18.16: HistogramSplit ("Unknown identifier: w",
 		// not yet understood).
 		storetest.RunCases(t, func(t *testing.T) store.Store { return open(t) },
 			"AppendLastSeq", "RoundTrip", "InvalidText", "RangeBoundaries", "SearchPaging",
-			"SearchPagingManyBatches", "SearchLimit", "SearchQuery", "Histogram", "Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
+			"SearchPagingManyBatches", "SearchLimit", "SearchQuery", "Histogram", "Facets", "ProjectIsolation",
+			"Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
 			"JourneyIDFilter", "SearchAcceleratedAsSQL", "Stats", "Run")
 	})
 	// Of product analytics, trends run on 18.16; funnels and web
