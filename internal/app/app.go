@@ -29,6 +29,7 @@ import (
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/replay"
 	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/duckdb"
 )
 
@@ -67,9 +68,13 @@ type Config struct {
 	Log             *slog.Logger
 	Limits          server.Limits
 	Pipeline        pipeline.Options // Dir defaults to DataDir/wal
-	Store           duckdb.Options
-	UI              fs.FS
-	DebugAddr       string // when set, Go's profiler is served there (never on the main port)
+	// StoreURL is where the events live: clickhouse://HOST:8123/DB for a
+	// ClickHouse database (engine.go); empty is the embedded DuckDB
+	// store in DataDir/events, configured by Store.
+	StoreURL  string
+	Store     duckdb.Options
+	UI        fs.FS
+	DebugAddr string // when set, Go's profiler is served there (never on the main port)
 	// HeapLimit is a soft limit for the Go heap (runtime/debug.SetMemoryLimit),
 	// set unless the GOMEMLIMIT environment variable is; 0 leaves it alone.
 	HeapLimit int64
@@ -105,11 +110,15 @@ type Config struct {
 
 // App is a running Lore server.
 type App struct {
-	cfg   Config
-	log   *slog.Logger
-	meta  *meta.Store
-	store *duckdb.Store
-	pipe  *pipeline.Pipeline
+	cfg  Config
+	log  *slog.Logger
+	meta *meta.Store
+	// engine is the events store every analysis reads through; store is
+	// the same store when it is the embedded DuckDB one, nil otherwise
+	// (engine.go).
+	engine store.Engine
+	store  *duckdb.Store
+	pipe   *pipeline.Pipeline
 	// retainer enforces the projects' retention (lifecycle.go).
 	retainer *lifecycle.Retainer
 	// watermark drops the oldest days when the disk fills (lifecycle.go).
@@ -179,7 +188,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.ensurePeople(ctx); err != nil {
 		return nil, err
 	}
-	if a.store, err = duckdb.Open(ctx, filepath.Join(cfg.DataDir, "events"), cfg.Store, cfg.Log.With("component", "store")); err != nil {
+	if err := a.openEvents(ctx); err != nil {
 		return nil, err
 	}
 	popts := cfg.Pipeline
@@ -189,7 +198,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.openReplayStore(ctx); err != nil {
 		return nil, err
 	}
-	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(a.store), cfg.Log.With("component", "pipeline")); err != nil {
+	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(a.engine), cfg.Log.With("component", "pipeline")); err != nil {
 		return nil, err
 	}
 	reg := metrics.New()
@@ -200,7 +209,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Audit:    a.meta,
 		People:   a.meta,
 		Login:    cfg.Login,
-		Reader:   eventStore{a.store},
+		Reader:   a.reader(),
 		Metrics:  reg,
 		Log:      cfg.Log,
 		Limits:   cfg.Limits,
@@ -337,11 +346,11 @@ func (a *App) closeAll(ctx context.Context) error {
 		}
 		a.replayBlobs = nil
 	}
-	if a.store != nil {
-		if err := a.store.Close(); err != nil {
+	if a.engine != nil {
+		if err := a.engine.Close(); err != nil {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
-		a.store = nil
+		a.engine, a.store = nil, nil
 	}
 	if a.meta != nil {
 		if err := a.meta.Close(); err != nil {

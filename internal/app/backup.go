@@ -18,8 +18,12 @@ import (
 // recordings (SQLite's VACUUM INTO) — as a gzip'd tar to w, while the
 // server goes on ingesting and answering. Everything acknowledged before
 // the call is in it (the ingest log is flushed first). Restore it with
-// lifecycle.Restore (lore restore).
+// lifecycle.Restore (lore restore). With the events in ClickHouse it is a
+// 501 (engine.go).
 func (a *App) Backup(ctx context.Context, w io.Writer) error {
+	if a.store == nil {
+		return a.unsupported("a backup")
+	}
 	if err := a.Flush(ctx); err != nil {
 		return fmt.Errorf("backup: flush: %w", err)
 	}

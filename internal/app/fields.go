@@ -19,10 +19,16 @@ const fieldsFlushEvery = 10 * time.Second
 // processors add) and flushed to the events store — and the dashboards and
 // saved searches kept in the metadata database.
 func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
-	if err := a.store.MigrateFields(ctx); err != nil {
+	if err := a.meta.MigrateDashboards(ctx); err != nil {
 		return err
 	}
-	if err := a.meta.MigrateDashboards(ctx); err != nil {
+	deps.Dashboards = a.meta
+	deps.Project = a.meta
+	if a.store == nil { // the catalogue lives in the DuckDB store (engine.go)
+		deps.Fields = noFields{a}
+		return nil
+	}
+	if err := a.store.MigrateFields(ctx); err != nil {
 		return err
 	}
 	// Decided before ingest starts, so that the backfill reads only events
@@ -58,7 +64,5 @@ func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
 		return c.Flush(ctx)
 	})
 	deps.Fields = fields.Reader{Store: a.store, Catalogue: c}
-	deps.Dashboards = a.meta
-	deps.Project = a.meta
 	return nil
 }

@@ -26,6 +26,6 @@ func (a *App) openIssues(ctx context.Context, deps *server.Deps) error {
 		t.UsePatterns(a.patterns)
 	}
 	a.addProcessor(stageIssues, t)
-	deps.Issues = issue.NewService(a.meta, eventStore{a.store}, t, nil)
+	deps.Issues = issue.NewService(a.meta, a.reader(), t, nil)
 	return nil
 }

@@ -39,6 +39,9 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	)
 	deps.Backup = a.Backup
 	deps.Erase = a.ErasePerson
+	if a.store == nil { // retention and the watermark delete from the DuckDB store (engine.go)
+		return nil
+	}
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
 	rc := a.cfg.Retention
 	// Retention and the watermark delete whole days: the resolver forgets
@@ -85,6 +88,9 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 // RunRetention enforces every project's retention now (what the
 // background loop does every hour).
 func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
+	if a.retainer == nil {
+		return nil, a.unsupported("retention")
+	}
 	return a.retainer.Run(ctx)
 }
 
@@ -97,6 +103,9 @@ func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 // README.
 func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (server.Erasure, error) {
 	out := server.Erasure{UserID: userID}
+	if a.store == nil {
+		return out, a.unsupported("erasing a person")
+	}
 	if err := a.Flush(ctx); err != nil {
 		return out, fmt.Errorf("erase person %q: flush: %w", userID, err)
 	}
@@ -122,6 +131,9 @@ func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (se
 // CheckDisk measures the disk now and drops the oldest days if it is over
 // the watermark (what the background loop does every minute).
 func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
+	if a.watermark == nil {
+		return nil, a.unsupported("the disk watermark")
+	}
 	return a.watermark.Check(ctx)
 }
 

@@ -36,7 +36,7 @@ func (a *App) registerMetrics(reg *metrics.Registry) {
 		reg.WriteHistogram(w, "lore_commit_seconds", "Latency of a group commit's fsync.", h)
 	})
 	reg.Collect(func(w io.Writer) {
-		s := a.store
+		s := a.engine
 		if s == nil {
 			return
 		}

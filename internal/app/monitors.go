@@ -43,7 +43,7 @@ func (a *App) openMonitors(ctx context.Context, deps *server.Deps) error {
 	sender := notify.NewSender(outbound.Options{AllowPrivate: a.cfg.AllowPrivateWebhooks, RootCAs: a.cfg.OutboundRootCAs}, nil)
 	disp := notify.NewDispatcher(notify.Config{Outbox: a.meta, Sender: sender, Log: a.log.With("component", "notify"),
 		Delivered: func(typ string, ok bool) { notified.Add(1, typ, result(ok, "ok", "failed")) }})
-	src := monitor.Sources{Events: eventStore{a.store}, Signals: a.meta, Checks: a.meta}
+	src := monitor.Sources{Events: a.reader(), Signals: a.meta, Checks: a.meta}
 	if is, ok := deps.Issues.(issueService); ok {
 		src.Issues = issueSource{is}
 	}
@@ -91,7 +91,7 @@ func (a *App) openMonitors(ctx context.Context, deps *server.Deps) error {
 		return nil
 	})
 	deps.Monitors = monitors{Store: a.meta, Evaluator: ev}
-	deps.Checks = &checks{meta: a.meta, runner: runner, events: eventStore{a.store}}
+	deps.Checks = &checks{meta: a.meta, runner: runner, events: a.reader()}
 	deps.Channels = channels{Store: a.meta, sender: sender, publicURL: a.publicURL}
 	return nil
 }

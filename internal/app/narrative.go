@@ -23,7 +23,7 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	a.closers = append(a.closers, miner.Close)
 	a.addProcessor(stagePatterns, miner)
 	a.patterns = miner
-	n := &narrativeService{reader: eventStore{a.store}, miner: miner, resolver: a.resolver()}
+	n := &narrativeService{reader: a.reader(), miner: miner, resolver: a.resolver()}
 	n.stories = newStoryCache(func(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 		return q.Resolve(ctx, n.resolver)
 	}, n.resolver.Generation, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))

@@ -30,7 +30,7 @@ func (a *App) openProduct(ctx context.Context, deps *server.Deps) error {
 // first use (the open functions run one after another).
 func (a *App) resolver() *resolve.Resolver {
 	if a.resolve == nil {
-		a.resolve = resolve.New(resolve.Roles{Analytics: a.store, Narrative: a.store}, resolve.Options{})
+		a.resolve = resolve.New(resolve.Roles{Analytics: a.engine, Narrative: a.engine}, resolve.Options{})
 	}
 	return a.resolve
 }

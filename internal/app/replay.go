@@ -25,7 +25,7 @@ func (a *App) openReplayStore(ctx context.Context) error {
 		return err
 	}
 	a.replayBlobs = blobs
-	a.replay = replay.New(a.cfg.Replay, blobs, nil, replayPolicies{a.meta}, eventStore{a.store}, a.log)
+	a.replay = replay.New(a.cfg.Replay, blobs, nil, replayPolicies{a.meta}, a.reader(), a.log)
 	return nil
 }
 

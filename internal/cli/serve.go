@@ -2,6 +2,7 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -23,7 +24,7 @@ import (
 
 type serveFlags struct {
 	data, addr, ingestKey, readKey, logLevel string
-	meta, nodeID                             string
+	meta, nodeID, storeURL                   string
 	maxBodyMiB, maxPendingMiB, maxLines      int
 	heapMiB, storeThreads                    int
 	memoryLimit, debugAddr                   string
@@ -103,6 +104,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.StringVar(&f.data, "data", env("LORE_DATA", defaultData), "data directory (env LORE_DATA)")
 	fs.StringVar(&f.meta, "meta", env("LORE_META", ""), metaUsage)
 	fs.StringVar(&f.nodeID, "node-id", env("LORE_NODE_ID", ""), "this node's name among the nodes sharing a --meta PostgreSQL database, holding the leases of the work that runs once across them; default hostname-pid (env LORE_NODE_ID)")
+	fs.StringVar(&f.storeURL, "store", env("LORE_STORE", ""), "events store: a ClickHouse database clickhouse://[user:password@]HOST:8123/DB (docs/scaling.md); empty is the embedded DuckDB store in DATA/events (env LORE_STORE)")
 	fs.StringVar(&f.addr, "addr", env("LORE_ADDR", ":4780"), "listen address (env LORE_ADDR)")
 	fs.StringVar(&f.ingestKey, "ingest-key", env("LORE_INGEST_KEY", ""), "use this ingest key for project 1 instead of a generated one (env LORE_INGEST_KEY)")
 	fs.StringVar(&f.readKey, "read-key", env("LORE_READ_KEY", ""), "use this read key for project 1 instead of a generated one (env LORE_READ_KEY)")
@@ -234,6 +236,9 @@ func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 		return app.Config{}, fmt.Errorf("--store-threads %d: want 1 or more", f.storeThreads)
 	}
 	store := duckdb.Options{MemoryLimit: f.memoryLimit, QueryTimeout: f.queryTimeout, Threads: f.storeThreads}
+	if f.storeURL != "" && f.archive.target != "" {
+		return app.Config{}, errors.New("--archive keeps the older days of the embedded DuckDB store: it does not apply with --store (ClickHouse keeps every day it is given)")
+	}
 	if err := f.archive.apply(&store, f.data, logger); err != nil {
 		return app.Config{}, err
 	}
@@ -249,6 +254,7 @@ func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 		UI:        web.Dist(),
 		Limits:    limits,
 		Pipeline:  pipeline.Options{MaxPendingBytes: int64(f.maxPendingMiB) << 20},
+		StoreURL:  f.storeURL,
 		Store:     store,
 		DebugAddr: f.debugAddr,
 		Replay:    replay.Options{Retention: f.replayRetention},

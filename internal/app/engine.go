@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"path/filepath"
+
+	"github.com/lore-dev/lore/internal/analysis/events"
+	"github.com/lore-dev/lore/internal/errs"
+	"github.com/lore-dev/lore/internal/fields"
+	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/clickhouse"
+	"github.com/lore-dev/lore/internal/store/duckdb"
+)
+
+// The events store is chosen by Config.StoreURL: empty is the embedded
+// DuckDB store in DataDir/events (the default), clickhouse://HOST:8123/DB a
+// ClickHouse database (internal/store/clickhouse). The app holds it as a
+// store.Engine (a.engine), which every analysis reads through; a.store is
+// the DuckDB store when that is the engine, nil otherwise, for what only
+// it can do yet: backups, erasure, retention and the disk watermark, and
+// the field catalogue (the ClickHouse store answers those with
+// store.ErrUnsupported, a 501, and says so once at start).
+
+// openEvents opens the events store cfg.StoreURL names.
+func (a *App) openEvents(ctx context.Context) error {
+	log := a.cfg.Log.With("component", "store")
+	if a.cfg.StoreURL == "" {
+		s, err := duckdb.Open(ctx, filepath.Join(a.cfg.DataDir, "events"), a.cfg.Store, log)
+		if err != nil {
+			return err
+		}
+		a.store, a.engine = s, s
+		return nil
+	}
+	u, err := url.Parse(a.cfg.StoreURL)
+	if err != nil || u.Scheme != "clickhouse" {
+		scheme := ""
+		if u != nil {
+			scheme = u.Scheme
+		}
+		return fmt.Errorf("--store: scheme %q: want clickhouse://HOST:8123/DB, or none for the embedded DuckDB store", scheme)
+	}
+	s, err := clickhouse.Open(ctx, a.cfg.StoreURL, log)
+	if err != nil {
+		return err
+	}
+	a.engine = s
+	a.log.Warn("the events store is ClickHouse: not available on it yet (answering 501): backups of the events (back the database up with ClickHouse's own tools), erasing a person, the data dictionary (GET /api/v1/fields); not running: retention and the disk watermark (set a TTL on the events table)",
+		"database", u.Host+u.Path)
+	return nil
+}
+
+// readStore is the events store with the reads of events (store.Reader):
+// what the features read.
+type readStore interface {
+	store.Engine
+	store.Reader
+}
+
+// engineEvents is an engine without accelerators of its own (the
+// ClickHouse store) with the reads of events answered by the query
+// objects of internal/analysis/events on it.
+type engineEvents struct {
+	store.Engine
+	events.Reader
+}
+
+// reader is the events store as the features read it: the DuckDB store
+// as eventStore (so its accelerators are still found by type assertion),
+// any other engine as engineEvents.
+func (a *App) reader() readStore {
+	if a.store != nil {
+		return eventStore{a.store}
+	}
+	return engineEvents{a.engine, events.Reader{Ex: a.engine}}
+}
+
+// unsupported is the 501 of a feature the events store cannot serve yet.
+func (a *App) unsupported(what string) error {
+	return errs.Wrap(errs.Unsupported, store.ErrUnsupported, "%s needs the embedded DuckDB events store: not available on %s yet (docs/scaling.md)", what, a.engine.Dialect().Name())
+}
+
+// noFields answers the data dictionary on a store without the field
+// catalogue.
+type noFields struct{ a *App }
+
+func (n noFields) Dictionary(context.Context, fields.Request) (fields.Dictionary, error) {
+	return fields.Dictionary{}, n.a.unsupported("the data dictionary")
+}
+
+var (
+	_ readStore            = eventStore{}
+	_ readStore            = engineEvents{}
+	_ server.FieldsService = noFields{}
+)
