@@ -53,15 +53,24 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	if q.To <= q.From {
 		return Result{}, errs.Invalidf("empty time range [%d, %d)", q.From, q.To)
 	}
+	if ex.Dialect().Name() == "clickhouse" {
+		return q.runClickHouse(ctx, ex)
+	}
 	canonical, err := Check(ctx, ex, q.SQL)
 	if err != nil {
 		return Result{}, invalid(err)
 	}
 	cq := sqlq.Query{Name: "sqlview", SQL: viewSQL() + "SELECT * FROM (\n" + canonical + "\n) AS lore_sql LIMIT ?",
 		Args: []any{q.ProjectID, q.From, q.To, int64(MaxRows + 1)}, Scope: sqlq.Scope{ProjectID: q.ProjectID, From: q.From, To: q.To}}
+	return collect(ctx, ex, cq)
+}
+
+// collect runs cq and reads its answer: at most MaxRows rows (Truncated
+// when there were more), at most maxBytes of values.
+func collect(ctx context.Context, ex sqlq.Executor, cq sqlq.Query) (Result, error) {
 	res := Result{Result: pipes.Result{Rows: [][]any{}}}
 	size := 0
-	err = ex.Run(ctx, cq, func(s sqlq.Scanner) error {
+	err := ex.Run(ctx, cq, func(s sqlq.Scanner) error {
 		if res.Columns == nil {
 			cols, err := columns(s)
 			if err != nil {
@@ -85,6 +94,9 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 			return fmt.Errorf("read a row: %w", err)
 		}
 		for i, v := range vals {
+			if res.Columns[i].Type == pipes.Time {
+				v = chTime(v) // ClickHouse's text; DuckDB's time.Time is left as it is
+			}
 			vals[i] = pipes.Normalize(v)
 			size += sizeOf(vals[i])
 		}
@@ -98,7 +110,7 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 		if ctx.Err() != nil { // the engine's interrupt says less than ctx
 			return Result{}, fmt.Errorf("run the SQL: %w (%w)", ctx.Err(), err)
 		}
-		return Result{}, invalid(err)
+		return Result{}, chInvalid(invalid(err))
 	}
 	if res.Columns == nil {
 		res.Columns = []pipes.Column{}
@@ -130,6 +142,14 @@ func sizeOf(v any) int {
 
 // columns are the answer's columns, named and typed as the engine says.
 func columns(s sqlq.Scanner) ([]pipes.Column, error) {
+	if ch, ok := s.(chColumns); ok {
+		names, types := ch.ColumnNames(), ch.TypeNames()
+		cols := make([]pipes.Column, len(names))
+		for i := range names {
+			cols[i] = pipes.Column{Name: names[i], Type: chTypeOf(types[i])}
+		}
+		return cols, nil
+	}
 	cr, ok := s.(columnReader)
 	if !ok {
 		return nil, errors.New("the store's rows do not say their columns")
@@ -194,5 +214,5 @@ func invalid(err error) error {
 
 // errUnsupported says the store's engine has no SQL view.
 func errUnsupported(ex sqlq.Executor) error {
-	return errs.New(errs.Unsupported, "read-only SQL runs on DuckDB; this store's engine is %s (its events view comes with the ClickHouse store, issue 12)", ex.Dialect().Name())
+	return errs.New(errs.Unsupported, "read-only SQL runs on DuckDB and ClickHouse; this store's engine is %s", ex.Dialect().Name())
 }

@@ -15,8 +15,9 @@
 //	WITH events AS (SELECT … FROM main.events WHERE project_id = ? AND ts >= ? AND ts < ?)
 //	SELECT * FROM (<checked text>) AS lore_sql LIMIT ?
 //
-// so "events" in the text is the filtered set. Only DuckDB is supported:
-// on another engine (ClickHouse, issue 12) Run answers Unsupported.
+// so "events" in the text is the filtered set. On ClickHouse the same
+// text is read and checked by an in-memory DuckDB and written in
+// ClickHouse's SQL over the same view (clickhouse.go).
 package sqlview
 
 import (

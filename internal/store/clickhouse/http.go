@@ -30,6 +30,15 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("clickhouse: code %d: %s", e.Code, e.Message)
 }
 
+// faultCodes are the codes of a query that cannot run as written (an
+// unknown column or function, a type a function does not take, a value
+// that does not parse): the query's fault, not the server's.
+var faultCodes = map[int]bool{6: true, 27: true, 36: true, 38: true, 41: true, 42: true, 43: true, 44: true, 46: true,
+	47: true, 48: true, 53: true, 62: true, 69: true, 70: true, 72: true, 169: true, 174: true, 179: true, 184: true, 215: true, 386: true}
+
+// QueryFault says whether the query, not the server, is at fault.
+func (e *Error) QueryFault() bool { return faultCodes[e.Code] }
+
 // codeNames names the codes Lore acts on or a reader meets most; the
 // newest releases name every code in their text, 18.16 none.
 var codeNames = map[int]string{

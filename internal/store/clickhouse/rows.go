@@ -115,6 +115,18 @@ func (r *rows) next() bool {
 // Scan copies the current row into dest, as database/sql's Rows.Scan
 // does: *int64, *int, *uint64, *float64, *string, *bool, *[]any,
 // *[]string, *any and any sql.Scanner (sql.NullInt64, sql.NullString, …).
+// ColumnNames are the answer's column names.
+func (r *rows) ColumnNames() []string { return r.names }
+
+// TypeNames are the answer's column types, as ClickHouse names them.
+func (r *rows) TypeNames() []string {
+	out := make([]string, len(r.types))
+	for i, t := range r.types {
+		out[i] = t.name
+	}
+	return out
+}
+
 func (r *rows) Scan(dest ...any) error {
 	if len(dest) != len(r.cur) {
 		return fmt.Errorf("clickhouse: scan %d columns into %d values", len(r.cur), len(dest))
