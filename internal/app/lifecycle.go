@@ -52,6 +52,16 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	if a.replayBlobs != nil {
 		rc.Recordings = a.replayBlobs
 	}
+	// On an events store shared by several nodes the events' retention
+	// runs on one of them (nodes.go), and each node expires its own
+	// recordings (replay.db is in its data directory).
+	shared := sharedEvents(a.store)
+	var ownRecordings *lifecycle.Retainer
+	if shared && rc.Recordings != nil {
+		oc := rc
+		oc.Events, oc.Deleted = nil, nil
+		ownRecordings, rc.Recordings = lifecycle.NewRetainer(oc), nil
+	}
 	a.retainer = lifecycle.NewRetainer(rc)
 	dropped := a.metrics.Counter("lore_watermark_dropped_total", "Events of the oldest days dropped by the disk watermark.")
 	wc := a.cfg.Watermark
@@ -68,8 +78,11 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if !a.cfg.NoListen && !a.cfg.Retention.Manual {
-		if sharedEvents(a.store) { // once across the nodes (nodes.go)
+		if shared { // once across the nodes (nodes.go)
 			wg.Go(func() { a.onCluster(runCtx, leaseRetention, a.retainer.Loop) })
+			if ownRecordings != nil {
+				wg.Go(func() { ownRecordings.Loop(runCtx) })
+			}
 		} else {
 			wg.Go(func() { a.retainer.Loop(runCtx) })
 		}

@@ -110,7 +110,10 @@ type Projects interface {
 type RetentionConfig struct {
 	Settings Store
 	Projects Projects
-	Events   Events
+	// Events, when set, are deleted by the projects' retention; nil
+	// leaves them to another Retainer (on several nodes sharing one events
+	// store, one node's, while each node expires its own recordings).
+	Events Events
 	// Recordings, when set, are expired by the projects' replays_days.
 	Recordings Recordings
 	// Every is how often retention runs (default 1 h); each run has
@@ -173,30 +176,12 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 			r.cfg.Log.Warn("retention settings unreadable; using the defaults", "project", p, "err", err)
 			st = Retention{}
 		}
-		days := st.Days()
-		kinds := make([]string, 0, len(days))
-		longest, shortest := 0, maxDays
-		for k, d := range days {
-			kinds = append(kinds, k)
-			longest, shortest = max(longest, d), min(shortest, d)
-		}
-		sort.Strings(kinds)
-		for _, k := range kinds {
-			before := today.AddDate(0, 0, -days[k]).UnixMicro()
-			n, err := r.cfg.Events.DeleteEvents(ctx, p, k, before)
+		if r.cfg.Events != nil {
+			n, err := r.deleteEvents(ctx, p, st, today, out)
 			if err != nil {
-				return out, fmt.Errorf("retention of project %d: %w", p, err)
+				return out, err
 			}
-			if n > 0 {
-				if out[p] == nil {
-					out[p] = map[string]int64{}
-				}
-				out[p][k] = n
-				total += n
-				if r.cfg.Deleted != nil {
-					r.cfg.Deleted(k, n)
-				}
-			}
+			total += n
 		}
 		if st.ReplaysDays > 0 && r.cfg.Recordings != nil {
 			n, _, err := r.cfg.Recordings.ExpireProject(ctx, p, today.AddDate(0, 0, -st.ReplaysDays).UnixMilli())
@@ -207,9 +192,9 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 				r.cfg.Log.Info("retention deleted session recordings", "project", p, "sessions", n)
 			}
 		}
-		if err := r.cfg.Events.DeleteSideBefore(ctx, p, today.AddDate(0, 0, -shortest).UnixMicro(), today.AddDate(0, 0, -longest).UnixMicro()); err != nil {
-			return out, fmt.Errorf("retention of project %d: %w", p, err)
-		}
+	}
+	if r.cfg.Events == nil {
+		return out, nil
 	}
 	// The archive's own retention; a failure is reported after the
 	// reindex below, and tried again at the next run.
@@ -230,6 +215,43 @@ func (r *Retainer) Run(ctx context.Context) (Deleted, error) {
 		r.cfg.Log.Info("retention deleted old events", "events", total, "by_project", out)
 	}
 	return out, archErr
+}
+
+// deleteEvents deletes project p's events of each kind older than st
+// keeps them (from the start of today's UTC day), and what the side
+// indexes hold of days no kind keeps; it adds what it deleted to out and
+// returns how many events.
+func (r *Retainer) deleteEvents(ctx context.Context, p int64, st Retention, today time.Time, out Deleted) (int64, error) {
+	days := st.Days()
+	kinds := make([]string, 0, len(days))
+	longest, shortest := 0, maxDays
+	for k, d := range days {
+		kinds = append(kinds, k)
+		longest, shortest = max(longest, d), min(shortest, d)
+	}
+	sort.Strings(kinds)
+	total := int64(0)
+	for _, k := range kinds {
+		before := today.AddDate(0, 0, -days[k]).UnixMicro()
+		n, err := r.cfg.Events.DeleteEvents(ctx, p, k, before)
+		if err != nil {
+			return total, fmt.Errorf("retention of project %d: %w", p, err)
+		}
+		if n > 0 {
+			if out[p] == nil {
+				out[p] = map[string]int64{}
+			}
+			out[p][k] = n
+			total += n
+			if r.cfg.Deleted != nil {
+				r.cfg.Deleted(k, n)
+			}
+		}
+	}
+	if err := r.cfg.Events.DeleteSideBefore(ctx, p, today.AddDate(0, 0, -shortest).UnixMicro(), today.AddDate(0, 0, -longest).UnixMicro()); err != nil {
+		return total, fmt.Errorf("retention of project %d: %w", p, err)
+	}
+	return total, nil
 }
 
 // Loop runs retention now and then every Every until ctx ends; a failed

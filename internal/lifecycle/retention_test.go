@@ -95,6 +95,22 @@ func TestRetainerDeletesWholeDays(t *testing.T) {
 	}
 }
 
+// TestRetainerOfRecordingsAlone: a Retainer without events (a node whose
+// events store is shared, and whose events' retention runs on another
+// node) expires its own recordings by the projects' replays_days.
+func TestRetainerOfRecordingsAlone(t *testing.T) {
+	st := fakeSettings{2: `{"logs_days": 3, "replays_days": 7}`}
+	rec := fakeRecordings{}
+	now := time.Date(2026, 12, 5, 9, 30, 0, 0, time.UTC)
+	r := NewRetainer(RetentionConfig{Settings: st, Projects: st, Recordings: rec, Now: func() time.Time { return now }})
+	if _, err := r.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if len(rec) != 1 || rec[2] != time.Date(2026, 11, 28, 0, 0, 0, 0, time.UTC) {
+		t.Errorf("recordings expired %v, want project 2's before Nov 28", rec)
+	}
+}
+
 func TestRetentionSettings(t *testing.T) {
 	svc := NewService(fakeSettings{}, NewSection[Retention](RetentionName, nil))
 	out, err := svc.SetSettings(context.Background(), 1, RetentionName, []byte(`{"logs_days": 7}`))
