@@ -9,7 +9,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/product"
 )
 
 // newProductFlags is a read command over the last 7 days by default, as
@@ -21,9 +21,9 @@ func newProductFlags(name, usage string, stdio Stdio) (*flag.FlagSet, *readComma
 }
 
 // parseStep reads "Event Name" or "Event Name|where query".
-func parseStep(s string) analysis.StepSpec {
+func parseStep(s string) product.StepSpec {
 	name, where, _ := strings.Cut(s, "|")
-	return analysis.StepSpec{Event: strings.TrimSpace(name), Where: strings.TrimSpace(where)}
+	return product.StepSpec{Event: strings.TrimSpace(name), Where: strings.TrimSpace(where)}
 }
 
 func runFunnel(ctx context.Context, args []string, stdio Stdio) error {
@@ -37,11 +37,11 @@ func runFunnel(ctx context.Context, args []string, stdio Stdio) error {
 		fs.Usage()
 		return errors.New("a funnel needs at least 2 steps")
 	}
-	req := analysis.FunnelRequest{Window: *window, From: *pf.from, To: *pf.to, Breakdown: *breakdown}
+	req := product.FunnelRequest{Window: *window, From: *pf.from, To: *pf.to, Breakdown: *breakdown}
 	for _, a := range fs.Args() {
 		req.Steps = append(req.Steps, parseStep(a))
 	}
-	var res analysis.FunnelResult
+	var res product.FunnelResult
 	if done, err := pf.ask(ctx, stdio, "/api/v1/funnels", nil, req, &res); done || err != nil {
 		return err
 	}
@@ -99,8 +99,8 @@ func runRetention(ctx context.Context, args []string, stdio Stdio) error {
 		fs.Usage()
 		return errors.New("give a start event and optionally a return event")
 	}
-	req := analysis.RetentionRequest{StartEvent: fs.Arg(0), ReturnEvent: fs.Arg(1), Period: *period, Periods: *periods, From: *pf.from, To: *pf.to, Breakdown: *breakdown}
-	var res analysis.RetentionResult
+	req := product.RetentionRequest{StartEvent: fs.Arg(0), ReturnEvent: fs.Arg(1), Period: *period, Periods: *periods, From: *pf.from, To: *pf.to, Breakdown: *breakdown}
+	var res product.RetentionResult
 	if done, err := pf.ask(ctx, stdio, "/api/v1/retention", nil, req, &res); done || err != nil {
 		return err
 	}
@@ -137,8 +137,8 @@ func runPaths(ctx context.Context, args []string, stdio Stdio) error {
 	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return err
 	}
-	req := analysis.PathsRequest{StartEvent: *start, EndEvent: *end, Depth: *depth, Limit: *limit, From: *pf.from, To: *pf.to}
-	var res analysis.PathsResult
+	req := product.PathsRequest{StartEvent: *start, EndEvent: *end, Depth: *depth, Limit: *limit, From: *pf.from, To: *pf.to}
+	var res product.PathsResult
 	if done, err := pf.ask(ctx, stdio, "/api/v1/paths", nil, req, &res); done || err != nil {
 		return err
 	}
@@ -165,8 +165,8 @@ func runTrends(ctx context.Context, args []string, stdio Stdio) error {
 		return errors.New("give one event")
 	}
 	st := parseStep(fs.Arg(0))
-	req := analysis.TrendsRequest{Event: st.Event, Where: st.Where, Measure: *measure, Property: *property, Interval: *interval, Breakdown: *breakdown, Compare: *compare, From: *pf.from, To: *pf.to}
-	var res analysis.TrendsResult
+	req := product.TrendsRequest{Event: st.Event, Where: st.Where, Measure: *measure, Property: *property, Interval: *interval, Breakdown: *breakdown, Compare: *compare, From: *pf.from, To: *pf.to}
+	var res product.TrendsResult
 	if done, err := pf.ask(ctx, stdio, "/api/v1/trends", nil, req, &res); done || err != nil {
 		return err
 	}
@@ -196,7 +196,7 @@ func runWeb(ctx context.Context, args []string, stdio Stdio) error {
 	if err := fs.Parse(reorderFlags(fs, args)); err != nil {
 		return err
 	}
-	var res analysis.WebResult
+	var res product.WebResult
 	q := url.Values{"from": {*pf.from}, "to": {*pf.to}, "limit": {fmt.Sprint(*limit)}}
 	if done, err := pf.ask(ctx, stdio, "/api/v1/web", q, nil, &res); done || err != nil {
 		return err
@@ -205,7 +205,7 @@ func runWeb(ctx context.Context, args []string, stdio Stdio) error {
 		res.Pageviews, res.Visitors, res.Sessions, 100*res.BounceRate, res.AvgSessionSeconds, res.PagesPerSession)
 	for _, l := range []struct {
 		name string
-		v    []analysis.WebCount
+		v    []product.WebCount
 	}{
 		{"Top pages (views)", res.TopPages}, {"Entry pages (sessions)", res.EntryPages}, {"Exit pages (sessions)", res.ExitPages},
 		{"Referrers (sessions)", res.Referrers}, {"UTM sources (sessions)", res.UTMSources}, {"UTM campaigns (sessions)", res.UTMCampaigns},

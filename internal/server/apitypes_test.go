@@ -11,9 +11,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
 	"github.com/lore-dev/lore/internal/analysis/journey"
 	"github.com/lore-dev/lore/internal/analysis/narrative"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/check"
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/fields"
@@ -47,11 +47,11 @@ var apiResponses = []struct {
 	{"GET /api/v1/services/map", narrative.ServiceMapResult{}},
 	{"GET /api/v1/services/map?trace_id=", narrative.TraceBreakdownResult{}},
 	{"GET /api/v1/incidents/timeline", narrative.TimelineResult{}},
-	{"POST /api/v1/funnels", analysis.FunnelResult{}},
-	{"POST /api/v1/retention", analysis.RetentionResult{}},
-	{"POST /api/v1/paths", analysis.PathsResult{}},
-	{"POST /api/v1/trends", analysis.TrendsResult{}},
-	{"GET /api/v1/web", analysis.WebResult{}},
+	{"POST /api/v1/funnels", product.FunnelResult{}},
+	{"POST /api/v1/retention", product.RetentionResult{}},
+	{"POST /api/v1/paths", product.PathsResult{}},
+	{"POST /api/v1/trends", product.TrendsResult{}},
+	{"GET /api/v1/web", product.WebResult{}},
 	{"GET /api/v1/fields", fields.Dictionary{}},
 	{"GET /api/v1/project", projectAnswer{}},
 	{"GET /api/v1/dashboards/{id}", meta.Dashboard{}},

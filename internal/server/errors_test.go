@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/issue"
 	"github.com/lore-dev/lore/internal/meta"
@@ -36,7 +36,7 @@ func TestErrorMapping(t *testing.T) {
 		{fmt.Errorf("%w: a dashboard needs a name", meta.ErrInvalid), nil, 400, "a dashboard needs a name"},
 		{fmt.Errorf("issue %d: %w", 3, issue.ErrNotFound), nil, 404, "issue 3: no such issue"},
 		{fmt.Errorf("%w: status %q", issue.ErrBadRequest, "x"), nil, 400, `status "x"`},
-		{fmt.Errorf("%w: a funnel needs at least 2 steps", analysis.ErrBadRequest), nil, 400, "a funnel needs at least 2 steps"},
+		{fmt.Errorf("%w: a funnel needs at least 2 steps", product.ErrBadRequest), nil, 400, "a funnel needs at least 2 steps"},
 		{fmt.Errorf("%w: latency percentiles", store.ErrUnsupported), nil, 501, "latency percentiles"},
 		{errs.Wrap(errs.Conflict, errors.New("UNIQUE constraint /secret/meta.db"), "name %q taken", "x"), nil, 409, `name "x" taken`},
 		{&errs.Error{Kind: errs.Overloaded, Msg: "queue full", RetryAfter: 2}, nil, 429, "queue full"},

@@ -9,7 +9,7 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis"
+	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/ingest/posthog"
@@ -169,19 +169,19 @@ func analyze[Req interface {
 }
 
 func (s *Server) handleFunnel(w http.ResponseWriter, r *http.Request) (any, error) {
-	return analyze[analysis.FunnelRequest, analysis.Funnel, analysis.FunnelResult](s, r)
+	return analyze[product.FunnelRequest, product.Funnel, product.FunnelResult](s, r)
 }
 
 func (s *Server) handleRetention(w http.ResponseWriter, r *http.Request) (any, error) {
-	return analyze[analysis.RetentionRequest, analysis.Retention, analysis.RetentionResult](s, r)
+	return analyze[product.RetentionRequest, product.Retention, product.RetentionResult](s, r)
 }
 
 func (s *Server) handlePaths(w http.ResponseWriter, r *http.Request) (any, error) {
-	return analyze[analysis.PathsRequest, analysis.Paths, analysis.PathsResult](s, r)
+	return analyze[product.PathsRequest, product.Paths, product.PathsResult](s, r)
 }
 
 func (s *Server) handleTrends(w http.ResponseWriter, r *http.Request) (any, error) {
-	return analyze[analysis.TrendsRequest, analysis.Trends, analysis.TrendsResult](s, r)
+	return analyze[product.TrendsRequest, product.Trends, product.TrendsResult](s, r)
 }
 
 func (s *Server) handleWeb(w http.ResponseWriter, r *http.Request) (any, error) {
@@ -190,11 +190,11 @@ func (s *Server) handleWeb(w http.ResponseWriter, r *http.Request) (any, error) 
 	if err != nil {
 		return nil, err
 	}
-	q, err := analysis.WebQuery(principal(r).ProjectID, v.Get("from"), v.Get("to"), limit, s.d.Resolver.Snap(s.now()))
+	q, err := product.WebQuery(principal(r).ProjectID, v.Get("from"), v.Get("to"), limit, s.d.Resolver.Snap(s.now()))
 	if err != nil {
 		return nil, err
 	}
-	res, err := resolve.Do(r.Context(), s.d.Resolver, q, func(ctx context.Context) (analysis.WebResult, error) {
+	res, err := resolve.Do(r.Context(), s.d.Resolver, q, func(ctx context.Context) (product.WebResult, error) {
 		return q.Resolve(ctx, s.d.Resolver.Analytics())
 	})
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
@@ -103,6 +104,9 @@ func (p Paths) Query(d sqlq.Dialect) (sqlq.Query, error) {
 	return b.Query("product.paths", scope(r.ProjectID, r.Range))
 }
 
+// Scope is what the paths read.
+func (p Paths) Scope() sqlq.Scope { return scope(p.ProjectID, p.Range) }
+
 // Run answers from the store's person index when it has one that can,
 // else with SQL.
 func (p Paths) Run(ctx context.Context, ex sqlq.Executor) ([]store.PathCount, error) {
@@ -143,6 +147,80 @@ func (p Paths) Run(ctx context.Context, ex sqlq.Executor) ([]store.PathCount, er
 	})
 	if err != nil {
 		return nil, fmt.Errorf("paths: %w", err)
+	}
+	return out, nil
+}
+
+// PathsRequest is POST /api/v1/paths as sent: exactly one of StartEvent
+// and EndEvent ("$error" ends at any error: "top journeys that end in an
+// error").
+type PathsRequest struct {
+	StartEvent string `json:"start_event,omitempty"`
+	EndEvent   string `json:"end_event,omitempty"`
+	Where      string `json:"where,omitempty"` // filter on the start or end event
+	Depth      int    `json:"depth"`           // default 5, at most 20
+	Limit      int    `json:"limit"`           // default 20, at most 1000
+	From       string `json:"from"`            // default now-7d
+	To         string `json:"to"`
+}
+
+// Query validates r and builds the query object.
+func (r PathsRequest) Query(project int64, now time.Time) (Paths, error) {
+	if (r.StartEvent == "") == (r.EndEvent == "") {
+		return Paths{}, badf("give exactly one of start_event and end_event")
+	}
+	if r.Depth == 0 {
+		r.Depth = 5
+	}
+	if r.Depth < 1 || r.Depth > 20 {
+		return Paths{}, badf("depth %d: want 1 to 20", r.Depth)
+	}
+	if r.Limit <= 0 {
+		r.Limit = 20
+	}
+	r.Limit = min(r.Limit, 1000)
+	rng, err := parseRange(r.From, r.To, now, 7*24*time.Hour)
+	if err != nil {
+		return Paths{}, err
+	}
+	p := Paths{ProjectID: project, Range: rng, Depth: r.Depth, Limit: r.Limit}
+	if r.StartEvent != "" {
+		st, err := StepSpec{r.StartEvent, r.Where}.step("start_event")
+		if err != nil {
+			return Paths{}, err
+		}
+		p.Start = &st
+	} else {
+		st, err := StepSpec{r.EndEvent, r.Where}.step("end_event")
+		if err != nil {
+			return Paths{}, err
+		}
+		p.End = &st
+	}
+	return p, nil
+}
+
+// PathsResult is the answer of POST /api/v1/paths, most followed first.
+type PathsResult struct {
+	Paths []PathResult `json:"paths"`
+	Range timeRange    `json:"range"`
+}
+
+// PathResult is one sequence.
+type PathResult struct {
+	Steps   []string `json:"steps"`
+	Persons int64    `json:"persons"`
+}
+
+// Resolve computes the paths on ex and shapes them for the API.
+func (p Paths) Resolve(ctx context.Context, ex store.Analytics) (PathsResult, error) {
+	res, err := p.Run(ctx, ex)
+	if err != nil {
+		return PathsResult{}, fmt.Errorf("cannot compute paths: %w", err)
+	}
+	out := PathsResult{Paths: make([]PathResult, 0, len(res)), Range: echoRange(p.Range)}
+	for _, pc := range res {
+		out.Paths = append(out.Paths, PathResult{Steps: pc.Steps, Persons: pc.Persons})
 	}
 	return out, nil
 }

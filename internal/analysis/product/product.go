@@ -1,10 +1,13 @@
-// Package product holds the product-analytics queries that read the
-// events table through the store's Dialect: web analytics, trends,
-// funnels, retention and paths (the last three also answered, when they
-// can be, by a store's person index: store.FunnelIndex, RetentionIndex,
-// PathsIndex). It states once, for every engine, what a person is, what a
-// step matches, what a page is, how a breakdown property reads and what a
-// funnel's drop-off cause is.
+// Package product holds the product analytics, one query object per
+// analysis — Web, Trends, Funnel, Retention, Paths — that reads the events
+// table through the store's Dialect (the last three also answered, when
+// they can be, by a store's person index: store.FunnelIndex,
+// RetentionIndex, PathsIndex). It states once, for every engine, what a
+// person is, what a step matches, what a page is, how a breakdown property
+// reads and what a funnel's drop-off cause is. The requests of the API
+// (FunnelRequest, RetentionRequest, PathsRequest, TrendsRequest, WebQuery:
+// request.go) build the query objects; Run answers in the store's shapes,
+// Resolve in the API's.
 //
 // Product analytics count persons, not ids: the person of an event is its
 // user id, or for an event sent before identification the user id its

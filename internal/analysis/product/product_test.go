@@ -42,10 +42,10 @@ func TestQueriesGolden(t *testing.T) {
 		add(Paths{ProjectID: 7, Range: r, Start: &store.Step{Name: "/home", Where: where}}.Query(d))
 		add(Paths{ProjectID: 7, Range: r, End: &store.Step{Name: store.StepError}, Depth: 3, Limit: 5}.Query(d))
 		add(Retention{ProjectID: 7, Range: r, Start: store.Step{Name: "Signed Up"}, Return: store.Step{Name: "Buy", Where: where}, Period: week, Periods: 8, Breakdown: "plan"}.Query(d))
-		add(Funnel{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "Add"}, {Name: "Buy"}}, Window: 3600e6}.Query(d))
-		add(Funnel{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View", Where: where}, {Name: "Add"}}, Window: 3600e6, Breakdown: "plan"}.Query(d))
-		add(Funnel{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "View", Where: where}, {Name: store.StepError}}, Window: 3600e6, Causes: 2, SlowMS: 500, Samples: 4}.Query(d))
-		add(Funnel{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "Add"}}, Window: 3600e6}.Hits(d))
+		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "Add"}, {Name: "Buy"}}, Window: 3600e6}}.Query(d))
+		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View", Where: where}, {Name: "Add"}}, Window: 3600e6, Breakdown: "plan"}}.Query(d))
+		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "View", Where: where}, {Name: store.StepError}}, Window: 3600e6, Causes: 2, SlowMS: 500, Samples: 4}}.Query(d))
+		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "Add"}}, Window: 3600e6}}.Hits(d))
 		path := filepath.Join("testdata", d.Name()+".sql")
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
@@ -87,7 +87,7 @@ func TestKeys(t *testing.T) {
 			t.Errorf("%+v was accepted", p)
 		}
 	}
-	f := Funnel{ProjectID: 1, Range: r, Steps: []store.Step{{Name: "a"}, {Name: "b"}}, Window: 1}
+	f := Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: r, Steps: []store.Step{{Name: "a"}, {Name: "b"}}, Window: 1}}
 	g := f
 	g.Causes, g.SlowMS, g.Samples, g.MaxBreakdowns = 5, 1000, 3, 10
 	if f.Key() != g.Key() {
@@ -97,8 +97,7 @@ func TestKeys(t *testing.T) {
 	if f.Key() == g.Key() {
 		t.Error("a step's filter is not in the funnel key")
 	}
-	for _, bad := range []Funnel{{ProjectID: 1, Range: r, Steps: f.Steps}, {ProjectID: 1, Range: r, Steps: f.Steps[:1], Window: 1},
-		{ProjectID: 1, Range: store.Range{From: 2, To: 2}, Steps: f.Steps, Window: 1}} {
+	for _, bad := range []Funnel{{FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: r, Steps: f.Steps}}, {FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: r, Steps: f.Steps[:1], Window: 1}}, {FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: store.Range{From: 2, To: 2}, Steps: f.Steps, Window: 1}}} {
 		if _, err := bad.Run(t.Context(), nil); err == nil {
 			t.Errorf("%+v was accepted", bad)
 		}

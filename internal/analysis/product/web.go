@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
@@ -20,8 +21,8 @@ type Web struct {
 
 // WebCount is one value of a top list.
 type WebCount struct {
-	Value string
-	Count int64
+	Value string `json:"value"`
+	Count int64  `json:"count"`
 }
 
 // WebStats summarises page views. Sessions are session ids, or for
@@ -49,6 +50,9 @@ type WebStats struct {
 func (w Web) Key() string {
 	return fmt.Sprintf("product.web:%d:%d:%d:%d", w.ProjectID, w.Range.From, w.Range.To, w.limit())
 }
+
+// Scope is what web analytics read.
+func (w Web) Scope() sqlq.Scope { return scope(w.ProjectID, w.Range) }
 
 func (w Web) limit() int {
 	if w.Limit <= 0 {
@@ -161,4 +165,57 @@ func (w Web) Run(ctx context.Context, ex sqlq.Executor) (WebStats, error) {
 		return WebStats{}, fmt.Errorf("web top lists: %w", err)
 	}
 	return st, nil
+}
+
+// WebQuery builds the query from GET /api/v1/web's parameters.
+func WebQuery(project int64, from, to string, limit int, now time.Time) (Web, error) {
+	rng, err := parseRange(from, to, now, 7*24*time.Hour)
+	if err != nil {
+		return Web{}, err
+	}
+	return Web{ProjectID: project, Range: rng, Limit: limit}, nil
+}
+
+// WebResult is the answer of GET /api/v1/web. Top pages count page
+// views; entry and exit pages, referrers and UTM values count sessions;
+// browsers, systems and devices count visitors.
+type WebResult struct {
+	Pageviews         int64      `json:"pageviews"`
+	Visitors          int64      `json:"visitors"`
+	Sessions          int64      `json:"sessions"`
+	BounceRate        float64    `json:"bounce_rate"`
+	AvgSessionSeconds float64    `json:"avg_session_seconds"`
+	PagesPerSession   float64    `json:"pages_per_session"`
+	TopPages          []WebCount `json:"top_pages"`
+	EntryPages        []WebCount `json:"entry_pages"`
+	ExitPages         []WebCount `json:"exit_pages"`
+	Referrers         []WebCount `json:"referrers"`
+	UTMSources        []WebCount `json:"utm_sources"`
+	UTMCampaigns      []WebCount `json:"utm_campaigns"`
+	Browsers          []WebCount `json:"browsers"`
+	OperatingSystems  []WebCount `json:"operating_systems"`
+	DeviceTypes       []WebCount `json:"device_types"`
+	Range             timeRange  `json:"range"`
+}
+
+// Resolve computes the stats on ex and shapes them for the API.
+func (w Web) Resolve(ctx context.Context, ex store.Analytics) (WebResult, error) {
+	st, err := w.Run(ctx, ex)
+	if err != nil {
+		return WebResult{}, fmt.Errorf("cannot compute web analytics: %w", err)
+	}
+	conv := func(cs []WebCount) []WebCount {
+		if cs == nil {
+			return []WebCount{}
+		}
+		return cs
+	}
+	return WebResult{
+		Pageviews: st.Pageviews, Visitors: st.Visitors, Sessions: st.Sessions, BounceRate: st.BounceRate,
+		AvgSessionSeconds: st.AvgSessionSeconds, PagesPerSession: fraction(st.Pageviews, st.Sessions),
+		TopPages: conv(st.Pages), EntryPages: conv(st.EntryPages), ExitPages: conv(st.ExitPages),
+		Referrers: conv(st.Referrers), UTMSources: conv(st.UTMSources), UTMCampaigns: conv(st.UTMCampaigns),
+		Browsers: conv(st.Browsers), OperatingSystems: conv(st.OS), DeviceTypes: conv(st.Devices),
+		Range: echoRange(w.Range),
+	}, nil
 }

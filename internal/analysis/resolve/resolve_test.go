@@ -162,19 +162,12 @@ func (s *indexed) IndexedFunnel(r store.FunnelRequest) (store.FunnelWalk, bool) 
 	return store.FunnelWalk{FunnelCounts: store.FunnelCounts{Persons: []int64{3, 1}, MedianToConvert: []int64{0, 5}}}, true
 }
 
-// funnelQuery is a product funnel as a resolver query.
-type funnelQuery struct{ product.Funnel }
-
-func (f funnelQuery) Scope() sqlq.Scope {
-	return sqlq.Scope{ProjectID: f.ProjectID, From: f.Range.From, To: f.Range.To + f.Window}
-}
-
 // TestAcceleratorsThroughTheResolver: a query object resolved on the
 // resolver's role finds the store's accelerator by type assertion.
 func TestAcceleratorsThroughTheResolver(t *testing.T) {
 	st := &indexed{}
 	r := New(Roles{Analytics: st}, Options{})
-	f := funnelQuery{product.Funnel{ProjectID: 1, Range: store.Range{From: 1, To: 2}, Steps: []store.Step{{Name: "a"}, {Name: "b"}}, Window: 1}}
+	f := product.Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: store.Range{From: 1, To: 2}, Steps: []store.Step{{Name: "a"}, {Name: "b"}}, Window: 1}}
 	for range 2 {
 		res, err := Do(context.Background(), r, f, func(ctx context.Context) (store.FunnelResult, error) { return f.Run(ctx, r.Analytics()) })
 		if err != nil {

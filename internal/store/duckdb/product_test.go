@@ -134,11 +134,11 @@ func checkIndexMatchesSQL(t *testing.T, s *Store) {
 		if _, ok := s.IndexedFunnel(f); !ok {
 			t.Fatalf("funnel %v not from the index", f.Steps)
 		}
-		got, err := product.Funnel(f).Run(ctx, s)
+		got, err := product.Funnel{FunnelRequest: f}.Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
-		want, err := product.Funnel(f).Run(ctx, sqlOnly{s})
+		want, err := product.Funnel{FunnelRequest: f}.Run(ctx, sqlOnly{s})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -228,7 +228,7 @@ func TestProductIndexMergesLater(t *testing.T) {
 		Steps: []store.Step{{Name: "View"}, {Name: "Add"}, {Name: "Buy"}}}
 	funnel := func(s *Store) []int64 {
 		t.Helper()
-		res, err := product.Funnel(req).Run(ctx, s)
+		res, err := product.Funnel{FunnelRequest: req}.Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -293,8 +293,8 @@ func TestProductSnapshotStale(t *testing.T) {
 	}
 	s = openTest(t, dir)
 	defer s.Close()
-	res, err := product.Funnel(store.FunnelRequest{ProjectID: 1, Range: store.Range{From: pt0, To: pt0 + pHour}, Window: pHour,
-		Steps: []store.Step{{Name: "View"}, {Name: "Buy"}}}).Run(ctx, s)
+	res, err := product.Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: store.Range{From: pt0, To: pt0 + pHour}, Window: pHour,
+		Steps: []store.Step{{Name: "View"}, {Name: "Buy"}}}}.Run(ctx, s)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -124,8 +124,8 @@ func TestRetentionForgetsIndexedEvents(t *testing.T) {
 	all := store.Range{From: day0.UnixMicro(), To: day0.AddDate(0, 0, 10).UnixMicro()}
 	counts := func() (persons, errors, users int64) {
 		t.Helper()
-		f, err := product.Funnel(store.FunnelRequest{ProjectID: 1, Range: all, Window: int64(time.Hour / time.Microsecond),
-			Steps: []store.Step{{Name: "Signed Up"}, {Name: "Paid"}}}).Run(ctx, s)
+		f, err := product.Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: all, Window: int64(time.Hour / time.Microsecond),
+			Steps: []store.Step{{Name: "Signed Up"}, {Name: "Paid"}}}}.Run(ctx, s)
 		if err != nil {
 			t.Fatal(err)
 		}

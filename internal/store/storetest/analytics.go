@@ -773,11 +773,11 @@ func retention(t *testing.T, s AnalyticsStore, r store.RetentionRequest) (store.
 // one) and through SQL alone, and fails unless both agree.
 func funnel(t *testing.T, s AnalyticsStore, r store.FunnelRequest) (store.FunnelResult, error) {
 	t.Helper()
-	got, err := product.Funnel(r).Run(context.Background(), s)
+	got, err := product.Funnel{FunnelRequest: r}.Run(context.Background(), s)
 	if err != nil {
 		return got, err
 	}
-	bySQL, err := product.Funnel(r).Run(context.Background(), plainExec{s})
+	bySQL, err := product.Funnel{FunnelRequest: r}.Run(context.Background(), plainExec{s})
 	if err != nil {
 		return got, fmt.Errorf("by SQL: %w", err)
 	}

@@ -1,4 +1,4 @@
-package analysis
+package product
 
 import (
 	"fmt"
@@ -10,6 +10,11 @@ import (
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/store"
 )
+
+// The requests of the product-analytics routes as the server and the CLI
+// receive them (FunnelRequest, RetentionRequest, PathsRequest,
+// TrendsRequest, WebQuery): validated and turned into this package's
+// query objects, whose Resolve shapes their answers for the API.
 
 // ErrBadRequest is wrapped by the product-analytics requests' Query
 // methods when the request itself is wrong (a missing step, a bad window,

@@ -1,4 +1,4 @@
-package analysis
+package product
 
 import (
 	"context"
@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lore-dev/lore/internal/analysis/product"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -17,8 +16,8 @@ import (
 // fakeAnalytics answers with fixed results and records the requests.
 type fakeAnalytics struct {
 	funnel store.FunnelWalk
-	hits   [][]any                         // rows of product.funnel.hits
-	trends map[int64][]product.TrendSeries // by range start
+	hits   [][]any                 // rows of product.funnel.hits
+	trends map[int64][]TrendCounts // by range start
 	got    []any
 }
 
@@ -176,14 +175,14 @@ func TestRetentionDefaults(t *testing.T) {
 
 func TestTrendsCompare(t *testing.T) {
 	from := now.Add(-2 * time.Hour).UnixMicro()
-	pts := func(start int64, vs ...float64) []product.TrendPoint {
-		out := make([]product.TrendPoint, len(vs))
+	pts := func(start int64, vs ...float64) []TrendPoint {
+		out := make([]TrendPoint, len(vs))
 		for i, v := range vs {
-			out[i] = product.TrendPoint{Start: start + int64(i)*3600e6, Count: int64(v), Sum: v * 10}
+			out[i] = TrendPoint{Start: start + int64(i)*3600e6, Count: int64(v), Sum: v * 10}
 		}
 		return out
 	}
-	fa := &fakeAnalytics{trends: map[int64][]product.TrendSeries{
+	fa := &fakeAnalytics{trends: map[int64][]TrendCounts{
 		from:          {{Points: pts(from, 3, 5)}},
 		from - 7200e6: {{Points: pts(from-7200e6, 2, 2)}},
 	}}
