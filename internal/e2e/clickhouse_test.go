@@ -199,6 +199,8 @@ func TestClickHouseSameAPI(t *testing.T) {
 	// The histogram.
 	same("/api/v1/histogram", rng("step", "10m"))
 	same("/api/v1/histogram", rng("q", "http_status:429", "step", "5m"))
+	same("/api/v1/histogram", rng("step", "10m", "by", "endpoint"))
+	same("/api/v1/facets", rng("field", "region"))
 	// Journeys.
 	same("/api/v1/journeys/trace/"+fmt.Sprintf("%032x", 4), rng())
 	same("/api/v1/journeys/user/u1", rng())

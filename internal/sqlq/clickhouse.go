@@ -236,6 +236,14 @@ func (c ClickHouse) TraceHex(hi, lo string) string {
 	return "concat(" + c.HexID(hi) + ", " + c.HexID(lo) + ")"
 }
 
+// InColumn looks in the column's values gathered by a scalar subquery:
+// 18.16 fails a query whose expression holds IN (subquery) beside the
+// same subquery read in FROM ("Unknown identifier" of a column it
+// dropped from one of them).
+func (ClickHouse) InColumn(expr, col, table string) string {
+	return "has((SELECT groupArray(" + col + ") FROM " + table + "), " + expr + ")"
+}
+
 // SemiJoin is LEFT SEMI JOIN.
 func (ClickHouse) SemiJoin(left, right, cond string) string {
 	return left + " LEFT SEMI JOIN " + right + " ON " + cond

@@ -173,6 +173,10 @@ type Dialect interface {
 	// (left's column < right's), NULLs where none does.
 	AsofLeftJoin(left, right, eq, ineq string) string
 
+	// InColumn is true when expr is one of the values of column col of
+	// the table (a WITH name) table.
+	InColumn(expr, col, table string) string
+
 	// SemiJoin keeps the rows of left that have a match in right on cond
 	// (left and right are table expressions with their aliases).
 	SemiJoin(left, right, cond string) string

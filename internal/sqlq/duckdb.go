@@ -194,7 +194,13 @@ func (DuckDB) HexID(col string) string { return "lpad(lower(hex(" + col + ")), 1
 // TraceHex concatenates the two halves.
 func (d DuckDB) TraceHex(hi, lo string) string { return d.HexID(hi) + " || " + d.HexID(lo) }
 
+// InColumn is IN over the column.
+func (DuckDB) InColumn(expr, col, table string) string {
+	return expr + " IN (SELECT " + col + " FROM " + table + ")"
+}
+
 // SemiJoin is DuckDB's SEMI JOIN.
+
 func (DuckDB) SemiJoin(left, right, cond string) string {
 	return left + " SEMI JOIN " + right + " ON " + cond
 }

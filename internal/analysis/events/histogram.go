@@ -122,7 +122,7 @@ func histogramQuery(ctx context.Context, ex sqlq.Executor, p scan.Plan, r store.
 		b.Add("WITH g AS (SELECT "+bucket+" AS b, v, count(*) AS c, "+wt.kept+" AS k, "+wt.estimate+" AS e", r.Range.From, r.Step)
 		b.Add(" FROM ("+src.SQL+") AS ev GROUP BY b, v), ", src.Args...)
 		b.Add("top AS (SELECT v FROM g GROUP BY v ORDER BY sum(c) DESC, v LIMIT ?) ", maxSplits)
-		b.Add("SELECT b, CASE WHEN v IN (SELECT v FROM top) THEN v END AS sv, " + d.Int64("sum(c)") + ", " + d.Int64("sum(k)") + ", sum(e) FROM g GROUP BY b, sv")
+		b.Add("SELECT b, CASE WHEN " + d.InColumn("v", "v", "top") + " THEN v END AS sv, " + d.Int64("sum(c)") + ", " + d.Int64("sum(k)") + ", sum(e) FROM g GROUP BY b, sv")
 	}
 	q, err := b.Query("events.histogram", sqlq.Scope{ProjectID: r.ProjectID, From: r.Range.From, To: r.Range.To})
 	return q, err == nil, err

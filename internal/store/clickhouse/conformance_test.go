@@ -27,11 +27,9 @@ func TestConformance(t *testing.T) {
 		return s
 	}
 	t.Run("Engine", func(t *testing.T) {
-		// Not yet on 18.16: HistogramSplit ("Unknown identifier: w",
-		// not yet understood).
 		storetest.RunCases(t, func(t *testing.T) store.Store { return open(t) },
 			"AppendLastSeq", "RoundTrip", "InvalidText", "RangeBoundaries", "SearchPaging",
-			"SearchPagingManyBatches", "SearchLimit", "SearchQuery", "Histogram", "Facets", "ProjectIsolation",
+			"SearchPagingManyBatches", "SearchLimit", "SearchQuery", "Histogram", "HistogramSplit", "Facets", "ProjectIsolation",
 			"Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
 			"JourneyIDFilter", "SearchAcceleratedAsSQL", "Stats", "Run")
 	})
