@@ -51,7 +51,9 @@ func (s *Server) handleJourneyFailures(w http.ResponseWriter, r *http.Request) (
 }
 
 func (s *Server) handlePatterns(w http.ResponseWriter, r *http.Request) (any, error) {
-	p, err := s.readParams(r, time.Hour)
+	// "now" moved up to the minute, as the resolver that remembers the
+	// pattern counts keys them by range (resolve.Resolver.Snap).
+	p, err := s.readParamsAt(r, time.Hour, s.d.Resolver.Snap(s.now()))
 	if err != nil {
 		return nil, err
 	}
