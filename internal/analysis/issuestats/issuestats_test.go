@@ -2,20 +2,14 @@ package issuestats
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/analysis/scan"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/sqlq/sqlqtest"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // plain is an executor of dialect d without accelerators that records
 // what it is asked to run.
@@ -42,15 +36,7 @@ func TestQueriesGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
-		var b strings.Builder
-		add := func(q sqlq.Query, err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatalf("%s: %v", d.Name(), err)
-			}
-			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
-		}
+	sqlqtest.Golden(t, func(d sqlq.Dialect, add func(sqlq.Query, error)) {
 		p, err := scan.New(plain{d: d}, 7, r, q)
 		if err != nil {
 			t.Fatal(err)
@@ -59,20 +45,7 @@ func TestQueriesGolden(t *testing.T) {
 		add(groupsQuery(d, p, []string{"fa", "fb"}, true, true))
 		add(edgeQuery(d, 7, store.IssueEdge{Range: r, Fingerprints: []string{"fa"}}))
 		add(seriesQuery(d, store.IssueSeriesRequest{ProjectID: 7, Range: r, Fingerprints: []string{"fa", "fb"}, Step: 3600e6}))
-		path := filepath.Join("testdata", d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
-		}
-	}
+	})
 }
 
 func TestKeysAndRefusals(t *testing.T) {

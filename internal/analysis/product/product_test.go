@@ -1,19 +1,13 @@
 package product
 
 import (
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/sqlq/sqlqtest"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestQueriesGolden shows the SQL each query compiles to in each engine
 // (testdata/<engine>.sql; -update rewrites them). What the queries mean
@@ -21,15 +15,7 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // which runs them on a real backend.
 func TestQueriesGolden(t *testing.T) {
 	r := store.Range{From: 1_000_000, To: 2_000_000}
-	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
-		var b strings.Builder
-		add := func(q sqlq.Query, err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatalf("%s: %v", d.Name(), err)
-			}
-			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
-		}
+	sqlqtest.Golden(t, func(d sqlq.Dialect, add func(sqlq.Query, error)) {
 		w := Web{ProjectID: 7, Range: r}
 		add(w.Totals(d))
 		add(w.Lists(d))
@@ -46,20 +32,7 @@ func TestQueriesGolden(t *testing.T) {
 		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View", Where: where}, {Name: "Add"}}, Window: 3600e6, Breakdown: "plan"}}.Query(d))
 		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "View", Where: where}, {Name: store.StepError}}, Window: 3600e6, Causes: 2, SlowMS: 500, Samples: 4}}.Query(d))
 		add(Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 7, Range: r, Steps: []store.Step{{Name: "View"}, {Name: "Add"}}, Window: 3600e6}}.Hits(d))
-		path := filepath.Join("testdata", d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
-		}
-	}
+	})
 }
 
 func TestKeys(t *testing.T) {

@@ -2,18 +2,12 @@ package services
 
 import (
 	"context"
-	"flag"
-	"fmt"
-	"os"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/sqlq/sqlqtest"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // TestQueriesGolden shows the SQL each query compiles to in each engine
 // (testdata/<engine>.sql; -update rewrites them). What the queries mean
@@ -22,34 +16,13 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // its rollups.
 func TestQueriesGolden(t *testing.T) {
 	r := store.Range{From: 1_000_000, To: 2_000_000}
-	for _, d := range []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}} {
-		var b strings.Builder
-		add := func(q sqlq.Query, err error) {
-			t.Helper()
-			if err != nil {
-				t.Fatalf("%s: %v", d.Name(), err)
-			}
-			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
-		}
+	sqlqtest.Golden(t, func(d sqlq.Dialect, add func(sqlq.Query, error)) {
 		add(ReleaseStarts{ProjectID: 7, Range: r, Since: 500_000}.Query(d))
 		add(ErrorGroups{ProjectID: 7, Range: r, Since: 500_000, Limit: 200}.Query(d))
 		add(Series{ProjectID: 7, Range: r, Step: 60_000}.Query(d))
 		add(Map{ProjectID: 7, Range: r}.NodesQuery(d))
 		add(Map{ProjectID: 7, Range: r}.EdgesQuery(d))
-		path := filepath.Join("testdata", d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
-		}
-	}
+	})
 }
 
 // rollup is a store whose release rollup answers only ranges from 0.

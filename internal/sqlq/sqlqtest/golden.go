@@ -17,21 +17,22 @@ var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 // Dialects are the engines whose SQL the golden files show.
 var Dialects = []sqlq.Dialect{sqlq.DuckDB{}, sqlq.ClickHouse{}}
 
-// Golden compares the queries build compiles in each dialect, with their
-// names and arguments, with testdata/<dialect>.sql (go test -update
-// rewrites the files). What the queries mean is for the conformance
-// suite, which runs them on real engines.
-func Golden(t *testing.T, build func(d sqlq.Dialect) ([]sqlq.Query, error)) {
+// Golden compares the queries build compiles in each dialect — each
+// handed to add, with its compile error — with their names and arguments,
+// with testdata/<dialect>.sql (go test -update rewrites the files). What
+// the queries mean is for the conformance suite, which runs them on real
+// engines.
+func Golden(t *testing.T, build func(d sqlq.Dialect, add func(sqlq.Query, error))) {
 	t.Helper()
 	for _, d := range Dialects {
-		qs, err := build(d)
-		if err != nil {
-			t.Fatalf("%s: %v", d.Name(), err)
-		}
 		var b strings.Builder
-		for _, q := range qs {
+		build(d, func(q sqlq.Query, err error) {
+			t.Helper()
+			if err != nil {
+				t.Fatalf("%s: %v", d.Name(), err)
+			}
 			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
-		}
+		})
 		path := filepath.Join("testdata", d.Name()+".sql")
 		if *update {
 			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {

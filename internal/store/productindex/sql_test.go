@@ -12,8 +12,9 @@ import (
 // analyses' SQL does is checked by the DuckDB store's
 // TestProductIndexMatchesSQL, after a rebuild from the tables.
 func TestLoadQueriesGolden(t *testing.T) {
-	sqlqtest.Golden(t, func(d sqlq.Dialect) ([]sqlq.Query, error) {
+	sqlqtest.Golden(t, func(d sqlq.Dialect, add func(sqlq.Query, error)) {
 		iq, rq, err := loadQueries(d)
-		return []sqlq.Query{iq, rq}, err
+		add(iq, err)
+		add(rq, err)
 	})
 }
