@@ -20,9 +20,10 @@ import (
 // ClickHouse database (internal/store/clickhouse). The app holds it as a
 // store.Engine (a.engine), which every analysis reads through; a.store is
 // the DuckDB store when that is the engine, nil otherwise, for what only
-// it can do yet: backups, erasure, retention and the disk watermark, and
-// the field catalogue (the ClickHouse store answers those with
-// store.ErrUnsupported, a 501, and says so once at start).
+// it can do yet: backups, erasure, retention and the disk watermark (on
+// ClickHouse those answer store.ErrUnsupported, a 501, and a warning at
+// start says so). The field catalogue is written through the engine's
+// store.FieldRecorder, which both stores have (fields.go).
 
 // openEvents opens the events store cfg.StoreURL names.
 func (a *App) openEvents(ctx context.Context) error {
@@ -48,7 +49,7 @@ func (a *App) openEvents(ctx context.Context) error {
 		return err
 	}
 	a.engine = s
-	a.log.Warn("the events store is ClickHouse: not available on it yet (answering 501): backups of the events (back the database up with ClickHouse's own tools), erasing a person, the data dictionary (GET /api/v1/fields); not running: retention and the disk watermark (set a TTL on the events table)",
+	a.log.Warn("the events store is ClickHouse: not available on it yet (answering 501): backups of the events (back the database up with ClickHouse's own tools), erasing a person; not running: retention and the disk watermark (set a TTL on the events table)",
 		"database", u.Host+u.Path)
 	return nil
 }
@@ -84,7 +85,7 @@ func (a *App) unsupported(what string) error {
 }
 
 // noFields answers the data dictionary on a store without the field
-// catalogue.
+// catalogue's write path (store.FieldRecorder).
 type noFields struct{ a *App }
 
 func (n noFields) Dictionary(context.Context, fields.Request) (fields.Dictionary, error) {

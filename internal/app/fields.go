@@ -7,6 +7,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/fields"
 	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // fieldsFlushEvery is how often the field catalogue is written to the
@@ -24,21 +25,26 @@ func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
 	}
 	deps.Dashboards = a.meta
 	deps.Project = a.meta
-	if a.store == nil { // the catalogue lives in the DuckDB store (engine.go)
+	rec, ok := a.engine.(store.FieldRecorder)
+	if !ok { // a store without the catalogue's tables (engine.go)
 		deps.Fields = noFields{a}
 		return nil
 	}
-	if err := a.store.MigrateFields(ctx); err != nil {
-		return err
-	}
-	// Decided before ingest starts, so that the backfill reads only events
-	// the processor never saw.
-	upTo, backfill, err := a.store.FieldBackfillBound(ctx)
-	if err != nil {
-		return err
+	var upTo int64
+	var backfill bool
+	if a.store != nil { // the ClickHouse store's tables come with its migrations; nothing there predates them
+		if err := a.store.MigrateFields(ctx); err != nil {
+			return err
+		}
+		// Decided before ingest starts, so that the backfill reads only
+		// events the processor never saw.
+		var err error
+		if upTo, backfill, err = a.store.FieldBackfillBound(ctx); err != nil {
+			return err
+		}
 	}
 	log := a.log.With("component", "fields")
-	c := fields.NewCatalogue(a.store, log)
+	c := fields.NewCatalogue(rec, log)
 	a.addProcessor(stageFields, c)
 	a.flushers = append(a.flushers, c.Flush)
 	runCtx, cancel := context.WithCancel(context.Background())
@@ -63,6 +69,6 @@ func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
 		wg.Wait()
 		return c.Flush(ctx)
 	})
-	deps.Fields = fields.Reader{Store: a.store, Catalogue: c}
+	deps.Fields = fields.Reader{Store: a.engine, Catalogue: c}
 	return nil
 }

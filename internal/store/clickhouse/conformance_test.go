@@ -39,6 +39,9 @@ func TestConformance(t *testing.T) {
 	t.Run("Analytics", func(t *testing.T) {
 		storetest.RunAnalyticsCases(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) }, "Trends", "Retention", "RetentionBreakdown", "Paths")
 	})
+	t.Run("Fields", func(t *testing.T) {
+		storetest.RunFields(t, func(t *testing.T) storetest.FieldsStore { return open(t) })
+	})
 	t.Run("Issues", func(t *testing.T) {
 		storetest.RunIssues(t, func(t *testing.T) storetest.IssuesStore { return open(t) })
 	})

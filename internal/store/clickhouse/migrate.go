@@ -102,6 +102,28 @@ func migrations() []migration {
 			// times as DuckDB's rowid does.
 			addColumn("seq_row", "UInt32 AFTER seq"),
 		}},
+		{5, "field catalogue", []string{
+			// The data dictionary's rows (fields.go): appended at each
+			// flush; internal/analysis/fieldstats adds up the rows of a
+			// key when it reads them.
+			`CREATE TABLE IF NOT EXISTS field_seen (
+	project_id Int32,
+	hour Int64,
+	field String,
+	type String,
+	service String,
+	count Int64,
+	first_ts Int64,
+	last_ts Int64
+) ENGINE = MergeTree() ORDER BY (project_id, hour, field)`,
+			`CREATE TABLE IF NOT EXISTS field_values (
+	project_id Int32,
+	day Int64,
+	field String,
+	sketch String,
+	examples Array(String)
+) ENGINE = MergeTree() ORDER BY (project_id, day, field)`,
+		}, nil},
 	}
 }
 
