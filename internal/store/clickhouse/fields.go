@@ -24,43 +24,42 @@ const fieldRowsPerInsert = 2000
 // fails may be retried whole by the caller: a row written twice counts
 // twice, as the catalogue's counts are a guide, not a measurement.
 func (s *Store) RecordFields(ctx context.Context, seen []store.FieldSeen, values []store.FieldValues) error {
-	for len(seen) > 0 {
-		n := min(len(seen), fieldRowsPerInsert)
-		var b strings.Builder
-		var args []any
-		b.WriteString("INSERT INTO field_seen (project_id, hour, field, type, service, count, first_ts, last_ts) VALUES ")
-		for i, r := range seen[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, ?, ?, ?, ?, ?)")
-			args = append(args, r.ProjectID, r.Hour, event.ValidText(r.Field), event.ValidText(r.Type), event.ValidText(r.Service), r.Count, r.FirstTS, r.LastTS)
-		}
-		if err := s.insertValues(ctx, b.String(), args); err != nil {
-			return err
-		}
-		seen = seen[n:]
+	err := s.insertRows(ctx, "INSERT INTO field_seen (project_id, hour, field, type, service, count, first_ts, last_ts) VALUES ",
+		"(?, ?, ?, ?, ?, ?, ?, ?)", len(seen), func(i int) []any {
+			r := seen[i]
+			return []any{r.ProjectID, r.Hour, event.ValidText(r.Field), event.ValidText(r.Type), event.ValidText(r.Service), r.Count, r.FirstTS, r.LastTS}
+		})
+	if err != nil {
+		return err
 	}
-	for len(values) > 0 {
-		n := min(len(values), fieldRowsPerInsert)
-		var b strings.Builder
-		var args []any
-		b.WriteString("INSERT INTO field_values (project_id, day, field, sketch, examples) VALUES ")
-		for i, r := range values[:n] {
-			if i > 0 {
-				b.WriteString(", ")
-			}
-			b.WriteString("(?, ?, ?, unhex(?), ?)")
+	return s.insertRows(ctx, "INSERT INTO field_values (project_id, day, field, sketch, examples) VALUES ",
+		"(?, ?, ?, unhex(?), ?)", len(values), func(i int) []any {
+			r := values[i]
 			ex := make([]string, len(r.Examples))
 			for j, e := range r.Examples {
 				ex[j] = event.ValidText(e)
 			}
-			args = append(args, r.ProjectID, r.Day, event.ValidText(r.Field), hex.EncodeToString(r.Sketch), ex)
+			return []any{r.ProjectID, r.Day, event.ValidText(r.Field), hex.EncodeToString(r.Sketch), ex}
+		})
+}
+
+// insertRows inserts n rows, fieldRowsPerInsert an INSERT: head, then
+// tuple (its placeholders bound by row(i)) once a row.
+func (s *Store) insertRows(ctx context.Context, head, tuple string, n int, row func(i int) []any) error {
+	for start := 0; start < n; start += fieldRowsPerInsert {
+		var b strings.Builder
+		var args []any
+		b.WriteString(head)
+		for i := start; i < min(n, start+fieldRowsPerInsert); i++ {
+			if i > start {
+				b.WriteString(", ")
+			}
+			b.WriteString(tuple)
+			args = append(args, row(i)...)
 		}
 		if err := s.insertValues(ctx, b.String(), args); err != nil {
 			return err
 		}
-		values = values[n:]
 	}
 	return nil
 }
