@@ -292,6 +292,18 @@ func TestClickHouseSameAPI(t *testing.T) {
 	}
 
 	// What the ClickHouse store cannot do yet answers 501, saying so.
+	// Web sessions and the service map (and the incident timeline, which
+	// reads it) use window functions: on a server without them (18.16) a
+	// 501 that says so, never a 500; on a current release the same answers.
+	for _, path := range []string{"/api/v1/web", "/api/v1/services/map", "/api/v1/incidents/timeline"} {
+		if code, b := apiGet(t, ch, path, rng()); code == 501 {
+			if !strings.Contains(string(b), "window functions") {
+				t.Errorf("GET %s on ClickHouse: 501 %s, want it to name window functions", path, b)
+			}
+		} else {
+			same(path, rng())
+		}
+	}
 	req, _ := http.NewRequestWithContext(t.Context(), http.MethodDelete, ch.URL()+"/api/v1/persons/u1", nil)
 	req.Header.Set("Authorization", "Bearer "+adminKey)
 	resp, err := http.DefaultClient.Do(req)
