@@ -17,6 +17,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/app"
 	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/server"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -142,6 +143,19 @@ func TestClickHouseSameAPI(t *testing.T) {
 		}
 		flush(t, a)
 	}
+	// A second project's event on ClickHouse, which no read of project 1
+	// may show (the view's project is Lore's, whatever the SQL says).
+	p2, k2, _ := secondProject(t, ch, "ch@example.com", "ch-password-1", meta.RoleViewer)
+	in2, err := ch.Meta().CreateKey(t.Context(), p2.ID, meta.RoleIngest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const secret = "Zq9xSECRET"
+	line := fmt.Sprintf(`{"ts":%q,"service":%q,"msg":%q,"user_id":%q}`+"\n", base.Add(time.Minute).Format(time.RFC3339), secret, secret, secret)
+	if code, _, b, err := post(t.Context(), http.DefaultClient, ch.URL(), "/api/v1/ingest", in2, "application/x-ndjson", []byte(line)); err != nil || code != 200 {
+		t.Fatalf("ingest into project 2: %d %s %v", code, b, err)
+	}
+	flush(t, ch)
 	rng := func(kv ...string) url.Values {
 		v := url.Values{"from": {base.Format(time.RFC3339)}, "to": {base.Add(time.Hour).Format(time.RFC3339)}}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -252,6 +266,9 @@ func TestClickHouseSameAPI(t *testing.T) {
 	} {
 		dc, db := askSQL(t, duck, readKey, text, base, end)
 		cc, cb := askSQL(t, ch, readKey, text, base, end)
+		if strings.Contains(cb, secret) {
+			t.Errorf("%s read project 2's rows on ClickHouse: %s", text, cb)
+		}
 		if dc != 200 || cc != 200 {
 			t.Errorf("%s: %d on DuckDB, %d on ClickHouse\nDuckDB:     %.500s\nClickHouse: %.500s", text, dc, cc, db, cb)
 			continue
@@ -272,6 +289,9 @@ func TestClickHouseSameAPI(t *testing.T) {
 		if got := fmt.Sprint(code); !strings.HasPrefix(want, got+" ") || !strings.Contains(b, strings.SplitN(want, " ", 2)[1]) {
 			t.Errorf("%q on ClickHouse: %d %s, want %s", text, code, b, want)
 		}
+	}
+	if code, b := askSQL(t, ch, k2, `SELECT service, count(*) AS n FROM events GROUP BY 1`, base, end); code != 200 || !strings.Contains(b, `[["`+secret+`",1]]`) {
+		t.Errorf("project 2 reads its own on ClickHouse: %d %s", code, b)
 	}
 	// The row limit.
 	var big struct {
