@@ -26,6 +26,10 @@ func (a *App) openIssues(ctx context.Context, deps *server.Deps) error {
 		t.UsePatterns(a.patterns)
 	}
 	a.addProcessor(stageIssues, t)
-	deps.Issues = issue.NewService(a.meta, a.reader(), t, nil)
+	svc := issue.NewService(a.meta, a.reader(), t, nil)
+	// The aggregates of settled ranges are remembered with the other
+	// analyses' answers (and forgotten with them after a deletion).
+	svc.UseResolver(a.resolver())
+	deps.Issues = svc
 	return nil
 }

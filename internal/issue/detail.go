@@ -162,7 +162,7 @@ func (s *Service) Get(ctx context.Context, r DetailRequest) (Detail, error) {
 		return s.Get(ctx, DetailRequest{ProjectID: r.ProjectID, ID: is.MergedInto, Range: r.Range, EventID: r.EventID})
 	}
 	gr := store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Fingerprints: is.Fingerprints, Users: true}
-	tot, err := issuestats.Total(gr).Run(ctx, s.events)
+	tot, err := aggregate(ctx, s, issuestats.Total(gr))
 	if err != nil {
 		return Detail{}, err
 	}
@@ -310,7 +310,7 @@ func (s *Service) Apply(ctx context.Context, project, id int64, u Update, rng st
 			}
 			mu.IgnoreCount = u.IgnoreCount
 		case st == meta.IssueResolvedNextRelease:
-			tot, err := issuestats.Total(store.IssueGroupsRequest{ProjectID: project, Range: rng, Fingerprints: is.Fingerprints}).Run(ctx, s.events)
+			tot, err := aggregate(ctx, s, issuestats.Total(store.IssueGroupsRequest{ProjectID: project, Range: rng, Fingerprints: is.Fingerprints}))
 			if err != nil {
 				return Detail{}, err
 			}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/issuestats"
+	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/cache"
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/event"
@@ -55,6 +56,8 @@ type Service struct {
 	events  Events
 	tracker *Tracker // nil in tests that do not ingest
 	now     func() time.Time
+	// res remembers the aggregates of settled ranges (UseResolver).
+	res *resolve.Resolver
 
 	mu     sync.Mutex
 	cached map[int64]issueTable // by project, valid while the tracker's generation is the same
@@ -99,6 +102,25 @@ func NewService(m Meta, ev Events, tracker *Tracker, now func() time.Time) *Serv
 		now = time.Now
 	}
 	return &Service{meta: m, events: ev, tracker: tracker, now: now}
+}
+
+// UseResolver has the issue list's aggregates over settled ranges (ended
+// more than a minute ago) answered through res, remembered by Key() with
+// the other analyses' answers and forgotten with them after a deletion;
+// those over ranges that reach now are read live, as the list shows the
+// errors of the last seconds.
+func (s *Service) UseResolver(res *resolve.Resolver) { s.res = res }
+
+// aggregate answers q (an issuestats query object) through the
+// resolver when its range is settled, else on the events store.
+func aggregate[T any](ctx context.Context, s *Service, q interface {
+	resolve.Query
+	Run(context.Context, sqlq.Executor) (T, error)
+}) (T, error) {
+	if !s.res.Settled(q.Scope()) {
+		return q.Run(ctx, s.events)
+	}
+	return resolve.Do(ctx, s.res, q, func(ctx context.Context) (T, error) { return q.Run(ctx, s.events) })
 }
 
 // Summary is one issue in a list.
@@ -178,7 +200,7 @@ func (s *Service) List(ctx context.Context, r ListRequest) (List, error) {
 	// Distinct users cost the most: count them for every group only when
 	// sorting by them, else for the page alone.
 	byUsers := r.Sort == "users"
-	groups, err := issuestats.Groups(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query, Users: byUsers}).Run(ctx, s.events)
+	groups, err := aggregate(ctx, s, issuestats.Groups(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query, Users: byUsers}))
 	if err != nil {
 		return List{}, err
 	}
@@ -233,8 +255,8 @@ func (s *Service) List(ctx context.Context, r ListRequest) (List, error) {
 // mergedUsers counts the distinct users of an issue of several
 // fingerprints once, rather than summing its groups'.
 func (s *Service) mergedUsers(ctx context.Context, r ListRequest, is meta.Issue, sm *Summary) error {
-	tot, err := issuestats.Total(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
-		Fingerprints: is.Fingerprints, Users: true}).Run(ctx, s.events)
+	tot, err := aggregate(ctx, s, issuestats.Total(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
+		Fingerprints: is.Fingerprints, Users: true}))
 	if err != nil {
 		return err
 	}
@@ -252,8 +274,8 @@ func (s *Service) pageUsers(ctx context.Context, r ListRequest, issues []meta.Is
 	}
 	users := map[string]int64{}
 	if len(fps) > 0 {
-		gs, err := issuestats.Groups(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
-			Fingerprints: fps, Users: true}).Run(ctx, s.events)
+		gs, err := aggregate(ctx, s, issuestats.Groups(store.IssueGroupsRequest{ProjectID: r.ProjectID, Range: r.Range, Query: r.Query,
+			Fingerprints: fps, Users: true}))
 		if err != nil {
 			return err
 		}
@@ -371,8 +393,8 @@ func (s *Service) sparklines(ctx context.Context, project int64, out []Summary) 
 	// its days summed (each day ending at the same hour as now).
 	hour := int64(time.Hour / time.Microsecond)
 	end := (s.now().UnixMicro()/hour + 1) * hour
-	series, err := issuestats.Series(store.IssueSeriesRequest{ProjectID: project,
-		Range: store.Range{From: end - 14*24*hour, To: end}, Fingerprints: fps, Step: hour}).Run(ctx, s.events)
+	series, err := aggregate(ctx, s, issuestats.Series(store.IssueSeriesRequest{ProjectID: project,
+		Range: store.Range{From: end - 14*24*hour, To: end}, Fingerprints: fps, Step: hour}))
 	if err != nil {
 		return err
 	}

@@ -50,6 +50,19 @@ func (q Series) Key() string {
 	return fmt.Sprintf("issuestats.series:%d:%d:%d:%d:%s", q.ProjectID, q.Range.From, q.Range.To, q.Step, fpsKey(q.Fingerprints))
 }
 
+// Scope is what the query reads.
+func (q Groups) Scope() sqlq.Scope { return scopeOf(q.ProjectID, q.Range) }
+
+// Scope is what the query reads.
+func (q Total) Scope() sqlq.Scope { return scopeOf(q.ProjectID, q.Range) }
+
+// Scope is what the query reads.
+func (q Series) Scope() sqlq.Scope { return scopeOf(q.ProjectID, q.Range) }
+
+func scopeOf(project int64, r store.Range) sqlq.Scope {
+	return sqlq.Scope{ProjectID: project, From: r.From, To: r.To}
+}
+
 func requestKey(r store.IssueGroupsRequest) string {
 	where := ""
 	if r.Query != nil {

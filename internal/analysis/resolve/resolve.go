@@ -131,6 +131,18 @@ func (r *Resolver) Snap(now time.Time) time.Time {
 	return now
 }
 
+// Settled reports whether the range s reads ended more than Settle ago:
+// no event arrives there any more, so an answer over it changes only by
+// a deletion (which Forget handles). A feature that must show what
+// arrived seconds ago (the issue list) resolves only settled queries
+// through r and reads the others live. A nil resolver settles nothing.
+func (r *Resolver) Settled(s sqlq.Scope) bool {
+	if r == nil {
+		return false
+	}
+	return s.To <= r.opt.Now().Add(-r.opt.Settle).UnixMicro()
+}
+
 // Forget drops every answer (after data was deleted: an erased person
 // must not stay in a remembered answer), and keeps none of the answers
 // being computed meanwhile.
