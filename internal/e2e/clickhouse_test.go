@@ -46,6 +46,29 @@ func sameShop(base time.Time) []byte {
 	return b.Bytes()
 }
 
+// sameSpans is ten OTLP/JSON traces from base, one every 5 minutes: a
+// frontend server span calling a payments span (status 500 every third).
+func sameSpans(base time.Time) []byte {
+	var spans []string
+	for i := range 10 {
+		start := base.Add(time.Duration(i)*5*time.Minute + 30*time.Second)
+		nano := func(d time.Duration) string { return fmt.Sprint(start.Add(d).UnixNano()) }
+		trace := fmt.Sprintf("%032x", 0x100+i)
+		status := 200
+		if i%3 == 0 {
+			status = 500
+		}
+		spans = append(spans, fmt.Sprintf(`{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"frontend"}}]},"scopeSpans":[{"spans":[`+
+			`{"traceId":%q,"spanId":"%016x","name":"GET /checkout","kind":2,"startTimeUnixNano":%q,"endTimeUnixNano":%q}]}]}`,
+			trace, 0x1000+i, nano(0), nano(time.Duration(100+10*i)*time.Millisecond)))
+		spans = append(spans, fmt.Sprintf(`{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"payments"}}]},"scopeSpans":[{"spans":[`+
+			`{"traceId":%q,"spanId":"%016x","parentSpanId":"%016x","name":"POST /charge","kind":2,"startTimeUnixNano":%q,"endTimeUnixNano":%q,`+
+			`"attributes":[{"key":"http.response.status_code","value":{"intValue":"%d"}}]}]}]}`,
+			trace, 0x2000+i, 0x1000+i, nano(10*time.Millisecond), nano(time.Duration(60+5*i)*time.Millisecond), status))
+	}
+	return []byte(`{"resourceSpans":[` + strings.Join(spans, ",") + `]}`)
+}
+
 // apiGet sends GET path?q with the admin key and returns the status and
 // body.
 func apiGet(t *testing.T, a *app.App, path string, q url.Values) (int, []byte) {
@@ -115,7 +138,7 @@ func startClickHouseApp(t *testing.T, opts ...func(*app.Config)) *app.App {
 // TestClickHouseSameAPI runs one Lore on the embedded DuckDB store and one
 // on a real ClickHouse server (lore serve --store clickhouse://…), sends
 // both the same events through HTTP (native JSON lines and Sentry
-// envelopes), and requires the same answers, byte for byte but for
+// envelopes, and OTLP/JSON traces), and requires the same answers, byte for byte but for
 // took_ms, from the read API: search and its paging, the histogram,
 // journeys by trace, user and session, the issue list, and queries with
 // pipes, and read-only SQL over the events view (with its refusals, row
@@ -133,6 +156,9 @@ func TestClickHouseSameAPI(t *testing.T) {
 	for _, a := range []*app.App{duck, ch} {
 		if code, _, b, err := post(t.Context(), http.DefaultClient, a.URL(), "/api/v1/ingest", ingestKey, "application/x-ndjson", lines); err != nil || code != 200 {
 			t.Fatalf("ingest: %d %s %v", code, b, err)
+		}
+		if code, _, b, err := post(t.Context(), http.DefaultClient, a.URL(), "/v1/traces", ingestKey, "application/json", sameSpans(base)); err != nil || code != 200 {
+			t.Fatalf("OTLP traces: %d %s %v", code, b, err)
 		}
 		for g := range 3 {
 			for n := range g + 1 {
@@ -203,12 +229,12 @@ func TestClickHouseSameAPI(t *testing.T) {
 			break
 		}
 	}
-	if !reflect.DeepEqual(pages[duck], pages[ch]) || len(pages[duck]) != 3 {
-		t.Errorf("search pages of 25 differ, or are not 3:\nDuckDB:     %v\nClickHouse: %v", pages[duck], pages[ch])
+	if !reflect.DeepEqual(pages[duck], pages[ch]) || len(pages[duck]) != 4 {
+		t.Errorf("search pages of 25 differ, or are not 4 (92 events):\nDuckDB:     %v\nClickHouse: %v", pages[duck], pages[ch])
 	}
 	if page := same("/api/v1/search", rng("limit", "1000")); page != nil {
-		if evs, _ := page.(map[string]any)["events"].([]any); len(evs) != 72 {
-			t.Errorf("search found %d events, want 72 (60 requests, 6 error logs, 6 Sentry errors)", len(evs))
+		if evs, _ := page.(map[string]any)["events"].([]any); len(evs) != 92 {
+			t.Errorf("search found %d events, want 92 (60 requests, 6 error logs, 6 Sentry errors, 20 spans)", len(evs))
 		}
 	}
 	// The histogram.
@@ -224,6 +250,13 @@ func TestClickHouseSameAPI(t *testing.T) {
 	same("/api/v1/journeys/trace/"+fmt.Sprintf("%032x", 4), rng())
 	same("/api/v1/journeys/user/u1", rng())
 	same("/api/v1/journeys/session/s2", rng())
+	// The OTLP spans: a trace's journey and the latency percentiles.
+	same("/api/v1/journeys/trace/"+fmt.Sprintf("%032x", 0x103), rng())
+	if lat, _ := same("/api/v1/latency", rng("q", "service:payments")).(map[string]any); lat != nil {
+		if p95, _ := lat["p95_ms"].(float64); p95 < 50 {
+			t.Errorf("the payments spans' p95 is %v, want about 90 ms: %v", lat["p95_ms"], lat)
+		}
+	}
 	// Issues: the error logs and the Sentry groups.
 	if list := same("/api/v1/issues", rng()); list != nil {
 		if got, _ := json.Marshal(list); !strings.Contains(string(got), "GatewayTimeout") {
