@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"math/big"
@@ -21,10 +22,16 @@ import (
 // become valid UTF-8 without NUL (event.ValidText), and a uint64 with its
 // high bit set (half of all trace and span ids), which database/sql's
 // default converter refuses, travels as a *big.Int that DuckDB casts to
-// the parameter's UBIGINT.
+// the parameter's UBIGINT. A []byte is bound from a copy of its own: the
+// binding hands C a pointer to its first byte, and when the slice is a
+// window into a larger Go object that holds pointers (the field catalogue's
+// sketch lives in a struct beside its examples' strings) the runtime's cgo
+// check panics ("Go pointer to unpinned Go pointer") since DuckDB 1.5.
 func bindArgs(args []any) []any {
 	for i, a := range args {
 		switch v := a.(type) {
+		case []byte:
+			args[i] = bytes.Clone(v)
 		case string:
 			args[i] = event.ValidText(v)
 		case []string:
