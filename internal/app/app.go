@@ -214,6 +214,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 		Log:      cfg.Log,
 		Limits:   cfg.Limits,
 		UI:       cfg.UI,
+		Ready:    a.ready,
 	}
 	a.metrics = reg
 	for _, open := range []func(context.Context, *server.Deps) error{a.openLifecycle, a.openBrowser, a.openNarrative, a.openIssues, a.openProduct, a.openFields, a.openMonitors, a.openReplay} {

@@ -302,3 +302,13 @@ func hashKey(k string) [32]byte { return sha256.Sum256([]byte(k)) }
 func keyPrefix(k string) string {
 	return k[:min(12, len(k)/3)]
 }
+
+// Ping checks that the metadata database answers: a query, not only a
+// connection (SQLite's file opened, PostgreSQL's server reached).
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, `SELECT 1`).Scan(&one); err != nil {
+		return fmt.Errorf("metadata database: %w", err)
+	}
+	return nil
+}
