@@ -1,6 +1,7 @@
 package events
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 
@@ -12,6 +13,13 @@ import (
 
 const (
 	defaultJourneyLimit = 5000
+	// maxJourneyBranches bounds the top-n branches (one per candidate
+	// block range of one id) of one journey query: each costs DuckDB 1.5
+	// several MB however few rows it finds, and a user who came back over
+	// three days has 30–40 (a 10M-event shop: "Out of Memory" at the
+	// default --store-memory of 256MB). More run as several queries, whose
+	// rows are merged in order here.
+	maxJourneyBranches = 8
 	// maxAnonIDs bounds the anonymous ids merged into one user journey.
 	maxAnonIDs = 100
 )
@@ -76,63 +84,99 @@ func (rd Reader) Journey(ctx context.Context, r store.JourneyRequest) ([]event.E
 	order := "ORDER BY ts, " + rowOrder + " LIMIT ?"
 	cols := columns(d)
 	scope := sqlq.Scope{ProjectID: r.ProjectID, From: r.Range.From, To: r.Range.To}
-	// Each lookup is a top-n of its own; several are merged and cut again.
+	// Each lookup is a top-n of its own; several are merged and cut again,
+	// at most maxBranches in one query.
+	maxBranches := cmp.Or(rd.JourneyBranches, maxJourneyBranches)
 	var (
-		parts    []sqlq.Query
-		branches int
+		batches  [][]sqlq.Query
+		branches []int // of each batch
 	)
 	for _, l := range lookups {
 		p := scan.ID(rd.Ex, r.ProjectID, r.Range, l.kind, l.id)
 		if p.None {
 			continue
 		}
-		var b sqlq.Builder
-		branches += p.Top(&b, cols, nil, l.cond, l.args, order, limit)
-		pq, err := b.Query("events.journey", scope)
-		if err != nil {
-			return nil, err
-		}
-		parts = append(parts, pq)
-	}
-	if len(parts) == 0 {
-		return nil, nil
-	}
-	q := parts[0]
-	if branches > 1 {
-		var b sqlq.Builder
-		b.Add("SELECT * FROM (")
-		for i, pq := range parts {
-			if i > 0 {
-				b.Add(" UNION ALL ")
+		for _, c := range p.Chunks(maxBranches) {
+			var b sqlq.Builder
+			n := c.Top(&b, cols, nil, l.cond, l.args, order, limit)
+			pq, err := b.Query("events.journey", scope)
+			if err != nil {
+				return nil, err
 			}
-			b.Add("("+pq.SQL+")", pq.Args...)
-		}
-		b.Add(") AS j "+order, limit)
-		var err error
-		if q, err = b.Query("events.journey", scope); err != nil {
-			return nil, err
+			if last := len(batches) - 1; last < 0 || branches[last]+n > maxBranches {
+				batches, branches = append(batches, nil), append(branches, 0)
+			}
+			last := len(batches) - 1
+			batches[last], branches[last] = append(batches[last], pq), branches[last]+n
 		}
 	}
-	evs, err := readEvents(ctx, rd.Ex, q)
-	if err != nil {
-		return nil, fmt.Errorf("journey by %s %q: %w", r.By, r.ID, err)
+	var (
+		evs    []event.Event
+		orders []int64
+	)
+	for i, parts := range batches {
+		q := parts[0]
+		if branches[i] > 1 {
+			var b sqlq.Builder
+			b.Add("SELECT * FROM (")
+			for j, pq := range parts {
+				if j > 0 {
+					b.Add(" UNION ALL ")
+				}
+				b.Add("("+pq.SQL+")", pq.Args...)
+			}
+			b.Add(") AS j "+order, limit)
+			var err error
+			if q, err = b.Query("events.journey", scope); err != nil {
+				return nil, err
+			}
+		}
+		got, gotOrders, err := readOrderedEvents(ctx, rd.Ex, q)
+		if err != nil {
+			return nil, fmt.Errorf("journey by %s %q: %w", r.By, r.ID, err)
+		}
+		evs, orders = mergeOldestFirst(evs, orders, got, gotOrders, limit)
 	}
 	return evs, nil
 }
 
-// readEvents runs q, whose rows are columns, and returns its events.
-func readEvents(ctx context.Context, ex sqlq.Executor, q sqlq.Query) ([]event.Event, error) {
-	var out []event.Event
-	var order any
+// readOrderedEvents runs q, whose rows are columns and then their row
+// order, and returns its events and their row orders.
+func readOrderedEvents(ctx context.Context, ex sqlq.Executor, q sqlq.Query) ([]event.Event, []int64, error) {
+	var (
+		evs    []event.Event
+		orders []int64
+	)
 	err := ex.Run(ctx, q, func(row sqlq.Scanner) error {
+		var order int64
 		e, err := scanEvent(row, &order)
 		if err != nil {
 			return err
 		}
-		out = append(out, e)
+		evs, orders = append(evs, e), append(orders, order)
 		return nil
 	})
-	return out, err
+	return evs, orders, err
+}
+
+// mergeOldestFirst merges two runs of events, each oldest first by (ts,
+// row order), and keeps the first n.
+func mergeOldestFirst(a []event.Event, ao []int64, b []event.Event, bo []int64, n int) ([]event.Event, []int64) {
+	if len(a) == 0 {
+		return b[:min(len(b), n)], bo[:min(len(bo), n)]
+	}
+	out, oo := make([]event.Event, 0, min(len(a)+len(b), n)), make([]int64, 0, min(len(a)+len(b), n))
+	i, j := 0, 0
+	for len(out) < n && (i < len(a) || j < len(b)) {
+		if j == len(b) || (i < len(a) && (a[i].TS < b[j].TS || a[i].TS == b[j].TS && ao[i] < bo[j])) {
+			out, oo = append(out, a[i]), append(oo, ao[i])
+			i++
+		} else {
+			out, oo = append(out, b[j]), append(oo, bo[j])
+			j++
+		}
+	}
+	return out, oo
 }
 
 // personIDs lists the ids of id's person: id, the user ids it was seen

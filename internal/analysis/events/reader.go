@@ -16,6 +16,11 @@ import (
 // wrapper), so that its accelerators are found by type assertion.
 type Reader struct {
 	Ex sqlq.Executor
+	// JourneyBranches is the most top-n branches one journey query holds
+	// (default maxJourneyBranches); more run as several queries whose rows
+	// are merged. Tests set 1 to check the merge gives the one query's
+	// answer.
+	JourneyBranches int
 }
 
 var _ store.Reader = Reader{}

@@ -109,6 +109,24 @@ func (p Plan) Restrict(slice store.Range) Plan {
 // read of rows kept elsewhere (an archive) that the ranges do not cover.
 func (p Plan) Where() (string, []any) { return p.where, p.args }
 
+// Chunks splits p into plans of at most n of its ranges each, in order
+// (p itself when it has n or fewer; a plan over the whole range is one).
+// A union of top-n branches costs the engine memory for each branch
+// (DuckDB 1.5: several MB, whatever the rows), so a reader with many
+// branches runs them in turns.
+func (p Plan) Chunks(n int) []Plan {
+	if n < 1 || len(p.ranges) <= n {
+		return []Plan{p}
+	}
+	var out []Plan
+	for i := 0; i < len(p.ranges); i += n {
+		q := p
+		q.ranges = p.ranges[i:min(i+n, len(p.ranges)):min(i+n, len(p.ranges))]
+		out = append(out, q)
+	}
+	return out
+}
+
 // Top appends to b, as Rows does, a SELECT of cols over the planned rows
 // that also match extra, each branch ending with tail (an ORDER BY …
 // LIMIT ?, bound by tailArgs) and parenthesized when there are several.

@@ -824,6 +824,15 @@ func testJourneysAsSQL(ctx context.Context, t *testing.T, s store.Store) {
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("Journey(%+v) = %q, by SQL alone %q", r, messages(got), messages(want))
 		}
+		// a journey of many block ranges runs them in turns of a few
+		// queries, merged in order: one range a query gives the same
+		turns, err := events.Reader{Ex: s, JourneyBranches: 1}.Journey(ctx, r)
+		if err != nil {
+			t.Fatalf("Journey(%+v), one branch a query: %v", r, err)
+		}
+		if !reflect.DeepEqual(turns, want) {
+			t.Errorf("Journey(%+v), one branch a query = %q, by SQL alone %q", r, messages(turns), messages(want))
+		}
 		if len(got) > 0 {
 			nonEmpty++
 		}
