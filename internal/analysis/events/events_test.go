@@ -2,9 +2,7 @@ package events
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,10 +10,9 @@ import (
 	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/sqlq/sqlqtest"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // recorder is an executor of dialect d that answers no rows and keeps the
 // queries it was given.
@@ -55,19 +52,7 @@ func golden(t *testing.T, name string, run func(ex sqlq.Executor, accel bool)) {
 			fmt.Fprintf(&sb, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
 		}
 		got := sb.String()
-		path := filepath.Join("testdata", name+"."+d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, got)
-		}
+		sqlqtest.File(t, d, filepath.Join("testdata", name+"."+d.Name()+".sql"), got)
 	}
 }
 

@@ -2,9 +2,7 @@ package latency
 
 import (
 	"context"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,10 +10,9 @@ import (
 	"github.com/lore-dev/lore/internal/analysis/scan"
 	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/sqlq/sqlqtest"
 	"github.com/lore-dev/lore/internal/store"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata")
 
 // plain is an executor of dialect d without accelerators.
 type plain struct{ d sqlq.Dialect }
@@ -45,19 +42,7 @@ func TestQueriesGolden(t *testing.T) {
 			t.Fatalf("%s: %v", d.Name(), err)
 		}
 		got := fmt.Sprintf("-- %s %v\n%s;\n\n", cq.Name, cq.Args, cq.SQL)
-		path := filepath.Join("testdata", d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if got != string(want) {
-			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, got)
-		}
+		sqlqtest.File(t, d, filepath.Join("testdata", d.Name()+".sql"), got)
 	}
 }
 

@@ -1,18 +1,15 @@
 package pipes_test
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/analysis/pipes"
 	"github.com/lore-dev/lore/internal/sqlq"
+	"github.com/lore-dev/lore/internal/sqlq/sqlqtest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden SQL in testdata")
 
 // goldenQueries are one pipeline a pipe (and the README's examples): the
 // SQL each compiles to, per engine, is kept in testdata/<engine>.sql.
@@ -51,19 +48,7 @@ func TestPipesGolden(t *testing.T) {
 			c := compileFor(t, d, text)
 			fmt.Fprintf(&b, "-- %s\n-- args: %v\n%s;\n\n", text, c.Query.Args, c.Query.SQL)
 		}
-		path := filepath.Join("testdata", d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
-		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if got := b.String(); got != string(want) {
-			t.Errorf("the %s SQL changed; diff against %s (run with -update if intended):\n%s", d.Name(), path, got)
-		}
+		sqlqtest.File(t, d, filepath.Join("testdata", d.Name()+".sql"), b.String())
 	}
 }
 

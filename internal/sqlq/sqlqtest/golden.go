@@ -33,18 +33,25 @@ func Golden(t *testing.T, build func(d sqlq.Dialect, add func(sqlq.Query, error)
 			}
 			fmt.Fprintf(&b, "-- %s %v\n%s;\n\n", q.Name, q.Args, q.SQL)
 		})
-		path := filepath.Join("testdata", d.Name()+".sql")
-		if *update {
-			if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-				t.Fatal(err)
-			}
+		File(t, d, filepath.Join("testdata", d.Name()+".sql"), b.String())
+	}
+}
+
+// File compares got, the SQL a test compiled for d, with the golden file
+// at path (go test -update rewrites it instead), for the tests whose files
+// have a layout of their own.
+func File(t *testing.T, d sqlq.Dialect, path, got string) {
+	t.Helper()
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
 		}
-		want, err := os.ReadFile(path)
-		if err != nil {
-			t.Fatalf("%v (run with -update to create it)", err)
-		}
-		if b.String() != string(want) {
-			t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, b.String())
-		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s: the compiled SQL changed; compare with %s (-update if intended):\n%s", d.Name(), path, got)
 	}
 }
