@@ -198,7 +198,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.openReplayStore(ctx); err != nil {
 		return nil, err
 	}
-	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(a.engine), cfg.Log.With("component", "pipeline")); err != nil {
+	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(storedWriter{a.engine, a.resolver()}), cfg.Log.With("component", "pipeline")); err != nil {
 		return nil, err
 	}
 	reg := metrics.New()

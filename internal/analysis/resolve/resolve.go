@@ -70,12 +70,35 @@ type Resolver struct {
 	hits    int64
 	misses  int64
 	version uint64 // bumped by Forget: answers computed before it are not kept
+	// stored counts the spans Stored was told of; recent holds the last
+	// maxRecentStored, so an answer being computed while late events
+	// arrived in its range is not kept.
+	stored uint64
+	recent []storedSpan
 }
 
 type entry struct {
 	key     string
 	value   any
 	expires time.Time
+	scope   sqlq.Scope
+}
+
+// storedSpan is what one Stored call said: events of a project between
+// two times (inclusive) were just stored.
+type storedSpan struct {
+	n           uint64
+	project     int64
+	first, last int64
+}
+
+// maxRecentStored bounds the spans kept to check answers in flight
+// against; one computed across more Stored calls than that is not kept.
+const maxRecentStored = 256
+
+// overlaps reports whether events stored in sp fall in s.
+func (sp storedSpan) overlaps(s sqlq.Scope) bool {
+	return sp.project == s.ProjectID && sp.first < s.To && sp.last >= s.From
 }
 
 // New returns a resolver over roles.
@@ -157,6 +180,55 @@ func (r *Resolver) Forget() {
 	r.version++
 }
 
+// Stored tells r that events of project with times in [first, last] were
+// just stored. Answers over a settled range (one that ended more than
+// Settle ago, kept TTL) holding any of those times are dropped, and none
+// being computed over such a range is kept: late events (a backfill, an
+// import, a shipper catching up) must not leave a settled answer that
+// misses them. Answers over a range reaching now keep their FreshTTL.
+func (r *Resolver) Stored(project, first, last int64) {
+	if r == nil {
+		return
+	}
+	settled := r.opt.Now().Add(-r.opt.Settle).UnixMicro()
+	if first >= settled {
+		return // only ranges reaching now hold these times
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.stored++
+	sp := storedSpan{n: r.stored, project: project, first: first, last: last}
+	if len(r.recent) == maxRecentStored {
+		r.recent = append(r.recent[:0], r.recent[1:]...)
+	}
+	r.recent = append(r.recent, sp)
+	for el := r.lru.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*entry); e.scope.To <= settled && sp.overlaps(e.scope) {
+			r.lru.Remove(el)
+			delete(r.byKey, e.key)
+		}
+		el = next
+	}
+}
+
+// storedSince reports whether events were stored in s after the n-th
+// Stored call (or whether that can no longer be told). Under r.mu.
+func (r *Resolver) storedSince(n uint64, s sqlq.Scope) bool {
+	if r.stored == n {
+		return false
+	}
+	if len(r.recent) == 0 || r.recent[0].n > n+1 {
+		return true
+	}
+	for _, sp := range r.recent {
+		if sp.n > n && sp.overlaps(s) {
+			return true
+		}
+	}
+	return false
+}
+
 // Generation counts the Forgets so far: a cache kept beside the
 // resolver (the app's story cache) keeps, with each answer, the
 // generation it was computed in, and serves none of an earlier one. A nil
@@ -205,7 +277,7 @@ func Do[T any](ctx context.Context, r *Resolver, q Query, run func(context.Conte
 		delete(r.byKey, key)
 	}
 	r.misses++
-	version := r.version
+	version, stored := r.version, r.stored
 	r.mu.Unlock()
 
 	v, err := run(ctx)
@@ -213,18 +285,19 @@ func Do[T any](ctx context.Context, r *Resolver, q Query, run func(context.Conte
 		return v, err
 	}
 	ttl := r.opt.TTL
-	if s := q.Scope(); s.To > now.Add(-r.opt.Settle).UnixMicro() {
+	scope := q.Scope()
+	if scope.To > now.Add(-r.opt.Settle).UnixMicro() {
 		ttl = r.opt.FreshTTL
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if version != r.version {
+	if version != r.version || ttl == r.opt.TTL && r.storedSince(stored, scope) {
 		return v, nil
 	}
 	if el, ok := r.byKey[key]; ok {
 		r.lru.Remove(el)
 	}
-	r.byKey[key] = r.lru.PushFront(&entry{key: key, value: v, expires: now.Add(ttl)})
+	r.byKey[key] = r.lru.PushFront(&entry{key: key, value: v, expires: now.Add(ttl), scope: scope})
 	for r.lru.Len() > r.opt.MaxEntries {
 		el := r.lru.Back()
 		r.lru.Remove(el)

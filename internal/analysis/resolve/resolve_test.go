@@ -215,3 +215,43 @@ func TestSnapMovesNowUpToTheGrain(t *testing.T) {
 		t.Errorf("Snap with a 10 s grain = %s", got)
 	}
 }
+
+// TestLateEventsDropSettledAnswers: events stored late into a settled
+// range (a backfill) drop the answers over it, of that project only, and
+// an answer computed while they arrived is not kept; events of the last
+// minute leave settled answers alone.
+func TestLateEventsDropSettledAnswers(t *testing.T) {
+	r, c := newTest(10)
+	day := c.t.Add(-24 * time.Hour)
+	x := q{p: 1, from: day.UnixMicro(), to: day.Add(time.Hour).UnixMicro(), k: "k"}
+	other := q{p: 2, from: x.from, to: x.to, k: "k"}
+	runs, otherRuns := 0, 0
+	counted(t, r, x, &runs)
+	counted(t, r, other, &otherRuns)
+	r.Stored(1, c.t.Add(-10*time.Second).UnixMicro(), c.t.UnixMicro()) // fresh events
+	r.Stored(1, x.to+1, x.to+5)                                        // after the range
+	counted(t, r, x, &runs)
+	if runs != 1 {
+		t.Errorf("events outside the range dropped the answer: runs = %d, want 1", runs)
+	}
+	r.Stored(1, x.from+10, x.from+20) // late events inside it
+	counted(t, r, x, &runs)
+	counted(t, r, other, &otherRuns)
+	if runs != 2 || otherRuns != 1 {
+		t.Errorf("after late events of project 1: runs %d (want 2), project 2's %d (want 1)", runs, otherRuns)
+	}
+	// An answer computed while late events arrived in its range is not kept.
+	slow := q{p: 1, from: x.from, to: x.to, k: "slow"}
+	slowRuns := 0
+	if _, err := Do(context.Background(), r, slow, func(context.Context) (string, error) {
+		slowRuns++
+		r.Stored(1, x.from+30, x.from+30)
+		return "raced", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	counted(t, r, slow, &slowRuns)
+	if slowRuns != 2 {
+		t.Errorf("an answer that raced late events was kept: runs = %d, want 2", slowRuns)
+	}
+}
