@@ -2,7 +2,11 @@ package meta
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
+
+	"modernc.org/sqlite"
 )
 
 // migration is one step of the metadata schema, written once for both
@@ -323,13 +327,37 @@ var migrations = []migration{
 // migrate brings the schema to the last migration, each step in its own
 // transaction with its version; on PostgreSQL an advisory lock makes nodes
 // that start together take turns.
+//
+// SQLite's busy_timeout does not cover every wait: a connection that finds
+// a new file still in rollback mode while another process turns it to WAL
+// (or holds the write lock it would deadlock on) gets SQLITE_BUSY at once.
+// Nodes opening one new file together then try the step again, for up to
+// about ten seconds.
 func (s *Store) migrate(ctx context.Context) error {
 	for _, mg := range migrations {
-		if err := s.migrateTo(ctx, mg); err != nil {
-			return err
+		wait := 10 * time.Millisecond
+		for deadline := time.Now().Add(10 * time.Second); ; wait = min(2*wait, time.Second) {
+			err := s.migrateTo(ctx, mg)
+			if err == nil {
+				break
+			}
+			if !isSQLiteBusy(err) || time.Now().After(deadline) {
+				return err
+			}
+			select {
+			case <-ctx.Done():
+				return fmt.Errorf("migrate metadata to version %d: %w", mg.version, ctx.Err())
+			case <-time.After(wait):
+			}
 		}
 	}
 	return nil
+}
+
+// isSQLiteBusy reports whether err is SQLite's SQLITE_BUSY (any extended code).
+func isSQLiteBusy(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && se.Code()&0xff == 5
 }
 
 func (s *Store) migrateTo(ctx context.Context, mg migration) error {
