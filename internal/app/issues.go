@@ -20,9 +20,15 @@ func (a *App) openIssues(ctx context.Context, deps *server.Deps) error {
 	t := issue.NewTracker(a.meta, a.log.With("component", "issues"), func(reason string, n int) {
 		dropped.Add(float64(n), reason)
 	})
-	if a.patterns != nil {
+	if a.patterns != nil && !a.meta.Shared() {
 		// Patterns run first (stagePatterns before stageIssues): errors
-		// without a stack group by their log pattern.
+		// without a stack group by their log pattern's family. Nodes
+		// sharing the metadata database do not: a family is the first
+		// group of the variants a node saw, so it depends on the order
+		// the node saw them in, and the same error would get another
+		// fingerprint on another node. They group by the normalized
+		// message, the same everywhere (docs/scaling.md, "Identifiers
+		// computed at ingest").
 		t.UsePatterns(a.patterns)
 	}
 	a.addProcessor(stageIssues, t)
