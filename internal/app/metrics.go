@@ -49,4 +49,14 @@ func (a *App) registerMetrics(reg *metrics.Registry) {
 		fmt.Fprintf(w, "# HELP lore_store_events Events stored.\n# TYPE lore_store_events gauge\nlore_store_events %d\n", st.Events)
 		fmt.Fprintf(w, "# HELP lore_store_disk_bytes Bytes of the events store on disk.\n# TYPE lore_store_disk_bytes gauge\nlore_store_disk_bytes %d\n", st.DiskBytes)
 	})
+	reg.Collect(func(w io.Writer) {
+		r := a.resolve
+		if r == nil {
+			return
+		}
+		hits, misses, entries := r.Stats()
+		fmt.Fprintf(w, "# HELP lore_query_cache_hits_total Analysis answers served from the resolver's cache.\n# TYPE lore_query_cache_hits_total counter\nlore_query_cache_hits_total %d\n", hits)
+		fmt.Fprintf(w, "# HELP lore_query_cache_misses_total Analysis answers computed by the store (not cached, expired or dropped by late events).\n# TYPE lore_query_cache_misses_total counter\nlore_query_cache_misses_total %d\n", misses)
+		fmt.Fprintf(w, "# HELP lore_query_cache_entries Analysis answers the resolver keeps.\n# TYPE lore_query_cache_entries gauge\nlore_query_cache_entries %d\n", entries)
+	})
 }

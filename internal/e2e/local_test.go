@@ -80,6 +80,12 @@ func TestHealthAndMetrics(t *testing.T) {
 	}
 	post(t.Context(), http.DefaultClient, a.URL(), "/api/v1/ingest", ingestKey, "application/x-ndjson", []byte("{\"msg\":\"ok\"}\n{\"msg\":\n"))
 	flush(t, a)
+	// The same service map over a past hour twice: the second is the
+	// resolver's cached answer.
+	past := url.Values{"from": {time.Now().Add(-2 * time.Hour).UTC().Format(time.RFC3339)}, "to": {time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)}}
+	var m map[string]any
+	getJSON(t, a.URL(), "/api/v1/services/map", past, &m)
+	getJSON(t, a.URL(), "/api/v1/services/map", past, &m)
 	resp, err := http.Get(a.URL() + "/metrics")
 	if err != nil {
 		t.Fatal(err)
@@ -94,9 +100,18 @@ func TestHealthAndMetrics(t *testing.T) {
 		"lore_commit_seconds_count 1",
 		"lore_store_events 1",
 		"lore_store_disk_bytes ",
+		"lore_query_cache_misses_total ",
 	} {
 		if !strings.Contains(string(body), want) {
-			t.Errorf("/metrics lacks %q", want)
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	for _, name := range []string{"lore_query_cache_hits_total", "lore_query_cache_entries"} {
+		var v int
+		if i := strings.Index(string(body), "\n"+name+" "); i < 0 {
+			t.Errorf("/metrics lacks %s", name)
+		} else if fmt.Sscan(string(body[i+len(name)+2:]), &v); v < 1 {
+			t.Errorf("%s %d after the same past service map twice, want at least 1", name, v)
 		}
 	}
 	if ct := resp.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain; version=0.0.4") {
