@@ -42,7 +42,10 @@ type Config struct {
 	Meta string
 	// NodeID names this process among the nodes sharing a PostgreSQL
 	// metadata database, as the holder of the leases of the work that
-	// runs once across them (nodes.go); empty: hostname-pid.
+	// runs once across them (nodes.go); empty: hostname-pid. On a
+	// ClickHouse events store it also names the node's batches there (the
+	// store's writer), so it must stay with the node's DataDir; empty:
+	// the default writer, of one node.
 	NodeID string
 	// LeaseTTL is how long a node's lease outlives its last renewal: when
 	// a node dies, another takes its scheduled work within it; 0: 20s.

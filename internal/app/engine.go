@@ -44,14 +44,32 @@ func (a *App) openEvents(ctx context.Context) error {
 		}
 		return fmt.Errorf("--store: scheme %q: want clickhouse://HOST:8123/DB, or none for the embedded DuckDB store", scheme)
 	}
-	s, err := clickhouse.Open(ctx, a.cfg.StoreURL, log)
+	s, err := clickhouse.Open(ctx, storeWriter(u, a.cfg.NodeID), log)
 	if err != nil {
 		return err
 	}
 	a.engine = s
+	if a.cfg.NodeID == "" && a.cfg.Meta != "" {
+		a.log.Warn("no --node-id: this node writes to ClickHouse as the default writer, which two nodes must never share (docs/scaling.md, \"Several writers\"); give each node sharing the database a --node-id of its own, kept with its --data")
+	}
 	a.log.Warn("the events store is ClickHouse: not available on it yet (answering 501): backups of the events (back the database up with ClickHouse's own tools), erasing a person; not running: retention and the disk watermark (set a TTL on the events table)",
 		"database", u.Host+u.Path)
 	return nil
+}
+
+// storeWriter is the ClickHouse URL u naming the node (--node-id) as the
+// database's writer (internal/store/clickhouse, writers.go), unless u
+// names one itself or the node has no id of its own (the default writer
+// of one node).
+func storeWriter(u *url.URL, node string) string {
+	q := u.Query()
+	if node == "" || q.Has("writer") {
+		return u.String()
+	}
+	q.Set("writer", node)
+	w := *u
+	w.RawQuery = q.Encode()
+	return w.String()
 }
 
 // readStore is the events store with the reads of events (store.Reader):

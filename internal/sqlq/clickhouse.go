@@ -317,16 +317,22 @@ func (ClickHouse) UnpackRow(expr string, cols []string) string {
 	return strings.Join(f, ", ")
 }
 
-// RowOrder is the batch a row came in and its place in that batch: the
-// events table of internal/store/clickhouse keeps both (seq, seq_row), as
-// no release before 24.x has a row's arrival order of its own.
-func (ClickHouse) RowOrder() string { return "tuple(seq, seq_row)" }
+// RowOrder is the batch a row came in — its seq and the number of the
+// writer (Lore node) that appended it — and its place in that batch: the
+// events table of internal/store/clickhouse keeps all three (seq, writer,
+// seq_row), as no release before 24.x has a row's arrival order of its
+// own. It is total across writers, whose seqs are their own: rows of
+// equal seq from two writers are ordered by writer number.
+func (ClickHouse) RowOrder() string { return "tuple(seq, writer, seq_row)" }
 
 // RowID is RowOrder as one signed 64-bit integer, which a search's cursor
-// carries (internal/analysis/events): the batch's seq times 2^24 plus the
-// row's place in the batch, in the same order while a batch holds fewer
-// than 2^24 rows and seq stays below 2^39.
-func (ClickHouse) RowID() string { return "toInt64(bitOr(bitShiftLeft(seq, 24), seq_row))" }
+// carries (internal/analysis/events): seq times 2^32, plus the writer
+// number times 2^24, plus the row's place in the batch, in the same order
+// while seq stays below 2^31, writers are numbered below 256 and a batch
+// holds fewer than 2^24 rows (the store refuses the rest).
+func (ClickHouse) RowID() string {
+	return "toInt64(bitOr(bitOr(bitShiftLeft(seq, 32), bitShiftLeft(toUInt64(writer), 24)), seq_row))"
+}
 
 // AsofLeftJoin is LEFT ASOF JOIN (19.x and later; needs join_use_nulls=1
 // for the NULLs of rows without a match).

@@ -17,9 +17,18 @@ import (
 // even when the Append's own context has ended.
 const recoverTimeout = time.Minute
 
+// Limits of a batch, which its rows' arrival order (sqlq.ClickHouse.RowID:
+// seq, writer number, place in the batch, in one signed 64-bit integer)
+// needs.
+const (
+	maxSeq       = 1<<31 - 1
+	maxBatchRows = 1 << 24
+)
+
 // Append inserts the batch's rows in one INSERT (JSONEachRow), then its
-// identity pairs, then records the batch. A batch whose Seq is not after
-// the last recorded one is refused. When any step fails, the rows
+// identity pairs, then records the batch, each row and the record
+// carrying the store's writer number. A batch whose Seq is not after the
+// writer's last recorded one is refused. When any step fails, the rows
 // written for the batch are deleted before Append returns (or, if the
 // server cannot be reached, by the next Append or Open), so that nothing
 // of a failed batch stays and its replay is not doubled.
@@ -36,6 +45,9 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 	}
 	if b.Seq <= s.last {
 		return fmt.Errorf("clickhouse append: batch %d is not after the last committed batch %d", b.Seq, s.last)
+	}
+	if b.Seq > maxSeq || len(b.Events) >= maxBatchRows {
+		return fmt.Errorf("clickhouse append batch %d of %d events: the store takes seqs up to %d and fewer than %d events a batch", b.Seq, len(b.Events), maxSeq, maxBatchRows)
 	}
 	if err := s.write(ctx, b); err != nil {
 		s.dirty = true
@@ -57,7 +69,7 @@ func (s *Store) Append(ctx context.Context, b store.Batch) error {
 // write sends the batch's rows, pairs and record.
 func (s *Store) write(ctx context.Context, b store.Batch) error {
 	if len(b.Events) > 0 {
-		rows := encodeEvents(b)
+		rows := encodeEvents(b, s.writerNo)
 		if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO events FORMAT JSONEachRow", data: bytes.NewReader(rows)}); err != nil {
 			return fmt.Errorf("insert %d events: %w", len(b.Events), err)
 		}
@@ -67,39 +79,42 @@ func (s *Store) write(ctx context.Context, b store.Batch) error {
 			}
 		}
 	}
-	rec := "INSERT INTO batches VALUES (" + strconv.FormatUint(b.Seq, 10) + ", " + strconv.Itoa(len(b.Events)) + ", now())"
+	rec := "INSERT INTO batches (seq, events, committed_at, writer) VALUES (" + strconv.FormatUint(b.Seq, 10) + ", " + strconv.Itoa(len(b.Events)) + ", now(), " + strconv.Itoa(int(s.writerNo)) + ")"
 	if err := s.exec(ctx, s.db, rec); err != nil {
 		return fmt.Errorf("record the batch: %w", err)
 	}
 	return nil
 }
 
-// LastSeq is the seq of the last recorded batch, 0 when none.
+// LastSeq is the seq of the store's writer's last recorded batch, 0 when
+// none.
 func (s *Store) LastSeq(ctx context.Context) (uint64, error) {
 	var last uint64
-	if err := s.queryOne(ctx, s.db, "SELECT max(seq) FROM batches", &last); err != nil {
+	if err := s.queryOne(ctx, s.db, "SELECT max(seq) FROM batches WHERE writer = "+strconv.Itoa(int(s.writerNo)), &last); err != nil {
 		return 0, fmt.Errorf("clickhouse last seq: %w", err)
 	}
 	return last, nil
 }
 
-// recover reads the last recorded batch and deletes the rows of any
-// later one (written by an Append that failed or crashed before its
-// record), waiting for the deletion (a mutation) to finish. s.mu is held.
+// recover reads the writer's last recorded batch and deletes the rows of
+// any later one of the writer (written by an Append that failed or
+// crashed before its record), waiting for the deletion (a mutation) to
+// finish. Other writers' rows, recorded or still being appended, are not
+// touched. s.mu is held.
 func (s *Store) recover(ctx context.Context) error {
 	last, err := s.LastSeq(ctx)
 	if err != nil {
 		return err
 	}
 	var orphans int64
-	where := " WHERE seq > " + strconv.FormatUint(last, 10)
+	where := " WHERE writer = " + strconv.Itoa(int(s.writerNo)) + " AND seq > " + strconv.FormatUint(last, 10)
 	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events"+where, &orphans); err != nil {
 		return fmt.Errorf("clickhouse recover: %w", err)
 	}
 	if orphans > 0 {
-		s.log.Warn("clickhouse: deleting the rows of unrecorded batches", "after_seq", last, "rows", orphans)
+		s.log.Warn("clickhouse: deleting the rows of unrecorded batches", "writer", s.writer, "after_seq", last, "rows", orphans)
 		if err := s.exec(ctx, s.db, "ALTER TABLE events DELETE"+where); err != nil {
-			return fmt.Errorf("clickhouse recover: delete the %d rows after batch %d: %w", orphans, last, err)
+			return fmt.Errorf("clickhouse recover: delete writer %q's %d rows after batch %d: %w", s.writer, orphans, last, err)
 		}
 		if err := s.awaitMutations(ctx, "events"); err != nil {
 			return fmt.Errorf("clickhouse recover: %w", err)
@@ -130,12 +145,13 @@ func (s *Store) awaitMutations(ctx context.Context, table string) error {
 	}
 }
 
-// encodeEvents renders the batch as JSONEachRow: one object a line,
-// strings made valid (event.ValidText), the zero numbers of the optional
-// columns as null, as the DuckDB store keeps them.
-func encodeEvents(b store.Batch) []byte {
+// encodeEvents renders the batch of writer number w as JSONEachRow: one
+// object a line, strings made valid (event.ValidText), the zero numbers
+// of the optional columns as null, as the DuckDB store keeps them.
+func encodeEvents(b store.Batch, w uint8) []byte {
 	out := make([]byte, 0, 512*len(b.Events))
 	seq := strconv.FormatUint(b.Seq, 10)
+	writer := strconv.Itoa(int(w))
 	for i := range b.Events {
 		e := &b.Events[i]
 		out = append(out, `{"project_id":`...)
@@ -195,6 +211,8 @@ func encodeEvents(b store.Batch) []byte {
 		out = append(out, seq...)
 		out = append(out, `,"seq_row":`...)
 		out = strconv.AppendInt(out, int64(i), 10)
+		out = append(out, `,"writer":`...)
+		out = append(out, writer...)
 		out = append(out, "}\n"...)
 	}
 	return out

@@ -28,10 +28,13 @@ type step struct {
 }
 
 // addColumn adds a column to events unless it is there.
-func addColumn(name, spec string) step {
+func addColumn(name, spec string) step { return addTableColumn("events", name, spec) }
+
+// addTableColumn adds a column to table unless it is there.
+func addTableColumn(table, name, spec string) step {
 	return step{
-		sql:  "ALTER TABLE events ADD COLUMN " + name + " " + spec,
-		done: "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = 'events' AND name = " + quote(name),
+		sql:  "ALTER TABLE " + table + " ADD COLUMN " + name + " " + spec,
+		done: "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = " + quote(table) + " AND name = " + quote(name),
 	}
 }
 
@@ -124,6 +127,14 @@ func migrations() []migration {
 	examples Array(String)
 ) ENGINE = MergeTree() ORDER BY (project_id, day, field)`,
 		}, nil},
+		{6, "writers", nil, []step{
+			// The number of the writer (writers.go) that appended the row
+			// and recorded the batch: a batch is its writer's and its seq,
+			// and a writer recovers only its own. The rows and records of
+			// a database older than this are the default writer's, 0.
+			addColumn("writer", "UInt8 DEFAULT 0 AFTER seq_row"),
+			addTableColumn("batches", "writer", "UInt8 DEFAULT 0"),
+		}},
 	}
 }
 
@@ -173,7 +184,11 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 				continue
 			}
 			if err := s.exec(ctx, s.db, st.sql); err != nil {
-				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
+				// Another node opening the database at once may have
+				// run it first.
+				if n, derr := s.count(ctx, st.done); derr != nil || n == 0 {
+					return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
+				}
 			}
 		}
 		rec := "INSERT INTO schema_migrations VALUES (" + strconv.Itoa(m.version) + ", " + quote(m.name) + ", now())"
@@ -183,6 +198,13 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 		s.log.Info("clickhouse migration applied", "version", m.version, "name", m.name)
 	}
 	return nil
+}
+
+// count runs a query of one count.
+func (s *Store) count(ctx context.Context, sql string) (int64, error) {
+	var n int64
+	err := s.queryOne(ctx, s.db, sql, &n)
+	return n, err
 }
 
 // quote spells a constant string literal.

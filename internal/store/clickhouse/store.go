@@ -19,6 +19,13 @@
 // not double them. Between the rows' insert and the record a reader may
 // see the rows of the batch being appended.
 //
+// Several writers (Lore nodes, each with its own pipeline and so its own
+// seqs) may share a database: each opens the store as a writer of its
+// own name (the URL's writer parameter, the node's --node-id), which the
+// database numbers once (writers.go). Rows and batch records carry the
+// writer's number, and LastSeq and the recovery read and delete only the
+// writer's own, so one node's recovery never touches another's rows.
+//
 // ClickHouse's HTTP interface binds no parameters on 18.16 ({x:T} came
 // later), so Run interpolates a query's arguments as literals, spelled by
 // the dialect (strings through sqlq.ClickHouse.Str), never as SQL text.
@@ -34,6 +41,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
@@ -61,7 +69,13 @@ type Store struct {
 	cancelOnClose bool
 	// compat: the server reads no named subqueries in WITH (18.16), so
 	// Run rewrites the analyses' SQL first (compat.go).
-	compat bool
+	compat  bool
+	version string // the server's
+	// writer names this store's batches among the database's writers
+	// ("" the default one), and writerNo is its number there, which its
+	// rows and batch records carry (writers.go).
+	writer   string
+	writerNo uint8
 
 	mu     sync.Mutex // Append and recovery
 	last   uint64     // the last recorded batch's seq
@@ -78,14 +92,17 @@ type target struct {
 	user     *url.Userinfo
 	timeout  time.Duration
 	settings url.Values
+	writer   string
 }
 
 // parseURL reads "clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DB": port
 // 8123 when absent, database "default" when the path is empty. Query
 // parameters: secure=true for HTTPS, query_timeout (a Go duration) for
-// queries without a deadline of their own; any other is a ClickHouse
-// setting sent with every statement (max_memory_usage=2000000000), which
-// the server checks when Open first asks it something.
+// queries without a deadline of their own, writer=NAME for a store
+// sharing the database with other writers (writers.go); any other is a
+// ClickHouse setting sent with every statement
+// (max_memory_usage=2000000000), which the server checks when Open first
+// asks it something.
 func parseURL(raw string) (target, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -124,6 +141,12 @@ func parseURL(raw string) (target, error) {
 				return target{}, fmt.Errorf("clickhouse: store URL parameter query_timeout=%q: want a positive duration such as 30s", q.Get(k))
 			}
 			t.timeout = d
+		case "writer":
+			w := q.Get(k)
+			if w == "" || len(w) > maxWriterName || !utf8.ValidString(w) {
+				return target{}, fmt.Errorf("clickhouse: store URL parameter writer=%q: want a name of 1 to %d bytes of text", w, maxWriterName)
+			}
+			t.writer = w
 		case "query_id", "database", "query", "default_format", "user", "password":
 			return target{}, fmt.Errorf("clickhouse: store URL parameter %q is not a setting Lore lets a URL set", k)
 		default:
@@ -148,13 +171,41 @@ func redact(raw string) string {
 
 // Open connects to the ClickHouse server of rawURL
 // ("clickhouse://HOST:8123/DB"), creates the database when missing,
-// brings its tables to the latest schema version, and deletes the rows of
-// a batch a crash left unrecorded.
+// brings its tables to the latest schema version, numbers the URL's
+// writer when the database does not know it yet, and deletes the rows of
+// a batch of that writer a crash left unrecorded.
 func Open(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
 	return open(ctx, rawURL, log, migrations())
 }
 
 func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration) (*Store, error) {
+	s, err := connect(ctx, rawURL, log)
+	if err != nil {
+		return nil, err
+	}
+	fail := func(err error) (*Store, error) {
+		s.hc.CloseIdleConnections()
+		return nil, err
+	}
+	if err := s.migrate(ctx, migs); err != nil {
+		return fail(err)
+	}
+	if s.writerNo, err = s.claimWriter(ctx); err != nil {
+		return fail(err)
+	}
+	s.mu.Lock()
+	err = s.recover(ctx)
+	s.mu.Unlock()
+	if err != nil {
+		return fail(err)
+	}
+	s.log.Info("clickhouse store open", "server", s.endpoint, "version", s.version, "writer", s.writer, "writer_number", s.writerNo, "last_seq", s.last, "rewrite_for_old_server", s.compat)
+	return s, nil
+}
+
+// connect reaches the server of rawURL, learns what it can do and
+// creates the database when missing.
+func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, error) {
 	t, err := parseURL(rawURL)
 	if err != nil {
 		return nil, err
@@ -163,7 +214,7 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings,
+		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings, writer: t.writer,
 		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
 		log: log.With("store", "clickhouse", "database", t.db),
 	}
@@ -171,8 +222,7 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 		s.hc.CloseIdleConnections()
 		return nil, err
 	}
-	var version string
-	if err := s.queryOne(ctx, "", "SELECT version()", &version); err != nil {
+	if err := s.queryOne(ctx, "", "SELECT version()", &s.version); err != nil {
 		return fail(fmt.Errorf("clickhouse: connect to %s: %w", t.endpoint, err))
 	}
 	var n int64
@@ -185,16 +235,6 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 	if err := s.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+t.db); err != nil {
 		return fail(err)
 	}
-	if err := s.migrate(ctx, migs); err != nil {
-		return fail(err)
-	}
-	s.mu.Lock()
-	err = s.recover(ctx)
-	s.mu.Unlock()
-	if err != nil {
-		return fail(err)
-	}
-	s.log.Info("clickhouse store open", "server", t.endpoint, "version", version, "last_seq", s.last, "rewrite_for_old_server", s.compat)
 	return s, nil
 }
 

@@ -33,6 +33,9 @@ func TestServer(t *testing.T) {
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, srv, dbURL("cancel")) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, dbURL("concurrent")) })
 	t.Run("Mode", func(t *testing.T) { testMode(t, dbURL("mode")) })
+	t.Run("Writers", func(t *testing.T) { testWriters(t, dbURL("writers")) })
+	t.Run("WriterNumbers", func(t *testing.T) { testWriterNumbers(t, dbURL("writer_numbers")) })
+	t.Run("WritersMigration", func(t *testing.T) { testWritersMigration(t, dbURL("writers_migration")) })
 }
 
 func mustOpen(t *testing.T, u string) *Store {
@@ -62,10 +65,7 @@ func ints(t *testing.T, s *Store, sql string) []int64 {
 func testMigrations(t *testing.T, srv *chtest.Server, u string) {
 	ctx := context.Background()
 	// A database left at version 2 by an older build (no idents table).
-	old, err := open(ctx, u, nil, migrations()[:2])
-	if err != nil {
-		t.Fatal(err)
-	}
+	old := oldBuild(t, u, migrations()[:2])
 	if got := ints(t, old, "SELECT version FROM schema_migrations ORDER BY version"); !slices.Equal(got, []int64{1, 2}) {
 		t.Fatalf("an old build's versions = %v, want [1 2]", got)
 	}
@@ -92,10 +92,7 @@ func testMigrations(t *testing.T, srv *chtest.Server, u string) {
 	}
 	// A crash after migration 4's ALTER and before its record: Open
 	// finds the column there and records the version.
-	crashed, err := open(ctx, u+"_crashed", nil, migrations()[:3])
-	if err != nil {
-		t.Fatal(err)
-	}
+	crashed := oldBuild(t, u+"_crashed", migrations()[:3])
 	if err := crashed.exec(ctx, crashed.db, addColumn("seq_row", "UInt32").sql); err != nil {
 		t.Fatal(err)
 	}
@@ -108,6 +105,21 @@ func testMigrations(t *testing.T, srv *chtest.Server, u string) {
 	if _, err := Open(ctx, u, nil); err == nil || !strings.Contains(err.Error(), "999") {
 		t.Errorf("Open of a database at version 999: %v, want an error naming the version", err)
 	}
+}
+
+// oldBuild opens u as a build that knew only migs did: it migrates the
+// database to them and no further.
+func oldBuild(t *testing.T, u string, migs []migration) *Store {
+	t.Helper()
+	ctx := context.Background()
+	s, err := connect(ctx, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.migrate(ctx, migs); err != nil {
+		t.Fatal(err)
+	}
+	return s
 }
 
 func evs(n int, msg string) []event.Event {
@@ -134,7 +146,7 @@ func testExactlyOnce(t *testing.T, u string) {
 	}
 	// A crash after batch 2's rows went in and before its record.
 	crashed := store.Batch{Seq: 2, Events: evs(5, "two")}
-	if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO events FORMAT JSONEachRow", data: strings.NewReader(string(encodeEvents(crashed)))}); err != nil {
+	if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO events FORMAT JSONEachRow", data: strings.NewReader(string(encodeEvents(crashed, 0)))}); err != nil {
 		t.Fatal(err)
 	}
 	if n := count(t, s, ""); n != 8 {

@@ -27,10 +27,14 @@ func TestParseURL(t *testing.T) {
 	for _, in := range []string{
 		"http://ch:8123/db", "clickhouse:///db", "clickhouse://ch/a-b", "clickhouse://ch/db;DROP", "clickhouse://ch/db?secure=maybe",
 		"clickhouse://ch/db?query_timeout=soon", "clickhouse://ch/db?query_id=x", "clickhouse://ch/a/b",
+		"clickhouse://ch/db?writer=", "clickhouse://ch/db?writer=%ff",
 	} {
 		if _, err := parseURL(in); err == nil {
 			t.Errorf("parseURL(%q) succeeded", in)
 		}
+	}
+	if got, err := parseURL("clickhouse://ch/db?writer=node%201&max_threads=2"); err != nil || got.writer != "node 1" || got.settings.Encode() != "max_threads=2" {
+		t.Errorf("parseURL with a writer = %+v, %v; want writer \"node 1\", not a setting", got, err)
 	}
 	// A password never shows in an error.
 	if _, err := parseURL("clickhouse://u:secret@ch/bad-name"); err == nil || strings.Contains(err.Error(), "secret") {
