@@ -4,7 +4,7 @@ BIN       := bin/lore
 DEMO_DATA ?= lore-data/demo
 FUZZTIME  ?= 5s
 
-.PHONY: demo test build vet unit race fuzz sdk-test clients-test web-build web-test bench clean
+.PHONY: demo test build vet unit race fuzz sdk-test clients-test web-build web-test bench bench-clickhouse clean
 
 build:
 	$(GO) build -o $(BIN) ./cmd/lore
@@ -84,6 +84,12 @@ bench: build
 	$(BIN) bench --workload freeform --events 1000000
 	$(BIN) bench --workload shop --events 10000000
 	$(BIN) bench --workload freeform --events 10000000
+	LORE=$(BIN) scripts/bench-clickhouse.sh 1000000
+
+# The same at 1M on a ClickHouse events store (Debian's clickhouse-server,
+# started on free ports and stopped after), one Lore node and two.
+bench-clickhouse: build
+	LORE=$(BIN) scripts/bench-clickhouse.sh 1000000
 
 clean:
 	rm -rf bin lore-data

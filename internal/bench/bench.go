@@ -47,6 +47,15 @@ type Config struct {
 	// ServerLog, when set, is a file that receives every line the server
 	// writes to its standard error (both of its runs), not only its errors.
 	ServerLog string
+	// Store is the servers' --store: empty for the embedded DuckDB store,
+	// or a ClickHouse database (clickhouse://HOST:8123/DB), which the bench
+	// expects to be empty.
+	Store string
+	// Nodes is how many `lore serve` processes share Store (default 1;
+	// more than one needs a shared Store). Each has its own data
+	// directory and node id; the clients are spread over them, and the
+	// queries go to each in turn.
+	Nodes int
 }
 
 // Result is what one run measured.
@@ -92,6 +101,12 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	if cfg.Queries <= 0 {
 		cfg.Queries = 40
 	}
+	if cfg.Nodes <= 0 {
+		cfg.Nodes = 1
+	}
+	if cfg.Nodes > 1 && cfg.Store == "" {
+		return Result{}, fmt.Errorf("%d nodes need a shared --store (clickhouse://…): the embedded store is one node's", cfg.Nodes)
+	}
 	var generate func(seed int64, n int, start time.Time, span time.Duration) []sim.Request
 	switch cfg.Workload {
 	case "", "shop":
@@ -131,40 +146,61 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 	}
 	traces, users := sampleIDs(reqs, 200, cfg.Seed)
 
-	srv, err := startServer(ctx, cfg.Binary, cfg.DataDir, cfg.ServerLog)
+	nodes, err := startNodes(ctx, cfg)
 	if err != nil {
 		return res, err
 	}
-	defer srv.stop()
-	fmt.Fprintf(out, "ingesting %d events with %d clients into %s…\n", total, cfg.Clients, srv.url)
+	defer nodes.stop()
+	fmt.Fprintf(out, "ingesting %d events with %d clients into %s…\n", total, cfg.Clients, strings.Join(nodes.urls(), ", "))
 
 	t0 := time.Now()
-	if err := send(ctx, srv.url, reqs, cfg.Clients); err != nil {
+	if err := send(ctx, nodes.urls(), reqs, cfg.Clients); err != nil {
 		return res, err
 	}
 	res.IngestSeconds = time.Since(t0).Seconds()
 	res.EventsPerSec = float64(total) / res.IngestSeconds
-	if err := srv.waitLoaded(ctx); err != nil {
-		return res, err
+	for _, srv := range nodes {
+		if err := srv.waitLoaded(ctx); err != nil {
+			return res, err
+		}
 	}
 	res.LoadedSeconds = time.Since(t0).Seconds()
-	res.PeakRSSBytes = srv.peakRSS()
-	res.ServerCPUSeconds = CPUSeconds(srv.cmd.Process.Pid)
+	// Every event sent is stored, once: a shared store counts the
+	// events all nodes stored.
+	if v, _, err := nodes[0].metric("lore_store_events"); err != nil {
+		return res, err
+	} else if n, _ := strconv.ParseInt(v, 10, 64); n != int64(total) {
+		return res, fmt.Errorf("the store holds %s events after %d were acknowledged", v, total)
+	}
+	for _, srv := range nodes {
+		res.PeakRSSBytes = max(res.PeakRSSBytes, srv.peakRSS())
+		res.ServerCPUSeconds += CPUSeconds(srv.cmd.Process.Pid)
+	}
 	reqs = nil
 
-	// Disk: stop gracefully (the store checkpoints), measure, restart.
-	if err := srv.stop(); err != nil {
+	// Disk: stop gracefully (the store checkpoints), measure, restart. A
+	// ClickHouse store's bytes are its parts on the server (what the
+	// nodes report), added to the nodes' own directories.
+	var shared int64
+	if cfg.Store != "" {
+		if shared, err = nodes[0].storeBytes(); err != nil {
+			return res, err
+		}
+	}
+	if err := nodes.stop(); err != nil {
 		return res, fmt.Errorf("stop server: %w", err)
 	}
-	res.DiskBytes = diskUsage(cfg.DataDir)
+	res.DiskBytes = shared + diskUsage(cfg.DataDir)
 	res.BytesPerEvent = float64(res.DiskBytes) / float64(total)
-	srv, err = startServer(ctx, cfg.Binary, cfg.DataDir, cfg.ServerLog)
-	if err != nil {
+	if nodes, err = startNodes(ctx, cfg); err != nil {
 		return res, err
 	}
-	defer srv.stop()
+	defer nodes.stop()
 
-	c := client.New(srv.url, readKey)
+	clients := make([]*client.Client, len(nodes))
+	for i, srv := range nodes {
+		clients[i] = client.New(srv.url, readKey)
+	}
 	from := start.Add(-time.Minute).Format(time.RFC3339)
 	pick := rand.New(rand.NewPCG(uint64(cfg.Seed), 7))
 	queries := []struct {
@@ -206,6 +242,7 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 		var d []time.Duration
 		var failed error
 		for i := 0; i < cfg.Queries+2 && failed == nil; i++ {
+			c := clients[i%len(clients)]
 			path, v := q.path()
 			t := time.Now()
 			var sink any
@@ -232,14 +269,22 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (Result, error) {
 }
 
 func print(out io.Writer, cfg Config, r Result) {
-	fmt.Fprintf(out, "\n## %d events, %s workload (seed %d, %d clients)\n\n", r.Events, cfg.Workload, cfg.Seed, cfg.Clients)
+	where := "the embedded DuckDB store, one node"
+	if cfg.Store != "" {
+		where = fmt.Sprintf("ClickHouse, %d node(s)", cfg.Nodes)
+	}
+	fmt.Fprintf(out, "\n## %d events, %s workload (seed %d, %d clients; %s)\n\n", r.Events, cfg.Workload, cfg.Seed, cfg.Clients, where)
 	fmt.Fprintf(out, "| figure | value |\n|---|---|\n")
 	fmt.Fprintf(out, "| ingest, acknowledged (events/s) | %.0f |\n", r.EventsPerSec)
 	fmt.Fprintf(out, "| ingest, until all stored (events/s) | %.0f |\n", float64(r.Events)/r.LoadedSeconds)
-	fmt.Fprintf(out, "| bytes on disk per event (whole data directory, du) | %.1f |\n", r.BytesPerEvent)
-	fmt.Fprintf(out, "| peak RSS of the server while ingesting | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
+	if cfg.Store != "" {
+		fmt.Fprintf(out, "| bytes on disk per event (the ClickHouse database's parts and the nodes' data directories, du) | %.1f |\n", r.BytesPerEvent)
+	} else {
+		fmt.Fprintf(out, "| bytes on disk per event (whole data directory, du) | %.1f |\n", r.BytesPerEvent)
+	}
+	fmt.Fprintf(out, "| peak RSS of the server while ingesting (the largest node's) | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
 	if r.ServerCPUSeconds > 0 {
-		fmt.Fprintf(out, "| server CPU until all stored (µs per event) | %.1f |\n", r.ServerCPUSeconds*1e6/float64(r.Events))
+		fmt.Fprintf(out, "| server CPU until all stored (µs per event, every node; not ClickHouse's own) | %.1f |\n", r.ServerCPUSeconds*1e6/float64(r.Events))
 	}
 	for _, l := range r.Latencies {
 		if l.Err != "" {
@@ -301,14 +346,15 @@ func sampleIDs(reqs []sim.Request, n int, seed int64) (traces, users []string) {
 	return traces, users
 }
 
-// send posts every request with n concurrent clients, resending after
-// Retry-After on 429/503.
-func send(ctx context.Context, base string, reqs []sim.Request, n int) error {
+// send posts every request with n concurrent clients, client i to
+// bases[i % len(bases)], resending after Retry-After on 429/503.
+func send(ctx context.Context, bases []string, reqs []sim.Request, n int) error {
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: n, DisableCompression: true}, Timeout: 5 * time.Minute}
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errc := make(chan error, n)
-	for range n {
+	for c := range n {
+		base := bases[c%len(bases)]
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
@@ -370,7 +416,53 @@ type server struct {
 
 var listenRe = regexp.MustCompile(`lore is listening"? addr=(\S+)`)
 
-func startServer(ctx context.Context, binary, dataDir, logPath string) (*server, error) {
+// nodes are the servers of one run.
+type nodes []*server
+
+// startNodes starts cfg.Nodes servers: one on cfg.DataDir, or with
+// several, each on its own directory under it (node1, node2…) with its
+// own node id, all on cfg.Store.
+func startNodes(ctx context.Context, cfg Config) (nodes, error) {
+	var ns nodes
+	for i := range cfg.Nodes {
+		dir, extra := cfg.DataDir, []string(nil)
+		if cfg.Store != "" {
+			extra = append(extra, "--store", cfg.Store)
+		}
+		if cfg.Nodes > 1 {
+			dir = filepath.Join(cfg.DataDir, fmt.Sprintf("node%d", i+1))
+			extra = append(extra, "--node-id", fmt.Sprintf("bench-node%d", i+1))
+		}
+		srv, err := startServer(ctx, cfg.Binary, dir, cfg.ServerLog, extra...)
+		if err != nil {
+			ns.stop()
+			return nil, err
+		}
+		ns = append(ns, srv)
+	}
+	return ns, nil
+}
+
+func (ns nodes) urls() []string {
+	out := make([]string, len(ns))
+	for i, s := range ns {
+		out[i] = s.url
+	}
+	return out
+}
+
+// stop stops every node, returning the first error.
+func (ns nodes) stop() error {
+	var first error
+	for _, s := range ns {
+		if err := s.stop(); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
+}
+
+func startServer(ctx context.Context, binary, dataDir, logPath string, extra ...string) (*server, error) {
 	logFile := io.WriteCloser(nopCloser{io.Discard})
 	if logPath != "" {
 		f, err := os.OpenFile(logPath, os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
@@ -379,8 +471,9 @@ func startServer(ctx context.Context, binary, dataDir, logPath string) (*server,
 		}
 		logFile = f
 	}
-	cmd := exec.CommandContext(ctx, binary, "serve", "--data", dataDir, "--addr", "127.0.0.1:0",
-		"--ingest-key", ingestKey, "--read-key", readKey, "--log-level", "info")
+	args := append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0",
+		"--ingest-key", ingestKey, "--read-key", readKey, "--log-level", "info"}, extra...)
+	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Stdout = io.Discard
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
@@ -422,19 +515,45 @@ func startServer(ctx context.Context, binary, dataDir, logPath string) (*server,
 	}
 }
 
+// metric reads one unlabelled figure from the server's /metrics.
+func (s *server) metric(name string) (string, bool, error) {
+	resp, err := http.Get(s.url + "/metrics")
+	if err != nil {
+		return "", false, err
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, name+" "); ok {
+			return strings.TrimSpace(v), true, nil
+		}
+	}
+	return "", false, nil
+}
+
+// storeBytes is the events store's size as the server reports it
+// (lore_store_disk_bytes: a ClickHouse database's active parts).
+func (s *server) storeBytes() (int64, error) {
+	v, ok, err := s.metric("lore_store_disk_bytes")
+	if err != nil || !ok {
+		return 0, fmt.Errorf("read lore_store_disk_bytes from %s: %v (found %v)", s.url, err, ok)
+	}
+	n, err := strconv.ParseFloat(v, 64)
+	if err != nil {
+		return 0, fmt.Errorf("lore_store_disk_bytes %q: %w", v, err)
+	}
+	return int64(n), nil
+}
+
 // waitLoaded waits until the pipeline's queue is empty.
 func (s *server) waitLoaded(ctx context.Context) error {
 	for {
-		resp, err := http.Get(s.url + "/metrics")
+		v, _, err := s.metric("lore_ingest_queue_events")
 		if err != nil {
 			return err
 		}
-		b, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		for _, line := range strings.Split(string(b), "\n") {
-			if v, ok := strings.CutPrefix(line, "lore_ingest_queue_events "); ok && strings.TrimSpace(v) == "0" {
-				return nil
-			}
+		if v == "0" {
+			return nil
 		}
 		select {
 		case <-time.After(100 * time.Millisecond):

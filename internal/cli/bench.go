@@ -16,6 +16,8 @@ func runBench(ctx context.Context, args []string, stdio Stdio) error {
 	fs.IntVar(&cfg.Queries, "queries", 40, "runs of each query for the latency percentiles")
 	fs.StringVar(&cfg.DataDir, "data", "", "data directory (default: a fresh temporary one, removed after)")
 	fs.StringVar(&cfg.Binary, "binary", "", "lore binary to benchmark (default: this one)")
+	fs.StringVar(&cfg.Store, "store", "", "the servers' events store: empty for the embedded DuckDB, or an empty ClickHouse database clickhouse://HOST:8123/DB")
+	fs.IntVar(&cfg.Nodes, "nodes", 1, "lore serve processes sharing --store (more than one needs ClickHouse)")
 	fs.StringVar(&cfg.ServerLog, "server-log", "", "file to append the server's whole log to (default: only its errors are shown)")
 	if err := fs.Parse(args); err != nil {
 		return err
