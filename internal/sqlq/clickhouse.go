@@ -1,6 +1,7 @@
 package sqlq
 
 import (
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -158,6 +159,44 @@ func (ClickHouse) Hash64(expr string) string { return "cityHash64(" + expr + ")"
 func (ClickHouse) Lag(expr, partition, order string) string {
 	return "lagInFrame(" + expr + ") OVER (PARTITION BY " + partition + " ORDER BY " + order +
 		" ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)"
+}
+
+// GapSessions reads each partition's rows into an array sorted by ord
+// (18.16 has no window functions): a row starts a session when it is the
+// first or more than the gap after the one before it, arrayCumSum of
+// those flags numbers the sessions, and arrayJoin turns the array back
+// into rows.
+func (c ClickHouse) GapSessions(src, part, ord string, cols []string) string {
+	row := slices.Concat([]string{ord}, cols)
+	sorted := "arraySort(x -> tupleElement(x, 1), groupArray(tuple(" + strings.Join(row, ", ") + ")))"
+	starts := "arrayCumSum(arrayMap(i -> i = 1 OR tupleElement(_s[i], 1) - tupleElement(_s[i - 1], 1) > ?, arrayEnumerate(_s)))"
+	return "SELECT " + part + ", " + c.UnpackRow("_r", append(row, "sn")) + " FROM (SELECT " + part +
+		", arrayJoin(arrayMap((x, n) -> tuple(" + chElems("x", 1, len(row)) + ", n), _s, " + starts + ")) AS _r FROM (SELECT " +
+		part + ", " + sorted + " AS _s FROM " + src + " GROUP BY " + part + "))"
+}
+
+// PrevRows reads each partition's rows into an array sorted by order
+// (18.16 has no window functions) and pairs each element with the one
+// before it.
+func (c ClickHouse) PrevRows(src, part string, order, cols []string, col string) string {
+	key := make([]string, len(order))
+	for i := range order {
+		key[i] = "tupleElement(x, " + strconv.Itoa(i+1) + ")"
+	}
+	sorted := "arraySort(x -> tuple(" + strings.Join(key, ", ") + "), groupArray(tuple(" + strings.Join(slices.Concat(order, cols), ", ") + ")))"
+	prev := "if(i = 1, NULL, tupleElement(_s[i - 1], " + strconv.Itoa(len(order)+1+slices.Index(cols, col)) + "))"
+	return "SELECT " + c.UnpackRow("_r", slices.Concat(cols, []string{"prev"})) + " FROM (SELECT arrayJoin(arrayMap(i -> tuple(" +
+		chElems("_s[i]", len(order)+1, len(cols)) + ", " + prev + "), arrayEnumerate(_s))) AS _r FROM (SELECT " +
+		sorted + " AS _s FROM " + src + " GROUP BY " + part + "))"
+}
+
+// chElems lists n elements of the tuple expression t from the from-th.
+func chElems(t string, from, n int) string {
+	e := make([]string, n)
+	for i := range e {
+		e[i] = "tupleElement(" + t + ", " + strconv.Itoa(from+i) + ")"
+	}
+	return strings.Join(e, ", ")
 }
 
 // MaterializedCTE is a plain WITH item: ClickHouse inlines it.

@@ -120,6 +120,23 @@ type Dialect interface {
 	Hash64(expr string) string
 	// Lag is expr of the previous row of the partition in order.
 	Lag(expr, partition, order string) string
+	// GapSessions is a SELECT (no parentheses) of the rows of src (what
+	// follows FROM: a table or a parenthesised subquery with its alias,
+	// and a WHERE clause if any) with the columns part, ord and cols, and
+	// sn: the number, from 1, of the row's session among the rows of its
+	// partition (equal part) in order of ord. A session begins at the
+	// partition's first row and at each row whose ord is more than the gap
+	// (one placeholder) after the previous row's: rows with equal ord are
+	// in one session. Engines without window functions read each
+	// partition whole.
+	GapSessions(src, part, ord string, cols []string) string
+	// PrevRows is a SELECT (no parentheses) of the rows of src (as in
+	// GapSessions) with the columns cols, and prev: the value of the
+	// column col (one of cols) of the row before it in its partition (the
+	// rows of equal part, a list of columns) in order of the columns
+	// order (of cols, unique within a partition); NULL for a partition's
+	// first row.
+	PrevRows(src, part string, order, cols []string, col string) string
 	// MaterializedCTE is a WITH item computed once however often it is
 	// read.
 	MaterializedCTE(name, body string) string

@@ -64,6 +64,12 @@ var constructs = []struct {
 	{"ArgMaxIf", func(d Dialect) string { return d.ArgMaxIf("page", "ts", "page IS NOT NULL") }},
 	{"Hash64", func(d Dialect) string { return d.Hash64("user_id") }},
 	{"Lag", func(d Dialect) string { return d.Lag("ts", "person", "ts") }},
+	{"GapSessions", func(d Dialect) string {
+		return d.GapSessions("ev WHERE session_id = ''", "person", "ts", []string{"page", "referrer"})
+	}},
+	{"PrevRows", func(d Dialect) string {
+		return d.PrevRows("firsts", "trace_hi, trace_lo", []string{"f", "service"}, []string{"service", "err"}, "service")
+	}},
 	{"MaterializedCTE", func(d Dialect) string { return d.MaterializedCTE("ev", "SELECT 1") }},
 	{"StarExcept", func(d Dialect) string { return d.StarExcept("new", "k") }},
 	{"FirstNBy", func(d Dialect) string { return d.FirstNBy("e.person", "e.ts, e.label") }},

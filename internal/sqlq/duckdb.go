@@ -147,6 +147,21 @@ func (DuckDB) Lag(expr, partition, order string) string {
 	return "lag(" + expr + ") OVER (PARTITION BY " + partition + " ORDER BY " + order + ")"
 }
 
+// GapSessions numbers the sessions as the running sum (over the
+// partition's rows up to the current one and those of equal ord) of the
+// rows that start one: its window functions are faster than reading each
+// partition into a list.
+func (d DuckDB) GapSessions(src, part, ord string, cols []string) string {
+	sel := strings.Join(append([]string{part, ord}, cols...), ", ")
+	return "SELECT " + sel + ", sum(new) OVER (PARTITION BY " + part + " ORDER BY " + ord + ") AS sn FROM (SELECT " + sel +
+		", CASE WHEN " + ord + " - " + d.Lag(ord, part, ord) + " <= ? THEN 0 ELSE 1 END AS new FROM " + src + ")"
+}
+
+// PrevRows is the lag window function.
+func (d DuckDB) PrevRows(src, part string, order, cols []string, col string) string {
+	return "SELECT " + strings.Join(cols, ", ") + ", " + d.Lag(col, part, strings.Join(order, ", ")) + " AS prev FROM " + src
+}
+
 // MaterializedCTE asks DuckDB to compute the CTE once.
 func (DuckDB) MaterializedCTE(name, body string) string {
 	return name + " AS MATERIALIZED (" + body + ")"

@@ -81,9 +81,13 @@ func (w Web) base(d sqlq.Dialect) *sqlq.Builder {
 	inRange(b, w.ProjectID, w.Range)
 	b.Add(" AND " + hasPerson + " AND kind IN ('event', 'pageview'))")
 	b.Add(", " + d.MaterializedCTE("ev", "SELECT "+d.Hash64("coalesce(idm.uid, raw.k)")+" AS person, raw.* FROM raw LEFT JOIN idm ON idm.a = raw.k"))
-	b.Add(", gaps AS (SELECT *, CASE WHEN ts - "+d.Lag("ts", "person", "ts")+" <= ? THEN 0 ELSE 1 END AS new FROM ev WHERE session_id = '')", sessionGap)
-	b.Add(", sess AS (SELECT *, session_id AS sid FROM ev WHERE session_id <> '' UNION ALL " +
-		"SELECT " + d.StarExcept("new") + ", " + d.ToString("person") + " || '#' || " + d.ToString("sum(new) OVER (PARTITION BY person ORDER BY ts)") + " AS sid FROM gaps)")
+	// A session id, else the person's run of events without a gap over
+	// 30 minutes (numbered by the dialect: a window's running sum, or a
+	// person's sorted array where there are no window functions).
+	keep := []string{"page", "referrer", "utm_source", "utm_campaign"}
+	b.Add(", sess AS (SELECT session_id AS sid, ts, "+strings.Join(keep, ", ")+" FROM ev WHERE session_id <> '' UNION ALL "+
+		"SELECT "+d.ToString("person")+" || '#' || "+d.ToString("sn")+", ts, "+strings.Join(keep, ", ")+
+		" FROM ("+d.GapSessions("ev WHERE session_id = ''", "person", "ts", keep)+"))", sessionGap)
 	onPage := "page IS NOT NULL"
 	b.Add(", sessions AS (SELECT sid, count(page) AS pages, max(ts) - min(ts) AS dur, " +
 		d.ArgMinIf("page", "ts", onPage) + " AS entry, " + d.ArgMaxIf("page", "ts", onPage) + " AS exit, " +
@@ -96,8 +100,9 @@ func (w Web) base(d sqlq.Dialect) *sqlq.Builder {
 // bounce rate and average session length.
 func (w Web) Totals(d sqlq.Dialect) (sqlq.Query, error) {
 	b := w.base(d)
+	// 0 without sessions (ClickHouse's avg of no rows is NaN, not NULL).
 	b.Add(" SELECT (SELECT count(page) FROM ev), (SELECT " + d.CountDistinct("person") + " FROM ev WHERE page IS NOT NULL), count(*), " +
-		"coalesce(avg(" + d.Int64("pages = 1") + "), 0), coalesce(avg(dur) / 1e6, 0) FROM sessions")
+		"CASE WHEN count(*) = 0 THEN 0 ELSE avg(" + d.Int64("pages = 1") + ") END, CASE WHEN count(*) = 0 THEN 0 ELSE avg(dur) / 1e6 END FROM sessions")
 	return b.Query("product.web.totals", scope(w.ProjectID, w.Range))
 }
 

@@ -87,11 +87,11 @@ func Edges(d sqlq.Dialect) string {
 		" FROM sp WHERE peer IS NOT NULL AND peer NOT IN (SELECT DISTINCT service FROM sp) GROUP BY service, peer" +
 		// Services without spans, in the order they first appear in a trace.
 		" UNION ALL SELECT prev, service, false, true, " + d.AggOf(sqlq.AggCount, "") + ", " + count("err") + ", 0, 0 FROM (" +
-		"SELECT service, err, " + d.Lag("service", "trace_hi, trace_lo", "f, service") + " AS prev FROM (" +
-		"SELECT trace_hi, trace_lo, service, min(ts) AS f, " + count("kind = 'error' OR level IN ('error', 'fatal')") + " > 0 AS err" +
-		" FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''" +
-		" AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)" +
-		" GROUP BY trace_hi, trace_lo, service) AS firsts) AS follows" +
+		d.PrevRows("(SELECT trace_hi, trace_lo, service, min(ts) AS f, "+count("kind = 'error' OR level IN ('error', 'fatal')")+" > 0 AS err"+
+			" FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND kind <> 'span' AND service <> ''"+
+			" AND (trace_hi <> 0 OR trace_lo <> 0) AND service NOT IN (SELECT DISTINCT service FROM sp)"+
+			" GROUP BY trace_hi, trace_lo, service) AS firsts", "trace_hi, trace_lo", []string{"f", "service"}, []string{"service", "err"}, "service") +
+		") AS follows" +
 		" WHERE prev IS NOT NULL GROUP BY prev, service" +
 		") AS edges ORDER BY caller, callee, external, inferred"
 }

@@ -33,9 +33,8 @@ func TestConformance(t *testing.T) {
 			"Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
 			"JourneyIDFilter", "SearchAcceleratedAsSQL", "Stats", "Run")
 	})
-	// Of product analytics, trends run on 18.16; funnels and web
-	// sessions use window functions (21.x), retention and paths a JOIN
-	// ON with an inequality (not before 21.x either): docs/scaling.md.
+	// Of product analytics, funnels use window functions (21.x):
+	// docs/scaling.md. Web runs in TestWindowAnalyses.
 	t.Run("Analytics", func(t *testing.T) {
 		storetest.RunAnalyticsCases(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) }, "Trends", "Retention", "RetentionBreakdown", "Paths")
 	})

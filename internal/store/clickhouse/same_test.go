@@ -22,8 +22,6 @@ import (
 	"github.com/lore-dev/lore/internal/sim"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
-	"github.com/lore-dev/lore/internal/store/clickhouse"
-	"github.com/lore-dev/lore/internal/store/duckdb"
 )
 
 // collector is a sim.Sink that decodes what the shop sends into events,
@@ -76,23 +74,7 @@ func TestSameAnswers(t *testing.T) {
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	evs := shopEvents(t, start)
 	t.Logf("%d events", len(evs))
-	duck, err := duckdb.Open(ctx, t.TempDir(), duckdb.Options{}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { duck.Close() })
-	ch, err := clickhouse.Open(ctx, "clickhouse://"+srv.Addr+"/same", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ch.Close() })
-	for i, s := range []store.Writer{duck, ch} {
-		for b := 0; b*5000 < len(evs); b++ {
-			if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs[b*5000 : min(len(evs), (b+1)*5000)]}); err != nil {
-				t.Fatalf("store %d: %v", i, err)
-			}
-		}
-	}
+	duck, ch := loadBoth(t, srv, "same", evs)
 	// Bytes per event on disk, for sizing (docs/scaling.md).
 	for name, s := range map[string]store.Engine{"duckdb": duck, "clickhouse": ch} {
 		if st, err := s.Stats(ctx); err == nil && st.Events > 0 {
@@ -150,22 +132,30 @@ func TestSameAnswers(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			want, err := c.run(duck)
-			if err != nil {
-				t.Fatalf("DuckDB: %v", err)
-			}
-			got, err := c.run(ch)
-			if err != nil {
-				t.Fatalf("ClickHouse: %.600v", err)
-			}
-			if !same(got, want) {
-				t.Errorf("ClickHouse and DuckDB differ\nclickhouse: %.1500s\nduckdb:     %.1500s", js(got), js(want))
-			}
+			want := sameOnBoth(t, duck, ch, c.run)
 			if w := js(want); w == "null" || w == "[]" || strings.Contains(w, `"Total":0,`) {
 				t.Errorf("an empty answer on both: the simulated events do not exercise it")
 			}
 		})
 	}
+}
+
+// sameOnBoth runs run on DuckDB and on ClickHouse, fails t unless both
+// answer the same, and returns DuckDB's answer.
+func sameOnBoth(t *testing.T, duck, ch sqlq.Executor, run func(sqlq.Executor) (any, error)) any {
+	t.Helper()
+	want, err := run(duck)
+	if err != nil {
+		t.Fatalf("DuckDB: %v", err)
+	}
+	got, err := run(ch)
+	if err != nil {
+		t.Fatalf("ClickHouse: %.600v", err)
+	}
+	if !same(got, want) {
+		t.Errorf("ClickHouse and DuckDB differ\nclickhouse: %.3000s\nduckdb:     %.3000s", js(got), js(want))
+	}
+	return want
 }
 
 func js(v any) string {
