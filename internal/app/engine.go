@@ -2,8 +2,11 @@ package app
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
 	"path/filepath"
 
 	"github.com/lore-dev/lore/internal/analysis/events"
@@ -44,7 +47,11 @@ func (a *App) openEvents(ctx context.Context) error {
 		}
 		return fmt.Errorf("--store: scheme %q: want clickhouse://HOST:8123/DB, or none for the embedded DuckDB store", scheme)
 	}
-	s, err := clickhouse.Open(ctx, storeWriter(u, a.cfg.NodeID), log)
+	storeURL, writer := storeWriter(u, a.cfg.NodeID)
+	if err := keepWriter(a.cfg.DataDir, writer); err != nil {
+		return err
+	}
+	s, err := clickhouse.Open(ctx, storeURL, log)
 	if err != nil {
 		return err
 	}
@@ -60,16 +67,53 @@ func (a *App) openEvents(ctx context.Context) error {
 // storeWriter is the ClickHouse URL u naming the node (--node-id) as the
 // database's writer (internal/store/clickhouse, writers.go), unless u
 // names one itself or the node has no id of its own (the default writer
-// of one node).
-func storeWriter(u *url.URL, node string) string {
+// of one node), and the writer's name.
+func storeWriter(u *url.URL, node string) (string, string) {
 	q := u.Query()
-	if node == "" || q.Has("writer") {
-		return u.String()
+	if q.Has("writer") {
+		return u.String(), q.Get("writer")
+	}
+	if node == "" {
+		return u.String(), ""
 	}
 	q.Set("writer", node)
 	w := *u
 	w.RawQuery = q.Encode()
-	return w.String()
+	return w.String(), node
+}
+
+// writerFile, in the data directory, holds the writer name (the node id)
+// under which the node's write-ahead log was loaded into ClickHouse (""
+// for the default writer).
+const writerFile = "clickhouse-writer"
+
+// keepWriter refuses a node id other than the one the data directory's
+// log was loaded into ClickHouse under, recording it the first time:
+// the store knows a node's batches by its id (its writer), so under
+// another id the node would find nothing of its own recorded and load
+// its log's events a second time.
+func keepWriter(dataDir, node string) error {
+	path := filepath.Join(dataDir, writerFile)
+	b, err := os.ReadFile(path)
+	switch {
+	case err == nil:
+		if was := string(b); was != node {
+			return fmt.Errorf("node id %q: the data directory %s was loaded into ClickHouse as node %q (%s): a node keeps its id with its data directory, or its events would be loaded twice; start it with --node-id %q (docs/scaling.md, \"Several writers\")",
+				node, dataDir, was, path, was)
+		}
+		return nil
+	case errors.Is(err, fs.ErrNotExist):
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, []byte(node), 0o600); err != nil {
+			return fmt.Errorf("record the node id in %s: %w", path, err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			return fmt.Errorf("record the node id in %s: %w", path, err)
+		}
+		return nil
+	default:
+		return fmt.Errorf("read the node id of %s: %w", path, err)
+	}
 }
 
 // readStore is the events store with the reads of events (store.Reader):

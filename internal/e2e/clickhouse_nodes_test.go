@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,7 +23,8 @@ import (
 // node's data directory under its node id. Every batch either node
 // acknowledged is then in ClickHouse exactly once (all 100 of its
 // events, none twice), read directly on the server and through each
-// node's API, and the replacement ingests on.
+// node's API, and the replacement ingests on. Under another node id the
+// dead node's data directory is refused.
 func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 	srv := chtest.Start(t)
 	storeURL := "clickhouse://" + srv.Addr + "/nodes"
@@ -78,6 +80,15 @@ func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 		}
 	}
 
+	// Under another node id the data directory is refused: its log's
+	// events would be loaded again, as another writer's.
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	wrong := exec.CommandContext(ctx, loreBinary, "serve", "--data", dirA, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey,
+		"--read-key", readKey, "--admin-key", adminKey, "--store", storeURL, "--node-id", "node-c")
+	if out, err := wrong.CombinedOutput(); err == nil || !strings.Contains(string(out), `--node-id "node-a"`) {
+		t.Errorf("node-a's data directory started as node-c: %v, want a refusal naming node-a\n%s", err, out)
+	}
 	// node-a's replacement: its data directory, its node id.
 	nodeA2 := startLore(t, dirA, "--store", storeURL, "--node-id", "node-a")
 	waitLoaded(t, nodeA2.url)
