@@ -43,7 +43,42 @@ func Start(t testing.TB) *Server {
 		t.Skip("starts a ClickHouse server")
 	}
 	bin := debpkg.Need(t, "clickhouse-server", "clickhouse-server")
-	return start(t, bin)
+	return start(t, bin, freePort(t), freePort(t), "")
+}
+
+// Cluster is clickhouse-servers started as the shards of one cluster,
+// each a server of its own (one replica a shard).
+type Cluster struct {
+	// Name is the cluster's name in every server's remote_servers.
+	Name string
+	// Shards are the servers, in the cluster's order.
+	Shards []*Server
+}
+
+// StartCluster starts n servers for t as the n shards of the cluster
+// "lore", each knowing the others (remote_servers) so that a Distributed
+// table on any of them reaches all. There is no ZooKeeper: ON CLUSTER
+// queries, which queue through it, do not run; create a shard's tables
+// on each server. Skips as Start does.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("starts ClickHouse servers")
+	}
+	bin := debpkg.Need(t, "clickhouse-server", "clickhouse-server")
+	c := &Cluster{Name: "lore"}
+	type ports struct{ http, tcp int }
+	ps := make([]ports, n)
+	var shards strings.Builder
+	for i := range ps {
+		ps[i] = ports{freePort(t), freePort(t)}
+		fmt.Fprintf(&shards, "<shard><replica><host>127.0.0.1</host><port>%d</port></replica></shard>", ps[i].tcp)
+	}
+	remote := "<remote_servers><" + c.Name + ">" + shards.String() + "</" + c.Name + "></remote_servers>"
+	for _, p := range ps {
+		c.Shards = append(c.Shards, start(t, bin, p.http, p.tcp, remote))
+	}
+	return c
 }
 
 func freePort(t testing.TB) int {
@@ -56,13 +91,13 @@ func freePort(t testing.TB) int {
 	return l.Addr().(*net.TCPAddr).Port
 }
 
-// start runs bin with a configuration of its own: loopback only, free
-// ports, a data directory in the test's temporary directory, one thread
-// a query and a memory limit of 1 GB.
-func start(t testing.TB, bin string) *Server {
+// start runs bin with a configuration of its own: loopback only, the
+// ports given, a data directory in the test's temporary directory, one
+// thread a query and a memory limit of 1 GB, and extra (XML elements of
+// the server's configuration).
+func start(t testing.TB, bin string, httpPort, tcpPort int, extra string) *Server {
 	t.Helper()
 	dir := t.TempDir()
-	httpPort, tcpPort := freePort(t), freePort(t)
 	cfg := fmt.Sprintf(`<?xml version="1.0"?>
 <yandex>
   <logger><level>warning</level><log>%[1]s/server.log</log><errorlog>%[1]s/error.log</errorlog><console>0</console></logger>
@@ -78,7 +113,8 @@ func start(t testing.TB, bin string) *Server {
   <users_config>%[1]s/users.xml</users_config>
   <default_profile>default</default_profile>
   <default_database>default</default_database>
-</yandex>`, dir, httpPort, tcpPort)
+  %[4]s
+</yandex>`, dir, httpPort, tcpPort, extra)
 	users := `<?xml version="1.0"?>
 <yandex>
   <profiles><default><max_threads>1</max_threads><max_memory_usage>1000000000</max_memory_usage></default></profiles>
