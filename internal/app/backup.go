@@ -10,7 +10,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/lore-dev/lore/internal/errs"
 	"github.com/lore-dev/lore/internal/lifecycle"
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // Backup writes a consistent snapshot of the server's data — the events
@@ -19,10 +21,15 @@ import (
 // server goes on ingesting and answering. Everything acknowledged before
 // the call is in it (the ingest log is flushed first). Restore it with
 // lifecycle.Restore (lore restore). With the events in ClickHouse it is a
-// 501 (engine.go).
+// 501 that says how to back them up instead: this node's files hold none
+// of them, and a backup without the events would restore a server
+// without its data.
 func (a *App) Backup(ctx context.Context, w io.Writer) error {
 	if a.store == nil {
-		return a.unsupported("a backup")
+		return errs.Wrap(errs.Unsupported, store.ErrUnsupported, "POST /api/v1/backup copies the events of the embedded DuckDB store only: "+
+			"this server's events are in ClickHouse, and a backup without them would restore a Lore without its data. Back them up with ClickHouse's own tools "+
+			"(ALTER TABLE events FREEZE on 18.16, BACKUP DATABASE on current releases), the metadata with pg_dump (--meta) or "+
+			"sqlite3 .backup of meta.db, and the session recordings with sqlite3 .backup of replay.db: docs/data-lifecycle.md")
 	}
 	if err := a.Flush(ctx); err != nil {
 		return fmt.Errorf("backup: flush: %w", err)

@@ -23,10 +23,12 @@ import (
 // ClickHouse database (internal/store/clickhouse). The app holds it as a
 // store.Engine (a.engine), which every analysis reads through; a.store is
 // the DuckDB store when that is the engine, nil otherwise, for what only
-// it can do yet: backups, erasure, retention and the disk watermark (on
-// ClickHouse those answer store.ErrUnsupported, a 501, and a warning at
-// start says so). The field catalogue is written through the engine's
-// store.FieldRecorder, which both stores have (fields.go).
+// it can do: backups of the events and the disk watermark (on ClickHouse
+// a backup answers store.ErrUnsupported, a 501 saying how to back
+// ClickHouse up, and a warning at start says so). Retention and erasing a
+// person run on both (lifecycle.go). The field catalogue is written
+// through the engine's store.FieldRecorder, which both stores have
+// (fields.go).
 
 // openEvents opens the events store cfg.StoreURL names.
 func (a *App) openEvents(ctx context.Context) error {
@@ -59,7 +61,7 @@ func (a *App) openEvents(ctx context.Context) error {
 	if a.cfg.NodeID == "" && a.cfg.Meta != "" {
 		a.log.Warn("no --node-id: this node writes to ClickHouse as the default writer, which two nodes must never share (docs/scaling.md, \"Several writers\"); give each node sharing the database a --node-id of its own, kept with its --data")
 	}
-	a.log.Warn("the events store is ClickHouse: not available on it yet (answering 501): backups of the events (back the database up with ClickHouse's own tools), erasing a person; not running: retention and the disk watermark (set a TTL on the events table)",
+	a.log.Warn("the events store is ClickHouse: POST /api/v1/backup answers 501 (back the database up with ClickHouse's own tools: docs/data-lifecycle.md), and the disk watermark does not run (watch the ClickHouse server's disks)",
 		"database", u.Host+u.Path)
 	return nil
 }

@@ -9,6 +9,8 @@ import (
 	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/privacy"
 	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/store"
+	"github.com/lore-dev/lore/internal/store/clickhouse"
 	"github.com/lore-dev/lore/internal/store/duckdb"
 )
 
@@ -39,23 +41,21 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 	)
 	deps.Backup = a.Backup
 	deps.Erase = a.ErasePerson
-	if a.store == nil { // retention and the watermark delete from the DuckDB store (engine.go)
+	events := a.lifecycleEvents()
+	if events == nil {
 		return nil
 	}
 	deleted := a.metrics.Counter("lore_retention_deleted_total", "Events deleted by retention, by kind.", "kind")
 	rc := a.cfg.Retention
-	// Retention and the watermark delete whole days: the resolver forgets
-	// its remembered answers after each deletion, as after an erasure.
-	events := forgetting{a.store, a.resolver().Forget}
 	rc.Settings, rc.Projects, rc.Events, rc.Log = a.meta, a.meta, events, a.log.With("component", "retention")
 	rc.Deleted = func(kind string, n int64) { deleted.Add(float64(n), kind) }
 	if a.replayBlobs != nil {
 		rc.Recordings = a.replayBlobs
 	}
-	// On an events store shared by several nodes the events' retention
-	// runs on one of them (nodes.go), and each node expires its own
-	// recordings (replay.db is in its data directory).
-	shared := sharedEvents(a.store)
+	// On an events store shared by several nodes (ClickHouse) the
+	// events' retention runs on one of them (nodes.go), and each node
+	// expires its own recordings (replay.db is in its data directory).
+	shared := sharedEvents(a.engine)
 	var ownRecordings *lifecycle.Retainer
 	if shared && rc.Recordings != nil {
 		oc := rc
@@ -63,18 +63,6 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 		ownRecordings, rc.Recordings = lifecycle.NewRetainer(oc), nil
 	}
 	a.retainer = lifecycle.NewRetainer(rc)
-	dropped := a.metrics.Counter("lore_watermark_dropped_total", "Events of the oldest days dropped by the disk watermark.")
-	wc := a.cfg.Watermark
-	wc.Dir, wc.Events, wc.Projects, wc.Log = a.cfg.DataDir, dayCounted{events}, a.meta, a.log.With("component", "watermark")
-	wc.Dropped = func(n int64) { dropped.Add(float64(n)) }
-	a.watermark = lifecycle.NewWatermark(wc)
-	if a.watermark.On() {
-		deps.Disk = func() *lifecycle.DiskStatus { st := a.watermark.Status(); return &st }
-		a.metrics.Gauge("lore_data_bytes", "The data directory's size as the disk watermark last measured it (less the space deleted rows left for reuse).",
-			func() float64 { return float64(a.watermark.Status().DataBytes) })
-		a.metrics.Gauge("lore_disk_free_bytes", "Free bytes on the data directory's disk as the watermark last measured them (plus the space deleted rows left for reuse).",
-			func() float64 { return float64(a.watermark.Status().FreeBytes) })
-	}
 	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	var wg sync.WaitGroup
 	if !a.cfg.NoListen && !a.cfg.Retention.Manual {
@@ -87,15 +75,45 @@ func (a *App) openLifecycle(ctx context.Context, deps *server.Deps) error {
 			wg.Go(func() { a.retainer.Loop(runCtx) })
 		}
 	}
-	if !a.cfg.NoListen && !wc.Manual && a.watermark.On() {
-		wg.Go(func() { a.watermark.Loop(runCtx) })
-	}
 	a.closers = append(a.closers, func(context.Context) error {
 		cancel()
 		wg.Wait()
 		return nil
 	})
+	if events, ok := events.(duckEvents); ok {
+		a.openWatermark(ctx, deps, events)
+	}
 	return nil
+}
+
+// openWatermark starts the disk watermark over the DuckDB store: it
+// measures the data directory, which holds the events only then (on
+// ClickHouse the server's disks are the server's to watch).
+func (a *App) openWatermark(ctx context.Context, deps *server.Deps, events duckEvents) {
+	dropped := a.metrics.Counter("lore_watermark_dropped_total", "Events of the oldest days dropped by the disk watermark.")
+	wc := a.cfg.Watermark
+	wc.Dir, wc.Events, wc.Projects, wc.Log = a.cfg.DataDir, events, a.meta, a.log.With("component", "watermark")
+	wc.Dropped = func(n int64) { dropped.Add(float64(n)) }
+	a.watermark = lifecycle.NewWatermark(wc)
+	if !a.watermark.On() {
+		return
+	}
+	deps.Disk = func() *lifecycle.DiskStatus { st := a.watermark.Status(); return &st }
+	a.metrics.Gauge("lore_data_bytes", "The data directory's size as the disk watermark last measured it (less the space deleted rows left for reuse).",
+		func() float64 { return float64(a.watermark.Status().DataBytes) })
+	a.metrics.Gauge("lore_disk_free_bytes", "Free bytes on the data directory's disk as the watermark last measured them (plus the space deleted rows left for reuse).",
+		func() float64 { return float64(a.watermark.Status().FreeBytes) })
+	if a.cfg.NoListen || wc.Manual {
+		return
+	}
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	wg.Go(func() { a.watermark.Loop(runCtx) })
+	a.closers = append(a.closers, func(context.Context) error {
+		cancel()
+		wg.Wait()
+		return nil
+	})
 }
 
 // RunRetention enforces every project's retention now (what the
@@ -110,25 +128,35 @@ func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 // ErasePerson erases a person (a GDPR request) from every store: what
 // was acknowledged is stored first (so none of it lands afterwards), then
 // their events, identities and field examples leave the events store
-// (duckdb.Store.ErasePerson) and their sessions' recordings replay.db
+// (duckdb.Store.ErasePerson, or clickhouse.Store.ErasePerson's awaited
+// mutations) and their sessions' recordings replay.db
 // (replay.Blobs.Erase), and the ingest log's segment that held them is
 // deleted (pipeline.Rotate). Backups already taken keep them: see the
 // README.
 func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (server.Erasure, error) {
 	out := server.Erasure{UserID: userID}
-	if a.store == nil {
+	if a.store == nil && a.clickhouse() == nil {
 		return out, a.unsupported("erasing a person")
 	}
 	if err := a.Flush(ctx); err != nil {
 		return out, fmt.Errorf("erase person %q: flush: %w", userID, err)
 	}
-	got, err := a.store.ErasePerson(ctx, project, userID)
-	out.Events = got.Events
+	var anonymous, sessions []string
+	var err error
+	if a.store != nil {
+		var got duckdb.Erased
+		got, err = a.store.ErasePerson(ctx, project, userID)
+		out.Events, anonymous, sessions = got.Events, got.AnonymousIDs, got.Sessions
+	} else {
+		var got clickhouse.Erased
+		got, err = a.clickhouse().ErasePerson(ctx, project, userID)
+		out.Events, anonymous, sessions = got.Events, got.AnonymousIDs, got.Sessions
+	}
 	if err != nil {
 		return out, err
 	}
 	if a.replayBlobs != nil {
-		if out.Recordings, err = a.replayBlobs.Erase(ctx, project, userID, got.AnonymousIDs, got.Sessions); err != nil {
+		if out.Recordings, err = a.replayBlobs.Erase(ctx, project, userID, anonymous, sessions); err != nil {
 			return out, err
 		}
 	}
@@ -150,6 +178,27 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 	return a.watermark.Check(ctx)
 }
 
+// lifecycleEvents is the events store as retention deletes from it,
+// forgetting the resolver's remembered answers after each deletion: the
+// DuckDB store (with its cold tier and the watermark's reads, as
+// duckEvents) or the ClickHouse store; nil for none.
+func (a *App) lifecycleEvents() lifecycle.Events {
+	forget := a.resolver().Forget
+	if a.store != nil {
+		return duckEvents{forgetting{a.store, forget}, a.store}
+	}
+	if ch := a.clickhouse(); ch != nil {
+		return forgetting{ch, forget}
+	}
+	return nil
+}
+
+// clickhouse is the events store when it is ClickHouse's, else nil.
+func (a *App) clickhouse() *clickhouse.Store {
+	ch, _ := a.engine.(*clickhouse.Store)
+	return ch
+}
+
 // forgetting is the events store as retention and the disk watermark
 // delete from it: after each deletion (that deleted something or failed
 // part way) forget is called, so that no remembered answer outlives the
@@ -157,20 +206,12 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 // run always forget, and so does the cold tier's own retention
 // (ExpireArchive) when it removed days.
 type forgetting struct {
-	*duckdb.Store
+	lifecycle.Events
 	forget func()
 }
 
 func (f forgetting) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
-	n, err := f.Store.DeleteEvents(ctx, project, kind, before)
-	if n > 0 || err != nil {
-		f.forget()
-	}
-	return n, err
-}
-
-func (f forgetting) DeleteEventsUnarchived(ctx context.Context, project int64, kind string, before int64) (int64, error) {
-	n, err := f.Store.DeleteEventsUnarchived(ctx, project, kind, before)
+	n, err := f.Events.DeleteEvents(ctx, project, kind, before)
 	if n > 0 || err != nil {
 		f.forget()
 	}
@@ -179,35 +220,50 @@ func (f forgetting) DeleteEventsUnarchived(ctx context.Context, project int64, k
 
 func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
 	defer f.forget()
-	return f.Store.DeleteSideBefore(ctx, project, emptyBefore, before)
-}
-
-func (f forgetting) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
-	n, err := f.Store.ExpireArchive(ctx, now)
-	if n > 0 || err != nil {
-		f.forget()
-	}
-	return n, err
+	return f.Events.DeleteSideBefore(ctx, project, emptyBefore, before)
 }
 
 func (f forgetting) Reindex(ctx context.Context) error {
 	defer f.forget()
-	return f.Store.Reindex(ctx)
+	return f.Events.Reindex(ctx)
 }
 
-// dayCounted is the events store as the disk watermark reads it.
-type dayCounted struct{ forgetting }
+// duckEvents is the DuckDB store as retention and the disk watermark
+// delete from it and read it: forgetting, with the cold tier's
+// deletions and the days' counts.
+type duckEvents struct {
+	forgetting
+	s *duckdb.Store
+}
 
-var (
-	_ lifecycle.Events          = forgetting{}
-	_ lifecycle.WatermarkEvents = dayCounted{}
-)
+func (d duckEvents) DeleteEventsUnarchived(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	n, err := d.s.DeleteEventsUnarchived(ctx, project, kind, before)
+	if n > 0 || err != nil {
+		d.forget()
+	}
+	return n, err
+}
 
-func (d dayCounted) DayCounts(ctx context.Context) ([]lifecycle.DayCount, error) {
-	got, err := d.Store.DayCounts(ctx)
+func (d duckEvents) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
+	n, err := d.s.ExpireArchive(ctx, now)
+	if n > 0 || err != nil {
+		d.forget()
+	}
+	return n, err
+}
+
+func (d duckEvents) Stats(ctx context.Context) (store.Stats, error) { return d.s.Stats(ctx) }
+
+func (d duckEvents) DayCounts(ctx context.Context) ([]lifecycle.DayCount, error) {
+	got, err := d.s.DayCounts(ctx)
 	out := make([]lifecycle.DayCount, len(got))
 	for i, c := range got {
 		out[i] = lifecycle.DayCount{Day: c.Day, Events: c.Events}
 	}
 	return out, err
 }
+
+var (
+	_ lifecycle.Events          = forgetting{}
+	_ lifecycle.WatermarkEvents = duckEvents{}
+)

@@ -1,0 +1,137 @@
+package clickhouse
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/lore-dev/lore/internal/lifecycle"
+)
+
+var _ lifecycle.Events = (*Store)(nil)
+
+// dayMicros is a UTC day in µs: the events table's partition key is
+// intDiv(ts, dayMicros).
+const dayMicros = 86400000000
+
+// DeleteEvents deletes a project's events of one kind older than before
+// (µs) and returns how many it deleted. A day (a partition of the events
+// table) whose every row is one of them goes whole (DROP PARTITION: a
+// file removal); the rest by one mutation (ALTER TABLE … DELETE), which
+// DeleteEvents waits for, so that what it returns is gone. Nothing is
+// sent when no event is that old. The events table's partitions hold
+// every project and kind, so a partition is dropped only when its rows,
+// as the server counts its active parts, are all the project's expired
+// ones.
+func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	n, err := s.deleteEvents(ctx, project, kind, before)
+	if err != nil {
+		return n, fmt.Errorf("clickhouse: delete %s events of project %d before %d: %w", kind, project, before, err)
+	}
+	if n > 0 {
+		s.log.Info("clickhouse: retention deleted events", "project", project, "kind", kind, "events", n)
+	}
+	return n, nil
+}
+
+func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	doomed, err := interpolate("project_id = ? AND kind = ? AND ts < ?", []any{project, kind, before})
+	if err != nil {
+		return 0, err
+	}
+	byDay := map[int64]int64{}
+	total := int64(0)
+	err = s.each(ctx, s.db, "SELECT intDiv(ts, "+strconv.Itoa(dayMicros)+") AS day, count() FROM events WHERE "+doomed+" GROUP BY day", func(r *rows) error {
+		var day, n int64
+		if err := r.Scan(&day, &n); err != nil {
+			return err
+		}
+		byDay[day] = n
+		total += n
+		return nil
+	})
+	if err != nil || total == 0 {
+		return 0, err
+	}
+	// The days whose rows are all doomed, as the active parts count them.
+	type day struct {
+		part string
+		rows int64
+	}
+	var whole []day
+	left := total
+	err = s.each(ctx, "", "SELECT partition, toInt64(sum(rows)) FROM system.parts WHERE active AND database = "+quote(s.db)+" AND table = 'events' GROUP BY partition", func(r *rows) error {
+		var part string
+		var n int64
+		if err := r.Scan(&part, &n); err != nil {
+			return err
+		}
+		d, err := strconv.ParseInt(part, 10, 64)
+		if err == nil && n > 0 && byDay[d] == n && (d+1)*dayMicros <= before {
+			whole = append(whole, day{part, n})
+			left -= n
+		}
+		return nil
+	})
+	if err != nil {
+		return 0, fmt.Errorf("read the days' rows: %w", err)
+	}
+	gone := int64(0)
+	for _, d := range whole {
+		if err := s.exec(ctx, s.db, "ALTER TABLE events DROP PARTITION "+d.part); err != nil {
+			return gone, fmt.Errorf("drop the day %s: %w", d.part, err)
+		}
+		gone += d.rows
+	}
+	if left > 0 {
+		if err := s.exec(ctx, s.db, "ALTER TABLE events DELETE WHERE "+doomed); err != nil {
+			return gone, err
+		}
+		if err := s.awaitMutations(ctx, "events"); err != nil {
+			return gone, err
+		}
+	}
+	return total, nil
+}
+
+// DeleteSideBefore deletes what the field catalogue holds of a project's
+// time before before (µs): its hours (field_seen) and days (field_values,
+// with their examples), by awaited mutations, sent only when there are
+// such rows. emptyBefore is the DuckDB store's (the token filters of
+// emptied blocks), which ClickHouse has no counterpart of. The identity
+// pairs (idents) stay, as on DuckDB: they map a returning visitor's
+// anonymous id to their person; erasing the person removes them.
+func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
+	for _, t := range []struct{ table, col string }{{"field_seen", "hour"}, {"field_values", "day"}} {
+		where, err := interpolate("project_id = ? AND "+t.col+" < ?", []any{project, before})
+		if err != nil {
+			return err
+		}
+		if err := s.mutate(ctx, t.table, "DELETE", where); err != nil {
+			return fmt.Errorf("clickhouse: delete the field catalogue of project %d before %d: %w", project, before, err)
+		}
+	}
+	return nil
+}
+
+// mutate runs the mutation "ALTER TABLE table command WHERE where"
+// (DELETE, or UPDATE col = …) when some row matches where, and waits for
+// it to finish: a mutation rewrites every part it touches, so none is
+// sent for nothing.
+func (s *Store) mutate(ctx context.Context, table, command, where string) error {
+	var n int64
+	if err := s.queryOne(ctx, s.db, "SELECT count() FROM "+table+" WHERE "+where, &n); err != nil {
+		return err
+	}
+	if n == 0 {
+		return nil
+	}
+	if err := s.exec(ctx, s.db, "ALTER TABLE "+table+" "+command+" WHERE "+where); err != nil {
+		return err
+	}
+	return s.awaitMutations(ctx, table)
+}
+
+// Reindex has nothing to do: the ClickHouse store keeps no index of the
+// events in memory; every analysis reads the tables.
+func (s *Store) Reindex(context.Context) error { return nil }
