@@ -102,6 +102,21 @@ func testRetention(t *testing.T, u string) {
 		t.Errorf("field catalogue hours (project*100+day) %v after DeleteSideBefore, want [105 200]", got)
 	}
 
+	// Records of old batches go, but each writer's last (recovery reads
+	// it).
+	if err := s.exec(ctx, s.db, "INSERT INTO batches (seq, events, committed_at, writer) VALUES (7, 1, now() - 864000, 5), (8, 1, now() - 864000, 5)"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Reindex(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := ints(t, s, "SELECT writer * 100 + seq FROM batches ORDER BY 1"); !slices.Equal(got, []int64{1, 508}) {
+		t.Errorf("batches (writer*100+seq) after Reindex: %v, want [1 508]: the writers' last batches", got)
+	}
+	if last, err := s.LastSeq(ctx); err != nil || last != 1 {
+		t.Errorf("LastSeq after pruning the batches = %d, %v; want 1", last, err)
+	}
+
 	// The Retainer over the store: per project and kind, by the
 	// projects' settings (defaults: logs 30 days, errors 90).
 	now := time.UnixMicro(day(40))

@@ -132,6 +132,19 @@ func (s *Store) mutate(ctx context.Context, table, command, where string) error 
 	return s.awaitMutations(ctx, table)
 }
 
-// Reindex has nothing to do: the ClickHouse store keeps no index of the
-// events in memory; every analysis reads the tables.
-func (s *Store) Reindex(context.Context) error { return nil }
+// batchRecordsKept is how long the batches table keeps the records of
+// batches older than each writer's last (which recovery reads).
+const batchRecordsKept = "INTERVAL 7 DAY"
+
+// Reindex ends a retention run that deleted events. The ClickHouse store
+// keeps no index of the events in memory (every analysis reads the
+// tables), so there is nothing to rebuild; it prunes the batches table
+// instead, a row per appended batch: the records older than a week go,
+// but each writer's last, which LastSeq and recovery read.
+func (s *Store) Reindex(ctx context.Context) error {
+	if err := s.mutate(ctx, "batches", "DELETE", "committed_at < now() - "+batchRecordsKept+
+		" AND (writer, seq) NOT IN (SELECT writer, max(seq) FROM batches GROUP BY writer)"); err != nil {
+		return fmt.Errorf("clickhouse: prune the batches' records: %w", err)
+	}
+	return nil
+}
