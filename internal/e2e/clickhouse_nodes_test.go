@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/pgtest"
 )
 
 // TestAcknowledgedEventsSurviveNodeLossOnClickHouse runs two Lore nodes
@@ -24,13 +25,27 @@ import (
 // acknowledged is then in ClickHouse exactly once (all 100 of its
 // events, none twice), read directly on the server and through each
 // node's API, and the replacement ingests on. Under another node id the
-// dead node's data directory is refused.
+// dead node's data directory is refused. Once with each node's metadata
+// in its own SQLite file, once with both on one PostgreSQL database (the
+// deployment of several nodes).
 func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 	srv := chtest.Start(t)
-	storeURL := "clickhouse://" + srv.Addr + "/nodes"
+	t.Run("OwnSQLiteMeta", func(t *testing.T) { testNodeLoss(t, srv, "nodes_sqlite") })
+	t.Run("SharedPostgreSQLMeta", func(t *testing.T) {
+		testNodeLoss(t, srv, "nodes_postgres", "--meta", pgtest.Start(t).NewDatabase(t))
+	})
+}
+
+// testNodeLoss runs the test on database db of srv, each node started
+// with args too.
+func testNodeLoss(t *testing.T, srv *chtest.Server, db string, args ...string) {
+	storeURL := "clickhouse://" + srv.Addr + "/" + db
 	dirA, dirB := t.TempDir(), t.TempDir()
-	nodeA := startLore(t, dirA, "--store", storeURL, "--node-id", "node-a")
-	nodeB := startLore(t, dirB, "--store", storeURL, "--node-id", "node-b")
+	node := func(id string) []string {
+		return append([]string{"--store", storeURL, "--node-id", id}, args...)
+	}
+	nodeA := startLore(t, dirA, node("node-a")...)
+	nodeB := startLore(t, dirB, node("node-b")...)
 
 	const perNode, maxBatches = 4, 600
 	// acked[node][client]: batches 0..n-1 were answered 200.
@@ -84,13 +99,13 @@ func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 	// events would be loaded again, as another writer's.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	wrong := exec.CommandContext(ctx, loreBinary, "serve", "--data", dirA, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey,
-		"--read-key", readKey, "--admin-key", adminKey, "--store", storeURL, "--node-id", "node-c")
+	wrong := exec.CommandContext(ctx, loreBinary, append([]string{"serve", "--data", dirA, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey,
+		"--read-key", readKey, "--admin-key", adminKey}, node("node-c")...)...)
 	if out, err := wrong.CombinedOutput(); err == nil || !strings.Contains(string(out), `--node-id "node-a"`) {
 		t.Errorf("node-a's data directory started as node-c: %v, want a refusal naming node-a\n%s", err, out)
 	}
 	// node-a's replacement: its data directory, its node id.
-	nodeA2 := startLore(t, dirA, "--store", storeURL, "--node-id", "node-a")
+	nodeA2 := startLore(t, dirA, node("node-a")...)
 	waitLoaded(t, nodeA2.url)
 	waitLoaded(t, nodeB.url)
 	// It ingests on (its seqs continue its own, not node-b's).
@@ -103,7 +118,7 @@ func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 
 	// On the server: each batch's events, counted by its batch tag.
 	stored := map[string]int64{}
-	out := srv.Post(t, "SELECT attr_values[indexOf(attr_keys, 'batch')] AS b, count() FROM nodes.events WHERE service = 'nodes' GROUP BY b FORMAT TSV")
+	out := srv.Post(t, "SELECT attr_values[indexOf(attr_keys, 'batch')] AS b, count() FROM "+db+".events WHERE service = 'nodes' GROUP BY b FORMAT TSV")
 	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
 		b, c, ok := strings.Cut(line, "\t")
 		n, err := strconv.ParseInt(c, 10, 64)
