@@ -22,7 +22,9 @@ const dayMicros = 86400000000
 // sent when no event is that old. The events table's partitions hold
 // every project and kind, so a partition is dropped only when its rows,
 // as the server counts its active parts, are all the project's expired
-// ones.
+// ones (and its whole day is before the cutoff). An event dated that day
+// appended between the count and the drop would go with it: a backfill
+// of another project's events that old while retention runs.
 func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
 	n, err := s.deleteEvents(ctx, project, kind, before)
 	if err != nil {
