@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/patterns"
 	"github.com/lore-dev/lore/internal/pgtest"
 )
 
@@ -53,14 +54,21 @@ func process(t *testing.T, a *App, lines []string) map[string]event.Event {
 	return out
 }
 
+// twoNodes serves two nodes on one new PostgreSQL metadata database.
+func twoNodes(t *testing.T) (a, b *App) {
+	t.Helper()
+	dbURL := pgtest.Start(t).NewDatabase(t)
+	a, _ = serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, NodeID: "node-a", Addr: "127.0.0.1:0"})
+	b, _ = serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, NodeID: "node-b", Addr: "127.0.0.1:0"})
+	return a, b
+}
+
 // TestFingerprintsAgreeAcrossNodes: two nodes on one PostgreSQL metadata
 // database, fed the same errors without a stack in opposite orders, give
 // each error the same fingerprint, and so track one issue per error, not
 // one per node.
 func TestFingerprintsAgreeAcrossNodes(t *testing.T) {
-	dbURL := pgtest.Start(t).NewDatabase(t)
-	a, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, NodeID: "node-a", Addr: "127.0.0.1:0"})
-	b, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, NodeID: "node-b", Addr: "127.0.0.1:0"})
+	a, b := twoNodes(t)
 	reversed := slices.Clone(clusterLines)
 	slices.Reverse(reversed)
 	byA, byB := process(t, a, clusterLines), process(t, b, reversed)
@@ -79,4 +87,47 @@ func TestFingerprintsAgreeAcrossNodes(t *testing.T) {
 	if len(issues) != len(fps) {
 		t.Errorf("%d issues tracked for %d fingerprints: %+v", len(issues), len(fps), issues)
 	}
+}
+
+// TestPatternIDsAgreeAcrossNodes: two nodes on one PostgreSQL metadata
+// database label the same log lines with the same pattern ids once they
+// have shared their templates (every second, and when they stop), though
+// each saw the lines in another order; either node finds the template of
+// an id the other stamped.
+func TestPatternIDsAgreeAcrossNodes(t *testing.T) {
+	a, b := twoNodes(t)
+	reversed := slices.Clone(clusterLines)
+	slices.Reverse(reversed)
+	firstA, firstB := process(t, a, clusterLines), process(t, b, reversed)
+	ctx := context.Background()
+	for range 2 {
+		for _, n := range []*App{a, b} {
+			if err := n.patterns.Sync(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	thenA, thenB := process(t, a, clusterLines), process(t, b, clusterLines)
+	for _, line := range clusterLines {
+		id := pid(t, thenA[line])
+		if got := pid(t, thenB[line]); got != id {
+			t.Errorf("%q: pattern id %s on node-a, %s on node-b", line, id, got)
+		}
+		for _, n := range []*App{a, b} {
+			for _, before := range []string{pid(t, firstA[line]), pid(t, firstB[line])} {
+				if g, ok := n.patterns.Group(1, before); !ok || g.ID != id {
+					t.Errorf("%q: id %s stamped before the nodes agreed: group %+v (found %v), want %s", line, before, g, ok, id)
+				}
+			}
+		}
+	}
+}
+
+func pid(t *testing.T, e event.Event) string {
+	t.Helper()
+	id, ok := e.Attr(patterns.AttrKey)
+	if !ok || id == "" {
+		t.Fatalf("%q: no pattern id", e.Message)
+	}
+	return id
 }

@@ -13,12 +13,18 @@ import (
 )
 
 // openNarrative starts the log pattern miner (an ingest processor whose
-// templates live in DataDir/patterns) and serves patterns, stories, the
+// templates live in DataDir/patterns, and whose ids are claimed in the
+// metadata database when nodes share it) and serves patterns, stories, the
 // service map and incident timelines.
 func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	miner, err := patterns.Open(filepath.Join(a.cfg.DataDir, "patterns"), patterns.Config{}, a.log.With("component", "patterns"))
 	if err != nil {
 		return err
+	}
+	if a.meta.Shared() {
+		// Nodes sharing the metadata database share the pattern ids:
+		// one per service and template across nodes.
+		miner.UseRegistry(a.meta)
 	}
 	a.closers = append(a.closers, miner.Close)
 	a.addProcessor(stagePatterns, miner)

@@ -322,6 +322,19 @@ var migrations = []migration{
   expires_at INTEGER NOT NULL  -- µs, by the database's clock
 )`)
 	}},
+	{8, "pattern ids: one per stream and template across nodes", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS pattern_ids (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, -- claim order
+  project_id INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  template_key TEXT NOT NULL,  -- a hash of the template
+  template TEXT NOT NULL,      -- its tokens, as a JSON array
+  id TEXT NOT NULL,
+  claimed_at INTEGER NOT NULL, -- µs, by the database's clock
+  UNIQUE (project_id, service, template_key),
+  UNIQUE (project_id, id)
+)`, `CREATE INDEX IF NOT EXISTS pattern_ids_claimed ON pattern_ids (claimed_at, seq)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own

@@ -25,7 +25,9 @@
 // Each group has a pattern id, fixed when the group is created and kept in
 // a file under the data directory, so ids stay stable across restarts and
 // as the template generalises; a folded variant's id becomes an alias of
-// the group it folded into. Miner is the algorithm; Processor runs one
+// the group it folded into. Nodes sharing a Registry (the PostgreSQL
+// metadata database) share the ids: each claims its new groups' ids there
+// and learns the templates the others claimed (Processor.UseRegistry). Miner is the algorithm; Processor runs one
 // miner per project and service (a Stream) in Lore's ingest pipeline,
 // bounds them one by one and together, forgetting the least recently seen
 // groups, and stamps each log and error row with the attribute pattern_id.

@@ -89,6 +89,10 @@ type Group struct {
 	// token positions VariantAt (see Miner).
 	VariantOf string `json:"variant_of,omitempty"`
 	VariantAt []int  `json:"variant_at,omitempty"`
+	// Claim is the order in which ID was claimed across the nodes
+	// sharing a Registry (0: not claimed; see Processor.UseRegistry).
+	// Between two groups of one family, the one claimed first names it.
+	Claim int64 `json:"claim,omitempty"`
 }
 
 // Template renders the group's template as text.
@@ -131,7 +135,23 @@ type Miner struct {
 	// budget and budgetBytes, when set, count groups and bytes across
 	// the miners of a Processor.
 	budget, budgetBytes *atomic.Int64
+	// claiming makes the miner remember the groups it creates in pending,
+	// for the Processor to claim their ids in its Registry.
+	claiming bool
+	pending  []pendingClaim
 }
+
+// pendingClaim is a group created here whose id is not claimed yet: its
+// id and template when it was created.
+type pendingClaim struct {
+	id     string
+	tokens []string
+}
+
+// maxPending bounds the claims a miner waits to make: past it (a flood of
+// new templates while the registry is down), new groups keep the ids they
+// were given here, unclaimed.
+const maxPending = 10_000
 
 // group is a Group in the tree.
 type group struct {
@@ -298,7 +318,8 @@ func (g *group) dropVariantSet(vs *variantSet) {
 }
 
 // fold merges v into g: g takes v's lines and its template's differences
-// as wildcards, and v's id (and its own aliases) become aliases of g's.
+// as wildcards, and v's id (and its own aliases) become aliases of g's;
+// unless v's id was claimed before g's across nodes, then g takes it.
 func (m *Miner) fold(v, g *group) {
 	if len(v.Tokens) == len(g.Tokens) {
 		m.generalise(g, v.Tokens)
@@ -318,6 +339,12 @@ func (m *Miner) fold(v, g *group) {
 	}
 	v.Aliases = nil
 	m.remove(v)
+	if v.Claim > 0 && before(v.Claim, g) {
+		// Across nodes, a family is named by its template claimed
+		// first (see Processor.UseRegistry).
+		m.rename(g, v.ID)
+		g.Claim = v.Claim
+	}
 }
 
 // create starts a group for toks in leaf; parent and diff name the group
@@ -333,6 +360,17 @@ func (m *Miner) create(leaf *node, toks []string, ts int64, parent *group, diff 
 	}
 	m.seq++
 	g := &group{Group: Group{ID: m.newID(owned), Tokens: owned, Count: 1, FirstSeen: ts, LastSeen: ts}, leaf: leaf, bytes: size, seq: m.seq}
+	if m.claiming && len(m.pending) < maxPending {
+		m.pending = append(m.pending, pendingClaim{id: g.ID, tokens: append([]string(nil), owned...)})
+	}
+	m.place(g, parent, diff)
+	return Match{ID: g.ID, Template: g.Template(), New: true}
+}
+
+// place links a new group to the group it is a variant of, if any, puts it
+// in the tree and keeps the miner and its leaf within their bounds.
+func (m *Miner) place(g, parent *group, diff []int) {
+	leaf := g.leaf
 	if parent != nil {
 		m.link(g, parent, diff)
 	}
@@ -347,7 +385,6 @@ func (m *Miner) create(leaf *node, toks []string, ts int64, parent *group, diff 
 		}
 		m.forget(old)
 	}
-	return Match{ID: g.ID, Template: g.Template(), New: true}
 }
 
 // link makes g a variant of parent at positions diff.
@@ -632,22 +669,32 @@ func validPositions(pos []int, n int) bool {
 // "p", 4 hex digits naming the stream's service (so that a project's
 // miners can find an id's group without an index) and 8 of the template.
 func (m *Miner) newID(toks []string) string {
+	for i := 0; ; i++ {
+		id := candidateID(m.tag, toks, i)
+		if !m.known(id) {
+			return id
+		}
+	}
+}
+
+// candidateID is the i-th id a group of the template toks may take in the
+// stream tagged tag: the hash of the template, plus i.
+func candidateID(tag uint16, toks []string, i int) string {
 	h := fnv.New32a()
 	for _, t := range toks {
 		h.Write([]byte(t))
 		h.Write([]byte{0})
 	}
-	sum := h.Sum32()
-	for i := uint32(0); ; i++ {
-		id := fmt.Sprintf("p%04x%08x", m.tag, sum+i)
-		if _, taken := m.groups[id]; taken {
-			continue
-		}
-		if _, taken := m.aliases[id]; taken {
-			continue
-		}
-		return id
+	return fmt.Sprintf("p%04x%08x", tag, h.Sum32()+uint32(i))
+}
+
+// known reports whether id is a group's or an alias here.
+func (m *Miner) known(id string) bool {
+	if _, ok := m.groups[id]; ok {
+		return true
 	}
+	_, ok := m.aliases[id]
+	return ok
 }
 
 // leaf walks (creating nodes as needed) the tree path of toks: the
@@ -692,11 +739,20 @@ func (m *Miner) child(n *node, key string) *node {
 	return c
 }
 
+// order is when g came first: the order its id was claimed in across
+// nodes, else (unclaimed, after every claimed group) its creation here.
+func (g *group) order() uint64 {
+	if g.Claim > 0 {
+		return uint64(g.Claim)
+	}
+	return 1<<63 + g.seq
+}
+
 // best returns the most similar group of a leaf when its similarity
 // reaches the threshold, with the positions where the message's plain
 // words differ from its template. Ties go to a first group over a variant
 // (so a new value counts against the family), then to the group with more
-// wildcards, as in the paper, then to the oldest.
+// wildcards, as in the paper, then to the one that came first (see order).
 func (m *Miner) best(groups []*group, toks []string, threshold float64) (*group, []int) {
 	var best *group
 	bestSim, bestWild := -1.0, -1
@@ -717,7 +773,7 @@ func (m *Miner) best(groups []*group, toks []string, threshold float64) (*group,
 			if wild < bestWild {
 				continue
 			}
-		case g.seq > best.seq:
+		case g.order() > best.order():
 			continue
 		}
 		best, bestSim, bestWild = g, sim, wild

@@ -77,6 +77,12 @@ type Processor struct {
 	saveMu sync.Mutex // serialises writes of the files
 	stop   chan struct{}
 	done   chan struct{}
+
+	// registry, when set (UseRegistry), shares the ids with other nodes.
+	registry  Registry
+	syncMu    sync.Mutex    // serialises Sync
+	learnedAt int64         // the latest claim learned, µs by the registry's clock; under syncMu
+	syncDone  chan struct{} // closed when the syncer stops
 }
 
 // stream is one miner and what the processor knows of it.
@@ -209,15 +215,20 @@ func (p *Processor) loadStreams() error {
 
 func (p *Processor) saver() {
 	defer close(p.done)
-	t := time.NewTicker(saveEvery)
+	p.every(saveEvery, "save log templates", func() error { return p.Save() })
+}
+
+// every runs f every d until Close, logging its errors as what.
+func (p *Processor) every(d time.Duration, what string, f func() error) {
+	t := time.NewTicker(d)
 	defer t.Stop()
 	for {
 		select {
 		case <-p.stop:
 			return
 		case <-t.C:
-			if err := p.Save(); err != nil {
-				p.log.Warn("save log templates", "err", err)
+			if err := f(); err != nil {
+				p.log.Warn(what, "err", err)
 			}
 		}
 	}
@@ -257,6 +268,7 @@ func (p *Processor) stream(key Stream) *stream {
 	s.miner = newMiner(p.cfg, tag)
 	s.miner.budget = &p.groups
 	s.miner.budgetBytes = &p.bytes
+	s.miner.claiming = p.registry != nil
 	s.lastUsed.Store(p.clock.Load())
 	p.streams[key] = s
 	if p.byTag[key.Project] == nil {
@@ -510,6 +522,16 @@ func (p *Processor) Close(ctx context.Context) error {
 	case <-p.done:
 	case <-ctx.Done():
 		return fmt.Errorf("close patterns: %w", ctx.Err())
+	}
+	if p.syncDone != nil {
+		select {
+		case <-p.syncDone:
+		case <-ctx.Done():
+			return fmt.Errorf("close patterns: %w", ctx.Err())
+		}
+		if err := p.Sync(ctx); err != nil {
+			p.log.Warn("share log pattern ids", "err", err)
+		}
 	}
 	return p.Save()
 }
