@@ -30,6 +30,17 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("clickhouse: code %d: %s", e.Code, e.Message)
 }
 
+// Unwrap makes the server's own timeouts (TIMEOUT_EXCEEDED, and TOO_SLOW:
+// the estimated time is past max_execution_time) a context deadline, as
+// Lore's own deadline is: a query that ran out of time answers 503 with
+// Retry-After whichever side noticed first.
+func (e *Error) Unwrap() error {
+	if e.Code == 159 || e.Code == 160 {
+		return context.DeadlineExceeded
+	}
+	return nil
+}
+
 // faultCodes are the codes of a query that cannot run as written (an
 // unknown column or function, a type a function does not take, a value
 // that does not parse): the query's fault, not the server's.
@@ -43,7 +54,7 @@ func (e *Error) QueryFault() bool { return faultCodes[e.Code] }
 // newest releases name every code in their text, 18.16 none.
 var codeNames = map[int]string{
 	47: "UNKNOWN_IDENTIFIER", 60: "UNKNOWN_TABLE", 62: "SYNTAX_ERROR", 81: "UNKNOWN_DATABASE",
-	159: "TIMEOUT_EXCEEDED", 241: "MEMORY_LIMIT_EXCEEDED", 394: "QUERY_WAS_CANCELLED",
+	159: "TIMEOUT_EXCEEDED", 160: "TOO_SLOW", 241: "MEMORY_LIMIT_EXCEEDED", 394: "QUERY_WAS_CANCELLED",
 }
 
 var codeRE = regexp.MustCompile(`^Code: (\d+)`)
