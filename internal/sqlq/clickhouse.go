@@ -1,6 +1,7 @@
 package sqlq
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -190,6 +191,63 @@ func (c ClickHouse) PrevRows(src, part string, order, cols []string, col string)
 		sorted + " AS _s FROM " + src + " GROUP BY " + part + "))"
 }
 
+// FunnelBest reads each person's rows into an array sorted by time,
+// arrival and step (18.16 has neither window functions nor ASOF joins):
+// _g numbers the rows' events (dense, in order), _end is the last row of
+// each event, and for step k _ck counts the step-k rows up to each row
+// and _pk lists their positions, so that the first step-k row after event
+// g is _pk[_ck[_end[g]] + 1] (0, past the end, when there is none). Each
+// attempt (a step-1 row) walks the steps in nested lambdas, each binding
+// its step's row (0 once a step is missed) through a one-element array
+// (aliases would be copied into the query once per use, exponentially in
+// the steps); the best attempt is the first when sorted by depth, then
+// event, and a query around spreads its rows into times.
+func (ClickHouse) FunnelBest(src string, steps int, window int64) (string, []any) {
+	el := func(i string, n int) string { return "tupleElement(_e[" + i + "], " + strconv.Itoa(n) + ")" }
+	var b strings.Builder
+	var args []any
+	b.WriteString("per AS (SELECT pid, _pn AS person, " + el("_w.2", 4) + " AS bd, 1")
+	for k := 2; k <= steps; k++ {
+		fmt.Fprintf(&b, " + toInt64(_w.%d > 0)", k+1)
+	}
+	b.WriteString(" AS depth")
+	for k := 1; k <= steps; k++ {
+		fmt.Fprintf(&b, ", if(_w.%[1]d = 0, NULL, %[2]s) AS t%[3]d", k+1, el(fmt.Sprintf("_w.%d", k+1), 1), k)
+	}
+	b.WriteString(" FROM (SELECT pid, any(person) AS _pn" +
+		", arraySort(lx -> tuple(tupleElement(lx, 1), tupleElement(lx, 2), tupleElement(lx, 3)), groupArray(tuple(ts, rid, ifNull(step, 0), bd))) AS _e" +
+		", arrayEnumerate(_e) AS _i" +
+		", arrayCumSum(arrayMap(li -> li = 1 OR tuple(" + el("li", 1) + ", " + el("li", 2) + ") != tuple(" + el("li - 1", 1) + ", " + el("li - 1", 2) + "), _i)) AS _g" +
+		", arrayFilter(li -> li = length(_e) OR _g[li + 1] != _g[li], _i) AS _end" +
+		", arrayFilter(li -> " + el("li", 3) + " = 1, _i) AS _a")
+	for k := 2; k <= steps; k++ {
+		fmt.Fprintf(&b, ", arrayCumSum(arrayMap(lx -> tupleElement(lx, 3) = %[1]d, _e)) AS _c%[1]d, arrayFilter(li -> %[2]s = %[1]d, _i) AS _p%[1]d",
+			k, el("li", 3))
+	}
+	// The walk: j1 is the attempt's row; jk the step-k row after j(k-1)'s
+	// event within the window of j1's time, else 0.
+	walk := "tuple(toInt64(_g[j1]) - toInt64(1"
+	for k := 2; k <= steps; k++ {
+		walk += fmt.Sprintf(" + (j%d > 0)", k)
+	}
+	walk += ") * 4000000000000000"
+	for k := 1; k <= steps; k++ {
+		walk += fmt.Sprintf(", j%d", k)
+	}
+	walk += ")"
+	for k := steps; k >= 2; k-- {
+		next := fmt.Sprintf("_p%[1]d[_c%[1]d[_end[_g[j%[2]d]]] + 1]", k, k-1)
+		walk = fmt.Sprintf("arrayMap(j%[1]d -> %[2]s, [if(j%[3]d = 0, 0, arrayMap(ln -> if(ln > 0 AND %[4]s <= %[5]s + ?, ln, 0), [%[6]s])[1])])[1]",
+			k, walk, k-1, el("ln", 1), el("j1", 1), next)
+		args = append(args, window)
+	}
+	// The window's placeholders, innermost first in the text, are all
+	// the same value.
+	b.WriteString(", arraySort(lw -> tupleElement(lw, 1), arrayMap(j1 -> " + walk + ", _a))[1] AS _w")
+	b.WriteString(" FROM (" + src + ") GROUP BY pid) WHERE length(_a) > 0 AND _pn <> '')")
+	return b.String(), args
+}
+
 // chElems lists n elements of the tuple expression t from the from-th.
 func chElems(t string, from, n int) string {
 	e := make([]string, n)
@@ -312,13 +370,14 @@ func (ClickHouse) CharLength(expr string) string { return "lengthUTF8(" + expr +
 // no match); it exists in every release.
 func (ClickHouse) RegexpGroup(expr string) string { return "extract(" + expr + ", ?)" }
 
-var chTypes = [...]string{TypeInt64: "Nullable(Int64)", TypeFloat64: "Nullable(Float64)", TypeString: "Nullable(String)"}
+var chTypes = [...]string{TypeInt64: "Nullable(Int64)", TypeFloat64: "Nullable(Float64)", TypeString: "Nullable(String)",
+	TypeStrings: "Array(String)", TypeInt64s: "Array(Int64)", TypeFloat64s: "Array(Nullable(Float64))"}
 
 // Null casts NULL to a Nullable type; arrays cannot be Nullable, so a
 // list is an empty one.
 func (ClickHouse) Null(t Type) string {
-	if t == TypeStrings {
-		return "CAST([] AS Array(String))"
+	if t >= TypeStrings {
+		return "CAST([] AS " + chTypes[t] + ")"
 	}
 	return "CAST(NULL AS " + chTypes[t] + ")"
 }
@@ -326,9 +385,9 @@ func (ClickHouse) Null(t Type) string {
 // TryInt64 is toInt64OrNull.
 func (ClickHouse) TryInt64(expr string) string { return "toInt64OrNull(" + expr + ")" }
 
-// Left is leftUTF8 (left counts bytes).
+// Left is substringUTF8 (left counts bytes; leftUTF8 came after 18.16).
 func (ClickHouse) Left(expr string, n int) string {
-	return "leftUTF8(" + expr + ", " + strconv.Itoa(n) + ")"
+	return "substringUTF8(" + expr + ", 1, " + strconv.Itoa(n) + ")"
 }
 
 // ListIndex is indexOf (0 for a missing element).

@@ -31,6 +31,9 @@ const (
 	TypeFloat64
 	TypeString
 	TypeStrings // a list of strings: empty, not NULL, where engines have no NULL list
+	// Lists of integers and of nullable floats: empty, as TypeStrings.
+	TypeInt64s
+	TypeFloat64s
 )
 
 // Dialect holds every difference between the SQL engines Lore runs on, for
@@ -137,6 +140,19 @@ type Dialect interface {
 	// order (of cols, unique within a partition); NULL for a partition's
 	// first row.
 	PrevRows(src, part string, order, cols []string, col string) string
+	// FunnelBest is WITH items (comma-separated, "name AS (…)") ending
+	// with per: for each person of src, a SELECT of the steps of the
+	// events that match a funnel's (columns pid, a hash of person; person;
+	// ts; rid, the row's arrival order; step, 1 to steps; bd, the
+	// breakdown value; a row per step an event matches), the person's
+	// best attempt at the funnel: pid, person, bd, depth and t1 … tsteps.
+	// An attempt starts at a step-1 event of a person who is not ''
+	// (t1, and bd, are its); each next step is the earliest event of that
+	// step after the previous step's event in time, then arrival (never
+	// the same event), while within window (µs) of t1: t is NULL past the
+	// depth. The best attempt is the deepest, then the earliest in time
+	// and arrival. args bind the items' placeholders.
+	FunnelBest(src string, steps int, window int64) (items string, args []any)
 	// MaterializedCTE is a WITH item computed once however often it is
 	// read.
 	MaterializedCTE(name, body string) string

@@ -70,6 +70,10 @@ var constructs = []struct {
 	{"PrevRows", func(d Dialect) string {
 		return d.PrevRows("firsts", "trace_hi, trace_lo", []string{"f", "service"}, []string{"service", "err"}, "service")
 	}},
+	{"FunnelBest", func(d Dialect) string {
+		items, args := d.FunnelBest("SELECT pid, person, ts, step, bd, rid FROM raw", 3, 3600e6)
+		return fmt.Sprintf("%s  %v", items, args)
+	}},
 	{"MaterializedCTE", func(d Dialect) string { return d.MaterializedCTE("ev", "SELECT 1") }},
 	{"StarExcept", func(d Dialect) string { return d.StarExcept("new", "k") }},
 	{"FirstNBy", func(d Dialect) string { return d.FirstNBy("e.person", "e.ts, e.label") }},
@@ -83,7 +87,7 @@ var constructs = []struct {
 	{"TraceHex", func(d Dialect) string { return d.TraceHex("trace_hi", "trace_lo") }},
 	{"SemiJoin", func(d Dialect) string { return d.SemiJoin("events e", "hits h", "e.trace_hi = h.trace_hi") }},
 	{"Null", func(d Dialect) string {
-		return strings.Join([]string{d.Null(TypeInt64), d.Null(TypeFloat64), d.Null(TypeString), d.Null(TypeStrings)}, " | ")
+		return strings.Join([]string{d.Null(TypeInt64), d.Null(TypeFloat64), d.Null(TypeString), d.Null(TypeStrings), d.Null(TypeInt64s), d.Null(TypeFloat64s)}, " | ")
 	}},
 	{"TryInt64", func(d Dialect) string { return d.TryInt64(d.Attr("replay.detection_ms")) }},
 	{"Left", func(d Dialect) string { return d.Left("message", 120) }},

@@ -1,6 +1,7 @@
 package sqlq
 
 import (
+	"fmt"
 	"math/big"
 	"strconv"
 	"strings"
@@ -162,6 +163,35 @@ func (d DuckDB) PrevRows(src, part string, order, cols []string, col string) str
 	return "SELECT " + strings.Join(cols, ", ") + ", " + d.Lag(col, part, strings.Join(order, ", ")) + " AS prev FROM " + src
 }
 
+// FunnelBest numbers a person's events by time and arrival (dense_rank:
+// the rows of one event share its number), walks the steps with ASOF
+// joins (each next step the least number above the previous step's), and
+// keeps the best attempt with arg_max (a person's numbers are < 4e15).
+func (d DuckDB) FunnelBest(src string, steps int, window int64) (string, []any) {
+	var b strings.Builder
+	var args []any
+	b.WriteString(d.MaterializedCTE("ev", "SELECT pid, person, ts, step, bd, dense_rank() OVER (PARTITION BY pid ORDER BY ts, rid) AS seq FROM ("+src+")"))
+	b.WriteString(", c1 AS (SELECT pid, person, bd, ts AS t1, seq AS s1 FROM ev WHERE step = 1 AND person <> '')")
+	for i := 2; i <= steps; i++ {
+		join := d.AsofLeftJoin(fmt.Sprintf("c%d c", i-1), fmt.Sprintf("(SELECT pid, ts, seq FROM ev WHERE step = %d) n", i),
+			"c.pid = n.pid", fmt.Sprintf("coalesce(c.s%d, 9223372036854775807) < n.seq", i-1))
+		fmt.Fprintf(&b, ", c%d AS (SELECT c.*, CASE WHEN n.ts <= c.t1 + ? THEN n.ts END AS t%d, CASE WHEN n.ts <= c.t1 + ? THEN n.seq END AS s%d FROM %s)",
+			i, i, i, join)
+		args = append(args, window, window)
+	}
+	depth := "1"
+	cols := []string{"person", "bd", "depth"}
+	for i := 1; i <= steps; i++ {
+		if i > 1 {
+			depth += " + " + d.Int64(fmt.Sprintf("t%d IS NOT NULL", i))
+		}
+		cols = append(cols, "t"+strconv.Itoa(i))
+	}
+	b.WriteString(", " + d.MaterializedCTE("per", "SELECT pid, "+d.UnpackRow("b", cols)+" FROM (SELECT pid, "+
+		d.ArgMaxRow(cols, d.Int64("depth")+" * 4000000000000000 - s1")+" AS b FROM (SELECT *, "+depth+" AS depth FROM c"+strconv.Itoa(steps)+") GROUP BY pid)"))
+	return b.String(), args
+}
+
 // MaterializedCTE asks DuckDB to compute the CTE once.
 func (DuckDB) MaterializedCTE(name, body string) string {
 	return name + " AS MATERIALIZED (" + body + ")"
@@ -245,7 +275,8 @@ func (DuckDB) CharLength(expr string) string { return "length(" + expr + ")" }
 // RegexpGroup is regexp_extract of group 1 (” when no match).
 func (DuckDB) RegexpGroup(expr string) string { return "regexp_extract(" + expr + ", ?, 1)" }
 
-var duckTypes = [...]string{TypeInt64: "BIGINT", TypeFloat64: "DOUBLE", TypeString: "VARCHAR", TypeStrings: "VARCHAR[]"}
+var duckTypes = [...]string{TypeInt64: "BIGINT", TypeFloat64: "DOUBLE", TypeString: "VARCHAR", TypeStrings: "VARCHAR[]",
+	TypeInt64s: "BIGINT[]", TypeFloat64s: "DOUBLE[]"}
 
 // Null casts NULL.
 func (DuckDB) Null(t Type) string { return "NULL::" + duckTypes[t] }

@@ -151,30 +151,32 @@ func (q Funnel) Query(d sqlq.Dialect) (sqlq.Query, error) {
 	if err := funnelPersons(b, d, r); err != nil {
 		return sqlq.Query{}, err
 	}
-	b.Add(" SELECT * FROM (")
-	if r.Breakdown != "" {
-		b.Add("SELECT 0 AS typ, grouping(bd) AS g, bd")
-	} else {
-		b.Add("SELECT 0 AS typ, 1 AS g, '' AS bd")
-	}
-	b.Add(", [")
+	var c strings.Builder
+	c.WriteString("[")
 	for i := 1; i <= n; i++ {
 		if i > 1 {
-			b.Add(", ")
+			c.WriteString(", ")
 		}
-		b.Add(d.AggIf(sqlq.AggCount, "", fmt.Sprintf("depth >= %d", i)))
+		c.WriteString(d.Int64(d.AggIf(sqlq.AggCount, "", fmt.Sprintf("depth >= %d", i))))
 	}
-	b.Add("] AS cnts, [" + d.Null(sqlq.TypeFloat64))
+	c.WriteString("] AS cnts, [" + d.Null(sqlq.TypeFloat64))
 	for i := 2; i <= n; i++ {
-		b.Add(", " + d.AggIf(sqlq.AggMedian, fmt.Sprintf("t%d - t%d", i, i-1), fmt.Sprintf("depth >= %d", i)))
+		c.WriteString(", " + d.AggIf(sqlq.AggMedian, fmt.Sprintf("t%d - t%d", i, i-1), fmt.Sprintf("depth >= %d", i)))
 	}
-	b.Add("] AS meds, " + d.Null(sqlq.TypeInt64) + " AS depth, " + d.Null(sqlq.TypeString) + " AS cause, " + d.Null(sqlq.TypeString) + " AS label, " +
+	// The drop-off rows' depth is dp here: ClickHouse would read an
+	// alias depth in place of per's column in the counts.
+	c.WriteString("] AS meds, " + d.Null(sqlq.TypeInt64) + " AS dp, " + d.Null(sqlq.TypeString) + " AS cause, " + d.Null(sqlq.TypeString) + " AS label, " +
 		d.Null(sqlq.TypeString) + " AS service, " + d.Null(sqlq.TypeInt64) + " AS p, " + d.Null(sqlq.TypeInt64) + " AS c, " +
 		d.Null(sqlq.TypeFloat64) + " AS med, " + d.Null(sqlq.TypeStrings) + " AS samples FROM per")
-	if r.Breakdown != "" {
-		b.Add(" GROUP BY GROUPING SETS ((), (bd)) ORDER BY g DESC, count(*) DESC, bd LIMIT ?", r.MaxBreakdowns+1)
+	counts := c.String()
+	if r.Breakdown == "" {
+		b.Add(" SELECT * FROM (SELECT 0 AS typ, 1 AS g, '' AS bd, " + counts + ")")
+	} else {
+		// Overall (g = 1) and per value, as a union: ClickHouse 18.16
+		// has no GROUPING SETS. cnts[1] counts the value's persons.
+		b.Add(" SELECT * FROM (SELECT * FROM (SELECT 0 AS typ, 1 AS g, '' AS bd, "+counts+" UNION ALL SELECT 0, 0, bd, "+counts+
+			" GROUP BY bd) ORDER BY g DESC, cnts[1] DESC, bd LIMIT ?)", r.MaxBreakdowns+1)
 	}
-	b.Add(")")
 	funnelDropoffs(b, d, r)
 	return b.Query("product.funnel", scope(r.ProjectID, r.Range))
 }
@@ -244,30 +246,10 @@ func funnelPersons(b *sqlq.Builder, d sqlq.Dialect, r store.FunnelRequest) error
 	} else {
 		b.Add("))")
 	}
-	// seq orders a person's events by time, then arrival, so that steps
-	// with equal timestamps advance in the order they arrived; each next
-	// step is the earliest in that order after the previous one.
-	b.Add(", " + d.MaterializedCTE("ev", "SELECT pid, person, ts, step, bd, dense_rank() OVER (PARTITION BY pid ORDER BY ts, rid) AS seq FROM"+
-		" (SELECT "+d.Hash64("coalesce(idm.uid, raw.k)")+" AS pid, coalesce(idm.uid, raw.k) AS person, ts, step, bd, rid FROM raw LEFT JOIN idm ON idm.a = raw.k)"))
-	b.Add(", c1 AS (SELECT pid, person, bd, ts AS t1, seq AS s1 FROM ev WHERE step = 1 AND person <> '')")
-	for i := 2; i <= n; i++ {
-		join := d.AsofLeftJoin(fmt.Sprintf("c%d c", i-1), fmt.Sprintf("(SELECT pid, ts, seq FROM ev WHERE step = %d) n", i),
-			"c.pid = n.pid", fmt.Sprintf("coalesce(c.s%d, 9223372036854775807) < n.seq", i-1))
-		b.Add(fmt.Sprintf(", c%d AS (SELECT c.*, CASE WHEN n.ts <= c.t1 + ? THEN n.ts END AS t%d, CASE WHEN n.ts <= c.t1 + ? THEN n.seq END AS s%d FROM %s)",
-			i, i, i, join), r.Window, r.Window)
-	}
-	depth := "1"
-	cols := []string{"person", "bd", "depth"}
-	for i := 1; i <= n; i++ {
-		if i > 1 {
-			depth += " + " + d.Int64(fmt.Sprintf("t%d IS NOT NULL", i))
-		}
-		cols = append(cols, "t"+strconv.Itoa(i))
-	}
-	// The best attempt: deepest, then earliest in time and arrival (the
-	// least s1; a person's seq < 4e15).
-	b.Add(", " + d.MaterializedCTE("per", "SELECT pid, "+d.UnpackRow("b", cols)+" FROM (SELECT pid, "+
-		d.ArgMaxRow(cols, d.Int64("depth")+" * 4000000000000000 - s1")+" AS b FROM (SELECT *, "+depth+" AS depth FROM c"+strconv.Itoa(n)+") GROUP BY pid)"))
+	// The person's best attempt, from their events' steps (an event that
+	// matches several steps is one row per step), spelled by the dialect.
+	items, wargs := d.FunnelBest("SELECT "+d.Hash64("coalesce(idm.uid, raw.k)")+" AS pid, coalesce(idm.uid, raw.k) AS person, ts, step, bd, rid FROM raw LEFT JOIN idm ON idm.a = raw.k", n, r.Window)
+	b.Add(", "+items, wargs...)
 	return nil
 }
 
@@ -293,12 +275,20 @@ func funnelDropoffs(b *sqlq.Builder, d sqlq.Dialect, r store.FunnelRequest) {
 		" ELSE " + slowLabel + " END AS label, service, duration_ms FROM events WHERE ")
 	inRange(b, r.ProjectID, store.Range{From: r.Range.From, To: r.Range.To + r.Window})
 	b.Add(" AND ("+errorMatch+" OR "+detectMatch+" OR duration_ms >= ?)) x LEFT JOIN idm ON idm.a = x.k)", r.SlowMS)
-	b.Add(", joined AS (SELECT d.depth, h.* FROM dropped d JOIN hits h ON h.pid = d.pid AND h.ts >= d.tl AND h.ts <= d.t1 + ?)", r.Window)
-	b.Add(" SELECT 1, NULL, NULL, NULL, NULL, depth, cause, label, service, "+d.CountDistinct("pid")+" AS p, "+d.AggOf(sqlq.AggCount, "")+" AS c, "+
-		d.AggOf(sqlq.AggMedian, "duration_ms")+", NULL FROM joined GROUP BY depth, cause, label, service "+
+	// The time conditions in WHERE (18.16 joins on equalities only), and
+	// USING, which 18.16 reads as one pid column.
+	b.Add(", joined AS (SELECT depth, pid, ts, cause, label, service, duration_ms FROM dropped JOIN hits USING (pid) WHERE ts >= tl AND ts <= t1 + ?)", r.Window)
+	// Every column named: ClickHouse folds equal unnamed expressions (two
+	// NULLs) into one column.
+	b.Add(" SELECT 1 AS typ, NULL AS g, NULL AS bd, "+d.Null(sqlq.TypeInt64s)+" AS cnts, "+d.Null(sqlq.TypeFloat64s)+" AS meds, depth, cause, label, service, "+
+		d.Int64(d.CountDistinct("pid"))+" AS p, "+d.Int64(d.AggOf(sqlq.AggCount, ""))+" AS c, "+d.AggOf(sqlq.AggMedian, "duration_ms")+" AS med, "+
+		d.Null(sqlq.TypeStrings)+" AS samples FROM joined GROUP BY depth, cause, label, service "+
 		d.FirstNBy("depth, cause IN ('rage_click', 'dead_click', 'error_after_click')", "p DESC, c DESC, label, cause, service"), r.Causes)
-	b.Add(" UNION ALL SELECT 2, NULL, NULL, NULL, NULL, d.depth, NULL, NULL, NULL, NULL, NULL, NULL, "+d.ListHead(d.ListAgg("d.person", "h.pid IS NULL, d.person"))+" FROM dropped d"+
-		" LEFT JOIN (SELECT DISTINCT pid FROM joined) h ON h.pid = d.pid GROUP BY d.depth)", r.Samples)
+	// h.hit, not h.pid, is NULL without a match: 18.16 fills a join's
+	// key columns from the left side.
+	b.Add(" UNION ALL SELECT 2 AS typ, NULL AS g, NULL AS bd, "+d.Null(sqlq.TypeInt64s)+" AS cnts, "+d.Null(sqlq.TypeFloat64s)+" AS meds, d.depth AS depth, "+
+		"NULL AS cause, NULL AS label, NULL AS service, NULL AS p, NULL AS c, NULL AS med, "+d.ListHead(d.ListAgg("d.person", "h.hit IS NULL, d.person"))+" AS samples FROM dropped d"+
+		" LEFT JOIN (SELECT DISTINCT pid, 1 AS hit FROM joined) h ON h.pid = d.pid GROUP BY d.depth)", r.Samples)
 }
 
 // Hits compiles the query the index path reads the drop-off causes with:

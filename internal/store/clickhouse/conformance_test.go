@@ -33,8 +33,7 @@ func TestConformance(t *testing.T) {
 			"Latency", "JourneyTrace", "JourneySession", "JourneyUser", "JourneyLimit",
 			"JourneyIDFilter", "SearchAcceleratedAsSQL", "Stats", "Run")
 	})
-	// Of product analytics, funnels use window functions (21.x):
-	// docs/scaling.md. Web runs in TestWindowAnalyses.
+	// Web and funnels run in TestWindowAnalyses.
 	t.Run("Analytics", func(t *testing.T) {
 		storetest.RunAnalyticsCases(t, func(t *testing.T) storetest.AnalyticsStore { return open(t) }, "Trends", "Retention", "RetentionBreakdown", "Paths")
 	})
