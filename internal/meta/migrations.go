@@ -335,6 +335,17 @@ var migrations = []migration{
   UNIQUE (project_id, id)
 )`, `CREATE INDEX IF NOT EXISTS pattern_ids_claimed ON pattern_ids (claimed_at, seq)`)
 	}},
+	{9, "pattern merges: ids one node found to be one pattern", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS pattern_merges (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL,
+  service TEXT NOT NULL,
+  id TEXT NOT NULL,
+  into_id TEXT NOT NULL,
+  merged_at INTEGER NOT NULL, -- µs, by the database's clock
+  UNIQUE (project_id, id, into_id)
+)`, `CREATE INDEX IF NOT EXISTS pattern_merges_merged ON pattern_merges (merged_at, seq)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own

@@ -68,3 +68,51 @@ func (s *Store) PatternClaims(ctx context.Context, at, seq int64, limit int) ([]
 	}
 	return out, nil
 }
+
+// PatternMerge records that a node found two pattern ids of a stream to be
+// one pattern (a variant folded into its group, a template that another
+// covers): every node merges them too, so that they agree however each
+// saw the lines.
+type PatternMerge struct {
+	Seq     int64
+	Project int64
+	Service string
+	ID      string
+	Into    string
+	At      int64 // when it was recorded, µs by the database's clock
+}
+
+// MergePatterns records m (once: the same merge recorded again is kept as
+// it was).
+func (s *Store) MergePatterns(ctx context.Context, m PatternMerge) error {
+	q := `INSERT INTO pattern_merges (project_id, service, id, into_id, merged_at)
+		VALUES (?, ?, ?, ?, ` + s.db.e.nowMicros() + `) ON CONFLICT DO NOTHING`
+	if _, err := s.db.ExecContext(ctx, q, m.Project, m.Service, m.ID, m.Into); err != nil {
+		return fmt.Errorf("merge pattern id %q into %q: %w", m.ID, m.Into, err)
+	}
+	return nil
+}
+
+// PatternMerges returns up to limit merges recorded after (at, seq), in
+// the order of (At, Seq).
+func (s *Store) PatternMerges(ctx context.Context, at, seq int64, limit int) ([]PatternMerge, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT seq, project_id, service, id, into_id, merged_at
+		FROM pattern_merges WHERE merged_at > ? OR (merged_at = ? AND seq > ?)
+		ORDER BY merged_at, seq LIMIT ?`, at, at, seq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read pattern merges after %d: %w", at, err)
+	}
+	defer rows.Close()
+	var out []PatternMerge
+	for rows.Next() {
+		var m PatternMerge
+		if err := rows.Scan(&m.Seq, &m.Project, &m.Service, &m.ID, &m.Into, &m.At); err != nil {
+			return nil, fmt.Errorf("read pattern merges after %d: %w", at, err)
+		}
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read pattern merges after %d: %w", at, err)
+	}
+	return out, nil
+}

@@ -56,3 +56,32 @@ func testPatternClaims(t *testing.T, where string) {
 		t.Errorf("claims after the second, one: %+v (%v), want %+v", rest, err, other)
 	}
 }
+
+// TestPatternMerges: merges read back in the order they were recorded,
+// from where a reader stopped; the same merge recorded twice is one.
+func TestPatternMerges(t *testing.T) { engines(t, testPatternMerges) }
+
+func testPatternMerges(t *testing.T, where string) {
+	ctx := context.Background()
+	a, b := openTest(t, where), openTest(t, where)
+	for _, m := range []PatternMerge{
+		{Project: 1, Service: "api", ID: "p1", Into: "p2"},
+		{Project: 1, Service: "api", ID: "p3", Into: "p2"},
+		{Project: 1, Service: "api", ID: "p1", Into: "p2"},
+	} {
+		if err := a.MergePatterns(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := b.PatternMerges(ctx, 0, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != 2 || all[0].ID != "p1" || all[1].ID != "p3" || all[1].Into != "p2" || all[1].Service != "api" || all[1].At == 0 {
+		t.Fatalf("merges: %+v, want p1 and p3 into p2", all)
+	}
+	rest, err := b.PatternMerges(ctx, all[0].At, all[0].Seq, 10)
+	if err != nil || len(rest) != 1 || rest[0] != all[1] {
+		t.Errorf("merges after the first: %+v (%v), want %+v", rest, err, all[1])
+	}
+}

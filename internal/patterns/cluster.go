@@ -25,6 +25,11 @@ type Registry interface {
 	// PatternClaims returns up to limit claims made after (at, seq), in
 	// the order of (At, Seq).
 	PatternClaims(ctx context.Context, at, seq int64, limit int) ([]meta.PatternClaim, error)
+	// MergePatterns records that a node found two ids to be one pattern.
+	MergePatterns(ctx context.Context, m meta.PatternMerge) error
+	// PatternMerges returns up to limit merges recorded after (at, seq),
+	// in the order of (At, Seq).
+	PatternMerges(ctx context.Context, at, seq int64, limit int) ([]meta.PatternMerge, error)
 }
 
 var _ Registry = (*meta.Store)(nil)
@@ -43,9 +48,11 @@ const learnPage = 1000
 // UseRegistry makes the processor share its pattern ids through r with
 // the other nodes using it, until Close: every second it claims the ids of
 // the groups it created since (a template another node claimed first takes
-// that node's id, and this node's becomes an alias of it) and learns the
-// templates the other nodes claimed, as groups of its own miners. Ingest
-// never waits for the registry. Call it before the processor mines.
+// that node's id, and this node's becomes an alias of it), records the ids
+// it found to be one pattern (a folded variant, a template another
+// covers), and learns what the other nodes claimed and merged, into its
+// own miners. Ingest never waits for the registry. Call it before the
+// processor mines.
 func (p *Processor) UseRegistry(r Registry) {
 	p.mu.Lock()
 	p.registry = r
@@ -66,9 +73,9 @@ func (p *Processor) syncer() {
 	})
 }
 
-// Sync claims the ids of the groups created since the last Sync and
-// learns the templates claimed by other nodes since. Without a Registry
-// it does nothing.
+// Sync claims the ids of the groups created since the last Sync, records
+// the merges made since, and learns the templates claimed and the merges
+// recorded by other nodes since. Without a Registry it does nothing.
 func (p *Processor) Sync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
@@ -97,7 +104,20 @@ func (p *Processor) Sync(ctx context.Context) error {
 			}
 		}
 	}
+	for _, s := range ss {
+		ms := s.miner.takeMerges()
+		for i, mg := range ms {
+			mg.Project, mg.Service = s.Project, s.Service
+			if err := r.MergePatterns(ctx, mg); err != nil {
+				s.miner.requeueMerges(ms[i:])
+				return err
+			}
+		}
+	}
 	err := p.learn(ctx, r)
+	if err == nil {
+		err = p.learnMerges(ctx, r)
+	}
 	p.enforce()
 	return err
 }
@@ -155,6 +175,26 @@ func (p *Processor) learn(ctx context.Context, r Registry) error {
 	}
 }
 
+// learnMerges reads the merges recorded since the last read (and
+// learnOverlap before) and makes each in its stream's miner.
+func (p *Processor) learnMerges(ctx context.Context, r Registry) error {
+	at, seq := max(p.mergedAt-learnOverlap, 0), int64(0)
+	for {
+		ms, err := r.PatternMerges(ctx, at, seq, learnPage)
+		if err != nil {
+			return err
+		}
+		for _, mg := range ms {
+			p.stream(Stream{Project: mg.Project, Service: mg.Service}).miner.merge(mg.ID, mg.Into)
+			at, seq = mg.At, mg.Seq
+			p.mergedAt = max(p.mergedAt, mg.At)
+		}
+		if len(ms) < learnPage {
+			return nil
+		}
+	}
+}
+
 // claimAll makes the miner claim its groups not claimed yet (restored from
 // disk) and those it creates from now on.
 func (m *Miner) claimAll() {
@@ -175,6 +215,54 @@ func (m *Miner) takePending() []pendingClaim {
 	pend := m.pending
 	m.pending = nil
 	return pend
+}
+
+// takeMerges returns the merges to record, each alias made since the last
+// call with the id it stands for now, and forgets them.
+func (m *Miner) takeMerges() []meta.PatternMerge {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var out []meta.PatternMerge
+	for _, id := range m.merged {
+		if to := m.canonical(id); to != id {
+			out = append(out, meta.PatternMerge{ID: id, Into: to})
+		}
+	}
+	m.merged = nil
+	return out
+}
+
+// requeueMerges puts back merges that could not be recorded.
+func (m *Miner) requeueMerges(ms []meta.PatternMerge) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, mg := range ms {
+		if len(m.merged) < maxPending {
+			m.merged = append(m.merged, mg.ID)
+		}
+	}
+}
+
+// merge makes id and into, found to be one pattern by another node, one
+// here: their groups fold together (the one claimed first naming it), or
+// the one unknown here becomes an alias of the other's group.
+func (m *Miner) merge(id, into string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.quiet = true // another node recorded it
+	defer func() { m.quiet = false }()
+	from, to := m.groups[m.canonical(id)], m.groups[m.canonical(into)]
+	switch {
+	case from != nil && to != nil && from != to:
+		m.dirty = true
+		m.fold(from, to)
+	case from == nil && to != nil && !m.known(id):
+		m.dirty = true
+		m.alias(id, to)
+	case to == nil && from != nil && !m.known(into):
+		m.dirty = true
+		m.alias(into, from)
+	}
 }
 
 // requeue puts back claims that could not be made.
@@ -312,13 +400,16 @@ func (m *Miner) claimFor(g *group, id string, seq int64) {
 // (an unclaimed group's id will be claimed after it).
 func before(seq int64, g *group) bool { return g.Claim == 0 || seq < g.Claim }
 
-// alias makes id an alias of g.
+// alias makes id an alias of g, a merge for the Processor to record.
 func (m *Miner) alias(id string, g *group) {
 	if g == nil || id == g.ID {
 		return
 	}
 	m.aliases[id] = g.ID
 	g.Aliases = append(g.Aliases, id)
+	if m.claiming && !m.quiet && len(m.merged) < maxPending {
+		m.merged = append(m.merged, id)
+	}
 }
 
 // unalias forgets the alias id.

@@ -205,3 +205,22 @@ func TestPatternIDTakenAcrossNodes(t *testing.T) {
 		t.Errorf("id %s: group %+v (%v), want the other template's", taken, g, ok)
 	}
 }
+
+// TestPatternIDsAgreeOnLoghub is TestPatternIDsAgreeAcrossNodes's
+// "together" case on the labelled Loghub samples (skipped without them):
+// three nodes, each mining a sample in its own order with syncs between.
+// Without shared merges BGL and OpenSSH fail: OpenSSH's "invalid user
+// <*>" (a masked number) was one group on a node that saw it first and a
+// variant of "invalid user admin" on the others.
+func TestPatternIDsAgreeOnLoghub(t *testing.T) {
+	all := loadAll(t)
+	pg := pgtest.Start(t)
+	for _, name := range sampleNames {
+		t.Run(name, func(t *testing.T) {
+			lines := all[name].contents
+			reg := openRegistry(t, pg)
+			peers := []*peer{newPeer(t, reg), newPeer(t, reg), newPeer(t, reg)}
+			together(t, peers, lines, 1, 200)
+		})
+	}
+}

@@ -139,6 +139,10 @@ type Miner struct {
 	// for the Processor to claim their ids in its Registry.
 	claiming bool
 	pending  []pendingClaim
+	// merged is the ids made aliases since the Processor last recorded
+	// them as merges (quiet while making a merge another node recorded).
+	merged []string
+	quiet  bool
 }
 
 // pendingClaim is a group created here whose id is not claimed yet: its
@@ -331,8 +335,7 @@ func (m *Miner) fold(v, g *group) {
 	if v.LastSeen > g.LastSeen {
 		g.LastSeen = v.LastSeen
 	}
-	m.aliases[v.ID] = g.ID
-	g.Aliases = append(g.Aliases, v.ID)
+	m.alias(v.ID, g)
 	for _, a := range v.Aliases {
 		m.aliases[a] = g.ID
 		g.Aliases = append(g.Aliases, a)

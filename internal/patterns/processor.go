@@ -82,6 +82,7 @@ type Processor struct {
 	registry  Registry
 	syncMu    sync.Mutex    // serialises Sync
 	learnedAt int64         // the latest claim learned, µs by the registry's clock; under syncMu
+	mergedAt  int64         // the latest merge learned, likewise
 	syncDone  chan struct{} // closed when the syncer stops
 }
 
