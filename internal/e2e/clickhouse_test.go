@@ -19,6 +19,7 @@ import (
 	"github.com/lore-dev/lore/internal/chtest"
 	"github.com/lore-dev/lore/internal/meta"
 	"github.com/lore-dev/lore/internal/server"
+	"github.com/lore-dev/lore/internal/sim"
 	"github.com/lore-dev/lore/internal/store"
 )
 
@@ -350,6 +351,35 @@ func TestClickHouseSameAPI(t *testing.T) {
 	same("/api/v1/web", rng())
 	same("/api/v1/services/map", rng())
 	same("/api/v1/incidents/timeline", rng("at", base.Add(time.Hour).Format(time.RFC3339)))
+
+	// Funnels (DuckDB through its product index, ClickHouse through SQL)
+	// and web analytics over half an hour of the simulated shop's
+	// browsers (page views, product events, errors), sent to both.
+	from, to := base.Add(-2*time.Hour), base.Add(-90*time.Minute)
+	for _, a := range []*app.App{duck, ch} {
+		shop := sim.New(sim.Config{Seed: 5, Start: from, SessionsPerDay: 6000, CaptureBrowser: true})
+		if err := shop.Backfill(t.Context(), from, to, sim.NewHTTPSink(a.URL(), ingestKey, nil), nil); err != nil {
+			t.Fatal(err)
+		}
+		flush(t, a)
+	}
+	body := fmt.Sprintf(`{"steps":[{"event":"Product Viewed"},{"event":"Checkout Started"},{"event":"Payment Submitted"},{"event":"Order Completed"}],`+
+		`"window":"30m","from":%q,"to":%q,"breakdown":"browser"}`, from.Format(time.RFC3339), to.Format(time.RFC3339))
+	var funnels []any
+	for _, a := range []*app.App{duck, ch} {
+		code, _, b, err := post(t.Context(), http.DefaultClient, a.URL(), "/api/v1/funnels", readKey, "application/json", []byte(body))
+		if err != nil || code != 200 {
+			t.Fatalf("POST /api/v1/funnels: %d %s %v", code, b, err)
+		}
+		funnels = append(funnels, comparable(t, b, false))
+	}
+	if !reflect.DeepEqual(funnels[0], funnels[1]) {
+		t.Errorf("POST /api/v1/funnels differs\nDuckDB:     %.3000v\nClickHouse: %.3000v", funnels[0], funnels[1])
+	}
+	if steps, _ := funnels[0].(map[string]any)["steps"].([]any); len(steps) != 4 || steps[3].(map[string]any)["persons"] == 0.0 {
+		t.Errorf("the funnel does not reach its last step: %.1000v", funnels[0])
+	}
+	same("/api/v1/web", url.Values{"from": {from.Format(time.RFC3339)}, "to": {to.Format(time.RFC3339)}})
 
 	// A backup would hold none of the events: a 501 that says how to back
 	// ClickHouse up. (Erasing a person: TestClickHouseErasePerson.)
