@@ -359,9 +359,11 @@ func (m *Miner) learn(toks []string, id string, seq, at int64) {
 		head = head.parent
 	}
 	if before(seq, head) {
+		// Bounding the miner may forget head: only after adopting.
 		l := m.learned(leaf, toks, id, seq, at)
-		m.place(l, nil, nil)
+		m.insert(l)
 		m.adopt(l, head)
+		m.bound(l)
 		return
 	}
 	head, fold := m.variant(g, diff)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"github.com/lore-dev/lore/internal/event"
@@ -72,6 +73,18 @@ func (n *peer) mine(t *testing.T, lines []string) map[string]string {
 	return got
 }
 
+// check checks every miner of the node (see Miner.check).
+func (n *peer) check(t *testing.T, i int) {
+	t.Helper()
+	n.p.mu.RLock()
+	defer n.p.mu.RUnlock()
+	for _, s := range n.p.streams {
+		if err := s.miner.check(); err != nil {
+			t.Errorf("node %d, stream %v: %v", i, s.Stream, err)
+		}
+	}
+}
+
 func (n *peer) sync(t *testing.T) {
 	t.Helper()
 	if err := n.p.Sync(context.Background()); err != nil {
@@ -90,6 +103,9 @@ func shuffled(lines []string, seed uint64) []string {
 // stands, on every node, for that id.
 func agree(t *testing.T, nodes []*peer, lines []string) {
 	t.Helper()
+	for i, n := range nodes {
+		n.check(t, i)
+	}
 	now := make([]map[string]string, len(nodes))
 	for i, n := range nodes {
 		now[i] = n.mine(t, lines)
@@ -223,4 +239,87 @@ func TestPatternIDsAgreeOnLoghub(t *testing.T) {
 			together(t, peers, lines, 1, 200)
 		})
 	}
+}
+
+// TestLearningKeepsBounds: nodes whose miners hold far fewer templates
+// than they mine and learn stay within their bounds, and their counts of
+// groups and bytes stay true, while they fold, adopt and forget learned
+// groups.
+func TestLearningKeepsBounds(t *testing.T) {
+	all := loadAll(t)
+	reg := openRegistry(t, pgtest.Start(t))
+	limits := Limits{MaxGroups: 40, MaxBytes: 1 << 20, MaxStreams: 10}
+	var peers []*peer
+	for range 3 {
+		p, err := OpenLimits(t.TempDir(), Config{MaxGroups: 25}, limits, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.UseRegistry(reg)
+		t.Cleanup(func() { p.Close(context.Background()) })
+		peers = append(peers, &peer{p: p, ids: map[string][]string{}})
+	}
+	var lines []string
+	for _, name := range []string{"OpenSSH", "Linux", "BGL"} {
+		lines = append(lines, all[name].contents...)
+	}
+	r := rand.New(rand.NewPCG(3, 7))
+	for at := 0; at < len(lines); {
+		n := 1 + r.IntN(300)
+		for i, p := range peers {
+			p.mine(t, shuffled(lines[at:min(at+n, len(lines))], uint64(i)))
+			p.sync(t)
+		}
+		at += n
+	}
+	for i, n := range peers {
+		groups, bytes := 0, 0
+		n.p.mu.RLock()
+		for _, s := range n.p.streams {
+			groups += s.miner.Len()
+			bytes += s.miner.Bytes()
+		}
+		n.p.mu.RUnlock()
+		n.check(t, i)
+		if groups > limits.MaxGroups || int64(groups) != n.p.groups.Load() || int64(bytes) != n.p.bytes.Load() {
+			t.Errorf("node %d: %d groups of %d bytes, counted %d and %d (at most %d groups)", i, groups, bytes, n.p.groups.Load(), n.p.bytes.Load(), limits.MaxGroups)
+		}
+	}
+}
+
+// check verifies the miner's structure: every group is in the recency
+// list once and in a leaf that the tree reaches, and every alias leads to
+// a group.
+func (m *Miner) check() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	n := 0
+	for g := m.lru.next; g != &m.lru; g = g.next {
+		n++
+		if m.groups[g.ID] != g {
+			return fmt.Errorf("group %s in the recency list, not under its id", g.ID)
+		}
+	}
+	if n != len(m.groups) {
+		return fmt.Errorf("%d groups in the recency list, %d by id", n, len(m.groups))
+	}
+	for id, g := range m.groups {
+		if !slices.Contains(g.leaf.groups, g) {
+			return fmt.Errorf("group %s not in its leaf", id)
+		}
+		for x := g.leaf; x.parent != nil; x = x.parent {
+			if x.parent.children[x.key] != x {
+				return fmt.Errorf("group %s in a leaf the tree does not reach", id)
+			}
+		}
+		if p := g.parent; p != nil && m.groups[p.ID] != p {
+			return fmt.Errorf("group %s a variant of %s, which is gone", id, p.ID)
+		}
+	}
+	for a := range m.aliases {
+		if _, ok := m.groups[m.canonical(a)]; !ok {
+			return fmt.Errorf("alias %s leads to no group", a)
+		}
+	}
+	return nil
 }

@@ -373,11 +373,16 @@ func (m *Miner) create(leaf *node, toks []string, ts int64, parent *group, diff 
 // place links a new group to the group it is a variant of, if any, puts it
 // in the tree and keeps the miner and its leaf within their bounds.
 func (m *Miner) place(g, parent *group, diff []int) {
-	leaf := g.leaf
 	if parent != nil {
 		m.link(g, parent, diff)
 	}
 	m.insert(g)
+	m.bound(g)
+}
+
+// bound keeps the miner and g's leaf within their bounds, keeping g.
+func (m *Miner) bound(g *group) {
+	leaf := g.leaf
 	m.evict(g)
 	if len(leaf.groups) > maxLeafGroups {
 		var old *group
