@@ -214,14 +214,16 @@ func (ClickHouse) FunnelBest(src string, steps int, window int64) (string, []any
 	for k := 1; k <= steps; k++ {
 		fmt.Fprintf(&b, ", if(_w.%[1]d = 0, NULL, %[2]s) AS t%[3]d", k+1, el(fmt.Sprintf("_w.%d", k+1), 1), k)
 	}
-	b.WriteString(" FROM (SELECT pid, any(person) AS _pn" +
+	b.WriteString(" FROM (SELECT pid, _pn, _e, ")
+	inner := strings.Builder{}
+	inner.WriteString("FROM (SELECT pid, any(person) AS _pn" +
 		", arraySort(lx -> tuple(tupleElement(lx, 1), tupleElement(lx, 2), tupleElement(lx, 3)), groupArray(tuple(ts, rid, ifNull(step, 0), bd))) AS _e" +
 		", arrayEnumerate(_e) AS _i" +
 		", arrayCumSum(arrayMap(li -> li = 1 OR tuple(" + el("li", 1) + ", " + el("li", 2) + ") != tuple(" + el("li - 1", 1) + ", " + el("li - 1", 2) + "), _i)) AS _g" +
 		", arrayFilter(li -> li = length(_e) OR _g[li + 1] != _g[li], _i) AS _end" +
 		", arrayFilter(li -> " + el("li", 3) + " = 1, _i) AS _a")
 	for k := 2; k <= steps; k++ {
-		fmt.Fprintf(&b, ", arrayCumSum(arrayMap(lx -> tupleElement(lx, 3) = %[1]d, _e)) AS _c%[1]d, arrayFilter(li -> %[2]s = %[1]d, _i) AS _p%[1]d",
+		fmt.Fprintf(&inner, ", arrayCumSum(arrayMap(lx -> tupleElement(lx, 3) = %[1]d, _e)) AS _c%[1]d, arrayFilter(li -> %[2]s = %[1]d, _i) AS _p%[1]d",
 			k, el("li", 3))
 	}
 	// The walk: j1 is the attempt's row; jk the step-k row after j(k-1)'s
@@ -243,8 +245,16 @@ func (ClickHouse) FunnelBest(src string, steps int, window int64) (string, []any
 	}
 	// The window's placeholders, innermost first in the text, are all
 	// the same value.
-	b.WriteString(", arraySort(lw -> tupleElement(lw, 1), arrayMap(j1 -> " + walk + ", _a))[1] AS _w")
-	b.WriteString(" FROM (" + src + ") GROUP BY pid) WHERE length(_a) > 0 AND _pn <> '')")
+	// The arrays are columns of a subquery, not aliases, which 18.16
+	// would copy into every lambda that reads them (seconds to analyse a
+	// long funnel); its WHERE reads each one outside a lambda, as 18.16
+	// drops a subquery's columns that only lambdas read.
+	used := "length(_e) + length(_g) + length(_end)"
+	for k := 2; k <= steps; k++ {
+		used += fmt.Sprintf(" + length(_c%[1]d) + length(_p%[1]d)", k)
+	}
+	b.WriteString("arraySort(lw -> tupleElement(lw, 1), arrayMap(j1 -> " + walk + ", _a))[1] AS _w " + inner.String() +
+		" FROM (" + src + ") GROUP BY pid) WHERE length(_a) > 0 AND _pn <> '' AND " + used + " > 0))")
 	return b.String(), args
 }
 

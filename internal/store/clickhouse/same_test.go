@@ -144,10 +144,13 @@ func TestSameAnswers(t *testing.T) {
 // answer the same, and returns DuckDB's answer.
 func sameOnBoth(t *testing.T, duck, ch sqlq.Executor, run func(sqlq.Executor) (any, error)) any {
 	t.Helper()
+	t0 := time.Now()
 	want, err := run(duck)
 	if err != nil {
 		t.Fatalf("DuckDB: %v", err)
 	}
+	t1 := time.Now()
+	defer func() { t.Logf("DuckDB %v, ClickHouse %v", t1.Sub(t0), time.Since(t1)) }()
 	got, err := run(ch)
 	if err != nil {
 		t.Fatalf("ClickHouse: %.600v", err)

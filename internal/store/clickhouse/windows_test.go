@@ -172,6 +172,13 @@ func TestWindowAnalyses(t *testing.T) {
 			f := v.(store.FunnelResult)
 			return f.Persons[3] > 0 && slices.ContainsFunc(f.Dropoffs, func(d store.Dropoff) bool { return len(d.Causes) > 0 })
 		}},
+		{"product.Funnel of 20 steps", func(ex sqlq.Executor) (any, error) {
+			var st []store.Step
+			for i := range 20 {
+				st = append(st, store.Step{Name: []string{"/", "View", "Add", "/cart", "Buy"}[i%5]})
+			}
+			return product.Funnel{FunnelRequest: store.FunnelRequest{ProjectID: 1, Range: r, Window: int64(48 * time.Hour / time.Microsecond), Steps: st}}.Run(ctx, ex)
+		}, func(v any) bool { return v.(store.FunnelResult).Persons[3] > 0 }},
 		{"product.Web of no events", func(ex sqlq.Executor) (any, error) {
 			return product.Web{ProjectID: 1, Range: store.Range{From: r.To, To: r.To + 1}}.Run(ctx, ex)
 		}, func(any) bool { return true }},
