@@ -43,18 +43,27 @@ func clusterLines() []string {
 // peer is one Lore node's pattern processor, sharing reg with the others.
 type peer struct {
 	p   *Processor
+	dir string
 	ids map[string][]string // every id the node stamped on each line
 }
 
 func newPeer(t *testing.T, reg Registry) *peer {
 	t.Helper()
-	p, err := Open(t.TempDir(), Config{}, nil)
+	n := &peer{ids: map[string][]string{}}
+	n.open(t, t.TempDir(), reg)
+	return n
+}
+
+// open (re)starts the node's processor on dir.
+func (n *peer) open(t *testing.T, dir string, reg Registry) {
+	t.Helper()
+	p, err := Open(dir, Config{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.UseRegistry(reg)
 	t.Cleanup(func() { p.Close(context.Background()) })
-	return &peer{p: p, ids: map[string][]string{}}
+	n.p, n.dir = p, dir
 }
 
 // mine stamps each line (one batch each) and returns the ids.
@@ -184,6 +193,37 @@ func TestPatternIDsAgreeAcrossNodes(t *testing.T) {
 		b.mine(t, shuffled(lines, 1))
 		b.sync(t)
 		a.sync(t)
+		agree(t, []*peer{a, b}, lines)
+	})
+	t.Run("restarted", func(t *testing.T) {
+		// A node stops before its last groups are claimed (its state
+		// saved, its claims made when it starts again) and starts again
+		// while another mines.
+		reg := openRegistry(t, pg)
+		a, b := newPeer(t, reg), newPeer(t, reg)
+		a.mine(t, lines[:len(lines)/2])
+		a.sync(t)
+		a.mine(t, lines[len(lines)/2:])
+		a.p.mu.Lock()
+		a.p.registry = nil // stopping without its last claims
+		a.p.mu.Unlock()
+		if err := a.p.Close(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		b.mine(t, shuffled(lines[:len(lines)/2], 3))
+		b.sync(t)
+		a.open(t, a.dir, reg)
+		a.sync(t)
+		for _, g := range a.p.StreamGroups(Stream{Project: 1, Service: "api"}) {
+			if g.Claim == 0 {
+				t.Errorf("group %s %q restored and not claimed", g.ID, g.Template())
+			}
+		}
+		a.mine(t, shuffled(lines, 4))
+		for range 2 {
+			a.sync(t)
+			b.sync(t)
+		}
 		agree(t, []*peer{a, b}, lines)
 	})
 	for seed := uint64(1); seed <= 12; seed++ {
