@@ -26,12 +26,19 @@ type PatternClaim struct {
 // template's id of the project: then nothing is claimed and the caller
 // tries another id.
 func (s *Store) ClaimPattern(ctx context.Context, c PatternClaim) (claim PatternClaim, ok bool, err error) {
+	claim = c
+	// One round trip when the claim is new (the usual case: a node
+	// claims a template when it first sees it), two when it is not.
 	q := `INSERT INTO pattern_ids (project_id, service, template_key, template, id, claimed_at)
-		VALUES (?, ?, ?, ?, ?, ` + s.db.e.nowMicros() + `) ON CONFLICT DO NOTHING`
-	if _, err := s.db.ExecContext(ctx, q, c.Project, c.Service, c.Key, c.Template, c.ID); err != nil {
+		VALUES (?, ?, ?, ?, ?, ` + s.db.e.nowMicros() + `) ON CONFLICT DO NOTHING
+		RETURNING seq, claimed_at`
+	err = s.db.QueryRowContext(ctx, q, c.Project, c.Service, c.Key, c.Template, c.ID).Scan(&claim.Seq, &claim.At)
+	switch {
+	case err == nil:
+		return claim, true, nil
+	case !errors.Is(err, sql.ErrNoRows):
 		return PatternClaim{}, false, fmt.Errorf("claim pattern id %q for service %q: %w", c.ID, c.Service, err)
 	}
-	claim = c
 	err = s.db.QueryRowContext(ctx, `SELECT seq, template, id, claimed_at FROM pattern_ids
 		WHERE project_id = ? AND service = ? AND template_key = ?`, c.Project, c.Service, c.Key).
 		Scan(&claim.Seq, &claim.Template, &claim.ID, &claim.At)
