@@ -55,6 +55,16 @@ type Cluster struct {
 	Shards []*Server
 }
 
+// StoreURL is the Lore store URL of database db sharded over the
+// cluster, through its first shard.
+func (c *Cluster) StoreURL(db string) string {
+	addrs := make([]string, len(c.Shards))
+	for i, s := range c.Shards {
+		addrs[i] = s.Addr
+	}
+	return "clickhouse://" + c.Shards[0].Addr + "/" + db + "?cluster=" + c.Name + "&shards=" + strings.Join(addrs, ",")
+}
+
 // StartCluster starts n servers for t as the n shards of the cluster
 // "lore", each knowing the others (remote_servers) so that a Distributed
 // table on any of them reaches all. There is no ZooKeeper: ON CLUSTER

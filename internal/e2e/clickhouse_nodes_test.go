@@ -27,19 +27,26 @@ import (
 // node's API, and the replacement ingests on. Under another node id the
 // dead node's data directory is refused. Once with each node's metadata
 // in its own SQLite file, once with both on one PostgreSQL database (the
-// deployment of several nodes).
+// deployment of several nodes), and once with the events sharded over
+// two ClickHouse servers.
 func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 	srv := chtest.Start(t)
-	t.Run("OwnSQLiteMeta", func(t *testing.T) { testNodeLoss(t, srv, "nodes_sqlite") })
+	t.Run("OwnSQLiteMeta", func(t *testing.T) {
+		testNodeLoss(t, srv, "nodes_sqlite", "clickhouse://"+srv.Addr+"/nodes_sqlite")
+	})
 	t.Run("SharedPostgreSQLMeta", func(t *testing.T) {
-		testNodeLoss(t, srv, "nodes_postgres", "--meta", pgtest.Start(t).NewDatabase(t))
+		testNodeLoss(t, srv, "nodes_postgres", "clickhouse://"+srv.Addr+"/nodes_postgres", "--meta", pgtest.Start(t).NewDatabase(t))
+	})
+	// The events sharded over two servers (Distributed tables).
+	t.Run("TwoShards", func(t *testing.T) {
+		c := chtest.StartCluster(t, 2)
+		testNodeLoss(t, c.Shards[0], "nodes_shards", c.StoreURL("nodes_shards"))
 	})
 }
 
-// testNodeLoss runs the test on database db of srv, each node started
-// with args too.
-func testNodeLoss(t *testing.T, srv *chtest.Server, db string, args ...string) {
-	storeURL := "clickhouse://" + srv.Addr + "/" + db
+// testNodeLoss runs the test on the store URL storeURL, database db of
+// srv, each node started with args too.
+func testNodeLoss(t *testing.T, srv *chtest.Server, db, storeURL string, args ...string) {
 	dirA, dirB := t.TempDir(), t.TempDir()
 	node := func(id string) []string {
 		return append([]string{"--store", storeURL, "--node-id", id}, args...)

@@ -146,11 +146,27 @@ func startClickHouseApp(t *testing.T, opts ...func(*app.Config)) *app.App {
 // and time limits), the data dictionary. What the ClickHouse store cannot
 // do yet answers 501.
 func TestClickHouseSameAPI(t *testing.T) {
+	sameAPI(t, startClickHouseApp)
+}
+
+// TestClickHouseClusterSameAPI is TestClickHouseSameAPI with the events
+// sharded over two ClickHouse servers (chtest.StartCluster: Distributed
+// tables over each shard's, the store URL's cluster parameter).
+func TestClickHouseClusterSameAPI(t *testing.T) {
+	sameAPI(t, func(t *testing.T, opts ...func(*app.Config)) *app.App {
+		c := chtest.StartCluster(t, 2)
+		return startApp(t, append(opts, func(cfg *app.Config) { cfg.StoreURL = c.StoreURL("lore_e2e") })...)
+	})
+}
+
+// sameAPI compares a Lore on DuckDB with one on the ClickHouse store
+// started by startCH.
+func sameAPI(t *testing.T, startCH func(*testing.T, ...func(*app.Config)) *app.App) {
 	short := func(c *app.Config) {
 		c.Limits = server.DefaultLimits()
 		c.Limits.QueryTimeout = 3 * time.Second
 	}
-	ch := startClickHouseApp(t, short)
+	ch := startCH(t, short)
 	duck := startApp(t, short)
 	base := askStart()
 	lines := sameShop(base)

@@ -107,17 +107,14 @@ func (s *Store) recover(ctx context.Context) error {
 		return err
 	}
 	var orphans int64
-	where := " WHERE writer = " + strconv.Itoa(int(s.writerNo)) + " AND seq > " + strconv.FormatUint(last, 10)
-	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events"+where, &orphans); err != nil {
+	unrecorded := "writer = " + strconv.Itoa(int(s.writerNo)) + " AND seq > " + strconv.FormatUint(last, 10)
+	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events WHERE "+unrecorded, &orphans); err != nil {
 		return fmt.Errorf("clickhouse recover: %w", err)
 	}
 	if orphans > 0 {
 		s.log.Warn("clickhouse: deleting the rows of unrecorded batches", "writer", s.writer, "after_seq", last, "rows", orphans)
-		if err := s.exec(ctx, s.db, "ALTER TABLE events DELETE"+where); err != nil {
+		if err := s.alterRows(ctx, "events", "DELETE", unrecorded); err != nil {
 			return fmt.Errorf("clickhouse recover: delete writer %q's %d rows after batch %d: %w", s.writer, orphans, last, err)
-		}
-		if err := s.awaitMutations(ctx, "events"); err != nil {
-			return fmt.Errorf("clickhouse recover: %w", err)
 		}
 	}
 	s.last, s.dirty = last, false

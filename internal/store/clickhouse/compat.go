@@ -1,6 +1,7 @@
 package clickhouse
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -275,3 +276,137 @@ func literalBools(sql string) string {
 	}
 	return join(ts)
 }
+
+// clauseWords end a FROM item's join condition or a WHERE clause.
+var clauseWords = map[string]bool{
+	"WHERE": true, "GROUP": true, "ORDER": true, "LIMIT": true, "HAVING": true, "UNION": true, "SETTINGS": true,
+	"FORMAT": true, "LEFT": true, "RIGHT": true, "INNER": true, "ANY": true, "ALL": true, "JOIN": true, "CROSS": true,
+	"GLOBAL": true, "ARRAY": true, "FULL": true, "PREWHERE": true,
+}
+
+// clauseEnd is the index of the first token at or after i, at the
+// depth of i, that is one of stop or a ")" closing that depth; len(ts)
+// when none.
+func clauseEnd(ts []token, i int, stop map[string]bool) int {
+	depth := 0
+	for ; i < len(ts); i++ {
+		switch {
+		case ts[i].text == "(":
+			depth++
+		case ts[i].text == ")":
+			if depth == 0 {
+				return i
+			}
+			depth--
+		case depth == 0 && ts[i].word && stop[strings.ToUpper(ts[i].text)]:
+			return i
+		}
+	}
+	return i
+}
+
+// semiJoinsAsIn spells each "LEFT SEMI JOIN right r ON a.x = r.x AND …"
+// whose condition is equalities of columns as "(a.x, …) IN (SELECT r.x,
+// … FROM right AS r)" in the WHERE clause: a query over a Distributed
+// table then sends the right side to the shards as a set (GLOBAL IN),
+// where 18.16 resolves no qualified name of the ON of a join it sends.
+// A semi-join of another shape is left as it is.
+func semiJoinsAsIn(sql string) string {
+	if !strings.Contains(strings.ToUpper(sql), "SEMI") {
+		return sql
+	}
+	for skip := 0; ; {
+		ts := lex(sql)
+		n := 0
+		done := true
+		for i := range ts {
+			if !ts[i].word || !strings.EqualFold(ts[i].text, "LEFT") {
+				continue
+			}
+			s := next(ts, i+1)
+			j := next(ts, s+1)
+			if j >= len(ts) || !strings.EqualFold(ts[s].text, "SEMI") || !strings.EqualFold(ts[j].text, "JOIN") {
+				continue
+			}
+			if n++; n <= skip {
+				continue
+			}
+			out, ok := semiJoinAsIn(ts, i, next(ts, j+1))
+			if !ok {
+				skip++
+			} else {
+				sql = out
+			}
+			done = false
+			break
+		}
+		if done {
+			return sql
+		}
+	}
+}
+
+// semiJoinAsIn rewrites the semi-join whose LEFT is ts[i] and whose
+// right side starts at ts[r]; ok is false when its shape is not one
+// semiJoinsAsIn rewrites.
+func semiJoinAsIn(ts []token, i, r int) (string, bool) {
+	if r >= len(ts) {
+		return "", false
+	}
+	end := r
+	if ts[r].text == "(" {
+		if end = closing(ts, r); end < 0 {
+			return "", false
+		}
+	} else if !ts[r].word {
+		return "", false
+	}
+	right := join(ts[r : end+1])
+	alias := ""
+	if !strings.HasPrefix(right, "(") {
+		alias = right
+	}
+	a := next(ts, end+1)
+	if a < len(ts) && strings.EqualFold(ts[a].text, "AS") {
+		a = next(ts, a+1)
+	}
+	if a < len(ts) && ts[a].word && !strings.EqualFold(ts[a].text, "ON") {
+		alias = ts[a].text
+		a = next(ts, a+1)
+	}
+	if alias == "" || a >= len(ts) || !strings.EqualFold(ts[a].text, "ON") {
+		return "", false
+	}
+	condEnd := clauseEnd(ts, a+1, clauseWords)
+	var lefts, rights []string
+	for _, part := range strings.Split(join(ts[a+1:condEnd]), " AND ") {
+		x, y, ok := strings.Cut(part, "=")
+		x, y = strings.TrimSpace(x), strings.TrimSpace(y)
+		if !ok || !qualified.MatchString(x) || !qualified.MatchString(y) {
+			return "", false
+		}
+		if strings.HasPrefix(x, alias+".") {
+			x, y = y, x
+		}
+		if !strings.HasPrefix(y, alias+".") || strings.HasPrefix(x, alias+".") {
+			return "", false
+		}
+		lefts, rights = append(lefts, x), append(rights, y)
+	}
+	in := "(" + strings.Join(lefts, ", ") + ") IN (SELECT " + strings.Join(rights, ", ") + " FROM " + right + " AS " + alias + ")"
+	var b strings.Builder
+	b.WriteString(join(ts[:i]))
+	w := next(ts, condEnd)
+	if w < len(ts) && strings.EqualFold(ts[w].text, "WHERE") {
+		whereEnd := clauseEnd(ts, w+1, clauseWords)
+		b.WriteString("WHERE " + in + " AND (" + strings.TrimSpace(join(ts[w+1:whereEnd])) + ") ")
+		b.WriteString(join(ts[whereEnd:]))
+	} else {
+		b.WriteString("WHERE " + in + " ")
+		b.WriteString(join(ts[condEnd:]))
+	}
+	return b.String(), true
+}
+
+// qualified is a column named with its table: t.col.
+var qualified = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z_][A-Za-z0-9_]*$`)

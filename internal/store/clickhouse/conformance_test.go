@@ -17,9 +17,21 @@ import (
 // own.
 func TestConformance(t *testing.T) {
 	srv := chtest.Start(t)
+	conformance(t, func(db string) string { return "clickhouse://" + srv.Addr + "/" + db })
+}
+
+// TestConformanceOnCluster runs TestConformance's cases on databases
+// sharded over two servers.
+func TestConformanceOnCluster(t *testing.T) {
+	conformance(t, chtest.StartCluster(t, 2).StoreURL)
+}
+
+// conformance runs the cases, each on a database of its own, whose
+// store URL dbURL spells.
+func conformance(t *testing.T, dbURL func(db string) string) {
 	var n atomic.Int64
 	open := func(t *testing.T) *clickhouse.Store {
-		u := fmt.Sprintf("clickhouse://%s/conf%d", srv.Addr, n.Add(1))
+		u := dbURL(fmt.Sprintf("conf%d", n.Add(1)))
 		s, err := clickhouse.Open(context.Background(), u, nil)
 		if err != nil {
 			t.Fatalf("Open(%q): %v", u, err)

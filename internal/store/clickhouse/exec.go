@@ -26,6 +26,12 @@ func (s *Store) Run(ctx context.Context, q sqlq.Query, row func(sqlq.Scanner) er
 	if err != nil {
 		return fmt.Errorf("query %s: %w", q.Name, err)
 	}
+	if s.cluster != "" {
+		if s.compat {
+			sql = literalBools(inlineWith(sql))
+		}
+		sql = semiJoinsAsIn(sql)
+	}
 	if s.compat {
 		sql = compat(sql)
 	}

@@ -20,23 +20,28 @@ type migration struct {
 	steps   []step // after stmts
 }
 
-// step is a statement that cannot say IF NOT EXISTS on every release
-// (ADD COLUMN on 18.16), and done, a query whose count is not 0 when the
-// statement has already run.
+// step adds a column to a table unless it is there: ADD COLUMN cannot
+// say IF NOT EXISTS on every release (18.16), so done, a query whose
+// count is not 0 once it has run, is asked first. On a cluster it runs
+// on each shard's local table of a sharded table, then on the
+// Distributed table.
 type step struct {
-	sql, done string
+	table, column, spec string
+}
+
+func (st step) sql(table string) string {
+	return "ALTER TABLE " + table + " ADD COLUMN " + st.column + " " + st.spec
+}
+
+func (st step) done(table string) string {
+	return "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = " + quote(table) + " AND name = " + quote(st.column)
 }
 
 // addColumn adds a column to events unless it is there.
 func addColumn(name, spec string) step { return addTableColumn("events", name, spec) }
 
 // addTableColumn adds a column to table unless it is there.
-func addTableColumn(table, name, spec string) step {
-	return step{
-		sql:  "ALTER TABLE " + table + " ADD COLUMN " + name + " " + spec,
-		done: "SELECT count() FROM system.columns WHERE database = currentDatabase() AND table = " + quote(table) + " AND name = " + quote(name),
-	}
-}
+func addTableColumn(table, name, spec string) step { return step{table, name, spec} }
 
 // migrations is the schema's history, oldest first. Never edit a
 // migration that has shipped: add one.
@@ -171,22 +176,17 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 			continue
 		}
 		for _, stmt := range m.stmts {
-			if err := s.exec(ctx, s.db, stmt); err != nil {
+			if err := s.createTables(ctx, stmt); err != nil {
 				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
 		for _, st := range m.steps {
-			var n int64
-			if err := s.queryOne(ctx, s.db, st.done, &n); err != nil {
-				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
+			targets := s.rowTables(st.table)
+			if len(targets) > 1 || targets[0].table != st.table {
+				targets = append(targets, rowTable{s, st.table}) // the Distributed table, after its shards'
 			}
-			if n > 0 {
-				continue
-			}
-			if err := s.exec(ctx, s.db, st.sql); err != nil {
-				// Another node opening the database at once may have
-				// run it first.
-				if n, derr := s.count(ctx, st.done); derr != nil || n == 0 {
+			for _, t := range targets {
+				if err := t.s.addColumn(ctx, st, t.table); err != nil {
 					return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
 				}
 			}
@@ -196,6 +196,21 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 			return fmt.Errorf("clickhouse migration %d (%s): record it: %w", m.version, m.name, err)
 		}
 		s.log.Info("clickhouse migration applied", "version", m.version, "name", m.name)
+	}
+	return nil
+}
+
+// addColumn runs st on table unless it has run.
+func (s *Store) addColumn(ctx context.Context, st step, table string) error {
+	if n, err := s.count(ctx, st.done(table)); err != nil || n > 0 {
+		return err
+	}
+	if err := s.exec(ctx, s.db, st.sql(table)); err != nil {
+		// Another node opening the database at once may have run it
+		// first.
+		if n, derr := s.count(ctx, st.done(table)); derr != nil || n == 0 {
+			return err
+		}
 	}
 	return nil
 }

@@ -35,6 +35,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -76,6 +77,11 @@ type Store struct {
 	// rows and batch records carry (writers.go).
 	writer   string
 	writerNo uint8
+	// cluster names the cluster (remote_servers) whose shards hold the
+	// sharded tables, "" for one server; shards are a store on each shard,
+	// for their local tables' DDL and mutations (cluster.go).
+	cluster string
+	shards  []*Store
 
 	mu     sync.Mutex // Append and recovery
 	last   uint64     // the last recorded batch's seq
@@ -93,13 +99,20 @@ type target struct {
 	timeout  time.Duration
 	settings url.Values
 	writer   string
+	cluster  string
+	shards   []string // HOST:PORT of each shard's HTTP interface
+	scheme   string
+	port     string
 }
 
 // parseURL reads "clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DB": port
 // 8123 when absent, database "default" when the path is empty. Query
 // parameters: secure=true for HTTPS, query_timeout (a Go duration) for
 // queries without a deadline of their own, writer=NAME for a store
-// sharing the database with other writers (writers.go); any other is a
+// sharing the database with other writers (writers.go), cluster=NAME for
+// tables sharded over a cluster's shards with shards=HOST:PORT,… their
+// HTTP interfaces (default: the cluster's hosts at the URL's port;
+// cluster.go); any other is a
 // ClickHouse setting sent with every statement
 // (max_memory_usage=2000000000), which the server checks when Open first
 // asks it something.
@@ -147,16 +160,35 @@ func parseURL(raw string) (target, error) {
 				return target{}, fmt.Errorf("clickhouse: store URL parameter writer=%q: want a name of 1 to %d bytes of text", w, maxWriterName)
 			}
 			t.writer = w
+		case "cluster":
+			if !dbName.MatchString(q.Get(k)) {
+				return target{}, fmt.Errorf("clickhouse: store URL parameter cluster=%q: want letters, digits and _", q.Get(k))
+			}
+			t.cluster = q.Get(k)
+		case "shards":
+			for _, a := range strings.Split(q.Get(k), ",") {
+				if h, p, err := net.SplitHostPort(a); err != nil || h == "" || p == "" {
+					return target{}, fmt.Errorf("clickhouse: store URL parameter shards=%q: want HOST:PORT,… of each shard's HTTP interface", q.Get(k))
+				}
+				t.shards = append(t.shards, a)
+			}
 		case "query_id", "database", "query", "default_format", "user", "password":
 			return target{}, fmt.Errorf("clickhouse: store URL parameter %q is not a setting Lore lets a URL set", k)
 		default:
 			t.settings.Set(k, q.Get(k))
 		}
 	}
-	if strings.Contains(host, ":") {
-		host = "[" + host + "]"
+	if len(t.shards) > 0 && t.cluster == "" {
+		return target{}, fmt.Errorf("clickhouse: store URL parameter shards without cluster")
 	}
-	t.endpoint = scheme + "://" + host + ":" + port + "/"
+	if t.cluster != "" {
+		t.settings.Set("insert_distributed_sync", "1")
+		if t.settings.Get("distributed_product_mode") == "" {
+			t.settings.Set("distributed_product_mode", "global")
+		}
+	}
+	t.scheme, t.port = scheme, port
+	t.endpoint = scheme + "://" + net.JoinHostPort(host, port) + "/"
 	return t, nil
 }
 
@@ -214,7 +246,7 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings, writer: t.writer,
+		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings, writer: t.writer, cluster: t.cluster,
 		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
 		log: log.With("store", "clickhouse", "database", t.db),
 	}
@@ -235,6 +267,18 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 	if err := s.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+t.db); err != nil {
 		return fail(err)
 	}
+	if s.cluster != "" {
+		if s.compat && !s.settings.Has("optimize_move_to_prewhere") {
+			// 18.16 loses the columns of a Distributed table's
+			// subquery whose condition it moved to PREWHERE when
+			// the subquery selects only constants ("Not found
+			// column 1 in block").
+			s.settings.Set("optimize_move_to_prewhere", "0")
+		}
+		if err := s.connectShards(ctx, t.shards, t.scheme, t.port); err != nil {
+			return fail(err)
+		}
+	}
 	return s, nil
 }
 
@@ -248,8 +292,16 @@ func (s *Store) Stats(ctx context.Context) (store.Stats, error) {
 	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events", &st.Events); err != nil {
 		return st, fmt.Errorf("clickhouse stats: %w", err)
 	}
-	if err := s.queryOne(ctx, "", "SELECT toInt64(sum(bytes_on_disk)) FROM system.parts WHERE active AND database = "+sqlq.ClickHouse{}.Str(s.db), &st.DiskBytes); err != nil {
-		return st, fmt.Errorf("clickhouse stats: %w", err)
+	servers := []*Store{s}
+	if s.cluster != "" {
+		servers = s.shards
+	}
+	for _, sv := range servers {
+		var n int64
+		if err := sv.queryOne(ctx, "", "SELECT toInt64(sum(bytes_on_disk)) FROM system.parts WHERE active AND database = "+sqlq.ClickHouse{}.Str(s.db), &n); err != nil {
+			return st, fmt.Errorf("clickhouse stats: %w", err)
+		}
+		st.DiskBytes += n
 	}
 	return st, nil
 }

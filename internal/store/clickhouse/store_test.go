@@ -93,7 +93,7 @@ func testMigrations(t *testing.T, srv *chtest.Server, u string) {
 	// A crash after migration 4's ALTER and before its record: Open
 	// finds the column there and records the version.
 	crashed := oldBuild(t, u+"_crashed", migrations()[:3])
-	if err := crashed.exec(ctx, crashed.db, addColumn("seq_row", "UInt32").sql); err != nil {
+	if err := crashed.exec(ctx, crashed.db, addColumn("seq_row", "UInt32").sql("events")); err != nil {
 		t.Fatal(err)
 	}
 	crashed.Close()

@@ -28,6 +28,8 @@ func TestParseURL(t *testing.T) {
 		"http://ch:8123/db", "clickhouse:///db", "clickhouse://ch/a-b", "clickhouse://ch/db;DROP", "clickhouse://ch/db?secure=maybe",
 		"clickhouse://ch/db?query_timeout=soon", "clickhouse://ch/db?query_id=x", "clickhouse://ch/a/b",
 		"clickhouse://ch/db?writer=", "clickhouse://ch/db?writer=%ff",
+		"clickhouse://ch/db?cluster=a-b", "clickhouse://ch/db?shards=a:1", "clickhouse://ch/db?cluster=c&shards=a",
+		"clickhouse://ch/db?cluster=c&shards=a:1,:2",
 	} {
 		if _, err := parseURL(in); err == nil {
 			t.Errorf("parseURL(%q) succeeded", in)
@@ -35,6 +37,11 @@ func TestParseURL(t *testing.T) {
 	}
 	if got, err := parseURL("clickhouse://ch/db?writer=node%201&max_threads=2"); err != nil || got.writer != "node 1" || got.settings.Encode() != "max_threads=2" {
 		t.Errorf("parseURL with a writer = %+v, %v; want writer \"node 1\", not a setting", got, err)
+	}
+	got, err := parseURL("clickhouse://ch1:8124/db?cluster=lore&shards=ch1:8124,ch2:8124")
+	if err != nil || got.cluster != "lore" || strings.Join(got.shards, " ") != "ch1:8124 ch2:8124" ||
+		got.settings.Get("insert_distributed_sync") != "1" || got.settings.Get("distributed_product_mode") != "global" {
+		t.Errorf("parseURL of a cluster = %+v, %v; want its shards, synchronous inserts and global subqueries", got, err)
 	}
 	// A password never shows in an error.
 	if _, err := parseURL("clickhouse://u:secret@ch/bad-name"); err == nil || strings.Contains(err.Error(), "secret") {

@@ -102,13 +102,19 @@ func productStream(start time.Time) []event.Event {
 // batches.
 func loadBoth(t *testing.T, srv *chtest.Server, db string, evs []event.Event) (*duckdb.Store, *clickhouse.Store) {
 	t.Helper()
+	return loadBothAt(t, "clickhouse://"+srv.Addr+"/"+db, evs)
+}
+
+// loadBothAt is loadBoth on the ClickHouse database of URL u.
+func loadBothAt(t *testing.T, u string, evs []event.Event) (*duckdb.Store, *clickhouse.Store) {
+	t.Helper()
 	ctx := context.Background()
 	duck, err := duckdb.Open(ctx, t.TempDir(), duckdb.Options{}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { duck.Close() })
-	ch, err := clickhouse.Open(ctx, "clickhouse://"+srv.Addr+"/"+db, nil)
+	ch, err := clickhouse.Open(ctx, u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,11 @@ import (
 // openAs opens the database of u as writer w.
 func openAs(t *testing.T, u, w string) *Store {
 	t.Helper()
-	return mustOpen(t, u+"?writer="+url.QueryEscape(w))
+	sep := "?"
+	if strings.Contains(u, "?") {
+		sep = "&"
+	}
+	return mustOpen(t, u+sep+"writer="+url.QueryEscape(w))
 }
 
 // appendRowsOnly writes batch b's rows as s's writer without its record:
@@ -181,11 +185,7 @@ func testWriterNumbers(t *testing.T, u string) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s, err := Open(context.Background(), fmt.Sprintf("%s?writer=w%d", u, i), nil)
-			if err != nil {
-				t.Errorf("Open as w%d: %v", i, err)
-				return
-			}
+			s := openAs(t, u, fmt.Sprintf("w%d", i))
 			nums[i] = s.writerNo
 			s.Close()
 		}()
