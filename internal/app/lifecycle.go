@@ -131,13 +131,16 @@ func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 // (duckdb.Store.ErasePerson, or clickhouse.Store.ErasePerson's awaited
 // mutations) and their sessions' recordings replay.db
 // (replay.Blobs.Erase), and the ingest log's segment that held them is
-// deleted (pipeline.Rotate). Backups already taken keep them: see the
+// deleted (pipeline.Rotate). Then, whether it succeeded or not (it may
+// have erased a part), every node drops its remembered answers, which may
+// name them (forgetDeleted). Backups already taken keep them: see the
 // README.
 func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (server.Erasure, error) {
 	out := server.Erasure{UserID: userID}
 	if a.store == nil && a.clickhouse() == nil {
 		return out, a.unsupported("erasing a person")
 	}
+	defer a.forgetDeleted(ctx, project)
 	if err := a.Flush(ctx); err != nil {
 		return out, fmt.Errorf("erase person %q: flush: %w", userID, err)
 	}
@@ -179,11 +182,12 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 }
 
 // lifecycleEvents is the events store as retention deletes from it,
-// forgetting the resolver's remembered answers after each deletion: the
+// forgetting the remembered answers after each deletion, on every node
+// (forgetDeleted): the
 // DuckDB store (with its cold tier and the watermark's reads, as
 // duckEvents) or the ClickHouse store; nil for none.
 func (a *App) lifecycleEvents() lifecycle.Events {
-	forget := a.resolver().Forget
+	forget := a.forgetDeleted
 	if a.store != nil {
 		return duckEvents{forgetting{a.store, forget}, a.store}
 	}
@@ -201,30 +205,30 @@ func (a *App) clickhouse() *clickhouse.Store {
 
 // forgetting is the events store as retention and the disk watermark
 // delete from it: after each deletion (that deleted something or failed
-// part way) forget is called, so that no remembered answer outlives the
-// days it counted. The side indexes' deletion and the reindex that end a
-// run always forget, and so does the cold tier's own retention
-// (ExpireArchive) when it removed days.
+// part way) forget is called with the project, so that no remembered
+// answer outlives the days it counted. The side indexes' deletion and the
+// reindex that end a run always forget, and so does the cold tier's own
+// retention (ExpireArchive) when it removed days.
 type forgetting struct {
 	lifecycle.Events
-	forget func()
+	forget func(ctx context.Context, project int64)
 }
 
 func (f forgetting) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
 	n, err := f.Events.DeleteEvents(ctx, project, kind, before)
 	if n > 0 || err != nil {
-		f.forget()
+		f.forget(ctx, project)
 	}
 	return n, err
 }
 
 func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
-	defer f.forget()
+	defer f.forget(ctx, project)
 	return f.Events.DeleteSideBefore(ctx, project, emptyBefore, before)
 }
 
 func (f forgetting) Reindex(ctx context.Context) error {
-	defer f.forget()
+	defer f.forget(ctx, allProjects)
 	return f.Events.Reindex(ctx)
 }
 
@@ -239,7 +243,7 @@ type duckEvents struct {
 func (d duckEvents) DeleteEventsUnarchived(ctx context.Context, project int64, kind string, before int64) (int64, error) {
 	n, err := d.s.DeleteEventsUnarchived(ctx, project, kind, before)
 	if n > 0 || err != nil {
-		d.forget()
+		d.forget(ctx, project)
 	}
 	return n, err
 }
@@ -247,7 +251,7 @@ func (d duckEvents) DeleteEventsUnarchived(ctx context.Context, project int64, k
 func (d duckEvents) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
 	n, err := d.s.ExpireArchive(ctx, now)
 	if n > 0 || err != nil {
-		d.forget()
+		d.forget(ctx, allProjects)
 	}
 	return n, err
 }

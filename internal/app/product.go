@@ -12,18 +12,12 @@ import (
 // the resolver), whose idents table (filled at append from events
 // carrying both an anonymous and a user id: identify, alias, and any
 // identified event) merges anonymous ids into persons. Erasing a person
-// drops the resolver's remembered answers, so that none still names them.
+// drops the remembered answers on every node (ErasePerson), so that none
+// still names them; the other nodes' deletions are followed from here
+// (watchChanges).
 func (a *App) openProduct(ctx context.Context, deps *server.Deps) error {
-	r := a.resolver()
-	deps.Resolver = r
-	if erase := deps.Erase; erase != nil {
-		deps.Erase = func(ctx context.Context, project int64, userID string) (server.Erasure, error) {
-			e, err := erase(ctx, project, userID)
-			r.Forget()
-			return e, err
-		}
-	}
-	return nil
+	deps.Resolver = a.resolver()
+	return a.watchChanges(ctx)
 }
 
 // resolver is the app's one resolver over the store's roles, made on

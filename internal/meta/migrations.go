@@ -346,6 +346,12 @@ var migrations = []migration{
   UNIQUE (project_id, id, into_id)
 )`, `CREATE INDEX IF NOT EXISTS pattern_merges_merged ON pattern_merges (merged_at, seq)`)
 	}},
+	{10, "store changes: a counter per project that a deletion bumps", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS store_changes (
+  project_id INTEGER PRIMARY KEY, -- 0: a deletion of no one project
+  counter INTEGER NOT NULL        -- bumped after each deletion of the project's events
+)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own
