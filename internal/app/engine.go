@@ -125,9 +125,10 @@ type readStore interface {
 	store.Reader
 }
 
-// engineEvents is an engine without accelerators of its own (the
-// ClickHouse store) with the reads of events answered by the query
-// objects of internal/analysis/events on it.
+// engineEvents is another engine (the ClickHouse store) with the reads
+// of events answered by the query objects of internal/analysis/events on
+// it, which find its accelerators (the ClickHouse store's id ranges,
+// store.IDRangeReader) by type assertion on the engine itself.
 type engineEvents struct {
 	store.Engine
 	events.Reader

@@ -198,6 +198,16 @@ type IDFilter interface {
 	IDRanges(project int64, r Range, kind IDKind, id string) (ranges []Range, ok bool)
 }
 
+// IDRangeReader is an IDFilter that reads its answer (the ClickHouse
+// store's side table of each id's times: a query to the server), so it
+// takes a context and may fail; found by type assertion before IDFilter.
+// ranges and ok mean what they mean for IDFilter: the parts of r whose
+// rows may hold id (too wide is allowed, never too narrow), ok false when
+// the store cannot tell. An error fails the read.
+type IDRangeReader interface {
+	ReadIDRanges(ctx context.Context, project int64, r Range, kind IDKind, id string) (ranges []Range, ok bool, err error)
+}
+
 // Slicer is an optional accelerator a store may have (the DuckDB store's
 // per-block row counts), found by type assertion: r partitioned into
 // consecutive ranges, newest first, the first expected to hold about

@@ -92,7 +92,10 @@ func (rd Reader) Journey(ctx context.Context, r store.JourneyRequest) ([]event.E
 		branches []int // of each batch
 	)
 	for _, l := range lookups {
-		p := scan.ID(rd.Ex, r.ProjectID, r.Range, l.kind, l.id)
+		p, err := scan.ID(ctx, rd.Ex, r.ProjectID, r.Range, l.kind, l.id)
+		if err != nil {
+			return nil, fmt.Errorf("journey by %s %q: %w", r.By, r.ID, err)
+		}
 		if p.None {
 			continue
 		}

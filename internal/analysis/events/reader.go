@@ -2,9 +2,9 @@
 // histogram, facets and journeys (store.Reader) — as query objects built
 // through the engine's sqlq.Dialect and run on any sqlq.Executor. Each
 // read plans what it scans with internal/analysis/scan, which asks the
-// store's optional accelerators (store.WordFilter, store.IDFilter) for
-// the parts of the range that may hold a match; without them it scans the
-// whole range, with the same answer.
+// store's optional accelerators (store.WordFilter, store.IDFilter or
+// store.IDRangeReader) for the parts of the range that may hold a match;
+// without them it scans the whole range, with the same answer.
 package events
 
 import (

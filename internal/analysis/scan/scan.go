@@ -7,6 +7,7 @@
 package scan
 
 import (
+	"context"
 	"fmt"
 
 	"github.com/lore-dev/lore/internal/query"
@@ -71,17 +72,29 @@ func (p Plan) Rows(b *sqlq.Builder, cols string, colArgs []any, extra string, ex
 
 // ID plans the read of the rows of project in r that may hold id in the
 // column kind names (the caller adds the equality itself): when ex has an
-// id filter (store.IDFilter), only the parts of r it names; else the
-// whole range, with the same answer.
-func ID(ex sqlq.Executor, project int64, r store.Range, kind store.IDKind, id string) Plan {
+// id filter (store.IDRangeReader, else store.IDFilter), only the parts of
+// r it names; else the whole range, with the same answer. Only an
+// IDRangeReader does I/O, under ctx, and an error of it is returned.
+func ID(ctx context.Context, ex sqlq.Executor, project int64, r store.Range, kind store.IDKind, id string) (Plan, error) {
 	p := Plan{ProjectID: project, Range: r, where: "TRUE"}
-	if f, ok := ex.(store.IDFilter); ok {
-		if rs, ok := f.IDRanges(project, r, kind, id); ok {
-			p.ranges = append([]store.Range{}, rs...)
-			p.None = len(rs) == 0
+	var (
+		rs []store.Range
+		ok bool
+	)
+	switch f := ex.(type) {
+	case store.IDRangeReader:
+		var err error
+		if rs, ok, err = f.ReadIDRanges(ctx, project, r, kind, id); err != nil {
+			return Plan{}, fmt.Errorf("read the ranges of id %q: %w", id, err)
 		}
+	case store.IDFilter:
+		rs, ok = f.IDRanges(project, r, kind, id)
 	}
-	return p
+	if ok {
+		p.ranges = append([]store.Range{}, rs...)
+		p.None = len(rs) == 0
+	}
+	return p, nil
 }
 
 // Restrict narrows the plan to the part of its range in slice.

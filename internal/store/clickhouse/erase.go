@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"slices"
+
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // Erased is what ErasePerson deleted: the count of events, and the
@@ -18,7 +20,8 @@ type Erased struct {
 // ErasePerson deletes a person's events — those with their user id, and
 // those of the anonymous ids the person was identified from (the idents
 // table) — then their identity pairs, and their ids from the field
-// catalogue's examples, as the DuckDB store's ErasePerson does; each by
+// catalogue's examples, and their ids' ranges (reindexIDs), as the
+// DuckDB store's ErasePerson does; each by
 // a mutation it waits for, so that when it returns no read finds them.
 // An event of theirs appended while it runs may stay: the app stores
 // what it acknowledged before calling it.
@@ -55,6 +58,14 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 	}
 	if err := s.mutate(ctx, "events", "DELETE", theirs); err != nil {
 		return fail(fmt.Errorf("delete %d events: %w", out.Events, err))
+	}
+	for _, ids := range []struct {
+		kind store.IDKind
+		ids  []string
+	}{{store.IDUser, []string{userID}}, {store.IDAnonymous, out.AnonymousIDs}, {store.IDSession, out.Sessions}} {
+		if err := s.reindexIDs(ctx, project, ids.kind, ids.ids); err != nil {
+			return fail(err)
+		}
 	}
 	if err := s.mutate(ctx, "idents", "DELETE", idents); err != nil {
 		return fail(fmt.Errorf("delete the identity pairs: %w", err))

@@ -79,6 +79,10 @@ type request struct {
 	sql    string     // sent in the body, or in the URL when data is set
 	data   io.Reader  // an INSERT's rows
 	params url.Values // settings
+	// timeout, when set, bounds a statement whose context has no
+	// deadline instead of the store's query timeout (a migration's
+	// backfill, which may read a large table).
+	timeout time.Duration
 }
 
 // writeTimeout bounds an INSERT whose context has no deadline: the
@@ -98,6 +102,9 @@ func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), err
 	limit := s.timeout
 	if r.data != nil {
 		limit = writeTimeout
+	}
+	if r.timeout > 0 {
+		limit = r.timeout
 	}
 	ctx, cancelTimeout := context.WithTimeout(ctx, limit)
 	deadline, _ := ctx.Deadline()

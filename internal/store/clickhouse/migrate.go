@@ -18,6 +18,10 @@ type migration struct {
 	name    string
 	stmts   []string
 	steps   []step // after stmts
+	// backfill, after steps, fills what they created from the rows
+	// already stored: work of many statements, idempotent too, since it
+	// runs again when a crash came before the migration's record.
+	backfill func(context.Context, *Store) error
 }
 
 // step adds a column to a table unless it is there: ADD COLUMN cannot
@@ -84,7 +88,7 @@ func migrations() []migration {
 	attr_values Array(String),
 	seq UInt64
 ) ENGINE = MergeTree() PARTITION BY intDiv(ts, 86400000000) ORDER BY (project_id, ts)`,
-		}, nil},
+		}, nil, nil},
 		{2, "batches", []string{
 			// One row a committed batch, written after its rows.
 			`CREATE TABLE IF NOT EXISTS batches (
@@ -92,7 +96,7 @@ func migrations() []migration {
 	events UInt64,
 	committed_at DateTime
 ) ENGINE = MergeTree() ORDER BY seq`,
-		}, nil},
+		}, nil, nil},
 		{3, "idents", []string{
 			// The (anonymous id, user id) pairs seen together: the person
 			// map of product analytics and user journeys. A set: a pair
@@ -103,13 +107,13 @@ func migrations() []migration {
 	anonymous_id String,
 	user_id String
 ) ENGINE = ReplacingMergeTree() ORDER BY (project_id, anonymous_id, user_id)`,
-		}, nil},
+		}, nil, nil},
 		{4, "arrival order", nil, []step{
 			// A row's place in its batch: with seq, its arrival order
 			// (sqlq.ClickHouse.RowOrder), which breaks ties of equal
 			// times as DuckDB's rowid does.
 			addColumn("seq_row", "UInt32 AFTER seq"),
-		}},
+		}, nil},
 		{5, "field catalogue", []string{
 			// The data dictionary's rows (fields.go): appended at each
 			// flush; internal/analysis/fieldstats adds up the rows of a
@@ -131,7 +135,7 @@ func migrations() []migration {
 	sketch String,
 	examples Array(String)
 ) ENGINE = MergeTree() ORDER BY (project_id, day, field)`,
-		}, nil},
+		}, nil, nil},
 		{6, "writers", nil, []step{
 			// The number of the writer (writers.go) that appended the row
 			// and recorded the batch: a batch is its writer's and its seq,
@@ -139,7 +143,8 @@ func migrations() []migration {
 			// a database older than this are the default writer's, 0.
 			addColumn("writer", "UInt8 DEFAULT 0 AFTER seq_row"),
 			addTableColumn("batches", "writer", "UInt8 DEFAULT 0"),
-		}},
+		}, nil},
+		idRangesMigration(7),
 	}
 }
 
@@ -189,6 +194,11 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 				if err := t.s.addColumn(ctx, st, t.table); err != nil {
 					return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
 				}
+			}
+		}
+		if m.backfill != nil {
+			if err := m.backfill(ctx, s); err != nil {
+				return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
 			}
 		}
 		rec := "INSERT INTO schema_migrations VALUES (" + strconv.Itoa(m.version) + ", " + quote(m.name) + ", now())"

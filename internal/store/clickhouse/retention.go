@@ -24,7 +24,8 @@ const dayMicros = 86400000000
 // as the server counts its active parts, are all the project's expired
 // ones (and its whole day is before the cutoff). An event dated that day
 // appended between the count and the drop would go with it: a backfill
-// of another project's events that old while retention runs.
+// of another project's events that old while retention runs. The id
+// ranges of the days it deletes go first (pruneIDRanges).
 func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
 	n, err := s.deleteEvents(ctx, project, kind, before)
 	if err != nil {
@@ -37,6 +38,9 @@ func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, be
 }
 
 func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
+	if err := s.pruneIDRanges(ctx, project, kind, before); err != nil {
+		return 0, err
+	}
 	doomed, err := interpolate("project_id = ? AND kind = ? AND ts < ?", []any{project, kind, before})
 	if err != nil {
 		return 0, err
