@@ -123,10 +123,18 @@ func idRangesMigration(version int) migration {
 // and groups a bounded part. Run again, it inserts the same minima and
 // maxima again, which merge away.
 func backfillIDRanges(ctx context.Context, s *Store) error {
-	days, err := s.texts(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = "+quote(s.db)+" AND table = 'events' ORDER BY partition")
-	if err != nil {
-		return fmt.Errorf("list the days of events: %w", err)
+	// The days of every table that holds events rows (each shard's on a
+	// cluster).
+	var days []string
+	for _, t := range s.rowTables("events") {
+		ds, err := t.s.texts(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = "+quote(t.s.db)+" AND table = "+quote(t.table))
+		if err != nil {
+			return fmt.Errorf("list the days of events: %w", err)
+		}
+		days = append(days, ds...)
 	}
+	slices.Sort(days)
+	days = slices.Compact(days)
 	for _, p := range days {
 		day, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {

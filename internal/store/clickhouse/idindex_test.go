@@ -27,6 +27,15 @@ func TestIDRanges(t *testing.T) {
 	t.Run("Backfill", func(t *testing.T) { testIDBackfill(t, dbURL("id_backfill")) })
 }
 
+// TestIDRangesOnCluster runs the same checks but the marks' on a
+// database sharded over two servers: the view is on the entry server's
+// Distributed events table, and id_ranges a table of that server.
+func TestIDRangesOnCluster(t *testing.T) {
+	c := chtest.StartCluster(t, 2)
+	t.Run("Lifecycle", func(t *testing.T) { testIDLifecycle(t, c.StoreURL("id_lifecycle")) })
+	t.Run("Backfill", func(t *testing.T) { testIDBackfill(t, c.StoreURL("id_backfill")) })
+}
+
 // sqlOnly hides the store's id filter: journeys by SQL alone.
 type sqlOnly struct{ sqlq.Executor }
 
