@@ -97,15 +97,9 @@ func productStream(start time.Time) []event.Event {
 	return evs
 }
 
-// loadBoth opens an embedded DuckDB store and the ClickHouse database db
-// on srv, closed when t ends, and appends evs to both in the same
+// loadBothAt opens an embedded DuckDB store and the ClickHouse database of
+// URL u, closed when t ends, and appends evs to both in the same
 // batches.
-func loadBoth(t *testing.T, srv *chtest.Server, db string, evs []event.Event) (*duckdb.Store, *clickhouse.Store) {
-	t.Helper()
-	return loadBothAt(t, "clickhouse://"+srv.Addr+"/"+db, evs)
-}
-
-// loadBothAt is loadBoth on the ClickHouse database of URL u.
 func loadBothAt(t *testing.T, u string, evs []event.Event) (*duckdb.Store, *clickhouse.Store) {
 	t.Helper()
 	ctx := context.Background()
@@ -138,10 +132,22 @@ func loadBothAt(t *testing.T, u string, evs []event.Event) (*duckdb.Store, *clic
 // clickhouse-server.
 func TestWindowAnalyses(t *testing.T) {
 	srv := chtest.Start(t)
+	windowAnalyses(t, func(db string) string { return "clickhouse://" + srv.Addr + "/" + db })
+}
+
+// TestWindowAnalysesOnCluster is TestWindowAnalyses on databases sharded
+// over two servers.
+func TestWindowAnalysesOnCluster(t *testing.T) {
+	windowAnalyses(t, chtest.StartCluster(t, 2).StoreURL)
+}
+
+// windowAnalyses runs the cases on databases whose store URL dbURL
+// spells.
+func windowAnalyses(t *testing.T, dbURL func(db string) string) {
 	ctx := context.Background()
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	evs := append(shopEvents(t, start), productStream(start)...)
-	duck, ch := loadBoth(t, srv, "windows", evs)
+	duck, ch := loadBothAt(t, dbURL("windows"), evs)
 	r := store.Range{From: start.UnixMicro(), To: start.Add(48 * time.Hour).UnixMicro()}
 	cases := []struct {
 		name string
@@ -199,7 +205,7 @@ func TestWindowAnalyses(t *testing.T) {
 	var n atomic.Int64
 	t.Run("Conformance", func(t *testing.T) {
 		storetest.RunAnalyticsCases(t, func(t *testing.T) storetest.AnalyticsStore {
-			u := fmt.Sprintf("clickhouse://%s/win%d", srv.Addr, n.Add(1))
+			u := dbURL(fmt.Sprintf("win%d", n.Add(1)))
 			s, err := clickhouse.Open(ctx, u, nil)
 			if err != nil {
 				t.Fatalf("Open(%q): %v", u, err)
