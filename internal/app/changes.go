@@ -15,17 +15,13 @@ import (
 // read's own time.
 const changesEvery = 2 * time.Second
 
-// allProjects names, in store_changes, a deletion of no one project (the
-// DuckDB store's reindex and its archive's retention).
-const allProjects = 0
-
-// forgetDeleted is called after data of project was deleted (an erasure,
-// retention; allProjects for none in particular): the resolver drops its
-// remembered answers (and the story cache those of before, through the
-// resolver's generation), and, on a metadata database several nodes
-// share, the deletion is counted in store_changes, so that the other
-// nodes drop theirs at their next read of the counts (watchChanges); this
-// node's own next read drops its answers once more, which is harmless.
+// forgetDeleted is called after events of project were deleted (an
+// erasure, retention): the resolver drops its remembered answers (and
+// the story cache those of before, through the resolver's generation),
+// and, on a metadata database several nodes share, the deletion is
+// counted in store_changes, so that the other nodes drop theirs at their
+// next read of the counts (watchChanges); this node's own next read
+// drops its answers once more, which is harmless.
 func (a *App) forgetDeleted(ctx context.Context, project int64) {
 	if a.meta.Shared() {
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)

@@ -187,12 +187,14 @@ func (a *App) CheckDisk(ctx context.Context) (*lifecycle.DiskDrop, error) {
 // DuckDB store (with its cold tier and the watermark's reads, as
 // duckEvents) or the ClickHouse store; nil for none.
 func (a *App) lifecycleEvents() lifecycle.Events {
-	forget := a.forgetDeleted
+	f := forgetting{forget: a.forgetDeleted, local: a.resolver().Forget}
 	if a.store != nil {
-		return duckEvents{forgetting{a.store, forget}, a.store}
+		f.Events = a.store
+		return duckEvents{f, a.store}
 	}
 	if ch := a.clickhouse(); ch != nil {
-		return forgetting{ch, forget}
+		f.Events = ch
+		return f
 	}
 	return nil
 }
@@ -204,14 +206,19 @@ func (a *App) clickhouse() *clickhouse.Store {
 }
 
 // forgetting is the events store as retention and the disk watermark
-// delete from it: after each deletion (that deleted something or failed
-// part way) forget is called with the project, so that no remembered
-// answer outlives the days it counted. The side indexes' deletion and the
-// reindex that end a run always forget, and so does the cold tier's own
-// retention (ExpireArchive) when it removed days.
+// delete from it: after each deletion of events (that deleted something
+// or failed part way) forget is called with the project, so that no
+// remembered answer outlives the days it counted, on any node. The side
+// indexes' deletion and the reindex that end a run always forget this
+// node's answers (local), and so does the cold tier's own retention
+// (ExpireArchive) when it removed days: what they delete is read through
+// the resolver only on DuckDB, which no other node reads (on ClickHouse
+// the side deletion is the field catalogue's, which no remembered answer
+// reads), so the other nodes are not told.
 type forgetting struct {
 	lifecycle.Events
 	forget func(ctx context.Context, project int64)
+	local  func()
 }
 
 func (f forgetting) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
@@ -223,12 +230,12 @@ func (f forgetting) DeleteEvents(ctx context.Context, project int64, kind string
 }
 
 func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
-	defer f.forget(ctx, project)
+	defer f.local()
 	return f.Events.DeleteSideBefore(ctx, project, emptyBefore, before)
 }
 
 func (f forgetting) Reindex(ctx context.Context) error {
-	defer f.forget(ctx, allProjects)
+	defer f.local()
 	return f.Events.Reindex(ctx)
 }
 
@@ -251,7 +258,7 @@ func (d duckEvents) DeleteEventsUnarchived(ctx context.Context, project int64, k
 func (d duckEvents) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
 	n, err := d.s.ExpireArchive(ctx, now)
 	if n > 0 || err != nil {
-		d.forget(ctx, allProjects)
+		d.local()
 	}
 	return n, err
 }
