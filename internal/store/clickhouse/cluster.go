@@ -129,3 +129,20 @@ func (s *Store) alterRows(ctx context.Context, table, command, where string) err
 	}
 	return nil
 }
+
+// checkLayout refuses a database whose events table is not what the URL
+// says: Distributed over shards with a cluster parameter, a table of its
+// own without (a database is created one way and stays so).
+func (s *Store) checkLayout(ctx context.Context) error {
+	var engine string
+	if err := s.queryOne(ctx, s.db, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events'", &engine); err != nil {
+		return fmt.Errorf("clickhouse: read the events table's engine: %w", err)
+	}
+	switch {
+	case s.cluster != "" && engine != "Distributed":
+		return fmt.Errorf("clickhouse: database %s was created on one server (its events table is a %s): it cannot be opened with cluster=%s", s.db, engine, s.cluster)
+	case s.cluster == "" && engine == "Distributed":
+		return fmt.Errorf("clickhouse: database %s is sharded over a cluster (its events table is Distributed): open it with ?cluster=NAME (docs/scaling.md)", s.db)
+	}
+	return nil
+}

@@ -39,6 +39,18 @@ func TestCluster(t *testing.T) {
 			t.Errorf("%d events after retention, want the 200 recent ones", got)
 		}
 	})
+	t.Run("Layout", func(t *testing.T) {
+		mustOpen(t, c.StoreURL("layout")).Close()
+		single := "clickhouse://" + c.Shards[0].Addr + "/layout"
+		if _, err := Open(context.Background(), single, nil); err == nil || !strings.Contains(err.Error(), "cluster") {
+			t.Errorf("a sharded database opened without its cluster: %v, want a refusal", err)
+		}
+		mustOpen(t, "clickhouse://"+c.Shards[1].Addr+"/plain").Close()
+		u := strings.Replace(c.StoreURL("plain"), c.Shards[0].Addr+"/", c.Shards[1].Addr+"/", 1)
+		if _, err := Open(context.Background(), u, nil); err == nil || !strings.Contains(err.Error(), "one server") {
+			t.Errorf("a database of one server opened with a cluster: %v, want a refusal", err)
+		}
+	})
 	t.Run("Spread", func(t *testing.T) {
 		s := mustOpen(t, c.StoreURL("spread"))
 		if err := s.Append(context.Background(), store.Batch{Seq: 1, Events: evs(1000, "spread")}); err != nil {

@@ -222,6 +222,9 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 	if err := s.migrate(ctx, migs); err != nil {
 		return fail(err)
 	}
+	if err := s.checkLayout(ctx); err != nil {
+		return fail(err)
+	}
 	if s.writerNo, err = s.claimWriter(ctx); err != nil {
 		return fail(err)
 	}
