@@ -9,7 +9,7 @@ import (
 )
 
 // A database on a cluster of shards (the store URL's cluster parameter).
-// The tables of events and what is derived from them (sharded) are a
+// The tables of events and identity pairs (sharded) are a
 // MergeTree table of the same columns on every shard, named with the
 // suffix _local, and on the server the URL names, one of the shards, a
 // Distributed table of the plain name over them, which every read and
@@ -18,8 +18,8 @@ import (
 // needs a batch's rows on the shards before its record); subqueries over
 // a Distributed table inside a query over one run once and are sent to
 // the shards (distributed_product_mode=global). The batch records, the
-// schema's versions and the writers' numbers are plain tables of that
-// one server, which every node must name.
+// schema's versions, the writers' numbers and the field catalogue are
+// plain tables of that one server, which every node must name.
 //
 // 18.16 runs no ON CLUSTER statement without ZooKeeper, so the store
 // creates and alters each shard's tables on that shard, over its HTTP
@@ -27,8 +27,11 @@ import (
 // URL's port), and deletes (mutations, which a Distributed table
 // refuses) from each shard's local table, waiting for each.
 
-// sharded are the tables spread over a cluster's shards.
-var sharded = map[string]bool{"events": true, "idents": true, "field_seen": true, "field_values": true}
+// sharded are the tables spread over a cluster's shards. The field
+// catalogue is not: it is small, and a field's rows of one day are
+// merged in the order they were written (fieldstats.ValueDays), which
+// rows read from several shards do not keep.
+var sharded = map[string]bool{"events": true, "idents": true}
 
 // localSuffix names a sharded table's local table on each shard.
 const localSuffix = "_local"
