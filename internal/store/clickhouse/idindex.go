@@ -102,7 +102,9 @@ func idRangesMigration(version int) migration {
 	return migration{version: version, name: "id ranges", stmts: []string{
 		// Partitioned by day, as events; kind is kept so that retention,
 		// which deletes one kind's events at a time, deletes the ranges
-		// of exactly those.
+		// of exactly those. A lookup reads a granule of each part it
+		// may be in: granules of 1,024 rows instead of 8,192 (parts
+		// not yet merged: a few ms less a lookup over 20 parts).
 		`CREATE TABLE IF NOT EXISTS id_ranges (
 	project_id Int32,
 	key UInt8,
@@ -111,7 +113,8 @@ func idRangesMigration(version int) migration {
 	hour Int64,
 	min_ts AggregateFunction(min, Int64),
 	max_ts AggregateFunction(max, Int64)
-) ENGINE = AggregatingMergeTree() PARTITION BY intDiv(hour, 24) ORDER BY (project_id, key, id, hour, kind)`,
+) ENGINE = AggregatingMergeTree() PARTITION BY intDiv(hour, 24) ORDER BY (project_id, key, id, hour, kind)
+SETTINGS index_granularity = 1024`,
 		// The view before the backfill: a row appended meanwhile is in
 		// one or both (the same min and max either way), never in neither.
 		"CREATE MATERIALIZED VIEW IF NOT EXISTS id_ranges_view TO id_ranges AS " + rangesSelect(""),
