@@ -23,8 +23,8 @@ import (
 //
 // 18.16 runs no ON CLUSTER statement without ZooKeeper, so the store
 // creates and alters each shard's tables on that shard, over its HTTP
-// interface (the URL's shards parameter, or the cluster's hosts at the
-// URL's port), and deletes (mutations, which a Distributed table
+// interface (the URL's shards parameter, or the cluster's hosts as its
+// remote_servers names them, at the URL's port), and deletes (mutations, which a Distributed table
 // refuses) from each shard's local table, waiting for each.
 
 // sharded are the tables spread over a cluster's shards. The field
@@ -42,7 +42,7 @@ var createTable = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS ([A-Za-z_][A-Z
 // (s.shards), creating the database there.
 func (s *Store) connectShards(ctx context.Context, addrs []string, scheme, port string) error {
 	if len(addrs) == 0 {
-		err := s.each(ctx, "", "SELECT host_address, replica_num FROM system.clusters WHERE cluster = "+quote(s.cluster)+" ORDER BY shard_num, replica_num", func(r *rows) error {
+		err := s.each(ctx, "", "SELECT host_name, replica_num FROM system.clusters WHERE cluster = "+quote(s.cluster)+" ORDER BY shard_num, replica_num", func(r *rows) error {
 			var host string
 			var replica int64
 			if err := r.Scan(&host, &replica); err != nil {
