@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"slices"
 	"strconv"
 	"time"
@@ -138,13 +139,24 @@ func backfillIDRanges(ctx context.Context, s *Store) error {
 	}
 	slices.Sort(days)
 	days = slices.Compact(days)
+	// A day's GROUP BY holds a row per id, kind and hour (at a billion
+	// events a day, more memory than a query may take): past half the
+	// memory a query may use, it spills to disk.
+	var limit int64
+	if err := s.queryOne(ctx, "", "SELECT toInt64(value) FROM system.settings WHERE name = 'max_memory_usage'", &limit); err != nil {
+		return fmt.Errorf("read max_memory_usage: %w", err)
+	}
+	if limit <= 0 {
+		limit = 8 << 30
+	}
+	spill := url.Values{"max_bytes_before_external_group_by": {strconv.FormatInt(limit/2, 10)}}
 	for _, p := range days {
 		day, err := strconv.ParseInt(p, 10, 64)
 		if err != nil {
 			return fmt.Errorf("events partition %q: not a day number", p)
 		}
 		where := "ts >= " + strconv.FormatInt(day*dayMicros, 10) + " AND ts < " + strconv.FormatInt((day+1)*dayMicros, 10)
-		if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO id_ranges " + rangesSelect(where), timeout: backfillTimeout}); err != nil {
+		if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO id_ranges " + rangesSelect(where), params: spill, timeout: backfillTimeout}); err != nil {
 			return fmt.Errorf("backfill the id ranges of day %d: %w", day, err)
 		}
 	}
