@@ -10,6 +10,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/app"
+	"github.com/lore-dev/lore/internal/lifecycle"
 )
 
 // TestIngestStraightIntoADataDirectory imports a file with `lore ingest
@@ -70,7 +73,9 @@ func TestIngestStraightIntoADataDirectory(t *testing.T) {
 
 // TestHealthAndMetrics checks what an operator scrapes.
 func TestHealthAndMetrics(t *testing.T) {
-	a := startApp(t)
+	// Retention only on demand: its run at start ends by dropping the
+	// node's remembered answers, which would race the cache's figures.
+	a := startApp(t, func(c *app.Config) { c.Retention = lifecycle.RetentionConfig{Manual: true} })
 	for _, path := range []string{"/healthz", "/readyz"} {
 		resp, err := http.Get(a.URL() + path)
 		if err != nil || resp.StatusCode != 200 {
