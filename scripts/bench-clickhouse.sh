@@ -65,7 +65,7 @@ for _ in $(seq 1 300); do
   sleep 0.2
 done
 curl -fsS "http://127.0.0.1:$http_port/ping" >/dev/null
-echo "clickhouse-server $("$bin" --version 2>/dev/null | head -1) on 127.0.0.1:$http_port, data in $dir"
+echo "clickhouse-server $(curl -fsS "http://127.0.0.1:$http_port/?query=SELECT%20version()") on 127.0.0.1:$http_port, data in $dir"
 
 n=0
 for workload in shop freeform; do

@@ -282,9 +282,13 @@ func print(out io.Writer, cfg Config, r Result) {
 	} else {
 		fmt.Fprintf(out, "| bytes on disk per event (whole data directory, du) | %.1f |\n", r.BytesPerEvent)
 	}
-	fmt.Fprintf(out, "| peak RSS of the server while ingesting (the largest node's) | %.0f MiB |\n", float64(r.PeakRSSBytes)/(1<<20))
+	rss, cpu := "peak RSS of the server while ingesting", "server CPU until all stored (µs per event)"
+	if cfg.Store != "" {
+		rss, cpu = rss+" (the largest node's)", "server CPU until all stored (µs per event, every node; not ClickHouse's own)"
+	}
+	fmt.Fprintf(out, "| %s | %.0f MiB |\n", rss, float64(r.PeakRSSBytes)/(1<<20))
 	if r.ServerCPUSeconds > 0 {
-		fmt.Fprintf(out, "| server CPU until all stored (µs per event, every node; not ClickHouse's own) | %.1f |\n", r.ServerCPUSeconds*1e6/float64(r.Events))
+		fmt.Fprintf(out, "| %s | %.1f |\n", cpu, r.ServerCPUSeconds*1e6/float64(r.Events))
 	}
 	for _, l := range r.Latencies {
 		if l.Err != "" {
