@@ -186,7 +186,10 @@ const ok = await run(
     if (!(await page.getByRole('button', { name: 'older event' }).isDisabled())) {
       await page.getByRole('button', { name: 'older event' }).click();
       await page.waitForURL(/ev=1/);
-      check((await nav.innerText()) !== firstEv, `older event: ${(await nav.innerText()).slice(0, 60)}`);
+      // The URL changes before React renders the older event: wait (up to 5 s) for the text to move.
+      await page.waitForFunction(([sel, first]) => document.querySelector(sel)?.innerText !== first, ['.event-nav span', firstEv], { timeout: 5000 }).catch(() => {});
+      const older = await nav.innerText();
+      check(older !== firstEv, `older event: ${older.slice(0, 60)} (was ${firstEv.slice(0, 60)})`);
       await page.getByRole('button', { name: 'newer event' }).click();
     }
     await page.getByRole('button', { name: 'raw JSON' }).click();
