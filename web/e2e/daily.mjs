@@ -244,6 +244,18 @@ const ok = await run(
       const fmt = (n) => (Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : Math.abs(n) >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n));
       const all = await api(`/api/v1/issues?status=all&limit=1&${q}`);
       const open = await api(`/api/v1/issues?status=unresolved&limit=1&${q}`);
+      // The page may still show the previous range's numbers (now-24h, a few more errors) while it
+      // loads this one: wait up to 10 s for the figures to settle on what the API says, then compare.
+      await page
+        .waitForFunction(
+          ([e, o]) => {
+            const b = (label) => [...document.querySelectorAll('.num')].find((n) => [...n.querySelectorAll('span')].some((x) => x.textContent.trim() === label))?.querySelector('b')?.textContent;
+            return b('errors') === e && b('open issues') === o;
+          },
+          [fmt(all.events), fmt(open.total)],
+          { timeout: 10000 },
+        )
+        .catch(() => {});
       const errs = await num('errors').innerText();
       const opens = await num('open issues').innerText();
       check(errs === fmt(all.events), `the Overview's ${errs} errors are the Issues page's ${all.events} events in ${all.total} issues`);
