@@ -50,6 +50,8 @@ const ok = await run(
     await page.locator('button.range-open').click();
     await page.getByRole('button', { name: 'Yesterday' }).click();
     await page.waitForURL(/from=yesterday/);
+    // The URL changes before the label renders: wait (up to 5 s) for it.
+    await page.locator('.range-label', { hasText: /^Yesterday$/ }).waitFor({ timeout: 5000 }).catch(() => {});
     check((await page.locator('.range-label').innerText()) === 'Yesterday', 'quick range "Yesterday" is in the URL and the label');
     await page.locator('button.range-open').click();
     await page.getByRole('button', { name: 'Today so far' }).click();
