@@ -168,18 +168,7 @@ func mergeOldestFirst(a []event.Event, ao []int64, b []event.Event, bo []int64, 
 	if len(a) == 0 {
 		return b[:min(len(b), n)], bo[:min(len(bo), n)]
 	}
-	out, oo := make([]event.Event, 0, min(len(a)+len(b), n)), make([]int64, 0, min(len(a)+len(b), n))
-	i, j := 0, 0
-	for len(out) < n && (i < len(a) || j < len(b)) {
-		if j == len(b) || (i < len(a) && (a[i].TS < b[j].TS || a[i].TS == b[j].TS && ao[i] < bo[j])) {
-			out, oo = append(out, a[i]), append(oo, ao[i])
-			i++
-		} else {
-			out, oo = append(out, b[j]), append(oo, bo[j])
-			j++
-		}
-	}
-	return out, oo
+	return mergeRuns(a, ao, b, bo, n, func(at, ar, bt, br int64) bool { return at < bt || at == bt && ar < br })
 }
 
 // personIDs lists the ids of id's person: id, the user ids it was seen

@@ -175,15 +175,22 @@ func decodeCursor(c string) (ts, row int64, err error) {
 // At equal times the hot rows (row order >= 0) come before the archived
 // ones (< 0), as a cursor's "ts = ? AND row order < ?" reads them.
 func mergeNewest(hot []event.Event, hotRows []int64, arch []event.Event, archRows []int64, n int) ([]event.Event, []int64) {
-	out := make([]event.Event, 0, min(n, len(hot)+len(arch)))
+	return mergeRuns(hot, hotRows, arch, archRows, n, func(at, ar, bt, br int64) bool { return at > bt || at == bt && ar > br })
+}
+
+// mergeRuns merges two runs of events with their row orders, each sorted
+// so that first(a's ts, a's row, b's ts, b's row) holds when a comes
+// before b, and keeps the first n.
+func mergeRuns(a []event.Event, ao []int64, b []event.Event, bo []int64, n int, first func(at, ar, bt, br int64) bool) ([]event.Event, []int64) {
+	out := make([]event.Event, 0, min(n, len(a)+len(b)))
 	rows := make([]int64, 0, cap(out))
 	i, j := 0, 0
-	for len(out) < n && (i < len(hot) || j < len(arch)) {
-		if j >= len(arch) || (i < len(hot) && (hot[i].TS > arch[j].TS || (hot[i].TS == arch[j].TS && hotRows[i] > archRows[j]))) {
-			out, rows = append(out, hot[i]), append(rows, hotRows[i])
+	for len(out) < n && (i < len(a) || j < len(b)) {
+		if j >= len(b) || (i < len(a) && first(a[i].TS, ao[i], b[j].TS, bo[j])) {
+			out, rows = append(out, a[i]), append(rows, ao[i])
 			i++
 		} else {
-			out, rows = append(out, arch[j]), append(rows, archRows[j])
+			out, rows = append(out, b[j]), append(rows, bo[j])
 			j++
 		}
 	}
