@@ -16,6 +16,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -31,6 +32,10 @@ type Server struct {
 	// HTTP is a client for it.
 	HTTP *http.Client
 	dir  string
+	// bin and args start the server again after Kill (replicated.go).
+	bin  string
+	args []string
+	stop func() // kills the running process and waits for it
 }
 
 // Start starts a server for t, skipping t (saying why) only when
@@ -47,17 +52,36 @@ func Start(t testing.TB) *Server {
 }
 
 // Cluster is clickhouse-servers started as the shards of one cluster,
-// each a server of its own (one replica a shard).
+// each a server of its own (one replica a shard), or with replicas and
+// a ZooKeeper (StartReplicatedCluster).
 type Cluster struct {
 	// Name is the cluster's name in every server's remote_servers.
 	Name string
-	// Shards are the servers, in the cluster's order.
+	// Shards are the servers, in the cluster's order: each shard's first
+	// replica.
 	Shards []*Server
+	// Replicas are every shard's servers, when the cluster has replicas
+	// (StartReplicatedCluster); nil otherwise.
+	Replicas [][]*Server
+	// ZooKeeper is the replicas' ZooKeeper, nil without replicas.
+	ZooKeeper *ZooKeeper
 }
 
 // StoreURL is the Lore store URL of database db sharded over the
-// cluster, through its first shard.
+// cluster, through its first shard; with replicas, replicated
+// (replicated=1, each shard's replicas joined by "|").
 func (c *Cluster) StoreURL(db string) string {
+	if c.Replicas != nil {
+		shards := make([]string, len(c.Replicas))
+		for i, rs := range c.Replicas {
+			addrs := make([]string, len(rs))
+			for j, s := range rs {
+				addrs[j] = s.Addr
+			}
+			shards[i] = strings.Join(addrs, "|")
+		}
+		return "clickhouse://" + c.Shards[0].Addr + "/" + db + "?cluster=" + c.Name + "&replicated=1&shards=" + strings.Join(shards, ",")
+	}
 	addrs := make([]string, len(c.Shards))
 	for i, s := range c.Shards {
 		addrs[i] = s.Addr
@@ -140,24 +164,42 @@ func start(t testing.TB, bin string, httpPort, tcpPort int, extra string) *Serve
 	if filepath.Base(bin) == "clickhouse" {
 		args = append([]string{"server"}, args...)
 	}
+	addr := fmt.Sprintf("127.0.0.1:%d", httpPort)
+	s := &Server{URL: "http://" + addr + "/", Addr: addr, HTTP: &http.Client{Timeout: 60 * time.Second}, dir: dir, bin: bin, args: args}
+	if err := s.launch(); err != nil {
+		t.Skipf("clickhouse-server does not start: %v", err)
+	}
+	t.Cleanup(func() { s.stop() })
+	s.await(t)
+	return s
+}
+
+// launch starts the server's process; s.stop kills it (SIGKILL) and
+// waits for it.
+func (s *Server) launch() error {
 	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, args...)
-	cmd.Dir = dir
+	cmd := exec.CommandContext(ctx, s.bin, s.args...)
+	cmd.Dir = s.dir
 	cmd.Stdout, cmd.Stderr = io.Discard, io.Discard
 	if err := cmd.Start(); err != nil {
 		cancel()
-		t.Skipf("clickhouse-server does not start: %v", err)
+		return err
 	}
-	t.Cleanup(func() { cancel(); _ = cmd.Wait() })
-	addr := fmt.Sprintf("127.0.0.1:%d", httpPort)
-	s := &Server{URL: "http://" + addr + "/", Addr: addr, HTTP: &http.Client{Timeout: 60 * time.Second}, dir: dir}
+	s.stop = sync.OnceFunc(func() { cancel(); _ = cmd.Wait() })
+	return nil
+}
+
+// await waits for the server to answer its ping, failing t after 60 s.
+func (s *Server) await(t testing.TB) {
+	t.Helper()
+	dir := s.dir
 	deadline := time.Now().Add(60 * time.Second)
 	for {
 		resp, err := s.HTTP.Get(s.URL + "ping")
 		if err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == 200 {
-				return s
+				return
 			}
 		}
 		if time.Now().After(deadline) {

@@ -3,6 +3,7 @@ package chtest
 import (
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestCluster starts two servers as the shards of one cluster: a
@@ -28,5 +29,38 @@ func TestCluster(t *testing.T) {
 	}
 	if n := strings.TrimSpace(string(s0.Post(t, "SELECT count(), sum(x) FROM t"))); n != "1000\t499500" {
 		t.Errorf("the Distributed table reads %q, want 1000 rows summing to 499500", n)
+	}
+}
+
+// TestReplicatedCluster starts one shard of two replicas with a
+// ZooKeeper: a ReplicatedMergeTree created on each (through ON CLUSTER,
+// which runs through ZooKeeper's queue) copies a row inserted on one to
+// the other, and a replica killed and restarted fetches the rows
+// inserted while it was down.
+func TestReplicatedCluster(t *testing.T) {
+	c := StartReplicatedCluster(t, 1, 2)
+	r1, r2 := c.Replicas[0][0], c.Replicas[0][1]
+	r1.Post(t, "CREATE TABLE default.t ON CLUSTER "+c.Name+" (x UInt64) ENGINE = ReplicatedMergeTree('/clickhouse/tables/{shard}/t', '{replica}') ORDER BY x")
+	r1.Post(t, "INSERT INTO t SELECT number FROM numbers(100)")
+	waitCount(t, r2, "SELECT count() FROM t", "100")
+	r2.Kill()
+	r1.Post(t, "INSERT INTO t SELECT number FROM numbers(100, 50)")
+	r2.Restart(t)
+	waitCount(t, r2, "SELECT count() FROM t", "150")
+}
+
+// waitCount waits up to 30 s for sql on s to answer want.
+func waitCount(t *testing.T, s *Server, sql, want string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, err := s.Do(sql, nil)
+		if err == nil && strings.TrimSpace(string(got)) == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s on %s: %s, %v; want %s", sql, s.Addr, got, err, want)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
