@@ -209,9 +209,11 @@ func (a *App) clickhouse() *clickhouse.Store {
 // delete from it: after each deletion of events (that deleted something
 // or failed part way) forget is called with the project, so that no
 // remembered answer outlives the days it counted, on any node. The side
-// indexes' deletion and the reindex that end a run always forget this
-// node's answers (local), and so does the cold tier's own retention
-// (ExpireArchive) when it removed days: what they delete is read through
+// indexes' deletion (when it deleted something or failed), the reindex
+// that ends a run that deleted events, and the cold tier's own retention
+// (ExpireArchive) when it removed days forget this node's answers
+// (local); a run that deleted nothing, as most hourly runs, keeps them.
+// What the side deletions delete is read through
 // the resolver only on DuckDB, which no other node reads (on ClickHouse
 // the side deletion is the field catalogue's, which no remembered answer
 // reads), so the other nodes are not told.
@@ -229,9 +231,12 @@ func (f forgetting) DeleteEvents(ctx context.Context, project int64, kind string
 	return n, err
 }
 
-func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
-	defer f.local()
-	return f.Events.DeleteSideBefore(ctx, project, emptyBefore, before)
+func (f forgetting) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) (int64, error) {
+	n, err := f.Events.DeleteSideBefore(ctx, project, emptyBefore, before)
+	if n > 0 || err != nil {
+		f.local()
+	}
+	return n, err
 }
 
 func (f forgetting) Reindex(ctx context.Context) error {

@@ -84,7 +84,12 @@ func (r Retention) Days() map[string]int {
 // Events is the events store as retention sees it (*duckdb.Store).
 type Events interface {
 	DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error)
-	DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error
+	// DeleteSideBefore deletes what the side indexes hold of a
+	// project's time before before, and the token filters of emptied
+	// blocks before emptyBefore; it returns the rows it deleted (0 when
+	// there were none, which is most runs: then no remembered answer
+	// need be dropped).
+	DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) (int64, error)
 	// Reindex rebuilds the in-memory indexes (product, errors) from
 	// what is left, and checkpoints.
 	Reindex(ctx context.Context) error
@@ -248,7 +253,7 @@ func (r *Retainer) deleteEvents(ctx context.Context, p int64, st Retention, toda
 			}
 		}
 	}
-	if err := r.cfg.Events.DeleteSideBefore(ctx, p, today.AddDate(0, 0, -shortest).UnixMicro(), today.AddDate(0, 0, -longest).UnixMicro()); err != nil {
+	if _, err := r.cfg.Events.DeleteSideBefore(ctx, p, today.AddDate(0, 0, -shortest).UnixMicro(), today.AddDate(0, 0, -longest).UnixMicro()); err != nil {
 		return total, fmt.Errorf("retention of project %d: %w", p, err)
 	}
 	return total, nil

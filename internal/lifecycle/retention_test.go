@@ -40,9 +40,9 @@ func (f *fakeEvents) DeleteEvents(_ context.Context, p int64, kind string, befor
 	return 1, nil
 }
 
-func (f *fakeEvents) DeleteSideBefore(_ context.Context, p int64, emptyBefore, before int64) error {
+func (f *fakeEvents) DeleteSideBefore(_ context.Context, p int64, emptyBefore, before int64) (int64, error) {
 	f.side = append(f.side, call{p, "empty", time.UnixMicro(emptyBefore).UTC()}, call{p, "all", time.UnixMicro(before).UTC()})
-	return nil
+	return 0, nil
 }
 
 func (f *fakeEvents) Reindex(context.Context) error { f.checkpoints++; return nil }

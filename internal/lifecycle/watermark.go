@@ -245,7 +245,7 @@ func (w *Watermark) Check(ctx context.Context) (*DiskDrop, error) {
 				return drop, fmt.Errorf("disk watermark: %w", err)
 			}
 		}
-		if err := w.cfg.Events.DeleteSideBefore(ctx, p, cut, cut); err != nil {
+		if _, err := w.cfg.Events.DeleteSideBefore(ctx, p, cut, cut); err != nil {
 			return drop, fmt.Errorf("disk watermark: %w", err)
 		}
 	}

@@ -95,8 +95,11 @@ func testRetention(t *testing.T, u string) {
 	if got := rows(); got != "[7] [0] [6]" {
 		t.Errorf("rows after deleting the errors = %s, want [7] [0] [6]", got)
 	}
-	if err := s.DeleteSideBefore(ctx, 1, day(3), day(3)); err != nil {
-		t.Fatal(err)
+	if n, err := s.DeleteSideBefore(ctx, 1, day(3), day(3)); err != nil || n == 0 {
+		t.Fatalf("DeleteSideBefore(1, day 3) = %d, %v; want the old hours and days deleted", n, err)
+	}
+	if n, err := s.DeleteSideBefore(ctx, 1, day(3), day(3)); err != nil || n != 0 {
+		t.Errorf("DeleteSideBefore(1, day 3) again = %d, %v; want 0", n, err)
 	}
 	if got := ints(t, s, "SELECT project_id * 100 + intDiv(hour - "+fmt.Sprint(t0)+", "+fmt.Sprint(dayMicros)+") FROM field_seen ORDER BY 1"); !slices.Equal(got, []int64{105, 200}) {
 		t.Errorf("field catalogue hours (project*100+day) %v after DeleteSideBefore, want [105 200]", got)

@@ -112,21 +112,25 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 // DeleteSideBefore deletes what the field catalogue holds of a project's
 // time before before (µs): its hours (field_seen) and days (field_values,
 // with their examples), by awaited mutations, sent only when there are
-// such rows. emptyBefore is the DuckDB store's (the token filters of
+// such rows; it returns how many rows there were (0: none, no mutation).
+// emptyBefore is the DuckDB store's (the token filters of
 // emptied blocks), which ClickHouse has no counterpart of. The identity
 // pairs (idents) stay, as on DuckDB: they map a returning visitor's
 // anonymous id to their person; erasing the person removes them.
-func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
+func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) (int64, error) {
+	var deleted int64
 	for _, t := range []struct{ table, col string }{{"field_seen", "hour"}, {"field_values", "day"}} {
 		where, err := interpolate("project_id = ? AND "+t.col+" < ?", []any{project, before})
 		if err != nil {
-			return err
+			return deleted, err
 		}
-		if err := s.mutate(ctx, t.table, "DELETE", where); err != nil {
-			return fmt.Errorf("clickhouse: delete the field catalogue of project %d before %d: %w", project, before, err)
+		n, err := s.mutated(ctx, t.table, "DELETE", where)
+		deleted += n
+		if err != nil {
+			return deleted, fmt.Errorf("clickhouse: delete the field catalogue of project %d before %d: %w", project, before, err)
 		}
 	}
-	return nil
+	return deleted, nil
 }
 
 // mutate runs the mutation "ALTER TABLE table command WHERE where"
@@ -134,14 +138,20 @@ func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore
 // it to finish: a mutation rewrites every part it touches, so none is
 // sent for nothing.
 func (s *Store) mutate(ctx context.Context, table, command, where string) error {
+	_, err := s.mutated(ctx, table, command, where)
+	return err
+}
+
+// mutated is mutate, returning how many rows matched where.
+func (s *Store) mutated(ctx context.Context, table, command, where string) (int64, error) {
 	var n int64
 	if err := s.queryOne(ctx, s.db, "SELECT count() FROM "+table+" WHERE "+where, &n); err != nil {
-		return err
+		return 0, err
 	}
 	if n == 0 {
-		return nil
+		return 0, nil
 	}
-	return s.alterRows(ctx, table, command, where)
+	return n, s.alterRows(ctx, table, command, where)
 }
 
 // batchRecordsKept is how long the batches table keeps the records of

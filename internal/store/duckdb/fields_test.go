@@ -48,7 +48,7 @@ func TestRecordFieldsBesideRetention(t *testing.T) {
 		var wg sync.WaitGroup
 		var flushErr, deleteErr error
 		wg.Go(func() { flushErr = s.RecordFields(ctx, rows(round), nil) })
-		wg.Go(func() { deleteErr = s.DeleteSideBefore(ctx, 1, 0, 24*hour) })
+		wg.Go(func() { _, deleteErr = s.DeleteSideBefore(ctx, 1, 0, 24*hour) })
 		wg.Wait()
 		if flushErr != nil {
 			t.Fatalf("round %d: flush beside retention: %v", round, flushErr)

@@ -143,34 +143,46 @@ const compactMarker = "compact-at-open"
 // and the token filters of blocks that end before emptyBefore and have no
 // events left. Retention calls it with the oldest time any kind still
 // keeps (before) and the newest time some kind no longer keeps
-// (emptyBefore).
-func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) error {
+// (emptyBefore). It returns the rows it deleted, of every table: 0 when
+// the project had nothing that old, as in most of retention's runs.
+func (s *Store) DeleteSideBefore(ctx context.Context, project int64, emptyBefore, before int64) (int64, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return fmt.Errorf("delete side indexes of project %d: store is closed", project)
+		return 0, fmt.Errorf("delete side indexes of project %d: store is closed", project)
 	}
 	var empty []int64 // min_ts of the blocks whose events are all gone
+	var n int64
 	// The field catalogue's flush writes without the append lock: a
 	// transaction that meets it conflicts, and is tried again.
 	if err := retryConflicts(ctx, func() (err error) {
-		empty, err = s.deleteSideTx(ctx, project, emptyBefore, before)
+		empty, n, err = s.deleteSideTx(ctx, project, emptyBefore, before)
 		return err
 	}); err != nil {
-		return err
+		return 0, err
 	}
 	s.blocks.Drop(project, before, empty)
-	return nil
+	return n, nil
 }
 
 // deleteSideTx is DeleteSideBefore's transaction; it returns the min_ts
-// of the emptied blocks it deleted.
-func (s *Store) deleteSideTx(ctx context.Context, project int64, emptyBefore, before int64) ([]int64, error) {
+// of the emptied blocks it deleted and the rows it deleted in all.
+func (s *Store) deleteSideTx(ctx context.Context, project int64, emptyBefore, before int64) ([]int64, int64, error) {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return nil, fmt.Errorf("delete side indexes of project %d: %w", project, err)
+		return nil, 0, fmt.Errorf("delete side indexes of project %d: %w", project, err)
 	}
 	defer tx.Rollback()
+	var deleted int64
+	exec := func(q string) error {
+		res, err := tx.ExecContext(ctx, q, project, before)
+		if err != nil {
+			return err
+		}
+		n, err := res.RowsAffected()
+		deleted += n
+		return err
+	}
 	for _, q := range []string{
 		`DELETE FROM blocks WHERE project_id = ? AND max_ts < ?`,
 		`DELETE FROM narrative_minutes WHERE project_id = ? AND minute < ?`,
@@ -179,21 +191,21 @@ func (s *Store) deleteSideTx(ctx context.Context, project int64, emptyBefore, be
 		`DELETE FROM narrative_errors WHERE project_id = ? AND minute < ?`,
 		`DELETE FROM narrative_releases WHERE project_id = ? AND minute < ?`,
 	} {
-		if _, err := tx.ExecContext(ctx, q, project, before); err != nil {
-			return nil, fmt.Errorf("delete side indexes of project %d before %d: %s: %w", project, before, q, err)
+		if err := exec(q); err != nil {
+			return nil, 0, fmt.Errorf("delete side indexes of project %d before %d: %s: %w", project, before, q, err)
 		}
 	}
 	var catalogue bool
 	if err := tx.QueryRowContext(ctx, `SELECT count(*) > 0 FROM duckdb_tables() WHERE table_name = 'field_values'`).Scan(&catalogue); err != nil {
-		return nil, fmt.Errorf("delete side indexes of project %d: %w", project, err)
+		return nil, 0, fmt.Errorf("delete side indexes of project %d: %w", project, err)
 	}
 	if catalogue {
 		for _, q := range []string{
 			`DELETE FROM field_seen WHERE project_id = ? AND hour < ?`,
 			`DELETE FROM field_values WHERE project_id = ? AND day < ?`,
 		} {
-			if _, err := tx.ExecContext(ctx, q, project, before); err != nil {
-				return nil, fmt.Errorf("delete the field catalogue of project %d before %d: %s: %w", project, before, q, err)
+			if err := exec(q); err != nil {
+				return nil, 0, fmt.Errorf("delete the field catalogue of project %d before %d: %s: %w", project, before, q, err)
 			}
 		}
 	}
@@ -201,30 +213,30 @@ func (s *Store) deleteSideTx(ctx context.Context, project int64, emptyBefore, be
 	rows, err := tx.QueryContext(ctx, `SELECT b.min_ts FROM blocks b WHERE b.project_id = $1 AND b.max_ts < $2
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = $1 AND e.ts BETWEEN b.min_ts AND b.max_ts)`, project, emptyBefore)
 	if err != nil {
-		return nil, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
+		return nil, 0, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
 	}
 	for rows.Next() {
 		var ts int64
 		if err := rows.Scan(&ts); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
+			return nil, 0, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
 		}
 		empty = append(empty, ts)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
+		return nil, 0, fmt.Errorf("find emptied blocks of project %d: %w", project, err)
 	}
 	if len(empty) > 0 {
 		if _, err := tx.ExecContext(ctx, `DELETE FROM blocks b WHERE b.project_id = $1 AND b.max_ts < $2
 		AND NOT EXISTS (SELECT 1 FROM events e WHERE e.project_id = $1 AND e.ts BETWEEN b.min_ts AND b.max_ts)`, project, emptyBefore); err != nil {
-			return nil, fmt.Errorf("delete emptied blocks of project %d: %w", project, err)
+			return nil, 0, fmt.Errorf("delete emptied blocks of project %d: %w", project, err)
 		}
 	}
 	if err := tx.Commit(); err != nil {
-		return nil, fmt.Errorf("delete side indexes of project %d: commit: %w", project, err)
+		return nil, 0, fmt.Errorf("delete side indexes of project %d: commit: %w", project, err)
 	}
-	return empty, nil
+	return empty, deleted + int64(len(empty)), nil
 }
 
 // FreeBytes reports the bytes of the database file's free blocks (the
