@@ -49,10 +49,13 @@ type Config struct {
 	NodeID string
 	// LeaseTTL is how long a node's lease outlives its last renewal: when
 	// a node dies, another takes its scheduled work within it; 0: 20s.
-	LeaseTTL  time.Duration
-	Addr      string // ":4780"; ":0" picks a free port
-	IngestKey string // pinned keys for scripts; empty ones are generated on first start
-	ReadKey   string
+	LeaseTTL time.Duration
+	// storiesEvery is how often the story cache looks for windows to
+	// refresh (tests; 0: a minute, as windows move by the minute).
+	storiesEvery time.Duration
+	Addr         string // ":4780"; ":0" picks a free port
+	IngestKey    string // pinned keys for scripts; empty ones are generated on first start
+	ReadKey      string
 	// AdminKey is a pinned key with the admin scope for project 1, for
 	// scripts and tests (lore serve --admin-key); none by default.
 	AdminKey string
@@ -142,6 +145,8 @@ type App struct {
 	// patterns is the log pattern miner (openNarrative), which the issue
 	// tracker asks for the pattern of an error without a stack.
 	patterns *patterns.Processor
+	// stories keeps the answers of GET /api/v1/stories (openNarrative).
+	stories *storyCache
 	// resolve holds the store roles the read routes resolve query
 	// objects through, and their answers (product.go).
 	resolve *resolve.Resolver

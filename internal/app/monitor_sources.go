@@ -116,8 +116,16 @@ func cardService(c narrative.Card) string {
 			return s
 		}
 	}
-	if ss, ok := c.Facts["services"].([]string); ok && len(ss) > 0 {
-		return ss[0]
+	switch ss := c.Facts["services"].(type) {
+	case []string:
+		if len(ss) > 0 {
+			return ss[0]
+		}
+	case []any: // an answer another node computed, read back from JSON
+		if len(ss) > 0 {
+			s, _ := ss[0].(string)
+			return s
+		}
 	}
 	return ""
 }

@@ -1,7 +1,10 @@
 package app
 
 import (
+	"cmp"
 	"context"
+	"fmt"
+	"io"
 	"path/filepath"
 	"time"
 
@@ -33,12 +36,28 @@ func (a *App) openNarrative(ctx context.Context, deps *server.Deps) error {
 	n.stories = newStoryCache(func(ctx context.Context, q narrative.Stories) (narrative.StoriesResult, error) {
 		return q.Resolve(ctx, n.resolver)
 	}, n.resolver.Generation, time.Now, a.cfg.Limits.QueryTimeout, a.log.With("component", "stories"))
+	// Nodes sharing the metadata and the events answer the same stories:
+	// they share the answers, and one of them keeps the Overview fresh.
+	shared := a.meta.Shared() && sharedEvents(a.engine)
+	if shared {
+		n.stories.share = a.meta
+	}
 	if !a.cfg.NoListen { // an import (lore ingest --data) serves no Overview
-		n.stories.run(time.Minute)
 		// GET /api/v1/stories?from=now-24h asks for 24 hours and the
 		// minute "now-24h" falls in.
 		n.stories.keepFresh(1, 24*time.Hour+time.Minute)
+		every := cmp.Or(a.cfg.storiesEvery, time.Minute)
+		if shared {
+			n.stories.runOn(func(ctx context.Context, work func(context.Context)) { a.onCluster(ctx, leaseStories, work) }, every)
+		} else {
+			n.stories.run(every)
+		}
 	}
+	a.stories = n.stories
+	a.metrics.Collect(func(w io.Writer) {
+		fmt.Fprint(w, "# HELP lore_stories_computed_total Stories computed by this node (requests and the Overview's refresh), not answered from a kept answer.\n# TYPE lore_stories_computed_total counter\n")
+		fmt.Fprintf(w, "lore_stories_computed_total %d\n", n.stories.computed.Load())
+	})
 	a.closers = append(a.closers, n.stories.close)
 	deps.Narrative = n
 	return nil

@@ -29,6 +29,10 @@ const (
 	// leaseRetention: the events' retention, when the events store is
 	// shared by the nodes.
 	leaseRetention = "retention"
+	// leaseStories: the story cache's refresh of the windows that end
+	// now, when the events store is shared by the nodes (which share the
+	// answers).
+	leaseStories = "stories"
 )
 
 // nodeID is this node's name as a lease holder: --node-id, else the host
@@ -78,7 +82,7 @@ func (a *App) registerLeaseMetrics() {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		defer cancel()
 		fmt.Fprint(w, "# HELP lore_lease_held 1 when this node holds the lease of the named work, and runs it; else 0.\n# TYPE lore_lease_held gauge\n")
-		for _, name := range []string{leaseAlerts, leaseNotify, leaseRetention} {
+		for _, name := range []string{leaseAlerts, leaseNotify, leaseRetention, leaseStories} {
 			l, ok, err := a.meta.LeaseHolder(ctx, name)
 			if err != nil {
 				continue

@@ -209,7 +209,7 @@ func TestSingleNodeRunsWithoutLeases(t *testing.T) {
 	}
 	watchDown(t, a.meta, target.srv.URL, "http://127.0.0.1:1/hook")
 	waitUntil(t, 10*time.Second, "the check runs", func() bool { return len(target.times()) > 0 })
-	for _, name := range []string{leaseAlerts, leaseNotify, leaseRetention} {
+	for _, name := range []string{leaseAlerts, leaseNotify, leaseRetention, leaseStories} {
 		if l, ok, err := a.meta.LeaseHolder(context.Background(), name); err != nil || ok {
 			t.Errorf("lease %q on SQLite: %+v %v %v, want none", name, l, ok, err)
 		}

@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"sync"
@@ -293,4 +294,28 @@ func (c *storyCache) busyCount() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return len(c.busy)
+}
+
+// TestSharedStoriesReadBack: an answer kept for the other nodes (JSON)
+// reads back as the same JSON — numbers as written, not float64 — and a
+// story monitor finds the service of a card read back, whose list of
+// services JSON made a []any.
+func TestSharedStoriesReadBack(t *testing.T) {
+	in := narrative.StoriesResult{From: "a", To: "b", Stories: []narrative.Card{{Type: "cascade", Title: "t",
+		Facts: map[string]any{"services": []string{"db", "api"}, "count": int64(9007199254740993)}}}}
+	doc, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := decodeStories(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := json.Marshal(out)
+	if string(again) != string(doc) {
+		t.Errorf("read back:\n%s\nwant:\n%s", again, doc)
+	}
+	if svc := cardService(out.Stories[0]); svc != "db" {
+		t.Errorf("the service of a card read back: %q, want db", svc)
+	}
 }

@@ -352,6 +352,24 @@ var migrations = []migration{
   counter INTEGER NOT NULL        -- bumped after each deletion of the project's events
 )`)
 	}},
+	{11, "story answers and windows: the stories one node computed, for every node", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS story_answers (
+  project_id INTEGER NOT NULL,
+  min_severity TEXT NOT NULL,
+  span INTEGER NOT NULL,        -- µs: the window's length
+  range_to INTEGER NOT NULL,    -- µs: its end
+  generation INTEGER NOT NULL,  -- the deletions counted in store_changes before it was computed
+  computed_at INTEGER NOT NULL, -- µs, by the database's clock
+  answer TEXT NOT NULL,         -- the answer of GET /api/v1/stories, as JSON
+  PRIMARY KEY (project_id, min_severity, span, range_to)
+)`, `CREATE TABLE IF NOT EXISTS story_windows (
+  project_id INTEGER NOT NULL,
+  min_severity TEXT NOT NULL,
+  span INTEGER NOT NULL,     -- µs: the length of a window that ends now
+  asked_at INTEGER NOT NULL, -- µs, by the database's clock: its last request on any node
+  PRIMARY KEY (project_id, min_severity, span)
+)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own
