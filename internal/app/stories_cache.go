@@ -226,8 +226,11 @@ func decodeStories(doc []byte) (narrative.StoriesResult, error) {
 	return res, nil
 }
 
-// publish keeps res, computed after the deletions gen counts, in share.
+// publish keeps res, computed after the deletions gen counts, in share,
+// even when the request that computed it has gone.
 func (c *storyCache) publish(ctx context.Context, q narrative.Stories, res narrative.StoriesResult, gen int64) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
 	doc, err := json.Marshal(res)
 	if err == nil {
 		err = c.share.SaveStoryAnswer(ctx, storyKey(q), gen, doc)
@@ -264,7 +267,7 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 	shareOK := false
 	if c.share != nil {
 		var err error
-		if shareGen, err = c.share.DataGeneration(ctx); err != nil {
+		if shareGen, err = c.share.DataGeneration(ctx); err != nil && ctx.Err() == nil {
 			c.log.Warn("the stories computed are not kept for the other nodes", "project", q.ProjectID, "err", err)
 		}
 		shareOK = err == nil
