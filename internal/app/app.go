@@ -124,7 +124,10 @@ type App struct {
 	// (engine.go).
 	engine store.Engine
 	store  *duckdb.Store
-	pipe   *pipeline.Pipeline
+	// writerLease is this process's lease on its ClickHouse writer, when
+	// the metadata is shared (writer_lease.go); nil otherwise.
+	writerLease *writerLease
+	pipe        *pipeline.Pipeline
 	// retainer enforces the projects' retention (lifecycle.go).
 	retainer *lifecycle.Retainer
 	// watermark drops the oldest days when the disk fills (lifecycle.go).
@@ -206,7 +209,11 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if err := a.openReplayStore(ctx); err != nil {
 		return nil, err
 	}
-	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(storedWriter{a.engine, a.resolver()}), cfg.Log.With("component", "pipeline")); err != nil {
+	var w store.Writer = a.engine
+	if a.writerLease != nil {
+		w = leasedWriter{w, a.writerLease}
+	}
+	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(storedWriter{w, a.resolver()}), cfg.Log.With("component", "pipeline")); err != nil {
 		return nil, err
 	}
 	reg := metrics.New()
@@ -360,6 +367,12 @@ func (a *App) closeAll(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("close store: %w", err))
 		}
 		a.engine, a.store = nil, nil
+	}
+	if a.writerLease != nil {
+		if err := a.writerLease.release(ctx); err != nil {
+			a.log.Warn("release the writer's lease: a node started under the same id waits for it to expire", "err", err)
+		}
+		a.writerLease = nil
 	}
 	if a.meta != nil {
 		if err := a.meta.Close(); err != nil {

@@ -1,6 +1,7 @@
 package app
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -53,13 +54,20 @@ func (a *App) openEvents(ctx context.Context) error {
 	if err := keepWriter(a.cfg.DataDir, writer); err != nil {
 		return err
 	}
+	if a.meta.Shared() {
+		// Before the store's recovery deletes the writer's unrecorded
+		// rows: no other live process may be that writer (writer_lease.go).
+		if a.writerLease, err = takeWriterLease(ctx, a.meta, writer, a.nodeID(), cmp.Or(a.cfg.LeaseTTL, defaultLeaseTTL), a.log.With("component", "writer-lease")); err != nil {
+			return err
+		}
+	}
 	s, err := clickhouse.Open(ctx, storeURL, log)
 	if err != nil {
 		return err
 	}
 	a.engine = s
 	if a.cfg.NodeID == "" && a.cfg.Meta != "" {
-		a.log.Warn("no --node-id: this node writes to ClickHouse as the default writer, which two nodes must never share (docs/scaling.md, \"Several writers\"); give each node sharing the database a --node-id of its own, kept with its --data")
+		a.log.Warn("no --node-id: this node writes to ClickHouse as the default writer, which no other node can while it runs (docs/scaling.md, \"Several writers\"); give each node sharing the database a --node-id of its own, kept with its --data")
 	}
 	a.log.Warn("the events store is ClickHouse: POST /api/v1/backup answers 501 (back the database up with ClickHouse's own tools: docs/data-lifecycle.md), and the disk watermark does not run (watch the ClickHouse server's disks)",
 		"database", u.Host+u.Path)

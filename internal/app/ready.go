@@ -29,6 +29,12 @@ func (a *App) ready(ctx context.Context) error {
 		a.log.Warn("not ready: the events store does not answer", "err", err)
 		return errors.New("the events store does not answer")
 	}
+	if a.writerLease != nil {
+		if err := a.writerLease.held(); err != nil {
+			a.log.Warn("not ready: this node does not hold its writer lease", "err", err)
+			return errors.New("this node does not hold its writer lease")
+		}
+	}
 	if err := a.meta.Ping(ctx); err != nil {
 		a.log.Warn("not ready: the metadata database does not answer", "err", err)
 		return errors.New("the metadata database does not answer")

@@ -37,6 +37,7 @@ type serveFlags struct {
 	allowPrivateWebhooks                     bool
 	publicURL                                string
 	queryTimeout                             time.Duration
+	leaseTTL                                 time.Duration
 	adminKey, adminEmail, adminPassword      string
 	allowHTTPLogin                           bool
 	sessionTTL                               time.Duration
@@ -104,6 +105,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	fs.StringVar(&f.data, "data", env("LORE_DATA", defaultData), "data directory (env LORE_DATA)")
 	fs.StringVar(&f.meta, "meta", env("LORE_META", ""), metaUsage)
 	fs.StringVar(&f.nodeID, "node-id", env("LORE_NODE_ID", ""), "this node's name among the nodes sharing a --meta PostgreSQL database, holding the leases of the work that runs once across them, and its writer name in a --store ClickHouse database shared with other nodes (keep it with --data); default hostname-pid, and the default writer (env LORE_NODE_ID)")
+	fs.DurationVar(&f.leaseTTL, "lease-ttl", envDuration("LORE_LEASE_TTL", 20*time.Second), "with a --meta PostgreSQL database: how long a node's leases (its scheduled work, its ClickHouse writer) outlive its last renewal, renewed every third of it; a node that dies is replaced within it (env LORE_LEASE_TTL)")
 	fs.StringVar(&f.storeURL, "store", env("LORE_STORE", ""), "events store: a ClickHouse database clickhouse://[user:password@]HOST:8123/DB (docs/scaling.md); empty is the embedded DuckDB store in DATA/events (env LORE_STORE)")
 	fs.StringVar(&f.addr, "addr", env("LORE_ADDR", ":4780"), "listen address (env LORE_ADDR)")
 	fs.StringVar(&f.ingestKey, "ingest-key", env("LORE_INGEST_KEY", ""), "use this ingest key for project 1 instead of a generated one (env LORE_INGEST_KEY)")
@@ -246,6 +248,7 @@ func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 		DataDir:   f.data,
 		Meta:      f.meta,
 		NodeID:    f.nodeID,
+		LeaseTTL:  f.leaseTTL,
 		Addr:      f.addr,
 		IngestKey: f.ingestKey,
 		ReadKey:   f.readKey,

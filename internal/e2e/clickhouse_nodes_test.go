@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/http"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -35,7 +36,7 @@ func TestAcknowledgedEventsSurviveNodeLossOnClickHouse(t *testing.T) {
 		testNodeLoss(t, srv, "nodes_sqlite", "clickhouse://"+srv.Addr+"/nodes_sqlite")
 	})
 	t.Run("SharedPostgreSQLMeta", func(t *testing.T) {
-		testNodeLoss(t, srv, "nodes_postgres", "clickhouse://"+srv.Addr+"/nodes_postgres", "--meta", pgtest.Start(t).NewDatabase(t))
+		testNodeLoss(t, srv, "nodes_postgres", "clickhouse://"+srv.Addr+"/nodes_postgres", "--meta", pgtest.Start(t).NewDatabase(t), "--lease-ttl", "3s")
 	})
 	// The events sharded over two servers (Distributed tables).
 	t.Run("TwoShards", func(t *testing.T) {
@@ -111,8 +112,18 @@ func testNodeLoss(t *testing.T, srv *chtest.Server, db, storeURL string, args ..
 	if out, err := wrong.CombinedOutput(); err == nil || !strings.Contains(string(out), `--node-id "node-a"`) {
 		t.Errorf("node-a's data directory started as node-c: %v, want a refusal naming node-a\n%s", err, out)
 	}
-	// node-a's replacement: its data directory, its node id.
+	// node-a's replacement: its data directory, its node id (with shared
+	// metadata, once node-a's writer lease has expired).
 	nodeA2 := startLore(t, dirA, node("node-a")...)
+	if slices.Contains(args, "--meta") {
+		// A second live process under node-b's id is refused: it would
+		// delete node-b's rows in flight.
+		twin := exec.CommandContext(ctx, loreBinary, append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--ingest-key", ingestKey,
+			"--read-key", readKey, "--admin-key", adminKey}, node("node-b")...)...)
+		if out, err := twin.CombinedOutput(); err == nil || !strings.Contains(string(out), `node id "node-b": another live node writes to ClickHouse under it`) {
+			t.Errorf("a second node-b started while node-b runs: %v, want a refusal naming node-b\n%s", err, out)
+		}
+	}
 	waitLoaded(t, nodeA2.url)
 	waitLoaded(t, nodeB.url)
 	// It ingests on (its seqs continue its own, not node-b's).

@@ -29,6 +29,9 @@ type Lease struct {
 	// Token grows each time the lease changes hands (or lapses and is
 	// taken again): a fencing token to write beside the work's results.
 	Token int64
+	// Expires is when the lease lapses unless renewed, by the database's
+	// clock (set by LeaseHolder).
+	Expires time.Time
 }
 
 // TryLease takes the lease name for holder for ttl, or renews it when
@@ -59,14 +62,16 @@ func (s *Store) TryLease(ctx context.Context, name, holder string, ttl time.Dura
 // LeaseHolder returns the lease name as it is held now; ok is false when
 // nobody holds it (never taken, released or expired).
 func (s *Store) LeaseHolder(ctx context.Context, name string) (l Lease, ok bool, err error) {
-	q := strings.ReplaceAll(`SELECT holder, token FROM leases WHERE name = ? AND expires_at > NOW`, "NOW", s.db.e.nowMicros())
+	q := strings.ReplaceAll(`SELECT holder, token, expires_at FROM leases WHERE name = ? AND expires_at > NOW`, "NOW", s.db.e.nowMicros())
 	l.Name = name
-	switch err := s.db.QueryRowContext(ctx, q, name).Scan(&l.Holder, &l.Token); {
+	var expires int64
+	switch err := s.db.QueryRowContext(ctx, q, name).Scan(&l.Holder, &l.Token, &expires); {
 	case errors.Is(err, sql.ErrNoRows):
 		return Lease{}, false, nil
 	case err != nil:
 		return Lease{}, false, fmt.Errorf("read lease %q: %w", name, err)
 	}
+	l.Expires = time.UnixMicro(expires).UTC()
 	return l, true, nil
 }
 

@@ -28,6 +28,9 @@ func testLeaseOneHolderAtATime(t *testing.T, where string) {
 	}
 	first := try(a, "node-a", true)
 	try(b, "node-b", false)
+	if l, ok, err := b.LeaseHolder(ctx, "monitors"); err != nil || !ok || l.Holder != "node-a" || time.Until(l.Expires) <= 0 || time.Until(l.Expires) > ttl+time.Second {
+		t.Errorf("LeaseHolder: %+v %v %v, want node-a's lease expiring within %v", l, ok, err, ttl)
+	}
 	if again := try(a, "node-a", true); again.Token != first.Token {
 		t.Errorf("renewal changed the token %d → %d", first.Token, again.Token)
 	}
