@@ -138,3 +138,63 @@ type ReleaseRollup interface {
 type ErrorGroupsRollup interface {
 	RolledErrorGroups(ctx context.Context, project int64, r Range, since int64, limit int) (groups []ErrorGroup, ok bool, err error)
 }
+
+// ScanErrorGroup reads a row of error groups as every reader of them
+// answers it: service, error type, key, message, endpoint, count, first
+// time, releases (up to 20) and sample traces (up to 3).
+func ScanErrorGroup(sc sqlq.Scanner) (ErrorGroup, error) {
+	var (
+		g        ErrorGroup
+		rel, trs any
+	)
+	if err := sc.Scan(&g.Service, &g.ErrorType, &g.Key, &g.Message, &g.Endpoint, &g.Count, &g.FirstTS, &rel, &trs); err != nil {
+		return g, err
+	}
+	g.Releases = sqlq.Strings(rel, 20)
+	g.TraceIDs = sqlq.Strings(trs, 3)
+	return g, nil
+}
+
+// SeriesRow is one service's signals in one step by both measures — its
+// spans (SReq, SErr, SP95) and its other rows with a duration or a status
+// (LReq, LErr, LP95) — for ServicePoints to pick from.
+type SeriesRow struct {
+	Point                  ServicePoint // but Requests, Errors, P95MS
+	SReq, SErr, LReq, LErr int64
+	SP95, LP95             float64
+}
+
+// ScanSeriesRow reads a row of service, step number, sreq, serr, sp95,
+// lreq, lerr, lp95, retries, logs and error logs of a series from from
+// by step.
+func ScanSeriesRow(sc sqlq.Scanner, from, step int64) (SeriesRow, error) {
+	var (
+		x SeriesRow
+		b int64
+	)
+	err := sc.Scan(&x.Point.Service, &b, &x.SReq, &x.SErr, &x.SP95, &x.LReq, &x.LErr, &x.LP95, &x.Point.Retries, &x.Point.Logs, &x.Point.ErrorLogs)
+	x.Point.Start = from + b*step
+	return x, err
+}
+
+// ServicePoints are the rows' points, each service measured by its spans
+// when any of its rows has some, else by its other rows.
+func ServicePoints(rows []SeriesRow) []ServicePoint {
+	spans := map[string]bool{}
+	for _, x := range rows {
+		if x.SReq > 0 {
+			spans[x.Point.Service] = true
+		}
+	}
+	out := make([]ServicePoint, len(rows))
+	for i, x := range rows {
+		p := x.Point
+		if spans[p.Service] {
+			p.Requests, p.Errors, p.P95MS = x.SReq, x.SErr, x.SP95
+		} else {
+			p.Requests, p.Errors, p.P95MS = x.LReq, x.LErr, x.LP95
+		}
+		out[i] = p
+	}
+	return out
+}

@@ -13,9 +13,11 @@ import (
 // grouped by service, error type and key (the fingerprint when set, else
 // the error type and the row's log pattern, or its message without one),
 // most frequent first (then by service and key), at most Limit (default
-// 100). Each group has one of its messages, its most common endpoint, its
-// first row since Since (µs; Range.From when later), the releases it was
-// seen in and up to three sample traces (the earliest) in Range.
+// 100). Each group has its first message (its earliest row's; of rows at
+// that time, the least: the same on every store and shard), its most
+// common endpoint, its first row since Since (µs; Range.From when later),
+// the releases it was seen in and up to three sample traces (the
+// earliest) in Range.
 type ErrorGroups struct {
 	ProjectID int64
 	Range     store.Range
@@ -54,7 +56,7 @@ func (q ErrorGroups) Query(d sqlq.Dialect) (sqlq.Query, error) {
 	b.Add("WITH e AS (SELECT "+cols+" AND kind = 'error'", scope...)
 	b.Add(" UNION ALL SELECT "+cols+" AND kind <> 'span' AND kind <> 'error' AND level = 'error'", scope...)
 	b.Add(" UNION ALL SELECT "+cols+" AND kind <> 'span' AND kind <> 'error' AND level = 'fatal')", scope...)
-	b.Add(" SELECT service, error_type, k, "+d.AggOf(sqlq.AggAny, "message")+", coalesce("+d.AggIf(sqlq.AggMode, "endpoint", "endpoint <> ''")+", ''), "+
+	b.Add(" SELECT service, error_type, k, "+d.ArgMin("message", "(ts, message)")+", coalesce("+d.AggIf(sqlq.AggMode, "endpoint", "endpoint <> ''")+", ''), "+
 		d.AggIf(sqlq.AggCount, "", "ts >= ?")+" AS n, min(ts), "+d.DistinctSortedIf("release", "release <> '' AND ts >= ?")+", "+
 		d.ArgMinNIf(d.TraceHex("trace_hi", "trace_lo"), "ts", 3, "ts >= ? AND (trace_hi <> 0 OR trace_lo <> 0)"),
 		q.Range.From, q.Range.From, q.Range.From)
@@ -84,17 +86,9 @@ func (q ErrorGroups) Run(ctx context.Context, ex sqlq.Executor) ([]store.ErrorGr
 	}
 	var out []store.ErrorGroup
 	if err := ex.Run(ctx, cq, func(r sqlq.Scanner) error {
-		var (
-			g        store.ErrorGroup
-			rel, trs any
-		)
-		if err := r.Scan(&g.Service, &g.ErrorType, &g.Key, &g.Message, &g.Endpoint, &g.Count, &g.FirstTS, &rel, &trs); err != nil {
-			return err
-		}
-		g.Releases = sqlq.Strings(rel, 20)
-		g.TraceIDs = sqlq.Strings(trs, 3)
+		g, err := store.ScanErrorGroup(r)
 		out = append(out, g)
-		return nil
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("error groups: %w", err)
 	}

@@ -102,37 +102,13 @@ func (q Series) Run(ctx context.Context, ex sqlq.Executor) ([]store.ServicePoint
 	if err != nil {
 		return nil, fmt.Errorf("service series: %w", err)
 	}
-	type row struct {
-		p                      store.ServicePoint
-		sreq, serr, lreq, lerr int64
-		sp95, lp95             float64
-	}
-	var rows []row
-	spans := map[string]bool{}
+	var rows []store.SeriesRow
 	if err := ex.Run(ctx, cq, func(s sqlq.Scanner) error {
-		var x row
-		var b int64
-		if err := s.Scan(&x.p.Service, &b, &x.sreq, &x.serr, &x.sp95, &x.lreq, &x.lerr, &x.lp95, &x.p.Retries, &x.p.Logs, &x.p.ErrorLogs); err != nil {
-			return err
-		}
-		x.p.Start = q.Range.From + b*q.Step
-		if x.sreq > 0 {
-			spans[x.p.Service] = true
-		}
+		x, err := store.ScanSeriesRow(s, q.Range.From, q.Step)
 		rows = append(rows, x)
-		return nil
+		return err
 	}); err != nil {
 		return nil, fmt.Errorf("service series: %w", err)
 	}
-	out := make([]store.ServicePoint, len(rows))
-	for i, x := range rows {
-		p := x.p
-		if spans[p.Service] {
-			p.Requests, p.Errors, p.P95MS = x.sreq, x.serr, x.sp95
-		} else {
-			p.Requests, p.Errors, p.P95MS = x.lreq, x.lerr, x.lp95
-		}
-		out[i] = p
-	}
-	return out, nil
+	return store.ServicePoints(rows), nil
 }

@@ -113,8 +113,22 @@ func (s *Store) recover(ctx context.Context) error {
 	}
 	if orphans > 0 {
 		s.log.Warn("clickhouse: deleting the rows of unrecorded batches", "writer", s.writer, "after_seq", last, "rows", orphans)
+		// The views rolled the rows up: their minutes are recomputed
+		// after (stale until then).
+		minutes, err := s.touchedMinutes(ctx, unrecorded)
+		if err != nil {
+			return fmt.Errorf("clickhouse recover: %w", err)
+		}
+		spans := spansOf(minutes)
+		token, err := s.markStale(ctx, -1, spans)
+		if err != nil {
+			return fmt.Errorf("clickhouse recover: %w", err)
+		}
 		if err := s.alterRows(ctx, "events", "DELETE", unrecorded); err != nil {
 			return fmt.Errorf("clickhouse recover: delete writer %q's %d rows after batch %d: %w", s.writer, orphans, last, err)
+		}
+		if err := s.finishReroll(ctx, -1, spans, token); err != nil {
+			return fmt.Errorf("clickhouse recover: recompute the rollups of writer %q's rows after batch %d: %w", s.writer, last, err)
 		}
 	}
 	s.last, s.dirty = last, false

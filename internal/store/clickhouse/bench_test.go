@@ -5,7 +5,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/clickhouse"
 )
@@ -36,5 +38,66 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "events/s")
 	if st, err := s.Stats(ctx); err == nil && st.Events > 0 {
 		b.ReportMetric(float64(st.DiskBytes)/float64(st.Events), "bytes/event")
+	}
+}
+
+// plainSQL hides the store's accelerators: the analyses by SQL alone.
+type plainSQL struct{ sqlq.Executor }
+
+// BenchmarkRollupReads times the narrative's reads that the rollups
+// serve (the stories' service series by minute, error groups with a
+// lookback, release starts) over six hours of the simulated shop, from
+// the rollups and by SQL alone over the events.
+func BenchmarkRollupReads(b *testing.B) {
+	srv := chtest.Start(b)
+	ctx := context.Background()
+	start := time.Date(2026, 3, 2, 6, 0, 0, 0, time.UTC)
+	s, err := clickhouse.Open(ctx, "clickhouse://"+srv.Addr+"/rollup_bench", nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const hours = 6
+	n := 0
+	for h := range hours {
+		evs := shopEvents(b, start.Add(time.Duration(h)*time.Hour))
+		if err := s.Append(ctx, store.Batch{Seq: uint64(h + 1), Events: evs}); err != nil {
+			b.Fatal(err)
+		}
+		n += len(evs)
+	}
+	b.Logf("%d events", n)
+	r := store.Range{From: start.UnixMicro(), To: start.Add(hours * time.Hour).UnixMicro()}
+	minute := int64(time.Minute / time.Microsecond)
+	reads := []struct {
+		name string
+		run  func(sqlq.Executor) error
+	}{
+		{"series", func(ex sqlq.Executor) error {
+			_, err := services.Series{ProjectID: 1, Range: r, Step: minute}.Run(ctx, ex)
+			return err
+		}},
+		{"error_groups", func(ex sqlq.Executor) error {
+			_, err := services.ErrorGroups{ProjectID: 1, Range: store.Range{From: r.To - hours*60*minute/2, To: r.To}, Since: r.From}.Run(ctx, ex)
+			return err
+		}},
+		{"release_starts", func(ex sqlq.Executor) error {
+			_, err := services.ReleaseStarts{ProjectID: 1, Range: r, Since: r.From}.Run(ctx, ex)
+			return err
+		}},
+	}
+	for _, rd := range reads {
+		for _, via := range []struct {
+			name string
+			ex   sqlq.Executor
+		}{{"rollup", s}, {"events", plainSQL{s}}} {
+			b.Run(rd.name+"/"+via.name, func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					if err := rd.run(via.ex); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+		}
 	}
 }

@@ -27,11 +27,14 @@ import (
 // remote_servers names them, at the URL's port), and deletes (mutations, which a Distributed table
 // refuses) from each shard's local table, waiting for each.
 
-// sharded are the tables spread over a cluster's shards. The field
+// sharded are the tables spread over a cluster's shards: the events, the
+// identity pairs, and the rollups of the events (rollup.go), each
+// shard's fed from its own events by a view. The field
 // catalogue is not: it is small, and a field's rows of one day are
 // merged in the order they were written (fieldstats.ValueDays), which
 // rows read from several shards do not keep.
-var sharded = map[string]bool{"events": true, "idents": true}
+var sharded = map[string]bool{"events": true, "idents": true,
+	"rollup_minutes": true, "rollup_errors": true, "rollup_releases": true, "sampled_days": true}
 
 // localSuffix names a sharded table's local table on each shard.
 const localSuffix = "_local"

@@ -20,7 +20,8 @@ type Erased struct {
 // ErasePerson deletes a person's events — those with their user id, and
 // those of the anonymous ids the person was identified from (the idents
 // table) — then their identity pairs, and their ids from the field
-// catalogue's examples, and their ids' ranges (reindexIDs), as the
+// catalogue's examples, and their ids' ranges (reindexIDs), and
+// recomputes the rollups' minutes of their events (reroll), as the
 // DuckDB store's ErasePerson does; each by
 // a mutation it waits for, so that when it returns no read finds them.
 // An event of theirs appended while it runs may stay: the app stores
@@ -56,8 +57,22 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 	if err := s.queryOne(ctx, s.db, "SELECT count() FROM events WHERE "+theirs, &out.Events); err != nil {
 		return fail(err)
 	}
+	// The rollups' minutes of their events, stale from before the
+	// deletion until recomputed from the events left.
+	minutes, err := s.touchedMinutes(ctx, theirs)
+	if err != nil {
+		return fail(err)
+	}
+	spans := spansOf(minutes)
+	token, err := s.markStale(ctx, project, spans)
+	if err != nil {
+		return fail(err)
+	}
 	if err := s.mutate(ctx, "events", "DELETE", theirs); err != nil {
 		return fail(fmt.Errorf("delete %d events: %w", out.Events, err))
+	}
+	if err := s.finishReroll(ctx, project, spans, token); err != nil {
+		return fail(fmt.Errorf("recompute the rollups of their minutes: %w", err))
 	}
 	for _, ids := range []struct {
 		kind store.IDKind

@@ -127,18 +127,10 @@ SETTINGS index_granularity = 1024`,
 // and groups a bounded part. Run again, it inserts the same minima and
 // maxima again, which merge away.
 func backfillIDRanges(ctx context.Context, s *Store) error {
-	// The days of every table that holds events rows (each shard's on a
-	// cluster).
-	var days []string
-	for _, t := range s.rowTables("events") {
-		ds, err := t.s.texts(ctx, "SELECT DISTINCT partition FROM system.parts WHERE active AND database = "+quote(t.s.db)+" AND table = "+quote(t.table))
-		if err != nil {
-			return fmt.Errorf("list the days of events: %w", err)
-		}
-		days = append(days, ds...)
+	days, err := s.eventDays(ctx)
+	if err != nil {
+		return err
 	}
-	slices.Sort(days)
-	days = slices.Compact(days)
 	// A day's GROUP BY holds a row per id, kind and hour (at a billion
 	// events a day, more memory than a query may take): past half the
 	// memory a query may use, it spills to disk.
@@ -150,11 +142,7 @@ func backfillIDRanges(ctx context.Context, s *Store) error {
 		limit = 8 << 30
 	}
 	spill := url.Values{"max_bytes_before_external_group_by": {strconv.FormatInt(limit/2, 10)}}
-	for _, p := range days {
-		day, err := strconv.ParseInt(p, 10, 64)
-		if err != nil {
-			return fmt.Errorf("events partition %q: not a day number", p)
-		}
+	for _, day := range days {
 		where := "ts >= " + strconv.FormatInt(day*dayMicros, 10) + " AND ts < " + strconv.FormatInt((day+1)*dayMicros, 10)
 		if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO id_ranges " + rangesSelect(where), params: spill, timeout: backfillTimeout}); err != nil {
 			return fmt.Errorf("backfill the id ranges of day %d: %w", day, err)

@@ -145,6 +145,7 @@ func migrations() []migration {
 			addTableColumn("batches", "writer", "UInt8 DEFAULT 0"),
 		}, nil},
 		idRangesMigration(7),
+		rollupMigration(8),
 	}
 }
 

@@ -25,7 +25,9 @@ const dayMicros = 86400000000
 // ones (and its whole day is before the cutoff). An event dated that day
 // appended between the count and the drop would go with it: a backfill
 // of another project's events that old while retention runs. The id
-// ranges of the days it deletes go first (pruneIDRanges).
+// ranges of the days it deletes go first (pruneIDRanges); the rollups'
+// rows of the deleted events after (pruneRollups), their days marked
+// stale meanwhile.
 func (s *Store) DeleteEvents(ctx context.Context, project int64, kind string, before int64) (int64, error) {
 	n, err := s.deleteEvents(ctx, project, kind, before)
 	if err != nil {
@@ -59,6 +61,41 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	if err != nil || total == 0 {
 		return 0, err
 	}
+	// The rollups' days of the rows, stale from before the deletion
+	// until their rollup rows are gone too.
+	first := before
+	for d := range byDay {
+		first = min(first, max(d*dayMicros, 0))
+	}
+	expired := []minuteSpan{{first - first%minuteMicros, before + (minuteMicros-before%minuteMicros)%minuteMicros}}
+	if expired[0].to <= expired[0].from {
+		expired = nil
+	}
+	// Whether the minute before falls in holds some of them (its rollup
+	// rows are recomputed, the earlier ones deleted).
+	var split int64
+	if before%minuteMicros != 0 {
+		if err := s.queryOne(ctx, s.db, "SELECT count() FROM events WHERE "+doomed+" AND ts >= "+strconv.FormatInt(before-before%minuteMicros, 10), &split); err != nil {
+			return 0, err
+		}
+	}
+	token, err := s.markStale(ctx, project, expired)
+	if err != nil {
+		return 0, err
+	}
+	if err := s.deleteExpired(ctx, project, kind, before, doomed, total, byDay); err != nil {
+		return 0, err
+	}
+	if err := s.pruneRollups(ctx, project, kind, before, split > 0); err != nil {
+		return total, err
+	}
+	return total, s.unmark(ctx, project, expired, token)
+}
+
+// deleteExpired deletes the total rows doomed names, byDay their count
+// in each day: whole days by dropping them (and their rollups' days),
+// the rest by a mutation.
+func (s *Store) deleteExpired(ctx context.Context, project int64, kind string, before int64, doomed string, total int64, byDay map[int64]int64) error {
 	// The days whose rows are all doomed, as the active parts count them.
 	type day struct {
 		part string
@@ -69,13 +106,9 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 	if s.cluster != "" {
 		// A shard's parts hold some of a day's rows: no day is
 		// dropped whole, the mutation below deletes on each shard.
-		err = s.alterRows(ctx, "events", "DELETE", doomed)
-		if err != nil {
-			return 0, err
-		}
-		return total, nil
+		return s.alterRows(ctx, "events", "DELETE", doomed)
 	}
-	err = s.each(ctx, "", "SELECT partition, toInt64(sum(rows)) FROM system.parts WHERE active AND database = "+quote(s.db)+" AND table = 'events' GROUP BY partition", func(r *rows) error {
+	err := s.each(ctx, "", "SELECT partition, toInt64(sum(rows)) FROM system.parts WHERE active AND database = "+quote(s.db)+" AND table = 'events' GROUP BY partition", func(r *rows) error {
 		var part string
 		var n int64
 		if err := r.Scan(&part, &n); err != nil {
@@ -89,24 +122,25 @@ func (s *Store) deleteEvents(ctx context.Context, project int64, kind string, be
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("read the days' rows: %w", err)
+		return fmt.Errorf("read the days' rows: %w", err)
 	}
-	gone := int64(0)
 	for _, d := range whole {
 		if err := s.exec(ctx, s.db, "ALTER TABLE events DROP PARTITION "+d.part); err != nil {
-			return gone, fmt.Errorf("drop the day %s: %w", d.part, err)
+			return fmt.Errorf("drop the day %s: %w", d.part, err)
 		}
-		gone += d.rows
+		if err := s.dropRollupDays(ctx, []string{d.part}); err != nil {
+			return err
+		}
 	}
 	if left > 0 {
 		if err := s.exec(ctx, s.db, "ALTER TABLE events DELETE WHERE "+doomed); err != nil {
-			return gone, err
+			return err
 		}
 		if err := s.awaitMutations(ctx, "events"); err != nil {
-			return gone, err
+			return err
 		}
 	}
-	return total, nil
+	return nil
 }
 
 // DeleteSideBefore deletes what the field catalogue holds of a project's

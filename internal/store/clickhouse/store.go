@@ -234,6 +234,10 @@ func open(ctx context.Context, rawURL string, log *slog.Logger, migs []migration
 	if err != nil {
 		return fail(err)
 	}
+	if err := s.repairStale(ctx); err != nil {
+		// The days stay stale: their reads read the events.
+		s.log.Warn("clickhouse: repair the rollups", "err", err)
+	}
 	s.log.Info("clickhouse store open", "server", s.endpoint, "version", s.version, "writer", s.writer, "writer_number", s.writerNo, "last_seq", s.last, "rewrite_for_old_server", s.compat)
 	return s, nil
 }

@@ -5,8 +5,9 @@ import "github.com/lore-dev/lore/internal/store"
 // Two more per-minute rollups, maintained like narrative_minutes (each
 // touched minute recomputed from the events in the append's transaction):
 // narrative_errors, the error rows per minute and group (service, error
-// type, key) split by endpoint and release, with each part's first row
-// and first three traces; and narrative_releases, each service's releases
+// type, key) split by endpoint and release, with each part's first row,
+// its first message (the least of the rows at that time) and first three
+// traces; and narrative_releases, each service's releases
 // per minute with their first row. ErrorGroups and ReleaseStarts read them
 // when their bounds fall on minutes: the error groups of a day with a
 // week's lookback, and the deploys, without scanning the events.
@@ -48,7 +49,7 @@ func errorsInsert(cond string) string {
 		UNION ALL ` + cols + ` AND kind <> 'span' AND kind <> 'error' AND level = 'error'
 		UNION ALL ` + cols + ` AND kind <> 'span' AND kind <> 'error' AND level = 'fatal')
 	SELECT project_id, ts // 60000000 * 60000000 AS minute, service, error_type, k, endpoint, release,
-		count(*), min(ts), any_value(message),
+		count(*), min(ts), arg_min(message, (ts, message)),
 		coalesce(arg_min(` + traceHex + `, ts, 3) FILTER (WHERE trace_hi <> 0 OR trace_lo <> 0), []),
 		coalesce(arg_min(ts, ts, 3) FILTER (WHERE trace_hi <> 0 OR trace_lo <> 0), [])
 	FROM e GROUP BY ALL`
@@ -81,7 +82,7 @@ const errorGroupsRollup = `WITH g AS (
 			SELECT service, error_type, k, unnest(traces) AS id, unnest(trace_ts) AS tts FROM g WHERE minute >= ?)
 		GROUP BY ALL),
 	agg AS (
-		SELECT service, error_type, k, any_value(message) AS message,
+		SELECT service, error_type, k, arg_min(message, (first_ts, message)) AS message,
 			(sum(n) FILTER (WHERE minute >= ?))::BIGINT AS n, min(first_ts) AS first_ts,
 			list_sort(list(DISTINCT release) FILTER (WHERE release <> '' AND minute >= ?)) AS releases
 		FROM g GROUP BY service, error_type, k

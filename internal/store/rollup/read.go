@@ -121,17 +121,9 @@ func (x *Rollups) RolledErrorGroups(ctx context.Context, project int64, r store.
 	}
 	var out []store.ErrorGroup
 	err := x.read(ctx, "rollup.error_groups", errorGroupsRollup, []any{project, since, r.To, r.From, r.From, r.From, r.From, limit}, func(rows sqlq.Scanner) error {
-		var (
-			g        store.ErrorGroup
-			rel, trs any
-		)
-		if err := rows.Scan(&g.Service, &g.ErrorType, &g.Key, &g.Message, &g.Endpoint, &g.Count, &g.FirstTS, &rel, &trs); err != nil {
-			return err
-		}
-		g.Releases = sqlq.Strings(rel, 20)
-		g.TraceIDs = sqlq.Strings(trs, 3)
+		g, err := store.ScanErrorGroup(rows)
 		out = append(out, g)
-		return nil
+		return err
 	})
 	if err != nil {
 		return nil, false, fmt.Errorf("error groups from the rollup: %w", err)

@@ -68,7 +68,7 @@ const Schema = minutesSchema + edgesSchema + errorsSchema
 // Version is the rollups' definition, recorded as rollup_state row 2: a
 // store whose rollups were built by another definition rebuilds them at
 // Open.
-const Version = 4
+const Version = 5
 
 // minuteAggregates are services.Series' signals of one service and
 // minute (internal/analysis/services.Aggregates, which the store may not
