@@ -21,6 +21,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/analysis/resolve"
 	"github.com/lore-dev/lore/internal/auth/sso"
+	"github.com/lore-dev/lore/internal/fields"
 	"github.com/lore-dev/lore/internal/ingest"
 	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
@@ -148,6 +149,9 @@ type App struct {
 	// patterns is the log pattern miner (openNarrative), which the issue
 	// tracker asks for the pattern of an error without a stack.
 	patterns *patterns.Processor
+	// catalogue is the field catalogue kept at ingest (openFields); nil
+	// on a store without it.
+	catalogue *fields.Catalogue
 	// stories keeps the answers of GET /api/v1/stories (openNarrative).
 	stories *storyCache
 	// resolve holds the store roles the read routes resolve query

@@ -45,6 +45,7 @@ func (a *App) openFields(ctx context.Context, deps *server.Deps) error {
 	}
 	log := a.log.With("component", "fields")
 	c := fields.NewCatalogue(rec, log)
+	a.catalogue = c
 	a.addProcessor(stageFields, c)
 	a.flushers = append(a.flushers, c.Flush)
 	runCtx, cancel := context.WithCancel(context.Background())

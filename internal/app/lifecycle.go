@@ -131,7 +131,9 @@ func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 // (duckdb.Store.ErasePerson, or clickhouse.Store.ErasePerson's awaited
 // mutations) and their sessions' recordings replay.db
 // (replay.Blobs.Erase), and the ingest log's segment that held them is
-// deleted (pipeline.Rotate). Then, whether it succeeded or not (it may
+// deleted (pipeline.Rotate). On a metadata database several nodes share,
+// the erasure is recorded for the other nodes, which erase the person
+// from their own recordings and field catalogue (erasures.go). Then, whether it succeeded or not (it may
 // have erased a part), every node drops its remembered answers, which may
 // name them (forgetDeleted). Backups already taken keep them: see the
 // README.
@@ -156,6 +158,9 @@ func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (se
 		out.Events, anonymous, sessions = got.Events, got.AnonymousIDs, got.Sessions
 	}
 	if err != nil {
+		return out, err
+	}
+	if err := a.recordErasure(ctx, project, userID, anonymous, sessions); err != nil {
 		return out, err
 	}
 	if a.replayBlobs != nil {

@@ -50,7 +50,9 @@ func (a *App) openReplay(ctx context.Context, deps *server.Deps) error {
 		wg.Wait()
 		return nil
 	})
-	return nil
+	// Persons erased on other nodes leave this node's recordings and
+	// field examples (erasures.go).
+	return a.watchErasures(ctx)
 }
 
 // replaySink is the app's ingest sink as the replay service writes its

@@ -348,6 +348,39 @@ func (c *Catalogue) Flush(ctx context.Context) error {
 	return nil
 }
 
+// Forget drops ids from the examples of project's fields not yet flushed,
+// and returns how many it dropped: a person erased on another node, whose
+// ids this catalogue saw in the events it took, must not be written back
+// to the store by its next flush. An id is matched as examples keep it
+// (cut to maxExampleBytes). It waits for a flush under way, so that what
+// that flush wrote is in the store when it returns.
+func (c *Catalogue) Forget(project int64, ids []string) int {
+	drop := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		if id != "" {
+			drop[event.CutText(id, maxExampleBytes)] = true
+		}
+	}
+	c.flushMu.Lock()
+	defer c.flushMu.Unlock()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	n := 0
+	for k, v := range c.values {
+		if k.project != project {
+			continue
+		}
+		v.examples = slices.DeleteFunc(v.examples, func(x string) bool {
+			if drop[x] {
+				n++
+				return true
+			}
+			return false
+		})
+	}
+	return n
+}
+
 // restore merges rows that failed to flush back into the catalogue.
 func (c *Catalogue) restore(groups map[groupKey]*group, vals map[valueKey]*values) {
 	c.mu.Lock()

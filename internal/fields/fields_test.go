@@ -358,3 +358,46 @@ func TestExamplesCutOnRuneBoundary(t *testing.T) {
 		t.Errorf("examples of bad = %q, want U+FFFD", ex)
 	}
 }
+
+// TestForgetDropsPendingExamples: ids forgotten (a person erased on
+// another node) are not among the examples the next flush writes, in
+// that project only; the other examples and the counts stay.
+func TestForgetDropsPendingExamples(t *testing.T) {
+	ctx := context.Background()
+	st := openStore(t)
+	c := NewCatalogue(st, nil)
+	now := time.Now().UTC()
+	long := strings.Repeat("u", maxExampleBytes+10)
+	erin, other := ev(now, "web", "plan", "pro"), ev(now, "web", "plan", "pro")
+	erin.UserID, erin.SessionID = "erin", "sess-erin"
+	other.UserID, other.ProjectID = "erin", 2
+	cut := ev(now, "web")
+	cut.UserID = long
+	if _, err := c.Process(ctx, []event.Event{erin, ev(now, "web", "user_id", "bob"), other, cut}); err != nil {
+		t.Fatal(err)
+	}
+	if n := c.Forget(1, []string{"erin", "sess-erin", long}); n != 3 {
+		t.Errorf("Forget dropped %d examples, want 3 (erin, her session, the long id as cut)", n)
+	}
+	if err := c.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for project, want := range map[int64]string{1: "bob", 2: "erin"} {
+		days, err := fieldstats.ValueDays{ProjectID: project, From: now.Add(-time.Hour).UnixMicro(), To: now.Add(time.Hour).UnixMicro()}.Run(ctx, st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var users []string
+		for _, d := range days {
+			if d.Field == "user_id" {
+				users = append(users, d.Examples...)
+			}
+			if d.Field == "session_id" && len(d.Examples) > 0 {
+				t.Errorf("project %d: session examples %q after forgetting the session", project, d.Examples)
+			}
+		}
+		if got := strings.Join(users, ","); got != want {
+			t.Errorf("project %d: user examples %q, want %q", project, got, want)
+		}
+	}
+}

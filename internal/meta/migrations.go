@@ -370,6 +370,15 @@ var migrations = []migration{
   PRIMARY KEY (project_id, min_severity, span)
 )`)
 	}},
+	{12, "erasures: persons erased on one node, for every node's own state", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS erasures (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  project_id INTEGER NOT NULL,
+  user_id TEXT NOT NULL,
+  ids TEXT NOT NULL,          -- {"anonymous_ids": [...], "sessions": [...]}: what their events named
+  erased_at INTEGER NOT NULL  -- µs, by the database's clock
+)`, `CREATE INDEX IF NOT EXISTS erasures_erased ON erasures (erased_at)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own

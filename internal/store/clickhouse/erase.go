@@ -85,19 +85,29 @@ func (s *Store) ErasePerson(ctx context.Context, project int64, userID string) (
 	if err := s.mutate(ctx, "idents", "DELETE", idents); err != nil {
 		return fail(fmt.Errorf("delete the identity pairs: %w", err))
 	}
-	ids := slices.Concat([]string{userID}, out.AnonymousIDs, out.Sessions)
+	if err := s.EraseExamples(ctx, project, slices.Concat([]string{userID}, out.AnonymousIDs, out.Sessions)); err != nil {
+		return fail(err)
+	}
+	return out, nil
+}
+
+// EraseExamples removes ids from the field catalogue's examples of
+// project, by a mutation it waits for, sent only when an example is one of
+// them: ErasePerson's last step, which another node runs again after its
+// own catalogue's flush that may have written them back meanwhile.
+func (s *Store) EraseExamples(ctx context.Context, project int64, ids []string) error {
 	examples, err := interpolate("project_id = ? AND hasAny(examples, ?)", []any{project, ids})
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	filter, err := interpolate("arrayFilter(x -> NOT has(?, x), examples)", []any{ids})
 	if err != nil {
-		return fail(err)
+		return err
 	}
 	if err := s.mutate(ctx, "field_values", "UPDATE examples = "+filter, examples); err != nil {
-		return fail(fmt.Errorf("erase from the field catalogue's examples: %w", err))
+		return fmt.Errorf("erase from the field catalogue's examples: %w", err)
 	}
-	return out, nil
+	return nil
 }
 
 // texts runs a query of one text column.

@@ -1,0 +1,91 @@
+package app
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/lifecycle"
+	"github.com/lore-dev/lore/internal/pgtest"
+	"github.com/lore-dev/lore/internal/replay"
+)
+
+// TestErasureReachesEveryNode: two nodes on one PostgreSQL metadata
+// database and one ClickHouse events database. Node B took erin's events
+// (its field catalogue holds her ids as examples, not flushed yet) and
+// holds recordings of her sessions in its replay.db: one of a session her
+// events name, one of an anonymous id she was known by. Erasing erin
+// through node A removes, within a few seconds, B's recordings of her
+// (bob's stays), and B's next catalogue flush writes none of her ids
+// back into ClickHouse's examples (bob's are written).
+func TestErasureReachesEveryNode(t *testing.T) {
+	ch := chtest.Start(t)
+	dbURL := pgtest.Start(t).NewDatabase(t)
+	const db = "lore_erase_nodes"
+	storeURL := "clickhouse://" + ch.Addr + "/" + db
+	manual := lifecycle.RetentionConfig{Manual: true}
+	a, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-a", Addr: "127.0.0.1:0", Retention: manual})
+	b, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual})
+	ctx := context.Background()
+
+	now := time.Now().UTC()
+	evs := []event.Event{
+		{ProjectID: 1, TS: now.UnixMicro(), Kind: event.KindEvent, Name: "signup", UserID: "erin", AnonymousID: "anon-erin", SessionID: "sess-erin"},
+		{ProjectID: 1, TS: now.UnixMicro(), Kind: event.KindEvent, Name: "signup", UserID: "bob", SessionID: "sess-bob"},
+	}
+	if err := b.submit(ctx, "test", evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.pipe.Flush(ctx); err != nil { // the events in ClickHouse, the catalogue still in B's memory
+		t.Fatal(err)
+	}
+	ms := now.UnixMilli()
+	var chunks []replay.Chunk
+	for _, c := range []struct{ session, user, anon string }{{"sess-erin", "", ""}, {"sess-erin-before", "", "anon-erin"}, {"sess-bob", "bob", ""}} {
+		chunks = append(chunks, replay.Chunk{ProjectID: 1, SessionID: c.session, PageID: "p", Seq: 1, UserID: c.user, AnonymousID: c.anon,
+			First: ms, Last: ms, Events: 1, Full: true, RawBytes: 1, ReceivedAt: ms, Data: []byte("x")})
+	}
+	if err := b.replayBlobs.PutChunks(ctx, chunks); err != nil {
+		t.Fatal(err)
+	}
+	recorded := func() []string {
+		t.Helper()
+		got, err := b.replayBlobs.Sessions(ctx, 1, []string{"sess-erin", "sess-erin-before", "sess-bob"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []string
+		for _, s := range got {
+			ids = append(ids, s.SessionID)
+		}
+		slices.Sort(ids)
+		return ids
+	}
+	if got := recorded(); len(got) != 3 {
+		t.Fatalf("node-b's recordings before the erasure: %v", got)
+	}
+
+	if e, err := a.ErasePerson(ctx, 1, "erin"); err != nil || e.Events != 1 {
+		t.Fatalf("node-a erased %+v, %v; want erin's event", e, err)
+	}
+	erased := time.Now()
+	waitUntil(t, erasuresEvery+3*time.Second, "node-b erases its recordings of erin", func() bool { return slices.Equal(recorded(), []string{"sess-bob"}) })
+	t.Logf("node-b erased its recordings %v after the erasure", time.Since(erased).Round(10*time.Millisecond))
+
+	if err := b.Flush(ctx); err != nil { // B's field catalogue into ClickHouse
+		t.Fatal(err)
+	}
+	examples := strings.Fields(string(ch.Post(t, "SELECT DISTINCT arrayJoin(examples) FROM "+db+".field_values WHERE project_id = 1 FORMAT TSV")))
+	for _, id := range []string{"erin", "anon-erin", "sess-erin"} {
+		if slices.Contains(examples, id) {
+			t.Errorf("node-b's catalogue flushed %q back into the examples: %v", id, examples)
+		}
+	}
+	if !slices.Contains(examples, "bob") || !slices.Contains(examples, "sess-bob") {
+		t.Errorf("the examples after node-b's flush miss bob's ids: %v", examples)
+	}
+}
