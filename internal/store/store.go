@@ -107,6 +107,16 @@ type FacetsRequest struct {
 	Limit     int    // default 10
 }
 
+// FacetsRollup is an optional accelerator (the ClickHouse store's
+// per-minute rollup), found by type assertion: the facets of r, at most
+// limit values, exactly as internal/analysis/events.Reader.Facets states
+// them, when the rollup can count them (no query, a field it keys, no
+// sampled events in the range), or ok false, in which case the reader
+// reads the events, with the same answer.
+type FacetsRollup interface {
+	RolledFacets(ctx context.Context, r FacetsRequest, limit int) (res FacetsResult, ok bool, err error)
+}
+
 // FacetValue is one value of a facet and how many events have it.
 type FacetValue struct {
 	Value string

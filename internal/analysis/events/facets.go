@@ -29,6 +29,15 @@ func (rd Reader) Facets(ctx context.Context, r store.FacetsRequest) (store.Facet
 		limit = defaultFacetLimit
 	}
 	limit = min(limit, maxFacetLimit)
+	if fr, ok := rd.Ex.(store.FacetsRollup); ok {
+		rolled, ok, err := fr.RolledFacets(ctx, r, limit)
+		if err != nil {
+			return res, fmt.Errorf("facets of %q: %w", r.Field, err)
+		}
+		if ok {
+			return rolled, nil
+		}
+	}
 	p, err := scan.New(rd.Ex, r.ProjectID, r.Range, r.Query)
 	if err != nil {
 		return res, fmt.Errorf("facets: %w", err)

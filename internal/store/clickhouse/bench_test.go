@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/chtest"
 	"github.com/lore-dev/lore/internal/sqlq"
@@ -46,8 +47,9 @@ type plainSQL struct{ sqlq.Executor }
 
 // BenchmarkRollupReads times the narrative's reads that the rollups
 // serve (the stories' service series by minute, error groups with a
-// lookback, release starts) over six hours of the simulated shop, from
-// the rollups and by SQL alone over the events.
+// lookback, release starts; a facet of the services over a range ending
+// inside minutes) over six hours of the simulated shop, from the rollups
+// and by SQL alone over the events.
 func BenchmarkRollupReads(b *testing.B) {
 	srv := chtest.Start(b)
 	ctx := context.Background()
@@ -79,6 +81,10 @@ func BenchmarkRollupReads(b *testing.B) {
 		}},
 		{"error_groups", func(ex sqlq.Executor) error {
 			_, err := services.ErrorGroups{ProjectID: 1, Range: store.Range{From: r.To - hours*60*minute/2, To: r.To}, Since: r.From}.Run(ctx, ex)
+			return err
+		}},
+		{"facet_service", func(ex sqlq.Executor) error {
+			_, err := events.Reader{Ex: ex}.Facets(ctx, store.FacetsRequest{ProjectID: 1, Range: store.Range{From: r.From - 17, To: r.To + 3}, Field: "service"})
 			return err
 		}},
 		{"release_starts", func(ex sqlq.Executor) error {

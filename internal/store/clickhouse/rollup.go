@@ -678,3 +678,61 @@ func (s *Store) SampleWeight(ctx context.Context, project, from, to int64) strin
 	}
 	return sampleWeight
 }
+
+var _ store.FacetsRollup = (*Store)(nil)
+
+// facetColumns are the fields rollup_minutes keys, as it spells them and
+// as the events do (internal/analysis/events' field expressions).
+var facetColumns = map[string][2]string{
+	"service":     {"service", "service"},
+	"kind":        {"kind", "kind"},
+	"level":       {"level", "level"},
+	"http_status": {"if(status = -1, '', toString(status))", "coalesce(toString(http_status), '')"},
+}
+
+// RolledFacets implements store.FacetsRollup: the facets of a service,
+// kind, level or status over a range without a query, the whole minutes
+// from rollup_minutes and the parts of minutes at its ends from the
+// events, when no day of the range holds sampled events (whose counts
+// are estimates the rollup does not keep) or is stale. Values are ordered
+// by count, then value, at most limit; the empty value is counted in
+// Total, not listed.
+func (s *Store) RolledFacets(ctx context.Context, r store.FacetsRequest, limit int) (store.FacetsResult, bool, error) {
+	res := store.FacetsResult{Field: r.Field}
+	cols, ok := facetColumns[r.Field]
+	if !ok || (r.Query != nil && r.Query.Root != nil) || r.Range.From < 0 || r.Range.To <= r.Range.From {
+		return res, false, nil
+	}
+	from := r.Range.From + (minuteMicros-r.Range.From%minuteMicros)%minuteMicros
+	to := r.Range.To - r.Range.To%minuteMicros
+	if to <= from || s.SampleWeight(ctx, r.ProjectID, r.Range.From, r.Range.To) != "" {
+		return res, false, nil
+	}
+	if ok, err := s.rollupServes(ctx, r.ProjectID, from, to); !ok || err != nil {
+		return res, false, err
+	}
+	q := sqlq.Query{Name: "rollup.facets", SQL: "SELECT v, sum(c) AS c FROM (" +
+		"SELECT " + cols[0] + " AS v, toInt64(countMerge(n)) AS c FROM rollup_minutes WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY v" +
+		" UNION ALL SELECT " + cols[1] + " AS v, toInt64(count()) AS c FROM events" +
+		" WHERE project_id = ? AND (ts >= ? AND ts < ? OR ts >= ? AND ts < ?) GROUP BY v)" +
+		" GROUP BY v ORDER BY v = '', c DESC, v",
+		Args: []any{r.ProjectID, from, to, r.ProjectID, r.Range.From, from, to, r.Range.To}}
+	err := s.Run(ctx, q, func(sc sqlq.Scanner) error {
+		var fv store.FacetValue
+		if err := sc.Scan(&fv.Value, &fv.Count); err != nil {
+			return err
+		}
+		res.Total += fv.Count
+		if fv.Value != "" {
+			res.Distinct++
+			if len(res.Values) < limit {
+				res.Values = append(res.Values, fv)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return res, false, fmt.Errorf("clickhouse: facets of %q from the rollup: %w", r.Field, err)
+	}
+	return res, true, nil
+}

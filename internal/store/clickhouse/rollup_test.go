@@ -7,6 +7,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/chtest"
 	"github.com/lore-dev/lore/internal/event"
@@ -146,6 +147,7 @@ func checkRollups(t *testing.T, when string, s *Store) {
 			}
 		}
 	}
+	checkFacets(t, when, s)
 	if n := ints(t, s, staleSQL(1, t0-dayMicros, t0+3*dayMicros)); n[0] != 0 {
 		t.Errorf("%s: %d stale days left", when, n[0])
 	}
@@ -291,4 +293,33 @@ func testRollupBackfill(t *testing.T, u string) {
 		t.Fatal(err)
 	}
 	checkRollups(t, "backfilled twice", s)
+}
+
+// checkFacets compares the facets of the fields the rollups key, over a
+// range on minutes and one ending inside minutes, with the events'.
+func checkFacets(t *testing.T, when string, s *Store) {
+	t.Helper()
+	ctx := context.Background()
+	for _, r := range []store.Range{
+		{From: t0, To: t0 + 2*dayMicros},
+		{From: t0 + 10*minute + 17_000_123, To: t0 + dayMicros + 40*minute - 3_000_000},
+	} {
+		for _, f := range []string{"service", "kind", "level", "http_status"} {
+			req := store.FacetsRequest{ProjectID: 1, Range: r, Field: f, Limit: 3}
+			if _, ok, err := s.RolledFacets(ctx, req, 3); err != nil || !ok {
+				t.Fatalf("%s: RolledFacets(%s) = %v, %v: the rollup did not serve", when, f, ok, err)
+			}
+			got, err := events.Reader{Ex: s}.Facets(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want, err := events.Reader{Ex: sqlOnly{s}}.Facets(ctx, req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(got, want) || want.Total == 0 {
+				t.Errorf("%s: facets of %s over [%d, %d) from the rollups\n%+v\nby SQL\n%+v", when, f, r.From, r.To, got, want)
+			}
+		}
+	}
 }
