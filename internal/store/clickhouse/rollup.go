@@ -509,6 +509,12 @@ func (s *Store) pruneRollups(ctx context.Context, project int64, kind string, be
 			return fmt.Errorf("delete the rollups of the deleted events: %w", err)
 		}
 	}
+	// The project's stale marks of whole days before before (two rows a
+	// recomputation): once a day, as the days pass.
+	marks := "project_id = " + strconv.FormatInt(project, 10) + " AND day < " + strconv.FormatInt(before/dayMicros, 10)
+	if err := s.mutate(ctx, "rollup_stale", "DELETE", marks); err != nil {
+		return fmt.Errorf("delete the stale marks of the deleted days: %w", err)
+	}
 	if split {
 		return s.reroll(ctx, project, []minuteSpan{{whole, whole + minuteMicros}})
 	}
@@ -550,16 +556,21 @@ func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRe
 		return nil, false, err
 	}
 	d := sqlq.ClickHouse{}
-	q := sqlq.Query{Name: "rollup.series", SQL: "SELECT service, b," +
-		" sumIf(n, kind = 'span') AS sreq, sumIf(n, kind = 'span' AND " + seriesErr + ") AS serr," +
-		" ifNull(" + chQuantileOf("groupArrayArrayIf(durations, kind = 'span')") + ", 0) AS sp95," +
-		" sumIf(if(status != -1, n, timed), kind != 'span') AS lreq, sumIf(if(status != -1, n, timed), kind != 'span' AND " + seriesErr + ") AS lerr," +
-		" ifNull(" + chQuantileOf("groupArrayArrayIf(durations, kind != 'span')") + ", 0) AS lp95," +
-		" sum(retries) AS retries, sumIf(n, kind IN ('log', 'error')) AS logs, sumIf(n, kind IN ('log', 'error') AND level IN ('error', 'fatal')) AS elogs" +
-		" FROM (SELECT service, " + d.TimeBucket("minute", "?", "?") + " AS b, kind, level, status," +
-		" toInt64(countMerge(n)) AS n, toInt64(sumMerge(timed)) AS timed, toInt64(sumMerge(retries)) AS retries, groupArrayMerge(durations) AS durations" +
+	// One level of states merged under conditions on the keys (a row
+	// without a span is a request when it has a status, or else when it
+	// has a duration: timed).
+	count := func(cond string) string { return "toInt64(countMergeIf(n, " + cond + "))" }
+	timed := func(cond string) string {
+		return count("kind != 'span' AND status != -1" + cond) + " + toInt64(sumMergeIf(timed, kind != 'span' AND status = -1" + cond + "))"
+	}
+	q := sqlq.Query{Name: "rollup.series", SQL: "SELECT service, " + d.TimeBucket("minute", "?", "?") + " AS b," +
+		" " + count("kind = 'span'") + " AS sreq, " + count("kind = 'span' AND "+seriesErr) + " AS serr," +
+		" ifNull(" + chQuantileOf("groupArrayMergeIf(durations, kind = 'span')") + ", 0) AS sp95," +
+		" " + timed("") + " AS lreq, " + timed(" AND "+seriesErr) + " AS lerr," +
+		" ifNull(" + chQuantileOf("groupArrayMergeIf(durations, kind != 'span')") + ", 0) AS lp95," +
+		" toInt64(sumMerge(retries)) AS retries, " + count("kind IN ('log', 'error')") + " AS logs," +
+		" " + count("kind IN ('log', 'error') AND level IN ('error', 'fatal')") + " AS elogs" +
 		" FROM rollup_minutes WHERE project_id = ? AND minute >= ? AND minute < ? AND service != ''" +
-		" GROUP BY service, b, kind, level, status)" +
 		" GROUP BY service, b ORDER BY service, b",
 		Args: []any{r.Range.From, r.Step, r.ProjectID, r.Range.From, r.Range.To}}
 	var rows []store.SeriesRow
