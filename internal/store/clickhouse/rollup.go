@@ -561,7 +561,7 @@ func (s *Store) RolledServiceSeries(ctx context.Context, r store.ServiceSeriesRe
 	// has a duration: timed).
 	count := func(cond string) string { return "toInt64(countMergeIf(n, " + cond + "))" }
 	timed := func(cond string) string {
-		return count("kind != 'span' AND status != -1" + cond) + " + toInt64(sumMergeIf(timed, kind != 'span' AND status = -1" + cond + "))"
+		return count("kind != 'span' AND status != -1"+cond) + " + toInt64(sumMergeIf(timed, kind != 'span' AND status = -1" + cond + "))"
 	}
 	q := sqlq.Query{Name: "rollup.series", SQL: "SELECT service, " + d.TimeBucket("minute", "?", "?") + " AS b," +
 		" " + count("kind = 'span'") + " AS sreq, " + count("kind = 'span' AND "+seriesErr) + " AS serr," +
