@@ -16,12 +16,13 @@ import (
 const changesEvery = 2 * time.Second
 
 // forgetDeleted is called after events of project were deleted (an
-// erasure, retention): the resolver drops its remembered answers (and
-// the story cache those of before, through the resolver's generation),
+// erasure, retention): the resolver drops its remembered answers of the
+// project (and the story cache those of before, through the resolver's
+// generation of the project; every project's for project 0),
 // and, on a metadata database several nodes share, the deletion is
 // counted in store_changes, so that the other nodes drop theirs at their
 // next read of the counts (watchChanges); this node's own next read
-// drops its answers once more, which is harmless.
+// drops the project's answers once more, which is harmless.
 func (a *App) forgetDeleted(ctx context.Context, project int64) {
 	if a.meta.Shared() {
 		bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
@@ -30,20 +31,20 @@ func (a *App) forgetDeleted(ctx context.Context, project int64) {
 		}
 		cancel()
 	}
-	a.resolver().Forget()
+	a.resolver().ForgetProject(project)
 }
 
 // watchChanges starts, on a metadata database several nodes share, the
 // read of every project's deletion count every changesEvery, one query for
-// all projects: when a count moved since the last read (another node
-// deleted data of that project), the resolver drops its remembered
-// answers. It stops with the app. Nothing on SQLite, which one node
+// all projects: when a project's count moved since the last read
+// (another node deleted data of that project), the resolver drops its
+// remembered answers of that project. It stops with the app. Nothing on SQLite, which one node
 // alone uses: its own deletions drop its answers directly.
 func (a *App) watchChanges(ctx context.Context) error {
 	if !a.meta.Shared() || a.cfg.NoListen {
 		return nil
 	}
-	w := &changeWatch{meta: a.meta, forget: a.resolver().Forget, log: a.log.With("component", "store-changes")}
+	w := &changeWatch{meta: a.meta, forget: a.resolver().ForgetProject, log: a.log.With("component", "store-changes")}
 	seen, err := a.meta.StoreChanges(ctx)
 	if err != nil {
 		return err
@@ -63,7 +64,7 @@ func (a *App) watchChanges(ctx context.Context) error {
 // changeWatch follows store_changes for one node.
 type changeWatch struct {
 	meta   *meta.Store
-	forget func()
+	forget func(project int64)
 	log    *slog.Logger
 	seen   map[int64]int64 // the counts at the last read
 }
@@ -83,9 +84,8 @@ func (w *changeWatch) loop(ctx context.Context, every time.Duration) {
 	}
 }
 
-// check reads the counts once and forgets when one moved. The resolver
-// forgets every project's answers: a deletion is rare, and the story
-// cache follows one generation for all.
+// check reads the counts once and forgets the answers of each project
+// whose count moved (every project's when project 0's did).
 func (w *changeWatch) check(ctx context.Context) error {
 	got, err := w.meta.StoreChanges(ctx)
 	if err != nil {
@@ -100,7 +100,9 @@ func (w *changeWatch) check(ctx context.Context) error {
 	w.seen = got
 	if len(moved) > 0 {
 		w.log.Debug("data was deleted on another node: dropping the remembered answers", "projects", moved)
-		w.forget()
+		for _, p := range moved {
+			w.forget(p)
+		}
 	}
 	return nil
 }

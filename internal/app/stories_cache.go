@@ -30,8 +30,8 @@ import (
 //     it starts in) is kept fresh from the start.
 //
 // Deleting data (erasing a person, retention) must not leave it in a
-// kept story: each result is kept with the generation (the resolver's
-// count of Forgets) it was computed in, and none of an earlier
+// kept story: each result is kept with its project's generation (the
+// resolver's count of forgets of the project) it was computed in, and none of an earlier
 // generation is served, nor kept when the generation moved while it was
 // computed. A result with failed detectors is not kept. The cache is bounded: at
 // most maxRolling windows are kept fresh (the least recently asked goes
@@ -52,7 +52,7 @@ import (
 // N nodes compute the Overview once a minute, not N times.
 type storyCache struct {
 	resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error)
-	gen     func() uint64 // the data's generation: moves when data was deleted
+	gen     func(project int64) uint64 // the project's data's generation: moves when its data was deleted
 	now     func() time.Time
 	log     *slog.Logger
 	maxAge  time.Duration
@@ -103,11 +103,11 @@ const (
 	maxKept    = 32 // results kept
 )
 
-// newStoryCache returns a cache over resolve; gen is the data's
+// newStoryCache returns a cache over resolve; gen is a project's data's
 // generation (nil: it never moves).
-func newStoryCache(resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error), gen func() uint64, now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
+func newStoryCache(resolve func(context.Context, narrative.Stories) (narrative.StoriesResult, error), gen func(project int64) uint64, now func() time.Time, timeout time.Duration, log *slog.Logger) *storyCache {
 	if gen == nil {
-		gen = func() uint64 { return 0 }
+		gen = func(int64) uint64 { return 0 }
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	return &storyCache{resolve: resolve, gen: gen, now: now, log: log, maxAge: time.Minute, keepFor: time.Hour, timeout: timeout,
@@ -127,7 +127,7 @@ func (c *storyCache) Stories(ctx context.Context, q narrative.Stories) (narrativ
 		return narrative.StoriesResult{}, err
 	}
 	q = q.Widened()
-	now, gen := c.now(), c.gen()
+	now, gen := c.now(), c.gen(q.ProjectID)
 	rk := rollingKey{q.ProjectID, q.Range.To - q.Range.From, q.MinSeverity}
 	c.mu.Lock()
 	if r, ok := c.byQuery[q]; ok && now.Sub(r.at) < c.maxAge && r.gen == gen {
@@ -207,7 +207,7 @@ func (c *storyCache) shared(ctx context.Context, q narrative.Stories, gen uint64
 	found := q
 	found.Range.From, found.Range.To = kept.To-kept.Span, kept.To
 	c.mu.Lock()
-	if c.gen() == gen {
+	if c.gen(q.ProjectID) == gen {
 		c.keepLocked(found, res, gen, c.now().Add(-kept.Age))
 	}
 	c.mu.Unlock()
@@ -250,7 +250,7 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 		case <-ctx.Done():
 			return narrative.StoriesResult{}, ctx.Err()
 		}
-		gen := c.gen()
+		gen := c.gen(q.ProjectID)
 		c.mu.Lock()
 		r, ok := c.byQuery[q]
 		c.mu.Unlock()
@@ -262,12 +262,12 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 	done := make(chan struct{})
 	c.busy[q] = done
 	c.mu.Unlock()
-	gen := c.gen()
+	gen := c.gen(q.ProjectID)
 	var shareGen int64
 	shareOK := false
 	if c.share != nil {
 		var err error
-		if shareGen, err = c.share.DataGeneration(ctx); err != nil && ctx.Err() == nil {
+		if shareGen, err = c.share.DataGeneration(ctx, q.ProjectID); err != nil && ctx.Err() == nil {
 			c.log.Warn("the stories computed are not kept for the other nodes", "project", q.ProjectID, "err", err)
 		}
 		shareOK = err == nil
@@ -281,7 +281,7 @@ func (c *storyCache) compute(ctx context.Context, q narrative.Stories) (narrativ
 	c.mu.Lock()
 	delete(c.busy, q)
 	close(done)
-	if keep && c.gen() == gen {
+	if keep && c.gen(q.ProjectID) == gen {
 		c.keepLocked(q, res, gen, c.now())
 	}
 	c.mu.Unlock()
@@ -390,7 +390,7 @@ func (c *storyCache) tick() {
 }
 
 func (c *storyCache) tickLocked() {
-	now, gen := c.now(), c.gen()
+	now := c.now()
 	for rk, w := range c.rolling {
 		if !w.pinned && now.Sub(w.askedAt) > c.keepFor {
 			delete(c.rolling, rk)
@@ -401,7 +401,7 @@ func (c *storyCache) tickLocked() {
 		to := (now.UnixMicro() + minute - 1) / minute * minute
 		q := narrative.Stories{ProjectID: rk.project, MinSeverity: rk.minSev}
 		q.Range.From, q.Range.To = to-rk.span, to
-		if q != w.latest || w.gen != gen {
+		if q != w.latest || w.gen != c.gen(rk.project) {
 			c.refreshLocked(q)
 		}
 	}

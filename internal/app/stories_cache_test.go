@@ -229,44 +229,47 @@ func TestStoryCacheBounded(t *testing.T) {
 	f.mu.Unlock()
 }
 
-// TestStoryCacheForgetsDeletedData: once data was deleted (the
-// generation moved), no result computed before is served — neither a
-// past window's nor the latest of a window that ends now — and a result
-// whose computation the deletion overtook is not kept.
+// TestStoryCacheForgetsDeletedData: once data of a project was deleted
+// (its generation moved), no result of it computed before is served —
+// neither a past window's nor the latest of a window that ends now — and
+// a result whose computation the deletion overtook is not kept; another
+// project's results are still served.
 func TestStoryCacheForgetsDeletedData(t *testing.T) {
 	ctx := context.Background()
 	clock := time.Date(2026, 11, 21, 9, 0, 20, 0, time.UTC)
 	var mu sync.Mutex
-	var gen uint64
-	generation := func() uint64 { mu.Lock(); defer mu.Unlock(); return gen }
-	forget := func() { mu.Lock(); gen++; mu.Unlock() }
+	gens := map[int64]uint64{}
+	generation := func(project int64) uint64 { mu.Lock(); defer mu.Unlock(); return gens[project] }
+	forget := func() { mu.Lock(); gens[1]++; mu.Unlock() }
 	f := &fakeStories{}
 	c := newStoryCache(f.resolve, generation, func() time.Time { return clock }, time.Minute, slog.New(slog.DiscardHandler))
 	defer c.close(ctx)
 	past := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-3 * time.Hour).UnixMicro(), To: clock.Add(-2 * time.Hour).UnixMicro()}}
 	now := narrative.Stories{ProjectID: 1, Range: store.Range{From: clock.Add(-time.Hour).UnixMicro(), To: clock.UnixMicro()}}
-	for _, q := range []narrative.Stories{past, now, past, now} {
+	other := past
+	other.ProjectID = 2
+	for _, q := range []narrative.Stories{past, now, other, past, now} {
 		if _, err := c.Stories(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if f.count() != 2 {
-		t.Fatalf("%d computations for two windows asked twice, want 2", f.count())
+	if f.count() != 3 {
+		t.Fatalf("%d computations for three windows, two asked twice, want 3", f.count())
 	}
 	forget()
-	for _, q := range []narrative.Stories{past, now} {
+	for _, q := range []narrative.Stories{past, now, other} {
 		if _, err := c.Stories(ctx, q); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if f.count() != 4 {
-		t.Fatalf("after a deletion, %d computations, want 4: a result from before it was served", f.count())
+	if f.count() != 5 {
+		t.Fatalf("after a deletion in project 1, %d computations, want 5: a result of project 1 from before it was served, or project 2's was not", f.count())
 	}
 	// Kept again in the new generation.
 	c.Stories(ctx, past)
 	c.Stories(ctx, now)
-	if f.count() != 4 {
-		t.Fatalf("%d computations, want 4: results of the new generation were not kept", f.count())
+	if f.count() != 5 {
+		t.Fatalf("%d computations, want 5: results of the new generation were not kept", f.count())
 	}
 	// A deletion while a window is computed: its result is answered but
 	// not kept.

@@ -43,17 +43,17 @@ type StoryWindow struct {
 	Age time.Duration
 }
 
-// generation is the deletions counted so far, all projects together, as
-// an SQL expression.
-const generation = `(SELECT CAST(coalesce(sum(counter), 0) AS BIGINT) FROM store_changes)`
+// generation is the deletions counted so far of one project (the
+// argument) and of no one project (0), as an SQL expression.
+const generation = `(SELECT CAST(coalesce(sum(counter), 0) AS BIGINT) FROM store_changes WHERE project_id IN (?, 0))`
 
-// DataGeneration returns the deletions counted so far in store_changes,
-// all projects together: read before computing an answer to keep with
-// SaveStoryAnswer.
-func (s *Store) DataGeneration(ctx context.Context) (int64, error) {
+// DataGeneration returns the deletions of project's events counted so far
+// in store_changes (with those of no one project): read before computing
+// an answer of project to keep with SaveStoryAnswer.
+func (s *Store) DataGeneration(ctx context.Context, project int64) (int64, error) {
 	var n int64
-	if err := s.db.QueryRowContext(ctx, `SELECT `+generation).Scan(&n); err != nil {
-		return 0, fmt.Errorf("read the deletions' count: %w", err)
+	if err := s.db.QueryRowContext(ctx, `SELECT `+generation, project).Scan(&n); err != nil {
+		return 0, fmt.Errorf("read the deletions' count of project %d: %w", project, err)
 	}
 	return n, nil
 }
@@ -79,7 +79,7 @@ func (s *Store) StoryAnswer(ctx context.Context, k StoryKey, maxAge time.Duratio
 	q := strings.ReplaceAll(`SELECT range_to, answer, NOW - computed_at FROM story_answers
 		WHERE project_id = ? AND min_severity = ? AND span = ? AND range_to = ?
 		AND computed_at > NOW - ? AND generation = `+generation, "NOW", s.db.e.nowMicros())
-	return s.keptStories(ctx, k, q, k.ProjectID, k.MinSeverity, k.Span, k.To, maxAge.Microseconds())
+	return s.keptStories(ctx, k, q, k.ProjectID, k.MinSeverity, k.Span, k.To, maxAge.Microseconds(), k.ProjectID)
 }
 
 // LatestStoryAnswer returns the kept answer of the window of k's project,
@@ -90,7 +90,7 @@ func (s *Store) LatestStoryAnswer(ctx context.Context, k StoryKey, from int64) (
 	q := strings.ReplaceAll(`SELECT range_to, answer, NOW - computed_at FROM story_answers
 		WHERE project_id = ? AND min_severity = ? AND span = ? AND range_to BETWEEN ? AND ?
 		AND generation = `+generation+` ORDER BY range_to DESC LIMIT 1`, "NOW", s.db.e.nowMicros())
-	return s.keptStories(ctx, k, q, k.ProjectID, k.MinSeverity, k.Span, from, k.To)
+	return s.keptStories(ctx, k, q, k.ProjectID, k.MinSeverity, k.Span, from, k.To, k.ProjectID)
 }
 
 // keptStories reads one answer of k's project, severity and span by q.

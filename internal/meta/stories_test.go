@@ -27,7 +27,7 @@ func TestStoryAnswers(t *testing.T) {
 		const minute = int64(time.Minute / time.Microsecond)
 		day := 24 * 60 * minute
 		k := StoryKey{ProjectID: 1, Span: day, To: 1000 * minute}
-		gen, err := a.DataGeneration(ctx)
+		gen, err := a.DataGeneration(ctx, 1)
 		if err != nil || gen != 0 {
 			t.Fatalf("generation before any deletion: %d, %v; want 0", gen, err)
 		}
@@ -63,6 +63,16 @@ func TestStoryAnswers(t *testing.T) {
 			t.Errorf("latest within half a minute of 1003: %v, %v; want none", ok, err)
 		}
 
+		// A deletion in another project changes nothing here.
+		if err := b.BumpStoreChanges(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := a.StoryAnswer(ctx, k, time.Minute); err != nil || !ok {
+			t.Errorf("after a deletion in project 2, project 1's answer: %v, %v; want it", ok, err)
+		}
+		if gen2, err := a.DataGeneration(ctx, 1); err != nil || gen2 != gen {
+			t.Errorf("project 1's generation after a deletion in project 2: %d, %v; want %d", gen2, err, gen)
+		}
 		// A deletion counted on either node: nothing kept before is read,
 		// nor what was computed from before it and saved after.
 		if err := b.BumpStoreChanges(ctx, 1); err != nil {
@@ -80,7 +90,7 @@ func TestStoryAnswers(t *testing.T) {
 		if _, ok, err := a.LatestStoryAnswer(ctx, latest, 0); err != nil || ok {
 			t.Errorf("after a deletion, the latest of before: %v, %v; want none", ok, err)
 		}
-		if gen2, err := a.DataGeneration(ctx); err != nil || gen2 != gen+1 {
+		if gen2, err := a.DataGeneration(ctx, 1); err != nil || gen2 != gen+1 {
 			t.Fatalf("generation after a deletion: %d, %v; want %d", gen2, err, gen+1)
 		}
 		if err := a.SaveStoryAnswer(ctx, k, gen+1, []byte(`{"again":1}`)); err != nil {
@@ -88,6 +98,13 @@ func TestStoryAnswers(t *testing.T) {
 		}
 		if got, ok, err := b.StoryAnswer(ctx, k, time.Minute); err != nil || !ok || string(got.Answer) != `{"again":1}` {
 			t.Errorf("an answer computed after the deletion: %q, %v, %v", got.Answer, ok, err)
+		}
+		// A deletion of no one project (0) is every project's.
+		if err := b.BumpStoreChanges(ctx, 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok, err := b.StoryAnswer(ctx, k, time.Minute); err != nil || ok {
+			t.Errorf("after a deletion of no one project, the answer of before: %v, %v; want none", ok, err)
 		}
 
 		// Windows asked on either node.

@@ -70,6 +70,9 @@ type Resolver struct {
 	hits    int64
 	misses  int64
 	version uint64 // bumped by Forget: answers computed before it are not kept
+	// forgotten counts ForgetProject's calls by project: an answer of the
+	// project computed across one is not kept.
+	forgotten map[int64]uint64
 	// stored counts the spans Stored was told of; recent holds the last
 	// maxRecentStored, so an answer being computed while late events
 	// arrived in its range is not kept.
@@ -121,7 +124,7 @@ func New(roles Roles, opt Options) *Resolver {
 	if opt.Now == nil {
 		opt.Now = time.Now
 	}
-	return &Resolver{roles: roles, opt: opt, lru: list.New(), byKey: map[string]*list.Element{}}
+	return &Resolver{roles: roles, opt: opt, lru: list.New(), byKey: map[string]*list.Element{}, forgotten: map[int64]uint64{}}
 }
 
 // Analytics is the product-analytics role: the store itself.
@@ -180,6 +183,31 @@ func (r *Resolver) Forget() {
 	r.version++
 }
 
+// ForgetProject drops the answers of project (after some of its data was
+// deleted), and keeps none of its answers being computed meanwhile; the
+// other projects' answers stay. Project 0 (a deletion of no one project)
+// is Forget.
+func (r *Resolver) ForgetProject(project int64) {
+	if r == nil {
+		return
+	}
+	if project == 0 {
+		r.Forget()
+		return
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for el := r.lru.Front(); el != nil; {
+		next := el.Next()
+		if e := el.Value.(*entry); e.scope.ProjectID == project {
+			r.lru.Remove(el)
+			delete(r.byKey, e.key)
+		}
+		el = next
+	}
+	r.forgotten[project]++
+}
+
 // Stored tells r that events of project with times in [first, last] were
 // just stored. Answers over a settled range (one that ended more than
 // Settle ago, kept TTL) holding any of those times are dropped, and none
@@ -229,17 +257,18 @@ func (r *Resolver) storedSince(n uint64, s sqlq.Scope) bool {
 	return false
 }
 
-// Generation counts the Forgets so far: a cache kept beside the
-// resolver (the app's story cache) keeps, with each answer, the
-// generation it was computed in, and serves none of an earlier one. A nil
-// resolver forgets nothing, and answers 0.
-func (r *Resolver) Generation() uint64 {
+// Generation counts the Forgets so far, and the ForgetProjects of
+// project: a cache kept beside the resolver (the app's story cache)
+// keeps, with each answer of project, the generation it was computed in,
+// and serves none of an earlier one. A nil resolver forgets nothing, and
+// answers 0.
+func (r *Resolver) Generation(project int64) uint64 {
 	if r == nil {
 		return 0
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return r.version
+	return r.version + r.forgotten[project]
 }
 
 // Stats is the cache's hits, misses and answers kept.
@@ -277,7 +306,8 @@ func Do[T any](ctx context.Context, r *Resolver, q Query, run func(context.Conte
 		delete(r.byKey, key)
 	}
 	r.misses++
-	version, stored := r.version, r.stored
+	scope := q.Scope()
+	version, forgotten, stored := r.version, r.forgotten[scope.ProjectID], r.stored
 	r.mu.Unlock()
 
 	v, err := run(ctx)
@@ -285,13 +315,12 @@ func Do[T any](ctx context.Context, r *Resolver, q Query, run func(context.Conte
 		return v, err
 	}
 	ttl := r.opt.TTL
-	scope := q.Scope()
 	if scope.To > now.Add(-r.opt.Settle).UnixMicro() {
 		ttl = r.opt.FreshTTL
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if version != r.version || ttl == r.opt.TTL && r.storedSince(stored, scope) {
+	if version != r.version || forgotten != r.forgotten[scope.ProjectID] || ttl == r.opt.TTL && r.storedSince(stored, scope) {
 		return v, nil
 	}
 	if el, ok := r.byKey[key]; ok {

@@ -115,6 +115,54 @@ func TestBounded(t *testing.T) {
 	}
 }
 
+// TestForgetProject: forgetting one project drops its answers and keeps
+// none of its answers computed across it, and moves its generation; the
+// other projects' answers and generations stay. Project 0 forgets all.
+func TestForgetProject(t *testing.T) {
+	r, c := newTest(10)
+	past := c.t.Add(-time.Hour).UnixMicro()
+	one, two := q{p: 1, to: past, k: "k"}, q{p: 2, to: past, k: "k"}
+	runs := 0
+	counted(t, r, one, &runs)
+	counted(t, r, two, &runs)
+	gen1, gen2 := r.Generation(1), r.Generation(2)
+	r.ForgetProject(1)
+	if r.Generation(1) == gen1 || r.Generation(2) != gen2 {
+		t.Errorf("generations after forgetting project 1: %d → %d, %d → %d; want only project 1's to move", gen1, r.Generation(1), gen2, r.Generation(2))
+	}
+	counted(t, r, two, &runs)
+	if runs != 2 {
+		t.Errorf("project 2's answer was dropped with project 1's: runs = %d, want 2", runs)
+	}
+	counted(t, r, one, &runs)
+	if runs != 3 {
+		t.Errorf("project 1's answer outlived its ForgetProject: runs = %d, want 3", runs)
+	}
+	// An answer computed across its project's ForgetProject is not kept;
+	// one computed across another project's is.
+	slow := q{p: 1, to: past, k: "slow"}
+	if _, err := Do(context.Background(), r, slow, func(context.Context) (int, error) { r.ForgetProject(1); return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	other := q{p: 2, to: past, k: "slow"}
+	if _, err := Do(context.Background(), r, other, func(context.Context) (int, error) { r.ForgetProject(1); return 1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	before := runs
+	counted(t, r, slow, &runs)
+	if runs != before+1 {
+		t.Error("an answer computed across its project's ForgetProject was kept")
+	}
+	if _, _, n := r.Stats(); n != 3 { // two, other, and slow computed again (project 1's "k" went with the forgets)
+		t.Errorf("%d entries, want 3", n)
+	}
+	gen2 = r.Generation(2)
+	r.ForgetProject(0)
+	if _, _, n := r.Stats(); n != 0 || r.Generation(2) == gen2 {
+		t.Errorf("after forgetting project 0: %d entries, project 2's generation %d → %d; want none kept, and it moved", n, gen2, r.Generation(2))
+	}
+}
+
 func TestErrorsAndForget(t *testing.T) {
 	r, c := newTest(10)
 	x := q{p: 1, to: c.t.Add(-time.Hour).UnixMicro(), k: "k"}
