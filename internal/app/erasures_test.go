@@ -21,7 +21,8 @@ import (
 // events name, one of an anonymous id she was known by. Erasing erin
 // through node A removes, within a few seconds, B's recordings of her
 // (bob's stays), and B's next catalogue flush writes none of her ids
-// back into ClickHouse's examples (bob's are written).
+// back into ClickHouse's examples (bob's are written). A node down while a
+// person is erased erases its recordings of them when it starts again.
 func TestErasureReachesEveryNode(t *testing.T) {
 	ch := chtest.Start(t)
 	dbURL := pgtest.Start(t).NewDatabase(t)
@@ -29,7 +30,8 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	storeURL := "clickhouse://" + ch.Addr + "/" + db
 	manual := lifecycle.RetentionConfig{Manual: true}
 	a, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-a", Addr: "127.0.0.1:0", Retention: manual})
-	b, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual})
+	configB := Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual}
+	b, stopB := serve(t, configB)
 	ctx := context.Background()
 
 	now := time.Now().UTC()
@@ -45,7 +47,7 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	}
 	ms := now.UnixMilli()
 	var chunks []replay.Chunk
-	for _, c := range []struct{ session, user, anon string }{{"sess-erin", "", ""}, {"sess-erin-before", "", "anon-erin"}, {"sess-bob", "bob", ""}} {
+	for _, c := range []struct{ session, user, anon string }{{"sess-erin", "", ""}, {"sess-erin-before", "", "anon-erin"}, {"sess-bob", "bob", ""}, {"sess-frank", "frank", ""}} {
 		chunks = append(chunks, replay.Chunk{ProjectID: 1, SessionID: c.session, PageID: "p", Seq: 1, UserID: c.user, AnonymousID: c.anon,
 			First: ms, Last: ms, Events: 1, Full: true, RawBytes: 1, ReceivedAt: ms, Data: []byte("x")})
 	}
@@ -54,7 +56,7 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	}
 	recorded := func() []string {
 		t.Helper()
-		got, err := b.replayBlobs.Sessions(ctx, 1, []string{"sess-erin", "sess-erin-before", "sess-bob"})
+		got, err := b.replayBlobs.Sessions(ctx, 1, []string{"sess-erin", "sess-erin-before", "sess-bob", "sess-frank"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -65,7 +67,7 @@ func TestErasureReachesEveryNode(t *testing.T) {
 		slices.Sort(ids)
 		return ids
 	}
-	if got := recorded(); len(got) != 3 {
+	if got := recorded(); len(got) != 4 {
 		t.Fatalf("node-b's recordings before the erasure: %v", got)
 	}
 
@@ -73,7 +75,7 @@ func TestErasureReachesEveryNode(t *testing.T) {
 		t.Fatalf("node-a erased %+v, %v; want erin's event", e, err)
 	}
 	erased := time.Now()
-	waitUntil(t, erasuresEvery+3*time.Second, "node-b erases its recordings of erin", func() bool { return slices.Equal(recorded(), []string{"sess-bob"}) })
+	waitUntil(t, erasuresEvery+3*time.Second, "node-b erases its recordings of erin", func() bool { return slices.Equal(recorded(), []string{"sess-bob", "sess-frank"}) })
 	t.Logf("node-b erased its recordings %v after the erasure", time.Since(erased).Round(10*time.Millisecond))
 
 	if err := b.Flush(ctx); err != nil { // B's field catalogue into ClickHouse
@@ -88,4 +90,13 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	if !slices.Contains(examples, "bob") || !slices.Contains(examples, "sess-bob") {
 		t.Errorf("the examples after node-b's flush miss bob's ids: %v", examples)
 	}
+
+	// node-b is down while frank is erased through node-a; started again
+	// on its data directory, it erases its recording of frank.
+	stopB()
+	if _, err := a.ErasePerson(ctx, 1, "frank"); err != nil {
+		t.Fatal(err)
+	}
+	b, _ = serve(t, configB)
+	waitUntil(t, erasuresEvery+3*time.Second, "node-b, started again, erases its recording of frank", func() bool { return slices.Equal(recorded(), []string{"sess-bob"}) })
 }
