@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
@@ -345,9 +346,11 @@ func staleSQL(project, from, to int64) string {
 const staleAfter = "INTERVAL 10 MINUTE"
 
 // repairStale recomputes the days of the stale marks that were never
-// ended (a node died in a recomputation: an erasure, a recovery, a
-// retention run), whole days of the mark's project, and ends the marks.
-// Until then reads of those days read the events.
+// ended (a node died in a recomputation — an erasure, a recovery, a
+// retention run — or rows kept arriving in its minutes), whole days of
+// the mark's project, and ends the marks: at Open, and in the background
+// when a read meets a stale day (repairLater). Until then reads of those
+// days read the events.
 func (s *Store) repairStale(ctx context.Context) error {
 	type mark struct {
 		project int64
@@ -413,16 +416,33 @@ func (s *Store) reroll(ctx context.Context, project int64, spans []minuteSpan) e
 // events marks their minutes stale before it deletes them, so that no
 // read takes the rollups' figures of rows already gone.
 func (s *Store) finishReroll(ctx context.Context, project int64, spans []minuteSpan, token uint64) error {
+	var left []minuteSpan
 	for _, t := range s.rowTables("events") {
-		if err := t.s.rerollShard(ctx, t.table != "events", project, spans); err != nil {
+		l, err := t.s.rerollShard(ctx, t.table != "events", project, spans)
+		if err != nil {
 			return err
 		}
+		left = append(left, l...)
 	}
-	return s.unmark(ctx, project, spans, token)
+	// The days of minutes that still disagree stay marked: their reads
+	// read the events until a repair (repairStale) recomputes them.
+	stuck := daysOf(left)
+	var done []int64
+	for _, d := range daysOf(spans) {
+		if _, found := slices.BinarySearch(stuck, d); !found {
+			done = append(done, d)
+		}
+	}
+	if len(stuck) > 0 {
+		s.log.Warn("clickhouse: rollup minutes still disagree with the events after recomputing them (rows appended into them meanwhile): their days stay stale until repaired",
+			"project", project, "days", len(stuck), "attempts", rerollAttempts)
+	}
+	return s.writeMarks(ctx, project, done, token, 0)
 }
 
-// rerollShard is reroll on one server's tables (local: a shard's).
-func (s *Store) rerollShard(ctx context.Context, local bool, project int64, spans []minuteSpan) error {
+// rerollShard is reroll on one server's tables (local: a shard's): it
+// answers the minutes that still disagree after rerollAttempts.
+func (s *Store) rerollShard(ctx context.Context, local bool, project int64, spans []minuteSpan) ([]minuteSpan, error) {
 	name := func(t string) string {
 		if local {
 			return t + localSuffix
@@ -431,29 +451,28 @@ func (s *Store) rerollShard(ctx context.Context, local bool, project int64, span
 	}
 	for attempt := 1; len(spans) > 0; attempt++ {
 		if attempt > rerollAttempts {
-			return fmt.Errorf("recompute the rollups of project %d: minutes %d–%d still disagree with the events after %d attempts (left stale: read from the events)",
-				project, spans[0].from, spans[len(spans)-1].to, rerollAttempts)
+			return spans, nil
 		}
 		byMinute := spansCond(project, "minute", spans)
 		for _, t := range rollupTables {
 			var n int64
 			if err := s.queryOne(ctx, s.db, "SELECT count() FROM "+name(t)+" WHERE "+byMinute, &n); err != nil {
-				return fmt.Errorf("recompute %s: %w", t, err)
+				return nil, fmt.Errorf("recompute %s: %w", t, err)
 			}
 			if n == 0 {
 				continue
 			}
 			if err := s.exec(ctx, s.db, "ALTER TABLE "+name(t)+" DELETE WHERE "+byMinute); err != nil {
-				return fmt.Errorf("recompute %s: %w", t, err)
+				return nil, fmt.Errorf("recompute %s: %w", t, err)
 			}
 			if err := s.awaitMutations(ctx, name(t)); err != nil {
-				return fmt.Errorf("recompute %s: %w", t, err)
+				return nil, fmt.Errorf("recompute %s: %w", t, err)
 			}
 		}
 		byTS := spansCond(project, "ts", spans)
 		for _, t := range rollupTables {
 			if err := s.do(ctx, request{db: s.db, sql: "INSERT INTO " + name(t) + " " + rollupSelect(t, name("events"), byTS), timeout: backfillTimeout}); err != nil {
-				return fmt.Errorf("recompute %s: %w", t, err)
+				return nil, fmt.Errorf("recompute %s: %w", t, err)
 			}
 		}
 		// The minutes whose counts disagree.
@@ -467,14 +486,14 @@ func (s *Store) rerollShard(ctx context.Context, local bool, project int64, span
 			return err
 		})
 		if err != nil {
-			return fmt.Errorf("check the recomputed rollups: %w", err)
+			return nil, fmt.Errorf("check the recomputed rollups: %w", err)
 		}
 		if len(bad) > 0 {
 			s.log.Info("clickhouse: rollup minutes disagree with the events after a recomputation (rows appended meanwhile): again", "minutes", len(bad), "attempt", attempt)
 		}
 		spans = spansOf(bad)
 	}
-	return nil
+	return nil, nil
 }
 
 // dropRollupDays drops the rollups' partitions of whole days of events
@@ -531,7 +550,35 @@ func (s *Store) rollupServes(ctx context.Context, project, from, to int64) (bool
 	if err := s.queryOne(ctx, s.db, staleSQL(project, from, to), &n); err != nil {
 		return false, fmt.Errorf("clickhouse: read the rollups' stale days: %w", err)
 	}
+	if n > 0 {
+		s.repairLater()
+	}
 	return n == 0, nil
+}
+
+// repairInterval is how often a store starts a repair of stale days its
+// reads met (repairLater).
+const repairInterval = 60 // seconds
+
+// repairLater runs repairStale in the background, one at a time and at
+// most once a repairInterval, until Close: the days a recomputation left
+// stale (minutes that rows kept arriving in, or a node that died) are
+// recomputed once their marks are staleAfter old, without waiting for
+// the next Open.
+func (s *Store) repairLater() {
+	now := time.Now().Unix()
+	last := s.repairAt.Load()
+	if now-last < repairInterval || !s.repairAt.CompareAndSwap(last, now) || !s.repairing.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	go func() {
+		defer s.bg.Done()
+		defer s.repairing.Store(false)
+		if err := s.repairStale(s.bgCtx); err != nil && s.bgCtx.Err() == nil {
+			s.log.Warn("clickhouse: repair the rollups", "err", err)
+		}
+	}()
 }
 
 var (

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"testing"
+	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/analysis/services"
@@ -232,13 +233,18 @@ func testRollupLifecycle(t *testing.T, u string) {
 
 	// A node that died recomputing minutes (its rollup rows deleted, not
 	// yet inserted again) leaves its mark: reads of the day read the
-	// events, and the next Open recomputes the day and ends the mark.
-	if err := s.exec(ctx, s.db, fmt.Sprintf("INSERT INTO rollup_stale VALUES (1, %d, 42, 1, now() - INTERVAL 1 HOUR)", t0/dayMicros)); err != nil {
-		t.Fatal(err)
+	// events and start a repair, which recomputes the day and ends the
+	// mark; the next Open repairs what is left the same way.
+	deadRecomputation := func(token int) {
+		t.Helper()
+		if err := s.exec(ctx, s.db, fmt.Sprintf("INSERT INTO rollup_stale VALUES (1, %d, %d, 1, now() - INTERVAL 1 HOUR)", t0/dayMicros, token)); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.mutate(ctx, "rollup_minutes", "DELETE", fmt.Sprintf("project_id = 1 AND minute = %d", t0+7*minute)); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := s.mutate(ctx, "rollup_minutes", "DELETE", fmt.Sprintf("project_id = 1 AND minute = %d", t0+7*minute)); err != nil {
-		t.Fatal(err)
-	}
+	deadRecomputation(42)
 	day0 := store.Range{From: t0, To: t0 + dayMicros}
 	if _, ok, err := s.RolledServiceSeries(ctx, store.ServiceSeriesRequest{ProjectID: 1, Range: day0, Step: minute}); err != nil || ok {
 		t.Errorf("RolledServiceSeries of a stale day = %v, %v; want the events read instead", ok, err)
@@ -250,9 +256,19 @@ func testRollupLifecycle(t *testing.T, u string) {
 	if want, err := (services.Series{ProjectID: 1, Range: day0, Step: minute}).Run(ctx, sqlOnly{s}); err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("series of a stale day = %+v, by SQL %+v (%v)", got, want, err)
 	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		if n := ints(t, s, staleSQL(1, t0, t0+dayMicros)); n[0] == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the stale day was not repaired in the background within 30 s")
+		}
+	}
+	checkRollups(t, "repaired in the background", s)
+	deadRecomputation(43)
 	s.Close()
 	s = mustOpen(t, u)
-	checkRollups(t, "repaired", s)
+	checkRollups(t, "repaired at Open", s)
 
 	// Sampled days: none until an event sampling kept arrives.
 	if w := s.SampleWeight(ctx, 1, t0, t0+2*dayMicros); w != "" {

@@ -41,6 +41,7 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -82,6 +83,14 @@ type Store struct {
 	// for their local tables' DDL and mutations (cluster.go).
 	cluster string
 	shards  []*Store
+
+	// bg is the work the store runs in the background (the rollups'
+	// repair, rollup.go), which Close cancels and waits for.
+	bg        sync.WaitGroup
+	bgCtx     context.Context
+	bgCancel  context.CancelFunc
+	repairing atomic.Bool  // a repair runs
+	repairAt  atomic.Int64 // when the last began, Unix seconds
 
 	mu     sync.Mutex // Append and recovery
 	last   uint64     // the last recorded batch's seq
@@ -257,6 +266,7 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
 		log: log.With("store", "clickhouse", "database", t.db),
 	}
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	fail := func(err error) (*Store, error) {
 		s.hc.CloseIdleConnections()
 		return nil, err
@@ -319,6 +329,8 @@ func (s *Store) Close() error {
 	s.mu.Lock()
 	s.closed = true
 	s.mu.Unlock()
+	s.bgCancel()
+	s.bg.Wait()
 	s.hc.CloseIdleConnections()
 	return nil
 }
