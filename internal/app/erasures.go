@@ -27,6 +27,14 @@ import (
 // (applyErasure). The last erasure a node applied is kept in its data
 // directory (erasuresFile), beside the state it erased, so that a node
 // down during an erasure applies it when it starts again.
+//
+// Before the erasure itself, on a shared ClickHouse store, the erasing
+// node asks every writer to load what it acknowledged (meta's
+// erasure_requests), each node's watch loads and answers, and the
+// erasing node waits for every live writer (the holders of the writer
+// leases) up to erasureFlushWait (flushWriters): an event of the person
+// another node acknowledged but had not loaded would land after the
+// erasure.
 
 const (
 	// erasuresEvery is how often a node reads the erasures the other
@@ -43,7 +51,71 @@ const (
 	// erasuresFile, in the data directory, holds the id of the last
 	// erasure the node applied.
 	erasuresFile = "erasures-applied"
+	// erasureFlushWait bounds the wait for the other writers to load what
+	// they acknowledged before an erasure (and each one's load).
+	erasureFlushWait = 10 * time.Second
 )
+
+// flushWriters asks every writer of the shared events store to load what
+// it acknowledged, and waits until every live one but this node did, at
+// most erasureFlushWait: a node that does not answer in time (one that
+// died a moment ago, whose lease has not expired) is named in a warning,
+// and the events it acknowledged of the person may land after the
+// erasure. Nothing without a writer lease (metadata or events not
+// shared).
+func (a *App) flushWriters(ctx context.Context) {
+	if a.writerLease == nil {
+		return
+	}
+	log := a.log.With("component", "erasures")
+	id, err := a.meta.RequestFlush(ctx)
+	if err != nil {
+		log.Warn("erasing without asking the other nodes to load what they acknowledged first", "err", err)
+		if id == 0 {
+			return
+		}
+	}
+	deadline := time.Now().Add(erasureFlushWait)
+	for {
+		missing, err := a.unflushed(ctx, id)
+		switch {
+		case err != nil:
+			log.Warn("erasing without knowing whether the other nodes loaded what they acknowledged", "err", err)
+			return
+		case len(missing) == 0:
+			return
+		case time.Now().After(deadline):
+			log.Warn("erasing before these nodes loaded what they acknowledged: the person's events among those may land after the erasure",
+				"nodes", missing, "waited", erasureFlushWait)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+}
+
+// unflushed returns the holders of live writer leases, but this node's,
+// that have not answered the flush request id.
+func (a *App) unflushed(ctx context.Context, id int64) ([]string, error) {
+	live, err := a.meta.LeaseHolders(ctx, writerLeaseName(""))
+	if err != nil {
+		return nil, err
+	}
+	done, err := a.meta.FlushedBy(ctx, id)
+	if err != nil {
+		return nil, err
+	}
+	var missing []string
+	for _, l := range live {
+		if l.Holder != a.writerLease.holder && !slices.Contains(done, l.Holder) {
+			missing = append(missing, l.Holder)
+		}
+	}
+	return missing, nil
+}
 
 // recordErasure tells the other nodes sharing the metadata database that
 // project's person userID was erased from the events store, with the ids
@@ -91,14 +163,19 @@ func (a *App) applyErasure(ctx context.Context, e meta.Erasure) error {
 
 // watchErasures starts, on a metadata database several nodes share, the
 // read of the erasures recorded since the last one this node applied,
-// every erasuresEvery, applying each (applyErasure). It stops with the
-// app. Nothing on SQLite, which one node alone uses.
+// every erasuresEvery, applying each (applyErasure), and, for a writer of
+// a shared events store, of the requests to load what it acknowledged
+// (answered after its pipeline's Flush). It stops with the app. Nothing
+// on SQLite, which one node alone uses.
 func (a *App) watchErasures(ctx context.Context) error {
-	if !a.meta.Shared() || a.cfg.NoListen {
+	if !a.meta.Shared() {
 		return nil
 	}
 	w := &erasureWatch{meta: a.meta, apply: a.applyErasure, path: filepath.Join(a.cfg.DataDir, erasuresFile),
-		applied: map[int64]time.Time{}, log: a.log.With("component", "erasures")}
+		applied: map[int64]time.Time{}, answered: map[int64]time.Time{}, log: a.log.With("component", "erasures")}
+	if a.writerLease != nil {
+		w.flush, w.holder = a.pipe.Flush, a.writerLease.holder
+	}
 	if err := w.load(); err != nil {
 		return err
 	}
@@ -121,6 +198,13 @@ type erasureWatch struct {
 	log     *slog.Logger
 	last    int64               // the largest id applied
 	applied map[int64]time.Time // ids applied within about erasuresRecent, when
+	// flush loads what the node acknowledged, answering the flush
+	// requests as holder (its writer lease's); nil for a node that writes
+	// to no shared store.
+	flush    func(context.Context) error
+	holder   string
+	lastReq  int64               // the largest flush request answered
+	answered map[int64]time.Time // requests answered within about erasuresRecent
 }
 
 // load reads the last erasure applied from the data directory: none when
@@ -154,9 +238,15 @@ func (w *erasureWatch) loop(ctx context.Context, every time.Duration) {
 	}
 }
 
-// check applies, in order, the erasures not applied yet; it stops at the
-// first that fails, to try it again at the next read.
+// check answers the flush requests not answered yet, then applies, in
+// order, the erasures not applied yet; it stops at the first that fails,
+// to try it again at the next read.
 func (w *erasureWatch) check(ctx context.Context) error {
+	if w.flush != nil {
+		if err := w.answer(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("answer the other nodes' requests to load what this node acknowledged before an erasure", "err", err)
+		}
+	}
 	got, err := w.meta.ErasuresSince(ctx, w.last, erasuresRecent)
 	if err != nil {
 		return err
@@ -168,11 +258,7 @@ func (w *erasureWatch) check(ctx context.Context) error {
 		}
 	}()
 	now := time.Now()
-	for id, at := range w.applied {
-		if now.Sub(at) > 2*erasuresRecent {
-			delete(w.applied, id)
-		}
-	}
+	forgetOld(w.applied, now)
 	for _, e := range got {
 		if _, done := w.applied[e.ID]; done {
 			continue
@@ -184,6 +270,45 @@ func (w *erasureWatch) check(ctx context.Context) error {
 		w.last = max(w.last, e.ID)
 	}
 	return nil
+}
+
+// answer loads what the node acknowledged and answers the flush requests
+// not answered yet (one load for all of them).
+func (w *erasureWatch) answer(ctx context.Context) error {
+	reqs, err := w.meta.FlushRequests(ctx, w.lastReq, erasuresRecent)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	forgetOld(w.answered, now)
+	reqs = slices.DeleteFunc(reqs, func(id int64) bool { _, done := w.answered[id]; return done })
+	if len(reqs) == 0 {
+		return nil
+	}
+	fctx, cancel := context.WithTimeout(ctx, erasureFlushWait)
+	err = w.flush(fctx)
+	cancel()
+	if err != nil {
+		return fmt.Errorf("load what this node acknowledged, asked before an erasure: %w", err)
+	}
+	for _, id := range reqs {
+		if err := w.meta.AckFlush(ctx, id, w.holder); err != nil {
+			return err
+		}
+		w.answered[id] = now
+		w.lastReq = max(w.lastReq, id)
+	}
+	return nil
+}
+
+// forgetOld drops the ids seen more than twice erasuresRecent ago: rows
+// that old are not read again.
+func forgetOld(seen map[int64]time.Time, now time.Time) {
+	for id, at := range seen {
+		if now.Sub(at) > 2*erasuresRecent {
+			delete(seen, id)
+		}
+	}
 }
 
 // save writes the last erasure applied to the data directory.

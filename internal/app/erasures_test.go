@@ -11,15 +11,18 @@ import (
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/pgtest"
+	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/replay"
 )
 
 // TestErasureReachesEveryNode: two nodes on one PostgreSQL metadata
-// database and one ClickHouse events database. Node B took erin's events
-// (its field catalogue holds her ids as examples, not flushed yet) and
+// database and one ClickHouse events database. Node B acknowledged erin's
+// events but has not loaded them into ClickHouse yet (its loader waits),
+// its field catalogue holds her ids as examples, not flushed yet, and it
 // holds recordings of her sessions in its replay.db: one of a session her
 // events name, one of an anonymous id she was known by. Erasing erin
-// through node A removes, within a few seconds, B's recordings of her
+// through node A first makes B load her events, which the erasure then
+// deletes, and removes, within a few seconds, B's recordings of her
 // (bob's stays), and B's next catalogue flush writes none of her ids
 // back into ClickHouse's examples (bob's are written). A node down while a
 // person is erased erases its recordings of them when it starts again.
@@ -30,7 +33,8 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	storeURL := "clickhouse://" + ch.Addr + "/" + db
 	manual := lifecycle.RetentionConfig{Manual: true}
 	a, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-a", Addr: "127.0.0.1:0", Retention: manual})
-	configB := Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual}
+	configB := Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual,
+		Pipeline: pipeline.Options{LoadInterval: time.Hour}} // B loads its events only when asked
 	b, stopB := serve(t, configB)
 	ctx := context.Background()
 
@@ -40,9 +44,6 @@ func TestErasureReachesEveryNode(t *testing.T) {
 		{ProjectID: 1, TS: now.UnixMicro(), Kind: event.KindEvent, Name: "signup", UserID: "bob", SessionID: "sess-bob"},
 	}
 	if err := b.submit(ctx, "test", evs); err != nil {
-		t.Fatal(err)
-	}
-	if err := b.pipe.Flush(ctx); err != nil { // the events in ClickHouse, the catalogue still in B's memory
 		t.Fatal(err)
 	}
 	ms := now.UnixMilli()
@@ -71,8 +72,11 @@ func TestErasureReachesEveryNode(t *testing.T) {
 		t.Fatalf("node-b's recordings before the erasure: %v", got)
 	}
 
+	if n := strings.TrimSpace(string(ch.Post(t, "SELECT count() FROM "+db+".events"))); n != "0" {
+		t.Fatalf("%s events in ClickHouse before the erasure, want node-b's not loaded yet", n)
+	}
 	if e, err := a.ErasePerson(ctx, 1, "erin"); err != nil || e.Events != 1 {
-		t.Fatalf("node-a erased %+v, %v; want erin's event", e, err)
+		t.Fatalf("node-a erased %+v, %v; want erin's event, which node-b acknowledged", e, err)
 	}
 	erased := time.Now()
 	waitUntil(t, erasuresEvery+3*time.Second, "node-b erases its recordings of erin", func() bool { return slices.Equal(recorded(), []string{"sess-bob", "sess-frank"}) })
@@ -89,6 +93,9 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	}
 	if !slices.Contains(examples, "bob") || !slices.Contains(examples, "sess-bob") {
 		t.Errorf("the examples after node-b's flush miss bob's ids: %v", examples)
+	}
+	if got := strings.TrimSpace(string(ch.Post(t, "SELECT user_id, count() FROM "+db+".events GROUP BY user_id ORDER BY user_id FORMAT TSV"))); got != "bob\t1" {
+		t.Errorf("events in ClickHouse after the erasure, by user: %q, want bob's one", got)
 	}
 
 	// node-b is down while frank is erased through node-a; started again

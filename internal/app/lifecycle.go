@@ -143,6 +143,7 @@ func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (se
 		return out, a.unsupported("erasing a person")
 	}
 	defer a.forgetDeleted(ctx, project)
+	a.flushWriters(ctx) // the other nodes' acknowledged events first (erasures.go)
 	if err := a.Flush(ctx); err != nil {
 		return out, fmt.Errorf("erase person %q: flush: %w", userID, err)
 	}

@@ -89,3 +89,75 @@ func (s *Store) PruneErasures(ctx context.Context, age time.Duration) error {
 	}
 	return nil
 }
+
+// Before a person is erased from a shared events store, every node
+// writing to it loads what it acknowledged (its write-ahead log's events
+// not yet in the store), so that none of the person's events lands after
+// the erasure: the erasing node asks (RequestFlush), each writer loads and
+// says so (AckFlush), and the erasing node waits until every live writer
+// did (FlushedBy, with the writers' leases).
+
+// erasureRequestsKept is how long a flush request and its answers are
+// kept.
+const erasureRequestsKept = time.Hour
+
+// RequestFlush asks every writer to load what it acknowledged, and
+// returns the request's id; it prunes the requests older than an hour.
+func (s *Store) RequestFlush(ctx context.Context) (int64, error) {
+	now := s.db.e.nowMicros()
+	var id int64
+	if err := s.db.QueryRowContext(ctx, `INSERT INTO erasure_requests (requested_at) VALUES (`+now+`) RETURNING id`).Scan(&id); err != nil {
+		return 0, fmt.Errorf("ask the writers to load what they acknowledged: %w", err)
+	}
+	for _, q := range []string{`DELETE FROM erasure_flushes WHERE request_id IN (SELECT id FROM erasure_requests WHERE requested_at < ` + now + ` - ?)`,
+		`DELETE FROM erasure_requests WHERE requested_at < ` + now + ` - ?`} {
+		if _, err := s.db.ExecContext(ctx, q, erasureRequestsKept.Microseconds()); err != nil {
+			return id, fmt.Errorf("prune the flush requests: %w", err)
+		}
+	}
+	return id, nil
+}
+
+// FlushRequests returns the ids of the flush requests after the one
+// numbered after, and of those made within the last recent, in order.
+func (s *Store) FlushRequests(ctx context.Context, after int64, recent time.Duration) ([]int64, error) {
+	return column[int64](ctx, s, fmt.Sprintf("the flush requests after %d", after),
+		`SELECT id FROM erasure_requests WHERE id > ? OR requested_at > `+s.db.e.nowMicros()+` - ? ORDER BY id`, after, recent.Microseconds())
+}
+
+// AckFlush records that holder (a writer lease's holder) loaded what it
+// acknowledged before it read request.
+func (s *Store) AckFlush(ctx context.Context, request int64, holder string) error {
+	if _, err := s.db.ExecContext(ctx, `INSERT INTO erasure_flushes (request_id, holder) VALUES (?, ?) ON CONFLICT DO NOTHING`, request, holder); err != nil {
+		return fmt.Errorf("answer flush request %d for %q: %w", request, holder, err)
+	}
+	return nil
+}
+
+// FlushedBy returns the holders that answered request.
+func (s *Store) FlushedBy(ctx context.Context, request int64) ([]string, error) {
+	return column[string](ctx, s, fmt.Sprintf("the answers to flush request %d", request),
+		`SELECT holder FROM erasure_flushes WHERE request_id = ? ORDER BY holder`, request)
+}
+
+// column reads the one column of the rows q returns; what names them in
+// errors.
+func column[T any](ctx context.Context, s *Store, what, q string, args ...any) ([]T, error) {
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var v T
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("read %s: %w", what, err)
+		}
+		out = append(out, v)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read %s: %w", what, err)
+	}
+	return out, nil
+}

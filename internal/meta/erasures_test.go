@@ -46,3 +46,47 @@ func TestErasures(t *testing.T) {
 		}
 	})
 }
+
+// TestFlushRequests: a flush request made through one store is read
+// through another, which answers it; the answers are the holders', once
+// each; the live leases are found by their names' prefix.
+func TestFlushRequests(t *testing.T) {
+	engines(t, func(t *testing.T, where string) {
+		ctx := context.Background()
+		a, b := openTest(t, where), openTest(t, where)
+		id, err := a.RequestFlush(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := b.FlushRequests(ctx, 0, 0); err != nil || !slices.Equal(got, []int64{id}) {
+			t.Fatalf("flush requests: %v, %v; want [%d]", got, err, id)
+		}
+		if got, err := b.FlushRequests(ctx, id, 0); err != nil || len(got) != 0 {
+			t.Errorf("flush requests after the last: %v, %v; want none", got, err)
+		}
+		if got, err := b.FlushRequests(ctx, id, time.Minute); err != nil || !slices.Equal(got, []int64{id}) {
+			t.Errorf("flush requests after the last or of the last minute: %v, %v; want [%d]", got, err, id)
+		}
+		for _, h := range []string{"node-b #1", "node-c #2", "node-b #1"} {
+			if err := b.AckFlush(ctx, id, h); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := a.FlushedBy(ctx, id); err != nil || !slices.Equal(got, []string{"node-b #1", "node-c #2"}) {
+			t.Errorf("flushed by %v, %v; want node-b and node-c once each", got, err)
+		}
+		for _, l := range []struct{ name, holder string }{{"writer:a", "a #1"}, {"writer:b_%", "b #2"}, {"writers", "x"}, {"alerts", "a"}} {
+			if _, ok, err := a.TryLease(ctx, l.name, l.holder, time.Minute); err != nil || !ok {
+				t.Fatal(err)
+			}
+		}
+		got, err := b.LeaseHolders(ctx, "writer:")
+		var names []string
+		for _, l := range got {
+			names = append(names, l.Name+"="+l.Holder)
+		}
+		if err != nil || !slices.Equal(names, []string{"writer:a=a #1", "writer:b_%=b #2"}) {
+			t.Errorf("writer leases: %v, %v", names, err)
+		}
+	})
+}

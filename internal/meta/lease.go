@@ -75,6 +75,30 @@ func (s *Store) LeaseHolder(ctx context.Context, name string) (l Lease, ok bool,
 	return l, true, nil
 }
 
+// LeaseHolders returns the leases held now whose names start with prefix.
+func (s *Store) LeaseHolders(ctx context.Context, prefix string) ([]Lease, error) {
+	q := strings.ReplaceAll(`SELECT name, holder, token, expires_at FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > NOW ORDER BY name`, "NOW", s.db.e.nowMicros())
+	rows, err := s.db.QueryContext(ctx, q, len(prefix), prefix)
+	if err != nil {
+		return nil, fmt.Errorf("read the leases %q…: %w", prefix, err)
+	}
+	defer rows.Close()
+	var out []Lease
+	for rows.Next() {
+		var l Lease
+		var expires int64
+		if err := rows.Scan(&l.Name, &l.Holder, &l.Token, &expires); err != nil {
+			return nil, fmt.Errorf("read the leases %q…: %w", prefix, err)
+		}
+		l.Expires = time.UnixMicro(expires).UTC()
+		out = append(out, l)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("read the leases %q…: %w", prefix, err)
+	}
+	return out, nil
+}
+
 // ReleaseLease gives the lease up if holder has it, so that another node
 // takes the work at once rather than when it expires. The row stays, so
 // that tokens keep growing.

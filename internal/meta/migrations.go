@@ -379,6 +379,16 @@ var migrations = []migration{
   erased_at INTEGER NOT NULL  -- µs, by the database's clock
 )`, `CREATE INDEX IF NOT EXISTS erasures_erased ON erasures (erased_at)`)
 	}},
+	{13, "erasure requests: every writer loads what it acknowledged before a person is erased", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS erasure_requests (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  requested_at INTEGER NOT NULL -- µs, by the database's clock
+)`, `CREATE TABLE IF NOT EXISTS erasure_flushes (
+  request_id INTEGER NOT NULL,
+  holder TEXT NOT NULL,         -- the writer lease's holder that loaded what it acknowledged before
+  PRIMARY KEY (request_id, holder)
+)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own
