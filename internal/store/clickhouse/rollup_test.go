@@ -339,3 +339,14 @@ func checkFacets(t *testing.T, when string, s *Store) {
 		}
 	}
 }
+
+// TestRollupsCurrentRelease runs TestRollups' checks on a current
+// ClickHouse release (chDB behind chtest's HTTP front): the views, the
+// aggregate states and the mutations of the recomputations as 18.16
+// runs them.
+func TestRollupsCurrentRelease(t *testing.T) {
+	srv := chtest.StartCurrent(t)
+	dbURL := func(db string) string { return "clickhouse://" + srv.Addr + "/" + db + "?query_timeout=2m" }
+	t.Run("Lifecycle", func(t *testing.T) { testRollupLifecycle(t, dbURL("rollup_lifecycle")) })
+	t.Run("Backfill", func(t *testing.T) { testRollupBackfill(t, dbURL("rollup_backfill")) })
+}
