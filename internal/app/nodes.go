@@ -72,7 +72,9 @@ func (a *App) onCluster(ctx context.Context, name string, work func(context.Cont
 
 // registerLeaseMetrics exposes lore_lease_held{lease}: 1 on the node
 // that holds the lease (and runs its work), 0 on the others, read from the
-// database at each scrape. Nothing on SQLite, where no lease is taken.
+// database at each scrape; and, on a node writing to a shared ClickHouse
+// store, lease="writer": 1 while it holds its writer's lease (and loads),
+// by its own clock. Nothing on SQLite, where no lease is taken.
 func (a *App) registerLeaseMetrics() {
 	if !a.meta.Shared() {
 		return
@@ -92,6 +94,13 @@ func (a *App) registerLeaseMetrics() {
 				held = 1
 			}
 			fmt.Fprintf(w, "lore_lease_held{lease=%q} %d\n", name, held)
+		}
+		if a.writerLease != nil { // by this process's clock, as it loads (writer_lease.go)
+			held := 0
+			if a.writerLease.held() == nil {
+				held = 1
+			}
+			fmt.Fprintf(w, "lore_lease_held{lease=\"writer\"} %d\n", held)
 		}
 	})
 }

@@ -44,8 +44,9 @@ func TestWriterLeaseOneProcessPerNodeID(t *testing.T) {
 		return took, err
 	}
 
+	var first *App
 	for _, c := range []struct{ node, names string }{{"node-a", `node id "node-a"`}, {"", "the default writer (no --node-id)"}} {
-		first, _ := serve(t, config(c.node))
+		first, _ = serve(t, config(c.node))
 		took, err := open(c.node)
 		if err == nil {
 			t.Fatalf("a second process under %s started while the first runs", c.names)
@@ -79,6 +80,13 @@ func TestWriterLeaseOneProcessPerNodeID(t *testing.T) {
 	}
 	if err := dead.ready(context.Background()); err == nil {
 		t.Error("the dead node-b is still ready")
+	}
+	for n, want := range map[*App]string{dead: `lore_lease_held{lease="writer"} 0`, first: `lore_lease_held{lease="writer"} 1`} {
+		var m strings.Builder
+		n.metrics.Write(&m)
+		if !strings.Contains(m.String(), want) {
+			t.Errorf("the metrics of %s do not say %s", n.cfg.NodeID, want)
+		}
 	}
 
 	// node-c stops cleanly: its lease is released, a replacement starts at once.
