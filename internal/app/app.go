@@ -17,6 +17,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/lore-dev/lore/internal/analysis/resolve"
@@ -152,6 +153,9 @@ type App struct {
 	// catalogue is the field catalogue kept at ingest (openFields); nil
 	// on a store without it.
 	catalogue *fields.Catalogue
+	// ownErasures holds the ids of the erasures this process recorded
+	// (erasures.go), which its watch does not apply again.
+	ownErasures sync.Map
 	// stories keeps the answers of GET /api/v1/stories (openNarrative).
 	stories *storyCache
 	// resolve holds the store roles the read routes resolve query

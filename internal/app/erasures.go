@@ -124,9 +124,11 @@ func (a *App) recordErasure(ctx context.Context, project int64, userID string, a
 	if !a.meta.Shared() {
 		return nil
 	}
-	if _, err := a.meta.RecordErasure(ctx, project, userID, anonymous, sessions); err != nil {
+	id, err := a.meta.RecordErasure(ctx, project, userID, anonymous, sessions)
+	if err != nil {
 		return fmt.Errorf("erase person %q: erased from the events store, but the other nodes were not told to erase their recordings and field examples (erase again): %w", userID, err)
 	}
+	a.ownErasures.Store(id, true)
 	if err := a.meta.PruneErasures(ctx, erasuresKept); err != nil {
 		a.log.Warn("prune the erasures", "err", err)
 	}
@@ -134,10 +136,29 @@ func (a *App) recordErasure(ctx context.Context, project int64, userID string, a
 }
 
 // applyErasure erases a person erased on some node from this node's own
-// state: its field catalogue's examples not yet flushed (waiting for a
-// flush under way, then erasing from a ClickHouse catalogue what such a
-// flush wrote after the erasure), and its session recordings.
+// state (nothing when this process erased them): on a node with its own
+// events store (DuckDB), everything ErasePerson erases but on the other
+// nodes; on a shared one, its field catalogue's examples not yet flushed
+// (waiting for a flush under way, then erasing from a ClickHouse
+// catalogue what such a flush wrote after the erasure), and its session
+// recordings.
 func (a *App) applyErasure(ctx context.Context, e meta.Erasure) error {
+	if _, own := a.ownErasures.Load(e.ID); own {
+		return nil // this process erased the person from its own state
+	}
+	if a.store != nil {
+		// The node's own events store (DuckDB): the person leaves it as
+		// it left the erasing node's, with the field examples, and the
+		// recordings of the ids either node's events named.
+		out, err := a.eraseHere(ctx, e.ProjectID, e.UserID, false, e.AnonymousIDs, e.Sessions)
+		if err != nil {
+			return fmt.Errorf("erasure %d of person %q: %w", e.ID, e.UserID, err)
+		}
+		a.resolver().ForgetProject(e.ProjectID)
+		a.log.Info("erased a person erased on another node from this node's events store", "project", e.ProjectID, "erasure", e.ID,
+			"events", out.Events, "recordings", out.Recordings)
+		return nil
+	}
 	ids := slices.Concat([]string{e.UserID}, e.AnonymousIDs, e.Sessions)
 	var examples, recordings int64
 	if a.catalogue != nil {

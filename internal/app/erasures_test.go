@@ -13,6 +13,7 @@ import (
 	"github.com/lore-dev/lore/internal/pgtest"
 	"github.com/lore-dev/lore/internal/pipeline"
 	"github.com/lore-dev/lore/internal/replay"
+	"github.com/lore-dev/lore/internal/sqlq"
 )
 
 // TestErasureReachesEveryNode: two nodes on one PostgreSQL metadata
@@ -106,4 +107,63 @@ func TestErasureReachesEveryNode(t *testing.T) {
 	}
 	b, _ = serve(t, configB)
 	waitUntil(t, erasuresEvery+3*time.Second, "node-b, started again, erases its recording of frank", func() bool { return slices.Equal(recorded(), []string{"sess-bob"}) })
+}
+
+// TestErasureReachesEveryNodeOwnStore: two nodes on one PostgreSQL
+// metadata database, each with its own DuckDB events store. Erasing erin
+// through node A erases her events from node B's own store too (and her
+// recordings there), within a few seconds; bob's stay.
+func TestErasureReachesEveryNodeOwnStore(t *testing.T) {
+	dbURL := pgtest.Start(t).NewDatabase(t)
+	manual := lifecycle.RetentionConfig{Manual: true}
+	a, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, NodeID: "node-a", Addr: "127.0.0.1:0", Retention: manual})
+	b, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual})
+	ctx := context.Background()
+	now := time.Now().UTC()
+	evs := []event.Event{
+		{ProjectID: 1, TS: now.UnixMicro(), Kind: event.KindEvent, Name: "signup", UserID: "erin", AnonymousID: "anon-erin", SessionID: "sess-erin"},
+		{ProjectID: 1, TS: now.UnixMicro(), Kind: event.KindEvent, Name: "signup", UserID: "bob", SessionID: "sess-bob"},
+	}
+	if err := b.submit(ctx, "test", evs); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	ms := now.UnixMilli()
+	if err := b.replayBlobs.PutChunks(ctx, []replay.Chunk{{ProjectID: 1, SessionID: "sess-erin", PageID: "p", Seq: 1,
+		First: ms, Last: ms, Events: 1, Full: true, RawBytes: 1, ReceivedAt: ms, Data: []byte("x")}}); err != nil {
+		t.Fatal(err)
+	}
+	users := func() string {
+		t.Helper()
+		var got []string
+		err := b.engine.Run(ctx, sqlq.Query{Name: "users", SQL: "SELECT user_id FROM events WHERE project_id = 1 ORDER BY user_id"}, func(r sqlq.Scanner) error {
+			var u string
+			if err := r.Scan(&u); err != nil {
+				return err
+			}
+			got = append(got, u)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return strings.Join(got, ",")
+	}
+	if got := users(); got != "bob,erin" {
+		t.Fatalf("node-b's events before the erasure: %s", got)
+	}
+	if e, err := a.ErasePerson(ctx, 1, "erin"); err != nil || e.Events != 0 {
+		t.Fatalf("node-a erased %+v, %v; want none of its own events", e, err)
+	}
+	recorded := func() int {
+		t.Helper()
+		got, err := b.replayBlobs.Sessions(ctx, 1, []string{"sess-erin"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(got)
+	}
+	waitUntil(t, erasuresEvery+5*time.Second, "node-b erases erin from its own events store and recordings", func() bool { return users() == "bob" && recorded() == 0 })
 }

@@ -3,6 +3,7 @@ package app
 import (
 	"context"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -126,44 +127,57 @@ func (a *App) RunRetention(ctx context.Context) (lifecycle.Deleted, error) {
 }
 
 // ErasePerson erases a person (a GDPR request) from every store: what
-// was acknowledged is stored first (so none of it lands afterwards), then
-// their events, identities and field examples leave the events store
+// was acknowledged is stored first (so none of it lands afterwards: on a
+// shared ClickHouse store, what every writer acknowledged, flushWriters),
+// then their events, identities and field examples leave the events store
 // (duckdb.Store.ErasePerson, or clickhouse.Store.ErasePerson's awaited
 // mutations) and their sessions' recordings replay.db
 // (replay.Blobs.Erase), and the ingest log's segment that held them is
-// deleted (pipeline.Rotate). On a metadata database several nodes share,
-// the erasure is recorded for the other nodes, which erase the person
-// from their own recordings and field catalogue (erasures.go). Then, whether it succeeded or not (it may
-// have erased a part), every node drops its remembered answers, which may
-// name them (forgetDeleted). Backups already taken keep them: see the
-// README.
+// deleted (pipeline.Rotate) (eraseHere). On a metadata database several
+// nodes share, the erasure is recorded for the other nodes, which erase
+// the person from their own state (erasures.go). Then, whether it
+// succeeded or not (it may have erased a part), every node drops its
+// remembered answers, which may name them (forgetDeleted). Backups
+// already taken keep them: see the README.
 func (a *App) ErasePerson(ctx context.Context, project int64, userID string) (server.Erasure, error) {
-	out := server.Erasure{UserID: userID}
 	if a.store == nil && a.clickhouse() == nil {
-		return out, a.unsupported("erasing a person")
+		return server.Erasure{UserID: userID}, a.unsupported("erasing a person")
 	}
 	defer a.forgetDeleted(ctx, project)
 	a.flushWriters(ctx) // the other nodes' acknowledged events first (erasures.go)
+	return a.eraseHere(ctx, project, userID, true, nil, nil)
+}
+
+// eraseHere erases a person from this node's stores: it stores what the
+// node acknowledged, erases the person from the events store, tells the
+// other nodes when record is set (recordErasure), erases the recordings
+// of the ids the events named and of anonymous and sessions, and deletes
+// the ingest log's segment that held them.
+func (a *App) eraseHere(ctx context.Context, project int64, userID string, record bool, anonymous, sessions []string) (server.Erasure, error) {
+	out := server.Erasure{UserID: userID}
 	if err := a.Flush(ctx); err != nil {
 		return out, fmt.Errorf("erase person %q: flush: %w", userID, err)
 	}
-	var anonymous, sessions []string
+	var named, namedSessions []string
 	var err error
 	if a.store != nil {
 		var got duckdb.Erased
 		got, err = a.store.ErasePerson(ctx, project, userID)
-		out.Events, anonymous, sessions = got.Events, got.AnonymousIDs, got.Sessions
+		out.Events, named, namedSessions = got.Events, got.AnonymousIDs, got.Sessions
 	} else {
 		var got clickhouse.Erased
 		got, err = a.clickhouse().ErasePerson(ctx, project, userID)
-		out.Events, anonymous, sessions = got.Events, got.AnonymousIDs, got.Sessions
+		out.Events, named, namedSessions = got.Events, got.AnonymousIDs, got.Sessions
 	}
 	if err != nil {
 		return out, err
 	}
-	if err := a.recordErasure(ctx, project, userID, anonymous, sessions); err != nil {
-		return out, err
+	if record {
+		if err := a.recordErasure(ctx, project, userID, named, namedSessions); err != nil {
+			return out, err
+		}
 	}
+	anonymous, sessions = slices.Concat(named, anonymous), slices.Concat(namedSessions, sessions)
 	if a.replayBlobs != nil {
 		if out.Recordings, err = a.replayBlobs.Erase(ctx, project, userID, anonymous, sessions); err != nil {
 			return out, err
