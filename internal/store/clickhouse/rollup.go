@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -748,8 +749,26 @@ var facetColumns = map[string][2]string{
 	"http_status": {"if(status = -1, '', toString(status))", "coalesce(toString(http_status), '')"},
 }
 
+// keyedOnly reports whether a query names only fields rollup_minutes
+// keys (service, kind, level, http_status), no words or attributes.
+func keyedOnly(n query.Node) bool {
+	switch n := n.(type) {
+	case *query.And:
+		return !slices.ContainsFunc(n.Children, func(c query.Node) bool { return !keyedOnly(c) })
+	case *query.Or:
+		return !slices.ContainsFunc(n.Children, func(c query.Node) bool { return !keyedOnly(c) })
+	case *query.Not:
+		return keyedOnly(n.Child)
+	case *query.Field:
+		_, keyed := facetColumns[n.Name]
+		return keyed && !n.Attr
+	}
+	return false
+}
+
 // RolledFacets implements store.FacetsRollup: the facets of a service,
-// kind, level or status over a range without a query, the whole minutes
+// kind, level or status over a range, without a query or with one that
+// names only those fields (level:error service:api), the whole minutes
 // from rollup_minutes and the parts of minutes at its ends from the
 // events, when no day of the range holds sampled events (whose counts
 // are estimates the rollup does not keep) or is stale. Values are ordered
@@ -758,8 +777,14 @@ var facetColumns = map[string][2]string{
 func (s *Store) RolledFacets(ctx context.Context, r store.FacetsRequest, limit int) (store.FacetsResult, bool, error) {
 	res := store.FacetsResult{Field: r.Field}
 	cols, ok := facetColumns[r.Field]
-	if !ok || (r.Query != nil && r.Query.Root != nil) || r.Range.From < 0 || r.Range.To <= r.Range.From {
+	if !ok || (r.Query != nil && r.Query.Root != nil && !keyedOnly(r.Query.Root)) || r.Range.From < 0 || r.Range.To <= r.Range.From {
 		return res, false, nil
+	}
+	// The query's condition, on the rollup's keys spelled as the events'
+	// columns (a row without a status has none).
+	where, wargs, err := query.Compile(r.Query, sqlq.ClickHouse{})
+	if err != nil {
+		return res, false, err
 	}
 	from := r.Range.From + (minuteMicros-r.Range.From%minuteMicros)%minuteMicros
 	to := r.Range.To - r.Range.To%minuteMicros
@@ -770,12 +795,13 @@ func (s *Store) RolledFacets(ctx context.Context, r store.FacetsRequest, limit i
 		return res, false, err
 	}
 	q := sqlq.Query{Name: "rollup.facets", SQL: "SELECT v, sum(c) AS c FROM (" +
-		"SELECT " + cols[0] + " AS v, toInt64(countMerge(n)) AS c FROM rollup_minutes WHERE project_id = ? AND minute >= ? AND minute < ? GROUP BY v" +
+		"SELECT " + cols[0] + " AS v, toInt64(countMerge(n)) AS c FROM (SELECT service, kind, level, status, if(status = -1, NULL, toNullable(status)) AS http_status, n" +
+		" FROM rollup_minutes WHERE project_id = ? AND minute >= ? AND minute < ?) WHERE " + where + " GROUP BY v" +
 		" UNION ALL SELECT " + cols[1] + " AS v, toInt64(count()) AS c FROM events" +
-		" WHERE project_id = ? AND (ts >= ? AND ts < ? OR ts >= ? AND ts < ?) GROUP BY v)" +
+		" WHERE project_id = ? AND (ts >= ? AND ts < ? OR ts >= ? AND ts < ?) AND (" + where + ") GROUP BY v)" +
 		" GROUP BY v ORDER BY v = '', c DESC, v",
-		Args: []any{r.ProjectID, from, to, r.ProjectID, r.Range.From, from, to, r.Range.To}}
-	err := s.Run(ctx, q, func(sc sqlq.Scanner) error {
+		Args: slices.Concat([]any{r.ProjectID, from, to}, wargs, []any{r.ProjectID, r.Range.From, from, to, r.Range.To}, wargs)}
+	err = s.Run(ctx, q, func(sc sqlq.Scanner) error {
 		var fv store.FacetValue
 		if err := sc.Scan(&fv.Value, &fv.Count); err != nil {
 			return err

@@ -12,6 +12,7 @@ import (
 	"github.com/lore-dev/lore/internal/analysis/services"
 	"github.com/lore-dev/lore/internal/chtest"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -320,10 +321,19 @@ func checkFacets(t *testing.T, when string, s *Store) {
 		{From: t0, To: t0 + 2*dayMicros},
 		{From: t0 + 10*minute + 17_000_123, To: t0 + dayMicros + 40*minute - 3_000_000},
 	} {
-		for _, f := range []string{"service", "kind", "level", "http_status"} {
-			req := store.FacetsRequest{ProjectID: 1, Range: r, Field: f, Limit: 3}
+		for _, c := range []struct{ field, query string }{
+			{"service", ""}, {"kind", ""}, {"level", ""}, {"http_status", ""},
+			{"service", "level:error"}, {"http_status", "service:api -kind:span"},
+			{"level", "http_status:>=500 OR service:db*"}, {"kind", "-http_status:404"},
+		} {
+			f := c.field
+			q, err := query.Parse(c.query)
+			if err != nil {
+				t.Fatal(err)
+			}
+			req := store.FacetsRequest{ProjectID: 1, Range: r, Field: f, Limit: 3, Query: q}
 			if _, ok, err := s.RolledFacets(ctx, req, 3); err != nil || !ok {
-				t.Fatalf("%s: RolledFacets(%s) = %v, %v: the rollup did not serve", when, f, ok, err)
+				t.Fatalf("%s: RolledFacets(%s, %q) = %v, %v: the rollup did not serve", when, f, c.query, ok, err)
 			}
 			got, err := events.Reader{Ex: s}.Facets(ctx, req)
 			if err != nil {
@@ -334,7 +344,7 @@ func checkFacets(t *testing.T, when string, s *Store) {
 				t.Fatal(err)
 			}
 			if !reflect.DeepEqual(got, want) || want.Total == 0 {
-				t.Errorf("%s: facets of %s over [%d, %d) from the rollups\n%+v\nby SQL\n%+v", when, f, r.From, r.To, got, want)
+				t.Errorf("%s: facets of %s where %q over [%d, %d) from the rollups\n%+v\nby SQL\n%+v", when, f, c.query, r.From, r.To, got, want)
 			}
 		}
 	}
