@@ -47,8 +47,9 @@ func StartZooKeeper(t testing.TB) *ZooKeeper {
 	z := &ZooKeeper{Host: "127.0.0.1", Port: freePort(t)}
 	// A tick of 500 ms: sessions of 1 to 10 s, so that a killed
 	// ClickHouse server's session (its replica's is_active) ends soon.
+	// No fsync of the transaction log: a test's ZooKeeper dies with it.
 	cfg := fmt.Sprintf("tickTime=500\ninitLimit=10\nsyncLimit=5\ndataDir=%s/data\nclientPort=%d\nclientPortAddress=%s\n"+
-		"admin.enableServer=false\nmaxClientCnxns=200\n4lw.commands.whitelist=srvr\n", dir, z.Port, z.Host)
+		"admin.enableServer=false\nmaxClientCnxns=200\n4lw.commands.whitelist=srvr\nforceSync=no\n", dir, z.Port, z.Host)
 	if err := os.WriteFile(filepath.Join(dir, "zoo.cfg"), []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -26,6 +27,38 @@ import (
 // interface (the URL's shards parameter, or the cluster's hosts as its
 // remote_servers names them, at the URL's port), and deletes (mutations, which a Distributed table
 // refuses) from each shard's local table, waiting for each.
+//
+// Replicated (the URL's replicated=1, with ZooKeeper): every table is
+// on every server of the cluster, each shard's replicas listed in the
+// URL's shards (HOST:PORT|HOST:PORT,…) or found in remote_servers. A
+// sharded table's local table is a Replicated* table of its shard
+// (ZooKeeper path /clickhouse/tables/{shard}/DB/TABLE), every other
+// table (the batch records, the schema's versions, the field catalogue,
+// the id ranges) a Replicated* table of one path for the whole cluster
+// (/clickhouse/tables/all/DB/TABLE), so no server holds state of its
+// own; the Distributed tables and materialized views are on every
+// server, so that any can take the store's statements. replicaEngine
+// picks the engine of every migration's CREATE (createTables), so a
+// migration says MergeTree and gets the replicated one. The macros
+// {shard} and {replica} come from each server's configuration; replica
+// names must be unique over the cluster (the host name, usually). The
+// store sends its statements to the URL's server and, when it cannot be
+// reached, to the next server of the cluster (Store.failover), and the
+// writers' numbers are claimed by ON CLUSTER DDL, which ZooKeeper orders
+// (writers.go). A mutation runs on one replica of each shard and is
+// copied to the others by ZooKeeper.
+//
+// Exactly once on replicas: a replica may take a batch's rows (its part
+// in ZooKeeper) and die before answering, and the replica the store
+// turns to fetches that part only when it is back; the recovery would
+// not see those rows. So on a replicated cluster a failed Append's
+// recovery deletes the writer's rows and batch records above its last
+// batch whether it sees them or not: a replicated mutation covers every
+// part numbered before it, fetched later or not. The store's own count
+// of its last batch (not the records, which a late part could bring
+// back) is then what LastSeq answers, and inserts are not deduplicated
+// (insert_deduplicate=0), since the append again of rows just deleted
+// is the same block as the deleted one's.
 
 // sharded are the tables spread over a cluster's shards: the events, the
 // identity pairs, and the rollups of the events (rollup.go), each
@@ -41,53 +74,126 @@ const localSuffix = "_local"
 
 var createTable = regexp.MustCompile(`^CREATE TABLE IF NOT EXISTS ([A-Za-z_][A-Za-z0-9_]*) \(`)
 
+// createAny names what a CREATE statement creates.
+var createAny = regexp.MustCompile(`^CREATE (?:TABLE|MATERIALIZED VIEW|VIEW) IF NOT EXISTS ([A-Za-z_][A-Za-z0-9_]*)`)
+
+// mergeTreeEngine is a MergeTree family engine of a CREATE statement.
+var mergeTreeEngine = regexp.MustCompile(`ENGINE = ([A-Za-z]*)MergeTree\(([^)]*)\)`)
+
+// replicaEngine turns the MergeTree family engine of a CREATE statement
+// (MergeTree(), ReplacingMergeTree(), AggregatingMergeTree(),
+// SummingMergeTree(cols), …) into its Replicated one, whose parts are
+// kept at the ZooKeeper path zkPath, the replica named by the server's
+// {replica} macro.
+func replicaEngine(stmt, zkPath string) string {
+	return mergeTreeEngine.ReplaceAllStringFunc(stmt, func(e string) string {
+		m := mergeTreeEngine.FindStringSubmatch(e)
+		args := quote(zkPath) + ", '{replica}'"
+		if strings.TrimSpace(m[2]) != "" {
+			args += ", " + m[2]
+		}
+		return "ENGINE = Replicated" + m[1] + "MergeTree(" + args + ")"
+	})
+}
+
+// zkPath is the ZooKeeper path of a replicated table of the database:
+// of its shard's replicas for a sharded table's local table, of every
+// server's for the others.
+func (s *Store) zkPath(table string, shard bool) string {
+	if shard {
+		return "/clickhouse/tables/{shard}/" + s.db + "/" + table
+	}
+	return "/clickhouse/tables/all/" + s.db + "/" + table
+}
+
 // connectShards finds the cluster's shards and opens a store on each
-// (s.shards), creating the database there.
-func (s *Store) connectShards(ctx context.Context, addrs []string, scheme, port string) error {
-	if len(addrs) == 0 {
-		err := s.each(ctx, "", "SELECT host_name, replica_num FROM system.clusters WHERE cluster = "+quote(s.cluster)+" ORDER BY shard_num, replica_num", func(r *rows) error {
+// (s.shards), creating the database there; on a replicated cluster a
+// store on each server too (s.servers), and the others become the
+// URL's server's failover.
+func (s *Store) connectShards(ctx context.Context, shards [][]string, scheme, port string) error {
+	if len(shards) == 0 {
+		last := int64(0)
+		err := s.each(ctx, "", "SELECT shard_num, host_name, replica_num FROM system.clusters WHERE cluster = "+quote(s.cluster)+" ORDER BY shard_num, replica_num", func(r *rows) error {
+			var shard, replica int64
 			var host string
-			var replica int64
-			if err := r.Scan(&host, &replica); err != nil {
+			if err := r.Scan(&shard, &host, &replica); err != nil {
 				return err
 			}
-			if replica > 1 {
-				return fmt.Errorf("a shard of cluster %q has several replicas: not supported (docs/scaling.md)", s.cluster)
+			if replica > 1 && !s.replicated {
+				return fmt.Errorf("a shard of cluster %q has several replicas: open it with replicated=1 (docs/scaling.md)", s.cluster)
 			}
-			addrs = append(addrs, net.JoinHostPort(host, port))
+			if shard != last {
+				shards = append(shards, nil)
+				last = shard
+			}
+			shards[len(shards)-1] = append(shards[len(shards)-1], net.JoinHostPort(host, port))
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("clickhouse: read the shards of cluster %q: %w", s.cluster, err)
 		}
-		if len(addrs) == 0 {
+		if len(shards) == 0 {
 			return fmt.Errorf("clickhouse: the server at %s knows no cluster %q (its remote_servers)", s.endpoint, s.cluster)
 		}
 	}
 	entry := false
-	for _, a := range addrs {
-		sh := &Store{
-			endpoint: scheme + "://" + a + "/", db: s.db, user: s.user, hc: s.hc, timeout: s.timeout,
+	var all []string
+	server := func(addrs ...string) *Store {
+		sv := &Store{
+			endpoint: scheme + "://" + addrs[0] + "/", db: s.db, user: s.user, hc: s.hc, timeout: s.timeout,
 			settings: s.settings, cancelOnClose: s.cancelOnClose, compat: s.compat, version: s.version,
-			log: s.log.With("shard", a),
+			cluster: s.cluster, replicated: s.replicated, log: s.log.With("shard", addrs[0]),
 		}
-		entry = entry || sh.endpoint == s.endpoint
-		if err := sh.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
-			return fmt.Errorf("clickhouse: shard %s of cluster %q: %w", a, s.cluster, err)
+		for _, a := range addrs[1:] {
+			sv.failover = append(sv.failover, scheme+"://"+a+"/")
 		}
-		s.shards = append(s.shards, sh)
+		return sv
+	}
+	for _, replicas := range shards {
+		// A shard's statements go to the URL's server when it is one of
+		// the shard's replicas, else to the first.
+		all = append(all, replicas...)
+		for i, a := range replicas {
+			if scheme+"://"+a+"/" == s.endpoint {
+				entry = true
+				replicas = append([]string{a}, append(slices.Clone(replicas[:i]), replicas[i+1:]...)...)
+				break
+			}
+		}
+		s.shards = append(s.shards, server(replicas...))
 	}
 	if !entry {
-		return fmt.Errorf("clickhouse: the store URL's server %s is not one of the shards of cluster %q (%s): name one of them", s.endpoint, s.cluster, strings.Join(addrs, ", "))
+		return fmt.Errorf("clickhouse: the store URL's server %s is not one of the shards of cluster %q (%s): name one of them", s.endpoint, s.cluster, strings.Join(all, ", "))
+	}
+	servers := s.shards
+	if s.replicated {
+		servers = nil
+		for _, a := range all {
+			servers = append(servers, server(a))
+			if ep := scheme + "://" + a + "/"; ep != s.endpoint {
+				s.failover = append(s.failover, ep)
+			}
+		}
+		s.servers = servers
+	}
+	for _, sv := range servers {
+		if err := sv.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
+			return fmt.Errorf("clickhouse: server %s of cluster %q: %w", sv.endpoint, s.cluster, err)
+		}
 	}
 	return nil
 }
 
 // createTables runs a migration's CREATE TABLE: on a cluster, a sharded
 // table's on every shard as its local table, then the Distributed table
-// over them.
+// over them. On a replicated cluster every CREATE (of a table or a view)
+// runs on every server, with its MergeTree engine replicated
+// (replicaEngine).
 func (s *Store) createTables(ctx context.Context, stmt string) error {
 	m := createTable.FindStringSubmatch(stmt)
+	if s.replicated {
+		return s.createReplicated(ctx, stmt)
+	}
 	if s.cluster == "" || m == nil || !sharded[m[1]] {
 		return s.exec(ctx, s.db, stmt)
 	}
@@ -98,8 +204,56 @@ func (s *Store) createTables(ctx context.Context, stmt string) error {
 			return fmt.Errorf("shard %s: %w", sh.endpoint, err)
 		}
 	}
-	return s.exec(ctx, s.db, "CREATE TABLE IF NOT EXISTS "+name+" AS "+name+localSuffix+
-		" ENGINE = Distributed("+s.cluster+", "+s.db+", "+name+localSuffix+", rand())")
+	return s.exec(ctx, s.db, s.distributed(name))
+}
+
+// distributed is the CREATE of the Distributed table name over the
+// shards' local tables.
+func (s *Store) distributed(name string) string {
+	return "CREATE TABLE IF NOT EXISTS " + name + " AS " + name + localSuffix +
+		" ENGINE = Distributed(" + s.cluster + ", " + s.db + ", " + name + localSuffix + ", rand())"
+}
+
+// createReplicated runs stmt, a CREATE, on every server of a replicated
+// cluster: a sharded table as its shard's replicated local table and
+// the Distributed table over them, any other with its engine
+// replicated over the cluster.
+func (s *Store) createReplicated(ctx context.Context, stmt string) error {
+	stmts := []string{stmt}
+	if m := createTable.FindStringSubmatch(stmt); m != nil && sharded[m[1]] {
+		name := m[1]
+		local := strings.Replace(stmt, m[0], "CREATE TABLE IF NOT EXISTS "+name+localSuffix+" (", 1)
+		stmts = []string{replicaEngine(local, s.zkPath(name+localSuffix, true)), s.distributed(name)}
+	} else if m := createAny.FindStringSubmatch(stmt); m != nil {
+		stmts = []string{replicaEngine(stmt, s.zkPath(m[1], false))}
+	}
+	for _, st := range stmts {
+		for _, sv := range s.servers {
+			if err := sv.exec(ctx, sv.db, st); err != nil {
+				return fmt.Errorf("server %s: %w", sv.endpoint, err)
+			}
+		}
+	}
+	return nil
+}
+
+// alterTargets are where a migration's ALTER of table runs: the table;
+// on a cluster each shard's local table of a sharded one, then the
+// Distributed table; on a replicated cluster one replica of each shard
+// (ZooKeeper copies the ALTER to the others) and the Distributed table
+// on every server.
+func (s *Store) alterTargets(table string) []rowTable {
+	targets := s.rowTables(table)
+	if len(targets) == 1 && targets[0].table == table {
+		return targets
+	}
+	if !s.replicated {
+		return append(targets, rowTable{s, table}) // the Distributed table, after its shards'
+	}
+	for _, sv := range s.servers {
+		targets = append(targets, rowTable{sv, table})
+	}
+	return targets
 }
 
 // rowTable is a server and the name there of a table's rows: the table
@@ -121,15 +275,34 @@ func (s *Store) rowTables(table string) []rowTable {
 	return out
 }
 
+// viewTables are the tables a materialized view of table's rows must be
+// on: rowTables, but on a replicated cluster every server's local table
+// (an INSERT fires the views of the server that takes it, not those of
+// the replicas that fetch its part).
+func (s *Store) viewTables(table string) []rowTable {
+	if !s.replicated || !sharded[table] {
+		return s.rowTables(table)
+	}
+	out := make([]rowTable, len(s.servers))
+	for i, sv := range s.servers {
+		out[i] = rowTable{sv, table + localSuffix}
+	}
+	return out
+}
+
 // alterRows runs the mutation "ALTER TABLE table command WHERE where"
 // where the table's rows are (each shard's local table on a cluster) and
 // waits for each to finish.
 func (s *Store) alterRows(ctx context.Context, table, command, where string) error {
 	for _, t := range s.rowTables(table) {
+		before, err := t.s.lastMutation(ctx, t.table)
+		if err != nil {
+			return err
+		}
 		if err := t.s.exec(ctx, t.s.db, "ALTER TABLE "+t.table+" "+command+" WHERE "+where); err != nil {
 			return err
 		}
-		if err := t.s.awaitMutations(ctx, t.table); err != nil {
+		if err := t.s.awaitMutations(ctx, t.table, before); err != nil {
 			return err
 		}
 	}
@@ -143,6 +316,18 @@ func (s *Store) checkLayout(ctx context.Context) error {
 	var engine string
 	if err := s.queryOne(ctx, s.db, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events'", &engine); err != nil {
 		return fmt.Errorf("clickhouse: read the events table's engine: %w", err)
+	}
+	if s.cluster != "" && engine == "Distributed" {
+		var local string
+		if err := s.queryOne(ctx, s.db, "SELECT engine FROM system.tables WHERE database = currentDatabase() AND name = 'events"+localSuffix+"'", &local); err != nil {
+			return fmt.Errorf("clickhouse: read the events_local table's engine: %w", err)
+		}
+		switch replicated := strings.HasPrefix(local, "Replicated"); {
+		case s.replicated && !replicated:
+			return fmt.Errorf("clickhouse: database %s was created without replicas (its events are %s tables): it cannot be opened with replicated=1", s.db, local)
+		case !s.replicated && replicated:
+			return fmt.Errorf("clickhouse: database %s is replicated (its events are %s tables): open it with replicated=1 (docs/scaling.md)", s.db, local)
+		}
 	}
 	switch {
 	case s.cluster != "" && engine != "Distributed":

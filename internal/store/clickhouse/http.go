@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -83,6 +84,10 @@ type request struct {
 	// deadline instead of the store's query timeout (a migration's
 	// backfill, which may read a large table).
 	timeout time.Duration
+	// read: the statement only reads, so net/http may send it again on a
+	// new connection when a kept-alive one turns out dead (a server
+	// killed since), and the failover then finds the next server.
+	read bool
 }
 
 // writeTimeout bounds an INSERT whose context has no deadline: the
@@ -129,40 +134,50 @@ func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), err
 	if s.cancelOnClose {
 		p.Set("cancel_http_readonly_queries_on_client_close", "1")
 	}
-	body := r.data
-	if body == nil {
-		body = strings.NewReader(r.sql)
-	} else {
+	if r.data != nil {
 		p.Set("query", r.sql)
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint+"?"+p.Encode(), body)
-	if err != nil {
-		cancelTimeout()
-		return nil, nil, err
-	}
-	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
-	if s.user != nil {
-		pw, _ := s.user.Password()
-		req.SetBasicAuth(s.user.Username(), pw)
-	}
-	killed := make(chan struct{})
-	stopKill := context.AfterFunc(ctx, func() {
-		defer close(killed)
-		s.kill(id)
-	})
-	done := func() {
-		if !stopKill() {
-			<-killed
+	// A server that cannot be reached (the connection refused: the
+	// statement never reached it) is left for the next one, when the
+	// store has others (failover); a statement whose connection broke
+	// after it was sent is not sent again (an INSERT may have landed),
+	// but the next statement goes to the next server.
+	var resp *http.Response
+	var done func()
+	for tries := 0; ; tries++ {
+		at := s.cur.Load()
+		endpoint := s.at(at)
+		killed := make(chan struct{})
+		stopKill := context.AfterFunc(ctx, func() {
+			defer close(killed)
+			s.kill(endpoint, id)
+		})
+		done = func() {
+			if !stopKill() {
+				<-killed
+			}
+			cancelTimeout()
 		}
-		cancelTimeout()
-	}
-	resp, err := s.hc.Do(req)
-	if err != nil {
-		cause := context.Cause(ctx)
-		done()
-		if cause != nil {
+		var err error
+		resp, err = s.post(ctx, endpoint, p, r)
+		if err == nil {
+			break
+		}
+		if cause := context.Cause(ctx); cause != nil {
+			done()
 			return nil, nil, cause
 		}
+		if len(s.failover) > 0 {
+			next := (at + 1) % int32(len(s.failover)+1)
+			if s.cur.CompareAndSwap(at, next) {
+				s.log.Warn("clickhouse: server unreachable, going on with the next", "server", endpoint, "next", s.at(next), "err", err)
+			}
+			if refused(err) && tries < len(s.failover) && rewind(r.data) {
+				stopKill()
+				continue
+			}
+		}
+		done()
 		return nil, nil, fmt.Errorf("clickhouse: %w", err)
 	}
 	if resp.StatusCode != http.StatusOK {
@@ -178,11 +193,62 @@ func (s *Store) send(ctx context.Context, r request) (io.ReadCloser, func(), err
 	return resp.Body, done, nil
 }
 
-// kill stops the query id on the server, for a client that left.
-func (s *Store) kill(id string) {
+// post sends r's statement (with the URL parameters p) to endpoint.
+func (s *Store) post(ctx context.Context, endpoint string, p url.Values, r request) (*http.Response, error) {
+	body := r.data
+	if body == nil {
+		body = strings.NewReader(r.sql)
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"?"+p.Encode(), body)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "text/plain; charset=utf-8")
+	if r.read {
+		req.Header.Set("X-Idempotency-Key", p.Get("query_id"))
+	}
+	if s.user != nil {
+		pw, _ := s.user.Password()
+		req.SetBasicAuth(s.user.Username(), pw)
+	}
+	return s.hc.Do(req)
+}
+
+// at is the server of index i: endpoint, then failover's.
+func (s *Store) at(i int32) string {
+	if i == 0 {
+		return s.endpoint
+	}
+	return s.failover[i-1]
+}
+
+// refused says whether err is a connection that could not be made: the
+// statement never reached the server.
+func refused(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// rewind makes an INSERT's rows readable again from their start, for
+// sending them to another server; false when they cannot be.
+func rewind(data io.Reader) bool {
+	if data == nil {
+		return true
+	}
+	sk, ok := data.(io.Seeker)
+	if !ok {
+		return false
+	}
+	_, err := sk.Seek(0, io.SeekStart)
+	return err == nil
+}
+
+// kill stops the query id on the server at endpoint, for a client that
+// left.
+func (s *Store) kill(endpoint, id string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, s.endpoint,
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint,
 		strings.NewReader("KILL QUERY WHERE query_id = '"+id+"' ASYNC FORMAT TabSeparated"))
 	if err != nil {
 		return
@@ -243,7 +309,7 @@ func (s *Store) queryOne(ctx context.Context, db, sql string, dest ...any) error
 
 // each runs sql and calls fn for each row of its answer.
 func (s *Store) each(ctx context.Context, db, sql string, fn func(*rows) error) error {
-	body, done, err := s.send(ctx, request{db: db, sql: sql, params: url.Values{
+	body, done, err := s.send(ctx, request{db: db, sql: sql, read: true, params: url.Values{
 		"default_format":    {"TabSeparatedWithNamesAndTypes"},
 		"wait_end_of_query": {"1"},
 		"join_use_nulls":    {"1"},

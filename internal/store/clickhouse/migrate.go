@@ -153,7 +153,7 @@ func migrations() []migration {
 // recorded, and records it. A database recorded at a version newer than
 // this build knows is refused (an older Lore must not write to it).
 func (s *Store) migrate(ctx context.Context, migs []migration) error {
-	if err := s.exec(ctx, s.db, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	if err := s.createTables(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version UInt32,
 	name String,
 	applied_at DateTime
@@ -187,11 +187,7 @@ func (s *Store) migrate(ctx context.Context, migs []migration) error {
 			}
 		}
 		for _, st := range m.steps {
-			targets := s.rowTables(st.table)
-			if len(targets) > 1 || targets[0].table != st.table {
-				targets = append(targets, rowTable{s, st.table}) // the Distributed table, after its shards'
-			}
-			for _, t := range targets {
+			for _, t := range s.alterTargets(st.table) {
 				if err := t.s.addColumn(ctx, st, t.table); err != nil {
 					return fmt.Errorf("clickhouse migration %d (%s): %w", m.version, m.name, err)
 				}

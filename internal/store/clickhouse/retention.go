@@ -136,7 +136,7 @@ func (s *Store) deleteExpired(ctx context.Context, project int64, kind string, b
 		if err := s.exec(ctx, s.db, "ALTER TABLE events DELETE WHERE "+doomed); err != nil {
 			return err
 		}
-		if err := s.awaitMutations(ctx, "events"); err != nil {
+		if err := s.awaitMutations(ctx, "events", ""); err != nil {
 			return err
 		}
 	}

@@ -158,9 +158,10 @@ var rollupViews = []string{"rollup_minutes", "rollup_errors", "rollup_releases",
 
 // createRollupViews creates the views of the events into the rollups:
 // on a cluster, on each shard from its local events into its local
-// rollups.
+// rollups (on every replica of a replicated one: a view sees the
+// inserts its server takes, not the parts it fetches).
 func (s *Store) createRollupViews(ctx context.Context) error {
-	for _, t := range s.rowTables("events") {
+	for _, t := range s.viewTables("events") {
 		local := t.table != "events"
 		for _, r := range rollupViews {
 			target := r
@@ -463,10 +464,14 @@ func (s *Store) rerollShard(ctx context.Context, local bool, project int64, span
 			if n == 0 {
 				continue
 			}
+			before, err := s.lastMutation(ctx, name(t))
+			if err != nil {
+				return nil, fmt.Errorf("recompute %s: %w", t, err)
+			}
 			if err := s.exec(ctx, s.db, "ALTER TABLE "+name(t)+" DELETE WHERE "+byMinute); err != nil {
 				return nil, fmt.Errorf("recompute %s: %w", t, err)
 			}
-			if err := s.awaitMutations(ctx, name(t)); err != nil {
+			if err := s.awaitMutations(ctx, name(t), before); err != nil {
 				return nil, fmt.Errorf("recompute %s: %w", t, err)
 			}
 		}

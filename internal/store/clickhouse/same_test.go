@@ -81,15 +81,46 @@ func TestSameAnswersOnCluster(t *testing.T) {
 	sameAnswers(t, c.StoreURL("same"))
 }
 
+// TestSameAnswersReplicated is TestSameAnswers on a replicated cluster
+// (one shard of two replicas, ZooKeeper) whose URL's server is killed
+// (SIGKILL) once the other replica has every row: the answers come
+// from the replica left, through the store's failover.
+func TestSameAnswersReplicated(t *testing.T) {
+	c := chtest.StartReplicatedCluster(t, 1, 2)
+	first, second := c.Replicas[0][0], c.Replicas[0][1]
+	sameAnswersAfter(t, c.StoreURL("same"), func() {
+		q := "SELECT (SELECT count() FROM same.events_local), (SELECT count() FROM system.replication_queue WHERE database = 'same')"
+		deadline := time.Now().Add(time.Minute)
+		for {
+			a, b := first.Post(t, q), second.Post(t, q)
+			if string(a) == string(b) && strings.HasSuffix(strings.TrimSpace(string(b)), "\t0") {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("the replicas do not agree after a minute: %s and %s", a, b)
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
+		first.Kill()
+	})
+}
+
 // sameAnswers loads the shop into DuckDB and the ClickHouse database of
 // URL u and compares the answers (on a cluster too: a group's message
 // is its earliest row's on every shard).
-func sameAnswers(t *testing.T, u string) {
+func sameAnswers(t *testing.T, u string) { sameAnswersAfter(t, u, nil) }
+
+// sameAnswersAfter is sameAnswers with afterLoad, when set, run between
+// the load and the answers.
+func sameAnswersAfter(t *testing.T, u string, afterLoad func()) {
 	ctx := context.Background()
 	start := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	evs := shopEvents(t, start)
 	t.Logf("%d events", len(evs))
 	duck, ch := loadBothAt(t, u, evs)
+	if afterLoad != nil {
+		afterLoad()
+	}
 	// Bytes per event on disk, for sizing (docs/scaling.md).
 	for name, s := range map[string]store.Engine{"duckdb": duck, "clickhouse": ch} {
 		if st, err := s.Stats(ctx); err == nil && st.Events > 0 {

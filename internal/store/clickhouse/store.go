@@ -58,7 +58,13 @@ const DefaultQueryTimeout = 30 * time.Second
 // safe for concurrent use (Append is called by one goroutine at a time,
 // as store.Writer says, and serialised all the same).
 type Store struct {
-	endpoint string // "http://host:port/"
+	endpoint string // "http://host:port/": the URL's server
+	// failover are the other servers a statement goes to, in order,
+	// when the current one cannot be reached (a replicated cluster's;
+	// cluster.go), and cur is the index of the current one in
+	// endpoint, failover… (0: endpoint).
+	failover []string
+	cur      atomic.Int32
 	db       string
 	user     *url.Userinfo
 	hc       *http.Client
@@ -83,6 +89,15 @@ type Store struct {
 	// for their local tables' DDL and mutations (cluster.go).
 	cluster string
 	shards  []*Store
+	// replicated: every table is a Replicated* table (ZooKeeper), and
+	// servers are a store on each server of the cluster, for the DDL
+	// run on each (cluster.go).
+	replicated bool
+	servers    []*Store
+	// failedMinutes are the minutes of the events of the Appends that
+	// failed since the last recovery, on a replicated cluster (whose
+	// rollups the recovery recomputes: recoverReplicated).
+	failedMinutes []int64
 
 	// bg is the work the store runs in the background (the rollups'
 	// repair, rollup.go), which Close cancels and waits for.
@@ -109,9 +124,12 @@ type target struct {
 	settings url.Values
 	writer   string
 	cluster  string
-	shards   []string // HOST:PORT of each shard's HTTP interface
-	scheme   string
-	port     string
+	// shards are HOST:PORT of each shard's HTTP interface: of each of
+	// its replicas, on a replicated cluster.
+	shards     [][]string
+	replicated bool
+	scheme     string
+	port       string
 }
 
 // parseURL reads "clickhouse://[USER[:PASSWORD]@]HOST[:PORT]/DB": port
@@ -121,7 +139,9 @@ type target struct {
 // sharing the database with other writers (writers.go), cluster=NAME for
 // tables sharded over a cluster's shards with shards=HOST:PORT,… their
 // HTTP interfaces (default: the cluster's hosts at the URL's port;
-// cluster.go); any other is a
+// cluster.go), replicated=1 for Replicated* tables on every replica of
+// such a cluster, with ZooKeeper, each shard's replicas joined by "|" in
+// shards (HOST:PORT|HOST:PORT,…); any other is a
 // ClickHouse setting sent with every statement
 // (max_memory_usage=2000000000), which the server checks when Open first
 // asks it something.
@@ -175,11 +195,23 @@ func parseURL(raw string) (target, error) {
 			}
 			t.cluster = q.Get(k)
 		case "shards":
-			for _, a := range strings.Split(q.Get(k), ",") {
-				if h, p, err := net.SplitHostPort(a); err != nil || h == "" || p == "" {
-					return target{}, fmt.Errorf("clickhouse: store URL parameter shards=%q: want HOST:PORT,… of each shard's HTTP interface", q.Get(k))
+			for _, shard := range strings.Split(q.Get(k), ",") {
+				var replicas []string
+				for _, a := range strings.Split(shard, "|") {
+					if h, p, err := net.SplitHostPort(a); err != nil || h == "" || p == "" {
+						return target{}, fmt.Errorf("clickhouse: store URL parameter shards=%q: want HOST:PORT,… of each shard's HTTP interface (HOST:PORT|HOST:PORT for its replicas)", q.Get(k))
+					}
+					replicas = append(replicas, a)
 				}
-				t.shards = append(t.shards, a)
+				t.shards = append(t.shards, replicas)
+			}
+		case "replicated":
+			switch v := q.Get(k); v {
+			case "1", "true":
+				t.replicated = true
+			case "0", "false":
+			default:
+				return target{}, fmt.Errorf("clickhouse: store URL parameter replicated=%q: want 1 or 0", v)
 			}
 		case "query_id", "database", "query", "default_format", "user", "password":
 			return target{}, fmt.Errorf("clickhouse: store URL parameter %q is not a setting Lore lets a URL set", k)
@@ -189,6 +221,19 @@ func parseURL(raw string) (target, error) {
 	}
 	if len(t.shards) > 0 && t.cluster == "" {
 		return target{}, fmt.Errorf("clickhouse: store URL parameter shards without cluster")
+	}
+	if t.replicated && t.cluster == "" {
+		return target{}, fmt.Errorf("clickhouse: store URL parameter replicated without cluster")
+	}
+	for _, replicas := range t.shards {
+		if len(replicas) > 1 && !t.replicated {
+			return target{}, fmt.Errorf("clickhouse: store URL parameter shards=%q lists replicas of a shard: add replicated=1", q.Get("shards"))
+		}
+	}
+	if t.replicated {
+		// A batch's rows deleted by the recovery and appended again
+		// must not be taken for a retry of the deleted ones (cluster.go).
+		t.settings.Set("insert_deduplicate", "0")
 	}
 	if t.cluster != "" {
 		t.settings.Set("insert_distributed_sync", "1")
@@ -262,7 +307,7 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Store{
-		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings, writer: t.writer, cluster: t.cluster,
+		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings, writer: t.writer, cluster: t.cluster, replicated: t.replicated,
 		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
 		log: log.With("store", "clickhouse", "database", t.db),
 	}

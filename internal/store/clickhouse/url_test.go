@@ -2,6 +2,7 @@ package clickhouse
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -30,6 +31,8 @@ func TestParseURL(t *testing.T) {
 		"clickhouse://ch/db?writer=", "clickhouse://ch/db?writer=%ff",
 		"clickhouse://ch/db?cluster=a-b", "clickhouse://ch/db?shards=a:1", "clickhouse://ch/db?cluster=c&shards=a",
 		"clickhouse://ch/db?cluster=c&shards=a:1,:2",
+		"clickhouse://ch/db?cluster=c&shards=a:1|b:1", "clickhouse://ch/db?replicated=1", "clickhouse://ch/db?cluster=c&replicated=yes",
+		"clickhouse://ch/db?cluster=c&replicated=1&shards=a:1|:1",
 	} {
 		if _, err := parseURL(in); err == nil {
 			t.Errorf("parseURL(%q) succeeded", in)
@@ -39,9 +42,13 @@ func TestParseURL(t *testing.T) {
 		t.Errorf("parseURL with a writer = %+v, %v; want writer \"node 1\", not a setting", got, err)
 	}
 	got, err := parseURL("clickhouse://ch1:8124/db?cluster=lore&shards=ch1:8124,ch2:8124")
-	if err != nil || got.cluster != "lore" || strings.Join(got.shards, " ") != "ch1:8124 ch2:8124" ||
+	if err != nil || got.cluster != "lore" || fmt.Sprint(got.shards) != "[[ch1:8124] [ch2:8124]]" || got.replicated ||
 		got.settings.Get("insert_distributed_sync") != "1" || got.settings.Get("distributed_product_mode") != "global" {
 		t.Errorf("parseURL of a cluster = %+v, %v; want its shards, synchronous inserts and global subqueries", got, err)
+	}
+	got, err = parseURL("clickhouse://ch1:8124/db?cluster=lore&replicated=1&shards=ch1:8124|ch2:8124,ch3:8124|ch4:8124")
+	if err != nil || !got.replicated || fmt.Sprint(got.shards) != "[[ch1:8124 ch2:8124] [ch3:8124 ch4:8124]]" || got.settings.Get("insert_deduplicate") != "0" {
+		t.Errorf("parseURL of a replicated cluster = %+v, %v; want two shards of two replicas, inserts not deduplicated", got, err)
 	}
 	// A password never shows in an error.
 	if _, err := parseURL("clickhouse://u:secret@ch/bad-name"); err == nil || strings.Contains(err.Error(), "secret") {
@@ -86,5 +93,24 @@ func TestOpenUnreachable(t *testing.T) {
 	defer cancel()
 	if _, err := Open(ctx, "clickhouse://"+addr+"/db", nil); err == nil || !strings.Contains(err.Error(), addr) {
 		t.Errorf("Open of a closed port: %v, want an error naming %s", err, addr)
+	}
+}
+
+// TestReplicaEngine: every MergeTree family engine of a migration's
+// CREATE becomes its Replicated one at the path given, keeping its
+// arguments; a statement without one is unchanged.
+func TestReplicaEngine(t *testing.T) {
+	for _, c := range []struct{ in, want string }{
+		{"CREATE TABLE IF NOT EXISTS t (x Int8) ENGINE = MergeTree() ORDER BY x",
+			"CREATE TABLE IF NOT EXISTS t (x Int8) ENGINE = ReplicatedMergeTree('/p/t', '{replica}') ORDER BY x"},
+		{"CREATE TABLE IF NOT EXISTS t (x Int8) ENGINE = AggregatingMergeTree() PARTITION BY x ORDER BY x SETTINGS index_granularity = 1024",
+			"CREATE TABLE IF NOT EXISTS t (x Int8) ENGINE = ReplicatedAggregatingMergeTree('/p/t', '{replica}') PARTITION BY x ORDER BY x SETTINGS index_granularity = 1024"},
+		{"CREATE TABLE IF NOT EXISTS t (x Int8, n UInt64) ENGINE = SummingMergeTree(n) ORDER BY x",
+			"CREATE TABLE IF NOT EXISTS t (x Int8, n UInt64) ENGINE = ReplicatedSummingMergeTree('/p/t', '{replica}', n) ORDER BY x"},
+		{"CREATE MATERIALIZED VIEW IF NOT EXISTS v TO t AS SELECT 1", "CREATE MATERIALIZED VIEW IF NOT EXISTS v TO t AS SELECT 1"},
+	} {
+		if got := replicaEngine(c.in, "/p/t"); got != c.want {
+			t.Errorf("replicaEngine(%q) =\n%q, want\n%q", c.in, got, c.want)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -25,7 +26,8 @@ import (
 // takes the next free number; no transaction is needed. The number stays
 // the writer's for the life of the database (a restarted node finds it
 // again), so a database has room for maxWriters named writers over its
-// life.
+// life. On a replicated cluster the view is created on every server
+// through ZooKeeper (claim).
 
 const (
 	// maxWriters is the highest writer number (8 bits of RowID).
@@ -61,7 +63,7 @@ func (s *Store) claimWriter(ctx context.Context) (uint8, error) {
 		if free == 0 {
 			return 0, fmt.Errorf("clickhouse: writer %q: database %s already numbers %d writers, the most it can (docs/scaling.md)", s.writer, s.db, maxWriters)
 		}
-		err = s.exec(ctx, s.db, "CREATE VIEW "+writerView(free)+" AS SELECT "+quote(s.writer)+" AS name")
+		err = s.claim(ctx, free)
 		if err == nil {
 			s.log.Info("clickhouse: numbered a new writer", "writer", s.writer, "writer_number", free)
 			return uint8(free), nil
@@ -76,6 +78,26 @@ func (s *Store) claimWriter(ctx context.Context) (uint8, error) {
 		}
 	}
 	return 0, fmt.Errorf("clickhouse: writer %q: no free writer number claimed in %d attempts", s.writer, claimAttempts)
+}
+
+// claimTimeout bounds the wait of a claim on a replicated cluster for
+// every server to create its view (distributed_ddl_task_timeout): a
+// server that is down creates it when it is back.
+const claimTimeout = 20 * time.Second
+
+// claim creates the view numbering s.writer n, failing when it exists.
+// On a replicated cluster the view is created on every server by one ON
+// CLUSTER statement: ZooKeeper's queue orders the claims of n, so every
+// server keeps the same first one; a claim whose wait for a server ran
+// out is read back by the next round.
+func (s *Store) claim(ctx context.Context, n int) error {
+	if !s.replicated {
+		return s.exec(ctx, s.db, "CREATE VIEW "+writerView(n)+" AS SELECT "+quote(s.writer)+" AS name")
+	}
+	return s.do(ctx, request{
+		sql:    "CREATE VIEW " + s.db + "." + writerView(n) + " ON CLUSTER " + s.cluster + " AS SELECT " + quote(s.writer) + " AS name",
+		params: url.Values{"distributed_ddl_task_timeout": {strconv.Itoa(int(claimTimeout.Seconds()))}},
+	})
 }
 
 // writers reads the database's numbered writers: number → name.
