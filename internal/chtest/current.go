@@ -37,10 +37,11 @@ const (
 
 // StartCurrent starts a current ClickHouse release for t: chDB
 // ChDBVersion behind chdbhttp, a test-only front speaking the part of
-// ClickHouse's HTTP interface Lore's store uses (queries run one at a
-// time). The engine is ClickHouse's own (its parser, analyzer, functions,
-// MergeTree, mutations), the HTTP server is not: what only the server does
-// (its sessions, compression, concurrency) is checked on 18.16 (Start).
+// ClickHouse's HTTP interface Lore's store uses (up to four statements at
+// once, each on a chDB session of its own). The engine is ClickHouse's own
+// (its parser, analyzer, functions, MergeTree, mutations, KILL QUERY), the
+// HTTP server is not: what only the server does (its HTTP handling,
+// sessions, compression) is checked on 18.16 (Start).
 //
 // The library (560 MB) is fetched with npm into the user's cache
 // directory (lore/chdb-VERSION) on first use and checked against the

@@ -1,7 +1,6 @@
 package chtest
 
 import (
-	"context"
 	"net/http"
 	"net/url"
 	"strings"
@@ -12,7 +11,7 @@ import (
 // TestStartCurrent checks the front of a current release as the store
 // uses it: the database parameter, an INSERT's data in the body after
 // the query parameter, a setting for one statement only, ClickHouse's
-// error answer, and KILL QUERY by id.
+// error answer, statements at the same time, and KILL QUERY by id.
 func TestStartCurrent(t *testing.T) {
 	s := StartCurrent(t)
 	s.Post(t, "CREATE DATABASE d")
@@ -48,24 +47,33 @@ func TestStartCurrent(t *testing.T) {
 		t.Errorf("an unknown table: %s with code %q, want 500 and code 60", resp.Status, resp.Header.Get("X-ClickHouse-Exception-Code"))
 	}
 
+	// A slow statement runs while others answer, and KILL QUERY by its
+	// id stops it.
 	done := make(chan error, 1)
 	go func() {
 		_, err := s.Do("SELECT sleepEachRow(0.2) FROM numbers(100) SETTINGS max_block_size = 1", map[string]string{"query_id": "slow"})
 		done <- err
 	}()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for ctx.Err() == nil {
-		time.Sleep(300 * time.Millisecond)
-		s.Post(t, "KILL QUERY WHERE query_id = 'slow' ASYNC")
-		select {
-		case err := <-done:
-			if err == nil || !strings.Contains(err.Error(), "Code: 394") {
-				t.Errorf("the killed query answered %v, want code 394", err)
-			}
-			return
-		default:
+	running := "SELECT count() FROM system.processes WHERE query LIKE '%sleepEachRow(0.2)%' AND query NOT LIKE '%system.processes%'"
+	for deadline := time.Now().Add(10 * time.Second); string(s.Post(t, running)) != "1\n"; {
+		if time.Now().After(deadline) {
+			t.Fatal("the slow statement is not among system.processes within 10 s")
 		}
+		time.Sleep(100 * time.Millisecond)
 	}
-	t.Fatal("KILL QUERY did not stop the query within 10 s (it takes 20 s)")
+	s.Post(t, "KILL QUERY WHERE query_id = 'slow' ASYNC")
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "Code: 394") {
+			t.Errorf("the killed statement answered %v, want code 394", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("KILL QUERY did not stop the statement within 10 s (it takes 20 s)")
+	}
+	for deadline := time.Now().Add(5 * time.Second); string(s.Post(t, running)) != "0\n"; {
+		if time.Now().After(deadline) {
+			t.Fatal("the killed statement is still among system.processes after 5 s")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }

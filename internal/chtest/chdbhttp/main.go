@@ -3,7 +3,7 @@
 // interface Lore's ClickHouse store speaks, so that the store's SQL runs
 // on a current ClickHouse release where Debian packages only 18.16. It is
 // built and started by chtest.StartCurrent; it is no server to run Lore
-// on (one connection, one query at a time, every answer held in memory).
+// on (a few connections, every answer held in memory).
 //
 // Usage: chdbhttp -lib libchdb.so -path DATADIR [-- chDB arguments]
 //
@@ -17,11 +17,14 @@
 // parameters; any other parameter is a setting for that statement alone
 // (SET before it, the previous value put back after). An error is HTTP
 // 500 with the engine's "Code: N. DB::Exception: …" text and the
-// X-ClickHouse-Exception-Code header. KILL QUERY WHERE query_id = '…'
-// cancels that statement (between two blocks of its answer), as does the
-// client going away. GET /ping answers "Ok.". With CHDBHTTP_TRACE=FILE in
-// its environment it appends each statement, its parameters, time and
-// answer to FILE.
+// X-ClickHouse-Exception-Code header. Statements run at the same time on
+// up to maxConns connections (chDB sessions on one data directory), the
+// whole answer held before it is sent (wait_end_of_query). KILL QUERY
+// WHERE query_id = '…' stops that statement, as does its client going
+// away: the front marks each statement with a comment and kills it by
+// that mark from a connection of its own (chDB's query ids are its own).
+// GET /ping answers "Ok.". With CHDBHTTP_TRACE=FILE in its environment it
+// appends each statement, its parameters, time and answer to FILE.
 package main
 
 import (
@@ -50,7 +53,11 @@ func main() {
 	if *lib == "" || *path == "" {
 		log.Fatal("chdbhttp: -lib and -path are required")
 	}
-	eng, err := openEngine(*lib, append([]string{"--path=" + *path}, flag.Args()...))
+	if err := loadLibrary(*lib); err != nil {
+		log.Fatalf("chdbhttp: %v", err)
+	}
+	args := append([]string{"--path=" + *path}, flag.Args()...)
+	control, err := connect(args)
 	if err != nil {
 		log.Fatalf("chdbhttp: %v", err)
 	}
@@ -58,7 +65,8 @@ func main() {
 	if err != nil {
 		log.Fatalf("chdbhttp: %v", err)
 	}
-	f := &front{eng: eng, defaults: map[string]string{}, running: map[string]chan struct{}{}}
+	f := &front{args: args, control: control, idle: make(chan *engine, maxConns), slots: make(chan struct{}, maxConns),
+		defaults: map[string]string{}, running: map[string]string{}}
 	srv := &http.Server{Handler: f}
 	stop := make(chan os.Signal, 1)
 	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
@@ -78,16 +86,25 @@ func main() {
 	select {}
 }
 
-// front serves the HTTP interface over one engine connection.
+// maxConns bounds the statements that run at once.
+const maxConns = 4
+
+// front serves the HTTP interface over a few engine connections.
 type front struct {
-	mu  sync.Mutex // the engine, and defaults
-	eng *engine
+	args []string // of each connection
+
+	controlMu sync.Mutex // control
+	control   *engine    // kills the others' statements
+
+	idle  chan *engine  // connections not in use
+	slots chan struct{} // one a connection opened
+
+	mu sync.Mutex
 	// defaults are the settings' values before a request first set them,
 	// put back after each request that sets them.
 	defaults map[string]string
-
-	runMu   sync.Mutex
-	running map[string]chan struct{} // a running statement's query_id → its stop
+	running  map[string]string // a running statement's query_id → its mark
+	marks    int64
 }
 
 // notSettings are URL parameters of the HTTP interface that are not
@@ -127,12 +144,12 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if m := killRE.FindStringSubmatch(sql); m != nil {
-		f.runMu.Lock()
-		if stop, ok := f.running[m[1]]; ok {
-			close(stop)
-			delete(f.running, m[1])
+		f.mu.Lock()
+		mark, ok := f.running[m[1]]
+		f.mu.Unlock()
+		if ok {
+			f.kill(mark)
 		}
-		f.runMu.Unlock()
 		return
 	}
 	var settings []string
@@ -146,48 +163,47 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	sort.Strings(settings)
-	stop := make(chan struct{})
+	f.mu.Lock()
+	f.marks++
+	mark := fmt.Sprintf("chdbhttp-%d", f.marks)
 	id := params.Get("query_id")
 	if id != "" {
-		f.runMu.Lock()
-		f.running[id] = stop
-		f.runMu.Unlock()
-		defer func() {
-			f.runMu.Lock()
-			if f.running[id] == stop {
-				delete(f.running, id)
-			}
-			f.runMu.Unlock()
-		}()
+		f.running[id] = mark
 	}
-	var once sync.Once
-	quit := func() { once.Do(func() { close(stop) }) }
-	if id != "" {
-		// KILL closes stop itself; quit must not close it twice.
-		quit = func() {
-			f.runMu.Lock()
-			defer f.runMu.Unlock()
-			if f.running[id] == stop {
-				close(stop)
-				delete(f.running, id)
-			}
+	f.mu.Unlock()
+	done := make(chan struct{})
+	defer func() {
+		close(done)
+		f.mu.Lock()
+		if f.running[id] == mark {
+			delete(f.running, id)
 		}
-	}
+		f.mu.Unlock()
+	}()
 	go func() {
+		// A client that went away: its statement is killed, again
+		// until it ends (it may not have started yet).
 		select {
+		case <-done:
+			return
 		case <-r.Context().Done():
-			quit()
-		case <-stop:
+		}
+		for {
+			f.kill(mark)
+			select {
+			case <-done:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
 		}
 	}()
-	defer quit()
 	format := params.Get("default_format")
 	if format == "" {
 		format = "TabSeparated"
 	}
 	trace("start", sql, params, 0, nil, nil)
 	t0 := time.Now()
-	out, err := f.run(sql, format, params.Get("database"), settings, params, stop)
+	out, err := f.run("/* "+mark+" */ "+sql, format, params.Get("database"), settings, params)
 	trace("end", sql, params, time.Since(t0), out, err)
 	if err != nil {
 		fail(w, err.Error())
@@ -196,35 +212,82 @@ func (f *front) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_, _ = w.Write(out)
 }
 
-// run runs sql on database db ("" for the current one) with the
-// settings named given their values in params, then puts the previous
-// values back.
-func (f *front) run(sql, format, db string, settings []string, params map[string][]string, stop <-chan struct{}) ([]byte, error) {
+// take returns a connection not in use, opening one while fewer than
+// maxConns are, else waiting for one.
+func (f *front) take() (*engine, error) {
+	select {
+	case e := <-f.idle:
+		return e, nil
+	default:
+	}
+	select {
+	case e := <-f.idle:
+		return e, nil
+	case f.slots <- struct{}{}:
+		e, err := connect(f.args)
+		if err != nil {
+			<-f.slots
+			return nil, fmt.Errorf("Code: 1001. DB::Exception: %v", err)
+		}
+		return e, nil
+	}
+}
+
+// kill stops the statement marked mark, if it runs.
+func (f *front) kill(mark string) {
+	f.controlMu.Lock()
+	defer f.controlMu.Unlock()
+	if _, err := f.control.exec("KILL QUERY WHERE query LIKE "+quote("%/* "+mark+" */%")+" AND query NOT LIKE 'KILL QUERY%' ASYNC", "TSV"); err != nil {
+		log.Printf("chdbhttp: kill %s: %v", mark, err)
+	}
+}
+
+// setting is the value of setting k before any request set it.
+func (f *front) setting(e *engine, k string) (string, error) {
 	f.mu.Lock()
-	defer f.mu.Unlock()
+	def, ok := f.defaults[k]
+	f.mu.Unlock()
+	if ok {
+		return def, nil
+	}
+	v, err := e.exec("SELECT value FROM system.settings WHERE name = "+quote(k), "TSVRaw")
+	if err != nil {
+		return "", err
+	}
+	if len(v) == 0 {
+		return "", fmt.Errorf("Code: 115. DB::Exception: Unknown setting '%s'. (UNKNOWN_SETTING)", k)
+	}
+	def = strings.TrimSuffix(string(v), "\n")
+	f.mu.Lock()
+	f.defaults[k] = def
+	f.mu.Unlock()
+	return def, nil
+}
+
+// run runs sql on a connection of its own, on database db ("" for the
+// default one) with the settings named given their values in params,
+// then puts the connection's previous settings and database back.
+func (f *front) run(sql, format, db string, settings []string, params map[string][]string) ([]byte, error) {
+	e, err := f.take()
+	if err != nil {
+		return nil, err
+	}
+	defer func() { f.idle <- e }()
 	var set, reset []string
 	for _, k := range settings {
-		def, ok := f.defaults[k]
-		if !ok {
-			v, err := f.eng.exec("SELECT value FROM system.settings WHERE name = "+quote(k), "TSVRaw")
-			if err != nil {
-				return nil, err
-			}
-			if len(v) == 0 {
-				return nil, fmt.Errorf("Code: 115. DB::Exception: Unknown setting '%s'. (UNKNOWN_SETTING)", k)
-			}
-			def = strings.TrimSuffix(string(v), "\n")
-			f.defaults[k] = def
+		def, err := f.setting(e, k)
+		if err != nil {
+			return nil, err
 		}
 		set = append(set, k+" = "+quote(params[k][0]))
 		reset = append(reset, k+" = "+quote(def))
 	}
 	if len(set) > 0 {
-		if _, err := f.eng.exec("SET "+strings.Join(set, ", "), "TSV"); err != nil {
+		if _, err := e.exec("SET "+strings.Join(set, ", "), "TSV"); err != nil {
 			return nil, err
 		}
 		defer func() {
-			if _, err := f.eng.exec("SET "+strings.Join(reset, ", "), "TSV"); err != nil {
+			if _, err := e.exec("SET "+strings.Join(reset, ", "), "TSV"); err != nil {
 				log.Printf("chdbhttp: reset settings: %v", err)
 			}
 		}()
@@ -233,16 +296,16 @@ func (f *front) run(sql, format, db string, settings []string, params map[string
 		if !nameRE.MatchString(db) {
 			return nil, fmt.Errorf("Code: 81. DB::Exception: Database %s does not exist. (UNKNOWN_DATABASE)", quote(db))
 		}
-		if _, err := f.eng.exec("USE "+db, "TSV"); err != nil {
+		if _, err := e.exec("USE "+db, "TSV"); err != nil {
 			return nil, err
 		}
 		defer func() {
-			if _, err := f.eng.exec("USE default", "TSV"); err != nil {
+			if _, err := e.exec("USE default", "TSV"); err != nil {
 				log.Printf("chdbhttp: back to the default database: %v", err)
 			}
 		}()
 	}
-	return f.eng.query(sql, format, stop)
+	return e.exec(sql, format)
 }
 
 // trace appends a statement's start or end to the file

@@ -23,7 +23,12 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC).UnixMicro()
 // each subtest in a database of its own.
 func TestServer(t *testing.T) {
 	srv := chtest.Start(t)
-	dbURL := func(db string) string { return "clickhouse://" + srv.Addr + "/" + db }
+	serverChecks(t, srv, func(db string) string { return "clickhouse://" + srv.Addr + "/" + db })
+}
+
+// serverChecks runs TestServer's checks on srv, each in a database of
+// its own, whose store URL dbURL spells.
+func serverChecks(t *testing.T, srv *chtest.Server, dbURL func(db string) string) {
 	t.Run("Migrations", func(t *testing.T) { testMigrations(t, srv, dbURL("migrations")) })
 	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, dbURL("exactly_once")) })
 	t.Run("FailedAppend", func(t *testing.T) { testFailedAppend(t, dbURL("failed_append")) })

@@ -1,0 +1,26 @@
+package clickhouse
+
+import (
+	"testing"
+
+	"github.com/lore-dev/lore/internal/chtest"
+)
+
+// TestCurrentReleaseServer runs TestServer's, TestIDRanges', TestLifecycle's
+// and TestRollups' checks on a current ClickHouse release (chDB behind
+// chtest's front, TestCurrentRelease), each in a database of its own:
+// migrations, exactly-once appends and their recovery (mutations),
+// literals and types, errors, cancelling, writers, the id ranges and the
+// rollups (materialized views), retention and erasure.
+func TestCurrentReleaseServer(t *testing.T) {
+	srv := chtest.StartCurrent(t)
+	dbURL := func(db string) string { return "clickhouse://" + srv.Addr + "/" + db }
+	serverChecks(t, srv, dbURL)
+	t.Run("IDJourneys", func(t *testing.T) { testIDJourneys(t, dbURL("id_journeys")) })
+	t.Run("IDLifecycle", func(t *testing.T) { testIDLifecycle(t, dbURL("id_lifecycle")) })
+	t.Run("IDBackfill", func(t *testing.T) { testIDBackfill(t, dbURL("id_backfill")) })
+	t.Run("Retention", func(t *testing.T) { testRetention(t, dbURL("retention")) })
+	t.Run("Erase", func(t *testing.T) { testErase(t, dbURL("erase")) })
+	t.Run("RollupLifecycle", func(t *testing.T) { testRollupLifecycle(t, dbURL("rollup_lifecycle")) })
+	t.Run("RollupBackfill", func(t *testing.T) { testRollupBackfill(t, dbURL("rollup_backfill")) })
+}
