@@ -70,6 +70,10 @@ LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_
 # deltas; the browser in Los Angeles; every page at 1440x900, light and dark.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
   CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" TZ_ID=America/Los_Angeles node web/e2e/daily.mjs
+# Figures of the previous range dimmed while the new range loads (the API
+# slowed down), on every page; the header's links in sight at 1280-1920 px.
+LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \
+  CHROMIUM="${CHROMIUM:-/usr/bin/chromium}" node web/e2e/figures.mjs
 # Alerting: channels in Settings, an uptime check on the Status page, a check
 # monitor alerting a channel and resolving, a monitor grouped by service.
 LORE_WEB_OUT="$work/dist" LORE_URL="$url" LORE_READ_KEY=lore_demo_read LORE_API_KEY=lore_web_test_admin SHOTS="$shots" \

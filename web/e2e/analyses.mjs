@@ -4,7 +4,7 @@
 // keyboard navigation, the theme toggle, empty states and API errors:
 // each page is opened on a running `lore demo`, asserted on what the API
 // answers, and screenshot. Run after drive.mjs by scripts/web-test.sh.
-import { api, check, env, post, run } from './harness.mjs';
+import { api, check, env, post, run, settled } from './harness.mjs';
 
 const { range } = env;
 const fmtNum = (n) => (Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : Math.abs(n) >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : Number.isInteger(n) ? String(n) : n.toFixed(2));
@@ -172,7 +172,7 @@ const ok = await run(async (page, shot, base, allow) => {
   await page.locator('input[aria-label="select all"]').waitFor();
   // The ignored list has replaced the one before it (whose rows would be
   // re-rendered under the click).
-  await page.waitForFunction(() => !document.querySelector('.loading'));
+  await settled(page);
   for (const id of ids) await page.locator(`tr:has(a[href^="#/issues/${id}"]) td`, { hasText: /^ignored$/ }).waitFor();
   for (const id of ids) await page.locator(`tr:has(a[href^="#/issues/${id}"]) input[type=checkbox]`).check();
   await page.locator('.bulk button', { hasText: 'Unresolve' }).click();

@@ -5,7 +5,7 @@
 // waterfall, the issue stream and an issue's page, Explore's event panel
 // and the Overview's deltas. Then a screenshot of every page at 1440×900,
 // light and dark, into SHOTS.
-import { api, check, env, post, run } from './harness.mjs';
+import { api, check, env, post, run, settled } from './harness.mjs';
 
 const { range } = env;
 const tz = process.env.TZ_ID || 'America/Los_Angeles';
@@ -158,8 +158,7 @@ const ok = await run(
     // ── The issue stream: the header's range, search and filters.
     const day1 = (await api(`/api/v1/issues?from=now-1h`)).issues || [];
     await goto(`#/issues?from=now-1h`);
-    if (day1.length) await page.locator('.issue-title').first().waitFor();
-    else await page.locator('.issues .empty').waitFor();
+    await settled(page);
     check((await page.locator('.issue-title').count()) === day1.length, `the list covers the header's range: ${day1.length} issues in the last hour, as the API says`);
     await goto(`#/issues?from=${range}`);
     await page.locator('.issue-title').first().waitFor();
@@ -167,9 +166,9 @@ const ok = await run(
     await page.getByLabel('service', { exact: true }).selectOption(svc);
     await page.waitForURL(new RegExp(`service=${svc}`));
     const bySvc = (await api(`/api/v1/issues?from=${range}&status=unresolved&q=${encodeURIComponent('service:' + svc)}`)).issues || [];
-    await page.locator('.issue-title').first().waitFor();
-    await page.waitForFunction((n) => document.querySelectorAll('.issue-title').length === n, bySvc.length);
-    check(true, `filtering by service ${svc} lists its ${bySvc.length} issues`);
+    await settled(page);
+    const listed = await page.locator('.issue-title').count();
+    check(listed === bySvc.length, `filtering by service ${svc} lists its ${bySvc.length} issues (${listed})`);
     for (const f of ['release', 'environment', 'level', 'status']) check((await page.getByLabel(f, { exact: true }).count()) === 1, `a ${f} filter`);
     await page.getByLabel('search issues').fill('TypeError');
     await page.getByRole('button', { name: 'Search' }).click();
@@ -241,23 +240,11 @@ const ok = await run(
       const q = `from=${encodeURIComponent(from)}&to=${encodeURIComponent(to)}`;
       await goto(`#/overview?${q}`);
       const num = (label) => page.locator('.num').filter({ has: page.locator('span', { hasText: new RegExp(`^${label}$`) }) }).locator('b');
-      await num('errors').filter({ hasNotText: '…' }).waitFor();
-      await num('open issues').filter({ hasNotText: '…' }).waitFor();
       const fmt = (n) => (Math.abs(n) >= 1e6 ? (n / 1e6).toFixed(1) + 'M' : Math.abs(n) >= 1e4 ? (n / 1e3).toFixed(1) + 'k' : String(n));
       const all = await api(`/api/v1/issues?status=all&limit=1&${q}`);
       const open = await api(`/api/v1/issues?status=unresolved&limit=1&${q}`);
-      // The page may still show the previous range's numbers (now-24h, a few more errors) while it
-      // loads this one: wait up to 10 s for the figures to settle on what the API says, then compare.
-      await page
-        .waitForFunction(
-          ([e, o]) => {
-            const b = (label) => [...document.querySelectorAll('.num')].find((n) => [...n.querySelectorAll('span')].some((x) => x.textContent.trim() === label))?.querySelector('b')?.textContent;
-            return b('errors') === e && b('open issues') === o;
-          },
-          [fmt(all.events), fmt(open.total)],
-          { timeout: 10000 },
-        )
-        .catch(() => {});
+      // The page shows the previous range's numbers (now-24h), dimmed and aria-busy, while it loads this one.
+      await settled(page);
       const errs = await num('errors').innerText();
       const opens = await num('open issues').innerText();
       check(errs === fmt(all.events), `the Overview's ${errs} errors are the Issues page's ${all.events} events in ${all.total} issues`);
@@ -291,7 +278,7 @@ const ok = await run(
       for (const [name, hash, ready] of pages) {
         await goto(hash);
         if (ready) await page.locator(ready).first().waitFor();
-        await page.waitForLoadState('networkidle').catch(() => {});
+        await settled(page);
         await page.waitForTimeout(400);
         await fits(`${name} (${scheme})`);
         await shot(`page-${name}-${scheme}`);

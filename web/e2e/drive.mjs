@@ -3,7 +3,7 @@
 // page in headless Chromium, asserts on real content read from the same API,
 // follows the links a user follows, fails on console errors, and saves a
 // screenshot of every page into SHOTS.
-import { api, check, env, post, run, signIn } from './harness.mjs';
+import { api, check, env, post, run, settled, signIn } from './harness.mjs';
 
 const { key, range } = env;
 
@@ -116,14 +116,9 @@ const ok = await run(
     await svc.click();
     await page.waitForURL(new RegExp('q=' + encodeURIComponent(q).replace(/%20/g, '\\+') + '.*service'));
     const filtered = await api(`/api/v1/search?q=${encodeURIComponent(`${q} service:${svcName}`)}&from=${range}&limit=100`);
-    // The filtered page replaces the last (both may hold 100 rows).
-    await page.waitForFunction(
-      ([n, name]) => {
-        const rows = [...document.querySelectorAll('table.events tbody tr td:nth-child(3)')];
-        return rows.length === n && rows.every((td) => td.textContent === name);
-      },
-      [filtered.events.length, svcName],
-    ).catch(() => {});
+    // The filtered page replaces the last (both may hold 100 rows): the old rows are aria-busy until then.
+    await settled(page);
+    check((await page.locator('table.events tbody tr').count()) === filtered.events.length, `the filtered search lists ${filtered.events.length} rows`);
     const svcs = new Set(await page.locator('table.events tbody tr td:nth-child(3)').allInnerTexts());
     check(svcs.size === 1 && svcs.has(svcName), `facet service:${svcName} filters to ${filtered.events.length} results of ${svcName} only`);
     await page.locator('table.events tbody tr').first().click();

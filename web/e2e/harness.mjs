@@ -75,6 +75,17 @@ export async function signIn(page, base) {
   await page.locator('header .account').waitFor();
 }
 
+/**
+ * settled waits until the page shows the URL (main's data-route is its hash:
+ * the route is rendered) and no figures are loading: no element is
+ * aria-busy (web/src/components/Figures.tsx). Figures of a previous range or
+ * query are aria-busy until the new ones are in, so what is on screen then
+ * is the URL's.
+ */
+export async function settled(page, timeout = 20000) {
+  await page.waitForFunction(() => document.querySelector('main')?.dataset.route === (location.hash || '#') && !document.querySelector('[aria-busy="true"]'), null, { timeout });
+}
+
 export function check(ok, what) {
   if (!ok) throw new Error('FAIL: ' + what);
   console.log('ok  ' + what);

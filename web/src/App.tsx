@@ -1,6 +1,6 @@
 // The app shell: signing in, navigation, the account and project, and the
 // time range; the page below is chosen by the URL's hash.
-import { useEffect, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState, type RefObject } from 'react';
 import { ApiError, logout, me as loadMe, project, setProject, type Me } from './api';
 import { KeyHelp, useKeys } from './components/Keys';
 import { ThemeToggle } from './components/Theme';
@@ -138,6 +138,46 @@ function Page({ r, me }: { r: Route; me: Me }) {
   }
 }
 
+/**
+ * useRows says whether the header needs two rows: it is one row when all of
+ * it fits the window, else the brand, time range and account make the first
+ * row and the page links the second (wrapping again on a narrow window), so
+ * every link stays in sight. It keeps --header-h, the header's height, for
+ * what sticks below it. shown says the header is on the page.
+ */
+function useRows(ref: RefObject<HTMLElement | null>, shown: boolean): boolean {
+  const [two, setTwo] = useState(false);
+  useLayoutEffect(() => {
+    const h = ref.current;
+    if (!h || typeof ResizeObserver === 'undefined') return;
+    const measure = () => {
+      const nav = h.querySelector(':scope > nav');
+      if (!nav) return;
+      const width = (el: Element) => el.getBoundingClientRect().width;
+      const gap = (el: Element) => parseFloat(getComputedStyle(el).columnGap) || 0;
+      const cs = getComputedStyle(h);
+      const kids = [...h.children];
+      const links = [...nav.children];
+      // The widths in one row: the links at their own width, the rest but the spacer, the gaps and padding.
+      const need =
+        links.reduce((w, a) => w + width(a), 0) +
+        gap(nav) * Math.max(0, links.length - 1) +
+        kids.filter((k) => k !== nav && !k.classList.contains('grow')).reduce((w, k) => w + width(k), 0) +
+        gap(h) * (kids.length - 1) +
+        parseFloat(cs.paddingLeft) +
+        parseFloat(cs.paddingRight);
+      setTwo(Math.ceil(need) > h.clientWidth);
+      document.documentElement.style.setProperty('--header-h', `${h.offsetHeight}px`);
+    };
+    measure();
+    const ro = new ResizeObserver(measure);
+    ro.observe(h);
+    for (const k of h.children) ro.observe(k);
+    return () => ro.disconnect();
+  }, [ref, shown]);
+  return two;
+}
+
 /** useMe loads who the browser is signed in as; null when nobody is. */
 function useMe(): [Me | null | undefined, string, () => void] {
   const [me, setMe] = useState<Me | null | undefined>(undefined);
@@ -169,6 +209,8 @@ export function App() {
   const [help, setHelp] = useKeys();
   // Every time on the page follows the zone setting: a change redraws the page.
   const zone = useZone();
+  const header = useRef<HTMLElement>(null);
+  const rows = useRows(header, !!me && current !== 'login');
   if (current === 'login' || me === null) {
     return (
       <Login
@@ -184,7 +226,7 @@ export function App() {
   const shown = me.can.admin ? [...pages, ['access', 'Access'] as [string, string]] : pages;
   return (
     <>
-      <header className="top">
+      <header className={rows ? 'top rows' : 'top'} ref={header}>
         <a className="brand" href="#/overview">
           Lore
         </a>
@@ -200,7 +242,7 @@ export function App() {
         <Account me={me} />
         <ThemeToggle />
       </header>
-      <main key={zone}>
+      <main key={zone} data-route={r.hash}>
         <Page r={r} me={me} />
       </main>
       {help && <KeyHelp onClose={() => setHelp(false)} />}

@@ -5,13 +5,15 @@ import { useEffect, useState } from 'react';
 export interface Route {
   path: string[];
   params: URLSearchParams;
+  /** the hash read ("#/explore?q=…"): the page shows it as main's data-route, which the browser tests wait on */
+  hash: string;
 }
 
 export function parseHash(hash: string): Route {
   const h = hash.replace(/^#/, '');
   const [p, q = ''] = h.split('?', 2);
   const path = p.split('/').filter(Boolean).map(decodeURIComponent);
-  return { path, params: new URLSearchParams(q) };
+  return { path, params: new URLSearchParams(q), hash: '#' + h };
 }
 
 /** href builds "#/a/b?k=v", dropping empty parameters. */

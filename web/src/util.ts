@@ -1,5 +1,5 @@
 // Small formatting helpers shared by the pages.
-import { useEffect, useState } from 'react';
+import { createContext, useContext, useEffect, useLayoutEffect, useState } from 'react';
 import { ApiError, type LoreEvent } from './api';
 
 export { fmtClock, fmtDay, fmtRow, fmtShort, fmtTime, spansDays } from './time';
@@ -29,6 +29,7 @@ export interface Loaded<T> {
   error?: string;
   /** The API's detail beside the error (ApiError.detail), when it gave one. */
   detail?: unknown;
+  /** A load is under way; data, when there, is the previous load's (stale: of other deps, such as the previous time range). */
   loading: boolean;
 }
 
@@ -38,20 +39,44 @@ export function waiting<T>(): Promise<T> {
 }
 
 /**
+ * LoadReport is how a load tells the Figures around it (components/Figures)
+ * whether it is under way and whether figures are shown: id is the load's
+ * own, state null when it goes away.
+ */
+export type LoadReport = (id: object, state: { busy: boolean; shown: boolean } | null) => void;
+
+/** LoadReports carries the nearest Figures' LoadReport down to the loads inside it. */
+export const LoadReports = createContext<LoadReport | null>(null);
+
+interface Held<T> extends Loaded<T> {
+  /** the deps the result answers */
+  deps?: unknown[];
+}
+
+function sameDeps(a: unknown[], b: unknown[]): boolean {
+  return a.length === b.length && a.every((x, i) => Object.is(x, b[i]));
+}
+
+/**
  * useLoad runs load when deps change and keeps its result. load gets an
  * abort signal to pass to every API call it makes: they are aborted when
  * deps change again or the page goes away, so the server stops work nobody
  * will read (a query left behind would slow the next page's).
+ *
+ * While a new load is under way the previous data is kept (the page does not
+ * flash) and loading is true from the very render in which deps change, so
+ * what is shown is never taken for the new deps' answer: the Figures around
+ * it dim it (aria-busy) until the answer is in.
  */
 export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
-  const [s, setS] = useState<Loaded<T>>({ loading: true });
+  const [s, setS] = useState<Held<T>>({ loading: true });
   useEffect(() => {
     let live = true;
     const ctl = new AbortController();
-    setS((p) => ({ data: p.data, loading: true }));
+    const asked = deps;
     load(ctl.signal).then(
-      (data) => live && setS({ data, loading: false }),
-      (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), detail: e instanceof ApiError ? e.detail : undefined, loading: false }),
+      (data) => live && setS({ data, loading: false, deps: asked }),
+      (e: unknown) => live && setS({ error: e instanceof ApiError ? e.message : String(e), detail: e instanceof ApiError ? e.detail : undefined, loading: false, deps: asked }),
     );
     return () => {
       live = false;
@@ -59,7 +84,20 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, deps);
-  return s;
+  // The result answers other deps (or none yet): a load is under way.
+  const current = s.deps !== undefined && sameDeps(s.deps, deps);
+  const out: Loaded<T> = current ? { data: s.data, error: s.error, detail: s.detail, loading: false } : { data: s.data, loading: true };
+  useReport(out.loading, out.data !== undefined);
+  return out;
+}
+
+/** useReport tells the Figures around a load (if any) whether it is under way and shows figures. */
+function useReport(busy: boolean, shown: boolean) {
+  const report = useContext(LoadReports);
+  const [id] = useState(() => ({}));
+  // Layout effects: the Figures hears of a load before the browser paints, so aria-busy is never late.
+  useLayoutEffect(() => report?.(id, { busy, shown }), [report, id, busy, shown]);
+  useLayoutEffect(() => () => report?.(id, null), [report, id]);
 }
 
 /** quote makes a search term for a value, quoting when it has spaces or syntax. */

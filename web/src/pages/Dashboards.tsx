@@ -5,6 +5,7 @@
 import { useState, type ReactNode } from 'react';
 import { ApiError, get, post, type Facets, type FunnelAnswer, type Histogram as H, type RetentionAnswer, type TrendsAnswer } from '../api';
 import { ErrorMessage, Loading, heat } from '../components/common';
+import { Figures } from '../components/Figures';
 import { Histogram } from '../components/Histogram';
 import { Count, counted } from '../components/Estimated';
 import { LineChart, trendLines } from '../components/LineChart';
@@ -357,7 +358,7 @@ function PanelView({ p, from, to, onRemove, r }: { p: Panel; from: string; to: s
           ×
         </button>
       </header>
-      {body}
+      <Figures>{body}</Figures>
     </section>
   );
 }

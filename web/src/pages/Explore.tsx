@@ -6,6 +6,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { api, get, runQuery, type Facets, type Histogram as H, type LoreEvent, type QueryAnswer, type SearchResult } from '../api';
 import { ErrorMessage, JourneyLink, Level, Loading, NoEvents } from '../components/common';
+import { Figures } from '../components/Figures';
 import { PinButton, SaveSearchButton } from '../components/Pin';
 import { Count, Estimated } from '../components/Estimated';
 import { Histogram } from '../components/Histogram';
@@ -119,12 +120,15 @@ export function Explore({ r }: { r: Route }) {
       {piped && <PipeAnswer q={q} from={from} to={to} answer={answer} r={r} />}
       {!piped && <ErrorMessage error={res.error || hist.error} />}
       {!piped && hist.data && (
-        <Histogram
-          data={hist.data}
-          onZoom={(a, b) => navigate(withParams(r, { from: a.toISOString(), to: b.toISOString(), event: undefined }))}
-        />
+        // With live tail on, the chart's refresh every 10 s is of the same range: not stale.
+        <Figures loads={[res, live ? { ...hist, loading: false } : hist]} label="histogram">
+          <Histogram
+            data={hist.data}
+            onZoom={(a, b) => navigate(withParams(r, { from: a.toISOString(), to: b.toISOString(), event: undefined }))}
+          />
+          <Estimated sampled={hist.data.sampled} />
+        </Figures>
       )}
-      {!piped && hist.data && <Estimated sampled={hist.data.sampled} />}
       {!piped && hist.data && (
         <div className="pins">
           <PinButton panel={{ title: q || 'All events', kind: 'histogram', query: q || undefined, params: { by: 'level' } }} />
@@ -133,12 +137,14 @@ export function Explore({ r }: { r: Route }) {
       )}
       {!piped && (
         <div className="explore-body">
-          <aside className="facets">
-            {facetFields.map((f) => (
-              <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} />
-            ))}
-          </aside>
-          <section className="results">
+          <Figures label="facets">
+            <aside className="facets">
+              {facetFields.map((f) => (
+                <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} />
+              ))}
+            </aside>
+          </Figures>
+          <Figures className="results" loads={[res]} label="events">
             <Loading on={res.loading && !res.data} />
             {res.data && events.length === 0 && <NoEvents q={q} r={r} />}
             {events.length > 0 && (
@@ -178,7 +184,7 @@ export function Explore({ r }: { r: Route }) {
                 Load more
               </button>
             )}
-          </section>
+          </Figures>
           {selected && <EventPanel e={selected} r={r} q={q} />}
           {selId && !selected && !lookup.loading && res.data && (
             <aside className="panel" aria-label="event">
@@ -204,13 +210,15 @@ function PipeAnswer({ q, from, to, answer, r }: { q: string; from: string; to: s
     <>
       {answer.error && <PipeError q={q} error={answer.error} detail={answer.detail} />}
       <Loading on={answer.loading && !a} />
-      {a && !answer.error && (a.aggregate ?? aggregates(q)) && (
-        <div className="pins">
-          <PinButton panel={{ title: q, kind: 'query', query: q }} />
-          <SaveSearchButton query={q} from={from} to={to} />
-        </div>
-      )}
-      {a && !answer.error && <AnswerView a={a} q={q} link={link} />}
+      <Figures loads={[answer]} label="answer">
+        {a && !answer.error && (a.aggregate ?? aggregates(q)) && (
+          <div className="pins">
+            <PinButton panel={{ title: q, kind: 'query', query: q }} />
+            <SaveSearchButton query={q} from={from} to={to} />
+          </div>
+        )}
+        {a && !answer.error && <AnswerView a={a} q={q} link={link} />}
+      </Figures>
     </>
   );
 }

@@ -3,6 +3,7 @@
 import { useState } from 'react';
 import { get, post, type Facets, type FunnelAnswer, type FunnelQuestionStep as FunnelStep } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
+import { Figures } from '../components/Figures';
 import { PinButton } from '../components/Pin';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, navigate, withParams, type Route } from '../route';
@@ -73,13 +74,15 @@ export function Funnel({ r }: { r: Route }) {
         </div>
       </form>
       <ErrorMessage error={f.error} />
-      <Loading on={f.loading} />
+      <Loading on={f.loading && !f.data} />
       {f.data && (
         <div className="pins">
           <PinButton panel={{ title: steps.map((s) => s.event).join(' → '), kind: 'funnel', params: { steps, window } }} />
         </div>
       )}
-      {f.data && <FunnelChart a={f.data} r={r} />}
+      <Figures loads={[f]} label="funnel">
+        {f.data && <FunnelChart a={f.data} r={r} />}
+      </Figures>
     </div>
   );
 }

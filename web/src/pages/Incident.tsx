@@ -4,6 +4,7 @@
 // the matching search and time range. The moment is kept in the URL.
 import { useEffect, useState } from 'react';
 import { get, type Anomaly, type StoryCard, type TimelineAnswer } from '../api';
+import { Figures } from '../components/Figures';
 import { ErrorMessage, Loading } from '../components/common';
 import { pickOf } from '../components/StoryCard';
 import { rangeOf } from '../components/TimeRange';
@@ -105,7 +106,7 @@ export function Incident({ r }: { r: Route }) {
         </label>
       </form>
       {picks.length > 0 && (
-        <div className="picks">
+        <Figures className="picks" loads={[stories]} label="incidents in the time range">
           <span className="muted">incidents in the time range:</span>
           {picks.map((c, i) => {
             const p = pickOf(c);
@@ -115,75 +116,77 @@ export function Incident({ r }: { r: Route }) {
               </a>
             );
           })}
-        </div>
+        </Figures>
       )}
       <ErrorMessage error={bad || t.error} />
-      <Loading on={t.loading} />
-      {t.data && (
-        <>
-          <p className="muted">
-            {fmtTime(t.data.from)} → {fmtTime(t.data.at)}, in steps of {t.data.step}.
-          </p>
-          <div className={`narrative${events.length ? '' : ' calm'}`} aria-label="narrative">
-            {(t.data.narrative || []).map((n, i) => (
-              <p key={i}>{n}</p>
-            ))}
-            {events.length === 0 && (
-              <p className="muted">
-                Pick {picks.length ? 'an incident above, ' : ''}another moment, or look back further; the story cards on the Overview link here for each incident.
-              </p>
-            )}
-          </div>
-          {events.length > 0 && (
-            <div className="tl" role="list">
-              <div className="tl-axis">
-                <div>order</div>
-                <div>service · signal</div>
-                <div>
-                  <span>{fmtShort(t.data.from)}</span>
-                  <span>{fmtShort(t.data.at)}</span>
-                </div>
-              </div>
-              {events.map((a, i) => {
-                const critical = (a.crossed || []).includes('critical');
-                const isNew = (a.crossed || []).includes('new');
-                const q = signalQuery(a);
-                return (
-                  <div key={i} className="tl-row" role="listitem" data-row tabIndex={0}>
-                    <span className="order">
-                      #{i + 1} {fmtClock(a.at).slice(0, 5)}
-                    </span>
-                    <span>
-                      <a href={href(['explore'], { ...exploreRange, q: term('service', a.service) })}>
-                        <b>{a.service}</b>
-                      </a>{' '}
-                      ·{' '}
-                      <a className="signal" href={href(['explore'], { ...exploreRange, q })} title={q}>
-                        {signalNames[a.signal] || a.signal}
-                      </a>
-                    </span>
-                    <div className="tl-track" title={a.text}>
-                      <span className={`tl-run ${isNew ? 'new' : critical ? 'critical' : ''}`} style={{ left: pos(a.at), width: `calc(100% - ${pos(a.at)})` }} />
-                      {a.critical_at && a.critical_at !== a.at && <span className="tl-run critical" style={{ left: pos(a.critical_at), width: `calc(100% - ${pos(a.critical_at)})` }} />}
-                    </div>
-                    <span />
-                    <span className="tl-text">
-                      {a.text}
-                      {!isNew && (
-                        <span className="muted">
-                          {' '}
-                          · peak {fmtSignal(a.signal, a.peak)}, warning above {fmtSignal(a.signal, a.baseline.warning_above)}
-                        </span>
-                      )}
-                    </span>
-                  </div>
-                );
-              })}
+      <Loading on={t.loading && !t.data} />
+      <Figures loads={[t]} label="timeline">
+        {t.data && (
+          <>
+            <p className="muted">
+              {fmtTime(t.data.from)} → {fmtTime(t.data.at)}, in steps of {t.data.step}.
+            </p>
+            <div className={`narrative${events.length ? '' : ' calm'}`} aria-label="narrative">
+              {(t.data.narrative || []).map((n, i) => (
+                <p key={i}>{n}</p>
+              ))}
+              {events.length === 0 && (
+                <p className="muted">
+                  Pick {picks.length ? 'an incident above, ' : ''}another moment, or look back further; the story cards on the Overview link here for each incident.
+                </p>
+              )}
             </div>
-          )}
-          <p className="muted small">{t.data.baseline}</p>
-        </>
-      )}
+            {events.length > 0 && (
+              <div className="tl" role="list">
+                <div className="tl-axis">
+                  <div>order</div>
+                  <div>service · signal</div>
+                  <div>
+                    <span>{fmtShort(t.data.from)}</span>
+                    <span>{fmtShort(t.data.at)}</span>
+                  </div>
+                </div>
+                {events.map((a, i) => {
+                  const critical = (a.crossed || []).includes('critical');
+                  const isNew = (a.crossed || []).includes('new');
+                  const q = signalQuery(a);
+                  return (
+                    <div key={i} className="tl-row" role="listitem" data-row tabIndex={0}>
+                      <span className="order">
+                        #{i + 1} {fmtClock(a.at).slice(0, 5)}
+                      </span>
+                      <span>
+                        <a href={href(['explore'], { ...exploreRange, q: term('service', a.service) })}>
+                          <b>{a.service}</b>
+                        </a>{' '}
+                        ·{' '}
+                        <a className="signal" href={href(['explore'], { ...exploreRange, q })} title={q}>
+                          {signalNames[a.signal] || a.signal}
+                        </a>
+                      </span>
+                      <div className="tl-track" title={a.text}>
+                        <span className={`tl-run ${isNew ? 'new' : critical ? 'critical' : ''}`} style={{ left: pos(a.at), width: `calc(100% - ${pos(a.at)})` }} />
+                        {a.critical_at && a.critical_at !== a.at && <span className="tl-run critical" style={{ left: pos(a.critical_at), width: `calc(100% - ${pos(a.critical_at)})` }} />}
+                      </div>
+                      <span />
+                      <span className="tl-text">
+                        {a.text}
+                        {!isNew && (
+                          <span className="muted">
+                            {' '}
+                            · peak {fmtSignal(a.signal, a.peak)}, warning above {fmtSignal(a.signal, a.baseline.warning_above)}
+                          </span>
+                        )}
+                      </span>
+                    </div>
+                  );
+                })}
+              </div>
+            )}
+            <p className="muted small">{t.data.baseline}</p>
+          </>
+        )}
+      </Figures>
     </div>
   );
 }

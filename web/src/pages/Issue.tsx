@@ -6,6 +6,7 @@
 import { useState } from 'react';
 import { get, type Frame, type Histogram, type IssueDetail, type IssueEvents, type TagValue } from '../api';
 import { ErrorMessage, Level, Loading, journeyHref, journeyLink } from '../components/common';
+import { Figures } from '../components/Figures';
 import { IssueChart } from '../components/IssueChart';
 import { loadReplays } from '../replay';
 import { actions, setStatus } from '../components/IssueActions';
@@ -70,7 +71,9 @@ export function Issue({ r, id }: { r: Route; id: string }) {
               all events in Explore →
             </a>
           </div>
-          {hist.data && <IssueChart h={hist.data} onZoom={(a, b) => navigate(withParams(r, { from: a, to: b, ev: undefined }))} />}
+          <Figures loads={[hist]} label="events over time">
+            {hist.data && <IssueChart h={hist.data} onZoom={(a, b) => navigate(withParams(r, { from: a, to: b, ev: undefined }))} />}
+          </Figures>
           <div className="issue-body">
             <div className="issue-main">
               <div className="event-nav" aria-label="events of this issue">
@@ -165,48 +168,50 @@ export function Issue({ r, id }: { r: Route; id: string }) {
                 </section>
               )}
             </div>
-            <aside className="issue-side">
-              <h3>This event</h3>
-              <p>
-                {fmtTime(ev?.ts)} · {ev?.service} {ev?.endpoint && <code>{ev.endpoint}</code>}
-              </p>
-              <p>
-                {ev?.trace_id && (
-                  <a className="journey-link" href={journeyLink(r, 'trace', ev.trace_id, { at: ev.ts, why: i.title })}>
-                    its trace
-                  </a>
-                )}
-                {ev?.trace_id && ev?.user_id && ' · '}
-                {ev?.user_id && (
-                  <a className="journey-link" href={journeyLink(r, 'user', ev.user_id, { at: ev.ts, why: i.title })}>
-                    its user's journey
-                  </a>
-                )}
-                {sid && recorded.data?.has(sid) && (
-                  <>
-                    {' · '}
-                    <a className="replay-link" href={journeyLink(r, 'session', sid, { at: ev?.ts, why: i.title })} title="the session's replay at this error: what the user saw">
-                      ▶ watch the replay
+            <Figures loads={[d, evs]}>
+              <aside className="issue-side">
+                <h3>This event</h3>
+                <p>
+                  {fmtTime(ev?.ts)} · {ev?.service} {ev?.endpoint && <code>{ev.endpoint}</code>}
+                </p>
+                <p>
+                  {ev?.trace_id && (
+                    <a className="journey-link" href={journeyLink(r, 'trace', ev.trace_id, { at: ev.ts, why: i.title })}>
+                      its trace
                     </a>
-                  </>
-                )}
-              </p>
-              <h3>Tags</h3>
-              {Object.entries(i.tags || {}).map(([name, vs]) => (
-                <TagBars key={name} name={name} values={vs} r={r} fq={fq} />
-              ))}
-              {!i.tags?.release && <TagBars name="release" values={i.releases || []} r={r} fq={fq} />}
-              <h3>Affected users</h3>
-              {(i.affected_users || []).length === 0 && <p className="muted">No user id on these events.</p>}
-              {(i.affected_users || []).slice(0, 10).map((v) => (
-                <div key={v.value} className="user-row">
-                  <a href={journeyLink(r, 'user', v.value, { mq: fq, why: i.title })} title="their journey, opened at their latest event of this issue">
-                    {v.value}
-                  </a>{' '}
-                  <span className="muted">({v.count})</span>
-                </div>
-              ))}
-            </aside>
+                  )}
+                  {ev?.trace_id && ev?.user_id && ' · '}
+                  {ev?.user_id && (
+                    <a className="journey-link" href={journeyLink(r, 'user', ev.user_id, { at: ev.ts, why: i.title })}>
+                      its user's journey
+                    </a>
+                  )}
+                  {sid && recorded.data?.has(sid) && (
+                    <>
+                      {' · '}
+                      <a className="replay-link" href={journeyLink(r, 'session', sid, { at: ev?.ts, why: i.title })} title="the session's replay at this error: what the user saw">
+                        ▶ watch the replay
+                      </a>
+                    </>
+                  )}
+                </p>
+                <h3>Tags</h3>
+                {Object.entries(i.tags || {}).map(([name, vs]) => (
+                  <TagBars key={name} name={name} values={vs} r={r} fq={fq} />
+                ))}
+                {!i.tags?.release && <TagBars name="release" values={i.releases || []} r={r} fq={fq} />}
+                <h3>Affected users</h3>
+                {(i.affected_users || []).length === 0 && <p className="muted">No user id on these events.</p>}
+                {(i.affected_users || []).slice(0, 10).map((v) => (
+                  <div key={v.value} className="user-row">
+                    <a href={journeyLink(r, 'user', v.value, { mq: fq, why: i.title })} title="their journey, opened at their latest event of this issue">
+                      {v.value}
+                    </a>{' '}
+                    <span className="muted">({v.count})</span>
+                  </div>
+                ))}
+              </aside>
+            </Figures>
           </div>
         </>
       )}

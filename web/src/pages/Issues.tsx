@@ -3,6 +3,7 @@
 // sparklines and bulk status changes. An issue's page is Issue.tsx.
 import { useEffect, useState } from 'react';
 import { get, type Facets, type IssueList } from '../api';
+import { Figures } from '../components/Figures';
 import { ErrorMessage, Level, Loading, Sparkline } from '../components/common';
 import { actions, setStatus } from '../components/IssueActions';
 import { rangeOf } from '../components/TimeRange';
@@ -124,69 +125,71 @@ export function Issues({ r }: { r: Route }) {
       </div>
       <ErrorMessage error={list.error || done.error} />
       <Loading on={list.loading && !list.data} />
-      {list.data && issues.length === 0 && (
-        <div className="empty">
-          No {status === 'all' ? '' : status} issues{q ? <> matching <code>{q}</code></> : ''} in this time range: widen it, or change the filters. Errors arrive from any Sentry SDK (DSN <code>{`http://INGEST_KEY@${location.host}/1`}</code>), from
-          logs with a stack trace, or from OpenTelemetry exceptions.
-        </div>
-      )}
-      {issues.length > 0 && (
-        <table className="issue-list">
-          <thead>
-            <tr>
-              <th className="check">
-                <input
-                  type="checkbox"
-                  aria-label="select all"
-                  checked={shown.length === issues.length}
-                  onChange={(e) => select(e.target.checked ? new Set(issues.map((i) => i.id)) : new Set())}
-                />
-              </th>
-              <th>issue</th>
-              <th>last 24 h</th>
-              <th>events</th>
-              <th>users</th>
-              <th>last seen ({multi ? 'date, ' : ''}time)</th>
-              <th>status</th>
-            </tr>
-          </thead>
-          <tbody>
-            {issues.map((i) => (
-              <tr
-                key={i.id}
-                data-row
-                tabIndex={-1}
-                className={sel.has(i.id) ? 'selected' : ''}
-                onKeyDown={(e) => {
-                  if (e.key === 'x' && e.target === e.currentTarget) {
-                    e.preventDefault();
-                    toggle(i.id);
-                  }
-                }}
-              >
-                <td className="check">
-                  <input type="checkbox" aria-label={`select ${i.title}`} checked={sel.has(i.id)} onChange={() => toggle(i.id)} />
-                </td>
-                <td>
-                  <a className="issue-title" href={href(['issues', String(i.id)], keep(r))}>
-                    {i.title}
-                  </a>
-                  <div className="muted">
-                    <Level l={i.level} /> {i.culprit} {i.last_release && <>· {i.last_release}</>}
-                  </div>
-                </td>
-                <td>
-                  <Sparkline values={i.count_24h || []} />
-                </td>
-                <td>{fmtNum(i.count)}</td>
-                <td>{fmtNum(i.users)}</td>
-                <td className="ts">{fmtRow(i.last_seen, multi)}</td>
-                <td>{i.status}</td>
+      <Figures loads={[list]} label="issues">
+        {list.data && issues.length === 0 && (
+          <div className="empty">
+            No {status === 'all' ? '' : status} issues{q ? <> matching <code>{q}</code></> : ''} in this time range: widen it, or change the filters. Errors arrive from any Sentry SDK (DSN <code>{`http://INGEST_KEY@${location.host}/1`}</code>), from
+            logs with a stack trace, or from OpenTelemetry exceptions.
+          </div>
+        )}
+        {issues.length > 0 && (
+          <table className="issue-list">
+            <thead>
+              <tr>
+                <th className="check">
+                  <input
+                    type="checkbox"
+                    aria-label="select all"
+                    checked={shown.length === issues.length}
+                    onChange={(e) => select(e.target.checked ? new Set(issues.map((i) => i.id)) : new Set())}
+                  />
+                </th>
+                <th>issue</th>
+                <th>last 24 h</th>
+                <th>events</th>
+                <th>users</th>
+                <th>last seen ({multi ? 'date, ' : ''}time)</th>
+                <th>status</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {issues.map((i) => (
+                <tr
+                  key={i.id}
+                  data-row
+                  tabIndex={-1}
+                  className={sel.has(i.id) ? 'selected' : ''}
+                  onKeyDown={(e) => {
+                    if (e.key === 'x' && e.target === e.currentTarget) {
+                      e.preventDefault();
+                      toggle(i.id);
+                    }
+                  }}
+                >
+                  <td className="check">
+                    <input type="checkbox" aria-label={`select ${i.title}`} checked={sel.has(i.id)} onChange={() => toggle(i.id)} />
+                  </td>
+                  <td>
+                    <a className="issue-title" href={href(['issues', String(i.id)], keep(r))}>
+                      {i.title}
+                    </a>
+                    <div className="muted">
+                      <Level l={i.level} /> {i.culprit} {i.last_release && <>· {i.last_release}</>}
+                    </div>
+                  </td>
+                  <td>
+                    <Sparkline values={i.count_24h || []} />
+                  </td>
+                  <td>{fmtNum(i.count)}</td>
+                  <td>{fmtNum(i.users)}</td>
+                  <td className="ts">{fmtRow(i.last_seen, multi)}</td>
+                  <td>{i.status}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Figures>
     </div>
   );
 }

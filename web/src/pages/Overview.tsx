@@ -4,6 +4,7 @@ import { useMemo } from 'react';
 import { get, type Facets, type Histogram, type IssueList, type Latency, type MonitorList, type Stories } from '../api';
 import { ErrorMessage, FirstEvent, Sparkline } from '../components/common';
 import { DiskWarning } from '../components/DiskCard';
+import { Figures } from '../components/Figures';
 import { rangeOf, rawRangeOf } from '../components/TimeRange';
 import { bounds, rangeLabel } from '../time';
 import { href, keep, type Route } from '../route';
@@ -87,16 +88,16 @@ export function Overview({ r }: { r: Route }) {
           {(stories.data.errors || []).length ? `Some detectors failed: ${stories.data.errors!.join('; ')}` : 'Nothing unusual in this time range.'}
         </p>
       )}
-      <div className="cards">
+      <Figures className="cards" loads={[stories]} label="stories">
         {cards.map((c, i) => (
           <Card key={i} c={c} r={r} />
         ))}
-      </div>
+      </Figures>
       <h2>
         Numbers <span className="muted small">against the previous {rangeLabel(rawRangeOf(r)).replace(/^Last /, '').toLowerCase()}</span>
       </h2>
       <ErrorMessage error={hist.error || issues.error} />
-      <div className="numbers">
+      <Figures className="numbers" loads={[hist, histPrev, latency, latencyPrev, users, usersPrev, issues, monitors]} label="numbers">
         <Num
           label={cur?.estimated ? 'events (estimated)' : 'events'}
           title={cur?.estimated ? 'Some events were kept by the project’s sampling: the total is estimated before sampling' : undefined}
@@ -124,7 +125,7 @@ export function Overview({ r }: { r: Route }) {
         <Num label="active users" value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'} change={delta(users.data?.distinct, usersPrev.data?.distinct)} />
         <Num label="open issues" value={issues.data ? fmtNum(issues.data.total ?? (issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
         <Num label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
-      </div>
+      </Figures>
       {hist.data && cur?.total === 0 && <FirstEvent />}
     </div>
   );

@@ -4,6 +4,7 @@
 import { post, type PathsAnswer } from '../api';
 import { useState } from 'react';
 import { ErrorMessage, Loading } from '../components/common';
+import { Figures } from '../components/Figures';
 import { EventNames, eventNamesId } from '../components/EventNames';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, navigate, withParams, type Route } from '../route';
@@ -188,30 +189,32 @@ export function Paths({ r }: { r: Route }) {
         <button type="submit">Show paths</button>
       </form>
       <ErrorMessage error={a.error} />
-      <Loading on={a.loading} />
-      {a.data && paths.length === 0 && <div className="empty">No paths {dir === 'end' ? 'end in' : 'start with'} “{ev}” in this time range.</div>}
-      {paths.length > 0 && (
-        <>
-          <Flow paths={paths} alignEnd={dir === 'end'} r={r} />
-          <h3>Most followed</h3>
-          <table className="path-list">
-            <tbody>
-              {paths.slice(0, 10).map((p, i) => (
-                <tr key={i}>
-                  <td className="n">{fmtNum(p.persons)}</td>
-                  <td>
-                    {p.steps.map((s, k) => (
-                      <span key={k} className={`pstep${s.startsWith('error: ') ? ' err' : ''}`}>
-                        {s}
-                      </span>
-                    ))}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+      <Loading on={a.loading && !a.data} />
+      <Figures loads={[a]} label="paths">
+        {a.data && paths.length === 0 && <div className="empty">No paths {dir === 'end' ? 'end in' : 'start with'} “{ev}” in this time range.</div>}
+        {paths.length > 0 && (
+          <>
+            <Flow paths={paths} alignEnd={dir === 'end'} r={r} />
+            <h3>Most followed</h3>
+            <table className="path-list">
+              <tbody>
+                {paths.slice(0, 10).map((p, i) => (
+                  <tr key={i}>
+                    <td className="n">{fmtNum(p.persons)}</td>
+                    <td>
+                      {p.steps.map((s, k) => (
+                        <span key={k} className={`pstep${s.startsWith('error: ') ? ' err' : ''}`}>
+                          {s}
+                        </span>
+                      ))}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </Figures>
     </div>
   );
 }

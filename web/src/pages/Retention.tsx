@@ -4,6 +4,7 @@
 import { post, type RetentionAnswer } from '../api';
 import { useState } from 'react';
 import { ErrorMessage, Loading, heat } from '../components/common';
+import { Figures } from '../components/Figures';
 import { EventNames, eventNamesId } from '../components/EventNames';
 import { PinButton } from '../components/Pin';
 import { rangeOf } from '../components/TimeRange';
@@ -64,40 +65,42 @@ export function Retention({ r }: { r: Route }) {
         </div>
       )}
       <ErrorMessage error={a.error} />
-      <Loading on={a.loading} />
-      {a.data && cohorts.length === 0 && <div className="empty">Nobody did “{start}” in this time range: pick another event or widen the range.</div>}
-      {cohorts.length > 0 && (
-        <table className="heat">
-          <thead>
-            <tr>
-              <th>cohort</th>
-              <th>persons</th>
-              {(cohorts[0].rates || []).map((_, k) => (
-                <th key={k}>
-                  {period} {k}
-                </th>
-              ))}
-            </tr>
-          </thead>
-          <tbody>
-            {cohorts.map((c) => (
-              <tr key={c.start + (c.breakdown || '')}>
-                <th>{fmtShort(c.start).replace(/,? \d\d:\d\d$/, '')}{c.breakdown ? ` · ${c.breakdown}` : ''}</th>
-                <td className="size">{fmtNum(c.size)}</td>
-                {(c.rates || []).map((rate, k) =>
-                  future(c.start, k, period, a.data!.range.to) ? (
-                    <td key={k} className="cell future" />
-                  ) : (
-                    <td key={k} className={`cell${rate > 0.5 ? ' strong' : ''}`} style={{ background: heat(rate) }} title={`${fmtNum(c.returned?.[k])} of ${fmtNum(c.size)} came back in ${period} ${k}`}>
-                      {fmtPct(rate)}
-                    </td>
-                  ),
-                )}
+      <Loading on={a.loading && !a.data} />
+      <Figures loads={[a]} label="retention">
+        {a.data && cohorts.length === 0 && <div className="empty">Nobody did “{start}” in this time range: pick another event or widen the range.</div>}
+        {cohorts.length > 0 && (
+          <table className="heat">
+            <thead>
+              <tr>
+                <th>cohort</th>
+                <th>persons</th>
+                {(cohorts[0].rates || []).map((_, k) => (
+                  <th key={k}>
+                    {period} {k}
+                  </th>
+                ))}
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
+            </thead>
+            <tbody>
+              {cohorts.map((c) => (
+                <tr key={c.start + (c.breakdown || '')}>
+                  <th>{fmtShort(c.start).replace(/,? \d\d:\d\d$/, '')}{c.breakdown ? ` · ${c.breakdown}` : ''}</th>
+                  <td className="size">{fmtNum(c.size)}</td>
+                  {(c.rates || []).map((rate, k) =>
+                    future(c.start, k, period, a.data!.range.to) ? (
+                      <td key={k} className="cell future" />
+                    ) : (
+                      <td key={k} className={`cell${rate > 0.5 ? ' strong' : ''}`} style={{ background: heat(rate) }} title={`${fmtNum(c.returned?.[k])} of ${fmtNum(c.size)} came back in ${period} ${k}`}>
+                        {fmtPct(rate)}
+                      </td>
+                    ),
+                  )}
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Figures>
     </div>
   );
 }

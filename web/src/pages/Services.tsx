@@ -2,6 +2,7 @@
 // their requests, error rate and latency, and the calls between them.
 import { get, type MapEdge, type MapNode, type ServiceMap, type TraceBreakdown } from '../api';
 import { ErrorMessage, FirstEvent, Loading } from '../components/common';
+import { Figures } from '../components/Figures';
 import { rangeOf } from '../components/TimeRange';
 import { useState } from 'react';
 import { href, keep, navigate, withParams, type Route } from '../route';
@@ -153,41 +154,43 @@ export function Services({ r }: { r: Route }) {
       </form>
       {trace && <TraceTime r={r} trace={trace} />}
       <ErrorMessage error={m.error} />
-      <Loading on={m.loading} />
-      {m.data && nodes.length === 0 && <FirstEvent />}
-      {nodes.length > 0 && (
-        <>
-          <div className="map-wrap">
-            <ServiceMap nodes={nodes} edges={edges} r={r} />
-          </div>
-          <h3>Calls</h3>
-          <table className="edge-list">
-            <thead>
-              <tr>
-                <th>caller → callee</th>
-                <th>calls</th>
-                <th>errors</th>
-                <th>error rate</th>
-                <th>p95</th>
-              </tr>
-            </thead>
-            <tbody>
-              {edges.map((e, i) => (
-                <tr key={i} data-row tabIndex={-1}>
-                  <td>
-                    <a href={href(['explore'], { ...keep(r), q: `service:${e.from}` })}>{e.from}</a> → {e.to}
-                    {e.inferred && <span className="muted"> (inferred from shared traces)</span>}
-                  </td>
-                  <td>{fmtNum(e.calls)}</td>
-                  <td>{fmtNum(e.errors)}</td>
-                  <td className={e.error_rate >= 0.02 ? 'lvl-error' : ''}>{fmtPct(e.error_rate)}</td>
-                  <td>{Math.round(e.p95_ms)} ms</td>
+      <Loading on={m.loading && !m.data} />
+      <Figures loads={[m]} label="service map">
+        {m.data && nodes.length === 0 && <FirstEvent />}
+        {nodes.length > 0 && (
+          <>
+            <div className="map-wrap">
+              <ServiceMap nodes={nodes} edges={edges} r={r} />
+            </div>
+            <h3>Calls</h3>
+            <table className="edge-list">
+              <thead>
+                <tr>
+                  <th>caller → callee</th>
+                  <th>calls</th>
+                  <th>errors</th>
+                  <th>error rate</th>
+                  <th>p95</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </>
-      )}
+              </thead>
+              <tbody>
+                {edges.map((e, i) => (
+                  <tr key={i} data-row tabIndex={-1}>
+                    <td>
+                      <a href={href(['explore'], { ...keep(r), q: `service:${e.from}` })}>{e.from}</a> → {e.to}
+                      {e.inferred && <span className="muted"> (inferred from shared traces)</span>}
+                    </td>
+                    <td>{fmtNum(e.calls)}</td>
+                    <td>{fmtNum(e.errors)}</td>
+                    <td className={e.error_rate >= 0.02 ? 'lvl-error' : ''}>{fmtPct(e.error_rate)}</td>
+                    <td>{Math.round(e.p95_ms)} ms</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </>
+        )}
+      </Figures>
     </div>
   );
 }

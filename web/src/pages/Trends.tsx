@@ -4,6 +4,7 @@
 import { post, type TrendsAnswer } from '../api';
 import { useMemo, useState } from 'react';
 import { ErrorMessage, Loading } from '../components/common';
+import { Figures } from '../components/Figures';
 import { EventNames, eventNamesId } from '../components/EventNames';
 import { LineChart, trendLines } from '../components/LineChart';
 import { PinButton } from '../components/Pin';
@@ -78,29 +79,31 @@ export function Trends({ r }: { r: Route }) {
         </div>
       )}
       <ErrorMessage error={a.error} />
-      <Loading on={a.loading} />
-      {a.data && series.length === 0 && <div className="empty">No “{ev}” events in this time range.</div>}
-      {series.length > 0 && chart && (
-        <>
-          <div className="totals">
-            {series.slice(0, 8).map((s, i) => (
-              <div key={i} className="num">
-                <b>{fmtNum(s.total)}</b>
-                <span>
-                  {s.breakdown || `${measure} of ${ev}`}
-                  {s.change !== undefined && s.change !== null && (
-                    <span className={s.change >= 0 ? 'up' : 'down'}>
-                      {' '}
-                      {s.change >= 0 ? '▲' : '▼'} {fmtPct(Math.abs(s.change))}
-                    </span>
-                  )}
-                </span>
-              </div>
-            ))}
-          </div>
-          <LineChart xs={chart.xs} lines={chart.lines} />
-        </>
-      )}
+      <Loading on={a.loading && !a.data} />
+      <Figures loads={[a]} label="trend">
+        {a.data && series.length === 0 && <div className="empty">No “{ev}” events in this time range.</div>}
+        {series.length > 0 && chart && (
+          <>
+            <div className="totals">
+              {series.slice(0, 8).map((s, i) => (
+                <div key={i} className="num">
+                  <b>{fmtNum(s.total)}</b>
+                  <span>
+                    {s.breakdown || `${measure} of ${ev}`}
+                    {s.change !== undefined && s.change !== null && (
+                      <span className={s.change >= 0 ? 'up' : 'down'}>
+                        {' '}
+                        {s.change >= 0 ? '▲' : '▼'} {fmtPct(Math.abs(s.change))}
+                      </span>
+                    )}
+                  </span>
+                </div>
+              ))}
+            </div>
+            <LineChart xs={chart.xs} lines={chart.lines} />
+          </>
+        )}
+      </Figures>
     </div>
   );
 }

@@ -3,6 +3,7 @@
 // browsers, systems and devices.
 import { get, type WebAnswer, type WebCount } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
+import { Figures } from '../components/Figures';
 import { rangeOf } from '../components/TimeRange';
 import { href, keep, type Route } from '../route';
 import { fmtDuration, fmtNum, fmtPct, term, useLoad } from '../util';
@@ -27,7 +28,8 @@ export function WebStats({ r }: { r: Route }) {
   return (
     <div className="web">
       <ErrorMessage error={a.error} />
-      <Loading on={a.loading} />
+      <Loading on={a.loading && !a.data} />
+      <Figures loads={[a]} label="web analytics">
       {w && w.pageviews === 0 && (
         <div className="empty">
           No page views in this time range. Add the browser snippet to your site:
@@ -71,6 +73,7 @@ export function WebStats({ r }: { r: Route }) {
           </div>
         </>
       )}
+      </Figures>
     </div>
   );
 }
