@@ -23,7 +23,19 @@ import (
 // installed with apt-get when missing, and skipped, saying why, only when
 // it cannot be installed.
 func TestClickHouseRuns(t *testing.T) {
-	ch := clickHouse{chtest.Start(t)}
+	clickHouseRuns(t, clickHouse{chtest.Start(t)})
+}
+
+// TestClickHouseRunsOnCurrentRelease is TestClickHouseRuns on a current
+// ClickHouse release's engine (chtest.StartCurrent: chDB 26.5 behind a
+// test-only HTTP front).
+func TestClickHouseRunsOnCurrentRelease(t *testing.T) {
+	clickHouseRuns(t, clickHouse{chtest.StartCurrent(t)})
+}
+
+// clickHouseRuns loads the events into ch and compares each golden
+// pipeline's answer there with DuckDB's.
+func clickHouseRuns(t *testing.T, ch clickHouse) {
 	ch.exec(t, `CREATE TABLE events (project_id Int32, ts Int64, received_at Int64, kind String, level String,
 		service String, env String, release String, host String, trace_hi UInt64, trace_lo UInt64, span_id UInt64,
 		parent_span_id UInt64, user_id String, anonymous_id String, session_id String, request_id String, name String,
