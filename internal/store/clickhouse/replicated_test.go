@@ -3,6 +3,7 @@ package clickhouse
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -186,4 +187,66 @@ func waitFor(t *testing.T, r *chtest.Server, sql, want string) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// TestReplicatedShards runs the exactly-once, several-writers and
+// retention tests on two shards of two replicas, and checks that the
+// rows are spread over both shards and that each shard's replicas hold
+// the same ones.
+func TestReplicatedShards(t *testing.T) {
+	c := chtest.StartReplicatedCluster(t, 2, 2)
+	t.Run("ExactlyOnce", func(t *testing.T) { testExactlyOnce(t, c.StoreURL("exactly_once")) })
+	t.Run("Writers", func(t *testing.T) { testWriters(t, c.StoreURL("writers")) })
+	t.Run("Retention", func(t *testing.T) {
+		ctx := context.Background()
+		s := mustOpen(t, c.StoreURL("retention"))
+		old, recent := evs(300, "old"), evs(200, "recent")
+		for i := range recent {
+			recent[i].TS += 10 * dayMicros
+		}
+		if err := s.Append(ctx, store.Batch{Seq: 1, Events: append(old, recent...)}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.DeleteEvents(ctx, 1, "log", t0+dayMicros)
+		if err != nil || n != 300 {
+			t.Fatalf("DeleteEvents = %d, %v; want the 300 old events", n, err)
+		}
+		if got := count(t, s, ""); got != 200 {
+			t.Errorf("%d events after retention, want the 200 recent ones", got)
+		}
+	})
+	t.Run("Spread", func(t *testing.T) {
+		s := mustOpen(t, c.StoreURL("spread"))
+		if err := s.Append(context.Background(), store.Batch{Seq: 1, Events: evs(1000, "spread")}); err != nil {
+			t.Fatal(err)
+		}
+		total := 0
+		for i, rs := range c.Replicas {
+			var first string
+			for j, r := range rs {
+				var got string
+				deadline := time.Now().Add(30 * time.Second)
+				for {
+					got = strings.TrimSpace(string(r.Post(t, "SELECT count(), sum(cityHash64(message)) FROM spread.events_local")))
+					if j == 0 || got == first || time.Now().After(deadline) {
+						break
+					}
+					time.Sleep(100 * time.Millisecond)
+				}
+				if j == 0 {
+					first = got
+					n, _ := strconv.Atoi(strings.Split(got, "\t")[0])
+					if n == 0 || n == 1000 {
+						t.Errorf("shard %d holds %d of the 1000 events, want some", i+1, n)
+					}
+					total += n
+				} else if got != first {
+					t.Errorf("shard %d: replica %d holds %q, replica 1 %q", i+1, j+1, got, first)
+				}
+			}
+		}
+		if total != 1000 {
+			t.Errorf("the shards hold %d events, want 1000", total)
+		}
+	})
 }

@@ -234,6 +234,13 @@ func parseURL(raw string) (target, error) {
 		// A batch's rows deleted by the recovery and appended again
 		// must not be taken for a retry of the deleted ones (cluster.go).
 		t.settings.Set("insert_deduplicate", "0")
+		// A Distributed table's inserts and reads go to the same replica
+		// of each shard (the first in remote_servers that answers), so
+		// that a read sees what the store wrote (the recovery's count of
+		// a crashed batch's rows above all), not a replica yet to fetch it.
+		if t.settings.Get("load_balancing") == "" {
+			t.settings.Set("load_balancing", "in_order")
+		}
 	}
 	if t.cluster != "" {
 		t.settings.Set("insert_distributed_sync", "1")

@@ -47,8 +47,8 @@ func TestParseURL(t *testing.T) {
 		t.Errorf("parseURL of a cluster = %+v, %v; want its shards, synchronous inserts and global subqueries", got, err)
 	}
 	got, err = parseURL("clickhouse://ch1:8124/db?cluster=lore&replicated=1&shards=ch1:8124|ch2:8124,ch3:8124|ch4:8124")
-	if err != nil || !got.replicated || fmt.Sprint(got.shards) != "[[ch1:8124 ch2:8124] [ch3:8124 ch4:8124]]" || got.settings.Get("insert_deduplicate") != "0" {
-		t.Errorf("parseURL of a replicated cluster = %+v, %v; want two shards of two replicas, inserts not deduplicated", got, err)
+	if err != nil || !got.replicated || fmt.Sprint(got.shards) != "[[ch1:8124 ch2:8124] [ch3:8124 ch4:8124]]" || got.settings.Get("insert_deduplicate") != "0" || got.settings.Get("load_balancing") != "in_order" {
+		t.Errorf("parseURL of a replicated cluster = %+v, %v; want two shards of two replicas, inserts not deduplicated, replicas in order", got, err)
 	}
 	// A password never shows in an error.
 	if _, err := parseURL("clickhouse://u:secret@ch/bad-name"); err == nil || strings.Contains(err.Error(), "secret") {
