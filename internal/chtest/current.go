@@ -198,10 +198,16 @@ func fetchChDB(t testing.TB, dir, lib string) error {
 	if err != nil {
 		return fmt.Errorf("npm pack: %v\n%s", err, out)
 	}
-	tgz := filepath.Join(tmp, strings.TrimSpace(lastLine(string(out))))
+	// The tarball is the one file npm pack wrote into tmp (whatever it
+	// printed besides its name).
+	tgzs, _ := filepath.Glob(filepath.Join(tmp, "*.tgz"))
+	if len(tgzs) != 1 {
+		return fmt.Errorf("npm pack wrote %d tarballs: %s", len(tgzs), out)
+	}
+	tgz := tgzs[0]
 	f, err := os.Open(tgz)
 	if err != nil {
-		return fmt.Errorf("npm pack wrote %q: %v", out, err)
+		return err
 	}
 	defer f.Close()
 	h := sha512.New()
@@ -244,12 +250,4 @@ func fetchChDB(t testing.TB, dir, lib string) error {
 		}
 		return os.Rename(part, lib)
 	}
-}
-
-func lastLine(s string) string {
-	s = strings.TrimSpace(s)
-	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
-		return s[i+1:]
-	}
-	return s
 }
