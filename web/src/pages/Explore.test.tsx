@@ -24,6 +24,12 @@ vi.mock(import('../components/LineChart'), async (original) => ({
   ),
 }));
 
+// The histogram is drawn by uPlot too: here, its total.
+vi.mock(import('../components/Histogram'), async (original) => ({
+  ...(await original()),
+  Histogram: ({ data }: { data: { buckets: { count: number }[] | null } }) => <p className="stub-hist">{(data.buckets || []).reduce((n, b) => n + b.count, 0)} in the histogram</p>,
+}));
+
 afterEach(() => {
   cleanup();
   vi.unstubAllGlobals();
@@ -298,5 +304,41 @@ describe('Explore with pipes', () => {
     fireEvent.keyDown(input, { key: 'ArrowDown' });
     fireEvent.keyDown(input, { key: 'Enter' });
     expect(input.value).toBe('level:error | stats p95(');
+  });
+});
+
+describe('Explore', () => {
+  it('dims the last search’s figures while the next loads, and drops them when it fails', async () => {
+    let release: () => void = () => {};
+    vi.stubGlobal('fetch', async (u: URL) => {
+      const q = u.searchParams.get('q');
+      if (u.pathname === '/api/v1/search') {
+        if (q === 'bad:(') return json({ error: 'bad query "bad:(": search: unbalanced (' }, 400);
+        if (q === 'slow') await new Promise<void>((ok) => (release = ok));
+        return json({ events: [{ ts: '2026-11-20T10:00:00Z', kind: 'log', level: 'error', service: 'cart', message: `hit ${q}` }] });
+      }
+      if (u.pathname === '/api/v1/histogram') return json({ step: '60s', buckets: [{ ts: '2026-11-20T10:00:00Z', count: 7 }] });
+      if (u.pathname === '/api/v1/facets') return json({ field: u.searchParams.get('field'), total: 7, distinct: 1, values: [{ value: 'cart', count: 7 }] });
+      return json({ error: `unexpected ${u.pathname}` }, 500);
+    });
+    const { container, rerender } = render(<Explore r={parseHash('#/explore?q=good')} />);
+    await screen.findByText('7 in the histogram');
+    await waitFor(() => expect(container.querySelector('[aria-busy="true"]')).toBeNull());
+    expect(container.querySelectorAll('.facet').length).toBeGreaterThan(0);
+    rerender(<Explore r={parseHash('#/explore?q=slow')} />);
+    // The last search's histogram, facets and rows stay, dimmed, until the next search's are in.
+    const stale = () => [...container.querySelectorAll('.figures.stale[aria-busy="true"]')].map((f) => f.getAttribute('aria-label'));
+    expect(stale()).toEqual(['histogram', 'facets', 'events']);
+    expect(screen.getByText('hit good')).toBeTruthy();
+    release();
+    await screen.findByText('hit slow');
+    await waitFor(() => expect(container.querySelector('[aria-busy="true"]')).toBeNull());
+    expect(container.querySelector('.stale')).toBeNull();
+    rerender(<Explore r={parseHash('#/explore?q=' + encodeURIComponent('bad:('))} />);
+    await screen.findByRole('alert');
+    // Nothing is left dimmed as if the failed search's figures were coming: there are none.
+    await waitFor(() => expect(container.querySelector('[aria-busy="true"]')).toBeNull());
+    expect(container.querySelector('.stub-hist')).toBeNull();
+    expect(container.querySelectorAll('.facet').length).toBe(0);
   });
 });

@@ -50,7 +50,13 @@ export function Explore({ r }: { r: Route }) {
   // The histogram and facets scan the whole range; they start once the
   // first page of results is in, so they do not compete with it.
   const searched = !res.loading && res.data?.key === key;
-  const hist = useLoad((signal) => (searched ? get<H>('/api/v1/histogram', { q, from, to, by: 'level' }, signal) : waiting<H>()), [q, from, to, beat, searched]);
+  // A search that failed leaves the histogram and facets nothing to count: none are shown, rather
+  // than the last search's, dimmed as if the new ones were coming.
+  const failed = !res.loading && res.error !== undefined;
+  const hist = useLoad<H | undefined>(
+    (signal) => (failed ? Promise.resolve(undefined) : searched ? get<H>('/api/v1/histogram', { q, from, to, by: 'level' }, signal) : waiting<H>()),
+    [q, from, to, beat, searched, failed],
+  );
   useEffect(() => {
     setMore([]);
     setCursor(res.data?.next_cursor);
@@ -140,7 +146,7 @@ export function Explore({ r }: { r: Route }) {
           <Figures label="facets">
             <aside className="facets">
               {facetFields.map((f) => (
-                <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} />
+                <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} failed={failed} />
               ))}
             </aside>
           </Figures>
@@ -223,8 +229,11 @@ function PipeAnswer({ q, from, to, answer, r }: { q: string; from: string; to: s
   );
 }
 
-function FacetBox({ field, q, from, to, r, ready }: { field: string; q: string; from: string; to: string; r: Route; ready: boolean }) {
-  const f = useLoad((signal) => (ready ? get<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }, signal) : waiting<Facets>()), [field, q, from, to, ready]);
+function FacetBox({ field, q, from, to, r, ready, failed }: { field: string; q: string; from: string; to: string; r: Route; ready: boolean; failed: boolean }) {
+  const f = useLoad<Facets | undefined>(
+    (signal) => (failed ? Promise.resolve(undefined) : ready ? get<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }, signal) : waiting<Facets>()),
+    [field, q, from, to, ready, failed],
+  );
   if (!f.data?.values?.length) return null;
   return (
     <div className="facet">

@@ -6,6 +6,7 @@
 import { useEffect, useState } from 'react';
 import { get, type Dictionary, type FieldInfo } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
+import { Figures } from '../components/Figures';
 import { aliases, eventFields } from '../components/SearchInput';
 import { rangeOf } from '../components/TimeRange';
 import { href, navigate, useFlag, withParams, type Route } from '../route';
@@ -76,72 +77,74 @@ export function Fields({ r }: { r: Route }) {
       </form>
       <ErrorMessage error={d.error} />
       <Loading on={d.loading && !d.data} />
-      {d.data && !d.data.fields?.length && (
-        <div className="empty">No field was seen in this time range. Widen the range, or send a first event (see Settings for the snippets).</div>
-      )}
-      {shown.length > 0 && (
-        <table className="fields">
-          <thead>
-            <tr>
-              <th>field</th>
-              <th>type</th>
-              <th className="n">events</th>
-              <th className="n" title={d.data?.cardinality_method}>
-                distinct ≈
-              </th>
-              <th>examples</th>
-              <th>services</th>
-              <th>first seen</th>
-              <th>last seen</th>
-              <th>drift</th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((f) => (
-              <tr key={f.name} className={(f.drift || []).length ? 'drifted' : ''}>
-                <td>
-                  <a className="fname" href={href(['explore'], { q: presentQuery(f), from, to: to === 'now' ? undefined : to })}>
-                    {f.name}
-                  </a>
-                  {f.column && <span className="tagl">column</span>}
-                </td>
-                <td>
-                  <span className={`ftype ftype-${f.type}`}>{f.type}</span>
-                  {(f.types || []).length > 1 && <span className="muted"> +{(f.types || []).slice(1).map((t) => t.type).join(', ')}</span>}
-                </td>
-                <td className="n">{fmtNum(f.count)}</td>
-                <td className="n">{fmtNum(f.cardinality)}</td>
-                <td className="examples">
-                  {(f.examples || []).slice(0, 3).map((e, i) => (
-                    <code key={i} title={e}>
-                      {e.length > 40 ? e.slice(0, 40) + '…' : e}
-                    </code>
-                  ))}
-                </td>
-                <td className="services">
-                  {(f.services || []).slice(0, 3).map((s) => s.service).join(', ')}
-                  {(f.services || []).length > 3 && <span className="muted"> +{(f.services || []).length - 3}</span>}
-                </td>
-                <td className="ts">{fmtShort(f.first_seen)}</td>
-                <td className="ts">{fmtShort(f.last_seen)}</td>
-                <td>
-                  {(f.drift || []).map((x) => (
-                    <span key={x.kind} className={`drift drift-${x.kind}`} title={x.note}>
-                      {badge[x.kind] || x.kind}
-                    </span>
-                  ))}
-                  {(f.drift || []).map((x) => (
-                    <div key={x.kind} className="drift-note">
-                      {x.note}
-                    </div>
-                  ))}
-                </td>
+      <Figures loads={[d]} label="fields">
+        {d.data && !d.data.fields?.length && (
+          <div className="empty">No field was seen in this time range. Widen the range, or send a first event (see Settings for the snippets).</div>
+        )}
+        {shown.length > 0 && (
+          <table className="fields">
+            <thead>
+              <tr>
+                <th>field</th>
+                <th>type</th>
+                <th className="n">events</th>
+                <th className="n" title={d.data?.cardinality_method}>
+                  distinct ≈
+                </th>
+                <th>examples</th>
+                <th>services</th>
+                <th>first seen</th>
+                <th>last seen</th>
+                <th>drift</th>
               </tr>
-            ))}
-          </tbody>
-        </table>
-      )}
-      {d.data && <p className="muted small">Distinct values are {d.data.cardinality_method}.</p>}
+            </thead>
+            <tbody>
+              {shown.map((f) => (
+                <tr key={f.name} className={(f.drift || []).length ? 'drifted' : ''}>
+                  <td>
+                    <a className="fname" href={href(['explore'], { q: presentQuery(f), from, to: to === 'now' ? undefined : to })}>
+                      {f.name}
+                    </a>
+                    {f.column && <span className="tagl">column</span>}
+                  </td>
+                  <td>
+                    <span className={`ftype ftype-${f.type}`}>{f.type}</span>
+                    {(f.types || []).length > 1 && <span className="muted"> +{(f.types || []).slice(1).map((t) => t.type).join(', ')}</span>}
+                  </td>
+                  <td className="n">{fmtNum(f.count)}</td>
+                  <td className="n">{fmtNum(f.cardinality)}</td>
+                  <td className="examples">
+                    {(f.examples || []).slice(0, 3).map((e, i) => (
+                      <code key={i} title={e}>
+                        {e.length > 40 ? e.slice(0, 40) + '…' : e}
+                      </code>
+                    ))}
+                  </td>
+                  <td className="services">
+                    {(f.services || []).slice(0, 3).map((s) => s.service).join(', ')}
+                    {(f.services || []).length > 3 && <span className="muted"> +{(f.services || []).length - 3}</span>}
+                  </td>
+                  <td className="ts">{fmtShort(f.first_seen)}</td>
+                  <td className="ts">{fmtShort(f.last_seen)}</td>
+                  <td>
+                    {(f.drift || []).map((x) => (
+                      <span key={x.kind} className={`drift drift-${x.kind}`} title={x.note}>
+                        {badge[x.kind] || x.kind}
+                      </span>
+                    ))}
+                    {(f.drift || []).map((x) => (
+                      <div key={x.kind} className="drift-note">
+                        {x.note}
+                      </div>
+                    ))}
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+        {d.data && <p className="muted small">Distinct values are {d.data.cardinality_method}.</p>}
+      </Figures>
     </div>
   );
 }
