@@ -167,7 +167,7 @@ func (s *Store) connectShards(ctx context.Context, shards [][]string, scheme, po
 	}
 	servers := s.shards
 	if s.replicated {
-		servers = nil
+		servers, s.failover = nil, nil
 		for _, a := range all {
 			servers = append(servers, server(a))
 			if ep := scheme + "://" + a + "/"; ep != s.endpoint {
@@ -178,6 +178,12 @@ func (s *Store) connectShards(ctx context.Context, shards [][]string, scheme, po
 	}
 	for _, sv := range servers {
 		if err := sv.exec(ctx, "", "CREATE DATABASE IF NOT EXISTS "+s.db); err != nil {
+			if s.replicated && refused(err) {
+				// A replica that is down has the database already, or
+				// the migrations, which need it, fail.
+				s.log.Warn("clickhouse: a server of the cluster is down", "server", sv.endpoint, "err", err)
+				continue
+			}
 			return fmt.Errorf("clickhouse: server %s of cluster %q: %w", sv.endpoint, s.cluster, err)
 		}
 	}

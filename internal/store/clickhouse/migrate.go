@@ -153,12 +153,23 @@ func migrations() []migration {
 // recorded, and records it. A database recorded at a version newer than
 // this build knows is refused (an older Lore must not write to it).
 func (s *Store) migrate(ctx context.Context, migs []migration) error {
-	if err := s.createTables(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+	// On a replicated cluster the CREATE runs on every server, so it
+	// is sent only when the table is missing: a database at the latest
+	// version opens while a replica is down.
+	exists := int64(0)
+	if s.replicated {
+		if err := s.queryOne(ctx, s.db, "SELECT count() FROM system.tables WHERE database = currentDatabase() AND name = 'schema_migrations'", &exists); err != nil {
+			return fmt.Errorf("clickhouse migrations: %w", err)
+		}
+	}
+	if exists == 0 {
+		if err := s.createTables(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 	version UInt32,
 	name String,
 	applied_at DateTime
 ) ENGINE = MergeTree() ORDER BY version`); err != nil {
-		return fmt.Errorf("clickhouse migrations: %w", err)
+			return fmt.Errorf("clickhouse migrations: %w", err)
+		}
 	}
 	applied := map[int]bool{}
 	highest := 0

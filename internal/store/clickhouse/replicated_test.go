@@ -53,6 +53,29 @@ func TestReplicated(t *testing.T) {
 		}
 		t.Logf("an append of %d events takes %v without a quorum, %v with insert_quorum=2 (mean of %d)", size, took[""]/n, took["&insert_quorum=2"]/n, n)
 	})
+	// A node opens a database at the latest version while the URL's
+	// server is down (through the next one of shards), appends, and the
+	// server, back, fetches what it missed.
+	t.Run("OpenWithReplicaDown", func(t *testing.T) {
+		ctx := context.Background()
+		u := c.StoreURL("down")
+		s := mustOpen(t, u)
+		if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs(10, "before")}); err != nil {
+			t.Fatal(err)
+		}
+		s.Close()
+		first := c.Replicas[0][0]
+		first.Kill()
+		s = mustOpen(t, u+"&writer=later")
+		if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs(20, "while down")}); err != nil {
+			t.Fatal(err)
+		}
+		if n := count(t, s, ""); n != 30 {
+			t.Errorf("%d events read while the URL's server is down, want 30", n)
+		}
+		first.Restart(t)
+		waitFor(t, first, "SELECT count() FROM down.events_local", "30")
+	})
 	t.Run("Layout", func(t *testing.T) {
 		mustOpen(t, c.StoreURL("layout")).Close()
 		// Every table is on both replicas, replicated.

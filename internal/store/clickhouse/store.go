@@ -319,6 +319,17 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 		log: log.With("store", "clickhouse", "database", t.db),
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	if t.replicated {
+		// The servers the URL lists are the failover from the start:
+		// a node starts while the URL's server is down.
+		for _, replicas := range t.shards {
+			for _, a := range replicas {
+				if ep := t.scheme + "://" + a + "/"; ep != s.endpoint {
+					s.failover = append(s.failover, ep)
+				}
+			}
+		}
+	}
 	fail := func(err error) (*Store, error) {
 		s.hc.CloseIdleConnections()
 		return nil, err
