@@ -54,6 +54,12 @@ var _ store.Engine = (*Store)(nil)
 // DefaultQueryTimeout bounds a query whose context has no deadline.
 const DefaultQueryTimeout = 30 * time.Second
 
+// dialTimeout bounds a connection to a server: one that does not answer
+// (a host gone, its packets dropped) is left for the next of a
+// replicated cluster's servers instead of holding the statement until
+// its deadline.
+const dialTimeout = 5 * time.Second
+
 // Store is an events store in one ClickHouse database. Its methods are
 // safe for concurrent use (Append is called by one goroutine at a time,
 // as store.Writer says, and serialised all the same).
@@ -315,7 +321,8 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 	}
 	s := &Store{
 		endpoint: t.endpoint, db: t.db, user: t.user, timeout: t.timeout, settings: t.settings, writer: t.writer, cluster: t.cluster, replicated: t.replicated,
-		hc:  &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second}},
+		hc: &http.Client{Transport: &http.Transport{Proxy: http.ProxyFromEnvironment, MaxIdleConnsPerHost: 8, IdleConnTimeout: 90 * time.Second,
+			DialContext: (&net.Dialer{Timeout: dialTimeout, KeepAlive: 30 * time.Second}).DialContext}},
 		log: log.With("store", "clickhouse", "database", t.db),
 	}
 	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
