@@ -174,8 +174,9 @@ func (s *Store) recover(ctx context.Context) error {
 // parts another replica took and it has not fetched yet (the dead one's
 // above all), whose rollup rows the recomputation's deletion removes
 // all the same (TestReplicaLoss counted 62,000 of 80,000 events so).
-// The days stay stale, read from the events, until an Open repairs them
-// (repairStale: marks older than staleAfter).
+// The days stay stale, read from the events, until a repair recomputes
+// them (repairStale, of marks older than staleAfter: at Open, or when a
+// read meets them), by then from replicas that have caught up.
 func (s *Store) recoverReplicated(ctx context.Context, unrecorded string) error {
 	seen, err := s.touchedMinutes(ctx, unrecorded)
 	if err != nil {
@@ -187,7 +188,7 @@ func (s *Store) recoverReplicated(ctx context.Context, unrecorded string) error 
 	if _, err := s.markStale(ctx, -1, spans); err != nil {
 		return err
 	}
-	s.log.Warn("clickhouse: the rollups of an unrecorded batch's days stay stale (read from the events) until an Open repairs them", "writer", s.writer, "days", len(daysOf(spans)))
+	s.log.Warn("clickhouse: the rollups of an unrecorded batch's days stay stale (read from the events) until a repair", "writer", s.writer, "days", len(daysOf(spans)))
 	return s.dropUnrecorded(ctx, unrecorded)
 }
 
