@@ -170,9 +170,11 @@ function useRows(ref: RefObject<HTMLElement | null>, shown: boolean): boolean {
       document.documentElement.style.setProperty('--header-h', `${h.offsetHeight}px`);
     };
     measure();
+    // The header (the window), its parts and each link (a font loading late widens them).
     const ro = new ResizeObserver(measure);
     ro.observe(h);
     for (const k of h.children) ro.observe(k);
+    for (const a of h.querySelectorAll(':scope > nav > a')) ro.observe(a);
     return () => ro.disconnect();
   }, [ref, shown]);
   return two;
