@@ -5,7 +5,7 @@
 // download its export, run investigation templates), fails on console
 // errors and saves a screenshot of every page. Run by scripts/web-test.sh.
 import { readFileSync } from 'node:fs';
-import { api, check, env, post, run } from './harness.mjs';
+import { api, check, env, post, run, settled } from './harness.mjs';
 
 const { key, range } = env;
 
@@ -154,8 +154,9 @@ panels:
   await slow.getByRole('button', { name: 'Open' }).click();
   await page.waitForURL(/#\/explore\?.*duration_ms%3A%3E500/);
   const slowRes = await api(`/api/v1/search?q=${encodeURIComponent('kind:span duration_ms:>500')}&from=${range}&limit=100`);
-  if (slowRes.events.length > 0) await page.locator('table.events tbody tr').first().waitFor();
-  check(true, `"find slow endpoints" searches kind:span duration_ms:>500 (${slowRes.events.length} results)`);
+  await settled(page);
+  const slowRows = await page.locator('table.events tbody tr').count();
+  check(slowRows === slowRes.events.length, `"find slow endpoints" searches kind:span duration_ms:>500 (${slowRes.events.length} results, ${slowRows} rows)`);
 
   // The retry template finds the throttled calls and the retries.
   await page.goto(`${base}/#/dashboards?from=${range}`);
@@ -174,8 +175,9 @@ panels:
     retries.events.length >= throttled.events.length && (throttled.events.length === 0 || retries.events.length > 0),
     `the API finds ${retries.events.length} throttled calls and retries for "${rq}" (the gateway's 429s: ${throttled.events.length})`,
   );
-  await page.waitForFunction((n) => document.querySelectorAll('table.events tbody tr').length === n, retries.events.length);
-  check(true, 'the retry template lists them');
+  await settled(page);
+  const retryRows = await page.locator('table.events tbody tr').count();
+  check(retryRows === retries.events.length, `the retry template lists them (${retryRows} rows)`);
   await shot('template-retries');
 
   // Settings: project, keys (never secrets), snippets with this host.
