@@ -296,6 +296,31 @@ func (s *Store) viewTables(table string) []rowTable {
 	return out
 }
 
+// replicasCaughtUp says whether every replica of every shard of a
+// replicated cluster is up and has fetched what its shard holds (true
+// off one): a recomputation of the rollups from one replica's events
+// before then misses the rows of parts it has yet to fetch, and its
+// deletion removes their rollup rows all the same.
+func (s *Store) replicasCaughtUp(ctx context.Context) (bool, error) {
+	if !s.replicated {
+		return true, nil
+	}
+	for _, sh := range s.shards {
+		// Replicas down, and parts this one has to fetch (not merges,
+		// which come all the time under ingest).
+		var behind int64
+		if err := sh.queryOne(ctx, "", "SELECT toInt64((SELECT sum(total_replicas - active_replicas) FROM system.replicas WHERE database = "+quote(s.db)+
+			") + (SELECT count() FROM system.replication_queue WHERE database = "+quote(s.db)+" AND type = 'GET_PART'))", &behind); err != nil {
+			return false, fmt.Errorf("clickhouse: read the replicas' state: %w", err)
+		}
+		if behind > 0 {
+			s.log.Info("clickhouse: the rollups' repair waits for the replicas to catch up", "shard", sh.endpoint)
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
 // alterRows runs the mutation "ALTER TABLE table command WHERE where"
 // where the table's rows are (each shard's local table on a cluster) and
 // waits for each to finish.

@@ -76,6 +76,44 @@ func TestReplicated(t *testing.T) {
 		first.Restart(t)
 		waitFor(t, first, "SELECT count() FROM down.events_local", "30")
 	})
+	// The rollups' repair of stale days waits while a replica is down
+	// (it would recompute from one replica's events without the rows
+	// of parts it has yet to fetch), and runs once it is back.
+	t.Run("RepairWaitsForReplicas", func(t *testing.T) {
+		ctx := context.Background()
+		s := mustOpen(t, c.StoreURL("repair"))
+		if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs(10, "r")}); err != nil {
+			t.Fatal(err)
+		}
+		// A mark of a recomputation that never ended, an hour old.
+		day := t0 / dayMicros
+		if err := s.exec(ctx, s.db, fmt.Sprintf("INSERT INTO rollup_stale VALUES (-1, %d, 7, 1, now() - 3600)", day)); err != nil {
+			t.Fatal(err)
+		}
+		open := func() int64 {
+			t.Helper()
+			return ints(t, s, "SELECT count() FROM (SELECT token FROM rollup_stale GROUP BY project_id, day, token HAVING min(stale) = 1)")[0]
+		}
+		second := c.Replicas[0][1]
+		second.Kill()
+		// Until ZooKeeper ends the killed server's session it counts
+		// as active.
+		waitFor(t, c.Replicas[0][0], "SELECT min(active_replicas) FROM system.replicas WHERE database = 'repair'", "1")
+		if err := s.repairStale(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := open(); n != 1 {
+			t.Errorf("%d stale marks left after a repair with a replica down, want the 1 kept", n)
+		}
+		second.Restart(t)
+		waitFor(t, c.Replicas[0][0], "SELECT min(active_replicas) FROM system.replicas WHERE database = 'repair'", "2")
+		if err := s.repairStale(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := open(); n != 0 {
+			t.Errorf("%d stale marks left after a repair with every replica up, want 0", n)
+		}
+	})
 	t.Run("Layout", func(t *testing.T) {
 		mustOpen(t, c.StoreURL("layout")).Close()
 		// Every table is on both replicas, replicated.

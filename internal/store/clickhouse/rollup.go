@@ -352,8 +352,12 @@ const staleAfter = "INTERVAL 10 MINUTE"
 // retention run — or rows kept arriving in its minutes), whole days of
 // the mark's project, and ends the marks: at Open, and in the background
 // when a read meets a stale day (repairLater). Until then reads of those
-// days read the events.
+// days read the events. On a replicated cluster it waits for every
+// replica to be up and caught up (replicasCaughtUp).
 func (s *Store) repairStale(ctx context.Context) error {
+	if ok, err := s.replicasCaughtUp(ctx); !ok || err != nil {
+		return err
+	}
 	type mark struct {
 		project int64
 		token   uint64
