@@ -151,7 +151,6 @@ func TestReplicaLoss(t *testing.T) {
 	ctx := context.Background()
 	writers := []*Store{mustOpen(t, u+"&writer=a"), mustOpen(t, u+"&writer=b")}
 	killed := make(chan struct{})
-	defer func() { <-killed }()
 	var kill sync.Once
 	var failed atomic.Int64 // Appends that failed and were retried
 	var wg sync.WaitGroup
@@ -173,6 +172,8 @@ func TestReplicaLoss(t *testing.T) {
 		}()
 	}
 	wg.Wait()
+	kill.Do(func() { first.Kill(); close(killed) }) // when no writer came to the kill
+	<-killed
 	if t.Failed() {
 		return
 	}
