@@ -13,6 +13,7 @@ import (
 // literals and types, errors, cancelling, writers, the id ranges and the
 // rollups (materialized views), retention and erasure.
 func TestCurrentReleaseServer(t *testing.T) {
+	t.Parallel() // beside the other current-release test: each engine runs queries on one thread
 	srv := chtest.StartCurrent(t)
 	dbURL := func(db string) string { return "clickhouse://" + srv.Addr + "/" + db }
 	serverChecks(t, srv, dbURL)

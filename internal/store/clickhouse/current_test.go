@@ -19,6 +19,7 @@ import (
 // step) slowly, the funnel of 20 steps taking about a minute on one
 // thread where 18.16 answers in 2 s (docs/scaling.md).
 func TestCurrentRelease(t *testing.T) {
+	t.Parallel() // beside the other current-release test: each engine runs queries on one thread
 	srv := chtest.StartCurrent(t)
 	dbURL := func(db string) string { return "clickhouse://" + srv.Addr + "/" + db + "?query_timeout=5m" }
 	s, err := clickhouse.Open(context.Background(), dbURL("probe"), nil)
