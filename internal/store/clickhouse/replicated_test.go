@@ -153,6 +153,8 @@ func TestReplicaLoss(t *testing.T) {
 	killed := make(chan struct{})
 	var kill sync.Once
 	var failed atomic.Int64 // Appends that failed and were retried
+	var mu sync.Mutex
+	var longest time.Duration // the longest append, retries included
 	var wg sync.WaitGroup
 	for w, s := range writers {
 		wg.Add(1)
@@ -160,10 +162,15 @@ func TestReplicaLoss(t *testing.T) {
 			defer wg.Done()
 			for seq := uint64(1); seq <= batches; seq++ {
 				evs := evs(perBatch, fmt.Sprintf("w%d b%d", w, seq))
+				start := time.Now()
 				if err := appendRetry(ctx, s, store.Batch{Seq: seq, Events: evs}, &failed); err != nil {
 					t.Errorf("writer %d: %v", w, err)
 					return
 				}
+				took := time.Since(start)
+				mu.Lock()
+				longest = max(longest, took)
+				mu.Unlock()
 				if w == 0 && seq == killAt {
 					// The kill comes while both writers append.
 					go kill.Do(func() { time.Sleep(15 * time.Millisecond); first.Kill(); close(killed) })
@@ -177,7 +184,7 @@ func TestReplicaLoss(t *testing.T) {
 	if t.Failed() {
 		return
 	}
-	t.Logf("%d appends failed at the kill and were retried", failed.Load())
+	t.Logf("%d appends failed at the kill and were retried; the longest append, retries included, took %v", failed.Load(), longest)
 	// Reads answer through the replica left.
 	if n := count(t, writers[0], ""); n == 0 {
 		t.Errorf("no events read with the URL's server down")
