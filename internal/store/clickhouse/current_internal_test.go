@@ -6,12 +6,13 @@ import (
 	"github.com/lore-dev/lore/internal/chtest"
 )
 
-// TestCurrentReleaseServer runs TestServer's, TestIDRanges', TestLifecycle's
-// and TestRollups' checks on a current ClickHouse release (chDB behind
+// TestCurrentReleaseServer runs TestServer's, TestIDRanges' and
+// TestLifecycle's checks on a current ClickHouse release (chDB behind
 // chtest's front, TestCurrentRelease), each in a database of its own:
 // migrations, exactly-once appends and their recovery (mutations),
-// literals and types, errors, cancelling, writers, the id ranges and the
-// rollups (materialized views), retention and erasure.
+// literals and types, errors, cancelling, writers, the id ranges
+// (a materialized view), retention and erasure. The rollups' run there
+// in TestRollupsCurrentRelease.
 func TestCurrentReleaseServer(t *testing.T) {
 	t.Parallel() // beside the other current-release test: each engine runs queries on one thread
 	srv := chtest.StartCurrent(t)
@@ -22,6 +23,4 @@ func TestCurrentReleaseServer(t *testing.T) {
 	t.Run("IDBackfill", func(t *testing.T) { testIDBackfill(t, dbURL("id_backfill")) })
 	t.Run("Retention", func(t *testing.T) { testRetention(t, dbURL("retention")) })
 	t.Run("Erase", func(t *testing.T) { testErase(t, dbURL("erase")) })
-	t.Run("RollupLifecycle", func(t *testing.T) { testRollupLifecycle(t, dbURL("rollup_lifecycle")) })
-	t.Run("RollupBackfill", func(t *testing.T) { testRollupBackfill(t, dbURL("rollup_backfill")) })
 }
