@@ -151,14 +151,12 @@ func TestClickHouseSameAPI(t *testing.T) {
 
 // TestClickHouseSameAPIOnCurrentRelease is TestClickHouseSameAPI with the
 // events on a current ClickHouse release's engine (chtest.StartCurrent:
-// chDB 26.5 behind a test-only HTTP front). Its Lore's queries get 10 s,
-// not 3: 26.5 plans the funnel's arrays slowly (docs/scaling.md).
+// chDB 26.5 behind a test-only HTTP front).
 func TestClickHouseSameAPIOnCurrentRelease(t *testing.T) {
 	sameAPI(t, func(t *testing.T, opts ...func(*app.Config)) *app.App {
 		srv := chtest.StartCurrent(t)
 		return startApp(t, append(opts, func(c *app.Config) {
 			c.StoreURL = "clickhouse://" + srv.Addr + "/lore_e2e"
-			c.Limits.QueryTimeout = 10 * time.Second
 		})...)
 	})
 }

@@ -12,7 +12,12 @@ import (
 // halves). The backend itself is the ClickHouse issue's; its spelling is
 // here so that the dialect's golden tests show, construct by construct,
 // where the engines differ.
-type ClickHouse struct{}
+type ClickHouse struct {
+	// Windows says the server has window functions and ASOF joins (21.x
+	// and later), which some constructs are faster with than with the
+	// arrays 18.16 needs (FunnelBest).
+	Windows bool
+}
 
 var _ Dialect = ClickHouse{}
 
@@ -202,7 +207,14 @@ func (c ClickHouse) PrevRows(src, part string, order, cols []string, col string)
 // (aliases would be copied into the query once per use, exponentially in
 // the steps); the best attempt is the first when sorted by depth, then
 // event, and a query around spreads its rows into times.
-func (ClickHouse) FunnelBest(src string, steps int, window int64) (string, []any) {
+//
+// With Windows it is foldFunnelBest: a current release's query analyzer
+// plans this spelling's layers slowly (about a minute for 20 steps on
+// 26.5).
+func (c ClickHouse) FunnelBest(src string, steps int, window int64) (string, []any) {
+	if c.Windows {
+		return foldFunnelBest(src, steps, window)
+	}
 	el := func(i string, n int) string { return "tupleElement(_e[" + i + "], " + strconv.Itoa(n) + ")" }
 	var b strings.Builder
 	var args []any
@@ -256,6 +268,41 @@ func (ClickHouse) FunnelBest(src string, steps int, window int64) (string, []any
 	b.WriteString("arraySort(lw -> tupleElement(lw, 1), arrayMap(j1 -> " + walk + ", _a))[1] AS _w " + inner.String() +
 		" FROM (" + src + ") GROUP BY pid) WHERE length(_a) > 0 AND _pn <> '' AND " + used + " > 0))")
 	return b.String(), args
+}
+
+// foldFunnelBest is FunnelBest for a current release (arrayFold, 23.x
+// and later), in a fixed number of layers whatever the steps: 26.5's
+// analyzer takes seconds a step to plan the nested lambdas or chained
+// ASOF joins (DuckDB's spelling) of one layer a step. As in the 18.16
+// spelling, each person's rows are an array sorted by time, arrival and
+// step, _g numbers its events and _end is the last row of each; _c and _p
+// hold, for steps 2 … steps, the running count of the step's rows and
+// their positions. Each attempt (a step-1 row) folds over the steps a
+// list of its rows, each the first row of the step after the previous
+// one's event (0 once a step is missed or out of the window); the best
+// is the first when sorted by depth, then event.
+func foldFunnelBest(src string, steps int, window int64) (string, []any) {
+	el := func(i string, n int) string { return "tupleElement(_e[" + i + "], " + strconv.Itoa(n) + ")" }
+	ks := "range(2, " + strconv.Itoa(steps+1) + ")"
+	var b strings.Builder
+	b.WriteString("per AS (SELECT pid, _pn AS person, " + el("_js[1]", 4) + " AS bd, toInt64(arrayCount(x -> x > 0, _js)) AS depth")
+	for k := 1; k <= steps; k++ {
+		fmt.Fprintf(&b, ", if(_js[%[1]d] = 0, NULL, %[2]s) AS t%[1]d", k, el("_js["+strconv.Itoa(k)+"]", 1))
+	}
+	next := "_p[k - 1][_c[k - 1][_end[_g[acc[-1]]]] + 1]"
+	b.WriteString(" FROM (SELECT pid, _pn, _e, tupleElement(arraySort(lw -> tupleElement(lw, 1), arrayMap(lj -> tuple(toInt64(_g[lj[1]]) - toInt64(arrayCount(x -> x > 0, lj)) * 4000000000000000, lj), " +
+		"arrayMap(j1 -> arrayFold((acc, k) -> arrayPushBack(acc, toUInt64(if(acc[-1] > 0 AND " + next + " > 0 AND " + el(next, 1) + " <= " + el("acc[1]", 1) + " + ?, " + next + ", 0))), " +
+		ks + ", [toUInt64(j1)]), _a)))[1], 2) AS _js" +
+		" FROM (SELECT pid, any(person) AS _pn" +
+		", arraySort(lx -> tuple(tupleElement(lx, 1), tupleElement(lx, 2), tupleElement(lx, 3)), groupArray(tuple(ts, rid, ifNull(step, 0), bd))) AS _e" +
+		", arrayEnumerate(_e) AS _i" +
+		", arrayCumSum(arrayMap(li -> li = 1 OR tuple(" + el("li", 1) + ", " + el("li", 2) + ") != tuple(" + el("li - 1", 1) + ", " + el("li - 1", 2) + "), _i)) AS _g" +
+		", arrayFilter(li -> li = length(_e) OR _g[li + 1] != _g[li], _i) AS _end" +
+		", arrayFilter(li -> " + el("li", 3) + " = 1, _i) AS _a" +
+		", arrayMap(k -> arrayCumSum(arrayMap(lx -> tupleElement(lx, 3) = k, _e)), " + ks + ") AS _c" +
+		", arrayMap(k -> arrayFilter(li -> " + el("li", 3) + " = k, _i), " + ks + ") AS _p" +
+		" FROM (" + src + ") GROUP BY pid) WHERE length(_a) > 0 AND _pn <> ''))")
+	return b.String(), []any{window}
 }
 
 // chElems lists n elements of the tuple expression t from the from-th.

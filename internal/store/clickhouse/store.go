@@ -370,7 +370,7 @@ func connect(ctx context.Context, rawURL string, log *slog.Logger) (*Store, erro
 }
 
 // Dialect is ClickHouse's.
-func (s *Store) Dialect() sqlq.Dialect { return sqlq.ClickHouse{} }
+func (s *Store) Dialect() sqlq.Dialect { return sqlq.ClickHouse{Windows: !s.compat} }
 
 // Stats counts the stored rows and the bytes of the database's active
 // parts on the server's disk.
