@@ -75,6 +75,9 @@ const ok = await run(async (page, shot, base) => {
       await page.goto(`${base}/${hash || `#/issues/${issue.id}`}?from=now-2d`);
       await settled(page);
       for (const sel of sels) await page.locator(sel).first().waitFor();
+      // Again now that the panels are drawn: a page that loads first what its panels are (the
+      // dashboard, the issue) is settled before they exist, and they then load their figures.
+      await settled(page);
       const before = await page.locator(sels[0]).first().innerText();
       // Long enough for the checks below on a busy machine.
       slow = 4000;
