@@ -69,19 +69,12 @@ type changeWatch struct {
 	seen   map[int64]int64 // the counts at the last read
 }
 
-func (w *changeWatch) loop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := w.check(ctx); err != nil && ctx.Err() == nil {
-				w.log.Warn("read the deletions of other nodes", "err", err)
-			}
+func (w *changeWatch) loop(ctx context.Context, d time.Duration) {
+	every(ctx, d, func() {
+		if err := w.check(ctx); err != nil && ctx.Err() == nil {
+			w.log.Warn("read the deletions of other nodes", "err", err)
 		}
-	}
+	})
 }
 
 // check reads the counts once and forgets the answers of each project

@@ -244,19 +244,14 @@ func (w *erasureWatch) load() error {
 	return nil
 }
 
-func (w *erasureWatch) loop(ctx context.Context, every time.Duration) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
+func (w *erasureWatch) loop(ctx context.Context, d time.Duration) {
+	check := func() {
 		if err := w.check(ctx); err != nil && ctx.Err() == nil {
 			w.log.Warn("apply the erasures of other nodes", "err", err)
 		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
 	}
+	check()
+	every(ctx, d, check)
 }
 
 // check answers the flush requests not answered yet, then applies, in

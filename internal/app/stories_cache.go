@@ -445,16 +445,7 @@ func (c *storyCache) runOn(cluster func(ctx context.Context, work func(context.C
 
 // loop ticks every interval until ctx ends.
 func (c *storyCache) loop(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			c.tick()
-		}
-	}
+	every(ctx, interval, c.tick)
 }
 
 // close stops the background work and waits for it.
