@@ -38,6 +38,24 @@ func retentionDays(t *testing.T, s *Store, day0 time.Time, days, n int) {
 	}
 }
 
+// keptOnlySize is the reopened file size of a store that only ever held
+// days of events from day0.
+func keptOnlySize(t *testing.T, day0 time.Time, days, n int) int64 {
+	t.Helper()
+	dir := t.TempDir()
+	s := openTest(t, dir)
+	retentionDays(t, s, day0, days, n)
+	if err := s.Checkpoint(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	s = openTest(t, dir)
+	defer s.Close()
+	return fileSize(filepath.Join(dir, dbFile))
+}
+
 // TestRetentionFreesDisk deletes the oldest days of a store and checks that
 // the database file shrinks when the store is next opened (not only that
 // its space is reusable), that
@@ -79,8 +97,15 @@ func TestRetentionFreesDisk(t *testing.T) {
 	s = openTest(t, dir)
 	after := fileSize(filepath.Join(dir, dbFile))
 	t.Logf("file: %d bytes full; after deleting 6 of 8 days %d (%d free), reopened %d", full, before, free, after)
-	if after > full/2 {
-		t.Errorf("after deleting 6 of 8 days and reopening the file is %d bytes, was %d: want under half", after, full)
+	// The kept days alone, in a store that never held the others, are the
+	// floor; a file that kept most of the deleted days' blocks is well above
+	// it. (Half the full file was the bar once, but a store's fixed part —
+	// the header, the side tables, the catalogue — is most of what two
+	// days take, and block rounding put the reopened file a few KiB either
+	// side of half.)
+	keptOnly := keptOnlySize(t, day0.AddDate(0, 0, 6), 2, 20000)
+	if limit := keptOnly + (full-keptOnly)/4; after > limit {
+		t.Errorf("after deleting 6 of 8 days and reopening the file is %d bytes, was %d; the kept days alone take %d: want at most %d", after, full, keptOnly, limit)
 	}
 	st, err := s.Stats(ctx)
 	if err != nil {
