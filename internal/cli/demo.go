@@ -41,7 +41,7 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	var f serveFlags
 	f.register(fs, filepath.Join(os.TempDir(), "lore-demo"))
 	seed := fs.Int64("seed", 1, "simulation seed: the same seed gives the same shop")
-	days := fs.Float64("days", 3, "days of history to backfill before going live")
+	days := fs.Float64("days", 3, "days of history to backfill before going live, from the midnight (UTC) before")
 	sessions := fs.Int("sessions-per-day", 3000, "shop traffic: sessions a day")
 	live := fs.Bool("live", true, "keep streaming live traffic after the backfill")
 	if err := fs.Parse(args); err != nil {
@@ -90,7 +90,11 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	fmt.Fprintf(stdio.Out, "  try       LORE_KEY=%s %s query 'level:error' --url %s --from now-24h\n\n", f.readKey, os.Args[0], a.URL())
 
 	statePath := filepath.Join(f.data, "demo.json")
-	shopStart := now.Add(-time.Duration(*days * float64(24*time.Hour)))
+	// The history starts at a midnight, so a seed gives the same shop up to
+	// the start of today whatever minute the demo starts: the incidents sit
+	// at fixed hours of yesterday, and a start a minute later used to draw
+	// other sessions around them (the web tests saw rare combinations).
+	shopStart := now.Add(-time.Duration(*days * float64(24*time.Hour))).Truncate(24 * time.Hour)
 	yesterday := now.Add(-24 * time.Hour).Truncate(24 * time.Hour)
 	const recordShare = 0.1 // of the sessions without trouble; every troubled one is recorded
 	incidents := []sim.Incident{
@@ -117,8 +121,8 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintf(stdio.Out, "history already loaded (%s to %s); going live\n", st.From.Format(time.RFC3339), st.To.Format(time.RFC3339))
 		shop = sim.New(sim.Config{Seed: *seed + now.Unix(), Start: now, SessionsPerDay: *sessions, CaptureBrowser: true, RecordSessions: recordShare})
 	} else if *days > 0 {
-		fmt.Fprintf(stdio.Out, "backfilling %.1f days of history with incidents: gateway throttling %s–%s, slow database %s, bad catalog release %s\n",
-			*days, yesterday.Add(9*time.Hour).Format("Jan 2 15:04"), yesterday.Add(11*time.Hour).Format("15:04"),
+		fmt.Fprintf(stdio.Out, "backfilling history from %s with incidents: gateway throttling %s–%s, slow database %s, bad catalog release %s\n",
+			shopStart.Format("Jan 2 15:04"), yesterday.Add(9*time.Hour).Format("Jan 2 15:04"), yesterday.Add(11*time.Hour).Format("15:04"),
 			yesterday.Add(14*time.Hour).Format("Jan 2 15:04"), yesterday.Add(16*time.Hour).Format("Jan 2 15:04"))
 		// The shop's pages record sessions (Lore's SDK with session
 		// recording on): turn it on in the project's capture settings.

@@ -18,7 +18,7 @@ export const env = {
   password: process.env.LORE_PASSWORD || 'lore-demo-password',
   ingestKey: process.env.LORE_INGEST_KEY || 'lore_demo_ingest',
   shots: process.env.SHOTS,
-  range: process.env.RANGE || 'now-3d',
+  range: process.env.RANGE || 'now-4d', // the demo's history (--days 2) starts at the midnight before: up to 3 days back
 };
 if (!env.dist || !env.lore || !env.shots) throw new Error('LORE_WEB_OUT, LORE_URL and SHOTS are required');
 
