@@ -26,7 +26,7 @@ ${GO:-go} build -o "$work/lore" ./cmd/lore
 # The browser signs in as a user of its own, added to the copy.
 LORE_SPEED_PASSWORD=lore-speed-password "$work/lore" users add --data "$work/data" speed@lore.local --role admin \
   --password-env LORE_SPEED_PASSWORD >/dev/null
-"$work/lore" serve --data "$work/data" --addr 127.0.0.1:0 --read-key lore_speed_read >"$work/serve.log" 2>&1 &
+"$work/lore" serve --data "$work/data" --addr 127.0.0.1:0 --otlp-grpc-addr "" --read-key lore_speed_read >"$work/serve.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do
   grep -q 'addr=127\.0\.0\.1:[0-9]*' "$work/serve.log" && break

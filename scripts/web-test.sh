@@ -37,7 +37,7 @@ ${GO:-go} build -o "$work/lore" ./cmd/lore
 # --allow-private-webhooks: the alerting test's receivers listen on loopback.
 # The browser signs in as the demo's user; the checks' own API calls use an
 # admin key (LORE_API_KEY), pinned here.
-"$work/lore" demo --seed "${LORE_SEED:-1}" --data "$work/data" --addr 127.0.0.1:0 --days 2 --sessions-per-day 400 --live=false \
+"$work/lore" demo --seed "${LORE_SEED:-1}" --data "$work/data" --addr 127.0.0.1:0 --otlp-grpc-addr "" --days 2 --sessions-per-day 400 --live=false \
   --allow-private-webhooks --admin-key lore_web_test_admin >"$work/demo.log" 2>&1 &
 pid=$!
 for _ in $(seq 1 600); do

@@ -475,7 +475,7 @@ func startServer(ctx context.Context, binary, dataDir, logPath string, extra ...
 		}
 		logFile = f
 	}
-	args := append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0",
+	args := append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--otlp-grpc-addr", "",
 		"--ingest-key", ingestKey, "--read-key", readKey, "--log-level", "info"}, extra...)
 	cmd := exec.CommandContext(ctx, binary, args...)
 	cmd.Stdout = io.Discard

@@ -107,7 +107,7 @@ func testNodeLoss(t *testing.T, srv *chtest.Server, db, storeURL string, args ..
 	// events would be loaded again, as another writer's.
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	wrong := exec.CommandContext(ctx, loreBinary, append([]string{"serve", "--data", dirA, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey,
+	wrong := exec.CommandContext(ctx, loreBinary, append([]string{"serve", "--data", dirA, "--addr", "127.0.0.1:0", "--otlp-grpc-addr", "", "--ingest-key", ingestKey,
 		"--read-key", readKey, "--admin-key", adminKey}, node("node-c")...)...)
 	if out, err := wrong.CombinedOutput(); err == nil || !strings.Contains(string(out), `--node-id "node-a"`) {
 		t.Errorf("node-a's data directory started as node-c: %v, want a refusal naming node-a\n%s", err, out)
@@ -118,7 +118,7 @@ func testNodeLoss(t *testing.T, srv *chtest.Server, db, storeURL string, args ..
 	if slices.Contains(args, "--meta") {
 		// A second live process under node-b's id is refused: it would
 		// delete node-b's rows in flight.
-		twin := exec.CommandContext(ctx, loreBinary, append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--ingest-key", ingestKey,
+		twin := exec.CommandContext(ctx, loreBinary, append([]string{"serve", "--data", t.TempDir(), "--addr", "127.0.0.1:0", "--otlp-grpc-addr", "", "--ingest-key", ingestKey,
 			"--read-key", readKey, "--admin-key", adminKey}, node("node-b")...)...)
 		if out, err := twin.CombinedOutput(); err == nil || !strings.Contains(string(out), `node id "node-b": another live node writes to ClickHouse under it`) {
 			t.Errorf("a second node-b started while node-b runs: %v, want a refusal naming node-b\n%s", err, out)

@@ -64,7 +64,7 @@ var listenRe = regexp.MustCompile(`lore is listening"? addr=(\S+)`)
 
 func startLore(t *testing.T, dataDir string, args ...string) *proc {
 	t.Helper()
-	args = append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--ingest-key", ingestKey, "--read-key", readKey, "--admin-key", adminKey}, args...)
+	args = append([]string{"serve", "--data", dataDir, "--addr", "127.0.0.1:0", "--otlp-grpc-addr", "", "--ingest-key", ingestKey, "--read-key", readKey, "--admin-key", adminKey}, args...)
 	cmd := exec.Command(loreBinary, args...)
 	stderr, err := cmd.StderrPipe()
 	if err != nil {
