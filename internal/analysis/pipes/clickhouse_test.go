@@ -78,7 +78,7 @@ func clickHouseRuns(t *testing.T, ch clickHouse) {
 		}
 		// Compared as sets: the order is checked on DuckDB, and no golden
 		// pipeline cuts a tie with its limit.
-		got := ch.query(t, text, inline(t, c.Query))
+		got := render(pipes.Fill(c, ch.rows(t, text, inline(t, c.Query))))
 		want := render(duck.Rows)
 		slices.Sort(got)
 		slices.Sort(want)
@@ -93,7 +93,7 @@ func clickHouseRuns(t *testing.T, ch clickHouse) {
 			if err != nil {
 				t.Fatalf("ClickHouse %q at level %d: %v", text, level, err)
 			}
-			if got := ch.query(t, fmt.Sprintf("%s (level %d)", text, level), inline(t, c.Query)); len(got) != len(want) {
+			if got := pipes.Fill(c, ch.rows(t, fmt.Sprintf("%s (level %d)", text, level), inline(t, c.Query))); len(got) != len(want) {
 				t.Errorf("%q at level %d: %d rows on ClickHouse, %d exactly", text, level, len(got), len(want))
 			}
 		}
@@ -239,6 +239,13 @@ func (c clickHouse) exec(t *testing.T, sql string) { t.Helper(); c.Post(t, sql) 
 // query runs sql and returns its rows rendered as render does.
 func (c clickHouse) query(t *testing.T, what, sql string) []string {
 	t.Helper()
+	return render(c.rows(t, what, sql))
+}
+
+// rows runs sql and returns its rows, numbers as int64 (whole) or
+// float64, as Run reads them.
+func (c clickHouse) rows(t *testing.T, what, sql string) [][]any {
+	t.Helper()
 	b, err := c.Do(sql+" FORMAT JSONCompact", map[string]string{"output_format_json_quote_64bit_integers": "0"})
 	if err != nil {
 		t.Errorf("%q on ClickHouse: %v", what, err)
@@ -252,5 +259,16 @@ func (c clickHouse) query(t *testing.T, what, sql string) []string {
 	if err := dec.Decode(&res); err != nil {
 		t.Fatalf("%q: %v\n%s", what, err, b)
 	}
-	return render(res.Data)
+	for _, row := range res.Data {
+		for i, v := range row {
+			if n, ok := v.(json.Number); ok {
+				if x, err := n.Int64(); err == nil {
+					row[i] = x
+				} else if f, err := n.Float64(); err == nil {
+					row[i] = f
+				}
+			}
+		}
+	}
+	return res.Data
 }

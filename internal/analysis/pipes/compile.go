@@ -115,6 +115,9 @@ type Compiled struct {
 	// degradable: a percentile or uniq would be spelled differently (in
 	// less memory) at the next approxLevel.
 	degradable bool
+	// fill, when the last pipe is a timechart, fills its answer's empty
+	// buckets (buckets.fill).
+	fill *buckets
 }
 
 // Compile builds the pipeline's one SQL statement in dialect d over a
@@ -169,7 +172,12 @@ func compile(p *Pipeline, d sqlq.Dialect, project, from, to int64, arch *cold, w
 		}
 	}
 	c.pipe, c.name = 0, ""
-	return c.final(r, sqlq.Scope{ProjectID: project, From: from, To: to})
+	out, err := c.final(r, sqlq.Scope{ProjectID: project, From: from, To: to})
+	if err != nil {
+		return Compiled{}, err
+	}
+	out.fill = timechartFill(p, from, to, c.binOf)
+	return out, nil
 }
 
 func (c *compiler) apply(r rel, pipe Pipe) (rel, error) {

@@ -8,3 +8,13 @@ import "github.com/lore-dev/lore/internal/sqlq"
 func CompileApprox(p *Pipeline, d sqlq.Dialect, project, from, to int64, level int) (Compiled, error) {
 	return compile(p, d, project, from, to, nil, "", approxLevel(level))
 }
+
+// Fill is what Run does with the rows an engine answered c with: a
+// timechart's empty buckets filled (buckets.fill), for the tests that run
+// c's SQL on an engine themselves.
+func Fill(c Compiled, rows [][]any) [][]any {
+	if c.fill == nil {
+		return rows
+	}
+	return c.fill.fill(rows)
+}

@@ -24,9 +24,12 @@
 // AGG is count(), sum, avg, min, max, p50, p90, p95, p99 (of a numeric
 // expression; text is read as a number, NULL when it is not one), uniq
 // (distinct values) and rate() (events per second over the bin, or over
-// the whole range without a bin). A FIELD is a core column (with the
-// search syntax's aliases: status, user, duration, ...), a name an earlier
-// pipe made, or else an event attribute.
+// the whole range without a bin). A timechart that ends the pipeline
+// answers every bucket of the range for every series: 0 where a count
+// (count, sum, uniq, rate) had no event, NULL for the other aggregates.
+// A FIELD is a core column (with the search syntax's aliases: status,
+// user, duration, ...), a name an earlier pipe made, or else an event
+// attribute.
 package pipes
 
 import (

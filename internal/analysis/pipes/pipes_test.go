@@ -90,11 +90,17 @@ func openStore(t *testing.T) store.Store {
 
 func run(t *testing.T, s store.Store, text string) pipes.Result {
 	t.Helper()
+	return runOver(t, s, text, t0, t0+3600*sec*2)
+}
+
+// runOver runs text over the events of [from, to).
+func runOver(t *testing.T, s store.Store, text string, from, to int64) pipes.Result {
+	t.Helper()
 	p, err := pipes.Parse(text)
 	if err != nil {
 		t.Fatalf("Parse(%q): %v", text, err)
 	}
-	res, err := pipes.Query{Pipeline: p, ProjectID: 1, From: t0, To: t0 + 3600*sec*2}.Run(context.Background(), s)
+	res, err := pipes.Query{Pipeline: p, ProjectID: 1, From: from, To: to}.Run(context.Background(), s)
 	if err != nil {
 		t.Fatalf("Run(%q): %v", text, err)
 	}
@@ -180,7 +186,8 @@ func TestStatsByField(t *testing.T) {
 }
 
 // TestStatsByBinAndTimechart buckets by time: counts per 15 minutes,
-// aligned to the clock, in time order; timechart splits by a field.
+// aligned to the clock, in time order; timechart splits by a field, and
+// has each bucket of the range for each series.
 func TestStatsByBinAndTimechart(t *testing.T) {
 	s := openStore(t)
 	res := run(t, s, `| stats count() as n, rate() by bin(15m)`)
@@ -199,12 +206,20 @@ func TestStatsByBinAndTimechart(t *testing.T) {
 	if got := names(res); got != "time:time,service:string,count:number" {
 		t.Fatalf("columns %s", got)
 	}
+	// every 30 minutes of the two hours, for each service with errors:
+	// 0 where it had none
 	want := map[string]int{}
 	for _, e := range shop() {
 		if e.ProjectID == 1 && e.Level == "error" {
+			for b := t0; b < t0+7200*sec; b += 1800 * sec {
+				want[fmt.Sprintf("%d|%s", b, e.Service)] += 0
+			}
 			b := t0 + (e.TS-t0)/(1800*sec)*1800*sec
 			want[fmt.Sprintf("%d|%s", b, e.Service)]++
 		}
+	}
+	if len(res.Rows) != len(want) {
+		t.Errorf("%d rows, want %d (4 buckets × each service)", len(res.Rows), len(want))
 	}
 	got := map[string]int{}
 	last := int64(0)

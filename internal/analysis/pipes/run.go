@@ -63,6 +63,10 @@ type Sampling interface {
 // answer, marked, as Grafana or Kibana would give, rather than an error.
 // Only when the last level too runs out of memory is the answer an
 // Unavailable error naming --store-memory.
+//
+// When the last pipe is a timechart, its answer has every bucket of the
+// range for every series, empty ones filled (0 for counts, NULL for
+// values of the events): buckets.fill.
 func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	var weight string
 	if sm, ok := ex.(Sampling); ok {
@@ -108,7 +112,8 @@ func (q Query) Run(ctx context.Context, ex sqlq.Executor) (Result, error) {
 	return res, nil
 }
 
-// run runs a compiled pipeline and reads its rows.
+// run runs a compiled pipeline and reads its rows (a timechart's with
+// every bucket filled: Compiled.fill).
 func run(ctx context.Context, ex sqlq.Executor, c Compiled) (Result, error) {
 	res := Result{Columns: c.Columns, Rows: [][]any{}}
 	n := len(c.Columns)
@@ -127,6 +132,9 @@ func run(ctx context.Context, ex sqlq.Executor, c Compiled) (Result, error) {
 		res.Rows = append(res.Rows, vals)
 		return nil
 	})
+	if err == nil && c.fill != nil {
+		res.Rows = c.fill.fill(res.Rows)
+	}
 	return res, err
 }
 

@@ -33,7 +33,8 @@ export function LineChart({ xs, lines, height = 240 }: { xs: number[]; lines: Li
             stroke: palette[i % palette.length],
             width: 2,
             dash: l.dashed ? [6, 4] : undefined,
-            points: { show: false },
+            // a value between two gaps has no line to be part of: drawn as a dot
+            points: { show: false, filter: (u: uPlot, si: number, show: boolean) => (show ? null : lonePoints(u.data[si] as (number | null)[])) },
           })),
         ],
       },
@@ -48,6 +49,15 @@ export function LineChart({ xs, lines, height = 240 }: { xs: number[]; lines: Li
     };
   }, [xs, lines, height]);
   return <div className="linechart" ref={el} />;
+}
+
+/** lonePoints are the indexes of the values with a gap (null) or the chart's edge on both
+ * sides, which a line alone does not show (null when there are none). */
+export function lonePoints(values: (number | null)[]): number[] | null {
+  const out: number[] = [];
+  const gap = (i: number) => i < 0 || i >= values.length || values[i] === null;
+  for (let i = 0; i < values.length; i++) if (!gap(i) && gap(i - 1) && gap(i + 1)) out.push(i);
+  return out.length ? out : null;
 }
 
 /** trendLines turns an answer into chart columns; the previous period is shifted onto the current one. */
