@@ -126,9 +126,14 @@ func (s *Server) handleServiceMap(w http.ResponseWriter, r *http.Request) (any, 
 
 func (s *Server) handleTimeline(w http.ResponseWriter, r *http.Request) (any, error) {
 	v := r.URL.Query()
-	at := s.now()
+	// "now" moved up to the minute, as the other routes read it, so that
+	// requests within one minute ask for the same window, share the
+	// resolver's answers of its series, maps and error groups (remembered
+	// by range), and agree with each other.
+	now := s.d.Resolver.Snap(s.now())
+	at := now
 	if v.Get("at") != "" {
-		us, err := query.ParseTime(v.Get("at"), s.now())
+		us, err := query.ParseTime(v.Get("at"), now)
 		if err != nil {
 			return nil, errs.Invalidf("bad at %q: %v", v.Get("at"), err)
 		}
