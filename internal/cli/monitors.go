@@ -37,23 +37,37 @@ or FROM/TO in RFC 3339. Examples:
 
 // monitorView is the part of a monitor the CLI prints.
 type monitorView struct {
-	ID        int64    `json:"id"`
-	Name      string   `json:"name"`
-	Kind      string   `json:"kind"`
-	Query     string   `json:"query"`
-	Measure   string   `json:"measure"`
-	Op        string   `json:"op"`
-	Threshold float64  `json:"threshold"`
-	Window    string   `json:"window"`
-	Muted     bool     `json:"muted"`
-	State     string   `json:"state"`
-	Value     *float64 `json:"value"`
-	LastError string   `json:"last_error"`
-	Series    []struct {
-		Key   string   `json:"key"`
-		State string   `json:"state"`
-		Value *float64 `json:"value"`
+	ID          int64    `json:"id"`
+	Name        string   `json:"name"`
+	Kind        string   `json:"kind"`
+	Query       string   `json:"query"`
+	Measure     string   `json:"measure"`
+	Op          string   `json:"op"`
+	Threshold   float64  `json:"threshold"`
+	Window      string   `json:"window"`
+	Muted       bool     `json:"muted"`
+	State       string   `json:"state"`
+	Value       *float64 `json:"value"`
+	Approximate bool     `json:"approximate"` // Value is an estimate from sampled events
+	LastError   string   `json:"last_error"`
+	Series      []struct {
+		Key         string   `json:"key"`
+		State       string   `json:"state"`
+		Value       *float64 `json:"value"`
+		Approximate bool     `json:"approximate"`
 	} `json:"series"`
+}
+
+// monitorValue writes a monitor's value: "-" without one, "≈3120" when
+// it is an estimate.
+func monitorValue(v *float64, approximate bool) string {
+	switch {
+	case v == nil:
+		return "-"
+	case approximate:
+		return "≈" + strconv.FormatFloat(*v, 'g', 4, 64)
+	}
+	return strconv.FormatFloat(*v, 'g', 4, 64)
 }
 
 // runMonitors lists, creates, evaluates and deletes monitors.
@@ -196,10 +210,7 @@ func printMonitors(stdio Stdio, list []monitorView) error {
 	tw := tabwriter.NewWriter(stdio.Out, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "ID\tSTATE\tNAME\tKIND\tVALUE\tRULE\tQUERY")
 	for _, m := range list {
-		val := "-"
-		if m.Value != nil {
-			val = strconv.FormatFloat(*m.Value, 'g', 4, 64)
-		}
+		val := monitorValue(m.Value, m.Approximate)
 		state := m.State
 		if m.Muted {
 			state += " (muted)"
@@ -214,11 +225,7 @@ func printMonitors(stdio Stdio, list []monitorView) error {
 		}
 		for _, sr := range m.Series {
 			if sr.Key != "" && sr.State != "ok" && sr.State != "no_data" {
-				v := "-"
-				if sr.Value != nil {
-					v = strconv.FormatFloat(*sr.Value, 'g', 4, 64)
-				}
-				fmt.Fprintf(tw, "\t%s\t  %s\t\t%s\t\t\n", sr.State, sr.Key, v)
+				fmt.Fprintf(tw, "\t%s\t  %s\t\t%s\t\t\n", sr.State, sr.Key, monitorValue(sr.Value, sr.Approximate))
 			}
 		}
 	}

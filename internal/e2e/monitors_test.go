@@ -16,16 +16,19 @@ import (
 
 // monitorJSON is a monitor as the API answers it.
 type monitorJSON struct {
-	ID        int64    `json:"id"`
-	Name      string   `json:"name"`
-	State     string   `json:"state"`
-	Value     *float64 `json:"value"`
-	Threshold float64  `json:"threshold"`
-	LastError string   `json:"last_error"`
-	History   []struct {
-		From  string   `json:"from"`
-		To    string   `json:"to"`
-		Value *float64 `json:"value"`
+	ID          int64    `json:"id"`
+	Name        string   `json:"name"`
+	State       string   `json:"state"`
+	Value       *float64 `json:"value"`
+	Approximate bool     `json:"approximate"`
+	Sampled     int64    `json:"sampled"`
+	Threshold   float64  `json:"threshold"`
+	LastError   string   `json:"last_error"`
+	History     []struct {
+		From        string   `json:"from"`
+		To          string   `json:"to"`
+		Value       *float64 `json:"value"`
+		Approximate bool     `json:"approximate"`
 	} `json:"history"`
 }
 

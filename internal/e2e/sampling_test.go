@@ -2,12 +2,16 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/notify"
 )
 
 // TestSampledCountsAreEstimated keeps a tenth of a project's info logs:
@@ -15,9 +19,12 @@ import (
 // sampling (each kept info log standing for ten), and says it is
 // estimated; the errors, always kept, count once. The Overview's split by
 // kind, the facets and a count monitor estimate the same way, within a
-// tolerance of the 3000 events really sent.
+// tolerance of the 3000 events really sent. The monitor says its value is
+// approximate — in its state, its history and the notification its
+// webhook receives ("≈") — where a monitor of the errors alone, never
+// sampled, says nothing of the kind.
 func TestSampledCountsAreEstimated(t *testing.T) {
-	a := startOn(t, t.TempDir())
+	a := startOn(t, t.TempDir(), allowPrivate)
 	base := a.URL()
 	if code, body := putLifecycle(t, base, "sampling", `{"info_logs": 0.1}`); code != 200 {
 		t.Fatalf("PUT sampling: %d %s", code, body)
@@ -144,10 +151,34 @@ func TestSampledCountsAreEstimated(t *testing.T) {
 	}
 
 	// A count monitor reads the estimate: 3000 events sent cross a
-	// threshold of 1000 that the ~330 stored would not.
+	// threshold of 1000 that the ~330 stored would not. It says the value
+	// is approximate, and how many of its events sampling kept; a monitor
+	// of the errors alone (never sampled) is exact.
+	hooks := make(chan notify.Message, 4)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n notify.Message
+		if err := json.NewDecoder(r.Body).Decode(&n); err != nil {
+			t.Errorf("webhook body: %v", err)
+		}
+		hooks <- n
+	}))
+	defer hook.Close()
+	notified := func(name string) notify.Message {
+		t.Helper()
+		select {
+		case n := <-hooks:
+			if n.Monitor.Name != name {
+				t.Fatalf("the webhook got %q, want %q", n.Text, name)
+			}
+			return n
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the webhook received nothing for %q", name)
+		}
+		return notify.Message{}
+	}
 	var m monitorJSON
 	if code, body := monitorsCall(t, http.MethodPost, base+"/api/v1/monitors",
-		`{"name":"shop traffic","kind":"query","query":"service:shop","threshold":1000,"window":"2h"}`, &m); code != 200 {
+		`{"name":"shop traffic","kind":"query","query":"service:shop","threshold":1000,"window":"2h","webhook":"`+hook.URL+`"}`, &m); code != 200 {
 		t.Fatalf("create monitor: %d %s", code, body)
 	}
 	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", base, m.ID), "", &m)
@@ -155,6 +186,33 @@ func TestSampledCountsAreEstimated(t *testing.T) {
 		t.Fatalf("count monitor: %s %v %q, want alert on the estimate", m.State, m.Value, m.LastError)
 	}
 	within("monitor", int64(*m.Value))
+	if !m.Approximate || m.Sampled != s.Kept {
+		t.Errorf("count monitor: approximate %v, sampled %d; want approximate, the %d info logs kept", m.Approximate, m.Sampled, s.Kept)
+	}
+	var detail monitorJSON
+	monitorsCall(t, http.MethodGet, fmt.Sprintf("%s/api/v1/monitors/%d", base, m.ID), "", &detail)
+	if len(detail.History) == 0 || detail.History[0].To != "alert" || !detail.History[0].Approximate || !detail.Approximate {
+		t.Errorf("count monitor as read again: approximate %v, history %+v; want its alert approximate", detail.Approximate, detail.History)
+	}
+	n := notified("shop traffic")
+	if !n.Approximate || n.Sampled != s.Kept || n.Value == nil || *n.Value != *m.Value ||
+		!strings.Contains(n.Text, "(value ≈"+notify.FormatValue(*m.Value)+" (estimated from sampled events), threshold > 1000)") {
+		t.Errorf("count monitor's notification: approximate %v, sampled %d, value %v, text %q; want the estimate marked ≈",
+			n.Approximate, n.Sampled, n.Value, n.Text)
+	}
+	var exact monitorJSON
+	if code, body := monitorsCall(t, http.MethodPost, base+"/api/v1/monitors",
+		`{"name":"shop errors","kind":"query","query":"service:shop level:error","threshold":10,"window":"2h","webhook":"`+hook.URL+`"}`, &exact); code != 200 {
+		t.Fatalf("create monitor: %d %s", code, body)
+	}
+	monitorsCall(t, http.MethodPost, fmt.Sprintf("%s/api/v1/monitors/%d/evaluate", base, exact.ID), "", &exact)
+	if exact.Value == nil || *exact.Value != 30 || exact.State != "alert" || exact.Approximate || exact.Sampled != 0 {
+		t.Errorf("errors monitor: %s %v approximate %v sampled %d; want alert on the 30 errors, exact", exact.State, exact.Value, exact.Approximate, exact.Sampled)
+	}
+	n = notified("shop errors")
+	if n.Approximate || strings.Contains(n.Text, "≈") || !strings.Contains(n.Text, "(value 30, threshold > 10)") {
+		t.Errorf("errors monitor's notification: approximate %v, text %q; want the exact count", n.Approximate, n.Text)
+	}
 
 	// Pipes estimate the same way, and mark the column (GET /api/v1/query).
 	var q struct {

@@ -389,6 +389,18 @@ var migrations = []migration{
   PRIMARY KEY (request_id, holder)
 )`)
 	}},
+	{14, "monitors say when their value is an estimate from sampled events", func(ctx context.Context, m migrator) error {
+		for _, c := range []struct{ table, name string }{
+			{"monitors", "approximate"}, {"monitors", "sampled"},
+			{"monitor_series", "approximate"}, {"monitor_series", "sampled"},
+			{"monitor_events", "approximate"},
+		} {
+			if err := m.addColumn(ctx, c.table, c.name, "INTEGER NOT NULL DEFAULT 0"); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own

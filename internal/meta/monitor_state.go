@@ -21,6 +21,13 @@ type Series struct {
 	Firing    bool      `json:"firing"`              // an alert was notified and not resolved yet
 	LastFired time.Time `json:"last_fired,omitzero"` // the last alert notification (cooldown)
 	LastSeen  time.Time `json:"last_seen,omitzero"`  // the last evaluation that measured it
+	// Approximate marks a Value that is an estimate, not an exact
+	// measure: a count (or rate) before sampling, estimated from the
+	// events the project's sampling kept (Sampled of them, each weighted
+	// by 1/lore.sample_rate), or an aggregate the store computed
+	// approximately. Absent, the value is exact.
+	Approximate bool  `json:"approximate,omitempty"`
+	Sampled     int64 `json:"sampled,omitempty"` // the events kept by sampling among those measured
 }
 
 // stateRank orders states worst first, for a monitor's summary state.
@@ -40,7 +47,7 @@ func (s *Store) MonitorSeries(ctx context.Context, id int64) ([]Series, error) {
 
 // seriesOf reads series by monitor id, each monitor's worst first.
 func (s *Store) seriesOf(ctx context.Context, where string, args ...any) (map[int64][]Series, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT monitor_id, key, state, value, threshold, since, firing, last_fired, last_seen FROM monitor_series `+where+`
+	rows, err := s.db.QueryContext(ctx, `SELECT monitor_id, key, state, value, threshold, since, firing, last_fired, last_seen, approximate, sampled FROM monitor_series `+where+`
 		ORDER BY monitor_id, CASE state WHEN 'alert' THEN 0 WHEN 'pending' THEN 1 WHEN 'ok' THEN 2 ELSE 3 END, value DESC, key`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read monitor series: %w", err)
@@ -53,8 +60,9 @@ func (s *Store) seriesOf(ctx context.Context, where string, args ...any) (map[in
 			sr                           Series
 			value, threshold             sql.NullFloat64
 			since, fired, seen, firing64 int64
+			approximate                  int64
 		)
-		if err := rows.Scan(&id, &sr.Key, &sr.State, &value, &threshold, &since, &firing64, &fired, &seen); err != nil {
+		if err := rows.Scan(&id, &sr.Key, &sr.State, &value, &threshold, &since, &firing64, &fired, &seen, &approximate, &sr.Sampled); err != nil {
 			return nil, fmt.Errorf("read monitor series: %w", err)
 		}
 		if value.Valid {
@@ -63,7 +71,7 @@ func (s *Store) seriesOf(ctx context.Context, where string, args ...any) (map[in
 		if threshold.Valid {
 			sr.Threshold = &threshold.Float64
 		}
-		sr.Firing = firing64 == 1
+		sr.Firing, sr.Approximate = firing64 == 1, approximate == 1
 		sr.Since, sr.LastFired, sr.LastSeen = microsTime(since), microsTime(fired), microsTime(seen)
 		out[id] = append(out[id], sr)
 	}
@@ -115,10 +123,13 @@ type Evaluation struct {
 	Value      *float64
 	Error      string
 	StateSince time.Time
-	Series     []Series
-	Drop       []string       // series keys to forget
-	Changes    []MonitorEvent // At is ignored: they happen at At
-	Outgoing   []Outgoing
+	// Approximate and Sampled: of Value, as in Series.
+	Approximate bool
+	Sampled     int64
+	Series      []Series
+	Drop        []string       // series keys to forget
+	Changes     []MonitorEvent // At is ignored: they happen at At
+	Outgoing    []Outgoing
 	// Follows, when set, is the last evaluation this one was planned
 	// from (the monitor's LastEvaluated as read; zero: never evaluated):
 	// the evaluation is recorded only if it is still the last one, else
@@ -145,9 +156,9 @@ func (s *Store) recordEvaluation(ctx context.Context, project, id int64, e Evalu
 	if e.Follows != nil {
 		fenced, follows = 1, timeMicros(*e.Follows)
 	}
-	res, err := tx.ExecContext(ctx, `UPDATE monitors SET state = ?, value = ?, last_eval = ?, last_error = ?, state_since = ?
+	res, err := tx.ExecContext(ctx, `UPDATE monitors SET state = ?, value = ?, last_eval = ?, last_error = ?, state_since = ?, approximate = ?, sampled = ?
 		WHERE project_id = ? AND id = ? AND (? = 0 OR last_eval = ?)`,
-		e.State, nullable(e.Value), e.At.UnixMicro(), e.Error, timeMicros(e.StateSince), project, id, fenced, follows)
+		e.State, nullable(e.Value), e.At.UnixMicro(), e.Error, timeMicros(e.StateSince), boolInt(e.Approximate), e.Sampled, project, id, fenced, follows)
 	if err != nil {
 		return fmt.Errorf("record state of monitor %d: %w", id, err)
 	}
@@ -163,15 +174,13 @@ func (s *Store) recordEvaluation(ctx context.Context, project, id int64, e Evalu
 			microsTime(follows).Format(time.RFC3339Nano), microsTime(last).Format(time.RFC3339Nano), ErrSuperseded)
 	}
 	for _, sr := range e.Series {
-		firing := 0
-		if sr.Firing {
-			firing = 1
-		}
-		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_series (monitor_id, key, state, value, threshold, since, firing, last_fired, last_seen)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_series (monitor_id, key, state, value, threshold, since, firing, last_fired, last_seen, approximate, sampled)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 			ON CONFLICT (monitor_id, key) DO UPDATE SET state = excluded.state, value = excluded.value, threshold = excluded.threshold,
-				since = excluded.since, firing = excluded.firing, last_fired = excluded.last_fired, last_seen = excluded.last_seen`,
-			id, sr.Key, sr.State, nullable(sr.Value), nullable(sr.Threshold), timeMicros(sr.Since), firing, timeMicros(sr.LastFired), timeMicros(sr.LastSeen)); err != nil {
+				since = excluded.since, firing = excluded.firing, last_fired = excluded.last_fired, last_seen = excluded.last_seen,
+				approximate = excluded.approximate, sampled = excluded.sampled`,
+			id, sr.Key, sr.State, nullable(sr.Value), nullable(sr.Threshold), timeMicros(sr.Since), boolInt(sr.Firing), timeMicros(sr.LastFired), timeMicros(sr.LastSeen),
+			boolInt(sr.Approximate), sr.Sampled); err != nil {
 			return fmt.Errorf("record series %q of monitor %d: %w", sr.Key, id, err)
 		}
 	}
@@ -181,9 +190,9 @@ func (s *Store) recordEvaluation(ctx context.Context, project, id int64, e Evalu
 		}
 	}
 	for _, c := range e.Changes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_events (project_id, monitor_id, ts, from_state, to_state, value, threshold, series, note)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			project, id, e.At.UnixMicro(), c.From, c.To, nullable(c.Value), c.Threshold, c.Series, c.Note); err != nil {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_events (project_id, monitor_id, ts, from_state, to_state, value, threshold, series, note, approximate)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			project, id, e.At.UnixMicro(), c.From, c.To, nullable(c.Value), c.Threshold, c.Series, c.Note, boolInt(c.Approximate)); err != nil {
 			return fmt.Errorf("record state change of monitor %d: %w", id, err)
 		}
 	}
@@ -206,7 +215,7 @@ func nullable(v *float64) any {
 // MonitorHistory returns a monitor's state changes, newest first, at most
 // limit of them.
 func (s *Store) MonitorHistory(ctx context.Context, project, id int64, limit int) ([]MonitorEvent, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, monitor_id, ts, from_state, to_state, value, threshold, series, note FROM monitor_events
+	rows, err := s.db.QueryContext(ctx, `SELECT id, monitor_id, ts, from_state, to_state, value, threshold, series, note, approximate FROM monitor_events
 		WHERE project_id = ? AND monitor_id = ? ORDER BY ts DESC, id DESC LIMIT ?`, project, id, limit)
 	if err != nil {
 		return nil, fmt.Errorf("read history of monitor %d: %w", id, err)
@@ -215,14 +224,16 @@ func (s *Store) MonitorHistory(ctx context.Context, project, id int64, limit int
 	out := []MonitorEvent{}
 	for rows.Next() {
 		var (
-			e     MonitorEvent
-			ts    int64
-			value sql.NullFloat64
+			e           MonitorEvent
+			ts          int64
+			value       sql.NullFloat64
+			approximate int64
 		)
-		if err := rows.Scan(&e.ID, &e.MonitorID, &ts, &e.From, &e.To, &value, &e.Threshold, &e.Series, &e.Note); err != nil {
+		if err := rows.Scan(&e.ID, &e.MonitorID, &ts, &e.From, &e.To, &value, &e.Threshold, &e.Series, &e.Note, &approximate); err != nil {
 			return nil, fmt.Errorf("read history of monitor %d: %w", id, err)
 		}
 		e.At = time.UnixMicro(ts).UTC().Format(time.RFC3339Nano)
+		e.Approximate = approximate == 1
 		if value.Valid {
 			v := value.Float64
 			e.Value = &v

@@ -97,8 +97,10 @@ type Monitor struct {
 	Service   string       `json:"service,omitempty"`    // kinds story, baseline: only this service; "" every one
 
 	State         string         `json:"state"`
-	MutedNow      bool           `json:"muted_now"` // muted, or inside a mute window, as it is read
-	Value         *float64       `json:"value"`     // nil without data; of the worst series when grouped
+	MutedNow      bool           `json:"muted_now"`             // muted, or inside a mute window, as it is read
+	Value         *float64       `json:"value"`                 // nil without data; of the worst series when grouped
+	Approximate   bool           `json:"approximate,omitempty"` // Value is an estimate (Series.Approximate)
+	Sampled       int64          `json:"sampled,omitempty"`     // the events kept by sampling among those Value measured
 	LastEvaluated string         `json:"last_evaluated,omitempty"`
 	LastError     string         `json:"last_error,omitempty"`
 	StateSince    string         `json:"state_since,omitempty"`
@@ -121,6 +123,8 @@ type MonitorEvent struct {
 	Value     *float64 `json:"value"`
 	Threshold float64  `json:"threshold"`
 	Note      string   `json:"note,omitempty"`
+	// Approximate marks a Value that is an estimate (Series.Approximate).
+	Approximate bool `json:"approximate,omitempty"`
 }
 
 // Validate normalises a monitor's rule (defaults filled in) and checks
@@ -375,7 +379,7 @@ func (m *Monitor) IntervalDuration() time.Duration {
 	return d
 }
 
-const monitorCols = `id, project_id, body, state, value, last_eval, last_error, state_since, created_at, updated_at`
+const monitorCols = `id, project_id, body, state, value, last_eval, last_error, state_since, created_at, updated_at, approximate, sampled`
 
 func scanMonitor(r rowScanner) (Monitor, error) {
 	var (
@@ -383,18 +387,20 @@ func scanMonitor(r rowScanner) (Monitor, error) {
 		body                         string
 		value                        sql.NullFloat64
 		lastEval, since, created, up int64
+		approximate, sampled         int64
 	)
 	var (
 		id, project      int64
 		state, lastError string
 	)
-	if err := r.Scan(&id, &project, &body, &state, &value, &lastEval, &lastError, &since, &created, &up); err != nil {
+	if err := r.Scan(&id, &project, &body, &state, &value, &lastEval, &lastError, &since, &created, &up, &approximate, &sampled); err != nil {
 		return m, err
 	}
 	if err := json.Unmarshal([]byte(body), &m); err != nil {
 		return m, fmt.Errorf("decode monitor %d: %w", id, err)
 	}
 	m.ID, m.ProjectID, m.State, m.LastError = id, project, state, lastError
+	m.Approximate, m.Sampled = approximate == 1, sampled
 	m.MutedNow = m.MutedAt(time.Now())
 	if value.Valid {
 		v := value.Float64
@@ -467,7 +473,7 @@ func (s *Store) SaveMonitor(ctx context.Context, project int64, m Monitor) (Moni
 	rule := m
 	rule.ID, rule.ProjectID, rule.State, rule.Value, rule.LastEvaluated = 0, 0, "", nil, ""
 	rule.LastError, rule.StateSince, rule.CreatedAt, rule.UpdatedAt, rule.History, rule.Series = "", "", "", "", nil, nil
-	rule.MutedNow = false
+	rule.MutedNow, rule.Approximate, rule.Sampled = false, false, 0
 	body, err := json.Marshal(rule)
 	if err != nil {
 		return Monitor{}, fmt.Errorf("encode monitor %q: %w", m.Name, err)

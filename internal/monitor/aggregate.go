@@ -14,7 +14,9 @@ import (
 
 // aggregates measures an aggregate monitor: its pipeline runs in the
 // store's engine over the window, and each row of the answer is a series,
-// keyed by its group columns' values, valued by the measure column.
+// keyed by its group columns' values, valued by the measure column —
+// approximate where the column is (a count estimated before sampling, a
+// percentile or uniq computed in bounded memory).
 func aggregates(ctx context.Context, events store.Reader, m meta.Monitor, rng store.Range) ([]Reading, error) {
 	ex, ok := events.(sqlq.Executor)
 	if !ok {
@@ -32,6 +34,10 @@ func aggregates(ctx context.Context, events store.Reader, m meta.Monitor, rng st
 	for i, c := range res.Columns {
 		at[c.Name] = i
 	}
+	approx := false
+	if i, ok := at[a.Measure]; ok {
+		approx = res.Columns[i].Estimated || res.Columns[i].Approximate
+	}
 	out := make([]Reading, 0, len(res.Rows))
 	seen := map[string]int{}
 	for _, row := range res.Rows {
@@ -39,7 +45,7 @@ func aggregates(ctx context.Context, events store.Reader, m meta.Monitor, rng st
 		for i, k := range a.Keys {
 			parts[i] = keyText(row[at[k]])
 		}
-		r := Reading{Key: strings.Join(parts, ", "), Samples: 1}
+		r := Reading{Key: strings.Join(parts, ", "), Samples: 1, Approximate: approx}
 		switch v := row[at[a.Measure]].(type) {
 		case int64:
 			r.Value = float64(v)

@@ -178,7 +178,8 @@ func fieldIs(field, value string) string {
 // counts is the number of matching events: one reading, or one per value
 // of groupBy (the MaxMonitorGroups most frequent). Where the project's
 // sampling kept some of them, the value is the store's estimate before
-// sampling (Samples stays the events stored).
+// sampling, marked Approximate (Samples stays the events stored, Sampled
+// counts those kept by sampling).
 func counts(ctx context.Context, events store.Reader, project int64, rng store.Range, q, and, groupBy string) ([]Reading, error) {
 	parsed, err := parse(q, and)
 	if err != nil {
@@ -193,20 +194,20 @@ func counts(ctx context.Context, events store.Reader, project int64, rng store.R
 		return nil, fmt.Errorf("count events matching %q: %w", parsed.Text, err)
 	}
 	if groupBy == "" {
-		value := float64(res.Total)
+		r := Reading{Value: float64(res.Total), Samples: res.Total}
 		if res.Sampled > 0 {
-			value = res.EstimatedTotal
+			r.Value, r.Approximate, r.Sampled = res.EstimatedTotal, true, res.Sampled
 		}
-		return []Reading{{Value: value, Samples: res.Total}}, nil
+		return []Reading{r}, nil
 	}
 	out := []Reading{}
 	for _, v := range res.Values {
 		if v.Value != "" {
-			value := float64(v.Count)
+			r := Reading{Key: v.Value, Value: float64(v.Count), Samples: v.Count}
 			if v.Sampled > 0 {
-				value = v.Estimate
+				r.Value, r.Approximate, r.Sampled = v.Estimate, true, v.Sampled
 			}
-			out = append(out, Reading{Key: v.Value, Value: value, Samples: v.Count})
+			out = append(out, r)
 		}
 	}
 	return out, nil
@@ -224,14 +225,18 @@ func errorRates(ctx context.Context, events store.Reader, m meta.Monitor, rng st
 	if err != nil {
 		return nil, err
 	}
-	byKey := map[string]float64{}
+	byKey := map[string]Reading{}
 	for _, r := range errs {
-		byKey[r.Key] = r.Value
+		byKey[r.Key] = r
 	}
 	out := make([]Reading, 0, len(all))
 	for _, r := range all {
 		if r.Value > 0 {
-			out = append(out, Reading{Key: r.Key, Value: byKey[r.Key] / r.Value, Samples: r.Samples})
+			e := byKey[r.Key]
+			// A ratio of estimates is an estimate; Sampled is of all the
+			// events counted (the errors among them are counted again).
+			out = append(out, Reading{Key: r.Key, Value: e.Value / r.Value, Samples: r.Samples,
+				Approximate: r.Approximate || e.Approximate, Sampled: r.Sampled})
 		}
 	}
 	return out, nil

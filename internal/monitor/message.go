@@ -18,16 +18,12 @@ import (
 func (e *Evaluator) message(ctx context.Context, m meta.Monitor, f Fire, now time.Time) *notify.Message {
 	n := &notify.Message{
 		Monitor: notify.MonitorRef{ID: m.ID, Name: m.Name, Kind: m.Kind, Query: m.Query, Op: m.Op, Window: m.Window, Measure: m.Measure},
-		From:    f.From, To: f.To, Value: f.Value, Threshold: f.Threshold,
+		From:    f.From, To: f.To, Value: f.Value, Threshold: f.Threshold, Approximate: f.Approximate, Sampled: f.Sampled,
 		At: now.UTC().Format(time.RFC3339Nano), Status: f.Status, Series: f.Series, GroupBy: groupName(m),
 		DedupeKey: fmt.Sprintf("lore/%d/%d/%s", m.ProjectID, m.ID, f.Series),
 	}
 	if base := e.cfg.PublicURL(); base != "" {
 		n.URL = base + "/#/monitors/" + fmt.Sprint(m.ID)
-	}
-	val := "no data"
-	if f.Value != nil {
-		val = notify.FormatValue(*f.Value)
 	}
 	verb := "is ALERTING"
 	if f.Status == notify.Resolved {
@@ -37,8 +33,7 @@ func (e *Evaluator) message(ctx context.Context, m meta.Monitor, f Fire, now tim
 	if f.Series != "" {
 		group = " for " + n.GroupBy + "=" + f.Series
 	}
-	n.Text = fmt.Sprintf("[Lore] monitor %q %s%s: %s over %s (value %s, threshold %s %s)",
-		m.Name, verb, group, describe(m), m.Window, val, m.Op, notify.FormatValue(f.Threshold))
+	n.Text = fmt.Sprintf("[Lore] monitor %q %s%s: %s over %s (%s)", m.Name, verb, group, describe(m), m.Window, n.ValueLine())
 	if m.Kind == meta.MonitorCheck && e.cfg.Sources.Checks != nil {
 		if c, err := e.cfg.Sources.Checks.Check(ctx, m.ProjectID, m.Check); err == nil {
 			n.Text = checkText(m, c, verb, f)

@@ -15,14 +15,18 @@ import (
 // an error rate); Value is then meaningless. Threshold, when set, is the
 // series' own threshold (a baseline's warning level), Breach whether it
 // is crossed: a reading that sets Breach decides for itself rather than
-// by the monitor's comparison.
+// by the monitor's comparison. Approximate marks a Value that is an
+// estimate: counted before sampling from the events the project's
+// sampling kept (Sampled of them), or computed approximately by the store.
 type Reading struct {
-	Key       string
-	Value     float64
-	NoData    bool
-	Samples   int64 // the events the value was computed from
-	Threshold *float64
-	Breach    *bool
+	Key         string
+	Value       float64
+	NoData      bool
+	Samples     int64 // the events the value was computed from
+	Threshold   *float64
+	Breach      *bool
+	Approximate bool
+	Sampled     int64 // the events among Samples kept by sampling
 }
 
 // Absent says what a grouped monitor's series that a measurement no
@@ -52,11 +56,13 @@ func RuleOf(m *meta.Monitor) Rule {
 
 // Fire is a notification the state machine decided to send.
 type Fire struct {
-	Series    string
-	Status    string // firing or resolved (notify.Firing, notify.Resolved)
-	From, To  string
-	Value     *float64
-	Threshold float64
+	Series      string
+	Status      string // firing or resolved (notify.Firing, notify.Resolved)
+	From, To    string
+	Value       *float64
+	Threshold   float64
+	Approximate bool  // Value is an estimate (Reading.Approximate)
+	Sampled     int64 // the events kept by sampling among those measured
 }
 
 // Notes recorded with a change in the history.
@@ -79,6 +85,8 @@ type obs struct {
 	breach, noData bool
 	value          *float64
 	threshold      *float64
+	approximate    bool // value is an estimate
+	sampled        int64
 }
 
 func observe(r Reading, rule Rule) obs {
@@ -86,7 +94,7 @@ func observe(r Reading, rule Rule) obs {
 		return obs{noData: true, threshold: r.Threshold}
 	}
 	v := r.Value
-	o := obs{value: &v, threshold: r.Threshold}
+	o := obs{value: &v, threshold: r.Threshold, approximate: r.Approximate, sampled: r.Sampled}
 	if r.Breach != nil {
 		o.breach = *r.Breach
 	} else {
@@ -110,6 +118,7 @@ func observe(r Reading, rule Rule) obs {
 func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next meta.Series, change *meta.MonitorEvent, fire *Fire) {
 	next = s
 	next.Value, next.Threshold, next.LastSeen = o.value, o.threshold, now
+	next.Approximate, next.Sampled = o.approximate, o.sampled
 	if next.State == "" {
 		next.State = meta.StateNoData
 	}
@@ -151,7 +160,8 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 			note = NoteCooldown
 		default:
 			next.Firing, next.LastFired = true, now
-			fire = &Fire{Series: s.Key, Status: "firing", From: orNoData(s.State), To: meta.StateAlert, Value: o.value, Threshold: threshold}
+			fire = &Fire{Series: s.Key, Status: "firing", From: orNoData(s.State), To: meta.StateAlert, Value: o.value, Threshold: threshold,
+				Approximate: o.approximate, Sampled: o.sampled}
 			note = NoteNotified
 			if !changed {
 				note, changed = NoteLate, true
@@ -165,7 +175,8 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 			break
 		}
 		next.Firing = false
-		fire = &Fire{Series: s.Key, Status: "resolved", From: orNoData(s.State), To: next.State, Value: o.value, Threshold: threshold}
+		fire = &Fire{Series: s.Key, Status: "resolved", From: orNoData(s.State), To: next.State, Value: o.value, Threshold: threshold,
+			Approximate: o.approximate, Sampled: o.sampled}
 		note = NoteResolved
 		if !changed {
 			note, changed = NoteResolved+" (mute over)", true
@@ -181,7 +192,7 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 	if from == next.State && fire == nil {
 		return next, nil, nil
 	}
-	return next, &meta.MonitorEvent{Series: s.Key, From: from, To: next.State, Value: o.value, Threshold: threshold, Note: note}, fire
+	return next, &meta.MonitorEvent{Series: s.Key, From: from, To: next.State, Value: o.value, Threshold: threshold, Note: note, Approximate: o.approximate}, fire
 }
 
 // Plan is the outcome of one evaluation of monitor m at now: the readings
@@ -192,12 +203,13 @@ func Plan(m *meta.Monitor, readings []Reading, merr error, now time.Time) (meta.
 	rule := RuleOf(m)
 	muted := m.MutedAt(now)
 	prevSince, _ := time.Parse(time.RFC3339Nano, m.StateSince)
-	ev := meta.Evaluation{At: now, State: m.State, Value: m.Value, StateSince: prevSince}
+	ev := meta.Evaluation{At: now, State: m.State, Value: m.Value, Approximate: m.Approximate, Sampled: m.Sampled, StateSince: prevSince}
 	if merr != nil {
 		ev.State, ev.Error = meta.StateError, merr.Error()
 		if m.State != meta.StateError {
 			ev.StateSince = now
-			ev.Changes = []meta.MonitorEvent{{From: orNoData(m.State), To: meta.StateError, Value: m.Value, Threshold: m.Threshold, Note: truncate(merr.Error(), 500)}}
+			ev.Changes = []meta.MonitorEvent{{From: orNoData(m.State), To: meta.StateError, Value: m.Value, Threshold: m.Threshold, Note: truncate(merr.Error(), 500),
+				Approximate: m.Approximate}}
 		}
 		return ev, nil
 	}
@@ -261,18 +273,19 @@ func Plan(m *meta.Monitor, readings []Reading, merr error, now time.Time) (meta.
 		}
 	}
 	sortSeries(all)
-	ev.State, ev.Value = meta.StateNoData, nil
+	ev.State, ev.Value, ev.Approximate, ev.Sampled = meta.StateNoData, nil, false, 0
 	if Grouped(m) && rule.Absent != AbsentNoData {
 		ev.State = meta.StateOK // no group has anything to say
 	}
 	if len(all) > 0 {
-		ev.State, ev.Value = all[0].State, all[0].Value
+		ev.State, ev.Value, ev.Approximate, ev.Sampled = all[0].State, all[0].Value, all[0].Approximate, all[0].Sampled
 	}
 	if ev.State != m.State || prevSince.IsZero() {
 		ev.StateSince = now
 	}
 	if m.State == meta.StateError {
-		ev.Changes = append(ev.Changes, meta.MonitorEvent{From: meta.StateError, To: ev.State, Value: ev.Value, Threshold: m.Threshold, Note: "evaluated again"})
+		ev.Changes = append(ev.Changes, meta.MonitorEvent{From: meta.StateError, To: ev.State, Value: ev.Value, Threshold: m.Threshold, Note: "evaluated again",
+			Approximate: ev.Approximate})
 	}
 	return ev, fires
 }
@@ -290,7 +303,8 @@ func seedSeries(m *meta.Monitor) []meta.Series {
 	}
 	// An alert from before series was notified (monitors notified on
 	// entering alert), so its recovery is owed.
-	return []meta.Series{{Key: "", State: state, Value: m.Value, Since: since, Firing: state == meta.StateAlert, LastFired: since}}
+	return []meta.Series{{Key: "", State: state, Value: m.Value, Approximate: m.Approximate, Sampled: m.Sampled, Since: since,
+		Firing: state == meta.StateAlert, LastFired: since}}
 }
 
 // Grouped reports whether m has one series per group: a group_by, or a

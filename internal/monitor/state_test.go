@@ -246,6 +246,35 @@ func TestPlanErrorState(t *testing.T) {
 	}
 }
 
+// TestPlanApproximate: a reading estimated from sampled events makes its
+// series, the monitor's value, the history and the notification
+// approximate; the next exact reading of the series makes them exact again.
+func TestPlanApproximate(t *testing.T) {
+	m := grouped("service")
+	ev, fires := Plan(m, []Reading{{Key: "shop", Value: 3120, Approximate: true, Sampled: 309}, {Key: "cart", Value: 3}}, nil, t0)
+	m.State, m.Value, m.Series = ev.State, ev.Value, merge(nil, ev)
+	if !ev.Approximate || ev.Sampled != 309 || len(fires) != 1 || !fires[0].Approximate || fires[0].Sampled != 309 {
+		t.Fatalf("estimate: evaluation approximate %v sampled %d, fires %+v; want all approximate", ev.Approximate, ev.Sampled, fires)
+	}
+	for _, s := range m.Series {
+		if s.Approximate != (s.Key == "shop") {
+			t.Errorf("series %s approximate %v", s.Key, s.Approximate)
+		}
+	}
+	if len(ev.Changes) != 2 {
+		t.Fatalf("changes %+v", ev.Changes)
+	}
+	for _, c := range ev.Changes {
+		if c.Approximate != (c.Series == "shop") {
+			t.Errorf("change of %s approximate %v", c.Series, c.Approximate)
+		}
+	}
+	ev, fires = Plan(m, []Reading{{Key: "shop", Value: 4}}, nil, t0.Add(time.Minute))
+	if ev.Approximate || ev.Sampled != 0 || len(fires) != 1 || fires[0].Status != "resolved" || fires[0].Approximate || len(ev.Changes) != 1 || ev.Changes[0].Approximate {
+		t.Errorf("exact: evaluation approximate %v, fires %+v, changes %+v; want all exact", ev.Approximate, fires, ev.Changes)
+	}
+}
+
 // TestPlanSeedsFromOldState: a monitor in alert from before series (its
 // webhook was posted) owes its recovery.
 func TestPlanSeedsFromOldState(t *testing.T) {

@@ -18,13 +18,19 @@ import (
 // generic webhook; the fields of Lore's first webhooks (monitor, from,
 // to, value, threshold, at, text) keep their meaning.
 type Message struct {
-	Monitor   MonitorRef `json:"monitor"`
-	From      string     `json:"from"`
-	To        string     `json:"to"`
-	Value     *float64   `json:"value"`
-	Threshold float64    `json:"threshold"`
-	At        string     `json:"at"`   // RFC 3339
-	Text      string     `json:"text"` // one line for chat tools
+	Monitor MonitorRef `json:"monitor"`
+	From    string     `json:"from"`
+	To      string     `json:"to"`
+	Value   *float64   `json:"value"`
+	// Approximate says Value is an estimate, not an exact measure: a
+	// count before sampling estimated from the events the project's
+	// sampling kept (Sampled of them), or an aggregate computed
+	// approximately. The text writes it "≈142".
+	Approximate bool    `json:"approximate"`
+	Sampled     int64   `json:"sampled,omitempty"`
+	Threshold   float64 `json:"threshold"`
+	At          string  `json:"at"`   // RFC 3339
+	Text        string  `json:"text"` // one line for chat tools
 	// Status is "firing" or "resolved".
 	Status string `json:"status"`
 	// Series is the group that fired ("checkout" for a monitor grouped by
@@ -123,11 +129,19 @@ func (m *Message) Title() string {
 	return t
 }
 
-// ValueLine says the value against the threshold: "value 12, threshold > 10".
+// ValueLine says the value against the threshold: "value 12, threshold
+// > 10", or for an estimate "value ≈142 (estimated from sampled events),
+// threshold > 100".
 func (m *Message) ValueLine() string {
 	v := "no data"
 	if m.Value != nil {
 		v = FormatValue(*m.Value)
+		switch {
+		case m.Approximate && m.Sampled > 0:
+			v = "≈" + v + " (estimated from sampled events)"
+		case m.Approximate:
+			v = "≈" + v + " (approximate)"
+		}
 	}
 	return fmt.Sprintf("value %s, threshold %s %s", v, m.Monitor.Op, FormatValue(m.Threshold))
 }

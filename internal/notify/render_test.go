@@ -89,3 +89,44 @@ func TestSlackAndDiscordPayloads(t *testing.T) {
 		}
 	}
 }
+
+// TestApproximateValues checks that a value estimated from sampled
+// events is marked "≈" with why wherever a notification states it —
+// Slack's text, Discord's value field, the email's lines — and in the
+// webhook's JSON as approximate and sampled; an exact value is not.
+func TestApproximateValues(t *testing.T) {
+	m := sample()
+	v := 3120.0
+	m.Value, m.Approximate, m.Sampled = &v, true, 309
+	const want = "value ≈3120 (estimated from sampled events), threshold > 10"
+	if got := m.ValueLine(); got != want {
+		t.Errorf("value line %q, want %q", got, want)
+	}
+	b, err := Slack(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var slack struct{ Text string }
+	if err := json.Unmarshal(b, &slack); err != nil || !strings.HasSuffix(slack.Text, strings.ReplaceAll(want, ">", "&gt;")) {
+		t.Errorf("slack text %q (%v)", slack.Text, err)
+	}
+	if b, err = Discord(m); err != nil || !strings.Contains(string(b), `"value":"`+strings.ReplaceAll(want, ">", `\u003e`)+`"`) {
+		t.Errorf("discord: %v %s", err, b)
+	}
+	var hook map[string]any
+	if b, err = Webhook(m); err != nil || json.Unmarshal(b, &hook) != nil || hook["approximate"] != true || hook["sampled"] != 309.0 {
+		t.Errorf("webhook: %v %s", err, b)
+	}
+	m.Sampled = 0 // approximate otherwise (a percentile in bounded memory)
+	if got := m.ValueLine(); got != "value ≈3120 (approximate), threshold > 10" {
+		t.Errorf("value line %q", got)
+	}
+	m.Approximate = false
+	if got := m.ValueLine(); got != "value 3120, threshold > 10" {
+		t.Errorf("exact value line %q", got)
+	}
+	hook = nil
+	if b, err = Webhook(m); err != nil || json.Unmarshal(b, &hook) != nil || hook["approximate"] != false || hook["sampled"] != nil {
+		t.Errorf("exact webhook: %v %s", err, b)
+	}
+}

@@ -498,6 +498,8 @@ export interface Monitor {
   state: string;
   muted_now: boolean;
   value: number | null;
+  approximate?: boolean;
+  sampled?: number;
   last_evaluated?: string;
   last_error?: string;
   state_since?: string;
@@ -517,6 +519,7 @@ export interface MonitorEvent {
   value: number | null;
   threshold: number;
   note?: string;
+  approximate?: boolean;
 }
 
 /** The answer of GET /api/v1/monitors/options. */
@@ -698,6 +701,8 @@ export interface Series {
   firing: boolean;
   last_fired?: string;
   last_seen?: string;
+  approximate?: boolean;
+  sampled?: number;
 }
 
 export interface ServiceCount {

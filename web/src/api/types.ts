@@ -67,7 +67,10 @@ export type Monitor = Omit<G.Monitor, 'kind' | 'state' | 'history' | 'series'> &
 export type MonitorChange = Omit<G.MonitorEvent, 'from' | 'to'> & { from: MonitorState; to: MonitorState };
 
 /** The rule a monitor is created or changed with (POST/PUT /api/v1/monitors). */
-export type MonitorRule = Omit<Monitor, 'id' | 'state' | 'muted_now' | 'value' | 'last_evaluated' | 'last_error' | 'state_since' | 'created_at' | 'updated_at' | 'series' | 'history'> & {
+export type MonitorRule = Omit<
+  Monitor,
+  'id' | 'state' | 'muted_now' | 'value' | 'approximate' | 'sampled' | 'last_evaluated' | 'last_error' | 'state_since' | 'created_at' | 'updated_at' | 'series' | 'history'
+> & {
   id?: number;
 };
 

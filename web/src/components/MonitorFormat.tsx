@@ -38,6 +38,25 @@ export function fmtValue(kind: MonitorKind, v: number | null | undefined, measur
   return String(Math.round(v * 100) / 100);
 }
 
+/** approxTitle says what an approximate monitor value was estimated from. */
+export function approxTitle(sampled?: number): string {
+  if (sampled) return `estimated from sampled events: ${sampled.toLocaleString('en-US')} of the events measured were kept by the project’s sampling, each weighted by 1/lore.sample_rate`;
+  return 'approximate: estimated from sampled events, or computed by the store in bounded memory';
+}
+
+/** MonitorValue shows a monitor's (or series', or change's) value in the
+ * unit of its kind: "≈3120" titled with what it was estimated from when the
+ * API marks it approximate, else the value as fmtValue writes it. */
+export function MonitorValue({ m, v }: { m: Pick<MonitorRule, 'kind' | 'measure' | 'signal'>; v: { value: number | null | undefined; approximate?: boolean; sampled?: number } }) {
+  const text = fmtValue(m.kind, v.value, m.measure, m.signal);
+  if (!v.approximate || v.value === null || v.value === undefined) return <>{text}</>;
+  return (
+    <span className="estimated-count" title={approxTitle(v.sampled)}>
+      ≈{text}
+    </span>
+  );
+}
+
 /** rule is the condition in one line: "count > 10 over 5m". */
 export function rule(m: MonitorRule): string {
   switch (m.kind) {

@@ -279,6 +279,62 @@ describe('Monitors', () => {
     expect(screen.getByText('Save monitor')).toBeTruthy();
   });
 
+  it('marks an approximate value with ≈ and says it is estimated from sampled events, an exact one not', async () => {
+    serve({
+      '/api/v1/monitors': {
+        alerting: 2,
+        monitors: [
+          mon({ name: 'shop traffic', value: 3120, approximate: true, sampled: 309, threshold: 1000 }),
+          mon({ id: 2, name: 'shop errors', value: 30, threshold: 10 }),
+        ],
+      },
+      '/api/v1/checks': { checks: [], down: 0 },
+      ...noChannels,
+    });
+    render(<Monitors r={parseHash('#/monitors')} />);
+    const approx = (await screen.findByText('shop traffic')).closest('tr')!.querySelector('.mon-value')!;
+    expect(approx.textContent).toBe('≈3120');
+    expect(approx.querySelector('[title]')!.getAttribute('title')).toMatch(/^estimated from sampled events: 309 of the events measured were kept/);
+    const exact = screen.getByText('shop errors').closest('tr')!.querySelector('.mon-value')!;
+    expect(exact.textContent).toBe('30');
+    expect(exact.querySelector('[title]')).toBeNull();
+  });
+
+  it('marks approximate values on a monitor’s page: its value, series and history', async () => {
+    serve({
+      ...noChannels,
+      ...options,
+      '/api/v1/monitors/1/deliveries': { attempts: [] },
+      '/api/v1/monitors/1': mon({
+        group_by: 'service',
+        value: 3120,
+        approximate: true,
+        sampled: 309,
+        series: [
+          { key: 'shop', state: 'alert', value: 3120, approximate: true, sampled: 309, firing: true },
+          { key: 'cart', state: 'ok', value: 4, firing: false },
+        ],
+        history: [
+          { id: 2, at: '2026-11-21T09:00:00Z', series: 'shop', from: 'ok', to: 'alert', value: 3120, approximate: true, threshold: 5, monitor_id: 1, note: 'notified' },
+          { id: 1, at: '2026-11-21T08:59:00Z', series: 'cart', from: 'no_data', to: 'ok', value: 4, threshold: 5, monitor_id: 1 },
+        ],
+      }),
+    });
+    render(<Monitors r={parseHash('#/monitors/1')} />);
+    expect(await screen.findByText('State changes')).toBeTruthy();
+    const head = document.querySelector('.mon-value.big')!;
+    expect(head.textContent).toBe('≈3120');
+    expect(head.querySelector('[title]')!.getAttribute('title')).toContain('estimated from sampled events: 309');
+    const series = document.querySelectorAll('.mon-series-table tbody tr');
+    expect(series[0].textContent).toContain('≈3120');
+    expect(series[1].textContent).not.toContain('≈');
+    const changes = document.querySelectorAll('.mon-history tr');
+    expect(changes[0].textContent).toContain('≈3120 vs 5');
+    expect(changes[0].querySelector('[title]')!.getAttribute('title')).toMatch(/^approximate/);
+    expect(changes[1].textContent).toContain('4 vs 5');
+    expect(changes[1].textContent).not.toContain('≈');
+  });
+
   it('puts the number of monitors in alert on the Overview', async () => {
     serve({
       '/api/v1/stories': { stories: [] },

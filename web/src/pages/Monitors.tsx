@@ -21,7 +21,7 @@ import {
   type MonitorSeries,
 } from '../api';
 import { ErrorMessage, Loading } from '../components/common';
-import { fmtValue, groupWord, kindText, rule, StateBadge } from '../components/MonitorFormat';
+import { fmtValue, groupWord, kindText, MonitorValue, rule, StateBadge } from '../components/MonitorFormat';
 import { blankRule, MonitorForm } from '../components/MonitorForm';
 import { href, keep, navigate, type Route } from '../route';
 import { fmtShort, useLoad } from '../util';
@@ -134,7 +134,9 @@ function MonitorsList({ r }: { r: Route }) {
                   <td>
                     <Watches m={m} checkName={m.check ? checkName.get(m.check) : undefined} />
                   </td>
-                  <td className="n mon-value">{fmtValue(m.kind, m.value, m.measure, m.signal)}</td>
+                  <td className="n mon-value">
+                    <MonitorValue m={m} v={m} />
+                  </td>
                   <td className="mon-rule">{rule(m)}</td>
                   <td className="mon-to small">{to.length ? to.join(', ') : <span className="muted">nobody</span>}</td>
                   <td className="ts">{m.last_evaluated ? fmtShort(m.state_since) : 'not evaluated yet'}</td>
@@ -185,7 +187,9 @@ function MonitorPage({ r, id }: { r: Route; id?: number }) {
         <div className="mon-head">
           <h2>{mon.name}</h2>
           <StateBadge s={mon.state} muted={mon.muted_now} />
-          <span className="mon-value big">{fmtValue(mon.kind, mon.value, mon.measure, mon.signal)}</span>
+          <span className="mon-value big">
+            <MonitorValue m={mon} v={mon} />
+          </span>
           <span className="muted">
             alerts when {rule(mon)}
             {mon.pending && <> for {mon.pending}</>}
@@ -267,7 +271,7 @@ function SeriesTable({ m, series }: { m: Monitor; series: MonitorSeries[] }) {
                   {s.firing && <span className="muted small"> notified</span>}
                 </td>
                 <td className="n">
-                  {fmtValue(m.kind, s.value, m.measure, m.signal)}
+                  <MonitorValue m={m} v={s} />
                   {s.threshold !== undefined && s.threshold !== null && <span className="muted"> vs {fmtValue(m.kind, s.threshold, m.measure, m.signal)}</span>}
                 </td>
                 <td className="ts">{s.since ? fmtShort(s.since) : ''}</td>
@@ -298,7 +302,7 @@ export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRu
                   <StateBadge s={c.from} /> → <StateBadge s={c.to} />
                 </td>
                 <td className="n">
-                  {fmtValue(m.kind, c.value, m.measure, m.signal)}
+                  <MonitorValue m={m} v={c} />
                   {!(m.kind === 'check' && m.measure !== 'tls_days') && <span className="muted"> vs {fmtValue(m.kind, c.threshold, m.measure, m.signal)}</span>}
                 </td>
                 <td className="mon-note small">{c.note}</td>
