@@ -1,15 +1,18 @@
 // Sampled counts in the browser: a tenth of a service's info logs kept by
 // the project's sampling; Explore's facets and histogram note, a pipes
 // count (its table, bars and line chart legend), a pinned facet on a dashboard and the Overview's totals say they are estimated
-// and show the estimate (about the 2000 sent), not the ~200 stored. The
-// sampling is set back to keep everything afterwards.
-import { api, check, env, run } from './harness.mjs';
+// and show the estimate (about the 2000 sent), not the ~200 stored; a count
+// monitor alerts on the estimate and shows its value as ≈, in the list and
+// on its page. The sampling is set back to keep everything afterwards, and
+// the monitor deleted.
+import { api, check, env, post, run } from './harness.mjs';
 
 const service = 'sampled-e2e-' + Date.now();
 const put = (path, body) => api(path, { method: 'PUT', body: JSON.stringify(body) });
 
 await put('/api/v1/settings/sampling', { info_logs: 0.1 });
 let ok = false;
+let monitor;
 try {
   const now = Date.now();
   const lines = [];
@@ -31,6 +34,10 @@ try {
     await new Promise((ok) => setTimeout(ok, 500));
   }
   check(facets.sampled && facets.sampled.estimated_total > 1500 && facets.sampled.estimated_total < 2500, `the API estimates ${facets.sampled?.estimated_total} of 2000 from ${facets.total} stored`);
+  // Above 1000 only by the estimate: about 200 are stored.
+  monitor = await post('/api/v1/monitors', { name: `${service} traffic`, kind: 'query', query: q, threshold: 1000, window: '15m' });
+  const evaluated = await post(`/api/v1/monitors/${monitor.id}/evaluate`);
+  check(evaluated.state === 'alert' && evaluated.approximate && evaluated.sampled > 100, `the monitor alerts on an approximate ${evaluated.value} (${evaluated.sampled} sampled events)`);
 
   ok = await run(async (page, shot, base) => {
     await page.goto(`${base}/#/explore?${new URLSearchParams({ q, from: 'now-15m' })}`);
@@ -76,8 +83,27 @@ try {
     await events.waitFor();
     check((await events.locator('b').textContent()).startsWith('≈'), 'the Overview marks its events total estimated');
     await shot('sampled-overview');
+
+    // The monitor's value is marked ≈, titled with what it was estimated from.
+    await page.goto(`${base}/#/monitors`);
+    const listed = page.locator('tr.mon-row', { hasText: monitor.name }).locator('.mon-value .estimated-count');
+    await listed.waitFor();
+    const lv = await listed.textContent();
+    const ln = Number(lv.replace(/[≈,]/g, ''));
+    check(lv.startsWith('≈') && ln > 1500 && ln < 2500, `the monitors list shows ${lv}, about the 2000 sent`);
+    check(/^estimated from sampled events: [\d,]+ of the events measured were kept/.test(await listed.getAttribute('title')), 'the list says the value is estimated from sampled events');
+    await shot('sampled-monitors');
+    await page.goto(`${base}/#/monitors/${monitor.id}`);
+    const big = page.locator('.mon-value.big .estimated-count');
+    await big.waitFor();
+    check((await big.textContent()) === lv, `the monitor's page shows ${await big.textContent()}, as the list`);
+    const change = page.locator('.mon-history tr', { hasText: 'alert' }).first();
+    await change.waitFor();
+    check((await change.locator('.estimated-count').textContent()).startsWith('≈'), "the monitor's history marks its alert's value ≈");
+    await shot('sampled-monitor');
   });
 } finally {
   await put('/api/v1/settings/sampling', {});
+  if (monitor) await api(`/api/v1/monitors/${monitor.id}`, { method: 'DELETE' }).catch((e) => console.error(e.message));
 }
 process.exit(ok ? 0 : 1);
