@@ -1,5 +1,5 @@
 // People and access in Chromium: the Access page (members, keys, audit
-// log, projects: one made and opened) as the demo's admin, a new member signing in by the one-time link
+// log, projects: one made, opened and retired) as the demo's admin, a new member signing in by the one-time link
 // the page shows and choosing a password, and what a viewer sees and may
 // not do.
 import { api, check, env, run } from './harness.mjs';
@@ -48,46 +48,57 @@ const ok = await run(async (page, shot, base, allow) => {
 
   // Projects (the demo's user is a server admin): make one; its keys are
   // shown once, its ingest key sends into it alone; open it and come back.
-  const projects = page.getByRole('region', { name: 'projects' });
-  await projects.getByLabel('Project name').fill(shop);
-  await projects.getByRole('button', { name: 'Create project' }).click();
-  const news = projects.getByRole('status', { name: 'new project' });
-  const ingest = await news.getByTestId('new-project-ingest-key').innerText();
-  const read = await news.getByTestId('new-project-read-key').innerText();
-  check(ingest.startsWith('lore_in_') && read.startsWith('lore_rd_'), 'a new project shows its ingest and read keys once');
-  const id = Number((await news.innerText()).match(/Project (\d+)/)[1]);
-  await projects.locator('tr', { hasText: shop }).getByRole('button', { name: 'Open' }).waitFor();
-  check(true, `project ${id} "${shop}" is listed`);
-  await news.scrollIntoViewIfNeeded();
-  await shot('project-made');
-  const line = `{"ts":"${new Date().toISOString()}","level":"info","service":"web","msg":"hello from project${stamp}"}`;
-  const sent = await fetch(env.lore + '/api/v1/ingest', { method: 'POST', headers: { Authorization: 'Bearer ' + ingest, 'Content-Type': 'application/x-ndjson' }, body: line });
-  check(sent.status === 200, `the new project's ingest key sends (${sent.status})`);
-  const find = async (key) => {
-    const r = await fetch(env.lore + '/api/v1/search?' + new URLSearchParams({ q: `project${stamp}`, from: 'now-1h', to: 'now+1h' }), { headers: { Authorization: 'Bearer ' + key } });
-    return (await r.json()).events?.length || 0;
-  };
-  let found = 0;
-  for (let i = 0; i < 50 && !found; i++) {
-    found = await find(read);
-    if (!found) await new Promise((ok) => setTimeout(ok, 200));
-  }
-  check(found === 1, "the new project's read key finds its event");
-  check((await find(env.key)) === 0, 'project 1 does not see it');
+  // Projects are not deleted (README), so the one made is retired, in a
+  // finally, as the README says: its keys revoked, its members removed.
+  let id = 0;
+  let ingest = '';
+  let retired = false;
+  try {
+    const projects = page.getByRole('region', { name: 'projects' });
+    await projects.getByLabel('Project name').fill(shop);
+    await projects.getByRole('button', { name: 'Create project' }).click();
+    const news = projects.getByRole('status', { name: 'new project' });
+    ingest = await news.getByTestId('new-project-ingest-key').innerText();
+    const read = await news.getByTestId('new-project-read-key').innerText();
+    check(ingest.startsWith('lore_in_') && read.startsWith('lore_rd_'), 'a new project shows its ingest and read keys once');
+    id = Number((await news.innerText()).match(/Project (\d+)/)[1]);
+    await projects.locator('tr', { hasText: shop }).getByRole('button', { name: 'Open' }).waitFor();
+    check(true, `project ${id} "${shop}" is listed`);
+    await news.scrollIntoViewIfNeeded();
+    await shot('project-made');
+    const line = `{"ts":"${new Date().toISOString()}","level":"info","service":"web","msg":"hello from project${stamp}"}`;
+    const sent = await fetch(env.lore + '/api/v1/ingest', { method: 'POST', headers: { Authorization: 'Bearer ' + ingest, 'Content-Type': 'application/x-ndjson' }, body: line });
+    check(sent.status === 200, `the new project's ingest key sends (${sent.status})`);
+    const find = async (key) => {
+      const r = await fetch(env.lore + '/api/v1/search?' + new URLSearchParams({ q: `project${stamp}`, from: 'now-1h', to: 'now+1h' }), { headers: { Authorization: 'Bearer ' + key } });
+      return (await r.json()).events?.length || 0;
+    };
+    let found = 0;
+    for (let i = 0; i < 50 && !found; i++) {
+      found = await find(read);
+      if (!found) await new Promise((ok) => setTimeout(ok, 200));
+    }
+    check(found === 1, "the new project's read key finds its event");
+    check((await find(env.key)) === 0, 'project 1 does not see it');
 
-  await news.getByRole('button', { name: `Open ${shop}` }).click();
-  await page.waitForURL(/#\/overview/);
-  const menu = page.getByRole('combobox', { name: 'project' });
-  await menu.waitFor();
-  check((await menu.inputValue()) === String(id), `the header's project menu shows ${shop} open`);
-  await page.goto(`${base}/#/access`);
-  await page.getByRole('region', { name: 'members' }).locator('tr', { hasText: env.email }).locator('td', { hasText: /^admin$/ }).waitFor();
-  check((await page.getByRole('region', { name: 'keys' }).locator('tbody tr').count()) === 2, `${shop}'s Access page lists its two keys`);
-  await shot('project-open');
-  await menu.selectOption('1');
-  await page.waitForLoadState('load');
-  await page.getByRole('combobox', { name: 'project' }).waitFor();
-  check((await page.getByRole('combobox', { name: 'project' }).inputValue()) === '1', 'the project menu goes back to project 1');
+    await news.getByRole('button', { name: `Open ${shop}` }).click();
+    await page.waitForURL(/#\/overview/);
+    const menu = page.getByRole('combobox', { name: 'project' });
+    await menu.waitFor();
+    check((await menu.inputValue()) === String(id), `the header's project menu shows ${shop} open`);
+    await page.goto(`${base}/#/access`);
+    await page.getByRole('region', { name: 'members' }).locator('tr', { hasText: env.email }).locator('td', { hasText: /^admin$/ }).waitFor();
+    check((await page.getByRole('region', { name: 'keys' }).locator('tbody tr').count()) === 2, `${shop}'s Access page lists its two keys`);
+    await shot('project-open');
+    await menu.selectOption('1');
+    await page.waitForLoadState('load');
+    await page.getByRole('combobox', { name: 'project' }).waitFor();
+    check((await page.getByRole('combobox', { name: 'project' }).inputValue()) === '1', 'the project menu goes back to project 1');
+  } finally {
+    if (id) retired = await retire(page, id);
+  }
+  const late = await fetch(env.lore + '/api/v1/ingest', { method: 'POST', headers: { Authorization: 'Bearer ' + ingest, 'Content-Type': 'application/x-ndjson' }, body: '{"msg":"late"}' });
+  check(retired && late.status === 401, `${shop} is retired: its keys revoked (ingest answers ${late.status}), its members removed`);
 
   // Sign out; the new member signs in by the link and chooses a password.
   await page.getByRole('button', { name: 'Sign out' }).click();
@@ -121,6 +132,22 @@ const ok = await run(async (page, shot, base, allow) => {
   await page.locator('header .account', { hasText: ann }).waitFor();
   check(true, 'the viewer signs in with the password chosen');
 });
+
+/**
+ * retire revokes a project's keys and removes its members, through the
+ * page's session (a server admin's, who stays admin of every project); it
+ * says whether the project is left with neither.
+ */
+async function retire(page, project) {
+  return page.evaluate(async (project) => {
+    const csrf = (document.cookie.match(/lore_csrf=([^;]+)/) || [])[1] || '';
+    const h = { 'X-Lore-Project': String(project), 'X-CSRF-Token': csrf };
+    const list = async (path) => (await fetch(path, { headers: h })).json();
+    for (const k of await list('/api/v1/keys')) await fetch(`/api/v1/keys/${k.id}`, { method: 'DELETE', headers: h });
+    for (const m of await list('/api/v1/members')) await fetch(`/api/v1/members/${m.id}`, { method: 'DELETE', headers: h });
+    return (await list('/api/v1/keys')).length === 0 && (await list('/api/v1/members')).length === 0;
+  }, project);
+}
 
 // Leave the demo as it was.
 const m = (await api('/api/v1/members')).find((x) => x.email === ann);

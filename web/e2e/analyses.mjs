@@ -144,6 +144,28 @@ const ok = await run(async (page, shot, base, allow) => {
   await page.locator('table.events tbody tr', { hasText: `${nonce} arrived live` }).first().waitFor({ timeout: 30000 });
   check(true, 'live tail shows the new event');
   await shot('explore-live');
+  // With live tail on, the histogram is redrawn every 10 s (histograms slowed down here): the refresh
+  // of the same range shows the loading bar and is aria-busy, but is not dimmed as stale.
+  await page.goto(`${base}/#/explore?from=now-2d&live=1`);
+  await page.locator('[aria-label=histogram] .hist .u-over').waitFor();
+  await page.route('**/api/v1/histogram**', async (route) => {
+    await new Promise((ok) => setTimeout(ok, 3000));
+    await route.continue();
+  });
+  try {
+    const refreshing = page.locator('[aria-label=histogram].refreshing[aria-busy=true]');
+    await refreshing.waitFor({ timeout: 20000 });
+    check(await refreshing.locator('.updating').isVisible(), 'live tail: the histogram’s refresh shows the loading bar');
+    // Past the bar's 150 ms delay.
+    await page.waitForTimeout(400);
+    const dimmed = await refreshing.evaluate((f) => f.classList.contains('stale') || [...f.children].some((c) => !c.classList.contains('updating') && Number(getComputedStyle(c).opacity) < 1));
+    check(!dimmed, 'live tail: the refreshed histogram is not dimmed');
+    await shot('explore-live-refresh');
+    await page.locator('[aria-label=histogram][aria-busy=false]:not(.refreshing)').waitFor({ timeout: 10000 });
+    check((await page.locator('[aria-label=histogram] .updating').count()) === 0, 'live tail: the bar goes when the refreshed histogram is in');
+  } finally {
+    await page.unroute('**/api/v1/histogram**');
+  }
 
   // An API refusal reads as a sentence.
   allow(/status of 400/);

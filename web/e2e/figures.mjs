@@ -54,7 +54,8 @@ const ok = await run(async (page, shot, base) => {
     ],
   });
   const pages = [
-    ['overview', '#/overview', ['[aria-label=numbers]', '[aria-label=stories]']],
+    // Each of the Overview's numbers is a figure of its own.
+    ['overview', '#/overview', ['[aria-label=numbers] .figures', '[aria-label=stories]']],
     ['explore', '#/explore', ['[aria-label=histogram]', '[aria-label=events]', '[aria-label=facets]']],
     ['issues', '#/issues', ['[aria-label=issues]']],
     ['issue', null, ['[aria-label="events over time"]']],

@@ -31,6 +31,12 @@ export interface Loaded<T> {
   detail?: unknown;
   /** A load is under way; data, when there, is the previous load's (stale: of other deps, such as the previous time range). */
   loading: boolean;
+  /**
+   * The load under way is a refresh: data answers the same range and query
+   * (as when Explore's live tail redraws its histogram), so the Figures
+   * around it mark it refreshing without dimming it as stale.
+   */
+  refresh?: boolean;
 }
 
 /** waiting is a load that never settles: a useLoad that must wait for something else. */

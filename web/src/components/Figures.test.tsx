@@ -94,3 +94,41 @@ test('Figures dims the previous range’s figures while the new range loads, and
   expect(panel.classList.contains('stale')).toBe(false);
   expect(screen.queryByText('updating…')).toBeNull();
 });
+
+test('Figures marks a refresh of the same range as busy, with the loading bar, but does not dim it', async () => {
+  const a = answers();
+  // tick stands for a live refresh: the same range, loaded again.
+  function Live({ range, tick }: { range: string; tick: number }) {
+    const l = useLoad(a.load(`${range} #${tick}`), [range, tick]);
+    const sameRange = l.data?.startsWith(`events of ${range} `);
+    return (
+      <Figures loads={[{ ...l, refresh: l.loading && sameRange }]} label="live">
+        <b>{l.data || '…'}</b>
+      </Figures>
+    );
+  }
+  const { rerender } = render(<Live range="now-1h" tick={0} />);
+  const g = screen.getByRole('group', { name: 'live' });
+  await a.answer('now-1h #0');
+  expect(g.getAttribute('aria-busy')).toBe('false');
+
+  rerender(<Live range="now-1h" tick={1} />);
+  expect(g.getAttribute('aria-busy')).toBe('true');
+  expect(g.classList.contains('refreshing')).toBe(true);
+  expect(g.classList.contains('stale')).toBe(false);
+  expect(screen.getByText('refreshing…')).toBeTruthy();
+  expect(screen.queryByText('updating…')).toBeNull();
+  await a.answer('now-1h #1');
+  expect(g.getAttribute('aria-busy')).toBe('false');
+  expect(g.className).toBe('figures');
+  expect(g.querySelector('.updating')).toBeNull();
+  expect(g.textContent).toBe('events of now-1h #1');
+
+  // Another range is not a refresh: the last hour's figures are stale.
+  rerender(<Live range="now-24h" tick={1} />);
+  expect(g.classList.contains('stale')).toBe(true);
+  expect(g.classList.contains('refreshing')).toBe(false);
+  expect(screen.getByText('updating…')).toBeTruthy();
+  await a.answer('now-24h #1');
+  expect(g.getAttribute('aria-busy')).toBe('false');
+});

@@ -4,13 +4,18 @@
 // do, the panel says so. It is aria-busy while any of its loads runs, and
 // while figures of an earlier load are shown it is dimmed (class "stale")
 // with a thin bar sweeping along its top edge (and "updating…" for screen
-// readers), until the new figures are in.
+// readers), until the new figures are in. A refresh of the same range or
+// query (Explore's live tail redraws its histogram every 10 s) is not stale:
+// the panel is aria-busy and the bar sweeps along its top (class
+// "refreshing"), but the figures are not dimmed, so a panel refreshed every
+// few seconds does not flicker.
 import { useCallback, useState, type ReactNode } from 'react';
 import { LoadReports, type LoadReport, type Loaded } from '../util';
 
 interface Inner {
   busy: boolean;
   shown: boolean;
+  refresh?: boolean;
 }
 
 /**
@@ -31,16 +36,29 @@ export function Figures({ loads = [], className, label, children }: { loads?: Lo
       return n;
     });
   }, []);
-  const all: Inner[] = [...loads.map((l) => ({ busy: l.loading, shown: l.data !== undefined })), ...inner.values()];
+  const all: Inner[] = [...loads.map((l) => ({ busy: l.loading, shown: l.data !== undefined, refresh: l.refresh })), ...inner.values()];
   const busy = all.some((l) => l.busy);
-  // Dimmed only when something is shown that a load under way will replace.
-  const stale = busy && all.some((l) => l.shown);
+  const shown = all.some((l) => l.shown);
+  // Dimmed only when something is shown that a load of another range or query will replace.
+  const stale = shown && all.some((l) => l.busy && !l.refresh);
+  // Refreshed: what is shown is of the same range; only newer figures are coming.
+  const refreshing = shown && busy && !stale;
   return (
     <LoadReports.Provider value={report}>
-      <div className={['figures', className, stale ? 'stale' : ''].filter(Boolean).join(' ')} aria-busy={busy} role={label ? 'group' : undefined} aria-label={label}>
+      <div
+        className={['figures', className, stale ? 'stale' : '', refreshing ? 'refreshing' : ''].filter(Boolean).join(' ')}
+        aria-busy={busy}
+        role={label ? 'group' : undefined}
+        aria-label={label}
+      >
         {stale && (
           <span className="updating" title="These figures are of the previous range or query; the new ones are loading">
             <span className="sr">updating…</span>
+          </span>
+        )}
+        {refreshing && (
+          <span className="updating" title="Refreshing these figures: newer events of the same range are loading">
+            <span className="sr">refreshing…</span>
           </span>
         )}
         {children}

@@ -2,7 +2,7 @@
 // with a chart (bars per group, lines over time), a refusal marks the
 // pipe at fault beside the search bar, the bar suggests pipes, aggregates
 // and fields after '|', and an aggregate is pinned as a query panel.
-import { cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
+import { act, cleanup, fireEvent, render, screen, waitFor } from '@testing-library/react';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { QueryAnswer } from '../api';
 import { applyPipe, drillQuery, groupsOf, pipeSuggestions, pipeTokenAt, splitPipes } from '../components/pipes';
@@ -340,5 +340,61 @@ describe('Explore', () => {
     await waitFor(() => expect(container.querySelector('[aria-busy="true"]')).toBeNull());
     expect(container.querySelector('.stub-hist')).toBeNull();
     expect(container.querySelectorAll('.facet').length).toBe(0);
+  });
+});
+
+describe('Explore with live tail', () => {
+  it('marks the histogram’s refresh every 10 s as loading, without dimming it, and a new search as stale', async () => {
+    // The page's 10 s beat is run by the test; the tail's 2 s poll runs as it would.
+    const beats: (() => void)[] = [];
+    const real = globalThis.setInterval;
+    vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
+      if (ms === 10000) beats.push(fn);
+      return real(fn, ms);
+    }) as typeof setInterval);
+    let histograms = 0;
+    let release: () => void = () => {};
+    vi.stubGlobal('fetch', async (u: URL) => {
+      if (u.pathname === '/api/v1/search') return json({ events: [{ ts: '2026-11-20T10:00:00Z', kind: 'log', level: 'error', service: 'cart', message: `hit ${u.searchParams.get('q')}` }] });
+      if (u.pathname === '/api/v1/histogram') {
+        const n = ++histograms;
+        if (n > 1) await new Promise<void>((ok) => (release = ok));
+        return json({ step: '60s', buckets: [{ ts: '2026-11-20T10:00:00Z', count: 7 * n }] });
+      }
+      if (u.pathname === '/api/v1/facets') return json({ field: u.searchParams.get('field'), total: 7, distinct: 1, values: [{ value: 'cart', count: 7 }] });
+      return json({ error: `unexpected ${u.pathname}` }, 500);
+    });
+    try {
+      const { container, rerender } = render(<Explore r={parseHash('#/explore?q=good&live=1')} />);
+      await screen.findByText('7 in the histogram');
+      await waitFor(() => expect(container.querySelector('[aria-busy="true"]')).toBeNull());
+      const hist = screen.getByRole('group', { name: 'histogram' });
+      expect(beats.length).toBeGreaterThan(0);
+      act(() => beats.at(-1)!());
+      // The same search and range, loading again: busy, with the loading bar, not dimmed.
+      await waitFor(() => expect(hist.getAttribute('aria-busy')).toBe('true'));
+      expect(hist.classList.contains('refreshing')).toBe(true);
+      expect(hist.classList.contains('stale')).toBe(false);
+      expect(hist.querySelector('.updating')).not.toBeNull();
+      expect(screen.getByText('7 in the histogram')).toBeTruthy();
+      release();
+      await screen.findByText('14 in the histogram');
+      await waitFor(() => expect(hist.getAttribute('aria-busy')).toBe('false'));
+      expect(hist.className).toBe('figures');
+      expect(hist.querySelector('.updating')).toBeNull();
+      // Another search with live tail on: the histogram is the last search's until the new one is in, dimmed.
+      rerender(<Explore r={parseHash('#/explore?q=other&live=1')} />);
+      expect(hist.classList.contains('stale')).toBe(true);
+      await screen.findByText('hit other');
+      // The results are in; the histogram of the new search is still loading: still stale, not a refresh.
+      await waitFor(() => expect(histograms).toBe(3));
+      expect(hist.classList.contains('stale')).toBe(true);
+      expect(hist.classList.contains('refreshing')).toBe(false);
+      release();
+      await screen.findByText('21 in the histogram');
+      await waitFor(() => expect(hist.getAttribute('aria-busy')).toBe('false'));
+    } finally {
+      vi.restoreAllMocks();
+    }
   });
 });

@@ -53,10 +53,13 @@ export function Explore({ r }: { r: Route }) {
   // A search that failed leaves the histogram and facets nothing to count: none are shown, rather
   // than the last search's, dimmed as if the new ones were coming.
   const failed = !res.loading && res.error !== undefined;
-  const hist = useLoad<H | undefined>(
-    (signal) => (failed ? Promise.resolve(undefined) : searched ? get<H>('/api/v1/histogram', { q, from, to, by: 'level' }, signal) : waiting<H>()),
+  // Like the results, the histogram carries the search it answers.
+  const hist = useLoad<(H & { key: string }) | undefined>(
+    async (signal) => (failed ? undefined : searched ? { key, ...(await get<H>('/api/v1/histogram', { q, from, to, by: 'level' }, signal)) } : waiting<never>()),
     [q, from, to, beat, searched, failed],
   );
+  // With live tail on, the histogram is redrawn every 10 s for the same search and range: a refresh, not stale figures.
+  const histLoad: Loaded<unknown> = { ...hist, refresh: hist.loading && hist.data?.key === key };
   useEffect(() => {
     setMore([]);
     setCursor(res.data?.next_cursor);
@@ -126,8 +129,7 @@ export function Explore({ r }: { r: Route }) {
       {piped && <PipeAnswer q={q} from={from} to={to} answer={answer} r={r} />}
       {!piped && <ErrorMessage error={res.error || hist.error} />}
       {!piped && hist.data && (
-        // With live tail on, the chart's refresh every 10 s is of the same range: not stale.
-        <Figures loads={[res, live ? { ...hist, loading: false } : hist]} label="histogram">
+        <Figures loads={[res, histLoad]} label="histogram">
           <Histogram
             data={hist.data}
             onZoom={(a, b) => navigate(withParams(r, { from: a.toISOString(), to: b.toISOString(), event: undefined }))}

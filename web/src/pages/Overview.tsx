@@ -9,7 +9,7 @@ import { rangeOf, rawRangeOf } from '../components/TimeRange';
 import { bounds, rangeLabel } from '../time';
 import { href, keep, type Route } from '../route';
 import { Card } from '../components/StoryCard';
-import { fmtDuration, fmtNum, fmtPct, useLoad } from '../util';
+import { fmtDuration, fmtNum, fmtPct, useLoad, type Loaded } from '../util';
 
 /** previous is the range of the same length just before [from, to). */
 export function previous(from: string, to: string): { from: string; to: string } {
@@ -78,7 +78,8 @@ export function Overview({ r }: { r: Route }) {
       <h2>What your system is telling you</h2>
       <DiskWarning />
       <ErrorMessage error={stories.error} />
-      {stories.loading && (
+      {/* A new range's cards load with the last range's on screen, dimmed; the message is for when there are none to dim. */}
+      {stories.loading && cards.length === 0 && (
         <p className="analysing" role="status">
           Analysing {rangeLabel(rawRangeOf(r)).toLowerCase()}: the story detectors are reading the events…
         </p>
@@ -88,7 +89,8 @@ export function Overview({ r }: { r: Route }) {
           {(stories.data.errors || []).length ? `Some detectors failed: ${stories.data.errors!.join('; ')}` : 'Nothing unusual in this time range.'}
         </p>
       )}
-      <Figures className="cards" loads={[stories]} label="stories">
+      {/* An answer with no cards shows nothing to dim (nor the loading bar over nothing). */}
+      <Figures className="cards" loads={[cards.length ? stories : { ...stories, data: undefined }]} label="stories">
         {cards.map((c, i) => (
           <Card key={i} c={c} r={r} />
         ))}
@@ -97,8 +99,10 @@ export function Overview({ r }: { r: Route }) {
         Numbers <span className="muted small">against the previous {rangeLabel(rawRangeOf(r)).replace(/^Last /, '').toLowerCase()}</span>
       </h2>
       <ErrorMessage error={hist.error || issues.error} />
-      <Figures className="numbers" loads={[hist, histPrev, latency, latencyPrev, users, usersPrev, issues, monitors]} label="numbers">
+      {/* Each number is its own figure: it dims while its loads are under way and is bright again as soon as they are in. */}
+      <div className="numbers" role="group" aria-label="numbers">
         <Num
+          loads={[hist, histPrev]}
           label={cur?.estimated ? 'events (estimated)' : 'events'}
           title={cur?.estimated ? 'Some events were kept by the project’s sampling: the total is estimated before sampling' : undefined}
           value={cur ? approx(fmtNum(cur.total), cur.estimated) : '…'}
@@ -106,8 +110,18 @@ export function Overview({ r }: { r: Route }) {
           spark={cur?.perStep}
           link={href(['explore'], keep(r))}
         />
-        <Num label="errors" value={cur ? fmtNum(cur.errors) : '…'} change={delta(cur?.errors, old?.errors)} bad spark={cur?.errPerStep} tone="err" link={href(['explore'], { ...keep(r), q: 'kind:error' })} />
         <Num
+          loads={[hist, histPrev]}
+          label="errors"
+          value={cur ? fmtNum(cur.errors) : '…'}
+          change={delta(cur?.errors, old?.errors)}
+          bad
+          spark={cur?.errPerStep}
+          tone="err"
+          link={href(['explore'], { ...keep(r), q: 'kind:error' })}
+        />
+        <Num
+          loads={[hist, histPrev]}
           label={cur?.estimated ? 'error rate (estimated)' : 'error rate'}
           value={cur ? approx(fmtPct(rate(cur)), cur.estimated) : '…'}
           change={delta(rate(cur), rate(old))}
@@ -116,16 +130,22 @@ export function Overview({ r }: { r: Route }) {
           tone="err"
         />
         <Num
+          loads={[latency, latencyPrev]}
           label="p95 latency"
           value={latency.data ? (latency.data.spans ? fmtDuration(latency.data.p95_ms) : 'no spans') : latency.error ? '–' : '…'}
           change={latency.data?.spans && latencyPrev.data?.spans ? delta(latency.data.p95_ms, latencyPrev.data.p95_ms) : ''}
           bad
           link={href(['services'], keep(r))}
         />
-        <Num label="active users" value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'} change={delta(users.data?.distinct, usersPrev.data?.distinct)} />
-        <Num label="open issues" value={issues.data ? fmtNum(issues.data.total ?? (issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
-        <Num label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
-      </Figures>
+        <Num
+          loads={[users, usersPrev]}
+          label="active users"
+          value={users.data ? fmtNum(users.data.distinct) : users.error ? '–' : '…'}
+          change={delta(users.data?.distinct, usersPrev.data?.distinct)}
+        />
+        <Num loads={[issues]} label="open issues" value={issues.data ? fmtNum(issues.data.total ?? (issues.data.issues || []).length) : '…'} link={href(['issues'], keep(r))} />
+        <Num loads={[monitors]} label="monitors down" value={monitors.data ? fmtNum(monitors.data.alerting) : monitors.error ? '–' : '…'} link={href(['monitors'], keep(r))} />
+      </div>
       {hist.data && cur?.total === 0 && <FirstEvent />}
     </div>
   );
@@ -137,7 +157,28 @@ function stepFor(from: string, to: string): string {
   return `${Math.max(60, Math.round((b - a) / 24 / 1000))}s`;
 }
 
-function Num({ label, title, value, link, change, bad, spark, tone }: { label: string; title?: string; value: string; link?: string; change?: string; bad?: boolean; spark?: number[]; tone?: 'err' | 'neutral' }) {
+/** Num is one number: its value, its change against the previous period and its small chart, dimmed while its loads are under way. */
+function Num({
+  loads,
+  label,
+  title,
+  value,
+  link,
+  change,
+  bad,
+  spark,
+  tone,
+}: {
+  loads: Loaded<unknown>[];
+  label: string;
+  title?: string;
+  value: string;
+  link?: string;
+  change?: string;
+  bad?: boolean;
+  spark?: number[];
+  tone?: 'err' | 'neutral';
+}) {
   const up = change?.startsWith('+') || change === 'new';
   const down = change?.startsWith('−');
   // Up is worse for errors and latency, better for the rest.
@@ -154,13 +195,17 @@ function Num({ label, title, value, link, change, bad, spark, tone }: { label: s
       {spark && spark.length > 0 && <Sparkline values={spark} width={130} height={22} tone={tone || 'neutral'} />}
     </>
   );
-  return link ? (
-    <a className="num" href={link} title={title}>
-      {body}
-    </a>
-  ) : (
-    <div className="num" title={title}>
-      {body}
-    </div>
+  return (
+    <Figures loads={loads}>
+      {link ? (
+        <a className="num" href={link} title={title}>
+          {body}
+        </a>
+      ) : (
+        <div className="num" title={title}>
+          {body}
+        </div>
+      )}
+    </Figures>
   );
 }
