@@ -348,8 +348,9 @@ func TestUptimeAndSummary(t *testing.T) {
 		{ID: 1, Name: "a", Status: meta.CheckUp, LastCheck: &meta.CheckResult{TLSExpiring: true, TLSDaysLeft: &days}},
 		{ID: 2, Name: "b", Status: meta.CheckDown},
 	}
-	s := Summarize(1, checksList, u, []meta.Monitor{{ID: 5, Name: "m", State: meta.StateAlert, Series: []meta.Series{{Key: "pay", State: meta.StateAlert}}}, {ID: 6, State: meta.StateOK}}, now)
-	if s.Status != StatusDegraded || s.Up != 1 || s.Down != 1 || s.Expiring != 1 || len(s.Alerting) != 1 || s.Alerting[0].Series[0] != "pay" || *s.Checks[0].Uptime != 0.95 {
+	s := Summarize(1, checksList, u, []meta.Monitor{{ID: 5, Name: "m", State: meta.StateAlert, Approximate: true, Series: []meta.Series{{Key: "pay", State: meta.StateAlert}}}, {ID: 6, State: meta.StateOK}}, now)
+	if s.Status != StatusDegraded || s.Up != 1 || s.Down != 1 || s.Expiring != 1 || len(s.Alerting) != 1 || s.Alerting[0].Series[0] != "pay" || !s.Alerting[0].Approximate ||
+		*s.Checks[0].Uptime != 0.95 {
 		t.Errorf("summary %+v", s)
 	}
 	if s := Summarize(1, checksList[1:], u, nil, now); s.Status != StatusDown {

@@ -94,13 +94,15 @@ type CheckStatus struct {
 
 // AlertStatus is one alerting monitor on the status page.
 type AlertStatus struct {
-	ID     int64    `json:"id"`
-	Name   string   `json:"name"`
-	Kind   string   `json:"kind"`
-	State  string   `json:"state"`
-	Since  string   `json:"since,omitempty"`
-	Value  *float64 `json:"value"`
-	Series []string `json:"series,omitempty"` // the groups in alert
+	ID    int64    `json:"id"`
+	Name  string   `json:"name"`
+	Kind  string   `json:"kind"`
+	State string   `json:"state"`
+	Since string   `json:"since,omitempty"`
+	Value *float64 `json:"value"`
+	// Approximate: Value is an estimate from sampled events (meta.Monitor.Approximate).
+	Approximate bool     `json:"approximate,omitempty"`
+	Series      []string `json:"series,omitempty"` // the groups in alert
 }
 
 // Summary is a project's status: its checks and what is alerting.
@@ -139,7 +141,7 @@ func Summarize(project int64, checks []meta.Check, uptime map[string]Uptime, mon
 		if m.State != meta.StateAlert {
 			continue
 		}
-		a := AlertStatus{ID: m.ID, Name: m.Name, Kind: m.Kind, State: m.State, Since: m.StateSince, Value: m.Value}
+		a := AlertStatus{ID: m.ID, Name: m.Name, Kind: m.Kind, State: m.State, Since: m.StateSince, Value: m.Value, Approximate: m.Approximate}
 		for _, sr := range m.Series {
 			if sr.State == meta.StateAlert && sr.Key != "" {
 				a.Series = append(a.Series, sr.Key)

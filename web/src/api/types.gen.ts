@@ -10,6 +10,7 @@ export interface AlertStatus {
   state: string;
   since?: string;
   value: number | null;
+  approximate?: boolean;
   series?: string[];
 }
 
