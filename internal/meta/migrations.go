@@ -401,6 +401,9 @@ var migrations = []migration{
 		}
 		return nil
 	}},
+	{15, "a notification names the history change it notifies, whose note says when it failed", func(ctx context.Context, m migrator) error {
+		return m.addColumn(ctx, "notifications", "event_id", "INTEGER NOT NULL DEFAULT 0") // monitor_events.id; 0: none
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own

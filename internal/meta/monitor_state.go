@@ -189,14 +189,15 @@ func (s *Store) recordEvaluation(ctx context.Context, project, id int64, e Evalu
 			return fmt.Errorf("forget series %q of monitor %d: %w", k, id, err)
 		}
 	}
-	for _, c := range e.Changes {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO monitor_events (project_id, monitor_id, ts, from_state, to_state, value, threshold, series, note, approximate)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			project, id, e.At.UnixMicro(), c.From, c.To, nullable(c.Value), c.Threshold, c.Series, c.Note, boolInt(c.Approximate)); err != nil {
+	events := make([]int64, len(e.Changes))
+	for i, c := range e.Changes {
+		if err := tx.QueryRowContext(ctx, `INSERT INTO monitor_events (project_id, monitor_id, ts, from_state, to_state, value, threshold, series, note, approximate)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			project, id, e.At.UnixMicro(), c.From, c.To, nullable(c.Value), c.Threshold, c.Series, c.Note, boolInt(c.Approximate)).Scan(&events[i]); err != nil {
 			return fmt.Errorf("record state change of monitor %d: %w", id, err)
 		}
 	}
-	if err := insertOutgoing(ctx, tx, e.At, e.Outgoing); err != nil {
+	if err := insertOutgoing(ctx, tx, e.At, e.Outgoing, events); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

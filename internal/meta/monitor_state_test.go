@@ -2,6 +2,7 @@ package meta
 
 import (
 	"context"
+	"slices"
 	"testing"
 	"time"
 )
@@ -64,5 +65,85 @@ func testMonitorApproximateValues(t *testing.T, where string) {
 		got.History[0].Approximate || !got.History[1].Approximate {
 		t.Errorf("after an exact value: approximate %v sampled %d, series %+v, history %+v; want exact, the older change still approximate",
 			got.Approximate, got.Sampled, got.Series, got.History)
+	}
+}
+
+// TestFailedNotificationNotesItsChange: a notification queued for a
+// history change and given up on makes that change's note say it failed,
+// to which destination and why (a second destination's failure is added);
+// failed attempts that are retried, a sent notification and one queued
+// for no change leave the history as it was.
+func TestFailedNotificationNotesItsChange(t *testing.T) {
+	engines(t, testFailedNotificationNotesItsChange)
+}
+
+func testFailedNotificationNotesItsChange(t *testing.T, where string) {
+	ctx := context.Background()
+	s := openTest(t, where)
+	m, err := s.SaveMonitor(ctx, 1, Monitor{Name: "errors", Kind: MonitorQuery, Query: "level:error", Threshold: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ch, err := s.SaveChannel(ctx, 1, Channel{Name: "ops slack", Type: ChannelWebhook, URL: "http://hook.test/ops"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Now().UTC().Truncate(time.Microsecond)
+	v := 8.0
+	body := []byte(`{"status":"firing"}`)
+	if err := s.RecordEvaluation(ctx, 1, m.ID, Evaluation{At: at, State: StateAlert, Value: &v, StateSince: at,
+		Changes: []MonitorEvent{{From: StateOK, To: StateAlert, Series: "a", Value: &v, Threshold: 5, Note: "notified"},
+			{From: StateOK, To: StateAlert, Series: "b", Value: &v, Threshold: 5, Note: "notified"}},
+		Outgoing: []Outgoing{
+			{ProjectID: 1, URL: "http://hook.test/own", MonitorID: m.ID, Body: body, Change: 2},
+			{ProjectID: 1, ChannelID: ch.ID, MonitorID: m.ID, Body: body, Change: 2},
+			{ProjectID: 1, URL: "http://hook.test/own", MonitorID: m.ID, Body: body, Change: 1},
+			{ProjectID: 1, URL: "http://hook.test/own", MonitorID: m.ID, Body: body}, // no change
+		}}); err != nil {
+		t.Fatal(err)
+	}
+	pending, err := s.PendingNotifications(ctx, 10)
+	if err != nil || len(pending) != 4 {
+		t.Fatalf("pending %+v, %v", pending, err)
+	}
+	notes := func() []string {
+		t.Helper()
+		h, err := s.MonitorHistory(ctx, 1, m.ID, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, e := range h {
+			out = append(out, e.Series+": "+e.Note)
+		}
+		return out
+	}
+	next := at.Add(time.Second)
+	// A failed attempt that is retried, then the last one.
+	if err := s.RecordAttempt(ctx, pending[0], Attempt{Attempt: 1, Error: "status 500"}, at, next); err != nil {
+		t.Fatal(err)
+	}
+	if got := notes(); !slices.Equal(got, []string{"b: notified", "a: notified"}) {
+		t.Errorf("after a failure that is retried: %q", got)
+	}
+	pending[0].Attempts, pending[0].NextAt = 1, next
+	if err := s.RecordAttempt(ctx, pending[0], Attempt{Attempt: 2, Error: "status 500"}, at, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAttempt(ctx, pending[1], Attempt{Attempt: 1, Error: "channel gone"}, at, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAttempt(ctx, pending[2], Attempt{Attempt: 1, OK: true}, at, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RecordAttempt(ctx, pending[3], Attempt{Attempt: 1, Error: "status 404"}, at, time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{`b: notification to webhook failed: status 500; to "ops slack": channel gone`, "a: notified"}
+	if got := notes(); !slices.Equal(got, want) {
+		t.Errorf("history %q, want %q", got, want)
+	}
+	if got := FailedNote("resolved: notified", "webhook", "status 500"); got != "resolved: notification to webhook failed: status 500" {
+		t.Errorf("a resolution's failure: %q", got)
 	}
 }

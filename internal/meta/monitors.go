@@ -111,8 +111,9 @@ type Monitor struct {
 }
 
 // MonitorEvent is one change of a monitor's state, or of one of its
-// series; Note says what was sent ("notified", "resolved") or why not
-// ("muted", "cooldown"), or the error.
+// series; Note says what was sent ("notified", "resolved: notified") or
+// why not ("muted", "cooldown", "no channel"), that a notification failed
+// for good (RecordAttempt, FailedNote), or the error.
 type MonitorEvent struct {
 	ID        int64    `json:"id"`
 	MonitorID int64    `json:"monitor_id"`

@@ -3,7 +3,10 @@ package meta
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 )
 
@@ -27,6 +30,10 @@ type Outgoing struct {
 	Attempts  int
 	NextAt    time.Time // when the next attempt is due
 	CreatedAt time.Time
+	// Change is the history change this notifies, as its position in
+	// the Evaluation's Changes counted from 1 (0: none). When the
+	// notification fails for good, that change's note says so.
+	Change int
 }
 
 // Attempt is one try at delivering a notification.
@@ -45,10 +52,16 @@ type Attempt struct {
 	Final string `json:"final,omitempty"`
 }
 
-func insertOutgoing(ctx context.Context, tx *txn, now time.Time, out []Outgoing) error {
+// insertOutgoing queues out; events are the ids of the evaluation's
+// changes, in order, for each notification's Change.
+func insertOutgoing(ctx context.Context, tx *txn, now time.Time, out []Outgoing, events []int64) error {
 	for _, o := range out {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (project_id, channel_id, url, monitor_id, body, status, next_at, created_at)
-			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?)`, o.ProjectID, o.ChannelID, o.URL, o.MonitorID, string(o.Body), now.UnixMicro(), now.UnixMicro()); err != nil {
+		var event int64
+		if o.Change >= 1 && o.Change <= len(events) {
+			event = events[o.Change-1]
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO notifications (project_id, channel_id, url, monitor_id, body, status, next_at, created_at, event_id)
+			VALUES (?, ?, ?, ?, ?, 'pending', ?, ?, ?)`, o.ProjectID, o.ChannelID, o.URL, o.MonitorID, string(o.Body), now.UnixMicro(), now.UnixMicro(), event); err != nil {
 			return fmt.Errorf("queue notification of monitor %d: %w", o.MonitorID, err)
 		}
 	}
@@ -113,8 +126,10 @@ func (s *Store) ReleaseNotification(ctx context.Context, o Outgoing, until time.
 
 // RecordAttempt logs an attempt at notification o and moves it on: sent
 // when a.OK, failed when next is zero (no more attempts), else pending
-// again until next. An attempt recorded since o was read (by another
-// node) gives ErrSuperseded and records nothing.
+// again until next. A notification that failed for good makes the note of
+// the history change it notified say so (FailedNote). An attempt recorded
+// since o was read (by another node) gives ErrSuperseded and records
+// nothing.
 func (s *Store) RecordAttempt(ctx context.Context, o Outgoing, a Attempt, at, next time.Time) error {
 	return s.retry(ctx, func() error { return s.recordAttempt(ctx, o, a, at, next) })
 }
@@ -149,10 +164,69 @@ func (s *Store) recordAttempt(ctx context.Context, o Outgoing, a Attempt, at, ne
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`, o.ProjectID, o.ID, o.ChannelID, o.MonitorID, a.Attempt, at.UnixMicro(), ok, a.DurationMS, a.Error); err != nil {
 		return fmt.Errorf("log attempt at notification %d: %w", o.ID, err)
 	}
+	if status == NotificationFailed {
+		if err := noteFailure(ctx, tx, o, a.Error); err != nil {
+			return err
+		}
+	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("record attempt at notification %d: %w", o.ID, err)
 	}
 	return nil
+}
+
+// noteFailure makes the history change notification o notified (if any)
+// say that o failed for good, with err.
+func noteFailure(ctx context.Context, tx *txn, o Outgoing, errText string) error {
+	var (
+		event int64
+		note  string
+	)
+	err := tx.QueryRowContext(ctx, `SELECT e.id, e.note FROM notifications n JOIN monitor_events e ON e.id = n.event_id WHERE n.id = ?`, o.ID).Scan(&event, &note)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // no change to note: queued without one, or pruned
+	}
+	if err != nil {
+		return fmt.Errorf("read the change notification %d notified: %w", o.ID, err)
+	}
+	dest := "webhook"
+	if o.ChannelID != 0 {
+		var name string
+		switch err := tx.QueryRowContext(ctx, `SELECT name FROM channels WHERE id = ?`, o.ChannelID).Scan(&name); {
+		case err == nil:
+			dest = strconv.Quote(name)
+		case errors.Is(err, sql.ErrNoRows):
+			dest = "channel #" + strconv.FormatInt(o.ChannelID, 10)
+		default:
+			return fmt.Errorf("read channel %d of notification %d: %w", o.ChannelID, o.ID, err)
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `UPDATE monitor_events SET note = ? WHERE id = ?`, FailedNote(note, dest, errText), event); err != nil {
+		return fmt.Errorf("note the failure of notification %d: %w", o.ID, err)
+	}
+	return nil
+}
+
+// FailedNote is the history note of a change, noted note, whose
+// notification to dest (a channel's quoted name, or "webhook") failed
+// for good with errText: "notification to dest failed: errText", after
+// "resolved: " for a resolution; a second failure is added after "; ".
+func FailedNote(note, dest, errText string) string {
+	if len(errText) > 300 {
+		errText = errText[:300] + "…"
+	}
+	switch {
+	case strings.Contains(note, "failed"):
+		note += "; to " + dest + ": " + errText
+	case strings.HasPrefix(note, "resolved"):
+		note = "resolved: notification to " + dest + " failed: " + errText
+	default:
+		note = "notification to " + dest + " failed: " + errText
+	}
+	if len(note) > 2000 {
+		note = note[:2000] + "…"
+	}
+	return note
 }
 
 // Attempts lists the latest delivery attempts of a project, newest first:

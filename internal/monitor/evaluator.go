@@ -293,6 +293,9 @@ func (e *Evaluator) evaluate(ctx context.Context, project, id int64, late time.D
 	follows, _ := time.Parse(time.RFC3339Nano, m.LastEvaluated) // zero: never evaluated
 	ev, fires := Plan(&m, readings, merr, now)
 	ev.Follows = &follows
+	if m.Webhook == "" && len(m.Channels) == 0 {
+		fires = nil // no destination: nothing to send (the history says so)
+	}
 	for _, f := range fires {
 		msg := e.message(ctx, m, f, now)
 		body, err := json.Marshal(msg)
@@ -300,10 +303,10 @@ func (e *Evaluator) evaluate(ctx context.Context, project, id int64, late time.D
 			return meta.Monitor{}, fmt.Errorf("encode notification of monitor %d: %w", m.ID, err)
 		}
 		for _, ch := range m.Channels {
-			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, ChannelID: ch, MonitorID: m.ID, Body: body})
+			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, ChannelID: ch, MonitorID: m.ID, Body: body, Change: f.change})
 		}
 		if m.Webhook != "" {
-			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, URL: m.Webhook, MonitorID: m.ID, Body: body})
+			ev.Outgoing = append(ev.Outgoing, meta.Outgoing{ProjectID: m.ProjectID, URL: m.Webhook, MonitorID: m.ID, Body: body, Change: f.change})
 		}
 	}
 	if err := e.cfg.Monitors.RecordEvaluation(ctx, m.ProjectID, m.ID, ev); errors.Is(err, meta.ErrSuperseded) {

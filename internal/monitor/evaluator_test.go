@@ -166,10 +166,15 @@ func receive(t *testing.T, got chan []byte, what string) []byte {
 	return nil
 }
 
-// dispatch runs a real dispatcher on db until the test ends.
-func dispatch(t *testing.T, db *meta.Store) *notify.Dispatcher {
-	d := notify.NewDispatcher(notify.Config{Outbox: db, Sender: notify.NewSender(outbound.Options{AllowPrivate: true, Timeout: 5 * time.Second}, nil),
-		Log: quiet, Poll: 10 * time.Millisecond, Backoff: 10 * time.Millisecond})
+// dispatch runs a real dispatcher on db until the test ends; it tries a
+// notification maxAttempts times (none given: the default).
+func dispatch(t *testing.T, db *meta.Store, maxAttempts ...int) *notify.Dispatcher {
+	cfg := notify.Config{Outbox: db, Sender: notify.NewSender(outbound.Options{AllowPrivate: true, Timeout: 5 * time.Second}, nil),
+		Log: quiet, Poll: 10 * time.Millisecond, Backoff: 10 * time.Millisecond}
+	if len(maxAttempts) > 0 {
+		cfg.MaxAttempts = maxAttempts[0]
+	}
+	d := notify.NewDispatcher(cfg)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() { d.Run(ctx); close(done) }()
@@ -282,6 +287,87 @@ func TestEvaluatorNotifiesChannelsAndWebhook(t *testing.T) {
 			t.Fatalf("%d delivery attempts logged, want 6 (3 destinations × firing and resolved)", len(a))
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// trail is a monitor's history, newest first, as "from→to note".
+func trail(t *testing.T, db *meta.Store, id int64) []string {
+	t.Helper()
+	h, err := db.MonitorHistory(context.Background(), 1, id, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range h {
+		out = append(out, e.From+"→"+e.To+" "+e.Note)
+	}
+	return out
+}
+
+// TestHistorySaysWhatWasSent: a monitor with no channel and no webhook
+// alerts and recovers with a history that says nobody was notified, and
+// queues nothing; a monitor whose webhook answers 500 until the dispatcher
+// gives up has a history that says the notification to the webhook
+// failed, and why, while its channel that took it leaves no failure.
+func TestHistorySaysWhatWasSent(t *testing.T) {
+	ctx := context.Background()
+	db := openMeta(t)
+	events := &fakeEvents{counts: map[string]int64{"level:error": 8}}
+	now := time.Date(2026, 11, 21, 9, 0, 0, 0, time.UTC)
+	var clock sync.Mutex
+	tick := func() {
+		clock.Lock()
+		now = now.Add(time.Minute)
+		clock.Unlock()
+	}
+	var failing atomic.Int64
+	broken := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		failing.Add(1)
+		http.Error(w, "receiver down", http.StatusInternalServerError)
+	}))
+	t.Cleanup(broken.Close)
+	good, goodGot := hook(t)
+	d := dispatch(t, db, 2)
+	ev := New(Config{Monitors: db, Sources: Sources{Events: events, Signals: db}, Log: quiet, Wake: d.Wake,
+		Now: func() time.Time { clock.Lock(); defer clock.Unlock(); return now }})
+	ch, err := db.SaveChannel(ctx, 1, meta.Channel{Name: "ops hook", Type: meta.ChannelWebhook, URL: good.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	silent, err := db.SaveMonitor(ctx, 1, meta.Monitor{Name: "nobody told", Kind: meta.MonitorQuery, Query: "level:error", Threshold: 5, Window: "5m"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	failed, err := db.SaveMonitor(ctx, 1, meta.Monitor{Name: "hook down", Kind: meta.MonitorQuery, Query: "level:error", Threshold: 5, Window: "5m",
+		Webhook: broken.URL, Channels: []int64{ch.ID}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ev.EvaluateDue(ctx) // both alert
+	receive(t, goodGot, "the channel's alert")
+	waitHistory := func(id int64, want []string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for got := trail(t, db, id); !slices.Equal(got, want); got = trail(t, db, id) {
+			if time.Now().After(deadline) {
+				t.Fatalf("history of monitor %d (newest first) %q, want %q", id, got, want)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	fail := `notification to webhook failed: post webhook "` + broken.URL + `": status 500 Internal Server Error: receiver down`
+	waitHistory(failed.ID, []string{"no_data→alert " + fail})
+	if n := failing.Load(); n != 2 {
+		t.Errorf("the broken webhook was tried %d times, want 2 (MaxAttempts)", n)
+	}
+	events.set("level:error", 1)
+	tick()
+	ev.EvaluateDue(ctx) // both recover
+	receive(t, goodGot, "the channel's resolution")
+	waitHistory(failed.ID, []string{"alert→ok resolved: " + fail, "no_data→alert " + fail})
+	waitHistory(silent.ID, []string{"alert→ok " + NoteResolvedNoChannel, "no_data→alert " + NoteNoChannel})
+	if a, err := db.Attempts(ctx, 1, 0, silent.ID, 10); err != nil || len(a) != 0 {
+		t.Errorf("a monitor with no destination: delivery attempts %+v, %v; want none", a, err)
 	}
 }
 

@@ -47,11 +47,15 @@ type Rule struct {
 	Pending   time.Duration // the condition holds this long before alert
 	Cooldown  time.Duration // least time between two alert notifications of a series
 	Absent    Absent
+	// Silent: the monitor has no destination (no channel, no webhook), so
+	// what would be notified reaches no one, and its history says so.
+	Silent bool
 }
 
 // RuleOf is m's state machine rule.
 func RuleOf(m *meta.Monitor) Rule {
-	return Rule{Op: m.Op, Threshold: m.Threshold, Pending: m.PendingDuration(), Cooldown: m.CooldownDuration(), Absent: absentOf(m)}
+	return Rule{Op: m.Op, Threshold: m.Threshold, Pending: m.PendingDuration(), Cooldown: m.CooldownDuration(), Absent: absentOf(m),
+		Silent: len(m.Channels) == 0 && m.Webhook == ""}
 }
 
 // Fire is a notification the state machine decided to send.
@@ -63,17 +67,25 @@ type Fire struct {
 	Threshold   float64
 	Approximate bool  // Value is an estimate (Reading.Approximate)
 	Sampled     int64 // the events kept by sampling among those measured
+	// change is the position in the evaluation's Changes of the change
+	// this notifies, counted from 1 (0: none); set by Plan.
+	change int
 }
 
-// Notes recorded with a change in the history.
+// Notes recorded with a change in the history. "notified" means the
+// notification was queued for every destination; one that a destination
+// never took (the dispatcher gave up) is noted failed later, by
+// meta.Store.RecordAttempt.
 const (
-	NoteNotified = "notified"
-	NoteResolved = "resolved: notified"
-	NoteMuted    = "muted: not notified"
-	NoteCooldown = "cooldown: not notified"
-	NoteHeld     = "muted: resolution sent when the mute ends"
-	NoteLate     = "notified late (mute or cooldown over)"
-	NotePending  = "pending"
+	NoteNotified          = "notified"
+	NoteResolved          = "resolved: notified"
+	NoteNoChannel         = "no channel: not notified" // an alert of a monitor with no channel and no webhook
+	NoteResolvedNoChannel = "resolved: no channel"
+	NoteMuted             = "muted: not notified"
+	NoteCooldown          = "cooldown: not notified"
+	NoteHeld              = "muted: resolution sent when the mute ends"
+	NoteLate              = "notified late (mute or cooldown over)"
+	NotePending           = "pending"
 )
 
 // ForgetAfter is how long a grouped monitor keeps a series that is ok or
@@ -113,8 +125,9 @@ func observe(r Reading, rule Rule) obs {
 // firing; leaving it sends "resolved" if the firing was sent. A firing
 // held back by a mute or the cooldown goes out at the first evaluation
 // after, if the series is still in alert; a resolution held back by a
-// mute goes out when the mute ends. change is nil when there is nothing
-// to record.
+// mute goes out when the mute ends. A silent rule (no destination) moves
+// the same way, but its history says nothing was notified. change is nil
+// when there is nothing to record.
 func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next meta.Series, change *meta.MonitorEvent, fire *Fire) {
 	next = s
 	next.Value, next.Threshold, next.LastSeen = o.value, o.threshold, now
@@ -162,8 +175,12 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 			next.Firing, next.LastFired = true, now
 			fire = &Fire{Series: s.Key, Status: "firing", From: orNoData(s.State), To: meta.StateAlert, Value: o.value, Threshold: threshold,
 				Approximate: o.approximate, Sampled: o.sampled}
-			note = NoteNotified
-			if !changed {
+			switch {
+			case rule.Silent:
+				note = NoteNoChannel // a late firing of a silent monitor is nothing to record
+			case changed:
+				note = NoteNotified
+			default:
 				note, changed = NoteLate, true
 			}
 		}
@@ -177,8 +194,12 @@ func Advance(rule Rule, s meta.Series, o obs, muted bool, now time.Time) (next m
 		next.Firing = false
 		fire = &Fire{Series: s.Key, Status: "resolved", From: orNoData(s.State), To: next.State, Value: o.value, Threshold: threshold,
 			Approximate: o.approximate, Sampled: o.sampled}
-		note = NoteResolved
-		if !changed {
+		switch {
+		case rule.Silent:
+			note = NoteResolvedNoChannel
+		case changed:
+			note = NoteResolved
+		default:
 			note, changed = NoteResolved+" (mute over)", true
 		}
 	}
@@ -220,17 +241,21 @@ func Plan(m *meta.Monitor, readings []Reading, merr error, now time.Time) (meta.
 	}
 	var fires []Fire
 	var all []meta.Series
-	step := func(s meta.Series, o obs) {
-		next, change, fire := Advance(rule, s, o, muted, now)
+	add := func(next meta.Series, change *meta.MonitorEvent, fire *Fire) {
 		ev.Series = append(ev.Series, next)
 		all = append(all, next)
 		if change != nil {
 			ev.Changes = append(ev.Changes, *change)
 		}
 		if fire != nil {
-			fires = append(fires, *fire)
+			f := *fire
+			if change != nil {
+				f.change = len(ev.Changes)
+			}
+			fires = append(fires, f)
 		}
 	}
+	step := func(s meta.Series, o obs) { add(Advance(rule, s, o, muted, now)) }
 	seen := map[string]bool{}
 	for _, s := range prev {
 		seen[s.Key] = true
@@ -254,14 +279,7 @@ func Plan(m *meta.Monitor, readings []Reading, merr error, now time.Time) (meta.
 			}
 			next, change, fire := Advance(rule, s, obs{}, muted, now)
 			next.LastSeen = s.LastSeen
-			ev.Series = append(ev.Series, next)
-			all = append(all, next)
-			if change != nil {
-				ev.Changes = append(ev.Changes, *change)
-			}
-			if fire != nil {
-				fires = append(fires, *fire)
-			}
+			add(next, change, fire)
 		default:
 			step(s, obs{noData: true})
 		}

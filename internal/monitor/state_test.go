@@ -149,6 +149,55 @@ func TestStateMachine(t *testing.T) {
 	})
 }
 
+// TestStateNotesWithoutDestination: a monitor with no channel and no
+// webhook moves through the same states, but its history never says it
+// notified: "no channel: not notified", "resolved: no channel", and a
+// firing held back by a mute is nothing to record when the mute ends.
+func TestStateNotesWithoutDestination(t *testing.T) {
+	silent := Rule{Op: ">", Threshold: 10, Silent: true}
+	run(t, "no destination", silent, []step{
+		{min: 0, value: v(3), state: meta.StateOK},
+		{min: 1, value: v(12), state: meta.StateAlert, notify: "firing", note: NoteNoChannel},
+		{min: 2, value: v(15), state: meta.StateAlert},
+		{min: 3, value: v(2), state: meta.StateOK, notify: "resolved", note: NoteResolvedNoChannel},
+	})
+	s := meta.Series{}
+	for i, st := range []struct {
+		value float64
+		muted bool
+		note  string // "": nothing recorded
+	}{{12, true, NoteMuted}, {12, false, ""}, {1, true, NoteHeld}, {1, false, ""}} {
+		next, change, _ := Advance(silent, s, obs{value: v(st.value), breach: st.value > 10}, st.muted, t0.Add(time.Duration(i)*time.Minute))
+		got := ""
+		if change != nil {
+			got = change.Note
+		}
+		if got != st.note {
+			t.Errorf("no destination, muted step %d: note %q, want %q", i, got, st.note)
+		}
+		s = next
+	}
+	// Plan takes it from the monitor: no channel and no webhook is silent.
+	for _, c := range []struct {
+		m                *meta.Monitor
+		firing, resolved string
+	}{
+		{&meta.Monitor{ID: 1, Kind: meta.MonitorQuery, Op: ">", Threshold: 10}, NoteNoChannel, NoteResolvedNoChannel},
+		{&meta.Monitor{ID: 1, Kind: meta.MonitorQuery, Op: ">", Threshold: 10, Webhook: "http://hook.test"}, NoteNotified, NoteResolved},
+		{&meta.Monitor{ID: 1, Kind: meta.MonitorQuery, Op: ">", Threshold: 10, Channels: []int64{3}}, NoteNotified, NoteResolved},
+	} {
+		ev, fires := Plan(c.m, []Reading{{Value: 20}}, nil, t0)
+		if len(ev.Changes) != 1 || ev.Changes[0].Note != c.firing || len(fires) != 1 || fires[0].change != 1 {
+			t.Errorf("webhook %q channels %v: alert changes %+v fires %+v, want note %q", c.m.Webhook, c.m.Channels, ev.Changes, fires, c.firing)
+		}
+		c.m.State, c.m.Series = ev.State, merge(nil, ev)
+		ev, _ = Plan(c.m, []Reading{{Value: 2}}, nil, t0.Add(time.Minute))
+		if len(ev.Changes) != 1 || ev.Changes[0].Note != c.resolved {
+			t.Errorf("webhook %q channels %v: resolution changes %+v, want note %q", c.m.Webhook, c.m.Channels, ev.Changes, c.resolved)
+		}
+	}
+}
+
 // TestStateNotes checks that nothing is recorded when nothing changes.
 func TestStateQuietSteps(t *testing.T) {
 	r := Rule{Op: ">", Threshold: 10}

@@ -279,6 +279,40 @@ describe('Monitors', () => {
     expect(screen.getByText('Save monitor')).toBeTruthy();
   });
 
+  it('says in its history when nobody was notified or a notification failed, and calls no series notified without a destination', async () => {
+    const failed = 'notification to webhook failed: post webhook "http://hook.test": status 500 Internal Server Error';
+    const page = (over: Partial<Monitor>) =>
+      serve({
+        ...noChannels,
+        ...options,
+        '/api/v1/monitors/1/deliveries': { attempts: [] },
+        '/api/v1/monitors/1': mon({
+          group_by: 'service',
+          series: [{ key: 'shop', state: 'alert', value: 8, firing: true }],
+          history: [
+            { id: 3, at: '2026-11-21T09:02:00Z', series: 'shop', from: 'ok', to: 'alert', value: 8, threshold: 5, monitor_id: 1, note: failed },
+            { id: 2, at: '2026-11-21T09:01:00Z', series: 'shop', from: 'alert', to: 'ok', value: 1, threshold: 5, monitor_id: 1, note: 'resolved: no channel' },
+            { id: 1, at: '2026-11-21T09:00:00Z', series: 'shop', from: 'ok', to: 'alert', value: 8, threshold: 5, monitor_id: 1, note: 'no channel: not notified' },
+          ],
+          ...over,
+        }),
+      });
+    page({});
+    render(<Monitors r={parseHash('#/monitors/1')} />);
+    expect(await screen.findByText('State changes')).toBeTruthy();
+    const notes = [...document.querySelectorAll('.mon-history .mon-note')];
+    expect(notes.map((n) => n.textContent)).toEqual([failed, 'resolved: no channel', 'no channel: not notified']);
+    // A failure is marked as the deliveries mark theirs; a note of nobody to notify is no failure.
+    expect(notes.map((n) => n.classList.contains('err'))).toEqual([true, false, false]);
+    const series = document.querySelector('.mon-series-table tbody tr')!;
+    expect(series.textContent).not.toContain('notified');
+    cleanup();
+    page({ webhook: 'http://hook.test' });
+    render(<Monitors r={parseHash('#/monitors/1')} />);
+    expect(await screen.findByText('State changes')).toBeTruthy();
+    expect(document.querySelector('.mon-series-table tbody tr')!.textContent).toContain('notified');
+  });
+
   it('marks an approximate value with ≈ and says it is estimated from sampled events, an exact one not', async () => {
     serve({
       '/api/v1/monitors': {

@@ -268,7 +268,7 @@ function SeriesTable({ m, series }: { m: Monitor; series: MonitorSeries[] }) {
                 <td>{s.key || <span className="muted">(none)</span>}</td>
                 <td>
                   <StateBadge s={s.state} />
-                  {s.firing && <span className="muted small"> notified</span>}
+                  {s.firing && notifies(m) && <span className="muted small"> notified</span>}
                 </td>
                 <td className="n">
                   <MonitorValue m={m} v={s} />
@@ -282,6 +282,16 @@ function SeriesTable({ m, series }: { m: Monitor; series: MonitorSeries[] }) {
       )}
     </section>
   );
+}
+
+/** notifies says whether m has anywhere to send to: a channel or its own webhook. */
+function notifies(m: MonitorRule): boolean {
+  return !!m.webhook || (m.channels || []).length > 0;
+}
+
+/** failedNote: a history note saying a notification failed for good (as the deliveries' "gave up"). */
+function failedNote(note?: string): boolean {
+  return !!note && /notification to .* failed/.test(note);
 }
 
 export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRule }) {
@@ -305,7 +315,7 @@ export function History({ changes, m }: { changes: MonitorChange[]; m: MonitorRu
                   <MonitorValue m={m} v={c} />
                   {!(m.kind === 'check' && m.measure !== 'tls_days') && <span className="muted"> vs {fmtValue(m.kind, c.threshold, m.measure, m.signal)}</span>}
                 </td>
-                <td className="mon-note small">{c.note}</td>
+                <td className={`mon-note small${failedNote(c.note) ? ' err' : ''}`}>{c.note}</td>
               </tr>
             ))}
           </tbody>
