@@ -49,7 +49,7 @@ export function waiting<T>(): Promise<T> {
  * whether it is under way and whether figures are shown: id is the load's
  * own, state null when it goes away.
  */
-export type LoadReport = (id: object, state: { busy: boolean; shown: boolean } | null) => void;
+export type LoadReport = (id: object, state: { busy: boolean; shown: boolean; refresh?: boolean } | null) => void;
 
 /** LoadReports carries the nearest Figures' LoadReport down to the loads inside it. */
 export const LoadReports = createContext<LoadReport | null>(null);
@@ -72,9 +72,12 @@ function sameDeps(a: unknown[], b: unknown[]): boolean {
  * While a new load is under way the previous data is kept (the page does not
  * flash) and loading is true from the very render in which deps change, so
  * what is shown is never taken for the new deps' answer: the Figures around
- * it dim it (aria-busy) until the answer is in.
+ * it dim it (aria-busy) until the answer is in. refreshes, when given,
+ * says whether the data shown answers the same range and query as the load
+ * under way (Explore's facets, redrawn with live tail): then the load is a
+ * refresh, which the Figures mark without dimming.
  */
-export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[]): Loaded<T> {
+export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unknown[], refreshes?: (shown: T) => boolean): Loaded<T> {
   const [s, setS] = useState<Held<T>>({ loading: true });
   useEffect(() => {
     let live = true;
@@ -93,16 +96,17 @@ export function useLoad<T>(load: (signal: AbortSignal) => Promise<T>, deps: unkn
   // The result answers other deps (or none yet): a load is under way.
   const current = s.deps !== undefined && sameDeps(s.deps, deps);
   const out: Loaded<T> = current ? { data: s.data, error: s.error, detail: s.detail, loading: false } : { data: s.data, loading: true };
-  useReport(out.loading, out.data !== undefined);
+  if (out.loading && out.data !== undefined && refreshes?.(out.data)) out.refresh = true;
+  useReport(out.loading, out.data !== undefined, !!out.refresh);
   return out;
 }
 
-/** useReport tells the Figures around a load (if any) whether it is under way and shows figures. */
-function useReport(busy: boolean, shown: boolean) {
+/** useReport tells the Figures around a load (if any) whether it is under way, shows figures, and is a refresh of them. */
+function useReport(busy: boolean, shown: boolean, refresh: boolean) {
   const report = useContext(LoadReports);
   const [id] = useState(() => ({}));
   // Layout effects: the Figures hears of a load before the browser paints, so aria-busy is never late.
-  useLayoutEffect(() => report?.(id, { busy, shown }), [report, id, busy, shown]);
+  useLayoutEffect(() => report?.(id, { busy, shown, refresh }), [report, id, busy, shown, refresh]);
   useLayoutEffect(() => () => report?.(id, null), [report, id]);
 }
 

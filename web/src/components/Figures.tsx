@@ -29,7 +29,7 @@ export function Figures({ loads = [], className, label, children }: { loads?: Lo
   const report: LoadReport = useCallback((id, st) => {
     setInner((m) => {
       const was = m.get(id);
-      if (st ? was && was.busy === st.busy && was.shown === st.shown : !was) return m;
+      if (st ? was && was.busy === st.busy && was.shown === st.shown && !!was.refresh === !!st.refresh : !was) return m;
       const n = new Map(m);
       if (st) n.set(id, st);
       else n.delete(id);

@@ -343,15 +343,20 @@ describe('Explore', () => {
   });
 });
 
+/** captureBeats hands the page's 10 s beats to the test, to run when it likes; the tail's 2 s poll runs as it would. */
+function captureBeats(): (() => void)[] {
+  const beats: (() => void)[] = [];
+  const real = globalThis.setInterval;
+  vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
+    if (ms === 10000) beats.push(fn);
+    return real(fn, ms);
+  }) as typeof setInterval);
+  return beats;
+}
+
 describe('Explore with live tail', () => {
   it('marks the histogram’s refresh every 10 s as loading, without dimming it, and a new search as stale', async () => {
-    // The page's 10 s beat is run by the test; the tail's 2 s poll runs as it would.
-    const beats: (() => void)[] = [];
-    const real = globalThis.setInterval;
-    vi.spyOn(globalThis, 'setInterval').mockImplementation(((fn: () => void, ms?: number) => {
-      if (ms === 10000) beats.push(fn);
-      return real(fn, ms);
-    }) as typeof setInterval);
+    const beats = captureBeats();
     let histograms = 0;
     let release: () => void = () => {};
     vi.stubGlobal('fetch', async (u: URL) => {
@@ -393,6 +398,61 @@ describe('Explore with live tail', () => {
       release();
       await screen.findByText('21 in the histogram');
       await waitFor(() => expect(hist.getAttribute('aria-busy')).toBe('false'));
+    } finally {
+      vi.restoreAllMocks();
+    }
+  });
+
+  it('counts the facets again with the histogram every 10 s, marked refreshing without dimming, and a new search as stale', async () => {
+    const beats = captureBeats();
+    const counted: Record<string, number> = {};
+    let hold = false;
+    const held: (() => void)[] = [];
+    vi.stubGlobal('fetch', async (u: URL) => {
+      if (u.pathname === '/api/v1/search') return json({ events: [{ ts: '2026-11-20T10:00:00Z', kind: 'log', level: 'error', service: 'cart', message: `hit ${u.searchParams.get('q')}` }] });
+      if (u.pathname === '/api/v1/histogram') return json({ step: '60s', buckets: [{ ts: '2026-11-20T10:00:00Z', count: 7 }] });
+      if (u.pathname === '/api/v1/facets') {
+        const field = u.searchParams.get('field')!;
+        const n = (counted[field] = (counted[field] || 0) + 1);
+        if (hold) await new Promise<void>((ok) => held.push(ok));
+        // Live: each count of the service facet finds more events of cart.
+        return json({ field, total: 7 * n, distinct: 1, values: [{ value: field === 'service' ? 'cart' : 'x', count: 7 * n }] });
+      }
+      return json({ error: `unexpected ${u.pathname}` }, 500);
+    });
+    const cartCount = () => screen.getByTitle('only service:cart').querySelector('.fc')!.textContent;
+    try {
+      const { container, rerender } = render(<Explore r={parseHash('#/explore?q=good&live=1')} />);
+      await screen.findByTitle('only service:cart');
+      await waitFor(() => expect(container.querySelector('[aria-busy="true"]')).toBeNull());
+      const facets = screen.getByRole('group', { name: 'facets' });
+      expect(cartCount()).toBe('7');
+      expect(counted.service).toBe(1);
+      hold = true;
+      act(() => beats.at(-1)!());
+      // The facets of the same search and range are counted again: busy, with the loading bar, not dimmed.
+      await waitFor(() => expect(counted.service).toBe(2));
+      expect(facets.getAttribute('aria-busy')).toBe('true');
+      expect(facets.classList.contains('refreshing')).toBe(true);
+      expect(facets.classList.contains('stale')).toBe(false);
+      expect(facets.querySelector('.updating')).not.toBeNull();
+      expect(cartCount()).toBe('7');
+      hold = false;
+      held.splice(0).forEach((ok) => ok());
+      await waitFor(() => expect(cartCount()).toBe('14'));
+      await waitFor(() => expect(facets.getAttribute('aria-busy')).toBe('false'));
+      expect(facets.className).toBe('figures');
+      // Another search with live tail on: the facets are the last search's until the new ones are in, dimmed.
+      hold = true;
+      rerender(<Explore r={parseHash('#/explore?q=other&live=1')} />);
+      await screen.findByText('hit other');
+      await waitFor(() => expect(counted.service).toBe(3));
+      expect(facets.classList.contains('stale')).toBe(true);
+      expect(facets.classList.contains('refreshing')).toBe(false);
+      hold = false;
+      held.splice(0).forEach((ok) => ok());
+      await waitFor(() => expect(cartCount()).toBe('21'));
+      await waitFor(() => expect(facets.getAttribute('aria-busy')).toBe('false'));
     } finally {
       vi.restoreAllMocks();
     }

@@ -148,7 +148,7 @@ export function Explore({ r }: { r: Route }) {
           <Figures label="facets">
             <aside className="facets">
               {facetFields.map((f) => (
-                <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} failed={failed} />
+                <FacetBox key={f} field={f} q={q} from={from} to={to} r={r} ready={searched} failed={failed} beat={beat} />
               ))}
             </aside>
           </Figures>
@@ -231,10 +231,37 @@ function PipeAnswer({ q, from, to, answer, r }: { q: string; from: string; to: s
   );
 }
 
-function FacetBox({ field, q, from, to, r, ready, failed }: { field: string; q: string; from: string; to: string; r: Route; ready: boolean; failed: boolean }) {
-  const f = useLoad<Facets | undefined>(
-    (signal) => (failed ? Promise.resolve(undefined) : ready ? get<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }, signal) : waiting<Facets>()),
-    [field, q, from, to, ready, failed],
+/**
+ * FacetBox shows a field's top values for the search. With live tail on it
+ * is counted again at each of the histogram's 10 s beats: a refresh of the
+ * same search and range (its counts carry the search they answer), marked
+ * without dimming, as the histogram's.
+ */
+function FacetBox({
+  field,
+  q,
+  from,
+  to,
+  r,
+  ready,
+  failed,
+  beat,
+}: {
+  field: string;
+  q: string;
+  from: string;
+  to: string;
+  r: Route;
+  ready: boolean;
+  failed: boolean;
+  beat: number;
+}) {
+  const key = JSON.stringify([q, from, to]);
+  const f = useLoad<(Facets & { key: string }) | undefined>(
+    async (signal) =>
+      failed ? undefined : ready ? { key, ...(await get<Facets>('/api/v1/facets', { q, from, to, field, limit: 8 }, signal)) } : waiting<never>(),
+    [field, q, from, to, ready, failed, beat],
+    (shown) => shown?.key === key,
   );
   if (!f.data?.values?.length) return null;
   return (
