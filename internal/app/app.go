@@ -250,6 +250,8 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	}
 	a.openSink()
 	deps.Sink = a.sink
+	deps.DeleteProject = a.DeleteProject
+	a.watchDeletedProjects(ctx) // deletions whose events are still to be deleted (projects.go)
 	a.srv = server.New(deps)
 	if cfg.NoListen {
 		return a, nil

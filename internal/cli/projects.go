@@ -15,13 +15,21 @@ import (
 const projectsUsage = `lore projects list   --data DIR
 lore projects create --data DIR NAME [--admin EMAIL]
 lore projects rename --data DIR ID NAME
+lore projects delete --data DIR ID --confirm NAME
 
 Manages the projects of a data directory's metadata database; the server
 may be running. create prints the new project's id and its first ingest
 and read keys, once (only their hashes are stored); server admins open
 every project, --admin EMAIL also makes an existing user its admin (add
-others with lore users add --project ID). Projects are not deleted: their
-events stay in the store under the project's id.`
+others with lore users add --project ID).
+
+delete deletes a project for good, --confirm giving its name: its keys,
+members, monitors, channels, dashboards, issues, settings and audit log
+go at once; its events (with their archived days and recordings) leave
+the events store when the server next looks, within a minute while it
+runs, else when it starts. The default project (1) is never deleted. A
+server admin may also delete one from the UI or with
+DELETE /api/v1/projects/ID?confirm=NAME, which deletes the events at once.`
 
 // runProjects lists, creates and renames projects.
 func runProjects(ctx context.Context, args []string, stdio Stdio) error {
@@ -32,7 +40,8 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	data := fs.String("data", env("LORE_DATA", ""), "data directory (env LORE_DATA)")
 	admin := fs.String("admin", "", "create: make this existing user the project's admin")
-	m, rest, err := openMetaCommand(ctx, fs, args, data, "projects: say list, create or rename, with --data DIR")
+	confirm := fs.String("confirm", "", "delete: the project's name, to confirm")
+	m, rest, err := openMetaCommand(ctx, fs, args, data, "projects: say list, create, rename or delete, with --data DIR")
 	if err != nil {
 		return err
 	}
@@ -90,10 +99,25 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 		fmt.Fprintf(stdio.Out, "project %d is now %q\n", p.ID, p.Name)
 		return nil
 	case "delete", "remove":
-		return errors.New("projects: projects are not deleted (their events stay in the store under the id); " +
-			"revoke its keys (lore keys revoke) and remove its members instead")
+		if len(rest) != 2 {
+			return errors.New("projects delete: give the project's id, and its name with --confirm NAME")
+		}
+		id, err := strconv.ParseInt(rest[1], 10, 64)
+		if err != nil {
+			return fmt.Errorf("projects delete: bad id %q", rest[1])
+		}
+		if *confirm == "" {
+			return fmt.Errorf("projects delete: confirm with the project's name: --confirm NAME")
+		}
+		p, err := m.DeleteProject(ctx, id, *confirm)
+		if err != nil {
+			return fmt.Errorf("projects delete: %w", err)
+		}
+		fmt.Fprintf(stdio.Out, "project %d %q deleted: its keys, members and settings are gone; "+
+			"its events leave the events store within a minute while the server runs, else when it starts\n", p.ID, p.Name)
+		return nil
 	}
-	return fmt.Errorf("projects: unknown action %q (want list, create or rename)", rest[0])
+	return fmt.Errorf("projects: unknown action %q (want list, create, rename or delete)", rest[0])
 }
 
 // metaUsage describes --meta, for serve and the commands that manage

@@ -18,7 +18,7 @@ import (
 // project and prints its id and first keys; its ingest key sends events
 // that its read key finds and project 1 never sees (nor the reverse); the
 // --admin user opens it signed in; rename shows in the API; a misspelt
-// --admin makes nothing; delete is refused. A server admin's POST
+// --admin makes nothing; delete without --confirm is refused. A server admin's POST
 // /api/v1/projects also answers the new project's keys, once.
 func TestProjectsCLI(t *testing.T) {
 	dir := t.TempDir()
@@ -87,8 +87,8 @@ func TestProjectsCLI(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^\s+1\s+default\s`).MatchString(out) || !regexp.MustCompile(`(?m)^\s+2\s+shop \(prod\)\s+members 1\s`).MatchString(out) {
 		t.Errorf("projects list:\n%s", out)
 	}
-	if _, errOut, code := runCLI(t, "projects", "delete", "--data", dir, id); code == 0 || !strings.Contains(errOut, "not deleted") {
-		t.Errorf("projects delete: %d %s", code, errOut)
+	if _, errOut, code := runCLI(t, "projects", "delete", "--data", dir, id); code == 0 || !strings.Contains(errOut, "--confirm NAME") {
+		t.Errorf("projects delete without --confirm: %d %s", code, errOut)
 	}
 	if _, errOut, code := runCLI(t, "projects", "rename", "--data", dir, "99", "x"); code == 0 || !strings.Contains(errOut, "project 99") {
 		t.Errorf("projects rename of no project: %d %s", code, errOut)

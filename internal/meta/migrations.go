@@ -404,6 +404,14 @@ var migrations = []migration{
 	{15, "a notification names the history change it notifies, whose note says when it failed", func(ctx context.Context, m migrator) error {
 		return m.addColumn(ctx, "notifications", "event_id", "INTEGER NOT NULL DEFAULT 0") // monitor_events.id; 0: none
 	}},
+	{16, "deleted projects: their ids are never reused, and the events store forgets them", func(ctx context.Context, m migrator) error {
+		return m.exec(ctx, `CREATE TABLE IF NOT EXISTS deleted_projects (
+  project_id INTEGER NOT NULL PRIMARY KEY, -- the deleted project's id (not an identity: ids are given)
+  name TEXT NOT NULL,
+  deleted_at INTEGER NOT NULL,            -- µs
+  events_deleted_at INTEGER NOT NULL DEFAULT 0 -- µs: when a shared events store lost its events; 0: still to do
+)`)
+	}},
 }
 
 // migrate brings the schema to the last migration, each step in its own

@@ -340,6 +340,9 @@ func (s *Store) createProject(ctx context.Context, name string) (NewProject, err
 	if err := tx.QueryRowContext(ctx, `INSERT INTO projects (name, created_at) VALUES (?, ?) RETURNING id`, name, now).Scan(&id); err != nil {
 		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
 	}
+	if id, err = keepDeletedIDs(ctx, tx, id); err != nil {
+		return NewProject{}, fmt.Errorf("create project %q: %w", name, err)
+	}
 	out := NewProject{Project: Project{ID: id, Name: name, CreatedAt: unixTime(now)},
 		IngestKey: NewKey(RoleIngest), ReadKey: NewKey(RoleRead)}
 	for _, k := range []struct {

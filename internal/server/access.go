@@ -135,6 +135,9 @@ func (s *Server) access(pattern string, action auth.Action, h handlerFunc) handl
 			return h(w, r) // reading changes nothing: not audited
 		}
 		v, err := h(w, r)
+		if action == auth.ServerAdmin {
+			p.ProjectID = 0 // a server entry (making and deleting projects, backups): no project's
+		}
 		s.audit(r, p, pattern, statusOf(err))
 		return v, err
 	}

@@ -142,6 +142,12 @@ func (s *Server) peopleRoutes(mux *routeMux) {
 	}
 	project("GET /api/v1/projects", auth.Read, s.handleProjects)
 	project("POST /api/v1/projects", auth.ServerAdmin, s.handleCreateProject)
+	if s.d.DeleteProject != nil {
+		// No query deadline: the events' deletion has its own (app).
+		const pattern = "DELETE /api/v1/projects/{id}"
+		s.addRoute(pattern, auth.ServerAdmin)
+		mux.Handle(pattern, s.instrument(pattern, s.wrap(s.access(pattern, auth.ServerAdmin, s.handleDeleteProject))))
+	}
 	project("GET /api/v1/members", auth.Admin, s.handleMembers)
 	project("PUT /api/v1/members", auth.Admin, s.handleSetMember)
 	project("DELETE /api/v1/members/{user}", auth.Admin, s.handleRemoveMember)
@@ -391,6 +397,50 @@ func (s *Server) handleCreateProject(w http.ResponseWriter, r *http.Request) (an
 		return nil, err
 	}
 	return proj, nil
+}
+
+// DeleteProject deletes a project, its metadata and its events, once
+// confirm is its name (app.DeleteProject).
+type DeleteProject func(ctx context.Context, id int64, confirm string) (ProjectDeletion, error)
+
+// ProjectDeletion is what deleting a project did.
+type ProjectDeletion struct {
+	ID     int64  `json:"id"`
+	Name   string `json:"name"`
+	Events int64  `json:"deleted_events"` // from the hot store (DuckDB); 0 on ClickHouse
+	// EventsPending: the events' deletion failed or ran past its
+	// deadline; the server finishes it in the background.
+	EventsPending bool `json:"events_pending"`
+}
+
+// handleDeleteProject serves DELETE /api/v1/projects/{id}?confirm=NAME
+// (or a JSON body {"confirm": NAME}): a server admin's act, refused
+// without the project's name, and for the default project. Like every
+// server admin's act it is audited as a server entry (access), not in
+// the project's audit log, which goes with it.
+func (s *Server) handleDeleteProject(w http.ResponseWriter, r *http.Request) (any, error) {
+	id, err := pathInt(r, "id")
+	if err != nil {
+		return nil, err
+	}
+	confirm, given := r.URL.Query()["confirm"]
+	in := struct {
+		Confirm string `json:"confirm"`
+	}{}
+	if len(confirm) > 0 {
+		in.Confirm = confirm[0]
+	} else if r.ContentLength != 0 {
+		if err := decodeBody(r, &in); err != nil {
+			return nil, err
+		}
+		given = in.Confirm != ""
+	}
+	if !given {
+		return nil, errs.Invalidf("delete project %d: confirm with its name (?confirm=NAME, or a JSON body {\"confirm\": NAME})", id)
+	}
+	// The events' deletion may outlast the server's write timeout.
+	_ = http.NewResponseController(w).SetWriteDeadline(time.Time{})
+	return s.d.DeleteProject(r.Context(), id, in.Confirm)
 }
 
 func (s *Server) handleMembers(w http.ResponseWriter, r *http.Request) (any, error) {

@@ -105,6 +105,9 @@ type Deps struct {
 	Disk       func() *lifecycle.DiskStatus // the disk watermark's status (settings.go); nil: none
 	Backup     Backup                       // lifecycle.go: POST /api/v1/backup; nil serves none
 	Erase      Erase                        // lifecycle.go: DELETE /api/v1/persons/{id}; nil serves none
+	// DeleteProject deletes a project (people.go: DELETE
+	// /api/v1/projects/{id}); nil serves none.
+	DeleteProject DeleteProject
 
 	// People and access (access.go, people.go): nil Sessions serves keys
 	// only; nil Audit records nothing; nil People serves no login, users,

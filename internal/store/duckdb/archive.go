@@ -250,22 +250,11 @@ func (s *Store) ExpireArchive(ctx context.Context, now time.Time) (int, error) {
 		}
 	}
 	if s.remote != nil {
-		if err := s.remote.ensureListed(ctx); err != nil {
-			return n, fmt.Errorf("expire the archive before %s: %w", cut, err)
-		}
-		s.remote.mu.Lock()
-		var old []string
-		for k := range s.remote.m.Objects {
-			if d := dayOfKey(k); d != "" && d < cut {
-				old = append(old, k)
-			}
-		}
-		s.remote.mu.Unlock()
-		slices.Sort(old)
-		if err := s.remote.forget(ctx, old); err != nil {
+		old, err := s.remote.forgetMatching(ctx, func(k string) bool { d := dayOfKey(k); return d != "" && d < cut })
+		if err != nil {
 			errs = append(errs, err)
 		}
-		n += len(old)
+		n += old
 	}
 	if err := errors.Join(errs...); err != nil {
 		return n, fmt.Errorf("expire the archive before %s: %w", cut, err)

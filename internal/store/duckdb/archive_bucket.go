@@ -290,6 +290,24 @@ func (r *remoteArchive) forget(ctx context.Context, keys []string) error {
 	return errors.Join(errs...)
 }
 
+// forgetMatching removes from the bucket (forget) every key that match
+// accepts, listing the bucket first when needed; it returns how many.
+func (r *remoteArchive) forgetMatching(ctx context.Context, match func(key string) bool) (int, error) {
+	if err := r.ensureListed(ctx); err != nil {
+		return 0, err
+	}
+	r.mu.Lock()
+	var keys []string
+	for k := range r.m.Objects {
+		if match(k) {
+			keys = append(keys, k)
+		}
+	}
+	r.mu.Unlock()
+	slices.Sort(keys)
+	return len(keys), r.forget(ctx, keys)
+}
+
 // evict removes cached files of the bucket's objects, read longest ago
 // first, until the cache holds at most limit bytes of them; never keep
 // nor those read within grace.

@@ -1,0 +1,168 @@
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/lore-dev/lore/internal/lifecycle"
+	"github.com/lore-dev/lore/internal/server"
+)
+
+// Deleting a project (DELETE /api/v1/projects/{id}, lore projects delete)
+// is done in two parts. Its metadata goes at once, in one transaction
+// (meta.Store.DeleteProject): its keys stop working, its members lose it,
+// its monitors, channels, dashboards, issues, settings and audit log go,
+// and a deleted_projects row keeps its id from being given again. Then,
+// in the same request (with its context, up to projectPurgeDeadline), the
+// events store forgets it (purgeProject): its events and side indexes,
+// its archived days and its session recordings; every node drops its
+// remembered answers of it (forgetDeleted). A purge that fails or is cut
+// short, and the deletions lore projects delete makes beside a running
+// server (which cannot open the events store), are finished by
+// purgeDeleted, at start and every projectPurgeEvery.
+
+const (
+	// projectPurgeDeadline bounds the deletion of a project's events.
+	projectPurgeDeadline = 10 * time.Minute
+	// projectPurgeEvery is how often a node looks for deleted projects
+	// whose events are still to be deleted.
+	projectPurgeEvery = time.Minute
+)
+
+// DeleteProject deletes a project (see above): confirm must be its name;
+// the default project is refused. The metadata's deletion stands even
+// when the events' fails (the answer then says they are pending, and
+// purgeDeleted tries again).
+func (a *App) DeleteProject(ctx context.Context, id int64, confirm string) (server.ProjectDeletion, error) {
+	p, err := a.meta.DeleteProject(ctx, id, confirm)
+	out := server.ProjectDeletion{ID: id, Name: p.Name}
+	if err != nil {
+		return out, err
+	}
+	a.log.Info("deleted a project's metadata", "project", id, "name", p.Name)
+	pctx, cancel := context.WithTimeout(ctx, projectPurgeDeadline)
+	defer cancel()
+	n, err := a.purgeProject(pctx, id)
+	out.Events = n
+	if err != nil {
+		a.log.Warn("a deleted project's events are still to be deleted: tried again in a minute", "project", id, "err", err)
+		out.EventsPending = true
+		return out, nil
+	}
+	return out, nil
+}
+
+// purgeProject deletes everything the events store and the recordings
+// hold of a deleted project, after storing what was acknowledged (so none
+// of it lands afterwards), then records it done and drops every node's
+// remembered answers of it. It returns the events deleted from the hot
+// store (none is counted on ClickHouse but by kind).
+func (a *App) purgeProject(ctx context.Context, id int64) (int64, error) {
+	defer a.forgetDeleted(ctx, id)
+	if a.store == nil && a.clickhouse() == nil {
+		return 0, a.unsupported("deleting a project's events")
+	}
+	a.flushWriters(ctx) // the other nodes' acknowledged events first (erasures.go)
+	if err := a.Flush(ctx); err != nil {
+		return 0, fmt.Errorf("delete project %d's events: flush: %w", id, err)
+	}
+	var n int64
+	var err error
+	if a.store != nil {
+		n, err = a.store.DeleteProject(ctx, id)
+	} else {
+		n, err = deleteAllEvents(ctx, a.clickhouse(), id)
+	}
+	if err != nil {
+		return n, err
+	}
+	if a.replayBlobs != nil {
+		if _, _, err := a.replayBlobs.ExpireProject(ctx, id, math.MaxInt64); err != nil {
+			return n, fmt.Errorf("delete project %d's recordings: %w", id, err)
+		}
+	}
+	// The ingest log's segments still hold the project's events: they are
+	// closed and, once everything in them is stored, deleted.
+	if err := a.pipe.Rotate(ctx); err != nil {
+		return n, fmt.Errorf("delete project %d's events: %w", id, err)
+	}
+	return n, a.meta.ProjectEventsDeleted(ctx, id)
+}
+
+// deleteAllEvents deletes a project's events of every kind, and its side
+// indexes, through the retention's deletions with no time kept.
+func deleteAllEvents(ctx context.Context, events lifecycle.Events, id int64) (int64, error) {
+	kinds := make([]string, 0, 8)
+	for k := range (lifecycle.Retention{}).Days() {
+		kinds = append(kinds, k)
+	}
+	slices.Sort(kinds)
+	var total int64
+	for _, k := range kinds {
+		n, err := events.DeleteEvents(ctx, id, k, math.MaxInt64)
+		total += n
+		if err != nil {
+			return total, fmt.Errorf("delete project %d's events: %w", id, err)
+		}
+	}
+	if _, err := events.DeleteSideBefore(ctx, id, math.MaxInt64, math.MaxInt64); err != nil {
+		return total, fmt.Errorf("delete project %d's side indexes: %w", id, err)
+	}
+	return total, nil
+}
+
+// purgeDeleted deletes the events of the deleted projects whose events
+// are still to be deleted (a purge that failed, or a deletion by lore
+// projects delete).
+func (a *App) purgeDeleted(ctx context.Context) error {
+	ds, err := a.meta.DeletedProjects(ctx)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, d := range ds {
+		if !d.EventsDeletedAt.IsZero() {
+			continue
+		}
+		n, err := a.purgeProject(ctx, d.ID)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		a.log.Info("deleted a deleted project's events", "project", d.ID, "name", d.Name, "events", n)
+	}
+	return errors.Join(errs...)
+}
+
+// watchDeletedProjects runs purgeDeleted at start and every
+// projectPurgeEvery, until the app closes. Nothing without an events
+// store of its own or without a listener (tests, lore commands).
+func (a *App) watchDeletedProjects(ctx context.Context) {
+	if (a.store == nil && a.clickhouse() == nil) || a.cfg.NoListen {
+		return
+	}
+	log := a.log.With("component", "projects")
+	runCtx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	var wg sync.WaitGroup
+	check := func() {
+		pctx, done := context.WithTimeout(runCtx, projectPurgeDeadline)
+		defer done()
+		if err := a.purgeDeleted(pctx); err != nil && runCtx.Err() == nil {
+			log.Warn("delete the deleted projects' events", "err", err)
+		}
+	}
+	wg.Go(func() {
+		check()
+		every(runCtx, projectPurgeEvery, check)
+	})
+	a.closers = append(a.closers, func(context.Context) error {
+		cancel()
+		wg.Wait()
+		return nil
+	})
+}
