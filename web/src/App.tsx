@@ -124,7 +124,7 @@ function Page({ r, me }: { r: Route; me: Me }) {
     case 'fields':
       return <Fields r={r} />;
     case 'settings':
-      return <Settings />;
+      return <Settings me={me} />;
     case 'access':
       return <Access me={me} />;
     case 'account':

@@ -67,6 +67,19 @@ export const setPassword = (current: string, next: string) =>
   api('/api/v1/auth/password', undefined, { method: 'PUT', body: JSON.stringify({ current, new: next }) });
 export const projects = (signal?: AbortSignal) => api<ProjectRole[]>('/api/v1/projects', undefined, { signal });
 export const createProject = (name: string) => post<NewProject>('/api/v1/projects', { name });
+
+/** ProjectDeletion is DELETE /api/v1/projects/{id}'s answer. */
+export interface ProjectDeletion {
+  id: number;
+  name: string;
+  deleted_events: number;
+  /** events_pending: the events' deletion is still under way, in the background. */
+  events_pending: boolean;
+}
+
+/** deleteProject deletes a project for good, confirm being its name (a server admin's act). */
+export const deleteProject = (id: number, confirm: string) =>
+  api<ProjectDeletion>(`/api/v1/projects/${id}`, { confirm }, { method: 'DELETE' });
 export const members = (signal?: AbortSignal) => api<Member[]>('/api/v1/members', undefined, { signal });
 export const setMember = (email: string, role: string, password?: string) =>
   api<{ member: Member; created?: boolean; login_link?: string }>('/api/v1/members', undefined, {

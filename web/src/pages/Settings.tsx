@@ -1,11 +1,13 @@
 // Settings: the project, its keys (roles and hints: Lore keeps only the
 // keys' hashes, so secrets cannot be shown), retention and PII rules, and
 // copy-paste snippets for every SDK and shipper Lore accepts, with this
-// server's address and the project filled in.
+// server's address and the project filled in; for a server admin, the
+// danger zone that deletes the project (DeleteProject).
 import { useState } from 'react';
-import { get, type ProjectInfo } from '../api';
+import { get, type Me, type ProjectInfo } from '../api';
 import { ChannelsSettings } from '../components/Channels';
 import { ErrorMessage, Loading } from '../components/common';
+import { DeleteProject } from '../components/DeleteProject';
 import { DiskCard } from '../components/DiskCard';
 import { LifecycleSettings } from '../components/LifecycleSettings';
 import { fmtShort, useLoad } from '../util';
@@ -268,7 +270,7 @@ function Copy({ text }: { text: string }) {
   );
 }
 
-export function Settings() {
+export function Settings({ me }: { me?: Me }) {
   const p = useLoad((signal) => get<ProjectInfo>('/api/v1/project', undefined, signal), []);
   const project = p.data?.project.id || 1;
   return (
@@ -386,6 +388,7 @@ lore keys revoke --data DIR ID             # refused within 2 seconds`}</pre>
         Syslog and Fluent forward listen on ports of their own, off unless <code>lore serve</code> is given <code>--syslog-addr KEY@:5514</code> or{' '}
         <code>--forward-addr KEY@:24224</code>; OTLP/gRPC listens on 4317.
       </p>
+      {me && p.data && <DeleteProject project={p.data.project} me={me} />}
     </div>
   );
 }
