@@ -109,7 +109,7 @@ func (c *compiler) text(n *Text) (string, error) {
 		return c.d.ContainsFold(msg), nil
 	}
 	c.bind(matchPattern(needles, false))
-	return c.d.Match(c.d.Lower(msg)), nil
+	return c.d.Glob(c.d.Lower(msg)), nil
 }
 
 // glob matches expr against a whole-value wildcard pattern. LIKE only for
@@ -126,7 +126,7 @@ func (c *compiler) glob(expr string, pieces []string) string {
 		return c.d.Like(expr)
 	}
 	c.bind(matchPattern(pieces, true))
-	return c.d.Match(expr)
+	return c.d.Glob(expr)
 }
 
 func (c *compiler) field(f *Field) (string, error) {

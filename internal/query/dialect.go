@@ -35,6 +35,12 @@ type Dialect interface {
 	// in expr, as RE2 does: DuckDB regexp_matches(expr, ?), ClickHouse
 	// match(expr, ?).
 	Match(expr string) string
+	// Glob returns a boolean expression, true when expr matches the bound
+	// wildcard pattern, an RE2 expression of literal pieces (quoted)
+	// joined by [^\x00]*, anchored with \A and \z when the whole value
+	// must match. Match's spelling is a valid one; DuckDB's matches long
+	// values in Go, where a query stops at its deadline within a chunk.
+	Glob(expr string) string
 	// Lower returns expr lower-cased (Unicode-aware).
 	Lower(expr string) string
 	// ToDouble returns the string expr as a double, NULL when it is not a

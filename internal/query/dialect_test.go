@@ -9,6 +9,7 @@ func (testDialect) AttrValue() string               { return "attr_values[list_p
 func (testDialect) ContainsFold(expr string) string { return "contains(lower(" + expr + "), ?)" }
 func (testDialect) Like(expr string) string         { return expr + ` LIKE ? ESCAPE '\'` }
 func (testDialect) Match(expr string) string        { return "regexp_matches(" + expr + ", ?)" }
+func (testDialect) Glob(expr string) string         { return "regexp_matches(" + expr + ", ?)" }
 func (testDialect) Lower(expr string) string        { return "lower(" + expr + ")" }
 func (testDialect) ToDouble(expr string) string     { return "TRY_CAST(" + expr + " AS DOUBLE)" }
 func (testDialect) ToString(expr string) string     { return "CAST(" + expr + " AS VARCHAR)" }

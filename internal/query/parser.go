@@ -32,9 +32,12 @@ const (
 	// parts and '*' together. DuckDB's contains() costs a row the value's
 	// length (up to 64 KiB) times the needle's, and DuckDB sees a
 	// cancelled query only between chunks of 2,048 rows, so the needle's
-	// length bounds how long a query runs past its deadline (measured over
-	// 400 rows of 64 KiB: 4 KiB needles 21 s, 1 KiB 7.6 s, 16 to 256
-	// bytes 1.3 to 4.4 s on a loaded machine). An exact field:value is not
+	// length bounds how long a query runs past its deadline where DuckDB
+	// matches (values of up to 4 KiB, and pipes' match(); longer values a
+	// search matches in Go, which checks the deadline per value: see
+	// sqlq/duckfn). Measured before that, over 400 rows of 64 KiB: 4 KiB
+	// needles 21 s, 1 KiB 7.6 s, 16 to 256 bytes 1.3 to 4.4 s on a loaded
+	// machine. An exact field:value is not
 	// a needle (an equality stops at the first differing byte) and is
 	// bounded only by MaxQueryBytes. Pipes hold their contains(),
 	// startswith(), match() and extract patterns to the same length.

@@ -40,6 +40,11 @@ func (ClickHouse) Like(expr string) string { return expr + " LIKE ?" }
 // Match is RE2, as DuckDB's regexp_matches.
 func (ClickHouse) Match(expr string) string { return "match(" + expr + ", ?)" }
 
+// Glob is Match. A ClickHouse query is stopped between blocks, which the
+// server sizes by bytes as well as rows, and the store returns when its
+// context ends, killing the query (http.go).
+func (c ClickHouse) Glob(expr string) string { return c.Match(expr) }
+
 // Lower lower-cases UTF-8 text.
 func (ClickHouse) Lower(expr string) string { return "lowerUTF8(" + expr + ")" }
 

@@ -20,6 +20,7 @@ var constructs = []struct {
 	{"Column", func(d Dialect) string { return d.Column("service") }},
 	{"AttrValue", func(d Dialect) string { return d.AttrValue() }},
 	{"ContainsFold", func(d Dialect) string { return d.ContainsFold("message") }},
+	{"Glob", func(d Dialect) string { return d.Glob("message") }},
 	{"Like", func(d Dialect) string { return d.Like("endpoint") }},
 	{"Match", func(d Dialect) string { return d.Match("message") }},
 	{"Lower", func(d Dialect) string { return d.Lower("message") }},

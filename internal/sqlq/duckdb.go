@@ -24,7 +24,10 @@ func (DuckDB) Column(name string) string { return name }
 func (DuckDB) AttrValue() string { return "attr_values[list_position(attr_keys, ?)]" }
 
 // ContainsFold compares against a needle the compiler binds lower-cased.
-func (DuckDB) ContainsFold(expr string) string { return "contains(lower(" + expr + "), ?)" }
+// lore_contains_fold is contains(lower(expr), ?) for values of up to 4 KiB
+// and a Go function, which stops when the query's context ends, for
+// longer ones (package duckfn, whose macros the store creates).
+func (DuckDB) ContainsFold(expr string) string { return "lore_contains_fold(" + expr + ", ?)" }
 
 // Like needs an explicit ESCAPE clause: DuckDB's LIKE has no default escape
 // character.
@@ -34,6 +37,11 @@ func (DuckDB) Like(expr string) string { return expr + ` LIKE ? ESCAPE '\'` }
 // DuckDB's optimizer rewrites into LIKE (a '(?s).*' wildcard would be):
 // the compiler spells wildcards [^\x00]*, which it leaves alone.
 func (DuckDB) Match(expr string) string { return "regexp_matches(" + expr + ", ?)" }
+
+// Glob is lore_glob: regexp_matches(expr, ?) for values of up to 4 KiB
+// and a Go matcher of the pattern's pieces, which stops when the query's
+// context ends, for longer ones (package duckfn).
+func (DuckDB) Glob(expr string) string { return "lore_glob(" + expr + ", ?)" }
 
 // Lower lower-cases Unicode text.
 func (DuckDB) Lower(expr string) string { return "lower(" + expr + ")" }

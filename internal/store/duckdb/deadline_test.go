@@ -5,9 +5,15 @@ package duckdb
 import (
 	"context"
 	"errors"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/lore-dev/lore/internal/analysis/events"
+	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/store"
 )
 
 // cpuTime is the CPU time this process has used, all threads (DuckDB's
@@ -64,5 +70,66 @@ func TestQueryDeadlineByDefault(t *testing.T) {
 	var n float64
 	if err := s.db.QueryRowContext(context.Background(), endless).Scan(&n); !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("err %v, want the store's deadline", err)
+	}
+}
+
+// TestSearchStopsAtDeadlineOnLongValues: a search over long messages made
+// to be slow to match (a 64 KiB run of one letter, which every position of
+// a needle of that letter and another nearly matches) returns within its
+// deadline + 1 s, with the deadline's error when it did not finish.
+// DuckDB sees an interruption only between chunks of 2,048 rows: a chunk
+// of these values took 2 to 5 s to match whatever the deadline, until
+// values over 4 KiB were matched in Go, which checks the query's context
+// before each value (sqlq/duckfn).
+func TestSearchStopsAtDeadlineOnLongValues(t *testing.T) {
+	const deadline, slack = 100 * time.Millisecond, time.Second
+	ctx := context.Background()
+	s, err := Open(ctx, t.TempDir(), Options{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	const t0 = 1_700_000_000_000_000
+	// "aaac" is in the value, so the blocks' grams let every needle below
+	// through to the scan.
+	long := "b" + "aaac" + strings.Repeat("a", 64<<10-5)
+	evs := make([]event.Event, 2048) // one chunk, in one block
+	for i := range evs {
+		evs[i] = event.Event{ProjectID: 1, TS: t0 + int64(i)*1000, Kind: event.KindLog, Service: "api", Message: long}
+	}
+	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
+		t.Fatal(err)
+	}
+	// n bytes: n-1 'a's and a 'c'
+	needle := func(n int) string { return strings.Repeat("a", n-1) + "c" }
+	// any of four terms: each is matched against every value
+	any4 := func(term func(n int) string) string {
+		max := query.MaxNeedleBytes - 16
+		return term(max) + " OR " + term(max-8) + " OR " + term(max-16) + " OR " + term(max-24)
+	}
+	for _, text := range []string{
+		any4(needle),
+		any4(func(n int) string { return needle(n) + "*b" }),
+		any4(func(n int) string { return "message:*" + needle(n) + "*" }),
+	} {
+		q, err := query.Parse(text)
+		if err != nil {
+			t.Fatalf("Parse(%.40q…): %v", text, err)
+		}
+		qctx, cancel := context.WithTimeout(ctx, deadline)
+		began := time.Now()
+		res, err := events.Reader{Ex: s}.Search(qctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3600e6}, Query: q})
+		took := time.Since(began)
+		cancel()
+		t.Logf("%6v %.40q… %.60v", took.Round(time.Millisecond), text, err)
+		switch {
+		case err != nil && !errors.Is(err, context.DeadlineExceeded):
+			t.Errorf("%.40q…: %v, want the deadline's error", text, err)
+		case err == nil && len(res.Events) != 0:
+			t.Errorf("%.40q… found %d events in values that do not hold it", text, len(res.Events))
+		}
+		if took > deadline+slack {
+			t.Errorf("%.40q… returned after %v (deadline %v)", text, took.Round(time.Millisecond), deadline)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package duckdb
 
 import (
+	"context"
 	"database/sql"
 	"fmt"
 	"os"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/query"
+	"github.com/lore-dev/lore/internal/sqlq/duckfn"
 )
 
 // dialectRow is one event of the table TestDialectExecutes searches. Zero
@@ -362,6 +364,15 @@ func openDialectDB(t *testing.T, rows ...dialectRow) *sql.DB {
 	retry_attempt SMALLINT, attr_keys VARCHAR[] NOT NULL, attr_values VARCHAR[] NOT NULL)`
 	if _, err := db.Exec(schema); err != nil {
 		t.Fatalf("create events: %v", err)
+	}
+	c, err := db.Conn(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = duckfn.Register(context.Background(), c)
+	c.Close() // back to the pool: its only connection, now with the macros
+	if err != nil {
+		t.Fatal(err)
 	}
 	for i, r := range rows {
 		trace, _ := event.ParseTraceID(r.trace)

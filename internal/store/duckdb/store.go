@@ -12,9 +12,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
+	"github.com/lore-dev/lore/internal/sqlq/duckfn"
 	"github.com/lore-dev/lore/internal/store"
 	"github.com/lore-dev/lore/internal/store/blockfilter"
 	"github.com/lore-dev/lore/internal/store/errindex"
@@ -206,9 +208,18 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 		opts.Threads, url.QueryEscape(opts.MemoryLimit), url.QueryEscape(opts.CheckpointThreshold), url.QueryEscape(tempDir(dir)))
 	attach := fmt.Sprintf("ATTACH IF NOT EXISTS '%s' AS lore (ROW_GROUP_SIZE %d); USE lore",
 		strings.ReplaceAll(path, "'", "''"), opts.RowGroupSize)
+	// The text match macros (duckfn) name Go functions, registered on
+	// the first connection (registerMatchers); every later one creates
+	// them as it opens.
+	var matchers atomic.Bool
 	initConn := func(c driver.ExecerContext) error {
 		if _, err := c.ExecContext(context.Background(), attach, nil); err != nil {
 			return fmt.Errorf("attach %q: %w", path, err)
+		}
+		if matchers.Load() {
+			if _, err := c.ExecContext(context.Background(), duckfn.Macros, nil); err != nil {
+				return fmt.Errorf("create the text match macros: %w", err)
+			}
 		}
 		return nil
 	}
@@ -221,6 +232,13 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db.SetMaxIdleConns(opts.MaxConns)
 	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: blockfilter.NewSet(), errs: errindex.New(), archive: opts.ArchiveDir,
 		sampled: sampledDays{days: map[int64]map[int64]bool{}}, archiveKeep: opts.ArchiveRetention}
+	// Before any other statement: a connection opened before would have
+	// no macros.
+	if err := registerMatchers(ctx, db); err != nil {
+		s.closeDB()
+		return nil, err
+	}
+	matchers.Store(true)
 	if opts.ArchiveBucket != nil {
 		if opts.ArchiveDir == "" {
 			s.closeDB()
@@ -301,6 +319,17 @@ func (s *Store) checkpointAtClose() error {
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
+}
+
+// registerMatchers registers the text matches' Go functions and creates
+// their macros on one connection of db (see duckfn).
+func registerMatchers(ctx context.Context, db sqlDB) error {
+	c, err := db.DB.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer c.Close()
+	return duckfn.Register(ctx, c)
 }
 
 func (s *Store) closeDB() error {

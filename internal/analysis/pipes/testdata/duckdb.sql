@@ -52,5 +52,5 @@ SELECT "c:user" AS "user", "c:failed" AS "failed" FROM (SELECT * FROM (SELECT "k
 
 -- message:"card declined" | stats uniq(session_id) as sessions
 -- args: [7 1796115600000000 1796202000000000 card declined 10000]
-SELECT "c:sessions" AS "sessions" FROM (SELECT count(DISTINCT session_id) AS "c:sessions" FROM (SELECT * FROM (SELECT * FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND (contains(lower(message), ?))) AS t1) AS t2) AS t3 LIMIT ?;
+SELECT "c:sessions" AS "sessions" FROM (SELECT count(DISTINCT session_id) AS "c:sessions" FROM (SELECT * FROM (SELECT * FROM events WHERE project_id = ? AND ts >= ? AND ts < ? AND (lore_contains_fold(message, ?))) AS t1) AS t2) AS t3 LIMIT ?;
 
