@@ -156,6 +156,10 @@ type App struct {
 	// ownErasures holds the ids of the erasures this process recorded
 	// (erasures.go), which its watch does not apply again.
 	ownErasures sync.Map
+	// purging holds the ids of the deleted projects whose events a
+	// request is deleting now: the background purge leaves them to it
+	// (projects.go).
+	purging sync.Map
 	// stories keeps the answers of GET /api/v1/stories (openNarrative).
 	stories *storyCache
 	// resolve holds the store roles the read routes resolve query

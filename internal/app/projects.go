@@ -45,6 +45,8 @@ func (a *App) DeleteProject(ctx context.Context, id int64, confirm string) (serv
 		return out, err
 	}
 	a.log.Info("deleted a project's metadata", "project", id, "name", p.Name)
+	a.purging.Store(id, true)
+	defer a.purging.Delete(id)
 	pctx, cancel := context.WithTimeout(ctx, projectPurgeDeadline)
 	defer cancel()
 	n, err := a.purgeProject(pctx, id)
@@ -118,7 +120,7 @@ func deleteAllEvents(ctx context.Context, events lifecycle.Events, id int64) (in
 
 // purgeDeleted deletes the events of the deleted projects whose events
 // are still to be deleted (a purge that failed, or a deletion by lore
-// projects delete).
+// projects delete), but those a request is deleting now.
 func (a *App) purgeDeleted(ctx context.Context) error {
 	ds, err := a.meta.DeletedProjects(ctx)
 	if err != nil {
@@ -126,7 +128,7 @@ func (a *App) purgeDeleted(ctx context.Context) error {
 	}
 	var errs []error
 	for _, d := range ds {
-		if !d.EventsDeletedAt.IsZero() {
+		if _, busy := a.purging.Load(d.ID); busy || !d.EventsDeletedAt.IsZero() {
 			continue
 		}
 		n, err := a.purgeProject(ctx, d.ID)

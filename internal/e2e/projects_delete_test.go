@@ -14,7 +14,11 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/app"
+	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/meta"
+	"github.com/lore-dev/lore/internal/objstore"
+	"github.com/lore-dev/lore/internal/objstore/s3test"
 )
 
 // ingestWith posts n log lines dated at day (spread over its first hours)
@@ -31,6 +35,18 @@ func ingestWith(t *testing.T, base, key string, day time.Time, n int, msg string
 	if code, _, body, err := post(context.Background(), http.DefaultClient, base, "/api/v1/ingest", key, "application/x-ndjson", []byte(b.String())); err != nil || code != 200 {
 		t.Fatalf("ingest %q: %d %s %v", msg, code, body, err)
 	}
+}
+
+// makeProject makes a project as a server admin (POST /api/v1/projects),
+// which must get the id want.
+func makeProject(t *testing.T, root caller, base, name string, want int64) meta.NewProject {
+	t.Helper()
+	code, b := root.do(t, "POST", base+"/api/v1/projects", []byte(`{"name":"`+name+`"}`), nil)
+	var p meta.NewProject
+	if err := json.Unmarshal([]byte(b), &p); code != 200 || err != nil || p.ID != want {
+		t.Fatalf("POST /api/v1/projects %q: %d %s; want id %d", name, code, b, want)
+	}
+	return p
 }
 
 // projectRowCounts counts, in every table of a database that has a
@@ -87,11 +103,7 @@ func TestDeleteProject(t *testing.T) {
 	})
 	base := a.URL()
 	root := signIn(t, base, "root", "root@example.com", "root-password-1", meta.RoleAdmin, 1)
-	code, b := root.do(t, "POST", base+"/api/v1/projects", []byte(`{"name":"shop"}`), nil)
-	var p meta.NewProject
-	if err := json.Unmarshal([]byte(b), &p); code != 200 || err != nil || p.ID != 2 {
-		t.Fatalf("POST /api/v1/projects: %d %s", code, b)
-	}
+	p := makeProject(t, root, base, "shop", 2)
 	t.Setenv("LORE_TEST_BOB_PASSWORD", "bob-password-1")
 	if out, errOut, code := runCLI(t, "users", "add", "--data", dir, "bob@example.com", "--role", "admin", "--project", "2", "--password-env", "LORE_TEST_BOB_PASSWORD"); code != 0 {
 		t.Fatalf("users add: %d %s %s", code, out, errOut)
@@ -151,7 +163,7 @@ func TestDeleteProject(t *testing.T) {
 		t.Fatalf("project 2 after the refusals: %d, %d events; want 90", code, n)
 	}
 
-	code, b = root.do(t, "DELETE", base+"/api/v1/projects/2", []byte(`{"confirm":"shop"}`), nil)
+	code, b := root.do(t, "DELETE", base+"/api/v1/projects/2", []byte(`{"confirm":"shop"}`), nil)
 	if code != 200 || !strings.Contains(b, `"deleted_events":40`) || !strings.Contains(b, `"events_pending":false`) {
 		t.Fatalf("DELETE /api/v1/projects/2: %d %s; want its 40 hot events deleted", code, b)
 	}
@@ -175,11 +187,7 @@ func TestDeleteProject(t *testing.T) {
 	if code, n := found(readKey, "default"); code != 200 || n != 50 {
 		t.Errorf("project 1 after deleting project 2: %d, %d events; want 50 (30 archived)", code, n)
 	}
-	code, b = root.do(t, "POST", base+"/api/v1/projects", []byte(`{"name":"next"}`), nil)
-	var next meta.NewProject
-	if err := json.Unmarshal([]byte(b), &next); code != 200 || err != nil || next.ID != 3 {
-		t.Errorf("a project made after deleting project 2: %d %s; want id 3 (ids are never given again)", code, b)
-	}
+	makeProject(t, root, base, "next", 3) // not 2: ids are never given again
 	if code, b := root.do(t, "GET", base+"/api/v1/audit", nil, nil); code != 200 || !strings.Contains(b, `"action":"DELETE /api/v1/projects/{id}"`) {
 		t.Errorf("the server's audit log lacks the deletion: %d %.600s", code, b)
 	}
@@ -284,5 +292,99 @@ func TestDeleteProjectCLI(t *testing.T) {
 	var shop, def int64
 	if err := edb.QueryRow(`SELECT count(*) FILTER (WHERE project_id = 2), count(*) FILTER (WHERE project_id = 1) FROM events`).Scan(&shop, &def); err != nil || shop != 0 || def != 5 {
 		t.Errorf("events after the start: project 2 %d (want 0), project 1 %d (want 5), %v", shop, def, err)
+	}
+}
+
+// TestClickHouseDeleteProject: on ClickHouse, deleting a project leaves
+// none of its events nor field catalogue rows in the server's tables
+// (asked directly), its keys answer 401, and the other project's events
+// all stay.
+func TestClickHouseDeleteProject(t *testing.T) {
+	srv := chtest.Start(t)
+	a := startApp(t, func(c *app.Config) {
+		c.StoreURL = "clickhouse://" + srv.Addr + "/lore_e2e"
+		c.Retention = lifecycle.RetentionConfig{Manual: true}
+		c.AdminEmail, c.AdminPassword = "root@example.com", "root-password-1"
+	})
+	base := a.URL()
+	root := signIn(t, base, "root", "root@example.com", "root-password-1", meta.RoleAdmin, 1)
+	p := makeProject(t, root, base, "shop", 2)
+	recent := time.Now().UTC().Add(-time.Hour)
+	ingestWith(t, base, p.IngestKey, recent, 30, "shop")
+	ingestWith(t, base, ingestKey, recent, 12, "default")
+	flush(t, a)
+	if err := a.Flush(context.Background()); err != nil { // the field catalogue too
+		t.Fatal(err)
+	}
+	count := func(table string, project int) string {
+		return strings.TrimSpace(string(srv.Post(t, fmt.Sprintf("SELECT count() FROM lore_e2e.%s WHERE project_id = %d", table, project))))
+	}
+	if n := count("events", 2); n != "30" {
+		t.Fatalf("project 2's events in ClickHouse before: %s", n)
+	}
+	if n := count("field_seen", 2); n == "0" {
+		t.Fatalf("project 2 has no field catalogue rows before deleting")
+	}
+	code, b := root.do(t, "DELETE", base+"/api/v1/projects/2?confirm=shop", nil, nil)
+	if code != 200 || !strings.Contains(b, `"events_pending":false`) {
+		t.Fatalf("DELETE /api/v1/projects/2: %d %s", code, b)
+	}
+	for _, tb := range []string{"events", "field_seen", "field_values"} {
+		if n := count(tb, 2); n != "0" {
+			t.Errorf("%s rows of the deleted project left in ClickHouse: %s", tb, n)
+		}
+	}
+	if n := count("events", 1); n != "12" {
+		t.Errorf("project 1's events in ClickHouse after: %s, want 12", n)
+	}
+	if code, b := (caller{name: "deleted project's read key", key: p.ReadKey}).do(t, "GET", base+"/api/v1/auth/me", nil, nil); code != 401 {
+		t.Errorf("the deleted project's read key: %d %s; want 401", code, b)
+	}
+	if n := len(search(t, base, "default", "now-2h", "now+1h", 100).Events); n != 12 {
+		t.Errorf("project 1 finds %d of its events, want 12", n)
+	}
+}
+
+// TestDeleteProjectArchiveBucket: with the cold tier in a bucket (a real
+// S3-compatible server), deleting a project removes its archived objects
+// from the bucket, and keeps the other project's.
+func TestDeleteProjectArchiveBucket(t *testing.T) {
+	srv := s3test.Start(t, "lore-e2e")
+	b, err := objstore.New(objstore.Config{URL: "s3://lore-e2e/cold", Getenv: srv.Getenv})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := startOn(t, t.TempDir(), func(c *app.Config) {
+		c.Store.ArchiveBucket, c.Store.ArchiveDir = b, filepath.Join(t.TempDir(), "cache")
+		c.AdminEmail, c.AdminPassword = "root@example.com", "root-password-1"
+	})
+	base := a.URL()
+	root := signIn(t, base, "root", "root@example.com", "root-password-1", meta.RoleAdmin, 1)
+	p := makeProject(t, root, base, "shop", 2)
+	old := time.Now().UTC().Truncate(24*time.Hour).AddDate(0, 0, -45)
+	ingestWith(t, base, p.IngestKey, old, 20, "shop old")
+	ingestWith(t, base, ingestKey, old, 10, "default old")
+	flush(t, a.App)
+	if deleted, err := a.RunRetention(context.Background()); err != nil || deleted[2]["log"] != 20 || deleted[1]["log"] != 10 {
+		t.Fatalf("retention archived %v (%v)", deleted, err)
+	}
+	objects := func(prefix string) int {
+		objs, err := b.List(context.Background(), prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(objs)
+	}
+	if objects("project_id=2/") == 0 || objects("project_id=1/") == 0 {
+		t.Fatalf("no archived objects of project 2 (%d) or 1 (%d)", objects("project_id=2/"), objects("project_id=1/"))
+	}
+	if code, body := root.do(t, "DELETE", base+"/api/v1/projects/2?confirm=shop", nil, nil); code != 200 {
+		t.Fatalf("DELETE /api/v1/projects/2: %d %s", code, body)
+	}
+	if n := objects("project_id=2/"); n != 0 {
+		t.Errorf("%d archived objects of the deleted project left in the bucket", n)
+	}
+	if n := objects("project_id=1/"); n == 0 {
+		t.Errorf("project 1's archived objects are gone from the bucket")
 	}
 }
