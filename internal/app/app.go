@@ -160,6 +160,8 @@ type App struct {
 	// request is deleting now: the background purge leaves them to it
 	// (projects.go).
 	purging sync.Map
+	// purgedMu guards the file of the deleted projects purged here.
+	purgedMu sync.Mutex
 	// stories keeps the answers of GET /api/v1/stories (openNarrative).
 	stories *storyCache
 	// resolve holds the store roles the read routes resolve query

@@ -26,7 +26,7 @@ others with lore users add --project ID).
 delete deletes a project for good, --confirm giving its name: its keys,
 members, monitors, channels, dashboards, issues, settings and audit log
 go at once; its events (with their archived days and recordings) leave
-the events store when the server next looks, within a minute while it
+the events store when the server next looks, within seconds while it
 runs, else when it starts. The default project (1) is never deleted. A
 server admin may also delete one from the UI or with
 DELETE /api/v1/projects/ID?confirm=NAME, which deletes the events at once.`
@@ -114,7 +114,7 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 			return fmt.Errorf("projects delete: %w", err)
 		}
 		fmt.Fprintf(stdio.Out, "project %d %q deleted: its keys, members and settings are gone; "+
-			"its events leave the events store within a minute while the server runs, else when it starts\n", p.ID, p.Name)
+			"its events leave the events store within seconds while the server runs, else when it starts\n", p.ID, p.Name)
 		return nil
 	}
 	return fmt.Errorf("projects: unknown action %q (want list, create, rename or delete)", rest[0])
