@@ -313,9 +313,8 @@ type NewProject struct {
 }
 
 // CreateProject makes a project and its first ingest and read keys, in
-// one transaction. Projects are not deleted: their events would stay in
-// the store under the id, and SQLite hands the id of a deleted last row to
-// the next one.
+// one transaction, with an id no deleted project had (keepDeletedIDs:
+// SQLite hands the id of a deleted last row to the next one).
 func (s *Store) CreateProject(ctx context.Context, name string) (out NewProject, err error) {
 	err = s.retry(ctx, func() error {
 		out, err = s.createProject(ctx, name)

@@ -48,8 +48,9 @@ const ok = await run(async (page, shot, base, allow) => {
 
   // Projects (the demo's user is a server admin): make one; its keys are
   // shown once, its ingest key sends into it alone; open it and come back.
-  // Projects are not deleted (README), so the one made is retired, in a
-  // finally, as the README says: its keys revoked, its members removed.
+  // The one made is retired, in a finally: its keys revoked, its members
+  // removed (projects can now be deleted too: Settings → Delete project,
+  // covered by DeleteProject.test.tsx and the Go e2e TestDeleteProject).
   let id = 0;
   let ingest = '';
   let retired = false;
