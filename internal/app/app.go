@@ -104,6 +104,11 @@ type Config struct {
 	// Listeners are the protocol servers on their own addresses
 	// (OTLP/gRPC, syslog, Fluent forward); see listeners.go.
 	Listeners Listeners
+	// ShutdownTimeout is how long a stop waits for the requests in flight
+	// before it closes their connections; 0: DefaultShutdownTimeout. The
+	// load of what was acknowledged that follows has no deadline while
+	// the store takes it (pipeline.Options.CloseStall).
+	ShutdownTimeout time.Duration
 	// Replay configures session recordings: limits, sealing, retention
 	// (replay.go).
 	Replay replay.Options
@@ -227,7 +232,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	if a.writerLease != nil {
 		w = leasedWriter{w, a.writerLease}
 	}
-	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(storedWriter{w, a.resolver()}), cfg.Log.With("component", "pipeline")); err != nil {
+	if a.pipe, err = pipeline.Open(ctx, popts, a.replay.Writer(storedWriter{w, a.resolver()}), cfg.Log); err != nil { // it names its component
 		return nil, err
 	}
 	reg := metrics.New()
@@ -311,9 +316,17 @@ func (a *App) Routes() []string { return a.srv.Routes() }
 // Pipeline exposes the ingest pipeline (for `lore ingest --data` and tests).
 func (a *App) Pipeline() *pipeline.Pipeline { return a.pipe }
 
+// DefaultShutdownTimeout is how long a stop waits for the requests in
+// flight by default (Config.ShutdownTimeout).
+const DefaultShutdownTimeout = 30 * time.Second
+
 // Serve answers requests until ctx is done, then shuts down gracefully: it
-// stops accepting, lets in-flight requests finish, loads everything
-// acknowledged into the store and closes it.
+// stops accepting, lets in-flight requests finish (for up to
+// Config.ShutdownTimeout, then closes their connections unanswered), loads
+// everything acknowledged into the store and closes it. It returns nil
+// after such a stop; an error when serving failed, or when something
+// acknowledged could not be stored (it stays in the WAL for the next
+// start) or a store could not close.
 func (a *App) Serve(ctx context.Context) error {
 	errc := make(chan error, 1+len(a.listeners))
 	go func() {
@@ -337,31 +350,57 @@ func (a *App) Serve(ctx context.Context) error {
 	var serveErr error
 	select {
 	case <-ctx.Done():
+		a.log.Info("lore is stopping: no new connections; finishing the requests in flight, then storing everything acknowledged")
 	case serveErr = <-errc:
+		a.log.Error("lore is stopping: serving failed", "err", serveErr)
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	stopListeners(sctx)
-	if err := a.http.Shutdown(sctx); err != nil {
-		a.log.Warn("http shutdown", "err", err)
-	}
-	if err := a.closeAll(sctx); err != nil {
-		return err
-	}
+	a.drain(stopListeners)
+	// Loading the backlog has no deadline of its own: the pipeline gives
+	// up only when the store stops taking batches (pipeline.Options.
+	// CloseStall). A stop cut short by a deadline while the store works
+	// would exit as a failure although nothing failed.
+	err := a.closeAll(context.Background())
 	if serveErr != nil && !errors.Is(serveErr, http.ErrServerClosed) {
-		return fmt.Errorf("serve: %w", serveErr)
+		err = errors.Join(fmt.Errorf("serve: %w", serveErr), err)
 	}
-	return nil
+	return err
 }
 
+// drain stops the listeners and the HTTP server: nothing new is accepted,
+// and the requests in flight finish, for up to Config.ShutdownTimeout;
+// the connections of those still running then are closed unanswered (what
+// they sent was not acknowledged).
+func (a *App) drain(stopListeners func(context.Context)) {
+	timeout := cmp.Or(a.cfg.ShutdownTimeout, DefaultShutdownTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	defer cancel()
+	var wg sync.WaitGroup
+	wg.Go(func() { stopListeners(ctx) })
+	if err := a.http.Shutdown(ctx); err != nil {
+		a.log.Warn("requests still in flight at the shutdown timeout: their connections are closed unanswered", "timeout", timeout, "err", err)
+		a.http.Close()
+	}
+	wg.Wait()
+}
+
+// closersTimeout bounds the features' closers (closeAll): they stop
+// background loops and write what they buffer, which takes moments.
+const closersTimeout = time.Minute
+
+// closeAll closes what Open opened, in order: the features (their loops
+// stop, their buffers are written), the pipeline (everything logged is
+// loaded), the stores. ctx bounds the pipeline's load, which otherwise
+// lasts while the store takes batches.
 func (a *App) closeAll(ctx context.Context) error {
 	var errs []error
 	if a.ln != nil && a.http == nil {
 		a.ln.Close()
 	}
 	a.closeListeners()
+	cctx, cancel := context.WithTimeout(ctx, closersTimeout)
+	defer cancel()
 	for i := len(a.closers) - 1; i >= 0; i-- {
-		if err := a.closers[i](ctx); err != nil {
+		if err := a.closers[i](cctx); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -385,7 +424,10 @@ func (a *App) closeAll(ctx context.Context) error {
 		a.engine, a.store = nil, nil
 	}
 	if a.writerLease != nil {
-		if err := a.writerLease.release(ctx); err != nil {
+		lctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+		err := a.writerLease.release(lctx)
+		cancel()
+		if err != nil {
 			a.log.Warn("release the writer's lease: a node started under the same id waits for it to expire", "err", err)
 		}
 		a.writerLease = nil

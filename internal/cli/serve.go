@@ -36,7 +36,7 @@ type serveFlags struct {
 	fs                                       *flag.FlagSet
 	allowPrivateWebhooks                     bool
 	publicURL                                string
-	queryTimeout                             time.Duration
+	queryTimeout, shutdownTimeout            time.Duration
 	leaseTTL                                 time.Duration
 	adminKey, adminEmail, adminPassword      string
 	allowHTTPLogin                           bool
@@ -163,6 +163,7 @@ func (f *serveFlags) register(fs *flag.FlagSet, defaultData string) {
 	})
 	f.archive.register(fs)
 	fs.DurationVar(&f.queryTimeout, "query-timeout", envDuration("LORE_QUERY_TIMEOUT", 30*time.Second), "deadline of every read request; its queries are interrupted at it (503 beyond)")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", envDuration("LORE_SHUTDOWN_TIMEOUT", app.DefaultShutdownTimeout), "on SIGTERM or SIGINT, how long to wait for the requests in flight before closing their connections unanswered; everything acknowledged is then stored, however long that takes (env LORE_SHUTDOWN_TIMEOUT)")
 }
 
 func envDuration(name string, def time.Duration) time.Duration {
@@ -270,6 +271,8 @@ func (f *serveFlags) config(stdio Stdio) (app.Config, error) {
 		},
 		HeapLimit: int64(f.heapMiB) << 20,
 
+		ShutdownTimeout: f.shutdownTimeout,
+
 		AllowPrivateWebhooks: f.allowPrivateWebhooks,
 		PublicURL:            f.publicURL,
 
@@ -300,6 +303,13 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
+		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+			// Stopped (SIGTERM, SIGINT) while starting, say during the
+			// replay of a long WAL: nothing failed, and what was not
+			// replayed stays in the WAL for the next start.
+			cfg.Log.Info("lore stopped before it was ready", "data", cfg.DataDir, "err", err)
+			return nil
+		}
 		return err
 	}
 	printKeys(stdio.Out, a.Bootstrap)

@@ -32,6 +32,7 @@ type loader struct {
 	held       *store.Batch // a batch built but not yet committed
 	heldBytes  int64
 	heldEvents int64
+	lastErr    error // why the last load failed (an append, or reading the WAL); nil after a commit
 }
 
 func (l *loader) closeFile() {
@@ -52,6 +53,9 @@ func (p *Pipeline) runLoader() {
 		case <-p.stopLoad:
 			if err := p.loadAvailable(p.loadCtx); err != nil {
 				p.log.Error("cannot load the WAL into the store at shutdown", "err", err)
+				if p.loadCtx.Err() == nil { // a failure of its own (reading the WAL), not Close giving up
+					p.ld.lastErr = err
+				}
 			}
 			return
 		case <-p.wake:
@@ -247,6 +251,7 @@ func (p *Pipeline) appendRetry(ctx context.Context, b store.Batch) error {
 	for attempt := 1; ; attempt++ {
 		err := p.w.Append(ctx, b)
 		if err == nil {
+			p.ld.lastErr = nil
 			return nil
 		}
 		if ctx.Err() != nil {
@@ -257,8 +262,10 @@ func (p *Pipeline) appendRetry(ctx context.Context, b store.Batch) error {
 		// batch twice.
 		if s, lerr := p.w.LastSeq(ctx); lerr == nil && s >= b.Seq {
 			p.log.Warn("store append reported an error but committed the batch", "seq", b.Seq, "err", err)
+			p.ld.lastErr = nil
 			return nil
 		}
+		p.ld.lastErr = err
 		p.log.Error("cannot append batch to the store; retrying",
 			"seq", b.Seq, "events", len(b.Events), "attempt", attempt, "retry_in", backoff, "err", err)
 		t := time.NewTimer(backoff)

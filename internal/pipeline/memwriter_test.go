@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"sync"
+	"time"
 
 	"github.com/lore-dev/lore/internal/event"
 	"github.com/lore-dev/lore/internal/store"
@@ -21,6 +22,7 @@ type memWriter struct {
 	failNext   int           // fail this many appends, committing nothing
 	failAfter  int           // commit, then report an error, this many times
 	block      chan struct{} // when non-nil, Append waits for it to close
+	delay      time.Duration // each Append takes this long (a slow store)
 	inAppend   bool
 	violations []error
 	calls      int
@@ -46,6 +48,13 @@ func (m *memWriter) Append(ctx context.Context, b store.Batch) error {
 	if block != nil {
 		select {
 		case <-block:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	if m.delay > 0 {
+		select {
+		case <-time.After(m.delay):
 		case <-ctx.Done():
 			return ctx.Err()
 		}

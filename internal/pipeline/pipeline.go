@@ -41,6 +41,12 @@ type Options struct {
 	MaxBatchEvents  int           // loader batch size (default 65_536, see DefaultMaxBatchEvents)
 	LoadInterval    time.Duration // loader wakes at least this often (default 500ms) so data becomes searchable quickly
 	CommitWindow    time.Duration // how long the committer may wait to gather a group (default 0: take whatever is queued, fsync, repeat)
+	// CloseStall is how long Close waits for the store to take its next
+	// batch before it gives up (default 1 minute): Close loads the whole
+	// backlog however long that takes while the store keeps taking
+	// batches, and stops when it takes none for this long (it keeps
+	// failing, or hangs).
+	CloseStall time.Duration
 }
 
 func (o *Options) setDefaults() {
@@ -58,6 +64,9 @@ func (o *Options) setDefaults() {
 	}
 	if o.LoadInterval <= 0 {
 		o.LoadInterval = 500 * time.Millisecond
+	}
+	if o.CloseStall <= 0 {
+		o.CloseStall = time.Minute
 	}
 }
 
@@ -433,9 +442,11 @@ func (p *Pipeline) nudge() {
 }
 
 // Close stops accepting events, waits for queued Submits to be logged,
-// loads everything logged into the store and stops the goroutines. If ctx
-// ends first (say the store keeps failing), Close stops loading and returns
-// ctx's error; what was not loaded stays in the WAL for the next Open.
+// loads everything logged into the store and stops the goroutines. It
+// loads the whole backlog however long that takes while the store keeps
+// taking batches; it gives up when the store takes none for CloseStall or
+// when ctx ends, and returns an error that says why and which records
+// were not loaded: they stay in the WAL, and the next Open loads them.
 func (p *Pipeline) Close(ctx context.Context) error {
 	p.closeOnce.Do(func() { p.closeErr = p.close(ctx) })
 	return p.closeErr
@@ -449,20 +460,22 @@ func (p *Pipeline) close(ctx context.Context) error {
 	<-p.commitDone // the committer only waits for the disk
 
 	close(p.stopLoad)
-	var err error
-	select {
-	case <-p.loadDone:
-	case <-ctx.Done():
-		p.loadCancel()
-		<-p.loadDone
-		err = fmt.Errorf("cannot load the WAL into the store before shutdown: %w", ctx.Err())
-	}
+	why := p.awaitLoad(ctx)
 	p.loadCancel()
 	p.cm.closeFile()
 	p.ld.closeFile()
+	var err error
 	p.mu.Lock()
-	if p.loaded < p.durable && err == nil {
-		err = fmt.Errorf("WAL records %d to %d are not in the store; they will be replayed on the next start", p.loaded+1, p.durable)
+	if p.loaded < p.durable {
+		// The loader has stopped: its state is ours to read.
+		if why == nil {
+			why = errors.New("the loader stopped")
+		}
+		if last := p.ld.lastErr; last != nil {
+			why = fmt.Errorf("%w (last error: %w)", why, last)
+		}
+		err = fmt.Errorf("cannot load the WAL into the store before shutdown: %w; WAL records %d to %d are not in the store: they stay in %s and are loaded at the next start",
+			why, p.loaded+1, p.durable, p.opts.Dir)
 	}
 	clean := err == nil && p.broken == nil
 	p.mu.Unlock()
@@ -472,6 +485,34 @@ func (p *Pipeline) close(ctx context.Context) error {
 		}
 	}
 	return err
+}
+
+// awaitLoad waits for the loader to load the rest of the WAL and stop. As
+// long as the store keeps taking batches it waits; once the store has
+// taken none for CloseStall, or ctx ends, it stops the loader and returns
+// why.
+func (p *Pipeline) awaitLoad(ctx context.Context) error {
+	stall := time.NewTimer(p.opts.CloseStall)
+	defer stall.Stop()
+	var why error
+	for why == nil {
+		p.mu.Lock()
+		progress := p.progress
+		p.mu.Unlock()
+		select {
+		case <-p.loadDone:
+			return nil
+		case <-progress:
+			stall.Reset(p.opts.CloseStall)
+		case <-stall.C:
+			why = fmt.Errorf("the store took no batch for %v", p.opts.CloseStall)
+		case <-ctx.Done():
+			why = ctx.Err()
+		}
+	}
+	p.loadCancel()
+	<-p.loadDone
+	return why
 }
 
 // removeAllSegments deletes every segment, the one last written included,

@@ -357,6 +357,58 @@ func TestCloseGivesUpWhenTheStoreIsStuck(t *testing.T) {
 	checkStored(t, w2, []int64{1}, map[int64]int{1: 3})
 }
 
+// TestCloseLoadsASlowBacklogWhileTheStoreTakesIt: a graceful stop under
+// load finds a backlog that takes the store longer than CloseStall to
+// load; Close loads all of it, with no deadline, since every batch is
+// taken within CloseStall of the last.
+func TestCloseLoadsASlowBacklogWhileTheStoreTakesIt(t *testing.T) {
+	dir := t.TempDir()
+	w := &memWriter{delay: 40 * time.Millisecond}
+	p := open(t, Options{Dir: dir, MaxBatchEvents: 10, LoadInterval: time.Hour, CloseStall: 150 * time.Millisecond}, w)
+	ids, sizes := submitN(t, p, 40, 5)
+	start := time.Now()
+	if err := p.Close(context.Background()); err != nil {
+		t.Fatalf("Close of a slow but working store: %v", err)
+	}
+	if took := time.Since(start); took < 3*150*time.Millisecond {
+		t.Fatalf("the backlog loaded in %v: too fast to show that Close outlasts CloseStall", took)
+	}
+	checkStored(t, w, ids, sizes)
+	if n := walFiles(t, dir); n != 0 {
+		t.Fatalf("%d WAL segments after Close loaded everything, want 0", n)
+	}
+}
+
+// TestCloseGivesUpWhenTheStoreKeepsFailing: a store that takes nothing at
+// shutdown makes Close return, after CloseStall, an error that names the
+// store's error and the records kept; the next start loads them.
+func TestCloseGivesUpWhenTheStoreKeepsFailing(t *testing.T) {
+	dir := t.TempDir()
+	w := &memWriter{failNext: 1 << 30}
+	p := open(t, Options{Dir: dir, LoadInterval: time.Hour, CloseStall: 200 * time.Millisecond}, w)
+	for i := range int64(3) {
+		if err := p.Submit(context.Background(), req(i, 2)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err := p.Close(context.Background())
+	if !errors.Is(err, errInjected) {
+		t.Fatalf("Close with a failing store: %v, want the store's error", err)
+	}
+	for _, want := range []string{"took no batch for 200ms", "records 1 to 3", "loaded at the next start"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("Close's error %q does not say %q", err, want)
+		}
+	}
+	if n := walFiles(t, dir); n != 1 {
+		t.Fatalf("%d WAL segments after a Close that could not load, want 1 (kept for the next start)", n)
+	}
+	w2 := &memWriter{}
+	p = open(t, Options{Dir: dir}, w2)
+	closeP(t, p)
+	checkStored(t, w2, []int64{0, 1, 2}, map[int64]int{0: 2, 1: 2, 2: 2})
+}
+
 func TestSegmentsAreDeletedOnceLoaded(t *testing.T) {
 	dir := t.TempDir()
 	w := &memWriter{}
@@ -386,14 +438,7 @@ func TestCloseRemovesTheLoadedWAL(t *testing.T) {
 	dir := t.TempDir()
 	w := &memWriter{}
 	p := open(t, Options{Dir: dir, SegmentBytes: 1000, LoadInterval: time.Hour}, w)
-	sizes := map[int64]int{}
-	var ids []int64
-	for i := range int64(30) {
-		sizes[i], ids = 2, append(ids, i)
-		if err := p.Submit(context.Background(), req(i, 2)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ids, sizes := submitN(t, p, 30, 2)
 	if n := walFiles(t, dir); n < 3 {
 		t.Fatalf("%d segments before Close, want several", n)
 	}
@@ -426,6 +471,21 @@ func TestCloseRemovesTheLoadedWAL(t *testing.T) {
 	if w2.lastSeq != last+1 {
 		t.Fatalf("record logged after the restart got seq %d, want %d", w2.lastSeq, last+1)
 	}
+}
+
+// submitN submits requests 0 to n-1 of size events each, and returns
+// their ids and sizes for checkStored.
+func submitN(t *testing.T, p *Pipeline, n int64, size int) ([]int64, map[int64]int) {
+	t.Helper()
+	sizes := map[int64]int{}
+	var ids []int64
+	for i := range n {
+		sizes[i], ids = size, append(ids, i)
+		if err := p.Submit(context.Background(), req(i, size)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ids, sizes
 }
 
 func walFiles(t *testing.T, dir string) int {
