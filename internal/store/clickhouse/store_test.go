@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/analysis/events"
 	"github.com/lore-dev/lore/internal/chtest"
 	"github.com/lore-dev/lore/internal/event"
+	"github.com/lore-dev/lore/internal/query"
 	"github.com/lore-dev/lore/internal/sqlq"
 	"github.com/lore-dev/lore/internal/store"
 )
@@ -36,6 +38,7 @@ func serverChecks(t *testing.T, srv *chtest.Server, dbURL func(db string) string
 	t.Run("Types", func(t *testing.T) { testTypes(t, dbURL("types")) })
 	t.Run("Errors", func(t *testing.T) { testErrors(t, dbURL("errors")) })
 	t.Run("Cancel", func(t *testing.T) { testCancel(t, srv, dbURL("cancel")) })
+	t.Run("KilledOverLongValues", func(t *testing.T) { testKilledOverLongValues(t, srv, dbURL("killed_long")) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, dbURL("concurrent")) })
 	t.Run("Mode", func(t *testing.T) { testMode(t, dbURL("mode")) })
 	t.Run("Writers", func(t *testing.T) { testWriters(t, dbURL("writers")) })
@@ -383,6 +386,57 @@ func testCancel(t *testing.T, srv *chtest.Server, u string) {
 	if err := s.Run(ctx, sqlq.Query{Name: "test.ended", SQL: "SELECT 1"}, func(sqlq.Scanner) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("an ended context: %v", err)
 	}
+}
+
+// testKilledOverLongValues: a search over long messages made to be slow
+// to match (a 64 KiB run of one letter, which every position of a needle
+// of that letter and another nearly matches) returns at its deadline,
+// and the query it killed stops on the server soon after. ClickHouse
+// stops a killed query between blocks; with its default block size
+// (preferred_block_size_bytes 1,000,000, whose estimate these values
+// defeat) the query ran on 6.5 to 8 s on 18.16.
+func testKilledOverLongValues(t *testing.T, srv *chtest.Server, u string) {
+	const deadline, slack = 100 * time.Millisecond, 1500 * time.Millisecond
+	s := mustOpen(t, u)
+	ctx := context.Background()
+	long := "b" + "aaac" + strings.Repeat("a", 64<<10-5)
+	for b := range 4 {
+		evs := make([]event.Event, 1024)
+		for i := range evs {
+			evs[i] = event.Event{ProjectID: 1, TS: t0 + int64(b*1024+i)*1000, Kind: event.KindLog, Service: "api", Message: long}
+		}
+		if err := s.Append(ctx, store.Batch{Seq: uint64(b + 1), Events: evs}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// any of four words of n-1 'a's and a 'c': each is matched against
+	// every value
+	var words []string
+	for n := query.MaxNeedleBytes; len(words) < 4; n -= 8 {
+		words = append(words, strings.Repeat("a", n-1)+"c")
+	}
+	q, err := query.Parse(strings.Join(words, " OR "))
+	if err != nil {
+		t.Fatal(err)
+	}
+	qctx, cancel := context.WithTimeout(ctx, deadline)
+	defer cancel()
+	began := time.Now()
+	_, err = events.Reader{Ex: s}.Search(qctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3600e6}, Query: q})
+	if took := time.Since(began); !errors.Is(err, context.DeadlineExceeded) || took > deadline+slack {
+		t.Errorf("the search: %v after %v, want the deadline's error at %v", err, took, deadline)
+	}
+	for {
+		n := strings.TrimSpace(string(srv.Post(t, "SELECT count() FROM system.processes WHERE query LIKE '%aaaaaaac%' AND query NOT LIKE '%system.processes%'")))
+		if n == "0" {
+			break
+		}
+		if took := time.Since(began); took > deadline+slack {
+			t.Fatalf("the killed search still runs on the server %v after it began (deadline %v)", took.Round(time.Millisecond), deadline)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Logf("the killed search stopped on the server within %v", time.Since(began).Round(time.Millisecond))
 }
 
 // testConcurrent runs queries from several goroutines while batches are

@@ -15,10 +15,11 @@ func TestParseURL(t *testing.T) {
 		timeout          time.Duration
 		settings         string
 	}{
-		{"clickhouse://ch:8123/lore", "http://ch:8123/", "lore", DefaultQueryTimeout, ""},
-		{"clickhouse://ch/", "http://ch:8123/", "default", DefaultQueryTimeout, ""},
-		{"clickhouse://u:p@[::1]:9000/db?secure=true&query_timeout=5s", "https://[::1]:9000/", "db", 5 * time.Second, ""},
-		{"clickhouse://ch/db?max_memory_usage=1000", "http://ch:8123/", "db", DefaultQueryTimeout, "max_memory_usage=1000"},
+		{"clickhouse://ch:8123/lore", "http://ch:8123/", "lore", DefaultQueryTimeout, "preferred_block_size_bytes=65536"},
+		{"clickhouse://ch/", "http://ch:8123/", "default", DefaultQueryTimeout, "preferred_block_size_bytes=65536"},
+		{"clickhouse://u:p@[::1]:9000/db?secure=true&query_timeout=5s", "https://[::1]:9000/", "db", 5 * time.Second, "preferred_block_size_bytes=65536"},
+		{"clickhouse://ch/db?max_memory_usage=1000", "http://ch:8123/", "db", DefaultQueryTimeout, "max_memory_usage=1000&preferred_block_size_bytes=65536"},
+		{"clickhouse://ch/db?preferred_block_size_bytes=1000000", "http://ch:8123/", "db", DefaultQueryTimeout, "preferred_block_size_bytes=1000000"},
 	} {
 		got, err := parseURL(c.in)
 		if err != nil || got.endpoint != c.endpoint || got.db != c.db || got.timeout != c.timeout || got.settings.Encode() != c.settings {
@@ -38,7 +39,7 @@ func TestParseURL(t *testing.T) {
 			t.Errorf("parseURL(%q) succeeded", in)
 		}
 	}
-	if got, err := parseURL("clickhouse://ch/db?writer=node%201&max_threads=2"); err != nil || got.writer != "node 1" || got.settings.Encode() != "max_threads=2" {
+	if got, err := parseURL("clickhouse://ch/db?writer=node%201&max_threads=2"); err != nil || got.writer != "node 1" || got.settings.Get("max_threads") != "2" {
 		t.Errorf("parseURL with a writer = %+v, %v; want writer \"node 1\", not a setting", got, err)
 	}
 	got, err := parseURL("clickhouse://ch1:8124/db?cluster=lore&shards=ch1:8124,ch2:8124")
