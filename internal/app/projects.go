@@ -100,6 +100,12 @@ func (a *App) purgeProject(ctx context.Context, id int64, local, shared bool) (i
 		if n, err = a.store.DeleteProject(ctx, id); err != nil {
 			return n, err
 		}
+	} else if ch := a.clickhouse(); ch != nil && !shared {
+		// This node's field catalogue, flushed above, may have written
+		// rows of the project to the shared store after its deletion.
+		if _, err := ch.DeleteSideBefore(ctx, id, math.MaxInt64, math.MaxInt64); err != nil {
+			return 0, fmt.Errorf("delete project %d's field catalogue: %w", id, err)
+		}
 	}
 	if a.replayBlobs != nil {
 		if _, _, err := a.replayBlobs.ExpireProject(ctx, id, math.MaxInt64); err != nil {

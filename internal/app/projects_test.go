@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lore-dev/lore/internal/chtest"
+	"github.com/lore-dev/lore/internal/lifecycle"
 	"github.com/lore-dev/lore/internal/pgtest"
 )
 
@@ -69,6 +71,53 @@ func TestDeleteProjectOnEveryNode(t *testing.T) {
 		db.Close()
 		if err != nil || shop != 0 || def != 1 {
 			t.Errorf("node %d's store: project 2 %d events (want 0), project 1 %d (want 1), %v", i+1, shop, def, err)
+		}
+	}
+}
+
+// TestDeleteProjectClickHouseNodes: two nodes share a ClickHouse events
+// store and PostgreSQL metadata; events with a field reach the store
+// through node B, whose field catalogue has not written them yet, and
+// node A deletes the project: once B has purged it, ClickHouse holds no
+// event nor field catalogue row of it (B's catalogue, flushed after the
+// deletion, wrote none that stayed).
+func TestDeleteProjectClickHouseNodes(t *testing.T) {
+	ch := chtest.Start(t)
+	dbURL := pgtest.Start(t).NewDatabase(t)
+	const db = "lore_projdelete"
+	storeURL := "clickhouse://" + ch.Addr + "/" + db
+	manual := lifecycle.RetentionConfig{Manual: true}
+	a, _ := serve(t, Config{DataDir: t.TempDir(), Meta: dbURL, StoreURL: storeURL, NodeID: "node-a", Addr: "127.0.0.1:0", Retention: manual})
+	dirB := t.TempDir()
+	b, _ := serve(t, Config{DataDir: dirB, Meta: dbURL, StoreURL: storeURL, NodeID: "node-b", Addr: "127.0.0.1:0", Retention: manual})
+	ctx := context.Background()
+	p, err := a.meta.CreateProject(ctx, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := fmt.Sprintf(`{"ts":%q,"level":"info","msg":"hello","tenant":"acme"}`+"\n", time.Now().UTC().Add(-time.Hour).Format(time.RFC3339Nano))
+	if code, out := call(t, http.DefaultClient, "POST", "http://"+b.Addr()+"/api/v1/ingest", p.IngestKey, body); code != 200 {
+		t.Fatalf("ingest through node B: %d %s", code, out)
+	}
+	if err := b.pipe.Flush(ctx); err != nil { // the events, not the field catalogue
+		t.Fatal(err)
+	}
+	count := func(table string) string {
+		return strings.TrimSpace(string(ch.Post(t, fmt.Sprintf("SELECT count() FROM %s.%s WHERE project_id = %d", db, table, p.ID))))
+	}
+	if n := count("events"); n != "1" {
+		t.Fatalf("the project's events in ClickHouse before: %s", n)
+	}
+	if _, err := a.DeleteProject(ctx, p.ID, "shop"); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, 30*time.Second, "node B purges the deleted project", func() bool {
+		f, _ := os.ReadFile(filepath.Join(dirB, purgedFile))
+		return strings.TrimSpace(string(f)) == "2"
+	})
+	for _, tb := range []string{"events", "field_seen", "field_values"} {
+		if n := count(tb); n != "0" {
+			t.Errorf("%s rows of the deleted project in ClickHouse: %s", tb, n)
 		}
 	}
 }
