@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"math/rand/v2"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -96,6 +97,9 @@ func TestLongValuesMatchAsShort(t *testing.T) {
 	defer c.Close()
 	if err := Register(ctx, c); err != nil {
 		t.Fatal(err)
+	}
+	if n := strings.Count(Macros, "strlen(s) <= "+strconv.Itoa(LongBytes)+" "); n != 2 {
+		t.Fatalf("%d of the 2 macros hand values over LongBytes (%d) to Go", n, LongBytes)
 	}
 	pad := strings.Repeat("x", LongBytes)
 	r := rand.New(rand.NewPCG(3, 4))
