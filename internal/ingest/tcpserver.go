@@ -4,10 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/lore-dev/lore/internal/errs"
+	"log/slog"
 	"net"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
+
+	"github.com/lore-dev/lore/internal/errs"
 )
 
 // TCPServer runs one goroutine per connection of a stream protocol
@@ -21,12 +25,19 @@ type TCPServer struct {
 	wg     sync.WaitGroup
 	mu     sync.Mutex
 	conns  map[net.Conn]struct{}
+	log    *slog.Logger
+
+	lastWarn atomic.Int64 // unix seconds of the last accept warning, to rate-limit them
 }
 
-// NewTCPServer serves connections accepted on ln.
-func NewTCPServer(ln net.Listener) *TCPServer {
+// NewTCPServer serves connections accepted on ln; log receives the
+// warnings of accepts that fail and are retried (nil: slog.Default).
+func NewTCPServer(ln net.Listener, log *slog.Logger) *TCPServer {
+	if log == nil {
+		log = slog.Default()
+	}
 	ctx, cancel := context.WithCancel(context.Background())
-	return &TCPServer{ln: ln, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}}
+	return &TCPServer{ln: ln, ctx: ctx, cancel: cancel, conns: map[net.Conn]struct{}{}, log: log}
 }
 
 // Context is done once Shutdown has begun.
@@ -41,9 +52,25 @@ func (t *TCPServer) Go(f func()) {
 	}()
 }
 
+// Accept backoff: a failed accept that may succeed later (out of file
+// descriptors, a connection aborted before it was accepted) is retried
+// after acceptRetryMin, doubling up to acceptRetryMax, as net/http does.
+const (
+	acceptRetryMin = 5 * time.Millisecond
+	acceptRetryMax = time.Second
+	// acceptWarnEvery is the least time between two warnings of failed
+	// accepts: a flood of connections may fail thousands of them.
+	acceptWarnEvery = 10 * time.Second
+)
+
 // Serve accepts connections until Shutdown, running handle for each (the
-// connection is closed when handle returns).
+// connection is closed when handle returns). An accept that fails for want
+// of a resource (EMFILE, ENFILE, ENOBUFS, ENOMEM) or for a temporary reason
+// is retried with a backoff, so a flood of connections that exhausts the
+// file descriptors slows the listener down instead of stopping Lore; other
+// accept errors are returned.
 func (t *TCPServer) Serve(handle func(net.Conn)) error {
+	var delay time.Duration
 	for {
 		c, err := t.ln.Accept()
 		if err != nil {
@@ -54,8 +81,19 @@ func (t *TCPServer) Serve(handle func(net.Conn)) error {
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			return fmt.Errorf("accept on %s: %w", t.ln.Addr(), err)
+			if !retryAccept(err) {
+				return fmt.Errorf("accept on %s: %w", t.ln.Addr(), err)
+			}
+			delay = min(max(2*delay, acceptRetryMin), acceptRetryMax)
+			t.warnAccept(err, delay)
+			select {
+			case <-time.After(delay):
+			case <-t.ctx.Done():
+				return nil
+			}
+			continue
 		}
+		delay = 0
 		t.mu.Lock()
 		if t.ctx.Err() != nil {
 			t.mu.Unlock()
@@ -75,6 +113,28 @@ func (t *TCPServer) Serve(handle func(net.Conn)) error {
 			}()
 			handle(c)
 		}()
+	}
+}
+
+// retryAccept reports whether a failed accept may succeed if tried again:
+// the process or the system is out of file descriptors or memory, or the
+// error says it is temporary (a connection reset before it was accepted).
+func retryAccept(err error) bool {
+	for _, e := range []syscall.Errno{syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM} {
+		if errors.Is(err, e) {
+			return true
+		}
+	}
+	var te interface{ Temporary() bool }
+	return errors.As(err, &te) && te.Temporary()
+}
+
+// warnAccept logs a failed accept, at most once every acceptWarnEvery.
+func (t *TCPServer) warnAccept(err error, delay time.Duration) {
+	now := time.Now().Unix()
+	if last := t.lastWarn.Load(); now >= last+int64(acceptWarnEvery/time.Second) && t.lastWarn.CompareAndSwap(last, now) {
+		t.log.Warn("accepting a connection failed; retrying (is the process out of file descriptors? see ulimit -n)",
+			"addr", t.ln.Addr().String(), "err", err, "retry_in", delay.String())
 	}
 }
 

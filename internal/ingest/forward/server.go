@@ -54,7 +54,7 @@ func Listen(cfg Config, sink ingest.Writer) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("listen for Fluent forward on %q: %w", cfg.Addr, err)
 	}
-	return &Server{cfg: cfg, sink: sink, ln: ln, conn: ingest.NewTCPServer(ln)}, nil
+	return &Server{cfg: cfg, sink: sink, ln: ln, conn: ingest.NewTCPServer(ln, cfg.Log)}, nil
 }
 
 // Addr is the bound address.

@@ -45,7 +45,11 @@ type Server struct {
 }
 
 // Listen binds the TCP and UDP sockets.
-func Listen(cfg Config, sink ingest.Writer) (*Server, error) {
+func Listen(cfg Config, sink ingest.Writer) (*Server, error) { return listen(cfg, sink, nil) }
+
+// listen is Listen; wrap, when not nil, wraps the TCP listener the server
+// accepts on (a test's listener whose accepts fail).
+func listen(cfg Config, sink ingest.Writer, wrap func(net.Listener) net.Listener) (*Server, error) {
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 256 << 10
 	}
@@ -66,7 +70,11 @@ func Listen(cfg Config, sink ingest.Writer) (*Server, error) {
 		tcp.Close()
 		return nil, fmt.Errorf("listen for syslog on UDP %q: %w", net.JoinHostPort(host, port), err)
 	}
-	ts := ingest.NewTCPServer(tcp)
+	accept := tcp
+	if wrap != nil {
+		accept = wrap(tcp)
+	}
+	ts := ingest.NewTCPServer(accept, cfg.Log)
 	return &Server{cfg: cfg, sink: sink, tcp: tcp, udp: udp, conn: ts, ctx: ts.Context()}, nil
 }
 
