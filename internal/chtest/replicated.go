@@ -155,9 +155,22 @@ func StartReplicatedCluster(t testing.TB, shards, replicas int) *Cluster {
 func (s *Server) Kill() { s.stop() }
 
 // Restart starts a killed server again on its data directory and waits
-// for it to answer.
+// for it to answer. It first leaves the flag an operator leaves after a
+// crash (flags/force_restore_data): a replicated table's part written
+// locally but not yet registered in ZooKeeper when the server was killed
+// is "unexpected", and the tests' tables are so small that one such part
+// can be all their rows, over the share (replicated_max_ratio_of_wrong_parts)
+// at which the server refuses to start; the flag has it detach the part
+// and fetch what ZooKeeper lists instead.
 func (s *Server) Restart(t testing.TB) {
 	t.Helper()
+	flags := filepath.Join(s.dir, "data", "flags")
+	if err := os.MkdirAll(flags, 0o755); err != nil {
+		t.Fatalf("restart clickhouse-server: %v", err)
+	}
+	if err := os.WriteFile(filepath.Join(flags, "force_restore_data"), nil, 0o644); err != nil {
+		t.Fatalf("restart clickhouse-server: %v", err)
+	}
 	if err := s.launch(); err != nil {
 		t.Fatalf("restart clickhouse-server: %v", err)
 	}
