@@ -147,7 +147,9 @@ type App struct {
 	ln          net.Listener
 	// listeners are the protocol servers beside HTTP (listeners.go).
 	listeners []*listener
-	metrics   *metrics.Registry
+	// bound are the listeners' addresses once bound (boundListeners).
+	bound   server.Listeners
+	metrics *metrics.Registry
 	// processors run at ingest, in order; features append theirs in
 	// their open functions.
 	processors [stages][]ingest.Processor
@@ -262,6 +264,7 @@ func Open(ctx context.Context, cfg Config) (a *App, err error) {
 	a.openSink()
 	deps.Sink = a.sink
 	deps.DeleteProject = a.DeleteProject
+	deps.Listeners = a.boundListeners
 	a.watchDeletedProjects(ctx) // deletions whose events are still to be deleted (projects.go)
 	a.srv = server.New(deps)
 	if cfg.NoListen {

@@ -10,6 +10,7 @@ import (
 	"github.com/lore-dev/lore/internal/ingest/forward"
 	"github.com/lore-dev/lore/internal/ingest/otlpgrpc"
 	"github.com/lore-dev/lore/internal/ingest/syslog"
+	"github.com/lore-dev/lore/internal/server"
 )
 
 // Listeners are the protocol servers on addresses of their own (OTLP/gRPC,
@@ -42,8 +43,33 @@ type listener struct {
 	stop  func(ctx context.Context)
 }
 
-// openListeners binds every configured listener's address.
+// openListeners binds every configured listener's address and records
+// them for GET /api/v1/project (boundListeners).
 func (a *App) openListeners() error {
+	if err := a.bindListeners(); err != nil {
+		return err
+	}
+	var b server.Listeners
+	for _, l := range a.listeners {
+		switch l.name {
+		case "otlp-grpc":
+			b.OTLPGRPC = l.addr.String()
+		case "syslog":
+			b.Syslog = append(b.Syslog, l.addr.String())
+		case "forward":
+			b.Forward = append(b.Forward, l.addr.String())
+		}
+	}
+	a.bound = b
+	return nil
+}
+
+// boundListeners are the listeners' addresses, without their keys: set
+// once by Open, before anything is served.
+func (a *App) boundListeners() server.Listeners { return a.bound }
+
+// bindListeners binds every configured listener's address.
+func (a *App) bindListeners() error {
 	l := a.cfg.Listeners
 	if l.OTLPGRPCAddr != "" {
 		ln, err := net.Listen("tcp", l.OTLPGRPCAddr)

@@ -103,6 +103,7 @@ type Deps struct {
 	Channels   ChannelsService              // channels.go
 	Lifecycle  LifecycleService             // lifecycle.go: privacy, retention, sampling settings
 	Disk       func() *lifecycle.DiskStatus // the disk watermark's status (settings.go); nil: none
+	Listeners  func() Listeners             // the protocol listeners' addresses (settings.go); nil: all off
 	Backup     Backup                       // lifecycle.go: POST /api/v1/backup; nil serves none
 	Erase      Erase                        // lifecycle.go: DELETE /api/v1/persons/{id}; nil serves none
 	// DeleteProject deletes a project (people.go: DELETE

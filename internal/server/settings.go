@@ -26,11 +26,22 @@ type projectAnswer struct {
 	// Disk is the disk watermark's last measure and drop (absent when
 	// no watermark is set): the UI's warning card.
 	Disk *lifecycle.DiskStatus `json:"disk,omitempty"`
+	// Listeners are the protocol listeners on ports of their own, so the
+	// page says which are on and fills their ports into the snippets.
+	Listeners Listeners `json:"listeners"`
+}
+
+// Listeners are the addresses the protocol listeners beside HTTP are bound
+// to; never their keys. An empty OTLPGRPC or list is off.
+type Listeners struct {
+	OTLPGRPC string   `json:"otlp_grpc"` // e.g. "[::]:4317"; "" when off
+	Syslog   []string `json:"syslog"`    // each on TCP and UDP
+	Forward  []string `json:"forward"`   // Fluent forward
 }
 
 // handleProject serves GET /api/v1/project: the project, its keys (role,
 // prefix and creation time; secrets are not stored), retention and PII
-// rules.
+// rules, and the protocol listeners' addresses.
 func (s *Server) handleProject(w http.ResponseWriter, r *http.Request) (any, error) {
 	p := principal(r)
 	proj, err := s.d.Project.Project(r.Context(), p.ProjectID)
@@ -52,6 +63,15 @@ func (s *Server) handleProject(w http.ResponseWriter, r *http.Request) (any, err
 	}
 	if s.d.Disk != nil {
 		out.Disk = s.d.Disk()
+	}
+	if s.d.Listeners != nil {
+		out.Listeners = s.d.Listeners()
+	}
+	if out.Listeners.Syslog == nil {
+		out.Listeners.Syslog = []string{}
+	}
+	if out.Listeners.Forward == nil {
+		out.Listeners.Forward = []string{}
 	}
 	return out, nil
 }

@@ -451,6 +451,12 @@ export interface List {
   events: number;
 }
 
+export interface Listeners {
+  otlp_grpc: string;
+  syslog: string[] | null;
+  forward: string[] | null;
+}
+
 export interface MapEdge {
   from: string;
   to: string;
@@ -611,6 +617,7 @@ export interface ProjectAnswer {
   retention: string;
   pii_rules: string[] | null;
   disk?: DiskStatus;
+  listeners: Listeners;
 }
 
 export interface RecordedPage {

@@ -1,10 +1,11 @@
 // Settings: the project, its keys (roles and hints: Lore keeps only the
 // keys' hashes, so secrets cannot be shown), retention and PII rules, and
 // copy-paste snippets for every SDK and shipper Lore accepts, with this
-// server's address and the project filled in; for a server admin, the
+// server's address, the project and the ports of the listeners that are on
+// (OTLP/gRPC, syslog, Fluent forward) filled in; for a server admin, the
 // danger zone that deletes the project (DeleteProject).
 import { useState } from 'react';
-import { get, type Me, type ProjectInfo } from '../api';
+import { get, type Listeners, type Me, type ProjectInfo } from '../api';
 import { ChannelsSettings } from '../components/Channels';
 import { ErrorMessage, Loading } from '../components/common';
 import { DeleteProject } from '../components/DeleteProject';
@@ -21,12 +22,26 @@ export interface Snippet {
   code: string;
 }
 
-/** snippets are the ways to send data to Lore at origin (e.g. "https://lore.example.com") for a project. */
-export function snippets(origin: string, project: number): Snippet[] {
+/** portOf is the port of a listener's address ("[::]:4317" → "4317"). */
+export function portOf(addr: string): string {
+  return addr.slice(addr.lastIndexOf(':') + 1);
+}
+
+/**
+ * snippets are the ways to send data to Lore at origin (e.g. "https://lore.example.com") for a project; the
+ * OTLP/gRPC, syslog and forward snippets take the ports of the listeners that are on (GET /api/v1/project's
+ * listeners), and say how to turn on those that are off (or, with no listeners given, what the flags would be).
+ */
+export function snippets(origin: string, project: number, listeners?: Listeners): Snippet[] {
   const u = new URL(origin);
   const hostPort = u.host;
   const port = u.port || (u.protocol === 'https:' ? '443' : '80');
   const tls = u.protocol === 'https:';
+  const grpc = listeners?.otlp_grpc ? portOf(listeners.otlp_grpc) : '';
+  const syslog = listeners?.syslog?.length ? portOf(listeners.syslog[0]) : '';
+  const forward = listeners?.forward?.length ? portOf(listeners.forward[0]) : '';
+  const grpcOff = listeners && !grpc ? 'OTLP/gRPC is off on this server (lore serve --otlp-grpc-addr :4317 turns it on). ' : '';
+  const syslogTo = syslog ? `this server’s syslog listener (port ${syslog})` : 'a syslog listener (lore serve --syslog-addr KEY@:5514)';
   return [
     {
       id: 'curl',
@@ -136,12 +151,12 @@ out := &http.Client{Transport: &lore.Transport{Logger: log}}`,
     },
     {
       id: 'collector-grpc',
-      title: 'OpenTelemetry Collector (OTLP/gRPC, port 4317)',
-      what: 'The Collector’s default otlp exporter; the key goes in the authorization metadata:',
+      title: `OpenTelemetry Collector (OTLP/gRPC, port ${grpc || '4317'})`,
+      what: `${grpcOff}The Collector’s default otlp exporter; the key goes in the authorization metadata:`,
       lang: 'yaml',
       code: `exporters:
   otlp/lore:
-    endpoint: ${u.hostname}:4317
+    endpoint: ${u.hostname}:${grpc || '4317'}
     tls: {insecure: ${tls ? 'false' : 'true'}}
     headers:
       authorization: "Bearer \${env:LORE_INGEST_KEY}"
@@ -168,7 +183,7 @@ auth.password = "\${LORE_INGEST_KEY}"`,
     {
       id: 'fluentbit',
       title: 'Fluent Bit',
-      what: 'The es output (or forward to a --forward-addr listener, with acks):',
+      what: forward ? `The es output (or forward to this server’s forward listener, port ${forward}, with acks):` : 'The es output (or forward to a --forward-addr listener, with acks):',
       lang: 'ini',
       code: `[OUTPUT]
     Name               es
@@ -181,12 +196,12 @@ auth.password = "\${LORE_INGEST_KEY}"`,
     Suppress_Type_Name On
     Compress           gzip${tls ? '\n    tls                On' : ''}
 
-# or, with lore serve --forward-addr KEY@:24224
+# or, ${forward ? `to the forward listener (port ${forward})` : 'with lore serve --forward-addr KEY@:24224'}
 [OUTPUT]
     Name                 forward
     Match                *
     Host                 ${u.hostname}
-    Port                 24224
+    Port                 ${forward || '24224'}
     Require_ack_response true`,
     },
     {
@@ -228,9 +243,9 @@ auth.password = "\${LORE_INGEST_KEY}"`,
     {
       id: 'rsyslog',
       title: 'rsyslog',
-      what: 'Forward over TCP to a syslog listener (lore serve --syslog-addr KEY@:5514), or through omelasticsearch:',
+      what: `Forward over TCP to ${syslogTo}, or through omelasticsearch:`,
       lang: 'conf',
-      code: `action(type="omfwd" target="${u.hostname}" port="5514" protocol="tcp"
+      code: `action(type="omfwd" target="${u.hostname}" port="${syslog || '5514'}" protocol="tcp"
        TCP_Framing="octet-counted" template="RSYSLOG_SyslogProtocol23Format")
 
 # or: apt install rsyslog-elasticsearch
@@ -241,12 +256,40 @@ action(type="omelasticsearch" server="${u.hostname}" serverport="${port}" search
     {
       id: 'syslogng',
       title: 'syslog-ng',
-      what: 'RFC 5424 over TCP to a syslog listener (lore serve --syslog-addr KEY@:5514):',
+      what: `RFC 5424 over TCP to ${syslogTo}:`,
       lang: 'conf',
-      code: `destination d_lore { syslog("${u.hostname}" port(5514) transport("tcp")); };
+      code: `destination d_lore { syslog("${u.hostname}" port(${syslog || '5514'}) transport("tcp")); };
 log { source(s_src); destination(d_lore); };`,
     },
   ];
+}
+
+/** ListenerLines say which listeners beside HTTP are on, where, and how to turn on those that are off. */
+export function ListenerLines({ listeners }: { listeners: Listeners }) {
+  const on = (addrs: string[] | null | undefined) => (addrs?.length ? addrs.join(', ') : '');
+  const rows: [string, string, string][] = [
+    ['OTLP/gRPC', listeners.otlp_grpc, '--otlp-grpc-addr :4317'],
+    ['Syslog (TCP and UDP)', on(listeners.syslog), '--syslog-addr KEY@:5514'],
+    ['Fluent forward', on(listeners.forward), '--forward-addr KEY@:24224'],
+  ];
+  return (
+    <ul className="listeners" aria-label="listeners">
+      {rows.map(([name, addr, flag]) => (
+        <li key={name}>
+          {name}:{' '}
+          {addr ? (
+            <>
+              listening on <code>{addr}</code>
+            </>
+          ) : (
+            <>
+              off (<code>lore serve {flag}</code>)
+            </>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
 }
 
 function Copy({ text }: { text: string }) {
@@ -371,7 +414,7 @@ lore keys revoke --data DIR ID             # refused within 2 seconds`}</pre>
         session ids.
       </p>
       <div className="snippets">
-        {snippets(location.origin, project).map((s) => (
+        {snippets(location.origin, project, p.data?.listeners).map((s) => (
           <section className="snippet-box" key={s.id} aria-label={s.title}>
             <header>
               <h4>{s.title}</h4>
@@ -384,10 +427,12 @@ lore keys revoke --data DIR ID             # refused within 2 seconds`}</pre>
           </section>
         ))}
       </div>
-      <p className="muted">
-        Syslog and Fluent forward listen on ports of their own, off unless <code>lore serve</code> is given <code>--syslog-addr KEY@:5514</code> or{' '}
-        <code>--forward-addr KEY@:24224</code>; OTLP/gRPC listens on 4317.
-      </p>
+      {p.data && (
+        <>
+          <p className="muted">OTLP/gRPC, syslog and Fluent forward listen on ports of their own; on this server:</p>
+          <ListenerLines listeners={p.data.listeners} />
+        </>
+      )}
       {me && p.data && <DeleteProject project={p.data.project} me={me} />}
     </div>
   );
