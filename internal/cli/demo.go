@@ -72,6 +72,10 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
+		if stopped(ctx, err) { // as lore serve: nothing failed
+			cfg.Log.Info("lore stopped before it was ready", "data", cfg.DataDir, "err", err)
+			return nil
+		}
 		return err
 	}
 	serveErr := make(chan error, 1)
@@ -128,25 +132,30 @@ func runDemo(ctx context.Context, args []string, stdio Stdio) error {
 		// recording on): turn it on in the project's capture settings.
 		// Settings are an admin's: a key with the admin scope made for this
 		// one change and revoked after it.
-		if err := enableRecording(ctx, a, recordShare); err != nil {
+		start := time.Now()
+		err := enableRecording(ctx, a, recordShare)
+		if err == nil {
+			last := time.Now()
+			err = shop.Backfill(ctx, shopStart, now, sink, func(at time.Time, n int64) {
+				if time.Since(last) > 2*time.Second {
+					last = time.Now()
+					fmt.Fprintf(stdio.Out, "  … %s simulated, %d events sent (%.0f/s)\n", at.Format("Jan 2 15:04"), n, float64(n)/time.Since(start).Seconds())
+				}
+			})
+			if err != nil && !stopped(ctx, err) {
+				err = fmt.Errorf("backfill: %w", err)
+			}
+		}
+		switch {
+		case err != nil && stopped(ctx, err):
+			// A stop while the history loads: nothing failed; demo.json is
+			// not written, so the next start loads the history again.
+			cfg.Log.Info("lore demo stopped while loading history", "data", f.data, "after", time.Since(start).Round(time.Millisecond).String())
+		case err != nil:
 			stopServe()
 			<-serveErr
 			return err
-		}
-		start := time.Now()
-		last := time.Now()
-		err := shop.Backfill(ctx, shopStart, now, sink, func(at time.Time, n int64) {
-			if time.Since(last) > 2*time.Second {
-				last = time.Now()
-				fmt.Fprintf(stdio.Out, "  … %s simulated, %d events sent (%.0f/s)\n", at.Format("Jan 2 15:04"), n, float64(n)/time.Since(start).Seconds())
-			}
-		})
-		if err != nil && !errors.Is(err, context.Canceled) {
-			stopServe()
-			<-serveErr
-			return fmt.Errorf("backfill: %w", err)
-		}
-		if err == nil {
+		default:
 			b, _ := json.Marshal(demoState{Seed: *seed, From: shopStart, To: now, Incident: []string{"throttle", "slowdb", "badrelease"}})
 			os.WriteFile(statePath, b, 0o644)
 			fmt.Fprintf(stdio.Out, "history loaded in %s\n", time.Since(start).Round(time.Second))

@@ -303,7 +303,7 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	}
 	a, err := app.Open(ctx, cfg)
 	if err != nil {
-		if ctx.Err() != nil && errors.Is(err, context.Canceled) {
+		if stopped(ctx, err) {
 			// Stopped (SIGTERM, SIGINT) while starting, say during the
 			// replay of a long WAL: nothing failed, and what was not
 			// replayed stays in the WAL for the next start.
@@ -315,6 +315,12 @@ func runServe(ctx context.Context, args []string, stdio Stdio) error {
 	printKeys(stdio.Out, a.Bootstrap)
 	printFirstLogin(stdio.Out, a)
 	return a.Serve(ctx)
+}
+
+// stopped reports whether err is the end of work cut short by a stop
+// (SIGTERM, SIGINT cancel ctx) rather than a failure.
+func stopped(ctx context.Context, err error) bool {
+	return ctx.Err() != nil && errors.Is(err, context.Canceled)
 }
 
 // printFirstLogin shows the first admin made on this start and, when no
