@@ -117,6 +117,8 @@ type Store struct {
 	mu     sync.Mutex // serialises Append and Close
 	idents identCache
 	closed bool
+	// closeCheckpoint bounds the checkpoint at Close (closeCheckpointTimeout).
+	closeCheckpoint time.Duration
 
 	product     *productindex.Index // see productindex.go
 	archive     string              // the cold tier's directory, or "" (archive.go)
@@ -230,7 +232,7 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	db := sqlDB{DB: sql.OpenDB(conn), timeout: opts.QueryTimeout}
 	db.SetMaxOpenConns(opts.MaxConns)
 	db.SetMaxIdleConns(opts.MaxConns)
-	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, blocks: blockfilter.NewSet(), errs: errindex.New(), archive: opts.ArchiveDir,
+	s := &Store{dir: dir, path: path, db: db, conn: conn, log: log, closeCheckpoint: closeCheckpointTimeout, blocks: blockfilter.NewSet(), errs: errindex.New(), archive: opts.ArchiveDir,
 		sampled: sampledDays{days: map[int64]map[int64]bool{}}, archiveKeep: opts.ArchiveRetention}
 	// Before any other statement: a connection opened before would have
 	// no macros.
@@ -286,24 +288,52 @@ func Open(ctx context.Context, dir string, opts Options, log *slog.Logger) (*Sto
 	return s, nil
 }
 
+// The checkpoint at Close folds DuckDB's WAL into the database file. It
+// cannot report progress, and with a large WAL on a busy machine it may take
+// minutes, so it gets a generous bound of its own rather than a few
+// seconds; waiting for another write transaction to end (a background
+// writer rolling back) is bounded more tightly.
+const (
+	closeCheckpointTimeout = 5 * time.Minute
+	closeConflictWait      = 10 * time.Second
+)
+
+// errCheckpointDeferred wraps the error of a checkpoint at Close that did
+// not finish in time. Nothing is lost: DuckDB's WAL stays whole (DuckDB
+// tries the checkpoint again as the database closes, and replays the WAL
+// when the store opens next), so Close warns rather than fails.
+var errCheckpointDeferred = errors.New("the checkpoint did not finish in time; the WAL is kept and replayed at the next open")
+
 // checkpointAtClose writes the WAL into the file. A background writer
 // told to stop (retention, the watermark, the field catalogue) may still
 // be rolling back its cancelled transaction — database/sql rolls back a
 // cancelled Tx asynchronously — so a checkpoint that finds another write
 // transaction waits for it a little, on one connection that first clears
-// any transaction left aborted on it.
+// any transaction left aborted on it. Its error wraps
+// errCheckpointDeferred when the bound ran out (or the other transaction
+// did not end).
 func (s *Store) checkpointAtClose() error {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), s.closeCheckpoint)
 	defer cancel()
+	deferred := func(err error) error {
+		return fmt.Errorf("%w (after %s): %w", errCheckpointDeferred, s.closeCheckpoint, err)
+	}
 	conn, err := s.db.Conn(ctx)
 	if err != nil {
+		if ctx.Err() != nil {
+			return deferred(err)
+		}
 		return err
 	}
 	defer conn.Close()
+	conflictUntil := time.Now().Add(closeConflictWait)
 	for {
 		_, err = conn.ExecContext(ctx, `CHECKPOINT`)
 		if err == nil {
 			return nil
+		}
+		if ctx.Err() != nil {
+			return deferred(err)
 		}
 		msg := err.Error()
 		switch {
@@ -313,9 +343,12 @@ func (s *Store) checkpointAtClose() error {
 		default:
 			return err
 		}
+		if time.Now().After(conflictUntil) {
+			return fmt.Errorf("%w: %w", errCheckpointDeferred, err)
+		}
 		select {
 		case <-ctx.Done():
-			return err
+			return deferred(err)
 		case <-time.After(20 * time.Millisecond):
 		}
 	}
@@ -373,7 +406,9 @@ func (s *Store) Checkpoint(ctx context.Context) error {
 	return nil
 }
 
-// Close checkpoints and closes the database.
+// Close checkpoints and closes the database. A checkpoint that does not
+// finish in time is a warning (errCheckpointDeferred), not an error: the
+// WAL it would have folded is replayed at the next open.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -382,7 +417,10 @@ func (s *Store) Close() error {
 	}
 	s.closed = true
 	var errs []error
-	if err := s.checkpointAtClose(); err != nil {
+	switch err := s.checkpointAtClose(); {
+	case errors.Is(err, errCheckpointDeferred):
+		s.log.Warn("the store closed without its final checkpoint", "path", s.path, "err", err)
+	case err != nil:
 		errs = append(errs, fmt.Errorf("checkpoint %q: %w", s.path, err))
 	}
 	s.saveProductIndex(context.Background())
