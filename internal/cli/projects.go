@@ -18,10 +18,12 @@ lore projects rename --data DIR ID NAME
 lore projects delete --data DIR ID --confirm NAME
 
 Manages the projects of a data directory's metadata database; the server
-may be running. create prints the new project's id and its first ingest
-and read keys, once (only their hashes are stored); server admins open
-every project, --admin EMAIL also makes an existing user its admin (add
-others with lore users add --project ID).
+may be running. list shows the projects, then the deleted ones, each with
+whether its events are still to leave the events store. create prints
+the new project's id and its first ingest and read keys, once (only
+their hashes are stored); server admins open every project, --admin
+EMAIL also makes an existing user its admin (add others with lore users
+add --project ID).
 
 delete deletes a project for good, --confirm giving its name: its keys,
 members, monitors, channels, dashboards, issues, settings and audit log
@@ -59,6 +61,11 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 			}
 			fmt.Fprintf(stdio.Out, "%4d  %-32s  members %d  created %s\n", p.ID, p.Name, len(ms), p.CreatedAt)
 		}
+		ds, err := m.DeletedProjects(ctx)
+		if err != nil {
+			return err
+		}
+		listDeleted(stdio, ds)
 		return nil
 	case "create":
 		if len(rest) != 2 {
@@ -118,6 +125,27 @@ func runProjects(ctx context.Context, args []string, stdio Stdio) error {
 		return nil
 	}
 	return fmt.Errorf("projects: unknown action %q (want list, create, rename or delete)", rest[0])
+}
+
+// listDeleted prints the deleted projects, if any, after the others: when
+// each was deleted and whether its events have left the events store.
+func listDeleted(stdio Stdio, ds []meta.DeletedProject) {
+	if len(ds) == 0 {
+		return
+	}
+	const at = "2006-01-02 15:04 UTC"
+	fmt.Fprintln(stdio.Out, "deleted (their ids are never given again):")
+	pending := false
+	for _, d := range ds {
+		events := "events deleted " + d.EventsDeletedAt.Format(at)
+		if d.EventsDeletedAt.IsZero() {
+			events, pending = "events pending", true
+		}
+		fmt.Fprintf(stdio.Out, "%4d  %-32s  deleted %s, %s\n", d.ID, d.Name, d.DeletedAt.Format(at), events)
+	}
+	if pending {
+		fmt.Fprintln(stdio.Out, "pending events leave the events store within seconds while the server runs, else when it starts")
+	}
 }
 
 // metaUsage describes --meta, for serve and the commands that manage

@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -261,8 +262,11 @@ func TestDeleteProjectCLI(t *testing.T) {
 	if code != 0 || !strings.Contains(out, `project 2 "shop" deleted`) {
 		t.Fatalf("projects delete: %d %s %s", code, out, errOut)
 	}
-	if out, _, _ := runCLI(t, "projects", "list", "--data", dir); strings.Contains(out, "shop") {
-		t.Errorf("projects list after deleting:\n%s", out)
+	// The listing shows it deleted, its events still in the store.
+	listed := regexp.MustCompile(`(?m)^deleted \(their ids are never given again\):\n\s+2\s+shop\s+deleted \d{4}-\d\d-\d\d \d\d:\d\d UTC, events pending$`)
+	if out, _, _ := runCLI(t, "projects", "list", "--data", dir); !listed.MatchString(out) || regexp.MustCompile(`(?m)^\s+2\s+shop\s+members`).MatchString(out) ||
+		!strings.Contains(out, "pending events leave the events store") {
+		t.Errorf("projects list after deleting, the server stopped:\n%s", out)
 	}
 
 	a = startOn(t, dir)
@@ -284,6 +288,10 @@ func TestDeleteProjectCLI(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 	a.stop()
+	purged := regexp.MustCompile(`(?m)^\s+2\s+shop\s+deleted [^,]+ UTC, events deleted \d{4}-\d\d-\d\d \d\d:\d\d UTC$`)
+	if out, _, _ := runCLI(t, "projects", "list", "--data", dir); !purged.MatchString(out) || strings.Contains(out, "pending") {
+		t.Errorf("projects list once the server deleted the events:\n%s", out)
+	}
 	edb, err := sql.Open("duckdb", filepath.Join(dir, "events", "events.duckdb"))
 	if err != nil {
 		t.Fatal(err)
