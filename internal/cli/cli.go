@@ -51,7 +51,7 @@ func commands() []command {
 		{"checks", "uptime checks: lore checks list|create|run|delete|status", runChecks},
 		{"channels", "where alerts go: lore channels list|create|test|deliveries|delete", runChannels},
 		{"keys", "API keys: lore keys list|create|rotate|revoke --data DIR", runKeys},
-		{"projects", "projects: lore projects list|create|rename --data DIR", runProjects},
+		{"projects", "projects: lore projects list|create|rename|delete --data DIR", runProjects},
 		{"users", "people who sign in: lore users list|add|remove|reset --data DIR", runUsers},
 		{"backup", "a consistent backup of a running server: lore backup --url URL --email ADMIN --password P --out FILE", runBackup},
 		{"erase", "erase a person's events, identities and recordings (GDPR): lore erase --key ADMIN_KEY USER_ID", runErase},
