@@ -24,6 +24,9 @@ func Compile(q *Query, d Dialect) (where string, args []any, err error) {
 		return "TRUE", nil, nil
 	}
 	c := &compiler{d: d}
+	if tm, ok := d.(TextMatcher); ok && countTexts(q.Root) >= ManyTexts {
+		c.tm = tm
+	}
 	sql, err := c.node(q.Root)
 	if err != nil {
 		return "", nil, fmt.Errorf("compile query %q: %w", q.Text, err)
@@ -33,7 +36,60 @@ func Compile(q *Query, d Dialect) (where string, args []any, err error) {
 
 type compiler struct {
 	d    Dialect
+	tm   TextMatcher // set when the query's groups of message terms are matched in one call
 	args []any
+}
+
+// countTexts is the number of terms searched for inside values under n:
+// *Text leaves and wildcard fields.
+func countTexts(n Node) int {
+	switch n := n.(type) {
+	case *Text:
+		return 1
+	case *Field:
+		if n.Op == OpGlob {
+			return 1
+		}
+	case *Not:
+		return countTexts(n.Child)
+	case *And:
+		return countAll(n.Children)
+	case *Or:
+		return countAll(n.Children)
+	}
+	return 0
+}
+
+func countAll(ns []Node) int {
+	k := 0
+	for _, n := range ns {
+		k += countTexts(n)
+	}
+	return k
+}
+
+// textsOnly reports whether n is made of *Text leaves alone.
+func textsOnly(n Node) bool {
+	switch n := n.(type) {
+	case *Text:
+		return true
+	case *Not:
+		return n.Child != nil && textsOnly(n.Child)
+	case *And:
+		return len(n.Children) > 0 && allTexts(n.Children)
+	case *Or:
+		return len(n.Children) > 0 && allTexts(n.Children)
+	}
+	return false
+}
+
+func allTexts(ns []Node) bool {
+	for _, n := range ns {
+		if !textsOnly(n) {
+			return false
+		}
+	}
+	return true
 }
 
 func (c *compiler) bind(v any) { c.args = append(c.args, v) }
@@ -46,6 +102,10 @@ func (c *compiler) id(v uint64) string {
 }
 
 func (c *compiler) node(n Node) (string, error) {
+	if c.tm != nil && textsOnly(n) {
+		c.bind(EncodeTexts(n))
+		return c.tm.MatchTexts(c.d.Column("message")), nil
+	}
 	switch n := n.(type) {
 	case *And:
 		return c.group(n.Children, " AND ")
@@ -126,6 +186,9 @@ func (c *compiler) glob(expr string, pieces []string) string {
 		return c.d.Like(expr)
 	}
 	c.bind(matchPattern(pieces, true))
+	if c.tm != nil {
+		return c.tm.GlobEach(expr)
+	}
 	return c.d.Glob(expr)
 }
 

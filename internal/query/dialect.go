@@ -55,3 +55,30 @@ type Dialect interface {
 	// the column's type so that the engine can prune by min/max.
 	Uint64(v uint64) (expr string, arg any)
 }
+
+// TextMatcher is a Dialect that can match a group of message terms in one
+// call per value, and a wildcard value in a call per value that stops at
+// the query's deadline. A query of ManyTexts terms searched for inside
+// values (words, phrases, wildcard words, wildcard fields) or more has
+// each of its largest groups of message terms alone (joined by AND, OR
+// and negation) matched by MatchTexts, and its wildcard fields by
+// GlobEach: an engine that sees an interruption only between chunks of
+// rows (DuckDB: 2,048) matches each term in its own pass over a chunk,
+// and 150 long words over values of 4 KiB made to be slow to match held a
+// core 7 to 11 s past the query's deadline (as many attribute wildcards,
+// up to 21 s).
+type TextMatcher interface {
+	// MatchTexts returns a boolean expression, true when expr (the
+	// message) matches the bound group of message terms: words, phrases
+	// and wildcard words joined by AND, OR and negation, written by
+	// EncodeTexts, each matched as Compile matches a *Text.
+	MatchTexts(expr string) string
+	// GlobEach is Glob for a query of many terms: matched value by
+	// value, stopping when the query's context ends.
+	GlobEach(expr string) string
+}
+
+// ManyTexts is the number of terms searched for inside values from which
+// a TextMatcher dialect matches a query's message terms by MatchTexts and
+// its wildcard fields by GlobEach.
+const ManyTexts = 8

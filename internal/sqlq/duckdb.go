@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"github.com/lore-dev/lore/internal/query"
 )
 
 // DuckDB spells queries in DuckDB's SQL for the events table. The zero
@@ -28,6 +30,18 @@ func (DuckDB) AttrValue() string { return "attr_values[list_position(attr_keys, 
 // and a Go function, which stops when the query's context ends, for
 // longer ones (package duckfn, whose macros the store creates).
 func (DuckDB) ContainsFold(expr string) string { return "lore_contains_fold(" + expr + ", ?)" }
+
+// MatchTexts is lore_match_text, a Go function (package duckfn) that
+// matches every term of the bound query text against a value in one
+// call, and stops when the query's context ends.
+func (DuckDB) MatchTexts(expr string) string { return "lore_match_text(" + expr + ", ?)" }
+
+// GlobEach is lore_long_glob, the Go matcher lore_glob hands long values
+// to, for every value: a query of many wildcards stops at its deadline
+// within a value's match.
+func (DuckDB) GlobEach(expr string) string { return "lore_long_glob(" + expr + ", ?)" }
+
+var _ query.TextMatcher = DuckDB{}
 
 // Like needs an explicit ESCAPE clause: DuckDB's LIKE has no default escape
 // character.

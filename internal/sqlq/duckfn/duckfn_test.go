@@ -84,20 +84,7 @@ func TestGlobMatchesAsRE2(t *testing.T) {
 // LongBytes (matched in Go) answers as DuckDB's own functions do.
 func TestLongValuesMatchAsShort(t *testing.T) {
 	ctx := context.Background()
-	db, err := sql.Open("duckdb", "")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	db.SetMaxOpenConns(1)
-	c, err := db.Conn(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	if err := Register(ctx, c); err != nil {
-		t.Fatal(err)
-	}
+	c := registered(t)
 	if n := strings.Count(Macros, "strlen(s) <= "+strconv.Itoa(LongBytes)+" "); n != 2 {
 		t.Fatalf("%d of the 2 macros hand values over LongBytes (%d) to Go", n, LongBytes)
 	}
@@ -127,4 +114,26 @@ func TestLongValuesMatchAsShort(t *testing.T) {
 			}
 		}
 	}
+}
+
+// registered is a connection to an in-memory DuckDB database with the
+// functions and macros registered, closed when t ends.
+func registered(t *testing.T) *sql.Conn {
+	t.Helper()
+	ctx := context.Background()
+	db, err := sql.Open("duckdb", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { db.Close() })
+	db.SetMaxOpenConns(1)
+	c, err := db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if err := Register(ctx, c); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }

@@ -82,6 +82,61 @@ func TestQueryDeadlineByDefault(t *testing.T) {
 // values over 4 KiB were matched in Go, which checks the query's context
 // before each value (sqlq/duckfn).
 func TestSearchStopsAtDeadlineOnLongValues(t *testing.T) {
+	// "aaac" is in the value, so the blocks' grams let every needle below
+	// through to the scan.
+	long := "b" + "aaac" + strings.Repeat("a", 64<<10-5)
+	// n bytes: n-1 'a's and a 'c'
+	needle := func(n int) string { return strings.Repeat("a", n-1) + "c" }
+	// any of four terms: each is matched against every value
+	any4 := func(term func(n int) string) string {
+		max := query.MaxNeedleBytes - 16
+		return term(max) + " OR " + term(max-8) + " OR " + term(max-16) + " OR " + term(max-24)
+	}
+	searchesStopAtDeadline(t, long, false, []string{
+		any4(needle),
+		any4(func(n int) string { return needle(n) + "*b" }),
+		any4(func(n int) string { return "message:*" + needle(n) + "*" }),
+	})
+}
+
+// TestManyWordsStopAtDeadline: a search of many words (about 150, what
+// MaxQueryBytes holds of long ones) over 2,048 messages just under 4 KiB
+// made to be slow to match returns within its deadline + 1 s. Such values
+// are matched by DuckDB, which sees an interruption only between chunks,
+// and each word was another pass over the chunk: 7 to 11 s past the
+// deadline (as many attribute wildcards: up to 21 s), until a query of
+// many terms had its message terms matched in one Go call per value
+// (sqlq/duckfn lore_match_text) and its wildcard fields value by value in
+// Go, both checking the query's context.
+func TestManyWordsStopAtDeadline(t *testing.T) {
+	long := "b" + "aaac" + strings.Repeat("a", 4096-5) // matched by DuckDB (<= 4 KiB)
+	// word i: 100 bytes of 'a's but one letter not in the values (c to
+	// f), near the end; every word a different one
+	word := func(i int) string {
+		j := i % 40
+		return strings.Repeat("a", 99-j) + string(rune('c'+i/40)) + strings.Repeat("a", j)
+	}
+	many := func(sep string, term func(i int) string) string {
+		var terms []string
+		for i := 0; len(strings.Join(terms, sep))+len(term(i))+len(sep) <= query.MaxQueryBytes-32; i++ {
+			terms = append(terms, term(i))
+		}
+		return strings.Join(terms, sep)
+	}
+	searchesStopAtDeadline(t, long, true, []string{
+		many(" OR ", word),
+		many(" OR ", func(i int) string { return word(i) + "*b" }),
+		"-" + many(" -", word),
+		many(" OR ", func(i int) string { return "@k:*" + word(i) + "*" }),
+	})
+}
+
+// searchesStopAtDeadline stores 2,048 events (one chunk, in one block)
+// whose message is long (and, with attr, their attribute k), and checks that each search
+// of texts, none of which matches, returns within a deadline of 100 ms
+// + 1 s, with nothing found or the deadline's error.
+func searchesStopAtDeadline(t *testing.T, long string, attr bool, texts []string) {
+	t.Helper()
 	const deadline, slack = 100 * time.Millisecond, time.Second
 	ctx := context.Background()
 	s, err := Open(ctx, t.TempDir(), Options{}, nil)
@@ -90,28 +145,17 @@ func TestSearchStopsAtDeadlineOnLongValues(t *testing.T) {
 	}
 	defer s.Close()
 	const t0 = 1_700_000_000_000_000
-	// "aaac" is in the value, so the blocks' grams let every needle below
-	// through to the scan.
-	long := "b" + "aaac" + strings.Repeat("a", 64<<10-5)
-	evs := make([]event.Event, 2048) // one chunk, in one block
+	evs := make([]event.Event, 2048)
 	for i := range evs {
 		evs[i] = event.Event{ProjectID: 1, TS: t0 + int64(i)*1000, Kind: event.KindLog, Service: "api", Message: long}
+		if attr {
+			evs[i].Attributes = []event.Attr{{Key: "k", Value: long}}
+		}
 	}
 	if err := s.Append(ctx, store.Batch{Seq: 1, Events: evs}); err != nil {
 		t.Fatal(err)
 	}
-	// n bytes: n-1 'a's and a 'c'
-	needle := func(n int) string { return strings.Repeat("a", n-1) + "c" }
-	// any of four terms: each is matched against every value
-	any4 := func(term func(n int) string) string {
-		max := query.MaxNeedleBytes - 16
-		return term(max) + " OR " + term(max-8) + " OR " + term(max-16) + " OR " + term(max-24)
-	}
-	for _, text := range []string{
-		any4(needle),
-		any4(func(n int) string { return needle(n) + "*b" }),
-		any4(func(n int) string { return "message:*" + needle(n) + "*" }),
-	} {
+	for _, text := range texts {
 		q, err := query.Parse(text)
 		if err != nil {
 			t.Fatalf("Parse(%.40q…): %v", text, err)
@@ -121,7 +165,7 @@ func TestSearchStopsAtDeadlineOnLongValues(t *testing.T) {
 		res, err := events.Reader{Ex: s}.Search(qctx, store.SearchRequest{ProjectID: 1, Range: store.Range{From: t0, To: t0 + 3600e6}, Query: q})
 		took := time.Since(began)
 		cancel()
-		t.Logf("%6v %.40q… %.60v", took.Round(time.Millisecond), text, err)
+		t.Logf("%6v %d bytes %.40q… %.60v", took.Round(time.Millisecond), len(text), text, err)
 		switch {
 		case err != nil && !errors.Is(err, context.DeadlineExceeded):
 			t.Errorf("%.40q…: %v, want the deadline's error", text, err)
