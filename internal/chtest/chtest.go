@@ -9,8 +9,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -22,6 +20,7 @@ import (
 	"time"
 
 	"github.com/lore-dev/lore/internal/debpkg"
+	"github.com/lore-dev/lore/internal/testport"
 )
 
 // Server is a clickhouse-server started for one test.
@@ -116,43 +115,14 @@ func StartCluster(t testing.TB, n int) *Cluster {
 	return c
 }
 
-// freePort returns a loopback port free at the time of asking, below
-// the kernel's ephemeral range when it can: a cluster's ports are all
-// chosen before its servers start one after the other, and a port from
-// the ephemeral range (what listening on :0 gives) may meanwhile become
-// the local end of an outgoing connection — a started server's to
-// ZooKeeper or a replica, another test's client — and the server given
-// it fails with "Address already in use" (a full run saw it).
+// freePort is testport.Free, failing t when no port can be had.
 func freePort(t testing.TB) int {
 	t.Helper()
-	low := ephemeralLow()
-	for range 100 {
-		p := 10000 + rand.IntN(low-10000)
-		if l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p)); err == nil {
-			l.Close()
-			return p
-		}
-	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testport.Free()
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-// ephemeralLow is the first port of the kernel's ephemeral range
-// (32768 when it cannot be read; never under 20000).
-func ephemeralLow() int {
-	b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range")
-	if err != nil {
-		return 32768
-	}
-	var low, high int
-	if _, err := fmt.Sscan(string(b), &low, &high); err != nil || low < 20000 {
-		return 32768
-	}
-	return low
+	return p
 }
 
 // start runs bin with a configuration of its own: loopback only, the
